@@ -1,0 +1,117 @@
+// The one interface every CAN backend (virtual, socketcan, serial) implements.
+// The daemon talks only to this; backends never see the hub, sockets or metrics.
+import type { CanFrame } from '../core/frame.js';
+
+export type BackendKind = 'virtual' | 'socketcan' | 'serial';
+
+/** Whether the bridge can reach the device at all. */
+export type BackendState = 'opening' | 'open' | 'absent' | 'closed';
+
+/**
+ * CAN controller state as the kernel names it, plus what the bridge knows about the link.
+ * `down` = interface exists but is administratively down; `absent` = no such device.
+ */
+export type BusState =
+  | 'error-active'
+  | 'error-warning'
+  | 'error-passive'
+  | 'bus-off'
+  | 'stopped'
+  | 'down'
+  | 'absent'
+  | 'unknown';
+
+/** Numeric form for the `can_bus_state` gauge (user-needs #12). */
+export const BUS_STATE_CODE: Record<BusState, number> = {
+  'error-active': 0,
+  'error-warning': 1,
+  'error-passive': 2,
+  'bus-off': 3,
+  down: 4,
+  stopped: 4,
+  absent: 5,
+  unknown: 6,
+};
+
+/** Why a frame did not make it (label of `frames_dropped_total{reason}`). */
+export type DropReason =
+  | 'stale'
+  | 'queue_full'
+  | 'link_down'
+  | 'bus_off'
+  | 'enobufs_giveup'
+  | 'fd_unsupported'
+  | 'unsupported'
+  | 'filtered'
+  | 'rate_limited'
+  | 'client_slow'
+  | 'malformed';
+
+export type SendResult = { ok: true } | { ok: false; reason: DropReason };
+
+/** Callbacks a backend reports through. All are synchronous and must not throw. */
+export interface BackendSink {
+  /** A frame seen on the bus (from another node or a local program). */
+  received(frame: CanFrame): void;
+  /**
+   * A frame the bridge sent was written to the bus. `origin` is the value given to
+   * `send()`, so the daemon can echo it to every client except its sender.
+   */
+  transmitted(frame: CanFrame, origin: number): void;
+  /** Frames accepted by `send()` that were later given up (stale, link down, ...). */
+  dropped(reason: DropReason, count: number): void;
+  /** Backend or bus state changed; `detail` is a short human reason for logs. */
+  stateChanged(backend: BackendState, bus: BusState, detail?: string): void;
+  /** Received bytes/records that could not be decoded (serial resync, bad frames). */
+  malformed(count: number): void;
+  /** An error frame was seen (class = can_id & CAN_ERR_MASK bits), before any forwarding. */
+  errorFrame?(frame: CanFrame): void;
+  /** Operational log line (event name snake_case, flat fields). */
+  log(level: 'debug' | 'info' | 'warn' | 'error', event: string, fields?: Record<string, unknown>): void;
+}
+
+export interface BackendInfo {
+  kind: BackendKind;
+  /** Interface or device name shown to users: `can0`, `/dev/ttyUSB0`, `virtual0`. */
+  name: string;
+  /** Whether the bus carries CAN FD frames (interface MTU 72). */
+  fd: boolean;
+  /** Nominal bitrate in bit/s when known (netlink/ip, or --bitrate for serial/virtual). */
+  bitrate: number | null;
+}
+
+export interface BackendCounters {
+  /** Frames waiting in the bridge's own TX queue. */
+  txQueueDepth: number;
+  /** Times the device was reopened after vanishing. */
+  reopens: number;
+}
+
+export interface CanBackend {
+  readonly info: BackendInfo;
+  /**
+   * Starts the backend. Resolves once the first open attempt is done: a missing device is
+   * not a failure (the backend reports `absent` and keeps retrying). Rejects only when the
+   * backend can never work (bad options, native module missing) with a BackendError.
+   */
+  start(sink: BackendSink): Promise<void>;
+  /** Stops reading, drops queued TX, closes the device. Idempotent. */
+  stop(): Promise<void>;
+  /**
+   * Queues a frame for the bus. Returns at once; a refusal names the reason. `origin`
+   * comes back in `sink.transmitted` (0 = the bridge itself).
+   */
+  send(frame: CanFrame, origin: number): SendResult;
+  counters(): BackendCounters;
+}
+
+export class BackendError extends Error {
+  readonly code: string;
+  readonly hint: string;
+  constructor(code: string, message: string, hint: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'BackendError';
+    this.code = code;
+    this.hint = hint;
+  }
+}

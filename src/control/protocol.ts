@@ -1,0 +1,183 @@
+// Control-socket protocol: NDJSON over a Unix socket, shared by the daemon, `status`,
+// `top` and anything else that wants live state. This module is the only daemon module
+// tui/ may import (with control-client.ts), so it holds types and pure helpers only.
+
+export const CONTROL_PROTOCOL_VERSION = 1;
+/** A line longer than this closes the control connection (protects the daemon). */
+export const CONTROL_MAX_LINE = 64 * 1024;
+/** Stream interval bounds for `subscribe`. */
+export const STREAM_INTERVAL_DEFAULT_MS = 500;
+export const STREAM_INTERVAL_MIN_MS = 100;
+export const STREAM_INTERVAL_MAX_MS = 60_000;
+
+// ---------------------------------------------------------------- snapshot
+
+export interface DaemonInfo {
+  name: string; // "ampio-bridge"
+  version: string;
+  commit: string | null;
+  buildDate: string | null;
+  pid: number;
+  hostname: string;
+  /** ms since epoch */
+  startedAt: number;
+  uptimeSec: number;
+  backend: 'virtual' | 'socketcan' | 'serial';
+  /** One per bus, `host:port`. */
+  listen: string[];
+  mdnsName: string | null;
+  metricsAddr: string | null;
+  controlSocket: string;
+  /** Effective settings worth showing (flag name → value). */
+  config: Record<string, string | number | boolean>;
+}
+
+export type BackendStateName = 'opening' | 'open' | 'absent' | 'closed';
+export type BusStateName =
+  | 'error-active'
+  | 'error-warning'
+  | 'error-passive'
+  | 'bus-off'
+  | 'stopped'
+  | 'down'
+  | 'absent'
+  | 'unknown';
+
+export interface BusSnapshot {
+  /** Interface/device name: can0, /dev/ttyUSB0, virtual0 … */
+  name: string;
+  backend: 'virtual' | 'socketcan' | 'serial';
+  listen: string;
+  backendState: BackendStateName;
+  busState: BusStateName;
+  /** ms since epoch of the last bus/backend state change */
+  stateSince: number;
+  bitrate: number | null;
+  fd: boolean;
+  /** Frames read from the bus / written to the bus (totals). */
+  rxFrames: number;
+  txFrames: number;
+  /** Frames per second over the last second. */
+  rxFps: number;
+  txFps: number;
+  /** Bus load in percent (0..100+) over the last 1 s window. */
+  busLoad: number;
+  /** Last 60 one-second bus-load samples, oldest first, percent. */
+  busLoadHistory: number[];
+  errorFrames: number;
+  /** Error-frame/state counters: busOff, errorWarning, errorPassive, restarted, rxOverflow … */
+  errorCounters: Record<string, number>;
+  stateTransitions: number;
+  txQueueDepth: number;
+  staleDrops: number;
+  /** Frames toward this bus given up, by reason. */
+  txDrops: Record<string, number>;
+  reopens: number;
+  /** Seconds since the last frame was received; null if none yet. */
+  lastRxAgeSec: number | null;
+  clients: number;
+}
+
+export interface ClientSnapshot {
+  id: number;
+  bus: string;
+  remote: string;
+  /** ms since epoch */
+  connectedAt: number;
+  /** Frames sent to the client / received from it. */
+  framesOut: number;
+  framesIn: number;
+  bytesOut: number;
+  bytesIn: number;
+  queueDepth: number;
+  queueHighWater: number;
+  queueCapacity: number;
+  drops: number;
+}
+
+export interface Totals {
+  active: number;
+  accepted: number;
+  rejected: number;
+  kicked: number;
+  handshakeFailures: number;
+  malformed: number;
+  hubDrops: number;
+}
+
+export interface Snapshot {
+  /** ms since epoch when taken */
+  time: number;
+  daemon: DaemonInfo;
+  buses: BusSnapshot[];
+  clients: ClientSnapshot[];
+  totals: Totals;
+}
+
+// ---------------------------------------------------------------- events
+
+export type DaemonEventKind =
+  | 'client_connected'
+  | 'client_disconnected'
+  | 'client_kicked'
+  | 'client_rejected'
+  | 'handshake_failed'
+  | 'bus_state'
+  | 'backend_absent'
+  | 'backend_reopened';
+
+export interface DaemonEvent {
+  /** ms since epoch */
+  time: number;
+  kind: DaemonEventKind;
+  bus?: string;
+  clientId?: number;
+  remote?: string;
+  from?: string;
+  to?: string;
+  reason?: string;
+  /** One human sentence. */
+  message: string;
+}
+
+// ---------------------------------------------------------------- messages
+
+/** First line the daemon sends on every control connection. */
+export interface HelloMessage {
+  type: 'hello';
+  version: typeof CONTROL_PROTOCOL_VERSION;
+  daemon: string; // daemon version
+  pid: number;
+}
+
+export type Request =
+  | { id: number | string; type: 'snapshot' }
+  | { id: number | string; type: 'subscribe'; interval?: number; events?: boolean }
+  | { id: number | string; type: 'unsubscribe' }
+  | { id: number | string; type: 'kick'; clientId: number }
+  | { id: number | string; type: 'ping' };
+
+export interface ReplyMessage {
+  type: 'reply';
+  id: number | string;
+  result: unknown;
+}
+
+export interface ErrorMessage {
+  type: 'error';
+  id: number | string | null;
+  code: 'bad_request' | 'unknown_type' | 'not_found' | 'too_long' | 'internal';
+  message: string;
+}
+
+export interface SnapshotMessage {
+  type: 'snapshot';
+  snapshot: Snapshot;
+}
+
+export interface EventMessage {
+  type: 'event';
+  event: DaemonEvent;
+}
+
+export type ServerMessage = HelloMessage | ReplyMessage | ErrorMessage | SnapshotMessage | EventMessage;

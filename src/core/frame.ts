@@ -1,0 +1,147 @@
+// CAN frame model shared by every backend, codec and the hub.
+// Constants mirror linux/can.h so frames cross SocketCAN, cannelloni and the control
+// socket without translation.
+
+export const CAN_EFF_FLAG = 0x80000000;
+export const CAN_RTR_FLAG = 0x40000000;
+export const CAN_ERR_FLAG = 0x20000000;
+export const CAN_SFF_MASK = 0x000007ff;
+export const CAN_EFF_MASK = 0x1fffffff;
+export const CAN_ERR_MASK = 0x1fffffff;
+
+/** canfd_frame.flags */
+export const CANFD_BRS = 0x01;
+export const CANFD_ESI = 0x02;
+export const CANFD_FDF = 0x04;
+export const CANFD_FLAGS_MASK = 0x07;
+
+export const CAN_MAX_DLEN = 8;
+export const CANFD_MAX_DLEN = 64;
+
+/** Error-frame classes (can_id & CAN_ERR_MASK), linux/can/error.h. */
+export const CAN_ERR_TX_TIMEOUT = 0x00000001;
+export const CAN_ERR_LOSTARB = 0x00000002;
+export const CAN_ERR_CRTL = 0x00000004;
+export const CAN_ERR_PROT = 0x00000008;
+export const CAN_ERR_TRX = 0x00000010;
+export const CAN_ERR_ACK = 0x00000020;
+export const CAN_ERR_BUSOFF = 0x00000040;
+export const CAN_ERR_BUSERROR = 0x00000080;
+export const CAN_ERR_RESTARTED = 0x00000100;
+export const CAN_ERR_CNT = 0x00000200;
+/** data[1] bits of a CAN_ERR_CRTL frame */
+export const CAN_ERR_CRTL_RX_OVERFLOW = 0x01;
+export const CAN_ERR_CRTL_TX_OVERFLOW = 0x02;
+export const CAN_ERR_CRTL_RX_WARNING = 0x04;
+export const CAN_ERR_CRTL_TX_WARNING = 0x08;
+export const CAN_ERR_CRTL_RX_PASSIVE = 0x10;
+export const CAN_ERR_CRTL_TX_PASSIVE = 0x20;
+export const CAN_ERR_CRTL_ACTIVE = 0x40;
+
+/**
+ * One CAN or CAN FD frame.
+ *
+ * `id` is the SocketCAN `can_id` (unsigned 32-bit, flags included). For RTR frames `len`
+ * is the requested DLC (0..8) and `data` is empty, because neither the wire format nor
+ * the bus carries data bytes for a remote request.
+ */
+export interface CanFrame {
+  id: number;
+  len: number;
+  data: Uint8Array;
+  fd: boolean;
+  /** canfd_frame flags (BRS/ESI/FDF); 0 for classic frames. */
+  fdFlags: number;
+  /**
+   * Receive time in ms since the Unix epoch (fractional: µs resolution), from the kernel
+   * where the backend gets it, else the bridge's clock at read. 0 when unknown (frames
+   * decoded from TCP clients carry no time: cannelloni has no timestamps).
+   */
+  timestamp: number;
+}
+
+export const isExtended = (f: CanFrame): boolean => (f.id & CAN_EFF_FLAG) !== 0;
+export const isRemote = (f: CanFrame): boolean => (f.id & CAN_RTR_FLAG) !== 0;
+export const isErrorFrame = (f: CanFrame): boolean => (f.id & CAN_ERR_FLAG) !== 0;
+
+/** The arbitration ID without flag bits. */
+export function arbitrationId(f: CanFrame): number {
+  return (f.id & CAN_EFF_FLAG) !== 0 ? f.id & CAN_EFF_MASK : f.id & CAN_SFF_MASK;
+}
+
+/** Payload lengths a CAN FD DLC can express. */
+const FD_LENGTHS = new Set([0, 1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 20, 24, 32, 48, 64]);
+export const isValidFdLength = (n: number): boolean => FD_LENGTHS.has(n);
+
+/** DLC code (0..15) for a payload length; FD lengths round up to the next valid size. */
+export function lengthToDlc(len: number): number {
+  if (len <= 8) return len;
+  if (len <= 12) return 9;
+  if (len <= 16) return 10;
+  if (len <= 20) return 11;
+  if (len <= 24) return 12;
+  if (len <= 32) return 13;
+  if (len <= 48) return 14;
+  return 15;
+}
+
+export interface FrameInit {
+  id: number;
+  data?: ArrayLike<number>;
+  extended?: boolean;
+  rtr?: boolean;
+  /** DLC of an RTR frame */
+  len?: number;
+  fd?: boolean;
+  fdFlags?: number;
+  error?: boolean;
+  timestamp?: number;
+}
+
+/** Builds a frame from friendly parts (tests, the virtual bus, tools). */
+export function makeFrame(init: FrameInit): CanFrame {
+  let id = init.id >>> 0;
+  const extended = init.extended ?? ((id & CAN_EFF_FLAG) !== 0 || (id & ~CAN_EFF_FLAG & 0xe0000000) === 0 && (id & CAN_EFF_MASK) > CAN_SFF_MASK);
+  if (extended) id = (id | CAN_EFF_FLAG) >>> 0;
+  if (init.rtr) id = (id | CAN_RTR_FLAG) >>> 0;
+  if (init.error) id = (id | CAN_ERR_FLAG) >>> 0;
+  const rtr = (id & CAN_RTR_FLAG) !== 0;
+  const data = rtr ? new Uint8Array(0) : Uint8Array.from(init.data ?? []);
+  return {
+    id,
+    len: rtr ? (init.len ?? 0) : data.length,
+    data,
+    fd: init.fd ?? false,
+    fdFlags: init.fd ? (init.fdFlags ?? 0) : 0,
+    timestamp: init.timestamp ?? 0,
+  };
+}
+
+/**
+ * Checks that a frame can exist on a bus: lengths within range, FD only with valid FD
+ * lengths, RTR never FD. Returns the reason it cannot, or null.
+ */
+export function frameProblem(f: CanFrame): string | null {
+  if (f.fd) {
+    if ((f.id & CAN_RTR_FLAG) !== 0) return 'RTR is not allowed in a CAN FD frame';
+    if (f.len > CANFD_MAX_DLEN || !isValidFdLength(f.len)) return `invalid CAN FD length ${f.len}`;
+    if ((f.fdFlags & ~CANFD_FLAGS_MASK) !== 0) return `unknown CAN FD flags 0x${f.fdFlags.toString(16)}`;
+  } else if (f.len > CAN_MAX_DLEN) {
+    return `classic CAN length ${f.len} > 8`;
+  }
+  if ((f.id & CAN_RTR_FLAG) === 0 && f.data.length !== f.len) return 'data length does not match len';
+  return null;
+}
+
+/** candump-style text: `1ABCDEF0#DEADBEEF`, `123#R8`, `123##1AABB`. */
+export function formatFrame(f: CanFrame): string {
+  const idText = isExtended(f)
+    ? (f.id & CAN_EFF_MASK).toString(16).toUpperCase().padStart(8, '0')
+    : isErrorFrame(f)
+      ? (f.id & CAN_ERR_MASK).toString(16).toUpperCase().padStart(8, '0')
+      : (f.id & CAN_SFF_MASK).toString(16).toUpperCase().padStart(3, '0');
+  const hex = Array.from(f.data, (b) => b.toString(16).toUpperCase().padStart(2, '0')).join('');
+  if (isRemote(f)) return `${idText}#R${f.len}`;
+  if (f.fd) return `${idText}##${f.fdFlags.toString(16).toUpperCase()}${hex}`;
+  return `${idText}#${hex}`;
+}
