@@ -181,3 +181,30 @@ export interface EventMessage {
 }
 
 export type ServerMessage = HelloMessage | ReplyMessage | ErrorMessage | SnapshotMessage | EventMessage;
+
+// ---------------------------------------------------------------- reply results
+// `reply.result` per request type: snapshot → Snapshot, subscribe → SubscribeResult,
+// unsubscribe → {}, kick → KickResult, ping → PingResult.
+
+export interface SubscribeResult {
+  /** The interval the daemon uses after bounding the requested one. */
+  interval: number;
+  events: boolean;
+}
+
+export interface KickResult {
+  /** false when no client with that id was connected */
+  kicked: boolean;
+}
+
+export interface PingResult {
+  pong: true;
+  /** daemon clock, ms since epoch */
+  time: number;
+}
+
+/** Clamps a requested stream interval to the allowed range (default when absent or invalid). */
+export function boundInterval(requested: unknown): number {
+  if (typeof requested !== 'number' || !Number.isFinite(requested)) return STREAM_INTERVAL_DEFAULT_MS;
+  return Math.min(STREAM_INTERVAL_MAX_MS, Math.max(STREAM_INTERVAL_MIN_MS, Math.round(requested)));
+}
