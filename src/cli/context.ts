@@ -1,0 +1,77 @@
+// What a command gets from the outside world. main.ts builds it from `process`; tests build
+// one with captured streams and a manual signal source, so every command runs in-process
+// with no global state touched.
+
+import type { Readable, Writable } from 'node:stream';
+
+/** An output stream; `columns`/`isTTY` are present when it is a terminal. */
+export type OutputStream = Writable & { isTTY?: boolean; columns?: number };
+
+export type CliSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
+
+/** Where signals come from: `process` in production, a manual emitter in tests. */
+export interface SignalSource {
+  /** Subscribes; returns the function that unsubscribes. */
+  on(signal: CliSignal, handler: (signal: CliSignal) => void): () => void;
+}
+
+export interface CliContext {
+  /** How the user invoked us, for messages ("ampio-bridge"). */
+  argv0: string;
+  env: Record<string, string | undefined>;
+  stdout: OutputStream;
+  stderr: OutputStream;
+  stdin: Readable;
+  /** Whether stdout is a terminal (colours, Ink, wizards; else plain one-shot output). */
+  isTTY: boolean;
+  cwd: string;
+  /** Running as root: the config file lives in /etc/ampio-bridge, setup may change the system. */
+  isRoot: boolean;
+  signals: SignalSource;
+}
+
+/** A command module under src/cli/commands/: `run` resolves with the exit code. */
+export interface CommandModule {
+  run(args: string[], ctx: CliContext): Promise<number>;
+}
+
+/** Exit codes shared by all commands. */
+export const EXIT = {
+  ok: 0,
+  /** Something failed at run time (port in use, backend cannot open, daemon unreachable). */
+  failure: 1,
+  /** The command line or config was wrong: nothing was started. */
+  usage: 2,
+} as const;
+
+/** Signals delivered by the real process. */
+export const processSignals: SignalSource = {
+  on(signal, handler) {
+    const listener = () => handler(signal);
+    process.on(signal, listener);
+    return () => {
+      process.off(signal, listener);
+    };
+  },
+};
+
+/** A signal source driven by hand (tests, and embedding the daemon in another program). */
+export function createManualSignals(): SignalSource & { emit(signal: CliSignal): void; listenerCount(signal: CliSignal): number } {
+  const handlers = new Map<CliSignal, Set<(signal: CliSignal) => void>>();
+  return {
+    on(signal, handler) {
+      let set = handlers.get(signal);
+      if (!set) handlers.set(signal, (set = new Set()));
+      set.add(handler);
+      return () => {
+        set.delete(handler);
+      };
+    },
+    emit(signal) {
+      for (const h of [...(handlers.get(signal) ?? [])]) h(signal);
+    },
+    listenerCount(signal) {
+      return handlers.get(signal)?.size ?? 0;
+    },
+  };
+}
