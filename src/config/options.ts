@@ -20,6 +20,14 @@ export interface OptionSpec<T> {
   parse(raw: string): T;
   /** Renders a value back to the text a flag/env/file would hold. */
   format?(value: T): string;
+  /** The accepted words of an `enum` option (help, shell completion, the setup wizard). */
+  choices?: readonly string[];
+  /**
+   * An empty environment variable normally counts as unset (as in go-ampio-server and
+   * systemd EnvironmentFile templates with blank values); set this where empty is a real
+   * value, e.g. `metrics-addr` where empty means "off".
+   */
+  emptyIsValue?: boolean;
 }
 
 /** Thrown by parsers; the loader wraps it with the flag/env names. */
@@ -127,6 +135,7 @@ const opt = <T>(spec: OptionSpec<T>): OptionSpec<T> => spec;
 const durationFormat = { format: formatDuration };
 
 export const BACKENDS = ['socketcan', 'serial', 'virtual'] as const;
+export const VIRTUAL_PAYLOADS = ['ampio', 'sequence'] as const;
 export const HUB_POLICIES = ['drop', 'kick'] as const;
 export const ECHO_MODES = ['others', 'none'] as const;
 export const LOG_FORMATS = ['text', 'json'] as const;
@@ -142,6 +151,7 @@ export const OPTIONS = {
     group: 'backend',
     scope: 'structural',
     parse: enumParser(BACKENDS),
+    choices: BACKENDS,
   }),
   canIf: opt<string[]>({
     flag: 'can-if',
@@ -236,6 +246,16 @@ export const OPTIONS = {
     scope: 'structural',
     parse: (raw) => parseIntInRange(raw, 0, 2_000_000),
   }),
+  virtualPayload: opt<(typeof VIRTUAL_PAYLOADS)[number]>({
+    flag: 'virtual-payload',
+    kind: 'enum',
+    default: 'ampio',
+    expected: 'ampio or sequence',
+    help: 'virtual backend: ampio (varied Ampio-like frames) or sequence (ID 0x1000+bus, bytes 0-3 a sequence number, 4-7 send time in µs: for tests and benchmarks)',
+    group: 'backend',
+    scope: 'structural',
+    parse: enumParser(VIRTUAL_PAYLOADS),
+  }),
   listen: opt<ListenAddress>({
     flag: 'listen',
     kind: 'address',
@@ -292,6 +312,7 @@ export const OPTIONS = {
     group: 'hub',
     scope: 'reloadable',
     parse: enumParser(ECHO_MODES),
+    choices: ECHO_MODES,
   }),
   hubBuffer: opt<number>({
     flag: 'hub-buffer',
@@ -312,6 +333,7 @@ export const OPTIONS = {
     group: 'hub',
     scope: 'reloadable',
     parse: enumParser(HUB_POLICIES),
+    choices: HUB_POLICIES,
   }),
   batchSize: opt<number>({
     flag: 'batch-size',
@@ -349,6 +371,7 @@ export const OPTIONS = {
     scope: 'structural',
     parse: (raw) => parseListen(raw, true),
     format: formatListen,
+    emptyIsValue: true,
   }),
   logMetricsInterval: opt<number>({
     flag: 'log-metrics-interval',
@@ -406,6 +429,7 @@ export const OPTIONS = {
     group: 'logging',
     scope: 'reloadable',
     parse: enumParser(LOG_FORMATS),
+    choices: LOG_FORMATS,
   }),
   logLevel: opt<(typeof LOG_LEVELS)[number]>({
     flag: 'log-level',
@@ -416,6 +440,7 @@ export const OPTIONS = {
     group: 'logging',
     scope: 'reloadable',
     parse: enumParser(LOG_LEVELS),
+    choices: LOG_LEVELS,
   }),
 } as const;
 

@@ -1,0 +1,106 @@
+// `ampio-bridge serve`: what systemd runs. Config → daemon → wait for a signal → exit code.
+// A start-up failure exits non-zero (unlike go-ampio-server, which exited 0 and so defeated
+// systemd's Restart=on-failure).
+import os from 'node:os';
+import { createBackends } from '../../backends/factory.js';
+import { loadConfig } from '../../config/load.js';
+import type { Config } from '../../config/options.js';
+import { resolveControlSocketPath } from '../../control/control-client.js';
+import { createDaemon, createStandardServices } from '../../daemon.js';
+import { readBuildInfo } from '../../system/build-info.js';
+import { createLogger } from '../../system/logger.js';
+import { createSdNotify } from '../../system/sd-notify.js';
+import { type CliContext, EXIT } from '../context.js';
+import { renderServeHelp } from '../help.js';
+
+/** The whole shutdown is time-boxed: systemd's stop must stay well under its timeout. */
+const SHUTDOWN_BUDGET_MS = 2000;
+
+export async function run(args: string[], ctx: CliContext): Promise<number> {
+  const loaded = loadConfig({ argv: args, env: ctx.env, isRoot: ctx.isRoot });
+  if (!loaded.ok) {
+    for (const e of loaded.errors) ctx.stderr.write(`ampio-bridge serve: ${e.message}\n`);
+    ctx.stderr.write(`${loaded.errors.length} problem${loaded.errors.length === 1 ? '' : 's'} in the configuration; nothing was started. See: ampio-bridge serve --help\n`);
+    return EXIT.usage;
+  }
+  if (loaded.help) {
+    ctx.stdout.write(renderServeHelp());
+    return EXIT.ok;
+  }
+  const config = loaded.config;
+  const log = createLogger({ format: config.logFormat, level: config.logLevel, stream: ctx.stderr });
+  for (const w of loaded.warnings) log.warn('config_warning', { message: w });
+  if (config.backend === 'virtual') {
+    log.warn('virtual_backend', { message: 'serving a simulated bus (--backend virtual): no real CAN frames' });
+  }
+
+  const notify = createSdNotify(ctx.env, (e) => log.warn('sd_notify_failed', { error: e }));
+  const controlSocketPath = resolveControlSocketPath(config.controlSocket, ctx.env);
+  const daemon = createDaemon(config, {
+    log,
+    build: readBuildInfo(),
+    hostname: os.hostname(),
+    controlSocketPath,
+    createBackends: (c: Config) => createBackends(c, { log }),
+    services: (d) => createStandardServices(d, { controlSocketPath, env: ctx.env }),
+    onReady: () => notify('ready', `serving ${config.canIf.join(',')}`),
+  });
+
+  // Signals are subscribed before starting, so a SIGTERM during start-up still stops cleanly.
+  let stopRequested: (signal: string) => void = () => {};
+  const stopSignal = new Promise<string>((resolve) => (stopRequested = resolve));
+  const unsubscribe = [
+    ctx.signals.on('SIGINT', (s) => stopRequested(s)),
+    ctx.signals.on('SIGTERM', (s) => stopRequested(s)),
+    ctx.signals.on('SIGHUP', () => {
+      const next = loadConfig({ argv: args, env: ctx.env, isRoot: ctx.isRoot });
+      if (!next.ok) {
+        log.error('reload_failed', { problems: next.errors.map((e) => e.message).join('; ') });
+        return;
+      }
+      const changed = daemon.reload(next.config);
+      log.info('reload', { changed: changed.join(',') || 'nothing' });
+    }),
+  ];
+
+  try {
+    const started = daemon.start();
+    const first = await Promise.race([started.then(() => null), stopSignal]);
+    if (first !== null) {
+      await started.catch(() => {});
+      log.info('shutdown_signal', { signal: first });
+      await daemon.stop();
+      return EXIT.ok;
+    }
+  } catch (err) {
+    const e = err as Error & { hint?: string; code?: string };
+    log.error('startup_failed', { error: e.message, code: e.code });
+    ctx.stderr.write(`ampio-bridge serve: ${e.message}\n${e.hint ? `  → ${e.hint}\n` : ''}`);
+    for (const u of unsubscribe) u();
+    return EXIT.failure;
+  }
+
+  const signal = await stopSignal;
+  log.info('shutdown_signal', { signal });
+  notify('stopping');
+  const before = daemon.snapshot();
+  const counters = daemon.counters();
+  const stopped = await Promise.race([daemon.stop().then(() => true), delay(SHUTDOWN_BUDGET_MS).then(() => false)]);
+  log.info('shutdown_summary', {
+    uptime_s: Math.round(before.daemon.uptimeSec),
+    accepted: before.totals.accepted,
+    rejected: before.totals.rejected,
+    kicked: before.totals.kicked,
+    rx_frames: before.buses.reduce((n, b) => n + b.rxFrames, 0),
+    tx_frames: before.buses.reduce((n, b) => n + b.txFrames, 0),
+    tcp_tx_frames: counters.tcpTxFrames,
+    hub_drops: before.totals.hubDrops,
+    clean: stopped,
+  });
+  for (const u of unsubscribe) u();
+  return EXIT.ok;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

@@ -1,0 +1,291 @@
+// One cannelloni TCP client: handshake with timeout, incremental reader, and a batching
+// writer with its own bounded queue. Frames wait in OUR queue (whose size the hub policy
+// bounds), never in Node's stream buffer: while the socket is congested nothing more is
+// written, so memory per client stays bounded however slow the peer is.
+import type { Socket } from 'node:net';
+import { CANNELLONI_HELLO, CannelloniDecoder, type CannelloniDecodeError, HelloReader } from '../core/cannelloni.js';
+import type { CanFrame } from '../core/frame.js';
+import type { HubSubscriber } from '../core/hub.js';
+
+export type CloseReason =
+  | 'client_closed'
+  | 'handshake_timeout'
+  | 'bad_magic'
+  | 'malformed'
+  | 'read_timeout'
+  | 'kicked_slow'
+  | 'kicked_by_operator'
+  | 'shutdown'
+  | 'socket_error';
+
+export interface ClientEvents {
+  handshakeDone(c: ClientConnection): void;
+  handshakeFailed(c: ClientConnection, reason: 'timeout' | 'bad_magic', received: Uint8Array): void;
+  frame(c: ClientConnection, frame: CanFrame): void;
+  malformed(c: ClientConnection, error: CannelloniDecodeError): void;
+  closed(c: ClientConnection, reason: CloseReason): void;
+}
+
+export interface ClientOptions {
+  id: number;
+  socket: Socket;
+  remote: string;
+  capacity: number;
+  batchSize: number;
+  /** ms; 0 = write at the end of the current turn of the event loop */
+  flushInterval: number;
+  handshakeTimeout: number;
+  /** ms of silence from the client before closing it; 0 = never */
+  readTimeout: number;
+  now: () => number;
+  events: ClientEvents;
+}
+
+/** Above this many bytes in Node's socket buffer we stop writing and wait for 'drain'. */
+const SOCKET_HIGH_WATER = 64 * 1024;
+
+export class ClientConnection implements HubSubscriber {
+  readonly id: number;
+  readonly remote: string;
+  readonly connectedAt: number;
+  private readonly socket: Socket;
+  private readonly events: ClientEvents;
+  private readonly hello = new HelloReader();
+  private readonly decoder: CannelloniDecoder;
+  private handshaken = false;
+  private closing = false;
+  private closeReason: CloseReason | null = null;
+
+  // Outbound ring of shared, already encoded frames.
+  private readonly ring: Uint8Array[];
+  private head = 0;
+  private count = 0;
+  private queuedBytes = 0;
+  private congested = false;
+  private flushTimer: NodeJS.Timeout | null = null;
+  private flushQueued = false;
+  private handshakeTimer: NodeJS.Timeout | null = null;
+  private readTimer: NodeJS.Timeout | null = null;
+  private lastRx = 0;
+
+  capacity: number;
+  batchSize: number;
+  flushInterval: number;
+  readTimeout: number;
+
+  // Counters shown by `status`/`top`.
+  framesOut = 0;
+  framesIn = 0;
+  bytesOut = 0;
+  bytesIn = 0;
+  drops = 0;
+  highWater = 0;
+
+  constructor(private readonly options: ClientOptions) {
+    this.id = options.id;
+    this.remote = options.remote;
+    this.socket = options.socket;
+    this.events = options.events;
+    this.capacity = options.capacity;
+    this.batchSize = options.batchSize;
+    this.flushInterval = options.flushInterval;
+    this.readTimeout = options.readTimeout;
+    this.connectedAt = options.now();
+    this.ring = new Array<Uint8Array>(options.capacity);
+    this.decoder = new CannelloniDecoder((f) => {
+      this.framesIn++;
+      this.events.frame(this, f);
+    });
+  }
+
+  /** Sends our hello and starts reading. */
+  start(): void {
+    const s = this.socket;
+    s.on('data', (chunk: Buffer) => this.onData(chunk));
+    s.on('drain', () => {
+      this.congested = false;
+      if (this.count > 0) this.flush();
+    });
+    s.on('error', () => this.finish('socket_error'));
+    s.on('close', () => this.finish(this.closeReason ?? 'client_closed'));
+    s.on('end', () => {
+      // The peer half-closed: cannelloni has no half-duplex use, so close our side too.
+      this.close('client_closed');
+    });
+    s.write(CANNELLONI_HELLO);
+    this.handshakeTimer = setTimeout(() => {
+      this.handshakeTimer = null;
+      if (this.handshaken || this.closing) return;
+      this.events.handshakeFailed(this, 'timeout', this.hello.received());
+      this.close('handshake_timeout');
+    }, this.options.handshakeTimeout);
+  }
+
+  get isHandshaken(): boolean {
+    return this.handshaken;
+  }
+
+  get isClosing(): boolean {
+    return this.closing;
+  }
+
+  // ------------------------------------------------------------------ hub side
+
+  queueDepth(): number {
+    return this.count;
+  }
+
+  enqueue(_frame: CanFrame, bytes: Uint8Array): void {
+    const cap = this.ring.length;
+    this.ring[(this.head + this.count) % cap] = bytes;
+    this.count++;
+    this.queuedBytes += bytes.length;
+    if (this.count > this.highWater) this.highWater = this.count;
+    if (this.count >= this.batchSize) {
+      this.flush();
+    } else if (this.flushInterval === 0) {
+      if (!this.flushQueued) {
+        this.flushQueued = true;
+        queueMicrotask(this.flushFromMicrotask);
+      }
+    } else if (this.flushTimer === null) {
+      // A timer only while something waits: an idle client costs no CPU.
+      this.flushTimer = setTimeout(this.flushFromTimer, this.flushInterval);
+    }
+  }
+
+  kick(_reason: 'slow'): void {
+    this.close('kicked_slow');
+  }
+
+  private readonly flushFromMicrotask = (): void => {
+    this.flushQueued = false;
+    this.flush();
+  };
+
+  private readonly flushFromTimer = (): void => {
+    this.flushTimer = null;
+    this.flush();
+  };
+
+  /** Writes everything queued as one buffer, unless the socket is congested. */
+  flush(): void {
+    if (this.flushTimer !== null) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = null;
+    }
+    if (this.count === 0 || this.congested || this.socket.destroyed) return;
+    const cap = this.ring.length;
+    const out = Buffer.allocUnsafe(this.queuedBytes);
+    let p = 0;
+    for (let k = 0; k < this.count; k++) {
+      const slot = (this.head + k) % cap;
+      const b = this.ring[slot];
+      out.set(b, p);
+      p += b.length;
+      this.ring[slot] = undefined as unknown as Uint8Array; // let shared buffers be collected
+    }
+    this.framesOut += this.count;
+    this.bytesOut += p;
+    this.head = 0;
+    this.count = 0;
+    this.queuedBytes = 0;
+    const ok = this.socket.write(out);
+    if (!ok || this.socket.writableLength > SOCKET_HIGH_WATER) this.congested = true;
+  }
+
+  // ------------------------------------------------------------------ reading
+
+  private onData(chunk: Buffer): void {
+    if (this.closing) return;
+    this.bytesIn += chunk.length;
+    if (this.readTimeout > 0) this.lastRx = this.options.now();
+    let bytes: Uint8Array = chunk;
+    if (!this.handshaken) {
+      const r = this.hello.push(chunk);
+      if (r === 'more') return;
+      if (r === 'bad') {
+        this.events.handshakeFailed(this, 'bad_magic', this.hello.received());
+        this.close('bad_magic');
+        return;
+      }
+      this.handshaken = true;
+      if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
+      this.handshakeTimer = null;
+      this.events.handshakeDone(this);
+      this.armReadTimer();
+      bytes = this.hello.rest;
+      if (bytes.length === 0 || this.closing) return;
+    }
+    const err = this.decoder.push(bytes);
+    if (err) {
+      this.events.malformed(this, err);
+      this.close('malformed');
+    }
+  }
+
+  private armReadTimer(): void {
+    if (this.readTimeout <= 0 || this.closing) return;
+    this.lastRx = this.options.now();
+    const check = (): void => {
+      this.readTimer = null;
+      if (this.closing) return;
+      const idle = this.options.now() - this.lastRx;
+      if (idle >= this.readTimeout) this.close('read_timeout');
+      else this.readTimer = setTimeout(check, this.readTimeout - idle);
+    };
+    this.readTimer = setTimeout(check, this.readTimeout);
+  }
+
+  // ------------------------------------------------------------------ closing
+
+  /**
+   * Closes the connection. On shutdown what is queued is flushed first; otherwise queued
+   * frames are discarded. Either way only whole frames were ever written, so the peer's
+   * decoder is left on a frame boundary (real cannelloni does not reset it on reconnect).
+   */
+  close(reason: CloseReason): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.closeReason = reason;
+    this.clearTimers();
+    if (reason === 'shutdown') {
+      this.congested = false;
+      this.flush();
+    }
+    this.count = 0;
+    this.queuedBytes = 0;
+    this.socket.end();
+    // A peer that never reads would keep the socket half-open: give it a second.
+    setTimeout(() => this.socket.destroy(), reason === 'shutdown' ? 1500 : 1000).unref();
+  }
+
+  /** Resolves when the socket is fully closed. */
+  whenClosed(): Promise<void> {
+    if (this.socket.closed) return Promise.resolve();
+    return new Promise((resolve) => this.socket.once('close', () => resolve()));
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private finished = false;
+  private finish(reason: CloseReason): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.closing = true;
+    if (this.closeReason === null) this.closeReason = reason;
+    this.clearTimers();
+    this.count = 0;
+    this.queuedBytes = 0;
+    this.events.closed(this, this.closeReason);
+  }
+
+  private clearTimers(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
+    if (this.readTimer) clearTimeout(this.readTimer);
+    this.flushTimer = this.handshakeTimer = this.readTimer = null;
+  }
+}

@@ -1,0 +1,111 @@
+// A TCP listener for one bus. Accepting is never blocked by a handshake: each connection
+// handshakes on its own (the Go predecessor's inline handshake let one silent client stall
+// every accept for 3 s).
+import net from 'node:net';
+import type { ListenAddress } from '../config/options.js';
+
+export class ListenError extends Error {
+  readonly code: string;
+  readonly hint: string;
+  constructor(code: string, message: string, hint: string, cause?: unknown) {
+    super(message, { cause });
+    this.name = 'ListenError';
+    this.code = code;
+    this.hint = hint;
+  }
+}
+
+export interface TcpListenerOptions {
+  address: ListenAddress;
+  /** Decides per connection; a refused socket is destroyed with nothing sent. */
+  admit(socket: net.Socket): boolean;
+  onConnection(socket: net.Socket): void;
+  onRefused(socket: net.Socket): void;
+  /** TCP keepalive idle time (ms) before probes; reaps vanished peers. */
+  keepAliveMs: number;
+}
+
+export class TcpListener {
+  private server: net.Server | null = null;
+  private bound: net.AddressInfo | null = null;
+
+  constructor(private readonly options: TcpListenerOptions) {}
+
+  /** Binds; resolves with the real address (port 0 → the chosen port). */
+  async start(): Promise<net.AddressInfo> {
+    const server = net.createServer({ noDelay: true, keepAlive: true, keepAliveInitialDelay: this.options.keepAliveMs });
+    server.on('connection', (socket) => {
+      if (!this.options.admit(socket)) {
+        this.options.onRefused(socket);
+        socket.destroy();
+        return;
+      }
+      socket.setNoDelay(true);
+      socket.setKeepAlive(true, this.options.keepAliveMs);
+      this.options.onConnection(socket);
+    });
+    const { host, port } = this.options.address;
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException): void => {
+        server.off('listening', onListening);
+        reject(listenError(err, host, port));
+      };
+      const onListening = (): void => {
+        server.off('error', onError);
+        resolve();
+      };
+      server.once('error', onError);
+      server.once('listening', onListening);
+      server.listen({ host: host === '' ? undefined : host, port, exclusive: true });
+    });
+    // After binding, listener errors are rare (EMFILE on accept); keep the server alive.
+    server.on('error', () => {});
+    this.server = server;
+    this.bound = server.address() as net.AddressInfo;
+    return this.bound;
+  }
+
+  get address(): net.AddressInfo | null {
+    return this.bound;
+  }
+
+  /** Stops accepting; existing connections are left to their owners. */
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = null;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+function listenError(err: NodeJS.ErrnoException, host: string, port: number): ListenError {
+  const where = `${host === '' ? '*' : host}:${port}`;
+  switch (err.code) {
+    case 'EADDRINUSE':
+      return new ListenError(
+        'listen_in_use',
+        `cannot listen on ${where}: the port is already in use`,
+        `stop the other program (see \`ss -ltnp 'sport = :${port}'\`; an old can-server.service?) or choose another port with --listen`,
+        err,
+      );
+    case 'EACCES':
+      return new ListenError('listen_denied', `cannot listen on ${where}: permission denied`, 'ports below 1024 need root or CAP_NET_BIND_SERVICE: use a port like :20000', err);
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new ListenError('listen_address', `cannot listen on ${where}: no such local address`, 'use an address of this machine, :20000 for all interfaces or 127.0.0.1:20000 for local clients only', err);
+    default:
+      return new ListenError('listen_failed', `cannot listen on ${where}: ${err.message}`, 'check --listen', err);
+  }
+}
+
+export function formatAddress(a: net.AddressInfo): string {
+  return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+}
+
+export function remoteOf(socket: net.Socket): string {
+  const addr = socket.remoteAddress ?? '?';
+  const port = socket.remotePort ?? 0;
+  const plain = addr.startsWith('::ffff:') ? addr.slice(7) : addr;
+  return plain.includes(':') ? `[${plain}]:${port}` : `${plain}:${port}`;
+}
