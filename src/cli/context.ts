@@ -44,16 +44,45 @@ export const EXIT = {
   usage: 2,
 } as const;
 
-/** Signals delivered by the real process. */
-export const processSignals: SignalSource = {
-  on(signal, handler) {
-    const listener = () => handler(signal);
-    process.on(signal, listener);
-    return () => {
-      process.off(signal, listener);
-    };
-  },
-};
+/**
+ * Signals delivered by the real process. One process listener per signal fans out to the
+ * subscribers, so a signal is counted once however many subscribed. The second SIGINT or
+ * SIGTERM calls `onRepeatedStop` (main.ts exits at once): an operator pressing Ctrl-C twice
+ * must never be stuck behind a shutdown that hangs. Subscribing replaces Node's default
+ * "die on SIGINT", which is why commands that do not subscribe keep it.
+ */
+export function createProcessSignals(onRepeatedStop: (signal: CliSignal) => void): SignalSource {
+  const handlers = new Map<CliSignal, Set<(signal: CliSignal) => void>>();
+  let stops = 0;
+  const dispatch = (signal: CliSignal) => {
+    if (signal !== 'SIGHUP' && ++stops > 1) {
+      onRepeatedStop(signal);
+      return;
+    }
+    for (const h of [...(handlers.get(signal) ?? [])]) h(signal);
+  };
+  const listeners = new Map<CliSignal, () => void>();
+  return {
+    on(signal, handler) {
+      let set = handlers.get(signal);
+      if (!set) {
+        handlers.set(signal, (set = new Set()));
+        const listener = () => dispatch(signal);
+        listeners.set(signal, listener);
+        process.on(signal, listener);
+      }
+      set.add(handler);
+      return () => {
+        set.delete(handler);
+        if (set.size === 0 && handlers.get(signal) === set) {
+          handlers.delete(signal);
+          process.off(signal, listeners.get(signal) as () => void);
+          listeners.delete(signal);
+        }
+      };
+    },
+  };
+}
 
 /** A signal source driven by hand (tests, and embedding the daemon in another program). */
 export function createManualSignals(): SignalSource & { emit(signal: CliSignal): void; listenerCount(signal: CliSignal): number } {

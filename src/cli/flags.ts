@@ -1,0 +1,62 @@
+// One style of usage error for every command:
+//   ampio-bridge status: unknown flag --jsno (did you mean --json?)
+// Commands parse with util.parseArgs({ strict: false, tokens: true }) and hand the tokens
+// here, so all problems are reported in the same words and the same exit code (2).
+
+import { closest } from '../config/suggest.js';
+import type { CliContext } from './context.js';
+
+export type ArgToken =
+  | { kind: 'option'; name: string; rawName: string; index: number; value?: string | undefined; inlineValue?: boolean | undefined }
+  | { kind: 'positional'; index: number; value: string }
+  | { kind: 'option-terminator'; index: number };
+
+export interface FlagOption {
+  type: 'string' | 'boolean';
+  short?: string;
+}
+
+export interface ReportOptions {
+  /** How many bare words the command takes (default 0). */
+  maxPositionals?: number;
+}
+
+/** Usage problems in `tokens`, as one-line messages without the command prefix. */
+export function findUsageProblems(tokens: readonly ArgToken[], options: Record<string, FlagOption>, report: ReportOptions = {}): string[] {
+  const problems: string[] = [];
+  const longNames = Object.keys(options);
+  let positionals = 0;
+  for (const token of tokens) {
+    if (token.kind === 'option-terminator') continue;
+    if (token.kind === 'positional') {
+      positionals++;
+      if (positionals > (report.maxPositionals ?? 0)) problems.push(`unexpected argument "${token.value}"`);
+      continue;
+    }
+    const known = token.rawName.startsWith('--')
+      ? options[token.name]
+      : Object.entries(options).find(([, o]) => o.short === token.name)?.[1];
+    if (!known) {
+      const suggestion = closest(token.name, longNames);
+      problems.push(`unknown flag ${token.rawName}${suggestion ? ` (did you mean --${suggestion}?)` : ''}`);
+      continue;
+    }
+    if (known.type === 'string' && (token.value === undefined || (!token.inlineValue && token.value.startsWith('--')))) {
+      problems.push(`${token.rawName} needs a value`);
+    }
+  }
+  return problems;
+}
+
+/** Writes the problems to stderr as `ampio-bridge <command>: …` lines; true if there were any. */
+export function reportUnknownFlags(
+  command: string,
+  tokens: readonly ArgToken[] | undefined,
+  options: Record<string, FlagOption>,
+  ctx: Pick<CliContext, 'stderr'>,
+  report: ReportOptions = {},
+): boolean {
+  const problems = findUsageProblems(tokens ?? [], options, report);
+  for (const p of problems) ctx.stderr.write(`ampio-bridge ${command}: ${p}\n`);
+  return problems.length > 0;
+}
