@@ -90,6 +90,14 @@ export class VirtualBackend implements CanBackend {
     return { ok: true };
   }
 
+  /**
+   * Puts a frame on the bus as if another node had sent it (what `cansend` is to a vcan).
+   * Tests and tools use it; the generator uses the same path.
+   */
+  inject(frame: CanFrame): void {
+    this.sink?.received(frame);
+  }
+
   counters(): BackendCounters {
     return { txQueueDepth: 0, reopens: 0 };
   }

@@ -74,7 +74,9 @@ export class TcpListener {
     const server = this.server;
     if (!server) return;
     this.server = null;
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    // close() stops accepting at once; its callback would wait for every connection, which
+    // the daemon closes itself (after flushing them), so do not wait for it here.
+    server.close();
   }
 }
 
