@@ -33,9 +33,8 @@ export function findUsageProblems(tokens: readonly ArgToken[], options: Record<s
       if (positionals > (report.maxPositionals ?? 0)) problems.push(`unexpected argument "${token.value}"`);
       continue;
     }
-    const known = token.rawName.startsWith('--')
-      ? options[token.name]
-      : Object.entries(options).find(([, o]) => o.short === token.name)?.[1];
+    // parseArgs already maps a known short flag (-h) to its long name; an unknown one keeps its letter.
+    const known = Object.hasOwn(options, token.name) ? options[token.name] : undefined;
     if (!known) {
       const suggestion = closest(token.name, longNames);
       problems.push(`unknown flag ${token.rawName}${suggestion ? ` (did you mean --${suggestion}?)` : ''}`);

@@ -151,7 +151,7 @@ export function renderOptionsMarkdownTable(): string {
   for (const group of GROUP_ORDER) {
     for (const name of OPTION_NAMES.filter((n) => OPTIONS[n].group === group)) {
       const spec = OPTIONS[name] as OptionSpec<unknown>;
-      const description = `${spec.help}. Accepts ${spec.expected}.`;
+      const description = `${spec.help}. *Accepts:* ${spec.expected}`;
       rows.push(
         `| \`--${spec.flag}\` | \`${envNameFor(spec.flag)}\` | \`${markdownCell(defaultText(name))}\` | ${markdownCell(description)} |`,
       );

@@ -81,14 +81,3 @@ export class ConfigError extends Error {
     this.source = fields.source ?? null;
   }
 }
-
-/**
- * The lines `serve` prints for a failed load: one per problem, then one line on where the
- * settings live. No stack traces: these are the user's typos, not our bugs.
- */
-export function formatConfigErrors(errors: readonly ConfigError[], prefix = 'ampio-bridge serve'): string {
-  const lines = errors.map((e) => `${prefix}: ${e.message}`);
-  const noun = errors.length === 1 ? 'problem' : 'problems';
-  lines.push(`${prefix}: ${errors.length} configuration ${noun}; nothing was started. See "ampio-bridge serve --help".`);
-  return lines.join('\n') + '\n';
-}

@@ -239,10 +239,26 @@ function parseCommandLine(argv: readonly string[]): CommandLine {
   let configPath: string | null = null;
   let help = false;
   let swallowIndex = -1;
+  let lastBool: { flag: string; index: number; inline: boolean } | null = null;
   for (const token of tokens) {
     if (token.kind === 'option-terminator') continue;
     if (token.kind === 'positional') {
       if (token.index === swallowIndex) continue;
+      if (lastBool && token.index === lastBool.index + 1 && !lastBool.inline && /^(true|false|yes|no|on|off|1|0)$/i.test(token.value)) {
+        // `--mdns-enable false` reads naturally but would turn mDNS ON: refuse it.
+        errors.push(
+          new ConfigError({
+            code: 'CONFIG_UNEXPECTED_ARGUMENT',
+            message: `unexpected argument "${token.value}" after --${lastBool.flag}: true/false flags take their value after "=", write --${lastBool.flag}=${token.value}`,
+            flag: `--${lastBool.flag}`,
+            env: envNameFor(lastBool.flag),
+            value: token.value,
+            expected: 'true or false',
+            hint: `Write --${lastBool.flag}=${token.value}.`,
+          }),
+        );
+        continue;
+      }
       errors.push(
         new ConfigError({
           code: 'CONFIG_UNEXPECTED_ARGUMENT',
@@ -270,6 +286,7 @@ function parseCommandLine(argv: readonly string[]): CommandLine {
       continue;
     }
     const [name, spec] = entry;
+    if (spec.kind === 'bool') lastBool = { flag: spec.flag, index: token.index, inline: token.value !== undefined };
     const text = token.value ?? (spec.kind === 'bool' ? 'true' : '');
     const previous = raw.get(name);
     // Lists accumulate (`--can-if can0 --can-if can1`); everything else: the last one wins.
