@@ -1,0 +1,138 @@
+// The metrics HTTP endpoint (--metrics-addr): /metrics for Prometheus, /ready for
+// orchestration and `setup`'s verify step, /healthz for liveness.
+//   /ready   200 "ready" only when every listener is bound and every backend open (and no
+//            bus is bus-off), else 503 with the reason, so a probe says why.
+//   /healthz 200 "ok": answering at all proves the event loop is alive.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { MetricsRegistry } from './registry.js';
+
+export interface Readiness {
+  ready: boolean;
+  /** Why not ready ("can0: backend absent"); "ready" when ready. */
+  reason: string;
+}
+
+export interface MetricsHttpOptions {
+  /** '' = all interfaces (only when the operator asked for it: `--metrics-addr :9100`). */
+  host: string;
+  port: number;
+  registry: MetricsRegistry;
+  readiness(): Readiness;
+  log: (level: 'debug' | 'info' | 'warn' | 'error', event: string, fields?: Record<string, unknown>) => void;
+}
+
+export class MetricsHttpError extends Error {
+  override readonly name = 'MetricsHttpError';
+  readonly code: string;
+  readonly hint: string;
+  constructor(code: string, message: string, hint: string, cause?: unknown) {
+    super(`${message}. ${hint}`, cause === undefined ? undefined : { cause });
+    this.code = code;
+    this.hint = hint;
+  }
+}
+
+export interface MetricsHttpServer {
+  /** Binds; resolves with the bound address (port 0 → the real port). */
+  start(): Promise<AddressInfo>;
+  stop(): Promise<void>;
+  readonly address: AddressInfo | null;
+}
+
+export function createMetricsHttpServer(opts: MetricsHttpOptions): MetricsHttpServer {
+  let server: http.Server | null = null;
+  let bound: AddressInfo | null = null;
+
+  const handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    const url = (req.url ?? '/').split('?')[0];
+    const text = (status: number, body: string): void => {
+      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    };
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('allow', 'GET, HEAD');
+      text(405, 'method not allowed\n');
+      return;
+    }
+    switch (url) {
+      case '/metrics':
+        opts.registry.metrics().then(
+          (body) => {
+            res.writeHead(200, { 'content-type': opts.registry.contentType });
+            res.end(req.method === 'HEAD' ? undefined : body);
+          },
+          (err: unknown) => {
+            opts.log('error', 'metrics_collect_failed', { error: String(err) });
+            text(500, 'metrics collection failed\n');
+          },
+        );
+        return;
+      case '/ready': {
+        let r: Readiness;
+        try {
+          r = opts.readiness();
+        } catch (err) {
+          r = { ready: false, reason: `readiness check failed: ${String(err)}` };
+        }
+        text(r.ready ? 200 : 503, r.ready ? 'ready\n' : `not ready: ${r.reason}\n`);
+        return;
+      }
+      case '/healthz':
+        text(200, 'ok\n');
+        return;
+      case '/':
+        text(200, 'ampio-bridge: /metrics /ready /healthz\n');
+        return;
+      default:
+        text(404, 'not found\n');
+    }
+  };
+
+  return {
+    get address() {
+      return bound;
+    },
+    start() {
+      return new Promise((resolve, reject) => {
+        const srv = http.createServer(handle);
+        // A scraper that stalls must not hold a socket forever.
+        srv.requestTimeout = 10_000;
+        srv.headersTimeout = 10_000;
+        srv.keepAliveTimeout = 5_000;
+        srv.once('error', (err: NodeJS.ErrnoException) => {
+          const where = `${opts.host || '*'}:${opts.port}`;
+          reject(
+            err.code === 'EADDRINUSE'
+              ? new MetricsHttpError('metrics_addr_in_use', `metrics address ${where} is already in use`, 'Choose another port with --metrics-addr, or stop the program using it', err)
+              : new MetricsHttpError('metrics_listen_failed', `cannot listen on metrics address ${where}: ${err.message}`, 'Check --metrics-addr (e.g. 127.0.0.1:9100)', err),
+          );
+        });
+        const onListening = (): void => {
+          srv.removeAllListeners('error');
+          srv.on('error', (err) => opts.log('error', 'metrics_http_error', { error: String(err) }));
+          server = srv;
+          bound = srv.address() as AddressInfo;
+          opts.log('info', 'metrics_listen', { addr: formatHostPort(bound) });
+          resolve(bound);
+        };
+        if (opts.host === '') srv.listen(opts.port, onListening);
+        else srv.listen(opts.port, opts.host, onListening);
+      });
+    },
+    async stop() {
+      const srv = server;
+      if (!srv) return;
+      server = null;
+      bound = null;
+      await new Promise<void>((resolve) => {
+        srv.close(() => resolve());
+        srv.closeAllConnections();
+      });
+    },
+  };
+}
+
+function formatHostPort(a: AddressInfo): string {
+  return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+}

@@ -1,0 +1,213 @@
+// Prometheus metrics, read at scrape time from the daemon's plain counters.
+//
+// Why collect() callbacks instead of inc() on the hot path: the daemon already keeps the
+// numbers (for the control socket snapshot); a prom-client inc() per frame would cost a
+// label hash lookup per frame for nothing. At scrape time we take one snapshot and one
+// counters() reading and copy them into the metric objects.
+//
+// Names are go-ampio-server's where it has them (serial_rx_frames_total, tcp_tx_frames_total,
+// hub_*, errors_total{where}, malformed_frames_total, build_info), so existing dashboards and
+// alerts keep working; the per-bus ones (user-needs #12, #15, #16, #25) carry a `bus` label.
+// No per-client labels (unbounded cardinality).
+import client from 'prom-client';
+import type { BusSnapshot, Snapshot } from '../control/protocol.js';
+
+/** Counters the control-socket Snapshot does not carry (the daemon's `counters()`). */
+export interface DaemonCounters {
+  tcpRxFrames: number;
+  tcpTxFrames: number;
+  errorsByWhere: Record<string, number>;
+  handshakeFailuresByReason: Record<string, number>;
+  /** frames_dropped_total{bus,direction,reason} */
+  drops: Array<{ bus: string; direction: string; reason: string; count: number }>;
+  /** Clients targeted by the most recent broadcast (summed over buses). */
+  hubFanout: number;
+  hubQueueDepthMax: number;
+  hubQueueDepthAvg: number;
+  /**
+   * Bus load per bus from its BusLoadMeter: ratios (1 = 100 %) over the last second and
+   * averaged over the last minute. Optional: without it only the snapshot's 1 s exact
+   * figure is exported.
+   */
+  busLoad?: Array<{ bus: string; window: '1s' | '60s'; exact: number; min: number; max: number }>;
+}
+
+export interface MetricsSource {
+  snapshot(): Snapshot;
+  counters(): DaemonCounters;
+}
+
+export interface MetricsRegistryOptions {
+  source: MetricsSource;
+  build: { version: string; commit: string | null; date: string | null };
+  /** Also export prom-client's process_* and nodejs_* metrics (as Go exports its go and process metrics). */
+  defaultMetrics?: boolean;
+}
+
+export interface MetricsRegistry {
+  readonly registry: client.Registry;
+  /** The exposition text for one scrape (one snapshot for all metrics). */
+  metrics(): Promise<string>;
+  readonly contentType: string;
+}
+
+/** go-ampio-server's errors_total labels, pre-registered at 0 so alerts see the series. */
+export const GO_ERROR_LABELS = [
+  'tcp_read',
+  'tcp_write',
+  'handshake',
+  'serial_write',
+  'serial_tx_overflow',
+  'serial_read',
+  'socketcan_write',
+  'socketcan_tx_overflow',
+  'socketcan_read',
+] as const;
+
+/** can_bus_state values (user-needs #12): 0 active, 1 warning, 2 passive, 3 bus-off, 4 down. */
+export const BUS_STATE_VALUE: Record<BusSnapshot['busState'], number> = {
+  'error-active': 0,
+  'error-warning': 1,
+  'error-passive': 2,
+  'bus-off': 3,
+  stopped: 4,
+  down: 4,
+  absent: 5,
+  unknown: 6,
+};
+
+interface Reading {
+  snap: Snapshot;
+  counters: DaemonCounters;
+}
+
+export function createMetricsRegistry(opts: MetricsRegistryOptions): MetricsRegistry {
+  const registry = new client.Registry();
+  const { source } = opts;
+
+  // One reading per scrape: every collect() below shares it.
+  let scrape: Reading | null = null;
+  const read = (): Reading => scrape ?? { snap: source.snapshot(), counters: source.counters() };
+
+  const counter = (name: string, help: string, labelNames: string[], fill: (m: client.Counter<string>, r: Reading) => void): void => {
+    new client.Counter({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        fill(this, read());
+      },
+    });
+  };
+  const gauge = (name: string, help: string, labelNames: string[], fill: (m: client.Gauge<string>, r: Reading) => void): void => {
+    new client.Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        fill(this, read());
+      },
+    });
+  };
+  const sumBuses = (r: Reading, kind: BusSnapshot['backend'], field: 'rxFrames' | 'txFrames'): number =>
+    r.snap.buses.reduce((acc, b) => (b.backend === kind ? acc + b[field] : acc), 0);
+
+  // ------------------------------------------------------------ go-ampio-server names
+  counter('serial_rx_frames_total', 'Total CAN frames decoded from the serial link.', [], (m, r) => m.inc(sumBuses(r, 'serial', 'rxFrames')));
+  counter('serial_tx_frames_total', 'Total CAN frames written to the serial link.', [], (m, r) => m.inc(sumBuses(r, 'serial', 'txFrames')));
+  counter('socketcan_rx_frames_total', 'Total CAN frames read from the SocketCAN interface.', [], (m, r) => m.inc(sumBuses(r, 'socketcan', 'rxFrames')));
+  counter('socketcan_tx_frames_total', 'Total CAN frames written to the SocketCAN interface.', [], (m, r) => m.inc(sumBuses(r, 'socketcan', 'txFrames')));
+  counter('tcp_rx_frames_total', 'Total CAN frames received from TCP clients.', [], (m, r) => m.inc(r.counters.tcpRxFrames));
+  counter('tcp_tx_frames_total', 'Total CAN frames sent to TCP clients.', [], (m, r) => m.inc(r.counters.tcpTxFrames));
+  counter('hub_dropped_frames_total', 'Total CAN frames dropped by hub due to slow clients.', [], (m, r) => m.inc(r.snap.totals.hubDrops));
+  counter('hub_kicked_clients_total', 'Total clients disconnected due to backpressure kick policy or by the operator.', [], (m, r) =>
+    m.inc(r.snap.totals.kicked),
+  );
+  counter('hub_rejected_clients_total', 'Total client connection attempts rejected (e.g., max-clients).', [], (m, r) => m.inc(r.snap.totals.rejected));
+  gauge('hub_active_clients', 'Current number of active connected clients.', [], (m, r) => m.set(r.snap.totals.active));
+  gauge('hub_broadcast_fanout', 'Number of clients targeted in the most recent broadcast.', [], (m, r) => m.set(r.counters.hubFanout));
+  gauge('hub_queue_depth_max', 'Max queued frames among clients at scrape time.', [], (m, r) => m.set(r.counters.hubQueueDepthMax));
+  gauge('hub_queue_depth_avg', 'Average queued frames per client at scrape time.', [], (m, r) => m.set(r.counters.hubQueueDepthAvg));
+  counter('errors_total', 'Error counters by subsystem.', ['where'], (m, r) => {
+    for (const where of GO_ERROR_LABELS) m.inc({ where }, 0);
+    for (const [where, n] of Object.entries(r.counters.errorsByWhere)) m.inc({ where }, n);
+  });
+  counter('malformed_frames_total', 'Total rejected malformed frames (protocol violations, invalid length, truncated).', [], (m, r) =>
+    m.inc(r.snap.totals.malformed),
+  );
+  const build = new client.Gauge({
+    name: 'build_info',
+    help: 'Build metadata (value is always 1).',
+    labelNames: ['version', 'commit', 'date'],
+    registers: [registry],
+  });
+  build.set({ version: opts.build.version, commit: opts.build.commit ?? 'unknown', date: opts.build.date ?? 'unknown' }, 1);
+
+  // ------------------------------------------------------------ ours, per bus
+  const perBus = (r: Reading, fn: (b: BusSnapshot) => void): void => r.snap.buses.forEach(fn);
+
+  gauge('can_bus_load_ratio', 'Bus load (1 = 100 %) from exact frame bit counts; bound=exact|min|max (no / worst-case stuffing).', ['bus', 'bound', 'window'], (m, r) => {
+    if (r.counters.busLoad) {
+      for (const l of r.counters.busLoad) {
+        m.set({ bus: l.bus, bound: 'exact', window: l.window }, l.exact);
+        m.set({ bus: l.bus, bound: 'min', window: l.window }, l.min);
+        m.set({ bus: l.bus, bound: 'max', window: l.window }, l.max);
+      }
+      return;
+    }
+    perBus(r, (b) => m.set({ bus: b.name, bound: 'exact', window: '1s' }, b.busLoad / 100));
+  });
+  gauge('can_frames_per_second', 'Frames per second over the last second.', ['bus', 'dir'], (m, r) =>
+    perBus(r, (b) => {
+      m.set({ bus: b.name, dir: 'rx' }, b.rxFps);
+      m.set({ bus: b.name, dir: 'tx' }, b.txFps);
+    }),
+  );
+  counter('can_rx_frames_total', 'Frames read from the bus.', ['bus'], (m, r) => perBus(r, (b) => m.inc({ bus: b.name }, b.rxFrames)));
+  counter('can_tx_frames_total', 'Frames written to the bus.', ['bus'], (m, r) => perBus(r, (b) => m.inc({ bus: b.name }, b.txFrames)));
+  gauge('can_bus_state', 'CAN controller state: 0 error-active, 1 error-warning, 2 error-passive, 3 bus-off, 4 down/stopped, 5 absent, 6 unknown.', ['bus'], (m, r) =>
+    perBus(r, (b) => m.set({ bus: b.name }, BUS_STATE_VALUE[b.busState] ?? 6)),
+  );
+  counter('can_state_transitions_total', 'Bus state changes.', ['bus'], (m, r) => perBus(r, (b) => m.inc({ bus: b.name }, b.stateTransitions)));
+  counter('can_error_frames_total', 'Error frames reported by the controller.', ['bus'], (m, r) => perBus(r, (b) => m.inc({ bus: b.name }, b.errorFrames)));
+  counter('frames_dropped_total', 'Frames given up, by bus, direction and reason.', ['bus', 'direction', 'reason'], (m, r) => {
+    for (const d of r.counters.drops) m.inc({ bus: d.bus, direction: d.direction, reason: d.reason }, d.count);
+  });
+  counter('can_tx_stale_drops_total', 'Frames toward the bus dropped because they waited longer than --tx-max-age.', ['bus'], (m, r) =>
+    perBus(r, (b) => m.inc({ bus: b.name }, b.staleDrops)),
+  );
+  gauge('can_tx_queue_depth', 'Frames waiting to be written to the bus.', ['bus'], (m, r) => perBus(r, (b) => m.set({ bus: b.name }, b.txQueueDepth)));
+  counter('backend_reconnects_total', 'Times the backend reopened its device after it went away.', ['bus'], (m, r) =>
+    perBus(r, (b) => m.inc({ bus: b.name }, b.reopens)),
+  );
+  gauge('backend_up', '1 when the backend device is open.', ['bus'], (m, r) => perBus(r, (b) => m.set({ bus: b.name }, b.backendState === 'open' ? 1 : 0)));
+  gauge('last_rx_age_seconds', 'Seconds since the last frame was received (absent until the first one).', ['bus'], (m, r) =>
+    perBus(r, (b) => {
+      if (b.lastRxAgeSec !== null) m.set({ bus: b.name }, b.lastRxAgeSec);
+    }),
+  );
+  gauge('hub_bus_clients', 'Connected clients per bus.', ['bus'], (m, r) => perBus(r, (b) => m.set({ bus: b.name }, b.clients)));
+  counter('handshake_failures_total', 'Connections that did not complete the cannelloni hello, by reason.', ['reason'], (m, r) => {
+    for (const [reason, n] of Object.entries(r.counters.handshakeFailuresByReason)) m.inc({ reason }, n);
+  });
+  counter('hub_accepted_clients_total', 'Clients that completed the handshake.', [], (m, r) => m.inc(r.snap.totals.accepted));
+
+  if (opts.defaultMetrics) client.collectDefaultMetrics({ register: registry });
+
+  return {
+    registry,
+    contentType: registry.contentType,
+    async metrics() {
+      scrape = { snap: source.snapshot(), counters: source.counters() };
+      try {
+        return await registry.metrics();
+      } finally {
+        scrape = null;
+      }
+    },
+  };
+}
