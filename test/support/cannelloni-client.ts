@@ -26,7 +26,7 @@ export function encode(f: { id: number; data?: number[] | Buffer; rtr?: boolean;
 
 export class TestClient {
   readonly frames: WireFrame[] = [];
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
   private helloSeen = false;
   receivedHello: Buffer | null = null;
   closed = false;

@@ -1,0 +1,60 @@
+// /etc/ampio-bridge/config.json, keyed by the daemon's own flag names (architecture.md §3
+// rule 4: the only daemon module provisioning imports is the options table). Values are
+// checked with the table's parsers and written in the table's text form; whole numbers and
+// booleans as JSON numbers and booleans.
+
+import { OPTIONS, formatOptionValue, type OptionName, type OptionSpec } from '../../src/config/options.js';
+import type { Answers } from '../types.js';
+
+export class AnswerError extends Error {
+  readonly code = 'SETUP_BAD_ANSWER';
+  constructor(
+    message: string,
+    readonly hint: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Parses `raw` with the option's own parser and returns the value in config-file form. */
+export function configValue(name: OptionName, raw: string): string | number | boolean {
+  const spec = OPTIONS[name] as OptionSpec<unknown>;
+  let value: unknown;
+  try {
+    value = spec.parse(raw);
+  } catch (err) {
+    throw new AnswerError(`--${spec.flag} ${JSON.stringify(raw)}: ${(err as Error).message}`, `expected ${spec.expected}`);
+  }
+  if (spec.kind === 'int') return value as number;
+  if (spec.kind === 'bool') return value as boolean;
+  return formatOptionValue(name, value);
+}
+
+/** The keys setup decides, in the order they appear in the file. */
+export function answerEntries(a: Answers): [OptionName, string][] {
+  const e: [OptionName, string][] = [['backend', a.backend]];
+  if (a.backend === 'socketcan') e.push(['canIf', a.interfaces.join(',')]);
+  else e.push(['serial', a.serial]);
+  e.push(
+    ['bitrate', String(a.bitrate)],
+    ['listen', a.listen],
+    ['maxClients', String(a.maxClients)],
+    ['hubPolicy', a.hubPolicy],
+    ['mdnsEnable', String(a.mdns)],
+    ['metricsAddr', a.metricsAddr],
+  );
+  return e;
+}
+
+/**
+ * The file's contents: setup's answers first, then every other key already in the file
+ * (someone's "log-level": "debug" survives a re-run), then settings migrated from
+ * go-ampio-server that the file does not have yet.
+ */
+export function buildConfigStore(a: Answers, existing: Record<string, unknown> | null, migrated: Record<string, string | number | boolean>): Record<string, unknown> {
+  const store: Record<string, unknown> = {};
+  for (const [name, raw] of answerEntries(a)) store[OPTIONS[name].flag] = configValue(name, raw);
+  for (const [k, v] of Object.entries(existing ?? {})) if (!(k in store)) store[k] = v;
+  for (const [k, v] of Object.entries(migrated)) if (!(k in store)) store[k] = v;
+  return store;
+}

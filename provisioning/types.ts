@@ -1,0 +1,178 @@
+// Shared data shapes of setup: what probe finds (Facts), what the person chose (Answers)
+// and what plan produces (Plan). Plain data: JSON-serialisable, no functions.
+
+/** Paths of every file setup owns (architecture.md §7) plus the state it keeps. */
+export const PATHS = {
+  unit: '/etc/systemd/system/ampio-bridge.service',
+  envFile: '/etc/default/ampio-bridge',
+  configDir: '/etc/ampio-bridge',
+  configFile: '/etc/ampio-bridge/config.json',
+  network: '/etc/systemd/network/80-ampio-can.network',
+  link: '/etc/systemd/network/80-ampio-can.link',
+  udevRule: '/etc/udev/rules.d/90-ampio-can.rules',
+  nmConf: '/etc/NetworkManager/conf.d/90-ampio-can.conf',
+  stateDir: '/var/lib/ampio-bridge',
+  backupsDir: '/var/lib/ampio-bridge/backups',
+  controlSocket: '/run/ampio-bridge/control.sock',
+  /** On tmpfs, so a reboot clears it: "config.txt changed, overlays not loaded yet". */
+  rebootMarker: '/run/ampio-bridge-setup.reboot-required',
+  unitWants: '/etc/systemd/system/multi-user.target.wants/ampio-bridge.service',
+  /** go-ampio-server */
+  goUnits: ['/etc/systemd/system/can-server.service', '/lib/systemd/system/can-server.service', '/usr/lib/systemd/system/can-server.service'],
+  goDefaults: '/etc/default/can-server',
+  goWants: '/etc/systemd/system/multi-user.target.wants/can-server.service',
+  /** Files the go-ampio-server guide (2-CH-CAN-HAT.md) told people to create by hand. */
+  manualNetwork: '/etc/systemd/network/can.network',
+  manualUdevRule: '/etc/udev/rules.d/10-can-queue.rules',
+} as const;
+
+export const SERVICE = 'ampio-bridge.service';
+export const SERVICE_USER = 'ampio-bridge';
+
+export interface CanLinkFacts {
+  name: string;
+  /** UP, DOWN … (operstate) */
+  state: string;
+  bitrate: number | null;
+  restartMs: number | null;
+  qlen: number | null;
+  canState: string | null;
+}
+
+export interface Facts {
+  /** The host directory everything lives under; null on the live system. */
+  root: string | null;
+  board: string | null;
+  os: { prettyName: string; id: string; codename: string } | null;
+  boot: {
+    /** The config.txt to edit, or null when none could be used. */
+    path: string | null;
+    /** Where it really is when `path` is a symlink (we write there, never over the link). */
+    realPath: string | null;
+    content: string | null;
+    /** Why no usable config.txt was found (missing, only the Bookworm stub …). */
+    problem: string | null;
+  };
+  canLinks: CanLinkFacts[] | null; // null: could not ask the live system
+  linkManagers: {
+    networkd: { enabled: boolean };
+    networkManager: { installed: boolean; enabled: boolean };
+    ifupdown: { installed: boolean; canStanzas: boolean };
+  };
+  systemdVersion: number | null;
+  node: { path: string; problem: string | null };
+  install: {
+    /** main.js the running CLI came from */
+    running: string;
+    /** true when `running` vanishes (npx cache, tmp, a home directory systemd cannot read) */
+    ephemeral: boolean;
+    /** npm's global prefix, for a permanent install */
+    globalPrefix: string;
+    /** version of ampio-bridge already installed under globalPrefix */
+    installedVersion: string | null;
+  };
+  serialDevices: string[];
+  /** by-id path → the device node it points at (/dev/ttyUSB0) */
+  serialTargets: Record<string, string>;
+  goServer: {
+    unitPath: string;
+    enabled: boolean;
+    active: boolean | null;
+    env: Record<string, string>;
+  } | null;
+  existing: {
+    config: Record<string, unknown> | null;
+    configProblem: string | null;
+    unitEnabled: boolean;
+    active: boolean | null;
+  };
+  user: { exists: boolean; groups: string[]; sudoUserGroups: string[] };
+  /** A previous run changed config.txt and the machine has not rebooted since. */
+  rebootPending: boolean;
+  /** The user who ran `sudo` (added to the ampio-bridge group so `top` works without sudo). */
+  sudoUser: string | null;
+  /** Current contents (null = absent) of every file the plan may touch. */
+  files: Record<string, string | null>;
+  /** File modes of those that exist. */
+  modes: Record<string, number>;
+}
+
+export interface Answers {
+  backend: 'socketcan' | 'serial';
+  board: string;
+  oscillator?: number;
+  interrupt?: number;
+  interfaces: string[];
+  bitrate: number;
+  txqueuelen: number;
+  restartMs: number;
+  listen: string;
+  maxClients: number;
+  hubPolicy: 'drop' | 'kick';
+  mdns: boolean;
+  /** '' = metrics/ready endpoint off */
+  metricsAddr: string;
+  serial: string;
+  /** Migrate /etc/default/can-server and disable can-server.service. */
+  migrate: boolean;
+}
+
+export interface Environment {
+  version: string;
+  /** node binary for ExecStart */
+  nodePath: string;
+  live: boolean;
+}
+
+export type StepKind = 'write' | 'remove' | 'command';
+
+interface StepBase {
+  id: string;
+  title: string;
+  /** Why this step exists, shown with it. */
+  why?: string;
+  needsReboot: boolean;
+}
+
+export interface WriteStep extends StepBase {
+  kind: 'write';
+  path: string;
+  before: string | null;
+  after: string;
+  mode: number;
+  /** config.json goes through conf */
+  via: 'fs' | 'conf';
+  /** store for `via: conf` */
+  store?: Record<string, unknown>;
+}
+
+export interface RemoveStep extends StepBase {
+  kind: 'remove';
+  path: string;
+  before: string;
+}
+
+export interface CommandStep extends StepBase {
+  kind: 'command';
+  argv: string[];
+  /** Needs the running system (daemon-reload, start, ip, npm …): listed, not run, under --root. */
+  live: boolean;
+  /** What undoes it on rollback, when something does. */
+  undo?: string[];
+}
+
+export type Step = WriteStep | RemoveStep | CommandStep;
+
+export interface Notice {
+  level: 'info' | 'warn' | 'error';
+  text: string;
+  fix?: string;
+}
+
+export interface Plan {
+  steps: Step[];
+  /** Live-system commands that --root could not run, for the person to run on the target. */
+  deferred: CommandStep[];
+  notices: Notice[];
+  needsReboot: boolean;
+}

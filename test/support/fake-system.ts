@@ -1,0 +1,145 @@
+// A recording Runner that also *simulates* the few system commands setup runs, against a
+// temp root: systemctl enable/disable/restart/is-active, useradd/usermod, ip link, npm.
+// Real systemctl/useradd/ip must never run in tests (they would change this machine), and
+// a bare recorder cannot show idempotence: the second probe must see the first run's
+// effects (enabled unit, existing user). Nothing here spawns a process.
+
+import { existsSync, mkdirSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { formatCommand, type CommandResult, type Runner } from '../../provisioning/io/runner.js';
+
+export interface FakeLink {
+  name: string;
+  operstate: string;
+  txqlen: number;
+  bitrate: number | null;
+  restartMs: number;
+  parentdev?: string;
+}
+
+export class FakeSystem implements Runner {
+  readonly calls: string[][] = [];
+  readonly active = new Set<string>();
+  links: FakeLink[] = [];
+  systemdVersion = 252;
+  npmPrefix = '/usr/local';
+  /** Commands (rendered) matching this fail with exit 1. */
+  failOn: RegExp | null = null;
+
+  constructor(readonly root: string) {}
+
+  get lines(): string[] {
+    return this.calls.map(formatCommand);
+  }
+
+  private host(p: string): string {
+    return path.join(this.root, p);
+  }
+
+  private wants(unit: string): string {
+    return this.host(`/etc/systemd/system/multi-user.target.wants/${unit}`);
+  }
+
+  async run(argv: readonly string[]): Promise<CommandResult> {
+    this.calls.push([...argv]);
+    const line = formatCommand(argv);
+    const ok = (stdout = ''): CommandResult => ({ exitCode: 0, stdout, stderr: '' });
+    if (this.failOn?.test(line)) return { exitCode: 1, stdout: '', stderr: `injected failure: ${line}` };
+    const [cmd, ...rest] = argv;
+    const args = rest.filter((a) => !a.startsWith('--root='));
+    switch (cmd) {
+      case 'ip':
+        if (args.join(' ') === '-details -json link show type can') {
+          return ok(
+            JSON.stringify(
+              this.links.map((l) => ({
+                ifname: l.name,
+                operstate: l.operstate,
+                txqlen: l.txqlen,
+                parentdev: l.parentdev,
+                linkinfo: { info_kind: 'can', info_data: { state: 'ERROR-ACTIVE', restart_ms: l.restartMs, bittiming: l.bitrate ? { bitrate: l.bitrate, sample_point: '0.875' } : undefined, clock: 8000000 } },
+              })),
+            ),
+          );
+        }
+        if (args[0] === 'link' && args[1] === 'set') {
+          const l = this.links.find((x) => x.name === args[2]);
+          if (!l) return { exitCode: 1, stdout: '', stderr: `Cannot find device "${args[2]}"` };
+          const i = args.indexOf('bitrate');
+          if (i > 0) l.bitrate = Number(args[i + 1]);
+          const r = args.indexOf('restart-ms');
+          if (r > 0) l.restartMs = Number(args[r + 1]);
+          const q = args.indexOf('txqueuelen');
+          if (q > 0) l.txqlen = Number(args[q + 1]);
+          if (args[3] === 'up') l.operstate = 'UP';
+          if (args[3] === 'down') l.operstate = 'DOWN';
+          return ok();
+        }
+        return ok();
+      case 'systemctl': {
+        if (args[0] === '--version') return ok(`systemd ${this.systemdVersion} (${this.systemdVersion}.38-1~deb12u1)\n+PAM +AUDIT\n`);
+        if (args[0] === 'is-active') return this.active.has(args[1]) ? ok('active\n') : { exitCode: 3, stdout: 'inactive\n', stderr: '' };
+        const now = args.includes('--now');
+        const units = args.slice(1).filter((a) => !a.startsWith('--'));
+        if (args[0] === 'enable') {
+          for (const u of units) {
+            mkdirSync(path.dirname(this.wants(u)), { recursive: true });
+            if (!existsSync(this.wants(u))) symlinkSync(`/etc/systemd/system/${u}`, this.wants(u));
+            if (now) this.active.add(u);
+          }
+        } else if (args[0] === 'disable') {
+          for (const u of units) {
+            try {
+              unlinkSync(this.wants(u));
+            } catch {
+              // not enabled
+            }
+            if (now) this.active.delete(u);
+          }
+        } else if (args[0] === 'restart' || args[0] === 'start') for (const u of units) this.active.add(u);
+        else if (args[0] === 'stop') for (const u of units) this.active.delete(u);
+        return ok();
+      }
+      case 'useradd': {
+        const name = args[args.length - 1];
+        const gi = args.indexOf('--groups');
+        const groups = gi >= 0 ? args[gi + 1].split(',') : [];
+        writeFileSync(this.host('/etc/passwd'), `${readFileSync(this.host('/etc/passwd'), 'utf8')}${name}:x:999:999:ampio-bridge daemon:/nonexistent:/usr/sbin/nologin\n`);
+        writeFileSync(this.host('/etc/group'), `${readFileSync(this.host('/etc/group'), 'utf8')}${name}:x:999:\n`);
+        for (const g of groups) this.addToGroup(name, g);
+        return ok();
+      }
+      case 'usermod': {
+        const gi = args.indexOf('--groups');
+        this.addToGroup(args[args.length - 1], args[gi + 1]);
+        return ok();
+      }
+      case 'npm':
+        if (args[0] === 'prefix') return ok(`${this.npmPrefix}\n`);
+        if (args[0] === 'install') {
+          const spec = args[args.length - 1];
+          const version = spec.split('@').pop() as string;
+          const dir = this.host(path.posix.join(this.npmPrefix, 'lib/node_modules/ampio-bridge'));
+          mkdirSync(dir, { recursive: true });
+          writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'ampio-bridge', version }));
+        }
+        return ok();
+      default:
+        return ok();
+    }
+  }
+
+  private addToGroup(user: string, group: string): void {
+    const file = this.host('/etc/group');
+    const lines = readFileSync(file, 'utf8').split('\n');
+    const out = lines.map((l) => {
+      const parts = l.split(':');
+      if (parts[0] !== group) return l;
+      const members = parts[3] ? parts[3].split(',') : [];
+      if (!members.includes(user)) members.push(user);
+      parts[3] = members.join(',');
+      return parts.join(':');
+    });
+    writeFileSync(file, out.join('\n'));
+  }
+}
