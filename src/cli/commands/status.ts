@@ -1,0 +1,231 @@
+// `ampio-bridge status [--json] [--control-socket PATH]`: one snapshot of the running bridge.
+// Human form: aligned tables, coloured only on a terminal (NO_COLOR respected). --json: the
+// control-socket Snapshot as-is (stable keys, see src/control/protocol.ts).
+// Exit codes: 0 ok, 1 the daemon answered badly, 2 bad flags, 3 bridge not reachable.
+import { parseArgs } from 'node:util';
+import { ControlClient, ControlUnavailableError, resolveControlSocketPath } from '../../control/control-client.js';
+import type { BusSnapshot, ClientSnapshot, Snapshot } from '../../control/protocol.js';
+import { type CliContext, EXIT } from '../context.js';
+import { reportUnknownFlags } from '../flags.js';
+
+/** Same as `top`: scripts can tell "not running" from other failures. */
+export const EXIT_NOT_RUNNING = 3;
+
+const OPTIONS = {
+  json: { type: 'boolean' },
+  'control-socket': { type: 'string' },
+  timeout: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export const STATUS_HELP = `Usage: ampio-bridge status [--json] [--control-socket PATH]
+
+One reading of the running bridge: daemon, buses (state, load, frame counts, errors,
+drops), connected clients and totals.
+
+Flags:
+  --json                  print the snapshot as JSON (stable keys)
+  --control-socket <path> the daemon's control socket (default: the same one serve uses)
+  --timeout <ms>          how long to wait for the daemon (default 3000)
+  -h, --help              show this help
+
+Exit codes: 0 ok, 1 the daemon answered with an error, 2 bad flags, 3 bridge not reachable.
+NO_COLOR=1 turns colours off.
+`;
+
+/** Above this the bus is close to saturating (hardware.md §11: ~70 % sustainable). */
+const LOAD_WARN = 70;
+const LOAD_BAD = 90;
+
+export async function run(args: string[], ctx: CliContext): Promise<number> {
+  const { values, tokens } = parseArgs({ args, options: OPTIONS, strict: false, allowPositionals: true, tokens: true });
+  if (reportUnknownFlags('status', tokens, OPTIONS, ctx)) return EXIT.usage;
+  if (values.help) {
+    ctx.stdout.write(STATUS_HELP);
+    return EXIT.ok;
+  }
+  let timeoutMs = 3000;
+  if (typeof values.timeout === 'string') {
+    timeoutMs = Number(values.timeout);
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 600_000) {
+      ctx.stderr.write(`ampio-bridge status: --timeout: "${values.timeout}" is not a number of milliseconds (1..600000)\n`);
+      return EXIT.usage;
+    }
+  }
+  const socketPath = resolveControlSocketPath(typeof values['control-socket'] === 'string' ? values['control-socket'] : null, ctx.env);
+
+  let client: ControlClient;
+  try {
+    client = await ControlClient.connect(socketPath, { timeoutMs });
+  } catch (err) {
+    if (err instanceof ControlUnavailableError) {
+      ctx.stderr.write(`ampio-bridge status: ${err.message}\n`);
+      return EXIT_NOT_RUNNING;
+    }
+    throw err;
+  }
+  let snapshot: Snapshot;
+  try {
+    snapshot = await client.snapshot();
+  } catch (err) {
+    ctx.stderr.write(`ampio-bridge status: ${(err as Error).message}\n`);
+    return EXIT.failure;
+  } finally {
+    client.close();
+  }
+  if (values.json) {
+    ctx.stdout.write(`${JSON.stringify(snapshot, null, 2)}\n`);
+    return EXIT.ok;
+  }
+  const color = ctx.isTTY && !(ctx.env.NO_COLOR !== undefined && ctx.env.NO_COLOR !== '');
+  ctx.stdout.write(formatStatus(snapshot, { color }));
+  return EXIT.ok;
+}
+
+// ---------------------------------------------------------------- formatting (pure)
+
+type Paint = (text: string) => string;
+interface Palette {
+  good: Paint;
+  warn: Paint;
+  bad: Paint;
+  dim: Paint;
+  bold: Paint;
+}
+
+const ansi =
+  (open: number, close: number): Paint =>
+  (t) =>
+    `\u001b[${open}m${t}\u001b[${close}m`;
+const PLAIN: Palette = { good: (t) => t, warn: (t) => t, bad: (t) => t, dim: (t) => t, bold: (t) => t };
+const COLOURS: Palette = { good: ansi(32, 39), warn: ansi(33, 39), bad: ansi(31, 39), dim: ansi(2, 22), bold: ansi(1, 22) };
+
+export function formatDurationShort(sec: number): string {
+  if (!Number.isFinite(sec) || sec < 0) return '-';
+  if (sec < 10) return `${sec.toFixed(1)}s`;
+  const s = Math.floor(sec);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
+  if (s < 86_400) return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+  return `${Math.floor(s / 86_400)}d ${Math.floor((s % 86_400) / 3600)}h`;
+}
+
+export function formatBitrate(b: number | null): string {
+  if (b === null) return '?';
+  if (b >= 1_000_000 && b % 1_000_000 === 0) return `${b / 1_000_000}M`;
+  if (b >= 1000 && b % 1000 === 0) return `${b / 1000}k`;
+  return String(b);
+}
+
+function stateColour(p: Palette, s: BusSnapshot['busState'] | BusSnapshot['backendState']): Paint {
+  switch (s) {
+    case 'error-active':
+    case 'open':
+      return p.good;
+    case 'error-warning':
+    case 'opening':
+    case 'unknown':
+      return p.warn;
+    default:
+      return p.bad;
+  }
+}
+
+interface Cell {
+  text: string;
+  paint?: Paint;
+  right?: boolean;
+}
+
+/** Pads on plain text, paints after, so colour codes never break the alignment. */
+function table(header: string[], rows: Cell[][], p: Palette, rightCols: Set<number>): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].text.length)));
+  const line = (cells: Cell[], isHeader: boolean): string =>
+    cells
+      .map((c, i) => {
+        const last = i === cells.length - 1;
+        const padded = rightCols.has(i) ? c.text.padStart(widths[i]) : last ? c.text : c.text.padEnd(widths[i]);
+        return isHeader ? p.dim(padded) : c.paint ? c.paint(padded) : padded;
+      })
+      .join('  ')
+      .trimEnd();
+  return [line(header.map((text) => ({ text })), true), ...rows.map((r) => line(r, false))].join('\n');
+}
+
+const sumValues = (r: Record<string, number>): number => Object.values(r).reduce((a, b) => a + b, 0);
+
+export function formatStatus(s: Snapshot, opts: { color: boolean }): string {
+  const p = opts.color ? COLOURS : PLAIN;
+  const d = s.daemon;
+  const out: string[] = [];
+  const commit = d.commit ? ` (${d.commit})` : '';
+  out.push(`${p.bold(`${d.name} ${d.version}`)}${commit} · pid ${d.pid} · up ${formatDurationShort(d.uptimeSec)} · backend ${d.backend} · host ${d.hostname}`);
+  const where = [`listen ${d.listen.join(', ') || '-'}`];
+  where.push(`mDNS ${d.mdnsName ?? 'off'}`);
+  where.push(`metrics ${d.metricsAddr ?? 'off'}`);
+  where.push(`control ${d.controlSocket || '-'}`);
+  out.push(p.dim(where.join(' · ')));
+  out.push('');
+
+  const busHeader = ['BUS', 'STATE', 'BACKEND', 'BITRATE', 'RX', 'TX', 'RX/S', 'TX/S', 'LOAD', 'ERRFR', 'TXQ', 'TXDROP', 'STALE', 'REOPEN', 'CLIENTS', 'LAST RX'];
+  const busRows: Cell[][] = s.buses.map((b) => {
+    const loadPaint = b.busLoad >= LOAD_BAD ? p.bad : b.busLoad >= LOAD_WARN ? p.warn : undefined;
+    const txDrops = sumValues(b.txDrops);
+    return [
+      { text: b.name },
+      { text: b.busState, paint: stateColour(p, b.busState) },
+      { text: b.backendState, paint: stateColour(p, b.backendState) },
+      { text: formatBitrate(b.bitrate) + (b.fd ? ' FD' : '') },
+      { text: String(b.rxFrames) },
+      { text: String(b.txFrames) },
+      { text: String(Math.round(b.rxFps)) },
+      { text: String(Math.round(b.txFps)) },
+      { text: b.bitrate === null ? '?' : `${b.busLoad.toFixed(1)}%`, paint: loadPaint },
+      { text: String(b.errorFrames), paint: b.errorFrames > 0 ? p.warn : undefined },
+      { text: String(b.txQueueDepth) },
+      { text: String(txDrops), paint: txDrops > 0 ? p.warn : undefined },
+      { text: String(b.staleDrops), paint: b.staleDrops > 0 ? p.warn : undefined },
+      { text: String(b.reopens) },
+      { text: String(b.clients) },
+      { text: b.lastRxAgeSec === null ? 'never' : `${formatDurationShort(b.lastRxAgeSec)} ago` },
+    ];
+  });
+  out.push(table(busHeader, busRows, p, new Set([4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14])));
+  for (const b of s.buses) {
+    if (b.busLoad >= LOAD_WARN && b.bitrate !== null) {
+      out.push(p.warn(`! ${b.name}: bus load ${b.busLoad.toFixed(1)}% is above ${LOAD_WARN}%: frames will queue and may go stale`));
+    }
+    const reasons = Object.entries(b.txDrops).filter(([, n]) => n > 0);
+    if (reasons.length > 0) out.push(p.dim(`  ${b.name} frames toward the bus dropped: ${reasons.map(([r, n]) => `${r} ${n}`).join(', ')}`));
+    const errs = Object.entries(b.errorCounters).filter(([, n]) => n > 0);
+    if (errs.length > 0) out.push(p.dim(`  ${b.name} error/state counters: ${errs.map(([r, n]) => `${r} ${n}`).join(', ')}`));
+  }
+  out.push('');
+
+  if (s.clients.length === 0) {
+    out.push(p.dim('no clients connected'));
+  } else {
+    const clientHeader = ['ID', 'BUS', 'REMOTE', 'CONNECTED', 'FRAMES OUT', 'FRAMES IN', 'BYTES OUT', 'BYTES IN', 'QUEUE', 'HIGH', 'DROPS'];
+    const rows: Cell[][] = s.clients.map((c: ClientSnapshot) => [
+      { text: String(c.id) },
+      { text: c.bus },
+      { text: c.remote },
+      { text: formatDurationShort(Math.max(0, (s.time - c.connectedAt) / 1000)) },
+      { text: String(c.framesOut) },
+      { text: String(c.framesIn) },
+      { text: String(c.bytesOut) },
+      { text: String(c.bytesIn) },
+      { text: `${c.queueDepth}/${c.queueCapacity}`, paint: c.queueDepth > c.queueCapacity / 2 ? p.warn : undefined },
+      { text: String(c.queueHighWater) },
+      { text: String(c.drops), paint: c.drops > 0 ? p.warn : undefined },
+    ]);
+    out.push(table(clientHeader, rows, p, new Set([0, 4, 5, 6, 7, 8, 9, 10])));
+  }
+  out.push('');
+  const t = s.totals;
+  out.push(
+    `totals: ${t.active} active · ${t.accepted} accepted · ${t.rejected} rejected · ${t.kicked} kicked · ` +
+      `${t.handshakeFailures} handshake failures · ${t.malformed} malformed · ${t.hubDrops} hub drops`,
+  );
+  return `${out.join('\n')}\n`;
+}

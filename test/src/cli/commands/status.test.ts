@@ -1,0 +1,136 @@
+// `status` in-process against a real control socket served from a fake source.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { formatStatus, run } from '../../../../src/cli/commands/status.js';
+import { createControlServer, type ControlServer } from '../../../../src/control/control-server.js';
+import { captureCli } from '../../../support/cli-context.js';
+import { FakeControlSource, fakeBus, fakeSnapshot } from '../../../support/fake-snapshot.js';
+
+let dir: string;
+let sock: string;
+let server: ControlServer | null = null;
+let source: FakeControlSource;
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ab-status-'));
+  sock = path.join(dir, 'control.sock');
+  source = new FakeControlSource();
+});
+afterEach(async () => {
+  await server?.stop();
+  server = null;
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+async function startServer(): Promise<void> {
+  server = createControlServer({ path: sock, source, helloInfo: { daemon: '0.1.0', pid: 4242 }, log: () => {} });
+  await server.start();
+}
+
+const ESC = String.fromCharCode(27);
+const hasAnsi = (s: string): boolean => s.includes(`${ESC}[`);
+
+describe('ampio-bridge status', () => {
+  it('--json prints the snapshot as-is', async () => {
+    await startServer();
+    const cli = captureCli();
+    expect(await run(['--json', '--control-socket', sock], cli.ctx)).toBe(0);
+    expect(JSON.parse(cli.stdout())).toEqual(fakeSnapshot());
+    expect(cli.stderr()).toBe('');
+  });
+
+  it('human output: aligned tables, no colour when not a TTY', async () => {
+    await startServer();
+    const cli = captureCli();
+    expect(await run(['--control-socket', sock], cli.ctx)).toBe(0);
+    const out = cli.stdout();
+    expect(hasAnsi(out)).toBe(false);
+    const lines = out.split('\n');
+    expect(lines[0]).toBe('ampio-bridge 0.1.0 (abc1234) · pid 4242 · up 1m 40s · backend socketcan · host pi');
+    expect(lines[1]).toBe('listen 127.0.0.1:20000 · mDNS ampio-bridge-pi · metrics 127.0.0.1:9100 · control /run/ampio-bridge/control.sock');
+    // bus table: header and row columns line up
+    const header = lines.find((l) => l.startsWith('BUS'))!;
+    const row = lines.find((l) => l.startsWith('can0'))!;
+    expect(row).toMatch(/^can0\s+error-active\s+open\s+50k\s+1234\s+56\s+100\s+3\s+24\.6%\s+2\s+5\s+13\s+6\s+8\s+2\s+0\.3s ago$/);
+    // right-aligned numbers end under their header
+    expect(row.indexOf('1234') + 4).toBe(header.indexOf('RX') + 2);
+    expect(out).toContain('can0 frames toward the bus dropped: stale 6, queue_full 7');
+    const clientHeader = lines.find((l) => l.startsWith('ID'))!;
+    const c1 = lines.find((l) => /^\s*1\s+can0\s+127\.0\.0\.1:40000/.test(l))!;
+    expect(c1).toMatch(/127\.0\.0\.1:40000\s+1m 39s\s+1000\s+10\s+13000\s+130\s+0\/512\s+17\s+0$/);
+    expect(c1.length).toBe(clientHeader.length);
+    expect(out).toContain('totals: 2 active · 5 accepted · 1 rejected · 1 kicked · 1 handshake failures · 3 malformed · 10 hub drops');
+  });
+
+  it('colours only on a TTY, and never with NO_COLOR', async () => {
+    await startServer();
+    const tty = captureCli({ isTTY: true });
+    expect(await run(['--control-socket', sock], tty.ctx)).toBe(0);
+    expect(hasAnsi(tty.stdout())).toBe(true);
+    const noColor = captureCli({ isTTY: true, env: { NO_COLOR: '1' } });
+    expect(await run(['--control-socket', sock], noColor.ctx)).toBe(0);
+    expect(hasAnsi(noColor.stdout())).toBe(false);
+    // same text once the colour codes are removed
+    expect(tty.stdout().replace(new RegExp(`${ESC}\\[\\d+m`, 'g'), '')).toBe(noColor.stdout());
+  });
+
+  it('daemon not running: one clear line on stderr and exit code 3', async () => {
+    const cli = captureCli();
+    expect(await run(['--control-socket', sock], cli.ctx)).toBe(3);
+    expect(cli.stdout()).toBe('');
+    const err = cli.stderr();
+    expect(err.split('\n').filter(Boolean)).toHaveLength(1);
+    expect(err).toContain('ampio-bridge is not running');
+    expect(err).toContain(sock);
+    expect(err).toContain('systemctl start ampio-bridge');
+  });
+
+  it('resolves the default socket from the environment like serve does', async () => {
+    const runtime = path.join(dir, 'run');
+    sock = path.join(runtime, 'control.sock');
+    await startServer();
+    const cli = captureCli({ env: { RUNTIME_DIRECTORY: runtime } });
+    expect(await run(['--json'], cli.ctx)).toBe(0);
+    expect(JSON.parse(cli.stdout()).daemon.pid).toBe(4242);
+  });
+
+  it('a daemon error reply exits 1 with the message', async () => {
+    source.snapshot = () => {
+      throw new Error('boom');
+    };
+    await startServer();
+    const cli = captureCli();
+    expect(await run(['--control-socket', sock], cli.ctx)).toBe(1);
+    expect(cli.stderr()).toContain('could not take a snapshot');
+  });
+
+  it('bad flags exit 2 with a suggestion', async () => {
+    const cli = captureCli();
+    expect(await run(['--jsno'], cli.ctx)).toBe(2);
+    expect(cli.stderr()).toContain('did you mean --json?');
+    const t = captureCli();
+    expect(await run(['--timeout', 'soon'], t.ctx)).toBe(2);
+  });
+
+  it('--help', async () => {
+    const cli = captureCli();
+    expect(await run(['--help'], cli.ctx)).toBe(0);
+    expect(cli.stdout()).toContain('Usage: ampio-bridge status');
+  });
+});
+
+describe('formatStatus', () => {
+  it('warns above 70 % load and shows unknown bitrate and no clients', () => {
+    const s = fakeSnapshot({
+      buses: [fakeBus({ busLoad: 75.25 }), fakeBus({ name: 'can1', bitrate: null, busLoad: 0, lastRxAgeSec: null, fd: true })],
+      clients: [],
+    });
+    const out = formatStatus(s, { color: false });
+    expect(out).toContain('! can0: bus load 75.3% is above 70%');
+    expect(out).toMatch(/can1\s+error-active\s+open\s+\? FD\s/);
+    expect(out).toMatch(/\s+never$/m);
+    expect(out).toContain('no clients connected');
+  });
+});
