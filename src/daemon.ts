@@ -593,10 +593,7 @@ export async function createStandardServices(daemon: Daemon, options: StandardSe
     });
     services.push({
       name: 'control',
-      start: async () => {
-        await server.start();
-        log.info('control_listen', { path: options.controlSocketPath });
-      },
+      start: () => server.start(),
       stop: () => server.stop(),
     });
   }

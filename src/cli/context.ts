@@ -69,6 +69,11 @@ export function createProcessSignals(onRepeatedStop: (signal: CliSignal) => void
         handlers.set(signal, (set = new Set()));
         const listener = () => dispatch(signal);
         listeners.set(signal, listener);
+        // The CLI owns process signals. `conf` pulls in when-exit (via atomically), which
+        // hooks SIGINT/SIGTERM at import time and re-raises the signal on itself after its
+        // callbacks: a daemon stopping cleanly would see a second SIGTERM and exit 1.
+        // Whoever subscribes here takes the signal over from such library handlers.
+        process.removeAllListeners(signal);
         process.on(signal, listener);
       }
       set.add(handler);

@@ -17,14 +17,14 @@ import { renderServeHelp } from '../help.js';
 const SHUTDOWN_BUDGET_MS = 2000;
 
 export async function run(args: string[], ctx: CliContext): Promise<number> {
-  const loaded = loadConfig({ argv: args, env: ctx.env, isRoot: ctx.isRoot });
+  const loaded = loadConfig({ argv: args, env: ctx.env, isRoot: ctx.isRoot, cwd: ctx.cwd });
   if (!loaded.ok) {
     for (const e of loaded.errors) ctx.stderr.write(`ampio-bridge serve: ${e.message}\n`);
     ctx.stderr.write(`${loaded.errors.length} problem${loaded.errors.length === 1 ? '' : 's'} in the configuration; nothing was started. See: ampio-bridge serve --help\n`);
     return EXIT.usage;
   }
   if (loaded.help) {
-    ctx.stdout.write(renderServeHelp());
+    ctx.stdout.write(renderServeHelp({ width: ctx.stdout.columns }));
     return EXIT.ok;
   }
   const config = loaded.config;
@@ -53,11 +53,12 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     ctx.signals.on('SIGINT', (s) => stopRequested(s)),
     ctx.signals.on('SIGTERM', (s) => stopRequested(s)),
     ctx.signals.on('SIGHUP', () => {
-      const next = loadConfig({ argv: args, env: ctx.env, isRoot: ctx.isRoot });
+      const next = loadConfig({ argv: args, env: ctx.env, isRoot: ctx.isRoot, cwd: ctx.cwd });
       if (!next.ok) {
         log.error('reload_failed', { problems: next.errors.map((e) => e.message).join('; ') });
         return;
       }
+      log.reconfigure({ format: next.config.logFormat, level: next.config.logLevel });
       const changed = daemon.reload(next.config);
       log.info('reload', { changed: changed.join(',') || 'nothing' });
     }),
