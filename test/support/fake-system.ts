@@ -80,7 +80,9 @@ export class FakeSystem implements Runner {
         if (args[0] === '--version') return ok(`systemd ${this.systemdVersion} (${this.systemdVersion}.38-1~deb12u1)\n+PAM +AUDIT\n`);
         if (args[0] === 'is-active') return this.active.has(args[1]) ? ok('active\n') : { exitCode: 3, stdout: 'inactive\n', stderr: '' };
         const now = args.includes('--now');
-        const units = args.slice(1).filter((a) => !a.startsWith('--'));
+        const named = args.slice(1).filter((a) => !a.startsWith('--'));
+        // [Install] Also=: enabling or disabling networkd does the same to its wait-online unit.
+        const units = named.flatMap((u) => (u === 'systemd-networkd.service' ? [u, 'systemd-networkd-wait-online.service'] : [u]));
         if (args[0] === 'enable') {
           for (const u of units) {
             mkdirSync(path.dirname(this.wants(u)), { recursive: true });
