@@ -1,8 +1,8 @@
 // The interactive container: owns key handling, selection, sorting, pause and the kick
 // dialog, and hands plain props to <Screen>. All daemon I/O sits behind `source`.
 
-import React, { useMemo, useRef, useState } from 'react';
-import { useApp, useInput, useStdin } from 'ink';
+import React, { useCallback, useMemo, useRef, useState } from 'react';
+import { type Key, useApp, useInput, useStdin } from 'ink';
 import type { ClientSnapshot } from '../src/control/protocol.js';
 import { Screen } from './components/Screen.js';
 import {
@@ -93,43 +93,46 @@ export function App({ socketPath, intervalMs, source, columns, rows, now = Date.
     );
   };
 
-  useInput(
-    (input, key) => {
-      if (input === 'q' || (key.ctrl && input === 'c')) {
-        exit();
-        return;
-      }
-      if (confirmKick) {
-        const target = confirmKick;
-        setConfirmKick(null);
-        if (input === 'y' || input === 'Y') doKick(target);
-        else say('kick cancelled', 'muted');
-        return;
-      }
-      if (showHelp) {
-        setShowHelp(false);
-        return;
-      }
-      if (key.upArrow || input === 'k') select(selIndex - 1);
-      else if (key.downArrow || input === 'j') select(selIndex + 1);
-      else if (key.pageUp) select(selIndex - layout.clientRows);
-      else if (key.pageDown) select(selIndex + layout.clientRows);
-      else if (key.home || input === 'g') select(0);
-      else if (key.end || input === 'G') select(clients.length - 1);
-      else if (input === 'K') {
-        if (status.connection.phase !== 'live') say('not connected to the bridge', 'warn');
-        else if (!selected) say('no client to kick', 'warn');
-        else setConfirmKick(selected);
-      } else if (input === 's') {
-        const next = nextSortKey(sortKey);
-        setSortKey(next);
-        setSortDescending(defaultDescending(next));
-      } else if (input === 'S') setSortDescending((d) => !d);
-      else if (input === 'p') setPaused((p) => (p ? null : { snapshot: status.snapshot, previous: status.previous, events: status.events }));
-      else if (input === '?') setShowHelp(true);
-    },
-    { isActive: isRawModeSupported },
-  );
+  // The key handler must see this render's state. Ink re-subscribes a new handler in a
+  // passive effect, which can run after the next key arrives (a stale selection, a help
+  // screen that will not close); a ref updated during render never lags.
+  const onKey = useRef<(input: string, key: Key) => void>(() => {});
+  onKey.current = (input, key) => {
+    if (input === 'q' || (key.ctrl && input === 'c')) {
+      exit();
+      return;
+    }
+    if (confirmKick) {
+      const target = confirmKick;
+      setConfirmKick(null);
+      if (input === 'y' || input === 'Y') doKick(target);
+      else say('kick cancelled', 'muted');
+      return;
+    }
+    if (showHelp) {
+      setShowHelp(false);
+      return;
+    }
+    if (key.upArrow || input === 'k') select(selIndex - 1);
+    else if (key.downArrow || input === 'j') select(selIndex + 1);
+    else if (key.pageUp) select(selIndex - layout.clientRows);
+    else if (key.pageDown) select(selIndex + layout.clientRows);
+    else if (key.home || input === 'g') select(0);
+    else if (key.end || input === 'G') select(clients.length - 1);
+    else if (input === 'K') {
+      if (status.connection.phase !== 'live') say('not connected to the bridge', 'warn');
+      else if (!selected) say('no client to kick', 'warn');
+      else setConfirmKick(selected);
+    } else if (input === 's') {
+      const next = nextSortKey(sortKey);
+      setSortKey(next);
+      setSortDescending(defaultDescending(next));
+    } else if (input === 'S') setSortDescending((d) => !d);
+    else if (input === 'p') setPaused((p) => (p ? null : { snapshot: status.snapshot, previous: status.previous, events: status.events }));
+    else if (input === '?') setShowHelp(true);
+  };
+  const handleKey = useCallback((input: string, key: Key) => onKey.current(input, key), []);
+  useInput(handleKey, { isActive: isRawModeSupported });
 
   return (
     <Screen

@@ -52,7 +52,8 @@ interface CellContext {
 }
 
 const MARKER_WIDTH = 2;
-const REMOTE_MIN = 15;
+// An IPv4 address with port ("192.168.100.200:50000") fits whole; IPv6 is cut with an ellipsis.
+const REMOTE_MIN = 21;
 const REMOTE_MAX = 42;
 
 const COLUMNS: Column[] = [

@@ -1,7 +1,7 @@
 import React from 'react';
 import { Text } from 'ink';
 import type { ClientSnapshot } from '../../src/control/protocol.js';
-import { formatAge } from '../format.js';
+import { fit, formatAge } from '../format.js';
 import { useTheme } from '../hooks/use-theme.js';
 
 export interface ConfirmKickProps {
@@ -16,7 +16,7 @@ export function ConfirmKick({ client, now, width }: ConfirmKickProps): React.JSX
   const text = ` Kick client #${client.id} ${client.remote} (connected ${formatAge(Math.max(0, (now - client.connectedAt) / 1000))})?  y = kick, any other key = cancel `;
   return (
     <Text wrap="truncate" bold inverse color={theme.error}>
-      {text.padEnd(width)}
+      {fit(text, width)}
     </Text>
   );
 }

@@ -26,9 +26,12 @@ export function Footer({ width, paused, interactive, message }: FooterProps): Re
   const theme = useTheme();
   const keysWidth = KEYS.reduce((s, [k, l]) => s + k.length + l.length + 3, 0);
   const msgWidth = Math.max(0, width - keysWidth - 1);
+  // A message that does not fit beside the keys takes the whole line for its few seconds:
+  // a kick result cut to "kicked client #2 (10.0.0.…" would hide which client went.
+  const keysShown = interactive && !(message && message.text.length > msgWidth);
   return (
     <Box width={width} justifyContent="space-between">
-      {interactive ? (
+      {keysShown ? (
         <Text wrap="truncate">
           {KEYS.map(([k, label]) => (
             <Text key={k}>
@@ -39,12 +42,12 @@ export function Footer({ width, paused, interactive, message }: FooterProps): Re
             </Text>
           ))}
         </Text>
-      ) : (
+      ) : interactive ? null : (
         <Text {...severityStyle(theme, 'muted')}>ampio-bridge top --once</Text>
       )}
       {message ? (
         <Text wrap="truncate" {...severityStyle(theme, message.severity)}>
-          {truncate(message.text, msgWidth)}
+          {truncate(message.text, keysShown ? msgWidth : width)}
         </Text>
       ) : paused ? (
         <Text bold {...severityStyle(theme, 'warn')}>

@@ -1,0 +1,118 @@
+import '../../support/force-color.js';
+import React from 'react';
+import { describe, expect, it } from 'vitest';
+import { render } from 'ink-testing-library';
+import { renderToString } from 'ink';
+import { stripVTControlCharacters as plain } from 'node:util';
+import { Screen, type ScreenProps } from '../../../tui/components/Screen.js';
+import { clientRates, eventToLogEntry, previousClients, sortClients } from '../../../tui/format.js';
+import { ThemeContext } from '../../../tui/hooks/use-theme.js';
+import { NO_COLOR_THEME } from '../../../tui/theme.js';
+import type { ConnectionView } from '../../../tui/view.js';
+import { advance, makeBus, makeClient, makeEvent, makeSnapshot } from '../fixtures.js';
+
+const live: ConnectionView = { phase: 'live', socketPath: '/run/ampio-bridge/control.sock', attempt: 1, retryInMs: null, reason: null, detail: null };
+
+function screenProps(over: Partial<ScreenProps> = {}, nClients = 3, buses = 1): ScreenProps {
+  const s0 = makeSnapshot({ clients: Array.from({ length: nClients }, (_, i) => makeClient(i + 1)) });
+  if (buses === 2) s0.buses = [makeBus(), makeBus({ name: 'can1', listen: '0.0.0.0:20001', busState: 'error-passive' })];
+  const s1 = advance(s0);
+  const rates = clientRates(s0, s1);
+  return {
+    columns: 80,
+    rows: 23,
+    connection: live,
+    snapshot: s1,
+    clients: sortClients(s1.clients, 'id', false, rates),
+    rates,
+    previous: previousClients(s0),
+    events: [eventToLogEntry(makeEvent())],
+    selectedId: 1,
+    scrollTop: 0,
+    sortKey: 'id',
+    sortDescending: false,
+    paused: false,
+    showHelp: false,
+    confirmKick: null,
+    message: null,
+    interactive: true,
+    intervalMs: 1000,
+    ...over,
+  };
+}
+
+const linesOf = (frame: string) => plain(frame).split('\n');
+
+describe('Screen', () => {
+  it('80x24 (23 lines drawn): every panel, exact height, nothing wider than 80', () => {
+    const lines = linesOf(render(<Screen {...screenProps()} />).lastFrame()!);
+    expect(lines).toHaveLength(23);
+    for (const l of lines) expect(l.length).toBeLessThanOrEqual(80);
+    const text = lines.join('\n');
+    expect(lines[0]).toContain('ampio-bridge 0.1.0');
+    expect(lines[2]).toMatch(/^● can0/);
+    expect(text).toContain('CLIENTS 3');
+    expect(text).toContain('TOTALS');
+    expect(text).toContain('EVENTS');
+    expect(text).toContain('client #3 connected from 192.168.1.13:50003');
+    expect(lines[22]).toContain('q quit');
+  });
+
+  it('80x24 with two buses and 40 clients: both buses, a scrolling table, totals, events, footer', () => {
+    const lines = linesOf(render(<Screen {...screenProps({}, 40, 2)} />).lastFrame()!);
+    expect(lines).toHaveLength(23);
+    const text = lines.join('\n');
+    expect(text).toMatch(/● can0/);
+    expect(text).toMatch(/▲ can1/);
+    expect(text).toMatch(/CLIENTS 40 .*1–\d+ of 40/);
+    expect(text).toContain('TOTALS');
+    expect(text).toContain('EVENTS');
+    expect(lines[22]).toContain('q quit');
+  });
+
+  it('120x40: the wide table has bytes and capacity columns', () => {
+    const text = plain(renderToString(<Screen {...screenProps({ columns: 120, rows: 39 }, 30, 2)} />, { columns: 120 }));
+    const lines = text.split('\n');
+    expect(lines).toHaveLength(39);
+    expect(text).toContain('BYTES OUT');
+    expect(text).toContain('CAP');
+    expect(text).toMatch(/ID▲ BUS\s+REMOTE/);
+  });
+
+  it('waiting: header says so, the body is the waiting screen, no stale numbers', () => {
+    const waiting: ConnectionView = { ...live, phase: 'waiting', reason: 'lost', retryInMs: 500, attempt: 2, detail: 'closed' };
+    const text = plain(render(<Screen {...screenProps({ connection: waiting })} />).lastFrame()!);
+    expect(text).toContain('✖ waiting');
+    expect(text).toContain('waiting for the bridge at /run/ampio-bridge/control.sock…');
+    expect(text).not.toContain('CLIENTS');
+    expect(text).not.toContain('can0');
+    expect(text.split('\n')).toHaveLength(23);
+  });
+
+  it('help replaces the body; confirm-kick replaces the footer', () => {
+    const help = plain(render(<Screen {...screenProps({ showHelp: true })} />).lastFrame()!);
+    expect(help).toContain('ampio-bridge top — keys');
+    expect(help).not.toContain('CLIENTS');
+    expect(help.split('\n')).toHaveLength(23);
+    const confirm = linesOf(render(<Screen {...screenProps({ confirmKick: makeClient(2) })} />).lastFrame()!);
+    expect(confirm[22]).toContain('Kick client #2');
+    expect(confirm.join('\n')).not.toContain('q quit');
+  });
+
+  it('a terminal too short for two bus panels says so instead of overflowing', () => {
+    const lines = linesOf(render(<Screen {...screenProps({ rows: 12 }, 5, 2)} />).lastFrame()!);
+    expect(lines).toHaveLength(12);
+    expect(lines.join('\n')).toContain('1 more bus: enlarge the terminal');
+    expect(lines[11]).toContain('q quit');
+  });
+
+  it('NO_COLOR: no colour escape anywhere in the frame', () => {
+    const frame = render(
+      <ThemeContext.Provider value={NO_COLOR_THEME}>
+        <Screen {...screenProps({}, 5, 2)} />
+      </ThemeContext.Provider>,
+    ).lastFrame()!;
+    expect(frame).not.toMatch(/\u001B\[(3\d|9\d|4\d)m/);
+    expect(plain(frame)).toContain('CLIENTS 5');
+  });
+});
