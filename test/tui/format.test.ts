@@ -21,6 +21,7 @@ import {
   sparkline,
   sparkScale,
   truncate,
+  type SortKey,
   truncateStart,
 } from '../../tui/format.js';
 import { COLOR_THEME, NO_COLOR_THEME, severityStyle, themeFor } from '../../tui/theme.js';
@@ -202,7 +203,7 @@ describe('rates and sorting', () => {
     expect(ids('outFps', true)).toEqual([2, 1, 3]); // unknown rate last
     expect(ids('queue', true)).toEqual([2, 1, 3]);
     expect(ids('drops', true)).toEqual([1, 3, 2]);
-    let k = SORT_KEYS[0];
+    let k: SortKey = SORT_KEYS[0];
     const seen = new Set<string>();
     for (let i = 0; i < SORT_KEYS.length; i++) {
       seen.add(k);
