@@ -1,0 +1,143 @@
+// Import rules of architecture.md §3, checked on the source text: a pure core, one
+// composition root, tui/ and provisioning/ kept to their narrow doors, and `serve` free of
+// React, Ink and inquirer. Also the fixed top level of the repository.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+
+function sourceFiles(dir: string): string[] {
+  const abs = path.join(ROOT, dir);
+  if (!fs.existsSync(abs)) return [];
+  const out: string[] = [];
+  for (const entry of fs.readdirSync(abs, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile() || !/\.(ts|tsx|mts)$/.test(entry.name)) continue;
+    out.push(path.relative(ROOT, path.join(entry.parentPath, entry.name)));
+  }
+  return out;
+}
+
+/** Static and dynamic import specifiers of a file. */
+function importsOf(file: string): string[] {
+  const text = fs.readFileSync(path.join(ROOT, file), 'utf8');
+  const specs: string[] = [];
+  const re = /(?:import|export)\s[^'"`;]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|import\s+['"]([^'"]+)['"]/g;
+  for (const m of text.matchAll(re)) specs.push(m[1] ?? m[2] ?? m[3]);
+  return specs;
+}
+
+/** Resolves a relative specifier to a repo-relative path (without extension mapping). */
+function resolveSpec(file: string, spec: string): string {
+  if (!spec.startsWith('.')) return spec;
+  return path.relative(ROOT, path.resolve(path.dirname(path.join(ROOT, file)), spec)).replace(/\.js$/, '.ts').replace(/\.jsx$/, '.tsx');
+}
+
+const NODE_IO = ['fs', 'net', 'dgram', 'child_process', 'http', 'https', 'tls', 'os', 'worker_threads', 'cluster', 'readline', 'timers'];
+const isNodeIo = (spec: string): boolean => NODE_IO.some((m) => spec === m || spec === `node:${m}` || spec.startsWith(`node:${m}/`) || spec.startsWith(`${m}/`));
+
+describe('architecture', () => {
+  it('the top level is the fixed set', () => {
+    const allowed = new Set([
+      'package.json', 'package-lock.json', 'tsconfig.json', 'vitest.config.ts', 'README.md', '.gitignore', '.ci',
+      'src', 'tui', 'provisioning', 'overlays', 'test', '.git', 'node_modules', 'dist',
+    ]);
+    // What git tracks (build output, caches and packed tarballs are ignored, not committed).
+    const tracked = execFileSync('git', ['ls-files'], { cwd: ROOT, encoding: 'utf8' }).split('\n').filter(Boolean);
+    const extra = [...new Set(tracked.map((f) => f.split('/')[0]))].filter((n) => !allowed.has(n));
+    expect(extra).toEqual([]);
+  });
+
+  it('src/core is pure: no Node I/O modules, no imports outside core', () => {
+    const bad: string[] = [];
+    for (const file of sourceFiles('src/core')) {
+      for (const spec of importsOf(file)) {
+        const target = resolveSpec(file, spec);
+        if (isNodeIo(spec) || (spec.startsWith('.') && !target.startsWith('src/core/'))) bad.push(`${file} → ${spec}`);
+      }
+    }
+    expect(bad).toEqual([]);
+  });
+
+  it('only daemon.ts wires the I/O edges together', () => {
+    const edges = ['src/backends/', 'src/server/', 'src/control/control-server', 'src/metrics/', 'src/system/mdns'];
+    const bad: string[] = [];
+    for (const file of sourceFiles('src')) {
+      if (file === 'src/daemon.ts' || file.startsWith('src/cli/commands/')) continue;
+      const own = edges.find((e) => file.startsWith(e));
+      for (const spec of importsOf(file)) {
+        const target = resolveSpec(file, spec);
+        const edge = edges.find((e) => target.startsWith(e));
+        // An edge may use its own folder's types; it must not reach into another edge.
+        if (edge && edge !== own && !target.endsWith('/types.ts') && !file.startsWith('src/backends/')) bad.push(`${file} → ${spec}`);
+      }
+    }
+    expect(bad).toEqual([]);
+  });
+
+  it('tui/ imports only the control protocol, the control client and pure formatters', () => {
+    const allowed = ['src/control/protocol.ts', 'src/control/control-client.ts'];
+    const bad: string[] = [];
+    for (const file of sourceFiles('tui')) {
+      for (const spec of importsOf(file)) {
+        if (!spec.startsWith('.')) continue;
+        const target = resolveSpec(file, spec);
+        if (target.startsWith('tui/')) continue;
+        if (!allowed.includes(target) && !target.startsWith('src/core/')) bad.push(`${file} → ${spec}`);
+      }
+    }
+    expect(bad).toEqual([]);
+  });
+
+  it('provisioning/ imports only the options table (and overlays data) from the daemon', () => {
+    const bad: string[] = [];
+    for (const file of sourceFiles('provisioning')) {
+      for (const spec of importsOf(file)) {
+        if (!spec.startsWith('.')) continue;
+        const target = resolveSpec(file, spec);
+        if (target.startsWith('provisioning/') || target.startsWith('overlays/')) continue;
+        if (target !== 'src/config/options.ts') bad.push(`${file} → ${spec}`);
+      }
+    }
+    expect(bad).toEqual([]);
+  });
+
+  it('React, Ink and inquirer load only in tui/ and provisioning/ (never in serve)', () => {
+    const bad: string[] = [];
+    for (const file of sourceFiles('src')) {
+      for (const spec of importsOf(file)) {
+        if (/^(react|ink|inquirer|@inquirer\/)/.test(spec)) bad.push(`${file} → ${spec}`);
+        // The command shims may import tui/ and provisioning/ only lazily.
+      }
+      const text = fs.readFileSync(path.join(ROOT, file), 'utf8');
+      for (const m of text.matchAll(/^import[^;]*from\s*['"]([^'"]*(?:tui|provisioning)\/[^'"]*)['"]/gm)) bad.push(`${file} statically imports ${m[1]}`);
+    }
+    expect(bad).toEqual([]);
+  });
+
+  it('the native bindings load lazily, only in their own backend', () => {
+    const bad: string[] = [];
+    for (const file of [...sourceFiles('src'), ...sourceFiles('tui'), ...sourceFiles('provisioning')]) {
+      const text = fs.readFileSync(path.join(ROOT, file), 'utf8');
+      for (const m of text.matchAll(/^import\s[^;]*from\s*['"](socketcan|serialport|@serialport\/[^'"]*)['"]/gm)) {
+        if (!text.slice(m.index, m.index + m[0].length).startsWith('import type')) bad.push(`${file} statically imports ${m[1]}`);
+      }
+      for (const m of text.matchAll(/import\(\s*['"](socketcan|serialport)['"]/g)) {
+        const owner = m[1] === 'socketcan' ? 'src/backends/socketcan.ts' : 'src/backends/serial.ts';
+        if (file !== owner) bad.push(`${file} loads ${m[1]}`);
+      }
+    }
+    expect(bad).toEqual([]);
+  });
+
+  it('only src/cli may call process.exit', () => {
+    const bad: string[] = [];
+    for (const file of [...sourceFiles('src'), ...sourceFiles('tui'), ...sourceFiles('provisioning')]) {
+      if (file.startsWith('src/cli/')) continue;
+      const text = fs.readFileSync(path.join(ROOT, file), 'utf8');
+      if (/process\.exit\s*\(/.test(text)) bad.push(file);
+    }
+    expect(bad).toEqual([]);
+  });
+});
