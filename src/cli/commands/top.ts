@@ -84,7 +84,7 @@ async function printJson(socketPath: string, ctx: CliContext): Promise<number> {
   }
   try {
     const snapshot = await client.snapshot();
-    ctx.stdout.write(`${JSON.stringify(snapshot)}\n`);
+    ctx.stdout.write(`${JSON.stringify(snapshot, null, 2)}\n`);
     return EXIT.ok;
   } catch (err) {
     ctx.stderr.write(`ampio-bridge top: ${(err as Error).message}\n`);
