@@ -118,3 +118,51 @@ describe('ampio-bridge (built)', () => {
     expect(r.stderr).toContain(`--hub-policy from ${file}, key "hub-policy": "maybe" is not one of drop, kick`);
   });
 });
+
+describe('serve lifecycle (built)', () => {
+  it('a port in use: a clear message naming the fix, exit 1 (so systemd restarts it)', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address() as net.AddressInfo;
+    try {
+      const r = await cli(['serve', '--backend', 'virtual', '--listen', `127.0.0.1:${port}`, '--control-socket', path.join(dir, 'inuse.sock')]);
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr).toContain(`cannot listen on 127.0.0.1:${port}: the port is already in use`);
+      expect(r.stderr).toContain('--listen');
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('SIGTERM with clients attached: clean shutdown summary, exit 0 within 2 s', async () => {
+    const child = execa(process.execPath, [bin, 'serve', '--backend', 'virtual', '--virtual-rate', '1000', '--listen', '127.0.0.1:0', '--control-socket', path.join(dir, 'term.sock')], {
+      env: cleanEnv(),
+      extendEnv: false,
+      reject: false,
+    });
+    let err = '';
+    const port = await new Promise<number>((resolve) => {
+      child.stderr!.on('data', (d: Buffer) => {
+        err += d.toString();
+        const m = /tcp_listen addr=127\.0\.0\.1:(\d+)/.exec(err);
+        if (m) resolve(Number(m[1]));
+      });
+    });
+    const sockets = Array.from({ length: 5 }, () => {
+      const s = net.connect({ port, host: '127.0.0.1' });
+      s.on('error', () => {});
+      s.write('CANNELLONIv1');
+      s.resume();
+      return s;
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    const t0 = Date.now();
+    child.kill('SIGTERM');
+    const r = await child;
+    expect(Date.now() - t0).toBeLessThan(2500);
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toMatch(/shutdown_signal signal=SIGTERM/);
+    expect(r.stderr).toMatch(/shutdown_summary .*accepted=5 .*clean=true/);
+    for (const s of sockets) s.destroy();
+  });
+});
