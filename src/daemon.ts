@@ -8,11 +8,13 @@ import { encodeFrame, toHex } from './core/cannelloni.js';
 import { CAN_ERR_FLAG, type CanFrame } from './core/frame.js';
 import { Hub } from './core/hub.js';
 import { RateMeter } from './core/rate-meter.js';
+import { BusLoadMeter } from './core/bus-load.js';
 import type { BackendState, BusState, CanBackend, DropReason } from './backends/types.js';
 import type { BusSnapshot, ClientSnapshot, DaemonEvent, DaemonEventKind, Snapshot, Totals } from './control/protocol.js';
 import { ClientConnection, type CloseReason } from './server/client-connection.js';
 import { formatAddress, remoteOf, TcpListener } from './server/tcp-server.js';
 import type { Logger } from './system/logger.js';
+import { mdnsInstanceNames } from './system/mdns.js';
 
 export interface BuildInfo {
   version: string;
@@ -63,6 +65,8 @@ export interface DaemonCounters {
   hubFanout: number;
   hubQueueDepthMax: number;
   hubQueueDepthAvg: number;
+  /** Bus load per bus (ratios), last second and last minute: can_bus_load_ratio{bus,bound,window}. */
+  busLoad: Array<{ bus: string; window: '1s' | '60s'; exact: number; min: number; max: number }>;
 }
 
 class BusRuntime {
@@ -84,6 +88,8 @@ class BusRuntime {
   lastRxAt = 0;
   readonly rxRate: RateMeter;
   readonly txRate: RateMeter;
+  /** Exact-bit bus load of RX + own TX over 1 s, with a 60 s history (user-needs #16). */
+  readonly load: BusLoadMeter;
   readonly clients = new Set<ClientConnection>();
   /** framesOut of clients that are gone (tcp_tx_frames_total keeps counting them). */
   closedFramesOut = 0;
@@ -100,6 +106,12 @@ class BusRuntime {
     this.stateSince = wall;
     this.rxRate = new RateMeter(now);
     this.txRate = new RateMeter(now);
+    this.load = new BusLoadMeter({ now, bitrate: backend.info.bitrate });
+  }
+
+  /** The backend may learn the bitrate only once open (socketcan reads it from the link). */
+  syncBitrate(): void {
+    this.load.setBitrate(this.backend.info.bitrate);
   }
 
   get name(): string {
@@ -300,7 +312,15 @@ export class Daemon {
     let n = 0;
     let fanout = 0;
     const drops: DaemonCounters['drops'] = [];
+    const busLoad: DaemonCounters['busLoad'] = [];
     for (const bus of this.buses) {
+      bus.syncBitrate();
+      const now = bus.load.reading();
+      if (now.bitrateKnown) {
+        const minute = bus.load.historyAverage();
+        busLoad.push({ bus: bus.name, window: '1s', exact: now.exact, min: now.min, max: now.max });
+        busLoad.push({ bus: bus.name, window: '60s', exact: minute.exact, min: minute.min, max: minute.max });
+      }
       tcpTx += bus.closedFramesOut;
       for (const c of bus.clients) {
         tcpTx += c.framesOut;
@@ -323,6 +343,7 @@ export class Daemon {
       hubFanout: fanout,
       hubQueueDepthMax: depthMax,
       hubQueueDepthAvg: n ? depthSum / n : 0,
+      busLoad,
     };
   }
 
@@ -330,6 +351,7 @@ export class Daemon {
     const wall = this.wall();
     const buses: BusSnapshot[] = this.buses.map((b) => {
       const bc = b.backend.counters();
+      b.syncBitrate();
       return {
         name: b.name,
         backend: b.backend.info.kind,
@@ -343,8 +365,8 @@ export class Daemon {
         txFrames: b.txFrames,
         rxFps: b.rxRate.perSecond(),
         txFps: b.txRate.perSecond(),
-        busLoad: 0,
-        busLoadHistory: [],
+        busLoad: Math.round(b.load.reading().exact * 10_000) / 100,
+        busLoadHistory: b.load.historyPercent(),
         errorFrames: b.errorFrames,
         errorCounters: { ...b.errorCounters },
         stateTransitions: b.stateTransitions,
@@ -390,7 +412,7 @@ export class Daemon {
         uptimeSec: Math.max(0, (wall - this.startedAt) / 1000),
         backend: cfg.backend,
         listen: this.addresses(),
-        mdnsName: null,
+        mdnsName: cfg.mdnsEnable ? mdnsInstanceNames(cfg.mdnsName, this.deps.hostname, this.busNames()).join(', ') : null,
         metricsAddr: cfg.metricsAddr ? formatListen(cfg.metricsAddr) : null,
         controlSocket: this.deps.controlSocketPath ?? '',
         config: {
@@ -512,6 +534,8 @@ export class Daemon {
         if ((frame.id & CAN_ERR_FLAG) !== 0) {
           bus.errorFrames++;
           if (!this.settings.forwardErrors) return;
+        } else {
+          bus.load.record(frame, 'rx');
         }
         if (bus.hub.size === 0) return;
         bus.hub.broadcast(frame, encodeFrame(frame), 0);
@@ -519,6 +543,7 @@ export class Daemon {
       transmitted: (frame: CanFrame, origin: number): void => {
         bus.txFrames++;
         bus.txRate.add();
+        bus.load.record(frame, 'tx');
         // As on a real bus, every other node sees the frame, but only once it was sent.
         if (this.settings.echo === 'others' && bus.hub.size > 0) bus.hub.broadcast(frame, encodeFrame(frame), origin);
       },
@@ -596,6 +621,41 @@ export async function createStandardServices(daemon: Daemon, options: StandardSe
       start: () => server.start(),
       stop: () => server.stop(),
     });
+  }
+  const config = daemon.config;
+  const info = daemon.snapshot().daemon;
+  const build = { version: info.version, commit: info.commit, date: info.buildDate };
+  const logAt = (level: 'debug' | 'info' | 'warn' | 'error', event: string, fields?: Record<string, unknown>): void => log[level](event, fields);
+  if (config.metricsAddr) {
+    const { createMetricsRegistry } = await import('./metrics/registry.js');
+    const { createMetricsHttpServer } = await import('./metrics/http.js');
+    const registry = createMetricsRegistry({ source: daemon, build, defaultMetrics: true });
+    const http = createMetricsHttpServer({
+      host: config.metricsAddr.host,
+      port: config.metricsAddr.port,
+      registry,
+      readiness: () => daemon.readiness(),
+      log: logAt,
+    });
+    services.push({ name: 'metrics', start: async () => void (await http.start()), stop: () => http.stop() });
+  }
+  if (config.logMetricsInterval > 0) {
+    const { createMetricsLogger } = await import('./metrics/log-metrics.js');
+    const logger = createMetricsLogger({ source: daemon, intervalMs: config.logMetricsInterval, log: logAt });
+    services.push({ name: 'log-metrics', start: async () => logger.start(), stop: async () => logger.stop() });
+  }
+  if (config.mdnsEnable) {
+    const { createMdnsAdvertiser } = await import('./system/mdns.js');
+    const snap = daemon.snapshot();
+    const advertiser = createMdnsAdvertiser({
+      name: config.mdnsName,
+      hostname: info.hostname,
+      backend: config.backend,
+      version: build.version,
+      listeners: snap.buses.map((b, i) => ({ bus: b.name, host: config.listen.host, port: daemon.port(i), bitrate: b.bitrate })),
+      log: logAt,
+    });
+    services.push({ name: 'mdns', start: () => advertiser.start(), stop: () => advertiser.stop() });
   }
   return services;
 }
