@@ -94,3 +94,28 @@ export const throwingRunner: Runner = {
     throw new RefusedCommandError(argv);
   },
 };
+
+/**
+ * Lets through only commands `allow` accepts and refuses the rest: a real dry run still
+ * asks read-only questions (ip -json link, systemctl is-active) but can change nothing.
+ */
+export function allowlistRunner(inner: Runner, allow: (argv: readonly string[]) => boolean): Runner {
+  return {
+    run(argv, opts) {
+      if (!allow(argv)) throw new RefusedCommandError(argv);
+      return inner.run(argv, opts);
+    },
+  };
+}
+
+/** The read-only commands probe and doctor use. */
+export function isReadOnlyCommand(argv: readonly string[]): boolean {
+  const line = argv.join(' ');
+  return (
+    /^ip( -details| -statistics| -json)* link show( type can| \S+)?$/.test(line) ||
+    /^systemctl (--version|is-active \S+|is-enabled \S+)$/.test(line) ||
+    line === 'npm prefix --global' ||
+    /^(dmesg|journalctl -k -b --no-pager)$/.test(line) ||
+    /^avahi-browse -p?rtp? \S+$/.test(line)
+  );
+}

@@ -1,0 +1,301 @@
+// `ampio-bridge setup`: probe → ask → plan → show → apply → verify (issue 6). The CLI shim
+// (src/cli/commands/setup.ts) imports this lazily, so `serve` never loads any of it. Every
+// system access comes through SetupDeps, which is how the tests run the whole command
+// against a temp root with a recording runner, and how --dry-run runs with a file system
+// and runner that refuse every change.
+
+import { hostname } from 'node:os';
+import * as path from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { applyPlan, ProvisioningError } from './apply.js';
+import { findBoard, loadCatalog, type Catalog } from './catalog.js';
+import { defaultAnswers } from './defaults.js';
+import { FlagError, parseSetupFlags, SETUP_HELP, type SetupFlags } from './flags.js';
+import { NodeFs, readOnlyFs, type Fs } from './io/fs.js';
+import { allowlistRunner, ExecaRunner, formatCommand, isReadOnlyCommand, throwingRunner, type Runner } from './io/runner.js';
+import { loadTemplates, packageDir, packageVersion, type Templates } from './package-files.js';
+import { planInstall, planUninstall } from './plan.js';
+import { probe } from './probe.js';
+import { Progress } from './progress.js';
+import { rollback } from './rollback.js';
+import { markFor, paint, renderFacts, renderPlan, renderSummary, type Style } from './show.js';
+import { PATHS, type Answers, type Facts, type Plan } from './types.js';
+import { waitReady as realWaitReady, type ReadyResult } from './verify.js';
+import type { Asker } from './wizard.js';
+
+/** What setup needs from the CLI (a subset of src/cli/context.ts CliContext). */
+export interface SetupContext {
+  env: Record<string, string | undefined>;
+  stdout: Writable;
+  stderr: Writable;
+  stdin: Readable;
+  isTTY: boolean;
+  isRoot: boolean;
+}
+
+export interface SetupDeps {
+  fs?: Fs;
+  runner?: Runner;
+  /** Runner for probe's read-only questions (a dry run allows only those). */
+  probeRunner?: Runner;
+  now?: () => Date;
+  asker?: Asker;
+  nodePath?: string;
+  runningMain?: string;
+  version?: string;
+  catalog?: Catalog;
+  templates?: Templates;
+  waitReady?: (o: { metricsAddr: string; controlSocket: string; timeoutMs: number }) => Promise<ReadyResult>;
+  /** Re-runs setup with sudo; resolves with its exit code. */
+  elevate?: (args: string[]) => Promise<number>;
+}
+
+const EXIT = { ok: 0, failure: 1, usage: 2, cancelled: 130 } as const;
+
+function say(out: Writable, text: string): void {
+  out.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+function errorLines(style: Style, err: { message: string; hint?: string }): string {
+  return `${markFor(style, 'fail')} ${err.message}${err.hint ? `\n    ${paint(style, 'dim', 'fix:')} ${err.hint}` : ''}`;
+}
+
+/** Answers `--yes` cannot default sensibly: the hardware-specific ones. */
+export function missingRequired(a: Answers, given: Partial<Answers>, facts: Facts, catalog: Catalog): string[] {
+  const missing: string[] = [];
+  if (a.backend === 'serial' && given.serial === undefined && facts.serialDevices.length === 0 && !facts.existing.config?.serial && !facts.goServer?.env.CAN_SERVER_SERIAL) {
+    missing.push('--serial PATH (no adapter found in /dev/serial/by-id)');
+  }
+  const board = findBoard(catalog, a.board);
+  if (a.backend === 'socketcan' && board?.params) {
+    if (board.params.oscillator && a.oscillator === undefined) missing.push('--oscillator HZ (the crystal on the board)');
+    if (board.params.interrupt && a.interrupt === undefined) missing.push('--interrupt GPIO (wired to the MCP2515 INT pin)');
+  }
+  return missing;
+}
+
+function listenSummary(a: Answers): string[] {
+  let addr = a.listen.trim();
+  if (/^\d+$/.test(addr)) addr = `:${addr}`;
+  const i = addr.lastIndexOf(':');
+  const host = addr.slice(0, i) || hostname();
+  const port = Number(addr.slice(i + 1));
+  if (a.backend === 'serial') return [`${host}:${port}`];
+  return a.interfaces.map((n, k) => `${host}:${port + k} (${n})`);
+}
+
+async function defaultElevate(args: string[]): Promise<number> {
+  const { execa } = await import('execa');
+  const main = path.join(packageDir(), 'dist/src/cli/main.js');
+  const r = await execa('sudo', ['--', process.execPath, main, 'setup', ...args], { stdio: 'inherit', reject: false });
+  return r.exitCode ?? 1;
+}
+
+export async function runSetup(args: string[], ctx: SetupContext, deps: SetupDeps = {}): Promise<number> {
+  let flags: SetupFlags;
+  try {
+    flags = parseSetupFlags(args);
+  } catch (err) {
+    if (!(err instanceof FlagError)) throw err;
+    for (const line of err.message.split('\n')) say(ctx.stderr, `ampio-bridge setup: ${line}`);
+    return EXIT.usage;
+  }
+  if (flags.mode === 'help') {
+    ctx.stdout.write(SETUP_HELP);
+    return EXIT.ok;
+  }
+  const style: Style = { color: flags.color ?? (ctx.isTTY && !ctx.env.NO_COLOR) };
+  const interactive = ctx.isTTY && !flags.yes;
+
+  // Setup changes files only root may change. Rather than failing, carry on under sudo, so
+  // the Pi quick start stays `npx ampio-bridge setup` (Pi OS gives pi password-less sudo).
+  if (!ctx.isRoot && !flags.dryRun && flags.root === null) {
+    if (!deps.elevate && !ctx.isTTY && !flags.yes) {
+      say(ctx.stderr, errorLines(style, { message: 'setup changes system files and needs root', hint: 'run `sudo npx ampio-bridge setup`, or add --dry-run to only see the plan' }));
+      return EXIT.failure;
+    }
+    say(ctx.stdout, `${markFor(style, 'info')} setup changes system files: continuing with sudo`);
+    return (deps.elevate ?? defaultElevate)(args);
+  }
+
+  const version = deps.version ?? packageVersion();
+  const root = flags.root;
+  const baseFs = deps.fs ?? new NodeFs(root ?? '/');
+  const fs = flags.dryRun ? readOnlyFs(baseFs) : baseFs;
+  const liveRunner = deps.runner ?? new ExecaRunner();
+  const runner = flags.dryRun ? throwingRunner : liveRunner;
+  const probeRunner = deps.probeRunner ?? (flags.dryRun ? allowlistRunner(liveRunner, isReadOnlyCommand) : liveRunner);
+  const now = deps.now ?? (() => new Date());
+
+  say(ctx.stdout, paint(style, 'bold', `ampio-bridge setup ${version}${flags.dryRun ? ' (dry run: nothing will be changed)' : ''}`));
+
+  try {
+    if (flags.mode === 'rollback') return await doRollback(ctx, style, flags, { fs, runner, now, interactive, deps });
+
+    const catalog = deps.catalog ?? (await loadCatalog());
+    const templates = deps.templates ?? loadTemplates();
+    const nodePath = flags.node ?? deps.nodePath ?? process.execPath;
+    const facts = await probe({ fs, runner: probeRunner, root, nodePath, runningMain: deps.runningMain ?? path.join(packageDir(), 'dist/src/cli/main.js'), env: ctx.env });
+    say(ctx.stdout, `\n${renderFacts(facts, style)}\n`);
+
+    let plan: Plan;
+    let answers: Answers | null = null;
+    if (flags.mode === 'uninstall') {
+      plan = planUninstall(facts);
+    } else {
+      const defaults = defaultAnswers(facts, catalog);
+      answers = { ...defaults, ...flags.answers };
+      if (!flags.yes && !flags.dryRun) {
+        if (!ctx.isTTY) {
+          say(ctx.stderr, errorLines(style, { message: 'no terminal to ask questions on', hint: 'pass --yes (with flags for anything the defaults get wrong), or run setup in a terminal' }));
+          return EXIT.usage;
+        }
+        const asker = deps.asker ?? (await (await import('./wizard.js')).inquirerAsker({ input: ctx.stdin, output: ctx.stdout }));
+        const { askAnswers } = await import('./wizard.js');
+        answers = await askAnswers(asker, facts, catalog, defaults, flags.answers);
+      } else {
+        const missing = missingRequired(answers, flags.answers, facts, catalog);
+        if (missing.length) {
+          say(ctx.stderr, errorLines(style, { message: `--yes cannot guess: ${missing.join('; ')}`, hint: `add ${missing.map((m) => m.split(' ')[0]).join(' and ')} to the command` }));
+          return EXIT.usage;
+        }
+      }
+      plan = planInstall({ facts, answers, env: { version, nodePath, live: root === null }, catalog, templates });
+    }
+
+    say(ctx.stdout, renderPlan(plan, style));
+    if (plan.notices.some((n) => n.level === 'error')) {
+      say(ctx.stderr, `\n${markFor(style, 'fail')} setup stopped before changing anything: fix the problems marked [✗] above.`);
+      return EXIT.failure;
+    }
+    if (flags.dryRun) {
+      say(ctx.stdout, `\n${markFor(style, 'info')} Dry run: nothing was changed. Run without --dry-run to apply.`);
+      return EXIT.ok;
+    }
+    if (plan.steps.length === 0) {
+      if (plan.deferred.length) say(ctx.stdout, `${markFor(style, 'info')} Run the commands above on the target.`);
+      return EXIT.ok;
+    }
+    if (interactive) {
+      const asker = deps.asker ?? (await (await import('./wizard.js')).inquirerAsker({ input: ctx.stdin, output: ctx.stdout }));
+      const go = await asker.confirm(`Apply ${plan.steps.length} change${plan.steps.length === 1 ? '' : 's'}${plan.needsReboot ? ' (a reboot follows)' : ''}?`, true);
+      if (!go) {
+        say(ctx.stdout, `${markFor(style, 'info')} Nothing was changed.`);
+        return EXIT.ok;
+      }
+    }
+
+    say(ctx.stdout, '');
+    const progress = new Progress(ctx.stdout, ctx.isTTY, style);
+    const result = await applyPlan(plan, {
+      fs,
+      runner,
+      now,
+      version,
+      action: flags.mode === 'uninstall' ? 'uninstall' : 'install',
+      onStart: (s, i, n) => progress.start(s, i, n),
+      onDone: () => progress.done(),
+      onFail: () => progress.fail(),
+    });
+    if (!result.ok && result.failed) {
+      say(ctx.stderr, errorLines(style, result.failed.error));
+      say(ctx.stderr, `    Files changed so far are backed up in ${result.backupDir}.`);
+      let rolled = false;
+      if (interactive) {
+        const asker = deps.asker ?? (await (await import('./wizard.js')).inquirerAsker({ input: ctx.stdin, output: ctx.stdout }));
+        if (await asker.confirm('Roll back the changes made so far?', true)) {
+          const r = await rollback({ fs, runner, now, live: root === null }, result.backupDir ?? undefined);
+          say(ctx.stdout, `${markFor(style, 'ok')} Rolled back: ${r.restored.length} restored, ${r.removed.length} removed.`);
+          rolled = true;
+        }
+      }
+      if (!rolled) say(ctx.stderr, `    Undo with: sudo ampio-bridge setup --rollback${root ? ` --root ${root}` : ''}`);
+      return EXIT.failure;
+    }
+
+    let status: string | null = null;
+    if (flags.mode === 'install' && answers && root === null && plan.steps.some((s) => s.id === 'restart')) {
+      const wait = deps.waitReady ?? realWaitReady;
+      const r = await wait({ metricsAddr: answers.metricsAddr, controlSocket: PATHS.controlSocket, timeoutMs: 20_000 });
+      if (r.ready) status = `ampio-bridge is ready (${r.via})`;
+      else say(ctx.stderr, `${markFor(style, 'warn')} ampio-bridge did not report ready within 20 s (${r.via}: ${r.detail}); see \`journalctl -u ampio-bridge -e\` and \`ampio-bridge doctor\`.`);
+    }
+
+    let rebooting = false;
+    if (plan.needsReboot && root === null) {
+      if (flags.reboot === 'now') rebooting = true;
+      else if (flags.reboot === 'ask' && interactive) {
+        const asker = deps.asker ?? (await (await import('./wizard.js')).inquirerAsker({ input: ctx.stdin, output: ctx.stdout }));
+        rebooting = await asker.confirm('Reboot now to load the CAN overlays?', false);
+      }
+    }
+    const changed = plan.steps.map((s) => (s.kind === 'command' ? formatCommand(s.argv).split(' ').slice(0, 3).join(' ') : s.path));
+    say(
+      ctx.stdout,
+      renderSummary(
+        {
+          changed,
+          backupDir: result.backupDir,
+          needsReboot: plan.needsReboot,
+          rebooting,
+          root,
+          interfaces: answers?.backend === 'socketcan' ? answers.interfaces : [],
+          listen: answers ? listenSummary(answers) : [],
+          metricsAddr: answers?.metricsAddr ?? '',
+          status,
+        },
+        style,
+      ),
+    );
+    if (plan.deferred.length) {
+      say(ctx.stdout, `\n${markFor(style, 'info')} On the target, run:\n${plan.deferred.map((s) => `  ${formatCommand(s.argv)}`).join('\n')}`);
+    }
+    if (rebooting) await runner.run(['systemctl', 'reboot']);
+    return EXIT.ok;
+  } catch (err) {
+    const e = err as Error & { code?: string; hint?: string };
+    if (e.code === 'SETUP_CANCELLED') {
+      say(ctx.stderr, `\n${markFor(style, 'info')} Cancelled: nothing was changed.`);
+      return EXIT.cancelled;
+    }
+    if (e instanceof ProvisioningError || (e.code && e.hint)) {
+      say(ctx.stderr, errorLines(style, e as { message: string; hint?: string }));
+      return EXIT.failure;
+    }
+    throw err;
+  }
+}
+
+async function doRollback(
+  ctx: SetupContext,
+  style: Style,
+  flags: SetupFlags,
+  o: { fs: Fs; runner: Runner; now: () => Date; interactive: boolean; deps: SetupDeps },
+): Promise<number> {
+  const { listBackups } = await import('./rollback.js');
+  const sets = (await listBackups(o.fs)).filter((s) => !s.manifest.rolledBackAt);
+  const set = sets[sets.length - 1];
+  if (!set) {
+    say(ctx.stderr, errorLines(style, { message: `no backup to roll back in ${PATHS.backupsDir}`, hint: 'setup has not changed anything here yet, or every run was rolled back already' }));
+    return EXIT.failure;
+  }
+  const m = set.manifest;
+  say(ctx.stdout, `\nBackup ${set.dir} (${m.action} by ${m.version}, ${m.createdAt}, ${m.status}):`);
+  for (const f of m.files) say(ctx.stdout, `  ${f.existed ? 'restore' : 'remove '} ${f.path}`);
+  for (const c of [...m.commands].reverse()) if (c.undo) say(ctx.stdout, `  run     ${formatCommand(c.undo)}`);
+  if (flags.dryRun) {
+    say(ctx.stdout, `\n${markFor(style, 'info')} Dry run: nothing was changed.`);
+    return EXIT.ok;
+  }
+  if (o.interactive) {
+    const asker = o.deps.asker ?? (await (await import('./wizard.js')).inquirerAsker({ input: ctx.stdin, output: ctx.stdout }));
+    if (!(await asker.confirm('Roll back?', true))) return EXIT.ok;
+  }
+  const r = await rollback({ fs: o.fs, runner: o.runner, now: o.now, live: flags.root === null }, set.dir);
+  say(ctx.stdout, `${markFor(style, 'ok')} Rolled back ${set.dir}: ${r.restored.length} file(s) restored, ${r.removed.length} removed, ${r.undone.length} command(s) undone.`);
+  for (const w of r.warnings) say(ctx.stderr, `${markFor(style, 'warn')} ${w}`);
+  if (r.deferred.length) say(ctx.stdout, `${markFor(style, 'info')} On the target, run: ${r.deferred.join('; ')}`);
+  if (m.files.some((f) => f.path.endsWith('config.txt'))) say(ctx.stdout, `${markFor(style, 'warn')} config.txt was restored: reboot for it to take effect.`);
+  return EXIT.ok;
+}
+

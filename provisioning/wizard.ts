@@ -1,0 +1,140 @@
+// The questions of `setup`. The only module that imports inquirer (architecture.md §8.8);
+// it only collects answers. Every question is skipped when its flag was given, and defaults
+// come from what probe found, with the reason shown for the hardware numbers.
+
+import type { Readable, Writable } from 'node:stream';
+import { OPTIONS } from '../src/config/options.js';
+import { findBoard, type Catalog } from './catalog.js';
+import { WHY } from './defaults.js';
+import type { Answers, Facts } from './types.js';
+
+export interface Choice<T> {
+  name: string;
+  value: T;
+  description?: string;
+}
+
+/** The prompt port: inquirer in production, a scripted asker where a test wants one. */
+export interface Asker {
+  select<T>(message: string, choices: Choice<T>[], def: T): Promise<T>;
+  input(message: string, def: string, validate?: (v: string) => true | string): Promise<string>;
+  confirm(message: string, def: boolean): Promise<boolean>;
+}
+
+/** Raised when the person presses Ctrl-C in a prompt. */
+export class WizardCancelledError extends Error {
+  readonly code = 'SETUP_CANCELLED';
+  readonly hint = 'nothing was changed; run `ampio-bridge setup` again when ready';
+  constructor() {
+    super('setup cancelled');
+  }
+}
+
+export async function inquirerAsker(io: { input: Readable; output: Writable }): Promise<Asker> {
+  const { createPromptModule } = await import('inquirer');
+  const prompt = createPromptModule({ input: io.input, output: io.output });
+  // One question per call keeps the control flow (what to ask next) in plain code.
+  const ask = async <T>(q: Record<string, unknown>): Promise<T> => {
+    try {
+      const r = (await (prompt as unknown as (qs: unknown[]) => Promise<{ v: T }>)([{ ...q, name: 'v' }])) as { v: T };
+      return r.v;
+    } catch (err) {
+      if ((err as Error)?.name === 'ExitPromptError') throw new WizardCancelledError();
+      throw err;
+    }
+  };
+  return {
+    select: (message, choices, def) => ask({ type: 'select', message, choices, default: def, loop: false }),
+    input: (message, def, validate) => ask({ type: 'input', message, default: def, validate }),
+    confirm: (message, def) => ask({ type: 'confirm', message, default: def }),
+  };
+}
+
+const validWith = (parse: (raw: string) => unknown) => (v: string): true | string => {
+  try {
+    parse(v);
+    return true;
+  } catch (err) {
+    return (err as Error).message;
+  }
+};
+
+const wholeNumber = (min: number, max: number) => (v: string): true | string => (/^\d+$/.test(v.trim()) && Number(v) >= min && Number(v) <= max ? true : `a whole number ${min}..${max}`);
+
+/**
+ * Asks for everything not given on the command line. `given` holds the flag answers;
+ * `defaults` what probe suggests. Returns complete answers.
+ */
+export async function askAnswers(ask: Asker, facts: Facts, catalog: Catalog, defaults: Answers, given: Partial<Answers>): Promise<Answers> {
+  const a: Answers = { ...defaults, ...given };
+  const has = (k: keyof Answers) => given[k] !== undefined;
+
+  if (!has('backend')) {
+    a.backend = await ask.select(
+      'How is the Pi connected to the Ampio bus?',
+      [
+        { name: 'CAN HAT on the Pi (SocketCAN, e.g. Waveshare 2-CH CAN HAT)', value: 'socketcan' as const },
+        { name: `Ampio USB-CAN adapter (serial)${facts.serialDevices.length ? `: ${facts.serialDevices.length} found` : ''}`, value: 'serial' as const },
+      ],
+      defaults.backend,
+    );
+  }
+
+  if (a.backend === 'socketcan') {
+    if (!has('board')) {
+      a.board = await ask.select(
+        'Which CAN HAT?',
+        catalog.boards.map((b) => ({ name: `${b.name}${b.verified ? '' : ' (lines not verified)'}`, value: b.id, description: b.notes })),
+        findBoard(catalog, defaults.board) ? defaults.board : catalog.default,
+      );
+    }
+    const board = findBoard(catalog, a.board) ?? catalog.boards[0];
+    if (board.params?.oscillator && !has('oscillator')) {
+      const p = board.params.oscillator;
+      a.oscillator = await ask.select(`Crystal on the board (${p.help})`, (p.choices ?? [p.default]).map((hz) => ({ name: `${hz / 1e6} MHz`, value: hz })), a.oscillator ?? p.default);
+    }
+    if (board.params?.interrupt && !has('interrupt')) {
+      const p = board.params.interrupt;
+      a.interrupt = Number(await ask.input(`Interrupt GPIO (${p.help})`, String(a.interrupt ?? p.default), wholeNumber(0, 27)));
+    }
+    if (!has('interfaces')) {
+      const names = board.interfaces.map((i) => i.name);
+      if (names.length > 1) {
+        const choices = [
+          { name: `${names.join(' and ')} (both channels)`, value: names.join(',') },
+          ...board.interfaces.map((i) => ({ name: `${i.name} only (${i.spi}${i.connector !== 'unverified' ? `, connector ${i.connector}` : ''})`, value: i.name })),
+        ];
+        const def = a.interfaces.filter((n) => names.includes(n)).join(',');
+        a.interfaces = (await ask.select('Which channels?', choices, choices.some((c) => c.value === def) ? def : names.join(','))).split(',');
+      } else a.interfaces = names;
+    }
+    if (!has('bitrate')) a.bitrate = Number(await ask.input(`Bus bitrate in bit/s (${WHY.bitrate})`, String(a.bitrate), validWith((v) => OPTIONS.bitrate.parse(v))));
+    if (!has('txqueuelen')) a.txqueuelen = Number(await ask.input(`TX queue length (${WHY.txqueuelen})`, String(a.txqueuelen), wholeNumber(1, 100000)));
+    if (!has('restartMs')) a.restartMs = Number(await ask.input(`Bus-off restart in ms (${WHY.restartMs})`, String(a.restartMs), wholeNumber(0, 60000)));
+  } else if (!has('serial')) {
+    const other = '\u0000other';
+    const found = facts.serialDevices.map((d) => ({ name: d, value: d }));
+    let dev = found.length ? await ask.select('Which serial device is the Ampio adapter?', [...found, { name: 'another path…', value: other }], found.some((f) => f.value === a.serial) ? a.serial : found[0].value) : other;
+    if (dev === other) dev = await ask.input('Serial device path (best /dev/serial/by-id/…)', a.serial, validWith((v) => OPTIONS.serial.parse(v)));
+    a.serial = dev;
+  }
+
+  if (!has('listen')) a.listen = await ask.input('TCP address for cannelloni clients (a second bus uses port + 1)', a.listen, validWith((v) => OPTIONS.listen.parse(v)));
+  if (!has('maxClients')) a.maxClients = Number(await ask.input('Maximum clients per bus (0 = unlimited)', String(a.maxClients), wholeNumber(0, 100000)));
+  if (!has('hubPolicy')) {
+    a.hubPolicy = await ask.select(
+      'A client that cannot keep up:',
+      [
+        { name: 'drop: skip frames for that client (counted), keep it connected', value: 'drop' as const },
+        { name: 'kick: disconnect it', value: 'kick' as const },
+      ],
+      a.hubPolicy,
+    );
+  }
+  if (!has('mdns')) a.mdns = await ask.confirm('Advertise the bridge on the local network (mDNS)?', a.mdns);
+  if (!has('metricsAddr')) a.metricsAddr = (await ask.input(`Metrics address (${WHY.metricsAddr}; empty = off)`, a.metricsAddr, validWith((v) => OPTIONS.metricsAddr.parse(v)))).trim();
+  if (facts.goServer && !has('migrate')) {
+    a.migrate = await ask.confirm('go-ampio-server is installed: take over its settings and disable can-server.service? (its files stay)', true);
+  }
+  return a;
+}
