@@ -360,10 +360,13 @@ export function sumValues(record: Record<string, number>): number {
   return total;
 }
 
-/** Non-zero counters as "busOff 1 passive 2", largest first. */
+/**
+ * Non-zero counters as "busOff 1 passive 2", largest first. Entries into error-active are
+ * recoveries, not errors: listing them next to "errors" would read as trouble.
+ */
 export function formatCounters(record: Record<string, number>): string {
   return Object.entries(record)
-    .filter(([, v]) => v > 0)
+    .filter(([k, v]) => v > 0 && !/^error[-_]?active$/i.test(k))
     .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
     .map(([k, v]) => `${k} ${formatCount(v)}`)
     .join(' ');

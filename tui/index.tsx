@@ -145,7 +145,10 @@ async function runInteractive(opts: TopOptions, io: TopIo, theme: ReturnType<typ
       patchConsole: false,
       // Data changes once per interval; keys need no more than this to feel instant.
       maxFps: 15,
-      incrementalRendering: true,
+      // Ink 6.8's incremental mode moves the cursor one line short when the frame ends in a
+      // newline (our frame is one line shorter than the terminal), leaving the first frame's
+      // top line on screen. The standard mode rewrites the frame inside a synchronized update.
+      incrementalRendering: false,
     },
   );
   const unsubscribe = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((s) => io.signals?.on(s, () => instance.unmount()) ?? (() => {}));

@@ -50,7 +50,8 @@ export function computeLayout({ rows, buses, clients }: LayoutInput): Layout {
   }
   rem = Math.max(1, rem);
   const minEventRows = showEvents ? Math.min(3, Math.max(1, Math.floor(rem / 4))) : 0;
-  const clientRows = Math.max(1, Math.min(Math.max(clients, 1), rem - minEventRows));
+  // Without an event log the table takes every row left (blank ones included).
+  const clientRows = showEvents ? Math.max(1, Math.min(Math.max(clients, 1), rem - minEventRows)) : rem;
   const eventRows = showEvents ? Math.max(0, rem - clientRows) : 0;
   return { busPanels, clientRows, showTotals, showEvents, eventRows, bodyRows };
 }

@@ -166,6 +166,7 @@ describe('severity', () => {
   it('formatCounters lists non-zero counters, largest first', () => {
     expect(formatCounters({ busOff: 1, errorPassive: 3, restarted: 0 })).toBe('errorPassive 3 busOff 1');
     expect(formatCounters({})).toBe('');
+    expect(formatCounters({ 'error-active': 2, errorActive: 1, busOff: 1 })).toBe('busOff 1');
   });
 });
 

@@ -65,11 +65,8 @@ export function BusPanel({ bus, now, width }: BusPanelProps): React.JSX.Element 
         <Text bold {...severityStyle(theme, overall)}>
           {bus.name}
         </Text>
-        <Text {...severityStyle(theme, 'muted')}>
-          {'  '}
-          {bus.backend}
-          {roomy ? '  backend ' : '  '}
-        </Text>
+        {/* The header names the backend already; on a narrow screen the bus line leaves it out. */}
+        <Text {...severityStyle(theme, 'muted')}>{roomy ? `  ${bus.backend}  backend ` : '  '}</Text>
         <Text {...severityStyle(theme, backendSev)}>{bus.backendState}</Text>
         <Text {...severityStyle(theme, 'muted')}>{roomy ? '  bus ' : '  '}</Text>
         <Text {...severityStyle(theme, stateSev)}>{bus.busState}</Text>

@@ -68,10 +68,10 @@ describe('BusPanel', () => {
     expect(text).toContain('rx 0/s');
   });
 
-  it('80 columns: no line wider than 80, labels shortened, wildcard host dropped', () => {
+  it('80 columns: no line wider than 80, labels and backend name (in the header) left out, wildcard host dropped', () => {
     const lines = plain(render(<BusPanel bus={makeBus()} now={T0} width={80} />).lastFrame()!).split('\n');
     for (const l of lines) expect(l.length).toBeLessThanOrEqual(80);
-    expect(lines[0]).toBe('● can0  socketcan  open  error-active 1h 02m  50 kbit/s  :20000  2 clients');
+    expect(lines[0]).toBe('● can0  open  error-active 1h 02m  50 kbit/s  :20000  2 clients');
     expect(lines[1]).toContain('peak 48%');
   });
 
