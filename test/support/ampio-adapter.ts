@@ -55,6 +55,7 @@ export class AdapterEmulator {
   received = Buffer.alloc(0);
   private server: net.Server;
   private socket: net.Socket | null = null;
+  private readonly sockets = new Set<net.Socket>();
   private socat: ChildProcess | null = null;
   private waiters: Array<() => void> = [];
   private connectWaiters: Array<(s: net.Socket) => void> = [];
@@ -63,12 +64,14 @@ export class AdapterEmulator {
     this.server = server;
     server.on('connection', (s) => {
       this.socket = s;
+      this.sockets.add(s);
       s.on('data', (d) => {
         this.received = Buffer.concat([this.received, d]);
         for (const w of this.waiters.splice(0)) w();
       });
       s.on('error', () => {});
       s.on('close', () => {
+        this.sockets.delete(s);
         if (this.socket === s) this.socket = null;
       });
       for (const w of this.connectWaiters.splice(0)) w(s);
@@ -116,6 +119,7 @@ export class AdapterEmulator {
     if (!child) return;
     this.socat = null;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGCONT'); // in case it was frozen: a stopped process cannot act on SIGTERM
     child.kill('SIGTERM');
     await exited;
     await waitForPathGone(this.linkPath, 5000);
@@ -139,13 +143,16 @@ export class AdapterEmulator {
     await this.sendRaw(adapterRxBytes(id29, data));
   }
 
-  /** Stops reading from the host (the PTY buffer then fills up) / resumes. */
-  pauseReading(): void {
-    this.socket?.pause();
+  /**
+   * Freezes / thaws the adapter side (SIGSTOP/SIGCONT to our own socat): nothing drains
+   * the PTY, so the host's writes back up as on a stalled adapter.
+   */
+  freeze(): void {
+    if (this.socat?.pid) process.kill(this.socat.pid, 'SIGSTOP');
   }
 
-  resumeReading(): void {
-    this.socket?.resume();
+  thaw(): void {
+    if (this.socat?.pid) process.kill(this.socat.pid, 'SIGCONT');
   }
 
   /** Resolves once at least `n` bytes arrived from the host in total. */
@@ -167,7 +174,7 @@ export class AdapterEmulator {
 
   async close(): Promise<void> {
     await this.unplug();
-    this.socket?.destroy();
+    for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }
