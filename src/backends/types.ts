@@ -85,6 +85,20 @@ export interface BackendCounters {
   txQueueDepth: number;
   /** Times the device was reopened after vanishing. */
   reopens: number;
+  // The rest is reported by the hardware backends (socketcan, serial); optional so the
+  // virtual backend and test backends need not.
+  /** Transient device refusals that were retried (ENOBUFS / full queue): `can_tx_enobufs_total`. */
+  txBusy?: number;
+  /** Highest TX queue depth seen. */
+  txQueueHighWater?: number;
+  /** Error-frame and controller-state counters (busOff, errorPassive, restarted, rxOverflow …). */
+  errorCounters?: Record<string, number>;
+}
+
+/** Settings a backend may take on SIGHUP without a restart. */
+export interface BackendReloadable {
+  /** `--tx-max-age`, ms (0 = never expire); applies to frames already queued. */
+  txMaxAge: number;
 }
 
 export interface CanBackend {
@@ -103,6 +117,8 @@ export interface CanBackend {
    */
   send(frame: CanFrame, origin: number): SendResult;
   counters(): BackendCounters;
+  /** Applies reloadable settings (SIGHUP). Optional: backends without such settings omit it. */
+  reconfigure?(settings: BackendReloadable): void;
 }
 
 export class BackendError extends Error {
