@@ -62,7 +62,7 @@ export async function waitReady(o: { metricsAddr: string; controlSocket: string;
       if (r) last = `/ready answered ${r.status}: ${r.body.trim().slice(0, 200)}`;
     } else {
       const hello = await controlHello(o.controlSocket, 2000);
-      if (hello?.type === 'hello') return { ready: true, via: o.controlSocket, detail: `control socket answered (protocol ${String(hello.protocol)}, version ${String(hello.version)})` };
+      if (hello?.type === 'hello') return { ready: true, via: o.controlSocket, detail: `control socket answered (ampio-bridge ${String(hello.daemon)}, protocol ${String(hello.version)})` };
     }
     await sleep(500);
   }

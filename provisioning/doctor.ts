@@ -1,0 +1,232 @@
+// `ampio-bridge doctor`: read-only checks of everything setup arranged, each a ✓/✗/! line
+// with the fix for a failure (pi-hole's piholeDebug.sh, as checks instead of a dump).
+// Every read goes through the injected Fs/Runner/probes, so the tests run it on fixture
+// transcripts; the CLI shim (src/cli/commands/doctor.ts) passes the real ones.
+
+import { findBoard, lintOverlayLines, type Catalog } from './catalog.js';
+import { errnoMeaning, iniValue, parseDmesg, parseIpLinkJson, type CanLinkDetails } from './diagnose.js';
+import type { Fs } from './io/fs.js';
+import type { Runner } from './io/runner.js';
+import { analyzeBootConfig, effectiveBootLines, isBootConfigStub } from './steps/boot-config.js';
+import { PATHS } from './types.js';
+import { parseDuration, parseListen } from '../src/config/options.js';
+
+export type CheckStatus = 'ok' | 'fail' | 'warn';
+
+export interface Check {
+  id: string;
+  status: CheckStatus;
+  title: string;
+  detail?: string;
+  fix?: string;
+}
+
+export interface DoctorDeps {
+  fs: Fs;
+  runner: Runner;
+  catalog: Catalog;
+  /** Can we open a TCP connection to host:port? */
+  probeTcp(host: string, port: number): Promise<boolean>;
+  /** The control socket's hello, or why not. */
+  probeControl(path: string): Promise<{ ok: boolean; detail: string }>;
+  /** GET /ready on the metrics address; null when nothing answers. */
+  probeReady(host: string, port: number): Promise<{ status: number; body: string } | null>;
+  /** Instance names + ports advertised as _can-server._tcp; null when browsing is impossible. */
+  browseMdns(): Promise<{ name: string; port: number }[] | null>;
+  /** Path of the daemon config (--config). */
+  configPath?: string;
+}
+
+async function run(runner: Runner, argv: string[]): Promise<string | null> {
+  try {
+    const r = await runner.run(argv, { timeoutMs: 15_000 });
+    return r.exitCode === 0 ? r.stdout : null;
+  } catch {
+    return null;
+  }
+}
+
+function str(v: unknown, fallback: string): string {
+  return v === undefined || v === null ? fallback : String(v);
+}
+
+export async function runDoctorChecks(d: DoctorDeps): Promise<Check[]> {
+  const checks: Check[] = [];
+  const add = (c: Check) => checks.push(c);
+  const configPath = d.configPath ?? PATHS.configFile;
+
+  // --- the daemon's config file
+  let cfg: Record<string, unknown> = {};
+  const text = await d.fs.readText(configPath);
+  if (text === null) {
+    add({ id: 'config', status: 'fail', title: `config file ${configPath}`, detail: 'missing', fix: 'run `sudo npx ampio-bridge setup`' });
+  } else {
+    try {
+      cfg = JSON.parse(text) as Record<string, unknown>;
+      add({ id: 'config', status: 'ok', title: `config file ${configPath}` });
+    } catch (err) {
+      add({ id: 'config', status: 'fail', title: `config file ${configPath}`, detail: `not valid JSON: ${(err as Error).message}`, fix: 'fix the file, or re-run `sudo ampio-bridge setup` (it keeps a backup)' });
+    }
+  }
+  const backend = str(cfg.backend, 'socketcan');
+  const ifaces = str(cfg['can-if'], 'can0').split(',').map((s) => s.trim()).filter(Boolean);
+
+  if (backend === 'socketcan') {
+    // --- boot config: our block, and the lines in it
+    const bootPath = (await d.fs.stat('/boot/firmware/config.txt')) ? '/boot/firmware/config.txt' : '/boot/config.txt';
+    const boot = await d.fs.readText(bootPath);
+    let boardId: string | null = null;
+    if (boot === null || isBootConfigStub(boot)) {
+      add({ id: 'overlay', status: 'fail', title: 'CAN HAT overlay in config.txt', detail: `no usable ${bootPath}`, fix: 'is the boot partition mounted at /boot/firmware?' });
+    } else {
+      const a = analyzeBootConfig(boot);
+      boardId = a.blockBoard;
+      const board = boardId ? findBoard(d.catalog, boardId) : undefined;
+      const problems = lintOverlayLines(effectiveBootLines(boot).filter((l) => l.startsWith('[all] ')).map((l) => l.slice(6)));
+      if (!a.hasBlock) add({ id: 'overlay', status: 'fail', title: `CAN HAT overlay in ${bootPath}`, detail: 'no ampio-bridge block', fix: 'run `sudo npx ampio-bridge setup` and choose your HAT' });
+      else if (problems.length) add({ id: 'overlay', status: 'fail', title: `CAN HAT overlay in ${bootPath}`, detail: problems.join('; '), fix: 're-run `sudo ampio-bridge setup`; it comments out clashing lines' });
+      else add({ id: 'overlay', status: 'ok', title: `CAN HAT overlay in ${bootPath}`, detail: board ? `${board.name}${board.verified ? '' : ' (lines not verified)'}` : (boardId ?? undefined) });
+      if (a.remarks.length) add({ id: 'overlay-remarks', status: 'warn', title: 'config.txt lines worth a look', detail: a.remarks.map((r) => `line ${r.line.index + 1}: ${r.text}`).join('; ') });
+      const spiOn = effectiveBootLines(boot).some((l) => l === '[all] dtparam=spi=on');
+      const spiDevs = (await d.fs.readdir('/sys/bus/spi/devices')) ?? [];
+      if (spiOn && spiDevs.length) add({ id: 'spi', status: 'ok', title: 'SPI enabled', detail: spiDevs.join(', ') });
+      else if (spiOn) add({ id: 'spi', status: 'fail', title: 'SPI enabled', detail: 'dtparam=spi=on is set but no SPI devices exist', fix: 'reboot; if it stays, check for dtparam=spi=off or a clashing overlay' });
+      else add({ id: 'spi', status: 'fail', title: 'SPI enabled', detail: 'dtparam=spi=on is not set under [all]', fix: 're-run `sudo ampio-bridge setup`' });
+    }
+    if (await d.fs.lstat(PATHS.rebootMarker)) {
+      add({ id: 'reboot', status: 'fail', title: 'overlays loaded', detail: 'setup changed config.txt and the Pi has not rebooted since', fix: '`sudo reboot`, then `ampio-bridge doctor` again' });
+    }
+
+    // --- the kernel's view: did each chip initialise?
+    const board = boardId ? findBoard(d.catalog, boardId) : undefined;
+    const dmesg = (await run(d.runner, ['dmesg'])) ?? (await run(d.runner, ['journalctl', '-k', '-b', '--no-pager']));
+    if (dmesg === null) add({ id: 'dmesg', status: 'warn', title: 'CAN controller initialisation (dmesg)', detail: 'cannot read the kernel log', fix: 'run doctor with sudo' });
+    else {
+      const chips = parseDmesg(dmesg);
+      const expected = board?.interfaces.map((i) => i.spi) ?? chips.map((c) => c.spi);
+      if (!chips.length) add({ id: 'dmesg', status: 'warn', title: 'CAN controller initialisation (dmesg)', detail: 'no mcp251x messages in the kernel log (rotated, or the overlay never loaded)', fix: 'after a reboot, `dmesg | grep -i mcp251`' });
+      for (const spi of expected) {
+        const c = chips.find((x) => x.spi === spi);
+        if (!c) continue;
+        if (c.ok) add({ id: `chip-${spi}`, status: 'ok', title: `controller on ${spi} initialised`, detail: c.iface ? `as ${c.iface}` : undefined });
+        else {
+          const m = errnoMeaning(c.errno ?? 0);
+          add({ id: `chip-${spi}`, status: 'fail', title: `controller on ${spi} initialised`, detail: `${c.detail} (${m.name}: ${m.meaning})`, fix: m.fix });
+        }
+      }
+    }
+
+    // --- the links: present, up, bitrate, restart-ms, txqueuelen, state
+    const network = await d.fs.readText(PATHS.network);
+    const link = await d.fs.readText(PATHS.link);
+    const rule = await d.fs.readText(PATHS.udevRule);
+    const wantBitrate = Number(iniValue(network, 'CAN', 'BitRate') ?? cfg.bitrate ?? 50000);
+    const restartRaw = iniValue(network, 'CAN', 'RestartSec');
+    const wantRestart = restartRaw ? (/^\d+$/.test(restartRaw) ? Number(restartRaw) * 1000 : parseDuration(restartRaw)) : 100;
+    const wantQlen = Number(iniValue(link, 'Link', 'TransmitQueueLength') ?? /tx_queue_len}="(\d+)"/.exec(rule ?? '')?.[1] ?? 100);
+    const ipOut = await run(d.runner, ['ip', '-details', '-statistics', '-json', 'link', 'show', 'type', 'can']);
+    let links: CanLinkDetails[] | null = null;
+    try {
+      links = ipOut === null ? null : parseIpLinkJson(ipOut);
+    } catch {
+      links = null;
+    }
+    if (links === null) add({ id: 'links', status: 'warn', title: 'CAN interfaces', detail: '`ip -details -json link` did not answer' });
+    for (const name of links ? ifaces : []) {
+      const l = (links as CanLinkDetails[]).find((x) => x.name === name);
+      if (!l) {
+        add({ id: `${name}-present`, status: 'fail', title: `${name} present`, detail: 'no such interface', fix: 'the overlay did not create it: see the controller lines above, or reboot after setup' });
+        continue;
+      }
+      const map = board?.interfaces.find((i) => i.name === name);
+      const wrongSpi = map && l.parentDev && map.spi !== l.parentDev;
+      add({
+        id: `${name}-present`,
+        status: wrongSpi ? 'warn' : 'ok',
+        title: `${name} present`,
+        detail: `${l.parentDev ?? '?'}${map && !wrongSpi && map.connector !== 'unverified' ? `, connector ${map.connector}` : ''}${wrongSpi ? `: the catalog expects ${map.spi}; the names may be swapped (hardware.md §9)` : ''}`,
+      });
+      const up = l.state === 'UP' || l.flags.includes('UP');
+      add(up ? { id: `${name}-up`, status: 'ok', title: `${name} up` } : { id: `${name}-up`, status: 'fail', title: `${name} up`, detail: `state ${l.state}`, fix: `\`sudo networkctl reconfigure ${name}\` (is systemd-networkd enabled?) or \`sudo ip link set ${name} up\`` });
+      add(
+        l.bitrate === wantBitrate
+          ? { id: `${name}-bitrate`, status: 'ok', title: `${name} bitrate ${wantBitrate}` }
+          : { id: `${name}-bitrate`, status: 'fail', title: `${name} bitrate ${wantBitrate}`, detail: `the link has ${l.bitrate ?? 'none'}`, fix: `\`sudo ip link set ${name} down && sudo networkctl reconfigure ${name}\`, or re-run setup` },
+      );
+      if (l.restartMs === wantRestart && wantRestart > 0) add({ id: `${name}-restart`, status: 'ok', title: `${name} restart-ms ${wantRestart}` });
+      else add({ id: `${name}-restart`, status: l.restartMs === 0 ? 'fail' : 'warn', title: `${name} restart-ms ${wantRestart}`, detail: `the link has ${l.restartMs ?? 'none'}${l.restartMs === 0 ? ': a bus-off stops the bus until someone intervenes' : ''}`, fix: `\`sudo ip link set ${name} down; sudo ip link set ${name} type can restart-ms ${wantRestart}; sudo ip link set ${name} up\`` });
+      add(
+        l.qlen === wantQlen
+          ? { id: `${name}-qlen`, status: 'ok', title: `${name} txqueuelen ${wantQlen}` }
+          : { id: `${name}-qlen`, status: 'fail', title: `${name} txqueuelen ${wantQlen}`, detail: `the link has ${l.qlen ?? '?'}${(l.qlen ?? 0) > 100 ? ' (replays stale commands after an outage)' : (l.qlen ?? 0) < 100 ? ' (ENOBUFS on a burst)' : ''}`, fix: `\`sudo ip link set ${name} txqueuelen ${wantQlen}\`; the .link file applies it at the next boot` },
+      );
+      if (board?.oscillator && l.clock && board.driver === 'mcp251x' && l.clock * 2 !== board.oscillator) {
+        add({ id: `${name}-clock`, status: 'fail', title: `${name} oscillator`, detail: `the driver reports clock ${l.clock} (crystal ${l.clock * 2} Hz), the board has ${board.oscillator} Hz`, fix: 'choose the right board/crystal in setup, then reboot' });
+      }
+      const st = (l.canState ?? '').toUpperCase();
+      if (st === 'ERROR-ACTIVE') add({ id: `${name}-state`, status: 'ok', title: `${name} bus state`, detail: 'ERROR-ACTIVE' });
+      else if (st === 'BUS-OFF') add({ id: `${name}-state`, status: 'fail', title: `${name} bus state`, detail: 'BUS-OFF', fix: 'check termination (120 Ω at both ends), CAN-H/CAN-L swapped, the bitrate, and that another node is there to ACK' });
+      else if (st) add({ id: `${name}-state`, status: 'warn', title: `${name} bus state`, detail: st, fix: 'bus errors: check wiring, termination and the bitrate' });
+    }
+  } else {
+    const dev = str(cfg.serial, '/dev/ttyUSB0');
+    add((await d.fs.stat(dev)) ? { id: 'serial', status: 'ok', title: `serial adapter ${dev}` } : { id: 'serial', status: 'fail', title: `serial adapter ${dev}`, detail: 'not present', fix: 'plug the adapter in; `ls -l /dev/serial/by-id/` shows its stable name' });
+  }
+
+  // --- the service and what it serves
+  const active = await d.runner.run(['systemctl', 'is-active', 'ampio-bridge.service']).catch(() => null);
+  const state = active?.stdout.trim() || 'unknown';
+  add(state === 'active' ? { id: 'service', status: 'ok', title: 'ampio-bridge.service active' } : { id: 'service', status: 'fail', title: 'ampio-bridge.service active', detail: state, fix: '`sudo systemctl start ampio-bridge`; why it stopped: `journalctl -u ampio-bridge -e`' });
+
+  const listen = (() => {
+    try {
+      return parseListen(str(cfg.listen, ':20000'));
+    } catch {
+      return null;
+    }
+  })();
+  if (listen) {
+    const host = listen.host === '' || listen.host === '0.0.0.0' ? '127.0.0.1' : listen.host === '::' ? '::1' : listen.host;
+    const count = backend === 'socketcan' ? Math.max(1, ifaces.length) : 1;
+    for (let k = 0; k < count; k++) {
+      const port = listen.port + k;
+      add((await d.probeTcp(host, port)) ? { id: `port-${port}`, status: 'ok', title: `listening on ${host}:${port}` } : { id: `port-${port}`, status: 'fail', title: `listening on ${host}:${port}`, detail: 'nothing accepts connections', fix: 'see the service line above; `journalctl -u ampio-bridge -e` for bind errors (port in use?)' });
+    }
+  }
+  const control = await d.probeControl(PATHS.controlSocket);
+  add(control.ok ? { id: 'control', status: 'ok', title: `control socket ${PATHS.controlSocket}`, detail: control.detail } : { id: 'control', status: 'fail', title: `control socket ${PATHS.controlSocket}`, detail: control.detail, fix: control.detail.includes('permission') ? 'add yourself to the ampio-bridge group (`sudo usermod -aG ampio-bridge $USER`, then log in again) or use sudo' : 'is the service running?' });
+
+  const metrics = str(cfg['metrics-addr'], '');
+  if (metrics) {
+    const m = parseListen(metrics, true);
+    if (m) {
+      const host = m.host === '' || m.host === '0.0.0.0' ? '127.0.0.1' : m.host === '::' ? '::1' : m.host;
+      const r = await d.probeReady(host, m.port);
+      if (r?.status === 200) add({ id: 'ready', status: 'ok', title: `/ready on ${host}:${m.port}` });
+      else add({ id: 'ready', status: 'fail', title: `/ready on ${host}:${m.port}`, detail: r ? `${r.status} ${r.body.trim().slice(0, 200)}` : 'no answer', fix: r ? 'the body says which part is not ready (backend, link, listener, bus-off)' : 'is the service running with this --metrics-addr?' });
+    }
+  }
+  if (cfg['mdns-enable'] === true || cfg['mdns-enable'] === 'true') {
+    const found = await d.browseMdns();
+    const ports = new Set<number>();
+    if (listen) for (let k = 0; k < (backend === 'socketcan' ? Math.max(1, ifaces.length) : 1); k++) ports.add(listen.port + k);
+    if (found === null) add({ id: 'mdns', status: 'warn', title: 'advertised over mDNS', detail: 'could not browse the network' });
+    else if (found.some((f) => ports.has(f.port))) add({ id: 'mdns', status: 'ok', title: 'advertised over mDNS', detail: found.filter((f) => ports.has(f.port)).map((f) => f.name).join(', ') });
+    else add({ id: 'mdns', status: 'fail', title: 'advertised over mDNS', detail: 'no _can-server._tcp service on our ports answered', fix: 'is UDP 5353 blocked, or another mDNS responder holding the port? `journalctl -u ampio-bridge | grep mdns`' });
+  }
+  return checks;
+}
+
+export function renderChecks(checks: Check[], color: boolean): string {
+  const c = (code: number, t: string) => (color ? `\u001b[${code}m${t}\u001b[0m` : t);
+  const mark = { ok: c(32, '✓'), fail: c(31, '✗'), warn: c(33, '!') } as const;
+  const out: string[] = [];
+  for (const k of checks) {
+    out.push(`${mark[k.status]} ${k.title}${k.detail ? `: ${k.detail}` : ''}`);
+    if (k.status !== 'ok' && k.fix) out.push(`    fix: ${k.fix}`);
+  }
+  const fails = checks.filter((k) => k.status === 'fail').length;
+  const warns = checks.filter((k) => k.status === 'warn').length;
+  out.push('', fails ? c(31, `${fails} problem${fails === 1 ? '' : 's'}${warns ? `, ${warns} warning${warns === 1 ? '' : 's'}` : ''}`) : c(32, `all checks passed${warns ? ` (${warns} warning${warns === 1 ? '' : 's'})` : ''}`));
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,108 @@
+// doctor over a system set up by apply (temp root) and recorded transcripts: the healthy
+// Pi passes, each broken part gives its ✗ line with the fix, and the exit rule holds.
+
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import * as path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { applyPlan } from '../../provisioning/apply.js';
+import { loadCatalog } from '../../provisioning/catalog.js';
+import { runDoctorChecks, renderChecks, type DoctorDeps } from '../../provisioning/doctor.js';
+import { RecordingRunner } from '../../provisioning/io/runner.js';
+import { PATHS } from '../../provisioning/types.js';
+import { FakeSystem } from '../support/fake-system.js';
+import { planFor } from '../support/setup-harness.js';
+import { tempRoot } from '../support/temp-root.js';
+
+const fx = (name: string) => readFileSync(path.join(process.cwd(), 'test/fixtures/transcripts', name), 'utf8');
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  while (cleanups.length) cleanups.pop()?.();
+});
+
+async function installedPi(): Promise<{ root: string; fs: DoctorDeps['fs'] }> {
+  const t = tempRoot('bookworm-fresh');
+  cleanups.push(t.cleanup);
+  const sys = new FakeSystem(t.root);
+  const run = await planFor(t.root, sys);
+  expect((await applyPlan(run.plan, { fs: run.fs, runner: sys, now: () => new Date(0), version: '0.1.0' })).ok).toBe(true);
+  rmSync(path.join(t.root, PATHS.rebootMarker)); // rebooted
+  for (const d of ['spi0.0', 'spi0.1']) mkdirSync(path.join(t.root, 'sys/bus/spi/devices', d), { recursive: true });
+  return { root: t.root, fs: run.fs };
+}
+
+function deps(fs: DoctorDeps['fs'], o: { dmesg?: string; ip?: string; active?: string; tcp?: boolean; control?: boolean; ready?: number; mdns?: { name: string; port: number }[] | null } = {}) {
+  const runner = new RecordingRunner(
+    [
+      { match: 'dmesg', result: { stdout: o.dmesg ?? fx('dmesg-healthy.txt') } },
+      { match: 'ip -details -statistics -json link show type can', result: { stdout: o.ip ?? fx('ip-link-healthy.json') } },
+      { match: 'systemctl is-active ampio-bridge.service', result: { stdout: `${o.active ?? 'active'}\n`, exitCode: (o.active ?? 'active') === 'active' ? 0 : 3 } },
+    ],
+    { strict: true },
+  );
+  const ports: string[] = [];
+  const d: DoctorDeps = {
+    fs,
+    runner,
+    catalog: null as unknown as DoctorDeps['catalog'],
+    probeTcp: async (h, p) => (ports.push(`${h}:${p}`), o.tcp ?? true),
+    probeControl: async () => (o.control ?? true ? { ok: true, detail: 'ampio-bridge 0.1.0' } : { ok: false, detail: 'permission denied on /run/ampio-bridge/control.sock' }),
+    probeReady: async () => ({ status: o.ready ?? 200, body: o.ready === 503 ? 'can0: link down' : 'ok' }),
+    browseMdns: async () => (o.mdns === undefined ? [{ name: 'ampio-bridge-pi can0', port: 20000 }] : o.mdns),
+  };
+  return { d, runner, ports };
+}
+
+describe('doctor', () => {
+  it('a healthy Pi: every check ✓, only read-only commands, exit rule ok', async () => {
+    const { fs } = await installedPi();
+    const { d, runner, ports } = deps(fs);
+    d.catalog = await loadCatalog();
+    const checks = await runDoctorChecks(d);
+    const failed = checks.filter((c) => c.status !== 'ok');
+    expect(failed).toEqual([]);
+    expect(checks.map((c) => c.id)).toEqual(expect.arrayContaining(['config', 'overlay', 'spi', 'chip-spi0.0', 'chip-spi0.1', 'can0-bitrate', 'can0-restart', 'can0-qlen', 'can0-state', 'can1-up', 'service', 'port-20000', 'port-20001', 'control', 'ready', 'mdns']));
+    expect(runner.lines).toEqual(['dmesg', 'ip -details -statistics -json link show type can', 'systemctl is-active ampio-bridge.service']);
+    expect(ports).toEqual(['127.0.0.1:20000', '127.0.0.1:20001']);
+    const text = renderChecks(checks, false);
+    expect(text).toContain('✓ can0 present: spi0.0, connector CAN_0');
+    expect(text.trimEnd().endsWith('all checks passed')).toBe(true);
+  });
+
+  it('a misconfigured Pi: each fault is ✗ with its fix', async () => {
+    const { fs } = await installedPi();
+    const { d } = deps(fs, { ip: fx('ip-link-misconfigured.json'), dmesg: fx('dmesg-err110.txt'), active: 'failed', tcp: false, control: false, ready: 503, mdns: [] });
+    d.catalog = await loadCatalog();
+    const checks = await runDoctorChecks(d);
+    const byId = Object.fromEntries(checks.map((c) => [c.id, c]));
+    expect(byId['chip-spi0.0']).toMatchObject({ status: 'fail' });
+    expect(byId['chip-spi0.0'].fix).toMatch(/power-cycle/);
+    expect(byId['can0-bitrate']).toMatchObject({ status: 'fail', detail: 'the link has 125000' });
+    expect(byId['can0-restart']).toMatchObject({ status: 'fail' });
+    expect(byId['can0-qlen'].detail).toMatch(/ENOBUFS/);
+    expect(byId['can0-clock'].detail).toMatch(/crystal 12000000 Hz/);
+    expect(byId['can1-up']).toMatchObject({ status: 'fail' });
+    expect(byId['can1-qlen'].detail).toMatch(/stale/);
+    expect(byId['can1-state']).toMatchObject({ status: 'fail', detail: 'BUS-OFF' });
+    expect(byId['can1-state'].fix).toMatch(/termination/);
+    expect(byId.service).toMatchObject({ status: 'fail', detail: 'failed' });
+    expect(byId.control.fix).toMatch(/usermod -aG ampio-bridge/);
+    expect(byId.ready.detail).toContain('can0: link down');
+    expect(byId.mdns.status).toBe('fail');
+    for (const c of checks.filter((x) => x.status === 'fail')) expect(c.fix, c.id).toBeTruthy();
+  });
+
+  it('before the reboot: says so first, and a missing block says to run setup', async () => {
+    const { root, fs } = await installedPi();
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(path.join(root, PATHS.rebootMarker), 'x\n');
+    const { d } = deps(fs, { ip: '[]', dmesg: '' });
+    d.catalog = await loadCatalog();
+    const checks = await runDoctorChecks(d);
+    expect(checks.find((c) => c.id === 'reboot')?.fix).toMatch(/sudo reboot/);
+    expect(checks.find((c) => c.id === 'can0-present')?.status).toBe('fail');
+
+    writeFileSync(path.join(root, 'boot/firmware/config.txt'), 'dtparam=audio=on\n');
+    const again = await runDoctorChecks(d);
+    expect(again.find((c) => c.id === 'overlay')).toMatchObject({ status: 'fail', fix: 'run `sudo npx ampio-bridge setup` and choose your HAT' });
+  });
+});
