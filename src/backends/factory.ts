@@ -3,6 +3,8 @@
 // native build fails only its own backend.
 import type { Config } from '../config/options.js';
 import type { Logger } from '../system/logger.js';
+import type { SerialBackendOptions } from './serial.js';
+import type { SocketCanBackendOptions } from './socketcan.js';
 import type { CanBackend } from './types.js';
 import { createVirtualBackend } from './virtual.js';
 
@@ -10,6 +12,9 @@ export interface BackendDeps {
   log?: Logger;
   now?: () => number;
   wallClock?: () => number;
+  /** Extra options for the hardware backends (poll intervals, injected link reads in tests). */
+  socketcan?: Partial<SocketCanBackendOptions>;
+  serial?: Partial<SerialBackendOptions>;
 }
 
 export async function createBackends(config: Config, deps: BackendDeps = {}): Promise<CanBackend[]> {
@@ -29,7 +34,35 @@ export async function createBackends(config: Config, deps: BackendDeps = {}): Pr
           wallClock,
         }),
       );
-    default:
-      throw new Error(`backend ${config.backend} is not available in this build yet`);
+    case 'socketcan': {
+      // One backend per interface: `--can-if can0,can1` serves each on its own port.
+      const { createSocketCanBackend } = await import('./socketcan.js');
+      return config.canIf.map((ifname) =>
+        createSocketCanBackend({
+          ifname,
+          bitrate: config.bitrate,
+          txQueueSize: config.txQueueSize,
+          txMaxAge: config.txMaxAge,
+          now,
+          wallClock,
+          ...deps.socketcan,
+        }),
+      );
+    }
+    case 'serial': {
+      const { createSerialBackend } = await import('./serial.js');
+      return [
+        createSerialBackend({
+          path: config.serial,
+          baud: config.baud,
+          bitrate: config.bitrate,
+          txQueueSize: config.txQueueSize,
+          txMaxAge: config.txMaxAge,
+          now,
+          wallClock,
+          ...deps.serial,
+        }),
+      ];
+    }
   }
 }

@@ -20,6 +20,7 @@ import {
   BackendError,
   type BackendCounters,
   type BackendInfo,
+  type BackendReloadable,
   type BackendSink,
   type CanBackend,
   type SendResult,
@@ -194,12 +195,13 @@ export class SerialBackend implements CanBackend {
   }
 
   counters(): BackendCounters {
-    return { txQueueDepth: this.tx.depth, reopens: this.reopens };
+    const st = this.tx.stats();
+    return { txQueueDepth: this.tx.depth, reopens: this.reopens, txBusy: st.busy, txQueueHighWater: st.highWater };
   }
 
   /** `--tx-max-age` is reloadable (SIGHUP). */
-  setTxMaxAge(ms: number): void {
-    this.tx.setMaxAge(ms);
+  reconfigure(settings: BackendReloadable): void {
+    this.tx.setMaxAge(settings.txMaxAge);
   }
 
   /** TX queue and decoder statistics (stale drops, busy retries, resync counters). */
