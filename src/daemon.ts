@@ -349,6 +349,8 @@ export class Daemon {
 
   snapshot(): Snapshot {
     const wall = this.wall();
+    // Connections record monotonic time; the protocol's connectedAt is ms since the epoch.
+    const mono = this.now();
     const buses: BusSnapshot[] = this.buses.map((b) => {
       const bc = b.backend.counters();
       b.syncBitrate();
@@ -386,7 +388,7 @@ export class Daemon {
           id: c.id,
           bus: b.name,
           remote: c.remote,
-          connectedAt: c.connectedAt,
+          connectedAt: wall - (mono - c.connectedAt),
           framesOut: c.framesOut,
           framesIn: c.framesIn,
           bytesOut: c.bytesOut,

@@ -176,7 +176,11 @@ describe('ampio-bridge top in a terminal', () => {
     const rxShown = Number(/ rx (\d+(?:\.\d+)?)\/s/.exec(text)![1]);
     expect(rxShown).toBeGreaterThan(bus.rxFps * 0.5);
     expect(rxShown).toBeLessThan(bus.rxFps * 1.5 + 5);
-    for (const r of rows) expect(Number(r.cols.at(-5))).toBeGreaterThan(rxShown * 0.5); // OUT/S, counted from the right (CONNECTED may hold a space)
+    for (const r of rows) {
+      expect(Number(r.cols.at(-5))).toBeGreaterThan(rxShown * 0.5);
+      // Connected seconds ago, as the daemon's connectedAt (epoch ms) says.
+      expect(r.cols[2]).toMatch(/^\d+s$/);
+    } // OUT/S, counted from the right (CONNECTED may hold a space)
   });
 
   it('follows a resize to 120x40 (wide columns appear) and back to 80x24', async () => {
