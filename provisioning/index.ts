@@ -136,7 +136,7 @@ export async function runSetup(args: string[], ctx: SetupContext, deps: SetupDep
     const templates = deps.templates ?? loadTemplates();
     const nodePath = flags.node ?? deps.nodePath ?? process.execPath;
     const facts = await probe({ fs, runner: probeRunner, root, nodePath, runningMain: deps.runningMain ?? path.join(packageDir(), 'dist/src/cli/main.js'), env: ctx.env });
-    say(ctx.stdout, `\n${renderFacts(facts, style)}\n`);
+    say(ctx.stdout, `\n${renderFacts(facts, style)}\n\n`);
 
     let plan: Plan;
     let answers: Answers | null = null;
@@ -145,7 +145,8 @@ export async function runSetup(args: string[], ctx: SetupContext, deps: SetupDep
     } else {
       const defaults = defaultAnswers(facts, catalog);
       answers = { ...defaults, ...flags.answers };
-      if (!flags.yes && !flags.dryRun) {
+      // A dry run asks too (when there is a terminal): the plan is for the answers given.
+      if (!flags.yes && (ctx.isTTY || !flags.dryRun)) {
         if (!ctx.isTTY) {
           say(ctx.stderr, errorLines(style, { message: 'no terminal to ask questions on', hint: 'pass --yes (with flags for anything the defaults get wrong), or run setup in a terminal' }));
           return EXIT.usage;

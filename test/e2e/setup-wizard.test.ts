@@ -1,0 +1,118 @@
+// The interactive wizard as a person uses it: the built CLI in a real terminal (tmux),
+// answered with send-keys, read back with capture-pane, against a temp copy of a fixture
+// Pi under --root. systemctl/useradd are stand-in scripts on PATH that only log their
+// arguments: the real ones would change this machine. Needs `npm run build` and tmux.
+
+import { execFileSync } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
+const bin = path.join(repo, 'dist', 'src', 'cli', 'main.js');
+const server = `ampio-setup-${process.pid}`; // our own tmux server: never touch anyone else's
+let dir: string;
+
+function tmux(...args: string[]): string {
+  return execFileSync('tmux', ['-L', server, ...args], { encoding: 'utf8' });
+}
+
+function screen(): string {
+  return tmux('capture-pane', '-p', '-J', '-S', '-200', '-t', 'w');
+}
+
+async function waitFor(text: string | RegExp, timeoutMs = 15_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    last = screen();
+    if (typeof text === 'string' ? last.includes(text) : text.test(last)) return last;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${String(text)}; screen:\n${last}`);
+}
+
+function keys(...k: string[]): void {
+  tmux('send-keys', '-t', 'w', ...k);
+}
+
+beforeAll(() => {
+  if (!existsSync(bin)) throw new Error(`${bin} is missing: run "npm run build" first (npm test does)`);
+  dir = mkdtempSync(path.join(tmpdir(), 'ampio-wizard-'));
+  const shims = path.join(dir, 'bin');
+  mkdirSync(shims);
+  for (const name of ['systemctl', 'useradd', 'usermod', 'ip', 'networkctl', 'npm', 'reboot']) {
+    const f = path.join(shims, name);
+    writeFileSync(f, `#!/bin/sh\necho "${name} $*" >> "${path.join(dir, 'commands.log')}"\n`);
+    chmodSync(f, 0o755);
+  }
+});
+
+afterAll(() => {
+  try {
+    tmux('kill-server');
+  } catch {
+    // already gone
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('setup wizard in a real terminal', () => {
+  it('asks, shows the plan, applies on "yes", and a re-run finds nothing to change', async () => {
+    const root = path.join(dir, 'pi');
+    cpSync(path.join(repo, 'test/fixtures/systems/bookworm-fresh'), root, { recursive: true, verbatimSymlinks: true });
+    const shell = `PATH=${path.join(dir, 'bin')}:$PATH ${process.execPath} ${bin} setup --root ${root}; echo "EXIT=$?"; sleep 60`;
+    tmux('new-session', '-d', '-s', 'w', '-x', '200', '-y', '50', shell);
+
+    await waitFor('How is the Pi connected to the Ampio bus?');
+    keys('Enter'); // CAN HAT (default)
+    await waitFor('Which CAN HAT?');
+    expect(screen()).toContain('Waveshare 2-CH CAN HAT');
+    keys('Enter'); // the default board
+    await waitFor('Which channels?');
+    keys('Down', 'Enter'); // can0 only
+    await waitFor('Bus bitrate in bit/s (the Ampio bus runs at 50 kbit/s)');
+    keys('Enter');
+    await waitFor(/TX queue length \(mcp251x keeps one frame in flight/);
+    keys('Enter');
+    await waitFor('Bus-off restart in ms');
+    keys('Enter');
+    await waitFor('TCP address for cannelloni clients');
+    keys('-l', ':20100');
+    keys('Enter');
+    await waitFor('Maximum clients per bus');
+    keys('Enter');
+    await waitFor('A client that cannot keep up');
+    keys('Enter');
+    await waitFor('Advertise the bridge on the local network (mDNS)?');
+    keys('Enter');
+    await waitFor('Metrics address');
+    keys('Enter');
+    const plan = await waitFor(/Apply \d+ changes \(a reboot follows\)\?/);
+    expect(plan).toContain('systemd-networkd: can0 at 50000 bit/s, restart-ms 100');
+    expect(plan).toContain('+# board: waveshare-2ch-can-hat');
+    keys('Enter');
+    const done = await waitFor('EXIT=', 30_000);
+    expect(done).toContain('EXIT=0');
+    expect(done).toContain(`Image at ${root} is ready`);
+
+    const config = JSON.parse(readFileSync(path.join(root, 'etc/ampio-bridge/config.json'), 'utf8'));
+    expect(config).toMatchObject({ backend: 'socketcan', 'can-if': 'can0', listen: ':20100', 'mdns-enable': true, 'metrics-addr': '127.0.0.1:9100' });
+    expect(readFileSync(path.join(root, 'boot/firmware/config.txt'), 'utf8')).toContain('dtoverlay=mcp2515-can0,oscillator=16000000,interrupt=23');
+    expect(lstatSync(path.join(root, 'etc/systemd/system/ampio-bridge.service')).isFile()).toBe(true);
+    const log = readFileSync(path.join(dir, 'commands.log'), 'utf8').trim().split('\n');
+    expect(log).toEqual([
+      `systemctl --root=${root} enable systemd-networkd.service`,
+      `systemctl --root=${root} disable systemd-networkd-wait-online.service`,
+      `useradd --root ${root} --system --user-group --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin --comment ampio-bridge daemon ampio-bridge`,
+      `systemctl --root=${root} enable ampio-bridge.service`,
+    ]);
+    tmux('kill-session', '-t', 'w');
+
+    // Same answers again, as flags this time: the stand-in systemctl created no links, so
+    // only the commands repeat; every file is already right.
+    const again = execFileSync(process.execPath, [bin, 'setup', '--yes', '--dry-run', '--root', root, '--can-if', 'can0', '--listen', ':20100'], { encoding: 'utf8', env: { ...process.env, PATH: `${path.join(dir, 'bin')}:${process.env.PATH}` } });
+    expect(again).not.toMatch(/^\s+\d+\. .*(config|unit|Boot config|networkd:)/m);
+  }, 90_000);
+});
