@@ -1,0 +1,53 @@
+// The published package, not the repo: `npm pack` the built tree, install the tarball into
+// a temp prefix, and run its `ampio-bridge setup --dry-run --yes --root …` against a fixture
+// Pi. Proves the tarball ships dist/, overlays/ and provisioning/templates/ and finds them
+// from wherever npm puts it. Needs `npm run build` first (npm test does); the install uses
+// the npm cache (--offline) and falls back to the registry.
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
+const dir = mkdtempSync(path.join(tmpdir(), 'ampio-pack-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function npm(args: string[], cwd: string): { status: number | null; out: string } {
+  const r = spawnSync('npm', args, { cwd, encoding: 'utf8', env: { ...process.env, npm_config_update_notifier: 'false' }, timeout: 120_000 });
+  return { status: r.status, out: `${r.stdout}\n${r.stderr}` };
+}
+
+describe('npm pack tarball', () => {
+  it('installs into a temp prefix and runs setup --dry-run --yes --root from there', () => {
+    if (!existsSync(path.join(repo, 'dist/src/cli/main.js'))) throw new Error('dist/ is missing: run "npm run build" first (npm test does)');
+    // --ignore-scripts: prepack would rebuild; the tree is already built.
+    const pack = npm(['pack', '--ignore-scripts', '--pack-destination', dir], repo);
+    expect(pack.status, pack.out).toBe(0);
+    const tgz = readdirSync(dir).find((f) => f.endsWith('.tgz'));
+    expect(tgz).toBeDefined();
+    const list = execFileSync('tar', ['tzf', path.join(dir, tgz as string)], { encoding: 'utf8' });
+    for (const f of ['package/dist/provisioning/index.js', 'package/overlays/catalog.json', 'package/overlays/waveshare-2ch-can-hat.txt', 'package/provisioning/templates/ampio-bridge.service']) expect(list).toContain(f);
+    expect(list).not.toMatch(/package\/test\//);
+
+    const prefix = path.join(dir, 'prefix');
+    const base = ['install', '--prefix', prefix, path.join(dir, tgz as string), '--ignore-scripts', '--omit=optional', '--no-audit', '--no-fund'];
+    let inst = npm([...base, '--offline'], dir);
+    if (inst.status !== 0) inst = npm(base, dir);
+    expect(inst.status, inst.out).toBe(0);
+
+    const root = path.join(dir, 'pi');
+    cpSync(path.join(repo, 'test/fixtures/systems/go-manual'), root, { recursive: true, verbatimSymlinks: true });
+    const main = path.join(prefix, 'node_modules/ampio-bridge/dist/src/cli/main.js');
+    const r = spawnSync(process.execPath, [main, 'setup', '--dry-run', '--yes', '--root', root], { encoding: 'utf8', cwd: dir, timeout: 30_000 });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('Waveshare 2-CH CAN HAT overlays under [all]');
+    expect(r.stdout).toContain('+Type=notify');
+    expect(r.stdout).toContain('Dry run: nothing was changed.');
+    // Nothing in the fixture root changed.
+    expect(existsSync(path.join(root, 'etc/ampio-bridge'))).toBe(false);
+    expect(existsSync(path.join(root, 'var/lib/ampio-bridge'))).toBe(false);
+  }, 180_000);
+});
