@@ -78,7 +78,8 @@ function listenSummary(a: Answers): string[] {
   let addr = a.listen.trim();
   if (/^\d+$/.test(addr)) addr = `:${addr}`;
   const i = addr.lastIndexOf(':');
-  const host = addr.slice(0, i) || hostname();
+  // Pi OS answers mDNS for <hostname>.local out of the box (avahi-daemon).
+  const host = addr.slice(0, i) || `${hostname()}.local`;
   const port = Number(addr.slice(i + 1));
   if (a.backend === 'serial') return [`${host}:${port}`];
   return a.interfaces.map((n, k) => `${host}:${port + k} (${n})`);
@@ -230,12 +231,12 @@ export async function runSetup(args: string[], ctx: SetupContext, deps: SetupDep
         rebooting = await asker.confirm('Reboot now to load the CAN overlays?', false);
       }
     }
-    const changed = plan.steps.map((s) => (s.kind === 'command' ? formatCommand(s.argv).split(' ').slice(0, 3).join(' ') : s.path));
     say(
       ctx.stdout,
       renderSummary(
         {
-          changed,
+          files: plan.steps.flatMap((s) => (s.kind === 'command' ? [] : [s.kind === 'remove' ? `${s.path} (removed; copy in the backup)` : s.path])),
+          commands: plan.steps.filter((s) => s.kind === 'command').length,
           backupDir: result.backupDir,
           needsReboot: plan.needsReboot,
           rebooting,

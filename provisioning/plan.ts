@@ -251,7 +251,7 @@ export function planInstall(input: PlanInput): Plan {
   const rebootNew = b.steps.some((s) => s.needsReboot);
   // Remember the pending reboot on tmpfs: a re-run before rebooting must not start the
   // service early or report work to do, and the reboot itself forgets it.
-  if (rebootNew && !root) b.write('reboot-marker', 'Note the pending reboot', PATHS.rebootMarker, `ampio-bridge setup ${v}: config.txt changed; reboot to load the CAN overlays\n`, { mode: 0o644 });
+  if (rebootNew && !root) b.write('reboot-marker', 'Remember the pending reboot (in /run, which the reboot clears)', PATHS.rebootMarker, `ampio-bridge setup ${v}: config.txt changed; reboot to load the CAN overlays\n`, { mode: 0o644 });
   else if (facts.rebootPending) b.notice('warn', 'A reboot is still pending from an earlier setup run: the CAN overlays are not loaded yet.', '`sudo reboot`, then `ampio-bridge doctor`');
   const rebootPending = rebootNew || facts.rebootPending;
   const installChanged = b.steps.some((s) => s.id === 'install-package');

@@ -106,7 +106,9 @@ export function renderPlan(plan: Plan, style: Style): string {
 }
 
 export interface Summary {
-  changed: string[];
+  /** files written or removed */
+  files: string[];
+  commands: number;
   backupDir: string | null;
   needsReboot: boolean;
   rebooting: boolean;
@@ -120,7 +122,9 @@ export interface Summary {
 /** The explicit final step (architecture.md §8.11): what changed, backups, reboot, checks. */
 export function renderSummary(s: Summary, style: Style): string {
   const out: string[] = ['', paint(style, 'bold', 'Done')];
-  out.push(`  ${markFor(style, 'ok')} ${s.changed.length} change${s.changed.length === 1 ? '' : 's'}${s.changed.length ? `: ${s.changed.join(', ')}` : ''}`);
+  const files = s.files.filter((f) => !f.startsWith('/run/'));
+  out.push(`  ${markFor(style, 'ok')} ${files.length} file${files.length === 1 ? '' : 's'} changed, ${s.commands} command${s.commands === 1 ? '' : 's'} run`);
+  for (const f of files) out.push(`      ${f}`);
   if (s.backupDir) out.push(`  ${markFor(style, 'info')} Backups: ${s.backupDir} (undo with \`sudo ampio-bridge setup --rollback\`)`);
   if (s.status) out.push(`  ${markFor(style, 'ok')} ${s.status}`);
   if (s.root) {
@@ -134,6 +138,6 @@ export function renderSummary(s: Summary, style: Style): string {
   out.push('', 'Check it:');
   for (const i of s.interfaces) out.push(`  ip -details link show ${i}`);
   out.push('  ampio-bridge status', '  ampio-bridge top', '  ampio-bridge doctor');
-  if (s.listen.length) out.push('', `Clients connect with cannelloni TCP to ${s.listen.join(', ')} (advertised over mDNS when enabled).`);
+  if (s.listen.length) out.push('', `Clients connect with cannelloni TCP to ${s.listen.join(', ')}.`);
   return out.join('\n');
 }
