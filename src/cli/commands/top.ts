@@ -12,6 +12,9 @@ import { reportUnknownFlags } from '../flags.js';
 export const EXIT_NOT_RUNNING = 3;
 export const DEFAULT_INTERVAL_MS = 1000;
 
+const ENTER_ALT_SCREEN = '\u001B[?1049h\u001B[2J\u001B[H';
+const LEAVE_ALT_SCREEN = '\u001B[?1049l';
+
 const OPTIONS = {
   interval: { type: 'string' },
   'control-socket': { type: 'string' },
@@ -67,8 +70,18 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
 
   if (values.json || (!values.once && !ctx.isTTY)) return printJson(socketPath, ctx);
 
-  const { runTop } = await import('../../../tui/index.js');
-  return runTop({ socketPath, intervalMs, once: values.once === true }, ctx);
+  // Loading React and Ink takes a noticeable moment on a Pi: paint a first line in the
+  // alternate screen at once, so `top` never looks hung. tui/ clears it with its first frame.
+  const interactive = values.once !== true;
+  if (interactive) ctx.stdout.write(`${ENTER_ALT_SCREEN}ampio-bridge top: connecting to the bridge at ${socketPath}…`);
+  let runTop: typeof import('../../../tui/index.js').runTop;
+  try {
+    ({ runTop } = await import('../../../tui/index.js'));
+  } catch (err) {
+    if (interactive) ctx.stdout.write(LEAVE_ALT_SCREEN);
+    throw err;
+  }
+  return runTop({ socketPath, intervalMs, once: !interactive }, ctx);
 }
 
 async function printJson(socketPath: string, ctx: CliContext): Promise<number> {
