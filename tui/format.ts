@@ -222,6 +222,9 @@ export function clientHealth(client: ClientSnapshot, prev: ClientSnapshot | unde
 
 // ---------------------------------------------------------------- rates between snapshots
 
+/** connectedAt readings closer than this belong to the same connection. */
+const SAME_CONNECTION_MS = 1000;
+
 export interface ClientRates {
   outFps: number;
   inFps: number;
@@ -230,7 +233,8 @@ export interface ClientRates {
 /**
  * Frames/s per client from two successive snapshots. A client seen for the first time has no
  * rate yet (shown as –) rather than a made-up 0. A recycled id with a new connectedAt is a new
- * client.
+ * client; the daemon derives connectedAt from its monotonic clock at each snapshot, so the
+ * same connection can differ by a fraction of a millisecond between two readings.
  */
 export function clientRates(prev: Snapshot | null, cur: Snapshot): Map<number, ClientRates> {
   const rates = new Map<number, ClientRates>();
@@ -240,7 +244,7 @@ export function clientRates(prev: Snapshot | null, cur: Snapshot): Map<number, C
   const before = new Map(prev.clients.map((c) => [c.id, c]));
   for (const c of cur.clients) {
     const p = before.get(c.id);
-    if (!p || p.connectedAt !== c.connectedAt) continue;
+    if (!p || Math.abs(p.connectedAt - c.connectedAt) > SAME_CONNECTION_MS) continue;
     rates.set(c.id, {
       outFps: Math.max(0, (c.framesOut - p.framesOut) / dt),
       inFps: Math.max(0, (c.framesIn - p.framesIn) / dt),

@@ -179,6 +179,12 @@ describe('rates and sorting', () => {
     expect(clientRates(null, s1).size).toBe(0);
   });
 
+  it('tolerates sub-millisecond jitter in connectedAt between readings (monotonic → epoch conversion)', () => {
+    const s0 = makeSnapshot({ clients: [makeClient(1, { connectedAt: T0 - 5000.123456 })] });
+    const s1 = advance(makeSnapshot({ clients: [makeClient(1, { connectedAt: T0 - 5000.123401 })] }));
+    expect(clientRates(s0, s1).get(1)).toEqual({ outFps: 250, inFps: 2 });
+  });
+
   it('gives no rate to a new client or a recycled id', () => {
     const s0 = makeSnapshot({ clients: [makeClient(1)] });
     const s1 = advance(makeSnapshot({ clients: [makeClient(1, { connectedAt: T0 + 500 }), makeClient(2)] }));
