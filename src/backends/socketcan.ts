@@ -389,8 +389,6 @@ export class SocketCanBackend implements CanBackend {
   }
 
   private async open(link: LinkSnapshot): Promise<void> {
-    const details = await this.readDetails(this.opts.ifname);
-    if (this.stopped) return;
     let ch: RawChannelLike;
     try {
       ch = this.binding!.createRawChannelWithOptions(this.opts.ifname, { timestamps: true, non_block_send: true });
@@ -422,7 +420,9 @@ export class SocketCanBackend implements CanBackend {
       if (gen === this.generation) this.onMessage(m);
     });
     ch.addListener('onStopped', () => {
-      if (gen === this.generation) this.lose('socket error (link down or interface removed)');
+      // Called from inside the binding's own teardown: stop() must not be called back
+      // into it here (4.0.7 would Unref twice and abort the process).
+      if (gen === this.generation) this.lose('socket error (link down or interface removed)', false);
     });
     ch.start();
     this.channel = ch;
@@ -430,6 +430,16 @@ export class SocketCanBackend implements CanBackend {
     this.lastFailure = '';
     this.backoff.reset();
     this.info.fd = link.mtu >= CANFD_MTU;
+    if (this.everOpened) this.reopens++;
+    const reopen = this.everOpened;
+    this.everOpened = true;
+    this.backendState = 'open';
+    this.applyTransition(this.tracker.link({ present: true, up: true }), `${this.opts.ifname} open`);
+    this.tx.kick();
+    // Bitrate, controller state and setup warnings come from `ip -details` after the
+    // channel is up, so reading them (a process spawn) never delays the reopen.
+    const details = await this.readDetails(this.opts.ifname);
+    if (gen !== this.generation || this.stopped) return;
     this.info.bitrate = details?.bitrate ?? this.opts.bitrate;
     if (details) {
       for (const w of linkWarnings(details)) {
@@ -437,27 +447,26 @@ export class SocketCanBackend implements CanBackend {
         this.warned.add(w.event);
         this.sink?.log('warn', w.event, { if: this.opts.ifname, message: w.message });
       }
+      if (details.canState) this.applyTransition(this.tracker.link({ present: true, up: true, canState: details.canState }));
     }
-    if (this.everOpened) this.reopens++;
     this.sink?.log('info', 'socketcan_open', {
       if: this.opts.ifname,
       mtu: link.mtu,
       fd: this.info.fd,
       bitrate: this.info.bitrate,
       kind: details?.kind ?? null,
-      reopen: this.everOpened,
+      state: this.tracker.state,
+      reopen,
     });
-    this.everOpened = true;
-    this.backendState = 'open';
-    const t = this.tracker.link({ present: true, up: true, canState: details?.canState ?? null });
-    this.applyTransition(t, `${this.opts.ifname} open`);
-    this.tx.kick();
   }
 
-  /** The channel is gone (socket error, link down, interface removed or replaced). */
-  private lose(why: string): void {
+  /**
+   * The channel is gone (socket error, link down, interface removed or replaced).
+   * `stopChannel` is false when the binding reported it: it already tore itself down.
+   */
+  private lose(why: string, stopChannel = true): void {
     if (!this.channel || this.stopped) return;
-    this.closeChannel();
+    this.closeChannel(stopChannel);
     this.tx.clear('link_down');
     this.sink?.log('warn', 'socketcan_lost', { if: this.opts.ifname, reason: why });
     // Whatever the link says now, the bus was just lost; the next poll refines it.
@@ -472,16 +481,18 @@ export class SocketCanBackend implements CanBackend {
     this.schedule();
   }
 
-  private closeChannel(): void {
+  private closeChannel(stopChannel = true): void {
     const ch = this.channel;
     this.channel = null;
     this.openLink = null;
     this.generation++;
-    if (!ch) return;
+    if (!ch || !stopChannel) return;
     try {
+      // Runs the binding's onStopped listeners synchronously; the generation bump above
+      // makes ours ignore it.
       ch.stop();
     } catch {
-      // after onStopped the native thread is already gone ("Channel not started")
+      // the reader thread already ended ("Channel not started")
     }
   }
 

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Guest side of the SocketCAN suite: runs every guest check in turn inside ONE VM boot
+# (test/vm/canvm.sh) or the native namespace (test/vm/native.sh), from the repository root,
+# after `npm run build`. Each program prints `@@check {json}` lines; this script adds one
+# `@@exit NAME STATUS` line per program. test/vm/socketcan.vm.test.ts parses both.
+cd "$(dirname "$0")/../.." || exit 125
+run() { # name command...
+  local name=$1 t0 rc=0
+  shift
+  t0=$(date +%s.%N)
+  "$@" || rc=$?
+  echo "@@exit $name $rc $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')"
+}
+run socketcan-backend node dist/test/vm/guest/socketcan-backend.js
