@@ -75,6 +75,9 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   const interactive = values.once !== true;
   if (interactive) ctx.stdout.write(`${ENTER_ALT_SCREEN}ampio-bridge top: connecting to the bridge at ${socketPath}…`);
   let runTop: typeof import('../../../tui/index.js').runTop;
+  // React picks its build when first loaded: without this it runs the development build,
+  // which costs a Pi several times the CPU and memory. An explicit NODE_ENV is respected.
+  process.env.NODE_ENV ??= 'production';
   try {
     ({ runTop } = await import('../../../tui/index.js'));
   } catch (err) {
