@@ -349,8 +349,6 @@ export class Daemon {
 
   snapshot(): Snapshot {
     const wall = this.wall();
-    // Connections record monotonic time; the protocol's connectedAt is ms since the epoch.
-    const mono = this.now();
     const buses: BusSnapshot[] = this.buses.map((b) => {
       const bc = b.backend.counters();
       b.syncBitrate();
@@ -388,7 +386,7 @@ export class Daemon {
           id: c.id,
           bus: b.name,
           remote: c.remote,
-          connectedAt: wall - (mono - c.connectedAt),
+          connectedAt: c.connectedAt,
           framesOut: c.framesOut,
           framesIn: c.framesIn,
           bytesOut: c.bytesOut,
@@ -471,6 +469,7 @@ export class Daemon {
       handshakeTimeout: cfg.handshakeTimeout,
       readTimeout: cfg.clientReadTimeout,
       now: this.now,
+      wallClock: this.wall,
       events: {
         handshakeDone: (c) => {
           this.totals.accepted++;

@@ -15,7 +15,8 @@ const LINGER_MS = 500;
 // `ampio-bridge --help | head -1` closes our stdout early; that is not an error worth a stack trace.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE') throw err;
+    // EIO: the terminal went away under `top` (SSH dropped, window closed).
+    if (err.code !== 'EPIPE' && err.code !== 'EIO') throw err;
   });
 }
 

@@ -37,7 +37,10 @@ export interface ClientOptions {
   handshakeTimeout: number;
   /** ms of silence from the client before closing it; 0 = never */
   readTimeout: number;
+  /** Monotonic ms, for timeouts. */
   now: () => number;
+  /** Wall-clock ms since the epoch, for connectedAt. */
+  wallClock: () => number;
   events: ClientEvents;
 }
 
@@ -47,6 +50,7 @@ const SOCKET_HIGH_WATER = 64 * 1024;
 export class ClientConnection implements HubSubscriber {
   readonly id: number;
   readonly remote: string;
+  /** ms since the epoch (shown to people) */
   readonly connectedAt: number;
   private readonly socket: Socket;
   private readonly events: ClientEvents;
@@ -90,7 +94,7 @@ export class ClientConnection implements HubSubscriber {
     this.batchSize = options.batchSize;
     this.flushInterval = options.flushInterval;
     this.readTimeout = options.readTimeout;
-    this.connectedAt = options.now();
+    this.connectedAt = options.wallClock();
     this.ring = new Array<Uint8Array>(options.capacity);
     this.decoder = new CannelloniDecoder((f) => {
       this.framesIn++;
