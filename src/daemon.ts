@@ -14,6 +14,7 @@ import type { BusSnapshot, ClientSnapshot, DaemonEvent, DaemonEventKind, Snapsho
 import { ClientConnection, type CloseReason } from './server/client-connection.js';
 import { formatAddress, remoteOf, TcpListener } from './server/tcp-server.js';
 import type { Logger } from './system/logger.js';
+import type { DaemonCounters } from './metrics/registry.js';
 import { mdnsInstanceNames } from './system/mdns.js';
 
 export interface BuildInfo {
@@ -54,20 +55,8 @@ export interface DaemonDeps {
 
 type DropCounts = Record<string, number>;
 
-/** Counters the snapshot does not carry, for Prometheus and the metrics log. */
-export interface DaemonCounters {
-  tcpRxFrames: number;
-  tcpTxFrames: number;
-  errorsByWhere: Record<string, number>;
-  handshakeFailuresByReason: Record<string, number>;
-  /** frames_dropped_total{bus,direction,reason} */
-  drops: Array<{ bus: string; direction: 'to_bus' | 'to_clients'; reason: string; count: number }>;
-  hubFanout: number;
-  hubQueueDepthMax: number;
-  hubQueueDepthAvg: number;
-  /** Bus load per bus (ratios), last second and last minute: can_bus_load_ratio{bus,bound,window}. */
-  busLoad: Array<{ bus: string; window: '1s' | '60s'; exact: number; min: number; max: number }>;
-}
+/** Counters the snapshot does not carry (Prometheus, the metrics log): defined next to their consumer. */
+export type { DaemonCounters };
 
 class BusRuntime {
   readonly hub: Hub;
