@@ -12,3 +12,4 @@ run() { # name command...
   echo "@@exit $name $rc $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')"
 }
 run socketcan-backend node dist/test/vm/guest/socketcan-backend.js
+run socketcan-daemon node dist/test/vm/guest/socketcan-daemon.js

@@ -41,7 +41,7 @@ function newestMtime(dir: string, ext = '.ts'): number {
 
 /** The guest runs the compiled dist/: build it when it is missing or older than its sources. */
 function ensureBuilt(): void {
-  const outputs = ['dist/test/vm/guest/socketcan-backend.js', 'dist/src/backends/socketcan.js'].map((p) => join(ROOT, p));
+  const outputs = ['dist/test/vm/guest/socketcan-backend.js', 'dist/test/vm/guest/socketcan-daemon.js', 'dist/src/cli/main.js'].map((p) => join(ROOT, p));
   const sources = Math.max(newestMtime(join(ROOT, 'src')), newestMtime(join(ROOT, 'test', 'vm')), newestMtime(join(ROOT, 'test', 'support')));
   const fresh = outputs.every((p) => existsSync(p) && statSync(p).mtimeMs >= sources);
   if (fresh) return;
@@ -153,5 +153,46 @@ describe(`SocketCAN backend on a real kernel`, () => {
     expect(d.onBus + d.stale).toBe(d.sent);
     expect(d.enobufsRetries).toBeGreaterThan(0);
     expect(d.maxQueueAgeAtWriteMs).toBeLessThanOrEqual(600);
+  });
+});
+
+describe('`ampio-bridge serve --backend socketcan --can-if vcan0,vcan1` on a real kernel', () => {
+  it('the guest program ran to the end; serve started, listening on 20000 and 20001', () => {
+    expect(exits.get('socketcan-daemon'), output.slice(-3000)).toBeDefined();
+    expect(passed('daemon_start').listen).toEqual([20000, 20001]);
+  });
+
+  it('bus → clients: every frame (classic, extended, RTR, FD, 100 from cangen) to every client of that bus, as candump saw it', () => {
+    expect(passed('daemon_bus_to_clients')).toEqual({ frames: 107, clients: 2 });
+  });
+
+  it('client → bus: frames reach the bus as sent (FD with BRS) and are echoed to the other client only', () => {
+    expect(passed('daemon_clients_to_bus').frames).toBe(6);
+  });
+
+  it('two channels at once on consecutive ports, each in bus order, no cross-talk', () => {
+    expect(passed('daemon_two_channels').perBus).toBe(100);
+  });
+
+  it('link down/up and delete/re-create with clients connected: TX dropped as link_down, reopened within 2 s, nothing replayed', () => {
+    const d = passed('daemon_link_faults');
+    expect(d.linkDownDrops).toBe(5);
+    expect(d.reopens).toBe(2);
+    expect(d.upToReopenedMs).toBeLessThan(2000);
+    expect(d.recreateToReopenedMs).toBeLessThan(2000);
+  });
+
+  it('an FD frame toward a classic interface is dropped as fd_unsupported; the client stays', () => {
+    expect(passed('daemon_fd_to_classic').fdUnsupported).toBe(1);
+  });
+
+  it('50 kbit/s bus: a 400-frame burst queues, stale frames are dropped and counted, the rest arrive in order and are echoed', () => {
+    const d = passed('daemon_tbf_staleness');
+    expect(d.stale).toBeGreaterThan(0);
+    expect(d.onBus + d.stale).toBe(400);
+  });
+
+  it('SIGTERM: serve exits 0 with a shutdown summary', () => {
+    expect(passed('daemon_shutdown').exitCode).toBe(0);
   });
 });

@@ -1,0 +1,371 @@
+// Guest side of the VM suite, daemon level: the BUILT CLI (`ampio-bridge serve --backend
+// socketcan --can-if vcan0,vcan1`) on real vcan interfaces, cannelloni clients written from
+// the spec (test/support/cannelloni-client.ts), can-utils as independent peers, and the
+// control socket for counters. Prints one `@@check {json}` line per check.
+//
+// Usage: node dist/test/vm/guest/socketcan-daemon.js [check-name ...]
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ControlClient } from '../../../src/control/control-client.js';
+import type { BusSnapshot } from '../../../src/control/protocol.js';
+import { encode, TestClient, type WireFrame } from '../../support/cannelloni-client.js';
+import { Candump, canonical, check, equalLists, resetVcan, runChecks, sh, sleep } from './can-tools.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
+const PORT = [20000, 20001];
+const T = 30_000;
+const TX_MAX_AGE_MS = 500;
+
+const wireText = (f: WireFrame): string => {
+  const ext = (f.id & 0x80000000) !== 0;
+  if ((f.id & 0x40000000) !== 0) return canonical(f.id, ext, { rtr: true, len: f.len });
+  return canonical(f.id, ext, { fd: f.fd, data: f.data });
+};
+
+/** `ampio-bridge serve` as systemd would run it, with JSON logs collected from stderr. */
+class Daemon {
+  readonly events: Record<string, unknown>[] = [];
+  readonly child: ChildProcess;
+  readonly exited: Promise<number | null>;
+  readonly controlSocket: string;
+  private stderrTail = '';
+
+  constructor() {
+    this.controlSocket = join(mkdtempSync(join(tmpdir(), 'ampio-vm-')), 'control.sock');
+    this.child = spawn(
+      process.execPath,
+      [
+        join(ROOT, 'dist/src/cli/main.js'),
+        'serve',
+        '--backend', 'socketcan',
+        '--can-if', 'vcan0,vcan1',
+        '--listen', `127.0.0.1:${PORT[0]}`,
+        '--tx-max-age', `${TX_MAX_AGE_MS}ms`,
+        // the VM is slow: give clients time to say hello
+        '--handshake-timeout', '20s',
+        '--log-format', 'json',
+        '--log-level', 'debug',
+        '--control-socket', this.controlSocket,
+      ],
+      { stdio: ['ignore', 'inherit', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } },
+    );
+    let buf = '';
+    this.child.stderr!.setEncoding('utf8');
+    this.child.stderr!.on('data', (d: string) => {
+      buf += d;
+      this.stderrTail = (this.stderrTail + d).slice(-4000);
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        try {
+          this.events.push(JSON.parse(line) as Record<string, unknown>);
+        } catch {
+          // not a log line
+        }
+      }
+    });
+    this.exited = new Promise((r) => this.child.once('exit', (code) => r(code)));
+  }
+
+  count(event: string, bus?: string): number {
+    return this.events.filter((e) => e.event === event && (bus === undefined || e.bus === bus)).length;
+  }
+
+  async waitEvent(event: string, bus: string | undefined, n: number, timeoutMs = T): Promise<Record<string, unknown>> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.count(event, bus) < n) {
+      if (Date.now() > deadline) throw new Error(`daemon did not log ${event}${bus ? ` for ${bus}` : ''} (#${n}); stderr tail: ${this.stderrTail}`);
+      await sleep(25);
+    }
+    return this.events.filter((e) => e.event === event && (bus === undefined || e.bus === bus))[n - 1];
+  }
+
+  async bus(name: string): Promise<BusSnapshot> {
+    const c = await ControlClient.connect(this.controlSocket, { timeoutMs: 10_000 });
+    try {
+      const snap = await c.snapshot();
+      const b = snap.buses.find((x) => x.name === name);
+      if (!b) throw new Error(`no bus ${name} in the snapshot`);
+      return b;
+    } finally {
+      c.close();
+    }
+  }
+
+  async waitBus(name: string, cond: (b: BusSnapshot) => boolean, what: string, timeoutMs = T): Promise<BusSnapshot> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const b = await this.bus(name);
+      if (cond(b)) return b;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(b)}`);
+      await sleep(100);
+    }
+  }
+
+  async stop(): Promise<{ code: number | null; ms: number }> {
+    const t0 = performance.now();
+    this.child.kill('SIGTERM');
+    const code = await this.exited;
+    return { code, ms: performance.now() - t0 };
+  }
+}
+
+let daemon: Daemon;
+const clients: TestClient[] = [];
+
+async function client(bus: 0 | 1): Promise<TestClient> {
+  const c = await TestClient.connect(PORT[bus]);
+  clients.push(c);
+  return c;
+}
+
+function closeClients(): void {
+  for (const c of clients.splice(0)) c.destroy();
+}
+
+async function busToClients() {
+  const a = await client(0);
+  const b = await client(0);
+  const other = await client(1);
+  const dump = await Candump.start('vcan0');
+  const cases = ['123#DEADBEEF', '1ABCDEF0#0102030405060708', '7FF#', '123#R', '456#R3', `321##1${'11'.repeat(12)}`, `1ABCDEF0##0${'A5'.repeat(64)}`];
+  for (const c of cases) sh(`cansend vcan0 '${c}'`);
+  sh('cangen vcan0 -e -I 1E5A -L 8 -D i -g 1 -n 100');
+  const total = cases.length + 100;
+  const seen = (await dump.waitFor(total, T)).map((l) => l.text);
+  await dump.stop();
+  await a.waitForFrames(total, T);
+  await b.waitForFrames(total, T);
+  await sleep(300);
+  equalLists(a.frames.map(wireText), seen, 'client A vs candump');
+  equalLists(b.frames.map(wireText), seen, 'client B vs candump');
+  check(other.frames.length === 0, `the vcan1 client got ${other.frames.length} vcan0 frames`);
+  check(a.frames[5].fd && a.frames[5].len === 12 && a.frames[6].len === 64, 'FD frames carried as FD');
+  check(a.frames[4].len === 3 && a.frames[4].data.length === 0, 'RTR with DLC 3, no data');
+  closeClients();
+  return { frames: total, clients: 2 };
+}
+
+async function clientsToBus() {
+  const a = await client(0);
+  const b = await client(0);
+  const other = await client(1);
+  const dump = await Candump.start('vcan0');
+  const frames = [
+    encode({ id: 0x123, data: [0xde, 0xad, 0xbe, 0xef] }),
+    encode({ id: 0x9abcdef0, data: [1, 2, 3, 4, 5, 6, 7, 8] }), // EFF 0x1ABCDEF0
+    encode({ id: 0x7ff, data: [] }),
+    encode({ id: 0x456, rtr: true, len: 3 }),
+    encode({ id: 0x321, fd: true, flags: 0x01, data: new Array(12).fill(0x11) }),
+    encode({ id: 0x80001e5a, fd: true, flags: 0, data: new Array(64).fill(0xa5) }),
+  ];
+  const expected = ['123#DEADBEEF', '1ABCDEF0#0102030405060708', '7FF#', '456#R3', `321##${'11'.repeat(12)}`, `00001E5A##${'A5'.repeat(64)}`];
+  a.send(...frames);
+  const seen = await dump.waitFor(frames.length, T);
+  await dump.stop();
+  equalLists(seen.map((l) => l.text), expected, 'candump vs what the client sent');
+  check(((seen[4].fdFlags ?? 0) & 1) === 1 && ((seen[5].fdFlags ?? 0) & 1) === 0, 'BRS carried to the bus');
+  await b.waitForFrames(frames.length, T);
+  await sleep(300);
+  equalLists(b.frames.map(wireText), expected, 'echo to the other client');
+  check(a.frames.length === 0, `the sender got ${a.frames.length} of its own frames back`);
+  check(other.frames.length === 0, 'nothing on the other bus');
+  closeClients();
+  return { frames: frames.length };
+}
+
+async function twoChannels() {
+  const x = [await client(0), await client(1)];
+  const y = [await client(0), await client(1)];
+  const dumps = [await Candump.start('vcan0'), await Candump.start('vcan1')];
+  for (let i = 0; i < 50; i++) {
+    x[0].send(encode({ id: 0x500, data: [i] }));
+    x[1].send(encode({ id: 0x600, data: [i] }));
+  }
+  sh('cangen vcan0 -I 100 -L 2 -D i -g 2 -n 50 & cangen vcan1 -I 200 -L 2 -D i -g 2 -n 50 & wait');
+  const seen = [await dumps[0].waitFor(100, T), await dumps[1].waitFor(100, T)];
+  for (const d of dumps) await d.stop();
+  await y[0].waitForFrames(100, T);
+  await y[1].waitForFrames(100, T);
+  await sleep(300);
+  for (const bus of [0, 1] as const) {
+    const mine = bus === 0 ? '500#' : '600#';
+    const gen = bus === 0 ? '100#' : '200#';
+    const got = y[bus].frames.map(wireText);
+    const onBus = seen[bus].map((l) => l.text);
+    check(got.length === 100 && onBus.length === 100, `bus ${bus}: ${got.length} to the listener, ${onBus.length} on the bus`);
+    // Within each source the order is the bus order; the two sources interleave freely.
+    equalLists(got.filter((t) => t.startsWith(gen)), onBus.filter((t) => t.startsWith(gen)), `bus ${bus} cangen frames`);
+    equalLists(got.filter((t) => t.startsWith(mine)), onBus.filter((t) => t.startsWith(mine)), `bus ${bus} client frames`);
+    check(!onBus.some((t) => t.startsWith(bus === 0 ? '600#' : '500#') || t.startsWith(bus === 0 ? '200#' : '100#')), `bus ${bus}: cross-talk`);
+  }
+  closeClients();
+  return { perBus: 100 };
+}
+
+async function linkFaults() {
+  const a = await client(0);
+  const b = await client(0);
+  const c = await client(1);
+  const measured: Record<string, number> = {};
+
+  // ---- link down / up
+  const absent0 = daemon.count('backend_absent', 'vcan0');
+  const reopened0 = daemon.count('backend_reopened', 'vcan0');
+  sh('ip link set vcan0 down');
+  await daemon.waitEvent('backend_absent', 'vcan0', absent0 + 1);
+  const before = (await daemon.bus('vcan0')).txDrops.link_down ?? 0;
+  for (let i = 0; i < 5; i++) a.send(encode({ id: 0x700, data: [i] }));
+  sh("cansend vcan1 '2A1#01'"); // the other bus keeps working meanwhile
+  await c.waitForFrames(1, T);
+  await sleep(500);
+  const dropped = ((await daemon.bus('vcan0')).txDrops.link_down ?? 0) - before;
+  check(dropped === 5, `5 frames dropped as link_down while down, got ${dropped}`);
+  let t0 = performance.now();
+  sh('ip link set vcan0 up');
+  await daemon.waitEvent('backend_reopened', 'vcan0', reopened0 + 1);
+  measured.upToReopenedMs = Math.round(performance.now() - t0);
+  check(!a.closed && !b.closed && !c.closed, 'clients stayed connected through down/up');
+  sh("cansend vcan0 '0A1#01'");
+  await a.waitForFrames(1, T);
+  await b.waitForFrames(1, T);
+  check(b.frames.every((f) => f.id !== 0x700), 'nothing sent while down was replayed');
+
+  // ---- delete and re-create
+  sh('ip link del vcan0');
+  await daemon.waitEvent('backend_absent', 'vcan0', absent0 + 2);
+  // first `down` (the socket died), then `absent` once the link poll sees no interface
+  await daemon.waitBus('vcan0', (b) => b.busState === 'absent', 'bus state absent after delete');
+  await sleep(1000);
+  t0 = performance.now();
+  sh('ip link add dev vcan0 type vcan && ip link set vcan0 mtu 72 up');
+  await daemon.waitEvent('backend_reopened', 'vcan0', reopened0 + 2);
+  measured.recreateToReopenedMs = Math.round(performance.now() - t0);
+  check(!a.closed && !b.closed && !c.closed, 'clients stayed connected through delete/re-create');
+  const dump = await Candump.start('vcan0');
+  sh("cansend vcan0 '0A2#02'");
+  a.send(encode({ id: 0x0a3, data: [3] }));
+  await dump.waitFor(2, T);
+  await dump.stop();
+  await b.waitForFrames(3, T); // 0A1, 0A2, and A's 0A3 echoed
+  await a.waitForFrames(2, T);
+  const snap = await daemon.bus('vcan0');
+  check(snap.reopens === 2 && snap.backendState === 'open' && snap.busState === 'error-active', `snapshot ${JSON.stringify({ r: snap.reopens, s: snap.backendState, b: snap.busState })}`);
+  closeClients();
+  return { ...measured, linkDownDrops: dropped, reopens: snap.reopens };
+}
+
+async function fdToClassic() {
+  const c = await client(1);
+  const n = daemon.count('backend_reopened', 'vcan1');
+  sh('ip link set vcan1 down && ip link set vcan1 mtu 16 && ip link set vcan1 up');
+  await daemon.waitEvent('backend_reopened', 'vcan1', n + 1);
+  const dump = await Candump.start('vcan1');
+  c.send(encode({ id: 0x123, fd: true, flags: 1, data: new Array(16).fill(7) }), encode({ id: 0x124, data: [1, 2] }));
+  const seen = await dump.waitFor(1, T);
+  await sleep(500);
+  await dump.stop();
+  equalLists(seen.map((l) => l.text), ['124#0102'], 'only the classic frame reaches a classic bus');
+  const snap = await daemon.bus('vcan1');
+  check((snap.txDrops.fd_unsupported ?? 0) === 1, `fd_unsupported counted: ${JSON.stringify(snap.txDrops)}`);
+  check(!c.closed && !snap.fd, 'the client stays connected; the bus reports no FD');
+  sh('ip link set vcan1 down && ip link set vcan1 mtu 72 && ip link set vcan1 up');
+  await daemon.waitEvent('backend_reopened', 'vcan1', n + 2);
+  closeClients();
+  return { fdUnsupported: 1 };
+}
+
+async function tbfStaleness() {
+  sh('tc qdisc add dev vcan0 root tbf rate 50kbit burst 64 limit 320');
+  const a = await client(0);
+  const b = await client(0);
+  const dump = await Candump.start('vcan0');
+  const before = await daemon.bus('vcan0');
+  const total = 400;
+  const burst: Buffer[] = [];
+  for (let i = 0; i < total; i++) burst.push(encode({ id: 0x80001e5a, data: [i >> 8, i & 0xff, 0, 0, 0, 0, 0, 0] }));
+  a.send(...burst);
+  // done when every frame is accounted for: on the bus or dropped
+  const deadline = Date.now() + T;
+  let snap = await daemon.bus('vcan0');
+  while ((snap.txFrames - before.txFrames) + ((snap.txDrops.stale ?? 0) - (before.txDrops.stale ?? 0)) < total) {
+    if (Date.now() > deadline) throw new Error(`not all frames accounted for: ${JSON.stringify(snap.txDrops)} tx ${snap.txFrames}`);
+    await sleep(200);
+    snap = await daemon.bus('vcan0');
+  }
+  await sleep(1500);
+  const seen = await dump.stop();
+  sh('tc qdisc del dev vcan0 root');
+  const stale = (snap.txDrops.stale ?? 0) - (before.txDrops.stale ?? 0);
+  const sent = snap.txFrames - before.txFrames;
+  const onBus = seen.map((l) => l.text);
+  check(onBus.length === sent, `candump saw ${onBus.length}, the daemon reports ${sent} written`);
+  check(sent + stale === total && stale > 0, `sent ${sent} + stale ${stale} = ${total}`);
+  const seq = seen.map((l) => Number.parseInt(l.text.split('#')[1].slice(0, 4), 16));
+  check(seq.every((s, i) => i === 0 || s > seq[i - 1]), 'bus order is send order, no duplicates');
+  await b.waitForFrames(sent, T);
+  equalLists(b.frames.map(wireText), onBus, 'echo to the other client = what reached the bus');
+  check(snap.staleDrops - before.staleDrops === stale, 'staleDrops in the snapshot');
+  closeClients();
+  return { sent: total, onBus: sent, stale, txMaxAgeMs: TX_MAX_AGE_MS };
+}
+
+const CHECKS: [string, () => Promise<Record<string, unknown>>][] = [
+  ['daemon_bus_to_clients', busToClients],
+  ['daemon_clients_to_bus', clientsToBus],
+  ['daemon_two_channels', twoChannels],
+  ['daemon_link_faults', linkFaults],
+  ['daemon_fd_to_classic', fdToClassic],
+  ['daemon_tbf_staleness', tbfStaleness],
+];
+
+async function main(): Promise<void> {
+  const only = process.argv.length > 2 ? new Set(process.argv.slice(2)) : undefined;
+  resetVcan('vcan0');
+  resetVcan('vcan1');
+  const t0 = performance.now();
+  daemon = new Daemon();
+  const ready = await daemon.waitEvent('ready', undefined, 1, 120_000).then(
+    () => true,
+    (e: Error) => e,
+  );
+  const startMs = Math.round(performance.now() - t0);
+  let ok = await runChecks([['daemon_start', async () => {
+    if (ready !== true) throw ready;
+    await daemon.waitEvent('socketcan_open', 'vcan0', 1);
+    await daemon.waitEvent('socketcan_open', 'vcan1', 1);
+    const s = await daemon.bus('vcan1');
+    check(s.backendState === 'open' && s.fd, 'vcan1 open with FD');
+    return { startMs, listen: PORT };
+  }]]);
+  if (ready === true) {
+    ok = (await runChecks(
+      CHECKS.map(([name, fn]) => [
+        name,
+        async () => {
+          try {
+            return await fn();
+          } finally {
+            closeClients();
+            resetVcan('vcan0');
+            resetVcan('vcan1');
+          }
+        },
+      ]),
+      only,
+    )) && ok;
+  }
+  ok = (await runChecks([['daemon_shutdown', async () => {
+    const { code, ms } = await daemon.stop();
+    check(code === 0, `serve exited with ${code}`);
+    check(daemon.count('shutdown_summary') === 1, 'shutdown_summary logged');
+    return { exitCode: code, stopMs: Math.round(ms) };
+  }]])) && ok;
+  process.exit(ok ? 0 : 1);
+}
+
+await main();
