@@ -243,6 +243,8 @@ export class SerialBackend implements CanBackend {
     } catch (err) {
       this.opening = false;
       if (this.stopped) return;
+      // No device node: its appearance, not the backoff, triggers the next attempt.
+      if (identity === null) this.pathSeen = false;
       const delay = this.backoff.next();
       this.nextAttemptAt = this.opts.now() + delay;
       const hint = openFailureHint(err, this.opts.path);
