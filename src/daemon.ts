@@ -279,11 +279,13 @@ export class Daemon {
   /** Applies reloadable settings (SIGHUP). Structural ones need a restart. */
   reload(next: Config): string[] {
     const changed: string[] = [];
-    for (const key of ['maxClients', 'hubPolicy', 'batchSize', 'flushInterval', 'echo', 'forwardErrors', 'handshakeTimeout', 'clientReadTimeout', 'logLevel'] as const) {
+    for (const key of ['maxClients', 'hubPolicy', 'batchSize', 'flushInterval', 'echo', 'forwardErrors', 'handshakeTimeout', 'clientReadTimeout', 'logLevel', 'txMaxAge'] as const) {
       if (JSON.stringify(next[key]) !== JSON.stringify(this.settings[key])) changed.push(key);
     }
     this.settings = next;
     for (const bus of this.buses) {
+      // --tx-max-age also applies to frames already waiting in the backend's TX queue.
+      bus.backend.reconfigure?.({ txMaxAge: next.txMaxAge });
       bus.hub.policy = next.hubPolicy;
       for (const c of bus.clients) {
         c.batchSize = next.batchSize;
