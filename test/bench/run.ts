@@ -1,0 +1,238 @@
+// `npm run bench`: the bridge as its own process (the built CLI on the virtual bus), a
+// load generator as another (N real cannelloni TCP clients on 127.0.0.1), and the
+// scenarios of issue 7. Prints a table (or --json) and checks the budgets.
+//
+//   node dist/test/bench/run.js [--json] [--only a,b,b0,c,d,e,f,g] [--quick]
+//                               [--window S] [--windows N] [--bridge-node-args "…"]
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { type DecoderResult, runDecoders } from './decoders.js';
+import { decoderTable, fixed, int, ms, table, trafficTable } from './report.js';
+import { DEFAULT_FLUSH_MS, scenarioA, scenarioB, scenarioC, scenarioD, scenarioE, scenarioF, type Timing } from './scenarios.js';
+import { runTraffic, type TrafficResult, type TrafficSpec } from './traffic.js';
+
+const ALL = ['a', 'b', 'b0', 'c', 'd', 'e', 'f', 'g'] as const;
+type Key = (typeof ALL)[number];
+
+const HELP = `Usage: npm run bench -- [--json] [--only a,b,b0,c,d,e,f,g] [--quick] [--window S] [--windows N]
+
+Scenarios (issue 7):
+  a   Ampio: 2 buses × 400 fps, 32 clients per bus
+  b   saturated 1 Mbit/s bus, 21,300 fps, 32 clients (default flush interval)
+  b0  the same with --flush-interval 0
+  c   saturation ramp with 64 clients until drops appear
+  d   one stalled client among 63 healthy ones at 21,300 fps
+  e   idle: 64 clients, silent bus, 10 s
+  f   clients → bus: 8 clients × 2,000 fps
+  g   decoders alone (cannelloni, Ampio UART), MB/s
+
+  --json                 print the results as JSON on stdout (progress goes to stderr)
+  --quick                one short window per scenario (a smoke run, not for publishing)
+  --window S             seconds per measuring window (default 5)
+  --windows N            measuring windows per scenario; figures are medians (default 3)
+  --bridge-node-args A   extra node flags for the bridge process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+`;
+
+interface Budget {
+  name: string;
+  limit: string;
+  value: string;
+  met: boolean;
+  scenario: string;
+}
+
+interface RampResult {
+  steps: TrafficResult[];
+  /** Highest delivered rate of a step with no drops, no gaps and the offered rate reached. */
+  bestDropFreeDeliveredFps: number;
+  bestRate: number;
+  peakRssMB: number;
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      json: { type: 'boolean' },
+      only: { type: 'string' },
+      quick: { type: 'boolean' },
+      window: { type: 'string' },
+      windows: { type: 'string' },
+      'bridge-node-args': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const only = new Set<Key>((values.only ? values.only.split(',') : [...ALL]) as Key[]);
+  for (const k of only) if (!ALL.includes(k)) throw new Error(`unknown scenario "${k}" (known: ${ALL.join(', ')})`);
+  const quick = values.quick === true;
+  const timing: Timing = {
+    warmS: quick ? 1 : 2,
+    windowS: Number(values.window ?? (quick ? 2 : 5)),
+    windows: Number(values.windows ?? (quick ? 1 : 3)),
+  };
+  const bridgeNodeArgs = values['bridge-node-args']?.split(' ').filter(Boolean);
+  const progress = (line: string): void => void process.stderr.write(`${line}\n`);
+  const started = performance.now();
+
+  const traffic: TrafficResult[] = [];
+  const run = async (spec: TrafficSpec): Promise<TrafficResult> => {
+    progress(`${spec.key}: ${spec.title}`);
+    const r = await runTraffic(spec, { bridgeNodeArgs, progress });
+    traffic.push(r);
+    return r;
+  };
+
+  if (only.has('a')) await run(scenarioA(timing));
+  if (only.has('b')) await run(scenarioB(timing, false));
+  if (only.has('b0')) await run(scenarioB(timing, true));
+  if (only.has('d')) await run(scenarioD(timing));
+  // (e) is about CPU over a long quiet stretch: one 10 s window (issue 7).
+  if (only.has('e')) await run(scenarioE({ warmS: 2, windowS: quick ? 3 : 10, windows: 1 }));
+  if (only.has('f')) await run(scenarioF(timing));
+  const ramp = only.has('c') ? await runRamp(quick, bridgeNodeArgs, progress) : null;
+  let decoders: DecoderResult[] = [];
+  if (only.has('g')) {
+    progress('g: decoders alone');
+    decoders = runDecoders(quick ? 3 : 7);
+  }
+  const elapsedS = (performance.now() - started) / 1000;
+
+  const budgets = checkBudgets(traffic, ramp);
+  const machine = describeMachine();
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify({ date: new Date().toISOString(), elapsedS, machine, timing, traffic, ramp, decoders, budgets }, null, 2)}\n`);
+  } else {
+    const out: string[] = [];
+    out.push(`ampio-bridge benchmark, ${new Date().toISOString()}, ${elapsedS.toFixed(0)} s`);
+    out.push(`${machine.cpuModel}, ${machine.nproc} CPUs, Node ${machine.node}, load average before ${machine.loadAverage.map((x) => x.toFixed(2)).join(' ')}`);
+    out.push(`windows: ${timing.windows} × ${timing.windowS} s per scenario after ${timing.warmS} s warm-up; figures are medians over windows, drops/order/max the worst window`);
+    out.push('');
+    if (traffic.length) {
+      out.push(trafficTable(traffic));
+      out.push('');
+      out.push('drops/gaps: frames the bridge dropped for healthy clients / frames missing in their sequences');
+      out.push('latency: bus ingress (virtual bus send time) → decode in the load generator; µs/frame: bridge CPU per delivered frame');
+      const f = traffic.find((t) => t.key === 'f');
+      if (f) {
+        const m = f.median;
+        out.push(`(f) clients sent ${int(m.offeredFps)}/s; reached the bus ${int(m.toBusFps)}/s; other clients got ${int(m.deliveredFps)}/s of ${int(m.offeredFps * 7)}/s expected (7 others each)`);
+      }
+      const d = traffic.find((t) => t.key === 'd');
+      if (d) out.push(`(d) the stalled client: ${int(d.median.stalledDrops)} frames dropped for it in a window (healthy ones: ${int(d.median.healthyDrops)})`);
+      out.push('');
+    }
+    if (ramp) {
+      out.push(`(c) ramp, 64 clients: highest drop-free delivered rate ${int(ramp.bestDropFreeDeliveredFps)} frames/s (bus ${int(ramp.bestRate)} fps)`);
+      out.push(trafficTable(ramp.steps));
+      out.push('');
+    }
+    if (decoders.length) {
+      out.push('(g) decoders alone (median of runs of ≥ 250 ms)');
+      out.push(decoderTable(decoders));
+      out.push('');
+    }
+    if (budgets.length) {
+      out.push('budgets');
+      out.push(table(['budget', 'scenario', 'limit', 'measured', 'status'], budgets.map((b) => [b.name, b.scenario, b.limit, b.value, b.met ? 'met' : 'MISSED'])));
+    }
+    process.stdout.write(`${out.join('\n')}\n`);
+  }
+  // Exit status reflects the budgets: a regression fails the command in scripts.
+  return budgets.every((b) => b.met) ? 0 : 1;
+}
+
+/**
+ * (c) Raise the bus rate with 64 clients until drops appear (or the bridge cannot even
+ * generate the rate), then bisect once between the last good and the first bad step.
+ */
+async function runRamp(quick: boolean, bridgeNodeArgs: string[] | undefined, progress: (l: string) => void): Promise<RampResult> {
+  const timing: Timing = { warmS: 1, windowS: quick ? 2 : 3, windows: 1 };
+  const steps: TrafficResult[] = [];
+  const clean = (r: TrafficResult): boolean =>
+    r.median.healthyDrops === 0 && r.median.healthyGaps === 0 && r.median.closedClients === 0 && r.median.orderingViolations === 0 && r.median.offeredFps >= 0.97 * r.configuredFps;
+  const step = async (rate: number): Promise<boolean> => {
+    const spec = scenarioC(timing, rate);
+    progress(`${spec.key}: ${spec.title}`);
+    const r = await runTraffic(spec, { bridgeNodeArgs, progress });
+    steps.push(r);
+    return clean(r);
+  };
+  let good = 0;
+  let bad = 0;
+  for (let rate = 10_000; rate <= 160_000; rate = Math.round(rate * 1.3)) {
+    if (await step(rate)) good = rate;
+    else {
+      bad = rate;
+      break;
+    }
+  }
+  if (good > 0 && bad > 0) await step(Math.round((good + bad) / 2 / 100) * 100);
+  const cleanSteps = steps.filter(clean);
+  const best = cleanSteps.reduce<TrafficResult | null>((b, r) => (!b || r.median.deliveredFps > b.median.deliveredFps ? r : b), null);
+  steps.sort((x, y) => x.configuredFps - y.configuredFps);
+  return {
+    steps,
+    bestDropFreeDeliveredFps: best?.median.deliveredFps ?? 0,
+    bestRate: best?.configuredFps ?? 0,
+    peakRssMB: Math.max(...steps.map((s) => s.peakRssMB)),
+  };
+}
+
+function checkBudgets(traffic: TrafficResult[], ramp: RampResult | null): Budget[] {
+  const out: Budget[] = [];
+  const get = (k: string): TrafficResult | undefined => traffic.find((t) => t.key === k);
+  const b = get('b');
+  if (b) {
+    const m = b.median;
+    out.push({ name: 'drops', scenario: 'b', limit: '0', value: `${m.healthyDrops} dropped, ${m.healthyGaps} gaps`, met: m.healthyDrops === 0 && m.healthyGaps === 0 });
+    out.push({ name: 'ordering violations', scenario: 'b', limit: '0', value: int(m.orderingViolations), met: m.orderingViolations === 0 });
+    const limit = (DEFAULT_FLUSH_MS + 2) * 1000;
+    out.push({ name: 'p99 latency, default flush', scenario: 'b', limit: `≤ ${ms(limit)} ms`, value: `${ms(m.latency.p99Us)} ms`, met: m.latency.p99Us <= limit });
+    out.push({ name: 'bridge CPU per delivered frame', scenario: 'b', limit: '≤ 1.50 µs', value: `${fixed(m.bridgeCpuUsPerFrame, 2)} µs`, met: m.bridgeCpuUsPerFrame <= 1.5 });
+  }
+  const b0 = get('b0');
+  if (b0) {
+    const m = b0.median;
+    out.push({ name: 'drops, --flush-interval 0', scenario: 'b0', limit: '0', value: `${m.healthyDrops} dropped, ${m.healthyGaps} gaps`, met: m.healthyDrops === 0 && m.healthyGaps === 0 });
+    out.push({ name: 'ordering violations, --flush-interval 0', scenario: 'b0', limit: '0', value: int(m.orderingViolations), met: m.orderingViolations === 0 });
+    out.push({ name: 'p99 latency, --flush-interval 0', scenario: 'b0', limit: '≤ 1.00 ms', value: `${ms(m.latency.p99Us)} ms`, met: m.latency.p99Us <= 1000 });
+  }
+  if (ramp) {
+    out.push({ name: 'saturation, drop-free delivered', scenario: 'c', limit: '≥ 1,000,000/s', value: `${int(ramp.bestDropFreeDeliveredFps)}/s`, met: ramp.bestDropFreeDeliveredFps >= 1_000_000 });
+    out.push({ name: 'peak RSS', scenario: 'c', limit: '≤ 120 MB', value: `${fixed(ramp.peakRssMB, 0)} MB`, met: ramp.peakRssMB <= 120 });
+  }
+  const d = get('d');
+  if (d) {
+    const m = d.median;
+    const limit = (DEFAULT_FLUSH_MS + 2) * 1000;
+    out.push({ name: 'healthy clients lose nothing', scenario: 'd', limit: '0', value: `${m.healthyDrops} dropped, ${m.healthyGaps} gaps`, met: m.healthyDrops === 0 && m.healthyGaps === 0 });
+    out.push({ name: 'healthy clients p99', scenario: 'd', limit: `≤ ${ms(limit)} ms`, value: `${ms(m.latency.p99Us)} ms`, met: m.latency.p99Us <= limit });
+  }
+  const e = get('e');
+  if (e) out.push({ name: 'idle CPU', scenario: 'e', limit: '≤ 1 % of a core', value: `${fixed(e.median.bridgeCpuPercent, 2)} %`, met: e.median.bridgeCpuPercent <= 1 });
+  return out;
+}
+
+function describeMachine(): { cpuModel: string; nproc: number; node: string; loadAverage: number[]; totalMemGiB: number } {
+  let cpuModel = os.cpus()[0]?.model ?? 'unknown';
+  try {
+    cpuModel = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpuModel;
+  } catch {
+    // not Linux: os.cpus() will do
+  }
+  return { cpuModel, nproc: os.availableParallelism(), node: process.version, loadAverage: os.loadavg(), totalMemGiB: os.totalmem() / 2 ** 30 };
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: Error) => {
+    process.stderr.write(`bench: ${err.stack ?? err.message}\n`);
+    process.exitCode = 2;
+  },
+);
