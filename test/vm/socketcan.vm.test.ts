@@ -41,7 +41,7 @@ function newestMtime(dir: string, ext = '.ts'): number {
 
 /** The guest runs the compiled dist/: build it when it is missing or older than its sources. */
 function ensureBuilt(): void {
-  const outputs = ['dist/test/vm/guest/socketcan-backend.js', 'dist/test/vm/guest/socketcan-daemon.js', 'dist/src/cli/main.js'].map((p) => join(ROOT, p));
+  const outputs = ['dist/test/vm/guest/socketcan-backend.js', 'dist/test/vm/guest/socketcan-daemon.js', 'dist/src/cli/main.js', 'dist/src/core/bus-load.js'].map((p) => join(ROOT, p));
   const sources = Math.max(newestMtime(join(ROOT, 'src')), newestMtime(join(ROOT, 'test', 'vm')), newestMtime(join(ROOT, 'test', 'support')));
   const fresh = outputs.every((p) => existsSync(p) && statSync(p).mtimeMs >= sources);
   if (fresh) return;
@@ -194,5 +194,22 @@ describe('`ampio-bridge serve --backend socketcan --can-if vcan0,vcan1` on a rea
 
   it('SIGTERM: serve exits 0 with a shutdown summary', () => {
     expect(passed('daemon_shutdown').exitCode).toBe(0);
+  });
+});
+
+describe('bus load against `canbusload -e` on the same frames (issue 4, test/vm/busload-compare.sh)', () => {
+  it('every run agrees: same frames, same bit total, load within 1 percentage point', () => {
+    // busload-compare.sh prints "<run name>  {json}" per run and exits non-zero on a mismatch
+    const runs = output
+      .split('\n')
+      .map((l) => /^(\S+)\s+(\{"ok":.*\})\s*$/.exec(l))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => ({ name: m[1], ...(JSON.parse(m[2]) as { ok: boolean; frames: { ours: number; canbusload: number } }) }));
+    expect(runs.map((r) => r.name), output.slice(-3000)).toEqual(['std-8byte-random', 'ext-random', 'std-zeros', 'std-increment-busy']);
+    for (const r of runs) {
+      expect(r.ok, JSON.stringify(r)).toBe(true);
+      expect(r.frames.ours).toBe(r.frames.canbusload);
+    }
+    expect(exits.get('busload-compare')?.rc).toBe(0);
   });
 });
