@@ -139,6 +139,8 @@ export class SerialBackend implements CanBackend {
   private pathSeen = true;
   private lastHint = '';
   private opening = false;
+  /** The port we wait on for `drain`, if any. */
+  private drainPort: SerialPortLike | null = null;
   private readonly pollMs: number;
   private readonly readTimeoutMs: number;
   private readonly highWater: number;
@@ -224,7 +226,14 @@ export class SerialBackend implements CanBackend {
     const port = this.port;
     if (!port || !port.isOpen) return 'down';
     if (port.writableLength > this.highWater) {
-      port.once('drain', () => this.tx.kick());
+      // One listener per stall, however often the queue is pumped meanwhile.
+      if (this.drainPort !== port) {
+        this.drainPort = port;
+        port.once('drain', () => {
+          if (this.drainPort === port) this.drainPort = null;
+          this.tx.kick();
+        });
+      }
       return 'wait';
     }
     port.write(encodeSerialTx(frame));
