@@ -359,9 +359,12 @@ export class Daemon {
         busLoad: Math.round(b.load.reading().exact * 10_000) / 100,
         busLoadHistory: b.load.historyPercent(),
         errorFrames: b.errorFrames,
-        errorCounters: { ...b.errorCounters },
+        // The hardware backends count error frames by class; the daemon counts entries into
+        // each bus state (what the virtual backend can report).
+        errorCounters: bc.errorCounters ? { ...bc.errorCounters } : { ...b.errorCounters },
         stateTransitions: b.stateTransitions,
         txQueueDepth: bc.txQueueDepth,
+        txRetries: bc.txBusy ?? 0,
         staleDrops: b.txDrops.stale ?? 0,
         txDrops: { ...b.txDrops },
         reopens: bc.reopens,

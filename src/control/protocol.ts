@@ -69,6 +69,8 @@ export interface BusSnapshot {
   errorCounters: Record<string, number>;
   stateTransitions: number;
   txQueueDepth: number;
+  /** Sends the device refused for a moment (ENOBUFS, full adapter) and that were retried. */
+  txRetries: number;
   staleDrops: number;
   /** Frames toward this bus given up, by reason. */
   txDrops: Record<string, number>;

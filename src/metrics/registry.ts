@@ -136,6 +136,9 @@ export function createMetricsRegistry(opts: MetricsRegistryOptions): MetricsRegi
     for (const where of GO_ERROR_LABELS) m.inc({ where }, 0);
     for (const [where, n] of Object.entries(r.counters.errorsByWhere)) m.inc({ where }, n);
   });
+  counter('can_tx_enobufs_total', 'Sends the CAN device refused for a moment (ENOBUFS, full queue) and that were retried.', ['bus'], (m, r) => {
+    for (const b of r.snap.buses) m.inc({ bus: b.name }, b.txRetries ?? 0);
+  });
   counter('malformed_frames_total', 'Total rejected malformed frames (protocol violations, invalid length, truncated).', [], (m, r) =>
     m.inc(r.snap.totals.malformed),
   );

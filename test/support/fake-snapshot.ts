@@ -22,6 +22,7 @@ export function fakeBus(over: Partial<BusSnapshot> = {}): BusSnapshot {
     errorCounters: { busOff: 1, errorWarning: 3 },
     stateTransitions: 4,
     txQueueDepth: 5,
+    txRetries: 9,
     staleDrops: 6,
     txDrops: { stale: 6, queue_full: 7 },
     reopens: 8,

@@ -25,6 +25,7 @@ export function makeBus(over: Partial<BusSnapshot> = {}): BusSnapshot {
     errorCounters: {},
     stateTransitions: 0,
     txQueueDepth: 0,
+    txRetries: 0,
     staleDrops: 0,
     txDrops: {},
     reopens: 0,

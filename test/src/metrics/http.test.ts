@@ -118,6 +118,7 @@ describe('metrics over HTTP', () => {
       'frames_dropped_total{bus="can0",direction="to_clients",reason="client_slow"}': 10,
       'can_tx_stale_drops_total{bus="can0"}': 6,
       'can_tx_queue_depth{bus="can0"}': 5,
+      'can_tx_enobufs_total{bus="can0"}': 9,
       'backend_reconnects_total{bus="can0"}': 8,
       'backend_up{bus="can0"}': 1,
       'backend_up{bus="/dev/ttyUSB0"}': 0,
