@@ -349,6 +349,55 @@ describe('connections', () => {
   });
 });
 
+describe('listen addresses', () => {
+  it('serves IPv6 clients on [::1]', async () => {
+    let bus!: VirtualBackend;
+    const d = await startTestDaemon({ listen: { host: '::1', port: 0 } }, {
+      backends: (c) => [(bus = createVirtualBackend({ name: 'v6', index: 0, rate: 0, payload: 'ampio', bitrate: c.bitrate, fd: true, now: () => performance.now(), wallClock: () => Date.now() }))],
+    });
+    running = d;
+    expect(d.daemon.addresses()[0]).toMatch(/^\[::1\]:\d+$/);
+    const c = await TestClient.connect(d.port(), { host: '::1' });
+    clients.push(c);
+    await clientsConnected(d, 1);
+    bus.inject(makeFrame({ id: 0x66, data: [6] }));
+    expect((await c.waitForFrames(1))[0].id).toBe(0x66);
+    expect(d.daemon.snapshot().clients[0].remote).toMatch(/^\[::1\]:\d+$/);
+  });
+
+  it('two buses listen on consecutive ports, each with its own hub', async () => {
+    const buses: VirtualBackend[] = [];
+    const free = await new Promise<number>((resolve) => {
+      const srv = net.createServer().listen(0, '127.0.0.1', () => {
+        const p = (srv.address() as net.AddressInfo).port;
+        srv.close(() => resolve(p));
+      });
+    });
+    const d = await startTestDaemon({ listen: { host: '127.0.0.1', port: free }, canIf: ['can0', 'can1'] }, {
+      backends: (c) =>
+        c.canIf.map((name, index) => {
+          const b = createVirtualBackend({ name, index, rate: 0, payload: 'ampio', bitrate: c.bitrate, fd: true, now: () => performance.now(), wallClock: () => Date.now() });
+          buses.push(b);
+          return b;
+        }),
+    });
+    running = d;
+    expect(d.daemon.addresses()).toEqual([`127.0.0.1:${free}`, `127.0.0.1:${free + 1}`]);
+    const a = await TestClient.connect(free);
+    const b = await TestClient.connect(free + 1);
+    clients.push(a, b);
+    await clientsConnected(d, 2);
+    buses[0].inject(makeFrame({ id: 0x100, data: [0] }));
+    buses[1].inject(makeFrame({ id: 0x101, data: [1] }));
+    expect((await a.waitForFrames(1)).map((f) => f.id)).toEqual([0x100]);
+    expect((await b.waitForFrames(1)).map((f) => f.id)).toEqual([0x101]);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(a.frames).toHaveLength(1);
+    expect(b.frames).toHaveLength(1);
+    expect(d.daemon.snapshot().buses.map((x) => [x.name, x.rxFrames, x.clients])).toEqual([['can0', 1, 1], ['can1', 1, 1]]);
+  });
+});
+
 describe('shutdown', () => {
   it('flushes what is queued, closes clients, and stops within 2 s', async () => {
     const { d, bus } = await start({ flushInterval: 1000, batchSize: 4096 });
