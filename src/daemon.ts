@@ -12,6 +12,7 @@ import { BusLoadMeter } from './core/bus-load.js';
 import type { BackendState, BusState, CanBackend, DropReason } from './backends/types.js';
 import type { BusSnapshot, ClientSnapshot, DaemonEvent, DaemonEventKind, Snapshot, Totals } from './control/protocol.js';
 import { ClientConnection, type CloseReason } from './server/client-connection.js';
+import { FlushScheduler } from './server/flush-scheduler.js';
 import { formatAddress, remoteOf, TcpListener } from './server/tcp-server.js';
 import type { Logger } from './system/logger.js';
 import type { DaemonCounters } from './metrics/registry.js';
@@ -80,6 +81,8 @@ class BusRuntime {
   /** Exact-bit bus load of RX + own TX over 1 s, with a 60 s history (user-needs #16). */
   readonly load: BusLoadMeter;
   readonly clients = new Set<ClientConnection>();
+  /** One flush timer for all clients of the bus: their batches start together. */
+  readonly flushScheduler: FlushScheduler;
   /** framesOut of clients that are gone (tcp_tx_frames_total keeps counting them). */
   closedFramesOut = 0;
 
@@ -96,6 +99,7 @@ class BusRuntime {
     this.rxRate = new RateMeter(now);
     this.txRate = new RateMeter(now);
     this.load = new BusLoadMeter({ now, bitrate: backend.info.bitrate });
+    this.flushScheduler = new FlushScheduler(now);
   }
 
   /** The backend may learn the bitrate only once open (socketcan reads it from the link). */
@@ -464,6 +468,7 @@ export class Daemon {
       readTimeout: cfg.clientReadTimeout,
       now: this.now,
       wallClock: this.wall,
+      flushScheduler: bus.flushScheduler,
       events: {
         handshakeDone: (c) => {
           this.totals.accepted++;

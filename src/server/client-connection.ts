@@ -6,6 +6,7 @@ import type { Socket } from 'node:net';
 import { CANNELLONI_HELLO, CannelloniDecoder, type CannelloniDecodeError, HelloReader } from '../core/cannelloni.js';
 import type { CanFrame } from '../core/frame.js';
 import type { HubSubscriber } from '../core/hub.js';
+import { type Flushable, FlushScheduler } from './flush-scheduler.js';
 
 export type CloseReason =
   | 'client_closed'
@@ -42,12 +43,14 @@ export interface ClientOptions {
   /** Wall-clock ms since the epoch, for connectedAt. */
   wallClock: () => number;
   events: ClientEvents;
+  /** Shared by the clients of one bus (one flush timer for all); default: a private one. */
+  flushScheduler?: FlushScheduler;
 }
 
 /** Above this many bytes in Node's socket buffer we stop writing and wait for 'drain'. */
 const SOCKET_HIGH_WATER = 64 * 1024;
 
-export class ClientConnection implements HubSubscriber {
+export class ClientConnection implements HubSubscriber, Flushable {
   readonly id: number;
   readonly remote: string;
   /** ms since the epoch (shown to people) */
@@ -66,8 +69,9 @@ export class ClientConnection implements HubSubscriber {
   private count = 0;
   private queuedBytes = 0;
   private congested = false;
-  private flushTimer: NodeJS.Timeout | null = null;
-  private flushQueued = false;
+  private readonly flushScheduler: FlushScheduler;
+  /** See Flushable: −1 when no flush is scheduled for the current batch. */
+  flushDeadline = -1;
   private handshakeTimer: NodeJS.Timeout | null = null;
   private readTimer: NodeJS.Timeout | null = null;
   private lastRx = 0;
@@ -96,6 +100,7 @@ export class ClientConnection implements HubSubscriber {
     this.readTimeout = options.readTimeout;
     this.connectedAt = options.wallClock();
     this.ring = new Array<Uint8Array>(options.capacity);
+    this.flushScheduler = options.flushScheduler ?? new FlushScheduler(options.now);
     this.decoder = new CannelloniDecoder((f) => {
       this.framesIn++;
       this.events.frame(this, f);
@@ -147,14 +152,9 @@ export class ClientConnection implements HubSubscriber {
     if (this.count > this.highWater) this.highWater = this.count;
     if (this.count >= this.batchSize) {
       this.flush();
-    } else if (this.flushInterval === 0) {
-      if (!this.flushQueued) {
-        this.flushQueued = true;
-        queueMicrotask(this.flushFromMicrotask);
-      }
-    } else if (this.flushTimer === null) {
-      // A timer only while something waits: an idle client costs no CPU.
-      this.flushTimer = setTimeout(this.flushFromTimer, this.flushInterval);
+    } else if (this.flushDeadline < 0) {
+      // First frame of a batch. A timer exists only while something waits: idle costs nothing.
+      this.flushScheduler.schedule(this);
     }
   }
 
@@ -162,22 +162,9 @@ export class ClientConnection implements HubSubscriber {
     this.close('kicked_slow');
   }
 
-  private readonly flushFromMicrotask = (): void => {
-    this.flushQueued = false;
-    this.flush();
-  };
-
-  private readonly flushFromTimer = (): void => {
-    this.flushTimer = null;
-    this.flush();
-  };
-
   /** Writes everything queued as one buffer, unless the socket is congested. */
   flush(): void {
-    if (this.flushTimer !== null) {
-      clearTimeout(this.flushTimer);
-      this.flushTimer = null;
-    }
+    this.flushDeadline = -1;
     if (this.count === 0 || this.congested || this.socket.destroyed) return;
     const cap = this.ring.length;
     const out = Buffer.allocUnsafe(this.queuedBytes);
@@ -287,9 +274,9 @@ export class ClientConnection implements HubSubscriber {
   }
 
   private clearTimers(): void {
-    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushDeadline = -1; // the scheduler skips an entry whose deadline no longer matches
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
     if (this.readTimer) clearTimeout(this.readTimer);
-    this.flushTimer = this.handshakeTimer = this.readTimer = null;
+    this.handshakeTimer = this.readTimer = null;
   }
 }

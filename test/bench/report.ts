@@ -31,6 +31,7 @@ function row(key: string, m: WindowResult, rssMB: number): string[] {
     fixed(m.bridgeCpuUsPerFrame, 2),
     fixed(rssMB, 0),
     fixed(m.loadCpuPercent, 0),
+    ms(m.timerLateness.p99Us),
   ];
 }
 
@@ -50,6 +51,7 @@ export const TRAFFIC_HEADER = [
   'µs/frame',
   'RSS MB',
   'loadgen %',
+  'noise p99 ms',
 ];
 
 export function trafficTable(results: TrafficResult[]): string {

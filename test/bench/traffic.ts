@@ -5,6 +5,7 @@ import type { Snapshot } from '../../src/control/protocol.js';
 import { BridgeProcess } from './bridge-process.js';
 import { LatencyHistogram, type HistogramSummary } from './histogram.js';
 import { LoadProcess } from './load-process.js';
+import { NoiseProbe } from './noise-probe.js';
 import type { ClientSpec } from './messages.js';
 
 export interface TrafficSpec {
@@ -55,6 +56,8 @@ export interface WindowResult {
   closedClients: number;
   latency: HistogramSummary;
   negativeLatency: number;
+  /** How late a 1 ms timer fired in the orchestrator meanwhile: the machine's noise. */
+  timerLateness: HistogramSummary;
   bridgeCpuPercent: number;
   /** User and kernel parts of bridgeCpuPercent (loopback TCP sends cost kernel time). */
   bridgeUserPercent: number;
@@ -99,12 +102,15 @@ export async function runTraffic(spec: TrafficSpec, options: RunOptions): Promis
       const cpu0 = bridge.cpuTimes();
       const t0 = performance.now();
       await load.begin();
+      const probe = new NoiseProbe();
+      probe.start();
       await sleep(spec.windowS * 1000);
+      const noise = probe.stop();
       const r = await load.end();
       const cpu1 = bridge.cpuTimes();
       const seconds = (performance.now() - t0) / 1000;
       const snap1 = await bridge.snapshot();
-      windows.push(summarise(r, snap0, snap1, { user: cpu1.user - cpu0.user, system: cpu1.system - cpu0.system }, seconds));
+      windows.push({ ...summarise(r, snap0, snap1, { user: cpu1.user - cpu0.user, system: cpu1.system - cpu0.system }, seconds), timerLateness: noise });
       options.progress(`  ${spec.key} window ${w + 1}/${spec.windows}: ${describe(windows[windows.length - 1])}`);
     }
     peakRssMB = bridge.peakRssBytes() / (1024 * 1024);
@@ -139,7 +145,7 @@ async function waitForDrops(bridge: BridgeProcess, maxS: number, progress: (l: s
   progress(`  no drops after ${maxS} s: the stalled client's kernel buffers are not full yet`);
 }
 
-function summarise(r: LoadResult, snap0: Snapshot, snap1: Snapshot, cpu: { user: number; system: number }, seconds: number): WindowResult {
+function summarise(r: LoadResult, snap0: Snapshot, snap1: Snapshot, cpu: { user: number; system: number }, seconds: number): Omit<WindowResult, 'timerLateness'> {
   const cpuS = cpu.user + cpu.system;
   const loadSeconds = r.elapsedMs / 1000;
   const healthy = r.clients.filter((c) => c.role !== 'stall');
@@ -186,9 +192,10 @@ function summarise(r: LoadResult, snap0: Snapshot, snap1: Snapshot, cpu: { user:
 export function describe(w: WindowResult): string {
   return (
     `offered ${fmt(w.offeredFps)}/s, delivered ${fmt(w.deliveredFps)}/s, drops ${w.healthyDrops}+${w.healthyGaps} gaps, ` +
-    `order ${w.orderingViolations}, p99 ${(w.latency.p99Us / 1000).toFixed(2)} ms, bridge ${w.bridgeCpuPercent.toFixed(1)} % ` +
+    `order ${w.orderingViolations}, p50 ${(w.latency.p50Us / 1000).toFixed(2)} p99 ${(w.latency.p99Us / 1000).toFixed(2)} ms, bridge ${w.bridgeCpuPercent.toFixed(1)} % ` +
     `[user ${w.bridgeUserPercent.toFixed(1)} sys ${w.bridgeSystemPercent.toFixed(1)}] ` +
-    `(${w.bridgeCpuUsPerFrame.toFixed(2)} µs/frame), load gen ${w.loadCpuPercent.toFixed(0)} %`
+    `(${w.bridgeCpuUsPerFrame.toFixed(2)} µs/frame), load gen ${w.loadCpuPercent.toFixed(0)} %, ` +
+    `timer lateness p99 ${(w.timerLateness.p99Us / 1000).toFixed(2)} ms`
   );
 }
 

@@ -1,0 +1,104 @@
+// When each client's batched frames are written, for all the clients of one bus.
+//
+// Why shared: the clients of a bus receive the same frames at the same moments, so their
+// batches start together. With a timer per client, a busy bus armed and cleared one timer
+// per client per batch (tens of thousands a second, each a Node Timeout plus a list insert),
+// and an idle-ish bus fired one timer per client per frame. One timer per bus (or, with
+// --flush-interval 0, one microtask per bus) serves them all; no timer exists while nothing
+// waits, so an idle bridge still costs nothing.
+
+/** What the scheduler needs from a client connection. */
+export interface Flushable {
+  /** ms a frame may wait for its batch; 0 = write at the end of the current turn. */
+  readonly flushInterval: number;
+  /**
+   * The deadline the scheduler set for this client's current batch: −1 none, 0 the next
+   * microtask, else a time on the scheduler's clock. flush() resets it to −1, so an entry
+   * whose deadline no longer matches is a batch that was already written (batch full).
+   */
+  flushDeadline: number;
+  /** Writes what is queued; resets flushDeadline. */
+  flush(): void;
+}
+
+/** Timers fire on a millisecond clock: treat a deadline this close as reached. */
+const EARLY_MS = 1;
+
+export class FlushScheduler {
+  // Clients waiting for a timer deadline, with the deadline they were scheduled for.
+  private waiting: Flushable[] = [];
+  private deadlines: number[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private timerDue = Number.POSITIVE_INFINITY;
+  // Clients to flush in the next microtask (--flush-interval 0).
+  private soon: Flushable[] = [];
+  private microtaskQueued = false;
+
+  /** `now`: monotonic ms (performance.now in the daemon). */
+  constructor(private readonly now: () => number) {}
+
+  /** `c` just queued the first frame of a batch: flush it when its interval has passed. */
+  schedule(c: Flushable): void {
+    if (c.flushInterval <= 0) {
+      c.flushDeadline = 0;
+      this.soon.push(c);
+      if (!this.microtaskQueued) {
+        this.microtaskQueued = true;
+        queueMicrotask(this.flushSoon);
+      }
+      return;
+    }
+    const due = this.now() + c.flushInterval;
+    c.flushDeadline = due;
+    this.waiting.push(c);
+    this.deadlines.push(due);
+    if (due < this.timerDue) this.arm(due);
+  }
+
+  /** Clients waiting for a timer (for tests and the curious). */
+  get pending(): number {
+    return this.waiting.length + this.soon.length;
+  }
+
+  private arm(due: number): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timerDue = due;
+    this.timer = setTimeout(this.fire, Math.max(1, Math.ceil(due - this.now())));
+  }
+
+  private readonly flushSoon = (): void => {
+    this.microtaskQueued = false;
+    const list = this.soon;
+    this.soon = [];
+    for (let k = 0; k < list.length; k++) {
+      const c = list[k];
+      // −1: it already wrote this batch (batch full) and nothing new arrived since.
+      if (c.flushDeadline === 0) c.flush();
+    }
+  };
+
+  private readonly fire = (): void => {
+    this.timer = null;
+    this.timerDue = Number.POSITIVE_INFINITY;
+    const now = this.now();
+    // Taken out first: a flush must not see (or reschedule into) the list being walked.
+    const waiting = this.waiting;
+    const deadlines = this.deadlines;
+    this.waiting = [];
+    this.deadlines = [];
+    let next = Number.POSITIVE_INFINITY;
+    for (let k = 0; k < waiting.length; k++) {
+      const c = waiting[k];
+      const due = deadlines[k];
+      if (c.flushDeadline !== due) continue; // written meanwhile (batch full) or closed
+      if (due <= now + EARLY_MS) {
+        c.flush();
+      } else {
+        this.waiting.push(c);
+        this.deadlines.push(due);
+        if (due < next) next = due;
+      }
+    }
+    if (next < this.timerDue) this.arm(next);
+  };
+}
