@@ -1,5 +1,6 @@
 // The one interface every CAN backend (virtual, socketcan, serial) implements.
 // The daemon talks only to this; backends never see the hub, sockets or metrics.
+import type { BusState } from '../core/bus-state.js';
 import type { CanFrame } from '../core/frame.js';
 
 export type BackendKind = 'virtual' | 'socketcan' | 'serial';
@@ -10,16 +11,9 @@ export type BackendState = 'opening' | 'open' | 'absent' | 'closed';
 /**
  * CAN controller state as the kernel names it, plus what the bridge knows about the link.
  * `down` = interface exists but is administratively down; `absent` = no such device.
+ * Defined in the pure core (bus-state.ts), which derives it from error frames.
  */
-export type BusState =
-  | 'error-active'
-  | 'error-warning'
-  | 'error-passive'
-  | 'bus-off'
-  | 'stopped'
-  | 'down'
-  | 'absent'
-  | 'unknown';
+export type { BusState };
 
 /** Numeric form for the `can_bus_state` gauge (user-needs #12). */
 export const BUS_STATE_CODE: Record<BusState, number> = {

@@ -24,10 +24,8 @@ import {
   type CanFrame,
 } from './frame.js';
 
-/**
- * Same union as backends/types.ts `BusState` (kept here so src/core depends on nothing
- * outside it; the two are structurally identical and assignable both ways).
- */
+/** CAN controller state as the kernel names it, plus what the bridge knows of the link
+ * (`down`: administratively down; `absent`: no such device). backends/types.ts re-exports it. */
 export type BusState =
   | 'error-active'
   | 'error-warning'

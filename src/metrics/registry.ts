@@ -9,6 +9,7 @@
 // hub_*, errors_total{where}, malformed_frames_total, build_info), so existing dashboards and
 // alerts keep working; the per-bus ones (user-needs #12, #15, #16, #25) carry a `bus` label.
 // No per-client labels (unbounded cardinality).
+import { BUS_STATE_CODE } from '../backends/types.js';
 import client from 'prom-client';
 import type { BusSnapshot, Snapshot } from '../control/protocol.js';
 
@@ -65,16 +66,7 @@ export const GO_ERROR_LABELS = [
 ] as const;
 
 /** can_bus_state values (user-needs #12): 0 active, 1 warning, 2 passive, 3 bus-off, 4 down. */
-export const BUS_STATE_VALUE: Record<BusSnapshot['busState'], number> = {
-  'error-active': 0,
-  'error-warning': 1,
-  'error-passive': 2,
-  'bus-off': 3,
-  stopped: 4,
-  down: 4,
-  absent: 5,
-  unknown: 6,
-};
+export const BUS_STATE_VALUE: Record<BusSnapshot['busState'], number> = BUS_STATE_CODE;
 
 interface Reading {
   snap: Snapshot;
