@@ -39,6 +39,11 @@ function prng(seed: number): () => number {
   };
 }
 
+// Send results carry no per-call data: shared, so sending allocates nothing.
+const SENT: SendResult = Object.freeze({ ok: true });
+const LINK_DOWN: SendResult = Object.freeze({ ok: false, reason: 'link_down' });
+const FD_UNSUPPORTED: SendResult = Object.freeze({ ok: false, reason: 'fd_unsupported' });
+
 /** Longest catch-up after the event loop stalled: beyond this, frames are skipped, as a
  * real bus would not have carried them either. */
 const MAX_CATCH_UP_MS = 100;
@@ -55,6 +60,11 @@ export class VirtualBackend implements CanBackend {
   private readonly modules: number[];
   private burstLeft = 0;
   private burstId = 0;
+  // Frames sent and not yet transmitted (until the end of the current turn), and the sink
+  // they were sent on (null: nothing queued).
+  private txFrames: CanFrame[] = [];
+  private txOrigins: number[] = [];
+  private txSink: BackendSink | null = null;
 
   constructor(private readonly options: VirtualBackendOptions) {
     this.info = { kind: 'virtual', name: options.name, fd: options.fd, bitrate: options.bitrate };
@@ -81,14 +91,30 @@ export class VirtualBackend implements CanBackend {
 
   send(frame: CanFrame, origin: number): SendResult {
     const sink = this.sink;
-    if (!sink) return { ok: false, reason: 'link_down' };
-    if (frame.fd && !this.options.fd) return { ok: false, reason: 'fd_unsupported' };
+    if (!sink) return LINK_DOWN;
+    if (frame.fd && !this.options.fd) return FD_UNSUPPORTED;
     // A bus delivers in order and after the sender's call returns, as a socket write would.
-    queueMicrotask(() => {
-      if (this.sink === sink) sink.transmitted(frame, origin);
-    });
-    return { ok: true };
+    // Frames sent in one turn go out together from one microtask (no closure per frame).
+    this.txFrames.push(frame);
+    this.txOrigins.push(origin);
+    if (this.txSink === null) {
+      this.txSink = sink;
+      queueMicrotask(this.transmitQueued);
+    }
+    return SENT;
   }
+
+  private readonly transmitQueued = (): void => {
+    const sink = this.txSink;
+    const frames = this.txFrames;
+    const origins = this.txOrigins;
+    this.txSink = null;
+    this.txFrames = [];
+    this.txOrigins = [];
+    // Stopped (or restarted) since: those frames never made it onto this bus.
+    if (sink === null || this.sink !== sink) return;
+    for (let k = 0; k < frames.length; k++) sink.transmitted(frames[k], origins[k]);
+  };
 
   /**
    * Puts a frame on the bus as if another node had sent it (what `cansend` is to a vcan).
@@ -123,23 +149,25 @@ export class VirtualBackend implements CanBackend {
       due = cap;
     }
     const wall = this.options.wallClock();
-    for (let k = 0; k < due; k++) {
-      sink.received(this.options.payload === 'sequence' ? this.sequenceFrame(wall) : this.ampioFrame(wall));
+    if (this.options.payload === 'sequence') {
+      // Send time in µs (low 32 bits of the wall clock), shared by the frames of this tick:
+      // another process on this machine can compute latency from it without a shared clock.
+      const us = Math.floor(wall * 1000) % 4294967296;
+      for (let k = 0; k < due; k++) sink.received(this.sequenceFrame(wall, us));
+    } else {
+      for (let k = 0; k < due; k++) sink.received(this.ampioFrame(wall));
     }
     this.emitted += due;
     this.schedule();
   };
 
-  private sequenceFrame(wall: number): CanFrame {
+  private sequenceFrame(wall: number, us: number): CanFrame {
     const data = new Uint8Array(8);
     const seq = this.seq++ >>> 0;
     data[0] = seq >>> 24;
     data[1] = (seq >>> 16) & 0xff;
     data[2] = (seq >>> 8) & 0xff;
     data[3] = seq & 0xff;
-    // Send time in µs (low 32 bits of the wall clock): another process on this machine
-    // can compute latency from it without a shared clock source.
-    const us = Math.floor(wall * 1000) % 4294967296;
     data[4] = us >>> 24;
     data[5] = (us >>> 16) & 0xff;
     data[6] = (us >>> 8) & 0xff;
