@@ -349,6 +349,30 @@ describe('connections', () => {
   });
 });
 
+describe('reload (SIGHUP)', () => {
+  it('applies reloadable settings to running clients and backends, and names what changed', async () => {
+    const { d, bus } = await start({ echo: 'others', maxClients: 0 });
+    const a = await client(d);
+    const b = await client(d);
+    await clientsConnected(d, 2);
+    a.send(encode({ id: 0x1, data: [1] }));
+    await b.waitForFrames(1);
+    const reconfigured: number[] = [];
+    const next = { ...d.daemon.config, echo: 'none', maxClients: 2, txMaxAge: 500 } as Config;
+    // The virtual bus has no TX queue; a backend that has one is told the new age limit.
+    Object.assign(bus, { reconfigure: (o: { txMaxAge: number }) => reconfigured.push(o.txMaxAge) });
+    expect(d.daemon.reload(next).sort()).toEqual(['echo', 'maxClients', 'txMaxAge']);
+    expect(reconfigured).toEqual([500]);
+    a.send(encode({ id: 0x2, data: [2] }));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(b.frames.map((f) => f.id)).toEqual([0x1]);
+    expect(d.daemon.snapshot().buses[0].txFrames).toBe(2);
+    const third = await client(d, { hello: false });
+    await third.waitClosed();
+    expect(d.daemon.snapshot().totals.rejected).toBe(1);
+  });
+});
+
 describe('listen addresses', () => {
   it('serves IPv6 clients on [::1]', async () => {
     let bus!: VirtualBackend;
