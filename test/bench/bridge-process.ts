@@ -21,6 +21,8 @@ export interface BridgeOptions {
   buses: number;
   /** Extra node flags for the bridge (profiling: --cpu-prof --cpu-prof-dir=…). */
   nodeArgs?: string[];
+  /** The CLI to run (default: this build's); another build's for a baseline comparison. */
+  cli?: string;
 }
 
 export class BridgeProcess {
@@ -37,7 +39,7 @@ export class BridgeProcess {
     this.controlSocket = path.join(this.dir, 'control.sock');
     const args = [
       ...(options.nodeArgs ?? []),
-      CLI,
+      options.cli ?? CLI,
       'serve',
       '--backend',
       'virtual',

@@ -82,12 +82,14 @@ export interface TrafficResult {
 
 export interface RunOptions {
   bridgeNodeArgs?: string[];
+  /** The bridge CLI (default: this build's). */
+  cli?: string;
   /** Progress lines (stderr). */
   progress(line: string): void;
 }
 
 export async function runTraffic(spec: TrafficSpec, options: RunOptions): Promise<TrafficResult> {
-  const bridge = await BridgeProcess.start({ args: spec.bridgeArgs, buses: spec.buses, nodeArgs: options.bridgeNodeArgs });
+  const bridge = await BridgeProcess.start({ args: spec.bridgeArgs, buses: spec.buses, nodeArgs: options.bridgeNodeArgs, cli: options.cli });
   let load: LoadProcess | null = null;
   const windows: WindowResult[] = [];
   let peakRssMB = Number.NaN;
