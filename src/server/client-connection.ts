@@ -167,17 +167,25 @@ export class ClientConnection implements HubSubscriber, Flushable {
     this.flushDeadline = -1;
     if (this.count === 0 || this.congested || this.socket.destroyed) return;
     const cap = this.ring.length;
-    const out = Buffer.allocUnsafe(this.queuedBytes);
-    let p = 0;
-    for (let k = 0; k < this.count; k++) {
-      const slot = (this.head + k) % cap;
-      const b = this.ring[slot];
-      out.set(b, p);
-      p += b.length;
-      this.ring[slot] = undefined as unknown as Uint8Array; // let shared buffers be collected
+    let out: Uint8Array;
+    if (this.count === 1) {
+      // One frame (a quiet bus, or --flush-interval 0 on a real one): its shared encoded
+      // bytes are never mutated, so they are written as they are, without a copy.
+      out = this.ring[this.head];
+      this.ring[this.head] = undefined as unknown as Uint8Array;
+    } else {
+      out = Buffer.allocUnsafe(this.queuedBytes);
+      let p = 0;
+      for (let k = 0; k < this.count; k++) {
+        const slot = (this.head + k) % cap;
+        const b = this.ring[slot];
+        out.set(b, p);
+        p += b.length;
+        this.ring[slot] = undefined as unknown as Uint8Array; // let shared buffers be collected
+      }
     }
     this.framesOut += this.count;
-    this.bytesOut += p;
+    this.bytesOut += out.length;
     this.head = 0;
     this.count = 0;
     this.queuedBytes = 0;
