@@ -79,8 +79,11 @@ export class FlushScheduler {
 
   private readonly fire = (): void => {
     this.timer = null;
+    // Everything due by the deadline this timer was armed for is due now: the timer firing
+    // is the proof that the time passed, whatever the injected clock says (a clock held
+    // still in a test must not turn this into a timer that re-arms forever).
+    const now = Math.max(this.now(), this.timerDue);
     this.timerDue = Number.POSITIVE_INFINITY;
-    const now = this.now();
     // Taken out first: a flush must not see (or reschedule into) the list being walked.
     const waiting = this.waiting;
     const deadlines = this.deadlines;
