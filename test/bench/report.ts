@@ -25,7 +25,7 @@ function row(key: string, m: WindowResult, rssMB: number): string[] {
     ms(m.latency.p50Us),
     ms(m.latency.p95Us),
     ms(m.latency.p99Us),
-    ms(m.latency.maxUs),
+    m.latency.count > 0 ? ms(m.latency.maxUs) : '–',
     fixed(m.bridgeCpuPercent, 1),
     fixed(m.bridgeSystemPercent, 1),
     fixed(m.bridgeCpuUsPerFrame, 2),
