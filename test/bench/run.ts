@@ -2,7 +2,7 @@
 // load generator as another (N real cannelloni TCP clients on 127.0.0.1), and the
 // scenarios of issue 7. Prints a table (or --json) and checks the budgets.
 //
-//   node dist/test/bench/run.js [--json] [--only a,b,b0,c,d,e,f,g] [--quick]
+//   node dist/test/bench/run.js [--json] [--only a,b,b0,c,d,e,f,g] [--quick] [--check]
 //                               [--window S] [--windows N] [--bridge-node-args=…]
 //                               [--baseline-cli OTHER/dist/src/cli/main.js]
 import { readFileSync } from 'node:fs';
@@ -16,7 +16,7 @@ import { median, runTraffic, type TrafficResult, type TrafficSpec } from './traf
 const ALL = ['a', 'b', 'b0', 'c', 'd', 'e', 'f', 'g'] as const;
 type Key = (typeof ALL)[number];
 
-const HELP = `Usage: npm run bench -- [--json] [--only a,b,b0,c,d,e,f,g] [--quick] [--window S] [--windows N]
+const HELP = `Usage: npm run bench -- [--json] [--only a,b,b0,c,d,e,f,g] [--quick] [--check] [--window S] [--windows N]
 
 Scenarios (issue 7):
   a   Ampio: 2 buses × 400 fps, 32 clients per bus
@@ -30,6 +30,7 @@ Scenarios (issue 7):
 
   --json                 print the results as JSON on stdout (progress goes to stderr)
   --quick                one short window per scenario (a smoke run, not for publishing)
+  --check                exit 1 when a budget is missed
   --window S             seconds per measuring window (default 5)
   --windows N            measuring windows per scenario; figures are medians (default 3)
   --bridge-node-args=A   extra node flags for the bridge process, e.g. "--bridge-node-args=--cpu-prof --cpu-prof-dir=/tmp/prof"
@@ -68,6 +69,7 @@ async function main(): Promise<number> {
       windows: { type: 'string' },
       'bridge-node-args': { type: 'string' },
       'baseline-cli': { type: 'string' },
+      check: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -153,8 +155,9 @@ async function main(): Promise<number> {
     }
     process.stdout.write(`${out.join('\n')}\n`);
   }
-  // Exit status reflects the budgets: a regression fails the command in scripts.
-  return budgets.every((b) => b.met) ? 0 : 1;
+  // With --check a missed budget fails the command (for scripts); by default the run
+  // succeeds whenever it measured, since a shared machine's noise alone can miss a budget.
+  return values.check && !budgets.every((b) => b.met) ? 1 : 0;
 }
 
 /**
