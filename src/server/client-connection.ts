@@ -145,6 +145,9 @@ export class ClientConnection implements HubSubscriber, Flushable {
   }
 
   enqueue(_frame: CanFrame, bytes: Uint8Array): void {
+    // Between close() and the socket's 'close' event the hub still lists this client;
+    // nothing more may be written after end().
+    if (this.closing) return;
     const cap = this.ring.length;
     this.ring[(this.head + this.count) % cap] = bytes;
     this.count++;
