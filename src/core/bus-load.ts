@@ -44,6 +44,12 @@
 //
 // Error frames reported by SocketCAN (CAN_ERR_FLAG) are controller notifications, not
 // frames on the wire, and count 0 bits.
+//
+// Cost: every bus frame goes through here (RX and our own TX), up to ~21,000 frames/s on a
+// saturated 1 Mbit/s bus and on a Pi Zero. So the bits are not walked one at a time: they are
+// fed in chunks of up to 8 bits through precomputed tables (CRC-15 and the stuffing state),
+// and the window keeps fixed time buckets, not one entry per frame. `record` allocates
+// nothing. test/src/core/bus-load.test.ts checks the tables against a bit-by-bit reference.
 import { CAN_EFF_FLAG, CAN_ERR_FLAG, CAN_RTR_FLAG, CANFD_BRS, CANFD_ESI, type CanFrame, lengthToDlc } from './frame.js';
 
 /** Bits after the CRC sequence: CRC delimiter, ACK slot, ACK delimiter, EOF 7, intermission 3. */
@@ -71,131 +77,230 @@ export interface FrameBitBounds {
 
 const ZERO_BITS: FrameBits = Object.freeze({ nominal: 0, data: 0, total: 0, stuffBits: 0, fixedStuffBits: 0 });
 
+// ---------------------------------------------------------------- chunk tables
+//
+// A frame's bits are fed MSB first in chunks of n = 1..8 bits. For every width n and every
+// n-bit value v the tables hold the effect of those n bits, so a chunk costs one lookup per
+// table instead of n rounds of a bit loop. Chunks of every width share one index space:
+// width n starts at chunkBase(n) = 2^n − 2 (widths 1..8 take 2 + 4 + … + 256 = 510 slots).
+// Fields are not byte-aligned (a base header is 19 bits), hence the odd widths.
+
+const chunkBase = (n: number): number => (1 << n) - 2;
+const CHUNK_SLOTS = chunkBase(9);
+const BYTE_BASE = chunkBase(8);
+
+const CRC15_POLY = 0x4599;
+
 /**
- * Feeds bits MSB first into a stuff-bit counter and (optionally) the CRC-15 register.
- * Values: 0 = dominant, 1 = recessive.
+ * CRC-15 by chunks. With the register `crc` (15 bits), feeding n bits v gives
+ * `((crc << n) & 0x7fff) ^ CRC_TABLE[chunkBase(n) + ((crc >> (15 − n)) ^ v)]`: the n bits
+ * leaving the top of the register, XORed with the input, decide what the division
+ * subtracts (the usual table CRC, n bits at a time; the CRC is linear, so this is exact).
  */
-class BitStream {
-  last = -1;
-  run = 0;
-  stuffed = 0;
-  /** Whether the most recent bit triggered a stuff bit (FD suppresses one after the last data bit). */
-  lastTriggered = false;
+const CRC_TABLE = ((): Uint16Array => {
+  const t = new Uint16Array(CHUNK_SLOTS);
+  for (let n = 1; n <= 8; n++) {
+    for (let v = 0; v < 1 << n; v++) {
+      let r = v << (15 - n);
+      for (let i = 0; i < n; i++) r = r & 0x4000 ? ((r << 1) ^ CRC15_POLY) & 0x7fff : (r << 1) & 0x7fff;
+      t[chunkBase(n) + v] = r;
+    }
+  }
+  return t;
+})();
+
+// Stuffing state: (last bit << 3) | run, run = how many equal bits end the stream so far
+// (1..4; 0 = no bit yet). After 5 equal bits the transmitter inserts their complement, and
+// that stuff bit starts the next run: it is run 1 of the other value. The state carries
+// exactly this across chunk boundaries, so counting by chunks equals counting bit by bit.
+const STATE_SLOTS = 16;
+const S_LAST_TRIGGERED = 0x10;
+const S_COUNT_SHIFT = 5;
+
+/**
+ * Entry for (chunk, state) at `(chunkBase(n) + v) * 16 + state`: the new state (bits 0..3),
+ * S_LAST_TRIGGERED when the chunk's last bit caused a stuff bit (CAN FD sends none after the
+ * last data bit), and the stuff bits inserted (bits 5..6: at most 2 fit in 8 bits).
+ */
+const STUFF_TABLE = ((): Uint8Array => {
+  const t = new Uint8Array(CHUNK_SLOTS * STATE_SLOTS);
+  for (let n = 1; n <= 8; n++) {
+    for (let v = 0; v < 1 << n; v++) {
+      for (let state = 0; state < STATE_SLOTS; state++) {
+        let last = state >> 3;
+        let run = state & 7;
+        let count = 0;
+        let triggered = false;
+        for (let i = n - 1; i >= 0; i--) {
+          const b = (v >> i) & 1;
+          run = run > 0 && b === last ? run + 1 : 1;
+          last = b;
+          triggered = run === 5;
+          if (triggered) {
+            count++;
+            last = b ^ 1;
+            run = 1;
+          }
+        }
+        t[(chunkBase(n) + v) * STATE_SLOTS + state] = (count << S_COUNT_SHIFT) | (triggered ? S_LAST_TRIGGERED : 0) | (last << 3) | run;
+      }
+    }
+  }
+  return t;
+})();
+
+/** Feeds a frame's bits through both tables. One module-wide instance: no allocation per frame. */
+class BitWalker {
   crc = 0;
+  state = 0;
+  stuffed = 0;
+  /** The stuff table entry of the last chunk fed (0 before any). */
+  lastEntry = 0;
   crcOn = true;
 
-  bit(b: number): void {
-    if (this.crcOn) {
-      const next = b ^ ((this.crc >> 14) & 1);
-      this.crc = (this.crc << 1) & 0x7fff;
-      if (next) this.crc ^= 0x4599;
-    }
-    if (b === this.last) this.run++;
-    else {
-      this.last = b;
-      this.run = 1;
-    }
-    this.lastTriggered = false;
-    if (this.run === 5) {
-      // The stuff bit is the complement and starts the next run.
-      this.stuffed++;
-      this.last = b ^ 1;
-      this.run = 1;
-      this.lastTriggered = true;
-    }
+  /** Whether the most recent bit triggered a stuff bit (FD suppresses one after the last data bit). */
+  get lastTriggered(): boolean {
+    return (this.lastEntry & S_LAST_TRIGGERED) !== 0;
   }
 
+  reset(crcOn: boolean): void {
+    this.crc = 0;
+    this.state = 0;
+    this.stuffed = 0;
+    this.lastEntry = 0;
+    this.crcOn = crcOn;
+  }
+
+  /** The low `count` bits of `value` (1 <= count <= 31), MSB first. */
   bits(value: number, count: number): void {
-    for (let i = count - 1; i >= 0; i--) this.bit((value >>> i) & 1);
+    while (count > 8) {
+      count -= 8;
+      this.chunk((value >>> count) & 0xff, 8);
+    }
+    this.chunk(value & ((1 << count) - 1), count);
+  }
+
+  /**
+   * The first `count` payload bytes: the same as chunk(data[i], 8) for each, written out with the
+   * state in locals because most of a frame's bits are here.
+   */
+  bytes(data: Uint8Array, count: number): void {
+    let crc = this.crc;
+    let state = this.state;
+    let stuffed = this.stuffed;
+    let e = this.lastEntry;
+    const crcOn = this.crcOn;
+    for (let i = 0; i < count; i++) {
+      const v = data[i];
+      if (crcOn) crc = ((crc << 8) & 0x7fff) ^ CRC_TABLE[BYTE_BASE + ((crc >> 7) ^ v)];
+      e = STUFF_TABLE[(BYTE_BASE + v) * STATE_SLOTS + state];
+      state = e & 0x0f;
+      stuffed += e >> S_COUNT_SHIFT;
+    }
+    this.crc = crc;
+    this.state = state;
+    this.stuffed = stuffed;
+    this.lastEntry = e;
+  }
+
+  /** n bits (1..8) of v, MSB first. */
+  chunk(v: number, n: number): void {
+    const base = chunkBase(n);
+    if (this.crcOn) this.crc = ((this.crc << n) & 0x7fff) ^ CRC_TABLE[base + ((this.crc >> (15 - n)) ^ v)];
+    const e = STUFF_TABLE[(base + v) * STATE_SLOTS + this.state];
+    this.state = e & 0x0f;
+    this.lastEntry = e;
+    this.stuffed += e >> S_COUNT_SHIFT;
   }
 }
 
-function classicBits(f: CanFrame): FrameBits {
+const walker = new BitWalker();
+
+/** What the last measure()/bound() call found (module scratch, so record() allocates nothing). */
+const scratch = { nominal: 0, data: 0, stuffBits: 0, fixedStuffBits: 0, minNominal: 0, minData: 0, maxNominal: 0, maxData: 0 };
+
+function measureClassic(f: CanFrame): void {
   const ext = (f.id & CAN_EFF_FLAG) !== 0;
   const rtr = (f.id & CAN_RTR_FLAG) !== 0 ? 1 : 0;
-  const s = new BitStream();
-  s.bit(0); // SOF
-  if (ext) {
-    s.bits((f.id >>> 18) & 0x7ff, 11);
-    s.bit(1); // SRR
-    s.bit(1); // IDE
-    s.bits(f.id & 0x3ffff, 18);
-    s.bit(rtr);
-    s.bit(0); // r1
-    s.bit(0); // r0
-  } else {
-    s.bits(f.id & 0x7ff, 11);
-    s.bit(rtr);
-    s.bit(0); // IDE
-    s.bit(0); // r0
-  }
   const dlc = Math.min(f.len, 15);
-  s.bits(dlc, 4);
+  const w = walker;
+  w.reset(true);
+  if (ext) {
+    // SOF 0 | ID[28..18] | SRR 1 | IDE 1
+    w.bits((((f.id >>> 18) & 0x7ff) << 2) | 0b11, 14);
+    // ID[17..0] | RTR | r1 0 | r0 0 | DLC[4]
+    w.bits(((f.id & 0x3ffff) << 7) | (rtr << 6) | dlc, 25);
+  } else {
+    // SOF 0 | ID[10..0] | RTR | IDE 0 | r0 0 | DLC[4]
+    w.bits(((f.id & 0x7ff) << 7) | (rtr << 6) | dlc, 19);
+  }
   // A remote frame has no data field on the wire.
   const n = rtr ? 0 : Math.min(f.data.length, 8);
-  for (let i = 0; i < n; i++) s.bits(f.data[i], 8);
-  const crc = s.crc;
-  s.crcOn = false;
-  s.bits(crc, 15);
+  w.bytes(f.data, n);
+  // The CRC sequence is stuffed too, but is not part of its own input.
+  const crc = w.crc;
+  w.crcOn = false;
+  w.bits(crc, 15);
   const unstuffed = (ext ? 54 : 34) + 8 * n;
-  const nominal = unstuffed + s.stuffed + TRAILER_BITS;
-  return { nominal, data: 0, total: nominal, stuffBits: s.stuffed, fixedStuffBits: 0 };
+  scratch.nominal = unstuffed + w.stuffed + TRAILER_BITS;
+  scratch.data = 0;
+  scratch.stuffBits = w.stuffed;
+  scratch.fixedStuffBits = 0;
 }
 
-function fdBits(f: CanFrame): FrameBits {
+function measureFd(f: CanFrame): void {
   const ext = (f.id & CAN_EFF_FLAG) !== 0;
   const brs = (f.fdFlags & CANFD_BRS) !== 0;
-  const s = new BitStream();
-  s.crcOn = false; // the FD CRC field length does not depend on the CRC value
-  s.bit(0); // SOF
+  const w = walker;
+  w.reset(false); // the FD CRC field length does not depend on the CRC value
   if (ext) {
-    s.bits((f.id >>> 18) & 0x7ff, 11);
-    s.bit(1); // SRR
-    s.bit(1); // IDE
-    s.bits(f.id & 0x3ffff, 18);
-    s.bit(0); // RRS
+    // SOF 0 | ID[28..18] | SRR 1 | IDE 1
+    w.bits((((f.id >>> 18) & 0x7ff) << 2) | 0b11, 14);
+    // ID[17..0] | RRS 0 | FDF 1 | res 0
+    w.bits(((f.id & 0x3ffff) << 3) | 0b010, 21);
   } else {
-    s.bits(f.id & 0x7ff, 11);
-    s.bit(0); // RRS
-    s.bit(0); // IDE
+    // SOF 0 | ID[10..0] | RRS 0 | IDE 0 | FDF 1 | res 0
+    w.bits(((f.id & 0x7ff) << 4) | 0b0010, 16);
   }
-  s.bit(1); // FDF
-  s.bit(0); // res
   // Stuff bits triggered before BRS are sent before it, in the nominal phase.
-  const arbStuff = s.stuffed;
-  s.bit(brs ? 1 : 0);
-  s.bit((f.fdFlags & CANFD_ESI) !== 0 ? 1 : 0);
+  const arbStuff = w.stuffed;
   const dlc = lengthToDlc(Math.min(f.len, 64));
-  s.bits(dlc, 4);
+  // BRS | ESI | DLC[4]
+  w.bits(((brs ? 1 : 0) << 5) | ((f.fdFlags & CANFD_ESI) !== 0 ? 1 << 4 : 0) | dlc, 6);
+  // N bytes go out (the DLC's length); bytes beyond the payload are padding zeros.
   const n = FD_DLC_LENGTH[dlc];
-  for (let i = 0; i < n; i++) s.bits(i < f.data.length ? f.data[i] : 0, 8);
+  const have = Math.min(n, f.data.length);
+  w.bytes(f.data, have);
+  for (let i = have; i < n; i++) w.chunk(0, 8);
   // No dynamic stuff bit after the last data bit: the fixed stuff bit replaces it.
-  const dynamic = s.stuffed - (s.lastTriggered ? 1 : 0);
+  const dynamic = w.stuffed - (w.lastTriggered ? 1 : 0);
   const crcLen = n <= 16 ? 17 : 21;
   const fixed = n <= 16 ? 6 : 7;
   const arbBits = (ext ? 36 : 17) + arbStuff + TRAILER_BITS;
   const dataBits = 1 + 4 + 8 * n + (dynamic - arbStuff) + 4 + crcLen + fixed;
-  const total = arbBits + dataBits;
-  return brs
-    ? { nominal: arbBits, data: dataBits, total, stuffBits: dynamic, fixedStuffBits: fixed }
-    : { nominal: total, data: 0, total, stuffBits: dynamic, fixedStuffBits: fixed };
+  scratch.nominal = brs ? arbBits : arbBits + dataBits;
+  scratch.data = brs ? dataBits : 0;
+  scratch.stuffBits = dynamic;
+  scratch.fixedStuffBits = fixed;
 }
 
-/** The exact bits this frame occupies on the bus, SOF to the end of the intermission. */
-export function frameBits(f: CanFrame): FrameBits {
-  if ((f.id & CAN_ERR_FLAG) !== 0) return ZERO_BITS;
-  return f.fd ? fdBits(f) : classicBits(f);
+/** Fills scratch.nominal/data/stuffBits/fixedStuffBits; the caller skips error frames. */
+function measure(f: CanFrame): void {
+  if (f.fd) measureFd(f);
+  else measureClassic(f);
 }
 
-/** Bounds without (min) and with worst-case (max) dynamic stuffing. */
-export function frameBitBounds(f: CanFrame): FrameBitBounds {
-  if ((f.id & CAN_ERR_FLAG) !== 0) return { min: { nominal: 0, data: 0 }, max: { nominal: 0, data: 0 } };
+/** Fills scratch.minNominal .. maxData; the caller skips error frames. */
+function bound(f: CanFrame): void {
   const ext = (f.id & CAN_EFF_FLAG) !== 0;
   if (!f.fd) {
     const n = (f.id & CAN_RTR_FLAG) !== 0 ? 0 : Math.min(f.data.length, 8);
     const g = (ext ? 54 : 34) + 8 * n; // SOF .. CRC
-    const min = g + TRAILER_BITS;
-    return { min: { nominal: min, data: 0 }, max: { nominal: min + Math.floor((g - 1) / 4), data: 0 } };
+    scratch.minNominal = g + TRAILER_BITS;
+    scratch.maxNominal = g + TRAILER_BITS + Math.floor((g - 1) / 4);
+    scratch.minData = 0;
+    scratch.maxData = 0;
+    return;
   }
   const n = FD_DLC_LENGTH[lengthToDlc(Math.min(f.len, 64))];
   const a = ext ? 36 : 17; // SOF .. BRS
@@ -204,13 +309,31 @@ export function frameBitBounds(f: CanFrame): FrameBitBounds {
   const worst = Math.floor((x - 2) / 4);
   const worstArb = Math.floor((a - 2) / 4);
   if ((f.fdFlags & CANFD_BRS) !== 0) {
-    return {
-      min: { nominal: a + TRAILER_BITS, data: fieldAfterBrs },
-      max: { nominal: a + TRAILER_BITS + worstArb, data: fieldAfterBrs + worst - worstArb },
-    };
+    scratch.minNominal = a + TRAILER_BITS;
+    scratch.minData = fieldAfterBrs;
+    scratch.maxNominal = a + TRAILER_BITS + worstArb;
+    scratch.maxData = fieldAfterBrs + worst - worstArb;
+    return;
   }
-  const min = a + TRAILER_BITS + fieldAfterBrs;
-  return { min: { nominal: min, data: 0 }, max: { nominal: min + worst, data: 0 } };
+  scratch.minNominal = a + TRAILER_BITS + fieldAfterBrs;
+  scratch.maxNominal = scratch.minNominal + worst;
+  scratch.minData = 0;
+  scratch.maxData = 0;
+}
+
+/** The exact bits this frame occupies on the bus, SOF to the end of the intermission. */
+export function frameBits(f: CanFrame): FrameBits {
+  if ((f.id & CAN_ERR_FLAG) !== 0) return ZERO_BITS;
+  measure(f);
+  const { nominal, data, stuffBits, fixedStuffBits } = scratch;
+  return { nominal, data, total: nominal + data, stuffBits, fixedStuffBits };
+}
+
+/** Bounds without (min) and with worst-case (max) dynamic stuffing. */
+export function frameBitBounds(f: CanFrame): FrameBitBounds {
+  if ((f.id & CAN_ERR_FLAG) !== 0) return { min: { nominal: 0, data: 0 }, max: { nominal: 0, data: 0 } };
+  bound(f);
+  return { min: { nominal: scratch.minNominal, data: scratch.minData }, max: { nominal: scratch.maxNominal, data: scratch.maxData } };
 }
 
 // ---------------------------------------------------------------- sliding window
@@ -242,23 +365,41 @@ export interface BusLoadMeterOptions {
   historyLength?: number;
 }
 
-// Per-frame entry fields, stored in parallel typed arrays (no allocation per frame).
-const F_TIME = 0;
-const F_EXACT_NOM = 1;
-const F_EXACT_DATA = 2;
-const F_MIN_NOM = 3;
-const F_MIN_DATA = 4;
-const F_MAX_NOM = 5;
-const F_MAX_DATA = 6;
-const F_DIR = 7;
-const FIELDS = 8;
+/** Bucket width. Divides the 1 s sample period, so history samples fall on bucket edges. */
+const BUCKET_MS = 50;
+const SAMPLE_MS = 1000;
+
+// Per-bucket fields, stored in one Float64Array (bit sums are integers, exact in a double).
+const B_INDEX = 0; // which bucket the slot holds now (slots are reused round the ring)
+const B_FIRST = 1; // time of its first and last frame
+const B_LAST = 2;
+const B_EXACT_NOM = 3; // from here on: the sums, in the order of the `sums` array
+const B_EXACT_DATA = 4;
+const B_MIN_NOM = 5;
+const B_MIN_DATA = 6;
+const B_MAX_NOM = 7;
+const B_MAX_DATA = 8;
+const B_RX = 9;
+const B_TX = 10;
+const FIELDS = 11;
+const SUMS = FIELDS - B_EXACT_NOM;
 
 /**
- * Sliding-window bus load: the exact bits of every frame seen in the last window (RX and
+ * Sliding-window bus load: the exact bits of the frames seen in the last window (RX and
  * our own TX) over the bitrate, plus min/max bounds and a per-second history.
  *
+ * Memory does not grow with the frame rate: frames are summed into fixed 50 ms buckets,
+ * bucket k holding frames recorded at times in (start + (k − 1)·50, start + k·50], start
+ * being construction time, in a ring just long enough for one window.
+ *
  * Window semantics: a reading at time t covers frames recorded at times in (t − W, t].
- * History sample k covers (start + k·1 s − W, start + k·1 s], start being construction time.
+ * A bucket whose last frame is at or before t − W is out, one whose first frame is after it
+ * is in. The one bucket the edge t − W may cut is counted by the share of its first-to-last
+ * frame span inside the window (frames assumed evenly spread within those 50 ms; counts are
+ * rounded): an estimate to within one bucket's frames at that edge, unbiased for steady
+ * traffic, and exact whenever the edge falls outside the span (e.g. a single frame).
+ * History sample k covers (start + k·1 s − W, start + k·1 s]: with W a multiple of 50 ms
+ * its edges are bucket edges, so samples are exact.
  * Bits are summed as integers per phase and converted with the bitrate only when read, so a
  * bitrate learned later (or changed) applies to the frames already in the window.
  */
@@ -268,13 +409,18 @@ export class BusLoadMeter {
   private dataBitrate: number | null;
   private readonly windowMs: number;
   private readonly historyLength: number;
-  private buf = new Float64Array(FIELDS * 1024);
-  private head = 0; // index of the oldest entry
-  private count = 0;
-  private readonly sums = new Float64Array(FIELDS); // F_TIME unused; F_DIR: tx count
-  private lastTime = -Infinity;
+  private readonly start: number;
+  /** Slots: a window spans at most ⌈W/50⌉ + 1 buckets (partial ones at both ends). */
+  private readonly slots: number;
+  private readonly buckets: Float64Array;
+  /** Window sums of the B_EXACT_NOM .. B_TX fields, filled by sumWindow(). */
+  private readonly sums = new Float64Array(SUMS);
+  private lastTime: number;
   private nextSampleAt: number;
-  private readonly history: Array<{ exact: number; min: number; max: number }> = [];
+  /** History ring: exact, min, max per sample. */
+  private readonly history: Float64Array;
+  private historyHead = 0; // oldest sample
+  private historyCount = 0;
 
   constructor(opts: BusLoadMeterOptions) {
     this.now = opts.now;
@@ -282,7 +428,18 @@ export class BusLoadMeter {
     this.dataBitrate = opts.dataBitrate && opts.dataBitrate > 0 ? opts.dataBitrate : null;
     this.windowMs = opts.windowMs ?? 1000;
     this.historyLength = opts.historyLength ?? 60;
-    this.nextSampleAt = this.now() + 1000;
+    this.start = this.now();
+    // Times never go below the start, so bucket indices are >= 0.
+    this.lastTime = this.start;
+    this.nextSampleAt = this.start + SAMPLE_MS;
+    this.slots = Math.ceil(this.windowMs / BUCKET_MS) + 1;
+    this.buckets = new Float64Array(this.slots * FIELDS);
+    // No slot holds a bucket yet: an index no frame can have, whose last frame is never in a window.
+    for (let s = 0; s < this.slots; s++) {
+      this.buckets[s * FIELDS + B_INDEX] = -1;
+      this.buckets[s * FIELDS + B_LAST] = -Infinity;
+    }
+    this.history = new Float64Array(3 * Math.max(0, this.historyLength));
   }
 
   setBitrate(bitrate: number | null, dataBitrate: number | null = this.dataBitrate): void {
@@ -294,57 +451,76 @@ export class BusLoadMeter {
   record(frame: CanFrame, dir: Direction): void {
     if ((frame.id & CAN_ERR_FLAG) !== 0) return;
     const t = this.monotonic(this.now());
-    // Samples due strictly before this frame are taken without it.
+    // Samples due strictly before this frame are taken without it (and before its bucket
+    // may reuse a slot they still need).
     this.takeSamples(t, false);
-    const exact = frameBits(frame);
-    const bounds = frameBitBounds(frame);
-    if (this.count * FIELDS === this.buf.length) this.grow();
-    const at = ((this.head + this.count) * FIELDS) % this.buf.length;
-    const b = this.buf;
-    b[at + F_TIME] = t;
-    b[at + F_EXACT_NOM] = exact.nominal;
-    b[at + F_EXACT_DATA] = exact.data;
-    b[at + F_MIN_NOM] = bounds.min.nominal;
-    b[at + F_MIN_DATA] = bounds.min.data;
-    b[at + F_MAX_NOM] = bounds.max.nominal;
-    b[at + F_MAX_DATA] = bounds.max.data;
-    b[at + F_DIR] = dir === 'tx' ? 1 : 0;
-    for (let k = 1; k < FIELDS; k++) this.sums[k] += b[at + k];
-    this.count++;
+    measure(frame);
+    bound(frame);
+    const k = Math.ceil((t - this.start) / BUCKET_MS);
+    const at = (k % this.slots) * FIELDS;
+    const b = this.buckets;
+    if (b[at + B_INDEX] !== k) {
+      // The slot held bucket k − slots (or none), which ended at least a window before t.
+      b.fill(0, at, at + FIELDS);
+      b[at + B_INDEX] = k;
+      b[at + B_FIRST] = t;
+    }
+    b[at + B_LAST] = t;
+    b[at + B_EXACT_NOM] += scratch.nominal;
+    b[at + B_EXACT_DATA] += scratch.data;
+    b[at + B_MIN_NOM] += scratch.minNominal;
+    b[at + B_MIN_DATA] += scratch.minData;
+    b[at + B_MAX_NOM] += scratch.maxNominal;
+    b[at + B_MAX_DATA] += scratch.maxData;
+    b[at + (dir === 'tx' ? B_TX : B_RX)] += 1;
   }
 
   /** Load over the last window, ending now. */
   reading(): BusLoadReading {
     const t = this.monotonic(this.now());
     this.takeSamples(t, true);
-    this.evict(t);
-    return this.readSums();
+    this.sumWindow(t);
+    const s = this.sums;
+    const rxFrames = Math.round(s[B_RX - B_EXACT_NOM]);
+    const txFrames = Math.round(s[B_TX - B_EXACT_NOM]);
+    if (this.bitrate === null) return { exact: 0, min: 0, max: 0, rxFrames, txFrames, bitrateKnown: false };
+    return {
+      exact: this.ratio(s[B_EXACT_NOM - B_EXACT_NOM], s[B_EXACT_DATA - B_EXACT_NOM]),
+      min: this.ratio(s[B_MIN_NOM - B_EXACT_NOM], s[B_MIN_DATA - B_EXACT_NOM]),
+      max: this.ratio(s[B_MAX_NOM - B_EXACT_NOM], s[B_MAX_DATA - B_EXACT_NOM]),
+      rxFrames,
+      txFrames,
+      bitrateKnown: true,
+    };
   }
 
   /** The last `historyLength` one-second exact-load samples in percent, oldest first. */
   historyPercent(): number[] {
     this.takeSamples(this.monotonic(this.now()), true);
-    return this.history.map((h) => round2(h.exact * 100));
+    const out: number[] = [];
+    for (let i = 0; i < this.historyCount; i++) out.push(round2(this.history[this.historySlot(i) * 3] * 100));
+    return out;
   }
 
   /** Average load over the history (up to 60 s), per bound. */
   historyAverage(): { exact: number; min: number; max: number; samples: number } {
     this.takeSamples(this.monotonic(this.now()), true);
-    const n = this.history.length;
+    const n = this.historyCount;
     if (n === 0) return { exact: 0, min: 0, max: 0, samples: 0 };
     let exact = 0;
     let min = 0;
     let max = 0;
-    for (const h of this.history) {
-      exact += h.exact;
-      min += h.min;
-      max += h.max;
+    for (let i = 0; i < n; i++) {
+      const at = this.historySlot(i) * 3;
+      exact += this.history[at];
+      min += this.history[at + 1];
+      max += this.history[at + 2];
     }
     return { exact: exact / n, min: min / n, max: max / n, samples: n };
   }
 
   private monotonic(t: number): number {
-    // A clock that steps back must not un-count frames or reorder the ring.
+    // A clock that steps back must not un-count frames or move a frame to an older bucket.
     if (t < this.lastTime) return this.lastTime;
     this.lastTime = t;
     return t;
@@ -353,62 +529,65 @@ export class BusLoadMeter {
   private takeSamples(t: number, inclusive: boolean): void {
     while (inclusive ? this.nextSampleAt <= t : this.nextSampleAt < t) {
       // After a long idle gap only the last `historyLength` samples matter, and they are 0.
-      const missed = Math.floor((t - this.nextSampleAt) / 1000);
-      if (missed > this.historyLength + Math.ceil(this.windowMs / 1000)) {
+      const missed = Math.floor((t - this.nextSampleAt) / SAMPLE_MS);
+      if (missed > this.historyLength + Math.ceil(this.windowMs / SAMPLE_MS)) {
         // Skipped samples would have been shifted out of the history anyway.
-        this.nextSampleAt += (missed - this.historyLength) * 1000;
+        this.nextSampleAt += (missed - this.historyLength) * SAMPLE_MS;
       }
-      this.evict(this.nextSampleAt);
-      const r = this.readSums();
-      this.history.push({ exact: r.exact, min: r.min, max: r.max });
-      if (this.history.length > this.historyLength) this.history.shift();
-      this.nextSampleAt += 1000;
+      this.sumWindow(this.nextSampleAt);
+      const s = this.sums;
+      this.pushSample(
+        this.ratio(s[B_EXACT_NOM - B_EXACT_NOM], s[B_EXACT_DATA - B_EXACT_NOM]),
+        this.ratio(s[B_MIN_NOM - B_EXACT_NOM], s[B_MIN_DATA - B_EXACT_NOM]),
+        this.ratio(s[B_MAX_NOM - B_EXACT_NOM], s[B_MAX_DATA - B_EXACT_NOM]),
+      );
+      this.nextSampleAt += SAMPLE_MS;
     }
   }
 
-  /** Drops entries at or before end − window. */
-  private evict(end: number): void {
+  /**
+   * Sums the buckets in the window (end − W, end] into `sums`. Only called with `end` at or
+   * after every recorded frame (takeSamples runs before a later frame is recorded).
+   */
+  private sumWindow(end: number): void {
     const cutoff = end - this.windowMs;
-    const b = this.buf;
-    while (this.count > 0) {
-      const at = this.head * FIELDS;
-      if (b[at + F_TIME] > cutoff) break;
-      for (let k = 1; k < FIELDS; k++) this.sums[k] -= b[at + k];
-      this.head = (this.head + 1) % (b.length / FIELDS);
-      this.count--;
-    }
-    if (this.count === 0) this.sums.fill(0); // no drift from float subtraction
-  }
-
-  private readSums(): BusLoadReading {
+    const b = this.buckets;
     const s = this.sums;
-    const txFrames = s[F_DIR];
-    const rxFrames = this.count - txFrames;
-    if (this.bitrate === null) return { exact: 0, min: 0, max: 0, rxFrames, txFrames, bitrateKnown: false };
-    const nominal = this.bitrate;
-    const data = this.dataBitrate ?? nominal;
-    const seconds = this.windowMs / 1000;
-    const ratio = (nom: number, dat: number): number => (nom / nominal + dat / data) / seconds;
-    return {
-      exact: ratio(s[F_EXACT_NOM], s[F_EXACT_DATA]),
-      min: ratio(s[F_MIN_NOM], s[F_MIN_DATA]),
-      max: ratio(s[F_MAX_NOM], s[F_MAX_DATA]),
-      rxFrames,
-      txFrames,
-      bitrateKnown: true,
-    };
+    s.fill(0);
+    for (let slot = 0; slot < this.slots; slot++) {
+      const at = slot * FIELDS;
+      const last = b[at + B_LAST];
+      if (last <= cutoff) continue; // all its frames are at or before the edge (or none)
+      const first = b[at + B_FIRST];
+      // The edge cuts this bucket's span: count the share of the span inside the window.
+      const share = first <= cutoff ? (last - cutoff) / (last - first) : 1;
+      for (let k = 0; k < SUMS; k++) s[k] += b[at + B_EXACT_NOM + k] * share;
+    }
   }
 
-  private grow(): void {
-    const old = this.buf;
-    const next = new Float64Array(old.length * 2);
-    const slots = old.length / FIELDS;
-    for (let i = 0; i < this.count; i++) {
-      const from = ((this.head + i) % slots) * FIELDS;
-      next.set(old.subarray(from, from + FIELDS), i * FIELDS);
+  /** Load ratio of nominal- and data-phase bits over one window; 0 with no bitrate. */
+  private ratio(nom: number, dat: number): number {
+    if (this.bitrate === null) return 0;
+    return (nom / this.bitrate + dat / (this.dataBitrate ?? this.bitrate)) / (this.windowMs / 1000);
+  }
+
+  private pushSample(exact: number, min: number, max: number): void {
+    if (this.historyLength <= 0) return;
+    let i: number;
+    if (this.historyCount < this.historyLength) i = this.historySlot(this.historyCount++);
+    else {
+      // Full: overwrite the oldest, and the next one becomes the oldest.
+      i = this.historyHead;
+      this.historyHead = (this.historyHead + 1) % this.historyLength;
     }
-    this.buf = next;
-    this.head = 0;
+    this.history[i * 3] = exact;
+    this.history[i * 3 + 1] = min;
+    this.history[i * 3 + 2] = max;
+  }
+
+  /** Ring slot of the i-th oldest sample. */
+  private historySlot(i: number): number {
+    return (this.historyHead + i) % this.historyLength;
   }
 }
 

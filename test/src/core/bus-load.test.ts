@@ -3,7 +3,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BusLoadMeter, frameBitBounds, frameBits } from '../../../src/core/bus-load.js';
-import { CANFD_BRS, CANFD_ESI, makeFrame, type CanFrame } from '../../../src/core/frame.js';
+import { CAN_EFF_FLAG, CAN_ERR_FLAG, CAN_RTR_FLAG, CANFD_BRS, CANFD_ESI, makeFrame, type CanFrame } from '../../../src/core/frame.js';
+import { referenceFrameBits } from '../../support/bus-bits-reference.js';
 
 const zeros = (n: number): number[] => new Array<number>(n).fill(0);
 
@@ -229,6 +230,90 @@ describe('frameBits: property checks', () => {
   });
 });
 
+// ------------------------------------------------------------------ fast path = bit-by-bit
+
+// Bytes that make long runs (and so stuff bits at every offset) turn up far more often than
+// in uniform random data, so the chunk tables' run-state carry is exercised hard.
+const wireByte = fc.oneof(fc.integer({ min: 0, max: 255 }), fc.constantFrom(0x00, 0xff, 0x0f, 0xf0, 0x1f, 0xf8, 0x07, 0xe0, 0x83, 0x7c));
+
+/** Any classic frame the meter may be handed, odd ones included (len ≠ data length, DLC > 8, error flag). */
+const anyClassic = fc
+  .record({
+    id: fc.oneof(fc.integer({ min: 0, max: 0x1fffffff }), fc.constantFrom(0, 0x7ff, 0x1fffffff, 0x1f, 0x3e0)),
+    ext: fc.boolean(),
+    rtr: fc.boolean(),
+    err: fc.integer({ min: 0, max: 19 }).map((x) => x === 0),
+    len: fc.integer({ min: 0, max: 15 }),
+    data: fc.array(wireByte, { maxLength: 8 }),
+  })
+  .map(
+    ({ id, ext, rtr, err, len, data }): CanFrame => ({
+      id: ((ext ? (id & 0x1fffffff) | CAN_EFF_FLAG : id & 0x7ff) | (rtr ? CAN_RTR_FLAG : 0) | (err ? CAN_ERR_FLAG : 0)) >>> 0,
+      len: rtr ? len : data.length,
+      data: Uint8Array.from(rtr ? [] : data),
+      fd: false,
+      fdFlags: 0,
+      timestamp: 0,
+    }),
+  );
+
+/** Any CAN FD frame: every length 0..64 (non-DLC lengths are padded on the wire), BRS/ESI. */
+const anyFd = fc
+  .record({
+    id: fc.oneof(fc.integer({ min: 0, max: 0x1fffffff }), fc.constantFrom(0, 0x7ff, 0x1fffffff)),
+    ext: fc.boolean(),
+    flags: fc.integer({ min: 0, max: 7 }),
+    data: fc.array(wireByte, { maxLength: 64 }),
+  })
+  .map(
+    ({ id, ext, flags, data }): CanFrame => ({
+      id: (ext ? (id & 0x1fffffff) | CAN_EFF_FLAG : id & 0x7ff) >>> 0,
+      len: data.length,
+      data: Uint8Array.from(data),
+      fd: true,
+      fdFlags: flags,
+      timestamp: 0,
+    }),
+  );
+
+describe('frameBits: the table-driven count equals the bit-by-bit reference', () => {
+  it('classic frames: every field (test/support/bus-bits-reference.ts)', () => {
+    fc.assert(
+      fc.property(anyClassic, (f) => {
+        expect(frameBits(f)).toEqual(referenceFrameBits(f));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('CAN FD frames: every field, both phases', () => {
+    fc.assert(
+      fc.property(anyFd, (f) => {
+        expect(frameBits(f)).toEqual(referenceFrameBits(f));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('runs of equal bits across every chunk boundary (all-0 and all-1 payloads, every length)', () => {
+    for (const fill of [0x00, 0xff]) {
+      for (let len = 0; len <= 64; len++) {
+        for (const id of [0, 0x7ff, 0x1fffffff]) {
+          for (const ext of [false, true]) {
+            const data = new Array<number>(len).fill(fill);
+            const fd = makeFrame({ id, extended: ext, fd: true, fdFlags: CANFD_BRS, data });
+            expect(frameBits(fd)).toEqual(referenceFrameBits(fd));
+            if (len <= 8) {
+              const classic = makeFrame({ id, extended: ext, data });
+              expect(frameBits(classic)).toEqual(referenceFrameBits(classic));
+            }
+          }
+        }
+      }
+    }
+  });
+});
+
 // ------------------------------------------------------------------ the sliding window
 
 class ManualClock {
@@ -344,5 +429,110 @@ describe('BusLoadMeter', () => {
     clock.t -= 5000;
     m.record(makeFrame({ id: 0x123 }), 'rx');
     expect(m.reading().rxFrames).toBe(2);
+  });
+});
+
+// ------------------------------------------------------------------ buckets vs per-frame window
+
+describe('BusLoadMeter: 50 ms buckets against a per-frame sliding window', () => {
+  const START = 10_000;
+  const NOMINAL = 500_000;
+  const DATA = 2_000_000;
+  const BUCKET = 50;
+
+  /** Per-frame reference: (nominal bits, data bits, rx, tx) of the frames at times in (end − 1000, end]. */
+  function perFrame(log: Array<{ t: number; nom: number; dat: number; tx: boolean }>, end: number) {
+    let nom = 0;
+    let dat = 0;
+    let rx = 0;
+    let tx = 0;
+    for (const e of log) {
+      if (e.t > end - 1000 && e.t <= end) {
+        nom += e.nom;
+        dat += e.dat;
+        if (e.tx) tx++;
+        else rx++;
+      }
+    }
+    return { nom, dat, rx, tx, ratio: nom / NOMINAL + dat / DATA };
+  }
+
+  const step = fc.record({
+    dt: fc.oneof(fc.constant(0), fc.double({ min: 0, max: 120, noNaN: true }), fc.integer({ min: 0, max: 3000 })),
+    frame: fc.oneof(anyClassic, anyFd),
+    tx: fc.boolean(),
+  });
+
+  it('history samples equal the per-frame window; a reading is exact on bucket edges and off by at most the cut bucket elsewhere', () => {
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 150 }), fc.double({ min: 0, max: 2500, noNaN: true }), fc.boolean(), (steps, tail, onEdge) => {
+        const clock = { t: START };
+        const m = new BusLoadMeter({ now: () => clock.t, bitrate: NOMINAL, dataBitrate: DATA });
+        const log: Array<{ t: number; nom: number; dat: number; tx: boolean }> = [];
+        for (const s of steps) {
+          clock.t += s.dt;
+          m.record(s.frame, s.tx ? 'tx' : 'rx');
+          const b = frameBits(s.frame);
+          if ((s.frame.id & CAN_ERR_FLAG) === 0) log.push({ t: clock.t, nom: b.nominal, dat: b.data, tx: s.tx });
+        }
+        clock.t += tail;
+        if (onEdge) clock.t = START + Math.ceil((clock.t - START) / BUCKET) * BUCKET;
+        const end = clock.t;
+        const r = m.reading();
+        const ref = perFrame(log, end);
+        // the bucket the window's old edge (end − 1000) falls in, with its frames
+        const edgeBucket = Math.ceil((end - 1000 - START) / BUCKET);
+        const cut = perFrame(
+          log.filter((e) => Math.ceil((e.t - START) / BUCKET) === edgeBucket),
+          Infinity,
+        );
+        if ((end - START) % BUCKET === 0) {
+          expect(r.exact).toBe(ref.ratio);
+          expect(r.rxFrames).toBe(ref.rx);
+          expect(r.txFrames).toBe(ref.tx);
+        } else {
+          // (Infinity window above: every frame of that bucket, whatever its time)
+          expect(Math.abs(r.exact - ref.ratio)).toBeLessThanOrEqual(cut.ratio + 1e-12);
+          expect(Math.abs(r.rxFrames - ref.rx)).toBeLessThanOrEqual(cut.rx);
+          expect(Math.abs(r.txFrames - ref.tx)).toBeLessThanOrEqual(cut.tx);
+        }
+        // history: one sample per second since START, the last 60, each the per-frame window
+        const expected: number[] = [];
+        for (let s = START + 1000; s <= end; s += 1000) expected.push(Math.round(perFrame(log, s).ratio * 100 * 100) / 100);
+        expect(m.historyPercent()).toEqual(expected.slice(-60));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a bucket cut by the window edge counts its share of the first-to-last frame span', () => {
+    const clock = { t: START };
+    const m = new BusLoadMeter({ now: () => clock.t, bitrate: 50_000 });
+    const f = makeFrame({ id: 0x123 }); // 48 bits
+    // bucket (10 000, 10 050]: frames at 10 010, 10 020, 10 030, 10 040
+    for (const t of [10_010, 10_020, 10_030, 10_040]) {
+      clock.t = t;
+      m.record(f, 'rx');
+    }
+    // window (10 015, 11 015]: the edge cuts the span 10 010..10 040 at 3/4 of its length left
+    clock.t = 11_015;
+    const r = m.reading();
+    expect(r.exact).toBeCloseTo((4 * 48 * (25 / 30)) / 50_000, 12);
+    expect(r.rxFrames).toBe(3); // 3.33 rounded; the per-frame window holds 3
+  });
+
+  it('holds the same memory at 80,000 frames/s as at 10 (no per-frame entries)', () => {
+    const clock = { t: START };
+    const m = new BusLoadMeter({ now: () => clock.t, bitrate: 1_000_000 });
+    const f = makeFrame({ id: 0x123, extended: true, data: zeros(8) });
+    for (let i = 0; i < 160_000; i++) {
+      clock.t = START + i / 80;
+      m.record(f, 'rx');
+    }
+    // everything the meter holds is in fixed typed arrays sized at construction
+    const arrays = Object.values(m).filter((v): v is Float64Array => v instanceof Float64Array);
+    const bytes = arrays.reduce((n, a) => n + a.byteLength, 0);
+    expect(bytes).toBeLessThan(4096);
+    expect(m.reading().rxFrames).toBe(80_000);
   });
 });
