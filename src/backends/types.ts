@@ -2,6 +2,7 @@
 // The daemon talks only to this; backends never see the hub, sockets or metrics.
 import type { BusState } from '../core/bus-state.js';
 import type { CanFrame } from '../core/frame.js';
+import type { TxDropReason } from '../core/tx-queue.js';
 
 export type BackendKind = 'virtual' | 'socketcan' | 'serial';
 
@@ -27,19 +28,11 @@ export const BUS_STATE_CODE: Record<BusState, number> = {
   unknown: 6,
 };
 
-/** Why a frame did not make it (label of `frames_dropped_total{reason}`). */
-export type DropReason =
-  | 'stale'
-  | 'queue_full'
-  | 'link_down'
-  | 'bus_off'
-  | 'enobufs_giveup'
-  | 'fd_unsupported'
-  | 'unsupported'
-  | 'filtered'
-  | 'rate_limited'
-  | 'client_slow'
-  | 'malformed';
+/**
+ * Why a frame did not make it (label of `frames_dropped_total{reason}`): what a TX queue
+ * gives up on, plus what the daemon itself filters or limits.
+ */
+export type DropReason = TxDropReason | 'filtered' | 'rate_limited' | 'client_slow';
 
 export type SendResult = { ok: true } | { ok: false; reason: DropReason };
 

@@ -4,6 +4,7 @@
 // see them through the daemon's echo), and it can generate synthetic traffic.
 import { CAN_EFF_FLAG, type CanFrame } from '../core/frame.js';
 import type { BackendCounters, BackendInfo, BackendSink, CanBackend, SendResult } from './types.js';
+import { prng } from '../core/prng.js';
 
 export type VirtualPayload = 'ampio' | 'sequence';
 
@@ -26,18 +27,6 @@ export interface VirtualBackendOptions {
 
 /** Sequence-payload frames: ID 0x1000 + bus index, 29-bit. */
 export const SEQUENCE_BASE_ID = 0x1000;
-
-/** Deterministic PRNG (mulberry32), so a given seed gives the same traffic. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Send results carry no per-call data: shared, so sending allocates nothing.
 const SENT: SendResult = Object.freeze({ ok: true });

@@ -9,6 +9,7 @@
 import { fileURLToPath } from 'node:url';
 import { BusLoadMeter, frameBitBounds, frameBits } from '../../src/core/bus-load.js';
 import { CAN_EFF_FLAG, CAN_RTR_FLAG, CANFD_BRS, type CanFrame } from '../../src/core/frame.js';
+import { prng } from '../../src/core/prng.js';
 
 const MIN_RUN_MS = 250;
 
@@ -16,18 +17,6 @@ export interface BusLoadBenchResult {
   what: string;
   nsPerFrame: number;
   runs: number[];
-}
-
-/** Deterministic (mulberry32), so every run sees the same frames. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The decoders benchmark's mix: 29-bit ids, 85 % eight-byte frames, 2 % RTR, 2 % CAN FD (12..64 bytes, BRS). */

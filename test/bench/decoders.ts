@@ -6,6 +6,7 @@ import { CannelloniDecoder, encodeFrame } from '../../src/core/cannelloni.js';
 import { CAN_EFF_FLAG, CAN_RTR_FLAG, type CanFrame } from '../../src/core/frame.js';
 import { SerialDecoder } from '../../src/core/serial-codec.js';
 import { median } from './traffic.js';
+import { prng } from '../../src/core/prng.js';
 
 const MIN_RUN_MS = 250;
 
@@ -17,18 +18,6 @@ export interface DecoderResult {
   mbPerS: number;
   framesPerS: number;
   runs: number[];
-}
-
-/** Deterministic bytes (mulberry32), so every run decodes the same stream. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**
