@@ -91,6 +91,8 @@ export function renderStep(step: Step, n: number, style: Style): string {
 export function renderPlan(plan: Plan, style: Style): string {
   const out: string[] = [];
   if (plan.notices.length) out.push(paint(style, 'bold', 'Notes'), renderNotices(plan.notices, style), '');
+  // A blocked plan has no steps either: that is not "nothing to change" (the caller says why it stopped).
+  if (plan.notices.some((n) => n.level === 'error')) return out.join('\n');
   if (plan.steps.length === 0 && plan.deferred.length === 0) {
     out.push(`${markFor(style, 'ok')} Nothing to change: the system already matches these answers.`);
     return out.join('\n');

@@ -160,6 +160,10 @@ describe('plan over fixture systems', () => {
     expect(run.facts.boot.path).toBeNull();
     expect(run.plan.steps).toEqual([]);
     expect(run.plan.notices.find((n) => n.level === 'error')?.text).toMatch(/stub.*DO NOT EDIT/);
+    // A blocked plan is not an up-to-date system: it must not say "Nothing to change".
+    const shown = renderPlan(run.plan, plain);
+    expect(shown).toContain('DO NOT EDIT');
+    expect(shown).not.toContain('Nothing to change');
   });
 
   it('refuses a node under ~/.nvm, naming the flag that fixes it', async () => {
