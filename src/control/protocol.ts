@@ -2,6 +2,8 @@
 // `top` and anything else that wants live state. This module is the only daemon module
 // tui/ may import (with control-client.ts), so it holds types and pure helpers only.
 
+import type { BusState } from '../core/bus-state.js';
+
 export const CONTROL_PROTOCOL_VERSION = 1;
 /** A line longer than this closes the control connection (protects the daemon). */
 export const CONTROL_MAX_LINE = 64 * 1024;
@@ -33,15 +35,8 @@ export interface DaemonInfo {
 }
 
 export type BackendStateName = 'opening' | 'open' | 'absent' | 'closed';
-export type BusStateName =
-  | 'error-active'
-  | 'error-warning'
-  | 'error-passive'
-  | 'bus-off'
-  | 'stopped'
-  | 'down'
-  | 'absent'
-  | 'unknown';
+/** The kernel's controller states plus the link's (defined once, in the pure core). */
+export type BusStateName = BusState;
 
 export interface BusSnapshot {
   /** Interface/device name: can0, /dev/ttyUSB0, virtual0 … */
