@@ -1,5 +1,5 @@
 // READY=1 reaches a real unix datagram socket standing in for systemd's NOTIFY_SOCKET.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,5 +26,4 @@ it('sends READY=1 to NOTIFY_SOCKET', async () => {
   await new Promise((resolve) => receiver.once('exit', resolve));
   expect(out).toContain(`READY=1\nMAINPID=${process.pid}\nSTATUS=serving can0`);
   fs.rmSync(dir, { recursive: true, force: true });
-  expect(execFileSync('/usr/bin/python3', ['--version']).toString()).toMatch(/Python 3/);
 });
