@@ -15,7 +15,7 @@ import { Backoff } from '../core/backoff.js';
 import { type CanFrame, frameProblem } from '../core/frame.js';
 import { encodeSerialTx, SerialDecoder, serialTxProblem } from '../core/serial-codec.js';
 import type { WriteOutcome } from '../core/tx-queue.js';
-import { TxDriver } from './tx-driver.js';
+import { createDeviceTxDriver, type TxDriver } from './tx-driver.js';
 import {
   BackendError,
   type BackendCounters,
@@ -153,14 +153,13 @@ export class SerialBackend implements CanBackend {
     this.readTimeoutMs = opts.readTimeoutMs ?? 50;
     this.highWater = opts.writeHighWater ?? 64;
     this.backoff = new Backoff({ initial: opts.reopenInitialMs ?? 500, max: opts.reopenMaxMs ?? 10_000 });
-    this.tx = new TxDriver({
+    this.tx = createDeviceTxDriver({
       capacity: opts.txQueueSize,
       maxAge: opts.txMaxAge,
       now: opts.now,
       write: (f) => this.write(f),
-      onSent: (f, origin) => this.sink?.transmitted(f, origin),
-      onDropped: (reason, n) => this.sink?.dropped(reason, n),
-      log: (level, event, fields) => this.sink?.log(level, event, { dev: this.opts.path, ...fields }),
+      sink: () => this.sink,
+      logFields: { dev: opts.path },
     });
   }
 

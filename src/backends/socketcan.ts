@@ -51,7 +51,7 @@ import {
   frameProblem,
 } from '../core/frame.js';
 import type { WriteOutcome } from '../core/tx-queue.js';
-import { TxDriver } from './tx-driver.js';
+import { createDeviceTxDriver, type TxDriver } from './tx-driver.js';
 import {
   BackendError,
   type BackendCounters,
@@ -241,14 +241,13 @@ export class SocketCanBackend implements CanBackend {
     this.readLink = opts.readLink ?? readSysfsLink;
     this.readDetails = opts.readDetails ?? readIpDetails;
     this.backoff = new Backoff({ initial: opts.reopenInitialMs ?? 250, max: opts.reopenMaxMs ?? 5000 });
-    this.tx = new TxDriver({
+    this.tx = createDeviceTxDriver({
       capacity: opts.txQueueSize,
       maxAge: opts.txMaxAge,
       now: opts.now,
       write: (f) => this.write(f),
-      onSent: (f, origin) => this.sink?.transmitted(f, origin),
-      onDropped: (reason, n) => this.sink?.dropped(reason, n),
-      log: (level, event, fields) => this.sink?.log(level, event, { if: this.opts.ifname, ...fields }),
+      sink: () => this.sink,
+      logFields: { if: opts.ifname },
     });
   }
 

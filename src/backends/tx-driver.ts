@@ -3,6 +3,7 @@
 // the queue's backoff, keeps the stale counter moving while the device is blocked, and
 // logs a device that keeps refusing, rate-limited, telling "briefly full" from "unusable".
 import type { CanFrame } from '../core/frame.js';
+import type { BackendSink } from './types.js';
 import { TxQueue, type TxDropReason, type TxQueueStats, type WriteOutcome } from '../core/tx-queue.js';
 
 export interface TxDriverOptions {
@@ -157,4 +158,29 @@ export class TxDriver {
     const st = this.queue.stats();
     this.opts.log('info', 'tx_resumed', { refusals: st.busy, stale: st.dropped.stale });
   }
+}
+
+/** What a device backend tells its TX driver; the rest is forwarded to the backend's sink. */
+export interface DeviceTxOptions {
+  capacity: number;
+  maxAge: number;
+  now: () => number;
+  write(frame: CanFrame): WriteOutcome;
+  /** The backend's current sink (null while stopped): sent frames, drops and logs go there. */
+  sink(): BackendSink | null;
+  /** Added to every log line, e.g. `{ if: 'can0' }` or `{ dev: '/dev/ttyUSB0' }`. */
+  logFields: Record<string, unknown>;
+}
+
+/** A TxDriver wired to a backend's sink, as the serial and socketcan backends both need. */
+export function createDeviceTxDriver(o: DeviceTxOptions): TxDriver {
+  return new TxDriver({
+    capacity: o.capacity,
+    maxAge: o.maxAge,
+    now: o.now,
+    write: o.write,
+    onSent: (f, origin) => o.sink()?.transmitted(f, origin),
+    onDropped: (reason, n) => o.sink()?.dropped(reason, n),
+    log: (level, event, fields) => o.sink()?.log(level, event, { ...o.logFields, ...fields }),
+  });
 }
