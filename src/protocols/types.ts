@@ -1,0 +1,139 @@
+// The contract between the protocol-agnostic server and a wire-protocol plug-in.
+//
+// The server owns the socket: accept, the per-client ring of encoded bytes, batching through
+// the bus flush scheduler, backpressure (drop/kick), timers, counters and close. A plug-in
+// owns only what differs between protocols: its hello/negotiation, its stream decoder, its
+// frame encoder, which bus(es) a session is attached to (it may attach after the handshake,
+// and to more than one), and its own commands. Everything a plug-in can do to the world goes
+// through `SessionPeer`, so a plug-in is testable with a fake peer and no socket.
+import type { CanFrame } from '../core/frame.js';
+import type { SendResult } from '../backends/types.js';
+
+/** One bus the daemon serves, as a protocol sees it. */
+export interface BusInfo {
+  /** 0-based; per-bus listeners serve `index` at port + index. */
+  readonly index: number;
+  /** Interface or device name: `can0`, `/dev/ttyUSB0`, `virtual0`. */
+  readonly name: string;
+  /** Nominal bitrate in bit/s, when known (read it when asked: SocketCAN learns it late). */
+  bitrate(): number | null;
+  /** Whether the bus carries CAN FD. */
+  readonly fd: boolean;
+}
+
+/**
+ * Encodes bus frames for one protocol. The hub calls `encode` at most once per bus frame per
+ * encoder object that has a subscriber on that bus, lazily (an encoder nobody uses costs
+ * nothing), and shares the bytes across every session subscribed with that encoder: the
+ * bytes must never be mutated afterwards. Keep encoders as module-level singletons so that
+ * sessions share them; a per-session variant (e.g. FD on/off) is a second singleton.
+ */
+export interface FrameEncoder {
+  /** `bus` is the bus index. Returns null when this protocol cannot carry the frame (skipped). */
+  encode(frame: CanFrame, bus: number): Uint8Array | null;
+}
+
+export interface JoinOptions {
+  /** Default: the protocol's `encoder`. */
+  encoder?: FrameEncoder;
+  /**
+   * Per-session filter, run before encoding (socketcand subscriptions, SavvyCAN's withheld
+   * zero-length frames). Keep it cheap: it runs per frame per session. Count what it refuses
+   * yourself if that is worth showing.
+   */
+  filter?: (frame: CanFrame) => boolean;
+}
+
+/** Why a session ended (the `reason` of client_disconnected logs and events). */
+export type CloseReason =
+  | 'client_closed'
+  | 'handshake_timeout'
+  | 'bad_hello'
+  | 'malformed'
+  | 'read_timeout'
+  | 'kicked_slow'
+  | 'kicked_by_operator'
+  | 'not_allowed'
+  | 'shutdown'
+  | 'socket_error';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** What a protocol session may do. Implemented by the server's session. */
+export interface SessionPeer {
+  /** Client id shown in `status`/`top` and used as the echo origin. */
+  readonly id: number;
+  /** `1.2.3.4:5678` or `[::1]:5678`. */
+  readonly remote: string;
+  /** Every bus the daemon serves, in `--can-if` order. */
+  readonly buses: readonly BusInfo[];
+  /** For a per-bus listener, the bus it serves; null for a shared listener. */
+  readonly listenerBus: number | null;
+  /** Monotonic ms. */
+  now(): number;
+  /** Wall-clock ms since the epoch (fractional). */
+  wallClock(): number;
+  /** Whether bus error frames are forwarded to clients (`--forward-errors`). */
+  forwardErrors(): boolean;
+
+  /**
+   * The negotiation succeeded: from now on the session is a client (counted, logged as
+   * client_connected, shown in `status`). Until then it is pending and closed by the
+   * handshake timeout. Returns false if the server refused it (it is then being closed).
+   */
+  ready(): boolean;
+  /** The negotiation failed (logged with the bytes received, counted); closes the session. */
+  reject(reason: string, received: Uint8Array): void;
+
+  /** Subscribes this session to the frames of bus `bus` (idempotent; options replace earlier ones). */
+  join(bus: number, options?: JoinOptions): void;
+  leave(bus: number): void;
+  /** Puts a frame decoded from the client on bus `bus`: filtered, counted, echoed to other sessions once on the bus. */
+  send(bus: number, frame: CanFrame): SendResult;
+
+  /**
+   * Writes a protocol reply (an ack, a status answer) ahead of the frames still queued for
+   * this session, as its own socket write. Bytes already handed to the socket stay ahead of
+   * it, but those are always whole frames, so the stream stays in sync.
+   */
+  reply(bytes: Uint8Array): void;
+  /** Input the protocol could not parse: counted and logged (rate-bounded); does not close. */
+  malformed(code: string, detail: string, bytes?: Uint8Array): void;
+  /** Ends the session (queued frames are discarded unless shutting down). */
+  close(reason: CloseReason): void;
+  /** Operational log line with conn_id, remote and protocol added. */
+  log(level: LogLevel, event: string, fields?: Record<string, unknown>): void;
+}
+
+/** One connection's protocol state. Created per accepted socket. */
+export interface ProtocolSession {
+  /** Bytes to send as soon as the connection is accepted (cannelloni hello, `< hi >`), or null. */
+  greeting(): Uint8Array | null;
+  /** Bytes from the client, split anywhere. May call peer methods synchronously. */
+  receive(chunk: Uint8Array): void;
+  /** The session has ended, whatever the reason: stop timers, release resources. */
+  closed?(reason: CloseReason): void;
+}
+
+export interface MdnsAdvert {
+  /** Service type without the leading underscore/`._tcp`, e.g. `can-server`. */
+  type: string;
+  txt?: Record<string, string>;
+}
+
+/** A wire protocol plug-in. One module per protocol under `src/protocols/<name>/index.ts`. */
+export interface WireProtocol {
+  /** `cannelloni`, `tcpcan`, `socketcand`, `gvret`: the `protocol` label everywhere. */
+  readonly name: string;
+  /**
+   * `per-bus`: one listener per bus, bus `i` at port + i (cannelloni, tcpcan).
+   * `shared`: one listener for every bus; the session picks buses after connecting.
+   */
+  readonly layout: 'per-bus' | 'shared';
+  /** The default encoder used by `join` without options. */
+  readonly encoder: FrameEncoder;
+  /** Creates the protocol state for one accepted connection. */
+  open(peer: SessionPeer): ProtocolSession;
+  /** mDNS service this protocol is conventionally advertised as, if any. */
+  readonly mdns?: MdnsAdvert;
+}
