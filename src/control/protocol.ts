@@ -109,6 +109,41 @@ export interface Snapshot {
   buses: BusSnapshot[];
   clients: ClientSnapshot[];
   totals: Totals;
+  /** Frame capture (--capture); absent when capture is off. */
+  capture?: CaptureSnapshot;
+}
+
+/** The capture store and its PostgreSQL forwarder. */
+export interface CaptureSnapshot {
+  path: string;
+  state: 'starting' | 'on' | 'failed' | 'stopped';
+  /** Frames in the store */
+  rows: number;
+  /** Bytes on disk (database + WAL) */
+  bytes: number;
+  /** ms since epoch of the oldest and newest stored frame; null when empty */
+  oldestFrame: number | null;
+  newestFrame: number | null;
+  /** Frames committed since the daemon started */
+  frames: number;
+  /** Frames not recorded: queue full (slow disk) or a failed write */
+  dropped: number;
+  /** Frames in memory waiting for the next commit */
+  queued: number;
+  /** Frames deleted by retention or the size bound since start */
+  evicted: number;
+  /** null when --pg-url is not set */
+  forward: {
+    state: 'disabled' | 'connecting' | 'connected' | 'backing_off';
+    /** Connection target without password */
+    target: string | null;
+    backlogRows: number;
+    lagSeconds: number;
+    rowsTotal: number;
+    errorsTotal: number;
+    lostTotal: number;
+    lastError: string | null;
+  } | null;
 }
 
 // ---------------------------------------------------------------- events

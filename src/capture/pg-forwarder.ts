@@ -1,0 +1,264 @@
+// Store-and-forward to PostgreSQL. The SQLite store is the outbox: rows after the
+// forwarder's high-water mark (a rowid in `forward_state`) go to PostgreSQL in batches.
+//
+// Exactly once, across crashes of either side: each batch is COPYed into a temporary
+// table and moved with INSERT … ON CONFLICT DO NOTHING on the key (site, bus, seq, ts),
+// in one PostgreSQL transaction; only after COMMIT returns is the mark advanced in
+// SQLite. A crash between the two re-sends that batch, and the key absorbs it.
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { Backoff } from '../core/backoff.js';
+import { directionOf, dlcOf, frameFromRow } from './schema.js';
+import type { CaptureStore } from './sqlite-store.js';
+import type { ForwarderState, ForwardSettings, ForwardStatus } from './worker-messages.js';
+import { createTableSql, quoteTable, STAGE_TABLE } from './pg-schema.js';
+
+export interface PgForwarderOptions {
+  store: CaptureStore;
+  settings: ForwardSettings;
+  hostname: string;
+  log(level: 'debug' | 'info' | 'warn' | 'error', event: string, fields?: Record<string, unknown>): void;
+  status(status: ForwardStatus): void;
+}
+
+type Row = [rowid: number, bus: number, seq: number, ts: number, id: number, flags: number, data: Buffer, origin: number | null, label: number | null];
+
+const STATUS_EVERY_MS = 500;
+const IDLE_POLL_MS = 1000;
+
+export class PgForwarder {
+  private state: ForwarderState = 'connecting';
+  private stopping = false;
+  private client: pg.Client | null = null;
+  private mark = 0;
+  private lost = 0;
+  private rowsTotal = 0;
+  private errorsTotal = 0;
+  private lastError: string | null = null;
+  /** Highest rowid of the batch being copied (eviction of those rows is not a loss). */
+  private inFlightEnd = 0;
+  private wakeUp: (() => void) | null = null;
+  private lastStatusAt = 0;
+  private running: Promise<void> | null = null;
+  private readonly backoff = new Backoff({ initial: 1000, max: 60_000 });
+  private readonly target: string;
+  private readonly table: string;
+  private busNames = new Map<number, string>();
+  private labelNames = new Map<number, string>();
+
+  constructor(private readonly opts: PgForwarderOptions) {
+    this.table = quoteTable(opts.settings.table);
+    this.target = `${opts.settings.display}#${opts.settings.table}`;
+    const db = opts.store.db;
+    const row = db.prepare('SELECT last_rowid, lost FROM forward_state WHERE target = ?').raw().get(this.target) as [number, number] | undefined;
+    if (row) [this.mark, this.lost] = row;
+    else {
+      // A new target gets all the history the store still holds.
+      this.mark = opts.store.summary().firstRowid - 1;
+      if (this.mark < 0) this.mark = 0;
+      this.saveMark();
+    }
+  }
+
+  start(): void {
+    this.running = this.loop();
+  }
+
+  /** New rows were committed: stop waiting. */
+  wake(): void {
+    this.wakeUp?.();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake();
+    await this.client?.end().catch(() => {});
+    await this.running?.catch(() => {});
+  }
+
+  /** The store deleted rows up to `through`: those not yet forwarded are lost for good. */
+  evicted(through: number): void {
+    const from = Math.max(this.mark, this.inFlightEnd);
+    if (through <= from) return;
+    const lost = through - from;
+    this.lost += lost;
+    this.mark = through;
+    this.saveMark();
+    this.opts.log('warn', 'capture_forward_lost', { rows: lost, total: this.lost, message: 'frames were evicted from the store before PostgreSQL received them' });
+    this.publish(true);
+  }
+
+  status(): ForwardStatus {
+    const s = this.opts.store.summary();
+    const backlogRows = Math.max(0, s.lastRowid - this.mark);
+    let lagSeconds = 0;
+    if (backlogRows > 0) {
+      const ts = this.opts.store.db.prepare('SELECT ts FROM frames WHERE rowid > ? ORDER BY rowid LIMIT 1').pluck().get(this.mark) as number | undefined;
+      if (ts !== undefined) lagSeconds = Math.max(0, (Date.now() * 1000 - (ts + this.opts.store.tsBaseUs)) / 1e6);
+    }
+    return { state: this.state, target: this.target, backlogRows, lagSeconds, rowsTotal: this.rowsTotal, errorsTotal: this.errorsTotal, lostTotal: this.lost, lastError: this.lastError };
+  }
+
+  private publish(force = false): void {
+    const now = Date.now();
+    if (!force && now - this.lastStatusAt < STATUS_EVERY_MS) return;
+    this.lastStatusAt = now;
+    this.opts.status(this.status());
+  }
+
+  private setState(next: ForwarderState, fields?: Record<string, unknown>): void {
+    if (next === this.state) return;
+    const from = this.state;
+    this.state = next;
+    const level = next === 'backing_off' ? 'warn' : 'info';
+    this.opts.log(level, 'pg_forward_state', { from, to: next, target: this.target, ...fields });
+    this.publish(true);
+  }
+
+  private saveMark(): void {
+    this.opts.store.db
+      .prepare('INSERT INTO forward_state (target, last_rowid, lost, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (target) DO UPDATE SET last_rowid = excluded.last_rowid, lost = excluded.lost, updated_at = excluded.updated_at')
+      .run(this.target, this.mark, this.lost, Date.now());
+  }
+
+  private async loop(): Promise<void> {
+    this.publish(true);
+    while (!this.stopping) {
+      try {
+        await this.connect();
+        this.backoff.reset();
+        this.setState('connected');
+        await this.drain();
+      } catch (err) {
+        if (this.stopping) break;
+        this.errorsTotal++;
+        this.lastError = (err as Error).message;
+        const client = this.client;
+        this.client = null;
+        client?.end().catch(() => {});
+        const delay = this.backoff.next();
+        if (this.state === 'backing_off') this.publish(true);
+        this.setState('backing_off', { error: this.lastError, retry_in_ms: delay });
+        await this.sleep(delay);
+      }
+    }
+  }
+
+  private async connect(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.opts.settings.url, application_name: 'ampio-bridge capture' });
+    // A dropped connection emits 'error' outside any query; without a listener it would end the thread.
+    client.on('error', () => {});
+    this.client = client;
+    await client.connect();
+    for (const sql of await createTableSql(client, this.opts.settings.table)) await client.query(sql);
+    await client.query(`CREATE TEMP TABLE IF NOT EXISTS ${STAGE_TABLE} (LIKE ${this.table} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`);
+  }
+
+  private async drain(): Promise<void> {
+    const read = this.opts.store.db.prepare('SELECT rowid, bus, seq, ts, id, flags, data, origin, label FROM frames WHERE rowid > ? ORDER BY rowid LIMIT ?').raw();
+    const batchRows = this.opts.settings.batchRows ?? 50_000;
+    while (!this.stopping) {
+      const rows = read.all(this.mark, batchRows) as Row[];
+      if (rows.length === 0) {
+        this.publish();
+        await this.sleep(IDLE_POLL_MS);
+        continue;
+      }
+      const last = rows[rows.length - 1][0];
+      this.inFlightEnd = last;
+      const inserted = await this.copy(rows);
+      // PostgreSQL has committed: only now may the mark move.
+      if (last > this.mark) {
+        this.mark = last;
+        this.saveMark();
+      }
+      this.inFlightEnd = 0;
+      this.rowsTotal += inserted;
+      if (inserted < rows.length) this.opts.log('debug', 'pg_forward_duplicates', { rows: rows.length - inserted });
+      this.publish();
+    }
+  }
+
+  private async copy(rows: Row[]): Promise<number> {
+    const client = this.client;
+    if (!client) throw new Error('not connected');
+    await client.query('BEGIN');
+    try {
+      const stream = client.query(copyFrom(`COPY ${STAGE_TABLE} FROM STDIN`));
+      await pipeline(Readable.from(this.lines(rows)), stream);
+      const result = await client.query(`INSERT INTO ${this.table} SELECT * FROM ${STAGE_TABLE} ON CONFLICT DO NOTHING`);
+      await client.query('COMMIT');
+      return result.rowCount ?? 0;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    }
+  }
+
+  /** COPY text lines, 1000 rows per chunk (one write per row would cost more than the encoding). */
+  private *lines(rows: Row[]): Generator<string> {
+    const store = this.opts.store;
+    const site = this.opts.store.siteId;
+    const host = copyText(this.opts.hostname);
+    let chunk = '';
+    let n = 0;
+    for (const [, bus, seq, ts, id, flags, data, origin, label] of rows) {
+      let busName = this.busNames.get(bus);
+      if (busName === undefined) {
+        this.busNames = new Map(store.buses().map((b) => [b.id, b.name]));
+        busName = this.busNames.get(bus) ?? `bus${bus}`;
+      }
+      let labelName: string | null = null;
+      if (label !== null) {
+        labelName = this.labelNames.get(label) ?? null;
+        if (labelName === null) {
+          this.labelNames = store.labels();
+          labelName = this.labelNames.get(label) ?? '';
+        }
+      }
+      const tsUs = ts + store.tsBaseUs;
+      const frame = frameFromRow(id, flags, data, tsUs);
+      const direction = directionOf(flags);
+      const b = (bit: number): string => ((flags & bit) !== 0 ? 't' : 'f');
+      chunk +=
+        `${site}\t${host}\t${copyText(busName)}\t${seq}\t${timestampText(tsUs)}\t${id}\t${b(1)}\t${b(2)}\t${b(4)}\t${b(8)}\t${b(16)}\t${b(32)}\t` +
+        `${dlcOf(frame)}\t\\\\x${data.toString('hex')}\t${direction}\t` +
+        `${direction === 'tx' && labelName !== null ? copyText(labelName) : '\\N'}\t${origin ?? '\\N'}\t${direction === 'refused' && labelName !== null ? copyText(labelName) : '\\N'}\n`;
+      if (++n === 1000) {
+        yield chunk;
+        chunk = '';
+        n = 0;
+      }
+    }
+    if (chunk) yield chunk;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(t);
+        resolve();
+      }
+      this.wakeUp = () => {
+        this.wakeUp = null;
+        done();
+      };
+    });
+  }
+}
+
+/** COPY text format: backslash, tab and newlines must be escaped. */
+function copyText(s: string): string {
+  return s.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
+}
+
+/** µs since the epoch → `2026-11-30 02:14:00.123456+00` (Date would drop the µs). */
+export function timestampText(tsUs: number): string {
+  const ms = Math.floor(tsUs / 1000);
+  const iso = new Date(ms).toISOString(); // 2026-11-30T02:14:00.123Z
+  const micro = String(Math.round(tsUs - ms * 1000)).padStart(3, '0');
+  return `${iso.slice(0, 10)} ${iso.slice(11, 23)}${micro}+00`;
+}

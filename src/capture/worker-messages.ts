@@ -1,0 +1,50 @@
+// Messages between the bridge's main thread and the capture worker (types only).
+import type { FrameBatch } from './batch.js';
+import type { StoreSummary } from './sqlite-store.js';
+
+export type ForwarderState = 'disabled' | 'connecting' | 'connected' | 'backing_off';
+
+export interface ForwardSettings {
+  /** Connection string (may hold a password: never logged). */
+  url: string;
+  table: string;
+  /** What logs and status show: the URL without credentials. */
+  display: string;
+  /** Rows per COPY transaction. */
+  batchRows?: number;
+}
+
+export interface WorkerInit {
+  path: string;
+  commitIntervalMs: number;
+  retentionMs: number;
+  maxBytes: number;
+  /** How often the age bound is checked (the size bound is checked after every commit). */
+  retentionCheckMs?: number;
+  hostname: string;
+  forward: ForwardSettings | null;
+}
+
+export interface ForwardStatus {
+  state: ForwarderState;
+  target: string | null;
+  backlogRows: number;
+  /** Age of the oldest frame not yet in PostgreSQL, seconds; 0 when caught up. */
+  lagSeconds: number;
+  rowsTotal: number;
+  errorsTotal: number;
+  lostTotal: number;
+  lastError: string | null;
+}
+
+export type MainToWorker = { type: 'batch'; batch: FrameBatch } | { type: 'stop' };
+
+export type WorkerToMain =
+  | { type: 'ready'; summary: StoreSummary }
+  | { type: 'failed'; code: string; message: string; hint: string }
+  | { type: 'committed'; frames: number; summary: StoreSummary; commitMs: number }
+  | { type: 'commit_failed'; frames: number; message: string }
+  | { type: 'evicted'; rows: number; reason: string }
+  | { type: 'forward'; status: ForwardStatus }
+  | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; event: string; fields?: Record<string, unknown> }
+  | { type: 'stopped' };
