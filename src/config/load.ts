@@ -544,6 +544,9 @@ function crossChecks(values: Partial<Record<OptionName, unknown>>, sources: Reco
       );
     }
   }
+  if (values.pgUrl && values.capture === '') {
+    errors.push(conflictError('pgUrl', sources, 'forwards captured frames, but capture is off (the capture store is the outbox that survives outages)', 'add --capture /var/lib/ampio-bridge/capture.db (or another path)'));
+  }
   return errors;
 }
 

@@ -1,0 +1,223 @@
+// `ampio-bridge capture stats|query|export`: reads the capture store, also while the
+// bridge is writing it ("what happened on the bus at 02:14?").
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../../config/load.js';
+import { CAN_EFF_FLAG, CAN_ERR_FLAG, CAN_RTR_FLAG } from '../../core/frame.js';
+import { candumpLine, GVRET_CSV_HEADER, gvretCsvLine } from '../../capture/export.js';
+import { DIRECTIONS, type CapturedFrame, type Direction } from '../../capture/schema.js';
+import { loadSqlite } from '../../capture/sqlite-binding.js';
+import { CaptureStore } from '../../capture/sqlite-store.js';
+import { busStats, type FrameFilter, parseIdFilter, parseTimeArg, queryFrames } from '../../capture/store-query.js';
+import { humanAge, humanBytes } from '../../capture/units.js';
+import { type CliContext, EXIT } from '../context.js';
+import { reportUnknownFlags } from '../flags.js';
+
+const DEFAULT_STORE = '/var/lib/ampio-bridge/capture.db';
+const SUBCOMMANDS = ['stats', 'query', 'export'] as const;
+
+const FLAGS = {
+  capture: { type: 'string' },
+  since: { type: 'string' },
+  until: { type: 'string' },
+  bus: { type: 'string' },
+  id: { type: 'string' },
+  direction: { type: 'string' },
+  limit: { type: 'string' },
+  json: { type: 'boolean' },
+  format: { type: 'string' },
+  output: { type: 'string', short: 'o' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export const CAPTURE_HELP = `Usage: ampio-bridge capture <stats|query|export> [flags]
+
+Reads the frame store that \`serve --capture PATH\` keeps (safe while the bridge runs).
+
+  stats    frames, time span, size and per-bus counts
+  query    frames as a table (or --json); default the last 1000 matching
+  export   frames as a candump log (replay with canplayer) or SavvyCAN GVRET CSV
+
+Flags:
+  --capture PATH      the store (default: the bridge's --capture setting, else ${DEFAULT_STORE})
+  --since TIME        from: an age (2h, 30m, 1d), a time of day (02:14) or a date ("2026-11-30 02:14")
+  --until TIME        up to (same forms)
+  --bus NAME[,NAME]   only these buses (can0, can1)
+  --id ID[/MASK]      only this arbitration ID (hex: 0x1ABC), or ID/mask (0x1A00/0xFF00)
+  --direction DIR     rx, tx or refused, comma-separated (export default: rx,tx)
+  --limit N           at most N frames (query: default 1000; export: all; 0 = all)
+  --json              query/stats: JSON instead of a table
+  --format FORMAT     export: candump (default) or gvret-csv
+  -o, --output FILE   export: write here instead of stdout
+  -h, --help          show this help
+
+Examples:
+  ampio-bridge capture query --since 02:10 --until 02:20 --id 0x1ABC
+  ampio-bridge capture export --since 2h -o bus.log && canplayer -I bus.log
+`;
+
+export async function run(args: string[], ctx: CliContext): Promise<number> {
+  const { values, positionals, tokens } = parseArgs({ args, options: FLAGS, strict: false, allowPositionals: true, tokens: true });
+  if (reportUnknownFlags('capture', tokens, FLAGS, ctx, { maxPositionals: 1 })) return EXIT.usage;
+  if (values.help) {
+    ctx.stdout.write(CAPTURE_HELP);
+    return EXIT.ok;
+  }
+  const sub = positionals[0] as (typeof SUBCOMMANDS)[number] | undefined;
+  if (!sub || !SUBCOMMANDS.includes(sub)) {
+    ctx.stderr.write(`ampio-bridge capture: ${sub ? `unknown subcommand "${sub}"` : 'which one?'} (stats, query or export; see ampio-bridge capture --help)\n`);
+    return EXIT.usage;
+  }
+  let filter: FrameFilter;
+  try {
+    filter = filterFrom(values as Record<string, string | boolean | undefined>, sub, Date.now());
+  } catch (err) {
+    ctx.stderr.write(`ampio-bridge capture: ${(err as Error).message}\n`);
+    return EXIT.usage;
+  }
+  const format = typeof values.format === 'string' ? values.format : 'candump';
+  if (sub === 'export' && format !== 'candump' && format !== 'gvret-csv') {
+    ctx.stderr.write(`ampio-bridge capture: --format "${format}" is not candump or gvret-csv\n`);
+    return EXIT.usage;
+  }
+  const store = CaptureStore.open(await loadSqlite(), { path: storePath(values.capture, ctx), readonly: true });
+  try {
+    if (sub === 'stats') return stats(store, values.json === true, ctx);
+    if (sub === 'query') return await query(store, filter, values.json === true, ctx);
+    const out: Writable = typeof values.output === 'string' ? createWriteStream(values.output) : ctx.stdout;
+    const n = await exportFrames(store, filter, format as 'candump' | 'gvret-csv', out);
+    if (out !== ctx.stdout) {
+      out.end();
+      await once(out, 'finish');
+      ctx.stderr.write(`${n} frames written to ${values.output}\n`);
+    }
+    return EXIT.ok;
+  } finally {
+    store.close();
+  }
+}
+
+function storePath(flag: string | boolean | undefined, ctx: CliContext): string {
+  if (typeof flag === 'string' && flag.trim() !== '') return flag.trim();
+  const loaded = loadConfig({ argv: [], env: ctx.env, isRoot: ctx.isRoot, cwd: ctx.cwd });
+  if (loaded.ok && loaded.config.capture) return loaded.config.capture;
+  return DEFAULT_STORE;
+}
+
+function filterFrom(values: Record<string, string | boolean | undefined>, sub: string, now: number): FrameFilter {
+  const text = (k: string): string | undefined => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
+  const filter: FrameFilter = {};
+  if (text('since')) filter.sinceUs = parseTimeArg(text('since')!, now) * 1000;
+  if (text('until')) filter.untilUs = parseTimeArg(text('until')!, now) * 1000;
+  if (text('bus')) filter.buses = text('bus')!.split(',').map((s) => s.trim()).filter(Boolean);
+  if (text('id')) filter.id = parseIdFilter(text('id')!);
+  if (text('direction')) {
+    const dirs = text('direction')!.split(',').map((s) => s.trim());
+    for (const d of dirs) if (!DIRECTIONS.includes(d as Direction)) throw new Error(`--direction "${d}" is not rx, tx or refused`);
+    filter.directions = dirs as Direction[];
+  } else if (sub === 'export') {
+    // A log to replay holds what was on the bus; refused frames never were.
+    filter.directions = ['rx', 'tx'];
+  }
+  const limit = text('limit');
+  if (limit !== undefined) {
+    if (!/^\d+$/.test(limit)) throw new Error(`--limit "${limit}" is not a whole number`);
+    filter.limit = Number(limit);
+  } else if (sub === 'query') filter.limit = 1000;
+  return filter;
+}
+
+function localTime(tsUs: number): string {
+  const ms = Math.floor(tsUs / 1000);
+  const d = new Date(ms);
+  const p = (n: number, w = 2): string => String(n).padStart(w, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}${p(Math.round(tsUs - ms * 1000), 3)}`;
+}
+
+function stats(store: CaptureStore, json: boolean, ctx: CliContext): number {
+  const s = store.summary();
+  const buses = busStats(store);
+  if (json) {
+    ctx.stdout.write(`${JSON.stringify({ path: store.path, site: s.siteId, rows: s.rows, bytes: s.bytes, oldestUs: s.oldestUs, newestUs: s.newestUs, buses }, null, 2)}\n`);
+    return EXIT.ok;
+  }
+  const span = s.oldestUs !== null && s.newestUs !== null ? `${localTime(s.oldestUs)} … ${localTime(s.newestUs)} (${humanAge((s.newestUs - s.oldestUs) / 1000)})` : 'empty';
+  const lines = [`store   ${store.path} (site ${s.siteId})`, `frames  ${s.rows}`, `size    ${humanBytes(s.bytes)}${s.rows > 0 ? ` (${Math.round(s.bytes / s.rows)} bytes per frame)` : ''}`, `span    ${span}`, ''];
+  lines.push(table([['bus', 'frames', 'rx', 'tx', 'refused', 'first', 'last', 'last seq'], ...buses.map((b) => [b.bus, String(b.frames), String(b.rx), String(b.tx), String(b.refused), b.firstUs === null ? '-' : localTime(b.firstUs), b.lastUs === null ? '-' : localTime(b.lastUs), String(b.lastSeq)])]));
+  ctx.stdout.write(`${lines.join('\n')}\n`);
+  return EXIT.ok;
+}
+
+function flagText(c: CapturedFrame): string {
+  const f = c.frame;
+  const parts: string[] = [];
+  if (f.id & CAN_EFF_FLAG) parts.push('EFF');
+  if (f.id & CAN_RTR_FLAG) parts.push('RTR');
+  if (f.id & CAN_ERR_FLAG) parts.push('ERR');
+  if (f.fd) parts.push(f.fdFlags & 1 ? 'FD+BRS' : 'FD');
+  return parts.join(',') || '-';
+}
+
+async function query(store: CaptureStore, filter: FrameFilter, json: boolean, ctx: CliContext): Promise<number> {
+  const frames = [...queryFrames(store, filter)];
+  if (json) {
+    const rows = frames.map((c) => ({
+      time: new Date(c.tsUs / 1000).toISOString(),
+      tsUs: c.tsUs,
+      bus: c.bus,
+      seq: c.seq,
+      direction: c.direction,
+      id: c.frame.id & 0x1fffffff,
+      extended: (c.frame.id & CAN_EFF_FLAG) !== 0,
+      rtr: (c.frame.id & CAN_RTR_FLAG) !== 0,
+      error: (c.frame.id & CAN_ERR_FLAG) !== 0,
+      fd: c.frame.fd,
+      len: c.frame.len,
+      data: Buffer.from(c.frame.data).toString('hex'),
+      session: c.session,
+      ...(c.direction === 'tx' ? { protocol: c.label } : c.direction === 'refused' ? { reason: c.label } : {}),
+    }));
+    ctx.stdout.write(`${JSON.stringify(rows, null, 1)}\n`);
+    return EXIT.ok;
+  }
+  if (frames.length === 0) {
+    ctx.stdout.write('no frames match\n');
+    return EXIT.ok;
+  }
+  const rows = frames.map((c) => {
+    const id = c.frame.id & (c.frame.id & (CAN_EFF_FLAG | CAN_ERR_FLAG) ? 0x1fffffff : 0x7ff);
+    const idText = id.toString(16).toUpperCase().padStart(c.frame.id & (CAN_EFF_FLAG | CAN_ERR_FLAG) ? 8 : 3, '0');
+    const data = Array.from(c.frame.data, (b) => b.toString(16).toUpperCase().padStart(2, '0')).join(' ');
+    const origin = c.direction === 'rx' ? '' : `${c.label ?? ''}${c.session ? ` #${c.session}` : ''}`;
+    return [localTime(c.tsUs), c.bus, String(c.seq), c.direction, idText, flagText(c), String(c.frame.len), data, origin];
+  });
+  ctx.stdout.write(`${table([['time', 'bus', 'seq', 'dir', 'id', 'flags', 'len', 'data', 'origin'], ...rows])}\n`);
+  if (filter.limit && frames.length === filter.limit) ctx.stdout.write(`(first ${filter.limit} frames; --limit 0 shows all)\n`);
+  return EXIT.ok;
+}
+
+async function exportFrames(store: CaptureStore, filter: FrameFilter, format: 'candump' | 'gvret-csv', out: Writable): Promise<number> {
+  const busNumber = new Map(store.buses().map((b) => [b.name, b.id]));
+  let chunk = format === 'gvret-csv' ? `${GVRET_CSV_HEADER}\n` : '';
+  let n = 0;
+  for (const c of queryFrames(store, filter)) {
+    if (format === 'gvret-csv') {
+      if (c.frame.id & CAN_ERR_FLAG) continue; // GVRET CSV has no error frames
+      chunk += `${gvretCsvLine(c, busNumber.get(c.bus) ?? 0)}\n`;
+    } else chunk += `${candumpLine(c)}\n`;
+    n++;
+    if (chunk.length > 1 << 16) {
+      if (!out.write(chunk)) await once(out, 'drain');
+      chunk = '';
+    }
+  }
+  if (chunk) out.write(chunk);
+  return n;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ').trimEnd()).join('\n');
+}
