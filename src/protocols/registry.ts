@@ -14,6 +14,7 @@ export interface ProtocolEntry {
 
 export const PROTOCOLS = {
   cannelloni: { listenOption: 'listen', load: async () => (await import('./cannelloni/index.js')).default },
+  tcpcan: { listenOption: 'tcpcanListen', load: async () => (await import('./tcpcan/index.js')).default },
 } as const satisfies Record<string, ProtocolEntry>;
 
 export type ProtocolName = keyof typeof PROTOCOLS;
