@@ -7,7 +7,7 @@ import { Bus } from './bus/bus.js';
 import type { FrameTap } from './bus/frame-tap.js';
 import { type Config, formatDuration, type ListenAddress, OPTION_NAMES, type OptionName, OPTIONS } from './config/options.js';
 import type { CanBackend } from './backends/types.js';
-import type { DaemonEvent, DaemonEventKind, Snapshot } from './control/protocol.js';
+import type { CaptureSnapshot, DaemonEvent, DaemonEventKind, Snapshot } from './control/protocol.js';
 import { type Reading, takeReading } from './daemon/snapshot.js';
 import type { DaemonService, ServiceInputs } from './daemon/services.js';
 import type { DaemonCounters } from './metrics/registry.js';
@@ -37,6 +37,8 @@ export interface DaemonDeps {
   services?: (inputs: ServiceInputs) => DaemonService[] | Promise<DaemonService[]>;
   /** Frame taps attached to every bus before it starts (the capture store). */
   taps?: FrameTap[];
+  /** The capture store's figures for the snapshot (`capture` field); absent = capture off. */
+  capture?: { snapshot(): CaptureSnapshot };
   /** Called once everything is up (systemd READY=1). */
   onReady?: () => void;
   /** TCP keepalive idle time; 10 s reaps vanished peers within about a minute. */
@@ -230,7 +232,7 @@ export class Daemon {
 
   /** State and counters read together (one walk; one scrape = one reading). */
   reading(): Reading {
-    return takeReading({
+    const reading = takeReading({
       buses: this.buses,
       sessions: this.sessions,
       config: this.live,
@@ -240,6 +242,8 @@ export class Daemon {
       wallClock: this.wall(),
       controlSocketPath: this.deps.controlSocketPath,
     });
+    if (this.deps.capture) reading.snapshot.capture = this.deps.capture.snapshot();
+    return reading;
   }
 
   snapshot(): Snapshot {

@@ -8,6 +8,7 @@ import type { CaptureSnapshot } from '../control/protocol.js';
 import { CaptureStoreError } from './sqlite-binding.js';
 import type { StoreSummary } from './sqlite-store.js';
 import { CaptureTap } from './tap.js';
+import type { FrameBatch } from './batch.js';
 import type { ForwardSettings, ForwardStatus, WorkerInit, WorkerToMain } from './worker-messages.js';
 
 export interface CaptureServiceOptions {
@@ -47,6 +48,7 @@ export class CaptureService {
   private lastDropLog = 0;
   private stopped: Promise<void> | null = null;
   private onStopped: (() => void) | null = null;
+  private early: FrameBatch[] = [];
 
   constructor(private readonly options: CaptureServiceOptions) {
     this.tap = new CaptureTap({
@@ -54,6 +56,8 @@ export class CaptureService {
       drops: options.drops,
       post: (batch) => {
         if (this.worker && this.state === 'on') this.worker.postMessage({ type: 'batch', batch }, [batch.buffer]);
+        // The buses start before the services: keep their first frames until the store is open.
+        else if (this.state === 'starting') this.early.push(batch);
         else this.tap.settled(batch.frames);
       },
     });
@@ -77,10 +81,14 @@ export class CaptureService {
         if (m.type === 'ready') {
           this.state = 'on';
           this.summary = m.summary;
+          for (const batch of this.early) worker.postMessage({ type: 'batch', batch }, [batch.buffer]);
+          this.early = [];
           this.options.log('info', 'capture_open', { path: this.options.path, rows: m.summary.rows, bytes: m.summary.bytes, forward: this.options.forward?.display ?? 'off' });
           resolve();
         } else if (m.type === 'failed') {
           this.state = 'failed';
+          for (const batch of this.early) this.tap.settled(batch.frames);
+          this.early = [];
           reject(new CaptureStoreError(m.code as CaptureStoreError['code'], m.message, m.hint));
         } else this.onMessage(m);
       });

@@ -36,13 +36,17 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
 
   const notify = createSdNotify(ctx.env, (e) => log.warn('sd_notify_failed', { error: e }));
   const controlSocketPath = resolveControlSocketPath(config.controlSocket, ctx.env);
+  const capture = config.capture ? (await import('../../capture/from-config.js')).createCaptureService(config, { log, hostname: os.hostname() }) : null;
   const daemon = createDaemon(config, {
     log,
     build: readBuildInfo(),
     hostname: os.hostname(),
     controlSocketPath,
     createBackends: (c: Config) => createBackends(c, { log }),
-    services: (d) => createStandardServices(d, { controlSocketPath, env: ctx.env }),
+    // Capture first: a store it cannot open stops the start-up; it is also stopped last.
+    services: async (d) => [...(capture ? [capture] : []), ...(await createStandardServices(d, { controlSocketPath, env: ctx.env }))],
+    taps: capture ? [capture.tap] : undefined,
+    capture: capture ?? undefined,
     onReady: () => notify('ready', `serving ${config.canIf.join(',')}`),
   });
 
