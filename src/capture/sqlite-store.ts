@@ -126,10 +126,13 @@ export class CaptureStore {
     }
     try {
       db.pragma('busy_timeout = 5000');
-      if (state === 'blank' && (db.prepare('SELECT count(*) FROM sqlite_master').pluck().get() as number) > 0) {
+      // In WAL mode the header on disk lags until a checkpoint: ask SQLite, which reads the WAL too.
+      const appId = state === 'blank' ? (db.pragma('application_id', { simple: true }) as number) : APPLICATION_ID;
+      const tables = state === 'blank' ? (db.prepare('SELECT count(*) FROM sqlite_master').pluck().get() as number) : 1;
+      if (state === 'blank' && appId !== APPLICATION_ID && tables > 0) {
         throw new CaptureStoreError('foreign_file', `${path} is an SQLite database of another program, not a capture store`, `move it away or choose another path with --capture (nothing was written to ${path})`);
       }
-      if (state !== 'ours') {
+      if (state === 'new' || (state === 'blank' && tables === 0)) {
         if (options.readonly) throw new CaptureStoreError('not_found', `${path} is an empty capture store`, 'the bridge has not committed any frame to it yet');
         initialise(db, options.now ?? Date.now);
       }
@@ -335,6 +338,8 @@ function initialise(db: SqliteDatabase, now: () => number): void {
     db.pragma(`application_id = ${APPLICATION_ID}`);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   })();
+  // Puts the application id into the file's own header at once (not only into the WAL).
+  db.pragma('wal_checkpoint(TRUNCATE)');
 }
 
 function corrupt(path: string, err: unknown): CaptureStoreError {
