@@ -10,7 +10,8 @@ import { Readable } from 'node:stream';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { Backoff } from '../core/backoff.js';
-import { directionOf, dlcOf, frameFromRow } from './schema.js';
+import { lengthToDlc } from '../core/frame.js';
+import { DIR_REFUSED, DIR_TX, DIRECTION_MASK, DIRECTION_SHIFT, DIRECTIONS, FLAG_BRS, FLAG_EFF, FLAG_ERR, FLAG_ESI, FLAG_FD, FLAG_RTR, RTR_DLC_SHIFT } from './schema.js';
 import type { CaptureStore } from './sqlite-store.js';
 import type { ForwarderState, ForwardSettings, ForwardStatus } from './worker-messages.js';
 import { createTableSql, quoteTable, STAGE_TABLE } from './pg-schema.js';
@@ -23,9 +24,13 @@ export interface PgForwarderOptions {
   status(status: ForwardStatus): void;
 }
 
-type Row = [rowid: number, bus: number, seq: number, ts: number, id: number, flags: number, data: Buffer, origin: number | null, label: number | null];
+type Row = [rowid: number, bus: number, seq: number, ts: number, id: number, flags: number, hexData: string, dataLength: number, origin: number | null, label: number | null];
 
 const STATUS_EVERY_MS = 500;
+const UNIQUE_VIOLATION = '23505';
+/** A flag bit as a COPY text boolean. */
+const bool = (bit: number): string => (bit === 0 ? 'f' : 't');
+const DIRECTION_TEXT: readonly string[] = DIRECTIONS;
 const IDLE_POLL_MS = 1000;
 
 export class PgForwarder {
@@ -39,6 +44,8 @@ export class PgForwarder {
   private lastError: string | null = null;
   /** Highest rowid of the batch being copied (eviction of those rows is not a loss). */
   private inFlightEnd = 0;
+  /** Rows up to this rowid may already be in PostgreSQL (see drain()). */
+  private uncertainThrough = 0;
   private wakeUp: (() => void) | null = null;
   private lastStatusAt = 0;
   private running: Promise<void> | null = null;
@@ -157,8 +164,12 @@ export class PgForwarder {
   }
 
   private async drain(): Promise<void> {
-    const read = this.opts.store.db.prepare('SELECT rowid, bus, seq, ts, id, flags, data, origin, label FROM frames WHERE rowid > ? ORDER BY rowid LIMIT ?').raw();
+    // hex() in SQLite: cheaper than a Buffer per row and its conversion in JavaScript.
+    const read = this.opts.store.db.prepare('SELECT rowid, bus, seq, ts, id, flags, hex(data), length(data), origin, label FROM frames WHERE rowid > ? ORDER BY rowid LIMIT ?').raw();
     const batchRows = this.opts.settings.batchRows ?? 50_000;
+    // A run that died after PostgreSQL committed but before the mark was saved sent at most
+    // one batch beyond the mark; so did a COMMIT whose answer the network lost.
+    this.uncertainThrough = Math.max(this.uncertainThrough, this.mark + batchRows);
     while (!this.stopping) {
       const rows = read.all(this.mark, batchRows) as Row[];
       if (rows.length === 0) {
@@ -168,7 +179,7 @@ export class PgForwarder {
       }
       const last = rows[rows.length - 1][0];
       this.inFlightEnd = last;
-      const inserted = await this.copy(rows);
+      const inserted = await this.copy(rows, rows[0][0] <= this.uncertainThrough);
       // PostgreSQL has committed: only now may the mark move.
       if (last > this.mark) {
         this.mark = last;
@@ -176,23 +187,37 @@ export class PgForwarder {
       }
       this.inFlightEnd = 0;
       this.rowsTotal += inserted;
-      if (inserted < rows.length) this.opts.log('debug', 'pg_forward_duplicates', { rows: rows.length - inserted });
+      if (inserted < rows.length) this.opts.log('info', 'pg_forward_duplicates', { rows: rows.length - inserted, message: 'rows PostgreSQL already had (sent before a crash) were skipped' });
       this.publish();
     }
   }
 
-  private async copy(rows: Row[]): Promise<number> {
+  /**
+   * One batch in one PostgreSQL transaction. Rows that may already be there go through the
+   * temporary table and INSERT … ON CONFLICT DO NOTHING; the rest (nearly all) are COPYed
+   * straight into the table, which is about twice as fast. Should a straight COPY still
+   * meet a duplicate, the batch is retried through the temporary table.
+   */
+  private async copy(rows: Row[], mayExist: boolean): Promise<number> {
     const client = this.client;
     if (!client) throw new Error('not connected');
     await client.query('BEGIN');
     try {
-      const stream = client.query(copyFrom(`COPY ${STAGE_TABLE} FROM STDIN`));
-      await pipeline(Readable.from(this.lines(rows)), stream);
-      const result = await client.query(`INSERT INTO ${this.table} SELECT * FROM ${STAGE_TABLE} ON CONFLICT DO NOTHING`);
+      const t0 = performance.now();
+      const target = mayExist ? STAGE_TABLE : this.table;
+      await pipeline(Readable.from(this.lines(rows)), client.query(copyFrom(`COPY ${target} FROM STDIN`)));
+      const t1 = performance.now();
+      const inserted = mayExist ? ((await client.query(`INSERT INTO ${this.table} SELECT * FROM ${STAGE_TABLE} ON CONFLICT DO NOTHING`)).rowCount ?? 0) : rows.length;
+      const t2 = performance.now();
       await client.query('COMMIT');
-      return result.rowCount ?? 0;
+      this.opts.log('debug', 'pg_forward_batch', { rows: rows.length, staged: mayExist, copy_ms: Math.round(t1 - t0), insert_ms: Math.round(t2 - t1), commit_ms: Math.round(performance.now() - t2) });
+      return inserted;
     } catch (err) {
       await client.query('ROLLBACK').catch(() => {});
+      if (!mayExist && (err as { code?: string }).code === UNIQUE_VIOLATION) {
+        this.uncertainThrough = rows[rows.length - 1][0];
+        return this.copy(rows, true);
+      }
       throw err;
     }
   }
@@ -200,32 +225,40 @@ export class PgForwarder {
   /** COPY text lines, 1000 rows per chunk (one write per row would cost more than the encoding). */
   private *lines(rows: Row[]): Generator<string> {
     const store = this.opts.store;
-    const site = this.opts.store.siteId;
-    const host = copyText(this.opts.hostname);
+    const prefix = `${this.opts.store.siteId}\t${copyText(this.opts.hostname)}\t`;
     let chunk = '';
     let n = 0;
-    for (const [, bus, seq, ts, id, flags, data, origin, label] of rows) {
+    let second = -1;
+    let secondText = '';
+    for (const [, bus, seq, ts, id, flags, hexData, dataLength, origin, label] of rows) {
       let busName = this.busNames.get(bus);
       if (busName === undefined) {
-        this.busNames = new Map(store.buses().map((b) => [b.id, b.name]));
+        this.busNames = new Map(store.buses().map((b) => [b.id, copyText(b.name)]));
         busName = this.busNames.get(bus) ?? `bus${bus}`;
       }
-      let labelName: string | null = null;
+      let labelName = '\\N';
       if (label !== null) {
-        labelName = this.labelNames.get(label) ?? null;
-        if (labelName === null) {
-          this.labelNames = store.labels();
-          labelName = this.labelNames.get(label) ?? '';
+        let name = this.labelNames.get(label);
+        if (name === undefined) {
+          this.labelNames = new Map([...store.labels()].map(([k, v]) => [k, copyText(v)]));
+          name = this.labelNames.get(label) ?? '';
         }
+        labelName = name;
       }
       const tsUs = ts + store.tsBaseUs;
-      const frame = frameFromRow(id, flags, data, tsUs);
-      const direction = directionOf(flags);
-      const b = (bit: number): string => ((flags & bit) !== 0 ? 't' : 'f');
+      // Frames come in time order: format the date part once per second.
+      const sec = Math.floor(tsUs / 1e6);
+      if (sec !== second) {
+        second = sec;
+        secondText = new Date(sec * 1000).toISOString().slice(0, 19).replace('T', ' ');
+      }
+      const direction = (flags & DIRECTION_MASK) >> DIRECTION_SHIFT;
+      const rtr = (flags & FLAG_RTR) !== 0;
+      const dlc = rtr ? (flags >> RTR_DLC_SHIFT) & 0x0f : lengthToDlc(dataLength);
       chunk +=
-        `${site}\t${host}\t${copyText(busName)}\t${seq}\t${timestampText(tsUs)}\t${id}\t${b(1)}\t${b(2)}\t${b(4)}\t${b(8)}\t${b(16)}\t${b(32)}\t` +
-        `${dlcOf(frame)}\t\\\\x${data.toString('hex')}\t${direction}\t` +
-        `${direction === 'tx' && labelName !== null ? copyText(labelName) : '\\N'}\t${origin ?? '\\N'}\t${direction === 'refused' && labelName !== null ? copyText(labelName) : '\\N'}\n`;
+        `${prefix}${busName}\t${seq}\t${secondText}.${String(tsUs - sec * 1e6).padStart(6, '0')}+00\t${id}\t` +
+        `${bool(flags & FLAG_EFF)}\t${bool(flags & FLAG_RTR)}\t${bool(flags & FLAG_ERR)}\t${bool(flags & FLAG_FD)}\t${bool(flags & FLAG_BRS)}\t${bool(flags & FLAG_ESI)}\t` +
+        `${dlc}\t\\\\x${hexData}\t${DIRECTION_TEXT[direction]}\t${direction === DIR_TX ? labelName : '\\N'}\t${origin ?? '\\N'}\t${direction === DIR_REFUSED ? labelName : '\\N'}\n`;
       if (++n === 1000) {
         yield chunk;
         chunk = '';
@@ -253,12 +286,4 @@ export class PgForwarder {
 /** COPY text format: backslash, tab and newlines must be escaped. */
 function copyText(s: string): string {
   return s.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
-}
-
-/** µs since the epoch → `2026-11-30 02:14:00.123456+00` (Date would drop the µs). */
-export function timestampText(tsUs: number): string {
-  const ms = Math.floor(tsUs / 1000);
-  const iso = new Date(ms).toISOString(); // 2026-11-30T02:14:00.123Z
-  const micro = String(Math.round(tsUs - ms * 1000)).padStart(3, '0');
-  return `${iso.slice(0, 10)} ${iso.slice(11, 23)}${micro}+00`;
 }

@@ -240,3 +240,44 @@ export function boundInterval(requested: unknown): number {
   if (typeof requested !== 'number' || !Number.isFinite(requested)) return STREAM_INTERVAL_DEFAULT_MS;
   return Math.min(STREAM_INTERVAL_MAX_MS, Math.max(STREAM_INTERVAL_MIN_MS, Math.round(requested)));
 }
+
+// ---------------------------------------------------------------- capture, for people
+
+function captureBytes(n: number): string {
+  if (n < 1024 * 1024) return `${Math.round(n / 1024)} KB`;
+  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GB`;
+}
+
+function captureAge(sec: number): string {
+  if (sec < 90) return `${Math.round(sec)} s`;
+  if (sec < 5400) return `${Math.round(sec / 60)} min`;
+  if (sec < 172_800) return `${(sec / 3600).toFixed(1)} h`;
+  return `${(sec / 86400).toFixed(1)} d`;
+}
+
+/**
+ * One or two lines about capture for `status` and `top`:
+ *   capture on · 1,234,567 frames · 44.1 MB · oldest 6.9 d ago · 0 dropped · /var/lib/…/capture.db
+ *   → PostgreSQL connected · backlog 0 rows · lag 0 s · 1,234,000 sent · postgres://u@db/x#can_frames
+ * `warn` marks lines that deserve attention (drops, failure, backing off, lost frames).
+ */
+export function describeCapture(c: CaptureSnapshot | undefined, now: number, opts: { compact?: boolean } = {}): Array<{ text: string; warn: boolean }> {
+  if (!c) return [{ text: 'capture off', warn: false }];
+  const oldest = c.oldestFrame === null ? 'empty' : `oldest ${captureAge(Math.max(0, (now - c.oldestFrame) / 1000))} ago`;
+  const lines = [
+    {
+      text: `capture ${c.state === 'on' ? 'on' : c.state} · ${c.rows.toLocaleString('en-US')} frames · ${captureBytes(c.bytes)} · ${oldest} · ${c.dropped} dropped${opts.compact ? '' : ` · ${c.path}`}`,
+      warn: c.state !== 'on' || c.dropped > 0,
+    },
+  ];
+  const f = c.forward;
+  if (f) {
+    const state = f.state === 'backing_off' ? `backing off${f.lastError ? ` (${f.lastError})` : ''}` : f.state;
+    lines.push({
+      text: `→ PostgreSQL ${state} · backlog ${f.backlogRows.toLocaleString('en-US')} rows · lag ${captureAge(f.lagSeconds)} · ${f.rowsTotal.toLocaleString('en-US')} sent${f.lostTotal > 0 ? ` · ${f.lostTotal} lost` : ''}${opts.compact ? '' : ` · ${f.target ?? ''}`}`,
+      warn: f.state !== 'connected' || f.lostTotal > 0,
+    });
+  }
+  return lines;
+}

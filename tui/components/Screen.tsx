@@ -14,6 +14,7 @@ import { Footer } from './Footer.js';
 import { Header } from './Header.js';
 import { HelpOverlay } from './HelpOverlay.js';
 import { Totals } from './Totals.js';
+import { CaptureLine } from './CaptureLine.js';
 import { WaitingScreen } from './WaitingScreen.js';
 
 export interface ScreenProps {
@@ -72,6 +73,7 @@ export function Screen(props: ScreenProps): React.JSX.Element {
           listen={snapshot.daemon.listen}
         />
         {layout.showTotals ? <Totals totals={snapshot.totals} width={width} /> : null}
+        {layout.showTotals && snapshot.capture ? <CaptureLine capture={snapshot.capture} now={snapshot.time} /> : null}
         {layout.showEvents ? <EventLog entries={props.events} rows={layout.eventRows} width={width} /> : null}
       </Box>
     );

@@ -4,7 +4,7 @@
 // Exit codes: 0 ok, 1 the daemon answered badly, 2 bad flags, 3 bridge not reachable.
 import { parseArgs } from 'node:util';
 import { ControlClient, ControlUnavailableError, resolveControlSocketPath } from '../../control/control-client.js';
-import type { BusSnapshot, ClientSnapshot, Snapshot } from '../../control/protocol.js';
+import { type BusSnapshot, type ClientSnapshot, describeCapture, type Snapshot } from '../../control/protocol.js';
 import { type CliContext, EXIT } from '../context.js';
 import { reportUnknownFlags } from '../flags.js';
 
@@ -227,5 +227,6 @@ export function formatStatus(s: Snapshot, opts: { color: boolean }): string {
     `totals: ${t.active} active · ${t.accepted} accepted · ${t.rejected} rejected · ${t.kicked} kicked · ` +
       `${t.handshakeFailures} handshake failures · ${t.malformed} malformed · ${t.hubDrops} hub drops`,
   );
+  for (const line of describeCapture(s.capture, s.time)) out.push(line.warn ? p.warn(line.text) : p.dim(line.text));
   return `${out.join('\n')}\n`;
 }
