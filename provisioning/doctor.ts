@@ -35,6 +35,8 @@ export interface DoctorDeps {
   browseMdns(): Promise<{ name: string; port: number }[] | null>;
   /** Path of the daemon config (--config). */
   configPath?: string;
+  /** Checks of the capture store and its PostgreSQL target (config keys capture, pg-url, …); absent = not checked. */
+  probeCapture?(config: Record<string, unknown>): Promise<Check[]>;
 }
 
 async function run(runner: Runner, argv: string[]): Promise<string | null> {
@@ -214,6 +216,8 @@ export async function runDoctorChecks(d: DoctorDeps): Promise<Check[]> {
     else if (found.some((f) => ports.has(f.port))) add({ id: 'mdns', status: 'ok', title: 'advertised over mDNS', detail: found.filter((f) => ports.has(f.port)).map((f) => f.name).join(', ') });
     else add({ id: 'mdns', status: 'fail', title: 'advertised over mDNS', detail: 'no _can-server._tcp service on our ports answered', fix: 'is UDP 5353 blocked, or another mDNS responder holding the port? `journalctl -u ampio-bridge | grep mdns`' });
   }
+  // --- frame capture (store, retention, PostgreSQL)
+  if (d.probeCapture) for (const c of await d.probeCapture(cfg)) add(c);
   return checks;
 }
 

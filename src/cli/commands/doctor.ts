@@ -91,6 +91,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     runner: allowlistRunner(new ExecaRunner(), isReadOnlyCommand),
     catalog: await loadCatalog(),
     configPath: typeof values.config === 'string' ? values.config : undefined,
+    probeCapture: async (cfg) => (await import('../../capture/doctor.js')).captureChecks(cfg, ctx.env),
     probeTcp,
     probeControl,
     probeReady,
