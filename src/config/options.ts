@@ -496,7 +496,7 @@ export const OPTIONS = {
     default: '',
     defaultText: 'off',
     expected: 'a file path like /var/lib/ampio-bridge/capture.db, empty = off',
-    help: 'keep every bus frame (rx and the bridge\'s tx) in this SQLite file, for `ampio-bridge capture query/export`; empty = off (setup turns it on at /var/lib/ampio-bridge/capture.db)',
+    help: 'keep every bus frame (rx and the bridge\'s tx) in this SQLite file, for `ampio-bridge capture query/export`; empty = off (the installed service may write /var/lib/ampio-bridge/capture.db)',
     group: 'observability',
     scope: 'structural',
     parse(raw) {
