@@ -148,4 +148,26 @@ describe('formatStatus', () => {
     expect(out).toMatch(/^ID\s+PROTOCOL\s+BUS\s+REMOTE/m);
     expect(out).toMatch(/^\s*7\s+tcpcan\s+can0\s+127\.0\.0\.1:41000/m);
   });
+
+  it('shows capture off, or the store and the PostgreSQL forwarder with backlog and lag', () => {
+    expect(formatStatus(fakeSnapshot(), { color: false })).toMatch(/^capture off$/m);
+    const s = fakeSnapshot({
+      capture: {
+        path: '/var/lib/ampio-bridge/capture.db',
+        state: 'on',
+        rows: 1_234_567,
+        bytes: 44 * 1024 * 1024,
+        oldestFrame: fakeSnapshot().time - 3 * 3_600_000,
+        newestFrame: fakeSnapshot().time,
+        frames: 5000,
+        dropped: 0,
+        queued: 12,
+        evicted: 0,
+        forward: { state: 'backing_off', target: 'postgres://bridge@db/can#can_frames', backlogRows: 42_000, lagSeconds: 105, rowsTotal: 1_192_567, errorsTotal: 3, lostTotal: 0, lastError: 'connect ECONNREFUSED' },
+      },
+    });
+    const out = formatStatus(s, { color: false });
+    expect(out).toContain('capture on · 1,234,567 frames · 44.0 MB · oldest 3.0 h ago · 0 dropped · /var/lib/ampio-bridge/capture.db');
+    expect(out).toContain('→ PostgreSQL backing off (connect ECONNREFUSED) · backlog 42,000 rows · lag 2 min · 1,192,567 sent · postgres://bridge@db/can#can_frames');
+  });
 });
