@@ -14,6 +14,8 @@ export interface LayoutInput {
   rows: number;
   buses: number;
   clients: number;
+  /** Capture is on: one more line under the totals. */
+  capture?: boolean;
 }
 
 export interface Layout {
@@ -28,7 +30,8 @@ export interface Layout {
   bodyRows: number;
 }
 
-export function computeLayout({ rows, buses, clients }: LayoutInput): Layout {
+export function computeLayout({ rows, buses, clients, capture }: LayoutInput): Layout {
+  const totalsRows = TOTALS_ROWS + (capture ? 1 : 0);
   let rem = Math.max(0, rows - HEADER_ROWS - FOOTER_ROWS);
   // Keep at least the table chrome and 2 client rows below the buses.
   const busPanels = Math.max(0, Math.min(buses, Math.floor((rem - CLIENTS_CHROME_ROWS - 2) / BUS_PANEL_ROWS)));
@@ -39,14 +42,14 @@ export function computeLayout({ rows, buses, clients }: LayoutInput): Layout {
   rem -= CLIENTS_CHROME_ROWS;
   let showTotals = true;
   let showEvents = true;
-  rem -= TOTALS_ROWS + EVENTS_TITLE_ROWS;
+  rem -= totalsRows + EVENTS_TITLE_ROWS;
   if (rem < 3) {
     showEvents = false;
     rem += EVENTS_TITLE_ROWS;
   }
   if (rem < 2) {
     showTotals = false;
-    rem += TOTALS_ROWS;
+    rem += totalsRows;
   }
   rem = Math.max(1, rem);
   const minEventRows = showEvents ? Math.min(3, Math.max(1, Math.floor(rem / 4))) : 0;

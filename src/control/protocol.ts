@@ -277,10 +277,11 @@ function captureAge(sec: number): string {
  */
 export function describeCapture(c: CaptureSnapshot | undefined, now: number, opts: { compact?: boolean } = {}): Array<{ text: string; warn: boolean }> {
   if (!c) return [{ text: 'capture off', warn: false }];
-  const oldest = c.oldestFrame === null ? 'empty' : `oldest ${captureAge(Math.max(0, (now - c.oldestFrame) / 1000))} ago`;
+  const age = c.oldestFrame === null ? null : captureAge(Math.max(0, (now - c.oldestFrame) / 1000));
+  const oldest = age === null ? 'empty' : opts.compact ? `${age} kept` : `oldest ${age} ago`;
   const lines = [
     {
-      text: `capture ${c.state === 'on' ? 'on' : c.state} · ${c.rows.toLocaleString('en-US')} frames · ${captureBytes(c.bytes)} · ${oldest} · ${c.dropped} dropped${opts.compact ? '' : ` · ${c.path}`}`,
+      text: `capture ${c.state === 'on' ? 'on' : c.state} · ${c.rows.toLocaleString('en-US')} frames · ${captureBytes(c.bytes)} · ${oldest}${opts.compact && c.dropped === 0 ? '' : ` · ${c.dropped} dropped`}${opts.compact ? '' : ` · ${c.path}`}`,
       warn: c.state !== 'on' || c.dropped > 0,
     },
   ];
@@ -288,7 +289,7 @@ export function describeCapture(c: CaptureSnapshot | undefined, now: number, opt
   if (f) {
     const state = f.state === 'backing_off' ? `backing off${f.lastError ? ` (${f.lastError})` : ''}` : f.state;
     lines.push({
-      text: `→ PostgreSQL ${state} · backlog ${f.backlogRows.toLocaleString('en-US')} rows · lag ${captureAge(f.lagSeconds)} · ${f.rowsTotal.toLocaleString('en-US')} sent${f.lostTotal > 0 ? ` · ${f.lostTotal} lost` : ''}${opts.compact ? '' : ` · ${f.target ?? ''}`}`,
+      text: `→ ${opts.compact ? 'PG' : 'PostgreSQL'} ${state} · backlog ${f.backlogRows.toLocaleString('en-US')} rows · lag ${captureAge(f.lagSeconds)} · ${f.rowsTotal.toLocaleString('en-US')} sent${f.lostTotal > 0 ? ` · ${f.lostTotal} lost` : ''}${opts.compact ? '' : ` · ${f.target ?? ''}`}`,
       warn: f.state !== 'connected' || f.lostTotal > 0,
     });
   }

@@ -47,7 +47,7 @@ export function Screen(props: ScreenProps): React.JSX.Element {
   const { columns: width, rows, snapshot, connection } = props;
   const live = connection.phase === 'live' && snapshot !== null;
   const buses = live ? snapshot.buses : [];
-  const layout = computeLayout({ rows, buses: buses.length, clients: props.clients.length });
+  const layout = computeLayout({ rows, buses: buses.length, clients: props.clients.length, capture: snapshot?.capture !== undefined });
   const hiddenBuses = buses.length - layout.busPanels;
 
   let body: React.JSX.Element;

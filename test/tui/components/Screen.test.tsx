@@ -44,6 +44,25 @@ function screenProps(over: Partial<ScreenProps> = {}, nClients = 3, buses = 1): 
 const linesOf = (frame: string) => plain(frame).split('\n');
 
 describe('Screen', () => {
+  it('with capture on: one CAPTURE line under the totals, the screen still exactly 23 lines', () => {
+    const props = screenProps();
+    const base = props.snapshot!;
+    const snapshot = {
+      ...base,
+      capture: {
+        path: '/var/lib/ampio-bridge/capture.db', state: 'on' as const, rows: 52_000, bytes: 2 * 1024 * 1024, oldestFrame: base.time - 600_000, newestFrame: base.time,
+        frames: 52_000, dropped: 0, queued: 0, evicted: 0,
+        forward: { state: 'connected' as const, target: 'postgres://u@db/can#can_frames', backlogRows: 0, lagSeconds: 0, rowsTotal: 52_000, errorsTotal: 0, lostTotal: 0, lastError: null },
+      },
+    };
+    const lines = linesOf(render(<Screen {...props} snapshot={snapshot} />).lastFrame()!);
+    expect(lines).toHaveLength(23);
+    const i = lines.findIndex((l) => l.startsWith('TOTALS'));
+    expect(lines[i + 1]).toMatch(/^CAPTURE on · 52,000 frames · 2\.0 MB · 10 min kept → PG connected · backlog 0/);
+    expect(lines[i + 1].length).toBeLessThanOrEqual(80);
+    expect(lines[22]).toContain('q quit');
+  });
+
   it('80x24 (23 lines drawn): every panel, exact height, nothing wider than 80', () => {
     const lines = linesOf(render(<Screen {...screenProps()} />).lastFrame()!);
     expect(lines).toHaveLength(23);
