@@ -12,12 +12,18 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { Backoff } from '../core/backoff.js';
 import { lengthToDlc } from '../core/frame.js';
 import { DIR_REFUSED, DIR_TX, DIRECTION_MASK, DIRECTION_SHIFT, DIRECTIONS, FLAG_BRS, FLAG_EFF, FLAG_ERR, FLAG_ESI, FLAG_FD, FLAG_RTR, RTR_DLC_SHIFT } from './schema.js';
+import type { SqliteDatabase } from './sqlite-binding.js';
 import type { CaptureStore } from './sqlite-store.js';
 import type { ForwarderState, ForwardSettings, ForwardStatus } from './worker-messages.js';
 import { createTableSql, quoteTable, STAGE_TABLE } from './pg-schema.js';
 
 export interface PgForwarderOptions {
   store: CaptureStore;
+  /**
+   * A second, read-only connection to the store for the rows being sent: they stream while
+   * the worker keeps committing on the writer connection (one connection cannot do both).
+   */
+  reader?: SqliteDatabase;
   settings: ForwardSettings;
   hostname: string;
   log(level: 'debug' | 'info' | 'warn' | 'error', event: string, fields?: Record<string, unknown>): void;
@@ -55,7 +61,10 @@ export class PgForwarder {
   private busNames = new Map<number, string>();
   private labelNames = new Map<number, string>();
 
+  private readonly reader: SqliteDatabase;
+
   constructor(private readonly opts: PgForwarderOptions) {
+    this.reader = opts.reader ?? opts.store.db;
     this.table = quoteTable(opts.settings.table);
     this.target = `${opts.settings.display}#${opts.settings.table}`;
     const db = opts.store.db;
@@ -83,6 +92,7 @@ export class PgForwarder {
     this.wake();
     await this.client?.end().catch(() => {});
     await this.running?.catch(() => {});
+    if (this.reader !== this.opts.store.db) this.reader.close();
   }
 
   /** The store deleted rows up to `through`: those not yet forwarded are lost for good. */
@@ -164,67 +174,67 @@ export class PgForwarder {
   }
 
   private async drain(): Promise<void> {
-    // hex() in SQLite: cheaper than a Buffer per row and its conversion in JavaScript.
-    const read = this.opts.store.db.prepare('SELECT rowid, bus, seq, ts, id, flags, hex(data), length(data), origin, label FROM frames WHERE rowid > ? ORDER BY rowid LIMIT ?').raw();
     const batchRows = this.opts.settings.batchRows ?? 50_000;
     // A run that died after PostgreSQL committed but before the mark was saved sent at most
     // one batch beyond the mark; so did a COMMIT whose answer the network lost.
     this.uncertainThrough = Math.max(this.uncertainThrough, this.mark + batchRows);
     while (!this.stopping) {
-      const rows = read.all(this.mark, batchRows) as Row[];
-      if (rows.length === 0) {
+      const lastRowid = this.opts.store.summary().lastRowid;
+      if (lastRowid <= this.mark) {
         this.publish();
         await this.sleep(IDLE_POLL_MS);
         continue;
       }
-      const last = rows[rows.length - 1][0];
-      this.inFlightEnd = last;
-      const inserted = await this.copy(rows, rows[0][0] <= this.uncertainThrough);
+      const through = Math.min(lastRowid, this.mark + batchRows);
+      this.inFlightEnd = through;
+      const { rows, inserted } = await this.copy(this.mark, through, this.mark + 1 <= this.uncertainThrough);
       // PostgreSQL has committed: only now may the mark move.
-      if (last > this.mark) {
-        this.mark = last;
-        this.saveMark();
-      }
+      this.mark = through;
+      this.saveMark();
       this.inFlightEnd = 0;
       this.rowsTotal += inserted;
-      if (inserted < rows.length) this.opts.log('info', 'pg_forward_duplicates', { rows: rows.length - inserted, message: 'rows PostgreSQL already had (sent before a crash) were skipped' });
+      if (inserted < rows) this.opts.log('info', 'pg_forward_duplicates', { rows: rows - inserted, message: 'rows PostgreSQL already had (sent before a crash) were skipped' });
       this.publish();
     }
   }
 
   /**
-   * One batch in one PostgreSQL transaction. Rows that may already be there go through the
-   * temporary table and INSERT … ON CONFLICT DO NOTHING; the rest (nearly all) are COPYed
-   * straight into the table, which is about twice as fast. Should a straight COPY still
-   * meet a duplicate, the batch is retried through the temporary table.
+   * Rows (after, through] in one PostgreSQL transaction. Rows that may already be there go
+   * through the temporary table and INSERT … ON CONFLICT DO NOTHING; the rest (nearly all)
+   * are COPYed straight into the table, about twice as fast. Should a straight COPY still
+   * meet a duplicate, the batch is retried through the temporary table. The rows stream
+   * from SQLite while PostgreSQL parses the previous chunks (its own process, another core).
    */
-  private async copy(rows: Row[], mayExist: boolean): Promise<number> {
+  private async copy(after: number, through: number, mayExist: boolean): Promise<{ rows: number; inserted: number }> {
     const client = this.client;
     if (!client) throw new Error('not connected');
     await client.query('BEGIN');
     try {
       const t0 = performance.now();
       const target = mayExist ? STAGE_TABLE : this.table;
-      await pipeline(Readable.from(this.lines(rows)), client.query(copyFrom(`COPY ${target} FROM STDIN`)));
+      const counted = { rows: 0 };
+      await pipeline(Readable.from(this.lines(after, through, counted)), client.query(copyFrom(`COPY ${target} FROM STDIN`)));
       const t1 = performance.now();
-      const inserted = mayExist ? ((await client.query(`INSERT INTO ${this.table} SELECT * FROM ${STAGE_TABLE} ON CONFLICT DO NOTHING`)).rowCount ?? 0) : rows.length;
+      const inserted = mayExist ? ((await client.query(`INSERT INTO ${this.table} SELECT * FROM ${STAGE_TABLE} ON CONFLICT DO NOTHING`)).rowCount ?? 0) : counted.rows;
       const t2 = performance.now();
       await client.query('COMMIT');
-      this.opts.log('debug', 'pg_forward_batch', { rows: rows.length, staged: mayExist, copy_ms: Math.round(t1 - t0), insert_ms: Math.round(t2 - t1), commit_ms: Math.round(performance.now() - t2) });
-      return inserted;
+      this.opts.log('debug', 'pg_forward_batch', { rows: counted.rows, staged: mayExist, copy_ms: Math.round(t1 - t0), insert_ms: Math.round(t2 - t1), commit_ms: Math.round(performance.now() - t2) });
+      return { rows: counted.rows, inserted };
     } catch (err) {
       await client.query('ROLLBACK').catch(() => {});
       if (!mayExist && (err as { code?: string }).code === UNIQUE_VIOLATION) {
-        this.uncertainThrough = rows[rows.length - 1][0];
-        return this.copy(rows, true);
+        this.uncertainThrough = through;
+        return this.copy(after, through, true);
       }
       throw err;
     }
   }
 
   /** COPY text lines, 1000 rows per chunk (one write per row would cost more than the encoding). */
-  private *lines(rows: Row[]): Generator<string> {
+  private *lines(after: number, through: number, counted: { rows: number }): Generator<string> {
     const store = this.opts.store;
+    // hex() in SQLite: cheaper than a Buffer per row and its conversion in JavaScript.
+    const rows = this.reader.prepare('SELECT rowid, bus, seq, ts, id, flags, hex(data), length(data), origin, label FROM frames WHERE rowid > ? AND rowid <= ? ORDER BY rowid').raw().iterate(after, through) as IterableIterator<Row>;
     const prefix = `${this.opts.store.siteId}\t${copyText(this.opts.hostname)}\t`;
     let chunk = '';
     let n = 0;
@@ -259,6 +269,7 @@ export class PgForwarder {
         `${prefix}${busName}\t${seq}\t${secondText}.${String(tsUs - sec * 1e6).padStart(6, '0')}+00\t${id}\t` +
         `${bool(flags & FLAG_EFF)}\t${bool(flags & FLAG_RTR)}\t${bool(flags & FLAG_ERR)}\t${bool(flags & FLAG_FD)}\t${bool(flags & FLAG_BRS)}\t${bool(flags & FLAG_ESI)}\t` +
         `${dlc}\t\\\\x${hexData}\t${DIRECTION_TEXT[direction]}\t${direction === DIR_TX ? labelName : '\\N'}\t${origin ?? '\\N'}\t${direction === DIR_REFUSED ? labelName : '\\N'}\n`;
+      counted.rows++;
       if (++n === 1000) {
         yield chunk;
         chunk = '';

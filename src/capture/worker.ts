@@ -43,8 +43,10 @@ class CaptureWorker {
     this.send({ type: 'ready', summary: this.store.summary() });
     if (!this.init.forward) return;
     const { PgForwarder } = await import('./pg-forwarder.js');
+    const Database = await loadSqlite();
     this.forwarder = new PgForwarder({
       store: this.store,
+      reader: new Database(this.init.path, { readonly: true }),
       settings: this.init.forward,
       hostname: this.init.hostname,
       log: (level, event, fields) => this.log(level, event, fields),
