@@ -58,7 +58,11 @@ export class CaptureService {
         if (this.worker && this.state === 'on') this.worker.postMessage({ type: 'batch', batch }, [batch.buffer]);
         // The buses start before the services: keep their first frames until the store is open.
         else if (this.state === 'starting') this.early.push(batch);
-        else this.tap.settled(batch.frames);
+        else {
+          // The store failed or stopped: these frames are not recorded, and say so.
+          this.writeFailures += batch.frames;
+          this.tap.settled(batch.frames);
+        }
       },
     });
     if (options.forward) this.forward = { state: 'connecting', target: options.forward.display, backlogRows: 0, lagSeconds: 0, rowsTotal: 0, errorsTotal: 0, lostTotal: 0, lastError: null };

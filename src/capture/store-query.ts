@@ -15,6 +15,8 @@ export interface FrameFilter {
   directions?: Direction[];
   /** 0 = no limit */
   limit?: number;
+  /** Walk from the newest frame backwards (the last `limit` frames, newest first). */
+  newestFirst?: boolean;
 }
 
 /**
@@ -36,7 +38,7 @@ export function* queryFrames(store: CaptureStore, filter: FrameFilter = {}): Gen
   const since = filter.sinceUs === undefined ? -Infinity : store.toStoredTs(filter.sinceUs);
   const until = filter.untilUs === undefined ? Infinity : store.toStoredTs(filter.untilUs);
   const limit = filter.limit && filter.limit > 0 ? filter.limit : Infinity;
-  const stmt = store.db.prepare('SELECT rowid, bus, seq, ts, id, flags, data, origin, label FROM frames WHERE rowid >= ? AND rowid < ? ORDER BY rowid').raw();
+  const stmt = store.db.prepare(`SELECT rowid, bus, seq, ts, id, flags, data, origin, label FROM frames WHERE rowid >= ? AND rowid < ? ORDER BY rowid${filter.newestFirst ? ' DESC' : ''}`).raw();
   let n = 0;
   for (const row of stmt.iterate(from, to) as IterableIterator<Row>) {
     const [rowid, bus, seq, ts, id, flags, data, origin, label] = row;

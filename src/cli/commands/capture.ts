@@ -37,7 +37,7 @@ export const CAPTURE_HELP = `Usage: ampio-bridge capture <stats|query|export> [f
 Reads the frame store that \`serve --capture PATH\` keeps (safe while the bridge runs).
 
   stats    frames, time span, size and per-bus counts
-  query    frames as a table (or --json); default the last 1000 matching
+  query    frames as a table (or --json): the newest 1000 matching, or the first 1000 from --since
   export   frames as a candump log (replay with canplayer) or SavvyCAN GVRET CSV
 
 Flags:
@@ -161,7 +161,10 @@ function flagText(c: CapturedFrame): string {
 }
 
 async function query(store: CaptureStore, filter: FrameFilter, json: boolean, ctx: CliContext): Promise<number> {
-  const frames = [...queryFrames(store, filter)];
+  // Without --since, "the last N frames" is what people ask for; shown oldest first.
+  const newest = filter.sinceUs === undefined && (filter.limit ?? 0) > 0;
+  const frames = [...queryFrames(store, { ...filter, newestFirst: newest })];
+  if (newest) frames.reverse();
   if (json) {
     const rows = frames.map((c) => ({
       time: new Date(c.tsUs / 1000).toISOString(),
@@ -194,7 +197,7 @@ async function query(store: CaptureStore, filter: FrameFilter, json: boolean, ct
     return [localTime(c.tsUs), c.bus, String(c.seq), c.direction, idText, flagText(c), String(c.frame.len), data, origin];
   });
   ctx.stdout.write(`${table([['time', 'bus', 'seq', 'dir', 'id', 'flags', 'len', 'data', 'origin'], ...rows])}\n`);
-  if (filter.limit && frames.length === filter.limit) ctx.stdout.write(`(first ${filter.limit} frames; --limit 0 shows all)\n`);
+  if (filter.limit && frames.length === filter.limit) ctx.stdout.write(`(${newest ? 'last' : 'first'} ${filter.limit} frames; --limit 0 shows all)\n`);
   return EXIT.ok;
 }
 
