@@ -100,6 +100,8 @@ export interface MetricsRegistryOptions {
   build: { version: string; commit: string | null; date: string | null };
   /** Also export prom-client's process_* and nodejs_* metrics (as Go exports its go and process metrics). */
   defaultMetrics?: boolean;
+  /** Frame capture is on (--capture), and forwarding to PostgreSQL (--pg-url): adds the capture_* series. */
+  capture?: { forwarding: boolean };
 }
 
 export interface MetricsRegistry {
@@ -129,6 +131,8 @@ interface Reading {
   snap: Snapshot;
   counters: DaemonCounters;
 }
+
+type MetricFactory<M> = (name: string, help: string, labelNames: string[], fill: (m: M, r: Reading) => void) => void;
 
 export function createMetricsRegistry(opts: MetricsRegistryOptions): MetricsRegistry {
   const registry = new client.Registry();
@@ -260,19 +264,8 @@ export function createMetricsRegistry(opts: MetricsRegistryOptions): MetricsRegi
     for (const p of protocolCounters(r)) m.inc({ protocol: p.protocol }, p.accepted);
   });
 
-  // ------------------------------------------------------------ capture (series only when --capture is on)
-  const cap = (r: Reading): NonNullable<Snapshot['capture']> | null => r.snap.capture ?? null;
-  const fwd = (r: Reading): NonNullable<NonNullable<Snapshot['capture']>['forward']> | null => r.snap.capture?.forward ?? null;
-  counter('capture_frames_total', 'Frames committed to the capture store since start.', [], (m, r) => void (cap(r) && m.inc(cap(r)!.frames)));
-  counter('capture_dropped_frames_total', 'Frames not recorded: capture queue full (slow disk) or a failed write.', [], (m, r) => void (cap(r) && m.inc(cap(r)!.dropped)));
-  gauge('capture_bytes', 'Size of the capture store on disk (database + WAL).', [], (m, r) => void (cap(r) && m.set(cap(r)!.bytes)));
-  gauge('capture_rows', 'Frames held in the capture store.', [], (m, r) => void (cap(r) && m.set(cap(r)!.rows)));
-  gauge('capture_forward_backlog_rows', 'Captured frames not yet in PostgreSQL.', [], (m, r) => void (fwd(r) && m.set(fwd(r)!.backlogRows)));
-  gauge('capture_forward_lag_seconds', 'Age of the oldest captured frame not yet in PostgreSQL (0 when caught up).', [], (m, r) => void (fwd(r) && m.set(fwd(r)!.lagSeconds)));
-  counter('capture_forward_rows_total', 'Frames written to PostgreSQL since start.', [], (m, r) => void (fwd(r) && m.inc(fwd(r)!.rowsTotal)));
-  counter('capture_forward_errors_total', 'Failed PostgreSQL connections or batches (each is retried).', [], (m, r) => void (fwd(r) && m.inc(fwd(r)!.errorsTotal)));
-  counter('capture_forward_lost_total', 'Frames evicted from the store (retention, size) before they reached PostgreSQL.', [], (m, r) => void (fwd(r) && m.inc(fwd(r)!.lostTotal)));
-  gauge('capture_forward_connected', '1 while the PostgreSQL forwarder is connected.', [], (m, r) => void (fwd(r) && m.set(fwd(r)!.state === 'connected' ? 1 : 0)));
+  // ------------------------------------------------------------ capture (registered only when --capture is on)
+  if (opts.capture) registerCaptureMetrics(counter, gauge, opts.capture.forwarding);
 
   if (opts.defaultMetrics) client.collectDefaultMetrics({ register: registry });
 
@@ -288,4 +281,20 @@ export function createMetricsRegistry(opts: MetricsRegistryOptions): MetricsRegi
       }
     },
   };
+}
+
+function registerCaptureMetrics(counter: MetricFactory<client.Counter<string>>, gauge: MetricFactory<client.Gauge<string>>, forwarding: boolean): void {
+  const cap = (r: Reading): NonNullable<Snapshot['capture']> | null => r.snap.capture ?? null;
+  const fwd = (r: Reading): NonNullable<NonNullable<Snapshot['capture']>['forward']> | null => r.snap.capture?.forward ?? null;
+  counter('capture_frames_total', 'Frames committed to the capture store since start.', [], (m, r) => void (cap(r) && m.inc(cap(r)!.frames)));
+  counter('capture_dropped_frames_total', 'Frames not recorded: capture queue full (slow disk) or a failed write.', [], (m, r) => void (cap(r) && m.inc(cap(r)!.dropped)));
+  gauge('capture_bytes', 'Size of the capture store on disk (database + WAL).', [], (m, r) => void (cap(r) && m.set(cap(r)!.bytes)));
+  gauge('capture_rows', 'Frames held in the capture store.', [], (m, r) => void (cap(r) && m.set(cap(r)!.rows)));
+  if (!forwarding) return;
+  gauge('capture_forward_backlog_rows', 'Captured frames not yet in PostgreSQL.', [], (m, r) => void (fwd(r) && m.set(fwd(r)!.backlogRows)));
+  gauge('capture_forward_lag_seconds', 'Age of the oldest captured frame not yet in PostgreSQL (0 when caught up).', [], (m, r) => void (fwd(r) && m.set(fwd(r)!.lagSeconds)));
+  counter('capture_forward_rows_total', 'Frames written to PostgreSQL since start.', [], (m, r) => void (fwd(r) && m.inc(fwd(r)!.rowsTotal)));
+  counter('capture_forward_errors_total', 'Failed PostgreSQL connections or batches (each is retried).', [], (m, r) => void (fwd(r) && m.inc(fwd(r)!.errorsTotal)));
+  counter('capture_forward_lost_total', 'Frames evicted from the store (retention, size) before they reached PostgreSQL.', [], (m, r) => void (fwd(r) && m.inc(fwd(r)!.lostTotal)));
+  gauge('capture_forward_connected', '1 while the PostgreSQL forwarder is connected.', [], (m, r) => void (fwd(r) && m.set(fwd(r)!.state === 'connected' ? 1 : 0)));
 }
