@@ -31,7 +31,7 @@ it('counts frames evicted before forwarding as lost, once, and remembers it acro
   expect(fwd.status()).toMatchObject({ backlogRows: 1000, lostTotal: 0, target: 'postgres://bridge@127.0.0.1:1/can#can_frames' });
   expect(fwd.status().lagSeconds).toBeGreaterThan(90);
   // Retention deletes the oldest 300 before PostgreSQL saw them.
-  const { through } = store.evict({ nowMs: Date.now(), retentionMs: 70_050, maxBytes: 0 });
+  const { through } = store.evict({ nowMs: t0 + 100_000, retentionMs: 70_050, maxBytes: 0 });
   expect(through).toBe(300);
   fwd.evicted(through);
   expect(status!).toMatchObject({ lostTotal: through, backlogRows: 1000 - through });
