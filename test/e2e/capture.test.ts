@@ -61,10 +61,13 @@ it('records rx and the bridge\'s tx with protocol and session; capture query rea
   const bridge = await serve(['--can-if', 'can0,can1', '--virtual-rate', '200', '--capture', db, '--capture-commit-interval', '100ms']);
   const client = await TestClient.connect(bridge.port);
   for (let i = 0; i < 10; i++) client.send(encode({ id: (0x80000000 | 0x1d0000aa) >>> 0, data: [i, 0xca, 0xfe] }));
-  await sleep(600);
-  // Read while the bridge writes (WAL reader).
-  const out = execFileSync(process.execPath, [MAIN, 'capture', 'query', '--capture', db, '--direction', 'tx', '--json', '--limit', '0'], { cwd: ROOT }).toString();
-  const tx = JSON.parse(out) as Array<{ bus: string; id: number; data: string; protocol: string; session: number; extended: boolean }>;
+  // Read while the bridge writes (WAL reader), until the next commits have brought all ten.
+  type TxRow = { bus: string; id: number; data: string; protocol: string; session: number; extended: boolean };
+  let tx: TxRow[] = [];
+  for (let tries = 0; tries < 50 && tx.length < 10; tries++) {
+    await sleep(200);
+    tx = JSON.parse(execFileSync(process.execPath, [MAIN, 'capture', 'query', '--capture', db, '--direction', 'tx', '--json', '--limit', '0'], { cwd: ROOT }).toString()) as TxRow[];
+  }
   expect(tx.map((f) => f.data)).toEqual(Array.from({ length: 10 }, (_, i) => `${i.toString(16).padStart(2, '0')}cafe`));
   for (const f of tx) expect(f).toMatchObject({ bus: 'can0', id: 0x1d0000aa, extended: true, protocol: 'cannelloni', session: expect.any(Number) });
   expect(tx.every((f) => f.session > 0)).toBe(true);

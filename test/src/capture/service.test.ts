@@ -49,12 +49,13 @@ it('drops beyond the bounded queue, counts every drop and logs them at most once
     for (let i = 0; i < 500; i++, sent++) svc.tap.received(bus, frame(sent));
     await new Promise((r) => setTimeout(r, 20));
   }
+  const elapsed = Date.now() - started;
   const snap = svc.snapshot();
   expect(snap.queued).toBe(1000);
   expect(snap.dropped).toBe(sent - 1000);
   const lines = logs.filter((l) => l.event === 'capture_dropped');
   expect(lines.length).toBeGreaterThanOrEqual(1);
-  expect(lines.length).toBeLessThanOrEqual(4); // 700 ms at most one per 200 ms
+  expect(lines.length).toBeLessThanOrEqual(Math.ceil(elapsed / 200) + 1); // at most one per 200 ms
   expect(lines.reduce((n, l) => n + Number(l.fields!.frames), 0)).toBeLessThanOrEqual(sent - 1000);
   await svc.stop();
 });
