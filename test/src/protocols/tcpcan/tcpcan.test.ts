@@ -118,6 +118,19 @@ describe('tcpcan', () => {
     expect(d.records.find((r) => r.event === 'ready')?.listeners).toMatch(/^cannelloni:vbus0@127\.0\.0\.1:\d+,tcpcan:vbus0@127\.0\.0\.1:\d+$/);
   });
 
+  it('a second protocol on the bus costs one encode per bus frame, not one per client', async () => {
+    const { d, bus } = await start();
+    const ts = await Promise.all(Array.from({ length: 4 }, () => tcpcan(d)));
+    const ks = await Promise.all(Array.from({ length: 4 }, () => cannelloni(d)));
+    await clientsConnected(d, 8);
+    const hub = d.daemon.bus(0)!.hub;
+    const before = hub.counters.encodes;
+    for (let n = 0; n < 50; n++) bus.inject(makeFrame({ id: 0x200, data: [n] }));
+    for (const c of [...ts, ...ks]) await c.waitForFrames(50);
+    expect(hub.counters.encodes - before).toBe(2 * 50);
+    expect(hub.encodersInUse).toBe(2);
+  });
+
   it('frames on the bus before the agreement are delivered right after our `v 1`', async () => {
     const { d, bus } = await start();
     const c = await tcpcan(d, { version: false });
