@@ -28,19 +28,32 @@ export class FrameRing {
   }
 
   /**
-   * Everything queued as one buffer, and the ring emptied. One frame (a quiet bus, or
-   * --flush-interval 0 on a real one) is returned as it is, without a copy.
+   * Queued frames as one buffer, oldest first: all of them, or as many whole frames as fit in
+   * `maxBytes` (at least one). One frame (a quiet bus, or --flush-interval 0 on a real one) is
+   * returned as it is, without a copy.
    */
-  takeAll(): Uint8Array {
+  take(maxBytes = Number.POSITIVE_INFINITY): { bytes: Uint8Array; frames: number } {
     const cap = this.slots.length;
+    let n = this.count;
+    let size = this.bytes;
+    if (size > maxBytes) {
+      n = 0;
+      size = 0;
+      while (n < this.count) {
+        const len = this.slots[(this.head + n) % cap].length;
+        if (n > 0 && size + len > maxBytes) break;
+        size += len;
+        n++;
+      }
+    }
     let out: Uint8Array;
-    if (this.count === 1) {
+    if (n === 1) {
       out = this.slots[this.head];
       this.slots[this.head] = undefined as unknown as Uint8Array;
     } else {
-      out = Buffer.allocUnsafe(this.bytes);
+      out = Buffer.allocUnsafe(size);
       let p = 0;
-      for (let k = 0; k < this.count; k++) {
+      for (let k = 0; k < n; k++) {
         const slot = (this.head + k) % cap;
         const b = this.slots[slot];
         out.set(b, p);
@@ -48,10 +61,10 @@ export class FrameRing {
         this.slots[slot] = undefined as unknown as Uint8Array; // let shared buffers be collected
       }
     }
-    this.head = 0;
-    this.count = 0;
-    this.bytes = 0;
-    return out;
+    this.count -= n;
+    this.bytes -= size;
+    this.head = this.count === 0 ? 0 : (this.head + n) % cap;
+    return { bytes: out, frames: n };
   }
 
   /** Drops what is queued (a session that closes without flushing). */

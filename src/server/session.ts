@@ -228,13 +228,15 @@ export class Session implements HubSubscriber, Flushable, SessionPeer {
   /** Writes everything queued as one buffer, unless the socket is congested. */
   flush(): void {
     this.flushDeadline = -1;
-    const n = this.ring.count;
-    if (n === 0 || this.congested || !this.handshaken || this.socket.destroyed) return;
-    const out = this.ring.takeAll();
-    this.framesOut += n;
-    this.bytesOut += out.length;
-    const ok = this.socket.write(out);
-    if (!ok || this.socket.writableLength > SOCKET_HIGH_WATER) this.congested = true;
+    if (!this.handshaken || this.socket.destroyed) return;
+    const max = this.protocol.maxWriteBytes;
+    while (this.ring.count > 0 && !this.congested) {
+      const { bytes, frames } = this.ring.take(max);
+      this.framesOut += frames;
+      this.bytesOut += bytes.length;
+      const ok = this.socket.write(bytes);
+      if (!ok || this.socket.writableLength > SOCKET_HIGH_WATER) this.congested = true;
+    }
   }
 
   // ------------------------------------------------------------------ reading

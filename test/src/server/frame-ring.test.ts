@@ -6,7 +6,7 @@ describe('FrameRing', () => {
     const r = new FrameRing(4);
     const b = Uint8Array.of(1, 2, 3);
     r.push(b);
-    expect(r.takeAll()).toBe(b);
+    expect(r.take().bytes).toBe(b);
     expect([r.count, r.bytes]).toEqual([0, 0]);
   });
 
@@ -16,10 +16,10 @@ describe('FrameRing', () => {
     r.push(Uint8Array.of(2, 3));
     r.push(Uint8Array.of(4, 5, 6));
     expect([r.count, r.bytes, r.highWater]).toEqual([3, 6, 3]);
-    expect([...r.takeAll()]).toEqual([1, 2, 3, 4, 5, 6]);
+    expect([...r.take().bytes]).toEqual([1, 2, 3, 4, 5, 6]);
     r.push(Uint8Array.of(7));
     r.push(Uint8Array.of(8));
-    expect([...r.takeAll()]).toEqual([7, 8]);
+    expect([...r.take().bytes]).toEqual([7, 8]);
     expect(r.highWater).toBe(3);
   });
 
@@ -30,6 +30,21 @@ describe('FrameRing', () => {
     r.clear();
     expect([r.count, r.bytes]).toEqual([0, 0]);
     r.push(Uint8Array.of(3));
-    expect([...r.takeAll()]).toEqual([3]);
+    expect([...r.take().bytes]).toEqual([3]);
+  });
+
+  it('take(maxBytes) gives whole frames that fit (one at least), oldest first, and wraps around', () => {
+    const r = new FrameRing(4);
+    for (let k = 0; k < 4; k++) r.push(new Uint8Array(5).fill(k));
+    expect(r.take(12)).toMatchObject({ frames: 2 });
+    r.push(new Uint8Array(5).fill(4));
+    r.push(new Uint8Array(5).fill(5));
+    const parts: number[][] = [];
+    while (r.count > 0) {
+      const { bytes } = r.take(3); // smaller than one frame: one frame per take
+      parts.push([...new Set(bytes)]);
+    }
+    expect(parts).toEqual([[2], [3], [4], [5]]);
+    expect(r.bytes).toBe(0);
   });
 });
