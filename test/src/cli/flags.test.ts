@@ -15,7 +15,7 @@ describe('findUsageProblems', () => {
   });
 
   it('names unknown flags with the closest known one', () => {
-    expect(problems(['--jsno', '-x'])).toEqual(['unknown flag --jsno (did you mean --json?)', expect.stringMatching(/^unknown flag -x \(did you mean --\w+\?\)$/)]);
+    expect(problems(['--jsno', '-x'])).toEqual(['unknown flag --jsno (did you mean --json?)', 'unknown flag -x']);
   });
 
   it('reports a missing value and extra words', () => {
