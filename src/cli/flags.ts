@@ -3,6 +3,7 @@
 // Commands parse with util.parseArgs({ strict: false, tokens: true }) and hand the tokens
 // here, so all problems are reported in the same words and the same exit code (2).
 
+import { DURATION_RULE, formatDuration, OptionValueError, parseDuration } from '../config/parsers.js';
 import { closest } from '../config/suggest.js';
 import type { CliContext } from './context.js';
 
@@ -58,4 +59,28 @@ export function reportUnknownFlags(
   const problems = findUsageProblems(tokens ?? [], options, report);
   for (const p of problems) ctx.stderr.write(`ampio-bridge ${command}: ${p}\n`);
   return problems.length > 0;
+}
+
+/**
+ * A duration flag of any command, read by the same rule as every `serve` duration:
+ * `500ms`, `3s`, `1m30s`, and a bare number is seconds. Writes the usage error and returns
+ * null when the value is not a duration or outside the bounds (ms).
+ */
+export function parseDurationFlag(
+  command: string,
+  flag: string,
+  raw: string,
+  bounds: { min: number; max: number; example: string },
+  ctx: Pick<CliContext, 'stderr'>,
+): number | null {
+  try {
+    const ms = parseDuration(raw);
+    if (ms < bounds.min || ms > bounds.max) {
+      throw new OptionValueError(`${formatDuration(ms)} is outside ${formatDuration(bounds.min)}..${formatDuration(bounds.max)}`);
+    }
+    return ms;
+  } catch (err) {
+    ctx.stderr.write(`ampio-bridge ${command}: --${flag}: ${(err as Error).message} (expected a duration like ${bounds.example}; ${DURATION_RULE})\n`);
+    return null;
+  }
 }

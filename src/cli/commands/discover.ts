@@ -2,10 +2,10 @@
 // (`_can-server._tcp`, which go-ampio-server also advertises) and list them.
 // Exit codes: 0 at least one found, 1 none answered (or mDNS failed), 2 bad flags.
 import { parseArgs } from 'node:util';
-import { formatDuration, OptionValueError, parseDuration } from '../../config/options.js';
+import { formatDuration } from '../../config/parsers.js';
 import type { DiscoveredBridge } from '../../system/mdns.js';
 import { type CliContext, EXIT } from '../context.js';
-import { reportUnknownFlags } from '../flags.js';
+import { parseDurationFlag, reportUnknownFlags } from '../flags.js';
 
 const OPTIONS = {
   timeout: { type: 'string' },
@@ -23,7 +23,7 @@ Browses the local network over mDNS for bridges (service type _can-server._tcp, 
 advertised by ampio-bridge serve --mdns-enable and by go-ampio-server) and lists them.
 
 Flags:
-  --timeout <duration>  how long to listen, e.g. 3s or 500ms (default 3s, at most 60s)
+  --timeout <duration>  how long to listen, e.g. 3s or 500ms; a bare number is seconds (default 3s, at most 60s)
   --json                print a JSON array of {name, host, port, addresses, bus, version, backend, txt}
   -h, --help            show this help
 
@@ -39,16 +39,9 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   }
   let timeoutMs = DEFAULT_TIMEOUT_MS;
   if (typeof values.timeout === 'string') {
-    try {
-      const text = values.timeout.trim();
-      timeoutMs = /^\d+(\.\d+)?$/.test(text) ? Number(text) * 1000 : parseDuration(text);
-      if (timeoutMs < MIN_TIMEOUT_MS || timeoutMs > MAX_TIMEOUT_MS) {
-        throw new OptionValueError(`${formatDuration(timeoutMs)} is outside ${formatDuration(MIN_TIMEOUT_MS)}..${formatDuration(MAX_TIMEOUT_MS)}`);
-      }
-    } catch (err) {
-      ctx.stderr.write(`ampio-bridge discover: --timeout: ${(err as Error).message} (expected a duration like 3s)\n`);
-      return EXIT.usage;
-    }
+    const parsed = parseDurationFlag('discover', 'timeout', values.timeout, { min: MIN_TIMEOUT_MS, max: MAX_TIMEOUT_MS, example: '3s' }, ctx);
+    if (parsed === null) return EXIT.usage;
+    timeoutMs = parsed;
   }
 
   const { browseBridges } = await import('../../system/mdns.js');

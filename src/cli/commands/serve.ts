@@ -75,10 +75,11 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     }
   } catch (err) {
     const e = err as Error & { hint?: string; code?: string };
-    log.error('startup_failed', { error: e.message, code: e.code });
-    ctx.stderr.write(`ampio-bridge serve: ${e.message}\n${e.hint ? `  → ${e.hint}\n` : ''}`);
+    // One record with the message and its hint: the log goes to the same stderr (and the
+    // journal), so a second plain-text copy would say everything twice.
+    log.error('startup_failed', { error: e.message, code: e.code, hint: e.hint });
     for (const u of unsubscribe) u();
-    return EXIT.failure;
+    return isConfigurationFailure(err) ? EXIT.usage : EXIT.failure;
   }
 
   const signal = await stopSignal;
@@ -100,6 +101,20 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   });
   for (const u of unsubscribe) u();
   return EXIT.ok;
+}
+
+/**
+ * A start-up failure that restarting cannot fix: an address that names no interface of
+ * this machine, or a host name that does not resolve. Exit 2 like any other configuration
+ * error (the unit does not restart on 2). A temporary DNS failure (EAI_AGAIN, common while
+ * the network comes up at boot) stays a run-time failure, so systemd retries it.
+ */
+export function isConfigurationFailure(error: unknown): boolean {
+  for (let e = error as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (e.code === 'ENOTFOUND' || e.code === 'EADDRNOTAVAIL') return true;
+    if (e.code === 'EAI_AGAIN') return false;
+  }
+  return false;
 }
 
 function delay(ms: number): Promise<void> {
