@@ -312,6 +312,14 @@ export const OPTIONS = {
     group: 'logging',
     scope: 'reloadable',
   }),
+  tcpcanListen: optionalListenOption({
+    flag: 'tcpcan-listen',
+    example: ':20010',
+    default: null,
+    help: 'TCP address for tcpcan clients (conventional port 20010; second bus: port + 1); off or empty = off',
+    group: 'network',
+    scope: 'structural',
+  }),
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;
