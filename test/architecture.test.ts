@@ -77,7 +77,8 @@ describe('architecture', () => {
   });
 
   it('tui/ imports only the control protocol, the control client and pure formatters', () => {
-    const allowed = ['src/control/protocol.ts', 'src/control/control-client.ts'];
+    // src/cli/present.ts: the severities and formats `status` uses too, so the two agree.
+    const allowed = ['src/control/protocol.ts', 'src/control/control-client.ts', 'src/cli/present.ts'];
     const bad: string[] = [];
     for (const file of sourceFiles('tui')) {
       for (const spec of importsOf(file)) {
