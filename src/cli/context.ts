@@ -42,6 +42,8 @@ export const EXIT = {
   failure: 1,
   /** The command line or config was wrong: nothing was started. */
   usage: 2,
+  /** `status`, `top --json/--once`: the bridge is not running (scripts tell it from other failures). */
+  notRunning: 3,
 } as const;
 
 /**
