@@ -3,7 +3,7 @@
 // shutdown, as a cannelloni client sees them.
 import net from 'node:net';
 import { setImmediate as tick } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createVirtualBackend, type VirtualBackend } from '../../src/backends/virtual.js';
 import type { Config } from '../../src/config/options.js';
 import { CAN_EFF_FLAG, CAN_ERR_FLAG, CAN_RTR_FLAG, makeFrame } from '../../src/core/frame.js';
@@ -40,11 +40,7 @@ async function client(d: TestDaemon, options: Parameters<typeof TestClient.conne
 
 /** Waits until the daemon lists `n` handshaken clients. */
 async function clientsConnected(d: TestDaemon, n: number): Promise<void> {
-  const until = Date.now() + 5000;
-  while (d.daemon.snapshot().clients.length !== n) {
-    if (Date.now() > until) throw new Error(`expected ${n} clients, have ${d.daemon.snapshot().clients.length}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await vi.waitFor(() => expect(d.daemon.snapshot().clients.length, `expected ${n} clients`).toBe(n), { timeout: 5000, interval: 10 });
 }
 
 const events = (d: TestDaemon, name: string) => d.records.filter((r) => r.event === name);
