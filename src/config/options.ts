@@ -51,15 +51,23 @@ export {
   parseListen,
   type ListenAddress,
 } from './parsers.js';
+// Local names too: entries written in the `opt<T>({...})` form use these parsers directly.
 import {
   boolOption,
   durationOption,
   enumOption,
+  enumParser,
+  formatDuration,
+  formatListen,
   intOption,
   type ListenAddress,
   listenOption,
   OptionValueError,
   optionalListenOption,
+  parseBool,
+  parseDuration,
+  parseIntInRange,
+  parseListen,
 } from './parsers.js';
 
 // ---------------------------------------------------------------- the table
@@ -70,6 +78,8 @@ import {
  * `format` from the parser's own bounds.
  */
 export const opt = <T>(spec: OptionSpec<T>): OptionSpec<T> => spec;
+/** For `opt` entries of kind 'duration': `...durationFormat` renders values back as 5ms, 2s. */
+export const durationFormat = { format: formatDuration };
 
 export const BACKENDS = ['socketcan', 'serial', 'virtual'] as const;
 export const VIRTUAL_PAYLOADS = ['ampio', 'sequence'] as const;

@@ -23,7 +23,6 @@ export function allFlags(): string[] {
   return [...OPTION_NAMES.map((n) => OPTIONS[n].flag), ...EXTRA_FLAGS];
 }
 
-
 function isBoolFlag(flag: string): boolean {
   const entry = specByFlag(flag);
   return entry !== undefined && entry[1].kind === 'bool';
