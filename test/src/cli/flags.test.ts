@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { run as runStatus } from '../../../src/cli/commands/status.js';
-import { findUsageProblems, type FlagOption, parseDurationFlag } from '../../../src/cli/flags.js';
+import { findUsageProblems, type FlagOption, parseCommandFlags, parseDurationFlag, renderCommandHelp } from '../../../src/cli/flags.js';
 import { captureCli } from '../../support/cli-context.js';
 
 const options: Record<string, FlagOption> = { json: { type: 'boolean' }, socket: { type: 'string' }, help: { type: 'boolean', short: 'h' } };
@@ -59,6 +59,33 @@ describe('durations: one rule in every command', () => {
     }
     const bad = captureCli();
     expect(await runStatus(['--timeout', '3000'], bad.ctx)).toBe(2);
-    expect(bad.stderr()).toContain('--timeout: 50m is outside 100ms..10m');
+    expect(bad.stderr()).toContain('--timeout: must be at most 10m (a bare number is seconds: write 3000ms for milliseconds)');
+  });
+});
+
+describe('table-driven command flags', () => {
+  const spec = {
+    name: 'demo',
+    usage: 'demo [--json]',
+    description: 'Does a demo.',
+    flags: { timeout: { type: 'string' as const, value: 'duration', help: 'how long' }, json: { type: 'boolean' as const, help: 'as JSON' } },
+    footer: 'Exit codes: 0 ok.',
+  };
+
+  it('renders help from the table: usage, description, aligned flags with -h/--help, footer', () => {
+    expect(renderCommandHelp(spec)).toBe(
+      ['Usage: ampio-bridge demo [--json]', '', 'Does a demo.', '', 'Flags:', '  --timeout <duration>  how long', '  --json                as JSON', '  -h, --help            show this help', '', 'Exit codes: 0 ok.', ''].join('\n'),
+    );
+  });
+
+  it('parses values; --help prints the help (exit 0); usage problems exit 2 in the shared words', () => {
+    const ok = captureCli();
+    expect(parseCommandFlags(spec, ['--timeout', '3s', '--json'], ok.ctx)).toEqual({ values: { timeout: '3s', json: true }, positionals: [] });
+    const help = captureCli();
+    expect(parseCommandFlags(spec, ['-h'], help.ctx)).toEqual({ exit: 0 });
+    expect(help.stdout()).toBe(renderCommandHelp(spec));
+    const bad = captureCli();
+    expect(parseCommandFlags(spec, ['--jsno', 'extra'], bad.ctx)).toEqual({ exit: 2 });
+    expect(bad.stderr()).toBe('ampio-bridge demo: unknown flag --jsno (did you mean --json?)\nampio-bridge demo: unexpected argument "extra"\n');
   });
 });
