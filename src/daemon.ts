@@ -372,6 +372,8 @@ export class Daemon {
         staleDrops: b.txDrops.stale ?? 0,
         txDrops: { ...b.txDrops },
         reopens: bc.reopens,
+        rxKernelDrops: bc.rxKernelDrops ?? 0,
+        txUnconfirmed: bc.txUnconfirmed ?? 0,
         lastRxAgeSec: b.lastRxAt ? Math.max(0, (wall - b.lastRxAt) / 1000) : null,
         clients: b.clients.size,
       };

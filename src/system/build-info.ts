@@ -49,7 +49,7 @@ function readFrom(root: string): BuildInfo {
   };
 }
 
-function findPackageRoot(start: string): string | null {
+export function findPackageRoot(start: string): string | null {
   let dir = start;
   for (;;) {
     const pkg = readJson(path.join(dir, 'package.json'));
