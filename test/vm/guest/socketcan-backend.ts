@@ -392,6 +392,9 @@ async function closeReopenFds() {
     await sink.waitFor(() => b.counters().reopens === i + 1 && isOpen(sink), `reopen ${i + 1}`, T);
   }
   await closeAll();
+  // the backend's last `ip -details` child may still hold its pipes for a moment
+  const settle = Date.now() + 5000;
+  while (fds() !== before && Date.now() < settle) await sleep(100);
   const afterBackend = fds();
   check(afterBackend === before, `fds after the backend: ${afterBackend} vs ${before}`);
   return { cycles: 1000, fdsBefore: before, fdsAfter: after, backendReopens: 5 };

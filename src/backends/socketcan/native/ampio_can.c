@@ -170,7 +170,7 @@ static void deliver(CanSock* s, const uint8_t* rec, int count, int err) {
     napi_create_int32(env, count, &argv[1]);
     napi_create_uint32(env, s->drops, &argv[2]);
     napi_create_int32(env, err, &argv[3]);
-    napi_get_undefined(env, &recv);
+    napi_get_global(env, &recv); /* napi_make_callback needs an object receiver */
     // napi_make_callback runs the microtasks and process.nextTick queue afterwards, as for
     // any I/O callback: the TX pump is scheduled with queueMicrotask.
     if (napi_make_callback(env, s->async, recv, fn, 4, argv, &result) == napi_pending_exception) {
