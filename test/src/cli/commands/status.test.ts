@@ -133,4 +133,12 @@ describe('formatStatus', () => {
     expect(out).toMatch(/\s+never$/m);
     expect(out).toContain('no clients connected');
   });
+
+  it('says when the kernel dropped received frames, and counts unconfirmed transmissions', () => {
+    const s = fakeSnapshot({ buses: [fakeBus({ rxKernelDrops: 17, txUnconfirmed: 2 }), fakeBus({ name: 'can1', rxKernelDrops: 0 })] });
+    const out = formatStatus(s, { color: false });
+    expect(out).toContain('! can0: the kernel dropped 17 received frames because the bridge read too late (raise --can-rcvbuf, or the host is overloaded)');
+    expect(out).toContain('can0 frames written but never confirmed on the bus: 2');
+    expect(out).not.toContain('can1: the kernel dropped');
+  });
 });
