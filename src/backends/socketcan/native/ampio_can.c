@@ -54,6 +54,8 @@ typedef struct {
   napi_async_context async;
   uint32_t drops;    /* last sk_drops value seen (SO_RXQ_OVFL / SO_MEMINFO) */
   int wakeup_cap;
+  int in_callback;   /* JS may drop the object while we call it: free only afterwards */
+  int finalized;
   int rcvbuf;
   int ifindex;
   struct mmsghdr msgs[CHUNK];
@@ -144,14 +146,19 @@ static void sock_close(CanSock* s) {
   }
 }
 
-static void sock_finalize(napi_env env, void* data, void* hint) {
-  (void)hint;
-  CanSock* s = data;
-  sock_close(s);
+static void sock_free(napi_env env, CanSock* s) {
   if (s->on_batch) napi_delete_reference(env, s->on_batch);
   if (s->async) napi_async_destroy(env, s->async);
   free(s->scratch);
   free(s);
+}
+
+static void sock_finalize(napi_env env, void* data, void* hint) {
+  (void)hint;
+  CanSock* s = data;
+  sock_close(s);
+  if (s->in_callback) s->finalized = 1;
+  else sock_free(env, s);
 }
 
 /** Calls on_batch(buffer|null, count, kernelDropsTotal, errno) inside a callback scope. */
@@ -249,12 +256,15 @@ static void on_readable(uv_poll_t* handle, int status, int events) {
   int err = 0;
   int count = drain(s, &err);
   if (status < 0 && err == 0) err = EIO;
+  s->in_callback++;
   if (count > 0) deliver(s, s->scratch, count, 0);
   // The callback may have closed the socket.
   if (err != 0 && !s->closed) {
     if (s->poll) uv_poll_stop(s->poll);
     deliver(s, NULL, 0, err);
   }
+  s->in_callback--;
+  if (s->finalized && s->in_callback == 0) sock_free(s->env, s);
 }
 
 static CanSock* unwrap(napi_env env, napi_callback_info info, size_t* argc, napi_value* argv) {
