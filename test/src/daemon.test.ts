@@ -41,11 +41,7 @@ async function client(d: TestDaemon, options: Parameters<typeof TestClient.conne
 
 /** Waits until the daemon lists `n` handshaken clients. */
 async function clientsConnected(d: TestDaemon, n: number): Promise<void> {
-  const until = Date.now() + 5000;
-  while (d.daemon.snapshot().clients.length !== n) {
-    if (Date.now() > until) throw new Error(`expected ${n} clients, have ${d.daemon.snapshot().clients.length}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await vi.waitFor(() => expect(d.daemon.snapshot().clients.length, `expected ${n} clients`).toBe(n), { timeout: 5000, interval: 10 });
 }
 
 const events = (d: TestDaemon, name: string) => d.records.filter((r) => r.event === name);

@@ -170,4 +170,12 @@ describe('formatStatus', () => {
     expect(out).toContain('capture on · 1,234,567 frames · 44.0 MB · oldest 3.0 h ago · 0 dropped · /var/lib/ampio-bridge/capture.db');
     expect(out).toContain('→ PostgreSQL backing off (connect ECONNREFUSED) · backlog 42,000 rows · lag 2 min · 1,192,567 sent · postgres://bridge@db/can#can_frames');
   });
+
+  it('says when the kernel dropped received frames, and counts unconfirmed transmissions', () => {
+    const s = fakeSnapshot({ buses: [fakeBus({ rxKernelDrops: 17, txUnconfirmed: 2 }), fakeBus({ name: 'can1', rxKernelDrops: 0 })] });
+    const out = formatStatus(s, { color: false });
+    expect(out).toContain('! can0: the kernel dropped 17 received frames because the bridge read too late (raise --can-rcvbuf, or the host is overloaded)');
+    expect(out).toContain('can0 frames written but never confirmed on the bus: 2');
+    expect(out).not.toContain('can1: the kernel dropped');
+  });
 });
