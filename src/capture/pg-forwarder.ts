@@ -16,6 +16,7 @@ import type { SqliteDatabase } from './sqlite-binding.js';
 import type { CaptureStore } from './sqlite-store.js';
 import type { ForwarderState, ForwardSettings, ForwardStatus } from './worker-messages.js';
 import { createTableSql, quoteTable, STAGE_TABLE } from './pg-schema.js';
+import type { LogFn } from '../core/log-fn.js';
 
 export interface PgForwarderOptions {
   store: CaptureStore;
@@ -26,7 +27,7 @@ export interface PgForwarderOptions {
   reader?: SqliteDatabase;
   settings: ForwardSettings;
   hostname: string;
-  log(level: 'debug' | 'info' | 'warn' | 'error', event: string, fields?: Record<string, unknown>): void;
+  log: LogFn;
   status(status: ForwardStatus): void;
 }
 

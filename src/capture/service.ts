@@ -10,6 +10,7 @@ import type { StoreSummary } from './sqlite-store.js';
 import { CaptureTap } from './tap.js';
 import type { FrameBatch } from './batch.js';
 import type { ForwardSettings, ForwardStatus, WorkerInit, WorkerToMain } from './worker-messages.js';
+import type { LogFn } from '../core/log-fn.js';
 
 export interface CaptureServiceOptions {
   path: string;
@@ -19,7 +20,7 @@ export interface CaptureServiceOptions {
   drops: boolean;
   forward: ForwardSettings | null;
   hostname: string;
-  log(level: 'debug' | 'info' | 'warn' | 'error', event: string, fields?: Record<string, unknown>): void;
+  log: LogFn;
   /** Frames held in memory before new ones are dropped (default 262144, about 12 s of a saturated 1 Mbit/s bus). */
   maxQueuedFrames?: number;
   /** How often overflow drops are logged, at most (default 10 s). */

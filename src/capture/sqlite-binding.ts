@@ -1,10 +1,8 @@
 // Loads better-sqlite3 on demand, like the socketcan and serialport bindings: `serve`
 // without --capture never loads it, and a missing or broken native module becomes an
 // error that says what to run.
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type BetterSqlite3 from 'better-sqlite3';
+import { findPackageRoot } from '../system/package-root.js';
 
 export type SqliteDatabase = BetterSqlite3.Database;
 export type SqliteConstructor = typeof BetterSqlite3;
@@ -32,19 +30,7 @@ export class CaptureStoreError extends Error {
 }
 
 function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const pj = join(dir, 'package.json');
-    if (existsSync(pj)) {
-      try {
-        if ((JSON.parse(readFileSync(pj, 'utf8')) as { name?: string }).name === 'ampio-bridge') return dir;
-      } catch {
-        // keep looking
-      }
-    }
-    dir = dirname(dir);
-  }
-  return '<the ampio-bridge install directory>';
+  return findPackageRoot(import.meta.url) ?? '<the ampio-bridge install directory>';
 }
 
 let cached: SqliteConstructor | null = null;

@@ -1,6 +1,7 @@
 // Messages between the bridge's main thread and the capture worker (types only).
 import type { FrameBatch } from './batch.js';
 import type { StoreSummary } from './sqlite-store.js';
+import type { LogLevel } from '../core/log-fn.js';
 
 export type ForwarderState = 'disabled' | 'connecting' | 'connected' | 'backing_off';
 
@@ -46,5 +47,5 @@ export type WorkerToMain =
   | { type: 'commit_failed'; frames: number; message: string }
   | { type: 'evicted'; rows: number; reason: string }
   | { type: 'forward'; status: ForwardStatus }
-  | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; event: string; fields?: Record<string, unknown> }
+  | { type: 'log'; level: LogLevel; event: string; fields?: Record<string, unknown> }
   | { type: 'stopped' };

@@ -8,8 +8,7 @@ import { loadSqlite } from './sqlite-binding.js';
 import { CaptureStore, CaptureStoreError } from './sqlite-store.js';
 import type { MainToWorker, WorkerInit, WorkerToMain } from './worker-messages.js';
 import type { PgForwarder } from './pg-forwarder.js';
-
-type Level = 'debug' | 'info' | 'warn' | 'error';
+import type { LogLevel } from '../core/log-fn.js';
 
 class CaptureWorker {
   private pending: FrameBatch[] = [];
@@ -34,7 +33,7 @@ class CaptureWorker {
     this.port.postMessage(m);
   }
 
-  log(level: Level, event: string, fields?: Record<string, unknown>): void {
+  log(level: LogLevel, event: string, fields?: Record<string, unknown>): void {
     this.send({ type: 'log', level, event, fields });
   }
 
