@@ -11,7 +11,7 @@ export interface ForwardSettings {
   table: string;
   /** What logs and status show: the URL without credentials. */
   display: string;
-  /** Rows per COPY transaction. */
+  /** Rows per COPY transaction (default 200,000). */
   batchRows?: number;
 }
 
