@@ -8,7 +8,7 @@ import { constants as osConstants } from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CANFD_FDF, type CanFrame } from '../../core/frame.js';
-import { findPackageRoot } from '../../system/build-info.js';
+import { findPackageRoot } from '../../system/package-root.js';
 import { BackendError } from '../types.js';
 
 export interface CanSocketOptions {
