@@ -183,7 +183,7 @@ describe(`SocketCAN backend on a real kernel`, () => {
 
   it('1,000 opens and closes (and backend reopens) leave no file descriptor behind', () => {
     const d = passed('close_reopen_fds');
-    expect(d.fdsAfter).toBe(d.fdsBefore);
+    expect(d.fdsAfter).toBeLessThanOrEqual(d.fdsBefore);
   });
 });
 
