@@ -5,7 +5,7 @@ import os from 'node:os';
 import { createBackends } from '../../backends/factory.js';
 import { loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/options.js';
-import { resolveControlSocketPath } from '../../control/control-client.js';
+import { resolveControlSocket } from '../../control/socket-path.js';
 import { createDaemon, createStandardServices } from '../../daemon.js';
 import { readBuildInfo } from '../../system/build-info.js';
 import { createLogger } from '../../system/logger.js';
@@ -35,7 +35,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   }
 
   const notify = createSdNotify(ctx.env, (e) => log.warn('sd_notify_failed', { error: e }));
-  const controlSocketPath = resolveControlSocketPath(config.controlSocket, ctx.env);
+  const controlSocketPath = resolveControlSocket({ flag: config.controlSocket, env: ctx.env, role: 'daemon' }).path;
   const daemon = createDaemon(config, {
     log,
     build: readBuildInfo(),
