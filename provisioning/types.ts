@@ -11,6 +11,9 @@ export const PATHS = {
   link: '/etc/systemd/network/80-ampio-can.link',
   udevRule: '/etc/udev/rules.d/90-ampio-can.rules',
   nmConf: '/etc/NetworkManager/conf.d/90-ampio-can.conf',
+  /** Without systemd-networkd (and no apt to install it): a oneshot that runs `ip link` at boot. */
+  linkSetupUnit: '/etc/systemd/system/ampio-can-links.service',
+  linkSetupWants: '/etc/systemd/system/multi-user.target.wants/ampio-can-links.service',
   stateDir: '/var/lib/ampio-bridge',
   backupsDir: '/var/lib/ampio-bridge/backups',
   controlSocket: '/run/ampio-bridge/control.sock',

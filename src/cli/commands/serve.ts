@@ -12,6 +12,7 @@ import { createLogger } from '../../system/logger.js';
 import { createSdNotify } from '../../system/sd-notify.js';
 import { type CliContext, EXIT } from '../context.js';
 import { renderServeHelp } from '../help.js';
+import { restartNeededMessage } from '../reload-report.js';
 
 /** The whole shutdown is time-boxed: systemd's stop must stay well under its timeout. */
 const SHUTDOWN_BUDGET_MS = 2000;
@@ -28,6 +29,8 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     return EXIT.ok;
   }
   const config = loaded.config;
+  /** What the daemon actually runs with for structural settings (they change only on restart). */
+  let running: Config = config;
   const log = createLogger({ format: config.logFormat, level: config.logLevel, stream: ctx.stderr });
   for (const w of loaded.warnings) log.warn('config_warning', { message: w });
   if (config.backend === 'virtual') {
@@ -61,6 +64,9 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       log.reconfigure({ format: next.config.logFormat, level: next.config.logLevel });
       const changed = daemon.reload(next.config);
       log.info('reload', { changed: changed.join(',') || 'nothing' });
+      const restart = restartNeededMessage(running, next.config);
+      if (restart) log.warn('reload_restart_needed', restart);
+      else running = next.config;
     }),
   ];
 
