@@ -8,7 +8,7 @@ import type { Config } from '../../config/options.js';
 import { resolveControlSocket } from '../../control/socket-path.js';
 import { createDaemon, createStandardServices } from '../../daemon.js';
 import { readBuildInfo } from '../../system/build-info.js';
-import { createLogger } from '../../system/logger.js';
+import { createLogger, isJournalStream } from '../../system/logger.js';
 import { createSdNotify } from '../../system/sd-notify.js';
 import { type CliContext, EXIT } from '../context.js';
 import { renderServeHelp } from '../help.js';
@@ -31,7 +31,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   const config = loaded.config;
   /** What the daemon actually runs with for structural settings (they change only on restart). */
   let running: Config = config;
-  const log = createLogger({ format: config.logFormat, level: config.logLevel, stream: ctx.stderr });
+  const log = createLogger({ format: config.logFormat, level: config.logLevel, stream: ctx.stderr, journal: isJournalStream(ctx.env, ctx.stderr) });
   for (const w of loaded.warnings) log.warn('config_warning', { message: w });
   if (config.backend === 'virtual') {
     log.warn('virtual_backend', { message: 'serving a simulated bus (--backend virtual): no real CAN frames' });
