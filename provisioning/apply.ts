@@ -38,6 +38,8 @@ export interface Manifest {
   status: 'in-progress' | 'complete' | 'failed';
   failedStep: string | null;
   files: BackupEntry[];
+  /** Directories this run created (parents first), removed again on rollback when empty. */
+  dirs?: string[];
   /** commands that ran, in order, with their undo */
   commands: { id: string; argv: string[]; undo: string[] | null }[];
   rolledBackAt: string | null;
@@ -103,8 +105,18 @@ async function backup(plan: Plan, deps: ApplyDeps): Promise<{ dir: string; manif
     await fs.write(path.posix.join(dir, rel), data, 0o600);
     files.push({ path: p, existed: true, mode: st?.mode ?? 0o644, backup: rel, sha256: sha256(data) });
   }
+  // Directories that do not exist yet and that the writes will create (/etc/ampio-bridge,
+  // /etc/systemd/network on a minimal image …): rollback removes what setup made.
+  const dirs = new Set<string>();
+  for (const p of touchedPaths(plan)) {
+    for (let d = path.posix.dirname(p); d !== '/' && !dirs.has(d); d = path.posix.dirname(d)) {
+      if ((await fs.lstat(d)) !== null) break;
+      dirs.add(d);
+    }
+  }
   const manifest: Manifest = {
     format: 1,
+    dirs: [...dirs].sort((a, b) => a.length - b.length),
     tool: 'ampio-bridge setup',
     version: deps.version,
     createdAt: deps.now().toISOString(),

@@ -247,7 +247,8 @@ export async function runDoctorChecks(d: DoctorDeps): Promise<Check[]> {
 
   // --- the service and what it serves
   const listen = verdict?.ok ? verdict.listen : null;
-  const controlSocket = d.controlSocket ?? PATHS.controlSocket;
+  // Offline, the socket that matters is the service's, not whatever this machine resolves.
+  const controlSocket = live ? (d.controlSocket ?? PATHS.controlSocket) : PATHS.controlSocket;
   if (!live) {
     for (const [id, title] of [['service', 'ampio-bridge.service active'], ['ports', 'TCP listeners'], ['control', `control socket ${controlSocket}`], ['ready', '/ready'], ['mdns', 'mDNS']]) skip(id, title);
     return checks;

@@ -74,12 +74,17 @@ export function missingRequired(a: Answers, given: Partial<Answers>, facts: Fact
   return missing;
 }
 
-function listenSummary(a: Answers): string[] {
+/**
+ * Where clients connect. Pi OS answers mDNS for <hostname>.local out of the box
+ * (avahi-daemon). For an image (--root) that is the image's hostname, never the machine
+ * building it; an image without one gets whatever name the Pi is given at first boot.
+ */
+export function listenSummary(a: Answers, facts: Pick<Facts, 'root' | 'hostname'>): string[] {
   let addr = a.listen.trim();
   if (/^\d+$/.test(addr)) addr = `:${addr}`;
   const i = addr.lastIndexOf(':');
-  // Pi OS answers mDNS for <hostname>.local out of the box (avahi-daemon).
-  const host = addr.slice(0, i) || `${hostname()}.local`;
+  const name = facts.hostname ?? (facts.root ? null : hostname());
+  const host = addr.slice(0, i) || (name ? `${name}.local` : "<the Pi's hostname>.local");
   const port = Number(addr.slice(i + 1));
   if (a.backend === 'serial') return [`${host}:${port}`];
   return a.interfaces.map((n, k) => `${host}:${port + k} (${n})`);
@@ -136,7 +141,7 @@ export async function runSetup(args: string[], ctx: SetupContext, deps: SetupDep
     const catalog = deps.catalog ?? (await loadCatalog());
     const templates = deps.templates ?? loadTemplates();
     const nodePath = flags.node ?? deps.nodePath ?? process.execPath;
-    const facts = await probe({ fs, runner: probeRunner, root, nodePath, runningMain: deps.runningMain ?? path.join(packageDir(), 'dist/src/cli/main.js'), env: ctx.env });
+    const facts = await probe({ fs, runner: probeRunner, root, hostname: hostname(), nodePath, runningMain: deps.runningMain ?? path.join(packageDir(), 'dist/src/cli/main.js'), env: ctx.env });
     say(ctx.stdout, `\n${renderFacts(facts, style)}\n\n`);
 
     let plan: Plan;
@@ -242,7 +247,7 @@ export async function runSetup(args: string[], ctx: SetupContext, deps: SetupDep
           rebooting,
           root,
           interfaces: answers?.backend === 'socketcan' ? answers.interfaces : [],
-          listen: answers ? listenSummary(answers) : [],
+          listen: answers ? listenSummary(answers, facts) : [],
           metricsAddr: answers?.metricsAddr ?? '',
           status,
         },

@@ -16,7 +16,8 @@ import { renderEnvFile } from './steps/env-file.js';
 import { LINK_TXQUEUELEN_MIN_SYSTEMD, renderLinkFile } from './steps/link-file.js';
 import { isManualCanNetwork, renderNetworkFile, systemctl } from './steps/networkd.js';
 import { renderNmConf } from './steps/network-manager.js';
-import { addToGroupCommand, useraddCommand } from './steps/service-user.js';
+import { LINK_ONESHOT_UNIT, renderLinkOneshot } from './steps/link-oneshot.js';
+import { addToGroupCommand, useraddCommand, userdelCommand } from './steps/service-user.js';
 import { renderUnit } from './steps/service-unit.js';
 import { isManualQueueRule, renderUdevRule } from './steps/udev-rule.js';
 import { serializeConfig } from './io/fs.js';
@@ -167,18 +168,40 @@ export function planInstall(input: PlanInput): Plan {
       b.remove('retire-manual-udev', `Retire hand-made ${PATHS.manualUdevRule}`, PATHS.manualUdevRule, 'it sets txqueuelen 1000, which replays stale commands after an outage (hardware.md §6); kept in the backup set');
     }
 
-    // 4. Link settings that survive a reboot.
+    // 4. Link settings that survive a reboot: systemd-networkd where it is (or apt can install
+    // it now), else a oneshot unit running `ip link` at boot. Probed here, at plan time, so
+    // setup never stops half-way with advice for a system it is not on.
     const ifs = a.interfaces;
-    const netChanged = b.write('network', `systemd-networkd: ${ifs.join(', ')} at ${a.bitrate} bit/s, restart-ms ${a.restartMs}`, PATHS.network, renderNetworkFile(templates, { version: v, interfaces: ifs, bitrate: a.bitrate, restartMs: a.restartMs }));
-    const useLink = facts.systemdVersion === null || facts.systemdVersion >= LINK_TXQUEUELEN_MIN_SYSTEMD;
-    let qChanged: boolean;
-    if (useLink) {
-      qChanged = b.write('link', `txqueuelen ${a.txqueuelen} for ${ifs.join(', ')} (.link file)`, PATHS.link, renderLinkFile(templates, { version: v, interfaces: ifs, txqueuelen: a.txqueuelen }));
-      b.remove('remove-udev-rule', `Remove ${PATHS.udevRule} (the .link file replaces it)`, PATHS.udevRule);
+    const nd = facts.linkManagers.networkd;
+    const installNetworkd = !nd.installed && facts.apt && root === null;
+    const useNetworkd = nd.installed || installNetworkd;
+    let netChanged = false;
+    let qChanged = false;
+    if (installNetworkd) {
+      b.command('install-networkd', 'Install systemd-networkd (apt)', ['apt-get', 'install', '--yes', '--no-install-recommends', 'systemd-networkd'], {
+        live: true,
+        why: 'it keeps the CAN bitrate, restart-ms and txqueuelen across reboots; this system does not have it installed',
+      });
+    }
+    if (useNetworkd) {
+      netChanged = b.write('network', `systemd-networkd: ${ifs.join(', ')} at ${a.bitrate} bit/s, restart-ms ${a.restartMs}`, PATHS.network, renderNetworkFile(templates, { version: v, interfaces: ifs, bitrate: a.bitrate, restartMs: a.restartMs }));
+      const useLink = facts.systemdVersion === null || facts.systemdVersion >= LINK_TXQUEUELEN_MIN_SYSTEMD;
+      if (useLink) {
+        qChanged = b.write('link', `txqueuelen ${a.txqueuelen} for ${ifs.join(', ')} (.link file)`, PATHS.link, renderLinkFile(templates, { version: v, interfaces: ifs, txqueuelen: a.txqueuelen }));
+        b.remove('remove-udev-rule', `Remove ${PATHS.udevRule} (the .link file replaces it)`, PATHS.udevRule);
+      } else {
+        b.notice('info', `systemd ${facts.systemdVersion} is older than ${LINK_TXQUEUELEN_MIN_SYSTEMD}: txqueuelen goes in a udev rule instead of a .link file (linux-can/can-utils#470)`);
+        qChanged = b.write('udev-rule', `txqueuelen ${a.txqueuelen} for ${ifs.join(', ')} (udev rule)`, PATHS.udevRule, renderUdevRule(templates, { version: v, interfaces: ifs, txqueuelen: a.txqueuelen }));
+        b.remove('remove-link', `Remove ${PATHS.link} (systemd ${facts.systemdVersion} ignores it)`, PATHS.link);
+      }
     } else {
-      b.notice('info', `systemd ${facts.systemdVersion} is older than ${LINK_TXQUEUELEN_MIN_SYSTEMD}: txqueuelen goes in a udev rule instead of a .link file (linux-can/can-utils#470)`);
-      qChanged = b.write('udev-rule', `txqueuelen ${a.txqueuelen} for ${ifs.join(', ')} (udev rule)`, PATHS.udevRule, renderUdevRule(templates, { version: v, interfaces: ifs, txqueuelen: a.txqueuelen }));
-      b.remove('remove-link', `Remove ${PATHS.link} (systemd ${facts.systemdVersion} ignores it)`, PATHS.link);
+      b.notice(
+        'info',
+        `systemd-networkd is not installed${root ? ' in this image' : ''}${facts.apt ? (root ? ' (apt cannot install it offline)' : '') : ' and there is no apt to install it'}: a oneshot unit (${LINK_ONESHOT_UNIT}) sets bitrate, restart-ms and txqueuelen with \`ip link\` at boot instead`,
+        root && facts.apt ? 'to use networkd later: `sudo apt-get install systemd-networkd` on the Pi, then re-run `sudo ampio-bridge setup`' : undefined,
+      );
+      qChanged = b.write('link-oneshot', `Boot-time link settings ${PATHS.linkSetupUnit}: ${ifs.join(', ')} at ${a.bitrate} bit/s, restart-ms ${a.restartMs}, txqueuelen ${a.txqueuelen}`, PATHS.linkSetupUnit, renderLinkOneshot({ version: v, interfaces: ifs, bitrate: a.bitrate, restartMs: a.restartMs, txqueuelen: a.txqueuelen, ipPath: facts.ipPath }), { mode: 0o644 });
+      if (!facts.existing.linkOneshotEnabled) b.command('enable-link-oneshot', `Enable ${LINK_ONESHOT_UNIT} at boot`, systemctl(root, 'enable', LINK_ONESHOT_UNIT), { undo: systemctl(root, 'disable', LINK_ONESHOT_UNIT) });
     }
     if (facts.linkManagers.networkManager.installed) {
       b.write('network-manager', `Keep NetworkManager off ${ifs.join(', ')}`, PATHS.nmConf, renderNmConf(templates, { version: v, interfaces: ifs }));
@@ -186,7 +209,7 @@ export function planInstall(input: PlanInput): Plan {
     if (facts.linkManagers.ifupdown.canStanzas) {
       b.notice('warn', '/etc/network/interfaces has CAN stanzas: ifupdown would configure the same links (and is silently ignored when not installed)', 'remove the can0/can1 stanzas from /etc/network/interfaces');
     }
-    if (!facts.linkManagers.networkd.enabled) {
+    if (useNetworkd && !nd.enabled) {
       if (root) b.command('enable-networkd', 'Enable systemd-networkd', systemctl(root, 'enable', 'systemd-networkd.service'), { undo: systemctl(root, 'disable', 'systemd-networkd.service') });
       else b.command('enable-networkd', 'Enable and start systemd-networkd', ['systemctl', 'enable', '--now', 'systemd-networkd.service'], { undo: ['systemctl', 'disable', '--now', 'systemd-networkd.service'] });
       if (facts.linkManagers.networkManager.enabled) {
@@ -201,7 +224,7 @@ export function planInstall(input: PlanInput): Plan {
     if (!reboot && facts.canLinks) {
       const todo = facts.canLinks.filter((l) => ifs.includes(l.name) && (l.bitrate !== a.bitrate || l.restartMs !== a.restartMs || l.qlen !== a.txqueuelen));
       if (todo.length || ((netChanged || qChanged) && facts.canLinks.some((l) => ifs.includes(l.name)))) {
-        b.command('networkd-reload', 'Reload systemd-networkd', ['networkctl', 'reload'], { live: true });
+        if (useNetworkd) b.command('networkd-reload', 'Reload systemd-networkd', ['networkctl', 'reload'], { live: true });
         for (const l of facts.canLinks.filter((x) => ifs.includes(x.name))) {
           b.command(`link-${l.name}-down`, `Apply settings to ${l.name} now`, ['ip', 'link', 'set', l.name, 'down'], { live: true });
           b.command(`link-${l.name}-can`, `${l.name}: bitrate ${a.bitrate}, restart-ms ${a.restartMs}`, ['ip', 'link', 'set', l.name, 'type', 'can', 'bitrate', String(a.bitrate), 'restart-ms', String(a.restartMs)], { live: true });
@@ -218,7 +241,7 @@ export function planInstall(input: PlanInput): Plan {
 
   // 5. The service user.
   const groups = a.backend === 'serial' ? ['dialout'] : [];
-  if (!facts.user.exists) b.command('service-user', `Create system user ${SERVICE_USER}${groups.length ? ` (groups: ${groups.join(', ')})` : ''}`, useraddCommand(root, groups));
+  if (!facts.user.exists) b.command('service-user', `Create system user ${SERVICE_USER}${groups.length ? ` (groups: ${groups.join(', ')})` : ''}`, useraddCommand(root, groups), { undo: userdelCommand(root) });
   else for (const g of groups.filter((g) => !facts.user.groups.includes(g))) b.command(`service-user-${g}`, `Add ${SERVICE_USER} to ${g}`, addToGroupCommand(root, SERVICE_USER, g));
   if (facts.sudoUser && !facts.user.sudoUserGroups.includes(SERVICE_USER)) {
     b.command('operator-group', `Add ${facts.sudoUser} to group ${SERVICE_USER} (for \`ampio-bridge top\` without sudo)`, addToGroupCommand(null, facts.sudoUser, SERVICE_USER), {
@@ -270,6 +293,7 @@ export function planUninstall(facts: Facts): Plan {
     if (root) b.command('disable', `Disable ${SERVICE}`, systemctl(root, 'disable', SERVICE), { undo: systemctl(root, 'enable', SERVICE) });
     else b.command('disable', `Stop and disable ${SERVICE}`, ['systemctl', 'disable', '--now', SERVICE], { undo: ['systemctl', 'enable', '--now', SERVICE] });
   }
+  if (facts.existing.linkOneshotEnabled) b.command('disable-link-oneshot', `Disable ${LINK_ONESHOT_UNIT}`, systemctl(root, 'disable', LINK_ONESHOT_UNIT), { undo: systemctl(root, 'enable', LINK_ONESHOT_UNIT) });
   const unitRemoved = b.remove('unit', `Remove ${PATHS.unit}`, PATHS.unit);
   for (const [id, p] of [
     ['config', PATHS.configFile],
@@ -278,6 +302,7 @@ export function planUninstall(facts: Facts): Plan {
     ['link', PATHS.link],
     ['udev-rule', PATHS.udevRule],
     ['network-manager', PATHS.nmConf],
+    ['link-oneshot', PATHS.linkSetupUnit],
   ] as const) {
     b.remove(id, `Remove ${p}`, p);
   }

@@ -23,6 +23,8 @@ export interface ProbeInput {
   runningMain: string;
   /** process.env (SUDO_USER) */
   env: Record<string, string | undefined>;
+  /** This machine's hostname (live setup); under --root the image's /etc/hostname is used. */
+  hostname?: string;
 }
 
 const BOOT_FIRMWARE = '/boot/firmware/config.txt';
@@ -113,8 +115,11 @@ export async function probe(input: ProbeInput): Promise<Facts> {
   const ifacesD = (await fs.readdir('/etc/network/interfaces.d')) ?? [];
   let canStanzas = /^\s*(auto|allow-hotplug|iface)\s+can\d/m.test(ifaces);
   for (const f of ifacesD) if (/^\s*(auto|allow-hotplug|iface)\s+can\d/m.test((await fs.readText(`/etc/network/interfaces.d/${f}`)) ?? '')) canStanzas = true;
+  const networkdUnits = ['/usr/lib/systemd/system/systemd-networkd.service', '/lib/systemd/system/systemd-networkd.service', '/etc/systemd/system/systemd-networkd.service'];
+  let networkdInstalled = false;
+  for (const u of networkdUnits) if (await exists(fs, u)) networkdInstalled = true;
   const linkManagers: Facts['linkManagers'] = {
-    networkd: { enabled: await exists(fs, `${wants}/systemd-networkd.service`) },
+    networkd: { installed: networkdInstalled, enabled: await exists(fs, `${wants}/systemd-networkd.service`) },
     networkManager: {
       installed: (await exists(fs, '/usr/sbin/NetworkManager')) || (await exists(fs, '/usr/lib/systemd/system/NetworkManager.service')) || (await exists(fs, '/lib/systemd/system/NetworkManager.service')),
       enabled: await exists(fs, `${wants}/NetworkManager.service`),
@@ -136,6 +141,16 @@ export async function probe(input: ProbeInput): Promise<Facts> {
       if (systemdVersion !== null) break;
     }
   }
+
+  const apt = (await exists(fs, '/usr/bin/apt-get')) || (await exists(fs, '/bin/apt-get'));
+  let ipPath = '/sbin/ip';
+  for (const candidate of ['/usr/sbin/ip', '/usr/bin/ip', '/sbin/ip', '/bin/ip']) {
+    if (await exists(fs, candidate)) {
+      ipPath = candidate;
+      break;
+    }
+  }
+  const imageHostname = live ? null : ((await fs.readText('/etc/hostname')) ?? '').trim().split(/\s+/)[0] || null;
 
   let globalPrefix = '/usr/local';
   if (live) {
@@ -180,7 +195,7 @@ export async function probe(input: ProbeInput): Promise<Facts> {
 
   const files: Record<string, string | null> = {};
   const modes: Record<string, number> = {};
-  const owned: string[] = [PATHS.unit, PATHS.envFile, PATHS.configFile, PATHS.network, PATHS.link, PATHS.udevRule, PATHS.nmConf, PATHS.manualNetwork, PATHS.manualUdevRule, PATHS.rebootMarker];
+  const owned: string[] = [PATHS.unit, PATHS.envFile, PATHS.configFile, PATHS.network, PATHS.link, PATHS.udevRule, PATHS.nmConf, PATHS.manualNetwork, PATHS.manualUdevRule, PATHS.rebootMarker, PATHS.linkSetupUnit];
   if (boot.realPath) owned.push(boot.realPath);
   for (const p of owned) {
     files[p] = await fs.readText(p);
@@ -206,6 +221,9 @@ export async function probe(input: ProbeInput): Promise<Facts> {
     canLinks,
     linkManagers,
     systemdVersion,
+    apt,
+    ipPath,
+    hostname: live ? (input.hostname ?? null) : imageHostname,
     node: { path: input.nodePath, problem: nodeProblem(input.nodePath) },
     install: { running: main, ephemeral: isEphemeral(main) && main !== globalMain, globalPrefix, installedVersion },
     serialDevices,
@@ -215,6 +233,7 @@ export async function probe(input: ProbeInput): Promise<Facts> {
       config,
       configProblem,
       unitEnabled: await exists(fs, PATHS.unitWants),
+      linkOneshotEnabled: await exists(fs, PATHS.linkSetupWants),
       active: live ? await isActive(runner, 'ampio-bridge.service') : null,
     },
     user: { exists: userExists(passwd, SERVICE_USER), groups: groupsOf(group, SERVICE_USER), sudoUserGroups: sudo ? groupsOf(group, sudo) : [] },

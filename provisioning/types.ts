@@ -58,11 +58,18 @@ export interface Facts {
   };
   canLinks: CanLinkFacts[] | null; // null: could not ask the live system
   linkManagers: {
-    networkd: { enabled: boolean };
+    /** installed: its unit file exists in the target (Debian 13 ships it as its own package). */
+    networkd: { installed: boolean; enabled: boolean };
     networkManager: { installed: boolean; enabled: boolean };
     ifupdown: { installed: boolean; canStanzas: boolean };
   };
   systemdVersion: number | null;
+  /** apt-get exists in the target (a missing package can be a planned install step). */
+  apt: boolean;
+  /** Where `ip` lives in the target (for the oneshot fallback unit). */
+  ipPath: string;
+  /** The target's hostname: this machine's when live, the image's /etc/hostname under --root (null: none set). */
+  hostname: string | null;
   node: { path: string; problem: string | null };
   install: {
     /** main.js the running CLI came from */
@@ -88,6 +95,8 @@ export interface Facts {
     configProblem: string | null;
     unitEnabled: boolean;
     active: boolean | null;
+    /** The no-networkd fallback unit is enabled. */
+    linkOneshotEnabled: boolean;
   };
   user: { exists: boolean; groups: string[]; sudoUserGroups: string[] };
   /** A previous run changed config.txt and the machine has not rebooted since. */

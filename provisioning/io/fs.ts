@@ -36,6 +36,8 @@ export interface Fs {
   mkdir(p: string, mode?: number): Promise<void>;
   /** Removes a file; a missing file is not an error. */
   remove(p: string): Promise<void>;
+  /** Removes an empty directory; false when it is missing or not empty (then it stays). */
+  removeEmptyDir(p: string): Promise<boolean>;
   chmod(p: string, mode: number): Promise<void>;
 }
 
@@ -226,6 +228,17 @@ export class NodeFs implements Fs {
     }
   }
 
+  async removeEmptyDir(p: string): Promise<boolean> {
+    try {
+      await nodeFs.rmdir(this.host(p));
+      return true;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (isMissing(err) || code === 'ENOTEMPTY' || code === 'EEXIST') return false;
+      throw err;
+    }
+  }
+
   async chmod(p: string, mode: number): Promise<void> {
     await nodeFs.chmod(this.host(p), mode);
   }
@@ -260,6 +273,7 @@ export function readOnlyFs(inner: Fs): Fs {
     writeConf: refuse('write'),
     mkdir: refuse('create directory'),
     remove: refuse('remove'),
+    removeEmptyDir: refuse('remove directory'),
     chmod: refuse('chmod'),
   };
 }
@@ -321,6 +335,9 @@ export class MemoryFs implements Fs {
     await this.write(p, serializeConfig(store), mode);
   }
   async mkdir() {}
+  async removeEmptyDir() {
+    return false;
+  }
   async remove(p: string) {
     this.files.delete(p);
     this.links.delete(p);

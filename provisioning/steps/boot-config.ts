@@ -44,7 +44,19 @@ export interface BootConfigAnalysis {
   endsWithNewline: boolean;
 }
 
-const CONFLICT_RE = /^\s*dtoverlay=(mcp251[5x][\w-]*|spi-bcm2835(-overlay)?|spi0-hw-cs)\b/;
+// spi-bcm2835(-overlay) is not here: it is no CAN overlay and loads no chip, so it is only
+// mentioned (a remark), never commented out as if it clashed with ours.
+const CONFLICT_RE = /^\s*dtoverlay=(mcp251[5x][\w-]*|spi0-hw-cs)\b/;
+
+/**
+ * The line ending a file uses: a config.txt edited on Windows (common on the FAT boot
+ * partition) keeps its CRLF; rewriting it as LF would be an unasked-for whole-file change.
+ */
+export function lineEnding(content: string): '\r\n' | '\n' {
+  const crlf = (content.match(/\r\n/g) ?? []).length;
+  const lf = (content.match(/\n/g) ?? []).length;
+  return crlf > 0 && crlf * 2 >= lf ? '\r\n' : '\n';
+}
 
 export function splitLines(content: string): string[] {
   const lines = content.split('\n');
@@ -82,7 +94,7 @@ export function analyzeBootConfig(content: string): BootConfigAnalysis {
   const remarks: { line: BootLine; text: string }[] = [];
   for (const l of lines) {
     const t = l.text.trim();
-    if (/^dtoverlay=spi-bcm2835/.test(t)) remarks.push({ line: l, text: 'spi-bcm2835-overlay does nothing useful on current kernels (old Waveshare/go-ampio-server guide)' });
+    if (/^dtoverlay=spi-bcm2835/.test(t)) remarks.push({ line: l, text: 'spi-bcm2835-overlay is not a CAN overlay and does nothing useful on current kernels (old Waveshare/go-ampio-server guide); left as it is, you may delete it' });
     else if (/^dtoverlay=spi0-hw-cs/.test(t)) remarks.push({ line: l, text: 'spi0-hw-cs is deprecated and has been seen to stop spi0 working' });
     else if (/^dtoverlay=[^,\s]+-overlay\b/.test(t)) remarks.push({ line: l, text: 'the -overlay suffix no longer works (redragonx/can2RNET#5)' });
     else if (!l.inBlock && /^dtoverlay=mcp251/.test(t) && l.section !== 'all') remarks.push({ line: l, text: `applies only under [${l.section}]` });
@@ -137,7 +149,8 @@ export function renderBootConfig(content: string, spec: BlockSpec): string {
     if (out.length && out[out.length - 1].trim() !== '') out.push('');
     out.push(...block);
   }
-  return `${out.join('\n')}\n`;
+  const eol = lineEnding(content);
+  return `${out.join(eol)}${eol}`;
 }
 
 /** config.txt without our block and with the lines we disabled restored (uninstall). */
@@ -149,7 +162,8 @@ export function removeBootBlock(content: string): string {
     out.push(l.text.startsWith(DISABLED_PREFIX) ? l.text.slice(DISABLED_PREFIX.length) : l.text);
   }
   while (out.length && out[out.length - 1].trim() === '') out.pop();
-  return out.length ? `${out.join('\n')}\n` : '';
+  const eol = lineEnding(content);
+  return out.length ? `${out.join(eol)}${eol}` : '';
 }
 
 /**

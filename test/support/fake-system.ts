@@ -111,6 +111,34 @@ export class FakeSystem implements Runner {
         for (const g of groups) this.addToGroup(name, g);
         return ok();
       }
+      case 'userdel': {
+        // userdel also removes the user's own group (USERGROUPS_ENAB) and its memberships.
+        const name = args[args.length - 1];
+        const drop = (file: string) => {
+          const lines = readFileSync(this.host(file), 'utf8').split('\n');
+          const kept = lines
+            .filter((l) => l.split(':')[0] !== name)
+            .map((l) => {
+              const f = l.split(':');
+              if (f.length < 4 || f[3] === '') return l;
+              f[3] = f[3].split(',').filter((m) => m !== name).join(',');
+              return f.join(':');
+            });
+          writeFileSync(this.host(file), kept.join('\n'));
+        };
+        drop('/etc/passwd');
+        drop('/etc/group');
+        return ok();
+      }
+      case 'apt-get': {
+        // `apt-get install … systemd-networkd`: the package brings its unit file.
+        if (args[0] === 'install' && args.includes('systemd-networkd')) {
+          mkdirSync(this.host('/usr/lib/systemd/system'), { recursive: true });
+          writeFileSync(this.host('/usr/lib/systemd/system/systemd-networkd.service'), '[Unit]\nDescription=Network Configuration (fake apt)\n');
+          return ok();
+        }
+        return { exitCode: 100, stdout: '', stderr: `E: fake apt-get cannot ${args.join(' ')}` };
+      }
       case 'usermod': {
         const gi = args.indexOf('--groups');
         this.addToGroup(args[args.length - 1], args[gi + 1]);
