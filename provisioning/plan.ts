@@ -21,6 +21,7 @@ import { addToGroupCommand, useraddCommand, userdelCommand } from './steps/servi
 import { renderUnit } from './steps/service-unit.js';
 import { isManualQueueRule, renderUdevRule } from './steps/udev-rule.js';
 import { serializeConfig } from './io/fs.js';
+import { describeSource } from './install-source.js';
 import { migrateGoEnv } from './migrate.js';
 import { PATHS, SERVICE, SERVICE_USER, type Answers, type CommandStep, type Environment, type Facts, type Notice, type Plan, type Step } from './types.js';
 
@@ -123,11 +124,29 @@ export function planInstall(input: PlanInput): Plan {
 
   const mainJs = mainJsFor(facts);
 
-  // 1. A permanent copy of ourselves: `npx` runs from a cache that npm may clean at any time.
+  // 1. A permanent copy of ourselves: `npx` runs from a cache that npm may clean at any time,
+  // and a clone in a home directory is out of the hardened service's reach. Installed is the
+  // very package setup runs from: the registry only when npx fetched it from there, else the
+  // release tarball itself or an `npm pack` of the running tree (the registry may not have it).
   if (facts.install.ephemeral && facts.install.installedVersion !== v) {
-    b.command('install-package', `Install ampio-bridge ${v} under ${facts.install.globalPrefix}`, ['npm', 'install', '--global', '--no-fund', '--no-audit', `ampio-bridge@${v}`], {
+    const src = facts.install.source;
+    const where = describeSource(src);
+    const tgz = path.posix.join(PATHS.stateDir, `ampio-bridge-${v}.tgz`);
+    let spec: string;
+    if (src.kind === 'registry') spec = `ampio-bridge@${v}`;
+    else if (src.kind === 'tarball') {
+      spec = root ? tgz : src.path;
+      if (root) b.command('copy-package', `Copy the release tarball into the image (${tgz})`, ['cp', '--', src.path, path.posix.join(root, tgz)]);
+    } else {
+      spec = tgz;
+      b.command('pack-package', `Pack the running tree ${src.dir} into ${tgz}`, ['npm', 'pack', '--ignore-scripts', '--pack-destination', root ? path.posix.join(root, PATHS.stateDir) : PATHS.stateDir, src.dir], {
+        why: 'the tree setup runs from is what gets installed (it is not on the npm registry)',
+      });
+    }
+    b.notice('info', `Installs ampio-bridge ${v} ${where} under ${facts.install.globalPrefix}, for the service.`);
+    b.command('install-package', `Install ampio-bridge ${v} under ${facts.install.globalPrefix} (${src.kind === 'registry' ? 'npm registry' : src.kind === 'tarball' ? 'release tarball' : 'npm pack of the running tree'})`, ['npm', 'install', '--global', '--no-fund', '--no-audit', spec], {
       live: true,
-      why: `setup runs from ${facts.install.running}, which npm may delete; the service needs a permanent copy`,
+      why: `setup runs from ${facts.install.running}, which npm may delete or the service cannot read; the service needs a permanent copy`,
     });
   }
 

@@ -10,6 +10,7 @@ import { parseIpLinkJson, parseOsRelease, parseSystemdVersion } from './diagnose
 import { isBootConfigStub } from './steps/boot-config.js';
 import { groupsOf, userExists } from './steps/service-user.js';
 import { parseEnvFile } from './migrate.js';
+import { detectInstallSource, type InstallSource } from './install-source.js';
 import { PATHS, SERVICE_USER, type Facts } from './types.js';
 
 export interface ProbeInput {
@@ -23,6 +24,8 @@ export interface ProbeInput {
   runningMain: string;
   /** process.env (SUDO_USER) */
   env: Record<string, string | undefined>;
+  /** Where the running package came from (default: detected from runningMain on the host). */
+  installSource?: InstallSource;
   /** This machine's hostname (live setup); under --root the image's /etc/hostname is used. */
   hostname?: string;
 }
@@ -225,7 +228,7 @@ export async function probe(input: ProbeInput): Promise<Facts> {
     ipPath,
     hostname: live ? (input.hostname ?? null) : imageHostname,
     node: { path: input.nodePath, problem: nodeProblem(input.nodePath) },
-    install: { running: main, ephemeral: isEphemeral(main) && main !== globalMain, globalPrefix, installedVersion },
+    install: { running: main, ephemeral: isEphemeral(main) && main !== globalMain, globalPrefix, installedVersion, source: input.installSource ?? detectInstallSource(main) },
     serialDevices,
     serialTargets,
     goServer,

@@ -1,3 +1,5 @@
+import type { InstallSource } from './install-source.js';
+
 // Shared data shapes of setup: what probe finds (Facts), what the person chose (Answers)
 // and what plan produces (Plan). Plain data: JSON-serialisable, no functions.
 
@@ -80,6 +82,8 @@ export interface Facts {
     globalPrefix: string;
     /** version of ampio-bridge already installed under globalPrefix */
     installedVersion: string | null;
+    /** Where the running package came from: what setup installs for the service. */
+    source: InstallSource;
   };
   serialDevices: string[];
   /** by-id path → the device node it points at (/dev/ttyUSB0) */

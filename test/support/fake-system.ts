@@ -4,7 +4,7 @@
 // a bare recorder cannot show idempotence: the second probe must see the first run's
 // effects (enabled unit, existing user). Nothing here spawns a process.
 
-import { existsSync, mkdirSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { formatCommand, type CommandResult, type Runner } from '../../provisioning/io/runner.js';
 
@@ -129,6 +129,16 @@ export class FakeSystem implements Runner {
         drop('/etc/passwd');
         drop('/etc/group');
         return ok();
+      }
+      case 'cp': {
+        // `cp -- SRC DEST` with host paths (setup --root copies a release tarball into the image).
+        const [src, dest] = args.filter((a) => a !== '--');
+        try {
+          copyFileSync(src, dest);
+          return ok();
+        } catch (err) {
+          return { exitCode: 1, stdout: '', stderr: `cp: ${(err as Error).message}` };
+        }
       }
       case 'apt-get': {
         // `apt-get install … systemd-networkd`: the package brings its unit file.
