@@ -12,7 +12,7 @@ import { createLogger, isJournalStream } from '../../system/logger.js';
 import { createSdNotify } from '../../system/sd-notify.js';
 import { type CliContext, EXIT } from '../context.js';
 import { renderServeHelp } from '../help.js';
-import { restartNeededMessage } from '../reload-report.js';
+import { restartNeededMessage, runningAfterReload } from '../reload-report.js';
 
 /** The whole shutdown is time-boxed: systemd's stop must stay well under its timeout. */
 const SHUTDOWN_BUDGET_MS = 2000;
@@ -64,9 +64,11 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       log.reconfigure({ format: next.config.logFormat, level: next.config.logLevel });
       const changed = daemon.reload(next.config);
       log.info('reload', { changed: changed.join(',') || 'nothing' });
-      const restart = restartNeededMessage(running, next.config);
+      // The logger applies its own two settings; the daemon reports what it applied.
+      const applied = [...changed, 'logFormat', 'logLevel'];
+      const restart = restartNeededMessage(running, next.config, applied);
       if (restart) log.warn('reload_restart_needed', restart);
-      else running = next.config;
+      running = runningAfterReload(running, next.config, applied);
     }),
   ];
 

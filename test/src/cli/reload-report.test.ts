@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { run as serve } from '../../../src/cli/commands/serve.js';
-import { restartNeededFor } from '../../../src/cli/reload-report.js';
+import { restartNeededFor, runningAfterReload } from '../../../src/cli/reload-report.js';
 import { captureCli } from '../../support/cli-context.js';
 import { testConfig } from '../../support/daemon.js';
 
@@ -25,10 +25,17 @@ async function waitFor(cond: () => boolean, ms = 10_000): Promise<void> {
 }
 
 describe('reload report', () => {
-  it('names structural settings that changed, in flag form; reloadable ones are not listed', () => {
+  it('names the changed settings the reload did not apply, in flag form', () => {
     const a = testConfig();
-    expect(restartNeededFor(a, testConfig({ maxClients: 3, logLevel: 'debug' }))).toEqual([]);
-    expect(restartNeededFor(a, testConfig({ listen: { host: '127.0.0.1', port: 20001 }, hubBuffer: 7, maxClients: 3 }))).toEqual(['listen', 'hub-buffer']);
+    const applied = ['maxClients', 'logLevel'];
+    expect(restartNeededFor(a, testConfig({ maxClients: 3, logLevel: 'debug' }), applied)).toEqual([]);
+    expect(restartNeededFor(a, testConfig({ listen: { host: '127.0.0.1', port: 20001 }, hubBuffer: 7, maxClients: 3 }), applied)).toEqual(['listen', 'hub-buffer']);
+    // Marked reloadable in the table but not applied by the daemon: still named.
+    expect(restartNeededFor(a, testConfig({ logMetricsInterval: 5000 }), applied)).toEqual(['log-metrics-interval']);
+    // After the reload the running config keeps the old listen and takes the new max-clients.
+    const after = runningAfterReload(a, testConfig({ listen: { host: '127.0.0.1', port: 20001 }, maxClients: 3 }), applied);
+    expect(after.listen).toEqual(a.listen);
+    expect(after.maxClients).toBe(3);
   });
 
   it('serve logs "restart needed for: listen, hub-buffer" on a SIGHUP that changes them, and keeps serving', async () => {
@@ -46,6 +53,13 @@ describe('reload report', () => {
     expect(line).toContain('restart needed for: listen, hub-buffer');
     expect(line).toMatch(/^\S+ warn /);
     expect(cli.stderr()).toMatch(/ reload changed=maxClients/);
+
+    // Reverting listen and hub-buffer in the file: nothing needs a restart any more.
+    fs.writeFileSync(config, JSON.stringify({ backend: 'virtual', 'virtual-rate': 0, listen: '127.0.0.1:0', 'max-clients': 2, 'control-socket': sock }));
+    const before = cli.stderr().split('reload_restart_needed').length;
+    cli.signals.emit('SIGHUP');
+    await waitFor(() => cli.stderr().split(' reload ').length > 2);
+    expect(cli.stderr().split('reload_restart_needed').length).toBe(before);
 
     cli.signals.emit('SIGTERM');
     expect(await done).toBe(0);
