@@ -442,6 +442,19 @@ export const OPTIONS = {
     parse: enumParser(LOG_LEVELS),
     choices: LOG_LEVELS,
   }),
+  tcpcanListen: opt<ListenAddress | null>({
+    flag: 'tcpcan-listen',
+    kind: 'address',
+    default: null,
+    defaultText: 'off',
+    expected: 'host:port like :20010, empty = off',
+    help: 'TCP address for tcpcan clients (conventional port 20010; second bus: port + 1); empty = off',
+    group: 'network',
+    scope: 'structural',
+    parse: (raw) => parseListen(raw, true),
+    format: formatListen,
+    emptyIsValue: true,
+  }),
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;
