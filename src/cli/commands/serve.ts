@@ -12,7 +12,6 @@ import { createLogger, isJournalStream } from '../../system/logger.js';
 import { createSdNotify } from '../../system/sd-notify.js';
 import { type CliContext, EXIT } from '../context.js';
 import { renderServeHelp } from '../help.js';
-import { restartNeededMessage, runningAfterReload } from '../reload-report.js';
 
 /** The whole shutdown is time-boxed: systemd's stop must stay well under its timeout. */
 const SHUTDOWN_BUDGET_MS = 2000;
@@ -29,8 +28,6 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     return EXIT.ok;
   }
   const config = loaded.config;
-  /** What the daemon actually runs with for structural settings (they change only on restart). */
-  let running: Config = config;
   const log = createLogger({ format: config.logFormat, level: config.logLevel, stream: ctx.stderr, journal: isJournalStream(ctx.env, ctx.stderr) });
   for (const w of loaded.warnings) log.warn('config_warning', { message: w });
   if (config.backend === 'virtual') {
@@ -64,11 +61,6 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       log.reconfigure({ format: next.config.logFormat, level: next.config.logLevel });
       const changed = daemon.reload(next.config);
       log.info('reload', { changed: changed.join(',') || 'nothing' });
-      // The logger applies its own two settings; the daemon reports what it applied.
-      const applied = [...changed, 'logFormat', 'logLevel'];
-      const restart = restartNeededMessage(running, next.config, applied);
-      if (restart) log.warn('reload_restart_needed', restart);
-      running = runningAfterReload(running, next.config, applied);
     }),
   ];
 
