@@ -162,6 +162,9 @@ async function runStep(step: Step, deps: ApplyDeps): Promise<void> {
 function hintFor(argv: string[]): string {
   if (argv[0] === 'npm') return 'check the network connection and `npm config get registry`, then re-run setup';
   if (argv[0] === 'useradd' || argv[0] === 'usermod') return 'check /etc/passwd and /etc/group (is the name taken by something else?), then re-run setup';
+  const image = argv.find((a) => a.startsWith('--root='))?.slice('--root='.length) ?? (argv.includes('--root') ? argv[argv.indexOf('--root') + 1] : null);
+  // An image has no running systemd to ask: point at its files instead.
+  if (argv[0] === 'systemctl' && image) return `check that ${image}/lib/systemd/system/${argv[argv.length - 1]} (or /usr/lib/…) exists in the image, then re-run setup with --root ${image}`;
   if (argv[0] === 'systemctl') return `see \`systemctl status ${argv[argv.length - 1]}\` and \`journalctl -xe\`, then re-run setup`;
   if (argv[0] === 'ip' || argv[0] === 'networkctl') return 'the setting is still written for the next boot; `ampio-bridge doctor` shows the link state';
   return 're-run setup after fixing the cause above';
