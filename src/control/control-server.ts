@@ -153,8 +153,20 @@ export function createControlServer(opts: ControlServerOptions): ControlServer {
       badRequest(c, id, 'bad_request', 'missing "type"');
       return;
     }
-    switch (req.type) {
-      case 'snapshot': {
+    const handler = handlers.get(req.type);
+    if (handler) handler(c, id, req);
+    else badRequest(c, id, 'unknown_type', `unknown request type "${req.type.slice(0, 64)}"`);
+  }
+
+  type RequestId = NonNullable<ErrorMessage['id']>;
+  /**
+   * One entry per request type. A Map, not an object literal: a request named "constructor"
+   * or "__proto__" must be an unknown type, not a property of Object.prototype.
+   */
+  const handlers = new Map<string, (c: Conn, id: RequestId, req: Record<string, unknown>) => void>([
+    [
+      'snapshot',
+      (c, id) => {
         let snapshot: Snapshot;
         try {
           snapshot = opts.source.snapshot();
@@ -165,9 +177,11 @@ export function createControlServer(opts: ControlServerOptions): ControlServer {
         }
         c.badInARow = 0;
         send(c, { type: 'reply', id, result: snapshot });
-        return;
-      }
-      case 'subscribe': {
+      },
+    ],
+    [
+      'subscribe',
+      (c, id, req) => {
         if (req.interval !== undefined && (typeof req.interval !== 'number' || !Number.isFinite(req.interval))) {
           badRequest(c, id, 'bad_request', '"interval" must be a number of milliseconds');
           return;
@@ -181,17 +195,21 @@ export function createControlServer(opts: ControlServerOptions): ControlServer {
         send(c, { type: 'reply', id, result });
         // First reading right away, so a monitor does not show an empty screen for a tick.
         streamTick(c);
-        return;
-      }
-      case 'unsubscribe': {
+      },
+    ],
+    [
+      'unsubscribe',
+      (c, id) => {
         c.badInARow = 0;
         if (c.streamTimer) clearInterval(c.streamTimer);
         c.streamTimer = null;
         c.events = false;
         send(c, { type: 'reply', id, result: {} });
-        return;
-      }
-      case 'kick': {
+      },
+    ],
+    [
+      'kick',
+      (c, id, req) => {
         if (typeof req.clientId !== 'number' || !Number.isInteger(req.clientId)) {
           badRequest(c, id, 'bad_request', '"clientId" must be an integer');
           return;
@@ -207,18 +225,17 @@ export function createControlServer(opts: ControlServerOptions): ControlServer {
         }
         const result: KickResult = { kicked };
         send(c, { type: 'reply', id, result });
-        return;
-      }
-      case 'ping': {
+      },
+    ],
+    [
+      'ping',
+      (c, id) => {
         c.badInARow = 0;
         const result: PingResult = { pong: true, time: Date.now() };
         send(c, { type: 'reply', id, result });
-        return;
-      }
-      default:
-        badRequest(c, id, 'unknown_type', `unknown request type "${req.type.slice(0, 64)}"`);
-    }
-  }
+      },
+    ],
+  ]);
 
   function onData(c: Conn, chunk: string): void {
     const { lines, tooLong: overLong } = c.reader.push(chunk);

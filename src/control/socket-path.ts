@@ -70,11 +70,16 @@ export function resolveControlSocket(o: ResolveOptions): ResolvedSocketPath {
   return userControlSocketPath(o.env, o.uid ?? currentUid());
 }
 
+/**
+ * The service's socket is there. A user outside the ampio-bridge group cannot even look into
+ * /run/ampio-bridge (0750): that still means the service's socket, so the connect then
+ * fails with "permission denied" and the hint to join the group, not with "not running".
+ */
 function isSocket(p: string): boolean {
   try {
     return fs.lstatSync(p).isSocket();
-  } catch {
-    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EACCES';
   }
 }
 
