@@ -21,9 +21,9 @@ import { addToGroupCommand, useraddCommand, userdelCommand } from './steps/servi
 import { renderUnit } from './steps/service-unit.js';
 import { isManualQueueRule, renderUdevRule } from './steps/udev-rule.js';
 import { serializeConfig } from './io/fs.js';
-import { describeSource } from './install-source.js';
 import { migrateGoEnv } from './migrate.js';
-import { PATHS, SERVICE, SERVICE_USER, type Answers, type CommandStep, type Environment, type Facts, type Notice, type Plan, type Step } from './types.js';
+import { Builder, planPackageInstall } from './plan-builder.js';
+import { PATHS, SERVICE, SERVICE_USER, type Answers, type Environment, type Facts, type Plan } from './types.js';
 
 export interface PlanInput {
   facts: Facts;
@@ -75,41 +75,6 @@ export function mainJsFor(facts: Facts): string {
   return facts.install.ephemeral ? path.posix.join(facts.install.globalPrefix, 'lib/node_modules/ampio-bridge/dist/src/cli/main.js') : facts.install.running;
 }
 
-class Builder {
-  readonly steps: Step[] = [];
-  readonly deferred: CommandStep[] = [];
-  readonly notices: Notice[] = [];
-  constructor(private readonly facts: Facts) {}
-
-  write(id: string, title: string, p: string, after: string, o: { mode?: number; why?: string; needsReboot?: boolean; via?: 'fs' | 'conf'; store?: Record<string, unknown> } = {}): boolean {
-    const before = this.facts.files[p] ?? null;
-    if (before === after) return false;
-    this.steps.push({ kind: 'write', id, title, path: p, before, after, mode: o.mode ?? this.facts.modes[p] ?? 0o644, via: o.via ?? 'fs', store: o.store, why: o.why, needsReboot: o.needsReboot ?? false });
-    return true;
-  }
-
-  remove(id: string, title: string, p: string, why?: string): boolean {
-    const before = this.facts.files[p];
-    if (before === null || before === undefined) return false;
-    this.steps.push({ kind: 'remove', id, title, path: p, before, why, needsReboot: false });
-    return true;
-  }
-
-  command(id: string, title: string, argv: string[], o: { live?: boolean; undo?: string[]; why?: string } = {}): void {
-    const step: CommandStep = { kind: 'command', id, title, argv, live: o.live ?? false, undo: o.undo, why: o.why, needsReboot: false };
-    // --root: what needs the running system is listed for the person, not run (issue 6).
-    if (step.live && this.facts.root !== null) this.deferred.push(step);
-    else this.steps.push(step);
-  }
-
-  notice(level: Notice['level'], text: string, fix?: string): void {
-    this.notices.push({ level, text, fix });
-  }
-
-  plan(): Plan {
-    return { steps: this.steps, deferred: this.deferred, notices: this.notices, needsReboot: this.steps.some((s) => s.needsReboot) };
-  }
-}
 
 export function planInstall(input: PlanInput): Plan {
   const { facts, answers: a, env, catalog, templates } = input;
@@ -124,31 +89,8 @@ export function planInstall(input: PlanInput): Plan {
 
   const mainJs = mainJsFor(facts);
 
-  // 1. A permanent copy of ourselves: `npx` runs from a cache that npm may clean at any time,
-  // and a clone in a home directory is out of the hardened service's reach. Installed is the
-  // very package setup runs from: the registry only when npx fetched it from there, else the
-  // release tarball itself or an `npm pack` of the running tree (the registry may not have it).
-  if (facts.install.ephemeral && facts.install.installedVersion !== v) {
-    const src = facts.install.source;
-    const where = describeSource(src);
-    const tgz = path.posix.join(PATHS.stateDir, `ampio-bridge-${v}.tgz`);
-    let spec: string;
-    if (src.kind === 'registry') spec = `ampio-bridge@${v}`;
-    else if (src.kind === 'tarball') {
-      spec = root ? tgz : src.path;
-      if (root) b.command('copy-package', `Copy the release tarball into the image (${tgz})`, ['cp', '--', src.path, path.posix.join(root, tgz)]);
-    } else {
-      spec = tgz;
-      b.command('pack-package', `Pack the running tree ${src.dir} into ${tgz}`, ['npm', 'pack', '--ignore-scripts', '--pack-destination', root ? path.posix.join(root, PATHS.stateDir) : PATHS.stateDir, src.dir], {
-        why: 'the tree setup runs from is what gets installed (it is not on the npm registry)',
-      });
-    }
-    b.notice('info', `Installs ampio-bridge ${v} ${where} under ${facts.install.globalPrefix}, for the service.`);
-    b.command('install-package', `Install ampio-bridge ${v} under ${facts.install.globalPrefix} (${src.kind === 'registry' ? 'npm registry' : src.kind === 'tarball' ? 'release tarball' : 'npm pack of the running tree'})`, ['npm', 'install', '--global', '--no-fund', '--no-audit', spec], {
-      live: true,
-      why: `setup runs from ${facts.install.running}, which npm may delete or the service cannot read; the service needs a permanent copy`,
-    });
-  }
+  // 1. A permanent copy of ourselves (see planPackageInstall).
+  planPackageInstall(b, facts, v);
 
   // 2. Boot config: the HAT overlays.
   let bootChanged = false;
