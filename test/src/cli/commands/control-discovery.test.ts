@@ -121,3 +121,43 @@ describe('a forged snapshot', () => {
     expect(t.stdout()).not.toMatch(/\u001b\]|\u001b\[2J|\u009b|\u0007|\u202e/);
   });
 });
+
+describe('a hostile per-user runtime directory under the shared temp dir', () => {
+  let server: ControlServer | null = null;
+  const savedTmp = process.env.TMPDIR;
+  afterEach(async () => {
+    await server?.stop();
+    server = null;
+    if (savedTmp === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = savedTmp;
+  });
+
+  it('status, top --json and interactive top refuse it instead of echoing what answers there', async () => {
+    // os.tmpdir() follows TMPDIR: the shared temp dir of this test is its own directory.
+    process.env.TMPDIR = dir;
+    const uid = process.getuid!();
+    const planted = path.join(dir, `ampio-bridge-${uid}`);
+    fs.mkdirSync(planted, { mode: 0o700 });
+    const sock = path.join(planted, 'control.sock');
+    server = createControlServer({ path: sock, source: new FakeControlSource(), helloInfo: { daemon: 'forged', pid: 1 }, log: () => {} });
+    await server.start();
+    // Someone else's: anybody may replace the socket in it.
+    fs.chmodSync(planted, 0o777);
+
+    const noService = path.join(dir, 'no-service');
+    const s = captureCli({ env: {}, systemRuntimeDir: noService });
+    expect(await status([], s.ctx)).toBe(3);
+    expect(s.stdout()).toBe('');
+    expect(s.stderr()).toMatch(/refusing to talk to .*ampio-bridge-\d+\/control\.sock: .*writable by other users \(mode 0777\)/);
+    const t = captureCli({ env: {}, systemRuntimeDir: noService });
+    expect(await top(['--json'], t.ctx)).toBe(3);
+    expect(t.stdout()).toBe('');
+    const i = captureCli({ env: {}, systemRuntimeDir: noService, isTTY: true });
+    expect(await top([], i.ctx)).toBe(3);
+    expect(i.stderr()).toMatch(/refusing to talk to/);
+    // Owned by us and private again: the same socket is fine.
+    fs.chmodSync(planted, 0o700);
+    const ok = captureCli({ env: {}, systemRuntimeDir: noService });
+    expect(await status(['--json'], ok.ctx)).toBe(0);
+  });
+});
