@@ -52,6 +52,11 @@ export function planPackageInstall(b: Builder, facts: Facts, v: string): void {
   const root = facts.root;
   if (facts.install.ephemeral && facts.install.installedVersion !== v) {
     const src = facts.install.source;
+    // Known at plan time, so setup stops before changing anything rather than half-way.
+    if (!facts.install.npm && root === null) {
+      b.notice('error', `npm is needed to install ampio-bridge ${v} for the service (setup runs from ${facts.install.running}, which the service cannot use), and this system has none`, '`sudo apt install npm`, then re-run setup; or install the .deb (`npm run deb` on another machine), which needs no npm');
+      return;
+    }
     const where = describeSource(src);
     const tgz = path.posix.join(PATHS.stateDir, `ampio-bridge-${v}.tgz`);
     let spec: string;

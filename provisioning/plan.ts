@@ -91,6 +91,7 @@ export function planInstall(input: PlanInput): Plan {
 
   // 1. A permanent copy of ourselves (see planPackageInstall).
   planPackageInstall(b, facts, v);
+  if (b.notices.some((n) => n.level === 'error')) return b.plan();
 
   // 2. Boot config: the HAT overlays.
   let bootChanged = false;

@@ -156,9 +156,14 @@ export async function probe(input: ProbeInput): Promise<Facts> {
   const imageHostname = live ? null : ((await fs.readText('/etc/hostname')) ?? '').trim().split(/\s+/)[0] || null;
 
   let globalPrefix = '/usr/local';
+  // npm in the target: needed when setup has to install the package for the service.
+  let npm = (await exists(fs, '/usr/bin/npm')) || (await exists(fs, '/usr/local/bin/npm'));
   if (live) {
     const out = await tryRun(runner, ['npm', 'prefix', '--global']);
-    if (out && out.trim().startsWith('/')) globalPrefix = out.trim();
+    if (out && out.trim().startsWith('/')) {
+      globalPrefix = out.trim();
+      npm = true;
+    }
   }
 
   const serialDevices: string[] = [];
@@ -228,7 +233,7 @@ export async function probe(input: ProbeInput): Promise<Facts> {
     ipPath,
     hostname: live ? (input.hostname ?? null) : imageHostname,
     node: { path: input.nodePath, problem: nodeProblem(input.nodePath) },
-    install: { running: main, ephemeral: isEphemeral(main) && main !== globalMain, globalPrefix, installedVersion, source: input.installSource ?? detectInstallSource(main) },
+    install: { running: main, ephemeral: isEphemeral(main) && main !== globalMain, globalPrefix, installedVersion, npm, source: input.installSource ?? detectInstallSource(main) },
     serialDevices,
     serialTargets,
     goServer,

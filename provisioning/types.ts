@@ -84,6 +84,8 @@ export interface Facts {
     installedVersion: string | null;
     /** Where the running package came from: what setup installs for the service. */
     source: InstallSource;
+    /** npm is there (live: it answered; image: its program exists in the image). */
+    npm: boolean;
   };
   serialDevices: string[];
   /** by-id path → the device node it points at (/dev/ttyUSB0) */

@@ -219,4 +219,13 @@ describe('plan over fixture systems', () => {
     expect(ids(run.plan)).not.toContain('enable-networkd');
     expect(ids(run.plan)).not.toContain('network');
   });
+
+  it('run from npx on a system without npm: stops at plan time with the fix, before any change', async () => {
+    const root = path.join(SYSTEMS_DIR, 'serial-usb');
+    const sys = new FakeSystem(root);
+    sys.failOn = /^npm /;
+    const run = await planFor(root, sys, {}, { runningMain: NPX_MAIN });
+    expect(run.plan.steps).toEqual([]);
+    expect(run.plan.notices.find((n) => n.level === 'error')).toMatchObject({ text: expect.stringMatching(/npm is needed/), fix: expect.stringMatching(/apt install npm/) });
+  });
 });
