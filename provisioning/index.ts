@@ -18,7 +18,8 @@ import { planInstall, planUninstall } from './plan.js';
 import { probe } from './probe.js';
 import { Progress } from './progress.js';
 import { rollback } from './rollback.js';
-import { markFor, paint, renderFacts, renderPlan, renderSummary, type Style } from './show.js';
+import { errorLines, markFor, paint, renderFacts, renderPlan, renderSummary, say, type Style } from './show.js';
+import { doRollback } from './run-rollback.js';
 import { PATHS, type Answers, type Facts, type Plan } from './types.js';
 import { waitReady as realWaitReady, type ReadyResult } from './verify.js';
 import type { Asker } from './wizard.js';
@@ -52,13 +53,6 @@ export interface SetupDeps {
 
 const EXIT = { ok: 0, failure: 1, usage: 2, cancelled: 130 } as const;
 
-function say(out: Writable, text: string): void {
-  out.write(text.endsWith('\n') ? text : `${text}\n`);
-}
-
-function errorLines(style: Style, err: { message: string; hint?: string }): string {
-  return `${markFor(style, 'fail')} ${err.message}${err.hint ? `\n    ${paint(style, 'dim', 'fix:')} ${err.hint}` : ''}`;
-}
 
 /** Answers `--yes` cannot default sensibly: the hardware-specific ones. */
 export function missingRequired(a: Answers, given: Partial<Answers>, facts: Facts, catalog: Catalog): string[] {
@@ -272,37 +266,3 @@ export async function runSetup(args: string[], ctx: SetupContext, deps: SetupDep
     throw err;
   }
 }
-
-async function doRollback(
-  ctx: SetupContext,
-  style: Style,
-  flags: SetupFlags,
-  o: { fs: Fs; runner: Runner; now: () => Date; interactive: boolean; deps: SetupDeps },
-): Promise<number> {
-  const { listBackups } = await import('./rollback.js');
-  const sets = (await listBackups(o.fs)).filter((s) => !s.manifest.rolledBackAt);
-  const set = sets[sets.length - 1];
-  if (!set) {
-    say(ctx.stderr, errorLines(style, { message: `no backup to roll back in ${PATHS.backupsDir}`, hint: 'setup has not changed anything here yet, or every run was rolled back already' }));
-    return EXIT.failure;
-  }
-  const m = set.manifest;
-  say(ctx.stdout, `\nBackup ${set.dir} (${m.action} by ${m.version}, ${m.createdAt}, ${m.status}):`);
-  for (const f of m.files) say(ctx.stdout, `  ${f.existed ? 'restore' : 'remove '} ${f.path}`);
-  for (const c of [...m.commands].reverse()) if (c.undo) say(ctx.stdout, `  run     ${formatCommand(c.undo)}`);
-  if (flags.dryRun) {
-    say(ctx.stdout, `\n${markFor(style, 'info')} Dry run: nothing was changed.`);
-    return EXIT.ok;
-  }
-  if (o.interactive) {
-    const asker = o.deps.asker ?? (await (await import('./wizard.js')).inquirerAsker({ input: ctx.stdin, output: ctx.stdout }));
-    if (!(await asker.confirm('Roll back?', true))) return EXIT.ok;
-  }
-  const r = await rollback({ fs: o.fs, runner: o.runner, now: o.now, live: flags.root === null }, set.dir);
-  say(ctx.stdout, `${markFor(style, 'ok')} Rolled back ${set.dir}: ${r.restored.length} file(s) restored, ${r.removed.length} removed, ${r.undone.length} command(s) undone.`);
-  for (const w of r.warnings) say(ctx.stderr, `${markFor(style, 'warn')} ${w}`);
-  if (r.deferred.length) say(ctx.stdout, `${markFor(style, 'info')} On the target, run: ${r.deferred.join('; ')}`);
-  if (m.files.some((f) => f.path.endsWith('config.txt'))) say(ctx.stdout, `${markFor(style, 'warn')} config.txt was restored: reboot for it to take effect.`);
-  return EXIT.ok;
-}
-

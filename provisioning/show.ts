@@ -1,6 +1,7 @@
 // Text for people: the facts, the plan with coloured diffs, progress lines and the closing
 // summary (pi-hole style [✓]/[✗]/[i]/[!] lines). Pure string building; the caller writes.
 
+import type { Writable } from 'node:stream';
 import { unifiedDiff, type DiffLine } from './diff.js';
 import { formatCommand } from './io/runner.js';
 import type { Facts, Notice, Plan, Step } from './types.js';
@@ -143,4 +144,13 @@ export function renderSummary(s: Summary, style: Style): string {
   out.push('  ampio-bridge status', '  ampio-bridge top', '  ampio-bridge doctor');
   if (s.listen.length) out.push('', `Clients connect with cannelloni TCP to ${s.listen.join(', ')}.`);
   return out.join('\n');
+}
+
+/** One line to a stream, newline-terminated. */
+export function say(out: Writable, text: string): void {
+  out.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+export function errorLines(style: Style, err: { message: string; hint?: string }): string {
+  return `${markFor(style, 'fail')} ${err.message}${err.hint ? `\n    ${paint(style, 'dim', 'fix:')} ${err.hint}` : ''}`;
 }
