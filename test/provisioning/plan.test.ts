@@ -189,7 +189,7 @@ describe('plan over fixture systems', () => {
     goldenPlan('trixie-image', run, root);
     expect(run.facts.linkManagers.networkd.installed).toBe(false);
     expect(run.facts.hostname).toBe('ampio-pi');
-    expect(ids(run.plan)).toEqual(['boot-config', 'link-oneshot', 'enable-link-oneshot', 'service-user', 'config', 'env-file', 'unit', 'enable']);
+    expect(ids(run.plan)).toEqual(['boot-config', 'link-oneshot', 'enable-link-oneshot', 'network-manager', 'service-user', 'config', 'env-file', 'unit', 'enable']);
     expect(run.plan.deferred.map((s) => s.argv.join(' '))).toEqual(['systemctl daemon-reload']);
     const oneshot = run.plan.steps.find((s) => s.id === 'link-oneshot');
     expect(oneshot?.kind === 'write' && oneshot.after).toContain('ExecStart=/sbin/ip link set can0 type can bitrate 50000 restart-ms 100\nExecStart=/sbin/ip link set can0 txqueuelen 100\n');
@@ -206,7 +206,7 @@ describe('plan over fixture systems', () => {
   it('live system without systemd-networkd but with apt: installs it as a shown step first', async () => {
     const root = path.join(SYSTEMS_DIR, 'trixie-image');
     const run = await planFor(root, new FakeSystem(root));
-    expect(ids(run.plan).slice(0, 5)).toEqual(['boot-config', 'install-networkd', 'network', 'link', 'enable-networkd']);
+    expect(ids(run.plan).slice(0, 6)).toEqual(['boot-config', 'install-networkd', 'network', 'link', 'network-manager', 'enable-networkd']);
     const install = run.plan.steps.find((s) => s.id === 'install-networkd');
     expect(install?.kind === 'command' && install.argv).toEqual(['apt-get', 'install', '--yes', '--no-install-recommends', 'systemd-networkd']);
   });
