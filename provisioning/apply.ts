@@ -153,7 +153,7 @@ async function runStep(step: Step, deps: ApplyDeps): Promise<void> {
     throw new ProvisioningError(
       e.code === 'EACCES' || e.code === 'EPERM' ? 'SETUP_PERMISSION' : 'SETUP_STEP_FAILED',
       `${step.title}: ${e.message}`,
-      e.code === 'EACCES' || e.code === 'EPERM' ? 'run setup with sudo: `sudo npx ampio-bridge setup`' : `check ${target} and re-run setup`,
+      e.code === 'EACCES' || e.code === 'EPERM' ? 'run setup with sudo: `sudo ampio-bridge setup`' : `check ${target} and re-run setup`,
       { cause: err },
     );
   }

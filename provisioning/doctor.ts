@@ -74,7 +74,7 @@ export async function runDoctorChecks(d: DoctorDeps): Promise<Check[]> {
       boardId = a.blockBoard;
       const board = boardId ? findBoard(d.catalog, boardId) : undefined;
       const problems = lintOverlayLines(effectiveBootLines(boot).filter((l) => l.startsWith('[all] ')).map((l) => l.slice(6)));
-      if (!a.hasBlock) add({ id: 'overlay', status: 'fail', title: `CAN HAT overlay in ${bootPath}`, detail: 'no ampio-bridge block', fix: 'run `sudo npx ampio-bridge setup` and choose your HAT' });
+      if (!a.hasBlock) add({ id: 'overlay', status: 'fail', title: `CAN HAT overlay in ${bootPath}`, detail: 'no ampio-bridge block', fix: 'run `sudo ampio-bridge setup` and choose your HAT' });
       else if (problems.length) add({ id: 'overlay', status: 'fail', title: `CAN HAT overlay in ${bootPath}`, detail: problems.join('; '), fix: 're-run `sudo ampio-bridge setup`; it comments out clashing lines' });
       else add({ id: 'overlay', status: 'ok', title: `CAN HAT overlay in ${bootPath}`, detail: board ? `${board.name}${board.verified ? '' : ' (lines not verified)'}` : (boardId ?? undefined) });
       if (a.remarks.length) add({ id: 'overlay-remarks', status: 'warn', title: 'config.txt lines worth a look', detail: a.remarks.map((r) => `line ${r.line.index + 1}: ${r.text}`).join('; ') });

@@ -108,10 +108,10 @@ export async function runSetup(args: string[], ctx: SetupContext, deps: SetupDep
   const interactive = ctx.isTTY && !flags.yes;
 
   // Setup changes files only root may change. Rather than failing, carry on under sudo, so
-  // the Pi quick start stays `npx ampio-bridge setup` (Pi OS gives pi password-less sudo).
+  // the quick start stays one command (`npm run setup` in a clone; Pi OS gives pi password-less sudo).
   if (!ctx.isRoot && !flags.dryRun && flags.root === null) {
     if (!deps.elevate && !ctx.isTTY && !flags.yes) {
-      say(ctx.stderr, errorLines(style, { message: 'setup changes system files and needs root', hint: 'run `sudo npx ampio-bridge setup`, or add --dry-run to only see the plan' }));
+      say(ctx.stderr, errorLines(style, { message: 'setup changes system files and needs root', hint: 'run it with sudo (`sudo ampio-bridge setup`, or `npm run setup` in a clone, which asks for it), or add --dry-run to only see the plan' }));
       return EXIT.failure;
     }
     say(ctx.stdout, `${markFor(style, 'info')} setup changes system files: continuing with sudo`);

@@ -108,7 +108,7 @@ export async function prepareSocketFile(socketPath: string, o: PrepareOptions): 
     // $XDG_RUNTIME_DIR/ampio-bridge directory); its parent must already be a real directory.
     const parent = path.dirname(dir);
     const parentFacts = await dirFacts(parent).catch(() => null);
-    if (!parentFacts?.isDirectory) throw dirError(`the directory ${parent} does not exist, so ${dir} cannot be created for the control socket`);
+    if (!parentFacts?.isDirectory) throw dirError(`${parent} is not an existing directory${parentFacts?.isSymlink ? ' (it is a symbolic link)' : ''}, so ${dir} cannot be created for the control socket`);
     await refuseVirtualFs(parent, socketPath);
     try {
       await fs.promises.mkdir(dir, { mode: sharedTmp ? 0o700 : 0o770 });

@@ -115,7 +115,7 @@ describe('doctor', () => {
 
     writeFileSync(path.join(root, 'boot/firmware/config.txt'), 'dtparam=audio=on\n');
     const again = await runDoctorChecks(d);
-    expect(again.find((c) => c.id === 'overlay')).toMatchObject({ status: 'fail', fix: 'run `sudo npx ampio-bridge setup` and choose your HAT' });
+    expect(again.find((c) => c.id === 'overlay')).toMatchObject({ status: 'fail', fix: 'run `sudo ampio-bridge setup` and choose your HAT' });
   });
 
   it('judges the config with serve\'s own loader: a config serve rejects is ✗ (wrong type, unknown key, bad env override)', async () => {
