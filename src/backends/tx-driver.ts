@@ -5,6 +5,7 @@
 import type { CanFrame } from '../core/frame.js';
 import type { BackendSink } from './types.js';
 import { TxQueue, type TxDropReason, type TxQueueStats, type WriteOutcome } from '../core/tx-queue.js';
+import type { LogFn } from '../core/log-fn.js';
 
 export interface TxDriverOptions {
   capacity: number;
@@ -14,7 +15,7 @@ export interface TxDriverOptions {
   write(frame: CanFrame): WriteOutcome;
   onSent(frame: CanFrame, origin: number): void;
   onDropped(reason: TxDropReason, count: number): void;
-  log(level: 'debug' | 'info' | 'warn' | 'error', event: string, fields?: Record<string, unknown>): void;
+  log: LogFn;
   /** A refusal streak longer than this is logged as "bus unusable" (default 1 s). */
   blockedLogAfterMs?: number;
   /** At most one such line per this many ms (default 5 s). */

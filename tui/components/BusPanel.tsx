@@ -71,7 +71,7 @@ export function BusPanel({ bus, now, width }: BusPanelProps): React.JSX.Element 
         <Text {...severityStyle(theme, 'muted')}>{roomy ? '  bus ' : '  '}</Text>
         <Text {...severityStyle(theme, stateSev)}>{bus.busState}</Text>
         <Text {...severityStyle(theme, 'muted')}> {since}</Text>
-        <Text>  {formatBitrate(bus.bitrate)}{bus.fd ? ' FD' : ''}</Text>
+        <Text>  {bus.bitrate === null ? 'bitrate ?' : formatBitrate(bus.bitrate)}{bus.fd ? ' FD' : ''}</Text>
         <Text {...severityStyle(theme, 'muted')}>  {roomy ? bus.listen : compactListen(bus.listen)}</Text>
         <Text>  {bus.clients} {bus.clients === 1 ? 'client' : 'clients'}</Text>
       </Text>

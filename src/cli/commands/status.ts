@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { ControlClient, ControlUnavailableError, connectOptionsFor, resolveControlSocket } from '../../control/control-client.js';
 import type { BusSnapshot, ClientSnapshot, Snapshot } from '../../control/protocol.js';
 import { type CliContext, EXIT } from '../context.js';
-import { reportUnknownFlags } from '../flags.js';
+import { parseDurationFlag, reportUnknownFlags } from '../flags.js';
 
 /** Same as `top`: scripts can tell "not running" from other failures. */
 export const EXIT_NOT_RUNNING = 3;
@@ -28,7 +28,7 @@ Flags:
   --control-socket <path> the daemon's control socket (default: $AMPIO_BRIDGE_CONTROL_SOCKET,
                           else /run/ampio-bridge/control.sock when the service runs,
                           else the one serve uses for this user)
-  --timeout <ms>          how long to wait for the daemon (default 3000)
+  --timeout <duration>    how long to wait for the daemon, e.g. 3s or 500ms; a bare number is seconds (default 3s)
   -h, --help              show this help
 
 Exit codes: 0 ok, 1 the daemon answered with an error, 2 bad flags, 3 bridge not reachable.
@@ -48,11 +48,9 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   }
   let timeoutMs = 3000;
   if (typeof values.timeout === 'string') {
-    timeoutMs = Number(values.timeout);
-    if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 600_000) {
-      ctx.stderr.write(`ampio-bridge status: --timeout: "${values.timeout}" is not a number of milliseconds (1..600000)\n`);
-      return EXIT.usage;
-    }
+    const parsed = parseDurationFlag('status', 'timeout', values.timeout, { min: 100, max: 600_000, example: '3s or 500ms' }, ctx);
+    if (parsed === null) return EXIT.usage;
+    timeoutMs = parsed;
   }
   const socket = resolveControlSocket({ flag: typeof values['control-socket'] === 'string' ? values['control-socket'] : null, env: ctx.env, role: 'client', systemRuntimeDir: ctx.systemRuntimeDir });
 

@@ -1,12 +1,12 @@
 // Prometheus scrape over real HTTP on 127.0.0.1:0, with exact values from a fake source;
 // /ready transitions; /healthz; the metrics log line.
-import http from 'node:http';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMetricsHttpServer, MetricsHttpError, type MetricsHttpServer, type Readiness } from '../../../src/metrics/http.js';
 import { createMetricsLogger, metricsLogFields } from '../../../src/metrics/log-metrics.js';
 import { createMetricsRegistry, type DaemonCounters, type MetricsSource } from '../../../src/metrics/registry.js';
 import { fakeBus, fakeSnapshot } from '../../support/fake-snapshot.js';
+import { httpGet } from '../../support/http.js';
 
 function fakeCounters(): DaemonCounters {
   return {
@@ -51,18 +51,7 @@ async function serve(source: MetricsSource, readiness: () => Readiness = () => (
   return { port: addr.port, logs, srv };
 }
 
-function get(port: number, path: string, method = 'GET'): Promise<{ status: number; body: string; type: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path, method }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, type: String(res.headers['content-type']) }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const get = httpGet;
 
 /** `name{labels} value` lines of an exposition, as a map. */
 function samples(text: string): Map<string, number> {
