@@ -3,8 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { run as serve } from '../../../src/cli/commands/serve.js';
-import { captureCli } from '../../support/cli-context.js';
+import { run as serve } from '../../../../src/cli/commands/serve.js';
+import { captureCli } from '../../../support/cli-context.js';
 
 let dir: string;
 beforeEach(() => {
