@@ -171,6 +171,11 @@ export interface DeviceTxOptions {
   sink(): BackendSink | null;
   /** Added to every log line, e.g. `{ if: 'can0' }` or `{ dev: '/dev/ttyUSB0' }`. */
   logFields: Record<string, unknown>;
+  /**
+   * A frame was written to the device. Default: report it transmitted at once. SocketCAN
+   * reports it only when the kernel confirms the transmission.
+   */
+  onWritten?(frame: CanFrame, origin: number): void;
 }
 
 /** A TxDriver wired to a backend's sink, as the serial and socketcan backends both need. */
@@ -180,7 +185,7 @@ export function createDeviceTxDriver(o: DeviceTxOptions): TxDriver {
     maxAge: o.maxAge,
     now: o.now,
     write: o.write,
-    onSent: (f, origin) => o.sink()?.transmitted(f, origin),
+    onSent: o.onWritten ?? ((f, origin) => o.sink()?.transmitted(f, origin)),
     onDropped: (reason, n) => o.sink()?.dropped(reason, n),
     log: (level, event, fields) => o.sink()?.log(level, event, { ...o.logFields, ...fields }),
   });

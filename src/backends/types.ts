@@ -81,6 +81,10 @@ export interface BackendCounters {
   txQueueHighWater?: number;
   /** Error-frame and controller-state counters (busOff, errorPassive, restarted, rxOverflow …). */
   errorCounters?: Record<string, number>;
+  /** Received frames the kernel dropped because the bridge read too late (SocketCAN). */
+  rxKernelDrops?: number;
+  /** Frames written to the device that it never confirmed as transmitted (SocketCAN). */
+  txUnconfirmed?: number;
 }
 
 /** Settings a backend may take on SIGHUP without a restart. */

@@ -330,6 +330,22 @@ export const OPTIONS = {
     group: 'network',
     scope: 'structural',
   }),
+  canRcvbuf: opt<number>({
+    flag: 'can-rcvbuf',
+    kind: 'int',
+    default: 1 << 20,
+    expected: 'bytes like 1048576, 512K or 4M (0 = the kernel default)',
+    help: 'SocketCAN receive buffer per interface: frames that arrive while the bridge is busy wait here; what overflows is counted as kernel drops',
+    group: 'backend',
+    scope: 'structural',
+    parse(raw) {
+      const m = /^(\d+)\s*([kKmM]?)i?[bB]?$/.exec(raw.trim());
+      if (!m) throw new OptionValueError(`"${raw}" is not a size (bytes, or with K/M)`);
+      const v = Number(m[1]) * (m[2] === '' ? 1 : /k/i.test(m[2]) ? 1024 : 1024 * 1024);
+      if (v !== 0 && (v < 4096 || v > 256 * 1024 * 1024)) throw new OptionValueError('must be 0 or 4K..256M');
+      return v;
+    },
+  }),
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;

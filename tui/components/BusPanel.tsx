@@ -101,6 +101,12 @@ export function BusPanel({ bus, now, width }: BusPanelProps): React.JSX.Element 
             <Text {...severityStyle(theme, 'warn')}>{formatCount(txDrops)}</Text>
           </>
         ) : null}
+        {(bus.rxKernelDrops ?? 0) > 0 ? (
+          <>
+            <Text>  rx lost in kernel </Text>
+            <Text {...severityStyle(theme, 'error')}>{formatCount(bus.rxKernelDrops ?? 0)}</Text>
+          </>
+        ) : null}
         {bus.lastRxAgeSec !== null && bus.lastRxAgeSec >= QUIET_AFTER_SEC ? (
           <Text {...severityStyle(theme, 'warn')}>  quiet {formatAge(bus.lastRxAgeSec)}</Text>
         ) : null}

@@ -199,6 +199,10 @@ export function formatStatus(s: Snapshot, opts: { color: boolean }): string {
     if (b.busLoad >= LOAD_WARN && b.bitrate !== null) {
       out.push(p.warn(`! ${b.name}: bus load ${b.busLoad.toFixed(1)}% is above ${LOAD_WARN}%: frames will queue and may go stale`));
     }
+    if ((b.rxKernelDrops ?? 0) > 0) {
+      out.push(p.warn(`! ${b.name}: the kernel dropped ${b.rxKernelDrops} received frames because the bridge read too late (raise --can-rcvbuf, or the host is overloaded)`));
+    }
+    if ((b.txUnconfirmed ?? 0) > 0) out.push(p.dim(`  ${b.name} frames written but never confirmed on the bus: ${b.txUnconfirmed}`));
     const reasons = Object.entries(b.txDrops).filter(([, n]) => n > 0);
     if (reasons.length > 0) out.push(p.dim(`  ${b.name} frames toward the bus dropped: ${reasons.map(([r, n]) => `${r} ${n}`).join(', ')}`));
     const errs = Object.entries(b.errorCounters).filter(([, n]) => n > 0);

@@ -68,7 +68,7 @@ describe('metrics over HTTP', () => {
   it('exports go-ampio-server names with exact values from the source', async () => {
     const source = new Source();
     source.snap = fakeSnapshot({
-      buses: [fakeBus(), fakeBus({ name: '/dev/ttyUSB0', backend: 'serial', rxFrames: 70, txFrames: 7, busState: 'bus-off', backendState: 'absent', lastRxAgeSec: null })],
+      buses: [fakeBus({ rxKernelDrops: 42, txUnconfirmed: 3 }), fakeBus({ name: '/dev/ttyUSB0', backend: 'serial', rxFrames: 70, txFrames: 7, busState: 'bus-off', backendState: 'absent', lastRxAgeSec: null })],
     });
     const { port } = await serve(source);
     const res = await get(port, '/metrics');
@@ -109,6 +109,9 @@ describe('metrics over HTTP', () => {
       'can_tx_queue_depth{bus="can0"}': 5,
       'can_tx_enobufs_total{bus="can0"}': 9,
       'backend_reconnects_total{bus="can0"}': 8,
+      'can_rx_kernel_drops_total{bus="can0"}': 42,
+      'can_tx_unconfirmed_total{bus="can0"}': 3,
+      'can_rx_kernel_drops_total{bus="/dev/ttyUSB0"}': 0,
       'backend_up{bus="can0"}': 1,
       'backend_up{bus="/dev/ttyUSB0"}': 0,
       'last_rx_age_seconds{bus="can0"}': 0.25,

@@ -352,7 +352,6 @@ async function tcpcanBothWays() {
   await dump.stop();
   await t.waitForFrames(cases.length, T);
   equalLists(t.frames.map(wireText), seen, 'tcpcan client vs candump');
-  // (The socketcan 4.0.7 binding reports no FD flags on receive, so BRS cannot be checked here.)
   check(t.frames[4].fd && t.frames[4].len === 12 && t.frames[5].fd && t.frames[5].len === 64, 'FD frames carried as FD');
   check(t.frames[3].len === 3 && t.frames[3].data.length === 0, 'RTR with DLC 3, no data');
   check(t.protocolError === null, `tcpcan stream: ${t.protocolError}`);
@@ -382,6 +381,65 @@ async function tcpcanBothWays() {
   return { toTcpcan: cases.length, fromTcpcan: fromTcpcan.length };
 }
 
+/**
+ * A burst the bridge cannot read: the daemon is stopped (SIGSTOP) while cangen sends, so
+ * its receive buffer overflows. Every frame is accounted for: read or counted as a kernel drop.
+ */
+async function kernelDrops() {
+  const before = await daemon.bus('vcan0');
+  const n = 8000;
+  daemon.child.kill('SIGSTOP');
+  try {
+    sh(`cangen vcan0 -g 0 -n ${n} -I 1E5 -L 8 -D i`);
+  } finally {
+    daemon.child.kill('SIGCONT');
+  }
+  await sleep(1000);
+  sh("cansend vcan0 '7FF#FF'");
+  await daemon.waitBus('vcan0', (b) => b.rxFrames - before.rxFrames + ((b.rxKernelDrops ?? 0) - (before.rxKernelDrops ?? 0)) >= n + 1, 'every frame read or counted');
+  await sleep(500);
+  const snap = await daemon.bus('vcan0');
+  const read = snap.rxFrames - before.rxFrames;
+  const drops = (snap.rxKernelDrops ?? 0) - (before.rxKernelDrops ?? 0);
+  check(drops > 0, `the burst did not overflow the receive buffer (read ${read})`);
+  check(read + drops === n + 1, `rx_frames ${read} + kernel drops ${drops} = ${read + drops}, sent ${n + 1}`);
+  check(daemon.count('can_rx_kernel_drops') >= 1, 'a kernel-drop warning was logged');
+  return { sent: n + 1, read, kernelDrops: drops };
+}
+
+/**
+ * TX confirmation on a 50 kbit/s bus (tbf): a client's frame reaches the other client only
+ * after it left the qdisc, never when it merely entered it.
+ */
+async function txConfirmTiming() {
+  sh('tc qdisc add dev vcan0 root tbf rate 50kbit burst 64 limit 320');
+  const a = await client(0);
+  const b = await client(0);
+  const arrivals: number[] = [];
+  b.socket.on('data', () => {
+    const now = performance.timeOrigin + performance.now();
+    while (arrivals.length < b.frames.length) arrivals.push(now);
+  });
+  const dump = await Candump.start('vcan0');
+  const total = 20;
+  const burst: Buffer[] = [];
+  for (let i = 0; i < total; i++) burst.push(encode({ id: 0x80001e5b, data: [i, 0, 0, 0, 0, 0, 0, 0] }));
+  const sentAt = performance.timeOrigin + performance.now();
+  a.send(...burst);
+  await b.waitForFrames(total, T);
+  await sleep(300);
+  const seen = await dump.stop();
+  sh('tc qdisc del dev vcan0 root');
+  const onBus = new Map(seen.map((l) => [l.text, l.tsUs / 1000]));
+  // ms by which an echo preceded the frame leaving the qdisc (≤ 0 is right)
+  const early = b.frames.map((f, i) => (onBus.get(wireText(f)) ?? Number.NaN) - arrivals[i]);
+  check(early.every((d) => d <= 0.001), `echoes before the frame left the qdisc, ms: ${early.map((d) => d.toFixed(2)).join(',')}`);
+  const busSpanMs = (seen.at(-1)!.tsUs - seen[0].tsUs) / 1000;
+  check(busSpanMs > 25, `the qdisc did not pace the frames (${busSpanMs.toFixed(1)} ms for 20)`);
+  closeClients();
+  return { frames: total, busSpanMs: Math.round(busSpanMs), lastEchoAfterSendMs: Math.round(arrivals.at(-1)! - sentAt), maxEchoAfterBusMs: Math.round(Math.max(...early.map((d) => -d))) };
+}
+
 const CHECKS: [string, () => Promise<Record<string, unknown>>][] = [
   ['daemon_bus_to_clients', busToClients],
   ['daemon_clients_to_bus', clientsToBus],
@@ -390,6 +448,8 @@ const CHECKS: [string, () => Promise<Record<string, unknown>>][] = [
   ['daemon_fd_to_classic', fdToClassic],
   ['daemon_tbf_staleness', tbfStaleness],
   ['daemon_tcpcan', tcpcanBothWays],
+  ['daemon_kernel_drops', kernelDrops],
+  ['daemon_tx_confirm_timing', txConfirmTiming],
 ];
 
 async function main(): Promise<void> {

@@ -1,7 +1,7 @@
 // tcpcan through the daemon over real TCP, next to cannelloni on the same bus, with a peer
 // written from the wire format.
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createVirtualBackend, type VirtualBackend } from '../../../../src/backends/virtual.js';
 import type { Config } from '../../../../src/config/options.js';
 import { CAN_EFF_FLAG, CAN_RTR_FLAG, makeFrame } from '../../../../src/core/frame.js';
@@ -40,11 +40,7 @@ async function cannelloni(d: TestDaemon): Promise<TestClient> {
 }
 
 async function clientsConnected(d: TestDaemon, n: number): Promise<void> {
-  const until = Date.now() + 5000;
-  while (d.daemon.snapshot().clients.length !== n) {
-    if (Date.now() > until) throw new Error(`expected ${n} clients, have ${d.daemon.snapshot().clients.length}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await vi.waitFor(() => expect(d.daemon.snapshot().clients.length, `expected ${n} clients`).toBe(n), { timeout: 5000, interval: 10 });
 }
 
 describe('tcpcan', () => {
