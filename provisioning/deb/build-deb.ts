@@ -23,6 +23,17 @@ export const DEB_ARCHES: DebArch[] = ['amd64', 'arm64', 'armhf'];
 const NODE_ARCH: Record<DebArch, string> = { amd64: 'x64', arm64: 'arm64', armhf: 'arm' };
 
 export const INSTALL_DIR = '/usr/lib/ampio-bridge';
+/** Our SocketCAN addon as node-gyp-build looks for it in prebuilds/linux-<arch>/. */
+const ADDON = 'ampio-can.glibc.napi.node';
+
+/** Builds the addon's missing prebuilds with the repository's own script (cross gcc), best effort. */
+function ensureAddonPrebuilds(repo: string, nodeArches: string[], log: (line: string) => void): void {
+  const script = path.join(repo, 'src/backends/socketcan/native/prebuild.sh');
+  const missing = nodeArches.filter((a) => !existsSync(path.join(repo, 'prebuilds', `linux-${a}`, ADDON)));
+  if (missing.length === 0 || !existsSync(script)) return;
+  const r = spawnSync('bash', [script, ...missing], { cwd: repo, encoding: 'utf8' });
+  if (r.status !== 0) log(`prebuild.sh ${missing.join(' ')} failed (${(r.stderr || '').trim().split('\n').pop()}): the packages without it say so`);
+}
 const MAIN = `${INSTALL_DIR}/dist/src/cli/main.js`;
 
 export interface BuiltDeb {
@@ -59,11 +70,12 @@ function productionPackages(repo: string): string[] {
 }
 
 /** Keeps prebuilds for this arch only; reports whether compiled-here native code remains. */
-function fitNative(pkgDir: string, arch: DebArch): { foreignBuild: boolean } {
+function fitNative(pkgDir: string, arch: DebArch, o: { ownPrebuildsOnly?: boolean } = {}): { foreignBuild: boolean } {
   const prebuilds = path.join(pkgDir, 'prebuilds');
   if (existsSync(prebuilds)) {
     for (const name of readdirSync(prebuilds)) if (name !== `linux-${NODE_ARCH[arch]}`) rmSync(path.join(prebuilds, name), { recursive: true, force: true });
   }
+  if (o.ownPrebuildsOnly) return { foreignBuild: false };
   let compiled = false;
   walk(pkgDir, (f) => {
     if (f.endsWith('.node') && !f.includes(`${path.sep}prebuilds${path.sep}`)) compiled = true;
@@ -120,6 +132,9 @@ export function buildDebs(o: { outDir: string; arches?: DebArch[]; repo?: string
   const work = mkdtempSync(path.join(tmpdir(), 'ampio-deb-'));
   mkdirSync(o.outDir, { recursive: true });
   try {
+    // Our SocketCAN addon, prebuilt per architecture (prebuilds/linux-<arch>/) as `npm pack`
+    // makes it: a missing one is built here with the cross compilers, else left out by name.
+    ensureAddonPrebuilds(repo, (o.arches ?? DEB_ARCHES).map((a) => NODE_ARCH[a]), log);
     // Exactly what `npm pack` ships (package.json "files"), already built: no scripts.
     execFileSync('npm', ['pack', '--ignore-scripts', '--pack-destination', work], { cwd: repo, stdio: ['ignore', 'ignore', 'pipe'] });
     const tgz = path.join(work, `ampio-bridge-${pkg.version}.tgz`);
@@ -141,6 +156,9 @@ export function buildDebs(o: { outDir: string; arches?: DebArch[]; repo?: string
       mkdirSync(path.dirname(lib), { recursive: true });
       execFileSync('cp', ['-al', common, lib]);
       const omitted: string[] = [];
+      // The package's own prebuilds: this architecture's only.
+      fitNative(lib, arch, { ownPrebuildsOnly: true });
+      if (!existsSync(path.join(lib, 'prebuilds', `linux-${NODE_ARCH[arch]}`, ADDON))) omitted.push(`ampio-bridge SocketCAN addon (prebuilds/linux-${NODE_ARCH[arch]}/${ADDON})`);
       for (const dep of deps) {
         const rel = path.relative(repo, dep);
         const dest = path.join(lib, rel);

@@ -26,8 +26,6 @@ afterAll(() => {
 const version = (JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8')) as { version: string }).version;
 const contents = (deb: string): string => execFileSync('dpkg-deb', ['--contents', deb], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
 const field = (deb: string, name: string): string => execFileSync('dpkg-deb', ['--field', deb, name], { encoding: 'utf8' }).trim();
-/** socketcan is compiled on this machine at npm install (when a compiler is there). */
-const compiledHere = existsSync(path.join(repo, 'node_modules/socketcan/build/Release'));
 
 describe('npm run deb', () => {
   let debs: BuiltDeb[] = [];
@@ -51,10 +49,14 @@ describe('npm run deb', () => {
       expect(list).toContain(`@serialport/bindings-cpp/prebuilds/linux-${nodeArch[d.arch]}/`);
       for (const other of Object.values(nodeArch).filter((a) => a !== nodeArch[d.arch])) expect(list).not.toContain(`@serialport/bindings-cpp/prebuilds/linux-${other}/`);
       expect(list).not.toMatch(/prebuilds\/(win32|darwin|android)/);
-      // Native code compiled on this machine runs only on this machine's architecture.
+      // Our own SocketCAN addon: prebuilt for this architecture (cross-compiled), no other.
+      expect(list, d.arch).toContain(`./usr/lib/ampio-bridge/prebuilds/linux-${nodeArch[d.arch]}/ampio-can.glibc.napi.node`);
+      for (const other of Object.values(nodeArch).filter((a) => a !== nodeArch[d.arch])) expect(list).not.toContain(`ampio-bridge/prebuilds/linux-${other}/`);
+      // Native code compiled on this machine (build/Release) runs only on this machine's architecture.
       const here = nodeArch[d.arch] === hostArch();
-      expect(d.omitted.includes('socketcan'), d.arch).toBe(compiledHere && !here);
-      expect(list.includes('/node_modules/socketcan/build/'), d.arch).toBe(compiledHere && here);
+      const compiledDeps = d.omitted.filter((m) => !m.startsWith('ampio-bridge '));
+      if (here) expect(compiledDeps).toEqual([]);
+      expect(d.omitted.filter((m) => m.startsWith('ampio-bridge ')), d.arch).toEqual([]);
       // No dev dependencies, no tests.
       expect(list).not.toMatch(/node_modules\/(vitest|typescript|fast-check)\//);
       expect(list).not.toMatch(/ampio-bridge\/test\//);
@@ -82,6 +84,11 @@ describe('npm run deb', () => {
     const v = spawnSync(process.execPath, [path.join(root, 'usr/lib/ampio-bridge/dist/src/cli/main.js'), 'version'], { encoding: 'utf8' });
     expect(v.status, v.stderr).toBe(0);
     expect(v.stdout).toContain(version);
+    // The SocketCAN addon loads from the package's own prebuild, as the daemon loads it.
+    const lib = path.join(root, 'usr/lib/ampio-bridge');
+    const addon = spawnSync(process.execPath, ['-e', `const b = require(${JSON.stringify(path.join(lib, 'node_modules/node-gyp-build'))})(${JSON.stringify(lib)}); console.log(typeof b)`], { encoding: 'utf8' });
+    expect(addon.stderr).toBe('');
+    expect(addon.stdout.trim()).toBe('object');
 
     // `ampio-bridge setup` as it runs on the Pi after `apt install ./ampio-bridge_*.deb`.
     const main = '/usr/lib/ampio-bridge/dist/src/cli/main.js';
