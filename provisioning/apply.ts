@@ -1,4 +1,4 @@
-// apply: runs a plan's steps in order (architecture.md §8.9). Before the first change every
+// apply: runs a plan's steps in order. Before the first change every
 // file the plan touches is copied into one backup set with a manifest; files are replaced
 // atomically (Fs.write: temp + fsync + rename); the first failure stops the run, and the
 // manifest then says exactly what ran, so `setup --rollback` can restore byte-for-byte.

@@ -138,7 +138,7 @@ export async function runDoctorChecks(d: DoctorDeps): Promise<Check[]> {
         id: `${name}-present`,
         status: wrongSpi ? 'warn' : 'ok',
         title: `${name} present`,
-        detail: `${l.parentDev ?? '?'}${map && !wrongSpi && map.connector !== 'unverified' ? `, connector ${map.connector}` : ''}${wrongSpi ? `: the catalog expects ${map.spi}; the names may be swapped (hardware.md §9)` : ''}`,
+        detail: `${l.parentDev ?? '?'}${map && !wrongSpi && map.connector !== 'unverified' ? `, connector ${map.connector}` : ''}${wrongSpi ? `: the catalog expects ${map.spi}; the names may be swapped (probe order is not fixed: map them by their SPI device)` : ''}`,
       });
       const up = l.state === 'UP' || l.flags.includes('UP');
       add(up ? { id: `${name}-up`, status: 'ok', title: `${name} up` } : { id: `${name}-up`, status: 'fail', title: `${name} up`, detail: `state ${l.state}`, fix: `\`sudo networkctl reconfigure ${name}\` (is systemd-networkd enabled?) or \`sudo ip link set ${name} up\`` });

@@ -48,7 +48,7 @@ export function validateAnswers(a: Answers, catalog: Catalog): AnswerError[] {
   check('bitrate', () => OPTIONS.bitrate.parse(String(a.bitrate)));
   check('max-clients', () => OPTIONS.maxClients.parse(String(a.maxClients)));
   check('hub-policy', () => OPTIONS.hubPolicy.parse(a.hubPolicy));
-  if (!Number.isInteger(a.txqueuelen) || a.txqueuelen < 1 || a.txqueuelen > 100_000) errs.push(new AnswerError(`--txqueuelen ${a.txqueuelen}: must be 1..100000`, 'use 100 (hardware.md §6)'));
+  if (!Number.isInteger(a.txqueuelen) || a.txqueuelen < 1 || a.txqueuelen > 100_000) errs.push(new AnswerError(`--txqueuelen ${a.txqueuelen}: must be 1..100000`, 'use 100 (about 0.3 s of frames at 50 kbit/s: no ENOBUFS on a burst, no stale replays)'));
   if (!Number.isInteger(a.restartMs) || a.restartMs < 0 || a.restartMs > 60_000) errs.push(new AnswerError(`--restart-ms ${a.restartMs}: must be 0..60000`, 'use 100'));
   if (a.backend === 'serial') check('serial', () => OPTIONS.serial.parse(a.serial));
   else {
@@ -127,7 +127,7 @@ export function planInstall(input: PlanInput): Plan {
     }
     const manualRule = facts.files[PATHS.manualUdevRule];
     if (manualRule && isManualQueueRule(manualRule)) {
-      b.remove('retire-manual-udev', `Retire hand-made ${PATHS.manualUdevRule}`, PATHS.manualUdevRule, 'it sets txqueuelen 1000, which replays stale commands after an outage (hardware.md §6); kept in the backup set');
+      b.remove('retire-manual-udev', `Retire hand-made ${PATHS.manualUdevRule}`, PATHS.manualUdevRule, 'it sets txqueuelen 1000, which replays seconds of stale commands after an outage; kept in the backup set');
     }
 
     // 4. Link settings that survive a reboot: systemd-networkd where it is (or apt can install

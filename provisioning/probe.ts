@@ -1,5 +1,4 @@
-// Probe: read-only facts about the target system (architecture.md §8.10, detect, don't
-// assume). Reads go through the Fs (so --root and fixtures work); the few live questions
+// Probe: read-only facts about the target system (detect, don't assume). Reads go through the Fs (so --root and fixtures work); the few live questions
 // (ip, systemctl is-active, npm prefix) go through the Runner, and any failure of those
 // becomes "unknown" rather than an error: a dry run probes with a runner that refuses all.
 

@@ -123,7 +123,7 @@ export interface Summary {
   status: string | null;
 }
 
-/** The explicit final step (architecture.md §8.11): what changed, backups, reboot, checks. */
+/** The explicit final step: what changed, backups, reboot, checks. */
 export function renderSummary(s: Summary, style: Style): string {
   const out: string[] = ['', paint(style, 'bold', 'Done')];
   const files = s.files.filter((f) => !f.startsWith('/run/'));

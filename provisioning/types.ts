@@ -3,7 +3,7 @@ import type { InstallSource } from './install-source.js';
 // Shared data shapes of setup: what probe finds (Facts), what the person chose (Answers)
 // and what plan produces (Plan). Plain data: JSON-serialisable, no functions.
 
-/** Paths of every file setup owns (architecture.md §7) plus the state it keeps. */
+/** Paths of every file setup owns plus the state it keeps. */
 export const PATHS = {
   unit: '/etc/systemd/system/ampio-bridge.service',
   envFile: '/etc/default/ampio-bridge',

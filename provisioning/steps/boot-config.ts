@@ -1,4 +1,4 @@
-// config.txt editing (hardware.md §3). Our lines live in one marked block that starts with
+// config.txt editing. Our lines live in one marked block that starts with
 // its own `[all]`, re-rendered whole on every run, so it never depends on whichever
 // `[cm4]`/`[pi5]` filter happens to precede the end of the file (DeskPi #205), never
 // duplicates (raspiblitz PR #1280) and never glues onto an unterminated last line
@@ -39,7 +39,7 @@ export interface BootConfigAnalysis {
   blockLines: string[];
   /** CAN-related overlay lines outside our block (they would clash with ours). */
   conflicting: BootLine[];
-  /** Lines worth a word (hardware.md §2), with the reason. */
+  /** Lines worth a word (legacy, deprecated or clashing overlays), with the reason. */
   remarks: { line: BootLine; text: string }[];
   endsWithNewline: boolean;
 }
@@ -170,7 +170,7 @@ export function removeBootBlock(content: string): string {
  * The lines the firmware acts on, with their filter, sorted: comparing these before and
  * after tells whether a change needs a reboot. A new version string in our header does not,
  * nor does moving the same lines into our block or dropping spi-bcm2835-overlay, which
- * loads nothing on current kernels (hardware.md §2).
+ * loads nothing on current kernels.
  */
 export function effectiveBootLines(content: string | null): string[] {
   if (content === null) return [];

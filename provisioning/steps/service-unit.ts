@@ -1,4 +1,4 @@
-// The systemd unit (architecture.md §8.4): absolute node + script, no shell wrapper,
+// The systemd unit: absolute node + script, no shell wrapper,
 // Type=notify, Restart=on-failure (but not on exit 2, a bad config), ExecReload, RuntimeDirectory
 // for the control socket, least privilege.
 
@@ -20,7 +20,7 @@ export function execStartArgv(nodePath: string, mainJs: string): string[] {
 /**
  * DeviceAllow= for the serial adapter. A device *class* (char-ttyUSB) instead of the node
  * keeps access when the adapter is re-plugged and comes back as ttyUSB1 (the daemon
- * reopens it, user-needs #8).
+ * reopens it).
  */
 export function deviceAllowFor(devicePath: string, resolved: string | undefined): string {
   const node = (resolved ?? devicePath).split('/').pop() ?? '';

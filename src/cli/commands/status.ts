@@ -35,7 +35,7 @@ Exit codes: 0 ok, 1 the daemon answered with an error, 2 bad flags, 3 bridge not
 NO_COLOR=1 turns colours off.
 `;
 
-/** Above this the bus is close to saturating (hardware.md §11: ~70 % sustainable). */
+/** Above this the bus is close to saturating (about 70 % load is sustainable on CAN). */
 const LOAD_WARN = 70;
 const LOAD_BAD = 90;
 
