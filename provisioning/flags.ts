@@ -1,4 +1,4 @@
-// `ampio-bridge setup` flags. Every wizard question has one (architecture.md §8.8), so
+// `ampio-bridge setup` flags. Every wizard question has one, so
 // `--yes` plus flags is a complete, prompt-free install (pi-hole #2164, #3617: "unattended"
 // installers that still prompt). Parsed with util.parseArgs; unknown flags get the same
 // one-line message as every other command, with the closest valid flag.

@@ -1,4 +1,4 @@
-// The questions of `setup`. The only module that imports inquirer (architecture.md §8.8);
+// The questions of `setup`. The only module that imports inquirer;
 // it only collects answers. Every question is skipped when its flag was given, and defaults
 // come from what probe found, with the reason shown for the hardware numbers.
 

@@ -226,7 +226,12 @@ export class Daemon {
       Promise.resolve(s.reload?.(this.live)).catch((err) => this.deps.log.warn('service_reload_failed', { service: s.name, error: String(err) }));
     }
     if (needRestart.length > 0) {
-      this.deps.log.warn('reload_needs_restart', { settings: needRestart.join(','), message: 'these settings take effect only after a restart' });
+      // Flag names, as people write them in the config file and on the command line.
+      const flags = needRestart.map((name) => OPTIONS[name].flag);
+      this.deps.log.warn('reload_needs_restart', {
+        settings: flags.join(','),
+        message: `restart needed for: ${flags.join(', ')} (they keep their running values until "sudo systemctl restart ampio-bridge")`,
+      });
     }
     return changed;
   }

@@ -1,5 +1,5 @@
-// /etc/ampio-bridge/config.json, keyed by the daemon's own flag names (architecture.md §3
-// rule 4: the only daemon module provisioning imports is the options table). Values are
+// /etc/ampio-bridge/config.json, keyed by the daemon's own flag names (the only
+// daemon module provisioning imports is the options table). Values are
 // checked with the table's parsers and written in the table's text form; whole numbers and
 // booleans as JSON numbers and booleans.
 

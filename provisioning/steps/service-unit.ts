@@ -1,6 +1,8 @@
-// The systemd unit (architecture.md §8.4): absolute node + script, no shell wrapper,
-// Type=notify, Restart=on-failure, RuntimeDirectory for the control socket, least privilege.
+// The systemd unit: absolute node + script, no shell wrapper,
+// Type=notify, Restart=on-failure (but not on exit 2, a bad config), ExecReload, RuntimeDirectory
+// for the control socket, least privilege.
 
+import path from 'node:path';
 import type { Templates } from '../package-files.js';
 import { PATHS } from '../types.js';
 import { managedHeader, renderTemplate } from './render.js';
@@ -18,12 +20,23 @@ export function execStartArgv(nodePath: string, mainJs: string): string[] {
 /**
  * DeviceAllow= for the serial adapter. A device *class* (char-ttyUSB) instead of the node
  * keeps access when the adapter is re-plugged and comes back as ttyUSB1 (the daemon
- * reopens it, user-needs #8).
+ * reopens it).
  */
 export function deviceAllowFor(devicePath: string, resolved: string | undefined): string {
   const node = (resolved ?? devicePath).split('/').pop() ?? '';
   const m = /^(ttyUSB|ttyACM|ttyAMA|ttyS)\d+$/.exec(node);
   return m ? `char-${m[1]}` : devicePath;
+}
+
+/**
+ * Documentation= points at the README installed with the package (dist/src/cli/main.js →
+ * the package root), which exists offline and whatever way the package was installed.
+ */
+export function readmeFor(mainJs: string): string {
+  const parts = mainJs.split('/');
+  const dist = parts.lastIndexOf('dist');
+  const root = dist > 0 ? parts.slice(0, dist).join('/') : path.posix.dirname(path.posix.dirname(mainJs));
+  return `${root}/README.md`;
 }
 
 export function renderUnit(
@@ -33,6 +46,7 @@ export function renderUnit(
   const serial = o.backend === 'serial';
   return renderTemplate(t['ampio-bridge.service'], {
     header: managedHeader(o.version),
+    readme: readmeFor(o.mainJs),
     execStart: execStartArgv(o.nodePath, o.mainJs).map(quoteArg).join(' '),
     serial,
     socketcan: !serial,
