@@ -544,6 +544,16 @@ function crossChecks(values: Partial<Record<OptionName, unknown>>, sources: Reco
       );
     }
   }
+  const gvret = values.gvretListen as Address | null | undefined;
+  if (values.gvretDiscovery === true && !gvret) {
+    errors.push(conflictError('gvretDiscovery', sources, 'is on but --gvret-listen is off: the ping would announce a GVRET server that does not exist', 'also set --gvret-listen, e.g. :2323 (SavvyCAN connects only to :23)'));
+  }
+  if (gvret && gvret.port !== 0 && listen && canIf) {
+    const clash = canIf.findIndex((_, i) => sameSocket({ host: listen.host, port: listen.port + i }, gvret));
+    if (clash >= 0) {
+      errors.push(conflictError('gvretListen', sources, `port ${gvret.port} is also the cannelloni port of ${canIf[clash]} (--listen)`, 'choose another port, e.g. :2323'));
+    }
+  }
   return errors;
 }
 
