@@ -85,6 +85,13 @@ function listenSummary(a: Answers): string[] {
   return a.interfaces.map((n, k) => `${host}:${port + k} (${n})`);
 }
 
+/** Where SavvyCAN/WireTAP connect: host:port of the GVRET answer. */
+function gvretSummary(listen: string): string {
+  const addr = /^\d+$/.test(listen.trim()) ? `:${listen.trim()}` : listen.trim();
+  const i = addr.lastIndexOf(':');
+  return `${addr.slice(0, i) || `${hostname()}.local`}:${addr.slice(i + 1)}`;
+}
+
 async function defaultElevate(args: string[]): Promise<number> {
   const { execa } = await import('execa');
   const main = path.join(packageDir(), 'dist/src/cli/main.js');
@@ -243,6 +250,7 @@ export async function runSetup(args: string[], ctx: SetupContext, deps: SetupDep
           root,
           interfaces: answers?.backend === 'socketcan' ? answers.interfaces : [],
           listen: answers ? listenSummary(answers) : [],
+          gvret: answers?.gvretListen ? gvretSummary(answers.gvretListen) : null,
           metricsAddr: answers?.metricsAddr ?? '',
           status,
         },
