@@ -50,3 +50,5 @@ export function createGvretProtocol(options: GvretOptions = {}): GvretProtocol {
 
 /** The default: classic frames only. */
 export const gvret: GvretProtocol = createGvretProtocol();
+
+export default gvret;
