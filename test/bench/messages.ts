@@ -14,6 +14,8 @@ export interface ClientSpec {
   role: ClientRole;
   /** Frames/s this client sends (role `send`). */
   rate?: number;
+  /** Wire protocol of this client: cannelloni (default) or gvret (SavvyCAN-style reader). */
+  protocol?: 'cannelloni' | 'gvret';
 }
 
 export interface LoadConfig {
