@@ -12,6 +12,26 @@ import { describe, expect, it } from 'vitest';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', '..', '..');
 const discoveryJs = path.join(root, 'dist', 'src', 'protocols', 'gvret', 'discovery.js');
+const cliJs = path.join(root, 'dist', 'src', 'cli', 'main.js');
+
+/** Runs the built serve with `flags` for `runMs` while listening on UDP 17222; prints JSON. */
+const serveScript = (flags: string[], runMs: number, dir: string) => `
+import dgram from 'node:dgram';
+import { spawn } from 'node:child_process';
+const got = [];
+const rx = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+rx.on('message', (msg, from) => got.push({ hex: msg.toString('hex'), from: from.address }));
+await new Promise((r) => rx.bind(17222, '0.0.0.0', r));
+const child = spawn(process.execPath, [${JSON.stringify(cliJs)}, 'serve', '--backend', 'virtual', '--virtual-rate', '0', '--listen', '127.0.0.1:0',
+  '--control-socket', ${JSON.stringify(path.join(dir, 'c.sock'))}, '--config', ${JSON.stringify(path.join(dir, 'none.json'))}, '--log-format', 'json', ...${JSON.stringify(flags)}], { stdio: ['ignore', 'ignore', 'pipe'] });
+let log = '';
+child.stderr.on('data', (d) => (log += d));
+await new Promise((r) => setTimeout(r, ${runMs}));
+child.kill('SIGTERM');
+await new Promise((r) => child.once('exit', r));
+rx.close();
+console.log(JSON.stringify({ got, events: log.split('\\n').filter(Boolean).map((l) => JSON.parse(l).event) }));
+`;
 
 /** Listens on UDP 17222 inside the namespace while the discovery service runs; prints JSON. */
 const listenerScript = (runMs: number) => `
@@ -32,10 +52,11 @@ rx.close();
 console.log(JSON.stringify({ got, logs, counters: d.counters(), afterStop: got.length - after }));
 `;
 
-async function inNamespace(setup: string, runMs: number): Promise<{ got: Array<{ hex: string; from: string; at: number }>; logs: Array<Record<string, unknown>>; counters: { sent: number; failed: number }; afterStop: number }> {
+async function inNamespace(setup: string, runMs: number, program: (dir: string) => string = () => listenerScript(runMs)): Promise<{ got: Array<{ hex: string; from: string; at: number }>; logs: Array<Record<string, unknown>>; counters: { sent: number; failed: number }; afterStop: number }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gvret-discovery-'));
   try {
-    fs.writeFileSync(path.join(dir, 'run.mjs'), listenerScript(runMs));
+    fs.writeFileSync(path.join(dir, "run.mjs"), program(dir));
+    fs.writeFileSync(path.join(dir, 'none.json'), '{}\n');
     const script = `
       set -e
       ip link set lo up
@@ -82,4 +103,20 @@ describe('GVRET discovery ping (inside a private network namespace)', () => {
     expect(warnings.length).toBe(1);
     expect(String(warnings[0].hint)).toMatch(/route/);
   }, 40_000);
+
+  it('serve pings only with --gvret-discovery (and a GVRET listener)', async () => {
+    const veth = `ip link add gv0 type veth peer name gv1
+       ip addr add 10.77.0.1/24 dev gv0
+       ip link set gv0 up
+       ip link set gv1 up
+       ip route add default dev gv0`;
+    type ServeOut = { got: Array<{ hex: string }>; events: string[] };
+    const on = (await inNamespace(veth, 3000, (dir) => serveScript(['--gvret-listen', '127.0.0.1:0', '--gvret-discovery'], 3000, dir))) as unknown as ServeOut;
+    expect(on.events).toContain('gvret_discovery_started');
+    expect(on.got.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(on.got.map((g) => g.hex))).toEqual(new Set(['1cefaced']));
+    const off = (await inNamespace(veth, 2500, (dir) => serveScript(['--gvret-listen', '127.0.0.1:0'], 2500, dir))) as unknown as ServeOut;
+    expect(off.events).toContain('ready');
+    expect(off.got).toEqual([]);
+  }, 60_000);
 });
