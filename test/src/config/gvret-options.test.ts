@@ -38,6 +38,15 @@ describe('GVRET options', () => {
     expect(r.errors[0].message).toMatch(/cannelloni port of can1/);
   });
 
+  it('refuse a GVRET port that is also a tcpcan or the metrics port', () => {
+    const a = load(['--tcpcan-listen', ':20010', '--gvret-listen', ':20010']);
+    expect(a.ok).toBe(false);
+    if (!a.ok) expect(a.errors[0].message).toMatch(/also a tcpcan port/);
+    const b = load(['--metrics-addr', '127.0.0.1:2323', '--gvret-listen', ':2323']);
+    expect(b.ok).toBe(false);
+    if (!b.ok) expect(b.errors[0].message).toMatch(/also the GVRET port/);
+  });
+
   it('refuse an FD form that does not exist', () => {
     const r = load(['--gvret-fd', 'yes']);
     expect(r.ok).toBe(false);
