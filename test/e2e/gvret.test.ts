@@ -24,6 +24,7 @@ let wiretap: WireTapClient;
 let bus0: TestClient;
 let bus1: TestClient;
 let status: { clients: Array<Record<string, unknown>> } | null = null;
+let metrics = '';
 let savvyConnectedAfterRun = false;
 let wiretapOpenAfterRun = false;
 
@@ -61,7 +62,7 @@ beforeAll(async () => {
   child = spawn(
     process.execPath,
     [path.join(ROOT, 'dist/src/cli/main.js'), 'serve', '--backend', 'virtual', '--can-if', 'vcan0,vcan1', '--virtual-rate', String(RATE), '--virtual-payload', 'sequence',
-      '--listen', '127.0.0.1:0', '--gvret-listen', '127.0.0.1:0', '--log-format', 'json', '--control-socket', sock, '--config', path.join(dir, 'none.json')],
+      '--listen', '127.0.0.1:0', '--gvret-listen', '127.0.0.1:0', '--metrics-addr', '127.0.0.1:0', '--log-format', 'json', '--control-socket', sock, '--config', path.join(dir, 'none.json')],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   fs.writeFileSync(path.join(dir, 'none.json'), '{}\n');
@@ -100,6 +101,8 @@ beforeAll(async () => {
   const { execFileSync } = await import('node:child_process');
   status = JSON.parse(execFileSync(process.execPath, [path.join(ROOT, 'dist/src/cli/main.js'), 'status', '--json', '--control-socket', sock], { encoding: 'utf8' }));
   await new Promise((r) => setTimeout(r, Math.max(0, connectedAt + RUN_MS - Date.now())));
+  const metricsAddr = String(log.find((r) => r.event === 'metrics_listen')?.addr);
+  metrics = await (await fetch(`http://${metricsAddr}/metrics`)).text();
   savvyConnectedAfterRun = savvy.status === 'connected';
   wiretapOpenAfterRun = !wiretap.closed;
   // Let the last batches arrive before judging order and completeness.
@@ -166,10 +169,12 @@ describe('GVRET against the built serve, two buses at 1,000 frames/s each, 10 s'
     expect(savvy.frames.find((f) => f.id === 0x321)?.bus).toBe(0);
   });
 
-  it('both sessions are clients of the daemon, logged with protocol gvret', () => {
+  it('both sessions are clients of the daemon with protocol gvret: in status, the metrics and the log', () => {
     expect(status?.clients.length).toBe(4);
     // A GVRET session serves both buses.
-    expect(status?.clients.filter((c) => c.bus === 'vcan0,vcan1')).toHaveLength(2);
+    expect(status?.clients.filter((c) => c.protocol === 'gvret').map((c) => c.bus)).toEqual(['vcan0,vcan1', 'vcan0,vcan1']);
+    expect(metrics).toMatch(/^hub_active_clients\{protocol="gvret"\} 2$/m);
+    expect(metrics).toMatch(/^tcp_rx_frames_total\{protocol="gvret"\} 4$/m);
     const connected = log.filter((r) => r.event === 'client_connected');
     expect(connected.filter((r) => r.protocol === 'gvret')).toHaveLength(2);
     expect(log.find((r) => r.event === 'gvret_client_identified' && r.client === 'savvycan')).toBeDefined();
