@@ -25,6 +25,13 @@ const SAVVYCAN_BURST: readonly string[] = ['mode', 'mode', 'cmd:12', 'cmd:6', 'c
 
 /** Bytes that are neither a mode entry nor a command before the session started: not a GVRET client. */
 const HELLO_GARBAGE_LIMIT = 64;
+/**
+ * Unusable input in a row (bytes skipped between commands, unknown commands, impossible
+ * frames) after which the peer is taken for something that does not speak GVRET and closed.
+ * A real client adds at most one byte between commands (SavvyCAN's trailer), and any usable
+ * message starts the count again.
+ */
+const JUNK_LIMIT = 256;
 
 export type GvretClientKind = 'unknown' | 'savvycan' | 'wiretap' | 'other';
 
@@ -45,6 +52,8 @@ export class GvretSession implements ProtocolSession {
   /** What the first bytes were, for the log of a refused connection. */
   private readonly received: number[] = [];
   private replies: Uint8Array[] = [];
+  private junk = 0;
+  private skippedSoFar = 0;
   /** Frames SavvyCAN's parser cannot take, withheld from this session. */
   readonly withheld = { zeroLength: 0, fd: 0 };
   /** Setting commands accepted and ignored, by command byte. */
@@ -92,7 +101,21 @@ export class GvretSession implements ProtocolSession {
       );
       return;
     }
+    if (this.started && this.tooMuchJunk(events)) return;
     this.flushReplies();
+  }
+
+  /** Counts unusable input; closes the session (malformed) past JUNK_LIMIT. */
+  private tooMuchJunk(events: GvretEvent[]): boolean {
+    const skipped = this.decoder.skipped - this.skippedSoFar;
+    this.skippedSoFar = this.decoder.skipped;
+    const bad = events.filter((e) => e.type === 'bad_frame' || e.type === 'unknown').length;
+    this.junk = bad < events.length ? 0 : this.junk + skipped + bad;
+    if (this.junk < JUNK_LIMIT) return false;
+    this.flushReplies();
+    this.peer.malformed('gvret_not_gvret', `${this.junk} bytes or messages in a row that are not GVRET: closing (is this client speaking another protocol?)`);
+    this.peer.close('malformed');
+    return true;
   }
 
   closed(): void {

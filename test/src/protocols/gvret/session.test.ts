@@ -159,4 +159,23 @@ describe('GVRET session: WireTAP and other clients', () => {
     expect(peer.replies).toEqual([]);
     expect(peer.joined.size).toBe(0);
   });
+
+  it('input that is not GVRET after the start (256 unusable bytes in a row) closes the session as malformed, once', () => {
+    const peer = FakeSessionPeer.open(gvret);
+    peer.input(hex('E7 E7 F1 07'));
+    peer.input(new Array(200).fill(0));
+    expect(peer.closedWith).toBeNull();
+    peer.input(new Array(56).fill(0x41));
+    expect(peer.closedWith).toBe('malformed');
+    expect(peer.malformedCalls.map((m) => m.code)).toEqual(['gvret_not_gvret']);
+  });
+
+  it("SavvyCAN's trailers and keepalives never add up to that", () => {
+    const peer = FakeSessionPeer.open(gvret);
+    peer.input(hex(SAVVYCAN_BURST));
+    for (let k = 0; k < 2000; k++) peer.input(k % 10 === 0 ? hex('F1 09') : hex('F1 00 23 01 00 00 00 01 42 00'));
+    expect(peer.closedWith).toBeNull();
+    expect(peer.sent.length).toBe(1800);
+  });
 });
+
