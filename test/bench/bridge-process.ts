@@ -26,10 +26,10 @@ export interface BridgeOptions {
 }
 
 export class BridgeProcess {
-  /** cannelloni ports, in bus order. */
+  /** cannelloni's port per bus. */
   readonly ports: number[] = [];
-  /** Ports of the other protocols' listeners, by protocol. */
-  readonly protocolPorts: Record<string, number[]> = {};
+  /** Every listener's port per bus, by protocol (a build before protocol plug-ins: cannelloni only). */
+  readonly portsByProtocol: Record<string, number[]> = {};
   private readonly child: ChildProcess;
   private readonly dir: string;
   readonly controlSocket: string;
@@ -93,8 +93,8 @@ export class BridgeProcess {
           if (rec.event === 'tcp_listen') {
             const port = Number(String(rec.addr).split(':').pop());
             const protocol = rec.protocol ?? 'cannelloni';
+            (this.portsByProtocol[protocol] ??= []).push(port);
             if (protocol === 'cannelloni') this.ports.push(port);
-            else (this.protocolPorts[protocol] ??= []).push(port);
           }
           if (rec.event === 'ready') {
             clearTimeout(timer);

@@ -12,10 +12,10 @@ export type ClientRole =
 export interface ClientSpec {
   port: number;
   role: ClientRole;
+  /** Wire protocol of the connection; default cannelloni (gvret: a SavvyCAN-style reader). */
+  protocol?: 'cannelloni' | 'tcpcan' | 'gvret';
   /** Frames/s this client sends (role `send`). */
   rate?: number;
-  /** Wire protocol of this client: cannelloni (default) or gvret (SavvyCAN-style reader). */
-  protocol?: 'cannelloni' | 'gvret';
 }
 
 export interface LoadConfig {

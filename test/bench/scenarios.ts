@@ -97,6 +97,26 @@ export function scenarioF(t: Timing): TrafficSpec {
   };
 }
 
+/**
+ * (m) Mixed protocols at saturation: 64 readers of one bus at 21,300 fps, half cannelloni and
+ * half tcpcan (`mixed`), or all 64 cannelloni (`m1`, the same load with one protocol), so that
+ * the difference is what a second protocol on the bus costs.
+ */
+export function scenarioM(t: Timing, mixed: boolean): TrafficSpec {
+  return {
+    key: mixed ? 'm' : 'm1',
+    title: mixed ? `mixed: 32 cannelloni + 32 tcpcan clients, ${SATURATED_1M_RATE.toLocaleString('en-US')} fps` : `the same with 64 cannelloni clients`,
+    bridgeArgs: ['--virtual-rate', String(SATURATED_1M_RATE), ...(mixed ? ['--tcpcan-listen', '127.0.0.1:0'] : [])],
+    buses: 1,
+    clients: ([port], byProtocol) =>
+      mixed
+        ? [...readers(port, 32), ...Array.from({ length: 32 }, () => ({ port: byProtocol.tcpcan[0], role: 'read' as const, protocol: 'tcpcan' as const }))]
+        : readers(port, 64),
+    configuredFps: SATURATED_1M_RATE,
+    ...t,
+  };
+}
+
 /** (gv) (b) to 32 GVRET sessions (SavvyCAN's connect burst and keepalives): CPU per frame next to (b)'s. */
 export function scenarioGvret(t: Timing): TrafficSpec {
   return {
@@ -104,7 +124,7 @@ export function scenarioGvret(t: Timing): TrafficSpec {
     title: `GVRET: ${SATURATED_1M_RATE.toLocaleString('en-US')} fps to 32 SavvyCAN-style sessions`,
     bridgeArgs: ['--virtual-rate', String(SATURATED_1M_RATE), '--gvret-listen', '127.0.0.1:0'],
     buses: 1,
-    clients: (_ports, others) => Array.from({ length: 32 }, () => ({ port: others.gvret[0], role: 'read' as const, protocol: 'gvret' as const })),
+    clients: (_ports, byProtocol) => Array.from({ length: 32 }, () => ({ port: byProtocol.gvret[0], role: 'read' as const, protocol: 'gvret' as const })),
     configuredFps: SATURATED_1M_RATE,
     ...t,
   };
