@@ -113,6 +113,7 @@ export function defaultAnswers(facts: Facts, catalog: Catalog): Answers {
     hubPolicy: (str(cfg['hub-policy']) ?? go.hubPolicy) === 'kick' ? 'kick' : 'drop',
     mdns: mdnsRaw === undefined ? true : /^(1|true|yes|on)$/i.test(mdnsRaw),
     metricsAddr: str(cfg['metrics-addr']) ?? go.metricsAddr ?? HARDWARE_DEFAULTS.metricsAddr,
+    gvretListen: str(cfg['gvret-listen']) ?? '',
     serial: str(cfg.serial) ?? go.serial ?? facts.serialDevices[0] ?? '/dev/ttyUSB0',
     migrate: facts.goServer !== null,
   };

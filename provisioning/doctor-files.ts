@@ -20,6 +20,7 @@ export type ConfigVerdict =
       bitrate: number | null;
       listen: { host: string; port: number };
       metricsAddr: { host: string; port: number } | null;
+      gvretListen: { host: string; port: number } | null;
       mdnsEnable: boolean;
       warnings: string[];
     }

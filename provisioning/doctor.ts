@@ -188,6 +188,16 @@ export async function runDoctorChecks(d: DoctorDeps): Promise<Check[]> {
       add((await d.probeTcp(host, port)) ? { id: `port-${port}`, status: 'ok', title: `listening on ${host}:${port}` } : { id: `port-${port}`, status: 'fail', title: `listening on ${host}:${port}`, detail: 'nothing accepts connections', fix: 'see the service line above; `journalctl -u ampio-bridge -e` for bind errors (port in use?)' });
     }
   }
+  const gvret = verdict?.ok ? verdict.gvretListen : null;
+  if (gvret) {
+    const host = gvret.host === '' || gvret.host === '0.0.0.0' ? '127.0.0.1' : gvret.host === '::' ? '::1' : gvret.host;
+    const title = `GVRET (SavvyCAN, WireTAP) on ${host}:${gvret.port}`;
+    const unit = gvret.port < 1024 ? await d.fs.readText(PATHS.unit) : null;
+    const canBind = gvret.port >= 1024 || (unit !== null && /^AmbientCapabilities=.*CAP_NET_BIND_SERVICE/m.test(unit));
+    if (await d.probeTcp(host, gvret.port)) add({ id: 'gvret-port', status: 'ok', title });
+    else if (!canBind) add({ id: 'gvret-port', status: 'fail', title, detail: `port ${gvret.port} is below 1024 and the unit does not grant CAP_NET_BIND_SERVICE`, fix: 're-run `sudo ampio-bridge setup` (it grants that one capability for GVRET on a port below 1024), or use --gvret-listen :2323' });
+    else add({ id: 'gvret-port', status: 'fail', title, detail: 'nothing accepts connections', fix: '`journalctl -u ampio-bridge -e | grep -i gvret` for bind errors (port 23 taken by a telnet server?)' });
+  }
   const control = await d.probeControl(controlSocket);
   add(control.ok ? { id: 'control', status: 'ok', title: `control socket ${controlSocket}`, detail: control.detail } : { id: 'control', status: 'fail', title: `control socket ${controlSocket}`, detail: control.detail, fix: control.detail.includes('permission') ? 'add yourself to the ampio-bridge group (`sudo usermod -aG ampio-bridge $USER`, then log in again) or use sudo' : 'is the service running?' });
 

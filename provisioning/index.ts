@@ -84,6 +84,13 @@ export function listenSummary(a: Answers, facts: Pick<Facts, 'root' | 'hostname'
   return a.interfaces.map((n, k) => `${host}:${port + k} (${n})`);
 }
 
+/** Where SavvyCAN/WireTAP connect: host:port of the GVRET answer. */
+function gvretSummary(listen: string): string {
+  const addr = /^\d+$/.test(listen.trim()) ? `:${listen.trim()}` : listen.trim();
+  const i = addr.lastIndexOf(':');
+  return `${addr.slice(0, i) || `${hostname()}.local`}:${addr.slice(i + 1)}`;
+}
+
 async function defaultElevate(args: string[]): Promise<number> {
   const { execa } = await import('execa');
   const main = path.join(packageDir(), 'dist/src/cli/main.js');
@@ -242,6 +249,7 @@ export async function runSetup(args: string[], ctx: SetupContext, deps: SetupDep
           root,
           interfaces: answers?.backend === 'socketcan' ? answers.interfaces : [],
           listen: answers ? listenSummary(answers, facts) : [],
+          gvret: answers?.gvretListen ? gvretSummary(answers.gvretListen) : null,
           metricsAddr: answers?.metricsAddr ?? '',
           status,
         },

@@ -45,6 +45,7 @@ export function validateAnswers(a: Answers, catalog: Catalog): AnswerError[] {
   };
   check('listen', () => OPTIONS.listen.parse(a.listen));
   check('metrics-addr', () => OPTIONS.metricsAddr.parse(a.metricsAddr));
+  check('gvret-listen', () => OPTIONS.gvretListen.parse(a.gvretListen));
   check('bitrate', () => OPTIONS.bitrate.parse(String(a.bitrate)));
   check('max-clients', () => OPTIONS.maxClients.parse(String(a.maxClients)));
   check('hub-policy', () => OPTIONS.hubPolicy.parse(a.hubPolicy));
@@ -218,7 +219,7 @@ export function planInstall(input: PlanInput): Plan {
   const store = buildConfigStore(a, facts.existing.config, migration?.values ?? {});
   const configChanged = b.write('config', `Daemon config ${PATHS.configFile}`, PATHS.configFile, serializeConfig(store), { via: 'conf', store, mode: 0o644 });
   const envChanged = facts.files[PATHS.envFile] === null || facts.files[PATHS.envFile] === undefined ? b.write('env-file', `Environment overrides file ${PATHS.envFile} (comments only)`, PATHS.envFile, renderEnvFile(templates, { version: v }), { mode: 0o644 }) : false;
-  const unitChanged = b.write('unit', `systemd unit ${PATHS.unit}`, PATHS.unit, renderUnit(templates, { version: v, nodePath: env.nodePath, mainJs, backend: a.backend, serialDevice: a.serial, serialResolved: facts.serialTargets[a.serial] }), { mode: 0o644 });
+  const unitChanged = b.write('unit', `systemd unit ${PATHS.unit}`, PATHS.unit, renderUnit(templates, { version: v, nodePath: env.nodePath, mainJs, backend: a.backend, serialDevice: a.serial, serialResolved: facts.serialTargets[a.serial], gvretListen: a.gvretListen }), { mode: 0o644 });
 
   // 7. go-ampio-server hands over the bus and the port.
   let goStopped = false;

@@ -119,6 +119,8 @@ export interface Summary {
   root: string | null;
   interfaces: string[];
   listen: string[];
+  /** host:port of the GVRET listener, or null when off. */
+  gvret?: string | null;
   metricsAddr: string;
   status: string | null;
 }
@@ -143,6 +145,7 @@ export function renderSummary(s: Summary, style: Style): string {
   for (const i of s.interfaces) out.push(`  ip -details link show ${i}`);
   out.push('  ampio-bridge status', '  ampio-bridge top', '  ampio-bridge doctor');
   if (s.listen.length) out.push('', `Clients connect with cannelloni TCP to ${s.listen.join(', ')}.`);
+  if (s.gvret) out.push(`SavvyCAN and WireTAP connect with GVRET to ${s.gvret} (every bus: GVRET bus 0 is the first channel).`);
   return out.join('\n');
 }
 

@@ -130,6 +130,8 @@ export interface Answers {
   mdns: boolean;
   /** '' = metrics/ready endpoint off */
   metricsAddr: string;
+  /** GVRET listener for SavvyCAN/WireTAP ('' = off; SavvyCAN needs :23). */
+  gvretListen: string;
   serial: string;
   /** Migrate /etc/default/can-server and disable can-server.service. */
   migrate: boolean;

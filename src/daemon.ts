@@ -292,7 +292,7 @@ async function enabledProtocols(config: Config): Promise<Array<{ protocol: WireP
   const enabled: Array<{ protocol: WireProtocol; address: ListenAddress }> = [];
   for (const entry of Object.values(PROTOCOLS)) {
     const address = (config as Record<string, unknown>)[entry.listenOption] as ListenAddress | null | undefined;
-    if (address) enabled.push({ protocol: await entry.load(), address });
+    if (address) enabled.push({ protocol: await entry.load(config), address });
   }
   return enabled;
 }

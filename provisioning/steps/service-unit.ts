@@ -39,12 +39,24 @@ export function readmeFor(mainJs: string): string {
   return `${root}/README.md`;
 }
 
+/** The port of a listen address when it is below 1024 (binding it needs CAP_NET_BIND_SERVICE), else null. */
+export function privilegedPort(listen: string): number | null {
+  const m = /:?(\d+)$/.exec(listen.trim());
+  if (!m || listen.trim() === '') return null;
+  const port = Number(m[1]);
+  return port > 0 && port < 1024 ? port : null;
+}
+
 export function renderUnit(
   t: Templates,
-  o: { version: string; nodePath: string; mainJs: string; backend: 'socketcan' | 'serial'; serialDevice?: string; serialResolved?: string },
+  o: { version: string; nodePath: string; mainJs: string; backend: 'socketcan' | 'serial'; serialDevice?: string; serialResolved?: string; gvretListen?: string },
 ): string {
   const serial = o.backend === 'serial';
+  const bindPort = privilegedPort(o.gvretListen ?? '');
   return renderTemplate(t['ampio-bridge.service'], {
+    unprivileged: bindPort === null,
+    bindPrivileged: bindPort !== null,
+    privilegedPort: bindPort ?? '',
     header: managedHeader(o.version),
     readme: readmeFor(o.mainJs),
     execStart: execStartArgv(o.nodePath, o.mainJs).map(quoteArg).join(' '),
