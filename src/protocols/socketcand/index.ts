@@ -1,0 +1,54 @@
+// The socketcand plug-in (linux-can/socketcand's ASCII protocol, as python-can, SavvyCAN,
+// Kayak and socketcandcl speak it). One listener serves every bus: the client names its bus
+// in `< open can0 >`.
+import type { WireProtocol } from '../types.js';
+import type { Timers } from './bcm.js';
+import { bcmFrameEncoder, rawFrameEncoder } from './codec.js';
+import { type BusStatistics, SocketcandSession } from './session.js';
+
+/** Wall clock in ms with sub-ms resolution: the SEC.USEC of frames without a receive time. */
+const wallClock = (): number => performance.timeOrigin + performance.now();
+
+/** Shared by every RAW-mode session: a frame is encoded once, whoever reads it. */
+export const RAW_FRAME_ENCODER = rawFrameEncoder(wallClock);
+/** Shared by every BCM-mode session (spaced bytes). */
+export const BCM_FRAME_ENCODER = bcmFrameEncoder(wallClock);
+
+const nodeTimers: Timers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+  now: () => performance.now(),
+};
+
+/**
+ * How long frames are held after the rawmode `< ok >`: python-can 4.1 reads the reply with a
+ * single recv() and fails if a frame came with it. 20 ms is far more than a loopback or LAN
+ * round trip needs for that recv() to return on its own.
+ */
+export const RAW_HOLD_MS = 20;
+
+export interface SocketcandOptions {
+  /** Bus counters for `< statistics >` (rx/tx frames and bytes of bus `bus`). */
+  busStatistics?: (bus: number) => BusStatistics | null;
+  timers?: Timers;
+  rawHoldMs?: number;
+}
+
+export function createSocketcand(options: SocketcandOptions = {}): WireProtocol {
+  const deps = {
+    raw: RAW_FRAME_ENCODER,
+    bcm: BCM_FRAME_ENCODER,
+    timers: options.timers ?? nodeTimers,
+    rawHoldMs: options.rawHoldMs ?? RAW_HOLD_MS,
+    busStatistics: options.busStatistics ?? (() => null),
+  };
+  return {
+    name: 'socketcand',
+    layout: 'shared',
+    encoder: RAW_FRAME_ENCODER,
+    open: (peer) => new SocketcandSession(peer, deps),
+  };
+}
+
+export const socketcand: WireProtocol = createSocketcand();
+export default socketcand;
