@@ -85,7 +85,7 @@ describe('RAW mode', () => {
     expect(peer.joined.size).toBe(0);
     timers.advance(1);
     const f = makeFrame({ id: 0x123, data: [1, 2], timestamp: 1000 });
-    expect(peer.deliver(0, f, RAW_FRAME_ENCODER)).toBe('< frame 123 1.000000 0102 >');
+    expect(peer.deliver(0, f, RAW_FRAME_ENCODER)).toBe('< frame 123 1.000000 0102 >\n');
   });
 
   it('error frames reach RAW sessions only with forward-errors', () => {
@@ -98,7 +98,7 @@ describe('RAW mode', () => {
     b.peer.forward = true;
     b.say('< open can0 >< rawmode >');
     b.timers.advance(20);
-    expect(b.peer.deliver(0, err, RAW_FRAME_ENCODER)).toBe('< error 040 2.000000 >');
+    expect(b.peer.deliver(0, err, RAW_FRAME_ENCODER)).toBe('< error 040 2.000000 >\n');
   });
 
   it('send puts the parsed frame on the opened bus; bad sends are counted, not answered', () => {
