@@ -442,6 +442,29 @@ export const OPTIONS = {
     parse: enumParser(LOG_LEVELS),
     choices: LOG_LEVELS,
   }),
+  socketcandListen: opt<ListenAddress | null>({
+    flag: 'socketcand-listen',
+    kind: 'address',
+    default: null,
+    defaultText: 'off',
+    expected: 'host:port like :29536 (the conventional port), empty = off',
+    help: 'TCP address for socketcand clients (python-can, SavvyCAN, Kayak); one port serves every bus, picked by `< open can0 >`; empty = off',
+    group: 'network',
+    scope: 'structural',
+    parse: (raw) => parseListen(raw, true),
+    format: formatListen,
+    emptyIsValue: true,
+  }),
+  socketcandBeacon: opt<boolean>({
+    flag: 'socketcand-beacon',
+    kind: 'bool',
+    default: false,
+    expected: 'true or false',
+    help: 'broadcast the socketcand discovery beacon (UDP 42000, every 3 s) on each local IPv4 subnet, for SavvyCAN and python-can >= 4.4',
+    group: 'observability',
+    scope: 'structural',
+    parse: parseBool,
+  }),
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;
