@@ -193,6 +193,19 @@ export async function runDoctorChecks(d: DoctorDeps): Promise<Check[]> {
       add((await d.probeTcp(host, port)) ? { id: `port-${port}`, status: 'ok', title: `listening on ${host}:${port}` } : { id: `port-${port}`, status: 'fail', title: `listening on ${host}:${port}`, detail: 'nothing accepts connections', fix: 'see the service line above; `journalctl -u ampio-bridge -e` for bind errors (port in use?)' });
     }
   }
+  const socketcand = (() => {
+    try {
+      return parseListen(str(cfg['socketcand-listen'], ''), true);
+    } catch {
+      return null;
+    }
+  })();
+  if (socketcand) {
+    const host = socketcand.host === '' || socketcand.host === '0.0.0.0' ? '127.0.0.1' : socketcand.host === '::' ? '::1' : socketcand.host;
+    const id = `socketcand-${socketcand.port}`;
+    const title = `socketcand listening on ${host}:${socketcand.port}`;
+    add((await d.probeTcp(host, socketcand.port)) ? { id, status: 'ok', title } : { id, status: 'fail', title, detail: 'nothing accepts connections', fix: 'see the service line above; `journalctl -u ampio-bridge -e` for bind errors (port 29536 in use by a real socketcand?)' });
+  }
   const control = await d.probeControl(PATHS.controlSocket);
   add(control.ok ? { id: 'control', status: 'ok', title: `control socket ${PATHS.controlSocket}`, detail: control.detail } : { id: 'control', status: 'fail', title: `control socket ${PATHS.controlSocket}`, detail: control.detail, fix: control.detail.includes('permission') ? 'add yourself to the ampio-bridge group (`sudo usermod -aG ampio-bridge $USER`, then log in again) or use sudo' : 'is the service running?' });
 

@@ -243,6 +243,7 @@ export async function runSetup(args: string[], ctx: SetupContext, deps: SetupDep
           root,
           interfaces: answers?.backend === 'socketcan' ? answers.interfaces : [],
           listen: answers ? listenSummary(answers) : [],
+          socketcand: answers?.socketcandListen.trim() ? listenSummary({ ...answers, listen: answers.socketcandListen, backend: 'serial' })[0] : null,
           metricsAddr: answers?.metricsAddr ?? '',
           status,
         },

@@ -117,6 +117,8 @@ export interface Summary {
   root: string | null;
   interfaces: string[];
   listen: string[];
+  /** host:port for socketcand clients, when served. */
+  socketcand?: string | null;
   metricsAddr: string;
   status: string | null;
 }
@@ -141,5 +143,6 @@ export function renderSummary(s: Summary, style: Style): string {
   for (const i of s.interfaces) out.push(`  ip -details link show ${i}`);
   out.push('  ampio-bridge status', '  ampio-bridge top', '  ampio-bridge doctor');
   if (s.listen.length) out.push('', `Clients connect with cannelloni TCP to ${s.listen.join(', ')}.`);
+  if (s.socketcand) out.push(`socketcand clients (python-can, SavvyCAN, Kayak) connect to ${s.socketcand} and open a bus by its name.`);
   return out.join('\n');
 }
