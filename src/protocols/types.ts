@@ -19,6 +19,14 @@ export interface BusInfo {
   bitrate(): number | null;
   /** Whether the bus carries CAN FD. */
   readonly fd: boolean;
+  /**
+   * Traffic so far, as an interface's rx/tx counters: frames and payload bytes received from
+   * the bus, and sent to it by the bridge (socketcand's `< stat … >`). Absent where unknown.
+   */
+  readonly rxFrames?: number;
+  readonly rxBytes?: number;
+  readonly txFrames?: number;
+  readonly txBytes?: number;
 }
 
 /**
@@ -111,6 +119,11 @@ export interface ProtocolSession {
   greeting(): Uint8Array | null;
   /** Bytes from the client, split anywhere. May call peer methods synchronously. */
   receive(chunk: Uint8Array): void;
+  /**
+   * The peer half-closed (sent FIN). Without this method the session stays open as a
+   * listener (frames keep flowing to it); a protocol that has no use for that closes here.
+   */
+  ended?(): void;
   /** The session has ended, whatever the reason: stop timers, release resources. */
   closed?(reason: CloseReason): void;
 }

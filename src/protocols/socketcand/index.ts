@@ -4,7 +4,7 @@
 import type { WireProtocol } from '../types.js';
 import type { Timers } from './bcm.js';
 import { bcmFrameEncoder, rawFrameEncoder } from './codec.js';
-import { type BusStatistics, SocketcandSession } from './session.js';
+import { SocketcandSession } from './session.js';
 
 /** Wall clock in ms with sub-ms resolution: the SEC.USEC of frames without a receive time. */
 const wallClock = (): number => performance.timeOrigin + performance.now();
@@ -28,8 +28,6 @@ const nodeTimers: Timers = {
 export const RAW_HOLD_MS = 20;
 
 export interface SocketcandOptions {
-  /** Bus counters for `< statistics >` (rx/tx frames and bytes of bus `bus`). */
-  busStatistics?: (bus: number) => BusStatistics | null;
   timers?: Timers;
   rawHoldMs?: number;
 }
@@ -40,7 +38,6 @@ export function createSocketcand(options: SocketcandOptions = {}): WireProtocol 
     bcm: BCM_FRAME_ENCODER,
     timers: options.timers ?? nodeTimers,
     rawHoldMs: options.rawHoldMs ?? RAW_HOLD_MS,
-    busStatistics: options.busStatistics ?? (() => null),
   };
   return {
     name: 'socketcand',

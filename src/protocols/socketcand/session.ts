@@ -2,19 +2,10 @@
 // client may switch between BCM, RAW and CONTROL mode. Every effect goes through the
 // SessionPeer; timers come in through `Timers`, so the whole state machine runs in unit
 // tests without a socket or a clock.
-import { CAN_ERR_FLAG, type CanFrame } from '../../core/frame.js';
 import type { CloseReason, FrameEncoder, ProtocolSession, SessionPeer } from '../types.js';
 import { CyclicJobs, RxFilters, type Timers } from './bcm.js';
 import { formatStat, HI, parseCanId, parseFrameArgs, parseInterval, parseUnsigned } from './codec.js';
 import { MessageTokenizer, type TokenizerEvent } from './tokenizer.js';
-
-/** Bus traffic for `< statistics >`: what /proc/net/dev shows upstream for the interface. */
-export interface BusStatistics {
-  rxFrames: number;
-  rxBytes: number;
-  txFrames: number;
-  txBytes: number;
-}
 
 export interface SessionDeps {
   raw: FrameEncoder;
@@ -25,8 +16,6 @@ export interface SessionDeps {
    * with one recv() and fails the handshake if a frame arrives in the same read.
    */
   rawHoldMs: number;
-  /** Counters of bus `bus` for CONTROL mode; null when the daemon cannot tell. */
-  busStatistics(bus: number): BusStatistics | null;
 }
 
 /** Upstream sends statistics as often as every 10 ms; we bound the interval at 100 ms. */
@@ -38,7 +27,6 @@ const OK = '< ok >';
 const MODES: Record<string, Mode> = { bcmmode: 'bcm', rawmode: 'raw', controlmode: 'control' };
 
 const bytesOf = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0) & 0xff);
-const notErrorFrame = (f: CanFrame): boolean => (f.id & CAN_ERR_FLAG) === 0;
 
 /** `can0` matches `can0`; a device path also matches its last part (`ttyUSB0`). */
 export function findBus(names: readonly string[], wanted: string): number {
@@ -51,7 +39,7 @@ export class SocketcandSession implements ProtocolSession {
   private readonly tokenizer = new MessageTokenizer();
   private mode: Mode = 'nobus';
   private bus = -1;
-  private ended = false;
+  private finished = false;
   private readonly jobs: CyclicJobs;
   private readonly rx: RxFilters;
   private rxJoined = false;
@@ -77,13 +65,18 @@ export class SocketcandSession implements ProtocolSession {
 
   receive(chunk: Uint8Array): void {
     for (const event of this.tokenizer.push(chunk)) {
-      if (this.ended) return;
+      if (this.finished) return;
       this.handle(event);
     }
   }
 
+  /** The client half-closed: upstream ends the session when its read returns 0; so do we. */
+  ended(): void {
+    if (!this.finished) this.end('client_closed');
+  }
+
   closed(_reason: CloseReason): void {
-    this.ended = true;
+    this.finished = true;
     this.leaveMode();
   }
 
@@ -110,7 +103,7 @@ export class SocketcandSession implements ProtocolSession {
   }
 
   private end(reason: CloseReason): void {
-    this.ended = true;
+    this.finished = true;
     this.leaveMode();
     this.peer.close(reason);
   }
@@ -139,7 +132,7 @@ export class SocketcandSession implements ProtocolSession {
       if (bus < 0) {
         // As upstream: the error, then the connection closes.
         this.reply('< error could not open bus >');
-        this.ended = true;
+        this.finished = true;
         this.peer.reject(`no bus named "${words[1]}" (served: ${names.join(', ')})`, bytesOf(`<${text}>`));
         return;
       }
@@ -164,8 +157,9 @@ export class SocketcandSession implements ProtocolSession {
     if (next === 'raw') {
       this.rawJoinTimer = this.deps.timers.setTimeout(() => {
         this.rawJoinTimer = null;
-        if (this.ended || this.mode !== 'raw') return;
-        this.peer.join(this.bus, this.peer.forwardErrors() ? { encoder: this.deps.raw } : { encoder: this.deps.raw, filter: notErrorFrame });
+        if (this.finished || this.mode !== 'raw') return;
+        // Error frames reach sessions only with --forward-errors (the bus decides).
+        this.peer.join(this.bus, { encoder: this.deps.raw });
       }, this.deps.rawHoldMs);
     }
   }
@@ -259,9 +253,10 @@ export class SocketcandSession implements ProtocolSession {
     const every = Math.max(MIN_STATISTICS_MS, ms);
     const tick = (): void => {
       this.statsTimer = this.deps.timers.setTimeout(() => {
-        if (this.ended || this.mode !== 'control') return;
-        const s = this.deps.busStatistics(this.bus);
-        if (s) this.peer.reply(formatStat(s));
+        if (this.finished || this.mode !== 'control') return;
+        // Upstream reads the interface's /proc/net/dev counters; ours are the bus's own.
+        const b = this.peer.buses[this.bus];
+        this.peer.reply(formatStat({ rxBytes: b.rxBytes ?? 0, rxFrames: b.rxFrames ?? 0, txBytes: b.txBytes ?? 0, txFrames: b.txFrames ?? 0 }));
         tick();
       }, every);
     };

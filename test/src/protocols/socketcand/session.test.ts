@@ -2,13 +2,12 @@
 import { describe, expect, it } from 'vitest';
 import { CAN_EFF_FLAG, CAN_ERR_BUSOFF, makeFrame } from '../../../../src/core/frame.js';
 import { BCM_FRAME_ENCODER, createSocketcand, RAW_FRAME_ENCODER } from '../../../../src/protocols/socketcand/index.js';
-import type { BusStatistics } from '../../../../src/protocols/socketcand/session.js';
 import { bytes, FakePeer, ManualTimers, text } from './fakes.js';
 
-function setup(names?: string[], stats: BusStatistics | null = null) {
+function setup(names?: string[]) {
   const timers = new ManualTimers();
   const peer = new FakePeer(names);
-  const proto = createSocketcand({ timers, rawHoldMs: 20, busStatistics: () => stats });
+  const proto = createSocketcand({ timers, rawHoldMs: 20 });
   const session = proto.open(peer);
   const say = (s: string) => session.receive(bytes(s));
   return { timers, peer, session, say, proto };
@@ -88,17 +87,19 @@ describe('RAW mode', () => {
     expect(peer.deliver(0, f, RAW_FRAME_ENCODER)).toBe('< frame 123 1.000000 0102 >\n');
   });
 
-  it('error frames reach RAW sessions only with forward-errors', () => {
+  it('error frames (which the bus forwards only with --forward-errors) in upstream form', () => {
     const err = makeFrame({ id: CAN_ERR_BUSOFF, error: true, data: new Array(8).fill(0), timestamp: 2000 });
-    const a = setup();
-    a.say('< open can0 >< rawmode >');
-    a.timers.advance(20);
-    expect(a.peer.deliver(0, err, RAW_FRAME_ENCODER)).toBeNull();
-    const b = setup();
-    b.peer.forward = true;
-    b.say('< open can0 >< rawmode >');
-    b.timers.advance(20);
-    expect(b.peer.deliver(0, err, RAW_FRAME_ENCODER)).toBe('< error 040 2.000000 >\n');
+    const { peer, say, timers } = setup();
+    say('< open can0 >< rawmode >');
+    timers.advance(20);
+    expect(peer.deliver(0, err, RAW_FRAME_ENCODER)).toBe('< error 040 2.000000 >\n');
+  });
+
+  it('a half-closed client ends the session, as upstream', () => {
+    const { peer, say, session } = setup();
+    say('< open can0 >< add 0 1000 1 0 >');
+    session.ended?.();
+    expect(peer.closedWith).toBe('client_closed');
   });
 
   it('send puts the parsed frame on the opened bus; bad sends are counted, not answered', () => {
@@ -213,8 +214,8 @@ describe('BCM mode', () => {
 
 describe('CONTROL mode', () => {
   it('statistics every MS (at least 100 ms), no reply to the command itself, 0 stops', () => {
-    const stats = { rxBytes: 40, rxFrames: 5, txBytes: 8, txFrames: 1 };
-    const { peer, say, timers } = setup(undefined, stats);
+    const { peer, say, timers } = setup();
+    Object.assign(peer.buses[0], { rxBytes: 40, rxFrames: 5, txBytes: 8, txFrames: 1 });
     say('< open can0 >< controlmode >< statistics 10 >');
     expect(peer.replies).toEqual(['< ok >', '< ok >']);
     timers.advance(99);
