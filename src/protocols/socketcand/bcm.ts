@@ -42,10 +42,15 @@ interface Job {
 export class CyclicJobs {
   private readonly jobs = new Map<number, Job>();
 
+  private readonly transmit: (frame: CanFrame) => void;
+
   constructor(
     private readonly timers: Timers,
-    private readonly transmit: (frame: CanFrame) => void,
-  ) {}
+    transmit: (frame: CanFrame) => void,
+  ) {
+    // A fresh frame per tick: the bus stamps each frame with its send time, in place.
+    this.transmit = (frame) => transmit({ ...frame, timestamp: 0 });
+  }
 
   get size(): number {
     return this.jobs.size;

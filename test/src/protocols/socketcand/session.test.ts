@@ -171,6 +171,8 @@ describe('BCM mode', () => {
     timers.advance(100);
     expect(peer.sent).toHaveLength(6);
     expect(peer.sent.every((s) => s.bus === 1)).toBe(true);
+    // One fresh frame per tick (the bus stamps the send time into the frame).
+    expect(new Set(peer.sent.map((s) => s.frame)).size).toBe(6);
     say('< update 123 1 01 >');
     timers.advance(20);
     expect(Array.from(peer.sent[6].frame.data)).toEqual([1]);
