@@ -12,6 +12,7 @@ import { beaconTargets } from '../../../../src/protocols/socketcand/beacon.js';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', '..', '..');
 const built = path.join(root, 'dist', 'src', 'protocols', 'socketcand', 'beacon.js');
+const bin = path.join(root, 'dist', 'src', 'cli', 'main.js');
 
 const iface = (address: string, netmask: string, internal = false) => ({ address, netmask, family: 'IPv4' as const, mac: '00:00:00:00:00:00', internal, cidr: null });
 
@@ -115,5 +116,61 @@ console.log(JSON.stringify({ got, logs }));
       expect(times[1] - times[0]).toBeLessThan(3400);
     }
     expect(got.every((g) => g.from !== '127.0.0.1')).toBe(true);
+  });
+});
+
+describe('serve --socketcand-beacon in a private network namespace', () => {
+  let dir: string;
+  let links = '';
+  let beacons: string[] = [];
+  let serveLog = '';
+
+  beforeAll(async () => {
+    if (!fs.existsSync(bin)) throw new Error(`${bin} is missing: run "npm run build" first (npm test does)`);
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ab-beacon-serve-'));
+    fs.writeFileSync(path.join(dir, 'none.json'), '{}\n');
+    fs.writeFileSync(
+      path.join(dir, 'recv.py'),
+      'import socket, sys\nr = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\nr.bind(("0.0.0.0", 42000))\nr.settimeout(5)\nm, _ = r.recvfrom(2048)\nsys.stdout.write(m.decode("latin1"))\n',
+    );
+    const script = `
+      set -eu
+      cd '${dir}'
+      ip link set lo up
+      ip link add v0 type veth peer name v1
+      ip addr add 10.77.0.1/24 dev v0
+      ip link set v0 up; ip link set v1 up
+      ip -o link > links.txt
+      if [ "$(grep -vcE ': (lo|v0@v1|v1@v0):' links.txt)" != "0" ]; then echo "unexpected interfaces" >&2; exit 99; fi
+      /usr/bin/python3 recv.py > beacon.txt &
+      RECV=$!
+      sleep 0.3
+      node '${bin}' serve --backend virtual --virtual-rate 0 --can-if can0,can1 --listen 127.0.0.1:0 --socketcand-listen 0.0.0.0:0 --socketcand-beacon \\
+        --log-format json --control-socket '${dir}/c.sock' --config '${dir}/none.json' 2> serve.log &
+      SERVE=$!
+      wait $RECV || true
+      kill -TERM $SERVE; wait $SERVE || true
+    `;
+    const r = await execa('unshare', ['-rn', 'sh', '-c', script], { reject: false, timeout: 30_000 });
+    if (r.exitCode !== 0) throw new Error(`namespace script failed (${r.exitCode}): ${r.stderr}`);
+    links = fs.readFileSync(path.join(dir, 'links.txt'), 'utf8');
+    beacons = [fs.readFileSync(path.join(dir, 'beacon.txt'), 'latin1')];
+    serveLog = fs.readFileSync(path.join(dir, 'serve.log'), 'utf8');
+  }, 60_000);
+
+  afterAll(() => {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('announces the bound socketcand port and every bus, with the interface address', () => {
+    expect(links.split('\n').filter(Boolean)).toHaveLength(3);
+    const listen = serveLog
+      .split('\n')
+      .filter((l) => l.includes('"tcp_listen"') && l.includes('"socketcand"'))
+      .map((l) => JSON.parse(l) as { addr: string });
+    expect(listen).toHaveLength(1);
+    const port = Number(listen[0].addr.split(':').pop());
+    expect(port).toBeGreaterThan(0);
+    expect(beacons[0]).toMatch(new RegExp(`^<CANBeacon name="[^"]+" type="SocketCAN" description="socketcand">\n<URL>can://10\\.77\\.0\\.1:${port}</URL><Bus name="can0"/><Bus name="can1"/></CANBeacon>$`));
   });
 });
