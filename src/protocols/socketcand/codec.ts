@@ -136,18 +136,21 @@ function writeId(out: Uint8Array, at: number, canId: number): number {
  * frame keeps both spaces (`< frame 123 1.000000  >`), which python-can needs.
  * `time` is ms since the epoch. Remote and FD frames have no RAW form (upstream drops them).
  *
- * Unlike upstream, a `\n` follows every RAW-mode message. python-can 4.1 (Debian 12, so
+ * Unlike upstream, a space precedes every RAW-mode message. python-can 4.1 (Debian 12, so
  * Raspberry Pi OS bookworm) drops the character after each message it parses, so a message
- * cut across two of its reads lost its `<` and vanished (2-3 % of a burst); with the newline
- * the dropped character is always that newline and nothing is lost. Every other client
- * skips to the next `<` anyway. Never after `< hi >`/`< ok >`: 4.1 compares those exactly.
+ * cut across two of its reads lost its `<` and vanished (2-3 % of a burst); now the dropped
+ * character is that space and nothing is lost. A trailing newline would do the same but
+ * makes 4.1 log "Bad data" for nearly every read; a leading space only when a read ends
+ * right after it. Every other client skips to the next `<`. Never before `< hi >`/`< ok >`:
+ * 4.1 compares those exactly.
  */
 export function encodeRawFrame(frame: CanFrame, time: number): Uint8Array | null {
   if ((frame.id & (CAN_RTR_FLAG | CAN_ERR_FLAG)) !== 0 || frame.fd) return null;
   const ts = formatTimestamp(time);
-  const out = new Uint8Array(8 + 8 + 1 + ts.length + 1 + 2 * frame.len + 3);
-  out.set(FRAME_PREFIX, 0);
-  let at = writeId(out, 8, frame.id);
+  const out = new Uint8Array(1 + 8 + 8 + 1 + ts.length + 1 + 2 * frame.len + 2);
+  out[0] = 0x20;
+  out.set(FRAME_PREFIX, 1);
+  let at = writeId(out, 9, frame.id);
   out[at++] = 0x20;
   at = writeAscii(out, at, ts);
   out[at++] = 0x20;
@@ -158,7 +161,6 @@ export function encodeRawFrame(frame: CanFrame, time: number): Uint8Array | null
   }
   out[at++] = 0x20;
   out[at++] = 0x3e;
-  out[at++] = 0x0a;
   return out.subarray(0, at);
 }
 
@@ -186,19 +188,19 @@ export function encodeBcmFrame(frame: CanFrame, time: number): Uint8Array | null
 /**
  * RAW-mode error frame as upstream writes it: `< error CLASS SEC.USEC >`, CLASS being the
  * error class bits (can_id without flags) as `%03X` (bus-off → `040`). The data bytes are
- * not sent, as upstream. Followed by `\n` like every RAW-mode message (see encodeRawFrame).
+ * not sent, as upstream. Preceded by a space like every RAW-mode message (see encodeRawFrame).
  */
 export function encodeErrorFrame(frame: CanFrame, time: number): Uint8Array | null {
   if ((frame.id & CAN_ERR_FLAG) === 0) return null;
   const ts = formatTimestamp(time);
-  const out = new Uint8Array(8 + 8 + 1 + ts.length + 3);
-  out.set(ERROR_PREFIX, 0);
-  let at = writeHex(out, 8, frame.id & CAN_EFF_MASK, 3);
+  const out = new Uint8Array(1 + 8 + 8 + 1 + ts.length + 2);
+  out[0] = 0x20;
+  out.set(ERROR_PREFIX, 1);
+  let at = writeHex(out, 9, frame.id & CAN_EFF_MASK, 3);
   out[at++] = 0x20;
   at = writeAscii(out, at, ts);
   out[at++] = 0x20;
   out[at++] = 0x3e;
-  out[at++] = 0x0a;
   return out.subarray(0, at);
 }
 

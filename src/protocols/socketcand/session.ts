@@ -112,7 +112,9 @@ export class SocketcandSession implements ProtocolSession {
     if (cmd === 'echo' && words.length === 1) return this.reply('< echo >');
     if (this.mode === 'nobus') return this.beforeOpen(cmd, words, text);
     const next = MODES[cmd];
-    if (next !== undefined && words.length === 1) return this.switchMode(next);
+    // The mode it is already in: upstream answers `< error unknown command >`; a plain
+    // `< ok >` (jobs and filters kept) serves a client that re-sends its setup better.
+    if (next !== undefined && words.length === 1) return next === this.mode ? this.reply(OK) : this.switchMode(next);
     if (cmd === 'isotpmode') return this.reply('< error ISO-TP mode is not supported by this server >');
     if (this.mode === 'bcm') return this.bcmCommand(cmd, words);
     if (this.mode === 'raw' && cmd === 'send') return this.send(words, 1);

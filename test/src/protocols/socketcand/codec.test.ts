@@ -20,16 +20,16 @@ const words = (s: string): string[] => s.trim().split(/\s+/);
 
 describe('server → client vectors', () => {
   it('RAW frame: %03X id, SEC.USEC, contiguous upper-case data', () => {
-    expect(text(encodeRawFrame(makeFrame({ id: 0x123, data: [0x1a, 0x22, 0x03, 0x44] }), T)!)).toBe('< frame 123 23.424242 1A220344 >\n');
+    expect(text(encodeRawFrame(makeFrame({ id: 0x123, data: [0x1a, 0x22, 0x03, 0x44] }), T)!)).toBe(' < frame 123 23.424242 1A220344 >');
   });
 
-  it('RAW zero-length frame keeps two spaces; every RAW message ends in a newline', () => {
-    expect(text(encodeRawFrame(makeFrame({ id: 0x123 }), 1000)!)).toBe('< frame 123 1.000000  >\n');
+  it('RAW zero-length frame keeps two spaces; every RAW message starts with a space', () => {
+    expect(text(encodeRawFrame(makeFrame({ id: 0x123 }), 1000)!)).toBe(' < frame 123 1.000000  >');
   });
 
   it('RAW extended id is %08X without the flag, even when small', () => {
-    expect(text(encodeRawFrame(makeFrame({ id: 0x123, extended: true, data: [0xff] }), 1000)!)).toBe('< frame 00000123 1.000000 FF >\n');
-    expect(text(encodeRawFrame(makeFrame({ id: 0x1abcdef0, data: [0] }), 1000)!)).toBe('< frame 1ABCDEF0 1.000000 00 >\n');
+    expect(text(encodeRawFrame(makeFrame({ id: 0x123, extended: true, data: [0xff] }), 1000)!)).toBe(' < frame 00000123 1.000000 FF >');
+    expect(text(encodeRawFrame(makeFrame({ id: 0x1abcdef0, data: [0] }), 1000)!)).toBe(' < frame 1ABCDEF0 1.000000 00 >');
   });
 
   it('RTR and FD frames have no socketcand form', () => {
@@ -45,8 +45,8 @@ describe('server → client vectors', () => {
 
   it('error frame as upstream RAW mode: class %03X (bus-off → 040), no data', () => {
     const busOff = makeFrame({ id: CAN_ERR_BUSOFF, error: true, data: [0, 0, 0, 0, 0, 0, 0, 0], timestamp: 1_680_000_001_000 });
-    expect(text(encodeErrorFrame(busOff, 1_680_000_001_000)!)).toBe('< error 040 1680000001.000000 >\n');
-    expect(text(rawFrameEncoder(() => 0).encode(busOff, 0)!)).toBe('< error 040 1680000001.000000 >\n');
+    expect(text(encodeErrorFrame(busOff, 1_680_000_001_000)!)).toBe(' < error 040 1680000001.000000 >');
+    expect(text(rawFrameEncoder(() => 0).encode(busOff, 0)!)).toBe(' < error 040 1680000001.000000 >');
   });
 
   it('timestamps: 6 µs digits, rounding carries into the second', () => {
@@ -57,8 +57,8 @@ describe('server → client vectors', () => {
 
   it('a frame without receive time gets the encoder clock', () => {
     const enc = rawFrameEncoder(() => 5000.5);
-    expect(text(enc.encode(makeFrame({ id: 1, data: [1] }), 0)!)).toBe('< frame 001 5.000500 01 >\n');
-    expect(text(enc.encode(makeFrame({ id: 1, data: [1], timestamp: 1000 }), 0)!)).toBe('< frame 001 1.000000 01 >\n');
+    expect(text(enc.encode(makeFrame({ id: 1, data: [1] }), 0)!)).toBe(' < frame 001 5.000500 01 >');
+    expect(text(enc.encode(makeFrame({ id: 1, data: [1], timestamp: 1000 }), 0)!)).toBe(' < frame 001 1.000000 01 >');
   });
 
   it('stat and beacon', () => {

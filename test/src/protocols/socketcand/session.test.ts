@@ -84,7 +84,7 @@ describe('RAW mode', () => {
     expect(peer.joined.size).toBe(0);
     timers.advance(1);
     const f = makeFrame({ id: 0x123, data: [1, 2], timestamp: 1000 });
-    expect(peer.deliver(0, f, RAW_FRAME_ENCODER)).toBe('< frame 123 1.000000 0102 >\n');
+    expect(peer.deliver(0, f, RAW_FRAME_ENCODER)).toBe(' < frame 123 1.000000 0102 >');
   });
 
   it('error frames (which the bus forwards only with --forward-errors) in upstream form', () => {
@@ -92,7 +92,7 @@ describe('RAW mode', () => {
     const { peer, say, timers } = setup();
     say('< open can0 >< rawmode >');
     timers.advance(20);
-    expect(peer.deliver(0, err, RAW_FRAME_ENCODER)).toBe('< error 040 2.000000 >\n');
+    expect(peer.deliver(0, err, RAW_FRAME_ENCODER)).toBe(' < error 040 2.000000 >');
   });
 
   it('a half-closed client ends the session, as upstream', () => {
@@ -195,6 +195,15 @@ describe('BCM mode', () => {
     session.closed?.('client_closed');
     timers.advance(10_000);
     expect(peer.sent).toHaveLength(5);
+  });
+
+  it('re-entering the current mode answers < ok > and keeps jobs and filters', () => {
+    const { peer, say, timers } = setup();
+    say('< open can0 >< add 0 10000 1 0 >< subscribe 0 0 2 >< bcmmode >');
+    timers.advance(100);
+    expect(peer.replies).toEqual(['< ok >', '< ok >']);
+    expect(peer.sent).toHaveLength(11);
+    expect(peer.joined.has(0)).toBe(true);
   });
 
   it('leaving BCM mode ends its jobs and filters (upstream closes its BCM socket)', () => {
