@@ -7,7 +7,7 @@ import type { Bus, EmitEvent } from '../bus/bus.js';
 import type { ListenAddress } from '../config/options.js';
 import type { CanFrame } from '../core/frame.js';
 import { toHex } from '../core/hex.js';
-import type { CloseReason, JoinOptions, WireProtocol } from '../protocols/types.js';
+import type { CloseReason, JoinOptions, MdnsAdvert, WireProtocol } from '../protocols/types.js';
 import type { Logger } from '../system/logger.js';
 import { FlushScheduler } from './flush-scheduler.js';
 import { Session, type SessionHost } from './session.js';
@@ -45,6 +45,8 @@ export interface ListenerInfo {
   address: string;
   host: string;
   port: number;
+  /** The protocol's conventional mDNS service, if it has one. */
+  mdns: MdnsAdvert | null;
 }
 
 /** Per-protocol client counters (tcp_rx/tx_frames_total{protocol}). */
@@ -52,6 +54,8 @@ export interface ProtocolCounters {
   framesIn: number;
   /** framesOut of sessions that are gone (live ones are read from the sessions). */
   closedFramesOut: number;
+  accepted: number;
+  handshakeFailuresByReason: Record<string, number>;
 }
 
 /** Bus `index` listens on the configured port + index (port 0 stays 0: ephemeral). */
@@ -89,7 +93,7 @@ export class Sessions implements SessionHost {
   constructor(private readonly options: SessionsOptions) {
     this.buses = options.buses;
     this.schedulers = options.buses.map(() => new FlushScheduler(options.now));
-    for (const { protocol } of options.protocols) this.byProtocol[protocol.name] = { framesIn: 0, closedFramesOut: 0 };
+    for (const { protocol } of options.protocols) this.byProtocol[protocol.name] = { framesIn: 0, closedFramesOut: 0, accepted: 0, handshakeFailuresByReason: {} };
   }
 
   /** Binds every listener; throws a ListenError (after closing what was bound) on failure. */
@@ -112,7 +116,7 @@ export class Sessions implements SessionHost {
         const entry = { info: null as ListenerInfo | null, listener, protocol, bus };
         this.listeners.push(entry);
         const bound = await listener.start();
-        entry.info = { protocol: protocol.name, bus, address: formatAddress(bound), host: address.host, port: bound.port };
+        entry.info = { protocol: protocol.name, bus, address: formatAddress(bound), host: address.host, port: bound.port, mdns: protocol.mdns ?? null };
         log.info('tcp_listen', { addr: entry.info.address, bus: bus === null ? 'all' : this.buses[bus].name, protocol: protocol.name });
       }
     }
@@ -198,6 +202,7 @@ export class Sessions implements SessionHost {
   ready(s: Session): boolean {
     if (this.stopping) return false;
     this.accepted++;
+    this.byProtocol[s.protocol.name].accepted++;
     const bus = this.busName(s);
     this.options.log.info('client_connected', { conn_id: s.id, remote: s.remote, bus, protocol: s.protocol.name });
     this.options.emit('client_connected', { bus, clientId: s.id, remote: s.remote, message: `client ${s.id} connected from ${s.remote} (${s.protocol.name})` });
@@ -207,6 +212,8 @@ export class Sessions implements SessionHost {
   negotiationFailed(s: Session, reason: string, received: Uint8Array): void {
     this.handshakeFailures++;
     this.handshakeFailuresByReason[reason] = (this.handshakeFailuresByReason[reason] ?? 0) + 1;
+    const mine = this.byProtocol[s.protocol.name].handshakeFailuresByReason;
+    mine[reason] = (mine[reason] ?? 0) + 1;
     this.countError('handshake');
     const bus = this.busName(s);
     this.options.log.warn('handshake_failed', { conn_id: s.id, remote: s.remote, bus, protocol: s.protocol.name, reason, received_hex: toHex(received) });
