@@ -135,7 +135,8 @@ export class SocketcandSession implements ProtocolSession {
         // As upstream: the error, then the connection closes.
         this.reply('< error could not open bus >');
         this.finished = true;
-        this.peer.reject(`no bus named "${words[1]}" (served: ${names.join(', ')})`, bytesOf(`<${text}>`));
+        this.peer.log('info', 'socketcand_unknown_bus', { requested: words[1].slice(0, 40), served: names.join(',') });
+        this.peer.reject('unknown_bus', bytesOf(`<${text}>`));
         return;
       }
       if (!this.peer.ready()) return;

@@ -37,7 +37,8 @@ describe('socketcand session: handshake', () => {
     const { peer, say } = setup();
     say('< open can9 >');
     expect(peer.replies).toEqual(['< error could not open bus >']);
-    expect(peer.rejected).toContain('can9');
+    expect(peer.rejected).toBe('unknown_bus');
+    expect(peer.logs).toContain('socketcand_unknown_bus');
     expect(peer.isReady).toBe(false);
   });
 
