@@ -29,6 +29,8 @@ class Serve {
   log = '';
   readonly cannelloni: number[] = [];
   socketcand = 0;
+  metrics = 0;
+  controlSocket = '';
   private constructor(readonly child: ChildProcess) {}
 
   static async start(extra: string[] = []): Promise<Serve> {
@@ -37,23 +39,25 @@ class Serve {
     const child = spawn(
       process.execPath,
       [bin, 'serve', '--backend', 'virtual', '--virtual-rate', '0', '--can-if', 'can0,can1', '--listen', '127.0.0.1:0', '--socketcand-listen', '127.0.0.1:0',
-        '--flush-interval', '0', '--log-format', 'json', '--log-level', 'debug', '--control-socket', path.join(dir, 'c.sock'), '--config', path.join(dir, 'none.json'), ...extra],
+        '--flush-interval', '0', '--metrics-addr', '127.0.0.1:0', '--log-format', 'json', '--log-level', 'debug', '--control-socket', path.join(dir, 'c.sock'), '--config', path.join(dir, 'none.json'), ...extra],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     const s = new Serve(child);
+    s.controlSocket = path.join(dir, 'c.sock');
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`serve did not listen within 10 s:\n${s.log}`)), 10_000);
       child.stderr!.setEncoding('utf8');
       child.stderr!.on('data', (d: string) => {
         s.log += d;
         for (const line of d.split('\n')) {
+          if (line.includes('"metrics_listen"')) s.metrics = Number((JSON.parse(line) as { addr: string }).addr.split(':').pop());
           if (!line.includes('"tcp_listen"')) continue;
           const rec = JSON.parse(line) as { addr: string; protocol?: string };
           const port = Number(rec.addr.split(':').pop());
           if (rec.protocol === 'socketcand') s.socketcand = port;
           else s.cannelloni.push(port);
         }
-        if (s.socketcand && s.cannelloni.length >= 2) {
+        if (s.socketcand && s.cannelloni.length >= 2 && s.metrics) {
           clearTimeout(timer);
           resolve();
         }
@@ -199,6 +203,25 @@ describe('python-can 4.1 through the built serve', () => {
     const { exitCode, stderr } = await pythonCan(serve.socketcand, 'can9', []);
     expect(exitCode).not.toBe(0);
     expect(stderr).toContain('< ok > message expected');
+  });
+});
+
+describe('observability', () => {
+  it('a python-can session shows up in status and metrics with protocol=socketcand', async () => {
+    let release!: () => void;
+    const connected = new Promise<void>((r) => (release = r));
+    const run = pythonCan(serve.socketcand, 'can1', ['--recv', '1', '--timeout', '3'], (e) => e.ev === 'connected' && release());
+    await connected;
+    await sleep(100);
+    const status = await execa(process.execPath, [bin, 'status', '--json', '--control-socket', serve.controlSocket], { reject: false });
+    expect(status.exitCode, String(status.stderr)).toBe(0);
+    const snap = JSON.parse(String(status.stdout)) as { clients: Array<{ protocol?: string; bus: string }> };
+    expect(snap.clients.filter((c) => c.protocol === 'socketcand').map((c) => c.bus), JSON.stringify(snap.clients)).toEqual(['can1']);
+    const metrics = await (await fetch(`http://127.0.0.1:${serve.metrics}/metrics`)).text();
+    expect(metrics).toMatch(/hub_active_clients\{protocol="socketcand"\} 1\b/);
+    await run;
+    const after = await (await fetch(`http://127.0.0.1:${serve.metrics}/metrics`)).text();
+    expect(after).toMatch(/hub_active_clients\{protocol="socketcand"\} 0\b/);
   });
 });
 
