@@ -26,7 +26,10 @@ export interface BridgeOptions {
 }
 
 export class BridgeProcess {
+  /** cannelloni ports, one per bus. */
   readonly ports: number[] = [];
+  /** Ports of the other protocols' listeners (`socketcand`: its one shared port). */
+  readonly protocolPorts: Record<string, number> = {};
   private readonly child: ChildProcess;
   private readonly dir: string;
   readonly controlSocket: string;
@@ -81,13 +84,14 @@ export class BridgeProcess {
         while ((nl = pending.indexOf('\n')) >= 0) {
           const line = pending.slice(0, nl);
           pending = pending.slice(nl + 1);
-          let rec: { event?: string; addr?: string };
+          let rec: { event?: string; addr?: string; protocol?: string };
           try {
             rec = JSON.parse(line);
           } catch {
             continue;
           }
-          if (rec.event === 'tcp_listen') this.ports.push(Number(String(rec.addr).split(':').pop()));
+          if (rec.event === 'tcp_listen' && rec.protocol && rec.protocol !== 'cannelloni') this.protocolPorts[rec.protocol] = Number(String(rec.addr).split(':').pop());
+          else if (rec.event === 'tcp_listen') this.ports.push(Number(String(rec.addr).split(':').pop()));
           if (rec.event === 'ready') {
             clearTimeout(timer);
             if (this.ports.length === buses) resolve();

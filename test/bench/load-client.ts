@@ -9,6 +9,7 @@
 import net from 'node:net';
 import { LatencyHistogram } from './histogram.js';
 import type { ClientResult, ClientSpec, FromLoad, LoadConfig, ToLoad } from './messages.js';
+import { SocketcandLoadConnection, type LatencySink } from './socketcand-load.js';
 import { HELLO, KEY_SPACE, BUS_KEY_BASE, SENDER_KEY_BASE, SEQ_FRAME_BYTES, wallMicros32, writeSeqFrame } from './wire.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -162,7 +163,19 @@ class LoadConnection {
   }
 }
 
-let connections: LoadConnection[] = [];
+/** Where socketcand readers record latency: the same histogram as the cannelloni readers. */
+const socketcandSink: LatencySink = {
+  measuring: () => measuring,
+  record(us, count) {
+    if (us > 0x7fffffff) {
+      negativeLatency += count;
+      us = 0;
+    }
+    latency.recordMany(us, count);
+  },
+};
+
+let connections: Array<LoadConnection | SocketcandLoadConnection> = [];
 let sendTimer: NodeJS.Timeout | null = null;
 let startedAt = 0;
 let cpuAtStart = process.cpuUsage();
@@ -201,7 +214,9 @@ function startSenders(): void {
 
 async function configure(config: LoadConfig): Promise<void> {
   let senderIndex = 0;
-  connections = config.clients.map((spec) => new LoadConnection(spec, spec.role === 'send' ? senderIndex++ : -1));
+  connections = config.clients.map((spec) =>
+    spec.protocol === 'socketcand' ? new SocketcandLoadConnection(spec, socketcandSink) : new LoadConnection(spec, spec.role === 'send' ? senderIndex++ : -1),
+  );
   // Connect in small groups: a burst of 64 SYNs at once can overflow a small accept backlog.
   for (let k = 0; k < connections.length; k += 16) {
     await Promise.all(connections.slice(k, k + 16).map((c) => c.connect()));

@@ -14,6 +14,8 @@ export interface ClientSpec {
   role: ClientRole;
   /** Frames/s this client sends (role `send`). */
   rate?: number;
+  /** Wire protocol of this client (default cannelloni); socketcand clients read in RAW mode. */
+  protocol?: 'cannelloni' | 'socketcand';
 }
 
 export interface LoadConfig {

@@ -10,10 +10,10 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { type DecoderResult, runDecoders } from './decoders.js';
 import { decoderTable, fixed, int, ms, table, trafficTable } from './report.js';
-import { DEFAULT_FLUSH_MS, scenarioA, scenarioB, scenarioC, scenarioD, scenarioE, scenarioF, type Timing } from './scenarios.js';
+import { DEFAULT_FLUSH_MS, scenarioA, scenarioB, scenarioC, scenarioD, scenarioE, scenarioF, scenarioS, type Timing } from './scenarios.js';
 import { median, runTraffic, type TrafficResult, type TrafficSpec } from './traffic.js';
 
-const ALL = ['a', 'b', 'b0', 'c', 'd', 'e', 'f', 'g'] as const;
+const ALL = ['a', 'b', 'b0', 'c', 'd', 'e', 'f', 'g', 's'] as const;
 type Key = (typeof ALL)[number];
 
 const HELP = `Usage: npm run bench -- [--json] [--only a,b,b0,c,d,e,f,g] [--quick] [--check] [--window S] [--windows N]
@@ -27,6 +27,7 @@ Scenarios (issue 7):
   e   idle: 64 clients, silent bus, 10 s
   f   clients → bus: 8 clients × 2,000 fps
   g   decoders alone (cannelloni, Ampio UART), MB/s
+  s   (b) with 32 socketcand RAW-mode clients: CPU per frame compared with (b)
 
   --json                 print the results as JSON on stdout (progress goes to stderr)
   --quick                one short window per scenario (a smoke run, not for publishing)
@@ -106,6 +107,7 @@ async function main(): Promise<number> {
   // (e) is about CPU over a long quiet stretch: one 10 s window (issue 7).
   if (only.has('e')) await run(scenarioE({ warmS: 2, windowS: quick ? 3 : 10, windows: 1 }));
   if (only.has('f')) await run(scenarioF(timing));
+  if (only.has('s')) await run(scenarioS(timing));
   const ramp = only.has('c') ? await runRamp(quick, bridgeNodeArgs, progress) : null;
   let decoders: DecoderResult[] = [];
   if (only.has('g')) {
@@ -136,6 +138,9 @@ async function main(): Promise<number> {
       }
       const d = traffic.find((t) => t.key === 'd');
       if (d) out.push(`(d) the stalled client: ${int(d.median.stalledDrops)} frames dropped for it in a window (healthy ones: ${int(d.median.healthyDrops)})`);
+      const s = traffic.find((t) => t.key === 's');
+      const b = traffic.find((t) => t.key === 'b');
+      if (s && b) out.push(`(s) socketcand ${fixed(s.median.bridgeCpuUsPerFrame, 2)} µs per delivered frame = ${fixed(s.median.bridgeCpuUsPerFrame / b.median.bridgeCpuUsPerFrame, 2)}× cannelloni's (b) in this run`);
       out.push('');
     }
     if (ramp) {
@@ -214,6 +219,15 @@ function checkBudgets(traffic: TrafficResult[], ramp: RampResult | null): Budget
     const limit = (DEFAULT_FLUSH_MS + 2) * 1000;
     out.push({ name: 'p99 latency, default flush', scenario: 'b', limit: `≤ ${ms(limit)} ms`, value: `${ms(m.latency.p99Us)} ms`, met: m.latency.p99Us <= limit });
     out.push({ name: 'bridge CPU per delivered frame', scenario: 'b', limit: '≤ 1.50 µs', value: `${fixed(m.bridgeCpuUsPerFrame, 2)} µs`, met: m.bridgeCpuUsPerFrame <= 1.5 });
+  }
+  const s = get('s');
+  if (s) {
+    const m = s.median;
+    out.push({ name: 'drops, socketcand', scenario: 's', limit: '0', value: `${m.healthyDrops} dropped, ${m.healthyGaps} gaps`, met: m.healthyDrops === 0 && m.healthyGaps === 0 });
+    if (b) {
+      const ratio = m.bridgeCpuUsPerFrame / b.median.bridgeCpuUsPerFrame;
+      out.push({ name: 'socketcand CPU per frame vs cannelloni (b)', scenario: 's', limit: '≤ 2.00×', value: `${fixed(ratio, 2)}×`, met: ratio <= 2 });
+    }
   }
   const b0 = get('b0');
   if (b0) {
