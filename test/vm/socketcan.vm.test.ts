@@ -41,7 +41,7 @@ function newestMtime(dir: string, ext = '.ts'): number {
 
 /** The guest runs the compiled dist/: build it when it is missing or older than its sources. */
 function ensureBuilt(): void {
-  const outputs = ['dist/test/vm/guest/socketcan-backend.js', 'dist/test/vm/guest/socketcan-daemon.js', 'dist/src/cli/main.js', 'dist/src/core/bus-load.js'].map((p) => join(ROOT, p));
+  const outputs = ['dist/test/vm/guest/socketcan-backend.js', 'dist/test/vm/guest/socketcan-daemon.js', 'dist/test/vm/guest/socketcand.js', 'dist/src/cli/main.js', 'dist/src/core/bus-load.js'].map((p) => join(ROOT, p));
   const sources = Math.max(newestMtime(join(ROOT, 'src')), newestMtime(join(ROOT, 'test', 'vm')), newestMtime(join(ROOT, 'test', 'support')));
   const fresh = outputs.every((p) => existsSync(p) && statSync(p).mtimeMs >= sources);
   if (fresh) return;
@@ -194,6 +194,23 @@ describe('`ampio-bridge serve --backend socketcan --can-if vcan0,vcan1` on a rea
 
   it('SIGTERM: serve exits 0 with a shutdown summary', () => {
     expect(passed('daemon_shutdown').exitCode).toBe(0);
+  });
+});
+
+describe('socketcand clients through `serve --backend socketcan --can-if vcan0,vcan1` on a real kernel', () => {
+  it('the guest program ran to the end; serve listened for socketcand', () => {
+    expect(exits.get('socketcand'), output.slice(-3000)).toBeDefined();
+    expect(passed('socketcand_start').port).toBe(29536);
+  });
+
+  it('bus → RAW-mode clients on vcan0 and vcan1: frames as candump saw them (no RTR), SEC.USEC = the kernel receive time', () => {
+    const d = passed('socketcand_rx_kernel_timestamps');
+    expect(d).toMatchObject({ vcan0: 4, vcan1: 1 });
+    expect((d.tsDiffUs as number[]).every((x) => Math.abs(x) <= 1)).toBe(true);
+  });
+
+  it('client → bus on both channels: SFF, EFF, bit-31 EFF, empty; the RTR form dropped; no echo to the sender', () => {
+    expect(passed('socketcand_tx_both_channels').frames).toBe(4);
   });
 });
 
