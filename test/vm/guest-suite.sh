@@ -13,7 +13,5 @@ run() { # name command...
 }
 run socketcan-backend node dist/test/vm/guest/socketcan-backend.js
 run socketcan-daemon node dist/test/vm/guest/socketcan-daemon.js
-# socketcand clients on vcan0/vcan1 through the SocketCAN backend, kernel timestamps carried
-run socketcand node dist/test/vm/guest/socketcand.js
 # issue 4: our bus-load bit counts against Debian's canbusload -e on the same frames
 run busload-compare bash test/vm/busload-compare.sh vcan0 50000

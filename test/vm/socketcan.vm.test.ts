@@ -12,8 +12,12 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-/** The whole guest run must stay well under the suite budget of 5 minutes. */
-const GUEST_TIMEOUT_S = 270;
+/**
+ * The whole guest run must stay well under the suite budget of 6 minutes. On a loaded
+ * 2-core host (load average 17) the backend and daemon programs alone took 203 s; the
+ * socketcand checks add about 25 s to the daemon program.
+ */
+const GUEST_TIMEOUT_S = 320;
 
 interface CheckLine {
   name: string;
@@ -197,12 +201,7 @@ describe('`ampio-bridge serve --backend socketcan --can-if vcan0,vcan1` on a rea
   });
 });
 
-describe('socketcand clients through `serve --backend socketcan --can-if vcan0,vcan1` on a real kernel', () => {
-  it('the guest program ran to the end; serve listened for socketcand', () => {
-    expect(exits.get('socketcand'), output.slice(-3000)).toBeDefined();
-    expect(passed('socketcand_start').port).toBe(29536);
-  });
-
+describe('socketcand clients through the same serve (`--socketcand-listen 127.0.0.1:29536`)', () => {
   it('bus → RAW-mode clients on vcan0 and vcan1: frames as candump saw them (no RTR), SEC.USEC = the kernel receive time', () => {
     const d = passed('socketcand_rx_kernel_timestamps');
     expect(d).toMatchObject({ vcan0: 4, vcan1: 1 });

@@ -13,6 +13,7 @@ import { ControlClient } from '../../../src/control/control-client.js';
 import type { BusSnapshot } from '../../../src/control/protocol.js';
 import { encode, TestClient, type WireFrame } from '../../support/cannelloni-client.js';
 import { Candump, canonical, check, equalLists, resetVcan, runChecks, sh, sleep } from './can-tools.js';
+import { SOCKETCAND_CHECKS, SOCKETCAND_PORT } from './socketcand.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 const PORT = [20000, 20001];
@@ -43,6 +44,7 @@ class Daemon {
         '--backend', 'socketcan',
         '--can-if', 'vcan0,vcan1',
         '--listen', `127.0.0.1:${PORT[0]}`,
+        '--socketcand-listen', `127.0.0.1:${SOCKETCAND_PORT}`,
         '--tx-max-age', `${TX_MAX_AGE_MS}ms`,
         // the VM is slow: give clients time to say hello
         '--handshake-timeout', '20s',
@@ -330,6 +332,7 @@ const CHECKS: [string, () => Promise<Record<string, unknown>>][] = [
   ['daemon_link_faults', linkFaults],
   ['daemon_fd_to_classic', fdToClassic],
   ['daemon_tbf_staleness', tbfStaleness],
+  ...SOCKETCAND_CHECKS,
 ];
 
 async function main(): Promise<void> {

@@ -1,37 +1,16 @@
-// Guest side of the VM suite for socketcand: the BUILT CLI (`serve --backend socketcan
-// --can-if vcan0,vcan1 --socketcand-listen …`) on real vcan interfaces, socketcand clients
-// written from the protocol description (test/support/socketcand-client.ts), can-utils as
-// independent peers. Prints one `@@check {json}` line per check.
-//
-// Usage: node dist/test/vm/guest/socketcand.js
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// Guest-side socketcand checks for the VM suite: socketcand clients written from the
+// protocol description (test/support/socketcand-client.ts) against the BUILT CLI that
+// socketcan-daemon.ts runs (`serve --backend socketcan --can-if vcan0,vcan1
+// --socketcand-listen 127.0.0.1:29536`), can-utils as independent peers.
 import { type ScFrame, SocketcandClient } from '../../support/socketcand-client.js';
-import { Candump, canonical, check, equalLists, runChecks, sh, sleep } from './can-tools.js';
+import { Candump, canonical, check, equalLists, sh, sleep } from './can-tools.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
-const PORT = 29536;
+export const SOCKETCAND_PORT = 29536;
+const PORT = SOCKETCAND_PORT;
 const T = 30_000;
 
 const text = (f: ScFrame): string => canonical(f.id, f.extended, { data: f.data });
 const micros = (f: ScFrame): number => Number(f.timeText.replace('.', ''));
-
-function startServe(): { child: ChildProcess; log: () => string } {
-  const dir = mkdtempSync(join(tmpdir(), 'ampio-vm-sc-'));
-  let log = '';
-  const child = spawn(
-    process.execPath,
-    [join(ROOT, 'dist/src/cli/main.js'), 'serve', '--backend', 'socketcan', '--can-if', 'vcan0,vcan1', '--listen', '127.0.0.1:20100', '--socketcand-listen', `127.0.0.1:${PORT}`,
-      '--handshake-timeout', '20s', '--log-format', 'json', '--control-socket', join(dir, 'control.sock')],
-    { stdio: ['ignore', 'inherit', 'pipe'] },
-  );
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (d: string) => (log = (log + d).slice(-20_000)));
-  return { child, log: () => log };
-}
 
 async function rawClient(bus: string): Promise<SocketcandClient> {
   const c = await SocketcandClient.connect(PORT, bus);
@@ -84,26 +63,8 @@ async function txBothChannels() {
   return { frames: seen.length };
 }
 
-async function main(): Promise<void> {
-  sh('ip link show vcan0 && ip link show vcan1');
-  const serve = startServe();
-  let ok = await runChecks([
-    [
-      'socketcand_start',
-      async () => {
-        const deadline = Date.now() + T;
-        while (!serve.log().includes('"protocol":"socketcand"')) {
-          if (Date.now() > deadline) throw new Error(`serve did not listen for socketcand: ${serve.log().slice(-2000)}`);
-          await sleep(100);
-        }
-        return { port: PORT };
-      },
-    ],
-  ]);
-  if (ok) ok = (await runChecks([['socketcand_rx_kernel_timestamps', rxKernelTimestamps], ['socketcand_tx_both_channels', txBothChannels]])) && ok;
-  serve.child.kill('SIGTERM');
-  await new Promise((r) => serve.child.once('exit', r));
-  process.exit(ok ? 0 : 1);
-}
-
-await main();
+/** Run by socketcan-daemon.ts against its serve (one start under TCG costs ~50 s). */
+export const SOCKETCAND_CHECKS: [string, () => Promise<Record<string, unknown>>][] = [
+  ['socketcand_rx_kernel_timestamps', rxKernelTimestamps],
+  ['socketcand_tx_both_channels', txBothChannels],
+];
