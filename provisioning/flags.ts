@@ -4,6 +4,7 @@
 // one-line message as every other command, with the closest valid flag.
 
 import { parseArgs } from 'node:util';
+import { closest } from '../src/config/suggest.js';
 import type { Answers } from './types.js';
 
 export const SETUP_FLAGS = {
@@ -91,32 +92,8 @@ export class FlagError extends Error {
   readonly code = 'SETUP_USAGE';
 }
 
-/** Levenshtein distance, for "did you mean". */
-function distance(a: string, b: string): number {
-  const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = dp[0];
-    dp[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = dp[j];
-      dp[j] = Math.min(dp[j] + 1, dp[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return dp[b.length];
-}
-
 export function closestFlag(name: string): string | null {
-  let best: string | null = null;
-  let bestD = Infinity;
-  for (const f of Object.keys(SETUP_FLAGS)) {
-    const d = f.startsWith(name) || name.startsWith(f) ? Math.min(distance(name, f), 1) : distance(name, f);
-    if (d < bestD) {
-      best = f;
-      bestD = d;
-    }
-  }
-  return best !== null && bestD <= Math.max(2, Math.floor(name.length / 3)) ? best : null;
+  return closest(name, Object.keys(SETUP_FLAGS)) ?? null;
 }
 
 function int(flag: string, raw: string): number {

@@ -2,28 +2,18 @@
 // (vitest) or dist/provisioning/*.js (built, npm pack, npx), so locate the package root by
 // walking up to our package.json instead of hard-coding a depth.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findPackageRoot } from '../src/system/package-root.js';
 
 let cached: string | null = null;
 
 export function packageDir(): string {
   if (cached) return cached;
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pj = path.join(dir, 'package.json');
-    if (existsSync(pj)) {
-      try {
-        if ((JSON.parse(readFileSync(pj, 'utf8')) as { name?: string }).name === 'ampio-bridge') return (cached = dir);
-      } catch {
-        // a broken package.json further down (dist/ has none); keep walking
-      }
-    }
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error('cannot find the ampio-bridge package root (package.json) above ' + fileURLToPath(import.meta.url));
-    dir = up;
-  }
+  cached = findPackageRoot(import.meta.url);
+  if (!cached) throw new Error(`cannot find the ampio-bridge package root (package.json) above ${fileURLToPath(import.meta.url)}`);
+  return cached;
 }
 
 export function packageVersion(): string {

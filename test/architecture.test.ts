@@ -1,4 +1,4 @@
-// Import rules of architecture.md §3, checked on the source text: a pure core, one
+// The dependency rules, checked on the source text: a pure core, one
 // composition root, tui/ and provisioning/ kept to their narrow doors, and `serve` free of
 // React, Ink and inquirer. Also the fixed top level of the repository.
 import { execFileSync } from 'node:child_process';
@@ -41,6 +41,8 @@ describe('architecture', () => {
   it('the top level is the fixed set', () => {
     const allowed = new Set([
       'package.json', 'package-lock.json', 'tsconfig.json', 'vitest.config.ts', 'README.md', '.gitignore', '.ci',
+      // node-gyp's build description for the SocketCAN addon (used where no prebuilt binary fits)
+      'binding.gyp',
       'src', 'tui', 'provisioning', 'overlays', 'test', '.git', 'node_modules', 'dist',
     ]);
     // What git tracks (build output, caches and packed tarballs are ignored, not committed).
@@ -77,7 +79,8 @@ describe('architecture', () => {
   });
 
   it('tui/ imports only the control protocol, the control client and pure formatters', () => {
-    const allowed = ['src/control/protocol.ts', 'src/control/control-client.ts'];
+    // src/cli/present.ts: the severities and formats `status` uses too, so the two agree.
+    const allowed = ['src/control/protocol.ts', 'src/control/control-client.ts', 'src/cli/present.ts'];
     const bad: string[] = [];
     for (const file of sourceFiles('tui')) {
       for (const spec of importsOf(file)) {
@@ -90,14 +93,17 @@ describe('architecture', () => {
     expect(bad).toEqual([]);
   });
 
-  it('provisioning/ imports only the options table (and overlays data) from the daemon', () => {
+  it('provisioning/ imports only the options table, its parsers and "did you mean" (and overlays data) from the daemon', () => {
+    // Pure config modules (the wizard and setup's flags validate and suggest exactly as serve
+    // does) and the one package-root finder.
+    const allowed = ['src/config/options.ts', 'src/config/parsers.ts', 'src/config/suggest.ts', 'src/system/package-root.ts'];
     const bad: string[] = [];
     for (const file of sourceFiles('provisioning')) {
       for (const spec of importsOf(file)) {
         if (!spec.startsWith('.')) continue;
         const target = resolveSpec(file, spec);
         if (target.startsWith('provisioning/') || target.startsWith('overlays/')) continue;
-        if (target !== 'src/config/options.ts') bad.push(`${file} → ${spec}`);
+        if (!allowed.includes(target)) bad.push(`${file} → ${spec}`);
       }
     }
     expect(bad).toEqual([]);
@@ -127,6 +133,8 @@ describe('architecture', () => {
         const owner = m[1] === 'socketcan' ? 'src/backends/socketcan.ts' : 'src/backends/serial.ts';
         if (file !== owner) bad.push(`${file} loads ${m[1]}`);
       }
+      // our own SocketCAN addon, through node-gyp-build
+      if (/['"]node-gyp-build['"]/.test(text) && file !== 'src/backends/socketcan/binding.ts') bad.push(`${file} loads node-gyp-build`);
     }
     expect(bad).toEqual([]);
   });
@@ -137,6 +145,27 @@ describe('architecture', () => {
       if (file.startsWith('src/cli/')) continue;
       const text = fs.readFileSync(path.join(ROOT, file), 'utf8');
       if (/process\.exit\s*\(/.test(text)) bad.push(file);
+    }
+    expect(bad).toEqual([]);
+  });
+
+  it('comments cite no document the repository does not ship (the fact goes in the comment)', () => {
+    // e.g. "protocols.md §2", "user-needs #12", "architecture §8.12", "shared/docs/…".
+    const citation = /(?:protocols|user-needs|architecture|hardware|code-review)(?:\.md\b|\s*§\s*\d|\s*#\d)|DEVELOPERS\.md|shared\/docs\/|§\s*\d/;
+    // Still being rewritten on other branches (issue 15); delete entries as they land.
+    const pending = new Set([
+      'provisioning/apply.ts', 'provisioning/defaults.ts', 'provisioning/doctor.ts', 'provisioning/flags.ts',
+      'provisioning/plan.ts', 'provisioning/probe.ts', 'provisioning/show.ts', 'provisioning/steps/boot-config.ts',
+      'provisioning/steps/config-file.ts', 'provisioning/steps/service-unit.ts', 'provisioning/types.ts',
+      'provisioning/wizard.ts', 'src/backends/types.ts', 'src/cli/commands/status.ts', 'src/metrics/registry.ts',
+    ]);
+    const bad: string[] = [];
+    for (const file of [...sourceFiles('src'), ...sourceFiles('tui'), ...sourceFiles('provisioning')]) {
+      if (pending.has(file)) continue;
+      const lines = fs.readFileSync(path.join(ROOT, file), 'utf8').split('\n');
+      lines.forEach((line, i) => {
+        if (citation.test(line)) bad.push(`${file}:${i + 1}: ${line.trim()}`);
+      });
     }
     expect(bad).toEqual([]);
   });

@@ -1,10 +1,10 @@
 // Creates the backends `serve` runs, one per bus. Hardware backends are imported lazily,
-// so the virtual backend needs neither the socketcan binding nor serialport, and a broken
+// so the virtual backend needs neither the SocketCAN addon nor serialport, and a broken
 // native build fails only its own backend.
 import type { Config } from '../config/options.js';
 import type { Logger } from '../system/logger.js';
 import type { SerialBackendOptions } from './serial.js';
-import type { SocketCanBackendOptions } from './socketcan.js';
+import type { SocketCanBackendOptions } from './socketcan/backend.js';
 import type { CanBackend } from './types.js';
 import { createVirtualBackend } from './virtual.js';
 
@@ -36,13 +36,14 @@ export async function createBackends(config: Config, deps: BackendDeps = {}): Pr
       );
     case 'socketcan': {
       // One backend per interface: `--can-if can0,can1` serves each on its own port.
-      const { createSocketCanBackend } = await import('./socketcan.js');
+      const { createSocketCanBackend } = await import('./socketcan/backend.js');
       return config.canIf.map((ifname) =>
         createSocketCanBackend({
           ifname,
           bitrate: config.bitrate,
           txQueueSize: config.txQueueSize,
           txMaxAge: config.txMaxAge,
+          rcvbuf: config.canRcvbuf,
           now,
           wallClock,
           ...deps.socketcan,

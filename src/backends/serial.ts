@@ -1,5 +1,5 @@
 // `--backend serial`: the Ampio USB-serial CAN adapter through `serialport` (imported
-// lazily, here only). Framing: src/core/serial-codec.ts (protocols.md §2).
+// lazily, here only). Framing: src/core/serial-codec.ts.
 //
 // Faults it survives without a restart (the Go daemon's serial loop died on the first):
 // - the device vanishing (USB reset, cable): seen through the port's close/error events
@@ -62,7 +62,7 @@ export interface SerialBackendOptions {
   statDevice?: (path: string) => Promise<string | null>;
   /** Device path poll, ms (default 200), while absent and while open. */
   pollIntervalMs?: number;
-  /** Reopen backoff, ms (default 500 → 10000, protocols.md §2.2). */
+  /** Reopen backoff, ms (default 500 → 10000; the Go daemon never reopened at all). */
   reopenInitialMs?: number;
   reopenMaxMs?: number;
   /** Quiet time after which a half-received frame is given up, ms (default 50, as Go). */
@@ -215,7 +215,7 @@ export class SerialBackend implements CanBackend {
     if (frameProblem(frame) !== null) return 'malformed';
     const p = serialTxProblem(frame);
     if (p !== null) return p;
-    // Nothing is buffered while the adapter is gone (user-needs #4): a command queued
+    // Nothing is buffered while the adapter is gone: a command queued
     // during an outage would fire whenever the cable comes back.
     if (!this.port || this.stopped) return 'link_down';
     return null;

@@ -5,6 +5,7 @@
 import type { CanFrame } from '../core/frame.js';
 import type { BackendSink } from './types.js';
 import { TxQueue, type TxDropReason, type TxQueueStats, type WriteOutcome } from '../core/tx-queue.js';
+import type { LogFn } from '../core/log-fn.js';
 
 export interface TxDriverOptions {
   capacity: number;
@@ -14,7 +15,7 @@ export interface TxDriverOptions {
   write(frame: CanFrame): WriteOutcome;
   onSent(frame: CanFrame, origin: number): void;
   onDropped(reason: TxDropReason, count: number): void;
-  log(level: 'debug' | 'info' | 'warn' | 'error', event: string, fields?: Record<string, unknown>): void;
+  log: LogFn;
   /** A refusal streak longer than this is logged as "bus unusable" (default 1 s). */
   blockedLogAfterMs?: number;
   /** At most one such line per this many ms (default 5 s). */
@@ -170,6 +171,11 @@ export interface DeviceTxOptions {
   sink(): BackendSink | null;
   /** Added to every log line, e.g. `{ if: 'can0' }` or `{ dev: '/dev/ttyUSB0' }`. */
   logFields: Record<string, unknown>;
+  /**
+   * A frame was written to the device. Default: report it transmitted at once. SocketCAN
+   * reports it only when the kernel confirms the transmission.
+   */
+  onWritten?(frame: CanFrame, origin: number): void;
 }
 
 /** A TxDriver wired to a backend's sink, as the serial and socketcan backends both need. */
@@ -179,7 +185,7 @@ export function createDeviceTxDriver(o: DeviceTxOptions): TxDriver {
     maxAge: o.maxAge,
     now: o.now,
     write: o.write,
-    onSent: (f, origin) => o.sink()?.transmitted(f, origin),
+    onSent: o.onWritten ?? ((f, origin) => o.sink()?.transmitted(f, origin)),
     onDropped: (reason, n) => o.sink()?.dropped(reason, n),
     log: (level, event, fields) => o.sink()?.log(level, event, { ...o.logFields, ...fields }),
   });

@@ -3,6 +3,7 @@
 import type { BusState } from '../core/bus-state.js';
 import type { CanFrame } from '../core/frame.js';
 import type { TxDropReason } from '../core/tx-queue.js';
+import type { LogFn } from '../core/log-fn.js';
 
 export type BackendKind = 'virtual' | 'socketcan' | 'serial';
 
@@ -54,7 +55,7 @@ export interface BackendSink {
   /** An error frame was seen (class = can_id & CAN_ERR_MASK bits), before any forwarding. */
   errorFrame?(frame: CanFrame): void;
   /** Operational log line (event name snake_case, flat fields). */
-  log(level: 'debug' | 'info' | 'warn' | 'error', event: string, fields?: Record<string, unknown>): void;
+  log: LogFn;
 }
 
 export interface BackendInfo {
@@ -80,6 +81,10 @@ export interface BackendCounters {
   txQueueHighWater?: number;
   /** Error-frame and controller-state counters (busOff, errorPassive, restarted, rxOverflow …). */
   errorCounters?: Record<string, number>;
+  /** Received frames the kernel dropped because the bridge read too late (SocketCAN). */
+  rxKernelDrops?: number;
+  /** Frames written to the device that it never confirmed as transmitted (SocketCAN). */
+  txUnconfirmed?: number;
 }
 
 /** Settings a backend may take on SIGHUP without a restart. */

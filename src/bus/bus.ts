@@ -166,7 +166,7 @@ export class Bus implements BusInfo {
       this.lastRxAt = frame.timestamp;
       const error = (frame.id & CAN_ERR_FLAG) !== 0;
       if (error) this.errorFrames++;
-      else this.load.record(frame, 'rx');
+      else this.load.record(frame);
       const taps = this.taps;
       for (let k = 0; k < taps.length; k++) {
         try {
@@ -184,7 +184,7 @@ export class Bus implements BusInfo {
       this.txRate.add();
       // Frames from clients carry no time (no wire protocol we speak has one): stamp them as sent.
       if (!frame.timestamp) frame.timestamp = this.options.wallClock();
-      this.load.record(frame, 'tx');
+      this.load.record(frame);
       const taps = this.taps;
       if (taps.length > 0) {
         const o: TapOrigin = origin === 0 ? BRIDGE : { session: origin, protocol: this.options.protocolOf?.(origin) ?? null };

@@ -1,6 +1,6 @@
 // What a command gets from the outside world. main.ts builds it from `process`; tests build
-// one with captured streams and a manual signal source, so every command runs in-process
-// with no global state touched.
+// one with captured streams and a manual signal source (test/support/manual-signals.ts),
+// so every command runs in-process with no global state touched.
 
 import type { Readable, Writable } from 'node:stream';
 
@@ -42,6 +42,8 @@ export const EXIT = {
   failure: 1,
   /** The command line or config was wrong: nothing was started. */
   usage: 2,
+  /** `status`, `top --json/--once`: the bridge is not running (scripts tell it from other failures). */
+  notRunning: 3,
 } as const;
 
 /**
@@ -69,11 +71,6 @@ export function createProcessSignals(onRepeatedStop: (signal: CliSignal) => void
         handlers.set(signal, (set = new Set()));
         const listener = () => dispatch(signal);
         listeners.set(signal, listener);
-        // The CLI owns process signals. `conf` pulls in when-exit (via atomically), which
-        // hooks SIGINT/SIGTERM at import time and re-raises the signal on itself after its
-        // callbacks: a daemon stopping cleanly would see a second SIGTERM and exit 1.
-        // Whoever subscribes here takes the signal over from such library handlers.
-        process.removeAllListeners(signal);
         process.on(signal, listener);
       }
       set.add(handler);
@@ -85,27 +82,6 @@ export function createProcessSignals(onRepeatedStop: (signal: CliSignal) => void
           listeners.delete(signal);
         }
       };
-    },
-  };
-}
-
-/** A signal source driven by hand (tests, and embedding the daemon in another program). */
-export function createManualSignals(): SignalSource & { emit(signal: CliSignal): void; listenerCount(signal: CliSignal): number } {
-  const handlers = new Map<CliSignal, Set<(signal: CliSignal) => void>>();
-  return {
-    on(signal, handler) {
-      let set = handlers.get(signal);
-      if (!set) handlers.set(signal, (set = new Set()));
-      set.add(handler);
-      return () => {
-        set.delete(handler);
-      };
-    },
-    emit(signal) {
-      for (const h of [...(handlers.get(signal) ?? [])]) h(signal);
-    },
-    listenerCount(signal) {
-      return handlers.get(signal)?.size ?? 0;
     },
   };
 }

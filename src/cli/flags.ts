@@ -3,6 +3,8 @@
 // Commands parse with util.parseArgs({ strict: false, tokens: true }) and hand the tokens
 // here, so all problems are reported in the same words and the same exit code (2).
 
+import { parseArgs } from 'node:util';
+import { DURATION_RULE, parseDurationInRange } from '../config/parsers.js';
 import { closest } from '../config/suggest.js';
 import type { CliContext } from './context.js';
 
@@ -58,4 +60,73 @@ export function reportUnknownFlags(
   const problems = findUsageProblems(tokens ?? [], options, report);
   for (const p of problems) ctx.stderr.write(`ampio-bridge ${command}: ${p}\n`);
   return problems.length > 0;
+}
+
+/**
+ * A duration flag of any command, read by the same rule as every `serve` duration:
+ * `500ms`, `3s`, `1m30s`, and a bare number is seconds. Writes the usage error and returns
+ * null when the value is not a duration or outside the bounds (ms).
+ */
+export function parseDurationFlag(
+  command: string,
+  flag: string,
+  raw: string,
+  bounds: { min: number; max: number; example: string },
+  ctx: Pick<CliContext, 'stderr'>,
+): number | null {
+  try {
+    return parseDurationInRange(raw, { min: bounds.min, max: bounds.max });
+  } catch (err) {
+    ctx.stderr.write(`ampio-bridge ${command}: --${flag}: ${(err as Error).message} (expected a duration like ${bounds.example}; ${DURATION_RULE})\n`);
+    return null;
+  }
+}
+
+// ---------------------------------------------------------------- table-driven commands
+
+/** One flag of a command: how parseArgs reads it and how help shows it. */
+export interface CommandFlag extends FlagOption {
+  /** Placeholder after the flag in help: `--timeout <duration>`. */
+  value?: string;
+  help: string;
+}
+
+export interface CommandSpec {
+  name: string;
+  /** The line after "Usage: ampio-bridge ". */
+  usage: string;
+  /** What the command does (a paragraph, already wrapped). */
+  description: string;
+  flags: Record<string, CommandFlag>;
+  /** Exit codes and other notes, after the flag list. */
+  footer?: string;
+}
+
+const HELP_FLAG: CommandFlag = { type: 'boolean', short: 'h', help: 'show this help' };
+
+/** `ampio-bridge <name> --help`, from the table: every flag, aligned, and -h/--help last. */
+export function renderCommandHelp(spec: CommandSpec): string {
+  const flags = { ...spec.flags, help: HELP_FLAG };
+  const names = Object.entries(flags).map(([name, f]) => `${f.short ? `-${f.short}, ` : ''}--${name}${f.value ? ` <${f.value}>` : ''}`);
+  const width = Math.max(...names.map((n) => n.length));
+  const lines = Object.values(flags).map((f, i) => `  ${names[i].padEnd(width)}  ${f.help}`);
+  return [`Usage: ampio-bridge ${spec.usage}`, '', spec.description.trimEnd(), '', 'Flags:', ...lines, ...(spec.footer ? ['', spec.footer.trimEnd()] : []), ''].join('\n');
+}
+
+export type ParsedFlags = { values: Record<string, string | boolean | undefined>; positionals: string[] } | { exit: number };
+
+/**
+ * Parses a command's arguments by its table: usage problems are reported in the shared
+ * words (exit 2), `--help` prints the help from the table (exit 0). Otherwise the values.
+ */
+export function parseCommandFlags(spec: CommandSpec, args: string[], ctx: Pick<CliContext, 'stdout' | 'stderr'>, report: ReportOptions = {}): ParsedFlags {
+  const options: Record<string, FlagOption> = { help: { type: 'boolean', short: 'h' } };
+  for (const [name, f] of Object.entries(spec.flags)) options[name] = f.short ? { type: f.type, short: f.short } : { type: f.type };
+  const { values, positionals, tokens } = parseArgs({ args, options, strict: false, allowPositionals: true, tokens: true });
+  if (reportUnknownFlags(spec.name, tokens, options, ctx, report)) return { exit: 2 };
+  if (values.help) {
+    ctx.stdout.write(renderCommandHelp(spec));
+    return { exit: 0 };
+  }
+  return { values, positionals };
 }

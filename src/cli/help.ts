@@ -130,7 +130,7 @@ export function renderMainHelp(version: string, options: HelpOptions = {}): stri
     '',
     'Flags:',
     '  -h, --help     show this help',
-    '  --version      print version, commit and build date',
+    '  -v, --version  print version, commit and build date',
     '',
     'Run "ampio-bridge <command> --help" for the flags of a command.',
     'Without CAN hardware: ampio-bridge serve --backend virtual --listen 127.0.0.1:20000',

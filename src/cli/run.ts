@@ -64,23 +64,34 @@ function unknownTopLevelFlag(ctx: CliContext, arg: string): number {
     return usageError(ctx, `unknown flag ${arg} (did you mean "ampio-bridge serve ${arg}"?)`);
   }
   const suggestion = closest(name, ['help', 'version']);
-  return usageError(ctx, `unknown flag ${arg} (did you mean --${suggestion}?)`);
+  return usageError(ctx, `unknown flag ${arg}${suggestion ? ` (did you mean --${suggestion}?)` : '; run "ampio-bridge --help" for the commands'}`);
 }
 
 function unknownCommand(ctx: CliContext, name: string): number {
-  return usageError(ctx, `unknown command "${name}" (did you mean "${closest(name, COMMAND_NAMES)}"?)`);
+  const suggestion = closest(name, COMMAND_NAMES);
+  return usageError(ctx, `unknown command "${name}"${suggestion ? ` (did you mean "${suggestion}"?)` : '; run "ampio-bridge --help" for the commands'}`);
 }
+
+const HELP_FLAGS = new Set(['--help', '-h']);
+const VERSION_FLAGS = new Set(['--version', '-v', '-V']);
 
 export async function runCli(argv: readonly string[], ctx: CliContext, load: CommandLoader = loadCommand): Promise<number> {
   const [first, ...rest] = argv;
-  if (first === undefined || first === '--help' || first === '-h') {
-    ctx.stdout.write(renderMainHelp(readBuildInfo().version, { width: ctx.stdout.columns }));
+  const mainHelp = () => renderMainHelp(readBuildInfo().version, { width: ctx.stdout.columns });
+  if (first === undefined) {
+    // No command is a usage error (a script that lost its argument must not "succeed"),
+    // answered with the help that shows what to type.
+    ctx.stderr.write(mainHelp());
+    return EXIT.usage;
+  }
+  if (HELP_FLAGS.has(first)) {
+    ctx.stdout.write(mainHelp());
     return EXIT.ok;
   }
-  if (first === '--version' || first === '-V') return runCommand('version', rest, ctx, load);
+  if (VERSION_FLAGS.has(first)) return runCommand('version', rest, ctx, load);
   if (first === 'help') {
     const [target] = rest;
-    if (target === undefined || target === 'help') return runCli([], ctx, load);
+    if (target === undefined || target === 'help' || HELP_FLAGS.has(target)) return runCli(['--help'], ctx, load);
     if (!findCommand(target)) return unknownCommand(ctx, target);
     return runCommand(target, ['--help'], ctx, load);
   }

@@ -30,109 +30,56 @@ export interface OptionSpec<T> {
   emptyIsValue?: boolean;
 }
 
-/** Thrown by parsers; the loader wraps it with the flag/env names. */
-export class OptionValueError extends Error {}
-
-// ---------------------------------------------------------------- parsers
-
-export function parseIntInRange(raw: string, min: number, max: number): number {
-  const text = raw.trim();
-  if (!/^-?\d+$/.test(text)) throw new OptionValueError(`"${raw}" is not a whole number`);
-  const n = Number(text);
-  if (n < min || n > max) throw new OptionValueError(`${n} is outside ${min}..${max}`);
-  return n;
-}
-
-const DURATION_UNITS: Record<string, number> = { us: 0.001, µs: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** Go-style durations ("5ms", "2s", "1m30s"); a bare "0" means zero. Returns milliseconds. */
-export function parseDuration(raw: string): number {
-  const text = raw.trim();
-  if (text === '0') return 0;
-  const re = /(\d+(?:\.\d+)?)(us|µs|ms|s|m|h)/y;
-  let total = 0;
-  let pos = 0;
-  while (pos < text.length) {
-    re.lastIndex = pos;
-    const m = re.exec(text);
-    if (!m) throw new OptionValueError(`"${raw}" is not a duration`);
-    total += Number(m[1]) * DURATION_UNITS[m[2]];
-    pos = re.lastIndex;
-  }
-  if (pos === 0) throw new OptionValueError(`"${raw}" is not a duration`);
-  return total;
-}
-
-export function formatDuration(ms: number): string {
-  if (ms === 0) return '0';
-  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
-  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
-  if (ms % 1000 === 0) return `${ms / 1000}s`;
-  if (Number.isInteger(ms)) return `${ms}ms`;
-  return `${Math.round(ms * 1000)}us`;
-}
-
-export function parseBool(raw: string): boolean {
-  const t = raw.trim().toLowerCase();
-  if (['1', 'true', 'yes', 'on'].includes(t)) return true;
-  if (['0', 'false', 'no', 'off', ''].includes(t)) return false;
-  throw new OptionValueError(`"${raw}" is not true/false`);
-}
-
-export interface ListenAddress {
-  /** '' = all interfaces (IPv6 and IPv4 where the OS allows) */
-  host: string;
-  port: number;
-}
-
-/** `:20000`, `20000`, `127.0.0.1:20000`, `[::1]:20000`, `::` (port 0 allowed for tests). */
-export function parseListen(raw: string, allowEmpty = false): ListenAddress | null {
-  const text = raw.trim();
-  if (text === '') {
-    if (allowEmpty) return null;
-    throw new OptionValueError('an address is required');
-  }
-  let host: string;
-  let portText: string;
-  const v6 = /^\[([0-9a-fA-F:.%\w]+)\]:(\d+)$/.exec(text);
-  if (v6) {
-    host = v6[1];
-    portText = v6[2];
-  } else if (/^\d+$/.test(text)) {
-    host = '';
-    portText = text;
-  } else {
-    const i = text.lastIndexOf(':');
-    if (i < 0) throw new OptionValueError(`"${raw}" has no port (expected host:port or :port)`);
-    host = text.slice(0, i);
-    portText = text.slice(i + 1);
-    if (host.includes(':')) throw new OptionValueError(`"${raw}": write IPv6 hosts in brackets, e.g. [::1]:20000`);
-  }
-  if (!/^\d+$/.test(portText)) throw new OptionValueError(`"${raw}" has no valid port`);
-  const port = Number(portText);
-  if (port > 65535) throw new OptionValueError(`port ${port} is outside 0..65535`);
-  if (host !== '' && !/^[\w.\-:%]+$/.test(host)) throw new OptionValueError(`"${host}" is not a host name or address`);
-  return { host, port };
-}
-
-export function formatListen(a: ListenAddress | null): string {
-  if (!a) return '';
-  if (a.host.includes(':')) return `[${a.host}]:${a.port}`;
-  return `${a.host}:${a.port}`;
-}
-
-function enumParser<T extends string>(choices: readonly T[]) {
-  return (raw: string): T => {
-    const t = raw.trim().toLowerCase() as T;
-    if (!choices.includes(t)) throw new OptionValueError(`"${raw}" is not one of ${choices.join(', ')}`);
-    return t;
-  };
-}
+// The parsers and option helpers live in parsers.ts; re-exported so existing imports keep working.
+export {
+  boolOption,
+  DURATION_RULE,
+  durationOption,
+  enumOption,
+  enumParser,
+  formatDuration,
+  formatListen,
+  intOption,
+  isWildcardHost,
+  listenOption,
+  OptionValueError,
+  optionalListenOption,
+  parseBool,
+  parseDuration,
+  parseDurationInRange,
+  parseIntInRange,
+  parseListen,
+  type ListenAddress,
+} from './parsers.js';
+// Local names too: entries written in the `opt<T>({...})` form use these parsers directly.
+import {
+  boolOption,
+  durationOption,
+  enumOption,
+  enumParser,
+  formatDuration,
+  formatListen,
+  intOption,
+  type ListenAddress,
+  listenOption,
+  OptionValueError,
+  optionalListenOption,
+  parseBool,
+  parseDuration,
+  parseIntInRange,
+  parseListen,
+} from './parsers.js';
 
 // ---------------------------------------------------------------- the table
 
-const opt = <T>(spec: OptionSpec<T>): OptionSpec<T> => spec;
-const durationFormat = { format: formatDuration };
+/**
+ * An entry written out in full. Prefer the helpers (intOption, durationOption, enumOption,
+ * boolOption, listenOption, optionalListenOption): they derive `expected`, `choices` and
+ * `format` from the parser's own bounds.
+ */
+export const opt = <T>(spec: OptionSpec<T>): OptionSpec<T> => spec;
+/** For `opt` entries of kind 'duration': `...durationFormat` renders values back as 5ms, 2s. */
+export const durationFormat = { format: formatDuration };
 
 export const BACKENDS = ['socketcan', 'serial', 'virtual'] as const;
 export const VIRTUAL_PAYLOADS = ['ampio', 'sequence'] as const;
@@ -142,16 +89,12 @@ export const LOG_FORMATS = ['text', 'json'] as const;
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 
 export const OPTIONS = {
-  backend: opt<(typeof BACKENDS)[number]>({
+  backend: enumOption(BACKENDS, {
     flag: 'backend',
-    kind: 'enum',
     default: 'socketcan',
-    expected: 'socketcan, serial or virtual',
     help: 'CAN source: socketcan (HAT), serial (Ampio USB adapter) or virtual (simulated bus, no hardware)',
     group: 'backend',
     scope: 'structural',
-    parse: enumParser(BACKENDS),
-    choices: BACKENDS,
   }),
   canIf: opt<string[]>({
     flag: 'can-if',
@@ -185,214 +128,159 @@ export const OPTIONS = {
       return raw.trim();
     },
   }),
-  baud: opt<number>({
+  baud: intOption(1200, 4_000_000, {
     flag: 'baud',
-    kind: 'int',
+    unit: 'a baud rate like 115200',
     default: 115200,
-    expected: 'a baud rate like 115200',
     help: 'serial baud rate of the Ampio adapter',
     group: 'backend',
     scope: 'structural',
-    parse: (raw) => parseIntInRange(raw, 1200, 4_000_000),
   }),
-  bitrate: opt<number>({
+  bitrate: intOption(5000, 8_000_000, {
     flag: 'bitrate',
-    kind: 'int',
+    unit: 'bit/s like 50000',
     default: 50000,
-    expected: 'bit/s like 50000',
     help: 'bus bitrate for bus-load figures when the backend cannot report it (serial, virtual; SocketCAN reads it from the interface)',
     group: 'backend',
     scope: 'structural',
-    parse: (raw) => parseIntInRange(raw, 5000, 8_000_000),
   }),
-  txMaxAge: opt<number>({
+  txMaxAge: durationOption({
     flag: 'tx-max-age',
-    kind: 'duration',
+    example: '2s',
+    zero: 'never expire',
     default: 2000,
-    expected: 'a duration like 2s (0 = never expire)',
     help: 'frames for the bus older than this are dropped instead of sent late (no stale light/blind commands)',
     group: 'backend',
     scope: 'reloadable',
-    parse: parseDuration,
-    ...durationFormat,
   }),
-  txQueueSize: opt<number>({
+  txQueueSize: intOption(1, 65536, {
     flag: 'tx-queue-size',
-    kind: 'int',
+    unit: 'frames',
     default: 1024,
-    expected: 'a number of frames, 1..65536',
     help: "frames the bridge's own TX queue holds per bus before refusing more",
     group: 'backend',
     scope: 'structural',
-    parse: (raw) => parseIntInRange(raw, 1, 65536),
   }),
-  forwardErrors: opt<boolean>({
+  forwardErrors: boolOption({
     flag: 'forward-errors',
-    kind: 'bool',
     default: true,
-    expected: 'true or false',
     help: 'send CAN error frames (ERR flag) to clients; they always update bus state and metrics',
     group: 'backend',
     scope: 'reloadable',
-    parse: parseBool,
   }),
-  virtualRate: opt<number>({
+  virtualRate: intOption(0, 2_000_000, {
     flag: 'virtual-rate',
-    kind: 'int',
+    unit: 'frames per second',
+    zero: 'silent bus',
     default: 250,
-    expected: 'frames per second, 0..2000000',
     help: 'virtual backend: synthetic Ampio-like frames/s (about a busy 50 kbit/s bus); 0 = silent bus',
     group: 'backend',
     scope: 'structural',
-    parse: (raw) => parseIntInRange(raw, 0, 2_000_000),
   }),
-  virtualPayload: opt<(typeof VIRTUAL_PAYLOADS)[number]>({
+  virtualPayload: enumOption(VIRTUAL_PAYLOADS, {
     flag: 'virtual-payload',
-    kind: 'enum',
     default: 'ampio',
-    expected: 'ampio or sequence',
     help: 'virtual backend: ampio (varied Ampio-like frames) or sequence (ID 0x1000+bus, bytes 0-3 a sequence number, 4-7 send time in µs: for tests and benchmarks)',
     group: 'backend',
     scope: 'structural',
-    parse: enumParser(VIRTUAL_PAYLOADS),
   }),
-  listen: opt<ListenAddress>({
+  listen: listenOption({
     flag: 'listen',
-    kind: 'address',
+    example: '127.0.0.1:20000',
     default: { host: '', port: 20000 },
-    expected: 'host:port, :port or [v6]:port',
-    help: 'TCP address for cannelloni clients (second bus: port + 1)',
+    help: 'TCP address for cannelloni clients (second bus: port + 1); a bare port is refused: say 127.0.0.1:PORT (this machine) or :PORT (all interfaces)',
     group: 'network',
     scope: 'structural',
-    parse: (raw) => parseListen(raw) as ListenAddress,
-    format: formatListen,
   }),
-  maxClients: opt<number>({
+  maxClients: intOption(0, 100_000, {
     flag: 'max-clients',
-    kind: 'int',
+    unit: 'clients',
+    zero: 'unlimited',
     default: 0,
-    expected: 'a number, 0 = unlimited',
     help: 'clients per bus; extra connections are closed at once and counted (0 = unlimited)',
     group: 'network',
     scope: 'reloadable',
-    parse: (raw) => parseIntInRange(raw, 0, 100_000),
   }),
-  handshakeTimeout: opt<number>({
+  handshakeTimeout: durationOption({
     flag: 'handshake-timeout',
-    kind: 'duration',
+    example: '3s',
     default: 3000,
-    expected: 'a duration like 3s',
     help: 'time a client has to send CANNELLONIv1 before it is closed',
     group: 'network',
     scope: 'reloadable',
-    parse: (raw) => {
-      const v = parseDuration(raw);
-      if (v <= 0) throw new OptionValueError('must be more than 0');
-      return v;
-    },
-    ...durationFormat,
   }),
-  clientReadTimeout: opt<number>({
+  clientReadTimeout: durationOption({
     flag: 'client-read-timeout',
-    kind: 'duration',
+    example: '60s',
+    zero: 'off',
     default: 0,
-    expected: 'a duration like 60s, 0 = off',
     help: 'close clients that send nothing for this long (0 = never: listen-only monitors are legal; dead peers are reaped by TCP keepalive)',
     group: 'network',
     scope: 'reloadable',
-    parse: parseDuration,
-    ...durationFormat,
   }),
-  echo: opt<(typeof ECHO_MODES)[number]>({
+  echo: enumOption(ECHO_MODES, {
     flag: 'echo',
-    kind: 'enum',
     default: 'others',
-    expected: 'others or none',
     help: "others: a client's frame, once on the bus, also goes to every other client (as on a real bus); none: bus only",
     group: 'hub',
     scope: 'reloadable',
-    parse: enumParser(ECHO_MODES),
-    choices: ECHO_MODES,
   }),
-  hubBuffer: opt<number>({
+  hubBuffer: intOption(1, 1 << 20, {
     flag: 'hub-buffer',
-    kind: 'int',
+    unit: 'frames per client',
     default: 512,
-    expected: 'frames per client, 1..1048576',
     help: 'frames queued per client before the hub policy applies',
     group: 'hub',
     scope: 'structural',
-    parse: (raw) => parseIntInRange(raw, 1, 1 << 20),
   }),
-  hubPolicy: opt<(typeof HUB_POLICIES)[number]>({
+  hubPolicy: enumOption(HUB_POLICIES, {
     flag: 'hub-policy',
-    kind: 'enum',
     default: 'drop',
-    expected: 'drop or kick',
-    help: "full client queue: drop (the newest frames for that client, counted) or kick (close that client)",
+    help: 'full client queue: drop (the newest frames for that client, counted) or kick (close that client)',
     group: 'hub',
     scope: 'reloadable',
-    parse: enumParser(HUB_POLICIES),
-    choices: HUB_POLICIES,
   }),
-  batchSize: opt<number>({
+  batchSize: intOption(1, 4096, {
     flag: 'batch-size',
-    kind: 'int',
+    unit: 'frames',
     default: 64,
-    expected: 'frames, 1..4096',
     help: 'frames coalesced into one write per client',
     group: 'hub',
     scope: 'reloadable',
-    parse: (raw) => parseIntInRange(raw, 1, 4096),
   }),
-  flushInterval: opt<number>({
+  flushInterval: durationOption({
     flag: 'flush-interval',
-    kind: 'duration',
+    example: '5ms',
+    max: 1000,
+    zero: 'write at once',
     default: 5,
-    expected: 'a duration like 5ms, 0 = write at once',
     help: 'longest a frame waits for its batch; 0 writes immediately (lowest latency)',
     group: 'hub',
     scope: 'reloadable',
-    parse: (raw) => {
-      const v = parseDuration(raw);
-      if (v > 1000) throw new OptionValueError('must be at most 1s');
-      return v;
-    },
-    ...durationFormat,
   }),
-  metricsAddr: opt<ListenAddress | null>({
+  metricsAddr: optionalListenOption({
     flag: 'metrics-addr',
-    kind: 'address',
+    example: '127.0.0.1:9100',
     default: null,
-    defaultText: 'off',
-    expected: 'host:port like 127.0.0.1:9100, empty = off',
-    help: 'HTTP address for /metrics (Prometheus), /ready and /healthz; empty = off',
+    help: 'HTTP address for /metrics (Prometheus), /ready and /healthz; off or empty = off; a bare port is refused',
     group: 'observability',
     scope: 'structural',
-    parse: (raw) => parseListen(raw, true),
-    format: formatListen,
-    emptyIsValue: true,
   }),
-  logMetricsInterval: opt<number>({
+  logMetricsInterval: durationOption({
     flag: 'log-metrics-interval',
-    kind: 'duration',
+    example: '60s',
+    zero: 'off',
     default: 0,
-    expected: 'a duration like 60s, 0 = off',
     help: 'log the counters periodically (without Prometheus); 0 = off',
     group: 'observability',
     scope: 'reloadable',
-    parse: parseDuration,
-    ...durationFormat,
   }),
-  mdnsEnable: opt<boolean>({
+  mdnsEnable: boolOption({
     flag: 'mdns-enable',
-    kind: 'bool',
     default: false,
-    expected: 'true or false',
     help: 'advertise each listener as _can-server._tcp over mDNS (setup turns this on)',
     group: 'observability',
     scope: 'structural',
-    parse: parseBool,
   }),
   mdnsName: opt<string>({
     flag: 'mdns-name',
@@ -420,63 +308,58 @@ export const OPTIONS = {
     scope: 'structural',
     parse: (raw) => raw.trim(),
   }),
-  logFormat: opt<(typeof LOG_FORMATS)[number]>({
+  logFormat: enumOption(LOG_FORMATS, {
     flag: 'log-format',
-    kind: 'enum',
     default: 'text',
-    expected: 'text or json',
     help: 'log line format on stderr (one event per line)',
     group: 'logging',
     scope: 'reloadable',
-    parse: enumParser(LOG_FORMATS),
-    choices: LOG_FORMATS,
   }),
-  logLevel: opt<(typeof LOG_LEVELS)[number]>({
+  logLevel: enumOption(LOG_LEVELS, {
     flag: 'log-level',
-    kind: 'enum',
     default: 'info',
-    expected: 'debug, info, warn or error',
     help: 'lowest level logged',
     group: 'logging',
     scope: 'reloadable',
-    parse: enumParser(LOG_LEVELS),
-    choices: LOG_LEVELS,
   }),
-  tcpcanListen: opt<ListenAddress | null>({
+  tcpcanListen: optionalListenOption({
     flag: 'tcpcan-listen',
-    kind: 'address',
+    example: ':20010',
     default: null,
-    defaultText: 'off',
-    expected: 'host:port like :20010, empty = off',
-    help: 'TCP address for tcpcan clients (conventional port 20010; second bus: port + 1); empty = off',
+    help: 'TCP address for tcpcan clients (conventional port 20010; second bus: port + 1); off or empty = off',
     group: 'network',
     scope: 'structural',
-    parse: (raw) => parseListen(raw, true),
-    format: formatListen,
-    emptyIsValue: true,
   }),
-  socketcandListen: opt<ListenAddress | null>({
+  canRcvbuf: opt<number>({
+    flag: 'can-rcvbuf',
+    kind: 'int',
+    default: 1 << 20,
+    expected: 'bytes like 1048576, 512K or 4M (0 = the kernel default)',
+    help: 'SocketCAN receive buffer per interface: frames that arrive while the bridge is busy wait here; what overflows is counted as kernel drops',
+    group: 'backend',
+    scope: 'structural',
+    parse(raw) {
+      const m = /^(\d+)\s*([kKmM]?)i?[bB]?$/.exec(raw.trim());
+      if (!m) throw new OptionValueError(`"${raw}" is not a size (bytes, or with K/M)`);
+      const v = Number(m[1]) * (m[2] === '' ? 1 : /k/i.test(m[2]) ? 1024 : 1024 * 1024);
+      if (v !== 0 && (v < 4096 || v > 256 * 1024 * 1024)) throw new OptionValueError('must be 0 or 4K..256M');
+      return v;
+    },
+  }),
+  socketcandListen: optionalListenOption({
     flag: 'socketcand-listen',
-    kind: 'address',
+    example: ':29536',
     default: null,
-    defaultText: 'off',
-    expected: 'host:port like :29536 (the conventional port), empty = off',
-    help: 'TCP address for socketcand clients (python-can, SavvyCAN, Kayak); one port serves every bus, picked by `< open can0 >`; empty = off',
+    help: 'TCP address for socketcand clients (python-can, SavvyCAN, Kayak; conventional port 29536); one port serves every bus, picked by `< open can0 >`; off or empty = off',
     group: 'network',
     scope: 'structural',
-    parse: (raw) => parseListen(raw, true),
-    format: formatListen,
-    emptyIsValue: true,
   }),
-  socketcandBeacon: opt<boolean>({
+  socketcandBeacon: boolOption({
     flag: 'socketcand-beacon',
-    kind: 'bool',
     default: false,
-    expected: 'true or false',
     help: 'broadcast the socketcand discovery beacon (UDP 42000, every 3 s) on each local IPv4 subnet, for SavvyCAN and python-can >= 4.4',
     group: 'observability',
     scope: 'structural',
-    parse: parseBool,
   }),
 } as const;
 

@@ -81,6 +81,10 @@ export interface BusSnapshot {
   /** Frames toward this bus given up, by reason. */
   txDrops: Record<string, number>;
   reopens: number;
+  /** Received frames the kernel dropped because the bridge read too late (SocketCAN only). */
+  rxKernelDrops?: number;
+  /** Frames written that the device never confirmed as transmitted within --tx-max-age (SocketCAN only). */
+  txUnconfirmed?: number;
   /** Seconds since the last frame was received; null if none yet. */
   lastRxAgeSec: number | null;
   clients: number;

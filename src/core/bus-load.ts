@@ -1,353 +1,24 @@
-// Bus load from observed frames, with the real bit count of every frame on the wire.
+// Bus load from observed frames: the exact bits of every frame on the wire (frame-bits.ts)
+// summed over a sliding window, with min/max bounds and a per-second history.
 //
-// Why exact bits: byte counters understate the load (user-needs #16); the worst-case
-// stuffing formula overstates it. The load operators compare us against is Linux
-// `canbusload -e`, which builds each classic frame's actual bit sequence, computes its
-// CRC-15 and counts the stuff bits it really needs. We do the same, plus CAN FD.
+// Why exact bits: byte counters understate the load; the worst-case stuffing formula
+// overstates it. The load operators compare us against is Linux `canbusload -e`, which
+// counts each frame's real stuff bits; frame-bits.ts does the same, plus CAN FD.
 //
-// Model (ISO 11898-1:2015), bits counted from SOF to the end of the 3-bit intermission
-// (bus idle beyond that is not load):
-//
-// Classic frame (stuffed region = SOF .. last CRC bit; a stuff bit after the last CRC bit
-// counts, as on the wire):
-//   base:     SOF | ID[11] | RTR | IDE=0 | r0 | DLC[4] | data 8n | CRC[15]
-//   extended: SOF | ID[11] | SRR=1 | IDE=1 | ID[18] | RTR | r1 | r0 | DLC[4] | data 8n | CRC[15]
-//   then CRC delimiter, ACK slot, ACK delimiter, EOF[7], intermission[3] = 13 unstuffed bits.
-//   Remote frames carry no data field (n = 0 on the wire whatever the DLC). `canbusload -e`
-//   counts DLC data bytes for them too; we count the bus, so RTR frames differ from it.
-//   CRC-15 polynomial 0x4599, initial 0, over SOF .. data (unstuffed bits).
-//
-// CAN FD frame (dynamic stuffing over SOF .. last data bit, but never a dynamic stuff bit
-// after the last data bit: the first fixed stuff bit takes its place):
-//   FBFF: SOF | ID[11] | RRS=0 | IDE=0 | FDF=1 | res=0 | BRS | ESI | DLC[4] | data 8N
-//   FEFF: SOF | ID[11] | SRR=1 | IDE=1 | ID[18] | RRS=0 | FDF=1 | res=0 | BRS | ESI | DLC[4] | data 8N
-//   CRC field: stuff count 4 (3 Gray + parity) + CRC 17 (N <= 16) or 21 (N > 16), with fixed
-//   stuff bits before the stuff count and after every 4th bit: 6 (CRC17) or 7 (CRC21).
-//   Then CRC delimiter, ACK, ACK delimiter, EOF[7], intermission[3] = 13 bits.
-//   Because the CRC field uses only fixed stuff bits, its length does not depend on the CRC
-//   value, so FD needs no CRC computation: only the dynamic stuff bits of SOF .. data.
-//   N is the length the DLC encodes (a 9-byte payload is sent as 12 bytes of which 3 pad).
-//   With BRS the data phase runs from just after the BRS bit to the CRC delimiter: ESI, DLC,
-//   data, their stuff bits and the CRC field run at the data bitrate; SOF .. BRS (with their
-//   stuff bits) and CRC delimiter .. intermission at the nominal bitrate. The switch really
-//   happens at the sample points of BRS and of the CRC delimiter; counting both bits whole
-//   at the nominal rate errs by under one data-phase bit time per frame.
-//   Cross-checked with Linux include/linux/can/length.h (FD header 22/41 bits, CRC17 field
-//   28 and CRC21 field 33 bits incl. delimiter and fixed stuff bits, footer 9, IFS 3).
-//
-// Bounds (user-needs #16, hardware.md §11): `min` assumes no dynamic stuff bit, `max` the
-// worst case: after the first 5 bits one stuff bit per 4, i.e. ⌊(g − 1)/4⌋ for a classic
-// stuffed span of g bits and ⌊(x − 2)/4⌋ for an FD dynamic span of x bits (no stuff bit
-// after the last one). For FD with BRS the max bound puts as many of those stuff bits as
-// can fit in the nominal phase (⌊(a − 2)/4⌋ for a bits up to and including BRS), which
-// maximises the time.
-//
-// Error frames reported by SocketCAN (CAN_ERR_FLAG) are controller notifications, not
-// frames on the wire, and count 0 bits.
-//
-// Cost: every bus frame goes through here (RX and our own TX), up to ~21,000 frames/s on a
-// saturated 1 Mbit/s bus and on a Pi Zero. So the bits are not walked one at a time: they are
-// fed in chunks of up to 8 bits through precomputed tables (CRC-15 and the stuffing state),
-// and the window keeps fixed time buckets, not one entry per frame. `record` allocates
-// nothing. test/src/core/bus-load.test.ts checks the tables against a bit-by-bit reference.
-import { CAN_EFF_FLAG, CAN_ERR_FLAG, CAN_RTR_FLAG, CANFD_BRS, CANFD_ESI, type CanFrame, lengthToDlc } from './frame.js';
+// Cost: every bus frame goes through record() (RX and our own TX), up to ~21,000 frames/s
+// on a saturated 1 Mbit/s bus and on a Pi Zero. So the window keeps fixed time buckets, not
+// one entry per frame, and record() allocates nothing.
 
-/** Bits after the CRC sequence: CRC delimiter, ACK slot, ACK delimiter, EOF 7, intermission 3. */
-export const TRAILER_BITS = 13;
+import { CAN_ERR_FLAG, type CanFrame } from './frame.js';
+import { FrameBitCounter } from './frame-bits.js';
 
-const FD_DLC_LENGTH = [0, 1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 20, 24, 32, 48, 64];
-
-export interface FrameBits {
-  /** Bits at the nominal (arbitration) bitrate, stuff bits included. */
-  nominal: number;
-  /** Bits at the data bitrate: CAN FD frames with BRS only, else 0. */
-  data: number;
-  /** nominal + data */
-  total: number;
-  /** Dynamic stuff bits actually needed (both phases). */
-  stuffBits: number;
-  /** CAN FD fixed stuff bits in the CRC field (already in the totals). */
-  fixedStuffBits: number;
-}
-
-export interface FrameBitBounds {
-  min: { nominal: number; data: number };
-  max: { nominal: number; data: number };
-}
-
-const ZERO_BITS: FrameBits = Object.freeze({ nominal: 0, data: 0, total: 0, stuffBits: 0, fixedStuffBits: 0 });
-
-// ---------------------------------------------------------------- chunk tables
-//
-// A frame's bits are fed MSB first in chunks of n = 1..8 bits. For every width n and every
-// n-bit value v the tables hold the effect of those n bits, so a chunk costs one lookup per
-// table instead of n rounds of a bit loop. Chunks of every width share one index space:
-// width n starts at chunkBase(n) = 2^n − 2 (widths 1..8 take 2 + 4 + … + 256 = 510 slots).
-// Fields are not byte-aligned (a base header is 19 bits), hence the odd widths.
-
-const chunkBase = (n: number): number => (1 << n) - 2;
-const CHUNK_SLOTS = chunkBase(9);
-const BYTE_BASE = chunkBase(8);
-
-const CRC15_POLY = 0x4599;
-
-/**
- * CRC-15 by chunks. With the register `crc` (15 bits), feeding n bits v gives
- * `((crc << n) & 0x7fff) ^ CRC_TABLE[chunkBase(n) + ((crc >> (15 − n)) ^ v)]`: the n bits
- * leaving the top of the register, XORed with the input, decide what the division
- * subtracts (the usual table CRC, n bits at a time; the CRC is linear, so this is exact).
- */
-const CRC_TABLE = ((): Uint16Array => {
-  const t = new Uint16Array(CHUNK_SLOTS);
-  for (let n = 1; n <= 8; n++) {
-    for (let v = 0; v < 1 << n; v++) {
-      let r = v << (15 - n);
-      for (let i = 0; i < n; i++) r = r & 0x4000 ? ((r << 1) ^ CRC15_POLY) & 0x7fff : (r << 1) & 0x7fff;
-      t[chunkBase(n) + v] = r;
-    }
-  }
-  return t;
-})();
-
-// Stuffing state: (last bit << 3) | run, run = how many equal bits end the stream so far
-// (1..4; 0 = no bit yet). After 5 equal bits the transmitter inserts their complement, and
-// that stuff bit starts the next run: it is run 1 of the other value. The state carries
-// exactly this across chunk boundaries, so counting by chunks equals counting bit by bit.
-const STATE_SLOTS = 16;
-const S_LAST_TRIGGERED = 0x10;
-const S_COUNT_SHIFT = 5;
-
-/**
- * Entry for (chunk, state) at `(chunkBase(n) + v) * 16 + state`: the new state (bits 0..3),
- * S_LAST_TRIGGERED when the chunk's last bit caused a stuff bit (CAN FD sends none after the
- * last data bit), and the stuff bits inserted (bits 5..6: at most 2 fit in 8 bits).
- */
-const STUFF_TABLE = ((): Uint8Array => {
-  const t = new Uint8Array(CHUNK_SLOTS * STATE_SLOTS);
-  for (let n = 1; n <= 8; n++) {
-    for (let v = 0; v < 1 << n; v++) {
-      for (let state = 0; state < STATE_SLOTS; state++) {
-        let last = state >> 3;
-        let run = state & 7;
-        let count = 0;
-        let triggered = false;
-        for (let i = n - 1; i >= 0; i--) {
-          const b = (v >> i) & 1;
-          run = run > 0 && b === last ? run + 1 : 1;
-          last = b;
-          triggered = run === 5;
-          if (triggered) {
-            count++;
-            last = b ^ 1;
-            run = 1;
-          }
-        }
-        t[(chunkBase(n) + v) * STATE_SLOTS + state] = (count << S_COUNT_SHIFT) | (triggered ? S_LAST_TRIGGERED : 0) | (last << 3) | run;
-      }
-    }
-  }
-  return t;
-})();
-
-/** Feeds a frame's bits through both tables. One module-wide instance: no allocation per frame. */
-class BitWalker {
-  crc = 0;
-  state = 0;
-  stuffed = 0;
-  /** The stuff table entry of the last chunk fed (0 before any). */
-  lastEntry = 0;
-  crcOn = true;
-
-  /** Whether the most recent bit triggered a stuff bit (FD suppresses one after the last data bit). */
-  get lastTriggered(): boolean {
-    return (this.lastEntry & S_LAST_TRIGGERED) !== 0;
-  }
-
-  reset(crcOn: boolean): void {
-    this.crc = 0;
-    this.state = 0;
-    this.stuffed = 0;
-    this.lastEntry = 0;
-    this.crcOn = crcOn;
-  }
-
-  /** The low `count` bits of `value` (1 <= count <= 31), MSB first. */
-  bits(value: number, count: number): void {
-    while (count > 8) {
-      count -= 8;
-      this.chunk((value >>> count) & 0xff, 8);
-    }
-    this.chunk(value & ((1 << count) - 1), count);
-  }
-
-  /**
-   * The first `count` payload bytes: the same as chunk(data[i], 8) for each, written out with the
-   * state in locals because most of a frame's bits are here.
-   */
-  bytes(data: Uint8Array, count: number): void {
-    let crc = this.crc;
-    let state = this.state;
-    let stuffed = this.stuffed;
-    let e = this.lastEntry;
-    const crcOn = this.crcOn;
-    for (let i = 0; i < count; i++) {
-      const v = data[i];
-      if (crcOn) crc = ((crc << 8) & 0x7fff) ^ CRC_TABLE[BYTE_BASE + ((crc >> 7) ^ v)];
-      e = STUFF_TABLE[(BYTE_BASE + v) * STATE_SLOTS + state];
-      state = e & 0x0f;
-      stuffed += e >> S_COUNT_SHIFT;
-    }
-    this.crc = crc;
-    this.state = state;
-    this.stuffed = stuffed;
-    this.lastEntry = e;
-  }
-
-  /** n bits (1..8) of v, MSB first. */
-  chunk(v: number, n: number): void {
-    const base = chunkBase(n);
-    if (this.crcOn) this.crc = ((this.crc << n) & 0x7fff) ^ CRC_TABLE[base + ((this.crc >> (15 - n)) ^ v)];
-    const e = STUFF_TABLE[(base + v) * STATE_SLOTS + this.state];
-    this.state = e & 0x0f;
-    this.lastEntry = e;
-    this.stuffed += e >> S_COUNT_SHIFT;
-  }
-}
-
-const walker = new BitWalker();
-
-/** What the last measure()/bound() call found (module scratch, so record() allocates nothing). */
-const scratch = { nominal: 0, data: 0, stuffBits: 0, fixedStuffBits: 0, minNominal: 0, minData: 0, maxNominal: 0, maxData: 0 };
-
-function measureClassic(f: CanFrame): void {
-  const ext = (f.id & CAN_EFF_FLAG) !== 0;
-  const rtr = (f.id & CAN_RTR_FLAG) !== 0 ? 1 : 0;
-  const dlc = Math.min(f.len, 15);
-  const w = walker;
-  w.reset(true);
-  if (ext) {
-    // SOF 0 | ID[28..18] | SRR 1 | IDE 1
-    w.bits((((f.id >>> 18) & 0x7ff) << 2) | 0b11, 14);
-    // ID[17..0] | RTR | r1 0 | r0 0 | DLC[4]
-    w.bits(((f.id & 0x3ffff) << 7) | (rtr << 6) | dlc, 25);
-  } else {
-    // SOF 0 | ID[10..0] | RTR | IDE 0 | r0 0 | DLC[4]
-    w.bits(((f.id & 0x7ff) << 7) | (rtr << 6) | dlc, 19);
-  }
-  // A remote frame has no data field on the wire.
-  const n = rtr ? 0 : Math.min(f.data.length, 8);
-  w.bytes(f.data, n);
-  // The CRC sequence is stuffed too, but is not part of its own input.
-  const crc = w.crc;
-  w.crcOn = false;
-  w.bits(crc, 15);
-  const unstuffed = (ext ? 54 : 34) + 8 * n;
-  scratch.nominal = unstuffed + w.stuffed + TRAILER_BITS;
-  scratch.data = 0;
-  scratch.stuffBits = w.stuffed;
-  scratch.fixedStuffBits = 0;
-}
-
-function measureFd(f: CanFrame): void {
-  const ext = (f.id & CAN_EFF_FLAG) !== 0;
-  const brs = (f.fdFlags & CANFD_BRS) !== 0;
-  const w = walker;
-  w.reset(false); // the FD CRC field length does not depend on the CRC value
-  if (ext) {
-    // SOF 0 | ID[28..18] | SRR 1 | IDE 1
-    w.bits((((f.id >>> 18) & 0x7ff) << 2) | 0b11, 14);
-    // ID[17..0] | RRS 0 | FDF 1 | res 0
-    w.bits(((f.id & 0x3ffff) << 3) | 0b010, 21);
-  } else {
-    // SOF 0 | ID[10..0] | RRS 0 | IDE 0 | FDF 1 | res 0
-    w.bits(((f.id & 0x7ff) << 4) | 0b0010, 16);
-  }
-  // Stuff bits triggered before BRS are sent before it, in the nominal phase.
-  const arbStuff = w.stuffed;
-  const dlc = lengthToDlc(Math.min(f.len, 64));
-  // BRS | ESI | DLC[4]
-  w.bits(((brs ? 1 : 0) << 5) | ((f.fdFlags & CANFD_ESI) !== 0 ? 1 << 4 : 0) | dlc, 6);
-  // N bytes go out (the DLC's length); bytes beyond the payload are padding zeros.
-  const n = FD_DLC_LENGTH[dlc];
-  const have = Math.min(n, f.data.length);
-  w.bytes(f.data, have);
-  for (let i = have; i < n; i++) w.chunk(0, 8);
-  // No dynamic stuff bit after the last data bit: the fixed stuff bit replaces it.
-  const dynamic = w.stuffed - (w.lastTriggered ? 1 : 0);
-  const crcLen = n <= 16 ? 17 : 21;
-  const fixed = n <= 16 ? 6 : 7;
-  const arbBits = (ext ? 36 : 17) + arbStuff + TRAILER_BITS;
-  const dataBits = 1 + 4 + 8 * n + (dynamic - arbStuff) + 4 + crcLen + fixed;
-  scratch.nominal = brs ? arbBits : arbBits + dataBits;
-  scratch.data = brs ? dataBits : 0;
-  scratch.stuffBits = dynamic;
-  scratch.fixedStuffBits = fixed;
-}
-
-/** Fills scratch.nominal/data/stuffBits/fixedStuffBits; the caller skips error frames. */
-function measure(f: CanFrame): void {
-  if (f.fd) measureFd(f);
-  else measureClassic(f);
-}
-
-/** Fills scratch.minNominal .. maxData; the caller skips error frames. */
-function bound(f: CanFrame): void {
-  const ext = (f.id & CAN_EFF_FLAG) !== 0;
-  if (!f.fd) {
-    const n = (f.id & CAN_RTR_FLAG) !== 0 ? 0 : Math.min(f.data.length, 8);
-    const g = (ext ? 54 : 34) + 8 * n; // SOF .. CRC
-    scratch.minNominal = g + TRAILER_BITS;
-    scratch.maxNominal = g + TRAILER_BITS + Math.floor((g - 1) / 4);
-    scratch.minData = 0;
-    scratch.maxData = 0;
-    return;
-  }
-  const n = FD_DLC_LENGTH[lengthToDlc(Math.min(f.len, 64))];
-  const a = ext ? 36 : 17; // SOF .. BRS
-  const x = (ext ? 41 : 22) + 8 * n; // dynamic span SOF .. data
-  const fieldAfterBrs = 1 + 4 + 8 * n + 4 + (n <= 16 ? 17 + 6 : 21 + 7);
-  const worst = Math.floor((x - 2) / 4);
-  const worstArb = Math.floor((a - 2) / 4);
-  if ((f.fdFlags & CANFD_BRS) !== 0) {
-    scratch.minNominal = a + TRAILER_BITS;
-    scratch.minData = fieldAfterBrs;
-    scratch.maxNominal = a + TRAILER_BITS + worstArb;
-    scratch.maxData = fieldAfterBrs + worst - worstArb;
-    return;
-  }
-  scratch.minNominal = a + TRAILER_BITS + fieldAfterBrs;
-  scratch.maxNominal = scratch.minNominal + worst;
-  scratch.minData = 0;
-  scratch.maxData = 0;
-}
-
-/** The exact bits this frame occupies on the bus, SOF to the end of the intermission. */
-export function frameBits(f: CanFrame): FrameBits {
-  if ((f.id & CAN_ERR_FLAG) !== 0) return ZERO_BITS;
-  measure(f);
-  const { nominal, data, stuffBits, fixedStuffBits } = scratch;
-  return { nominal, data, total: nominal + data, stuffBits, fixedStuffBits };
-}
-
-/** Bounds without (min) and with worst-case (max) dynamic stuffing. */
-export function frameBitBounds(f: CanFrame): FrameBitBounds {
-  if ((f.id & CAN_ERR_FLAG) !== 0) return { min: { nominal: 0, data: 0 }, max: { nominal: 0, data: 0 } };
-  bound(f);
-  return { min: { nominal: scratch.minNominal, data: scratch.minData }, max: { nominal: scratch.maxNominal, data: scratch.maxData } };
-}
-
-// ---------------------------------------------------------------- sliding window
-
-export type Direction = 'rx' | 'tx';
+export { frameBitBounds, frameBits, type FrameBitBounds, type FrameBits, TRAILER_BITS } from './frame-bits.js';
 
 export interface BusLoadReading {
   /** Load ratios (1 = 100 %) over the window; 0 when the bitrate is unknown. */
   exact: number;
   min: number;
   max: number;
-  /** Frames in the window, by direction. */
-  rxFrames: number;
-  txFrames: number;
   /** Whether a bitrate is known (else the ratios are 0 and meaningless). */
   bitrateKnown: boolean;
 }
@@ -379,9 +50,7 @@ const B_MIN_NOM = 5;
 const B_MIN_DATA = 6;
 const B_MAX_NOM = 7;
 const B_MAX_DATA = 8;
-const B_RX = 9;
-const B_TX = 10;
-const FIELDS = 11;
+const FIELDS = 9;
 const SUMS = FIELDS - B_EXACT_NOM;
 
 /**
@@ -413,7 +82,7 @@ export class BusLoadMeter {
   /** Slots: a window spans at most ⌈W/50⌉ + 1 buckets (partial ones at both ends). */
   private readonly slots: number;
   private readonly buckets: Float64Array;
-  /** Window sums of the B_EXACT_NOM .. B_TX fields, filled by sumWindow(). */
+  /** Window sums of the B_EXACT_NOM .. B_MAX_DATA fields, filled by sumWindow(). */
   private readonly sums = new Float64Array(SUMS);
   private lastTime: number;
   private nextSampleAt: number;
@@ -421,6 +90,8 @@ export class BusLoadMeter {
   private readonly history: Float64Array;
   private historyHead = 0; // oldest sample
   private historyCount = 0;
+  /** This meter's own bit counter: its fields hold the frame being recorded. */
+  private readonly bits = new FrameBitCounter();
 
   constructor(opts: BusLoadMeterOptions) {
     this.now = opts.now;
@@ -448,14 +119,15 @@ export class BusLoadMeter {
   }
 
   /** Counts one frame seen on the bus now (received, or sent by us). */
-  record(frame: CanFrame, dir: Direction): void {
+  record(frame: CanFrame): void {
     if ((frame.id & CAN_ERR_FLAG) !== 0) return;
     const t = this.monotonic(this.now());
     // Samples due strictly before this frame are taken without it (and before its bucket
     // may reuse a slot they still need).
     this.takeSamples(t, false);
-    measure(frame);
-    bound(frame);
+    const bits = this.bits;
+    bits.measure(frame);
+    bits.bound(frame);
     const k = Math.ceil((t - this.start) / BUCKET_MS);
     const at = (k % this.slots) * FIELDS;
     const b = this.buckets;
@@ -466,13 +138,12 @@ export class BusLoadMeter {
       b[at + B_FIRST] = t;
     }
     b[at + B_LAST] = t;
-    b[at + B_EXACT_NOM] += scratch.nominal;
-    b[at + B_EXACT_DATA] += scratch.data;
-    b[at + B_MIN_NOM] += scratch.minNominal;
-    b[at + B_MIN_DATA] += scratch.minData;
-    b[at + B_MAX_NOM] += scratch.maxNominal;
-    b[at + B_MAX_DATA] += scratch.maxData;
-    b[at + (dir === 'tx' ? B_TX : B_RX)] += 1;
+    b[at + B_EXACT_NOM] += bits.nominal;
+    b[at + B_EXACT_DATA] += bits.data;
+    b[at + B_MIN_NOM] += bits.minNominal;
+    b[at + B_MIN_DATA] += bits.minData;
+    b[at + B_MAX_NOM] += bits.maxNominal;
+    b[at + B_MAX_DATA] += bits.maxData;
   }
 
   /** Load over the last window, ending now. */
@@ -481,15 +152,11 @@ export class BusLoadMeter {
     this.takeSamples(t, true);
     this.sumWindow(t);
     const s = this.sums;
-    const rxFrames = Math.round(s[B_RX - B_EXACT_NOM]);
-    const txFrames = Math.round(s[B_TX - B_EXACT_NOM]);
-    if (this.bitrate === null) return { exact: 0, min: 0, max: 0, rxFrames, txFrames, bitrateKnown: false };
+    if (this.bitrate === null) return { exact: 0, min: 0, max: 0, bitrateKnown: false };
     return {
       exact: this.ratio(s[B_EXACT_NOM - B_EXACT_NOM], s[B_EXACT_DATA - B_EXACT_NOM]),
       min: this.ratio(s[B_MIN_NOM - B_EXACT_NOM], s[B_MIN_DATA - B_EXACT_NOM]),
       max: this.ratio(s[B_MAX_NOM - B_EXACT_NOM], s[B_MAX_DATA - B_EXACT_NOM]),
-      rxFrames,
-      txFrames,
       bitrateKnown: true,
     };
   }

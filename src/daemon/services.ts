@@ -3,6 +3,7 @@
 // inputs (build info, hostname, the bound listeners) handed over by the daemon once its
 // listeners are bound; each is imported lazily, so a daemon that needs none loads none.
 import type { Config } from '../config/options.js';
+import type { LogFn } from '../core/log-fn.js';
 import type { ControlSource } from '../control/control-server.js';
 import type { MetricsSource } from '../metrics/registry.js';
 import type { Readiness } from '../metrics/http.js';
@@ -40,7 +41,7 @@ export interface StandardServiceOptions {
 export async function createStandardServices(inputs: ServiceInputs, options: StandardServiceOptions): Promise<DaemonService[]> {
   const services: DaemonService[] = [];
   const { config, build, log, source } = inputs;
-  const logAt = (level: 'debug' | 'info' | 'warn' | 'error', event: string, fields?: Record<string, unknown>): void => log[level](event, fields);
+  const logAt: LogFn = (level, event, fields) => log[level](event, fields);
   if (options.controlSocketPath) {
     const { createControlServer } = await import('../control/control-server.js');
     const server = createControlServer({ path: options.controlSocketPath, source, helloInfo: { daemon: build.version, pid: process.pid }, log: logAt });
@@ -105,11 +106,15 @@ function metricsLogService(source: MetricsSource, intervalMs: number, log: (leve
   let current = intervalMs;
   let logger: { stop(): void } | null = null;
   let running = false;
+  let generation = 0;
   const apply = async (): Promise<void> => {
+    const mine = ++generation;
     logger?.stop();
     logger = null;
     if (!running || current <= 0) return;
     const { createMetricsLogger } = await import('../metrics/log-metrics.js');
+    // A later reload or stop came while the module loaded: it decides, not this one.
+    if (mine !== generation) return;
     const next = createMetricsLogger({ source, intervalMs: current, log });
     next.start();
     logger = next;

@@ -116,6 +116,8 @@ export function takeReading(inp: SnapshotInputs): Reading {
       staleDrops: b.txDrops.stale ?? 0,
       txDrops: { ...b.txDrops },
       reopens: bc.reopens,
+      rxKernelDrops: bc.rxKernelDrops ?? 0,
+      txUnconfirmed: bc.txUnconfirmed ?? 0,
       lastRxAgeSec: b.lastRxAt ? Math.max(0, (wall - b.lastRxAt) / 1000) : null,
       clients: clientsPerBus[b.index],
     };

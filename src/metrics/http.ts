@@ -6,6 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { MetricsRegistry } from './registry.js';
+import type { LogFn } from '../core/log-fn.js';
 
 export interface Readiness {
   ready: boolean;
@@ -19,7 +20,7 @@ export interface MetricsHttpOptions {
   port: number;
   registry: MetricsRegistry;
   readiness(): Readiness;
-  log: (level: 'debug' | 'info' | 'warn' | 'error', event: string, fields?: Record<string, unknown>) => void;
+  log: LogFn;
 }
 
 export class MetricsHttpError extends Error {

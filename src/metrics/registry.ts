@@ -233,6 +233,12 @@ export function createMetricsRegistry(opts: MetricsRegistryOptions): MetricsRegi
     perBus(r, (b) => m.set({ bus: b.name }, BUS_STATE_VALUE[b.busState] ?? 6)),
   );
   counter('can_state_transitions_total', 'Bus state changes.', ['bus'], (m, r) => perBus(r, (b) => m.inc({ bus: b.name }, b.stateTransitions)));
+  counter('can_rx_kernel_drops_total', 'Received frames the kernel dropped because the bridge read them too late (socket receive buffer full; SocketCAN).', ['bus'], (m, r) =>
+    perBus(r, (b) => m.inc({ bus: b.name }, b.rxKernelDrops ?? 0)),
+  );
+  counter('can_tx_unconfirmed_total', 'Frames written to the interface that it never confirmed as transmitted within --tx-max-age (SocketCAN).', ['bus'], (m, r) =>
+    perBus(r, (b) => m.inc({ bus: b.name }, b.txUnconfirmed ?? 0)),
+  );
   counter('can_error_frames_total', 'Error frames reported by the controller.', ['bus'], (m, r) => perBus(r, (b) => m.inc({ bus: b.name }, b.errorFrames)));
   counter('frames_dropped_total', 'Frames given up, by bus, direction and reason.', ['bus', 'direction', 'reason'], (m, r) => {
     for (const d of r.counters.drops) m.inc({ bus: d.bus, direction: d.direction, reason: d.reason }, d.count);

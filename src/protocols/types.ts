@@ -7,6 +7,7 @@
 // and to more than one), and its own commands. Everything a plug-in can do to the world goes
 // through `SessionPeer`, so a plug-in is testable with a fake peer and no socket.
 import type { CanFrame } from '../core/frame.js';
+import type { LogLevel } from '../core/log-fn.js';
 import type { SendResult } from '../backends/types.js';
 
 /** One bus the daemon serves, as a protocol sees it. */
@@ -65,7 +66,7 @@ export type CloseReason =
   | 'shutdown'
   | 'socket_error';
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type { LogLevel };
 
 /** What a protocol session may do. Implemented by the server's session. */
 export interface SessionPeer {
@@ -149,4 +150,10 @@ export interface WireProtocol {
   open(peer: SessionPeer): ProtocolSession;
   /** mDNS service this protocol is conventionally advertised as, if any. */
   readonly mdns?: MdnsAdvert;
+  /**
+   * Largest socket write, in bytes, for a peer that cannot reassemble a message split across
+   * TCP segments: batches are cut into writes of whole frames that fit (one frame at least).
+   * Default: a batch is one write, whatever its size.
+   */
+  readonly maxWriteBytes?: number;
 }

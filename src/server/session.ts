@@ -4,8 +4,7 @@
 // this object, as its SessionPeer.
 //
 // Frames wait in OUR ring (whose size the hub policy bounds), never in Node's stream buffer:
-// while the socket is congested nothing more is written, so memory per client stays bounded
-// however slow the peer is.
+// while the socket is congested nothing more is written.
 import type { Socket } from 'node:net';
 import type { SendResult } from '../backends/types.js';
 import type { TapOrigin } from '../bus/frame-tap.js';
@@ -13,44 +12,11 @@ import type { CanFrame } from '../core/frame.js';
 import type { HubSubscriber } from '../core/hub.js';
 import type { BusInfo, CloseReason, JoinOptions, LogLevel, ProtocolSession, SessionPeer, WireProtocol } from '../protocols/types.js';
 import type { Logger } from '../system/logger.js';
-import type { Flushable, FlushScheduler } from './flush-scheduler.js';
+import type { Flushable } from './flush-scheduler.js';
+import { FrameRing } from './frame-ring.js';
+import type { SessionHost, SessionOptions } from './session-host.js';
 
-/** What a session needs from whoever owns the sessions (server/sessions.ts). */
-export interface SessionHost {
-  readonly buses: readonly BusInfo[];
-  forwardErrors(): boolean;
-  /** The flush scheduler of bus `bus` (one timer for all the sessions of a bus). */
-  scheduler(bus: number): FlushScheduler;
-  join(s: Session, bus: number, options?: JoinOptions): void;
-  leave(s: Session, bus: number): void;
-  send(s: Session, bus: number, frame: CanFrame): SendResult;
-  /** The negotiation succeeded: count, log, announce. False = refused (the session is closed). */
-  ready(s: Session): boolean;
-  negotiationFailed(s: Session, reason: string, received: Uint8Array): void;
-  malformedInput(s: Session, code: string, detail: string, bytes: Uint8Array | undefined): void;
-  closed(s: Session, reason: CloseReason): void;
-}
-
-export interface SessionOptions {
-  id: number;
-  socket: Socket;
-  remote: string;
-  protocol: WireProtocol;
-  listenerBus: number | null;
-  capacity: number;
-  batchSize: number;
-  /** ms; 0 = write at the end of the current turn of the event loop */
-  flushInterval: number;
-  handshakeTimeout: number;
-  /** ms of silence from the client before closing it; 0 = never */
-  readTimeout: number;
-  /** Monotonic ms, for timeouts. */
-  now: () => number;
-  /** Wall-clock ms since the epoch, for connectedAt. */
-  wallClock: () => number;
-  log: Logger;
-  host: SessionHost;
-}
+export type { SessionHost, SessionOptions };
 
 /** Above this many bytes in Node's socket buffer we stop writing and wait for 'drain'. */
 const SOCKET_HIGH_WATER = 64 * 1024;
@@ -80,11 +46,7 @@ export class Session implements HubSubscriber, Flushable, SessionPeer {
   readonly joined = new Set<number>();
   private preReady: Uint8Array = new Uint8Array(0);
 
-  // Outbound ring of shared, already encoded frames.
-  private readonly ring: Uint8Array[];
-  private head = 0;
-  private count = 0;
-  private queuedBytes = 0;
+  private readonly ring: FrameRing;
   private congested = false;
   /** See Flushable: −1 when no flush is scheduled for the current batch. */
   flushDeadline = -1;
@@ -103,7 +65,6 @@ export class Session implements HubSubscriber, Flushable, SessionPeer {
   bytesOut = 0;
   bytesIn = 0;
   drops = 0;
-  highWater = 0;
 
   constructor(private readonly options: SessionOptions) {
     this.id = options.id;
@@ -118,7 +79,7 @@ export class Session implements HubSubscriber, Flushable, SessionPeer {
     this.flushInterval = options.flushInterval;
     this.readTimeout = options.readTimeout;
     this.connectedAt = options.wallClock();
-    this.ring = new Array<Uint8Array>(options.capacity);
+    this.ring = new FrameRing(options.capacity);
     this.logger = options.log.child({ conn_id: options.id, remote: options.remote, protocol: options.protocol.name });
   }
 
@@ -128,7 +89,7 @@ export class Session implements HubSubscriber, Flushable, SessionPeer {
     s.on('data', (chunk: Buffer) => this.onData(chunk));
     s.on('drain', () => {
       this.congested = false;
-      if (this.count > 0) this.flush();
+      if (this.ring.count > 0) this.flush();
     });
     s.on('error', () => this.finish('socket_error'));
     s.on('close', () => this.finish(this.closeReason ?? 'client_closed'));
@@ -188,7 +149,7 @@ export class Session implements HubSubscriber, Flushable, SessionPeer {
     }
     this.armReadTimer();
     // Frames that arrived during the negotiation (for a protocol that joined early) go now.
-    if (this.count > 0) this.flush();
+    if (this.ring.count > 0) this.flush();
     return true;
   }
 
@@ -232,21 +193,22 @@ export class Session implements HubSubscriber, Flushable, SessionPeer {
   // ------------------------------------------------------------------ hub side
 
   queueDepth(): number {
-    return this.count;
+    return this.ring.count;
+  }
+
+  /** Most frames ever queued at once. */
+  get highWater(): number {
+    return this.ring.highWater;
   }
 
   enqueue(bytes: Uint8Array, bus: number): void {
     // Between close() and the socket's 'close' event the hub may still list this session;
     // nothing more may be written after end().
     if (this.closing) return;
-    const cap = this.ring.length;
-    this.ring[(this.head + this.count) % cap] = bytes;
-    this.count++;
-    this.queuedBytes += bytes.length;
-    if (this.count > this.highWater) this.highWater = this.count;
+    this.ring.push(bytes);
     // Before the negotiation ends frames are held (ready() writes them); the hub's bound applies.
     if (!this.handshaken) return;
-    if (this.count >= this.batchSize) {
+    if (this.ring.count >= this.batchSize) {
       this.flush();
     } else if (this.flushDeadline < 0) {
       // First frame of a batch. A timer exists only while something waits: idle costs nothing.
@@ -266,32 +228,15 @@ export class Session implements HubSubscriber, Flushable, SessionPeer {
   /** Writes everything queued as one buffer, unless the socket is congested. */
   flush(): void {
     this.flushDeadline = -1;
-    if (this.count === 0 || this.congested || !this.handshaken || this.socket.destroyed) return;
-    const cap = this.ring.length;
-    let out: Uint8Array;
-    if (this.count === 1) {
-      // One frame (a quiet bus, or --flush-interval 0 on a real one): its shared encoded
-      // bytes are never mutated, so they are written as they are, without a copy.
-      out = this.ring[this.head];
-      this.ring[this.head] = undefined as unknown as Uint8Array;
-    } else {
-      out = Buffer.allocUnsafe(this.queuedBytes);
-      let p = 0;
-      for (let k = 0; k < this.count; k++) {
-        const slot = (this.head + k) % cap;
-        const b = this.ring[slot];
-        out.set(b, p);
-        p += b.length;
-        this.ring[slot] = undefined as unknown as Uint8Array; // let shared buffers be collected
-      }
+    if (!this.handshaken || this.socket.destroyed) return;
+    const max = this.protocol.maxWriteBytes;
+    while (this.ring.count > 0 && !this.congested) {
+      const { bytes, frames } = this.ring.take(max);
+      this.framesOut += frames;
+      this.bytesOut += bytes.length;
+      const ok = this.socket.write(bytes);
+      if (!ok || this.socket.writableLength > SOCKET_HIGH_WATER) this.congested = true;
     }
-    this.framesOut += this.count;
-    this.bytesOut += out.length;
-    this.head = 0;
-    this.count = 0;
-    this.queuedBytes = 0;
-    const ok = this.socket.write(out);
-    if (!ok || this.socket.writableLength > SOCKET_HIGH_WATER) this.congested = true;
   }
 
   // ------------------------------------------------------------------ reading
@@ -349,8 +294,7 @@ export class Session implements HubSubscriber, Flushable, SessionPeer {
       this.congested = false;
       this.flush();
     }
-    this.count = 0;
-    this.queuedBytes = 0;
+    this.ring.clear();
     this.socket.end();
     // A peer that never reads would keep the socket half-open: give it a second.
     setTimeout(() => this.socket.destroy(), reason === 'shutdown' ? 1500 : 1000).unref();
@@ -372,8 +316,7 @@ export class Session implements HubSubscriber, Flushable, SessionPeer {
     this.closing = true;
     if (this.closeReason === null) this.closeReason = reason;
     this.clearTimers();
-    this.count = 0;
-    this.queuedBytes = 0;
+    this.ring.clear();
     try {
       this.state?.closed?.(this.closeReason);
     } catch (err) {

@@ -5,7 +5,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { findPackageRoot, PACKAGE_NAME } from './package-root.js';
 
 export interface BuildInfo {
   version: string;
@@ -15,7 +15,7 @@ export interface BuildInfo {
   date: string | null;
 }
 
-export const PACKAGE_NAME = 'ampio-bridge';
+export { PACKAGE_NAME };
 export const BUILD_INFO_FILE = path.join('dist', 'build-info.json');
 
 let cached: BuildInfo | undefined;
@@ -26,7 +26,7 @@ let cached: BuildInfo | undefined;
  */
 export function readBuildInfo(root?: string): BuildInfo {
   if (root === undefined && cached) return cached;
-  const packageRoot = root ?? findPackageRoot(path.dirname(fileURLToPath(import.meta.url)));
+  const packageRoot = root ?? findPackageRoot(import.meta.url);
   const info = packageRoot ? readFrom(packageRoot) : { version: '0.0.0', commit: null, date: null };
   if (root === undefined) cached = info;
   return info;
@@ -47,17 +47,6 @@ function readFrom(root: string): BuildInfo {
     commit: typeof built?.commit === 'string' && built.commit !== '' ? built.commit : null,
     date: typeof built?.date === 'string' && built.date !== '' ? built.date : null,
   };
-}
-
-function findPackageRoot(start: string): string | null {
-  let dir = start;
-  for (;;) {
-    const pkg = readJson(path.join(dir, 'package.json'));
-    if (pkg?.name === PACKAGE_NAME) return dir;
-    const parent = path.dirname(dir);
-    if (parent === dir) return null;
-    dir = parent;
-  }
 }
 
 function readJson(file: string): Record<string, unknown> | null {

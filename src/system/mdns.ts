@@ -4,10 +4,12 @@
 //
 // bonjour-service is loaded lazily: `serve` without --mdns-enable never loads it.
 import type { Browser, Service } from 'bonjour-service';
+import type { LogFn } from '../core/log-fn.js';
+import { isWildcardHost } from '../config/parsers.js';
 
 export const MDNS_SERVICE_TYPE = 'can-server';
 
-export type MdnsLog = (level: 'debug' | 'info' | 'warn' | 'error', event: string, fields?: Record<string, unknown>) => void;
+export type MdnsLog = LogFn;
 
 export interface MdnsListener {
   /** Bus name (can0, /dev/ttyUSB0, virtual0). */
@@ -45,7 +47,6 @@ export interface MdnsAdvertiser {
   readonly names: string[];
 }
 
-const WILDCARDS = new Set(['', '0.0.0.0', '::', '[::]']);
 
 /** A bus name as an mDNS label part: `/dev/ttyUSB0` → `ttyUSB0`. */
 function busLabel(bus: string): string {
@@ -120,7 +121,7 @@ export function createMdnsAdvertiser(opts: MdnsAdvertiserOptions): MdnsAdvertise
         const type = typeOf(l);
         const service = bonjour!.publish({ name, type, protocol: 'tcp', port: l.port, host, txt: mdnsTxt(opts.backend, opts.version, l) });
         const bound = l.host.replace(/^\[|\]$/g, '');
-        if (!WILDCARDS.has(l.host)) pinAddresses(service, bound);
+        if (!isWildcardHost(l.host)) pinAddresses(service, bound);
         service.on('up', () => opts.log('info', 'mdns_published', { name, type: `_${type}._tcp`, port: l.port, bus: l.bus, host, protocol: l.proto ?? 'cannelloni' }));
         service.on('error', (err: unknown) => opts.log('warn', 'mdns_error', { name, error: String(err) }));
       });

@@ -11,7 +11,10 @@
 // under systemd, tests) this is a no-op.
 import { execFile } from 'node:child_process';
 
-export type Notify = (state: 'ready' | 'stopping' | 'reloading', status?: string) => void;
+export type NotifyState = 'ready' | 'stopping' | 'reloading' | 'watchdog';
+export type Notify = (state: NotifyState, status?: string) => void;
+
+const STATE_LINE: Record<NotifyState, string> = { ready: 'READY=1', stopping: 'STOPPING=1', reloading: 'RELOADING=1', watchdog: 'WATCHDOG=1' };
 
 const SENDER = [
   'import os, socket, sys, time',
@@ -22,17 +25,20 @@ const SENDER = [
   'time.sleep(2)',
 ].join('\n');
 
-export function notifyMessage(state: 'ready' | 'stopping' | 'reloading', pid: number, status?: string): string {
-  const lines = [state === 'ready' ? 'READY=1' : state === 'stopping' ? 'STOPPING=1' : 'RELOADING=1', `MAINPID=${pid}`];
+export function notifyMessage(state: NotifyState, pid: number, status?: string): string {
+  const lines = [STATE_LINE[state], `MAINPID=${pid}`];
   if (status) lines.push(`STATUS=${status.replace(/\n/g, ' ')}`);
   return lines.join('\n');
 }
 
-export function createSdNotify(env: Record<string, string | undefined>, log?: (error: string) => void): Notify {
+/** The subset of child_process.execFile used here (replaceable in tests). */
+export type ExecFile = typeof execFile;
+
+export function createSdNotify(env: Record<string, string | undefined>, log?: (error: string) => void, run: ExecFile = execFile): Notify {
   if (!env.NOTIFY_SOCKET) return () => {};
   return (state, status) => {
     const message = notifyMessage(state, process.pid, status);
-    const child = execFile('python3', ['-c', SENDER, message], { env: { NOTIFY_SOCKET: env.NOTIFY_SOCKET } }, (err) => {
+    const child = run('python3', ['-c', SENDER, message], { env: { NOTIFY_SOCKET: env.NOTIFY_SOCKET } }, (err) => {
       if (!err) return;
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
         log?.(`sd_notify via python3 failed: ${err.message}`);
@@ -40,10 +46,48 @@ export function createSdNotify(env: Record<string, string | undefined>, log?: (e
       }
       const args = [`--pid=${process.pid}`];
       if (state === 'ready') args.push('--ready');
-      else args.push(state === 'stopping' ? 'STOPPING=1' : 'RELOADING=1');
+      else args.push(STATE_LINE[state]);
       if (status) args.push(`--status=${status}`);
-      execFile('systemd-notify', args, (e) => e && log?.(`systemd-notify failed: ${e.message}`));
+      run('systemd-notify', args, (e) => e && log?.(`systemd-notify failed: ${e.message}`));
     });
     child.unref();
   };
+}
+
+/**
+ * The keep-alive period systemd asks for (WatchdogSec= in the unit → WATCHDOG_USEC), or
+ * null when there is no watchdog or it is meant for another process (WATCHDOG_PID).
+ * Pinging at half the timeout, as sd_watchdog_enabled(3) recommends, leaves one missed
+ * ping of slack before systemd restarts the service.
+ */
+export function watchdogPingIntervalMs(env: Record<string, string | undefined>, pid: number): number | null {
+  if (!env.NOTIFY_SOCKET || !env.WATCHDOG_USEC) return null;
+  if (env.WATCHDOG_PID && Number(env.WATCHDOG_PID) !== pid) return null;
+  const usec = Number(env.WATCHDOG_USEC);
+  if (!Number.isFinite(usec) || usec <= 0) return null;
+  return Math.max(1, Math.floor(usec / 2000));
+}
+
+export interface WatchdogTimers {
+  setInterval(fn: () => void, ms: number): unknown;
+  clearInterval(handle: unknown): void;
+}
+
+const NODE_TIMERS: WatchdogTimers = {
+  setInterval: (fn, ms) => setInterval(fn, ms).unref(),
+  clearInterval: (handle) => clearInterval(handle as NodeJS.Timeout),
+};
+
+/**
+ * Sends WATCHDOG=1 from a timer on the event loop, so a daemon whose loop is wedged (a
+ * synchronous call that never returns, a busy loop) stops pinging and systemd restarts
+ * it. Returns the function that stops the pings (call it before a clean shutdown). The
+ * timer is unref'd: it never keeps a stopping process alive.
+ */
+export function startWatchdog(env: Record<string, string | undefined>, notify: Notify, timers: WatchdogTimers = NODE_TIMERS): () => void {
+  const interval = watchdogPingIntervalMs(env, process.pid);
+  if (interval === null) return () => {};
+  notify('watchdog');
+  const handle = timers.setInterval(() => notify('watchdog'), interval);
+  return () => timers.clearInterval(handle);
 }

@@ -26,10 +26,10 @@ export interface BridgeOptions {
 }
 
 export class BridgeProcess {
-  /** cannelloni ports, one per bus. */
+  /** cannelloni's port per bus. */
   readonly ports: number[] = [];
-  /** Ports of the other protocols' listeners (`socketcand`: its one shared port). */
-  readonly protocolPorts: Record<string, number> = {};
+  /** Every listener's port per bus, by protocol (a build before protocol plug-ins: cannelloni only). */
+  readonly portsByProtocol: Record<string, number[]> = {};
   private readonly child: ChildProcess;
   private readonly dir: string;
   readonly controlSocket: string;
@@ -90,8 +90,12 @@ export class BridgeProcess {
           } catch {
             continue;
           }
-          if (rec.event === 'tcp_listen' && rec.protocol && rec.protocol !== 'cannelloni') this.protocolPorts[rec.protocol] = Number(String(rec.addr).split(':').pop());
-          else if (rec.event === 'tcp_listen') this.ports.push(Number(String(rec.addr).split(':').pop()));
+          if (rec.event === 'tcp_listen') {
+            const port = Number(String(rec.addr).split(':').pop());
+            const protocol = rec.protocol ?? 'cannelloni';
+            (this.portsByProtocol[protocol] ??= []).push(port);
+            if (protocol === 'cannelloni') this.ports.push(port);
+          }
           if (rec.event === 'ready') {
             clearTimeout(timer);
             if (this.ports.length === buses) resolve();

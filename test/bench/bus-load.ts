@@ -80,7 +80,7 @@ export function runBusLoad(repeats: number): BusLoadBenchResult[] {
     measure('BusLoadMeter.record (21,300 fps clock)', frames.length, () => {
       for (const f of frames) {
         clock.t += 1000 / 21_300;
-        meter.record(f, 'rx');
+        meter.record(f);
       }
       return meter.reading().exact;
     }, repeats),
@@ -97,11 +97,11 @@ export function meterMemory(fps: number): number {
   const meter = new BusLoadMeter({ now: () => clock.t, bitrate: 1_000_000 });
   for (let i = 0; i < 3 * fps; i++) {
     clock.t = (i * 1000) / fps;
-    meter.record(frames[i % frames.length], 'rx');
+    meter.record(frames[i % frames.length]);
   }
   gc?.();
   const held = process.memoryUsage().arrayBuffers - before;
-  if (meter.reading().rxFrames <= 0) throw new Error('meter saw no frames');
+  if (meter.reading().exact <= 0) throw new Error('meter saw no frames');
   return held;
 }
 

@@ -12,10 +12,10 @@ export type ClientRole =
 export interface ClientSpec {
   port: number;
   role: ClientRole;
+  /** Wire protocol of the connection; default cannelloni. socketcand clients read in RAW mode. */
+  protocol?: 'cannelloni' | 'tcpcan' | 'socketcand';
   /** Frames/s this client sends (role `send`). */
   rate?: number;
-  /** Wire protocol of this client (default cannelloni); socketcand clients read in RAW mode. */
-  protocol?: 'cannelloni' | 'socketcand';
 }
 
 export interface LoadConfig {

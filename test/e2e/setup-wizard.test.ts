@@ -8,34 +8,17 @@ import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readF
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTmux } from '../support/tmux.js';
 
 const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 const bin = path.join(repo, 'dist', 'src', 'cli', 'main.js');
 const server = `ampio-setup-${process.pid}`; // our own tmux server: never touch anyone else's
 let dir: string;
 
-function tmux(...args: string[]): string {
-  return execFileSync('tmux', ['-L', server, ...args], { encoding: 'utf8' });
-}
-
-function screen(): string {
-  return tmux('capture-pane', '-p', '-J', '-S', '-200', '-t', 'w');
-}
-
-async function waitFor(text: string | RegExp, timeoutMs = 15_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    last = screen();
-    if (typeof text === 'string' ? last.includes(text) : text.test(last)) return last;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${String(text)}; screen:\n${last}`);
-}
-
-function keys(...k: string[]): void {
-  tmux('send-keys', '-t', 'w', ...k);
-}
+const term = createTmux(server, { history: true });
+const screen = () => term.screen('w');
+const waitFor = (text: string | RegExp, timeoutMs?: number) => term.waitFor('w', text, String(text), timeoutMs);
+const keys = (...k: string[]) => term.keys('w', ...k);
 
 beforeAll(() => {
   if (!existsSync(bin)) throw new Error(`${bin} is missing: run "npm run build" first (npm test does)`);
@@ -49,12 +32,8 @@ beforeAll(() => {
   }
 });
 
-afterAll(() => {
-  try {
-    tmux('kill-server');
-  } catch {
-    // already gone
-  }
+afterAll(async () => {
+  await term.kill();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -63,38 +42,38 @@ describe('setup wizard in a real terminal', () => {
     const root = path.join(dir, 'pi');
     cpSync(path.join(repo, 'test/fixtures/systems/bookworm-fresh'), root, { recursive: true, verbatimSymlinks: true });
     const shell = `PATH=${path.join(dir, 'bin')}:$PATH ${process.execPath} ${bin} setup --root ${root}; echo "EXIT=$?"; sleep 60`;
-    tmux('new-session', '-d', '-s', 'w', '-x', '200', '-y', '50', shell);
+    await term.start('w', { cols: 200, rows: 50 }, shell);
 
     await waitFor('How is the Pi connected to the Ampio bus?');
-    keys('Enter'); // CAN HAT (default)
+    await keys('Enter'); // CAN HAT (default)
     await waitFor('Which CAN HAT?');
-    expect(screen()).toContain('Waveshare 2-CH CAN HAT');
-    keys('Enter'); // the default board
+    expect(await screen()).toContain('Waveshare 2-CH CAN HAT');
+    await keys('Enter'); // the default board
     await waitFor('Which channels?');
-    keys('Down', 'Enter'); // can0 only
+    await keys('Down', 'Enter'); // can0 only
     await waitFor('Bus bitrate in bit/s (the Ampio bus runs at 50 kbit/s)');
-    keys('Enter');
+    await keys('Enter');
     await waitFor(/TX queue length \(mcp251x keeps one frame in flight/);
-    keys('Enter');
+    await keys('Enter');
     await waitFor('Bus-off restart in ms');
-    keys('Enter');
+    await keys('Enter');
     await waitFor('TCP address for cannelloni clients');
-    keys('-l', ':20100');
-    keys('Enter');
+    await keys('-l', ':20100');
+    await keys('Enter');
     await waitFor('Maximum clients per bus');
-    keys('Enter');
+    await keys('Enter');
     await waitFor('A client that cannot keep up');
-    keys('Enter');
+    await keys('Enter');
     await waitFor('Also serve socketcand clients (python-can, SavvyCAN, Kayak) on TCP port 29536?');
-    keys('Enter');
+    await keys('Enter');
     await waitFor('Advertise the bridge on the local network (mDNS)?');
-    keys('Enter');
+    await keys('Enter');
     await waitFor('Metrics address');
-    keys('Enter');
+    await keys('Enter');
     const plan = await waitFor(/Apply \d+ changes \(a reboot follows\)\?/);
     expect(plan).toContain('systemd-networkd: can0 at 50000 bit/s, restart-ms 100');
     expect(plan).toContain('+# board: waveshare-2ch-can-hat');
-    keys('Enter');
+    await keys('Enter');
     const done = await waitFor('EXIT=', 30_000);
     expect(done).toContain('EXIT=0');
     expect(done).toContain(`Image at ${root} is ready`);
@@ -110,7 +89,7 @@ describe('setup wizard in a real terminal', () => {
       `useradd --root ${root} --system --user-group --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin --comment ampio-bridge daemon ampio-bridge`,
       `systemctl --root=${root} enable ampio-bridge.service`,
     ]);
-    tmux('kill-session', '-t', 'w');
+    await term.tmux('kill-session', '-t', 'w');
 
     // Same answers again, as flags this time: the stand-in systemctl created no links, so
     // only the commands repeat; every file is already right.

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Snapshot } from '../../src/control/protocol.js';
+import { createTmux, type TmuxHarness } from '../support/tmux.js';
 import { TestClient } from '../support/cannelloni-client.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -36,8 +37,10 @@ function cleanEnv(): Record<string, string> {
   return { ...env, AMPIO_BRIDGE_CONFIG: emptyConfig, TERM: 'xterm-256color' };
 }
 
-function tmux(...args: string[]) {
-  return execa('tmux', ['-L', TMUX, '-f', '/dev/null', ...args], { env: cleanEnv(), extendEnv: false, timeout: 10_000 });
+let term: TmuxHarness;
+/** tmux commands against the private server, as { stdout } like execa. */
+async function tmux(...args: string[]): Promise<{ stdout: string }> {
+  return { stdout: (await term.tmux(...args)).replace(/\n$/, '') };
 }
 
 async function startDaemon(): Promise<void> {
@@ -75,23 +78,16 @@ async function statusJson(): Promise<Snapshot> {
   return JSON.parse(r.stdout) as Snapshot;
 }
 
-async function screen(): Promise<string> {
-  return (await tmux('capture-pane', '-p', '-t', 'top')).stdout;
+function screen(): Promise<string> {
+  return term.screen('top');
 }
 
-async function waitScreen(pred: (text: string) => boolean, what: string, ms = 15_000): Promise<string> {
-  const deadline = Date.now() + ms;
-  let text = '';
-  while (Date.now() < deadline) {
-    text = await screen();
-    if (pred(text)) return text;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`the screen never showed ${what}; it shows:\n${text}`);
+function waitScreen(pred: (text: string) => boolean, what: string, ms = 15_000): Promise<string> {
+  return term.waitFor('top', pred, what, ms);
 }
 
-async function keys(...k: string[]): Promise<void> {
-  await tmux('send-keys', '-t', 'top', ...k);
+function keys(...k: string[]): Promise<void> {
+  return term.keys('top', ...k);
 }
 
 /** A client row: marker, health mark, id, remote, … (80-column layout). */
@@ -121,6 +117,7 @@ beforeAll(async () => {
   sock = path.join(dir, 'control.sock');
   emptyConfig = path.join(dir, 'empty.json');
   fs.writeFileSync(emptyConfig, '{}\n');
+  term = createTmux(TMUX, { env: cleanEnv() });
   await startDaemon();
   for (let i = 0; i < 3; i++) {
     const c = await TestClient.connect(port);

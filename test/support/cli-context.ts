@@ -1,6 +1,7 @@
 // A CliContext with captured output and hand-driven signals, to run commands in-process.
 import { PassThrough, Writable } from 'node:stream';
-import { type CliContext, createManualSignals } from '../../src/cli/context.js';
+import type { CliContext } from '../../src/cli/context.js';
+import { createManualSignals } from './manual-signals.js';
 
 export interface CapturedCli {
   ctx: CliContext;

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import React from 'react';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { render } from 'ink-testing-library';
 import { stripVTControlCharacters as plain } from 'node:util';
 import { App } from '../../tui/App.js';
@@ -42,14 +42,15 @@ function start() {
 
 const screen = () => plain(app!.lastFrame() ?? '');
 
-async function waitFor(pred: (text: string) => boolean, what: string, ms = 5000): Promise<string> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const text = screen();
-    if (pred(text)) return text;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`screen never showed ${what}; last frame:\n${screen()}`);
+function waitFor(pred: (text: string) => boolean, what: string, ms = 5000): Promise<string> {
+  return vi.waitFor(
+    () => {
+      const text = screen();
+      if (!pred(text)) throw new Error(`screen never showed ${what}; last frame:\n${text}`);
+      return text;
+    },
+    { timeout: ms, interval: 20 },
+  );
 }
 
 const selectedRow = (text: string) => text.split('\n').find((l) => l.startsWith('▶')) ?? '';

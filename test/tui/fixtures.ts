@@ -1,12 +1,15 @@
 // Snapshots for the `top` component tests: realistic numbers for an Ampio 50 kbit/s bus.
+// Built on the one fixture builder (test/support/fake-snapshot.ts): a field added to the
+// snapshot gets its value there, and only the numbers these screens show are set here.
 
 import type { BusSnapshot, ClientSnapshot, DaemonEvent, Snapshot } from '../../src/control/protocol.js';
+import { fakeBus, fakeClient, fakeSnapshot } from '../support/fake-snapshot.js';
 
 /** A fixed "now" so ages and uptimes render the same everywhere. */
 export const T0 = Date.UTC(2025, 5, 1, 12, 0, 0);
 
 export function makeBus(over: Partial<BusSnapshot> = {}): BusSnapshot {
-  return {
+  return fakeBus({
     name: 'can0',
     backend: 'socketcan',
     listen: '0.0.0.0:20000',
@@ -32,11 +35,11 @@ export function makeBus(over: Partial<BusSnapshot> = {}): BusSnapshot {
     lastRxAgeSec: 0,
     clients: 2,
     ...over,
-  };
+  });
 }
 
 export function makeClient(id: number, over: Partial<ClientSnapshot> = {}): ClientSnapshot {
-  return {
+  return fakeClient({
     id,
     protocol: 'cannelloni',
     bus: 'can0',
@@ -51,12 +54,12 @@ export function makeClient(id: number, over: Partial<ClientSnapshot> = {}): Clie
     queueCapacity: 512,
     drops: 0,
     ...over,
-  };
+  });
 }
 
 export function makeSnapshot(over: Partial<Snapshot> = {}): Snapshot {
   const clients = over.clients ?? [makeClient(1), makeClient(2)];
-  return {
+  return fakeSnapshot({
     time: T0,
     daemon: {
       name: 'ampio-bridge',
@@ -79,7 +82,7 @@ export function makeSnapshot(over: Partial<Snapshot> = {}): Snapshot {
     clients,
     totals: { active: clients.length, accepted: 7, rejected: 0, kicked: 1, handshakeFailures: 2, malformed: 0, hubDrops: 0 },
     ...over,
-  };
+  });
 }
 
 /** The snapshot one second later: every client moved 250 frames out and 2 in. */

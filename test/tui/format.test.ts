@@ -57,7 +57,7 @@ describe('numbers', () => {
     expect(formatBitrate(125_000)).toBe('125 kbit/s');
     expect(formatBitrate(83_333)).toBe('83.3 kbit/s');
     expect(formatBitrate(1_000_000)).toBe('1 Mbit/s');
-    expect(formatBitrate(null)).toBe('bitrate ?');
+    expect(formatBitrate(null)).toBe('?');
     expect(formatPercent(0)).toBe('0%');
     expect(formatPercent(4.25)).toBe('4.3%');
     expect(formatPercent(42)).toBe('42%');
@@ -179,10 +179,12 @@ describe('rates and sorting', () => {
     expect(clientRates(null, s1).size).toBe(0);
   });
 
-  it('tolerates sub-millisecond jitter in connectedAt between readings (monotonic → epoch conversion)', () => {
-    const s0 = makeSnapshot({ clients: [makeClient(1, { connectedAt: T0 - 5000.123456 })] });
-    const s1 = advance(makeSnapshot({ clients: [makeClient(1, { connectedAt: T0 - 5000.123401 })] }));
-    expect(clientRates(s0, s1).get(1)).toEqual({ outFps: 250, inFps: 2 });
+  it('the same connection keeps its connectedAt (read once by the daemon); any other value is another client', () => {
+    const s0 = makeSnapshot({ clients: [makeClient(1, { connectedAt: T0 - 5000 })] });
+    const same = advance(makeSnapshot({ clients: [makeClient(1, { connectedAt: T0 - 5000 })] }));
+    expect(clientRates(s0, same).get(1)).toEqual({ outFps: 250, inFps: 2 });
+    const other = advance(makeSnapshot({ clients: [makeClient(1, { connectedAt: T0 - 4999 })] }));
+    expect(clientRates(s0, other).has(1)).toBe(false);
   });
 
   it('gives no rate to a new client or a recycled id', () => {

@@ -12,12 +12,10 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-/**
- * The whole guest run must stay well under the suite budget of 6 minutes. On a loaded
- * 2-core host (load average 17) the backend and daemon programs alone took 203 s; the
- * socketcand checks add about 25 s to the daemon program.
- */
-const GUEST_TIMEOUT_S = 320;
+/** The whole guest run: 270 s sufficed before the binding checks (burst, errno, 1,000
+ * open/close, confirmation timing), the tcpcan check (about 80 s under TCG) and the
+ * socketcand checks (about 25 s) were added; a shared, busy host needs the rest. */
+const GUEST_TIMEOUT_S = 480;
 
 interface CheckLine {
   name: string;
@@ -52,6 +50,16 @@ function ensureBuilt(): void {
   // tsc emits even when some other file has a type error; the guest only needs its own.
   spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'ignore' });
   for (const p of outputs) if (!existsSync(p)) throw new Error(`build did not produce ${p}: run npm run build`);
+  // The guest loads the x64 addon from this tree (node-gyp's build/ from npm ci, else the
+  // prebuilt one): build the prebuilt one when neither exists or the C source is newer.
+  const addons = ['build/Release/ampio_can.node', 'prebuilds/linux-x64/ampio-can.glibc.napi.node'].map((p) => join(ROOT, p)).filter((p) => existsSync(p));
+  const cSource = statSync(join(ROOT, 'src/backends/socketcan/native/ampio_can.c')).mtimeMs;
+  if (!addons.some((p) => statSync(p).mtimeMs >= cSource)) {
+    const r = spawnSync('bash', ['src/backends/socketcan/native/prebuild.sh', 'x64'], { cwd: ROOT, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`building the SocketCAN addon failed: ${r.stderr}`);
+    // node-gyp-build prefers build/: a stale one would shadow the fresh prebuilt addon
+    for (const p of addons) if (p.includes('/build/')) spawnSync('rm', ['-rf', join(ROOT, 'build')]);
+  }
 }
 
 function runGuest(): Promise<number> {
@@ -156,7 +164,26 @@ describe(`SocketCAN backend on a real kernel`, () => {
     expect(d.stale).toBeGreaterThan(0);
     expect(d.onBus + d.stale).toBe(d.sent);
     expect(d.enobufsRetries).toBeGreaterThan(0);
-    expect(d.maxQueueAgeAtWriteMs).toBeLessThanOrEqual(600);
+    expect(d.maxQueueAgeAtWriteMs).toBeLessThanOrEqual(700);
+  });
+
+  it('FD frames of 0..8 bytes arrive marked FD, with BRS/ESI as candump saw them', () => {
+    expect(passed('fd_small_frames').fdFrames).toBe(4);
+  });
+
+  it('a burst beyond what the bridge can read: frames read + kernel drops = exactly the frames sent', () => {
+    const d = passed('kernel_drops_burst');
+    expect(d.kernelDrops).toBeGreaterThan(0);
+    expect(d.read + d.kernelDrops).toBe(d.sent);
+  });
+
+  it('send() reports the errno: ENOBUFS from a full 50 kbit/s qdisc, ENETDOWN, ENXIO', () => {
+    expect(passed('send_errno')).toMatchObject({ full: 'ENOBUFS', down: 'ENETDOWN', gone: 'ENXIO' });
+  });
+
+  it('1,000 opens and closes (and backend reopens) leave no file descriptor behind', () => {
+    const d = passed('close_reopen_fds');
+    expect(d.fdsAfter).toBe(d.fdsBefore);
   });
 });
 
@@ -194,6 +221,22 @@ describe('`ampio-bridge serve --backend socketcan --can-if vcan0,vcan1` on a rea
     const d = passed('daemon_tbf_staleness');
     expect(d.stale).toBeGreaterThan(0);
     expect(d.onBus + d.stale).toBe(400);
+  });
+
+  it('tcpcan (--tcpcan-listen) next to cannelloni: SocketCAN frames both ways, FD on the MTU 72 vcan, echo across protocols', () => {
+    expect(passed('daemon_tcpcan')).toEqual({ toTcpcan: 6, fromTcpcan: 4 });
+  });
+
+  it('a burst while serve is stopped: rx_frames + kernel drops in the snapshot = exactly the frames sent', () => {
+    const d = passed('daemon_kernel_drops');
+    expect(d.kernelDrops).toBeGreaterThan(0);
+    expect(d.read + d.kernelDrops).toBe(d.sent);
+  });
+
+  it('50 kbit/s bus: a client frame reaches the other client only after it left the qdisc', () => {
+    const d = passed('daemon_tx_confirm_timing');
+    expect(d.frames).toBe(20);
+    expect(d.busSpanMs).toBeGreaterThan(25);
   });
 
   it('SIGTERM: serve exits 0 with a shutdown summary', () => {

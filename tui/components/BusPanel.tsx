@@ -71,7 +71,7 @@ export function BusPanel({ bus, now, width }: BusPanelProps): React.JSX.Element 
         <Text {...severityStyle(theme, 'muted')}>{roomy ? '  bus ' : '  '}</Text>
         <Text {...severityStyle(theme, stateSev)}>{bus.busState}</Text>
         <Text {...severityStyle(theme, 'muted')}> {since}</Text>
-        <Text>  {formatBitrate(bus.bitrate)}{bus.fd ? ' FD' : ''}</Text>
+        <Text>  {bus.bitrate === null ? 'bitrate ?' : formatBitrate(bus.bitrate)}{bus.fd ? ' FD' : ''}</Text>
         <Text {...severityStyle(theme, 'muted')}>  {roomy ? bus.listen : compactListen(bus.listen)}</Text>
         <Text>  {bus.clients} {bus.clients === 1 ? 'client' : 'clients'}</Text>
       </Text>
@@ -99,6 +99,12 @@ export function BusPanel({ bus, now, width }: BusPanelProps): React.JSX.Element 
           <>
             <Text>  tx dropped </Text>
             <Text {...severityStyle(theme, 'warn')}>{formatCount(txDrops)}</Text>
+          </>
+        ) : null}
+        {(bus.rxKernelDrops ?? 0) > 0 ? (
+          <>
+            <Text>  rx lost in kernel </Text>
+            <Text {...severityStyle(theme, 'error')}>{formatCount(bus.rxKernelDrops ?? 0)}</Text>
           </>
         ) : null}
         {bus.lastRxAgeSec !== null && bus.lastRxAgeSec >= QUIET_AFTER_SEC ? (

@@ -5,6 +5,7 @@
 // left open on a console must survive `systemctl restart ampio-bridge`.
 
 import { ControlClient, ControlUnavailableError } from '../../src/control/control-client.js';
+import { Backoff } from '../../src/core/backoff.js';
 import type { DaemonEvent, HelloMessage, Snapshot } from '../../src/control/protocol.js';
 import type { WaitReason } from '../view.js';
 
@@ -18,7 +19,8 @@ export type StreamItem =
 /** What the stream needs from a control connection (ControlClient; tests may pass another). */
 export type ControlConnection = Pick<ControlClient, 'hello' | 'subscribe' | 'kick' | 'close' | 'on' | 'off'>;
 
-export interface Backoff {
+/** Retry timing of the stream (the delays come from the one Backoff in src/core). */
+export interface StreamBackoff {
   initialMs: number;
   maxMs: number;
   factor: number;
@@ -28,11 +30,8 @@ export interface Backoff {
  * Quick first retries (a `systemctl restart` takes about a second), then no faster than
  * every 3 s so a stopped daemon costs a Pi nothing.
  */
-export const DEFAULT_BACKOFF: Backoff = { initialMs: 250, maxMs: 3000, factor: 2 };
+export const DEFAULT_BACKOFF: StreamBackoff = { initialMs: 250, maxMs: 3000, factor: 2 };
 
-export function backoffDelay(backoff: Backoff, failures: number): number {
-  return Math.min(backoff.maxMs, backoff.initialMs * backoff.factor ** Math.max(0, failures - 1));
-}
 
 export interface DaemonStreamOptions {
   socketPath: string;
@@ -40,7 +39,7 @@ export interface DaemonStreamOptions {
   intervalMs: number;
   signal: AbortSignal;
   connect?: (path: string, opts: { timeoutMs: number }) => Promise<ControlConnection>;
-  backoff?: Backoff;
+  backoff?: StreamBackoff;
   connectTimeoutMs?: number;
   /** Injected for tests that step through retries quickly. */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
@@ -120,7 +119,8 @@ type Pumped = { type: 'snapshot'; snapshot: Snapshot } | { type: 'event'; event:
 export async function* daemonStream(opts: DaemonStreamOptions): AsyncGenerator<StreamItem, void, undefined> {
   const { signal, socketPath } = opts;
   const connect = opts.connect ?? ((p, o) => ControlClient.connect(p, o));
-  const backoff = opts.backoff ?? DEFAULT_BACKOFF;
+  const timing = opts.backoff ?? DEFAULT_BACKOFF;
+  const backoff = new Backoff({ initial: timing.initialMs, max: timing.maxMs, factor: timing.factor });
   const sleep = opts.sleep ?? abortableSleep;
   const timeoutMs = opts.connectTimeoutMs ?? 3000;
   let failures = 0;
@@ -132,7 +132,7 @@ export async function* daemonStream(opts: DaemonStreamOptions): AsyncGenerator<S
       client = await connect(socketPath, { timeoutMs });
     } catch (err) {
       failures++;
-      const retryInMs = backoffDelay(backoff, failures);
+      const retryInMs = backoff.next();
       yield { type: 'waiting', attempt: failures, retryInMs, ...reasonOf(err) };
       await sleep(retryInMs, signal);
       continue;
@@ -153,6 +153,7 @@ export async function* daemonStream(opts: DaemonStreamOptions): AsyncGenerator<S
       // The daemon sends the first snapshot right after the subscribe request.
       await client.subscribe(opts.intervalMs);
       failures = 0;
+      backoff.reset();
       yield { type: 'connected', hello: client.hello, kick: (id) => client.kick(id) };
       for (;;) {
         const item = await queue.next(signal);
@@ -171,7 +172,7 @@ export async function* daemonStream(opts: DaemonStreamOptions): AsyncGenerator<S
     }
     if (signal.aborted) return;
     failures++;
-    const retryInMs = backoffDelay(backoff, failures);
+    const retryInMs = backoff.next();
     yield { type: 'waiting', attempt: failures, retryInMs, reason: 'lost', detail: lostDetail };
     await sleep(retryInMs, signal);
   }

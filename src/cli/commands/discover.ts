@@ -1,54 +1,38 @@
 // `ampio-bridge discover [--timeout 3s] [--json]`: browse the local network for bridges
 // (`_can-server._tcp`, which go-ampio-server also advertises) and list them.
 // Exit codes: 0 at least one found, 1 none answered (or mDNS failed), 2 bad flags.
-import { parseArgs } from 'node:util';
-import { formatDuration, OptionValueError, parseDuration } from '../../config/options.js';
+import { formatDuration } from '../../config/parsers.js';
 import type { DiscoveredBridge } from '../../system/mdns.js';
 import { type CliContext, EXIT } from '../context.js';
-import { reportUnknownFlags } from '../flags.js';
-
-const OPTIONS = {
-  timeout: { type: 'string' },
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+import { type CommandSpec, parseCommandFlags, parseDurationFlag, renderCommandHelp } from '../flags.js';
 
 const DEFAULT_TIMEOUT_MS = 3000;
 const MIN_TIMEOUT_MS = 100;
 const MAX_TIMEOUT_MS = 60_000;
 
-export const DISCOVER_HELP = `Usage: ampio-bridge discover [--timeout 3s] [--json]
+export const DISCOVER: CommandSpec = {
+  name: 'discover',
+  usage: 'discover [--timeout 3s] [--json]',
+  description: `Browses the local network over mDNS for bridges (service type _can-server._tcp, as
+advertised by ampio-bridge serve --mdns-enable and by go-ampio-server) and lists them.`,
+  flags: {
+    timeout: { type: 'string', value: 'duration', help: 'how long to listen, e.g. 3s or 500ms; a bare number is seconds (default 3s, at most 60s)' },
+    json: { type: 'boolean', help: 'print a JSON array of {name, host, port, addresses, bus, version, backend, txt}' },
+  },
+  footer: 'Exit codes: 0 found at least one bridge, 1 none answered, 2 bad flags.',
+};
 
-Browses the local network over mDNS for bridges (service type _can-server._tcp, as
-advertised by ampio-bridge serve --mdns-enable and by go-ampio-server) and lists them.
-
-Flags:
-  --timeout <duration>  how long to listen, e.g. 3s or 500ms (default 3s, at most 60s)
-  --json                print a JSON array of {name, host, port, addresses, bus, version, backend, txt}
-  -h, --help            show this help
-
-Exit codes: 0 found at least one bridge, 1 none answered, 2 bad flags.
-`;
+export const DISCOVER_HELP = renderCommandHelp(DISCOVER);
 
 export async function run(args: string[], ctx: CliContext): Promise<number> {
-  const { values, tokens } = parseArgs({ args, options: OPTIONS, strict: false, allowPositionals: true, tokens: true });
-  if (reportUnknownFlags('discover', tokens, OPTIONS, ctx)) return EXIT.usage;
-  if (values.help) {
-    ctx.stdout.write(DISCOVER_HELP);
-    return EXIT.ok;
-  }
+  const parsed = parseCommandFlags(DISCOVER, args, ctx);
+  if ('exit' in parsed) return parsed.exit;
+  const { values } = parsed;
   let timeoutMs = DEFAULT_TIMEOUT_MS;
   if (typeof values.timeout === 'string') {
-    try {
-      const text = values.timeout.trim();
-      timeoutMs = /^\d+(\.\d+)?$/.test(text) ? Number(text) * 1000 : parseDuration(text);
-      if (timeoutMs < MIN_TIMEOUT_MS || timeoutMs > MAX_TIMEOUT_MS) {
-        throw new OptionValueError(`${formatDuration(timeoutMs)} is outside ${formatDuration(MIN_TIMEOUT_MS)}..${formatDuration(MAX_TIMEOUT_MS)}`);
-      }
-    } catch (err) {
-      ctx.stderr.write(`ampio-bridge discover: --timeout: ${(err as Error).message} (expected a duration like 3s)\n`);
-      return EXIT.usage;
-    }
+    const ms = parseDurationFlag('discover', 'timeout', values.timeout, { min: MIN_TIMEOUT_MS, max: MAX_TIMEOUT_MS, example: '3s' }, ctx);
+    if (ms === null) return EXIT.usage;
+    timeoutMs = ms;
   }
 
   const { browseBridges } = await import('../../system/mdns.js');

@@ -9,7 +9,7 @@ import { resolveControlSocketPath } from '../../control/control-client.js';
 import { createDaemon, createStandardServices } from '../../daemon.js';
 import { readBuildInfo } from '../../system/build-info.js';
 import { createLogger } from '../../system/logger.js';
-import { createSdNotify } from '../../system/sd-notify.js';
+import { createSdNotify, startWatchdog } from '../../system/sd-notify.js';
 import { type CliContext, EXIT } from '../context.js';
 import { renderServeHelp } from '../help.js';
 
@@ -35,6 +35,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   }
 
   const notify = createSdNotify(ctx.env, (e) => log.warn('sd_notify_failed', { error: e }));
+  let stopWatchdog = () => {};
   const controlSocketPath = resolveControlSocketPath(config.controlSocket, ctx.env);
   const daemon = createDaemon(config, {
     log,
@@ -43,7 +44,10 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     controlSocketPath,
     createBackends: (c: Config) => createBackends(c, { log }),
     services: (d) => createStandardServices(d, { controlSocketPath, env: ctx.env }),
-    onReady: () => notify('ready', `serving ${config.canIf.join(',')}`),
+    onReady: () => {
+      notify('ready', `serving ${config.canIf.join(',')}`);
+      stopWatchdog = startWatchdog(ctx.env, notify);
+    },
   });
 
   // Signals are subscribed before starting, so a SIGTERM during start-up still stops cleanly.
@@ -70,19 +74,23 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     if (first !== null) {
       await started.catch(() => {});
       log.info('shutdown_signal', { signal: first });
+      stopWatchdog();
       await daemon.stop();
       return EXIT.ok;
     }
   } catch (err) {
     const e = err as Error & { hint?: string; code?: string };
-    log.error('startup_failed', { error: e.message, code: e.code });
-    ctx.stderr.write(`ampio-bridge serve: ${e.message}\n${e.hint ? `  → ${e.hint}\n` : ''}`);
+    // One record with the message and its hint: the log goes to the same stderr (and the
+    // journal), so a second plain-text copy would say everything twice.
+    log.error('startup_failed', { error: e.message, code: e.code, hint: e.hint });
+    stopWatchdog();
     for (const u of unsubscribe) u();
-    return EXIT.failure;
+    return isConfigurationFailure(err) ? EXIT.usage : EXIT.failure;
   }
 
   const signal = await stopSignal;
   log.info('shutdown_signal', { signal });
+  stopWatchdog();
   notify('stopping');
   const before = daemon.snapshot();
   const counters = daemon.counters();
@@ -100,6 +108,20 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   });
   for (const u of unsubscribe) u();
   return EXIT.ok;
+}
+
+/**
+ * A start-up failure that restarting cannot fix: an address that names no interface of
+ * this machine, or a host name that does not resolve. Exit 2 like any other configuration
+ * error (the unit does not restart on 2). A temporary DNS failure (EAI_AGAIN, common while
+ * the network comes up at boot) stays a run-time failure, so systemd retries it.
+ */
+export function isConfigurationFailure(error: unknown): boolean {
+  for (let e = error as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (e.code === 'ENOTFOUND' || e.code === 'EADDRNOTAVAIL') return true;
+    if (e.code === 'EAI_AGAIN') return false;
+  }
+  return false;
 }
 
 function delay(ms: number): Promise<void> {

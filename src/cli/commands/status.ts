@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { ControlClient, ControlUnavailableError, resolveControlSocketPath } from '../../control/control-client.js';
 import type { BusSnapshot, ClientSnapshot, Snapshot } from '../../control/protocol.js';
 import { type CliContext, EXIT } from '../context.js';
-import { reportUnknownFlags } from '../flags.js';
+import { parseDurationFlag, reportUnknownFlags } from '../flags.js';
 
 /** Same as `top`: scripts can tell "not running" from other failures. */
 export const EXIT_NOT_RUNNING = 3;
@@ -26,7 +26,7 @@ drops), connected clients and totals.
 Flags:
   --json                  print the snapshot as JSON (stable keys)
   --control-socket <path> the daemon's control socket (default: the same one serve uses)
-  --timeout <ms>          how long to wait for the daemon (default 3000)
+  --timeout <duration>    how long to wait for the daemon, e.g. 3s or 500ms; a bare number is seconds (default 3s)
   -h, --help              show this help
 
 Exit codes: 0 ok, 1 the daemon answered with an error, 2 bad flags, 3 bridge not reachable.
@@ -46,11 +46,9 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   }
   let timeoutMs = 3000;
   if (typeof values.timeout === 'string') {
-    timeoutMs = Number(values.timeout);
-    if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 600_000) {
-      ctx.stderr.write(`ampio-bridge status: --timeout: "${values.timeout}" is not a number of milliseconds (1..600000)\n`);
-      return EXIT.usage;
-    }
+    const parsed = parseDurationFlag('status', 'timeout', values.timeout, { min: 100, max: 600_000, example: '3s or 500ms' }, ctx);
+    if (parsed === null) return EXIT.usage;
+    timeoutMs = parsed;
   }
   const socketPath = resolveControlSocketPath(typeof values['control-socket'] === 'string' ? values['control-socket'] : null, ctx.env);
 
@@ -199,6 +197,10 @@ export function formatStatus(s: Snapshot, opts: { color: boolean }): string {
     if (b.busLoad >= LOAD_WARN && b.bitrate !== null) {
       out.push(p.warn(`! ${b.name}: bus load ${b.busLoad.toFixed(1)}% is above ${LOAD_WARN}%: frames will queue and may go stale`));
     }
+    if ((b.rxKernelDrops ?? 0) > 0) {
+      out.push(p.warn(`! ${b.name}: the kernel dropped ${b.rxKernelDrops} received frames because the bridge read too late (raise --can-rcvbuf, or the host is overloaded)`));
+    }
+    if ((b.txUnconfirmed ?? 0) > 0) out.push(p.dim(`  ${b.name} frames written but never confirmed on the bus: ${b.txUnconfirmed}`));
     const reasons = Object.entries(b.txDrops).filter(([, n]) => n > 0);
     if (reasons.length > 0) out.push(p.dim(`  ${b.name} frames toward the bus dropped: ${reasons.map(([r, n]) => `${r} ${n}`).join(', ')}`));
     const errs = Object.entries(b.errorCounters).filter(([, n]) => n > 0);

@@ -42,8 +42,7 @@ NO_COLOR=1 turns colours off. Exit codes: 0 ok, 2 bad flags, 3 bridge not reacha
 
 /** `1s`, `500ms`, or a bare number of seconds like top(1)'s `-d 2`. */
 export function parseInterval(raw: string): number {
-  const text = raw.trim();
-  const ms = /^\d+(\.\d+)?$/.test(text) ? Number(text) * 1000 : parseDuration(text);
+  const ms = parseDuration(raw);
   if (ms < STREAM_INTERVAL_MIN_MS || ms > STREAM_INTERVAL_MAX_MS) {
     throw new OptionValueError(`${formatDuration(ms)} is outside ${formatDuration(STREAM_INTERVAL_MIN_MS)}..${formatDuration(STREAM_INTERVAL_MAX_MS)}`);
   }

@@ -1,5 +1,5 @@
 // The serial backend against a REAL pseudo-terminal (socat) with an Ampio adapter emulator
-// on the other side (test/support/ampio-adapter.ts). Vectors: protocols.md §2.3.
+// on the other side (test/support/ampio-adapter.ts). Wire vectors as in serial-codec.test.ts.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,7 +53,7 @@ async function startBackend(over: Partial<SerialBackendOptions> = {}): Promise<S
 const isOpen = () => sink.state?.backend === 'open';
 const ids = (frames: { frame: CanFrame }[]) => frames.map((r) => r.frame.id >>> 0);
 
-// protocols.md §2.3, adapter → host
+// adapter → host: 2D D4 LEN=n+5 ID[4] data CHK
 const RX_VECTORS: [string, number, string][] = [
   ['2D D4 0D 00 00 00 02 FE 10 19 09 19 04 01 20 AA', 0x80000002, 'fe101909190401 20'],
   ['2D D4 0D 00 00 1E 5A 34 7B 70 D7 94 10 0D F7 50', 0x80001e5a, '347b70d794100df7'],
@@ -66,7 +66,7 @@ const RX_VECTORS: [string, number, string][] = [
 ];
 
 describe('serial backend on a real PTY', () => {
-  it('receives every RX vector of protocols.md, whole, byte by byte and in odd chunks', async () => {
+  it('receives every RX vector, whole, byte by byte and in odd chunks', async () => {
     emu = await AdapterEmulator.start(devPath());
     await startBackend();
     await sink.waitFor(isOpen, 'open');
@@ -114,7 +114,7 @@ describe('serial backend on a real PTY', () => {
     expect(backend!.stats().decoder).toMatchObject({ garbageRuns: 1, badChecksum: 1, badLength: 1 });
   });
 
-  it('encodes TX byte for byte as protocols.md says, in order, and reports each with its origin', async () => {
+  it('encodes TX byte for byte, in order, and reports each with its origin', async () => {
     emu = await AdapterEmulator.start(devPath());
     await startBackend();
     await sink.waitFor(isOpen, 'open');
@@ -166,7 +166,7 @@ describe('serial backend on a real PTY', () => {
     expect(sink.logs.some((l) => l.event === 'serial_lost')).toBe(true);
     expect(b.send(makeFrame({ id: 0x80000001, data: [1] }), 1)).toEqual({ ok: false, reason: 'link_down' });
 
-    await sleep(3000); // user-needs #8: device gone for 3 s
+    await sleep(3000); // the device stays gone for 3 s, longer than the first backoff steps
     const tReplug = performance.now();
     await emu.plug();
     await sink.waitFor(isOpen, 'reopened', 2000);

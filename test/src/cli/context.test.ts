@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type CliSignal, createManualSignals, createProcessSignals } from '../../../src/cli/context.js';
+import { type CliSignal, createProcessSignals } from '../../../src/cli/context.js';
+import { createManualSignals } from '../../support/manual-signals.js';
 
 describe('createProcessSignals', () => {
   it('fans one process listener out, and calls onRepeatedStop on the second stop signal', () => {
@@ -27,6 +28,25 @@ describe('createProcessSignals', () => {
     offB();
     offHup();
     expect(process.listenerCount('SIGTERM')).toBe(baseline);
+  });
+});
+
+describe('signals and libraries', () => {
+  it('subscribing leaves other signal listeners in place (no global removeAllListeners)', () => {
+    const other = () => {};
+    process.on('SIGHUP', other);
+    const signals = createProcessSignals(() => {});
+    const off = signals.on('SIGHUP', () => {});
+    expect(process.listeners('SIGHUP')).toContain(other);
+    off();
+    process.off('SIGHUP', other);
+  });
+
+  it('loading serve (config, daemon and all it imports) hooks no process signal', async () => {
+    const names = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+    const before = names.map((s) => process.listenerCount(s));
+    await import('../../../src/cli/commands/serve.js');
+    expect(names.map((s) => process.listenerCount(s))).toEqual(before);
   });
 });
 

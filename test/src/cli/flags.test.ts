@@ -1,6 +1,10 @@
+import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { findUsageProblems, type FlagOption } from '../../../src/cli/flags.js';
+import { run as runStatus } from '../../../src/cli/commands/status.js';
+import { findUsageProblems, type FlagOption, parseCommandFlags, parseDurationFlag, renderCommandHelp } from '../../../src/cli/flags.js';
+import { captureCli } from '../../support/cli-context.js';
 
 const options: Record<string, FlagOption> = { json: { type: 'boolean' }, socket: { type: 'string' }, help: { type: 'boolean', short: 'h' } };
 
@@ -15,12 +19,73 @@ describe('findUsageProblems', () => {
   });
 
   it('names unknown flags with the closest known one', () => {
-    expect(problems(['--jsno', '-x'])).toEqual(['unknown flag --jsno (did you mean --json?)', expect.stringMatching(/^unknown flag -x \(did you mean --\w+\?\)$/)]);
+    expect(problems(['--jsno', '-x'])).toEqual(['unknown flag --jsno (did you mean --json?)', 'unknown flag -x']);
   });
 
   it('reports a missing value and extra words', () => {
     expect(problems(['--socket'])).toEqual(['--socket needs a value']);
     expect(problems(['--socket', '--json'])).toEqual(['--socket needs a value']);
     expect(problems(['a', 'b'], 1)).toEqual(['unexpected argument "b"']);
+  });
+});
+
+describe('durations: one rule in every command', () => {
+  const bounds = { min: 100, max: 60_000, example: '3s' };
+  it.each([
+    ['3s', 3000],
+    ['500ms', 500],
+    ['2', 2000],
+    ['1m', 60_000],
+  ])('%s → %d ms', (raw, ms) => {
+    const cli = captureCli();
+    expect(parseDurationFlag('x', 'timeout', raw, bounds, cli.ctx)).toBe(ms);
+    expect(cli.stderr()).toBe('');
+  });
+
+  it('refuses what is not a duration or out of bounds, saying the rule', () => {
+    for (const raw of ['soon', '50ms', '2m', '-1']) {
+      const cli = captureCli();
+      expect(parseDurationFlag('x', 'timeout', raw, bounds, cli.ctx)).toBeNull();
+      expect(cli.stderr()).toMatch(/^ampio-bridge x: --timeout: .* \(expected a duration like 3s; a bare number is seconds\)\n$/);
+    }
+  });
+
+  it('status --timeout takes a duration like every other command (3s, not only milliseconds)', async () => {
+    const missing = path.join(os.tmpdir(), `ampio-no-daemon-${process.pid}.sock`);
+    for (const timeout of ['3s', '500ms', '2']) {
+      const cli = captureCli();
+      // 3 = not running: the flag was accepted and the command went on to connect.
+      expect(await runStatus(['--timeout', timeout, '--control-socket', missing], cli.ctx)).toBe(3);
+    }
+    const bad = captureCli();
+    expect(await runStatus(['--timeout', '3000'], bad.ctx)).toBe(2);
+    expect(bad.stderr()).toContain('--timeout: must be at most 10m (a bare number is seconds: write 3000ms for milliseconds)');
+  });
+});
+
+describe('table-driven command flags', () => {
+  const spec = {
+    name: 'demo',
+    usage: 'demo [--json]',
+    description: 'Does a demo.',
+    flags: { timeout: { type: 'string' as const, value: 'duration', help: 'how long' }, json: { type: 'boolean' as const, help: 'as JSON' } },
+    footer: 'Exit codes: 0 ok.',
+  };
+
+  it('renders help from the table: usage, description, aligned flags with -h/--help, footer', () => {
+    expect(renderCommandHelp(spec)).toBe(
+      ['Usage: ampio-bridge demo [--json]', '', 'Does a demo.', '', 'Flags:', '  --timeout <duration>  how long', '  --json                as JSON', '  -h, --help            show this help', '', 'Exit codes: 0 ok.', ''].join('\n'),
+    );
+  });
+
+  it('parses values; --help prints the help (exit 0); usage problems exit 2 in the shared words', () => {
+    const ok = captureCli();
+    expect(parseCommandFlags(spec, ['--timeout', '3s', '--json'], ok.ctx)).toEqual({ values: { timeout: '3s', json: true }, positionals: [] });
+    const help = captureCli();
+    expect(parseCommandFlags(spec, ['-h'], help.ctx)).toEqual({ exit: 0 });
+    expect(help.stdout()).toBe(renderCommandHelp(spec));
+    const bad = captureCli();
+    expect(parseCommandFlags(spec, ['--jsno', 'extra'], bad.ctx)).toEqual({ exit: 2 });
+    expect(bad.stderr()).toBe('ampio-bridge demo: unknown flag --jsno (did you mean --json?)\nampio-bridge demo: unexpected argument "extra"\n');
   });
 });

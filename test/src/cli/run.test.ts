@@ -18,8 +18,17 @@ function fakeLoader(run: CommandModule['run'] = async () => 0) {
 }
 
 describe('runCli', () => {
-  it('prints the command list for no arguments, -h, --help and help', async () => {
-    for (const argv of [[], ['-h'], ['--help'], ['help']]) {
+  it('no command: the command list on stderr and exit 2 (a script that lost its argument must not succeed)', async () => {
+    const cli = captureCli();
+    const loader = fakeLoader();
+    expect(await runCli([], cli.ctx, loader.load)).toBe(2);
+    expect(cli.stderr()).toContain('Commands:');
+    expect(cli.stdout()).toBe('');
+    expect(loader.loaded).toEqual([]);
+  });
+
+  it('prints the command list for -h, --help, help, help --help and help -h', async () => {
+    for (const argv of [['-h'], ['--help'], ['help'], ['help', '--help'], ['help', '-h']]) {
       const cli = captureCli();
       const loader = fakeLoader();
       expect(await runCli(argv, cli.ctx, loader.load)).toBe(0);
@@ -37,13 +46,25 @@ describe('runCli', () => {
     expect(loader.calls).toEqual([['--json']]);
   });
 
-  it('--version and help <cmd> go to the commands', async () => {
+  it('--version, -v, -V and help <cmd> go to the commands', async () => {
     const cli = captureCli();
     const loader = fakeLoader();
     await runCli(['--version'], cli.ctx, loader.load);
+    await runCli(['-v'], cli.ctx, loader.load);
+    await runCli(['-V', '--json'], cli.ctx, loader.load);
     await runCli(['help', 'serve'], cli.ctx, loader.load);
-    expect(loader.loaded).toEqual(['version', 'serve']);
-    expect(loader.calls).toEqual([[], ['--help']]);
+    expect(loader.loaded).toEqual(['version', 'version', 'version', 'serve']);
+    expect(loader.calls).toEqual([[], [], ['--json'], ['--help']]);
+    expect(cli.stderr()).toBe('');
+  });
+
+  it('suggests only what is close: a far-off command or flag gets a pointer to --help instead', async () => {
+    const a = captureCli();
+    expect(await runCli(['frobnicate'], a.ctx, fakeLoader().load)).toBe(2);
+    expect(a.stderr()).toBe('ampio-bridge: unknown command "frobnicate"; run "ampio-bridge --help" for the commands\n');
+    const b = captureCli();
+    expect(await runCli(['--bogus'], b.ctx, fakeLoader().load)).toBe(2);
+    expect(b.stderr()).toBe('ampio-bridge: unknown flag --bogus; run "ampio-bridge --help" for the commands\n');
   });
 
   it('unknown command: one line with the closest command, exit 2, nothing loaded', async () => {

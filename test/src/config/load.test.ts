@@ -166,6 +166,31 @@ describe('config file problems', () => {
     }
   });
 
+  it('a JSON syntax error says so, with line and column', () => {
+    const file = writeConfig('{\n  "listen": ":20000",\n  "hub-buffer": 512,\n}\n');
+    const [error] = failed(load(['--config', file]));
+    expect(error.code).toBe('CONFIG_FILE_INVALID');
+    expect(error.message).toMatch(new RegExp(`^config file ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: JSON syntax error at line 4, column 1: `));
+    expect(error.message).not.toContain('position');
+    const truncated = writeConfig('{ "listen": ');
+    expect(failed(load(['--config', truncated]))[0].message).toMatch(/JSON syntax error at line 1, column \d+: the file ends in the middle of a value/);
+  });
+
+  it('accepts a UTF-8 byte-order mark (Windows editors write one)', () => {
+    const file = writeConfig('\uFEFF{"hub-buffer": 64}');
+    expect(ok(load(['--config', file])).config.hubBuffer).toBe(64);
+  });
+
+  it('a non-object top level is named as such', () => {
+    expect(failed(load(['--config', writeConfig('[1,2]')]))[0].message).toContain('the top level is an array, not an object');
+  });
+
+  it('"config" as a key is a flag, not a setting, and gets no far-fetched suggestion', () => {
+    const r = ok(load(['--config', writeConfig({ config: '/etc/x.json' })]));
+    expect(r.warnings).toEqual([expect.stringContaining('unknown key "config" is ignored (--config is a command-line flag, not a setting).')]);
+    expect(r.warnings[0]).not.toContain('did you mean');
+  });
+
   it('rejects a directory given as --config', () => {
     const errors = failed(load(['--config', dir]));
     expect(errors[0].code).toBe('CONFIG_FILE_UNREADABLE');
@@ -331,8 +356,10 @@ describe('unknown flags', () => {
     });
   }
 
-  it('always names a closest valid flag', () => {
-    expect(failed(load(['--bogus']))[0].message).toMatch(/unknown flag --bogus \(did you mean --[a-z-]+\?\)/);
+  it('suggests only a close flag: --bogus has none (not --baud)', () => {
+    const [error] = failed(load(['--bogus']));
+    expect(error.message).toBe('unknown flag --bogus');
+    expect(error.hint).toContain('serve --help');
   });
 });
 
@@ -369,6 +396,9 @@ describe('durations', () => {
     ['--tx-max-age', '1m30s', 'txMaxAge', 90_000],
     ['--handshake-timeout', '250ms', 'handshakeTimeout', 250],
     ['--log-metrics-interval', '1h', 'logMetricsInterval', 3_600_000],
+    // One rule in every command: a bare number is seconds (as top --interval 2, systemd).
+    ['--tx-max-age', '5', 'txMaxAge', 5000],
+    ['--handshake-timeout', '0.5', 'handshakeTimeout', 500],
   ] as const)('%s %s', (flag, value, name, expected) => {
     expect(ok(load([flag, value])).config[name]).toBe(expected);
   });
@@ -376,8 +406,8 @@ describe('durations', () => {
   it.each([
     ['--flush-interval', '2s', 'must be at most 1s'],
     ['--handshake-timeout', '0', 'must be more than 0'],
-    ['--tx-max-age', '5', 'is not a duration'],
     ['--tx-max-age', '5 s', 'is not a duration'],
+    ['--flush-interval', '5', 'must be at most 1s (a bare number is seconds: write 5ms for milliseconds)'],
   ])('%s %s is refused', (flag, value, reason) => {
     const errors = failed(load([flag, value]));
     expect(errors[0].message).toContain(reason);
@@ -388,7 +418,6 @@ describe('durations', () => {
 describe('listen addresses', () => {
   it.each([
     [':20000', { host: '', port: 20000 }],
-    ['20001', { host: '', port: 20001 }],
     ['127.0.0.1:0', { host: '127.0.0.1', port: 0 }],
     ['[::1]:20002', { host: '::1', port: 20002 }],
     ['[::]:20003', { host: '::', port: 20003 }],
@@ -402,13 +431,28 @@ describe('listen addresses', () => {
     ['host:65536', 'outside 0..65535'],
     ['host:', 'no valid port'],
     ['', 'an address is required'],
+    ['off', 'no port'],
+    ['20001', '"20001" is a bare port: write 127.0.0.1:20001 for this machine only, or :20001 for all interfaces'],
   ])('%j is refused', (text, reason) => {
     const errors = failed(load([`--listen=${text}`]));
     expect(errors[0].message).toContain(reason);
   });
 
-  it('metrics-addr: empty is off, IPv6 allowed', () => {
+  it('an empty AMPIO_BRIDGE_LISTEN is refused, not read as the all-interfaces default', () => {
+    const [error] = failed(load([], { AMPIO_BRIDGE_LISTEN: '' }));
+    expect(error.flag).toBe('--listen');
+    expect(error.message).toContain('from env AMPIO_BRIDGE_LISTEN: an address is required');
+    // The go-ampio-server name behaves the same.
+    expect(failed(load([], { CAN_SERVER_LISTEN: ' ' }))[0].flag).toBe('--listen');
+  });
+
+  it('metrics-addr: off and empty are off (the default help prints), a bare port is refused, IPv6 allowed', () => {
     expect(ok(load(['--metrics-addr='])).config.metricsAddr).toBeNull();
+    expect(ok(load(['--metrics-addr', 'off'])).config.metricsAddr).toBeNull();
+    expect(ok(load([], { AMPIO_BRIDGE_METRICS_ADDR: 'OFF' })).config.metricsAddr).toBeNull();
+    expect(ok(load([], { AMPIO_BRIDGE_METRICS_ADDR: '' })).config.metricsAddr).toBeNull();
+    expect(failed(load(['--metrics-addr', '9100']))[0].message).toContain('write 127.0.0.1:9100 for this machine only, or :9100 for all interfaces');
+    expect(ok(load(['--metrics-addr', ':9100'])).config.metricsAddr).toEqual({ host: '', port: 9100 });
     expect(ok(load(['--metrics-addr', '[::1]:9100'])).config.metricsAddr).toEqual({ host: '::1', port: 9100 });
   });
 });

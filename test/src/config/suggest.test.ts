@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { closest, editDistance } from '../../../src/config/suggest.js';
+import { closest, editDistance, typoDistance } from '../../../src/config/suggest.js';
 
 describe('editDistance', () => {
   it('known values', () => {
@@ -33,8 +33,17 @@ describe('closest', () => {
     expect(closest(input, flags)).toBe(expected);
   });
 
-  it('returns undefined only without candidates', () => {
+  it('suggests nothing that is not close', () => {
     expect(closest('x', [])).toBeUndefined();
-    expect(closest('zzzzzz', flags)).toBeDefined();
+    expect(closest('zzzzzz', flags)).toBeUndefined();
+    expect(closest('bogus', ['baud', 'backend'])).toBeUndefined();
+    expect(closest('config', ['can-if', 'echo', 'baud'])).toBeUndefined();
+    expect(closest('x', ['json', 'help'])).toBeUndefined();
+  });
+
+  it('a swapped pair of letters is one typo', () => {
+    expect(typoDistance('jsno', 'json')).toBe(1);
+    expect(closest('jsno', ['json', 'help'])).toBe('json');
+    expect(closest('verison', ['help', 'version'])).toBe('version');
   });
 });

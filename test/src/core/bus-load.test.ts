@@ -1,5 +1,6 @@
-// Bus-load bit math: canbusload's measured counts, hardware.md bounds, user-needs #16,
-// hand-computed CAN FD vectors, an independent bit-level reference, and the window.
+// Bus-load bit math: canbusload's measured counts, the unstuffed/worst-case bounds, the
+// 50 kbit/s load example, hand-computed CAN FD vectors, an independent bit-level reference,
+// and the window.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BusLoadMeter, frameBitBounds, frameBits } from '../../../src/core/bus-load.js';
@@ -44,7 +45,7 @@ describe('frameBits: classic frames against canbusload -e', () => {
   });
 });
 
-describe('frameBitBounds: hardware.md §11 table', () => {
+describe('frameBitBounds: unstuffed and worst-case stuffed bit counts of classic frames', () => {
   const cases: Array<[string, CanFrame, number, number]> = [
     ['std 0 B', makeFrame({ id: 0x123 }), 47, 55],
     ['std 8 B', makeFrame({ id: 0x123, data: zeros(8) }), 111, 135],
@@ -322,21 +323,19 @@ class ManualClock {
 }
 
 describe('BusLoadMeter', () => {
-  it('user-needs #16: 100 standard 8-byte frames in 1 s at 50 kbit/s → 22.2 % min, 27.0 % max', () => {
+  it('100 standard 8-byte frames in 1 s at 50 kbit/s → 22.2 % min, 27.0 % max', () => {
     const clock = new ManualClock();
     const m = new BusLoadMeter({ now: clock.now, bitrate: 50_000 });
     const f = makeFrame({ id: 0x123, data: zeros(8) });
     for (let i = 0; i < 100; i++) {
       clock.t = 10_000 + i * 10;
-      m.record(f, 'rx');
+      m.record(f);
     }
     const r = m.reading();
     expect(r.min * 100).toBeCloseTo(22.2, 10);
     expect(r.max * 100).toBeCloseTo(27.0, 10);
     // exact: 125 bits × 100 / 50 000 (as canbusload -e counts it)
     expect(r.exact * 100).toBeCloseTo(25.0, 10);
-    expect(r.rxFrames).toBe(100);
-    expect(r.txFrames).toBe(0);
   });
 
   it('counts RX and own TX, and forgets frames older than the window', () => {
@@ -344,16 +343,15 @@ describe('BusLoadMeter', () => {
     const m = new BusLoadMeter({ now: clock.now, bitrate: 50_000 });
     const f = makeFrame({ id: 0x123 }); // 48 bits
     clock.t = 10_000;
-    m.record(f, 'rx');
+    m.record(f);
     clock.t = 10_400;
-    m.record(f, 'tx');
+    m.record(f);
     clock.t = 10_999;
-    expect(m.reading()).toMatchObject({ rxFrames: 1, txFrames: 1 });
     expect(m.reading().exact).toBeCloseTo(96 / 50_000, 12);
     clock.t = 11_000; // the frame at 10 000 is now exactly one window old: out
-    expect(m.reading()).toMatchObject({ rxFrames: 0, txFrames: 1 });
+    expect(m.reading().exact).toBeCloseTo(48 / 50_000, 12);
     clock.t = 11_400;
-    expect(m.reading()).toMatchObject({ rxFrames: 0, txFrames: 0, exact: 0, min: 0, max: 0 });
+    expect(m.reading()).toMatchObject({ exact: 0, min: 0, max: 0 });
   });
 
   it('keeps a 60-sample per-second history, oldest first, in percent', () => {
@@ -364,7 +362,7 @@ describe('BusLoadMeter', () => {
     for (let k = 0; k < 70; k++) {
       for (let i = 0; i < k; i++) {
         clock.t = 10_000 + k * 1000 + 1 + i;
-        m.record(f, 'rx');
+        m.record(f);
       }
     }
     clock.t = 10_000 + 70 * 1000;
@@ -381,7 +379,7 @@ describe('BusLoadMeter', () => {
   it('an idle gap fills the history with zeros without looping per missed second', () => {
     const clock = new ManualClock();
     const m = new BusLoadMeter({ now: clock.now, bitrate: 50_000 });
-    m.record(makeFrame({ id: 0x123 }), 'rx');
+    m.record(makeFrame({ id: 0x123 }));
     clock.t += 1e9; // ~11 days
     expect(m.historyPercent()).toEqual(new Array<number>(60).fill(0));
   });
@@ -391,18 +389,33 @@ describe('BusLoadMeter', () => {
     const m = new BusLoadMeter({ now: clock.now, bitrate: 500_000, dataBitrate: 2_000_000 });
     // 30 nominal + 32 data bits (hand-computed above): 30/500k + 32/2M = 76 µs per frame
     const f = makeFrame({ id: 0x123, fd: true, fdFlags: CANFD_BRS });
-    for (let i = 0; i < 1000; i++) m.record(f, 'rx');
+    for (let i = 0; i < 1000; i++) m.record(f);
     expect(m.reading().exact).toBeCloseTo(1000 * 76e-6, 12);
     // without a data bitrate the data phase runs at the nominal rate
     m.setBitrate(500_000, null);
     expect(m.reading().exact).toBeCloseTo((1000 * 62) / 500_000, 12);
   });
 
+  it('two meters interleaved do not see each other (each owns its bit counter)', () => {
+    const clock = new ManualClock();
+    const a = new BusLoadMeter({ now: clock.now, bitrate: 50_000 });
+    const b = new BusLoadMeter({ now: clock.now, bitrate: 50_000 });
+    const small = makeFrame({ id: 0x123 }); // 48 bits
+    const big = makeFrame({ id: 0x123, data: zeros(8) }); // 125 bits
+    for (let i = 0; i < 10; i++) {
+      clock.t = 10_000 + i;
+      a.record(small);
+      b.record(big);
+    }
+    expect(a.reading().exact).toBeCloseTo((10 * 48) / 50_000, 12);
+    expect(b.reading().exact).toBeCloseTo((10 * 125) / 50_000, 12);
+  });
+
   it('unknown bitrate: frames are counted, ratios are 0 and flagged', () => {
     const clock = new ManualClock();
     const m = new BusLoadMeter({ now: clock.now, bitrate: null });
-    m.record(makeFrame({ id: 1 }), 'rx');
-    expect(m.reading()).toEqual({ exact: 0, min: 0, max: 0, rxFrames: 1, txFrames: 0, bitrateKnown: false });
+    m.record(makeFrame({ id: 1 }));
+    expect(m.reading()).toEqual({ exact: 0, min: 0, max: 0, bitrateKnown: false });
     m.setBitrate(125_000);
     expect(m.reading().bitrateKnown).toBe(true);
     expect(m.reading().exact).toBeGreaterThan(0);
@@ -415,20 +428,19 @@ describe('BusLoadMeter', () => {
     // 21 277 frames/s of 47..48 bits ≈ 100 %; spread over one second
     for (let i = 0; i < 20_000; i++) {
       clock.t = 10_000 + i * 0.05;
-      m.record(f, 'rx');
+      m.record(f);
     }
     const r = m.reading();
-    expect(r.rxFrames).toBe(20_000);
     expect(r.exact).toBeCloseTo((20_000 * 48) / 1_000_000, 12);
   });
 
   it('a clock stepping back does not un-count frames', () => {
     const clock = new ManualClock();
     const m = new BusLoadMeter({ now: clock.now, bitrate: 50_000 });
-    m.record(makeFrame({ id: 0x123 }), 'rx');
+    m.record(makeFrame({ id: 0x123 }));
     clock.t -= 5000;
-    m.record(makeFrame({ id: 0x123 }), 'rx');
-    expect(m.reading().rxFrames).toBe(2);
+    m.record(makeFrame({ id: 0x123 }));
+    expect(m.reading().exact).toBeCloseTo((2 * 48) / 50_000, 12);
   });
 });
 
@@ -471,7 +483,7 @@ describe('BusLoadMeter: 50 ms buckets against a per-frame sliding window', () =>
         const log: Array<{ t: number; nom: number; dat: number; tx: boolean }> = [];
         for (const s of steps) {
           clock.t += s.dt;
-          m.record(s.frame, s.tx ? 'tx' : 'rx');
+          m.record(s.frame);
           const b = frameBits(s.frame);
           if ((s.frame.id & CAN_ERR_FLAG) === 0) log.push({ t: clock.t, nom: b.nominal, dat: b.data, tx: s.tx });
         }
@@ -488,13 +500,9 @@ describe('BusLoadMeter: 50 ms buckets against a per-frame sliding window', () =>
         );
         if ((end - START) % BUCKET === 0) {
           expect(r.exact).toBe(ref.ratio);
-          expect(r.rxFrames).toBe(ref.rx);
-          expect(r.txFrames).toBe(ref.tx);
         } else {
           // (Infinity window above: every frame of that bucket, whatever its time)
           expect(Math.abs(r.exact - ref.ratio)).toBeLessThanOrEqual(cut.ratio + 1e-12);
-          expect(Math.abs(r.rxFrames - ref.rx)).toBeLessThanOrEqual(cut.rx);
-          expect(Math.abs(r.txFrames - ref.tx)).toBeLessThanOrEqual(cut.tx);
         }
         // history: one sample per second since START, the last 60, each the per-frame window
         const expected: number[] = [];
@@ -512,13 +520,12 @@ describe('BusLoadMeter: 50 ms buckets against a per-frame sliding window', () =>
     // bucket (10 000, 10 050]: frames at 10 010, 10 020, 10 030, 10 040
     for (const t of [10_010, 10_020, 10_030, 10_040]) {
       clock.t = t;
-      m.record(f, 'rx');
+      m.record(f);
     }
     // window (10 015, 11 015]: the edge cuts the span 10 010..10 040 at 3/4 of its length left
     clock.t = 11_015;
     const r = m.reading();
     expect(r.exact).toBeCloseTo((4 * 48 * (25 / 30)) / 50_000, 12);
-    expect(r.rxFrames).toBe(3); // 3.33 rounded; the per-frame window holds 3
   });
 
   it('holds the same memory at 80,000 frames/s as at 10 (no per-frame entries)', () => {
@@ -527,12 +534,13 @@ describe('BusLoadMeter: 50 ms buckets against a per-frame sliding window', () =>
     const f = makeFrame({ id: 0x123, extended: true, data: zeros(8) });
     for (let i = 0; i < 160_000; i++) {
       clock.t = START + i / 80;
-      m.record(f, 'rx');
+      m.record(f);
     }
     // everything the meter holds is in fixed typed arrays sized at construction
     const arrays = Object.values(m).filter((v): v is Float64Array => v instanceof Float64Array);
     const bytes = arrays.reduce((n, a) => n + a.byteLength, 0);
     expect(bytes).toBeLessThan(4096);
-    expect(m.reading().rxFrames).toBe(80_000);
+    // the last second: 80,000 frames of 146 bits (extended, 8 zero bytes) at 1 Mbit/s
+    expect(m.reading().exact).toBeCloseTo((80_000 * frameBits(f).total) / 1_000_000, 6);
   });
 });

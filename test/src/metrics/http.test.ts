@@ -1,12 +1,12 @@
 // Prometheus scrape over real HTTP on 127.0.0.1:0, with exact values from a fake source;
 // /ready transitions; /healthz; the metrics log line.
-import http from 'node:http';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMetricsHttpServer, MetricsHttpError, type MetricsHttpServer, type Readiness } from '../../../src/metrics/http.js';
 import { createMetricsLogger, metricsLogFields } from '../../../src/metrics/log-metrics.js';
 import { createMetricsRegistry, type DaemonCounters, type MetricsSource } from '../../../src/metrics/registry.js';
 import { fakeBus, fakeSnapshot } from '../../support/fake-snapshot.js';
+import { httpGet } from '../../support/http.js';
 
 function fakeCounters(): DaemonCounters {
   return {
@@ -51,18 +51,7 @@ async function serve(source: MetricsSource, readiness: () => Readiness = () => (
   return { port: addr.port, logs, srv };
 }
 
-function get(port: number, path: string, method = 'GET'): Promise<{ status: number; body: string; type: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path, method }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, type: String(res.headers['content-type']) }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const get = httpGet;
 
 /** `name{labels} value` lines of an exposition, as a map. */
 function samples(text: string): Map<string, number> {
@@ -79,7 +68,7 @@ describe('metrics over HTTP', () => {
   it('exports go-ampio-server names with exact values from the source', async () => {
     const source = new Source();
     source.snap = fakeSnapshot({
-      buses: [fakeBus(), fakeBus({ name: '/dev/ttyUSB0', backend: 'serial', rxFrames: 70, txFrames: 7, busState: 'bus-off', backendState: 'absent', lastRxAgeSec: null })],
+      buses: [fakeBus({ rxKernelDrops: 42, txUnconfirmed: 3 }), fakeBus({ name: '/dev/ttyUSB0', backend: 'serial', rxFrames: 70, txFrames: 7, busState: 'bus-off', backendState: 'absent', lastRxAgeSec: null })],
     });
     const { port } = await serve(source);
     const res = await get(port, '/metrics');
@@ -120,6 +109,9 @@ describe('metrics over HTTP', () => {
       'can_tx_queue_depth{bus="can0"}': 5,
       'can_tx_enobufs_total{bus="can0"}': 9,
       'backend_reconnects_total{bus="can0"}': 8,
+      'can_rx_kernel_drops_total{bus="can0"}': 42,
+      'can_tx_unconfirmed_total{bus="can0"}': 3,
+      'can_rx_kernel_drops_total{bus="/dev/ttyUSB0"}': 0,
       'backend_up{bus="can0"}': 1,
       'backend_up{bus="/dev/ttyUSB0"}': 0,
       'last_rx_age_seconds{bus="can0"}': 0.25,

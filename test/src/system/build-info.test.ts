@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { formatBuildInfo, readBuildInfo } from '../../../src/system/build-info.js';
+import { findPackageRoot } from '../../../src/system/package-root.js';
 
 let root: string;
 beforeEach(() => {
@@ -58,5 +59,14 @@ describe('write-build-info.mjs (the build step)', () => {
     const dirty = readBuildInfo(root);
     expect(dirty.commit).toBe(`${head}-dirty`);
     expect(dirty.version).toBe('9.8.8');
+  });
+});
+
+describe('findPackageRoot', () => {
+  it('finds this package from a module URL or a directory below it, and nothing above the filesystem root', () => {
+    const repo = path.resolve(import.meta.dirname, '../../..');
+    expect(findPackageRoot(import.meta.url)).toBe(repo);
+    expect(findPackageRoot(path.join(repo, 'src', 'system'))).toBe(repo);
+    expect(findPackageRoot('/')).toBeNull();
   });
 });

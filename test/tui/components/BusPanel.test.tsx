@@ -24,6 +24,13 @@ describe('BusPanel', () => {
     expect(lastFrame()).not.toContain(RED);
   });
 
+  it('frames the kernel dropped are shown (only when there are any)', () => {
+    const lost = plain(render(<BusPanel bus={makeBus({ rxKernelDrops: 1234 })} now={T0} width={200} />).lastFrame()!);
+    expect(lost).toMatch(/rx lost in kernel 1[,.\s]?234/);
+    const none = plain(render(<BusPanel bus={makeBus({ rxKernelDrops: 0 })} now={T0} width={200} />).lastFrame()!);
+    expect(none).not.toContain('lost in kernel');
+  });
+
   it('colours by severity: error-passive is yellow, bus-off and absent are red', () => {
     const passive = render(<BusPanel bus={makeBus({ busState: 'error-passive' })} now={T0} width={100} />).lastFrame()!;
     expect(passive).toContain(`${YELLOW}error-passive`);

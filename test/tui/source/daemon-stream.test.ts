@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { backoffDelay, daemonStream, DEFAULT_BACKOFF, type StreamItem } from '../../../tui/source/daemon-stream.js';
+import { Backoff } from '../../../src/core/backoff.js';
+import { daemonStream, DEFAULT_BACKOFF, type StreamItem } from '../../../tui/source/daemon-stream.js';
 import { startFixtureControlServer, type FixtureControlServer } from '../../support/fixture-control-server.js';
 import { makeClient, makeEvent, makeSnapshot } from '../fixtures.js';
 
@@ -135,6 +136,7 @@ describe('daemonStream', () => {
   });
 
   it('backoff doubles from 250 ms up to 3 s', () => {
-    expect([1, 2, 3, 4, 5, 6, 20].map((n) => backoffDelay(DEFAULT_BACKOFF, n))).toEqual([250, 500, 1000, 2000, 3000, 3000, 3000]);
+    const b = new Backoff({ initial: DEFAULT_BACKOFF.initialMs, max: DEFAULT_BACKOFF.maxMs, factor: DEFAULT_BACKOFF.factor });
+    expect(Array.from({ length: 7 }, () => b.next())).toEqual([250, 500, 1000, 2000, 3000, 3000, 3000]);
   });
 });

@@ -12,11 +12,13 @@ import { fileURLToPath } from 'node:url';
 import { ControlClient } from '../../../src/control/control-client.js';
 import type { BusSnapshot } from '../../../src/control/protocol.js';
 import { encode, TestClient, type WireFrame } from '../../support/cannelloni-client.js';
+import { tcpcanFrame, TcpcanTestClient } from '../../support/tcpcan-client.js';
 import { Candump, canonical, check, equalLists, resetVcan, runChecks, sh, sleep } from './can-tools.js';
 import { SOCKETCAND_CHECKS, SOCKETCAND_PORT } from './socketcand.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 const PORT = [20000, 20001];
+const TCPCAN_PORT = [20010, 20011];
 const T = 30_000;
 const TX_MAX_AGE_MS = 500;
 
@@ -44,6 +46,7 @@ class Daemon {
         '--backend', 'socketcan',
         '--can-if', 'vcan0,vcan1',
         '--listen', `127.0.0.1:${PORT[0]}`,
+        '--tcpcan-listen', `127.0.0.1:${TCPCAN_PORT[0]}`,
         '--socketcand-listen', `127.0.0.1:${SOCKETCAND_PORT}`,
         '--tx-max-age', `${TX_MAX_AGE_MS}ms`,
         // the VM is slow: give clients time to say hello
@@ -125,8 +128,17 @@ async function client(bus: 0 | 1): Promise<TestClient> {
   return c;
 }
 
+const tcpcanClients: TcpcanTestClient[] = [];
+
+async function tcpcanClient(bus: 0 | 1): Promise<TcpcanTestClient> {
+  const c = await TcpcanTestClient.connect(TCPCAN_PORT[bus]);
+  tcpcanClients.push(c);
+  return c;
+}
+
 function closeClients(): void {
   for (const c of clients.splice(0)) c.destroy();
+  for (const c of tcpcanClients.splice(0)) c.destroy();
 }
 
 async function busToClients() {
@@ -325,6 +337,111 @@ async function tbfStaleness() {
   return { sent: total, onBus: sent, stale, txMaxAgeMs: TX_MAX_AGE_MS };
 }
 
+/**
+ * tcpcan next to cannelloni on the real kernel: SocketCAN frames (classic, EFF, RTR, FD on
+ * the MTU 72 vcan) reach a tcpcan client as candump saw them; frames a tcpcan client sends
+ * (FD with BRS included) reach the bus and the cannelloni client, and the reverse.
+ */
+async function tcpcanBothWays() {
+  const t = await tcpcanClient(0);
+  const k = await client(0);
+  const other = await tcpcanClient(1);
+  check(t.versions.length === 1 && t.versions[0] === 1, `tcpcan version answer ${JSON.stringify(t.versions)}`);
+  let dump = await Candump.start('vcan0');
+  const cases = ['123#DEADBEEF', '1ABCDEF0#0102030405060708', '7FF#', '456#R3', `321##1${'11'.repeat(12)}`, `1ABCDEF0##0${'A5'.repeat(64)}`];
+  for (const c of cases) sh(`cansend vcan0 '${c}'`);
+  const seen = (await dump.waitFor(cases.length, T)).map((l) => l.text);
+  await dump.stop();
+  await t.waitForFrames(cases.length, T);
+  equalLists(t.frames.map(wireText), seen, 'tcpcan client vs candump');
+  check(t.frames[4].fd && t.frames[4].len === 12 && t.frames[5].fd && t.frames[5].len === 64, 'FD frames carried as FD');
+  check(t.frames[3].len === 3 && t.frames[3].data.length === 0, 'RTR with DLC 3, no data');
+  check(t.protocolError === null, `tcpcan stream: ${t.protocolError}`);
+
+  dump = await Candump.start('vcan0');
+  const fromTcpcan = [
+    tcpcanFrame({ id: 0x124, data: [1, 2, 3] }),
+    tcpcanFrame({ id: 0x9abcdef1, data: [4, 5] }), // EFF 0x1ABCDEF1
+    tcpcanFrame({ id: 0x457, rtr: true, len: 2 }),
+    tcpcanFrame({ id: 0x322, fd: true, flags: 0x01, data: new Array(16).fill(0x22) }),
+  ];
+  const expected = ['124#010203', '1ABCDEF1#0405', '457#R2', `322##${'22'.repeat(16)}`];
+  t.send(...fromTcpcan);
+  const onBus = await dump.waitFor(fromTcpcan.length, T);
+  await dump.stop();
+  equalLists(onBus.map((l) => l.text), expected, 'candump vs what the tcpcan client sent');
+  check(((onBus[3].fdFlags ?? 0) & 1) === 1, 'BRS carried to the bus');
+  await k.waitForFrames(cases.length + fromTcpcan.length, T);
+  equalLists(k.frames.slice(cases.length).map(wireText), expected, 'echo from tcpcan to the cannelloni client');
+
+  k.send(encode({ id: 0x125, data: [9] }));
+  await t.waitForFrames(cases.length + 1, T);
+  equalLists(t.frames.slice(cases.length).map(wireText), ['125#09'], 'echo from cannelloni to tcpcan (never its own frames)');
+  await sleep(300);
+  check(other.frames.length === 0, `the vcan1 tcpcan client got ${other.frames.length} vcan0 frames`);
+  closeClients();
+  return { toTcpcan: cases.length, fromTcpcan: fromTcpcan.length };
+}
+
+/**
+ * A burst the bridge cannot read: the daemon is stopped (SIGSTOP) while cangen sends, so
+ * its receive buffer overflows. Every frame is accounted for: read or counted as a kernel drop.
+ */
+async function kernelDrops() {
+  const before = await daemon.bus('vcan0');
+  const n = 8000;
+  daemon.child.kill('SIGSTOP');
+  try {
+    sh(`cangen vcan0 -g 0 -n ${n} -I 1E5 -L 8 -D i`);
+  } finally {
+    daemon.child.kill('SIGCONT');
+  }
+  await sleep(1000);
+  sh("cansend vcan0 '7FF#FF'");
+  await daemon.waitBus('vcan0', (b) => b.rxFrames - before.rxFrames + ((b.rxKernelDrops ?? 0) - (before.rxKernelDrops ?? 0)) >= n + 1, 'every frame read or counted');
+  await sleep(500);
+  const snap = await daemon.bus('vcan0');
+  const read = snap.rxFrames - before.rxFrames;
+  const drops = (snap.rxKernelDrops ?? 0) - (before.rxKernelDrops ?? 0);
+  check(drops > 0, `the burst did not overflow the receive buffer (read ${read})`);
+  check(read + drops === n + 1, `rx_frames ${read} + kernel drops ${drops} = ${read + drops}, sent ${n + 1}`);
+  check(daemon.count('can_rx_kernel_drops') >= 1, 'a kernel-drop warning was logged');
+  return { sent: n + 1, read, kernelDrops: drops };
+}
+
+/**
+ * TX confirmation on a 50 kbit/s bus (tbf): a client's frame reaches the other client only
+ * after it left the qdisc, never when it merely entered it.
+ */
+async function txConfirmTiming() {
+  sh('tc qdisc add dev vcan0 root tbf rate 50kbit burst 64 limit 320');
+  const a = await client(0);
+  const b = await client(0);
+  const arrivals: number[] = [];
+  b.socket.on('data', () => {
+    const now = performance.timeOrigin + performance.now();
+    while (arrivals.length < b.frames.length) arrivals.push(now);
+  });
+  const dump = await Candump.start('vcan0');
+  const total = 20;
+  const burst: Buffer[] = [];
+  for (let i = 0; i < total; i++) burst.push(encode({ id: 0x80001e5b, data: [i, 0, 0, 0, 0, 0, 0, 0] }));
+  const sentAt = performance.timeOrigin + performance.now();
+  a.send(...burst);
+  await b.waitForFrames(total, T);
+  await sleep(300);
+  const seen = await dump.stop();
+  sh('tc qdisc del dev vcan0 root');
+  const onBus = new Map(seen.map((l) => [l.text, l.tsUs / 1000]));
+  // ms by which an echo preceded the frame leaving the qdisc (≤ 0 is right)
+  const early = b.frames.map((f, i) => (onBus.get(wireText(f)) ?? Number.NaN) - arrivals[i]);
+  check(early.every((d) => d <= 0.001), `echoes before the frame left the qdisc, ms: ${early.map((d) => d.toFixed(2)).join(',')}`);
+  const busSpanMs = (seen.at(-1)!.tsUs - seen[0].tsUs) / 1000;
+  check(busSpanMs > 25, `the qdisc did not pace the frames (${busSpanMs.toFixed(1)} ms for 20)`);
+  closeClients();
+  return { frames: total, busSpanMs: Math.round(busSpanMs), lastEchoAfterSendMs: Math.round(arrivals.at(-1)! - sentAt), maxEchoAfterBusMs: Math.round(Math.max(...early.map((d) => -d))) };
+}
+
 const CHECKS: [string, () => Promise<Record<string, unknown>>][] = [
   ['daemon_bus_to_clients', busToClients],
   ['daemon_clients_to_bus', clientsToBus],
@@ -332,6 +449,9 @@ const CHECKS: [string, () => Promise<Record<string, unknown>>][] = [
   ['daemon_link_faults', linkFaults],
   ['daemon_fd_to_classic', fdToClassic],
   ['daemon_tbf_staleness', tbfStaleness],
+  ['daemon_tcpcan', tcpcanBothWays],
+  ['daemon_kernel_drops', kernelDrops],
+  ['daemon_tx_confirm_timing', txConfirmTiming],
   ...SOCKETCAND_CHECKS,
 ];
 

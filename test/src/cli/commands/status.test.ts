@@ -148,4 +148,12 @@ describe('formatStatus', () => {
     expect(out).toMatch(/^ID\s+PROTOCOL\s+BUS\s+REMOTE/m);
     expect(out).toMatch(/^\s*7\s+tcpcan\s+can0\s+127\.0\.0\.1:41000/m);
   });
+
+  it('says when the kernel dropped received frames, and counts unconfirmed transmissions', () => {
+    const s = fakeSnapshot({ buses: [fakeBus({ rxKernelDrops: 17, txUnconfirmed: 2 }), fakeBus({ name: 'can1', rxKernelDrops: 0 })] });
+    const out = formatStatus(s, { color: false });
+    expect(out).toContain('! can0: the kernel dropped 17 received frames because the bridge read too late (raise --can-rcvbuf, or the host is overloaded)');
+    expect(out).toContain('can0 frames written but never confirmed on the bus: 2');
+    expect(out).not.toContain('can1: the kernel dropped');
+  });
 });

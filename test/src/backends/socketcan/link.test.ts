@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { linkFromSysfs, linkWarnings, parseIpLinkDetails } from '../../../src/core/can-link.js';
+import { linkFromSysfs, linkWarnings, parseIpLinkDetails } from '../../../../src/backends/socketcan/link.js';
 
 // `ip -details -json link show can0` of an MCP2515 at 50 kbit/s (iproute2 6.1, Debian 12).
 const CAN0 = JSON.stringify([

@@ -1,7 +1,9 @@
-// What the kernel says about a CAN network interface, parsed from text the backend reads
-// (sysfs files, `ip -details -json link show IF`). Pure: the reads happen in
-// backends/socketcan.ts and are injectable there.
-import type { BusState } from './bus-state.js';
+// What the kernel says about a CAN network interface: the reads (sysfs files, `ip -details
+// -json link show IF`) at the bottom, and the pure parsing of their text above them, which
+// the tests feed directly. The backend takes the reads as injectable functions.
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import type { BusState } from '../../core/bus-state.js';
 
 /** Cheap, polled view of an interface (sysfs: flags, mtu, operstate, tx_queue_len). */
 export interface LinkSnapshot {
@@ -65,7 +67,7 @@ export interface LinkDetails {
   bitrate: number | null;
   dataBitrate: number | null;
   restartMs: number | null;
-  /** Oscillator clock the driver reports (MCP2515: half the crystal, hardware.md §7). */
+  /** Oscillator clock the driver reports (MCP2515: half the crystal). */
   clock: number | null;
 }
 
@@ -120,7 +122,7 @@ export function parseIpLinkDetails(text: string): LinkDetails | null {
 }
 
 /**
- * Setup-time problems worth a warning at open (hardware.md §5, §6, §8), for real CAN
+ * Setup-time problems worth a warning at open (restart-ms 0, a bad txqueuelen, no bitrate), for real CAN
  * controllers only (a vcan has no bitrate, restart or meaningful queue).
  */
 export function linkWarnings(d: LinkDetails): { event: string; message: string }[] {
@@ -145,4 +147,28 @@ export function linkWarnings(d: LinkDetails): { event: string; message: string }
     });
   }
   return out;
+}
+
+// ---------------------------------------------------------------- the reads
+
+/** /sys/class/net/IF/…: cheap enough to poll. */
+export async function readSysfsLink(ifname: string): Promise<LinkSnapshot> {
+  const base = `/sys/class/net/${ifname}`;
+  try {
+    const [flags, mtu, operstate, txQueueLen, ifindex] = await Promise.all(
+      ['flags', 'mtu', 'operstate', 'tx_queue_len', 'ifindex'].map((f) => readFile(`${base}/${f}`, 'utf8')),
+    );
+    return linkFromSysfs({ flags, mtu, operstate, txQueueLen, ifindex });
+  } catch {
+    return ABSENT_LINK;
+  }
+}
+
+/** `ip -details -json link show dev IF` (bitrate, controller state, restart-ms). */
+export function readIpDetails(ifname: string): Promise<LinkDetails | null> {
+  return new Promise((resolve) => {
+    execFile('ip', ['-details', '-json', 'link', 'show', 'dev', ifname], { timeout: 3000 }, (err, stdout) => {
+      resolve(err ? null : parseIpLinkDetails(String(stdout)));
+    });
+  });
 }

@@ -2,10 +2,9 @@
 // with the standard services (control socket, metrics HTTP), a known workload, then
 // `status --json`, a Prometheus scrape and /ready, all with exact numbers.
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { BackendSink, CanBackend } from '../../src/backends/types.js';
 import { createVirtualBackend, type VirtualBackend } from '../../src/backends/virtual.js';
 import { run as status } from '../../src/cli/commands/status.js';
@@ -16,6 +15,7 @@ import { createDaemon, createStandardServices, type Daemon } from '../../src/dae
 import { encode, TestClient } from '../support/cannelloni-client.js';
 import { captureCli } from '../support/cli-context.js';
 import { recordingLogger, testConfig, type LogRecord } from '../support/daemon.js';
+import { httpGet } from '../support/http.js';
 
 /** A bus whose device the test can pull out and plug back in (what a USB adapter does). */
 class UnpluggableBackend implements CanBackend {
@@ -102,17 +102,9 @@ async function start(kind: 'virtual' | 'unpluggable' = 'virtual'): Promise<Runni
   return running;
 }
 
-function get(port: number, p: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    http
-      .get({ host: '127.0.0.1', port, path: p }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => (body += d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      })
-      .on('error', reject);
-  });
+async function get(port: number, p: string): Promise<{ status: number; body: string }> {
+  const { status, body } = await httpGet(port, p);
+  return { status, body };
 }
 
 function sample(body: string, series: string): number | undefined {
@@ -120,12 +112,14 @@ function sample(body: string, series: string): number | undefined {
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
-async function waitFor(cond: () => boolean, what: string): Promise<void> {
-  const until = Date.now() + 5000;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+/** Polls until `cond` holds (vi.waitFor), failing with what was awaited. */
+function waitFor(cond: () => boolean, what: string): Promise<void> {
+  return vi.waitFor(
+    () => {
+      if (!cond()) throw new Error(`timed out waiting for ${what}`);
+    },
+    { timeout: 5000, interval: 10 },
+  );
 }
 
 /**
