@@ -157,6 +157,25 @@ describe('python-can 4.1 through the built serve', () => {
     expect(rx.map((e) => e.data!.slice(0, 4))).toEqual(Array.from({ length: 400 }, (_, k) => Buffer.from([k & 0xff, k >> 8]).toString('hex')));
   });
 
+  it('connects while the bus is busy (a frame every ms): each reply of its handshake is read alone', async () => {
+    const cnl = await TestClient.connect(serve.cannelloni[0]);
+    let flooding = true;
+    const flood = (async () => {
+      for (let k = 0; flooding; k++) {
+        cnl.send(encode({ id: 0x7a, data: [k & 0xff] }));
+        await sleep(1);
+      }
+    })();
+    const runs = await Promise.all([0, 1, 2].map(() => pythonCan(serve.socketcand, 'can0', ['--recv', '20', '--timeout', '5'])));
+    flooding = false;
+    await flood;
+    cnl.destroy();
+    for (const { events, stderr, exitCode } of runs) {
+      expect(exitCode, stderr).toBe(0);
+      expect(events.filter((e) => e.ev === 'rx').length).toBe(20);
+    }
+  });
+
   it('sends SFF, EFF and empty frames that a cannelloni client on the same bus sees', async () => {
     const cnl = await TestClient.connect(serve.cannelloni[0]);
     const { exitCode, stderr } = await pythonCan(serve.socketcand, 'can0', ['--send', '123#010aff', '--send', '1ABCDEF0#0001020304050607', '--send', '456#']);
