@@ -22,10 +22,11 @@ const nodeTimers: Timers = {
 
 /**
  * How long frames are held after the rawmode `< ok >`: python-can 4.1 reads the reply with a
- * single recv() and fails if a frame came with it. 20 ms is far more than a loopback or LAN
- * round trip needs for that recv() to return on its own.
+ * single recv() and fails if a frame came with it. 50 ms covers a LAN round trip and a
+ * Python process on a busy Pi that is scheduled late; frames on the bus in that window are
+ * not sent to this session.
  */
-export const RAW_HOLD_MS = 20;
+export const RAW_HOLD_MS = 50;
 
 export interface SocketcandOptions {
   timers?: Timers;
