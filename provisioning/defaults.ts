@@ -21,6 +21,7 @@ export const HARDWARE_DEFAULTS = {
   restartMs: 100,
   listen: ':20000',
   metricsAddr: '127.0.0.1:9100',
+  socketcandListen: ':29536',
 } as const;
 
 export const WHY = {
@@ -112,6 +113,8 @@ export function defaultAnswers(facts: Facts, catalog: Catalog): Answers {
     maxClients: num(cfg['max-clients']) ?? num(go.maxClients) ?? 0,
     hubPolicy: (str(cfg['hub-policy']) ?? go.hubPolicy) === 'kick' ? 'kick' : 'drop',
     mdns: mdnsRaw === undefined ? true : /^(1|true|yes|on)$/i.test(mdnsRaw),
+    // An install without the key predates socketcand: offer it (the conventional port).
+    socketcandListen: cfg['socketcand-listen'] === undefined ? HARDWARE_DEFAULTS.socketcandListen : (str(cfg['socketcand-listen']) ?? ''),
     metricsAddr: str(cfg['metrics-addr']) ?? go.metricsAddr ?? HARDWARE_DEFAULTS.metricsAddr,
     gvretListen: str(cfg['gvret-listen']) ?? '',
     serial: str(cfg.serial) ?? go.serial ?? facts.serialDevices[0] ?? '/dev/ttyUSB0',

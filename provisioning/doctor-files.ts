@@ -21,6 +21,7 @@ export type ConfigVerdict =
       listen: { host: string; port: number };
       metricsAddr: { host: string; port: number } | null;
       gvretListen: { host: string; port: number } | null;
+      socketcandListen: { host: string; port: number } | null;
       mdnsEnable: boolean;
       warnings: string[];
     }

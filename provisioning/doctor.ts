@@ -198,6 +198,13 @@ export async function runDoctorChecks(d: DoctorDeps): Promise<Check[]> {
     else if (!canBind) add({ id: 'gvret-port', status: 'fail', title, detail: `port ${gvret.port} is below 1024 and the unit does not grant CAP_NET_BIND_SERVICE`, fix: 're-run `sudo ampio-bridge setup` (it grants that one capability for GVRET on a port below 1024), or use --gvret-listen :2323' });
     else add({ id: 'gvret-port', status: 'fail', title, detail: 'nothing accepts connections', fix: '`journalctl -u ampio-bridge -e | grep -i gvret` for bind errors (port 23 taken by a telnet server?)' });
   }
+  const socketcand = verdict?.ok ? verdict.socketcandListen : null;
+  if (socketcand) {
+    const host = socketcand.host === '' || socketcand.host === '0.0.0.0' ? '127.0.0.1' : socketcand.host === '::' ? '::1' : socketcand.host;
+    const id = `socketcand-${socketcand.port}`;
+    const title = `socketcand listening on ${host}:${socketcand.port}`;
+    add((await d.probeTcp(host, socketcand.port)) ? { id, status: 'ok', title } : { id, status: 'fail', title, detail: 'nothing accepts connections', fix: 'see the service line above; `journalctl -u ampio-bridge -e` for bind errors (port 29536 in use by a real socketcand?)' });
+  }
   const control = await d.probeControl(controlSocket);
   add(control.ok ? { id: 'control', status: 'ok', title: `control socket ${controlSocket}`, detail: control.detail } : { id: 'control', status: 'fail', title: `control socket ${controlSocket}`, detail: control.detail, fix: control.detail.includes('permission') ? 'add yourself to the ampio-bridge group (`sudo usermod -aG ampio-bridge $USER`, then log in again) or use sudo' : 'is the service running?' });
 

@@ -23,6 +23,7 @@ export const SETUP_FLAGS = {
   'no-mdns-enable': { type: 'boolean' },
   'metrics-addr': { type: 'string' },
   'gvret-listen': { type: 'string' },
+  'socketcand-listen': { type: 'string' },
   serial: { type: 'string' },
   migrate: { type: 'boolean' },
   'no-migrate': { type: 'boolean' },
@@ -73,6 +74,7 @@ Answers (each question of the wizard has a flag; defaults come from this system)
   --mdns-enable, --no-mdns-enable   advertise the bridge on the LAN (default on)
   --metrics-addr <addr>       /metrics, /ready, /healthz (default 127.0.0.1:9100; "" = off)
   --gvret-listen <addr>       GVRET for SavvyCAN/WireTAP, e.g. :23 (SavvyCAN's port; default "" = off)
+  --socketcand-listen <addr>  socketcand clients: python-can, SavvyCAN, Kayak (default :29536; "" = off)
   --serial <path>             the USB adapter (best a /dev/serial/by-id/ path)
   --migrate, --no-migrate     take over an existing go-ampio-server (can-server.service)
   --node <path>               node binary for the service (default: the one running setup)
@@ -157,6 +159,7 @@ export function parseSetupFlags(args: string[]): SetupFlags {
   else if (v['no-mdns-enable']) a.mdns = false;
   if (str('metrics-addr') !== undefined) a.metricsAddr = str('metrics-addr');
   if (str('gvret-listen') !== undefined) a.gvretListen = str('gvret-listen');
+  if (str('socketcand-listen') !== undefined) a.socketcandListen = str('socketcand-listen');
   if (str('serial') !== undefined) a.serial = str('serial');
   if (v.migrate && v['no-migrate']) problems.push('--migrate and --no-migrate contradict each other');
   else if (v.migrate) a.migrate = true;

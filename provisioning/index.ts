@@ -250,6 +250,7 @@ export async function runSetup(args: string[], ctx: SetupContext, deps: SetupDep
           interfaces: answers?.backend === 'socketcan' ? answers.interfaces : [],
           listen: answers ? listenSummary(answers, facts) : [],
           gvret: answers?.gvretListen ? gvretSummary(answers.gvretListen) : null,
+          socketcand: answers?.socketcandListen.trim() ? listenSummary({ ...answers, listen: answers.socketcandListen, backend: 'serial' }, facts)[0] : null,
           metricsAddr: answers?.metricsAddr ?? '',
           status,
         },

@@ -46,6 +46,7 @@ export function validateAnswers(a: Answers, catalog: Catalog): AnswerError[] {
   check('listen', () => OPTIONS.listen.parse(a.listen));
   check('metrics-addr', () => OPTIONS.metricsAddr.parse(a.metricsAddr));
   check('gvret-listen', () => OPTIONS.gvretListen.parse(a.gvretListen));
+  check('socketcand-listen', () => OPTIONS.socketcandListen.parse(a.socketcandListen));
   check('bitrate', () => OPTIONS.bitrate.parse(String(a.bitrate)));
   check('max-clients', () => OPTIONS.maxClients.parse(String(a.maxClients)));
   check('hub-policy', () => OPTIONS.hubPolicy.parse(a.hubPolicy));

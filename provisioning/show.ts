@@ -121,6 +121,8 @@ export interface Summary {
   listen: string[];
   /** host:port of the GVRET listener, or null when off. */
   gvret?: string | null;
+  /** host:port for socketcand clients, when served. */
+  socketcand?: string | null;
   metricsAddr: string;
   status: string | null;
 }
@@ -146,6 +148,7 @@ export function renderSummary(s: Summary, style: Style): string {
   out.push('  ampio-bridge status', '  ampio-bridge top', '  ampio-bridge doctor');
   if (s.listen.length) out.push('', `Clients connect with cannelloni TCP to ${s.listen.join(', ')}.`);
   if (s.gvret) out.push(`SavvyCAN and WireTAP connect with GVRET to ${s.gvret} (every bus: GVRET bus 0 is the first channel).`);
+  if (s.socketcand) out.push(`socketcand clients (python-can, SavvyCAN, Kayak) connect to ${s.socketcand} and open a bus by its name.`);
   return out.join('\n');
 }
 

@@ -128,6 +128,8 @@ export interface Answers {
   maxClients: number;
   hubPolicy: 'drop' | 'kick';
   mdns: boolean;
+  /** socketcand listen address (python-can, SavvyCAN, Kayak); '' = off. */
+  socketcandListen: string;
   /** '' = metrics/ready endpoint off */
   metricsAddr: string;
   /** GVRET listener for SavvyCAN/WireTAP ('' = off; SavvyCAN needs :23). */

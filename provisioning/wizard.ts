@@ -131,6 +131,10 @@ export async function askAnswers(ask: Asker, facts: Facts, catalog: Catalog, def
       a.hubPolicy,
     );
   }
+  if (!has('socketcandListen')) {
+    const on = await ask.confirm('Also serve socketcand clients (python-can, SavvyCAN, Kayak) on TCP port 29536?', a.socketcandListen !== '');
+    a.socketcandListen = on ? a.socketcandListen || ':29536' : '';
+  }
   if (!has('mdns')) a.mdns = await ask.confirm('Advertise the bridge on the local network (mDNS)?', a.mdns);
   if (!has('gvretListen')) {
     const on = await ask.confirm(

@@ -381,6 +381,21 @@ export const OPTIONS = {
     scope: 'structural',
     parse: parseBool,
   }),
+  socketcandListen: optionalListenOption({
+    flag: 'socketcand-listen',
+    example: ':29536',
+    default: null,
+    help: 'TCP address for socketcand clients (python-can, SavvyCAN, Kayak; conventional port 29536); one port serves every bus, picked by `< open can0 >`; off or empty = off',
+    group: 'network',
+    scope: 'structural',
+  }),
+  socketcandBeacon: boolOption({
+    flag: 'socketcand-beacon',
+    default: false,
+    help: 'broadcast the socketcand discovery beacon (UDP 42000, every 3 s) on each local IPv4 subnet, for SavvyCAN and python-can >= 4.4',
+    group: 'observability',
+    scope: 'structural',
+  }),
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;

@@ -17,6 +17,7 @@ export const PROTOCOLS = {
   cannelloni: { listenOption: 'listen', load: async () => (await import('./cannelloni/index.js')).default },
   tcpcan: { listenOption: 'tcpcanListen', load: async () => (await import('./tcpcan/index.js')).default },
   gvret: { listenOption: 'gvretListen', load: async (config?: Config) => (await import('./gvret/index.js')).createGvretProtocol({ fd: config?.gvretFd }) },
+  socketcand: { listenOption: 'socketcandListen', load: async () => (await import('./socketcand/index.js')).default },
 } as const satisfies Record<string, ProtocolEntry>;
 
 export type ProtocolName = keyof typeof PROTOCOLS;

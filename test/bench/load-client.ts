@@ -10,6 +10,7 @@ import net from 'node:net';
 import { GvretLoadConnection, type LatencySink } from './gvret-connection.js';
 import { LatencyHistogram } from './histogram.js';
 import type { ClientResult, ClientSpec, FromLoad, LoadConfig, ToLoad } from './messages.js';
+import { SocketcandLoadConnection, type LatencySink as SocketcandLatencySink } from './socketcand-load.js';
 import {
   HELLO,
   KEY_SPACE,
@@ -205,7 +206,19 @@ const latencySink: LatencySink = {
   negative: () => void negativeLatency++,
 };
 
-let connections: Array<LoadConnection | GvretLoadConnection> = [];
+/** Where socketcand readers record latency: the same histogram as the cannelloni readers. */
+const socketcandSink: SocketcandLatencySink = {
+  measuring: () => measuring,
+  record(us, count) {
+    if (us > 0x7fffffff) {
+      negativeLatency += count;
+      us = 0;
+    }
+    latency.recordMany(us, count);
+  },
+};
+
+let connections: Array<LoadConnection | GvretLoadConnection | SocketcandLoadConnection> = [];
 let sendTimer: NodeJS.Timeout | null = null;
 let startedAt = 0;
 let cpuAtStart = process.cpuUsage();
@@ -245,7 +258,11 @@ function startSenders(): void {
 async function configure(config: LoadConfig): Promise<void> {
   let senderIndex = 0;
   connections = config.clients.map((spec) =>
-    spec.protocol === 'gvret' ? new GvretLoadConnection(spec, latencySink) : new LoadConnection(spec, spec.role === 'send' ? senderIndex++ : -1),
+    spec.protocol === 'gvret'
+      ? new GvretLoadConnection(spec, latencySink)
+      : spec.protocol === 'socketcand'
+        ? new SocketcandLoadConnection(spec, socketcandSink)
+        : new LoadConnection(spec, spec.role === 'send' ? senderIndex++ : -1),
   );
   // Connect in small groups: a burst of 64 SYNs at once can overflow a small accept backlog.
   for (let k = 0; k < connections.length; k += 16) {

@@ -12,8 +12,8 @@ export type ClientRole =
 export interface ClientSpec {
   port: number;
   role: ClientRole;
-  /** Wire protocol of the connection; default cannelloni (gvret: a SavvyCAN-style reader). */
-  protocol?: 'cannelloni' | 'tcpcan' | 'gvret';
+  /** Wire protocol of the connection; default cannelloni (gvret: a SavvyCAN-style reader; socketcand: RAW mode). */
+  protocol?: 'cannelloni' | 'tcpcan' | 'gvret' | 'socketcand';
   /** Frames/s this client sends (role `send`). */
   rate?: number;
 }

@@ -84,6 +84,19 @@ export function scenarioE(t: Timing): TrafficSpec {
   };
 }
 
+/** (s) (b) with 32 socketcand RAW-mode readers instead of cannelloni ones (compare CPU/frame with b). */
+export function scenarioS(t: Timing): TrafficSpec {
+  return {
+    key: 's',
+    title: `socketcand: ${SATURATED_1M_RATE.toLocaleString('en-US')} fps, 32 RAW-mode clients`,
+    bridgeArgs: ['--virtual-rate', String(SATURATED_1M_RATE), '--socketcand-listen', '127.0.0.1:0'],
+    buses: 1,
+    clients: (_ports, byProtocol) => Array.from({ length: 32 }, () => ({ port: byProtocol.socketcand[0], role: 'read' as const, protocol: 'socketcand' as const })),
+    configuredFps: SATURATED_1M_RATE,
+    ...t,
+  };
+}
+
 /** (f) Clients → bus: 8 clients each sending 2,000 frames/s; the bus echoes to the 7 others. */
 export function scenarioF(t: Timing): TrafficSpec {
   return {

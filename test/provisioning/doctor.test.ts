@@ -72,9 +72,9 @@ describe('doctor', () => {
     const checks = await runDoctorChecks(d);
     const failed = checks.filter((c) => c.status !== 'ok');
     expect(failed).toEqual([]);
-    expect(checks.map((c) => c.id)).toEqual(expect.arrayContaining(['config', 'overlay', 'spi', 'chip-spi0.0', 'chip-spi0.1', 'can0-bitrate', 'can0-restart', 'can0-qlen', 'can0-state', 'can1-up', 'service', 'port-20000', 'port-20001', 'control', 'ready', 'mdns']));
+    expect(checks.map((c) => c.id)).toEqual(expect.arrayContaining(['config', 'overlay', 'spi', 'chip-spi0.0', 'chip-spi0.1', 'can0-bitrate', 'can0-restart', 'can0-qlen', 'can0-state', 'can1-up', 'service', 'port-20000', 'port-20001', 'socketcand-29536', 'control', 'ready', 'mdns']));
     expect(runner.lines).toEqual(['dmesg', 'ip -details -statistics -json link show type can', 'systemctl is-active ampio-bridge.service']);
-    expect(ports).toEqual(['127.0.0.1:20000', '127.0.0.1:20001']);
+    expect(ports).toEqual(['127.0.0.1:20000', '127.0.0.1:20001', '127.0.0.1:29536']);
     const text = renderChecks(checks, false);
     expect(text).toContain('✓ can0 present: spi0.0, connector CAN_0');
     expect(text.trimEnd().endsWith('all checks passed')).toBe(true);
@@ -100,6 +100,7 @@ describe('doctor', () => {
     expect(byId.control.fix).toMatch(/usermod -aG ampio-bridge/);
     expect(byId.ready.detail).toContain('can0: link down');
     expect(byId.mdns.status).toBe('fail');
+    expect(byId['socketcand-29536']).toMatchObject({ status: 'fail', title: 'socketcand listening on 127.0.0.1:29536' });
     for (const c of checks.filter((x) => x.status === 'fail')) expect(c.fix, c.id).toBeTruthy();
   });
 

@@ -51,6 +51,8 @@ describe('plan over fixture systems', () => {
       'hub-policy': 'drop',
       'mdns-enable': true,
       'metrics-addr': '127.0.0.1:9100',
+      'socketcand-listen': ':29536',
+      'socketcand-beacon': true,
     });
   });
 

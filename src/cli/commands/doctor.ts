@@ -101,6 +101,7 @@ export function validateWithServeLoader(configPath: string, unitEnv: Record<stri
     listen: { host: c.listen.host, port: c.listen.port },
     metricsAddr: c.metricsAddr ? { host: c.metricsAddr.host, port: c.metricsAddr.port } : null,
     gvretListen: c.gvretListen ? { host: c.gvretListen.host, port: c.gvretListen.port } : null,
+    socketcandListen: c.socketcandListen ? { host: c.socketcandListen.host, port: c.socketcandListen.port } : null,
     mdnsEnable: c.mdnsEnable,
     warnings: loaded.warnings,
   };
