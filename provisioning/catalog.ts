@@ -74,7 +74,7 @@ export function boardLines(board: Board, params: BoardParams = {}): string[] {
     );
 }
 
-/** Problems with a set of config.txt lines, per hardware.md §2 (also used by doctor). */
+/** Mistakes old guides still put in config.txt, each with why it breaks (also used by doctor). */
 export function lintOverlayLines(lines: string[]): string[] {
   const problems: string[] = [];
   const irqs = new Map<number, string>();

@@ -1,6 +1,7 @@
 // Pure parsers that turn system transcripts (dmesg, `ip -details -json link`, config.txt)
-// into findings with a plain-language fix (user-needs #1). No I/O: probe and doctor feed
-// them text, tests feed them fixtures.
+// into findings with a plain-language fix: a wrong overlay is the most common "it doesn't
+// work", and dmesg alone does not say what to change. No I/O: probe and doctor feed them
+// text, tests feed them fixtures.
 
 import type { CanLinkFacts } from './types.js';
 

@@ -1,7 +1,8 @@
 // Settings of an existing go-ampio-server install (/etc/default/can-server) carried over
-// to ampio-bridge. The Go env names were not derived from the flags (architecture.md §1
-// wart 4), hence an explicit table. Kept here rather than imported from
-// src/config/env-aliases.ts because provisioning may import only the options table (rule 4).
+// to ampio-bridge. The Go env names were not derived from the flags (`-can-if` →
+// CAN_SERVER_IF, `-metrics-addr` → CAN_SERVER_METRICS), hence an explicit table. Kept here
+// rather than imported from src/config/env-aliases.ts because provisioning may import only
+// the options table.
 
 import { OPTIONS, type OptionName } from '../src/config/options.js';
 import { AnswerError, configValue } from './steps/config-file.js';

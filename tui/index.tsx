@@ -163,7 +163,7 @@ async function runInteractive(opts: TopOptions, io: TopIo, theme: ReturnType<typ
     restore();
     process.off('exit', restore);
   }
-  // Printed only after the screen is restored, so the message stays readable (architecture §8.12).
+  // Printed only after the screen is restored, so the message stays readable.
   if (failure) {
     io.stderr.write(`ampio-bridge top: ${failure instanceof Error ? failure.message : String(failure)}\n`);
     return 1;

@@ -1,4 +1,6 @@
-// TX queue length that survives a reboot (hardware.md §5, §6): a `.link` file, applied by udev
+// TX queue length that survives a reboot: a booted CAN interface has qlen 10 (ENOBUFS after
+// 11 queued frames); 100 holds ~0.3 s at 50 kbit/s, more would replay stale commands after an
+// outage. `TransmitQueueLength=` works only in a `.link` file, applied by udev
 // when the interface appears. Needs systemd >= 248 (linux-can/can-utils#470); older systems
 // get the udev rule in udev-rule.ts instead.
 

@@ -1,6 +1,7 @@
-// Keeps NetworkManager away from the CAN interfaces (hardware.md §5). A [device-*] section
-// with managed=0 composes with other conf.d files, unlike keyfile's unmanaged-devices=,
-// where the last file read wins and would silently undo someone else's setting.
+// Keeps NetworkManager away from the CAN interfaces, so networkd alone configures them. A
+// [device-*] section with managed=0 composes with other conf.d files, unlike keyfile's
+// unmanaged-devices=, where the last file read wins and would silently undo someone else's
+// setting.
 
 import type { Templates } from '../package-files.js';
 import { managedHeader, renderTemplate } from './render.js';

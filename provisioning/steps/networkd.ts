@@ -1,4 +1,5 @@
-// systemd-networkd `.network` for the CAN interfaces (hardware.md §5): bitrate and bus-off
+// systemd-networkd `.network` for the CAN interfaces (Bookworm lacks ifupdown, so
+// /etc/network/interfaces CAN stanzas are silently ignored): bitrate and bus-off
 // restart survive a reboot, and boot never waits on CAN. Also: enabling networkd next to
 // NetworkManager without letting its wait-online unit stall boot.
 

@@ -1,7 +1,8 @@
-// CAN bus state per interface, from error frames and the link state (user-needs #2, #12,
-// #18; hardware.md §8). Pure: the backend feeds it frames and link snapshots and acts on
-// the transitions it returns (log once per transition, tell the sink, drop the backlog on
-// bus-off).
+// CAN bus state per interface (error-active → warning → passive → bus-off, plus down), from
+// error frames and the link state: mcp251x reports no TEC/REC, so error frames are all we
+// have, and with restart-ms 0 a bus-off chip stays asleep until someone notices. Pure: the
+// backend feeds it frames and link snapshots and acts on the transitions it returns (log
+// once per transition, tell the sink, drop the backlog on bus-off).
 import {
   CAN_ERR_ACK,
   CAN_ERR_BUSERROR,

@@ -1,7 +1,7 @@
 // The exact number of bits a CAN or CAN FD frame occupies on the wire (bus-load.ts sums
 // them over a sliding window).
 //
-// Why exact bits: byte counters understate the load (user-needs #16); the worst-case
+// Why exact bits: byte counters understate the load (they miss the framing); the worst-case
 // stuffing formula overstates it. The load operators compare us against is Linux
 // `canbusload -e`, which builds each classic frame's actual bit sequence, computes its
 // CRC-15 and counts the stuff bits it really needs. We do the same, plus CAN FD.
@@ -36,12 +36,12 @@
 //   Cross-checked with Linux include/linux/can/length.h (FD header 22/41 bits, CRC17 field
 //   28 and CRC21 field 33 bits incl. delimiter and fixed stuff bits, footer 9, IFS 3).
 //
-// Bounds (user-needs #16, hardware.md §11): `min` assumes no dynamic stuff bit, `max` the
-// worst case: after the first 5 bits one stuff bit per 4, i.e. ⌊(g − 1)/4⌋ for a classic
-// stuffed span of g bits and ⌊(x − 2)/4⌋ for an FD dynamic span of x bits (no stuff bit
-// after the last one). For FD with BRS the max bound puts as many of those stuff bits as
-// can fit in the nominal phase (⌊(a − 2)/4⌋ for a bits up to and including BRS), which
-// maximises the time.
+// Bounds (e.g. a standard 8-byte frame: 111..135 bits): `min` assumes no dynamic stuff
+// bit, `max` the worst case: after the first 5 bits one stuff bit per 4, i.e. ⌊(g − 1)/4⌋
+// for a classic stuffed span of g bits and ⌊(x − 2)/4⌋ for an FD dynamic span of x bits
+// (no stuff bit after the last one). For FD with BRS the max bound puts as many of those
+// stuff bits as can fit in the nominal phase (⌊(a − 2)/4⌋ for a bits up to and including
+// BRS), which maximises the time.
 //
 // Error frames reported by SocketCAN (CAN_ERR_FLAG) are controller notifications, not
 // frames on the wire, and count 0 bits.

@@ -1,4 +1,4 @@
-// Ampio USB-serial CAN adapter framing (shared/docs/protocols.md §2). The framing is
+// Ampio USB-serial CAN adapter framing (115200 8N1). The framing is
 // asymmetric:
 //
 //   host → adapter:  2D D4 LEN 02 (80+n) ID[4] data[n] CHK     LEN = n + 7
@@ -22,7 +22,7 @@ export const SERIAL_PREAMBLE_1 = 0xd4;
 export const SERIAL_INS_SEND = 0x02;
 const FLAGS_BASE = 0x80;
 
-/** RX LEN is n + 5 with n = 0..8 (protocols.md §2.2: the Go daemon's 7..15 was a bug). */
+/** RX LEN is n + 5 with n = 0..8 (RX has no INS/FLAGS bytes; the Go daemon's 7..15 was a bug). */
 export const SERIAL_RX_MIN_LEN = 5;
 export const SERIAL_RX_MAX_LEN = 13;
 /** The longest RX frame on the wire: preamble + LEN + 13. */
@@ -90,8 +90,8 @@ export interface SerialDecoderStats {
 }
 
 /**
- * Incremental decoder for the adapter → host direction, with the resync rule of
- * protocols.md §2.1:
+ * Incremental decoder for the adapter → host direction. Resync rule (dropping ONE byte keeps
+ * a false `2D D4` inside data from swallowing a real frame):
  *  1. find `2D D4`, dropping everything before it (a trailing `2D` is kept: it may be the
  *     first half of a preamble split across reads);
  *  2. LEN outside 5..13 → malformed, drop ONE byte, back to 1;

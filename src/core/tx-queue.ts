@@ -1,9 +1,11 @@
-// The bridge's own bounded TX queue, one per bus (user-needs #3 and #5).
+// The bridge's own bounded TX queue, one per bus: ENOBUFS must not lose frames, and a
+// blocked bus must not replay old commands later.
 //
 // - Bounded: a full queue refuses new frames (`queue_full`) instead of growing.
 // - Stamped with a monotonic clock at enqueue; a frame older than `maxAge` when its turn
 //   comes is dropped as `stale`, so a light or blind never moves seconds after the tap
-//   (cannelloni -x / hardware.md §6). maxAge 0 = never expire.
+//   (as cannelloni's -x; the kernel qdisc is kept at qlen 100 for the same reason).
+//   maxAge 0 = never expire.
 // - A transient refusal by the device (ENOBUFS on SocketCAN: the qdisc is full) is retried
 //   in order after a capped exponential backoff (1 → 2 → 4 → 5 ms); the frame is given up
 //   only through staleness or when the link goes away.

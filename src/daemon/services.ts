@@ -89,6 +89,12 @@ export async function createStandardServices(inputs: ServiceInputs, options: Sta
     });
     services.push({ name: 'mdns', start: () => advertiser.start(), stop: () => advertiser.stop() });
   }
+  if (config.gvretDiscovery) {
+    // Broadcast leaves the machine: only when asked for (the option is off by default).
+    const { createGvretDiscovery } = await import('../protocols/gvret/discovery.js');
+    const discovery = createGvretDiscovery({ log: logAt });
+    services.push({ name: 'gvret-discovery', start: () => discovery.start(), stop: () => discovery.stop() });
+  }
   return services;
 }
 

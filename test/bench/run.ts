@@ -2,7 +2,7 @@
 // load generator as another (N real cannelloni TCP clients on 127.0.0.1), and the
 // scenarios of issue 7. Prints a table (or --json) and checks the budgets.
 //
-//   node dist/test/bench/run.js [--json] [--only a,b,b0,c,d,e,f,g,m] [--quick] [--check]
+//   node dist/test/bench/run.js [--json] [--only a,b,b0,c,d,e,f,g,m,gv] [--quick] [--check]
 //                               [--window S] [--windows N] [--bridge-node-args=…]
 //                               [--baseline-cli OTHER/dist/src/cli/main.js]
 import { readFileSync } from 'node:fs';
@@ -10,13 +10,13 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { type DecoderResult, runDecoders } from './decoders.js';
 import { decoderTable, fixed, int, ms, table, trafficTable } from './report.js';
-import { DEFAULT_FLUSH_MS, scenarioA, scenarioB, scenarioC, scenarioD, scenarioE, scenarioF, scenarioM, type Timing } from './scenarios.js';
+import { DEFAULT_FLUSH_MS, scenarioA, scenarioB, scenarioC, scenarioD, scenarioE, scenarioF, scenarioM, scenarioGvret, type Timing } from './scenarios.js';
 import { median, runTraffic, type TrafficResult, type TrafficSpec } from './traffic.js';
 
-const ALL = ['a', 'b', 'b0', 'c', 'd', 'e', 'f', 'g', 'm'] as const;
+const ALL = ['a', 'b', 'b0', 'c', 'd', 'e', 'f', 'g', 'm', 'gv'] as const;
 type Key = (typeof ALL)[number];
 
-const HELP = `Usage: npm run bench -- [--json] [--only a,b,b0,c,d,e,f,g,m] [--quick] [--check] [--window S] [--windows N]
+const HELP = `Usage: npm run bench -- [--json] [--only a,b,b0,c,d,e,f,g,m,gv] [--quick] [--check] [--window S] [--windows N]
 
 Scenarios (issue 7):
   a   Ampio: 2 buses × 400 fps, 32 clients per bus
@@ -30,6 +30,7 @@ Scenarios (issue 7):
   m   mixed protocols at 21,300 fps: 32 cannelloni + 32 tcpcan clients, and (m1) the same
       load with 64 cannelloni clients; with --baseline-cli only m1 runs (an older build
       may not speak tcpcan)
+  gv  (b) to 32 GVRET sessions (SavvyCAN-style): CPU per delivered frame next to (b)'s
 
   --json                 print the results as JSON on stdout (progress goes to stderr)
   --quick                one short window per scenario (a smoke run, not for publishing)
@@ -113,6 +114,7 @@ async function main(): Promise<number> {
     await run(scenarioM(timing, false));
     await run(scenarioM(timing, true));
   }
+  if (only.has('gv')) await run(scenarioGvret(timing));
   const ramp = only.has('c') ? await runRamp(quick, bridgeNodeArgs, progress) : null;
   let decoders: DecoderResult[] = [];
   if (only.has('g')) {

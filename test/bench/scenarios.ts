@@ -116,3 +116,16 @@ export function scenarioM(t: Timing, mixed: boolean): TrafficSpec {
     ...t,
   };
 }
+
+/** (gv) (b) to 32 GVRET sessions (SavvyCAN's connect burst and keepalives): CPU per frame next to (b)'s. */
+export function scenarioGvret(t: Timing): TrafficSpec {
+  return {
+    key: 'gv',
+    title: `GVRET: ${SATURATED_1M_RATE.toLocaleString('en-US')} fps to 32 SavvyCAN-style sessions`,
+    bridgeArgs: ['--virtual-rate', String(SATURATED_1M_RATE), '--gvret-listen', '127.0.0.1:0'],
+    buses: 1,
+    clients: (_ports, byProtocol) => Array.from({ length: 32 }, () => ({ port: byProtocol.gvret[0], role: 'read' as const, protocol: 'gvret' as const })),
+    configuredFps: SATURATED_1M_RATE,
+    ...t,
+  };
+}

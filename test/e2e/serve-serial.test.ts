@@ -120,7 +120,7 @@ describe('ampio-bridge serve --backend serial (built) on a PTY', () => {
     const a = await connect(port);
     const b = await connect(port);
 
-    // adapter → every client (protocols.md §2.3 RX vectors)
+    // adapter → every client (RX vectors: 8-byte, 2-byte and 0-byte frames back to back)
     await emu.sendRaw(Buffer.from('2dd40d00001e5a347b70d794100df750' + '2dd40700123456' + '9abc26' + '2dd40500000002' + '34', 'hex'));
     await a.waitForFrames(3);
     await b.waitForFrames(3);

@@ -1,5 +1,5 @@
 // The shipped overlays/ catalog is valid, and the validator rejects the mistakes
-// hardware.md §2 lists (it would be a test that cannot fail otherwise).
+// old guides make (it would be a test that cannot fail otherwise).
 
 import { describe, expect, it } from 'vitest';
 import { boardLines, CatalogError, findBoard, lintOverlayLines, loadCatalog, validateCatalog } from '../../provisioning/catalog.js';

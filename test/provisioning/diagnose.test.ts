@@ -20,7 +20,7 @@ describe('dmesg', () => {
   it('err=110: wrong variant/bus or a soft-reboot re-init failure, with a power-cycle fix', () => {
     const chips = parseDmesg(fx('dmesg-err110.txt'));
     expect(chips.find((c) => c.spi === 'spi0.0')).toMatchObject({ ok: false, errno: 110 });
-    // spi0.1 came up as can0: the failed chip shifted the names (hardware.md §9).
+    // spi0.1 came up as can0: the failed chip shifted the names.
     expect(chips.find((c) => c.spi === 'spi0.1')).toMatchObject({ ok: true, iface: 'can0' });
     expect(errnoMeaning(110).fix).toMatch(/power-cycle/);
   });

@@ -69,7 +69,7 @@ describe('ampio-bridge setup (in-process)', () => {
   it('without root and without a terminal it says to use sudo instead of prompting', async () => {
     const cli = captureCli({ isRoot: false, isTTY: false });
     expect(await runSetup([], cli.ctx, { version: '0.1.0' })).toBe(1);
-    expect(cli.stderr()).toContain('sudo npx ampio-bridge setup');
+    expect(cli.stderr()).toContain('sudo ampio-bridge setup');
   });
 
   it('continues under sudo when not root', async () => {

@@ -6,7 +6,7 @@
 // Killing socat closes the PTY and removes the symlink: the device vanished. Starting a
 // new socat with the same link: the device reappeared, on a new /dev/pts/N.
 //
-// The frame encoder here is written from protocols.md §2 independently of
+// The frame encoder here is written from the wire format independently of
 // src/core/serial-codec.ts, so a bug there cannot hide in both.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { lstat } from 'node:fs/promises';

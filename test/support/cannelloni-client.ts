@@ -1,4 +1,4 @@
-// A cannelloni TCP v1 client written from the spec (shared/docs/protocols.md §1), not from
+// A cannelloni TCP v1 client written from the spec (mguentner/cannelloni 2.1), not from
 // src/core/cannelloni.ts, so the daemon is checked against an independent reading of the
 // protocol. Used by integration, stress and end-to-end tests.
 import net from 'node:net';

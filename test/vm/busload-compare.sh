@@ -1,5 +1,5 @@
 #!/bin/sh
-# Guest side of the VM suite's bus-load check (issue 4): the same frames, the same bitrate,
+# Guest side of the VM suite's bus-load check: the same frames, the same bitrate,
 # counted by Debian's `canbusload -e` and by our src/core/bus-load.ts; they must agree.
 # Runs as root inside the CAN VM (real SocketCAN, vcan0 up), from the repository root,
 # after `npm run build`. Usage: test/vm/busload-compare.sh [IFACE] [BITRATE]
@@ -32,7 +32,7 @@ run() { # name cangen-args...
 }
 
 status=0
-# 100 standard 8-byte frames/s with random IDs and data (user-needs #16 shape)
+# 100 standard 8-byte frames/s with random IDs and data (the shape of the 50 kbit/s load example)
 run std-8byte-random -g 10 -n 300 -L 8 -D r -I r || status=1
 # extended IDs, random lengths 0..8 and data
 run ext-random -e -g 10 -n 300 -L r -D r -I r || status=1

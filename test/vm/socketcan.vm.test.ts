@@ -43,7 +43,7 @@ function newestMtime(dir: string, ext = '.ts'): number {
 
 /** The guest runs the compiled dist/: build it when it is missing or older than its sources. */
 function ensureBuilt(): void {
-  const outputs = ['dist/test/vm/guest/socketcan-backend.js', 'dist/test/vm/guest/socketcan-daemon.js', 'dist/src/cli/main.js', 'dist/src/core/bus-load.js'].map((p) => join(ROOT, p));
+  const outputs = ['dist/test/vm/guest/socketcan-backend.js', 'dist/test/vm/guest/socketcan-daemon.js', 'dist/test/vm/guest/gvret-checks.js', 'dist/src/cli/main.js', 'dist/src/core/bus-load.js'].map((p) => join(ROOT, p));
   const sources = Math.max(newestMtime(join(ROOT, 'src')), newestMtime(join(ROOT, 'test', 'vm')), newestMtime(join(ROOT, 'test', 'support')));
   const fresh = outputs.every((p) => existsSync(p) && statSync(p).mtimeMs >= sources);
   if (fresh) return;
@@ -258,5 +258,23 @@ describe('bus load against `canbusload -e` on the same frames (issue 4, test/vm/
       expect(r.frames.ours).toBe(r.frames.canbusload);
     }
     expect(exits.get('busload-compare')?.rc).toBe(0);
+  });
+});
+
+describe('GVRET on a real kernel (two vcans, MTU 72; the daemon of the checks above)', () => {
+  it('SavvyCAN and WireTAP connect to one port serving both buses', () => {
+    expect(passed('gvret_connect')).toMatchObject({ savvyConnected: 'connected', buses: 2 });
+  });
+
+  it('bus → GVRET: each frame with its bus and the kernel receive time; FD to WireTAP only, zero-length withheld from SavvyCAN', () => {
+    expect(passed('gvret_bus_to_clients')).toMatchObject({ frames: 5, savvy: 3, timestampsFromKernel: true });
+  });
+
+  it('GVRET → bus: SavvyCAN and WireTAP frames (FD included) on the interface their bus byte names', () => {
+    expect(passed('gvret_clients_to_bus').frames).toBe(4);
+  });
+
+  it('SavvyCAN stays connected through its keepalives', () => {
+    expect(passed('gvret_keepalive').keepalives).toBeGreaterThan(0);
   });
 });

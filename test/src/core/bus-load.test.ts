@@ -1,5 +1,6 @@
-// Bus-load bit math: canbusload's measured counts, hardware.md bounds, user-needs #16,
-// hand-computed CAN FD vectors, an independent bit-level reference, and the window.
+// Bus-load bit math: canbusload's measured counts, the unstuffed/worst-case bounds, the
+// 50 kbit/s load example, hand-computed CAN FD vectors, an independent bit-level reference,
+// and the window.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BusLoadMeter, frameBitBounds, frameBits } from '../../../src/core/bus-load.js';
@@ -44,7 +45,7 @@ describe('frameBits: classic frames against canbusload -e', () => {
   });
 });
 
-describe('frameBitBounds: hardware.md §11 table', () => {
+describe('frameBitBounds: unstuffed and worst-case stuffed bit counts of classic frames', () => {
   const cases: Array<[string, CanFrame, number, number]> = [
     ['std 0 B', makeFrame({ id: 0x123 }), 47, 55],
     ['std 8 B', makeFrame({ id: 0x123, data: zeros(8) }), 111, 135],
@@ -322,7 +323,7 @@ class ManualClock {
 }
 
 describe('BusLoadMeter', () => {
-  it('user-needs #16: 100 standard 8-byte frames in 1 s at 50 kbit/s → 22.2 % min, 27.0 % max', () => {
+  it('100 standard 8-byte frames in 1 s at 50 kbit/s → 22.2 % min, 27.0 % max', () => {
     const clock = new ManualClock();
     const m = new BusLoadMeter({ now: clock.now, bitrate: 50_000 });
     const f = makeFrame({ id: 0x123, data: zeros(8) });

@@ -55,7 +55,7 @@ describe('decodeErrorFrame', () => {
 });
 
 describe('BusStateTracker', () => {
-  it('walks active → warning → passive → bus-off → restarted with one transition each (user-needs #2, #12)', () => {
+  it('walks active → warning → passive → bus-off → restarted with one transition each', () => {
     const t = new BusStateTracker();
     expect(t.link({ present: true, up: true })).toEqual({ from: 'unknown', to: 'error-active', cause: 'link up' });
     const seq = [warning(), warning(), passive(), busOff(), restarted()].map((f) => t.errorFrame(f));

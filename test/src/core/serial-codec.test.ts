@@ -16,7 +16,7 @@ const toHex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).toU
 const view = (f: CanFrame) => ({ id: f.id >>> 0, len: f.len, data: toHex(f.data), fd: f.fd, fdFlags: f.fdFlags });
 
 /**
- * Independent RX encoder written from protocols.md §2 (not from the code under test):
+ * Independent RX encoder written from the wire format (not from the code under test):
  * 2D D4 LEN=n+5 ID[4] data CHK, CHK = LEN + 0x2D + Σ(ID, data) mod 256.
  */
 function rxBytes(id29: number, data: number[]): number[] {
@@ -42,7 +42,7 @@ function chunked(bytes: Uint8Array, size: number): Uint8Array[] {
   return out;
 }
 
-// ------------------------------------------------------------ protocols.md §2.3 vectors
+// ------------------------------------------------------------ wire vectors
 const RX_GOOD: [string, number, string][] = [
   ['2D D4 0D 00 00 00 02 FE 10 19 09 19 04 01 20 AA', 0x80000002, 'FE 10 19 09 19 04 01 20'],
   ['2D D4 0D 00 00 1E 5A 34 7B 70 D7 94 10 0D F7 50', 0x80001e5a, '34 7B 70 D7 94 10 0D F7'],
@@ -70,7 +70,7 @@ const TX: [string, CanFrame, string][] = [
   ],
 ];
 
-describe('SerialDecoder: protocols.md §2.3 RX vectors', () => {
+describe('SerialDecoder: RX vectors', () => {
   for (const [wire, id, data] of RX_GOOD) {
     it(`decodes ${wire}`, () => {
       const { frames, dec } = decodeAll([hex(wire)]);
@@ -209,7 +209,7 @@ describe('SerialDecoder: protocols.md §2.3 RX vectors', () => {
   });
 });
 
-describe('encodeSerialTx: protocols.md §2.3 TX vectors', () => {
+describe('encodeSerialTx: TX vectors', () => {
   for (const [what, frame, wire] of TX) {
     it(`encodes ${what}`, () => {
       expect(toHex(encodeSerialTx(frame))).toBe(wire);
@@ -352,7 +352,7 @@ describe('SerialDecoder properties', () => {
         expect(bytes[4]).toBe(0x80 + f.data.length);
         expect(((bytes[5] << 24) | (bytes[6] << 16) | (bytes[7] << 8) | bytes[8]) >>> 0).toBe(f.id);
         expect(Array.from(bytes.subarray(9, 9 + f.data.length))).toEqual(f.data);
-        // CHK: every byte before it, minus the D4 (protocols.md §2, "equivalently").
+        // CHK: every byte before it, minus the D4 (the same sum as LEN + 0x2D + the rest).
         const sum = bytes.subarray(0, bytes.length - 1).reduce((a, b) => a + b, 0) - 0xd4;
         expect(bytes[bytes.length - 1]).toBe(sum & 0xff);
       }),

@@ -84,7 +84,7 @@ describe('TxQueue', () => {
     expect(r3).toEqual({ state: 'retry', delayMs: 1, busyForMs: 0 });
   });
 
-  it('a device refusing for 50 ms: every frame arrives in order, none lost (user-needs #3)', () => {
+  it('a device refusing for 50 ms: every frame arrives in order, none lost', () => {
     const { q, clock, sent, dropped } = setup({ capacity: 64 });
     for (let i = 0; i < 40; i++) q.push(frame(i), 0);
     const blockedUntil = clock.t + 50;
@@ -100,7 +100,7 @@ describe('TxQueue', () => {
     expect(q.stats().busy).toBe(busy);
   });
 
-  it('drops frames older than maxAge as stale and sends the fresh ones (user-needs #5)', () => {
+  it('drops frames older than maxAge as stale and sends the fresh ones', () => {
     const { q, clock, sent, dropped } = setup({ capacity: 300, maxAge: 2000 });
     // 200 frames queued over 1 s while the bus is blocked for 5 s
     for (let i = 0; i < 200; i++) {

@@ -14,6 +14,7 @@ import type { BusSnapshot } from '../../../src/control/protocol.js';
 import { encode, TestClient, type WireFrame } from '../../support/cannelloni-client.js';
 import { tcpcanFrame, TcpcanTestClient } from '../../support/tcpcan-client.js';
 import { Candump, canonical, check, equalLists, resetVcan, runChecks, sh, sleep } from './can-tools.js';
+import { closeGvretClients, GVRET_CHECKS, GVRET_FLAGS } from './gvret-checks.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 const PORT = [20000, 20001];
@@ -51,6 +52,7 @@ class Daemon {
         '--handshake-timeout', '20s',
         '--log-format', 'json',
         '--log-level', 'debug',
+        ...GVRET_FLAGS,
         '--control-socket', this.controlSocket,
       ],
       { stdio: ['ignore', 'inherit', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } },
@@ -472,6 +474,14 @@ async function main(): Promise<void> {
     return { startMs, listen: PORT };
   }]]);
   if (ready === true) {
+    // GVRET (issue 12) on the same daemon: its clients stay connected across its checks.
+    try {
+      ok = (await runChecks(GVRET_CHECKS, only)) && ok;
+    } finally {
+      closeGvretClients();
+      resetVcan('vcan0');
+      resetVcan('vcan1');
+    }
     ok = (await runChecks(
       CHECKS.map(([name, fn]) => [
         name,

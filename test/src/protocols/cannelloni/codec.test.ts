@@ -37,7 +37,7 @@ function decodeAll(chunks: Uint8Array[]): { frames: CanFrame[]; error: string | 
 
 const plain = (f: CanFrame) => ({ id: f.id >>> 0, len: f.len, data: Array.from(f.data), fd: f.fd, fdFlags: f.fdFlags });
 
-describe('cannelloni vectors (protocols.md §1.6)', () => {
+describe('cannelloni wire vectors', () => {
   it('hello is the 12 ASCII bytes CANNELLONIv1', () => {
     expect(toHexStr(CANNELLONI_HELLO)).toBe('43 41 4E 4E 45 4C 4C 4F 4E 49 76 31');
   });
