@@ -1,4 +1,4 @@
-// apply: runs a plan's steps in order (architecture.md §8.9). Before the first change every
+// apply: runs a plan's steps in order. Before the first change every
 // file the plan touches is copied into one backup set with a manifest; files are replaced
 // atomically (Fs.write: temp + fsync + rename); the first failure stops the run, and the
 // manifest then says exactly what ran, so `setup --rollback` can restore byte-for-byte.
@@ -38,6 +38,8 @@ export interface Manifest {
   status: 'in-progress' | 'complete' | 'failed';
   failedStep: string | null;
   files: BackupEntry[];
+  /** Directories this run created (parents first), removed again on rollback when empty. */
+  dirs?: string[];
   /** commands that ran, in order, with their undo */
   commands: { id: string; argv: string[]; undo: string[] | null }[];
   rolledBackAt: string | null;
@@ -103,8 +105,18 @@ async function backup(plan: Plan, deps: ApplyDeps): Promise<{ dir: string; manif
     await fs.write(path.posix.join(dir, rel), data, 0o600);
     files.push({ path: p, existed: true, mode: st?.mode ?? 0o644, backup: rel, sha256: sha256(data) });
   }
+  // Directories that do not exist yet and that the writes will create (/etc/ampio-bridge,
+  // /etc/systemd/network on a minimal image …): rollback removes what setup made.
+  const dirs = new Set<string>();
+  for (const p of touchedPaths(plan)) {
+    for (let d = path.posix.dirname(p); d !== '/' && !dirs.has(d); d = path.posix.dirname(d)) {
+      if ((await fs.lstat(d)) !== null) break;
+      dirs.add(d);
+    }
+  }
   const manifest: Manifest = {
     format: 1,
+    dirs: [...dirs].sort((a, b) => a.length - b.length),
     tool: 'ampio-bridge setup',
     version: deps.version,
     createdAt: deps.now().toISOString(),
@@ -141,7 +153,7 @@ async function runStep(step: Step, deps: ApplyDeps): Promise<void> {
     throw new ProvisioningError(
       e.code === 'EACCES' || e.code === 'EPERM' ? 'SETUP_PERMISSION' : 'SETUP_STEP_FAILED',
       `${step.title}: ${e.message}`,
-      e.code === 'EACCES' || e.code === 'EPERM' ? 'run setup with sudo: `sudo npx ampio-bridge setup`' : `check ${target} and re-run setup`,
+      e.code === 'EACCES' || e.code === 'EPERM' ? 'run setup with sudo: `sudo ampio-bridge setup`' : `check ${target} and re-run setup`,
       { cause: err },
     );
   }
@@ -150,6 +162,9 @@ async function runStep(step: Step, deps: ApplyDeps): Promise<void> {
 function hintFor(argv: string[]): string {
   if (argv[0] === 'npm') return 'check the network connection and `npm config get registry`, then re-run setup';
   if (argv[0] === 'useradd' || argv[0] === 'usermod') return 'check /etc/passwd and /etc/group (is the name taken by something else?), then re-run setup';
+  const image = argv.find((a) => a.startsWith('--root='))?.slice('--root='.length) ?? (argv.includes('--root') ? argv[argv.indexOf('--root') + 1] : null);
+  // An image has no running systemd to ask: point at its files instead.
+  if (argv[0] === 'systemctl' && image) return `check that ${image}/lib/systemd/system/${argv[argv.length - 1]} (or /usr/lib/…) exists in the image, then re-run setup with --root ${image}`;
   if (argv[0] === 'systemctl') return `see \`systemctl status ${argv[argv.length - 1]}\` and \`journalctl -xe\`, then re-run setup`;
   if (argv[0] === 'ip' || argv[0] === 'networkctl') return 'the setting is still written for the next boot; `ampio-bridge doctor` shows the link state';
   return 're-run setup after fixing the cause above';

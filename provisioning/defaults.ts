@@ -1,6 +1,6 @@
-// Default answers, derived from what probe found (architecture.md §8.10): a re-run offers
+// Default answers, derived from what probe found: a re-run offers
 // exactly what is installed, a go-ampio-server install offers its own settings, and a fresh
-// Pi gets the hardware.md values. Pure.
+// Pi gets the values an Ampio bus on an MCP2515 HAT needs. Pure.
 
 import { analyzeBootConfig, effectiveBootLines } from './steps/boot-config.js';
 import { boardLines, findBoard, type Catalog } from './catalog.js';
@@ -9,13 +9,19 @@ import { migrateGoEnv } from './migrate.js';
 import { PATHS, type Answers, type Facts } from './types.js';
 import { parseDuration } from '../src/config/options.js';
 
-/** hardware.md §6 and §8, with the reason shown next to the question. */
+/**
+ * 50 kbit/s (the Ampio bus); txqueuelen 100 (mcp251x keeps one frame in flight, so the
+ * qdisc is the only TX buffer: 10 overflows on a burst, 1000+ replays stale commands after
+ * an outage); restart-ms 100 (with 0 a bus-off puts the chip to sleep until someone runs
+ * ip link). The reason is shown next to each question.
+ */
 export const HARDWARE_DEFAULTS = {
   bitrate: 50000,
   txqueuelen: 100,
   restartMs: 100,
   listen: ':20000',
   metricsAddr: '127.0.0.1:9100',
+  socketcandListen: ':29536',
 } as const;
 
 export const WHY = {
@@ -107,7 +113,10 @@ export function defaultAnswers(facts: Facts, catalog: Catalog): Answers {
     maxClients: num(cfg['max-clients']) ?? num(go.maxClients) ?? 0,
     hubPolicy: (str(cfg['hub-policy']) ?? go.hubPolicy) === 'kick' ? 'kick' : 'drop',
     mdns: mdnsRaw === undefined ? true : /^(1|true|yes|on)$/i.test(mdnsRaw),
+    // An install without the key predates socketcand: offer it (the conventional port).
+    socketcandListen: cfg['socketcand-listen'] === undefined ? HARDWARE_DEFAULTS.socketcandListen : (str(cfg['socketcand-listen']) ?? ''),
     metricsAddr: str(cfg['metrics-addr']) ?? go.metricsAddr ?? HARDWARE_DEFAULTS.metricsAddr,
+    gvretListen: str(cfg['gvret-listen']) ?? '',
     serial: str(cfg.serial) ?? go.serial ?? facts.serialDevices[0] ?? '/dev/ttyUSB0',
     migrate: facts.goServer !== null,
   };

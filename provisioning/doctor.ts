@@ -8,18 +8,12 @@ import { errnoMeaning, iniValue, parseDmesg, parseIpLinkJson, type CanLinkDetail
 import type { Fs } from './io/fs.js';
 import type { Runner } from './io/runner.js';
 import { analyzeBootConfig, effectiveBootLines, isBootConfigStub } from './steps/boot-config.js';
+import { type Check, checkConfigAndFiles, type ConfigVerdict } from './doctor-files.js';
 import { PATHS } from './types.js';
-import { parseDuration, parseListen } from '../src/config/options.js';
 
-export type CheckStatus = 'ok' | 'fail' | 'warn';
+export { type Check, type CheckStatus, type ConfigVerdict, parseEnvironmentFile } from './doctor-files.js';
+import { parseDuration } from '../src/config/options.js';
 
-export interface Check {
-  id: string;
-  status: CheckStatus;
-  title: string;
-  detail?: string;
-  fix?: string;
-}
 
 export interface DoctorDeps {
   fs: Fs;
@@ -35,9 +29,17 @@ export interface DoctorDeps {
   browseMdns(): Promise<{ name: string; port: number }[] | null>;
   /** Path of the daemon config (--config). */
   configPath?: string;
-  /** Checks of the capture store and its PostgreSQL target (config keys capture, pg-url, …); absent = not checked. */
-  probeCapture?(config: Record<string, unknown>): Promise<Check[]>;
+  /** Validates the config exactly as `serve --config PATH` would, with the unit's environment. */
+  validateConfig(configPath: string, env: Record<string, string>): ConfigVerdict | Promise<ConfigVerdict>;
+  /** The control socket `status` would use (default /run/ampio-bridge/control.sock). */
+  controlSocket?: string;
+  /** Checking an image (`doctor --root DIR`): the live parts are listed as not checked. */
+  offline?: boolean;
+  /** Checks of the capture store and its PostgreSQL target (keys capture, pg-url, … of this config file); absent = not checked. */
+  probeCapture?(configPath: string): Promise<Check[]>;
 }
+
+const OFFLINE = 'not checked offline (needs the running Pi)';
 
 async function run(runner: Runner, argv: string[]): Promise<string | null> {
   try {
@@ -48,30 +50,19 @@ async function run(runner: Runner, argv: string[]): Promise<string | null> {
   }
 }
 
-function str(v: unknown, fallback: string): string {
-  return v === undefined || v === null ? fallback : String(v);
-}
 
 export async function runDoctorChecks(d: DoctorDeps): Promise<Check[]> {
   const checks: Check[] = [];
   const add = (c: Check) => checks.push(c);
   const configPath = d.configPath ?? PATHS.configFile;
 
-  // --- the daemon's config file
-  let cfg: Record<string, unknown> = {};
-  const text = await d.fs.readText(configPath);
-  if (text === null) {
-    add({ id: 'config', status: 'fail', title: `config file ${configPath}`, detail: 'missing', fix: 'run `sudo npx ampio-bridge setup`' });
-  } else {
-    try {
-      cfg = JSON.parse(text) as Record<string, unknown>;
-      add({ id: 'config', status: 'ok', title: `config file ${configPath}` });
-    } catch (err) {
-      add({ id: 'config', status: 'fail', title: `config file ${configPath}`, detail: `not valid JSON: ${(err as Error).message}`, fix: 'fix the file, or re-run `sudo ampio-bridge setup` (it keeps a backup)' });
-    }
-  }
-  const backend = str(cfg.backend, 'socketcan');
-  const ifaces = str(cfg['can-if'], 'can0').split(',').map((s) => s.trim()).filter(Boolean);
+  const live = d.offline !== true;
+  const skip = (id: string, title: string) => add({ id, status: 'skip', title, detail: OFFLINE });
+
+  // --- the daemon's config file (serve's own judgement) and the files setup writes
+  const verdict = await checkConfigAndFiles(d.fs, d.validateConfig, configPath, add);
+  const backend = verdict?.ok ? verdict.backend : 'socketcan';
+  const ifaces = verdict?.ok ? verdict.canIf : ['can0'];
 
   if (backend === 'socketcan') {
     // --- boot config: our block, and the lines in it
@@ -85,24 +76,26 @@ export async function runDoctorChecks(d: DoctorDeps): Promise<Check[]> {
       boardId = a.blockBoard;
       const board = boardId ? findBoard(d.catalog, boardId) : undefined;
       const problems = lintOverlayLines(effectiveBootLines(boot).filter((l) => l.startsWith('[all] ')).map((l) => l.slice(6)));
-      if (!a.hasBlock) add({ id: 'overlay', status: 'fail', title: `CAN HAT overlay in ${bootPath}`, detail: 'no ampio-bridge block', fix: 'run `sudo npx ampio-bridge setup` and choose your HAT' });
+      if (!a.hasBlock) add({ id: 'overlay', status: 'fail', title: `CAN HAT overlay in ${bootPath}`, detail: 'no ampio-bridge block', fix: 'run `sudo ampio-bridge setup` and choose your HAT' });
       else if (problems.length) add({ id: 'overlay', status: 'fail', title: `CAN HAT overlay in ${bootPath}`, detail: problems.join('; '), fix: 're-run `sudo ampio-bridge setup`; it comments out clashing lines' });
       else add({ id: 'overlay', status: 'ok', title: `CAN HAT overlay in ${bootPath}`, detail: board ? `${board.name}${board.verified ? '' : ' (lines not verified)'}` : (boardId ?? undefined) });
       if (a.remarks.length) add({ id: 'overlay-remarks', status: 'warn', title: 'config.txt lines worth a look', detail: a.remarks.map((r) => `line ${r.line.index + 1}: ${r.text}`).join('; ') });
       const spiOn = effectiveBootLines(boot).some((l) => l === '[all] dtparam=spi=on');
-      const spiDevs = (await d.fs.readdir('/sys/bus/spi/devices')) ?? [];
-      if (spiOn && spiDevs.length) add({ id: 'spi', status: 'ok', title: 'SPI enabled', detail: spiDevs.join(', ') });
+      const spiDevs = live ? ((await d.fs.readdir('/sys/bus/spi/devices')) ?? []) : [];
+      if (spiOn && !live) add({ id: 'spi', status: 'ok', title: 'SPI enabled', detail: 'dtparam=spi=on (devices not checked offline)' });
+      else if (spiOn && spiDevs.length) add({ id: 'spi', status: 'ok', title: 'SPI enabled', detail: spiDevs.join(', ') });
       else if (spiOn) add({ id: 'spi', status: 'fail', title: 'SPI enabled', detail: 'dtparam=spi=on is set but no SPI devices exist', fix: 'reboot; if it stays, check for dtparam=spi=off or a clashing overlay' });
       else add({ id: 'spi', status: 'fail', title: 'SPI enabled', detail: 'dtparam=spi=on is not set under [all]', fix: 're-run `sudo ampio-bridge setup`' });
     }
-    if (await d.fs.lstat(PATHS.rebootMarker)) {
+    if (live && (await d.fs.lstat(PATHS.rebootMarker))) {
       add({ id: 'reboot', status: 'fail', title: 'overlays loaded', detail: 'setup changed config.txt and the Pi has not rebooted since', fix: '`sudo reboot`, then `ampio-bridge doctor` again' });
     }
 
     // --- the kernel's view: did each chip initialise?
     const board = boardId ? findBoard(d.catalog, boardId) : undefined;
-    const dmesg = (await run(d.runner, ['dmesg'])) ?? (await run(d.runner, ['journalctl', '-k', '-b', '--no-pager']));
-    if (dmesg === null) add({ id: 'dmesg', status: 'warn', title: 'CAN controller initialisation (dmesg)', detail: 'cannot read the kernel log', fix: 'run doctor with sudo' });
+    const dmesg = !live ? undefined : (await run(d.runner, ['dmesg'])) ?? (await run(d.runner, ['journalctl', '-k', '-b', '--no-pager']));
+    if (dmesg === undefined) skip('dmesg', 'CAN controller initialisation (dmesg)');
+    else if (dmesg === null) add({ id: 'dmesg', status: 'warn', title: 'CAN controller initialisation (dmesg)', detail: 'cannot read the kernel log', fix: 'run doctor with sudo' });
     else {
       const chips = parseDmesg(dmesg);
       const expected = board?.interfaces.map((i) => i.spi) ?? chips.map((c) => c.spi);
@@ -122,18 +115,19 @@ export async function runDoctorChecks(d: DoctorDeps): Promise<Check[]> {
     const network = await d.fs.readText(PATHS.network);
     const link = await d.fs.readText(PATHS.link);
     const rule = await d.fs.readText(PATHS.udevRule);
-    const wantBitrate = Number(iniValue(network, 'CAN', 'BitRate') ?? cfg.bitrate ?? 50000);
+    const wantBitrate = Number(iniValue(network, 'CAN', 'BitRate') ?? (verdict?.ok ? verdict.bitrate : null) ?? 50000);
     const restartRaw = iniValue(network, 'CAN', 'RestartSec');
     const wantRestart = restartRaw ? (/^\d+$/.test(restartRaw) ? Number(restartRaw) * 1000 : parseDuration(restartRaw)) : 100;
     const wantQlen = Number(iniValue(link, 'Link', 'TransmitQueueLength') ?? /tx_queue_len}="(\d+)"/.exec(rule ?? '')?.[1] ?? 100);
-    const ipOut = await run(d.runner, ['ip', '-details', '-statistics', '-json', 'link', 'show', 'type', 'can']);
+    const ipOut = !live ? undefined : await run(d.runner, ['ip', '-details', '-statistics', '-json', 'link', 'show', 'type', 'can']);
     let links: CanLinkDetails[] | null = null;
     try {
-      links = ipOut === null ? null : parseIpLinkJson(ipOut);
+      links = ipOut === null || ipOut === undefined ? null : parseIpLinkJson(ipOut);
     } catch {
       links = null;
     }
-    if (links === null) add({ id: 'links', status: 'warn', title: 'CAN interfaces', detail: '`ip -details -json link` did not answer' });
+    if (ipOut === undefined) skip('links', `CAN interfaces ${ifaces.join(', ')} (present, up, bitrate, restart-ms, txqueuelen, state)`);
+    else if (links === null) add({ id: 'links', status: 'warn', title: 'CAN interfaces', detail: '`ip -details -json link` did not answer' });
     for (const name of links ? ifaces : []) {
       const l = (links as CanLinkDetails[]).find((x) => x.name === name);
       if (!l) {
@@ -146,7 +140,7 @@ export async function runDoctorChecks(d: DoctorDeps): Promise<Check[]> {
         id: `${name}-present`,
         status: wrongSpi ? 'warn' : 'ok',
         title: `${name} present`,
-        detail: `${l.parentDev ?? '?'}${map && !wrongSpi && map.connector !== 'unverified' ? `, connector ${map.connector}` : ''}${wrongSpi ? `: the catalog expects ${map.spi}; the names may be swapped (hardware.md §9)` : ''}`,
+        detail: `${l.parentDev ?? '?'}${map && !wrongSpi && map.connector !== 'unverified' ? `, connector ${map.connector}` : ''}${wrongSpi ? `: the catalog expects ${map.spi}; the names may be swapped (probe order is not fixed: map them by their SPI device)` : ''}`,
       });
       const up = l.state === 'UP' || l.flags.includes('UP');
       add(up ? { id: `${name}-up`, status: 'ok', title: `${name} up` } : { id: `${name}-up`, status: 'fail', title: `${name} up`, detail: `state ${l.state}`, fix: `\`sudo networkctl reconfigure ${name}\` (is systemd-networkd enabled?) or \`sudo ip link set ${name} up\`` });
@@ -171,22 +165,23 @@ export async function runDoctorChecks(d: DoctorDeps): Promise<Check[]> {
       else if (st) add({ id: `${name}-state`, status: 'warn', title: `${name} bus state`, detail: st, fix: 'bus errors: check wiring, termination and the bitrate' });
     }
   } else {
-    const dev = str(cfg.serial, '/dev/ttyUSB0');
-    add((await d.fs.stat(dev)) ? { id: 'serial', status: 'ok', title: `serial adapter ${dev}` } : { id: 'serial', status: 'fail', title: `serial adapter ${dev}`, detail: 'not present', fix: 'plug the adapter in; `ls -l /dev/serial/by-id/` shows its stable name' });
+    const dev = verdict?.ok ? verdict.serial : '/dev/ttyUSB0';
+    if (!live) skip('serial', `serial adapter ${dev}`);
+    else add((await d.fs.stat(dev)) ? { id: 'serial', status: 'ok', title: `serial adapter ${dev}` } : { id: 'serial', status: 'fail', title: `serial adapter ${dev}`, detail: 'not present', fix: 'plug the adapter in; `ls -l /dev/serial/by-id/` shows its stable name' });
   }
 
   // --- the service and what it serves
+  const listen = verdict?.ok ? verdict.listen : null;
+  // Offline, the socket that matters is the service's, not whatever this machine resolves.
+  const controlSocket = live ? (d.controlSocket ?? PATHS.controlSocket) : PATHS.controlSocket;
+  if (!live) {
+    for (const [id, title] of [['service', 'ampio-bridge.service active'], ['ports', 'TCP listeners'], ['control', `control socket ${controlSocket}`], ['ready', '/ready'], ['mdns', 'mDNS']]) skip(id, title);
+    return checks;
+  }
   const active = await d.runner.run(['systemctl', 'is-active', 'ampio-bridge.service']).catch(() => null);
   const state = active?.stdout.trim() || 'unknown';
   add(state === 'active' ? { id: 'service', status: 'ok', title: 'ampio-bridge.service active' } : { id: 'service', status: 'fail', title: 'ampio-bridge.service active', detail: state, fix: '`sudo systemctl start ampio-bridge`; why it stopped: `journalctl -u ampio-bridge -e`' });
 
-  const listen = (() => {
-    try {
-      return parseListen(str(cfg.listen, ':20000'));
-    } catch {
-      return null;
-    }
-  })();
   if (listen) {
     const host = listen.host === '' || listen.host === '0.0.0.0' ? '127.0.0.1' : listen.host === '::' ? '::1' : listen.host;
     const count = backend === 'socketcan' ? Math.max(1, ifaces.length) : 1;
@@ -195,12 +190,28 @@ export async function runDoctorChecks(d: DoctorDeps): Promise<Check[]> {
       add((await d.probeTcp(host, port)) ? { id: `port-${port}`, status: 'ok', title: `listening on ${host}:${port}` } : { id: `port-${port}`, status: 'fail', title: `listening on ${host}:${port}`, detail: 'nothing accepts connections', fix: 'see the service line above; `journalctl -u ampio-bridge -e` for bind errors (port in use?)' });
     }
   }
-  const control = await d.probeControl(PATHS.controlSocket);
-  add(control.ok ? { id: 'control', status: 'ok', title: `control socket ${PATHS.controlSocket}`, detail: control.detail } : { id: 'control', status: 'fail', title: `control socket ${PATHS.controlSocket}`, detail: control.detail, fix: control.detail.includes('permission') ? 'add yourself to the ampio-bridge group (`sudo usermod -aG ampio-bridge $USER`, then log in again) or use sudo' : 'is the service running?' });
+  const gvret = verdict?.ok ? verdict.gvretListen : null;
+  if (gvret) {
+    const host = gvret.host === '' || gvret.host === '0.0.0.0' ? '127.0.0.1' : gvret.host === '::' ? '::1' : gvret.host;
+    const title = `GVRET (SavvyCAN, WireTAP) on ${host}:${gvret.port}`;
+    const unit = gvret.port < 1024 ? await d.fs.readText(PATHS.unit) : null;
+    const canBind = gvret.port >= 1024 || (unit !== null && /^AmbientCapabilities=.*CAP_NET_BIND_SERVICE/m.test(unit));
+    if (await d.probeTcp(host, gvret.port)) add({ id: 'gvret-port', status: 'ok', title });
+    else if (!canBind) add({ id: 'gvret-port', status: 'fail', title, detail: `port ${gvret.port} is below 1024 and the unit does not grant CAP_NET_BIND_SERVICE`, fix: 're-run `sudo ampio-bridge setup` (it grants that one capability for GVRET on a port below 1024), or use --gvret-listen :2323' });
+    else add({ id: 'gvret-port', status: 'fail', title, detail: 'nothing accepts connections', fix: '`journalctl -u ampio-bridge -e | grep -i gvret` for bind errors (port 23 taken by a telnet server?)' });
+  }
+  const socketcand = verdict?.ok ? verdict.socketcandListen : null;
+  if (socketcand) {
+    const host = socketcand.host === '' || socketcand.host === '0.0.0.0' ? '127.0.0.1' : socketcand.host === '::' ? '::1' : socketcand.host;
+    const id = `socketcand-${socketcand.port}`;
+    const title = `socketcand listening on ${host}:${socketcand.port}`;
+    add((await d.probeTcp(host, socketcand.port)) ? { id, status: 'ok', title } : { id, status: 'fail', title, detail: 'nothing accepts connections', fix: 'see the service line above; `journalctl -u ampio-bridge -e` for bind errors (port 29536 in use by a real socketcand?)' });
+  }
+  const control = await d.probeControl(controlSocket);
+  add(control.ok ? { id: 'control', status: 'ok', title: `control socket ${controlSocket}`, detail: control.detail } : { id: 'control', status: 'fail', title: `control socket ${controlSocket}`, detail: control.detail, fix: control.detail.includes('permission') ? 'add yourself to the ampio-bridge group (`sudo usermod -aG ampio-bridge $USER`, then log in again) or use sudo' : 'is the service running?' });
 
-  const metrics = str(cfg['metrics-addr'], '');
-  if (metrics) {
-    const m = parseListen(metrics, true);
+  const m = verdict?.ok ? verdict.metricsAddr : null;
+  {
     if (m) {
       const host = m.host === '' || m.host === '0.0.0.0' ? '127.0.0.1' : m.host === '::' ? '::1' : m.host;
       const r = await d.probeReady(host, m.port);
@@ -208,7 +219,7 @@ export async function runDoctorChecks(d: DoctorDeps): Promise<Check[]> {
       else add({ id: 'ready', status: 'fail', title: `/ready on ${host}:${m.port}`, detail: r ? `${r.status} ${r.body.trim().slice(0, 200)}` : 'no answer', fix: r ? 'the body says which part is not ready (backend, link, listener, bus-off)' : 'is the service running with this --metrics-addr?' });
     }
   }
-  if (cfg['mdns-enable'] === true || cfg['mdns-enable'] === 'true') {
+  if (verdict?.ok && verdict.mdnsEnable) {
     const found = await d.browseMdns();
     const ports = new Set<number>();
     if (listen) for (let k = 0; k < (backend === 'socketcan' ? Math.max(1, ifaces.length) : 1); k++) ports.add(listen.port + k);
@@ -217,13 +228,13 @@ export async function runDoctorChecks(d: DoctorDeps): Promise<Check[]> {
     else add({ id: 'mdns', status: 'fail', title: 'advertised over mDNS', detail: 'no _can-server._tcp service on our ports answered', fix: 'is UDP 5353 blocked, or another mDNS responder holding the port? `journalctl -u ampio-bridge | grep mdns`' });
   }
   // --- frame capture (store, retention, PostgreSQL)
-  if (d.probeCapture) for (const c of await d.probeCapture(cfg)) add(c);
+  if (d.probeCapture && live) for (const c of await d.probeCapture(configPath)) add(c);
   return checks;
 }
 
 export function renderChecks(checks: Check[], color: boolean): string {
   const c = (code: number, t: string) => (color ? `\u001b[${code}m${t}\u001b[0m` : t);
-  const mark = { ok: c(32, '✓'), fail: c(31, '✗'), warn: c(33, '!') } as const;
+  const mark = { ok: c(32, '✓'), fail: c(31, '✗'), warn: c(33, '!'), skip: c(2, '-') } as const;
   const out: string[] = [];
   for (const k of checks) {
     out.push(`${mark[k.status]} ${k.title}${k.detail ? `: ${k.detail}` : ''}`);
@@ -231,6 +242,8 @@ export function renderChecks(checks: Check[], color: boolean): string {
   }
   const fails = checks.filter((k) => k.status === 'fail').length;
   const warns = checks.filter((k) => k.status === 'warn').length;
-  out.push('', fails ? c(31, `${fails} problem${fails === 1 ? '' : 's'}${warns ? `, ${warns} warning${warns === 1 ? '' : 's'}` : ''}`) : c(32, `all checks passed${warns ? ` (${warns} warning${warns === 1 ? '' : 's'})` : ''}`));
+  const skipped = checks.filter((k) => k.status === 'skip').length;
+  const notChecked = skipped ? `; ${skipped} not checked offline` : '';
+  out.push('', fails ? c(31, `${fails} problem${fails === 1 ? '' : 's'}${warns ? `, ${warns} warning${warns === 1 ? '' : 's'}` : ''}${notChecked}`) : c(32, `all checks passed${warns ? ` (${warns} warning${warns === 1 ? '' : 's'})` : ''}${notChecked}`));
   return `${out.join('\n')}\n`;
 }

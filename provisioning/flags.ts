@@ -1,4 +1,4 @@
-// `ampio-bridge setup` flags. Every wizard question has one (architecture.md §8.8), so
+// `ampio-bridge setup` flags. Every wizard question has one, so
 // `--yes` plus flags is a complete, prompt-free install (pi-hole #2164, #3617: "unattended"
 // installers that still prompt). Parsed with util.parseArgs; unknown flags get the same
 // one-line message as every other command, with the closest valid flag.
@@ -22,6 +22,8 @@ export const SETUP_FLAGS = {
   'mdns-enable': { type: 'boolean' },
   'no-mdns-enable': { type: 'boolean' },
   'metrics-addr': { type: 'string' },
+  'gvret-listen': { type: 'string' },
+  'socketcand-listen': { type: 'string' },
   serial: { type: 'string' },
   migrate: { type: 'boolean' },
   'no-migrate': { type: 'boolean' },
@@ -71,6 +73,8 @@ Answers (each question of the wizard has a flag; defaults come from this system)
   --hub-policy drop|kick      what happens to a client that cannot keep up
   --mdns-enable, --no-mdns-enable   advertise the bridge on the LAN (default on)
   --metrics-addr <addr>       /metrics, /ready, /healthz (default 127.0.0.1:9100; "" = off)
+  --gvret-listen <addr>       GVRET for SavvyCAN/WireTAP, e.g. :23 (SavvyCAN's port; default "" = off)
+  --socketcand-listen <addr>  socketcand clients: python-can, SavvyCAN, Kayak (default :29536; "" = off)
   --serial <path>             the USB adapter (best a /dev/serial/by-id/ path)
   --migrate, --no-migrate     take over an existing go-ampio-server (can-server.service)
   --node <path>               node binary for the service (default: the one running setup)
@@ -154,6 +158,8 @@ export function parseSetupFlags(args: string[]): SetupFlags {
   else if (v['mdns-enable']) a.mdns = true;
   else if (v['no-mdns-enable']) a.mdns = false;
   if (str('metrics-addr') !== undefined) a.metricsAddr = str('metrics-addr');
+  if (str('gvret-listen') !== undefined) a.gvretListen = str('gvret-listen');
+  if (str('socketcand-listen') !== undefined) a.socketcandListen = str('socketcand-listen');
   if (str('serial') !== undefined) a.serial = str('serial');
   if (v.migrate && v['no-migrate']) problems.push('--migrate and --no-migrate contradict each other');
   else if (v.migrate) a.migrate = true;

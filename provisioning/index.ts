@@ -18,7 +18,8 @@ import { planInstall, planUninstall } from './plan.js';
 import { probe } from './probe.js';
 import { Progress } from './progress.js';
 import { rollback } from './rollback.js';
-import { markFor, paint, renderFacts, renderPlan, renderSummary, type Style } from './show.js';
+import { errorLines, markFor, paint, renderFacts, renderPlan, renderSummary, say, type Style } from './show.js';
+import { doRollback } from './run-rollback.js';
 import { PATHS, type Answers, type Facts, type Plan } from './types.js';
 import { waitReady as realWaitReady, type ReadyResult } from './verify.js';
 import type { Asker } from './wizard.js';
@@ -52,13 +53,6 @@ export interface SetupDeps {
 
 const EXIT = { ok: 0, failure: 1, usage: 2, cancelled: 130 } as const;
 
-function say(out: Writable, text: string): void {
-  out.write(text.endsWith('\n') ? text : `${text}\n`);
-}
-
-function errorLines(style: Style, err: { message: string; hint?: string }): string {
-  return `${markFor(style, 'fail')} ${err.message}${err.hint ? `\n    ${paint(style, 'dim', 'fix:')} ${err.hint}` : ''}`;
-}
 
 /** Answers `--yes` cannot default sensibly: the hardware-specific ones. */
 export function missingRequired(a: Answers, given: Partial<Answers>, facts: Facts, catalog: Catalog): string[] {
@@ -74,15 +68,27 @@ export function missingRequired(a: Answers, given: Partial<Answers>, facts: Fact
   return missing;
 }
 
-function listenSummary(a: Answers): string[] {
+/**
+ * Where clients connect. Pi OS answers mDNS for <hostname>.local out of the box
+ * (avahi-daemon). For an image (--root) that is the image's hostname, never the machine
+ * building it; an image without one gets whatever name the Pi is given at first boot.
+ */
+export function listenSummary(a: Answers, facts: Pick<Facts, 'root' | 'hostname'>): string[] {
   let addr = a.listen.trim();
   if (/^\d+$/.test(addr)) addr = `:${addr}`;
   const i = addr.lastIndexOf(':');
-  // Pi OS answers mDNS for <hostname>.local out of the box (avahi-daemon).
-  const host = addr.slice(0, i) || `${hostname()}.local`;
+  const name = facts.hostname ?? (facts.root ? null : hostname());
+  const host = addr.slice(0, i) || (name ? `${name}.local` : "<the Pi's hostname>.local");
   const port = Number(addr.slice(i + 1));
   if (a.backend === 'serial') return [`${host}:${port}`];
   return a.interfaces.map((n, k) => `${host}:${port + k} (${n})`);
+}
+
+/** Where SavvyCAN/WireTAP connect: host:port of the GVRET answer. */
+function gvretSummary(listen: string): string {
+  const addr = /^\d+$/.test(listen.trim()) ? `:${listen.trim()}` : listen.trim();
+  const i = addr.lastIndexOf(':');
+  return `${addr.slice(0, i) || `${hostname()}.local`}:${addr.slice(i + 1)}`;
 }
 
 async function defaultElevate(args: string[]): Promise<number> {
@@ -109,10 +115,10 @@ export async function runSetup(args: string[], ctx: SetupContext, deps: SetupDep
   const interactive = ctx.isTTY && !flags.yes;
 
   // Setup changes files only root may change. Rather than failing, carry on under sudo, so
-  // the Pi quick start stays `npx ampio-bridge setup` (Pi OS gives pi password-less sudo).
+  // the quick start stays one command (`npm run setup` in a clone; Pi OS gives pi password-less sudo).
   if (!ctx.isRoot && !flags.dryRun && flags.root === null) {
     if (!deps.elevate && !ctx.isTTY && !flags.yes) {
-      say(ctx.stderr, errorLines(style, { message: 'setup changes system files and needs root', hint: 'run `sudo npx ampio-bridge setup`, or add --dry-run to only see the plan' }));
+      say(ctx.stderr, errorLines(style, { message: 'setup changes system files and needs root', hint: 'run it with sudo (`sudo ampio-bridge setup`, or `npm run setup` in a clone, which asks for it), or add --dry-run to only see the plan' }));
       return EXIT.failure;
     }
     say(ctx.stdout, `${markFor(style, 'info')} setup changes system files: continuing with sudo`);
@@ -136,7 +142,7 @@ export async function runSetup(args: string[], ctx: SetupContext, deps: SetupDep
     const catalog = deps.catalog ?? (await loadCatalog());
     const templates = deps.templates ?? loadTemplates();
     const nodePath = flags.node ?? deps.nodePath ?? process.execPath;
-    const facts = await probe({ fs, runner: probeRunner, root, nodePath, runningMain: deps.runningMain ?? path.join(packageDir(), 'dist/src/cli/main.js'), env: ctx.env });
+    const facts = await probe({ fs, runner: probeRunner, root, hostname: hostname(), nodePath, runningMain: deps.runningMain ?? path.join(packageDir(), 'dist/src/cli/main.js'), env: ctx.env });
     say(ctx.stdout, `\n${renderFacts(facts, style)}\n\n`);
 
     let plan: Plan;
@@ -242,7 +248,9 @@ export async function runSetup(args: string[], ctx: SetupContext, deps: SetupDep
           rebooting,
           root,
           interfaces: answers?.backend === 'socketcan' ? answers.interfaces : [],
-          listen: answers ? listenSummary(answers) : [],
+          listen: answers ? listenSummary(answers, facts) : [],
+          gvret: answers?.gvretListen ? gvretSummary(answers.gvretListen) : null,
+          socketcand: answers?.socketcandListen.trim() ? listenSummary({ ...answers, listen: answers.socketcandListen, backend: 'serial' }, facts)[0] : null,
           metricsAddr: answers?.metricsAddr ?? '',
           status,
         },
@@ -267,37 +275,3 @@ export async function runSetup(args: string[], ctx: SetupContext, deps: SetupDep
     throw err;
   }
 }
-
-async function doRollback(
-  ctx: SetupContext,
-  style: Style,
-  flags: SetupFlags,
-  o: { fs: Fs; runner: Runner; now: () => Date; interactive: boolean; deps: SetupDeps },
-): Promise<number> {
-  const { listBackups } = await import('./rollback.js');
-  const sets = (await listBackups(o.fs)).filter((s) => !s.manifest.rolledBackAt);
-  const set = sets[sets.length - 1];
-  if (!set) {
-    say(ctx.stderr, errorLines(style, { message: `no backup to roll back in ${PATHS.backupsDir}`, hint: 'setup has not changed anything here yet, or every run was rolled back already' }));
-    return EXIT.failure;
-  }
-  const m = set.manifest;
-  say(ctx.stdout, `\nBackup ${set.dir} (${m.action} by ${m.version}, ${m.createdAt}, ${m.status}):`);
-  for (const f of m.files) say(ctx.stdout, `  ${f.existed ? 'restore' : 'remove '} ${f.path}`);
-  for (const c of [...m.commands].reverse()) if (c.undo) say(ctx.stdout, `  run     ${formatCommand(c.undo)}`);
-  if (flags.dryRun) {
-    say(ctx.stdout, `\n${markFor(style, 'info')} Dry run: nothing was changed.`);
-    return EXIT.ok;
-  }
-  if (o.interactive) {
-    const asker = o.deps.asker ?? (await (await import('./wizard.js')).inquirerAsker({ input: ctx.stdin, output: ctx.stdout }));
-    if (!(await asker.confirm('Roll back?', true))) return EXIT.ok;
-  }
-  const r = await rollback({ fs: o.fs, runner: o.runner, now: o.now, live: flags.root === null }, set.dir);
-  say(ctx.stdout, `${markFor(style, 'ok')} Rolled back ${set.dir}: ${r.restored.length} file(s) restored, ${r.removed.length} removed, ${r.undone.length} command(s) undone.`);
-  for (const w of r.warnings) say(ctx.stderr, `${markFor(style, 'warn')} ${w}`);
-  if (r.deferred.length) say(ctx.stdout, `${markFor(style, 'info')} On the target, run: ${r.deferred.join('; ')}`);
-  if (m.files.some((f) => f.path.endsWith('config.txt'))) say(ctx.stdout, `${markFor(style, 'warn')} config.txt was restored: reboot for it to take effect.`);
-  return EXIT.ok;
-}
-

@@ -16,12 +16,14 @@ import { renderEnvFile } from './steps/env-file.js';
 import { LINK_TXQUEUELEN_MIN_SYSTEMD, renderLinkFile } from './steps/link-file.js';
 import { isManualCanNetwork, renderNetworkFile, systemctl } from './steps/networkd.js';
 import { renderNmConf } from './steps/network-manager.js';
-import { addToGroupCommand, useraddCommand } from './steps/service-user.js';
+import { LINK_ONESHOT_UNIT, renderLinkOneshot } from './steps/link-oneshot.js';
+import { addToGroupCommand, useraddCommand, userdelCommand } from './steps/service-user.js';
 import { renderUnit } from './steps/service-unit.js';
 import { isManualQueueRule, renderUdevRule } from './steps/udev-rule.js';
 import { serializeConfig } from './io/fs.js';
 import { migrateGoEnv } from './migrate.js';
-import { PATHS, SERVICE, SERVICE_USER, type Answers, type CommandStep, type Environment, type Facts, type Notice, type Plan, type Step } from './types.js';
+import { Builder, planPackageInstall } from './plan-builder.js';
+import { PATHS, SERVICE, SERVICE_USER, type Answers, type Environment, type Facts, type Plan } from './types.js';
 
 export interface PlanInput {
   facts: Facts;
@@ -43,10 +45,12 @@ export function validateAnswers(a: Answers, catalog: Catalog): AnswerError[] {
   };
   check('listen', () => OPTIONS.listen.parse(a.listen));
   check('metrics-addr', () => OPTIONS.metricsAddr.parse(a.metricsAddr));
+  check('gvret-listen', () => OPTIONS.gvretListen.parse(a.gvretListen));
+  check('socketcand-listen', () => OPTIONS.socketcandListen.parse(a.socketcandListen));
   check('bitrate', () => OPTIONS.bitrate.parse(String(a.bitrate)));
   check('max-clients', () => OPTIONS.maxClients.parse(String(a.maxClients)));
   check('hub-policy', () => OPTIONS.hubPolicy.parse(a.hubPolicy));
-  if (!Number.isInteger(a.txqueuelen) || a.txqueuelen < 1 || a.txqueuelen > 100_000) errs.push(new AnswerError(`--txqueuelen ${a.txqueuelen}: must be 1..100000`, 'use 100 (hardware.md §6)'));
+  if (!Number.isInteger(a.txqueuelen) || a.txqueuelen < 1 || a.txqueuelen > 100_000) errs.push(new AnswerError(`--txqueuelen ${a.txqueuelen}: must be 1..100000`, 'use 100 (about 0.3 s of frames at 50 kbit/s: no ENOBUFS on a burst, no stale replays)'));
   if (!Number.isInteger(a.restartMs) || a.restartMs < 0 || a.restartMs > 60_000) errs.push(new AnswerError(`--restart-ms ${a.restartMs}: must be 0..60000`, 'use 100'));
   if (a.backend === 'serial') check('serial', () => OPTIONS.serial.parse(a.serial));
   else {
@@ -73,41 +77,6 @@ export function mainJsFor(facts: Facts): string {
   return facts.install.ephemeral ? path.posix.join(facts.install.globalPrefix, 'lib/node_modules/ampio-bridge/dist/src/cli/main.js') : facts.install.running;
 }
 
-class Builder {
-  readonly steps: Step[] = [];
-  readonly deferred: CommandStep[] = [];
-  readonly notices: Notice[] = [];
-  constructor(private readonly facts: Facts) {}
-
-  write(id: string, title: string, p: string, after: string, o: { mode?: number; why?: string; needsReboot?: boolean; via?: 'fs' | 'conf'; store?: Record<string, unknown> } = {}): boolean {
-    const before = this.facts.files[p] ?? null;
-    if (before === after) return false;
-    this.steps.push({ kind: 'write', id, title, path: p, before, after, mode: o.mode ?? this.facts.modes[p] ?? 0o644, via: o.via ?? 'fs', store: o.store, why: o.why, needsReboot: o.needsReboot ?? false });
-    return true;
-  }
-
-  remove(id: string, title: string, p: string, why?: string): boolean {
-    const before = this.facts.files[p];
-    if (before === null || before === undefined) return false;
-    this.steps.push({ kind: 'remove', id, title, path: p, before, why, needsReboot: false });
-    return true;
-  }
-
-  command(id: string, title: string, argv: string[], o: { live?: boolean; undo?: string[]; why?: string } = {}): void {
-    const step: CommandStep = { kind: 'command', id, title, argv, live: o.live ?? false, undo: o.undo, why: o.why, needsReboot: false };
-    // --root: what needs the running system is listed for the person, not run (issue 6).
-    if (step.live && this.facts.root !== null) this.deferred.push(step);
-    else this.steps.push(step);
-  }
-
-  notice(level: Notice['level'], text: string, fix?: string): void {
-    this.notices.push({ level, text, fix });
-  }
-
-  plan(): Plan {
-    return { steps: this.steps, deferred: this.deferred, notices: this.notices, needsReboot: this.steps.some((s) => s.needsReboot) };
-  }
-}
 
 export function planInstall(input: PlanInput): Plan {
   const { facts, answers: a, env, catalog, templates } = input;
@@ -122,13 +91,9 @@ export function planInstall(input: PlanInput): Plan {
 
   const mainJs = mainJsFor(facts);
 
-  // 1. A permanent copy of ourselves: `npx` runs from a cache that npm may clean at any time.
-  if (facts.install.ephemeral && facts.install.installedVersion !== v) {
-    b.command('install-package', `Install ampio-bridge ${v} under ${facts.install.globalPrefix}`, ['npm', 'install', '--global', '--no-fund', '--no-audit', `ampio-bridge@${v}`], {
-      live: true,
-      why: `setup runs from ${facts.install.running}, which npm may delete; the service needs a permanent copy`,
-    });
-  }
+  // 1. A permanent copy of ourselves (see planPackageInstall).
+  planPackageInstall(b, facts, v);
+  if (b.notices.some((n) => n.level === 'error')) return b.plan();
 
   // 2. Boot config: the HAT overlays.
   let bootChanged = false;
@@ -164,21 +129,43 @@ export function planInstall(input: PlanInput): Plan {
     }
     const manualRule = facts.files[PATHS.manualUdevRule];
     if (manualRule && isManualQueueRule(manualRule)) {
-      b.remove('retire-manual-udev', `Retire hand-made ${PATHS.manualUdevRule}`, PATHS.manualUdevRule, 'it sets txqueuelen 1000, which replays stale commands after an outage (hardware.md §6); kept in the backup set');
+      b.remove('retire-manual-udev', `Retire hand-made ${PATHS.manualUdevRule}`, PATHS.manualUdevRule, 'it sets txqueuelen 1000, which replays seconds of stale commands after an outage; kept in the backup set');
     }
 
-    // 4. Link settings that survive a reboot.
+    // 4. Link settings that survive a reboot: systemd-networkd where it is (or apt can install
+    // it now), else a oneshot unit running `ip link` at boot. Probed here, at plan time, so
+    // setup never stops half-way with advice for a system it is not on.
     const ifs = a.interfaces;
-    const netChanged = b.write('network', `systemd-networkd: ${ifs.join(', ')} at ${a.bitrate} bit/s, restart-ms ${a.restartMs}`, PATHS.network, renderNetworkFile(templates, { version: v, interfaces: ifs, bitrate: a.bitrate, restartMs: a.restartMs }));
-    const useLink = facts.systemdVersion === null || facts.systemdVersion >= LINK_TXQUEUELEN_MIN_SYSTEMD;
-    let qChanged: boolean;
-    if (useLink) {
-      qChanged = b.write('link', `txqueuelen ${a.txqueuelen} for ${ifs.join(', ')} (.link file)`, PATHS.link, renderLinkFile(templates, { version: v, interfaces: ifs, txqueuelen: a.txqueuelen }));
-      b.remove('remove-udev-rule', `Remove ${PATHS.udevRule} (the .link file replaces it)`, PATHS.udevRule);
+    const nd = facts.linkManagers.networkd;
+    const installNetworkd = !nd.installed && facts.apt && root === null;
+    const useNetworkd = nd.installed || installNetworkd;
+    let netChanged = false;
+    let qChanged = false;
+    if (installNetworkd) {
+      b.command('install-networkd', 'Install systemd-networkd (apt)', ['apt-get', 'install', '--yes', '--no-install-recommends', 'systemd-networkd'], {
+        live: true,
+        why: 'it keeps the CAN bitrate, restart-ms and txqueuelen across reboots; this system does not have it installed',
+      });
+    }
+    if (useNetworkd) {
+      netChanged = b.write('network', `systemd-networkd: ${ifs.join(', ')} at ${a.bitrate} bit/s, restart-ms ${a.restartMs}`, PATHS.network, renderNetworkFile(templates, { version: v, interfaces: ifs, bitrate: a.bitrate, restartMs: a.restartMs }));
+      const useLink = facts.systemdVersion === null || facts.systemdVersion >= LINK_TXQUEUELEN_MIN_SYSTEMD;
+      if (useLink) {
+        qChanged = b.write('link', `txqueuelen ${a.txqueuelen} for ${ifs.join(', ')} (.link file)`, PATHS.link, renderLinkFile(templates, { version: v, interfaces: ifs, txqueuelen: a.txqueuelen }));
+        b.remove('remove-udev-rule', `Remove ${PATHS.udevRule} (the .link file replaces it)`, PATHS.udevRule);
+      } else {
+        b.notice('info', `systemd ${facts.systemdVersion} is older than ${LINK_TXQUEUELEN_MIN_SYSTEMD}: txqueuelen goes in a udev rule instead of a .link file (linux-can/can-utils#470)`);
+        qChanged = b.write('udev-rule', `txqueuelen ${a.txqueuelen} for ${ifs.join(', ')} (udev rule)`, PATHS.udevRule, renderUdevRule(templates, { version: v, interfaces: ifs, txqueuelen: a.txqueuelen }));
+        b.remove('remove-link', `Remove ${PATHS.link} (systemd ${facts.systemdVersion} ignores it)`, PATHS.link);
+      }
     } else {
-      b.notice('info', `systemd ${facts.systemdVersion} is older than ${LINK_TXQUEUELEN_MIN_SYSTEMD}: txqueuelen goes in a udev rule instead of a .link file (linux-can/can-utils#470)`);
-      qChanged = b.write('udev-rule', `txqueuelen ${a.txqueuelen} for ${ifs.join(', ')} (udev rule)`, PATHS.udevRule, renderUdevRule(templates, { version: v, interfaces: ifs, txqueuelen: a.txqueuelen }));
-      b.remove('remove-link', `Remove ${PATHS.link} (systemd ${facts.systemdVersion} ignores it)`, PATHS.link);
+      b.notice(
+        'info',
+        `systemd-networkd is not installed${root ? ' in this image' : ''}${facts.apt ? (root ? ' (apt cannot install it offline)' : '') : ' and there is no apt to install it'}: a oneshot unit (${LINK_ONESHOT_UNIT}) sets bitrate, restart-ms and txqueuelen with \`ip link\` at boot instead`,
+        root && facts.apt ? 'to use networkd later: `sudo apt-get install systemd-networkd` on the Pi, then re-run `sudo ampio-bridge setup`' : undefined,
+      );
+      qChanged = b.write('link-oneshot', `Boot-time link settings ${PATHS.linkSetupUnit}: ${ifs.join(', ')} at ${a.bitrate} bit/s, restart-ms ${a.restartMs}, txqueuelen ${a.txqueuelen}`, PATHS.linkSetupUnit, renderLinkOneshot({ version: v, interfaces: ifs, bitrate: a.bitrate, restartMs: a.restartMs, txqueuelen: a.txqueuelen, ipPath: facts.ipPath }), { mode: 0o644 });
+      if (!facts.existing.linkOneshotEnabled) b.command('enable-link-oneshot', `Enable ${LINK_ONESHOT_UNIT} at boot`, systemctl(root, 'enable', LINK_ONESHOT_UNIT), { undo: systemctl(root, 'disable', LINK_ONESHOT_UNIT) });
     }
     if (facts.linkManagers.networkManager.installed) {
       b.write('network-manager', `Keep NetworkManager off ${ifs.join(', ')}`, PATHS.nmConf, renderNmConf(templates, { version: v, interfaces: ifs }));
@@ -186,7 +173,7 @@ export function planInstall(input: PlanInput): Plan {
     if (facts.linkManagers.ifupdown.canStanzas) {
       b.notice('warn', '/etc/network/interfaces has CAN stanzas: ifupdown would configure the same links (and is silently ignored when not installed)', 'remove the can0/can1 stanzas from /etc/network/interfaces');
     }
-    if (!facts.linkManagers.networkd.enabled) {
+    if (useNetworkd && !nd.enabled) {
       if (root) b.command('enable-networkd', 'Enable systemd-networkd', systemctl(root, 'enable', 'systemd-networkd.service'), { undo: systemctl(root, 'disable', 'systemd-networkd.service') });
       else b.command('enable-networkd', 'Enable and start systemd-networkd', ['systemctl', 'enable', '--now', 'systemd-networkd.service'], { undo: ['systemctl', 'disable', '--now', 'systemd-networkd.service'] });
       if (facts.linkManagers.networkManager.enabled) {
@@ -201,7 +188,7 @@ export function planInstall(input: PlanInput): Plan {
     if (!reboot && facts.canLinks) {
       const todo = facts.canLinks.filter((l) => ifs.includes(l.name) && (l.bitrate !== a.bitrate || l.restartMs !== a.restartMs || l.qlen !== a.txqueuelen));
       if (todo.length || ((netChanged || qChanged) && facts.canLinks.some((l) => ifs.includes(l.name)))) {
-        b.command('networkd-reload', 'Reload systemd-networkd', ['networkctl', 'reload'], { live: true });
+        if (useNetworkd) b.command('networkd-reload', 'Reload systemd-networkd', ['networkctl', 'reload'], { live: true });
         for (const l of facts.canLinks.filter((x) => ifs.includes(x.name))) {
           b.command(`link-${l.name}-down`, `Apply settings to ${l.name} now`, ['ip', 'link', 'set', l.name, 'down'], { live: true });
           b.command(`link-${l.name}-can`, `${l.name}: bitrate ${a.bitrate}, restart-ms ${a.restartMs}`, ['ip', 'link', 'set', l.name, 'type', 'can', 'bitrate', String(a.bitrate), 'restart-ms', String(a.restartMs)], { live: true });
@@ -218,7 +205,7 @@ export function planInstall(input: PlanInput): Plan {
 
   // 5. The service user.
   const groups = a.backend === 'serial' ? ['dialout'] : [];
-  if (!facts.user.exists) b.command('service-user', `Create system user ${SERVICE_USER}${groups.length ? ` (groups: ${groups.join(', ')})` : ''}`, useraddCommand(root, groups));
+  if (!facts.user.exists) b.command('service-user', `Create system user ${SERVICE_USER}${groups.length ? ` (groups: ${groups.join(', ')})` : ''}`, useraddCommand(root, groups), { undo: userdelCommand(root) });
   else for (const g of groups.filter((g) => !facts.user.groups.includes(g))) b.command(`service-user-${g}`, `Add ${SERVICE_USER} to ${g}`, addToGroupCommand(root, SERVICE_USER, g));
   if (facts.sudoUser && !facts.user.sudoUserGroups.includes(SERVICE_USER)) {
     b.command('operator-group', `Add ${facts.sudoUser} to group ${SERVICE_USER} (for \`ampio-bridge top\` without sudo)`, addToGroupCommand(null, facts.sudoUser, SERVICE_USER), {
@@ -233,7 +220,7 @@ export function planInstall(input: PlanInput): Plan {
   const store = buildConfigStore(a, facts.existing.config, migration?.values ?? {});
   const configChanged = b.write('config', `Daemon config ${PATHS.configFile}`, PATHS.configFile, serializeConfig(store), { via: 'conf', store, mode: 0o644 });
   const envChanged = facts.files[PATHS.envFile] === null || facts.files[PATHS.envFile] === undefined ? b.write('env-file', `Environment overrides file ${PATHS.envFile} (comments only)`, PATHS.envFile, renderEnvFile(templates, { version: v }), { mode: 0o644 }) : false;
-  const unitChanged = b.write('unit', `systemd unit ${PATHS.unit}`, PATHS.unit, renderUnit(templates, { version: v, nodePath: env.nodePath, mainJs, backend: a.backend, serialDevice: a.serial, serialResolved: facts.serialTargets[a.serial] }), { mode: 0o644 });
+  const unitChanged = b.write('unit', `systemd unit ${PATHS.unit}`, PATHS.unit, renderUnit(templates, { version: v, nodePath: env.nodePath, mainJs, backend: a.backend, serialDevice: a.serial, serialResolved: facts.serialTargets[a.serial], gvretListen: a.gvretListen }), { mode: 0o644 });
 
   // 7. go-ampio-server hands over the bus and the port.
   let goStopped = false;
@@ -270,6 +257,7 @@ export function planUninstall(facts: Facts): Plan {
     if (root) b.command('disable', `Disable ${SERVICE}`, systemctl(root, 'disable', SERVICE), { undo: systemctl(root, 'enable', SERVICE) });
     else b.command('disable', `Stop and disable ${SERVICE}`, ['systemctl', 'disable', '--now', SERVICE], { undo: ['systemctl', 'enable', '--now', SERVICE] });
   }
+  if (facts.existing.linkOneshotEnabled) b.command('disable-link-oneshot', `Disable ${LINK_ONESHOT_UNIT}`, systemctl(root, 'disable', LINK_ONESHOT_UNIT), { undo: systemctl(root, 'enable', LINK_ONESHOT_UNIT) });
   const unitRemoved = b.remove('unit', `Remove ${PATHS.unit}`, PATHS.unit);
   for (const [id, p] of [
     ['config', PATHS.configFile],
@@ -278,6 +266,7 @@ export function planUninstall(facts: Facts): Plan {
     ['link', PATHS.link],
     ['udev-rule', PATHS.udevRule],
     ['network-manager', PATHS.nmConf],
+    ['link-oneshot', PATHS.linkSetupUnit],
   ] as const) {
     b.remove(id, `Remove ${p}`, p);
   }

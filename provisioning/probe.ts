@@ -1,5 +1,4 @@
-// Probe: read-only facts about the target system (architecture.md §8.10, detect, don't
-// assume). Reads go through the Fs (so --root and fixtures work); the few live questions
+// Probe: read-only facts about the target system (detect, don't assume). Reads go through the Fs (so --root and fixtures work); the few live questions
 // (ip, systemctl is-active, npm prefix) go through the Runner, and any failure of those
 // becomes "unknown" rather than an error: a dry run probes with a runner that refuses all.
 
@@ -10,6 +9,7 @@ import { parseIpLinkJson, parseOsRelease, parseSystemdVersion } from './diagnose
 import { isBootConfigStub } from './steps/boot-config.js';
 import { groupsOf, userExists } from './steps/service-user.js';
 import { parseEnvFile } from './migrate.js';
+import { detectInstallSource, type InstallSource } from './install-source.js';
 import { PATHS, SERVICE_USER, type Facts } from './types.js';
 
 export interface ProbeInput {
@@ -23,6 +23,10 @@ export interface ProbeInput {
   runningMain: string;
   /** process.env (SUDO_USER) */
   env: Record<string, string | undefined>;
+  /** Where the running package came from (default: detected from runningMain on the host). */
+  installSource?: InstallSource;
+  /** This machine's hostname (live setup); under --root the image's /etc/hostname is used. */
+  hostname?: string;
 }
 
 const BOOT_FIRMWARE = '/boot/firmware/config.txt';
@@ -113,8 +117,11 @@ export async function probe(input: ProbeInput): Promise<Facts> {
   const ifacesD = (await fs.readdir('/etc/network/interfaces.d')) ?? [];
   let canStanzas = /^\s*(auto|allow-hotplug|iface)\s+can\d/m.test(ifaces);
   for (const f of ifacesD) if (/^\s*(auto|allow-hotplug|iface)\s+can\d/m.test((await fs.readText(`/etc/network/interfaces.d/${f}`)) ?? '')) canStanzas = true;
+  const networkdUnits = ['/usr/lib/systemd/system/systemd-networkd.service', '/lib/systemd/system/systemd-networkd.service', '/etc/systemd/system/systemd-networkd.service'];
+  let networkdInstalled = false;
+  for (const u of networkdUnits) if (await exists(fs, u)) networkdInstalled = true;
   const linkManagers: Facts['linkManagers'] = {
-    networkd: { enabled: await exists(fs, `${wants}/systemd-networkd.service`) },
+    networkd: { installed: networkdInstalled, enabled: await exists(fs, `${wants}/systemd-networkd.service`) },
     networkManager: {
       installed: (await exists(fs, '/usr/sbin/NetworkManager')) || (await exists(fs, '/usr/lib/systemd/system/NetworkManager.service')) || (await exists(fs, '/lib/systemd/system/NetworkManager.service')),
       enabled: await exists(fs, `${wants}/NetworkManager.service`),
@@ -137,10 +144,25 @@ export async function probe(input: ProbeInput): Promise<Facts> {
     }
   }
 
+  const apt = (await exists(fs, '/usr/bin/apt-get')) || (await exists(fs, '/bin/apt-get'));
+  let ipPath = '/sbin/ip';
+  for (const candidate of ['/usr/sbin/ip', '/usr/bin/ip', '/sbin/ip', '/bin/ip']) {
+    if (await exists(fs, candidate)) {
+      ipPath = candidate;
+      break;
+    }
+  }
+  const imageHostname = live ? null : ((await fs.readText('/etc/hostname')) ?? '').trim().split(/\s+/)[0] || null;
+
   let globalPrefix = '/usr/local';
+  // npm in the target: needed when setup has to install the package for the service.
+  let npm = (await exists(fs, '/usr/bin/npm')) || (await exists(fs, '/usr/local/bin/npm'));
   if (live) {
     const out = await tryRun(runner, ['npm', 'prefix', '--global']);
-    if (out && out.trim().startsWith('/')) globalPrefix = out.trim();
+    if (out && out.trim().startsWith('/')) {
+      globalPrefix = out.trim();
+      npm = true;
+    }
   }
 
   const serialDevices: string[] = [];
@@ -180,7 +202,7 @@ export async function probe(input: ProbeInput): Promise<Facts> {
 
   const files: Record<string, string | null> = {};
   const modes: Record<string, number> = {};
-  const owned: string[] = [PATHS.unit, PATHS.envFile, PATHS.configFile, PATHS.network, PATHS.link, PATHS.udevRule, PATHS.nmConf, PATHS.manualNetwork, PATHS.manualUdevRule, PATHS.rebootMarker];
+  const owned: string[] = [PATHS.unit, PATHS.envFile, PATHS.configFile, PATHS.network, PATHS.link, PATHS.udevRule, PATHS.nmConf, PATHS.manualNetwork, PATHS.manualUdevRule, PATHS.rebootMarker, PATHS.linkSetupUnit];
   if (boot.realPath) owned.push(boot.realPath);
   for (const p of owned) {
     files[p] = await fs.readText(p);
@@ -206,8 +228,11 @@ export async function probe(input: ProbeInput): Promise<Facts> {
     canLinks,
     linkManagers,
     systemdVersion,
+    apt,
+    ipPath,
+    hostname: live ? (input.hostname ?? null) : imageHostname,
     node: { path: input.nodePath, problem: nodeProblem(input.nodePath) },
-    install: { running: main, ephemeral: isEphemeral(main) && main !== globalMain, globalPrefix, installedVersion },
+    install: { running: main, ephemeral: isEphemeral(main) && main !== globalMain, globalPrefix, installedVersion, npm, source: input.installSource ?? detectInstallSource(main) },
     serialDevices,
     serialTargets,
     goServer,
@@ -215,6 +240,7 @@ export async function probe(input: ProbeInput): Promise<Facts> {
       config,
       configProblem,
       unitEnabled: await exists(fs, PATHS.unitWants),
+      linkOneshotEnabled: await exists(fs, PATHS.linkSetupWants),
       active: live ? await isActive(runner, 'ampio-bridge.service') : null,
     },
     user: { exists: userExists(passwd, SERVICE_USER), groups: groupsOf(group, SERVICE_USER), sudoUserGroups: sudo ? groupsOf(group, sudo) : [] },

@@ -48,9 +48,9 @@ export interface RollbackResult {
   warnings: string[];
 }
 
+/** Commands that act on an image (--root DIR) run offline too; the rest need the live system. */
 function isLiveOnly(argv: string[]): boolean {
-  if (argv[0] === 'systemctl') return !argv.some((a) => a.startsWith('--root='));
-  return true;
+  return !argv.some((a) => a === '--root' || a.startsWith('--root='));
 }
 
 export async function rollback(deps: RollbackDeps, dir?: string): Promise<RollbackResult> {
@@ -89,6 +89,11 @@ export async function rollback(deps: RollbackDeps, dir?: string): Promise<Rollba
     }
     await fs.write(f.path, data, f.mode ?? 0o644);
     result.restored.push(f.path);
+  }
+
+  // Deepest first; a directory someone has since put other files in stays.
+  for (const d of [...(set.manifest.dirs ?? [])].reverse()) {
+    if (await fs.removeEmptyDir(d)) result.removed.push(`${d}/`);
   }
 
   if (set.manifest.commands.length || set.manifest.files.some((f) => f.path.startsWith('/etc/systemd/system/'))) {

@@ -1,6 +1,7 @@
 // Text for people: the facts, the plan with coloured diffs, progress lines and the closing
 // summary (pi-hole style [✓]/[✗]/[i]/[!] lines). Pure string building; the caller writes.
 
+import type { Writable } from 'node:stream';
 import { unifiedDiff, type DiffLine } from './diff.js';
 import { formatCommand } from './io/runner.js';
 import type { Facts, Notice, Plan, Step } from './types.js';
@@ -32,6 +33,7 @@ export function renderFacts(f: Facts, style: Style): string {
   const out: string[] = [paint(style, 'bold', 'This system')];
   if (f.root) out.push(row(style, 'info', 'Target', `${f.root} (--root: files only; live commands are listed, not run)`));
   out.push(row(style, 'info', 'Board', f.board ?? 'unknown (not a Pi, or an image)'));
+  if (f.root) out.push(row(style, 'info', 'Hostname', f.hostname ?? "none set in the image (the Pi's own name at first boot)"));
   out.push(row(style, 'info', 'OS', f.os ? `${f.os.prettyName}${f.os.codename && !f.os.prettyName.includes(f.os.codename) ? ` (${f.os.codename})` : ''}` : 'unknown'));
   out.push(f.boot.path ? row(style, 'info', 'Boot config', f.boot.realPath !== f.boot.path ? `${f.boot.path} → ${f.boot.realPath}` : f.boot.path) : row(style, 'warn', 'Boot config', f.boot.problem ?? 'not found'));
   if (f.canLinks === null) out.push(row(style, 'info', 'CAN links', f.root ? 'not checked (--root)' : 'unknown (ip not available)'));
@@ -39,7 +41,7 @@ export function renderFacts(f: Facts, style: Style): string {
   else out.push(row(style, 'info', 'CAN links', f.canLinks.map((l) => `${l.name} ${l.state} ${l.bitrate ?? '?'} bit/s restart-ms ${l.restartMs ?? '?'} qlen ${l.qlen ?? '?'}`).join('; ')));
   const lm = f.linkManagers;
   const managers = [
-    `systemd-networkd ${lm.networkd.enabled ? 'enabled' : 'not enabled'}`,
+    `systemd-networkd ${!lm.networkd.installed ? 'not installed' : lm.networkd.enabled ? 'enabled' : 'not enabled'}`,
     ...(lm.networkManager.installed ? [`NetworkManager ${lm.networkManager.enabled ? 'enabled' : 'installed'}`] : []),
     ...(lm.ifupdown.installed ? ['ifupdown installed'] : []),
   ];
@@ -117,17 +119,21 @@ export interface Summary {
   root: string | null;
   interfaces: string[];
   listen: string[];
+  /** host:port of the GVRET listener, or null when off. */
+  gvret?: string | null;
+  /** host:port for socketcand clients, when served. */
+  socketcand?: string | null;
   metricsAddr: string;
   status: string | null;
 }
 
-/** The explicit final step (architecture.md §8.11): what changed, backups, reboot, checks. */
+/** The explicit final step: what changed, backups, reboot, checks. */
 export function renderSummary(s: Summary, style: Style): string {
   const out: string[] = ['', paint(style, 'bold', 'Done')];
   const files = s.files.filter((f) => !f.startsWith('/run/'));
   out.push(`  ${markFor(style, 'ok')} ${files.length} file${files.length === 1 ? '' : 's'} changed, ${s.commands} command${s.commands === 1 ? '' : 's'} run`);
   for (const f of files) out.push(`      ${f}`);
-  if (s.backupDir) out.push(`  ${markFor(style, 'info')} Backups: ${s.backupDir} (undo with \`sudo ampio-bridge setup --rollback\`)`);
+  if (s.backupDir) out.push(`  ${markFor(style, 'info')} Backups: ${s.backupDir} (undo with \`sudo ampio-bridge setup --rollback${s.root ? ` --root ${s.root}` : ''}\`)`);
   if (s.status) out.push(`  ${markFor(style, 'ok')} ${s.status}`);
   if (s.root) {
     out.push(`  ${markFor(style, 'info')} Image at ${s.root} is ready: ${SERVICE} starts when it boots.`);
@@ -141,5 +147,16 @@ export function renderSummary(s: Summary, style: Style): string {
   for (const i of s.interfaces) out.push(`  ip -details link show ${i}`);
   out.push('  ampio-bridge status', '  ampio-bridge top', '  ampio-bridge doctor');
   if (s.listen.length) out.push('', `Clients connect with cannelloni TCP to ${s.listen.join(', ')}.`);
+  if (s.gvret) out.push(`SavvyCAN and WireTAP connect with GVRET to ${s.gvret} (every bus: GVRET bus 0 is the first channel).`);
+  if (s.socketcand) out.push(`socketcand clients (python-can, SavvyCAN, Kayak) connect to ${s.socketcand} and open a bus by its name.`);
   return out.join('\n');
+}
+
+/** One line to a stream, newline-terminated. */
+export function say(out: Writable, text: string): void {
+  out.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+export function errorLines(style: Style, err: { message: string; hint?: string }): string {
+  return `${markFor(style, 'fail')} ${err.message}${err.hint ? `\n    ${paint(style, 'dim', 'fix:')} ${err.hint}` : ''}`;
 }

@@ -1,7 +1,9 @@
+import type { InstallSource } from './install-source.js';
+
 // Shared data shapes of setup: what probe finds (Facts), what the person chose (Answers)
 // and what plan produces (Plan). Plain data: JSON-serialisable, no functions.
 
-/** Paths of every file setup owns (architecture.md §7) plus the state it keeps. */
+/** Paths of every file setup owns plus the state it keeps. */
 export const PATHS = {
   unit: '/etc/systemd/system/ampio-bridge.service',
   envFile: '/etc/default/ampio-bridge',
@@ -11,6 +13,9 @@ export const PATHS = {
   link: '/etc/systemd/network/80-ampio-can.link',
   udevRule: '/etc/udev/rules.d/90-ampio-can.rules',
   nmConf: '/etc/NetworkManager/conf.d/90-ampio-can.conf',
+  /** Without systemd-networkd (and no apt to install it): a oneshot that runs `ip link` at boot. */
+  linkSetupUnit: '/etc/systemd/system/ampio-can-links.service',
+  linkSetupWants: '/etc/systemd/system/multi-user.target.wants/ampio-can-links.service',
   stateDir: '/var/lib/ampio-bridge',
   backupsDir: '/var/lib/ampio-bridge/backups',
   controlSocket: '/run/ampio-bridge/control.sock',
@@ -55,11 +60,18 @@ export interface Facts {
   };
   canLinks: CanLinkFacts[] | null; // null: could not ask the live system
   linkManagers: {
-    networkd: { enabled: boolean };
+    /** installed: its unit file exists in the target (Debian 13 ships it as its own package). */
+    networkd: { installed: boolean; enabled: boolean };
     networkManager: { installed: boolean; enabled: boolean };
     ifupdown: { installed: boolean; canStanzas: boolean };
   };
   systemdVersion: number | null;
+  /** apt-get exists in the target (a missing package can be a planned install step). */
+  apt: boolean;
+  /** Where `ip` lives in the target (for the oneshot fallback unit). */
+  ipPath: string;
+  /** The target's hostname: this machine's when live, the image's /etc/hostname under --root (null: none set). */
+  hostname: string | null;
   node: { path: string; problem: string | null };
   install: {
     /** main.js the running CLI came from */
@@ -70,6 +82,10 @@ export interface Facts {
     globalPrefix: string;
     /** version of ampio-bridge already installed under globalPrefix */
     installedVersion: string | null;
+    /** Where the running package came from: what setup installs for the service. */
+    source: InstallSource;
+    /** npm is there (live: it answered; image: its program exists in the image). */
+    npm: boolean;
   };
   serialDevices: string[];
   /** by-id path → the device node it points at (/dev/ttyUSB0) */
@@ -85,6 +101,8 @@ export interface Facts {
     configProblem: string | null;
     unitEnabled: boolean;
     active: boolean | null;
+    /** The no-networkd fallback unit is enabled. */
+    linkOneshotEnabled: boolean;
   };
   user: { exists: boolean; groups: string[]; sudoUserGroups: string[] };
   /** A previous run changed config.txt and the machine has not rebooted since. */
@@ -110,8 +128,12 @@ export interface Answers {
   maxClients: number;
   hubPolicy: 'drop' | 'kick';
   mdns: boolean;
+  /** socketcand listen address (python-can, SavvyCAN, Kayak); '' = off. */
+  socketcandListen: string;
   /** '' = metrics/ready endpoint off */
   metricsAddr: string;
+  /** GVRET listener for SavvyCAN/WireTAP ('' = off; SavvyCAN needs :23). */
+  gvretListen: string;
   serial: string;
   /** Migrate /etc/default/can-server and disable can-server.service. */
   migrate: boolean;

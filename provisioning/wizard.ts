@@ -1,4 +1,4 @@
-// The questions of `setup`. The only module that imports inquirer (architecture.md §8.8);
+// The questions of `setup`. The only module that imports inquirer;
 // it only collects answers. Every question is skipped when its flag was given, and defaults
 // come from what probe found, with the reason shown for the hardware numbers.
 
@@ -131,7 +131,18 @@ export async function askAnswers(ask: Asker, facts: Facts, catalog: Catalog, def
       a.hubPolicy,
     );
   }
+  if (!has('socketcandListen')) {
+    const on = await ask.confirm('Also serve socketcand clients (python-can, SavvyCAN, Kayak) on TCP port 29536?', a.socketcandListen !== '');
+    a.socketcandListen = on ? a.socketcandListen || ':29536' : '';
+  }
   if (!has('mdns')) a.mdns = await ask.confirm('Advertise the bridge on the local network (mDNS)?', a.mdns);
+  if (!has('gvretListen')) {
+    const on = await ask.confirm(
+      'Serve GVRET for SavvyCAN and WireTAP on TCP port 23? (SavvyCAN connects only to 23; the service is allowed to bind that port and nothing more)',
+      a.gvretListen !== '',
+    );
+    a.gvretListen = on ? a.gvretListen || ':23' : '';
+  }
   if (!has('metricsAddr')) a.metricsAddr = (await ask.input(`Metrics address (${WHY.metricsAddr}; empty = off)`, a.metricsAddr, validWith((v) => OPTIONS.metricsAddr.parse(v)))).trim();
   if (facts.goServer && !has('migrate')) {
     a.migrate = await ask.confirm('go-ampio-server is installed: take over its settings and disable can-server.service? (its files stay)', true);

@@ -228,7 +228,12 @@ export class Daemon {
       Promise.resolve(s.reload?.(this.live)).catch((err) => this.deps.log.warn('service_reload_failed', { service: s.name, error: String(err) }));
     }
     if (needRestart.length > 0) {
-      this.deps.log.warn('reload_needs_restart', { settings: needRestart.join(','), message: 'these settings take effect only after a restart' });
+      // Flag names, as people write them in the config file and on the command line.
+      const flags = needRestart.map((name) => OPTIONS[name].flag);
+      this.deps.log.warn('reload_needs_restart', {
+        settings: flags.join(','),
+        message: `restart needed for: ${flags.join(', ')} (they keep their running values until "sudo systemctl restart ampio-bridge")`,
+      });
     }
     return changed;
   }
@@ -291,7 +296,7 @@ async function enabledProtocols(config: Config): Promise<Array<{ protocol: WireP
   const enabled: Array<{ protocol: WireProtocol; address: ListenAddress }> = [];
   for (const entry of Object.values(PROTOCOLS)) {
     const address = (config as Record<string, unknown>)[entry.listenOption] as ListenAddress | null | undefined;
-    if (address) enabled.push({ protocol: await entry.load(), address });
+    if (address) enabled.push({ protocol: await entry.load(config), address });
   }
   return enabled;
 }

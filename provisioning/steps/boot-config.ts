@@ -1,4 +1,4 @@
-// config.txt editing (hardware.md §3). Our lines live in one marked block that starts with
+// config.txt editing. Our lines live in one marked block that starts with
 // its own `[all]`, re-rendered whole on every run, so it never depends on whichever
 // `[cm4]`/`[pi5]` filter happens to precede the end of the file (DeskPi #205), never
 // duplicates (raspiblitz PR #1280) and never glues onto an unterminated last line
@@ -39,12 +39,24 @@ export interface BootConfigAnalysis {
   blockLines: string[];
   /** CAN-related overlay lines outside our block (they would clash with ours). */
   conflicting: BootLine[];
-  /** Lines worth a word (hardware.md §2), with the reason. */
+  /** Lines worth a word (legacy, deprecated or clashing overlays), with the reason. */
   remarks: { line: BootLine; text: string }[];
   endsWithNewline: boolean;
 }
 
-const CONFLICT_RE = /^\s*dtoverlay=(mcp251[5x][\w-]*|spi-bcm2835(-overlay)?|spi0-hw-cs)\b/;
+// spi-bcm2835(-overlay) is not here: it is no CAN overlay and loads no chip, so it is only
+// mentioned (a remark), never commented out as if it clashed with ours.
+const CONFLICT_RE = /^\s*dtoverlay=(mcp251[5x][\w-]*|spi0-hw-cs)\b/;
+
+/**
+ * The line ending a file uses: a config.txt edited on Windows (common on the FAT boot
+ * partition) keeps its CRLF; rewriting it as LF would be an unasked-for whole-file change.
+ */
+export function lineEnding(content: string): '\r\n' | '\n' {
+  const crlf = (content.match(/\r\n/g) ?? []).length;
+  const lf = (content.match(/\n/g) ?? []).length;
+  return crlf > 0 && crlf * 2 >= lf ? '\r\n' : '\n';
+}
 
 export function splitLines(content: string): string[] {
   const lines = content.split('\n');
@@ -82,7 +94,7 @@ export function analyzeBootConfig(content: string): BootConfigAnalysis {
   const remarks: { line: BootLine; text: string }[] = [];
   for (const l of lines) {
     const t = l.text.trim();
-    if (/^dtoverlay=spi-bcm2835/.test(t)) remarks.push({ line: l, text: 'spi-bcm2835-overlay does nothing useful on current kernels (old Waveshare/go-ampio-server guide)' });
+    if (/^dtoverlay=spi-bcm2835/.test(t)) remarks.push({ line: l, text: 'spi-bcm2835-overlay is not a CAN overlay and does nothing useful on current kernels (old Waveshare/go-ampio-server guide); left as it is, you may delete it' });
     else if (/^dtoverlay=spi0-hw-cs/.test(t)) remarks.push({ line: l, text: 'spi0-hw-cs is deprecated and has been seen to stop spi0 working' });
     else if (/^dtoverlay=[^,\s]+-overlay\b/.test(t)) remarks.push({ line: l, text: 'the -overlay suffix no longer works (redragonx/can2RNET#5)' });
     else if (!l.inBlock && /^dtoverlay=mcp251/.test(t) && l.section !== 'all') remarks.push({ line: l, text: `applies only under [${l.section}]` });
@@ -137,7 +149,8 @@ export function renderBootConfig(content: string, spec: BlockSpec): string {
     if (out.length && out[out.length - 1].trim() !== '') out.push('');
     out.push(...block);
   }
-  return `${out.join('\n')}\n`;
+  const eol = lineEnding(content);
+  return `${out.join(eol)}${eol}`;
 }
 
 /** config.txt without our block and with the lines we disabled restored (uninstall). */
@@ -149,14 +162,15 @@ export function removeBootBlock(content: string): string {
     out.push(l.text.startsWith(DISABLED_PREFIX) ? l.text.slice(DISABLED_PREFIX.length) : l.text);
   }
   while (out.length && out[out.length - 1].trim() === '') out.pop();
-  return out.length ? `${out.join('\n')}\n` : '';
+  const eol = lineEnding(content);
+  return out.length ? `${out.join(eol)}${eol}` : '';
 }
 
 /**
  * The lines the firmware acts on, with their filter, sorted: comparing these before and
  * after tells whether a change needs a reboot. A new version string in our header does not,
  * nor does moving the same lines into our block or dropping spi-bcm2835-overlay, which
- * loads nothing on current kernels (hardware.md §2).
+ * loads nothing on current kernels.
  */
 export function effectiveBootLines(content: string | null): string[] {
   if (content === null) return [];

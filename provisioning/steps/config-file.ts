@@ -1,5 +1,5 @@
-// /etc/ampio-bridge/config.json, keyed by the daemon's own flag names (architecture.md §3
-// rule 4: the only daemon module provisioning imports is the options table). Values are
+// /etc/ampio-bridge/config.json, keyed by the daemon's own flag names (the only
+// daemon module provisioning imports is the options table). Values are
 // checked with the table's parsers and written in the table's text form; whole numbers and
 // booleans as JSON numbers and booleans.
 
@@ -42,7 +42,12 @@ export function answerEntries(a: Answers): [OptionName, string][] {
     ['hubPolicy', a.hubPolicy],
     ['mdnsEnable', String(a.mdns)],
     ['metricsAddr', a.metricsAddr],
+    ['socketcandListen', a.socketcandListen],
+    // The socketcand beacon is discovery on the LAN, like mDNS: on when both are.
+    ['socketcandBeacon', String(a.mdns && a.socketcandListen.trim() !== '')],
   );
+  // Written only when on, so installs that never asked for GVRET keep their file unchanged.
+  if (a.gvretListen.trim() !== '') e.push(['gvretListen', a.gvretListen]);
   return e;
 }
 
@@ -54,7 +59,9 @@ export function answerEntries(a: Answers): [OptionName, string][] {
 export function buildConfigStore(a: Answers, existing: Record<string, unknown> | null, migrated: Record<string, string | number | boolean>): Record<string, unknown> {
   const store: Record<string, unknown> = {};
   for (const [name, raw] of answerEntries(a)) store[OPTIONS[name].flag] = configValue(name, raw);
-  for (const [k, v] of Object.entries(existing ?? {})) if (!(k in store)) store[k] = v;
+  // GVRET answered "no": an earlier "gvret-listen" must not survive as an "other key".
+  const dropped = a.gvretListen.trim() === '' ? OPTIONS.gvretListen.flag : null;
+  for (const [k, v] of Object.entries(existing ?? {})) if (!(k in store) && k !== dropped) store[k] = v;
   for (const [k, v] of Object.entries(migrated)) if (!(k in store)) store[k] = v;
   return store;
 }

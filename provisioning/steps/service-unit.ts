@@ -1,6 +1,8 @@
-// The systemd unit (architecture.md §8.4): absolute node + script, no shell wrapper,
-// Type=notify, Restart=on-failure, RuntimeDirectory for the control socket, least privilege.
+// The systemd unit: absolute node + script, no shell wrapper,
+// Type=notify, Restart=on-failure (but not on exit 2, a bad config), ExecReload, RuntimeDirectory
+// for the control socket, least privilege.
 
+import path from 'node:path';
 import type { Templates } from '../package-files.js';
 import { PATHS } from '../types.js';
 import { managedHeader, renderTemplate } from './render.js';
@@ -18,7 +20,7 @@ export function execStartArgv(nodePath: string, mainJs: string): string[] {
 /**
  * DeviceAllow= for the serial adapter. A device *class* (char-ttyUSB) instead of the node
  * keeps access when the adapter is re-plugged and comes back as ttyUSB1 (the daemon
- * reopens it, user-needs #8).
+ * reopens it).
  */
 export function deviceAllowFor(devicePath: string, resolved: string | undefined): string {
   const node = (resolved ?? devicePath).split('/').pop() ?? '';
@@ -26,13 +28,37 @@ export function deviceAllowFor(devicePath: string, resolved: string | undefined)
   return m ? `char-${m[1]}` : devicePath;
 }
 
+/**
+ * Documentation= points at the README installed with the package (dist/src/cli/main.js →
+ * the package root), which exists offline and whatever way the package was installed.
+ */
+export function readmeFor(mainJs: string): string {
+  const parts = mainJs.split('/');
+  const dist = parts.lastIndexOf('dist');
+  const root = dist > 0 ? parts.slice(0, dist).join('/') : path.posix.dirname(path.posix.dirname(mainJs));
+  return `${root}/README.md`;
+}
+
+/** The port of a listen address when it is below 1024 (binding it needs CAP_NET_BIND_SERVICE), else null. */
+export function privilegedPort(listen: string): number | null {
+  const m = /:?(\d+)$/.exec(listen.trim());
+  if (!m || listen.trim() === '') return null;
+  const port = Number(m[1]);
+  return port > 0 && port < 1024 ? port : null;
+}
+
 export function renderUnit(
   t: Templates,
-  o: { version: string; nodePath: string; mainJs: string; backend: 'socketcan' | 'serial'; serialDevice?: string; serialResolved?: string },
+  o: { version: string; nodePath: string; mainJs: string; backend: 'socketcan' | 'serial'; serialDevice?: string; serialResolved?: string; gvretListen?: string },
 ): string {
   const serial = o.backend === 'serial';
+  const bindPort = privilegedPort(o.gvretListen ?? '');
   return renderTemplate(t['ampio-bridge.service'], {
+    unprivileged: bindPort === null,
+    bindPrivileged: bindPort !== null,
+    privilegedPort: bindPort ?? '',
     header: managedHeader(o.version),
+    readme: readmeFor(o.mainJs),
     execStart: execStartArgv(o.nodePath, o.mainJs).map(quoteArg).join(' '),
     serial,
     socketcan: !serial,

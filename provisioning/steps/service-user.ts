@@ -21,6 +21,11 @@ export function useraddCommand(root: string | null, groups: string[]): string[] 
   ];
 }
 
+/** Undoes useraddCommand on rollback (userdel also removes the user's own group). */
+export function userdelCommand(root: string | null): string[] {
+  return ['userdel', ...(root ? ['--root', root] : []), SERVICE_USER];
+}
+
 export function addToGroupCommand(root: string | null, user: string, group: string): string[] {
   return ['usermod', ...(root ? ['--root', root] : []), '--append', '--groups', group, user];
 }

@@ -41,6 +41,22 @@ export interface SerialPortLike {
 
 export type OpenPort = (path: string, baudRate: number) => Promise<SerialPortLike>;
 
+/**
+ * The timers behind the device-path poll (and so the reopen backoff) and the read timeout.
+ * Tests pass a manual clock (with the same clock as `now`) to step through backoff schedules
+ * without real waits while the device I/O stays real.
+ */
+export interface SerialTimers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+// unref'd: neither the poll nor the read timeout may keep a stopping process alive.
+const NODE_TIMERS: SerialTimers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
 export interface SerialBackendOptions {
   path: string;
   baud: number;
@@ -48,10 +64,12 @@ export interface SerialBackendOptions {
   bitrate: number;
   txQueueSize: number;
   txMaxAge: number;
-  /** Monotonic ms. */
+  /** Monotonic ms (also the clock the backoff is measured on: keep it in step with `timers`). */
   now: () => number;
   /** Wall-clock ms since the epoch (RX timestamps). */
   wallClock: () => number;
+  /** Poll and read-timeout timers; default: Node's, unref'd. */
+  timers?: SerialTimers;
   /** Opens the device; default: serialport, imported on first use. */
   openPort?: OpenPort;
   /**
@@ -128,8 +146,9 @@ export class SerialBackend implements CanBackend {
   private readonly decoder = new SerialDecoder();
   private readonly tx: TxDriver;
   private readonly backoff: Backoff;
-  private pollTimer: NodeJS.Timeout | null = null;
-  private readTimer: NodeJS.Timeout | null = null;
+  private readonly timers: SerialTimers;
+  private pollTimer: unknown = null;
+  private readTimer: unknown = null;
   private stopped = false;
   private everOpened = false;
   private reopens = 0;
@@ -149,6 +168,7 @@ export class SerialBackend implements CanBackend {
     this.info = { kind: 'serial', name: opts.path, fd: false, bitrate: opts.bitrate };
     this.openPort = opts.openPort ?? null;
     this.statDevice = opts.statDevice ?? defaultStatDevice;
+    this.timers = opts.timers ?? NODE_TIMERS;
     this.pollMs = opts.pollIntervalMs ?? 200;
     this.readTimeoutMs = opts.readTimeoutMs ?? 50;
     this.highWater = opts.writeHighWater ?? 64;
@@ -293,11 +313,10 @@ export class SerialBackend implements CanBackend {
     // timeout) so a real frame behind a false preamble is not held until the next frame.
     this.clearReadTimer();
     if (this.decoder.pendingBytes > 0) {
-      this.readTimer = setTimeout(() => {
+      this.readTimer = this.timers.setTimeout(() => {
         this.readTimer = null;
         if (port === this.port) this.deliver(this.decoder.expire(this.opts.wallClock()));
       }, this.readTimeoutMs);
-      this.readTimer.unref();
     }
   }
 
@@ -337,14 +356,13 @@ export class SerialBackend implements CanBackend {
    * retry on the backoff schedule.
    */
   private schedulePoll(): void {
-    if (this.stopped || this.pollTimer) return;
-    this.pollTimer = setTimeout(() => {
+    if (this.stopped || this.pollTimer !== null) return;
+    this.pollTimer = this.timers.setTimeout(() => {
       void this.poll().finally(() => {
         this.pollTimer = null;
         this.schedulePoll();
       });
     }, this.pollMs);
-    this.pollTimer.unref();
   }
 
   private async poll(): Promise<void> {
@@ -372,12 +390,12 @@ export class SerialBackend implements CanBackend {
   }
 
   private clearPoll(): void {
-    if (this.pollTimer) clearTimeout(this.pollTimer);
+    if (this.pollTimer !== null) this.timers.clearTimeout(this.pollTimer);
     this.pollTimer = null;
   }
 
   private clearReadTimer(): void {
-    if (this.readTimer) clearTimeout(this.readTimer);
+    if (this.readTimer !== null) this.timers.clearTimeout(this.readTimer);
     this.readTimer = null;
   }
 }

@@ -54,6 +54,9 @@ export class Bus implements BusInfo {
   stateSince: number;
   rxFrames = 0;
   txFrames = 0;
+  /** Payload bytes of rxFrames/txFrames (socketcand's statistics). */
+  rxBytes = 0;
+  txBytes = 0;
   errorFrames = 0;
   stateTransitions = 0;
   /** Entries into each bus state (what the virtual backend can report). */
@@ -157,6 +160,7 @@ export class Bus implements BusInfo {
   private readonly sink: BackendSink = {
     received: (frame: CanFrame): void => {
       this.rxFrames++;
+      this.rxBytes += frame.len;
       this.rxRate.add();
       if (!frame.timestamp) frame.timestamp = this.options.wallClock();
       this.lastRxAt = frame.timestamp;
@@ -176,6 +180,7 @@ export class Bus implements BusInfo {
     },
     transmitted: (frame: CanFrame, origin: number): void => {
       this.txFrames++;
+      this.txBytes += frame.len;
       this.txRate.add();
       // Frames from clients carry no time (no wire protocol we speak has one): stamp them as sent.
       if (!frame.timestamp) frame.timestamp = this.options.wallClock();

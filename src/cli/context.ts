@@ -28,6 +28,8 @@ export interface CliContext {
   /** Running as root: the config file lives in /etc/ampio-bridge, setup may change the system. */
   isRoot: boolean;
   signals: SignalSource;
+  /** Where the system service keeps its control socket (default /run/ampio-bridge); tests point it elsewhere. */
+  systemRuntimeDir?: string;
 }
 
 /** A command module under src/cli/commands/: `run` resolves with the exit code. */

@@ -151,6 +151,22 @@ function crossChecks(values: Partial<Record<OptionName, unknown>>, sources: Reco
       errors.push(conflictError('metricsAddr', sources, `port ${metrics.port} is also a tcpcan port (--tcpcan-listen)`, 'choose another port, e.g. 127.0.0.1:9100'));
     }
   }
+  const gvret = values.gvretListen as ListenAddress | null | undefined;
+  if (values.gvretDiscovery === true && !gvret) {
+    errors.push(conflictError('gvretDiscovery', sources, 'is on but --gvret-listen is off: the ping would announce a GVRET server that does not exist', 'also set --gvret-listen, e.g. :2323 (SavvyCAN connects only to :23)'));
+  }
+  if (gvret && gvret.port !== 0 && listen && canIf) {
+    const clash = canIf.findIndex((_, i) => sameSocket({ host: listen.host, port: listen.port + i }, gvret));
+    if (clash >= 0) {
+      errors.push(conflictError('gvretListen', sources, `port ${gvret.port} is also the cannelloni port of ${canIf[clash]} (--listen)`, 'choose another port, e.g. :2323'));
+    }
+  }
+  if (gvret && tcpcan && canIf && canIf.some((_, i) => sameSocket({ host: tcpcan.host, port: tcpcan.port + i }, gvret))) {
+    errors.push(conflictError('gvretListen', sources, `port ${gvret.port} is also a tcpcan port (--tcpcan-listen)`, 'choose another port, e.g. :2323'));
+  }
+  if (gvret && metrics && sameSocket(gvret, metrics)) {
+    errors.push(conflictError('metricsAddr', sources, `port ${metrics.port} is also the GVRET port (--gvret-listen)`, 'choose another port, e.g. 127.0.0.1:9100'));
+  }
   if (values.pgUrl && values.capture === '') {
     errors.push(conflictError('pgUrl', sources, 'forwards captured frames, but capture is off (the capture store is the outbox that survives outages)', 'add --capture /var/lib/ampio-bridge/capture.db (or another path)'));
   }

@@ -1,10 +1,10 @@
-// Client side of the control socket, used by `status`, `top` (tui/) and tests.
-// tui/ may import only this module and protocol.ts from the daemon, so the default socket
-// path resolution lives here too (the server imports it from here).
+// Client side of the control socket, used by `status`, `top` (tui/), `doctor` and tests.
+// Every message is stripped of control characters before it is handed on (sanitize.ts).
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
+import { codeOfConnectError, ControlRequestError, ControlUnavailableError, unavailable } from './client-errors.js';
+import { LineReader } from './ndjson.js';
 import {
   CONTROL_PROTOCOL_VERSION,
   type DaemonEvent,
@@ -15,121 +15,28 @@ import {
   type Snapshot,
   type SubscribeResult,
 } from './protocol.js';
+import { sanitizeJson } from './sanitize.js';
+import { dirFacts, type ResolvedSocketPath, runtimeDirProblem, socketPathProblem } from './socket-path.js';
 
 // ---------------------------------------------------------------- socket path
 
-/**
- * Where the daemon's control socket lives when `--control-socket` is not given.
- * Under systemd `RuntimeDirectory=ampio-bridge` sets $RUNTIME_DIRECTORY (/run/ampio-bridge);
- * a desktop session has $XDG_RUNTIME_DIR (/run/user/<uid>); otherwise a per-user directory
- * under the OS temp dir, so two users never fight over one socket.
- */
-export function defaultControlSocketPath(env: Record<string, string | undefined>, uid: number): string {
-  // systemd joins several RuntimeDirectory= entries with ':'; ours is the first.
-  const runtime = env.RUNTIME_DIRECTORY?.split(':')[0];
-  if (runtime) return path.join(runtime, 'control.sock');
-  const xdg = env.XDG_RUNTIME_DIR;
-  if (xdg) return path.join(xdg, 'ampio-bridge', 'control.sock');
-  return path.join(os.tmpdir(), `ampio-bridge-${uid}`, 'control.sock');
+export { resolveControlSocket, type ResolvedSocketPath } from './socket-path.js';
+export { ControlRequestError, type ControlRequestErrorCode, ControlUnavailableError, type ControlUnavailableCode } from './client-errors.js';
+
+/** Refuses a shared-tmp default directory that is not ours alone (for callers that connect later, like the TUI). */
+export async function checkSocketDir(resolved: ResolvedSocketPath): Promise<ControlUnavailableError | null> {
+  if (!resolved.sharedTmp) return null;
+  const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
+  const dir = path.dirname(path.resolve(resolved.path));
+  const facts = await dirFacts(dir).catch(() => null);
+  const problem = facts ? runtimeDirProblem(dir, facts, uid, { ownedOnly: true }) : null;
+  return problem ? unavailable('unsafe', resolved.path, undefined, problem) : null;
 }
 
-/** `--control-socket` when given, else the default above (what `serve`, `status` and `top` all use). */
-export function resolveControlSocketPath(
-  configured: string | undefined | null,
-  env: Record<string, string | undefined> = process.env,
-  uid: number = typeof process.getuid === 'function' ? process.getuid() : 0,
-): string {
-  return configured && configured.trim() !== '' ? configured : defaultControlSocketPath(env, uid);
-}
-
-// ---------------------------------------------------------------- errors
-
-export type ControlUnavailableCode = 'not_running' | 'permission' | 'bad_hello' | 'timeout';
-
-/** The daemon cannot be reached over its control socket; `message` says what to do. */
-export class ControlUnavailableError extends Error {
-  override readonly name = 'ControlUnavailableError';
-  readonly code: ControlUnavailableCode;
-  readonly path: string;
-  readonly hint: string;
-
-  constructor(code: ControlUnavailableCode, socketPath: string, detail: string, hint: string, cause?: unknown) {
-    super(`${detail}. ${hint}`, cause === undefined ? undefined : { cause });
-    this.code = code;
-    this.path = socketPath;
-    this.hint = hint;
-  }
-}
-
-export type ControlRequestErrorCode =
-  | 'bad_request'
-  | 'unknown_type'
-  | 'not_found'
-  | 'too_long'
-  | 'internal'
-  | 'closed'
-  | 'timeout';
-
-/** A request got an error reply, or the connection ended/hung before the reply. */
-export class ControlRequestError extends Error {
-  override readonly name = 'ControlRequestError';
-  readonly code: ControlRequestErrorCode;
-  readonly hint: string;
-
-  constructor(code: ControlRequestErrorCode, message: string, hint: string, cause?: unknown) {
-    super(message, cause === undefined ? undefined : { cause });
-    this.code = code;
-    this.hint = hint;
-  }
-}
-
-function unavailable(code: ControlUnavailableCode, socketPath: string, cause?: unknown, extra?: string): ControlUnavailableError {
-  switch (code) {
-    case 'not_running':
-      return new ControlUnavailableError(
-        code,
-        socketPath,
-        `ampio-bridge is not running (no control socket answers at ${socketPath})`,
-        'Start it with "sudo systemctl start ampio-bridge" (or "ampio-bridge serve"), or pass --control-socket PATH if it uses another socket',
-        cause,
-      );
-    case 'permission':
-      return new ControlUnavailableError(
-        code,
-        socketPath,
-        `permission denied on the control socket ${socketPath}`,
-        'Add your user to the ampio-bridge group ("sudo usermod -aG ampio-bridge $USER", then log in again) or run the command with sudo',
-        cause,
-      );
-    case 'bad_hello':
-      return new ControlUnavailableError(
-        code,
-        socketPath,
-        `${socketPath} did not greet like an ampio-bridge control socket (protocol ${CONTROL_PROTOCOL_VERSION})${extra ? `: ${extra}` : ''}`,
-        'Check --control-socket, and that the daemon and this command are the same ampio-bridge version',
-        cause,
-      );
-    case 'timeout':
-      return new ControlUnavailableError(
-        code,
-        socketPath,
-        `no answer from the control socket ${socketPath}${extra ? ` within ${extra}` : ''}`,
-        'The daemon may be stuck: check "journalctl -u ampio-bridge" and restart it with "sudo systemctl restart ampio-bridge"',
-        cause,
-      );
-  }
-}
-
-function codeOfConnectError(err: NodeJS.ErrnoException): ControlUnavailableCode {
-  switch (err.code) {
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission';
-    // ENOENT: no socket file; ECONNREFUSED: a stale file from a crashed daemon;
-    // ENOTSOCK: something else sits at the path. All mean "no daemon here".
-    default:
-      return 'not_running';
-  }
+/** The options that go with a resolved path: the shared-tmp default must be in a directory of our own. */
+export function connectOptionsFor(resolved: ResolvedSocketPath, opts: ControlClientOptions = {}): ControlClientOptions {
+  const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
+  return resolved.sharedTmp ? { ...opts, requireOwnDir: uid } : opts;
 }
 
 // ---------------------------------------------------------------- client
@@ -147,6 +54,11 @@ interface Pending {
 export interface ControlClientOptions {
   /** For connect + hello, and for each request. Default 3000 ms. */
   timeoutMs?: number;
+  /**
+   * Check first that the socket's directory belongs to this uid alone (the per-user
+   * default under the shared temp dir, where anyone could have created it first).
+   */
+  requireOwnDir?: number;
 }
 
 /**
@@ -163,29 +75,37 @@ export class ControlClient extends EventEmitter {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private closed = false;
-  private buffer = '';
+  private readonly reader: LineReader;
 
-  private constructor(socket: net.Socket, hello: HelloMessage, socketPath: string, timeoutMs: number, rest: string) {
+  private constructor(socket: net.Socket, hello: HelloMessage, socketPath: string, timeoutMs: number, reader: LineReader, early: string[]) {
     super();
     this.socket = socket;
     this.hello = hello;
     this.path = socketPath;
     this.timeoutMs = timeoutMs;
-    this.buffer = rest;
+    this.reader = reader;
     socket.on('data', (chunk: string) => this.onData(chunk));
     socket.on('error', (err) => this.shutdown(err));
     socket.on('close', () => this.shutdown(undefined));
     // Lines that arrived in the same chunk as the hello are handled once listeners can attach.
-    if (rest !== '') queueMicrotask(() => this.onData(''));
+    if (early.length > 0) queueMicrotask(() => this.onLines(early));
   }
 
   /** Connects and waits for the daemon's hello. Rejects with ControlUnavailableError. */
-  static connect(socketPath: string, opts: ControlClientOptions = {}): Promise<ControlClient> {
+  static async connect(socketPath: string, opts: ControlClientOptions = {}): Promise<ControlClient> {
     const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const pathProblem = socketPathProblem(socketPath);
+    if (pathProblem) throw unavailable('not_running', socketPath, undefined, pathProblem);
+    if (opts.requireOwnDir !== undefined) {
+      const dir = path.dirname(path.resolve(socketPath));
+      const facts = await dirFacts(dir).catch(() => null);
+      const problem = facts ? runtimeDirProblem(dir, facts, opts.requireOwnDir, { ownedOnly: true }) : null;
+      if (problem) throw unavailable('unsafe', socketPath, undefined, problem);
+    }
     return new Promise((resolve, reject) => {
       const socket = net.createConnection({ path: socketPath });
       socket.setEncoding('utf8');
-      let buf = '';
+      const reader = new LineReader(CLIENT_MAX_LINE);
       let settled = false;
       const fail = (e: ControlUnavailableError): void => {
         if (settled) return;
@@ -198,14 +118,12 @@ export class ControlClient extends EventEmitter {
       const onError = (err: NodeJS.ErrnoException): void => fail(unavailable(codeOfConnectError(err), socketPath, err));
       const onClose = (): void => fail(unavailable('bad_hello', socketPath, undefined, 'the connection closed before the hello'));
       const onData = (chunk: string): void => {
-        buf += chunk;
-        const nl = buf.indexOf('\n');
-        if (nl < 0) {
-          if (buf.length > CLIENT_MAX_LINE) fail(unavailable('bad_hello', socketPath, undefined, 'the first line is too long'));
+        const { lines, tooLong } = reader.push(chunk);
+        if (lines.length === 0) {
+          if (tooLong) fail(unavailable('bad_hello', socketPath, undefined, 'the first line is too long'));
           return;
         }
-        const line = buf.slice(0, nl);
-        const rest = buf.slice(nl + 1);
+        const [line, ...early] = lines;
         let msg: unknown;
         try {
           msg = JSON.parse(line);
@@ -213,7 +131,7 @@ export class ControlClient extends EventEmitter {
           fail(unavailable('bad_hello', socketPath, err, 'the first line is not JSON'));
           return;
         }
-        const hello = msg as Partial<HelloMessage> | null;
+        const hello = sanitizeJson(msg) as Partial<HelloMessage> | null;
         if (!hello || typeof hello !== 'object' || hello.type !== 'hello') {
           fail(unavailable('bad_hello', socketPath, undefined, 'the first message is not a hello'));
           return;
@@ -228,7 +146,7 @@ export class ControlClient extends EventEmitter {
         socket.off('error', onError);
         socket.off('close', onClose);
         socket.off('data', onData);
-        resolve(new ControlClient(socket, hello as HelloMessage, socketPath, timeoutMs, rest));
+        resolve(new ControlClient(socket, hello as HelloMessage, socketPath, timeoutMs, reader, early));
       };
       socket.on('error', onError);
       socket.on('close', onClose);
@@ -297,23 +215,25 @@ export class ControlClient extends EventEmitter {
   }
 
   private onData(chunk: string): void {
-    this.buffer += chunk;
-    let nl: number;
-    while (!this.closed && (nl = this.buffer.indexOf('\n')) >= 0) {
-      const line = this.buffer.slice(0, nl);
-      this.buffer = this.buffer.slice(nl + 1);
-      if (line.trim() !== '') this.onLine(line);
-    }
-    if (this.buffer.length > CLIENT_MAX_LINE) {
+    const { lines, tooLong } = this.reader.push(chunk);
+    this.onLines(lines);
+    if (tooLong && !this.closed) {
       this.socket.destroy();
       this.shutdown(new ControlRequestError('too_long', 'the daemon sent a line longer than 16 MiB', 'Report this as a bug'));
+    }
+  }
+
+  private onLines(lines: string[]): void {
+    for (const line of lines) {
+      if (this.closed) return;
+      this.onLine(line);
     }
   }
 
   private onLine(line: string): void {
     let msg: ServerMessage;
     try {
-      msg = JSON.parse(line) as ServerMessage;
+      msg = sanitizeJson(JSON.parse(line)) as ServerMessage;
     } catch {
       return; // A damaged line is skipped; the next one is still framed correctly.
     }

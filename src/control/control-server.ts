@@ -3,8 +3,8 @@
 // gets snapshots skipped while its socket is not drained and is dropped past a byte bound,
 // and a flood of garbage or an over-long line closes that one connection.
 import fs from 'node:fs';
-import net from 'node:net';
-import path from 'node:path';
+import type net from 'node:net';
+import { LineReader } from './ndjson.js';
 import {
   boundInterval,
   CONTROL_MAX_LINE,
@@ -18,6 +18,9 @@ import {
   type Snapshot,
   type SubscribeResult,
 } from './protocol.js';
+import { listenUnix, prepareSocketFile } from './unix-socket.js';
+
+export { ControlSocketError, ControlSocketInUseError } from './unix-socket.js';
 
 /** What the daemon exposes to the control socket. */
 export interface ControlSource {
@@ -42,33 +45,10 @@ export interface ControlServerOptions {
   maxBufferedBytes?: number;
   /** Consecutive bad requests tolerated before the connection is closed. Default 16. */
   maxBadRequests?: number;
-}
-
-export class ControlSocketInUseError extends Error {
-  override readonly name = 'ControlSocketInUseError';
-  readonly code = 'control_socket_in_use';
-  readonly hint: string;
-  readonly path: string;
-  constructor(socketPath: string) {
-    const hint =
-      'Another ampio-bridge daemon is already running with this control socket. Stop it first ("sudo systemctl stop ampio-bridge"), or give this one its own socket with --control-socket PATH';
-    super(`control socket ${socketPath} is in use by a running daemon. ${hint}`);
-    this.path = socketPath;
-    this.hint = hint;
-  }
-}
-
-export class ControlSocketError extends Error {
-  override readonly name = 'ControlSocketError';
-  readonly code: 'control_socket_not_socket' | 'control_socket_dir' | 'control_socket_listen';
-  readonly hint: string;
-  readonly path: string;
-  constructor(code: ControlSocketError['code'], socketPath: string, detail: string, hint: string, cause?: unknown) {
-    super(`${detail}. ${hint}`, cause === undefined ? undefined : { cause });
-    this.code = code;
-    this.path = socketPath;
-    this.hint = hint;
-  }
+  /** The uid the socket's directory must belong to (or root). Default: this process's. */
+  uid?: number;
+  /** The path is the per-user default under the shared temp dir: its directory must be ours alone. */
+  sharedTmp?: boolean;
 }
 
 const DEFAULT_MAX_BUFFERED = 1024 * 1024;
@@ -77,7 +57,7 @@ const DEFAULT_MAX_BAD = 16;
 interface Conn {
   id: number;
   socket: net.Socket;
-  buffer: string;
+  reader: LineReader;
   badInARow: number;
   streamTimer: NodeJS.Timeout | null;
   events: boolean;
@@ -89,22 +69,6 @@ export interface ControlServer {
   stop(): Promise<void>;
   /** Open control connections (for tests and the shutdown summary). */
   readonly connections: number;
-}
-
-/** Tries to connect: true if a daemon answers, false if the file is a dead socket. */
-function probeSocket(socketPath: string): Promise<boolean> {
-  return new Promise((resolve, reject) => {
-    const s = net.createConnection({ path: socketPath });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', (err: NodeJS.ErrnoException) => {
-      s.destroy();
-      if (err.code === 'ECONNREFUSED' || err.code === 'ENOENT') resolve(false);
-      else reject(err);
-    });
-  });
 }
 
 export function createControlServer(opts: ControlServerOptions): ControlServer {
@@ -189,8 +153,20 @@ export function createControlServer(opts: ControlServerOptions): ControlServer {
       badRequest(c, id, 'bad_request', 'missing "type"');
       return;
     }
-    switch (req.type) {
-      case 'snapshot': {
+    const handler = handlers.get(req.type);
+    if (handler) handler(c, id, req);
+    else badRequest(c, id, 'unknown_type', `unknown request type "${req.type.slice(0, 64)}"`);
+  }
+
+  type RequestId = NonNullable<ErrorMessage['id']>;
+  /**
+   * One entry per request type. A Map, not an object literal: a request named "constructor"
+   * or "__proto__" must be an unknown type, not a property of Object.prototype.
+   */
+  const handlers = new Map<string, (c: Conn, id: RequestId, req: Record<string, unknown>) => void>([
+    [
+      'snapshot',
+      (c, id) => {
         let snapshot: Snapshot;
         try {
           snapshot = opts.source.snapshot();
@@ -201,9 +177,11 @@ export function createControlServer(opts: ControlServerOptions): ControlServer {
         }
         c.badInARow = 0;
         send(c, { type: 'reply', id, result: snapshot });
-        return;
-      }
-      case 'subscribe': {
+      },
+    ],
+    [
+      'subscribe',
+      (c, id, req) => {
         if (req.interval !== undefined && (typeof req.interval !== 'number' || !Number.isFinite(req.interval))) {
           badRequest(c, id, 'bad_request', '"interval" must be a number of milliseconds');
           return;
@@ -217,17 +195,21 @@ export function createControlServer(opts: ControlServerOptions): ControlServer {
         send(c, { type: 'reply', id, result });
         // First reading right away, so a monitor does not show an empty screen for a tick.
         streamTick(c);
-        return;
-      }
-      case 'unsubscribe': {
+      },
+    ],
+    [
+      'unsubscribe',
+      (c, id) => {
         c.badInARow = 0;
         if (c.streamTimer) clearInterval(c.streamTimer);
         c.streamTimer = null;
         c.events = false;
         send(c, { type: 'reply', id, result: {} });
-        return;
-      }
-      case 'kick': {
+      },
+    ],
+    [
+      'kick',
+      (c, id, req) => {
         if (typeof req.clientId !== 'number' || !Number.isInteger(req.clientId)) {
           badRequest(c, id, 'bad_request', '"clientId" must be an integer');
           return;
@@ -243,32 +225,25 @@ export function createControlServer(opts: ControlServerOptions): ControlServer {
         }
         const result: KickResult = { kicked };
         send(c, { type: 'reply', id, result });
-        return;
-      }
-      case 'ping': {
+      },
+    ],
+    [
+      'ping',
+      (c, id) => {
         c.badInARow = 0;
         const result: PingResult = { pong: true, time: Date.now() };
         send(c, { type: 'reply', id, result });
-        return;
-      }
-      default:
-        badRequest(c, id, 'unknown_type', `unknown request type "${req.type.slice(0, 64)}"`);
-    }
-  }
+      },
+    ],
+  ]);
 
   function onData(c: Conn, chunk: string): void {
-    c.buffer += chunk;
-    let nl: number;
-    while (conns.has(c) && (nl = c.buffer.indexOf('\n')) >= 0) {
-      const line = c.buffer.slice(0, nl);
-      c.buffer = c.buffer.slice(nl + 1);
-      if (line.length > CONTROL_MAX_LINE) {
-        tooLong(c);
-        return;
-      }
-      if (line.trim() !== '') handleLine(c, line);
+    const { lines, tooLong: overLong } = c.reader.push(chunk);
+    for (const line of lines) {
+      if (!conns.has(c)) return;
+      handleLine(c, line);
     }
-    if (conns.has(c) && c.buffer.length > CONTROL_MAX_LINE) tooLong(c);
+    if (overLong && conns.has(c)) tooLong(c);
   }
 
   function tooLong(c: Conn): void {
@@ -278,7 +253,7 @@ export function createControlServer(opts: ControlServerOptions): ControlServer {
   }
 
   function onConnection(socket: net.Socket): void {
-    const c: Conn = { id: nextConnId++, socket, buffer: '', badInARow: 0, streamTimer: null, events: false, skipped: 0 };
+    const c: Conn = { id: nextConnId++, socket, reader: new LineReader(CONTROL_MAX_LINE), badInARow: 0, streamTimer: null, events: false, skipped: 0 };
     conns.add(c);
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => onData(c, chunk));
@@ -300,73 +275,18 @@ export function createControlServer(opts: ControlServerOptions): ControlServer {
     }
   }
 
-  async function prepare(): Promise<void> {
-    const dir = path.dirname(socketPath);
-    try {
-      fs.mkdirSync(dir, { recursive: true, mode: 0o770 });
-    } catch (err) {
-      throw new ControlSocketError(
-        'control_socket_dir',
-        socketPath,
-        `cannot create the directory ${dir} for the control socket`,
-        'Create it with write access for the service user, or choose another path with --control-socket PATH',
-        err,
-      );
-    }
-    let st: fs.Stats;
-    try {
-      st = fs.lstatSync(socketPath);
-    } catch {
-      return; // nothing there
-    }
-    if (!st.isSocket()) {
-      throw new ControlSocketError(
-        'control_socket_not_socket',
-        socketPath,
-        `${socketPath} exists and is not a socket`,
-        'Remove that file or choose another path with --control-socket PATH',
-      );
-    }
-    if (await probeSocket(socketPath)) throw new ControlSocketInUseError(socketPath);
-    // A socket file nobody listens on: left by a daemon that crashed. Replace it.
-    fs.rmSync(socketPath, { force: true });
-    opts.log('info', 'control_socket_stale_removed', { path: socketPath });
-  }
-
-  function listen(): Promise<net.Server> {
-    return new Promise((resolve, reject) => {
-      const srv = net.createServer({ allowHalfOpen: false }, onConnection);
-      srv.once('error', reject);
-      srv.listen(socketPath, () => {
-        srv.off('error', reject);
-        srv.on('error', (err) => opts.log('error', 'control_socket_error', { error: String(err) }));
-        resolve(srv);
-      });
-    });
-  }
-
   return {
     get connections() {
       return conns.size;
     },
     async start() {
       if (server) return;
-      await prepare();
-      let srv: net.Server;
-      try {
-        srv = await listen();
-      } catch (err) {
-        // Another daemon may have won a race between our probe and bind.
-        if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new ControlSocketInUseError(socketPath);
-        throw new ControlSocketError(
-          'control_socket_listen',
-          socketPath,
-          `cannot listen on the control socket ${socketPath}: ${(err as Error).message}`,
-          'Check that the directory is writable by the service user, or choose another path with --control-socket PATH',
-          err,
-        );
-      }
-      fs.chmodSync(socketPath, mode);
+      await prepareSocketFile(socketPath, {
+        uid: opts.uid ?? (typeof process.getuid === 'function' ? process.getuid() : 0),
+        sharedTmp: opts.sharedTmp,
+        log: opts.log,
+      });
+      const srv = await listenUnix(socketPath, mode, onConnection, (err) => opts.log('error', 'control_socket_error', { error: String(err) }));
       server = srv;
       unsubscribeEvents = opts.source.onEvent(onDaemonEvent);
       opts.log('info', 'control_listen', { path: socketPath });
@@ -384,7 +304,7 @@ export function createControlServer(opts: ControlServerOptions): ControlServer {
       }
       // net.Server.close unlinks the socket file itself.
       await new Promise<void>((resolve) => srv.close(() => resolve()));
-      fs.rmSync(socketPath, { force: true });
+      await fs.promises.rm(socketPath, { force: true });
     },
   };
 }

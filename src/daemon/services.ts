@@ -89,6 +89,21 @@ export async function createStandardServices(inputs: ServiceInputs, options: Sta
     });
     services.push({ name: 'mdns', start: () => advertiser.start(), stop: () => advertiser.stop() });
   }
+  if (config.gvretDiscovery) {
+    // Broadcast leaves the machine: only when asked for (the option is off by default).
+    const { createGvretDiscovery } = await import('../protocols/gvret/discovery.js');
+    const discovery = createGvretDiscovery({ log: logAt });
+    services.push({ name: 'gvret-discovery', start: () => discovery.start(), stop: () => discovery.stop() });
+  }
+  if (config.socketcandBeacon) {
+    const listener = inputs.listeners.find((l) => l.protocol === 'socketcand');
+    if (!listener) log.warn('socketcand_beacon_off', { hint: '--socketcand-beacon needs --socketcand-listen: there is nothing to announce' });
+    else {
+      const { SocketcandBeacon } = await import('../protocols/socketcand/beacon.js');
+      const beacon = new SocketcandBeacon({ port: listener.port, listenHost: listener.host, buses: inputs.buses.map((b) => b.name), hostname: inputs.hostname, log: logAt });
+      services.push({ name: 'socketcand-beacon', start: () => beacon.start(), stop: () => beacon.stop() });
+    }
+  }
   return services;
 }
 

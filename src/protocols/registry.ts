@@ -9,12 +9,15 @@ import type { WireProtocol } from './types.js';
 export interface ProtocolEntry {
   /** The Config key of its listen address (null/empty = off). */
   readonly listenOption: keyof Config;
-  readonly load: () => Promise<WireProtocol>;
+  /** The settings are there for protocols with options of their own (GVRET's FD form); without them, the defaults. */
+  readonly load: (config?: Config) => Promise<WireProtocol>;
 }
 
 export const PROTOCOLS = {
   cannelloni: { listenOption: 'listen', load: async () => (await import('./cannelloni/index.js')).default },
   tcpcan: { listenOption: 'tcpcanListen', load: async () => (await import('./tcpcan/index.js')).default },
+  gvret: { listenOption: 'gvretListen', load: async (config?: Config) => (await import('./gvret/index.js')).createGvretProtocol({ fd: config?.gvretFd }) },
+  socketcand: { listenOption: 'socketcandListen', load: async () => (await import('./socketcand/index.js')).default },
 } as const satisfies Record<string, ProtocolEntry>;
 
 export type ProtocolName = keyof typeof PROTOCOLS;

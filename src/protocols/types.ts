@@ -20,6 +20,14 @@ export interface BusInfo {
   bitrate(): number | null;
   /** Whether the bus carries CAN FD. */
   readonly fd: boolean;
+  /**
+   * Traffic so far, as an interface's rx/tx counters: frames and payload bytes received from
+   * the bus, and sent to it by the bridge (socketcand's `< stat … >`). Absent where unknown.
+   */
+  readonly rxFrames?: number;
+  readonly rxBytes?: number;
+  readonly txFrames?: number;
+  readonly txBytes?: number;
 }
 
 /**

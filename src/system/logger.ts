@@ -1,7 +1,12 @@
 // Structured logs for journald: one event per line on stderr, text or JSON.
 //   text: 2026-11-22T02:30:00.123Z info  tcp_listen addr=127.0.0.1:20000 bus=can0
 //   json: {"time":"2026-11-22T02:30:00.123Z","level":"info","event":"tcp_listen","addr":"127.0.0.1:20000","bus":"can0"}
+// Under systemd (stderr is the journal stream) each line instead starts with its syslog
+// priority and carries no timestamp, journald's own:
+//   text: <6>info  tcp_listen addr=127.0.0.1:20000 bus=can0
+// so `journalctl -p warning -u ampio-bridge` separates warnings from info.
 // A logger never throws: a broken pipe or an odd field value must not take the bridge down.
+import fs from 'node:fs';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFormat = 'text' | 'json';
@@ -27,6 +32,28 @@ export interface LoggerOptions {
   stream?: { write(chunk: string): unknown };
   /** Wall clock in ms since the epoch (tests pass a fixed one). */
   now?: () => number;
+  /** Lines go to journald: `<N>` priority prefix, no own timestamp (see isJournalStream). */
+  journal?: boolean;
+}
+
+/** syslog priorities (sd-daemon(3) prefixes): err 3, warning 4, info 6, debug 7. */
+const PRIORITY: Record<LogLevel, number> = { debug: 7, info: 6, warn: 4, error: 3 };
+
+/**
+ * Whether `stream` is connected to the journal. systemd sets JOURNAL_STREAM=<dev>:<inode> of
+ * the stderr it connected; comparing it with the stream's own fstat (as systemd.exec(5)
+ * advises) keeps a redirected stderr (`serve 2>file` inside a unit) plain.
+ */
+export function isJournalStream(env: Record<string, string | undefined>, stream: unknown): boolean {
+  const m = /^(\d+):(\d+)$/.exec(env.JOURNAL_STREAM ?? '');
+  const fd = (stream as { fd?: unknown } | null)?.fd;
+  if (!m || typeof fd !== 'number') return false;
+  try {
+    const st = fs.fstatSync(fd, { bigint: true });
+    return st.dev === BigInt(m[1]) && st.ino === BigInt(m[2]);
+  } catch {
+    return false;
+  }
 }
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -34,6 +61,7 @@ const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 4
 const RESERVED = new Set(['time', 'level', 'event']);
 
 interface Shared {
+  journal: boolean;
   format: LogFormat;
   threshold: number;
   stream: { write(chunk: string): unknown };
@@ -42,6 +70,7 @@ interface Shared {
 
 export function createLogger(options: LoggerOptions): Logger {
   const shared: Shared = {
+    journal: options.journal === true,
     format: options.format,
     threshold: RANK[options.level] ?? RANK.info,
     stream: options.stream ?? process.stderr,
@@ -71,8 +100,9 @@ function makeLogger(shared: Shared, bound: LogFields | undefined): Logger {
     if (RANK[level] < shared.threshold) return;
     try {
       const merged = bound ? (fields ? { ...bound, ...fields } : bound) : fields;
-      const line = shared.format === 'json' ? jsonLine(shared.now(), level, event, merged) : textLine(shared.now(), level, event, merged);
-      shared.stream.write(line);
+      const time = shared.journal ? null : shared.now();
+      const line = shared.format === 'json' ? jsonLine(time, level, event, merged) : textLine(time, level, event, merged);
+      shared.stream.write(shared.journal ? `<${PRIORITY[level]}>${line}` : line);
     } catch {
       // Nowhere left to report a failing log write (EPIPE on a closed stderr, a stream
       // destroyed during shutdown); dropping the line is the only safe choice.
@@ -138,8 +168,8 @@ function toJsonValue(value: unknown): unknown {
   return value;
 }
 
-function jsonLine(now: number, level: LogLevel, event: string, fields: LogFields | undefined): string {
-  const record: Record<string, unknown> = { time: isoTime(now), level, event };
+function jsonLine(now: number | null, level: LogLevel, event: string, fields: LogFields | undefined): string {
+  const record: Record<string, unknown> = now === null ? { level, event } : { time: isoTime(now), level, event };
   for (const [key, value] of entries(fields)) {
     record[RESERVED.has(key) ? `${key}_field` : key] = toJsonValue(value);
   }
@@ -164,8 +194,8 @@ function safeStringify(record: Record<string, unknown>): string {
   }
 }
 
-function textLine(now: number, level: LogLevel, event: string, fields: LogFields | undefined): string {
-  let line = `${isoTime(now)} ${level.padEnd(5)} ${textToken(event)}`;
+function textLine(now: number | null, level: LogLevel, event: string, fields: LogFields | undefined): string {
+  let line = `${now === null ? '' : `${isoTime(now)} `}${level.padEnd(5)} ${textToken(event)}`;
   for (const [key, value] of entries(fields)) line += ` ${textToken(key)}=${textValue(value)}`;
   return `${line}\n`;
 }

@@ -7,8 +7,10 @@
 // send time in the payload to the moment the TCP read that carried the frame was handled.
 // All frames of one read share that moment: it is when this process could first see them.
 import net from 'node:net';
+import { GvretLoadConnection, type LatencySink } from './gvret-connection.js';
 import { LatencyHistogram } from './histogram.js';
 import type { ClientResult, ClientSpec, FromLoad, LoadConfig, ToLoad } from './messages.js';
+import { SocketcandLoadConnection, type LatencySink as SocketcandLatencySink } from './socketcand-load.js';
 import {
   HELLO,
   KEY_SPACE,
@@ -197,7 +199,26 @@ class LoadConnection {
   }
 }
 
-let connections: LoadConnection[] = [];
+/** What GVRET readers record into: the same histogram and flags as the cannelloni ones. */
+const latencySink: LatencySink = {
+  measuring: () => measuring,
+  record: (us, count) => latency.recordMany(us, count),
+  negative: () => void negativeLatency++,
+};
+
+/** Where socketcand readers record latency: the same histogram as the cannelloni readers. */
+const socketcandSink: SocketcandLatencySink = {
+  measuring: () => measuring,
+  record(us, count) {
+    if (us > 0x7fffffff) {
+      negativeLatency += count;
+      us = 0;
+    }
+    latency.recordMany(us, count);
+  },
+};
+
+let connections: Array<LoadConnection | GvretLoadConnection | SocketcandLoadConnection> = [];
 let sendTimer: NodeJS.Timeout | null = null;
 let startedAt = 0;
 let cpuAtStart = process.cpuUsage();
@@ -236,7 +257,13 @@ function startSenders(): void {
 
 async function configure(config: LoadConfig): Promise<void> {
   let senderIndex = 0;
-  connections = config.clients.map((spec) => new LoadConnection(spec, spec.role === 'send' ? senderIndex++ : -1));
+  connections = config.clients.map((spec) =>
+    spec.protocol === 'gvret'
+      ? new GvretLoadConnection(spec, latencySink)
+      : spec.protocol === 'socketcand'
+        ? new SocketcandLoadConnection(spec, socketcandSink)
+        : new LoadConnection(spec, spec.role === 'send' ? senderIndex++ : -1),
+  );
   // Connect in small groups: a burst of 64 SYNs at once can overflow a small accept backlog.
   for (let k = 0; k < connections.length; k += 16) {
     await Promise.all(connections.slice(k, k + 16).map((c) => c.connect()));

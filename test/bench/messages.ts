@@ -12,8 +12,8 @@ export type ClientRole =
 export interface ClientSpec {
   port: number;
   role: ClientRole;
-  /** Wire protocol of the connection; default cannelloni. */
-  protocol?: 'cannelloni' | 'tcpcan';
+  /** Wire protocol of the connection; default cannelloni (gvret: a SavvyCAN-style reader; socketcand: RAW mode). */
+  protocol?: 'cannelloni' | 'tcpcan' | 'gvret' | 'socketcand';
   /** Frames/s this client sends (role `send`). */
   rate?: number;
 }

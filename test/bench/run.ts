@@ -2,7 +2,7 @@
 // load generator as another (N real cannelloni TCP clients on 127.0.0.1), and the
 // scenarios of issue 7. Prints a table (or --json) and checks the budgets.
 //
-//   node dist/test/bench/run.js [--json] [--only a,b,b0,c,d,e,f,g,m] [--quick] [--check]
+//   node dist/test/bench/run.js [--json] [--only a,b,b0,c,d,e,f,g,m,gv,s] [--quick] [--check]
 //                               [--window S] [--windows N] [--bridge-node-args=…]
 //                               [--baseline-cli OTHER/dist/src/cli/main.js]
 import { readFileSync } from 'node:fs';
@@ -10,13 +10,13 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { type DecoderResult, runDecoders } from './decoders.js';
 import { decoderTable, fixed, int, ms, table, trafficTable } from './report.js';
-import { DEFAULT_FLUSH_MS, scenarioA, scenarioB, scenarioC, scenarioD, scenarioE, scenarioF, scenarioM, type Timing } from './scenarios.js';
+import { DEFAULT_FLUSH_MS, scenarioA, scenarioB, scenarioC, scenarioD, scenarioE, scenarioF, scenarioM, scenarioGvret, scenarioS, type Timing } from './scenarios.js';
 import { median, runTraffic, type TrafficResult, type TrafficSpec } from './traffic.js';
 
-const ALL = ['a', 'b', 'b0', 'c', 'd', 'e', 'f', 'g', 'm'] as const;
+const ALL = ['a', 'b', 'b0', 'c', 'd', 'e', 'f', 'g', 'm', 'gv', 's'] as const;
 type Key = (typeof ALL)[number];
 
-const HELP = `Usage: npm run bench -- [--json] [--only a,b,b0,c,d,e,f,g,m] [--quick] [--check] [--window S] [--windows N]
+const HELP = `Usage: npm run bench -- [--json] [--only a,b,b0,c,d,e,f,g,m,gv,s] [--quick] [--check] [--window S] [--windows N]
 
 Scenarios (issue 7):
   a   Ampio: 2 buses × 400 fps, 32 clients per bus
@@ -30,6 +30,8 @@ Scenarios (issue 7):
   m   mixed protocols at 21,300 fps: 32 cannelloni + 32 tcpcan clients, and (m1) the same
       load with 64 cannelloni clients; with --baseline-cli only m1 runs (an older build
       may not speak tcpcan)
+  gv  (b) to 32 GVRET sessions (SavvyCAN-style): CPU per delivered frame next to (b)'s
+  s   (b) with 32 socketcand RAW-mode clients: CPU per frame compared with (b)
 
   --json                 print the results as JSON on stdout (progress goes to stderr)
   --quick                one short window per scenario (a smoke run, not for publishing)
@@ -115,6 +117,8 @@ async function main(): Promise<number> {
     await run(scenarioM(timing, false));
     await run(scenarioM(timing, true));
   }
+  if (only.has('gv')) await run(scenarioGvret(timing));
+  if (only.has('s')) await run(scenarioS(timing));
   const ramp = only.has('c') ? await runRamp(quick, bridgeNodeArgs, progress) : null;
   let decoders: DecoderResult[] = [];
   if (only.has('g')) {
@@ -150,6 +154,9 @@ async function main(): Promise<number> {
       }
       const d = traffic.find((t) => t.key === 'd');
       if (d) out.push(`(d) the stalled client: ${int(d.median.stalledDrops)} frames dropped for it in a window (healthy ones: ${int(d.median.healthyDrops)})`);
+      const s = traffic.find((t) => t.key === 's');
+      const b = traffic.find((t) => t.key === 'b');
+      if (s && b) out.push(`(s) socketcand ${fixed(s.median.bridgeCpuUsPerFrame, 2)} µs per delivered frame = ${fixed(s.median.bridgeCpuUsPerFrame / b.median.bridgeCpuUsPerFrame, 2)}× cannelloni's (b) in this run`);
       out.push('');
     }
     if (ramp) {
@@ -228,6 +235,15 @@ function checkBudgets(traffic: TrafficResult[], ramp: RampResult | null): Budget
     const limit = (DEFAULT_FLUSH_MS + 2) * 1000;
     out.push({ name: 'p99 latency, default flush', scenario: 'b', limit: `≤ ${ms(limit)} ms`, value: `${ms(m.latency.p99Us)} ms`, met: m.latency.p99Us <= limit });
     out.push({ name: 'bridge CPU per delivered frame', scenario: 'b', limit: '≤ 1.50 µs', value: `${fixed(m.bridgeCpuUsPerFrame, 2)} µs`, met: m.bridgeCpuUsPerFrame <= 1.5 });
+  }
+  const s = get('s');
+  if (s) {
+    const m = s.median;
+    out.push({ name: 'drops, socketcand', scenario: 's', limit: '0', value: `${m.healthyDrops} dropped, ${m.healthyGaps} gaps`, met: m.healthyDrops === 0 && m.healthyGaps === 0 });
+    if (b) {
+      const ratio = m.bridgeCpuUsPerFrame / b.median.bridgeCpuUsPerFrame;
+      out.push({ name: 'socketcand CPU per frame vs cannelloni (b)', scenario: 's', limit: '≤ 2.00×', value: `${fixed(ratio, 2)}×`, met: ratio <= 2 });
+    }
   }
   const b0 = get('b0');
   if (b0) {

@@ -84,6 +84,19 @@ export function scenarioE(t: Timing): TrafficSpec {
   };
 }
 
+/** (s) (b) with 32 socketcand RAW-mode readers instead of cannelloni ones (compare CPU/frame with b). */
+export function scenarioS(t: Timing): TrafficSpec {
+  return {
+    key: 's',
+    title: `socketcand: ${SATURATED_1M_RATE.toLocaleString('en-US')} fps, 32 RAW-mode clients`,
+    bridgeArgs: ['--virtual-rate', String(SATURATED_1M_RATE), '--socketcand-listen', '127.0.0.1:0'],
+    buses: 1,
+    clients: (_ports, byProtocol) => Array.from({ length: 32 }, () => ({ port: byProtocol.socketcand[0], role: 'read' as const, protocol: 'socketcand' as const })),
+    configuredFps: SATURATED_1M_RATE,
+    ...t,
+  };
+}
+
 /** (f) Clients → bus: 8 clients each sending 2,000 frames/s; the bus echoes to the 7 others. */
 export function scenarioF(t: Timing): TrafficSpec {
   return {
@@ -112,6 +125,19 @@ export function scenarioM(t: Timing, mixed: boolean): TrafficSpec {
       mixed
         ? [...readers(port, 32), ...Array.from({ length: 32 }, () => ({ port: byProtocol.tcpcan[0], role: 'read' as const, protocol: 'tcpcan' as const }))]
         : readers(port, 64),
+    configuredFps: SATURATED_1M_RATE,
+    ...t,
+  };
+}
+
+/** (gv) (b) to 32 GVRET sessions (SavvyCAN's connect burst and keepalives): CPU per frame next to (b)'s. */
+export function scenarioGvret(t: Timing): TrafficSpec {
+  return {
+    key: 'gv',
+    title: `GVRET: ${SATURATED_1M_RATE.toLocaleString('en-US')} fps to 32 SavvyCAN-style sessions`,
+    bridgeArgs: ['--virtual-rate', String(SATURATED_1M_RATE), '--gvret-listen', '127.0.0.1:0'],
+    buses: 1,
+    clients: (_ports, byProtocol) => Array.from({ length: 32 }, () => ({ port: byProtocol.gvret[0], role: 'read' as const, protocol: 'gvret' as const })),
     configuredFps: SATURATED_1M_RATE,
     ...t,
   };

@@ -64,8 +64,12 @@ describe('setup wizard in a real terminal', () => {
     await keys('Enter');
     await waitFor('A client that cannot keep up');
     await keys('Enter');
+    await waitFor('Also serve socketcand clients (python-can, SavvyCAN, Kayak) on TCP port 29536?');
+    await keys('Enter');
     await waitFor('Advertise the bridge on the local network (mDNS)?');
     await keys('Enter');
+    await waitFor('Serve GVRET for SavvyCAN and WireTAP on TCP port 23?');
+    await keys('y', 'Enter');
     await waitFor('Metrics address');
     await keys('Enter');
     const plan = await waitFor(/Apply \d+ changes \(a reboot follows\)\?/);
@@ -77,7 +81,8 @@ describe('setup wizard in a real terminal', () => {
     expect(done).toContain(`Image at ${root} is ready`);
 
     const config = JSON.parse(readFileSync(path.join(root, 'etc/ampio-bridge/config.json'), 'utf8'));
-    expect(config).toMatchObject({ backend: 'socketcan', 'can-if': 'can0', listen: ':20100', 'mdns-enable': true, 'metrics-addr': '127.0.0.1:9100' });
+    expect(config).toMatchObject({ backend: 'socketcan', 'can-if': 'can0', listen: ':20100', 'mdns-enable': true, 'metrics-addr': '127.0.0.1:9100', 'gvret-listen': ':23', 'socketcand-listen': ':29536' });
+    expect(readFileSync(path.join(root, 'etc/systemd/system/ampio-bridge.service'), 'utf8')).toMatch(/^AmbientCapabilities=CAP_NET_BIND_SERVICE$/m);
     expect(readFileSync(path.join(root, 'boot/firmware/config.txt'), 'utf8')).toContain('dtoverlay=mcp2515-can0,oscillator=16000000,interrupt=23');
     expect(lstatSync(path.join(root, 'etc/systemd/system/ampio-bridge.service')).isFile()).toBe(true);
     const log = readFileSync(path.join(dir, 'commands.log'), 'utf8').trim().split('\n');

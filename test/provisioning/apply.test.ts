@@ -30,7 +30,12 @@ function snapshot(root: string, skip: string[] = ['/var/lib/ampio-bridge', '/etc
       if (skip.some((s) => sys === s || sys.startsWith(`${s}/`))) continue;
       const st = lstatSync(full);
       if (st.isSymbolicLink()) out.set(sys, `-> ${readlinkSync(full)}`);
-      else if (st.isDirectory()) walk(full);
+      else if (st.isDirectory()) {
+        // Directories count too: rollback must remove the ones setup created (but the
+        // parents of the kept backup store, like /var/lib, are the store's).
+        if (!skip.some((s) => s.startsWith(`${sys}/`))) out.set(`${sys}/`, 'dir');
+        walk(full);
+      }
       else out.set(sys, `${(st.mode & 0o7777).toString(8)} ${readFileSync(full).toString('base64')}`);
     }
   };
@@ -101,17 +106,19 @@ describe('apply', () => {
   it('rollback restores every file byte-for-byte and undoes the commands it can', async () => {
     const { root, sys } = setup('go-manual');
     sys.active.add('can-server.service');
-    const original = snapshot(root);
+    // The service user and its group are created and removed again.
+    const original = snapshot(root, ['/var/lib/ampio-bridge']);
     const run = await planFor(root, sys);
     expect((await applyPlan(run.plan, { fs: run.fs, runner: sys, now: clock(), version: '0.1.0' })).ok).toBe(true);
     expect(snapshot(root)).not.toEqual(original);
     expect(sys.active.has('can-server.service')).toBe(false);
     sys.calls.length = 0;
     const r = await rollback({ fs: run.fs, runner: sys, now: clock('2025-03-01T12:00:00Z'), live: true });
-    expect(sys.lines).toEqual(['systemctl disable ampio-bridge.service', 'systemctl enable --now can-server.service', 'systemctl daemon-reload']);
+    expect(sys.lines).toEqual(['systemctl disable ampio-bridge.service', 'systemctl enable --now can-server.service', 'userdel ampio-bridge', 'systemctl daemon-reload']);
     expect(r.restored).toContain('/boot/firmware/config.txt');
     expect(r.removed).toContain(PATHS.unit);
-    expect(snapshot(root)).toEqual(original);
+    expect(r.removed).toContain('/etc/ampio-bridge/');
+    expect(snapshot(root, ['/var/lib/ampio-bridge'])).toEqual(original);
     expect(sys.active.has('can-server.service')).toBe(true);
     // The set is marked; a second --rollback has nothing left to undo.
     await expect(rollback({ fs: run.fs, runner: sys, now: clock(), live: true })).rejects.toMatchObject({ code: 'SETUP_NO_BACKUP' });

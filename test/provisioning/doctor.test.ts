@@ -1,7 +1,7 @@
 // doctor over a system set up by apply (temp root) and recorded transcripts: the healthy
 // Pi passes, each broken part gives its ✗ line with the fix, and the exit rule holds.
 
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { applyPlan } from '../../provisioning/apply.js';
@@ -9,6 +9,8 @@ import { loadCatalog } from '../../provisioning/catalog.js';
 import { runDoctorChecks, renderChecks, type DoctorDeps } from '../../provisioning/doctor.js';
 import { RecordingRunner } from '../../provisioning/io/runner.js';
 import { PATHS } from '../../provisioning/types.js';
+import { validateWithServeLoader } from '../../src/cli/commands/doctor.js';
+import { captureCli } from '../support/cli-context.js';
 import { FakeSystem } from '../support/fake-system.js';
 import { planFor } from '../support/setup-harness.js';
 import { tempRoot } from '../support/temp-root.js';
@@ -27,10 +29,19 @@ async function installedPi(): Promise<{ root: string; fs: DoctorDeps['fs'] }> {
   expect((await applyPlan(run.plan, { fs: run.fs, runner: sys, now: () => new Date(0), version: '0.1.0' })).ok).toBe(true);
   rmSync(path.join(t.root, PATHS.rebootMarker)); // rebooted
   for (const d of ['spi0.0', 'spi0.1']) mkdirSync(path.join(t.root, 'sys/bus/spi/devices', d), { recursive: true });
+  // What the unit's ExecStart names must exist on the system.
+  const execStart = /^ExecStart=(\S+) (\S+)/m.exec(readFileSync(path.join(t.root, PATHS.unit), 'utf8'))!;
+  for (const p of [execStart[1], execStart[2]]) {
+    mkdirSync(path.dirname(path.join(t.root, p)), { recursive: true });
+    writeFileSync(path.join(t.root, p), '');
+  }
   return { root: t.root, fs: run.fs };
 }
 
-function deps(fs: DoctorDeps['fs'], o: { dmesg?: string; ip?: string; active?: string; tcp?: boolean; control?: boolean; ready?: number; mdns?: { name: string; port: number }[] | null } = {}) {
+/** serve's own loader on the config inside the temp root. */
+const validateIn = (root: string): DoctorDeps['validateConfig'] => (p, env) => validateWithServeLoader(path.join(root, p), env, captureCli().ctx);
+
+function deps(fs: DoctorDeps['fs'] & { root?: string }, o: { dmesg?: string; ip?: string; active?: string; tcp?: boolean; control?: boolean; ready?: number; mdns?: { name: string; port: number }[] | null } = {}) {
   const runner = new RecordingRunner(
     [
       { match: 'dmesg', result: { stdout: o.dmesg ?? fx('dmesg-healthy.txt') } },
@@ -48,6 +59,7 @@ function deps(fs: DoctorDeps['fs'], o: { dmesg?: string; ip?: string; active?: s
     probeControl: async () => (o.control ?? true ? { ok: true, detail: 'ampio-bridge 0.1.0' } : { ok: false, detail: 'permission denied on /run/ampio-bridge/control.sock' }),
     probeReady: async () => ({ status: o.ready ?? 200, body: o.ready === 503 ? 'can0: link down' : 'ok' }),
     browseMdns: async () => (o.mdns === undefined ? [{ name: 'ampio-bridge-pi can0', port: 20000 }] : o.mdns),
+    validateConfig: validateIn(fs.root ?? '/nonexistent'),
   };
   return { d, runner, ports };
 }
@@ -60,9 +72,9 @@ describe('doctor', () => {
     const checks = await runDoctorChecks(d);
     const failed = checks.filter((c) => c.status !== 'ok');
     expect(failed).toEqual([]);
-    expect(checks.map((c) => c.id)).toEqual(expect.arrayContaining(['config', 'overlay', 'spi', 'chip-spi0.0', 'chip-spi0.1', 'can0-bitrate', 'can0-restart', 'can0-qlen', 'can0-state', 'can1-up', 'service', 'port-20000', 'port-20001', 'control', 'ready', 'mdns']));
+    expect(checks.map((c) => c.id)).toEqual(expect.arrayContaining(['config', 'overlay', 'spi', 'chip-spi0.0', 'chip-spi0.1', 'can0-bitrate', 'can0-restart', 'can0-qlen', 'can0-state', 'can1-up', 'service', 'port-20000', 'port-20001', 'socketcand-29536', 'control', 'ready', 'mdns']));
     expect(runner.lines).toEqual(['dmesg', 'ip -details -statistics -json link show type can', 'systemctl is-active ampio-bridge.service']);
-    expect(ports).toEqual(['127.0.0.1:20000', '127.0.0.1:20001']);
+    expect(ports).toEqual(['127.0.0.1:20000', '127.0.0.1:20001', '127.0.0.1:29536']);
     const text = renderChecks(checks, false);
     expect(text).toContain('✓ can0 present: spi0.0, connector CAN_0');
     expect(text.trimEnd().endsWith('all checks passed')).toBe(true);
@@ -88,6 +100,7 @@ describe('doctor', () => {
     expect(byId.control.fix).toMatch(/usermod -aG ampio-bridge/);
     expect(byId.ready.detail).toContain('can0: link down');
     expect(byId.mdns.status).toBe('fail');
+    expect(byId['socketcand-29536']).toMatchObject({ status: 'fail', title: 'socketcand listening on 127.0.0.1:29536' });
     for (const c of checks.filter((x) => x.status === 'fail')) expect(c.fix, c.id).toBeTruthy();
   });
 
@@ -103,6 +116,51 @@ describe('doctor', () => {
 
     writeFileSync(path.join(root, 'boot/firmware/config.txt'), 'dtparam=audio=on\n');
     const again = await runDoctorChecks(d);
-    expect(again.find((c) => c.id === 'overlay')).toMatchObject({ status: 'fail', fix: 'run `sudo npx ampio-bridge setup` and choose your HAT' });
+    expect(again.find((c) => c.id === 'overlay')).toMatchObject({ status: 'fail', fix: 'run `sudo ampio-bridge setup` and choose your HAT' });
+  });
+
+  it('judges the config with serve\'s own loader: a config serve rejects is ✗ (wrong type, unknown key, bad env override)', async () => {
+    const { root, fs } = await installedPi();
+    const { d } = deps(fs);
+    d.catalog = await loadCatalog();
+    const configFile = path.join(root, PATHS.configFile);
+    const good = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
+
+    writeFileSync(configFile, JSON.stringify({ ...good, 'max-clients': 'lots', 'hub-bufer': 5 }));
+    let checks = await runDoctorChecks(d);
+    const bad = checks.find((c) => c.id === 'config')!;
+    expect(bad.status).toBe('fail');
+    expect(bad.detail).toMatch(/serve refuses it/);
+    expect(bad.detail).toMatch(/max-clients/);
+    // An unknown key does not stop serve (a warning there), so it is a warning here too.
+    expect(checks.find((c) => c.id === 'config-warnings')).toMatchObject({ status: 'warn', detail: expect.stringMatching(/hub-bufer/) });
+    // The very messages serve prints.
+    const serveSays = validateWithServeLoader(configFile, {}, captureCli().ctx);
+    expect(serveSays.ok).toBe(false);
+    if (!serveSays.ok) for (const e of serveSays.errors) expect(bad.detail).toContain(e);
+
+    // The unit's EnvironmentFile counts too: serve would see this override.
+    writeFileSync(configFile, JSON.stringify(good));
+    writeFileSync(path.join(root, PATHS.envFile), 'AMPIO_BRIDGE_HUB_POLICY="sometimes"\n');
+    checks = await runDoctorChecks(d);
+    expect(checks.find((c) => c.id === 'config')).toMatchObject({ status: 'fail', detail: expect.stringMatching(/hub-policy/) });
+
+    writeFileSync(path.join(root, PATHS.envFile), '# nothing\nAMPIO_BRIDGE_MAX_CLIENTS=4\n');
+    checks = await runDoctorChecks(d);
+    expect(checks.find((c) => c.id === 'config')?.status).toBe('ok');
+  });
+
+  it('offline (doctor --root): files are checked, live parts say "not checked offline", nothing is run', async () => {
+    const { fs } = await installedPi();
+    const { d, runner, ports } = deps(fs);
+    d.catalog = await loadCatalog();
+    d.offline = true;
+    const checks = await runDoctorChecks(d);
+    expect(runner.lines).toEqual([]);
+    expect(ports).toEqual([]);
+    expect(checks.filter((c) => c.status === 'fail')).toEqual([]);
+    for (const id of ['config', 'unit', 'network-files', 'overlay', 'spi']) expect(checks.find((c) => c.id === id)?.status, id).toBe('ok');
+    for (const id of ['dmesg', 'links', 'service', 'control', 'ready']) expect(checks.find((c) => c.id === id)?.detail, id).toMatch(/not checked offline/);
+    expect(renderChecks(checks, false)).toMatch(/all checks passed; \d+ not checked offline\n$/);
   });
 });

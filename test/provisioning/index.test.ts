@@ -66,10 +66,23 @@ describe('ampio-bridge setup (in-process)', () => {
     expect(cli2.stderr()).toMatch(/--oscillator.*--interrupt/);
   });
 
+  it('--socketcand-listen "" turns socketcand (and its beacon) off; --no-mdns-enable turns the beacon off', async () => {
+    for (const [args, listen, beacon] of [
+      [['--socketcand-listen', ''], '', false],
+      [['--socketcand-listen', '127.0.0.1:29600', '--no-mdns-enable'], '127.0.0.1:29600', false],
+    ] as const) {
+      const t = tempRoot('bookworm-fresh');
+      cleanups.push(t.cleanup);
+      const cli = captureCli({ isRoot: false });
+      expect(await runSetup(['--yes', '--root', t.root, ...args], cli.ctx, deps({ runner: new FakeSystem(t.root) }))).toBe(0);
+      expect(JSON.parse(readFileSync(path.join(t.root, PATHS.configFile), 'utf8'))).toMatchObject({ 'socketcand-listen': listen, 'socketcand-beacon': beacon });
+    }
+  });
+
   it('without root and without a terminal it says to use sudo instead of prompting', async () => {
     const cli = captureCli({ isRoot: false, isTTY: false });
     expect(await runSetup([], cli.ctx, { version: '0.1.0' })).toBe(1);
-    expect(cli.stderr()).toContain('sudo npx ampio-bridge setup');
+    expect(cli.stderr()).toContain('sudo ampio-bridge setup');
   });
 
   it('continues under sudo when not root', async () => {
@@ -87,7 +100,8 @@ describe('ampio-bridge setup (in-process)', () => {
     expect(await runSetup(['--yes', '--root', t.root, '--can-if', 'can0', '--listen', ':20100'], cli.ctx, deps({ runner: sys }))).toBe(0);
     expect(cli.stdout()).toContain(`Image at ${t.root} is ready`);
     expect(cli.stdout()).toContain('On the target, run:\n  systemctl daemon-reload');
-    expect(JSON.parse(readFileSync(path.join(t.root, PATHS.configFile), 'utf8'))).toMatchObject({ 'can-if': 'can0', listen: ':20100', 'mdns-enable': true });
+    expect(JSON.parse(readFileSync(path.join(t.root, PATHS.configFile), 'utf8'))).toMatchObject({ 'can-if': 'can0', listen: ':20100', 'mdns-enable': true, 'socketcand-listen': ':29536', 'socketcand-beacon': true });
+    expect(cli.stdout()).toContain('socketcand clients (python-can, SavvyCAN, Kayak) connect to');
     expect(lstatSync(path.join(t.root, PATHS.unitWants)).isSymbolicLink()).toBe(true);
     expect(sys.lines.every((l) => !/^systemctl (daemon-reload|restart|start|reboot)/.test(l) && !l.startsWith('ip '))).toBe(true);
 

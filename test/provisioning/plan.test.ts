@@ -51,6 +51,8 @@ describe('plan over fixture systems', () => {
       'hub-policy': 'drop',
       'mdns-enable': true,
       'metrics-addr': '127.0.0.1:9100',
+      'socketcand-listen': ':29536',
+      'socketcand-beacon': true,
     });
   });
 
@@ -181,5 +183,51 @@ describe('plan over fixture systems', () => {
     const err = plan.notices.find((n) => n.level === 'error');
     expect(err?.text).toContain('.nvm');
     expect(err?.fix).toContain('--node');
+  });
+
+  it('image without systemd-networkd (apt cannot run offline): oneshot ip-link unit, CRLF config.txt kept, spi-bcm2835 left alone', async () => {
+    const root = path.join(SYSTEMS_DIR, 'trixie-image');
+    const run = await planFor(root, new FakeSystem(root), {}, { imageRoot: true });
+    goldenPlan('trixie-image', run, root);
+    expect(run.facts.linkManagers.networkd.installed).toBe(false);
+    expect(run.facts.hostname).toBe('ampio-pi');
+    expect(ids(run.plan)).toEqual(['boot-config', 'link-oneshot', 'enable-link-oneshot', 'network-manager', 'service-user', 'config', 'env-file', 'unit', 'enable']);
+    expect(run.plan.deferred.map((s) => s.argv.join(' '))).toEqual(['systemctl daemon-reload']);
+    const oneshot = run.plan.steps.find((s) => s.id === 'link-oneshot');
+    expect(oneshot?.kind === 'write' && oneshot.after).toContain('ExecStart=/sbin/ip link set can0 type can bitrate 50000 restart-ms 100\nExecStart=/sbin/ip link set can0 txqueuelen 100\n');
+    const boot = run.plan.steps.find((s) => s.id === 'boot-config');
+    if (boot?.kind !== 'write') throw new Error('no boot step');
+    // Every line still ends in CRLF; the old guide's line is still there, unchanged.
+    expect(boot.after.replace(/\r\n/g, '')).not.toContain('\n');
+    expect(boot.after).toContain('\r\ndtoverlay=spi-bcm2835-overlay\r\n');
+    expect(run.plan.notices.map((n) => n.text).join('\n')).toMatch(/spi-bcm2835-overlay is not a CAN overlay/);
+    expect(run.plan.notices.map((n) => n.text).join('\n')).not.toMatch(/outside our block/);
+    expect(run.plan.notices.find((n) => /oneshot/.test(n.text))?.fix).toMatch(/apt-get install systemd-networkd/);
+  });
+
+  it('live system without systemd-networkd but with apt: installs it as a shown step first', async () => {
+    const root = path.join(SYSTEMS_DIR, 'trixie-image');
+    const run = await planFor(root, new FakeSystem(root));
+    expect(ids(run.plan).slice(0, 6)).toEqual(['boot-config', 'install-networkd', 'network', 'link', 'network-manager', 'enable-networkd']);
+    const install = run.plan.steps.find((s) => s.id === 'install-networkd');
+    expect(install?.kind === 'command' && install.argv).toEqual(['apt-get', 'install', '--yes', '--no-install-recommends', 'systemd-networkd']);
+  });
+
+  it('live system without systemd-networkd and without apt: the oneshot fallback, no networkd step', async () => {
+    const root = path.join(SYSTEMS_DIR, 'lite-no-networkd');
+    const run = await planFor(root, new FakeSystem(root));
+    goldenPlan('lite-no-networkd', run);
+    expect(ids(run.plan)).toContain('link-oneshot');
+    expect(ids(run.plan)).not.toContain('enable-networkd');
+    expect(ids(run.plan)).not.toContain('network');
+  });
+
+  it('run from npx on a system without npm: stops at plan time with the fix, before any change', async () => {
+    const root = path.join(SYSTEMS_DIR, 'serial-usb');
+    const sys = new FakeSystem(root);
+    sys.failOn = /^npm /;
+    const run = await planFor(root, sys, {}, { runningMain: NPX_MAIN });
+    expect(run.plan.steps).toEqual([]);
+    expect(run.plan.notices.find((n) => n.level === 'error')).toMatchObject({ text: expect.stringMatching(/npm is needed/), fix: expect.stringMatching(/apt install npm/) });
   });
 });

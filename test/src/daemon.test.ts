@@ -365,7 +365,7 @@ describe('reload (SIGHUP): what the options table says', () => {
     const { d } = await start();
     const next = { ...d.daemon.config, hubBuffer: 99, batchSize: 8 } as Config;
     expect(d.daemon.reload(next)).toEqual(['batchSize']);
-    expect(events(d, 'reload_needs_restart')).toMatchObject([{ settings: 'hubBuffer' }]);
+    expect(events(d, 'reload_needs_restart')).toMatchObject([{ settings: 'hub-buffer', message: expect.stringContaining('restart needed for: hub-buffer') }]);
     expect(d.daemon.snapshot().daemon.config).toMatchObject({ 'hub-buffer': 512, 'batch-size': 8 });
   });
 

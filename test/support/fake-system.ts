@@ -4,7 +4,7 @@
 // a bare recorder cannot show idempotence: the second probe must see the first run's
 // effects (enabled unit, existing user). Nothing here spawns a process.
 
-import { existsSync, mkdirSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { formatCommand, type CommandResult, type Runner } from '../../provisioning/io/runner.js';
 
@@ -110,6 +110,44 @@ export class FakeSystem implements Runner {
         writeFileSync(this.host('/etc/group'), `${readFileSync(this.host('/etc/group'), 'utf8')}${name}:x:999:\n`);
         for (const g of groups) this.addToGroup(name, g);
         return ok();
+      }
+      case 'userdel': {
+        // userdel also removes the user's own group (USERGROUPS_ENAB) and its memberships.
+        const name = args[args.length - 1];
+        const drop = (file: string) => {
+          const lines = readFileSync(this.host(file), 'utf8').split('\n');
+          const kept = lines
+            .filter((l) => l.split(':')[0] !== name)
+            .map((l) => {
+              const f = l.split(':');
+              if (f.length < 4 || f[3] === '') return l;
+              f[3] = f[3].split(',').filter((m) => m !== name).join(',');
+              return f.join(':');
+            });
+          writeFileSync(this.host(file), kept.join('\n'));
+        };
+        drop('/etc/passwd');
+        drop('/etc/group');
+        return ok();
+      }
+      case 'cp': {
+        // `cp -- SRC DEST` with host paths (setup --root copies a release tarball into the image).
+        const [src, dest] = args.filter((a) => a !== '--');
+        try {
+          copyFileSync(src, dest);
+          return ok();
+        } catch (err) {
+          return { exitCode: 1, stdout: '', stderr: `cp: ${(err as Error).message}` };
+        }
+      }
+      case 'apt-get': {
+        // `apt-get install … systemd-networkd`: the package brings its unit file.
+        if (args[0] === 'install' && args.includes('systemd-networkd')) {
+          mkdirSync(this.host('/usr/lib/systemd/system'), { recursive: true });
+          writeFileSync(this.host('/usr/lib/systemd/system/systemd-networkd.service'), '[Unit]\nDescription=Network Configuration (fake apt)\n');
+          return ok();
+        }
+        return { exitCode: 100, stdout: '', stderr: `E: fake apt-get cannot ${args.join(' ')}` };
       }
       case 'usermod': {
         const gi = args.indexOf('--groups');

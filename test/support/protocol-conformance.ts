@@ -307,7 +307,8 @@ export function runConformance(adapter: ConformanceAdapter, options: { partner?:
 
     it(`fuzz: random bytes into the decoder never throw (${fuzzRuns} runs; AMPIO_FUZZ_RUNS)`, { timeout: 60_000 + fuzzRuns }, async () => {
       const protocol = await PROTOCOLS[adapter.name].load();
-      const bus: BusInfo = { index: 0, name: 'fuzz0', fd: true, bitrate: () => 500_000 };
+      // Named as the suite's daemon bus, so a shared-listener protocol's stream opens it.
+      const bus: BusInfo = { index: 0, name: 'vbus0', fd: true, bitrate: () => 500_000 };
       // Bytes a decoder must survive: random noise, well-formed frames of every kind, and
       // well-formed frames with one byte changed (deep paths: lengths, flags, payloads), all
       // concatenated and cut at random points.

@@ -3,6 +3,7 @@
 # CANNELLONI=/path/to/cannelloni is set; "skipped" otherwise), inside the CAN VM
 # (test/vm/canvm.sh), one boot. Needs `npm run build` first.
 # Env: BENCH_FRAMES (20000) BENCH_GAP_MS (0.1, cangen -g) BENCH_CLIENTS (1,32) BENCH_RUNS (1)
+#      BENCH_PROFILE_DIR (the bridge writes a V8 CPU profile there; a host dir, e.g. under the repo)
 # Usage: flock /tmp/ampio-vm.lock bash test/vm/bench.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -109,6 +109,8 @@ function reasonOf(err: unknown): { reason: WaitReason; detail: string } {
       bad_hello: 'not an ampio-bridge control socket',
       timeout: 'no answer',
     };
+    // A refused (unsafe) socket directory is no "waiting" state: show the whole reason.
+    if (err.code === 'unsafe') return { reason: 'error', detail: err.message };
     return { reason: err.code, detail: detail[err.code] ?? err.code };
   }
   return { reason: 'error', detail: err instanceof Error ? err.message : String(err) };

@@ -6,19 +6,24 @@
 
 import net from 'node:net';
 import { request } from 'node:http';
+import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ControlClient } from '../../control/control-client.js';
+import { loadConfig } from '../../config/load.js';
+import { ControlClient, connectOptionsFor, resolveControlSocket } from '../../control/control-client.js';
 import { type CliContext, EXIT } from '../context.js';
 import { reportUnknownFlags } from '../flags.js';
 
 const FLAGS = {
   json: { type: 'boolean' },
   config: { type: 'string' },
+  root: { type: 'string' },
+  'control-socket': { type: 'string' },
   'no-mdns': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-export const DOCTOR_HELP = `Usage: ampio-bridge doctor [--json] [--config PATH] [--no-mdns]
+export const DOCTOR_HELP = `Usage: ampio-bridge doctor [--json] [--config PATH] [--root DIR] [--control-socket PATH] [--no-mdns]
 
 Read-only checks of what setup arranged, each with ✓ ok, ✗ problem (and its fix) or ! warning:
 config file, CAN HAT overlay in config.txt, SPI, controller initialisation in the kernel log
@@ -27,7 +32,11 @@ txqueuelen, bus state), the service, its TCP ports, control socket, /ready and m
 
 Flags:
   --json          the checks as JSON
-  --config PATH   daemon config file (default /etc/ampio-bridge/config.json)
+  --config PATH   daemon config file (default /etc/ampio-bridge/config.json), judged by
+                  serve's own loader with the service's /etc/default/ampio-bridge
+  --root DIR      check an SD-card image mounted at DIR offline (config.txt, network files,
+                  unit, config); the live parts are listed as "not checked offline"
+  --control-socket PATH  the control socket to try (default: as \`status\` finds it)
   --no-mdns       skip the mDNS browse (it sends a multicast query on the LAN)
   -h, --help      show this help
 
@@ -62,15 +71,41 @@ function probeReady(host: string, port: number): Promise<{ status: number; body:
   });
 }
 
-async function probeControl(path: string): Promise<{ ok: boolean; detail: string }> {
+async function probeControl(socketPath: string, opts: ReturnType<typeof connectOptionsFor>): Promise<{ ok: boolean; detail: string }> {
   try {
-    const c = await ControlClient.connect(path, { timeoutMs: 2000 });
+    const c = await ControlClient.connect(socketPath, { ...opts, timeoutMs: 2000 });
     const detail = `ampio-bridge ${c.hello.daemon}, pid ${c.hello.pid}, protocol ${c.hello.version}`;
     c.close();
     return { ok: true, detail };
   } catch (err) {
     return { ok: false, detail: (err as Error).message };
   }
+}
+
+// A type-only reference: the provisioning code itself loads lazily (see run).
+type ConfigVerdict = import('../../../provisioning/doctor.js').ConfigVerdict;
+
+/**
+ * The config as `serve --config PATH` sees it under the unit (EnvironmentFile values, no
+ * login-shell variables): the very loader, so doctor and serve can never disagree.
+ */
+export function validateWithServeLoader(configPath: string, unitEnv: Record<string, string>, ctx: CliContext): ConfigVerdict {
+  const loaded = loadConfig({ argv: ['--config', configPath], env: unitEnv, isRoot: true, cwd: ctx.cwd });
+  if (!loaded.ok) return { ok: false, errors: loaded.errors.map((e) => e.message), warnings: loaded.warnings };
+  const c = loaded.config;
+  return {
+    ok: true,
+    backend: c.backend,
+    canIf: [...c.canIf],
+    serial: c.serial,
+    bitrate: c.bitrate,
+    listen: { host: c.listen.host, port: c.listen.port },
+    metricsAddr: c.metricsAddr ? { host: c.metricsAddr.host, port: c.metricsAddr.port } : null,
+    gvretListen: c.gvretListen ? { host: c.gvretListen.host, port: c.gvretListen.port } : null,
+    socketcandListen: c.socketcandListen ? { host: c.socketcandListen.host, port: c.socketcandListen.port } : null,
+    mdnsEnable: c.mdnsEnable,
+    warnings: loaded.warnings,
+  };
 }
 
 export async function run(args: string[], ctx: CliContext): Promise<number> {
@@ -86,17 +121,22 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     import('../../../provisioning/io/runner.js'),
     import('../../../provisioning/catalog.js'),
   ]);
+  const root = typeof values.root === 'string' && values.root !== '' ? path.resolve(ctx.cwd, values.root) : null;
+  const socket = resolveControlSocket({ flag: typeof values['control-socket'] === 'string' ? values['control-socket'] : null, env: ctx.env, role: 'client', systemRuntimeDir: ctx.systemRuntimeDir });
   const checks = await runDoctorChecks({
-    fs: new NodeFs('/'),
+    fs: new NodeFs(root ?? '/'),
     runner: allowlistRunner(new ExecaRunner(), isReadOnlyCommand),
     catalog: await loadCatalog(),
     configPath: typeof values.config === 'string' ? values.config : undefined,
-    probeCapture: async (cfg) => (await import('../../capture/doctor.js')).captureChecks(cfg, ctx.env),
+    offline: root !== null,
+    controlSocket: socket.path,
+    validateConfig: (configPath, env) => validateWithServeLoader(root ? path.join(root, configPath) : configPath, env, ctx),
+    probeCapture: async (configPath) => (await import('../../capture/doctor.js')).captureChecks(readConfigKeys(configPath), ctx.env),
     probeTcp,
-    probeControl,
+    probeControl: (p) => probeControl(p, connectOptionsFor(socket)),
     probeReady,
     browseMdns: async () => {
-      if (values['no-mdns']) return null;
+      if (values['no-mdns'] || root) return null;
       try {
         const { browseBridges } = await import('../../system/mdns.js');
         return (await browseBridges({ timeoutMs: 3000 })).map((b) => ({ name: b.name, port: b.port }));
@@ -108,4 +148,13 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   if (values.json) ctx.stdout.write(`${JSON.stringify({ ok: !checks.some((c) => c.status === 'fail'), checks }, null, 2)}\n`);
   else ctx.stdout.write(renderChecks(checks, ctx.isTTY && !ctx.env.NO_COLOR));
   return checks.some((c) => c.status === 'fail') ? EXIT.failure : EXIT.ok;
+}
+
+/** The config file's keys (capture, pg-url, …) for the capture checks; {} when absent or unreadable (the config check reports that). */
+function readConfigKeys(configPath: string): Record<string, unknown> {
+  try {
+    return JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
 }

@@ -5,10 +5,10 @@ import os from 'node:os';
 import { createBackends } from '../../backends/factory.js';
 import { loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/options.js';
-import { resolveControlSocketPath } from '../../control/control-client.js';
+import { resolveControlSocket } from '../../control/socket-path.js';
 import { createDaemon, createStandardServices } from '../../daemon.js';
 import { readBuildInfo } from '../../system/build-info.js';
-import { createLogger } from '../../system/logger.js';
+import { createLogger, isJournalStream } from '../../system/logger.js';
 import { createSdNotify, startWatchdog } from '../../system/sd-notify.js';
 import { type CliContext, EXIT } from '../context.js';
 import { renderServeHelp } from '../help.js';
@@ -28,7 +28,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     return EXIT.ok;
   }
   const config = loaded.config;
-  const log = createLogger({ format: config.logFormat, level: config.logLevel, stream: ctx.stderr });
+  const log = createLogger({ format: config.logFormat, level: config.logLevel, stream: ctx.stderr, journal: isJournalStream(ctx.env, ctx.stderr) });
   for (const w of loaded.warnings) log.warn('config_warning', { message: w });
   if (config.backend === 'virtual') {
     log.warn('virtual_backend', { message: 'serving a simulated bus (--backend virtual): no real CAN frames' });
@@ -36,7 +36,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
 
   const notify = createSdNotify(ctx.env, (e) => log.warn('sd_notify_failed', { error: e }));
   let stopWatchdog = () => {};
-  const controlSocketPath = resolveControlSocketPath(config.controlSocket, ctx.env);
+  const controlSocketPath = resolveControlSocket({ flag: config.controlSocket, env: ctx.env, role: 'daemon' }).path;
   const capture = config.capture ? (await import('../../capture/from-config.js')).createCaptureService(config, { log, hostname: os.hostname() }) : null;
   const daemon = createDaemon(config, {
     log,

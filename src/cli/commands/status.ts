@@ -3,7 +3,7 @@
 // control-socket Snapshot as-is (stable keys, see src/control/protocol.ts).
 // Exit codes: 0 ok, 1 the daemon answered badly, 2 bad flags, 3 bridge not reachable.
 import { parseArgs } from 'node:util';
-import { ControlClient, ControlUnavailableError, resolveControlSocketPath } from '../../control/control-client.js';
+import { ControlClient, ControlUnavailableError, connectOptionsFor, resolveControlSocket } from '../../control/control-client.js';
 import { type BusSnapshot, type ClientSnapshot, describeCapture, type Snapshot } from '../../control/protocol.js';
 import { type CliContext, EXIT } from '../context.js';
 import { parseDurationFlag, reportUnknownFlags } from '../flags.js';
@@ -25,7 +25,9 @@ drops), connected clients and totals.
 
 Flags:
   --json                  print the snapshot as JSON (stable keys)
-  --control-socket <path> the daemon's control socket (default: the same one serve uses)
+  --control-socket <path> the daemon's control socket (default: $AMPIO_BRIDGE_CONTROL_SOCKET,
+                          else /run/ampio-bridge/control.sock when the service runs,
+                          else the one serve uses for this user)
   --timeout <duration>    how long to wait for the daemon, e.g. 3s or 500ms; a bare number is seconds (default 3s)
   -h, --help              show this help
 
@@ -33,7 +35,7 @@ Exit codes: 0 ok, 1 the daemon answered with an error, 2 bad flags, 3 bridge not
 NO_COLOR=1 turns colours off.
 `;
 
-/** Above this the bus is close to saturating (hardware.md §11: ~70 % sustainable). */
+/** Above this the bus is close to saturating (about 70 % load is sustainable on CAN). */
 const LOAD_WARN = 70;
 const LOAD_BAD = 90;
 
@@ -50,11 +52,11 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     if (parsed === null) return EXIT.usage;
     timeoutMs = parsed;
   }
-  const socketPath = resolveControlSocketPath(typeof values['control-socket'] === 'string' ? values['control-socket'] : null, ctx.env);
+  const socket = resolveControlSocket({ flag: typeof values['control-socket'] === 'string' ? values['control-socket'] : null, env: ctx.env, role: 'client', systemRuntimeDir: ctx.systemRuntimeDir });
 
   let client: ControlClient;
   try {
-    client = await ControlClient.connect(socketPath, { timeoutMs });
+    client = await ControlClient.connect(socket.path, connectOptionsFor(socket, { timeoutMs }));
   } catch (err) {
     if (err instanceof ControlUnavailableError) {
       ctx.stderr.write(`ampio-bridge status: ${err.message}\n`);

@@ -2,7 +2,7 @@
 // cases (--help, usage errors, --json or no terminal) without loading React or Ink; only an
 // interactive or --once run imports tui/, lazily, so `serve` and scripts never pay for it.
 import { parseArgs } from 'node:util';
-import { ControlClient, ControlUnavailableError, resolveControlSocketPath } from '../../control/control-client.js';
+import { checkSocketDir, ControlClient, ControlUnavailableError, connectOptionsFor, resolveControlSocket, type ResolvedSocketPath } from '../../control/control-client.js';
 import { STREAM_INTERVAL_MAX_MS, STREAM_INTERVAL_MIN_MS } from '../../control/protocol.js';
 import { formatDuration, OptionValueError, parseDuration } from '../../config/options.js';
 import { type CliContext, EXIT } from '../context.js';
@@ -30,7 +30,9 @@ Live monitor of the running bridge: buses (state, load, frame rates, errors), cl
 
 Flags:
   --interval <duration>   refresh interval, e.g. 1s, 500ms or 2 (seconds); ${formatDuration(STREAM_INTERVAL_MIN_MS)}..${formatDuration(STREAM_INTERVAL_MAX_MS)} (default 1s)
-  --control-socket <path> the daemon's control socket (default: the same one serve uses)
+  --control-socket <path> the daemon's control socket (default: $AMPIO_BRIDGE_CONTROL_SOCKET,
+                          else /run/ampio-bridge/control.sock when the service runs,
+                          else the one serve uses for this user)
   --once                  render one screen as text and exit (for scripts and docs;
                           size from COLUMNS/LINES when not a terminal)
   --json                  print one snapshot as JSON and exit (also when stdout is not a terminal)
@@ -65,9 +67,15 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       return EXIT.usage;
     }
   }
-  const socketPath = resolveControlSocketPath(typeof values['control-socket'] === 'string' ? values['control-socket'] : null, ctx.env);
+  const socket = resolveControlSocket({ flag: typeof values['control-socket'] === 'string' ? values['control-socket'] : null, env: ctx.env, role: 'client', systemRuntimeDir: ctx.systemRuntimeDir });
+  const socketPath = socket.path;
 
-  if (values.json || (!values.once && !ctx.isTTY)) return printJson(socketPath, ctx);
+  if (values.json || (!values.once && !ctx.isTTY)) return printJson(socket, ctx);
+  const unsafe = await checkSocketDir(socket);
+  if (unsafe) {
+    ctx.stderr.write(`ampio-bridge top: ${unsafe.message}\n`);
+    return EXIT_NOT_RUNNING;
+  }
 
   // Loading React and Ink takes a noticeable moment on a Pi: paint a first line in the
   // alternate screen at once, so `top` never looks hung. tui/ clears it with its first frame.
@@ -86,10 +94,10 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   return runTop({ socketPath, intervalMs, once: !interactive }, ctx);
 }
 
-async function printJson(socketPath: string, ctx: CliContext): Promise<number> {
+async function printJson(socket: ResolvedSocketPath, ctx: CliContext): Promise<number> {
   let client: ControlClient;
   try {
-    client = await ControlClient.connect(socketPath);
+    client = await ControlClient.connect(socket.path, connectOptionsFor(socket));
   } catch (err) {
     if (err instanceof ControlUnavailableError) {
       ctx.stderr.write(`ampio-bridge top: ${err.message}\n`);

@@ -5,7 +5,8 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, sy
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryFs, NodeFs, readOnlyFs, ReadOnlyFsError, serializeConfig } from '../../../provisioning/io/fs.js';
+import { NodeFs, readOnlyFs, ReadOnlyFsError, serializeConfig } from '../../../provisioning/io/fs.js';
+import { MemoryFs } from '../../support/memory-fs.js';
 
 const dirs: string[] = [];
 afterEach(() => {

@@ -71,7 +71,8 @@ describe('boot config block', () => {
         const kept = analyzeBootConfig(once)
           .lines.filter((l) => !l.inBlock && !l.text.startsWith(DISABLED_PREFIX))
           .map((l) => l.text);
-        const originalKept = text.split('\n').filter((l) => !/^\s*dtoverlay=(mcp251|spi-bcm2835|spi0-hw-cs)/.test(l));
+        // spi-bcm2835-overlay is no CAN overlay: it stays where it is (only remarked on).
+        const originalKept = text.split('\n').filter((l) => !/^\s*dtoverlay=(mcp251|spi0-hw-cs)/.test(l));
         expect(kept.filter((l) => l !== '')).toEqual(originalKept.filter((l) => l !== ''));
         // The lines after our [all] apply to every board.
         const eff = effectiveBootLines(once);
@@ -89,5 +90,31 @@ describe('boot config block', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('property: a CRLF file stays CRLF (install and uninstall), an LF file stays LF', () => {
+    fc.assert(
+      fc.property(file, (text) => {
+        const crlf = text.replace(/\n/g, '\r\n');
+        if (!crlf.includes('\r\n')) return;
+        const once = renderBootConfig(crlf, spec);
+        expect(once.replace(/\r\n/g, '')).not.toContain('\n');
+        expect(renderBootConfig(once, spec)).toBe(once);
+        expect(renderBootConfig(text, spec)).not.toContain('\r');
+        const removed = removeBootBlock(once);
+        expect(removed.replace(/\r\n/g, '')).not.toContain('\n');
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('spi-bcm2835-overlay is mentioned, never commented out as a clashing CAN overlay', () => {
+    const text = 'dtparam=spi=on\ndtoverlay=spi-bcm2835-overlay\ndtoverlay=mcp2515-can0,oscillator=16000000,interrupt=25\n';
+    const a = analyzeBootConfig(text);
+    expect(a.conflicting.map((l) => l.text)).toEqual(['dtoverlay=mcp2515-can0,oscillator=16000000,interrupt=25']);
+    expect(a.remarks.map((r) => r.text).join()).toMatch(/not a CAN overlay/);
+    const out = renderBootConfig(text, spec);
+    expect(out).toContain('\ndtoverlay=spi-bcm2835-overlay\n');
+    expect(out).toContain(`${DISABLED_PREFIX}dtoverlay=mcp2515-can0`);
   });
 });

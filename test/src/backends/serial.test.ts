@@ -1,12 +1,16 @@
 // The serial backend against a REAL pseudo-terminal (socat) with an Ampio adapter emulator
 // on the other side (test/support/ampio-adapter.ts). Wire vectors as in serial-codec.test.ts.
-import { mkdtemp, rm } from 'node:fs/promises';
+// The unplug/replug tests give the backend a manual clock for its poll, backoff and read
+// timeout: the device I/O stays real, only the backend's sense of time is stepped by hand,
+// so backoff schedules are checked exactly and without waiting them out.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createSerialBackend, type SerialBackend, type SerialBackendOptions } from '../../../src/backends/serial.js';
 import { makeFrame, type CanFrame } from '../../../src/core/frame.js';
 import { AdapterEmulator, parseHostBytes, sleep } from '../../support/ampio-adapter.js';
+import { ManualClock } from '../../support/manual-clock.js';
 import { RecordingSink } from '../../support/recording-sink.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
@@ -16,11 +20,13 @@ let dir: string;
 let emu: AdapterEmulator | null;
 let backend: SerialBackend | null;
 let sink: RecordingSink;
+let clock: ManualClock;
 const measured: string[] = [];
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ampio-serial-'));
   sink = new RecordingSink();
+  clock = new ManualClock();
   emu = null;
   backend = null;
 });
@@ -50,7 +56,46 @@ async function startBackend(over: Partial<SerialBackendOptions> = {}): Promise<S
   return backend;
 }
 
+// Stated here rather than taken from the defaults, so the exact schedules below read plainly.
+const POLL_MS = 200;
+const REOPEN_INITIAL_MS = 500;
+const READ_TIMEOUT_MS = 50;
+
+/** A backend whose poll, reopen backoff and read timeout run on the manual clock. */
+function startClockedBackend(over: Partial<SerialBackendOptions> = {}): Promise<SerialBackend> {
+  return startBackend({
+    now: clock.now,
+    timers: clock,
+    pollIntervalMs: POLL_MS,
+    reopenInitialMs: REOPEN_INITIAL_MS,
+    readTimeoutMs: READ_TIMEOUT_MS,
+    ...over,
+  });
+}
+
+/**
+ * One poll interval of clock time. Resolves once the poll it fired (a stat, maybe an open:
+ * real I/O) has finished, which it shows by arming the next poll.
+ */
+async function tick(): Promise<void> {
+  const due = clock.now() + POLL_MS;
+  expect(clock.dueTimes(), 'the next poll is armed').toContain(due);
+  clock.advance(POLL_MS);
+  await clock.whenArmed(due + POLL_MS, `the poll at ${due} ms to finish`);
+}
+
+/** Polls until `check()` holds (it may already, or turn true on a port event); returns the clock ms it took. */
+async function ticksUntil(check: () => boolean, what: string, maxTicks = 20): Promise<number> {
+  const t0 = clock.now();
+  for (let k = 0; !check(); k++) {
+    if (k === maxTicks) throw new Error(`${what}: not after ${maxTicks} polls; last state ${JSON.stringify(sink.state)}`);
+    await tick();
+  }
+  return clock.now() - t0;
+}
+
 const isOpen = () => sink.state?.backend === 'open';
+const isAbsent = () => sink.state?.backend === 'absent';
 const ids = (frames: { frame: CanFrame }[]) => frames.map((r) => r.frame.id >>> 0);
 
 // adapter → host: 2D D4 LEN=n+5 ID[4] data CHK
@@ -68,7 +113,9 @@ const RX_VECTORS: [string, number, string][] = [
 describe('serial backend on a real PTY', () => {
   it('receives every RX vector, whole, byte by byte and in odd chunks', async () => {
     emu = await AdapterEmulator.start(devPath());
-    await startBackend();
+    // On the manual clock the read timeout cannot cut a frame whose next byte is late
+    // because the machine is busy: this test is about reassembly, not about timeouts.
+    await startClockedBackend();
     await sink.waitFor(isOpen, 'open');
     expect(sink.logs.some((l) => l.event === 'serial_open')).toBe(true);
     const all = Buffer.concat(RX_VECTORS.map(([w]) => hex(w)));
@@ -105,13 +152,33 @@ describe('serial backend on a real PTY', () => {
       hex('2D D4 05 00 00 00 02 34'), // good 0x2
     ]);
     await emu.sendRaw(stream);
+    // The last good frame ends the stream: once it is delivered every byte was decoded.
     await sink.waitFor(() => sink.rx.length >= 3, '3 good frames');
-    await sleep(100);
     expect(ids(sink.rx)).toEqual([0x80000123, 0x80123456, 0x80000002]);
     // one for the garbage run, one for the bad CHK (its leftovers are the same resync),
     // one for LEN 14 (likewise)
     expect(sink.malformedCount).toBe(3);
     expect(backend!.stats().decoder).toMatchObject({ garbageRuns: 1, badChecksum: 1, badLength: 1 });
+  });
+
+  it('gives up a half frame after the read timeout, so a real frame behind a false preamble is not held back', async () => {
+    emu = await AdapterEmulator.start(devPath());
+    const b = await startClockedBackend();
+    await sink.waitFor(isOpen, 'open');
+    // A false preamble claiming 16 bytes, then a whole frame of 8: the decoder waits for more.
+    await emu.sendRaw(hex('2D D4 0D' + '2D D4 05 00 00 00 02 34'));
+    await clock.whenArmed(clock.now() + READ_TIMEOUT_MS, 'the bytes to arrive');
+    expect(sink.rx).toHaveLength(0);
+    clock.advance(READ_TIMEOUT_MS - 1);
+    expect(sink.rx, 'held until the line has been quiet for the read timeout').toHaveLength(0);
+    // The bytes may reach the backend in more than one read, each restarting the timeout:
+    // step the clock until the quiet line releases the frame.
+    await vi.waitFor(() => {
+      clock.advance(READ_TIMEOUT_MS);
+      expect(ids(sink.rx)).toEqual([0x80000002]);
+    });
+    expect(b.stats().decoder).toMatchObject({ truncated: 1, frames: 1 });
+    expect(sink.malformedCount).toBe(1);
   });
 
   it('encodes TX byte for byte, in order, and reports each with its origin', async () => {
@@ -142,35 +209,43 @@ describe('serial backend on a real PTY', () => {
     expect(b.send(makeFrame({ id: 0x123, fd: true, data: new Array(12).fill(1) }), 1)).toEqual({ ok: false, reason: 'fd_unsupported' });
     expect(b.send({ ...makeFrame({ id: 0x123 }), len: 9, data: new Uint8Array(9) }, 1)).toEqual({ ok: false, reason: 'malformed' });
     expect(b.send(makeFrame({ id: 0x80000042, data: [0x42] }), 7)).toEqual({ ok: true });
-    const got = await emu.waitForBytes(11);
-    await sleep(100);
-    expect(parseHostBytes(got)).toEqual([{ id: 0x42, data: [0x42], raw: '2dd40802810000004242'.concat(((0x08 + 0x2d + 0x02 + 0x81 + 0x42 + 0x42) & 0xff).toString(16).padStart(2, '0')) }]);
+    // A marker sent last: the device stream is ordered, so anything written for the refused
+    // frames (before or after the accepted one) would arrive before the marker's bytes.
+    expect(b.send(makeFrame({ id: 0x80000043 }), 8)).toEqual({ ok: true });
+    const got = await emu.waitForBytes(11 + 10);
+    const marker = { id: 0x43, data: [], raw: '2dd407028000000043f9' };
+    expect(parseHostBytes(got)).toEqual([{ id: 0x42, data: [0x42], raw: '2dd40802810000004242'.concat(((0x08 + 0x2d + 0x02 + 0x81 + 0x42 + 0x42) & 0xff).toString(16).padStart(2, '0')) }, marker]);
     expect(b.stats().tx.dropped).toMatchObject({ unsupported: 2, fd_unsupported: 1, malformed: 1 });
   });
 
-  it('survives unplug and replug: absent while gone, TX refused, frames flow again within 2 s, reopens = 1', async () => {
+  it('survives unplug and replug: absent while gone, TX refused, frames flow again at the first poll after replug, reopens = 1', async () => {
     emu = await AdapterEmulator.start(devPath());
-    const b = await startBackend();
+    const b = await startClockedBackend();
     await sink.waitFor(isOpen, 'open');
     await emu.sendFrame(0x1e5a, [1]);
     await sink.waitFor(() => sink.rx.length === 1, 'first frame');
 
     // Unplug in the middle of a frame: the half frame is given up and counted.
     await emu.sendRaw(hex('2D D4 0D 00 00 1E'));
-    await sleep(20);
-    const tUnplug = performance.now();
+    // The backend holds the half frame once it arms the read timeout (the clock stands still,
+    // so that timeout cannot release it before the unplug does).
+    await clock.whenArmed(clock.now() + READ_TIMEOUT_MS, 'the half frame to arrive');
     await emu.unplug();
-    await sink.waitFor(() => sink.state?.backend === 'absent', 'absent', 2000);
-    const detectMs = sink.state!.at - tUnplug;
+    // The port's close or, at the latest, the next poll of the device path notices it.
+    const detectMs = await ticksUntil(isAbsent, 'unplug noticed');
+    expect(detectMs).toBeLessThanOrEqual(POLL_MS);
     expect(sink.state!.bus).toBe('absent');
     expect(sink.logs.some((l) => l.event === 'serial_lost')).toBe(true);
     expect(b.send(makeFrame({ id: 0x80000001, data: [1] }), 1)).toEqual({ ok: false, reason: 'link_down' });
 
-    await sleep(3000); // the device stays gone for 3 s, longer than the first backoff steps
-    const tReplug = performance.now();
+    // The device stays gone for 3 s, longer than the first backoff steps (0.5, 1, 2 s): its
+    // reappearance, not the backoff, decides when the next open is tried.
+    for (let t = 0; t < 3000; t += POLL_MS) await tick();
+    expect(isAbsent()).toBe(true);
     await emu.plug();
-    await sink.waitFor(isOpen, 'reopened', 2000);
-    const reopenMs = sink.state!.at - tReplug;
+    await tick();
+    expect(isOpen(), 'open at the first poll after replug').toBe(true);
+    const tReplug = performance.now();
     await emu.sendFrame(0x1e5b, [2]);
     await sink.waitFor(() => sink.rx.length === 2, 'frame after replug', 2000);
     const firstFrameMs = sink.rx[1].at - tReplug;
@@ -181,55 +256,91 @@ describe('serial backend on a real PTY', () => {
     expect(b.counters().reopens).toBe(1);
     expect(b.stats().decoder.truncated).toBe(1);
     expect(sink.malformedCount).toBe(1);
-    measured.push(
-      `unplug detected in ${detectMs.toFixed(1)} ms; replug→open ${reopenMs.toFixed(1)} ms; replug→first frame ${firstFrameMs.toFixed(1)} ms`,
-    );
+    measured.push(`unplug noticed after ${detectMs} clock ms (0: by the port's close, ${POLL_MS}: by the path poll); open→first frame ${firstFrameMs.toFixed(1)} ms`);
   });
 
-  it('starts without the device (state absent, start() resolves) and opens when it appears', async () => {
+  it('starts without the device (state absent, start() resolves) and opens at the first poll after it appears', async () => {
     emu = await AdapterEmulator.start(devPath(), { plugged: false });
-    await startBackend();
+    await startClockedBackend();
     expect(sink.state).toMatchObject({ backend: 'absent', bus: 'absent' });
     expect(sink.logs.find((l) => l.event === 'serial_open_failed')?.fields?.hint).toMatch(/does not exist/);
-    await sleep(1500);
-    const t0 = performance.now();
+    // Missing for 1.6 s, past the first backoff steps (0.5, 1 s).
+    for (let t = 0; t < 1600; t += POLL_MS) await tick();
+    expect(sink.state).toMatchObject({ backend: 'absent', bus: 'absent' });
     await emu.plug();
-    await sink.waitFor(isOpen, 'open after the device appeared', 2000);
-    measured.push(`absent at start; device appeared → open ${(sink.state!.at - t0).toFixed(1)} ms`);
+    const openMs = await ticksUntil(isOpen, 'open after the device appeared');
+    expect(openMs).toBe(POLL_MS);
     await emu.sendFrame(0x77, [7, 7]);
+    await sink.waitFor(() => sink.rx.length === 1, 'a frame');
+    expect(backend!.counters().reopens).toBe(0);
+  });
+
+  it('retries a path that exists but will not open on the backoff schedule (0.5 s doubling to 10 s), logs it once, and restarts the backoff when the path reappears', async () => {
+    // A regular file where the device should be: the path exists, yet no serial port opens
+    // on it (the real open fails: "Inappropriate ioctl for device").
+    await writeFile(devPath(), '');
+    await startClockedBackend({ reopenMaxMs: 10_000 });
+    expect(sink.state).toMatchObject({ backend: 'absent', bus: 'absent' });
+    // Every failed open reports the state again (with its hint): that marks the attempts.
+    const attempts = [clock.now()];
+    let seen = sink.states.length;
+    while (clock.now() < 36_000) {
+      await tick();
+      if (sink.states.length > seen) attempts.push(clock.now());
+      seen = sink.states.length;
+    }
+    const gaps = attempts.slice(1).map((t, k) => t - attempts[k]);
+    // Each try waits out its backoff step and runs at the first poll after it.
+    const steps = [500, 1000, 2000, 4000, 8000, 10_000, 10_000];
+    expect(gaps).toEqual(steps.map((d) => Math.ceil(d / POLL_MS) * POLL_MS));
+    expect(isOpen()).toBe(false);
+    const failed = sink.logs.filter((l) => l.event === 'serial_open_failed');
+    expect(failed, 'one log line per distinct problem, not one per retry').toHaveLength(1);
+    expect(failed[0].fields).toMatchObject({ retry_ms: REOPEN_INITIAL_MS, hint: expect.stringMatching(/cannot open/) });
+
+    // The file goes, a real device appears: it is tried at the first poll, not 10 s later.
+    await rm(devPath());
+    await tick();
+    expect(sink.state?.detail).toMatch(/does not exist/);
+    emu = await AdapterEmulator.start(devPath());
+    expect(await ticksUntil(isOpen, 'open after the device appeared')).toBe(POLL_MS);
+    await emu.sendFrame(0x78, [8]);
     await sink.waitFor(() => sink.rx.length === 1, 'a frame');
     expect(backend!.counters().reopens).toBe(0);
   });
 
   it('survives a device that flaps three times, counting each reopen', async () => {
     emu = await AdapterEmulator.start(devPath());
-    const b = await startBackend();
+    const b = await startClockedBackend();
     await sink.waitFor(isOpen, 'open');
-    const times: number[] = [];
     for (let k = 1; k <= 3; k++) {
       await emu.unplug();
-      await sink.waitFor(() => sink.state?.backend === 'absent', `absent #${k}`, 2000);
-      await sleep(300);
-      const t0 = performance.now();
+      await ticksUntil(isAbsent, `absent #${k}`);
+      // gone for two polls, so the path watch has seen it missing
+      await tick();
+      await tick();
       await emu.plug();
-      await sink.waitFor(isOpen, `open #${k}`, 2000);
-      times.push(sink.state!.at - t0);
+      expect(await ticksUntil(isOpen, `open #${k}`), `reopen #${k} at the first poll after replug`).toBe(POLL_MS);
       await emu.sendFrame(0x100 + k, [k]);
       await sink.waitFor(() => sink.rx.length === k, `frame #${k}`, 2000);
     }
     expect(b.counters().reopens).toBe(3);
     expect(ids(sink.rx)).toEqual([0x80000101, 0x80000102, 0x80000103]);
-    measured.push(`flapping: replug→open ${times.map((t) => t.toFixed(0)).join(', ')} ms`);
   });
 
-  it('notices a device replaced between two polls (unplug and replug back to back) and reopens it', async () => {
+  it('notices a device replaced between two polls (unplug and replug back to back) and reopens it after the first backoff step', async () => {
     emu = await AdapterEmulator.start(devPath());
-    const b = await startBackend();
+    const b = await startClockedBackend();
     await sink.waitFor(isOpen, 'open');
     await emu.unplug();
     await emu.plug();
-    await sink.waitFor(() => sink.states.some((s) => s.backend === 'absent'), 'loss noticed', 2000);
-    await sink.waitFor(isOpen, 'reopened', 2000);
+    await ticksUntil(() => sink.states.some((s) => s.backend === 'absent'), 'loss noticed');
+    const lostAt = clock.now();
+    // The path never went missing for a poll, so the reopen waits for the backoff (0.5 s)
+    // and happens at the first poll after it: not earlier, not later.
+    const reopenMs = await ticksUntil(isOpen, 'reopened');
+    expect(reopenMs).toBe(Math.ceil(REOPEN_INITIAL_MS / POLL_MS) * POLL_MS);
+    expect(clock.now() - lostAt).toBe(reopenMs);
     await emu.sendFrame(0x5, [5]);
     await sink.waitFor(() => sink.rx.length === 1, 'a frame on the new device', 2000);
     expect(b.counters().reopens).toBe(1);
@@ -237,21 +348,21 @@ describe('serial backend on a real PTY', () => {
 
   it('drops the TX backlog as link_down when the device vanishes (nothing replays after replug)', async () => {
     emu = await AdapterEmulator.start(devPath());
-    const b = await startBackend({ txMaxAge: 0 });
+    const b = await startClockedBackend({ txMaxAge: 0 });
     await sink.waitFor(isOpen, 'open');
     emu.freeze(); // the adapter stops reading: the host's writes back up
     for (let i = 0; i < 200; i++) b.send(makeFrame({ id: 0x80000100, data: [i] }), 1);
-    await sleep(100);
+    await sleep(100); // let the writes back up until the port stops taking more
     expect(b.counters().txQueueDepth).toBeGreaterThan(0);
     const queued = b.counters().txQueueDepth;
     await emu.unplug();
-    await sink.waitFor(() => sink.state?.backend === 'absent', 'absent');
+    await ticksUntil(isAbsent, 'absent');
     expect(b.counters().txQueueDepth).toBe(0);
     expect(sink.dropCount('link_down')).toBe(queued);
     await emu.plug();
-    await sink.waitFor(isOpen, 'reopened', 2000);
+    await ticksUntil(isOpen, 'reopened');
     const before = emu.received.length;
-    await sleep(300);
+    await sleep(300); // a replay would be written at once on open; nothing may arrive
     expect(emu.received.length).toBe(before);
   });
 
@@ -271,7 +382,9 @@ describe('serial backend on a real PTY', () => {
     await sleep(maxAge + 200);
     emu.thaw();
     await sink.waitFor(() => b.counters().txQueueDepth === 0, 'queue drained', 5000);
-    await sleep(300);
+    // every frame handed to the device is on its way: wait for all of their bytes
+    // (2D D4 LEN INS FLAGS ID[4] data CHK = 10 + len each)
+    await emu.waitForBytes(sink.tx.reduce((n, t) => n + 10 + t.frame.len, 0));
     const stale = sink.dropCount('stale');
     const onWire = parseHostBytes(emu.received).map((f) => (f.data[0] << 8) | f.data[1]);
     expect(stale).toBeGreaterThan(0);

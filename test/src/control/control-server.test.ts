@@ -211,6 +211,14 @@ describe('control server', () => {
       ['reply', 9, null],
     ]);
     expect(r.sock.destroyed).toBe(false);
+    // Names of Object.prototype members are unknown types too, never handlers.
+    r.sock.write('{"id":10,"type":"constructor"}\n{"id":11,"type":"__proto__"}\n{"id":12,"type":"toString"}\n');
+    const more = (await r.waitLines(12)) as Array<Record<string, unknown>>;
+    expect(more.slice(9).map((l) => [l.type, l.id, l.code ?? null])).toEqual([
+      ['error', 10, 'unknown_type'],
+      ['error', 11, 'unknown_type'],
+      ['error', 12, 'unknown_type'],
+    ]);
     r.sock.destroy();
   });
 

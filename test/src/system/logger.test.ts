@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger, type LogFormat, type LogLevel } from '../../../src/system/logger.js';
+import { createLogger, isJournalStream, type LogFormat, type LogLevel } from '../../../src/system/logger.js';
 
 const T0 = Date.parse('2026-11-22T02:30:00.123Z');
 
@@ -167,5 +167,57 @@ describe('never throws', () => {
     expect(() => log.info('x', hostile)).not.toThrow();
     expect(() => log.info('y', { sym: Symbol('s'), fn: () => 1 })).not.toThrow();
     expect(lines.some((l) => l.includes(' y '))).toBe(true);
+  });
+});
+
+describe('journald', () => {
+  it('journal: each line starts with its syslog priority and has no timestamp of its own', () => {
+    const lines: string[] = [];
+    const log = createLogger({ format: 'text', level: 'debug', journal: true, now: () => 0, stream: { write: (l: string) => lines.push(l) } });
+    log.debug('d');
+    log.info('tcp_listen', { addr: '127.0.0.1:20000' });
+    log.warn('w');
+    log.error('e', { error: new Error('boom') });
+    expect(lines).toEqual(['<7>debug d\n', '<6>info  tcp_listen addr=127.0.0.1:20000\n', '<4>warn  w\n', '<3>error e error=boom\n']);
+    const json: string[] = [];
+    createLogger({ format: 'json', level: 'info', journal: true, stream: { write: (l: string) => json.push(l) } }).warn('w', { a: 1 });
+    expect(json).toEqual(['<4>{"level":"warn","event":"w","a":1}\n']);
+  });
+
+  it('isJournalStream compares JOURNAL_STREAM with the stream\'s own device and inode', async () => {
+    const fsm = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const dir = fsm.mkdtempSync(path.join(os.tmpdir(), 'ab-journal-'));
+    try {
+      const fd = fsm.openSync(path.join(dir, 'stderr'), 'w');
+      const other = fsm.openSync(path.join(dir, 'other'), 'w');
+      const st = fsm.fstatSync(fd, { bigint: true });
+      const env = { JOURNAL_STREAM: `${st.dev}:${st.ino}` };
+      expect(isJournalStream(env, { fd })).toBe(true);
+      expect(isJournalStream(env, { fd: other })).toBe(false); // stderr redirected elsewhere
+      expect(isJournalStream({}, { fd })).toBe(false);
+      expect(isJournalStream(env, { write() {} })).toBe(false); // not a file descriptor
+
+      // serve wires it: run in-process with stderr on that file and JOURNAL_STREAM naming it.
+      const { Writable } = await import('node:stream');
+      const stderr = Object.assign(new Writable({ write: (c, _e, done) => (fsm.writeSync(fd, String(c)), done()) }), { fd });
+      const { run } = await import('../../../src/cli/commands/serve.js');
+      const { captureCli } = await import('../../support/cli-context.js');
+      const sock = path.join(dir, 'c.sock');
+      const cli = captureCli({ env: { ...env, HOME: dir }, stderr });
+      const done = run(['--backend', 'virtual', '--virtual-rate', '0', '--listen', '127.0.0.1:0', '--control-socket', sock], cli.ctx);
+      for (let i = 0; i < 400 && !fsm.existsSync(sock); i++) await new Promise((r) => setTimeout(r, 25));
+      cli.signals.emit('SIGTERM');
+      expect(await done).toBe(0);
+      const written = fsm.readFileSync(path.join(dir, 'stderr'), 'utf8').trimEnd().split('\n');
+      expect(written.length).toBeGreaterThan(2);
+      for (const l of written) expect(l).toMatch(/^<[3467]>(debug|info |warn |error) \S/);
+      expect(written.some((l) => l.startsWith('<4>warn  virtual_backend'))).toBe(true);
+      fsm.closeSync(fd);
+      fsm.closeSync(other);
+    } finally {
+      fsm.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -22,6 +22,8 @@ const CLIENTS = (process.env.BENCH_CLIENTS ?? '1,32').split(',').map(Number);
 const RUNS = Number(process.env.BENCH_RUNS ?? 1);
 const PORT = 20000;
 const TICK_MS = 1000 / 100; // USER_HZ
+/** BENCH_PROFILE_DIR=dir: the bridge writes a V8 CPU profile there (where its time goes). */
+const profileArgs = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
 
 interface Row {
   server: string;
@@ -78,7 +80,7 @@ async function one(server: 'bridge' | 'cannelloni', clients: number, runNo: numb
   const control = join(mkdtempSync(join(tmpdir(), 'ampio-bench-')), 'control.sock');
   const child: ChildProcess =
     server === 'bridge'
-      ? spawn(process.execPath, [join(ROOT, 'dist/src/cli/main.js'), 'serve', '--backend', 'socketcan', '--can-if', 'vcan0', '--listen', `127.0.0.1:${PORT}`, '--log-level', 'warn', '--control-socket', control, '--handshake-timeout', '30s'], { stdio: ['ignore', 'ignore', 'inherit'] })
+      ? spawn(process.execPath, [...profileArgs, join(ROOT, 'dist/src/cli/main.js'), 'serve', '--backend', 'socketcan', '--can-if', 'vcan0', '--listen', `127.0.0.1:${PORT}`, '--log-level', 'warn', '--control-socket', control, '--handshake-timeout', '30s'], { stdio: ['ignore', 'ignore', 'inherit'] })
       : spawn(process.env.CANNELLONI as string, ['-I', 'vcan0', '-C', 's', '-L', '127.0.0.1', '-l', String(PORT)], { stdio: ['ignore', 'ignore', 'ignore'] });
   try {
     await waitPort(PORT, 120_000);

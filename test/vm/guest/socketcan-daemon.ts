@@ -14,6 +14,8 @@ import type { BusSnapshot } from '../../../src/control/protocol.js';
 import { encode, TestClient, type WireFrame } from '../../support/cannelloni-client.js';
 import { tcpcanFrame, TcpcanTestClient } from '../../support/tcpcan-client.js';
 import { Candump, canonical, check, equalLists, resetVcan, runChecks, sh, sleep } from './can-tools.js';
+import { closeGvretClients, GVRET_CHECKS, GVRET_FLAGS } from './gvret-checks.js';
+import { SOCKETCAND_CHECKS, SOCKETCAND_PORT } from './socketcand.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 const PORT = [20000, 20001];
@@ -46,11 +48,13 @@ class Daemon {
         '--can-if', 'vcan0,vcan1',
         '--listen', `127.0.0.1:${PORT[0]}`,
         '--tcpcan-listen', `127.0.0.1:${TCPCAN_PORT[0]}`,
+        '--socketcand-listen', `127.0.0.1:${SOCKETCAND_PORT}`,
         '--tx-max-age', `${TX_MAX_AGE_MS}ms`,
         // the VM is slow: give clients time to say hello
         '--handshake-timeout', '20s',
         '--log-format', 'json',
         '--log-level', 'debug',
+        ...GVRET_FLAGS,
         '--control-socket', this.controlSocket,
       ],
       { stdio: ['ignore', 'inherit', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } },
@@ -450,6 +454,7 @@ const CHECKS: [string, () => Promise<Record<string, unknown>>][] = [
   ['daemon_tcpcan', tcpcanBothWays],
   ['daemon_kernel_drops', kernelDrops],
   ['daemon_tx_confirm_timing', txConfirmTiming],
+  ...SOCKETCAND_CHECKS,
 ];
 
 async function main(): Promise<void> {
@@ -472,6 +477,14 @@ async function main(): Promise<void> {
     return { startMs, listen: PORT };
   }]]);
   if (ready === true) {
+    // GVRET (issue 12) on the same daemon: its clients stay connected across its checks.
+    try {
+      ok = (await runChecks(GVRET_CHECKS, only)) && ok;
+    } finally {
+      closeGvretClients();
+      resetVcan('vcan0');
+      resetVcan('vcan1');
+    }
     ok = (await runChecks(
       CHECKS.map(([name, fn]) => [
         name,

@@ -28,14 +28,15 @@ build() { # arch cc flags...
   local arch=$1 cc=$2
   shift 2
   command -v "$cc" >/dev/null || { echo "prebuild: $cc not found (Debian package: $(pkg_of "$arch"))" >&2; return 1; }
-  local out="$ROOT/prebuilds/linux-$arch"
-  mkdir -p "$out"
+  local out="$ROOT/prebuilds/linux-$arch" tmp="$ROOT/node_modules/.cache/ampio-prebuild/linux-$arch.node"
+  mkdir -p "$out" "$(dirname "$tmp")"
   # -nostartfiles: no crti/crtbegin objects from the (ARMv7) toolchain in an ARMv6 build;
   # the loader still runs .init_array, which is all Node-API registration needs.
   "$cc" -shared -fPIC -O2 -std=gnu11 -Wall -Wextra -Wno-unused-parameter -fvisibility=hidden \
     -nostartfiles -DNODE_GYP_MODULE_NAME=ampio_can -DBUILDING_NODE_EXTENSION \
-    -I "$NAPI_INC" -I "$inc" "$@" -o "$out/ampio-can.glibc.napi.node.tmp" "$SRC"
-  mv "$out/ampio-can.glibc.napi.node.tmp" "$out/ampio-can.glibc.napi.node"
+    -I "$NAPI_INC" -I "$inc" "$@" -o "$tmp" "$SRC"
+  # built outside prebuilds/ and renamed in: an npm pack running meanwhile never sees half a file
+  mv "$tmp" "$out/ampio-can.glibc.napi.node"
   echo "prebuild: prebuilds/linux-$arch/ampio-can.glibc.napi.node" >&2
 }
 pkg_of() { case $1 in x64) echo gcc ;; arm64) echo gcc-aarch64-linux-gnu ;; arm) echo gcc-arm-linux-gnueabihf ;; esac; }
