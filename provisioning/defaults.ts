@@ -110,5 +110,7 @@ export function defaultAnswers(facts: Facts, catalog: Catalog): Answers {
     metricsAddr: str(cfg['metrics-addr']) ?? go.metricsAddr ?? HARDWARE_DEFAULTS.metricsAddr,
     serial: str(cfg.serial) ?? go.serial ?? facts.serialDevices[0] ?? '/dev/ttyUSB0',
     migrate: facts.goServer !== null,
+    ...(str(cfg.allow) !== undefined ? { allow: str(cfg.allow) } : {}),
+    ...(str(cfg['tx-rate']) !== undefined ? { txRate: str(cfg['tx-rate']) } : {}),
   };
 }

@@ -21,6 +21,8 @@ export const SETUP_FLAGS = {
   'mdns-enable': { type: 'boolean' },
   'no-mdns-enable': { type: 'boolean' },
   'metrics-addr': { type: 'string' },
+  allow: { type: 'string' },
+  'tx-rate': { type: 'string' },
   serial: { type: 'string' },
   migrate: { type: 'boolean' },
   'no-migrate': { type: 'boolean' },
@@ -70,6 +72,8 @@ Answers (each question of the wizard has a flag; defaults come from this system)
   --hub-policy drop|kick      what happens to a client that cannot keep up
   --mdns-enable, --no-mdns-enable   advertise the bridge on the LAN (default on)
   --metrics-addr <addr>       /metrics, /ready, /healthz (default 127.0.0.1:9100; "" = off)
+  --allow local|loopback|any|<CIDR,…>   who may connect to the bus ports (default local)
+  --tx-rate <n>[/<burst>]     frames/s one client may send to the bus (default 0 = no limit)
   --serial <path>             the USB adapter (best a /dev/serial/by-id/ path)
   --migrate, --no-migrate     take over an existing go-ampio-server (can-server.service)
   --node <path>               node binary for the service (default: the one running setup)
@@ -177,6 +181,8 @@ export function parseSetupFlags(args: string[]): SetupFlags {
   else if (v['mdns-enable']) a.mdns = true;
   else if (v['no-mdns-enable']) a.mdns = false;
   if (str('metrics-addr') !== undefined) a.metricsAddr = str('metrics-addr');
+  if (str('allow') !== undefined) a.allow = str('allow');
+  if (str('tx-rate') !== undefined) a.txRate = str('tx-rate');
   if (str('serial') !== undefined) a.serial = str('serial');
   if (v.migrate && v['no-migrate']) problems.push('--migrate and --no-migrate contradict each other');
   else if (v.migrate) a.migrate = true;

@@ -43,6 +43,10 @@ export function answerEntries(a: Answers): [OptionName, string][] {
     ['mdnsEnable', String(a.mdns)],
     ['metricsAddr', a.metricsAddr],
   );
+  // Only when they differ from the daemon's defaults, so an install that keeps them has a
+  // config file without them (and picks up a better default in a later version).
+  if (a.allow !== undefined && a.allow !== 'local') e.push(['allow', a.allow]);
+  if (a.txRate !== undefined && a.txRate !== '0') e.push(['txRate', a.txRate]);
   return e;
 }
 

@@ -196,3 +196,14 @@ export function hostKey(address: string | undefined): string {
   if (!address) return '?';
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
+
+/** The entries of a list that admit addresses outside the local ranges (`any` included). */
+export function nonLocalEntries(list: AddressList): string[] {
+  if (list.any) return ['any'];
+  const out: string[] = [];
+  for (const c of list.cidrs) {
+    const inside = DEFAULT_ALLOW.cidrs.some((l) => c.bits >= l.bits && cidrContains(l, Uint8Array.from(c.bytes)));
+    if (!inside) out.push(c.text);
+  }
+  return out;
+}

@@ -81,6 +81,11 @@ describe('setup wizard in a real terminal', () => {
     await waitFor('TCP address for cannelloni clients');
     keys('-l', ':20100');
     keys('Enter');
+    const who = await waitFor('Who may connect?');
+    expect(who).toContain('The bus port has no password');
+    keys('Enter'); // local network only (the default: nothing written)
+    await waitFor('Limit how fast one client may send to the bus? (192 frames/s, bursts of 48');
+    keys('Enter'); // no (the default)
     await waitFor('Maximum clients per bus');
     keys('Enter');
     await waitFor('A client that cannot keep up');
@@ -99,6 +104,8 @@ describe('setup wizard in a real terminal', () => {
 
     const config = JSON.parse(readFileSync(path.join(root, 'etc/ampio-bridge/config.json'), 'utf8'));
     expect(config).toMatchObject({ backend: 'socketcan', 'can-if': 'can0', listen: ':20100', 'mdns-enable': true, 'metrics-addr': '127.0.0.1:9100' });
+    expect(config).not.toHaveProperty('allow');
+    expect(config).not.toHaveProperty('tx-rate');
     expect(readFileSync(path.join(root, 'boot/firmware/config.txt'), 'utf8')).toContain('dtoverlay=mcp2515-can0,oscillator=16000000,interrupt=23');
     expect(lstatSync(path.join(root, 'etc/systemd/system/ampio-bridge.service')).isFile()).toBe(true);
     const log = readFileSync(path.join(dir, 'commands.log'), 'utf8').trim().split('\n');
