@@ -44,7 +44,7 @@ export function resolveControlSocketPath(
 
 // ---------------------------------------------------------------- errors
 
-export type ControlUnavailableCode = 'not_running' | 'permission' | 'bad_hello' | 'timeout';
+export type ControlUnavailableCode = 'not_running' | 'permission' | 'bad_hello' | 'timeout' | 'no_descriptors';
 
 /** The daemon cannot be reached over its control socket; `message` says what to do. */
 export class ControlUnavailableError extends Error {
@@ -107,6 +107,16 @@ function unavailable(code: ControlUnavailableCode, socketPath: string, cause?: u
         socketPath,
         `${socketPath} did not greet like an ampio-bridge control socket (protocol ${CONTROL_PROTOCOL_VERSION})${extra ? `: ${extra}` : ''}`,
         'Check --control-socket, and that the daemon and this command are the same ampio-bridge version',
+        cause,
+      );
+    case 'no_descriptors':
+      // libuv answers an accept() that fails with EMFILE/ENFILE by accepting and closing at
+      // once: the connection ends before a single byte, which a live daemon never does.
+      return new ControlUnavailableError(
+        code,
+        socketPath,
+        `the daemon is out of file descriptors: it accepted the connection on ${socketPath} and closed it at once without a word`,
+        'See "journalctl -u ampio-bridge" (accept_exhausted lines say how many connections it holds and refuses); raise LimitNOFILE= in the service, or find what holds the connections with "ss -tnp"',
         cause,
       );
     case 'timeout':
@@ -196,7 +206,7 @@ export class ControlClient extends EventEmitter {
       };
       const timer = setTimeout(() => fail(unavailable('timeout', socketPath, undefined, `${timeoutMs} ms`)), timeoutMs);
       const onError = (err: NodeJS.ErrnoException): void => fail(unavailable(codeOfConnectError(err), socketPath, err));
-      const onClose = (): void => fail(unavailable('bad_hello', socketPath, undefined, 'the connection closed before the hello'));
+      const onClose = (): void => fail(buf === '' ? unavailable('no_descriptors', socketPath) : unavailable('bad_hello', socketPath, undefined, 'the connection closed before the hello'));
       const onData = (chunk: string): void => {
         buf += chunk;
         const nl = buf.indexOf('\n');
