@@ -109,6 +109,7 @@ function reasonOf(err: unknown): { reason: WaitReason; detail: string } {
       permission: 'permission denied',
       bad_hello: 'not an ampio-bridge control socket',
       timeout: 'no answer',
+      no_descriptors: 'out of file descriptors',
     };
     return { reason: err.code, detail: detail[err.code] ?? err.code };
   }
