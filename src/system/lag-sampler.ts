@@ -1,0 +1,73 @@
+// Measures, a few times a second, what the kernel holds for each client (see
+// guard/freshness): one read of /proc/net/tcp{,6} for all clients, only while some client
+// has bytes in flight. Without /proc (not Linux) it stops reading and clients are kept fresh
+// by the age of the frames in their own queues alone.
+import type { Freshness, FreshnessAction } from '../guard/freshness.js';
+import type { TcpSendQueues } from './tcp-send-queues.js';
+
+export interface LagTarget {
+  readonly freshness: Freshness;
+  /** The connection's key in the kernel's table (guard/write-ledger tcpKey); null once closed. */
+  tcpKey(): string | null;
+  /** Bytes Node still buffers for the socket (not yet in the kernel). */
+  nodeBuffered(): number;
+  /** Called after every measurement with what to do (also 'none': a chance to drop stale frames). */
+  freshnessChanged(action: FreshnessAction, now: number): void;
+}
+
+export interface LagSamplerOptions {
+  queues: TcpSendQueues;
+  targets: () => Iterable<LagTarget>;
+  now: () => number;
+  policy: () => 'drop' | 'kick';
+  /** ms between measurements; a quarter of the default lag (2 s) keeps the bound tight. */
+  intervalMs?: number;
+}
+
+export class LagSampler {
+  private timer: NodeJS.Timeout | null = null;
+  private busy = false;
+  /** Measurements taken (for tests and the benchmark notes). */
+  reads = 0;
+  available = true;
+
+  constructor(private readonly options: LagSamplerOptions) {}
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => void this.tick(), this.options.intervalMs ?? 250);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** One measurement (the timer calls it; tests may too). */
+  async tick(): Promise<void> {
+    if (this.busy) return;
+    const targets = [...this.options.targets()].filter((t) => t.freshness.inFlight || t.freshness.held);
+    if (targets.length === 0) return;
+    this.busy = true;
+    try {
+      // Bytes written after the read started are not in the kernel's count: count them as
+      // unacknowledged, which can only overstate the lag.
+      const writtenAtRead = targets.map((t) => t.freshness.ledger.totalWritten);
+      const queues = this.available ? await this.options.queues.read() : null;
+      if (queues === null) this.available = false;
+      this.reads++;
+      const now = this.options.now();
+      const policy = this.options.policy();
+      targets.forEach((t, i) => {
+        const key = t.tcpKey();
+        if (key === null) return;
+        const inKernel = queues ? (queues.get(key) ?? 0) : 0;
+        const unacked = inKernel + t.nodeBuffered() + (t.freshness.ledger.totalWritten - writtenAtRead[i]);
+        t.freshnessChanged(t.freshness.observe(unacked, now, policy), now);
+      });
+    } finally {
+      this.busy = false;
+    }
+  }
+}
