@@ -1,7 +1,7 @@
 // --log-metrics-interval: the counters as one log line per interval, for installs without
 // Prometheus (journald keeps them). Event name and first fields as go-ampio-server's
 // `metrics_snapshot`, plus ours.
-import type { MetricsSource } from './registry.js';
+import { type MetricsSource, readSource } from './registry.js';
 
 export interface MetricsLoggerOptions {
   source: MetricsSource;
@@ -21,8 +21,7 @@ export interface MetricsLogger {
 
 /** The fields of one `metrics_snapshot` line. */
 export function metricsLogFields(source: MetricsSource): Record<string, unknown> {
-  const snap = source.snapshot();
-  const c = source.counters();
+  const { snap, counters: c } = readSource(source);
   const sum = (kind: string, field: 'rxFrames' | 'txFrames'): number =>
     snap.buses.reduce((acc, b) => (b.backend === kind ? acc + b[field] : acc), 0);
   const errors = Object.values(c.errorsByWhere).reduce((a, b) => a + b, 0);

@@ -36,6 +36,17 @@ export interface DaemonCounters {
 export interface MetricsSource {
   snapshot(): Snapshot;
   counters(): DaemonCounters;
+  /** Both from one walk over the daemon's state (preferred when present). */
+  reading?(): { snapshot: Snapshot; counters: DaemonCounters };
+}
+
+/** One snapshot and its counters, from a single walk where the source offers one. */
+export function readSource(source: MetricsSource): { snap: Snapshot; counters: DaemonCounters } {
+  if (source.reading) {
+    const r = source.reading();
+    return { snap: r.snapshot, counters: r.counters };
+  }
+  return { snap: source.snapshot(), counters: source.counters() };
 }
 
 export interface MetricsRegistryOptions {
@@ -79,7 +90,7 @@ export function createMetricsRegistry(opts: MetricsRegistryOptions): MetricsRegi
 
   // One reading per scrape: every collect() below shares it.
   let scrape: Reading | null = null;
-  const read = (): Reading => scrape ?? { snap: source.snapshot(), counters: source.counters() };
+  const read = (): Reading => scrape ?? readSource(source);
 
   const counter = (name: string, help: string, labelNames: string[], fill: (m: client.Counter<string>, r: Reading) => void): void => {
     new client.Counter({
@@ -197,7 +208,7 @@ export function createMetricsRegistry(opts: MetricsRegistryOptions): MetricsRegi
     registry,
     contentType: registry.contentType,
     async metrics() {
-      scrape = { snap: source.snapshot(), counters: source.counters() };
+      scrape = readSource(source);
       try {
         return await registry.metrics();
       } finally {

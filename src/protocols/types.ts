@@ -111,6 +111,11 @@ export interface ProtocolSession {
   greeting(): Uint8Array | null;
   /** Bytes from the client, split anywhere. May call peer methods synchronously. */
   receive(chunk: Uint8Array): void;
+  /**
+   * The peer half-closed (sent FIN). Without this method the session stays open as a
+   * listener (frames keep flowing to it); a protocol that has no use for that closes here.
+   */
+  ended?(): void;
   /** The session has ended, whatever the reason: stop timers, release resources. */
   closed?(reason: CloseReason): void;
 }

@@ -1,4 +1,4 @@
-// A TCP listener for one bus. Accepting is never blocked by a handshake: each connection
+// A TCP listener (one bus, or every bus for a shared-listener protocol). Accepting is never blocked by a handshake: each connection
 // handshakes on its own (the Go predecessor's inline handshake let one silent client stall
 // every accept for 3 s).
 import net from 'node:net';
@@ -33,7 +33,8 @@ export class TcpListener {
 
   /** Binds; resolves with the real address (port 0 → the chosen port). */
   async start(): Promise<net.AddressInfo> {
-    const server = net.createServer({ noDelay: true, keepAlive: true, keepAliveInitialDelay: this.options.keepAliveMs });
+    // allowHalfOpen: a peer that half-closes may still listen; the session's protocol decides.
+    const server = net.createServer({ noDelay: true, keepAlive: true, keepAliveInitialDelay: this.options.keepAliveMs, allowHalfOpen: true });
     server.on('connection', (socket) => {
       if (!this.options.admit(socket)) {
         this.options.onRefused(socket);

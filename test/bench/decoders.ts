@@ -2,7 +2,7 @@
 // frames go through) and the Ampio UART framing (the serial backend's reader). Inputs are
 // built once; each run decodes the whole input repeatedly for at least MIN_RUN_MS and the
 // figure is the median of several runs.
-import { CannelloniDecoder, encodeFrame } from '../../src/core/cannelloni.js';
+import { CannelloniDecoder, encodeFrame } from '../../src/protocols/cannelloni/codec.js';
 import { CAN_EFF_FLAG, CAN_RTR_FLAG, type CanFrame } from '../../src/core/frame.js';
 import { SerialDecoder } from '../../src/core/serial-codec.js';
 import { median } from './traffic.js';

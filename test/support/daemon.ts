@@ -3,7 +3,7 @@
 import { createBackends } from '../../src/backends/factory.js';
 import type { CanBackend } from '../../src/backends/types.js';
 import { type Config, OPTION_NAMES, OPTIONS } from '../../src/config/options.js';
-import { createDaemon, type Daemon, type DaemonService } from '../../src/daemon.js';
+import { createDaemon, type Daemon, type DaemonService, type ServiceInputs } from '../../src/daemon.js';
 import { createLogger, type Logger } from '../../src/system/logger.js';
 
 export function testConfig(overrides: Partial<Config> = {}): Config {
@@ -43,7 +43,7 @@ export interface TestDaemon {
 
 export async function startTestDaemon(
   overrides: Partial<Config> = {},
-  extra: { backends?: (config: Config) => CanBackend[]; services?: (d: Daemon) => DaemonService[] | Promise<DaemonService[]> } = {},
+  extra: { backends?: (config: Config) => CanBackend[]; services?: (inputs: ServiceInputs) => DaemonService[] | Promise<DaemonService[]> } = {},
 ): Promise<TestDaemon> {
   const config = testConfig(overrides);
   const { log, records } = recordingLogger();

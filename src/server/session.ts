@@ -1,36 +1,42 @@
-// One cannelloni TCP client: handshake with timeout, incremental reader, and a batching
-// writer with its own bounded queue. Frames wait in OUR queue (whose size the hub policy
-// bounds), never in Node's stream buffer: while the socket is congested nothing more is
-// written, so memory per client stays bounded however slow the peer is.
+// One client connection, whatever its wire protocol: the socket, a bounded ring of shared
+// encoded frames, batching through the bus flush scheduler, congestion, timers and close.
+// The protocol plug-in (ProtocolSession) does the talking; it reaches the world only through
+// this object, as its SessionPeer.
+//
+// Frames wait in OUR ring (whose size the hub policy bounds), never in Node's stream buffer:
+// while the socket is congested nothing more is written, so memory per client stays bounded
+// however slow the peer is.
 import type { Socket } from 'node:net';
-import { CANNELLONI_HELLO, CannelloniDecoder, type CannelloniDecodeError, HelloReader } from '../core/cannelloni.js';
+import type { SendResult } from '../backends/types.js';
+import type { TapOrigin } from '../bus/frame-tap.js';
 import type { CanFrame } from '../core/frame.js';
 import type { HubSubscriber } from '../core/hub.js';
-import { type Flushable, FlushScheduler } from './flush-scheduler.js';
+import type { BusInfo, CloseReason, JoinOptions, LogLevel, ProtocolSession, SessionPeer, WireProtocol } from '../protocols/types.js';
+import type { Logger } from '../system/logger.js';
+import type { Flushable, FlushScheduler } from './flush-scheduler.js';
 
-export type CloseReason =
-  | 'client_closed'
-  | 'handshake_timeout'
-  | 'bad_magic'
-  | 'malformed'
-  | 'read_timeout'
-  | 'kicked_slow'
-  | 'kicked_by_operator'
-  | 'shutdown'
-  | 'socket_error';
-
-export interface ClientEvents {
-  handshakeDone(c: ClientConnection): void;
-  handshakeFailed(c: ClientConnection, reason: 'timeout' | 'bad_magic', received: Uint8Array): void;
-  frame(c: ClientConnection, frame: CanFrame): void;
-  malformed(c: ClientConnection, error: CannelloniDecodeError): void;
-  closed(c: ClientConnection, reason: CloseReason): void;
+/** What a session needs from whoever owns the sessions (server/sessions.ts). */
+export interface SessionHost {
+  readonly buses: readonly BusInfo[];
+  forwardErrors(): boolean;
+  /** The flush scheduler of bus `bus` (one timer for all the sessions of a bus). */
+  scheduler(bus: number): FlushScheduler;
+  join(s: Session, bus: number, options?: JoinOptions): void;
+  leave(s: Session, bus: number): void;
+  send(s: Session, bus: number, frame: CanFrame): SendResult;
+  /** The negotiation succeeded: count, log, announce. False = refused (the session is closed). */
+  ready(s: Session): boolean;
+  negotiationFailed(s: Session, reason: string, received: Uint8Array): void;
+  malformedInput(s: Session, code: string, detail: string, bytes: Uint8Array | undefined): void;
+  closed(s: Session, reason: CloseReason): void;
 }
 
-export interface ClientOptions {
+export interface SessionOptions {
   id: number;
   socket: Socket;
   remote: string;
+  protocol: WireProtocol;
+  listenerBus: number | null;
   capacity: number;
   batchSize: number;
   /** ms; 0 = write at the end of the current turn of the event loop */
@@ -42,26 +48,37 @@ export interface ClientOptions {
   now: () => number;
   /** Wall-clock ms since the epoch, for connectedAt. */
   wallClock: () => number;
-  events: ClientEvents;
-  /** Shared by the clients of one bus (one flush timer for all); default: a private one. */
-  flushScheduler?: FlushScheduler;
+  log: Logger;
+  host: SessionHost;
 }
 
 /** Above this many bytes in Node's socket buffer we stop writing and wait for 'drain'. */
 const SOCKET_HIGH_WATER = 64 * 1024;
+/** Replies bypass the ring; a peer that asks without ever reading is closed at this backlog. */
+const REPLY_BACKLOG_LIMIT = 1024 * 1024;
+/** Bytes kept from before the negotiation, for the log of a failed one. */
+const PRE_READY_KEEP = 64;
 
-export class ClientConnection implements HubSubscriber, Flushable {
+export class Session implements HubSubscriber, Flushable, SessionPeer {
   readonly id: number;
   readonly remote: string;
+  readonly protocol: WireProtocol;
+  readonly listenerBus: number | null;
+  /** Who sent a frame, as the bus's taps see it. */
+  readonly origin: TapOrigin;
   /** ms since the epoch (shown to people) */
   readonly connectedAt: number;
   private readonly socket: Socket;
-  private readonly events: ClientEvents;
-  private readonly hello = new HelloReader();
-  private readonly decoder: CannelloniDecoder;
+  private readonly host: SessionHost;
+  private readonly logger: Logger;
+  private state: ProtocolSession | null = null;
   private handshaken = false;
   private closing = false;
   private closeReason: CloseReason | null = null;
+  private finished = false;
+  /** Buses this session is subscribed to. */
+  readonly joined = new Set<number>();
+  private preReady: Uint8Array = new Uint8Array(0);
 
   // Outbound ring of shared, already encoded frames.
   private readonly ring: Uint8Array[];
@@ -69,7 +86,6 @@ export class ClientConnection implements HubSubscriber, Flushable {
   private count = 0;
   private queuedBytes = 0;
   private congested = false;
-  private readonly flushScheduler: FlushScheduler;
   /** See Flushable: −1 when no flush is scheduled for the current batch. */
   flushDeadline = -1;
   private handshakeTimer: NodeJS.Timeout | null = null;
@@ -89,25 +105,24 @@ export class ClientConnection implements HubSubscriber, Flushable {
   drops = 0;
   highWater = 0;
 
-  constructor(private readonly options: ClientOptions) {
+  constructor(private readonly options: SessionOptions) {
     this.id = options.id;
     this.remote = options.remote;
+    this.protocol = options.protocol;
+    this.listenerBus = options.listenerBus;
+    this.origin = Object.freeze({ session: options.id, protocol: options.protocol.name });
     this.socket = options.socket;
-    this.events = options.events;
+    this.host = options.host;
     this.capacity = options.capacity;
     this.batchSize = options.batchSize;
     this.flushInterval = options.flushInterval;
     this.readTimeout = options.readTimeout;
     this.connectedAt = options.wallClock();
     this.ring = new Array<Uint8Array>(options.capacity);
-    this.flushScheduler = options.flushScheduler ?? new FlushScheduler(options.now);
-    this.decoder = new CannelloniDecoder((f) => {
-      this.framesIn++;
-      this.events.frame(this, f);
-    });
+    this.logger = options.log.child({ conn_id: options.id, remote: options.remote, protocol: options.protocol.name });
   }
 
-  /** Sends our hello and starts reading. */
+  /** Opens the protocol, sends its greeting and starts reading. */
   start(): void {
     const s = this.socket;
     s.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -118,16 +133,20 @@ export class ClientConnection implements HubSubscriber, Flushable {
     s.on('error', () => this.finish('socket_error'));
     s.on('close', () => this.finish(this.closeReason ?? 'client_closed'));
     s.on('end', () => {
-      // The peer half-closed: cannelloni has no half-duplex use, so close our side too.
-      this.close('client_closed');
+      // The peer half-closed: it may still listen. The protocol decides (cannelloni closes).
+      if (!this.closing) this.guard(() => this.state?.ended?.());
     });
-    s.write(CANNELLONI_HELLO);
     this.handshakeTimer = setTimeout(() => {
       this.handshakeTimer = null;
       if (this.handshaken || this.closing) return;
-      this.events.handshakeFailed(this, 'timeout', this.hello.received());
-      this.close('handshake_timeout');
+      this.reject('timeout', this.preReady);
+      if (!this.closing) this.close('handshake_timeout');
     }, this.options.handshakeTimeout);
+    this.guard(() => {
+      this.state = this.protocol.open(this);
+      const hello = this.state.greeting();
+      if (hello && !this.closing) this.reply(hello);
+    });
   }
 
   get isHandshaken(): boolean {
@@ -138,14 +157,86 @@ export class ClientConnection implements HubSubscriber, Flushable {
     return this.closing;
   }
 
+  // ------------------------------------------------------------------ SessionPeer
+
+  get buses(): readonly BusInfo[] {
+    return this.host.buses;
+  }
+
+  now(): number {
+    return this.options.now();
+  }
+
+  wallClock(): number {
+    return this.options.wallClock();
+  }
+
+  forwardErrors(): boolean {
+    return this.host.forwardErrors();
+  }
+
+  ready(): boolean {
+    if (this.closing) return false;
+    if (this.handshaken) return true;
+    this.handshaken = true;
+    if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
+    this.handshakeTimer = null;
+    this.preReady = new Uint8Array(0);
+    if (!this.host.ready(this)) {
+      this.close('not_allowed');
+      return false;
+    }
+    this.armReadTimer();
+    // Frames that arrived during the negotiation (for a protocol that joined early) go now.
+    if (this.count > 0) this.flush();
+    return true;
+  }
+
+  reject(reason: string, received: Uint8Array): void {
+    if (this.closing) return;
+    this.host.negotiationFailed(this, reason, received);
+    this.close(reason === 'timeout' ? 'handshake_timeout' : 'bad_hello');
+  }
+
+  join(bus: number, options?: JoinOptions): void {
+    if (this.closing || !this.host.buses[bus]) return;
+    this.joined.add(bus);
+    this.host.join(this, bus, options);
+  }
+
+  leave(bus: number): void {
+    if (!this.joined.delete(bus)) return;
+    this.host.leave(this, bus);
+  }
+
+  send(bus: number, frame: CanFrame): SendResult {
+    this.framesIn++;
+    return this.host.send(this, bus, frame);
+  }
+
+  reply(bytes: Uint8Array): void {
+    if (this.closing || this.socket.destroyed) return;
+    this.bytesOut += bytes.length;
+    this.socket.write(bytes);
+    if (this.socket.writableLength > REPLY_BACKLOG_LIMIT) this.close('kicked_slow');
+  }
+
+  malformed(code: string, detail: string, bytes?: Uint8Array): void {
+    this.host.malformedInput(this, code, detail, bytes);
+  }
+
+  log(level: LogLevel, event: string, fields?: Record<string, unknown>): void {
+    this.logger[level](event, fields);
+  }
+
   // ------------------------------------------------------------------ hub side
 
   queueDepth(): number {
     return this.count;
   }
 
-  enqueue(_frame: CanFrame, bytes: Uint8Array): void {
-    // Between close() and the socket's 'close' event the hub still lists this client;
+  enqueue(bytes: Uint8Array, bus: number): void {
+    // Between close() and the socket's 'close' event the hub may still list this session;
     // nothing more may be written after end().
     if (this.closing) return;
     const cap = this.ring.length;
@@ -153,12 +244,19 @@ export class ClientConnection implements HubSubscriber, Flushable {
     this.count++;
     this.queuedBytes += bytes.length;
     if (this.count > this.highWater) this.highWater = this.count;
+    // Before the negotiation ends frames are held (ready() writes them); the hub's bound applies.
+    if (!this.handshaken) return;
     if (this.count >= this.batchSize) {
       this.flush();
     } else if (this.flushDeadline < 0) {
       // First frame of a batch. A timer exists only while something waits: idle costs nothing.
-      this.flushScheduler.schedule(this);
+      // Whichever bus starts the batch owns its deadline; frames of another bus ride along.
+      this.host.scheduler(bus).schedule(this);
     }
+  }
+
+  dropped(): void {
+    this.drops++;
   }
 
   kick(_reason: 'slow'): void {
@@ -168,7 +266,7 @@ export class ClientConnection implements HubSubscriber, Flushable {
   /** Writes everything queued as one buffer, unless the socket is congested. */
   flush(): void {
     this.flushDeadline = -1;
-    if (this.count === 0 || this.congested || this.socket.destroyed) return;
+    if (this.count === 0 || this.congested || !this.handshaken || this.socket.destroyed) return;
     const cap = this.ring.length;
     let out: Uint8Array;
     if (this.count === 1) {
@@ -202,26 +300,22 @@ export class ClientConnection implements HubSubscriber, Flushable {
     if (this.closing) return;
     this.bytesIn += chunk.length;
     if (this.readTimeout > 0) this.lastRx = this.options.now();
-    let bytes: Uint8Array = chunk;
-    if (!this.handshaken) {
-      const r = this.hello.push(chunk);
-      if (r === 'more') return;
-      if (r === 'bad') {
-        this.events.handshakeFailed(this, 'bad_magic', this.hello.received());
-        this.close('bad_magic');
-        return;
-      }
-      this.handshaken = true;
-      if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
-      this.handshakeTimer = null;
-      this.events.handshakeDone(this);
-      this.armReadTimer();
-      bytes = this.hello.rest;
-      if (bytes.length === 0 || this.closing) return;
+    if (!this.handshaken && this.preReady.length < PRE_READY_KEEP) {
+      const keep = new Uint8Array(Math.min(PRE_READY_KEEP, this.preReady.length + chunk.length));
+      keep.set(this.preReady);
+      keep.set(chunk.subarray(0, keep.length - this.preReady.length), this.preReady.length);
+      this.preReady = keep;
     }
-    const err = this.decoder.push(bytes);
-    if (err) {
-      this.events.malformed(this, err);
+    this.guard(() => this.state?.receive(chunk));
+  }
+
+  /** A plug-in that throws has a bug: close only its session, never the daemon. */
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.logger.error('protocol_error', { error: String(err) });
+      this.malformed('internal', `protocol plug-in failed: ${String(err)}`);
       this.close('malformed');
     }
   }
@@ -272,7 +366,6 @@ export class ClientConnection implements HubSubscriber, Flushable {
     this.socket.destroy();
   }
 
-  private finished = false;
   private finish(reason: CloseReason): void {
     if (this.finished) return;
     this.finished = true;
@@ -281,7 +374,12 @@ export class ClientConnection implements HubSubscriber, Flushable {
     this.clearTimers();
     this.count = 0;
     this.queuedBytes = 0;
-    this.events.closed(this, this.closeReason);
+    try {
+      this.state?.closed?.(this.closeReason);
+    } catch (err) {
+      this.logger.error('protocol_error', { error: String(err) });
+    }
+    this.host.closed(this, this.closeReason);
   }
 
   private clearTimers(): void {

@@ -1,17 +1,16 @@
 // cannelloni TCP protocol v1 (mguentner/cannelloni 2.1.x): hello, frame encoder and an
-// incremental decoder. Wire format and rules: shared/docs/protocols.md §1.
+// incremental decoder. Pure: no I/O, tested on its own and through the conformance suite.
 //
 //   can_id (4, big-endian, SocketCAN flags) | len (1, bit 7 = FD) | [flags (1), FD only] | data
 //   RTR frames carry no data bytes; their `len` is the DLC.
 import {
-  CAN_ERR_FLAG,
   CAN_MAX_DLEN,
   CAN_RTR_FLAG,
   CANFD_FLAGS_MASK,
   CANFD_MAX_DLEN,
   type CanFrame,
   isValidFdLength,
-} from './frame.js';
+} from '../../core/frame.js';
 
 /** `CANNELLONIv1`, sent by both sides at once on connect. */
 export const CANNELLONI_HELLO = Uint8Array.from([0x43, 0x41, 0x4e, 0x4e, 0x45, 0x4c, 0x4c, 0x4f, 0x4e, 0x49, 0x76, 0x31]);
@@ -79,7 +78,8 @@ const S_DATA = 2;
 /**
  * Incremental decoder for a cannelloni TCP byte stream (after the hello). Feed it chunks of
  * any size; it calls `onFrame` for every complete frame in order. After an error it stays
- * failed: the connection must be closed (protocols.md §1.3). At most one partial frame
+ * failed: the connection must be closed (a stream that lost
+ * its frame boundary cannot be trusted again). At most one partial frame
  * (≤ 70 bytes) is ever held, so memory per connection is bounded.
  */
 export class CannelloniDecoder {
@@ -231,14 +231,4 @@ export class HelloReader {
   received(): Uint8Array {
     return this.got.slice(0, this.fill);
   }
-}
-
-/** Whether a decoded frame may be sent on by the bridge (ERR frames from clients are not). */
-export const isClientErrorFrame = (f: CanFrame): boolean => (f.id & CAN_ERR_FLAG) !== 0;
-
-export function toHex(bytes: Uint8Array, max = 32): string {
-  const shown = bytes.subarray(0, max);
-  let s = '';
-  for (const b of shown) s += b.toString(16).padStart(2, '0');
-  return bytes.length > max ? `${s}…` : s;
 }

@@ -6,7 +6,7 @@ import {
   encodedLength,
   encodeFrame,
   HelloReader,
-} from '../../../src/core/cannelloni.js';
+} from '../../../../src/protocols/cannelloni/codec.js';
 import {
   CAN_EFF_FLAG,
   CAN_ERR_FLAG,
@@ -16,7 +16,7 @@ import {
   frameProblem,
   isValidFdLength,
   makeFrame,
-} from '../../../src/core/frame.js';
+} from '../../../../src/core/frame.js';
 
 const hex = (s: string): Uint8Array => Uint8Array.from(s.trim().split(/\s+/).map((b) => parseInt(b, 16)));
 const toHexStr = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0').toUpperCase()).join(' ');

@@ -1,0 +1,110 @@
+// The services `serve` runs beside the buses: the control socket (for `status`/`top`), and,
+// when configured, Prometheus metrics, the metrics log line and mDNS. Built from explicit
+// inputs (build info, hostname, the bound listeners) handed over by the daemon once its
+// listeners are bound; each is imported lazily, so a daemon that needs none loads none.
+import type { Config } from '../config/options.js';
+import type { ControlSource } from '../control/control-server.js';
+import type { MetricsSource } from '../metrics/registry.js';
+import type { Readiness } from '../metrics/http.js';
+import type { ListenerInfo } from '../server/sessions.js';
+import type { BuildInfo } from '../system/build-info.js';
+import type { Logger } from '../system/logger.js';
+
+/** A part of the daemon with its own lifecycle (control socket, metrics HTTP, mDNS …). */
+export interface DaemonService {
+  name: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Applies reloadable settings (SIGHUP); optional. */
+  reload?(config: Config): void | Promise<void>;
+}
+
+/** Everything a service may need, handed over explicitly once the listeners are bound. */
+export interface ServiceInputs {
+  config: Config;
+  build: BuildInfo;
+  hostname: string;
+  log: Logger;
+  /** Bound listeners, every protocol. */
+  listeners: readonly ListenerInfo[];
+  /** Bus names and bitrates, in bus order. */
+  buses: ReadonlyArray<{ name: string; bitrate(): number | null }>;
+  source: ControlSource & MetricsSource & { readiness(): Readiness };
+}
+
+export interface StandardServiceOptions {
+  controlSocketPath: string | null;
+  env: Record<string, string | undefined>;
+}
+
+export async function createStandardServices(inputs: ServiceInputs, options: StandardServiceOptions): Promise<DaemonService[]> {
+  const services: DaemonService[] = [];
+  const { config, build, log, source } = inputs;
+  const logAt = (level: 'debug' | 'info' | 'warn' | 'error', event: string, fields?: Record<string, unknown>): void => log[level](event, fields);
+  if (options.controlSocketPath) {
+    const { createControlServer } = await import('../control/control-server.js');
+    const server = createControlServer({ path: options.controlSocketPath, source, helloInfo: { daemon: build.version, pid: process.pid }, log: logAt });
+    services.push({ name: 'control', start: () => server.start(), stop: () => server.stop() });
+  }
+  if (config.metricsAddr) {
+    const { createMetricsRegistry } = await import('../metrics/registry.js');
+    const { createMetricsHttpServer } = await import('../metrics/http.js');
+    const registry = createMetricsRegistry({ source, build, defaultMetrics: true });
+    const http = createMetricsHttpServer({
+      host: config.metricsAddr.host,
+      port: config.metricsAddr.port,
+      registry,
+      readiness: () => source.readiness(),
+      log: logAt,
+    });
+    services.push({ name: 'metrics', start: async () => void (await http.start()), stop: () => http.stop() });
+  }
+  services.push(metricsLogService(source, config.logMetricsInterval, logAt));
+  if (config.mdnsEnable) {
+    const { createMdnsAdvertiser } = await import('../system/mdns.js');
+    const advertiser = createMdnsAdvertiser({
+      name: config.mdnsName,
+      hostname: inputs.hostname,
+      backend: config.backend,
+      version: build.version,
+      listeners: inputs.listeners
+        .filter((l) => l.protocol === 'cannelloni' && l.bus !== null)
+        .map((l) => ({ bus: inputs.buses[l.bus!].name, host: l.host, port: l.port, bitrate: inputs.buses[l.bus!].bitrate() })),
+      log: logAt,
+    });
+    services.push({ name: 'mdns', start: () => advertiser.start(), stop: () => advertiser.stop() });
+  }
+  return services;
+}
+
+/** --log-metrics-interval, reloadable: a SIGHUP may start, change or stop the line. */
+function metricsLogService(source: MetricsSource, intervalMs: number, log: (level: 'info', event: string, fields: Record<string, unknown>) => void): DaemonService {
+  let current = intervalMs;
+  let logger: { stop(): void } | null = null;
+  let running = false;
+  const apply = async (): Promise<void> => {
+    logger?.stop();
+    logger = null;
+    if (!running || current <= 0) return;
+    const { createMetricsLogger } = await import('../metrics/log-metrics.js');
+    const next = createMetricsLogger({ source, intervalMs: current, log });
+    next.start();
+    logger = next;
+  };
+  return {
+    name: 'log-metrics',
+    async start() {
+      running = true;
+      await apply();
+    },
+    async stop() {
+      running = false;
+      await apply();
+    },
+    async reload(config) {
+      if (config.logMetricsInterval === current) return;
+      current = config.logMetricsInterval;
+      await apply();
+    },
+  };
+}

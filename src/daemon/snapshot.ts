@@ -1,0 +1,180 @@
+// The daemon's state in one walk over buses and sessions: the control-socket Snapshot and the
+// counters only the metrics need, read together so one scrape costs one walk, and every
+// number comes from the one object that counts it (buses count frames and drops toward the
+// bus, hubs count slow-client drops and kicks, sessions count clients).
+import type { Bus } from '../bus/bus.js';
+import { type Config, formatDuration, formatListen } from '../config/options.js';
+import type { BusSnapshot, ClientSnapshot, Snapshot } from '../control/protocol.js';
+import type { DaemonCounters } from '../metrics/registry.js';
+import type { Sessions } from '../server/sessions.js';
+import { mdnsInstanceNames } from '../system/mdns.js';
+import type { BuildInfo } from '../system/build-info.js';
+
+export interface Reading {
+  snapshot: Snapshot;
+  counters: DaemonCounters;
+}
+
+export interface SnapshotInputs {
+  buses: readonly Bus[];
+  sessions: Sessions;
+  /** The live settings. */
+  config: Config;
+  build: BuildInfo;
+  hostname: string;
+  startedAt: number;
+  wallClock: number;
+  controlSocketPath: string | null;
+}
+
+export function takeReading(inp: SnapshotInputs): Reading {
+  const { buses, sessions, config: cfg } = inp;
+  const wall = inp.wallClock;
+  const listeners = sessions.listenerInfo();
+  const cannelloniAt = (bus: number): string => listeners.find((l) => l.protocol === 'cannelloni' && l.bus === bus)?.address ?? '';
+
+  // Sessions: one pass for the client list, queue depths and frames sent.
+  const clients: ClientSnapshot[] = [];
+  const clientsPerBus = buses.map(() => 0);
+  let tcpTx = 0;
+  let depthMax = 0;
+  let depthSum = 0;
+  let n = 0;
+  for (const s of sessions.sessions()) {
+    tcpTx += s.framesOut;
+    const depth = s.queueDepth();
+    if (depth > depthMax) depthMax = depth;
+    depthSum += depth;
+    n++;
+    if (!s.isHandshaken) continue;
+    for (const b of s.joined) clientsPerBus[b]++;
+    clients.push({
+      id: s.id,
+      bus: sessions.busName(s) ?? [...s.joined].map((b) => buses[b].name).join(','),
+      remote: s.remote,
+      connectedAt: s.connectedAt,
+      framesOut: s.framesOut,
+      framesIn: s.framesIn,
+      bytesOut: s.bytesOut,
+      bytesIn: s.bytesIn,
+      queueDepth: depth,
+      queueHighWater: s.highWater,
+      queueCapacity: s.capacity,
+      drops: s.drops,
+    });
+  }
+
+  // Buses: one pass for the bus list, drops, kicks and load.
+  const drops: DaemonCounters['drops'] = [];
+  const busLoad: NonNullable<DaemonCounters['busLoad']> = [];
+  const errorsByWhere: Record<string, number> = { ...sessions.errorsByWhere };
+  let hubDrops = 0;
+  let slowKicks = 0;
+  let fanout = 0;
+  let backendMalformed = 0;
+  const busSnaps: BusSnapshot[] = buses.map((b) => {
+    const bc = b.backend.counters();
+    const bitrate = b.bitrate();
+    const now = b.load.reading();
+    if (now.bitrateKnown) {
+      const minute = b.load.historyAverage();
+      busLoad.push({ bus: b.name, window: '1s', exact: now.exact, min: now.min, max: now.max });
+      busLoad.push({ bus: b.name, window: '60s', exact: minute.exact, min: minute.min, max: minute.max });
+    }
+    const hub = b.hub.counters;
+    hubDrops += hub.dropped;
+    slowKicks += hub.kicked;
+    fanout += hub.lastFanout;
+    backendMalformed += b.backendMalformed;
+    for (const [reason, count] of Object.entries(b.txDrops)) drops.push({ bus: b.name, direction: 'to_bus', reason, count });
+    if (hub.dropped > 0) drops.push({ bus: b.name, direction: 'to_clients', reason: 'client_slow', count: hub.dropped });
+    return {
+      name: b.name,
+      backend: b.backend.info.kind,
+      listen: cannelloniAt(b.index),
+      backendState: b.backendState,
+      busState: b.busState,
+      stateSince: b.stateSince,
+      bitrate,
+      fd: b.fd,
+      rxFrames: b.rxFrames,
+      txFrames: b.txFrames,
+      rxFps: b.rxRate.perSecond(),
+      txFps: b.txRate.perSecond(),
+      busLoad: Math.round(now.exact * 10_000) / 100,
+      busLoadHistory: b.load.historyPercent(),
+      errorFrames: b.errorFrames,
+      // The hardware backends count error frames by class; the bus counts entries into each
+      // bus state (what the virtual backend can report).
+      errorCounters: bc.errorCounters ? { ...bc.errorCounters } : { ...b.stateEntries },
+      stateTransitions: b.stateTransitions,
+      txQueueDepth: bc.txQueueDepth,
+      txRetries: bc.txBusy ?? 0,
+      staleDrops: b.txDrops.stale ?? 0,
+      txDrops: { ...b.txDrops },
+      reopens: bc.reopens,
+      lastRxAgeSec: b.lastRxAt ? Math.max(0, (wall - b.lastRxAt) / 1000) : null,
+      clients: clientsPerBus[b.index],
+    };
+  });
+  if (backendMalformed > 0) errorsByWhere.backend_decode = backendMalformed;
+
+  let tcpRx = 0;
+  for (const p of Object.values(sessions.byProtocol)) {
+    tcpRx += p.framesIn;
+    tcpTx += p.closedFramesOut;
+  }
+
+  const snapshot: Snapshot = {
+    time: wall,
+    daemon: {
+      name: 'ampio-bridge',
+      version: inp.build.version,
+      commit: inp.build.commit,
+      buildDate: inp.build.date,
+      pid: process.pid,
+      hostname: inp.hostname,
+      startedAt: inp.startedAt,
+      uptimeSec: Math.max(0, (wall - inp.startedAt) / 1000),
+      backend: cfg.backend,
+      listen: buses.map((b) => cannelloniAt(b.index)),
+      mdnsName: cfg.mdnsEnable ? mdnsInstanceNames(cfg.mdnsName, inp.hostname, buses.map((b) => b.name)).join(', ') : null,
+      metricsAddr: cfg.metricsAddr ? formatListen(cfg.metricsAddr) : null,
+      controlSocket: inp.controlSocketPath ?? '',
+      config: {
+        'hub-buffer': cfg.hubBuffer,
+        'hub-policy': cfg.hubPolicy,
+        'batch-size': cfg.batchSize,
+        'flush-interval': formatDuration(cfg.flushInterval),
+        'max-clients': cfg.maxClients,
+        echo: cfg.echo,
+        'tx-max-age': formatDuration(cfg.txMaxAge),
+        'forward-errors': cfg.forwardErrors,
+        'mdns-enable': cfg.mdnsEnable,
+      },
+    },
+    buses: busSnaps,
+    clients,
+    totals: {
+      active: clients.length,
+      accepted: sessions.accepted,
+      rejected: sessions.rejected,
+      kicked: sessions.operatorKicks + slowKicks,
+      handshakeFailures: sessions.handshakeFailures,
+      malformed: sessions.malformed + backendMalformed,
+      hubDrops,
+    },
+  };
+  const counters: DaemonCounters = {
+    tcpRxFrames: tcpRx,
+    tcpTxFrames: tcpTx,
+    errorsByWhere,
+    handshakeFailuresByReason: { ...sessions.handshakeFailuresByReason },
+    drops,
+    hubFanout: fanout,
+    hubQueueDepthMax: depthMax,
+    hubQueueDepthAvg: n ? depthSum / n : 0,
+    busLoad,
+  };
+  return { snapshot, counters };
+}

@@ -1,0 +1,20 @@
+// Every wire protocol the bridge speaks, in one table: name → the option that turns its
+// listener on, and the module that implements it. A module is imported only when its
+// listener is configured, so a protocol nobody enabled costs nothing at start-up.
+// Adding a protocol = a folder under src/protocols/, one line here, its listen option in
+// the options table.
+import type { Config } from '../config/options.js';
+import type { WireProtocol } from './types.js';
+
+export interface ProtocolEntry {
+  /** The Config key of its listen address (null/empty = off). */
+  readonly listenOption: keyof Config;
+  readonly load: () => Promise<WireProtocol>;
+}
+
+export const PROTOCOLS = {
+  cannelloni: { listenOption: 'listen', load: async () => (await import('./cannelloni/index.js')).default },
+  tcpcan: { listenOption: 'tcpcanListen', load: async () => (await import('./tcpcan/index.js')).default },
+} as const satisfies Record<string, ProtocolEntry>;
+
+export type ProtocolName = keyof typeof PROTOCOLS;

@@ -1,0 +1,65 @@
+// tcpcan as a plug-in: the client sends `v 1`, we answer `v 1`, then raw (FD) frames both
+// ways in `d` messages. One listener per bus.
+//
+// Frames on the bus between accept and agreement are delivered right after our `v 1`, as the
+// reference server does: the session joins its bus at once, and the server holds its queue
+// until ready() (bounded by --hub-buffer; beyond it the hub policy applies, counted as usual).
+import type { FrameEncoder, ProtocolSession, SessionPeer, WireProtocol } from '../types.js';
+import { encodeFrame, encodeVersion, TCPCAN_VERSION, TcpcanDecoder, type TcpcanMessage } from './codec.js';
+
+const encoder: FrameEncoder = { encode: encodeFrame };
+const VERSION_REPLY = encodeVersion(TCPCAN_VERSION);
+
+function open(peer: SessionPeer): ProtocolSession {
+  const bus = peer.listenerBus ?? 0;
+  let agreed = false;
+  let open = true;
+  const received: number[] = [];
+
+  const onMessage = (m: TcpcanMessage): boolean => {
+    if (!agreed) {
+      if (m.type === 'version' && m.version === TCPCAN_VERSION) {
+        agreed = true;
+        peer.reply(VERSION_REPLY);
+        return peer.ready();
+      }
+      // Anything but `v 1` first ends the connection, as with the reference peer.
+      peer.reject(m.type === 'version' ? 'bad_version' : 'no_version', Uint8Array.from(received));
+      return (open = false);
+    }
+    if (m.type === 'frame') {
+      peer.send(bus, m.frame);
+      return open;
+    }
+    peer.malformed('unexpected_version', 'a version message after the agreement');
+    peer.close('malformed');
+    return (open = false);
+  };
+  const decoder = new TcpcanDecoder(onMessage);
+  peer.join(bus);
+
+  return {
+    greeting: () => null,
+    receive(chunk) {
+      if (!agreed) for (let k = 0; k < chunk.length && received.length < 16; k++) received.push(chunk[k]);
+      const err = decoder.push(chunk);
+      if (!err || !open) return;
+      open = false;
+      if (!agreed) return peer.reject(err.code, err.bytes);
+      peer.malformed(err.code, err.message, err.bytes);
+      peer.close('malformed');
+    },
+    closed: () => {
+      open = false;
+    },
+  };
+}
+
+export const tcpcan: WireProtocol = {
+  name: 'tcpcan',
+  layout: 'per-bus',
+  encoder,
+  open,
+};
+
+export default tcpcan;

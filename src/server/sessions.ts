@@ -1,0 +1,317 @@
+// The sessions of every protocol: listeners (one per bus or one shared, as the protocol
+// says), accept with --max-clients, the session's host (join/leave a bus's hub, send to the
+// bus, count, log and announce), kicks, reload and graceful close. Owns the client-side
+// counters; the buses own theirs.
+import type { Socket } from 'node:net';
+import type { Bus, EmitEvent } from '../bus/bus.js';
+import type { ListenAddress } from '../config/options.js';
+import type { CanFrame } from '../core/frame.js';
+import { toHex } from '../core/hex.js';
+import type { CloseReason, JoinOptions, WireProtocol } from '../protocols/types.js';
+import type { Logger } from '../system/logger.js';
+import { FlushScheduler } from './flush-scheduler.js';
+import { Session, type SessionHost } from './session.js';
+import { formatAddress, remoteOf, TcpListener } from './tcp-server.js';
+
+/** Settings read at each accept (SIGHUP may change them). */
+export interface SessionSettings {
+  maxClients: number;
+  batchSize: number;
+  flushInterval: number;
+  handshakeTimeout: number;
+  clientReadTimeout: number;
+  forwardErrors: boolean;
+}
+
+export interface SessionsOptions {
+  buses: readonly Bus[];
+  /** Every enabled protocol with its base listen address. */
+  protocols: ReadonlyArray<{ protocol: WireProtocol; address: ListenAddress }>;
+  /** Frames queued per session (--hub-buffer; structural). */
+  capacity: number;
+  settings: () => SessionSettings;
+  now: () => number;
+  wallClock: () => number;
+  log: Logger;
+  emit: EmitEvent;
+  keepAliveMs: number;
+}
+
+export interface ListenerInfo {
+  protocol: string;
+  /** Bus index of a per-bus listener; null for a shared one. */
+  bus: number | null;
+  /** Bound address, `host:port`. */
+  address: string;
+  host: string;
+  port: number;
+}
+
+/** Per-protocol client counters (tcp_rx/tx_frames_total{protocol}). */
+export interface ProtocolCounters {
+  framesIn: number;
+  /** framesOut of sessions that are gone (live ones are read from the sessions). */
+  closedFramesOut: number;
+}
+
+/** Bus `index` listens on the configured port + index (port 0 stays 0: ephemeral). */
+export function busAddress(base: ListenAddress, index: number): ListenAddress {
+  return { host: base.host, port: base.port === 0 ? 0 : base.port + index };
+}
+
+/** How many malformed-input log lines one session may produce (the rest is only counted). */
+const MALFORMED_LOGS_PER_SESSION = 5;
+/** A session's protocol stays known this long after it closed, for late TX confirmations. */
+const ORIGIN_MEMORY_MS = 60_000;
+
+export class Sessions implements SessionHost {
+  readonly buses: readonly Bus[];
+  private readonly listeners: Array<{ info: ListenerInfo | null; listener: TcpListener; protocol: WireProtocol; bus: number | null }> = [];
+  private readonly schedulers: FlushScheduler[];
+  private readonly live = new Map<number, Session>();
+  private readonly perScope = new Map<string, number>();
+  private readonly scopes = new WeakMap<Session, string>();
+  private readonly protocolById = new Map<number, string>();
+  private readonly malformedLogged = new WeakMap<Session, number>();
+  private nextId = 1;
+  private stopping = false;
+
+  // Counters (one source each).
+  accepted = 0;
+  rejected = 0;
+  operatorKicks = 0;
+  handshakeFailures = 0;
+  readonly handshakeFailuresByReason: Record<string, number> = {};
+  malformed = 0;
+  readonly errorsByWhere: Record<string, number> = {};
+  readonly byProtocol: Record<string, ProtocolCounters> = {};
+
+  constructor(private readonly options: SessionsOptions) {
+    this.buses = options.buses;
+    this.schedulers = options.buses.map(() => new FlushScheduler(options.now));
+    for (const { protocol } of options.protocols) this.byProtocol[protocol.name] = { framesIn: 0, closedFramesOut: 0 };
+  }
+
+  /** Binds every listener; throws a ListenError (after closing what was bound) on failure. */
+  async listen(): Promise<void> {
+    const { log } = this.options;
+    for (const { protocol, address } of this.options.protocols) {
+      const targets = protocol.layout === 'per-bus' ? this.buses.map((b) => b.index) : [null];
+      for (const bus of targets) {
+        const scope = bus === null ? `shared:${protocol.name}` : `bus:${bus}`;
+        const listener = new TcpListener({
+          address: bus === null ? address : busAddress(address, bus),
+          keepAliveMs: this.options.keepAliveMs,
+          admit: () => {
+            const max = this.options.settings().maxClients;
+            return max === 0 || (this.perScope.get(scope) ?? 0) < max;
+          },
+          onRefused: (socket) => this.refused(socket, bus),
+          onConnection: (socket) => this.accept(socket, protocol, bus, scope),
+        });
+        const entry = { info: null as ListenerInfo | null, listener, protocol, bus };
+        this.listeners.push(entry);
+        const bound = await listener.start();
+        entry.info = { protocol: protocol.name, bus, address: formatAddress(bound), host: address.host, port: bound.port };
+        log.info('tcp_listen', { addr: entry.info.address, bus: bus === null ? 'all' : this.buses[bus].name, protocol: protocol.name });
+      }
+    }
+  }
+
+  /** Bound listeners, in protocol then bus order. */
+  listenerInfo(): ListenerInfo[] {
+    return this.listeners.flatMap((l) => (l.info ? [l.info] : []));
+  }
+
+  sessions(): IterableIterator<Session> {
+    return this.live.values();
+  }
+
+  scheduler(bus: number): FlushScheduler {
+    return this.schedulers[bus];
+  }
+
+  forwardErrors(): boolean {
+    return this.options.settings().forwardErrors;
+  }
+
+  protocolOf(id: number): string | null {
+    return this.protocolById.get(id) ?? null;
+  }
+
+  // ------------------------------------------------------------------ accept
+
+  private refused(socket: Socket, bus: number | null): void {
+    this.rejected++;
+    const remote = remoteOf(socket);
+    const max = this.options.settings().maxClients;
+    const name = bus === null ? undefined : this.buses[bus].name;
+    this.options.log.warn('client_reject_max', { remote, bus: name, max_clients: max });
+    this.options.emit('client_rejected', { bus: name, remote, reason: 'max_clients', message: `client ${remote} rejected: ${max} clients already connected` });
+  }
+
+  private accept(socket: Socket, protocol: WireProtocol, bus: number | null, scope: string): void {
+    if (this.stopping) {
+      socket.destroy();
+      return;
+    }
+    const cfg = this.options.settings();
+    const id = this.nextId++;
+    const session = new Session({
+      id,
+      socket,
+      remote: remoteOf(socket),
+      protocol,
+      listenerBus: bus,
+      capacity: this.options.capacity,
+      batchSize: cfg.batchSize,
+      flushInterval: cfg.flushInterval,
+      handshakeTimeout: cfg.handshakeTimeout,
+      readTimeout: cfg.clientReadTimeout,
+      now: this.options.now,
+      wallClock: this.options.wallClock,
+      log: this.options.log,
+      host: this,
+    });
+    this.live.set(id, session);
+    this.protocolById.set(id, protocol.name);
+    this.scopes.set(session, scope);
+    this.perScope.set(scope, (this.perScope.get(scope) ?? 0) + 1);
+    session.start();
+  }
+
+  // ------------------------------------------------------------------ SessionHost
+
+  join(s: Session, bus: number, options?: JoinOptions): void {
+    this.buses[bus].hub.add(s, options?.encoder ?? s.protocol.encoder, { filter: options?.filter });
+  }
+
+  leave(s: Session, bus: number): void {
+    this.buses[bus].hub.remove(s);
+  }
+
+  send(s: Session, bus: number, frame: CanFrame) {
+    this.byProtocol[s.protocol.name].framesIn++;
+    return this.buses[bus].send(frame, s.origin);
+  }
+
+  ready(s: Session): boolean {
+    if (this.stopping) return false;
+    this.accepted++;
+    const bus = this.busName(s);
+    this.options.log.info('client_connected', { conn_id: s.id, remote: s.remote, bus, protocol: s.protocol.name });
+    this.options.emit('client_connected', { bus, clientId: s.id, remote: s.remote, message: `client ${s.id} connected from ${s.remote} (${s.protocol.name})` });
+    return true;
+  }
+
+  negotiationFailed(s: Session, reason: string, received: Uint8Array): void {
+    this.handshakeFailures++;
+    this.handshakeFailuresByReason[reason] = (this.handshakeFailuresByReason[reason] ?? 0) + 1;
+    this.countError('handshake');
+    const bus = this.busName(s);
+    this.options.log.warn('handshake_failed', { conn_id: s.id, remote: s.remote, bus, protocol: s.protocol.name, reason, received_hex: toHex(received) });
+    const why = reason === 'timeout' ? 'no hello in time' : reason === 'bad_magic' ? 'wrong hello' : reason.replace(/_/g, ' ');
+    this.options.emit('handshake_failed', { bus, clientId: s.id, remote: s.remote, reason, message: `client ${s.remote}: handshake failed (${why})` });
+  }
+
+  malformedInput(s: Session, code: string, detail: string, bytes: Uint8Array | undefined): void {
+    this.malformed++;
+    this.countError('decode');
+    const logged = this.malformedLogged.get(s) ?? 0;
+    if (logged >= MALFORMED_LOGS_PER_SESSION) return;
+    this.malformedLogged.set(s, logged + 1);
+    this.options.log.warn('malformed_frame', {
+      conn_id: s.id,
+      remote: s.remote,
+      bus: this.busName(s),
+      protocol: s.protocol.name,
+      reason: code,
+      error: detail,
+      bytes_hex: bytes ? toHex(bytes) : undefined,
+    });
+  }
+
+  closed(s: Session, reason: CloseReason): void {
+    if (this.live.get(s.id) !== s) return;
+    this.live.delete(s.id);
+    const scope = this.scopes.get(s);
+    if (scope) this.perScope.set(scope, (this.perScope.get(scope) ?? 1) - 1);
+    for (const bus of s.joined) this.buses[bus].hub.remove(s);
+    this.byProtocol[s.protocol.name].closedFramesOut += s.framesOut;
+    setTimeout(() => this.protocolById.delete(s.id), ORIGIN_MEMORY_MS).unref();
+    if (!s.isHandshaken) return; // handshake failures were logged as such
+    if (reason === 'socket_error') this.countError('socket');
+    const bus = this.busName(s);
+    this.options.log.info('client_disconnected', { conn_id: s.id, remote: s.remote, bus, protocol: s.protocol.name, reason, frames_out: s.framesOut, frames_in: s.framesIn, drops: s.drops });
+    if (reason !== 'kicked_slow' && reason !== 'kicked_by_operator') {
+      this.options.emit('client_disconnected', { bus, clientId: s.id, remote: s.remote, reason, message: `client ${s.id} (${s.remote}) disconnected: ${reason.replace(/_/g, ' ')}` });
+    }
+  }
+
+  // ------------------------------------------------------------------ kicks
+
+  /** The hub of bus `bus` kicked session `id` (its queue was full). */
+  slowKicked(bus: number, id: number): void {
+    const s = this.live.get(id);
+    if (!s) return;
+    const capacity = this.options.capacity;
+    const name = this.buses[bus].name;
+    this.options.log.warn('client_kicked', { conn_id: s.id, remote: s.remote, bus: name, protocol: s.protocol.name, reason: 'slow', queue: capacity });
+    this.options.emit('client_kicked', { bus: name, clientId: s.id, remote: s.remote, reason: 'slow', message: `client ${s.id} (${s.remote}) kicked: its queue of ${capacity} frames was full` });
+  }
+
+  /** Closes client `id` (operator action from `top`). */
+  kick(id: number): boolean {
+    const s = this.live.get(id);
+    if (!s || s.isClosing) return false;
+    this.operatorKicks++;
+    for (const bus of s.joined) this.buses[bus].hub.remove(s);
+    const bus = this.busName(s);
+    this.options.log.warn('client_kicked', { conn_id: s.id, remote: s.remote, bus, protocol: s.protocol.name, reason: 'operator' });
+    this.options.emit('client_kicked', { bus, clientId: s.id, remote: s.remote, reason: 'operator', message: `client ${s.id} (${s.remote}) kicked by the operator` });
+    s.close('kicked_by_operator');
+    return true;
+  }
+
+  /** Applies reloadable settings to running sessions. */
+  reload(next: SessionSettings): void {
+    for (const s of this.live.values()) {
+      s.batchSize = next.batchSize;
+      s.flushInterval = next.flushInterval;
+      s.readTimeout = next.clientReadTimeout;
+    }
+  }
+
+  // ------------------------------------------------------------------ stop
+
+  /** Stops accepting; existing sessions stay. */
+  async stopListening(): Promise<void> {
+    this.stopping = true;
+    await Promise.all(this.listeners.map((l) => l.listener.stop()));
+  }
+
+  /** Flushes and closes every session; those that do not close within `graceMs` are destroyed. */
+  async closeAll(graceMs: number): Promise<void> {
+    this.stopping = true;
+    const closing: Promise<void>[] = [];
+    for (const s of this.live.values()) {
+      s.close('shutdown');
+      closing.push(s.whenClosed());
+    }
+    await Promise.race([Promise.all(closing), new Promise((r) => setTimeout(r, graceMs).unref())]);
+    for (const s of this.live.values()) s.destroy();
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  /** The bus a session is shown under: its listener's, else the one bus it joined, else none. */
+  busName(s: Session): string | undefined {
+    if (s.listenerBus !== null) return this.buses[s.listenerBus].name;
+    if (s.joined.size === 1) return this.buses[[...s.joined][0]].name;
+    return undefined;
+  }
+
+  private countError(where: string): void {
+    this.errorsByWhere[where] = (this.errorsByWhere[where] ?? 0) + 1;
+  }
+}

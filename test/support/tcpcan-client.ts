@@ -1,0 +1,131 @@
+// A tcpcan 0.0.2 peer written from the wire format (type byte, length byte, payload; `v` with
+// a big-endian u32 version, `d` with a little-endian struct can_frame / canfd_frame), not
+// from src/protocols/tcpcan, so the daemon is checked against an independent reading.
+import net from 'node:net';
+
+export interface TcpcanWireFrame {
+  /** can_id with EFF/RTR/ERR flags */
+  id: number;
+  len: number;
+  fd: boolean;
+  flags: number;
+  data: Buffer;
+}
+
+export function tcpcanVersion(version = 1): Buffer {
+  const b = Buffer.alloc(6);
+  b[0] = 0x76;
+  b[1] = 4;
+  b.writeUInt32BE(version >>> 0, 2);
+  return b;
+}
+
+/** One `d` message, as the reference peer sends it: the kernel's struct, zero-padded. */
+export function tcpcanFrame(f: { id: number; data?: number[] | Buffer; rtr?: boolean; len?: number; fd?: boolean; flags?: number }): Buffer {
+  const data = Buffer.from(f.data ?? []);
+  const size = f.fd ? 72 : 16;
+  const b = Buffer.alloc(2 + size);
+  b[0] = 0x64;
+  b[1] = size;
+  b.writeUInt32LE((f.rtr ? f.id | 0x40000000 : f.id) >>> 0, 2);
+  b[6] = f.rtr ? (f.len ?? 0) : data.length;
+  if (f.fd) b[7] = f.flags ?? 0;
+  if (!f.rtr) data.copy(b, 10);
+  return b;
+}
+
+export class TcpcanTestClient {
+  readonly frames: TcpcanWireFrame[] = [];
+  readonly versions: number[] = [];
+  /** Set when the daemon sent bytes that are not valid messages. */
+  protocolError: string | null = null;
+  closed = false;
+  private buf: Buffer = Buffer.alloc(0);
+  private waiters: Array<() => void> = [];
+
+  private constructor(readonly socket: net.Socket) {
+    socket.on('data', (d) => this.onData(d));
+    socket.on('close', () => {
+      this.closed = true;
+      this.notify();
+    });
+    socket.on('error', () => {});
+  }
+
+  /** Connects; with `version` (default 1) sends `v` and waits for the daemon's answer. */
+  static async connect(port: number, options: { version?: number | false; host?: string } = {}): Promise<TcpcanTestClient> {
+    const socket = net.connect({ port, host: options.host ?? '127.0.0.1' });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    const c = new TcpcanTestClient(socket);
+    const version = options.version ?? 1;
+    if (version !== false) {
+      socket.write(tcpcanVersion(version));
+      if (version === 1) await c.until(() => c.versions.length > 0 || c.closed, 5000, 'the daemon version');
+    }
+    return c;
+  }
+
+  send(...messages: Buffer[]): void {
+    this.socket.write(Buffer.concat(messages));
+  }
+
+  stall(): void {
+    this.socket.pause();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  async waitForFrames(n: number, timeoutMs = 5000): Promise<TcpcanWireFrame[]> {
+    await this.until(() => this.frames.length >= n, timeoutMs, `${n} frames (have ${this.frames.length})`);
+    return this.frames;
+  }
+
+  async waitClosed(timeoutMs = 5000): Promise<void> {
+    await this.until(() => this.closed, timeoutMs, 'close');
+  }
+
+  until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+    if (cond()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), timeoutMs);
+      const check = (): void => {
+        if (!cond()) return void this.waiters.push(check);
+        clearTimeout(timer);
+        resolve();
+      };
+      this.waiters.push(check);
+    });
+  }
+
+  private notify(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  private onData(d: Buffer): void {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
+    while (this.buf.length >= 2) {
+      const type = this.buf[0];
+      const len = this.buf[1];
+      if (this.buf.length < 2 + len) break;
+      const payload = this.buf.subarray(2, 2 + len);
+      if (type === 0x76 && len === 4) this.versions.push(payload.readUInt32BE(0));
+      else if (type === 0x64 && (len === 16 || len === 72)) {
+        const id = payload.readUInt32LE(0);
+        const n = payload[4];
+        const rtr = (id & 0x40000000) !== 0;
+        this.frames.push({ id, len: n, fd: len === 72, flags: len === 72 ? payload[5] : 0, data: rtr ? Buffer.alloc(0) : Buffer.from(payload.subarray(8, 8 + n)) });
+      } else {
+        this.protocolError = `unexpected message ${type.toString(16)}/${len}`;
+      }
+      this.buf = this.buf.subarray(2 + len);
+    }
+    this.notify();
+  }
+}
