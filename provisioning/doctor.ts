@@ -9,8 +9,7 @@ import type { Fs } from './io/fs.js';
 import type { Runner } from './io/runner.js';
 import { analyzeBootConfig, effectiveBootLines, isBootConfigStub } from './steps/boot-config.js';
 import { PATHS } from './types.js';
-import { OPTIONS, parseDuration, parseListen } from '../src/config/options.js';
-import { isPublicAddress, nonLocalEntries } from '../src/guard/address-list.js';
+import { isPublicAddress, nonLocalEntries, OPTIONS, parseDuration, parseListen } from '../src/config/options.js';
 
 export type CheckStatus = 'ok' | 'fail' | 'warn';
 

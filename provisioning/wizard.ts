@@ -3,8 +3,7 @@
 // come from what probe found, with the reason shown for the hardware numbers.
 
 import type { Readable, Writable } from 'node:stream';
-import { OPTIONS } from '../src/config/options.js';
-import { suggestTxRate } from '../src/guard/token-bucket.js';
+import { OPTIONS, suggestTxRate } from '../src/config/options.js';
 import { findBoard, type Catalog } from './catalog.js';
 import { WHY } from './defaults.js';
 import type { Answers, Facts } from './types.js';

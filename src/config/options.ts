@@ -5,6 +5,11 @@ import { type AddressList, DEFAULT_ALLOW, formatAddressList, parseAddressList } 
 import { formatIdMaskList, type IdMask, parseIdMaskList } from '../guard/id-mask.js';
 import { formatTxRate, parseTxRate, type TxRate } from '../guard/token-bucket.js';
 
+// What setup and doctor need about --allow/--tx-rate, re-exported: provisioning imports
+// nothing of the daemon but this table.
+export { isPublicAddress, nonLocalEntries } from '../guard/address-list.js';
+export { suggestTxRate } from '../guard/token-bucket.js';
+
 export type OptionKind = 'string' | 'int' | 'bool' | 'duration' | 'enum' | 'list' | 'address' | 'path';
 
 export interface OptionSpec<T> {

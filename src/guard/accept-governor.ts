@@ -34,6 +34,7 @@ export class AcceptGovernor {
   private failuresSinceLog = 0;
   private refusedSinceLog = 0;
   private lastCode = 'EMFILE';
+  private lastFailureAt = Number.NEGATIVE_INFINITY;
   /** Since when descriptors ran out (monotonic ms), -1 when they did not. */
   exhaustedSince = -1;
   /** Counters for metrics and status. */
@@ -49,6 +50,7 @@ export class AcceptGovernor {
   failed(code: string, now: number): { pauseMs: number; report: ExhaustionReport | null } {
     this.failuresTotal++;
     this.failuresSinceLog++;
+    this.lastFailureAt = now;
     this.lastCode = code;
     const first = this.exhaustedSince < 0;
     if (first) {
@@ -74,11 +76,13 @@ export class AcceptGovernor {
   }
 
   /**
-   * A connection was accepted and kept after an exhaustion episode: descriptors are back.
-   * Returns the closing counts to log once (null when there was no episode).
+   * A connection was accepted outside a pause. When an episode is on and no accept() failed
+   * for `quietMs`, descriptors are back: returns the closing counts to log once (else null).
+   * The quiet time keeps a limit that is still hit now and then from logging a recovery and a
+   * new episode on every pause.
    */
-  recovered(now: number): { code: string; durationMs: number; failures: number; refused: number } | null {
-    if (this.exhaustedSince < 0) return null;
+  recovered(now: number, quietMs = 1000): { code: string; durationMs: number; failures: number; refused: number } | null {
+    if (this.exhaustedSince < 0 || now - this.lastFailureAt < quietMs) return null;
     const out = { code: this.lastCode, durationMs: now - this.exhaustedSince, failures: this.failuresSinceLog, refused: this.refusedSinceLog };
     this.exhaustedSince = -1;
     this.failuresSinceLog = 0;

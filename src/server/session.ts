@@ -13,6 +13,11 @@ import type { CanFrame } from '../core/frame.js';
 import type { HubSubscriber } from '../core/hub.js';
 import type { BusInfo, CloseReason, JoinOptions, LogLevel, ProtocolSession, SessionPeer, WireProtocol } from '../protocols/types.js';
 import type { Logger } from '../system/logger.js';
+import { parseIp } from '../guard/address-list.js';
+import { Freshness, type FreshnessAction } from '../guard/freshness.js';
+import { TxGuard, type TxPolicy, type TxRefusal } from '../guard/tx-guard.js';
+import { tcpKey } from '../guard/write-ledger.js';
+import type { LagTarget } from '../system/lag-sampler.js';
 import type { Flushable, FlushScheduler } from './flush-scheduler.js';
 
 /** What a session needs from whoever owns the sessions (server/sessions.ts). */
@@ -24,6 +29,16 @@ export interface SessionHost {
   join(s: Session, bus: number, options?: JoinOptions): void;
   leave(s: Session, bus: number): void;
   send(s: Session, bus: number, frame: CanFrame): SendResult;
+  /** The session's TX guard refused a frame (`first`: the first refusal of this kind). */
+  txRefused(s: Session, bus: number, frame: CanFrame, reason: TxRefusal, first: boolean): SendResult;
+  /** Monotonic ms at which bus `bus` took the frame now being queued (one clock read per frame, not per session). */
+  frameTime(bus: number): number;
+  /** Frames dropped for this session because they waited longer than --client-max-lag. */
+  staleDropped(s: Session, count: number): void;
+  /** The hub policy now (kick closes a client that falls behind by more than the lag). */
+  hubPolicy(): 'drop' | 'kick';
+  /** The session is being closed for falling behind by more than --client-max-lag (policy kick). */
+  lagKicked(s: Session, behindMs: number): void;
   /** The negotiation succeeded: count, log, announce. False = refused (the session is closed). */
   ready(s: Session): boolean;
   negotiationFailed(s: Session, reason: string, received: Uint8Array): void;
@@ -50,6 +65,11 @@ export interface SessionOptions {
   wallClock: () => number;
   log: Logger;
   host: SessionHost;
+  /** The peer's address as the socket reports it (for the allow-lists on reload). */
+  address: string | undefined;
+  txPolicy: TxPolicy;
+  /** --client-max-lag, ms. */
+  maxLagMs: number;
 }
 
 /** Above this many bytes in Node's socket buffer we stop writing and wait for 'drain'. */
@@ -59,7 +79,7 @@ const REPLY_BACKLOG_LIMIT = 1024 * 1024;
 /** Bytes kept from before the negotiation, for the log of a failed one. */
 const PRE_READY_KEEP = 64;
 
-export class Session implements HubSubscriber, Flushable, SessionPeer {
+export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget {
   readonly id: number;
   readonly remote: string;
   readonly protocol: WireProtocol;
@@ -80,8 +100,9 @@ export class Session implements HubSubscriber, Flushable, SessionPeer {
   readonly joined = new Set<number>();
   private preReady: Uint8Array = new Uint8Array(0);
 
-  // Outbound ring of shared, already encoded frames.
+  // Outbound ring of shared, already encoded frames, with the time each was queued.
   private readonly ring: Uint8Array[];
+  private readonly queuedAt: Float64Array;
   private head = 0;
   private count = 0;
   private queuedBytes = 0;
@@ -104,6 +125,12 @@ export class Session implements HubSubscriber, Flushable, SessionPeer {
   bytesIn = 0;
   drops = 0;
   highWater = 0;
+  /** What this client may put on the bus (listen-only, rate, IDs) and what it was refused. */
+  readonly txGuard: TxGuard;
+  /** How far behind the client is, and whether writing waits for the kernel to deliver. */
+  readonly freshness: Freshness;
+  readonly address: string | undefined;
+  private key: string | null = null;
 
   constructor(private readonly options: SessionOptions) {
     this.id = options.id;
@@ -119,6 +146,14 @@ export class Session implements HubSubscriber, Flushable, SessionPeer {
     this.readTimeout = options.readTimeout;
     this.connectedAt = options.wallClock();
     this.ring = new Array<Uint8Array>(options.capacity);
+    this.queuedAt = new Float64Array(options.capacity);
+    this.address = options.address;
+    this.txGuard = new TxGuard(options.txPolicy, options.now());
+    this.freshness = new Freshness(options.maxLagMs);
+    const remoteBytes = options.address ? parseIp(options.address) : null;
+    if (remoteBytes && options.socket.localPort !== undefined && options.socket.remotePort !== undefined) {
+      this.key = tcpKey(options.socket.localPort, remoteBytes, options.socket.remotePort);
+    }
     this.logger = options.log.child({ conn_id: options.id, remote: options.remote, protocol: options.protocol.name });
   }
 
@@ -130,11 +165,16 @@ export class Session implements HubSubscriber, Flushable, SessionPeer {
       this.congested = false;
       if (this.count > 0) this.flush();
     });
-    s.on('error', () => this.finish('socket_error'));
+    // A reset (or a write into one) is how a peer that closed its socket shows itself: it left.
+    s.on('error', (err: NodeJS.ErrnoException) => this.finish(err.code === 'ECONNRESET' || err.code === 'EPIPE' ? 'client_closed' : 'socket_error'));
     s.on('close', () => this.finish(this.closeReason ?? 'client_closed'));
     s.on('end', () => {
-      // The peer half-closed: it may still listen. The protocol decides (cannelloni closes).
-      if (!this.closing) this.guard(() => this.state?.ended?.());
+      if (this.closing) return;
+      // A peer that half-closes before its handshake can never finish it: it has gone.
+      if (!this.handshaken) return this.close('client_closed');
+      // After it, it may still listen (`printf CANNELLONIv1 | nc -N host port`): keep
+      // sending unless the protocol has no use for that.
+      this.guard(() => this.state?.ended?.());
     });
     this.handshakeTimer = setTimeout(() => {
       this.handshakeTimer = null;
@@ -211,12 +251,15 @@ export class Session implements HubSubscriber, Flushable, SessionPeer {
 
   send(bus: number, frame: CanFrame): SendResult {
     this.framesIn++;
+    const refused = this.txGuard.check(frame.id, this.options.now());
+    if (refused) return this.host.txRefused(this, bus, frame, refused.reason, refused.first);
     return this.host.send(this, bus, frame);
   }
 
   reply(bytes: Uint8Array): void {
     if (this.closing || this.socket.destroyed) return;
     this.bytesOut += bytes.length;
+    this.freshness.wrote(bytes.length, this.options.now());
     this.socket.write(bytes);
     if (this.socket.writableLength > REPLY_BACKLOG_LIMIT) this.close('kicked_slow');
   }
@@ -240,7 +283,9 @@ export class Session implements HubSubscriber, Flushable, SessionPeer {
     // nothing more may be written after end().
     if (this.closing) return;
     const cap = this.ring.length;
-    this.ring[(this.head + this.count) % cap] = bytes;
+    const slot = (this.head + this.count) % cap;
+    this.ring[slot] = bytes;
+    this.queuedAt[slot] = this.host.frameTime(bus);
     this.count++;
     this.queuedBytes += bytes.length;
     if (this.count > this.highWater) this.highWater = this.count;
@@ -266,8 +311,10 @@ export class Session implements HubSubscriber, Flushable, SessionPeer {
   /** Writes everything queued as one buffer, unless the socket is congested. */
   flush(): void {
     this.flushDeadline = -1;
-    if (this.count === 0 || this.congested || !this.handshaken || this.socket.destroyed) return;
+    if (this.count === 0 || this.congested || this.freshness.held || !this.handshaken || this.socket.destroyed) return;
+    if (this.dropStale(this.options.now()) || this.count === 0) return;
     const cap = this.ring.length;
+    const oldest = this.queuedAt[this.head];
     let out: Uint8Array;
     if (this.count === 1) {
       // One frame (a quiet bus, or --flush-interval 0 on a real one): its shared encoded
@@ -290,8 +337,63 @@ export class Session implements HubSubscriber, Flushable, SessionPeer {
     this.head = 0;
     this.count = 0;
     this.queuedBytes = 0;
+    this.freshness.wrote(out.length, oldest);
     const ok = this.socket.write(out);
     if (!ok || this.socket.writableLength > SOCKET_HIGH_WATER) this.congested = true;
+  }
+
+  /**
+   * Drops the frames at the head of the ring that waited longer than --client-max-lag (they
+   * are never written). Under --hub-policy kick a client that let frames go stale is closed
+   * instead. Returns true when the session was closed.
+   */
+  private dropStale(now: number): boolean {
+    const cap = this.ring.length;
+    let n = 0;
+    while (this.count > 0 && this.freshness.tooOld(this.queuedAt[this.head], now)) {
+      this.queuedBytes -= this.ring[this.head].length;
+      this.ring[this.head] = undefined as unknown as Uint8Array;
+      this.head = (this.head + 1) % cap;
+      this.count--;
+      n++;
+    }
+    if (n === 0) return false;
+    this.freshness.staleDrops += n;
+    this.host.staleDropped(this, n);
+    if (this.host.hubPolicy() === 'kick') {
+      this.host.lagKicked(this, this.freshness.behindMs(this.oldestQueuedAt(), now));
+      this.close('kicked_slow');
+      return true;
+    }
+    return false;
+  }
+
+  /** Time (monotonic ms) the oldest queued frame was queued; null when none is. */
+  oldestQueuedAt(): number | null {
+    return this.count > 0 ? this.queuedAt[this.head] : null;
+  }
+
+  // ------------------------------------------------------------------ lag sampler side
+
+  tcpKey(): string | null {
+    return this.closing ? null : this.key;
+  }
+
+  nodeBuffered(): number {
+    return this.socket.writableLength;
+  }
+
+  freshnessChanged(action: FreshnessAction, now: number): void {
+    if (this.closing) return;
+    if (action === 'too_late') {
+      this.host.lagKicked(this, this.freshness.kernelLagMs);
+      this.close('kicked_slow');
+    } else if (action === 'resume') {
+      if (this.count > 0) this.flush();
+    } else if (this.freshness.held && this.count > 0) {
+      // Nothing is written while held: frames still age out of the ring meanwhile.
+      this.dropStale(now);
+    }
   }
 
   // ------------------------------------------------------------------ reading

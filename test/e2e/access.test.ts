@@ -96,8 +96,8 @@ describe('listen-only clients and the TX guard', () => {
     const a = s.clients.find((c) => c.framesIn === 10_000 && !c.readOnly)!;
     const l = s.clients.find((c) => c.readOnly)!;
     const onBus = s.buses[0].txFrames;
-    expect(a.txRefused.id_not_allowed).toBe(forbidden);
-    expect(onBus).toBe(10_000 - forbidden - a.txRefused.rate_limited);
+    expect(a.txRefused!.id_not_allowed).toBe(forbidden);
+    expect(onBus).toBe(10_000 - forbidden - a.txRefused!.rate_limited);
     expect(onBus).toBeGreaterThanOrEqual(50);
     expect(onBus).toBeLessThanOrEqual(50 + 100 * elapsed);
     expect(l.txRefused).toEqual({ read_only: 10_000, id_not_allowed: 0, rate_limited: 0 });
@@ -108,7 +108,7 @@ describe('listen-only clients and the TX guard', () => {
     const m = await metrics(b);
     expect(metric(m, 'tx_refused_total', { reason: 'read_only' })).toBe(10_000);
     expect(metric(m, 'tx_refused_total', { reason: 'id_not_allowed' })).toBe(forbidden);
-    expect(metric(m, 'tx_refused_total', { reason: 'rate_limited' })).toBe(a.txRefused.rate_limited);
+    expect(metric(m, 'tx_refused_total', { reason: 'rate_limited' })).toBe(a.txRefused!.rate_limited);
     // First of each kind logged, once per session.
     const refusedLines = b.events('tx_refused');
     expect(refusedLines.map((r) => r.reason).sort()).toEqual(['id_not_allowed', 'rate_limited', 'read_only']);
@@ -135,7 +135,7 @@ describe('SIGHUP applies new lists to live sessions', () => {
     expect(String(closedLine.remote)).toMatch(/^127\.0\.0\.3:/);
     expect(stays.w.closed).toBe(false);
     stays.send(frame(0x124));
-    await until(async () => (await snapshot(b)).clients[0]?.txRefused.read_only === 1, 3000, 'the read-only refusal');
+    await until(async () => (await snapshot(b)).clients[0]?.txRefused?.read_only === 1, 3000, 'the read-only refusal');
     const s = await snapshot(b);
     expect(s.buses[0].txFrames).toBe(1);
     expect(metric(await metrics(b), 'hub_rejected_clients_total', { reason: 'not_allowed' })).toBe(1);

@@ -26,6 +26,7 @@ describe('AcceptGovernor', () => {
     const g = new AcceptGovernor({ logIntervalMs: 10_000, initialPauseMs: 100, maxPauseMs: 400 });
     g.failed('EMFILE', 0);
     g.failed('EMFILE', 100);
+    expect(g.recovered(600)).toBeNull(); // a failure 500 ms ago: not back yet
     expect(g.recovered(5000)).toEqual({ code: 'EMFILE', durationMs: 5000, failures: 1, refused: 0 });
     expect(g.recovered(6000)).toBeNull();
     expect(g.exhausted).toBe(false);
