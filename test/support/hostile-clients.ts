@@ -107,7 +107,7 @@ export class CannelloniListener {
       if (this.keep && len === 8) {
         const seq = this.buf.readUInt32BE(p + 5);
         const sentUs = this.buf.readUInt32BE(p + 9);
-        const ageUs = (nowUs - sentUs + 4294967296) % 4294967296;
+        const ageUs = (nowUs - sentUs) | 0; // signed: the sender's clock may run a hair ahead
         this.seq.push({ seq, ageMs: ageUs / 1000 });
       }
       p += 5 + len;
