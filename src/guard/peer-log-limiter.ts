@@ -19,7 +19,7 @@ export interface PeerLogLimits {
   maxSummaries: number;
 }
 
-export const DEFAULT_PEER_LOG_LIMITS: PeerLogLimits = { windowMs: 60_000, perHost: 5, globalLines: 100, maxHosts: 1024, maxSummaries: 20 };
+export const DEFAULT_PEER_LOG_LIMITS: PeerLogLimits = { windowMs: 60_000, perHost: 20, globalLines: 200, maxHosts: 1024, maxSummaries: 20 };
 
 export interface PeerLogSummary {
   /** null: the hosts beyond maxHosts/maxSummaries, together. */
@@ -82,10 +82,10 @@ export class PeerLogLimiter {
     return this.flush();
   }
 
-  /** Ends the window now (shutdown, tests). */
-  flush(): PeerLogSummary[] {
+  /** Ends the window now (shutdown, tests); with `now`, the summaries name the time it really covered. */
+  flush(now?: number): PeerLogSummary[] {
     const out: PeerLogSummary[] = [];
-    const windowMs = this.limits.windowMs;
+    const windowMs = now !== undefined && this.windowStart >= 0 ? Math.min(this.limits.windowMs, Math.max(1000, now - this.windowStart)) : this.limits.windowMs;
     const noisy = [...this.hosts.entries()].filter(([, c]) => c.suppressed > 0).sort((a, b) => b[1].suppressed - a[1].suppressed);
     let restEvents = this.overflowSuppressed;
     let restHosts = 0;

@@ -60,7 +60,7 @@ export class ServerAccess<S> {
     if (this.summaryTimer) clearInterval(this.summaryTimer);
     if (this.refillTimer) clearTimeout(this.refillTimer);
     this.summaryTimer = this.refillTimer = null;
-    for (const s of this.gate.logLimiter.flush()) this.options.log.warn('peer_log_suppressed', { host: s.host ?? 'other', suppressed: s.suppressed, message: s.message });
+    for (const s of this.gate.logLimiter.flush(this.options.now())) this.options.log.warn('peer_log_suppressed', { host: s.host ?? 'other', suppressed: s.suppressed, message: s.message });
     this.reserve.release();
   }
 
