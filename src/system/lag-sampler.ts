@@ -29,7 +29,6 @@ export class LagSampler {
   private busy = false;
   /** Measurements taken (for tests and the benchmark notes). */
   reads = 0;
-  available = true;
 
   constructor(private readonly options: LagSamplerOptions) {}
 
@@ -54,8 +53,7 @@ export class LagSampler {
       // Bytes written after the read started are not in the kernel's count: count them as
       // unacknowledged, which can only overstate the lag.
       const writtenAtRead = targets.map((t) => t.freshness.ledger.totalWritten);
-      const queues = this.available ? await this.options.queues.read() : null;
-      if (queues === null) this.available = false;
+      const queues = await this.options.queues.read();
       this.reads++;
       const now = this.options.now();
       const policy = this.options.policy();

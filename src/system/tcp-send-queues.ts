@@ -19,15 +19,19 @@ export function procTcpSendQueues(files: readonly string[] = ['/proc/net/tcp', '
       if (unavailable) return null;
       const map = new Map<string, number>();
       let any = false;
+      let missing = 0;
       for (const f of files) {
         try {
           parseProcNetTcp(await readFile(f, 'latin1'), map);
           any = true;
-        } catch {
+        } catch (err) {
           // tcp6 is absent on a kernel without IPv6; that is fine as long as one file reads.
+          const code = (err as NodeJS.ErrnoException).code;
+          if (code === 'ENOENT' || code === 'EACCES' || code === 'EPERM') missing++;
         }
       }
-      if (!any) unavailable = true; // not Linux, or /proc hidden: stop trying
+      // Not Linux, or /proc hidden: stop trying. (Out of descriptors is only for now.)
+      if (missing === files.length) unavailable = true;
       return any ? map : null;
     },
   };
