@@ -9,6 +9,7 @@ import { AcceptGovernor } from '../guard/accept-governor.js';
 import { type AccessSettings, Gatekeeper, type RejectReason } from '../guard/gatekeeper.js';
 import type { TxRefusal } from '../guard/tx-guard.js';
 import type { Logger } from '../system/logger.js';
+import { descriptorLimit, descriptorsInUse } from '../system/descriptors.js';
 import { FdReserve } from '../system/fd-reserve.js';
 import { remoteOf } from './tcp-server.js';
 
@@ -38,12 +39,25 @@ const REJECT_TEXT: Record<RejectReason, string> = {
   no_descriptors: 'accepting is paused: the process is out of file descriptors',
 };
 
+/** Descriptors held back for the control socket and /metrics (see FdReserve). */
+const RESERVE = 16;
+/** Free descriptors at or below which accepting on the bus ports pauses. */
+const LOW_WATER = 2;
+/** Free descriptors, beyond the reserve, needed to call an exhaustion over. */
+const RECOVERY_MARGIN = 8;
+/** Least ms between two counts of open descriptors on accept. */
+const CHECK_EVERY_MS = 50;
+
 export class ServerAccess<S> {
   readonly gate: Gatekeeper<S>;
   readonly governor = new AcceptGovernor();
-  private readonly reserve = new FdReserve();
-  private refillTimer: NodeJS.Timeout | null = null;
+  private readonly reserve = new FdReserve(RESERVE);
   private summaryTimer: NodeJS.Timeout | null = null;
+  private fdTimer: NodeJS.Timeout | null = null;
+  private readonly fdLimit = descriptorLimit();
+  private lastFdCheck = Number.NEGATIVE_INFINITY;
+  /** Descriptors open at the last count (null: not counted, e.g. not Linux). */
+  fdsInUse: number | null = null;
 
   constructor(private readonly options: AccessOptions) {
     this.gate = new Gatekeeper<S>(accessSettings(options.settings()));
@@ -54,12 +68,20 @@ export class ServerAccess<S> {
     // Summaries of what the peer log limiter held back ("… and 4,993 more …").
     this.summaryTimer = setInterval(() => this.rollLog(), 5_000);
     this.summaryTimer.unref();
+    // A running-out that no accept reveals (clients already connected use the last ones) is
+    // still seen, and a recovery is noticed without waiting for the next connection.
+    this.fdTimer = setInterval(() => {
+      const now = this.options.now();
+      this.checkDescriptors(now, true);
+      this.tryRecover(now);
+    }, 1_000);
+    this.fdTimer.unref();
   }
 
   stop(): void {
     if (this.summaryTimer) clearInterval(this.summaryTimer);
-    if (this.refillTimer) clearTimeout(this.refillTimer);
-    this.summaryTimer = this.refillTimer = null;
+    if (this.fdTimer) clearInterval(this.fdTimer);
+    this.summaryTimer = this.fdTimer = null;
     for (const s of this.gate.logLimiter.flush(this.options.now())) this.options.log.warn('peer_log_suppressed', { host: s.host ?? 'other', suppressed: s.suppressed, message: s.message });
     this.reserve.release();
   }
@@ -70,21 +92,11 @@ export class ServerAccess<S> {
    */
   screen(socket: Socket, protocol: string, bus: string | undefined): RejectReason | null {
     const now = this.options.now();
-    if (this.governor.paused(now)) {
+    this.checkDescriptors(now, false);
+    if (this.governor.paused(now) || (this.governor.exhausted && !this.tryRecover(now))) {
       this.governor.refused();
       this.gate.reject('no_descriptors', protocol);
       return 'no_descriptors';
-    }
-    const recovered = this.governor.recovered(now);
-    if (recovered) {
-      this.options.log.info('accept_recovered', {
-        code: recovered.code,
-        after_ms: Math.round(recovered.durationMs),
-        failures: recovered.failures,
-        refused: recovered.refused,
-        message: 'file descriptors are available again; accepting connections',
-      });
-      this.reserve.fill();
     }
     if (this.gate.allowed(socket.remoteAddress)) return null;
     this.refused(socket, 'not_allowed', protocol, bus);
@@ -119,7 +131,7 @@ export class ServerAccess<S> {
     // Give the held descriptors back at once: the control socket and /metrics can then
     // accept their next connection, so `status` can tell what is wrong.
     this.reserve.release();
-    const { pauseMs, report } = this.governor.failed(code, now);
+    const { report } = this.governor.failed(code, now);
     if (report) {
       this.options.log.error('accept_exhausted', {
         code: report.code,
@@ -129,12 +141,43 @@ export class ServerAccess<S> {
         message: `out of file descriptors (${report.code}): new connections on the bus ports are closed at once for ${Math.round(report.pauseMs)} ms at a time; the control socket and /metrics keep answering. Raise LimitNOFILE= or find who holds the connections (ss -tnp)`,
       });
     }
-    if (this.refillTimer) clearTimeout(this.refillTimer);
-    this.refillTimer = setTimeout(() => {
-      this.refillTimer = null;
-      this.reserve.fill();
-    }, pauseMs);
-    this.refillTimer.unref();
+    // The reserve is taken again only once the episode is over (tryRecover): refilling it
+    // earlier would hand the freed descriptors straight back to the exhaustion.
+  }
+
+  /**
+   * Counts open descriptors (at most every 50 ms unless forced). At the limit, behaves as an
+   * accept() that failed with EMFILE: libuv hides those when its own spare descriptor lets it
+   * drop the waiting connections, so counting is the only way to know.
+   */
+  private checkDescriptors(now: number, force: boolean): void {
+    if (this.fdLimit === null || (!force && now - this.lastFdCheck < CHECK_EVERY_MS)) return;
+    this.lastFdCheck = now;
+    const used = descriptorsInUse(this.fdLimit);
+    if (used === null) return;
+    this.fdsInUse = used;
+    if (this.fdLimit - used <= LOW_WATER) {
+      const err = Object.assign(new Error('too many open files'), { code: 'EMFILE' }) as NodeJS.ErrnoException;
+      this.acceptFailed(err, 'any');
+    }
+  }
+
+  /** Ends an exhaustion episode once enough descriptors are free again; true when not (or no longer) exhausted. */
+  private tryRecover(now: number): boolean {
+    if (!this.governor.exhausted) return true;
+    if (this.governor.paused(now)) return false;
+    if (this.fdLimit !== null && this.fdsInUse !== null && this.fdLimit - this.fdsInUse < RESERVE + RECOVERY_MARGIN) return false;
+    const recovered = this.governor.recovered(now);
+    if (!recovered) return false;
+    this.options.log.info('accept_recovered', {
+      code: recovered.code,
+      after_ms: Math.round(recovered.durationMs),
+      failures: recovered.failures,
+      refused: recovered.refused,
+      message: 'file descriptors are available again; accepting connections',
+    });
+    this.reserve.fill();
+    return true;
   }
 
   /** Logs a first TX refusal of a session (one line per reason per session, bounded per host). */
@@ -159,9 +202,17 @@ export class ServerAccess<S> {
   }
 
   /** Descriptor state for `status`. */
-  descriptors(): { exhausted: boolean; sinceMs: number | null; failures: number; refused: number; reserve: number } {
+  descriptors(): { exhausted: boolean; sinceMs: number | null; failures: number; refused: number; reserve: number; inUse: number | null; limit: number | null } {
     const g = this.governor;
-    return { exhausted: g.exhausted, sinceMs: g.exhausted ? this.options.now() - g.exhaustedSince : null, failures: g.failuresTotal, refused: g.refusedTotal, reserve: this.reserve.held };
+    return {
+      exhausted: g.exhausted,
+      sinceMs: g.exhausted ? this.options.now() - g.exhaustedSince : null,
+      failures: g.failuresTotal,
+      refused: g.refusedTotal,
+      reserve: this.reserve.held,
+      inUse: this.fdsInUse,
+      limit: this.fdLimit,
+    };
   }
 
   private rollLog(now = this.options.now()): void {
