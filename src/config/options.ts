@@ -534,7 +534,7 @@ export const OPTIONS = {
     kind: 'int',
     default: 16,
     expected: 'a number, 0 = unlimited',
-    help: 'clients one host may have connected per bus; extra connections are refused and counted (0 = unlimited)',
+    help: 'clients one host may have connected, all ports together (a global IPv6 address counts by its /64); extra connections are refused and counted (0 = unlimited)',
     group: 'network',
     scope: 'reloadable',
     parse: (raw) => parseIntInRange(raw, 0, 100_000),
