@@ -124,7 +124,10 @@ export class Daemon {
     }
     log.info('ready', {
       backend: this.config.backend,
-      buses: this.buses.map((b) => `${b.name}@${this.sessions.listenerInfo().find((l) => l.bus === b.index)?.address ?? ''}`).join(','),
+      buses: this.buses.map((b) => `${b.name}@${this.listenerOf('cannelloni', b.index)?.address ?? ''}`).join(','),
+      listeners: this.listeners()
+        .map((l) => `${l.protocol}:${l.bus === null ? 'all' : this.buses[l.bus].name}@${l.address}`)
+        .join(','),
       hub_buffer: this.config.hubBuffer,
       hub_policy: this.config.hubPolicy,
       flush_interval: formatDuration(this.config.flushInterval),

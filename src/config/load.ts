@@ -544,6 +544,19 @@ function crossChecks(values: Partial<Record<OptionName, unknown>>, sources: Reco
       );
     }
   }
+  const tcpcan = values.tcpcanListen as Address | null | undefined;
+  if (tcpcan && listen && canIf) {
+    const ports = (base: Address) => canIf.map((_, i) => ({ host: base.host, port: base.port + i }));
+    const clash = ports(tcpcan).findIndex((t) => ports(listen).some((c) => sameSocket(c, t)));
+    if (clash >= 0) {
+      errors.push(
+        conflictError('tcpcanListen', sources, `port ${tcpcan.port + clash} is also a cannelloni port (--listen ${listen.port}, one port per bus)`, 'use another port, e.g. :20010'),
+      );
+    }
+    if (metrics && ports(tcpcan).some((t) => sameSocket(t, metrics))) {
+      errors.push(conflictError('metricsAddr', sources, `port ${metrics.port} is also a tcpcan port (--tcpcan-listen)`, 'choose another port, e.g. 127.0.0.1:9100'));
+    }
+  }
   return errors;
 }
 

@@ -25,8 +25,10 @@ export interface DaemonInfo {
   startedAt: number;
   uptimeSec: number;
   backend: 'virtual' | 'socketcan' | 'serial';
-  /** One per bus, `host:port`. */
+  /** cannelloni's listen address per bus, `host:port` (kept for readers older than `listeners`). */
   listen: string[];
+  /** Every bound listener: one per bus (cannelloni, tcpcan) or one for all buses, per protocol. */
+  listeners: ListenerSnapshot[];
   mdnsName: string | null;
   metricsAddr: string | null;
   controlSocket: string;
@@ -46,6 +48,15 @@ export interface DescriptorState {
   refused: number;
   /** Connections still negotiating their protocol (they hold no client slot). */
   pending: number;
+}
+
+export interface ListenerSnapshot {
+  /** Wire protocol: cannelloni, tcpcan, socketcand, gvret. */
+  protocol: string;
+  /** The bus it serves; null when one listener serves every bus. */
+  bus: string | null;
+  /** `host:port` */
+  address: string;
 }
 
 export type BackendStateName = 'opening' | 'open' | 'absent' | 'closed';
@@ -91,6 +102,8 @@ export interface BusSnapshot {
 
 export interface ClientSnapshot {
   id: number;
+  /** Wire protocol the client speaks (absent from daemons before protocol plug-ins: cannelloni). */
+  protocol: string;
   bus: string;
   remote: string;
   /** ms since epoch */

@@ -67,9 +67,23 @@ export async function createStandardServices(inputs: ServiceInputs, options: Sta
       hostname: inputs.hostname,
       backend: config.backend,
       version: build.version,
-      listeners: inputs.listeners
-        .filter((l) => l.protocol === 'cannelloni' && l.bus !== null)
-        .map((l) => ({ bus: inputs.buses[l.bus!].name, host: l.host, port: l.port, bitrate: inputs.buses[l.bus!].bitrate() })),
+      // Each protocol's conventional service (cannelloni: go-ampio-server's _can-server._tcp);
+      // protocols without one (tcpcan) are not advertised.
+      listeners: inputs.listeners.flatMap((l) =>
+        l.mdns
+          ? [
+              {
+                bus: l.bus === null ? 'all' : inputs.buses[l.bus].name,
+                host: l.host,
+                port: l.port,
+                bitrate: l.bus === null ? null : inputs.buses[l.bus].bitrate(),
+                type: l.mdns.type,
+                proto: l.protocol,
+                txt: l.mdns.txt,
+              },
+            ]
+          : [],
+      ),
       log: logAt,
     });
     services.push({ name: 'mdns', start: () => advertiser.start(), stop: () => advertiser.stop() });

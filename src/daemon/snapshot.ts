@@ -37,12 +37,14 @@ export function takeReading(inp: SnapshotInputs): Reading {
   const clients: ClientSnapshot[] = [];
   const clientsPerBus = buses.map(() => 0);
   let tcpTx = 0;
+  const txByProtocol = new Map<string, number>();
   let depthMax = 0;
   let depthSum = 0;
   let n = 0;
   const now = sessions.monotonicNow();
   for (const s of sessions.sessions()) {
     tcpTx += s.framesOut;
+    txByProtocol.set(s.protocol.name, (txByProtocol.get(s.protocol.name) ?? 0) + s.framesOut);
     const depth = s.queueDepth();
     if (depth > depthMax) depthMax = depth;
     depthSum += depth;
@@ -51,6 +53,7 @@ export function takeReading(inp: SnapshotInputs): Reading {
     for (const b of s.joined) clientsPerBus[b]++;
     clients.push({
       id: s.id,
+      protocol: s.protocol.name,
       bus: sessions.busName(s) ?? [...s.joined].map((b) => buses[b].name).join(','),
       remote: s.remote,
       connectedAt: s.connectedAt,
@@ -127,9 +130,17 @@ export function takeReading(inp: SnapshotInputs): Reading {
   if (backendMalformed > 0) errorsByWhere.backend_decode = backendMalformed;
 
   let tcpRx = 0;
-  for (const p of Object.values(sessions.byProtocol)) {
+  const byProtocol: NonNullable<DaemonCounters['byProtocol']> = [];
+  for (const [protocol, p] of Object.entries(sessions.byProtocol)) {
     tcpRx += p.framesIn;
     tcpTx += p.closedFramesOut;
+    byProtocol.push({
+      protocol,
+      rxFrames: p.framesIn,
+      txFrames: p.closedFramesOut + (txByProtocol.get(protocol) ?? 0),
+      accepted: p.accepted,
+      handshakeFailuresByReason: { ...p.handshakeFailuresByReason },
+    });
   }
 
   const snapshot: Snapshot = {
@@ -145,6 +156,7 @@ export function takeReading(inp: SnapshotInputs): Reading {
       uptimeSec: Math.max(0, (wall - inp.startedAt) / 1000),
       backend: cfg.backend,
       listen: buses.map((b) => cannelloniAt(b.index)),
+      listeners: listeners.map((l) => ({ protocol: l.protocol, bus: l.bus === null ? null : buses[l.bus].name, address: l.address })),
       mdnsName: cfg.mdnsEnable ? mdnsInstanceNames(cfg.mdnsName, inp.hostname, buses.map((b) => b.name)).join(', ') : null,
       metricsAddr: cfg.metricsAddr ? formatListen(cfg.metricsAddr) : null,
       controlSocket: inp.controlSocketPath ?? '',
@@ -195,6 +207,7 @@ export function takeReading(inp: SnapshotInputs): Reading {
     txRefused: sessions.access.gate.refusedTx(),
     pendingClients: sessions.pending,
     acceptExhaustion: { failures: sessions.access.governor.failuresTotal, refused: sessions.access.governor.refusedTotal, exhausted: sessions.access.governor.exhausted },
+    byProtocol,
   };
   return { snapshot, counters };
 }

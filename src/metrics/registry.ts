@@ -39,6 +39,52 @@ export interface DaemonCounters {
   pendingClients?: number;
   /** accept() failures with EMFILE/ENFILE, and whether it is out of descriptors now. */
   acceptExhaustion?: { failures: number; refused: number; exhausted: boolean };
+  /**
+   * The client counters per wire protocol (the `protocol` label). Without it everything is
+   * cannelloni's, as in go-ampio-server.
+   */
+  byProtocol?: ProtocolCounters[];
+}
+
+export interface ProtocolCounters {
+  protocol: string;
+  rxFrames: number;
+  txFrames: number;
+  accepted: number;
+  handshakeFailuresByReason: Record<string, number>;
+}
+
+/** Per-protocol counters, or the totals as cannelloni's for a source that has none. */
+function protocolCounters(r: { snap: Snapshot; counters: DaemonCounters }): ProtocolCounters[] {
+  return (
+    r.counters.byProtocol ?? [
+      {
+        protocol: 'cannelloni',
+        rxFrames: r.counters.tcpRxFrames,
+        txFrames: r.counters.tcpTxFrames,
+        accepted: r.snap.totals.accepted,
+        handshakeFailuresByReason: r.counters.handshakeFailuresByReason,
+      },
+    ]
+  );
+}
+
+/** Clients per protocol (and bus) now; 0 for every protocol that is served. */
+function activeClients(r: { snap: Snapshot; counters: DaemonCounters }, perBus: boolean): Map<string, { protocol: string; bus?: string; n: number }> {
+  const out = new Map<string, { protocol: string; bus?: string; n: number }>();
+  const key = (protocol: string, bus?: string): string => `${protocol}\0${bus ?? ''}`;
+  for (const p of protocolCounters(r)) {
+    if (!perBus) out.set(key(p.protocol), { protocol: p.protocol, n: 0 });
+    else for (const b of r.snap.buses) out.set(key(p.protocol, b.name), { protocol: p.protocol, bus: b.name, n: 0 });
+  }
+  for (const c of r.snap.clients) {
+    const protocol = c.protocol ?? 'cannelloni';
+    const k = key(protocol, perBus ? c.bus : undefined);
+    const e = out.get(k) ?? { protocol, bus: perBus ? c.bus : undefined, n: 0 };
+    e.n++;
+    out.set(k, e);
+  }
+  return out;
 }
 
 export interface MetricsSource {
@@ -132,8 +178,14 @@ export function createMetricsRegistry(opts: MetricsRegistryOptions): MetricsRegi
   counter('serial_tx_frames_total', 'Total CAN frames written to the serial link.', [], (m, r) => m.inc(sumBuses(r, 'serial', 'txFrames')));
   counter('socketcan_rx_frames_total', 'Total CAN frames read from the SocketCAN interface.', [], (m, r) => m.inc(sumBuses(r, 'socketcan', 'rxFrames')));
   counter('socketcan_tx_frames_total', 'Total CAN frames written to the SocketCAN interface.', [], (m, r) => m.inc(sumBuses(r, 'socketcan', 'txFrames')));
-  counter('tcp_rx_frames_total', 'Total CAN frames received from TCP clients.', [], (m, r) => m.inc(r.counters.tcpRxFrames));
-  counter('tcp_tx_frames_total', 'Total CAN frames sent to TCP clients.', [], (m, r) => m.inc(r.counters.tcpTxFrames));
+  // go-ampio-server's names; the `protocol` label tells the wire protocols apart (cannelloni's
+  // values are what go-ampio-server reported).
+  counter('tcp_rx_frames_total', 'Total CAN frames received from TCP clients.', ['protocol'], (m, r) => {
+    for (const p of protocolCounters(r)) m.inc({ protocol: p.protocol }, p.rxFrames);
+  });
+  counter('tcp_tx_frames_total', 'Total CAN frames sent to TCP clients.', ['protocol'], (m, r) => {
+    for (const p of protocolCounters(r)) m.inc({ protocol: p.protocol }, p.txFrames);
+  });
   counter('hub_dropped_frames_total', 'Total CAN frames dropped by hub due to slow clients.', [], (m, r) => m.inc(r.snap.totals.hubDrops));
   counter('hub_kicked_clients_total', 'Total clients disconnected due to backpressure kick policy or by the operator.', [], (m, r) =>
     m.inc(r.snap.totals.kicked),
@@ -147,7 +199,9 @@ export function createMetricsRegistry(opts: MetricsRegistryOptions): MetricsRegi
   gauge('hub_pending_clients', 'Connections still negotiating their protocol (they hold no client slot).', [], (m, r) => m.set(r.counters.pendingClients ?? 0));
   counter('accept_exhausted_total', 'accept() failures because the process was out of file descriptors (EMFILE/ENFILE).', [], (m, r) => m.inc(r.counters.acceptExhaustion?.failures ?? 0));
   gauge('accept_paused', '1 while accepting on the bus ports is paused for lack of file descriptors.', [], (m, r) => m.set(r.counters.acceptExhaustion?.exhausted ? 1 : 0));
-  gauge('hub_active_clients', 'Current number of active connected clients.', [], (m, r) => m.set(r.snap.totals.active));
+  gauge('hub_active_clients', 'Current number of active connected clients.', ['protocol'], (m, r) => {
+    for (const e of activeClients(r, false).values()) m.set({ protocol: e.protocol }, e.n);
+  });
   gauge('hub_broadcast_fanout', 'Number of clients targeted in the most recent broadcast.', [], (m, r) => m.set(r.counters.hubFanout));
   gauge('hub_queue_depth_max', 'Max queued frames among clients at scrape time.', [], (m, r) => m.set(r.counters.hubQueueDepthMax));
   gauge('hub_queue_depth_avg', 'Average queued frames per client at scrape time.', [], (m, r) => m.set(r.counters.hubQueueDepthAvg));
@@ -212,11 +266,15 @@ export function createMetricsRegistry(opts: MetricsRegistryOptions): MetricsRegi
       if (b.lastRxAgeSec !== null) m.set({ bus: b.name }, b.lastRxAgeSec);
     }),
   );
-  gauge('hub_bus_clients', 'Connected clients per bus.', ['bus'], (m, r) => perBus(r, (b) => m.set({ bus: b.name }, b.clients)));
-  counter('handshake_failures_total', 'Connections that did not complete the cannelloni hello, by reason.', ['reason'], (m, r) => {
-    for (const [reason, n] of Object.entries(r.counters.handshakeFailuresByReason)) m.inc({ reason }, n);
+  gauge('hub_bus_clients', 'Connected clients per bus and protocol.', ['bus', 'protocol'], (m, r) => {
+    for (const e of activeClients(r, true).values()) m.set({ bus: e.bus ?? '', protocol: e.protocol }, e.n);
   });
-  counter('hub_accepted_clients_total', 'Clients that completed the handshake.', [], (m, r) => m.inc(r.snap.totals.accepted));
+  counter('handshake_failures_total', 'Connections that did not complete the protocol hello/negotiation, by protocol and reason.', ['protocol', 'reason'], (m, r) => {
+    for (const p of protocolCounters(r)) for (const [reason, n] of Object.entries(p.handshakeFailuresByReason)) m.inc({ protocol: p.protocol, reason }, n);
+  });
+  counter('hub_accepted_clients_total', 'Clients that completed the handshake.', ['protocol'], (m, r) => {
+    for (const p of protocolCounters(r)) m.inc({ protocol: p.protocol }, p.accepted);
+  });
 
   if (opts.defaultMetrics) client.collectDefaultMetrics({ register: registry });
 

@@ -7,7 +7,7 @@ import type { Bus, EmitEvent } from '../bus/bus.js';
 import type { Config, ListenAddress } from '../config/options.js';
 import type { CanFrame } from '../core/frame.js';
 import { toHex } from '../core/hex.js';
-import type { CloseReason, JoinOptions, WireProtocol } from '../protocols/types.js';
+import type { CloseReason, JoinOptions, MdnsAdvert, WireProtocol } from '../protocols/types.js';
 import type { TxRefusal } from '../guard/tx-guard.js';
 import { LagSampler } from '../system/lag-sampler.js';
 import type { Logger } from '../system/logger.js';
@@ -44,6 +44,8 @@ export interface ListenerInfo {
   address: string;
   host: string;
   port: number;
+  /** The protocol's conventional mDNS service, if it has one. */
+  mdns: MdnsAdvert | null;
 }
 
 /** Per-protocol client counters (tcp_rx/tx_frames_total{protocol}). */
@@ -51,6 +53,8 @@ export interface ProtocolCounters {
   framesIn: number;
   /** framesOut of sessions that are gone (live ones are read from the sessions). */
   closedFramesOut: number;
+  accepted: number;
+  handshakeFailuresByReason: Record<string, number>;
 }
 
 /** Bus `index` listens on the configured port + index (port 0 stays 0: ephemeral). */
@@ -96,7 +100,7 @@ export class Sessions implements SessionHost {
   constructor(private readonly options: SessionsOptions) {
     this.buses = options.buses;
     this.schedulers = options.buses.map(() => new FlushScheduler(options.now));
-    for (const { protocol } of options.protocols) this.byProtocol[protocol.name] = { framesIn: 0, closedFramesOut: 0 };
+    for (const { protocol } of options.protocols) this.byProtocol[protocol.name] = { framesIn: 0, closedFramesOut: 0, accepted: 0, handshakeFailuresByReason: {} };
     this.staleByBus = options.buses.map(() => 0);
     this.access = new ServerAccess<Session>({ settings: options.settings, log: options.log, now: options.now });
     this.lagSampler = new LagSampler({
@@ -160,7 +164,7 @@ export class Sessions implements SessionHost {
         const entry = { info: null as ListenerInfo | null, listener, protocol, bus };
         this.listeners.push(entry);
         const bound = await listener.start();
-        entry.info = { protocol: protocol.name, bus, address: formatAddress(bound), host: address.host, port: bound.port };
+        entry.info = { protocol: protocol.name, bus, address: formatAddress(bound), host: address.host, port: bound.port, mdns: protocol.mdns ?? null };
         log.info('tcp_listen', { addr: entry.info.address, bus: bus === null ? 'all' : this.buses[bus].name, protocol: protocol.name });
       }
     }
@@ -266,6 +270,7 @@ export class Sessions implements SessionHost {
     this.slotted.add(s);
     this.perScope.set(scope, (this.perScope.get(scope) ?? 0) + 1);
     this.accepted++;
+    this.byProtocol[s.protocol.name].accepted++;
     const bus = this.busName(s);
     this.access.peerLog(s.address, 'info', 'client_connected', { conn_id: s.id, remote: s.remote, bus, protocol: s.protocol.name, ...(s.txGuard.readOnly ? { read_only: true } : {}) });
     this.options.emit('client_connected', { bus, clientId: s.id, remote: s.remote, message: `client ${s.id} connected from ${s.remote} (${s.protocol.name})` });
@@ -275,6 +280,8 @@ export class Sessions implements SessionHost {
   negotiationFailed(s: Session, reason: string, received: Uint8Array): void {
     this.handshakeFailures++;
     this.handshakeFailuresByReason[reason] = (this.handshakeFailuresByReason[reason] ?? 0) + 1;
+    const mine = this.byProtocol[s.protocol.name].handshakeFailuresByReason;
+    mine[reason] = (mine[reason] ?? 0) + 1;
     this.countError('handshake');
     const bus = this.busName(s);
     this.access.peerLog(s.address, 'warn', 'handshake_failed', { conn_id: s.id, remote: s.remote, bus, protocol: s.protocol.name, reason, received_hex: toHex(received) });

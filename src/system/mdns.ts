@@ -16,6 +16,12 @@ export interface MdnsListener {
   host: string;
   port: number;
   bitrate?: number | null;
+  /** Service type without `_`/`._tcp`; default `can-server` (cannelloni, as go-ampio-server). */
+  type?: string;
+  /** Wire protocol for the `proto` TXT key; default cannelloni. */
+  proto?: string;
+  /** Extra TXT entries of the protocol. */
+  txt?: Record<string, string>;
 }
 
 export interface MdnsAdvertiserOptions {
@@ -62,7 +68,7 @@ export function mdnsInstanceNames(base: string, hostname: string, buses: string[
 
 /** TXT of one listener (no secrets; values are short strings). */
 export function mdnsTxt(backend: string, version: string, l: MdnsListener): Record<string, string> {
-  const txt: Record<string, string> = { backend, bus: l.bus, version, proto: 'cannelloni' };
+  const txt: Record<string, string> = { ...l.txt, backend, bus: l.bus, version, proto: l.proto ?? 'cannelloni' };
   if (l.bitrate) txt.bitrate = String(l.bitrate);
   return txt;
 }
@@ -91,11 +97,12 @@ function pinAddresses(service: Service, address: string): void {
 }
 
 export function createMdnsAdvertiser(opts: MdnsAdvertiserOptions): MdnsAdvertiser {
-  const names = mdnsInstanceNames(
-    opts.name,
-    opts.hostname,
-    opts.listeners.map((l) => l.bus),
-  );
+  // Names are unique per service type: a bus suffix only where one type has several listeners.
+  const typeOf = (l: MdnsListener): string => l.type ?? MDNS_SERVICE_TYPE;
+  const names = opts.listeners.map((l) => {
+    const sameType = opts.listeners.filter((o) => typeOf(o) === typeOf(l));
+    return mdnsInstanceNames(opts.name, opts.hostname, sameType.map((o) => o.bus))[sameType.indexOf(l)];
+  });
   // SRV targets must be a .local host name (RFC 6762); os.hostname() usually is not.
   const host = `${opts.hostname.split('.')[0]}.local`;
   let bonjour: BonjourInstance | null = null;
@@ -110,10 +117,11 @@ export function createMdnsAdvertiser(opts: MdnsAdvertiserOptions): MdnsAdvertise
       bonjour = new Bonjour(opts.multicast ?? {}, (err: Error) => opts.log('warn', 'mdns_error', { error: String(err) }));
       opts.listeners.forEach((l, i) => {
         const name = names[i];
-        const service = bonjour!.publish({ name, type: MDNS_SERVICE_TYPE, protocol: 'tcp', port: l.port, host, txt: mdnsTxt(opts.backend, opts.version, l) });
+        const type = typeOf(l);
+        const service = bonjour!.publish({ name, type, protocol: 'tcp', port: l.port, host, txt: mdnsTxt(opts.backend, opts.version, l) });
         const bound = l.host.replace(/^\[|\]$/g, '');
         if (!WILDCARDS.has(l.host)) pinAddresses(service, bound);
-        service.on('up', () => opts.log('info', 'mdns_published', { name, type: `_${MDNS_SERVICE_TYPE}._tcp`, port: l.port, bus: l.bus, host }));
+        service.on('up', () => opts.log('info', 'mdns_published', { name, type: `_${type}._tcp`, port: l.port, bus: l.bus, host, protocol: l.proto ?? 'cannelloni' }));
         service.on('error', (err: unknown) => opts.log('warn', 'mdns_error', { name, error: String(err) }));
       });
     },

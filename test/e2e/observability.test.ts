@@ -178,9 +178,9 @@ describe('observability end to end', () => {
     const res = await get(r.metricsPort, '/metrics');
     expect(res.status).toBe(200);
     const b = res.body;
-    expect(sample(b, 'tcp_rx_frames_total')).toBe(7);
-    expect(sample(b, 'tcp_tx_frames_total')).toBe(100);
-    expect(sample(b, 'hub_active_clients')).toBe(1);
+    expect(sample(b, 'tcp_rx_frames_total{protocol="cannelloni"}')).toBe(7);
+    expect(sample(b, 'tcp_tx_frames_total{protocol="cannelloni"}')).toBe(100);
+    expect(sample(b, 'hub_active_clients{protocol="cannelloni"}')).toBe(1);
     expect(sample(b, 'hub_dropped_frames_total')).toBe(0);
     expect(sample(b, 'malformed_frames_total')).toBe(0);
     expect(sample(b, 'build_info{version="9.8.7",commit="cafe123",date="2025-02-03"}')).toBe(1);

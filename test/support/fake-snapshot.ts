@@ -35,6 +35,7 @@ export function fakeBus(over: Partial<BusSnapshot> = {}): BusSnapshot {
 export function fakeClient(over: Partial<ClientSnapshot> = {}): ClientSnapshot {
   return {
     id: 1,
+    protocol: 'cannelloni',
     bus: 'can0',
     remote: '127.0.0.1:40000',
     connectedAt: 1_700_000_000_500,
@@ -64,6 +65,7 @@ export function fakeSnapshot(over: Partial<Snapshot> = {}): Snapshot {
       uptimeSec: 100,
       backend: 'socketcan',
       listen: ['127.0.0.1:20000'],
+      listeners: [{ protocol: 'cannelloni', bus: 'can0', address: '127.0.0.1:20000' }],
       mdnsName: 'ampio-bridge-pi',
       metricsAddr: '127.0.0.1:9100',
       controlSocket: '/run/ampio-bridge/control.sock',

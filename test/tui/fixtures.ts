@@ -38,6 +38,7 @@ export function makeBus(over: Partial<BusSnapshot> = {}): BusSnapshot {
 export function makeClient(id: number, over: Partial<ClientSnapshot> = {}): ClientSnapshot {
   return {
     id,
+    protocol: 'cannelloni',
     bus: 'can0',
     remote: `192.168.1.${10 + id}:${50000 + id}`,
     connectedAt: T0 - 125_000 * id,
@@ -68,6 +69,7 @@ export function makeSnapshot(over: Partial<Snapshot> = {}): Snapshot {
       uptimeSec: 7384,
       backend: 'socketcan',
       listen: ['0.0.0.0:20000'],
+      listeners: [{ protocol: 'cannelloni', bus: 'can0', address: '0.0.0.0:20000' }],
       mdnsName: 'ampio-bridge-pi-hall',
       metricsAddr: null,
       controlSocket: '/run/ampio-bridge/control.sock',

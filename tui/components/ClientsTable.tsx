@@ -32,8 +32,12 @@ export interface ClientsTableProps {
   sortDescending: boolean;
   /** Show the bus column (two-channel HAT). */
   multiBus: boolean;
+  /** Show the protocol column (more than one wire protocol served). */
+  multiProtocol?: boolean;
   /** Where clients connect, for the empty state. */
   listen: readonly string[];
+  /** Other protocols' listeners, as "tcpcan 0.0.0.0:20010". */
+  otherListen?: readonly string[];
 }
 
 interface Column {
@@ -58,6 +62,8 @@ const REMOTE_MAX = 42;
 
 const COLUMNS: Column[] = [
   { title: 'ID', width: 4, align: 'right', priority: Infinity, sort: 'id', cell: (c) => String(c.id) },
+  // Kept longer than CONNECTED: with two protocols, who speaks what matters more than since when.
+  { title: 'PROTOCOL', width: 10, align: 'left', priority: 6, cell: (c) => c.protocol ?? 'cannelloni' },
   { title: 'BUS', width: 8, align: 'left', priority: 3, cell: (c) => c.bus },
   { title: 'REMOTE', width: REMOTE_MIN, align: 'left', priority: Infinity, sort: 'remote', cell: (c) => c.remote },
   {
@@ -102,8 +108,8 @@ function formatRefused(c: ClientSnapshot): string {
 }
 
 /** Drops the least important columns until the row fits; REMOTE takes what is left. */
-export function fitColumns(width: number, multiBus: boolean): Column[] {
-  let cols = COLUMNS.filter((c) => multiBus || c.title !== 'BUS');
+export function fitColumns(width: number, multiBus: boolean, multiProtocol = false): Column[] {
+  let cols = COLUMNS.filter((c) => (multiBus || c.title !== 'BUS') && (multiProtocol || c.title !== 'PROTOCOL'));
   const total = (list: Column[]) => MARKER_WIDTH + list.reduce((s, c) => s + c.width, 0) + (list.length - 1);
   while (total(cols) > width) {
     const optional = cols.filter((c) => Number.isFinite(c.priority));
@@ -125,7 +131,7 @@ function rowStyle(theme: Theme, health: ClientHealth, selected: boolean) {
 export function ClientsTable(props: ClientsTableProps): React.JSX.Element {
   const theme = useTheme();
   const { clients, rows, width, scrollTop, selectedId, sortKey, sortDescending } = props;
-  const cols = fitColumns(width, props.multiBus);
+  const cols = fitColumns(width, props.multiBus, props.multiProtocol);
   const ctx: CellContext = { rates: props.rates, now: props.now };
 
   const first = clients.length === 0 ? 0 : scrollTop + 1;
@@ -165,6 +171,7 @@ export function ClientsTable(props: ClientsTableProps): React.JSX.Element {
         {clients.length === 0 ? (
           <Text wrap="truncate" {...severityStyle(theme, 'muted')}>
             {'  '}no clients connected{props.listen.length > 0 ? ` — cannelloni TCP clients connect to ${props.listen.join(', ')}` : ''}
+            {props.otherListen?.length ? ` · ${props.otherListen.join(' · ')}` : ''}
           </Text>
         ) : (
           visible.map((c) => {

@@ -69,7 +69,9 @@ export function Screen(props: ScreenProps): React.JSX.Element {
           sortKey={props.sortKey}
           sortDescending={props.sortDescending}
           multiBus={snapshot.buses.length > 1}
+          multiProtocol={protocolsOf(snapshot).length > 1}
           listen={snapshot.daemon.listen}
+          otherListen={(snapshot.daemon.listeners ?? []).filter((l) => l.protocol !== 'cannelloni').map((l) => `${l.protocol} ${l.address}`)}
         />
         {layout.showTotals ? <Totals totals={snapshot.totals} width={width} /> : null}
         {layout.showEvents ? <EventLog entries={props.events} rows={layout.eventRows} width={width} /> : null}
@@ -96,4 +98,12 @@ export function Screen(props: ScreenProps): React.JSX.Element {
       )}
     </Box>
   );
+}
+
+/** Protocols served or spoken by a client (daemons before protocol plug-ins: cannelloni only). */
+function protocolsOf(snapshot: Snapshot): string[] {
+  const names = new Set<string>(['cannelloni']);
+  for (const l of snapshot.daemon.listeners ?? []) names.add(l.protocol);
+  for (const c of snapshot.clients) names.add(c.protocol ?? 'cannelloni');
+  return [...names];
 }

@@ -161,6 +161,10 @@ export function formatStatus(s: Snapshot, opts: { color: boolean }): string {
   const commit = d.commit ? ` (${d.commit})` : '';
   out.push(`${p.bold(`${d.name} ${d.version}`)}${commit} · pid ${d.pid} · up ${formatDurationShort(d.uptimeSec)} · backend ${d.backend} · host ${d.hostname}`);
   const where = [`listen ${d.listen.join(', ') || '-'}`];
+  // Other protocols by name (daemons before protocol plug-ins have no `listeners`).
+  const others = new Map<string, string[]>();
+  for (const l of d.listeners ?? []) if (l.protocol !== 'cannelloni') others.set(l.protocol, [...(others.get(l.protocol) ?? []), l.address]);
+  for (const [protocol, addresses] of others) where.push(`${protocol} ${addresses.join(', ')}`);
   where.push(`mDNS ${d.mdnsName ?? 'off'}`);
   where.push(`metrics ${d.metricsAddr ?? 'off'}`);
   where.push(`control ${d.controlSocket || '-'}`);
@@ -216,9 +220,10 @@ export function formatStatus(s: Snapshot, opts: { color: boolean }): string {
   if (s.clients.length === 0) {
     out.push(p.dim('no clients connected'));
   } else {
-    const clientHeader = ['ID', 'BUS', 'REMOTE', 'CONNECTED', 'FRAMES OUT', 'FRAMES IN', 'BYTES OUT', 'BYTES IN', 'QUEUE', 'HIGH', 'DROPS', 'BEHIND', 'TX REFUSED'];
+    const clientHeader = ['ID', 'PROTOCOL', 'BUS', 'REMOTE', 'CONNECTED', 'FRAMES OUT', 'FRAMES IN', 'BYTES OUT', 'BYTES IN', 'QUEUE', 'HIGH', 'DROPS', 'BEHIND', 'TX REFUSED'];
     const rows: Cell[][] = s.clients.map((c: ClientSnapshot) => [
       { text: String(c.id) },
+      { text: c.protocol ?? 'cannelloni' },
       { text: c.bus },
       { text: c.remote },
       { text: formatDurationShort(Math.max(0, (s.time - c.connectedAt) / 1000)) },
@@ -232,7 +237,7 @@ export function formatStatus(s: Snapshot, opts: { color: boolean }): string {
       { text: c.behindMs === undefined ? '-' : formatBehind(c.behindMs), paint: (c.behindMs ?? 0) >= 1000 ? p.warn : undefined },
       { text: refusedText(c), paint: c.readOnly ? p.dim : sumValues(c.txRefused ?? {}) > 0 ? p.warn : undefined },
     ]);
-    out.push(table(clientHeader, rows, p, new Set([0, 4, 5, 6, 7, 8, 9, 10, 11, 12])));
+    out.push(table(clientHeader, rows, p, new Set([0, 5, 6, 7, 8, 9, 10, 11, 12, 13])));
   }
   out.push('');
   const t = s.totals;

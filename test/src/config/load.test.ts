@@ -448,6 +448,18 @@ describe('cross-field checks', () => {
     ok(load(['--listen', '127.0.0.1:0', '--metrics-addr', '127.0.0.1:0']));
   });
 
+  it('--tcpcan-listen: off by default, env and flag, and never on a cannelloni or metrics port', () => {
+    expect(ok(load([])).config.tcpcanListen).toBeNull();
+    expect(ok(load(['--tcpcan-listen', ':20010'])).config.tcpcanListen).toEqual({ host: '', port: 20010 });
+    expect(ok(load([], { AMPIO_BRIDGE_TCPCAN_LISTEN: '127.0.0.1:20010' })).config.tcpcanListen).toEqual({ host: '127.0.0.1', port: 20010 });
+    expect(ok(load(['--tcpcan-listen', ''])).config.tcpcanListen).toBeNull();
+    expect(failed(load(['--tcpcan-listen', ':20000']))[0].flag).toBe('--tcpcan-listen');
+    // two buses: tcpcan's second port must not be cannelloni's first (20000 + 1 = 20001)
+    expect(failed(load(['--can-if', 'can0,can1', '--listen', ':20001', '--tcpcan-listen', ':20000']))[0].code).toBe('CONFIG_CONFLICT');
+    ok(load(['--can-if', 'can0,can1', '--listen', ':20000', '--tcpcan-listen', ':20010']));
+    expect(failed(load(['--tcpcan-listen', ':20010', '--metrics-addr', '127.0.0.1:20010']))[0].flag).toBe('--metrics-addr');
+  });
+
   it('conflicts are listed together with value errors', () => {
     const errors = failed(load(['--backend', 'serial', '--can-if', 'can0,can1', '--hub-buffer', '0']));
     expect(errors.map((e) => e.code).sort()).toEqual(['CONFIG_CONFLICT', 'CONFIG_INVALID_VALUE']);

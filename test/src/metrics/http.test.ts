@@ -98,8 +98,8 @@ describe('metrics over HTTP', () => {
       serial_tx_frames_total: 7,
       socketcan_rx_frames_total: 1234,
       socketcan_tx_frames_total: 56,
-      tcp_rx_frames_total: 321,
-      tcp_tx_frames_total: 9876,
+      'tcp_rx_frames_total{protocol="cannelloni"}': 321,
+      'tcp_tx_frames_total{protocol="cannelloni"}': 9876,
       hub_dropped_frames_total: 10,
       hub_kicked_clients_total: 1,
       'hub_rejected_clients_total{reason="max_clients",protocol="cannelloni"}': 1,
@@ -108,7 +108,7 @@ describe('metrics over HTTP', () => {
       hub_pending_clients: 3,
       accept_exhausted_total: 5,
       accept_paused: 1,
-      hub_active_clients: 2,
+      'hub_active_clients{protocol="cannelloni"}': 2,
       hub_broadcast_fanout: 2,
       hub_queue_depth_max: 17,
       hub_queue_depth_avg: 8.5,
@@ -135,9 +135,11 @@ describe('metrics over HTTP', () => {
       'backend_up{bus="can0"}': 1,
       'backend_up{bus="/dev/ttyUSB0"}': 0,
       'last_rx_age_seconds{bus="can0"}': 0.25,
-      'handshake_failures_total{reason="timeout"}': 1,
-      'handshake_failures_total{reason="bad_hello"}': 2,
-      hub_accepted_clients_total: 5,
+      'handshake_failures_total{protocol="cannelloni",reason="timeout"}': 1,
+      'handshake_failures_total{protocol="cannelloni",reason="bad_hello"}': 2,
+      'hub_accepted_clients_total{protocol="cannelloni"}': 5,
+      'hub_bus_clients{bus="can0",protocol="cannelloni"}': 2,
+      'hub_bus_clients{bus="/dev/ttyUSB0",protocol="cannelloni"}': 0,
     };
     for (const [k, v] of Object.entries(expected)) expect([k, s.get(k)]).toEqual([k, v]);
     // no series for a bus that has not received anything yet
@@ -152,11 +154,11 @@ describe('metrics over HTTP', () => {
   it('follows the source between scrapes (counters read at scrape time)', async () => {
     const source = new Source();
     const { port } = await serve(source);
-    expect(samples((await get(port, '/metrics')).body).get('tcp_rx_frames_total')).toBe(321);
+    expect(samples((await get(port, '/metrics')).body).get('tcp_rx_frames_total{protocol="cannelloni"}')).toBe(321);
     source.c = { ...source.c, tcpRxFrames: 400 };
     source.snap = fakeSnapshot({ totals: { ...fakeSnapshot().totals, kicked: 9 } });
     const s = samples((await get(port, '/metrics')).body);
-    expect(s.get('tcp_rx_frames_total')).toBe(400);
+    expect(s.get('tcp_rx_frames_total{protocol="cannelloni"}')).toBe(400);
     expect(s.get('hub_kicked_clients_total')).toBe(9);
   });
 

@@ -116,6 +116,23 @@ describe('ClientsTable', () => {
     expect(frame).toContain('…');
   });
 
+  it('two protocols: a PROTOCOL column that still fits 80 columns, with two buses too', () => {
+    const clients = [makeClient(1, { protocol: 'tcpcan', bus: 'can1' }), makeClient(2)];
+    for (const multiBus of [false, true]) {
+      const frame = plain(render(<ClientsTable {...props(clients, { width: 80, multiProtocol: true, multiBus })} />).lastFrame()!);
+      for (const l of frame.split('\n')) expect(l.length).toBeLessThanOrEqual(80);
+      expect(frame).toMatch(/ID▲ PROTOCOL\s+/);
+      expect(rowOf(frame, 1)).toMatch(/1 tcpcan\s+/);
+      expect(rowOf(frame, 2)).toMatch(/2 cannelloni\s+/);
+      expect(frame).toContain('DROPS');
+    }
+  });
+
+  it('empty state with a second protocol names its listener too', () => {
+    const frame = plain(render(<ClientsTable {...props([], { otherListen: ['tcpcan 0.0.0.0:20010'] })} />).lastFrame()!);
+    expect(frame).toContain('cannelloni TCP clients connect to 0.0.0.0:20000 · tcpcan 0.0.0.0:20010');
+  });
+
   it('two buses: a BUS column', () => {
     const frame = plain(render(<ClientsTable {...props([makeClient(1, { bus: 'can1' })], { multiBus: true, width: 120 })} />).lastFrame()!);
     expect(frame).toMatch(/ID▲ BUS\s+REMOTE/);

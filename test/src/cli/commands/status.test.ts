@@ -58,7 +58,7 @@ describe('ampio-bridge status', () => {
     expect(row.indexOf('1234') + 4).toBe(header.indexOf('RX') + 2);
     expect(out).toContain('can0 frames toward the bus dropped: stale 6, queue_full 7');
     const clientHeader = lines.find((l) => l.startsWith('ID'))!;
-    const c1 = lines.find((l) => /^\s*1\s+can0\s+127\.0\.0\.1:40000/.test(l))!;
+    const c1 = lines.find((l) => /^\s*1\s+cannelloni\s+can0\s+127\.0\.0\.1:40000/.test(l))!;
     expect(c1).toMatch(/127\.0\.0\.1:40000\s+1m 39s\s+1000\s+10\s+13000\s+130\s+0\/512\s+17\s+0\s+-\s+-$/);
     expect(c1.length).toBe(clientHeader.length);
     expect(out).toContain('totals: 2 active · 5 accepted · 1 rejected · 1 kicked · 1 handshake failures · 3 malformed · 10 hub drops');
@@ -132,6 +132,21 @@ describe('formatStatus', () => {
     expect(out).toMatch(/can1\s+error-active\s+open\s+\? FD\s/);
     expect(out).toMatch(/\s+never$/m);
     expect(out).toContain('no clients connected');
+  });
+
+  it('names the listeners of other protocols and the protocol of each client', () => {
+    const base = fakeSnapshot();
+    const s = fakeSnapshot({
+      daemon: {
+        ...base.daemon,
+        listeners: [...base.daemon.listeners, { protocol: 'tcpcan', bus: 'can0', address: '127.0.0.1:20010' }],
+      },
+      clients: [fakeClient({ id: 7, protocol: 'tcpcan', remote: '127.0.0.1:41000' })],
+    });
+    const out = formatStatus(s, { color: false });
+    expect(out.split('\n')[1]).toMatch(/^listen 127\.0\.0\.1:20000 · tcpcan 127\.0\.0\.1:20010 · mDNS/);
+    expect(out).toMatch(/^ID\s+PROTOCOL\s+BUS\s+REMOTE/m);
+    expect(out).toMatch(/^\s*7\s+tcpcan\s+can0\s+127\.0\.0\.1:41000/m);
   });
 });
 

@@ -110,6 +110,12 @@ describe('tcpcan', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(t.frames).toHaveLength(1); // never its own frames back
     expect(d.daemon.snapshot().buses[0].txFrames).toBe(3);
+    const snap = d.daemon.snapshot();
+    expect(snap.clients.map((c) => c.protocol).sort()).toEqual(['cannelloni', 'tcpcan']);
+    expect(snap.daemon.listeners.map((l) => [l.protocol, l.bus])).toEqual([['cannelloni', 'vbus0'], ['tcpcan', 'vbus0']]);
+    const byProtocol = Object.fromEntries((d.daemon.counters().byProtocol ?? []).map((p) => [p.protocol, [p.rxFrames, p.txFrames, p.accepted]]));
+    expect(byProtocol).toEqual({ cannelloni: [1, 2, 1], tcpcan: [2, 1, 1] });
+    expect(d.records.find((r) => r.event === 'ready')?.listeners).toMatch(/^cannelloni:vbus0@127\.0\.0\.1:\d+,tcpcan:vbus0@127\.0\.0\.1:\d+$/);
   });
 
   it('frames on the bus before the agreement are delivered right after our `v 1`', async () => {
