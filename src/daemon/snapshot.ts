@@ -190,7 +190,8 @@ export function takeReading(inp: SnapshotInputs): Reading {
       handshakeFailures: sessions.handshakeFailures,
       malformed: sessions.malformed + backendMalformed,
       hubDrops,
-      rejectedByReason: rejectedByReason(sessions),
+      // Only when something was refused: older readers compare totals whole.
+      ...rejectedByReason(sessions),
     },
   };
   const counters: DaemonCounters = {
@@ -217,8 +218,8 @@ function descriptorState(sessions: Sessions): { exhausted: boolean; sinceMs: num
   return { exhausted: d.exhausted, sinceMs: d.sinceMs, failures: d.failures, refused: d.refused };
 }
 
-function rejectedByReason(sessions: Sessions): Record<string, number> {
+function rejectedByReason(sessions: Sessions): { rejectedByReason?: Record<string, number> } {
   const out: Record<string, number> = {};
   for (const r of sessions.access.gate.rejected()) out[r.reason] = (out[r.reason] ?? 0) + r.count;
-  return out;
+  return Object.keys(out).length > 0 ? { rejectedByReason: out } : {};
 }
