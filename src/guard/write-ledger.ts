@@ -6,8 +6,9 @@
 // socket is known (Linux: tx_queue in /proc/net/tcp), the age of the oldest byte not yet
 // acknowledged by the peer is the client's lag.
 //
-// Bounded: at most `maxRecords` writes are remembered; when full, the two oldest records are
-// merged keeping the older time, which can only overstate the lag, never hide it.
+// Bounded: at most `maxRecords` writes are remembered; when full, a new write is added to the
+// newest record, which keeps its (older) time: that can only overstate the lag, never hide
+// it, and costs O(1) however often a client is written to (--flush-interval 0).
 
 interface WriteRecord {
   /** Cumulative byte offset at the end of this write. */
@@ -30,10 +31,13 @@ export class WriteLedger {
   wrote(bytes: number, oldestQueuedAt: number): void {
     if (bytes <= 0) return;
     this.written += bytes;
-    this.records.push({ end: this.written, queuedAt: oldestQueuedAt });
-    if (this.records.length > this.maxRecords) {
-      const [a, b] = this.records;
-      this.records.splice(0, 2, { end: b.end, queuedAt: Math.min(a.queuedAt, b.queuedAt) });
+    const n = this.records.length;
+    if (n >= this.maxRecords) {
+      const last = this.records[n - 1];
+      last.end = this.written;
+      if (oldestQueuedAt < last.queuedAt) last.queuedAt = oldestQueuedAt;
+    } else {
+      this.records.push({ end: this.written, queuedAt: oldestQueuedAt });
     }
   }
 
