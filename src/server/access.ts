@@ -65,6 +65,7 @@ export class ServerAccess<S> {
 
   start(): void {
     this.reserve.fill();
+    this.warnIfOpen(this.options.settings());
     // Summaries of what the peer log limiter held back ("… and 4,993 more …").
     this.summaryTimer = setInterval(() => this.rollLog(), 5_000);
     this.summaryTimer.unref();
@@ -198,7 +199,16 @@ export class ServerAccess<S> {
   }
 
   reload(next: Config): S[] {
+    if (next.allow.any && !this.gate.current.allow.any) this.warnIfOpen(next);
     return this.gate.update(accessSettings(next));
+  }
+
+  /** `--allow any` is legal, and worth a line at every start: the protocols have no password. */
+  private warnIfOpen(c: Config): void {
+    if (!c.allow.any) return;
+    this.options.log.warn('allow_any', {
+      message: '--allow any: every address that reaches the bus ports can drive the bus (switch lights, open blinds, disarm the alarm); keep it behind a firewall or VPN, or use --allow local',
+    });
   }
 
   /** Descriptor state for `status`. */
