@@ -66,6 +66,16 @@ describe('--allow: refused before the hello', () => {
   });
 });
 
+describe('--allow any', () => {
+  it('admits every address and says so at start', async () => {
+    const b = await start(['--allow', 'any']);
+    const c = await CannelloniListener.connect(b.port('cannelloni'), { localAddress: '127.0.0.3' });
+    expect(c.helloSeen).toBe(true);
+    expect(b.events('allow_any')).toHaveLength(1);
+    expect(String(b.events('allow_any')[0].message)).toMatch(/disarm the alarm/);
+  });
+});
+
 describe('listen-only clients and the TX guard', () => {
   it('a 10,000-frame flood puts exactly the allowed frames on the bus; every refusal is counted; others unaffected', async () => {
     const b = await start(['--tx-allow', '127.0.0.2/32', '--tx-rate', '100/50', '--tx-ids', '100/700', '--echo', 'others']);
