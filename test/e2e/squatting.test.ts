@@ -73,7 +73,7 @@ describe('slot squatting', () => {
     }
     const lines = b.records.filter((r) => String(r.remote ?? '').startsWith('127.0.0.9:')).length;
     console.log(`squatting: ${opened} squatter connections, ${lines} log lines about them, pending at most ${maxPending}`);
-    expect(opened).toBeGreaterThan(100);
+    expect(opened).toBeGreaterThan(50);
     expect(lines).toBeLessThanOrEqual(20);
   }, 20_000);
 
