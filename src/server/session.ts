@@ -285,7 +285,9 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
     const cap = this.ring.length;
     const slot = (this.head + this.count) % cap;
     this.ring[slot] = bytes;
-    this.queuedAt[slot] = this.host.frameTime(bus);
+    // The bus stamps each frame it broadcasts; a frame queued any other way is stamped now.
+    const t = this.host.frameTime(bus);
+    this.queuedAt[slot] = t > 0 ? t : this.options.now();
     this.count++;
     this.queuedBytes += bytes.length;
     if (this.count > this.highWater) this.highWater = this.count;
