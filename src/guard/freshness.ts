@@ -5,9 +5,10 @@
 // megabytes, minutes of frames at an Ampio bus's rate, and cannot be capped from Node (no
 // SO_SNDBUF) — but it can be measured (see system/tcp-send-queues): the write ledger turns the
 // kernel's unacknowledged byte count into the age of the oldest unacknowledged frame. Once that
-// passes half the lag, nothing more is written to the client (its frames wait in the ring,
-// where they age out) until the kernel has delivered what it holds; past the whole lag, with
-// --hub-policy kick, the client is closed.
+// passes half the lag while the client acknowledges nothing (it stopped reading), or passes the
+// whole lag anyway, nothing more is written to it (its frames wait in the ring, where they age
+// out) until the kernel has delivered what it holds; a client that is slow but still reading
+// keeps being written to. Past the whole lag, with --hub-policy kick, the client is closed.
 //
 // What the client's kernel already acknowledged is beyond any server's reach: a client that
 // stops reading still finds in its own receive buffer what arrived before it stopped.
@@ -23,6 +24,8 @@ export class Freshness {
   kernelLagMs = 0;
   /** Frames dropped for this client because they waited longer than the lag. */
   staleDrops = 0;
+  /** Bytes the peer had acknowledged at the last measurement (-1: none yet). */
+  private lastAcked = -1;
 
   constructor(public maxLagMs: number) {}
 
@@ -41,8 +44,11 @@ export class Freshness {
    */
   observe(unacked: number, now: number, policy: 'drop' | 'kick'): FreshnessAction {
     this.kernelLagMs = this.ledger.lag(unacked, now);
+    const acked = this.ledger.totalWritten - Math.min(unacked, this.ledger.totalWritten);
+    const progressing = this.lastAcked >= 0 && acked > this.lastAcked;
+    this.lastAcked = acked;
     if (policy === 'kick' && this.kernelLagMs > this.maxLagMs) return 'too_late';
-    const over = this.kernelLagMs > this.maxLagMs / 2;
+    const over = this.kernelLagMs > this.maxLagMs || (this.kernelLagMs > this.maxLagMs / 2 && !progressing);
     if (over && !this.held) {
       this.held = true;
       return 'hold';

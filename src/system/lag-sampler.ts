@@ -2,6 +2,11 @@
 // guard/freshness): one read of /proc/net/tcp{,6} for all clients, only while some client
 // has bytes in flight. Without /proc (not Linux) it stops reading and clients are kept fresh
 // by the age of the frames in their own queues alone.
+//
+// A read walks the kernel's whole TCP hash table, whose size grows with the machine's memory:
+// about a millisecond on a Raspberry Pi, tens of milliseconds on a large server. So the pause
+// after a read is 20 times what the read took (at least 250 ms, at most 2 s): measuring never
+// takes more than about 5 % of a core.
 import type { Freshness, FreshnessAction } from '../guard/freshness.js';
 import type { TcpSendQueues } from './tcp-send-queues.js';
 
@@ -20,27 +25,46 @@ export interface LagSamplerOptions {
   targets: () => Iterable<LagTarget>;
   now: () => number;
   policy: () => 'drop' | 'kick';
-  /** ms between measurements; a quarter of the default lag (2 s) keeps the bound tight. */
+  /** Least ms between measurements; a quarter of the default lag (2 s) keeps the bound tight. */
   intervalMs?: number;
 }
 
+/** Pause after a read, as a multiple of what the read took. */
+const COST_FACTOR = 20;
+const MAX_INTERVAL_MS = 2000;
+
 export class LagSampler {
   private timer: NodeJS.Timeout | null = null;
+  private running = false;
   private busy = false;
   /** Measurements taken (for tests and the benchmark notes). */
   reads = 0;
+  /** The pause before the next measurement (grows with what a read costs). */
+  nextDelayMs: number;
 
-  constructor(private readonly options: LagSamplerOptions) {}
+  constructor(private readonly options: LagSamplerOptions) {
+    this.nextDelayMs = options.intervalMs ?? 250;
+  }
 
   start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => void this.tick(), this.options.intervalMs ?? 250);
-    this.timer.unref();
+    if (this.running) return;
+    this.running = true;
+    this.schedule();
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+  }
+
+  private schedule(): void {
+    if (!this.running) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.tick().finally(() => this.schedule());
+    }, this.nextDelayMs);
+    this.timer.unref();
   }
 
   /** One measurement (the timer calls it; tests may too). */
@@ -53,9 +77,12 @@ export class LagSampler {
       // Bytes written after the read started are not in the kernel's count: count them as
       // unacknowledged, which can only overstate the lag.
       const writtenAtRead = targets.map((t) => t.freshness.ledger.totalWritten);
+      const started = this.options.now();
       const queues = await this.options.queues.read();
       this.reads++;
       const now = this.options.now();
+      const least = this.options.intervalMs ?? 250;
+      this.nextDelayMs = Math.min(MAX_INTERVAL_MS, Math.max(least, (now - started) * COST_FACTOR));
       const policy = this.options.policy();
       targets.forEach((t, i) => {
         const key = t.tcpKey();

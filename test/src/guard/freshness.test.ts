@@ -15,6 +15,16 @@ describe('Freshness', () => {
     expect(f.inFlight).toBe(false);
   });
 
+  it('a client that is behind but still acknowledging keeps being written to until the whole lag', () => {
+    const f = new Freshness(2000);
+    f.wrote(1000, 0);
+    expect(f.observe(1000, 100, 'drop')).toBe('none');
+    f.wrote(1000, 1000);
+    expect(f.observe(1500, 1200, 'drop')).toBe('none'); // 500 more acknowledged: reading, 1.2 s behind
+    expect(f.observe(1200, 1900, 'drop')).toBe('none');
+    expect(f.observe(1100, 2100, 'drop')).toBe('hold'); // past the whole lag
+  });
+
   it('under kick, a client past the whole lag is too late', () => {
     const f = new Freshness(2000);
     f.wrote(10, 0);
