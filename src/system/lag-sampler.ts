@@ -4,9 +4,9 @@
 // by the age of the frames in their own queues alone.
 //
 // A read walks the kernel's whole TCP hash table, whose size grows with the machine's memory:
-// about a millisecond on a Raspberry Pi, tens of milliseconds on a large server. So the pause
-// after a read is 20 times what the read took (at least 250 ms, at most 2 s): measuring never
-// takes more than about 5 % of a core.
+// about a millisecond on a Raspberry Pi, 30 ms on the 2-core CI VM. So the pause after a read
+// is 40 times what the read took (at least 250 ms, at most 2 s): measuring never takes more
+// than about 2.5 % of a core.
 import type { Freshness, FreshnessAction } from '../guard/freshness.js';
 import type { TcpSendQueues } from './tcp-send-queues.js';
 
@@ -30,7 +30,7 @@ export interface LagSamplerOptions {
 }
 
 /** Pause after a read, as a multiple of what the read took. */
-const COST_FACTOR = 20;
+const COST_FACTOR = 40;
 const MAX_INTERVAL_MS = 2000;
 
 export class LagSampler {
