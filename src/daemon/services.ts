@@ -96,11 +96,15 @@ function metricsLogService(source: MetricsSource, intervalMs: number, log: (leve
   let current = intervalMs;
   let logger: { stop(): void } | null = null;
   let running = false;
+  let generation = 0;
   const apply = async (): Promise<void> => {
+    const mine = ++generation;
     logger?.stop();
     logger = null;
     if (!running || current <= 0) return;
     const { createMetricsLogger } = await import('../metrics/log-metrics.js');
+    // A later reload or stop came while the module loaded: it decides, not this one.
+    if (mine !== generation) return;
     const next = createMetricsLogger({ source, intervalMs: current, log });
     next.start();
     logger = next;

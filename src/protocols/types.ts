@@ -143,4 +143,10 @@ export interface WireProtocol {
   open(peer: SessionPeer): ProtocolSession;
   /** mDNS service this protocol is conventionally advertised as, if any. */
   readonly mdns?: MdnsAdvert;
+  /**
+   * Largest socket write, in bytes, for a peer that cannot reassemble a message split across
+   * TCP segments: batches are cut into writes of whole frames that fit (one frame at least).
+   * Default: a batch is one write, whatever its size.
+   */
+  readonly maxWriteBytes?: number;
 }

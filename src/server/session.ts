@@ -4,73 +4,24 @@
 // this object, as its SessionPeer.
 //
 // Frames wait in OUR ring (whose size the hub policy bounds), never in Node's stream buffer:
-// while the socket is congested nothing more is written, so memory per client stays bounded
-// however slow the peer is.
+// while the socket is congested nothing more is written.
 import type { Socket } from 'node:net';
 import type { SendResult } from '../backends/types.js';
 import type { TapOrigin } from '../bus/frame-tap.js';
 import type { CanFrame } from '../core/frame.js';
 import type { HubSubscriber } from '../core/hub.js';
 import type { BusInfo, CloseReason, JoinOptions, LogLevel, ProtocolSession, SessionPeer, WireProtocol } from '../protocols/types.js';
-import type { Logger } from '../system/logger.js';
 import { parseIp } from '../guard/address-list.js';
 import { Freshness, type FreshnessAction } from '../guard/freshness.js';
-import { TxGuard, type TxPolicy, type TxRefusal } from '../guard/tx-guard.js';
+import { TxGuard } from '../guard/tx-guard.js';
 import { tcpKey } from '../guard/write-ledger.js';
 import type { LagTarget } from '../system/lag-sampler.js';
-import type { Flushable, FlushScheduler } from './flush-scheduler.js';
+import type { Logger } from '../system/logger.js';
+import type { Flushable } from './flush-scheduler.js';
+import { FrameRing } from './frame-ring.js';
+import type { SessionHost, SessionOptions } from './session-host.js';
 
-/** What a session needs from whoever owns the sessions (server/sessions.ts). */
-export interface SessionHost {
-  readonly buses: readonly BusInfo[];
-  forwardErrors(): boolean;
-  /** The flush scheduler of bus `bus` (one timer for all the sessions of a bus). */
-  scheduler(bus: number): FlushScheduler;
-  join(s: Session, bus: number, options?: JoinOptions): void;
-  leave(s: Session, bus: number): void;
-  send(s: Session, bus: number, frame: CanFrame): SendResult;
-  /** The session's TX guard refused a frame (`first`: the first refusal of this kind). */
-  txRefused(s: Session, bus: number, frame: CanFrame, reason: TxRefusal, first: boolean): SendResult;
-  /** Monotonic ms at which bus `bus` took the frame now being queued (one clock read per frame, not per session). */
-  frameTime(bus: number): number;
-  /** Frames dropped for this session because they waited longer than --client-max-lag. */
-  staleDropped(s: Session, count: number): void;
-  /** The hub policy now (kick closes a client that falls behind by more than the lag). */
-  hubPolicy(): 'drop' | 'kick';
-  /** The session is being closed for falling behind by more than --client-max-lag (policy kick). */
-  lagKicked(s: Session, behindMs: number): void;
-  /** The negotiation succeeded: count, log, announce. False = refused (the session is closed). */
-  ready(s: Session): boolean;
-  negotiationFailed(s: Session, reason: string, received: Uint8Array): void;
-  malformedInput(s: Session, code: string, detail: string, bytes: Uint8Array | undefined): void;
-  closed(s: Session, reason: CloseReason): void;
-}
-
-export interface SessionOptions {
-  id: number;
-  socket: Socket;
-  remote: string;
-  protocol: WireProtocol;
-  listenerBus: number | null;
-  capacity: number;
-  batchSize: number;
-  /** ms; 0 = write at the end of the current turn of the event loop */
-  flushInterval: number;
-  handshakeTimeout: number;
-  /** ms of silence from the client before closing it; 0 = never */
-  readTimeout: number;
-  /** Monotonic ms, for timeouts. */
-  now: () => number;
-  /** Wall-clock ms since the epoch, for connectedAt. */
-  wallClock: () => number;
-  log: Logger;
-  host: SessionHost;
-  /** The peer's address as the socket reports it (for the allow-lists on reload). */
-  address: string | undefined;
-  txPolicy: TxPolicy;
-  /** --client-max-lag, ms. */
-  maxLagMs: number;
-}
+export type { SessionHost, SessionOptions };
 
 /** Above this many bytes in Node's socket buffer we stop writing and wait for 'drain'. */
 const SOCKET_HIGH_WATER = 64 * 1024;
@@ -100,12 +51,7 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
   readonly joined = new Set<number>();
   private preReady: Uint8Array = new Uint8Array(0);
 
-  // Outbound ring of shared, already encoded frames, with the time each was queued.
-  private readonly ring: Uint8Array[];
-  private readonly queuedAt: Float64Array;
-  private head = 0;
-  private count = 0;
-  private queuedBytes = 0;
+  private readonly ring: FrameRing;
   private congested = false;
   /** See Flushable: −1 when no flush is scheduled for the current batch. */
   flushDeadline = -1;
@@ -124,7 +70,6 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
   bytesOut = 0;
   bytesIn = 0;
   drops = 0;
-  highWater = 0;
   /** What this client may put on the bus (listen-only, rate, IDs) and what it was refused. */
   readonly txGuard: TxGuard;
   /** How far behind the client is, and whether writing waits for the kernel to deliver. */
@@ -145,8 +90,7 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
     this.flushInterval = options.flushInterval;
     this.readTimeout = options.readTimeout;
     this.connectedAt = options.wallClock();
-    this.ring = new Array<Uint8Array>(options.capacity);
-    this.queuedAt = new Float64Array(options.capacity);
+    this.ring = new FrameRing(options.capacity);
     this.address = options.address;
     this.txGuard = new TxGuard(options.txPolicy, options.now());
     this.freshness = new Freshness(options.maxLagMs);
@@ -163,7 +107,7 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
     s.on('data', (chunk: Buffer) => this.onData(chunk));
     s.on('drain', () => {
       this.congested = false;
-      if (this.count > 0) this.flush();
+      if (this.ring.count > 0) this.flush();
     });
     // A reset (or a write into one) is how a peer that closed its socket shows itself: it left.
     s.on('error', (err: NodeJS.ErrnoException) => this.finish(err.code === 'ECONNRESET' || err.code === 'EPIPE' ? 'client_closed' : 'socket_error'));
@@ -228,7 +172,7 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
     }
     this.armReadTimer();
     // Frames that arrived during the negotiation (for a protocol that joined early) go now.
-    if (this.count > 0) this.flush();
+    if (this.ring.count > 0) this.flush();
     return true;
   }
 
@@ -275,25 +219,24 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
   // ------------------------------------------------------------------ hub side
 
   queueDepth(): number {
-    return this.count;
+    return this.ring.count;
+  }
+
+  /** Most frames ever queued at once. */
+  get highWater(): number {
+    return this.ring.highWater;
   }
 
   enqueue(bytes: Uint8Array, bus: number): void {
     // Between close() and the socket's 'close' event the hub may still list this session;
     // nothing more may be written after end().
     if (this.closing) return;
-    const cap = this.ring.length;
-    const slot = (this.head + this.count) % cap;
-    this.ring[slot] = bytes;
     // The bus stamps each frame it broadcasts; a frame queued any other way is stamped now.
     const t = this.host.frameTime(bus);
-    this.queuedAt[slot] = t > 0 ? t : this.options.now();
-    this.count++;
-    this.queuedBytes += bytes.length;
-    if (this.count > this.highWater) this.highWater = this.count;
+    this.ring.push(bytes, t > 0 ? t : this.options.now());
     // Before the negotiation ends frames are held (ready() writes them); the hub's bound applies.
     if (!this.handshaken) return;
-    if (this.count >= this.batchSize) {
+    if (this.ring.count >= this.batchSize) {
       this.flush();
     } else if (this.flushDeadline < 0) {
       // First frame of a batch. A timer exists only while something waits: idle costs nothing.
@@ -313,35 +256,18 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
   /** Writes everything queued as one buffer, unless the socket is congested. */
   flush(): void {
     this.flushDeadline = -1;
-    if (this.count === 0 || this.congested || this.freshness.held || !this.handshaken || this.socket.destroyed) return;
-    if (this.dropStale(this.options.now()) || this.count === 0) return;
-    const cap = this.ring.length;
-    const oldest = this.queuedAt[this.head];
-    let out: Uint8Array;
-    if (this.count === 1) {
-      // One frame (a quiet bus, or --flush-interval 0 on a real one): its shared encoded
-      // bytes are never mutated, so they are written as they are, without a copy.
-      out = this.ring[this.head];
-      this.ring[this.head] = undefined as unknown as Uint8Array;
-    } else {
-      out = Buffer.allocUnsafe(this.queuedBytes);
-      let p = 0;
-      for (let k = 0; k < this.count; k++) {
-        const slot = (this.head + k) % cap;
-        const b = this.ring[slot];
-        out.set(b, p);
-        p += b.length;
-        this.ring[slot] = undefined as unknown as Uint8Array; // let shared buffers be collected
-      }
+    if (!this.handshaken || this.socket.destroyed || this.freshness.held) return;
+    if (this.ring.count > 0 && !this.congested && this.dropStale(this.options.now())) return;
+    const max = this.protocol.maxWriteBytes;
+    while (this.ring.count > 0 && !this.congested) {
+      const oldest = this.ring.oldestAt() ?? 0;
+      const { bytes, frames } = this.ring.take(max);
+      this.framesOut += frames;
+      this.bytesOut += bytes.length;
+      this.freshness.wrote(bytes.length, oldest);
+      const ok = this.socket.write(bytes);
+      if (!ok || this.socket.writableLength > SOCKET_HIGH_WATER) this.congested = true;
     }
-    this.framesOut += this.count;
-    this.bytesOut += out.length;
-    this.head = 0;
-    this.count = 0;
-    this.queuedBytes = 0;
-    this.freshness.wrote(out.length, oldest);
-    const ok = this.socket.write(out);
-    if (!ok || this.socket.writableLength > SOCKET_HIGH_WATER) this.congested = true;
   }
 
   /**
@@ -350,20 +276,12 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
    * instead. Returns true when the session was closed.
    */
   private dropStale(now: number): boolean {
-    const cap = this.ring.length;
-    let n = 0;
-    while (this.count > 0 && this.freshness.tooOld(this.queuedAt[this.head], now)) {
-      this.queuedBytes -= this.ring[this.head].length;
-      this.ring[this.head] = undefined as unknown as Uint8Array;
-      this.head = (this.head + 1) % cap;
-      this.count--;
-      n++;
-    }
+    const n = this.ring.dropOldest((at) => this.freshness.tooOld(at, now));
     if (n === 0) return false;
     this.freshness.staleDrops += n;
     this.host.staleDropped(this, n);
     if (this.host.hubPolicy() === 'kick') {
-      this.host.lagKicked(this, this.freshness.behindMs(this.oldestQueuedAt(), now));
+      this.host.lagKicked(this, this.freshness.behindMs(this.ring.oldestAt(), now));
       this.close('kicked_slow');
       return true;
     }
@@ -372,7 +290,7 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
 
   /** Time (monotonic ms) the oldest queued frame was queued; null when none is. */
   oldestQueuedAt(): number | null {
-    return this.count > 0 ? this.queuedAt[this.head] : null;
+    return this.ring.oldestAt();
   }
 
   // ------------------------------------------------------------------ lag sampler side
@@ -391,8 +309,8 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
       this.host.lagKicked(this, this.freshness.kernelLagMs);
       this.close('kicked_slow');
     } else if (action === 'resume') {
-      if (this.count > 0) this.flush();
-    } else if (this.freshness.held && this.count > 0) {
+      if (this.ring.count > 0) this.flush();
+    } else if (this.freshness.held && this.ring.count > 0) {
       // Nothing is written while held: frames still age out of the ring meanwhile.
       this.dropStale(now);
     }
@@ -453,8 +371,7 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
       this.congested = false;
       this.flush();
     }
-    this.count = 0;
-    this.queuedBytes = 0;
+    this.ring.clear();
     this.socket.end();
     // A peer that never reads would keep the socket half-open: give it a second.
     setTimeout(() => this.socket.destroy(), reason === 'shutdown' ? 1500 : 1000).unref();
@@ -476,8 +393,7 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
     this.closing = true;
     if (this.closeReason === null) this.closeReason = reason;
     this.clearTimers();
-    this.count = 0;
-    this.queuedBytes = 0;
+    this.ring.clear();
     try {
       this.state?.closed?.(this.closeReason);
     } catch (err) {

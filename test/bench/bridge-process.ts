@@ -26,7 +26,10 @@ export interface BridgeOptions {
 }
 
 export class BridgeProcess {
+  /** cannelloni's port per bus. */
   readonly ports: number[] = [];
+  /** Every listener's port per bus, by protocol (a build before protocol plug-ins: cannelloni only). */
+  readonly portsByProtocol: Record<string, number[]> = {};
   private readonly child: ChildProcess;
   private readonly dir: string;
   readonly controlSocket: string;
@@ -84,13 +87,18 @@ export class BridgeProcess {
         while ((nl = pending.indexOf('\n')) >= 0) {
           const line = pending.slice(0, nl);
           pending = pending.slice(nl + 1);
-          let rec: { event?: string; addr?: string };
+          let rec: { event?: string; addr?: string; protocol?: string };
           try {
             rec = JSON.parse(line);
           } catch {
             continue;
           }
-          if (rec.event === 'tcp_listen') this.ports.push(Number(String(rec.addr).split(':').pop()));
+          if (rec.event === 'tcp_listen') {
+            const port = Number(String(rec.addr).split(':').pop());
+            const protocol = rec.protocol ?? 'cannelloni';
+            (this.portsByProtocol[protocol] ??= []).push(port);
+            if (protocol === 'cannelloni') this.ports.push(port);
+          }
           if (rec.event === 'ready') {
             clearTimeout(timer);
             if (this.ports.length === buses) resolve();

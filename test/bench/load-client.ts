@@ -1,4 +1,4 @@
-// The benchmark's load generator: N real cannelloni TCP clients in one process, separate
+// The benchmark's load generator: N real cannelloni (or tcpcan) TCP clients in one process, separate
 // from the bridge so that neither steals the other's event loop. Started by run.ts with
 // child_process.fork; configured, started and stopped over IPC (messages.ts).
 //
@@ -9,7 +9,18 @@
 import net from 'node:net';
 import { LatencyHistogram } from './histogram.js';
 import type { ClientResult, ClientSpec, FromLoad, LoadConfig, ToLoad } from './messages.js';
-import { HELLO, KEY_SPACE, BUS_KEY_BASE, SENDER_KEY_BASE, SEQ_FRAME_BYTES, wallMicros32, writeSeqFrame } from './wire.js';
+import {
+  HELLO,
+  KEY_SPACE,
+  BUS_KEY_BASE,
+  SENDER_KEY_BASE,
+  SEQ_FRAME_BYTES,
+  TCPCAN_SEQ_FRAME_BYTES,
+  TCPCAN_VERSION,
+  wallMicros32,
+  writeSeqFrame,
+  writeTcpcanSeqFrame,
+} from './wire.js';
 
 const EMPTY = Buffer.alloc(0);
 const READ_BUFFER = 64 * 1024;
@@ -22,7 +33,8 @@ class LoadConnection {
   /** Next expected sequence number per key (−1: nothing seen yet). */
   private readonly expected = new Float64Array(KEY_SPACE).fill(-1);
   private carry: Buffer = EMPTY;
-  private helloLeft = HELLO.length;
+  private readonly tcpcan: boolean;
+  private helloLeft: number;
   helloSeen = false;
   closed = false;
   localPort = 0;
@@ -36,7 +48,10 @@ class LoadConnection {
   constructor(
     readonly spec: ClientSpec,
     readonly senderIndex: number,
-  ) {}
+  ) {
+    this.tcpcan = spec.protocol === 'tcpcan';
+    this.helloLeft = this.tcpcan ? TCPCAN_VERSION.length : HELLO.length;
+  }
 
   /** Connects, says hello and resolves once the bridge's hello arrived (stalled: at once). */
   connect(): Promise<void> {
@@ -54,7 +69,7 @@ class LoadConnection {
     return new Promise((resolve, reject) => {
       this.socket.once('connect', () => {
         this.localPort = this.socket.localPort ?? 0;
-        this.socket.write(HELLO);
+        this.socket.write(this.tcpcan ? TCPCAN_VERSION : HELLO);
         if (this.spec.role === 'stall') {
           // Never read: the kernel buffers fill up and the bridge must cope on its side.
           this.socket.pause();
@@ -75,10 +90,12 @@ class LoadConnection {
   /** Sends `n` sequence frames in one write, all stamped now. */
   send(n: number): void {
     if (this.closed || n <= 0) return;
-    const out = Buffer.allocUnsafe(n * SEQ_FRAME_BYTES);
+    const size = this.tcpcan ? TCPCAN_SEQ_FRAME_BYTES : SEQ_FRAME_BYTES;
+    const write = this.tcpcan ? writeTcpcanSeqFrame : writeSeqFrame;
+    const out = Buffer.allocUnsafe(n * size);
     const now = wallMicros32();
     const key = SENDER_KEY_BASE + this.senderIndex;
-    for (let k = 0; k < n; k++) writeSeqFrame(out, k * SEQ_FRAME_BYTES, key, this.seqOut++, now);
+    for (let k = 0; k < n; k++) write(out, k * size, key, this.seqOut++, now);
     this.socket.write(out);
     if (measuring) this.sent += n;
   }
@@ -103,17 +120,35 @@ class LoadConnection {
     let frames = 0;
     let lastLatency = -1;
     let sameLatency = 0;
-    while (p + 5 <= end) {
-      const id = buf.readUInt32BE(p);
-      const lenByte = buf[p + 4];
-      const fd = (lenByte & 0x80) !== 0;
-      const len = lenByte & 0x7f;
+    const tcpcan = this.tcpcan;
+    // cannelloni: id BE (4) | len (bit 7 FD) | [flags] | data
+    // tcpcan: 'd' | 16 or 72 | id LE (4) | len | flags | res0 | res1 | data (8 or 64)
+    while (p + (tcpcan ? 2 : 5) <= end) {
+      let id: number;
+      let len: number;
+      let fd: boolean;
+      let size: number;
+      let dataAt: number;
+      if (tcpcan) {
+        size = 2 + buf[p + 1];
+        if (p + size > end) break;
+        id = buf.readUInt32LE(p + 2);
+        len = buf[p + 6];
+        fd = size === 74;
+        dataAt = p + 10;
+      } else {
+        id = buf.readUInt32BE(p);
+        const lenByte = buf[p + 4];
+        fd = (lenByte & 0x80) !== 0;
+        len = lenByte & 0x7f;
+        size = (fd ? 6 : 5) + ((id & 0x40000000) !== 0 ? 0 : len);
+        if (p + size > end) break;
+        dataAt = p + 5;
+      }
       const rtr = (id & 0x40000000) !== 0;
-      const size = (fd ? 6 : 5) + (rtr ? 0 : len);
-      if (p + size > end) break;
       const key = (id & 0x1fffffff) - BUS_KEY_BASE;
       if (!fd && !rtr && len === 8 && key >= 0 && key < KEY_SPACE) {
-        const seq = buf.readUInt32BE(p + 5);
+        const seq = buf.readUInt32BE(dataAt);
         const want = expected[key];
         if (want >= 0 && seq !== want) {
           if (seq > want) this.gaps += seq - want;
@@ -122,7 +157,7 @@ class LoadConnection {
         expected[key] = seq + 1;
         frames++;
         if (measuring) {
-          let us = (now - buf.readUInt32BE(p + 9)) >>> 0;
+          let us = (now - buf.readUInt32BE(dataAt + 4)) >>> 0;
           if (us > 0x7fffffff) {
             negativeLatency++;
             us = 0;

@@ -12,6 +12,8 @@ export type ClientRole =
 export interface ClientSpec {
   port: number;
   role: ClientRole;
+  /** Wire protocol of the connection; default cannelloni. */
+  protocol?: 'cannelloni' | 'tcpcan';
   /** Frames/s this client sends (role `send`). */
   rate?: number;
 }

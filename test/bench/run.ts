@@ -2,7 +2,7 @@
 // load generator as another (N real cannelloni TCP clients on 127.0.0.1), and the
 // scenarios of issue 7. Prints a table (or --json) and checks the budgets.
 //
-//   node dist/test/bench/run.js [--json] [--only a,b,b0,c,d,e,f,g] [--quick] [--check]
+//   node dist/test/bench/run.js [--json] [--only a,b,b0,c,d,e,f,g,m] [--quick] [--check]
 //                               [--window S] [--windows N] [--bridge-node-args=…]
 //                               [--baseline-cli OTHER/dist/src/cli/main.js]
 import { readFileSync } from 'node:fs';
@@ -10,13 +10,13 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { type DecoderResult, runDecoders } from './decoders.js';
 import { decoderTable, fixed, int, ms, table, trafficTable } from './report.js';
-import { DEFAULT_FLUSH_MS, scenarioA, scenarioB, scenarioC, scenarioD, scenarioE, scenarioF, type Timing } from './scenarios.js';
+import { DEFAULT_FLUSH_MS, scenarioA, scenarioB, scenarioC, scenarioD, scenarioE, scenarioF, scenarioM, type Timing } from './scenarios.js';
 import { median, runTraffic, type TrafficResult, type TrafficSpec } from './traffic.js';
 
-const ALL = ['a', 'b', 'b0', 'c', 'd', 'e', 'f', 'g'] as const;
+const ALL = ['a', 'b', 'b0', 'c', 'd', 'e', 'f', 'g', 'm'] as const;
 type Key = (typeof ALL)[number];
 
-const HELP = `Usage: npm run bench -- [--json] [--only a,b,b0,c,d,e,f,g] [--quick] [--check] [--window S] [--windows N]
+const HELP = `Usage: npm run bench -- [--json] [--only a,b,b0,c,d,e,f,g,m] [--quick] [--check] [--window S] [--windows N]
 
 Scenarios (issue 7):
   a   Ampio: 2 buses × 400 fps, 32 clients per bus
@@ -27,6 +27,9 @@ Scenarios (issue 7):
   e   idle: 64 clients, silent bus, 10 s
   f   clients → bus: 8 clients × 2,000 fps
   g   decoders alone (cannelloni, Ampio UART), MB/s
+  m   mixed protocols at 21,300 fps: 32 cannelloni + 32 tcpcan clients, and (m1) the same
+      load with 64 cannelloni clients; with --baseline-cli only m1 runs (an older build
+      may not speak tcpcan)
 
   --json                 print the results as JSON on stdout (progress goes to stderr)
   --quick                one short window per scenario (a smoke run, not for publishing)
@@ -106,6 +109,10 @@ async function main(): Promise<number> {
   // (e) is about CPU over a long quiet stretch: one 10 s window (issue 7).
   if (only.has('e')) await run(scenarioE({ warmS: 2, windowS: quick ? 3 : 10, windows: 1 }));
   if (only.has('f')) await run(scenarioF(timing));
+  if (only.has('m')) {
+    await run(scenarioM(timing, false));
+    await run(scenarioM(timing, true));
+  }
   const ramp = only.has('c') ? await runRamp(quick, bridgeNodeArgs, progress) : null;
   let decoders: DecoderResult[] = [];
   if (only.has('g')) {
@@ -133,6 +140,11 @@ async function main(): Promise<number> {
       if (f) {
         const m = f.median;
         out.push(`(f) clients sent ${int(m.offeredFps)}/s; reached the bus ${int(m.toBusFps)}/s; other clients got ${int(m.deliveredFps)}/s of ${int(m.offeredFps * 7)}/s expected (7 others each)`);
+      }
+      const m = traffic.find((t) => t.key === 'm');
+      const m1 = traffic.find((t) => t.key === 'm1');
+      if (m && m1) {
+        out.push(`(m) a second protocol on the bus: ${fixed(m.median.bridgeCpuUsPerFrame, 3)} µs/frame mixed vs ${fixed(m1.median.bridgeCpuUsPerFrame, 3)} with cannelloni alone (×${fixed(m.median.bridgeCpuUsPerFrame / m1.median.bridgeCpuUsPerFrame, 2)})`);
       }
       const d = traffic.find((t) => t.key === 'd');
       if (d) out.push(`(d) the stalled client: ${int(d.median.stalledDrops)} frames dropped for it in a window (healthy ones: ${int(d.median.healthyDrops)})`);
@@ -164,7 +176,7 @@ async function main(): Promise<number> {
  * (c) Raise the bus rate with 64 clients until drops appear (or the bridge cannot even
  * generate the rate), then bisect once between the last good and the first bad step.
  */
-async function runRamp(quick: boolean, bridgeNodeArgs: string[] | undefined, progress: (l: string) => void): Promise<RampResult> {
+async function runRamp(quick: boolean, bridgeNodeArgs: string[] | undefined, progress: (l: string) => void, cli?: string): Promise<RampResult> {
   const timing: Timing = { warmS: 1, windowS: quick ? 2 : 3, windows: 1 };
   const steps: TrafficResult[] = [];
   const clean = (r: TrafficResult): boolean =>
@@ -172,7 +184,7 @@ async function runRamp(quick: boolean, bridgeNodeArgs: string[] | undefined, pro
   const step = async (rate: number): Promise<boolean> => {
     const spec = scenarioC(timing, rate);
     progress(`${spec.key}: ${spec.title}`);
-    const r = await runTraffic(spec, { bridgeNodeArgs, progress });
+    const r = await runTraffic(spec, { bridgeNodeArgs, progress, cli });
     steps.push(r);
     return clean(r);
   };
@@ -253,6 +265,7 @@ async function compare(baselineCli: string, only: Set<Key>, timing: Timing, brid
   if (only.has('d')) specs.push(scenarioD(one));
   if (only.has('e')) specs.push(scenarioE({ warmS: 2, windowS: 10, windows: 1 }));
   if (only.has('f')) specs.push(scenarioF(one));
+  if (only.has('m')) specs.push(scenarioM(one, false));
   const rows: Array<{ key: string; baseline: TrafficResult[]; current: TrafficResult[] }> = [];
   for (const spec of specs) {
     const row = { key: spec.key, baseline: [] as TrafficResult[], current: [] as TrafficResult[] };
@@ -267,7 +280,8 @@ async function compare(baselineCli: string, only: Set<Key>, timing: Timing, brid
   }
   const med = (rs: TrafficResult[], f: (r: TrafficResult) => number): number => median(rs.map(f));
   const figures: Array<[string, (r: TrafficResult) => number, (n: number) => string]> = [
-    ['CPU µs/frame', (r) => r.median.bridgeCpuUsPerFrame, (n) => fixed(n, 2)],
+    ['CPU µs/frame', (r) => r.median.bridgeCpuUsPerFrame, (n) => fixed(n, 3)],
+    ['delivered/s', (r) => r.median.deliveredFps, int],
     ['CPU %', (r) => r.median.bridgeCpuPercent, (n) => fixed(n, 1)],
     ['p50 ms', (r) => r.median.latency.p50Us, ms],
     ['p99 ms', (r) => r.median.latency.p99Us, ms],
@@ -283,8 +297,25 @@ async function compare(baselineCli: string, only: Set<Key>, timing: Timing, brid
       }),
     ),
   }));
+  // (c) the saturation ramp on each build, alternating which goes first.
+  const ramps = { baseline: [] as RampResult[], current: [] as RampResult[] };
+  if (only.has('c')) {
+    for (let k = 0; k < Math.max(1, Math.min(2, timing.windows)); k++) {
+      const order: Array<'baseline' | 'current'> = k % 2 === 0 ? ['baseline', 'current'] : ['current', 'baseline'];
+      for (const side of order) {
+        progress(`c (${side}, round ${k + 1}): saturation ramp`);
+        ramps[side].push(await runRamp(false, bridgeNodeArgs, progress, side === 'baseline' ? baselineCli : undefined));
+      }
+    }
+  }
+  const rampBest = (rs: RampResult[]): number => median(rs.map((r) => r.bestDropFreeDeliveredFps));
+  const rampLine =
+    ramps.current.length > 0
+      ? `(c) drop-free delivered, 64 clients: ${int(rampBest(ramps.baseline))}/s → ${int(rampBest(ramps.current))}/s (${fixed(rampBest(ramps.current) / rampBest(ramps.baseline), 2)}); ` +
+        `runs: base ${ramps.baseline.map((r) => int(r.bestDropFreeDeliveredFps)).join(', ')}; now ${ramps.current.map((r) => int(r.bestDropFreeDeliveredFps)).join(', ')}`
+      : '';
   if (json) {
-    process.stdout.write(`${JSON.stringify({ date: new Date().toISOString(), machine: describeMachine(), baselineCli, timing, summary, rows }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ date: new Date().toISOString(), machine: describeMachine(), baselineCli, timing, summary, rows, ramps }, null, 2)}\n`);
   } else {
     const header = ['scenario', ...figures.map(([name]) => `${name} base → now (×)`)];
     const body = summary.map((s) => [
@@ -294,7 +325,7 @@ async function compare(baselineCli: string, only: Set<Key>, timing: Timing, brid
         return `${f(v.baseline)} → ${f(v.current)} (${fixed(v.ratio, 2)})`;
       }),
     ]);
-    process.stdout.write(`baseline ${baselineCli}: medians of ${timing.windows} alternating runs × ${timing.windowS} s\n${table(header, body)}\n`);
+    process.stdout.write(`baseline ${baselineCli}: medians of ${timing.windows} alternating runs × ${timing.windowS} s\n${table(header, body)}\n${rampLine ? `${rampLine}\n` : ''}`);
   }
   return 0;
 }

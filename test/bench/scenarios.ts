@@ -96,3 +96,23 @@ export function scenarioF(t: Timing): TrafficSpec {
     ...t,
   };
 }
+
+/**
+ * (m) Mixed protocols at saturation: 64 readers of one bus at 21,300 fps, half cannelloni and
+ * half tcpcan (`mixed`), or all 64 cannelloni (`m1`, the same load with one protocol), so that
+ * the difference is what a second protocol on the bus costs.
+ */
+export function scenarioM(t: Timing, mixed: boolean): TrafficSpec {
+  return {
+    key: mixed ? 'm' : 'm1',
+    title: mixed ? `mixed: 32 cannelloni + 32 tcpcan clients, ${SATURATED_1M_RATE.toLocaleString('en-US')} fps` : `the same with 64 cannelloni clients`,
+    bridgeArgs: ['--virtual-rate', String(SATURATED_1M_RATE), ...(mixed ? ['--tcpcan-listen', '127.0.0.1:0'] : [])],
+    buses: 1,
+    clients: ([port], byProtocol) =>
+      mixed
+        ? [...readers(port, 32), ...Array.from({ length: 32 }, () => ({ port: byProtocol.tcpcan[0], role: 'read' as const, protocol: 'tcpcan' as const }))]
+        : readers(port, 64),
+    configuredFps: SATURATED_1M_RATE,
+    ...t,
+  };
+}

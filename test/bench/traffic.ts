@@ -15,7 +15,8 @@ export interface TrafficSpec {
   /** serve flags besides backend/payload/listen/log/control-socket. */
   bridgeArgs: string[];
   buses: number;
-  clients(ports: number[]): ClientSpec[];
+  /** `ports`: cannelloni's per bus; `byProtocol`: every protocol's per bus. */
+  clients(ports: number[], byProtocol: Record<string, number[]>): ClientSpec[];
   /** The rate the scenario asks for (frames/s entering the bridge, all buses or all senders). */
   configuredFps: number;
   warmS: number;
@@ -95,7 +96,7 @@ export async function runTraffic(spec: TrafficSpec, options: RunOptions): Promis
   let peakRssMB = Number.NaN;
   let exitCode: number | null = null;
   try {
-    const clients = spec.clients(bridge.ports);
+    const clients = spec.clients(bridge.ports, bridge.portsByProtocol);
     load = await LoadProcess.start({ clients });
     await sleep(spec.warmS * 1000);
     if (spec.waitForDropsS) await waitForDrops(bridge, spec.waitForDropsS, options.progress);

@@ -31,3 +31,19 @@ export function writeSeqFrame(out: Buffer, offset: number, key: number, seq: num
 }
 
 export const HELLO = Buffer.from('CANNELLONIv1', 'ascii');
+
+/** tcpcan: `v 1`, sent by the client and answered by the bridge. */
+export const TCPCAN_VERSION = Buffer.from([0x76, 4, 0, 0, 0, 1]);
+/** tcpcan `d` message of a classic frame: 2-byte header + 16-byte little-endian can_frame. */
+export const TCPCAN_SEQ_FRAME_BYTES = 18;
+
+/** Writes one sequence frame as a tcpcan `d` message at `offset` (18 bytes). */
+export function writeTcpcanSeqFrame(out: Buffer, offset: number, key: number, seq: number, timeUs: number): void {
+  out.fill(0, offset, offset + TCPCAN_SEQ_FRAME_BYTES);
+  out[offset] = 0x64;
+  out[offset + 1] = 16;
+  out.writeUInt32LE((CAN_EFF_FLAG | key) >>> 0, offset + 2);
+  out[offset + 6] = 8;
+  out.writeUInt32BE(seq >>> 0, offset + 10);
+  out.writeUInt32BE(timeUs >>> 0, offset + 14);
+}

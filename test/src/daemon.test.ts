@@ -3,11 +3,12 @@
 // shutdown, as a cannelloni client sees them.
 import net from 'node:net';
 import { setImmediate as tick } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createVirtualBackend, type VirtualBackend } from '../../src/backends/virtual.js';
 import type { Config } from '../../src/config/options.js';
 import { CAN_EFF_FLAG, CAN_ERR_FLAG, CAN_RTR_FLAG, makeFrame } from '../../src/core/frame.js';
 import { encode, HELLO, TestClient } from '../support/cannelloni-client.js';
+import { createStandardServices } from '../../src/daemon.js';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 
 let running: TestDaemon | null = null;
@@ -361,6 +362,29 @@ describe('reload (SIGHUP)', () => {
     const third = await client(d, { hello: false });
     await third.waitClosed();
     expect(d.daemon.snapshot().totals.rejected).toBe(1);
+  });
+});
+
+describe('reload (SIGHUP): what the options table says', () => {
+  it('a changed structural setting is not applied and is logged as needing a restart', async () => {
+    const { d } = await start();
+    const next = { ...d.daemon.config, hubBuffer: 99, batchSize: 8 } as Config;
+    expect(d.daemon.reload(next)).toEqual(['batchSize']);
+    expect(events(d, 'reload_needs_restart')).toMatchObject([{ settings: 'hubBuffer' }]);
+    expect(d.daemon.snapshot().daemon.config).toMatchObject({ 'hub-buffer': 512, 'batch-size': 8 });
+  });
+
+  it('--log-metrics-interval is reloadable: SIGHUP starts the metrics line, and stops it again', async () => {
+    const d = await startTestDaemon({}, { services: (inputs) => createStandardServices(inputs, { controlSocketPath: null, env: {} }) });
+    running = d;
+    await new Promise((r) => setTimeout(r, 120));
+    expect(events(d, 'metrics_snapshot')).toHaveLength(0);
+    expect(d.daemon.reload({ ...d.daemon.config, logMetricsInterval: 40 } as Config)).toEqual(['logMetricsInterval']);
+    await vi.waitFor(() => expect(events(d, 'metrics_snapshot').length).toBeGreaterThanOrEqual(2), { timeout: 3000 });
+    d.daemon.reload({ ...d.daemon.config, logMetricsInterval: 0 } as Config);
+    const n = events(d, 'metrics_snapshot').length;
+    await new Promise((r) => setTimeout(r, 150));
+    expect(events(d, 'metrics_snapshot').length).toBe(n);
   });
 });
 

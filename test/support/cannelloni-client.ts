@@ -2,6 +2,7 @@
 // src/core/cannelloni.ts, so the daemon is checked against an independent reading of the
 // protocol. Used by integration, stress and end-to-end tests.
 import net from 'node:net';
+import type { ConformanceAdapter, ConformanceClient, SpecFrame } from './protocol-conformance.js';
 
 export const HELLO = Buffer.from('CANNELLONIv1', 'ascii');
 
@@ -140,3 +141,35 @@ export class TestClient {
     this.notify();
   }
 }
+
+// ---------------------------------------------------------------- conformance adapter
+
+const specToWire = (f: SpecFrame): Buffer => encode({ id: f.id, data: f.data, rtr: (f.id & 0x40000000) !== 0, len: f.len, fd: f.fd, flags: f.flags });
+
+export function asConformanceClient(c: TestClient): ConformanceClient {
+  return {
+    get frames() {
+      return c.frames;
+    },
+    get closed() {
+      return c.closed;
+    },
+    socket: c.socket,
+    send: (...frames) => c.send(...frames.map(specToWire)),
+    waitForFrames: (n, t) => c.waitForFrames(n, t),
+    waitClosed: (t) => c.waitClosed(t),
+    destroy: () => c.destroy(),
+  };
+}
+
+/** cannelloni for the shared conformance suite: hello, v1 frames, classic len 9 as the malformed input. */
+export const cannelloniAdapter: ConformanceAdapter = {
+  name: 'cannelloni',
+  config: { listen: { host: '127.0.0.1', port: 0 } },
+  port: (d) => d.daemon.port(0, 'cannelloni'),
+  carries: { fd: true, rtr: true, errorFrames: true },
+  connect: async (port) => asConformanceClient(await TestClient.connect(port)),
+  badHello: Buffer.from('CANNELLONIv2'),
+  clientStream: (frames) => Buffer.concat([HELLO, ...frames.map(specToWire)]),
+  malformed: Buffer.from([0, 0, 1, 0x11, 9, 1, 2, 3, 4, 5, 6, 7, 8, 9]),
+};

@@ -2,6 +2,7 @@
 // a big-endian u32 version, `d` with a little-endian struct can_frame / canfd_frame), not
 // from src/protocols/tcpcan, so the daemon is checked against an independent reading.
 import net from 'node:net';
+import type { ConformanceAdapter, ConformanceClient, SpecFrame } from './protocol-conformance.js';
 
 export interface TcpcanWireFrame {
   /** can_id with EFF/RTR/ERR flags */
@@ -129,3 +130,35 @@ export class TcpcanTestClient {
     this.notify();
   }
 }
+
+// ---------------------------------------------------------------- conformance adapter
+
+const specToWire = (f: SpecFrame): Buffer => tcpcanFrame({ id: f.id & ~0x40000000, data: f.data, rtr: (f.id & 0x40000000) !== 0, len: f.len, fd: f.fd, flags: f.flags });
+
+export function asConformanceClient(c: TcpcanTestClient): ConformanceClient {
+  return {
+    get frames() {
+      return c.frames;
+    },
+    get closed() {
+      return c.closed;
+    },
+    socket: c.socket,
+    send: (...frames) => c.send(...frames.map(specToWire)),
+    waitForFrames: (n, t) => c.waitForFrames(n, t),
+    waitClosed: (t) => c.waitClosed(t),
+    destroy: () => c.destroy(),
+  };
+}
+
+/** tcpcan for the shared conformance suite: `v 1`, raw (FD) frames, a 17-byte `d` as the malformed input. */
+export const tcpcanAdapter: ConformanceAdapter = {
+  name: 'tcpcan',
+  config: { tcpcanListen: { host: '127.0.0.1', port: 0 } },
+  port: (d) => d.daemon.port(0, 'tcpcan'),
+  carries: { fd: true, rtr: true, errorFrames: true },
+  connect: async (port) => asConformanceClient(await TcpcanTestClient.connect(port)),
+  badHello: tcpcanVersion(2),
+  clientStream: (frames) => Buffer.concat([tcpcanVersion(1), ...frames.map(specToWire)]),
+  malformed: Buffer.from([0x64, 0x11]),
+};

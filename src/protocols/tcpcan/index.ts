@@ -60,6 +60,10 @@ export const tcpcan: WireProtocol = {
   layout: 'per-bus',
   encoder,
   open,
+  // The reference peer reads a message as two recv() calls with no reassembly: a message split
+  // across TCP segments breaks it. A write that fits one Ethernet segment (MSS 1448 with
+  // timestamps) arrives whole, so batches are cut into writes of at most this many bytes.
+  maxWriteBytes: 1400,
 };
 
 export default tcpcan;

@@ -12,10 +12,12 @@ import { fileURLToPath } from 'node:url';
 import { ControlClient } from '../../../src/control/control-client.js';
 import type { BusSnapshot } from '../../../src/control/protocol.js';
 import { encode, TestClient, type WireFrame } from '../../support/cannelloni-client.js';
+import { tcpcanFrame, TcpcanTestClient } from '../../support/tcpcan-client.js';
 import { Candump, canonical, check, equalLists, resetVcan, runChecks, sh, sleep } from './can-tools.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 const PORT = [20000, 20001];
+const TCPCAN_PORT = [20010, 20011];
 const T = 30_000;
 const TX_MAX_AGE_MS = 500;
 
@@ -43,6 +45,7 @@ class Daemon {
         '--backend', 'socketcan',
         '--can-if', 'vcan0,vcan1',
         '--listen', `127.0.0.1:${PORT[0]}`,
+        '--tcpcan-listen', `127.0.0.1:${TCPCAN_PORT[0]}`,
         '--tx-max-age', `${TX_MAX_AGE_MS}ms`,
         // the VM is slow: give clients time to say hello
         '--handshake-timeout', '20s',
@@ -123,8 +126,17 @@ async function client(bus: 0 | 1): Promise<TestClient> {
   return c;
 }
 
+const tcpcanClients: TcpcanTestClient[] = [];
+
+async function tcpcanClient(bus: 0 | 1): Promise<TcpcanTestClient> {
+  const c = await TcpcanTestClient.connect(TCPCAN_PORT[bus]);
+  tcpcanClients.push(c);
+  return c;
+}
+
 function closeClients(): void {
   for (const c of clients.splice(0)) c.destroy();
+  for (const c of tcpcanClients.splice(0)) c.destroy();
 }
 
 async function busToClients() {
@@ -323,6 +335,53 @@ async function tbfStaleness() {
   return { sent: total, onBus: sent, stale, txMaxAgeMs: TX_MAX_AGE_MS };
 }
 
+/**
+ * tcpcan next to cannelloni on the real kernel: SocketCAN frames (classic, EFF, RTR, FD on
+ * the MTU 72 vcan) reach a tcpcan client as candump saw them; frames a tcpcan client sends
+ * (FD with BRS included) reach the bus and the cannelloni client, and the reverse.
+ */
+async function tcpcanBothWays() {
+  const t = await tcpcanClient(0);
+  const k = await client(0);
+  const other = await tcpcanClient(1);
+  check(t.versions.length === 1 && t.versions[0] === 1, `tcpcan version answer ${JSON.stringify(t.versions)}`);
+  let dump = await Candump.start('vcan0');
+  const cases = ['123#DEADBEEF', '1ABCDEF0#0102030405060708', '7FF#', '456#R3', `321##1${'11'.repeat(12)}`, `1ABCDEF0##0${'A5'.repeat(64)}`];
+  for (const c of cases) sh(`cansend vcan0 '${c}'`);
+  const seen = (await dump.waitFor(cases.length, T)).map((l) => l.text);
+  await dump.stop();
+  await t.waitForFrames(cases.length, T);
+  equalLists(t.frames.map(wireText), seen, 'tcpcan client vs candump');
+  // (The socketcan 4.0.7 binding reports no FD flags on receive, so BRS cannot be checked here.)
+  check(t.frames[4].fd && t.frames[4].len === 12 && t.frames[5].fd && t.frames[5].len === 64, 'FD frames carried as FD');
+  check(t.frames[3].len === 3 && t.frames[3].data.length === 0, 'RTR with DLC 3, no data');
+  check(t.protocolError === null, `tcpcan stream: ${t.protocolError}`);
+
+  dump = await Candump.start('vcan0');
+  const fromTcpcan = [
+    tcpcanFrame({ id: 0x124, data: [1, 2, 3] }),
+    tcpcanFrame({ id: 0x9abcdef1, data: [4, 5] }), // EFF 0x1ABCDEF1
+    tcpcanFrame({ id: 0x457, rtr: true, len: 2 }),
+    tcpcanFrame({ id: 0x322, fd: true, flags: 0x01, data: new Array(16).fill(0x22) }),
+  ];
+  const expected = ['124#010203', '1ABCDEF1#0405', '457#R2', `322##${'22'.repeat(16)}`];
+  t.send(...fromTcpcan);
+  const onBus = await dump.waitFor(fromTcpcan.length, T);
+  await dump.stop();
+  equalLists(onBus.map((l) => l.text), expected, 'candump vs what the tcpcan client sent');
+  check(((onBus[3].fdFlags ?? 0) & 1) === 1, 'BRS carried to the bus');
+  await k.waitForFrames(cases.length + fromTcpcan.length, T);
+  equalLists(k.frames.slice(cases.length).map(wireText), expected, 'echo from tcpcan to the cannelloni client');
+
+  k.send(encode({ id: 0x125, data: [9] }));
+  await t.waitForFrames(cases.length + 1, T);
+  equalLists(t.frames.slice(cases.length).map(wireText), ['125#09'], 'echo from cannelloni to tcpcan (never its own frames)');
+  await sleep(300);
+  check(other.frames.length === 0, `the vcan1 tcpcan client got ${other.frames.length} vcan0 frames`);
+  closeClients();
+  return { toTcpcan: cases.length, fromTcpcan: fromTcpcan.length };
+}
+
 const CHECKS: [string, () => Promise<Record<string, unknown>>][] = [
   ['daemon_bus_to_clients', busToClients],
   ['daemon_clients_to_bus', clientsToBus],
@@ -330,6 +389,7 @@ const CHECKS: [string, () => Promise<Record<string, unknown>>][] = [
   ['daemon_link_faults', linkFaults],
   ['daemon_fd_to_classic', fdToClassic],
   ['daemon_tbf_staleness', tbfStaleness],
+  ['daemon_tcpcan', tcpcanBothWays],
 ];
 
 async function main(): Promise<void> {

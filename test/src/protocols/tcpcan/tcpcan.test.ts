@@ -1,5 +1,6 @@
 // tcpcan through the daemon over real TCP, next to cannelloni on the same bus, with a peer
 // written from the wire format.
+import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createVirtualBackend, type VirtualBackend } from '../../../../src/backends/virtual.js';
 import type { Config } from '../../../../src/config/options.js';
@@ -118,6 +119,19 @@ describe('tcpcan', () => {
     expect(d.records.find((r) => r.event === 'ready')?.listeners).toMatch(/^cannelloni:vbus0@127\.0\.0\.1:\d+,tcpcan:vbus0@127\.0\.0\.1:\d+$/);
   });
 
+  it('a second protocol on the bus costs one encode per bus frame, not one per client', async () => {
+    const { d, bus } = await start();
+    const ts = await Promise.all(Array.from({ length: 4 }, () => tcpcan(d)));
+    const ks = await Promise.all(Array.from({ length: 4 }, () => cannelloni(d)));
+    await clientsConnected(d, 8);
+    const hub = d.daemon.bus(0)!.hub;
+    const before = hub.counters.encodes;
+    for (let n = 0; n < 50; n++) bus.inject(makeFrame({ id: 0x200, data: [n] }));
+    for (const c of [...ts, ...ks]) await c.waitForFrames(50);
+    expect(hub.counters.encodes - before).toBe(2 * 50);
+    expect(hub.encodersInUse).toBe(2);
+  });
+
   it('frames on the bus before the agreement are delivered right after our `v 1`', async () => {
     const { d, bus } = await start();
     const c = await tcpcan(d, { version: false });
@@ -128,6 +142,33 @@ describe('tcpcan', () => {
     await c.waitForFrames(1);
     expect(c.versions).toEqual([1]);
     expect(c.frames.map((f) => f.id)).toEqual([0x55]);
+  });
+
+  it('every write to a tcpcan peer holds whole messages and fits one TCP segment (≤ 1400 bytes)', async () => {
+    const { d, bus } = await start({ flushInterval: 50, batchSize: 4096 });
+    const c = await tcpcan(d);
+    await clientsConnected(d, 1);
+    const clientPort = c.socket.localPort;
+    // The daemon runs in this process: record the sizes of its writes to this client's socket.
+    const sizes: number[] = [];
+    const original = net.Socket.prototype.write;
+    net.Socket.prototype.write = function (this: net.Socket, ...args: unknown[]) {
+      if (this.remotePort === clientPort && this.localPort !== clientPort) sizes.push((args[0] as Uint8Array).length);
+      return Reflect.apply(original, this, args) as boolean;
+    } as typeof original;
+    try {
+      for (let n = 0; n < 200; n++) bus.inject(makeFrame({ id: 0x300, fd: true, data: Array(64).fill(n & 0xff) }));
+      await c.waitForFrames(200);
+    } finally {
+      net.Socket.prototype.write = original;
+    }
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(200 * 74);
+    expect(sizes.length).toBeGreaterThan(1);
+    for (const size of sizes) {
+      expect(size).toBeLessThanOrEqual(1400);
+      expect(size % 74).toBe(0);
+    }
+    expect(c.frames.map((f) => f.data[0])).toEqual(Array.from({ length: 200 }, (_, n) => n & 0xff));
   });
 
   it('input split at every byte is accepted', async () => {

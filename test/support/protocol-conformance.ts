@@ -1,0 +1,371 @@
+// The shared conformance suite every wire-protocol plug-in passes: a real daemon on
+// 127.0.0.1 (port 0), the virtual backend (FD-capable), and clients written from each
+// protocol's spec, never from src/protocols.
+//
+// How a protocol plugs in (socketcand, GVRET, …): write a `ConformanceAdapter` next to its
+// tests, e.g. test/src/protocols/socketcand/conformance.test.ts:
+//
+//   import { runConformance, type ConformanceAdapter } from '../../../support/protocol-conformance.js';
+//   const adapter: ConformanceAdapter = {
+//     name: 'socketcand',                       // the registry name (the `protocol` label)
+//     config: { socketcandListen: { host: '127.0.0.1', port: 0 } },
+//     port: (d) => d.daemon.port(0, 'socketcand'),
+//     carries: { fd: false, rtr: true, errorFrames: true },
+//     connect: async (port) => …,              // a spec client past the negotiation, ready for frames
+//     badHello: Buffer.from('…'),               // bytes that fail the negotiation
+//     clientStream: (frames) => Buffer,         // hello/negotiation + frames, as one client byte stream
+//     malformed: Buffer,                        // bytes after the negotiation that must close the session
+//   };
+//   runConformance(adapter, { partner: cannelloniAdapter });
+//
+// A shared-listener protocol's `connect` does its own bus selection (`< open vbus0 >`), and its
+// `clientStream` includes it. The decoder fuzz needs nothing more: it loads the plug-in from the
+// registry and feeds random bytes through a fake SessionPeer (AMPIO_FUZZ_RUNS sets the count;
+// `npm run fuzz` runs 10^6 per protocol).
+import net from 'node:net';
+import { setImmediate as tick } from 'node:timers/promises';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createVirtualBackend, type VirtualBackend } from '../../src/backends/virtual.js';
+import type { CanFrame } from '../../src/core/frame.js';
+import type { Config } from '../../src/config/options.js';
+import { PROTOCOLS } from '../../src/protocols/registry.js';
+import type { BusInfo, SessionPeer } from '../../src/protocols/types.js';
+import { startTestDaemon, type TestDaemon } from './daemon.js';
+
+/** A frame as a spec client sees it: can_id with EFF/RTR/ERR flags. */
+export interface SpecFrame {
+  id: number;
+  len: number;
+  fd: boolean;
+  flags: number;
+  data: number[];
+}
+
+/** What the suite needs from a spec-written client of the protocol. */
+export interface ConformanceClient {
+  readonly frames: ReadonlyArray<{ id: number; len: number; fd: boolean; flags: number; data: Buffer | Uint8Array }>;
+  readonly closed: boolean;
+  readonly socket: net.Socket;
+  send(...frames: SpecFrame[]): void;
+  waitForFrames(n: number, timeoutMs?: number): Promise<unknown>;
+  waitClosed(timeoutMs?: number): Promise<void>;
+  destroy(): void;
+}
+
+export interface ConformanceAdapter {
+  name: keyof typeof PROTOCOLS;
+  /** Config that turns the protocol on, on loopback with port 0. */
+  config: Partial<Config>;
+  port(d: TestDaemon): number;
+  /** What the protocol can carry to clients (error frames: bus → client only). */
+  carries: { fd: boolean; rtr: boolean; errorFrames: boolean };
+  /** A client past the negotiation. */
+  connect(port: number): Promise<ConformanceClient>;
+  /** Bytes that fail the negotiation. */
+  badHello: Buffer;
+  /** The negotiation followed by `frames`, as one byte stream from a client. */
+  clientStream(frames: SpecFrame[]): Buffer;
+  /** Bytes after the negotiation that must close the session as malformed. */
+  malformed: Buffer;
+}
+
+const fuzzRuns = Number(process.env.AMPIO_FUZZ_RUNS ?? 300);
+
+const sample = (carries: ConformanceAdapter['carries']): SpecFrame[] =>
+  [
+    { id: 0x123, len: 3, fd: false, flags: 0, data: [1, 2, 3] },
+    { id: (0x1abcdef0 | 0x80000000) >>> 0, len: 2, fd: false, flags: 0, data: [0xde, 0xad] },
+    carries.rtr ? { id: (0x124 | 0x40000000) >>> 0, len: 4, fd: false, flags: 0, data: [] } : null,
+    { id: 0x125, len: 0, fd: false, flags: 0, data: [] },
+    carries.fd ? { id: 0x126, len: 12, fd: true, flags: 1, data: Array.from({ length: 12 }, (_, k) => k) } : null,
+  ].filter((f): f is SpecFrame => f !== null);
+
+const toCanFrame = (f: SpecFrame): CanFrame => ({ id: f.id >>> 0, len: f.len, fd: f.fd, fdFlags: f.flags, data: Uint8Array.from(f.data), timestamp: 0 });
+const view = (f: { id: number; len: number; fd: boolean; flags?: number; fdFlags?: number; data: ArrayLike<number> }) => [f.id >>> 0, f.len, f.fd, f.flags ?? f.fdFlags ?? 0, Array.from(f.data)];
+
+/** A raw TCP connection that records what it receives. */
+async function raw(port: number): Promise<{ socket: net.Socket; received: () => number; closed: Promise<void> }> {
+  const socket = net.connect({ port, host: '127.0.0.1' });
+  let bytes = 0;
+  socket.on('data', (d) => (bytes += d.length));
+  socket.on('error', () => {});
+  const closed = new Promise<void>((r) => socket.on('close', () => r()));
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  return { socket, received: () => bytes, closed };
+}
+
+async function until(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** Valid frames of every kind the protocol carries (the fuzz's building blocks). */
+function specFrameArb(carries: ConformanceAdapter['carries']): fc.Arbitrary<SpecFrame> {
+  const classic = fc
+    .record({ eff: fc.boolean(), id: fc.integer({ min: 0, max: 0x1fffffff }), data: fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 8 }) })
+    .map(({ eff, id, data }) => ({ id: eff ? (id | 0x80000000) >>> 0 : id & 0x7ff, len: data.length, fd: false, flags: 0, data }));
+  const arbs: Array<fc.Arbitrary<SpecFrame>> = [classic];
+  if (carries.rtr) arbs.push(fc.record({ id: fc.integer({ min: 0, max: 0x7ff }), len: fc.integer({ min: 0, max: 8 }) }).map(({ id, len }) => ({ id: (id | 0x40000000) >>> 0, len, fd: false, flags: 0, data: [] })));
+  if (carries.fd) {
+    arbs.push(
+      fc
+        .record({ id: fc.integer({ min: 0, max: 0x7ff }), len: fc.constantFrom(0, 5, 8, 12, 16, 20, 24, 32, 48, 64), flags: fc.integer({ min: 0, max: 3 }) })
+        .chain(({ id, len, flags }) => fc.array(fc.integer({ min: 0, max: 255 }), { minLength: len, maxLength: len }).map((data) => ({ id, len, fd: true, flags, data }))),
+    );
+  }
+  return fc.oneof(...arbs);
+}
+
+export function runConformance(adapter: ConformanceAdapter, options: { partner?: ConformanceAdapter } = {}): void {
+  let running: TestDaemon | null = null;
+  const open: Array<{ destroy(): void }> = [];
+
+  afterEach(async () => {
+    for (const c of open.splice(0)) c.destroy();
+    await running?.stop();
+    running = null;
+  });
+
+  async function start(overrides: Partial<Config> = {}) {
+    let bus!: VirtualBackend;
+    const d = await startTestDaemon({ ...options.partner?.config, ...adapter.config, ...overrides }, {
+      backends: (c) => [(bus = createVirtualBackend({ name: 'vbus0', index: 0, rate: 0, payload: 'ampio', bitrate: c.bitrate, fd: true, now: () => performance.now(), wallClock: () => Date.now() }))],
+    });
+    running = d;
+    const onBus: CanFrame[] = [];
+    d.daemon.bus(0)!.addTap({ received: () => {}, transmitted: (_b, f) => void onBus.push(f) });
+    return { d, bus, onBus };
+  }
+
+  async function client(d: TestDaemon, which = adapter): Promise<ConformanceClient> {
+    const c = await which.connect(which.port(d));
+    open.push(c);
+    return c;
+  }
+
+  const clientsConnected = (d: TestDaemon, n: number) => until(() => d.daemon.snapshot().clients.length === n, `${n} clients`);
+
+  describe(`${adapter.name}: protocol conformance`, () => {
+    it('hello/negotiation: a good one makes a client (counted, shown with its protocol)', async () => {
+      const { d } = await start();
+      await client(d);
+      await clientsConnected(d, 1);
+      const snap = d.daemon.snapshot();
+      expect(snap.clients[0].protocol).toBe(adapter.name);
+      expect(snap.totals.accepted).toBe(1);
+    });
+
+    it('hello/negotiation: a bad one is closed and counted as a handshake failure', async () => {
+      const { d } = await start();
+      const r = await raw(adapter.port(d));
+      r.socket.write(adapter.badHello);
+      await r.closed;
+      expect(d.daemon.snapshot().totals.handshakeFailures).toBe(1);
+      expect(d.daemon.snapshot().clients).toHaveLength(0);
+    });
+
+    it('hello/negotiation: a silent peer is closed after --handshake-timeout', async () => {
+      const { d } = await start({ handshakeTimeout: 150 });
+      const r = await raw(adapter.port(d));
+      await r.closed;
+      expect(d.daemon.counters().handshakeFailuresByReason).toEqual({ timeout: 1 });
+    });
+
+    it('the client stream split at every byte position decodes the same', async () => {
+      const { d, onBus } = await start();
+      const frames = sample(adapter.carries);
+      const stream = adapter.clientStream(frames);
+      for (let cut = 1; cut < stream.length; cut++) {
+        const before = onBus.length;
+        const r = await raw(adapter.port(d));
+        r.socket.write(stream.subarray(0, cut));
+        await tick();
+        r.socket.write(stream.subarray(cut));
+        await until(() => onBus.length >= before + frames.length, `the frames of split ${cut}`);
+        expect(onBus.slice(before).map(view)).toEqual(frames.map(view));
+        r.socket.destroy();
+        await r.closed;
+      }
+    });
+
+    it('frames bus → client: classic, EFF, RTR, empty, FD and error frames where the protocol has them', async () => {
+      const { d, bus } = await start();
+      const c = await client(d);
+      await clientsConnected(d, 1);
+      const frames = sample(adapter.carries);
+      const error: SpecFrame = { id: (0x40 | 0x20000000) >>> 0, len: 8, fd: false, flags: 0, data: [0, 0, 0, 0, 0, 0, 0, 0] };
+      if (adapter.carries.errorFrames) frames.push(error);
+      for (const f of frames) bus.inject(toCanFrame(f));
+      await c.waitForFrames(frames.length);
+      expect(c.frames.map(view)).toEqual(frames.map(view));
+    });
+
+    it('frames client → bus: classic, EFF, RTR, empty and FD where the protocol has them', async () => {
+      const { d, onBus } = await start();
+      const c = await client(d);
+      await clientsConnected(d, 1);
+      const frames = sample(adapter.carries);
+      c.send(...frames);
+      await until(() => onBus.length >= frames.length, 'the frames on the bus');
+      expect(onBus.map(view)).toEqual(frames.map(view));
+      expect(d.daemon.snapshot().clients[0].framesIn).toBe(frames.length);
+    });
+
+    it('echo: a frame from one session reaches the other sessions (also of another protocol), never its sender', async () => {
+      const { d } = await start();
+      const a = await client(d);
+      const b = await client(d);
+      const partner = options.partner ? await client(d, options.partner) : null;
+      await clientsConnected(d, partner ? 3 : 2);
+      const f: SpecFrame = { id: 0x321, len: 2, fd: false, flags: 0, data: [3, 2] };
+      a.send(f);
+      await b.waitForFrames(1);
+      expect(b.frames.map(view)).toEqual([view(f)]);
+      if (partner) {
+        await partner.waitForFrames(1);
+        expect(partner.frames.map(view)).toEqual([view(f)]);
+        const back: SpecFrame = { id: 0x322, len: 1, fd: false, flags: 0, data: [9] };
+        partner.send(back);
+        await a.waitForFrames(1);
+        expect(a.frames.map(view)).toEqual([view(back)]);
+      }
+      await new Promise((r) => setTimeout(r, 30));
+      expect(a.frames.map(view)).not.toContainEqual(view(f));
+    });
+
+    for (const policy of ['drop', 'kick'] as const) {
+      it(`a stalled reader (${policy}): ${policy === 'drop' ? 'loses frames, counted' : 'is closed, counted'}; the others lose nothing, in order`, async () => {
+        const { d, bus } = await start({ hubBuffer: 64, hubPolicy: policy });
+        const stalled = await client(d);
+        const healthy = await client(d);
+        await clientsConnected(d, 2);
+        stalled.socket.pause();
+        const done = () => (policy === 'drop' ? d.daemon.snapshot().totals.hubDrops > 500 : d.daemon.snapshot().totals.kicked > 0);
+        let n = 0;
+        while (n < 400_000 && !done()) {
+          for (let k = 0; k < 1000; k++, n++) {
+            const data = new Uint8Array(adapter.carries.fd ? 64 : 8);
+            new DataView(data.buffer).setUint32(0, n);
+            bus.inject({ id: 0x100, len: data.length, data, fd: adapter.carries.fd, fdFlags: 0, timestamp: 0 });
+          }
+          await tick();
+        }
+        await healthy.waitForFrames(n, 20_000);
+        expect(healthy.frames.map((f) => Buffer.from(f.data).readUInt32BE(0))).toEqual(Array.from({ length: n }, (_, k) => k));
+        const snap = d.daemon.snapshot();
+        if (policy === 'drop') {
+          expect(snap.totals.hubDrops).toBeGreaterThan(500);
+          expect(stalled.closed).toBe(false);
+        } else {
+          expect(snap.totals.kicked).toBe(1);
+          stalled.socket.resume();
+          await stalled.waitClosed();
+        }
+      });
+    }
+
+    it('malformed input closes only the offender, counted', async () => {
+      const { d, bus } = await start();
+      const bad = await client(d);
+      const good = await client(d);
+      await clientsConnected(d, 2);
+      bad.socket.write(adapter.malformed);
+      await bad.waitClosed();
+      bus.inject(toCanFrame({ id: 0x42, len: 1, fd: false, flags: 0, data: [4] }));
+      await good.waitForFrames(1);
+      expect(good.closed).toBe(false);
+      expect(d.daemon.snapshot().totals.malformed).toBe(1);
+    });
+
+    it('--max-clients: an extra connection is closed at once with nothing sent, and counted', async () => {
+      const { d } = await start({ maxClients: 2 });
+      await client(d);
+      await client(d);
+      const r = await raw(adapter.port(d));
+      await r.closed;
+      expect(r.received()).toBe(0);
+      expect(d.daemon.snapshot().totals.rejected).toBe(1);
+    });
+
+    it('graceful shutdown flushes what is queued, then closes', async () => {
+      const { d, bus } = await start({ flushInterval: 1000, batchSize: 4096 });
+      const c = await client(d);
+      await clientsConnected(d, 1);
+      for (let n = 0; n < 10; n++) bus.inject(toCanFrame({ id: 0x10, len: 1, fd: false, flags: 0, data: [n] }));
+      await d.stop();
+      running = null;
+      await c.waitClosed();
+      expect(c.frames.map((f) => f.data[0])).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    });
+
+    it(`fuzz: random bytes into the decoder never throw (${fuzzRuns} runs; AMPIO_FUZZ_RUNS)`, { timeout: 60_000 + fuzzRuns }, async () => {
+      const protocol = await PROTOCOLS[adapter.name].load();
+      const bus: BusInfo = { index: 0, name: 'fuzz0', fd: true, bitrate: () => 500_000 };
+      // Bytes a decoder must survive: random noise, well-formed frames of every kind, and
+      // well-formed frames with one byte changed (deep paths: lengths, flags, payloads), all
+      // concatenated and cut at random points.
+      const prefix = adapter.clientStream([]);
+      const frameBytes = (f: SpecFrame): Uint8Array => adapter.clientStream([f]).subarray(prefix.length);
+      const atom = fc.oneof(
+        fc.uint8Array({ maxLength: 40 }),
+        specFrameArb(adapter.carries).map(frameBytes),
+        fc.tuple(specFrameArb(adapter.carries).map(frameBytes), fc.nat(), fc.integer({ min: 0, max: 255 })).map(([b, at, v]) => {
+          const m = Uint8Array.from(b);
+          if (m.length > 0) m[at % m.length] = v;
+          return m;
+        }),
+      );
+      const stream = fc.tuple(fc.array(atom, { maxLength: 10 }), fc.array(fc.nat(), { maxLength: 6 })).map(([atoms, cuts]) => {
+        const all = Uint8Array.from(atoms.flatMap((a) => [...a]));
+        const points = [...new Set(cuts.map((c) => (all.length ? c % all.length : 0)))].sort((x, y) => x - y);
+        const chunks: Uint8Array[] = [];
+        let from = 0;
+        for (const p of [...points, all.length]) {
+          chunks.push(all.subarray(from, p));
+          from = p;
+        }
+        return chunks;
+      });
+      let delivered = 0;
+      fc.assert(
+        fc.property(fc.boolean(), stream, (negotiate, chunks) => {
+          let closed = false;
+          const peer: SessionPeer = {
+            id: 1,
+            remote: '127.0.0.1:1',
+            buses: [bus],
+            listenerBus: 0,
+            now: () => 0,
+            wallClock: () => 0,
+            forwardErrors: () => true,
+            ready: () => !closed,
+            reject: () => void (closed = true),
+            join() {},
+            leave() {},
+            send: () => (delivered++, { ok: true }),
+            reply() {},
+            malformed() {},
+            close: () => void (closed = true),
+            log() {},
+          };
+          const session = protocol.open(peer);
+          session.greeting();
+          const input = negotiate ? [prefix, ...chunks] : chunks;
+          // The server stops feeding a session once it is closing.
+          for (const c of input) if (!closed) session.receive(c);
+          session.closed?.('client_closed');
+        }),
+        { numRuns: fuzzRuns },
+      );
+      // The fuzz reached the frame decoder, not only the negotiation.
+      expect(delivered).toBeGreaterThan(0);
+    });
+  });
+}
