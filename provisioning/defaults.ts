@@ -119,5 +119,7 @@ export function defaultAnswers(facts: Facts, catalog: Catalog): Answers {
     gvretListen: str(cfg['gvret-listen']) ?? '',
     serial: str(cfg.serial) ?? go.serial ?? facts.serialDevices[0] ?? '/dev/ttyUSB0',
     migrate: facts.goServer !== null,
+    ...(str(cfg.allow) !== undefined ? { allow: str(cfg.allow) } : {}),
+    ...(str(cfg['tx-rate']) !== undefined ? { txRate: str(cfg['tx-rate']) } : {}),
   };
 }

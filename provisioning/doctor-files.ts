@@ -23,6 +23,9 @@ export type ConfigVerdict =
       gvretListen: { host: string; port: number } | null;
       socketcandListen: { host: string; port: number } | null;
       mdnsEnable: boolean;
+      /** --allow and --tx-allow as the loader read them (formatted: `local`, `any`, CIDRs). */
+      allow: string;
+      txAllow: string;
       warnings: string[];
     }
   | { ok: false; errors: string[]; warnings: string[] };

@@ -10,6 +10,7 @@ import type { Runner } from './io/runner.js';
 import { analyzeBootConfig, effectiveBootLines, isBootConfigStub } from './steps/boot-config.js';
 import { type Check, checkConfigAndFiles, type ConfigVerdict } from './doctor-files.js';
 import { PATHS } from './types.js';
+import { isPublicAddress, nonLocalEntries, OPTIONS } from '../src/config/options.js';
 
 export { type Check, type CheckStatus, type ConfigVerdict, parseEnvironmentFile } from './doctor-files.js';
 import { parseDuration } from '../src/config/options.js';
@@ -207,6 +208,7 @@ export async function runDoctorChecks(d: DoctorDeps): Promise<Check[]> {
     const title = `socketcand listening on ${host}:${socketcand.port}`;
     add((await d.probeTcp(host, socketcand.port)) ? { id, status: 'ok', title } : { id, status: 'fail', title, detail: 'nothing accepts connections', fix: 'see the service line above; `journalctl -u ampio-bridge -e` for bind errors (port 29536 in use by a real socketcand?)' });
   }
+  if (verdict?.ok) for (const c of accessChecks({ allow: verdict.allow, 'tx-allow': verdict.txAllow }, listen?.host ?? '')) add(c);
   const control = await d.probeControl(controlSocket);
   add(control.ok ? { id: 'control', status: 'ok', title: `control socket ${controlSocket}`, detail: control.detail } : { id: 'control', status: 'fail', title: `control socket ${controlSocket}`, detail: control.detail, fix: control.detail.includes('permission') ? 'add yourself to the ampio-bridge group (`sudo usermod -aG ampio-bridge $USER`, then log in again) or use sudo' : 'is the service running?' });
 
@@ -230,6 +232,43 @@ export async function runDoctorChecks(d: DoctorDeps): Promise<Check[]> {
   // --- frame capture (store, retention, PostgreSQL)
   if (d.probeCapture && live) for (const c of await d.probeCapture(configPath)) add(c);
   return checks;
+}
+
+/**
+ * Who may reach the bus ports. None of the protocols has a password, so an allow-list that
+ * admits public addresses (or `any`), or a listener bound to a public address, is worth a
+ * warning even when it is intended.
+ */
+export function accessChecks(cfg: Record<string, unknown>, listenHost: string): Check[] {
+  const out: Check[] = [];
+  const fix = 'keep --allow local (the default), or reach the Pi over a VPN (WireGuard) or an SSH tunnel instead of opening the port';
+  for (const key of ['allow', 'tx-allow'] as const) {
+    const raw = cfg[key];
+    if (raw === undefined || raw === null || raw === '') continue;
+    const text = Array.isArray(raw) ? raw.join(',') : String(raw);
+    let entries: string[];
+    try {
+      const list = OPTIONS.allow.parse(text);
+      entries = nonLocalEntries(list);
+    } catch (err) {
+      out.push({ id: `access-${key}`, status: 'fail', title: `${key} in the config file`, detail: (err as Error).message, fix: 'use local, loopback, any or CIDR ranges like 192.168.1.0/24' });
+      continue;
+    }
+    if (entries.length === 0) continue;
+    const what = key === 'allow' ? 'connect to the bus ports' : 'send frames to the bus';
+    out.push({
+      id: `access-${key}`,
+      status: 'warn',
+      title: entries.includes('any') ? `--${key} any: every address may ${what}` : `--${key} admits public addresses (${entries.join(', ')}): they may ${what}`,
+      detail: 'the CAN-over-TCP protocols have no password: whoever connects can switch lights, open blinds and disarm the alarm',
+      fix,
+    });
+  }
+  const host = listenHost.replace(/^\[|\]$/g, '');
+  if (host !== '' && host !== '0.0.0.0' && host !== '::' && /^[\d.:a-fA-F]+$/.test(host) && isPublicAddress(host)) {
+    out.push({ id: 'access-listen', status: 'warn', title: `listening on a public address (${host})`, detail: 'clients outside --allow are refused, but the port is visible to the Internet', fix });
+  }
+  return out;
 }
 
 export function renderChecks(checks: Check[], color: boolean): string {

@@ -24,6 +24,8 @@ export const SETUP_FLAGS = {
   'metrics-addr': { type: 'string' },
   'gvret-listen': { type: 'string' },
   'socketcand-listen': { type: 'string' },
+  allow: { type: 'string' },
+  'tx-rate': { type: 'string' },
   serial: { type: 'string' },
   migrate: { type: 'boolean' },
   'no-migrate': { type: 'boolean' },
@@ -75,6 +77,8 @@ Answers (each question of the wizard has a flag; defaults come from this system)
   --metrics-addr <addr>       /metrics, /ready, /healthz (default 127.0.0.1:9100; "" = off)
   --gvret-listen <addr>       GVRET for SavvyCAN/WireTAP, e.g. :23 (SavvyCAN's port; default "" = off)
   --socketcand-listen <addr>  socketcand clients: python-can, SavvyCAN, Kayak (default :29536; "" = off)
+  --allow local|loopback|any|<CIDR,…>   who may connect to the bus ports (default local)
+  --tx-rate <n>[/<burst>]     frames/s one client may send to the bus (default 0 = no limit)
   --serial <path>             the USB adapter (best a /dev/serial/by-id/ path)
   --migrate, --no-migrate     take over an existing go-ampio-server (can-server.service)
   --node <path>               node binary for the service (default: the one running setup)
@@ -160,6 +164,8 @@ export function parseSetupFlags(args: string[]): SetupFlags {
   if (str('metrics-addr') !== undefined) a.metricsAddr = str('metrics-addr');
   if (str('gvret-listen') !== undefined) a.gvretListen = str('gvret-listen');
   if (str('socketcand-listen') !== undefined) a.socketcandListen = str('socketcand-listen');
+  if (str('allow') !== undefined) a.allow = str('allow');
+  if (str('tx-rate') !== undefined) a.txRate = str('tx-rate');
   if (str('serial') !== undefined) a.serial = str('serial');
   if (v.migrate && v['no-migrate']) problems.push('--migrate and --no-migrate contradict each other');
   else if (v.migrate) a.migrate = true;

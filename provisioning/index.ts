@@ -160,7 +160,7 @@ export async function runSetup(args: string[], ctx: SetupContext, deps: SetupDep
         }
         const asker = deps.asker ?? (await (await import('./wizard.js')).inquirerAsker({ input: ctx.stdin, output: ctx.stdout }));
         const { askAnswers } = await import('./wizard.js');
-        answers = await askAnswers(asker, facts, catalog, defaults, flags.answers);
+        answers = await askAnswers(asker, facts, catalog, defaults, flags.answers, (line) => say(ctx.stdout, `${markFor(style, 'warn')} ${line}\n`));
       } else {
         const missing = missingRequired(answers, flags.answers, facts, catalog);
         if (missing.length) {

@@ -50,6 +50,8 @@ export function validateAnswers(a: Answers, catalog: Catalog): AnswerError[] {
   check('bitrate', () => OPTIONS.bitrate.parse(String(a.bitrate)));
   check('max-clients', () => OPTIONS.maxClients.parse(String(a.maxClients)));
   check('hub-policy', () => OPTIONS.hubPolicy.parse(a.hubPolicy));
+  if (a.allow !== undefined) check('allow', () => OPTIONS.allow.parse(a.allow as string));
+  if (a.txRate !== undefined) check('tx-rate', () => OPTIONS.txRate.parse(a.txRate as string));
   if (!Number.isInteger(a.txqueuelen) || a.txqueuelen < 1 || a.txqueuelen > 100_000) errs.push(new AnswerError(`--txqueuelen ${a.txqueuelen}: must be 1..100000`, 'use 100 (about 0.3 s of frames at 50 kbit/s: no ENOBUFS on a burst, no stale replays)'));
   if (!Number.isInteger(a.restartMs) || a.restartMs < 0 || a.restartMs > 60_000) errs.push(new AnswerError(`--restart-ms ${a.restartMs}: must be 0..60000`, 'use 100'));
   if (a.backend === 'serial') check('serial', () => OPTIONS.serial.parse(a.serial));
@@ -218,6 +220,9 @@ export function planInstall(input: PlanInput): Plan {
   const migration = facts.goServer && a.migrate ? migrateGoEnv(facts.goServer.env) : null;
   if (migration?.skipped.length) b.notice('info', `Not migrated from ${PATHS.goDefaults}: ${migration.skipped.join('; ')}`);
   const store = buildConfigStore(a, facts.existing.config, migration?.values ?? {});
+  if (String(store.allow ?? '').trim().toLowerCase() === 'any') {
+    b.notice('warn', `allow = any: every address that reaches port ${a.listen.split(':').pop()} can drive the bus (switch lights, open blinds, disarm the alarm); none of the protocols has a password`, 'keep the default (local network only), or put the Pi behind a firewall/VPN (WireGuard, an SSH tunnel)');
+  }
   const configChanged = b.write('config', `Daemon config ${PATHS.configFile}`, PATHS.configFile, serializeConfig(store), { via: 'conf', store, mode: 0o644 });
   const envChanged = facts.files[PATHS.envFile] === null || facts.files[PATHS.envFile] === undefined ? b.write('env-file', `Environment overrides file ${PATHS.envFile} (comments only)`, PATHS.envFile, renderEnvFile(templates, { version: v }), { mode: 0o644 }) : false;
   const unitChanged = b.write('unit', `systemd unit ${PATHS.unit}`, PATHS.unit, renderUnit(templates, { version: v, nodePath: env.nodePath, mainJs, backend: a.backend, serialDevice: a.serial, serialResolved: facts.serialTargets[a.serial], gvretListen: a.gvretListen }), { mode: 0o644 });

@@ -137,6 +137,10 @@ export interface Answers {
   serial: string;
   /** Migrate /etc/default/can-server and disable can-server.service. */
   migrate: boolean;
+  /** Who may connect (--allow): local, loopback, any or CIDRs; absent = the daemon's default (local). */
+  allow?: string;
+  /** Per-client TX rate (--tx-rate) like 192/48; absent or '0' = off. */
+  txRate?: string;
 }
 
 export interface Environment {

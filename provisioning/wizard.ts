@@ -3,7 +3,7 @@
 // come from what probe found, with the reason shown for the hardware numbers.
 
 import type { Readable, Writable } from 'node:stream';
-import { OPTIONS } from '../src/config/options.js';
+import { OPTIONS, suggestTxRate } from '../src/config/options.js';
 import { findBoard, type Catalog } from './catalog.js';
 import { WHY } from './defaults.js';
 import type { Answers, Facts } from './types.js';
@@ -59,13 +59,17 @@ const validWith = (parse: (raw: string) => unknown) => (v: string): true | strin
   }
 };
 
+/** Said before "Who may connect?", as the metrics question says where /metrics is served. */
+export const BUS_PORT_WARNING =
+  'The bus port has no password (none of the CAN-over-TCP protocols has one): whoever can connect can switch lights, open blinds and disarm the alarm.';
+
 const wholeNumber = (min: number, max: number) => (v: string): true | string => (/^\d+$/.test(v.trim()) && Number(v) >= min && Number(v) <= max ? true : `a whole number ${min}..${max}`);
 
 /**
  * Asks for everything not given on the command line. `given` holds the flag answers;
  * `defaults` what probe suggests. Returns complete answers.
  */
-export async function askAnswers(ask: Asker, facts: Facts, catalog: Catalog, defaults: Answers, given: Partial<Answers>): Promise<Answers> {
+export async function askAnswers(ask: Asker, facts: Facts, catalog: Catalog, defaults: Answers, given: Partial<Answers>, out?: (line: string) => void): Promise<Answers> {
   const a: Answers = { ...defaults, ...given };
   const has = (k: keyof Answers) => given[k] !== undefined;
 
@@ -120,6 +124,24 @@ export async function askAnswers(ask: Asker, facts: Facts, catalog: Catalog, def
   }
 
   if (!has('listen')) a.listen = await ask.input('TCP address for cannelloni clients (a second bus uses port + 1)', a.listen, validWith((v) => OPTIONS.listen.parse(v)));
+  if (!has('allow')) {
+    out?.(BUS_PORT_WARNING);
+    a.allow = await ask.select(
+      'Who may connect?',
+      [
+        { name: 'local network only (private and link-local addresses, this Pi)', value: 'local' },
+        { name: 'this Pi only (127.0.0.1 and ::1: for programs on the Pi or an SSH tunnel)', value: 'loopback' },
+        { name: 'anyone who can reach the port (no password: only behind a firewall or VPN)', value: 'any' },
+      ],
+      ['local', 'loopback', 'any'].includes(a.allow ?? 'local') ? (a.allow ?? 'local') : 'local',
+    );
+  }
+  if (!has('txRate')) {
+    const s = suggestTxRate(a.bitrate);
+    const text = `${s.rate}/${s.burst}`;
+    const limit = await ask.confirm(`Limit how fast one client may send to the bus? (${s.rate} frames/s, bursts of ${s.burst}: half of what ${a.bitrate / 1000} kbit/s carries)`, a.txRate !== undefined && a.txRate !== '0');
+    a.txRate = limit ? (a.txRate !== undefined && a.txRate !== '0' ? a.txRate : text) : '0';
+  }
   if (!has('maxClients')) a.maxClients = Number(await ask.input('Maximum clients per bus (0 = unlimited)', String(a.maxClients), wholeNumber(0, 100000)));
   if (!has('hubPolicy')) {
     a.hubPolicy = await ask.select(

@@ -3,7 +3,7 @@
 import type { LogEntry, Severity } from './format.js';
 
 /** Why `top` is not showing live data. `lost` = it was connected and the daemon went away. */
-export type WaitReason = 'not_running' | 'permission' | 'bad_hello' | 'timeout' | 'lost' | 'error';
+export type WaitReason = 'not_running' | 'permission' | 'bad_hello' | 'timeout' | 'no_descriptors' | 'lost' | 'error';
 
 export interface ConnectionView {
   phase: 'connecting' | 'live' | 'waiting';

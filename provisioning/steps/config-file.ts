@@ -48,6 +48,10 @@ export function answerEntries(a: Answers): [OptionName, string][] {
   );
   // Written only when on, so installs that never asked for GVRET keep their file unchanged.
   if (a.gvretListen.trim() !== '') e.push(['gvretListen', a.gvretListen]);
+  // Only when they differ from the daemon's defaults, so an install that keeps them has a
+  // config file without them (and picks up a better default in a later version).
+  if (a.allow !== undefined && a.allow !== 'local') e.push(['allow', a.allow]);
+  if (a.txRate !== undefined && a.txRate !== '0') e.push(['txRate', a.txRate]);
   return e;
 }
 

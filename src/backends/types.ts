@@ -33,7 +33,7 @@ export const BUS_STATE_CODE: Record<BusState, number> = {
  * Why a frame did not make it (label of `frames_dropped_total{reason}`): what a TX queue
  * gives up on, plus what the daemon itself filters or limits.
  */
-export type DropReason = TxDropReason | 'filtered' | 'rate_limited' | 'client_slow';
+export type DropReason = TxDropReason | 'filtered' | 'rate_limited' | 'client_slow' | 'read_only' | 'id_not_allowed';
 
 export type SendResult = { ok: true } | { ok: false; reason: DropReason };
 

@@ -69,6 +69,11 @@ export class Bus implements BusInfo {
   tapErrors = 0;
   /** Wall-clock ms of the last received frame; 0 = none yet. */
   lastRxAt = 0;
+  /**
+   * Monotonic ms at which the frame being broadcast was taken: sessions stamp their queue
+   * slots with it (one clock read per frame instead of one per frame per session).
+   */
+  frameTime = 0;
 
   private taps: FrameTap[] = [];
   private readonly tapsThatThrew = new WeakSet<FrameTap>();
@@ -131,6 +136,11 @@ export class Bus implements BusInfo {
     return r.ok ? r : this.refuse(frame, r.reason, origin);
   }
 
+  /** A client's frame its session refused before it reached the bus (TX guard): counted, tapped. */
+  refuseFromClient(frame: CanFrame, reason: DropReason, origin: TapOrigin): SendResult {
+    return this.refuse(frame, reason, origin);
+  }
+
   private refuse(frame: CanFrame, reason: DropReason, origin: TapOrigin): SendResult {
     this.countTxDrop(reason, 1);
     const taps = this.taps;
@@ -176,7 +186,10 @@ export class Bus implements BusInfo {
         }
       }
       if (error && !this.options.settings().forwardErrors) return;
-      if (this.hub.size > 0) this.hub.broadcast(frame, 0);
+      if (this.hub.size > 0) {
+        this.frameTime = this.options.now();
+        this.hub.broadcast(frame, 0);
+      }
     },
     transmitted: (frame: CanFrame, origin: number): void => {
       this.txFrames++;
@@ -197,7 +210,10 @@ export class Bus implements BusInfo {
         }
       }
       // As on a real bus, every other node sees the frame, but only once it was sent.
-      if (this.options.settings().echo === 'others' && this.hub.size > 0) this.hub.broadcast(frame, origin);
+      if (this.options.settings().echo === 'others' && this.hub.size > 0) {
+        this.frameTime = this.options.now();
+        this.hub.broadcast(frame, origin);
+      }
     },
     dropped: (reason: DropReason, count: number): void => this.countTxDrop(reason, count),
     stateChanged: (backend: BackendState, busState: BusState, detail?: string): void => this.stateChanged(backend, busState, detail),

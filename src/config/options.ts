@@ -1,6 +1,14 @@
 // THE options table: one entry per setting of `ampio-bridge serve`. It drives flag
 // parsing, env names, config-file keys, validation, `--help`, the README table and the
 // files `setup` writes. Pure data and parsers: no I/O here (provisioning imports it).
+import { type AddressList, DEFAULT_ALLOW, formatAddressList, parseAddressList } from '../guard/address-list.js';
+import { formatIdMaskList, type IdMask, parseIdMaskList } from '../guard/id-mask.js';
+import { formatTxRate, parseTxRate, type TxRate } from '../guard/token-bucket.js';
+
+// What setup and doctor need about --allow/--tx-rate, re-exported: provisioning imports
+// nothing of the daemon but this table.
+export { isPublicAddress, nonLocalEntries } from '../guard/address-list.js';
+export { suggestTxRate } from '../guard/token-bucket.js';
 
 export type OptionKind = 'string' | 'int' | 'bool' | 'duration' | 'enum' | 'list' | 'address' | 'path';
 
@@ -69,6 +77,15 @@ import {
   parseIntInRange,
   parseListen,
 } from './parsers.js';
+
+/** The guard parsers throw plain errors; the loader wants OptionValueError. */
+function wrapGuardError<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    throw new OptionValueError(err instanceof Error ? err.message : String(err));
+  }
+}
 
 const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3, t: 1024 ** 4, tb: 1024 ** 4, tib: 1024 ** 4 };
 
@@ -430,6 +447,88 @@ export const OPTIONS = {
     help: 'broadcast the socketcand discovery beacon (UDP 42000, every 3 s) on each local IPv4 subnet, for SavvyCAN and python-can >= 4.4',
     group: 'observability',
     scope: 'structural',
+  }),
+  allow: opt<AddressList>({
+    flag: 'allow',
+    kind: 'list',
+    default: DEFAULT_ALLOW,
+    expected: 'CIDR ranges or addresses, local, loopback or any (e.g. local,100.64.0.0/10)',
+    help: 'who may connect to the bus ports, checked before the hello: local = loopback, RFC 1918, link-local, IPv6 ULA/link-local; loopback = this machine only; any = everyone (the protocols have no passwords)',
+    group: 'network',
+    scope: 'reloadable',
+    parse: (raw) => wrapGuardError(() => parseAddressList(raw)),
+    format: formatAddressList,
+  }),
+  txAllow: opt<AddressList | null>({
+    flag: 'tx-allow',
+    kind: 'list',
+    default: null,
+    defaultText: 'same as --allow',
+    expected: 'CIDR ranges or addresses, local, loopback or any',
+    help: 'who may send frames to the bus; clients outside it only listen (their frames are dropped and counted, they are not closed)',
+    group: 'network',
+    scope: 'reloadable',
+    parse: (raw) => (raw.trim() === '' ? null : wrapGuardError(() => parseAddressList(raw))),
+    format: (v) => (v ? formatAddressList(v) : ''),
+  }),
+  txRate: opt<TxRate | null>({
+    flag: 'tx-rate',
+    kind: 'string',
+    default: null,
+    defaultText: 'off',
+    expected: 'frames/s like 100, or 100/20 for a burst of 20; 0 = off',
+    help: 'frames per second each client may send to the bus (token bucket; burst defaults to one second\'s worth); extra frames are dropped and counted as rate_limited',
+    group: 'network',
+    scope: 'reloadable',
+    parse: (raw) => wrapGuardError(() => parseTxRate(raw)),
+    format: formatTxRate,
+  }),
+  txIds: opt<IdMask[]>({
+    flag: 'tx-ids',
+    kind: 'list',
+    default: [],
+    defaultText: 'every ID',
+    expected: 'hex id/mask pairs like 100/700,1d0',
+    help: 'CAN IDs clients may send (id/mask in hex, as SocketCAN filters; 8 hex digits or above 7ff = extended); others are dropped and counted as id_not_allowed',
+    group: 'network',
+    scope: 'reloadable',
+    parse: (raw) => wrapGuardError(() => parseIdMaskList(raw)),
+    format: formatIdMaskList,
+  }),
+  maxPendingPerHost: opt<number>({
+    flag: 'max-pending-per-host',
+    kind: 'int',
+    default: 8,
+    expected: 'a number, 1..1024',
+    help: 'connections one host may have waiting for their handshake (they take no client slot); over it, its oldest waiting connection is closed',
+    group: 'network',
+    scope: 'reloadable',
+    parse: (raw) => parseIntInRange(raw, 1, 1024),
+  }),
+  maxClientsPerHost: opt<number>({
+    flag: 'max-clients-per-host',
+    kind: 'int',
+    default: 16,
+    expected: 'a number, 0 = unlimited',
+    help: 'clients one host may have connected, all ports together (a global IPv6 address counts by its /64); extra connections are refused and counted (0 = unlimited)',
+    group: 'network',
+    scope: 'reloadable',
+    parse: (raw) => parseIntInRange(raw, 0, 100_000),
+  }),
+  clientMaxLag: opt<number>({
+    flag: 'client-max-lag',
+    kind: 'duration',
+    default: 2000,
+    expected: 'a duration like 2s',
+    help: 'no client is sent a frame older than this: frames that waited longer for a slow client are dropped for it (counted as stale; with --hub-policy kick the client is closed)',
+    group: 'hub',
+    scope: 'reloadable',
+    parse: (raw) => {
+      const v = parseDuration(raw);
+      if (v < 50 || v > 600_000) throw new OptionValueError('must be between 50ms and 10m');
+      return v;
+    },
+    ...durationFormat,
   }),
   capture: opt<string>({
     flag: 'capture',

@@ -1,7 +1,7 @@
 // What can go wrong talking to the daemon, each with the next step for the person.
 import { CONTROL_PROTOCOL_VERSION } from './protocol.js';
 
-export type ControlUnavailableCode = 'not_running' | 'permission' | 'bad_hello' | 'timeout' | 'unsafe';
+export type ControlUnavailableCode = 'not_running' | 'permission' | 'bad_hello' | 'timeout' | 'unsafe' | 'no_descriptors';
 
 /** The daemon cannot be reached over its control socket; `message` says what to do. */
 export class ControlUnavailableError extends Error {
@@ -72,6 +72,16 @@ export function unavailable(code: ControlUnavailableCode, socketPath: string, ca
         socketPath,
         `refusing to talk to ${socketPath}: ${extra ?? 'its directory is not safe'}`,
         'Someone else may have planted a fake socket there. Remove that directory, or pass --control-socket PATH (or AMPIO_BRIDGE_CONTROL_SOCKET) to name the real one',
+        cause,
+      );
+    case 'no_descriptors':
+      // libuv answers an accept() that fails with EMFILE/ENFILE by accepting and closing at
+      // once: the connection ends before a single byte, which a live daemon never does.
+      return new ControlUnavailableError(
+        code,
+        socketPath,
+        `the daemon is out of file descriptors: it accepted the connection on ${socketPath} and closed it at once without a word`,
+        'See "journalctl -u ampio-bridge" (accept_exhausted lines say how many connections it holds and refuses); raise LimitNOFILE= in the service, or find what holds the connections with "ss -tnp"',
         cause,
       );
     case 'timeout':

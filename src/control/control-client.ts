@@ -116,8 +116,10 @@ export class ControlClient extends EventEmitter {
       };
       const timer = setTimeout(() => fail(unavailable('timeout', socketPath, undefined, `${timeoutMs} ms`)), timeoutMs);
       const onError = (err: NodeJS.ErrnoException): void => fail(unavailable(codeOfConnectError(err), socketPath, err));
-      const onClose = (): void => fail(unavailable('bad_hello', socketPath, undefined, 'the connection closed before the hello'));
+      let gotBytes = false;
+      const onClose = (): void => fail(!gotBytes ? unavailable('no_descriptors', socketPath) : unavailable('bad_hello', socketPath, undefined, 'the connection closed before the hello'));
       const onData = (chunk: string): void => {
+        gotBytes = true;
         const { lines, tooLong } = reader.push(chunk);
         if (lines.length === 0) {
           if (tooLong) fail(unavailable('bad_hello', socketPath, undefined, 'the first line is too long'));

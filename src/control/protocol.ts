@@ -34,6 +34,20 @@ export interface DaemonInfo {
   controlSocket: string;
   /** Effective settings worth showing (flag name → value). */
   config: Record<string, string | number | boolean>;
+  /** Accepting on the bus ports and file descriptors (absent from older daemons). */
+  descriptors?: DescriptorState;
+}
+
+export interface DescriptorState {
+  /** accept() is failing with EMFILE/ENFILE: the daemon is out of file descriptors. */
+  exhausted: boolean;
+  /** ms since it ran out, while exhausted. */
+  sinceMs: number | null;
+  /** accept() failures and connections closed at once while paused, since start. */
+  failures: number;
+  refused: number;
+  /** Connections still negotiating their protocol (they hold no client slot). */
+  pending: number;
 }
 
 export interface ListenerSnapshot {
@@ -107,6 +121,14 @@ export interface ClientSnapshot {
   queueHighWater: number;
   queueCapacity: number;
   drops: number;
+  /** The client only listens (outside --tx-allow): its frames are dropped (absent from older daemons). */
+  readOnly?: boolean;
+  /** Frames from this client the TX guard refused, by reason. */
+  txRefused?: Record<'read_only' | 'id_not_allowed' | 'rate_limited', number>;
+  /** How far behind the client is (ms): its oldest queued or unacknowledged frame. */
+  behindMs?: number;
+  /** Frames dropped for it because they waited longer than --client-max-lag. */
+  staleDrops?: number;
 }
 
 export interface Totals {
@@ -117,6 +139,8 @@ export interface Totals {
   handshakeFailures: number;
   malformed: number;
   hubDrops: number;
+  /** Refused connections by reason (not_allowed, max_clients, max_clients_per_host, pending_evicted, no_descriptors). */
+  rejectedByReason?: Record<string, number>;
 }
 
 export interface Snapshot {

@@ -3,7 +3,7 @@
 // number comes from the one object that counts it (buses count frames and drops toward the
 // bus, hubs count slow-client drops and kicks, sessions count clients).
 import type { Bus } from '../bus/bus.js';
-import { type Config, formatDuration, formatListen } from '../config/options.js';
+import { type Config, formatDuration, formatListen, formatOptionValue } from '../config/options.js';
 import type { BusSnapshot, ClientSnapshot, Snapshot } from '../control/protocol.js';
 import type { DaemonCounters } from '../metrics/registry.js';
 import type { Sessions } from '../server/sessions.js';
@@ -41,6 +41,7 @@ export function takeReading(inp: SnapshotInputs): Reading {
   let depthMax = 0;
   let depthSum = 0;
   let n = 0;
+  const now = sessions.monotonicNow();
   for (const s of sessions.sessions()) {
     tcpTx += s.framesOut;
     txByProtocol.set(s.protocol.name, (txByProtocol.get(s.protocol.name) ?? 0) + s.framesOut);
@@ -64,6 +65,10 @@ export function takeReading(inp: SnapshotInputs): Reading {
       queueHighWater: s.highWater,
       queueCapacity: s.capacity,
       drops: s.drops,
+      readOnly: s.txGuard.readOnly,
+      txRefused: { ...s.txGuard.refused },
+      behindMs: Math.round(s.freshness.behindMs(s.oldestQueuedAt(), now)),
+      staleDrops: s.freshness.staleDrops,
     });
   }
 
@@ -91,6 +96,8 @@ export function takeReading(inp: SnapshotInputs): Reading {
     backendMalformed += b.backendMalformed;
     for (const [reason, count] of Object.entries(b.txDrops)) drops.push({ bus: b.name, direction: 'to_bus', reason, count });
     if (hub.dropped > 0) drops.push({ bus: b.name, direction: 'to_clients', reason: 'client_slow', count: hub.dropped });
+    const stale = sessions.staleByBus[b.index] ?? 0;
+    if (stale > 0) drops.push({ bus: b.name, direction: 'to_clients', reason: 'stale', count: stale });
     return {
       name: b.name,
       backend: b.backend.info.kind,
@@ -165,7 +172,15 @@ export function takeReading(inp: SnapshotInputs): Reading {
         'tx-max-age': formatDuration(cfg.txMaxAge),
         'forward-errors': cfg.forwardErrors,
         'mdns-enable': cfg.mdnsEnable,
+        allow: formatOptionValue('allow', cfg.allow),
+        'tx-allow': cfg.txAllow ? formatOptionValue('txAllow', cfg.txAllow) : 'same as --allow',
+        'tx-rate': formatOptionValue('txRate', cfg.txRate),
+        'tx-ids': cfg.txIds.length ? formatOptionValue('txIds', cfg.txIds) : 'every ID',
+        'max-clients-per-host': cfg.maxClientsPerHost,
+        'max-pending-per-host': cfg.maxPendingPerHost,
+        'client-max-lag': formatDuration(cfg.clientMaxLag),
       },
+      descriptors: { ...descriptorState(sessions), pending: sessions.pending },
     },
     buses: busSnaps,
     clients,
@@ -173,10 +188,12 @@ export function takeReading(inp: SnapshotInputs): Reading {
       active: clients.length,
       accepted: sessions.accepted,
       rejected: sessions.rejected,
-      kicked: sessions.operatorKicks + slowKicks,
+      kicked: sessions.operatorKicks + slowKicks + sessions.lagKicks,
       handshakeFailures: sessions.handshakeFailures,
       malformed: sessions.malformed + backendMalformed,
       hubDrops,
+      // Only when something was refused: older readers compare totals whole.
+      ...rejectedByReason(sessions),
     },
   };
   const counters: DaemonCounters = {
@@ -189,7 +206,22 @@ export function takeReading(inp: SnapshotInputs): Reading {
     hubQueueDepthMax: depthMax,
     hubQueueDepthAvg: n ? depthSum / n : 0,
     busLoad,
+    rejected: sessions.access.gate.rejected(),
+    txRefused: sessions.access.gate.refusedTx(),
+    pendingClients: sessions.pending,
+    acceptExhaustion: { failures: sessions.access.governor.failuresTotal, refused: sessions.access.governor.refusedTotal, exhausted: sessions.access.governor.exhausted },
     byProtocol,
   };
   return { snapshot, counters };
+}
+
+function descriptorState(sessions: Sessions): { exhausted: boolean; sinceMs: number | null; failures: number; refused: number } {
+  const d = sessions.access.descriptors();
+  return { exhausted: d.exhausted, sinceMs: d.sinceMs, failures: d.failures, refused: d.refused };
+}
+
+function rejectedByReason(sessions: Sessions): { rejectedByReason?: Record<string, number> } {
+  const out: Record<string, number> = {};
+  for (const r of sessions.access.gate.rejected()) out[r.reason] = (out[r.reason] ?? 0) + r.count;
+  return Object.keys(out).length > 0 ? { rejectedByReason: out } : {};
 }

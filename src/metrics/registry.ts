@@ -31,6 +31,14 @@ export interface DaemonCounters {
    * figure is exported.
    */
   busLoad?: Array<{ bus: string; window: '1s' | '60s'; exact: number; min: number; max: number }>;
+  /** hub_rejected_clients_total{reason,protocol} */
+  rejected?: Array<{ reason: string; protocol: string; count: number }>;
+  /** tx_refused_total{reason,protocol} */
+  txRefused?: Array<{ reason: string; protocol: string; count: number }>;
+  /** hub_pending_clients */
+  pendingClients?: number;
+  /** accept() failures with EMFILE/ENFILE, and whether it is out of descriptors now. */
+  acceptExhaustion?: { failures: number; refused: number; exhausted: boolean };
   /**
    * The client counters per wire protocol (the `protocol` label). Without it everything is
    * cannelloni's, as in go-ampio-server.
@@ -186,7 +194,15 @@ export function createMetricsRegistry(opts: MetricsRegistryOptions): MetricsRegi
   counter('hub_kicked_clients_total', 'Total clients disconnected due to backpressure kick policy or by the operator.', [], (m, r) =>
     m.inc(r.snap.totals.kicked),
   );
-  counter('hub_rejected_clients_total', 'Total client connection attempts rejected (e.g., max-clients).', [], (m, r) => m.inc(r.snap.totals.rejected));
+  counter('hub_rejected_clients_total', 'Total client connection attempts rejected, by reason (not_allowed, max_clients, max_clients_per_host, pending_evicted, no_descriptors) and protocol.', ['reason', 'protocol'], (m, r) => {
+    for (const x of r.counters.rejected ?? []) m.inc({ reason: x.reason, protocol: x.protocol }, x.count);
+  });
+  counter('tx_refused_total', "Frames from clients their session's TX guard refused, by reason (read_only, id_not_allowed, rate_limited) and protocol.", ['reason', 'protocol'], (m, r) => {
+    for (const x of r.counters.txRefused ?? []) m.inc({ reason: x.reason, protocol: x.protocol }, x.count);
+  });
+  gauge('hub_pending_clients', 'Connections still negotiating their protocol (they hold no client slot).', [], (m, r) => m.set(r.counters.pendingClients ?? 0));
+  counter('accept_exhausted_total', 'accept() failures because the process was out of file descriptors (EMFILE/ENFILE).', [], (m, r) => m.inc(r.counters.acceptExhaustion?.failures ?? 0));
+  gauge('accept_paused', '1 while accepting on the bus ports is paused for lack of file descriptors.', [], (m, r) => m.set(r.counters.acceptExhaustion?.exhausted ? 1 : 0));
   gauge('hub_active_clients', 'Current number of active connected clients.', ['protocol'], (m, r) => {
     for (const e of activeClients(r, false).values()) m.set({ protocol: e.protocol }, e.n);
   });

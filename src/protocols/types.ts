@@ -63,6 +63,8 @@ export type CloseReason =
   | 'kicked_slow'
   | 'kicked_by_operator'
   | 'not_allowed'
+  /** Closed while negotiating: its host had more connections waiting than its share. */
+  | 'pending_evicted'
   | 'shutdown'
   | 'socket_error';
 

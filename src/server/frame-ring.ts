@@ -3,6 +3,8 @@
 // however slow the peer is; frames are never copied until the batch is written.
 export class FrameRing {
   private readonly slots: Uint8Array[];
+  /** Monotonic ms each frame was queued (same index as its slot). */
+  private readonly queuedAt: Float64Array;
   private head = 0;
   /** Frames queued. */
   count = 0;
@@ -13,15 +15,18 @@ export class FrameRing {
 
   constructor(capacity: number) {
     this.slots = new Array<Uint8Array>(capacity);
+    this.queuedAt = new Float64Array(capacity);
   }
 
   get capacity(): number {
     return this.slots.length;
   }
 
-  /** Queues shared bytes (never mutated); the caller keeps count < capacity. */
-  push(bytes: Uint8Array): void {
-    this.slots[(this.head + this.count) % this.slots.length] = bytes;
+  /** Queues shared bytes (never mutated), queued at `at` (monotonic ms); the caller keeps count < capacity. */
+  push(bytes: Uint8Array, at = 0): void {
+    const slot = (this.head + this.count) % this.slots.length;
+    this.slots[slot] = bytes;
+    this.queuedAt[slot] = at;
     this.count++;
     this.bytes += bytes.length;
     if (this.count > this.highWater) this.highWater = this.count;
@@ -65,6 +70,26 @@ export class FrameRing {
     this.bytes -= size;
     this.head = this.count === 0 ? 0 : (this.head + n) % cap;
     return { bytes: out, frames: n };
+  }
+
+  /** When the oldest queued frame was queued; null when none is. */
+  oldestAt(): number | null {
+    return this.count > 0 ? this.queuedAt[this.head] : null;
+  }
+
+  /** Drops frames from the oldest on while `tooOld(queuedAt)`; returns how many. */
+  dropOldest(tooOld: (queuedAt: number) => boolean): number {
+    const cap = this.slots.length;
+    let n = 0;
+    while (this.count > 0 && tooOld(this.queuedAt[this.head])) {
+      this.bytes -= this.slots[this.head].length;
+      this.slots[this.head] = undefined as unknown as Uint8Array;
+      this.head = (this.head + 1) % cap;
+      this.count--;
+      n++;
+    }
+    if (this.count === 0) this.head = 0;
+    return n;
   }
 
   /** Drops what is queued (a session that closes without flushing). */

@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import type { SendResult } from '../backends/types.js';
 import type { CanFrame } from '../core/frame.js';
 import type { BusInfo, CloseReason, JoinOptions, WireProtocol } from '../protocols/types.js';
+import type { TxPolicy, TxRefusal } from '../guard/tx-guard.js';
 import type { Logger } from '../system/logger.js';
 import type { FlushScheduler } from './flush-scheduler.js';
 import type { Session } from './session.js';
@@ -17,6 +18,16 @@ export interface SessionHost {
   join(s: Session, bus: number, options?: JoinOptions): void;
   leave(s: Session, bus: number): void;
   send(s: Session, bus: number, frame: CanFrame): SendResult;
+  /** The session's TX guard refused a frame (`first`: the first refusal of this kind). */
+  txRefused(s: Session, bus: number, frame: CanFrame, reason: TxRefusal, first: boolean): SendResult;
+  /** Monotonic ms at which bus `bus` took the frame now being queued (one clock read per frame, not per session). */
+  frameTime(bus: number): number;
+  /** Frames dropped for this session because they waited longer than --client-max-lag. */
+  staleDropped(s: Session, count: number): void;
+  /** The hub policy now (kick closes a client that falls behind by more than the lag). */
+  hubPolicy(): 'drop' | 'kick';
+  /** The session is being closed for falling behind by more than --client-max-lag (policy kick). */
+  lagKicked(s: Session, behindMs: number): void;
   /** The negotiation succeeded: count, log, announce. False = refused (the session is closed). */
   ready(s: Session): boolean;
   negotiationFailed(s: Session, reason: string, received: Uint8Array): void;
@@ -43,4 +54,9 @@ export interface SessionOptions {
   wallClock: () => number;
   log: Logger;
   host: SessionHost;
+  /** The peer's address as the socket reports it (for the allow-lists on reload). */
+  address: string | undefined;
+  txPolicy: TxPolicy;
+  /** --client-max-lag, ms. */
+  maxLagMs: number;
 }

@@ -11,6 +11,11 @@ import type { TapOrigin } from '../bus/frame-tap.js';
 import type { CanFrame } from '../core/frame.js';
 import type { HubSubscriber } from '../core/hub.js';
 import type { BusInfo, CloseReason, JoinOptions, LogLevel, ProtocolSession, SessionPeer, WireProtocol } from '../protocols/types.js';
+import { parseIp } from '../guard/address-list.js';
+import { Freshness, type FreshnessAction } from '../guard/freshness.js';
+import { TxGuard } from '../guard/tx-guard.js';
+import { tcpKey } from '../guard/write-ledger.js';
+import type { LagTarget } from '../system/lag-sampler.js';
 import type { Logger } from '../system/logger.js';
 import type { Flushable } from './flush-scheduler.js';
 import { FrameRing } from './frame-ring.js';
@@ -25,7 +30,7 @@ const REPLY_BACKLOG_LIMIT = 1024 * 1024;
 /** Bytes kept from before the negotiation, for the log of a failed one. */
 const PRE_READY_KEEP = 64;
 
-export class Session implements HubSubscriber, Flushable, SessionPeer {
+export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget {
   readonly id: number;
   readonly remote: string;
   readonly protocol: WireProtocol;
@@ -65,6 +70,12 @@ export class Session implements HubSubscriber, Flushable, SessionPeer {
   bytesOut = 0;
   bytesIn = 0;
   drops = 0;
+  /** What this client may put on the bus (listen-only, rate, IDs) and what it was refused. */
+  readonly txGuard: TxGuard;
+  /** How far behind the client is, and whether writing waits for the kernel to deliver. */
+  readonly freshness: Freshness;
+  readonly address: string | undefined;
+  private key: string | null = null;
 
   constructor(private readonly options: SessionOptions) {
     this.id = options.id;
@@ -80,6 +91,13 @@ export class Session implements HubSubscriber, Flushable, SessionPeer {
     this.readTimeout = options.readTimeout;
     this.connectedAt = options.wallClock();
     this.ring = new FrameRing(options.capacity);
+    this.address = options.address;
+    this.txGuard = new TxGuard(options.txPolicy, options.now());
+    this.freshness = new Freshness(options.maxLagMs);
+    const remoteBytes = options.address ? parseIp(options.address) : null;
+    if (remoteBytes && options.socket.localPort !== undefined && options.socket.remotePort !== undefined) {
+      this.key = tcpKey(options.socket.localPort, remoteBytes, options.socket.remotePort);
+    }
     this.logger = options.log.child({ conn_id: options.id, remote: options.remote, protocol: options.protocol.name });
   }
 
@@ -91,11 +109,16 @@ export class Session implements HubSubscriber, Flushable, SessionPeer {
       this.congested = false;
       if (this.ring.count > 0) this.flush();
     });
-    s.on('error', () => this.finish('socket_error'));
+    // A reset (or a write into one) is how a peer that closed its socket shows itself: it left.
+    s.on('error', (err: NodeJS.ErrnoException) => this.finish(err.code === 'ECONNRESET' || err.code === 'EPIPE' ? 'client_closed' : 'socket_error'));
     s.on('close', () => this.finish(this.closeReason ?? 'client_closed'));
     s.on('end', () => {
-      // The peer half-closed: it may still listen. The protocol decides (cannelloni closes).
-      if (!this.closing) this.guard(() => this.state?.ended?.());
+      if (this.closing) return;
+      // A peer that half-closes before its handshake can never finish it: it has gone.
+      if (!this.handshaken) return this.close('client_closed');
+      // After it, it may still listen (`printf CANNELLONIv1 | nc -N host port`): keep
+      // sending unless the protocol has no use for that.
+      this.guard(() => this.state?.ended?.());
     });
     this.handshakeTimer = setTimeout(() => {
       this.handshakeTimer = null;
@@ -172,12 +195,15 @@ export class Session implements HubSubscriber, Flushable, SessionPeer {
 
   send(bus: number, frame: CanFrame): SendResult {
     this.framesIn++;
+    const refused = this.txGuard.check(frame.id, this.options.now());
+    if (refused) return this.host.txRefused(this, bus, frame, refused.reason, refused.first);
     return this.host.send(this, bus, frame);
   }
 
   reply(bytes: Uint8Array): void {
     if (this.closing || this.socket.destroyed) return;
     this.bytesOut += bytes.length;
+    this.freshness.wrote(bytes.length, this.options.now());
     this.socket.write(bytes);
     if (this.socket.writableLength > REPLY_BACKLOG_LIMIT) this.close('kicked_slow');
   }
@@ -205,7 +231,9 @@ export class Session implements HubSubscriber, Flushable, SessionPeer {
     // Between close() and the socket's 'close' event the hub may still list this session;
     // nothing more may be written after end().
     if (this.closing) return;
-    this.ring.push(bytes);
+    // The bus stamps each frame it broadcasts; a frame queued any other way is stamped now.
+    const t = this.host.frameTime(bus);
+    this.ring.push(bytes, t > 0 ? t : this.options.now());
     // Before the negotiation ends frames are held (ready() writes them); the hub's bound applies.
     if (!this.handshaken) return;
     if (this.ring.count >= this.batchSize) {
@@ -228,14 +256,63 @@ export class Session implements HubSubscriber, Flushable, SessionPeer {
   /** Writes everything queued as one buffer, unless the socket is congested. */
   flush(): void {
     this.flushDeadline = -1;
-    if (!this.handshaken || this.socket.destroyed) return;
+    if (!this.handshaken || this.socket.destroyed || this.freshness.held) return;
+    if (this.ring.count > 0 && !this.congested && this.dropStale(this.options.now())) return;
     const max = this.protocol.maxWriteBytes;
     while (this.ring.count > 0 && !this.congested) {
+      const oldest = this.ring.oldestAt() ?? 0;
       const { bytes, frames } = this.ring.take(max);
       this.framesOut += frames;
       this.bytesOut += bytes.length;
+      this.freshness.wrote(bytes.length, oldest);
       const ok = this.socket.write(bytes);
       if (!ok || this.socket.writableLength > SOCKET_HIGH_WATER) this.congested = true;
+    }
+  }
+
+  /**
+   * Drops the frames at the head of the ring that waited longer than --client-max-lag (they
+   * are never written). Under --hub-policy kick a client that let frames go stale is closed
+   * instead. Returns true when the session was closed.
+   */
+  private dropStale(now: number): boolean {
+    const n = this.ring.dropOldest((at) => this.freshness.tooOld(at, now));
+    if (n === 0) return false;
+    this.freshness.staleDrops += n;
+    this.host.staleDropped(this, n);
+    if (this.host.hubPolicy() === 'kick') {
+      this.host.lagKicked(this, this.freshness.behindMs(this.ring.oldestAt(), now));
+      this.close('kicked_slow');
+      return true;
+    }
+    return false;
+  }
+
+  /** Time (monotonic ms) the oldest queued frame was queued; null when none is. */
+  oldestQueuedAt(): number | null {
+    return this.ring.oldestAt();
+  }
+
+  // ------------------------------------------------------------------ lag sampler side
+
+  tcpKey(): string | null {
+    return this.closing ? null : this.key;
+  }
+
+  nodeBuffered(): number {
+    return this.socket.writableLength;
+  }
+
+  freshnessChanged(action: FreshnessAction, now: number): void {
+    if (this.closing) return;
+    if (action === 'too_late') {
+      this.host.lagKicked(this, this.freshness.kernelLagMs);
+      this.close('kicked_slow');
+    } else if (action === 'resume') {
+      if (this.ring.count > 0) this.flush();
+    } else if (this.freshness.held && this.ring.count > 0) {
+      // Nothing is written while held: frames still age out of the ring meanwhile.
+      this.dropStale(now);
     }
   }
 

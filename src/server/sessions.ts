@@ -4,24 +4,21 @@
 // counters; the buses own theirs.
 import type { Socket } from 'node:net';
 import type { Bus, EmitEvent } from '../bus/bus.js';
-import type { ListenAddress } from '../config/options.js';
+import type { Config, ListenAddress } from '../config/options.js';
 import type { CanFrame } from '../core/frame.js';
 import { toHex } from '../core/hex.js';
 import type { CloseReason, JoinOptions, MdnsAdvert, WireProtocol } from '../protocols/types.js';
+import type { TxRefusal } from '../guard/tx-guard.js';
+import { LagSampler } from '../system/lag-sampler.js';
 import type { Logger } from '../system/logger.js';
+import { procTcpSendQueues, type TcpSendQueues } from '../system/tcp-send-queues.js';
+import { ServerAccess } from './access.js';
 import { FlushScheduler } from './flush-scheduler.js';
 import { Session, type SessionHost } from './session.js';
 import { formatAddress, remoteOf, TcpListener } from './tcp-server.js';
 
-/** Settings read at each accept (SIGHUP may change them). */
-export interface SessionSettings {
-  maxClients: number;
-  batchSize: number;
-  flushInterval: number;
-  handshakeTimeout: number;
-  clientReadTimeout: number;
-  forwardErrors: boolean;
-}
+/** Settings read at each accept (SIGHUP may change them): the live config. */
+export type SessionSettings = Config;
 
 export interface SessionsOptions {
   buses: readonly Bus[];
@@ -35,6 +32,8 @@ export interface SessionsOptions {
   log: Logger;
   emit: EmitEvent;
   keepAliveMs: number;
+  /** The kernel's per-connection send queues (default: /proc/net/tcp{,6}). */
+  sendQueues?: TcpSendQueues;
 }
 
 export interface ListenerInfo {
@@ -73,8 +72,16 @@ export class Sessions implements SessionHost {
   private readonly listeners: Array<{ info: ListenerInfo | null; listener: TcpListener; protocol: WireProtocol; bus: number | null }> = [];
   private readonly schedulers: FlushScheduler[];
   private readonly live = new Map<number, Session>();
+  /** Clients (handshake done) per listener scope, for --max-clients. */
   private readonly perScope = new Map<string, number>();
   private readonly scopes = new WeakMap<Session, string>();
+  /** Sessions holding a client slot (counted in perScope and their host's share). */
+  private readonly slotted = new WeakSet<Session>();
+  private readonly hostOf = new WeakMap<Session, string>();
+  readonly access: ServerAccess<Session>;
+  private readonly lagSampler: LagSampler;
+  /** Frames dropped for clients because they waited longer than --client-max-lag, per bus. */
+  readonly staleByBus: number[];
   private readonly protocolById = new Map<number, string>();
   private readonly malformedLogged = new WeakMap<Session, number>();
   private nextId = 1;
@@ -82,8 +89,8 @@ export class Sessions implements SessionHost {
 
   // Counters (one source each).
   accepted = 0;
-  rejected = 0;
   operatorKicks = 0;
+  lagKicks = 0;
   handshakeFailures = 0;
   readonly handshakeFailuresByReason: Record<string, number> = {};
   malformed = 0;
@@ -94,6 +101,33 @@ export class Sessions implements SessionHost {
     this.buses = options.buses;
     this.schedulers = options.buses.map(() => new FlushScheduler(options.now));
     for (const { protocol } of options.protocols) this.byProtocol[protocol.name] = { framesIn: 0, closedFramesOut: 0, accepted: 0, handshakeFailuresByReason: {} };
+    this.staleByBus = options.buses.map(() => 0);
+    this.access = new ServerAccess<Session>({ settings: options.settings, log: options.log, now: options.now });
+    this.lagSampler = new LagSampler({
+      queues: options.sendQueues ?? procTcpSendQueues(),
+      targets: () => this.clients(),
+      now: options.now,
+      policy: () => options.settings().hubPolicy,
+    });
+  }
+
+  /** Connection attempts refused, whatever the reason (hub_rejected_clients_total). */
+  get rejected(): number {
+    return this.access.gate.totalRejected();
+  }
+
+  /** Monotonic ms (how far behind a client is, in the snapshot). */
+  monotonicNow(): number {
+    return this.options.now();
+  }
+
+  /** Connections still negotiating (they hold no client slot). */
+  get pending(): number {
+    return this.access.gate.pending.size;
+  }
+
+  private *clients(): IterableIterator<Session> {
+    for (const s of this.live.values()) if (s.isHandshaken) yield s;
   }
 
   /** Binds every listener; throws a ListenError (after closing what was bound) on failure. */
@@ -103,15 +137,29 @@ export class Sessions implements SessionHost {
       const targets = protocol.layout === 'per-bus' ? this.buses.map((b) => b.index) : [null];
       for (const bus of targets) {
         const scope = bus === null ? `shared:${protocol.name}` : `bus:${bus}`;
+        const busName = bus === null ? undefined : this.buses[bus].name;
         const listener = new TcpListener({
           address: bus === null ? address : busAddress(address, bus),
           keepAliveMs: this.options.keepAliveMs,
-          admit: () => {
+          // Before anything is read: the allow-list, and a pause while out of descriptors.
+          // --max-clients is checked when the negotiation ends: a connection that never says
+          // hello must not hold a client slot.
+          admit: (socket) => {
+            if (this.access.screen(socket, protocol.name, busName) !== null) return false;
+            // Slots held by clients are full: refused at once, nothing sent. (Checked again when
+            // a negotiation ends, as several may finish together.)
             const max = this.options.settings().maxClients;
-            return max === 0 || (this.perScope.get(scope) ?? 0) < max;
+            if (max === 0 || (this.perScope.get(scope) ?? 0) < max) return true;
+            this.access.refused(socket, 'max_clients', protocol.name, busName);
+            this.options.emit('client_rejected', { bus: busName, remote: remoteOf(socket), reason: 'max_clients', message: `client ${remoteOf(socket)} rejected: ${max} clients already connected` });
+            return false;
           },
-          onRefused: (socket) => this.refused(socket, bus),
+          onRefused: () => {},
           onConnection: (socket) => this.accept(socket, protocol, bus, scope),
+          onAcceptError: (err) => {
+            this.countError('accept');
+            this.access.acceptFailed(err, protocol.name);
+          },
         });
         const entry = { info: null as ListenerInfo | null, listener, protocol, bus };
         this.listeners.push(entry);
@@ -120,6 +168,8 @@ export class Sessions implements SessionHost {
         log.info('tcp_listen', { addr: entry.info.address, bus: bus === null ? 'all' : this.buses[bus].name, protocol: protocol.name });
       }
     }
+    this.access.start();
+    this.lagSampler.start();
   }
 
   /** Bound listeners, in protocol then bus order. */
@@ -145,15 +195,6 @@ export class Sessions implements SessionHost {
 
   // ------------------------------------------------------------------ accept
 
-  private refused(socket: Socket, bus: number | null): void {
-    this.rejected++;
-    const remote = remoteOf(socket);
-    const max = this.options.settings().maxClients;
-    const name = bus === null ? undefined : this.buses[bus].name;
-    this.options.log.warn('client_reject_max', { remote, bus: name, max_clients: max });
-    this.options.emit('client_rejected', { bus: name, remote, reason: 'max_clients', message: `client ${remote} rejected: ${max} clients already connected` });
-  }
-
   private accept(socket: Socket, protocol: WireProtocol, bus: number | null, scope: string): void {
     if (this.stopping) {
       socket.destroy();
@@ -161,10 +202,14 @@ export class Sessions implements SessionHost {
     }
     const cfg = this.options.settings();
     const id = this.nextId++;
+    const host = this.access.gate.hostOf(socket.remoteAddress);
     const session = new Session({
       id,
       socket,
       remote: remoteOf(socket),
+      address: socket.remoteAddress,
+      txPolicy: this.access.gate.txPolicy(socket.remoteAddress),
+      maxLagMs: cfg.clientMaxLag,
       protocol,
       listenerBus: bus,
       capacity: this.options.capacity,
@@ -180,7 +225,12 @@ export class Sessions implements SessionHost {
     this.live.set(id, session);
     this.protocolById.set(id, protocol.name);
     this.scopes.set(session, scope);
-    this.perScope.set(scope, (this.perScope.get(scope) ?? 0) + 1);
+    this.hostOf.set(session, host);
+    // Until its negotiation ends it is pending: a host over its share loses its oldest.
+    for (const old of this.access.gate.enterPending(host, session)) {
+      this.access.refusedSession(old, 'pending_evicted', this.busName(old));
+      old.close('pending_evicted');
+    }
     session.start();
   }
 
@@ -201,10 +251,28 @@ export class Sessions implements SessionHost {
 
   ready(s: Session): boolean {
     if (this.stopping) return false;
+    const host = this.hostOf.get(s) ?? '?';
+    this.access.gate.leavePending(host, s);
+    const scope = this.scopes.get(s) ?? '';
+    const max = this.options.settings().maxClients;
+    const refusal = max > 0 && (this.perScope.get(scope) ?? 0) >= max ? 'max_clients' : !this.access.gate.takeSlot(host) ? 'max_clients_per_host' : null;
+    if (refusal) {
+      this.access.refusedSession(s, refusal, this.busName(s));
+      this.options.emit('client_rejected', {
+        bus: this.busName(s),
+        remote: s.remote,
+        reason: refusal,
+        message: refusal === 'max_clients' ? `client ${s.remote} rejected: ${max} clients already connected` : `client ${s.remote} rejected: its host already has ${this.options.settings().maxClientsPerHost} clients`,
+      });
+      s.close('not_allowed');
+      return false;
+    }
+    this.slotted.add(s);
+    this.perScope.set(scope, (this.perScope.get(scope) ?? 0) + 1);
     this.accepted++;
     this.byProtocol[s.protocol.name].accepted++;
     const bus = this.busName(s);
-    this.options.log.info('client_connected', { conn_id: s.id, remote: s.remote, bus, protocol: s.protocol.name });
+    this.access.peerLog(s.address, 'info', 'client_connected', { conn_id: s.id, remote: s.remote, bus, protocol: s.protocol.name, ...(s.txGuard.readOnly ? { read_only: true } : {}) });
     this.options.emit('client_connected', { bus, clientId: s.id, remote: s.remote, message: `client ${s.id} connected from ${s.remote} (${s.protocol.name})` });
     return true;
   }
@@ -216,9 +284,37 @@ export class Sessions implements SessionHost {
     mine[reason] = (mine[reason] ?? 0) + 1;
     this.countError('handshake');
     const bus = this.busName(s);
-    this.options.log.warn('handshake_failed', { conn_id: s.id, remote: s.remote, bus, protocol: s.protocol.name, reason, received_hex: toHex(received) });
+    this.access.peerLog(s.address, 'warn', 'handshake_failed', { conn_id: s.id, remote: s.remote, bus, protocol: s.protocol.name, reason, received_hex: toHex(received) });
     const why = reason === 'timeout' ? 'no hello in time' : reason === 'bad_magic' ? 'wrong hello' : reason.replace(/_/g, ' ');
     this.options.emit('handshake_failed', { bus, clientId: s.id, remote: s.remote, reason, message: `client ${s.remote}: handshake failed (${why})` });
+  }
+
+  txRefused(s: Session, bus: number, frame: CanFrame, reason: TxRefusal, first: boolean) {
+    this.byProtocol[s.protocol.name].framesIn++;
+    this.access.gate.txRefused(reason, s.protocol.name);
+    if (first) this.access.txRefused(s.address, reason, { conn_id: s.id, remote: s.remote, bus: this.buses[bus].name, protocol: s.protocol.name, can_id: frame.id.toString(16) });
+    return this.buses[bus].refuseFromClient(frame, reason, s.origin);
+  }
+
+  frameTime(bus: number): number {
+    return this.buses[bus].frameTime;
+  }
+
+  staleDropped(s: Session, count: number): void {
+    const bus = s.listenerBus ?? [...s.joined][0] ?? 0;
+    this.staleByBus[bus] += count;
+  }
+
+  hubPolicy(): 'drop' | 'kick' {
+    return this.options.settings().hubPolicy;
+  }
+
+  lagKicked(s: Session, behindMs: number): void {
+    this.lagKicks++;
+    const bus = this.busName(s);
+    const lag = this.options.settings().clientMaxLag;
+    this.access.peerLog(s.address, 'warn', 'client_kicked', { conn_id: s.id, remote: s.remote, bus, protocol: s.protocol.name, reason: 'stale', behind_ms: Math.round(behindMs), max_lag_ms: lag });
+    this.options.emit('client_kicked', { bus, clientId: s.id, remote: s.remote, reason: 'stale', message: `client ${s.id} (${s.remote}) kicked: it fell more than ${lag} ms behind` });
   }
 
   malformedInput(s: Session, code: string, detail: string, bytes: Uint8Array | undefined): void {
@@ -241,15 +337,34 @@ export class Sessions implements SessionHost {
   closed(s: Session, reason: CloseReason): void {
     if (this.live.get(s.id) !== s) return;
     this.live.delete(s.id);
+    const host = this.hostOf.get(s) ?? '?';
+    this.access.gate.leavePending(host, s);
     const scope = this.scopes.get(s);
-    if (scope) this.perScope.set(scope, (this.perScope.get(scope) ?? 1) - 1);
+    const wasClient = this.slotted.has(s);
+    if (wasClient) {
+      this.slotted.delete(s);
+      if (scope) this.perScope.set(scope, (this.perScope.get(scope) ?? 1) - 1);
+      this.access.gate.releaseSlot(host);
+    }
     for (const bus of s.joined) this.buses[bus].hub.remove(s);
     this.byProtocol[s.protocol.name].closedFramesOut += s.framesOut;
     setTimeout(() => this.protocolById.delete(s.id), ORIGIN_MEMORY_MS).unref();
-    if (!s.isHandshaken) return; // handshake failures were logged as such
+    if (!wasClient) return; // handshake failures and refusals were logged as such
     if (reason === 'socket_error') this.countError('socket');
     const bus = this.busName(s);
-    this.options.log.info('client_disconnected', { conn_id: s.id, remote: s.remote, bus, protocol: s.protocol.name, reason, frames_out: s.framesOut, frames_in: s.framesIn, drops: s.drops });
+    const refused = s.txGuard.totalRefused();
+    this.access.peerLog(s.address, 'info', 'client_disconnected', {
+      conn_id: s.id,
+      remote: s.remote,
+      bus,
+      protocol: s.protocol.name,
+      reason,
+      frames_out: s.framesOut,
+      frames_in: s.framesIn,
+      drops: s.drops,
+      ...(s.freshness.staleDrops > 0 ? { stale_drops: s.freshness.staleDrops } : {}),
+      ...(refused > 0 ? { tx_refused: refused } : {}),
+    });
     if (reason !== 'kicked_slow' && reason !== 'kicked_by_operator') {
       this.options.emit('client_disconnected', { bus, clientId: s.id, remote: s.remote, reason, message: `client ${s.id} (${s.remote}) disconnected: ${reason.replace(/_/g, ' ')}` });
     }
@@ -280,12 +395,27 @@ export class Sessions implements SessionHost {
     return true;
   }
 
-  /** Applies reloadable settings to running sessions. */
+  /**
+   * Applies reloadable settings to running sessions: new allow-lists close the sessions no
+   * longer allowed (counted as not_allowed) and give the others their new TX guard.
+   */
   reload(next: SessionSettings): void {
+    for (const old of this.access.reload(next)) {
+      this.access.refusedSession(old, 'pending_evicted', this.busName(old));
+      old.close('pending_evicted');
+    }
+    const now = this.options.now();
     for (const s of this.live.values()) {
       s.batchSize = next.batchSize;
       s.flushInterval = next.flushInterval;
       s.readTimeout = next.clientReadTimeout;
+      s.freshness.maxLagMs = next.clientMaxLag;
+      if (!this.access.gate.allowed(s.address)) {
+        this.access.refusedSession(s, 'not_allowed', this.busName(s));
+        s.close('not_allowed');
+        continue;
+      }
+      s.txGuard.reconfigure(this.access.gate.txPolicy(s.address), now);
     }
   }
 
@@ -294,6 +424,8 @@ export class Sessions implements SessionHost {
   /** Stops accepting; existing sessions stay. */
   async stopListening(): Promise<void> {
     this.stopping = true;
+    this.lagSampler.stop();
+    this.access.stop();
     await Promise.all(this.listeners.map((l) => l.listener.stop()));
   }
 

@@ -23,6 +23,8 @@ export interface TcpListenerOptions {
   onRefused(socket: net.Socket): void;
   /** TCP keepalive idle time (ms) before probes; reaps vanished peers. */
   keepAliveMs: number;
+  /** accept() failed (EMFILE/ENFILE when the process is out of descriptors); the listener stays. */
+  onAcceptError?(err: NodeJS.ErrnoException): void;
 }
 
 export class TcpListener {
@@ -59,8 +61,9 @@ export class TcpListener {
       server.once('listening', onListening);
       server.listen({ host: host === '' ? undefined : host, port, exclusive: true });
     });
-    // After binding, listener errors are rare (EMFILE on accept); keep the server alive.
-    server.on('error', () => {});
+    // After binding, the listener's errors are accept() failures (EMFILE/ENFILE: libuv has
+    // already closed the connection it could not accept); keep the server alive.
+    server.on('error', (err: NodeJS.ErrnoException) => this.options.onAcceptError?.(err));
     this.server = server;
     this.bound = server.address() as net.AddressInfo;
     return this.bound;

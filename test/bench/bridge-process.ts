@@ -54,6 +54,9 @@ export class BridgeProcess {
       'json',
       '--control-socket',
       this.controlSocket,
+      // Dozens of load clients from one host, connecting at once: beyond the per-host shares.
+      // (Only for this build: a baseline build from before these flags would refuse them.)
+      ...(options.cli ? [] : ['--max-clients-per-host', '0', '--max-pending-per-host', '1024']),
       ...options.args,
     ];
     this.child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -60,6 +60,11 @@ describe('setup wizard in a real terminal', () => {
     await waitFor('TCP address for cannelloni clients');
     await keys('-l', ':20100');
     await keys('Enter');
+    const who = await waitFor('Who may connect?');
+    expect(who).toContain('The bus port has no password');
+    await keys('Enter'); // local network only (the default: nothing written)
+    await waitFor('Limit how fast one client may send to the bus? (192 frames/s, bursts of 48');
+    await keys('Enter'); // no (the default)
     await waitFor('Maximum clients per bus');
     await keys('Enter');
     await waitFor('A client that cannot keep up');
@@ -83,6 +88,8 @@ describe('setup wizard in a real terminal', () => {
     const config = JSON.parse(readFileSync(path.join(root, 'etc/ampio-bridge/config.json'), 'utf8'));
     expect(config).toMatchObject({ backend: 'socketcan', 'can-if': 'can0', listen: ':20100', 'mdns-enable': true, 'metrics-addr': '127.0.0.1:9100', 'gvret-listen': ':23', 'socketcand-listen': ':29536' });
     expect(readFileSync(path.join(root, 'etc/systemd/system/ampio-bridge.service'), 'utf8')).toMatch(/^AmbientCapabilities=CAP_NET_BIND_SERVICE$/m);
+    expect(config).not.toHaveProperty('allow');
+    expect(config).not.toHaveProperty('tx-rate');
     expect(readFileSync(path.join(root, 'boot/firmware/config.txt'), 'utf8')).toContain('dtoverlay=mcp2515-can0,oscillator=16000000,interrupt=23');
     expect(lstatSync(path.join(root, 'etc/systemd/system/ampio-bridge.service')).isFile()).toBe(true);
     const log = readFileSync(path.join(dir, 'commands.log'), 'utf8').trim().split('\n');

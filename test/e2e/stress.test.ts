@@ -64,7 +64,9 @@ function connect(port: number): Promise<SeqClient> {
 it(`${CLIENTS} clients × ${SECONDS} s at ${RATE} frames/s: every frame, in order, no duplicates`, async () => {
   daemon = spawn(
     process.execPath,
-    ['dist/src/cli/main.js', 'serve', '--backend', 'virtual', '--virtual-rate', String(RATE), '--virtual-payload', 'sequence', '--listen', '127.0.0.1:0', '--log-format', 'json', '--control-socket', `/tmp/ampio-bridge-stress-${process.pid}.sock`],
+    ['dist/src/cli/main.js', 'serve', '--backend', 'virtual', '--virtual-rate', String(RATE), '--virtual-payload', 'sequence', '--listen', '127.0.0.1:0', '--log-format', 'json', '--control-socket', `/tmp/ampio-bridge-stress-${process.pid}.sock`,
+      // 64 clients from one host, connecting at once: beyond the per-host shares a LAN needs.
+      '--max-clients-per-host', '0', '--max-pending-per-host', '1024'],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   const lines: Array<Record<string, unknown>> = [];

@@ -12,6 +12,9 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     ...base,
     backend: 'virtual',
     virtualRate: 0,
+    // Test clients share the daemon's event loop (and CI's two cores): frames may wait seconds
+    // there without any client being slow. The lag bound has its own tests (test/e2e/fresh-frames).
+    clientMaxLag: 60_000,
     listen: { host: '127.0.0.1', port: 0 },
     configFile: null,
     ...overrides,

@@ -88,8 +88,24 @@ const COLUMNS: Column[] = [
     cell: (c) => `${formatCount(c.queueDepth)}/${formatCount(c.queueHighWater)}`,
   },
   { title: 'CAP', width: 6, align: 'right', priority: 0.5, cell: (c) => formatCount(c.queueCapacity) },
-  { title: 'DROPS', width: 7, align: 'right', priority: Infinity, sort: 'drops', cell: (c) => formatCount(c.drops) },
+  { title: 'DROPS', width: 7, align: 'right', priority: Infinity, sort: 'drops', cell: (c) => formatCount(c.drops + (c.staleDrops ?? 0)) },
+  // How far behind the client is (its oldest queued or unacknowledged frame) and what its TX
+  // guard refused ("ro": listen-only). First to go on a narrow terminal.
+  { title: 'BEHIND', width: 7, align: 'right', priority: -0.5, cell: (c) => formatBehind(c.behindMs) },
+  { title: 'TX REF', width: 7, align: 'right', priority: -1, cell: (c) => formatRefused(c) },
 ];
+
+function formatBehind(ms: number | undefined): string {
+  if (ms === undefined) return '-';
+  return ms < 1000 ? `${Math.round(ms)}ms` : `${(ms / 1000).toFixed(1)}s`;
+}
+
+function formatRefused(c: ClientSnapshot): string {
+  if (c.readOnly) return 'ro';
+  const r = c.txRefused;
+  if (!r) return '-';
+  return formatCount(r.rate_limited + r.id_not_allowed + r.read_only);
+}
 
 /** Drops the least important columns until the row fits; REMOTE takes what is left. */
 export function fitColumns(width: number, multiBus: boolean, multiProtocol = false): Column[] {

@@ -24,6 +24,11 @@ function hintFor(connection: ConnectionView): string[] {
       return ['Something answered on that socket, but not an ampio-bridge of this version.', 'Check --control-socket, or update ampio-bridge.'];
     case 'timeout':
       return ['The bridge did not answer in time; it may be overloaded or stopping.'];
+    case 'no_descriptors':
+      return [
+        'The bridge is out of file descriptors: it accepted and closed this connection at once.',
+        'journalctl -u ampio-bridge shows who holds its connections (accept_exhausted); raise LimitNOFILE= if they are legitimate.',
+      ];
     case 'lost':
       return ['The bridge went away (restarted or stopped). top reconnects by itself.'];
     default:

@@ -108,6 +108,7 @@ function reasonOf(err: unknown): { reason: WaitReason; detail: string } {
       permission: 'permission denied',
       bad_hello: 'not an ampio-bridge control socket',
       timeout: 'no answer',
+      no_descriptors: 'out of file descriptors',
     };
     // A refused (unsafe) socket directory is no "waiting" state: show the whole reason.
     if (err.code === 'unsafe') return { reason: 'error', detail: err.message };

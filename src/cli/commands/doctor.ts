@@ -10,6 +10,7 @@ import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config/load.js';
+import { formatAddressList } from '../../guard/address-list.js';
 import { ControlClient, connectOptionsFor, resolveControlSocket } from '../../control/control-client.js';
 import { type CliContext, EXIT } from '../context.js';
 import { reportUnknownFlags } from '../flags.js';
@@ -104,6 +105,8 @@ export function validateWithServeLoader(configPath: string, unitEnv: Record<stri
     gvretListen: c.gvretListen ? { host: c.gvretListen.host, port: c.gvretListen.port } : null,
     socketcandListen: c.socketcandListen ? { host: c.socketcandListen.host, port: c.socketcandListen.port } : null,
     mdnsEnable: c.mdnsEnable,
+    allow: formatAddressList(c.allow),
+    txAllow: c.txAllow ? formatAddressList(c.txAllow) : '',
     warnings: loaded.warnings,
   };
 }

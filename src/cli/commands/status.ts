@@ -169,6 +169,17 @@ export function formatStatus(s: Snapshot, opts: { color: boolean }): string {
   where.push(`metrics ${d.metricsAddr ?? 'off'}`);
   where.push(`control ${d.controlSocket || '-'}`);
   out.push(p.dim(where.join(' · ')));
+  const fds = d.descriptors;
+  if (fds?.exhausted) {
+    out.push(
+      p.bad(
+        `✗ the daemon is out of file descriptors (for ${formatDurationShort((fds.sinceMs ?? 0) / 1000)}): ${fds.failures} accept failures, ${fds.refused} connections closed at once; ` +
+          'new clients cannot connect. See `journalctl -u ampio-bridge` (accept_exhausted) and `ss -tnp`; raise LimitNOFILE= if the connections are legitimate',
+      ),
+    );
+  }
+  const access = accessLine(d.config);
+  if (access) out.push(p.dim(access));
   out.push('');
 
   const busHeader = ['BUS', 'STATE', 'BACKEND', 'BITRATE', 'RX', 'TX', 'RX/S', 'TX/S', 'LOAD', 'ERRFR', 'TXQ', 'TXDROP', 'STALE', 'REOPEN', 'CLIENTS', 'LAST RX'];
@@ -213,7 +224,7 @@ export function formatStatus(s: Snapshot, opts: { color: boolean }): string {
   if (s.clients.length === 0) {
     out.push(p.dim('no clients connected'));
   } else {
-    const clientHeader = ['ID', 'PROTOCOL', 'BUS', 'REMOTE', 'CONNECTED', 'FRAMES OUT', 'FRAMES IN', 'BYTES OUT', 'BYTES IN', 'QUEUE', 'HIGH', 'DROPS'];
+    const clientHeader = ['ID', 'PROTOCOL', 'BUS', 'REMOTE', 'CONNECTED', 'FRAMES OUT', 'FRAMES IN', 'BYTES OUT', 'BYTES IN', 'QUEUE', 'HIGH', 'DROPS', 'BEHIND', 'TX REFUSED'];
     const rows: Cell[][] = s.clients.map((c: ClientSnapshot) => [
       { text: String(c.id) },
       { text: c.protocol ?? 'cannelloni' },
@@ -226,9 +237,11 @@ export function formatStatus(s: Snapshot, opts: { color: boolean }): string {
       { text: String(c.bytesIn) },
       { text: `${c.queueDepth}/${c.queueCapacity}`, paint: c.queueDepth > c.queueCapacity / 2 ? p.warn : undefined },
       { text: String(c.queueHighWater) },
-      { text: String(c.drops), paint: c.drops > 0 ? p.warn : undefined },
+      { text: String(c.drops + (c.staleDrops ?? 0)), paint: c.drops + (c.staleDrops ?? 0) > 0 ? p.warn : undefined },
+      { text: c.behindMs === undefined ? '-' : formatBehind(c.behindMs), paint: (c.behindMs ?? 0) >= 1000 ? p.warn : undefined },
+      { text: refusedText(c), paint: c.readOnly ? p.dim : sumValues(c.txRefused ?? {}) > 0 ? p.warn : undefined },
     ]);
-    out.push(table(clientHeader, rows, p, new Set([0, 5, 6, 7, 8, 9, 10, 11])));
+    out.push(table(clientHeader, rows, p, new Set([0, 5, 6, 7, 8, 9, 10, 11, 12, 13])));
   }
   out.push('');
   const t = s.totals;
@@ -236,6 +249,35 @@ export function formatStatus(s: Snapshot, opts: { color: boolean }): string {
     `totals: ${t.active} active · ${t.accepted} accepted · ${t.rejected} rejected · ${t.kicked} kicked · ` +
       `${t.handshakeFailures} handshake failures · ${t.malformed} malformed · ${t.hubDrops} hub drops`,
   );
+  const why = Object.entries(t.rejectedByReason ?? {}).filter(([, n]) => n > 0);
+  if (why.length > 0) out.push(p.dim(`  rejected: ${why.map(([r, n]) => `${r.replace(/_/g, ' ')} ${n}`).join(', ')}`));
   for (const line of describeCapture(s.capture, s.time)) out.push(line.warn ? p.warn(line.text) : p.dim(line.text));
   return `${out.join('\n')}\n`;
+}
+
+/** "320 ms", "2.4 s": how far behind a client is. */
+export function formatBehind(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** "listen-only", "rate 12, id 3", or "0". */
+export function refusedText(c: ClientSnapshot): string {
+  if (c.readOnly) return `listen-only${c.txRefused?.read_only ? ` (${c.txRefused.read_only})` : ''}`;
+  const r = c.txRefused;
+  if (!r) return '-';
+  const parts: string[] = [];
+  if (r.rate_limited) parts.push(`rate ${r.rate_limited}`);
+  if (r.id_not_allowed) parts.push(`id ${r.id_not_allowed}`);
+  return parts.length ? parts.join(', ') : '0';
+}
+
+/** Who may connect and send, when it differs from the defaults worth a glance. */
+function accessLine(config: Record<string, string | number | boolean>): string | null {
+  if (config.allow === undefined) return null;
+  const parts = [`allow ${config.allow}`];
+  if (config['tx-allow'] !== 'same as --allow') parts.push(`tx-allow ${config['tx-allow']}`);
+  if (config['tx-rate'] !== '0') parts.push(`tx-rate ${config['tx-rate']}/s`);
+  if (config['tx-ids'] !== 'every ID') parts.push(`tx-ids ${config['tx-ids']}`);
+  parts.push(`client-max-lag ${config['client-max-lag']}`);
+  return parts.join(' · ');
 }

@@ -32,8 +32,8 @@ function open(peer: SessionPeer): ProtocolSession {
       peer.join(bus);
       if (hello.rest.length > 0) decode(hello.rest);
     },
-    // cannelloni has no half-duplex use: a peer that stops sending has gone.
-    ended: () => peer.close('client_closed'),
+    // No `ended`: a peer that half-closes after its hello (`printf CANNELLONIv1 | nc -N`,
+    // ncat and socat when their stdin ends) is a listener, and keeps receiving.
   };
 }
 

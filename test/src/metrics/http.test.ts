@@ -21,6 +21,13 @@ function fakeCounters(): DaemonCounters {
     hubFanout: 2,
     hubQueueDepthMax: 17,
     hubQueueDepthAvg: 8.5,
+    rejected: [{ reason: 'max_clients', protocol: 'cannelloni', count: 1 }],
+    txRefused: [
+      { reason: 'read_only', protocol: 'cannelloni', count: 40 },
+      { reason: 'rate_limited', protocol: 'tcpcan', count: 2 },
+    ],
+    pendingClients: 3,
+    acceptExhaustion: { failures: 5, refused: 7, exhausted: true },
   };
 }
 
@@ -84,7 +91,12 @@ describe('metrics over HTTP', () => {
       'tcp_tx_frames_total{protocol="cannelloni"}': 9876,
       hub_dropped_frames_total: 10,
       hub_kicked_clients_total: 1,
-      hub_rejected_clients_total: 1,
+      'hub_rejected_clients_total{reason="max_clients",protocol="cannelloni"}': 1,
+      'tx_refused_total{reason="read_only",protocol="cannelloni"}': 40,
+      'tx_refused_total{reason="rate_limited",protocol="tcpcan"}': 2,
+      hub_pending_clients: 3,
+      accept_exhausted_total: 5,
+      accept_paused: 1,
       'hub_active_clients{protocol="cannelloni"}': 2,
       hub_broadcast_fanout: 2,
       hub_queue_depth_max: 17,

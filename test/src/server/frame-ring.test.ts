@@ -48,3 +48,23 @@ describe('FrameRing', () => {
     expect(r.bytes).toBe(0);
   });
 });
+
+describe('FrameRing queue times', () => {
+  it('drops the oldest frames while they are too old, keeping bytes and order right, across the wrap', () => {
+    const r = new FrameRing(4);
+    r.push(Uint8Array.of(1), 10);
+    r.push(Uint8Array.of(2, 2), 20);
+    r.take(1); // head moves: the next pushes wrap around
+    r.push(Uint8Array.of(3), 30);
+    r.push(Uint8Array.of(4, 4, 4), 40);
+    r.push(Uint8Array.of(5), 50);
+    expect(r.oldestAt()).toBe(20);
+    expect(r.dropOldest((at) => at < 35)).toBe(2);
+    expect(r.oldestAt()).toBe(40);
+    expect(r.count).toBe(2);
+    expect(r.bytes).toBe(4);
+    expect([...r.take().bytes]).toEqual([4, 4, 4, 5]);
+    expect(r.oldestAt()).toBeNull();
+    expect(r.dropOldest(() => true)).toBe(0);
+  });
+});

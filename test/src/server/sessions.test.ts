@@ -9,7 +9,7 @@ import { makeFrame } from '../../../src/core/frame.js';
 import { encodeFrame } from '../../../src/protocols/cannelloni/codec.js';
 import type { SessionPeer, WireProtocol } from '../../../src/protocols/types.js';
 import { Sessions } from '../../../src/server/sessions.js';
-import { recordingLogger } from '../../support/daemon.js';
+import { recordingLogger, testConfig } from '../../support/daemon.js';
 
 /** A test protocol: any first byte is the hello; `l` leaves bus 1. Frames in cannelloni's encoding. */
 const twoBus: WireProtocol = {
@@ -44,7 +44,7 @@ async function setup(flushInterval: number) {
   const backends: VirtualBackend[] = [0, 1].map((index) =>
     createVirtualBackend({ name: `v${index}`, index, rate: 0, payload: 'ampio', bitrate: 125_000, fd: true, now: () => performance.now(), wallClock: () => Date.now() }),
   );
-  const settings = { maxClients: 0, batchSize: 64, flushInterval, handshakeTimeout: 2000, clientReadTimeout: 0, forwardErrors: true, echo: 'others' as const };
+  const settings = testConfig({ maxClients: 0, batchSize: 64, flushInterval, handshakeTimeout: 2000, clientReadTimeout: 0, forwardErrors: true, echo: 'others' });
   const buses = backends.map(
     (backend, index) =>
       new Bus({ index, backend, hubCapacity: 512, hubPolicy: 'drop', settings: () => settings, now: () => performance.now(), wallClock: () => Date.now(), log, emit: () => {} }),

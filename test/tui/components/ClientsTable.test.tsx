@@ -30,6 +30,15 @@ function props(clients: ClientSnapshot[], over: Partial<ClientsTableProps> = {})
 const rowOf = (frame: string, id: number) => plain(frame).split('\n').find((l) => new RegExp(`^..\\s+${id} `).test(l))!;
 
 describe('ClientsTable', () => {
+  it('on a wide terminal shows how far behind each client is and what its TX guard refused', () => {
+    const slow = { ...makeClient(1), behindMs: 2400, staleDrops: 3, readOnly: true, txRefused: { read_only: 9, id_not_allowed: 0, rate_limited: 0 } };
+    const limited = { ...makeClient(2), behindMs: 12, readOnly: false, txRefused: { read_only: 0, id_not_allowed: 1, rate_limited: 40 } };
+    const frame = render(<ClientsTable {...props([slow, limited], { width: 160 })} />).lastFrame()!;
+    expect(plain(frame).split('\n')[1]).toMatch(/DROPS\s+BEHIND\s+TX REF$/);
+    expect(rowOf(frame, 1)).toMatch(/\s3\s+2\.4s\s+ro\s*$/);
+    expect(rowOf(frame, 2)).toMatch(/\s12ms\s+41\s*$/);
+  });
+
   it('lists id, remote, connected for, rates, totals, queue/high-water and drops', () => {
     const frame = render(<ClientsTable {...props([makeClient(1), makeClient(2)])} />).lastFrame()!;
     const lines = plain(frame).split('\n');

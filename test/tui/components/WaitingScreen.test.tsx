@@ -28,6 +28,12 @@ describe('WaitingScreen', () => {
     expect(frame).toContain('sudo usermod -aG ampio-bridge $USER');
   });
 
+  it('out of file descriptors: says so, and where to look', () => {
+    const frame = plain(render(<WaitingScreen connection={{ ...base, reason: 'no_descriptors', detail: 'out of file descriptors' }} width={140} height={8} />).lastFrame()!);
+    expect(frame).toContain('out of file descriptors');
+    expect(frame).toContain('LimitNOFILE=');
+  });
+
   it('lost: says the bridge went away and top reconnects by itself', () => {
     const frame = plain(render(<WaitingScreen connection={{ ...base, reason: 'lost', attempt: 1, retryInMs: 250 }} width={80} height={8} />).lastFrame()!);
     expect(frame).toContain('The bridge went away');

@@ -59,7 +59,7 @@ describe('ampio-bridge status', () => {
     expect(out).toContain('can0 frames toward the bus dropped: stale 6, queue_full 7');
     const clientHeader = lines.find((l) => l.startsWith('ID'))!;
     const c1 = lines.find((l) => /^\s*1\s+cannelloni\s+can0\s+127\.0\.0\.1:40000/.test(l))!;
-    expect(c1).toMatch(/127\.0\.0\.1:40000\s+1m 39s\s+1000\s+10\s+13000\s+130\s+0\/512\s+17\s+0$/);
+    expect(c1).toMatch(/127\.0\.0\.1:40000\s+1m 39s\s+1000\s+10\s+13000\s+130\s+0\/512\s+17\s+0\s+-\s+-$/);
     expect(c1.length).toBe(clientHeader.length);
     expect(out).toContain('totals: 2 active · 5 accepted · 1 rejected · 1 kicked · 1 handshake failures · 3 malformed · 10 hub drops');
   });
@@ -177,5 +177,27 @@ describe('formatStatus', () => {
     expect(out).toContain('! can0: the kernel dropped 17 received frames because the bridge read too late (raise --can-rcvbuf, or the host is overloaded)');
     expect(out).toContain('can0 frames written but never confirmed on the bus: 2');
     expect(out).not.toContain('can1: the kernel dropped');
+  });
+});
+
+describe('status: hostile and slow clients', () => {
+  it('says the daemon is out of file descriptors, and shows per client how far behind it is and what it was refused', () => {
+    const base = fakeSnapshot();
+    const snap = fakeSnapshot({
+      daemon: { ...base.daemon, descriptors: { exhausted: true, sinceMs: 12_000, failures: 40, refused: 7, pending: 0 }, config: { ...base.daemon.config, allow: 'local', 'tx-allow': '192.168.1.0/24', 'tx-rate': '100/20', 'tx-ids': 'every ID', 'client-max-lag': '2s' } },
+      clients: [
+        fakeClient({ id: 1, behindMs: 2400, staleDrops: 5, readOnly: true, txRefused: { read_only: 9, id_not_allowed: 0, rate_limited: 0 } }),
+        fakeClient({ id: 2, remote: '192.168.1.5:4000', behindMs: 12, readOnly: false, txRefused: { read_only: 0, id_not_allowed: 3, rate_limited: 40 } }),
+      ],
+      totals: { ...base.totals, rejected: 12, rejectedByReason: { not_allowed: 10, max_clients_per_host: 2 } },
+    });
+    const text = formatStatus(snap, { color: false });
+    expect(text).toContain('✗ the daemon is out of file descriptors (for 12s): 40 accept failures, 7 connections closed at once');
+    expect(text).not.toMatch(/version/i);
+    expect(text).toContain('allow local · tx-allow 192.168.1.0/24 · tx-rate 100/20/s · client-max-lag 2s');
+    const rows = text.split('\n');
+    expect(rows.find((l) => /^\s*1\s/.test(l))).toMatch(/2\.4 s\s+listen-only \(9\)$/);
+    expect(rows.find((l) => /^\s*2\s/.test(l))).toMatch(/12 ms\s+rate 40, id 3$/);
+    expect(text).toContain('rejected: not allowed 10, max clients per host 2');
   });
 });
