@@ -7,9 +7,7 @@ import { ControlClient, ControlUnavailableError, connectOptionsFor, resolveContr
 import { type BusSnapshot, type ClientSnapshot, describeCapture, type Snapshot } from '../../control/protocol.js';
 import { type CliContext, EXIT } from '../context.js';
 import { parseDurationFlag, reportUnknownFlags } from '../flags.js';
-
-/** Same as `top`: scripts can tell "not running" from other failures. */
-export const EXIT_NOT_RUNNING = 3;
+import { BUS_LOAD_ERROR, BUS_LOAD_WARN, busStateSeverity, backendSeverity, formatBitrate, type Severity, sumValues } from '../present.js';
 
 const OPTIONS = {
   json: { type: 'boolean' },
@@ -35,10 +33,6 @@ Exit codes: 0 ok, 1 the daemon answered with an error, 2 bad flags, 3 bridge not
 NO_COLOR=1 turns colours off.
 `;
 
-/** Above this the bus is close to saturating (about 70 % load is sustainable on CAN). */
-const LOAD_WARN = 70;
-const LOAD_BAD = 90;
-
 export async function run(args: string[], ctx: CliContext): Promise<number> {
   const { values, tokens } = parseArgs({ args, options: OPTIONS, strict: false, allowPositionals: true, tokens: true });
   if (reportUnknownFlags('status', tokens, OPTIONS, ctx)) return EXIT.usage;
@@ -60,7 +54,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   } catch (err) {
     if (err instanceof ControlUnavailableError) {
       ctx.stderr.write(`ampio-bridge status: ${err.message}\n`);
-      return EXIT_NOT_RUNNING;
+      return EXIT.notRunning;
     }
     throw err;
   }
@@ -110,25 +104,14 @@ export function formatDurationShort(sec: number): string {
   return `${Math.floor(s / 86_400)}d ${Math.floor((s % 86_400) / 3600)}h`;
 }
 
-export function formatBitrate(b: number | null): string {
-  if (b === null) return '?';
-  if (b >= 1_000_000 && b % 1_000_000 === 0) return `${b / 1_000_000}M`;
-  if (b >= 1000 && b % 1000 === 0) return `${b / 1000}k`;
-  return String(b);
+/** The same severities as `top` (src/cli/present.ts), painted for a terminal. */
+function stateColour(p: Palette, s: BusSnapshot['busState'] | BusSnapshot['backendState']): Paint {
+  const isBackend = s === 'open' || s === 'opening' || s === 'closed';
+  return paintFor(p, isBackend ? backendSeverity(s as BusSnapshot['backendState']) : busStateSeverity(s as BusSnapshot['busState']));
 }
 
-function stateColour(p: Palette, s: BusSnapshot['busState'] | BusSnapshot['backendState']): Paint {
-  switch (s) {
-    case 'error-active':
-    case 'open':
-      return p.good;
-    case 'error-warning':
-    case 'opening':
-    case 'unknown':
-      return p.warn;
-    default:
-      return p.bad;
-  }
+function paintFor(p: Palette, severity: Severity): Paint {
+  return severity === 'ok' ? p.good : severity === 'warn' ? p.warn : severity === 'error' ? p.bad : p.dim;
 }
 
 interface Cell {
@@ -152,7 +135,6 @@ function table(header: string[], rows: Cell[][], p: Palette, rightCols: Set<numb
   return [line(header.map((text) => ({ text })), true), ...rows.map((r) => line(r, false))].join('\n');
 }
 
-const sumValues = (r: Record<string, number>): number => Object.values(r).reduce((a, b) => a + b, 0);
 
 export function formatStatus(s: Snapshot, opts: { color: boolean }): string {
   const p = opts.color ? COLOURS : PLAIN;
@@ -184,7 +166,7 @@ export function formatStatus(s: Snapshot, opts: { color: boolean }): string {
 
   const busHeader = ['BUS', 'STATE', 'BACKEND', 'BITRATE', 'RX', 'TX', 'RX/S', 'TX/S', 'LOAD', 'ERRFR', 'TXQ', 'TXDROP', 'STALE', 'REOPEN', 'CLIENTS', 'LAST RX'];
   const busRows: Cell[][] = s.buses.map((b) => {
-    const loadPaint = b.busLoad >= LOAD_BAD ? p.bad : b.busLoad >= LOAD_WARN ? p.warn : undefined;
+    const loadPaint = b.busLoad >= BUS_LOAD_ERROR ? p.bad : b.busLoad >= BUS_LOAD_WARN ? p.warn : undefined;
     const txDrops = sumValues(b.txDrops);
     return [
       { text: b.name },
@@ -207,8 +189,8 @@ export function formatStatus(s: Snapshot, opts: { color: boolean }): string {
   });
   out.push(table(busHeader, busRows, p, new Set([4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14])));
   for (const b of s.buses) {
-    if (b.busLoad >= LOAD_WARN && b.bitrate !== null) {
-      out.push(p.warn(`! ${b.name}: bus load ${b.busLoad.toFixed(1)}% is above ${LOAD_WARN}%: frames will queue and may go stale`));
+    if (b.busLoad >= BUS_LOAD_WARN && b.bitrate !== null) {
+      out.push(p.warn(`! ${b.name}: bus load ${b.busLoad.toFixed(1)}% is above ${BUS_LOAD_WARN}%: frames will queue and may go stale`));
     }
     if ((b.rxKernelDrops ?? 0) > 0) {
       out.push(p.warn(`! ${b.name}: the kernel dropped ${b.rxKernelDrops} received frames because the bridge read too late (raise --can-rcvbuf, or the host is overloaded)`));

@@ -8,8 +8,6 @@ import { formatDuration, OptionValueError, parseDuration } from '../../config/op
 import { type CliContext, EXIT } from '../context.js';
 import { reportUnknownFlags } from '../flags.js';
 
-/** Same code as `status` when the daemon cannot be reached, so scripts can tell it apart. */
-export const EXIT_NOT_RUNNING = 3;
 export const DEFAULT_INTERVAL_MS = 1000;
 
 const ENTER_ALT_SCREEN = '\u001B[?1049h\u001B[2J\u001B[H';
@@ -74,7 +72,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   const unsafe = await checkSocketDir(socket);
   if (unsafe) {
     ctx.stderr.write(`ampio-bridge top: ${unsafe.message}\n`);
-    return EXIT_NOT_RUNNING;
+    return EXIT.notRunning;
   }
 
   // Loading React and Ink takes a noticeable moment on a Pi: paint a first line in the
@@ -101,7 +99,7 @@ async function printJson(socket: ResolvedSocketPath, ctx: CliContext): Promise<n
   } catch (err) {
     if (err instanceof ControlUnavailableError) {
       ctx.stderr.write(`ampio-bridge top: ${err.message}\n`);
-      return EXIT_NOT_RUNNING;
+      return EXIT.notRunning;
     }
     throw err;
   }

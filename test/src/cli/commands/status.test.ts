@@ -53,7 +53,7 @@ describe('ampio-bridge status', () => {
     // bus table: header and row columns line up
     const header = lines.find((l) => l.startsWith('BUS'))!;
     const row = lines.find((l) => l.startsWith('can0'))!;
-    expect(row).toMatch(/^can0\s+error-active\s+open\s+50k\s+1234\s+56\s+100\s+3\s+24\.6%\s+2\s+5\s+13\s+6\s+8\s+2\s+0\.3s ago$/);
+    expect(row).toMatch(/^can0\s+error-active\s+open\s+50 kbit\/s\s+1234\s+56\s+100\s+3\s+24\.6%\s+2\s+5\s+13\s+6\s+8\s+2\s+0\.3s ago$/);
     // right-aligned numbers end under their header
     expect(row.indexOf('1234') + 4).toBe(header.indexOf('RX') + 2);
     expect(out).toContain('can0 frames toward the bus dropped: stale 6, queue_full 7');
