@@ -17,7 +17,7 @@ export type BackendState = 'opening' | 'open' | 'absent' | 'closed';
  */
 export type { BusState };
 
-/** Numeric form for the `can_bus_state` gauge (user-needs #12). */
+/** Numeric form for the `can_bus_state` gauge (alert rules compare against these numbers). */
 export const BUS_STATE_CODE: Record<BusState, number> = {
   'error-active': 0,
   'error-warning': 1,

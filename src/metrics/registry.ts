@@ -7,7 +7,7 @@
 //
 // Names are go-ampio-server's where it has them (serial_rx_frames_total, tcp_tx_frames_total,
 // hub_*, errors_total{where}, malformed_frames_total, build_info), so existing dashboards and
-// alerts keep working; the per-bus ones (user-needs #12, #15, #16, #25) carry a `bus` label.
+// alerts keep working; the per-bus ones (bus state, error counters, load, TX drops) carry a `bus` label.
 // No per-client labels (unbounded cardinality).
 import { BUS_STATE_CODE } from '../backends/types.js';
 import client from 'prom-client';
@@ -132,7 +132,7 @@ export const GO_ERROR_LABELS = [
   'socketcan_read',
 ] as const;
 
-/** can_bus_state values (user-needs #12): 0 active, 1 warning, 2 passive, 3 bus-off, 4 down. */
+/** can_bus_state values: 0 active, 1 warning, 2 passive, 3 bus-off, 4 down. */
 export const BUS_STATE_VALUE: Record<BusSnapshot['busState'], number> = BUS_STATE_CODE;
 
 interface Reading {

@@ -1,4 +1,4 @@
-// The scenarios of issue 7. Rates come from shared/docs/hardware.md §11: an Ampio bus at
+// The benchmark scenarios. Rates from the CAN bit timing: an Ampio bus at
 // 50 kbit/s carries at most ~400 eight-byte extended frames/s; a saturated 1 Mbit/s bus
 // ~21,300 (0-byte standard frames, the absolute ceiling).
 import type { ClientSpec } from './messages.js';
