@@ -3,7 +3,7 @@
 // the queue's backoff, keeps the stale counter moving while the device is blocked, and
 // logs a device that keeps refusing, rate-limited, telling "briefly full" from "unusable".
 import type { CanFrame } from '../core/frame.js';
-import type { BackendSink } from './types.js';
+import type { BackendSink, SendResult } from './types.js';
 import { TxQueue, type TxDropReason, type TxQueueStats, type WriteOutcome } from '../core/tx-queue.js';
 import type { LogFn } from '../core/log-fn.js';
 
@@ -43,6 +43,18 @@ export class TxDriver {
     });
     this.blockedAfter = opts.blockedLogAfterMs ?? 1000;
     this.logEvery = opts.logEveryMs ?? 5000;
+  }
+
+  /**
+   * What a backend's send() does: a frame the device cannot take now (`refusal`, e.g. link
+   * down, FD on a classic bus) is counted as refused by the queue; any other is queued.
+   */
+  offer(frame: CanFrame, origin: number, refusal: TxDropReason | null): SendResult {
+    if (refusal) {
+      this.queue.refuse(refusal);
+      return { ok: false, reason: refusal };
+    }
+    return this.push(frame, origin);
   }
 
   /** Queues a frame and schedules a pump; never writes synchronously. */

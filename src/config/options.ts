@@ -495,40 +495,32 @@ export const OPTIONS = {
     parse: (raw) => wrapGuardError(() => parseIdMaskList(raw)),
     format: formatIdMaskList,
   }),
-  maxPendingPerHost: opt<number>({
+  maxPendingPerHost: intOption(1, 1024, {
     flag: 'max-pending-per-host',
-    kind: 'int',
+    unit: 'connections',
     default: 8,
-    expected: 'a number, 1..1024',
     help: 'connections one host may have waiting for their handshake (they take no client slot); over it, its oldest waiting connection is closed',
     group: 'network',
     scope: 'reloadable',
-    parse: (raw) => parseIntInRange(raw, 1, 1024),
   }),
-  maxClientsPerHost: opt<number>({
+  maxClientsPerHost: intOption(0, 100_000, {
     flag: 'max-clients-per-host',
-    kind: 'int',
+    unit: 'clients',
+    zero: 'unlimited',
     default: 16,
-    expected: 'a number, 0 = unlimited',
     help: 'clients one host may have connected, all ports together (a global IPv6 address counts by its /64); extra connections are refused and counted (0 = unlimited)',
     group: 'network',
     scope: 'reloadable',
-    parse: (raw) => parseIntInRange(raw, 0, 100_000),
   }),
-  clientMaxLag: opt<number>({
+  clientMaxLag: durationOption({
     flag: 'client-max-lag',
-    kind: 'duration',
+    example: '2s',
+    min: 50,
+    max: 600_000,
     default: 2000,
-    expected: 'a duration like 2s',
     help: 'no client is sent a frame older than this: frames that waited longer for a slow client are dropped for it (counted as stale; with --hub-policy kick the client is closed)',
     group: 'hub',
     scope: 'reloadable',
-    parse: (raw) => {
-      const v = parseDuration(raw);
-      if (v < 50 || v > 600_000) throw new OptionValueError('must be between 50ms and 10m');
-      return v;
-    },
-    ...durationFormat,
   }),
   capture: opt<string>({
     flag: 'capture',

@@ -140,12 +140,7 @@ export class SocketCanBackend implements CanBackend {
   }
 
   send(frame: CanFrame, origin: number): SendResult {
-    const reason = this.refusal(frame);
-    if (reason) {
-      this.tx.queue.refuse(reason);
-      return { ok: false, reason };
-    }
-    return this.tx.push(frame, origin);
+    return this.tx.offer(frame, origin, this.refusal(frame));
   }
 
   counters(): BackendCounters {
