@@ -148,15 +148,17 @@ export class Daemon {
   }
 
   private async doStop(): Promise<void> {
-    for (const s of [...this.services].reverse()) {
-      await s.stop().catch((err) => this.deps.log.warn('service_stop_failed', { service: s.name, error: String(err) }));
-    }
     const sessions = this.sessionsOrNull;
     if (sessions) {
       await sessions.stopListening();
       await sessions.closeAll(1500);
     }
     await Promise.all(this.buses.map((b) => b.stop().catch(() => {})));
+    // Services last: once the buses are still, the capture store's final commit holds every
+    // frame the buses counted, and the control socket answers until the very end.
+    for (const s of [...this.services].reverse()) {
+      await s.stop().catch((err) => this.deps.log.warn('service_stop_failed', { service: s.name, error: String(err) }));
+    }
   }
 
   /** The buses (taps attach here: `daemon.bus(0).addTap(…)`). */

@@ -96,9 +96,10 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   log.info('shutdown_signal', { signal });
   stopWatchdog();
   notify('stopping');
+  const stopped = await Promise.race([daemon.stop().then(() => true), delay(SHUTDOWN_BUDGET_MS).then(() => false)]);
+  // Counted after the stop: the buses are still by then, so the figures are final.
   const before = daemon.snapshot();
   const counters = daemon.counters();
-  const stopped = await Promise.race([daemon.stop().then(() => true), delay(SHUTDOWN_BUDGET_MS).then(() => false)]);
   log.info('shutdown_summary', {
     uptime_s: Math.round(before.daemon.uptimeSec),
     accepted: before.totals.accepted,
