@@ -22,6 +22,8 @@ export const HARDWARE_DEFAULTS = {
   listen: ':20000',
   metricsAddr: '127.0.0.1:9100',
   socketcandListen: ':29536',
+  // The unit's StateDirectory=: the only place the sandboxed service may write.
+  capture: '/var/lib/ampio-bridge/capture.db',
 } as const;
 
 export const WHY = {
@@ -117,6 +119,10 @@ export function defaultAnswers(facts: Facts, catalog: Catalog): Answers {
     socketcandListen: cfg['socketcand-listen'] === undefined ? HARDWARE_DEFAULTS.socketcandListen : (str(cfg['socketcand-listen']) ?? ''),
     metricsAddr: str(cfg['metrics-addr']) ?? go.metricsAddr ?? HARDWARE_DEFAULTS.metricsAddr,
     gvretListen: str(cfg['gvret-listen']) ?? '',
+    // "No" writes no key, so an installed config without it means off (or an install from
+    // before capture, which has run without it): a re-run keeps that instead of switching
+    // on SD-card writes behind the user's back. A fresh install offers it on.
+    capture: facts.existing.config === null ? HARDWARE_DEFAULTS.capture : (str(cfg.capture) ?? ''),
     serial: str(cfg.serial) ?? go.serial ?? facts.serialDevices[0] ?? '/dev/ttyUSB0',
     migrate: facts.goServer !== null,
     ...(str(cfg.allow) !== undefined ? { allow: str(cfg.allow) } : {}),

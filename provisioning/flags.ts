@@ -24,6 +24,7 @@ export const SETUP_FLAGS = {
   'metrics-addr': { type: 'string' },
   'gvret-listen': { type: 'string' },
   'socketcand-listen': { type: 'string' },
+  capture: { type: 'string' },
   allow: { type: 'string' },
   'tx-rate': { type: 'string' },
   serial: { type: 'string' },
@@ -77,6 +78,8 @@ Answers (each question of the wizard has a flag; defaults come from this system)
   --metrics-addr <addr>       /metrics, /ready, /healthz (default 127.0.0.1:9100; "" = off)
   --gvret-listen <addr>       GVRET for SavvyCAN/WireTAP, e.g. :23 (SavvyCAN's port; default "" = off)
   --socketcand-listen <addr>  socketcand clients: python-can, SavvyCAN, Kayak (default :29536; "" = off)
+  --capture <path>            keep every bus frame for \`ampio-bridge capture query\`
+                              (default /var/lib/ampio-bridge/capture.db; "" = off)
   --allow local|loopback|any|<CIDR,…>   who may connect to the bus ports (default local)
   --tx-rate <n>[/<burst>]     frames/s one client may send to the bus (default 0 = no limit)
   --serial <path>             the USB adapter (best a /dev/serial/by-id/ path)
@@ -164,6 +167,7 @@ export function parseSetupFlags(args: string[]): SetupFlags {
   if (str('metrics-addr') !== undefined) a.metricsAddr = str('metrics-addr');
   if (str('gvret-listen') !== undefined) a.gvretListen = str('gvret-listen');
   if (str('socketcand-listen') !== undefined) a.socketcandListen = str('socketcand-listen');
+  if (str('capture') !== undefined) a.capture = str('capture');
   if (str('allow') !== undefined) a.allow = str('allow');
   if (str('tx-rate') !== undefined) a.txRate = str('tx-rate');
   if (str('serial') !== undefined) a.serial = str('serial');

@@ -251,6 +251,7 @@ export async function runSetup(args: string[], ctx: SetupContext, deps: SetupDep
           listen: answers ? listenSummary(answers, facts) : [],
           gvret: answers?.gvretListen ? gvretSummary(answers.gvretListen) : null,
           socketcand: answers?.socketcandListen.trim() ? listenSummary({ ...answers, listen: answers.socketcandListen, backend: 'serial' }, facts)[0] : null,
+          capture: answers?.capture.trim() ? answers.capture.trim() : null,
           metricsAddr: answers?.metricsAddr ?? '',
           status,
         },

@@ -47,6 +47,7 @@ export function validateAnswers(a: Answers, catalog: Catalog): AnswerError[] {
   check('metrics-addr', () => OPTIONS.metricsAddr.parse(a.metricsAddr));
   check('gvret-listen', () => OPTIONS.gvretListen.parse(a.gvretListen));
   check('socketcand-listen', () => OPTIONS.socketcandListen.parse(a.socketcandListen));
+  check('capture', () => OPTIONS.capture.parse(a.capture));
   check('bitrate', () => OPTIONS.bitrate.parse(String(a.bitrate)));
   check('max-clients', () => OPTIONS.maxClients.parse(String(a.maxClients)));
   check('hub-policy', () => OPTIONS.hubPolicy.parse(a.hubPolicy));
@@ -89,6 +90,11 @@ export function planInstall(input: PlanInput): Plan {
   for (const e of validateAnswers(a, catalog)) b.notice('error', e.message, e.hint);
   if (facts.node.problem) b.notice('error', facts.node.problem, 'install Node.js system-wide (sudo apt install nodejs) and re-run with it, or pass --node /usr/bin/node');
   if (facts.existing.configProblem) b.notice('warn', facts.existing.configProblem);
+  // ProtectSystem=strict leaves the service only its StateDirectory= to write: elsewhere the
+  // store cannot open (unless someone added ReadWritePaths= in a drop-in, hence only a warning).
+  if (a.capture.trim() !== '' && !a.capture.trim().startsWith('/var/lib/ampio-bridge/')) {
+    b.notice('warn', `--capture ${a.capture.trim()}: the service may write only under /var/lib/ampio-bridge/, so it cannot open this store`, 'use --capture /var/lib/ampio-bridge/capture.db (or add ReadWritePaths= in a drop-in for the unit)');
+  }
   if (b.notices.some((n) => n.level === 'error')) return b.plan();
 
   const mainJs = mainJsFor(facts);

@@ -123,6 +123,8 @@ export interface Summary {
   gvret?: string | null;
   /** host:port for socketcand clients, when served. */
   socketcand?: string | null;
+  /** The capture store's path, or null when off. */
+  capture?: string | null;
   metricsAddr: string;
   status: string | null;
 }
@@ -149,6 +151,7 @@ export function renderSummary(s: Summary, style: Style): string {
   if (s.listen.length) out.push('', `Clients connect with cannelloni TCP to ${s.listen.join(', ')}.`);
   if (s.gvret) out.push(`SavvyCAN and WireTAP connect with GVRET to ${s.gvret} (every bus: GVRET bus 0 is the first channel).`);
   if (s.socketcand) out.push(`socketcand clients (python-can, SavvyCAN, Kayak) connect to ${s.socketcand} and open a bus by its name.`);
+  if (s.capture) out.push(`Every bus frame is kept in ${s.capture}: ask it with \`ampio-bridge capture query --since 1h\`.`);
   return out.join('\n');
 }
 

@@ -134,6 +134,8 @@ export interface Answers {
   metricsAddr: string;
   /** GVRET listener for SavvyCAN/WireTAP ('' = off; SavvyCAN needs :23). */
   gvretListen: string;
+  /** SQLite file keeping every bus frame (`ampio-bridge capture query`); '' = off. */
+  capture: string;
   serial: string;
   /** Migrate /etc/default/can-server and disable can-server.service. */
   migrate: boolean;

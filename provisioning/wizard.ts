@@ -5,7 +5,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { OPTIONS, suggestTxRate } from '../src/config/options.js';
 import { findBoard, type Catalog } from './catalog.js';
-import { WHY } from './defaults.js';
+import { HARDWARE_DEFAULTS, WHY } from './defaults.js';
 import type { Answers, Facts } from './types.js';
 
 export interface Choice<T> {
@@ -164,6 +164,13 @@ export async function askAnswers(ask: Asker, facts: Facts, catalog: Catalog, def
       a.gvretListen !== '',
     );
     a.gvretListen = on ? a.gvretListen || ':23' : '';
+  }
+  if (!has('capture')) {
+    const on = await ask.confirm(
+      `Keep a history of every bus frame on this Pi (ampio-bridge capture query --since 1h; ${HARDWARE_DEFAULTS.capture}, at most 7 days and 1 GB)?`,
+      a.capture !== '',
+    );
+    a.capture = on ? a.capture || HARDWARE_DEFAULTS.capture : '';
   }
   if (!has('metricsAddr')) a.metricsAddr = (await ask.input(`Metrics address (${WHY.metricsAddr}; empty = off)`, a.metricsAddr, validWith((v) => OPTIONS.metricsAddr.parse(v)))).trim();
   if (facts.goServer && !has('migrate')) {

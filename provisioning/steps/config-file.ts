@@ -48,6 +48,7 @@ export function answerEntries(a: Answers): [OptionName, string][] {
   );
   // Written only when on, so installs that never asked for GVRET keep their file unchanged.
   if (a.gvretListen.trim() !== '') e.push(['gvretListen', a.gvretListen]);
+  if (a.capture.trim() !== '') e.push(['capture', a.capture]);
   // Only when they differ from the daemon's defaults, so an install that keeps them has a
   // config file without them (and picks up a better default in a later version).
   if (a.allow !== undefined && a.allow !== 'local') e.push(['allow', a.allow]);
@@ -63,9 +64,11 @@ export function answerEntries(a: Answers): [OptionName, string][] {
 export function buildConfigStore(a: Answers, existing: Record<string, unknown> | null, migrated: Record<string, string | number | boolean>): Record<string, unknown> {
   const store: Record<string, unknown> = {};
   for (const [name, raw] of answerEntries(a)) store[OPTIONS[name].flag] = configValue(name, raw);
-  // GVRET answered "no": an earlier "gvret-listen" must not survive as an "other key".
-  const dropped = a.gvretListen.trim() === '' ? OPTIONS.gvretListen.flag : null;
-  for (const [k, v] of Object.entries(existing ?? {})) if (!(k in store) && k !== dropped) store[k] = v;
+  // GVRET or capture answered "no": an earlier key must not survive as an "other key".
+  const dropped = new Set<string>();
+  if (a.gvretListen.trim() === '') dropped.add(OPTIONS.gvretListen.flag);
+  if (a.capture.trim() === '') dropped.add(OPTIONS.capture.flag);
+  for (const [k, v] of Object.entries(existing ?? {})) if (!(k in store) && !dropped.has(k)) store[k] = v;
   for (const [k, v] of Object.entries(migrated)) if (!(k in store)) store[k] = v;
   return store;
 }

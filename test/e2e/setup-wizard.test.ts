@@ -75,6 +75,8 @@ describe('setup wizard in a real terminal', () => {
     await keys('Enter');
     await waitFor('Serve GVRET for SavvyCAN and WireTAP on TCP port 23?');
     await keys('y', 'Enter');
+    await waitFor('Keep a history of every bus frame on this Pi (ampio-bridge capture query --since 1h;');
+    await keys('Enter'); // yes (the default)
     await waitFor('Metrics address');
     await keys('Enter');
     const plan = await waitFor(/Apply \d+ changes \(a reboot follows\)\?/);
@@ -84,9 +86,10 @@ describe('setup wizard in a real terminal', () => {
     const done = await waitFor('EXIT=', 30_000);
     expect(done).toContain('EXIT=0');
     expect(done).toContain(`Image at ${root} is ready`);
+    expect(done).toContain('ampio-bridge capture query --since 1h');
 
     const config = JSON.parse(readFileSync(path.join(root, 'etc/ampio-bridge/config.json'), 'utf8'));
-    expect(config).toMatchObject({ backend: 'socketcan', 'can-if': 'can0', listen: ':20100', 'mdns-enable': true, 'metrics-addr': '127.0.0.1:9100', 'gvret-listen': ':23', 'socketcand-listen': ':29536' });
+    expect(config).toMatchObject({ backend: 'socketcan', 'can-if': 'can0', listen: ':20100', 'mdns-enable': true, 'metrics-addr': '127.0.0.1:9100', 'gvret-listen': ':23', 'socketcand-listen': ':29536', capture: '/var/lib/ampio-bridge/capture.db' });
     expect(readFileSync(path.join(root, 'etc/systemd/system/ampio-bridge.service'), 'utf8')).toMatch(/^AmbientCapabilities=CAP_NET_BIND_SERVICE$/m);
     expect(config).not.toHaveProperty('allow');
     expect(config).not.toHaveProperty('tx-rate');

@@ -58,15 +58,20 @@ describe('a fresh Pi, following the README', () => {
       writeFileSync(path.join(root, p), '');
     }
 
-    // systemd starts the service: RuntimeDirectory=ampio-bridge, the config setup wrote.
+    // systemd starts the service: RuntimeDirectory= and StateDirectory=ampio-bridge, the
+    // config setup wrote (capture on, in the StateDirectory, moved under the fixture root).
     const runtime = path.join(root, 'run/ampio-bridge');
     mkdirSync(runtime, { recursive: true, mode: 0o750 });
+    const state = path.join(root, 'var/lib/ampio-bridge');
+    mkdirSync(state, { recursive: true, mode: 0o750 });
+    expect(JSON.parse(readFileSync(path.join(root, PATHS.configFile), 'utf8')).capture).toBe('/var/lib/ampio-bridge/capture.db');
     const service = captureCli({ env: { RUNTIME_DIRECTORY: runtime }, isRoot: true });
     const config = path.join(root, PATHS.configFile);
-    const done = serve(['--config', config, '--backend', 'virtual', '--virtual-rate', '0', '--listen', '127.0.0.1:0', '--mdns-enable=false', '--metrics-addr', ''], service.ctx);
+    const done = serve(['--config', config, '--backend', 'virtual', '--virtual-rate', '0', '--listen', '127.0.0.1:0', '--mdns-enable=false', '--metrics-addr', '', '--capture', path.join(state, 'capture.db')], service.ctx);
     const sock = path.join(runtime, 'control.sock');
     await waitFor(() => existsSync(sock) || service.stderr().includes('startup_failed'));
     expect(service.stderr()).not.toContain('startup_failed');
+    expect(existsSync(path.join(state, 'capture.db'))).toBe(true);
 
     try {
       // A login shell: its own XDG_RUNTIME_DIR, no RUNTIME_DIRECTORY; the service's runtime

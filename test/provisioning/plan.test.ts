@@ -53,6 +53,7 @@ describe('plan over fixture systems', () => {
       'metrics-addr': '127.0.0.1:9100',
       'socketcand-listen': ':29536',
       'socketcand-beacon': true,
+      capture: '/var/lib/ampio-bridge/capture.db',
     });
   });
 
