@@ -5,7 +5,8 @@
 // kill -9 the file holds exactly the batches committed before it. synchronous=NORMAL in
 // WAL mode survives a killed process; a power cut may lose the last commits but never
 // corrupts the file, and saves an fsync per commit on the SD card.
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { DecodedRecord } from './batch.js';
 import { APPLICATION_ID, DIR_REFUSED, flagsOf, LABEL_PROTOCOL, LABEL_REASON, SCHEMA_VERSION, storedId } from './schema.js';
 import { bindingBroken, CaptureStoreError, isBindingLoadError, type SqliteConstructor, type SqliteDatabase } from './sqlite-binding.js';
@@ -79,6 +80,9 @@ export class CaptureStore {
     const state = checkForeign(path);
     if (state === 'new' && options.readonly) {
       throw new CaptureStoreError('not_found', `no capture store at ${path}`, 'start the bridge with --capture PATH first, or pass --capture with the path it uses');
+    }
+    if (!existsSync(dirname(path))) {
+      throw new CaptureStoreError('unwritable', `cannot create the capture store ${path}: the directory ${dirname(path)} does not exist`, 'create it (owned by the bridge user; setup uses /var/lib/ampio-bridge, the service\'s StateDirectory=) or choose another --capture path');
     }
     let db: SqliteDatabase;
     try {

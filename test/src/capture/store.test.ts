@@ -173,6 +173,20 @@ describe('the store', () => {
     }
   });
 
+  it('a store in a directory that does not exist: says so (not "damaged") and creates nothing', () => {
+    const file = path.join(dir, 'no-such-dir', 'capture.db');
+    let error: unknown;
+    try {
+      CaptureStore.open(Database, { path: file });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(CaptureStoreError);
+    expect((error as CaptureStoreError).code).toBe('unwritable');
+    expect((error as CaptureStoreError).message).toContain('does not exist');
+    expect(fs.existsSync(path.dirname(file))).toBe(false);
+  });
+
   it('refuses a damaged store with a clear error instead of overwriting it', () => {
     const s = store();
     s.append(ampioFrames(20_000, T0, 1), { 0: 'can0', 1: 'can1' });
