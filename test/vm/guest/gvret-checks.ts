@@ -44,17 +44,17 @@ async function busToGvret() {
   const w = wiretap.frames.map((f) => `${f.bus}:${idText(f.id, f.extended)}${f.fd ? '##' : '#'}${hex(f.data)}`);
   const expected = seen.map((l) => `${l.iface === 'vcan0' ? 0 : 1}:${l.text}`);
   equalLists(w, expected, 'WireTAP vs candump');
-  // As in the backend's own check: the first frame a socket reads carries the bridge's read
-  // time (SIOCGSTAMP turns kernel timestamps on lazily, at that first read), every later one
-  // the kernel's. One socket per interface: judge from each interface's second frame on.
-  const firstOf = new Set([seen.findIndex((l) => l.iface === 'vcan0'), seen.findIndex((l) => l.iface === 'vcan1')]);
+  // Every frame carries the kernel's receive time (SO_TIMESTAMPNS), the first one too. The
+  // bridge holds it as fractional ms in a double (about 0.25 µs resolution at today's epoch)
+  // and candump prints truncated µs, so they may differ by 1 µs, as in the backend's check.
   let judged = 0;
   wiretap.frames.forEach((f, k) => {
-    if (firstOf.has(k)) return;
     judged++;
-    check(f.timestamp === seen[k].tsUs % 2 ** 32, `frame ${k}: GVRET timestamp ${f.timestamp} vs kernel ${seen[k].tsUs % 2 ** 32}`);
+    const kernel = seen[k].tsUs % 2 ** 32;
+    const diff = Math.abs(f.timestamp - kernel);
+    check(diff <= 1 || diff >= 2 ** 32 - 1, `frame ${k}: GVRET timestamp ${f.timestamp} vs kernel ${kernel}`);
   });
-  check(judged === 3, `${judged} frames judged`);
+  check(judged === seen.length, `${judged} frames judged of ${seen.length}`);
   // SavvyCAN: the same minus the zero-length and FD frames, which its parser cannot take.
   const s = savvy.frames.map((f) => `${f.bus}:${idText(f.id, f.extended)}#${hex(f.data)}`);
   equalLists(s, expected.filter((e) => !e.endsWith(':7FF#') && !e.includes('##')), 'SavvyCAN vs candump');
