@@ -321,17 +321,21 @@ async function tbfStaleness() {
   const onBus = seen.map((l) => l.text);
   check(onBus.length === sent, `candump saw ${onBus.length}, the daemon reports ${sent} written`);
   check(sent + stale === total && stale > 0, `sent ${sent} + stale ${stale} = ${total}`);
-  // The order the bridge wrote in is what it echoes to the other client (each echo follows
-  // a successful write). candump cannot judge order here: with a tbf qdisc, vcan's echo=1
-  // loopback runs from whichever CPU dequeues (the sender, or tbf's watchdog softirq), and
-  // netif_rx queues each frame on that CPU's backlog, so a 2-CPU guest can show two frames
-  // to candump swapped although they left the qdisc in order. Seen once in CI; the bridge
-  // writes strictly in order (TxQueue is a FIFO with a single writer).
+  // The bridge echoes a frame once the kernel confirms it left (MSG_CONFIRM on its own
+  // socket). With a tbf qdisc, vcan's echo=1 loopback runs from whichever CPU dequeues (the
+  // sender, or tbf's watchdog softirq) and netif_rx queues each frame on that CPU's backlog,
+  // so on a 2-CPU guest two neighbouring confirmations (and candump's copies) can arrive
+  // swapped although the frames left the qdisc in order. The bridge writes strictly in
+  // order (TxQueue is a FIFO with one writer, unit-tested); here: no duplicates, and each
+  // frame at most 2 places from its send position (a swap of neighbours, never a replay).
   await b.waitForFrames(sent, T);
   const echoed = b.frames.map(wireText);
   const seqOf = (text: string): number => Number.parseInt(text.split('#')[1].slice(0, 4), 16);
   const writeOrder = echoed.map(seqOf);
-  check(writeOrder.every((s, i) => i === 0 || s > writeOrder[i - 1]), 'write order is send order, no duplicates');
+  const sorted = [...writeOrder].sort((x, y) => x - y);
+  check(new Set(writeOrder).size === writeOrder.length, 'no frame echoed twice');
+  const displaced = writeOrder.map((seq, k) => Math.abs(sorted.indexOf(seq) - k));
+  check(displaced.every((d) => d <= 2), `echo order far from send order: ${writeOrder.join(',')}`);
   check(new Set(onBus).size === onBus.length, 'no frame reached the bus twice');
   equalLists([...onBus].sort(), [...echoed].sort(), 'what reached the bus = what was echoed to the other client');
   check(snap.staleDrops - before.staleDrops === stale, 'staleDrops in the snapshot');
