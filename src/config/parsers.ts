@@ -229,3 +229,12 @@ export function optionalListenOption(spec: Described<ListenAddress | null> & { e
     emptyIsValue: true,
   };
 }
+
+/**
+ * An entry written out in full. Prefer the helpers (intOption, durationOption, enumOption,
+ * boolOption, listenOption, optionalListenOption): they derive `expected`, `choices` and
+ * `format` from the parser's own bounds.
+ */
+export const opt = <T>(spec: OptionSpec<T>): OptionSpec<T> => spec;
+/** For `opt` entries of kind 'duration': `...durationFormat` renders values back as 5ms, 2s. */
+export const durationFormat = { format: formatDuration };
