@@ -64,6 +64,7 @@ export {
   parseListen,
   type ListenAddress,
   opt,
+  durationFormat,
 } from './parsers.js';
 // Local names for the core entries below.
 import {
@@ -75,7 +76,6 @@ import {
   OptionValueError,
   optionalListenOption,
   opt,
-  durationFormat,
 } from './parsers.js';
 
 // ---------------------------------------------------------------- the table
