@@ -1,6 +1,11 @@
 // `--backend serial`: the Ampio USB-serial CAN adapter through `serialport` (imported
 // lazily, here only). Framing: src/core/serial-codec.ts.
 //
+// Over our ~350-line habit: the open/poll/reopen loop with its backoff and device-identity
+// checks lives here. Its planned home is a device supervisor shared with the SocketCAN
+// backend; not done yet because the two loops still differ (serial backs off after a loss
+// and tracks the device's identity, SocketCAN reopens at once).
+//
 // Faults it survives without a restart (the Go daemon's serial loop died on the first):
 // - the device vanishing (USB reset, cable): seen through the port's close/error events
 //   and by watching the device path (serialport does not always report a hang-up: on a

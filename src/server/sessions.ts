@@ -2,6 +2,10 @@
 // says), accept with --max-clients, the session's host (join/leave a bus's hub, send to the
 // bus, count, log and announce), kicks, reload and graceful close. Owns the client-side
 // counters; the buses own theirs.
+//
+// Over our ~350-line habit: it is the one SessionHost a session calls, and each method is
+// short. The next cut, when it grows, is the listener set (listen, listenerInfo,
+// stopListening) into its own module.
 import type { Socket } from 'node:net';
 import type { Bus, EmitEvent } from '../bus/bus.js';
 import type { Config, ListenAddress } from '../config/options.js';

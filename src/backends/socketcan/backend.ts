@@ -2,6 +2,10 @@
 // raw-socket addon (binding.ts), loaded lazily and only here: a missing or broken binding
 // fails this backend alone, with a message saying what to do.
 //
+// Over our ~350-line habit: link supervision (reopen on link loss) is still here; it moves
+// to a device supervisor shared with the serial backend once their loops agree. Decoding
+// (binding.ts), link reads (link.ts) and TX confirmation (tx-confirm.ts) are apart already.
+//
 // Reading: the addon reads on the main loop (libuv poll, recvmmsg, up to 256 frames per
 // wakeup) and hands over one buffer per batch, decoded here without a callback per frame.
 // Nothing is lost silently: frames the kernel dropped because the bridge was late (the

@@ -1,5 +1,9 @@
 // ampio_can: raw CAN sockets for Node.js (Node-API, plain C).
 //
+// One file on purpose (about 530 lines): the prebuilds are one gcc call per target
+// (prebuild.sh, binding.gyp) with no headers of our own, and its parts (socket setup, the
+// read path, send, the Node-API class) share one struct and a handful of static helpers.
+//
 // Why our own binding: the bridge must read bursts without losing frames silently. So the
 // socket is read on the main loop through libuv's poll (no thread, no wakeup hop), with
 // recvmmsg() taking up to 64 frames per syscall, kernel receive times from SO_TIMESTAMPNS
