@@ -6,7 +6,6 @@ import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ControlClient } from '../../src/control/control-client.js';
 import type { Snapshot } from '../../src/control/protocol.js';
 import { BridgeChild } from '../support/bridge-child.js';
 import { CannelloniListener, closedSilently, frame, openFrom, sleep, until } from '../support/hostile-clients.js';
@@ -24,14 +23,7 @@ async function start(args: string[]): Promise<BridgeChild> {
   return b;
 }
 
-async function snapshot(b: BridgeChild): Promise<Snapshot> {
-  const c = await ControlClient.connect(b.controlSocket, { timeoutMs: 5000 });
-  try {
-    return await c.snapshot();
-  } finally {
-    c.close();
-  }
-}
+const snapshot = (b: BridgeChild): Promise<Snapshot> => b.snapshot();
 
 async function metrics(b: BridgeChild): Promise<string> {
   const addr = String(b.events('metrics_listen')[0]?.addr);

@@ -22,6 +22,7 @@ import { captureCli } from '../support/cli-context.js';
 import { FakeSystem } from '../support/fake-system.js';
 import { NODE, STABLE_MAIN } from '../support/setup-harness.js';
 import { tempRoot } from '../support/temp-root.js';
+import { until } from '../support/until.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -29,13 +30,7 @@ afterEach(() => {
 });
 const fx = (name: string) => readFileSync(path.join(process.cwd(), 'test/fixtures/transcripts', name), 'utf8');
 
-async function waitFor(cond: () => boolean, ms = 10_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const waitFor = (cond: () => boolean, ms = 10_000): Promise<void> => until(cond, 'the condition', ms, 25);
 
 describe('a fresh Pi, following the README', () => {
   it('setup, reboot, the service runs; status, top and doctor from a login shell all see it', async () => {

@@ -7,6 +7,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ControlClient } from '../../src/control/control-client.js';
+import type { Snapshot } from '../../src/control/protocol.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const REPO = path.resolve(HERE, '../..');
@@ -41,6 +43,16 @@ export class BridgeChild {
   /** Lines written to stderr in total (JSON or not). */
   lines = 0;
   readonly controlSocket: string;
+
+  /** One snapshot over its control socket (as `status --json` reads it). */
+  async snapshot(): Promise<Snapshot> {
+    const c = await ControlClient.connect(this.controlSocket, { timeoutMs: 5000 });
+    try {
+      return await c.snapshot();
+    } finally {
+      c.close();
+    }
+  }
   private readonly dir: string;
   private readonly child: ChildProcess;
   private readonly exited: Promise<number | null>;

@@ -32,6 +32,7 @@ import type { Config } from '../../src/config/options.js';
 import { PROTOCOLS } from '../../src/protocols/registry.js';
 import type { BusInfo, SessionPeer } from '../../src/protocols/types.js';
 import { startTestDaemon, type TestDaemon } from './daemon.js';
+import { until } from './until.js';
 
 /** A frame as a spec client sees it: can_id with EFF/RTR/ERR flags. */
 export interface SpecFrame {
@@ -98,13 +99,6 @@ async function raw(port: number): Promise<{ socket: net.Socket; received: () => 
   return { socket, received: () => bytes, closed };
 }
 
-async function until(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 /** Valid frames of every kind the protocol carries (the fuzz's building blocks). */
 function specFrameArb(carries: ConformanceAdapter['carries']): fc.Arbitrary<SpecFrame> {

@@ -10,6 +10,7 @@ import { encodeFrame } from '../../../src/protocols/cannelloni/codec.js';
 import type { SessionPeer, WireProtocol } from '../../../src/protocols/types.js';
 import { Sessions } from '../../../src/server/sessions.js';
 import { recordingLogger, testConfig } from '../../support/daemon.js';
+import { until } from '../../support/until.js';
 
 /** A test protocol: any first byte is the hello; `l` leaves bus 1. Frames in cannelloni's encoding. */
 const twoBus: WireProtocol = {
@@ -81,20 +82,14 @@ async function setup(flushInterval: number) {
   return { backends, socket, ids };
 }
 
-async function until(cond: () => boolean, timeoutMs = 3000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+const waitUntil = (cond: () => boolean, timeoutMs = 3000): Promise<void> => until(cond, 'the condition', timeoutMs);
 
 describe('a session on two buses', () => {
   for (const flushInterval of [0, 20]) {
     it(`gets the frames of both buses, each in bus order (--flush-interval ${flushInterval})`, async () => {
       const { backends, ids } = await setup(flushInterval);
       for (let n = 0; n < 100; n++) backends[n % 2].inject(makeFrame({ id: (n % 2) * 0x100 + n, data: [n] }));
-      await until(() => ids().length === 100);
+      await waitUntil(() => ids().length === 100);
       expect(ids().filter((id) => id < 0x100)).toEqual(Array.from({ length: 50 }, (_, k) => 2 * k));
       expect(ids().filter((id) => id >= 0x100)).toEqual(Array.from({ length: 50 }, (_, k) => 0x100 + 2 * k + 1));
     });
@@ -104,20 +99,20 @@ describe('a session on two buses', () => {
     const { backends, ids } = await setup(20);
     backends[0].inject(makeFrame({ id: 0x1, data: [] }));
     backends[1].inject(makeFrame({ id: 0x2, data: [] }));
-    await until(() => ids().length === 2);
+    await waitUntil(() => ids().length === 2);
     // bus 1 alone now starts a batch of its own
     backends[1].inject(makeFrame({ id: 0x3, data: [] }));
-    await until(() => ids().length === 3);
+    await waitUntil(() => ids().length === 3);
     expect(ids()).toEqual([1, 2, 3]);
   });
 
   it('leave() stops the frames of that bus only', async () => {
     const { backends, socket, ids } = await setup(0);
     socket.write('l');
-    await until(() => [...sessions!.sessions()].every((x) => x.joined.size === 1));
+    await waitUntil(() => [...sessions!.sessions()].every((x) => x.joined.size === 1));
     backends[1].inject(makeFrame({ id: 0x201, data: [] }));
     backends[0].inject(makeFrame({ id: 0x001, data: [] }));
-    await until(() => ids().length === 1);
+    await waitUntil(() => ids().length === 1);
     await new Promise((r) => setTimeout(r, 30));
     expect(ids()).toEqual([0x001]);
     expect(backends.map((_, i) => sessions!.buses[i].hub.size)).toEqual([1, 0]);

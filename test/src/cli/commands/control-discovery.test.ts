@@ -12,6 +12,7 @@ import { run as top } from '../../../../src/cli/commands/top.js';
 import { createControlServer, type ControlServer } from '../../../../src/control/control-server.js';
 import { captureCli } from '../../../support/cli-context.js';
 import { FakeControlSource, fakeBus, fakeClient, fakeSnapshot } from '../../../support/fake-snapshot.js';
+import { until } from '../../../support/until.js';
 
 let dir: string;
 beforeEach(() => {
@@ -21,13 +22,7 @@ afterEach(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function waitFor(cond: () => boolean, ms = 10_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const waitFor = (cond: () => boolean, ms = 10_000): Promise<void> => until(cond, 'the condition', ms, 25);
 
 /** Starts `serve` in-process with `env`; returns a stop function that resolves with its exit code. */
 async function startServe(env: Record<string, string>, socketPath: string): Promise<() => Promise<number>> {

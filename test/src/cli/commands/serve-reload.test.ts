@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { run as serve } from '../../../../src/cli/commands/serve.js';
 import { captureCli } from '../../../support/cli-context.js';
+import { until } from '../../../support/until.js';
 
 let dir: string;
 beforeEach(() => {
@@ -14,13 +15,7 @@ afterEach(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function waitFor(cond: () => boolean, ms = 10_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const waitFor = (cond: () => boolean, ms = 10_000): Promise<void> => until(cond, 'the condition', ms, 25);
 
 describe('SIGHUP reload', () => {
   it('serve logs "restart needed for: listen, hub-buffer" on a SIGHUP that changes them, and keeps serving', async () => {

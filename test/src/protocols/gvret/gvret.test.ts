@@ -8,6 +8,7 @@ import { encode, TestClient } from '../../../support/cannelloni-client.js';
 import { startTestDaemon, type TestDaemon } from '../../../support/daemon.js';
 import { SavvyCanClient } from '../../../support/savvycan-client.js';
 import { WireTapClient } from '../../../support/wiretap-client.js';
+import { until } from '../../../support/until.js';
 
 let running: TestDaemon | null = null;
 const closers: Array<{ close?(): void; destroy?(): void }> = [];
@@ -36,13 +37,7 @@ async function start(overrides: Partial<Config> = {}): Promise<{ d: TestDaemon; 
 }
 
 /** Polls `cond` every 10 ms (for conditions no socket event signals, like a log line). */
-async function eventually(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const eventually = (cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> => until(cond, what, timeoutMs, 10);
 
 const gvretPort = (d: TestDaemon): number => d.daemon.port(0, 'gvret');
 
