@@ -48,6 +48,8 @@ export interface SocketCanBackendOptions {
   txMaxAge: number;
   /** Socket receive buffer, bytes (`--can-rcvbuf`; 0 = the kernel's default). */
   rcvbuf?: number;
+  /** Read pacing under load, ms (`--can-rx-coalesce`; 0 or absent = read at every wakeup). */
+  rxCoalesceMs?: number;
   /** Monotonic ms. */
   now: () => number;
   /** Wall-clock ms since the epoch (receive time when the kernel gives none). */
@@ -271,7 +273,7 @@ export class SocketCanBackend implements CanBackend {
     try {
       sock = this.binding!.open(
         this.opts.ifname,
-        { fd, errorMask: CAN_ERR_MASK, recvOwn: true, rcvbuf: this.opts.rcvbuf ?? DEFAULT_RCVBUF },
+        { fd, errorMask: CAN_ERR_MASK, recvOwn: true, rcvbuf: this.opts.rcvbuf ?? DEFAULT_RCVBUF, coalesceMs: Math.ceil(this.opts.rxCoalesceMs ?? 0) },
         (batch, count, drops, errno) => {
           if (gen === this.generation) this.onBatch(batch, count, drops, errno);
         },
