@@ -165,6 +165,8 @@ export class DeviceSupervisor<H, L> {
   }
 
   private async step(first: boolean): Promise<void> {
+    // Timer-driven looks cannot overlap (the next is armed when one ends); this guards a
+    // start() that comes while an earlier look is still out.
     if (this.busy || this.isStopped) return;
     this.busy = true;
     try {
