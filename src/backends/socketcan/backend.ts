@@ -3,14 +3,10 @@
 // fails this backend alone, with a message saying what to do.
 //
 // Apart from this file: decoding (binding.ts), link reads (link.ts), TX confirmation
-// (tx-confirm.ts), kernel drop counting (kernel-drops.ts) and the open/watch/reopen loop
-// (the DeviceSupervisor shared with serial, ../device-supervisor.ts); this file says how
-// to look at the link and what to do with a socket.
-//
-// Over our ~350-line habit (by ~30): what is left is one subject, the socket's glue (TX
-// refusal and errno mapping, RX batches, the supervisor's hooks), all reporting through
-// the same (backend, bus) state pair. The next cut is that state publication
-// (applyTransition/emitState with the bus-state tracker) into a module of its own.
+// (tx-confirm.ts), kernel drop counting (kernel-drops.ts), the (backend, bus) state it
+// reports (state-report.ts) and the open/watch/reopen loop (the DeviceSupervisor shared
+// with serial, ../device-supervisor.ts); this file says how to look at the link and what
+// to do with a socket.
 //
 // Reading: the addon reads on the main loop (libuv poll, recvmmsg, up to 256 frames per
 // wakeup) and hands over one buffer per batch, decoded here without a callback per frame.
@@ -28,7 +24,7 @@
 // Faults handled without a restart: interface absent at start (polled, opened when it
 // appears), link down/up, interface deleted and re-created, MTU changes (FD on/off),
 // ENOBUFS, stale TX, bus-off (backlog dropped, TX refused as `bus_off` until restart).
-import { BusStateTracker, canTransmit, type BusStateTransition } from '../../core/bus-state.js';
+import { canTransmit } from '../../core/bus-state.js';
 import { CAN_ERR_FLAG, CAN_ERR_MASK, type CanFrame, frameProblem } from '../../core/frame.js';
 import type { WriteOutcome } from '../../core/tx-queue.js';
 import { type DeviceTimers, DeviceSupervisor, type SupervisedDevice } from '../device-supervisor.js';
@@ -38,13 +34,13 @@ import type {
   BackendInfo,
   BackendReloadable,
   BackendSink,
-  BackendState,
   CanBackend,
   SendResult,
 } from '../types.js';
 import { type CanBinding, type CanSocketLike, decodeBatch, errnoName, loadCanBinding } from './binding.js';
 import { ABSENT_LINK, CANFD_MTU, type LinkDetails, type LinkSnapshot, linkWarnings, readIpDetails, readSysfsLink } from './link.js';
-import { KernelDrops } from './kernel-drops.js';
+import { KERNEL_DROPS_MESSAGE, KernelDrops } from './kernel-drops.js';
+import { StateReport } from './state-report.js';
 import { TxConfirmations } from './tx-confirm.js';
 
 export interface SocketCanBackendOptions {
@@ -78,6 +74,8 @@ export const DEFAULT_RCVBUF = 1 << 20;
 /** Without a tx-max-age, a frame still unconfirmed after this long is counted as such. */
 const CONFIRM_LIMIT_WITHOUT_MAX_AGE_MS = 2000;
 const LINK_GONE = new Set(['ENETDOWN', 'ENXIO', 'ENODEV', 'ENETUNREACH']);
+const NO_CAN_RAW_HINT = 'this kernel has no SocketCAN (CAN_RAW): run "sudo modprobe can-raw"; if that fails the kernel was built without CAN';
+const MAYBE_NO_CAN_RAW_HINT = 'if this persists, the kernel may lack CAN_RAW: run "sudo modprobe can-raw"';
 
 export class SocketCanBackend implements CanBackend {
   readonly info: BackendInfo;
@@ -85,12 +83,10 @@ export class SocketCanBackend implements CanBackend {
   private binding: CanBinding | null = null;
   /** Open, watch (by the link's state), lose and reopen the socket. */
   private readonly supervisor: DeviceSupervisor<CanSocketLike, LinkSnapshot>;
-  private readonly tracker = new BusStateTracker('unknown');
-  private backendState: BackendState = 'opening';
+  private readonly state: StateReport;
   private link: LinkSnapshot = ABSENT_LINK;
   private readonly tx: TxDriver;
   private readonly confirmations: TxConfirmations;
-  private lastEmitted = '';
   private readonly warned = new Set<string>();
   private readonly kernelDrops: KernelDrops;
   private readonly sendErrors: Record<string, number> = {};
@@ -101,6 +97,14 @@ export class SocketCanBackend implements CanBackend {
     this.info = { kind: 'socketcan', name: opts.ifname, fd: false, bitrate: opts.bitrate };
     this.readLink = opts.readLink ?? readSysfsLink;
     this.readDetails = opts.readDetails ?? readIpDetails;
+    this.state = new StateReport(
+      () => this.sink,
+      (t) => {
+        // A bus-off controller sends nothing; what waits would go out stale after restart.
+        if (t.to === 'bus-off') this.tx.clear('bus_off');
+        else if (canTransmit(t.to)) this.tx.kick();
+      },
+    );
     this.supervisor = new DeviceSupervisor(this.device(), {
       now: opts.now,
       timers: opts.timers,
@@ -111,15 +115,10 @@ export class SocketCanBackend implements CanBackend {
       retryAfterLoss: 'next-look',
     });
     this.confirmations = new TxConfirmations(opts.now, confirmLimit(opts.txMaxAge));
-    this.kernelDrops = new KernelDrops(opts.now, (dropped, total) =>
-      this.sink?.log('warn', 'can_rx_kernel_drops', {
-        if: opts.ifname,
-        dropped,
-        total,
-        rcvbuf: this.supervisor.handle?.info().rcvbuf ?? null,
-        message: 'the kernel dropped received frames because the bridge read too late: the host is overloaded or --can-rcvbuf is too small',
-      }),
-    );
+    this.kernelDrops = new KernelDrops(opts.now, (dropped, total) => {
+      const rcvbuf = this.supervisor.handle?.info().rcvbuf ?? null;
+      this.sink?.log('warn', 'can_rx_kernel_drops', { if: opts.ifname, dropped, total, rcvbuf, message: KERNEL_DROPS_MESSAGE });
+    });
     this.tx = createDeviceTxDriver({
       capacity: opts.txQueueSize,
       maxAge: opts.txMaxAge,
@@ -135,7 +134,7 @@ export class SocketCanBackend implements CanBackend {
     this.sink = sink;
     // The only failure that rejects: without the binding this backend can never work.
     this.binding = await (this.opts.loadBinding ?? loadCanBinding)();
-    this.emitState(`opening ${this.opts.ifname}`);
+    this.state.apply(null, `opening ${this.opts.ifname}`);
     await this.supervisor.start();
   }
 
@@ -143,9 +142,7 @@ export class SocketCanBackend implements CanBackend {
     if (this.supervisor.stopped) return;
     await this.supervisor.stop();
     this.tx.stop('link_down');
-    this.tracker.set('stopped', 'stopped');
-    this.backendState = 'closed';
-    this.emitState('stopped');
+    this.state.set('closed', this.state.tracker.set('stopped', 'stopped'), 'stopped');
     this.sink = null;
   }
 
@@ -161,7 +158,7 @@ export class SocketCanBackend implements CanBackend {
       reopens: this.supervisor.reopens,
       txBusy: st.busy,
       txQueueHighWater: st.highWater,
-      errorCounters: this.tracker.errorCounters(),
+      errorCounters: this.state.tracker.errorCounters(),
       rxKernelDrops: this.kernelDrops.total,
       txUnconfirmed: this.confirmations.unconfirmed,
     };
@@ -176,8 +173,8 @@ export class SocketCanBackend implements CanBackend {
   stats() {
     return {
       tx: this.tx.stats(),
-      bus: this.tracker.counters(),
-      busState: this.tracker.state,
+      bus: this.state.tracker.counters(),
+      busState: this.state.tracker.state,
       link: this.link,
       sendErrors: { ...this.sendErrors },
       awaitingConfirmation: this.confirmations.depth,
@@ -193,7 +190,7 @@ export class SocketCanBackend implements CanBackend {
     // Nothing is buffered while the link is gone: it would fire later.
     if (!this.supervisor.handle) return 'link_down';
     if (frame.fd && !this.info.fd) return 'fd_unsupported';
-    const state = this.tracker.state;
+    const state = this.state.tracker.state;
     if (!canTransmit(state)) return state === 'bus-off' ? 'bus_off' : 'link_down';
     return null;
   }
@@ -254,40 +251,27 @@ export class SocketCanBackend implements CanBackend {
       openFailed: (err, { problem, retryMs, firstTime }) => {
         // The link is there and up, yet no CAN_RAW socket binds to it: it vanished in
         // between, or the kernel lacks CAN_RAW (module can-raw not loaded).
-        const code = (err as NodeJS.ErrnoException).code;
-        const noCan = code === 'EAFNOSUPPORT' || code === 'EPROTONOSUPPORT';
-        if (firstTime) {
-          this.sink?.log('warn', 'socketcan_open_failed', {
-            if: ifname,
-            error: (err as Error).message,
-            code: code ?? null,
-            hint: noCan
-              ? 'this kernel has no SocketCAN (CAN_RAW): run "sudo modprobe can-raw"; if that fails the kernel was built without CAN'
-              : 'if this persists, the kernel may lack CAN_RAW: run "sudo modprobe can-raw"',
-            retry_ms: retryMs,
-          });
-        }
-        this.backendState = 'absent';
-        this.emitState(problem);
+        const code = (err as NodeJS.ErrnoException).code ?? null;
+        const hint = code === 'EAFNOSUPPORT' || code === 'EPROTONOSUPPORT' ? NO_CAN_RAW_HINT : MAYBE_NO_CAN_RAW_HINT;
+        const fields = { if: ifname, error: (err as Error).message, code, hint, retry_ms: retryMs };
+        if (firstTime) this.sink?.log('warn', 'socketcan_open_failed', fields);
+        this.state.set('absent', null, problem);
       },
       lost: (_sock, why) => {
         this.tx.clear('link_down');
         this.sink?.log('warn', 'socketcan_lost', { if: ifname, reason: why });
         // Whatever the link says now, the bus was just lost; the next look refines it.
-        this.backendState = 'absent';
-        this.applyTransition(this.tracker.set('down', why), why);
+        this.state.set('absent', this.state.tracker.set('down', why), why);
       },
       missing: (link) => {
-        this.backendState = 'absent';
-        this.applyTransition(this.tracker.link(link), link.present ? `${ifname} is down` : `${ifname} does not exist`);
+        this.state.set('absent', this.state.tracker.link(link), link.present ? `${ifname} is down` : `${ifname} does not exist`);
       },
     };
   }
 
   private async opened(sock: CanSocketLike, reopen: boolean, link: LinkSnapshot): Promise<void> {
     this.info.fd = link.mtu >= CANFD_MTU;
-    this.backendState = 'open';
-    this.applyTransition(this.tracker.link({ present: true, up: true }), `${this.opts.ifname} open`);
+    this.state.set('open', this.state.tracker.link({ present: true, up: true }), `${this.opts.ifname} open`);
     this.tx.kick();
     // Bitrate, controller state and setup warnings come from `ip -details` after the
     // socket is up, so reading them (a process spawn) never delays the reopen.
@@ -300,7 +284,7 @@ export class SocketCanBackend implements CanBackend {
         this.warned.add(w.event);
         this.sink?.log('warn', w.event, { if: this.opts.ifname, message: w.message });
       }
-      if (details.canState) this.applyTransition(this.tracker.link({ present: true, up: true, canState: details.canState }));
+      if (details.canState) this.state.apply(this.state.tracker.link({ present: true, up: true, canState: details.canState }));
     }
     this.sink?.log('info', 'socketcan_open', {
       if: this.opts.ifname,
@@ -308,7 +292,7 @@ export class SocketCanBackend implements CanBackend {
       fd: this.info.fd,
       bitrate: this.info.bitrate,
       kind: details?.kind ?? null,
-      state: this.tracker.state,
+      state: this.state.tracker.state,
       // what the kernel granted (it doubles the request for its own bookkeeping)
       rcvbuf: sock.info().rcvbuf,
       reopen,
@@ -344,33 +328,15 @@ export class SocketCanBackend implements CanBackend {
       return;
     }
     if ((frame.id & CAN_ERR_FLAG) !== 0) {
-      const t = this.tracker.errorFrame(frame);
+      const t = this.state.tracker.errorFrame(frame);
       sink.errorFrame?.(frame);
-      this.applyTransition(t, t?.cause);
+      this.state.apply(t);
     }
     sink.received(frame);
   };
 
   private pollKernelDrops(sock: CanSocketLike | null = this.supervisor.handle): void {
     if (sock) this.kernelDrops.note(sock.kernelDrops());
-  }
-
-  /** Acts on a bus-state transition and reports the (backend, bus) pair if it changed. */
-  private applyTransition(t: BusStateTransition | null, detail?: string): void {
-    if (t?.to === 'bus-off') {
-      // A bus-off controller sends nothing; what waits would go out stale after restart.
-      this.tx.clear('bus_off');
-    }
-    if (t && canTransmit(t.to)) this.tx.kick();
-    this.emitState(detail ?? t?.cause);
-  }
-
-  /** Tells the sink, once per change: the link is polled, the state is not re-sent each time. */
-  private emitState(detail?: string): void {
-    const key = `${this.backendState}/${this.tracker.state}`;
-    if (key === this.lastEmitted) return;
-    this.lastEmitted = key;
-    this.sink?.stateChanged(this.backendState, this.tracker.state, detail);
   }
 }
 

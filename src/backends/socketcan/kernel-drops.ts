@@ -6,6 +6,10 @@
 
 const WARN_EVERY_MS = 10_000;
 
+/** What the warning tells the user. */
+export const KERNEL_DROPS_MESSAGE =
+  'the kernel dropped received frames because the bridge read too late: the host is overloaded or --can-rcvbuf is too small';
+
 export class KernelDrops {
   /** Drops of sockets already closed. */
   private closed = 0;
