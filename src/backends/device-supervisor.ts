@@ -15,8 +15,9 @@
 //   will not open is retried on the backoff schedule (doubling up to the ceiling), its
 //   problem handed on as new only when it differs from the last one (one log line per
 //   distinct problem, not one per retry).
-// - After a loss the device counts as present until a look finds it missing: only a
-//   device seen missing and then seen again counts as reappearing.
+// - After a loss the next open comes at the next look or one backoff step later, as the
+//   backend chooses (`retryAfterLoss`). The device counts as present until a look finds
+//   it missing: only a device seen missing and then seen again counts as reappearing.
 // - A successful open resets the backoff; every open after the first is a reopen.
 // - stop() while an open is in flight: the handle that arrives afterwards is closed, never
 //   used; an open that fails afterwards is not reported.
