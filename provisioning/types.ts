@@ -172,8 +172,6 @@ export interface Environment {
   live: boolean;
 }
 
-export type StepKind = 'write' | 'remove' | 'command';
-
 interface StepBase {
   id: string;
   title: string;
