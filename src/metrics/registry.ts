@@ -132,9 +132,6 @@ export const GO_ERROR_LABELS = [
   'socketcan_read',
 ] as const;
 
-/** can_bus_state values: 0 active, 1 warning, 2 passive, 3 bus-off, 4 down. */
-export const BUS_STATE_VALUE: Record<BusSnapshot['busState'], number> = BUS_STATE_CODE;
-
 interface Reading {
   snap: Snapshot;
   counters: DaemonCounters;
@@ -250,7 +247,7 @@ export function createMetricsRegistry(opts: MetricsRegistryOptions): MetricsRegi
   counter('can_rx_frames_total', 'Frames read from the bus.', ['bus'], (m, r) => perBus(r, (b) => m.inc({ bus: b.name }, b.rxFrames)));
   counter('can_tx_frames_total', 'Frames written to the bus.', ['bus'], (m, r) => perBus(r, (b) => m.inc({ bus: b.name }, b.txFrames)));
   gauge('can_bus_state', 'CAN controller state: 0 error-active, 1 error-warning, 2 error-passive, 3 bus-off, 4 down/stopped, 5 absent, 6 unknown.', ['bus'], (m, r) =>
-    perBus(r, (b) => m.set({ bus: b.name }, BUS_STATE_VALUE[b.busState] ?? 6)),
+    perBus(r, (b) => m.set({ bus: b.name }, BUS_STATE_CODE[b.busState] ?? 6)),
   );
   counter('can_state_transitions_total', 'Bus state changes.', ['bus'], (m, r) => perBus(r, (b) => m.inc({ bus: b.name }, b.stateTransitions)));
   counter('can_rx_kernel_drops_total', 'Received frames the kernel dropped because the bridge read them too late (socket receive buffer full; SocketCAN).', ['bus'], (m, r) =>
