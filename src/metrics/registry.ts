@@ -10,6 +10,7 @@
 // alerts keep working; the per-bus ones (bus state, error counters, load, TX drops) carry a `bus` label.
 // No per-client labels (unbounded cardinality).
 import { BUS_STATE_CODE } from '../backends/types.js';
+import { type ErrorCounts, GO_ERROR_WHERE } from '../core/error-where.js';
 import client from 'prom-client';
 import type { BusSnapshot, Snapshot } from '../control/protocol.js';
 
@@ -17,7 +18,7 @@ import type { BusSnapshot, Snapshot } from '../control/protocol.js';
 export interface DaemonCounters {
   tcpRxFrames: number;
   tcpTxFrames: number;
-  errorsByWhere: Record<string, number>;
+  errorsByWhere: ErrorCounts;
   handshakeFailuresByReason: Record<string, number>;
   /** frames_dropped_total{bus,direction,reason} */
   drops: Array<{ bus: string; direction: string; reason: string; count: number }>;
@@ -119,19 +120,6 @@ export interface MetricsRegistry {
   readonly contentType: string;
 }
 
-/** go-ampio-server's errors_total labels, pre-registered at 0 so alerts see the series. */
-export const GO_ERROR_LABELS = [
-  'tcp_read',
-  'tcp_write',
-  'handshake',
-  'serial_write',
-  'serial_tx_overflow',
-  'serial_read',
-  'socketcan_write',
-  'socketcan_tx_overflow',
-  'socketcan_read',
-] as const;
-
 interface Reading {
   snap: Snapshot;
   counters: DaemonCounters;
@@ -207,7 +195,8 @@ export function createMetricsRegistry(opts: MetricsRegistryOptions): MetricsRegi
   gauge('hub_queue_depth_max', 'Max queued frames among clients at scrape time.', [], (m, r) => m.set(r.counters.hubQueueDepthMax));
   gauge('hub_queue_depth_avg', 'Average queued frames per client at scrape time.', [], (m, r) => m.set(r.counters.hubQueueDepthAvg));
   counter('errors_total', 'Error counters by subsystem.', ['where'], (m, r) => {
-    for (const where of GO_ERROR_LABELS) m.inc({ where }, 0);
+    // go-ampio-server's labels at 0, so alerts written for it see the series.
+    for (const where of GO_ERROR_WHERE) m.inc({ where }, 0);
     for (const [where, n] of Object.entries(r.counters.errorsByWhere)) m.inc({ where }, n);
   });
   counter('can_tx_enobufs_total', 'Sends the CAN device refused for a moment (ENOBUFS, full queue) and that were retried.', ['bus'], (m, r) => {
