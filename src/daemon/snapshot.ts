@@ -75,7 +75,7 @@ export function takeReading(inp: SnapshotInputs): Reading {
 
   // Buses: one pass for the bus list, drops, kicks and load.
   const drops: DaemonCounters['drops'] = [];
-  const busLoad: NonNullable<DaemonCounters['busLoad']> = [];
+  const busLoad: DaemonCounters['busLoad'] = [];
   const errorsByWhere: ErrorCounts = { ...sessions.errorsByWhere };
   let hubDrops = 0;
   let slowKicks = 0;

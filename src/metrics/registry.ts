@@ -28,10 +28,9 @@ export interface DaemonCounters {
   hubQueueDepthAvg: number;
   /**
    * Bus load per bus from its BusLoadMeter: ratios (1 = 100 %) over the last second and
-   * averaged over the last minute. Optional: without it only the snapshot's 1 s exact
-   * figure is exported.
+   * averaged over the last minute.
    */
-  busLoad?: Array<{ bus: string; window: '1s' | '60s'; exact: number; min: number; max: number }>;
+  busLoad: Array<{ bus: string; window: '1s' | '60s'; exact: number; min: number; max: number }>;
   /** hub_rejected_clients_total{reason,protocol} */
   rejected?: Array<{ reason: string; protocol: string; count: number }>;
   /** tx_refused_total{reason,protocol} */
@@ -217,15 +216,11 @@ export function createMetricsRegistry(opts: MetricsRegistryOptions): MetricsRegi
   const perBus = (r: Reading, fn: (b: BusSnapshot) => void): void => r.snap.buses.forEach(fn);
 
   gauge('can_bus_load_ratio', 'Bus load (1 = 100 %) from exact frame bit counts; bound=exact|min|max (no / worst-case stuffing).', ['bus', 'bound', 'window'], (m, r) => {
-    if (r.counters.busLoad) {
-      for (const l of r.counters.busLoad) {
-        m.set({ bus: l.bus, bound: 'exact', window: l.window }, l.exact);
-        m.set({ bus: l.bus, bound: 'min', window: l.window }, l.min);
-        m.set({ bus: l.bus, bound: 'max', window: l.window }, l.max);
-      }
-      return;
+    for (const l of r.counters.busLoad) {
+      m.set({ bus: l.bus, bound: 'exact', window: l.window }, l.exact);
+      m.set({ bus: l.bus, bound: 'min', window: l.window }, l.min);
+      m.set({ bus: l.bus, bound: 'max', window: l.window }, l.max);
     }
-    perBus(r, (b) => m.set({ bus: b.name, bound: 'exact', window: '1s' }, b.busLoad / 100));
   });
   gauge('can_frames_per_second', 'Frames per second over the last second.', ['bus', 'dir'], (m, r) =>
     perBus(r, (b) => {
