@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { applyPlan } from '../../provisioning/apply.js';
 import { loadCatalog } from '../../provisioning/catalog.js';
 import { runDoctorChecks, type DoctorDeps } from '../../provisioning/doctor.js';
-import { RecordingRunner } from '../../provisioning/io/runner.js';
+import { RecordingRunner } from '../support/recording-runner.js';
 import { privilegedPort } from '../../provisioning/steps/service-unit.js';
 import { PATHS, type Answers } from '../../provisioning/types.js';
 import { FakeSystem } from '../support/fake-system.js';

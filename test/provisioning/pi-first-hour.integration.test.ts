@@ -11,7 +11,7 @@ import { runDoctorChecks } from '../../provisioning/doctor.js';
 import { loadCatalog } from '../../provisioning/catalog.js';
 import { run as setupCommand } from '../../src/cli/commands/setup.js';
 import { NodeFs } from '../../provisioning/io/fs.js';
-import { RecordingRunner } from '../../provisioning/io/runner.js';
+import { RecordingRunner } from '../support/recording-runner.js';
 import { PATHS } from '../../provisioning/types.js';
 import { validateWithServeLoader } from '../../src/cli/commands/doctor.js';
 import { run as serve } from '../../src/cli/commands/serve.js';
