@@ -89,7 +89,10 @@ export interface FrameInit {
   timestamp?: number;
 }
 
-/** Builds a frame from friendly parts (tests, the virtual bus, tools). */
+/**
+ * Builds a frame from friendly parts. Only the tests use it (every codec test builds its
+ * frames the same way); production code receives frames already in the CanFrame form.
+ */
 export function makeFrame(init: FrameInit): CanFrame {
   let id = init.id >>> 0;
   const extended = init.extended ?? ((id & CAN_EFF_FLAG) !== 0 || (id & ~CAN_EFF_FLAG & 0xe0000000) === 0 && (id & CAN_EFF_MASK) > CAN_SFF_MASK);
