@@ -54,7 +54,7 @@ export interface ListenerInfo {
 }
 
 /** Per-protocol client counters (tcp_rx/tx_frames_total{protocol}). */
-export interface ProtocolCounters {
+export interface ProtocolSessionCounters {
   framesIn: number;
   /** framesOut of sessions that are gone (live ones are read from the sessions). */
   closedFramesOut: number;
@@ -100,7 +100,7 @@ export class Sessions implements SessionHost {
   readonly handshakeFailuresByReason: Record<string, number> = {};
   malformed = 0;
   readonly errorsByWhere: ErrorCounts = {};
-  readonly byProtocol: Record<string, ProtocolCounters> = {};
+  readonly byProtocol: Record<string, ProtocolSessionCounters> = {};
 
   constructor(private readonly options: SessionsOptions) {
     this.buses = options.buses;
