@@ -10,6 +10,7 @@ import type { Socket } from 'node:net';
 import type { Bus, EmitEvent } from '../bus/bus.js';
 import type { Config, ListenAddress } from '../config/options.js';
 import type { CanFrame } from '../core/frame.js';
+import type { ErrorCounts, ErrorWhere } from '../core/error-where.js';
 import { toHex } from '../core/hex.js';
 import type { CloseReason, JoinOptions, MdnsAdvert, WireProtocol } from '../protocols/types.js';
 import type { TxRefusal } from '../guard/tx-guard.js';
@@ -53,7 +54,7 @@ export interface ListenerInfo {
 }
 
 /** Per-protocol client counters (tcp_rx/tx_frames_total{protocol}). */
-export interface ProtocolCounters {
+export interface ProtocolSessionCounters {
   framesIn: number;
   /** framesOut of sessions that are gone (live ones are read from the sessions). */
   closedFramesOut: number;
@@ -98,8 +99,8 @@ export class Sessions implements SessionHost {
   handshakeFailures = 0;
   readonly handshakeFailuresByReason: Record<string, number> = {};
   malformed = 0;
-  readonly errorsByWhere: Record<string, number> = {};
-  readonly byProtocol: Record<string, ProtocolCounters> = {};
+  readonly errorsByWhere: ErrorCounts = {};
+  readonly byProtocol: Record<string, ProtocolSessionCounters> = {};
 
   constructor(private readonly options: SessionsOptions) {
     this.buses = options.buses;
@@ -454,7 +455,7 @@ export class Sessions implements SessionHost {
     return undefined;
   }
 
-  private countError(where: string): void {
+  private countError(where: ErrorWhere): void {
     this.errorsByWhere[where] = (this.errorsByWhere[where] ?? 0) + 1;
   }
 }
