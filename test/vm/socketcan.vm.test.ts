@@ -177,6 +177,15 @@ describe(`SocketCAN backend on a real kernel`, () => {
     expect(d.read + d.kernelDrops).toBe(d.sent);
   });
 
+  it('read pacing: a fast burst is read many frames per wakeup, none lost, in order; a quiet socket is read at readiness again; close while paced is clean', () => {
+    const d = passed('paced_reads');
+    expect(d.read).toBe(d.sent);
+    expect(d.pacedSeen).toBe(true);
+    expect(d.meanBatch).toBeGreaterThanOrEqual(2);
+    expect(d.pacedAfterIdle).toBe(false);
+    expect(d.callbacksAfterClose).toBe(0);
+  });
+
   it('send() reports the errno: ENOBUFS from a full 50 kbit/s qdisc, ENETDOWN, ENXIO', () => {
     expect(passed('send_errno')).toMatchObject({ full: 'ENOBUFS', down: 'ENETDOWN', gone: 'ENXIO' });
   });

@@ -45,7 +45,8 @@ export interface CanSocketLike {
   kernelDrops(): number;
   /** Stops reading and closes the descriptor. Idempotent. */
   close(): void;
-  info(): { rcvbuf: number; ifindex: number; fd: number; closed: boolean };
+  /** `paced`: the queue is being read on the coalescing timer (frames arrive fast). */
+  info(): { rcvbuf: number; ifindex: number; fd: number; closed: boolean; paced: boolean };
 }
 
 export interface CanBinding {

@@ -177,6 +177,21 @@ async function main(): Promise<void> {
       `${x.server.padEnd(30)} ${String(x.clients).padStart(7)} ${String(x.run).padStart(3)} ${String(x.sent).padStart(6)} ${String(x.received).padStart(9)} ${String(x.lost).padStart(5)} ${String(x.counted ?? 'n/a').padStart(8)} ${String(x.burstMs).padStart(9)} ${String(Math.round(x.cpuMs)).padStart(7)} ${String(Math.round(x.sysMs)).padStart(6)} ${String(x.usPerFrame).padStart(9)}  ${ratio}`,
     );
   }
+  if (RUNS > 1) {
+    // Runs are interleaved (each contender once per run), so a noisy minute hits all of them.
+    const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+    const groups = new Map<string, Row[]>();
+    for (const x of rows) groups.set(`${x.server}|${x.clients}`, [...(groups.get(`${x.server}|${x.clients}`) ?? []), x]);
+    const ref = groups.get('cannelloni|1');
+    const refMedian = ref ? median(ref.map((x) => x.usPerFrame)) : null;
+    console.log(`\nmedians of ${RUNS} runs`);
+    for (const [key, xs] of groups) {
+      const [server, clients] = key.split('|');
+      const m = median(xs.map((x) => x.usPerFrame));
+      const ratio = refMedian && server.startsWith('bridge') ? `  ${(m / refMedian).toFixed(2)}×` : '';
+      console.log(`${server.padEnd(30)} ${clients.padStart(7)}  µs/frame ${String(m).padStart(5)}  lost (worst) ${Math.max(...xs.map((x) => x.lost))}${ratio}`);
+    }
+  }
   if (!haveCannelloni) console.log('cannelloni: skipped (CANNELLONI=/path/to/cannelloni not given)');
 }
 

@@ -55,6 +55,7 @@ typedef struct {
   uv_poll_t* poll;
   uv_timer_t* timer; /* read pacing under load (coalesce_ms > 0), else NULL */
   int coalesce_ms;
+  int paced;             /* 1 while the queue is read on the timer (readiness set aside) */
   uint64_t last_read_ms; /* loop time of the last read that returned frames */
   napi_env env;
   napi_ref self;     /* strong while open: the object must outlive its poll handle */
@@ -280,12 +281,14 @@ static void pace(CanSock* s, int count, int from_timer) {
   uint64_t now = uv_now(uv_handle_get_loop((uv_handle_t*)s->timer));
   if (count == 0) {
     if (from_timer && s->poll) uv_poll_start(s->poll, UV_READABLE, on_readable);
+    s->paced = 0;
     return;
   }
   int busy = from_timer || now - s->last_read_ms < (uint64_t)s->coalesce_ms;
   s->last_read_ms = now;
   if (!busy) return;
   if (!from_timer && s->poll) uv_poll_stop(s->poll);
+  s->paced = 1;
   uv_timer_start(s->timer, on_timer, count >= s->wakeup_cap ? 0 : (uint64_t)s->coalesce_ms, 0);
 }
 
@@ -553,6 +556,8 @@ static napi_value sock_info(napi_env env, napi_callback_info info) {
   napi_set_named_property(env, out, "fd", v);
   napi_get_boolean(env, s->closed != 0, &v);
   napi_set_named_property(env, out, "closed", v);
+  napi_get_boolean(env, s->paced != 0, &v);
+  napi_set_named_property(env, out, "paced", v);
   return out;
 }
 

@@ -33,7 +33,7 @@ class Socket implements CanSocketLike {
     this.closed = true;
   }
   info() {
-    return { rcvbuf: 2048, ifindex: 3, fd: 7, closed: this.closed };
+    return { rcvbuf: 2048, ifindex: 3, fd: 7, closed: this.closed, paced: false };
   }
 }
 

@@ -69,7 +69,7 @@ class ScriptedSocket implements CanSocketLike {
     this.closed = true;
   }
   info() {
-    return { rcvbuf: this.options.rcvbuf * 2, ifindex: 3, fd: 42, closed: this.closed };
+    return { rcvbuf: this.options.rcvbuf * 2, ifindex: 3, fd: 42, closed: this.closed, paced: false };
   }
   deliver(entries: BatchEntry[], drops = this.drops): void {
     this.drops = drops;
@@ -106,6 +106,7 @@ function scripted(link: Partial<LinkSnapshot> = {}, txMaxAge = 2000) {
     txQueueSize: 1024,
     txMaxAge,
     rcvbuf: 65536,
+    rxCoalesceMs: 1.5,
     now: () => performance.now(),
     wallClock: wall,
     loadBinding: () => binding,
@@ -116,12 +117,12 @@ function scripted(link: Partial<LinkSnapshot> = {}, txMaxAge = 2000) {
   return { sockets, sink, b, ch: () => sockets.at(-1)! };
 }
 
-
 describe('SocketCanBackend TX path (scripted socket)', () => {
-  it('opens with FD per MTU, every error class, its own frames back and the receive buffer asked for', async () => {
+  it('opens with FD per MTU, every error class, its own frames back, the receive buffer and the read pacing asked for', async () => {
     const { b, sink, ch } = scripted({ mtu: 72 });
     await b.start(sink);
-    expect(ch().options).toEqual({ fd: true, errorMask: 0x1fffffff, recvOwn: true, rcvbuf: 65536 });
+    // libuv timers count whole milliseconds: 1.5 ms paces at 2 (never at 1, which would be shorter)
+    expect(ch().options).toEqual({ fd: true, errorMask: 0x1fffffff, recvOwn: true, rcvbuf: 65536, coalesceMs: 2 });
     expect(sink.logs.find((l) => l.event === 'socketcan_open')?.fields).toMatchObject({ rcvbuf: 131072, fd: true });
     await b.stop();
     expect(ch().closed).toBe(true);
