@@ -12,7 +12,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ControlClient } from '../../src/control/control-client.js';
 import { BridgeChild, REPO } from '../support/bridge-child.js';
-import { CannelloniListener, sleep, until } from '../support/hostile-clients.js';
+import { sleep, until } from '../support/hostile-clients.js';
 
 const LAG = 2000;
 /** Delivery after the write, and the reader being scheduled late on a shared CI machine. */
