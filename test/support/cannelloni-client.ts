@@ -56,16 +56,23 @@ export class CannelloniReader {
   error: string | null = null;
   private buf: Buffer = Buffer.alloc(0);
   private readonly view: FrameView = { id: 0, len: 0, fd: false, flags: 0, buf: this.buf, dataAt: 0, dataLen: 0 };
+  private helloLeft: boolean;
+
+  /** `hello: false` reads frames from the first byte (a stream that has no hello). */
+  constructor(options: { hello?: boolean } = {}) {
+    this.helloLeft = options.hello ?? true;
+  }
 
   /** Reads `d`; calls `onFrame` for each complete frame, in order. */
   push(d: Buffer, onFrame: (f: FrameView) => void): void {
     let buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
-    if (this.hello === null) {
+    if (this.helloLeft) {
       if (buf.length < HELLO.length) {
         this.buf = Buffer.from(buf);
         return;
       }
       this.hello = Buffer.from(buf.subarray(0, HELLO.length));
+      this.helloLeft = false;
       buf = buf.subarray(HELLO.length);
     }
     const v = this.view;
