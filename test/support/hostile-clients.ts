@@ -4,6 +4,7 @@
 // spec-written cannelloni reader).
 import net from 'node:net';
 import { CannelloniReader, encode, HELLO } from './cannelloni-client.js';
+import { until } from './until.js';
 
 export interface Watched {
   socket: net.Socket;
@@ -40,14 +41,6 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-export async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
 /** A classic cannelloni frame. */
 export function frame(id: number, data: number[] = [1, 2, 3, 4, 5, 6, 7, 8]): Buffer {
   return encode({ id, data });
@@ -72,7 +65,7 @@ export class CannelloniListener {
     const c = new CannelloniListener(w);
     if (opts.hello !== false) {
       w.socket.write(HELLO);
-      await until(() => c.helloSeen || w.closed, 5000, 'the daemon hello');
+      await until(() => c.helloSeen || w.closed, 'the daemon hello');
     }
     return c;
   }
