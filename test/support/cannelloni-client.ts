@@ -7,6 +7,7 @@ import type { ConformanceAdapter, ConformanceClient, SpecFrame } from './protoco
 import { conformanceView, openSocket, StreamClient } from './stream-client.js';
 
 export const HELLO = Buffer.from('CANNELLONIv1', 'ascii');
+const EMPTY = Buffer.alloc(0);
 
 export interface WireFrame {
   /** can_id with EFF/RTR/ERR flags */
@@ -54,25 +55,25 @@ export class CannelloniReader {
   hello: Buffer | null = null;
   /** Set when the daemon sent bytes that are not valid frames (reading stops there). */
   error: string | null = null;
-  private buf: Buffer = Buffer.alloc(0);
+  private buf: Buffer = EMPTY;
   private readonly view: FrameView = { id: 0, len: 0, fd: false, flags: 0, buf: this.buf, dataAt: 0, dataLen: 0 };
-  private helloLeft: boolean;
+  private awaitingHello: boolean;
 
   /** `hello: false` reads frames from the first byte (a stream that has no hello). */
   constructor(options: { hello?: boolean } = {}) {
-    this.helloLeft = options.hello ?? true;
+    this.awaitingHello = options.hello ?? true;
   }
 
   /** Reads `d`; calls `onFrame` for each complete frame, in order. */
   push(d: Buffer, onFrame: (f: FrameView) => void): void {
     let buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
-    if (this.helloLeft) {
+    if (this.awaitingHello) {
       if (buf.length < HELLO.length) {
         this.buf = Buffer.from(buf);
         return;
       }
       this.hello = Buffer.from(buf.subarray(0, HELLO.length));
-      this.helloLeft = false;
+      this.awaitingHello = false;
       buf = buf.subarray(HELLO.length);
     }
     const v = this.view;
@@ -100,7 +101,7 @@ export class CannelloniReader {
       p += head + dataLen;
     }
     // Copied: a caller's read buffer may be reused.
-    this.buf = p < buf.length ? Buffer.from(buf.subarray(p)) : Buffer.alloc(0);
+    this.buf = p < buf.length ? Buffer.from(buf.subarray(p)) : EMPTY;
   }
 }
 
