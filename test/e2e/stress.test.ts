@@ -2,9 +2,9 @@
 // The daemon runs as its own process (the built CLI), so the clients' decoding does not
 // steal its event loop. Every client must receive every frame, in order, with no
 // duplicates: checked with the sequence numbers the virtual bus puts in each payload.
-import { type ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
 import { afterAll, expect, it } from 'vitest';
+import { BridgeChild } from '../support/bridge-child.js';
 import { CannelloniReader, HELLO } from '../support/cannelloni-client.js';
 
 const CLIENTS = 64;
@@ -22,9 +22,9 @@ interface SeqClient {
   protocolError: string | null;
 }
 
-let daemon: ChildProcess | null = null;
-afterAll(() => {
-  if (daemon && daemon.exitCode === null) daemon.kill('SIGKILL');
+let daemon: BridgeChild | null = null;
+afterAll(async () => {
+  await daemon?.stop();
 });
 
 /**
@@ -61,46 +61,24 @@ function connect(port: number): Promise<SeqClient> {
 }
 
 it(`${CLIENTS} clients × ${SECONDS} s at ${RATE} frames/s: every frame, in order, no duplicates`, async () => {
-  daemon = spawn(
-    process.execPath,
-    ['dist/src/cli/main.js', 'serve', '--backend', 'virtual', '--virtual-rate', String(RATE), '--virtual-payload', 'sequence', '--listen', '127.0.0.1:0', '--log-format', 'json', '--control-socket', `/tmp/ampio-bridge-stress-${process.pid}.sock`,
+  daemon = await BridgeChild.start({
+    args: ['--backend', 'virtual', '--virtual-rate', String(RATE), '--virtual-payload', 'sequence', '--listen', '127.0.0.1:0',
       // 64 clients from one host, connecting at once: beyond the per-host shares a LAN needs.
       '--max-clients-per-host', '0', '--max-pending-per-host', '1024'],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  const lines: Array<Record<string, unknown>> = [];
-  let stderr = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    daemon!.stderr!.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      let nl: number;
-      while ((nl = stderr.indexOf('\n')) >= 0) {
-        const line = stderr.slice(0, nl);
-        stderr = stderr.slice(nl + 1);
-        try {
-          const rec = JSON.parse(line);
-          lines.push(rec);
-          if (rec.event === 'tcp_listen') resolve(Number(String(rec.addr).split(':').pop()));
-        } catch {
-          lines.push({ level: 'raw', line });
-        }
-      }
-    });
-    daemon!.once('exit', (code) => reject(new Error(`daemon exited early with ${code}`)));
   });
+  const port = daemon.port('cannelloni');
 
   const clients = await Promise.all(Array.from({ length: CLIENTS }, () => connect(port)));
   const t0 = Date.now();
   await new Promise((r) => setTimeout(r, SECONDS * 1000));
-  const exited = new Promise<number | null>((resolve) => daemon!.once('exit', (code) => resolve(code)));
-  daemon.kill('SIGTERM');
+  const exited = daemon.stop();
   await Promise.all(clients.map((c) => new Promise((r) => (c.socket.closed ? r(null) : c.socket.once('close', r)))));
   const elapsed = (Date.now() - t0) / 1000;
   const code = await exited;
-  if (code !== 0) console.log(lines.map((l) => JSON.stringify(l)).join('\n'), stderr);
+  if (code !== 0) console.log(daemon.records.map((l) => JSON.stringify(l)).join('\n'));
   expect(code).toBe(0);
 
-  const summary = lines.find((l) => l.event === 'shutdown_summary')!;
+  const summary = daemon.events('shutdown_summary')[0];
   const total = clients.reduce((n, c) => n + c.count, 0);
   const last = Math.max(...clients.map((c) => c.last));
   console.log(
