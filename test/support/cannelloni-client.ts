@@ -4,7 +4,7 @@
 // the hostile-peer listener and the 64-client stress test all read frames through it.
 import type net from 'node:net';
 import type { ConformanceAdapter, ConformanceClient, SpecFrame } from './protocol-conformance.js';
-import { conformanceView, openSocket, StreamClient } from './stream-client.js';
+import { conformanceView, FrameClient, openSocket } from './stream-client.js';
 
 export const HELLO = Buffer.from('CANNELLONIv1', 'ascii');
 const EMPTY = Buffer.alloc(0);
@@ -105,8 +105,7 @@ export class CannelloniReader {
   }
 }
 
-export class TestClient extends StreamClient {
-  readonly frames: WireFrame[] = [];
+export class TestClient extends FrameClient<WireFrame> {
   private readonly reader = new CannelloniReader();
 
   private constructor(socket: net.Socket) {
@@ -132,15 +131,6 @@ export class TestClient extends StreamClient {
       if (hello === true) await c.until(() => c.receivedHello !== null || c.closed, 5000, 'the daemon hello');
     }
     return c;
-  }
-
-  send(...frames: Buffer[]): void {
-    this.socket.write(Buffer.concat(frames));
-  }
-
-  async waitForFrames(n: number, timeoutMs = 5000): Promise<WireFrame[]> {
-    await this.until(() => this.frames.length >= n, timeoutMs, () => `${n} frames (have ${this.frames.length})`);
-    return this.frames;
   }
 
   protected onData(d: Buffer): void {

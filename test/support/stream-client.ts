@@ -75,6 +75,20 @@ export abstract class StreamClient {
   }
 }
 
+/** A client whose parser collects frames, and that sends protocol bytes as given (cannelloni, tcpcan). */
+export abstract class FrameClient<F> extends StreamClient {
+  readonly frames: F[] = [];
+
+  send(...messages: Buffer[]): void {
+    this.socket.write(Buffer.concat(messages));
+  }
+
+  async waitForFrames(n: number, timeoutMs = 5000): Promise<F[]> {
+    await this.until(() => this.frames.length >= n, timeoutMs, () => `${n} frames (have ${this.frames.length})`);
+    return this.frames;
+  }
+}
+
 /** The conformance suite's view of a client: its frames as spec frames, and how it sends them. */
 export function conformanceView(c: StreamClient, frames: () => ConformanceClient['frames'], send: (frames: SpecFrame[]) => void): ConformanceClient {
   return {

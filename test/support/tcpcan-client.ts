@@ -3,7 +3,7 @@
 // from src/protocols/tcpcan, so the daemon is checked against an independent reading.
 import type net from 'node:net';
 import type { ConformanceAdapter, ConformanceClient, SpecFrame } from './protocol-conformance.js';
-import { conformanceView, openSocket, StreamClient } from './stream-client.js';
+import { conformanceView, FrameClient, openSocket } from './stream-client.js';
 
 export interface TcpcanWireFrame {
   /** can_id with EFF/RTR/ERR flags */
@@ -36,8 +36,7 @@ export function tcpcanFrame(f: { id: number; data?: number[] | Buffer; rtr?: boo
   return b;
 }
 
-export class TcpcanTestClient extends StreamClient {
-  readonly frames: TcpcanWireFrame[] = [];
+export class TcpcanTestClient extends FrameClient<TcpcanWireFrame> {
   readonly versions: number[] = [];
   /** Set when the daemon sent bytes that are not valid messages. */
   protocolError: string | null = null;
@@ -56,15 +55,6 @@ export class TcpcanTestClient extends StreamClient {
       if (version === 1) await c.until(() => c.versions.length > 0 || c.closed, 5000, 'the daemon version');
     }
     return c;
-  }
-
-  send(...messages: Buffer[]): void {
-    this.socket.write(Buffer.concat(messages));
-  }
-
-  async waitForFrames(n: number, timeoutMs = 5000): Promise<TcpcanWireFrame[]> {
-    await this.until(() => this.frames.length >= n, timeoutMs, () => `${n} frames (have ${this.frames.length})`);
-    return this.frames;
   }
 
   protected onData(d: Buffer): void {
