@@ -10,7 +10,6 @@ import type { Readable, Writable } from 'node:stream';
 import { applyPlan, ProvisioningError } from './apply.js';
 import { findBoard, loadCatalog, type Catalog } from './catalog.js';
 import { defaultAnswers } from './defaults.js';
-import { FlagError, parseSetupFlags, SETUP_HELP, type SetupFlags } from './flags.js';
 import { NodeFs, readOnlyFs, type Fs } from './io/fs.js';
 import { allowlistRunner, ExecaRunner, formatCommand, isReadOnlyCommand, throwingRunner, type Runner } from './io/runner.js';
 import { loadTemplates, packageDir, packageVersion, type Templates } from './package-files.js';
@@ -20,7 +19,7 @@ import { Progress } from './progress.js';
 import { rollback } from './rollback.js';
 import { errorLines, markFor, paint, renderFacts, renderPlan, renderSummary, say, type Style } from './show.js';
 import { doRollback } from './run-rollback.js';
-import { PATHS, type Answers, type Facts, type Plan } from './types.js';
+import { PATHS, type Answers, type Facts, type Plan, type SetupFlags } from './types.js';
 import { waitReady as realWaitReady, type ReadyResult } from './verify.js';
 import type { Asker } from './wizard.js';
 
@@ -98,19 +97,8 @@ async function defaultElevate(args: string[]): Promise<number> {
   return r.exitCode ?? 1;
 }
 
-export async function runSetup(args: string[], ctx: SetupContext, deps: SetupDeps = {}): Promise<number> {
-  let flags: SetupFlags;
-  try {
-    flags = parseSetupFlags(args);
-  } catch (err) {
-    if (!(err instanceof FlagError)) throw err;
-    for (const line of err.message.split('\n')) say(ctx.stderr, `ampio-bridge setup: ${line}`);
-    return EXIT.usage;
-  }
-  if (flags.mode === 'help') {
-    ctx.stdout.write(SETUP_HELP);
-    return EXIT.ok;
-  }
+/** Runs setup with flags the CLI has read (src/cli/commands/setup.ts). */
+export async function runSetup(flags: SetupFlags, ctx: SetupContext, deps: SetupDeps = {}): Promise<number> {
   const style: Style = { color: flags.color ?? (ctx.isTTY && !ctx.env.NO_COLOR) };
   const interactive = ctx.isTTY && !flags.yes;
 
@@ -122,7 +110,7 @@ export async function runSetup(args: string[], ctx: SetupContext, deps: SetupDep
       return EXIT.failure;
     }
     say(ctx.stdout, `${markFor(style, 'info')} setup changes system files: continuing with sudo`);
-    return (deps.elevate ?? defaultElevate)(args);
+    return (deps.elevate ?? defaultElevate)(flags.args);
   }
 
   const version = deps.version ?? packageVersion();

@@ -11,7 +11,7 @@ import { OPTIONS } from '../src/config/options.js';
 import { boardLines, findBoard, lintOverlayLines, type Catalog } from './catalog.js';
 import type { Templates } from './package-files.js';
 import { analyzeBootConfig, effectiveBootLines, removeBootBlock, renderBootConfig } from './steps/boot-config.js';
-import { AnswerError, buildConfigStore } from './steps/config-file.js';
+import { AnswerError, answerEntries, buildConfigStore } from './steps/config-file.js';
 import { renderEnvFile } from './steps/env-file.js';
 import { LINK_TXQUEUELEN_MIN_SYSTEMD, renderLinkFile } from './steps/link-file.js';
 import { isManualCanNetwork, renderNetworkFile, systemctl } from './steps/networkd.js';
@@ -43,23 +43,13 @@ export function validateAnswers(a: Answers, catalog: Catalog): AnswerError[] {
       errs.push(err instanceof AnswerError ? err : new AnswerError(`--${flag}: ${(err as Error).message}`, ''));
     }
   };
-  check('listen', () => OPTIONS.listen.parse(a.listen));
-  check('metrics-addr', () => OPTIONS.metricsAddr.parse(a.metricsAddr));
-  check('gvret-listen', () => OPTIONS.gvretListen.parse(a.gvretListen));
-  check('socketcand-listen', () => OPTIONS.socketcandListen.parse(a.socketcandListen));
-  check('capture', () => OPTIONS.capture.parse(a.capture));
-  check('bitrate', () => OPTIONS.bitrate.parse(String(a.bitrate)));
-  check('max-clients', () => OPTIONS.maxClients.parse(String(a.maxClients)));
-  check('hub-policy', () => OPTIONS.hubPolicy.parse(a.hubPolicy));
-  if (a.allow !== undefined) check('allow', () => OPTIONS.allow.parse(a.allow as string));
-  if (a.txRate !== undefined) check('tx-rate', () => OPTIONS.txRate.parse(a.txRate as string));
+  // The answers that are serve settings: exactly what config.json will hold, parsed as serve will.
+  for (const [name, raw] of answerEntries(a)) check(OPTIONS[name].flag, () => OPTIONS[name].parse(raw));
   if (!Number.isInteger(a.txqueuelen) || a.txqueuelen < 1 || a.txqueuelen > 100_000) errs.push(new AnswerError(`--txqueuelen ${a.txqueuelen}: must be 1..100000`, 'use 100 (about 0.3 s of frames at 50 kbit/s: no ENOBUFS on a burst, no stale replays)'));
   if (!Number.isInteger(a.restartMs) || a.restartMs < 0 || a.restartMs > 60_000) errs.push(new AnswerError(`--restart-ms ${a.restartMs}: must be 0..60000`, 'use 100'));
-  if (a.backend === 'serial') check('serial', () => OPTIONS.serial.parse(a.serial));
-  else {
+  if (a.backend === 'socketcan') {
     const board = findBoard(catalog, a.board);
     if (!board) errs.push(new AnswerError(`--hat ${a.board}: unknown board`, `one of: ${catalog.boards.map((b) => b.id).join(', ')}`));
-    check('can-if', () => OPTIONS.canIf.parse(a.interfaces.join(',')));
     if (board) {
       const offered = board.interfaces.map((i) => i.name);
       const extra = a.interfaces.filter((n) => !offered.includes(n));

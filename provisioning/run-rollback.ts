@@ -3,10 +3,9 @@
 import type { Fs } from './io/fs.js';
 import { formatCommand, type Runner } from './io/runner.js';
 import type { SetupContext, SetupDeps } from './index.js';
-import type { SetupFlags } from './flags.js';
 import { rollback } from './rollback.js';
 import { errorLines, markFor, say, type Style } from './show.js';
-import { PATHS } from './types.js';
+import { PATHS, type SetupFlags } from './types.js';
 
 const EXIT = { ok: 0, failure: 1 } as const;
 

@@ -145,14 +145,32 @@ export interface Answers {
   txRate?: string;
 }
 
+export type RebootMode = 'ask' | 'never' | 'now';
+
+/**
+ * Setup's command line, read by the CLI (src/cli/commands/setup-flags.ts, where the flags
+ * that are serve settings come from the options table).
+ */
+export interface SetupFlags {
+  /** The arguments as given, to run setup again under sudo. */
+  args: string[];
+  mode: 'install' | 'rollback' | 'uninstall';
+  yes: boolean;
+  dryRun: boolean;
+  root: string | null;
+  reboot: RebootMode;
+  node: string | null;
+  color: boolean | null;
+  /** Answers given on the command line; the wizard asks only for the rest. */
+  answers: Partial<Answers>;
+}
+
 export interface Environment {
   version: string;
   /** node binary for ExecStart */
   nodePath: string;
   live: boolean;
 }
-
-export type StepKind = 'write' | 'remove' | 'command';
 
 interface StepBase {
   id: string;

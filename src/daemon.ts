@@ -8,6 +8,7 @@ import type { FrameTap } from './bus/frame-tap.js';
 import { type Config, formatDuration, type ListenAddress, OPTION_NAMES, type OptionName, OPTIONS } from './config/options.js';
 import type { CanBackend } from './backends/types.js';
 import type { CaptureSnapshot, DaemonEvent, DaemonEventKind, Snapshot } from './control/protocol.js';
+import { turnClock } from './core/turn-clock.js';
 import { type Reading, takeReading } from './daemon/snapshot.js';
 import type { DaemonService, ServiceInputs } from './daemon/services.js';
 import type { DaemonCounters } from './metrics/registry.js';
@@ -64,7 +65,7 @@ export class Daemon {
     private readonly deps: DaemonDeps,
   ) {
     this.live = config;
-    this.now = deps.now ?? (() => performance.now());
+    this.now = deps.now ?? turnClock();
     this.wall = deps.wallClock ?? (() => performance.timeOrigin + performance.now());
     this.startedAt = this.wall();
     this.emitter.setMaxListeners(0);

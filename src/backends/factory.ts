@@ -44,6 +44,7 @@ export async function createBackends(config: Config, deps: BackendDeps = {}): Pr
           txQueueSize: config.txQueueSize,
           txMaxAge: config.txMaxAge,
           rcvbuf: config.canRcvbuf,
+          rxCoalesceMs: config.canRxCoalesce,
           now,
           wallClock,
           ...deps.socketcan,

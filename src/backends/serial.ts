@@ -1,10 +1,7 @@
 // `--backend serial`: the Ampio USB-serial CAN adapter through `serialport` (imported
-// lazily, here only). Framing: src/core/serial-codec.ts.
-//
-// Over our ~350-line habit: the open/poll/reopen loop with its backoff and device-identity
-// checks lives here. Its planned home is a device supervisor shared with the SocketCAN
-// backend; not done yet because the two loops still differ (serial backs off after a loss
-// and tracks the device's identity, SocketCAN reopens at once).
+// lazily, here only). Framing: src/core/serial-codec.ts. The open/watch/reopen loop is the
+// shared DeviceSupervisor (device-supervisor.ts); this file says how to look at the device
+// (the identity of the node behind its path) and what to do with an open port.
 //
 // Faults it survives without a restart (the Go daemon's serial loop died on the first):
 // - the device vanishing (USB reset, cable): seen through the port's close/error events
@@ -16,10 +13,10 @@
 // - garbage, bad lengths and checksums: resync, counted as malformed;
 // - a quiet line mid-frame: the read timeout releases what the decoder held back.
 import { stat } from 'node:fs/promises';
-import { Backoff } from '../core/backoff.js';
 import { type CanFrame, frameProblem } from '../core/frame.js';
 import { encodeSerialTx, SerialDecoder, serialTxProblem } from '../core/serial-codec.js';
 import type { WriteOutcome } from '../core/tx-queue.js';
+import { type DeviceTimers, DeviceSupervisor, NODE_TIMERS, type SupervisedDevice } from './device-supervisor.js';
 import { createDeviceTxDriver, type TxDriver } from './tx-driver.js';
 import {
   BackendError,
@@ -46,21 +43,8 @@ export interface SerialPortLike {
 
 export type OpenPort = (path: string, baudRate: number) => Promise<SerialPortLike>;
 
-/**
- * The timers behind the device-path poll (and so the reopen backoff) and the read timeout.
- * Tests pass a manual clock (with the same clock as `now`) to step through backoff schedules
- * without real waits while the device I/O stays real.
- */
-export interface SerialTimers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-// unref'd: neither the poll nor the read timeout may keep a stopping process alive.
-const NODE_TIMERS: SerialTimers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
+/** Identity of the device node behind the path (null: there is none). */
+type DeviceIdentity = string | null;
 
 export interface SerialBackendOptions {
   path: string;
@@ -73,8 +57,12 @@ export interface SerialBackendOptions {
   now: () => number;
   /** Wall-clock ms since the epoch (RX timestamps). */
   wallClock: () => number;
-  /** Poll and read-timeout timers; default: Node's, unref'd. */
-  timers?: SerialTimers;
+  /**
+   * Poll (and so reopen backoff) and read-timeout timers; default: Node's, unref'd. Tests
+   * pass a manual clock (with the same clock as `now`) to step through backoff schedules
+   * without real waits while the device I/O stays real.
+   */
+  timers?: DeviceTimers;
   /** Opens the device; default: serialport, imported on first use. */
   openPort?: OpenPort;
   /**
@@ -145,27 +133,15 @@ export class SerialBackend implements CanBackend {
   private sink: BackendSink | null = null;
   private openPort: OpenPort | null;
   private readonly statDevice: (path: string) => Promise<string | null>;
-  /** Identity of the node the open port belongs to. */
-  private openIdentity: string | null = null;
-  private port: SerialPortLike | null = null;
+  /** Open, watch (by the device node's identity), lose and reopen the port. */
+  private readonly supervisor: DeviceSupervisor<SerialPortLike, DeviceIdentity>;
   private readonly decoder = new SerialDecoder();
   private readonly tx: TxDriver;
-  private readonly backoff: Backoff;
-  private readonly timers: SerialTimers;
-  private pollTimer: unknown = null;
+  private readonly timers: DeviceTimers;
   private readTimer: unknown = null;
-  private stopped = false;
-  private everOpened = false;
-  private reopens = 0;
   private malformedReported = 0;
-  /** Monotonic time before which no open is tried unless the path just reappeared. */
-  private nextAttemptAt = 0;
-  private pathSeen = true;
-  private lastHint = '';
-  private opening = false;
   /** The port we wait on for `drain`, if any. */
   private drainPort: SerialPortLike | null = null;
-  private readonly pollMs: number;
   private readonly readTimeoutMs: number;
   private readonly highWater: number;
 
@@ -174,10 +150,21 @@ export class SerialBackend implements CanBackend {
     this.openPort = opts.openPort ?? null;
     this.statDevice = opts.statDevice ?? defaultStatDevice;
     this.timers = opts.timers ?? NODE_TIMERS;
-    this.pollMs = opts.pollIntervalMs ?? 200;
     this.readTimeoutMs = opts.readTimeoutMs ?? 50;
     this.highWater = opts.writeHighWater ?? 64;
-    this.backoff = new Backoff({ initial: opts.reopenInitialMs ?? 500, max: opts.reopenMaxMs ?? 10_000 });
+    const pollMs = opts.pollIntervalMs ?? 200;
+    this.supervisor = new DeviceSupervisor(this.device(), {
+      now: opts.now,
+      timers: this.timers,
+      // The path is watched open or not: serialport does not always report a hang-up.
+      lookMs: { open: pollMs, closed: pollMs },
+      backoff: { initial: opts.reopenInitialMs ?? 500, max: opts.reopenMaxMs ?? 10_000 },
+      // A port that failed while its node is still there (a flaky adapter, a USB reset in
+      // progress, a replaced device) gets one backoff step before the next open.
+      retryAfterLoss: 'backoff',
+      // The open's own error (permission, busy, no such file) tells the user what to do.
+      openOnFirstLook: true,
+    });
     this.tx = createDeviceTxDriver({
       capacity: opts.txQueueSize,
       maxAge: opts.txMaxAge,
@@ -190,23 +177,18 @@ export class SerialBackend implements CanBackend {
 
   async start(sink: BackendSink): Promise<void> {
     this.sink = sink;
-    this.stopped = false;
     // A missing serialport install can never work: that one rejects start().
     if (!this.openPort) this.openPort = await defaultOpenPortFactory();
     sink.stateChanged('opening', 'unknown', `opening ${this.opts.path}`);
-    await this.attempt();
-    this.schedulePoll();
+    await this.supervisor.start();
   }
 
   async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
-    this.clearPoll();
+    if (this.supervisor.stopped) return;
+    const closing = this.supervisor.stop();
     this.clearReadTimer();
     this.tx.stop('link_down');
-    const port = this.port;
-    this.port = null;
-    if (port) await closeQuietly(port);
+    await closing;
     this.sink?.stateChanged('closed', 'stopped', 'stopped');
     this.sink = null;
   }
@@ -217,7 +199,7 @@ export class SerialBackend implements CanBackend {
 
   counters(): BackendCounters {
     const st = this.tx.stats();
-    return { txQueueDepth: this.tx.depth, reopens: this.reopens, txBusy: st.busy, txQueueHighWater: st.highWater };
+    return { txQueueDepth: this.tx.depth, reopens: this.supervisor.reopens, txBusy: st.busy, txQueueHighWater: st.highWater };
   }
 
   /** `--tx-max-age` is reloadable (SIGHUP). */
@@ -237,12 +219,12 @@ export class SerialBackend implements CanBackend {
     if (p !== null) return p;
     // Nothing is buffered while the adapter is gone: a command queued
     // during an outage would fire whenever the cable comes back.
-    if (!this.port || this.stopped) return 'link_down';
+    if (!this.supervisor.handle) return 'link_down';
     return null;
   }
 
   private write(frame: CanFrame): WriteOutcome {
-    const port = this.port;
+    const port = this.supervisor.handle;
     if (!port || !port.isOpen) return 'down';
     if (port.writableLength > this.highWater) {
       // One listener per stall, however often the queue is pumped meanwhile.
@@ -259,54 +241,55 @@ export class SerialBackend implements CanBackend {
     return 'sent';
   }
 
-  /** One open attempt. */
-  private async attempt(): Promise<void> {
-    if (this.opening || this.stopped || this.port) return;
-    this.opening = true;
-    let port: SerialPortLike;
-    let identity: string | null = null;
-    try {
-      identity = await this.statDevice(this.opts.path);
-      port = await this.openPort!(this.opts.path, this.opts.baud);
-    } catch (err) {
-      this.opening = false;
-      if (this.stopped) return;
-      // No device node: its appearance, not the backoff, triggers the next attempt.
-      if (identity === null) this.pathSeen = false;
-      const delay = this.backoff.next();
-      this.nextAttemptAt = this.opts.now() + delay;
-      const hint = openFailureHint(err, this.opts.path);
-      // One line per distinct problem, not one per retry.
-      if (hint !== this.lastHint) {
-        this.lastHint = hint;
-        this.sink?.log('warn', 'serial_open_failed', { dev: this.opts.path, error: (err as Error).message, hint, retry_ms: delay });
-      }
-      this.sink?.stateChanged('absent', 'absent', hint);
-      return;
-    }
-    this.opening = false;
-    if (this.stopped) {
-      await closeQuietly(port);
-      return;
-    }
-    this.port = port;
-    this.openIdentity = identity;
-    this.lastHint = '';
-    this.backoff.reset();
-    this.decoder.reset();
-    port.on('data', (chunk) => this.onData(port, chunk));
-    port.on('close', (err) => this.onLost(port, err?.message ?? 'closed'));
-    port.on('error', (err) => this.onLost(port, err.message));
-    if (this.everOpened) this.reopens++;
-    this.sink?.log('info', 'serial_open', { dev: this.opts.path, baud: this.opts.baud, reopen: this.everOpened });
-    this.everOpened = true;
-    // The adapter reports no bus state: "unknown" is the honest answer while it is open.
-    this.sink?.stateChanged('open', 'unknown', `${this.opts.path} open`);
-    this.tx.kick();
+  /** The port's life as the supervisor drives it; the device is watched by its node's identity. */
+  private device(): SupervisedDevice<SerialPortLike, DeviceIdentity> {
+    const path = this.opts.path;
+    return {
+      look: () => this.statDevice(path),
+      present: (identity) => identity !== null,
+      faultOf: (_port, identity, atOpen) => {
+        if (identity === null) return 'device path vanished';
+        // A different node behind the path: unplugged and plugged back between two looks.
+        if (atOpen !== null && identity !== atOpen) return 'device replaced';
+        return null;
+      },
+      open: () => this.openPort!(path, this.opts.baud),
+      close: (port) => {
+        port.removeAllListeners('data');
+        return closeQuietly(port);
+      },
+      opened: (port, reopen) => {
+        this.decoder.reset();
+        port.on('data', (chunk) => this.onData(port, chunk));
+        port.on('close', (err) => this.supervisor.lose(port, err?.message ?? 'closed'));
+        port.on('error', (err) => this.supervisor.lose(port, err.message));
+        this.sink?.log('info', 'serial_open', { dev: path, baud: this.opts.baud, reopen });
+        // The adapter reports no bus state: "unknown" is the honest answer while it is open.
+        this.sink?.stateChanged('open', 'unknown', `${path} open`);
+        this.tx.kick();
+      },
+      problemOf: (err) => openFailureHint(err, path),
+      openFailed: (err, { problem: hint, retryMs, firstTime }) => {
+        if (firstTime) this.sink?.log('warn', 'serial_open_failed', { dev: path, error: (err as Error).message, hint, retry_ms: retryMs });
+        this.sink?.stateChanged('absent', 'absent', hint);
+      },
+      lost: (_port, why, retryMs) => {
+        this.clearReadTimer();
+        // Bytes of a frame cut by the unplug are not a frame.
+        this.deliver(this.decoder.expire(this.opts.wallClock()));
+        this.decoder.reset();
+        this.tx.clear('link_down');
+        this.sink?.log('warn', 'serial_lost', { dev: path, error: why, retry_ms: retryMs });
+        this.sink?.stateChanged('absent', 'absent', `${path} lost: ${why}`);
+      },
+      missing: (_identity, vanished) => {
+        if (vanished) this.sink?.stateChanged('absent', 'absent', `${path} does not exist`);
+      },
+    };
   }
 
   private onData(port: SerialPortLike, chunk: Buffer): void {
-    if (port !== this.port || !this.sink) return;
+    if (port !== this.supervisor.handle || !this.sink) return;
     const frames = this.decoder.push(chunk, this.opts.wallClock());
     this.deliver(frames);
     // A half frame waits for its rest; if the line goes quiet, give it up (Go: 50 ms read
@@ -315,7 +298,7 @@ export class SerialBackend implements CanBackend {
     if (this.decoder.pendingBytes > 0) {
       this.readTimer = this.timers.setTimeout(() => {
         this.readTimer = null;
-        if (port === this.port) this.deliver(this.decoder.expire(this.opts.wallClock()));
+        if (port === this.supervisor.handle) this.deliver(this.decoder.expire(this.opts.wallClock()));
       }, this.readTimeoutMs);
     }
   }
@@ -329,69 +312,6 @@ export class SerialBackend implements CanBackend {
       sink.malformed(m - this.malformedReported);
       this.malformedReported = m;
     }
-  }
-
-  private onLost(port: SerialPortLike, why: string): void {
-    if (port !== this.port || this.stopped) return;
-    this.port = null;
-    this.clearReadTimer();
-    // Bytes of a frame cut by the unplug are not a frame.
-    this.deliver(this.decoder.expire(this.opts.wallClock()));
-    this.decoder.reset();
-    port.removeAllListeners('data');
-    void closeQuietly(port);
-    this.tx.clear('link_down');
-    const delay = this.backoff.next();
-    this.nextAttemptAt = this.opts.now() + delay;
-    this.pathSeen = true;
-    this.sink?.log('warn', 'serial_lost', { dev: this.opts.path, error: why, retry_ms: delay });
-    this.sink?.stateChanged('absent', 'absent', `${this.opts.path} lost: ${why}`);
-  }
-
-  /**
-   * Watches the device path for the whole life of the backend.
-   * While open: a vanished or replaced node means the device is gone, even if the port
-   * reported nothing. While absent: when the path reappears, try at once (and restart the
-   * backoff: a new device deserves a quick first try); while it exists but will not open,
-   * retry on the backoff schedule.
-   */
-  private schedulePoll(): void {
-    if (this.stopped || this.pollTimer !== null) return;
-    this.pollTimer = this.timers.setTimeout(() => {
-      void this.poll().finally(() => {
-        this.pollTimer = null;
-        this.schedulePoll();
-      });
-    }, this.pollMs);
-  }
-
-  private async poll(): Promise<void> {
-    if (this.stopped || this.opening) return;
-    const identity = await this.statDevice(this.opts.path);
-    if (this.stopped || this.opening) return;
-    const port = this.port;
-    if (port) {
-      if (identity === null) this.onLost(port, 'device path vanished');
-      else if (this.openIdentity !== null && identity !== this.openIdentity) this.onLost(port, 'device replaced');
-      return;
-    }
-    if (identity === null) {
-      if (this.pathSeen) {
-        this.pathSeen = false;
-        this.sink?.stateChanged('absent', 'absent', `${this.opts.path} does not exist`);
-      }
-    } else if (!this.pathSeen) {
-      this.pathSeen = true;
-      this.backoff.reset();
-      await this.attempt();
-    } else if (this.opts.now() >= this.nextAttemptAt) {
-      await this.attempt();
-    }
-  }
-
-  private clearPoll(): void {
-    if (this.pollTimer !== null) this.timers.clearTimeout(this.pollTimer);
-    this.pollTimer = null;
   }
 
   private clearReadTimer(): void {

@@ -1,6 +1,6 @@
 // Text forms of captured frames: candump's log format (replayable with canplayer, read
 // by log2asc/log2long, SavvyCAN, python-can) and SavvyCAN's GVRET CSV. Pure.
-import { CAN_EFF_FLAG, CAN_EFF_MASK, CAN_ERR_FLAG, CAN_RTR_FLAG, CAN_SFF_MASK, type CanFrame } from '../core/frame.js';
+import { CAN_EFF_FLAG, CAN_EFF_MASK, CAN_ERR_FLAG, CAN_RTR_FLAG, CAN_SFF_MASK } from '../core/frame.js';
 import type { CapturedFrame } from './schema.js';
 
 const hex = (data: Uint8Array): string => Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('hex').toUpperCase();
@@ -23,29 +23,6 @@ export function candumpLine(c: CapturedFrame): string {
   else if (f.fd) body = `##${(f.fdFlags & 0x0f).toString(16).toUpperCase()}${hex(f.data)}`;
   else body = `#${hex(f.data)}`;
   return `(${sec}.${usec}) ${c.bus} ${id}${body}`;
-}
-
-export interface ParsedLogLine {
-  tsUs: number;
-  bus: string;
-  frame: CanFrame;
-}
-
-/** Reads one `candump -l` line back (the tests' round trip; also a check of what canplayer reads). */
-export function parseCandumpLine(line: string): ParsedLogLine | null {
-  const m = /^\((\d+)\.(\d{6})\)\s+(\S+)\s+([0-9A-Fa-f]{3}|[0-9A-Fa-f]{8})#(#[0-9A-Fa-f])?(R[0-9A-Fa-f]?|[0-9A-Fa-f]*)\s*$/.exec(line);
-  if (!m) return null;
-  const tsUs = Number(m[1]) * 1e6 + Number(m[2]);
-  const idText = m[4];
-  let id = Number.parseInt(idText, 16) >>> 0;
-  if (idText.length === 8 && (id & CAN_ERR_FLAG) === 0) id = (id | CAN_EFF_FLAG) >>> 0;
-  const fd = m[5] !== undefined;
-  if (m[6].startsWith('R')) {
-    const len = m[6].length > 1 ? Number.parseInt(m[6].slice(1), 16) : 0;
-    return { tsUs, bus: m[3], frame: { id: (id | CAN_RTR_FLAG) >>> 0, len, data: new Uint8Array(0), fd: false, fdFlags: 0, timestamp: tsUs / 1000 } };
-  }
-  const data = Uint8Array.from(Buffer.from(m[6], 'hex'));
-  return { tsUs, bus: m[3], frame: { id, len: data.length, data, fd, fdFlags: fd ? Number.parseInt(m[5].slice(1), 16) : 0, timestamp: tsUs / 1000 } };
 }
 
 export const GVRET_CSV_HEADER = 'Time Stamp,ID,Extended,Dir,Bus,LEN,D1,D2,D3,D4,D5,D6,D7,D8';

@@ -9,7 +9,7 @@
 // - EFF/RTR/ERR/FD/BRS/ESI and the direction share one small `flags` integer (an RX frame
 //   with an extended ID stores flags = 1, which SQLite keeps in zero bytes);
 // - bus, protocol and refusal reason are small integers into dictionary tables.
-import { CAN_EFF_FLAG, CAN_EFF_MASK, CAN_ERR_FLAG, CAN_RTR_FLAG, CAN_SFF_MASK, CANFD_BRS, CANFD_ESI, type CanFrame, lengthToDlc } from '../core/frame.js';
+import { CAN_EFF_FLAG, CAN_EFF_MASK, CAN_ERR_FLAG, CAN_RTR_FLAG, CAN_SFF_MASK, CANFD_BRS, CANFD_ESI, type CanFrame } from '../core/frame.js';
 
 /** PRAGMA application_id: "ABCS" (ampio-bridge capture store). Anything else is a foreign file. */
 export const APPLICATION_ID = 0x41424353;
@@ -115,9 +115,4 @@ export function frameFromRow(id: number, flags: number, data: Uint8Array, tsUs: 
 
 export function directionOf(flags: number): Direction {
   return DIRECTIONS[(flags & DIRECTION_MASK) >> DIRECTION_SHIFT] ?? 'refused';
-}
-
-/** DLC code of a stored frame (an RTR frame's requested DLC, else from the payload length). */
-export function dlcOf(frame: CanFrame): number {
-  return (frame.id & CAN_RTR_FLAG) !== 0 ? frame.len : lengthToDlc(frame.len);
 }

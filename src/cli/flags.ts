@@ -4,9 +4,11 @@
 // here, so all problems are reported in the same words and the same exit code (2).
 
 import { parseArgs } from 'node:util';
-import { DURATION_RULE, parseDurationInRange } from '../config/parsers.js';
+import type { OptionSpec } from '../config/options.js';
+import { DURATION_RULE, OptionValueError, parseDurationInRange } from '../config/parsers.js';
 import { closest } from '../config/suggest.js';
 import type { CliContext } from './context.js';
+import { optionPlaceholder, wrap } from './help.js';
 
 export type ArgToken =
   | { kind: 'option'; name: string; rawName: string; index: number; value?: string | undefined; inlineValue?: boolean | undefined }
@@ -21,6 +23,11 @@ export interface FlagOption {
 export interface ReportOptions {
   /** How many bare words the command takes (default 0). */
   maxPositionals?: number;
+  /**
+   * When a flag is unknown, report only the unknown flags: in a command whose flags mostly
+   * take values, the word after a misspelt flag is its value, not a second problem.
+   */
+  unknownOnly?: boolean;
 }
 
 /** Usage problems in `tokens`, as one-line messages without the command prefix. */
@@ -46,6 +53,7 @@ export function findUsageProblems(tokens: readonly ArgToken[], options: Record<s
       problems.push(`${token.rawName} needs a value`);
     }
   }
+  if (report.unknownOnly && problems.some((p) => p.startsWith('unknown flag'))) return problems.filter((p) => p.startsWith('unknown flag'));
   return problems;
 }
 
@@ -88,7 +96,22 @@ export function parseDurationFlag(
 export interface CommandFlag extends FlagOption {
   /** Placeholder after the flag in help: `--timeout <duration>`. */
   value?: string;
+  /** The accepted words, shown instead of the placeholder: `--reboot ask|never|now`. */
+  choices?: readonly string[];
+  /** The placeholder verbatim, for flags that mirror `serve` options: ` <host:port>`. */
+  synopsis?: string;
   help: string;
+  /**
+   * Checks and converts the value (a boolean flag's text is "true" or what follows "=");
+   * a thrown message becomes a usage error with `expected` after it.
+   */
+  parse?(raw: string): unknown;
+  /** The accepted form, named in the usage error when `parse` refuses a value. */
+  expected?: string;
+  /** A boolean flag that also has a `--no-<name>` form (= `--<name>=false`). */
+  negatable?: boolean;
+  /** Help section title; flags without one are listed under "Flags:". */
+  section?: string;
 }
 
 export interface CommandSpec {
@@ -100,33 +123,139 @@ export interface CommandSpec {
   flags: Record<string, CommandFlag>;
   /** Exit codes and other notes, after the flag list. */
   footer?: string;
+  /** Wrap each flag's help to this many columns (default: one line per flag). */
+  width?: number;
 }
 
 const HELP_FLAG: CommandFlag = { type: 'boolean', short: 'h', help: 'show this help' };
 
-/** `ampio-bridge <name> --help`, from the table: every flag, aligned, and -h/--help last. */
-export function renderCommandHelp(spec: CommandSpec): string {
-  const flags = { ...spec.flags, help: HELP_FLAG };
-  const names = Object.entries(flags).map(([name, f]) => `${f.short ? `-${f.short}, ` : ''}--${name}${f.value ? ` <${f.value}>` : ''}`);
-  const width = Math.max(...names.map((n) => n.length));
-  const lines = Object.values(flags).map((f, i) => `  ${names[i].padEnd(width)}  ${f.help}`);
-  return [`Usage: ampio-bridge ${spec.usage}`, '', spec.description.trimEnd(), '', 'Flags:', ...lines, ...(spec.footer ? ['', spec.footer.trimEnd()] : []), ''].join('\n');
+export interface OptionFlagExtras {
+  /** Accept only these of the entry's choices (the others are refused with `refusal`). */
+  only?: readonly string[];
+  refusal?: string;
+  /** Appended to the entry's help: what this command does with the value besides storing it. */
+  note?: string;
+  section?: string;
 }
 
-export type ParsedFlags = { values: Record<string, string | boolean | undefined>; positionals: string[] } | { exit: number };
+/**
+ * A command flag that mirrors a `serve` option: same name, parser, accepted form, choices
+ * and help as the options-table entry, so the two commands cannot drift apart.
+ */
+export function optionFlag(spec: OptionSpec<unknown>, extras: OptionFlagExtras = {}): CommandFlag {
+  const { only, refusal, note, section } = extras;
+  const choices = spec.choices && only ? spec.choices.filter((c) => only.includes(c)) : spec.choices;
+  const parse = (raw: string): unknown => {
+    const value = spec.parse(raw);
+    if (only && !only.includes(String(value))) throw new OptionValueError(`"${raw}" ${refusal ?? `is not one of ${only.join(', ')}`}`);
+    return value;
+  };
+  const flag: CommandFlag = {
+    type: spec.kind === 'bool' ? 'boolean' : 'string',
+    help: note ? `${spec.help}; ${note}` : spec.help,
+    expected: choices && only ? choices.join(' or ') : spec.expected,
+    parse,
+  };
+  if (spec.kind === 'bool') flag.negatable = true;
+  else if (choices) flag.choices = choices;
+  else flag.synopsis = optionPlaceholder(spec);
+  if (section) flag.section = section;
+  return flag;
+}
+
+function flagName(name: string, f: CommandFlag): string {
+  const value = f.choices ? ` ${f.choices.join('|')}` : (f.synopsis ?? (f.value ? ` <${f.value}>` : ''));
+  const negation = f.negatable ? `, --no-${name}` : '';
+  return `${f.short ? `-${f.short}, ` : ''}--${name}${value}${negation}`;
+}
+
+/** `ampio-bridge <name> --help`, from the table: every flag, aligned, and -h/--help last. */
+export function renderCommandHelp(spec: CommandSpec): string {
+  const entries = Object.entries({ ...spec.flags, help: HELP_FLAG });
+  const names = entries.map(([name, f]) => flagName(name, f));
+  // With wrapped help, a very long flag (a list of choices) gets a line of its own instead
+  // of pushing every help text to the right.
+  const fitting = names.map((n) => n.length).filter((n) => !spec.width || n <= 28);
+  const width = Math.max(0, ...fitting);
+  const indent = ' '.repeat(width + 4);
+  const out: string[] = [`Usage: ampio-bridge ${spec.usage}`, '', spec.description.trimEnd()];
+  let section: string | undefined;
+  entries.forEach(([, f], i) => {
+    const title = f === HELP_FLAG && section ? section : (f.section ?? 'Flags');
+    if (title !== section) out.push('', `${title}:`);
+    section = title;
+    const head = `  ${names[i].padEnd(width)}  `;
+    if (!spec.width) return void out.push(`${head}${f.help}`);
+    const body = wrap(f.help, spec.width, indent);
+    if (head.length > indent.length) out.push(head.trimEnd(), ...body);
+    else out.push(head + (body[0] ?? '').slice(indent.length), ...body.slice(1));
+  });
+  return [...out, ...(spec.footer ? ['', spec.footer.trimEnd()] : []), ''].join('\n');
+}
+
+export type ParsedFlags =
+  | {
+      values: Record<string, string | boolean | undefined>;
+      positionals: string[];
+      /** What each flag's `parse` returned, for the flags given that have one. */
+      parsed: Record<string, unknown>;
+    }
+  | { exit: number };
+
+/** `--no-<name>` of a negatable flag → `--<name>=false`; `--no-<name>=x` stays a problem. */
+function expandNegations(args: string[], flags: Record<string, CommandFlag>): { args: string[]; problems: string[] } {
+  const out: string[] = [];
+  const problems: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === '--') {
+      out.push(...args.slice(i));
+      break;
+    }
+    const m = /^--no-([^=]+)(=.*)?$/.exec(arg);
+    const target = m && Object.hasOwn(flags, m[1]) ? flags[m[1]] : undefined;
+    if (m && target?.negatable) {
+      if (m[2] !== undefined) problems.push(`--no-${m[1]} takes no value; write --${m[1]}${m[2]} instead`);
+      else out.push(`--${m[1]}=false`);
+    } else out.push(arg);
+  }
+  return { args: out, problems };
+}
 
 /**
- * Parses a command's arguments by its table: usage problems are reported in the shared
- * words (exit 2), `--help` prints the help from the table (exit 0). Otherwise the values.
+ * Parses a command's arguments by its table: usage problems and values a flag's `parse`
+ * refuses are reported in the shared words (exit 2), `--help` prints the help from the
+ * table (exit 0). Otherwise the values.
  */
 export function parseCommandFlags(spec: CommandSpec, args: string[], ctx: Pick<CliContext, 'stdout' | 'stderr'>, report: ReportOptions = {}): ParsedFlags {
   const options: Record<string, FlagOption> = { help: { type: 'boolean', short: 'h' } };
   for (const [name, f] of Object.entries(spec.flags)) options[name] = f.short ? { type: f.type, short: f.short } : { type: f.type };
-  const { values, positionals, tokens } = parseArgs({ args, options, strict: false, allowPositionals: true, tokens: true });
-  if (reportUnknownFlags(spec.name, tokens, options, ctx, report)) return { exit: 2 };
+  const expanded = expandNegations(args, spec.flags);
+  const { values, positionals, tokens } = parseArgs({ args: expanded.args, options, strict: false, allowPositionals: true, tokens: true });
+  const problems = [...findUsageProblems(tokens, options, report), ...expanded.problems];
+  const parsed: Record<string, unknown> = {};
+  if (!(report.unknownOnly && problems.some((p) => p.startsWith('unknown flag')))) {
+    for (const [name, f] of Object.entries(spec.flags)) {
+      const raw = values[name];
+      if (raw === undefined) continue;
+      if (!f.parse) {
+        // parseArgs (strict: false) hands `--json=false` over as the text "false".
+        if (f.type === 'boolean' && raw !== true) problems.push(`--${name} takes no value`);
+        continue;
+      }
+      try {
+        parsed[name] = f.parse(raw === true ? 'true' : String(raw));
+      } catch (err) {
+        if (!(err instanceof OptionValueError)) throw err;
+        problems.push(`--${name}: ${err.message}${f.expected ? `; expected ${f.expected}` : ''}`);
+      }
+    }
+  }
+  for (const p of problems) ctx.stderr.write(`ampio-bridge ${spec.name}: ${p}\n`);
+  if (problems.length) return { exit: 2 };
   if (values.help) {
     ctx.stdout.write(renderCommandHelp(spec));
     return { exit: 0 };
   }
-  return { values, positionals };
+  return { values, positionals, parsed };
 }

@@ -17,28 +17,32 @@ const GROUP_TITLES: Record<Group, string> = {
 
 const GROUP_ORDER: readonly Group[] = ['backend', 'network', 'hub', 'observability', 'logging'];
 
+/** The placeholder after a flag in help: ` <n>`, ` <host:port>`, ` a|b`, `[=false]`. */
+export function optionPlaceholder(spec: Pick<OptionSpec<unknown>, 'kind' | 'choices'>): string {
+  switch (spec.kind) {
+    case 'bool':
+      return '[=false]';
+    case 'enum':
+      return ` ${(spec.choices ?? []).join('|') || '<value>'}`;
+    case 'int':
+      return ' <n>';
+    case 'duration':
+      return ' <duration>';
+    case 'list':
+      return ' <name>[,<name>]';
+    case 'address':
+      return ' <host:port>';
+    case 'path':
+      return ' <path>';
+    case 'string':
+      return ' <text>';
+  }
+}
+
 /** `--hub-buffer <n>`: the flag with a placeholder for its value. */
 export function flagSynopsis(name: OptionName): string {
   const spec = OPTIONS[name] as OptionSpec<unknown>;
-  const flag = `--${spec.flag}`;
-  switch (spec.kind) {
-    case 'bool':
-      return `${flag}[=false]`;
-    case 'enum':
-      return `${flag} ${(spec.choices ?? []).join('|') || '<value>'}`;
-    case 'int':
-      return `${flag} <n>`;
-    case 'duration':
-      return `${flag} <duration>`;
-    case 'list':
-      return `${flag} <name>[,<name>]`;
-    case 'address':
-      return `${flag} <host:port>`;
-    case 'path':
-      return `${flag} <path>`;
-    case 'string':
-      return `${flag} <text>`;
-  }
+  return `--${spec.flag}${optionPlaceholder(spec)}`;
 }
 
 /** Greedy word wrap; words longer than the width stay whole. */

@@ -338,6 +338,16 @@ export const OPTIONS = {
       return v;
     },
   }),
+  canRxCoalesce: durationOption({
+    flag: 'can-rx-coalesce',
+    example: '2ms',
+    max: 100,
+    zero: 'read at every wakeup',
+    default: 2,
+    help: 'SocketCAN: while frames arrive faster than one per this interval, read the socket on this timer instead of at every frame (each wakeup costs about as much CPU as the frames it carries; a quiet bus is still read at once)',
+    group: 'backend',
+    scope: 'structural',
+  }),
   ...PROTOCOL_OPTIONS,
   ...ACCESS_OPTIONS,
   ...CAPTURE_OPTIONS,

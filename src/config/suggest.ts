@@ -1,23 +1,6 @@
 // "did you mean …?" for unknown flags, commands, config keys and env vars. Pure. The one
 // edit-distance implementation of the project (provisioning and the CLI use it too).
 
-/** Levenshtein edit distance (insert, delete, substitute; each costs 1). */
-export function editDistance(a: string, b: string): number {
-  if (a === b) return 0;
-  if (a.length === 0) return b.length;
-  if (b.length === 0) return a.length;
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost);
-    }
-    prev = cur;
-  }
-  return prev[b.length];
-}
-
 /**
  * Edit distance where swapping two neighbouring letters costs 1 ("jsno" → "json"), the
  * typo people make most (optimal string alignment distance).

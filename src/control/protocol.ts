@@ -2,6 +2,7 @@
 // `top` and anything else that wants live state. This module is the only daemon module
 // tui/ may import (with control-client.ts), so it holds types and pure helpers only.
 
+import type { BackendKind, BackendState } from '../backends/types.js';
 import type { BusState } from '../core/bus-state.js';
 
 export const CONTROL_PROTOCOL_VERSION = 1;
@@ -24,7 +25,7 @@ export interface DaemonInfo {
   /** ms since epoch */
   startedAt: number;
   uptimeSec: number;
-  backend: 'virtual' | 'socketcan' | 'serial';
+  backend: BackendKind;
   /** cannelloni's listen address per bus, `host:port` (kept for readers older than `listeners`). */
   listen: string[];
   /** Every bound listener: one per bus (cannelloni, tcpcan) or one for all buses, per protocol. */
@@ -59,17 +60,14 @@ export interface ListenerSnapshot {
   address: string;
 }
 
-export type BackendStateName = 'opening' | 'open' | 'absent' | 'closed';
-/** The kernel's controller states plus the link's (defined once, in the pure core). */
-export type BusStateName = BusState;
-
 export interface BusSnapshot {
   /** Interface/device name: can0, /dev/ttyUSB0, virtual0 … */
   name: string;
-  backend: 'virtual' | 'socketcan' | 'serial';
+  backend: BackendKind;
   listen: string;
-  backendState: BackendStateName;
-  busState: BusStateName;
+  backendState: BackendState;
+  /** The kernel's controller states plus the link's (defined once, in the pure core). */
+  busState: BusState;
   /** ms since epoch of the last bus/backend state change */
   stateSince: number;
   bitrate: number | null;

@@ -60,15 +60,6 @@ export interface CanFrame {
   timestamp: number;
 }
 
-export const isExtended = (f: CanFrame): boolean => (f.id & CAN_EFF_FLAG) !== 0;
-export const isRemote = (f: CanFrame): boolean => (f.id & CAN_RTR_FLAG) !== 0;
-export const isErrorFrame = (f: CanFrame): boolean => (f.id & CAN_ERR_FLAG) !== 0;
-
-/** The arbitration ID without flag bits. */
-export function arbitrationId(f: CanFrame): number {
-  return (f.id & CAN_EFF_FLAG) !== 0 ? f.id & CAN_EFF_MASK : f.id & CAN_SFF_MASK;
-}
-
 /** Payload lengths a CAN FD DLC can express. */
 const FD_LENGTHS = new Set([0, 1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 20, 24, 32, 48, 64]);
 export const isValidFdLength = (n: number): boolean => FD_LENGTHS.has(n);
@@ -98,7 +89,10 @@ export interface FrameInit {
   timestamp?: number;
 }
 
-/** Builds a frame from friendly parts (tests, the virtual bus, tools). */
+/**
+ * Builds a frame from friendly parts. Only the tests use it (every codec test builds its
+ * frames the same way); production code receives frames already in the CanFrame form.
+ */
 export function makeFrame(init: FrameInit): CanFrame {
   let id = init.id >>> 0;
   const extended = init.extended ?? ((id & CAN_EFF_FLAG) !== 0 || (id & ~CAN_EFF_FLAG & 0xe0000000) === 0 && (id & CAN_EFF_MASK) > CAN_SFF_MASK);
@@ -131,17 +125,4 @@ export function frameProblem(f: CanFrame): string | null {
   }
   if ((f.id & CAN_RTR_FLAG) === 0 && f.data.length !== f.len) return 'data length does not match len';
   return null;
-}
-
-/** candump-style text: `1ABCDEF0#DEADBEEF`, `123#R8`, `123##1AABB`. */
-export function formatFrame(f: CanFrame): string {
-  const idText = isExtended(f)
-    ? (f.id & CAN_EFF_MASK).toString(16).toUpperCase().padStart(8, '0')
-    : isErrorFrame(f)
-      ? (f.id & CAN_ERR_MASK).toString(16).toUpperCase().padStart(8, '0')
-      : (f.id & CAN_SFF_MASK).toString(16).toUpperCase().padStart(3, '0');
-  const hex = Array.from(f.data, (b) => b.toString(16).toUpperCase().padStart(2, '0')).join('');
-  if (isRemote(f)) return `${idText}#R${f.len}`;
-  if (f.fd) return `${idText}##${f.fdFlags.toString(16).toUpperCase()}${hex}`;
-  return `${idText}#${hex}`;
 }

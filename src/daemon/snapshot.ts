@@ -4,6 +4,7 @@
 // bus, hubs count slow-client drops and kicks, sessions count clients).
 import type { Bus } from '../bus/bus.js';
 import { type Config, formatDuration, formatListen, formatOptionValue } from '../config/options.js';
+import type { ErrorCounts } from '../core/error-where.js';
 import type { BusSnapshot, ClientSnapshot, Snapshot } from '../control/protocol.js';
 import type { DaemonCounters } from '../metrics/registry.js';
 import type { Sessions } from '../server/sessions.js';
@@ -74,8 +75,8 @@ export function takeReading(inp: SnapshotInputs): Reading {
 
   // Buses: one pass for the bus list, drops, kicks and load.
   const drops: DaemonCounters['drops'] = [];
-  const busLoad: NonNullable<DaemonCounters['busLoad']> = [];
-  const errorsByWhere: Record<string, number> = { ...sessions.errorsByWhere };
+  const busLoad: DaemonCounters['busLoad'] = [];
+  const errorsByWhere: ErrorCounts = { ...sessions.errorsByWhere };
   let hubDrops = 0;
   let slowKicks = 0;
   let fanout = 0;

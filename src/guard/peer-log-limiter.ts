@@ -7,6 +7,8 @@
 //   globalLines + maxSummaries + 1
 // lines come from peers, whatever they do, and the state kept is at most maxHosts entries.
 
+import { hostKey } from './address-list.js';
+
 export interface PeerLogLimits {
   windowMs: number;
   /** Lines per host per window before aggregation. */
@@ -123,7 +125,7 @@ function summary(host: string | null, suppressed: number, hosts: number, windowM
  * addresses (loopback, ULA, link-local) are keyed whole: many LAN devices share those prefixes.
  */
 export function shareKey(address: string): string {
-  const a = address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+  const a = hostKey(address);
   if (!a.includes(':')) return a;
   const bare = a.split('%')[0].toLowerCase();
   const first = bare.split(':')[0];

@@ -6,7 +6,6 @@ import { idAllowed, type IdMask } from './id-mask.js';
 import { TokenBucket, type TxRate } from './token-bucket.js';
 
 export type TxRefusal = 'read_only' | 'id_not_allowed' | 'rate_limited';
-export const TX_REFUSALS: readonly TxRefusal[] = ['read_only', 'id_not_allowed', 'rate_limited'];
 
 export interface TxPolicy {
   /** The client only listens: every frame it sends is dropped (it is never closed for it). */
@@ -16,8 +15,6 @@ export interface TxPolicy {
   /** Empty: every ID. */
   ids: readonly IdMask[];
 }
-
-export const OPEN_TX_POLICY: TxPolicy = { readOnly: false, rate: null, ids: [] };
 
 export class TxGuard {
   /** Refusals of this session by reason (shown per client in status/top). */

@@ -10,6 +10,7 @@
 // alerts keep working; the per-bus ones (bus state, error counters, load, TX drops) carry a `bus` label.
 // No per-client labels (unbounded cardinality).
 import { BUS_STATE_CODE } from '../backends/types.js';
+import { type ErrorCounts, GO_ERROR_WHERE } from '../core/error-where.js';
 import client from 'prom-client';
 import type { BusSnapshot, Snapshot } from '../control/protocol.js';
 
@@ -17,7 +18,7 @@ import type { BusSnapshot, Snapshot } from '../control/protocol.js';
 export interface DaemonCounters {
   tcpRxFrames: number;
   tcpTxFrames: number;
-  errorsByWhere: Record<string, number>;
+  errorsByWhere: ErrorCounts;
   handshakeFailuresByReason: Record<string, number>;
   /** frames_dropped_total{bus,direction,reason} */
   drops: Array<{ bus: string; direction: string; reason: string; count: number }>;
@@ -27,10 +28,9 @@ export interface DaemonCounters {
   hubQueueDepthAvg: number;
   /**
    * Bus load per bus from its BusLoadMeter: ratios (1 = 100 %) over the last second and
-   * averaged over the last minute. Optional: without it only the snapshot's 1 s exact
-   * figure is exported.
+   * averaged over the last minute.
    */
-  busLoad?: Array<{ bus: string; window: '1s' | '60s'; exact: number; min: number; max: number }>;
+  busLoad: Array<{ bus: string; window: '1s' | '60s'; exact: number; min: number; max: number }>;
   /** hub_rejected_clients_total{reason,protocol} */
   rejected?: Array<{ reason: string; protocol: string; count: number }>;
   /** tx_refused_total{reason,protocol} */
@@ -119,22 +119,6 @@ export interface MetricsRegistry {
   readonly contentType: string;
 }
 
-/** go-ampio-server's errors_total labels, pre-registered at 0 so alerts see the series. */
-export const GO_ERROR_LABELS = [
-  'tcp_read',
-  'tcp_write',
-  'handshake',
-  'serial_write',
-  'serial_tx_overflow',
-  'serial_read',
-  'socketcan_write',
-  'socketcan_tx_overflow',
-  'socketcan_read',
-] as const;
-
-/** can_bus_state values: 0 active, 1 warning, 2 passive, 3 bus-off, 4 down. */
-export const BUS_STATE_VALUE: Record<BusSnapshot['busState'], number> = BUS_STATE_CODE;
-
 interface Reading {
   snap: Snapshot;
   counters: DaemonCounters;
@@ -210,7 +194,8 @@ export function createMetricsRegistry(opts: MetricsRegistryOptions): MetricsRegi
   gauge('hub_queue_depth_max', 'Max queued frames among clients at scrape time.', [], (m, r) => m.set(r.counters.hubQueueDepthMax));
   gauge('hub_queue_depth_avg', 'Average queued frames per client at scrape time.', [], (m, r) => m.set(r.counters.hubQueueDepthAvg));
   counter('errors_total', 'Error counters by subsystem.', ['where'], (m, r) => {
-    for (const where of GO_ERROR_LABELS) m.inc({ where }, 0);
+    // go-ampio-server's labels at 0, so alerts written for it see the series.
+    for (const where of GO_ERROR_WHERE) m.inc({ where }, 0);
     for (const [where, n] of Object.entries(r.counters.errorsByWhere)) m.inc({ where }, n);
   });
   counter('can_tx_enobufs_total', 'Sends the CAN device refused for a moment (ENOBUFS, full queue) and that were retried.', ['bus'], (m, r) => {
@@ -231,15 +216,11 @@ export function createMetricsRegistry(opts: MetricsRegistryOptions): MetricsRegi
   const perBus = (r: Reading, fn: (b: BusSnapshot) => void): void => r.snap.buses.forEach(fn);
 
   gauge('can_bus_load_ratio', 'Bus load (1 = 100 %) from exact frame bit counts; bound=exact|min|max (no / worst-case stuffing).', ['bus', 'bound', 'window'], (m, r) => {
-    if (r.counters.busLoad) {
-      for (const l of r.counters.busLoad) {
-        m.set({ bus: l.bus, bound: 'exact', window: l.window }, l.exact);
-        m.set({ bus: l.bus, bound: 'min', window: l.window }, l.min);
-        m.set({ bus: l.bus, bound: 'max', window: l.window }, l.max);
-      }
-      return;
+    for (const l of r.counters.busLoad) {
+      m.set({ bus: l.bus, bound: 'exact', window: l.window }, l.exact);
+      m.set({ bus: l.bus, bound: 'min', window: l.window }, l.min);
+      m.set({ bus: l.bus, bound: 'max', window: l.window }, l.max);
     }
-    perBus(r, (b) => m.set({ bus: b.name, bound: 'exact', window: '1s' }, b.busLoad / 100));
   });
   gauge('can_frames_per_second', 'Frames per second over the last second.', ['bus', 'dir'], (m, r) =>
     perBus(r, (b) => {
@@ -250,7 +231,7 @@ export function createMetricsRegistry(opts: MetricsRegistryOptions): MetricsRegi
   counter('can_rx_frames_total', 'Frames read from the bus.', ['bus'], (m, r) => perBus(r, (b) => m.inc({ bus: b.name }, b.rxFrames)));
   counter('can_tx_frames_total', 'Frames written to the bus.', ['bus'], (m, r) => perBus(r, (b) => m.inc({ bus: b.name }, b.txFrames)));
   gauge('can_bus_state', 'CAN controller state: 0 error-active, 1 error-warning, 2 error-passive, 3 bus-off, 4 down/stopped, 5 absent, 6 unknown.', ['bus'], (m, r) =>
-    perBus(r, (b) => m.set({ bus: b.name }, BUS_STATE_VALUE[b.busState] ?? 6)),
+    perBus(r, (b) => m.set({ bus: b.name }, BUS_STATE_CODE[b.busState] ?? 6)),
   );
   counter('can_state_transitions_total', 'Bus state changes.', ['bus'], (m, r) => perBus(r, (b) => m.inc({ bus: b.name }, b.stateTransitions)));
   counter('can_rx_kernel_drops_total', 'Received frames the kernel dropped because the bridge read them too late (socket receive buffer full; SocketCAN).', ['bus'], (m, r) =>

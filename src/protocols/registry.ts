@@ -20,4 +20,3 @@ export const PROTOCOLS = {
   socketcand: { listenOption: 'socketcandListen', load: async () => (await import('./socketcand/index.js')).default },
 } as const satisfies Record<string, ProtocolEntry>;
 
-export type ProtocolName = keyof typeof PROTOCOLS;

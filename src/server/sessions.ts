@@ -6,6 +6,7 @@ import type { Socket } from 'node:net';
 import type { Bus, EmitEvent } from '../bus/bus.js';
 import type { Config, ListenAddress } from '../config/options.js';
 import type { CanFrame } from '../core/frame.js';
+import type { ErrorCounts, ErrorWhere } from '../core/error-where.js';
 import type { CloseReason, JoinOptions, WireProtocol } from '../protocols/types.js';
 import type { TxRefusal } from '../guard/tx-guard.js';
 import { LagSampler } from '../system/lag-sampler.js';
@@ -39,7 +40,7 @@ export interface SessionsOptions {
 }
 
 /** Per-protocol client counters (tcp_rx/tx_frames_total{protocol}). */
-export interface ProtocolCounters {
+export interface ProtocolSessionCounters {
   framesIn: number;
   /** framesOut of sessions that are gone (live ones are read from the sessions). */
   closedFramesOut: number;
@@ -72,8 +73,8 @@ export class Sessions implements SessionHost {
   handshakeFailures = 0;
   readonly handshakeFailuresByReason: Record<string, number> = {};
   malformed = 0;
-  readonly errorsByWhere: Record<string, number> = {};
-  readonly byProtocol: Record<string, ProtocolCounters> = {};
+  readonly errorsByWhere: ErrorCounts = {};
+  readonly byProtocol: Record<string, ProtocolSessionCounters> = {};
 
   constructor(private readonly options: SessionsOptions) {
     this.buses = options.buses;
@@ -344,7 +345,7 @@ export class Sessions implements SessionHost {
     return undefined;
   }
 
-  private countError(where: string): void {
+  private countError(where: ErrorWhere): void {
     this.errorsByWhere[where] = (this.errorsByWhere[where] ?? 0) + 1;
   }
 }

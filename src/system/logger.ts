@@ -79,21 +79,6 @@ export function createLogger(options: LoggerOptions): Logger {
   return makeLogger(shared, undefined);
 }
 
-/** A logger that writes nothing (tests and library use where logs are not wanted). */
-export const silentLogger: Logger = {
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-  child() {
-    return silentLogger;
-  },
-  enabled() {
-    return false;
-  },
-  reconfigure() {},
-};
-
 function makeLogger(shared: Shared, bound: LogFields | undefined): Logger {
   const write = (level: LogLevel, event: string, fields: LogFields | undefined): void => {
     // The level check comes first and allocates nothing: debug calls on hot paths are free.

@@ -10,7 +10,7 @@ import { arch as hostArch, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildDebs, type BuiltDeb } from '../../provisioning/deb/build-deb.js';
-import { runSetup } from '../../provisioning/index.js';
+import { run as setupCommand } from '../../src/cli/commands/setup.js';
 import { PATHS } from '../../provisioning/types.js';
 import { run as doctor } from '../../src/cli/commands/doctor.js';
 import { captureCli } from '../support/cli-context.js';
@@ -93,7 +93,7 @@ describe('npm run deb', () => {
     // `ampio-bridge setup` as it runs on the Pi after `apt install ./ampio-bridge_*.deb`.
     const main = '/usr/lib/ampio-bridge/dist/src/cli/main.js';
     const cli = captureCli({ isRoot: true });
-    expect(await runSetup(['--yes', '--root', root], cli.ctx, { nodePath: '/usr/bin/node', runningMain: main, version, runner: new FakeSystem(root), now: () => new Date('2025-03-01T10:00:00Z') })).toBe(0);
+    expect(await setupCommand(['--yes', '--root', root], cli.ctx, { nodePath: '/usr/bin/node', runningMain: main, version, runner: new FakeSystem(root), now: () => new Date('2025-03-01T10:00:00Z') })).toBe(0);
     expect(cli.stdout()).not.toMatch(/npm (install|pack)/);
     expect(readFileSync(path.join(root, PATHS.unit), 'utf8')).toContain(`ExecStart=/usr/bin/node ${main} serve --config /etc/ampio-bridge/config.json`);
     // With node in the image (nodejs is the package's dependency), every offline check passes.

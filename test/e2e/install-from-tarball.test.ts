@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { detectInstallSource } from '../../provisioning/install-source.js';
-import { runSetup } from '../../provisioning/index.js';
+import { run as setupCommand } from '../../src/cli/commands/setup.js';
 import { PATHS } from '../../provisioning/types.js';
 import { captureCli } from '../support/cli-context.js';
 import { FakeSystem } from '../support/fake-system.js';
@@ -59,7 +59,7 @@ describe('setup installs the package it runs from', () => {
     cleanups.push(t.cleanup);
     const sys = new FakeSystem(t.root);
     const cli = captureCli({ isRoot: true });
-    const code = await runSetup(['--yes', '--root', t.root], cli.ctx, { nodePath: NODE, runningMain: main, version, runner: sys, now: () => new Date('2025-03-01T10:00:00Z') });
+    const code = await setupCommand(['--yes', '--root', t.root], cli.ctx, { nodePath: NODE, runningMain: main, version, runner: sys, now: () => new Date('2025-03-01T10:00:00Z') });
     expect(cli.stderr()).toBe('');
     expect(code).toBe(0);
     const image = path.posix.join(PATHS.stateDir, `ampio-bridge-${version}.tgz`);
@@ -86,7 +86,7 @@ describe('setup installs the package it runs from', () => {
     cleanups.push(t.cleanup);
     const cli = captureCli({ isRoot: true });
     // /tmp/…/home/pi is ephemeral (under /tmp) exactly as /home/pi would be.
-    const code = await runSetup(['--yes', '--dry-run'], cli.ctx, { nodePath: NODE, runningMain: main, version, fs: (await import('../../provisioning/io/fs.js')).readOnlyFs(new (await import('../../provisioning/io/fs.js')).NodeFs(t.root)), probeRunner: new FakeSystem(t.root) });
+    const code = await setupCommand(['--yes', '--dry-run'], cli.ctx, { nodePath: NODE, runningMain: main, version, fs: (await import('../../provisioning/io/fs.js')).readOnlyFs(new (await import('../../provisioning/io/fs.js')).NodeFs(t.root)), probeRunner: new FakeSystem(t.root) });
     expect(code).toBe(0);
     const out = cli.stdout();
     expect(out).toContain(`Installs ampio-bridge ${version} from the clone at ${clone} (npm pack of the running tree)`);

@@ -2,11 +2,10 @@
 // they differ from the daemon's defaults, "anyone" is warned about, and the wizard asks.
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseSetupFlags } from '../../provisioning/flags.js';
 import { askAnswers, BUS_PORT_WARNING, type Asker } from '../../provisioning/wizard.js';
 import type { Plan } from '../../provisioning/types.js';
 import { FakeSystem } from '../support/fake-system.js';
-import { planFor } from '../support/setup-harness.js';
+import { planFor, setupFlagsOf } from '../support/setup-harness.js';
 import { SYSTEMS_DIR } from '../support/temp-root.js';
 
 const fresh = path.join(SYSTEMS_DIR, 'bookworm-fresh');
@@ -32,7 +31,7 @@ describe('setup: who may connect', () => {
   });
 
   it('flags --allow and --tx-rate answer the questions', () => {
-    const f = parseSetupFlags(['--allow', 'loopback', '--tx-rate', '100/10']);
+    const f = setupFlagsOf(['--allow', 'loopback', '--tx-rate', '100/10']);
     expect(f.answers).toMatchObject({ allow: 'loopback', txRate: '100/10' });
   });
 

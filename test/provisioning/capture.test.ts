@@ -5,14 +5,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { applyPlan } from '../../provisioning/apply.js';
-import { parseSetupFlags } from '../../provisioning/flags.js';
 import { serializeConfig } from '../../provisioning/io/fs.js';
-import { runSetup, type SetupDeps } from '../../provisioning/index.js';
+import type { SetupDeps } from '../../provisioning/index.js';
+import { run as setupCommand } from '../../src/cli/commands/setup.js';
 import { PATHS, type Answers } from '../../provisioning/types.js';
 import { askAnswers, type Asker } from '../../provisioning/wizard.js';
 import { captureCli } from '../support/cli-context.js';
 import { FakeSystem } from '../support/fake-system.js';
-import { NODE, planFor, STABLE_MAIN } from '../support/setup-harness.js';
+import { NODE, planFor, STABLE_MAIN, setupFlagsOf } from '../support/setup-harness.js';
 import { tempRoot } from '../support/temp-root.js';
 
 const STORE = '/var/lib/ampio-bridge/capture.db';
@@ -61,7 +61,7 @@ describe('setup: frame capture', () => {
 
   it('--capture "" writes no key; a re-run keeps it off instead of switching it on', async () => {
     const root = freshRoot();
-    const flags = parseSetupFlags(['--capture', '']);
+    const flags = setupFlagsOf(['--capture', '']);
     expect(flags.answers.capture).toBe('');
     await install(root, flags.answers);
     expect(configOf(root)).not.toHaveProperty('capture');
@@ -122,7 +122,7 @@ describe('setup: frame capture', () => {
     ] as const) {
       const root = freshRoot();
       const cli = captureCli({ isRoot: false });
-      expect(await runSetup(['--yes', '--root', root, ...args], cli.ctx, { ...deps, runner: new FakeSystem(root) })).toBe(0);
+      expect(await setupCommand(['--yes', '--root', root, ...args], cli.ctx, { ...deps, runner: new FakeSystem(root) })).toBe(0);
       const said = cli.stdout().includes(`Every bus frame is kept in ${STORE}: ask it with \`ampio-bridge capture query --since 1h\`.`);
       expect(said).toBe(line);
       expect(configOf(root).capture).toBe(line ? STORE : undefined);

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { applyPlan } from '../../provisioning/apply.js';
 import { loadCatalog } from '../../provisioning/catalog.js';
 import { runDoctorChecks, renderChecks, type DoctorDeps } from '../../provisioning/doctor.js';
-import { RecordingRunner } from '../../provisioning/io/runner.js';
+import { RecordingRunner } from '../support/recording-runner.js';
 import { PATHS } from '../../provisioning/types.js';
 import { validateWithServeLoader } from '../../src/cli/commands/doctor.js';
 import { captureCli } from '../support/cli-context.js';

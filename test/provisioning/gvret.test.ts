@@ -7,12 +7,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { applyPlan } from '../../provisioning/apply.js';
 import { loadCatalog } from '../../provisioning/catalog.js';
 import { runDoctorChecks, type DoctorDeps } from '../../provisioning/doctor.js';
-import { parseSetupFlags } from '../../provisioning/flags.js';
-import { RecordingRunner } from '../../provisioning/io/runner.js';
+import { RecordingRunner } from '../support/recording-runner.js';
 import { privilegedPort } from '../../provisioning/steps/service-unit.js';
 import { PATHS, type Answers } from '../../provisioning/types.js';
 import { FakeSystem } from '../support/fake-system.js';
-import { planFor } from '../support/setup-harness.js';
+import { planFor, setupFlagsOf } from '../support/setup-harness.js';
 import { tempRoot } from '../support/temp-root.js';
 import { validateWithServeLoader } from '../../src/cli/commands/doctor.js';
 import { captureCli } from '../support/cli-context.js';
@@ -71,7 +70,7 @@ describe('setup: GVRET', () => {
   });
 
   it('--gvret-listen is a setup flag, checked with the daemon parser', async () => {
-    expect(parseSetupFlags(['--gvret-listen', ':23']).answers.gvretListen).toBe(':23');
+    expect(setupFlagsOf(['--gvret-listen', ':23']).answers.gvretListen).toBe(':23');
     const t = tempRoot('bookworm-fresh');
     cleanups.push(t.cleanup);
     const run = await planFor(t.root, new FakeSystem(t.root), { gvretListen: 'nonsense' });

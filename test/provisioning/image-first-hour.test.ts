@@ -5,7 +5,8 @@
 import { existsSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runSetup, type SetupDeps } from '../../provisioning/index.js';
+import type { SetupDeps } from '../../provisioning/index.js';
+import { run as setupCommand } from '../../src/cli/commands/setup.js';
 import { PATHS } from '../../provisioning/types.js';
 import { run as doctor } from '../../src/cli/commands/doctor.js';
 import { captureCli } from '../support/cli-context.js';
@@ -41,7 +42,7 @@ describe('an SD-card image: setup --root, doctor --root, rollback', () => {
     const originalPasswd = readFileSync(path.join(root, 'etc/passwd'), 'utf8');
 
     const cli = captureCli({ isRoot: true });
-    expect(await runSetup(['--yes', '--root', root], cli.ctx, deps({ runner: sys }))).toBe(0);
+    expect(await setupCommand(['--yes', '--root', root], cli.ctx, deps({ runner: sys }))).toBe(0);
     const out = cli.stdout();
     // The image's own hostname, never the build host's.
     expect(out).toContain('Hostname        ampio-pi');
@@ -83,7 +84,7 @@ describe('an SD-card image: setup --root, doctor --root, rollback', () => {
 
     // Rollback: files, directories and the service user setup created are gone again.
     const rb = captureCli({ isRoot: true });
-    expect(await runSetup(['--yes', '--rollback', '--root', root], rb.ctx, deps({ runner: sys }))).toBe(0);
+    expect(await setupCommand(['--yes', '--rollback', '--root', root], rb.ctx, deps({ runner: sys }))).toBe(0);
     expect(readFileSync(path.join(root, 'boot/firmware/config.txt'))).toEqual(originalBoot);
     expect(readFileSync(path.join(root, 'etc/passwd'), 'utf8')).toBe(originalPasswd);
     // (Directories systemctl itself made for its .wants links are systemd's, not ours.)

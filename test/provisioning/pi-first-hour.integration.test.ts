@@ -9,9 +9,9 @@ import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runDoctorChecks } from '../../provisioning/doctor.js';
 import { loadCatalog } from '../../provisioning/catalog.js';
-import { runSetup } from '../../provisioning/index.js';
+import { run as setupCommand } from '../../src/cli/commands/setup.js';
 import { NodeFs } from '../../provisioning/io/fs.js';
-import { RecordingRunner } from '../../provisioning/io/runner.js';
+import { RecordingRunner } from '../support/recording-runner.js';
 import { PATHS } from '../../provisioning/types.js';
 import { validateWithServeLoader } from '../../src/cli/commands/doctor.js';
 import { run as serve } from '../../src/cli/commands/serve.js';
@@ -42,7 +42,7 @@ describe('a fresh Pi, following the README', () => {
 
     // sudo ampio-bridge setup --yes (live system: the fixture root stands for /)
     const setup = captureCli({ isRoot: true });
-    expect(await runSetup(['--yes'], setup.ctx, { fs, runner: sys, nodePath: NODE, runningMain: STABLE_MAIN, version: '0.1.0', now: () => new Date('2025-03-01T10:00:00Z') })).toBe(0);
+    expect(await setupCommand(['--yes'], setup.ctx, { fs, runner: sys, nodePath: NODE, runningMain: STABLE_MAIN, version: '0.1.0', now: () => new Date('2025-03-01T10:00:00Z') })).toBe(0);
     expect(setup.stdout()).toMatch(/ampio-bridge status\n {2}ampio-bridge top\n {2}ampio-bridge doctor/);
     // sudo reboot
     rmSync(path.join(root, PATHS.rebootMarker));

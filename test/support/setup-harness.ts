@@ -8,7 +8,9 @@ import type { Runner } from '../../provisioning/io/runner.js';
 import { loadTemplates } from '../../provisioning/package-files.js';
 import { planInstall } from '../../provisioning/plan.js';
 import { probe } from '../../provisioning/probe.js';
-import type { Answers, Facts, Plan } from '../../provisioning/types.js';
+import type { Answers, Facts, Plan, SetupFlags } from '../../provisioning/types.js';
+import { parseSetupFlags } from '../../src/cli/commands/setup-flags.js';
+import { captureCli } from './cli-context.js';
 
 export const TEST_VERSION = '0.1.0';
 export const NODE = '/usr/bin/node';
@@ -37,4 +39,12 @@ export async function planFor(
   const answers: Answers = { ...defaultAnswers(facts, catalog), ...over };
   const plan = planInstall({ facts, answers, env: { version: opts.version ?? TEST_VERSION, nodePath: NODE, live: !opts.imageRoot }, catalog, templates: loadTemplates() });
   return { facts, answers, plan, fs, catalog };
+}
+
+/** Setup's flags as the CLI reads them; a usage error fails the test with setup's message. */
+export function setupFlagsOf(args: string[]): SetupFlags {
+  const cli = captureCli();
+  const flags = parseSetupFlags(args, cli.ctx);
+  if ('exit' in flags) throw new Error(`setup refused ${JSON.stringify(args)}: ${cli.stderr()}`);
+  return flags;
 }

@@ -2,9 +2,11 @@
 // raw-socket addon (binding.ts), loaded lazily and only here: a missing or broken binding
 // fails this backend alone, with a message saying what to do.
 //
-// Over our ~350-line habit: link supervision (reopen on link loss) is still here; it moves
-// to a device supervisor shared with the serial backend once their loops agree. Decoding
-// (binding.ts), link reads (link.ts) and TX confirmation (tx-confirm.ts) are apart already.
+// Apart from this file: decoding (binding.ts), link reads (link.ts), TX confirmation
+// (tx-confirm.ts), kernel drop counting (kernel-drops.ts), the (backend, bus) state it
+// reports (state-report.ts) and the open/watch/reopen loop (the DeviceSupervisor shared
+// with serial, ../device-supervisor.ts); this file says how to look at the link and what
+// to do with a socket.
 //
 // Reading: the addon reads on the main loop (libuv poll, recvmmsg, up to 256 frames per
 // wakeup) and hands over one buffer per batch, decoded here without a callback per frame.
@@ -22,22 +24,23 @@
 // Faults handled without a restart: interface absent at start (polled, opened when it
 // appears), link down/up, interface deleted and re-created, MTU changes (FD on/off),
 // ENOBUFS, stale TX, bus-off (backlog dropped, TX refused as `bus_off` until restart).
-import { Backoff } from '../../core/backoff.js';
-import { BusStateTracker, canTransmit, type BusStateTransition } from '../../core/bus-state.js';
+import { canTransmit } from '../../core/bus-state.js';
 import { CAN_ERR_FLAG, CAN_ERR_MASK, type CanFrame, frameProblem } from '../../core/frame.js';
 import type { WriteOutcome } from '../../core/tx-queue.js';
+import { type DeviceTimers, DeviceSupervisor, type SupervisedDevice } from '../device-supervisor.js';
 import { createDeviceTxDriver, type TxDriver } from '../tx-driver.js';
 import type {
   BackendCounters,
   BackendInfo,
   BackendReloadable,
   BackendSink,
-  BackendState,
   CanBackend,
   SendResult,
 } from '../types.js';
 import { type CanBinding, type CanSocketLike, decodeBatch, errnoName, loadCanBinding } from './binding.js';
 import { ABSENT_LINK, CANFD_MTU, type LinkDetails, type LinkSnapshot, linkWarnings, readIpDetails, readSysfsLink } from './link.js';
+import { KERNEL_DROPS_MESSAGE, KernelDrops } from './kernel-drops.js';
+import { StateReport } from './state-report.js';
 import { TxConfirmations } from './tx-confirm.js';
 
 export interface SocketCanBackendOptions {
@@ -48,6 +51,8 @@ export interface SocketCanBackendOptions {
   txMaxAge: number;
   /** Socket receive buffer, bytes (`--can-rcvbuf`; 0 = the kernel's default). */
   rcvbuf?: number;
+  /** Read pacing under load, ms (`--can-rx-coalesce`; 0/absent: every wakeup). */
+  rxCoalesceMs?: number;
   /** Monotonic ms. */
   now: () => number;
   /** Wall-clock ms since the epoch (receive time when the kernel gives none). */
@@ -55,6 +60,8 @@ export interface SocketCanBackendOptions {
   loadBinding?: () => Promise<CanBinding> | CanBinding;
   readLink?: (ifname: string) => Promise<LinkSnapshot>;
   readDetails?: (ifname: string) => Promise<LinkDetails | null>;
+  /** Link polls and reopen backoff; default: Node's timers, unref'd. */
+  timers?: DeviceTimers;
   /** Link poll while not open, ms (default 250: reopen well within 2 s). */
   pollIntervalMs?: number;
   /** Link check while open, ms (default 1000; the socket error is the fast path). */
@@ -68,37 +75,22 @@ export interface SocketCanBackendOptions {
 export const DEFAULT_RCVBUF = 1 << 20;
 /** Without a tx-max-age, a frame still unconfirmed after this long is counted as such. */
 const CONFIRM_LIMIT_WITHOUT_MAX_AGE_MS = 2000;
-const DROP_LOG_EVERY_MS = 10_000;
 const LINK_GONE = new Set(['ENETDOWN', 'ENXIO', 'ENODEV', 'ENETUNREACH']);
+const NO_CAN_RAW_HINT = 'this kernel has no SocketCAN (CAN_RAW): run "sudo modprobe can-raw"; if that fails the kernel was built without CAN';
+const MAYBE_NO_CAN_RAW_HINT = 'if this persists, the kernel may lack CAN_RAW: run "sudo modprobe can-raw"';
 
 export class SocketCanBackend implements CanBackend {
   readonly info: BackendInfo;
   private sink: BackendSink | null = null;
   private binding: CanBinding | null = null;
-  private socket: CanSocketLike | null = null;
-  /** Bumped for every socket, so callbacks of an old one are ignored. */
-  private generation = 0;
-  private readonly tracker = new BusStateTracker('unknown');
-  private backendState: BackendState = 'opening';
+  /** Open, watch (by the link's state), lose and reopen the socket. */
+  private readonly supervisor: DeviceSupervisor<CanSocketLike, LinkSnapshot>;
+  private readonly state: StateReport;
   private link: LinkSnapshot = ABSENT_LINK;
-  private openLink: LinkSnapshot | null = null;
   private readonly tx: TxDriver;
   private readonly confirmations: TxConfirmations;
-  private readonly backoff: Backoff;
-  private nextAttemptAt = 0;
-  private timer: NodeJS.Timeout | null = null;
-  private busy = false;
-  private stopped = false;
-  private everOpened = false;
-  private reopens = 0;
-  private lastFailure = '';
-  private lastEmitted = '';
   private readonly warned = new Set<string>();
-  /** Kernel drops of sockets already closed, plus the open socket's counter. */
-  private dropsBefore = 0;
-  private dropsNow = 0;
-  private dropsLogged = 0;
-  private lastDropLogAt = -Infinity;
+  private readonly kernelDrops: KernelDrops;
   private readonly sendErrors: Record<string, number> = {};
   private readonly readLink: (ifname: string) => Promise<LinkSnapshot>;
   private readonly readDetails: (ifname: string) => Promise<LinkDetails | null>;
@@ -107,8 +99,28 @@ export class SocketCanBackend implements CanBackend {
     this.info = { kind: 'socketcan', name: opts.ifname, fd: false, bitrate: opts.bitrate };
     this.readLink = opts.readLink ?? readSysfsLink;
     this.readDetails = opts.readDetails ?? readIpDetails;
-    this.backoff = new Backoff({ initial: opts.reopenInitialMs ?? 250, max: opts.reopenMaxMs ?? 5000 });
+    this.state = new StateReport(
+      () => this.sink,
+      (t) => {
+        // A bus-off controller sends nothing; what waits would go out stale after restart.
+        if (t.to === 'bus-off') this.tx.clear('bus_off');
+        else if (canTransmit(t.to)) this.tx.kick();
+      },
+    );
+    this.supervisor = new DeviceSupervisor(this.device(), {
+      now: opts.now,
+      timers: opts.timers,
+      lookMs: { open: opts.watchIntervalMs ?? 1000, closed: opts.pollIntervalMs ?? 250 },
+      backoff: { initial: opts.reopenInitialMs ?? 250, max: opts.reopenMaxMs ?? 5000 },
+      // The link state says whether a reopen can work: a lost socket is reopened at the
+      // next look, as soon as the link is up again.
+      retryAfterLoss: 'next-look',
+    });
     this.confirmations = new TxConfirmations(opts.now, confirmLimit(opts.txMaxAge));
+    this.kernelDrops = new KernelDrops(opts.now, (dropped, total) => {
+      const rcvbuf = this.supervisor.handle?.info().rcvbuf ?? null;
+      this.sink?.log('warn', 'can_rx_kernel_drops', { if: opts.ifname, dropped, total, rcvbuf, message: KERNEL_DROPS_MESSAGE });
+    });
     this.tx = createDeviceTxDriver({
       capacity: opts.txQueueSize,
       maxAge: opts.txMaxAge,
@@ -122,24 +134,17 @@ export class SocketCanBackend implements CanBackend {
 
   async start(sink: BackendSink): Promise<void> {
     this.sink = sink;
-    this.stopped = false;
     // The only failure that rejects: without the binding this backend can never work.
     this.binding = await (this.opts.loadBinding ?? loadCanBinding)();
-    this.emitState(`opening ${this.opts.ifname}`);
-    await this.step();
-    this.schedule();
+    this.state.apply(null, `opening ${this.opts.ifname}`);
+    await this.supervisor.start();
   }
 
   async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    this.closeSocket();
+    if (this.supervisor.stopped) return;
+    await this.supervisor.stop();
     this.tx.stop('link_down');
-    this.tracker.set('stopped', 'stopped');
-    this.backendState = 'closed';
-    this.emitState('stopped');
+    this.state.set('closed', this.state.tracker.set('stopped', 'stopped'), 'stopped');
     this.sink = null;
   }
 
@@ -152,11 +157,11 @@ export class SocketCanBackend implements CanBackend {
     this.pollKernelDrops();
     return {
       txQueueDepth: this.tx.depth,
-      reopens: this.reopens,
+      reopens: this.supervisor.reopens,
       txBusy: st.busy,
       txQueueHighWater: st.highWater,
-      errorCounters: this.tracker.errorCounters(),
-      rxKernelDrops: this.dropsBefore + this.dropsNow,
+      errorCounters: this.state.tracker.errorCounters(),
+      rxKernelDrops: this.kernelDrops.total,
       txUnconfirmed: this.confirmations.unconfirmed,
     };
   }
@@ -170,13 +175,13 @@ export class SocketCanBackend implements CanBackend {
   stats() {
     return {
       tx: this.tx.stats(),
-      bus: this.tracker.counters(),
-      busState: this.tracker.state,
+      bus: this.state.tracker.counters(),
+      busState: this.state.tracker.state,
       link: this.link,
       sendErrors: { ...this.sendErrors },
       awaitingConfirmation: this.confirmations.depth,
       unmatchedConfirmations: this.confirmations.unmatched,
-      socket: this.socket?.info() ?? null,
+      socket: this.supervisor.handle?.info() ?? null,
     };
   }
 
@@ -185,15 +190,15 @@ export class SocketCanBackend implements CanBackend {
     // The daemon filters client error frames; a backend never writes one either.
     if ((frame.id & CAN_ERR_FLAG) !== 0) return 'unsupported';
     // Nothing is buffered while the link is gone: it would fire later.
-    if (!this.socket || this.stopped) return 'link_down';
+    if (!this.supervisor.handle) return 'link_down';
     if (frame.fd && !this.info.fd) return 'fd_unsupported';
-    const state = this.tracker.state;
+    const state = this.state.tracker.state;
     if (!canTransmit(state)) return state === 'bus-off' ? 'bus_off' : 'link_down';
     return null;
   }
 
   private write(frame: CanFrame): WriteOutcome {
-    const sock = this.socket;
+    const sock = this.supervisor.handle;
     if (!sock) return 'down';
     if (frame.fd && !this.info.fd) return { drop: 'fd_unsupported' }; // MTU changed since send()
     const rtr = !frame.fd && (frame.id & 0x40000000) !== 0;
@@ -204,10 +209,7 @@ export class SocketCanBackend implements CanBackend {
     if (name === 'ENOBUFS' || name === 'EAGAIN') return 'busy';
     if (LINK_GONE.has(name)) {
       // The socket error also arrives through the poll; whichever comes first closes it.
-      const gen = this.generation;
-      queueMicrotask(() => {
-        if (gen === this.generation) this.lose(`send: ${name} (link down or interface removed)`);
-      });
+      queueMicrotask(() => this.supervisor.lose(sock, `send: ${name} (link down or interface removed)`));
       return 'down';
     }
     if (name === 'EINVAL') return { drop: frame.fd ? 'fd_unsupported' : 'malformed' };
@@ -217,85 +219,66 @@ export class SocketCanBackend implements CanBackend {
 
   // ---------------------------------------------------------------- link lifecycle
 
-  private schedule(): void {
-    if (this.stopped || this.timer) return;
-    const ms = this.socket ? (this.opts.watchIntervalMs ?? 1000) : (this.opts.pollIntervalMs ?? 250);
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      void this.step().finally(() => this.schedule());
-    }, ms);
-    this.timer.unref();
+  /** The socket's life as the supervisor drives it; the link is watched through sysfs. */
+  private device(): SupervisedDevice<CanSocketLike, LinkSnapshot> {
+    const ifname = this.opts.ifname;
+    return {
+      look: async () => {
+        if (this.supervisor.handle) {
+          this.confirmations.expire();
+          this.pollKernelDrops();
+        }
+        this.link = await this.readLink(ifname);
+        return this.link;
+      },
+      present: (link) => link.present && link.up,
+      faultOf: (_sock, link, atOpen) => {
+        if (!link.present) return 'interface removed';
+        if (!link.up) return 'link down';
+        if (link.ifindex !== atOpen.ifindex) return 'interface re-created';
+        if (link.mtu !== atOpen.mtu) return `MTU changed to ${link.mtu}`;
+        return null;
+      },
+      open: (link) => {
+        const options = { fd: link.mtu >= CANFD_MTU, errorMask: CAN_ERR_MASK, recvOwn: true, rcvbuf: this.opts.rcvbuf ?? DEFAULT_RCVBUF, coalesceMs: Math.ceil(this.opts.rxCoalesceMs ?? 0) };
+        // Batches of a socket that is no longer the open one are ignored.
+        const sock: CanSocketLike = this.binding!.open(ifname, options, (batch, count, drops, errno) => {
+          if (sock === this.supervisor.handle) this.onBatch(sock, batch, count, drops, errno);
+        });
+        return sock;
+      },
+      close: (sock) => this.closeSocket(sock),
+      opened: (sock, reopen, link) => this.opened(sock, reopen, link),
+      problemOf: (err) => `cannot open a CAN_RAW socket on ${ifname}: ${(err as Error).message}`,
+      openFailed: (err, { problem, retryMs, firstTime }) => {
+        // The link is there and up, yet no CAN_RAW socket binds to it: it vanished in
+        // between, or the kernel lacks CAN_RAW (module can-raw not loaded).
+        const code = (err as NodeJS.ErrnoException).code ?? null;
+        const hint = code === 'EAFNOSUPPORT' || code === 'EPROTONOSUPPORT' ? NO_CAN_RAW_HINT : MAYBE_NO_CAN_RAW_HINT;
+        const fields = { if: ifname, error: (err as Error).message, code, hint, retry_ms: retryMs };
+        if (firstTime) this.sink?.log('warn', 'socketcan_open_failed', fields);
+        this.state.set('absent', null, problem);
+      },
+      lost: (_sock, why) => {
+        this.tx.clear('link_down');
+        this.sink?.log('warn', 'socketcan_lost', { if: ifname, reason: why });
+        // Whatever the link says now, the bus was just lost; the next look refines it.
+        this.state.set('absent', this.state.tracker.set('down', why), why);
+      },
+      missing: (link) => {
+        this.state.set('absent', this.state.tracker.link(link), link.present ? `${ifname} is down` : `${ifname} does not exist`);
+      },
+    };
   }
 
-  /** One look at the link: open when possible, notice a loss the socket did not report. */
-  private async step(): Promise<void> {
-    if (this.busy || this.stopped) return;
-    this.busy = true;
-    try {
-      if (this.socket) {
-        this.confirmations.expire();
-        this.pollKernelDrops();
-      }
-      const link = await this.readLink(this.opts.ifname);
-      if (this.stopped) return;
-      const prev = this.link;
-      this.link = link;
-      if (this.socket) {
-        const o = this.openLink!;
-        if (!link.present) this.lose('interface removed');
-        else if (!link.up) this.lose('link down');
-        else if (link.ifindex !== o.ifindex) this.lose('interface re-created');
-        else if (link.mtu !== o.mtu) this.lose(`MTU changed to ${link.mtu}`);
-        return;
-      }
-      // A link that just came back (or appeared) gets an immediate attempt.
-      if ((link.present && !prev.present) || (link.up && !prev.up)) {
-        this.backoff.reset();
-        this.nextAttemptAt = 0;
-      }
-      if (!link.present || !link.up) {
-        this.backendState = 'absent';
-        this.applyTransition(this.tracker.link(link), link.present ? `${this.opts.ifname} is down` : `${this.opts.ifname} does not exist`);
-        return;
-      }
-      if (this.opts.now() >= this.nextAttemptAt) await this.open(link);
-    } finally {
-      this.busy = false;
-    }
-  }
-
-  private async open(link: LinkSnapshot): Promise<void> {
-    const gen = ++this.generation;
-    const fd = link.mtu >= CANFD_MTU;
-    let sock: CanSocketLike;
-    try {
-      sock = this.binding!.open(
-        this.opts.ifname,
-        { fd, errorMask: CAN_ERR_MASK, recvOwn: true, rcvbuf: this.opts.rcvbuf ?? DEFAULT_RCVBUF },
-        (batch, count, drops, errno) => {
-          if (gen === this.generation) this.onBatch(batch, count, drops, errno);
-        },
-      );
-    } catch (err) {
-      this.openFailed(err as NodeJS.ErrnoException);
-      return;
-    }
-    this.socket = sock;
-    this.openLink = link;
-    this.dropsNow = 0;
-    this.lastFailure = '';
-    this.backoff.reset();
-    this.info.fd = fd;
-    if (this.everOpened) this.reopens++;
-    const reopen = this.everOpened;
-    this.everOpened = true;
-    this.backendState = 'open';
-    this.applyTransition(this.tracker.link({ present: true, up: true }), `${this.opts.ifname} open`);
+  private async opened(sock: CanSocketLike, reopen: boolean, link: LinkSnapshot): Promise<void> {
+    this.info.fd = link.mtu >= CANFD_MTU;
+    this.state.set('open', this.state.tracker.link({ present: true, up: true }), `${this.opts.ifname} open`);
     this.tx.kick();
     // Bitrate, controller state and setup warnings come from `ip -details` after the
     // socket is up, so reading them (a process spawn) never delays the reopen.
     const details = await this.readDetails(this.opts.ifname);
-    if (gen !== this.generation || this.stopped) return;
+    if (sock !== this.supervisor.handle) return;
     this.info.bitrate = details?.bitrate ?? this.opts.bitrate;
     if (details) {
       for (const w of linkWarnings(details)) {
@@ -303,7 +286,7 @@ export class SocketCanBackend implements CanBackend {
         this.warned.add(w.event);
         this.sink?.log('warn', w.event, { if: this.opts.ifname, message: w.message });
       }
-      if (details.canState) this.applyTransition(this.tracker.link({ present: true, up: true, canState: details.canState }));
+      if (details.canState) this.state.apply(this.state.tracker.link({ present: true, up: true, canState: details.canState }));
     }
     this.sink?.log('info', 'socketcan_open', {
       if: this.opts.ifname,
@@ -311,63 +294,16 @@ export class SocketCanBackend implements CanBackend {
       fd: this.info.fd,
       bitrate: this.info.bitrate,
       kind: details?.kind ?? null,
-      state: this.tracker.state,
+      state: this.state.tracker.state,
       // what the kernel granted (it doubles the request for its own bookkeeping)
       rcvbuf: sock.info().rcvbuf,
       reopen,
     });
   }
 
-  private openFailed(err: NodeJS.ErrnoException): void {
-    // The link is there and up, yet no CAN_RAW socket binds to it: it vanished in
-    // between, or the kernel lacks CAN_RAW (module can-raw not loaded).
-    const delay = this.backoff.next();
-    this.nextAttemptAt = this.opts.now() + delay;
-    const noCan = err.code === 'EAFNOSUPPORT' || err.code === 'EPROTONOSUPPORT';
-    const what = `cannot open a CAN_RAW socket on ${this.opts.ifname}: ${err.message}`;
-    if (what !== this.lastFailure) {
-      this.lastFailure = what;
-      this.sink?.log('warn', 'socketcan_open_failed', {
-        if: this.opts.ifname,
-        error: err.message,
-        code: err.code ?? null,
-        hint: noCan
-          ? 'this kernel has no SocketCAN (CAN_RAW): run "sudo modprobe can-raw"; if that fails the kernel was built without CAN'
-          : 'if this persists, the kernel may lack CAN_RAW: run "sudo modprobe can-raw"',
-        retry_ms: delay,
-      });
-    }
-    this.backendState = 'absent';
-    this.emitState(what);
-  }
-
-  /** The socket is gone (socket error, link down, interface removed or replaced). */
-  private lose(why: string): void {
-    if (!this.socket || this.stopped) return;
-    this.closeSocket();
-    this.tx.clear('link_down');
-    this.sink?.log('warn', 'socketcan_lost', { if: this.opts.ifname, reason: why });
-    // Whatever the link says now, the bus was just lost; the next poll refines it.
-    this.backendState = 'absent';
-    this.applyTransition(this.tracker.set('down', why), why);
-    // Reopen on the next poll, which comes soon.
-    this.nextAttemptAt = 0;
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
-    this.schedule();
-  }
-
-  private closeSocket(): void {
-    const sock = this.socket;
-    this.socket = null;
-    this.openLink = null;
-    this.generation++;
-    if (!sock) return;
+  private closeSocket(sock: CanSocketLike): void {
     this.pollKernelDrops(sock);
-    this.dropsBefore += this.dropsNow;
-    this.dropsNow = 0;
+    this.kernelDrops.socketClosed();
     // Frames still in the kernel's queue die with the socket's device queue or never
     // get confirmed to us: they count as unconfirmed.
     this.confirmations.clear();
@@ -376,12 +312,12 @@ export class SocketCanBackend implements CanBackend {
 
   // ---------------------------------------------------------------- frames and state
 
-  private onBatch(batch: Buffer | null, count: number, drops: number, errno: number): void {
-    this.noteKernelDrops(drops);
+  private onBatch(sock: CanSocketLike, batch: Buffer | null, count: number, drops: number, errno: number): void {
+    this.kernelDrops.note(drops);
     if (batch && count > 0) decodeBatch(batch, count, this.opts.wallClock, this.onFrame);
     if (errno !== 0) {
       const name = errnoName(errno);
-      this.lose(`socket error ${name}${LINK_GONE.has(name) ? ' (link down or interface removed)' : ''}`);
+      this.supervisor.lose(sock, `socket error ${name}${LINK_GONE.has(name) ? ' (link down or interface removed)' : ''}`);
     }
   }
 
@@ -394,51 +330,15 @@ export class SocketCanBackend implements CanBackend {
       return;
     }
     if ((frame.id & CAN_ERR_FLAG) !== 0) {
-      const t = this.tracker.errorFrame(frame);
+      const t = this.state.tracker.errorFrame(frame);
       sink.errorFrame?.(frame);
-      this.applyTransition(t, t?.cause);
+      this.state.apply(t);
     }
     sink.received(frame);
   };
 
-  private pollKernelDrops(sock: CanSocketLike | null = this.socket): void {
-    if (sock) this.noteKernelDrops(sock.kernelDrops());
-  }
-
-  /** `total`: the open socket's cumulative drop counter. Warns at most every 10 s. */
-  private noteKernelDrops(total: number): void {
-    if (total > this.dropsNow) this.dropsNow = total;
-    const all = this.dropsBefore + this.dropsNow;
-    if (all === this.dropsLogged) return;
-    const now = this.opts.now();
-    if (now - this.lastDropLogAt < DROP_LOG_EVERY_MS) return;
-    this.lastDropLogAt = now;
-    this.sink?.log('warn', 'can_rx_kernel_drops', {
-      if: this.opts.ifname,
-      dropped: all - this.dropsLogged,
-      total: all,
-      rcvbuf: this.socket?.info().rcvbuf ?? null,
-      message: 'the kernel dropped received frames because the bridge read too late: the host is overloaded or --can-rcvbuf is too small',
-    });
-    this.dropsLogged = all;
-  }
-
-  /** Acts on a bus-state transition and reports the (backend, bus) pair if it changed. */
-  private applyTransition(t: BusStateTransition | null, detail?: string): void {
-    if (t?.to === 'bus-off') {
-      // A bus-off controller sends nothing; what waits would go out stale after restart.
-      this.tx.clear('bus_off');
-    }
-    if (t && canTransmit(t.to)) this.tx.kick();
-    this.emitState(detail ?? t?.cause);
-  }
-
-  /** Tells the sink, once per change: the link is polled, the state is not re-sent each time. */
-  private emitState(detail?: string): void {
-    const key = `${this.backendState}/${this.tracker.state}`;
-    if (key === this.lastEmitted) return;
-    this.lastEmitted = key;
-    this.sink?.stateChanged(this.backendState, this.tracker.state, detail);
+  private pollKernelDrops(sock: CanSocketLike | null = this.supervisor.handle): void {
+    if (sock) this.kernelDrops.note(sock.kernelDrops());
   }
 }
 

@@ -22,6 +22,11 @@ export interface CanSocketOptions {
   rcvbuf: number;
   /** Most frames read per readiness callback before other I/O gets a turn (default 256). */
   wakeupCap?: number;
+  /**
+   * Read pacing, ms (0 = off): while frames come faster than one per this interval the
+   * socket is read on a timer, each read taking everything queued (one wakeup, one batch).
+   */
+  coalesceMs?: number;
 }
 
 /**

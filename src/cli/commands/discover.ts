@@ -4,7 +4,7 @@
 import { formatDuration } from '../../config/parsers.js';
 import type { DiscoveredBridge } from '../../system/mdns.js';
 import { type CliContext, EXIT } from '../context.js';
-import { type CommandSpec, parseCommandFlags, parseDurationFlag, renderCommandHelp } from '../flags.js';
+import { type CommandSpec, parseCommandFlags, parseDurationFlag } from '../flags.js';
 
 const DEFAULT_TIMEOUT_MS = 3000;
 const MIN_TIMEOUT_MS = 100;
@@ -21,8 +21,6 @@ advertised by ampio-bridge serve --mdns-enable and by go-ampio-server) and lists
   },
   footer: 'Exit codes: 0 found at least one bridge, 1 none answered, 2 bad flags.',
 };
-
-export const DISCOVER_HELP = renderCommandHelp(DISCOVER);
 
 export async function run(args: string[], ctx: CliContext): Promise<number> {
   const parsed = parseCommandFlags(DISCOVER, args, ctx);

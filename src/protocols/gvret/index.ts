@@ -8,11 +8,6 @@ import { type GvretEncoders, GvretSession } from './session.js';
 
 export { GVRET_FD_MODES, type GvretFdMode } from './codec.js';
 
-/** Port SavvyCAN hard-codes; binding it needs CAP_NET_BIND_SERVICE. */
-export const GVRET_SAVVYCAN_PORT = 23;
-/** The unprivileged port WireTAP's server uses: the CLI's conventional choice. */
-export const GVRET_DEFAULT_PORT = 2323;
-
 /** Wall clock in ms, for frames that carry no receive time (those from TCP clients). */
 const wallNow = (): number => performance.timeOrigin + performance.now();
 

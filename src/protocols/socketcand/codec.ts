@@ -13,7 +13,6 @@
 import { CAN_EFF_FLAG, CAN_EFF_MASK, CAN_ERR_FLAG, CAN_RTR_FLAG, CAN_SFF_MASK, type CanFrame } from '../../core/frame.js';
 import type { FrameEncoder } from '../types.js';
 
-export const SOCKETCAND_PORT = 29536;
 export const BEACON_PORT = 42000;
 export const BEACON_INTERVAL_MS = 3000;
 

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { run as runStatus } from '../../../src/cli/commands/status.js';
-import { findUsageProblems, type FlagOption, parseCommandFlags, parseDurationFlag, renderCommandHelp } from '../../../src/cli/flags.js';
+import { findUsageProblems, type FlagOption, optionFlag, parseCommandFlags, parseDurationFlag, renderCommandHelp } from '../../../src/cli/flags.js';
+import { OPTIONS } from '../../../src/config/options.js';
 import { captureCli } from '../../support/cli-context.js';
 
 const options: Record<string, FlagOption> = { json: { type: 'boolean' }, socket: { type: 'string' }, help: { type: 'boolean', short: 'h' } };
@@ -80,7 +81,7 @@ describe('table-driven command flags', () => {
 
   it('parses values; --help prints the help (exit 0); usage problems exit 2 in the shared words', () => {
     const ok = captureCli();
-    expect(parseCommandFlags(spec, ['--timeout', '3s', '--json'], ok.ctx)).toEqual({ values: { timeout: '3s', json: true }, positionals: [] });
+    expect(parseCommandFlags(spec, ['--timeout', '3s', '--json'], ok.ctx)).toEqual({ values: { timeout: '3s', json: true }, positionals: [], parsed: {} });
     const help = captureCli();
     expect(parseCommandFlags(spec, ['-h'], help.ctx)).toEqual({ exit: 0 });
     expect(help.stdout()).toBe(renderCommandHelp(spec));
@@ -88,4 +89,28 @@ describe('table-driven command flags', () => {
     expect(parseCommandFlags(spec, ['--jsno', 'extra'], bad.ctx)).toEqual({ exit: 2 });
     expect(bad.stderr()).toBe('ampio-bridge demo: unknown flag --jsno (did you mean --json?)\nampio-bridge demo: unexpected argument "extra"\n');
   });
+
+  it('a plain true/false flag takes no value (parseArgs would hand "false" over as text)', () => {
+    const bad = captureCli();
+    expect(parseCommandFlags(spec, ['--json=false'], bad.ctx)).toEqual({ exit: 2 });
+    expect(bad.stderr()).toBe('ampio-bridge demo: --json takes no value\n');
+  });
+
+  it('flags from serve options: parsed by the entry, --no- for true/false, refusals with the accepted form', () => {
+    const mirrored = {
+      ...spec,
+      flags: { 'hub-buffer': optionFlag(OPTIONS.hubBuffer), 'forward-errors': optionFlag(OPTIONS.forwardErrors), echo: optionFlag(OPTIONS.echo, { section: 'Hub' }) },
+    };
+    const ok = captureCli();
+    expect(parseCommandFlags(mirrored, ['--hub-buffer', '64', '--no-forward-errors', '--echo=NONE'], ok.ctx)).toMatchObject({ parsed: { 'hub-buffer': 64, 'forward-errors': false, echo: 'none' } });
+    const bad = captureCli();
+    expect(parseCommandFlags(mirrored, ['--hub-buffer', '0'], bad.ctx)).toEqual({ exit: 2 });
+    expect(bad.stderr()).toBe(`ampio-bridge demo: --hub-buffer: 0 is outside 1..1048576; expected ${OPTIONS.hubBuffer.expected}\n`);
+    const help = renderCommandHelp({ ...mirrored, width: 60 });
+    expect(help).toContain('Flags:\n  --hub-buffer <n>    frames queued per client before the\n                      hub policy applies\n');
+    // A flag longer than the column gets a line of its own.
+    expect(help).toContain('  --forward-errors, --no-forward-errors\n                      send CAN error frames (ERR flag) to\n');
+    expect(help).toContain('\n\nHub:\n  --echo others|none  others:');
+  });
 });
+

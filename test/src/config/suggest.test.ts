@@ -1,20 +1,19 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { closest, editDistance, typoDistance } from '../../../src/config/suggest.js';
+import { closest, typoDistance } from '../../../src/config/suggest.js';
 
-describe('editDistance', () => {
-  it('known values', () => {
-    expect(editDistance('serv', 'serve')).toBe(1);
-    expect(editDistance('kitten', 'sitting')).toBe(3);
-    expect(editDistance('', 'abc')).toBe(3);
+describe('typoDistance', () => {
+  it('known values: one per insert, delete or substitution', () => {
+    expect(typoDistance('serv', 'serve')).toBe(1);
+    expect(typoDistance('kitten', 'sitting')).toBe(3);
+    expect(typoDistance('', 'abc')).toBe(3);
   });
 
-  it('is a metric: symmetric, zero only for equal strings, triangle inequality', () => {
+  it('is symmetric and zero only for equal strings', () => {
     fc.assert(
-      fc.property(fc.string({ maxLength: 12 }), fc.string({ maxLength: 12 }), fc.string({ maxLength: 12 }), (a, b, c) => {
-        expect(editDistance(a, b)).toBe(editDistance(b, a));
-        expect(editDistance(a, b) === 0).toBe(a === b);
-        expect(editDistance(a, c)).toBeLessThanOrEqual(editDistance(a, b) + editDistance(b, c));
+      fc.property(fc.string({ maxLength: 12 }), fc.string({ maxLength: 12 }), (a, b) => {
+        expect(typoDistance(a, b)).toBe(typoDistance(b, a));
+        expect(typoDistance(a, b) === 0).toBe(a === b);
       }),
     );
   });

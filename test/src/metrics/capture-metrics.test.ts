@@ -3,7 +3,7 @@ import { expect, it } from 'vitest';
 import { createMetricsRegistry, type DaemonCounters } from '../../../src/metrics/registry.js';
 import { fakeSnapshot } from '../../support/fake-snapshot.js';
 
-const counters: DaemonCounters = { tcpRxFrames: 0, tcpTxFrames: 0, errorsByWhere: {}, handshakeFailuresByReason: {}, drops: [], hubFanout: 0, hubQueueDepthMax: 0, hubQueueDepthAvg: 0 };
+const counters: DaemonCounters = { tcpRxFrames: 0, tcpTxFrames: 0, errorsByWhere: {}, handshakeFailuresByReason: {}, drops: [], hubFanout: 0, hubQueueDepthMax: 0, hubQueueDepthAvg: 0, busLoad: [] };
 
 it('exports the store and forwarder figures, and nothing of them with capture off', async () => {
   const snap = fakeSnapshot({

@@ -21,6 +21,7 @@ function fakeCounters(): DaemonCounters {
     hubFanout: 2,
     hubQueueDepthMax: 17,
     hubQueueDepthAvg: 8.5,
+    busLoad: [{ bus: 'can0', window: '1s', exact: 24.6 / 100, min: 0.22, max: 0.27 }],
     rejected: [{ reason: 'max_clients', protocol: 'cannelloni', count: 1 }],
     txRefused: [
       { reason: 'read_only', protocol: 'cannelloni', count: 40 },
@@ -154,7 +155,7 @@ describe('metrics over HTTP', () => {
     expect(s.get('hub_kicked_clients_total')).toBe(9);
   });
 
-  it('exports min/max/exact bus load for 1 s and 60 s when the daemon provides them', async () => {
+  it('exports min/max/exact bus load for 1 s and 60 s', async () => {
     const source = new Source();
     source.c = {
       ...fakeCounters(),

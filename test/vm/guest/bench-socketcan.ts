@@ -20,6 +20,8 @@ const FRAMES = Number(process.env.BENCH_FRAMES ?? 20000);
 const GAP_MS = process.env.BENCH_GAP_MS ?? '0.1';
 const CLIENTS = (process.env.BENCH_CLIENTS ?? '1,32').split(',').map(Number);
 const RUNS = Number(process.env.BENCH_RUNS ?? 1);
+/** BENCH_BRIDGE_VARIANTS="--can-rx-coalesce 0;" runs the bridge once per `;`-separated set of extra args. */
+const VARIANTS = (process.env.BENCH_BRIDGE_VARIANTS ?? '').split(';').map((v) => v.trim());
 const PORT = 20000;
 const TICK_MS = 1000 / 100; // USER_HZ
 /** BENCH_PROFILE_DIR=dir: the bridge writes a V8 CPU profile there (where its time goes). */
@@ -36,12 +38,17 @@ interface Row {
   /** Of the lost frames, how many a counter of the server reports (null: it has none). */
   counted: number | null;
   cpuMs: number;
+  /** Of cpuMs, the part spent in the kernel (syscalls, and the loopback TCP path they run). */
+  sysMs: number;
+  /** How long cangen took to send the frames, ms. */
+  burstMs: number;
   usPerFrame: number;
 }
 
-function cpuMs(pid: number): number {
+/** utime and stime of a process, ms. */
+function cpuMs(pid: number): { user: number; sys: number } {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(f[11]) + Number(f[12])) * TICK_MS;
+  return { user: Number(f[11]) * TICK_MS, sys: Number(f[12]) * TICK_MS };
 }
 
 async function waitPort(port: number, ms: number): Promise<void> {
@@ -64,8 +71,21 @@ function run(cmd: string, args: string[]): Promise<number> {
   return new Promise((r) => spawn(cmd, args, { stdio: 'ignore' }).once('exit', (c) => r(c ?? 1)));
 }
 
+/** The control socket appears after the TCP listener; under emulation that can take seconds. */
+async function connectControl(socket: string): Promise<ControlClient> {
+  const end = Date.now() + 120_000;
+  for (;;) {
+    try {
+      return await ControlClient.connect(socket, { timeoutMs: 20_000 });
+    } catch (err) {
+      if (Date.now() > end) throw err;
+      await sleep(500);
+    }
+  }
+}
+
 async function bridgeCounters(socket: string): Promise<{ rx: number; kernelDrops: number; hubDrops: number }> {
-  const c = await ControlClient.connect(socket, { timeoutMs: 20_000 });
+  const c = await connectControl(socket);
   try {
     const s = await c.snapshot();
     const b = s.buses[0];
@@ -75,12 +95,12 @@ async function bridgeCounters(socket: string): Promise<{ rx: number; kernelDrops
   }
 }
 
-async function one(server: 'bridge' | 'cannelloni', clients: number, runNo: number): Promise<Row> {
+async function one(server: 'bridge' | 'cannelloni', clients: number, runNo: number, extra = ''): Promise<Row> {
   resetVcan('vcan0');
   const control = join(mkdtempSync(join(tmpdir(), 'ampio-bench-')), 'control.sock');
   const child: ChildProcess =
     server === 'bridge'
-      ? spawn(process.execPath, [...profileArgs, join(ROOT, 'dist/src/cli/main.js'), 'serve', '--backend', 'socketcan', '--can-if', 'vcan0', '--listen', `127.0.0.1:${PORT}`, '--log-level', 'warn', '--control-socket', control, '--handshake-timeout', '30s'], { stdio: ['ignore', 'ignore', 'inherit'] })
+      ? spawn(process.execPath, [...profileArgs, join(ROOT, 'dist/src/cli/main.js'), 'serve', '--backend', 'socketcan', '--can-if', 'vcan0', '--listen', `127.0.0.1:${PORT}`, '--log-level', 'warn', '--control-socket', control, '--handshake-timeout', '30s', ...(extra ? extra.split(/\s+/) : [])], { stdio: ['ignore', 'ignore', 'inherit'] })
       : spawn(process.env.CANNELLONI as string, ['-I', 'vcan0', '-C', 's', '-L', '127.0.0.1', '-l', String(PORT)], { stdio: ['ignore', 'ignore', 'ignore'] });
   try {
     await waitPort(PORT, 120_000);
@@ -89,7 +109,13 @@ async function one(server: 'bridge' | 'cannelloni', clients: number, runNo: numb
     await sleep(1000);
     const c0 = server === 'bridge' ? await bridgeCounters(control) : null;
     const cpu0 = cpuMs(child.pid as number);
+    // BENCH_STRACE=1: count the server's syscalls during the burst (adds overhead: not for CPU figures)
+    const tracer = process.env.BENCH_STRACE ? spawn('strace', ['-c', '-f', '-p', String(child.pid)], { stdio: ['ignore', 'ignore', 'pipe'] }) : null;
+    let traced = '';
+    tracer?.stderr?.on('data', (d: Buffer) => (traced += d.toString()));
+    const t0 = Date.now();
     const rc = await run('cangen', ['vcan0', '-e', '-I', '1E5A', '-L', '8', '-D', 'i', '-g', GAP_MS, '-n', String(FRAMES)]);
+    const burstMs = Date.now() - t0;
     if (rc !== 0) throw new Error(`cangen exited ${rc}`);
     // done when no client got anything new for 2 s
     let last = -1;
@@ -100,6 +126,11 @@ async function one(server: 'bridge' | 'cannelloni', clients: number, runNo: numb
       await sleep(2000);
     }
     const cpu1 = cpuMs(child.pid as number);
+    if (tracer) {
+      tracer.kill('SIGINT');
+      await new Promise((r) => tracer.once('exit', r));
+      process.stdout.write(`strace -c ${server} ${extra} (${clients} clients):\n${traced}\n`);
+    }
     const received = Math.min(...cs.map((c) => c.frames.length));
     let counted: number | null = null;
     if (c0) {
@@ -109,8 +140,8 @@ async function one(server: 'bridge' | 'cannelloni', clients: number, runNo: numb
       counted = kernel + Math.min(c1.hubDrops - c0.hubDrops, FRAMES - kernel - received);
     }
     for (const c of cs) c.destroy();
-    const cpu = cpu1 - cpu0;
-    return { server, clients, run: runNo, sent: FRAMES, received, lost: FRAMES - received, counted, cpuMs: cpu, usPerFrame: Math.round((cpu * 1000) / FRAMES) };
+    const cpu = cpu1.user + cpu1.sys - cpu0.user - cpu0.sys;
+    return { server: extra ? `${server} ${extra}` : server, clients, run: runNo, sent: FRAMES, received, lost: FRAMES - received, counted, cpuMs: cpu, sysMs: cpu1.sys - cpu0.sys, burstMs, usPerFrame: Math.round((cpu * 1000) / FRAMES) };
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
@@ -122,8 +153,10 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   for (let r = 1; r <= RUNS; r++) {
     for (const clients of CLIENTS) {
-      rows.push(await one('bridge', clients, r));
-      process.stdout.write(`@@bench ${JSON.stringify(rows.at(-1))}\n`);
+      for (const extra of VARIANTS) {
+        rows.push(await one('bridge', clients, r, extra));
+        process.stdout.write(`@@bench ${JSON.stringify(rows.at(-1))}\n`);
+      }
       // cannelloni's TCP server takes one client at a time
       if (clients === 1) {
         if (haveCannelloni) {
@@ -136,12 +169,12 @@ async function main(): Promise<void> {
     }
   }
   console.log(`\nframes: cangen -e -L 8 -g ${GAP_MS} -n ${FRAMES} on vcan0; CPU = server utime+stime`);
-  console.log('server       clients run   sent  received  lost  counted  cpu ms  µs/frame  vs cannelloni');
+  console.log(`${'server'.padEnd(30)} clients run   sent  received  lost  counted  burst ms  cpu ms  (sys)  µs/frame  vs cannelloni`);
   for (const x of rows) {
     const ref = rows.find((y) => y.server === 'cannelloni' && y.run === x.run && y.clients === 1);
-    const ratio = ref && x.server === 'bridge' ? (x.usPerFrame / ref.usPerFrame).toFixed(2) + '×' : '';
+    const ratio = ref && x.server.startsWith('bridge') ? (x.usPerFrame / ref.usPerFrame).toFixed(2) + '×' : '';
     console.log(
-      `${x.server.padEnd(12)} ${String(x.clients).padStart(7)} ${String(x.run).padStart(3)} ${String(x.sent).padStart(6)} ${String(x.received).padStart(9)} ${String(x.lost).padStart(5)} ${String(x.counted ?? 'n/a').padStart(8)} ${String(Math.round(x.cpuMs)).padStart(7)} ${String(x.usPerFrame).padStart(9)}  ${ratio}`,
+      `${x.server.padEnd(30)} ${String(x.clients).padStart(7)} ${String(x.run).padStart(3)} ${String(x.sent).padStart(6)} ${String(x.received).padStart(9)} ${String(x.lost).padStart(5)} ${String(x.counted ?? 'n/a').padStart(8)} ${String(x.burstMs).padStart(9)} ${String(Math.round(x.cpuMs)).padStart(7)} ${String(Math.round(x.sysMs)).padStart(6)} ${String(x.usPerFrame).padStart(9)}  ${ratio}`,
     );
   }
   if (!haveCannelloni) console.log('cannelloni: skipped (CANNELLONI=/path/to/cannelloni not given)');

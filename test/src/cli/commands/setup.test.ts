@@ -1,10 +1,10 @@
-// The setup shim: provisioning/ loads only when setup runs; flags pass straight through
+// The setup command's edge: it reads the flags (setup-flags.test.ts), then loads provisioning/
 // (the command itself is tested in test/provisioning/index.test.ts and test/e2e/setup-*).
 import { describe, expect, it } from 'vitest';
 import { captureCli } from '../../../support/cli-context.js';
 
 describe('ampio-bridge setup (shim)', () => {
-  it('loads provisioning lazily and passes the flags through', async () => {
+  it('reads the flags (help, usage errors) before provisioning runs', async () => {
     const { run: setup } = await import('../../../../src/cli/commands/setup.js');
     const cli = captureCli();
     expect(await setup(['--help'], cli.ctx)).toBe(0);
