@@ -14,13 +14,14 @@ import type { DaemonService, ServiceInputs } from './daemon/services.js';
 import type { DaemonCounters } from './metrics/registry.js';
 import { PROTOCOLS } from './protocols/registry.js';
 import type { WireProtocol } from './protocols/types.js';
-import { type ListenerInfo, Sessions } from './server/sessions.js';
+import type { ListenerInfo } from './server/listener-set.js';
+import { Sessions } from './server/sessions.js';
 import type { BuildInfo } from './system/build-info.js';
 import type { Logger } from './system/logger.js';
 
 export type { BuildInfo, DaemonCounters, DaemonService, ServiceInputs };
 export { createStandardServices } from './daemon/services.js';
-export { busAddress } from './server/sessions.js';
+export { busAddress } from './server/listener-set.js';
 
 export interface DaemonDeps {
   log: Logger;

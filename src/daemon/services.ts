@@ -7,7 +7,7 @@ import type { LogFn } from '../core/log-fn.js';
 import type { ControlSource } from '../control/control-server.js';
 import type { MetricsSource } from '../metrics/registry.js';
 import type { Readiness } from '../metrics/http.js';
-import type { ListenerInfo } from '../server/sessions.js';
+import type { ListenerInfo } from '../server/listener-set.js';
 import type { BuildInfo } from '../system/build-info.js';
 import type { Logger } from '../system/logger.js';
 

@@ -1,26 +1,24 @@
-// The sessions of every protocol: listeners (one per bus or one shared, as the protocol
-// says), accept with --max-clients, the session's host (join/leave a bus's hub, send to the
-// bus, count, log and announce), kicks, reload and graceful close. Owns the client-side
-// counters; the buses own theirs.
-//
-// Over our ~350-line habit: it is the one SessionHost a session calls, and each method is
-// short. The next cut, when it grows, is the listener set (listen, listenerInfo,
-// stopListening) into its own module.
+// The sessions of every protocol: accept (a listener of listener-set.ts hands over the
+// socket; client-slots.ts counts who holds a slot), the session's host (join/leave a bus's
+// hub, send to the bus, count), kicks, reload and graceful close. Owns the client-side
+// counters; the buses own theirs. What it logs and announces is worded in session-reports.ts.
 import type { Socket } from 'node:net';
 import type { Bus, EmitEvent } from '../bus/bus.js';
 import type { Config, ListenAddress } from '../config/options.js';
 import type { CanFrame } from '../core/frame.js';
 import type { ErrorCounts, ErrorWhere } from '../core/error-where.js';
-import { toHex } from '../core/hex.js';
-import type { CloseReason, JoinOptions, MdnsAdvert, WireProtocol } from '../protocols/types.js';
+import type { CloseReason, JoinOptions, WireProtocol } from '../protocols/types.js';
 import type { TxRefusal } from '../guard/tx-guard.js';
 import { LagSampler } from '../system/lag-sampler.js';
 import type { Logger } from '../system/logger.js';
 import { procTcpSendQueues, type TcpSendQueues } from '../system/tcp-send-queues.js';
 import { ServerAccess } from './access.js';
+import { ClientSlots } from './client-slots.js';
 import { FlushScheduler } from './flush-scheduler.js';
 import { Session, type SessionHost } from './session.js';
-import { formatAddress, remoteOf, TcpListener } from './tcp-server.js';
+import { type ListenerInfo, ListenerSet } from './listener-set.js';
+import { SessionReports } from './session-reports.js';
+import { remoteOf } from './tcp-server.js';
 
 /** Settings read at each accept (SIGHUP may change them): the live config. */
 export type SessionSettings = Config;
@@ -41,18 +39,6 @@ export interface SessionsOptions {
   sendQueues?: TcpSendQueues;
 }
 
-export interface ListenerInfo {
-  protocol: string;
-  /** Bus index of a per-bus listener; null for a shared one. */
-  bus: number | null;
-  /** Bound address, `host:port`. */
-  address: string;
-  host: string;
-  port: number;
-  /** The protocol's conventional mDNS service, if it has one. */
-  mdns: MdnsAdvert | null;
-}
-
 /** Per-protocol client counters (tcp_rx/tx_frames_total{protocol}). */
 export interface ProtocolSessionCounters {
   framesIn: number;
@@ -62,33 +48,21 @@ export interface ProtocolSessionCounters {
   handshakeFailuresByReason: Record<string, number>;
 }
 
-/** Bus `index` listens on the configured port + index (port 0 stays 0: ephemeral). */
-export function busAddress(base: ListenAddress, index: number): ListenAddress {
-  return { host: base.host, port: base.port === 0 ? 0 : base.port + index };
-}
-
-/** How many malformed-input log lines one session may produce (the rest is only counted). */
-const MALFORMED_LOGS_PER_SESSION = 5;
 /** A session's protocol stays known this long after it closed, for late TX confirmations. */
 const ORIGIN_MEMORY_MS = 60_000;
 
 export class Sessions implements SessionHost {
   readonly buses: readonly Bus[];
-  private readonly listeners: Array<{ info: ListenerInfo | null; listener: TcpListener; protocol: WireProtocol; bus: number | null }> = [];
+  private readonly listenerSet: ListenerSet;
   private readonly schedulers: FlushScheduler[];
   private readonly live = new Map<number, Session>();
-  /** Clients (handshake done) per listener scope, for --max-clients. */
-  private readonly perScope = new Map<string, number>();
-  private readonly scopes = new WeakMap<Session, string>();
-  /** Sessions holding a client slot (counted in perScope and their host's share). */
-  private readonly slotted = new WeakSet<Session>();
-  private readonly hostOf = new WeakMap<Session, string>();
+  private readonly slots: ClientSlots<Session>;
   readonly access: ServerAccess<Session>;
   private readonly lagSampler: LagSampler;
   /** Frames dropped for clients because they waited longer than --client-max-lag, per bus. */
   readonly staleByBus: number[];
   private readonly protocolById = new Map<number, string>();
-  private readonly malformedLogged = new WeakMap<Session, number>();
+  private readonly reports: SessionReports;
   private nextId = 1;
   private stopping = false;
 
@@ -108,12 +82,26 @@ export class Sessions implements SessionHost {
     for (const { protocol } of options.protocols) this.byProtocol[protocol.name] = { framesIn: 0, closedFramesOut: 0, accepted: 0, handshakeFailuresByReason: {} };
     this.staleByBus = options.buses.map(() => 0);
     this.access = new ServerAccess<Session>({ settings: options.settings, log: options.log, now: options.now });
+    this.slots = new ClientSlots(this.access.gate, () => options.settings().maxClients);
     this.lagSampler = new LagSampler({
       queues: options.sendQueues ?? procTcpSendQueues(),
       targets: () => this.clients(),
       now: options.now,
       policy: () => options.settings().hubPolicy,
     });
+    this.listenerSet = new ListenerSet({
+      buses: options.buses,
+      protocols: options.protocols,
+      keepAliveMs: options.keepAliveMs,
+      access: this.access,
+      maxClients: () => options.settings().maxClients,
+      scopeFull: (scope) => this.slots.scopeFull(scope),
+      log: options.log,
+      emit: options.emit,
+      onConnection: (socket, protocol, bus, scope) => this.accept(socket, protocol, bus, scope),
+      onAcceptError: () => this.countError('accept'),
+    });
+    this.reports = new SessionReports({ log: options.log, emit: options.emit, access: this.access, busName: (s) => this.busName(s) });
   }
 
   /** Connection attempts refused, whatever the reason (hub_rejected_clients_total). */
@@ -137,49 +125,14 @@ export class Sessions implements SessionHost {
 
   /** Binds every listener; throws a ListenError (after closing what was bound) on failure. */
   async listen(): Promise<void> {
-    const { log } = this.options;
-    for (const { protocol, address } of this.options.protocols) {
-      const targets = protocol.layout === 'per-bus' ? this.buses.map((b) => b.index) : [null];
-      for (const bus of targets) {
-        const scope = bus === null ? `shared:${protocol.name}` : `bus:${bus}`;
-        const busName = bus === null ? undefined : this.buses[bus].name;
-        const listener = new TcpListener({
-          address: bus === null ? address : busAddress(address, bus),
-          keepAliveMs: this.options.keepAliveMs,
-          // Before anything is read: the allow-list, and a pause while out of descriptors.
-          // --max-clients is checked when the negotiation ends: a connection that never says
-          // hello must not hold a client slot.
-          admit: (socket) => {
-            if (this.access.screen(socket, protocol.name, busName) !== null) return false;
-            // Slots held by clients are full: refused at once, nothing sent. (Checked again when
-            // a negotiation ends, as several may finish together.)
-            const max = this.options.settings().maxClients;
-            if (max === 0 || (this.perScope.get(scope) ?? 0) < max) return true;
-            this.access.refused(socket, 'max_clients', protocol.name, busName);
-            this.options.emit('client_rejected', { bus: busName, remote: remoteOf(socket), reason: 'max_clients', message: `client ${remoteOf(socket)} rejected: ${max} clients already connected` });
-            return false;
-          },
-          onRefused: () => {},
-          onConnection: (socket) => this.accept(socket, protocol, bus, scope),
-          onAcceptError: (err) => {
-            this.countError('accept');
-            this.access.acceptFailed(err, protocol.name);
-          },
-        });
-        const entry = { info: null as ListenerInfo | null, listener, protocol, bus };
-        this.listeners.push(entry);
-        const bound = await listener.start();
-        entry.info = { protocol: protocol.name, bus, address: formatAddress(bound), host: address.host, port: bound.port, mdns: protocol.mdns ?? null };
-        log.info('tcp_listen', { addr: entry.info.address, bus: bus === null ? 'all' : this.buses[bus].name, protocol: protocol.name });
-      }
-    }
+    await this.listenerSet.listen();
     this.access.start();
     this.lagSampler.start();
   }
 
   /** Bound listeners, in protocol then bus order. */
   listenerInfo(): ListenerInfo[] {
-    return this.listeners.flatMap((l) => (l.info ? [l.info] : []));
+    return this.listenerSet.info();
   }
 
   sessions(): IterableIterator<Session> {
@@ -207,7 +160,6 @@ export class Sessions implements SessionHost {
     }
     const cfg = this.options.settings();
     const id = this.nextId++;
-    const host = this.access.gate.hostOf(socket.remoteAddress);
     const session = new Session({
       id,
       socket,
@@ -229,10 +181,8 @@ export class Sessions implements SessionHost {
     });
     this.live.set(id, session);
     this.protocolById.set(id, protocol.name);
-    this.scopes.set(session, scope);
-    this.hostOf.set(session, host);
     // Until its negotiation ends it is pending: a host over its share loses its oldest.
-    for (const old of this.access.gate.enterPending(host, session)) {
+    for (const old of this.slots.enter(session, socket.remoteAddress, scope)) {
       this.access.refusedSession(old, 'pending_evicted', this.busName(old));
       old.close('pending_evicted');
     }
@@ -256,29 +206,16 @@ export class Sessions implements SessionHost {
 
   ready(s: Session): boolean {
     if (this.stopping) return false;
-    const host = this.hostOf.get(s) ?? '?';
-    this.access.gate.leavePending(host, s);
-    const scope = this.scopes.get(s) ?? '';
-    const max = this.options.settings().maxClients;
-    const refusal = max > 0 && (this.perScope.get(scope) ?? 0) >= max ? 'max_clients' : !this.access.gate.takeSlot(host) ? 'max_clients_per_host' : null;
+    const refusal = this.slots.take(s);
     if (refusal) {
-      this.access.refusedSession(s, refusal, this.busName(s));
-      this.options.emit('client_rejected', {
-        bus: this.busName(s),
-        remote: s.remote,
-        reason: refusal,
-        message: refusal === 'max_clients' ? `client ${s.remote} rejected: ${max} clients already connected` : `client ${s.remote} rejected: its host already has ${this.options.settings().maxClientsPerHost} clients`,
-      });
+      const cfg = this.options.settings();
+      this.reports.rejected(s, refusal, refusal === 'max_clients' ? cfg.maxClients : cfg.maxClientsPerHost);
       s.close('not_allowed');
       return false;
     }
-    this.slotted.add(s);
-    this.perScope.set(scope, (this.perScope.get(scope) ?? 0) + 1);
     this.accepted++;
     this.byProtocol[s.protocol.name].accepted++;
-    const bus = this.busName(s);
-    this.access.peerLog(s.address, 'info', 'client_connected', { conn_id: s.id, remote: s.remote, bus, protocol: s.protocol.name, ...(s.txGuard.readOnly ? { read_only: true } : {}) });
-    this.options.emit('client_connected', { bus, clientId: s.id, remote: s.remote, message: `client ${s.id} connected from ${s.remote} (${s.protocol.name})` });
+    this.reports.connected(s);
     return true;
   }
 
@@ -288,10 +225,7 @@ export class Sessions implements SessionHost {
     const mine = this.byProtocol[s.protocol.name].handshakeFailuresByReason;
     mine[reason] = (mine[reason] ?? 0) + 1;
     this.countError('handshake');
-    const bus = this.busName(s);
-    this.access.peerLog(s.address, 'warn', 'handshake_failed', { conn_id: s.id, remote: s.remote, bus, protocol: s.protocol.name, reason, received_hex: toHex(received) });
-    const why = reason === 'timeout' ? 'no hello in time' : reason === 'bad_magic' ? 'wrong hello' : reason.replace(/_/g, ' ');
-    this.options.emit('handshake_failed', { bus, clientId: s.id, remote: s.remote, reason, message: `client ${s.remote}: handshake failed (${why})` });
+    this.reports.handshakeFailed(s, reason, received);
   }
 
   txRefused(s: Session, bus: number, frame: CanFrame, reason: TxRefusal, first: boolean) {
@@ -316,63 +250,25 @@ export class Sessions implements SessionHost {
 
   lagKicked(s: Session, behindMs: number): void {
     this.lagKicks++;
-    const bus = this.busName(s);
-    const lag = this.options.settings().clientMaxLag;
-    this.access.peerLog(s.address, 'warn', 'client_kicked', { conn_id: s.id, remote: s.remote, bus, protocol: s.protocol.name, reason: 'stale', behind_ms: Math.round(behindMs), max_lag_ms: lag });
-    this.options.emit('client_kicked', { bus, clientId: s.id, remote: s.remote, reason: 'stale', message: `client ${s.id} (${s.remote}) kicked: it fell more than ${lag} ms behind` });
+    this.reports.lagKicked(s, behindMs, this.options.settings().clientMaxLag);
   }
 
   malformedInput(s: Session, code: string, detail: string, bytes: Uint8Array | undefined): void {
     this.malformed++;
     this.countError('decode');
-    const logged = this.malformedLogged.get(s) ?? 0;
-    if (logged >= MALFORMED_LOGS_PER_SESSION) return;
-    this.malformedLogged.set(s, logged + 1);
-    this.options.log.warn('malformed_frame', {
-      conn_id: s.id,
-      remote: s.remote,
-      bus: this.busName(s),
-      protocol: s.protocol.name,
-      reason: code,
-      error: detail,
-      bytes_hex: bytes ? toHex(bytes) : undefined,
-    });
+    this.reports.malformed(s, code, detail, bytes);
   }
 
   closed(s: Session, reason: CloseReason): void {
     if (this.live.get(s.id) !== s) return;
     this.live.delete(s.id);
-    const host = this.hostOf.get(s) ?? '?';
-    this.access.gate.leavePending(host, s);
-    const scope = this.scopes.get(s);
-    const wasClient = this.slotted.has(s);
-    if (wasClient) {
-      this.slotted.delete(s);
-      if (scope) this.perScope.set(scope, (this.perScope.get(scope) ?? 1) - 1);
-      this.access.gate.releaseSlot(host);
-    }
+    const wasClient = this.slots.release(s);
     for (const bus of s.joined) this.buses[bus].hub.remove(s);
     this.byProtocol[s.protocol.name].closedFramesOut += s.framesOut;
     setTimeout(() => this.protocolById.delete(s.id), ORIGIN_MEMORY_MS).unref();
     if (!wasClient) return; // handshake failures and refusals were logged as such
     if (reason === 'socket_error') this.countError('socket');
-    const bus = this.busName(s);
-    const refused = s.txGuard.totalRefused();
-    this.access.peerLog(s.address, 'info', 'client_disconnected', {
-      conn_id: s.id,
-      remote: s.remote,
-      bus,
-      protocol: s.protocol.name,
-      reason,
-      frames_out: s.framesOut,
-      frames_in: s.framesIn,
-      drops: s.drops,
-      ...(s.freshness.staleDrops > 0 ? { stale_drops: s.freshness.staleDrops } : {}),
-      ...(refused > 0 ? { tx_refused: refused } : {}),
-    });
-    if (reason !== 'kicked_slow' && reason !== 'kicked_by_operator') {
-      this.options.emit('client_disconnected', { bus, clientId: s.id, remote: s.remote, reason, message: `client ${s.id} (${s.remote}) disconnected: ${reason.replace(/_/g, ' ')}` });
-    }
+    this.reports.disconnected(s, reason);
   }
 
   // ------------------------------------------------------------------ kicks
@@ -380,11 +276,7 @@ export class Sessions implements SessionHost {
   /** The hub of bus `bus` kicked session `id` (its queue was full). */
   slowKicked(bus: number, id: number): void {
     const s = this.live.get(id);
-    if (!s) return;
-    const capacity = this.options.capacity;
-    const name = this.buses[bus].name;
-    this.options.log.warn('client_kicked', { conn_id: s.id, remote: s.remote, bus: name, protocol: s.protocol.name, reason: 'slow', queue: capacity });
-    this.options.emit('client_kicked', { bus: name, clientId: s.id, remote: s.remote, reason: 'slow', message: `client ${s.id} (${s.remote}) kicked: its queue of ${capacity} frames was full` });
+    if (s) this.reports.slowKicked(s, this.buses[bus].name, this.options.capacity);
   }
 
   /** Closes client `id` (operator action from `top`). */
@@ -393,9 +285,7 @@ export class Sessions implements SessionHost {
     if (!s || s.isClosing) return false;
     this.operatorKicks++;
     for (const bus of s.joined) this.buses[bus].hub.remove(s);
-    const bus = this.busName(s);
-    this.options.log.warn('client_kicked', { conn_id: s.id, remote: s.remote, bus, protocol: s.protocol.name, reason: 'operator' });
-    this.options.emit('client_kicked', { bus, clientId: s.id, remote: s.remote, reason: 'operator', message: `client ${s.id} (${s.remote}) kicked by the operator` });
+    this.reports.operatorKicked(s);
     s.close('kicked_by_operator');
     return true;
   }
@@ -431,7 +321,7 @@ export class Sessions implements SessionHost {
     this.stopping = true;
     this.lagSampler.stop();
     this.access.stop();
-    await Promise.all(this.listeners.map((l) => l.listener.stop()));
+    await this.listenerSet.stop();
   }
 
   /** Flushes and closes every session; those that do not close within `graceMs` are destroyed. */

@@ -8,7 +8,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Snapshot } from '../../src/control/protocol.js';
 import { BridgeChild } from '../support/bridge-child.js';
-import { CannelloniListener, closedSilently, frame, openFrom, sleep, until } from '../support/hostile-clients.js';
+import { CannelloniListener, closedSilently, frame, openFrom, sleep } from '../support/hostile-clients.js';
+import { until } from '../support/until.js';
 
 const bridges: BridgeChild[] = [];
 const dirs: string[] = [];
@@ -89,8 +90,8 @@ describe('listen-only clients and the TX guard', () => {
         const l = s.clients.find((c) => c.readOnly);
         return !!a && !!l && l.framesIn === 10_000;
       },
-      10_000,
       'both floods read',
+      10_000,
     );
     const elapsed = (Date.now() - t0) / 1000;
     await sleep(300); // echoes of the last accepted frames
@@ -128,7 +129,7 @@ describe('SIGHUP applies new lists to live sessions', () => {
     const stays = await CannelloniListener.connect(port, { localAddress: '127.0.0.2' });
     const goes = await CannelloniListener.connect(port, { localAddress: '127.0.0.3' });
     stays.send(frame(0x123));
-    await until(async () => (await snapshot(b)).buses[0].txFrames === 1, 3000, 'the first frame on the bus');
+    await until(async () => (await snapshot(b)).buses[0].txFrames === 1, 'the first frame on the bus', 3000);
     writeFileSync(file, JSON.stringify({ allow: '127.0.0.2/32', 'tx-allow': '127.0.0.9/32' }));
     b.reload();
     await goes.w.whenClosed;
@@ -137,7 +138,7 @@ describe('SIGHUP applies new lists to live sessions', () => {
     expect(String(closedLine.remote)).toMatch(/^127\.0\.0\.3:/);
     expect(stays.w.closed).toBe(false);
     stays.send(frame(0x124));
-    await until(async () => (await snapshot(b)).clients[0]?.txRefused?.read_only === 1, 3000, 'the read-only refusal');
+    await until(async () => (await snapshot(b)).clients[0]?.txRefused?.read_only === 1, 'the read-only refusal', 3000);
     const s = await snapshot(b);
     expect(s.buses[0].txFrames).toBe(1);
     expect(metric(await metrics(b), 'hub_rejected_clients_total', { reason: 'not_allowed' })).toBe(1);

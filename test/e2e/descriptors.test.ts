@@ -6,7 +6,8 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ControlClient } from '../../src/control/control-client.js';
 import { BridgeChild, CLI } from '../support/bridge-child.js';
-import { CannelloniListener, openFrom, sleep, until, type Watched } from '../support/hostile-clients.js';
+import { CannelloniListener, openFrom, sleep, type Watched } from '../support/hostile-clients.js';
+import { until } from '../support/until.js';
 
 const run = promisify(execFile);
 const bridges: BridgeChild[] = [];
@@ -57,7 +58,7 @@ describe('out of file descriptors (ulimit -n 64)', () => {
     expect(after.helloSeen).toBe(true);
     await b.waitFor((r) => r.event === 'accept_recovered', 3000, 'accept_recovered');
     const ctl = await ControlClient.connect(b.controlSocket);
-    await until(async () => (await ctl.snapshot()).daemon.descriptors?.exhausted === false, 3000, 'the snapshot to show recovery');
+    await until(async () => (await ctl.snapshot()).daemon.descriptors?.exhausted === false, 'the snapshot to show recovery', 3000);
     ctl.close();
   }, 40_000);
 });

@@ -12,7 +12,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ControlClient } from '../../src/control/control-client.js';
 import { BridgeChild, REPO } from '../support/bridge-child.js';
-import { CannelloniListener, sleep, until } from '../support/hostile-clients.js';
+import { sleep } from '../support/hostile-clients.js';
+import { until } from '../support/until.js';
 
 const LAG = 2000;
 /** Delivery after the write, and the reader being scheduled late on a shared CI machine. */
@@ -113,7 +114,7 @@ describe('a half-closed peer is a listener', () => {
       let bytes = 0;
       child.stdout.on('data', (d: Buffer) => (bytes += d.length));
       try {
-        await until(() => bytes > 12, 5000, 'the hello and a first frame');
+        await until(() => bytes > 12, 'the hello and a first frame', 5000);
         const first = bytes;
         // Well after the FIN (sent as soon as printf ended): still connected, still fed.
         await sleep(1500);

@@ -3,22 +3,21 @@
 // one GVRET port, for 10 s. Both must stay connected, receive every frame of both buses in
 // order with the right bus numbers and the receive time as timestamp, and the frames they
 // send must reach cannelloni clients on the right bus. (`npm test` builds first.)
-import { type ChildProcess, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BridgeChild, CLI } from '../support/bridge-child.js';
 import { TestClient } from '../support/cannelloni-client.js';
 import { type SavvyFrame, SavvyCanClient } from '../support/savvycan-client.js';
 import { type WireTapFrame, WireTapClient } from '../support/wiretap-client.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
 const RATE = 1000;
 const RUN_MS = 10_000;
 
-let child: ChildProcess;
+let bridge: BridgeChild;
 let dir = '';
-const log: Array<Record<string, unknown>> = [];
 let savvy: SavvyCanClient;
 let wiretap: WireTapClient;
 let bus0: TestClient;
@@ -58,36 +57,13 @@ function timestampSkewUs(frames: Array<{ id: number; data: Buffer; timestamp: nu
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ab-gvret-e2e-'));
-  const sock = path.join(dir, 'control.sock');
-  child = spawn(
-    process.execPath,
-    [path.join(ROOT, 'dist/src/cli/main.js'), 'serve', '--backend', 'virtual', '--can-if', 'vcan0,vcan1', '--virtual-rate', String(RATE), '--virtual-payload', 'sequence',
-      '--listen', '127.0.0.1:0', '--gvret-listen', '127.0.0.1:0', '--metrics-addr', '127.0.0.1:0', '--log-format', 'json', '--control-socket', sock, '--config', path.join(dir, 'none.json')],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
+  // An empty config file: a config in this user's config dir must not change the run.
   fs.writeFileSync(path.join(dir, 'none.json'), '{}\n');
-  let buf = '';
-  const ports = await new Promise<{ gvret: number; can: number[] }>((resolve, reject) => {
-    const can: number[] = [];
-    child.stderr!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        try {
-          log.push(JSON.parse(line));
-        } catch {
-          continue;
-        }
-        const rec = log[log.length - 1];
-        if (rec.event === 'tcp_listen' && rec.protocol === 'cannelloni') can.push(Number(String(rec.addr).split(':').pop()));
-        const g = log.find((r) => r.event === 'tcp_listen' && r.protocol === 'gvret');
-        if (rec.event === 'ready' && g) resolve({ gvret: Number(String(g.addr).split(':').pop()), can });
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${JSON.stringify(log.slice(-5))}`)));
+  bridge = await BridgeChild.start({
+    args: ['--backend', 'virtual', '--can-if', 'vcan0,vcan1', '--virtual-rate', String(RATE), '--virtual-payload', 'sequence',
+      '--listen', '127.0.0.1:0', '--gvret-listen', '127.0.0.1:0', '--metrics-addr', '127.0.0.1:0', '--config', path.join(dir, 'none.json')],
   });
+  const ports = { can: [bridge.port('cannelloni', 0), bridge.port('cannelloni', 1)], gvret: bridge.port('gvret') };
   bus0 = await TestClient.connect(ports.can[0]);
   bus1 = await TestClient.connect(ports.can[1]);
   [savvy, wiretap] = await Promise.all([SavvyCanClient.connect(ports.gvret), WireTapClient.connect(ports.gvret)]);
@@ -98,10 +74,9 @@ beforeAll(async () => {
   savvy.send({ id: 0x18daf110, extended: true, bus: 0, data: [0x55] });
   wiretap.send({ id: 0x321, bus: 0, data: [0xaa, 0xbb, 0xcc, 0xdd] });
   wiretap.send({ id: 0x1abcdef0, extended: true, bus: 1, data: [0xe7, 0xe7] });
-  const { execFileSync } = await import('node:child_process');
-  status = JSON.parse(execFileSync(process.execPath, [path.join(ROOT, 'dist/src/cli/main.js'), 'status', '--json', '--control-socket', sock], { encoding: 'utf8' }));
+  status = JSON.parse(execFileSync(process.execPath, [CLI, 'status', '--json', '--control-socket', bridge.controlSocket], { encoding: 'utf8' }));
   await new Promise((r) => setTimeout(r, Math.max(0, connectedAt + RUN_MS - Date.now())));
-  const metricsAddr = String(log.find((r) => r.event === 'metrics_listen')?.addr);
+  const metricsAddr = String(bridge.events('metrics_listen')[0]?.addr);
   metrics = await (await fetch(`http://${metricsAddr}/metrics`)).text();
   savvyConnectedAfterRun = savvy.status === 'connected';
   wiretapOpenAfterRun = !wiretap.closed;
@@ -114,10 +89,7 @@ afterAll(async () => {
   wiretap?.close();
   bus0?.destroy();
   bus1?.destroy();
-  if (child && child.exitCode === null) {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
-  }
+  await bridge?.stop();
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -175,9 +147,9 @@ describe('GVRET against the built serve, two buses at 1,000 frames/s each, 10 s'
     expect(status?.clients.filter((c) => c.protocol === 'gvret').map((c) => c.bus)).toEqual(['vcan0,vcan1', 'vcan0,vcan1']);
     expect(metrics).toMatch(/^hub_active_clients\{protocol="gvret"\} 2$/m);
     expect(metrics).toMatch(/^tcp_rx_frames_total\{protocol="gvret"\} 4$/m);
-    const connected = log.filter((r) => r.event === 'client_connected');
+    const connected = bridge.events('client_connected');
     expect(connected.filter((r) => r.protocol === 'gvret')).toHaveLength(2);
-    expect(log.find((r) => r.event === 'gvret_client_identified' && r.client === 'savvycan')).toBeDefined();
-    expect(log.find((r) => r.event === 'gvret_client_identified' && r.client === 'wiretap')).toBeDefined();
+    expect(bridge.records.find((r) => r.event === 'gvret_client_identified' && r.client === 'savvycan')).toBeDefined();
+    expect(bridge.records.find((r) => r.event === 'gvret_client_identified' && r.client === 'wiretap')).toBeDefined();
   });
 });

@@ -1,94 +1,39 @@
 // `ampio-bridge serve --backend serial` (the built CLI) against a REAL pseudo-terminal with
 // the Ampio adapter emulator behind it, spec-written cannelloni clients in front, and the
 // control socket for counters. `npm test` builds first; alone it needs `npm run build`.
-import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ControlClient } from '../../src/control/control-client.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BusSnapshot } from '../../src/control/protocol.js';
 import { AdapterEmulator, parseHostBytes, sleep } from '../support/ampio-adapter.js';
+import { BridgeChild } from '../support/bridge-child.js';
 import { encode, TestClient } from '../support/cannelloni-client.js';
-
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
-const bin = path.join(root, 'dist', 'src', 'cli', 'main.js');
 
 let dir: string;
 let emu: AdapterEmulator | null = null;
-let serve: Serve | null = null;
+let serve: BridgeChild | null = null;
 const clients: TestClient[] = [];
 
-class Serve {
-  readonly events: Record<string, unknown>[] = [];
-  readonly exited: Promise<number | null>;
-  private readonly child: ChildProcess;
-
-  constructor(readonly devPath: string, readonly controlSocket: string) {
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env)) {
-      if (v !== undefined && !k.startsWith('AMPIO_BRIDGE_') && !k.startsWith('CAN_SERVER_')) env[k] = v;
-    }
-    const emptyConfig = path.join(dir, 'empty.json');
-    fs.writeFileSync(emptyConfig, '{}\n');
-    this.child = spawn(
-      process.execPath,
-      [bin, 'serve', '--backend', 'serial', '--serial', devPath, '--listen', '127.0.0.1:0', '--tx-max-age', '2s', '--log-format', 'json', '--log-level', 'debug', '--control-socket', controlSocket],
-      { env: { ...env, AMPIO_BRIDGE_CONFIG: emptyConfig }, stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    let buf = '';
-    this.child.stderr!.setEncoding('utf8');
-    this.child.stderr!.on('data', (d: string) => {
-      buf += d;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        try {
-          this.events.push(JSON.parse(buf.slice(0, nl)) as Record<string, unknown>);
-        } catch {
-          // not a log line
-        }
-        buf = buf.slice(nl + 1);
-      }
-    });
-    this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
-  }
-
-  count(event: string): number {
-    return this.events.filter((e) => e.event === event).length;
-  }
-
-  async waitEvent(event: string, n = 1, timeoutMs = 10_000): Promise<Record<string, unknown>> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.count(event) < n) {
-      if (Date.now() > deadline) throw new Error(`serve did not log ${event} #${n}: ${JSON.stringify(this.events.slice(-5))}`);
-      await sleep(10);
-    }
-    return this.events.filter((e) => e.event === event)[n - 1];
-  }
-
-  async port(): Promise<number> {
-    const e = await this.waitEvent('tcp_listen');
-    return Number(String(e.addr).split(':').pop());
-  }
-
-  async bus(): Promise<BusSnapshot> {
-    const c = await ControlClient.connect(this.controlSocket);
-    try {
-      return (await c.snapshot()).buses[0];
-    } finally {
-      c.close();
-    }
-  }
-
-  async stop(): Promise<number | null> {
-    this.child.kill('SIGTERM');
-    return this.exited;
-  }
+/** The built serve on the adapter at `devPath`, with an empty config file (nothing of this user's applies). */
+function startServe(devPath: string): Promise<BridgeChild> {
+  const emptyConfig = path.join(dir, 'empty.json');
+  fs.writeFileSync(emptyConfig, '{}\n');
+  return BridgeChild.start({
+    args: ['--backend', 'serial', '--serial', devPath, '--listen', '127.0.0.1:0', '--tx-max-age', '2s', '--log-level', 'debug'],
+    env: { AMPIO_BRIDGE_CONFIG: emptyConfig },
+  });
 }
 
-beforeAll(() => {
-  if (!fs.existsSync(bin)) throw new Error(`${bin} is missing: run "npm run build" first (npm test does)`);
-});
+/** Resolves once serve logged `event`. */
+function logged(event: string, timeoutMs = 10_000): Promise<unknown> {
+  return serve!.waitFor((r) => r.event === event, timeoutMs, event);
+}
+
+/** Bus 0 as the control socket shows it. */
+async function bus(): Promise<BusSnapshot> {
+  return (await serve!.snapshot()).buses[0];
+}
 
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ampio-e2e-serial-'));
@@ -113,10 +58,9 @@ describe('ampio-bridge serve --backend serial (built) on a PTY', () => {
   it('carries frames both ways, byte for byte on the adapter side, and survives unplug/replug with clients connected', async () => {
     const dev = path.join(dir, 'usb-Ampio_CAN-if00');
     emu = await AdapterEmulator.start(dev);
-    serve = new Serve(dev, path.join(dir, 'control.sock'));
-    await serve.waitEvent('ready');
-    await serve.waitEvent('serial_open');
-    const port = await serve.port();
+    serve = await startServe(dev);
+    await logged('serial_open');
+    const port = serve.port('cannelloni');
     const a = await connect(port);
     const b = await connect(port);
 
@@ -145,24 +89,24 @@ describe('ampio-bridge serve --backend serial (built) on a PTY', () => {
     await b.waitForFrames(5);
     expect(b.frames.slice(3).map((f) => f.id >>> 0)).toEqual([0x80000123, 0x123]);
     expect(a.frames).toHaveLength(3);
-    const s1 = await serve.bus();
+    const s1 = await bus();
     expect(s1.txDrops).toMatchObject({ unsupported: 1, fd_unsupported: 1 });
     expect(s1.backendState).toBe('open');
 
     // unplug: state absent, clients stay, their frames are dropped as link_down (not kept)
     const tUnplug = performance.now();
     await emu.unplug();
-    await serve.waitEvent('backend_absent');
+    await logged('backend_absent');
     const detectMs = performance.now() - tUnplug;
     a.send(encode({ id: 0x80000777, data: [7] }));
     await sleep(300);
-    expect((await serve.bus()).txDrops.link_down).toBe(1);
+    expect((await bus()).txDrops.link_down).toBe(1);
     expect(a.closed || b.closed).toBe(false);
 
     // replug at the same path (new PTY): reopened within 2 s, frames flow both ways again
     const tPlug = performance.now();
     await emu.plug();
-    await serve.waitEvent('backend_reopened', 1, 2000);
+    await logged('backend_reopened', 2000);
     const reopenMs = performance.now() - tPlug;
     const sentBefore = emu.received.length;
     await emu.sendFrame(0x1e5b, [0x42]);
@@ -172,7 +116,7 @@ describe('ampio-bridge serve --backend serial (built) on a PTY', () => {
     await emu.waitForBytes(sentBefore + 10);
     // only the new frame: the one sent while unplugged was not replayed
     expect(parseHostBytes(emu.received.subarray(sentBefore))).toEqual([{ id: 2, data: [], raw: '2dd4070280000000' + '02b8' }]);
-    const s2 = await serve.bus();
+    const s2 = await bus();
     expect(s2.reopens).toBe(1);
     expect(a.closed || b.closed).toBe(false);
     process.stderr.write(`[serve-serial] unplug → backend_absent ${detectMs.toFixed(0)} ms; replug → backend_reopened ${reopenMs.toFixed(0)} ms\n`);
@@ -181,14 +125,13 @@ describe('ampio-bridge serve --backend serial (built) on a PTY', () => {
   it('starts without the adapter (serving TCP, state absent) and opens it when it is plugged in', async () => {
     const dev = path.join(dir, 'usb-Ampio_CAN-if00');
     emu = await AdapterEmulator.start(dev, { plugged: false });
-    serve = new Serve(dev, path.join(dir, 'control.sock'));
-    await serve.waitEvent('ready');
-    const port = await serve.port();
+    serve = await startServe(dev);
+    const port = serve.port('cannelloni');
     const a = await connect(port);
-    expect((await serve.bus()).backendState).toBe('absent');
+    expect((await bus()).backendState).toBe('absent');
     const tPlug = performance.now();
     await emu.plug();
-    await serve.waitEvent('serial_open', 1, 2000);
+    await logged('serial_open', 2000);
     const openMs = performance.now() - tPlug;
     await emu.sendFrame(0x77, [1, 2]);
     await a.waitForFrames(1);

@@ -3,13 +3,14 @@
 // the real socketcand client, a cannelloni client written from the spec on the same buses,
 // and a socketcand client written from the protocol description for BCM mode.
 // `npm test` builds first; alone: `npm run build` before running this file.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BridgeChild } from '../support/bridge-child.js';
 import { encode, TestClient } from '../support/cannelloni-client.js';
 import { SocketcandClient } from '../support/socketcand-client.js';
 
@@ -26,54 +27,33 @@ interface PyEvent {
   count?: number;
 }
 
-class Serve {
-  log = '';
-  readonly cannelloni: number[] = [];
-  socketcand = 0;
-  metrics = 0;
-  controlSocket = '';
-  private constructor(readonly child: ChildProcess) {}
+/** The built serve these tests share: two buses, cannelloni per bus, one socketcand port. */
+interface Serve {
+  cannelloni: number[];
+  socketcand: number;
+  metrics: number;
+  controlSocket: string;
+  stop(): Promise<unknown>;
+}
 
-  static async start(extra: string[] = []): Promise<Serve> {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ab-sc-'));
-    fs.writeFileSync(path.join(dir, 'none.json'), '{}\n');
-    const child = spawn(
-      process.execPath,
-      [bin, 'serve', '--backend', 'virtual', '--virtual-rate', '0', '--can-if', 'can0,can1', '--listen', '127.0.0.1:0', '--socketcand-listen', '127.0.0.1:0',
-        '--flush-interval', '0', '--metrics-addr', '127.0.0.1:0', '--log-format', 'json', '--log-level', 'debug', '--control-socket', path.join(dir, 'c.sock'), '--config', path.join(dir, 'none.json'), ...extra],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    const s = new Serve(child);
-    s.controlSocket = path.join(dir, 'c.sock');
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`serve did not listen within 10 s:\n${s.log}`)), 10_000);
-      child.stderr!.setEncoding('utf8');
-      child.stderr!.on('data', (d: string) => {
-        s.log += d;
-        for (const line of d.split('\n')) {
-          if (line.includes('"metrics_listen"')) s.metrics = Number((JSON.parse(line) as { addr: string }).addr.split(':').pop());
-          if (!line.includes('"tcp_listen"')) continue;
-          const rec = JSON.parse(line) as { addr: string; protocol?: string };
-          const port = Number(rec.addr.split(':').pop());
-          if (rec.protocol === 'socketcand') s.socketcand = port;
-          else s.cannelloni.push(port);
-        }
-        if (s.socketcand && s.cannelloni.length >= 2 && s.metrics) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      child.once('exit', (code) => reject(new Error(`serve exited (${code}):\n${s.log}`)));
-    });
-    return s;
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    const exited = new Promise((r) => this.child.once('exit', r));
-    this.child.kill('SIGTERM');
-    await exited;
-  }
+async function startServe(): Promise<Serve> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ab-sc-'));
+  // An empty config file: a config in this user's config dir must not change the run.
+  fs.writeFileSync(path.join(dir, 'none.json'), '{}\n');
+  const bridge = await BridgeChild.start({
+    args: ['--backend', 'virtual', '--virtual-rate', '0', '--can-if', 'can0,can1', '--listen', '127.0.0.1:0', '--socketcand-listen', '127.0.0.1:0',
+      '--flush-interval', '0', '--metrics-addr', '127.0.0.1:0', '--log-level', 'debug', '--config', path.join(dir, 'none.json')],
+  });
+  return {
+    cannelloni: [bridge.port('cannelloni', 0), bridge.port('cannelloni', 1)],
+    socketcand: bridge.port('socketcand'),
+    metrics: Number(String(bridge.events('metrics_listen')[0]?.addr).split(':').pop()),
+    controlSocket: bridge.controlSocket,
+    stop: async () => {
+      await bridge.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Runs the python-can client; resolves with its events (and stderr for diagnosis). */
@@ -111,7 +91,7 @@ beforeAll(async () => {
   } catch {
     throw new Error('python3-can is missing: apt-get install -y python3-can');
   }
-  serve = await Serve.start();
+  serve = await startServe();
 }, 30_000);
 
 afterAll(async () => {

@@ -37,6 +37,14 @@ export interface BridgeChildOptions {
   readyTimeoutMs?: number;
 }
 
+/** This process's environment without the bridge's own settings (AMPIO_BRIDGE_*, and the
+ * CAN_SERVER_* names it takes over from go-ampio-server): a developer's shell must not change a test run. */
+function ownEnvironment(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('AMPIO_BRIDGE_') && !k.startsWith('CAN_SERVER_')) env[k] = v;
+  return env;
+}
+
 export class BridgeChild {
   readonly listeners: Listener[] = [];
   readonly records: LogRecord[] = [];
@@ -64,9 +72,10 @@ export class BridgeChild {
     this.controlSocket = path.join(this.dir, 'control.sock');
     const argv = [CLI, 'serve', '--log-format', 'json', '--control-socket', this.controlSocket, ...options.args];
     const quoted = [process.execPath, ...argv].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+    const env = { ...ownEnvironment(), ...options.env };
     this.child = options.shellPrefix
-      ? spawn('sh', ['-c', `${options.shellPrefix}; exec ${quoted}`], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...options.env } })
-      : spawn(process.execPath, argv, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...options.env } });
+      ? spawn('sh', ['-c', `${options.shellPrefix}; exec ${quoted}`], { stdio: ['ignore', 'ignore', 'pipe'], env })
+      : spawn(process.execPath, argv, { stdio: ['ignore', 'ignore', 'pipe'], env });
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
   }
 

@@ -1,10 +1,13 @@
 // A cannelloni TCP v1 client written from the spec (mguentner/cannelloni 2.1), not from
 // src/core/cannelloni.ts, so the daemon is checked against an independent reading of the
-// protocol. Used by integration, stress and end-to-end tests.
-import net from 'node:net';
+// protocol. Its stream reader is the one cannelloni decoder of the tests: the client here,
+// the hostile-peer listener and the 64-client stress test all read frames through it.
+import type net from 'node:net';
 import type { ConformanceAdapter, ConformanceClient, SpecFrame } from './protocol-conformance.js';
+import { conformanceView, FrameClient, openSocket } from './stream-client.js';
 
 export const HELLO = Buffer.from('CANNELLONIv1', 'ascii');
+const EMPTY = Buffer.alloc(0);
 
 export interface WireFrame {
   /** can_id with EFF/RTR/ERR flags */
@@ -25,120 +28,113 @@ export function encode(f: { id: number; data?: number[] | Buffer; rtr?: boolean;
   return Buffer.concat([header, Buffer.from([data.length]), data]);
 }
 
-export class TestClient {
-  readonly frames: WireFrame[] = [];
-  private buf: Buffer = Buffer.alloc(0);
-  private helloSeen = false;
-  receivedHello: Buffer | null = null;
-  closed = false;
-  readonly whenClosed: Promise<void>;
-  private waiters: Array<() => void> = [];
-  /** Set when the daemon sent bytes that are not valid frames. */
-  protocolError: string | null = null;
+/**
+ * One frame as the reader walks it. The view object and `buf` are reused: valid only during
+ * the callback, so a caller copies what it keeps (TestClient) or reads numbers out of
+ * `buf` at `dataAt` without allocating (the 64-client stress test).
+ */
+export interface FrameView {
+  /** can_id with EFF/RTR/ERR flags */
+  id: number;
+  len: number;
+  fd: boolean;
+  flags: number;
+  buf: Buffer;
+  /** Where the data bytes start in `buf`; an RTR frame has none. */
+  dataAt: number;
+  dataLen: number;
+}
 
-  private constructor(readonly socket: net.Socket) {
-    socket.on('data', (d) => this.onData(d));
-    this.whenClosed = new Promise((resolve) =>
-      socket.on('close', () => {
-        this.closed = true;
-        this.notify();
-        resolve();
-      }),
-    );
-    socket.on('error', () => {});
+/**
+ * The daemon-to-client byte stream, read from the spec: the 12-byte hello, then v1 frames
+ * (id BE u32 with flags | len byte, bit 7 = FD | FD flags byte | data; an RTR frame carries
+ * no data). Partial frames wait for the next read.
+ */
+export class CannelloniReader {
+  /** The daemon's hello, once all 12 bytes arrived. */
+  hello: Buffer | null = null;
+  /** Set when the daemon sent bytes that are not valid frames (reading stops there). */
+  error: string | null = null;
+  private buf: Buffer = EMPTY;
+  private readonly view: FrameView = { id: 0, len: 0, fd: false, flags: 0, buf: this.buf, dataAt: 0, dataLen: 0 };
+  private awaitingHello: boolean;
+
+  /** `hello: false` reads frames from the first byte (a stream that has no hello). */
+  constructor(options: { hello?: boolean } = {}) {
+    this.awaitingHello = options.hello ?? true;
+  }
+
+  /** Reads `d`; calls `onFrame` for each complete frame, in order. */
+  push(d: Buffer, onFrame: (f: FrameView) => void): void {
+    let buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
+    if (this.awaitingHello) {
+      if (buf.length < HELLO.length) {
+        this.buf = Buffer.from(buf);
+        return;
+      }
+      this.hello = Buffer.from(buf.subarray(0, HELLO.length));
+      this.awaitingHello = false;
+      buf = buf.subarray(HELLO.length);
+    }
+    const v = this.view;
+    v.buf = buf;
+    let p = 0;
+    while (this.error === null && buf.length - p >= 5) {
+      const id = buf.readUInt32BE(p);
+      const lenByte = buf[p + 4];
+      const fd = (lenByte & 0x80) !== 0;
+      const len = lenByte & 0x7f;
+      if ((!fd && len > 8) || len > 64) {
+        this.error = `bad length ${len}`;
+        break;
+      }
+      const head = fd ? 6 : 5;
+      const dataLen = (id & 0x40000000) !== 0 ? 0 : len;
+      if (buf.length - p < head + dataLen) break;
+      v.id = id;
+      v.len = len;
+      v.fd = fd;
+      v.flags = fd ? buf[p + 5] : 0;
+      v.dataAt = p + head;
+      v.dataLen = dataLen;
+      onFrame(v);
+      p += head + dataLen;
+    }
+    // Copied: a caller's read buffer may be reused.
+    this.buf = p < buf.length ? Buffer.from(buf.subarray(p)) : EMPTY;
+  }
+}
+
+export class TestClient extends FrameClient<WireFrame> {
+  private readonly reader = new CannelloniReader();
+
+  private constructor(socket: net.Socket) {
+    super(socket);
+  }
+
+  /** The daemon's 12 hello bytes, once read. */
+  get receivedHello(): Buffer | null {
+    return this.reader.hello;
+  }
+
+  /** Set when the daemon sent bytes that are not valid frames. */
+  get protocolError(): string | null {
+    return this.reader.error;
   }
 
   /** Connects; with `hello` (default) sends CANNELLONIv1 and waits for the daemon's. */
-  static async connect(port: number, options: { hello?: boolean | Buffer; host?: string; pause?: boolean } = {}): Promise<TestClient> {
-    const socket = net.connect({ port, host: options.host ?? '127.0.0.1' });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
-      socket.once('error', reject);
-    });
-    const c = new TestClient(socket);
+  static async connect(port: number, options: { hello?: boolean | Buffer; host?: string } = {}): Promise<TestClient> {
+    const c = new TestClient(await openSocket(port, { host: options.host }));
     const hello = options.hello ?? true;
     if (hello !== false) {
-      socket.write(hello === true ? HELLO : hello);
-      if (hello === true) await c.until(() => c.helloSeen || c.closed, 5000, 'the daemon hello');
+      c.socket.write(hello === true ? HELLO : hello);
+      if (hello === true) await c.until(() => c.receivedHello !== null || c.closed, 5000, 'the daemon hello');
     }
     return c;
   }
 
-  send(...frames: Buffer[]): void {
-    this.socket.write(Buffer.concat(frames));
-  }
-
-  /** Stops reading (a stalled client): the kernel buffers fill and the daemon must cope. */
-  stall(): void {
-    this.socket.pause();
-  }
-
-  close(): void {
-    this.socket.end();
-  }
-
-  destroy(): void {
-    this.socket.destroy();
-  }
-
-  async waitForFrames(n: number, timeoutMs = 5000): Promise<WireFrame[]> {
-    await this.until(() => this.frames.length >= n, timeoutMs, `${n} frames (have ${this.frames.length})`);
-    return this.frames;
-  }
-
-  async waitClosed(timeoutMs = 5000): Promise<void> {
-    await this.until(() => this.closed, timeoutMs, 'the connection to close');
-  }
-
-  until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-    if (cond()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== check);
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
-      }, timeoutMs);
-      const check = (): void => {
-        if (cond()) {
-          clearTimeout(timer);
-          this.waiters = this.waiters.filter((w) => w !== check);
-          resolve();
-        }
-      };
-      this.waiters.push(check);
-    });
-  }
-
-  private notify(): void {
-    for (const w of [...this.waiters]) w();
-  }
-
-  private onData(d: Buffer): void {
-    this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
-    if (!this.helloSeen) {
-      if (this.buf.length < 12) return;
-      this.receivedHello = this.buf.subarray(0, 12);
-      this.helloSeen = true;
-      this.buf = this.buf.subarray(12);
-    }
-    let p = 0;
-    while (this.buf.length - p >= 5) {
-      const id = this.buf.readUInt32BE(p);
-      const lenByte = this.buf[p + 4];
-      const fd = (lenByte & 0x80) !== 0;
-      const len = lenByte & 0x7f;
-      const rtr = (id & 0x40000000) !== 0;
-      const head = fd ? 6 : 5;
-      const dataLen = rtr ? 0 : len;
-      if ((!fd && len > 8) || len > 64) {
-        this.protocolError = `bad length ${len}`;
-        break;
-      }
-      if (this.buf.length - p < head + dataLen) break;
-      this.frames.push({ id, len, fd, flags: fd ? this.buf[p + 5] : 0, data: Buffer.from(this.buf.subarray(p + head, p + head + dataLen)) });
-      p += head + dataLen;
-    }
-    this.buf = this.buf.subarray(p);
-    this.notify();
+  protected onData(d: Buffer): void {
+    this.reader.push(d, (f) => this.frames.push({ id: f.id, len: f.len, fd: f.fd, flags: f.flags, data: Buffer.from(f.buf.subarray(f.dataAt, f.dataAt + f.dataLen)) }));
   }
 }
 
@@ -147,19 +143,7 @@ export class TestClient {
 const specToWire = (f: SpecFrame): Buffer => encode({ id: f.id, data: f.data, rtr: (f.id & 0x40000000) !== 0, len: f.len, fd: f.fd, flags: f.flags });
 
 export function asConformanceClient(c: TestClient): ConformanceClient {
-  return {
-    get frames() {
-      return c.frames;
-    },
-    get closed() {
-      return c.closed;
-    },
-    socket: c.socket,
-    send: (...frames) => c.send(...frames.map(specToWire)),
-    waitForFrames: (n, t) => c.waitForFrames(n, t),
-    waitClosed: (t) => c.waitClosed(t),
-    destroy: () => c.destroy(),
-  };
+  return conformanceView(c, () => c.frames, (frames) => c.send(...frames.map(specToWire)));
 }
 
 /** cannelloni for the shared conformance suite: hello, v1 frames, classic len 9 as the malformed input. */

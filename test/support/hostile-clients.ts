@@ -1,10 +1,10 @@
 // Clients for the hostile-peer tests: sockets bound to a chosen source address (127.0.0.2,
 // 127.0.0.3, ::1, or the extra addresses of a test's network namespace), what they saw, and
-// a cannelloni client that reads the virtual bus's `sequence` payload (bytes 0-3 a sequence
-// number, 4-7 the send time in µs, low 32 bits of the wall clock).
+// a cannelloni client among them that counts the frames it reads (through the tests' one
+// spec-written cannelloni reader).
 import net from 'node:net';
-
-export const HELLO = Buffer.from('CANNELLONIv1', 'ascii');
+import { CannelloniReader, encode, HELLO } from './cannelloni-client.js';
+import { until } from './until.js';
 
 export interface Watched {
   socket: net.Socket;
@@ -41,39 +41,23 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-export async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
 /** A classic cannelloni frame. */
 export function frame(id: number, data: number[] = [1, 2, 3, 4, 5, 6, 7, 8]): Buffer {
-  const b = Buffer.alloc(5 + data.length);
-  b.writeUInt32BE(id >>> 0, 0);
-  b[4] = data.length;
-  Buffer.from(data).copy(b, 5);
-  return b;
+  return encode({ id, data });
 }
 
-export interface SequenceFrame {
-  seq: number;
-  /** Age (ms) when it was read: now − send time, from the payload's µs stamp. */
-  ageMs: number;
-}
-
-/** A cannelloni client that keeps every frame it reads (sequence payload: with its age). */
+/** A cannelloni client from a chosen source address that counts the frames it reads. */
 export class CannelloniListener {
-  helloSeen = false;
   frames = 0;
-  readonly seq: SequenceFrame[] = [];
-  private buf: Buffer = Buffer.alloc(0);
-  keep = true;
+  private readonly reader = new CannelloniReader();
 
   constructor(readonly w: Watched) {
-    w.socket.on('data', (d: Buffer) => this.onData(d));
+    w.socket.on('data', (d: Buffer) => this.reader.push(d, () => this.frames++));
+  }
+
+  /** Whether the daemon's 12 hello bytes arrived. */
+  get helloSeen(): boolean {
+    return this.reader.hello !== null;
   }
 
   static async connect(port: number, opts: { host?: string; localAddress?: string; hello?: boolean } = {}): Promise<CannelloniListener> {
@@ -81,37 +65,12 @@ export class CannelloniListener {
     const c = new CannelloniListener(w);
     if (opts.hello !== false) {
       w.socket.write(HELLO);
-      await until(() => c.helloSeen || w.closed, 5000, 'the daemon hello');
+      await until(() => c.helloSeen || w.closed, 'the daemon hello');
     }
     return c;
   }
 
   send(...frames: Buffer[]): void {
     this.w.socket.write(Buffer.concat(frames));
-  }
-
-  private onData(d: Buffer): void {
-    this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
-    if (!this.helloSeen) {
-      if (this.buf.length < 12) return;
-      this.helloSeen = true;
-      this.buf = this.buf.subarray(12);
-    }
-    const now = Date.now();
-    const nowUs = Math.floor(now * 1000) % 4294967296;
-    let p = 0;
-    while (this.buf.length - p >= 5) {
-      const len = this.buf[p + 4] & 0x7f;
-      if (this.buf.length - p < 5 + len) break;
-      this.frames++;
-      if (this.keep && len === 8) {
-        const seq = this.buf.readUInt32BE(p + 5);
-        const sentUs = this.buf.readUInt32BE(p + 9);
-        const ageUs = (nowUs - sentUs) | 0; // signed: the sender's clock may run a hair ahead
-        this.seq.push({ seq, ageMs: ageUs / 1000 });
-      }
-      p += 5 + len;
-    }
-    this.buf = this.buf.subarray(p);
   }
 }

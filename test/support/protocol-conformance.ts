@@ -19,19 +19,19 @@
 //   runConformance(adapter, { partner: cannelloniAdapter });
 //
 // A shared-listener protocol's `connect` does its own bus selection (`< open vbus0 >`), and its
-// `clientStream` includes it. The decoder fuzz needs nothing more: it loads the plug-in from the
-// registry and feeds random bytes through a fake SessionPeer (AMPIO_FUZZ_RUNS sets the count;
-// `npm run fuzz` runs 10^6 per protocol).
-import net from 'node:net';
+// `clientStream` includes it. The decoder fuzz (conformance-fuzz.ts) needs nothing more: it
+// loads the plug-in from the registry and feeds random bytes through a fake SessionPeer
+// (AMPIO_FUZZ_RUNS sets the count; `npm run fuzz` runs 10^6 per protocol).
+import type net from 'node:net';
 import { setImmediate as tick } from 'node:timers/promises';
-import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createVirtualBackend, type VirtualBackend } from '../../src/backends/virtual.js';
 import type { CanFrame } from '../../src/core/frame.js';
 import type { Config } from '../../src/config/options.js';
-import { PROTOCOLS } from '../../src/protocols/registry.js';
-import type { BusInfo, SessionPeer } from '../../src/protocols/types.js';
+import type { PROTOCOLS } from '../../src/protocols/registry.js';
+import { fuzzDecoder } from './conformance-fuzz.js';
 import { startTestDaemon, type TestDaemon } from './daemon.js';
+import { openFrom } from './hostile-clients.js';
 import { until } from './until.js';
 
 /** A frame as a spec client sees it: can_id with EFF/RTR/ERR flags. */
@@ -85,37 +85,6 @@ const sample = (carries: ConformanceAdapter['carries']): SpecFrame[] =>
 const toCanFrame = (f: SpecFrame): CanFrame => ({ id: f.id >>> 0, len: f.len, fd: f.fd, fdFlags: f.flags, data: Uint8Array.from(f.data), timestamp: 0 });
 const view = (f: { id: number; len: number; fd: boolean; flags?: number; fdFlags?: number; data: ArrayLike<number> }) => [f.id >>> 0, f.len, f.fd, f.flags ?? f.fdFlags ?? 0, Array.from(f.data)];
 
-/** A raw TCP connection that records what it receives. */
-async function raw(port: number): Promise<{ socket: net.Socket; received: () => number; closed: Promise<void> }> {
-  const socket = net.connect({ port, host: '127.0.0.1' });
-  let bytes = 0;
-  socket.on('data', (d) => (bytes += d.length));
-  socket.on('error', () => {});
-  const closed = new Promise<void>((r) => socket.on('close', () => r()));
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', resolve);
-    socket.once('error', reject);
-  });
-  return { socket, received: () => bytes, closed };
-}
-
-
-/** Valid frames of every kind the protocol carries (the fuzz's building blocks). */
-function specFrameArb(carries: ConformanceAdapter['carries']): fc.Arbitrary<SpecFrame> {
-  const classic = fc
-    .record({ eff: fc.boolean(), id: fc.integer({ min: 0, max: 0x1fffffff }), data: fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 8 }) })
-    .map(({ eff, id, data }) => ({ id: eff ? (id | 0x80000000) >>> 0 : id & 0x7ff, len: data.length, fd: false, flags: 0, data }));
-  const arbs: Array<fc.Arbitrary<SpecFrame>> = [classic];
-  if (carries.rtr) arbs.push(fc.record({ id: fc.integer({ min: 0, max: 0x7ff }), len: fc.integer({ min: 0, max: 8 }) }).map(({ id, len }) => ({ id: (id | 0x40000000) >>> 0, len, fd: false, flags: 0, data: [] })));
-  if (carries.fd) {
-    arbs.push(
-      fc
-        .record({ id: fc.integer({ min: 0, max: 0x7ff }), len: fc.constantFrom(0, 5, 8, 12, 16, 20, 24, 32, 48, 64), flags: fc.integer({ min: 0, max: 3 }) })
-        .chain(({ id, len, flags }) => fc.array(fc.integer({ min: 0, max: 255 }), { minLength: len, maxLength: len }).map((data) => ({ id, len, fd: true, flags, data }))),
-    );
-  }
-  return fc.oneof(...arbs);
-}
 
 export function runConformance(adapter: ConformanceAdapter, options: { partner?: ConformanceAdapter } = {}): void {
   let running: TestDaemon | null = null;
@@ -158,17 +127,17 @@ export function runConformance(adapter: ConformanceAdapter, options: { partner?:
 
     it('hello/negotiation: a bad one is closed and counted as a handshake failure', async () => {
       const { d } = await start();
-      const r = await raw(adapter.port(d));
+      const r = await openFrom(adapter.port(d));
       r.socket.write(adapter.badHello);
-      await r.closed;
+      await r.whenClosed;
       expect(d.daemon.snapshot().totals.handshakeFailures).toBe(1);
       expect(d.daemon.snapshot().clients).toHaveLength(0);
     });
 
     it('hello/negotiation: a silent peer is closed after --handshake-timeout', async () => {
       const { d } = await start({ handshakeTimeout: 150 });
-      const r = await raw(adapter.port(d));
-      await r.closed;
+      const r = await openFrom(adapter.port(d));
+      await r.whenClosed;
       expect(d.daemon.counters().handshakeFailuresByReason).toEqual({ timeout: 1 });
     });
 
@@ -178,14 +147,14 @@ export function runConformance(adapter: ConformanceAdapter, options: { partner?:
       const stream = adapter.clientStream(frames);
       for (let cut = 1; cut < stream.length; cut++) {
         const before = onBus.length;
-        const r = await raw(adapter.port(d));
+        const r = await openFrom(adapter.port(d));
         r.socket.write(stream.subarray(0, cut));
         await tick();
         r.socket.write(stream.subarray(cut));
         await until(() => onBus.length >= before + frames.length, `the frames of split ${cut}`);
         expect(onBus.slice(before).map(view)).toEqual(frames.map(view));
         r.socket.destroy();
-        await r.closed;
+        await r.whenClosed;
       }
     });
 
@@ -282,9 +251,9 @@ export function runConformance(adapter: ConformanceAdapter, options: { partner?:
       const { d } = await start({ maxClients: 2 });
       await client(d);
       await client(d);
-      const r = await raw(adapter.port(d));
-      await r.closed;
-      expect(r.received()).toBe(0);
+      const r = await openFrom(adapter.port(d));
+      await r.whenClosed;
+      expect(r.received).toBe(0);
       expect(d.daemon.snapshot().totals.rejected).toBe(1);
     });
 
@@ -300,67 +269,8 @@ export function runConformance(adapter: ConformanceAdapter, options: { partner?:
     });
 
     it(`fuzz: random bytes into the decoder never throw (${fuzzRuns} runs; AMPIO_FUZZ_RUNS)`, { timeout: 60_000 + fuzzRuns }, async () => {
-      const protocol = await PROTOCOLS[adapter.name].load();
-      // Named as the suite's daemon bus, so a shared-listener protocol's stream opens it.
-      const bus: BusInfo = { index: 0, name: 'vbus0', fd: true, bitrate: () => 500_000 };
-      // Bytes a decoder must survive: random noise, well-formed frames of every kind, and
-      // well-formed frames with one byte changed (deep paths: lengths, flags, payloads), all
-      // concatenated and cut at random points.
-      const prefix = adapter.clientStream([]);
-      const frameBytes = (f: SpecFrame): Uint8Array => adapter.clientStream([f]).subarray(prefix.length);
-      const atom = fc.oneof(
-        fc.uint8Array({ maxLength: 40 }),
-        specFrameArb(adapter.carries).map(frameBytes),
-        fc.tuple(specFrameArb(adapter.carries).map(frameBytes), fc.nat(), fc.integer({ min: 0, max: 255 })).map(([b, at, v]) => {
-          const m = Uint8Array.from(b);
-          if (m.length > 0) m[at % m.length] = v;
-          return m;
-        }),
-      );
-      const stream = fc.tuple(fc.array(atom, { maxLength: 10 }), fc.array(fc.nat(), { maxLength: 6 })).map(([atoms, cuts]) => {
-        const all = Uint8Array.from(atoms.flatMap((a) => [...a]));
-        const points = [...new Set(cuts.map((c) => (all.length ? c % all.length : 0)))].sort((x, y) => x - y);
-        const chunks: Uint8Array[] = [];
-        let from = 0;
-        for (const p of [...points, all.length]) {
-          chunks.push(all.subarray(from, p));
-          from = p;
-        }
-        return chunks;
-      });
-      let delivered = 0;
-      fc.assert(
-        fc.property(fc.boolean(), stream, (negotiate, chunks) => {
-          let closed = false;
-          const peer: SessionPeer = {
-            id: 1,
-            remote: '127.0.0.1:1',
-            buses: [bus],
-            listenerBus: 0,
-            now: () => 0,
-            wallClock: () => 0,
-            forwardErrors: () => true,
-            ready: () => !closed,
-            reject: () => void (closed = true),
-            join() {},
-            leave() {},
-            send: () => (delivered++, { ok: true }),
-            reply() {},
-            malformed() {},
-            close: () => void (closed = true),
-            log() {},
-          };
-          const session = protocol.open(peer);
-          session.greeting();
-          const input = negotiate ? [prefix, ...chunks] : chunks;
-          // The server stops feeding a session once it is closing.
-          for (const c of input) if (!closed) session.receive(c);
-          session.closed?.('client_closed');
-        }),
-        { numRuns: fuzzRuns },
-      );
       // The fuzz reached the frame decoder, not only the negotiation.
-      expect(delivered).toBeGreaterThan(0);
+      expect(await fuzzDecoder(adapter, fuzzRuns)).toBeGreaterThan(0);
     });
   });
 }

@@ -10,8 +10,8 @@
 //   next byte the command; F1 03 and F1 16 replies never return to idle; an F1 14 frame with a
 //   length of 1..63 never completes (Qt5), so everything after it is lost;
 // - TX: F1 00 id(4, bit 31 = EFF) bus(&3) len data 00.
-import net from 'node:net';
-import { ConditionWaiter } from './condition-waiter.js';
+import type net from 'node:net';
+import { openSocket, StreamClient } from './stream-client.js';
 
 export const SAVVYCAN_CONNECT_BURST = Buffer.from([0xe7, 0xe7, 0xf1, 0x0c, 0xf1, 0x06, 0xf1, 0x07, 0xf1, 0x01, 0xf1, 0x09]);
 
@@ -33,7 +33,7 @@ export interface SavvyOptions {
   tickMs?: number;
 }
 
-export class SavvyCanClient {
+export class SavvyCanClient extends StreamClient {
   readonly frames: SavvyFrame[] = [];
   status: 'connecting' | 'connected' | 'disconnected' = 'connecting';
   /** Why it disconnected: 'validation_timeout', 'keepalive_lost', 'server_closed'. */
@@ -58,26 +58,16 @@ export class SavvyCanClient {
   private frameLen = 0;
   private frame: SavvyFrame = { timestamp: 0, id: 0, extended: false, bus: 0, data: Buffer.alloc(0) };
   private readonly timers: NodeJS.Timeout[] = [];
-  private readonly waiter = new ConditionWaiter();
 
   private constructor(
-    readonly socket: net.Socket,
+    socket: net.Socket,
     private readonly options: Required<SavvyOptions>,
   ) {
-    socket.on('data', (d) => {
-      for (const c of d) this.byte(c);
-      this.waiter.notify();
-    });
-    socket.on('close', () => this.disconnect('server_closed'));
-    socket.on('error', () => {});
+    super(socket);
   }
 
   static async connect(port: number, options: SavvyOptions = {}, host = '127.0.0.1'): Promise<SavvyCanClient> {
-    const socket = net.connect({ port, host, noDelay: true });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
-      socket.once('error', reject);
-    });
+    const socket = await openSocket(port, { host, noDelay: true });
     const c = new SavvyCanClient(socket, { validationDelayMs: options.validationDelayMs ?? 5000, tickMs: options.tickMs ?? 250 });
     socket.write(SAVVYCAN_CONNECT_BURST);
     c.timers.push(setTimeout(() => c.validationCheck(), c.options.validationDelayMs));
@@ -102,17 +92,13 @@ export class SavvyCanClient {
     this.socket.write(Uint8Array.from(bytes));
   }
 
-  until(cond: () => boolean, timeoutMs: number, what: string | (() => string)): Promise<void> {
-    return this.waiter.until(cond, timeoutMs, what);
-  }
-
   waitConnected(timeoutMs = 5000): Promise<void> {
     return this.until(() => this.status !== 'connecting', timeoutMs, 'CONNECTED').then(() => {
       if (this.status !== 'connected') throw new Error(`SavvyCAN client ${this.status}: ${this.disconnectReason}`);
     });
   }
 
-  close(): void {
+  override close(): void {
     this.stopTimers();
     this.status = 'disconnected';
     this.disconnectReason ??= 'closed_by_test';
@@ -129,7 +115,15 @@ export class SavvyCanClient {
     this.disconnectReason = reason;
     this.stopTimers();
     this.socket.destroy();
-    this.waiter.notify();
+    this.notify();
+  }
+
+  protected onData(d: Buffer): void {
+    for (const c of d) this.byte(c);
+  }
+
+  protected override onClose(): void {
+    this.disconnect('server_closed');
   }
 
   private validationCheck(): void {

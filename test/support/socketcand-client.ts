@@ -2,8 +2,9 @@
 // forms of upstream socketcand 0.6.1), not from src/protocols/socketcand, so the bridge is
 // checked against an independent reading. It records every message and each socket read
 // (`reads`) so tests can check what arrived alone.
-import net from 'node:net';
+import type net from 'node:net';
 import type { ConformanceAdapter, ConformanceClient, SpecFrame } from './protocol-conformance.js';
+import { conformanceView, openSocket, StreamClient } from './stream-client.js';
 
 export interface ScFrame {
   /** The id as written (3 or 8 hex digits). */
@@ -18,32 +19,19 @@ export interface ScFrame {
   at: number;
 }
 
-export class SocketcandClient {
+export class SocketcandClient extends StreamClient {
   readonly messages: string[] = [];
   readonly reads: string[] = [];
   readonly frames: ScFrame[] = [];
-  closed = false;
   private buf = '';
-  private waiters: Array<() => void> = [];
 
-  private constructor(readonly socket: net.Socket) {
-    socket.setNoDelay(true);
-    socket.on('data', (d) => this.onData(d));
-    socket.on('close', () => {
-      this.closed = true;
-      this.notify();
-    });
-    socket.on('error', () => {});
+  private constructor(socket: net.Socket) {
+    super(socket);
   }
 
   /** Connects and waits for `< hi >`; with `open`, opens that bus (and waits for `< ok >`). */
   static async connect(port: number, open?: string): Promise<SocketcandClient> {
-    const socket = net.connect({ port, host: '127.0.0.1' });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
-      socket.once('error', reject);
-    });
-    const c = new SocketcandClient(socket);
+    const c = new SocketcandClient(await openSocket(port, { noDelay: true }));
     await c.expect('< hi >');
     if (open) await c.command(`< open ${open} >`, '< ok >');
     return c;
@@ -66,36 +54,16 @@ export class SocketcandClient {
   }
 
   async waitFrames(n: number, timeoutMs = 5000): Promise<ScFrame[]> {
-    await this.until(() => this.frames.length >= n, timeoutMs, `${n} frames (have ${this.frames.length})`);
+    await this.until(() => this.frames.length >= n, timeoutMs, () => `${n} frames (have ${this.frames.length})`);
     return this.frames;
   }
 
-  close(): void {
-    this.socket.end();
+  /** Waits like every client, and a timeout names the last messages (what the server said instead). */
+  override until(cond: () => boolean, timeoutMs: number, what: string | (() => string)): Promise<void> {
+    return super.until(cond, timeoutMs, () => `${typeof what === 'string' ? what : what()}; last messages: ${this.messages.slice(-5).join(' | ')}`);
   }
 
-  until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-    if (cond()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        if (!cond()) return;
-        clearTimeout(timer);
-        this.waiters = this.waiters.filter((w) => w !== check);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== check);
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last messages: ${this.messages.slice(-5).join(' | ')}`));
-      }, timeoutMs);
-      this.waiters.push(check);
-    });
-  }
-
-  private notify(): void {
-    for (const w of [...this.waiters]) w();
-  }
-
-  private onData(d: Buffer): void {
+  protected onData(d: Buffer): void {
     const text = d.toString('latin1');
     this.reads.push(text);
     this.buf += text;
@@ -127,7 +95,6 @@ export class SocketcandClient {
         });
       }
     }
-    this.notify();
   }
 }
 
@@ -168,19 +135,7 @@ export async function rawModeClient(port: number, bus = 'vbus0'): Promise<Socket
 }
 
 export function asConformanceClient(c: SocketcandClient): ConformanceClient {
-  return {
-    get frames() {
-      return asSpecFrames(c);
-    },
-    get closed() {
-      return c.closed;
-    },
-    socket: c.socket,
-    send: (...frames) => c.write(frames.map(sendCommand).join('')),
-    waitForFrames: (n, t = 5000) => c.until(() => asSpecFrames(c).length >= n, t, `${n} frames`),
-    waitClosed: (t = 5000) => c.until(() => c.closed, t, 'the close'),
-    destroy: () => c.socket.destroy(),
-  };
+  return conformanceView(c, () => asSpecFrames(c), (frames) => c.write(frames.map(sendCommand).join('')));
 }
 
 /** socketcand for the shared conformance suite: open + rawmode, `< send >` out, RAW frames in. */

@@ -1,8 +1,9 @@
 // A tcpcan 0.0.2 peer written from the wire format (type byte, length byte, payload; `v` with
 // a big-endian u32 version, `d` with a little-endian struct can_frame / canfd_frame), not
 // from src/protocols/tcpcan, so the daemon is checked against an independent reading.
-import net from 'node:net';
+import type net from 'node:net';
 import type { ConformanceAdapter, ConformanceClient, SpecFrame } from './protocol-conformance.js';
+import { conformanceView, FrameClient, openSocket } from './stream-client.js';
 
 export interface TcpcanWireFrame {
   /** can_id with EFF/RTR/ERR flags */
@@ -35,81 +36,28 @@ export function tcpcanFrame(f: { id: number; data?: number[] | Buffer; rtr?: boo
   return b;
 }
 
-export class TcpcanTestClient {
-  readonly frames: TcpcanWireFrame[] = [];
+export class TcpcanTestClient extends FrameClient<TcpcanWireFrame> {
   readonly versions: number[] = [];
   /** Set when the daemon sent bytes that are not valid messages. */
   protocolError: string | null = null;
-  closed = false;
   private buf: Buffer = Buffer.alloc(0);
-  private waiters: Array<() => void> = [];
 
-  private constructor(readonly socket: net.Socket) {
-    socket.on('data', (d) => this.onData(d));
-    socket.on('close', () => {
-      this.closed = true;
-      this.notify();
-    });
-    socket.on('error', () => {});
+  private constructor(socket: net.Socket) {
+    super(socket);
   }
 
   /** Connects; with `version` (default 1) sends `v` and waits for the daemon's answer. */
   static async connect(port: number, options: { version?: number | false; host?: string } = {}): Promise<TcpcanTestClient> {
-    const socket = net.connect({ port, host: options.host ?? '127.0.0.1' });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
-      socket.once('error', reject);
-    });
-    const c = new TcpcanTestClient(socket);
+    const c = new TcpcanTestClient(await openSocket(port, { host: options.host }));
     const version = options.version ?? 1;
     if (version !== false) {
-      socket.write(tcpcanVersion(version));
+      c.socket.write(tcpcanVersion(version));
       if (version === 1) await c.until(() => c.versions.length > 0 || c.closed, 5000, 'the daemon version');
     }
     return c;
   }
 
-  send(...messages: Buffer[]): void {
-    this.socket.write(Buffer.concat(messages));
-  }
-
-  stall(): void {
-    this.socket.pause();
-  }
-
-  destroy(): void {
-    this.socket.destroy();
-  }
-
-  async waitForFrames(n: number, timeoutMs = 5000): Promise<TcpcanWireFrame[]> {
-    await this.until(() => this.frames.length >= n, timeoutMs, `${n} frames (have ${this.frames.length})`);
-    return this.frames;
-  }
-
-  async waitClosed(timeoutMs = 5000): Promise<void> {
-    await this.until(() => this.closed, timeoutMs, 'close');
-  }
-
-  until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-    if (cond()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), timeoutMs);
-      const check = (): void => {
-        if (!cond()) return void this.waiters.push(check);
-        clearTimeout(timer);
-        resolve();
-      };
-      this.waiters.push(check);
-    });
-  }
-
-  private notify(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const f of w) f();
-  }
-
-  private onData(d: Buffer): void {
+  protected onData(d: Buffer): void {
     this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
     while (this.buf.length >= 2) {
       const type = this.buf[0];
@@ -127,7 +75,6 @@ export class TcpcanTestClient {
       }
       this.buf = this.buf.subarray(2 + len);
     }
-    this.notify();
   }
 }
 
@@ -136,19 +83,7 @@ export class TcpcanTestClient {
 const specToWire = (f: SpecFrame): Buffer => tcpcanFrame({ id: f.id & ~0x40000000, data: f.data, rtr: (f.id & 0x40000000) !== 0, len: f.len, fd: f.fd, flags: f.flags });
 
 export function asConformanceClient(c: TcpcanTestClient): ConformanceClient {
-  return {
-    get frames() {
-      return c.frames;
-    },
-    get closed() {
-      return c.closed;
-    },
-    socket: c.socket,
-    send: (...frames) => c.send(...frames.map(specToWire)),
-    waitForFrames: (n, t) => c.waitForFrames(n, t),
-    waitClosed: (t) => c.waitClosed(t),
-    destroy: () => c.destroy(),
-  };
+  return conformanceView(c, () => c.frames, (frames) => c.send(...frames.map(specToWire)));
 }
 
 /** tcpcan for the shared conformance suite: `v 1`, raw (FD) frames, a 17-byte `d` as the malformed input. */

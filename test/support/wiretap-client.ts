@@ -7,8 +7,8 @@
 //   any other command drops the F1 and rescans; F1 00 frames carry the DLC *code* in the low
 //   nibble of len|bus (9..15 = 12..64 bytes), no trailer expected;
 // - TX: F1 00 id(4) bus len data, no trailer, standard ids masked to 11 bits.
-import net from 'node:net';
-import { ConditionWaiter } from './condition-waiter.js';
+import type net from 'node:net';
+import { openSocket, StreamClient } from './stream-client.js';
 
 const DLC_LEN = [0, 1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 20, 24, 32, 48, 64];
 const REPLY_LEN: Record<number, number> = { 0x01: 6, 0x09: 4, 0x06: 12, 0x07: 7, 0x0c: 3 };
@@ -23,37 +23,21 @@ export interface WireTapFrame {
   timestamp: number;
 }
 
-export class WireTapClient {
+export class WireTapClient extends StreamClient {
   readonly frames: WireTapFrame[] = [];
   /** Replies seen, by command byte. */
   readonly replies = new Map<number, number>();
   /** Commands other than the known replies and frames (the F1 was dropped and rescanned). */
   unknownCommands = 0;
   numBuses: number | null = null;
-  closed = false;
-  private buf = Buffer.alloc(0);
-  private readonly waiter = new ConditionWaiter();
+  private buf: Buffer = Buffer.alloc(0);
 
-  private constructor(readonly socket: net.Socket) {
-    socket.on('data', (d) => {
-      this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
-      this.parse();
-      this.waiter.notify();
-    });
-    socket.on('close', () => {
-      this.closed = true;
-      this.waiter.notify();
-    });
-    socket.on('error', () => {});
+  private constructor(socket: net.Socket) {
+    super(socket);
   }
 
   private static async open(port: number, host: string): Promise<WireTapClient> {
-    const socket = net.connect({ port, host, noDelay: true });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
-      socket.once('error', reject);
-    });
-    return new WireTapClient(socket);
+    return new WireTapClient(await openSocket(port, { host, noDelay: true }));
   }
 
   /** WireTAP's connect: E7 E7, 100 ms, F1 07. */
@@ -90,15 +74,13 @@ export class WireTapClient {
     this.socket.write(out);
   }
 
-  until(cond: () => boolean, timeoutMs: number, what: string | (() => string)): Promise<void> {
-    return this.waiter.until(cond, timeoutMs, what);
-  }
-
-  close(): void {
+  /** WireTAP closes by dropping the connection. */
+  override close(): void {
     this.socket.destroy();
   }
 
-  private parse(): void {
+  protected onData(d: Buffer): void {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
     let p = 0;
     const b = this.buf;
     for (;;) {

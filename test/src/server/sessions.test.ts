@@ -9,6 +9,7 @@ import { makeFrame } from '../../../src/core/frame.js';
 import { encodeFrame } from '../../../src/protocols/cannelloni/codec.js';
 import type { SessionPeer, WireProtocol } from '../../../src/protocols/types.js';
 import { Sessions } from '../../../src/server/sessions.js';
+import { CannelloniReader } from '../../support/cannelloni-client.js';
 import { recordingLogger, testConfig } from '../../support/daemon.js';
 import { until } from '../../support/until.js';
 
@@ -67,18 +68,16 @@ async function setup(flushInterval: number) {
   expect(listener).toMatchObject({ protocol: 'twobus', bus: null });
   const socket = net.connect({ port: listener.port, host: '127.0.0.1' });
   sockets.push(socket);
-  let got = Buffer.alloc(0);
-  socket.on('data', (d) => (got = Buffer.concat([got, d])));
+  // The test protocol sends no hello: frames from the first byte.
+  const reader = new CannelloniReader({ hello: false });
+  const received: number[] = [];
+  socket.on('data', (d: Buffer) => reader.push(d, (f) => received.push(f.id)));
   await new Promise((r) => socket.once('connect', r));
   socket.write('h');
   const s = sessions;
   await until(() => [...s.sessions()].some((x) => x.isHandshaken && x.joined.size === 2));
-  /** Ids of the frames received so far (cannelloni: 4-byte id, len, data). */
-  const ids = (): number[] => {
-    const out: number[] = [];
-    for (let p = 0; p + 5 <= got.length; p += 5 + got[p + 4]) out.push(got.readUInt32BE(p));
-    return out;
-  };
+  /** Ids of the frames received so far. */
+  const ids = (): number[] => received;
   return { backends, socket, ids };
 }
 

@@ -3,6 +3,7 @@
 // and its FD forms lose the BRS/ESI flags, so the suite runs it on classic frames).
 import { cannelloniAdapter } from '../../../support/cannelloni-client.js';
 import { type ConformanceAdapter, type ConformanceClient, runConformance, type SpecFrame } from '../../../support/protocol-conformance.js';
+import { conformanceView } from '../../../support/stream-client.js';
 import { WireTapClient } from '../../../support/wiretap-client.js';
 
 const EFF = 0x80000000;
@@ -20,19 +21,11 @@ function txFrame(f: SpecFrame): Buffer {
 }
 
 function asConformanceClient(c: WireTapClient): ConformanceClient {
-  return {
-    get frames() {
-      return c.frames.map((f) => ({ id: (f.extended ? f.id | EFF : f.id) >>> 0, len: f.data.length, fd: f.fd, flags: 0, data: f.data }));
-    },
-    get closed() {
-      return c.closed;
-    },
-    socket: c.socket,
-    send: (...frames: SpecFrame[]) => void c.socket.write(Buffer.concat(frames.map(txFrame))),
-    waitForFrames: (n: number, timeoutMs = 5000) => c.until(() => c.frames.length >= n, timeoutMs, () => `${n} frames (have ${c.frames.length})`),
-    waitClosed: (timeoutMs = 5000) => c.until(() => c.closed, timeoutMs, 'the connection to close'),
-    destroy: () => c.close(),
-  };
+  return conformanceView(
+    c,
+    () => c.frames.map((f) => ({ id: (f.extended ? f.id | EFF : f.id) >>> 0, len: f.data.length, fd: f.fd, flags: 0, data: f.data })),
+    (frames) => void c.socket.write(Buffer.concat(frames.map(txFrame))),
+  );
 }
 
 export const gvretAdapter: ConformanceAdapter = {
