@@ -2,7 +2,7 @@
 # VM benchmark of the SocketCAN path: the bridge vs the real cannelloni 2.1.2 (when
 # CANNELLONI=/path/to/cannelloni is set; "skipped" otherwise), inside the CAN VM
 # (test/vm/canvm.sh), one boot. Needs `npm run build` first.
-# Env: BENCH_BRIDGE_VARIANTS ("--can-rx-coalesce 0;" = two bridge rows) BENCH_FRAMES (20000) BENCH_GAP_MS (0.1, cangen -g) BENCH_CLIENTS (1,32) BENCH_RUNS (1)
+# Env: BENCH_WARMUP (2000 frames before the measured burst) BENCH_BRIDGE_VARIANTS ("--can-rx-coalesce 0;" = two bridge rows) BENCH_FRAMES (20000) BENCH_GAP_MS (0.1, cangen -g) BENCH_CLIENTS (1,32) BENCH_RUNS (1)
 #      BENCH_PROFILE_DIR (the bridge writes a V8 CPU profile there; a host dir, e.g. under the repo)
 # Usage: flock /tmp/ampio-vm.lock bash test/vm/bench.sh
 set -euo pipefail

@@ -6,7 +6,7 @@
 // bridge's kernel drops + hub drops), server CPU per frame (utime+stime from /proc).
 // Under QEMU TCG everything is ~18x slower than native: the ratios are what matter.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -20,6 +20,8 @@ const FRAMES = Number(process.env.BENCH_FRAMES ?? 20000);
 const GAP_MS = process.env.BENCH_GAP_MS ?? '0.1';
 const CLIENTS = (process.env.BENCH_CLIENTS ?? '1,32').split(',').map(Number);
 const RUNS = Number(process.env.BENCH_RUNS ?? 1);
+/** Frames sent (and received) before the measured burst; 0 = none. */
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 2000);
 /** BENCH_BRIDGE_VARIANTS="--can-rx-coalesce 0;" runs the bridge once per `;`-separated set of extra args. */
 const VARIANTS = (process.env.BENCH_BRIDGE_VARIANTS ?? '').split(';').map((v) => v.trim());
 const PORT = 20000;
@@ -43,6 +45,22 @@ interface Row {
   /** How long cangen took to send the frames, ms. */
   burstMs: number;
   usPerFrame: number;
+}
+
+/** CPU ms per thread name (node's main thread is "node"; V8 and libuv helpers have their own). */
+function threadCpu(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const raw = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = tid === String(pid) ? 'main' : raw.slice(raw.indexOf('(') + 1, raw.lastIndexOf(')'));
+      const f = raw.slice(raw.lastIndexOf(') ') + 2).split(' ');
+      out.set(name, (out.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) * TICK_MS);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
 }
 
 /** utime and stime of a process, ms. */
@@ -107,8 +125,20 @@ async function one(server: 'bridge' | 'cannelloni', clients: number, runNo: numb
     const cs: TestClient[] = [];
     for (let i = 0; i < clients; i++) cs.push(await TestClient.connect(PORT));
     await sleep(1000);
+    if (WARMUP > 0) {
+      // The same frames first, outside the measurement, for both servers: a daemon that runs
+      // for weeks has its frame path compiled by V8's optimizing compiler, which the first
+      // seconds of a fresh process spend doing (in this VM, seconds of CPU).
+      const rcw = await run('cangen', ['vcan0', '-e', '-I', '1E5A', '-L', '8', '-D', 'i', '-g', GAP_MS, '-n', String(WARMUP)]);
+      if (rcw !== 0) throw new Error(`cangen exited ${rcw}`);
+      const end = Date.now() + 120_000;
+      while (cs.some((c) => c.frames.length < WARMUP) && Date.now() < end) await sleep(200);
+      await sleep(1000);
+      for (const c of cs) c.frames.length = 0;
+    }
     const c0 = server === 'bridge' ? await bridgeCounters(control) : null;
     const cpu0 = cpuMs(child.pid as number);
+    const threads0 = threadCpu(child.pid as number);
     // BENCH_STRACE=1: count the server's syscalls during the burst (adds overhead: not for CPU figures)
     const tracer = process.env.BENCH_STRACE ? spawn('strace', ['-c', '-f', '-p', String(child.pid)], { stdio: ['ignore', 'ignore', 'pipe'] }) : null;
     let traced = '';
@@ -126,6 +156,9 @@ async function one(server: 'bridge' | 'cannelloni', clients: number, runNo: numb
       await sleep(2000);
     }
     const cpu1 = cpuMs(child.pid as number);
+    const threads1 = threadCpu(child.pid as number);
+    const byThread = [...threads1].map(([name, ms]) => `${name} ${Math.round(ms - (threads0.get(name) ?? 0))}`).join(', ');
+    process.stdout.write(`@@threads ${server} ${extra} (${clients} clients): CPU ms by thread: ${byThread}\n`);
     if (tracer) {
       tracer.kill('SIGINT');
       await new Promise((r) => tracer.once('exit', r));
@@ -168,7 +201,7 @@ async function main(): Promise<void> {
       }
     }
   }
-  console.log(`\nframes: cangen -e -L 8 -g ${GAP_MS} -n ${FRAMES} on vcan0; CPU = server utime+stime`);
+  console.log(`\nframes: cangen -e -L 8 -g ${GAP_MS} -n ${FRAMES} on vcan0 (after ${WARMUP} warm-up frames); CPU = server utime+stime`);
   console.log(`${'server'.padEnd(30)} clients run   sent  received  lost  counted  burst ms  cpu ms  (sys)  µs/frame  vs cannelloni`);
   for (const x of rows) {
     const ref = rows.find((y) => y.server === 'cannelloni' && y.run === x.run && y.clients === 1);
