@@ -30,6 +30,9 @@ export class FlushScheduler {
   private deadlines: number[] = [];
   private timer: NodeJS.Timeout | null = null;
   private timerDue = Number.POSITIVE_INFINITY;
+  /** The last Timeout made and its delay: reused (refreshed) for the next batch of that delay. */
+  private spare: NodeJS.Timeout | null = null;
+  private timerDelay = -1;
   // Clients to flush in the next microtask (--flush-interval 0).
   private soon: Flushable[] = [];
   private microtaskQueued = false;
@@ -61,9 +64,19 @@ export class FlushScheduler {
   }
 
   private arm(due: number): void {
-    if (this.timer !== null) clearTimeout(this.timer);
+    const delay = Math.max(1, Math.ceil(due - this.now()));
     this.timerDue = due;
-    this.timer = setTimeout(this.fire, Math.max(1, Math.ceil(due - this.now())));
+    // A busy bus arms a timer per batch, nearly always with the same delay (--flush-interval):
+    // refresh() restarts the one Timeout we have instead of allocating a new one each time.
+    const t = this.timer ?? this.spare;
+    if (t !== null && this.timerDelay === delay) {
+      this.timer = t.refresh();
+      return;
+    }
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timerDelay = delay;
+    this.timer = setTimeout(this.fire, delay);
+    this.spare = this.timer;
   }
 
   private readonly flushSoon = (): void => {
