@@ -116,9 +116,10 @@ async function bridgeCounters(socket: string): Promise<{ rx: number; kernelDrops
 async function one(server: 'bridge' | 'cannelloni', clients: number, runNo: number, extra = ''): Promise<Row> {
   resetVcan('vcan0');
   const control = join(mkdtempSync(join(tmpdir(), 'ampio-bench-')), 'control.sock');
+  // All clients come from 127.0.0.1: the per-host limit (16 by default) is lifted for 32.
   const child: ChildProcess =
     server === 'bridge'
-      ? spawn(process.execPath, [...profileArgs, join(ROOT, 'dist/src/cli/main.js'), 'serve', '--backend', 'socketcan', '--can-if', 'vcan0', '--listen', `127.0.0.1:${PORT}`, '--log-level', 'warn', '--control-socket', control, '--handshake-timeout', '30s', ...(extra ? extra.split(/\s+/) : [])], { stdio: ['ignore', 'ignore', 'inherit'] })
+      ? spawn(process.execPath, [...profileArgs, join(ROOT, 'dist/src/cli/main.js'), 'serve', '--backend', 'socketcan', '--can-if', 'vcan0', '--listen', `127.0.0.1:${PORT}`, '--log-level', 'warn', '--control-socket', control, '--handshake-timeout', '30s', '--max-clients-per-host', '0', ...(extra ? extra.split(/\s+/) : [])], { stdio: ['ignore', 'ignore', 'inherit'] })
       : spawn(process.env.CANNELLONI as string, ['-I', 'vcan0', '-C', 's', '-L', '127.0.0.1', '-l', String(PORT)], { stdio: ['ignore', 'ignore', 'ignore'] });
   try {
     await waitPort(PORT, 120_000);
@@ -133,6 +134,8 @@ async function one(server: 'bridge' | 'cannelloni', clients: number, runNo: numb
       if (rcw !== 0) throw new Error(`cangen exited ${rcw}`);
       const end = Date.now() + 120_000;
       while (cs.some((c) => c.frames.length < WARMUP) && Date.now() < end) await sleep(200);
+      const short = cs.filter((c) => c.frames.length < WARMUP).length;
+      if (short > 0) throw new Error(`${short} of ${clients} clients did not receive the ${WARMUP} warm-up frames`);
       await sleep(1000);
       for (const c of cs) c.frames.length = 0;
     }
