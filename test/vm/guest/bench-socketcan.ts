@@ -132,11 +132,15 @@ async function one(server: 'bridge' | 'cannelloni', clients: number, runNo: numb
       // seconds of a fresh process spend doing (in this VM, seconds of CPU).
       const rcw = await run('cangen', ['vcan0', '-e', '-I', '1E5A', '-L', '8', '-D', 'i', '-g', GAP_MS, '-n', String(WARMUP)]);
       if (rcw !== 0) throw new Error(`cangen exited ${rcw}`);
-      const end = Date.now() + 120_000;
-      while (cs.some((c) => c.frames.length < WARMUP) && Date.now() < end) await sleep(200);
-      const short = cs.filter((c) => c.frames.length < WARMUP).length;
-      if (short > 0) throw new Error(`${short} of ${clients} clients did not receive the ${WARMUP} warm-up frames`);
-      await sleep(1000);
+      // until no client gets anything new for 2 s (at cangen -g 0 a server may lose some)
+      for (let last = -1; ; ) {
+        const total = cs.reduce((n, c) => n + c.frames.length, 0);
+        if (total === last) break;
+        last = total;
+        await sleep(2000);
+      }
+      const none = cs.filter((c) => c.frames.length === 0).length;
+      if (none > 0) throw new Error(`${none} of ${clients} clients received none of the ${WARMUP} warm-up frames`);
       for (const c of cs) c.frames.length = 0;
     }
     const c0 = server === 'bridge' ? await bridgeCounters(control) : null;
