@@ -44,7 +44,9 @@ export async function createBackends(config: Config, deps: BackendDeps = {}): Pr
           txQueueSize: config.txQueueSize,
           txMaxAge: config.txMaxAge,
           rcvbuf: config.canRcvbuf,
-          rxCoalesceMs: config.canRxCoalesce,
+          // Paced frames are written to clients at the end of their read, so the pacing may
+          // not exceed the flush interval: a frame still waits at most that long.
+          rxCoalesceMs: Math.min(config.canRxCoalesce, config.flushInterval),
           now,
           wallClock,
           ...deps.socketcan,

@@ -54,6 +54,12 @@ export interface BackendSink {
   malformed(count: number): void;
   /** An error frame was seen (class = can_id & CAN_ERR_MASK bits), before any forwarding. */
   errorFrame?(frame: CanFrame): void;
+  /**
+   * The frames just received were read by read pacing: they already waited in the kernel's
+   * queue up to the pacing interval, so what clients have queued may be written now rather
+   * than after another flush interval.
+   */
+  pacedBatchEnd?(): void;
   /** Operational log line (event name snake_case, flat fields). */
   log: LogFn;
 }

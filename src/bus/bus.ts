@@ -118,6 +118,14 @@ export class Bus implements BusInfo {
     return this.backend.stop();
   }
 
+  /**
+   * `fn` runs after the backend delivered frames it read by read pacing (they already waited
+   * in the kernel's queue): the sessions write their queued frames then. One listener.
+   */
+  onPacedBatch(fn: () => void): void {
+    this.pacedBatchListener = fn;
+  }
+
   /** Adds a tap; returns the function that removes it. */
   addTap(tap: FrameTap): () => void {
     this.taps = [...this.taps, tap];
@@ -166,6 +174,8 @@ export class Bus implements BusInfo {
     this.tapsThatThrew.add(tap);
     this.log.error('tap_failed', { error: String(err), message: 'a frame tap threw; it stays attached, further errors are only counted' });
   }
+
+  private pacedBatchListener: (() => void) | null = null;
 
   private readonly sink: BackendSink = {
     received: (frame: CanFrame): void => {
@@ -223,6 +233,7 @@ export class Bus implements BusInfo {
     log: (level, event, fields): void => {
       this.log[level](event, fields);
     },
+    pacedBatchEnd: (): void => this.pacedBatchListener?.(),
   };
 
   private stateChanged(backend: BackendState, busState: BusState, detail?: string): void {

@@ -58,6 +58,27 @@ export class FlushScheduler {
     if (due < this.timerDue) this.arm(due);
   }
 
+  /**
+   * Writes every batch waiting for its timer now. Called when the bus read its frames by
+   * read pacing: those frames already waited in the kernel's queue, so the batch they start
+   * is written at the end of the read instead of one more flush interval later (and under
+   * load the writes follow the pacing reads instead of timers of their own).
+   */
+  flushWaiting(): void {
+    if (this.waiting.length === 0) return;
+    // The timer stays armed (cleared, it could not be refreshed): the next batch re-arms it
+    // by refresh(), and if none comes it fires once and finds nothing to do.
+    this.timerDue = Number.POSITIVE_INFINITY;
+    const waiting = this.waiting;
+    const deadlines = this.deadlines;
+    this.waiting = [];
+    this.deadlines = [];
+    for (let k = 0; k < waiting.length; k++) {
+      const c = waiting[k];
+      if (c.flushDeadline === deadlines[k]) c.flush();
+    }
+  }
+
   /** Clients waiting for a timer (for tests and the curious). */
   get pending(): number {
     return this.waiting.length + this.soon.length;
@@ -95,7 +116,7 @@ export class FlushScheduler {
     // Everything due by the deadline this timer was armed for is due now: the timer firing
     // is the proof that the time passed, whatever the injected clock says (a clock held
     // still in a test must not turn this into a timer that re-arms forever).
-    const now = Math.max(this.now(), this.timerDue);
+    const now = Number.isFinite(this.timerDue) ? Math.max(this.now(), this.timerDue) : this.now();
     this.timerDue = Number.POSITIVE_INFINITY;
     // Taken out first: a flush must not see (or reschedule into) the list being walked.
     const waiting = this.waiting;

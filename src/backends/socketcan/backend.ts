@@ -242,8 +242,8 @@ export class SocketCanBackend implements CanBackend {
       open: (link) => {
         const options = { fd: link.mtu >= CANFD_MTU, errorMask: CAN_ERR_MASK, recvOwn: true, rcvbuf: this.opts.rcvbuf ?? DEFAULT_RCVBUF, coalesceMs: Math.ceil(this.opts.rxCoalesceMs ?? 0) };
         // Batches of a socket that is no longer the open one are ignored.
-        const sock: CanSocketLike = this.binding!.open(ifname, options, (batch, count, drops, errno) => {
-          if (sock === this.supervisor.handle) this.onBatch(sock, batch, count, drops, errno);
+        const sock: CanSocketLike = this.binding!.open(ifname, options, (batch, count, drops, errno, paced) => {
+          if (sock === this.supervisor.handle) this.onBatch(sock, batch, count, drops, errno, paced === true);
         });
         return sock;
       },
@@ -312,9 +312,12 @@ export class SocketCanBackend implements CanBackend {
 
   // ---------------------------------------------------------------- frames and state
 
-  private onBatch(sock: CanSocketLike, batch: Buffer | null, count: number, drops: number, errno: number): void {
+  private onBatch(sock: CanSocketLike, batch: Buffer | null, count: number, drops: number, errno: number, paced: boolean): void {
     this.kernelDrops.note(drops);
-    if (batch && count > 0) decodeBatch(batch, count, this.opts.wallClock, this.onFrame);
+    if (batch && count > 0) {
+      decodeBatch(batch, count, this.opts.wallClock, this.onFrame);
+      if (paced) this.sink?.pacedBatchEnd?.();
+    }
     if (errno !== 0) {
       const name = errnoName(errno);
       this.supervisor.lose(sock, `socket error ${name}${LINK_GONE.has(name) ? ' (link down or interface removed)' : ''}`);

@@ -30,11 +30,12 @@ export interface CanSocketOptions {
 }
 
 /**
- * Called once per readiness with every frame read (records of RECORD_SIZE bytes), the
- * socket's cumulative kernel drop counter, and 0; or with (null, 0, drops, errno) when the
- * socket failed (ENETDOWN: link down; ENODEV: interface removed). Reading then stops.
+ * Called once per read with every frame read (records of RECORD_SIZE bytes), the socket's
+ * cumulative kernel drop counter, 0, and whether the read came from the pacing timer (the
+ * frames waited in the kernel's queue up to coalesceMs); or with (null, 0, drops, errno)
+ * when the socket failed (ENETDOWN: link down; ENODEV: interface removed). Reading then stops.
  */
-export type BatchCallback = (batch: Buffer | null, count: number, kernelDrops: number, errno: number) => void;
+export type BatchCallback = (batch: Buffer | null, count: number, kernelDrops: number, errno: number, paced?: boolean) => void;
 
 export interface CanSocketLike {
   /** Writes one frame without blocking: 0, or the errno (ENOBUFS: the qdisc is full). */

@@ -127,4 +127,32 @@ describe('FlushScheduler', () => {
     expect(c.flushedAt).toHaveLength(2);
     expect(c.flushedAt[1] - tNew).toBeGreaterThanOrEqual(20 - 1);
   });
+
+  it('flushWaiting (a paced read ended): writes every waiting batch at once, then the timer finds nothing; later batches are timed again', async () => {
+    const s = new FlushScheduler(now);
+    const a = new FakeClient(50);
+    const b = new FakeClient(50);
+    const written = new FakeClient(50);
+    s.schedule(a);
+    s.schedule(b);
+    s.schedule(written);
+    written.flush(); // its batch filled up meanwhile
+    const t0 = now();
+    s.flushWaiting();
+    expect(a.flushedAt).toHaveLength(1);
+    expect(b.flushedAt).toHaveLength(1);
+    expect(written.flushedAt).toHaveLength(1); // only its own flush, not a second one
+    expect(a.flushedAt[0] - t0).toBeLessThan(50);
+    expect(s.pending).toBe(0);
+    // the next batch waits its full interval again (the one Timeout is re-armed)
+    const t1 = now();
+    s.schedule(a);
+    await until(() => a.flushedAt.length > 1, 'the timed flush');
+    expect(a.flushedAt[1] - t1).toBeGreaterThanOrEqual(50 - 1);
+    await sleep(70);
+    expect(a.flushedAt).toHaveLength(2);
+    expect(b.flushedAt).toHaveLength(1);
+    s.flushWaiting(); // nothing waits: nothing happens
+    expect(a.flushedAt).toHaveLength(2);
+  });
 });

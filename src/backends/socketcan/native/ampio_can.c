@@ -59,7 +59,7 @@ typedef struct {
   uint64_t last_read_ms; /* loop time of the last read that returned frames */
   napi_env env;
   napi_ref self;     /* strong while open: the object must outlive its poll handle */
-  napi_ref on_batch; /* function(buffer, count, kernelDrops, errno) */
+  napi_ref on_batch; /* function(buffer, count, kernelDrops, errno, paced) */
   napi_async_context async;
   uint32_t drops;    /* last sk_drops value seen (SO_RXQ_OVFL / SO_MEMINFO) */
   int wakeup_cap;
@@ -176,12 +176,12 @@ static void sock_finalize(napi_env env, void* data, void* hint) {
   else sock_free(env, s);
 }
 
-/** Calls on_batch(buffer|null, count, kernelDropsTotal, errno) inside a callback scope. */
-static void deliver(CanSock* s, const uint8_t* rec, int count, int err) {
+/** Calls on_batch(buffer|null, count, kernelDropsTotal, errno, paced) inside a callback scope. */
+static void deliver(CanSock* s, const uint8_t* rec, int count, int err, int paced) {
   napi_env env = s->env;
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  napi_value fn, recv, argv[4], result;
+  napi_value fn, recv, argv[5], result;
   if (napi_get_reference_value(env, s->on_batch, &fn) == napi_ok && fn != NULL) {
     if (count > 0) {
       void* dst;
@@ -192,10 +192,11 @@ static void deliver(CanSock* s, const uint8_t* rec, int count, int err) {
     napi_create_int32(env, count, &argv[1]);
     napi_create_uint32(env, s->drops, &argv[2]);
     napi_create_int32(env, err, &argv[3]);
+    napi_get_boolean(env, paced != 0, &argv[4]);
     napi_get_global(env, &recv); /* napi_make_callback needs an object receiver */
     // napi_make_callback runs the microtasks and process.nextTick queue afterwards, as for
     // any I/O callback: the TX pump is scheduled with queueMicrotask.
-    if (napi_make_callback(env, s->async, recv, fn, 4, argv, &result) == napi_pending_exception) {
+    if (napi_make_callback(env, s->async, recv, fn, 5, argv, &result) == napi_pending_exception) {
       napi_value exc;
       napi_get_and_clear_last_exception(env, &exc);
       napi_fatal_exception(env, exc);
@@ -298,11 +299,11 @@ static void read_and_deliver(CanSock* s, int status, int from_timer) {
   int count = drain(s, &err);
   if (status < 0 && err == 0) err = EIO;
   s->in_callback++;
-  if (count > 0) deliver(s, s->scratch, count, 0);
+  if (count > 0) deliver(s, s->scratch, count, 0, from_timer);
   // The callback may have closed the socket.
   if (err != 0 && !s->closed) {
     if (s->poll) uv_poll_stop(s->poll);
-    deliver(s, NULL, 0, err);
+    deliver(s, NULL, 0, err, 0);
   } else if (err == 0) {
     pace(s, count, from_timer);
   }
