@@ -28,6 +28,7 @@ export interface WorkerInit {
 
 export interface ForwardStatus {
   state: ForwarderState;
+  /** Connection target without the password (it is shown in status and top). */
   target: string | null;
   backlogRows: number;
   /** Age of the oldest frame not yet in PostgreSQL, seconds; 0 when caught up. */

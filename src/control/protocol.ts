@@ -4,6 +4,7 @@
 
 import type { BackendKind, BackendState } from '../backends/types.js';
 import type { BusState } from '../core/bus-state.js';
+import type { ForwardStatus } from '../capture/worker-messages.js';
 
 export const CONTROL_PROTOCOL_VERSION = 1;
 /** A line longer than this closes the control connection (protects the daemon). */
@@ -172,17 +173,8 @@ export interface CaptureSnapshot {
   /** Frames deleted by retention or the size bound since start */
   evicted: number;
   /** null when --pg-url is not set */
-  forward: {
-    state: 'disabled' | 'connecting' | 'connected' | 'backing_off';
-    /** Connection target without password */
-    target: string | null;
-    backlogRows: number;
-    lagSeconds: number;
-    rowsTotal: number;
-    errorsTotal: number;
-    lostTotal: number;
-    lastError: string | null;
-  } | null;
+  /** The forwarder's own status, one type for the worker and the snapshot. */
+  forward: ForwardStatus | null;
 }
 
 // ---------------------------------------------------------------- events
