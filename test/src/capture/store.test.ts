@@ -35,6 +35,17 @@ function store(name = 'capture.db', readonly = false, now?: () => number): Captu
   return s;
 }
 
+/** Opening `file` must be refused with a CaptureStoreError: returns it. */
+function openRefusal(file: string): CaptureStoreError {
+  try {
+    open.push(CaptureStore.open(Database, { path: file }));
+  } catch (err) {
+    expect(err).toBeInstanceOf(CaptureStoreError);
+    return err as CaptureStoreError;
+  }
+  throw new Error(`${file} was opened, not refused`);
+}
+
 const T0 = Date.UTC(2026, 10, 30, 2, 0, 0); // ms
 const rx = (frame: CanFrame, bus = 0): DecodedRecord => ({ bus, direction: DIR_RX, frame, session: 0, label: null });
 
@@ -160,31 +171,19 @@ describe('the store', () => {
     db.close();
     for (const file of [text, other]) {
       const before = fs.readFileSync(file);
-      let error: unknown;
-      try {
-        CaptureStore.open(Database, { path: file });
-      } catch (err) {
-        error = err;
-      }
-      expect(error).toBeInstanceOf(CaptureStoreError);
-      expect((error as CaptureStoreError).code).toBe('foreign_file');
-      expect((error as CaptureStoreError).message).toContain('not a capture store');
-      expect((error as CaptureStoreError).hint).toMatch(/move it away/);
+      const error = openRefusal(file);
+      expect(error.code).toBe('foreign_file');
+      expect(error.message).toContain('not a capture store');
+      expect(error.hint).toMatch(/move it away/);
       expect(fs.readFileSync(file).equals(before)).toBe(true);
     }
   });
 
   it('a store in a directory that does not exist: says so (not "damaged") and creates nothing', () => {
     const file = path.join(dir, 'no-such-dir', 'capture.db');
-    let error: unknown;
-    try {
-      CaptureStore.open(Database, { path: file });
-    } catch (err) {
-      error = err;
-    }
-    expect(error).toBeInstanceOf(CaptureStoreError);
-    expect((error as CaptureStoreError).code).toBe('unwritable');
-    expect((error as CaptureStoreError).message).toContain('does not exist');
+    const error = openRefusal(file);
+    expect(error.code).toBe('unwritable');
+    expect(error.message).toContain('does not exist');
     expect(fs.existsSync(path.dirname(file))).toBe(false);
   });
 
