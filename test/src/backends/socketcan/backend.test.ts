@@ -123,7 +123,7 @@ describe('SocketCanBackend TX path (scripted socket)', () => {
     await b.start(sink);
     // libuv timers count whole milliseconds: 1.5 ms paces at 2 (never at 1, which would be shorter)
     expect(ch().options).toEqual({ fd: true, errorMask: 0x1fffffff, recvOwn: true, rcvbuf: 65536, coalesceMs: 2 });
-    expect(sink.logs.find((l) => l.event === 'socketcan_open')?.fields).toMatchObject({ rcvbuf: 131072, fd: true });
+    expect(sink.logs.find((l) => l.event === 'socketcan_open')?.fields).toMatchObject({ rcvbuf: 131072, fd: true, rxCoalesceMs: 2 });
     await b.stop();
     expect(ch().closed).toBe(true);
   });
