@@ -55,10 +55,13 @@ export interface BackendSink {
   /** An error frame was seen (class = can_id & CAN_ERR_MASK bits), before any forwarding. */
   errorFrame?(frame: CanFrame): void;
   /**
-   * The frames just received were read by read pacing: they already waited in the kernel's
-   * queue up to the pacing interval, so what clients have queued may be written now rather
-   * than after another flush interval.
+   * The frames received from now until pacedBatchEnd() were read by read pacing: they
+   * already waited in the kernel's queue up to the pacing interval, so what clients queue
+   * meanwhile is written at pacedBatchEnd() rather than after another flush interval. A
+   * backend that calls this must call pacedBatchEnd() after it, whatever happens between.
    */
+  pacedBatchStart?(): void;
+  /** The end of a paced read (see pacedBatchStart): clients write what they queued now. */
   pacedBatchEnd?(): void;
   /** Operational log line (event name snake_case, flat fields). */
   log: LogFn;

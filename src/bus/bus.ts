@@ -15,6 +15,12 @@ import type { FrameTap, TapOrigin } from './frame-tap.js';
 export type EmitEvent = (kind: DaemonEventKind, fields: Omit<DaemonEvent, 'time' | 'kind'>) => void;
 
 /** The live (SIGHUP-reloadable) settings a bus reads on every frame. */
+/** Told around the frames of a paced read (see BackendSink.pacedBatchStart). */
+export interface PacedBatchListener {
+  start(): void;
+  end(): void;
+}
+
 export interface BusSettings {
   forwardErrors: boolean;
   echo: 'others' | 'none';
@@ -119,11 +125,12 @@ export class Bus implements BusInfo {
   }
 
   /**
-   * `fn` runs after the backend delivered frames it read by read pacing (they already waited
-   * in the kernel's queue): the sessions write their queued frames then. One listener.
+   * `listener.start` runs before the backend delivers frames it read by read pacing (they
+   * already waited in the kernel's queue), `listener.end` after them: the sessions write
+   * their queued frames then. One listener.
    */
-  onPacedBatch(fn: () => void): void {
-    this.pacedBatchListener = fn;
+  onPacedBatch(listener: PacedBatchListener): void {
+    this.pacedBatchListener = listener;
   }
 
   /** Adds a tap; returns the function that removes it. */
@@ -175,7 +182,7 @@ export class Bus implements BusInfo {
     this.log.error('tap_failed', { error: String(err), message: 'a frame tap threw; it stays attached, further errors are only counted' });
   }
 
-  private pacedBatchListener: (() => void) | null = null;
+  private pacedBatchListener: PacedBatchListener | null = null;
 
   private readonly sink: BackendSink = {
     received: (frame: CanFrame): void => {
@@ -233,7 +240,8 @@ export class Bus implements BusInfo {
     log: (level, event, fields): void => {
       this.log[level](event, fields);
     },
-    pacedBatchEnd: (): void => this.pacedBatchListener?.(),
+    pacedBatchStart: (): void => this.pacedBatchListener?.start(),
+    pacedBatchEnd: (): void => this.pacedBatchListener?.end(),
   };
 
   private stateChanged(backend: BackendState, busState: BusState, detail?: string): void {

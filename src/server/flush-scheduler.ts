@@ -6,6 +6,7 @@
 // and an idle-ish bus fired one timer per client per frame. One timer per bus (or, with
 // --flush-interval 0, one microtask per bus) serves them all; no timer exists while nothing
 // waits, so an idle bridge still costs nothing.
+import { atTurnEnd } from '../core/microtask.js';
 
 /** What the scheduler needs from a client connection. */
 export interface Flushable {
@@ -36,6 +37,8 @@ export class FlushScheduler {
   // Clients to flush in the next microtask (--flush-interval 0).
   private soon: Flushable[] = [];
   private microtaskQueued = false;
+  /** A paced read is being delivered: batches it starts wait for its end, not for a timer. */
+  private held = false;
 
   /** `now`: monotonic ms (performance.now in the daemon). */
   constructor(private readonly now: () => number) {}
@@ -47,7 +50,7 @@ export class FlushScheduler {
       this.soon.push(c);
       if (!this.microtaskQueued) {
         this.microtaskQueued = true;
-        queueMicrotask(this.flushSoon);
+        atTurnEnd(this.flushSoon);
       }
       return;
     }
@@ -55,7 +58,16 @@ export class FlushScheduler {
     c.flushDeadline = due;
     this.waiting.push(c);
     this.deadlines.push(due);
-    if (due < this.timerDue) this.arm(due);
+    if (!this.held && due < this.timerDue) this.arm(due);
+  }
+
+  /**
+   * A paced read starts delivering its frames: the batches they start are written by
+   * flushWaiting() at its end, so arming (and later firing) a timer for each would be work
+   * thrown away, under load once per pacing interval. The caller must end it by flushWaiting().
+   */
+  holdTimers(): void {
+    this.held = true;
   }
 
   /**
@@ -65,6 +77,7 @@ export class FlushScheduler {
    * load the writes follow the pacing reads instead of timers of their own).
    */
   flushWaiting(): void {
+    this.held = false;
     if (this.waiting.length === 0) return;
     // The timer stays armed (cleared, it could not be refreshed): the next batch re-arms it
     // by refresh(), and if none comes it fires once and finds nothing to do.

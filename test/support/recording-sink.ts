@@ -19,6 +19,9 @@ export class RecordingSink implements BackendSink {
   readonly errors: CanFrame[] = [];
   readonly logs: { level: string; event: string; fields?: Record<string, unknown> }[] = [];
   malformedCount = 0;
+  /** Optional sink hooks a test may set (BackendSink.pacedBatchStart/End). */
+  pacedBatchStart?: () => void;
+  pacedBatchEnd?: () => void;
   private waiters = new Set<() => void>();
 
   received(frame: CanFrame): void {

@@ -325,8 +325,17 @@ export class SocketCanBackend implements CanBackend {
   private onBatch(sock: CanSocketLike, batch: Buffer | null, count: number, drops: number, errno: number, paced: boolean): void {
     this.kernelDrops.note(drops);
     if (batch && count > 0) {
-      decodeBatch(batch, count, this.opts.wallClock, this.onFrame);
-      if (paced) this.sink?.pacedBatchEnd?.();
+      if (!paced) {
+        decodeBatch(batch, count, this.opts.wallClock, this.onFrame);
+      } else {
+        const sink = this.sink;
+        sink?.pacedBatchStart?.();
+        try {
+          decodeBatch(batch, count, this.opts.wallClock, this.onFrame);
+        } finally {
+          sink?.pacedBatchEnd?.();
+        }
+      }
     }
     if (errno !== 0) {
       const name = errnoName(errno);

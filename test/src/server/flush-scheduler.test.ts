@@ -155,4 +155,34 @@ describe('FlushScheduler', () => {
     s.flushWaiting(); // nothing waits: nothing happens
     expect(a.flushedAt).toHaveLength(2);
   });
+  it('holdTimers (a paced read is being delivered): its batches arm no timer and are written at its end', async () => {
+    const s = new FlushScheduler(now);
+    const a = new FakeClient(20);
+    const b = new FakeClient(20);
+    s.holdTimers();
+    s.schedule(a);
+    s.schedule(b);
+    // no timer was armed: well past the interval nothing was written
+    await sleep(80);
+    expect(a.flushedAt).toHaveLength(0);
+    expect(s.pending).toBe(2);
+    s.flushWaiting();
+    expect(a.flushedAt).toHaveLength(1);
+    expect(b.flushedAt).toHaveLength(1);
+    // the hold ended with it: the next batch is timed again
+    s.schedule(a);
+    await until(() => a.flushedAt.length > 1, 'the timed flush after the hold');
+    expect(b.flushedAt).toHaveLength(1);
+  });
+
+  it('holdTimers: a batch already waiting for its timer before the hold keeps it', async () => {
+    const s = new FlushScheduler(now);
+    const early = new FakeClient(20);
+    const t0 = now();
+    s.schedule(early);
+    s.holdTimers();
+    await until(() => early.flushedAt.length === 1, 'the flush armed before the hold');
+    expect(early.flushedAt[0] - t0).toBeGreaterThanOrEqual(20 - 1);
+    s.flushWaiting();
+  });
 });

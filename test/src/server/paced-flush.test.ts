@@ -45,6 +45,7 @@ async function setup(): Promise<{ backend: HandBackend; client: TestClient }> {
 describe('read pacing and the flush interval', () => {
   it('a paced read: its frames reach the client at the end of the read', async () => {
     const { backend, client } = await setup();
+    backend.sink.pacedBatchStart?.();
     for (let n = 0; n < 5; n++) backend.sink.received(makeFrame({ id: 0x100 + n, data: [n] }));
     backend.sink.pacedBatchEnd?.();
     const got = await client.waitForFrames(5, 5000);

@@ -71,9 +71,9 @@ class ScriptedSocket implements CanSocketLike {
   info() {
     return { rcvbuf: this.options.rcvbuf * 2, ifindex: 3, fd: 42, closed: this.closed, paced: false };
   }
-  deliver(entries: BatchEntry[], drops = this.drops): void {
+  deliver(entries: BatchEntry[], drops = this.drops, paced = false): void {
     this.drops = drops;
-    this.onBatch(packBatch(entries), entries.length, drops, 0);
+    this.onBatch(packBatch(entries), entries.length, drops, 0, paced);
   }
   fail(errno: number): void {
     this.onBatch(null, 0, this.drops, errno);
@@ -247,6 +247,29 @@ describe('SocketCanBackend RX path (scripted socket)', () => {
     expect(r.timestamp).toBeGreaterThanOrEqual(before);
     expect(small).toMatchObject({ id: 0x7, len: 2, fd: true, fdFlags: 1 });
     expect(big).toMatchObject({ id: 0x8, len: 12, fd: true, fdFlags: 0 });
+    await b.stop();
+  });
+
+  it('a paced read is framed by pacedBatchStart/End, also when a frame handler throws; an ordinary one is not', async () => {
+    const { sink, b, ch } = scripted();
+    const seen: string[] = [];
+    sink.pacedBatchStart = () => seen.push('start');
+    sink.pacedBatchEnd = () => seen.push('end');
+    const received = sink.received.bind(sink);
+    let throwAt = -1;
+    sink.received = (f) => {
+      seen.push(`0x${f.id.toString(16)}`);
+      if (f.id === throwAt) throw new Error('planted');
+      received(f);
+    };
+    await b.start(sink);
+    ch().deliver([{ frame: makeFrame({ id: 0x1 }) }, { frame: makeFrame({ id: 0x2 }) }], 0, true);
+    ch().deliver([{ frame: makeFrame({ id: 0x3 }) }], 0, false);
+    expect(seen).toEqual(['start', '0x1', '0x2', 'end', '0x3']);
+    seen.length = 0;
+    throwAt = 0x5;
+    expect(() => ch().deliver([{ frame: makeFrame({ id: 0x5 }) }, { frame: makeFrame({ id: 0x6 }) }], 0, true)).toThrow('planted');
+    expect(seen).toEqual(['start', '0x5', 'end']);
     await b.stop();
   });
 
