@@ -6,6 +6,7 @@ import type { CanFrame } from '../core/frame.js';
 import type { BackendSink, SendResult } from './types.js';
 import { TxQueue, type TxDropReason, type TxQueueStats, type WriteOutcome } from '../core/tx-queue.js';
 import type { LogFn } from '../core/log-fn.js';
+import { atTurnEnd } from '../core/microtask.js';
 
 export interface TxDriverOptions {
   capacity: number;
@@ -68,7 +69,7 @@ export class TxDriver {
   kick(): void {
     if (this.scheduled || this.stopped) return;
     this.scheduled = true;
-    queueMicrotask(this.run);
+    atTurnEnd(this.run);
   }
 
   clear(reason: TxDropReason): number {

@@ -5,6 +5,7 @@
 import { CAN_EFF_FLAG, type CanFrame } from '../core/frame.js';
 import type { BackendCounters, BackendInfo, BackendSink, CanBackend, SendResult } from './types.js';
 import { prng } from '../core/prng.js';
+import { atTurnEnd } from '../core/microtask.js';
 
 export type VirtualPayload = 'ampio' | 'sequence';
 
@@ -88,7 +89,7 @@ export class VirtualBackend implements CanBackend {
     this.txOrigins.push(origin);
     if (this.txSink === null) {
       this.txSink = sink;
-      queueMicrotask(this.transmitQueued);
+      atTurnEnd(this.transmitQueued);
     }
     return SENT;
   }

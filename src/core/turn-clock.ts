@@ -8,6 +8,7 @@
 // in the CAN VM that was four syscalls per frame, a visible share of the bridge's CPU. The
 // frames of one read batch arrive together anyway, and everything that uses this clock
 // works in milliseconds. Not for measuring how long synchronous work takes (that reads 0).
+import { atTurnEnd } from './microtask.js';
 
 export function turnClock(read: () => number = () => performance.now()): () => number {
   let cached = -1;
@@ -17,7 +18,7 @@ export function turnClock(read: () => number = () => performance.now()): () => n
   return () => {
     if (cached < 0) {
       cached = read();
-      queueMicrotask(forget);
+      atTurnEnd(forget);
     }
     return cached;
   };
