@@ -17,6 +17,15 @@ export interface BackendDeps {
   serial?: Partial<SerialBackendOptions>;
 }
 
+/**
+ * The SocketCAN read pacing in force: --can-rx-coalesce, never above --flush-interval.
+ * Paced frames are written to the clients at the end of their read, so with this bound a
+ * frame still waits at most the flush interval (and --flush-interval 0 switches pacing off).
+ */
+export function rxCoalesceMs(config: Pick<Config, 'canRxCoalesce' | 'flushInterval'>): number {
+  return Math.min(config.canRxCoalesce, config.flushInterval);
+}
+
 export async function createBackends(config: Config, deps: BackendDeps = {}): Promise<CanBackend[]> {
   const now = deps.now ?? (() => performance.now());
   const wallClock = deps.wallClock ?? (() => performance.timeOrigin + performance.now());
@@ -44,9 +53,7 @@ export async function createBackends(config: Config, deps: BackendDeps = {}): Pr
           txQueueSize: config.txQueueSize,
           txMaxAge: config.txMaxAge,
           rcvbuf: config.canRcvbuf,
-          // Paced frames are written to clients at the end of their read, so the pacing may
-          // not exceed the flush interval: a frame still waits at most that long.
-          rxCoalesceMs: Math.min(config.canRxCoalesce, config.flushInterval),
+          rxCoalesceMs: rxCoalesceMs(config),
           now,
           wallClock,
           ...deps.socketcan,

@@ -100,6 +100,8 @@ export interface BackendCounters {
 export interface BackendReloadable {
   /** `--tx-max-age`, ms (0 = never expire); applies to frames already queued. */
   txMaxAge: number;
+  /** SocketCAN read pacing, ms (see rxCoalesceMs in backends/factory.ts). */
+  rxCoalesceMs: number;
 }
 
 export interface CanBackend {

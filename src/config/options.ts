@@ -346,7 +346,7 @@ export const OPTIONS = {
     default: 5,
     help: 'SocketCAN: while frames arrive faster than one per this interval, read the socket on this timer instead of at every frame and write what was read to the clients right away (each wakeup and write costs about as much CPU as the frames it carries; a quiet bus is still read at once); never more than --flush-interval',
     group: 'backend',
-    scope: 'structural',
+    scope: 'reloadable',
   }),
   ...PROTOCOL_OPTIONS,
   ...ACCESS_OPTIONS,

@@ -5,6 +5,7 @@ import net from 'node:net';
 import { setImmediate as tick } from 'node:timers/promises';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createVirtualBackend, type VirtualBackend } from '../../src/backends/virtual.js';
+import type { BackendReloadable } from '../../src/backends/types.js';
 import type { Config } from '../../src/config/options.js';
 import { CAN_EFF_FLAG, CAN_ERR_FLAG, CAN_RTR_FLAG, makeFrame } from '../../src/core/frame.js';
 import { encode, HELLO, TestClient } from '../support/cannelloni-client.js';
@@ -345,12 +346,13 @@ describe('reload (SIGHUP)', () => {
     await clientsConnected(d, 2);
     a.send(encode({ id: 0x1, data: [1] }));
     await b.waitForFrames(1);
-    const reconfigured: number[] = [];
-    const next = { ...d.daemon.config, echo: 'none', maxClients: 2, txMaxAge: 500 } as Config;
-    // The virtual bus has no TX queue; a backend that has one is told the new age limit.
-    Object.assign(bus, { reconfigure: (o: { txMaxAge: number }) => reconfigured.push(o.txMaxAge) });
-    expect(d.daemon.reload(next).sort()).toEqual(['echo', 'maxClients', 'txMaxAge']);
-    expect(reconfigured).toEqual([500]);
+    const reconfigured: BackendReloadable[] = [];
+    const next = { ...d.daemon.config, echo: 'none', maxClients: 2, txMaxAge: 500, canRxCoalesce: 8, flushInterval: 3 } as Config;
+    // The virtual bus has no TX queue; a backend that has one is told the new age limit, and
+    // the read pacing (never above the flush interval).
+    Object.assign(bus, { reconfigure: (o: BackendReloadable) => reconfigured.push(o) });
+    expect(d.daemon.reload(next).sort()).toEqual(['canRxCoalesce', 'echo', 'flushInterval', 'maxClients', 'txMaxAge']);
+    expect(reconfigured).toEqual([{ txMaxAge: 500, rxCoalesceMs: 3 }]);
     a.send(encode({ id: 0x2, data: [2] }));
     await new Promise((r) => setTimeout(r, 100));
     expect(b.frames.map((f) => f.id)).toEqual([0x1]);

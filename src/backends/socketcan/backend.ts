@@ -101,7 +101,7 @@ export class SocketCanBackend implements CanBackend {
   private readonly readLink: (ifname: string) => Promise<LinkSnapshot>;
   private readonly readDetails: (ifname: string) => Promise<LinkDetails | null>;
   /** Read pacing in whole ms (libuv timers count milliseconds; 1.5 paces at 2, never at 1). */
-  private readonly coalesceMs: number;
+  private coalesceMs: number;
 
   constructor(private readonly opts: SocketCanBackendOptions) {
     this.info = { kind: 'socketcan', name: opts.ifname, fd: false, bitrate: opts.bitrate };
@@ -178,6 +178,14 @@ export class SocketCanBackend implements CanBackend {
   reconfigure(settings: BackendReloadable): void {
     this.tx.setMaxAge(settings.txMaxAge);
     this.confirmations.setLimit(confirmLimit(settings.txMaxAge));
+    const coalesceMs = Math.ceil(settings.rxCoalesceMs);
+    if (coalesceMs !== this.coalesceMs) {
+      this.coalesceMs = coalesceMs;
+      // The open socket follows at once; a reopened one is opened with it.
+      const errno = this.supervisor.handle?.setPacing(coalesceMs) ?? 0;
+      if (errno !== 0) this.sink?.log('warn', 'socketcan_pacing_failed', { if: this.opts.ifname, errno: errnoName(errno), rxCoalesceMs: coalesceMs });
+      else this.sink?.log('info', 'socketcan_pacing', { if: this.opts.ifname, rxCoalesceMs: coalesceMs });
+    }
   }
 
   /** TX queue statistics, bus-state counters and send errors by errno (tests, diagnostics). */

@@ -42,6 +42,8 @@ export interface CanSocketLike {
   send(id: number, data: Uint8Array | null, len: number, flags: number, fd: boolean): number;
   /** CAN_RAW_FILTER as [id, mask, id, mask, …]; null = every frame. 0 or the errno. */
   setFilters(pairs: Uint32Array | null): number;
+  /** Changes the read pacing (whole ms, 0 = off) of the open socket. 0 or the errno. */
+  setPacing(ms: number): number;
   /** The socket's cumulative kernel drop counter, read now (SO_MEMINFO). */
   kernelDrops(): number;
   /** Stops reading and closes the descriptor. Idempotent. */

@@ -8,6 +8,7 @@ import { createSocketCanBackend, type SocketCanBackend, type SocketCanBackendOpt
 import { errnoName, loadCanBinding, RECORD_SIZE } from '../../../src/backends/socketcan/binding.js';
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import { constants } from 'node:os';
 import { CAN_EFF_FLAG, CAN_ERR_FLAG, CAN_RTR_FLAG, CANFD_BRS, type CanFrame, makeFrame } from '../../../src/core/frame.js';
 import { RecordingSink } from '../../support/recording-sink.js';
 import { Candump, canonical, check, equalLists, resetVcan, runChecks, sh, sleep } from './can-tools.js';
@@ -469,7 +470,48 @@ async function pacedReads() {
   await sleep(300);
   check(closed, 'the second burst was paced too');
   check(after === 0, `${after} callbacks after close()`);
-  return { sent: n, read, wakeups: batches - 1, meanBatch: Math.round(meanBatch * 10) / 10, pacedSeen, pacedAfterIdle, callbacksAfterClose: after, kernelDrops };
+
+  // switched on and off on an open socket (a reload of --can-rx-coalesce or --flush-interval)
+  let got = 0;
+  let pacedNow = false;
+  const sock3 = binding.open('vcan0', { fd: false, errorMask: 0, recvOwn: false, rcvbuf: 1 << 20, coalesceMs: 0 }, (batch, count) => {
+    if (!batch) return;
+    got += count;
+    if (sock3.info().paced) pacedNow = true;
+  });
+  const burst = async (want: number): Promise<void> => {
+    await cangen('-g 0.5 -n 400 -I 125 -L 8');
+    for (let i = 0; i < 200 && got < want; i++) await sleep(50);
+    check(got === want, `read ${got} of ${want}`);
+  };
+  await burst(400);
+  const pacedWhileOff = pacedNow;
+  check(!pacedWhileOff, 'paced while pacing was off');
+  check(sock3.setPacing(5) === 0, 'setPacing(5) refused');
+  await burst(800);
+  const pacedOnceOn = pacedNow;
+  check(pacedOnceOn, 'setPacing(5): the next burst was not paced');
+  await sleep(300);
+  pacedNow = false;
+  check(sock3.setPacing(0) === 0, 'setPacing(0) refused');
+  await burst(1200);
+  check(!pacedNow, 'setPacing(0): the next burst was still paced');
+  const badValue = sock3.setPacing(-1);
+  check(badValue === constants.errno.EINVAL, `setPacing(-1) gave ${badValue}, not EINVAL`);
+  sock3.close();
+  const afterClose = sock3.setPacing(5);
+  check(afterClose === constants.errno.EBADF, `setPacing after close gave ${afterClose}, not EBADF`);
+  return {
+    sent: n,
+    read,
+    wakeups: batches - 1,
+    meanBatch: Math.round(meanBatch * 10) / 10,
+    pacedSeen,
+    pacedAfterIdle,
+    callbacksAfterClose: after,
+    kernelDrops,
+    setPacing: { pacedWhileOff, pacedOnceOn, pacedAfterOff: pacedNow, badValue, afterClose },
+  };
 }
 
 const CHECKS: [string, () => Promise<Record<string, unknown>>][] = [

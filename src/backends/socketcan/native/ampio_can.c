@@ -53,7 +53,7 @@ typedef struct {
   int fd;
   int closed;
   uv_poll_t* poll;
-  uv_timer_t* timer; /* read pacing under load (coalesce_ms > 0), else NULL */
+  uv_timer_t* timer; /* read pacing under load (while coalesce_ms > 0); NULL once closed */
   int coalesce_ms;
   int paced;             /* 1 while the queue is read on the timer (readiness set aside) */
   uint64_t last_read_ms; /* loop time of the last read that returned frames */
@@ -280,7 +280,8 @@ static void on_readable(uv_poll_t* handle, int status, int events);
 static void pace(CanSock* s, int count, int from_timer) {
   if (s->closed || !s->timer) return;
   uint64_t now = uv_now(uv_handle_get_loop((uv_handle_t*)s->timer));
-  if (count == 0) {
+  // coalesce_ms 0: pacing was switched off (setPacing) or never on: readiness only.
+  if (count == 0 || s->coalesce_ms == 0) {
     if (from_timer && s->poll) uv_poll_start(s->poll, UV_READABLE, on_readable);
     s->paced = 0;
     return;
@@ -414,8 +415,9 @@ static napi_value sock_new(napi_env env, napi_callback_info info) {
   s->scratch = calloc((size_t)cap, RECORD);
   s->poll = malloc(sizeof(uv_poll_t));
   s->coalesce_ms = coalesce;
-  if (coalesce > 0) s->timer = malloc(sizeof(uv_timer_t));
-  if (!s->scratch || !s->poll || (coalesce > 0 && !s->timer)) {
+  // Always made: setPacing() may switch pacing on later.
+  s->timer = malloc(sizeof(uv_timer_t));
+  if (!s->scratch || !s->poll || !s->timer) {
     close(fd);
     free(s->scratch);
     free(s->poll);
@@ -517,6 +519,22 @@ static napi_value sock_set_filters(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// setPacing(ms) -> 0 | errno: changes the read pacing of an open socket (0 = off). A read
+// already set on the pacing timer still happens; the next one follows the new interval.
+static napi_value sock_set_pacing(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], out;
+  CanSock* s = unwrap(env, info, &argc, argv);
+  if (!s) return NULL;
+  int32_t ms = 0;
+  int result = 0;
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &ms) != napi_ok || ms < 0 || ms > 1000) result = EINVAL;
+  else if (s->closed) result = EBADF;
+  else s->coalesce_ms = ms;
+  napi_create_int32(env, result, &out);
+  return out;
+}
+
 // kernelDrops() -> the socket's drop counter now (SO_MEMINFO), also when no frame followed
 static napi_value sock_kernel_drops(napi_env env, napi_callback_info info) {
   size_t argc = 0;
@@ -577,6 +595,7 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor methods[] = {
       {"send", NULL, sock_send, NULL, NULL, NULL, napi_default, NULL},
       {"setFilters", NULL, sock_set_filters, NULL, NULL, NULL, napi_default, NULL},
+      {"setPacing", NULL, sock_set_pacing, NULL, NULL, NULL, napi_default, NULL},
       {"kernelDrops", NULL, sock_kernel_drops, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, sock_close_js, NULL, NULL, NULL, napi_default, NULL},
       {"info", NULL, sock_info, NULL, NULL, NULL, napi_default, NULL},

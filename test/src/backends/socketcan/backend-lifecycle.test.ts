@@ -26,6 +26,9 @@ class Socket implements CanSocketLike {
   setFilters(): number {
     return 0;
   }
+  setPacing(): number {
+    return 0;
+  }
   kernelDrops(): number {
     return 0;
   }

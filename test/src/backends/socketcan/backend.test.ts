@@ -62,6 +62,11 @@ class ScriptedSocket implements CanSocketLike {
   setFilters(): number {
     return 0;
   }
+  readonly pacing: number[] = [];
+  setPacing(ms: number): number {
+    this.pacing.push(ms);
+    return this.closed ? 9 /* EBADF */ : 0;
+  }
   kernelDrops(): number {
     return this.drops;
   }
@@ -126,6 +131,23 @@ describe('SocketCanBackend TX path (scripted socket)', () => {
     expect(sink.logs.find((l) => l.event === 'socketcan_open')?.fields).toMatchObject({ rcvbuf: 131072, fd: true, rxCoalesceMs: 2 });
     await b.stop();
     expect(ch().closed).toBe(true);
+  });
+
+  it('a reload changes the read pacing of the open socket at once, and a reopened socket opens with it', async () => {
+    const { b, sink, ch, sockets } = scripted();
+    await b.start(sink);
+    expect(ch().options.coalesceMs).toBe(2);
+    b.reconfigure({ txMaxAge: 2000, rxCoalesceMs: 2 }); // unchanged: the socket is left alone
+    expect(ch().pacing).toEqual([]);
+    b.reconfigure({ txMaxAge: 2000, rxCoalesceMs: 0 });
+    expect(ch().pacing).toEqual([0]);
+    expect(sink.logs.find((l) => l.event === 'socketcan_pacing')?.fields).toMatchObject({ if: 'can0', rxCoalesceMs: 0 });
+    b.reconfigure({ txMaxAge: 2000, rxCoalesceMs: 7.2 });
+    expect(ch().pacing).toEqual([0, 8]);
+    ch().fail(ENETDOWN);
+    await waitUntil(() => sockets.length === 2, 'reopened');
+    expect(ch().options.coalesceMs).toBe(8);
+    await b.stop();
   });
 
   it('the device refusing a while (ENOBUFS): all frames go out in order, none lost, retries counted', async () => {
