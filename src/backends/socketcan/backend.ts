@@ -2,11 +2,11 @@
 // raw-socket addon (binding.ts), loaded lazily and only here: a missing or broken binding
 // fails this backend alone, with a message saying what to do.
 //
-// Apart from this file: decoding (binding.ts), link reads (link.ts), TX confirmation
-// (tx-confirm.ts), kernel drop counting (kernel-drops.ts), the (backend, bus) state it
-// reports (state-report.ts) and the open/watch/reopen loop (the DeviceSupervisor shared
-// with serial, ../device-supervisor.ts); this file says how to look at the link and what
-// to do with a socket.
+// Apart from this file: decoding (binding.ts) and what each read frame is
+// (batch-reader.ts), link reads (link.ts), TX confirmation (tx-confirm.ts), kernel drop
+// counting (kernel-drops.ts), the (backend, bus) state it reports (state-report.ts) and the
+// open/watch/reopen loop (the DeviceSupervisor shared with serial, ../device-supervisor.ts);
+// this file says how to look at the link and what to do with a socket.
 //
 // Reading: the addon reads on the main loop (libuv poll, recvmmsg, up to 256 frames per
 // wakeup; under load on the `--can-rx-coalesce` timer) and hands over one buffer per batch,
@@ -21,11 +21,6 @@
 // is not confirmed within `--tx-max-age` is counted (`txUnconfirmed`). send() errors come
 // back as errno: ENOBUFS (qdisc full) is retried with backoff, ENETDOWN/ENXIO/ENODEV mean
 // the link is gone, EINVAL that this frame can never go.
-//
-// A few lines over our ~350-line habit: what remains is the device contract the supervisor
-// calls (look, open, close, lost) and the two paths of one socket, write with its errno
-// rules and read with its confirmations. Moving the write path out would part it from the
-// socket and link state its refusals check; every other subject already lives apart.
 //
 // Faults handled without a restart: interface absent at start (polled, opened when it
 // appears), link down/up, interface deleted and re-created, MTU changes (FD on/off),
@@ -43,7 +38,8 @@ import type {
   CanBackend,
   SendResult,
 } from '../types.js';
-import { type CanBinding, type CanSocketLike, decodeBatch, errnoName, loadCanBinding } from './binding.js';
+import { BatchReader } from './batch-reader.js';
+import { type CanBinding, type CanSocketLike, errnoName, loadCanBinding } from './binding.js';
 import { ABSENT_LINK, CANFD_MTU, type LinkDetails, type LinkSnapshot, linkWarnings, readIpDetails, readSysfsLink } from './link.js';
 import { KERNEL_DROPS_MESSAGE, KernelDrops } from './kernel-drops.js';
 import { StateReport } from './state-report.js';
@@ -95,6 +91,7 @@ export class SocketCanBackend implements CanBackend {
   private link: LinkSnapshot = ABSENT_LINK;
   private readonly tx: TxDriver;
   private readonly confirmations: TxConfirmations;
+  private readonly reader: BatchReader;
   private readonly warned = new Set<string>();
   private readonly kernelDrops: KernelDrops;
   private readonly sendErrors: Record<string, number> = {};
@@ -126,6 +123,7 @@ export class SocketCanBackend implements CanBackend {
       retryAfterLoss: 'next-look',
     });
     this.confirmations = new TxConfirmations(opts.now, confirmLimit(opts.txMaxAge));
+    this.reader = new BatchReader({ sink: () => this.sink, confirmations: this.confirmations, state: this.state, wallClock: opts.wallClock });
     this.kernelDrops = new KernelDrops(opts.now, (dropped, total) => {
       const rcvbuf = this.supervisor.handle?.info().rcvbuf ?? null;
       this.sink?.log('warn', 'can_rx_kernel_drops', { if: opts.ifname, dropped, total, rcvbuf, message: KERNEL_DROPS_MESSAGE });
@@ -332,40 +330,12 @@ export class SocketCanBackend implements CanBackend {
 
   private onBatch(sock: CanSocketLike, batch: Buffer | null, count: number, drops: number, errno: number, paced: boolean): void {
     this.kernelDrops.note(drops);
-    if (batch && count > 0) {
-      if (!paced) {
-        decodeBatch(batch, count, this.opts.wallClock, this.onFrame);
-      } else {
-        const sink = this.sink;
-        sink?.pacedBatchStart?.();
-        try {
-          decodeBatch(batch, count, this.opts.wallClock, this.onFrame);
-        } finally {
-          sink?.pacedBatchEnd?.();
-        }
-      }
-    }
+    if (batch && count > 0) this.reader.read(batch, count, paced);
     if (errno !== 0) {
       const name = errnoName(errno);
       this.supervisor.lose(sock, `socket error ${name}${LINK_GONE.has(name) ? ' (link down or interface removed)' : ''}`);
     }
   }
-
-  private readonly onFrame = (frame: CanFrame, own: boolean): void => {
-    const sink = this.sink;
-    if (!sink) return;
-    if (own) {
-      const c = this.confirmations.confirm(frame);
-      if (c) sink.transmitted(c.frame, c.origin);
-      return;
-    }
-    if ((frame.id & CAN_ERR_FLAG) !== 0) {
-      const t = this.state.tracker.errorFrame(frame);
-      sink.errorFrame?.(frame);
-      this.state.apply(t);
-    }
-    sink.received(frame);
-  };
 
   private pollKernelDrops(sock: CanSocketLike | null = this.supervisor.handle): void {
     if (sock) this.kernelDrops.note(sock.kernelDrops());
