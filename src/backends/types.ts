@@ -39,8 +39,12 @@ export type SendResult = { ok: true } | { ok: false; reason: DropReason };
 
 /** Callbacks a backend reports through. All are synchronous and must not throw. */
 export interface BackendSink {
-  /** A frame seen on the bus (from another node or a local program). */
-  received(frame: CanFrame): void;
+  /**
+   * A frame seen on the bus (from another node or a local program). `waitedMs`: how long it
+   * waited between the kernel receiving it and the bridge reading it, where the kernel
+   * stamps frames (SocketCAN); absent where that is not known.
+   */
+  received(frame: CanFrame, waitedMs?: number): void;
   /**
    * A frame the bridge sent was written to the bus. `origin` is the value given to
    * `send()`, so the daemon can echo it to every client except its sender.

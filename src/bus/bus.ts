@@ -24,7 +24,12 @@ export interface PacedBatchListener {
 export interface BusSettings {
   forwardErrors: boolean;
   echo: 'others' | 'none';
+  /** --client-max-lag, ms: also the longest a frame may have waited to be read and still go to clients. */
+  clientMaxLag: number;
 }
+
+/** Least ms between two can_rx_read_late warnings. */
+const READ_LATE_WARN_EVERY_MS = 10_000;
 
 export interface BusOptions {
   index: number;
@@ -73,6 +78,13 @@ export class Bus implements BusInfo {
   backendMalformed = 0;
   /** Calls into taps that threw. */
   tapErrors = 0;
+  /**
+   * Frames not sent to clients because the bridge read them more than --client-max-lag after
+   * the kernel received them (it was stalled or overloaded); taps (capture) still got them.
+   */
+  rxReadLate = 0;
+  private readLateWarnedAt = Number.NEGATIVE_INFINITY;
+  private readLateAtWarning = 0;
   /** Wall-clock ms of the last received frame; 0 = none yet. */
   lastRxAt = 0;
   /**
@@ -175,6 +187,20 @@ export class Bus implements BusInfo {
     this.txDrops[reason] = (this.txDrops[reason] ?? 0) + count;
   }
 
+  private readLate(maxLagMs: number): void {
+    this.rxReadLate++;
+    const now = this.options.now();
+    if (now - this.readLateWarnedAt < READ_LATE_WARN_EVERY_MS) return;
+    this.readLateWarnedAt = now;
+    const count = this.rxReadLate - this.readLateAtWarning;
+    this.readLateAtWarning = this.rxReadLate;
+    this.log.warn('can_rx_read_late', {
+      count,
+      total: this.rxReadLate,
+      message: `${count} received frame(s) waited longer than --client-max-lag (${maxLagMs} ms) in the kernel's queue before the bridge read them: not sent to clients (a capture still records them). The bridge was stalled or the host is overloaded`,
+    });
+  }
+
   private tapFailed(tap: FrameTap, err: unknown): void {
     this.tapErrors++;
     if (this.tapsThatThrew.has(tap)) return;
@@ -185,7 +211,7 @@ export class Bus implements BusInfo {
   private pacedBatchListener: PacedBatchListener | null = null;
 
   private readonly sink: BackendSink = {
-    received: (frame: CanFrame): void => {
+    received: (frame: CanFrame, waitedMs = 0): void => {
       this.rxFrames++;
       this.rxBytes += frame.len;
       this.rxRate.add();
@@ -202,11 +228,17 @@ export class Bus implements BusInfo {
           this.tapFailed(taps[k], err);
         }
       }
-      if (error && !this.options.settings().forwardErrors) return;
-      if (this.hub.size > 0) {
-        this.frameTime = this.options.now();
-        this.hub.broadcast(frame, 0);
+      if (this.hub.size === 0) return;
+      const settings = this.options.settings();
+      if (error && !settings.forwardErrors) return;
+      // A client gets no frame older than --client-max-lag: also not one that waited that
+      // long in the kernel's receive queue before the bridge got to read it.
+      if (waitedMs > settings.clientMaxLag) {
+        this.readLate(settings.clientMaxLag);
+        return;
       }
+      this.frameTime = this.options.now();
+      this.hub.broadcast(frame, 0);
     },
     transmitted: (frame: CanFrame, origin: number): void => {
       this.txFrames++;

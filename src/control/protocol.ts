@@ -96,6 +96,11 @@ export interface BusSnapshot {
   reopens: number;
   /** Received frames the kernel dropped because the bridge read too late (SocketCAN only). */
   rxKernelDrops?: number;
+  /**
+   * Received frames not sent to clients because the bridge read them more than
+   * --client-max-lag after the kernel got them (SocketCAN; capture still has them).
+   */
+  rxReadLate?: number;
   /** Frames written that the device never confirmed as transmitted within --tx-max-age (SocketCAN only). */
   txUnconfirmed?: number;
   /** Seconds since the last frame was received; null if none yet. */

@@ -99,6 +99,7 @@ export function takeReading(inp: SnapshotInputs): Reading {
     if (hub.dropped > 0) drops.push({ bus: b.name, direction: 'to_clients', reason: 'client_slow', count: hub.dropped });
     const stale = sessions.staleByBus[b.index] ?? 0;
     if (stale > 0) drops.push({ bus: b.name, direction: 'to_clients', reason: 'stale', count: stale });
+    if (b.rxReadLate > 0) drops.push({ bus: b.name, direction: 'to_clients', reason: 'read_late', count: b.rxReadLate });
     return {
       name: b.name,
       backend: b.backend.info.kind,
@@ -125,6 +126,7 @@ export function takeReading(inp: SnapshotInputs): Reading {
       txDrops: { ...b.txDrops },
       reopens: bc.reopens,
       rxKernelDrops: bc.rxKernelDrops ?? 0,
+      rxReadLate: b.rxReadLate,
       txUnconfirmed: bc.txUnconfirmed ?? 0,
       lastRxAgeSec: b.lastRxAt ? Math.max(0, (wall - b.lastRxAt) / 1000) : null,
       clients: clientsPerBus[b.index],

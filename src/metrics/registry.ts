@@ -237,6 +237,9 @@ export function createMetricsRegistry(opts: MetricsRegistryOptions): MetricsRegi
   counter('can_rx_kernel_drops_total', 'Received frames the kernel dropped because the bridge read them too late (socket receive buffer full; SocketCAN).', ['bus'], (m, r) =>
     perBus(r, (b) => m.inc({ bus: b.name }, b.rxKernelDrops ?? 0)),
   );
+  counter('can_rx_read_late_total', 'Received frames not sent to clients because the bridge read them more than --client-max-lag after the kernel got them (SocketCAN).', ['bus'], (m, r) =>
+    perBus(r, (b) => m.inc({ bus: b.name }, b.rxReadLate ?? 0)),
+  );
   counter('can_tx_unconfirmed_total', 'Frames written to the interface that it never confirmed as transmitted within --tx-max-age (SocketCAN).', ['bus'], (m, r) =>
     perBus(r, (b) => m.inc({ bus: b.name }, b.txUnconfirmed ?? 0)),
   );

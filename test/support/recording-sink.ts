@@ -12,7 +12,7 @@ export interface StateRecord {
 }
 
 export class RecordingSink implements BackendSink {
-  readonly rx: { frame: CanFrame; at: number }[] = [];
+  readonly rx: { frame: CanFrame; at: number; waitedMs?: number }[] = [];
   readonly tx: { frame: CanFrame; origin: number; at: number }[] = [];
   readonly drops: { reason: DropReason; count: number }[] = [];
   readonly states: StateRecord[] = [];
@@ -24,8 +24,8 @@ export class RecordingSink implements BackendSink {
   pacedBatchEnd?: () => void;
   private waiters = new Set<() => void>();
 
-  received(frame: CanFrame): void {
-    this.rx.push({ frame, at: performance.now() });
+  received(frame: CanFrame, waitedMs?: number): void {
+    this.rx.push({ frame, at: performance.now(), waitedMs });
     this.notify();
   }
 

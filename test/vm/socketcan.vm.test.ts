@@ -184,6 +184,15 @@ describe(`SocketCAN backend on a real kernel`, () => {
     expect(d.meanBatch).toBeGreaterThanOrEqual(2);
     expect(d.pacedAfterIdle).toBe(false);
     expect(d.callbacksAfterClose).toBe(0);
+    expect(d.setPacing).toEqual({ pacedWhileOff: false, pacedOnceOn: true, pacedAfterOff: false, badValue: 22, afterClose: 9 });
+  });
+
+  it("each frame carries how long it waited in the kernel's queue: ~0 when read at once, the rest of a block when the loop was held", () => {
+    const d = passed('read_wait');
+    expect(d.promptMs).toBeGreaterThanOrEqual(0);
+    expect(d.promptMs).toBeLessThan(500);
+    expect(d.blockedMs).toBeGreaterThanOrEqual(500);
+    expect(d.blockedMs).toBeLessThanOrEqual(d.blockMs);
   });
 
   it('send() reports the errno: ENOBUFS from a full 50 kbit/s qdisc, ENETDOWN, ENXIO', () => {

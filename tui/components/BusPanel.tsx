@@ -101,6 +101,12 @@ export function BusPanel({ bus, now, width }: BusPanelProps): React.JSX.Element 
             <Text {...severityStyle(theme, 'warn')}>{formatCount(txDrops)}</Text>
           </>
         ) : null}
+        {(bus.rxReadLate ?? 0) > 0 ? (
+          <>
+            <Text>  rx read late </Text>
+            <Text {...severityStyle(theme, 'warn')}>{formatCount(bus.rxReadLate ?? 0)}</Text>
+          </>
+        ) : null}
         {(bus.rxKernelDrops ?? 0) > 0 ? (
           <>
             <Text>  rx lost in kernel </Text>

@@ -136,9 +136,9 @@ export interface DecodedRecord {
 /**
  * Decodes `count` records of a batch, calling `each` per frame. Payloads are views into
  * the batch (no copy): the addon gives every batch its own buffer. `wallClock` stamps a
- * frame the kernel did not time.
+ * frame the kernel did not time (`kernelTime` false).
  */
-export function decodeBatch(batch: Buffer, count: number, wallClock: () => number, each: (frame: CanFrame, own: boolean) => void): void {
+export function decodeBatch(batch: Buffer, count: number, wallClock: () => number, each: (frame: CanFrame, own: boolean, kernelTime: boolean) => void): void {
   const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
   let fallback = 0;
   for (let i = 0, base = 0; i < count; i++, base += RECORD_SIZE) {
@@ -149,7 +149,8 @@ export function decodeBatch(batch: Buffer, count: number, wallClock: () => numbe
     const rtr = !fd && (id & 0x40000000) !== 0;
     const len = Math.min(batch[base + 4], fd ? 64 : 8);
     let timestamp: number;
-    if ((meta & META_TIMESTAMP) !== 0) timestamp = view.getUint32(base + 72, true) * 1000 + view.getUint32(base + 76, true) / 1e6;
+    const kernelTime = (meta & META_TIMESTAMP) !== 0;
+    if (kernelTime) timestamp = view.getUint32(base + 72, true) * 1000 + view.getUint32(base + 76, true) / 1e6;
     else timestamp = fallback || (fallback = wallClock());
     const frame: CanFrame = {
       id,
@@ -160,6 +161,6 @@ export function decodeBatch(batch: Buffer, count: number, wallClock: () => numbe
       fdFlags: fd ? batch[base + 5] & ~CANFD_FDF & 0x07 : 0,
       timestamp,
     };
-    each(frame, (meta & META_CONFIRM) !== 0);
+    each(frame, (meta & META_CONFIRM) !== 0, kernelTime);
   }
 }

@@ -192,6 +192,9 @@ export function formatStatus(s: Snapshot, opts: { color: boolean }): string {
     if (b.busLoad >= BUS_LOAD_WARN && b.bitrate !== null) {
       out.push(p.warn(`! ${b.name}: bus load ${b.busLoad.toFixed(1)}% is above ${BUS_LOAD_WARN}%: frames will queue and may go stale`));
     }
+    if ((b.rxReadLate ?? 0) > 0) {
+      out.push(p.warn(`! ${b.name}: ${b.rxReadLate} received frames were read more than --client-max-lag after they arrived (the bridge was stalled or the host is overloaded): not sent to clients (a capture still records them)`));
+    }
     if ((b.rxKernelDrops ?? 0) > 0) {
       out.push(p.warn(`! ${b.name}: the kernel dropped ${b.rxKernelDrops} received frames because the bridge read too late (raise --can-rcvbuf, or the host is overloaded)`));
     }

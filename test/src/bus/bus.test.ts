@@ -1,50 +1,32 @@
 // The bus on its own: counters, error-frame policy, TX stamping and the frame taps, with a
 // backend the test drives by hand (its sink is the bus's).
 import { describe, expect, it } from 'vitest';
-import type { BackendSink, CanBackend, SendResult } from '../../../src/backends/types.js';
 import { Bus, type BusSettings } from '../../../src/bus/bus.js';
 import type { FrameTap, TapOrigin } from '../../../src/bus/frame-tap.js';
 import { type CanFrame, makeFrame } from '../../../src/core/frame.js';
 import type { HubSubscriber } from '../../../src/core/hub.js';
 import { recordingLogger } from '../../support/daemon.js';
-
-class HandBackend implements CanBackend {
-  readonly info = { kind: 'virtual' as const, name: 'hand0', fd: true, bitrate: 125_000 };
-  sink!: BackendSink;
-  sent: Array<{ frame: CanFrame; origin: number }> = [];
-  refuse: SendResult | null = null;
-  async start(sink: BackendSink): Promise<void> {
-    this.sink = sink;
-  }
-  async stop(): Promise<void> {}
-  send(frame: CanFrame, origin: number): SendResult {
-    if (this.refuse) return this.refuse;
-    this.sent.push({ frame, origin });
-    return { ok: true };
-  }
-  counters() {
-    return { txQueueDepth: 0, reopens: 0 };
-  }
-}
+import { HandBackend } from '../../support/hand-backend.js';
 
 async function makeBus(settings: Partial<BusSettings> = {}) {
   const backend = new HandBackend();
   const { log, records } = recordingLogger();
   const wall = { t: 1_700_000_000_000.5 };
+  const clock = { t: 0 };
   const bus = new Bus({
     index: 0,
     backend,
     hubCapacity: 8,
     hubPolicy: 'drop',
-    settings: () => ({ forwardErrors: true, echo: 'others', ...settings }),
-    now: () => 0,
+    settings: () => ({ forwardErrors: true, echo: 'others', clientMaxLag: 2000, ...settings }),
+    now: () => clock.t,
     wallClock: () => wall.t,
     log,
     emit: () => {},
     protocolOf: (id) => (id === 7 ? 'tcpcan' : null),
   });
   await bus.start();
-  return { bus, backend, records, wall };
+  return { bus, backend, records, wall, clock };
 }
 
 function recordingTap() {
@@ -132,5 +114,27 @@ describe('Bus', () => {
     backend.sink.received(makeFrame({ id: 0x40, error: true, data: [0, 0, 0, 0, 0, 0, 0, 0] }));
     backend.sink.transmitted(makeFrame({ id: 0x33, data: [] }), 7);
     expect(got).toEqual([[8, 0x33]]);
+  });
+  it('a frame read more than --client-max-lag after the kernel got it goes to the taps, not to clients: counted, warned at most every 10 s', async () => {
+    const { bus, backend, records, clock } = await makeBus({ clientMaxLag: 2000 });
+    const got: number[] = [];
+    bus.hub.add({ id: 1, queueDepth: () => 0, enqueue: (b) => void got.push(b[0]), dropped() {}, kick() {} }, { encode: (f: CanFrame) => Uint8Array.of(f.id & 0xff) });
+    const { tap, seen } = recordingTap();
+    bus.addTap(tap);
+    backend.sink.received(makeFrame({ id: 0x1, timestamp: 1 }), 1999);
+    backend.sink.received(makeFrame({ id: 0x2, timestamp: 2 }), 2001);
+    backend.sink.received(makeFrame({ id: 0x3, timestamp: 3 }), 5000);
+    backend.sink.received(makeFrame({ id: 0x4, timestamp: 4 }));
+    expect(got).toEqual([0x1, 0x4]);
+    expect(seen.filter((l) => l.startsWith('rx'))).toHaveLength(4);
+    expect(bus.rxFrames).toBe(4);
+    expect(bus.rxReadLate).toBe(2);
+    const warnings = () => records.filter((r) => r.event === 'can_rx_read_late');
+    expect(warnings()).toHaveLength(1);
+    expect(warnings()[0]).toMatchObject({ count: 1, total: 1 });
+    clock.t = 10_001;
+    backend.sink.received(makeFrame({ id: 0x5, timestamp: 5 }), 2500);
+    expect(warnings()).toHaveLength(2);
+    expect(warnings()[1]).toMatchObject({ count: 2, total: 3 });
   });
 });

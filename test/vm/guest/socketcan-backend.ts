@@ -82,6 +82,28 @@ async function rxFrames() {
   return { frames: got.length, candump: seen.length, tsDiffUs };
 }
 
+/**
+ * How long a frame waited in the kernel's queue (read time minus SO_TIMESTAMPNS), which the
+ * bus uses to keep frames read later than --client-max-lag from clients: a frame sent while
+ * the bridge's loop is blocked reports about the time it was blocked; one read at once, ~0.
+ */
+async function readWait() {
+  const { sink } = await open('vcan0');
+  sh("cansend vcan0 '101#01'");
+  await sink.waitFor(() => sink.rx.length >= 1, 'the first frame', T);
+  // The frame is sent while this process cannot read: its wait is the rest of the block.
+  spawn('sh', ['-c', "sleep 0.3; cansend vcan0 '102#02'"], { stdio: 'ignore' });
+  const blockMs = 2500;
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, blockMs);
+  await sink.waitFor(() => sink.rx.length >= 2, 'the frame sent while blocked', T);
+  const [prompt, blocked] = sink.rx.map((r) => Math.round(r.waitedMs ?? -1));
+  await closeAll();
+  // Under emulation a process start (sh, sleep, cansend) takes up to a second or so.
+  check(prompt >= 0 && prompt < 500, `a frame read at once waited ${prompt} ms`);
+  check(blocked >= 500 && blocked <= blockMs, `a frame sent during a ${blockMs} ms block waited ${blocked} ms`);
+  return { promptMs: prompt, blockedMs: blocked, blockMs };
+}
+
 async function txFrames() {
   const { b, sink } = await open('vcan0');
   const dump = await Candump.start('vcan0');
@@ -517,6 +539,7 @@ async function pacedReads() {
 const CHECKS: [string, () => Promise<Record<string, unknown>>][] = [
   ['rx_frames', rxFrames],
   ['tx_frames', txFrames],
+  ['read_wait', readWait],
   ['two_channels', twoChannels],
   ['fd_on_classic', fdOnClassic],
   ['link_down_up', linkDownUp],

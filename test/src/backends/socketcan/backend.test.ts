@@ -295,6 +295,28 @@ describe('SocketCanBackend RX path (scripted socket)', () => {
     await b.stop();
   });
 
+  it('each received frame carries how long it waited in the kernel: read time minus kernel time, 0 when the clock stepped back or the kernel gave none', async () => {
+    const { sink, b, ch } = scripted();
+    await b.start(sink);
+    const ts = (msAgo: number): [number, number] => {
+      const t = Date.now() - msAgo;
+      return [Math.floor(t / 1000), (t % 1000) * 1e6];
+    };
+    const before = Date.now();
+    ch().deliver([
+      { frame: makeFrame({ id: 0x1 }), ts: ts(5000) },
+      { frame: makeFrame({ id: 0x2 }), ts: ts(-60_000) },
+      { frame: makeFrame({ id: 0x3 }) },
+    ]);
+    const elapsed = Date.now() - before;
+    const [late, ahead, untimed] = sink.rx.map((r) => r.waitedMs);
+    expect(late).toBeGreaterThanOrEqual(5000);
+    expect(late).toBeLessThanOrEqual(5000 + elapsed + 1);
+    expect(ahead).toBe(0);
+    expect(untimed).toBe(0);
+    await b.stop();
+  });
+
   it('kernel drops: counted across reopens, read also without a following frame, warned at most every 10 s', async () => {
     const { sink, b, ch } = scripted();
     await b.start(sink);
