@@ -325,9 +325,9 @@ export const OPTIONS = {
   canRcvbuf: opt<number>({
     flag: 'can-rcvbuf',
     kind: 'int',
-    default: 1 << 20,
+    default: 8 << 20,
     expected: 'bytes like 1048576, 512K or 4M (0 = the kernel default)',
-    help: 'SocketCAN receive buffer per interface: frames that arrive while the bridge is busy wait here; what overflows is counted as kernel drops',
+    help: 'SocketCAN receive buffer per interface: frames that arrive while the bridge is busy wait here (8M holds tens of seconds of a full Ampio bus, so a stall loses nothing and a capture keeps it all; frames read later than --client-max-lag go to no client); what overflows is counted as kernel drops. An unprivileged service gets at most net.core.rmem_max, which setup raises',
     group: 'backend',
     scope: 'structural',
     parse(raw) {

@@ -187,6 +187,14 @@ describe(`SocketCAN backend on a real kernel`, () => {
     expect(d.setPacing).toEqual({ pacedWhileOff: false, pacedOnceOn: true, pacedAfterOff: false, badValue: 22, afterClose: 9 });
   });
 
+  it('the receive buffer: an unprivileged process gets at most net.core.rmem_max, root what it asks; raising rmem_max lifts the cap', () => {
+    const d = passed('rcvbuf_unprivileged');
+    expect(d.unprivileged).toBe(2 * Math.min(d.asked, d.rmemMax));
+    expect(d.unprivileged).toBeLessThan(2 * d.asked);
+    expect(d.root).toBe(2 * d.asked);
+    expect(d.raised).toBe(2 * d.asked);
+  });
+
   it("each frame carries how long it waited in the kernel's queue: ~0 when read at once, the rest of a block when the loop was held", () => {
     const d = passed('read_wait');
     expect(d.promptMs).toBeGreaterThanOrEqual(0);
@@ -249,6 +257,10 @@ describe('`ampio-bridge serve --backend socketcan --can-if vcan0,vcan1` on a rea
     const d = passed('daemon_kernel_drops');
     expect(d.kernelDrops).toBeGreaterThan(0);
     expect(d.read + d.kernelDrops).toBe(d.sent);
+  });
+
+  it('frames the kernel held longer than --client-max-lag (daemon stopped) reach no client; counted as read late', () => {
+    expect(passed('daemon_read_late')).toEqual({ late: 5, clientGot: ['3af'] });
   });
 
   it('50 kbit/s bus: a client frame reaches the other client only after it left the qdisc', () => {

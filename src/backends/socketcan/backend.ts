@@ -41,7 +41,7 @@ import type {
 import { BatchReader } from './batch-reader.js';
 import { type CanBinding, type CanSocketLike, errnoName, loadCanBinding } from './binding.js';
 import { ABSENT_LINK, CANFD_MTU, type LinkDetails, type LinkSnapshot, linkWarnings, readIpDetails, readSysfsLink } from './link.js';
-import { KERNEL_DROPS_MESSAGE, KernelDrops } from './kernel-drops.js';
+import { KERNEL_DROPS_MESSAGE, KernelDrops, rcvbufShortfall } from './kernel-drops.js';
 import { StateReport } from './state-report.js';
 import { TxConfirmations } from './tx-confirm.js';
 
@@ -73,8 +73,8 @@ export interface SocketCanBackendOptions {
   reopenMaxMs?: number;
 }
 
-/** 1 MiB: a few seconds of a saturated 50 kbit/s bus even at the kernel's per-frame overhead. */
-export const DEFAULT_RCVBUF = 1 << 20;
+/** --can-rcvbuf's default (8 MiB): see its help in the options table. */
+export const DEFAULT_RCVBUF = 8 << 20;
 /** Without a tx-max-age, a frame still unconfirmed after this long is counted as such. */
 const CONFIRM_LIMIT_WITHOUT_MAX_AGE_MS = 2000;
 const LINK_GONE = new Set(['ENETDOWN', 'ENXIO', 'ENODEV', 'ENETUNREACH']);
@@ -302,6 +302,11 @@ export class SocketCanBackend implements CanBackend {
         this.sink?.log('warn', w.event, { if: this.opts.ifname, message: w.message });
       }
       if (details.canState) this.state.apply(this.state.tracker.link({ present: true, up: true, canState: details.canState }));
+    }
+    const limited = rcvbufShortfall(this.opts.ifname, this.opts.rcvbuf ?? DEFAULT_RCVBUF, sock.info().rcvbuf);
+    if (limited && !this.warned.has('socketcan_rcvbuf_limited')) {
+      this.warned.add('socketcan_rcvbuf_limited');
+      this.sink?.log('warn', 'socketcan_rcvbuf_limited', { if: this.opts.ifname, message: limited });
     }
     this.sink?.log('info', 'socketcan_open', {
       if: this.opts.ifname,

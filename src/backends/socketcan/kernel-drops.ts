@@ -10,6 +10,17 @@ const WARN_EVERY_MS = 10_000;
 export const KERNEL_DROPS_MESSAGE =
   'the kernel dropped received frames because the bridge read too late: the host is overloaded or --can-rcvbuf is too small';
 
+/**
+ * Null when the kernel granted the receive buffer asked for, else the warning. The kernel
+ * reports twice what it allows (the other half is its bookkeeping) and caps what a socket
+ * without CAP_NET_ADMIN may ask for at net.core.rmem_max (212992 bytes on Debian and
+ * Raspberry Pi OS), which is how the installed service (an unprivileged user) runs.
+ */
+export function rcvbufShortfall(ifname: string, requested: number, granted: number): string | null {
+  if (requested <= 0 || granted >= 2 * requested) return null;
+  return `${ifname}: the kernel allows a receive buffer of ${Math.floor(granted / 2)} bytes, not the ${requested} asked for (--can-rcvbuf), because net.core.rmem_max caps it for an unprivileged service: bursts overflow it sooner. Run "sudo ampio-bridge setup" (it writes /etc/sysctl.d/60-ampio-bridge.conf) or "sudo sysctl -w net.core.rmem_max=${requested}"`;
+}
+
 export class KernelDrops {
   /** Drops of sockets already closed. */
   private closed = 0;

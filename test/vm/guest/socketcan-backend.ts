@@ -6,8 +6,8 @@
 // Usage: node dist/test/vm/guest/socketcan-backend.js [check-name ...]
 import { createSocketCanBackend, type SocketCanBackend, type SocketCanBackendOptions } from '../../../src/backends/socketcan/backend.js';
 import { errnoName, loadCanBinding, RECORD_SIZE } from '../../../src/backends/socketcan/binding.js';
-import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { CAN_EFF_FLAG, CAN_ERR_FLAG, CAN_RTR_FLAG, CANFD_BRS, type CanFrame, makeFrame } from '../../../src/core/frame.js';
 import { RecordingSink } from '../../support/recording-sink.js';
@@ -370,6 +370,34 @@ async function kernelDropsBurst() {
   return { sent: n + 1, read: rx, kernelDrops: drops, rcvbuf: sink.logs.find((l) => l.event === 'socketcan_open')?.fields?.rcvbuf };
 }
 
+/**
+ * The receive buffer an unprivileged process gets (as the installed service runs): the
+ * kernel caps it at net.core.rmem_max, root gets what it asks for; raising rmem_max (what
+ * setup's sysctl file does) lifts the cap. The open is made in a child that drops to nobody.
+ */
+async function rcvbufUnprivileged() {
+  const asked = 8 << 20;
+  const child = `
+    process.setgid(65534); process.setuid(65534);
+    const { loadCanBinding } = await import(${JSON.stringify(new URL('../../../src/backends/socketcan/binding.js', import.meta.url).href)});
+    const s = loadCanBinding().open('vcan0', { fd: false, errorMask: 0, recvOwn: false, rcvbuf: ${asked} }, () => {});
+    console.log(s.info().rcvbuf); s.close();`;
+  const grantedAs = (): number => Number(execFileSync(process.execPath, ['--input-type=module', '-e', child], { encoding: 'utf8' }).trim());
+  const rmemMax = (): number => Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8').trim());
+  const before = rmemMax();
+  const unprivileged = grantedAs();
+  check(unprivileged === 2 * Math.min(asked, before), `unprivileged: granted ${unprivileged} with rmem_max ${before}`);
+  const rootSock = loadCanBinding().open('vcan0', { fd: false, errorMask: 0, recvOwn: false, rcvbuf: asked }, () => {});
+  const root = rootSock.info().rcvbuf;
+  rootSock.close();
+  check(root === 2 * asked, `root: granted ${root}`);
+  sh(`sysctl -w net.core.rmem_max=${asked} >/dev/null 2>&1 || echo ${asked} > /proc/sys/net/core/rmem_max`);
+  const raised = grantedAs();
+  writeFileSync('/proc/sys/net/core/rmem_max', String(before));
+  check(raised === 2 * asked, `unprivileged after raising rmem_max: granted ${raised}`);
+  return { asked, rmemMax: before, unprivileged, root, raised };
+}
+
 /** send() reports the errno: ENOBUFS from a full tbf qdisc, ENETDOWN, ENXIO. */
 async function sendErrno() {
   const binding = loadCanBinding();
@@ -540,6 +568,7 @@ const CHECKS: [string, () => Promise<Record<string, unknown>>][] = [
   ['rx_frames', rxFrames],
   ['tx_frames', txFrames],
   ['read_wait', readWait],
+  ['rcvbuf_unprivileged', rcvbufUnprivileged],
   ['two_channels', twoChannels],
   ['fd_on_classic', fdOnClassic],
   ['link_down_up', linkDownUp],

@@ -50,6 +50,8 @@ class Daemon {
         '--tcpcan-listen', `127.0.0.1:${TCPCAN_PORT[0]}`,
         '--socketcand-listen', `127.0.0.1:${SOCKETCAND_PORT}`,
         '--tx-max-age', `${TX_MAX_AGE_MS}ms`,
+        // small enough for the kernel-drop burst below to overflow it (the default holds it)
+        '--can-rcvbuf', '1M',
         // the VM is slow: give clients time to say hello
         '--handshake-timeout', '20s',
         '--log-format', 'json',
@@ -416,6 +418,35 @@ async function kernelDrops() {
 }
 
 /**
+ * Frames the kernel received while the daemon was stopped for longer than --client-max-lag
+ * (2 s) reach no client once it runs again (a capture would still get them); a frame sent
+ * after that does. Counted as rxReadLate and warned.
+ */
+async function readLate() {
+  const c = await client(0);
+  const before = await daemon.bus('vcan0');
+  daemon.child.kill('SIGSTOP');
+  try {
+    for (let i = 0; i < 5; i++) sh(`cansend vcan0 '3A${i}#0${i}'`);
+    await sleep(2600);
+  } finally {
+    daemon.child.kill('SIGCONT');
+  }
+  await daemon.waitBus('vcan0', (b) => b.rxFrames - before.rxFrames >= 5, 'the five late frames read', T);
+  sh("cansend vcan0 '3AF#0F'");
+  await c.waitForFrames(1, T);
+  await sleep(300);
+  const snap = await daemon.bus('vcan0');
+  const got = c.frames.map((f) => f.id.toString(16));
+  closeClients();
+  const late = (snap.rxReadLate ?? 0) - (before.rxReadLate ?? 0);
+  check(got.length === 1 && got[0] === '3af', `the client got ${got.join(',')}, not only the fresh 3af`);
+  check(late === 5, `rxReadLate went up by ${late}, not 5`);
+  check(daemon.count('can_rx_read_late') >= 1, 'no can_rx_read_late warning');
+  return { late, clientGot: got };
+}
+
+/**
  * TX confirmation on a 50 kbit/s bus (tbf): a client's frame reaches the other client only
  * after it left the qdisc, never when it merely entered it.
  */
@@ -457,6 +488,7 @@ const CHECKS: [string, () => Promise<Record<string, unknown>>][] = [
   ['daemon_tbf_staleness', tbfStaleness],
   ['daemon_tcpcan', tcpcanBothWays],
   ['daemon_kernel_drops', kernelDrops],
+  ['daemon_read_late', readLate],
   ['daemon_tx_confirm_timing', txConfirmTiming],
   ...SOCKETCAND_CHECKS,
 ];

@@ -73,8 +73,10 @@ class ScriptedSocket implements CanSocketLike {
   close(): void {
     this.closed = true;
   }
+  /** What the kernel reports it granted (twice what it allows); default: all that was asked. */
+  grantedRcvbuf: number | null = null;
   info() {
-    return { rcvbuf: this.options.rcvbuf * 2, ifindex: 3, fd: 42, closed: this.closed, paced: false };
+    return { rcvbuf: this.grantedRcvbuf ?? this.options.rcvbuf * 2, ifindex: 3, fd: 42, closed: this.closed, paced: false };
   }
   deliver(entries: BatchEntry[], drops = this.drops, paced = false): void {
     this.drops = drops;
@@ -119,7 +121,7 @@ function scripted(link: Partial<LinkSnapshot> = {}, txMaxAge = 2000) {
     readDetails: async () => null,
     watchIntervalMs: 50,
   });
-  return { sockets, sink, b, ch: () => sockets.at(-1)! };
+  return { sockets, sink, b, binding, ch: () => sockets.at(-1)! };
 }
 
 describe('SocketCanBackend TX path (scripted socket)', () => {
@@ -131,6 +133,31 @@ describe('SocketCanBackend TX path (scripted socket)', () => {
     expect(sink.logs.find((l) => l.event === 'socketcan_open')?.fields).toMatchObject({ rcvbuf: 131072, fd: true, rxCoalesceMs: 2 });
     await b.stop();
     expect(ch().closed).toBe(true);
+  });
+
+  it('a receive buffer the kernel capped (net.core.rmem_max) is warned about once, with what to run; a granted one is not', async () => {
+    const granted = scripted();
+    await granted.b.start(granted.sink);
+    await waitUntil(() => granted.sink.logs.some((l) => l.event === 'socketcan_open'), 'opened');
+    expect(granted.sink.logs.filter((l) => l.event === 'socketcan_rcvbuf_limited')).toEqual([]);
+    await granted.b.stop();
+
+    const capped = scripted();
+    const open = capped.binding.open;
+    capped.binding.open = (ifname, options, onBatch) => {
+      const s = open(ifname, options, onBatch) as ScriptedSocket;
+      s.grantedRcvbuf = 32_768; // an rmem_max of 16384 (below the 65536 asked for), doubled
+      return s;
+    };
+    await capped.b.start(capped.sink);
+    await waitUntil(() => capped.sink.logs.some((l) => l.event === 'socketcan_open'), 'opened');
+    capped.ch().fail(ENETDOWN);
+    await waitUntil(() => capped.sink.logs.filter((l) => l.event === 'socketcan_open').length === 2, 'reopened');
+    const warnings = capped.sink.logs.filter((l) => l.event === 'socketcan_rcvbuf_limited');
+    expect(warnings).toHaveLength(1);
+    expect(String(warnings[0].fields?.message)).toContain('16384 bytes, not the 65536 asked for');
+    expect(String(warnings[0].fields?.message)).toContain('sudo sysctl -w net.core.rmem_max=65536');
+    await capped.b.stop();
   });
 
   it('a reload changes the read pacing of the open socket at once, and a reopened socket opens with it', async () => {
