@@ -112,6 +112,17 @@ describe('setup: net.core.rmem_max drop-in', () => {
     expect(proc()).toBe('212992\n');
   });
 
+  it('a failing sysctl stops setup there with what to do, the file already in place', async () => {
+    const { root, sys, host } = pi();
+    sys.failOn = /^sysctl /;
+    const run = await planFor(root, sys);
+    const result = await applyPlan(run.plan, { fs: run.fs, runner: sys, now, version: '0.1.0' });
+    expect(result.failed?.step.id).toBe('rcvbuf-sysctl-load');
+    expect(result.failed?.error.hint).toContain('counts from the next boot');
+    expect(result.failed?.error.hint).toContain('`sudo sysctl -p /etc/sysctl.d/60-ampio-bridge.conf`');
+    expect(existsSync(host(PATHS.sysctlConf))).toBe(true);
+  });
+
   it('uninstall removes the file like the other managed files', async () => {
     const { root, sys, host } = pi();
     const run = await planFor(root, sys);
