@@ -5,7 +5,8 @@
 // while it is busy becomes kernel drops. Raising only the ceiling fixes that and grows no
 // other program's sockets (rmem_default stays).
 
-import { OPTIONS } from '../../src/config/options.js';
+import { envNameFor, OPTIONS } from '../../src/config/options.js';
+import { parseEnvironmentFile } from '../doctor-files.js';
 import type { Templates } from '../package-files.js';
 import type { Builder } from '../plan-builder.js';
 import { PATHS, type Facts } from '../types.js';
@@ -22,13 +23,15 @@ export function parseProcNumber(text: string | null): number | null {
 }
 
 /**
- * The ceiling to write: the can-rcvbuf the config file will hold (config.json may have it
- * in any form serve accepts, e.g. "8M"), never below the option's default, so a later
+ * The ceiling to write: the can-rcvbuf the service will use, from the config file (in any
+ * form serve accepts, e.g. "8M") or an override in the unit's environment file (which wins
+ * for serve, so it counts here too), never below the option's default, so a later
  * `--can-rcvbuf` up to the default needs no second setup run.
  */
-export function wantedRmemMax(store: Record<string, unknown>): number {
+export function wantedRmemMax(store: Record<string, unknown>, envFile: string | null = null): number {
   const floor = OPTIONS.canRcvbuf.default;
-  const raw = store[OPTIONS.canRcvbuf.flag];
+  const fromEnv = parseEnvironmentFile(envFile)[envNameFor(OPTIONS.canRcvbuf.flag)];
+  const raw = fromEnv ?? store[OPTIONS.canRcvbuf.flag];
   if (raw === undefined || raw === null) return floor;
   try {
     return Math.max(floor, OPTIONS.canRcvbuf.parse(String(raw)));
@@ -39,8 +42,8 @@ export function wantedRmemMax(store: Record<string, unknown>): number {
 }
 
 /**
- * Plans the file and, on the live system, loading it now. Under --root the load is listed
- * for the person (b.command defers live steps). A running ceiling already at or above N is
+ * Plans the file and, on the live system, loading it now (an image loads it at its first
+ * boot, so --root plans no command). A running ceiling already at or above N is
  * left alone: `sysctl -p` would lower it, and whatever raised it may need it. Returns
  * whether the running ceiling rises now (the service then needs a restart to use it).
  */
@@ -50,7 +53,7 @@ export function planRcvbufSysctl(b: Builder, facts: Facts, o: { backend: string;
     b.remove('remove-rcvbuf-sysctl', `Remove ${PATHS.sysctlConf} (only the SocketCAN backend needs it)`, PATHS.sysctlConf);
     return false;
   }
-  const n = wantedRmemMax(o.store);
+  const n = wantedRmemMax(o.store, facts.files[PATHS.envFile] ?? null);
   const changed = b.write('rcvbuf-sysctl', `Receive-buffer ceiling ${PATHS.sysctlConf}: net.core.rmem_max = ${n}`, PATHS.sysctlConf, renderSysctlConf(o.templates, { version: o.version, rmemMax: n }), {
     mode: 0o644,
     why: `the service is unprivileged, so the kernel caps its --can-rcvbuf at net.core.rmem_max${facts.rmemMax === null ? '' : ` (now ${facts.rmemMax})`}; frames beyond that are dropped in bursts`,

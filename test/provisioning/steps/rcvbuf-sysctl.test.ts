@@ -79,6 +79,8 @@ describe('setup: net.core.rmem_max drop-in', () => {
     expect(wantedRmemMax({})).toBe(DEFAULT);
     expect(wantedRmemMax({ 'can-rcvbuf': 'lots' })).toBe(DEFAULT);
     expect(wantedRmemMax({ 'can-rcvbuf': DEFAULT * 2 })).toBe(DEFAULT * 2);
+    // The unit's environment file overrides the config file for serve, so here too.
+    expect(wantedRmemMax({ 'can-rcvbuf': DEFAULT * 2 }, '# overrides\nAMPIO_BRIDGE_CAN_RCVBUF="32M"\n')).toBe(32 * 1024 * 1024);
   });
 
   it('a running ceiling already high enough: the file is still written, not loaded (it would lower it), and setup says so', async () => {
