@@ -166,6 +166,8 @@ function hintFor(argv: string[]): string {
   // An image has no running systemd to ask: point at its files instead.
   if (argv[0] === 'systemctl' && image) return `check that ${image}/lib/systemd/system/${argv[argv.length - 1]} (or /usr/lib/…) exists in the image, then re-run setup with --root ${image}`;
   if (argv[0] === 'systemctl') return `see \`systemctl status ${argv[argv.length - 1]}\` and \`journalctl -xe\`, then re-run setup`;
+  // The drop-in is already written (it counts at the next boot); only loading it now failed.
+  if (argv[0] === 'sysctl') return `the file is written and counts from the next boot; to load it now: \`sudo ${formatCommand(argv)}\` (needs procps: \`sudo apt install procps\`), then \`sudo systemctl restart ampio-bridge\``;
   if (argv[0] === 'ip' || argv[0] === 'networkctl') return 'the setting is still written for the next boot; `ampio-bridge doctor` shows the link state';
   return 're-run setup after fixing the cause above';
 }

@@ -23,6 +23,8 @@ export type ConfigVerdict =
       gvretListen: { host: string; port: number } | null;
       socketcandListen: { host: string; port: number } | null;
       mdnsEnable: boolean;
+      /** --can-rcvbuf, bytes (0 = the kernel default): what the SocketCAN sockets ask for. */
+      canRcvbuf: number;
       /** --allow and --tx-allow as the loader read them (formatted: `local`, `any`, CIDRs). */
       allow: string;
       txAllow: string;

@@ -9,6 +9,7 @@ import type { Fs } from './io/fs.js';
 import type { Runner } from './io/runner.js';
 import { analyzeBootConfig, effectiveBootLines, isBootConfigStub } from './steps/boot-config.js';
 import { type Check, checkConfigAndFiles, type ConfigVerdict } from './doctor-files.js';
+import { rcvbufCheck } from './doctor-rcvbuf.js';
 import { PATHS } from './types.js';
 import { isPublicAddress, nonLocalEntries, OPTIONS } from '../src/config/options.js';
 
@@ -165,6 +166,8 @@ export async function runDoctorChecks(d: DoctorDeps): Promise<Check[]> {
       else if (st === 'BUS-OFF') add({ id: `${name}-state`, status: 'fail', title: `${name} bus state`, detail: 'BUS-OFF', fix: 'check termination (120 Ω at both ends), CAN-H/CAN-L swapped, the bitrate, and that another node is there to ACK' });
       else if (st) add({ id: `${name}-state`, status: 'warn', title: `${name} bus state`, detail: st, fix: 'bus errors: check wiring, termination and the bitrate' });
     }
+    // --- what the kernel lets the unprivileged service have of its --can-rcvbuf
+    if (verdict?.ok) add(await rcvbufCheck(d.fs, verdict.canRcvbuf, live));
   } else {
     const dev = verdict?.ok ? verdict.serial : '/dev/ttyUSB0';
     if (!live) skip('serial', `serial adapter ${dev}`);

@@ -20,6 +20,7 @@ import { LINK_ONESHOT_UNIT, renderLinkOneshot } from './steps/link-oneshot.js';
 import { addToGroupCommand, useraddCommand, userdelCommand } from './steps/service-user.js';
 import { renderUnit } from './steps/service-unit.js';
 import { isManualQueueRule, renderUdevRule } from './steps/udev-rule.js';
+import { planRcvbufSysctl } from './steps/rcvbuf-sysctl.js';
 import { serializeConfig } from './io/fs.js';
 import { migrateGoEnv } from './migrate.js';
 import { Builder, planPackageInstall } from './plan-builder.js';
@@ -222,6 +223,7 @@ export function planInstall(input: PlanInput): Plan {
   const configChanged = b.write('config', `Daemon config ${PATHS.configFile}`, PATHS.configFile, serializeConfig(store), { via: 'conf', store, mode: 0o644 });
   const envChanged = facts.files[PATHS.envFile] === null || facts.files[PATHS.envFile] === undefined ? b.write('env-file', `Environment overrides file ${PATHS.envFile} (comments only)`, PATHS.envFile, renderEnvFile(templates, { version: v }), { mode: 0o644 }) : false;
   const unitChanged = b.write('unit', `systemd unit ${PATHS.unit}`, PATHS.unit, renderUnit(templates, { version: v, nodePath: env.nodePath, mainJs, backend: a.backend, serialDevice: a.serial, serialResolved: facts.serialTargets[a.serial], gvretListen: a.gvretListen }), { mode: 0o644 });
+  const ceilingRaised = planRcvbufSysctl(b, facts, { backend: a.backend, version: v, templates, store });
 
   // 7. go-ampio-server hands over the bus and the port.
   let goStopped = false;
@@ -243,7 +245,7 @@ export function planInstall(input: PlanInput): Plan {
   else if (facts.rebootPending) b.notice('warn', 'A reboot is still pending from an earlier setup run: the CAN overlays are not loaded yet.', '`sudo reboot`, then `ampio-bridge doctor`');
   const rebootPending = rebootNew || facts.rebootPending;
   const installChanged = b.steps.some((s) => s.id === 'install-package');
-  if (!rebootPending && (unitChanged || configChanged || envChanged || installChanged || facts.existing.active === false)) {
+  if (!rebootPending && (unitChanged || configChanged || envChanged || installChanged || ceilingRaised || facts.existing.active === false)) {
     b.command('restart', `${facts.existing.active ? 'Restart' : 'Start'} ${SERVICE}`, ['systemctl', 'restart', SERVICE], { live: true });
   }
   if (bootChanged && rebootPending) b.notice('info', `${SERVICE} starts on its own after the reboot.`);
@@ -268,6 +270,7 @@ export function planUninstall(facts: Facts): Plan {
     ['udev-rule', PATHS.udevRule],
     ['network-manager', PATHS.nmConf],
     ['link-oneshot', PATHS.linkSetupUnit],
+    ['rcvbuf-sysctl', PATHS.sysctlConf],
   ] as const) {
     b.remove(id, `Remove ${p}`, p);
   }

@@ -7,6 +7,7 @@ import type { Fs } from './io/fs.js';
 import type { Runner } from './io/runner.js';
 import { parseIpLinkJson, parseOsRelease, parseSystemdVersion } from './diagnose.js';
 import { isBootConfigStub } from './steps/boot-config.js';
+import { parseProcNumber } from './steps/rcvbuf-sysctl.js';
 import { groupsOf, userExists } from './steps/service-user.js';
 import { parseEnvFile } from './migrate.js';
 import { detectInstallSource, type InstallSource } from './install-source.js';
@@ -202,7 +203,7 @@ export async function probe(input: ProbeInput): Promise<Facts> {
 
   const files: Record<string, string | null> = {};
   const modes: Record<string, number> = {};
-  const owned: string[] = [PATHS.unit, PATHS.envFile, PATHS.configFile, PATHS.network, PATHS.link, PATHS.udevRule, PATHS.nmConf, PATHS.manualNetwork, PATHS.manualUdevRule, PATHS.rebootMarker, PATHS.linkSetupUnit];
+  const owned: string[] = [PATHS.unit, PATHS.envFile, PATHS.configFile, PATHS.network, PATHS.link, PATHS.udevRule, PATHS.nmConf, PATHS.manualNetwork, PATHS.manualUdevRule, PATHS.rebootMarker, PATHS.linkSetupUnit, PATHS.sysctlConf];
   if (boot.realPath) owned.push(boot.realPath);
   for (const p of owned) {
     files[p] = await fs.readText(p);
@@ -244,6 +245,8 @@ export async function probe(input: ProbeInput): Promise<Facts> {
       active: live ? await isActive(runner, 'ampio-bridge.service') : null,
     },
     user: { exists: userExists(passwd, SERVICE_USER), groups: groupsOf(group, SERVICE_USER), sudoUserGroups: sudo ? groupsOf(group, sudo) : [] },
+    // An image's /proc (if any) is not the kernel the Pi will run.
+    rmemMax: live ? parseProcNumber(await fs.readText(PATHS.rmemMaxProc)) : null,
     rebootPending: await exists(fs, PATHS.rebootMarker),
     sudoUser: live && sudo && sudo !== 'root' ? sudo : null,
     files,

@@ -16,6 +16,10 @@ export const PATHS = {
   /** Without systemd-networkd (and no apt to install it): a oneshot that runs `ip link` at boot. */
   linkSetupUnit: '/etc/systemd/system/ampio-can-links.service',
   linkSetupWants: '/etc/systemd/system/multi-user.target.wants/ampio-can-links.service',
+  /** Raises net.core.rmem_max so the unprivileged service gets the --can-rcvbuf it asks for. */
+  sysctlConf: '/etc/sysctl.d/60-ampio-bridge.conf',
+  /** The running kernel's ceiling for an unprivileged socket's receive buffer. */
+  rmemMaxProc: '/proc/sys/net/core/rmem_max',
   stateDir: '/var/lib/ampio-bridge',
   backupsDir: '/var/lib/ampio-bridge/backups',
   controlSocket: '/run/ampio-bridge/control.sock',
@@ -105,6 +109,8 @@ export interface Facts {
     linkOneshotEnabled: boolean;
   };
   user: { exists: boolean; groups: string[]; sudoUserGroups: string[] };
+  /** The running kernel's net.core.rmem_max (null: under --root, or no /proc to read). */
+  rmemMax: number | null;
   /** A previous run changed config.txt and the machine has not rebooted since. */
   rebootPending: boolean;
   /** The user who ran `sudo` (added to the ampio-bridge group so `top` works without sudo). */

@@ -62,6 +62,7 @@ describe('apply', () => {
       'systemctl enable --now systemd-networkd.service',
       'systemctl disable systemd-networkd-wait-online.service',
       "useradd --system --user-group --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin --comment 'ampio-bridge daemon' ampio-bridge",
+      'sysctl -p /etc/sysctl.d/60-ampio-bridge.conf',
       'systemctl daemon-reload',
       'systemctl enable ampio-bridge.service',
     ]);
@@ -81,7 +82,7 @@ describe('apply', () => {
     expect(manifest.files.find((f: { path: string }) => f.path === '/boot/firmware/config.txt')).toMatchObject({ existed: true, backup: 'files/boot/firmware/config.txt' });
     expect(manifest.files.find((f: { path: string }) => f.path === PATHS.unit)).toMatchObject({ existed: false, backup: null });
     expect(readFileSync(path.join(dir, 'files/boot/firmware/config.txt'))).toEqual(readFileSync(path.join(process.cwd(), 'test/fixtures/systems/bookworm-fresh/boot/firmware/config.txt')));
-    expect(manifest.commands.map((c: { id: string }) => c.id)).toEqual(['enable-networkd', 'disable-networkd-wait-online', 'service-user', 'daemon-reload', 'enable']);
+    expect(manifest.commands.map((c: { id: string }) => c.id)).toEqual(['enable-networkd', 'disable-networkd-wait-online', 'service-user', 'rcvbuf-sysctl-load', 'daemon-reload', 'enable']);
     expect(statSync(dir).mode & 0o777).toBe(0o700);
   });
 
@@ -114,7 +115,7 @@ describe('apply', () => {
     expect(sys.active.has('can-server.service')).toBe(false);
     sys.calls.length = 0;
     const r = await rollback({ fs: run.fs, runner: sys, now: clock('2025-03-01T12:00:00Z'), live: true });
-    expect(sys.lines).toEqual(['systemctl disable ampio-bridge.service', 'systemctl enable --now can-server.service', 'userdel ampio-bridge', 'systemctl daemon-reload']);
+    expect(sys.lines).toEqual(['systemctl disable ampio-bridge.service', 'systemctl enable --now can-server.service', 'sysctl -w net.core.rmem_max=212992', 'userdel ampio-bridge', 'systemctl daemon-reload']);
     expect(r.restored).toContain('/boot/firmware/config.txt');
     expect(r.removed).toContain(PATHS.unit);
     expect(r.removed).toContain('/etc/ampio-bridge/');

@@ -9,6 +9,7 @@ import { loadCatalog } from '../../provisioning/catalog.js';
 import { runDoctorChecks, renderChecks, type DoctorDeps } from '../../provisioning/doctor.js';
 import { RecordingRunner } from '../support/recording-runner.js';
 import { PATHS } from '../../provisioning/types.js';
+import { OPTIONS } from '../../src/config/options.js';
 import { validateWithServeLoader } from '../../src/cli/commands/doctor.js';
 import { captureCli } from '../support/cli-context.js';
 import { FakeSystem } from '../support/fake-system.js';
@@ -162,5 +163,59 @@ describe('doctor', () => {
     for (const id of ['config', 'unit', 'network-files', 'overlay', 'spi']) expect(checks.find((c) => c.id === id)?.status, id).toBe('ok');
     for (const id of ['dmesg', 'links', 'service', 'control', 'ready']) expect(checks.find((c) => c.id === id)?.detail, id).toMatch(/not checked offline/);
     expect(renderChecks(checks, false)).toMatch(/all checks passed; \d+ not checked offline\n$/);
+  });
+
+  it('receive buffer: ✓ when net.core.rmem_max covers --can-rcvbuf, ! with the fix when lower, skipped without /proc', async () => {
+    const { root, fs } = await installedPi();
+    const { d } = deps(fs);
+    d.catalog = await loadCatalog();
+    const def = OPTIONS.canRcvbuf.default;
+    const rcvbuf = async () => (await runDoctorChecks(d)).find((c) => c.id === 'rcvbuf');
+    // setup loaded its drop-in, so the running kernel allows the default buffer.
+    expect(await rcvbuf()).toMatchObject({ status: 'ok', detail: `${def} ≥ --can-rcvbuf ${def}` });
+
+    // A stock Pi (no drop-in, Debian's ceiling): a warning naming both numbers, with the fix.
+    rmSync(path.join(root, PATHS.sysctlConf));
+    writeFileSync(path.join(root, PATHS.rmemMaxProc), '212992\n');
+    const low = await rcvbuf();
+    expect(low?.status).toBe('warn');
+    expect(low?.detail).toMatch(/^the service \(unprivileged\) can get only 212992 bytes \(208 KiB\) of its --can-rcvbuf \d+ bytes .*: frames are lost in bursts$/);
+    expect(low?.fix).toContain('`sudo ampio-bridge setup` (writes /etc/sysctl.d/60-ampio-bridge.conf)');
+    expect(low?.fix).toContain(`\`sudo sysctl -w net.core.rmem_max=${def}\``);
+    // A warning, not a failure: the bridge runs, it only loses frames in bursts.
+    expect(renderChecks(await runDoctorChecks(d), false)).toMatch(/all checks passed \(1 warning\)\n$/);
+
+    // serve's own loader decides the number: a value from the unit's environment file counts.
+    writeFileSync(path.join(root, PATHS.rmemMaxProc), `${def}\n`);
+    writeFileSync(path.join(root, PATHS.envFile), 'AMPIO_BRIDGE_CAN_RCVBUF=16M\n');
+    expect((await rcvbuf())?.detail).toContain(`only ${def} bytes`);
+    expect((await rcvbuf())?.detail).toContain('of its --can-rcvbuf 16777216 bytes (16 MiB)');
+    writeFileSync(path.join(root, PATHS.envFile), 'AMPIO_BRIDGE_CAN_RCVBUF=0\n');
+    expect(await rcvbuf()).toMatchObject({ status: 'ok', detail: expect.stringMatching(/^--can-rcvbuf 0: the kernel default buffer/) });
+    writeFileSync(path.join(root, PATHS.envFile), '');
+
+    // The drop-in is there but the kernel runs with less: load it, or find who overrides it.
+    writeFileSync(path.join(root, PATHS.sysctlConf), `net.core.rmem_max = ${def}\n`);
+    writeFileSync(path.join(root, PATHS.rmemMaxProc), '212992\n');
+    const stale = await rcvbuf();
+    expect(stale?.status).toBe('warn');
+    expect(stale?.fix).toContain('sudo sysctl -p /etc/sysctl.d/60-ampio-bridge.conf');
+
+    // Not Linux (or no /proc): skipped with the reason, never a false alarm.
+    rmSync(path.join(root, 'proc/sys'), { recursive: true });
+    expect(await rcvbuf()).toMatchObject({ status: 'skip', detail: 'cannot read /proc/sys/net/core/rmem_max (not Linux, or /proc not mounted): not checked' });
+  });
+
+  it('receive buffer offline: the image\'s drop-in is what counts', async () => {
+    const { root, fs } = await installedPi();
+    const { d } = deps(fs);
+    d.catalog = await loadCatalog();
+    d.offline = true;
+    expect((await runDoctorChecks(d)).find((c) => c.id === 'rcvbuf')?.status).toBe('ok');
+    rmSync(path.join(root, PATHS.sysctlConf));
+    const c = (await runDoctorChecks(d)).find((x) => x.id === 'rcvbuf');
+    expect(c?.status).toBe('warn');
+    expect(c?.detail).toMatch(/^no \/etc\/sysctl.d\/60-ampio-bridge.conf in the image/);
+    expect(c?.fix).toMatch(/setup --root/);
   });
 });

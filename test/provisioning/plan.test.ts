@@ -35,7 +35,7 @@ describe('plan over fixture systems', () => {
     const run = await planFor(path.join(SYSTEMS_DIR, 'bookworm-fresh'), runner);
     goldenPlan('bookworm-fresh', run);
     expect(run.facts.boot.path).toBe('/boot/firmware/config.txt');
-    expect(ids(run.plan)).toEqual(['boot-config', 'network', 'link', 'network-manager', 'enable-networkd', 'disable-networkd-wait-online', 'service-user', 'config', 'env-file', 'unit', 'daemon-reload', 'enable', 'reboot-marker']);
+    expect(ids(run.plan)).toEqual(['boot-config', 'network', 'link', 'network-manager', 'enable-networkd', 'disable-networkd-wait-online', 'service-user', 'config', 'env-file', 'unit', 'rcvbuf-sysctl', 'rcvbuf-sysctl-load', 'daemon-reload', 'enable', 'reboot-marker']);
     expect(run.plan.needsReboot).toBe(true);
     // No start before the reboot: the overlays are not loaded yet.
     expect(ids(run.plan)).not.toContain('restart');
@@ -112,6 +112,8 @@ describe('plan over fixture systems', () => {
       'config',
       'env-file',
       'unit',
+      'rcvbuf-sysctl',
+      'rcvbuf-sysctl-load',
       'disable-go',
       'daemon-reload',
       'enable',
@@ -150,7 +152,7 @@ describe('plan over fixture systems', () => {
     const run = await planFor(t.root, sys, {}, {});
     goldenPlan('ampio-existing', run, t.root);
     expect(run.plan.needsReboot).toBe(false);
-    expect(ids(run.plan)).toEqual(['boot-config', 'network', 'link', 'network-manager', 'unit', 'daemon-reload', 'restart']);
+    expect(ids(run.plan)).toEqual(['boot-config', 'network', 'link', 'network-manager', 'unit', 'rcvbuf-sysctl', 'daemon-reload', 'restart']);
     expect(ids(run.plan)).not.toContain('config');
     expect(ids(run.plan)).not.toContain('env-file');
   });
@@ -192,7 +194,7 @@ describe('plan over fixture systems', () => {
     goldenPlan('trixie-image', run, root);
     expect(run.facts.linkManagers.networkd.installed).toBe(false);
     expect(run.facts.hostname).toBe('ampio-pi');
-    expect(ids(run.plan)).toEqual(['boot-config', 'link-oneshot', 'enable-link-oneshot', 'network-manager', 'service-user', 'config', 'env-file', 'unit', 'enable']);
+    expect(ids(run.plan)).toEqual(['boot-config', 'link-oneshot', 'enable-link-oneshot', 'network-manager', 'service-user', 'config', 'env-file', 'unit', 'rcvbuf-sysctl', 'enable']);
     expect(run.plan.deferred.map((s) => s.argv.join(' '))).toEqual(['systemctl daemon-reload']);
     const oneshot = run.plan.steps.find((s) => s.id === 'link-oneshot');
     expect(oneshot?.kind === 'write' && oneshot.after).toContain('ExecStart=/sbin/ip link set can0 type can bitrate 50000 restart-ms 100\nExecStart=/sbin/ip link set can0 txqueuelen 100\n');

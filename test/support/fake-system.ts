@@ -1,5 +1,5 @@
 // A recording Runner that also *simulates* the few system commands setup runs, against a
-// temp root: systemctl enable/disable/restart/is-active, useradd/usermod, ip link, npm.
+// temp root: systemctl enable/disable/restart/is-active, useradd/usermod, ip link, npm, sysctl.
 // Real systemctl/useradd/ip must never run in tests (they would change this machine), and
 // a bare recorder cannot show idempotence: the second probe must see the first run's
 // effects (enabled unit, existing user). Nothing here spawns a process.
@@ -148,6 +148,22 @@ export class FakeSystem implements Runner {
           return ok();
         }
         return { exitCode: 100, stdout: '', stderr: `E: fake apt-get cannot ${args.join(' ')}` };
+      }
+      case 'sysctl': {
+        // `sysctl -p FILE` loads KEY = VALUE lines, `sysctl -w KEY=VALUE` sets one: both
+        // land in the root's /proc/sys, where probe and doctor read them back.
+        const pairs: string[] = [];
+        if (args[0] === '-p') pairs.push(...readFileSync(this.host(args[1]), 'utf8').split('\n').filter((l) => /^\s*[\w.]+\s*=/.test(l)));
+        else if (args[0] === '-w') pairs.push(args[1]);
+        else return { exitCode: 255, stdout: '', stderr: `fake sysctl cannot ${args.join(' ')}` };
+        for (const p of pairs) {
+          const [key, value] = p.split('=').map((x) => x.trim());
+          const file = this.host(`/proc/sys/${key.replace(/\./g, '/')}`);
+          // The real one cannot create a key the kernel does not have.
+          if (!existsSync(file)) return { exitCode: 255, stdout: '', stderr: `sysctl: cannot stat /proc/sys/${key.replace(/\./g, '/')}: No such file or directory` };
+          writeFileSync(file, `${value}\n`);
+        }
+        return ok();
       }
       case 'usermod': {
         const gi = args.indexOf('--groups');

@@ -29,7 +29,8 @@ export const DOCTOR_HELP = `Usage: ampio-bridge doctor [--json] [--config PATH] 
 Read-only checks of what setup arranged, each with ✓ ok, ✗ problem (and its fix) or ! warning:
 config file, CAN HAT overlay in config.txt, SPI, controller initialisation in the kernel log
 (with what its error codes mean), each interface (present, up, bitrate, restart-ms,
-txqueuelen, bus state), the service, its TCP ports, control socket, /ready and mDNS.
+txqueuelen, bus state), the receive-buffer ceiling (net.core.rmem_max against
+--can-rcvbuf), the service, its TCP ports, control socket, /ready and mDNS.
 
 Flags:
   --json          the checks as JSON
@@ -105,6 +106,7 @@ export function validateWithServeLoader(configPath: string, unitEnv: Record<stri
     gvretListen: c.gvretListen ? { host: c.gvretListen.host, port: c.gvretListen.port } : null,
     socketcandListen: c.socketcandListen ? { host: c.socketcandListen.host, port: c.socketcandListen.port } : null,
     mdnsEnable: c.mdnsEnable,
+    canRcvbuf: c.canRcvbuf,
     allow: formatAddressList(c.allow),
     txAllow: c.txAllow ? formatAddressList(c.txAllow) : '',
     warnings: loaded.warnings,
