@@ -11,6 +11,7 @@ import { CAN_EFF_FLAG, CAN_ERR_FLAG, CAN_RTR_FLAG, makeFrame } from '../../src/c
 import { encode, HELLO, TestClient } from '../support/cannelloni-client.js';
 import { createStandardServices } from '../../src/daemon.js';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
+import { freePortPair } from '../support/free-port.js';
 
 let running: TestDaemon | null = null;
 const clients: TestClient[] = [];
@@ -404,12 +405,7 @@ describe('listen addresses', () => {
 
   it('two buses listen on consecutive ports, each with its own hub', async () => {
     const buses: VirtualBackend[] = [];
-    const free = await new Promise<number>((resolve) => {
-      const srv = net.createServer().listen(0, '127.0.0.1', () => {
-        const p = (srv.address() as net.AddressInfo).port;
-        srv.close(() => resolve(p));
-      });
-    });
+    const free = await freePortPair();
     const d = await startTestDaemon({ listen: { host: '127.0.0.1', port: free }, canIf: ['can0', 'can1'] }, {
       backends: (c) =>
         c.canIf.map((name, index) => {

@@ -3,9 +3,9 @@
 // `postgres` user when the tests run as root (PostgreSQL refuses to run as root).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from './free-port.js';
 
 export interface PgCluster {
   port: number;
@@ -29,16 +29,6 @@ function binDir(): string {
   return path.join(base, versions[0], 'bin');
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export async function startPostgres(password = 'capture-test-secret'): Promise<PgCluster> {
   const bin = binDir();

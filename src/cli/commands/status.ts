@@ -196,7 +196,7 @@ export function formatStatus(s: Snapshot, opts: { color: boolean }): string {
       out.push(p.warn(`! ${b.name}: ${b.rxReadLate} received frames were read more than --client-max-lag after they arrived (the bridge was stalled or the host is overloaded): not sent to clients (a capture still records them)`));
     }
     if ((b.rxKernelDrops ?? 0) > 0) {
-      out.push(p.warn(`! ${b.name}: the kernel dropped ${b.rxKernelDrops} received frames because the bridge read too late (raise --can-rcvbuf, or the host is overloaded)`));
+      out.push(p.warn(`! ${b.name}: the kernel dropped ${b.rxKernelDrops} received frames because the bridge read too late (raise --can-rcvbuf, see "ampio-bridge doctor" for the kernel's cap on it, or the host is overloaded)`));
     }
     if ((b.txUnconfirmed ?? 0) > 0) out.push(p.dim(`  ${b.name} frames written but never confirmed on the bus: ${b.txUnconfirmed}`));
     const reasons = Object.entries(b.txDrops).filter(([, n]) => n > 0);

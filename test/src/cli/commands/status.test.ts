@@ -172,11 +172,13 @@ describe('formatStatus', () => {
   });
 
   it('says when the kernel dropped received frames, and counts unconfirmed transmissions', () => {
-    const s = fakeSnapshot({ buses: [fakeBus({ rxKernelDrops: 17, txUnconfirmed: 2 }), fakeBus({ name: 'can1', rxKernelDrops: 0 })] });
+    const s = fakeSnapshot({ buses: [fakeBus({ rxKernelDrops: 17, txUnconfirmed: 2, rxReadLate: 5 }), fakeBus({ name: 'can1', rxKernelDrops: 0, rxReadLate: 0 })] });
     const out = formatStatus(s, { color: false });
-    expect(out).toContain('! can0: the kernel dropped 17 received frames because the bridge read too late (raise --can-rcvbuf, or the host is overloaded)');
+    expect(out).toContain('! can0: the kernel dropped 17 received frames because the bridge read too late (raise --can-rcvbuf, see "ampio-bridge doctor" for the kernel\'s cap on it, or the host is overloaded)');
     expect(out).toContain('can0 frames written but never confirmed on the bus: 2');
     expect(out).not.toContain('can1: the kernel dropped');
+    expect(out).toContain('! can0: 5 received frames were read more than --client-max-lag after they arrived');
+    expect(out).not.toContain('can1: 0 received frames');
   });
 });
 
