@@ -31,6 +31,13 @@ describe('BusPanel', () => {
     expect(none).not.toContain('lost in kernel');
   });
 
+  it('frames read too late for clients are shown (only when there are any)', () => {
+    const late = plain(render(<BusPanel bus={makeBus({ rxReadLate: 56 })} now={T0} width={200} />).lastFrame()!);
+    expect(late).toContain('rx read late 56');
+    const none = plain(render(<BusPanel bus={makeBus({ rxReadLate: 0 })} now={T0} width={200} />).lastFrame()!);
+    expect(none).not.toContain('read late');
+  });
+
   it('colours by severity: error-passive is yellow, bus-off and absent are red', () => {
     const passive = render(<BusPanel bus={makeBus({ busState: 'error-passive' })} now={T0} width={100} />).lastFrame()!;
     expect(passive).toContain(`${YELLOW}error-passive`);
