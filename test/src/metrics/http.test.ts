@@ -76,7 +76,7 @@ describe('metrics over HTTP', () => {
   it('exports go-ampio-server names with exact values from the source', async () => {
     const source = new Source();
     source.snap = fakeSnapshot({
-      buses: [fakeBus({ rxKernelDrops: 42, txUnconfirmed: 3 }), fakeBus({ name: '/dev/ttyUSB0', backend: 'serial', rxFrames: 70, txFrames: 7, busState: 'bus-off', backendState: 'absent', lastRxAgeSec: null })],
+      buses: [fakeBus({ rxKernelDrops: 42, txUnconfirmed: 3, rxReadLate: 11 }), fakeBus({ name: '/dev/ttyUSB0', backend: 'serial', rxFrames: 70, txFrames: 7, busState: 'bus-off', backendState: 'absent', lastRxAgeSec: null })],
     });
     const { port } = await serve(source);
     const res = await get(port, '/metrics');
@@ -124,6 +124,8 @@ describe('metrics over HTTP', () => {
       'backend_reconnects_total{bus="can0"}': 8,
       'can_rx_kernel_drops_total{bus="can0"}': 42,
       'can_tx_unconfirmed_total{bus="can0"}': 3,
+      'can_rx_read_late_total{bus="can0"}': 11,
+      'can_rx_read_late_total{bus="/dev/ttyUSB0"}': 0,
       'can_rx_kernel_drops_total{bus="/dev/ttyUSB0"}': 0,
       'backend_up{bus="can0"}': 1,
       'backend_up{bus="/dev/ttyUSB0"}': 0,
