@@ -14,13 +14,13 @@ import type { FrameTap, TapOrigin } from './frame-tap.js';
 /** Emits one control-socket event (time and kind are added by the emitter). */
 export type EmitEvent = (kind: DaemonEventKind, fields: Omit<DaemonEvent, 'time' | 'kind'>) => void;
 
-/** The live (SIGHUP-reloadable) settings a bus reads on every frame. */
 /** Told around the frames of a paced read (see BackendSink.pacedBatchStart). */
 export interface PacedBatchListener {
   start(): void;
   end(): void;
 }
 
+/** The live (SIGHUP-reloadable) settings a bus reads on every frame. */
 export interface BusSettings {
   forwardErrors: boolean;
   echo: 'others' | 'none';
