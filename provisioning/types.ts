@@ -149,6 +149,8 @@ export interface Answers {
   allow?: string;
   /** Per-client TX rate (--tx-rate) like 192/48; absent or '0' = off. */
   txRate?: string;
+  /** SocketCAN receive buffer (--can-rcvbuf), bytes; absent = what config.json has, else the default. */
+  canRcvbuf?: number;
 }
 
 export type RebootMode = 'ask' | 'never' | 'now';

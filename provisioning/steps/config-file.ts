@@ -53,6 +53,8 @@ export function answerEntries(a: Answers): [OptionName, string][] {
   // config file without them (and picks up a better default in a later version).
   if (a.allow !== undefined && a.allow !== 'local') e.push(['allow', a.allow]);
   if (a.txRate !== undefined && a.txRate !== '0') e.push(['txRate', a.txRate]);
+  // Only when given (a flag): an install that never set it keeps the daemon's default.
+  if (a.canRcvbuf !== undefined && a.backend === 'socketcan') e.push(['canRcvbuf', String(a.canRcvbuf)]);
   return e;
 }
 

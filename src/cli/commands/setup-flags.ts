@@ -39,6 +39,7 @@ export const MIRRORED_FLAGS = {
     note: 'setup installs socketcan or serial',
   }),
   'can-if': mirror('canIf', (v) => ({ interfaces: [...v] }), { note: 'setup brings these up with --bitrate, --restart-ms and --txqueuelen at every boot' }),
+  'can-rcvbuf': mirror('canRcvbuf', (v) => ({ canRcvbuf: v }), { note: 'setup also raises net.core.rmem_max to it (/etc/sysctl.d/60-ampio-bridge.conf), so the unprivileged service gets it' }),
   bitrate: mirror('bitrate', (v) => ({ bitrate: v }), { note: 'setup also sets it on the CAN interfaces (default 50000, the Ampio bus)' }),
   listen: mirror('listen', (v) => ({ listen: text('listen', v) }), { note: "setup's default :20000" }),
   'max-clients': mirror('maxClients', (v) => ({ maxClients: v })),

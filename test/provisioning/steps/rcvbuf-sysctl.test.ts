@@ -83,6 +83,18 @@ describe('setup: net.core.rmem_max drop-in', () => {
     expect(wantedRmemMax({ 'can-rcvbuf': DEFAULT * 2 }, '# overrides\nAMPIO_BRIDGE_CAN_RCVBUF="32M"\n')).toBe(32 * 1024 * 1024);
   });
 
+  it('setup --can-rcvbuf: written to config.json and the ceiling follows it', async () => {
+    const { root, sys } = pi();
+    const run = await planFor(root, sys, { canRcvbuf: 32 * 1024 * 1024 });
+    const config = run.plan.steps.find((s): s is WriteStep => s.kind === 'write' && s.path === PATHS.configFile);
+    expect(JSON.parse(config!.after)['can-rcvbuf']).toBe(32 * 1024 * 1024);
+    expect(sysctlWrite(run.plan)?.after).toContain(`net.core.rmem_max = ${32 * 1024 * 1024}\n`);
+    // without the flag an install keeps the daemon's default: no key written
+    const plain = await planFor(root, sys);
+    const plainConfig = plain.plan.steps.find((s): s is WriteStep => s.kind === 'write' && s.path === PATHS.configFile);
+    expect(JSON.parse(plainConfig!.after)).not.toHaveProperty('can-rcvbuf');
+  });
+
   it('a running ceiling already high enough: the file is still written, not loaded (it would lower it), and setup says so', async () => {
     const { root, sys, host, proc } = pi();
     const high = DEFAULT * 4;

@@ -14,6 +14,7 @@ import { captureCli } from '../../../support/cli-context.js';
 const SAMPLES: Record<keyof typeof MIRRORED_FLAGS, string[]> = {
   backend: ['socketcan', 'serial', 'SERIAL', 'can', ''],
   'can-if': ['can0', 'can0,can1', ' can0 , can1 ', 'can0,can0', 'bad name!', 'averyveryverylongname', ''],
+  'can-rcvbuf': ['8M', '16M', '512K', '1048576', '0', '4095', '300M', '8 MB', 'x', ''],
   bitrate: ['50000', '125000', '4999', '8000001', 'abc', '-1', '50k', ''],
   listen: [':20000', '127.0.0.1:20100', '[::1]:20000', '20000', 'host', '::1:5', ':70000', ''],
   'max-clients': ['0', '10', '-1', 'x', '100001'],
@@ -111,6 +112,7 @@ describe('setup flags → answers', () => {
       hubPolicy: 'kick',
       maxClients: 3,
     });
+    expect(answersOf(['--can-rcvbuf', '16M'])).toEqual({ canRcvbuf: 16 * 1024 * 1024 });
     expect(answersOf(['--metrics-addr', 'off', '--socketcand-listen', '', '--gvret-listen', ':23', '--listen', ' [::1]:20000 '])).toEqual({
       metricsAddr: '',
       socketcandListen: '',
