@@ -70,6 +70,10 @@ export function buildConfigStore(a: Answers, existing: Record<string, unknown> |
   const dropped = new Set<string>();
   if (a.gvretListen.trim() === '') dropped.add(OPTIONS.gvretListen.flag);
   if (a.capture.trim() === '') dropped.add(OPTIONS.capture.flag);
+  // Back to the daemon's default (no key is written for it): a key from before must go too,
+  // or `setup --allow local` would leave an install open to any address.
+  if (a.allow === undefined || a.allow === 'local') dropped.add(OPTIONS.allow.flag);
+  if (a.txRate === undefined || a.txRate === '0') dropped.add(OPTIONS.txRate.flag);
   for (const [k, v] of Object.entries(existing ?? {})) if (!(k in store) && !dropped.has(k)) store[k] = v;
   for (const [k, v] of Object.entries(migrated)) if (!(k in store)) store[k] = v;
   return store;

@@ -1,12 +1,13 @@
 // Who may connect, as setup writes it: the config file gets --allow / --tx-rate only when
 // they differ from the daemon's defaults, "anyone" is warned about, and the wizard asks.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { askAnswers, BUS_PORT_WARNING, type Asker } from '../../provisioning/wizard.js';
-import type { Plan } from '../../provisioning/types.js';
+import { PATHS, type Plan } from '../../provisioning/types.js';
 import { FakeSystem } from '../support/fake-system.js';
 import { planFor, setupFlagsOf } from '../support/setup-harness.js';
-import { SYSTEMS_DIR } from '../support/temp-root.js';
+import { SYSTEMS_DIR, tempRoot } from '../support/temp-root.js';
 
 const fresh = path.join(SYSTEMS_DIR, 'bookworm-fresh');
 const configOf = (p: Plan): Record<string, unknown> => {
@@ -21,6 +22,23 @@ describe('setup: who may connect', () => {
     const run = await planFor(fresh, new FakeSystem(fresh), { allow: 'loopback', txRate: '192/48' });
     expect(configOf(run.plan)).toMatchObject({ allow: 'loopback', 'tx-rate': '192/48' });
     expect(run.plan.notices.filter((n) => n.level === 'warn' && /allow = any/.test(n.text))).toEqual([]);
+  });
+
+  it('back to the defaults over an installed "any" and a rate: the keys go (setup --allow local locks it down)', async () => {
+    const t = tempRoot('bookworm-fresh');
+    try {
+      mkdirSync(path.dirname(path.join(t.root, PATHS.configFile)), { recursive: true });
+      writeFileSync(path.join(t.root, PATHS.configFile), JSON.stringify({ backend: 'socketcan', allow: 'any', 'tx-rate': '100/10', 'log-level': 'debug' }));
+      const kept = await planFor(t.root, new FakeSystem(t.root));
+      expect(configOf(kept.plan)).toMatchObject({ allow: 'any', 'tx-rate': '100/10' });
+      const locked = await planFor(t.root, new FakeSystem(t.root), { allow: 'local', txRate: '0' });
+      const config = configOf(locked.plan);
+      expect(config).not.toHaveProperty('allow');
+      expect(config).not.toHaveProperty('tx-rate');
+      expect(config['log-level']).toBe('debug');
+    } finally {
+      t.cleanup();
+    }
   });
 
   it('anyone is warned about in the plan; a bad list is an error naming the flag', async () => {
