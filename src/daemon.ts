@@ -226,7 +226,7 @@ export class Daemon {
     for (const bus of this.buses) {
       // --tx-max-age also applies to frames already waiting in the backend's TX queue; the
       // read pacing follows --can-rx-coalesce and --flush-interval on the open socket.
-      bus.backend.reconfigure?.({ txMaxAge: this.live.txMaxAge, rxCoalesceMs: rxCoalesceMs(this.live) });
+      bus.backend.reconfigure?.({ txMaxAge: this.live.txMaxAge, rxCoalesceMs: rxCoalesceMs(this.live), rcvbuf: this.live.canRcvbuf });
       bus.hub.policy = this.live.hubPolicy;
     }
     this.sessionsOrNull?.reload(this.live);

@@ -106,6 +106,8 @@ export interface BackendReloadable {
   txMaxAge: number;
   /** SocketCAN read pacing, ms (see rxCoalesceMs in backends/factory.ts). */
   rxCoalesceMs: number;
+  /** SocketCAN receive buffer, bytes (`--can-rcvbuf`; 0 = the kernel's default). */
+  rcvbuf: number;
 }
 
 export interface CanBackend {

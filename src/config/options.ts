@@ -329,7 +329,7 @@ export const OPTIONS = {
     expected: 'bytes like 1048576, 512K or 4M (0 = the kernel default)',
     help: 'SocketCAN receive buffer per interface: frames that arrive while the bridge is busy wait here (8M holds tens of seconds of a full Ampio bus, so a stall loses nothing and a capture keeps it all; frames read later than --client-max-lag go to no client); what overflows is counted as kernel drops. An unprivileged service gets at most net.core.rmem_max, which setup raises',
     group: 'backend',
-    scope: 'structural',
+    scope: 'reloadable',
     parse(raw) {
       const m = /^(\d+)\s*([kKmM]?)i?[bB]?$/.exec(raw.trim());
       if (!m) throw new OptionValueError(`"${raw}" is not a size (bytes, or with K/M)`);

@@ -193,6 +193,10 @@ describe(`SocketCAN backend on a real kernel`, () => {
     expect(d.unprivileged).toBeLessThan(2 * d.asked);
     expect(d.root).toBe(2 * d.asked);
     expect(d.raised).toBe(2 * d.asked);
+    // changed on an open socket (a reload): more, the kernel's default, EBADF once closed
+    expect(d.grown).toBe(4 * d.asked);
+    expect(d.backToDefault).toBe(2 * d.rmemDefault);
+    expect(d.afterClose).toBe(-9);
   });
 
   it("each frame carries how long it waited in the kernel's queue: ~0 when read at once, the rest of a block when the loop was held", () => {

@@ -103,12 +103,15 @@ export class SocketCanBackend implements CanBackend {
   private readonly readDetails: (ifname: string) => Promise<LinkDetails | null>;
   /** Read pacing in whole ms (libuv timers count milliseconds; 1.5 paces at 2, never at 1). */
   private coalesceMs: number;
+  /** The receive buffer asked for (--can-rcvbuf; 0 = the kernel's default). */
+  private rcvbuf: number;
 
   constructor(private readonly opts: SocketCanBackendOptions) {
     this.info = { kind: 'socketcan', name: opts.ifname, fd: false, bitrate: opts.bitrate };
     this.readLink = opts.readLink ?? readSysfsLink;
     this.readDetails = opts.readDetails ?? readIpDetails;
     this.coalesceMs = Math.ceil(opts.rxCoalesceMs ?? 0);
+    this.rcvbuf = opts.rcvbuf ?? DEFAULT_RCVBUF;
     this.state = new StateReport(
       () => this.sink,
       (t) => {
@@ -188,6 +191,23 @@ export class SocketCanBackend implements CanBackend {
       if (errno !== 0) this.sink?.log('warn', 'socketcan_pacing_failed', { if: this.opts.ifname, errno: errnoName(errno), rxCoalesceMs: coalesceMs });
       else this.sink?.log('info', 'socketcan_pacing', { if: this.opts.ifname, rxCoalesceMs: coalesceMs });
     }
+    if (settings.rcvbuf !== this.rcvbuf) {
+      this.rcvbuf = settings.rcvbuf;
+      const sock = this.supervisor.handle;
+      if (!sock) return; // the next open asks for it
+      const granted = sock.setRcvbuf(this.rcvbuf);
+      if (granted < 0) this.sink?.log('warn', 'socketcan_rcvbuf_failed', { if: this.opts.ifname, errno: errnoName(-granted), asked: this.rcvbuf });
+      else this.sink?.log('info', 'socketcan_rcvbuf', { if: this.opts.ifname, asked: this.rcvbuf, rcvbuf: granted });
+      this.warnIfRcvbufLimited(sock, true);
+    }
+  }
+
+  /** Says once (again after a reload) when the kernel granted less than --can-rcvbuf asks. */
+  private warnIfRcvbufLimited(sock: CanSocketLike, again = false): void {
+    const limited = rcvbufShortfall(this.opts.ifname, this.rcvbuf, sock.info().rcvbuf);
+    if (!limited || (this.warned.has('socketcan_rcvbuf_limited') && !again)) return;
+    this.warned.add('socketcan_rcvbuf_limited');
+    this.sink?.log('warn', 'socketcan_rcvbuf_limited', { if: this.opts.ifname, message: limited });
   }
 
   /** TX queue statistics, bus-state counters and send errors by errno (tests, diagnostics). */
@@ -259,7 +279,7 @@ export class SocketCanBackend implements CanBackend {
         return null;
       },
       open: (link) => {
-        const options = { fd: link.mtu >= CANFD_MTU, errorMask: CAN_ERR_MASK, recvOwn: true, rcvbuf: this.opts.rcvbuf ?? DEFAULT_RCVBUF, coalesceMs: this.coalesceMs };
+        const options = { fd: link.mtu >= CANFD_MTU, errorMask: CAN_ERR_MASK, recvOwn: true, rcvbuf: this.rcvbuf, coalesceMs: this.coalesceMs };
         // Batches of a socket that is no longer the open one are ignored.
         const sock: CanSocketLike = this.binding!.open(ifname, options, (batch, count, drops, errno, paced) => {
           if (sock === this.supervisor.handle) this.onBatch(sock, batch, count, drops, errno, paced === true);
@@ -307,11 +327,7 @@ export class SocketCanBackend implements CanBackend {
       }
       if (details.canState) this.state.apply(this.state.tracker.link({ present: true, up: true, canState: details.canState }));
     }
-    const limited = rcvbufShortfall(this.opts.ifname, this.opts.rcvbuf ?? DEFAULT_RCVBUF, sock.info().rcvbuf);
-    if (limited && !this.warned.has('socketcan_rcvbuf_limited')) {
-      this.warned.add('socketcan_rcvbuf_limited');
-      this.sink?.log('warn', 'socketcan_rcvbuf_limited', { if: this.opts.ifname, message: limited });
-    }
+    this.warnIfRcvbufLimited(sock);
     this.sink?.log('info', 'socketcan_open', {
       if: this.opts.ifname,
       mtu: link.mtu,

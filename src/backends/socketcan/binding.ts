@@ -44,6 +44,8 @@ export interface CanSocketLike {
   setFilters(pairs: Uint32Array | null): number;
   /** Changes the read pacing (whole ms, 0 = off) of the open socket. 0 or the errno. */
   setPacing(ms: number): number;
+  /** Asks for a new receive buffer (bytes; 0 = the kernel's default): what was granted, as info().rcvbuf, or −errno. */
+  setRcvbuf(bytes: number): number;
   /** The socket's cumulative kernel drop counter, read now (SO_MEMINFO). */
   kernelDrops(): number;
   /** Stops reading and closes the descriptor. Idempotent. */

@@ -389,13 +389,22 @@ async function rcvbufUnprivileged() {
   check(unprivileged === 2 * Math.min(asked, before), `unprivileged: granted ${unprivileged} with rmem_max ${before}`);
   const rootSock = loadCanBinding().open('vcan0', { fd: false, errorMask: 0, recvOwn: false, rcvbuf: asked }, () => {});
   const root = rootSock.info().rcvbuf;
+  // changed on the open socket (a reload of --can-rcvbuf): more, then the kernel's default
+  const grown = rootSock.setRcvbuf(2 * asked);
+  const rmemDefault = Number(readFileSync('/proc/sys/net/core/rmem_default', 'utf8').trim());
+  const backToDefault = rootSock.setRcvbuf(0);
+  const infoAfter = rootSock.info().rcvbuf;
   rootSock.close();
+  const afterClose = rootSock.setRcvbuf(asked);
   check(root === 2 * asked, `root: granted ${root}`);
+  check(grown === 4 * asked, `setRcvbuf(${2 * asked}) granted ${grown}`);
+  check(backToDefault === 2 * rmemDefault && infoAfter === backToDefault, `setRcvbuf(0) granted ${backToDefault} (info ${infoAfter}), rmem_default ${rmemDefault}`);
+  check(afterClose === -constants.errno.EBADF, `setRcvbuf after close gave ${afterClose}`);
   sh(`sysctl -w net.core.rmem_max=${asked} >/dev/null 2>&1 || echo ${asked} > /proc/sys/net/core/rmem_max`);
   const raised = grantedAs();
   writeFileSync('/proc/sys/net/core/rmem_max', String(before));
   check(raised === 2 * asked, `unprivileged after raising rmem_max: granted ${raised}`);
-  return { asked, rmemMax: before, unprivileged, root, raised };
+  return { asked, rmemMax: before, unprivileged, root, raised, grown, rmemDefault, backToDefault, afterClose };
 }
 
 /** send() reports the errno: ENOBUFS from a full tbf qdisc, ENETDOWN, ENXIO. */

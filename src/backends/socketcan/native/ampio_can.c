@@ -27,6 +27,7 @@
 #include <linux/can/raw.h>
 #include <net/if.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -265,6 +266,13 @@ static int drain(CanSock* s, int* err_out) {
   return total;
 }
 
+/** Asks for a receive buffer of `bytes` (> 0). FORCE lifts net.core.rmem_max for
+ *  root/CAP_NET_ADMIN; others get what rmem_max allows. */
+static void ask_rcvbuf(int fd, int bytes) {
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) < 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+}
+
 static void on_timer(uv_timer_t* handle);
 static void on_readable(uv_poll_t* handle, int status, int events);
 
@@ -375,11 +383,7 @@ static napi_value sock_new(napi_env env, napi_callback_info info) {
   else if (recv_own && setsockopt(fd, SOL_CAN_RAW, CAN_RAW_RECV_OWN_MSGS, &one, sizeof one) < 0) step = "CAN_RAW_RECV_OWN_MSGS";
   else if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) < 0) step = "SO_TIMESTAMPNS";
   else if (setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof one) < 0) step = "SO_RXQ_OVFL";
-  if (!step && rcvbuf > 0) {
-    // FORCE lifts net.core.rmem_max for root/CAP_NET_ADMIN; others get what rmem_max allows.
-    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) < 0)
-      setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-  }
+  if (!step && rcvbuf > 0) ask_rcvbuf(fd, rcvbuf);
   struct ifreq ifr;
   memset(&ifr, 0, sizeof ifr);
   memcpy(ifr.ifr_name, ifname, len);
@@ -535,6 +539,36 @@ static napi_value sock_set_pacing(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// setRcvbuf(bytes, 0 = the kernel's default) -> what the kernel granted (as it reports it:
+// twice what it allows) | -errno.
+// Frames already queued stay; a smaller buffer only stops new ones from queueing past it.
+static napi_value sock_set_rcvbuf(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], out;
+  CanSock* s = unwrap(env, info, &argc, argv);
+  if (!s) return NULL;
+  int32_t bytes = 0;
+  int result;
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &bytes) != napi_ok || bytes < 0) result = -EINVAL;
+  else if (s->closed) result = -EBADF;
+  else {
+    if (bytes == 0) {
+      // 0: the kernel's default, as a new socket gets it (net.core.rmem_default).
+      FILE* f = fopen("/proc/sys/net/core/rmem_default", "r");
+      if (!f || fscanf(f, "%d", &bytes) != 1) bytes = 212992;
+      if (f) fclose(f);
+      setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+    } else {
+      ask_rcvbuf(s->fd, bytes);
+    }
+    socklen_t sl = sizeof s->rcvbuf;
+    getsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &s->rcvbuf, &sl);
+    result = s->rcvbuf;
+  }
+  napi_create_int32(env, result, &out);
+  return out;
+}
+
 // kernelDrops() -> the socket's drop counter now (SO_MEMINFO), also when no frame followed
 static napi_value sock_kernel_drops(napi_env env, napi_callback_info info) {
   size_t argc = 0;
@@ -596,6 +630,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"send", NULL, sock_send, NULL, NULL, NULL, napi_default, NULL},
       {"setFilters", NULL, sock_set_filters, NULL, NULL, NULL, napi_default, NULL},
       {"setPacing", NULL, sock_set_pacing, NULL, NULL, NULL, napi_default, NULL},
+      {"setRcvbuf", NULL, sock_set_rcvbuf, NULL, NULL, NULL, napi_default, NULL},
       {"kernelDrops", NULL, sock_kernel_drops, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, sock_close_js, NULL, NULL, NULL, napi_default, NULL},
       {"info", NULL, sock_info, NULL, NULL, NULL, napi_default, NULL},

@@ -29,6 +29,9 @@ class Socket implements CanSocketLike {
   setPacing(): number {
     return 0;
   }
+  setRcvbuf(bytes: number): number {
+    return 2 * bytes;
+  }
   kernelDrops(): number {
     return 0;
   }

@@ -75,8 +75,16 @@ class ScriptedSocket implements CanSocketLike {
   }
   /** What the kernel reports it granted (twice what it allows); default: all that was asked. */
   grantedRcvbuf: number | null = null;
+  readonly rcvbufAsks: number[] = [];
+  private asked: number | null = null;
+  setRcvbuf(bytes: number): number {
+    this.rcvbufAsks.push(bytes);
+    if (this.closed) return -9; // EBADF
+    this.asked = bytes;
+    return this.info().rcvbuf;
+  }
   info() {
-    return { rcvbuf: this.grantedRcvbuf ?? this.options.rcvbuf * 2, ifindex: 3, fd: 42, closed: this.closed, paced: false };
+    return { rcvbuf: this.grantedRcvbuf ?? (this.asked ?? this.options.rcvbuf) * 2, ifindex: 3, fd: 42, closed: this.closed, paced: false };
   }
   deliver(entries: BatchEntry[], drops = this.drops, paced = false): void {
     this.drops = drops;
@@ -157,23 +165,34 @@ describe('SocketCanBackend TX path (scripted socket)', () => {
     expect(warnings).toHaveLength(1);
     expect(String(warnings[0].fields?.message)).toContain('16384 bytes, not the 65536 asked for');
     expect(String(warnings[0].fields?.message)).toContain('sudo sysctl -w net.core.rmem_max=65536');
+    // a reload asking for more, still capped: said again, for the new size
+    capped.b.reconfigure({ txMaxAge: 2000, rxCoalesceMs: 2, rcvbuf: 1 << 20 });
+    const again = capped.sink.logs.filter((l) => l.event === 'socketcan_rcvbuf_limited');
+    expect(again).toHaveLength(2);
+    expect(String(again[1].fields?.message)).toContain(`16384 bytes, not the ${1 << 20} asked for`);
     await capped.b.stop();
   });
 
-  it('a reload changes the read pacing of the open socket at once, and a reopened socket opens with it', async () => {
+  it('a reload changes the read pacing and the receive buffer of the open socket at once, and a reopened socket opens with them', async () => {
     const { b, sink, ch, sockets } = scripted();
     await b.start(sink);
     expect(ch().options.coalesceMs).toBe(2);
-    b.reconfigure({ txMaxAge: 2000, rxCoalesceMs: 2 }); // unchanged: the socket is left alone
+    b.reconfigure({ txMaxAge: 2000, rxCoalesceMs: 2, rcvbuf: 65536 }); // unchanged: the socket is left alone
     expect(ch().pacing).toEqual([]);
-    b.reconfigure({ txMaxAge: 2000, rxCoalesceMs: 0 });
+    expect(ch().rcvbufAsks).toEqual([]);
+    b.reconfigure({ txMaxAge: 2000, rxCoalesceMs: 0, rcvbuf: 65536 });
     expect(ch().pacing).toEqual([0]);
     expect(sink.logs.find((l) => l.event === 'socketcan_pacing')?.fields).toMatchObject({ if: 'can0', rxCoalesceMs: 0 });
-    b.reconfigure({ txMaxAge: 2000, rxCoalesceMs: 7.2 });
+    b.reconfigure({ txMaxAge: 2000, rxCoalesceMs: 7.2, rcvbuf: 65536 });
     expect(ch().pacing).toEqual([0, 8]);
+    // a new receive buffer, too: asked of the open socket at once, logged with what was granted
+    b.reconfigure({ txMaxAge: 2000, rxCoalesceMs: 7.2, rcvbuf: 1 << 20 });
+    expect(ch().rcvbufAsks).toEqual([1 << 20]);
+    expect(sink.logs.find((l) => l.event === 'socketcan_rcvbuf')?.fields).toMatchObject({ if: 'can0', asked: 1 << 20, rcvbuf: 2 << 20 });
     ch().fail(ENETDOWN);
     await waitUntil(() => sockets.length === 2, 'reopened');
     expect(ch().options.coalesceMs).toBe(8);
+    expect(ch().options.rcvbuf).toBe(1 << 20);
     await b.stop();
   });
 
