@@ -4,7 +4,8 @@
 //
 // Apart from this file: decoding (binding.ts) and what each read frame is
 // (batch-reader.ts), link reads (link.ts), TX confirmation (tx-confirm.ts), kernel drop
-// counting (kernel-drops.ts), the (backend, bus) state it reports (state-report.ts) and the
+// counting (kernel-drops.ts), the pacing and buffer a reload may change (socket-tuning.ts),
+// the (backend, bus) state it reports (state-report.ts) and the
 // open/watch/reopen loop (the DeviceSupervisor shared with serial, ../device-supervisor.ts);
 // this file says how to look at the link and what to do with a socket.
 //
@@ -45,7 +46,8 @@ import type {
 import { BatchReader } from './batch-reader.js';
 import { type CanBinding, type CanSocketLike, errnoName, loadCanBinding } from './binding.js';
 import { ABSENT_LINK, CANFD_MTU, type LinkDetails, type LinkSnapshot, linkWarnings, readIpDetails, readSysfsLink } from './link.js';
-import { KERNEL_DROPS_MESSAGE, KernelDrops, rcvbufShortfall } from './kernel-drops.js';
+import { KERNEL_DROPS_MESSAGE, KernelDrops } from './kernel-drops.js';
+import { SocketTuning } from './socket-tuning.js';
 import { StateReport } from './state-report.js';
 import { TxConfirmations } from './tx-confirm.js';
 
@@ -101,17 +103,14 @@ export class SocketCanBackend implements CanBackend {
   private readonly sendErrors: Record<string, number> = {};
   private readonly readLink: (ifname: string) => Promise<LinkSnapshot>;
   private readonly readDetails: (ifname: string) => Promise<LinkDetails | null>;
-  /** Read pacing in whole ms (libuv timers count milliseconds; 1.5 paces at 2, never at 1). */
-  private coalesceMs: number;
-  /** The receive buffer asked for (--can-rcvbuf; 0 = the kernel's default). */
-  private rcvbuf: number;
+  /** Read pacing and receive buffer, as asked for now (a reload may change them). */
+  private readonly tuning: SocketTuning;
 
   constructor(private readonly opts: SocketCanBackendOptions) {
     this.info = { kind: 'socketcan', name: opts.ifname, fd: false, bitrate: opts.bitrate };
     this.readLink = opts.readLink ?? readSysfsLink;
     this.readDetails = opts.readDetails ?? readIpDetails;
-    this.coalesceMs = Math.ceil(opts.rxCoalesceMs ?? 0);
-    this.rcvbuf = opts.rcvbuf ?? DEFAULT_RCVBUF;
+    this.tuning = new SocketTuning(opts.ifname, { rxCoalesceMs: opts.rxCoalesceMs ?? 0, rcvbuf: opts.rcvbuf ?? DEFAULT_RCVBUF }, (level, event, fields) => this.sink?.log(level, event, fields));
     this.state = new StateReport(
       () => this.sink,
       (t) => {
@@ -183,31 +182,8 @@ export class SocketCanBackend implements CanBackend {
   reconfigure(settings: BackendReloadable): void {
     this.tx.setMaxAge(settings.txMaxAge);
     this.confirmations.setLimit(confirmLimit(settings.txMaxAge));
-    const coalesceMs = Math.ceil(settings.rxCoalesceMs);
-    if (coalesceMs !== this.coalesceMs) {
-      this.coalesceMs = coalesceMs;
-      // The open socket follows at once; a reopened one is opened with it.
-      const errno = this.supervisor.handle?.setPacing(coalesceMs) ?? 0;
-      if (errno !== 0) this.sink?.log('warn', 'socketcan_pacing_failed', { if: this.opts.ifname, errno: errnoName(errno), rxCoalesceMs: coalesceMs });
-      else this.sink?.log('info', 'socketcan_pacing', { if: this.opts.ifname, rxCoalesceMs: coalesceMs });
-    }
-    if (settings.rcvbuf !== this.rcvbuf) {
-      this.rcvbuf = settings.rcvbuf;
-      const sock = this.supervisor.handle;
-      if (!sock) return; // the next open asks for it
-      const granted = sock.setRcvbuf(this.rcvbuf);
-      if (granted < 0) this.sink?.log('warn', 'socketcan_rcvbuf_failed', { if: this.opts.ifname, errno: errnoName(-granted), asked: this.rcvbuf });
-      else this.sink?.log('info', 'socketcan_rcvbuf', { if: this.opts.ifname, asked: this.rcvbuf, rcvbuf: granted });
-      this.warnIfRcvbufLimited(sock, true);
-    }
-  }
-
-  /** Says once (again after a reload) when the kernel granted less than --can-rcvbuf asks. */
-  private warnIfRcvbufLimited(sock: CanSocketLike, again = false): void {
-    const limited = rcvbufShortfall(this.opts.ifname, this.rcvbuf, sock.info().rcvbuf);
-    if (!limited || (this.warned.has('socketcan_rcvbuf_limited') && !again)) return;
-    this.warned.add('socketcan_rcvbuf_limited');
-    this.sink?.log('warn', 'socketcan_rcvbuf_limited', { if: this.opts.ifname, message: limited });
+    // The open socket follows at once; a reopened one is opened with the new values.
+    this.tuning.apply(settings, this.supervisor.handle);
   }
 
   /** TX queue statistics, bus-state counters and send errors by errno (tests, diagnostics). */
@@ -279,7 +255,7 @@ export class SocketCanBackend implements CanBackend {
         return null;
       },
       open: (link) => {
-        const options = { fd: link.mtu >= CANFD_MTU, errorMask: CAN_ERR_MASK, recvOwn: true, rcvbuf: this.rcvbuf, coalesceMs: this.coalesceMs };
+        const options = { fd: link.mtu >= CANFD_MTU, errorMask: CAN_ERR_MASK, recvOwn: true, rcvbuf: this.tuning.rcvbuf, coalesceMs: this.tuning.coalesceMs };
         // Batches of a socket that is no longer the open one are ignored.
         const sock: CanSocketLike = this.binding!.open(ifname, options, (batch, count, drops, errno, paced) => {
           if (sock === this.supervisor.handle) this.onBatch(sock, batch, count, drops, errno, paced === true);
@@ -327,7 +303,7 @@ export class SocketCanBackend implements CanBackend {
       }
       if (details.canState) this.state.apply(this.state.tracker.link({ present: true, up: true, canState: details.canState }));
     }
-    this.warnIfRcvbufLimited(sock);
+    this.tuning.opened(sock);
     this.sink?.log('info', 'socketcan_open', {
       if: this.opts.ifname,
       mtu: link.mtu,
@@ -337,7 +313,7 @@ export class SocketCanBackend implements CanBackend {
       state: this.state.tracker.state,
       // what the kernel granted (it doubles the request for its own bookkeeping)
       rcvbuf: sock.info().rcvbuf,
-      rxCoalesceMs: this.coalesceMs,
+      rxCoalesceMs: this.tuning.coalesceMs,
       reopen,
     });
   }

@@ -1,6 +1,6 @@
 // ampio_can: raw CAN sockets for Node.js (Node-API, plain C).
 //
-// One file on purpose (about 600 lines): the prebuilds are one gcc call per target
+// One file on purpose (about 650 lines): the prebuilds are one gcc call per target
 // (prebuild.sh, binding.gyp) with no headers of our own, and its parts (socket setup, the
 // read path, send, the Node-API class) share one struct and a handful of static helpers.
 //
