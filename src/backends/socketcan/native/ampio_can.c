@@ -1,6 +1,6 @@
 // ampio_can: raw CAN sockets for Node.js (Node-API, plain C).
 //
-// One file on purpose (about 650 lines): the prebuilds are one gcc call per target
+// One file on purpose (about 660 lines): the prebuilds are one gcc call per target
 // (prebuild.sh, binding.gyp) with no headers of our own, and its parts (socket setup, the
 // read path, send, the Node-API class) share one struct and a handful of static helpers.
 //
@@ -523,50 +523,59 @@ static napi_value sock_set_filters(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/**
+ * The methods that take one whole number: unwraps `this` and reads argv[0] into *value.
+ * *err: 0, EINVAL (missing, not a number or outside min..max) or EBADF (closed).
+ */
+static CanSock* int_method(napi_env env, napi_callback_info info, int32_t min, int32_t max, int32_t* value, int* err) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CanSock* s = unwrap(env, info, &argc, argv);
+  *err = 0;
+  if (!s) return NULL;
+  if (argc < 1 || napi_get_value_int32(env, argv[0], value) != napi_ok || *value < min || *value > max) *err = EINVAL;
+  else if (s->closed) *err = EBADF;
+  return s;
+}
+
+static napi_value int_result(napi_env env, int32_t v) {
+  napi_value out;
+  napi_create_int32(env, v, &out);
+  return out;
+}
+
 // setPacing(ms) -> 0 | errno: changes the read pacing of an open socket (0 = off). A read
 // already set on the pacing timer still happens; the next one follows the new interval.
 static napi_value sock_set_pacing(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1], out;
-  CanSock* s = unwrap(env, info, &argc, argv);
-  if (!s) return NULL;
   int32_t ms = 0;
-  int result = 0;
-  if (argc < 1 || napi_get_value_int32(env, argv[0], &ms) != napi_ok || ms < 0 || ms > 1000) result = EINVAL;
-  else if (s->closed) result = EBADF;
-  else s->coalesce_ms = ms;
-  napi_create_int32(env, result, &out);
-  return out;
+  int err;
+  CanSock* s = int_method(env, info, 0, 1000, &ms, &err);
+  if (!s) return NULL;
+  if (err == 0) s->coalesce_ms = ms;
+  return int_result(env, err);
 }
 
 // setRcvbuf(bytes, 0 = the kernel's default) -> what the kernel granted (as it reports it:
 // twice what it allows) | -errno.
 // Frames already queued stay; a smaller buffer only stops new ones from queueing past it.
 static napi_value sock_set_rcvbuf(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1], out;
-  CanSock* s = unwrap(env, info, &argc, argv);
-  if (!s) return NULL;
   int32_t bytes = 0;
-  int result;
-  if (argc < 1 || napi_get_value_int32(env, argv[0], &bytes) != napi_ok || bytes < 0) result = -EINVAL;
-  else if (s->closed) result = -EBADF;
-  else {
-    if (bytes == 0) {
-      // 0: the kernel's default, as a new socket gets it (net.core.rmem_default).
-      FILE* f = fopen("/proc/sys/net/core/rmem_default", "r");
-      if (!f || fscanf(f, "%d", &bytes) != 1) bytes = 212992;
-      if (f) fclose(f);
-      setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
-    } else {
-      ask_rcvbuf(s->fd, bytes);
-    }
-    socklen_t sl = sizeof s->rcvbuf;
-    getsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &s->rcvbuf, &sl);
-    result = s->rcvbuf;
+  int err;
+  CanSock* s = int_method(env, info, 0, INT32_MAX, &bytes, &err);
+  if (!s) return NULL;
+  if (err != 0) return int_result(env, -err);
+  if (bytes == 0) {
+    // 0: the kernel's default, as a new socket gets it (net.core.rmem_default).
+    FILE* f = fopen("/proc/sys/net/core/rmem_default", "r");
+    if (!f || fscanf(f, "%d", &bytes) != 1) bytes = 212992;
+    if (f) fclose(f);
+    setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+  } else {
+    ask_rcvbuf(s->fd, bytes);
   }
-  napi_create_int32(env, result, &out);
-  return out;
+  socklen_t sl = sizeof s->rcvbuf;
+  getsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &s->rcvbuf, &sl);
+  return int_result(env, s->rcvbuf);
 }
 
 // kernelDrops() -> the socket's drop counter now (SO_MEMINFO), also when no frame followed
