@@ -73,13 +73,18 @@ describe('--client-max-lag: a stalled reader', () => {
       // The reader has gone: its disconnect line carries what was dropped for it as stale.
       const gone = await b.waitFor((r) => r.event === 'client_disconnected', 5000, 'the disconnect');
       const stale = Number(gone.stale_drops ?? 0);
+      const queueFull = Number(gone.drops ?? 0);
       console.log(
         `stalled reader at ${rate}/s (SO_RCVBUF ${run.rcvbuf}): in flight at resume ${run.in_flight.client_rx} B in its kernel + ${run.in_flight.bridge_tx} B in the bridge's; ` +
-          `${after.length} frames after resume; the in-flight ones up to ${oldestInFlight.toFixed(0)} ms old, every later one at most ${oldestFresh.toFixed(0)} ms; stale drops ${stale}`,
+          `${after.length} frames after resume; the in-flight ones up to ${oldestInFlight.toFixed(0)} ms old, every later one at most ${oldestFresh.toFixed(0)} ms; stale drops ${stale}, queue-full drops ${queueFull}`,
       );
       expect(run.in_flight.bridge_tx).toBeLessThanOrEqual(bridgeBound);
       expect(oldestFresh).toBeLessThanOrEqual(LAG + SLACK_MS);
-      expect(stale).toBeGreaterThan(0);
+      // Frames were given up for it. At 250 frames/s the hub's 512-frame queue fills (2.05 s)
+      // about when its oldest frame reaches the lag (2 s), so either rule may be the one that
+      // drops (CI saw 0 stale drops once, the rest then dropped as queue-full).
+      expect(stale + queueFull).toBeGreaterThan(0);
+      if (rate === 20_000) expect(stale).toBeGreaterThan(0);
       // Sequence numbers only go forward (dropped frames leave gaps, nothing is replayed).
       for (let i = 1; i < after.length; i++) expect(after[i][0]).toBeGreaterThan(after[i - 1][0]);
     }, 30_000);
