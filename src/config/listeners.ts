@@ -9,7 +9,7 @@ import type { OptionSpec } from './options.js';
 export interface ConfiguredListener {
   /** The option it comes from. */
   option: string;
-  /** `the cannelloni port of can1`, `the metrics port`: how an error names it. */
+  /** `the <what> port of can1`, `the metrics port`: how an error names it. */
   label: string;
   /** The bus a per-bus listener serves, else null. */
   bus: number | null;

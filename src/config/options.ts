@@ -15,6 +15,11 @@ import { CAPTURE_OPTIONS } from './options-capture.js';
 export { isPublicAddress, nonLocalEntries } from '../guard/address-list.js';
 export { suggestTxRate } from '../guard/token-bucket.js';
 export { formatAge, formatByteSize, parseAge, parseByteSize } from './options-capture.js';
+// The wire protocols' setup questions, and the one clash rule for listeners (setup picks free
+// ports and refuses clashing answers exactly as serve would).
+export { PLUGINS as PROTOCOL_PLUGINS } from '../protocols/registry.js';
+export type { ProtocolPlugin, SetupQuestion } from '../protocols/types.js';
+export { configuredListeners, listenerClashes, type ConfiguredListener } from './listeners.js';
 
 export type OptionKind = 'string' | 'int' | 'bool' | 'duration' | 'enum' | 'list' | 'address' | 'path';
 
@@ -45,7 +50,7 @@ export interface OptionSpec<T> {
   /**
    * The option is where something listens (an `address`: TCP; a `path`: a Unix socket). Every
    * such option takes part in one clash rule (listeners.ts): no two listeners on one socket.
-   * `what` names it in the error ("the GVRET port"); `perBus`: bus i listens on port + i.
+   * `what` names it in the error ("the <what> port"); `perBus`: bus i listens on port + i.
    */
   listener?: { what: string; perBus?: boolean };
 }

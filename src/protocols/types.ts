@@ -228,6 +228,8 @@ export interface SetupQuestion {
   readonly doctorFix: string;
   /** A port below 1024 is this protocol's convention: setup grants the service the bind privilege for it. */
   readonly privileged?: string;
+  /** setup turns its discovery on exactly when mDNS and the listener are (both are discovery on the LAN). */
+  readonly discoveryWithMdns?: boolean;
 }
 
 /** One wire protocol, as the registry lists it. */

@@ -56,7 +56,7 @@ export const gvretPlugin = definePlugin({
     ask: 'offer',
     question: 'Serve GVRET for SavvyCAN and WireTAP on TCP port {port}? (SavvyCAN connects only to 23; the service is allowed to bind that port and nothing more)',
     address: ':23',
-    privileged: 'SavvyCAN connects only to 23',
+    privileged: 'GVRET: SavvyCAN connects only to 23',
     connectLine: (where) => `SavvyCAN and WireTAP connect with GVRET to ${where} (every bus: GVRET bus 0 is the first channel).`,
     doctorFix: '`journalctl -u ampio-bridge -e | grep -i gvret` for bind errors (port 23 taken by a telnet server?)',
   },

@@ -45,6 +45,8 @@ export const socketcandPlugin = definePlugin({
     // An install without the key predates socketcand: offer it (the conventional port).
     offeredOn: true,
     keepOff: true,
+    // The beacon is discovery on the LAN, like mDNS: on when both are.
+    discoveryWithMdns: true,
     connectLine: (where) => `socketcand clients (python-can, SavvyCAN, Kayak) connect to ${where} and open a bus by its name.`,
     doctorFix: 'see the service line above; `journalctl -u ampio-bridge -e` for bind errors (port 29536 in use by a real socketcand?)',
   },
