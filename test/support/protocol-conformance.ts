@@ -12,7 +12,7 @@
 //     port: (d) => d.daemon.port(0, 'socketcand'),
 //     carries: { fd: false, rtr: true, errorFrames: true },
 //     connect: async (port) => …,              // a spec client past the negotiation, ready for frames
-//     badHello: Buffer.from('…'),               // bytes that fail the negotiation
+//     badHello: Buffer.from('…'),               // bytes that fail the negotiation (null: none, a client from accept)
 //     clientStream: (frames) => Buffer,         // hello/negotiation + frames, as one client byte stream
 //     malformed: Buffer,                        // bytes after the negotiation that must close the session
 //   };

@@ -6,6 +6,7 @@ import { createVirtualBackend, type VirtualBackend } from '../../../../src/backe
 import type { Config } from '../../../../src/config/options.js';
 import { CAN_EFF_FLAG, CAN_RTR_FLAG, makeFrame } from '../../../../src/core/frame.js';
 import { parseAddressList } from '../../../../src/guard/address-list.js';
+import { createMetricsRegistry } from '../../../../src/metrics/registry.js';
 import { TestClient } from '../../../support/cannelloni-client.js';
 import { startTestDaemon, type TestDaemon } from '../../../support/daemon.js';
 import { freePortPair } from '../../../support/free-port.js';
@@ -77,6 +78,10 @@ describe('waveshare', () => {
     expect(ws.invalid).toEqual([]);
     const counters = d.daemon.counters().byProtocol?.find((p) => p.protocol === 'waveshare');
     expect(counters).toMatchObject({ rxFrames: 3, accepted: 1 });
+    // The Prometheus series carry protocol="waveshare".
+    const text = await createMetricsRegistry({ source: d.daemon, build: { version: 'x', commit: null, date: null } }).metrics();
+    expect(text).toMatch(/^tcp_rx_frames_total\{protocol="waveshare"\} 3$/m);
+    expect(text).toMatch(/^hub_active_clients\{[^}]*protocol="waveshare"[^}]*\} 1$/m);
   });
 
   it('FD and error frames are withheld from Waveshare clients and counted in its log, never truncated', async () => {
