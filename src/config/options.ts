@@ -1,7 +1,8 @@
 // THE options table: one entry per setting of `ampio-bridge serve`, composed here from the
 // core entries below and the groups of access control (options-access.ts), the wire protocols
 // (each plug-in's own group, src/protocols/<name>/plugin.ts, through the registry) and capture
-// (options-capture.ts). It drives flag
+// (options-capture.ts); a service adds its group the same way, and an entry that declares
+// `listener` is checked against every other listener by one rule (listeners.ts). It drives flag
 // parsing, env names, config-file keys, validation, `--help`, the README table and the
 // files `setup` writes. Pure data and parsers: no I/O here (provisioning imports it).
 // Longer than our ~350-line habit on purpose: most of it is the core table itself, one
