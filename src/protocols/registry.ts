@@ -11,11 +11,13 @@ import { tcpcanPlugin } from './tcpcan/plugin.js';
 import type { OptionGroup, ProtocolPlugin } from './types.js';
 import { wavesharePlugin } from './waveshare/plugin.js';
 
+// socketcand before GVRET: setup writes their keys in this order, as it did before they were
+// plug-ins, so an installed config.json is not rewritten only to reorder it.
 export const PROTOCOLS = {
   cannelloni: cannelloniPlugin,
   tcpcan: tcpcanPlugin,
-  gvret: gvretPlugin,
   socketcand: socketcandPlugin,
+  gvret: gvretPlugin,
   waveshare: wavesharePlugin,
 } as const;
 

@@ -69,10 +69,10 @@ describe('setup wizard in a real terminal', () => {
     await keys('Enter');
     await waitFor('A client that cannot keep up');
     await keys('Enter');
-    await waitFor('Serve GVRET for SavvyCAN and WireTAP on TCP port 23?');
-    await keys('y', 'Enter');
     await waitFor('Also serve socketcand clients (python-can, SavvyCAN, Kayak) on TCP port 29536?');
     await keys('Enter');
+    await waitFor('Serve GVRET for SavvyCAN and WireTAP on TCP port 23?');
+    await keys('y', 'Enter');
     // One bus (can0 only): cannelloni's bus 1 does not exist, so Home Assistant's default port is free.
     await waitFor("Serve Home Assistant's Ampio integration (the Waveshare 2-CH-CAN-TO-ETH format) on TCP port 20001?");
     await keys('y', 'Enter');
