@@ -48,6 +48,13 @@ describe('setup: Waveshare', () => {
     expect(r.out).toMatch(/Home Assistant \(Settings → Devices & services → Add integration → Ampio\) connects with host and port .+:20002 \(can0\), .+:20003 \(can1\)\.$/m);
   });
 
+  it('fresh --yes --can-if can0 --waveshare-listen :20001 (Home Assistant\'s default): no clash', async () => {
+    const r = await setup(['--can-if', 'can0', '--waveshare-listen', ':20001']);
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(readFileSync(path.join(r.root, PATHS.configFile), 'utf8'))).toMatchObject({ 'can-if': 'can0', listen: ':20000', 'waveshare-listen': ':20001' });
+    expect(serveLoads(r.root).ok).toBe(true);
+  });
+
   it('a Waveshare port on cannelloni\'s second bus is refused before anything is written, naming a free one', async () => {
     const r = await setup(['--can-if', 'can0,can1', '--waveshare-listen', ':20001']);
     expect(r.code).not.toBe(0);
@@ -60,7 +67,16 @@ describe('setup: Waveshare', () => {
   it('off unless asked: a fresh --yes install writes no key; "no" over an earlier yes removes it', async () => {
     const r = await setup(['--can-if', 'can0']);
     expect(r.code, r.err).toBe(0);
-    expect(JSON.parse(readFileSync(path.join(r.root, PATHS.configFile), 'utf8'))).not.toHaveProperty('waveshare-listen');
+    const config = () => JSON.parse(readFileSync(path.join(r.root, PATHS.configFile), 'utf8'));
+    expect(config()).not.toHaveProperty('waveshare-listen');
+    const again = async (args: string[]) => setupCommand(['--yes', '--root', r.root, '--can-if', 'can0', ...args], captureCli({ isRoot: false }).ctx, deps({ runner: new FakeSystem(r.root) }));
+    expect(await again(['--waveshare-listen', ':20001'])).toBe(0);
+    expect(config()['waveshare-listen']).toBe(':20001');
+    // A re-run without the flag keeps it (the installed answer is the default).
+    expect(await again([])).toBe(0);
+    expect(config()['waveshare-listen']).toBe(':20001');
+    expect(await again(['--waveshare-listen', ''])).toBe(0);
+    expect(config()).not.toHaveProperty('waveshare-listen');
   });
 
   it('a yes gets 20001 (Home Assistant\'s default) with one bus, the next free pair with two', async () => {
