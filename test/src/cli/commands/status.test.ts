@@ -167,7 +167,7 @@ describe('formatStatus', () => {
       },
     });
     const out = formatStatus(s, { color: false });
-    expect(out).toContain('capture on · 1,234,567 frames · 44.0 MB · oldest 3.0 h ago · 0 dropped · /var/lib/ampio-bridge/capture.db');
+    expect(out).toContain('capture on · 1,234,567 frames · 44 MiB · oldest 3.0 h ago · 0 dropped · /var/lib/ampio-bridge/capture.db');
     expect(out).toContain('→ PostgreSQL backing off (connect ECONNREFUSED) · backlog 42,000 rows · lag 2 min · 1,192,567 sent · postgres://bridge@db/can#can_frames');
   });
 
