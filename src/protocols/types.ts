@@ -108,6 +108,21 @@ export interface SessionPeer {
    * it, but those are always whole frames, so the stream stays in sync.
    */
   reply(bytes: Uint8Array): void;
+  /**
+   * Holds the frames queued for this session (`true`) or lets them go (`false`). While held,
+   * frames wait in the session's queue (the hub's bound and policy apply; the server lets go
+   * by itself once the queue is half full) and replies still go out at once, ahead of them.
+   * GVRET holds from `E7` until it knows which client it talks to, so a client's first replies
+   * are not buried under frames. Bound it in time yourself (a timer that lets go).
+   */
+  hold(on: boolean): void;
+  /**
+   * A bus frame this session's filter chose not to send because the client cannot take it
+   * (SavvyCAN and zero-length frames): counted for the session (`status`) and per bus
+   * (`frames_dropped_total{direction="to_clients",reason="withheld_<reason>"}`), so nothing is
+   * withheld silently. Not for frames a client did not ask for (socketcand subscriptions).
+   */
+  withheld(bus: number, reason: string): void;
   /** Input the protocol could not parse: counted and logged (rate-bounded); does not close. */
   malformed(code: string, detail: string, bytes?: Uint8Array): void;
   /** Ends the session (queued frames are discarded unless shutting down). */
