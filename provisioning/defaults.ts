@@ -117,6 +117,8 @@ export function defaultAnswers(facts: Facts, catalog: Catalog): Answers {
     mdns: mdnsRaw === undefined ? true : /^(1|true|yes|on)$/i.test(mdnsRaw),
     // An install without the key predates socketcand: offer it (the conventional port).
     socketcandListen: cfg['socketcand-listen'] === undefined ? HARDWARE_DEFAULTS.socketcandListen : (str(cfg['socketcand-listen']) ?? ''),
+    // Broadcast reaches the whole LAN: off unless the installed config has it on.
+    socketcandBeacon: /^(1|true|yes|on)$/i.test(str(cfg['socketcand-beacon']) ?? ''),
     metricsAddr: str(cfg['metrics-addr']) ?? go.metricsAddr ?? HARDWARE_DEFAULTS.metricsAddr,
     gvretListen: str(cfg['gvret-listen']) ?? '',
     // "No" writes no key, so an installed config without it means off (or an install from

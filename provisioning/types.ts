@@ -142,6 +142,8 @@ export interface Answers {
   mdns: boolean;
   /** socketcand listen address (python-can, SavvyCAN, Kayak); '' = off. */
   socketcandListen: string;
+  /** The socketcand discovery beacon (UDP 42000 broadcast to the whole LAN); only with socketcandListen. */
+  socketcandBeacon: boolean;
   /** '' = metrics/ready endpoint off */
   metricsAddr: string;
   /** GVRET listener for SavvyCAN/WireTAP ('' = off; SavvyCAN needs :23). */

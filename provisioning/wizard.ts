@@ -157,6 +157,13 @@ export async function askAnswers(ask: Asker, facts: Facts, catalog: Catalog, def
     const on = await ask.confirm('Also serve socketcand clients (python-can, SavvyCAN, Kayak) on TCP port 29536?', a.socketcandListen !== '');
     a.socketcandListen = on ? a.socketcandListen || ':29536' : '';
   }
+  if (a.socketcandListen.trim() === '') a.socketcandBeacon = false;
+  else if (!has('socketcandBeacon')) {
+    a.socketcandBeacon = await ask.confirm(
+      'Announce socketcand on the local network by broadcast (UDP 42000 every 3 s, to every machine on the LAN; SavvyCAN and python-can >= 4.4 list the bridge by it)?',
+      a.socketcandBeacon,
+    );
+  }
   if (!has('mdns')) a.mdns = await ask.confirm('Advertise the bridge on the local network (mDNS)?', a.mdns);
   if (!has('gvretListen')) {
     const on = await ask.confirm(

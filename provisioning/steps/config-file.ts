@@ -43,8 +43,8 @@ export function answerEntries(a: Answers): [OptionName, string][] {
     ['mdnsEnable', String(a.mdns)],
     ['metricsAddr', a.metricsAddr],
     ['socketcandListen', a.socketcandListen],
-    // The socketcand beacon is discovery on the LAN, like mDNS: on when both are.
-    ['socketcandBeacon', String(a.mdns && a.socketcandListen.trim() !== '')],
+    // Asked (default off): it broadcasts to the whole LAN; never without a socketcand listener.
+    ['socketcandBeacon', String(a.socketcandBeacon && a.socketcandListen.trim() !== '')],
   );
   // Written only when on, so installs that never asked for GVRET keep their file unchanged.
   if (a.gvretListen.trim() !== '') e.push(['gvretListen', a.gvretListen]);

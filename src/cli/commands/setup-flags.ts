@@ -48,6 +48,7 @@ export const MIRRORED_FLAGS = {
   'metrics-addr': mirror('metricsAddr', (v) => ({ metricsAddr: text('metricsAddr', v) }), { note: "setup's default 127.0.0.1:9100" }),
   'gvret-listen': mirror('gvretListen', (v) => ({ gvretListen: text('gvretListen', v) })),
   'socketcand-listen': mirror('socketcandListen', (v) => ({ socketcandListen: text('socketcandListen', v) }), { note: "setup's default :29536" }),
+  'socketcand-beacon': mirror('socketcandBeacon', (v) => ({ socketcandBeacon: v }), { note: "setup's default off (it broadcasts to the whole LAN)" }),
   capture: mirror('capture', (v) => ({ capture: v }), { note: "setup's default /var/lib/ampio-bridge/capture.db" }),
   allow: mirror('allow', (v) => ({ allow: text('allow', v) })),
   'tx-rate': mirror('txRate', (v) => ({ txRate: text('txRate', v) })),
