@@ -92,7 +92,7 @@ describe('capture stats asks the running daemon first', () => {
 });
 
 describe('doctor asks the running daemon first', () => {
-  it('capture on in the daemon while the config file has none: reported on, with the daemon's store', async () => {
+  it("capture on in the daemon while the config file has none: reported on, with the daemon's store", async () => {
     const socket = await daemon(capturing());
     const checks = await captureProbe(captureCli({ env: {} }).ctx, socket)(config({}));
     expect(checks[0]).toMatchObject({ id: 'capture', status: 'ok', title: `capture store ${db} (running daemon)` });
