@@ -6,16 +6,13 @@
 //   A frame without the EFF flag and an id above 0x7FF is read whole and refused (counted as
 //   malformed; the connection goes on), never masked to 11 bits.
 import {
-  CAN_EFF_FLAG,
-  CAN_EFF_MASK,
-  CAN_ERR_FLAG,
   CAN_MAX_DLEN,
   CAN_RTR_FLAG,
-  CAN_SFF_MASK,
   CANFD_FLAGS_MASK,
   CANFD_MAX_DLEN,
   type CanFrame,
   isValidFdLength,
+  standardIdProblem,
 } from '../../core/frame.js';
 
 /** `CANNELLONIv1`, sent by both sides at once on connect. */
@@ -75,17 +72,6 @@ export interface RefusedFrame {
   bytes: Uint8Array;
 }
 
-/**
- * A standard frame (no EFF flag) whose id needs more than 11 bits cannot exist on a bus: a
- * SocketCAN socket would silently mask it to 11 bits (0x900 becomes 0x100) and send another
- * device's id. Error frames carry a class, not an id, and are left to the bus's own rule.
- */
-export function sffIdProblem(id: number): string | null {
-  if ((id & (CAN_EFF_FLAG | CAN_ERR_FLAG)) !== 0) return null;
-  const bits = id & CAN_EFF_MASK;
-  if (bits <= CAN_SFF_MASK) return null;
-  return `standard id 0x${bits.toString(16)} is over 0x7FF (an extended id needs the EFF flag, bit 31)`;
-}
 
 export class CannelloniDecodeError extends Error {
   readonly code: DecodeErrorCode;
@@ -218,7 +204,7 @@ export class CannelloniDecoder {
 
   private emit(): void {
     const rtr = (this.id & CAN_RTR_FLAG) !== 0;
-    const idProblem = sffIdProblem(this.id);
+    const idProblem = standardIdProblem(this.id);
     if (idProblem !== null) {
       const h = new Uint8Array(5);
       h[0] = this.id >>> 24;

@@ -53,6 +53,10 @@ function open(peer: SessionPeer): ProtocolSession {
       peer.send(bus, m.frame);
       return open;
     }
+    if (m.type === 'refused') {
+      peer.malformed(m.code, m.message, m.bytes);
+      return open;
+    }
     peer.malformed('unexpected_version', 'a version message after the agreement');
     peer.close('malformed');
     return (open = false);

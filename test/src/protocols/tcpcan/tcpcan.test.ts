@@ -54,6 +54,18 @@ describe('tcpcan', () => {
     expect(d.records.find((r) => r.event === 'client_connected')).toMatchObject({ protocol: 'tcpcan', bus: 'vbus0' });
   });
 
+  it('a standard id above 0x7FF is refused and counted (malformed), never masked to 11 bits; the session goes on', async () => {
+    const { d } = await start();
+    const onBus: number[] = [];
+    d.daemon.bus(0)!.addTap({ received: () => {}, transmitted: (_b, f) => void onBus.push(f.id >>> 0) });
+    const c = await tcpcan(d);
+    c.send(tcpcanFrame({ id: 0x900, data: [9] }), tcpcanFrame({ id: (CAN_EFF_FLAG | 0x900) >>> 0, data: [1] }), tcpcanFrame({ id: 0x123, data: [2] }));
+    await vi.waitFor(() => expect(onBus).toEqual([(CAN_EFF_FLAG | 0x900) >>> 0, 0x123]), { timeout: 5000, interval: 10 });
+    expect(d.daemon.snapshot().totals.malformed).toBe(1);
+    expect(d.records.find((r) => r.event === 'malformed_frame')).toMatchObject({ reason: 'sff_id' });
+    expect(c.closed).toBe(false);
+  });
+
   it('version 0, or a frame before any version, closes the connection and counts a handshake failure', async () => {
     const { d } = await start();
     const v0 = await tcpcan(d, { version: 0 });
