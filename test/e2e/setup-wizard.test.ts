@@ -71,6 +71,9 @@ describe('setup wizard in a real terminal', () => {
     await keys('Enter');
     await waitFor('Also serve socketcand clients (python-can, SavvyCAN, Kayak) on TCP port 29536?');
     await keys('Enter');
+    // Broadcast reaches the whole LAN: asked, and off unless answered yes.
+    await waitFor('Announce socketcand on the local network by broadcast');
+    await keys('Enter');
     await waitFor('Advertise the bridge on the local network (mDNS)?');
     await keys('Enter');
     await waitFor('Serve GVRET for SavvyCAN and WireTAP on TCP port 23?');
@@ -89,7 +92,7 @@ describe('setup wizard in a real terminal', () => {
     expect(done).toContain('ampio-bridge capture query --since 1h');
 
     const config = JSON.parse(readFileSync(path.join(root, 'etc/ampio-bridge/config.json'), 'utf8'));
-    expect(config).toMatchObject({ backend: 'socketcan', 'can-if': 'can0', listen: ':20100', 'mdns-enable': true, 'metrics-addr': '127.0.0.1:9100', 'gvret-listen': ':23', 'socketcand-listen': ':29536', capture: '/var/lib/ampio-bridge/capture.db' });
+    expect(config).toMatchObject({ backend: 'socketcan', 'can-if': 'can0', listen: ':20100', 'mdns-enable': true, 'metrics-addr': '127.0.0.1:9100', 'gvret-listen': ':23', 'socketcand-listen': ':29536', 'socketcand-beacon': false, capture: '/var/lib/ampio-bridge/capture.db' });
     expect(readFileSync(path.join(root, 'etc/systemd/system/ampio-bridge.service'), 'utf8')).toMatch(/^AmbientCapabilities=CAP_NET_BIND_SERVICE$/m);
     expect(config).not.toHaveProperty('allow');
     expect(config).not.toHaveProperty('tx-rate');
