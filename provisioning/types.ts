@@ -136,18 +136,23 @@ export interface Answers {
   bitrate: number;
   txqueuelen: number;
   restartMs: number;
+  /** The bus port every install has (the registry's `ask: address` protocol). */
   listen: string;
   maxClients: number;
   hubPolicy: 'drop' | 'kick';
   mdns: boolean;
-  /** socketcand listen address (python-can, SavvyCAN, Kayak); '' = off. */
-  socketcandListen: string;
-  /** The socketcand discovery beacon (UDP 42000 broadcast to the whole LAN); only with socketcandListen. */
-  socketcandBeacon: boolean;
   /** '' = metrics/ready endpoint off */
   metricsAddr: string;
-  /** GVRET listener for SavvyCAN/WireTAP ('' = off; SavvyCAN needs :23). */
-  gvretListen: string;
+  /**
+   * The listen address of each protocol setup offers (provisioning/protocols.ts), by its
+   * option name; '' = off.
+   */
+  listeners: Record<string, string>;
+  /**
+   * The discovery broadcasts setup asks about (a protocol's `setup.discoveryQuestion`), by
+   * option name: on only when answered yes, and only with that protocol's listener.
+   */
+  discovery: Record<string, boolean>;
   /** SQLite file keeping every bus frame (`ampio-bridge capture query`); '' = off. */
   capture: string;
   serial: string;

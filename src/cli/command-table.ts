@@ -10,7 +10,7 @@ export interface CommandInfo {
 }
 
 export const COMMANDS: readonly CommandInfo[] = [
-  { name: 'serve', summary: 'run the bridge (what systemd runs): the CAN bus ↔ cannelloni, tcpcan, socketcand and GVRET clients, frame capture, the house', usage: '[flags]' },
+  { name: 'serve', summary: 'run the bridge (what systemd runs): the CAN bus ↔ clients of every wire protocol, frame capture, the house', usage: '[flags]' },
   { name: 'status', summary: 'ask the running bridge for its buses, clients and counters (--json)', usage: '[--json]' },
   { name: 'top', summary: 'live monitor of buses, clients and frame rates (needs a terminal)', usage: '[flags]' },
   { name: 'setup', summary: 'install on a Raspberry Pi: CAN HAT overlay, interfaces, service (--dry-run shows the plan)', usage: '[flags]' },

@@ -18,7 +18,7 @@ afterEach(() => {
 
 const BEACON = 'Announce socketcand on the local network by broadcast';
 
-/** Every question at its default, except the beacon (answered `beacon`) and socketcand's own. */
+/** Every question at its default, except the beacon (answered `beacon`) and socketcand's own (`socketcand`). */
 function asker(asked: { message: string; def: boolean }[], beacon: boolean | null, socketcand = true): Asker {
   return {
     select: async (_m, _c, def) => def,
@@ -46,7 +46,7 @@ describe('setup: the socketcand beacon', () => {
     const asked: { message: string; def: boolean }[] = [];
     const defaults = await askAnswers(asker(asked, null), run.facts, run.catalog, run.answers, {});
     expect(asked).toEqual([{ message: expect.stringContaining('to every machine on the LAN'), def: false }]);
-    expect(defaults.socketcandBeacon).toBe(false);
+    expect(defaults.discovery.socketcandBeacon).toBe(false);
 
     const yes = await askAnswers(asker([], true), run.facts, run.catalog, run.answers, {});
     await install(t.root, yes);
@@ -62,9 +62,9 @@ describe('setup: the socketcand beacon', () => {
     cleanups.push(t.cleanup);
     const run = await planFor(t.root, new FakeSystem(t.root));
     const asked: { message: string; def: boolean }[] = [];
-    const a = await askAnswers(asker(asked, true, false), run.facts, run.catalog, { ...run.answers, socketcandBeacon: true }, {});
+    const a = await askAnswers(asker(asked, true, false), run.facts, run.catalog, { ...run.answers, discovery: { socketcandBeacon: true } }, {});
     expect(asked).toEqual([]);
-    expect(a.socketcandListen).toBe('');
-    expect(a.socketcandBeacon).toBe(false);
+    expect(a.listeners.socketcandListen).toBe('');
+    expect(a.discovery.socketcandBeacon).toBe(false);
   });
 });
