@@ -134,6 +134,11 @@ export interface ClientSnapshot {
   behindMs?: number;
   /** Frames dropped for it because they waited longer than --client-max-lag. */
   staleDrops?: number;
+  /**
+   * Bus frames its protocol withheld because this client cannot take them, by reason (GVRET:
+   * `zero_length`, `rtr`, `fd` for SavvyCAN; `fd` with --gvret-fd off). Absent when none.
+   */
+  withheld?: Record<string, number>;
 }
 
 export interface Totals {

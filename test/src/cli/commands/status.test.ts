@@ -202,4 +202,11 @@ describe('status: hostile and slow clients', () => {
     expect(rows.find((l) => /^\s*2\s/.test(l))).toMatch(/12 ms\s+rate 40, id 3$/);
     expect(text).toContain('rejected: not allowed 10, max clients per host 2');
   });
+
+  it('shows what a protocol withheld from a client that cannot take it (SavvyCAN), so nothing is withheld silently', () => {
+    const snap = fakeSnapshot({ clients: [fakeClient({ id: 4, protocol: 'gvret', withheld: { zero_length: 3, rtr: 1, fd: 0 } }), fakeClient({ id: 5, protocol: 'gvret' })] });
+    const text = formatStatus(snap, { color: false });
+    expect(text).toContain('client 4 (gvret) frames withheld because it cannot take them: zero length 3, rtr 1');
+    expect(text).not.toContain('client 5 (gvret) frames withheld');
+  });
 });
