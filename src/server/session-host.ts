@@ -20,8 +20,6 @@ export interface SessionHost {
   send(s: Session, bus: number, frame: CanFrame): SendResult;
   /** The session's TX guard refused a frame (`first`: the first refusal of this kind). */
   txRefused(s: Session, bus: number, frame: CanFrame, reason: TxRefusal, first: boolean): SendResult;
-  /** Monotonic ms at which bus `bus` took the frame now being queued (one clock read per frame, not per session). */
-  frameTime(bus: number): number;
   /** Frames dropped for this session because they waited longer than --client-max-lag. */
   staleDropped(s: Session, count: number): void;
   /** The hub policy now (kick closes a client that falls behind by more than the lag). */

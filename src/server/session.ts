@@ -11,8 +11,7 @@
 // bottom; the ring (frame-ring.ts) and the host contract (session-host.ts) are already apart.
 import type { Socket } from 'node:net';
 import type { SendResult } from '../backends/types.js';
-import type { TapOrigin } from '../bus/frame-tap.js';
-import type { CanFrame } from '../core/frame.js';
+import type { CanFrame, FrameOrigin } from '../core/frame.js';
 import type { HubSubscriber } from '../core/hub.js';
 import type { BusInfo, CloseReason, JoinOptions, LogLevel, ProtocolSession, SessionPeer, WireProtocol } from '../protocols/types.js';
 import { parseIp } from '../guard/address-list.js';
@@ -40,7 +39,7 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
   readonly protocol: WireProtocol;
   readonly listenerBus: number | null;
   /** Who sent a frame, as the bus's taps see it. */
-  readonly origin: TapOrigin;
+  readonly origin: FrameOrigin;
   /** ms since the epoch (shown to people) */
   readonly connectedAt: number;
   private readonly socket: Socket;
@@ -231,13 +230,11 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
     return this.ring.highWater;
   }
 
-  enqueue(bytes: Uint8Array, bus: number): void {
+  enqueue(bytes: Uint8Array, bus: number, at: number): void {
     // Between close() and the socket's 'close' event the hub may still list this session;
     // nothing more may be written after end().
     if (this.closing) return;
-    // The bus stamps each frame it broadcasts; a frame queued any other way is stamped now.
-    const t = this.host.frameTime(bus);
-    this.ring.push(bytes, t > 0 ? t : this.options.now());
+    this.ring.push(bytes, at);
     // Before the negotiation ends frames are held (ready() writes them); the hub's bound applies.
     if (!this.handshaken) return;
     if (this.ring.count >= this.batchSize) {

@@ -52,9 +52,6 @@ export interface ProtocolSessionCounters {
   handshakeFailuresByReason: Record<string, number>;
 }
 
-/** A session's protocol stays known this long after it closed, for late TX confirmations. */
-const ORIGIN_MEMORY_MS = 60_000;
-
 export class Sessions implements SessionHost {
   readonly buses: readonly Bus[];
   private readonly listenerSet: ListenerSet;
@@ -65,7 +62,6 @@ export class Sessions implements SessionHost {
   private readonly lagSampler: LagSampler;
   /** Frames dropped for clients because they waited longer than --client-max-lag, per bus. */
   readonly staleByBus: number[];
-  private readonly protocolById = new Map<number, string>();
   private readonly reports: SessionReports;
   private nextId = 1;
   private stopping = false;
@@ -154,10 +150,6 @@ export class Sessions implements SessionHost {
     return this.options.settings().forwardErrors;
   }
 
-  protocolOf(id: number): string | null {
-    return this.protocolById.get(id) ?? null;
-  }
-
   // ------------------------------------------------------------------ accept
 
   private accept(socket: Socket, protocol: WireProtocol, bus: number | null, scope: string): void {
@@ -187,7 +179,6 @@ export class Sessions implements SessionHost {
       host: this,
     });
     this.live.set(id, session);
-    this.protocolById.set(id, protocol.name);
     // Until its negotiation ends it is pending: a host over its share loses its oldest.
     for (const old of this.slots.enter(session, socket.remoteAddress, scope)) {
       this.access.refusedSession(old, 'pending_evicted', this.busName(old));
@@ -242,10 +233,6 @@ export class Sessions implements SessionHost {
     return this.buses[bus].refuseFromClient(frame, reason, s.origin);
   }
 
-  frameTime(bus: number): number {
-    return this.buses[bus].frameTime;
-  }
-
   staleDropped(s: Session, count: number): void {
     const bus = s.listenerBus ?? [...s.joined][0] ?? 0;
     this.staleByBus[bus] += count;
@@ -272,7 +259,6 @@ export class Sessions implements SessionHost {
     const wasClient = this.slots.release(s);
     for (const bus of s.joined) this.buses[bus].hub.remove(s);
     this.byProtocol[s.protocol.name].closedFramesOut += s.framesOut;
-    setTimeout(() => this.protocolById.delete(s.id), ORIGIN_MEMORY_MS).unref();
     if (!wasClient) return; // handshake failures and refusals were logged as such
     if (reason === 'socket_error') this.countError('socket');
     this.reports.disconnected(s, reason);
