@@ -26,8 +26,11 @@ export interface SessionHost {
   hubPolicy(): 'drop' | 'kick';
   /** The session is being closed for falling behind by more than --client-max-lag (policy kick). */
   lagKicked(s: Session, behindMs: number): void;
-  /** The negotiation succeeded: count, log, announce. False = refused (the session is closed). */
-  ready(s: Session): boolean;
+  /**
+   * The negotiation succeeded: count, log, announce, and null. Refused (a limit was reached
+   * meanwhile): why, in words for the client; the session then closes.
+   */
+  ready(s: Session): string | null;
   negotiationFailed(s: Session, reason: string, received: Uint8Array): void;
   malformedInput(s: Session, code: string, detail: string, bytes: Uint8Array | undefined): void;
   closed(s: Session, reason: CloseReason): void;

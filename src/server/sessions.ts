@@ -20,7 +20,7 @@ import { ServerAccess } from './access.js';
 import { ClientSlots } from './client-slots.js';
 import { FlushScheduler } from './flush-scheduler.js';
 import { Session, type SessionHost } from './session.js';
-import { type ListenerInfo, ListenerSet } from './listener-set.js';
+import { type ListenerInfo, ListenerSet, refusalText } from './listener-set.js';
 import { SessionReports } from './session-reports.js';
 import { remoteOf } from './tcp-server.js';
 
@@ -202,19 +202,19 @@ export class Sessions implements SessionHost {
     return this.buses[bus].send(frame, s.origin);
   }
 
-  ready(s: Session): boolean {
-    if (this.stopping) return false;
+  ready(s: Session): string | null {
+    if (this.stopping) return 'refused: the server is shutting down';
     const refusal = this.slots.take(s);
     if (refusal) {
       const cfg = this.options.settings();
-      this.reports.rejected(s, refusal, refusal === 'max_clients' ? cfg.maxClients : cfg.maxClientsPerHost);
-      s.close('not_allowed');
-      return false;
+      const limit = refusal === 'max_clients' ? cfg.maxClients : cfg.maxClientsPerHost;
+      this.reports.rejected(s, refusal, limit);
+      return refusalText(refusal, limit);
     }
     this.accepted++;
     this.byProtocol[s.protocol.name].accepted++;
     this.reports.connected(s);
-    return true;
+    return null;
   }
 
   negotiationFailed(s: Session, reason: string, received: Uint8Array): void {

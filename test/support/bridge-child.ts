@@ -35,6 +35,8 @@ export interface BridgeChildOptions {
   /** Wrap the whole command (e.g. ['unshare', '-rn']) — not used with shellPrefix's sh. */
   env?: Record<string, string>;
   readyTimeoutMs?: number;
+  /** Flags for node itself, before the CLI (e.g. `--max-old-space-size=64`). */
+  nodeArgs?: string[];
 }
 
 /** This process's environment without the bridge's own settings (AMPIO_BRIDGE_*, and the
@@ -70,7 +72,7 @@ export class BridgeChild {
     if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first (npm test does)`);
     this.dir = mkdtempSync(path.join(tmpdir(), 'ampio-hostile-'));
     this.controlSocket = path.join(this.dir, 'control.sock');
-    const argv = [CLI, 'serve', '--log-format', 'json', '--control-socket', this.controlSocket, ...options.args];
+    const argv = [...(options.nodeArgs ?? []), CLI, 'serve', '--log-format', 'json', '--control-socket', this.controlSocket, ...options.args];
     const quoted = [process.execPath, ...argv].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
     const env = { ...ownEnvironment(), ...options.env };
     this.child = options.shellPrefix
@@ -87,6 +89,16 @@ export class BridgeChild {
 
   get pid(): number {
     return this.child.pid ?? 0;
+  }
+
+  /** Still running (not exited, not killed by a signal). */
+  get alive(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** The last lines it wrote to stderr (why it died, when it did). */
+  get tail(): string {
+    return this.stderrTail;
   }
 
   port(protocol?: string, bus = 0): number {
