@@ -5,10 +5,11 @@
 // conformance suite runs a bounded version of the same loop (test/support/churn.ts).
 //
 //   npm run build && node dist/test/bench/churn.js [--cycles 100000] [--heap-mb 64]
-//        [--only cannelloni,tcpcan,socketcand,gvret] [--concurrency 32] [--json]
+//        [--only cannelloni,tcpcan,socketcand,gvret] [--concurrency 32] [--settle 15] [--json]
+//        [--cli OTHER/dist/src/cli/main.js]
 //
 // --cycles is per protocol, split evenly over the four variants (hello × close kind).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -38,6 +39,10 @@ const { values } = parseArgs({
     only: { type: 'string' },
     concurrency: { type: 'string', default: '32' },
     json: { type: 'boolean', default: false },
+    /** Another build's dist/src/cli/main.js, to measure it instead (its heap shows only if its snapshot has `memory`). */
+    cli: { type: 'string' },
+    /** Seconds of quiet after the churn before the memory is read again (V8 gives its grown young generation back after about 10 s idle). */
+    settle: { type: 'string', default: '15' },
   },
 });
 const cycles = Number(values.cycles);
@@ -67,9 +72,12 @@ interface Row {
 const rows: Row[] = [];
 for (const p of PROTOCOLS.filter((x) => !only || only.includes(x.name))) {
   const dir = mkdtempSync(path.join(tmpdir(), 'ampio-churn-'));
+  // An empty config file: a config in this user's config dir must not change the run.
+  writeFileSync(path.join(dir, 'none.json'), '{}\n');
   const b = await BridgeChild.start({
     nodeArgs: measurableNodeArgs(heapMb),
-    args: ['--backend', 'virtual', '--virtual-rate', '0', '--can-if', 'vbus0', '--listen', '127.0.0.1:0', ...p.flags, '--log-level', 'warn', '--config', path.join(dir, 'none.json')],
+    cli: values.cli,
+    args: ['--backend', 'virtual', '--virtual-rate', '0', '--can-if', 'vbus0', '--listen', '127.0.0.1:0', ...p.flags, '--config', path.join(dir, 'none.json')],
   });
   try {
     await sleep(2000); // let start-up garbage settle
@@ -103,8 +111,9 @@ for (const p of PROTOCOLS.filter((x) => !only || only.includes(x.name))) {
     let pendingAfter = Number.NaN;
     let resets = 0;
     if (survived) {
-      // Closed sessions must be gone at once; give the last closes (1 s timers) time.
-      await sleep(3000);
+      // Closed sessions must be gone at once. Quiet for a while, as after any burst: V8 keeps
+      // a young generation it grew under load until its memory reducer runs (~10 s idle).
+      await sleep(Number(values.settle) * 1000);
       after = await readMemory(b);
       const snap = await b.snapshot();
       clientsAfter = snap.clients.length;
