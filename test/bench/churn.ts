@@ -5,7 +5,7 @@
 // conformance suite runs a bounded version of the same loop (test/support/churn.ts).
 //
 //   npm run build && node dist/test/bench/churn.js [--cycles 100000] [--heap-mb 64]
-//        [--only cannelloni,tcpcan,socketcand,gvret] [--concurrency 32] [--settle 15] [--json]
+//        [--only cannelloni,tcpcan,socketcand,gvret] [--concurrency 32] [--settle 60] [--json]
 //        [--cli OTHER/dist/src/cli/main.js]
 //
 // --cycles is per protocol, split evenly over the four variants (hello × close kind).
@@ -41,8 +41,12 @@ const { values } = parseArgs({
     json: { type: 'boolean', default: false },
     /** Another build's dist/src/cli/main.js, to measure it instead (its heap shows only if its snapshot has `memory`). */
     cli: { type: 'string' },
-    /** Seconds of quiet after the churn before the memory is read again (V8 gives its grown young generation back after about 10 s idle). */
-    settle: { type: 'string', default: '15' },
+    /**
+     * Longest quiet after the churn, s: the memory is read every 5 s until heap and RSS are
+     * within 10 MB of where they started (V8 gives back the young generation it grew under
+     * load after about 10 s idle), or this much time has passed.
+     */
+    settle: { type: 'string', default: '60' },
   },
 });
 const cycles = Number(values.cycles);
@@ -66,6 +70,8 @@ interface Row {
   clientsAfter: number;
   pendingAfter: number;
   resetBeforeAccept: number;
+  /** Seconds of quiet after the churn until the reading below was taken. */
+  settledAfter: number;
   survived: boolean;
 }
 
@@ -110,11 +116,16 @@ for (const p of PROTOCOLS.filter((x) => !only || only.includes(x.name))) {
     let clientsAfter = Number.NaN;
     let pendingAfter = Number.NaN;
     let resets = 0;
+    let settledAfter = Number.NaN;
     if (survived) {
-      // Closed sessions must be gone at once. Quiet for a while, as after any burst: V8 keeps
-      // a young generation it grew under load until its memory reducer runs (~10 s idle).
-      await sleep(Number(values.settle) * 1000);
+      // Closed sessions must be gone at once; RSS follows once V8's memory reducer has run.
       after = await readMemory(b);
+      const quietSince = performance.now();
+      while (performance.now() - quietSince < Number(values.settle) * 1000 && (after.rss - before.rss > 10 * MB || after.heap - before.heap > 10 * MB)) {
+        await sleep(5000);
+        after = await readMemory(b);
+      }
+      settledAfter = (performance.now() - quietSince) / 1000;
       const snap = await b.snapshot();
       clientsAfter = snap.clients.length;
       pendingAfter = snap.daemon.descriptors?.pending ?? Number.NaN;
@@ -138,6 +149,7 @@ for (const p of PROTOCOLS.filter((x) => !only || only.includes(x.name))) {
       clientsAfter,
       pendingAfter,
       resetBeforeAccept: resets,
+      settledAfter,
       survived,
     });
   } finally {
@@ -149,8 +161,8 @@ for (const p of PROTOCOLS.filter((x) => !only || only.includes(x.name))) {
 if (values.json) {
   process.stdout.write(`${JSON.stringify({ heapMb, rows }, null, 2)}\n`);
 } else {
-  const head = ['protocol', 'cycles', 's', 'heap before', 'heap after', 'RSS before', 'RSS after', 'RSS peak', 'fds', 'clients', 'lingered', 'reset before accept', 'survived'];
-  const lines = rows.map((r) => [r.protocol, String(r.cycles), r.seconds.toFixed(0), mb(r.heapBefore), mb(r.heapAfter), mb(r.rssBefore), mb(r.rssAfter), mb(r.rssPeak), `${r.fdsBefore}→${r.fdsAfter}`, String(r.clientsAfter), String(r.lingered), String(r.resetBeforeAccept), r.survived ? `yes (--max-old-space-size=${heapMb})` : 'NO']);
+  const head = ['protocol', 'cycles', 's', 'heap before', 'heap after', 'RSS before', 'RSS after', 'after quiet', 'RSS peak', 'fds', 'clients', 'lingered', 'reset before accept', 'survived'];
+  const lines = rows.map((r) => [r.protocol, String(r.cycles), r.seconds.toFixed(0), mb(r.heapBefore), mb(r.heapAfter), mb(r.rssBefore), mb(r.rssAfter), `${r.settledAfter.toFixed(0)} s`, mb(r.rssPeak), `${r.fdsBefore}→${r.fdsAfter}`, String(r.clientsAfter), String(r.lingered), String(r.resetBeforeAccept), r.survived ? `yes (--max-old-space-size=${heapMb})` : 'NO']);
   const widths = head.map((h, k) => Math.max(h.length, ...lines.map((l) => l[k].length)));
   for (const l of [head, ...lines]) process.stdout.write(`${l.map((c, k) => c.padEnd(widths[k])).join('  ')}\n`);
 }
