@@ -97,7 +97,6 @@ export class Daemon {
             wallClock: this.wall,
             log,
             emit,
-            onSlowKick: (id) => this.sessionsOrNull?.slowKicked(index, id),
           }),
       );
 

@@ -43,8 +43,6 @@ export interface BusOptions {
   wallClock: () => number;
   log: Logger;
   emit: EmitEvent;
-  /** A kick by the hub's policy (queue full): logged and reported by the owner of the sessions. */
-  onSlowKick?: (subscriberId: number) => void;
 }
 
 export class Bus implements BusInfo {
@@ -100,7 +98,6 @@ export class Bus implements BusInfo {
       bus: options.index,
       capacity: options.hubCapacity,
       policy: options.hubPolicy,
-      onKick: (sub) => options.onSlowKick?.(sub.id),
     });
   }
 

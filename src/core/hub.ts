@@ -28,7 +28,7 @@ export interface HubSubscriber {
   /** A frame was dropped for this subscriber because its queue was full. */
   dropped(): void;
   /** The hub gave up on this subscriber (policy kick). Must close it and not re-enter the hub. */
-  kick(reason: 'slow'): void;
+  kick(reason: 'slow', bus: number): void;
 }
 
 export interface HubCounters {
@@ -162,7 +162,7 @@ export class Hub {
       } else {
         this.remove(sub);
         this.counters.kicked++;
-        sub.kick('slow');
+        sub.kick('slow', this.bus);
         this.options.onKick?.(sub);
       }
     }

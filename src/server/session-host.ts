@@ -24,6 +24,8 @@ export interface SessionHost {
   staleDropped(s: Session, count: number): void;
   /** The hub policy now (kick closes a client that falls behind by more than the lag). */
   hubPolicy(): 'drop' | 'kick';
+  /** The hub of bus `bus` gave up on the session: its queue was full (policy kick). */
+  slowKicked(s: Session, bus: number): void;
   /** The session is being closed for falling behind by more than --client-max-lag (policy kick). */
   lagKicked(s: Session, behindMs: number): void;
   /**

@@ -256,7 +256,8 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
     this.drops++;
   }
 
-  kick(_reason: 'slow'): void {
+  kick(_reason: 'slow', bus: number): void {
+    this.host.slowKicked(this, bus);
     this.close('kicked_slow');
   }
 

@@ -266,10 +266,9 @@ export class Sessions implements SessionHost {
 
   // ------------------------------------------------------------------ kicks
 
-  /** The hub of bus `bus` kicked session `id` (its queue was full). */
-  slowKicked(bus: number, id: number): void {
-    const s = this.live.get(id);
-    if (s) this.reports.slowKicked(s, this.buses[bus].name, this.options.capacity);
+  /** The hub of bus `bus` kicked session `s` (its queue was full). */
+  slowKicked(s: Session, bus: number): void {
+    this.reports.slowKicked(s, this.buses[bus].name, this.options.capacity);
   }
 
   /** Closes client `id` (operator action from `top`). */
