@@ -280,6 +280,23 @@ export function runConformance(adapter: ConformanceAdapter, options: { partner?:
       });
     }
 
+    it(`a limit reached while a connection negotiated refuses it as its negotiation ends${adapter.refusal ? ', told why' : ''}`, async () => {
+      const { d } = await start({ maxClientsPerHost: 1 });
+      const snap = () => d.daemon.snapshot();
+      const first = await openFrom(adapter.port(d));
+      const second = await openFrom(adapter.port(d));
+      await until(() => snap().daemon.descriptors?.pending === 2, 'both negotiating');
+      first.socket.write(adapter.hello);
+      await clientsConnected(d, 1);
+      const said: Buffer[] = [];
+      second.socket.on('data', (b: Buffer) => void said.push(b));
+      second.socket.write(adapter.hello);
+      await second.whenClosed;
+      if (adapter.refusal) expect(Buffer.concat(said).toString('latin1')).toMatch(adapter.refusal);
+      expect(snap().totals.rejectedByReason).toEqual({ max_clients_per_host: 1 });
+      expect(first.closed).toBe(false);
+    });
+
     it('ghosts: a client that closes (FIN) is gone within 2 s on a quiet bus, negotiated or not, and its host share with it', async () => {
       const { d } = await start({ maxClientsPerHost: 2 });
       const snap = () => d.daemon.snapshot();

@@ -150,7 +150,7 @@ export const socketcandAdapter: ConformanceAdapter = {
   hello: Buffer.from('< open vbus0 >< rawmode >', 'latin1'),
   // python-can's first message, cut short.
   probe: Buffer.from('< open vb', 'latin1'),
-  refusal: /^< error refused: .*--max-clients(-per-host)?\) >$/,
+  refusal: /< error refused: [^<>]*\(--max-clients(-per-host)?\) >$/,
   clientStream: (frames) => Buffer.from(`< open vbus0 >< rawmode >${frames.map(sendCommand).join('')}`, 'latin1'),
   // A message that never ends: past the server's bound the session is closed as malformed.
   malformed: Buffer.from(`< send ${'1'.repeat(4000)}`, 'latin1'),
