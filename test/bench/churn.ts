@@ -5,7 +5,7 @@
 // conformance suite runs a bounded version of the same loop (test/support/churn.ts).
 //
 //   npm run build && node dist/test/bench/churn.js [--cycles 100000] [--heap-mb 64]
-//        [--only cannelloni,tcpcan,socketcand,gvret] [--concurrency 32] [--settle 60] [--json]
+//        [--only cannelloni,tcpcan,socketcand,gvret,waveshare] [--concurrency 32] [--settle 60] [--json]
 //        [--cli OTHER/dist/src/cli/main.js]
 //
 // --cycles is per protocol, split evenly over the four variants (hello × close kind).
@@ -30,6 +30,8 @@ const PROTOCOLS: ProtocolSpec[] = [
   { name: 'socketcand', flags: ['--socketcand-listen', '127.0.0.1:0'], hello: Buffer.from('< open vbus0 >< rawmode >') },
   // GVRET: binary mode twice and the device-info query, as WireTAP connects.
   { name: 'gvret', flags: ['--gvret-listen', '127.0.0.1:0'], hello: Buffer.from([0xe7, 0xe7, 0xf1, 0x07]) },
+  // No negotiation: "with a hello" sends one record (id 0x123, 1 byte) instead.
+  { name: 'waveshare', flags: ['--waveshare-listen', '127.0.0.1:0'], hello: Buffer.from([0x01, 0, 0, 0x01, 0x23, 0x42, 0, 0, 0, 0, 0, 0, 0]) },
 ];
 
 const { values } = parseArgs({

@@ -45,8 +45,8 @@ export function createSocketcand(options: SocketcandOptions = {}): WireProtocol 
     layout: 'shared',
     encoder: RAW_FRAME_ENCODER,
     open: (peer) => new SocketcandSession(peer, deps),
-    // python-can and socketcandcl show an `< error … >` text to their user; a bare close
-    // reads as a protocol failure (`< ok > message expected!`).
+    // A client that reads what it got (socketcandcl, a look with nc) learns why; a bare close
+    // after `< hi >` only read as a protocol failure (python-can: `< ok > message expected!`).
     refusal: (why) => Uint8Array.from(`< error ${why.replace(/[<>]/g, '')} >`, (c) => c.charCodeAt(0) & 0xff),
   };
 }
