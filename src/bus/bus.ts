@@ -158,6 +158,9 @@ export class Bus implements BusInfo {
 
   private refuse(frame: CanFrame, reason: DropReason, origin: FrameOrigin): SendResult {
     this.countTxDrop(reason, 1);
+    // Only the bus stamps times: a client's frame (no wire protocol we speak carries one)
+    // gets the moment it was refused, as a sent one gets the moment it was sent.
+    if (!frame.timestamp) frame.timestamp = this.options.wallClock();
     const taps = this.taps;
     for (let k = 0; k < taps.length; k++) {
       const tap = taps[k];

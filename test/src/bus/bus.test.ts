@@ -34,7 +34,7 @@ function recordingTap() {
   const tap: FrameTap = {
     received: (b, f) => void seen.push(`rx ${b.name} ${f.id.toString(16)} @${f.timestamp}`),
     transmitted: (b, f, o) => void seen.push(`tx ${b.name} ${f.id.toString(16)} from ${o.session}/${o.protocol} @${f.timestamp}`),
-    refused: (b, f, reason, o) => void seen.push(`refused ${f.id.toString(16)} ${reason} from ${o.session}`),
+    refused: (b, f, reason, o) => void seen.push(`refused ${f.id.toString(16)} ${reason} from ${o.session} @${f.timestamp}`),
   };
   return { tap, seen };
 }
@@ -74,7 +74,7 @@ describe('Bus', () => {
     expect(bus.send(makeFrame({ id: 0x1, error: true, data: [] }), origin7)).toEqual({ ok: false, reason: 'filtered' });
     backend.refuse = { ok: false, reason: 'fd_unsupported' };
     expect(bus.send(makeFrame({ id: 0x2, data: [1] }), origin7)).toEqual({ ok: false, reason: 'fd_unsupported' });
-    expect(seen).toEqual(['refused 20000001 filtered from 7', 'refused 2 fd_unsupported from 7']);
+    expect(seen).toEqual(['refused 20000001 filtered from 7 @1700000000000.5', 'refused 2 fd_unsupported from 7 @1700000000000.5']);
     expect(bus.txDrops).toEqual({ filtered: 1, fd_unsupported: 1 });
     expect(backend.sent).toHaveLength(0);
   });
