@@ -14,6 +14,7 @@ import { ControlClient } from '../../src/control/control-client.js';
 import { BridgeChild, REPO } from '../support/bridge-child.js';
 import { sleep } from '../support/hostile-clients.js';
 import { until } from '../support/until.js';
+import { requireHostTools } from '../support/host-tools.js';
 
 const LAG = 2000;
 /** Delivery after the write, and the reader being scheduled late on a shared CI machine. */
@@ -115,6 +116,7 @@ describe("the README's quick looks from a shell", () => {
   ];
   for (const [name, cmd] of listeners) {
     it(`${name} keeps receiving after printf ended`, async () => {
+      requireHostTools(name.startsWith('socat') ? 'socat' : 'nc');
       const b = await bridge(250);
       const port = b.port('cannelloni');
       const child = spawn('sh', ['-c', cmd.replace('PORT', String(port))], { stdio: ['ignore', 'pipe', 'ignore'] });
@@ -134,6 +136,7 @@ describe("the README's quick looks from a shell", () => {
   }
 
   it('nc -N (a FIN after the hello) is a client that left: closed, gone from status', async () => {
+    requireHostTools('nc');
     const b = await bridge(0);
     const port = b.port('cannelloni');
     const child = spawn('sh', ['-c', `printf CANNELLONIv1 | nc -N 127.0.0.1 ${port}`], { stdio: ['ignore', 'pipe', 'ignore'] });
