@@ -4,6 +4,7 @@
 // and a flood of garbage or an over-long line closes that one connection.
 import fs from 'node:fs';
 import type net from 'node:net';
+import type { LiveFrames } from './frame-stream.js';
 import { LineReader } from './ndjson.js';
 import {
   boundInterval,
@@ -49,6 +50,8 @@ export interface ControlServerOptions {
   uid?: number;
   /** The path is the per-user default under the shared temp dir: its directory must be ours alone. */
   sharedTmp?: boolean;
+  /** Live frames for `frames` requests (`capture live`, the extcap); absent = refused. */
+  frames?: { tap: LiveFrames; busNames(): string[] };
 }
 
 const DEFAULT_MAX_BUFFERED = 1024 * 1024;
@@ -62,6 +65,7 @@ interface Conn {
   streamTimer: NodeJS.Timeout | null;
   events: boolean;
   skipped: number;
+  stopFrames: (() => void) | null;
 }
 
 export interface ControlServer {
@@ -91,6 +95,8 @@ export function createControlServer(opts: ControlServerOptions): ControlServer {
   function drop(c: Conn, reason: string): void {
     if (c.streamTimer) clearInterval(c.streamTimer);
     c.streamTimer = null;
+    c.stopFrames?.();
+    c.stopFrames = null;
     if (conns.delete(c)) opts.log('warn', 'control_client_dropped', { control_conn: c.id, reason });
     c.socket.destroy();
   }
@@ -197,12 +203,15 @@ export function createControlServer(opts: ControlServerOptions): ControlServer {
         streamTick(c);
       },
     ],
+    ['frames', (c, id, req) => startFrames(c, id, req)],
     [
       'unsubscribe',
       (c, id) => {
         c.badInARow = 0;
         if (c.streamTimer) clearInterval(c.streamTimer);
         c.streamTimer = null;
+        c.stopFrames?.();
+        c.stopFrames = null;
         c.events = false;
         send(c, { type: 'reply', id, result: {} });
       },
@@ -237,6 +246,30 @@ export function createControlServer(opts: ControlServerOptions): ControlServer {
     ],
   ]);
 
+  /** `frames`: this connection gets live frames; a reader that falls behind gets drops counted, never the daemon stuck. */
+  function startFrames(c: Conn, id: RequestId, req: Record<string, unknown>): void {
+    if (!opts.frames) {
+      badRequest(c, id, 'unknown_type', 'this daemon does not stream frames');
+      return;
+    }
+    const names = opts.frames.busNames();
+    const buses = req.buses;
+    const num = (v: unknown): boolean => v === undefined || (typeof v === 'number' && Number.isInteger(v) && v >= 0);
+    if ((buses !== undefined && (!Array.isArray(buses) || buses.some((b) => !names.includes(b as string)))) || !num(req.idValue) || !num(req.idMask)) {
+      badRequest(c, id, 'bad_request', `"buses" must name buses of this bridge (${names.join(', ')}); "idValue"/"idMask" whole numbers`);
+      return;
+    }
+    c.badInARow = 0;
+    c.stopFrames?.();
+    const filter = { buses: (buses as string[] | undefined)?.map((b) => names.indexOf(b)), idValue: req.idValue as number | undefined, idMask: req.idMask as number | undefined };
+    send(c, { type: 'reply', id, result: { buses: names } });
+    c.stopFrames = opts.frames.tap.subscribe(filter, {
+      // A quarter of the bound: frames are dropped (and counted) long before the connection would be.
+      ready: () => !c.socket.destroyed && c.socket.writableLength < maxBuffered / 4,
+      send: (msg) => send(c, msg),
+    });
+  }
+
   function onData(c: Conn, chunk: string): void {
     const { lines, tooLong: overLong } = c.reader.push(chunk);
     for (const line of lines) {
@@ -253,7 +286,7 @@ export function createControlServer(opts: ControlServerOptions): ControlServer {
   }
 
   function onConnection(socket: net.Socket): void {
-    const c: Conn = { id: nextConnId++, socket, reader: new LineReader(CONTROL_MAX_LINE), badInARow: 0, streamTimer: null, events: false, skipped: 0 };
+    const c: Conn = { id: nextConnId++, socket, reader: new LineReader(CONTROL_MAX_LINE), badInARow: 0, streamTimer: null, events: false, skipped: 0, stopFrames: null };
     conns.add(c);
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => onData(c, chunk));
@@ -264,6 +297,8 @@ export function createControlServer(opts: ControlServerOptions): ControlServer {
     socket.on('close', () => {
       if (c.streamTimer) clearInterval(c.streamTimer);
       c.streamTimer = null;
+      c.stopFrames?.();
+      c.stopFrames = null;
       conns.delete(c);
     });
     send(c, hello);
@@ -299,6 +334,7 @@ export function createControlServer(opts: ControlServerOptions): ControlServer {
       unsubscribeEvents = null;
       for (const c of [...conns]) {
         if (c.streamTimer) clearInterval(c.streamTimer);
+        c.stopFrames?.();
         conns.delete(c);
         c.socket.destroy();
       }

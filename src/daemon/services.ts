@@ -4,6 +4,7 @@
 // listeners are bound; each is imported lazily, so a daemon that needs none loads none.
 import type { Config } from '../config/options.js';
 import type { LogFn } from '../core/log-fn.js';
+import type { FrameTap } from '../bus/frame-tap.js';
 import type { ControlSource } from '../control/control-server.js';
 import type { MetricsSource } from '../metrics/registry.js';
 import type { Readiness } from '../metrics/http.js';
@@ -29,7 +30,7 @@ export interface ServiceInputs {
   /** Bound listeners, every protocol. */
   listeners: readonly ListenerInfo[];
   /** Bus names and bitrates, in bus order. */
-  buses: ReadonlyArray<{ name: string; bitrate(): number | null }>;
+  buses: ReadonlyArray<{ name: string; bitrate(): number | null; addTap(tap: FrameTap): () => void }>;
   source: ControlSource & MetricsSource & { readiness(): Readiness };
 }
 
@@ -44,7 +45,12 @@ export async function createStandardServices(inputs: ServiceInputs, options: Sta
   const logAt: LogFn = (level, event, fields) => log[level](event, fields);
   if (options.controlSocketPath) {
     const { createControlServer } = await import('../control/control-server.js');
-    const server = createControlServer({ path: options.controlSocketPath, source, helloInfo: { daemon: build.version, pid: process.pid }, log: logAt });
+    // Live frames for `capture live` and the Wireshark extcap: one tap, idle while nobody listens.
+    const { LiveFrames } = await import('../control/frame-stream.js');
+    const tap = new LiveFrames();
+    for (const bus of inputs.buses) bus.addTap(tap);
+    const frames = { tap, busNames: () => inputs.buses.map((b) => b.name) };
+    const server = createControlServer({ path: options.controlSocketPath, source, helloInfo: { daemon: build.version, pid: process.pid }, log: logAt, frames });
     services.push({ name: 'control', start: () => server.start(), stop: () => server.stop() });
   }
   if (config.metricsAddr) {
