@@ -5,7 +5,6 @@
 import type { FrameTap } from '../bus/frame-tap.js';
 import type { Config } from '../config/options.js';
 import type { LogFn } from '../core/log-fn.js';
-import type { FrameTap } from '../bus/frame-tap.js';
 import type { ControlSource } from '../control/control-server.js';
 import type { Snapshot } from '../control/protocol.js';
 import type { MetricsSource } from '../metrics/registry.js';
@@ -41,7 +40,7 @@ export interface ServiceInputs {
   /** Bound listeners, every protocol. */
   listeners: readonly ListenerInfo[];
   /** Bus names and bitrates, in bus order. */
-  buses: ReadonlyArray<{ name: string; bitrate(): number | null; addTap(tap: FrameTap): () => void }>;
+  buses: ReadonlyArray<{ name: string; bitrate(): number | null }>;
   source: ControlSource & MetricsSource & { readiness(): Readiness };
 }
 
@@ -59,10 +58,9 @@ export async function createStandardServices(inputs: ServiceInputs, options: Sta
     // Live frames for `capture live` and the Wireshark extcap: one tap, idle while nobody listens.
     const { LiveFrames } = await import('../control/frame-stream.js');
     const tap = new LiveFrames();
-    for (const bus of inputs.buses) bus.addTap(tap);
     const frames = { tap, busNames: () => inputs.buses.map((b) => b.name) };
     const server = createControlServer({ path: options.controlSocketPath, source, helloInfo: { daemon: build.version, pid: process.pid }, log: logAt, frames });
-    services.push({ name: 'control', start: () => server.start(), stop: () => server.stop() });
+    services.push({ name: 'control', start: () => server.start(), stop: () => server.stop(), tap });
   }
   if (config.metricsAddr) {
     const { createMetricsRegistry } = await import('../metrics/registry.js');
