@@ -4,7 +4,7 @@
 // and a flood of garbage or an over-long line closes that one connection.
 import fs from 'node:fs';
 import type net from 'node:net';
-import type { LiveFrames } from './frame-stream.js';
+import { framesFilter, type LiveFrames } from './frame-stream.js';
 import { LineReader } from './ndjson.js';
 import {
   boundInterval,
@@ -248,26 +248,15 @@ export function createControlServer(opts: ControlServerOptions): ControlServer {
 
   /** `frames`: this connection gets live frames; a reader that falls behind gets drops counted, never the daemon stuck. */
   function startFrames(c: Conn, id: RequestId, req: Record<string, unknown>): void {
-    if (!opts.frames) {
-      badRequest(c, id, 'unknown_type', 'this daemon does not stream frames');
-      return;
-    }
+    if (!opts.frames) return badRequest(c, id, 'unknown_type', 'this daemon does not stream frames');
     const names = opts.frames.busNames();
-    const buses = req.buses;
-    const num = (v: unknown): boolean => v === undefined || (typeof v === 'number' && Number.isInteger(v) && v >= 0);
-    if ((buses !== undefined && (!Array.isArray(buses) || buses.some((b) => !names.includes(b as string)))) || !num(req.idValue) || !num(req.idMask)) {
-      badRequest(c, id, 'bad_request', `"buses" must name buses of this bridge (${names.join(', ')}); "idValue"/"idMask" whole numbers`);
-      return;
-    }
+    const filter = framesFilter(req, names);
+    if (typeof filter === 'string') return badRequest(c, id, 'bad_request', filter);
     c.badInARow = 0;
     c.stopFrames?.();
-    const filter = { buses: (buses as string[] | undefined)?.map((b) => names.indexOf(b)), idValue: req.idValue as number | undefined, idMask: req.idMask as number | undefined };
     send(c, { type: 'reply', id, result: { buses: names } });
-    c.stopFrames = opts.frames.tap.subscribe(filter, {
-      // A quarter of the bound: frames are dropped (and counted) long before the connection would be.
-      ready: () => !c.socket.destroyed && c.socket.writableLength < maxBuffered / 4,
-      send: (msg) => send(c, msg),
-    });
+    // A quarter of the byte bound: frames are dropped (and counted) long before the connection would be.
+    c.stopFrames = opts.frames.tap.subscribe(filter, { ready: () => !c.socket.destroyed && c.socket.writableLength < maxBuffered / 4, send: (msg) => send(c, msg) });
   }
 
   function onData(c: Conn, chunk: string): void {

@@ -118,6 +118,16 @@ export class LiveFrames implements FrameTap {
   }
 }
 
+/** A `frames` request's filter, with bus names turned into indexes; a string says what is wrong. */
+export function framesFilter(req: Record<string, unknown>, names: readonly string[]): FrameFilterRequest | string {
+  const { buses, idValue, idMask } = req;
+  const whole = (v: unknown): boolean => v === undefined || (typeof v === 'number' && Number.isInteger(v) && v >= 0);
+  if ((buses !== undefined && (!Array.isArray(buses) || buses.some((b) => !names.includes(b as string)))) || !whole(idValue) || !whole(idMask)) {
+    return `"buses" must name buses of this bridge (${names.join(', ')}); "idValue"/"idMask" whole numbers`;
+  }
+  return { buses: (buses as string[] | undefined)?.map((b) => names.indexOf(b)), idValue: idValue as number | undefined, idMask: idMask as number | undefined };
+}
+
 /** A LiveFrame back to a frame (the client side). */
 export function frameOfLive(f: LiveFrame): CanFrame {
   const data = Uint8Array.from(Buffer.from(f[5], 'hex'));
