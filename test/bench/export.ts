@@ -39,6 +39,8 @@ interface ExportRun {
   format: string;
   rows: number;
   seconds: number;
+  /** user + system CPU of the export process: what the machine's other load does not inflate. */
+  cpuSeconds: number;
   framesPerSec: number;
   peakRssMB: number;
   fileMB: number;
@@ -48,7 +50,7 @@ async function exportOnce(dir: string, db: string, format: string, rows: number)
   const out = path.join(dir, `out.${format}`);
   const rssFile = path.join(dir, 'rss.txt');
   const probe = path.join(dir, 'rss-probe.mjs');
-  writeFileSync(probe, `import { writeFileSync } from 'node:fs';\nprocess.on('exit', () => writeFileSync(${JSON.stringify(rssFile)}, String(process.resourceUsage().maxRSS)));\n`);
+  writeFileSync(probe, `import { writeFileSync } from 'node:fs';\nprocess.on('exit', () => { const u = process.resourceUsage(); writeFileSync(${JSON.stringify(rssFile)}, JSON.stringify([u.maxRSS, u.userCPUTime + u.systemCPUTime])); });\n`);
   const started = performance.now();
   const code = await new Promise<number | null>((resolve) => {
     const child = spawn(process.execPath, ['--import', probe, CLI, 'capture', 'export', '--capture', db, '--format', format, '-o', out], { stdio: ['ignore', 'ignore', 'inherit'] });
@@ -58,7 +60,8 @@ async function exportOnce(dir: string, db: string, format: string, rows: number)
   if (code !== 0) throw new Error(`capture export --format ${format} exited ${code}`);
   const fileMB = statSync(out).size / 1e6;
   rmSync(out);
-  return { format, rows, seconds, framesPerSec: rows / seconds, peakRssMB: Number(readFileSync(rssFile, 'utf8')) / 1024, fileMB };
+  const [maxRssKB, cpuUs] = JSON.parse(readFileSync(rssFile, 'utf8')) as [number, number];
+  return { format, rows, seconds, cpuSeconds: cpuUs / 1e6, framesPerSec: rows / seconds, peakRssMB: maxRssKB / 1024, fileMB };
 }
 
 export async function main(args: string[]): Promise<number> {
@@ -81,6 +84,6 @@ export async function main(args: string[]): Promise<number> {
     rmSync(dir, { recursive: true, force: true });
   }
   if (args.includes('--json')) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
-  else process.stdout.write(`${table(['format', 'frames', 'seconds', 'frames/s', 'peak RSS MB', 'file MB'], results.map((r) => [r.format, int(r.rows), fixed(r.seconds, 2), int(r.framesPerSec), fixed(r.peakRssMB, 0), fixed(r.fileMB, 1)]))}\n`);
+  else process.stdout.write(`${table(['format', 'frames', 'wall s', 'CPU s', 'frames/s', 'peak RSS MB', 'file MB'], results.map((r) => [r.format, int(r.rows), fixed(r.seconds, 2), fixed(r.cpuSeconds, 2), int(r.framesPerSec), fixed(r.peakRssMB, 0), fixed(r.fileMB, 1)]))}\n`);
   return 0;
 }
