@@ -198,7 +198,7 @@ async function query(store: CaptureStore, filter: FrameFilter, json: boolean, ct
       len: c.frame.len,
       data: Buffer.from(c.frame.data).toString('hex'),
       session: c.session,
-      ...(c.direction === 'tx' ? { protocol: c.label } : c.direction === 'refused' ? { reason: c.label } : {}),
+      ...(c.direction === 'tx' ? { protocol: c.label } : c.direction === 'refused' ? { reason: c.label } : c.label ? { source: c.label } : {}),
     }));
     ctx.stdout.write(`${JSON.stringify(rows, null, 1)}\n`);
     return EXIT.ok;
@@ -211,7 +211,8 @@ async function query(store: CaptureStore, filter: FrameFilter, json: boolean, ct
     const id = c.frame.id & (c.frame.id & (CAN_EFF_FLAG | CAN_ERR_FLAG) ? 0x1fffffff : 0x7ff);
     const idText = id.toString(16).toUpperCase().padStart(c.frame.id & (CAN_EFF_FLAG | CAN_ERR_FLAG) ? 8 : 3, '0');
     const data = Array.from(c.frame.data, (b) => b.toString(16).toUpperCase().padStart(2, '0')).join(' ');
-    const origin = c.direction === 'rx' ? '' : `${c.label ?? ''}${c.session ? ` #${c.session}` : ''}`;
+    // An rx row has a label only when imported (`imported:<file>`).
+    const origin = c.direction === 'rx' ? (c.label ?? '') : `${c.label ?? ''}${c.session ? ` #${c.session}` : ''}`;
     return [localTime(c.tsUs), c.bus, String(c.seq), c.direction, idText, flagText(c), String(c.frame.len), data, origin];
   });
   ctx.stdout.write(`${table([['time', 'bus', 'seq', 'dir', 'id', 'flags', 'len', 'data', 'origin'], ...rows])}\n`);

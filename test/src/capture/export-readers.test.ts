@@ -183,6 +183,8 @@ describe('capture import', () => {
       const back = [...queryFrames(s, {})];
       s.close();
       expect(back).toHaveLength(stored.length);
+      const json = JSON.parse((await cli('query', '--capture', target, '--limit', '1', '--since', '2026-11-01', '--json')).out);
+      expect(json[0].source).toBe(`imported:${path.basename(file)}`);
       back.forEach((b, i) => {
         const c = stored[i];
         expect([b.bus, b.tsUs, b.direction, b.label]).toEqual([c.bus, c.tsUs, c.direction, `imported:${path.basename(file)}`]);
