@@ -131,5 +131,5 @@ export function framesFilter(req: Record<string, unknown>, names: readonly strin
 /** A LiveFrame back to a frame (the client side). */
 export function frameOfLive(f: LiveFrame): CanFrame {
   const data = Uint8Array.from(Buffer.from(f[5], 'hex'));
-  return { id: f[2] >>> 0, len: f[4], data, fd: f[6] >= 0, fdFlags: f[6] >= 0 ? f[6] : 0, timestamp: f[1] / 1000 };
+  return { id: f[2] >>> 0, len: f[4], data, fd: f[6] >= 0, fdFlags: Math.max(f[6], 0), timestamp: f[1] / 1000 };
 }

@@ -32,15 +32,16 @@ export class AscReader {
   line(raw: string): ParsedFrame | null {
     const line = raw.trim();
     if (line === '') return null;
-    let m: RegExpExecArray | null;
-    if ((m = /^date\s+(.*)$/i.exec(line)) || (m = /^begin\s+triggerblock\s+(.*)$/i.exec(line))) {
-      const ms = parseAscDate(m[1]);
+    const dated = /^(?:date|begin\s+triggerblock)\s+(.*)$/i.exec(line);
+    if (dated) {
+      const ms = parseAscDate(dated[1]);
       if (ms !== null) this.startUs = ms * 1000;
       return null;
     }
-    if ((m = /^base\s+(hex|dec)(?:\s+timestamps\s+(absolute|relative))?/i.exec(line))) {
-      this.base = m[1].toLowerCase() === 'dec' ? 10 : 16;
-      this.relative = (m[2] ?? '').toLowerCase() === 'relative';
+    const base = /^base\s+(hex|dec)(?:\s+timestamps\s+(absolute|relative))?/i.exec(line);
+    if (base) {
+      this.base = base[1].toLowerCase() === 'dec' ? 10 : 16;
+      this.relative = (base[2] ?? '').toLowerCase() === 'relative';
       return null;
     }
     if (line.startsWith(ASC_CHANNELS_COMMENT)) {

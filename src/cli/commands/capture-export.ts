@@ -15,7 +15,7 @@ import { EXPORT_FORMATS, type ExportFormat, isExportFormat } from '../../capture
 import { DIR_RX, DIR_TX } from '../../capture/schema.js';
 import { loadSqlite } from '../../capture/sqlite-binding.js';
 import { CaptureStore } from '../../capture/sqlite-store.js';
-import { queryFrames } from '../../capture/store-query.js';
+import { type FrameFilter, queryFrames } from '../../capture/store-query.js';
 import { type CliContext, EXIT } from '../context.js';
 import { reportUnknownFlags } from '../flags.js';
 import { filterFrom, storePath } from './capture.js';
@@ -42,7 +42,7 @@ export async function runExport(args: string[], ctx: CliContext): Promise<number
     ctx.stderr.write(`ampio-bridge capture: --format "${format}" is not ${EXPORT_FORMATS.join(', ')}\n`);
     return EXIT.usage;
   }
-  let filter;
+  let filter: FrameFilter;
   try {
     filter = filterFrom(values as Record<string, string | boolean | undefined>, 'export', Date.now());
   } catch (err) {

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { LINKTYPE_CAN_SOCKETCAN } from '../../capture/formats/socketcan-header.js';
+import type { FramesRequest } from '../../control/protocol.js';
 import { type CliContext, EXIT } from '../context.js';
 import { askDaemon, liveFilter, streamLive } from './capture-live.js';
 
@@ -74,10 +75,10 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   }
   if (values['extcap-config']) {
     ctx.stdout.write(
-      [
+      `${[
         'arg {number=0}{call=--id}{display=CAN ID filter}{type=string}{tooltip=One arbitration ID (hex, 0x1ABC) or ID/mask (0x1D000000/0xFF000000); empty = all}',
         'arg {number=1}{call=--control-socket}{display=Control socket}{type=string}{tooltip=The bridge\'s control socket; empty = the default}',
-      ].join('\n') + '\n',
+      ].join('\n')}\n`,
     );
     return EXIT.ok;
   }
@@ -90,7 +91,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     }
     const bus = iface === ALL ? undefined : iface.startsWith(PREFIX) ? iface.slice(PREFIX.length) : iface;
     const idText = typeof values.id === 'string' && values.id.trim() !== '' ? values.id : typeof values['extcap-capture-filter'] === 'string' && values['extcap-capture-filter'].trim() !== '' ? values['extcap-capture-filter'] : undefined;
-    let filter;
+    let filter: FramesRequest;
     try {
       filter = liveFilter(bus, idText);
     } catch (err) {
