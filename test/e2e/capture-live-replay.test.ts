@@ -166,7 +166,7 @@ describe('capture replay', () => {
         if ((f.id & 0x1fffffff) >= 0x1d000000) arrivals.push({ i: (f.data[0] << 8) | f.data[1], at });
       }
     });
-    const args = [CLI, 'capture', 'replay', '--capture', db, '--since', String((T0 - 1000) / 1000), '--to-bus', 'can0', '--speed', speed];
+    const args = [CLI, 'capture', 'replay', '--capture', db, '--since', String((T0 - 1000) / 1000), '--to-bus', speed === 'max' ? '0' : 'can0', '--speed', speed];
     const r = await run(process.execPath, args, { env: { ...env(), AMPIO_BRIDGE_CONTROL_SOCKET: target.controlSocket }, timeout: 60_000 }).then(
       (x) => ({ code: 0, stderr: x.stderr }),
       (e: { code: number; stderr: string }) => ({ code: e.code, stderr: e.stderr }),

@@ -157,6 +157,10 @@ export async function runLive(args: string[], ctx: CliContext): Promise<number> 
     ctx.stderr.write(`ampio-bridge capture live: ${(err as Error).message}\n`);
     return EXIT.usage;
   }
+  if (format === 'pcapng' && typeof values.output !== 'string' && ctx.isTTY) {
+    ctx.stderr.write('ampio-bridge capture live: PCAPNG is binary: pipe it into Wireshark (| wireshark -k -i -) or give -o FILE\n');
+    return EXIT.usage;
+  }
   const out: Writable = typeof values.output === 'string' ? createWriteStream(values.output) : ctx.stdout;
   let r: LiveResult;
   try {

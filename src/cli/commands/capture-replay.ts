@@ -116,6 +116,8 @@ async function replayOntoBus(rows: Iterable<CapturedFrame>, speed: ReplaySpeed, 
   }
   try {
     const snap = await control.snapshot();
+    // A bus by name (can1) or by number (1 = the second bus, as ASC channel 2 and GVRET bus 1).
+    if (/^\d+$/.test(busName) && !snap.buses.some((b) => b.name === busName)) busName = snap.buses[Number(busName)]?.name ?? busName;
     const listener = snap.daemon.listeners.find((l) => l.protocol === 'cannelloni' && l.bus === busName);
     if (!listener) {
       ctx.stderr.write(`ampio-bridge capture replay: the bridge has no cannelloni port for bus "${busName}" (its buses: ${snap.buses.map((b) => b.name).join(', ')}; replay needs --listen)\n`);

@@ -61,8 +61,9 @@ Flags (live):
   --duration TIME     stop after this long (10s, 5m)
 
 Flags (replay):
-  --to-bus NAME       send onto this bus of the running bridge, as a client on its cannelloni
-                      port: --tx-allow, --tx-ids and --tx-rate apply; refused frames are counted
+  --to-bus BUS        send onto this bus of the running bridge (can0, or 0 = the first bus),
+                      as a client on its cannelloni port: --tx-allow, --tx-ids and --tx-rate
+                      apply; refused frames are counted
   --to stdout         print the frames as a candump log instead (a dry run; nothing is sent)
   --speed S           1 (default: the recorded spacing), a factor (2 = twice as fast) or max
   -h, --help          show this help
