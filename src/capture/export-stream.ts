@@ -16,7 +16,10 @@ export interface ExportResult {
 
 /**
  * Writes `rows` as `format` to `out` (which it does not end). The rows may be a generator
- * over the store: it is pulled only as fast as `out` takes the bytes.
+ * over the store: it is pulled only as fast as `out` takes the bytes. Rejects with "the
+ * output was closed" when `out` closes first (a download cancelled half-way): the caller
+ * stops there. An HTTP handler: set FORMAT_FILES[format].contentType, then
+ * `await writeExport(format, queryFrames(store, filter), res, { buses })` and `res.end()`.
  */
 export async function writeExport(format: ExportFormat, rows: Iterable<ExportFrame>, out: Writable, options: EncoderOptions = {}): Promise<ExportResult> {
   const encoder = createEncoder(format, options);

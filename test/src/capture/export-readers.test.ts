@@ -93,6 +93,16 @@ describe('PCAPNG and PCAP in tshark', () => {
     });
   }
 
+  it("pcapng with capture query's filters: one bus, an ID/mask, one direction", async () => {
+    const file = path.join(dir, 'filtered.pcapng');
+    const r = await cli('export', '--capture', db, '--format', 'pcapng', '--bus', 'can1', '--id', '0x1D000000/0x1F000000', '--direction', 'tx', '-o', file);
+    expect(r.code).toBe(0);
+    const want = stored.filter((c) => c.bus === 'can1' && c.direction === 'tx' && (c.frame.id & 0x1f000000) === 0x1d000000);
+    expect(want.length).toBeGreaterThan(5);
+    const rows = tshark(file);
+    expect(rows.map((row) => [row[0], Number(row[2]), Number(row[8])])).toEqual(want.map((c) => ['can1', rawId(c), 2]));
+  });
+
   it('pcapng: CAN FD frames are FD frames with BRS, and the interfaces are named', () => {
     const file = path.join(dir, 'all.pcapng');
     const out = execFileSync(tool('tshark'), ['-r', file, '-Y', 'canfd', '-T', 'fields', '-e', 'can.id', '-e', 'canfd.flags.brs', '-e', 'can.len', '-e', 'data.data'], { env: { ...process.env, HOME: dir } }).toString().trim().split('\n');
@@ -140,7 +150,7 @@ print(json.dumps(out))`;
     });
   });
 
-  it("can-utils asc2log reads it back (spacing, buses, ids, data, R/T); log2asc reads the candump export", async () => {
+  it("can-utils asc2log reads it back (spacing, buses, ids, data, R/T), log2asc turns that back into ASC python-can reads, and log2asc reads the candump export", async () => {
     const file = path.join(dir, 'all.asc');
     const log = execFileSync(tool('asc2log'), ['-I', file], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim().split('\n');
     const classic = stored;
@@ -159,6 +169,21 @@ print(json.dumps(out))`;
       // CAN FD: ID##<flags><data>
       if (c.frame.fd) expect(frame.split('##')[1].toLowerCase()).toBe(`1${dataHex(c)}`);
       else if (!(c.frame.id & CAN_RTR_FLAG)) expect(body.toLowerCase()).toBe(dataHex(c));
+    });
+    // … and back with log2asc: python-can reads the round trip's ASC with the same frames.
+    const roundLog = path.join(dir, 'round.log');
+    fs.writeFileSync(roundLog, `${log.join('\n')}\n`);
+    const roundAsc = path.join(dir, 'round.asc');
+    execFileSync(tool('log2asc'), ['-I', roundLog, '-O', roundAsc, 'can0', 'can1']);
+    const script = 'import can, json, sys\nprint(json.dumps([[m.channel, m.arbitration_id, m.is_extended_id, m.is_remote_frame, m.is_error_frame, m.is_fd, m.data.hex(), m.is_rx] for m in can.ASCReader(sys.argv[1])]))';
+    const round = JSON.parse(execFileSync(tool('python3'), ['-c', script, roundAsc]).toString()) as unknown[][];
+    expect(round).toHaveLength(stored.length);
+    round.forEach((m, i) => {
+      const c = stored[i];
+      expect(m[0]).toBe(c.bus === 'can0' ? 0 : 1);
+      expect(m[4]).toBe((c.frame.id & CAN_ERR_FLAG) !== 0);
+      if (c.frame.id & CAN_ERR_FLAG) return;
+      expect([m[1], m[2], m[3], m[5], m[6], m[7]]).toEqual([rawId(c), (c.frame.id & CAN_EFF_FLAG) !== 0, (c.frame.id & CAN_RTR_FLAG) !== 0, c.frame.fd, dataHex(c), c.direction === 'rx']);
     });
     const candump = path.join(dir, 'all.log');
     expect((await cli('export', '--capture', db, '-o', candump)).code).toBe(0);
