@@ -1,6 +1,7 @@
 // candump's log format, both ways: `(1764470040.123456) can0 18EF1234#0102030405060708 R`,
-// as `candump -L -x` writes it (can-utils candump.c: log mode, " R"/" T" = received or
-// transmitted by this host; canplayer, log2asc and log2long accept the marker). Pure.
+// as `candump -L -x` writes it (linux-can/can-utils candump.c: in log mode with -x the line
+// ends in " T" when the frame was sent by this host, MSG_DONTROUTE, else " R"; canplayer,
+// log2asc and log2long of can-utils 2020.11 accept the marker). Pure.
 import { CAN_EFF_FLAG, CAN_EFF_MASK, CAN_ERR_FLAG, CAN_RTR_FLAG, CAN_SFF_MASK, CANFD_FLAGS_MASK, type CanFrame } from '../../core/frame.js';
 import type { Direction } from '../schema.js';
 import { type EncoderOptions, type ExportFrame, HEX2, TextEncoderBase } from './types.js';
