@@ -60,6 +60,11 @@ Flags (live):
   --count N           stop after N frames
   --duration TIME     stop after this long (10s, 5m)
 
+Flags (import):
+  --capture PATH      the store to import into (required; a new file is created)
+  --bus NAME          put every imported frame on this bus (default: the log's names;
+                      ASC channel N = can<N-1> unless the file names its channels)
+
 Flags (replay):
   --to-bus BUS        send onto this bus of the running bridge (can0, or 0 = the first bus),
                       as a client on its cannelloni port: --tx-allow, --tx-ids and --tx-rate
