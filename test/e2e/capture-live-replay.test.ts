@@ -4,7 +4,7 @@
 // and through the SSH launcher with a stand-in `ssh` that runs the command here), and
 // `capture replay` onto a bus through the bridge: spacing at 1x (p99 reported), all frames
 // in order at max, none past a --tx-allow that forbids it (all counted).
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,14 +18,16 @@ import { ControlClient } from '../../src/control/control-client.js';
 import type { FramesMessage } from '../../src/control/protocol.js';
 import { BridgeChild, CLI, REPO } from '../support/bridge-child.js';
 import { encode, TestClient } from '../support/cannelloni-client.js';
+import { requireHostTools } from '../support/host-tools.js';
 
 const run = promisify(execFile);
 let dir: string;
 let bridge: BridgeChild;
 
+/** A host tool the test runs as a real part (fails naming the Debian package when missing). */
 function tool(name: string): string {
-  for (const d of ['/usr/bin', '/usr/local/bin']) if (fs.existsSync(path.join(d, name))) return path.join(d, name);
-  throw new Error(`${name} is missing: apt-get install ${name}`);
+  requireHostTools(name);
+  return name;
 }
 
 /** The CLI's environment: none of the machine's AMPIO_BRIDGE_* settings, this bridge's control socket. */

@@ -12,17 +12,19 @@ import { loadSqlite } from '../../../src/capture/sqlite-binding.js';
 import { CaptureStore } from '../../../src/capture/sqlite-store.js';
 import { queryFrames } from '../../../src/capture/store-query.js';
 import type { CapturedFrame } from '../../../src/capture/schema.js';
-import { CAN_EFF_FLAG, CAN_EFF_MASK, CAN_ERR_FLAG, CAN_RTR_FLAG, CAN_SFF_MASK, makeFrame } from '../../../src/core/frame.js';
+import { CAN_EFF_FLAG, CAN_EFF_MASK, CAN_ERR_FLAG, CAN_RTR_FLAG, CAN_SFF_MASK, type CanFrame, makeFrame } from '../../../src/core/frame.js';
 import { captureCli } from '../../support/cli-context.js';
+import { requireHostTools } from '../../support/host-tools.js';
 
 let dir: string;
 let db: string;
 let stored: CapturedFrame[];
 const T0 = Date.UTC(2026, 10, 30, 2, 14, 0) + 0.25; // ms; µs fraction .250
 
+/** A host tool the test runs as a real part (fails naming the Debian package when missing). */
 function tool(name: string): string {
-  for (const d of ['/usr/bin', '/usr/local/bin', '/bin']) if (fs.existsSync(path.join(d, name))) return path.join(d, name);
-  throw new Error(`${name} is missing: install it (apt-get install ${name === 'tshark' ? 'tshark' : name === 'python3' ? 'python3-can' : 'can-utils'})`);
+  requireHostTools(name);
+  return name;
 }
 
 beforeAll(async () => {
@@ -33,7 +35,7 @@ beforeAll(async () => {
   for (let i = 0; i < 200; i++) {
     const t = T0 + i * 7.125;
     const bus = i % 2;
-    let frame;
+    let frame: CanFrame;
     if (i % 50 === 10) frame = makeFrame({ id: 0x7ff - i, rtr: true, len: i % 9, timestamp: t });
     else if (i % 50 === 20) frame = makeFrame({ id: 0x040, error: true, data: [0, 4, 0, 0, 0, 0, 0, 0], timestamp: t });
     else if (i % 50 === 30) frame = makeFrame({ id: 0x321, fd: true, fdFlags: 1, data: Array.from({ length: 12 }, (_, k) => k + i), timestamp: t });
@@ -130,7 +132,7 @@ out = []
 for m in can.ASCReader(sys.argv[1], relative_timestamp=False):
     out.append([m.channel, round(m.timestamp * 1e6), m.arbitration_id, m.is_extended_id, m.is_remote_frame, m.is_error_frame, m.is_fd, m.bitrate_switch, m.dlc, m.data.hex(), m.is_rx])
 print(json.dumps(out))`;
-    const got = JSON.parse(execFileSync(tool('python3'), ['-c', script, file]).toString()) as unknown[][];
+    const got = JSON.parse(execFileSync(tool('/usr/bin/python3'), ['-c', script, file]).toString()) as unknown[][];
     expect(got).toHaveLength(stored.length);
     got.forEach((m, i) => {
       const c = stored[i];
@@ -176,7 +178,7 @@ print(json.dumps(out))`;
     const roundAsc = path.join(dir, 'round.asc');
     execFileSync(tool('log2asc'), ['-I', roundLog, '-O', roundAsc, 'can0', 'can1']);
     const script = 'import can, json, sys\nprint(json.dumps([[m.channel, m.arbitration_id, m.is_extended_id, m.is_remote_frame, m.is_error_frame, m.is_fd, m.data.hex(), m.is_rx] for m in can.ASCReader(sys.argv[1])]))';
-    const round = JSON.parse(execFileSync(tool('python3'), ['-c', script, roundAsc]).toString()) as unknown[][];
+    const round = JSON.parse(execFileSync(tool('/usr/bin/python3'), ['-c', script, roundAsc]).toString()) as unknown[][];
     expect(round).toHaveLength(stored.length);
     round.forEach((m, i) => {
       const c = stored[i];
