@@ -8,6 +8,8 @@ import { LineReader } from './ndjson.js';
 import {
   CONTROL_PROTOCOL_VERSION,
   type DaemonEvent,
+  type FramesRequest,
+  type FramesResult,
   type HelloMessage,
   type KickResult,
   type Request,
@@ -181,6 +183,20 @@ export class ControlClient extends EventEmitter {
     return result.kicked === true;
   }
 
+  /** Starts the live frame stream ('frames' events: FramesMessage); resolves with the bus names by index. */
+  async frames(filter: FramesRequest = {}): Promise<FramesResult> {
+    return (await this.request({ type: 'frames', ...filter })) as FramesResult;
+  }
+
+  /** Stops reading the socket (a slow consumer): the daemon then counts the frames it drops. */
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
   async ping(): Promise<void> {
     await this.request({ type: 'ping' });
   }
@@ -261,6 +277,9 @@ export class ControlClient extends EventEmitter {
         return;
       case 'event':
         this.emit('event', msg.event);
+        return;
+      case 'frames':
+        this.emit('frames', msg);
         return;
       default:
         return; // Unknown message types are ignored (forward compatibility).
