@@ -33,7 +33,8 @@ export type StateKind =
   | 'breached' // FE 38: SATEL zones 1–8 breached
   | 'arming' // FE 39: SATEL zones 1–8 arming
   | 'arming_10s' // FE 3A: SATEL zones 1–8 arming, under 10 s left
-  | 'response'; // 10 EF xx: SATEL command response {status, response}
+  | 'response' // 10 EF xx: SATEL command response {status, response}
+  | 'aint'; // analog inputs: house files may name them (aioampio config), no decoded type carries them
 
 /** A decoded value: a number, an on/off bit, or a small record (diagnostics, rgb, datetime, heating, response). */
 export type StateData = number | boolean | string | { readonly [field: string]: number | boolean | string };
