@@ -4,11 +4,10 @@
 // real sockets on port 0 and the virtual backend, and nothing here calls process.exit.
 import { EventEmitter } from 'node:events';
 import { Bus } from './bus/bus.js';
-import type { FrameTap } from './bus/frame-tap.js';
 import { type Config, formatDuration, type ListenAddress, OPTION_NAMES, type OptionName, OPTIONS } from './config/options.js';
 import type { CanBackend } from './backends/types.js';
 import { rxCoalesceMs } from './backends/factory.js';
-import type { CaptureSnapshot, DaemonEvent, DaemonEventKind, Snapshot } from './control/protocol.js';
+import type { DaemonEvent, DaemonEventKind, Snapshot } from './control/protocol.js';
 import { turnClock } from './core/turn-clock.js';
 import { type Reading, takeReading } from './daemon/snapshot.js';
 import type { DaemonService, ServiceInputs } from './daemon/services.js';
@@ -36,12 +35,11 @@ export interface DaemonDeps {
   wallClock?: () => number;
   /** Control socket path (resolved by the caller); null = none. */
   controlSocketPath: string | null;
-  /** Services started after the listeners are bound (they get the bound addresses) and stopped first. */
+  /**
+   * The services, created once the listeners are bound (they get the bound addresses). Their
+   * taps are attached before the buses start; they start after the buses and stop first.
+   */
   services?: (inputs: ServiceInputs) => DaemonService[] | Promise<DaemonService[]>;
-  /** Frame taps attached to every bus before it starts (the capture store). */
-  taps?: FrameTap[];
-  /** The capture store's figures for the snapshot (`capture` field); absent = capture off. */
-  capture?: { snapshot(): CaptureSnapshot };
   /** Called once everything is up (systemd READY=1). */
   onReady?: () => void;
   /** TCP keepalive idle time; 10 s reaps vanished peers within about a minute. */
@@ -103,7 +101,6 @@ export class Daemon {
             onSlowKick: (id) => this.sessionsOrNull?.slowKicked(index, id),
           }),
       );
-      for (const tap of this.deps.taps ?? []) for (const bus of this.buses) bus.addTap(tap);
 
       const sessions = new Sessions({
         buses: this.buses,
@@ -119,9 +116,9 @@ export class Daemon {
       this.sessionsOrNull = sessions;
       // Listeners first: clients can connect (and see `absent`) while hardware is missing.
       await sessions.listen();
-      for (const bus of this.buses) await bus.start();
-
       this.services = this.deps.services ? await this.deps.services(this.serviceInputs()) : [];
+      for (const s of this.services) if (s.tap) for (const bus of this.buses) bus.addTap(s.tap);
+      for (const bus of this.buses) await bus.start();
       for (const s of this.services) await s.start();
     } catch (err) {
       await this.stop().catch(() => {});
@@ -256,7 +253,7 @@ export class Daemon {
       wallClock: this.wall(),
       controlSocketPath: this.deps.controlSocketPath,
     });
-    if (this.deps.capture) reading.snapshot.capture = this.deps.capture.snapshot();
+    for (const s of this.services) s.contribute?.(reading.snapshot);
     return reading;
   }
 

@@ -170,6 +170,11 @@ export class CaptureService {
     return this.stopped;
   }
 
+  /** The daemon service's snapshot section: the `capture` field of status/top. */
+  contribute(snapshot: { capture?: CaptureSnapshot }): void {
+    snapshot.capture = this.snapshot();
+  }
+
   /** For status/top/snapshot (the `capture` field). */
   snapshot(): CaptureSnapshot {
     const s = this.summary;

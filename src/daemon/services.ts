@@ -2,22 +2,33 @@
 // when configured, Prometheus metrics, the metrics log line and mDNS. Built from explicit
 // inputs (build info, hostname, the bound listeners) handed over by the daemon once its
 // listeners are bound; each is imported lazily, so a daemon that needs none loads none.
+import type { FrameTap } from '../bus/frame-tap.js';
 import type { Config } from '../config/options.js';
 import type { LogFn } from '../core/log-fn.js';
 import type { ControlSource } from '../control/control-server.js';
+import type { Snapshot } from '../control/protocol.js';
 import type { MetricsSource } from '../metrics/registry.js';
 import type { Readiness } from '../metrics/http.js';
 import type { ListenerInfo } from '../server/listener-set.js';
 import type { BuildInfo } from '../system/build-info.js';
 import type { Logger } from '../system/logger.js';
 
-/** A part of the daemon with its own lifecycle (control socket, metrics HTTP, mDNS …). */
+/**
+ * A part of the daemon with its own lifecycle (capture, control socket, metrics HTTP, mDNS,
+ * the house decoder …). One shape for all of them, handed to the daemon once: the daemon
+ * attaches the tap to every bus before the buses start, starts the services after the
+ * buses, asks each for its snapshot section on every reading, and stops them in reverse.
+ */
 export interface DaemonService {
   name: string;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** Applies reloadable settings (SIGHUP); optional. */
   reload?(config: Config): void | Promise<void>;
+  /** Sees every frame of every bus, both directions (attached before the buses start). */
+  readonly tap?: FrameTap;
+  /** Writes this service's section into a snapshot being taken (e.g. `capture`). */
+  contribute?(snapshot: Snapshot): void;
 }
 
 /** Everything a service may need, handed over explicitly once the listeners are bound. */

@@ -46,8 +46,6 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     createBackends: (c: Config) => createBackends(c, { log }),
     // Capture first: a store it cannot open stops the start-up; it is also stopped last.
     services: async (d) => [...(capture ? [capture] : []), ...(await createStandardServices(d, { controlSocketPath, env: ctx.env }))],
-    taps: capture ? [capture.tap] : undefined,
-    capture: capture ?? undefined,
     onReady: () => {
       notify('ready', `serving ${config.canIf.join(',')}`);
       stopWatchdog = startWatchdog(ctx.env, notify);
