@@ -3,7 +3,7 @@
 // colour (the callers decide).
 import type { CanFrame } from '../core/frame.js';
 import { decodeFrame } from './decoder.js';
-import type { AmpioSnapshot, ModuleEntry, StateData, StateView } from './types.js';
+import type { AmpioSnapshot, House, ModuleEntry, StateData, StateView } from './types.js';
 
 export const addressText = (address: number): string => `0x${address.toString(16).padStart(8, '0')}`;
 
@@ -79,18 +79,45 @@ export function formatStates(states: readonly StateView[], now: number): string 
   return `${textTable(['MODULE', 'STATE', 'NAME', 'VALUE', 'CHANGED'], rows)}\n`;
 }
 
+/** Names from a house file for decoded frames; absent = addresses only. */
+export interface FrameNames {
+  module(address: number): string | null;
+  /** Entity names that reference `ref` (`bout.3`) of `address`. */
+  entity(address: number, ref: string): string | null;
+}
+
+/** Names of a house: module names by address, entity names by `address/ref`. */
+export function houseNames(house: House): FrameNames {
+  const modules = new Map(house.devices.map((d) => [d.address, d.name]));
+  const entities = new Map<string, string[]>();
+  for (const d of house.devices) {
+    for (const e of d.entities) {
+      for (const st of e.states) {
+        const key = `${d.address}/${st.ref}`;
+        entities.set(key, [...(entities.get(key) ?? []), e.name]);
+      }
+    }
+  }
+  return { module: (a) => modules.get(a) ?? null, entity: (a, ref) => entities.get(`${a}/${ref}`)?.join(', ') ?? null };
+}
+
 /** A frame's decoded meaning in one line, or '' when it is not an Ampio state broadcast. */
-export function describeFrame(frame: CanFrame): string {
+export function describeFrame(frame: CanFrame, names?: FrameNames): string {
   const r = decodeFrame(frame);
   if (!r) return '';
-  const type = `FE ${r.type.toString(16).padStart(2, '0').toUpperCase()}`;
-  if (r.status === 'unknown') return `ampio ${addressText(r.module)} ${type}: unknown type`;
-  if (r.status === 'truncated') return `ampio ${addressText(r.module)} ${type}: truncated`;
-  const parts = r.values.map((v) => `${v.kind}.${v.channel}=${valueText(v.value, v.unit)}`);
-  // A bit block is 48 values: show the ones that are on, and how many are off.
+  const moduleName = names?.module(r.module);
+  const who = moduleName ? `${moduleName} (${addressText(r.module)})` : addressText(r.module);
+  const type = `${r.type === 0xef ? '10' : 'FE'} ${r.type.toString(16).padStart(2, '0').toUpperCase()}`;
+  if (r.status === 'unknown') return `${who} ${type}: unknown type`;
+  if (r.status === 'truncated') return `${who} ${type}: truncated`;
+  const named = (ref: string) => {
+    const n = names?.entity(r.module, ref);
+    return n ? `${ref} "${n}"` : ref;
+  };
+  // A bit block is up to 48 values: show the ones that are on.
   if (r.values.length > 8 && r.values.every((v) => typeof v.value === 'boolean')) {
-    const on = r.values.filter((v) => v.value === true).map((v) => `${v.kind}.${v.channel}`);
-    return `ampio ${addressText(r.module)}: on ${on.length ? on.join(',') : 'none'} (of ${r.values[0].kind}.${r.values[0].channel}–${r.values.at(-1)?.channel})`;
+    const on = r.values.filter((v) => v.value === true).map((v) => named(`${v.kind}.${v.channel}`));
+    return `${who}: ${r.values[0].kind}.${r.values[0].channel}–${r.values.at(-1)?.channel} on: ${on.length ? on.join(', ') : 'none'}`;
   }
-  return `ampio ${addressText(r.module)}: ${parts.join(' ')}`;
+  return `${who}: ${r.values.map((v) => `${named(`${v.kind}.${v.channel}`)}=${valueText(v.value, v.unit)}`).join(' ')}`;
 }
