@@ -161,6 +161,19 @@ describe('a scripted Ampio morning on the built serve', () => {
     expect(await cli('state', '0x1886')).toMatch(/Sensors living room \(0x00001886\)\s+temperature\.1\s+Living room temperature\s+21\.5 °C/);
   });
 
+  it('modules --json --watch: one document per line until Ctrl-C', async () => {
+    const child = execa(process.execPath, [CLI, 'modules', '--json', '--watch', '--interval', '200ms', '--control-socket', bridge.controlSocket], { env: env(), extendEnv: false, reject: false });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => void (out += d.toString()));
+    for (let i = 0; i < 100 && out.split('\n').filter(Boolean).length < 3; i++) await sleep(100);
+    child.kill('SIGINT');
+    const r = await child;
+    expect(r.exitCode).toBe(0);
+    const docs = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as AmpioSnapshot);
+    expect(docs.length).toBeGreaterThanOrEqual(3);
+    for (const d of docs) expect(byAddress(d, RELAYS)).toMatchObject({ name: 'Relays ground floor', supplyVolts: 24 });
+  });
+
   it('metrics: supply, temperature, last seen, online and decode counters', async () => {
     const text = await metrics();
     const labels = (address: number, name: string) => `{module="0x${address.toString(16).padStart(8, '0')}",name="${name}"}`;
