@@ -238,3 +238,19 @@ describe('a scripted Ampio morning on the built serve', () => {
     expect(a.house.error).toContain(':4:5:');
   });
 });
+
+describe('serve --ampio=false', () => {
+  it('decodes nothing: no ampio section, and modules/state say why (exit 1)', async () => {
+    const plain = await BridgeChild.start({ args: ['--config', path.join(dir, 'none.json'), '--backend', 'virtual', '--virtual-rate', '0', '--listen', '127.0.0.1:0', '--ampio=false'] });
+    try {
+      expect((await plain.snapshot()).ampio).toBeUndefined();
+      for (const command of ['modules', 'state']) {
+        const r = await execa(process.execPath, [CLI, command, '--control-socket', plain.controlSocket], { env: env(), extendEnv: false, reject: false });
+        expect(r.exitCode).toBe(1);
+        expect(r.stderr).toContain(`ampio-bridge ${command}: the bridge does not decode Ampio frames`);
+      }
+    } finally {
+      await plain.stop();
+    }
+  });
+});
