@@ -138,6 +138,7 @@ describe('a scripted Ampio morning on the built serve', () => {
     // Named in the file, never heard.
     expect(byAddress(a, 0x1879)).toMatchObject({ name: 'Colour strip', frames: 0, online: false });
     expect(a.decode.unknownTypes).toEqual({ '2b': 1 });
+    expect(await cli('status')).toMatch(/ampio: 3 modules heard, 3 online · 1 with a low supply · \d+ state frames \(1 of unknown types\) · names from .*house\.yaml/);
     const table = await cli('modules');
     expect(table).toMatch(/0x00001886\s+Sensors living room\s+MSENS\s+Living room\s+21\.0 V LOW\s+22 °C/);
   });
