@@ -1,7 +1,8 @@
 // THE options table: one entry per setting of `ampio-bridge serve`, composed here from the
 // core entries below and the groups of access control (options-access.ts), the wire protocols
-// (each plug-in's own group, src/protocols/<name>/plugin.ts, through the registry) and capture
-// (options-capture.ts); a service adds its group the same way, and an entry that declares
+// (each plug-in's own group, src/protocols/<name>/plugin.ts, through the registry), capture
+// (options-capture.ts) and the Ampio house layer (options-ampio.ts); a service adds its group
+// the same way, and an entry that declares
 // `listener` is checked against every other listener by one rule (listeners.ts). It drives flag
 // parsing, env names, config-file keys, validation, `--help`, the README table and the
 // files `setup` writes. Pure data and parsers: no I/O here (provisioning imports it).
@@ -10,6 +11,7 @@
 import { ACCESS_OPTIONS } from './options-access.js';
 import { PROTOCOL_OPTIONS } from '../protocols/registry.js';
 import { CAPTURE_OPTIONS } from './options-capture.js';
+import { AMPIO_OPTIONS } from './options-ampio.js';
 
 // What setup and doctor need about --allow/--tx-rate, re-exported: provisioning imports
 // nothing of the daemon but this table.
@@ -357,6 +359,7 @@ export const OPTIONS = {
   }),
   ...ACCESS_OPTIONS,
   ...CAPTURE_OPTIONS,
+  ...AMPIO_OPTIONS,
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;

@@ -4,6 +4,7 @@
 
 import type { BackendKind, BackendState } from '../backends/types.js';
 import type { BusState } from '../core/bus-state.js';
+import type { AmpioSnapshot } from '../ampio/types.js';
 import type { ForwardStatus } from '../capture/worker-messages.js';
 import { formatAgeMs, formatBytes } from '../core/human-units.js';
 
@@ -178,6 +179,8 @@ export interface Snapshot {
   totals: Totals;
   /** Frame capture (--capture); absent when capture is off. */
   capture?: CaptureSnapshot;
+  /** The Ampio house layer (modules, decode counters); absent with --ampio=false. */
+  ampio?: AmpioSnapshot;
 }
 
 /** The capture store and its PostgreSQL forwarder. */
@@ -246,7 +249,9 @@ export type Request =
   | { id: number | string; type: 'unsubscribe' }
   | { id: number | string; type: 'kick'; clientId: number }
   | { id: number | string; type: 'ping' }
-  | ({ id: number | string; type: 'frames' } & FramesRequest);
+  | ({ id: number | string; type: 'frames' } & FramesRequest)
+  /** The Ampio state store's values (StateView[]); `filter` = a module address or a module/entity name. */
+  | { id: number | string; type: 'ampio_state'; filter?: string };
 
 /** `frames`: live frames of the named buses (all when absent), optionally one ID/mask. */
 export interface FramesRequest {

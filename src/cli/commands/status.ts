@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { ControlClient, ControlUnavailableError, connectOptionsFor, resolveControlSocket } from '../../control/control-client.js';
 import { type BusSnapshot, type ClientSnapshot, describeCapture, type Snapshot } from '../../control/protocol.js';
+import { describeAmpio } from '../../ampio/present.js';
 import { type CliContext, EXIT } from '../context.js';
 import { parseDurationFlag, reportUnknownFlags } from '../flags.js';
 import { BUS_LOAD_ERROR, BUS_LOAD_WARN, busStateSeverity, backendSeverity, formatBitrate, type Severity, sumValues } from '../present.js';
@@ -244,6 +245,10 @@ export function formatStatus(s: Snapshot, opts: { color: boolean }): string {
   // Not refusals: the peer had gone before the bridge could accept (a client that gave up, a scan).
   if (t.resetBeforeAccept) out.push(p.dim(`  reset by the peer before accept: ${t.resetBeforeAccept}`));
   for (const line of describeCapture(s.capture, s.time)) out.push(line.warn ? p.warn(line.text) : p.dim(line.text));
+  if (s.ampio) {
+    const line = describeAmpio(s.ampio);
+    out.push(line.warn ? p.warn(line.text) : p.dim(line.text));
+  }
   return `${out.join('\n')}\n`;
 }
 
