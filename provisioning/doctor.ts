@@ -207,14 +207,12 @@ export async function runDoctorChecks(d: DoctorDeps): Promise<Check[]> {
   add(control.ok ? { id: 'control', status: 'ok', title: `control socket ${controlSocket}`, detail: control.detail } : { id: 'control', status: 'fail', title: `control socket ${controlSocket}`, detail: control.detail, fix: control.detail.includes('permission') ? 'add yourself to the ampio-bridge group (`sudo usermod -aG ampio-bridge $USER`, then log in again) or use sudo' : 'is the service running?' });
 
   const m = verdict?.ok ? verdict.metricsAddr : null;
-  {
     if (m) {
       const host = m.host === '' || m.host === '0.0.0.0' ? '127.0.0.1' : m.host === '::' ? '::1' : m.host;
       const r = await d.probeReady(host, m.port);
       if (r?.status === 200) add({ id: 'ready', status: 'ok', title: `/ready on ${host}:${m.port}` });
       else add({ id: 'ready', status: 'fail', title: `/ready on ${host}:${m.port}`, detail: r ? `${r.status} ${r.body.trim().slice(0, 200)}` : 'no answer', fix: r ? 'the body says which part is not ready (backend, link, listener, bus-off)' : 'is the service running with this --metrics-addr?' });
     }
-  }
   if (verdict?.ok && verdict.mdnsEnable) {
     const found = await d.browseMdns();
     const ports = new Set<number>();

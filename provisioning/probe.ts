@@ -162,7 +162,7 @@ export async function probe(input: ProbeInput): Promise<Facts> {
   let npm = (await exists(fs, '/usr/bin/npm')) || (await exists(fs, '/usr/local/bin/npm'));
   if (live) {
     const out = await tryRun(runner, ['npm', 'prefix', '--global']);
-    if (out && out.trim().startsWith('/')) {
+    if (out?.trim().startsWith('/')) {
       globalPrefix = out.trim();
       npm = true;
     }

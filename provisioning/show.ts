@@ -101,7 +101,9 @@ export function renderPlan(plan: Plan, style: Style): string {
   }
   const head = `Plan: ${plan.steps.length} step${plan.steps.length === 1 ? '' : 's'}${plan.needsReboot ? ', then a reboot' : ''}`;
   out.push(paint(style, 'bold', head));
-  plan.steps.forEach((s, i) => out.push(renderStep(s, i + 1, style)));
+  plan.steps.forEach((s, i) => {
+    out.push(renderStep(s, i + 1, style));
+  });
   if (plan.deferred.length) {
     out.push('', paint(style, 'bold', 'To run on the target system (--root cannot run these):'));
     for (const s of plan.deferred) out.push(`      $ ${formatCommand(s.argv)}`);

@@ -44,8 +44,8 @@ describe('architecture', () => {
       'package.json', 'package-lock.json', 'tsconfig.json', 'vitest.config.ts', 'README.md', '.gitignore', '.ci',
       // node-gyp's build description for the SocketCAN addon (used where no prebuilt binary fits)
       'binding.gyp',
-      // the linter and formatter's settings (biome)
-      'biome.json',
+      // the linter and formatter's settings (biome; .jsonc so each disabled rule carries its reason)
+      'biome.jsonc',
       'src', 'tui', 'provisioning', 'overlays', 'test', '.git', 'node_modules', 'dist',
     ]);
     // What git tracks (build output, caches and packed tarballs are ignored, not committed).

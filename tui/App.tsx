@@ -1,7 +1,8 @@
 // The interactive container: owns key handling, selection, sorting, pause and the kick
 // dialog, and hands plain props to <Screen>. All daemon I/O sits behind `source`.
 
-import React, { useCallback, useMemo, useRef, useState } from 'react';
+import type React from 'react';
+import { useCallback, useMemo, useRef, useState } from 'react';
 import { type Key, useApp, useInput, useStdin } from 'ink';
 import type { ClientSnapshot } from '../src/control/protocol.js';
 import { Screen } from './components/Screen.js';

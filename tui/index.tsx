@@ -1,7 +1,6 @@
 // Entry of `ampio-bridge top` once the CLI shim has parsed the flags: either one frame as
 // text (--once) or the live, full-screen monitor. The only place React and Ink are loaded.
 
-import React from 'react';
 import { render, renderToString } from 'ink';
 import type { Readable, Writable } from 'node:stream';
 import { ControlClient, ControlUnavailableError } from '../src/control/control-client.js';

@@ -225,7 +225,7 @@ export class SerialBackend implements CanBackend {
 
   private write(frame: CanFrame): WriteOutcome {
     const port = this.supervisor.handle;
-    if (!port || !port.isOpen) return 'down';
+    if (!port?.isOpen) return 'down';
     if (port.writableLength > this.highWater) {
       // One listener per stall, however often the queue is pumped meanwhile.
       if (this.drainPort !== port) {

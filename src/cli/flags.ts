@@ -185,7 +185,10 @@ export function renderCommandHelp(spec: CommandSpec): string {
     if (title !== section) out.push('', `${title}:`);
     section = title;
     const head = `  ${names[i].padEnd(width)}  `;
-    if (!spec.width) return void out.push(`${head}${f.help}`);
+    if (!spec.width) {
+      out.push(`${head}${f.help}`);
+      return;
+    }
     const body = wrap(f.help, spec.width, indent);
     if (head.length > indent.length) out.push(head.trimEnd(), ...body);
     else out.push(head + (body[0] ?? '').slice(indent.length), ...body.slice(1));

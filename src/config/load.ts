@@ -3,7 +3,7 @@
 // env name, a config-file key, validation and help without touching this file. Each source
 // lives in sources/; this file merges them and checks values that only clash together.
 
-import { ConfigError, describeSource, type ValueSource } from './errors.js';
+import { type ConfigError, describeSource, type ValueSource } from './errors.js';
 import { configuredListeners, listenerClashes, portsPastEnd } from './listeners.js';
 import type { ListenAddress } from './parsers.js';
 import { PLUGINS } from '../protocols/registry.js';

@@ -121,7 +121,7 @@ export const OPTIONS = {
       const names = raw.split(',').map((s) => s.trim()).filter(Boolean);
       if (names.length === 0) throw new OptionValueError('at least one interface is required');
       for (const n of names) {
-        if (!/^[A-Za-z0-9_.\-]{1,15}$/.test(n)) throw new OptionValueError(`"${n}" is not an interface name (1-15 letters, digits, _ . -)`);
+        if (!/^[A-Za-z0-9_.-]{1,15}$/.test(n)) throw new OptionValueError(`"${n}" is not an interface name (1-15 letters, digits, _ . -)`);
       }
       if (new Set(names).size !== names.length) throw new OptionValueError('an interface is listed twice');
       return names;

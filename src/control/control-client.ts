@@ -4,7 +4,7 @@ import type { StateView } from '../ampio/types.js';
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import path from 'node:path';
-import { codeOfConnectError, ControlRequestError, ControlUnavailableError, unavailable } from './client-errors.js';
+import { codeOfConnectError, ControlRequestError, type ControlUnavailableError, unavailable } from './client-errors.js';
 import { LineReader } from './ndjson.js';
 import {
   CONTROL_PROTOCOL_VERSION,

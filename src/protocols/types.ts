@@ -189,6 +189,7 @@ export interface WireProtocol {
 // starts the discovery services, provisioning/ asks the setup questions and checks the ports.
 
 /** A group of options-table entries (a protocol's, or a service's). */
+// biome-ignore lint/suspicious/noExplicitAny: each entry has its own value type; `unknown` would reject them (parse is contravariant)
 export type OptionGroup = Readonly<Record<string, OptionSpec<any>>>;
 
 /** The parsed values of a group, as they sit in the Config. */

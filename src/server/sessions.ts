@@ -81,9 +81,9 @@ export class Sessions implements SessionHost {
   constructor(private readonly options: SessionsOptions) {
     this.buses = options.buses;
     this.schedulers = options.buses.map(() => new FlushScheduler(options.now));
-    options.buses.forEach((bus, i) =>
-      bus.onPacedBatch({ start: () => this.schedulers[i].holdTimers(), end: () => this.schedulers[i].flushWaiting() }),
-    );
+    options.buses.forEach((bus, i) => {
+      bus.onPacedBatch({ start: () => this.schedulers[i].holdTimers(), end: () => this.schedulers[i].flushWaiting() });
+    });
     for (const { protocol } of options.protocols) this.byProtocol[protocol.name] = { framesIn: 0, closedFramesOut: 0, accepted: 0, handshakeFailuresByReason: {} };
     this.staleByBus = options.buses.map(() => 0);
     this.withheldByBus = options.buses.map(() => ({}));

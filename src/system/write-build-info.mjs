@@ -26,4 +26,4 @@ const date = new Date(Number.isFinite(epoch) && epoch > 0 ? epoch * 1000 : Date.
 
 const info = { version: pkg.version, commit, date };
 fs.mkdirSync(path.join(root, 'dist'), { recursive: true });
-fs.writeFileSync(path.join(root, 'dist', 'build-info.json'), JSON.stringify(info, null, 2) + '\n');
+fs.writeFileSync(path.join(root, 'dist', 'build-info.json'), `${JSON.stringify(info, null, 2)}\n`);

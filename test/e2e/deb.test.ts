@@ -79,6 +79,7 @@ describe('npm run deb', () => {
     expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
     expect(readlinkSync(path.join(root, 'usr/bin/ampio-bridge'))).toBe('../lib/ampio-bridge/dist/src/cli/main.js');
     expect(readFileSync(path.join(root, 'lib/systemd/system/ampio-bridge.service'), 'utf8')).toContain('Documentation=file:///usr/lib/ampio-bridge/README.md');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own ${field} format, not a template
     expect(execFileSync('dpkg-query', [`--admindir=${path.join(root, 'var/lib/dpkg')}`, '-W', '-f', '${Status} ${Version}', 'ampio-bridge'], { encoding: 'utf8' })).toBe(`install ok installed ${version}`);
     // The installed CLI runs from where the package put it.
     const v = spawnSync(process.execPath, [path.join(root, 'usr/lib/ampio-bridge/dist/src/cli/main.js'), 'version'], { encoding: 'utf8' });

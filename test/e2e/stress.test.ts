@@ -49,7 +49,7 @@ function connect(port: number): Promise<SeqClient> {
         c.last = seq;
         c.count++;
       });
-      c.helloOk = reader.hello !== null && reader.hello.equals(HELLO);
+      c.helloOk = reader.hello?.equals(HELLO) === true;
       c.protocolError = reader.error;
     });
     socket.once('connect', () => {

@@ -17,11 +17,14 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
  * socketcand checks (about 25 s) were added; a shared, busy host needs the rest. */
 const GUEST_TIMEOUT_S = 480;
 
+// biome-ignore lint/suspicious/noExplicitAny: the guest's JSON details, read field by field by each check below
+type GuestDetails = Record<string, any>;
+
 interface CheckLine {
   name: string;
   ok: boolean;
   ms: number;
-  details: Record<string, any>;
+  details: GuestDetails;
   error?: string;
 }
 
@@ -97,7 +100,7 @@ function runGuest(): Promise<number> {
 }
 
 /** A check's details; fails with the guest's own message when it failed or never ran. */
-function passed(name: string): Record<string, any> {
+function passed(name: string): GuestDetails {
   const c = checks.get(name);
   if (!c) throw new Error(`guest check ${name} did not run (${mode}); output tail:\n${output.slice(-3000)}`);
   if (!c.ok) throw new Error(`guest check ${name} failed: ${c.error}`);

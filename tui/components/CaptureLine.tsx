@@ -1,4 +1,4 @@
-import React from 'react';
+import type React from 'react';
 import { Text } from 'ink';
 import { type CaptureSnapshot, describeCapture } from '../../src/control/protocol.js';
 import { useTheme } from '../hooks/use-theme.js';
@@ -19,6 +19,7 @@ export function CaptureLine({ capture, now }: CaptureLineProps): React.JSX.Eleme
         CAPTURE
       </Text>
       {lines.map((l, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: a fixed, positional list of at most three lines, rebuilt whole each render
         <Text key={i} {...(l.warn ? severityStyle(theme, 'warn') : {})}>
           {' '}
           {i === 0 ? l.text.replace(/^capture /, '') : l.text}

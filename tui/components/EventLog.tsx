@@ -1,4 +1,4 @@
-import React from 'react';
+import type React from 'react';
 import { Box, Text } from 'ink';
 import { formatClock, type LogEntry } from '../format.js';
 import { useTheme } from '../hooks/use-theme.js';
@@ -31,6 +31,7 @@ export function EventLog({ entries, rows, width }: EventLogProps): React.JSX.Ele
           <Text {...severityStyle(theme, 'muted')}>  no events yet</Text>
         ) : (
           shown.map((e, i) => (
+            // biome-ignore lint/suspicious/noArrayIndexKey: two events may share a millisecond; the index breaks the tie in an append-only log
             <Text key={`${e.time}-${i}`} wrap="truncate">
               <Text {...severityStyle(theme, 'muted')}>  {formatClock(e.time)}  </Text>
               <Text {...severityStyle(theme, e.severity)}>{e.text}</Text>

@@ -1,4 +1,4 @@
-import React from 'react';
+import type React from 'react';
 import { Box, Text } from 'ink';
 import type { Snapshot } from '../../src/control/protocol.js';
 import { formatAge, formatClock, truncate, truncateStart, type Severity } from '../format.js';

@@ -1,4 +1,4 @@
-import React from 'react';
+import type React from 'react';
 import { Box, Text } from 'ink';
 import { BUS_LOAD_ERROR, BUS_LOAD_WARN, NEAR_LIMIT_RATIO } from '../format.js';
 import { useTheme } from '../hooks/use-theme.js';

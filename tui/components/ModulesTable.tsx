@@ -1,4 +1,4 @@
-import React from 'react';
+import type React from 'react';
 import { Box, Text } from 'ink';
 import { addressText, ageText, supplyIsLow } from '../../src/ampio/present.js';
 import type { AmpioSnapshot } from '../../src/ampio/types.js';

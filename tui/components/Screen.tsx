@@ -1,4 +1,4 @@
-import React from 'react';
+import type React from 'react';
 import { Box, Text } from 'ink';
 import type { ClientSnapshot, Snapshot } from '../../src/control/protocol.js';
 import type { ClientRates, LogEntry, SortKey } from '../format.js';

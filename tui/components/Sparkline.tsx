@@ -1,4 +1,4 @@
-import React from 'react';
+import type React from 'react';
 import { Text } from 'ink';
 import { sparkline, type Severity } from '../format.js';
 import { useTheme } from '../hooks/use-theme.js';

@@ -1,4 +1,4 @@
-import React from 'react';
+import type React from 'react';
 import { Text } from 'ink';
 import type { Totals as TotalsData } from '../../src/control/protocol.js';
 import { formatCount } from '../format.js';

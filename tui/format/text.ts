@@ -5,7 +5,7 @@ export function truncate(text: string, width: number): string {
   if (width <= 0) return '';
   if (text.length <= width) return text;
   if (width === 1) return '…';
-  return text.slice(0, width - 1) + '…';
+  return `${text.slice(0, width - 1)}…`;
 }
 
 /** Keeps the end (ports, socket file names are the useful part). */
@@ -13,7 +13,7 @@ export function truncateStart(text: string, width: number): string {
   if (width <= 0) return '';
   if (text.length <= width) return text;
   if (width === 1) return '…';
-  return '…' + text.slice(text.length - width + 1);
+  return `…${text.slice(text.length - width + 1)}`;
 }
 
 /** `0.0.0.0:20000` → `:20000` on a narrow screen: the wildcard host says nothing. */

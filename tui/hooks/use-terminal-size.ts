@@ -15,13 +15,13 @@ export function useTerminalSize(fallback: TerminalSize = { columns: 80, rows: 24
     rows: stdout.rows || fallback.rows,
   });
   const [size, setSize] = useState(read);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: read() is rebuilt every render from stdout alone; re-subscribing only when stdout changes is the point
   useEffect(() => {
     const onResize = () => setSize(read());
     stdout.on('resize', onResize);
     return () => {
       stdout.off('resize', onResize);
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [stdout]);
   return size;
 }

@@ -59,6 +59,6 @@ export class BatchReader {
       state.apply(t);
     }
     const waited = kernelTime ? this.readAt - frame.timestamp : 0;
-    sink.received(frame, waited > 0 ? waited : 0);
+    sink.received(frame, Math.max(waited, 0));
   };
 }

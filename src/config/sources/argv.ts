@@ -34,7 +34,7 @@ function takesValue(flag: string): boolean {
 
 /** The next argument is a value unless it looks like another flag (negative numbers are values). */
 function looksLikeFlag(arg: string | undefined): boolean {
-  return arg !== undefined && arg.startsWith('-') && arg.length > 1 && !/^-\d/.test(arg);
+  return arg?.startsWith('-') === true && arg.length > 1 && !/^-\d/.test(arg);
 }
 
 function unknownFlagError(shown: string, name: string): ConfigError {

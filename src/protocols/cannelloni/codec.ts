@@ -164,7 +164,7 @@ export class CannelloniDecoder {
         else this.state = S_DATA;
       } else {
         const need = this.len - this.dataFill;
-        const take = n - i < need ? n - i : need;
+        const take = Math.min(n - i, need);
         if (this.dataFill === 0 && take === this.len) {
           // Whole payload in this chunk: one copy, no intermediate buffer.
           this.data = chunk.slice(i, i + take);

@@ -51,6 +51,7 @@ const NO_ARG_COMMANDS: ReadonlySet<number> = new Set<number>([
   Cmd.GetExtBuses,
 ]);
 
+// biome-ignore lint/suspicious/noConstEnum: inlined on the byte-per-call decode path; file-local, so isolated transpilers inline it too
 const enum State {
   Idle,
   Command,

@@ -80,7 +80,7 @@ export class MessageTokenizer {
         continue;
       }
       if (b === GT || b === LT) {
-        const text = this.pending + latin1(chunk, start < 0 ? 0 : start, i);
+        const text = this.pending + latin1(chunk, Math.max(start, 0), i);
         this.pending = '';
         if (b === GT) {
           this.inMessage = false;

@@ -153,7 +153,7 @@ describe('ampio decoder: one case per state type', () => {
       expect(values(`FE ${t} E1 04 B0 04 33 05`)).toEqual([[`heating.${zone}`, { current_temperature: 22.5, target_temperature: 17.6, temperature_diff: -4.9, active: true, heating: false, day_mode: true, mode: 0 }]]);
     }
     // Range ends of the signed difference byte: −128 and 127, then − 100, / 10.
-    expect((decode('FE C9 00 00 00 00 80 72')?.values[0].value as Record<string, unknown>).temperature_diff).toBe(-22.8);
+    expect((decode('FE C9 00 00 00 00 80 72')?.values[0].value as Record<string, unknown> | undefined)?.temperature_diff).toBe(-22.8);
     expect(decode('FE C9 00 00 00 00 7F 72')?.values[0].value).toMatchObject({ temperature_diff: 2.7, heating: true, active: false, mode: 7 });
     expect(decode('FE C9 E1 04 B0 04 33')).toMatchObject({ status: 'truncated' });
   });

@@ -192,7 +192,7 @@ describe('serial backend on a real PTY', () => {
       [makeFrame({ id: 0x80000002 }), '2D D4 07 02 80 00 00 00 02 B8'],
       [makeFrame({ id: 0x80001e5a, data: [0x34, 0x7b, 0x70, 0xd7, 0x94, 0x10, 0x0d, 0xf7] }), '2D D4 0F 02 88 00 00 1E 5A 34 7B 70 D7 94 10 0D F7 DC'],
     ];
-    cases.forEach(([f], k) => expect(backend!.send(f, originOf(100 + k))).toEqual({ ok: true }));
+    for (const [k, [f]] of cases.entries()) expect(backend!.send(f, originOf(100 + k))).toEqual({ ok: true });
     const want = Buffer.concat(cases.map(([, w]) => hex(w)));
     const got = await emu.waitForBytes(want.length);
     expect(got.toString('hex')).toBe(want.toString('hex'));

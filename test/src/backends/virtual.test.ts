@@ -35,7 +35,7 @@ describe('virtual backend: send', () => {
     const sink = new RecordingSink();
     await b.start(sink);
     const sent = Array.from({ length: 50 }, (_, k) => frame(0x100 + k, k));
-    sent.forEach((f, k) => expect(b.send(f, originOf(1 + (k % 3)))).toEqual({ ok: true }));
+    for (const [k, f] of sent.entries()) expect(b.send(f, originOf(1 + (k % 3)))).toEqual({ ok: true });
     expect(sink.tx).toHaveLength(0); // as a socket write: not inside the sender's call
     await Promise.resolve();
     expect(sink.tx.map((t) => t.frame)).toEqual(sent);

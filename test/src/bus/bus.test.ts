@@ -34,7 +34,7 @@ function recordingTap() {
   const tap: FrameTap = {
     received: (b, f) => void seen.push(`rx ${b.name} ${f.id.toString(16)} @${f.timestamp}`),
     transmitted: (b, f, o) => void seen.push(`tx ${b.name} ${f.id.toString(16)} from ${o.session}/${o.protocol} @${f.timestamp}`),
-    refused: (b, f, reason, o) => void seen.push(`refused ${f.id.toString(16)} ${reason} from ${o.session} @${f.timestamp}`),
+    refused: (_b, f, reason, o) => void seen.push(`refused ${f.id.toString(16)} ${reason} from ${o.session} @${f.timestamp}`),
   };
   return { tap, seen };
 }

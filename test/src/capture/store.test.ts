@@ -148,7 +148,7 @@ describe('the store', () => {
     ];
     s.append(frames.map((f) => rx(f)), { 0: 'can0' });
     const captured = [...queryFrames(s, {})];
-    const log = captured.map(candumpLine).join('\n') + '\n';
+    const log = `${captured.map(candumpLine).join('\n')}\n`;
     const parsed = log.trim().split('\n').map(parseCandumpLine);
     expect(parsed.map((p) => p?.frame)).toEqual(captured.map((c) => c.frame));
     expect(parsed.map((p) => p?.tsUs)).toEqual(captured.map((c) => c.tsUs));

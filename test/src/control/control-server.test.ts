@@ -254,7 +254,7 @@ describe('control server', () => {
     const r = await raw();
     await r.waitLines(1);
     // no newline at all: the server must not buffer it forever
-    r.sock.write('{"id":1,"type":"ping","pad":"' + 'x'.repeat(CONTROL_MAX_LINE + 10));
+    r.sock.write(`{"id":1,"type":"ping","pad":"${'x'.repeat(CONTROL_MAX_LINE + 10)}`);
     await r.closed;
     expect((r.lines[1] as Record<string, unknown>).code).toBe('too_long');
     expect(await good.snapshot()).toEqual(fakeSnapshot());

@@ -139,7 +139,7 @@ function referenceClassic(f: CanFrame): { stuffed: string; unstuffed: string } {
   const ext = (f.id & 0x80000000) !== 0;
   const rtr = (f.id & 0x40000000) !== 0 ? '1' : '0';
   let s = '0';
-  s += ext ? bin(f.id >>> 18, 11) + '11' + bin(f.id & 0x3ffff, 18) + rtr + '00' : bin(f.id, 11) + rtr + '00';
+  s += ext ? `${bin(f.id >>> 18, 11)}11${bin(f.id & 0x3ffff, 18)}${rtr}00` : `${bin(f.id, 11) + rtr}00`;
   s += bin(f.len, 4);
   if (rtr === '0') for (const byte of f.data) s += bin(byte, 8);
   // CRC-15 by polynomial long division of s·x^15 by x^15+x^14+x^10+x^8+x^7+x^4+x^3+1

@@ -107,7 +107,7 @@ describe('Hub', () => {
   it('removal during a broadcast does not skip or repeat anybody', () => {
     const hub = new Hub({ capacity: 10, policy: 'drop' });
     const subs = [1, 2, 3].map((id) => new FakeClient(id));
-    subs.forEach((s) => hub.add(s, enc));
+    for (const s of subs) hub.add(s, enc);
     // subscriber 1 removes itself while being served
     subs[0].enqueue = function (b: Uint8Array) {
       this.queue.push(b[0]);

@@ -1,5 +1,4 @@
 import '../../support/force-color.js';
-import React from 'react';
 import { describe, expect, it } from 'vitest';
 import { render } from 'ink-testing-library';
 import { stripVTControlCharacters as plain } from 'node:util';
@@ -18,7 +17,7 @@ describe('BusPanel', () => {
     const lines = plain(lastFrame()!).split('\n');
     expect(lines).toHaveLength(3);
     expect(lines[0]).toBe('● can0  socketcan  backend open  bus error-active 1h 02m  50 kbit/s  0.0.0.0:20000  2 clients');
-    expect(lines[1]).toMatch(/^ {2}load {2}42\.5% [▁▂▃▄▅▆▇█]{60}  peak 48% · scale 50%$/);
+    expect(lines[1]).toMatch(/^ {2}load {2}42\.5% [▁▂▃▄▅▆▇█]{60} {2}peak 48% · scale 50%$/);
     expect(lines[2]).toBe('  rx 250/s 1.23M  tx 3/s 4321  errors 0  txq 0  stale 0');
     expect(lastFrame()).toContain(GREEN);
     expect(lastFrame()).not.toContain(RED);

@@ -212,7 +212,7 @@ async function main(): Promise<void> {
   console.log(`${'server'.padEnd(30)} clients run   sent  received  lost  counted  burst ms  cpu ms  (sys)  µs/frame  vs cannelloni`);
   for (const x of rows) {
     const ref = rows.find((y) => y.server === 'cannelloni' && y.run === x.run && y.clients === 1);
-    const ratio = ref && x.server.startsWith('bridge') ? (x.usPerFrame / ref.usPerFrame).toFixed(2) + '×' : '';
+    const ratio = ref && x.server.startsWith('bridge') ? `${(x.usPerFrame / ref.usPerFrame).toFixed(2)}×` : '';
     console.log(
       `${x.server.padEnd(30)} ${String(x.clients).padStart(7)} ${String(x.run).padStart(3)} ${String(x.sent).padStart(6)} ${String(x.received).padStart(9)} ${String(x.lost).padStart(5)} ${String(x.counted ?? 'n/a').padStart(8)} ${String(x.burstMs).padStart(9)} ${String(Math.round(x.cpuMs)).padStart(7)} ${String(Math.round(x.sysMs)).padStart(6)} ${String(x.usPerFrame).padStart(9)}  ${ratio}`,
     );

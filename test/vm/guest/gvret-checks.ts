@@ -71,7 +71,7 @@ async function gvretToBus() {
   const seen = await dump.waitFor(4, T);
   await dump.stop();
   const got = seen.map((l) => `${l.iface}:${l.text}`).sort();
-  equalLists(got, ['vcan0:654##' + '5A'.repeat(16), 'vcan0:1ABCDEF0#0102030405060708', 'vcan1:321#1122', 'vcan1:7DF#02010D'].sort(), 'candump vs what the GVRET clients sent');
+  equalLists(got, [`vcan0:654##${'5A'.repeat(16)}`, 'vcan0:1ABCDEF0#0102030405060708', 'vcan1:321#1122', 'vcan1:7DF#02010D'].sort(), 'candump vs what the GVRET clients sent');
   return { frames: 4 };
 }
 

@@ -118,7 +118,7 @@ async function txFrames() {
     makeFrame({ id: 0x1abcdef0, extended: true, fd: true, fdFlags: 0, data: new Array(64).fill(0xa5) }),
     makeFrame({ id: 0x10, extended: false, fd: true, fdFlags: CANFD_BRS, data: [1, 2] }),
   ];
-  frames.forEach((f, i) => check(b.send(f, originOf(10 + i)).ok, `send ${i} accepted`));
+  for (const [i, f] of frames.entries()) check(b.send(f, originOf(10 + i)).ok, `send ${i} accepted`);
   await sink.waitFor(() => sink.tx.length === frames.length, 'transmitted', T);
   const seen = await dump.waitFor(frames.length, T);
   await dump.stop();
@@ -330,7 +330,7 @@ async function tbfStaleness() {
 async function fdSmallFrames() {
   const { sink } = await open('vcan0');
   const dump = await Candump.start('vcan0');
-  const cases = ['123##1AABB', '456##0', '1ABCDEF0##311223344', '7FF##2' + '55'.repeat(8), '124#AABB'];
+  const cases = ['123##1AABB', '456##0', '1ABCDEF0##311223344', `7FF##2${'55'.repeat(8)}`, '124#AABB'];
   for (const c of cases) sh(`cansend vcan0 '${c}'`);
   await sink.waitFor(() => sink.rx.length >= cases.length, 'all frames', T);
   const seen = await dump.waitFor(cases.length, T);

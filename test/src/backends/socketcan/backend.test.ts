@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { BatchCallback, CanBinding, CanSocketLike, CanSocketOptions } from '../../../../src/backends/socketcan/binding.js';
 import { createSocketCanBackend } from '../../../../src/backends/socketcan/backend.js';
 import { ABSENT_LINK, type LinkSnapshot } from '../../../../src/backends/socketcan/link.js';
-import { type CanFrame, makeFrame } from '../../../../src/core/frame.js';
+import { makeFrame } from '../../../../src/core/frame.js';
 import { packBatch, type BatchEntry } from '../../../support/can-batch.js';
 import { RecordingSink } from '../../../support/recording-sink.js';
 import { originOf } from '../../../support/origin.js';

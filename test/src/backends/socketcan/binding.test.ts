@@ -33,6 +33,7 @@ describe('loadCanBinding', () => {
       });
     expect(broken).toThrow(BackendError);
     expect(broken).toThrow(/invalid ELF header/);
+    // biome-ignore lint/correctness/noComponentHookFactories: a fake native binding, not a React component
     expect(() => loadCanBinding(() => ({ CanSocket: () => 0, probe: () => 0, RECORD_SIZE: 16 }))).toThrow(/not the one this version/);
   });
 

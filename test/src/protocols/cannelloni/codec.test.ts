@@ -146,7 +146,7 @@ const arbId = fc.oneof(
   fc.integer({ min: 0, max: 0x1fffffff }).map((v) => (v | CAN_EFF_FLAG) >>> 0),
 );
 
-export const arbFrame: fc.Arbitrary<CanFrame> = fc.oneof(
+const arbFrame: fc.Arbitrary<CanFrame> = fc.oneof(
   // classic data frame
   fc.record({ id: arbId, data: fc.uint8Array({ maxLength: 8 }), err: fc.boolean() }).map(({ id, data, err }) => ({
     id: (err ? id | CAN_ERR_FLAG : id) >>> 0,

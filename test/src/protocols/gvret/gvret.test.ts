@@ -24,7 +24,7 @@ async function start(overrides: Partial<Config> = {}): Promise<{ d: TestDaemon; 
   const d = await startTestDaemon(
     { canIf: ['vbus0', 'vbus1'], gvretListen: { host: '127.0.0.1', port: 0 }, ...overrides },
     {
-      backends: (c) =>
+      backends: (_c) =>
         [0, 1].map((index) => {
           const bus = createVirtualBackend({ name: `vbus${index}`, index, rate: 0, payload: 'ampio', bitrate: index === 0 ? 125_000 : 50_000, fd: true, now: () => performance.now(), wallClock: () => Date.now() });
           buses.push(bus);
