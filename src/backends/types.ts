@@ -2,40 +2,14 @@
 // The daemon talks only to this; backends never see the hub, sockets or metrics.
 import type { BusState } from '../core/bus-state.js';
 import type { CanFrame, FrameOrigin } from '../core/frame.js';
-import type { TxDropReason } from '../core/tx-queue.js';
+import type { BackendKind, BackendState, DropReason, SendResult } from '../core/backend-vocabulary.js';
 import type { LogFn } from '../core/log-fn.js';
 
-export type BackendKind = 'virtual' | 'socketcan' | 'serial';
-
-/** Whether the bridge can reach the device at all. */
-export type BackendState = 'opening' | 'open' | 'absent' | 'closed';
-
-/**
- * CAN controller state as the kernel names it, plus what the bridge knows about the link.
- * `down` = interface exists but is administratively down; `absent` = no such device.
- * Defined in the pure core (bus-state.ts), which derives it from error frames.
- */
+// The shared words (kind, state, drop reasons, send result) live in the pure core; re-exported
+// for the backends' own files.
+export type { BackendKind, BackendState, DropReason, SendResult } from '../core/backend-vocabulary.js';
 export type { BusState };
-
-/** Numeric form for the `can_bus_state` gauge (alert rules compare against these numbers). */
-export const BUS_STATE_CODE: Record<BusState, number> = {
-  'error-active': 0,
-  'error-warning': 1,
-  'error-passive': 2,
-  'bus-off': 3,
-  down: 4,
-  stopped: 4,
-  absent: 5,
-  unknown: 6,
-};
-
-/**
- * Why a frame did not make it (label of `frames_dropped_total{reason}`): what a TX queue
- * gives up on, plus what the daemon itself filters or limits.
- */
-export type DropReason = TxDropReason | 'filtered' | 'rate_limited' | 'client_slow' | 'read_only' | 'id_not_allowed';
-
-export type SendResult = { ok: true } | { ok: false; reason: DropReason };
+export { BUS_STATE_CODE } from '../core/bus-state.js';
 
 /** Callbacks a backend reports through. All are synchronous and must not throw. */
 export interface BackendSink {

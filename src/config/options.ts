@@ -8,6 +8,7 @@
 // files `setup` writes. Pure data and parsers: no I/O here (provisioning imports it).
 // Longer than our ~350-line habit on purpose: most of it is the core table itself, one
 // entry per setting, which reads best as one list; the other groups live beside it.
+import { BACKEND_KINDS } from '../core/backend-vocabulary.js';
 import { ACCESS_OPTIONS } from './options-access.js';
 import { PROTOCOL_OPTIONS } from '../protocols/registry.js';
 import { CAPTURE_OPTIONS } from './options-capture.js';
@@ -94,7 +95,7 @@ import {
 
 // ---------------------------------------------------------------- the table
 
-export const BACKENDS = ['socketcan', 'serial', 'virtual'] as const;
+export const BACKENDS = BACKEND_KINDS;
 export const VIRTUAL_PAYLOADS = ['ampio', 'sequence'] as const;
 export const HUB_POLICIES = ['drop', 'kick'] as const;
 export const ECHO_MODES = ['others', 'none'] as const;

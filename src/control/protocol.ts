@@ -2,7 +2,7 @@
 // `top` and anything else that wants live state. This module is the only daemon module
 // tui/ may import (with control-client.ts), so it holds types and pure helpers only.
 
-import type { BackendKind, BackendState } from '../backends/types.js';
+import type { BackendKind, BackendState } from '../core/backend-vocabulary.js';
 import type { BusState } from '../core/bus-state.js';
 import type { AmpioSnapshot } from '../ampio/types.js';
 import type { ForwardStatus } from '../capture/worker-messages.js';

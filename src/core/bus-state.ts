@@ -37,6 +37,18 @@ export type BusState =
   | 'absent'
   | 'unknown';
 
+/** Numeric form for the `can_bus_state` gauge (alert rules compare against these numbers). */
+export const BUS_STATE_CODE: Record<BusState, number> = {
+  'error-active': 0,
+  'error-warning': 1,
+  'error-passive': 2,
+  'bus-off': 3,
+  down: 4,
+  stopped: 4,
+  absent: 5,
+  unknown: 6,
+};
+
 /** Error-frame classes (linux/can/error.h), the `class` label of `can_error_frames_total`. */
 export type ErrorClass =
   | 'tx_timeout'

@@ -10,7 +10,7 @@
 // alerts keep working; the per-bus ones (bus state, error counters, load, TX drops) carry a `bus` label.
 // No per-client labels (unbounded cardinality).
 import { registerAmpioMetrics } from '../ampio/metrics.js';
-import { BUS_STATE_CODE } from '../backends/types.js';
+import { BUS_STATE_CODE } from '../core/bus-state.js';
 import { type ErrorCounts, GO_ERROR_WHERE } from '../core/error-where.js';
 import client from 'prom-client';
 import type { BusSnapshot, Snapshot } from '../control/protocol.js';

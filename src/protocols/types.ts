@@ -8,7 +8,7 @@
 // through `SessionPeer`, so a plug-in is testable with a fake peer and no socket.
 import type { CanFrame } from '../core/frame.js';
 import type { LogLevel } from '../core/log-fn.js';
-import type { SendResult } from '../backends/types.js';
+import type { SendResult } from '../core/backend-vocabulary.js';
 import type { OptionSpec } from '../config/options.js';
 
 /** One bus the daemon serves, as a protocol sees it. */

@@ -1,7 +1,7 @@
 // The contract between a session and whoever owns the sessions (server/sessions.ts): what a
 // session asks of its host, and what it is built from.
 import type { Socket } from 'node:net';
-import type { SendResult } from '../backends/types.js';
+import type { SendResult } from '../core/backend-vocabulary.js';
 import type { CanFrame } from '../core/frame.js';
 import type { BusInfo, CloseReason, JoinOptions, WireProtocol } from '../protocols/types.js';
 import type { TxPolicy, TxRefusal } from '../guard/tx-guard.js';

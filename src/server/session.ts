@@ -10,7 +10,7 @@
 // socket) and the timers that guard it, kept in one class so the hot path reads top to
 // bottom; the ring (frame-ring.ts) and the host contract (session-host.ts) are already apart.
 import type { Socket } from 'node:net';
-import type { SendResult } from '../backends/types.js';
+import type { SendResult } from '../core/backend-vocabulary.js';
 import type { CanFrame, FrameOrigin } from '../core/frame.js';
 import type { HubSubscriber } from '../core/hub.js';
 import type { BusInfo, CloseReason, JoinOptions, LogLevel, ProtocolSession, SessionPeer, WireProtocol } from '../protocols/types.js';

@@ -1,7 +1,7 @@
 // A SessionPeer that records what a protocol session does, for unit tests of plug-ins
 // without a socket. `deliver` plays the hub: it runs a joined session's filter and encoder.
 import type { CanFrame } from '../../src/core/frame.js';
-import type { SendResult } from '../../src/backends/types.js';
+import type { SendResult } from '../../src/core/backend-vocabulary.js';
 import type { BusInfo, CloseReason, JoinOptions, LogLevel, ProtocolSession, SessionPeer, WireProtocol } from '../../src/protocols/types.js';
 
 export interface FakeBus {

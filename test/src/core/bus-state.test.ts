@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BUS_STATE_CODE, type BusState as ContractBusState } from '../../../src/backends/types.js';
+import type { BusState as ContractBusState } from '../../../src/backends/types.js';
+import { BUS_STATE_CODE } from '../../../src/core/bus-state.js';
 import {
   BusStateTracker,
   canTransmit,
