@@ -1,7 +1,7 @@
 // Daemon events as lines of `top`'s event log. Pure.
 
 import type { BusSnapshot, DaemonEvent } from '../../src/control/protocol.js';
-import { busStateSeverity, type Severity } from '../../src/cli/present.js';
+import { busStateSeverity, type Severity } from '../../src/control/present.js';
 
 export interface LogEntry {
   time: number;

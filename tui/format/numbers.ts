@@ -1,8 +1,8 @@
 // Numbers, durations and counters as `top` shows them. Pure.
 
-import { trimZeros } from '../../src/cli/present.js';
+import { trimZeros } from '../../src/control/present.js';
 
-export { formatBitrate, sumValues } from '../../src/cli/present.js';
+export { formatBitrate, sumValues } from '../../src/control/present.js';
 
 /** Compact counts: 999, 9999, 12.3k, 1.23M, 4.56G. Never wider than 6 characters. */
 export function formatCount(n: number): string {

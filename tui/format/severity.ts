@@ -1,8 +1,8 @@
 // Severities of `top`: the bus and backend judgements are the shared ones `status` uses
-// (src/cli/present.ts); client health is top's own (it compares two snapshots).
+// (src/control/present.ts); client health is top's own (it compares two snapshots).
 
 import type { ClientSnapshot } from '../../src/control/protocol.js';
-import { NEAR_LIMIT_RATIO } from '../../src/cli/present.js';
+import { NEAR_LIMIT_RATIO } from '../../src/control/present.js';
 
 export {
   backendSeverity,
@@ -14,7 +14,7 @@ export {
   NEAR_LIMIT_RATIO,
   type Severity,
   worst,
-} from '../../src/cli/present.js';
+} from '../../src/control/present.js';
 
 export type ClientHealth = 'ok' | 'near' | 'dropping';
 

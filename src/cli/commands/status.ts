@@ -8,7 +8,7 @@ import { type BusSnapshot, type ClientSnapshot, describeCapture, type Snapshot }
 import { describeAmpio } from '../../ampio/present.js';
 import { type CliContext, EXIT } from '../context.js';
 import { parseDurationFlag, reportUnknownFlags } from '../flags.js';
-import { BUS_LOAD_ERROR, BUS_LOAD_WARN, busStateSeverity, backendSeverity, formatBitrate, type Severity, sumValues } from '../present.js';
+import { BUS_LOAD_ERROR, BUS_LOAD_WARN, busStateSeverity, backendSeverity, formatBitrate, type Severity, sumValues } from '../../control/present.js';
 
 const OPTIONS = {
   json: { type: 'boolean' },
@@ -105,7 +105,7 @@ export function formatDurationShort(sec: number): string {
   return `${Math.floor(s / 86_400)}d ${Math.floor((s % 86_400) / 3600)}h`;
 }
 
-/** The same severities as `top` (src/cli/present.ts), painted for a terminal. */
+/** The same severities as `top` (src/control/present.ts), painted for a terminal. */
 function stateColour(p: Palette, s: BusSnapshot['busState'] | BusSnapshot['backendState']): Paint {
   const isBackend = s === 'open' || s === 'opening' || s === 'closed';
   return paintFor(p, isBackend ? backendSeverity(s as BusSnapshot['backendState']) : busStateSeverity(s as BusSnapshot['busState']));

@@ -2,7 +2,7 @@
 // (tui/): one severity per bus and backend state, one set of load thresholds, one bitrate
 // format, so the two views cannot disagree. Pure: no I/O, no colours (each view paints).
 
-import type { BusSnapshot } from '../control/protocol.js';
+import type { BusSnapshot } from './protocol.js';
 import { trimZeros } from '../core/human-units.js';
 
 export { trimZeros };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backendSeverity, busLoadSeverity, busSeverity, busStateSeverity, formatBitrate, sumValues } from '../../../src/cli/present.js';
+import { backendSeverity, busLoadSeverity, busSeverity, busStateSeverity, formatBitrate, sumValues } from '../../../src/control/present.js';
 import { fakeBus } from '../../support/fake-snapshot.js';
 
 describe('present: the judgements status and top share', () => {
