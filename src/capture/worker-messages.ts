@@ -2,8 +2,11 @@
 import type { FrameBatch } from './batch.js';
 import type { StoreSummary } from './sqlite-store.js';
 import type { LogLevel } from '../core/log-fn.js';
+import type { ForwardStatus } from '../control/protocol.js';
 
-export type ForwarderState = 'disabled' | 'connecting' | 'connected' | 'backing_off';
+// The forwarder's status is part of the snapshot schema (control/protocol.ts); the worker
+// reports it in that shape.
+export type { ForwarderState, ForwardStatus } from '../control/protocol.js';
 
 export interface ForwardSettings {
   /** Connection string (may hold a password: never logged). */
@@ -26,18 +29,6 @@ export interface WorkerInit {
   forward: ForwardSettings | null;
 }
 
-export interface ForwardStatus {
-  state: ForwarderState;
-  /** Connection target without the password (it is shown in status and top). */
-  target: string | null;
-  backlogRows: number;
-  /** Age of the oldest frame not yet in PostgreSQL, seconds; 0 when caught up. */
-  lagSeconds: number;
-  rowsTotal: number;
-  errorsTotal: number;
-  lostTotal: number;
-  lastError: string | null;
-}
 
 export type MainToWorker = { type: 'batch'; batch: FrameBatch } | { type: 'stop' };
 

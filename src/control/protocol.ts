@@ -5,7 +5,6 @@
 import type { BackendKind, BackendState } from '../core/backend-vocabulary.js';
 import type { BusState } from '../core/bus-state.js';
 import type { AmpioSnapshot } from '../ampio/types.js';
-import type { ForwardStatus } from '../capture/worker-messages.js';
 import { formatAgeMs, formatBytes } from '../core/human-units.js';
 
 export const CONTROL_PROTOCOL_VERSION = 1;
@@ -202,9 +201,24 @@ export interface CaptureSnapshot {
   queued: number;
   /** Frames deleted by retention or the size bound since start */
   evicted: number;
-  /** null when --pg-url is not set */
-  /** The forwarder's own status, one type for the worker and the snapshot. */
+  /** The forwarder's own status, one type for the worker and the snapshot; null when --pg-url is not set. */
   forward: ForwardStatus | null;
+}
+
+export type ForwarderState = 'disabled' | 'connecting' | 'connected' | 'backing_off';
+
+/** The PostgreSQL forwarder's status, as the capture worker reports it and the snapshot carries it. */
+export interface ForwardStatus {
+  state: ForwarderState;
+  /** Connection target without the password (it is shown in status and top). */
+  target: string | null;
+  backlogRows: number;
+  /** Age of the oldest frame not yet in PostgreSQL, seconds; 0 when caught up. */
+  lagSeconds: number;
+  rowsTotal: number;
+  errorsTotal: number;
+  lostTotal: number;
+  lastError: string | null;
 }
 
 // ---------------------------------------------------------------- events
