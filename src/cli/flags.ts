@@ -4,8 +4,8 @@
 // here, so all problems are reported in the same words and the same exit code (2).
 
 import { parseArgs } from 'node:util';
-import type { OptionSpec } from '../config/options.js';
-import { DURATION_RULE, OptionValueError, parseDurationInRange } from '../config/parsers.js';
+import type { OptionSpec } from '../options/spec.js';
+import { DURATION_RULE, OptionValueError, parseDurationInRange } from '../options/parsers.js';
 import { closest } from '../config/suggest.js';
 import type { CliContext } from './context.js';
 import { optionPlaceholder, wrap } from './help.js';

@@ -2,8 +2,8 @@
 // `listener` (each protocol's listen address, the metrics endpoint, the control socket, and
 // whatever a service adds) takes part, so a new listener is checked against all others by
 // declaring it, never by another pairwise check. Pure (provisioning uses it to pick free ports).
-import { isWildcardHost, type ListenAddress } from './parsers.js';
-import type { OptionSpec } from './options.js';
+import { isWildcardHost, type ListenAddress } from '../options/parsers.js';
+import type { OptionSpec } from '../options/spec.js';
 
 /** One socket a configuration listens on. */
 export interface ConfiguredListener {

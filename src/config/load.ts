@@ -5,7 +5,7 @@
 
 import { type ConfigError, describeSource, type ValueSource } from './errors.js';
 import { configuredListeners, listenerClashes, portsPastEnd } from './listeners.js';
-import type { ListenAddress } from './parsers.js';
+import type { ListenAddress } from '../options/parsers.js';
 import { PLUGINS } from '../protocols/registry.js';
 import { OPTION_NAMES, OPTIONS, type Config, type OptionName, type OptionSpec } from './options.js';
 import { parseCommandLine } from './sources/argv.js';

@@ -3,7 +3,7 @@
 import { type AddressList, DEFAULT_ALLOW, formatAddressList, parseAddressList } from '../guard/address-list.js';
 import { formatIdMaskList, type IdMask, parseIdMaskList } from '../guard/id-mask.js';
 import { formatTxRate, parseTxRate, type TxRate } from '../guard/token-bucket.js';
-import { durationOption, intOption, opt, OptionValueError } from './parsers.js';
+import { durationOption, intOption, opt, OptionValueError } from '../options/parsers.js';
 
 /** The guard parsers throw plain errors; the loader wants OptionValueError. */
 function wrapGuardError<T>(parse: () => T): T {

@@ -1,7 +1,7 @@
 // The house-layer options (src/ampio): whether the bridge decodes Ampio state broadcasts,
 // the house file that names modules, when a silent module counts as offline and when a
 // module's supply counts as sagging; composed into the options table.
-import { boolOption, durationOption, opt, OptionValueError } from './parsers.js';
+import { boolOption, durationOption, opt, OptionValueError } from '../options/parsers.js';
 
 /** Justified in src/ampio/inventory.ts (DEFAULT_OFFLINE_AFTER_MS, DEFAULT_LOW_SUPPLY_VOLTS). */
 const OFFLINE_AFTER_MS = 90_000;

@@ -1,6 +1,6 @@
 // The capture options (the SQLite store and its PostgreSQL forwarder), with the size and age
 // forms they take (1GB, 7d); composed into the options table.
-import { durationFormat, formatDuration, opt, OptionValueError, parseBool, parseDuration } from './parsers.js';
+import { durationFormat, formatDuration, opt, OptionValueError, parseBool, parseDuration } from '../options/parsers.js';
 
 const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3, t: 1024 ** 4, tb: 1024 ** 4, tib: 1024 ** 4 };
 

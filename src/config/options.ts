@@ -6,8 +6,6 @@
 // `listener` is checked against every other listener by one rule (listeners.ts). It drives flag
 // parsing, env names, config-file keys, validation, `--help`, the README table and the
 // files `setup` writes. Pure data and parsers: no I/O here (provisioning imports it).
-// Longer than our ~350-line habit on purpose: most of it is the core table itself, one
-// entry per setting, which reads best as one list; the other groups live beside it.
 import { BACKEND_KINDS } from '../core/backend-vocabulary.js';
 import { ACCESS_OPTIONS } from './options-access.js';
 import { PROTOCOL_OPTIONS } from '../protocols/registry.js';
@@ -25,41 +23,11 @@ export { PLUGINS as PROTOCOL_PLUGINS } from '../protocols/registry.js';
 export type { ProtocolPlugin, SetupQuestion } from '../protocols/types.js';
 export { configuredListeners, listenerClashes, type ConfiguredListener } from './listeners.js';
 
-export type OptionKind = 'string' | 'int' | 'bool' | 'duration' | 'enum' | 'list' | 'address' | 'path';
+// The spec of one entry and the parsers live in the options core (src/options/), below the
+// plug-ins that declare entries with them; re-exported so existing imports keep working.
+export type { OptionKind, OptionSpec } from '../options/spec.js';
+import type { OptionSpec } from '../options/spec.js';
 
-export interface OptionSpec<T> {
-  /** kebab-case flag without dashes; also the config-file key */
-  flag: string;
-  kind: OptionKind;
-  default: T;
-  /** What the default means when it is computed at run time (shown in help). */
-  defaultText?: string;
-  /** Short form of the accepted values, used in error messages: "a port like :20000" */
-  expected: string;
-  help: string;
-  group: 'backend' | 'network' | 'hub' | 'observability' | 'logging';
-  /** `structural` needs a restart; `reloadable` may change on SIGHUP. */
-  scope: 'structural' | 'reloadable';
-  parse(raw: string): T;
-  /** Renders a value back to the text a flag/env/file would hold. */
-  format?(value: T): string;
-  /** The accepted words of an `enum` option (help, shell completion, the setup wizard). */
-  choices?: readonly string[];
-  /**
-   * An empty environment variable normally counts as unset (as in go-ampio-server and
-   * systemd EnvironmentFile templates with blank values); set this where empty is a real
-   * value, e.g. `metrics-addr` where empty means "off".
-   */
-  emptyIsValue?: boolean;
-  /**
-   * The option is where something listens (an `address`: TCP; a `path`: a Unix socket). Every
-   * such option takes part in one clash rule (listeners.ts): no two listeners on one socket.
-   * `what` names it in the error ("the <what> port"); `perBus`: bus i listens on port + i.
-   */
-  listener?: { what: string; perBus?: boolean };
-}
-
-// The parsers and option helpers live in parsers.ts; re-exported so existing imports keep working.
 export {
   boolOption,
   DURATION_RULE,
@@ -81,7 +49,7 @@ export {
   type ListenAddress,
   opt,
   durationFormat,
-} from './parsers.js';
+} from '../options/parsers.js';
 // Local names for the core entries below.
 import {
   boolOption,
@@ -91,7 +59,7 @@ import {
   OptionValueError,
   optionalListenOption,
   opt,
-} from './parsers.js';
+} from '../options/parsers.js';
 
 // ---------------------------------------------------------------- the table
 

@@ -9,7 +9,7 @@
 import type { CanFrame } from '../core/frame.js';
 import type { LogLevel } from '../core/log-fn.js';
 import type { SendResult } from '../core/backend-vocabulary.js';
-import type { OptionSpec } from '../config/options.js';
+import type { OptionSpec } from '../options/spec.js';
 
 /** One bus the daemon serves, as a protocol sees it. */
 export interface BusInfo {

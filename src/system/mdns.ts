@@ -5,7 +5,7 @@
 // bonjour-service is loaded lazily: `serve` without --mdns-enable never loads it.
 import type { Browser, Service } from 'bonjour-service';
 import type { LogFn } from '../core/log-fn.js';
-import { isWildcardHost } from '../config/parsers.js';
+import { isWildcardHost } from '../options/parsers.js';
 
 export const MDNS_SERVICE_TYPE = 'can-server';
 

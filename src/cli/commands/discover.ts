@@ -1,7 +1,7 @@
 // `ampio-bridge discover [--timeout 3s] [--json]`: browse the local network for bridges
 // (`_can-server._tcp`, which go-ampio-server also advertises) and list them.
 // Exit codes: 0 at least one found, 1 none answered (or mDNS failed), 2 bad flags.
-import { formatDuration } from '../../config/parsers.js';
+import { formatDuration } from '../../options/parsers.js';
 import type { DiscoveredBridge } from '../../system/mdns.js';
 import { type CliContext, EXIT } from '../context.js';
 import { type CommandSpec, parseCommandFlags, parseDurationFlag } from '../flags.js';

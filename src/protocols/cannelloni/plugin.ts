@@ -1,6 +1,6 @@
 // cannelloni as the registry sees it: the bus port every install has (go-ampio-server's
 // --listen, :20000; bus i at port + i), advertised over mDNS by the implementation.
-import { listenOption } from '../../config/parsers.js';
+import { listenOption } from '../../options/parsers.js';
 import { definePlugin } from '../types.js';
 
 export const cannelloniPlugin = definePlugin({

@@ -1,7 +1,7 @@
 // GVRET as the registry sees it: one port for every bus, the FD form for non-SavvyCAN
 // clients, the UDP discovery ping SavvyCAN lists devices by, and setup's offer of port 23
 // (the only port SavvyCAN connects to, so setup grants the bind privilege for it).
-import { boolOption, enumOption, formatListen, opt, parseListen, type ListenAddress } from '../../config/parsers.js';
+import { boolOption, enumOption, formatListen, opt, parseListen, type ListenAddress } from '../../options/parsers.js';
 import { definePlugin } from '../types.js';
 import { GVRET_FD_MODES } from './codec.js';
 

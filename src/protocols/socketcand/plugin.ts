@@ -1,6 +1,6 @@
 // socketcand as the registry sees it: one port for every bus (the client opens a bus by name),
 // its UDP beacon for SavvyCAN and python-can >= 4.4, and setup's offer of the conventional port.
-import { boolOption, optionalListenOption } from '../../config/parsers.js';
+import { boolOption, optionalListenOption } from '../../options/parsers.js';
 import { definePlugin } from '../types.js';
 
 export const socketcandPlugin = definePlugin({

@@ -1,6 +1,6 @@
 // tcpcan as the registry sees it: off unless given an address; one port per bus. setup does
 // not offer it (its clients are few and set up by hand).
-import { optionalListenOption } from '../../config/parsers.js';
+import { optionalListenOption } from '../../options/parsers.js';
 import { definePlugin } from '../types.js';
 
 export const tcpcanPlugin = definePlugin({

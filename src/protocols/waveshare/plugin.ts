@@ -7,7 +7,7 @@
 // nothing else. With two buses cannelloni's bus 1 already holds 20001 (--listen 20000 + 1):
 // setup then moves both Waveshare ports up to the first free pair (20002/20003 on a fresh
 // install) and prints the port to type into Home Assistant.
-import { optionalListenOption } from '../../config/parsers.js';
+import { optionalListenOption } from '../../options/parsers.js';
 import { definePlugin } from '../types.js';
 
 export const wavesharePlugin = definePlugin({

@@ -3,7 +3,7 @@
 // README), `choices` and `format` from the same bounds the parser checks, so the words
 // and the check cannot drift apart. Pure: no I/O (provisioning imports it).
 
-import type { OptionSpec } from './options.js';
+import type { OptionSpec } from './spec.js';
 
 /** Thrown by parsers; the loader wraps it with the flag/env names. */
 export class OptionValueError extends Error {}

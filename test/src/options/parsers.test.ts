@@ -12,7 +12,7 @@ import {
   optionalListenOption,
   parseDuration,
   parseListen,
-} from '../../../src/config/parsers.js';
+} from '../../../src/options/parsers.js';
 import { OPTION_NAMES, OPTIONS } from '../../../src/config/options.js';
 
 const base = { flag: 'x', help: 'h', group: 'hub', scope: 'reloadable' } as const;
