@@ -4,7 +4,7 @@
 // drains on a 10 ms timer, off the path that feeds the clients. The drain counts the module
 // and decodes a frame only when its bytes differ from that module's last frame of the same
 // type: Ampio modules repeat unchanged state, and a repeat costs a byte compare.
-import type { FrameTap, TapBus, TapOrigin } from '../bus/frame-tap.js';
+import type { FrameTap, TapBus, TapOrigin } from '../core/frame-tap.js';
 import { CAN_EFF_FLAG, CAN_EFF_MASK, type CanFrame } from '../core/frame.js';
 import { ROW_BY_TYPE } from './decode-table.js';
 import { decodeFrame, forEachValue, SATEL_FLAG, SATEL_RESPONSE_TYPE, STATE_FLAG, stateTypeOf } from './decoder.js';

@@ -11,7 +11,7 @@ import type { BusState } from '../core/bus-state.js';
 import type { DaemonEvent, DaemonEventKind } from '../control/protocol.js';
 import type { BusInfo } from '../protocols/types.js';
 import type { Logger } from '../system/logger.js';
-import type { FrameTap } from './frame-tap.js';
+import type { FrameTap } from '../core/frame-tap.js';
 
 /** Emits one control-socket event (time and kind are added by the emitter). */
 export type EmitEvent = (kind: DaemonEventKind, fields: Omit<DaemonEvent, 'time' | 'kind'>) => void;

@@ -2,7 +2,7 @@
 // hands full batches to the worker. It never blocks and never grows without bound: frames
 // the worker has not committed yet count against `maxQueuedFrames`; beyond that a frame
 // is dropped and counted (capture_dropped_frames_total), as the hub does for slow clients.
-import type { FrameTap, TapBus, TapOrigin } from '../bus/frame-tap.js';
+import type { FrameTap, TapBus, TapOrigin } from '../core/frame-tap.js';
 import type { CanFrame } from '../core/frame.js';
 import { BatchWriter, type FrameBatch } from './batch.js';
 import { DIR_REFUSED, DIR_RX, DIR_TX } from './schema.js';

@@ -2,7 +2,7 @@
 // that hands each subscribed control connection the frames of its buses and IDs, in
 // batches. It never holds the bus: a connection whose socket is not drained gets its
 // frames counted as dropped (and told the count in the next batch) instead of queued.
-import type { FrameTap, TapBus, TapOrigin } from '../bus/frame-tap.js';
+import type { FrameTap, TapBus, TapOrigin } from '../core/frame-tap.js';
 import { CAN_RTR_FLAG, type CanFrame } from '../core/frame.js';
 import type { FrameFilterRequest, FramesMessage, LiveFrame } from './protocol.js';
 

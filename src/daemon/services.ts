@@ -3,7 +3,7 @@
 // broadcast (declared by its plug-in). Built from explicit
 // inputs (build info, hostname, the bound listeners) handed over by the daemon once its
 // listeners are bound; each is imported lazily, so a daemon that needs none loads none.
-import type { FrameTap } from '../bus/frame-tap.js';
+import type { FrameTap } from '../core/frame-tap.js';
 import type { Config } from '../config/options.js';
 import type { LogFn } from '../core/log-fn.js';
 import type { ControlSource } from '../control/control-server.js';

@@ -2,7 +2,7 @@
 // backend the test drives by hand (its sink is the bus's).
 import { describe, expect, it } from 'vitest';
 import { Bus, type BusSettings } from '../../../src/bus/bus.js';
-import type { FrameTap, TapOrigin } from '../../../src/bus/frame-tap.js';
+import type { FrameTap, TapOrigin } from '../../../src/core/frame-tap.js';
 import { type CanFrame, makeFrame } from '../../../src/core/frame.js';
 import type { HubSubscriber } from '../../../src/core/hub.js';
 import { recordingLogger } from '../../support/daemon.js';

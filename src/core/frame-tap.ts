@@ -1,6 +1,6 @@
 // A frame tap sees every frame of a bus, both directions: where the capture store (and any
-// other recorder) hooks in without touching the hub or the sessions.
-import type { CanFrame, FrameOrigin } from '../core/frame.js';
+// other recorder) hooks in without touching the hub or the sessions. Pure types, in core: the bus calls taps, and capture, the house decoder and the frame stream implement them.
+import type { CanFrame, FrameOrigin } from './frame.js';
 
 export interface TapBus {
   readonly index: number;
