@@ -1,10 +1,12 @@
 // The house layer's Prometheus series, registered by the metrics registry when --ampio is
 // on. Filled from the snapshot's `ampio` section at scrape time, like every other series:
 // nothing is counted twice and the tap's path gains nothing.
-import type { Snapshot } from '../control/protocol.js';
+import type { AmpioSnapshot } from './types.js';
 import { addressText } from './present.js';
 
-type Fill<M> = (m: M, r: { snap: Snapshot }) => void;
+// Only the snapshot's time and its `ampio` section are read (the control protocol carries it; this layer sits below it).
+type Reading = { snap: { time: number; ampio?: AmpioSnapshot } };
+type Fill<M> = (m: M, r: Reading) => void;
 type Factory<M> = (name: string, help: string, labelNames: string[], fill: Fill<M>) => void;
 interface Settable {
   set(labels: Record<string, string>, value: number): void;
@@ -16,7 +18,7 @@ interface Incrementable {
 }
 
 export function registerAmpioMetrics(counter: Factory<Incrementable>, gauge: Factory<Settable>): void {
-  const heard = (r: { snap: Snapshot }) => (r.snap.ampio?.modules ?? []).filter((m) => m.frames > 0);
+  const heard = (r: Reading) => (r.snap.ampio?.modules ?? []).filter((m) => m.frames > 0);
   const labels = (m: { address: number; name: string | null }) => ({ module: addressText(m.address), name: m.name ?? '' });
   gauge('ampio_module_supply_volts', 'Supply voltage an Ampio module reports in its diagnostics broadcast (FE 4F).', ['module', 'name'], (g, r) => {
     for (const m of heard(r)) if (m.supplyVolts !== null) g.set(labels(m), m.supplyVolts);

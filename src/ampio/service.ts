@@ -4,8 +4,6 @@
 // snapshot section and answers the control request `ampio_state`.
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config/options.js';
-import type { Snapshot } from '../control/protocol.js';
-import type { DaemonService } from '../daemon/services.js';
 import type { Logger } from '../system/logger.js';
 import { emptyHouse, HouseFileError, parseHouseFile } from './house-file.js';
 import { Inventory, moduleKey } from './inventory.js';
@@ -23,7 +21,20 @@ export interface AmpioServiceDeps {
   readFile?: (path: string) => string;
 }
 
-export interface AmpioService extends DaemonService {
+/**
+ * The daemon's service shape (daemon/services.ts DaemonService), spelled out rather than
+ * imported: the house layer sits below the control protocol and the daemon, which carry its
+ * snapshot section, so it names only its own section.
+ */
+export interface AmpioService {
+  readonly name: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  reload(config: Config): void;
+  /** Writes the `ampio` section of a snapshot being taken. */
+  contribute(snapshot: { ampio?: AmpioSnapshot }): void;
+  /** Answers `ampio_state`; undefined for any other request type. */
+  answer(request: Readonly<Record<string, unknown>>): unknown;
   readonly tap: AmpioTap;
   readonly view: AmpioView;
   /** Re-reads the house file now (SIGHUP does this through reload). */
@@ -129,7 +140,7 @@ export function createAmpioService(config: AmpioConfig, deps: AmpioServiceDeps):
       // Every SIGHUP re-reads the file: its content may have changed even if the path did not.
       reloadHouse(next.ampioConfig);
     },
-    contribute(snapshot: Snapshot) {
+    contribute(snapshot: { ampio?: AmpioSnapshot }) {
       tap.drain();
       snapshot.ampio = view.snapshot();
     },
