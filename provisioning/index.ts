@@ -6,15 +6,14 @@
 
 import { hostname } from 'node:os';
 import * as path from 'node:path';
-import type { Readable, Writable } from 'node:stream';
 import { applyPlan, ProvisioningError } from './apply.js';
 import { findBoard, loadCatalog, type Catalog } from './catalog.js';
 import { defaultAnswers } from './defaults.js';
 import { BUS_PORT, mergeAnswers, OFFERED } from './protocols.js';
 import { OPTIONS } from '../src/config/options.js';
-import { NodeFs, readOnlyFs, type Fs } from './io/fs.js';
-import { allowlistRunner, ExecaRunner, formatCommand, isReadOnlyCommand, throwingRunner, type Runner } from './io/runner.js';
-import { loadTemplates, packageDir, packageVersion, type Templates } from './package-files.js';
+import { NodeFs, readOnlyFs } from './io/fs.js';
+import { allowlistRunner, ExecaRunner, formatCommand, isReadOnlyCommand, throwingRunner } from './io/runner.js';
+import { loadTemplates, packageDir, packageVersion } from './package-files.js';
 import { planInstall, planUninstall } from './plan.js';
 import { probe } from './probe.js';
 import { Progress } from './progress.js';
@@ -22,35 +21,11 @@ import { rollback } from './rollback.js';
 import { errorLines, markFor, paint, renderFacts, renderPlan, renderSummary, say, type Style } from './show.js';
 import { doRollback } from './run-rollback.js';
 import { PATHS, type Answers, type Facts, type Plan, type SetupFlags } from './types.js';
-import { waitReady as realWaitReady, type ReadyResult } from './verify.js';
-import type { Asker } from './wizard.js';
+import { waitReady as realWaitReady } from './verify.js';
 
-/** What setup needs from the CLI (a subset of src/cli/context.ts CliContext). */
-export interface SetupContext {
-  env: Record<string, string | undefined>;
-  stdout: Writable;
-  stderr: Writable;
-  stdin: Readable;
-  isTTY: boolean;
-  isRoot: boolean;
-}
-
-export interface SetupDeps {
-  fs?: Fs;
-  runner?: Runner;
-  /** Runner for probe's read-only questions (a dry run allows only those). */
-  probeRunner?: Runner;
-  now?: () => Date;
-  asker?: Asker;
-  nodePath?: string;
-  runningMain?: string;
-  version?: string;
-  catalog?: Catalog;
-  templates?: Templates;
-  waitReady?: (o: { metricsAddr: string; controlSocket: string; timeoutMs: number }) => Promise<ReadyResult>;
-  /** Re-runs setup with sudo; resolves with its exit code. */
-  elevate?: (args: string[]) => Promise<number>;
-}
+// The two shapes run-rollback.ts shares with this file live in setup-deps.ts (no circle).
+export type { SetupContext, SetupDeps } from './setup-deps.js';
+import type { SetupContext, SetupDeps } from './setup-deps.js';
 
 const EXIT = { ok: 0, failure: 1, usage: 2, cancelled: 130 } as const;
 

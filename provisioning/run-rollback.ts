@@ -2,7 +2,7 @@
 
 import type { Fs } from './io/fs.js';
 import { formatCommand, type Runner } from './io/runner.js';
-import type { SetupContext, SetupDeps } from './index.js';
+import type { SetupContext, SetupDeps } from './setup-deps.js';
 import { rollback } from './rollback.js';
 import { errorLines, markFor, say, type Style } from './show.js';
 import { PATHS, type SetupFlags } from './types.js';
