@@ -7,40 +7,42 @@ import type { BusInfo, CloseReason, JoinOptions, WireProtocol } from '../protoco
 import type { TxPolicy, TxRefusal } from '../guard/tx-guard.js';
 import type { Logger } from '../system/logger.js';
 import type { FlushScheduler } from './flush-scheduler.js';
-import type { Session } from './session.js';
 
-/** What a session needs from whoever owns the sessions (server/sessions.ts). */
-export interface SessionHost {
+/**
+ * What a session needs from whoever owns the sessions (server/sessions.ts). `S` is the session
+ * class (session.ts), a parameter so this contract does not import it back.
+ */
+export interface SessionHost<S> {
   readonly buses: readonly BusInfo[];
   forwardErrors(): boolean;
   /** The flush scheduler of bus `bus` (one timer for all the sessions of a bus). */
   scheduler(bus: number): FlushScheduler;
-  join(s: Session, bus: number, options?: JoinOptions): void;
-  leave(s: Session, bus: number): void;
-  send(s: Session, bus: number, frame: CanFrame): SendResult;
+  join(s: S, bus: number, options?: JoinOptions): void;
+  leave(s: S, bus: number): void;
+  send(s: S, bus: number, frame: CanFrame): SendResult;
   /** The session's TX guard refused a frame (`first`: the first refusal of this kind). */
-  txRefused(s: Session, bus: number, frame: CanFrame, reason: TxRefusal, first: boolean): SendResult;
+  txRefused(s: S, bus: number, frame: CanFrame, reason: TxRefusal, first: boolean): SendResult;
   /** A bus frame the session's protocol withheld from its client (SessionPeer.withheld). */
-  withheld(s: Session, bus: number, reason: string): void;
+  withheld(s: S, bus: number, reason: string): void;
   /** Frames dropped for this session because they waited longer than --client-max-lag. */
-  staleDropped(s: Session, count: number): void;
+  staleDropped(s: S, count: number): void;
   /** The hub policy now (kick closes a client that falls behind by more than the lag). */
   hubPolicy(): 'drop' | 'kick';
   /** The hub of bus `bus` gave up on the session: its queue was full (policy kick). */
-  slowKicked(s: Session, bus: number): void;
+  slowKicked(s: S, bus: number): void;
   /** The session is being closed for falling behind by more than --client-max-lag (policy kick). */
-  lagKicked(s: Session, behindMs: number): void;
+  lagKicked(s: S, behindMs: number): void;
   /**
    * The negotiation succeeded: count, log, announce, and null. Refused (a limit was reached
    * meanwhile): why, in words for the client; the session then closes.
    */
-  ready(s: Session): string | null;
-  negotiationFailed(s: Session, reason: string, received: Uint8Array): void;
-  malformedInput(s: Session, code: string, detail: string, bytes: Uint8Array | undefined): void;
-  closed(s: Session, reason: CloseReason): void;
+  ready(s: S): string | null;
+  negotiationFailed(s: S, reason: string, received: Uint8Array): void;
+  malformedInput(s: S, code: string, detail: string, bytes: Uint8Array | undefined): void;
+  closed(s: S, reason: CloseReason): void;
 }
 
-export interface SessionOptions {
+export interface SessionOptions<S> {
   id: number;
   socket: Socket;
   remote: string;
@@ -58,7 +60,7 @@ export interface SessionOptions {
   /** Wall-clock ms since the epoch, for connectedAt. */
   wallClock: () => number;
   log: Logger;
-  host: SessionHost;
+  host: SessionHost<S>;
   /** The peer's address as the socket reports it (for the allow-lists on reload). */
   address: string | undefined;
   txPolicy: TxPolicy;

@@ -43,7 +43,7 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
   /** ms since the epoch (shown to people) */
   readonly connectedAt: number;
   private readonly socket: Socket;
-  private readonly host: SessionHost;
+  private readonly host: SessionHost<Session>;
   private readonly logger: Logger;
   private state: ProtocolSession | null = null;
   private handshaken = false;
@@ -85,7 +85,7 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
   readonly address: string | undefined;
   private key: string | null = null;
 
-  constructor(private readonly options: SessionOptions) {
+  constructor(private readonly options: SessionOptions<Session>) {
     this.id = options.id;
     this.remote = options.remote;
     this.protocol = options.protocol;

@@ -52,7 +52,7 @@ export interface ProtocolSessionCounters {
   handshakeFailuresByReason: Record<string, number>;
 }
 
-export class Sessions implements SessionHost {
+export class Sessions implements SessionHost<Session> {
   readonly buses: readonly Bus[];
   private readonly listenerSet: ListenerSet;
   private readonly schedulers: FlushScheduler[];
