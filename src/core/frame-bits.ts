@@ -1,9 +1,6 @@
 // The exact number of bits a CAN or CAN FD frame occupies on the wire (bus-load.ts sums
 // them over a sliding window).
 //
-// Just over our ~350-line habit: a third of it is this explanation of the bit model, and
-// the tables, the bit walker and the classic/FD measures share their private state.
-//
 // Why exact bits: byte counters understate the load (they miss the framing); the worst-case
 // stuffing formula overstates it. The load operators compare us against is Linux
 // `canbusload -e`, which builds each classic frame's actual bit sequence, computes its

@@ -5,10 +5,6 @@
 //
 // Frames wait in OUR ring (whose size the hub policy bounds), never in Node's stream buffer:
 // while the socket is congested nothing more is written.
-//
-// Over our ~350-line habit on purpose: this is the write path (enqueue → batch → flush →
-// socket) and the timers that guard it, kept in one class so the hot path reads top to
-// bottom; the ring (frame-ring.ts) and the host contract (session-host.ts) are already apart.
 import type { Socket } from 'node:net';
 import type { SendResult } from '../core/backend-vocabulary.js';
 import type { CanFrame, FrameOrigin } from '../core/frame.js';

@@ -2,10 +2,6 @@
 // socket; client-slots.ts counts who holds a slot), the session's host (join/leave a bus's
 // hub, send to the bus, count), kicks, reload and graceful close. Owns the client-side
 // counters; the buses own theirs. What it logs and announces is worded in session-reports.ts.
-//
-// At the edge of our ~350-line habit: what is left is one class, the host every session talks
-// to (join, leave, send, refusals, counters) plus accept and close; listeners, client slots
-// and report wording were its cuts and already live in their own files.
 import type { Socket } from 'node:net';
 import type { Bus, EmitEvent } from '../bus/bus.js';
 import type { Config, ListenAddress } from '../config/options.js';

@@ -23,10 +23,6 @@
 // back as errno: ENOBUFS (qdisc full) is retried with backoff, ENETDOWN/ENXIO/ENODEV mean
 // the link is gone, EINVAL that this frame can never go.
 //
-// Just over our ~350-line habit: what remains is the device contract the supervisor calls
-// (look, open, close, lost) and the write path, whose refusals check the socket and link
-// state kept here; the read path already lives in batch-reader.ts.
-//
 // Faults handled without a restart: interface absent at start (polled, opened when it
 // appears), link down/up, interface deleted and re-created, MTU changes (FD on/off),
 // ENOBUFS, stale TX, bus-off (backlog dropped, TX refused as `bus_off` until restart).
