@@ -139,30 +139,26 @@ export function createMetricsRegistry(opts: MetricsRegistryOptions): MetricsRegi
   let scrape: Reading | null = null;
   const read = (): Reading => scrape ?? readSource(source);
 
-  const counter = (name: string, help: string, labelNames: string[], fill: (m: client.Counter<string>, r: Reading) => void): void => {
-    new client.Counter({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
-      collect() {
-        this.reset();
-        fill(this, read());
-      },
-    });
-  };
-  const gauge = (name: string, help: string, labelNames: string[], fill: (m: client.Gauge<string>, r: Reading) => void): void => {
-    new client.Gauge({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
-      collect() {
-        this.reset();
-        fill(this, read());
-      },
-    });
-  };
+  // Every series is filled at scrape time from the one reading: reset, then fill. One factory
+  // for both kinds (prom-client's Counter and Gauge take the same configuration).
+  const factory =
+    <M extends client.Counter<string> | client.Gauge<string>>(
+      Kind: new (config: { name: string; help: string; labelNames: string[]; registers: client.Registry[]; collect: (this: M) => void }) => M,
+    ): MetricFactory<M> =>
+    (name, help, labelNames, fill) => {
+      new Kind({
+        name,
+        help,
+        labelNames,
+        registers: [registry],
+        collect() {
+          this.reset();
+          fill(this, read());
+        },
+      });
+    };
+  const counter = factory<client.Counter<string>>(client.Counter);
+  const gauge = factory<client.Gauge<string>>(client.Gauge);
   const sumBuses = (r: Reading, kind: BusSnapshot['backend'], field: 'rxFrames' | 'txFrames'): number =>
     r.snap.buses.reduce((acc, b) => (b.backend === kind ? acc + b[field] : acc), 0);
 
