@@ -5,6 +5,7 @@
 
 import { parseArgs } from 'node:util';
 import type { OptionSpec } from '../options/spec.js';
+import { expandNegations } from '../options/negation.js';
 import { DURATION_RULE, OptionValueError, parseDurationInRange } from '../options/parsers.js';
 import { closest } from '../config/suggest.js';
 import type { CliContext } from './context.js';
@@ -205,26 +206,6 @@ export type ParsedFlags =
     }
   | { exit: number };
 
-/** `--no-<name>` of a negatable flag → `--<name>=false`; `--no-<name>=x` stays a problem. */
-function expandNegations(args: string[], flags: Record<string, CommandFlag>): { args: string[]; problems: string[] } {
-  const out: string[] = [];
-  const problems: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg === '--') {
-      out.push(...args.slice(i));
-      break;
-    }
-    const m = /^--no-([^=]+)(=.*)?$/.exec(arg);
-    const target = m && Object.hasOwn(flags, m[1]) ? flags[m[1]] : undefined;
-    if (m && target?.negatable) {
-      if (m[2] !== undefined) problems.push(`--no-${m[1]} takes no value; write --${m[1]}${m[2]} instead`);
-      else out.push(`--${m[1]}=false`);
-    } else out.push(arg);
-  }
-  return { args: out, problems };
-}
-
 /**
  * Parses a command's arguments by its table: usage problems and values a flag's `parse`
  * refuses are reported in the shared words (exit 2), `--help` prints the help from the
@@ -233,9 +214,12 @@ function expandNegations(args: string[], flags: Record<string, CommandFlag>): { 
 export function parseCommandFlags(spec: CommandSpec, args: string[], ctx: Pick<CliContext, 'stdout' | 'stderr'>, report: ReportOptions = {}): ParsedFlags {
   const options: Record<string, FlagOption> = { help: { type: 'boolean', short: 'h' } };
   for (const [name, f] of Object.entries(spec.flags)) options[name] = f.short ? { type: f.type, short: f.short } : { type: f.type };
-  const expanded = expandNegations(args, spec.flags);
+  const expanded = expandNegations(args, (name) => Object.hasOwn(spec.flags, name) && spec.flags[name].negatable === true);
   const { values, positionals, tokens } = parseArgs({ args: expanded.args, options, strict: false, allowPositionals: true, tokens: true });
-  const problems = [...findUsageProblems(tokens, options, report), ...expanded.problems];
+  const problems = [
+    ...findUsageProblems(tokens, options, report),
+    ...expanded.problems.map((p) => `--no-${p.name} takes no value; write --${p.name}=${p.value} instead`),
+  ];
   const parsed: Record<string, unknown> = {};
   if (!(report.unknownOnly && problems.some((p) => p.startsWith('unknown flag')))) {
     for (const [name, f] of Object.entries(spec.flags)) {

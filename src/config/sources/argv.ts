@@ -2,6 +2,7 @@
 // problem at once. Driven by the options table: a new entry is a new flag here.
 
 import { parseArgs } from 'node:util';
+import { expandNegations } from '../../options/negation.js';
 import { ConfigError } from '../errors.js';
 import { envNameFor, OPTION_NAMES, OPTIONS, specByFlag, type OptionName } from '../options.js';
 import { CONFIG_ENV } from '../paths.js';
@@ -74,8 +75,23 @@ function missingValueError(flag: string): ConfigError {
  * value), and go-ampio-server's single-dash style (`-listen`), which parseArgs would read
  * as six short flags.
  */
-export function parseCommandLine(argv: readonly string[]): CommandLine {
+export function parseCommandLine(given: readonly string[]): CommandLine {
   const errors: ConfigError[] = [];
+  const negated = expandNegations(given, isBoolFlag);
+  for (const { name, value } of negated.problems) {
+    errors.push(
+      new ConfigError({
+        code: 'CONFIG_INVALID_VALUE',
+        message: `--no-${name} takes no value; write --${name}=${value || 'false'} instead`,
+        flag: `--${name}`,
+        env: envNameFor(name),
+        value,
+        expected: 'true or false',
+        hint: `Use --no-${name} alone, or --${name}=true|false.`,
+      }),
+    );
+  }
+  const argv = negated.args;
   const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -86,22 +102,6 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     if (arg.startsWith('--')) {
       const eq = arg.indexOf('=');
       const name = arg.slice(2, eq < 0 ? undefined : eq);
-      if (name.startsWith('no-') && isBoolFlag(name.slice(3))) {
-        if (eq < 0) args.push(`--${name.slice(3)}=false`);
-        else
-          errors.push(
-            new ConfigError({
-              code: 'CONFIG_INVALID_VALUE',
-              message: `--${name} takes no value; write --${name.slice(3)}=${arg.slice(eq + 1) || 'false'} instead`,
-              flag: `--${name.slice(3)}`,
-              env: envNameFor(name.slice(3)),
-              value: arg.slice(eq + 1),
-              expected: 'true or false',
-              hint: `Use --${name} alone, or --${name.slice(3)}=true|false.`,
-            }),
-          );
-        continue;
-      }
       if (eq < 0 && takesValue(name)) {
         if (i + 1 >= argv.length || looksLikeFlag(argv[i + 1])) {
           errors.push(missingValueError(name));
