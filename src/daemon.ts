@@ -6,7 +6,6 @@ import { EventEmitter } from 'node:events';
 import { Bus } from './bus/bus.js';
 import { type Config, formatDuration, type ListenAddress, OPTION_NAMES, type OptionName, OPTIONS } from './config/options.js';
 import type { CanBackend } from './backends/types.js';
-import { rxCoalesceMs } from './backends/factory.js';
 import type { DaemonEvent, DaemonEventKind, Snapshot } from './control/protocol.js';
 import { turnClock } from './core/turn-clock.js';
 import { type Reading, takeReading } from './daemon/snapshot.js';
@@ -228,9 +227,8 @@ export class Daemon {
     for (const name of changed) applied[name] = next[name];
     this.live = Object.freeze(applied) as Config;
     for (const bus of this.buses) {
-      // --tx-max-age also applies to frames already waiting in the backend's TX queue; the
-      // read pacing follows --can-rx-coalesce and --flush-interval on the open socket.
-      bus.backend.reconfigure?.({ txMaxAge: this.live.txMaxAge, rxCoalesceMs: rxCoalesceMs(this.live), rcvbuf: this.live.canRcvbuf });
+      // Each backend takes the settings it has (TX age, read pacing, receive buffer) itself.
+      bus.backend.reconfigure?.(this.live);
       bus.hub.policy = this.live.hubPolicy;
     }
     this.sessionsOrNull?.reload(this.live);

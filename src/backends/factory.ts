@@ -2,6 +2,7 @@
 // so the virtual backend needs neither the SocketCAN addon nor serialport, and a broken
 // native build fails only its own backend.
 import type { Config } from '../config/options.js';
+import { rxCoalesceMs } from './socketcan/socket-tuning.js';
 import type { Logger } from '../system/logger.js';
 import type { SerialBackendOptions } from './serial.js';
 import type { SocketCanBackendOptions } from './socketcan/backend.js';
@@ -17,14 +18,6 @@ export interface BackendDeps {
   serial?: Partial<SerialBackendOptions>;
 }
 
-/**
- * The SocketCAN read pacing in force: --can-rx-coalesce, never above --flush-interval.
- * Paced frames are written to the clients at the end of their read, so with this bound a
- * frame still waits at most the flush interval (and --flush-interval 0 switches pacing off).
- */
-export function rxCoalesceMs(config: Pick<Config, 'canRxCoalesce' | 'flushInterval'>): number {
-  return Math.min(config.canRxCoalesce, config.flushInterval);
-}
 
 export async function createBackends(config: Config, deps: BackendDeps = {}): Promise<CanBackend[]> {
   const now = deps.now ?? (() => performance.now());

@@ -4,6 +4,7 @@ import type { BusState } from '../core/bus-state.js';
 import type { CanFrame, FrameOrigin } from '../core/frame.js';
 import type { BackendKind, BackendState, DropReason, SendResult } from '../core/backend-vocabulary.js';
 import type { LogFn } from '../core/log-fn.js';
+import type { Config } from '../config/options.js';
 
 // The shared words (kind, state, drop reasons, send result) live in the pure core; re-exported
 // for the backends' own files.
@@ -75,15 +76,13 @@ export interface BackendCounters {
   txUnconfirmed?: number;
 }
 
-/** Settings a backend may take on SIGHUP without a restart. */
-export interface BackendReloadable {
-  /** `--tx-max-age`, ms (0 = never expire); applies to frames already queued. */
-  txMaxAge: number;
-  /** SocketCAN read pacing, ms (see rxCoalesceMs in backends/factory.ts). */
-  rxCoalesceMs: number;
-  /** SocketCAN receive buffer, bytes (`--can-rcvbuf`; 0 = the kernel's default). */
-  rcvbuf: number;
-}
+/**
+ * The reloadable settings a backend may take on SIGHUP without a restart, as the options
+ * table names them: each backend derives what it needs (the daemon hands over the live
+ * settings and knows none of this). `--tx-max-age` applies to frames already queued; the
+ * SocketCAN read pacing and receive buffer to the open socket.
+ */
+export type BackendReloadable = Pick<Config, 'txMaxAge' | 'canRxCoalesce' | 'flushInterval' | 'canRcvbuf'>;
 
 export interface CanBackend {
   readonly info: BackendInfo;

@@ -43,7 +43,7 @@ import { BatchReader } from './batch-reader.js';
 import { type CanBinding, type CanSocketLike, errnoName, loadCanBinding } from './binding.js';
 import { ABSENT_LINK, CANFD_MTU, type LinkDetails, type LinkSnapshot, linkWarnings, readIpDetails, readSysfsLink } from './link.js';
 import { KERNEL_DROPS_MESSAGE, KernelDrops } from './kernel-drops.js';
-import { SocketTuning } from './socket-tuning.js';
+import { rxCoalesceMs, SocketTuning } from './socket-tuning.js';
 import { StateReport } from './state-report.js';
 import { TxConfirmations } from './tx-confirm.js';
 
@@ -179,7 +179,7 @@ export class SocketCanBackend implements CanBackend {
     this.tx.setMaxAge(settings.txMaxAge);
     this.confirmations.setLimit(confirmLimit(settings.txMaxAge));
     // The open socket follows at once; a reopened one is opened with the new values.
-    this.tuning.apply(settings, this.supervisor.handle);
+    this.tuning.apply({ rxCoalesceMs: rxCoalesceMs(settings), rcvbuf: settings.canRcvbuf }, this.supervisor.handle);
   }
 
   /** TX queue statistics, bus-state counters and send errors by errno (tests, diagnostics). */

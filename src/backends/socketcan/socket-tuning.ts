@@ -5,6 +5,7 @@
 // once per size asked for.
 import type { LogFn } from '../../core/log-fn.js';
 import { type CanSocketLike, errnoName } from './binding.js';
+import type { Config } from '../../config/options.js';
 import { rcvbufShortfall } from './kernel-drops.js';
 
 export class SocketTuning {
@@ -50,4 +51,13 @@ export class SocketTuning {
     this.warnedFor = this.rcvbuf;
     this.log('warn', 'socketcan_rcvbuf_limited', { if: this.ifname, message: limited });
   }
+}
+
+/**
+ * The SocketCAN read pacing in force: --can-rx-coalesce, never above --flush-interval.
+ * Paced frames are written to the clients at the end of their read, so with this bound a
+ * frame still waits at most the flush interval (and --flush-interval 0 switches pacing off).
+ */
+export function rxCoalesceMs(config: Pick<Config, 'canRxCoalesce' | 'flushInterval'>): number {
+  return Math.min(config.canRxCoalesce, config.flushInterval);
 }

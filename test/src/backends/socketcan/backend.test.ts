@@ -167,7 +167,7 @@ describe('SocketCanBackend TX path (scripted socket)', () => {
     expect(String(warnings[0].fields?.message)).toContain('16384 bytes, not the 65536 asked for');
     expect(String(warnings[0].fields?.message)).toContain('sudo sysctl -w net.core.rmem_max=65536');
     // a reload asking for more, still capped: said again, for the new size
-    capped.b.reconfigure({ txMaxAge: 2000, rxCoalesceMs: 2, rcvbuf: 1 << 20 });
+    capped.b.reconfigure({ txMaxAge: 2000, canRxCoalesce: 2, flushInterval: 100, canRcvbuf: 1 << 20 });
     const again = capped.sink.logs.filter((l) => l.event === 'socketcan_rcvbuf_limited');
     expect(again).toHaveLength(2);
     expect(String(again[1].fields?.message)).toContain(`16384 bytes, not the ${1 << 20} asked for`);
@@ -178,16 +178,21 @@ describe('SocketCanBackend TX path (scripted socket)', () => {
     const { b, sink, ch, sockets } = scripted();
     await b.start(sink);
     expect(ch().options.coalesceMs).toBe(2);
-    b.reconfigure({ txMaxAge: 2000, rxCoalesceMs: 2, rcvbuf: 65536 }); // unchanged: the socket is left alone
+    b.reconfigure({ txMaxAge: 2000, canRxCoalesce: 2, flushInterval: 100, canRcvbuf: 65536 }); // unchanged: the socket is left alone
     expect(ch().pacing).toEqual([]);
     expect(ch().rcvbufAsks).toEqual([]);
-    b.reconfigure({ txMaxAge: 2000, rxCoalesceMs: 0, rcvbuf: 65536 });
+    b.reconfigure({ txMaxAge: 2000, canRxCoalesce: 0, flushInterval: 100, canRcvbuf: 65536 });
     expect(ch().pacing).toEqual([0]);
     expect(sink.logs.find((l) => l.event === 'socketcan_pacing')?.fields).toMatchObject({ if: 'can0', rxCoalesceMs: 0 });
-    b.reconfigure({ txMaxAge: 2000, rxCoalesceMs: 7.2, rcvbuf: 65536 });
+    b.reconfigure({ txMaxAge: 2000, canRxCoalesce: 7.2, flushInterval: 100, canRcvbuf: 65536 });
     expect(ch().pacing).toEqual([0, 8]);
+    // never above --flush-interval: paced frames still leave within one flush interval
+    b.reconfigure({ txMaxAge: 2000, canRxCoalesce: 7.2, flushInterval: 3, canRcvbuf: 65536 });
+    expect(ch().pacing).toEqual([0, 8, 3]);
+    b.reconfigure({ txMaxAge: 2000, canRxCoalesce: 7.2, flushInterval: 100, canRcvbuf: 65536 });
+    expect(ch().pacing).toEqual([0, 8, 3, 8]);
     // a new receive buffer, too: asked of the open socket at once, logged with what was granted
-    b.reconfigure({ txMaxAge: 2000, rxCoalesceMs: 7.2, rcvbuf: 1 << 20 });
+    b.reconfigure({ txMaxAge: 2000, canRxCoalesce: 7.2, flushInterval: 100, canRcvbuf: 1 << 20 });
     expect(ch().rcvbufAsks).toEqual([1 << 20]);
     expect(sink.logs.find((l) => l.event === 'socketcan_rcvbuf')?.fields).toMatchObject({ if: 'can0', asked: 1 << 20, rcvbuf: 2 << 20 });
     ch().fail(ENETDOWN);
