@@ -4,52 +4,31 @@
 // real sockets on port 0 and the virtual backend, and nothing here calls process.exit.
 import { EventEmitter } from 'node:events';
 import { Bus } from './bus/bus.js';
-import { type Config, formatDuration, type ListenAddress, OPTION_NAMES, type OptionName, OPTIONS } from './config/options.js';
-import type { CanBackend } from './backends/types.js';
+import type { Config } from './config/options.js';
+import { busReadiness, readyFields } from './daemon/readiness.js';
+import { applyReload } from './daemon/reload.js';
+import { ServiceSet } from './daemon/service-set.js';
 import type { DaemonEvent, DaemonEventKind, Snapshot } from './control/protocol.js';
 import { turnClock } from './core/turn-clock.js';
 import { type Reading, takeReading } from './daemon/snapshot.js';
+import type { DaemonDeps } from './daemon/deps.js';
 import type { DaemonService, ServiceInputs } from './daemon/services.js';
 import type { DaemonCounters } from './metrics/registry.js';
-import { PLUGINS } from './protocols/registry.js';
-import type { WireProtocol } from './protocols/types.js';
+import { enabledProtocols } from './daemon/enabled-protocols.js';
 import type { ListenerInfo } from './server/listener-set.js';
 import { Sessions } from './server/sessions.js';
 import type { BuildInfo } from './system/build-info.js';
 import type { Logger } from './system/logger.js';
 
-export type { BuildInfo, DaemonCounters, DaemonService, ServiceInputs };
+export type { BuildInfo, DaemonCounters, DaemonDeps, DaemonService, ServiceInputs };
 export { createStandardServices } from './daemon/services.js';
 export { busAddress } from './server/listener-set.js';
-
-export interface DaemonDeps {
-  log: Logger;
-  /** Creates one backend per bus (the factory decides socketcan/serial/virtual). */
-  createBackends(config: Config): Promise<CanBackend[]> | CanBackend[];
-  build: BuildInfo;
-  hostname: string;
-  /** Monotonic ms. */
-  now?: () => number;
-  /** Wall-clock ms since the epoch. */
-  wallClock?: () => number;
-  /** Control socket path (resolved by the caller); null = none. */
-  controlSocketPath: string | null;
-  /**
-   * The services, created once the listeners are bound (they get the bound addresses). Their
-   * taps are attached before the buses start; they start after the buses and stop first.
-   */
-  services?: (inputs: ServiceInputs) => DaemonService[] | Promise<DaemonService[]>;
-  /** Called once everything is up (systemd READY=1). */
-  onReady?: () => void;
-  /** TCP keepalive idle time; 10 s reaps vanished peers within about a minute. */
-  keepAliveMs?: number;
-}
 
 export class Daemon {
   private readonly emitter = new EventEmitter();
   private buses: Bus[] = [];
   private sessionsOrNull: Sessions | null = null;
-  private services: DaemonService[] = [];
+  private services: ServiceSet;
   private readonly now: () => number;
   private readonly wall: () => number;
   private readonly startedAt: number;
@@ -63,6 +42,7 @@ export class Daemon {
     private readonly deps: DaemonDeps,
   ) {
     this.live = config;
+    this.services = new ServiceSet([], deps.log);
     this.now = deps.now ?? turnClock();
     this.wall = deps.wallClock ?? (() => performance.timeOrigin + performance.now());
     this.startedAt = this.wall();
@@ -113,25 +93,15 @@ export class Daemon {
       this.sessionsOrNull = sessions;
       // Listeners first: clients can connect (and see `absent`) while hardware is missing.
       await sessions.listen();
-      this.services = this.deps.services ? await this.deps.services(this.serviceInputs()) : [];
-      for (const s of this.services) if (s.tap) for (const bus of this.buses) bus.addTap(s.tap);
+      this.services = new ServiceSet(this.deps.services ? await this.deps.services(this.serviceInputs()) : [], log);
+      this.services.attach(this.buses);
       for (const bus of this.buses) await bus.start();
-      for (const s of this.services) await s.start();
+      await this.services.start();
     } catch (err) {
       await this.stop().catch(() => {});
       throw err;
     }
-    log.info('ready', {
-      backend: this.config.backend,
-      buses: this.buses.map((b) => `${b.name}@${this.listenerOf(null, b.index)?.address ?? ''}`).join(','),
-      listeners: this.listeners()
-        .map((l) => `${l.protocol}:${l.bus === null ? 'all' : this.buses[l.bus].name}@${l.address}`)
-        .join(','),
-      hub_buffer: this.config.hubBuffer,
-      hub_policy: this.config.hubPolicy,
-      flush_interval: formatDuration(this.config.flushInterval),
-      batch_size: this.config.batchSize,
-    });
+    log.info('ready', readyFields(this.config, this.buses, this.listeners(), this.addresses()));
     this.deps.onReady?.();
   }
 
@@ -153,9 +123,7 @@ export class Daemon {
     await Promise.all(this.buses.map((b) => b.stop().catch(() => {})));
     // Services last: once the buses are still, the capture store's final commit holds every
     // frame the buses counted, and the control socket answers until the very end.
-    for (const s of [...this.services].reverse()) {
-      await s.stop().catch((err) => this.deps.log.warn('service_stop_failed', { service: s.name, error: String(err) }));
-    }
+    await this.services.stop();
   }
 
   /** The buses (taps attach here: `daemon.bus(0).addTap(…)`). */
@@ -185,12 +153,7 @@ export class Daemon {
   /** Whether every listener is bound and every backend open (for /ready). */
   readiness(): { ready: boolean; reason: string } {
     if (!this.started || this.stopping) return { ready: false, reason: 'not running' };
-    for (const b of this.buses) {
-      if (!this.listeners().some((l) => l.bus === b.index)) return { ready: false, reason: `${b.name}: listener not bound` };
-      if (b.backendState !== 'open') return { ready: false, reason: `${b.name}: backend ${b.backendState}` };
-      if (b.busState === 'bus-off') return { ready: false, reason: `${b.name}: bus-off` };
-    }
-    return { ready: true, reason: 'ready' };
+    return busReadiness(this.buses, this.listeners());
   }
 
   onEvent(listener: (e: DaemonEvent) => void): () => void {
@@ -200,11 +163,7 @@ export class Daemon {
 
   /** A control-socket request some service owns (`ampio_state`); undefined = none does. */
   answer(request: Readonly<Record<string, unknown>>): unknown {
-    for (const s of this.services) {
-      const result = s.answer?.(request);
-      if (result !== undefined) return result;
-    }
-    return undefined;
+    return this.services.answer(request);
   }
 
   /** Closes client `id` (operator action from `top`). */
@@ -217,32 +176,15 @@ export class Daemon {
    * Changed structural settings are logged as needing a restart; they keep their old value.
    */
   reload(next: Config): string[] {
-    const changed: OptionName[] = [];
-    const needRestart: OptionName[] = [];
-    for (const name of OPTION_NAMES) {
-      if (JSON.stringify(next[name]) === JSON.stringify(this.live[name])) continue;
-      (OPTIONS[name].scope === 'reloadable' ? changed : needRestart).push(name);
-    }
-    const applied = { ...this.live } as Record<string, unknown>;
-    for (const name of changed) applied[name] = next[name];
-    this.live = Object.freeze(applied) as Config;
+    const { config, changed } = applyReload(this.live, next, this.deps.log);
+    this.live = config;
     for (const bus of this.buses) {
       // Each backend takes the settings it has (TX age, read pacing, receive buffer) itself.
       bus.backend.reconfigure?.(this.live);
       bus.hub.policy = this.live.hubPolicy;
     }
     this.sessionsOrNull?.reload(this.live);
-    for (const s of this.services) {
-      Promise.resolve(s.reload?.(this.live)).catch((err) => this.deps.log.warn('service_reload_failed', { service: s.name, error: String(err) }));
-    }
-    if (needRestart.length > 0) {
-      // Flag names, as people write them in the config file and on the command line.
-      const flags = needRestart.map((name) => OPTIONS[name].flag);
-      this.deps.log.warn('reload_needs_restart', {
-        settings: flags.join(','),
-        message: `restart needed for: ${flags.join(', ')} (they keep their running values until "sudo systemctl restart ampio-bridge")`,
-      });
-    }
+    this.services.reload(this.live);
     return changed;
   }
 
@@ -258,7 +200,7 @@ export class Daemon {
       wallClock: this.wall(),
       controlSocketPath: this.deps.controlSocketPath,
     });
-    for (const s of this.services) s.contribute?.(reading.snapshot);
+    this.services.contribute(reading.snapshot);
     return reading;
   }
 
@@ -299,17 +241,6 @@ export class Daemon {
     if (this.emitter.listenerCount('event') === 0) return;
     this.emitter.emit('event', { time: this.wall(), kind, ...fields } satisfies DaemonEvent);
   }
-}
-
-/** The protocols whose listen option is set, loaded (each module only when enabled). */
-async function enabledProtocols(config: Config): Promise<Array<{ protocol: WireProtocol; address: ListenAddress }>> {
-  const values = config as unknown as Record<string, unknown>;
-  const enabled: Array<{ protocol: WireProtocol; address: ListenAddress }> = [];
-  for (const plugin of PLUGINS) {
-    const address = values[plugin.listen] as ListenAddress | null | undefined;
-    if (address) enabled.push({ protocol: await plugin.load(values as never), address });
-  }
-  return enabled;
 }
 
 export function createDaemon(config: Config, deps: DaemonDeps): Daemon {
