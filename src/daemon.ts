@@ -16,9 +16,9 @@ import type { DaemonService, ServiceInputs } from './daemon/services.js';
 import type { DaemonCounters } from './metrics/registry.js';
 import { enabledProtocols } from './daemon/enabled-protocols.js';
 import type { ListenerInfo } from './server/listener-set.js';
+import { FlushScheduler } from './server/flush-scheduler.js';
 import { Sessions } from './server/sessions.js';
 import type { BuildInfo } from './system/build-info.js';
-import type { Logger } from './system/logger.js';
 
 export type { BuildInfo, DaemonCounters, DaemonDeps, DaemonService, ServiceInputs };
 export { createStandardServices } from './daemon/services.js';
@@ -49,10 +49,6 @@ export class Daemon {
     this.emitter.setMaxListeners(0);
   }
 
-  get log(): Logger {
-    return this.deps.log;
-  }
-
   /**
    * Starts listeners, then backends, then services. Throws (after undoing what started) on
    * anything that prevents serving: a port in use, a backend that can never open.
@@ -64,6 +60,8 @@ export class Daemon {
     const emit = this.emit.bind(this);
     try {
       const backends = await this.deps.createBackends(this.config);
+      // One flush scheduler per bus, shared by the bus (paced reads) and its sessions.
+      const schedulers = backends.map(() => new FlushScheduler(this.now));
       this.buses = backends.map(
         (backend, index) =>
           new Bus({
@@ -76,11 +74,13 @@ export class Daemon {
             wallClock: this.wall,
             log,
             emit,
+            pacing: schedulers[index].pacing,
           }),
       );
 
       const sessions = new Sessions({
         buses: this.buses,
+        schedulers,
         protocols: await enabledProtocols(this.config),
         capacity: this.config.hubBuffer,
         settings: () => this.live,
@@ -192,7 +192,7 @@ export class Daemon {
   reading(): Reading {
     const reading = takeReading({
       buses: this.buses,
-      sessions: this.sessions,
+      sessions: this.sessionsOrNull ?? notStarted(),
       config: this.live,
       build: this.deps.build,
       hostname: this.deps.hostname,
@@ -213,11 +213,6 @@ export class Daemon {
   }
 
   // ------------------------------------------------------------------ internals
-
-  private get sessions(): Sessions {
-    if (!this.sessionsOrNull) throw new Error('daemon not started');
-    return this.sessionsOrNull;
-  }
 
   /** `protocol` null: the first per-bus listener of the bus. */
   private listenerOf(protocol: string | null, bus: number): ListenerInfo | undefined {
@@ -241,6 +236,10 @@ export class Daemon {
     if (this.emitter.listenerCount('event') === 0) return;
     this.emitter.emit('event', { time: this.wall(), kind, ...fields } satisfies DaemonEvent);
   }
+}
+
+function notStarted(): never {
+  throw new Error('daemon not started');
 }
 
 export function createDaemon(config: Config, deps: DaemonDeps): Daemon {

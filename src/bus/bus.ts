@@ -45,6 +45,13 @@ export interface BusOptions {
   wallClock: () => number;
   log: Logger;
   emit: EmitEvent;
+  /**
+   * Told around the frames of a paced read (BackendSink.pacedBatchStart/End): start before
+   * the backend delivers frames that already waited in the kernel's queue, end after them,
+   * so the clients write what they queued then. The daemon passes the flush scheduler of
+   * this bus's clients.
+   */
+  pacing?: PacedBatchListener;
 }
 
 export class Bus implements BusInfo {
@@ -126,15 +133,6 @@ export class Bus implements BusInfo {
     return this.backend.stop();
   }
 
-  /**
-   * `listener.start` runs before the backend delivers frames it read by read pacing (they
-   * already waited in the kernel's queue), `listener.end` after them: the sessions write
-   * their queued frames then. One listener.
-   */
-  onPacedBatch(listener: PacedBatchListener): void {
-    this.pacedBatchListener = listener;
-  }
-
   /** Adds a tap; returns the function that removes it. */
   addTap(tap: FrameTap): () => void {
     this.taps = [...this.taps, tap];
@@ -201,8 +199,6 @@ export class Bus implements BusInfo {
     this.log.error('tap_failed', { error: String(err), message: 'a frame tap threw; it stays attached, further errors are only counted' });
   }
 
-  private pacedBatchListener: PacedBatchListener | null = null;
-
   private readonly sink: BackendSink = {
     received: (frame: CanFrame, waitedMs = 0): void => {
       this.rxFrames++;
@@ -258,8 +254,10 @@ export class Bus implements BusInfo {
     log: (level, event, fields): void => {
       this.log[level](event, fields);
     },
-    pacedBatchStart: (): void => this.pacedBatchListener?.start(),
-    pacedBatchEnd: (): void => this.pacedBatchListener?.end(),
+    // A paced read goes straight to this bus's flush scheduler, which the daemon hands to the
+    // bus and to the sessions alike: the bus relays nothing upward.
+    pacedBatchStart: (): void => this.options.pacing?.start(),
+    pacedBatchEnd: (): void => this.options.pacing?.end(),
   };
 
   private stateChanged(backend: BackendState, busState: BusState, detail?: string): void {

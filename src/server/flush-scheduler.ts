@@ -61,6 +61,9 @@ export class FlushScheduler {
     if (!this.held && due < this.timerDue) this.arm(due);
   }
 
+  /** This scheduler as its bus's `pacing` listener: a paced read holds the timers, its end writes. */
+  readonly pacing = { start: (): void => this.holdTimers(), end: (): void => this.flushWaiting() };
+
   /**
    * A paced read starts delivering its frames: the batches they start are written by
    * flushWaiting() at its end, so arming (and later firing) a timer for each would be work

@@ -14,7 +14,7 @@ import type { Logger } from '../system/logger.js';
 import { procTcpSendQueues, type TcpSendQueues } from '../system/tcp-send-queues.js';
 import { ServerAccess } from './access.js';
 import { ClientSlots } from './client-slots.js';
-import { FlushScheduler } from './flush-scheduler.js';
+import type { FlushScheduler } from './flush-scheduler.js';
 import { Session, type SessionHost } from './session.js';
 import { type ListenerInfo, ListenerSet, refusalText } from './listener-set.js';
 import { SessionReports } from './session-reports.js';
@@ -25,6 +25,11 @@ export type SessionSettings = Config;
 
 export interface SessionsOptions {
   buses: readonly Bus[];
+  /**
+   * One flush scheduler per bus, in bus order. The daemon makes them and hands each to its
+   * bus too (as the bus's `pacing`), so the end of a paced read reaches them directly.
+   */
+  schedulers: readonly FlushScheduler[];
   /** Every enabled protocol with its base listen address. */
   protocols: ReadonlyArray<{ protocol: WireProtocol; address: ListenAddress }>;
   /** Frames queued per session (--hub-buffer; structural). */
@@ -51,7 +56,7 @@ export interface ProtocolSessionCounters {
 export class Sessions implements SessionHost<Session> {
   readonly buses: readonly Bus[];
   private readonly listenerSet: ListenerSet;
-  private readonly schedulers: FlushScheduler[];
+  private readonly schedulers: readonly FlushScheduler[];
   private readonly live = new Map<number, Session>();
   private readonly slots: ClientSlots<Session>;
   readonly access: ServerAccess<Session>;
@@ -76,10 +81,7 @@ export class Sessions implements SessionHost<Session> {
 
   constructor(private readonly options: SessionsOptions) {
     this.buses = options.buses;
-    this.schedulers = options.buses.map(() => new FlushScheduler(options.now));
-    options.buses.forEach((bus, i) => {
-      bus.onPacedBatch({ start: () => this.schedulers[i].holdTimers(), end: () => this.schedulers[i].flushWaiting() });
-    });
+    this.schedulers = options.schedulers;
     for (const { protocol } of options.protocols) this.byProtocol[protocol.name] = { framesIn: 0, closedFramesOut: 0, accepted: 0, handshakeFailuresByReason: {} };
     this.staleByBus = options.buses.map(() => 0);
     this.withheldByBus = options.buses.map(() => ({}));

@@ -8,6 +8,7 @@ import { Bus } from '../../../src/bus/bus.js';
 import { makeFrame } from '../../../src/core/frame.js';
 import { encodeFrame } from '../../../src/protocols/cannelloni/codec.js';
 import type { SessionPeer, WireProtocol } from '../../../src/protocols/types.js';
+import { FlushScheduler } from '../../../src/server/flush-scheduler.js';
 import { Sessions } from '../../../src/server/sessions.js';
 import { CannelloniReader } from '../../support/cannelloni-client.js';
 import { recordingLogger, testConfig } from '../../support/daemon.js';
@@ -47,13 +48,15 @@ async function setup(flushInterval: number) {
     createVirtualBackend({ name: `v${index}`, index, rate: 0, payload: 'ampio', bitrate: 125_000, fd: true, now: () => performance.now(), wallClock: () => Date.now() }),
   );
   const settings = testConfig({ maxClients: 0, batchSize: 64, flushInterval, handshakeTimeout: 2000, clientReadTimeout: 0, forwardErrors: true, echo: 'others' });
+  const schedulers = backends.map(() => new FlushScheduler(() => performance.now()));
   const buses = backends.map(
     (backend, index) =>
-      new Bus({ index, backend, hubCapacity: 512, hubPolicy: 'drop', settings: () => settings, now: () => performance.now(), wallClock: () => Date.now(), log, emit: () => {} }),
+      new Bus({ index, backend, hubCapacity: 512, hubPolicy: 'drop', settings: () => settings, now: () => performance.now(), wallClock: () => Date.now(), log, emit: () => {}, pacing: schedulers[index].pacing }),
   );
   for (const b of buses) await b.start();
   sessions = new Sessions({
     buses,
+    schedulers,
     protocols: [{ protocol: twoBus, address: { host: '127.0.0.1', port: 0 } }],
     capacity: 512,
     settings: () => settings,
