@@ -9,7 +9,6 @@
 // Over our ~350-line habit on purpose: this is the write path (enqueue → batch → flush →
 // socket) and the timers that guard it, kept in one class so the hot path reads top to
 // bottom; the ring (frame-ring.ts) and the host contract (session-host.ts) are already apart.
-import type { Socket } from 'node:net';
 import type { SendResult } from '../backends/types.js';
 import type { TapOrigin } from '../bus/frame-tap.js';
 import type { CanFrame } from '../core/frame.js';
@@ -24,6 +23,7 @@ import type { Logger } from '../system/logger.js';
 import type { Flushable } from './flush-scheduler.js';
 import { FrameRing } from './frame-ring.js';
 import type { SessionHost, SessionOptions } from './session-host.js';
+import type { SessionSocket } from './session-socket.js';
 
 export type { SessionHost, SessionOptions };
 
@@ -43,7 +43,11 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
   readonly origin: TapOrigin;
   /** ms since the epoch (shown to people) */
   readonly connectedAt: number;
-  private readonly socket: Socket;
+  private readonly socket: SessionSocket;
+  /** `in`: accepted (or a UDP peer); `out`: dialled by the bridge. */
+  readonly direction: 'in' | 'out';
+  /** Datagram sequence number of the next write (a datagram protocol's header carries it). */
+  private datagramSeq = 0;
   private readonly host: SessionHost;
   private readonly logger: Logger;
   private state: ProtocolSession | null = null;
@@ -74,6 +78,9 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
   bytesOut = 0;
   bytesIn = 0;
   drops = 0;
+  /** Datagram peers: datagrams its sequence numbers show as skipped, and as arrived late. */
+  datagramsLost = 0;
+  datagramsMisordered = 0;
   /** What this client may put on the bus (listen-only, rate, IDs) and what it was refused. */
   readonly txGuard: TxGuard;
   /** How far behind the client is, and whether writing waits for the kernel to deliver. */
@@ -88,6 +95,7 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
     this.listenerBus = options.listenerBus;
     this.origin = Object.freeze({ session: options.id, protocol: options.protocol.name });
     this.socket = options.socket;
+    this.direction = options.direction ?? 'in';
     this.host = options.host;
     this.capacity = options.capacity;
     this.batchSize = options.batchSize;
@@ -120,6 +128,8 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
       if (this.closing) return;
       // A peer that half-closes before its handshake can never finish it: it has gone.
       if (!this.handshaken) return this.close('client_closed');
+      // A server we dialled that ends its side has gone: the dialler reconnects.
+      if (this.direction === 'out') return this.close('client_closed');
       // After it, it may still listen (`printf CANNELLONIv1 | nc -N host port`): keep
       // sending unless the protocol has no use for that.
       this.guard(() => this.state?.ended?.());
@@ -131,7 +141,7 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
       if (!this.closing) this.close('handshake_timeout');
     }, this.options.handshakeTimeout);
     this.guard(() => {
-      this.state = this.protocol.open(this);
+      this.state = this.direction === 'out' && this.protocol.dial ? this.protocol.dial(this) : this.protocol.open(this);
       const hello = this.state.greeting();
       if (hello && !this.closing) this.reply(hello);
     });
@@ -220,6 +230,12 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
     this.logger[level](event, fields);
   }
 
+  sequence(lost: number, misordered: number): void {
+    this.datagramsLost += lost;
+    this.datagramsMisordered += misordered;
+    this.host.sequence(this, lost, misordered);
+  }
+
   // ------------------------------------------------------------------ hub side
 
   queueDepth(): number {
@@ -262,10 +278,21 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
     this.flushDeadline = -1;
     if (!this.handshaken || this.socket.destroyed || this.freshness.held) return;
     if (this.ring.count > 0 && !this.congested && this.dropStale(this.options.now())) return;
-    const max = this.protocol.maxWriteBytes;
+    const dg = this.protocol.datagram;
+    // A datagram is cut at its payload size, as cannelloni cuts at its MTU.
+    const max = dg ? dg.maxDatagramBytes - dg.headerBytes : this.protocol.maxWriteBytes;
     while (this.ring.count > 0 && !this.congested) {
       const oldest = this.ring.oldestAt() ?? 0;
-      const { bytes, frames } = this.ring.take(max);
+      const taken = this.ring.take(max);
+      const frames = taken.frames;
+      let bytes = taken.bytes;
+      if (dg) {
+        const out = Buffer.allocUnsafe(dg.headerBytes + bytes.length);
+        dg.writeHeader(out, frames, this.datagramSeq);
+        this.datagramSeq = (this.datagramSeq + 1) & 0xffff;
+        out.set(bytes, dg.headerBytes);
+        bytes = out;
+      }
       this.framesOut += frames;
       this.bytesOut += bytes.length;
       this.freshness.wrote(bytes.length, oldest);

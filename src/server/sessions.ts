@@ -23,14 +23,29 @@ import { Session, type SessionHost } from './session.js';
 import { type ListenerInfo, ListenerSet } from './listener-set.js';
 import { SessionReports } from './session-reports.js';
 import { remoteOf } from './tcp-server.js';
+import type { SessionSocket } from './session-socket.js';
+import { Dialer } from './dialer.js';
+import { busAddress } from './listener-set.js';
+import { UdpEndpoint } from './udp-endpoint.js';
 
 /** Settings read at each accept (SIGHUP may change them): the live config. */
 export type SessionSettings = Config;
 
+/** A protocol the daemon runs: where it listens (TCP, or UDP for a datagram protocol), its configured datagram peers, the server it dials. */
+export interface EnabledProtocol {
+  protocol: WireProtocol;
+  /** Base listen address (bus i: port + i), null = no listener. */
+  address: ListenAddress | null;
+  /** Datagram protocols: remote peers sent to from the start (bus i: port + i). */
+  peers?: readonly ListenAddress[];
+  /** A server to dial out to (bus i: port + i); null = none. */
+  connect?: ListenAddress | null;
+}
+
 export interface SessionsOptions {
   buses: readonly Bus[];
-  /** Every enabled protocol with its base listen address. */
-  protocols: ReadonlyArray<{ protocol: WireProtocol; address: ListenAddress }>;
+  /** Every enabled protocol. */
+  protocols: ReadonlyArray<EnabledProtocol>;
   /** Frames queued per session (--hub-buffer; structural). */
   capacity: number;
   settings: () => SessionSettings;
@@ -50,6 +65,11 @@ export interface ProtocolSessionCounters {
   closedFramesOut: number;
   accepted: number;
   handshakeFailuresByReason: Record<string, number>;
+  /** Datagram protocols: datagrams lost and misordered, by the peers' sequence numbers. */
+  datagramsLost: number;
+  datagramsMisordered: number;
+  /** Datagrams from senders that could not become peers (not allowed, no client slot). */
+  datagramsRefused: number;
 }
 
 /** A session's protocol stays known this long after it closed, for late TX confirmations. */
@@ -58,6 +78,12 @@ const ORIGIN_MEMORY_MS = 60_000;
 export class Sessions implements SessionHost {
   readonly buses: readonly Bus[];
   private readonly listenerSet: ListenerSet;
+  /** UDP sockets of datagram protocols, one per protocol and bus. */
+  private readonly endpoints: Array<{ protocol: string; bus: number; endpoint: UdpEndpoint }> = [];
+  /** The names of the datagram protocols served. */
+  readonly datagramProtocols = new Set<string>();
+  /** Outbound connections, one per dialling protocol and bus. */
+  readonly dialers: Array<{ protocol: string; bus: number; dialer: Dialer }> = [];
   private readonly schedulers: FlushScheduler[];
   private readonly live = new Map<number, Session>();
   private readonly slots: ClientSlots<Session>;
@@ -86,7 +112,9 @@ export class Sessions implements SessionHost {
     options.buses.forEach((bus, i) =>
       bus.onPacedBatch({ start: () => this.schedulers[i].holdTimers(), end: () => this.schedulers[i].flushWaiting() }),
     );
-    for (const { protocol } of options.protocols) this.byProtocol[protocol.name] = { framesIn: 0, closedFramesOut: 0, accepted: 0, handshakeFailuresByReason: {} };
+    for (const { protocol } of options.protocols) {
+      this.byProtocol[protocol.name] = { framesIn: 0, closedFramesOut: 0, accepted: 0, handshakeFailuresByReason: {}, datagramsLost: 0, datagramsMisordered: 0, datagramsRefused: 0 };
+    }
     this.staleByBus = options.buses.map(() => 0);
     this.access = new ServerAccess<Session>({ settings: options.settings, log: options.log, now: options.now });
     this.slots = new ClientSlots(this.access.gate, () => options.settings().maxClients);
@@ -98,7 +126,7 @@ export class Sessions implements SessionHost {
     });
     this.listenerSet = new ListenerSet({
       buses: options.buses,
-      protocols: options.protocols,
+      protocols: options.protocols.flatMap((p) => (p.address && !p.protocol.datagram ? [{ protocol: p.protocol, address: p.address }] : [])),
       keepAliveMs: options.keepAliveMs,
       access: this.access,
       maxClients: () => options.settings().maxClients,
@@ -109,6 +137,13 @@ export class Sessions implements SessionHost {
       onAcceptError: () => this.countError('accept'),
     });
     this.reports = new SessionReports({ log: options.log, emit: options.emit, access: this.access, busName: (s) => this.busName(s) });
+    for (const p of options.protocols) {
+      if (p.protocol.datagram) this.datagramProtocols.add(p.protocol.name);
+      for (const bus of options.buses) {
+        if (p.address && p.protocol.datagram) this.endpoints.push({ protocol: p.protocol.name, bus: bus.index, endpoint: this.udpEndpoint(p, bus.index) });
+        if (p.connect && p.protocol.dial) this.dialers.push({ protocol: p.protocol.name, bus: bus.index, dialer: this.dialer(p.protocol, bus.index, busAddress(p.connect, bus.index)) });
+      }
+    }
   }
 
   /** Connection attempts refused, whatever the reason (hub_rejected_clients_total). */
@@ -133,13 +168,21 @@ export class Sessions implements SessionHost {
   /** Binds every listener; throws a ListenError (after closing what was bound) on failure. */
   async listen(): Promise<void> {
     await this.listenerSet.listen();
+    for (const e of this.endpoints) {
+      const bound = await e.endpoint.start();
+      this.options.log.info('udp_listen', { addr: formatBound(bound), bus: this.buses[e.bus].name, protocol: e.protocol });
+    }
+    for (const d of this.dialers) d.dialer.start();
     this.access.start();
     this.lagSampler.start();
   }
 
   /** Bound listeners, in protocol then bus order. */
   listenerInfo(): ListenerInfo[] {
-    return this.listenerSet.info();
+    const udp = this.endpoints.flatMap(({ protocol, bus, endpoint }): ListenerInfo[] =>
+      endpoint.bound ? [{ protocol, bus, address: formatBound(endpoint.bound), host: endpoint.bound.address, port: endpoint.bound.port, mdns: null, transport: 'udp' }] : [],
+    );
+    return [...this.listenerSet.info(), ...udp];
   }
 
   sessions(): IterableIterator<Session> {
@@ -165,14 +208,24 @@ export class Sessions implements SessionHost {
       socket.destroy();
       return;
     }
+    this.open(socket, { remote: remoteOf(socket), address: socket.remoteAddress, protocol, bus, scope, direction: 'in' });
+  }
+
+  /** Makes a session of a connection (accepted, dialled) or a datagram peer, and starts it. */
+  private open(
+    socket: SessionSocket,
+    m: { remote: string; address: string | undefined; protocol: WireProtocol; bus: number | null; scope: string; direction: 'in' | 'out' },
+  ): Session {
+    const { protocol, bus, scope } = m;
     const cfg = this.options.settings();
     const id = this.nextId++;
     const session = new Session({
       id,
       socket,
-      remote: remoteOf(socket),
-      address: socket.remoteAddress,
-      txPolicy: this.access.gate.txPolicy(socket.remoteAddress),
+      direction: m.direction,
+      remote: m.remote,
+      address: m.address,
+      txPolicy: this.access.gate.txPolicy(m.address),
       maxLagMs: cfg.clientMaxLag,
       protocol,
       listenerBus: bus,
@@ -189,11 +242,59 @@ export class Sessions implements SessionHost {
     this.live.set(id, session);
     this.protocolById.set(id, protocol.name);
     // Until its negotiation ends it is pending: a host over its share loses its oldest.
-    for (const old of this.slots.enter(session, socket.remoteAddress, scope)) {
+    for (const old of this.slots.enter(session, m.address, scope)) {
       this.access.refusedSession(old, 'pending_evicted', this.busName(old));
       old.close('pending_evicted');
     }
     session.start();
+    return session;
+  }
+
+  private udpEndpoint(p: EnabledProtocol, bus: number): UdpEndpoint {
+    const protocol = p.protocol;
+    const busName = this.buses[bus].name;
+    const scope = `bus:${bus}`;
+    return new UdpEndpoint({
+      protocol: protocol.name,
+      busName,
+      address: busAddress(p.address as ListenAddress, bus),
+      peers: (p.peers ?? []).map((a) => busAddress(a, bus)),
+      log: this.options.log,
+      now: this.options.now,
+      // A sender becomes a learned peer only if --allow admits it and a client slot is free.
+      admit: (address, remote) => {
+        if (this.stopping) return false;
+        const who = { address, remote, protocol };
+        if (!this.access.gate.allowed(address)) {
+          this.access.refusedSession(who, 'not_allowed', busName);
+          return false;
+        }
+        if (this.slots.scopeFull(scope)) {
+          this.access.refusedSession(who, 'max_clients', busName);
+          return false;
+        }
+        return true;
+      },
+      onRefused: () => this.byProtocol[protocol.name].datagramsRefused++,
+      open: (socket, remote) => {
+        const session = this.open(socket, { remote, address: socket.address, protocol, bus, scope, direction: 'in' });
+        socket.once('idle', () => session.close('read_timeout'));
+      },
+    });
+  }
+
+  private dialer(protocol: WireProtocol, bus: number, target: ListenAddress): Dialer {
+    return new Dialer({
+      protocol: protocol.name,
+      busName: this.buses[bus].name,
+      target,
+      keepAliveMs: this.options.keepAliveMs,
+      log: this.options.log,
+      open: (socket) => {
+        const session = this.open(socket, { remote: remoteOf(socket), address: socket.remoteAddress, protocol, bus, scope: `bus:${bus}`, direction: 'out' });
+        return { ended: session.whenClosed().then(() => session.isHandshaken) };
+      },
+    });
   }
 
   // ------------------------------------------------------------------ SessionHost
@@ -266,6 +367,12 @@ export class Sessions implements SessionHost {
     this.reports.malformed(s, code, detail, bytes);
   }
 
+  sequence(s: Session, lost: number, misordered: number): void {
+    const p = this.byProtocol[s.protocol.name];
+    p.datagramsLost += lost;
+    p.datagramsMisordered += misordered;
+  }
+
   closed(s: Session, reason: CloseReason): void {
     if (this.live.get(s.id) !== s) return;
     this.live.delete(s.id);
@@ -328,6 +435,7 @@ export class Sessions implements SessionHost {
     this.stopping = true;
     this.lagSampler.stop();
     this.access.stop();
+    for (const d of this.dialers) d.dialer.stop();
     await this.listenerSet.stop();
   }
 
@@ -341,6 +449,8 @@ export class Sessions implements SessionHost {
     }
     await Promise.race([Promise.all(closing), new Promise((r) => setTimeout(r, graceMs).unref())]);
     for (const s of this.live.values()) s.destroy();
+    // UDP sockets last: the peers' sessions flushed through them above.
+    await Promise.all(this.endpoints.map((e) => e.endpoint.stop()));
   }
 
   // ------------------------------------------------------------------ internals
@@ -352,7 +462,25 @@ export class Sessions implements SessionHost {
     return undefined;
   }
 
+  /** The outbound connections and their state (status, top, metrics). */
+  outbound(): Array<{ protocol: string; bus: string; target: string; state: string; since: number; connects: number; failures: number; lastError: string | null }> {
+    return this.dialers.map(({ protocol, bus, dialer }) => ({
+      protocol,
+      bus: this.buses[bus].name,
+      target: dialer.target,
+      state: dialer.state,
+      since: dialer.since,
+      connects: dialer.connects,
+      failures: dialer.failures,
+      lastError: dialer.lastError,
+    }));
+  }
+
   private countError(where: ErrorWhere): void {
     this.errorsByWhere[where] = (this.errorsByWhere[where] ?? 0) + 1;
   }
+}
+
+function formatBound(a: { address: string; port: number }): string {
+  return a.address.includes(':') ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
 }
