@@ -206,7 +206,7 @@ export async function runDoctorChecks(d: DoctorDeps): Promise<Check[]> {
     const title = `${t.protocol} server ${t.host}:${t.port} reachable (dial-out for ${t.bus})`;
     const flag = OPTIONS[t.option as OptionName].flag;
     if (await d.probeTcp(t.host, t.port)) add({ id, status: 'ok', title });
-    else add({ id, status: 'fail', title, detail: 'nothing accepts connections there', fix: `start the server there (\`cannelloni -C s\` or \`tcpcan --serve\`, port + 1 per further bus), check the address (--${flag}) and that the network lets this machine out; the bridge keeps retrying (backoff up to 60 s)` });
+    else add({ id, status: 'fail', title, detail: 'nothing accepts connections there', fix: `start the ${t.protocol} server there (port + 1 for each further bus), check the address (--${flag}) and that the network lets this machine out; the bridge keeps retrying (backoff up to 60 s)` });
   }
   if (verdict?.ok) for (const c of accessChecks({ allow: verdict.allow, 'tx-allow': verdict.txAllow }, listen?.host ?? '')) add(c);
   const control = await d.probeControl(controlSocket);

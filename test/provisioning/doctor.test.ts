@@ -130,7 +130,7 @@ describe('doctor', () => {
       const byId = Object.fromEntries((await runDoctorChecks(d)).map((c) => [c.id, c]));
       expect(byId['cannelloni-connect-can0']).toMatchObject({ status: 'ok', title: `cannelloni server 127.0.0.1:${up} reachable (dial-out for can0)` });
       expect(byId['cannelloni-connect-can1']).toMatchObject({ status: 'fail', detail: 'nothing accepts connections there' });
-      expect(byId['cannelloni-connect-can1'].fix).toMatch(/cannelloni -C s/);
+      expect(byId['cannelloni-connect-can1'].fix).toMatch(/start the cannelloni server there/);
       expect(Object.keys(byId).filter((k) => k.startsWith('cannelloni-udp'))).toEqual([]);
     } finally {
       server2.close();

@@ -214,7 +214,8 @@ export function formatStatus(s: Snapshot, opts: { color: boolean }): string {
       { text: String(c.id) },
       { text: c.protocol ?? 'cannelloni' },
       { text: c.bus },
-      { text: c.remote },
+      // A server the bridge dialled reads `→ host:port`; a UDP peer `udp host:port`.
+      { text: `${c.direction === 'out' ? '→ ' : ''}${c.transport === 'udp' ? 'udp ' : ''}${c.remote}` },
       { text: formatDurationShort(Math.max(0, (s.time - c.connectedAt) / 1000)) },
       { text: String(c.framesOut) },
       { text: String(c.framesIn) },
@@ -227,6 +228,14 @@ export function formatStatus(s: Snapshot, opts: { color: boolean }): string {
       { text: refusedText(c), paint: c.readOnly ? p.dim : sumValues(c.txRefused ?? {}) > 0 ? p.warn : undefined },
     ]);
     out.push(table(clientHeader, rows, p, new Set([0, 5, 6, 7, 8, 9, 10, 11, 12, 13])));
+    for (const c of s.clients) {
+      if (!c.datagramsLost && !c.datagramsMisordered) continue;
+      out.push(p.warn(`  #${c.id} ${c.remote}: ${c.datagramsLost ?? 0} datagrams lost, ${c.datagramsMisordered ?? 0} misordered (UDP)`));
+    }
+  }
+  for (const o of s.outbound ?? []) {
+    const line = `dial-out ${o.protocol} ${o.bus} → ${o.target}: ${o.state} for ${formatDurationShort(Math.max(0, (s.time - o.since) / 1000))}, ${o.connects} connects, ${o.failures} failed${o.state !== 'up' && o.lastError ? ` (last: ${o.lastError})` : ''}`;
+    out.push(o.state === 'up' ? p.dim(line) : p.warn(line));
   }
   out.push('');
   const t = s.totals;
