@@ -217,7 +217,7 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
   reply(bytes: Uint8Array): void {
     if (this.closing || this.socket.destroyed) return;
     this.bytesOut += bytes.length;
-    this.freshness.wrote(bytes.length, this.options.now());
+    if (!this.protocol.datagram) this.freshness.wrote(bytes.length, this.options.now());
     this.socket.write(bytes);
     if (this.socket.writableLength > REPLY_BACKLOG_LIMIT) this.close('kicked_slow');
   }
@@ -283,19 +283,16 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
     const max = dg ? dg.maxDatagramBytes - dg.headerBytes : this.protocol.maxWriteBytes;
     while (this.ring.count > 0 && !this.congested) {
       const oldest = this.ring.oldestAt() ?? 0;
-      const taken = this.ring.take(max);
-      const frames = taken.frames;
-      let bytes = taken.bytes;
+      const { bytes, frames } = this.ring.take(max, dg ? dg.headerBytes : 0);
       if (dg) {
-        const out = Buffer.allocUnsafe(dg.headerBytes + bytes.length);
-        dg.writeHeader(out, frames, this.datagramSeq);
+        dg.writeHeader(bytes, frames, this.datagramSeq);
         this.datagramSeq = (this.datagramSeq + 1) & 0xffff;
-        out.set(bytes, dg.headerBytes);
-        bytes = out;
       }
       this.framesOut += frames;
       this.bytesOut += bytes.length;
-      this.freshness.wrote(bytes.length, oldest);
+      // A datagram leaves the kernel at once (no retransmit queue to measure): its freshness is
+      // its own queue's age alone, and the lag sampler has nothing to read for it.
+      if (!dg) this.freshness.wrote(bytes.length, oldest);
       const ok = this.socket.write(bytes);
       if (!ok || this.socket.writableLength > SOCKET_HIGH_WATER) this.congested = true;
     }

@@ -31,9 +31,9 @@ export class DatagramPeerSocket extends EventEmitter implements SessionSocket {
 
   write(bytes: Uint8Array): boolean {
     if (this.destroyed) return false;
-    // A send error (no route, the peer's port closed: ICMP) loses this datagram only; UDP peers
-    // come and go, so it never closes the session.
-    this.udp.send(bytes, this.port, this.address, () => {});
+    // A send error (no route, the peer's port closed: ICMP) loses this datagram only and comes
+    // as the socket's 'error' (logged at debug); UDP peers come and go, so it never closes the session.
+    this.udp.send(bytes, this.port, this.address);
     return true;
   }
 
