@@ -138,8 +138,8 @@ export interface Answers {
   /** '' = metrics/ready endpoint off */
   metricsAddr: string;
   /**
-   * The listen address of each protocol setup offers (provisioning/protocols.ts), by its
-   * option name; '' = off.
+   * The listen address of each protocol setup offers (provisioning/protocols.ts), and the
+   * server each protocol setup asks about dials (DIALS), by option name; '' = off.
    */
   listeners: Record<string, string>;
   /** SQLite file keeping every bus frame (`ampio-bridge capture query`); '' = off. */

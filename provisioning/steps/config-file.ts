@@ -4,7 +4,7 @@
 // booleans as JSON numbers and booleans.
 
 import { OPTIONS, formatOptionValue, type OptionName, type OptionSpec } from '../../src/config/options.js';
-import { BUS_PORT, OFFERED } from '../protocols.js';
+import { BUS_PORT, DIALS, OFFERED } from '../protocols.js';
 import type { Answers } from '../types.js';
 
 export class AnswerError extends Error {
@@ -52,6 +52,10 @@ export function answerEntries(a: Answers): [OptionName, string][] {
     // Discovery on the LAN, like mDNS: on when both are.
     if (p.discoveryOption) e.push([p.discoveryOption, String(a.mdns && listen !== '')]);
   }
+  for (const d of DIALS) {
+    const target = (a.listeners[d.option] ?? '').trim();
+    if (target !== '') e.push([d.option, target]);
+  }
   if (a.capture.trim() !== '') e.push(['capture', a.capture]);
   // Only when they differ from the daemon's defaults, so an install that keeps them has a
   // config file without them (and picks up a better default in a later version).
@@ -73,6 +77,7 @@ export function buildConfigStore(a: Answers, existing: Record<string, unknown> |
   // A protocol or capture answered "no": an earlier key must not survive as an "other key".
   const dropped = new Set<string>();
   for (const p of OFFERED) if ((a.listeners[p.option] ?? '').trim() === '' && !p.question.keepOff) dropped.add(p.flag);
+  for (const d of DIALS) if ((a.listeners[d.option] ?? '').trim() === '') dropped.add(d.flag);
   if (a.capture.trim() === '') dropped.add(OPTIONS.capture.flag);
   // Back to the daemon's default (no key is written for it): a key from before must go too,
   // or `setup --allow local` would leave an install open to any address.

@@ -283,6 +283,8 @@ export interface ProtocolPlugin<G extends OptionGroup = OptionGroup> {
   check?(values: GroupValues<G>): GroupProblem[];
   readonly discovery?: DiscoveryDecl<G>;
   readonly setup?: SetupQuestion;
+  /** setup asks for the server `connect` dials (host:port; empty = none) with this question. */
+  readonly dialQuestion?: string;
 }
 
 /** Declares a plug-in with its group's types checked (`definePlugin({ ... })`). */

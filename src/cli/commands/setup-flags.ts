@@ -54,6 +54,13 @@ export const MIRRORED_FLAGS = {
       return [OPTIONS[name].flag, mirror(name, (v) => ({ listeners: { [name]: text(name, v) } }), { note })];
     }),
   ),
+  // Each server a protocol can dial out to (its plug-in's dialQuestion).
+  ...Object.fromEntries(
+    PROTOCOL_PLUGINS.filter((p) => p.connect && p.dialQuestion).map((p) => {
+      const name = p.connect as OptionName;
+      return [OPTIONS[name].flag, mirror(name, (v) => ({ listeners: { [name]: text(name, v) } }), { note: 'setup asks for it; empty = none' })];
+    }),
+  ),
   capture: mirror('capture', (v) => ({ capture: v }), { note: "setup's default /var/lib/ampio-bridge/capture.db" }),
   allow: mirror('allow', (v) => ({ allow: text('allow', v) })),
   'tx-rate': mirror('txRate', (v) => ({ txRate: text('txRate', v) })),

@@ -1,6 +1,6 @@
 // cannelloni over UDP as the registry sees it: off unless given a local address; one UDP port
 // per bus (port + i, as the TCP listener); the remote peers it sends to, configured or learned
-// from the first datagram of an address --allow admits.
+// from the first datagram of an address --allow admits. setup offers it (off unless asked).
 import { optionalListenOption, targetListOption } from '../../config/parsers.js';
 import { definePlugin } from '../types.js';
 
@@ -33,4 +33,12 @@ export const cannelloniUdpPlugin = definePlugin({
     v.cannelloniUdpPeer.length > 0 && v.cannelloniUdp === null
       ? [{ option: 'cannelloniUdpPeer', problem: '--cannelloni-udp-peer is set but --cannelloni-udp is off', fix: 'give the local UDP address too, e.g. --cannelloni-udp :20000' }]
       : [],
+  setup: {
+    ask: 'offer',
+    question: 'Also serve cannelloni over UDP, its default mode (peers are learned from their first datagram), on UDP port {port}?',
+    address: ':20000',
+    offeredOn: false,
+    connectLine: (where) => `cannelloni in UDP mode connects with: cannelloni -I vcan0 -R <this host> -r <port> -l <its port>, to UDP ${where}.`,
+    doctorFix: 'see the service line above; `journalctl -u ampio-bridge -e` for bind errors (UDP port in use?)',
+  },
 });

@@ -27,6 +27,7 @@ export const cannelloniPlugin = definePlugin({
   },
   listen: 'listen',
   connect: 'cannelloniConnect',
+  dialQuestion: 'Dial out to a cannelloni TCP server (`cannelloni -C s` elsewhere, reached without port forwarding)? host:port, empty = no',
   load: async () => (await import('./index.js')).default,
   setup: {
     ask: 'address',

@@ -26,5 +26,6 @@ export const tcpcanPlugin = definePlugin({
   },
   listen: 'tcpcanListen',
   connect: 'tcpcanConnect',
+  dialQuestion: 'Dial out to a tcpcan server (`tcpcan --serve` elsewhere)? host:port, empty = no',
   load: async () => (await import('./index.js')).default,
 });
