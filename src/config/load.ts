@@ -4,7 +4,7 @@
 // lives in sources/; this file merges them and checks values that only clash together.
 
 import { ConfigError, describeSource, type ValueSource } from './errors.js';
-import { isWildcardHost, type ListenAddress } from './parsers.js';
+import { formatListen, isWildcardHost, type ListenAddress } from './parsers.js';
 import { OPTION_NAMES, OPTIONS, type Config, type OptionName, type OptionSpec } from './options.js';
 import { parseCommandLine } from './sources/argv.js';
 import { readEnv } from './sources/env.js';
@@ -117,7 +117,16 @@ function crossChecks(values: Partial<Record<OptionName, unknown>>, sources: Reco
   const backend = values.backend as Config['backend'] | undefined;
   const canIf = values.canIf as string[] | undefined;
   const listen = values.listen as ListenAddress | undefined;
-  const metrics = values.metricsAddr as ListenAddress | null | undefined;
+  // One HTTP server: --http-listen, or where an older config put it (--metrics-addr).
+  const metricsAddr = values.metricsAddr as ListenAddress | null | undefined;
+  const httpListen = values.httpListen as ListenAddress | null | undefined;
+  const metrics = httpListen ?? metricsAddr;
+  const httpName: OptionName = httpListen ? 'httpListen' : 'metricsAddr';
+  if (httpListen && metricsAddr && formatListen(httpListen) !== formatListen(metricsAddr)) {
+    errors.push(
+      conflictError('metricsAddr', sources, `is ${formatListen(metricsAddr)} but --http-listen is ${formatListen(httpListen)}: the bridge has one HTTP server, which serves /metrics too`, 'remove --metrics-addr (Prometheus scrapes /metrics at the --http-listen address), or give both the same address'),
+    );
+  }
 
   if (backend === 'serial' && canIf && canIf.length > 1) {
     errors.push(
@@ -134,7 +143,7 @@ function crossChecks(values: Partial<Record<OptionName, unknown>>, sources: Reco
     const clash = busPorts.findIndex((p) => sameSocket(p, metrics));
     if (clash >= 0) {
       errors.push(
-        conflictError('metricsAddr', sources, `port ${metrics.port} is also the cannelloni port of ${canIf[clash]} (--listen)`, 'choose another port, e.g. 127.0.0.1:9100'),
+        conflictError(httpName, sources, `port ${metrics.port} is also the cannelloni port of ${canIf[clash]} (--listen)`, 'choose another port, e.g. 127.0.0.1:9100'),
       );
     }
   }
@@ -148,7 +157,7 @@ function crossChecks(values: Partial<Record<OptionName, unknown>>, sources: Reco
       );
     }
     if (metrics && ports(tcpcan).some((t) => sameSocket(t, metrics))) {
-      errors.push(conflictError('metricsAddr', sources, `port ${metrics.port} is also a tcpcan port (--tcpcan-listen)`, 'choose another port, e.g. 127.0.0.1:9100'));
+      errors.push(conflictError(httpName, sources, `port ${metrics.port} is also a tcpcan port (--tcpcan-listen)`, 'choose another port, e.g. 127.0.0.1:9100'));
     }
   }
   const gvret = values.gvretListen as ListenAddress | null | undefined;
@@ -165,7 +174,7 @@ function crossChecks(values: Partial<Record<OptionName, unknown>>, sources: Reco
     errors.push(conflictError('gvretListen', sources, `port ${gvret.port} is also a tcpcan port (--tcpcan-listen)`, 'choose another port, e.g. :2323'));
   }
   if (gvret && metrics && sameSocket(gvret, metrics)) {
-    errors.push(conflictError('metricsAddr', sources, `port ${metrics.port} is also the GVRET port (--gvret-listen)`, 'choose another port, e.g. 127.0.0.1:9100'));
+    errors.push(conflictError(httpName, sources, `port ${metrics.port} is also the GVRET port (--gvret-listen)`, 'choose another port, e.g. 127.0.0.1:9100'));
   }
   if (values.pgUrl && values.capture === '') {
     errors.push(conflictError('pgUrl', sources, 'forwards captured frames, but capture is off (the capture store is the outbox that survives outages)', 'add --capture /var/lib/ampio-bridge/capture.db (or another path)'));

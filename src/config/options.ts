@@ -8,6 +8,7 @@
 import { ACCESS_OPTIONS } from './options-access.js';
 import { PROTOCOL_OPTIONS } from './options-protocols.js';
 import { CAPTURE_OPTIONS } from './options-capture.js';
+import { WEB_OPTIONS } from '../web/options.js';
 
 // What setup and doctor need about --allow/--tx-rate, re-exported: provisioning imports
 // nothing of the daemon but this table.
@@ -262,7 +263,7 @@ export const OPTIONS = {
     flag: 'metrics-addr',
     example: '127.0.0.1:9100',
     default: null,
-    help: 'HTTP address for /metrics (Prometheus), /ready and /healthz; off or empty = off; a bare port is refused',
+    help: 'older name of --http-listen, kept so existing configs work: the one HTTP server (/metrics, /ready, /healthz and the web page) listens here when --http-listen is not set; off or empty = off; a bare port is refused',
     group: 'observability',
     scope: 'structural',
   }),
@@ -351,6 +352,7 @@ export const OPTIONS = {
   ...PROTOCOL_OPTIONS,
   ...ACCESS_OPTIONS,
   ...CAPTURE_OPTIONS,
+  ...WEB_OPTIONS,
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;

@@ -7,7 +7,7 @@ import { ControlClient, ControlUnavailableError, connectOptionsFor, resolveContr
 import { type BusSnapshot, type ClientSnapshot, describeCapture, type Snapshot } from '../../control/protocol.js';
 import { type CliContext, EXIT } from '../context.js';
 import { parseDurationFlag, reportUnknownFlags } from '../flags.js';
-import { BUS_LOAD_ERROR, BUS_LOAD_WARN, busStateSeverity, backendSeverity, formatBitrate, type Severity, sumValues } from '../present.js';
+import { BUS_LOAD_ERROR, BUS_LOAD_WARN, busStateSeverity, busWarnings, backendSeverity, formatBitrate, type Severity, sumValues } from '../present.js';
 
 const OPTIONS = {
   json: { type: 'boolean' },
@@ -189,15 +189,7 @@ export function formatStatus(s: Snapshot, opts: { color: boolean }): string {
   });
   out.push(table(busHeader, busRows, p, new Set([4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14])));
   for (const b of s.buses) {
-    if (b.busLoad >= BUS_LOAD_WARN && b.bitrate !== null) {
-      out.push(p.warn(`! ${b.name}: bus load ${b.busLoad.toFixed(1)}% is above ${BUS_LOAD_WARN}%: frames will queue and may go stale`));
-    }
-    if ((b.rxReadLate ?? 0) > 0) {
-      out.push(p.warn(`! ${b.name}: ${b.rxReadLate} received frames were read more than --client-max-lag after they arrived (the bridge was stalled or the host is overloaded): not sent to clients (a capture still records them)`));
-    }
-    if ((b.rxKernelDrops ?? 0) > 0) {
-      out.push(p.warn(`! ${b.name}: the kernel dropped ${b.rxKernelDrops} received frames because the bridge read too late (raise --can-rcvbuf, see "ampio-bridge doctor" for the kernel's cap on it, or the host is overloaded)`));
-    }
+    for (const w of busWarnings(b)) out.push(p.warn(`! ${w}`));
     if ((b.txUnconfirmed ?? 0) > 0) out.push(p.dim(`  ${b.name} frames written but never confirmed on the bus: ${b.txUnconfirmed}`));
     const reasons = Object.entries(b.txDrops).filter(([, n]) => n > 0);
     if (reasons.length > 0) out.push(p.dim(`  ${b.name} frames toward the bus dropped: ${reasons.map(([r, n]) => `${r} ${n}`).join(', ')}`));
