@@ -78,7 +78,7 @@ function tokenForm(): string {
 <form id="token-form" autocomplete="off">
 <label for="token">Write token</label>
 <input id="token" name="token" type="password" autocomplete="off" spellcheck="false" aria-describedby="token-help">
-<button type="submit">Use</button>
+<button type="submit">Use token</button>
 <p id="token-help" class="dim">Needed to send frames, kick clients or reload. Kept in this tab only.</p>
 </form>
 </footer>`.html;

@@ -1,0 +1,139 @@
+// The web page as a person sees it: the built `serve` (virtual bus with scripted traffic,
+// capture on, a write token configured) and Debian's chromium. The overview shows the bus's
+// frames/s; a frame a cannelloni client sends shows in the live view within a second; the
+// history lists stored frames and offers the exports; a write without the token is refused,
+// with it the frame reaches the bus (a cannelloni client sees it). Each page is
+// photographed at phone and desktop width into a temp dir (never committed) and checked
+// not blank; the paths are printed.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { hashToken, newToken } from '../../src/web/token.js';
+import { BridgeChild } from '../support/bridge-child.js';
+import { DESKTOP, inkOf, launchBrowser, PHONE } from '../support/browser.js';
+import { encode, TestClient } from '../support/cannelloni-client.js';
+
+let bridge: BridgeChild;
+let browser: Browser;
+let base: string;
+let dir: string;
+let shots: string;
+const token = newToken();
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ampio-web-e2e-'));
+  shots = fs.mkdtempSync(path.join(os.tmpdir(), 'ampio-web-shots-'));
+  bridge = await BridgeChild.start({
+    args: ['--backend', 'virtual', '--virtual-rate', '200', '--listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0', '--capture', path.join(dir, 'capture.db'), '--capture-commit-interval', '200ms', '--http-token-hash', await hashToken(token)],
+  });
+  base = `http://${String(bridge.events('metrics_listen')[0].addr)}`;
+  browser = await launchBrowser();
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await bridge?.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+  console.log(`web screenshots: ${shots}`);
+});
+
+async function shoot(page: Page, name: string): Promise<void> {
+  for (const [label, size] of [['phone', PHONE], ['desktop', DESKTOP]] as const) {
+    await page.setViewportSize(size);
+    await page.waitForTimeout(150);
+    const png = await page.screenshot({ fullPage: true });
+    const file = path.join(shots, `${name}-${label}.png`);
+    fs.writeFileSync(file, png);
+    const analyser = await browser.newPage();
+    const check = await inkOf(analyser, png).finally(() => analyser.close());
+    expect(check.width).toBe(size.width);
+    // Not blank: text, cards and rules cover a visible share of the page in several colours.
+    expect(check.ink, `${file} looks blank`).toBeGreaterThan(0.01);
+    expect(check.colours).toBeGreaterThan(8);
+  }
+}
+
+it('the overview shows the bus and its frames/s, and stays useful without JavaScript', async () => {
+  const page = await browser.newPage({ viewport: DESKTOP });
+  await page.goto(`${base}/`);
+  const card = page.locator('[data-bus="can0"]');
+  await expect.poll(async () => Number((await card.locator('[data-field="rxFps"]').textContent())?.replace(/,/g, '')), { timeout: 5000 }).toBeGreaterThan(100);
+  expect(await card.locator('h3').textContent()).toContain('can0');
+  expect(await page.getByRole('heading', { name: 'No warnings' }).count()).toBe(1);
+  await shoot(page, 'overview');
+  await page.close();
+
+  const nojs = await browser.newPage({ viewport: PHONE, javaScriptEnabled: false });
+  await nojs.goto(`${base}/`);
+  expect(Number((await nojs.locator('[data-bus="can0"] [data-field="rxFps"]').textContent())?.replace(/,/g, ''))).toBeGreaterThan(100);
+  await nojs.close();
+});
+
+it('a frame a client sends shows in the live view within a second', async () => {
+  const page = await browser.newPage({ viewport: DESKTOP });
+  await page.goto(`${base}/live`);
+  await page.locator('#live-state', { hasText: 'live' }).waitFor({ timeout: 5000 });
+  await page.locator('#live-rows tr').first().waitFor({ timeout: 5000 });
+  const client = await TestClient.connect(bridge.port('cannelloni'));
+  const sentAt = Date.now();
+  client.send(encode({ id: (0x80000000 | 0x0abcdef1) >>> 0, data: [0xde, 0xad, 0xbe, 0xef] }));
+  await page.locator('#live-rows td', { hasText: 'DE AD BE EF' }).first().waitFor({ timeout: 1000 });
+  const latency = Date.now() - sentAt;
+  console.log(`web live: the client's frame showed after ${latency} ms`);
+  expect(await page.locator('#live-rows tr', { hasText: 'DE AD BE EF' }).first().textContent()).toContain('0ABCDEF1');
+  client.destroy();
+  await shoot(page, 'live');
+  await page.close();
+});
+
+it('the history finds stored frames by ID and offers the exports', async () => {
+  const page = await browser.newPage({ viewport: DESKTOP });
+  await page.goto(`${base}/history`);
+  await page.getByLabel('From').fill('10m');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.locator('tbody tr').first().waitFor({ timeout: 5000 });
+  expect(await page.locator('tbody tr').count()).toBeGreaterThan(0);
+  const links = await page.locator('.downloads a').evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).href));
+  expect(links.some((l) => l.includes('format=candump'))).toBe(true);
+  const log = await (await fetch(links.find((l) => l.includes('format=candump'))!)).text();
+  expect(log.split('\n')[0]).toMatch(/^\(\d+\.\d{6}\) can0 [0-9A-F]{3,8}#/);
+  await shoot(page, 'history');
+  await page.close();
+});
+
+it('a write without the token is refused; with it the frame reaches the bus', async () => {
+  const client = await TestClient.connect(bridge.port('cannelloni'));
+  const page = await browser.newPage({ viewport: PHONE });
+  await page.goto(`${base}/live`);
+  await page.getByLabel('ID (hex)').fill('1d0');
+  await page.getByLabel('Data (hex)').fill('cafe01');
+  await page.getByRole('button', { name: 'Send' }).click();
+  await expect.poll(() => page.locator('#write-result').textContent(), { timeout: 5000 }).toContain('a valid write token is needed');
+  const before = await (await fetch(`${base}/api/snapshot`)).json();
+  expect(before.web.writesRefused).toBeGreaterThanOrEqual(1);
+  expect(bridge.events('web_write_refused').at(-1)).toMatchObject({ remote: '127.0.0.1', action: 'send', reason: 'no_token' });
+
+  await page.getByLabel('Write token').fill(token);
+  await page.getByRole('button', { name: 'Use token' }).click();
+  await page.getByRole('button', { name: 'Send' }).click();
+  await expect.poll(() => page.locator('#write-result').textContent(), { timeout: 5000 }).toContain('send: done');
+  await client.until(() => client.frames.some((f) => f.id === 0x1d0 && f.data.toString('hex') === 'cafe01'), 5000, 'the web page\'s frame');
+  expect(bridge.events('web_write').at(-1)).toMatchObject({ remote: '127.0.0.1', action: 'send', id: '1d0' });
+  await shoot(page, 'live-send');
+  client.destroy();
+  await page.close();
+
+  // A cross-site form cannot write: no token header, and not JSON.
+  const forged = await fetch(`${base}/api/send`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'bus=can0&id=1d0&data=00' });
+  expect(forged.status).toBe(401);
+});
+
+it('the house page answers (the decoder may be off) and every page is photographed', async () => {
+  const page = await browser.newPage({ viewport: DESKTOP });
+  await page.goto(`${base}/house`);
+  expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('The house');
+  await shoot(page, 'house');
+  await page.close();
+});
