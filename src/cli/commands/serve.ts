@@ -38,6 +38,8 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   let stopWatchdog = () => {};
   const controlSocketPath = resolveControlSocket({ flag: config.controlSocket, env: ctx.env, role: 'daemon' }).path;
   const capture = config.capture ? (await import('../../capture/from-config.js')).createCaptureService(config, { log, hostname: os.hostname() }) : null;
+  // The house layer (decoder, inventory, state store); its `view` is what MQTT and the web page read.
+  const ampio = config.ampio ? (await import('../../ampio/service.js')).createAmpioService(config, { log }) : null;
   const daemon = createDaemon(config, {
     log,
     build: readBuildInfo(),
@@ -45,7 +47,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     controlSocketPath,
     createBackends: (c: Config) => createBackends(c, { log }),
     // Capture first: a store it cannot open stops the start-up; it is also stopped last.
-    services: async (d) => [...(capture ? [capture] : []), ...(await createStandardServices(d, { controlSocketPath, env: ctx.env, reload }))],
+    services: async (d) => [...(capture ? [capture] : []), ...(ampio ? [ampio] : []), ...(await createStandardServices(d, { controlSocketPath, env: ctx.env, reload, ampio: ampio?.view }))],
     onReady: () => {
       notify('ready', `serving ${config.canIf.join(',')}`);
       stopWatchdog = startWatchdog(ctx.env, notify);
