@@ -5,6 +5,7 @@
 import type { FrameTap, TapOrigin } from '../bus/frame-tap.js';
 import type { SendResult } from '../backends/types.js';
 import type { CanFrame } from '../core/frame.js';
+import type { AmpioView } from '../ampio/types.js';
 import type { Config } from '../config/options.js';
 import type { LogFn } from '../core/log-fn.js';
 import type { ControlSource } from '../control/control-server.js';
@@ -56,6 +57,8 @@ export interface StandardServiceOptions {
   env: Record<string, string | undefined>;
   /** Re-reads the configuration as SIGHUP does (the web page's reload); returns what changed. */
   reload?: () => string[];
+  /** The house layer's read side, for the web page (absent with --ampio=false). */
+  ampio?: AmpioView | null;
 }
 
 export async function createStandardServices(inputs: ServiceInputs, options: StandardServiceOptions): Promise<DaemonService[]> {
@@ -86,6 +89,7 @@ export async function createStandardServices(inputs: ServiceInputs, options: Sta
       source,
       probe: (req, res) => serveProbe(req, res, { registry, readiness: () => source.readiness(), log: logAt }),
       reload: options.reload,
+      ampio: options.ampio,
       log: logAt,
     });
     web = service;

@@ -10,11 +10,12 @@ import type { LogFn } from '../core/log-fn.js';
 import { findPackageRoot } from '../system/package-root.js';
 import { createWebApp } from './app.js';
 import { CaptureReader } from './history.js';
-import type { HousePages } from './house.js';
+import type { AmpioView } from '../ampio/types.js';
+import { createHousePages } from './house.js';
 import { LiveFeed } from './live.js';
 import { formatHostPort, WebServer } from './server.js';
 import { TokenChecker } from './token.js';
-import { type WriteActions, Writes } from './writes.js';
+import { Writes } from './writes.js';
 
 export interface WebServiceOptions {
   config: Config;
@@ -25,9 +26,8 @@ export interface WebServiceOptions {
   source: { snapshot(): Snapshot; kick(id: number): boolean };
   probe: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
   reload?: () => string[] | Promise<string[]>;
-  house?: HousePages | null;
-  /** The house decoder's extra write endpoints (switch an output). */
-  extraWrites?: WriteActions['extra'];
+  /** The house layer (absent with --ampio=false): the house page, /api/modules, /api/state, /api/output. */
+  ampio?: AmpioView | null;
   log: LogFn;
 }
 
@@ -54,6 +54,16 @@ export function createWebService(o: WebServiceOptions): WebService {
   const feed = new LiveFeed((event, fields) => o.log('info', event, fields));
   const capture = o.config.capture ? new CaptureReader(o.config.capture) : null;
   const busNames = (): string[] => o.buses.map((b) => b.name);
+  const house = o.ampio ? createHousePages({ view: o.ampio, refresh: () => void o.source.snapshot(), writes: () => token.configured, now: Date.now }) : null;
+  /** Puts frames on the named bus in order; the first refusal's reason, or null. */
+  const sendFrames = (busName: string, frames: CanFrame[]): string | null => {
+    const bus = o.buses.find((b) => b.name === busName) ?? o.buses[0];
+    for (const f of frames) {
+      const r = bus.send(f, { session: 0, protocol: 'web' });
+      if (!r.ok) return r.reason;
+    }
+    return null;
+  };
   const writes = new Writes(
     token,
     {
@@ -63,7 +73,7 @@ export function createWebService(o: WebServiceOptions): WebService {
       kick: (id) => o.source.kick(id),
       reload: async () => (o.reload ? await o.reload() : []),
       txIds: () => live.txIds,
-      extra: o.extraWrites,
+      extra: async (name, body) => (house && name === 'output' ? house.output(body, sendFrames) : null),
     },
     o.log,
   );
@@ -81,7 +91,7 @@ export function createWebService(o: WebServiceOptions): WebService {
       probe: o.probe,
       live: feed,
       capture,
-      house: o.house ?? null,
+      house,
       writes,
       staticDir: staticDir(),
       log: o.log,

@@ -95,7 +95,9 @@ it('the history finds stored frames by ID and offers the exports', async () => {
   await page.getByRole('button', { name: 'Search' }).click();
   await page.locator('tbody tr').first().waitFor({ timeout: 5000 });
   expect(await page.locator('tbody tr').count()).toBeGreaterThan(0);
-  const links = await page.locator('.downloads a').evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).href));
+  const anchors = page.locator('.downloads a');
+  const links: string[] = [];
+  for (let i = 0; i < (await anchors.count()); i++) links.push(new URL((await anchors.nth(i).getAttribute('href')) ?? '', base).href);
   expect(links.some((l) => l.includes('format=candump'))).toBe(true);
   const log = await (await fetch(links.find((l) => l.includes('format=candump'))!)).text();
   expect(log.split('\n')[0]).toMatch(/^\(\d+\.\d{6}\) can0 [0-9A-F]{3,8}#/);
@@ -111,7 +113,7 @@ it('a write without the token is refused; with it the frame reaches the bus', as
   await page.getByLabel('Data (hex)').fill('cafe01');
   await page.getByRole('button', { name: 'Send' }).click();
   await expect.poll(() => page.locator('#write-result').textContent(), { timeout: 5000 }).toContain('a valid write token is needed');
-  const before = await (await fetch(`${base}/api/snapshot`)).json();
+  const before = (await (await fetch(`${base}/api/snapshot`)).json()) as { web: { writesRefused: number } };
   expect(before.web.writesRefused).toBeGreaterThanOrEqual(1);
   expect(bridge.events('web_write_refused').at(-1)).toMatchObject({ remote: '127.0.0.1', action: 'send', reason: 'no_token' });
 

@@ -23,24 +23,25 @@ export const DESKTOP = { width: 1280, height: 900 };
  */
 export async function inkOf(page: Page, png: Buffer): Promise<{ ink: number; colours: number; width: number; height: number }> {
   await page.goto('about:blank');
-  return page.evaluate(async (b64: string) => {
+  // Runs in the browser (as text: this project compiles without the DOM's types).
+  return page.evaluate(`(async () => {
     const img = new Image();
-    img.src = `data:image/png;base64,${b64}`;
+    img.src = 'data:image/png;base64,${png.toString('base64')}';
     await img.decode();
     const canvas = document.createElement('canvas');
     canvas.width = img.width;
     canvas.height = img.height;
-    const ctx = canvas.getContext('2d')!;
+    const ctx = canvas.getContext('2d');
     ctx.drawImage(img, 0, 0);
     const data = ctx.getImageData(0, 0, img.width, img.height).data;
-    const counts = new Map<number, number>();
+    const counts = new Map();
     let samples = 0;
     for (let i = 0; i < data.length; i += 4 * 7) {
       const key = (data[i] << 16) | (data[i + 1] << 8) | data[i + 2];
-      counts.set(key, (counts.get(key) ?? 0) + 1);
+      counts.set(key, (counts.get(key) || 0) + 1);
       samples++;
     }
     const top = Math.max(...counts.values());
     return { ink: 1 - top / samples, colours: counts.size, width: img.width, height: img.height };
-  }, png.toString('base64'));
+  })()`);
 }
