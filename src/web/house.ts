@@ -113,8 +113,16 @@ function moduleCard(m: ModuleEntry, values: StateView[], lowSupply: number, now:
 <div class="fig"><dt>Frames/s</dt><dd>${m.rate.toFixed(1)}</dd></div>
 </dl>
 ${low ? html`<p class="bad">Supply below ${lowSupply} V (doctor warns: check the bus power supply and wiring).</p>` : ''}
-${values.length > 0 ? html`<ul class="values">${values.filter((v) => v.kind !== 'diagnostics').map((v) => valueItem(m, v, writes))}</ul>` : ''}
+${valueLists(m, values.filter((v) => v.kind !== 'diagnostics'), writes)}
 </section>`;
+}
+
+/** Named values (the house file's entities) in view; the others folded away, since a module broadcasts dozens. */
+function valueLists(m: ModuleEntry, values: StateView[], writes: boolean): Raw {
+  const named = values.filter((v) => v.names.length > 0);
+  const other = values.filter((v) => v.names.length === 0);
+  return html`${named.length > 0 ? html`<ul class="values">${named.map((v) => valueItem(m, v, writes))}</ul>` : ''}
+${other.length > 0 ? html`<details><summary>${other.length} ${named.length > 0 ? 'more ' : ''}value${other.length === 1 ? '' : 's'} without a name</summary><ul class="values">${other.map((v) => valueItem(m, v, writes))}</ul></details>` : ''}`;
 }
 
 function valueItem(m: ModuleEntry, v: StateView, writes: boolean): Raw {

@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { hashToken, newToken } from '../../src/web/token.js';
-import { BridgeChild } from '../support/bridge-child.js';
+import { BridgeChild, REPO } from '../support/bridge-child.js';
 import { DESKTOP, inkOf, launchBrowser, PHONE } from '../support/browser.js';
 import { encode, TestClient } from '../support/cannelloni-client.js';
 
@@ -26,7 +26,9 @@ beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ampio-web-e2e-'));
   shots = fs.mkdtempSync(path.join(os.tmpdir(), 'ampio-web-shots-'));
   bridge = await BridgeChild.start({
-    args: ['--backend', 'virtual', '--virtual-rate', '200', '--listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0', '--capture', path.join(dir, 'capture.db'), '--capture-commit-interval', '200ms', '--http-token-hash', await hashToken(token)],
+    // Sequence payloads: traffic at a known rate that the house decoder ignores, so the modules
+    // on the house page are the scripted ones.
+    args: ['--backend', 'virtual', '--virtual-rate', '200', '--virtual-payload', 'sequence', '--listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0', '--capture', path.join(dir, 'capture.db'), '--capture-commit-interval', '200ms', '--http-token-hash', await hashToken(token), '--ampio-config', path.join(REPO, 'test/fixtures/ampio/house.yaml')],
   });
   base = `http://${String(bridge.events('metrics_listen')[0].addr)}`;
   browser = await launchBrowser();
@@ -132,10 +134,34 @@ it('a write without the token is refused; with it the frame reaches the bus', as
   expect(forged.status).toBe(401);
 });
 
-it('the house page answers (the decoder may be off) and every page is photographed', async () => {
-  const page = await browser.newPage({ viewport: DESKTOP });
+it('the house shows a module by its name with its temperature, a low supply highlighted, and switches an output with the token', async () => {
+  const client = await TestClient.connect(bridge.port('cannelloni'));
+  const ext = (a: number): number => (0x80000000 | a) >>> 0;
+  // Diagnostics (FE 4F: supply ×0.2 V, temperature −100 °C) and binary outputs (FE 1E, bit 0 = bout.1).
+  client.send(encode({ id: ext(0x1a1e), data: [0xfe, 0x4f, 120, 130] })); // 24.0 V, 30 °C
+  client.send(encode({ id: ext(0x1a1e), data: [0xfe, 0x1e, 0x01, 0, 0, 0, 0, 0] })); // Hall ceiling on
+  client.send(encode({ id: ext(0x19c7), data: [0xfe, 0x4f, 100, 125] })); // 20.0 V: below doctor's 21.6 V
+  const page = await browser.newPage({ viewport: PHONE });
   await page.goto(`${base}/house`);
-  expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('The house');
+  const relays = page.locator('[data-module="00001a1e"]');
+  await expect.poll(async () => (await relays.count()) > 0 && (await relays.locator('[data-field="temperature"]').textContent()), { timeout: 5000 }).toBe('30 °C');
+  expect(await relays.locator('h3').textContent()).toContain('Relays ground floor');
+  expect(await relays.locator('[data-field="supply"]').textContent()).toBe('24.0 V');
+  expect(await relays.locator('h3 .badge').textContent()).toBe('online');
+  expect(await relays.locator('[data-ref="bout.1"]').textContent()).toContain('Hall ceiling: on');
+  const dimmer = page.locator('[data-module="000019c7"]');
+  expect(await dimmer.locator('h3').textContent()).toContain('Dimmer living room');
+  expect(await dimmer.locator('.fig.bad [data-field="supply"]').count()).toBe(1);
   await shoot(page, 'house');
+  await page.goto(`${base}/house`);
+  await page.getByLabel('Write token').fill(token);
+  await page.getByRole('button', { name: 'Use token' }).click();
+  await page.getByRole('button', { name: 'Switch Hall ceiling off' }).click();
+  await expect.poll(() => page.locator('#write-result').textContent(), { timeout: 5000 }).toContain('output: done');
+  // The command goes to 0x0F000000 with the module's address first (the ampio encoders).
+  await client.until(() => client.frames.some((f) => f.id === ext(0x0f000000) && f.data.subarray(0, 4).toString('hex') === '00001a1e'), 5000, 'the switch command');
+  const api = (await (await fetch(`${base}/api/modules`)).json()) as { modules: Array<{ key: string; name: string; temperatureC: number }> };
+  expect(api.modules.find((m) => m.key === '00001a1e')).toMatchObject({ name: 'Relays ground floor', temperatureC: 30 });
+  client.destroy();
   await page.close();
 });

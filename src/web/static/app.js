@@ -35,6 +35,12 @@
     out.className = bad ? 'bad' : 'ok';
   }
 
+  function describe(reply) {
+    const parts = [];
+    for (const [k, v] of Object.entries(reply)) parts.push(k + ' ' + (typeof v === 'object' ? Object.values(v || {}).join(' ') : v));
+    return parts.length ? ' (' + parts.join(', ') + ')' : '';
+  }
+
   async function write(action, payload) {
     const token = sessionStorage.getItem(TOKEN_KEY) || '';
     try {
@@ -45,7 +51,7 @@
       });
       const reply = await res.json().catch(() => ({}));
       if (!res.ok) say(action + ': ' + (reply.error || res.status), true);
-      else say(action + ': done ' + JSON.stringify(reply), false);
+      else say(action + ': done' + describe(reply), false);
     } catch (err) {
       say(action + ': ' + err, true);
     }
