@@ -8,7 +8,7 @@
 import { ACCESS_OPTIONS } from './options-access.js';
 import { PROTOCOL_OPTIONS } from './options-protocols.js';
 import { CAPTURE_OPTIONS } from './options-capture.js';
-import { WEB_OPTIONS } from '../web/options.js';
+import { WEB_OPTIONS } from './options-web.js';
 import { AMPIO_OPTIONS } from './options-ampio.js';
 
 // What setup and doctor need about --allow/--tx-rate, re-exported: provisioning imports

@@ -3,7 +3,7 @@
 // check never blocks the event loop; the last token that matched is remembered by its
 // SHA-256, so a person clicking through writes pays the key derivation once.
 import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
-import { TOKEN_HASH_RE } from './options.js';
+import { TOKEN_HASH_RE } from '../config/options-web.js';
 
 const PARAMS = { N: 16384, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
 

@@ -1,6 +1,6 @@
 // The web page's options (the one HTTP server of the daemon and its write credential);
 // composed into the options table. Pure data and parsers: provisioning imports the table.
-import { OptionValueError, opt, optionalListenOption } from '../config/parsers.js';
+import { OptionValueError, opt, optionalListenOption } from './parsers.js';
 
 /**
  * The stored form of the write token: `scrypt:<salt hex>:<key hex>` (N=16384, r=8, p=1,
