@@ -136,8 +136,14 @@ export interface Answers {
   mdns: boolean;
   /** socketcand listen address (python-can, SavvyCAN, Kayak); '' = off. */
   socketcandListen: string;
-  /** '' = metrics/ready endpoint off */
+  /** '' = metrics/ready endpoint off; only used while the web page is off (httpListen ''). */
   metricsAddr: string;
+  /** The web page's HTTP address (also /metrics, /ready, /healthz); '' = off. */
+  httpListen: string;
+  /** The web page's write token: 'new' makes one (printed once, its hash stored), 'off' removes it; absent = keep what config.json has. */
+  httpToken?: 'new' | 'off';
+  /** The hash of a token made by this run (setup fills it in; never asked). */
+  httpTokenHash?: string;
   /** GVRET listener for SavvyCAN/WireTAP ('' = off; SavvyCAN needs :23). */
   gvretListen: string;
   /** SQLite file keeping every bus frame (`ampio-bridge capture query`); '' = off. */

@@ -15,6 +15,7 @@ import { AMPIO_OPTIONS } from './options-ampio.js';
 // nothing of the daemon but this table.
 export { isPublicAddress, nonLocalEntries } from '../guard/address-list.js';
 export { suggestTxRate } from '../guard/token-bucket.js';
+export { hashTokenSync, newToken } from '../guard/web-token.js';
 export { formatAge, formatByteSize, parseAge, parseByteSize } from './options-capture.js';
 
 export type OptionKind = 'string' | 'int' | 'bool' | 'duration' | 'enum' | 'list' | 'address' | 'path';

@@ -14,7 +14,7 @@ import type { AmpioView } from '../ampio/types.js';
 import { createHousePages } from './house.js';
 import { LiveFeed } from './live.js';
 import { formatHostPort, WebServer } from './server.js';
-import { TokenChecker } from './token.js';
+import { TokenChecker } from '../guard/web-token.js';
 import { Writes } from './writes.js';
 
 export interface WebServiceOptions {

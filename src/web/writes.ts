@@ -12,7 +12,7 @@ import type { LogFn } from '../core/log-fn.js';
 import { hostKey } from '../guard/address-list.js';
 import { idAllowed, type IdMask } from '../guard/id-mask.js';
 import { sendJson } from './respond.js';
-import type { TokenChecker } from './token.js';
+import type { TokenChecker } from '../guard/web-token.js';
 
 export interface WriteActions {
   busNames(): readonly string[];

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { hashToken, newToken } from '../../src/web/token.js';
+import { hashToken, newToken } from '../../src/guard/web-token.js';
 import { BridgeChild, REPO } from '../support/bridge-child.js';
 import { DESKTOP, inkOf, launchBrowser, PHONE } from '../support/browser.js';
 import { encode, TestClient } from '../support/cannelloni-client.js';

@@ -102,7 +102,8 @@ export function validateWithServeLoader(configPath: string, unitEnv: Record<stri
     serial: c.serial,
     bitrate: c.bitrate,
     listen: { host: c.listen.host, port: c.listen.port },
-    metricsAddr: c.metricsAddr ? { host: c.metricsAddr.host, port: c.metricsAddr.port } : null,
+    // The one HTTP server (/ready): --http-listen, or its older name --metrics-addr.
+    metricsAddr: (c.httpListen ?? c.metricsAddr) ? { host: (c.httpListen ?? c.metricsAddr)!.host, port: (c.httpListen ?? c.metricsAddr)!.port } : null,
     gvretListen: c.gvretListen ? { host: c.gvretListen.host, port: c.gvretListen.port } : null,
     socketcandListen: c.socketcandListen ? { host: c.socketcandListen.host, port: c.socketcandListen.port } : null,
     mdnsEnable: c.mdnsEnable,

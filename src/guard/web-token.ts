@@ -1,8 +1,8 @@
-// The web write credential: a random token people keep, stored only as a salted scrypt hash
+// The web page's write credential (--http-token-hash): a random token people keep, stored only as a salted scrypt hash
 // (the config file may be read by whoever backs it up). scrypt runs in libuv's pool, so a
 // check never blocks the event loop; the last token that matched is remembered by its
 // SHA-256, so a person clicking through writes pays the key derivation once.
-import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
 import { TOKEN_HASH_RE } from '../config/options-web.js';
 
 const PARAMS = { N: 16384, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
@@ -14,6 +14,12 @@ function derive(token: string, salt: Buffer): Promise<Buffer> {
 /** A new token (24 random bytes, base64url: 32 characters to copy). */
 export function newToken(): string {
   return randomBytes(24).toString('base64url');
+}
+
+/** The stored form of `token`, at once (setup: one hash, no event loop to keep free). */
+export function hashTokenSync(token: string): string {
+  const salt = randomBytes(16);
+  return `scrypt:${salt.toString('hex')}:${scryptSync(token, salt, 32, PARAMS).toString('hex')}`;
 }
 
 /** The stored form of `token`. */
