@@ -130,12 +130,11 @@ export interface Answers {
   bitrate: number;
   txqueuelen: number;
   restartMs: number;
+  /** The bus port every install has (the registry's `ask: address` protocol). */
   listen: string;
   maxClients: number;
   hubPolicy: 'drop' | 'kick';
   mdns: boolean;
-  /** socketcand listen address (python-can, SavvyCAN, Kayak); '' = off. */
-  socketcandListen: string;
   /** '' = metrics/ready endpoint off; only used while the web page is off (httpListen ''). */
   metricsAddr: string;
   /** The web page's HTTP address (also /metrics, /ready, /healthz); '' = off. */
@@ -144,8 +143,11 @@ export interface Answers {
   httpToken?: 'new' | 'off';
   /** The hash of a token made by this run (setup fills it in; never asked). */
   httpTokenHash?: string;
-  /** GVRET listener for SavvyCAN/WireTAP ('' = off; SavvyCAN needs :23). */
-  gvretListen: string;
+  /**
+   * The listen address of each protocol setup offers (provisioning/protocols.ts), by its
+   * option name; '' = off.
+   */
+  listeners: Record<string, string>;
   /** SQLite file keeping every bus frame (`ampio-bridge capture query`); '' = off. */
   capture: string;
   serial: string;

@@ -17,6 +17,7 @@ export const WEB_OPTIONS = {
     help: 'HTTP address of the web page (overview, live frames, the house, capture history), its JSON API under /api/, and /metrics, /ready, /healthz; --allow applies as on the bus ports; off or empty = off. --metrics-addr is its older name: an old config with only --metrics-addr gets the same server there',
     group: 'observability',
     scope: 'structural',
+    listener: { what: 'web page' },
   }),
   httpTokenHash: opt<string>({
     flag: 'http-token-hash',
