@@ -41,7 +41,23 @@ afterAll(async () => {
   console.log(`web screenshots: ${shots}`);
 });
 
+/** What a screen reader and a keyboard need: every field labelled, every button named, one h1, the skip link first. */
+async function accessible(page: Page): Promise<void> {
+  const problems = (await page.evaluate(`(() => {
+    const out = [];
+    for (const el of document.querySelectorAll('input, select, textarea')) if (el.labels.length === 0 && !el.getAttribute('aria-label')) out.push('unlabelled ' + el.outerHTML.slice(0, 80));
+    for (const el of document.querySelectorAll('button, a')) if (!(el.textContent.trim() || el.getAttribute('aria-label'))) out.push('unnamed ' + el.outerHTML.slice(0, 80));
+    if (document.querySelectorAll('h1').length !== 1) out.push('h1 count ' + document.querySelectorAll('h1').length);
+    if (!document.documentElement.lang) out.push('no lang');
+    return out;
+  })()`)) as string[];
+  expect(problems).toEqual([]);
+  // From the top of the page, the first Tab lands on the skip link.
+  expect(await page.evaluate(`document.querySelector('a[href], button, input, select').className`)).toBe('skip');
+}
+
 async function shoot(page: Page, name: string): Promise<void> {
+  await accessible(page);
   for (const [label, size] of [['phone', PHONE], ['desktop', DESKTOP]] as const) {
     await page.setViewportSize(size);
     await page.waitForTimeout(150);
@@ -65,6 +81,11 @@ it('the overview shows the bus and its frames/s, and stays useful without JavaSc
   expect(await card.locator('h3').textContent()).toContain('can0');
   expect(await page.getByRole('heading', { name: 'No warnings' }).count()).toBe(1);
   await shoot(page, 'overview');
+  // prefers-color-scheme: dark gets the dark palette (the page's background turns dark).
+  await page.emulateMedia({ colorScheme: 'dark' });
+  const png = await page.screenshot();
+  fs.writeFileSync(path.join(shots, 'overview-desktop-dark.png'), png);
+  expect(await page.evaluate('getComputedStyle(document.body).backgroundColor')).toBe('rgb(13, 17, 23)');
   await page.close();
 
   const nojs = await browser.newPage({ viewport: PHONE, javaScriptEnabled: false });
