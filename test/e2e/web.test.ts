@@ -125,6 +125,15 @@ it('the history finds stored frames by ID and offers the exports', async () => {
   const log = await (await fetch(links.find((l) => l.includes('format=candump'))!)).text();
   expect(log.split('\n')[0]).toMatch(/^\(\d+\.\d{6}\) can0 [0-9A-F]{3,8}#/);
   await shoot(page, 'history');
+  // Paging: the next page holds the next 100 older frames.
+  expect(await page.locator('.pager span').textContent()).toBe('frames 1–100');
+  await page.getByRole('link', { name: 'Older →' }).click();
+  await page.locator('.pager span', { hasText: 'frames 101–200' }).waitFor({ timeout: 5000 });
+  const api = (await (await fetch(`${base}/api/capture?since=10m&bus=can0&offset=100`)).json()) as { rows: Array<{ bus: string; tsUs: number }>; offset: number; more: boolean };
+  expect(api.rows).toHaveLength(100);
+  expect(api.offset).toBe(100);
+  expect(api.rows.every((r, i) => r.bus === 'can0' && (i === 0 || r.tsUs <= api.rows[i - 1].tsUs))).toBe(true);
+  expect((await fetch(`${base}/api/capture?since=yesterday-ish`)).status).toBe(400);
   await page.close();
 });
 

@@ -148,7 +148,8 @@ export function formatStatus(s: Snapshot, opts: { color: boolean }): string {
   for (const l of d.listeners ?? []) if (l.protocol !== 'cannelloni') others.set(l.protocol, [...(others.get(l.protocol) ?? []), l.address]);
   for (const [protocol, addresses] of others) where.push(`${protocol} ${addresses.join(', ')}`);
   where.push(`mDNS ${d.mdnsName ?? 'off'}`);
-  where.push(`metrics ${d.metricsAddr ?? 'off'}`);
+  // The web page's server serves /metrics too (one HTTP server).
+  where.push(s.web ? `web+metrics http://${s.web.address}/` : `metrics ${d.metricsAddr ?? 'off'}`);
   where.push(`control ${d.controlSocket || '-'}`);
   out.push(p.dim(where.join(' · ')));
   const fds = d.descriptors;
