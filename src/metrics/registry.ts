@@ -110,6 +110,8 @@ export interface MetricsRegistryOptions {
   defaultMetrics?: boolean;
   /** Frame capture is on (--capture), and forwarding to PostgreSQL (--pg-url): adds the capture_* series. */
   capture?: { forwarding: boolean };
+  /** The web page's server is on (--http-listen): adds the web_* series. */
+  web?: boolean;
 }
 
 export interface MetricsRegistry {
@@ -272,6 +274,8 @@ export function createMetricsRegistry(opts: MetricsRegistryOptions): MetricsRegi
 
   // ------------------------------------------------------------ capture (registered only when --capture is on)
   if (opts.capture) registerCaptureMetrics(counter, gauge, opts.capture.forwarding);
+  // ------------------------------------------------------------ the web page's server (it serves this scrape)
+  if (opts.web) registerWebMetrics(counter, gauge);
 
   if (opts.defaultMetrics) client.collectDefaultMetrics({ register: registry });
 
@@ -303,4 +307,18 @@ function registerCaptureMetrics(counter: MetricFactory<client.Counter<string>>, 
   counter('capture_forward_errors_total', 'Failed PostgreSQL connections or batches (each is retried).', [], (m, r) => void (fwd(r) && m.inc(fwd(r)!.errorsTotal)));
   counter('capture_forward_lost_total', 'Frames evicted from the store (retention, size) before they reached PostgreSQL.', [], (m, r) => void (fwd(r) && m.inc(fwd(r)!.lostTotal)));
   gauge('capture_forward_connected', '1 while the PostgreSQL forwarder is connected.', [], (m, r) => void (fwd(r) && m.set(fwd(r)!.state === 'connected' ? 1 : 0)));
+}
+
+function registerWebMetrics(counter: MetricFactory<client.Counter<string>>, gauge: MetricFactory<client.Gauge<string>>): void {
+  const web = (r: Reading): NonNullable<Snapshot['web']> | null => r.snap.web ?? null;
+  gauge('web_live_viewers', 'Browsers watching the live frames now.', [], (m, r) => void (web(r) && m.set(web(r)!.liveViewers)));
+  counter('web_live_frames_total', 'Frames sent to live-frame viewers.', [], (m, r) => void (web(r) && m.inc(web(r)!.liveSent)));
+  counter('web_live_dropped_frames_total', 'Frames live-frame viewers lost because their browser read too slowly (each loses its own only).', [], (m, r) => void (web(r) && m.inc(web(r)!.liveDropped)));
+  counter('web_rejected_connections_total', 'HTTP connections refused by --allow.', [], (m, r) => void (web(r) && m.inc(web(r)!.refused)));
+  counter('web_writes_total', 'Writes through the web page or API (send, output, kick, reload), by result.', ['result'], (m, r) => {
+    const w = web(r);
+    if (!w) return;
+    m.inc({ result: 'done' }, w.writesDone);
+    m.inc({ result: 'refused' }, w.writesRefused);
+  });
 }

@@ -123,6 +123,9 @@ describe('writes', () => {
     expect(web.writesRefused).toBe(6); // no token, wrong token, a form, outside --tx-ids, bad data, no such client
     expect(d.records.filter((r) => r.event === 'web_write').map((r) => r.action)).toEqual(['send', 'kick', 'reload']);
     expect(d.records.find((r) => r.event === 'web_write_refused' && r.reason === 'bad_token')).toMatchObject({ remote: '127.0.0.1', action: 'send' });
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toContain('web_writes_total{result="done"} 3');
+    expect(metrics).toContain('web_writes_total{result="refused"} 6');
     // The token never reaches the log.
     expect(JSON.stringify(d.records)).not.toContain(token);
   });
