@@ -81,7 +81,7 @@ export async function createStandardServices(inputs: ServiceInputs, options: Sta
     const { createMetricsRegistry } = await import('../metrics/registry.js');
     const { serveProbe } = await import('../metrics/http.js');
     const { createWebService } = await import('../web/service.js');
-    const registry = createMetricsRegistry({ source, build, defaultMetrics: true, capture: config.capture ? { forwarding: config.pgUrl !== '' } : undefined, web: true });
+    const registry = createMetricsRegistry({ source, build, defaultMetrics: true, capture: config.capture ? { forwarding: config.pgUrl !== '' } : undefined, ampio: config.ampio, web: true });
     const service = createWebService({
       config,
       address: httpAddress,

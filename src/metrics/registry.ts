@@ -9,6 +9,7 @@
 // hub_*, errors_total{where}, malformed_frames_total, build_info), so existing dashboards and
 // alerts keep working; the per-bus ones (bus state, error counters, load, TX drops) carry a `bus` label.
 // No per-client labels (unbounded cardinality).
+import { registerAmpioMetrics } from '../ampio/metrics.js';
 import { BUS_STATE_CODE } from '../backends/types.js';
 import { type ErrorCounts, GO_ERROR_WHERE } from '../core/error-where.js';
 import client from 'prom-client';
@@ -112,6 +113,8 @@ export interface MetricsRegistryOptions {
   capture?: { forwarding: boolean };
   /** The web page's server is on (--http-listen): adds the web_* series. */
   web?: boolean;
+  /** The Ampio house layer is on (--ampio): adds the ampio_* series. */
+  ampio?: boolean;
 }
 
 export interface MetricsRegistry {
@@ -276,6 +279,8 @@ export function createMetricsRegistry(opts: MetricsRegistryOptions): MetricsRegi
   if (opts.capture) registerCaptureMetrics(counter, gauge, opts.capture.forwarding);
   // ------------------------------------------------------------ the web page's server (it serves this scrape)
   if (opts.web) registerWebMetrics(counter, gauge);
+  // ------------------------------------------------------------ the Ampio house layer (--ampio)
+  if (opts.ampio) registerAmpioMetrics(counter, gauge);
 
   if (opts.defaultMetrics) client.collectDefaultMetrics({ register: registry });
 
