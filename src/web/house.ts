@@ -7,7 +7,8 @@
 // (POST /api/output), encoded by the ampio command encoders.
 import type http from 'node:http';
 import { ampioCommands } from '../ampio/commands.js';
-import type { AmpioView, ModuleEntry, StateData, StateView } from '../ampio/types.js';
+import { supplyIsLow, valueText } from '../ampio/present.js';
+import type { AmpioView, ModuleEntry, StateView } from '../ampio/types.js';
 import type { CanFrame } from '../core/frame.js';
 import { duration } from './pages/overview.js';
 import { html, type Raw } from './pages/layout.js';
@@ -24,13 +25,6 @@ const SWITCHES: Record<string, (module: number, index: number, on: boolean) => C
   bout: ampioCommands.encodeBinaryOutput,
   flag: ampioCommands.encodeFlag,
 };
-
-export function formatValue(v: StateData, unit: string | null): string {
-  if (typeof v === 'boolean') return v ? 'on' : 'off';
-  if (typeof v === 'number') return `${Number.isInteger(v) ? v : v.toFixed(1)}${unit ? ` ${unit}` : ''}`;
-  if (typeof v === 'string') return v;
-  return Object.entries(v).map(([k, x]) => `${k} ${x}`).join(', ');
-}
 
 export interface HouseOptions {
   view: AmpioView;
@@ -102,7 +96,8 @@ function slug(area: string): string {
 }
 
 function moduleCard(m: ModuleEntry, values: StateView[], lowSupply: number, now: number, writes: boolean): Raw {
-  const low = m.supplyVolts !== null && m.supplyVolts < lowSupply;
+  // The same judgement as `modules` and doctor (src/ampio/present.ts).
+  const low = supplyIsLow(m, lowSupply);
   const title = m.name ?? `Module 0x${m.key}`;
   return html`<section class="card module" data-module="${m.key}" aria-label="${title}">
 <h3>${title} <span class="badge ${m.online ? 'ok' : 'bad'}">${m.online ? 'online' : 'offline'}</span> <span class="addr">0x${m.key}${m.model ? ` · ${m.model}` : ''}</span></h3>
@@ -127,7 +122,8 @@ ${other.length > 0 ? html`<details><summary>${other.length} ${named.length > 0 ?
 
 function valueItem(m: ModuleEntry, v: StateView, writes: boolean): Raw {
   const label = v.names.length > 0 ? v.names.join(', ') : v.ref;
-  const text = formatValue(v.value, v.unit);
+  // Worded as `ampio-bridge state` words it.
+  const text = valueText(v.value, v.unit);
   const canSwitch = writes && SWITCHES[v.kind] && typeof v.value === 'boolean';
   return html`<li data-ref="${v.ref}"><span>${label}</span>: <strong>${text}</strong>${
     canSwitch
