@@ -147,6 +147,9 @@ export class CaptureReader {
         if (!out.write(chunk)) await Promise.race([once(out, 'drain'), once(out, 'close')]);
         if (out.destroyed) return n;
         chunk = '';
+        // The store is read on the daemon's own thread: let the buses' I/O run between chunks
+        // (about a thousand frames), so a long download never delays a client's frames.
+        await new Promise((resolve) => setImmediate(resolve));
       }
     }
     if (chunk) out.write(chunk);
