@@ -132,7 +132,18 @@ export class CaptureReader {
 
   /** Writes the frames of `q` (oldest first, rx and tx: what was on the bus) to `out`; returns the count. */
   async exportTo(q: SearchQuery, format: ExportFormat, out: Writable): Promise<number> {
-    const { store, mods } = await this.open();
+    const { mods } = await this.open();
+    // Its own read-only connection: a download yields between chunks with its query open, and
+    // searches on the shared connection must not find it busy.
+    const store = mods.store.CaptureStore.open(await mods.sqlite.loadSqlite(), { path: this.path, readonly: true });
+    try {
+      return await this.encode(store, mods, q, format, out);
+    } finally {
+      store.close();
+    }
+  }
+
+  private async encode(store: CaptureStore, mods: Modules, q: SearchQuery, format: ExportFormat, out: Writable): Promise<number> {
     const busNumber = new Map(store.buses().map((b) => [b.name, b.id]));
     let chunk = format === 'gvret-csv' ? `${mods.export.GVRET_CSV_HEADER}\n` : '';
     let n = 0;
