@@ -1,5 +1,7 @@
-// The metrics HTTP endpoint (--metrics-addr): /metrics for Prometheus, /ready for
-// orchestration and `setup`'s verify step, /healthz for liveness.
+// /metrics for Prometheus, /ready for orchestration and `setup`'s verify step, /healthz for
+// liveness: serveProbe() answers them inside the daemon's one HTTP server (src/web/, at
+// --http-listen or its older name --metrics-addr); createMetricsHttpServer() is the same
+// three paths alone, for embedding them without the web page.
 //   /ready   200 "ready" only when every listener is bound and every backend open (and no
 //            bus is bus-off), else 503 with the reason, so a probe says why.
 //   /healthz 200 "ok": answering at all proves the event loop is alive.

@@ -8,7 +8,7 @@ import type { FrameTap, TapBus } from '../bus/frame-tap.js';
 import { CAN_EFF_FLAG, CAN_ERR_FLAG, CAN_RTR_FLAG, type CanFrame } from '../core/frame.js';
 import { idAllowed, type IdMask } from '../guard/id-mask.js';
 
-/** Frames one viewer's queue holds (about 0.1 s of a saturated 1 Mbit/s bus, 10 s of a busy Ampio bus). */
+/** Frames one viewer's queue holds: 0.2 s at 21,300 frames/s, 16 s of a busy Ampio bus (250 frames/s); written out every 0.1 s. */
 export const QUEUE = 4096;
 /** Frames written per viewer per tick (the whole queue: a reading viewer keeps up with 40,000 frames/s); one event of at most ~250 KB. */
 const BATCH = QUEUE;
