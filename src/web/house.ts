@@ -100,7 +100,7 @@ function moduleCard(m: ModuleEntry, values: StateView[], lowSupply: number, now:
   const low = supplyIsLow(m, lowSupply);
   const title = m.name ?? `Module 0x${m.key}`;
   return html`<section class="card module" data-module="${m.key}" aria-label="${title}">
-<h3>${title} <span class="badge ${m.online ? 'ok' : 'bad'}">${m.online ? 'online' : 'offline'}</span> <span class="addr">0x${m.key}${m.model ? ` · ${m.model}` : ''}</span></h3>
+<h3>${title} ${m.frames === 0 ? html`<span class="badge dim">not heard yet</span>` : html`<span class="badge ${m.online ? 'ok' : 'bad'}">${m.online ? 'online' : 'offline'}</span>`} <span class="addr">0x${m.key}${m.model ? ` · ${m.model}` : ''}</span></h3>
 <dl class="figs">
 <div class="fig${low ? ' bad' : ''}"><dt>Supply</dt><dd data-field="supply">${m.supplyVolts === null ? '-' : `${m.supplyVolts.toFixed(1)} V`}${low ? html` <span class="sr">(below ${lowSupply} V: doctor warns)</span>` : ''}</dd></div>
 <div class="fig"><dt>Temperature</dt><dd data-field="temperature">${m.temperatureC === null ? '-' : `${m.temperatureC} °C`}</dd></div>

@@ -40,7 +40,7 @@ export function historyMain(o: { buses: readonly string[]; form: HistoryForm; ca
   if (o.error) return html`${head}${formHtml}<p class="bad" role="alert">${o.error}</p>`;
   const page = o.page!;
   const rows = page.rows.map(
-    (r) => html`<tr><td><time datetime="${r.time}">${r.time.replace('T', ' ').replace('Z', '')}</time></td><td>${r.bus}</td><td>${r.direction}</td><td class="mono">${idText(r)}</td><td class="num">${r.len}</td><td class="mono">${r.data.toUpperCase().replace(/(..)(?=.)/g, '$1 ')}</td></tr>`,
+    (r) => html`<tr><td><time datetime="${r.time}"><span class="date">${r.time.slice(0, 10)} </span>${r.time.slice(11, 23)}</time></td><td>${r.bus}</td><td>${r.direction}</td><td class="mono">${idText(r)}</td><td class="num">${r.len}</td><td class="mono">${r.data.toUpperCase().replace(/(..)(?=.)/g, '$1 ')}</td></tr>`,
   );
   const nav = html`<nav class="pager" aria-label="Pages">
 ${page.offset > 0 ? html`<a href="${link(form, { offset: String(Math.max(0, page.offset - PAGE_SIZE)) })}" rel="prev">← Newer</a>` : ''}
