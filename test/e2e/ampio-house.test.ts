@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AmpioSnapshot, ModuleEntry, StateView } from '../../src/ampio/types.js';
 import { BridgeChild, CLI } from '../support/bridge-child.js';
 import { encode, TestClient } from '../support/cannelloni-client.js';
+import { requireHostTools } from '../support/host-tools.js';
 import { createTmux, type TmuxHarness } from '../support/tmux.js';
 
 const FIXTURE = new URL('../fixtures/ampio/house.yaml', import.meta.url);
@@ -68,9 +69,7 @@ function metric(text: string, series: string): number | undefined {
 
 beforeAll(async () => {
   if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first (npm test does)`);
-  await execa('tmux', ['-V']).catch(() => {
-    throw new Error('tmux is not installed: apt-get install tmux (.ci/run installs it)');
-  });
+  requireHostTools('tmux');
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ampio-house-e2e-'));
   fs.writeFileSync(path.join(dir, 'none.json'), '{}\n');
   fs.copyFileSync(FIXTURE, path.join(dir, 'house.yaml'));
@@ -138,6 +137,7 @@ describe('a scripted Ampio morning on the built serve', () => {
     // Named in the file, never heard.
     expect(byAddress(a, 0x1879)).toMatchObject({ name: 'Colour strip', frames: 0, online: false });
     expect(a.decode.unknownTypes).toEqual({ '2b': 1 });
+    expect(await cli('status')).toMatch(/ampio: 3 modules heard, 3 online · 1 with a low supply · \d+ state frames \(1 of unknown types\) · names from .*house\.yaml/);
     const table = await cli('modules');
     expect(table).toMatch(/0x00001886\s+Sensors living room\s+MSENS\s+Living room\s+21\.0 V LOW\s+22 °C/);
   });

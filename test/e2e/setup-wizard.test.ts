@@ -76,6 +76,9 @@ describe('setup wizard in a real terminal', () => {
     // One bus (can0 only): cannelloni's bus 1 does not exist, so Home Assistant's default port is free.
     await waitFor("Serve Home Assistant's Ampio integration (the Waveshare 2-CH-CAN-TO-ETH format) on TCP port 20001?");
     await keys('y', 'Enter');
+    // Broadcast reaches the whole LAN: asked after the protocols, and off unless answered yes.
+    await waitFor('Announce socketcand on the local network by broadcast');
+    await keys('Enter');
     await waitFor('Advertise the bridge on the local network (mDNS)?');
     await keys('Enter');
     await waitFor('Keep a history of every bus frame on this Pi (ampio-bridge capture query --since 1h;');
@@ -98,7 +101,7 @@ describe('setup wizard in a real terminal', () => {
     expect(token).toMatch(/^[A-Za-z0-9_-]{32}$/);
 
     const config = JSON.parse(readFileSync(path.join(root, 'etc/ampio-bridge/config.json'), 'utf8'));
-    expect(config).toMatchObject({ backend: 'socketcan', 'can-if': 'can0', listen: ':20100', 'mdns-enable': true, 'http-listen': ':8080', 'gvret-listen': ':23', 'socketcand-listen': ':29536', 'waveshare-listen': ':20001', capture: '/var/lib/ampio-bridge/capture.db' });
+    expect(config).toMatchObject({ backend: 'socketcan', 'can-if': 'can0', listen: ':20100', 'mdns-enable': true, 'http-listen': ':8080', 'gvret-listen': ':23', 'socketcand-listen': ':29536', 'socketcand-beacon': false, 'waveshare-listen': ':20001', capture: '/var/lib/ampio-bridge/capture.db' });
     // The one HTTP server serves /metrics: no second address; the token only as its hash.
     expect(config).not.toHaveProperty('metrics-addr');
     expect(config['http-token-hash']).toMatch(/^scrypt:[0-9a-f]{32}:[0-9a-f]{64}$/);

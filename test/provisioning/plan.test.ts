@@ -53,7 +53,8 @@ describe('plan over fixture systems', () => {
       // The web page's server (setup's default on the LAN) also serves /metrics: no metrics-addr.
       'http-listen': ':8080',
       'socketcand-listen': ':29536',
-      'socketcand-beacon': true,
+      // It broadcasts to the whole LAN: asked, off unless answered yes (issue 28).
+      'socketcand-beacon': false,
       capture: '/var/lib/ampio-bridge/capture.db',
     });
   });

@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { ControlClient, ControlUnavailableError, connectOptionsFor, resolveControlSocket } from '../../control/control-client.js';
 import { type BusSnapshot, type ClientSnapshot, describeCapture, type Snapshot } from '../../control/protocol.js';
+import { describeAmpio } from '../../ampio/present.js';
 import { type CliContext, EXIT } from '../context.js';
 import { parseDurationFlag, reportUnknownFlags } from '../flags.js';
 import { BUS_LOAD_ERROR, BUS_LOAD_WARN, busStateSeverity, busWarnings, backendSeverity, formatBitrate, type Severity, sumValues } from '../present.js';
@@ -220,6 +221,11 @@ export function formatStatus(s: Snapshot, opts: { color: boolean }): string {
       { text: refusedText(c), paint: c.readOnly ? p.dim : sumValues(c.txRefused ?? {}) > 0 ? p.warn : undefined },
     ]);
     out.push(table(clientHeader, rows, p, new Set([0, 5, 6, 7, 8, 9, 10, 11, 12, 13])));
+    for (const c of s.clients) {
+      const withheld = Object.entries(c.withheld ?? {}).filter(([, n]) => n > 0);
+      if (withheld.length === 0) continue;
+      out.push(p.dim(`  client ${c.id} (${c.protocol ?? 'cannelloni'}) frames withheld because it cannot take them: ${withheld.map(([r, n]) => `${r.replace(/_/g, ' ')} ${n}`).join(', ')}`));
+    }
   }
   out.push('');
   const t = s.totals;
@@ -230,6 +236,10 @@ export function formatStatus(s: Snapshot, opts: { color: boolean }): string {
   const why = Object.entries(t.rejectedByReason ?? {}).filter(([, n]) => n > 0);
   if (why.length > 0) out.push(p.dim(`  rejected: ${why.map(([r, n]) => `${r.replace(/_/g, ' ')} ${n}`).join(', ')}`));
   for (const line of describeCapture(s.capture, s.time)) out.push(line.warn ? p.warn(line.text) : p.dim(line.text));
+  if (s.ampio) {
+    const line = describeAmpio(s.ampio);
+    out.push(line.warn ? p.warn(line.text) : p.dim(line.text));
+  }
   return `${out.join('\n')}\n`;
 }
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ampioChecks } from '../../../src/ampio/doctor.js';
 import { emptyHouse, parseHouseFile } from '../../../src/ampio/house-file.js';
 import { Inventory } from '../../../src/ampio/inventory.js';
-import { describeFrame, formatModules, formatStates, houseNames, valueText } from '../../../src/ampio/present.js';
+import { describeAmpio, describeFrame, formatModules, formatStates, houseNames, valueText } from '../../../src/ampio/present.js';
 import { StateStore } from '../../../src/ampio/state-store.js';
 import { AmpioTap } from '../../../src/ampio/tap.js';
 import type { AmpioSnapshot, ModuleEntry } from '../../../src/ampio/types.js';
@@ -102,6 +102,11 @@ describe('ampio doctor checks and the modules table', () => {
     ]);
     for (const c of checks) expect(c.fix).toBeTruthy();
     expect(ampioChecks(undefined, T)).toEqual([{ id: 'ampio', status: 'ok', title: 'Ampio decoding', detail: 'off (serve runs with --ampio=false)' }]);
+  });
+
+  it('status gets one line about the house', () => {
+    expect(describeAmpio(snapshot([entry(0x10, {})]))).toEqual({ text: 'ampio: 1 modules heard, 1 online · 0 state frames (0 of unknown types) · names from /h.yaml — see `ampio-bridge modules`', warn: false });
+    expect(describeAmpio(snapshot([entry(0x10, { supplyVolts: 20 }), entry(0x11, { online: false })]))).toMatchObject({ text: expect.stringContaining('2 modules heard, 1 online · 1 with a low supply'), warn: true });
   });
 
   it('the modules table marks LOW supplies and offline modules', () => {

@@ -24,6 +24,7 @@ const SAMPLES: Record<string, string[]> = {
   'http-listen': [':8080', '127.0.0.1:8080', '', 'off', '8080', ':x'],
   'gvret-listen': [':23', '', 'off', '23', 'x:y'],
   'socketcand-listen': [':29536', '', 'off', '29536', '[::]:1'],
+  'socketcand-beacon': ['true', 'false', 'on', 'maybe'],
   'waveshare-listen': [':20001', '', 'off', '20001', '[::1]:20002', ':65536'],
   capture: ['/var/lib/ampio-bridge/capture.db', '', './c.db', 'c.db'],
   allow: ['local', 'loopback', 'any', '10.0.0.0/8', 'local,100.64.0.0/10', 'nonsense', '300.1.1.1/8'],
