@@ -9,7 +9,8 @@ import type { Snapshot } from '../control/protocol.js';
 import type { LogFn } from '../core/log-fn.js';
 import { hostKey } from '../guard/address-list.js';
 import { parseIdMaskList } from '../guard/id-mask.js';
-import { type CaptureReader, EXPORTS, type ExportFormat, type SearchPage } from './history.js';
+import { EXPORT_FORMATS, type ExportFormat, FORMAT_FILES, isExportFormat } from '../capture/formats/index.js';
+import type { CaptureReader, SearchPage } from './history.js';
 import type { LiveFeed } from './live.js';
 import { historyMain } from './pages/history.js';
 import { html, layout, type PageId, type Raw } from './pages/layout.js';
@@ -141,9 +142,9 @@ export function createWebApp(o: WebAppOptions): (req: http.IncomingMessage, res:
   };
 
   const exportApi = async (params: URLSearchParams, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
-    const format = (params.get('format') ?? 'candump') as ExportFormat;
-    if (!o.capture || !(format in EXPORTS)) {
-      sendJson(res, o.capture ? 400 : 404, { error: o.capture ? `format must be one of ${Object.keys(EXPORTS).join(', ')}` : 'capture is off' });
+    const format = params.get('format') ?? 'candump';
+    if (!o.capture || !isExportFormat(format)) {
+      sendJson(res, o.capture ? 400 : 404, { error: o.capture ? `format must be one of ${EXPORT_FORMATS.join(', ')}` : 'capture is off' });
       return;
     }
     let q;
@@ -154,14 +155,20 @@ export function createWebApp(o: WebAppOptions): (req: http.IncomingMessage, res:
       return;
     }
     const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
-    res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': EXPORTS[format].type, 'content-disposition': `attachment; filename="${o.hostname.replace(/[^A-Za-z0-9.-]/g, '_')}-${stamp}.${EXPORTS[format].ext}"`, 'cache-control': 'no-store' });
+    const file = FORMAT_FILES[format as ExportFormat];
+    res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': file.contentType, 'content-disposition': `attachment; filename="${o.hostname.replace(/[^A-Za-z0-9.-]/g, '_')}-${stamp}.${file.extension}"`, 'cache-control': 'no-store' });
     if (req.method === 'HEAD') {
       res.end();
       return;
     }
-    const n = await o.capture.exportTo(q, format, res);
-    res.end();
-    o.log('info', 'web_export', { remote: hostKey(req.socket.remoteAddress), format, frames: n });
+    try {
+      const r = await o.capture.exportTo(q, format as ExportFormat, res);
+      res.end();
+      o.log('info', 'web_export', { remote: hostKey(req.socket.remoteAddress), format, frames: r.written, skipped: r.skipped });
+    } catch {
+      // The browser cancelled the download: nothing to answer.
+      res.destroy();
+    }
   };
 
   const liveApi = (params: URLSearchParams, req: http.IncomingMessage, res: http.ServerResponse): void => {

@@ -1,9 +1,9 @@
 // The capture store as the web page reads it: a search (time window, bus, ID/mask) a page at
-// a time, newest first, and the exports the bridge offers (candump log, SavvyCAN CSV) as
+// a time, newest first, and every export format the bridge has (src/capture/formats/) as
 // downloads. The store is opened read-only (a WAL reader: the capture service keeps
 // writing, never waits for us) on first use, and only when capture is on.
 import type { Writable } from 'node:stream';
-import { once } from 'node:events';
+import type { ExportFormat } from '../capture/formats/types.js';
 import type { CapturedFrame } from '../capture/schema.js';
 import type { CaptureStore } from '../capture/sqlite-store.js';
 import type { FrameFilter } from '../capture/store-query.js';
@@ -63,18 +63,20 @@ export interface SearchPage {
   more: boolean;
 }
 
-/** Export formats: what `capture export --format` writes, with the file name's extension. */
-export const EXPORTS = {
-  candump: { ext: 'log', type: 'text/plain; charset=utf-8', title: 'candump log (canplayer, SavvyCAN, python-can)' },
-  'gvret-csv': { ext: 'csv', type: 'text/csv; charset=utf-8', title: 'SavvyCAN GVRET CSV' },
-} as const;
-export type ExportFormat = keyof typeof EXPORTS;
+/** What a person picks from: each export format `capture export --format` writes, named for who reads it. */
+export const EXPORT_TITLES: Record<ExportFormat, string> = {
+  candump: 'candump log (canplayer, SavvyCAN, python-can)',
+  'gvret-csv': 'SavvyCAN GVRET CSV',
+  asc: 'Vector ASC (CANalyzer, CANoe, python-can)',
+  pcapng: 'PCAPNG (Wireshark)',
+  pcap: 'PCAP (Wireshark, tcpdump)',
+};
 
 interface Modules {
   store: typeof import('../capture/sqlite-store.js');
   query: typeof import('../capture/store-query.js');
   sqlite: typeof import('../capture/sqlite-binding.js');
-  export: typeof import('../capture/export.js');
+  export: typeof import('../capture/export-stream.js');
 }
 
 export class CaptureReader {
@@ -89,7 +91,7 @@ export class CaptureReader {
         store: await import('../capture/sqlite-store.js'),
         query: await import('../capture/store-query.js'),
         sqlite: await import('../capture/sqlite-binding.js'),
-        export: await import('../capture/export.js'),
+        export: await import('../capture/export-stream.js'),
       };
     }
     if (!this.store) this.store = this.mods.store.CaptureStore.open(await this.mods.sqlite.loadSqlite(), { path: this.path, readonly: true });
@@ -130,41 +132,15 @@ export class CaptureReader {
     return { rows, offset: q.offset, more };
   }
 
-  /** Writes the frames of `q` (oldest first, rx and tx: what was on the bus) to `out`; returns the count. */
-  async exportTo(q: SearchQuery, format: ExportFormat, out: Writable): Promise<number> {
-    const { mods } = await this.open();
-    // Its own read-only connection: a download yields between chunks with its query open, and
-    // searches on the shared connection must not find it busy.
-    const store = mods.store.CaptureStore.open(await mods.sqlite.loadSqlite(), { path: this.path, readonly: true });
-    try {
-      return await this.encode(store, mods, q, format, out);
-    } finally {
-      store.close();
-    }
-  }
-
-  private async encode(store: CaptureStore, mods: Modules, q: SearchQuery, format: ExportFormat, out: Writable): Promise<number> {
-    const busNumber = new Map(store.buses().map((b) => [b.name, b.id]));
-    let chunk = format === 'gvret-csv' ? `${mods.export.GVRET_CSV_HEADER}\n` : '';
-    let n = 0;
-    for (const c of mods.query.queryFrames(store, { ...q.filter, directions: ['rx', 'tx'] })) {
-      if (format === 'gvret-csv') {
-        if (c.frame.id & CAN_ERR_FLAG) continue; // GVRET CSV has no error frames
-        chunk += `${mods.export.gvretCsvLine(c, busNumber.get(c.bus) ?? 0)}\n`;
-      } else chunk += `${mods.export.candumpLine(c)}\n`;
-      n++;
-      if (chunk.length > 1 << 16) {
-        // A browser that cancels the download closes the stream: stop reading the store then.
-        if (!out.write(chunk)) await Promise.race([once(out, 'drain'), once(out, 'close')]);
-        if (out.destroyed) return n;
-        chunk = '';
-        // The store is read on the daemon's own thread: let the buses' I/O run between chunks
-        // (about a thousand frames), so a long download never delays a client's frames.
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-    }
-    if (chunk) out.write(chunk);
-    return n;
+  /**
+   * Writes the frames of `q` (oldest first, rx and tx: what was on the bus) to `out` as
+   * `format`, through the export encoders `capture export` uses; pulled only as fast as the
+   * browser takes the bytes. Rejects when the download is cancelled.
+   */
+  async exportTo(q: SearchQuery, format: ExportFormat, out: Writable): Promise<{ written: number; skipped: number }> {
+    const { store, mods } = await this.open();
+    const buses = store.buses().map((b) => b.name);
+    return mods.export.writeExport(format, mods.query.queryFrames(store, { ...q.filter, directions: ['rx', 'tx'] }), out, { buses });
   }
 
   close(): void {

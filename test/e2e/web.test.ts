@@ -122,8 +122,14 @@ it('the history finds stored frames by ID and offers the exports', async () => {
   const links: string[] = [];
   for (let i = 0; i < (await anchors.count()); i++) links.push(new URL((await anchors.nth(i).getAttribute('href')) ?? '', base).href);
   expect(links.some((l) => l.includes('format=candump'))).toBe(true);
+  // Every export format the bridge has, each a download of this search.
+  expect(links.map((l) => new URL(l).searchParams.get('format'))).toEqual(['candump', 'gvret-csv', 'asc', 'pcapng', 'pcap']);
   const log = await (await fetch(links.find((l) => l.includes('format=candump'))!)).text();
   expect(log.split('\n')[0]).toMatch(/^\(\d+\.\d{6}\) can0 [0-9A-F]{3,8}#/);
+  const pcapng = await fetch(links.find((l) => l.includes('format=pcapng'))!);
+  expect(pcapng.headers.get('content-disposition')).toMatch(/attachment; filename=".+\.pcapng"/);
+  // A PCAPNG file starts with its Section Header Block (type 0x0A0D0D0A).
+  expect(Buffer.from(await pcapng.arrayBuffer()).subarray(0, 4).toString('hex')).toBe('0a0d0d0a');
   await shoot(page, 'history');
   // Paging: the next page holds the next 100 older frames.
   expect(await page.locator('.pager span').textContent()).toBe('frames 1–100');

@@ -1,7 +1,8 @@
 // The capture search: a GET form (time window, bus, ID/mask), one page of frames newest
 // first with older/newer links, and the downloads of the export formats for the same
 // search. Plain links and a form: it works with JavaScript off. Pure.
-import { EXPORTS, PAGE_SIZE, type SearchPage } from '../history.js';
+import { EXPORT_FORMATS, FORMAT_FILES } from '../../capture/formats/index.js';
+import { EXPORT_TITLES, PAGE_SIZE, type SearchPage } from '../history.js';
 import { html, type Raw } from './layout.js';
 
 export interface HistoryForm {
@@ -36,7 +37,7 @@ export function historyMain(o: { buses: readonly string[]; form: HistoryForm; ca
 <div class="actions"><button type="submit">Search</button></div>
 <p id="h-help" class="dim">Times: an age (30m, 2h, 1d), a time of day (02:14) or a date; local time of the bridge.</p>
 </form>`;
-  const downloads = html`<p class="downloads">Download this search: ${Object.entries(EXPORTS).map(([fmt, e], i) => html`${i > 0 ? ' · ' : ''}<a href="${link(form, { format: fmt }, '/api/export')}" download>${e.title} (.${e.ext})</a>`)}</p>`;
+  const downloads = html`<p class="downloads">Download this search: ${EXPORT_FORMATS.map((fmt, i) => html`${i > 0 ? ' · ' : ''}<a href="${link(form, { format: fmt }, '/api/export')}" download>${EXPORT_TITLES[fmt]} (.${FORMAT_FILES[fmt].extension})</a>`)}</p>`;
   if (o.error) return html`${head}${formHtml}<p class="bad" role="alert">${o.error}</p>`;
   const page = o.page!;
   const rows = page.rows.map(
