@@ -104,7 +104,9 @@ export function createWebApp(o: WebAppOptions): (req: http.IncomingMessage, res:
         await exportApi(url.searchParams, req, res);
         return;
       case '/api/live':
-        liveApi(url.searchParams, req, res);
+        // HEAD: what a stream would be, without starting one.
+        if (head) send(res, 200, 'text/event-stream; charset=utf-8', '', true);
+        else liveApi(url.searchParams, req, res);
         return;
       default:
         if (p.startsWith('/static/') && STATIC[p.slice(8)]) {
