@@ -22,6 +22,8 @@ export const PATHS = {
   rmemMaxProc: '/proc/sys/net/core/rmem_max',
   stateDir: '/var/lib/ampio-bridge',
   backupsDir: '/var/lib/ampio-bridge/backups',
+  /** The fingerprint of the tree setup last installed from a clone: a re-run of the same tree packs nothing. */
+  installedTree: '/var/lib/ampio-bridge/installed-tree',
   controlSocket: '/run/ampio-bridge/control.sock',
   /** On tmpfs, so a reboot clears it: "config.txt changed, overlays not loaded yet". */
   rebootMarker: '/run/ampio-bridge-setup.reboot-required',
@@ -88,6 +90,10 @@ export interface Facts {
     installedVersion: string | null;
     /** Where the running package came from: what setup installs for the service. */
     source: InstallSource;
+    /** For a directory source (a clone): the running tree's fingerprint (install-source.ts treeFingerprint). */
+    tree: string | null;
+    /** The fingerprint of the tree setup last packed and installed (PATHS.installedTree), if any. */
+    installedTree: string | null;
     /** npm is there (live: it answered; image: its program exists in the image). */
     npm: boolean;
   };
@@ -135,13 +141,24 @@ export interface Answers {
   maxClients: number;
   hubPolicy: 'drop' | 'kick';
   mdns: boolean;
-  /** '' = metrics/ready endpoint off */
+  /** '' = metrics/ready endpoint off; only used while the web page is off (httpListen ''). */
   metricsAddr: string;
+  /** The web page's HTTP address (also /metrics, /ready, /healthz); '' = off. */
+  httpListen: string;
+  /** The web page's write token: 'new' makes one (printed once, its hash stored), 'off' removes it; absent = keep what config.json has. */
+  httpToken?: 'new' | 'off';
+  /** The hash of a token made by this run (setup fills it in; never asked). */
+  httpTokenHash?: string;
   /**
    * The listen address of each protocol setup offers (provisioning/protocols.ts), and the
    * server each protocol setup asks about dials (DIALS), by option name; '' = off.
    */
   listeners: Record<string, string>;
+  /**
+   * The discovery broadcasts setup asks about (a protocol's `setup.discoveryQuestion`), by
+   * option name: on only when answered yes, and only with that protocol's listener.
+   */
+  discovery: Record<string, boolean>;
   /** SQLite file keeping every bus frame (`ampio-bridge capture query`); '' = off. */
   capture: string;
   serial: string;

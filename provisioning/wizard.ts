@@ -168,6 +168,14 @@ export async function askAnswers(ask: Asker, facts: Facts, catalog: Catalog, def
     const target = (await ask.input(d.question, a.listeners[d.option] ?? '', validWith((v) => OPTIONS[d.option].parse(v)))).trim();
     a.listeners = { ...a.listeners, [d.option]: target };
   }
+  // Discovery broadcasts reach the whole LAN: asked (default what is installed, else no), only
+  // for a protocol that is served.
+  for (const p of OFFERED) {
+    const option = p.discoveryOption;
+    if (!option || !p.question.discoveryQuestion) continue;
+    if ((a.listeners[p.option] ?? '').trim() === '') a.discovery = { ...a.discovery, [option]: false };
+    else if (given.discovery?.[option] === undefined) a.discovery = { ...a.discovery, [option]: await ask.confirm(p.question.discoveryQuestion, a.discovery?.[option] === true) };
+  }
   if (!has('mdns')) a.mdns = await ask.confirm('Advertise the bridge on the local network (mDNS)?', a.mdns);
   if (!has('capture')) {
     const on = await ask.confirm(
@@ -176,7 +184,17 @@ export async function askAnswers(ask: Asker, facts: Facts, catalog: Catalog, def
     );
     a.capture = on ? a.capture || HARDWARE_DEFAULTS.capture : '';
   }
-  if (!has('metricsAddr')) a.metricsAddr = (await ask.input(`Metrics address (${WHY.metricsAddr}; empty = off)`, a.metricsAddr, validWith((v) => OPTIONS.metricsAddr.parse(v)))).trim();
+  if (!has('httpListen')) {
+    const on = await ask.confirm(`Serve the web page on the local network, port 8080 (${WHY.httpListen})?`, a.httpListen !== '');
+    a.httpListen = on ? a.httpListen || HARDWARE_DEFAULTS.httpListen : '';
+  }
+  if (a.httpListen !== '' && !has('httpToken')) {
+    const had = facts.existing.config !== null && typeof facts.existing.config['http-token-hash'] === 'string' && facts.existing.config['http-token-hash'] !== '';
+    const on = await ask.confirm('Allow changes from the web page (send frames, switch outputs, kick clients) to whoever has a write token?', had);
+    a.httpToken = on ? (had ? undefined : 'new') : 'off';
+  }
+  // The web server serves /metrics too: one address (the old question only without it).
+  if (a.httpListen === '' && !has('metricsAddr')) a.metricsAddr = (await ask.input(`Metrics address (${WHY.metricsAddr}; empty = off)`, a.metricsAddr, validWith((v) => OPTIONS.metricsAddr.parse(v)))).trim();
   if (facts.goServer && !has('migrate')) {
     a.migrate = await ask.confirm('go-ampio-server is installed: take over its settings and disable can-server.service? (its files stay)', true);
   }

@@ -42,21 +42,23 @@ export function answerEntries(a: Answers): [OptionName, string][] {
     ['maxClients', String(a.maxClients)],
     ['hubPolicy', a.hubPolicy],
     ['mdnsEnable', String(a.mdns)],
-    ['metricsAddr', a.metricsAddr],
+    // One HTTP server: the web page's address, or (without it) the metrics address.
+    a.httpListen.trim() !== '' ? ['httpListen', a.httpListen] : ['metricsAddr', a.metricsAddr],
   );
   for (const p of OFFERED) {
     const listen = (a.listeners[p.option] ?? '').trim();
     // Written when on; when off only where "no" must survive a re-run (keepOff), so installs
     // that never said yes keep their file unchanged.
     if (listen !== '' || p.question.keepOff) e.push([p.option, listen]);
-    // Discovery on the LAN, like mDNS: on when both are.
-    if (p.discoveryOption) e.push([p.discoveryOption, String(a.mdns && listen !== '')]);
+    // A broadcast to the whole LAN: on only when asked for, and only with its listener.
+    if (p.discoveryOption) e.push([p.discoveryOption, String(a.discovery?.[p.discoveryOption] === true && listen !== '')]);
   }
   for (const d of DIALS) {
     const target = (a.listeners[d.option] ?? '').trim();
     if (target !== '') e.push([d.option, target]);
   }
   if (a.capture.trim() !== '') e.push(['capture', a.capture]);
+  if (a.httpTokenHash) e.push(['httpTokenHash', a.httpTokenHash]);
   // Only when they differ from the daemon's defaults, so an install that keeps them has a
   // config file without them (and picks up a better default in a later version).
   if (a.allow !== undefined && a.allow !== 'local') e.push(['allow', a.allow]);
@@ -83,7 +85,11 @@ export function buildConfigStore(a: Answers, existing: Record<string, unknown> |
   // or `setup --allow local` would leave an install open to any address.
   if (a.allow === undefined || a.allow === 'local') dropped.add(OPTIONS.allow.flag);
   if (a.txRate === undefined || a.txRate === '0') dropped.add(OPTIONS.txRate.flag);
+  // The web page took over /metrics: an old metrics-addr would name a second address (refused).
+  if (a.httpListen.trim() !== '') dropped.add(OPTIONS.metricsAddr.flag);
+  else dropped.add(OPTIONS.httpListen.flag);
+  if (a.httpToken === 'off' || a.httpListen.trim() === '') dropped.add(OPTIONS.httpTokenHash.flag);
   for (const [k, v] of Object.entries(existing ?? {})) if (!(k in store) && !dropped.has(k)) store[k] = v;
-  for (const [k, v] of Object.entries(migrated)) if (!(k in store)) store[k] = v;
+  for (const [k, v] of Object.entries(migrated)) if (!(k in store) && !dropped.has(k)) store[k] = v;
   return store;
 }

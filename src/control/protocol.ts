@@ -4,7 +4,9 @@
 
 import type { BackendKind, BackendState } from '../backends/types.js';
 import type { BusState } from '../core/bus-state.js';
+import type { AmpioSnapshot } from '../ampio/types.js';
 import type { ForwardStatus } from '../capture/worker-messages.js';
+import { formatAgeMs, formatBytes } from '../core/human-units.js';
 
 export const CONTROL_PROTOCOL_VERSION = 1;
 /** A line longer than this closes the control connection (protects the daemon). */
@@ -38,6 +40,17 @@ export interface DaemonInfo {
   config: Record<string, string | number | boolean>;
   /** Accepting on the bus ports and file descriptors (absent from older daemons). */
   descriptors?: DescriptorState;
+  /** The daemon process's memory now (absent from older daemons). */
+  memory?: ProcessMemory;
+}
+
+/** process.memoryUsage() of the daemon, bytes: what a leak or a churn would show first. */
+export interface ProcessMemory {
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  /** C++ objects bound to JS (Buffers' memory included). */
+  external: number;
 }
 
 export interface DescriptorState {
@@ -133,6 +146,11 @@ export interface ClientSnapshot {
   behindMs?: number;
   /** Frames dropped for it because they waited longer than --client-max-lag. */
   staleDrops?: number;
+  /**
+   * Bus frames its protocol withheld because this client cannot take them, by reason (GVRET:
+   * `zero_length`, `rtr`, `fd` for SavvyCAN; `fd` with --gvret-fd off). Absent when none.
+   */
+  withheld?: Record<string, number>;
   /** `out`: the bridge dialled this server (absent: the client connected to us). */
   direction?: 'in' | 'out';
   /** `udp` for a datagram peer (absent: TCP). */
@@ -166,6 +184,11 @@ export interface Totals {
   hubDrops: number;
   /** Refused connections by reason (not_allowed, max_clients, max_clients_per_host, pending_evicted, no_descriptors). */
   rejectedByReason?: Record<string, number>;
+  /**
+   * Connections their peer reset before the daemon accepted them (not refusals: nobody was
+   * there to refuse). Only when there were any; absent from older daemons.
+   */
+  resetBeforeAccept?: number;
 }
 
 export interface Snapshot {
@@ -179,6 +202,28 @@ export interface Snapshot {
   totals: Totals;
   /** Frame capture (--capture); absent when capture is off. */
   capture?: CaptureSnapshot;
+  /** The Ampio house layer (modules, decode counters); absent with --ampio=false. */
+  ampio?: AmpioSnapshot;
+  /** The web page's server (--http-listen); absent when it is off. */
+  web?: WebSnapshot;
+}
+
+/** The HTTP server of the web page and API. */
+export interface WebSnapshot {
+  /** Bound address, host:port */
+  address: string;
+  /** Whether a write credential is configured (writes exist at all). */
+  writes: boolean;
+  /** Live-frame viewers connected now */
+  liveViewers: number;
+  /** Frames sent to live viewers, and those they lost because their browser read too slowly */
+  liveSent: number;
+  liveDropped: number;
+  /** Connections refused by --allow */
+  refused: number;
+  /** Writes done, and writes refused for a missing or wrong token */
+  writesDone: number;
+  writesRefused: number;
 }
 
 /** The capture store and its PostgreSQL forwarder. */
@@ -246,7 +291,40 @@ export type Request =
   | { id: number | string; type: 'subscribe'; interval?: number; events?: boolean }
   | { id: number | string; type: 'unsubscribe' }
   | { id: number | string; type: 'kick'; clientId: number }
-  | { id: number | string; type: 'ping' };
+  | { id: number | string; type: 'ping' }
+  | ({ id: number | string; type: 'frames' } & FramesRequest)
+  /** The Ampio state store's values (StateView[]); `filter` = a module address or a module/entity name. */
+  | { id: number | string; type: 'ampio_state'; filter?: string };
+
+/** `frames`: live frames of the named buses (all when absent), optionally one ID/mask. */
+export interface FramesRequest {
+  buses?: string[];
+  idValue?: number;
+  idMask?: number;
+}
+
+/** The reply to `frames`: bus names by index (a LiveFrame names its bus by index). */
+export interface FramesResult {
+  buses: string[];
+}
+
+/** [bus index, µs since the epoch, can_id with flags, 0 rx | 1 tx, len, data hex, fd flags or -1 (classic)] */
+export type LiveFrame = [bus: number, tsUs: number, id: number, dir: 0 | 1, len: number, data: string, fd: number];
+
+export interface FramesMessage {
+  type: 'frames';
+  frames: LiveFrame[];
+  /** Frames not sent to this connection since it subscribed (its reader was too slow). */
+  dropped: number;
+}
+
+export interface FrameFilterRequest {
+  /** Bus indexes; empty or absent = all. */
+  buses?: number[];
+  /** Arbitration ID match: (id & mask) === (value & mask). */
+  idValue?: number;
+  idMask?: number;
+}
 
 export interface ReplyMessage {
   type: 'reply';
@@ -271,7 +349,7 @@ export interface EventMessage {
   event: DaemonEvent;
 }
 
-export type ServerMessage = HelloMessage | ReplyMessage | ErrorMessage | SnapshotMessage | EventMessage;
+export type ServerMessage = HelloMessage | ReplyMessage | ErrorMessage | SnapshotMessage | EventMessage | FramesMessage;
 
 // ---------------------------------------------------------------- reply results
 // `reply.result` per request type: snapshot → Snapshot, subscribe → SubscribeResult,
@@ -302,19 +380,6 @@ export function boundInterval(requested: unknown): number {
 
 // ---------------------------------------------------------------- capture, for people
 
-function captureBytes(n: number): string {
-  if (n < 1024 * 1024) return `${Math.round(n / 1024)} KB`;
-  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MB`;
-  return `${(n / 1024 ** 3).toFixed(2)} GB`;
-}
-
-function captureAge(sec: number): string {
-  if (sec < 90) return `${Math.round(sec)} s`;
-  if (sec < 5400) return `${Math.round(sec / 60)} min`;
-  if (sec < 172_800) return `${(sec / 3600).toFixed(1)} h`;
-  return `${(sec / 86400).toFixed(1)} d`;
-}
-
 /**
  * One or two lines about capture for `status` and `top`:
  *   capture on · 1,234,567 frames · 44.1 MB · oldest 6.9 d ago · 0 dropped · /var/lib/…/capture.db
@@ -323,11 +388,11 @@ function captureAge(sec: number): string {
  */
 export function describeCapture(c: CaptureSnapshot | undefined, now: number, opts: { compact?: boolean } = {}): Array<{ text: string; warn: boolean }> {
   if (!c) return [{ text: 'capture off', warn: false }];
-  const age = c.oldestFrame === null ? null : captureAge(Math.max(0, (now - c.oldestFrame) / 1000));
+  const age = c.oldestFrame === null ? null : formatAgeMs(Math.max(0, now - c.oldestFrame));
   const oldest = age === null ? 'empty' : opts.compact ? `${age} kept` : `oldest ${age} ago`;
   const lines = [
     {
-      text: `capture ${c.state === 'on' ? 'on' : c.state} · ${c.rows.toLocaleString('en-US')} frames · ${captureBytes(c.bytes)} · ${oldest}${opts.compact && c.dropped === 0 ? '' : ` · ${c.dropped} dropped`}${opts.compact ? '' : ` · ${c.path}`}`,
+      text: `capture ${c.state === 'on' ? 'on' : c.state} · ${c.rows.toLocaleString('en-US')} frames · ${formatBytes(c.bytes)} · ${oldest}${opts.compact && c.dropped === 0 ? '' : ` · ${c.dropped} dropped`}${opts.compact ? '' : ` · ${c.path}`}`,
       warn: c.state !== 'on' || c.dropped > 0,
     },
   ];
@@ -335,7 +400,7 @@ export function describeCapture(c: CaptureSnapshot | undefined, now: number, opt
   if (f) {
     const state = f.state === 'backing_off' ? `backing off${f.lastError ? ` (${f.lastError})` : ''}` : f.state;
     lines.push({
-      text: `→ ${opts.compact ? 'PG' : 'PostgreSQL'} ${state} · backlog ${f.backlogRows.toLocaleString('en-US')} rows · lag ${captureAge(f.lagSeconds)} · ${f.rowsTotal.toLocaleString('en-US')} sent${f.lostTotal > 0 ? ` · ${f.lostTotal} lost` : ''}${opts.compact ? '' : ` · ${f.target ?? ''}`}`,
+      text: `→ ${opts.compact ? 'PG' : 'PostgreSQL'} ${state} · backlog ${f.backlogRows.toLocaleString('en-US')} rows · lag ${formatAgeMs(f.lagSeconds * 1000)} · ${f.rowsTotal.toLocaleString('en-US')} sent${f.lostTotal > 0 ? ` · ${f.lostTotal} lost` : ''}${opts.compact ? '' : ` · ${f.target ?? ''}`}`,
       warn: f.state !== 'connected' || f.lostTotal > 0,
     });
   }

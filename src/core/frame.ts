@@ -60,6 +60,21 @@ export interface CanFrame {
   timestamp: number;
 }
 
+/**
+ * Who put a frame on the bus: a client session (its id and wire protocol) or the bridge
+ * itself (session 0). A client's frame carries it from the session through the bus and the
+ * backend's TX queue (which only hands it back) to the taps and the echo: nothing has to
+ * remember a session after it closed to tell where a late-confirmed frame came from.
+ */
+export interface FrameOrigin {
+  readonly session: number;
+  /** The session's wire protocol; null for the bridge itself. */
+  readonly protocol: string | null;
+}
+
+/** The bridge's own frames. */
+export const BRIDGE_ORIGIN: FrameOrigin = Object.freeze({ session: 0, protocol: null });
+
 /** Payload lengths a CAN FD DLC can express. */
 const FD_LENGTHS = new Set([0, 1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 20, 24, 32, 48, 64]);
 export const isValidFdLength = (n: number): boolean => FD_LENGTHS.has(n);
@@ -125,4 +140,17 @@ export function frameProblem(f: CanFrame): string | null {
   }
   if ((f.id & CAN_RTR_FLAG) === 0 && f.data.length !== f.len) return 'data length does not match len';
   return null;
+}
+
+/**
+ * A standard frame (no EFF flag) whose id needs more than 11 bits cannot exist on a bus: a
+ * SocketCAN socket would mask it to 11 bits (0x900 becomes 0x100) and send another device's
+ * id. Wire protocols that carry raw can_ids (cannelloni, tcpcan) refuse such a frame; error
+ * frames carry a class, not an id, and are left to the bus's own rule. Returns why, or null.
+ */
+export function standardIdProblem(id: number): string | null {
+  if ((id & (CAN_EFF_FLAG | CAN_ERR_FLAG)) !== 0) return null;
+  const bits = id & CAN_EFF_MASK;
+  if (bits <= CAN_SFF_MASK) return null;
+  return `standard id 0x${bits.toString(16)} is over 0x7FF (an extended id needs the EFF flag, bit 31)`;
 }

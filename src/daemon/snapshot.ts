@@ -5,7 +5,7 @@
 import type { Bus } from '../bus/bus.js';
 import { type Config, formatDuration, formatListen, formatOptionValue } from '../config/options.js';
 import type { ErrorCounts } from '../core/error-where.js';
-import type { BusSnapshot, ClientSnapshot, Snapshot } from '../control/protocol.js';
+import type { BusSnapshot, ClientSnapshot, ProcessMemory, Snapshot } from '../control/protocol.js';
 import type { DaemonCounters } from '../metrics/registry.js';
 import type { Sessions } from '../server/sessions.js';
 import { mdnsInstanceNames } from '../system/mdns.js';
@@ -73,6 +73,7 @@ export function takeReading(inp: SnapshotInputs): Reading {
       staleDrops: s.freshness.staleDrops,
       ...(s.direction === 'out' ? { direction: 'out' as const } : {}),
       ...(s.protocol.datagram ? { transport: 'udp' as const, datagramsLost: s.datagramsLost, datagramsMisordered: s.datagramsMisordered } : {}),
+      ...(Object.keys(s.withheldFrames).length > 0 ? { withheld: { ...s.withheldFrames } } : {}),
     });
   }
 
@@ -103,6 +104,7 @@ export function takeReading(inp: SnapshotInputs): Reading {
     const stale = sessions.staleByBus[b.index] ?? 0;
     if (stale > 0) drops.push({ bus: b.name, direction: 'to_clients', reason: 'stale', count: stale });
     if (b.rxReadLate > 0) drops.push({ bus: b.name, direction: 'to_clients', reason: 'read_late', count: b.rxReadLate });
+    for (const [reason, count] of Object.entries(sessions.withheldByBus[b.index] ?? {})) drops.push({ bus: b.name, direction: 'to_clients', reason: `withheld_${reason}`, count });
     return {
       name: b.name,
       backend: b.backend.info.kind,
@@ -167,7 +169,8 @@ export function takeReading(inp: SnapshotInputs): Reading {
       listen: buses.map((b) => busAt(b.index)),
       listeners: listeners.map((l) => ({ protocol: l.protocol, bus: l.bus === null ? null : buses[l.bus].name, address: l.address })),
       mdnsName: cfg.mdnsEnable ? mdnsInstanceNames(cfg.mdnsName, inp.hostname, buses.map((b) => b.name)).join(', ') : null,
-      metricsAddr: cfg.metricsAddr ? formatListen(cfg.metricsAddr) : null,
+      // Where /metrics is served: the one HTTP server (--http-listen, or its older name).
+      metricsAddr: (cfg.httpListen ?? cfg.metricsAddr) ? formatListen((cfg.httpListen ?? cfg.metricsAddr)!) : null,
       controlSocket: inp.controlSocketPath ?? '',
       config: {
         'hub-buffer': cfg.hubBuffer,
@@ -188,6 +191,7 @@ export function takeReading(inp: SnapshotInputs): Reading {
         'client-max-lag': formatDuration(cfg.clientMaxLag),
       },
       descriptors: { ...descriptorState(sessions), pending: sessions.pending },
+      memory: processMemory(),
     },
     buses: busSnaps,
     clients,
@@ -200,8 +204,9 @@ export function takeReading(inp: SnapshotInputs): Reading {
       handshakeFailures: sessions.handshakeFailures,
       malformed: sessions.malformed + backendMalformed,
       hubDrops,
-      // Only when something was refused: older readers compare totals whole.
+      // Only when something was refused (or reset): older readers compare totals whole.
       ...rejectedByReason(sessions),
+      ...resetsBeforeAccept(sessions),
     },
   };
   const counters: DaemonCounters = {
@@ -215,6 +220,7 @@ export function takeReading(inp: SnapshotInputs): Reading {
     hubQueueDepthAvg: n ? depthSum / n : 0,
     busLoad,
     rejected: sessions.access.gate.rejected(),
+    acceptResets: sessions.access.gate.resets(),
     txRefused: sessions.access.gate.refusedTx(),
     pendingClients: sessions.pending,
     acceptExhaustion: { failures: sessions.access.governor.failuresTotal, refused: sessions.access.governor.refusedTotal, exhausted: sessions.access.governor.exhausted },
@@ -237,4 +243,14 @@ function rejectedByReason(sessions: Sessions): { rejectedByReason?: Record<strin
 /** Whether a protocol speaks datagrams (its counters include sequence losses). */
 function protocolIsDatagram(sessions: Sessions, protocol: string): boolean {
   return sessions.datagramProtocols.has(protocol);
+}
+
+function resetsBeforeAccept(sessions: Sessions): { resetBeforeAccept?: number } {
+  const n = sessions.access.gate.resets().reduce((sum, r) => sum + r.count, 0);
+  return n > 0 ? { resetBeforeAccept: n } : {};
+}
+
+function processMemory(): ProcessMemory {
+  const m = process.memoryUsage();
+  return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external };
 }

@@ -10,8 +10,7 @@
 // socket) and the timers that guard it, kept in one class so the hot path reads top to
 // bottom; the ring (frame-ring.ts) and the host contract (session-host.ts) are already apart.
 import type { SendResult } from '../backends/types.js';
-import type { TapOrigin } from '../bus/frame-tap.js';
-import type { CanFrame } from '../core/frame.js';
+import type { CanFrame, FrameOrigin } from '../core/frame.js';
 import type { HubSubscriber } from '../core/hub.js';
 import type { BusInfo, CloseReason, JoinOptions, LogLevel, ProtocolSession, SessionPeer, WireProtocol } from '../protocols/types.js';
 import { parseIp } from '../guard/address-list.js';
@@ -40,7 +39,7 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
   readonly protocol: WireProtocol;
   readonly listenerBus: number | null;
   /** Who sent a frame, as the bus's taps see it. */
-  readonly origin: TapOrigin;
+  readonly origin: FrameOrigin;
   /** ms since the epoch (shown to people) */
   readonly connectedAt: number;
   private readonly socket: SessionSocket;
@@ -61,10 +60,13 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
 
   private readonly ring: FrameRing;
   private congested = false;
+  /** The protocol holds the queued frames (SessionPeer.hold). */
+  private protocolHold = false;
   /** See Flushable: −1 when no flush is scheduled for the current batch. */
   flushDeadline = -1;
   private handshakeTimer: NodeJS.Timeout | null = null;
   private readTimer: NodeJS.Timeout | null = null;
+  private destroyTimer: NodeJS.Timeout | null = null;
   private lastRx = 0;
 
   capacity: number;
@@ -81,6 +83,8 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
   /** Datagram peers: datagrams its sequence numbers show as skipped, and as arrived late. */
   datagramsLost = 0;
   datagramsMisordered = 0;
+  /** Bus frames the protocol withheld from this client because it cannot take them, by reason. */
+  readonly withheldFrames: Record<string, number> = {};
   /** What this client may put on the bus (listen-only, rate, IDs) and what it was refused. */
   readonly txGuard: TxGuard;
   /** How far behind the client is, and whether writing waits for the kernel to deliver. */
@@ -124,15 +128,14 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
     // A reset (or a write into one) is how a peer that closed its socket shows itself: it left.
     s.on('error', (err: NodeJS.ErrnoException) => this.finish(err.code === 'ECONNRESET' || err.code === 'EPIPE' ? 'client_closed' : 'socket_error'));
     s.on('close', () => this.finish(this.closeReason ?? 'client_closed'));
+    // A FIN means the client has gone. A peer that only half-closed (`nc -N`, socat) and
+    // still reads looks the same from here: both leave our socket in CLOSE_WAIT, TCP
+    // keepalive probes are answered either way, and only data we write would tell them apart
+    // (a closed peer answers it with RST). On a quiet bus nothing is written, so keeping
+    // half-closed peers as listeners left every closed client behind as a ghost holding its
+    // slot; every protocol therefore ends the session on FIN (README: Connect a client).
     s.on('end', () => {
-      if (this.closing) return;
-      // A peer that half-closes before its handshake can never finish it: it has gone.
-      if (!this.handshaken) return this.close('client_closed');
-      // A server we dialled that ends its side has gone: the dialler reconnects.
-      if (this.direction === 'out') return this.close('client_closed');
-      // After it, it may still listen (`printf CANNELLONIv1 | nc -N host port`): keep
-      // sending unless the protocol has no use for that.
-      this.guard(() => this.state?.ended?.());
+      if (!this.closing) this.close('client_closed');
     });
     this.handshakeTimer = setTimeout(() => {
       this.handshakeTimer = null;
@@ -180,7 +183,11 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
     this.handshakeTimer = null;
     this.preReady = new Uint8Array(0);
-    if (!this.host.ready(this)) {
+    const refused = this.host.ready(this);
+    if (refused !== null) {
+      // Its greeting went out at accept; where the protocol can say why, it does.
+      const lastWords = this.protocol.refusal?.(refused);
+      if (lastWords) this.reply(lastWords);
       this.close('not_allowed');
       return false;
     }
@@ -222,6 +229,17 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
     if (this.socket.writableLength > REPLY_BACKLOG_LIMIT) this.close('kicked_slow');
   }
 
+  hold(on: boolean): void {
+    if (this.protocolHold === on) return;
+    this.protocolHold = on;
+    if (!on && this.ring.count > 0) this.flush();
+  }
+
+  withheld(bus: number, reason: string): void {
+    this.withheldFrames[reason] = (this.withheldFrames[reason] ?? 0) + 1;
+    this.host.withheld(this, bus, reason);
+  }
+
   malformed(code: string, detail: string, bytes?: Uint8Array): void {
     this.host.malformedInput(this, code, detail, bytes);
   }
@@ -247,15 +265,18 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
     return this.ring.highWater;
   }
 
-  enqueue(bytes: Uint8Array, bus: number): void {
+  enqueue(bytes: Uint8Array, bus: number, at: number): void {
     // Between close() and the socket's 'close' event the hub may still list this session;
     // nothing more may be written after end().
     if (this.closing) return;
-    // The bus stamps each frame it broadcasts; a frame queued any other way is stamped now.
-    const t = this.host.frameTime(bus);
-    this.ring.push(bytes, t > 0 ? t : this.options.now());
+    this.ring.push(bytes, at);
     // Before the negotiation ends frames are held (ready() writes them); the hub's bound applies.
     if (!this.handshaken) return;
+    if (this.protocolHold) {
+      // A protocol's hold never costs frames: at half the queue it ends by itself.
+      if (this.ring.count * 2 >= this.capacity) this.hold(false);
+      return;
+    }
     if (this.ring.count >= this.batchSize) {
       this.flush();
     } else if (this.flushDeadline < 0) {
@@ -269,14 +290,15 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
     this.drops++;
   }
 
-  kick(_reason: 'slow'): void {
+  kick(_reason: 'slow', bus: number): void {
+    this.host.slowKicked(this, bus);
     this.close('kicked_slow');
   }
 
   /** Writes everything queued as one buffer, unless the socket is congested. */
   flush(): void {
     this.flushDeadline = -1;
-    if (!this.handshaken || this.socket.destroyed || this.freshness.held) return;
+    if (!this.handshaken || this.protocolHold || this.socket.destroyed || this.freshness.held) return;
     if (this.ring.count > 0 && !this.congested && this.dropStale(this.options.now())) return;
     const dg = this.protocol.datagram;
     // A datagram is cut at its payload size, as cannelloni cuts at its MTU.
@@ -397,12 +419,15 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
     this.clearTimers();
     if (reason === 'shutdown') {
       this.congested = false;
+      this.protocolHold = false;
       this.flush();
     }
     this.ring.clear();
     this.socket.end();
-    // A peer that never reads would keep the socket half-open: give it a second.
-    setTimeout(() => this.socket.destroy(), reason === 'shutdown' ? 1500 : 1000).unref();
+    // A peer that never reads would keep the socket half-open: give it a second (the timer
+    // goes when the socket closes, so a closed session is not kept alive by it).
+    this.destroyTimer = setTimeout(() => this.socket.destroy(), reason === 'shutdown' ? 1500 : 1000);
+    this.destroyTimer.unref();
   }
 
   /** Resolves when the socket is fully closed. */
@@ -421,6 +446,8 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
     this.closing = true;
     if (this.closeReason === null) this.closeReason = reason;
     this.clearTimers();
+    if (this.destroyTimer) clearTimeout(this.destroyTimer);
+    this.destroyTimer = null;
     this.ring.clear();
     try {
       this.state?.closed?.(this.closeReason);

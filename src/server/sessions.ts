@@ -20,7 +20,7 @@ import { ServerAccess } from './access.js';
 import { ClientSlots } from './client-slots.js';
 import { FlushScheduler } from './flush-scheduler.js';
 import { Session, type SessionHost } from './session.js';
-import { type ListenerInfo, ListenerSet } from './listener-set.js';
+import { type ListenerInfo, ListenerSet, refusalText } from './listener-set.js';
 import { SessionReports } from './session-reports.js';
 import { remoteOf } from './tcp-server.js';
 import type { SessionSocket } from './session-socket.js';
@@ -72,9 +72,6 @@ export interface ProtocolSessionCounters {
   datagramsRefused: number;
 }
 
-/** A session's protocol stays known this long after it closed, for late TX confirmations. */
-const ORIGIN_MEMORY_MS = 60_000;
-
 export class Sessions implements SessionHost {
   readonly buses: readonly Bus[];
   private readonly listenerSet: ListenerSet;
@@ -91,7 +88,8 @@ export class Sessions implements SessionHost {
   private readonly lagSampler: LagSampler;
   /** Frames dropped for clients because they waited longer than --client-max-lag, per bus. */
   readonly staleByBus: number[];
-  private readonly protocolById = new Map<number, string>();
+  /** Bus frames protocols withheld from clients that cannot take them, per bus, by reason. */
+  readonly withheldByBus: Array<Record<string, number>>;
   private readonly reports: SessionReports;
   private nextId = 1;
   private stopping = false;
@@ -116,6 +114,7 @@ export class Sessions implements SessionHost {
       this.byProtocol[protocol.name] = { framesIn: 0, closedFramesOut: 0, accepted: 0, handshakeFailuresByReason: {}, datagramsLost: 0, datagramsMisordered: 0, datagramsRefused: 0 };
     }
     this.staleByBus = options.buses.map(() => 0);
+    this.withheldByBus = options.buses.map(() => ({}));
     this.access = new ServerAccess<Session>({ settings: options.settings, log: options.log, now: options.now });
     this.slots = new ClientSlots(this.access.gate, () => options.settings().maxClients);
     this.lagSampler = new LagSampler({
@@ -197,10 +196,6 @@ export class Sessions implements SessionHost {
     return this.options.settings().forwardErrors;
   }
 
-  protocolOf(id: number): string | null {
-    return this.protocolById.get(id) ?? null;
-  }
-
   // ------------------------------------------------------------------ accept
 
   private accept(socket: Socket, protocol: WireProtocol, bus: number | null, scope: string): void {
@@ -240,7 +235,6 @@ export class Sessions implements SessionHost {
       host: this,
     });
     this.live.set(id, session);
-    this.protocolById.set(id, protocol.name);
     // Until its negotiation ends it is pending: a host over its share loses its oldest.
     for (const old of this.slots.enter(session, m.address, scope)) {
       this.access.refusedSession(old, 'pending_evicted', this.busName(old));
@@ -312,19 +306,19 @@ export class Sessions implements SessionHost {
     return this.buses[bus].send(frame, s.origin);
   }
 
-  ready(s: Session): boolean {
-    if (this.stopping) return false;
+  ready(s: Session): string | null {
+    if (this.stopping) return 'refused: the server is shutting down';
     const refusal = this.slots.take(s);
     if (refusal) {
       const cfg = this.options.settings();
-      this.reports.rejected(s, refusal, refusal === 'max_clients' ? cfg.maxClients : cfg.maxClientsPerHost);
-      s.close('not_allowed');
-      return false;
+      const limit = refusal === 'max_clients' ? cfg.maxClients : cfg.maxClientsPerHost;
+      this.reports.rejected(s, refusal, limit);
+      return refusalText(refusal, limit);
     }
     this.accepted++;
     this.byProtocol[s.protocol.name].accepted++;
     this.reports.connected(s);
-    return true;
+    return null;
   }
 
   negotiationFailed(s: Session, reason: string, received: Uint8Array): void {
@@ -343,8 +337,9 @@ export class Sessions implements SessionHost {
     return this.buses[bus].refuseFromClient(frame, reason, s.origin);
   }
 
-  frameTime(bus: number): number {
-    return this.buses[bus].frameTime;
+  withheld(_s: Session, bus: number, reason: string): void {
+    const counts = this.withheldByBus[bus];
+    if (counts) counts[reason] = (counts[reason] ?? 0) + 1;
   }
 
   staleDropped(s: Session, count: number): void {
@@ -379,7 +374,6 @@ export class Sessions implements SessionHost {
     const wasClient = this.slots.release(s);
     for (const bus of s.joined) this.buses[bus].hub.remove(s);
     this.byProtocol[s.protocol.name].closedFramesOut += s.framesOut;
-    setTimeout(() => this.protocolById.delete(s.id), ORIGIN_MEMORY_MS).unref();
     if (!wasClient) return; // handshake failures and refusals were logged as such
     if (reason === 'socket_error') this.countError('socket');
     this.reports.disconnected(s, reason);
@@ -387,10 +381,9 @@ export class Sessions implements SessionHost {
 
   // ------------------------------------------------------------------ kicks
 
-  /** The hub of bus `bus` kicked session `id` (its queue was full). */
-  slowKicked(bus: number, id: number): void {
-    const s = this.live.get(id);
-    if (s) this.reports.slowKicked(s, this.buses[bus].name, this.options.capacity);
+  /** The hub of bus `bus` kicked session `s` (its queue was full). */
+  slowKicked(s: Session, bus: number): void {
+    this.reports.slowKicked(s, this.buses[bus].name, this.options.capacity);
   }
 
   /** Closes client `id` (operator action from `top`). */

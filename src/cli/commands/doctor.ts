@@ -14,6 +14,7 @@ import { configuredListeners, OPTIONS, PROTOCOL_PLUGINS } from '../../config/opt
 import { formatAddressList } from '../../guard/address-list.js';
 import { ControlClient, connectOptionsFor, resolveControlSocket } from '../../control/control-client.js';
 import { type CliContext, EXIT } from '../context.js';
+import { askDaemonCapture, type LiveCaptureCheck, liveCaptureChecks } from '../daemon-capture.js';
 import { reportUnknownFlags } from '../flags.js';
 
 const FLAGS = {
@@ -31,7 +32,8 @@ Read-only checks of what setup arranged, each with ✓ ok, ✗ problem (and its 
 config file, CAN HAT overlay in config.txt, SPI, controller initialisation in the kernel log
 (with what its error codes mean), each interface (present, up, bitrate, restart-ms,
 txqueuelen, bus state), the receive-buffer ceiling (net.core.rmem_max against
---can-rcvbuf), the service, its TCP ports, control socket, /ready and mDNS.
+--can-rcvbuf), the service, its TCP ports, control socket, /ready, mDNS and frame capture
+(as the running daemon reports it; from the config file when no daemon answers).
 
 Flags:
   --json          the checks as JSON
@@ -85,6 +87,21 @@ async function probeControl(socketPath: string, opts: ReturnType<typeof connectO
   }
 }
 
+/** The running bridge's Ampio modules: sagging supplies, offline modules, the house file. */
+async function probeAmpio(socketPath: string, opts: ReturnType<typeof connectOptionsFor>) {
+  const { ampioChecks } = await import('../../ampio/doctor.js');
+  try {
+    const c = await ControlClient.connect(socketPath, { ...opts, timeoutMs: 2000 });
+    try {
+      return ampioChecks((await c.snapshot()).ampio, Date.now());
+    } finally {
+      c.close();
+    }
+  } catch {
+    return [];
+  }
+}
+
 // A type-only reference: the provisioning code itself loads lazily (see run).
 type ConfigVerdict = import('../../../provisioning/doctor.js').ConfigVerdict;
 
@@ -103,7 +120,8 @@ export function validateWithServeLoader(configPath: string, unitEnv: Record<stri
     serial: c.serial,
     bitrate: c.bitrate,
     listen: { host: c.listen.host, port: c.listen.port },
-    metricsAddr: c.metricsAddr ? { host: c.metricsAddr.host, port: c.metricsAddr.port } : null,
+    // The one HTTP server (/ready): --http-listen, or its older name --metrics-addr.
+    metricsAddr: (c.httpListen ?? c.metricsAddr) ? { host: (c.httpListen ?? c.metricsAddr)!.host, port: (c.httpListen ?? c.metricsAddr)!.port } : null,
     // UDP ports take no connections: doctor probes only the TCP ones.
     listeners: configuredListeners(OPTIONS, c as unknown as Record<string, unknown>, c.backend === 'serial' ? [c.serial] : c.canIf).flatMap((l) => (l.tcp && l.transport !== 'udp' ? [{ option: l.option, label: l.label, host: l.tcp.host, port: l.tcp.port }] : [])),
     // The servers a protocol dials out to, one per bus (port + i).
@@ -134,7 +152,8 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     import('../../../provisioning/catalog.js'),
   ]);
   const root = typeof values.root === 'string' && values.root !== '' ? path.resolve(ctx.cwd, values.root) : null;
-  const socket = resolveControlSocket({ flag: typeof values['control-socket'] === 'string' ? values['control-socket'] : null, env: ctx.env, role: 'client', systemRuntimeDir: ctx.systemRuntimeDir });
+  const socketFlag = typeof values['control-socket'] === 'string' ? values['control-socket'] : null;
+  const socket = resolveControlSocket({ flag: socketFlag, env: ctx.env, role: 'client', systemRuntimeDir: ctx.systemRuntimeDir });
   const checks = await runDoctorChecks({
     fs: new NodeFs(root ?? '/'),
     runner: allowlistRunner(new ExecaRunner(), isReadOnlyCommand),
@@ -143,7 +162,8 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     offline: root !== null,
     controlSocket: socket.path,
     validateConfig: (configPath, env) => validateWithServeLoader(root ? path.join(root, configPath) : configPath, env, ctx),
-    probeCapture: async (configPath) => (await import('../../capture/doctor.js')).captureChecks(readConfigKeys(configPath), ctx.env),
+    probeCapture: captureProbe(ctx, socketFlag),
+    probeAmpio: () => probeAmpio(socket.path, connectOptionsFor(socket)),
     probeTcp,
     probeControl: (p) => probeControl(p, connectOptionsFor(socket)),
     probeReady,
@@ -160,6 +180,16 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   if (values.json) ctx.stdout.write(`${JSON.stringify({ ok: !checks.some((c) => c.status === 'fail'), checks }, null, 2)}\n`);
   else ctx.stdout.write(renderChecks(checks, ctx.isTTY && !ctx.env.NO_COLOR));
   return checks.some((c) => c.status === 'fail') ? EXIT.failure : EXIT.ok;
+}
+
+/** doctor's capture checks: the running daemon first (what it does now), the config file only when none answers. */
+export function captureProbe(ctx: CliContext, socketFlag: string | null): (configPath: string) => Promise<LiveCaptureCheck[]> {
+  return async (configPath) => {
+    const cfg = readConfigKeys(configPath);
+    const live = await askDaemonCapture({ flag: socketFlag, env: ctx.env, systemRuntimeDir: ctx.systemRuntimeDir });
+    if (live.reached) return liveCaptureChecks(live, cfg);
+    return (await import('../../capture/doctor.js')).captureChecks(cfg, ctx.env);
+  };
 }
 
 /** The config file's keys (capture, pg-url, …) for the capture checks; {} when absent or unreadable (the config check reports that). */

@@ -167,7 +167,7 @@ describe('formatStatus', () => {
       },
     });
     const out = formatStatus(s, { color: false });
-    expect(out).toContain('capture on · 1,234,567 frames · 44.0 MB · oldest 3.0 h ago · 0 dropped · /var/lib/ampio-bridge/capture.db');
+    expect(out).toContain('capture on · 1,234,567 frames · 44 MiB · oldest 3.0 h ago · 0 dropped · /var/lib/ampio-bridge/capture.db');
     expect(out).toContain('→ PostgreSQL backing off (connect ECONNREFUSED) · backlog 42,000 rows · lag 2 min · 1,192,567 sent · postgres://bridge@db/can#can_frames');
   });
 
@@ -191,7 +191,7 @@ describe('status: hostile and slow clients', () => {
         fakeClient({ id: 1, behindMs: 2400, staleDrops: 5, readOnly: true, txRefused: { read_only: 9, id_not_allowed: 0, rate_limited: 0 } }),
         fakeClient({ id: 2, remote: '192.168.1.5:4000', behindMs: 12, readOnly: false, txRefused: { read_only: 0, id_not_allowed: 3, rate_limited: 40 } }),
       ],
-      totals: { ...base.totals, rejected: 12, rejectedByReason: { not_allowed: 10, max_clients_per_host: 2 } },
+      totals: { ...base.totals, rejected: 12, rejectedByReason: { not_allowed: 10, max_clients_per_host: 2 }, resetBeforeAccept: 31 },
     });
     const text = formatStatus(snap, { color: false });
     expect(text).toContain('✗ the daemon is out of file descriptors (for 12s): 40 accept failures, 7 connections closed at once');
@@ -201,5 +201,13 @@ describe('status: hostile and slow clients', () => {
     expect(rows.find((l) => /^\s*1\s/.test(l))).toMatch(/2\.4 s\s+listen-only \(9\)$/);
     expect(rows.find((l) => /^\s*2\s/.test(l))).toMatch(/12 ms\s+rate 40, id 3$/);
     expect(text).toContain('rejected: not allowed 10, max clients per host 2');
+    expect(text).toContain('reset by the peer before accept: 31');
+  });
+
+  it('shows what a protocol withheld from a client that cannot take it (SavvyCAN), so nothing is withheld silently', () => {
+    const snap = fakeSnapshot({ clients: [fakeClient({ id: 4, protocol: 'gvret', withheld: { zero_length: 3, rtr: 1, fd: 0 } }), fakeClient({ id: 5, protocol: 'gvret' })] });
+    const text = formatStatus(snap, { color: false });
+    expect(text).toContain('client 4 (gvret) frames withheld because it cannot take them: zero length 3, rtr 1');
+    expect(text).not.toContain('client 5 (gvret) frames withheld');
   });
 });
