@@ -8,6 +8,7 @@
 import { ACCESS_OPTIONS } from './options-access.js';
 import { PROTOCOL_OPTIONS } from './options-protocols.js';
 import { CAPTURE_OPTIONS } from './options-capture.js';
+import { MQTT_OPTIONS } from '../mqtt/options.js';
 
 // What setup and doctor need about --allow/--tx-rate, re-exported: provisioning imports
 // nothing of the daemon but this table.
@@ -351,6 +352,7 @@ export const OPTIONS = {
   ...PROTOCOL_OPTIONS,
   ...ACCESS_OPTIONS,
   ...CAPTURE_OPTIONS,
+  ...MQTT_OPTIONS,
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;

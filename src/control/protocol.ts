@@ -5,6 +5,7 @@
 import type { BackendKind, BackendState } from '../backends/types.js';
 import type { BusState } from '../core/bus-state.js';
 import type { ForwardStatus } from '../capture/worker-messages.js';
+import type { MqttSnapshot } from '../mqtt/snapshot.js';
 
 export const CONTROL_PROTOCOL_VERSION = 1;
 /** A line longer than this closes the control connection (protects the daemon). */
@@ -156,6 +157,8 @@ export interface Snapshot {
   totals: Totals;
   /** Frame capture (--capture); absent when capture is off. */
   capture?: CaptureSnapshot;
+  /** The MQTT publisher (--mqtt-url); absent when MQTT is off. */
+  mqtt?: MqttSnapshot;
 }
 
 /** The capture store and its PostgreSQL forwarder. */

@@ -2,7 +2,9 @@
 // when configured, Prometheus metrics, the metrics log line and mDNS. Built from explicit
 // inputs (build info, hostname, the bound listeners) handed over by the daemon once its
 // listeners are bound; each is imported lazily, so a daemon that needs none loads none.
-import type { FrameTap } from '../bus/frame-tap.js';
+import type { FrameTap, TapOrigin } from '../bus/frame-tap.js';
+import type { DropReason, SendResult } from '../backends/types.js';
+import type { CanFrame } from '../core/frame.js';
 import type { Config } from '../config/options.js';
 import type { LogFn } from '../core/log-fn.js';
 import type { ControlSource } from '../control/control-server.js';
@@ -31,6 +33,15 @@ export interface DaemonService {
   contribute?(snapshot: Snapshot): void;
 }
 
+/** What a service sees of a bus. */
+export interface ServiceBus {
+  readonly index: number;
+  readonly name: string;
+  bitrate(): number | null;
+  send(frame: CanFrame, origin: TapOrigin): SendResult;
+  refuseFromClient(frame: CanFrame, reason: DropReason, origin: TapOrigin): SendResult;
+}
+
 /** Everything a service may need, handed over explicitly once the listeners are bound. */
 export interface ServiceInputs {
   config: Config;
@@ -39,8 +50,11 @@ export interface ServiceInputs {
   log: Logger;
   /** Bound listeners, every protocol. */
   listeners: readonly ListenerInfo[];
-  /** Bus names and bitrates, in bus order. */
-  buses: ReadonlyArray<{ name: string; bitrate(): number | null }>;
+  /**
+   * The buses, in bus order: names and bitrates, and the TX path a service that puts frames
+   * on the bus (MQTT commands) goes through like any client: send, or count a refusal.
+   */
+  buses: ReadonlyArray<ServiceBus>;
   source: ControlSource & MetricsSource & { readiness(): Readiness };
 }
 

@@ -45,7 +45,12 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     controlSocketPath,
     createBackends: (c: Config) => createBackends(c, { log }),
     // Capture first: a store it cannot open stops the start-up; it is also stopped last.
-    services: async (d) => [...(capture ? [capture] : []), ...(await createStandardServices(d, { controlSocketPath, env: ctx.env }))],
+    services: async (d) => [
+      ...(capture ? [capture] : []),
+      // MQTT reads the house from the ampio service; it connects nowhere unless --mqtt-url is set.
+      ...(config.mqttUrl ? [(await import('../../mqtt/from-config.js')).createMqttService(d, { view: null, encoders: null })] : []),
+      ...(await createStandardServices(d, { controlSocketPath, env: ctx.env })),
+    ],
     onReady: () => {
       notify('ready', `serving ${config.canIf.join(',')}`);
       stopWatchdog = startWatchdog(ctx.env, notify);
