@@ -201,6 +201,15 @@ export class Daemon {
     return () => this.emitter.off('event', listener);
   }
 
+  /** A control-socket request some service owns (`ampio_state`); undefined = none does. */
+  answer(request: Readonly<Record<string, unknown>>): unknown {
+    for (const s of this.services) {
+      const result = s.answer?.(request);
+      if (result !== undefined) return result;
+    }
+    return undefined;
+  }
+
   /** Closes client `id` (operator action from `top`). */
   kick(id: number): boolean {
     return this.sessionsOrNull?.kick(id) ?? false;

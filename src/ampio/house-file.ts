@@ -56,7 +56,7 @@ export function parseHouseFile(text: string, path: string, now = Date.now()): Ho
   };
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
-    const at = e.linePos?.[0] ?? { line: 0, col: 0 };
+    const at = lines.linePos(e.pos[0]);
     throw new HouseFileError(path, at.line, at.col, `not valid YAML: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`);
   }
   const root = doc.contents;

@@ -1,6 +1,6 @@
 // THE options table: one entry per setting of `ampio-bridge serve`, composed here from the
 // core entries below and the groups of access control (options-access.ts), the protocols' listeners
-// (options-protocols.ts) and capture (options-capture.ts). It drives flag
+// (options-protocols.ts), capture (options-capture.ts) and the Ampio house layer (options-ampio.ts). It drives flag
 // parsing, env names, config-file keys, validation, `--help`, the README table and the
 // files `setup` writes. Pure data and parsers: no I/O here (provisioning imports it).
 // Longer than our ~350-line habit on purpose: most of it is the core table itself, one
@@ -8,6 +8,7 @@
 import { ACCESS_OPTIONS } from './options-access.js';
 import { PROTOCOL_OPTIONS } from './options-protocols.js';
 import { CAPTURE_OPTIONS } from './options-capture.js';
+import { AMPIO_OPTIONS } from './options-ampio.js';
 import { MQTT_OPTIONS } from '../mqtt/options.js';
 
 // What setup and doctor need about --allow/--tx-rate, re-exported: provisioning imports
@@ -352,6 +353,7 @@ export const OPTIONS = {
   ...PROTOCOL_OPTIONS,
   ...ACCESS_OPTIONS,
   ...CAPTURE_OPTIONS,
+  ...AMPIO_OPTIONS,
   ...MQTT_OPTIONS,
 } as const;
 

@@ -29,6 +29,8 @@ export interface ControlSource {
   kick(id: number): boolean;
   /** Subscribes to daemon events; returns the unsubscribe function. */
   onEvent(listener: (e: DaemonEvent) => void): () => void;
+  /** Answers request types the services own (e.g. `ampio_state`); undefined = nobody owns it. */
+  answer?(request: Readonly<Record<string, unknown>>): unknown;
 }
 
 export type ControlLog = (level: 'debug' | 'info' | 'warn' | 'error', event: string, fields?: Record<string, unknown>) => void;
@@ -154,8 +156,22 @@ export function createControlServer(opts: ControlServerOptions): ControlServer {
       return;
     }
     const handler = handlers.get(req.type);
-    if (handler) handler(c, id, req);
-    else badRequest(c, id, 'unknown_type', `unknown request type "${req.type.slice(0, 64)}"`);
+    if (handler) {
+      handler(c, id, req);
+      return;
+    }
+    let result: unknown;
+    try {
+      result = opts.source.answer?.(req);
+    } catch (err) {
+      sendError(c, id, 'internal', String(err));
+      return;
+    }
+    if (result === undefined) badRequest(c, id, 'unknown_type', `unknown request type "${req.type.slice(0, 64)}"`);
+    else {
+      c.badInARow = 0;
+      send(c, { type: 'reply', id, result });
+    }
   }
 
   type RequestId = NonNullable<ErrorMessage['id']>;

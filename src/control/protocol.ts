@@ -4,6 +4,7 @@
 
 import type { BackendKind, BackendState } from '../backends/types.js';
 import type { BusState } from '../core/bus-state.js';
+import type { AmpioSnapshot } from '../ampio/types.js';
 import type { ForwardStatus } from '../capture/worker-messages.js';
 import type { MqttSnapshot } from '../mqtt/snapshot.js';
 
@@ -157,6 +158,8 @@ export interface Snapshot {
   totals: Totals;
   /** Frame capture (--capture); absent when capture is off. */
   capture?: CaptureSnapshot;
+  /** The Ampio house layer (modules, decode counters); absent with --ampio=false. */
+  ampio?: AmpioSnapshot;
   /** The MQTT publisher (--mqtt-url); absent when MQTT is off. */
   mqtt?: MqttSnapshot;
 }
@@ -226,7 +229,9 @@ export type Request =
   | { id: number | string; type: 'subscribe'; interval?: number; events?: boolean }
   | { id: number | string; type: 'unsubscribe' }
   | { id: number | string; type: 'kick'; clientId: number }
-  | { id: number | string; type: 'ping' };
+  | { id: number | string; type: 'ping' }
+  /** The Ampio state store's values (StateView[]); `filter` = a module address or a module/entity name. */
+  | { id: number | string; type: 'ampio_state'; filter?: string };
 
 export interface ReplyMessage {
   type: 'reply';

@@ -31,6 +31,11 @@ export interface DaemonService {
   readonly tap?: FrameTap;
   /** Writes this service's section into a snapshot being taken (e.g. `capture`). */
   contribute?(snapshot: Snapshot): void;
+  /**
+   * Answers a control-socket request of a type this service owns (e.g. `ampio_state`);
+   * undefined = not its type. Kept out of the snapshot where the answer is large.
+   */
+  answer?(request: Readonly<Record<string, unknown>>): unknown;
 }
 
 /** What a service sees of a bus. */

@@ -38,6 +38,8 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   let stopWatchdog = () => {};
   const controlSocketPath = resolveControlSocket({ flag: config.controlSocket, env: ctx.env, role: 'daemon' }).path;
   const capture = config.capture ? (await import('../../capture/from-config.js')).createCaptureService(config, { log, hostname: os.hostname() }) : null;
+  // The house layer (decoder, inventory, state store); its `view` is what MQTT and the web page read.
+  const ampio = config.ampio ? (await import('../../ampio/service.js')).createAmpioService(config, { log }) : null;
   const daemon = createDaemon(config, {
     log,
     build: readBuildInfo(),
@@ -47,8 +49,9 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     // Capture first: a store it cannot open stops the start-up; it is also stopped last.
     services: async (d) => [
       ...(capture ? [capture] : []),
+      ...(ampio ? [ampio] : []),
       // MQTT reads the house from the ampio service; it connects nowhere unless --mqtt-url is set.
-      ...(config.mqttUrl ? [(await import('../../mqtt/from-config.js')).createMqttService(d, { view: null, encoders: null })] : []),
+      ...(config.mqttUrl ? [(await import('../../mqtt/from-config.js')).createMqttService(d, { view: ampio?.view ?? null, encoders: ampio ? (await import('../../ampio/commands.js')).ampioCommands : null })] : []),
       ...(await createStandardServices(d, { controlSocketPath, env: ctx.env })),
     ],
     onReady: () => {
