@@ -63,7 +63,13 @@ export class CommandHandler {
     // A retained command is old by definition: it would replay at every (re)connection.
     if (retained) return this.refuse('retained', `${topic}: a retained command is never executed (publish commands without the retain flag)`);
     if (this.readOnlyNow || !this.o.encoders) return this.refuse('read_only', `${topic}: the broker's address is outside --tx-allow; commands are off`);
-    const outcome = commandFrames(this.o.house(), this.o.encoders, target, payload.toString('utf8'));
+    let outcome: ReturnType<typeof commandFrames>;
+    try {
+      outcome = commandFrames(this.o.house(), this.o.encoders, target, payload.toString('utf8'));
+    } catch (err) {
+      // An encoder refuses an index or value outside its range (a house file naming output 300).
+      return this.refuse('not_controllable', `${topic}: ${(err as Error).message}`);
+    }
     if (!outcome.ok) return this.refuse(outcome.reason, `${topic}: ${outcome.detail}`);
     const busName = this.o.busOf(target.module);
     const bus = this.o.buses.find((b) => b.name === busName) ?? this.o.buses[0];

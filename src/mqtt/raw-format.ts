@@ -54,5 +54,5 @@ export function parseRawPayload(topic: string, payload: Uint8Array): { id: numbe
   const id = Number(levels[levels.length - 1]);
   if (!Number.isInteger(id) || id < 0) return null;
   const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
-  return { id, timestampUs: view.getBigUint64(0, true), flags: payload[8], data: payload.subarray(9) };
+  return { id, timestampUs: view.getBigUint64(0, true), flags: payload[8], data: Uint8Array.from(payload.subarray(9)) };
 }
