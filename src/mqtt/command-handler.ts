@@ -58,7 +58,8 @@ export class CommandHandler {
   /** One message on a command topic. */
   handle(topic: string, payload: Buffer, retained: boolean): void {
     const target = parseCommandTopic(this.o.prefix, topic);
-    if (!target) return;
+    // An empty message is someone clearing a retained command, not a command.
+    if (!target || payload.length === 0) return;
     this.counts.received++;
     // A retained command is old by definition: it would replay at every (re)connection.
     if (retained) return this.refuse('retained', `${topic}: a retained command is never executed (publish commands without the retain flag)`);

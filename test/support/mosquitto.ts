@@ -86,6 +86,9 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<Broker> {
   const tlsPort = opts.tls ? await freePort() : null;
   if (opts.tls) await makeCertificates(dir);
   const conf = [
+    // Started as root, mosquitto would switch to the `mosquitto` user, who cannot read this
+    // test's private directory: stay the user the test runs as.
+    `user ${os.userInfo().username}`,
     'per_listener_settings false',
     'allow_anonymous false',
     `password_file ${path.join(dir, 'passwd')}`,
