@@ -41,14 +41,16 @@ export function describeMqtt(m: MqttSnapshot | undefined, now: number, opts: { c
   const refused = sum(m.commands.refused);
   const failed = sum(m.commands.failed);
   const ageSec = Math.max(0, Math.round((now - m.since) / 1000));
-  const state = m.state === 'connected' ? 'connected' : `${m.state} ${ageSec}s${m.lastError ? ` (${m.lastError})` : ''}`;
+  const state = m.state === 'connected' ? 'connected' : `${m.state} ${ageSec}s`;
   const parts = [
     `mqtt ${state}`,
     ...(opts.compact ? [] : [m.broker]),
-    `${m.published.toLocaleString('en-US')} published`,
     ...(m.pending > 0 ? [`${m.pending} pending`] : []),
+    `${m.published.toLocaleString('en-US')} published`,
     m.listenOnly ? 'listen-only' : `${m.commands.received} commands (${refused} refused, ${failed} failed)`,
     ...(m.raw ? [`raw ${m.raw.published.toLocaleString('en-US')} sent, ${(m.raw.dropped.rate + m.raw.dropped.queue + m.raw.dropped.broker).toLocaleString('en-US')} dropped`] : []),
+    // Last: the longest part, and the first a narrow terminal cuts.
+    ...(m.state !== 'connected' && m.lastError ? [m.lastError] : []),
   ];
   return { text: parts.join(' · '), warn: m.state !== 'connected' || failed > 0 };
 }

@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { ControlClient, ControlUnavailableError, connectOptionsFor, resolveControlSocket } from '../../control/control-client.js';
 import { type BusSnapshot, type ClientSnapshot, describeCapture, type Snapshot } from '../../control/protocol.js';
+import { describeMqtt } from '../../mqtt/snapshot.js';
 import { type CliContext, EXIT } from '../context.js';
 import { parseDurationFlag, reportUnknownFlags } from '../flags.js';
 import { BUS_LOAD_ERROR, BUS_LOAD_WARN, busStateSeverity, backendSeverity, formatBitrate, type Severity, sumValues } from '../present.js';
@@ -237,6 +238,10 @@ export function formatStatus(s: Snapshot, opts: { color: boolean }): string {
   const why = Object.entries(t.rejectedByReason ?? {}).filter(([, n]) => n > 0);
   if (why.length > 0) out.push(p.dim(`  rejected: ${why.map(([r, n]) => `${r.replace(/_/g, ' ')} ${n}`).join(', ')}`));
   for (const line of describeCapture(s.capture, s.time)) out.push(line.warn ? p.warn(line.text) : p.dim(line.text));
+  if (s.mqtt) {
+    const m = describeMqtt(s.mqtt, s.time);
+    out.push(m.warn ? p.warn(m.text) : p.dim(m.text));
+  }
   return `${out.join('\n')}\n`;
 }
 
