@@ -313,6 +313,7 @@ function registerMqttMetrics(counter: MetricFactory<client.Counter<string>>, gau
   gauge('mqtt_connected', '1 while connected to the MQTT broker.', [], (m, r) => void (mq(r) && m.set(mq(r)!.state === 'connected' ? 1 : 0)));
   counter('mqtt_connects_total', 'Successful connections to the MQTT broker (the first included).', [], (m, r) => void (mq(r) && m.inc(mq(r)!.connects)));
   counter('mqtt_published_total', 'Messages handed to the MQTT broker (retained state, discovery, raw frames).', [], (m, r) => void (mq(r) && m.inc(mq(r)!.published)));
+  counter('mqtt_superseded_total', 'State values given up unsent because a newer value of the same topic replaced them (broker away or slow).', [], (m, r) => void (mq(r) && m.inc(mq(r)!.superseded)));
   gauge('mqtt_pending_topics', 'Retained topics changed and not yet sent (the broker is away or slow).', [], (m, r) => void (mq(r) && m.set(mq(r)!.pending)));
   counter('mqtt_commands_received_total', 'Messages on the command topics.', [], (m, r) => void (mq(r) && m.inc(mq(r)!.commands.received)));
   counter('mqtt_command_frames_sent_total', 'Frames of MQTT commands handed to the TX path.', [], (m, r) => void (mq(r) && m.inc(mq(r)!.commands.sent)));

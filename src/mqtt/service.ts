@@ -149,6 +149,7 @@ export class MqttService implements DaemonService {
       topics: this.retained.size,
       pending: this.retained.pending,
       published: this.retained.published + (this.tap?.published ?? 0),
+      superseded: this.retained.coalesced,
       commands: { ...this.commands.counts, refused: { ...this.commands.counts.refused }, failed: { ...this.commands.counts.failed } },
       ...(this.tap ? { raw: { published: this.tap.published, dropped: { ...this.tap.dropped } } } : {}),
     };

@@ -20,6 +20,8 @@ export interface MqttSnapshot {
   pending: number;
   /** Messages handed to the broker (retained state/discovery, and raw frames). */
   published: number;
+  /** Values given up unsent because a newer one of the same topic replaced them first (broker away or slow). */
+  superseded: number;
   commands: {
     received: number;
     /** Frames of accepted commands put on the TX path. */

@@ -68,7 +68,7 @@ describe('Screen', () => {
     const base = props.snapshot!;
     const mqtt = {
       state: 'connected' as const, broker: 'mqtt://bridge:***@127.0.0.1:1883', prefix: 'ampio/pi', since: base.time - 5000, connects: 2, disconnects: 1, lastError: null,
-      listenOnly: false, topics: 120, pending: 0, published: 4321, commands: { received: 7, sent: 6, refused: { unknown_entity: 1 }, failed: {} },
+      listenOnly: false, topics: 120, pending: 0, published: 4321, superseded: 0, commands: { received: 7, sent: 6, refused: { unknown_entity: 1 }, failed: {} },
     };
     const lines = linesOf(render(<Screen {...props} snapshot={{ ...base, mqtt }} />).lastFrame()!);
     expect(lines).toHaveLength(23);
