@@ -172,6 +172,16 @@ export async function askAnswers(ask: Asker, facts: Facts, catalog: Catalog, def
     );
     a.capture = on ? a.capture || HARDWARE_DEFAULTS.capture : '';
   }
+  if (!has('mqttUrl')) {
+    // Tested before anything is written (setup connects once and says what went wrong).
+    a.mqttUrl = (
+      await ask.input(
+        'Publish the house to an MQTT broker (Home Assistant finds it by discovery)? Its URL like mqtt://user:password@192.168.1.10:1883 (mqtts:// for TLS); empty = off',
+        a.mqttUrl ?? '',
+        validWith((v) => OPTIONS.mqttUrl.parse(v)),
+      )
+    ).trim();
+  }
   if (!has('metricsAddr')) a.metricsAddr = (await ask.input(`Metrics address (${WHY.metricsAddr}; empty = off)`, a.metricsAddr, validWith((v) => OPTIONS.metricsAddr.parse(v)))).trim();
   if (facts.goServer && !has('migrate')) {
     a.migrate = await ask.confirm('go-ampio-server is installed: take over its settings and disable can-server.service? (its files stay)', true);

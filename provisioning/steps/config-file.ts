@@ -49,6 +49,7 @@ export function answerEntries(a: Answers): [OptionName, string][] {
   // Written only when on, so installs that never asked for GVRET keep their file unchanged.
   if (a.gvretListen.trim() !== '') e.push(['gvretListen', a.gvretListen]);
   if (a.capture.trim() !== '') e.push(['capture', a.capture]);
+  if (a.mqttUrl?.trim()) e.push(['mqttUrl', a.mqttUrl.trim()]);
   // Only when they differ from the daemon's defaults, so an install that keeps them has a
   // config file without them (and picks up a better default in a later version).
   if (a.allow !== undefined && a.allow !== 'local') e.push(['allow', a.allow]);
@@ -70,6 +71,7 @@ export function buildConfigStore(a: Answers, existing: Record<string, unknown> |
   const dropped = new Set<string>();
   if (a.gvretListen.trim() === '') dropped.add(OPTIONS.gvretListen.flag);
   if (a.capture.trim() === '') dropped.add(OPTIONS.capture.flag);
+  if (a.mqttUrl !== undefined && a.mqttUrl.trim() === '') dropped.add(OPTIONS.mqttUrl.flag);
   // Back to the daemon's default (no key is written for it): a key from before must go too,
   // or `setup --allow local` would leave an install open to any address.
   if (a.allow === undefined || a.allow === 'local') dropped.add(OPTIONS.allow.flag);

@@ -136,8 +136,11 @@ describe('serve with MQTT (built CLI, real mosquitto)', () => {
     // 400 frames/s in 10 ms ticks of 4: an analog output that keeps changing, and diagnostics.
     const timer = setInterval(() => {
       for (let k = 0; k < 4; k++) {
-        value = (value + 1) % 256;
-        player.send(k === 3 ? encode({ id: ext(0x1a1e), data: [0xfe, 0x4f, 0x78, 0x7d] }) : encode({ id: ext(0x19c7), data: [0xfe, 0x0c, 0, value, 0, 0, 0, 0] }));
+        if (k === 3) player.send(encode({ id: ext(0x1a1e), data: [0xfe, 0x4f, 0x78, 0x7d] }));
+        else {
+          value = (value + 1) % 256;
+          player.send(encode({ id: ext(0x19c7), data: [0xfe, 0x0c, 0, value, 0, 0, 0, 0] }));
+        }
         sent++;
       }
     }, 10);

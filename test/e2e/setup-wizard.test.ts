@@ -77,6 +77,8 @@ describe('setup wizard in a real terminal', () => {
     await keys('y', 'Enter');
     await waitFor('Keep a history of every bus frame on this Pi (ampio-bridge capture query --since 1h;');
     await keys('Enter'); // yes (the default)
+    await waitFor('Publish the house to an MQTT broker');
+    await keys('Enter'); // empty: off (the default)
     await waitFor('Metrics address');
     await keys('Enter');
     const plan = await waitFor(/Apply \d+ changes \(a reboot follows\)\?/);
@@ -92,6 +94,7 @@ describe('setup wizard in a real terminal', () => {
     expect(config).toMatchObject({ backend: 'socketcan', 'can-if': 'can0', listen: ':20100', 'mdns-enable': true, 'metrics-addr': '127.0.0.1:9100', 'gvret-listen': ':23', 'socketcand-listen': ':29536', capture: '/var/lib/ampio-bridge/capture.db' });
     expect(readFileSync(path.join(root, 'etc/systemd/system/ampio-bridge.service'), 'utf8')).toMatch(/^AmbientCapabilities=CAP_NET_BIND_SERVICE$/m);
     expect(config).not.toHaveProperty('allow');
+    expect(config).not.toHaveProperty('mqtt-url');
     expect(config).not.toHaveProperty('tx-rate');
     expect(readFileSync(path.join(root, 'boot/firmware/config.txt'), 'utf8')).toContain('dtoverlay=mcp2515-can0,oscillator=16000000,interrupt=23');
     expect(lstatSync(path.join(root, 'etc/systemd/system/ampio-bridge.service')).isFile()).toBe(true);
