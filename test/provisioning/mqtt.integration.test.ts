@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { run as setupCommand } from '../../src/cli/commands/setup.js';
+import { mqttChecks } from '../../src/mqtt/doctor.js';
 import { PATHS } from '../../provisioning/types.js';
 import { captureCli } from '../support/cli-context.js';
 import { FakeSystem } from '../support/fake-system.js';
@@ -41,5 +42,18 @@ describe('setup --mqtt-url', () => {
     const cli = captureCli({ isRoot: false });
     expect(await setupCommand(['--yes', '--root', t.root, '--mqtt-url', broker.url()], cli.ctx, deps(t.root))).toBe(0);
     expect(JSON.parse(readFileSync(path.join(t.root, PATHS.configFile), 'utf8'))['mqtt-url']).toBe(broker.url());
+  });
+});
+
+describe('doctor: MQTT', () => {
+  it('off, a broker that accepts, one that refuses (with the fix), one that is not there', async () => {
+    expect(await mqttChecks({}, {})).toEqual([{ id: 'mqtt', status: 'ok', title: 'MQTT', detail: 'off (--mqtt-url not set)' }]);
+    expect(await mqttChecks({ 'mqtt-url': broker.url() }, {})).toMatchObject([{ status: 'ok', detail: 'accepts the bridge' }]);
+    const [bad] = await mqttChecks({}, { AMPIO_BRIDGE_MQTT_URL: broker.url().replace(broker.password, 'nope') });
+    expect(bad).toMatchObject({ status: 'fail', title: `MQTT broker mqtt://bridge:***@127.0.0.1:${broker.port}` });
+    expect(bad.detail).toMatch(/check the user and password/);
+    const { freePort } = await import('../support/free-port.js');
+    const [gone] = await mqttChecks({ 'mqtt-url': `mqtt://127.0.0.1:${await freePort()}` }, {});
+    expect(gone.detail).toMatch(/ECONNREFUSED.*nothing listens there/);
   });
 });

@@ -30,7 +30,8 @@ Read-only checks of what setup arranged, each with ✓ ok, ✗ problem (and its 
 config file, CAN HAT overlay in config.txt, SPI, controller initialisation in the kernel log
 (with what its error codes mean), each interface (present, up, bitrate, restart-ms,
 txqueuelen, bus state), the receive-buffer ceiling (net.core.rmem_max against
---can-rcvbuf), the service, its TCP ports, control socket, /ready and mDNS.
+--can-rcvbuf), the service, its TCP ports, control socket, /ready, mDNS, and whether the
+MQTT broker (--mqtt-url) accepts the bridge.
 
 Flags:
   --json          the checks as JSON
@@ -137,6 +138,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     controlSocket: socket.path,
     validateConfig: (configPath, env) => validateWithServeLoader(root ? path.join(root, configPath) : configPath, env, ctx),
     probeCapture: async (configPath) => (await import('../../capture/doctor.js')).captureChecks(readConfigKeys(configPath), ctx.env),
+    probeMqtt: async (configPath) => (await import('../../mqtt/doctor.js')).mqttChecks(readConfigKeys(configPath), ctx.env),
     probeTcp,
     probeControl: (p) => probeControl(p, connectOptionsFor(socket)),
     probeReady,
