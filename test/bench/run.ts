@@ -67,6 +67,8 @@ interface RampResult {
 async function main(): Promise<number> {
   // Frame capture has its own runner (bridge with and without a store, and PostgreSQL).
   if (process.argv.includes('--capture')) return (await import('./capture.js')).main(process.argv.slice(2));
+  // So has MQTT (the bridge with and without the publisher, and a local mosquitto).
+  if (process.argv.includes('--mqtt')) return (await import('./mqtt.js')).main(process.argv.slice(2));
   const { values } = parseArgs({
     options: {
       json: { type: 'boolean' },
