@@ -41,6 +41,8 @@ export interface DoctorDeps {
   probeCapture?(configPath: string): Promise<Check[]>;
   /** Whether the MQTT broker of this config file accepts the bridge (one connection); absent = not checked. */
   probeMqtt?(configPath: string): Promise<Check[]>;
+  /** Checks of the running bridge's Ampio modules (supply, offline, house file); absent = not checked. */
+  probeAmpio?(): Promise<Check[]>;
 }
 
 const OFFLINE = 'not checked offline (needs the running Pi)';
@@ -238,6 +240,8 @@ export async function runDoctorChecks(d: DoctorDeps): Promise<Check[]> {
   if (d.probeCapture && live) for (const c of await d.probeCapture(configPath)) add(c);
   // --- MQTT (the broker accepts the bridge)
   if (d.probeMqtt && live) for (const c of await d.probeMqtt(configPath)) add(c);
+  // --- the Ampio modules the running bridge hears
+  if (d.probeAmpio && live && control.ok) for (const c of await d.probeAmpio()) add(c);
   return checks;
 }
 

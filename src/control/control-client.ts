@@ -1,5 +1,6 @@
 // Client side of the control socket, used by `status`, `top` (tui/), `doctor` and tests.
 // Every message is stripped of control characters before it is handed on (sanitize.ts).
+import type { StateView } from '../ampio/types.js';
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import path from 'node:path';
@@ -179,6 +180,11 @@ export class ControlClient extends EventEmitter {
   async kick(clientId: number): Promise<boolean> {
     const result = (await this.request({ type: 'kick', clientId })) as KickResult;
     return result.kicked === true;
+  }
+
+  /** The Ampio state store's values (serve with --ampio); `filter` = a module address or a module/entity name. */
+  async ampioState(filter?: string): Promise<StateView[]> {
+    return (await this.request({ type: 'ampio_state', ...(filter ? { filter } : {}) })) as StateView[];
   }
 
   async ping(): Promise<void> {

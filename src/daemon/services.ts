@@ -80,7 +80,7 @@ export async function createStandardServices(inputs: ServiceInputs, options: Sta
   if (config.metricsAddr) {
     const { createMetricsRegistry } = await import('../metrics/registry.js');
     const { createMetricsHttpServer } = await import('../metrics/http.js');
-    const registry = createMetricsRegistry({ source, build, defaultMetrics: true, capture: config.capture ? { forwarding: config.pgUrl !== '' } : undefined, mqtt: config.mqttUrl !== '' });
+    const registry = createMetricsRegistry({ source, build, defaultMetrics: true, capture: config.capture ? { forwarding: config.pgUrl !== '' } : undefined, ampio: config.ampio, mqtt: config.mqttUrl !== '' });
     const http = createMetricsHttpServer({
       host: config.metricsAddr.host,
       port: config.metricsAddr.port,

@@ -9,6 +9,7 @@
 // hub_*, errors_total{where}, malformed_frames_total, build_info), so existing dashboards and
 // alerts keep working; the per-bus ones (bus state, error counters, load, TX drops) carry a `bus` label.
 // No per-client labels (unbounded cardinality).
+import { registerAmpioMetrics } from '../ampio/metrics.js';
 import { BUS_STATE_CODE } from '../backends/types.js';
 import { type ErrorCounts, GO_ERROR_WHERE } from '../core/error-where.js';
 import client from 'prom-client';
@@ -112,6 +113,8 @@ export interface MetricsRegistryOptions {
   capture?: { forwarding: boolean };
   /** MQTT is on (--mqtt-url): adds the mqtt_* series. */
   mqtt?: boolean;
+  /** The Ampio house layer is on (--ampio): adds the ampio_* series. */
+  ampio?: boolean;
 }
 
 export interface MetricsRegistry {
@@ -275,6 +278,8 @@ export function createMetricsRegistry(opts: MetricsRegistryOptions): MetricsRegi
   // ------------------------------------------------------------ capture (registered only when --capture is on)
   if (opts.capture) registerCaptureMetrics(counter, gauge, opts.capture.forwarding);
   if (opts.mqtt) registerMqttMetrics(counter, gauge);
+  // ------------------------------------------------------------ the Ampio house layer (--ampio)
+  if (opts.ampio) registerAmpioMetrics(counter, gauge);
 
   if (opts.defaultMetrics) client.collectDefaultMetrics({ register: registry });
 

@@ -17,6 +17,7 @@ import { Totals } from './Totals.js';
 import { CaptureLine } from './CaptureLine.js';
 import { MqttLine } from './MqttLine.js';
 import { WaitingScreen } from './WaitingScreen.js';
+import { ModulesTable } from './ModulesTable.js';
 
 export interface ScreenProps {
   columns: number;
@@ -40,6 +41,8 @@ export interface ScreenProps {
   message: UiMessage | null;
   interactive: boolean;
   intervalMs: number;
+  /** What the body shows: the clients (default) or the Ampio modules (key m, --modules). */
+  view?: 'clients' | 'modules';
 }
 
 /** The whole frame, from props only: App feeds it live, `--once` renders it to a string. */
@@ -56,6 +59,8 @@ export function Screen(props: ScreenProps): React.JSX.Element {
     body = <WaitingScreen connection={connection} width={width} height={Math.max(1, rows - 3)} />;
   } else if (props.showHelp) {
     body = <HelpOverlay width={width} height={layout.bodyRows} intervalMs={props.intervalMs} />;
+  } else if (props.view === 'modules') {
+    body = <ModulesTable ampio={snapshot.ampio} height={layout.bodyRows} width={width} now={snapshot.time} />;
   } else {
     body = (
       <Box flexDirection="column" width={width} height={layout.bodyRows}>

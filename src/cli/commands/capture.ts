@@ -1,11 +1,11 @@
 // `ampio-bridge capture stats|query|export`: reads the capture store, also while the
 // bridge is writing it ("what happened on the bus at 02:14?").
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config/load.js';
-import { CAN_EFF_FLAG, CAN_ERR_FLAG, CAN_RTR_FLAG } from '../../core/frame.js';
+import { CAN_EFF_FLAG, CAN_ERR_FLAG, CAN_RTR_FLAG, type CanFrame } from '../../core/frame.js';
 import { candumpLine, GVRET_CSV_HEADER, gvretCsvLine } from '../../capture/export.js';
 import { DIRECTIONS, type CapturedFrame, type Direction } from '../../capture/schema.js';
 import { loadSqlite } from '../../capture/sqlite-binding.js';
@@ -27,6 +27,8 @@ const FLAGS = {
   direction: { type: 'string' },
   limit: { type: 'string' },
   json: { type: 'boolean' },
+  decode: { type: 'boolean' },
+  'ampio-config': { type: 'string' },
   format: { type: 'string' },
   output: { type: 'string', short: 'o' },
   help: { type: 'boolean', short: 'h' },
@@ -49,6 +51,8 @@ Flags:
   --direction DIR     rx, tx or refused, comma-separated (export default: rx,tx)
   --limit N           at most N frames (query: default 1000; export: all; 0 = all)
   --json              query/stats: JSON instead of a table
+  --decode            query: what each Ampio state broadcast means (module, values), named from
+                      the house file (--ampio-config PATH, default: the bridge's setting)
   --format FORMAT     export: candump (default) or gvret-csv
   -o, --output FILE   export: write here instead of stdout
   -h, --help          show this help
@@ -85,7 +89,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   const store = CaptureStore.open(await loadSqlite(), { path: storePath(values.capture, ctx), readonly: true });
   try {
     if (sub === 'stats') return stats(store, values.json === true, ctx);
-    if (sub === 'query') return await query(store, filter, values.json === true, ctx);
+    if (sub === 'query') return await query(store, filter, values.json === true, ctx, values.decode === true ? await decoder(values['ampio-config'], ctx) : null);
     const out: Writable = typeof values.output === 'string' ? createWriteStream(values.output) : ctx.stdout;
     const n = await exportFrames(store, filter, format as 'candump' | 'gvret-csv', out);
     if (out !== ctx.stdout) {
@@ -97,6 +101,30 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   } finally {
     store.close();
   }
+}
+
+/** `--decode`: the decoder, with names from the house file when there is one (a broken file is reported and skipped). */
+async function decoder(flag: string | boolean | undefined, ctx: CliContext): Promise<FrameDecoder> {
+  const [{ describeFrame, houseNames }, { decodeFrame }, { parseHouseFile }] = await Promise.all([import('../../ampio/present.js'), import('../../ampio/decoder.js'), import('../../ampio/house-file.js')]);
+  let file = typeof flag === 'string' ? flag.trim() : '';
+  if (file === '') {
+    const loaded = loadConfig({ argv: [], env: ctx.env, isRoot: ctx.isRoot, cwd: ctx.cwd });
+    if (loaded.ok) file = loaded.config.ampioConfig;
+  }
+  let names: import('../../ampio/present.js').FrameNames | undefined;
+  if (file !== '') {
+    try {
+      names = houseNames(parseHouseFile(readFileSync(file, 'utf8'), file));
+    } catch (err) {
+      ctx.stderr.write(`ampio-bridge capture: names not shown: ${(err as Error).message}\n`);
+    }
+  }
+  return { text: (f) => describeFrame(f, names), json: (f) => decodeFrame(f) };
+}
+
+interface FrameDecoder {
+  text(frame: CanFrame): string;
+  json(frame: CanFrame): unknown;
 }
 
 function storePath(flag: string | boolean | undefined, ctx: CliContext): string {
@@ -160,7 +188,7 @@ function flagText(c: CapturedFrame): string {
   return parts.join(',') || '-';
 }
 
-async function query(store: CaptureStore, filter: FrameFilter, json: boolean, ctx: CliContext): Promise<number> {
+async function query(store: CaptureStore, filter: FrameFilter, json: boolean, ctx: CliContext, decode: FrameDecoder | null): Promise<number> {
   // Without --since, "the last N frames" is what people ask for; shown oldest first.
   const newest = filter.sinceUs === undefined && (filter.limit ?? 0) > 0;
   const frames = [...queryFrames(store, { ...filter, newestFirst: newest })];
@@ -181,6 +209,7 @@ async function query(store: CaptureStore, filter: FrameFilter, json: boolean, ct
       data: Buffer.from(c.frame.data).toString('hex'),
       session: c.session,
       ...(c.direction === 'tx' ? { protocol: c.label } : c.direction === 'refused' ? { reason: c.label } : {}),
+      ...(decode ? { decoded: decode.json(c.frame) } : {}),
     }));
     ctx.stdout.write(`${JSON.stringify(rows, null, 1)}\n`);
     return EXIT.ok;
@@ -194,9 +223,11 @@ async function query(store: CaptureStore, filter: FrameFilter, json: boolean, ct
     const idText = id.toString(16).toUpperCase().padStart(c.frame.id & (CAN_EFF_FLAG | CAN_ERR_FLAG) ? 8 : 3, '0');
     const data = Array.from(c.frame.data, (b) => b.toString(16).toUpperCase().padStart(2, '0')).join(' ');
     const origin = c.direction === 'rx' ? '' : `${c.label ?? ''}${c.session ? ` #${c.session}` : ''}`;
-    return [localTime(c.tsUs), c.bus, String(c.seq), c.direction, idText, flagText(c), String(c.frame.len), data, origin];
+    const row = [localTime(c.tsUs), c.bus, String(c.seq), c.direction, idText, flagText(c), String(c.frame.len), data, origin];
+    return decode ? [...row, decode.text(c.frame)] : row;
   });
-  ctx.stdout.write(`${table([['time', 'bus', 'seq', 'dir', 'id', 'flags', 'len', 'data', 'origin'], ...rows])}\n`);
+  const header = ['time', 'bus', 'seq', 'dir', 'id', 'flags', 'len', 'data', 'origin', ...(decode ? ['meaning'] : [])];
+  ctx.stdout.write(`${table([header, ...rows])}\n`);
   if (filter.limit && frames.length === filter.limit) ctx.stdout.write(`(${newest ? 'last' : 'first'} ${filter.limit} frames; --limit 0 shows all)\n`);
   return EXIT.ok;
 }

@@ -85,6 +85,21 @@ async function probeControl(socketPath: string, opts: ReturnType<typeof connectO
   }
 }
 
+/** The running bridge's Ampio modules: sagging supplies, offline modules, the house file. */
+async function probeAmpio(socketPath: string, opts: ReturnType<typeof connectOptionsFor>) {
+  const { ampioChecks } = await import('../../ampio/doctor.js');
+  try {
+    const c = await ControlClient.connect(socketPath, { ...opts, timeoutMs: 2000 });
+    try {
+      return ampioChecks((await c.snapshot()).ampio, Date.now());
+    } finally {
+      c.close();
+    }
+  } catch {
+    return [];
+  }
+}
+
 // A type-only reference: the provisioning code itself loads lazily (see run).
 type ConfigVerdict = import('../../../provisioning/doctor.js').ConfigVerdict;
 
@@ -139,6 +154,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     validateConfig: (configPath, env) => validateWithServeLoader(root ? path.join(root, configPath) : configPath, env, ctx),
     probeCapture: async (configPath) => (await import('../../capture/doctor.js')).captureChecks(readConfigKeys(configPath), ctx.env),
     probeMqtt: async (configPath) => (await import('../../mqtt/doctor.js')).mqttChecks(readConfigKeys(configPath), ctx.env),
+    probeAmpio: () => probeAmpio(socket.path, connectOptionsFor(socket)),
     probeTcp,
     probeControl: (p) => probeControl(p, connectOptionsFor(socket)),
     probeReady,
