@@ -159,6 +159,10 @@ export class MqttLink {
     if (this.state === 'connected' && filters.length > 0) this.client?.subscribe(filters, { qos: 0 });
   }
 
+  unsubscribe(filters: string[]): void {
+    if (this.state === 'connected' && filters.length > 0) this.client?.unsubscribe(filters);
+  }
+
   /** Publishes when writable; false = not sent (the caller keeps or drops it, and counts). */
   publish(topic: string, payload: string | Buffer, retain: boolean): boolean {
     if (!this.writable()) return false;

@@ -116,6 +116,8 @@ export class MqttService implements DaemonService {
   /** Every (re)connection: the present state, never a backlog; commands only where allowed. */
   private connected(): void {
     const commands = this.commands.connectedFrom(this.link.remoteAddress);
+    // A reload that made the bridge listen-only: stop receiving commands at all.
+    if (!commands) this.link.unsubscribe([commandFilter(this.prefix)]);
     this.house.setCommands(commands);
     const filters = [...(commands ? [commandFilter(this.prefix)] : []), ...(this.discoveryFilter ? [this.discoveryFilter] : [])];
     this.link.subscribe(filters);

@@ -10,6 +10,7 @@ import { commandFrames } from '../../../src/mqtt/commands.js';
 import { parseMqttUrl, parseTopicPrefix, redactMqttUrl } from '../../../src/mqtt/options.js';
 import { parseRawPayload, rawPayload, rawTopic, rawTopicBase } from '../../../src/mqtt/raw-format.js';
 import { RetainedSet } from '../../../src/mqtt/retained-set.js';
+import { describeMqtt } from '../../../src/mqtt/snapshot.js';
 import { commandTopic, defaultPrefix, parseCommandTopic, statePayload, stateTopic } from '../../../src/mqtt/topics.js';
 
 const house = parseHouseFile(fs.readFileSync(path.resolve(import.meta.dirname, '../../fixtures/ampio/house.yaml'), 'utf8'), 'house.yaml', 1000);
@@ -136,5 +137,19 @@ describe('the retained set', () => {
     set.flush();
     expect(s.sent.at(-1)).toEqual(['a', '']);
     expect(set.size).toBe(1);
+  });
+});
+
+describe('the status line', () => {
+  const base = {
+    state: 'connected' as const, broker: 'mqtts://u:***@broker:8883', prefix: 'ampio/pi', since: 0, connects: 1, disconnects: 0, lastError: null, listenOnly: false,
+    topics: 10, pending: 0, published: 1234, superseded: 0, commands: { received: 3, sent: 3, refused: {}, failed: {} },
+  };
+  it('says off, connected, listen-only, raw, and warns when disconnected or a command failed', () => {
+    expect(describeMqtt(undefined, 0)).toEqual({ text: 'mqtt off', warn: false });
+    expect(describeMqtt(base, 1000)).toEqual({ text: 'mqtt connected · mqtts://u:***@broker:8883 · 1,234 published · 3 commands (0 refused, 0 failed)', warn: false });
+    expect(describeMqtt({ ...base, listenOnly: true, raw: { published: 10, dropped: { rate: 1, queue: 2, broker: 3 } } }, 0, { compact: true }).text).toBe('mqtt connected · 1,234 published · listen-only · raw 10 sent, 6 dropped');
+    expect(describeMqtt({ ...base, state: 'disconnected', since: 0, lastError: 'connect ECONNREFUSED' }, 65_000)).toMatchObject({ text: expect.stringMatching(/^mqtt disconnected 65s · .* · connect ECONNREFUSED$/), warn: true });
+    expect(describeMqtt({ ...base, commands: { ...base.commands, failed: { stale: 1 } } }, 0).warn).toBe(true);
   });
 });

@@ -16,7 +16,8 @@ import { type CanFrame, makeFrame } from '../../../src/core/frame.js';
 import type { ServiceBus } from '../../../src/daemon/services.js';
 import { MqttService } from '../../../src/mqtt/service.js';
 import { validateDiscovery } from '../../support/ha-discovery-schema.js';
-import { type Broker, publish, retainedMessages, startBroker } from '../../support/mosquitto.js';
+import { parseRawPayload } from '../../../src/mqtt/raw-format.js';
+import { type Broker, publish, retainedMessages, startBroker, subscribe } from '../../support/mosquitto.js';
 
 const FIXTURE = path.resolve(import.meta.dirname, '../../fixtures/ampio/house.yaml');
 
@@ -209,6 +210,48 @@ describe('MQTT service with mosquitto', () => {
     expect(svc.snapshot().disconnects).toBe(1);
     expect(logs.filter((l) => l.event === 'mqtt_disconnected')).toHaveLength(1);
     expect(logs.filter((l) => l.event === 'mqtt_connected')).toHaveLength(2);
+    await ampio.stop();
+  });
+
+  it('--mqtt-raw: bus frames in SavvyCAN\'s format, bounded by --mqtt-raw-rate, the rest dropped and counted', async () => {
+    const { bus, svc } = setup(['--mqtt-url', broker.url(), '--mqtt-prefix', 'test/raw', '--mqtt-raw', '--mqtt-raw-rate', '50']);
+    await svc.start();
+    await until('connected', () => svc.snapshot().state === 'connected');
+    const sub = subscribe(broker, 'test-raw-can0/+', { hex: true });
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const t = 1_700_000_000_000.5;
+      for (let i = 0; i < 200; i++) svc.tap!.received(bus, makeFrame({ id: 0x1a1e, extended: true, data: [0xfe, i & 0xff], timestamp: t + i }));
+      svc.tap!.transmitted(bus, makeFrame({ id: 0x123, data: [1] }));
+      await until('50 raw frames at the subscriber', () => sub.lines.length >= 50);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(sub.lines).toHaveLength(50);
+      const [topic, hex] = sub.lines[0].split('\t');
+      expect(topic).toBe(`test-raw-can0/${0x1a1e}`);
+      const p = parseRawPayload(topic, Buffer.from(hex, 'hex'));
+      expect(p).toEqual({ id: 0x1a1e, timestampUs: 1_700_000_000_000_500n, flags: 1, data: new Uint8Array([0xfe, 0]) });
+      expect(svc.snapshot().raw).toEqual({ published: 50, dropped: { rate: 151, queue: 0, broker: 0 } });
+    } finally {
+      sub.stop();
+    }
+  });
+
+  it('SIGHUP with a --tx-allow that leaves the broker out: listen-only from then on, discovery without commands', async () => {
+    const { ampio, bus, svc } = setup(['--mqtt-url', broker.url(), '--mqtt-prefix', 'test/hup']);
+    await ampio.start();
+    await svc.start();
+    await until('connected', () => svc.snapshot().state === 'connected');
+    expect(svc.snapshot().listenOnly).toBe(false);
+    svc.reload(config(['--backend', 'virtual', '--ampio-config', FIXTURE, '--mqtt-url', broker.url(), '--mqtt-prefix', 'test/hup', '--tx-allow', '10.0.0.0/8']));
+    expect(svc.snapshot().listenOnly).toBe(true);
+    await until('switch config without command topic', async () => {
+      const m = await retainedMessages(broker, 'homeassistant/switch/ampio_00001a1e/switch3/config', 1);
+      const p = m.get('homeassistant/switch/ampio_00001a1e/switch3/config');
+      return p !== undefined && !p.includes('command_topic');
+    });
+    await publish(broker, 'test/hup/set/00001a1e/switch3', 'ON');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(bus.sent).toEqual([]);
     await ampio.stop();
   });
 });
