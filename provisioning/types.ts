@@ -130,16 +130,18 @@ export interface Answers {
   bitrate: number;
   txqueuelen: number;
   restartMs: number;
+  /** The bus port every install has (the registry's `ask: address` protocol). */
   listen: string;
   maxClients: number;
   hubPolicy: 'drop' | 'kick';
   mdns: boolean;
-  /** socketcand listen address (python-can, SavvyCAN, Kayak); '' = off. */
-  socketcandListen: string;
   /** '' = metrics/ready endpoint off */
   metricsAddr: string;
-  /** GVRET listener for SavvyCAN/WireTAP ('' = off; SavvyCAN needs :23). */
-  gvretListen: string;
+  /**
+   * The listen address of each protocol setup offers (provisioning/protocols.ts), by its
+   * option name; '' = off.
+   */
+  listeners: Record<string, string>;
   /** SQLite file keeping every bus frame (`ampio-bridge capture query`); '' = off. */
   capture: string;
   /** MQTT broker the house is published to (--mqtt-url); '' or absent = off. */

@@ -12,7 +12,7 @@ import { turnClock } from './core/turn-clock.js';
 import { type Reading, takeReading } from './daemon/snapshot.js';
 import type { DaemonService, ServiceInputs } from './daemon/services.js';
 import type { DaemonCounters } from './metrics/registry.js';
-import { PROTOCOLS } from './protocols/registry.js';
+import { PLUGINS } from './protocols/registry.js';
 import type { WireProtocol } from './protocols/types.js';
 import type { ListenerInfo } from './server/listener-set.js';
 import { Sessions } from './server/sessions.js';
@@ -126,7 +126,7 @@ export class Daemon {
     }
     log.info('ready', {
       backend: this.config.backend,
-      buses: this.buses.map((b) => `${b.name}@${this.listenerOf('cannelloni', b.index)?.address ?? ''}`).join(','),
+      buses: this.buses.map((b) => `${b.name}@${this.listenerOf(null, b.index)?.address ?? ''}`).join(','),
       listeners: this.listeners()
         .map((l) => `${l.protocol}:${l.bus === null ? 'all' : this.buses[l.bus].name}@${l.address}`)
         .join(','),
@@ -171,13 +171,13 @@ export class Daemon {
     return this.sessionsOrNull?.listenerInfo() ?? [];
   }
 
-  /** Effective cannelloni listen addresses, one per bus. */
+  /** Each bus's address: its first listener in registry order (the bus port every install has). */
   addresses(): string[] {
-    return this.buses.map((b) => this.listenerOf('cannelloni', b.index)?.address ?? '');
+    return this.buses.map((b) => this.listenerOf(null, b.index)?.address ?? '');
   }
 
-  /** Actual TCP port of bus `index` for `protocol` (tests bind port 0). */
-  port(index = 0, protocol = 'cannelloni'): number {
+  /** Actual TCP port of bus `index` for `protocol`, by default its first listener (tests bind port 0). */
+  port(index = 0, protocol: string | null = null): number {
     return this.listenerOf(protocol, index)?.port ?? 0;
   }
 
@@ -281,7 +281,9 @@ export class Daemon {
     return this.sessionsOrNull;
   }
 
-  private listenerOf(protocol: string, bus: number): ListenerInfo | undefined {
+  /** `protocol` null: the first per-bus listener of the bus. */
+  private listenerOf(protocol: string | null, bus: number): ListenerInfo | undefined {
+    if (protocol === null) return this.listeners().find((l) => l.bus === bus);
     return this.listeners().find((l) => l.protocol === protocol && (l.bus === bus || l.bus === null));
   }
 
@@ -305,10 +307,11 @@ export class Daemon {
 
 /** The protocols whose listen option is set, loaded (each module only when enabled). */
 async function enabledProtocols(config: Config): Promise<Array<{ protocol: WireProtocol; address: ListenAddress }>> {
+  const values = config as unknown as Record<string, unknown>;
   const enabled: Array<{ protocol: WireProtocol; address: ListenAddress }> = [];
-  for (const entry of Object.values(PROTOCOLS)) {
-    const address = (config as Record<string, unknown>)[entry.listenOption] as ListenAddress | null | undefined;
-    if (address) enabled.push({ protocol: await entry.load(config), address });
+  for (const plugin of PLUGINS) {
+    const address = values[plugin.listen] as ListenAddress | null | undefined;
+    if (address) enabled.push({ protocol: await plugin.load(values as never), address });
   }
   return enabled;
 }

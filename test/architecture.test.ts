@@ -142,6 +142,23 @@ describe('architecture', () => {
     expect(bad).toEqual([]);
   });
 
+  it('config/, daemon/ and provisioning/ name no wire protocol: they compose the plug-ins from the registry', async () => {
+    const { PROTOCOLS } = await import('../src/protocols/registry.js');
+    const names = Object.keys(PROTOCOLS);
+    expect(names).toContain('waveshare');
+    const files = [...sourceFiles('src/config'), ...sourceFiles('src/daemon'), 'src/daemon.ts', ...sourceFiles('provisioning')];
+    const templates = fs.readdirSync(path.join(ROOT, 'provisioning/templates')).map((f) => `provisioning/templates/${f}`);
+    const bad: string[] = [];
+    for (const file of [...files, ...templates]) {
+      fs.readFileSync(path.join(ROOT, file), 'utf8').split('\n').forEach((line, k) => {
+        // The Waveshare CAN *HAT* is hardware (a board setup installs), not the wire protocol.
+        const text = line.replace(/Waveshare 2-CH CAN HAT|waveshare-2ch-can-hat|old Waveshare\/go-ampio-server guide/gi, '');
+        for (const name of names) if (text.toLowerCase().includes(name)) bad.push(`${file}:${k + 1} names ${name}`);
+      });
+    }
+    expect(bad).toEqual([]);
+  });
+
   it('only src/cli may call process.exit', () => {
     const bad: string[] = [];
     for (const file of [...sourceFiles('src'), ...sourceFiles('tui'), ...sourceFiles('provisioning')]) {

@@ -32,7 +32,8 @@ export function takeReading(inp: SnapshotInputs): Reading {
   const { buses, sessions, config: cfg } = inp;
   const wall = inp.wallClock;
   const listeners = sessions.listenerInfo();
-  const cannelloniAt = (bus: number): string => listeners.find((l) => l.protocol === 'cannelloni' && l.bus === bus)?.address ?? '';
+  // A bus's address: its first per-bus listener in registry order (the port every install has).
+  const busAt = (bus: number): string => listeners.find((l) => l.bus === bus)?.address ?? '';
 
   // Sessions: one pass for the client list, queue depths and frames sent.
   const clients: ClientSnapshot[] = [];
@@ -103,7 +104,7 @@ export function takeReading(inp: SnapshotInputs): Reading {
     return {
       name: b.name,
       backend: b.backend.info.kind,
-      listen: cannelloniAt(b.index),
+      listen: busAt(b.index),
       backendState: b.backendState,
       busState: b.busState,
       stateSince: b.stateSince,
@@ -160,7 +161,7 @@ export function takeReading(inp: SnapshotInputs): Reading {
       startedAt: inp.startedAt,
       uptimeSec: Math.max(0, (wall - inp.startedAt) / 1000),
       backend: cfg.backend,
-      listen: buses.map((b) => cannelloniAt(b.index)),
+      listen: buses.map((b) => busAt(b.index)),
       listeners: listeners.map((l) => ({ protocol: l.protocol, bus: l.bus === null ? null : buses[l.bus].name, address: l.address })),
       mdnsName: cfg.mdnsEnable ? mdnsInstanceNames(cfg.mdnsName, inp.hostname, buses.map((b) => b.name)).join(', ') : null,
       metricsAddr: cfg.metricsAddr ? formatListen(cfg.metricsAddr) : null,

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config/load.js';
+import { configuredListeners, OPTIONS } from '../../config/options.js';
 import { formatAddressList } from '../../guard/address-list.js';
 import { ControlClient, connectOptionsFor, resolveControlSocket } from '../../control/control-client.js';
 import { type CliContext, EXIT } from '../context.js';
@@ -119,8 +120,7 @@ export function validateWithServeLoader(configPath: string, unitEnv: Record<stri
     bitrate: c.bitrate,
     listen: { host: c.listen.host, port: c.listen.port },
     metricsAddr: c.metricsAddr ? { host: c.metricsAddr.host, port: c.metricsAddr.port } : null,
-    gvretListen: c.gvretListen ? { host: c.gvretListen.host, port: c.gvretListen.port } : null,
-    socketcandListen: c.socketcandListen ? { host: c.socketcandListen.host, port: c.socketcandListen.port } : null,
+    listeners: configuredListeners(OPTIONS, c as unknown as Record<string, unknown>, c.backend === 'serial' ? [c.serial] : c.canIf).flatMap((l) => (l.tcp ? [{ option: l.option, label: l.label, host: l.tcp.host, port: l.tcp.port }] : [])),
     mdnsEnable: c.mdnsEnable,
     canRcvbuf: c.canRcvbuf,
     allow: formatAddressList(c.allow),
