@@ -4,7 +4,8 @@
 // (options-capture.ts), the Ampio house layer (options-ampio.ts) and MQTT (src/mqtt/options.ts);
 // a service adds its group the same way, and an entry that declares `listener` is checked
 // against every other listener by one rule (listeners.ts). It drives flag parsing, env
-// names, config-file keys, validation, `--help`, the README table and the files `setup` writes. Pure data and parsers: no I/O here (provisioning imports it).
+// names, config-file keys, validation, `--help`, the README table and the files `setup`
+// writes. Pure data and parsers: no I/O here (provisioning imports it).
 // Longer than our ~350-line habit on purpose: most of it is the core table itself, one
 // entry per setting, which reads best as one list; the other groups live beside it.
 import { ACCESS_OPTIONS } from './options-access.js';
