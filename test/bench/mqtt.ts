@@ -108,7 +108,7 @@ async function cpuRun(config: CpuRun['config'], traffic: CpuRun['traffic'], brok
  * (its tap, drained by hand) with and without the MQTT service attached, alternating; CPU
  * time of this process per frame. Excludes the clients' path, so it isolates what MQTT adds.
  */
-async function inProcessRun(broker: Broker, withMqtt: boolean, frames: number): Promise<{ withMqtt: boolean; usPerFrame: number; changes: number }> {
+export async function inProcessRun(broker: Broker, withMqtt: boolean, frames: number): Promise<{ withMqtt: boolean; usPerFrame: number; changes: number }> {
   const loaded = loadConfig({ argv: ['--backend', 'virtual', '--mqtt-url', broker.url(), '--mqtt-prefix', `bench/inproc${Date.now()}`, '--mqtt-discovery-prefix', 'off'], env: {}, isRoot: false, cwd: '/' });
   if (!loaded.ok) throw new Error(loaded.errors.map((e) => e.message).join('; '));
   const silent = { debug() {}, info() {}, warn() {}, error() {}, child() { return silent; } } as never;
