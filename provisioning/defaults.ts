@@ -8,7 +8,7 @@ import { iniValue } from './diagnose.js';
 import { migrateGoEnv } from './migrate.js';
 import { PATHS, type Answers, type Facts } from './types.js';
 import { parseDuration } from '../src/config/options.js';
-import { BUS_PORT, defaultListeners } from './protocols.js';
+import { BUS_PORT, defaultDiscovery, defaultListeners } from './protocols.js';
 
 /**
  * 50 kbit/s (the Ampio bus); txqueuelen 100 (mcp251x keeps one frame in flight, so the
@@ -116,6 +116,8 @@ export function defaultAnswers(facts: Facts, catalog: Catalog): Answers {
     hubPolicy: (str(cfg['hub-policy']) ?? go.hubPolicy) === 'kick' ? 'kick' : 'drop',
     mdns: mdnsRaw === undefined ? true : /^(1|true|yes|on)$/i.test(mdnsRaw),
     listeners: defaultListeners(cfg),
+    // Broadcast reaches the whole LAN: off unless the installed config has it on.
+    discovery: defaultDiscovery(cfg),
     metricsAddr: str(cfg['metrics-addr']) ?? go.metricsAddr ?? HARDWARE_DEFAULTS.metricsAddr,
     // "No" writes no key, so an installed config without it means off (or an install from
     // before capture, which has run without it): a re-run keeps that instead of switching

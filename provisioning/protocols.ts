@@ -11,7 +11,7 @@ export interface SetupProtocol {
   option: OptionName;
   flag: string;
   question: SetupQuestion;
-  /** Its discovery option, when setup turns it on with mDNS. */
+  /** Its discovery option, when setup asks about it (`question.discoveryQuestion`). */
   discoveryOption: OptionName | null;
 }
 
@@ -21,7 +21,7 @@ const withSetup = PROTOCOL_PLUGINS.filter((p): p is ProtocolPlugin & { setup: Se
     option: p.listen as OptionName,
     flag: OPTIONS[p.listen as OptionName].flag,
     question: p.setup,
-    discoveryOption: p.setup.discoveryWithMdns && p.discovery ? (p.discovery.option as OptionName) : null,
+    discoveryOption: p.setup.discoveryQuestion && p.discovery ? (p.discovery.option as OptionName) : null,
   }),
 );
 
@@ -46,9 +46,16 @@ export function defaultListeners(cfg: Record<string, unknown>): Record<string, s
   return out;
 }
 
-/** Defaults with the given answers on top (the offered listeners merge key by key). */
+/** The asked discovery broadcasts of an installed config: what it has, else off (a fresh one: off). */
+export function defaultDiscovery(cfg: Record<string, unknown>): Record<string, boolean> {
+  const out: Record<string, boolean> = {};
+  for (const p of OFFERED) if (p.discoveryOption) out[p.discoveryOption] = /^(1|true|yes|on)$/i.test(String(cfg[OPTIONS[p.discoveryOption].flag] ?? ''));
+  return out;
+}
+
+/** Defaults with the given answers on top (the offered listeners and discovery merge key by key). */
 export function mergeAnswers(defaults: Answers, given: Partial<Answers>): Answers {
-  return { ...defaults, ...given, listeners: { ...defaults.listeners, ...given.listeners } };
+  return { ...defaults, ...given, listeners: { ...defaults.listeners, ...given.listeners }, discovery: { ...defaults.discovery, ...given.discovery } };
 }
 
 /** The options table values the answers' listeners stand for (for the clash rule). */

@@ -162,6 +162,14 @@ export async function askAnswers(ask: Asker, facts: Facts, catalog: Catalog, def
     const on = await ask.confirm(p.question.question.replace('{port}', port), a.listeners[p.option] !== '');
     a.listeners = { ...a.listeners, [p.option]: on ? address : '' };
   }
+  // Discovery broadcasts reach the whole LAN: asked (default what is installed, else no), only
+  // for a protocol that is served.
+  for (const p of OFFERED) {
+    const option = p.discoveryOption;
+    if (!option || !p.question.discoveryQuestion) continue;
+    if ((a.listeners[p.option] ?? '').trim() === '') a.discovery = { ...a.discovery, [option]: false };
+    else if (given.discovery?.[option] === undefined) a.discovery = { ...a.discovery, [option]: await ask.confirm(p.question.discoveryQuestion, a.discovery?.[option] === true) };
+  }
   if (!has('mdns')) a.mdns = await ask.confirm('Advertise the bridge on the local network (mDNS)?', a.mdns);
   if (!has('capture')) {
     const on = await ask.confirm(

@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { requireHostTools } from './support/host-tools.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -43,9 +44,12 @@ describe('architecture', () => {
       'package.json', 'package-lock.json', 'tsconfig.json', 'vitest.config.ts', 'README.md', '.gitignore', '.ci',
       // node-gyp's build description for the SocketCAN addon (used where no prebuilt binary fits)
       'binding.gyp',
+      // the linter and formatter's settings (biome)
+      'biome.json',
       'src', 'tui', 'provisioning', 'overlays', 'test', '.git', 'node_modules', 'dist',
     ]);
     // What git tracks (build output, caches and packed tarballs are ignored, not committed).
+    requireHostTools('git');
     const tracked = execFileSync('git', ['ls-files'], { cwd: ROOT, encoding: 'utf8' }).split('\n').filter(Boolean);
     const extra = [...new Set(tracked.map((f) => f.split('/')[0]))].filter((n) => !allowed.has(n));
     expect(extra).toEqual([]);

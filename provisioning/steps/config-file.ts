@@ -49,8 +49,8 @@ export function answerEntries(a: Answers): [OptionName, string][] {
     // Written when on; when off only where "no" must survive a re-run (keepOff), so installs
     // that never said yes keep their file unchanged.
     if (listen !== '' || p.question.keepOff) e.push([p.option, listen]);
-    // Discovery on the LAN, like mDNS: on when both are.
-    if (p.discoveryOption) e.push([p.discoveryOption, String(a.mdns && listen !== '')]);
+    // A broadcast to the whole LAN: on only when asked for, and only with its listener.
+    if (p.discoveryOption) e.push([p.discoveryOption, String(a.discovery?.[p.discoveryOption] === true && listen !== '')]);
   }
   if (a.capture.trim() !== '') e.push(['capture', a.capture]);
   if (a.mqttUrl?.trim()) e.push(['mqttUrl', a.mqttUrl.trim()]);

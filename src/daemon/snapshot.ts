@@ -71,6 +71,7 @@ export function takeReading(inp: SnapshotInputs): Reading {
       txRefused: { ...s.txGuard.refused },
       behindMs: Math.round(s.freshness.behindMs(s.oldestQueuedAt(), now)),
       staleDrops: s.freshness.staleDrops,
+      ...(Object.keys(s.withheldFrames).length > 0 ? { withheld: { ...s.withheldFrames } } : {}),
     });
   }
 
@@ -101,6 +102,7 @@ export function takeReading(inp: SnapshotInputs): Reading {
     const stale = sessions.staleByBus[b.index] ?? 0;
     if (stale > 0) drops.push({ bus: b.name, direction: 'to_clients', reason: 'stale', count: stale });
     if (b.rxReadLate > 0) drops.push({ bus: b.name, direction: 'to_clients', reason: 'read_late', count: b.rxReadLate });
+    for (const [reason, count] of Object.entries(sessions.withheldByBus[b.index] ?? {})) drops.push({ bus: b.name, direction: 'to_clients', reason: `withheld_${reason}`, count });
     return {
       name: b.name,
       backend: b.backend.info.kind,

@@ -109,6 +109,21 @@ export interface SessionPeer {
    * it, but those are always whole frames, so the stream stays in sync.
    */
   reply(bytes: Uint8Array): void;
+  /**
+   * Holds the frames queued for this session (`true`) or lets them go (`false`). While held,
+   * frames wait in the session's queue (the hub's bound and policy apply; the server lets go
+   * by itself once the queue is half full) and replies still go out at once, ahead of them.
+   * GVRET holds from `E7` until it knows which client it talks to, so a client's first replies
+   * are not buried under frames. Bound it in time yourself (a timer that lets go).
+   */
+  hold(on: boolean): void;
+  /**
+   * A bus frame this session's filter chose not to send because the client cannot take it
+   * (SavvyCAN and zero-length frames): counted for the session (`status`) and per bus
+   * (`frames_dropped_total{direction="to_clients",reason="withheld_<reason>"}`), so nothing is
+   * withheld silently. Not for frames a client did not ask for (socketcand subscriptions).
+   */
+  withheld(bus: number, reason: string): void;
   /** Input the protocol could not parse: counted and logged (rate-bounded); does not close. */
   malformed(code: string, detail: string, bytes?: Uint8Array): void;
   /** Ends the session (queued frames are discarded unless shutting down). */
@@ -228,8 +243,11 @@ export interface SetupQuestion {
   readonly doctorFix: string;
   /** A port below 1024 is this protocol's convention: setup grants the service the bind privilege for it. */
   readonly privileged?: string;
-  /** setup turns its discovery on exactly when mDNS and the listener are (both are discovery on the LAN). */
-  readonly discoveryWithMdns?: boolean;
+  /**
+   * setup asks about its discovery broadcast with this question when the listener is on,
+   * default no (a broadcast reaches every machine on the LAN), and never turns it on unasked.
+   */
+  readonly discoveryQuestion?: string;
 }
 
 /** One wire protocol, as the registry lists it. */

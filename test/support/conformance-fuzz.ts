@@ -75,6 +75,8 @@ export async function fuzzDecoder(adapter: ConformanceAdapter, runs: number): Pr
         leave() {},
         send: () => (delivered++, { ok: true }),
         reply() {},
+        hold() {},
+        withheld() {},
         malformed() {},
         close: () => void (closed = true),
         log() {},

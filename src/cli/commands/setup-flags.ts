@@ -54,6 +54,13 @@ export const MIRRORED_FLAGS = {
       return [OPTIONS[name].flag, mirror(name, (v) => ({ listeners: { [name]: text(name, v) } }), { note })];
     }),
   ),
+  // The discovery broadcasts setup asks about (default no: they reach the whole LAN).
+  ...Object.fromEntries(
+    PROTOCOL_PLUGINS.filter((p) => p.setup?.ask === 'offer' && p.setup.discoveryQuestion && p.discovery).map((p) => {
+      const name = p.discovery!.option as OptionName;
+      return [OPTIONS[name].flag, mirror(name, (v) => ({ discovery: { [name]: v as boolean } }), { note: "setup's default off (it broadcasts to the whole LAN)" })];
+    }),
+  ),
   capture: mirror('capture', (v) => ({ capture: v }), { note: "setup's default /var/lib/ampio-bridge/capture.db" }),
   'mqtt-url': mirror('mqttUrl', (v) => ({ mqttUrl: v }), { note: 'setup connects to it once before writing it' }),
   allow: mirror('allow', (v) => ({ allow: text('allow', v) })),
@@ -149,7 +156,7 @@ export function parseSetupFlags(args: string[], ctx: Pick<CliContext, 'stdout' |
   for (const [name, m] of MIRRORED_ENTRIES) {
     if (!(name in parsed)) continue;
     const part = m.answer(parsed[name]);
-    Object.assign(answers, part, part.listeners ? { listeners: { ...answers.listeners, ...part.listeners } } : {});
+    Object.assign(answers, part, part.listeners ? { listeners: { ...answers.listeners, ...part.listeners } } : {}, part.discovery ? { discovery: { ...answers.discovery, ...part.discovery } } : {});
   }
   if (typeof values.hat === 'string') answers.board = values.hat;
   if ('oscillator' in parsed) answers.oscillator = parsed.oscillator as number;

@@ -23,6 +23,7 @@ const SAMPLES: Record<string, string[]> = {
   'metrics-addr': ['127.0.0.1:9100', '', 'off', '9100', ':x'],
   'gvret-listen': [':23', '', 'off', '23', 'x:y'],
   'socketcand-listen': [':29536', '', 'off', '29536', '[::]:1'],
+  'socketcand-beacon': ['true', 'false', 'on', 'maybe'],
   'waveshare-listen': [':20001', '', 'off', '20001', '[::1]:20002', ':65536'],
   capture: ['/var/lib/ampio-bridge/capture.db', '', './c.db', 'c.db'],
   'mqtt-url': ['mqtt://u:p@192.168.1.10:1883', 'mqtts://broker:8883', '', 'off', 'http://x', 'mqtt://h/path', 'broker'],
