@@ -97,8 +97,6 @@ export class Daemon {
             wallClock: this.wall,
             log,
             emit,
-            protocolOf: (id) => this.sessionsOrNull?.protocolOf(id) ?? null,
-            onSlowKick: (id) => this.sessionsOrNull?.slowKicked(index, id),
           }),
       );
 

@@ -41,6 +41,17 @@ export interface DaemonInfo {
   config: Record<string, string | number | boolean>;
   /** Accepting on the bus ports and file descriptors (absent from older daemons). */
   descriptors?: DescriptorState;
+  /** The daemon process's memory now (absent from older daemons). */
+  memory?: ProcessMemory;
+}
+
+/** process.memoryUsage() of the daemon, bytes: what a leak or a churn would show first. */
+export interface ProcessMemory {
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  /** C++ objects bound to JS (Buffers' memory included). */
+  external: number;
 }
 
 export interface DescriptorState {
@@ -153,6 +164,11 @@ export interface Totals {
   hubDrops: number;
   /** Refused connections by reason (not_allowed, max_clients, max_clients_per_host, pending_evicted, no_descriptors). */
   rejectedByReason?: Record<string, number>;
+  /**
+   * Connections their peer reset before the daemon accepted them (not refusals: nobody was
+   * there to refuse). Only when there were any; absent from older daemons.
+   */
+  resetBeforeAccept?: number;
 }
 
 export interface Snapshot {

@@ -5,7 +5,7 @@
 import type { Bus } from '../bus/bus.js';
 import { type Config, formatDuration, formatListen, formatOptionValue } from '../config/options.js';
 import type { ErrorCounts } from '../core/error-where.js';
-import type { BusSnapshot, ClientSnapshot, Snapshot } from '../control/protocol.js';
+import type { BusSnapshot, ClientSnapshot, ProcessMemory, Snapshot } from '../control/protocol.js';
 import type { DaemonCounters } from '../metrics/registry.js';
 import type { Sessions } from '../server/sessions.js';
 import { mdnsInstanceNames } from '../system/mdns.js';
@@ -187,6 +187,7 @@ export function takeReading(inp: SnapshotInputs): Reading {
         'client-max-lag': formatDuration(cfg.clientMaxLag),
       },
       descriptors: { ...descriptorState(sessions), pending: sessions.pending },
+      memory: processMemory(),
     },
     buses: busSnaps,
     clients,
@@ -198,8 +199,9 @@ export function takeReading(inp: SnapshotInputs): Reading {
       handshakeFailures: sessions.handshakeFailures,
       malformed: sessions.malformed + backendMalformed,
       hubDrops,
-      // Only when something was refused: older readers compare totals whole.
+      // Only when something was refused (or reset): older readers compare totals whole.
       ...rejectedByReason(sessions),
+      ...resetsBeforeAccept(sessions),
     },
   };
   const counters: DaemonCounters = {
@@ -213,6 +215,7 @@ export function takeReading(inp: SnapshotInputs): Reading {
     hubQueueDepthAvg: n ? depthSum / n : 0,
     busLoad,
     rejected: sessions.access.gate.rejected(),
+    acceptResets: sessions.access.gate.resets(),
     txRefused: sessions.access.gate.refusedTx(),
     pendingClients: sessions.pending,
     acceptExhaustion: { failures: sessions.access.governor.failuresTotal, refused: sessions.access.governor.refusedTotal, exhausted: sessions.access.governor.exhausted },
@@ -230,4 +233,14 @@ function rejectedByReason(sessions: Sessions): { rejectedByReason?: Record<strin
   const out: Record<string, number> = {};
   for (const r of sessions.access.gate.rejected()) out[r.reason] = (out[r.reason] ?? 0) + r.count;
   return Object.keys(out).length > 0 ? { rejectedByReason: out } : {};
+}
+
+function resetsBeforeAccept(sessions: Sessions): { resetBeforeAccept?: number } {
+  const n = sessions.access.gate.resets().reduce((sum, r) => sum + r.count, 0);
+  return n > 0 ? { resetBeforeAccept: n } : {};
+}
+
+function processMemory(): ProcessMemory {
+  const m = process.memoryUsage();
+  return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external };
 }

@@ -34,6 +34,8 @@ export interface DaemonCounters {
   busLoad: Array<{ bus: string; window: '1s' | '60s'; exact: number; min: number; max: number }>;
   /** hub_rejected_clients_total{reason,protocol} */
   rejected?: Array<{ reason: string; protocol: string; count: number }>;
+  /** tcp_accept_reset_total{protocol}: connections reset by their peer before accept. */
+  acceptResets?: Array<{ protocol: string; count: number }>;
   /** tx_refused_total{reason,protocol} */
   txRefused?: Array<{ reason: string; protocol: string; count: number }>;
   /** hub_pending_clients */
@@ -185,6 +187,9 @@ export function createMetricsRegistry(opts: MetricsRegistryOptions): MetricsRegi
   );
   counter('hub_rejected_clients_total', 'Total client connection attempts rejected, by reason (not_allowed, max_clients, max_clients_per_host, pending_evicted, no_descriptors) and protocol.', ['reason', 'protocol'], (m, r) => {
     for (const x of r.counters.rejected ?? []) m.inc({ reason: x.reason, protocol: x.protocol }, x.count);
+  });
+  counter('tcp_accept_reset_total', 'Connections their peer reset before the bridge accepted them (a client that gave up at once, a port scan): not refusals.', ['protocol'], (m, r) => {
+    for (const x of r.counters.acceptResets ?? []) m.inc({ protocol: x.protocol }, x.count);
   });
   counter('tx_refused_total', "Frames from clients their session's TX guard refused, by reason (read_only, id_not_allowed, rate_limited) and protocol.", ['reason', 'protocol'], (m, r) => {
     for (const x of r.counters.txRefused ?? []) m.inc({ reason: x.reason, protocol: x.protocol }, x.count);

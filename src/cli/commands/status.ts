@@ -242,6 +242,8 @@ export function formatStatus(s: Snapshot, opts: { color: boolean }): string {
   );
   const why = Object.entries(t.rejectedByReason ?? {}).filter(([, n]) => n > 0);
   if (why.length > 0) out.push(p.dim(`  rejected: ${why.map(([r, n]) => `${r.replace(/_/g, ' ')} ${n}`).join(', ')}`));
+  // Not refusals: the peer had gone before the bridge could accept (a client that gave up, a scan).
+  if (t.resetBeforeAccept) out.push(p.dim(`  reset by the peer before accept: ${t.resetBeforeAccept}`));
   for (const line of describeCapture(s.capture, s.time)) out.push(line.warn ? p.warn(line.text) : p.dim(line.text));
   if (s.mqtt) {
     const m = describeMqtt(s.mqtt, s.time);

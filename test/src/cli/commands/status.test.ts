@@ -191,7 +191,7 @@ describe('status: hostile and slow clients', () => {
         fakeClient({ id: 1, behindMs: 2400, staleDrops: 5, readOnly: true, txRefused: { read_only: 9, id_not_allowed: 0, rate_limited: 0 } }),
         fakeClient({ id: 2, remote: '192.168.1.5:4000', behindMs: 12, readOnly: false, txRefused: { read_only: 0, id_not_allowed: 3, rate_limited: 40 } }),
       ],
-      totals: { ...base.totals, rejected: 12, rejectedByReason: { not_allowed: 10, max_clients_per_host: 2 } },
+      totals: { ...base.totals, rejected: 12, rejectedByReason: { not_allowed: 10, max_clients_per_host: 2 }, resetBeforeAccept: 31 },
     });
     const text = formatStatus(snap, { color: false });
     expect(text).toContain('✗ the daemon is out of file descriptors (for 12s): 40 accept failures, 7 connections closed at once');
@@ -201,6 +201,7 @@ describe('status: hostile and slow clients', () => {
     expect(rows.find((l) => /^\s*1\s/.test(l))).toMatch(/2\.4 s\s+listen-only \(9\)$/);
     expect(rows.find((l) => /^\s*2\s/.test(l))).toMatch(/12 ms\s+rate 40, id 3$/);
     expect(text).toContain('rejected: not allowed 10, max clients per host 2');
+    expect(text).toContain('reset by the peer before accept: 31');
   });
 
   it('shows what a protocol withheld from a client that cannot take it (SavvyCAN), so nothing is withheld silently', () => {
