@@ -2,7 +2,7 @@
 // each module's supply/temperature/online, the discovery configs, and the bridge's own
 // figures. It reads the ampio view (never devices or sessions) and writes into a RetainedSet,
 // which decides what actually goes out and when; nothing here touches the socket.
-import type { AmpioView, House, ModuleEntry, StateChange } from '../ampio/types.js';
+import type { AmpioView, House, ModuleEntry, StateChange, StateKind } from '../ampio/types.js';
 import type { Snapshot } from '../control/protocol.js';
 import { type DiscoveryContext, discoveryConfigs, isOurDiscoveryTopic } from './discovery.js';
 import type { RetainedSet } from './retained-set.js';
@@ -62,10 +62,21 @@ export class HousePublisher {
     return this.ctx.commands;
   }
 
+  /** Topic names by module, kind and channel: built once, not at every change. */
+  private readonly topicCache = new Map<number, Map<string, string[]>>();
+
+  private topicOf(module: number, kind: StateKind, channel: number): string {
+    let byKind = this.topicCache.get(module);
+    if (!byKind) this.topicCache.set(module, (byKind = new Map()));
+    let byChannel = byKind.get(kind);
+    if (!byChannel) byKind.set(kind, (byChannel = []));
+    return (byChannel[channel] ??= stateTopic(this.ctx.prefix, module, kind, channel));
+  }
+
   private onState(c: StateChange): void {
     const s = c.state;
     const prefix = this.ctx.prefix;
-    this.retained.set(stateTopic(prefix, s.module, s.kind, s.channel), statePayload(s.value));
+    this.retained.set(this.topicOf(s.module, s.kind, s.channel), statePayload(s.value));
     if (s.kind === 'diagnostics' && typeof s.value === 'object') {
       const v = s.value as Record<string, unknown>;
       if (typeof v.voltage === 'number') this.retained.set(moduleTopic(prefix, s.module, 'voltage'), statePayload(v.voltage));

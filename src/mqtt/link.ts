@@ -53,6 +53,10 @@ export function tlsFiles(o: Pick<LinkOptions, 'ca' | 'cert' | 'key'>): Pick<ICli
   };
 }
 
+/** Shared, never mutated (MQTT.js copies them): no object per message. */
+const RETAINED = Object.freeze({ qos: 0 as const, retain: true });
+const TRANSIENT = Object.freeze({ qos: 0 as const, retain: false });
+
 export class MqttLink {
   state: LinkState = 'connecting';
   /** Successful connections (the first one included). */
@@ -166,7 +170,7 @@ export class MqttLink {
   /** Publishes when writable; false = not sent (the caller keeps or drops it, and counts). */
   publish(topic: string, payload: string | Buffer, retain: boolean): boolean {
     if (!this.writable()) return false;
-    this.client!.publish(topic, payload, { qos: 0, retain });
+    this.client!.publish(topic, payload, retain ? RETAINED : TRANSIENT);
     return true;
   }
 
