@@ -2,7 +2,7 @@
 // the rows of decode-table.ts. Never throws on any frame (a property test holds it to that).
 import { CAN_EFF_FLAG, CAN_EFF_MASK, CAN_ERR_FLAG, CAN_RTR_FLAG, type CanFrame } from '../core/frame.js';
 import { type DecodeRow, ROW_BY_TYPE, SATEL_RESPONSES } from './decode-table.js';
-import type { DecodedValue, DecodeResult } from './types.js';
+import type { DecodedValue, DecodeResult, StateData } from './types.js';
 
 /** State broadcasts start with this byte (ampio.py: _STATE_FLAG). */
 export const STATE_FLAG = 0xfe;
@@ -58,65 +58,65 @@ const round = (x: number, digits: number): number => {
 export function decodeRow(row: DecodeRow, d: Uint8Array): DecodedValue[] {
   const out: DecodedValue[] = [];
   const unit = row.unit ?? null;
+  forEachValue(row, d, (channel, value) => void out.push({ kind: row.kind, channel, value, unit: typeof value === 'object' && row.shape !== 'heating' ? null : unit }));
+  return out;
+}
+
+/**
+ * Calls `sink` with each value of `row` in `d` (channel, value); returns how many. The
+ * tap's path: no array and, for numbers and bits, no object per value.
+ */
+export function forEachValue(row: DecodeRow, d: Uint8Array, sink: (channel: number, value: StateData) => void): number {
   switch (row.shape) {
     case 'bits': {
       const n = Math.min(row.count, (d.length - 2) * 8);
-      for (let i = 0; i < n; i++) out.push({ kind: row.kind, channel: row.first + i, value: ((d[2 + (i >> 3)] >> (i & 7)) & 1) === 1, unit });
-      break;
+      for (let i = 0; i < n; i++) sink(row.first + i, ((d[2 + (i >> 3)] >> (i & 7)) & 1) === 1);
+      return Math.max(0, n);
     }
     case 'u8': {
       const n = Math.min(row.count, d.length - 2);
-      for (let i = 0; i < n; i++) out.push({ kind: row.kind, channel: row.first + i, value: scale(row, d[2 + i]), unit });
-      break;
+      for (let i = 0; i < n; i++) sink(row.first + i, scale(row, d[2 + i]));
+      return Math.max(0, n);
     }
     case 'u16': {
       const n = Math.min(row.count, (d.length - 2) >> 1);
-      for (let i = 0; i < n; i++) out.push({ kind: row.kind, channel: row.first + i, value: scale(row, d[2 + 2 * i] | (d[3 + 2 * i] << 8)), unit });
-      break;
+      for (let i = 0; i < n; i++) sink(row.first + i, scale(row, d[2 + 2 * i] | (d[3 + 2 * i] << 8)));
+      return Math.max(0, n);
     }
     case 'temperature':
       // (u16 LE − 1000) / 10; dividing by 10 gives the nearest double to the 1-decimal value.
-      if (d.length >= 4) out.push({ kind: row.kind, channel: 1, value: ((d[2] | (d[3] << 8)) - 1000) / 10, unit });
-      break;
+      if (d.length < 4) return 0;
+      sink(1, ((d[2] | (d[3] << 8)) - 1000) / 10);
+      return 1;
     case 'diagnostics':
       // voltage = byte2 × 0.2 = (byte2 × 2) / 10, exact to one decimal; temperature = byte3 − 100.
-      if (d.length >= 4) out.push({ kind: row.kind, channel: 1, value: { voltage: (d[2] * 2) / 10, temperature: d[3] - 100 }, unit: null });
-      break;
+      if (d.length < 4) return 0;
+      sink(1, { voltage: (d[2] * 2) / 10, temperature: d[3] - 100 });
+      return 1;
     case 'rgb':
-      if (d.length >= 6) out.push({ kind: row.kind, channel: 1, value: { red: d[2], green: d[3], blue: d[4], white: d[5] }, unit: null });
-      break;
+      if (d.length < 6) return 0;
+      sink(1, { red: d[2], green: d[3], blue: d[4], white: d[5] });
+      return 1;
     case 'datetime':
-      if (d.length >= 8) {
-        out.push({
-          kind: row.kind,
-          channel: 1,
-          value: { year: 2000 + d[2], month: d[3] & 0x0f, day: d[4] & 0x1f, weekday: d[5] & 0x07, daytime: d[6] & 0x80, hour: d[6] & 0x1f, minute: d[7] & 0x7f },
-          unit: null,
-        });
-      }
-      break;
-    case 'heating':
-      if (d.length >= 8) {
-        // ampio.py _make_heating_zone: U8 current ×0.1 at 2, U8 target ×0.1 at 4, I8 (s8 − 100) × 0.1 at 6, flags at 7.
-        const diffRaw = d[6] > 127 ? d[6] - 256 : d[6];
-        out.push({
-          kind: row.kind,
-          channel: row.first,
-          value: {
-            current_temperature: d[2] / 10,
-            target_temperature: d[4] / 10,
-            temperature_diff: round((diffRaw - 100) / 10, 1),
-            active: (d[7] & 0x01) !== 0,
-            heating: (d[7] & 0x02) !== 0,
-            day_mode: (d[7] & 0x04) !== 0,
-            mode: (d[7] & 0x70) >> 4,
-          },
-          unit: row.unit ?? null,
-        });
-      }
-      break;
+      if (d.length < 8) return 0;
+      sink(1, { year: 2000 + d[2], month: d[3] & 0x0f, day: d[4] & 0x1f, weekday: d[5] & 0x07, daytime: d[6] & 0x80, hour: d[6] & 0x1f, minute: d[7] & 0x7f });
+      return 1;
+    case 'heating': {
+      if (d.length < 8) return 0;
+      // ampio.py _make_heating_zone: U8 current ×0.1 at 2, U8 target ×0.1 at 4, I8 (s8 − 100) × 0.1 at 6, flags at 7.
+      const diffRaw = d[6] > 127 ? d[6] - 256 : d[6];
+      sink(row.first, {
+        current_temperature: d[2] / 10,
+        target_temperature: d[4] / 10,
+        temperature_diff: round((diffRaw - 100) / 10, 1),
+        active: (d[7] & 0x01) !== 0,
+        heating: (d[7] & 0x02) !== 0,
+        day_mode: (d[7] & 0x04) !== 0,
+        mode: (d[7] & 0x70) >> 4,
+      });
+      return 1;
+    }
   }
-  return out;
 }
 
 function scale(row: DecodeRow, raw: number): number {

@@ -1,8 +1,7 @@
 // The module inventory: every address heard broadcasting Ampio state, when, how often,
 // which state types, and its health from the `FE 4F` diagnostics (supply voltage and
 // temperature). A module silent longer than the offline threshold is offline.
-import { RateMeter } from '../core/rate-meter.js';
-import type { SeenClock } from './state-store.js';
+import type { ModuleSlot, SeenClock } from './state-store.js';
 import type { House, ModuleEntry } from './types.js';
 
 /**
@@ -30,9 +29,14 @@ export interface ModuleRecord {
   /** Monotonic ms of the last frame (online/offline is decided on this clock). */
   lastSeenMono: number;
   frames: number;
-  rate: RateMeter;
+  /** Frames per second, recomputed by sweep() from the frame count (nothing per frame). */
+  rate: number;
+  rateFrames: number;
+  rateSince: number;
   /** Per state type: the last data seen and its clock (repeats are spotted by comparing bytes). */
-  last: Map<number, { data: Uint8Array; clock: SeenClock; status: 'decoded' | 'truncated' | 'unknown' }>;
+  last: Map<number, { data: Uint8Array; len: number; clock: SeenClock; status: 'decoded' | 'truncated' | 'unknown' }>;
+  /** Its values in the state store. */
+  slot: ModuleSlot | null;
   typesCache: number[] | null;
   supplyVolts: number | null;
   temperatureC: number | null;
@@ -44,7 +48,8 @@ export class Inventory {
   private listeners: Array<(m: ModuleEntry) => void> = [];
 
   constructor(
-    private readonly now: () => number,
+    /** Monotonic ms. */
+    readonly now: () => number,
     private readonly house: () => House,
     public offlineAfterMs = DEFAULT_OFFLINE_AFTER_MS,
   ) {}
@@ -53,19 +58,19 @@ export class Inventory {
   record(address: number, bus: string, wall: number): ModuleRecord {
     let r = this.records.get(address);
     if (r === undefined) {
-      r = { address, bus, firstSeen: wall, lastSeen: wall, lastSeenMono: this.now(), frames: 0, rate: new RateMeter(this.now), last: new Map(), typesCache: null, supplyVolts: null, temperatureC: null, online: true };
+      const mono = this.now();
+      r = { address, bus, firstSeen: wall, lastSeen: wall, lastSeenMono: mono, frames: 0, rate: 0, rateFrames: 0, rateSince: mono, last: new Map(), slot: null, typesCache: null, supplyVolts: null, temperatureC: null, online: true };
       this.records.set(address, r);
       this.announce(r);
     }
     return r;
   }
 
-  /** A frame from `r`: counts it and brings it back online. */
-  heard(r: ModuleRecord, bus: string, wall: number): void {
+  /** A frame from `r` (`mono`: the drain's monotonic time, read once per batch): counts it and brings it back online. */
+  heard(r: ModuleRecord, bus: string, wall: number, mono: number): void {
     r.frames++;
-    r.rate.add();
     r.lastSeen = wall;
-    r.lastSeenMono = this.now();
+    r.lastSeenMono = mono;
     r.bus = bus;
     if (!r.online) {
       r.online = true;
@@ -77,6 +82,12 @@ export class Inventory {
   sweep(): void {
     const t = this.now();
     for (const r of this.records.values()) {
+      // The rate over the time since the last sweep that was at least a second ago.
+      if (t - r.rateSince >= 1000) {
+        r.rate = ((r.frames - r.rateFrames) * 1000) / (t - r.rateSince);
+        r.rateFrames = r.frames;
+        r.rateSince = t;
+      }
       if (r.online && t - r.lastSeenMono > this.offlineAfterMs) {
         r.online = false;
         this.announce(r);
@@ -126,7 +137,7 @@ export class Inventory {
       firstSeen: r?.firstSeen ?? 0,
       lastSeen: r?.lastSeen ?? 0,
       frames: r?.frames ?? 0,
-      rate: r ? r.rate.perSecond() : 0,
+      rate: r ? Math.round(r.rate * 10) / 10 : 0,
       types: r?.typesCache ?? [],
       supplyVolts: r?.supplyVolts ?? null,
       temperatureC: r?.temperatureC ?? null,

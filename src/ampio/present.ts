@@ -121,3 +121,16 @@ export function describeFrame(frame: CanFrame, names?: FrameNames): string {
   }
   return `${who}: ${r.values.map((v) => `${named(`${v.kind}.${v.channel}`)}=${valueText(v.value, v.unit)}`).join(' ')}`;
 }
+
+/** One line about the house for `status`: modules heard, online, low supplies, frames; warn = something needs a look. */
+export function describeAmpio(a: AmpioSnapshot): { text: string; warn: boolean } {
+  const heard = a.modules.filter((m) => m.frames > 0);
+  const online = heard.filter((m) => m.online).length;
+  const low = heard.filter((m) => supplyIsLow(m, a.lowSupplyVolts)).length;
+  const parts = [`ampio: ${heard.length} modules heard, ${online} online`];
+  if (low > 0) parts.push(`${low} with a low supply`);
+  parts.push(`${a.decode.frames} state frames (${a.decode.unknown} of unknown types)`);
+  if (a.house.error) parts.push(`house file: ${a.house.error}`);
+  else if (a.house.path) parts.push(`names from ${a.house.path}`);
+  return { text: `${parts.join(' · ')} — see \`ampio-bridge modules\``, warn: online < heard.length || low > 0 || a.house.error !== null };
+}

@@ -51,9 +51,9 @@ export function createAmpioService(config: AmpioConfig, deps: AmpioServiceDeps):
     onUnknownType: (type, module) => log.info('ampio_unknown_type', { type: `0x${type.toString(16).padStart(2, '0')}`, module: `0x${moduleKey(module)}`, message: 'a state type without a decoder row: counted per type, logged once' }),
   });
   inventory.onChange((m) => {
-    if (m.frames === 0) return;
     const fields = { module: `0x${m.key}`, name: m.name ?? '', bus: m.bus };
-    if (m.online && m.frames <= 1) log.info('ampio_module_found', fields);
+    // A record is announced as it is created, before its first frame is counted.
+    if (m.online && m.frames === 0) log.info('ampio_module_found', fields);
     else if (m.online) log.info('ampio_module_online', fields);
     else log.warn('ampio_module_offline', { ...fields, silent_s: Math.round(inventory.offlineAfterMs / 1000) });
   });

@@ -1,17 +1,8 @@
 // The state store: module × kind × channel → value, with the time of the last change and
-// change subscriptions. Fed by the ampio tap's drain (never the bus's hot path).
+// change subscriptions. Fed by the ampio tap's drain (never the bus's hot path). Laid out
+// for that drain: per module a small map of kinds, per kind an array by channel, entries
+// updated in place, so storing a value builds no string and allocates nothing.
 import type { AmpioState, DecodedValue, StateChange, StateData, StateKind, StateReader, Unsubscribe } from './types.js';
-
-const KIND_ORDER = new Map<string, number>();
-
-function kindRank(kind: string): number {
-  let r = KIND_ORDER.get(kind);
-  if (r === undefined) {
-    r = KIND_ORDER.size;
-    KIND_ORDER.set(kind, r);
-  }
-  return r;
-}
 
 /** Value equality: scalars by ===, records field by field. */
 export function sameValue(a: StateData | undefined, b: StateData): boolean {
@@ -38,7 +29,17 @@ interface Entry {
   clock: SeenClock;
 }
 
+/** One module's values: kind → entries by channel. */
+export type ModuleSlot = Map<StateKind, Array<Entry | undefined>>;
+
 const view = (e: Entry): AmpioState => ({ module: e.module, kind: e.kind, channel: e.channel, value: e.value, unit: e.unit, changedAt: e.changedAt, seenAt: e.clock.t });
+
+// A stable, readable kind order for listings: the module's health first, then I/O.
+const KIND_ORDER: readonly StateKind[] = ['diagnostics', 'temperature', 'temperature_int', 'bin', 'bout', 'binout', 'aout', 'aint', 'rgb', 'flag', 's16b', 's16b10000', 'heating', 'zone', 'datetime', 'armed', 'alarm', 'breached', 'arming', 'arming_10s', 'response'];
+const rank = (k: StateKind): number => {
+  const i = KIND_ORDER.indexOf(k);
+  return i < 0 ? KIND_ORDER.length : i;
+};
 
 interface Listener {
   fn: (change: StateChange) => void;
@@ -46,47 +47,75 @@ interface Listener {
 }
 
 export class StateStore implements StateReader {
-  private readonly modules = new Map<number, Map<string, Entry>>();
+  private readonly modules = new Map<number, ModuleSlot>();
   private listeners: Listener[] = [];
   /** Errors thrown by listeners (counted, never propagated into the decoder). */
   listenerErrors = 0;
 
-  /**
-   * Applies decoded values seen at `time` (ms epoch); returns how many changed. `clock` is
-   * the (module, type) clock the tap advances on every broadcast of that type, changed or
-   * not, so a repeated frame costs one assignment and no decode; it becomes `seenAt`.
-   */
-  apply(module: number, values: readonly DecodedValue[], time: number, clock: SeenClock = { t: time }): number {
-    let states = this.modules.get(module);
-    if (!states) {
-      states = new Map();
-      this.modules.set(module, states);
+  /** The values of `module` (created empty); the tap keeps it on the module's record. */
+  slot(module: number): ModuleSlot {
+    let s = this.modules.get(module);
+    if (!s) {
+      s = new Map();
+      this.modules.set(module, s);
     }
+    return s;
+  }
+
+  /** The entries of one kind in a slot, by channel (created empty). */
+  channels(slot: ModuleSlot, kind: StateKind): Array<Entry | undefined> {
+    let a = slot.get(kind);
+    if (!a) {
+      a = [];
+      slot.set(kind, a);
+    }
+    return a;
+  }
+
+  /**
+   * Stores one value seen at `time` (ms epoch); true when it changed (a first value counts).
+   * `clock` is the (module, type) clock the tap advances on every broadcast of that type,
+   * changed or not: a repeated frame costs one assignment and no decode; it becomes `seenAt`.
+   */
+  put(module: number, channels: Array<Entry | undefined>, kind: StateKind, channel: number, value: StateData, unit: string | null, time: number, clock: SeenClock): boolean {
+    const current = channels[channel];
+    if (current !== undefined) {
+      current.clock = clock;
+      if (sameValue(current.value, value)) return false;
+      const previous = current.value;
+      current.value = value;
+      current.changedAt = time;
+      if (this.listeners.length > 0) this.notify({ state: view(current), previous });
+      return true;
+    }
+    const entry: Entry = { module, kind, channel, value, unit, changedAt: time, clock };
+    channels[channel] = entry;
+    if (this.listeners.length > 0) this.notify({ state: view(entry), previous: undefined });
+    return true;
+  }
+
+  /** Applies decoded values (tests and callers holding a DecodeResult); returns how many changed. */
+  apply(module: number, values: readonly DecodedValue[], time: number, clock: SeenClock = { t: time }): number {
+    const slot = this.slot(module);
     clock.t = time;
     let changed = 0;
-    for (const v of values) {
-      const key = `${v.kind}.${v.channel}`;
-      const current = states.get(key);
-      if (current && sameValue(current.value, v.value)) {
-        current.clock = clock;
-        continue;
-      }
-      const entry: Entry = { module, kind: v.kind, channel: v.channel, value: v.value, unit: v.unit, changedAt: time, clock };
-      states.set(key, entry);
-      changed++;
-      if (this.listeners.length > 0) this.notify({ state: view(entry), previous: current?.value });
-    }
+    for (const v of values) if (this.put(module, this.channels(slot, v.kind), v.kind, v.channel, v.value, v.unit, time, clock)) changed++;
     return changed;
   }
 
   get(module: number, kind: StateKind, channel: number): AmpioState | undefined {
-    const e = this.modules.get(module)?.get(`${kind}.${channel}`);
+    const e = this.modules.get(module)?.get(kind)?.[channel];
     return e ? view(e) : undefined;
   }
 
   ofModule(module: number): AmpioState[] {
-    const states = this.modules.get(module);
-    return states ? sortStates([...states.values()].map(view)) : [];
+    const slot = this.modules.get(module);
+    if (!slot) return [];
+    const out: AmpioState[] = [];
+    for (const kind of [...slot.keys()].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))) {
+      for (const e of slot.get(kind) ?? []) if (e) out.push(view(e));
+    }
+    return out;
   }
 
   all(): AmpioState[] {
@@ -114,10 +143,3 @@ export class StateStore implements StateReader {
     }
   }
 }
-
-function sortStates(states: AmpioState[]): AmpioState[] {
-  return states.sort((a, b) => kindRank(a.kind) - kindRank(b.kind) || a.kind.localeCompare(b.kind) || a.channel - b.channel);
-}
-
-// A stable, readable kind order for listings: the module's health first, then I/O.
-for (const k of ['diagnostics', 'temperature', 'temperature_int', 'bin', 'bout', 'binout', 'aout', 'rgb', 'flag', 's16b', 's16b10000', 'heating', 'zone', 'datetime', 'armed', 'alarm', 'breached', 'arming', 'arming_10s', 'response']) kindRank(k);

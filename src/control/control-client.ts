@@ -9,6 +9,8 @@ import { LineReader } from './ndjson.js';
 import {
   CONTROL_PROTOCOL_VERSION,
   type DaemonEvent,
+  type FramesRequest,
+  type FramesResult,
   type HelloMessage,
   type KickResult,
   type Request,
@@ -182,6 +184,20 @@ export class ControlClient extends EventEmitter {
     return result.kicked === true;
   }
 
+  /** Starts the live frame stream ('frames' events: FramesMessage); resolves with the bus names by index. */
+  async frames(filter: FramesRequest = {}): Promise<FramesResult> {
+    return (await this.request({ type: 'frames', ...filter })) as FramesResult;
+  }
+
+  /** Stops reading the socket (a slow consumer): the daemon then counts the frames it drops. */
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
   /** The Ampio state store's values (serve with --ampio); `filter` = a module address or a module/entity name. */
   async ampioState(filter?: string): Promise<StateView[]> {
     return (await this.request({ type: 'ampio_state', ...(filter ? { filter } : {}) })) as StateView[];
@@ -267,6 +283,9 @@ export class ControlClient extends EventEmitter {
         return;
       case 'event':
         this.emit('event', msg.event);
+        return;
+      case 'frames':
+        this.emit('frames', msg);
         return;
       default:
         return; // Unknown message types are ignored (forward compatibility).

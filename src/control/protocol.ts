@@ -252,8 +252,39 @@ export type Request =
   | { id: number | string; type: 'unsubscribe' }
   | { id: number | string; type: 'kick'; clientId: number }
   | { id: number | string; type: 'ping' }
+  | ({ id: number | string; type: 'frames' } & FramesRequest)
   /** The Ampio state store's values (StateView[]); `filter` = a module address or a module/entity name. */
   | { id: number | string; type: 'ampio_state'; filter?: string };
+
+/** `frames`: live frames of the named buses (all when absent), optionally one ID/mask. */
+export interface FramesRequest {
+  buses?: string[];
+  idValue?: number;
+  idMask?: number;
+}
+
+/** The reply to `frames`: bus names by index (a LiveFrame names its bus by index). */
+export interface FramesResult {
+  buses: string[];
+}
+
+/** [bus index, µs since the epoch, can_id with flags, 0 rx | 1 tx, len, data hex, fd flags or -1 (classic)] */
+export type LiveFrame = [bus: number, tsUs: number, id: number, dir: 0 | 1, len: number, data: string, fd: number];
+
+export interface FramesMessage {
+  type: 'frames';
+  frames: LiveFrame[];
+  /** Frames not sent to this connection since it subscribed (its reader was too slow). */
+  dropped: number;
+}
+
+export interface FrameFilterRequest {
+  /** Bus indexes; empty or absent = all. */
+  buses?: number[];
+  /** Arbitration ID match: (id & mask) === (value & mask). */
+  idValue?: number;
+  idMask?: number;
+}
 
 export interface ReplyMessage {
   type: 'reply';
@@ -278,7 +309,7 @@ export interface EventMessage {
   event: DaemonEvent;
 }
 
-export type ServerMessage = HelloMessage | ReplyMessage | ErrorMessage | SnapshotMessage | EventMessage;
+export type ServerMessage = HelloMessage | ReplyMessage | ErrorMessage | SnapshotMessage | EventMessage | FramesMessage;
 
 // ---------------------------------------------------------------- reply results
 // `reply.result` per request type: snapshot → Snapshot, subscribe → SubscribeResult,

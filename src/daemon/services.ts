@@ -76,8 +76,12 @@ export async function createStandardServices(inputs: ServiceInputs, options: Sta
   const logAt: LogFn = (level, event, fields) => log[level](event, fields);
   if (options.controlSocketPath) {
     const { createControlServer } = await import('../control/control-server.js');
-    const server = createControlServer({ path: options.controlSocketPath, source, helloInfo: { daemon: build.version, pid: process.pid }, log: logAt });
-    services.push({ name: 'control', start: () => server.start(), stop: () => server.stop() });
+    // Live frames for `capture live` and the Wireshark extcap: one tap, idle while nobody listens.
+    const { LiveFrames } = await import('../control/frame-stream.js');
+    const tap = new LiveFrames();
+    const frames = { tap, busNames: () => inputs.buses.map((b) => b.name) };
+    const server = createControlServer({ path: options.controlSocketPath, source, helloInfo: { daemon: build.version, pid: process.pid }, log: logAt, frames });
+    services.push({ name: 'control', start: () => server.start(), stop: () => server.stop(), tap });
   }
   if (config.metricsAddr) {
     const { createMetricsRegistry } = await import('../metrics/registry.js');

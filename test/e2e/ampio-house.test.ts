@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AmpioSnapshot, ModuleEntry, StateView } from '../../src/ampio/types.js';
 import { BridgeChild, CLI } from '../support/bridge-child.js';
 import { encode, TestClient } from '../support/cannelloni-client.js';
+import { requireHostTools } from '../support/host-tools.js';
 import { createTmux, type TmuxHarness } from '../support/tmux.js';
 
 const FIXTURE = new URL('../fixtures/ampio/house.yaml', import.meta.url);
@@ -68,9 +69,7 @@ function metric(text: string, series: string): number | undefined {
 
 beforeAll(async () => {
   if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first (npm test does)`);
-  await execa('tmux', ['-V']).catch(() => {
-    throw new Error('tmux is not installed: apt-get install tmux (.ci/run installs it)');
-  });
+  requireHostTools('tmux');
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ampio-house-e2e-'));
   fs.writeFileSync(path.join(dir, 'none.json'), '{}\n');
   fs.copyFileSync(FIXTURE, path.join(dir, 'house.yaml'));
@@ -138,6 +137,7 @@ describe('a scripted Ampio morning on the built serve', () => {
     // Named in the file, never heard.
     expect(byAddress(a, 0x1879)).toMatchObject({ name: 'Colour strip', frames: 0, online: false });
     expect(a.decode.unknownTypes).toEqual({ '2b': 1 });
+    expect(await cli('status')).toMatch(/ampio: 3 modules heard, 3 online · 1 with a low supply · \d+ state frames \(1 of unknown types\) · names from .*house\.yaml/);
     const table = await cli('modules');
     expect(table).toMatch(/0x00001886\s+Sensors living room\s+MSENS\s+Living room\s+21\.0 V LOW\s+22 °C/);
   });
@@ -159,6 +159,19 @@ describe('a scripted Ampio morning on the built serve', () => {
     const pump = await stateJson('Garden pump');
     expect(new Set(pump.map((s) => s.module))).toEqual(new Set([RELAYS]));
     expect(await cli('state', '0x1886')).toMatch(/Sensors living room \(0x00001886\)\s+temperature\.1\s+Living room temperature\s+21\.5 °C/);
+  });
+
+  it('modules --json --watch: one document per line until Ctrl-C', async () => {
+    const child = execa(process.execPath, [CLI, 'modules', '--json', '--watch', '--interval', '200ms', '--control-socket', bridge.controlSocket], { env: env(), extendEnv: false, reject: false });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => void (out += d.toString()));
+    for (let i = 0; i < 100 && out.split('\n').filter(Boolean).length < 3; i++) await sleep(100);
+    child.kill('SIGINT');
+    const r = await child;
+    expect(r.exitCode).toBe(0);
+    const docs = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as AmpioSnapshot);
+    expect(docs.length).toBeGreaterThanOrEqual(3);
+    for (const d of docs) expect(byAddress(d, RELAYS)).toMatchObject({ name: 'Relays ground floor', supplyVolts: 24 });
   });
 
   it('metrics: supply, temperature, last seen, online and decode counters', async () => {
@@ -223,5 +236,21 @@ describe('a scripted Ampio morning on the built serve', () => {
     const a = await modulesJson();
     expect(byAddress(a, RELAYS).name).toBe('Relays ground floor');
     expect(a.house.error).toContain(':4:5:');
+  });
+});
+
+describe('serve --ampio=false', () => {
+  it('decodes nothing: no ampio section, and modules/state say why (exit 1)', async () => {
+    const plain = await BridgeChild.start({ args: ['--config', path.join(dir, 'none.json'), '--backend', 'virtual', '--virtual-rate', '0', '--listen', '127.0.0.1:0', '--ampio=false'] });
+    try {
+      expect((await plain.snapshot()).ampio).toBeUndefined();
+      for (const command of ['modules', 'state']) {
+        const r = await execa(process.execPath, [CLI, command, '--control-socket', plain.controlSocket], { env: env(), extendEnv: false, reject: false });
+        expect(r.exitCode).toBe(1);
+        expect(r.stderr).toContain(`ampio-bridge ${command}: the bridge does not decode Ampio frames`);
+      }
+    } finally {
+      await plain.stop();
+    }
   });
 });

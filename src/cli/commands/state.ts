@@ -2,6 +2,7 @@
 // decoded, with the house file's names, units and the age of the last change; one module
 // by address (0x1a1e) or by module or entity name.
 import type { StateView } from '../../ampio/types.js';
+import { ControlRequestError } from '../../control/client-errors.js';
 import { formatStates } from '../../ampio/present.js';
 import { AMPIO_COMMAND_FLAGS_HELP, runAmpioCommand } from '../ampio-command.js';
 import type { CliContext } from '../context.js';
@@ -21,7 +22,15 @@ export function run(args: string[], ctx: CliContext): Promise<number> {
       name: 'state',
       help: STATE_HELP,
       maxPositionals: 1,
-      read: (client, positionals) => client.ampioState(positionals[0]),
+      async read(client, positionals) {
+        try {
+          return await client.ampioState(positionals[0]);
+        } catch (err) {
+          // A daemon with --ampio=false (or one from before this command) owns no such request.
+          if (err instanceof ControlRequestError && err.code === 'unknown_type') throw new Error('the bridge does not decode Ampio frames: it runs with --ampio=false or is older than this command (remove the flag, or update, and restart)');
+          throw err;
+        }
+      },
       json: (states) => states,
       text: (states, now) => formatStates(states, now),
     },

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { ControlClient, ControlUnavailableError, connectOptionsFor, resolveControlSocket } from '../../control/control-client.js';
 import { type BusSnapshot, type ClientSnapshot, describeCapture, type Snapshot } from '../../control/protocol.js';
 import { describeMqtt } from '../../mqtt/snapshot.js';
+import { describeAmpio } from '../../ampio/present.js';
 import { type CliContext, EXIT } from '../context.js';
 import { parseDurationFlag, reportUnknownFlags } from '../flags.js';
 import { BUS_LOAD_ERROR, BUS_LOAD_WARN, busStateSeverity, backendSeverity, formatBitrate, type Severity, sumValues } from '../present.js';
@@ -245,6 +246,10 @@ export function formatStatus(s: Snapshot, opts: { color: boolean }): string {
   // Not refusals: the peer had gone before the bridge could accept (a client that gave up, a scan).
   if (t.resetBeforeAccept) out.push(p.dim(`  reset by the peer before accept: ${t.resetBeforeAccept}`));
   for (const line of describeCapture(s.capture, s.time)) out.push(line.warn ? p.warn(line.text) : p.dim(line.text));
+  if (s.ampio) {
+    const line = describeAmpio(s.ampio);
+    out.push(line.warn ? p.warn(line.text) : p.dim(line.text));
+  }
   if (s.mqtt) {
     const m = describeMqtt(s.mqtt, s.time);
     out.push(m.warn ? p.warn(m.text) : p.dim(m.text));

@@ -114,6 +114,8 @@ describe('ampio service', () => {
   it('turns a silent module offline after --ampio-offline-after, and back online on its next frame', () => {
     const { s, send, lines } = service();
     send(0x10, 'FE 4F 78 7D');
+    send(0x10, 'FE 4F 78 7D');
+    expect(lines.filter((l) => l.event.startsWith('ampio_module_')).map((l) => [l.event, l.fields?.module])).toEqual([['ampio_module_found', '0x00000010']]);
     mono += 89_000;
     expect(s.view.modules()[0].online).toBe(true);
     mono += 2000;
