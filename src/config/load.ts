@@ -5,7 +5,7 @@
 
 import { ConfigError, describeSource, type ValueSource } from './errors.js';
 import { configuredListeners, listenerClashes, portsPastEnd } from './listeners.js';
-import type { ListenAddress } from './parsers.js';
+import { formatListen, type ListenAddress } from './parsers.js';
 import { PLUGINS } from '../protocols/registry.js';
 import { OPTION_NAMES, OPTIONS, type Config, type OptionName, type OptionSpec } from './options.js';
 import { parseCommandLine } from './sources/argv.js';
@@ -119,7 +119,17 @@ function crossChecks(values: Partial<Record<OptionName, unknown>>, sources: Reco
       conflictError('canIf', sources, `lists ${canIf.length} buses (${canIf.join(',')}) but --backend serial drives one USB adapter, one bus`, 'give one name, or use --backend socketcan for a two-channel HAT'),
     );
   }
-  if (canIf) errors.push(...listenerChecks(values, sources, canIf));
+  // One HTTP server: --http-listen, or where an older config put it (--metrics-addr). Both at
+  // one address is that one server; two addresses would be two servers, which there are not.
+  const metricsAddr = values.metricsAddr as ListenAddress | null | undefined;
+  const httpListen = values.httpListen as ListenAddress | null | undefined;
+  if (httpListen && metricsAddr && formatListen(httpListen) !== formatListen(metricsAddr)) {
+    errors.push(
+      conflictError('metricsAddr', sources, `is ${formatListen(metricsAddr)} but --http-listen is ${formatListen(httpListen)}: the bridge has one HTTP server, which serves /metrics too`, 'remove --metrics-addr (Prometheus scrapes /metrics at the --http-listen address), or give both the same address'),
+    );
+  }
+  const oneServer = httpListen ? { ...values, metricsAddr: null } : values;
+  if (canIf) errors.push(...listenerChecks(oneServer, sources, canIf));
   // Each protocol's own combinations (e.g. a discovery broadcast without its listener).
   for (const plugin of PLUGINS) {
     for (const p of plugin.check?.(values as never) ?? []) errors.push(conflictError(p.option as OptionName, sources, p.problem, p.fix));

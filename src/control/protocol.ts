@@ -184,6 +184,26 @@ export interface Snapshot {
   ampio?: AmpioSnapshot;
   /** The MQTT publisher (--mqtt-url); absent when MQTT is off. */
   mqtt?: MqttSnapshot;
+  /** The web page's server (--http-listen); absent when it is off. */
+  web?: WebSnapshot;
+}
+
+/** The HTTP server of the web page and API. */
+export interface WebSnapshot {
+  /** Bound address, host:port */
+  address: string;
+  /** Whether a write credential is configured (writes exist at all). */
+  writes: boolean;
+  /** Live-frame viewers connected now */
+  liveViewers: number;
+  /** Frames sent to live viewers, and those they lost because their browser read too slowly */
+  liveSent: number;
+  liveDropped: number;
+  /** Connections refused by --allow */
+  refused: number;
+  /** Writes done, and writes refused for a missing or wrong token */
+  writesDone: number;
+  writesRefused: number;
 }
 
 /** The capture store and its PostgreSQL forwarder. */

@@ -166,7 +166,8 @@ export function takeReading(inp: SnapshotInputs): Reading {
       listen: buses.map((b) => busAt(b.index)),
       listeners: listeners.map((l) => ({ protocol: l.protocol, bus: l.bus === null ? null : buses[l.bus].name, address: l.address })),
       mdnsName: cfg.mdnsEnable ? mdnsInstanceNames(cfg.mdnsName, inp.hostname, buses.map((b) => b.name)).join(', ') : null,
-      metricsAddr: cfg.metricsAddr ? formatListen(cfg.metricsAddr) : null,
+      // Where /metrics is served: the one HTTP server (--http-listen, or its older name).
+      metricsAddr: (cfg.httpListen ?? cfg.metricsAddr) ? formatListen((cfg.httpListen ?? cfg.metricsAddr)!) : null,
       controlSocket: inp.controlSocketPath ?? '',
       config: {
         'hub-buffer': cfg.hubBuffer,

@@ -115,6 +115,8 @@ export interface MetricsRegistryOptions {
   capture?: { forwarding: boolean };
   /** MQTT is on (--mqtt-url): adds the mqtt_* series. */
   mqtt?: boolean;
+  /** The web page's server is on (--http-listen): adds the web_* series. */
+  web?: boolean;
   /** The Ampio house layer is on (--ampio): adds the ampio_* series. */
   ampio?: boolean;
 }
@@ -283,6 +285,8 @@ export function createMetricsRegistry(opts: MetricsRegistryOptions): MetricsRegi
   // ------------------------------------------------------------ capture (registered only when --capture is on)
   if (opts.capture) registerCaptureMetrics(counter, gauge, opts.capture.forwarding);
   if (opts.mqtt) registerMqttMetrics(counter, gauge);
+  // ------------------------------------------------------------ the web page's server (it serves this scrape)
+  if (opts.web) registerWebMetrics(counter, gauge);
   // ------------------------------------------------------------ the Ampio house layer (--ampio)
   if (opts.ampio) registerAmpioMetrics(counter, gauge);
 
@@ -335,5 +339,19 @@ function registerMqttMetrics(counter: MetricFactory<client.Counter<string>>, gau
   });
   counter('mqtt_raw_dropped_total', 'Raw frames not published (--mqtt-raw): over the rate, queue full, or broker away/slow.', ['reason'], (m, r) => {
     for (const [reason, n] of Object.entries(mq(r)?.raw?.dropped ?? {})) m.inc({ reason }, n);
+  });
+}
+
+function registerWebMetrics(counter: MetricFactory<client.Counter<string>>, gauge: MetricFactory<client.Gauge<string>>): void {
+  const web = (r: Reading): NonNullable<Snapshot['web']> | null => r.snap.web ?? null;
+  gauge('web_live_viewers', 'Browsers watching the live frames now.', [], (m, r) => void (web(r) && m.set(web(r)!.liveViewers)));
+  counter('web_live_frames_total', 'Frames sent to live-frame viewers.', [], (m, r) => void (web(r) && m.inc(web(r)!.liveSent)));
+  counter('web_live_dropped_frames_total', 'Frames live-frame viewers lost because their browser read too slowly (each loses its own only).', [], (m, r) => void (web(r) && m.inc(web(r)!.liveDropped)));
+  counter('web_rejected_connections_total', 'HTTP connections refused by --allow.', [], (m, r) => void (web(r) && m.inc(web(r)!.refused)));
+  counter('web_writes_total', 'Writes through the web page or API (send, output, kick, reload), by result.', ['result'], (m, r) => {
+    const w = web(r);
+    if (!w) return;
+    m.inc({ result: 'done' }, w.writesDone);
+    m.inc({ result: 'refused' }, w.writesRefused);
   });
 }

@@ -121,7 +121,8 @@ export function validateWithServeLoader(configPath: string, unitEnv: Record<stri
     serial: c.serial,
     bitrate: c.bitrate,
     listen: { host: c.listen.host, port: c.listen.port },
-    metricsAddr: c.metricsAddr ? { host: c.metricsAddr.host, port: c.metricsAddr.port } : null,
+    // The one HTTP server (/ready): --http-listen, or its older name --metrics-addr.
+    metricsAddr: (c.httpListen ?? c.metricsAddr) ? { host: (c.httpListen ?? c.metricsAddr)!.host, port: (c.httpListen ?? c.metricsAddr)!.port } : null,
     listeners: configuredListeners(OPTIONS, c as unknown as Record<string, unknown>, c.backend === 'serial' ? [c.serial] : c.canIf).flatMap((l) => (l.tcp ? [{ option: l.option, label: l.label, host: l.tcp.host, port: l.tcp.port }] : [])),
     mdnsEnable: c.mdnsEnable,
     canRcvbuf: c.canRcvbuf,

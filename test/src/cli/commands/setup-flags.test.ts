@@ -21,6 +21,7 @@ const SAMPLES: Record<string, string[]> = {
   'hub-policy': ['drop', 'kick', 'KICK', 'block', ''],
   'mdns-enable': ['true', 'false', 'yes', 'off', 'maybe'],
   'metrics-addr': ['127.0.0.1:9100', '', 'off', '9100', ':x'],
+  'http-listen': [':8080', '127.0.0.1:8080', '', 'off', '8080', ':x'],
   'gvret-listen': [':23', '', 'off', '23', 'x:y'],
   'socketcand-listen': [':29536', '', 'off', '29536', '[::]:1'],
   'socketcand-beacon': ['true', 'false', 'on', 'maybe'],
