@@ -134,5 +134,6 @@ export function defaultAnswers(facts: Facts, catalog: Catalog): Answers {
     migrate: facts.goServer !== null,
     ...(str(cfg.allow) !== undefined ? { allow: str(cfg.allow) } : {}),
     ...(str(cfg['tx-rate']) !== undefined ? { txRate: str(cfg['tx-rate']) } : {}),
+    ...(str(cfg['mqtt-url']) !== undefined ? { mqttUrl: str(cfg['mqtt-url']) } : {}),
   };
 }

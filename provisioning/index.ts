@@ -49,6 +49,8 @@ export interface SetupDeps {
   catalog?: Catalog;
   templates?: Templates;
   waitReady?: (o: { metricsAddr: string; controlSocket: string; timeoutMs: number }) => Promise<ReadyResult>;
+  /** One connection to the MQTT broker the answers name: null = fine, else what went wrong (setup then writes nothing). */
+  testMqtt?: (url: string) => Promise<string | null>;
   /** Re-runs setup with sudo; resolves with its exit code. */
   elevate?: (args: string[]) => Promise<number>;
 }
@@ -161,6 +163,13 @@ export async function runSetup(flags: SetupFlags, ctx: SetupContext, deps: Setup
         if (missing.length) {
           say(ctx.stderr, errorLines(style, { message: `--yes cannot guess: ${missing.join('; ')}`, hint: `add ${missing.map((m) => m.split(' ')[0]).join(' and ')} to the command` }));
           return EXIT.usage;
+        }
+      }
+      if (answers.mqttUrl && !flags.dryRun && deps.testMqtt) {
+        const problem = await deps.testMqtt(answers.mqttUrl);
+        if (problem) {
+          say(ctx.stderr, errorLines(style, { message: `the MQTT broker did not accept the bridge: ${problem}`, hint: 'nothing was written; fix the URL (or the broker), or leave MQTT off with --mqtt-url ""' }));
+          return EXIT.failure;
         }
       }
       if (answers.httpToken === 'new' && answers.httpListen.trim() !== '') {

@@ -161,6 +161,8 @@ export interface Answers {
   discovery: Record<string, boolean>;
   /** SQLite file keeping every bus frame (`ampio-bridge capture query`); '' = off. */
   capture: string;
+  /** MQTT broker the house is published to (--mqtt-url); '' or absent = off. */
+  mqttUrl?: string;
   serial: string;
   /** Migrate /etc/default/can-server and disable can-server.service. */
   migrate: boolean;

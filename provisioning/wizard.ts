@@ -184,6 +184,16 @@ export async function askAnswers(ask: Asker, facts: Facts, catalog: Catalog, def
     );
     a.capture = on ? a.capture || HARDWARE_DEFAULTS.capture : '';
   }
+  if (!has('mqttUrl')) {
+    // Tested before anything is written (setup connects once and says what went wrong).
+    a.mqttUrl = (
+      await ask.input(
+        'Publish the house to an MQTT broker (Home Assistant finds it by discovery)? Its URL like mqtt://user:password@192.168.1.10:1883 (mqtts:// for TLS); empty = off',
+        a.mqttUrl ?? '',
+        validWith((v) => OPTIONS.mqttUrl.parse(v)),
+      )
+    ).trim();
+  }
   if (!has('httpListen')) {
     const on = await ask.confirm(`Serve the web page on the local network, port 8080 (${WHY.httpListen})?`, a.httpListen !== '');
     a.httpListen = on ? a.httpListen || HARDWARE_DEFAULTS.httpListen : '';

@@ -58,6 +58,7 @@ export function answerEntries(a: Answers): [OptionName, string][] {
     if (target !== '') e.push([d.option, target]);
   }
   if (a.capture.trim() !== '') e.push(['capture', a.capture]);
+  if (a.mqttUrl?.trim()) e.push(['mqttUrl', a.mqttUrl.trim()]);
   if (a.httpTokenHash) e.push(['httpTokenHash', a.httpTokenHash]);
   // Only when they differ from the daemon's defaults, so an install that keeps them has a
   // config file without them (and picks up a better default in a later version).
@@ -81,6 +82,7 @@ export function buildConfigStore(a: Answers, existing: Record<string, unknown> |
   for (const p of OFFERED) if ((a.listeners[p.option] ?? '').trim() === '' && !p.question.keepOff) dropped.add(p.flag);
   for (const d of DIALS) if ((a.listeners[d.option] ?? '').trim() === '') dropped.add(d.flag);
   if (a.capture.trim() === '') dropped.add(OPTIONS.capture.flag);
+  if (a.mqttUrl !== undefined && a.mqttUrl.trim() === '') dropped.add(OPTIONS.mqttUrl.flag);
   // Back to the daemon's default (no key is written for it): a key from before must go too,
   // or `setup --allow local` would leave an install open to any address.
   if (a.allow === undefined || a.allow === 'local') dropped.add(OPTIONS.allow.flag);

@@ -134,6 +134,16 @@ function crossChecks(values: Partial<Record<OptionName, unknown>>, sources: Reco
   for (const plugin of PLUGINS) {
     for (const p of plugin.check?.(values as never) ?? []) errors.push(conflictError(p.option as OptionName, sources, p.problem, p.fix));
   }
+  const mqttUrl = values.mqttUrl as string | undefined;
+  if (values.mqttRaw === true && !mqttUrl) {
+    errors.push(conflictError('mqttRaw', sources, 'is on but --mqtt-url is off: there is no broker to publish frames to', 'also set --mqtt-url, e.g. mqtt://127.0.0.1:1883'));
+  }
+  if (!values.mqttCert !== !values.mqttKey) {
+    errors.push(conflictError(values.mqttCert ? 'mqttCert' : 'mqttKey', sources, 'a client certificate needs its key and a key its certificate', 'give both --mqtt-cert and --mqtt-key, or neither'));
+  }
+  if (mqttUrl && mqttUrl.startsWith('mqtt://') && (values.mqttCa || values.mqttCert)) {
+    errors.push(conflictError(values.mqttCa ? 'mqttCa' : 'mqttCert', sources, 'is a TLS file, but --mqtt-url is plain mqtt:// (no TLS)', 'use mqtts:// (usually port 8883), or drop the TLS files'));
+  }
   if (values.pgUrl && values.capture === '') {
     errors.push(conflictError('pgUrl', sources, 'forwards captured frames, but capture is off (the capture store is the outbox that survives outages)', 'add --capture /var/lib/ampio-bridge/capture.db (or another path)'));
   }

@@ -1,11 +1,11 @@
 // THE options table: one entry per setting of `ampio-bridge serve`, composed here from the
 // core entries below and the groups of access control (options-access.ts), the wire protocols
-// (each plug-in's own group, src/protocols/<name>/plugin.ts, through the registry) and capture
-// (options-capture.ts), the web page (options-web.ts) and the Ampio house layer
-// (options-ampio.ts); a service adds its group the same way, and an entry that declares
-// `listener` is checked against every other listener by one rule (listeners.ts). It drives flag
-// parsing, env names, config-file keys, validation, `--help`, the README table and the
-// files `setup` writes. Pure data and parsers: no I/O here (provisioning imports it).
+// (each plug-in's own group, src/protocols/<name>/plugin.ts, through the registry), capture
+// (options-capture.ts), the web page (options-web.ts), the Ampio house layer (options-ampio.ts)
+// and MQTT (src/mqtt/options.ts); a service adds its group the same way, and an entry that
+// declares `listener` is checked against every other listener by one rule (listeners.ts). It
+// drives flag parsing, env names, config-file keys, validation, `--help`, the README table and
+// the files `setup` writes. Pure data and parsers: no I/O here (provisioning imports it).
 // Longer than our ~350-line habit on purpose: most of it is the core table itself, one
 // entry per setting, which reads best as one list; the other groups live beside it.
 import { ACCESS_OPTIONS } from './options-access.js';
@@ -13,6 +13,7 @@ import { PROTOCOL_OPTIONS } from '../protocols/registry.js';
 import { CAPTURE_OPTIONS } from './options-capture.js';
 import { WEB_OPTIONS } from './options-web.js';
 import { AMPIO_OPTIONS } from './options-ampio.js';
+import { MQTT_OPTIONS } from '../mqtt/options.js';
 
 // What setup and doctor need about --allow/--tx-rate, re-exported: provisioning imports
 // nothing of the daemon but this table.
@@ -364,6 +365,7 @@ export const OPTIONS = {
   ...CAPTURE_OPTIONS,
   ...WEB_OPTIONS,
   ...AMPIO_OPTIONS,
+  ...MQTT_OPTIONS,
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;

@@ -6,6 +6,7 @@ import type { BackendKind, BackendState } from '../backends/types.js';
 import type { BusState } from '../core/bus-state.js';
 import type { AmpioSnapshot } from '../ampio/types.js';
 import type { ForwardStatus } from '../capture/worker-messages.js';
+import type { MqttSnapshot } from '../mqtt/snapshot.js';
 import { formatAgeMs, formatBytes } from '../core/human-units.js';
 
 export const CONTROL_PROTOCOL_VERSION = 1;
@@ -204,6 +205,8 @@ export interface Snapshot {
   capture?: CaptureSnapshot;
   /** The Ampio house layer (modules, decode counters); absent with --ampio=false. */
   ampio?: AmpioSnapshot;
+  /** The MQTT publisher (--mqtt-url); absent when MQTT is off. */
+  mqtt?: MqttSnapshot;
   /** The web page's server (--http-listen); absent when it is off. */
   web?: WebSnapshot;
 }

@@ -4,7 +4,7 @@
 // inputs (build info, hostname, the bound listeners) handed over by the daemon once its
 // listeners are bound; each is imported lazily, so a daemon that needs none loads none.
 import type { FrameTap, TapOrigin } from '../bus/frame-tap.js';
-import type { SendResult } from '../backends/types.js';
+import type { DropReason, SendResult } from '../backends/types.js';
 import type { CanFrame } from '../core/frame.js';
 import type { AmpioView } from '../ampio/types.js';
 import type { Config } from '../config/options.js';
@@ -41,6 +41,15 @@ export interface DaemonService {
   answer?(request: Readonly<Record<string, unknown>>): unknown;
 }
 
+/** What a service sees of a bus. */
+export interface ServiceBus {
+  readonly index: number;
+  readonly name: string;
+  bitrate(): number | null;
+  send(frame: CanFrame, origin: TapOrigin): SendResult;
+  refuseFromClient(frame: CanFrame, reason: DropReason, origin: TapOrigin): SendResult;
+}
+
 /** Everything a service may need, handed over explicitly once the listeners are bound. */
 export interface ServiceInputs {
   config: Config;
@@ -49,8 +58,11 @@ export interface ServiceInputs {
   log: Logger;
   /** Bound listeners, every protocol. */
   listeners: readonly ListenerInfo[];
-  /** Bus names and bitrates, in bus order; `send` puts a frame on the bus (the web page's writes). */
-  buses: ReadonlyArray<{ name: string; bitrate(): number | null; send(frame: CanFrame, origin: TapOrigin): SendResult }>;
+  /**
+   * The buses, in bus order: names and bitrates, and the TX path a service that puts frames
+   * on the bus (MQTT commands) goes through like any client: send, or count a refusal.
+   */
+  buses: ReadonlyArray<ServiceBus>;
   source: ControlSource & MetricsSource & { readiness(): Readiness };
 }
 
@@ -85,7 +97,7 @@ export async function createStandardServices(inputs: ServiceInputs, options: Sta
     const { createMetricsRegistry } = await import('../metrics/registry.js');
     const { serveProbe } = await import('../metrics/http.js');
     const { createWebService } = await import('../web/service.js');
-    const registry = createMetricsRegistry({ source, build, defaultMetrics: true, capture: config.capture ? { forwarding: config.pgUrl !== '' } : undefined, ampio: config.ampio, web: true });
+    const registry = createMetricsRegistry({ source, build, defaultMetrics: true, capture: config.capture ? { forwarding: config.pgUrl !== '' } : undefined, ampio: config.ampio, web: true, mqtt: config.mqttUrl !== '' });
     const service = createWebService({
       config,
       address: httpAddress,

@@ -76,6 +76,8 @@ async function main(): Promise<number> {
   if (process.argv.includes('--export')) return (await import('./export.js')).main(process.argv.slice(2));
   // So has the Ampio decoder tap (the tap alone, and the bridge with --ampio off and on).
   if (process.argv.includes('--ampio')) return (await import('./ampio.js')).main(process.argv.slice(2));
+  // So has MQTT (the bridge with and without the publisher, and a local mosquitto).
+  if (process.argv.includes('--mqtt')) return (await import('./mqtt.js')).main(process.argv.slice(2));
   const { values } = parseArgs({
     options: {
       json: { type: 'boolean' },

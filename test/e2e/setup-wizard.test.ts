@@ -90,6 +90,8 @@ describe('setup wizard in a real terminal', () => {
     await keys('Enter');
     await waitFor('Keep a history of every bus frame on this Pi (ampio-bridge capture query --since 1h;');
     await keys('Enter'); // yes (the default)
+    await waitFor('Publish the house to an MQTT broker');
+    await keys('Enter'); // empty: off (the default)
     await waitFor('Serve the web page on the local network, port 8080');
     await keys('Enter'); // yes (the default)
     await waitFor('Allow changes from the web page');
@@ -117,6 +119,7 @@ describe('setup wizard in a real terminal', () => {
     expect(JSON.stringify(config)).not.toContain(token);
     expect(readFileSync(path.join(root, 'etc/systemd/system/ampio-bridge.service'), 'utf8')).toMatch(/^AmbientCapabilities=CAP_NET_BIND_SERVICE$/m);
     expect(config).not.toHaveProperty('allow');
+    expect(config).not.toHaveProperty('mqtt-url');
     expect(config).not.toHaveProperty('tx-rate');
     expect(readFileSync(path.join(root, 'boot/firmware/config.txt'), 'utf8')).toContain('dtoverlay=mcp2515-can0,oscillator=16000000,interrupt=23');
     expect(lstatSync(path.join(root, 'etc/systemd/system/ampio-bridge.service')).isFile()).toBe(true);

@@ -32,8 +32,9 @@ Read-only checks of what setup arranged, each with ✓ ok, ✗ problem (and its 
 config file, CAN HAT overlay in config.txt, SPI, controller initialisation in the kernel log
 (with what its error codes mean), each interface (present, up, bitrate, restart-ms,
 txqueuelen, bus state), the receive-buffer ceiling (net.core.rmem_max against
---can-rcvbuf), the service, its TCP ports, control socket, /ready, mDNS and frame capture
-(as the running daemon reports it; from the config file when no daemon answers).
+--can-rcvbuf), the service, its TCP ports, control socket, /ready, mDNS, frame capture
+(as the running daemon reports it; from the config file when no daemon answers), and
+whether the MQTT broker (--mqtt-url) accepts the bridge.
 
 Flags:
   --json          the checks as JSON
@@ -163,6 +164,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     controlSocket: socket.path,
     validateConfig: (configPath, env) => validateWithServeLoader(root ? path.join(root, configPath) : configPath, env, ctx),
     probeCapture: captureProbe(ctx, socketFlag),
+    probeMqtt: async (configPath) => (await import('../../mqtt/doctor.js')).mqttChecks(readConfigKeys(configPath), ctx.env),
     probeAmpio: () => probeAmpio(socket.path, connectOptionsFor(socket)),
     probeTcp,
     probeControl: (p) => probeControl(p, connectOptionsFor(socket)),

@@ -58,7 +58,13 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     controlSocketPath,
     createBackends: (c: Config) => createBackends(c, { log }),
     // Capture first: a store it cannot open stops the start-up; it is also stopped last.
-    services: async (d) => [...(capture ? [capture] : []), ...(ampio ? [ampio] : []), ...(await createStandardServices(d, { controlSocketPath, env: ctx.env, reload, ampio: ampio?.view }))],
+    services: async (d) => [
+      ...(capture ? [capture] : []),
+      ...(ampio ? [ampio] : []),
+      // MQTT reads the house from the ampio service; it connects nowhere unless --mqtt-url is set.
+      ...(config.mqttUrl ? [(await import('../../mqtt/from-config.js')).createMqttService(d, { view: ampio?.view ?? null, encoders: ampio ? (await import('../../ampio/commands.js')).ampioCommands : null })] : []),
+      ...(await createStandardServices(d, { controlSocketPath, env: ctx.env, reload, ampio: ampio?.view })),
+    ],
     onReady: () => {
       notify('ready', `serving ${config.canIf.join(',')}`);
       stopWatchdog = startWatchdog(ctx.env, notify);

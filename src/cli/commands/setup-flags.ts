@@ -70,6 +70,7 @@ export const MIRRORED_FLAGS = {
     }),
   ),
   capture: mirror('capture', (v) => ({ capture: v }), { note: "setup's default /var/lib/ampio-bridge/capture.db" }),
+  'mqtt-url': mirror('mqttUrl', (v) => ({ mqttUrl: v }), { note: 'setup connects to it once before writing it' }),
   allow: mirror('allow', (v) => ({ allow: text('allow', v) })),
   'tx-rate': mirror('txRate', (v) => ({ txRate: text('txRate', v) })),
   serial: mirror('serial', (v) => ({ serial: v })),

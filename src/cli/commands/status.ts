@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { ControlClient, ControlUnavailableError, connectOptionsFor, resolveControlSocket } from '../../control/control-client.js';
 import { type BusSnapshot, type ClientSnapshot, describeCapture, type Snapshot } from '../../control/protocol.js';
+import { describeMqtt } from '../../mqtt/snapshot.js';
 import { describeAmpio } from '../../ampio/present.js';
 import { type CliContext, EXIT } from '../context.js';
 import { parseDurationFlag, reportUnknownFlags } from '../flags.js';
@@ -246,6 +247,10 @@ export function formatStatus(s: Snapshot, opts: { color: boolean }): string {
   if (s.ampio) {
     const line = describeAmpio(s.ampio);
     out.push(line.warn ? p.warn(line.text) : p.dim(line.text));
+  }
+  if (s.mqtt) {
+    const m = describeMqtt(s.mqtt, s.time);
+    out.push(m.warn ? p.warn(m.text) : p.dim(m.text));
   }
   return `${out.join('\n')}\n`;
 }

@@ -27,6 +27,7 @@ const SAMPLES: Record<string, string[]> = {
   'socketcand-beacon': ['true', 'false', 'on', 'maybe'],
   'waveshare-listen': [':20001', '', 'off', '20001', '[::1]:20002', ':65536'],
   capture: ['/var/lib/ampio-bridge/capture.db', '', './c.db', 'c.db'],
+  'mqtt-url': ['mqtt://u:p@192.168.1.10:1883', 'mqtts://broker:8883', '', 'off', 'http://x', 'mqtt://h/path', 'broker'],
   allow: ['local', 'loopback', 'any', '10.0.0.0/8', 'local,100.64.0.0/10', 'nonsense', '300.1.1.1/8'],
   'tx-rate': ['0', '100', '100/10', 'x', '-5', '100/'],
   serial: ['/dev/ttyUSB0', '/dev/serial/by-id/usb-x', 'ttyUSB0'],
