@@ -195,7 +195,7 @@ export function takeReading(inp: SnapshotInputs): Reading {
     },
     buses: busSnaps,
     clients,
-    ...(sessions.dialers.length > 0 ? { outbound: sessions.outbound() } : {}),
+    ...(sessions.remote.dialing ? { outbound: sessions.outbound() } : {}),
     totals: {
       active: clients.length,
       accepted: sessions.accepted,
@@ -242,7 +242,7 @@ function rejectedByReason(sessions: Sessions): { rejectedByReason?: Record<strin
 
 /** Whether a protocol speaks datagrams (its counters include sequence losses). */
 function protocolIsDatagram(sessions: Sessions, protocol: string): boolean {
-  return sessions.datagramProtocols.has(protocol);
+  return sessions.remote.datagramProtocols.has(protocol);
 }
 
 function resetsBeforeAccept(sessions: Sessions): { resetBeforeAccept?: number } {

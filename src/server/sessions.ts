@@ -8,7 +8,7 @@
 // and report wording were its cuts and already live in their own files.
 import type { Socket } from 'node:net';
 import type { Bus, EmitEvent } from '../bus/bus.js';
-import type { Config, ListenAddress } from '../config/options.js';
+import type { Config } from '../config/options.js';
 import type { CanFrame } from '../core/frame.js';
 import type { ErrorCounts, ErrorWhere } from '../core/error-where.js';
 import type { CloseReason, JoinOptions, WireProtocol } from '../protocols/types.js';
@@ -24,23 +24,12 @@ import { type ListenerInfo, ListenerSet, refusalText } from './listener-set.js';
 import { SessionReports } from './session-reports.js';
 import { remoteOf } from './tcp-server.js';
 import type { SessionSocket } from './session-socket.js';
-import { Dialer } from './dialer.js';
-import { busAddress } from './listener-set.js';
-import { UdpEndpoint } from './udp-endpoint.js';
+import { type EnabledProtocol, type OutboundState, RemoteSessions, type SessionMeta } from './remote-sessions.js';
+
+export type { EnabledProtocol };
 
 /** Settings read at each accept (SIGHUP may change them): the live config. */
 export type SessionSettings = Config;
-
-/** A protocol the daemon runs: where it listens (TCP, or UDP for a datagram protocol), its configured datagram peers, the server it dials. */
-export interface EnabledProtocol {
-  protocol: WireProtocol;
-  /** Base listen address (bus i: port + i), null = no listener. */
-  address: ListenAddress | null;
-  /** Datagram protocols: remote peers sent to from the start (bus i: port + i). */
-  peers?: readonly ListenAddress[];
-  /** A server to dial out to (bus i: port + i); null = none. */
-  connect?: ListenAddress | null;
-}
 
 export interface SessionsOptions {
   buses: readonly Bus[];
@@ -75,12 +64,8 @@ export interface ProtocolSessionCounters {
 export class Sessions implements SessionHost {
   readonly buses: readonly Bus[];
   private readonly listenerSet: ListenerSet;
-  /** UDP sockets of datagram protocols, one per protocol and bus. */
-  private readonly endpoints: Array<{ protocol: string; bus: number; endpoint: UdpEndpoint }> = [];
-  /** The names of the datagram protocols served. */
-  readonly datagramProtocols = new Set<string>();
-  /** Outbound connections, one per dialling protocol and bus. */
-  readonly dialers: Array<{ protocol: string; bus: number; dialer: Dialer }> = [];
+  /** UDP peers of datagram protocols and the servers the bridge dials. */
+  readonly remote: RemoteSessions;
   private readonly schedulers: FlushScheduler[];
   private readonly live = new Map<number, Session>();
   private readonly slots: ClientSlots<Session>;
@@ -136,13 +121,18 @@ export class Sessions implements SessionHost {
       onAcceptError: () => this.countError('accept'),
     });
     this.reports = new SessionReports({ log: options.log, emit: options.emit, access: this.access, busName: (s) => this.busName(s) });
-    for (const p of options.protocols) {
-      if (p.protocol.datagram) this.datagramProtocols.add(p.protocol.name);
-      for (const bus of options.buses) {
-        if (p.address && p.protocol.datagram) this.endpoints.push({ protocol: p.protocol.name, bus: bus.index, endpoint: this.udpEndpoint(p, bus.index) });
-        if (p.connect && p.protocol.dial) this.dialers.push({ protocol: p.protocol.name, bus: bus.index, dialer: this.dialer(p.protocol, bus.index, busAddress(p.connect, bus.index)) });
-      }
-    }
+    this.remote = new RemoteSessions(
+      {
+        busNames: options.buses.map((b) => b.name),
+        log: options.log,
+        now: options.now,
+        keepAliveMs: options.keepAliveMs,
+        admit: (address, remote, protocol, bus, scope) => this.admitDatagramPeer(address, remote, protocol, bus, scope),
+        refusedDatagram: (protocol) => void this.byProtocol[protocol].datagramsRefused++,
+        open: (socket, meta) => this.open(socket, meta),
+      },
+      options.protocols,
+    );
   }
 
   /** Connection attempts refused, whatever the reason (hub_rejected_clients_total). */
@@ -167,21 +157,14 @@ export class Sessions implements SessionHost {
   /** Binds every listener; throws a ListenError (after closing what was bound) on failure. */
   async listen(): Promise<void> {
     await this.listenerSet.listen();
-    for (const e of this.endpoints) {
-      const bound = await e.endpoint.start();
-      this.options.log.info('udp_listen', { addr: formatBound(bound), bus: this.buses[e.bus].name, protocol: e.protocol });
-    }
-    for (const d of this.dialers) d.dialer.start();
+    await this.remote.start();
     this.access.start();
     this.lagSampler.start();
   }
 
   /** Bound listeners, in protocol then bus order. */
   listenerInfo(): ListenerInfo[] {
-    const udp = this.endpoints.flatMap(({ protocol, bus, endpoint }): ListenerInfo[] =>
-      endpoint.bound ? [{ protocol, bus, address: formatBound(endpoint.bound), host: endpoint.bound.address, port: endpoint.bound.port, mdns: null, transport: 'udp' }] : [],
-    );
-    return [...this.listenerSet.info(), ...udp];
+    return [...this.listenerSet.info(), ...this.remote.listenerInfo()];
   }
 
   sessions(): IterableIterator<Session> {
@@ -207,10 +190,7 @@ export class Sessions implements SessionHost {
   }
 
   /** Makes a session of a connection (accepted, dialled) or a datagram peer, and starts it. */
-  private open(
-    socket: SessionSocket,
-    m: { remote: string; address: string | undefined; protocol: WireProtocol; bus: number | null; scope: string; direction: 'in' | 'out' },
-  ): Session {
+  private open(socket: SessionSocket, m: SessionMeta): Session {
     const { protocol, bus, scope } = m;
     const cfg = this.options.settings();
     const id = this.nextId++;
@@ -244,51 +224,20 @@ export class Sessions implements SessionHost {
     return session;
   }
 
-  private udpEndpoint(p: EnabledProtocol, bus: number): UdpEndpoint {
-    const protocol = p.protocol;
+  /** An unknown UDP sender becomes a learned peer only if --allow admits it and a client slot is free. */
+  private admitDatagramPeer(address: string, remote: string, protocol: WireProtocol, bus: number, scope: string): boolean {
+    if (this.stopping) return false;
+    const who = { address, remote, protocol };
     const busName = this.buses[bus].name;
-    const scope = `bus:${bus}`;
-    return new UdpEndpoint({
-      protocol: protocol.name,
-      busName,
-      address: busAddress(p.address as ListenAddress, bus),
-      peers: (p.peers ?? []).map((a) => busAddress(a, bus)),
-      log: this.options.log,
-      now: this.options.now,
-      // A sender becomes a learned peer only if --allow admits it and a client slot is free.
-      admit: (address, remote) => {
-        if (this.stopping) return false;
-        const who = { address, remote, protocol };
-        if (!this.access.gate.allowed(address)) {
-          this.access.refusedSession(who, 'not_allowed', busName);
-          return false;
-        }
-        if (this.slots.scopeFull(scope)) {
-          this.access.refusedSession(who, 'max_clients', busName);
-          return false;
-        }
-        return true;
-      },
-      onRefused: () => this.byProtocol[protocol.name].datagramsRefused++,
-      open: (socket, remote) => {
-        const session = this.open(socket, { remote, address: socket.address, protocol, bus, scope, direction: 'in' });
-        socket.once('idle', () => session.close('read_timeout'));
-      },
-    });
-  }
-
-  private dialer(protocol: WireProtocol, bus: number, target: ListenAddress): Dialer {
-    return new Dialer({
-      protocol: protocol.name,
-      busName: this.buses[bus].name,
-      target,
-      keepAliveMs: this.options.keepAliveMs,
-      log: this.options.log,
-      open: (socket) => {
-        const session = this.open(socket, { remote: remoteOf(socket), address: socket.remoteAddress, protocol, bus, scope: `bus:${bus}`, direction: 'out' });
-        return { ended: session.whenClosed().then(() => session.isHandshaken) };
-      },
-    });
+    if (!this.access.gate.allowed(address)) {
+      this.access.refusedSession(who, 'not_allowed', busName);
+      return false;
+    }
+    if (this.slots.scopeFull(scope)) {
+      this.access.refusedSession(who, 'max_clients', busName);
+      return false;
+    }
+    return true;
   }
 
   // ------------------------------------------------------------------ SessionHost
@@ -428,7 +377,7 @@ export class Sessions implements SessionHost {
     this.stopping = true;
     this.lagSampler.stop();
     this.access.stop();
-    for (const d of this.dialers) d.dialer.stop();
+    this.remote.stopDialing();
     await this.listenerSet.stop();
   }
 
@@ -443,7 +392,7 @@ export class Sessions implements SessionHost {
     await Promise.race([Promise.all(closing), new Promise((r) => setTimeout(r, graceMs).unref())]);
     for (const s of this.live.values()) s.destroy();
     // UDP sockets last: the peers' sessions flushed through them above.
-    await Promise.all(this.endpoints.map((e) => e.endpoint.stop()));
+    await this.remote.stopEndpoints();
   }
 
   // ------------------------------------------------------------------ internals
@@ -456,17 +405,8 @@ export class Sessions implements SessionHost {
   }
 
   /** The outbound connections and their state (status, top, metrics). */
-  outbound(): Array<{ protocol: string; bus: string; target: string; state: string; since: number; connects: number; failures: number; lastError: string | null }> {
-    return this.dialers.map(({ protocol, bus, dialer }) => ({
-      protocol,
-      bus: this.buses[bus].name,
-      target: dialer.target,
-      state: dialer.state,
-      since: dialer.since,
-      connects: dialer.connects,
-      failures: dialer.failures,
-      lastError: dialer.lastError,
-    }));
+  outbound(): OutboundState[] {
+    return this.remote.outbound();
   }
 
   private countError(where: ErrorWhere): void {
@@ -474,6 +414,3 @@ export class Sessions implements SessionHost {
   }
 }
 
-function formatBound(a: { address: string; port: number }): string {
-  return a.address.includes(':') ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
-}
