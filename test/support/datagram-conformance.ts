@@ -9,6 +9,7 @@ import { createVirtualBackend, type VirtualBackend } from '../../src/backends/vi
 import type { Config } from '../../src/config/options.js';
 import type { CanFrame } from '../../src/core/frame.js';
 import { parseAddressList } from '../../src/guard/address-list.js';
+import { createMetricsRegistry } from '../../src/metrics/registry.js';
 import type { PROTOCOLS } from '../../src/protocols/registry.js';
 import { startTestDaemon, type TestDaemon } from './daemon.js';
 import { until } from './until.js';
@@ -150,6 +151,9 @@ export function runDatagramConformance(adapter: DatagramAdapter): void {
       expect({ lost: c.datagramsLost, misordered: c.datagramsMisordered }).toEqual({ lost, misordered });
       const proto = d.daemon.counters().byProtocol?.find((x) => x.protocol === adapter.name);
       expect({ lost: proto?.datagramsLost, misordered: proto?.datagramsMisordered }).toEqual({ lost, misordered });
+      const text = await createMetricsRegistry({ source: d.daemon, build: { version: 'x', commit: null, date: null } }).metrics();
+      expect(text).toContain(`udp_datagrams_lost_total{protocol="${adapter.name}"} ${lost}`);
+      expect(text).toContain(`udp_datagrams_misordered_total{protocol="${adapter.name}"} ${misordered}`);
     });
 
     it('the TX guard applies: a peer outside --tx-allow only listens, its frames counted as refused', async () => {

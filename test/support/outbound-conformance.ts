@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createVirtualBackend, type VirtualBackend } from '../../src/backends/virtual.js';
 import type { Config } from '../../src/config/options.js';
 import type { CanFrame } from '../../src/core/frame.js';
+import { createMetricsRegistry } from '../../src/metrics/registry.js';
 import type { PROTOCOLS } from '../../src/protocols/registry.js';
 import { startTestDaemon, type TestDaemon } from './daemon.js';
 import { until } from './until.js';
@@ -102,6 +103,8 @@ export function runOutboundConformance(adapter: OutboundAdapter): void {
       expect(snap.clients[0]).toMatchObject({ protocol: adapter.name, direction: 'out', remote: `127.0.0.1:${server.port}` });
       expect(snap.outbound).toEqual([expect.objectContaining({ protocol: adapter.name, bus: 'vbus0', target: `127.0.0.1:${server.port}`, state: 'up', connects: 1 })]);
       expect(d.records.filter((r) => r.event === 'outbound_connected')).toHaveLength(1);
+      const text = await createMetricsRegistry({ source: d.daemon, build: { version: 'x', commit: null, date: null } }).metrics();
+      expect(text).toContain(`outbound_up{protocol="${adapter.name}",bus="vbus0",target="127.0.0.1:${server.port}"} 1`);
     });
 
     it('frames flow both ways', async () => {

@@ -1,5 +1,8 @@
 // The datagram codec and the sequence accounting, without sockets.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import cannelloniUdp from '../../../../src/protocols/cannelloni-udp/index.js';
+import { FakeSessionPeer } from '../../../support/fake-session-peer.js';
 import { decodeDatagram, encodeDatagram } from '../../../../src/protocols/cannelloni-udp/codec.js';
 import { SequenceTracker } from '../../../../src/protocols/cannelloni-udp/sequence.js';
 
@@ -32,4 +35,29 @@ describe('sequence accounting', () => {
   it('a duplicate is misordered, not lost again', () => expect(run([0, 1, 1, 2])).toEqual({ lost: 0, misordered: 1 }));
   it('a gap across the wrap', () => expect(run([250, 3])).toEqual({ lost: 8, misordered: 0 }));
   it('a jump far back is a restarted peer: resynchronised, nothing counted', () => expect(run([100, 101, 10, 11])).toEqual({ lost: 0, misordered: 0 }));
+});
+
+describe('garbage never throws', () => {
+  it(`random datagrams and valid ones with a byte changed: each decoded whole or refused, counted (${Number(process.env.AMPIO_FUZZ_RUNS ?? 300)} runs)`, () => {
+    const valid = encodeDatagram([Uint8Array.from([0, 0, 1, 0x23, 3, 1, 2, 3]), Uint8Array.from([0, 0, 1, 0x26, 0x8c, 1, ...Array.from({ length: 12 }, (_, k) => k)])], 9);
+    const mutated = fc.tuple(fc.nat(valid.length - 1), fc.integer({ min: 0, max: 255 })).map(([i, b]) => {
+      const d = Uint8Array.from(valid);
+      d[i] = b;
+      return d;
+    });
+    const cut = fc.nat(valid.length).map((n) => valid.slice(0, n));
+    fc.assert(
+      fc.property(fc.oneof(fc.uint8Array({ maxLength: 200 }), mutated, cut), (d) => {
+        const peer = FakeSessionPeer.open(cannelloniUdp, [{ fd: true }]);
+        const before = peer.sent.length;
+        peer.session.receive(d);
+        const ok = decodeDatagram(d).ok;
+        // Whole or nothing: a refused datagram puts no frame on the bus and is counted once.
+        if (!ok) expect([peer.sent.length - before, peer.malformedCalls.length]).toEqual([0, 1]);
+        else expect(peer.malformedCalls).toHaveLength(0);
+        expect(peer.closedWith).toBeNull();
+      }),
+      { numRuns: Number(process.env.AMPIO_FUZZ_RUNS ?? 300) },
+    );
+  });
 });
