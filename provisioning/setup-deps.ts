@@ -32,6 +32,8 @@ export interface SetupDeps {
   catalog?: Catalog;
   templates?: Templates;
   waitReady?: (o: { metricsAddr: string; controlSocket: string; timeoutMs: number }) => Promise<ReadyResult>;
+  /** One connection to the MQTT broker the answers name: null = fine, else what went wrong (setup then writes nothing). */
+  testMqtt?: (url: string) => Promise<string | null>;
   /** Re-runs setup with sudo; resolves with its exit code. */
   elevate?: (args: string[]) => Promise<number>;
 }

@@ -1,12 +1,12 @@
 // The contract between a session and whoever owns the sessions (server/sessions.ts): what a
 // session asks of its host, and what it is built from.
-import type { Socket } from 'node:net';
 import type { SendResult } from '../core/backend-vocabulary.js';
 import type { CanFrame } from '../core/frame.js';
 import type { BusInfo, CloseReason, JoinOptions, WireProtocol } from '../protocols/types.js';
 import type { TxPolicy, TxRefusal } from '../guard/tx-guard.js';
 import type { Logger } from '../system/logger.js';
 import type { FlushScheduler } from './flush-scheduler.js';
+import type { SessionSocket } from './session-socket.js';
 
 /**
  * What a session needs from whoever owns the sessions (server/sessions.ts). `S` is the session
@@ -39,12 +39,16 @@ export interface SessionHost<S> {
   ready(s: S): string | null;
   negotiationFailed(s: S, reason: string, received: Uint8Array): void;
   malformedInput(s: S, code: string, detail: string, bytes: Uint8Array | undefined): void;
+  /** A datagram peer's sequence numbers showed `lost` skipped and `misordered` late datagrams. */
+  sequence(s: S, lost: number, misordered: number): void;
   closed(s: S, reason: CloseReason): void;
 }
 
 export interface SessionOptions<S> {
   id: number;
-  socket: Socket;
+  socket: SessionSocket;
+  /** `in`: the peer connected to us (default); `out`: we dialled it (the protocol's client role). */
+  direction?: 'in' | 'out';
   remote: string;
   protocol: WireProtocol;
   listenerBus: number | null;
