@@ -135,8 +135,8 @@ describe('architecture', () => {
   it('tui/ imports only the control protocol, the control client and pure formatters', () => {
     // src/control/present.ts: the severities and formats `status` uses too, so the two agree;
     // src/ampio/present.ts and types.ts: the same for `modules` and top's modules view;
-    // src/mqtt/snapshot.ts: the MQTT section and its one-line form (status and top's MQTT line).
-    const allowed = ['src/control/protocol.ts', 'src/control/control-client.ts', 'src/control/present.ts', 'src/ampio/present.ts', 'src/ampio/types.ts', 'src/mqtt/snapshot.ts'];
+    // src/control/mqtt-snapshot.ts: the MQTT section and its one-line form (status and top's MQTT line).
+    const allowed = ['src/control/protocol.ts', 'src/control/control-client.ts', 'src/control/present.ts', 'src/ampio/present.ts', 'src/ampio/types.ts', 'src/control/mqtt-snapshot.ts'];
     const bad: string[] = [];
     for (const file of sourceFiles('tui')) {
       for (const spec of importsOf(file)) {

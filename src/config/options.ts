@@ -2,7 +2,7 @@
 // core entries below and the groups of access control (options-access.ts), the wire protocols
 // (each plug-in's own group, src/protocols/<name>/plugin.ts, through the registry), capture
 // (options-capture.ts), the web page (options-web.ts), the Ampio house layer (options-ampio.ts)
-// and MQTT (src/mqtt/options.ts); a service adds its group the same way, and an entry that
+// and MQTT (options-mqtt.ts); a service adds its group the same way, and an entry that
 // declares `listener` is checked against every other listener by one rule (listeners.ts). It
 // drives flag parsing, env names, config-file keys, validation, `--help`, the README table and
 // the files `setup` writes. Pure data and parsers: no I/O here (provisioning imports it).
@@ -12,7 +12,7 @@ import { PROTOCOL_OPTIONS } from '../protocols/registry.js';
 import { CAPTURE_OPTIONS } from './options-capture.js';
 import { WEB_OPTIONS } from './options-web.js';
 import { AMPIO_OPTIONS } from './options-ampio.js';
-import { MQTT_OPTIONS } from '../mqtt/options.js';
+import { MQTT_OPTIONS } from './options-mqtt.js';
 
 // What setup and doctor need about --allow/--tx-rate, re-exported: provisioning imports
 // nothing of the daemon but this table.

@@ -5,7 +5,7 @@
 import type { BackendKind, BackendState } from '../core/backend-vocabulary.js';
 import type { BusState } from '../core/bus-state.js';
 import type { AmpioSnapshot } from '../ampio/types.js';
-import type { MqttSnapshot } from '../mqtt/snapshot.js';
+import type { MqttSnapshot } from './mqtt-snapshot.js';
 import { formatAgeMs, formatBytes } from '../core/human-units.js';
 
 export const CONTROL_PROTOCOL_VERSION = 1;

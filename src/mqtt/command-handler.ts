@@ -10,7 +10,7 @@ import type { ServiceBus } from '../daemon/services.js';
 import { addressAllowed } from '../guard/address-list.js';
 import { TxGuard } from '../guard/tx-guard.js';
 import { commandFrames } from './commands.js';
-import type { MqttSnapshot } from './snapshot.js';
+import type { MqttSnapshot } from '../control/mqtt-snapshot.js';
 import { parseCommandTopic } from './topics.js';
 
 /** Frames the bridge itself sends: origin 0, so every client (and the capture) sees them as the bridge's. */

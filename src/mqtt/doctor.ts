@@ -1,6 +1,6 @@
 // `doctor` checks of MQTT: off, or the broker accepts the bridge (one connection, the same
 // URL, CA and client certificate the service would use). Read-only: it publishes nothing.
-import { redactMqttUrl } from './options.js';
+import { redactMqttUrl } from '../config/options-mqtt.js';
 import { probeBroker } from './probe.js';
 
 export interface MqttCheck {

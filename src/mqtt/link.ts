@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { Backoff } from '../core/backoff.js';
 import type { LogFn } from '../core/log-fn.js';
-import { redactMqttUrl } from './options.js';
+import { redactMqttUrl } from '../config/options-mqtt.js';
 
 export type LinkState = 'connecting' | 'connected' | 'disconnected' | 'stopped';
 

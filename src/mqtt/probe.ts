@@ -2,7 +2,7 @@
 // connect, disconnect, report what went wrong in words that say what to do.
 import mqtt from 'mqtt';
 import { tlsFiles } from './link.js';
-import { redactMqttUrl } from './options.js';
+import { redactMqttUrl } from '../config/options-mqtt.js';
 
 export interface ProbeTarget {
   url: string;

@@ -13,10 +13,10 @@ import type { DaemonService, ServiceBus } from '../daemon/services.js';
 import { CommandHandler } from './command-handler.js';
 import { HousePublisher } from './house-publisher.js';
 import { MqttLink } from './link.js';
-import { redactMqttUrl } from './options.js';
+import { redactMqttUrl } from '../config/options-mqtt.js';
 import { RawTap } from './raw-tap.js';
 import { RetainedSet } from './retained-set.js';
-import type { MqttSnapshot } from './snapshot.js';
+import type { MqttSnapshot } from '../control/mqtt-snapshot.js';
 import { AVAILABILITY, commandFilter, defaultPrefix } from './topics.js';
 
 export interface MqttServiceOptions {

@@ -1,6 +1,6 @@
 import React from 'react';
 import { Text } from 'ink';
-import { describeMqtt, type MqttSnapshot } from '../../src/mqtt/snapshot.js';
+import { describeMqtt, type MqttSnapshot } from '../../src/control/mqtt-snapshot.js';
 import { useTheme } from '../hooks/use-theme.js';
 import { severityStyle } from '../theme.js';
 

@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { ControlClient, ControlUnavailableError, connectOptionsFor, resolveControlSocket } from '../../control/control-client.js';
 import { type BusSnapshot, type ClientSnapshot, describeCapture, type Snapshot } from '../../control/protocol.js';
-import { describeMqtt } from '../../mqtt/snapshot.js';
+import { describeMqtt } from '../../control/mqtt-snapshot.js';
 import { describeAmpio } from '../../ampio/present.js';
 import { type CliContext, EXIT } from '../context.js';
 import { parseDurationFlag, reportUnknownFlags } from '../flags.js';

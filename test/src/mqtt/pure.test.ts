@@ -7,10 +7,10 @@ import { ampioCommands } from '../../../src/ampio/commands.js';
 import { parseHouseFile } from '../../../src/ampio/house-file.js';
 import { makeFrame } from '../../../src/core/frame.js';
 import { commandFrames } from '../../../src/mqtt/commands.js';
-import { parseMqttUrl, parseTopicPrefix, redactMqttUrl } from '../../../src/mqtt/options.js';
+import { parseMqttUrl, parseTopicPrefix, redactMqttUrl } from '../../../src/config/options-mqtt.js';
 import { parseRawPayload, rawPayload, rawTopic, rawTopicBase } from '../../../src/mqtt/raw-format.js';
 import { RetainedSet } from '../../../src/mqtt/retained-set.js';
-import { describeMqtt } from '../../../src/mqtt/snapshot.js';
+import { describeMqtt } from '../../../src/control/mqtt-snapshot.js';
 import { commandTopic, defaultPrefix, parseCommandTopic, statePayload, stateTopic } from '../../../src/mqtt/topics.js';
 
 const house = parseHouseFile(fs.readFileSync(path.resolve(import.meta.dirname, '../../fixtures/ampio/house.yaml'), 'utf8'), 'house.yaml', 1000);
