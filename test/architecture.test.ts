@@ -42,8 +42,9 @@ const isNodeIo = (spec: string): boolean => NODE_IO.some((m) => spec === m || sp
  * The house, ground floor first: a room may import only rooms listed before it. `core` is the
  * shared vocabulary (frames, the tap contract, backend and bus-state words); `options` is the
  * options core (an entry's shape and its parsers) the plug-ins and the table both build on;
- * services (ampio, capture, mqtt, web) fill the control protocol's snapshot, so they sit above
- * it; the daemon (src/daemon.ts and src/daemon/) wires them; the CLI is the roof.
+ * services (capture, mqtt, web) fill the control protocol's snapshot, so they sit above it,
+ * and `service` is their contract; the house decoder (ampio) is below control, which carries
+ * its section; the daemon (src/daemon.ts and src/daemon/) wires them; the CLI is the roof.
  */
 const FLOORS = [
   'core',
@@ -59,6 +60,7 @@ const FLOORS = [
   'server',
   'capture',
   'metrics',
+  'service',
   'mqtt',
   'web',
   'daemon',

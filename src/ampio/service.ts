@@ -22,7 +22,7 @@ export interface AmpioServiceDeps {
 }
 
 /**
- * The daemon's service shape (daemon/services.ts DaemonService), spelled out rather than
+ * The daemon's service shape (DaemonService, src/service/contract.ts), spelled out rather than
  * imported: the house layer sits below the control protocol and the daemon, which carry its
  * snapshot section, so it names only its own section.
  */

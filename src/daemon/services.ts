@@ -1,70 +1,12 @@
-// The services `serve` runs beside the buses: the control socket (for `status`/`top`), and,
-// when configured, Prometheus metrics, the metrics log line, mDNS and each protocol's discovery
-// broadcast (declared by its plug-in). Built from explicit
-// inputs (build info, hostname, the bound listeners) handed over by the daemon once its
-// listeners are bound; each is imported lazily, so a daemon that needs none loads none.
-import type { FrameTap, TapOrigin } from '../core/frame-tap.js';
-import type { DropReason, SendResult } from '../core/backend-vocabulary.js';
-import type { CanFrame } from '../core/frame.js';
+
 import type { AmpioView } from '../ampio/types.js';
-import type { Config } from '../config/options.js';
 import type { LogFn } from '../core/log-fn.js';
-import type { ControlSource } from '../control/control-server.js';
-import type { Snapshot } from '../control/protocol.js';
 import type { MetricsSource } from '../metrics/registry.js';
-import type { Readiness } from '../metrics/http.js';
-import type { ListenerInfo } from '../server/listener-set.js';
-import type { BuildInfo } from '../system/build-info.js';
-import type { Logger } from '../system/logger.js';
 import { PLUGINS } from '../protocols/registry.js';
 
-/**
- * A part of the daemon with its own lifecycle (capture, control socket, metrics HTTP, mDNS,
- * the house decoder …). One shape for all of them, handed to the daemon once: the daemon
- * attaches the tap to every bus before the buses start, starts the services after the
- * buses, asks each for its snapshot section on every reading, and stops them in reverse.
- */
-export interface DaemonService {
-  name: string;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  /** Applies reloadable settings (SIGHUP); optional. */
-  reload?(config: Config): void | Promise<void>;
-  /** Sees every frame of every bus, both directions (attached before the buses start). */
-  readonly tap?: FrameTap;
-  /** Writes this service's section into a snapshot being taken (e.g. `capture`). */
-  contribute?(snapshot: Snapshot): void;
-  /**
-   * Answers a control-socket request of a type this service owns (e.g. `ampio_state`);
-   * undefined = not its type. Kept out of the snapshot where the answer is large.
-   */
-  answer?(request: Readonly<Record<string, unknown>>): unknown;
-}
-
-/** What a service sees of a bus. */
-export interface ServiceBus {
-  readonly index: number;
-  readonly name: string;
-  bitrate(): number | null;
-  send(frame: CanFrame, origin: TapOrigin): SendResult;
-  refuseFromClient(frame: CanFrame, reason: DropReason, origin: TapOrigin): SendResult;
-}
-
-/** Everything a service may need, handed over explicitly once the listeners are bound. */
-export interface ServiceInputs {
-  config: Config;
-  build: BuildInfo;
-  hostname: string;
-  log: Logger;
-  /** Bound listeners, every protocol. */
-  listeners: readonly ListenerInfo[];
-  /**
-   * The buses, in bus order: names and bitrates, and the TX path a service that puts frames
-   * on the bus (MQTT commands) goes through like any client: send, or count a refusal.
-   */
-  buses: ReadonlyArray<ServiceBus>;
-  source: ControlSource & MetricsSource & { readiness(): Readiness };
-}
+// The service contract lives in src/service/ (the services' own floor, below the daemon).
+export type { DaemonService, ServiceBus, ServiceInputs } from '../service/contract.js';
+import type { DaemonService, ServiceInputs } from '../service/contract.js';
 
 export interface StandardServiceOptions {
   controlSocketPath: string | null;

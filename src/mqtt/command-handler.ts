@@ -6,7 +6,7 @@ import type { CommandEncoders, House } from '../ampio/types.js';
 import type { TapOrigin } from '../core/frame-tap.js';
 import type { Config } from '../config/options.js';
 import type { LogFn } from '../core/log-fn.js';
-import type { ServiceBus } from '../daemon/services.js';
+import type { ServiceBus } from '../service/contract.js';
 import { addressAllowed } from '../guard/address-list.js';
 import { TxGuard } from '../guard/tx-guard.js';
 import { commandFrames } from './commands.js';

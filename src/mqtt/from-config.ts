@@ -1,7 +1,7 @@
 // `serve --mqtt-url …` → the MQTT service. Loaded only when MQTT is on, so `serve` without it
 // never loads MQTT.js.
 import type { AmpioView, CommandEncoders } from '../ampio/types.js';
-import type { ServiceInputs } from '../daemon/services.js';
+import type { ServiceInputs } from '../service/contract.js';
 import { MqttService } from './service.js';
 
 export function createMqttService(inputs: ServiceInputs, house: { view: AmpioView | null; encoders: CommandEncoders | null }): MqttService {

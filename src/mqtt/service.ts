@@ -9,7 +9,7 @@ import type { AmpioView, CommandEncoders } from '../ampio/types.js';
 import type { Config } from '../config/options.js';
 import type { Snapshot } from '../control/protocol.js';
 import type { LogFn } from '../core/log-fn.js';
-import type { DaemonService, ServiceBus } from '../daemon/services.js';
+import type { DaemonService, ServiceBus } from '../service/contract.js';
 import { CommandHandler } from './command-handler.js';
 import { HousePublisher } from './house-publisher.js';
 import { MqttLink } from './link.js';
