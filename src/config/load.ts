@@ -141,7 +141,7 @@ function crossChecks(values: Partial<Record<OptionName, unknown>>, sources: Reco
   if (!values.mqttCert !== !values.mqttKey) {
     errors.push(conflictError(values.mqttCert ? 'mqttCert' : 'mqttKey', sources, 'a client certificate needs its key and a key its certificate', 'give both --mqtt-cert and --mqtt-key, or neither'));
   }
-  if (mqttUrl && mqttUrl.startsWith('mqtt://') && (values.mqttCa || values.mqttCert)) {
+  if (mqttUrl?.startsWith('mqtt://') && (values.mqttCa || values.mqttCert)) {
     errors.push(conflictError(values.mqttCa ? 'mqttCa' : 'mqttCert', sources, 'is a TLS file, but --mqtt-url is plain mqtt:// (no TLS)', 'use mqtts:// (usually port 8883), or drop the TLS files'));
   }
   if (values.pgUrl && values.capture === '') {

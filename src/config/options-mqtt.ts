@@ -35,7 +35,7 @@ export function redactMqttUrl(raw: string): string {
 export function parseTopicPrefix(raw: string): string {
   const t = raw.trim().replace(/^\/+|\/+$/g, '');
   if (t === '') return '';
-  if (!/^[A-Za-z0-9_.\-]+(\/[A-Za-z0-9_.\-]+)*$/.test(t)) {
+  if (!/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/.test(t)) {
     throw new OptionValueError(`"${raw}" is not a topic prefix (levels of letters, digits, - _ . separated by /; no + # or spaces)`);
   }
   return t;

@@ -149,7 +149,7 @@ export function createWebApp(o: WebAppOptions): (req: http.IncomingMessage, res:
       sendJson(res, o.capture ? 400 : 404, { error: o.capture ? `format must be one of ${EXPORT_FORMATS.join(', ')}` : 'capture is off' });
       return;
     }
-    let q;
+    let q: Awaited<ReturnType<typeof o.capture.parse>>;
     try {
       q = await o.capture.parse(params, Date.now());
     } catch (err) {
@@ -176,7 +176,7 @@ export function createWebApp(o: WebAppOptions): (req: http.IncomingMessage, res:
   const liveApi = (params: URLSearchParams, req: http.IncomingMessage, res: http.ServerResponse): void => {
     const names = o.busNames();
     const bus = params.get('bus') ?? '';
-    let ids;
+    let ids: ReturnType<typeof parseIdMaskList>;
     try {
       ids = parseIdMaskList(params.get('ids') ?? '');
     } catch (err) {

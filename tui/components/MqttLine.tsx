@@ -1,4 +1,4 @@
-import React from 'react';
+import type React from 'react';
 import { Text } from 'ink';
 import { describeMqtt, type MqttSnapshot } from '../../src/control/mqtt-snapshot.js';
 import { useTheme } from '../hooks/use-theme.js';

@@ -37,23 +37,23 @@
 
   function describe(reply) {
     const parts = [];
-    for (const [k, v] of Object.entries(reply)) parts.push(k + ' ' + (typeof v === 'object' ? Object.values(v || {}).join(' ') : v));
-    return parts.length ? ' (' + parts.join(', ') + ')' : '';
+    for (const [k, v] of Object.entries(reply)) parts.push(`${k} ${typeof v === 'object' ? Object.values(v || {}).join(' ') : v}`);
+    return parts.length ? ` (${parts.join(', ')})` : '';
   }
 
   async function write(action, payload) {
     const token = sessionStorage.getItem(TOKEN_KEY) || '';
     try {
-      const res = await fetch('/api/' + action, {
+      const res = await fetch(`/api/${action}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: 'Bearer ' + token },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
         body: JSON.stringify(payload),
       });
       const reply = await res.json().catch(() => ({}));
-      if (!res.ok) say(action + ': ' + (reply.error || res.status), true);
-      else say(action + ': done' + describe(reply), false);
+      if (!res.ok) say(`${action}: ${reply.error || res.status}`, true);
+      else say(`${action}: done${describe(reply)}`, false);
     } catch (err) {
-      say(action + ': ' + err, true);
+      say(`${action}: ${err}`, true);
     }
   }
 
@@ -82,7 +82,7 @@
       if (main.contains(document.activeElement) && document.activeElement !== main) return;
       busy = true;
       try {
-        const res = await fetch(location.pathname + (location.search ? location.search + '&' : '?') + 'fragment=1', { cache: 'no-store' });
+        const res = await fetch(`${location.pathname + (location.search ? `${location.search}&` : '?')}fragment=1`, { cache: 'no-store' });
         if (res.ok) main.innerHTML = await res.text();
       } catch {
         // the next tick tries again (the bridge may be restarting)
@@ -116,7 +116,7 @@
     }
     function time(ms) {
       const d = new Date(ms);
-      return d.toTimeString().slice(0, 8) + '.' + String(Math.floor(ms % 1000)).padStart(3, '0');
+      return `${d.toTimeString().slice(0, 8)}.${String(Math.floor(ms % 1000)).padStart(3, '0')}`;
     }
     function row(f) {
       // [ms, bus, dir, id, flags, len, data]
@@ -154,7 +154,7 @@
       const q = new URLSearchParams();
       if (params.get('bus')) q.set('bus', params.get('bus'));
       if (params.get('ids')) q.set('ids', params.get('ids'));
-      source = new EventSource('/api/live' + (q.toString() ? '?' + q : ''));
+      source = new EventSource(`/api/live${q.toString() ? `?${q}` : ''}`);
       source.onopen = () => {
         stateEl.textContent = 'live';
         droppedBefore = dropped;

@@ -99,7 +99,7 @@ describe('commands → Ampio frames', () => {
     expect(porch.ok && hex(porch.frames)).toEqual(['000020011600022d', '000020011601' + '30f9', '000020011602' + '0103']);
     // MSERVs (10): 36 F9 <level> <index−1>.
     const wall = cmd('light1', 0x2002, 'brightness', '200');
-    expect(wall.ok && hex(wall.frames)).toEqual(['0000200216000' + '2' + ((0x36 + 0xf9 + 200) & 0xff).toString(16), '000020021601' + '36f9', '000020021602' + 'c800']);
+    expect(wall.ok && hex(wall.frames)).toEqual([`00002002160002${((0x36 + 0xf9 + 200) & 0xff).toString(16)}`, '000020021601' + '36f9', '000020021602' + 'c800']);
     // MRGBW (12): 15 FF <channel> for the four channels.
     const strip = cmd('light1', 0x2003, 'state', 'ON');
     expect(strip.ok && hex(strip.frames)).toEqual(['0000200315ff00', '0000200315ff01', '0000200315ff02', '0000200315ff03']);

@@ -180,7 +180,7 @@ describe('MQTT service with mosquitto', () => {
     expect(bad.svc.snapshot().lastError).toMatch(/certificate/i);
     // One log line for the state change, not one per retry.
     await new Promise((r) => setTimeout(r, 1000));
-    expect(logs.filter((l) => l.event === 'mqtt_connect_failed' && (l.fields?.broker as string).includes(String(broker.tlsPort))).length).toBe(1);
+    expect(logs.filter((l) => l.event === 'mqtt_connect_failed' && String(l.fields?.broker).includes(String(broker.tlsPort))).length).toBe(1);
   });
 
   it('a wrong password is refused by the broker and reported', async () => {

@@ -12,7 +12,7 @@ import { parseAddressList } from '../../../src/guard/address-list.js';
 import { parseIdMaskList } from '../../../src/guard/id-mask.js';
 import { hashToken } from '../../../src/guard/web-token.js';
 import { TestClient } from '../../support/cannelloni-client.js';
-import { startTestDaemon, type TestDaemon, testConfig } from '../../support/daemon.js';
+import { startTestDaemon, type TestDaemon, } from '../../support/daemon.js';
 
 let running: TestDaemon | null = null;
 const clients: TestClient[] = [];
