@@ -4,52 +4,16 @@
 // writing, never waits for us) on first use, and only when capture is on.
 import type { Writable } from 'node:stream';
 import type { ExportFormat } from '../capture/formats/types.js';
-import type { CapturedFrame } from '../capture/schema.js';
 import type { CaptureStore } from '../capture/sqlite-store.js';
 import type { FrameFilter } from '../capture/store-query.js';
-import { CAN_EFF_FLAG, CAN_ERR_FLAG, CAN_RTR_FLAG } from '../core/frame.js';
 
 export const PAGE_SIZE = 100;
 /** Deepest page a search walks to (each page is found by skipping the newer ones). */
 export const MAX_OFFSET = 100_000;
 
-/** A stored frame in `ampio-bridge capture query --json`'s shape. */
-export interface CaptureRow {
-  time: string;
-  tsUs: number;
-  bus: string;
-  seq: number;
-  direction: string;
-  id: number;
-  extended: boolean;
-  rtr: boolean;
-  error: boolean;
-  fd: boolean;
-  len: number;
-  data: string;
-  session: number | null;
-  protocol?: string | null;
-  reason?: string | null;
-}
+import { type CaptureRow, captureRow } from '../capture/frame-row.js';
 
-export function captureRow(c: CapturedFrame): CaptureRow {
-  return {
-    time: new Date(c.tsUs / 1000).toISOString(),
-    tsUs: c.tsUs,
-    bus: c.bus,
-    seq: c.seq,
-    direction: c.direction,
-    id: c.frame.id & 0x1fffffff,
-    extended: (c.frame.id & CAN_EFF_FLAG) !== 0,
-    rtr: (c.frame.id & CAN_RTR_FLAG) !== 0,
-    error: (c.frame.id & CAN_ERR_FLAG) !== 0,
-    fd: c.frame.fd,
-    len: c.frame.len,
-    data: Buffer.from(c.frame.data).toString('hex'),
-    session: c.session,
-    ...(c.direction === 'tx' ? { protocol: c.label } : c.direction === 'refused' ? { reason: c.label } : {}),
-  };
-}
+export { type CaptureRow, captureRow };
 
 export interface SearchQuery {
   filter: FrameFilter;

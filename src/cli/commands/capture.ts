@@ -6,6 +6,7 @@ import { loadConfig } from '../../config/load.js';
 import { CAN_EFF_FLAG, CAN_ERR_FLAG, CAN_RTR_FLAG, type CanFrame } from '../../core/frame.js';
 import { DIRECTIONS, type CapturedFrame, type Direction } from '../../capture/schema.js';
 import { loadSqlite } from '../../capture/sqlite-binding.js';
+import { captureRow } from '../../capture/frame-row.js';
 import { CaptureStore } from '../../capture/sqlite-store.js';
 import { busStats, type FrameFilter, parseIdFilter, parseTimeArg, queryFrames } from '../../capture/store-query.js';
 import { humanAge, humanBytes } from '../../capture/units.js';
@@ -234,23 +235,7 @@ async function query(store: CaptureStore, filter: FrameFilter, json: boolean, ct
   const frames = [...queryFrames(store, { ...filter, newestFirst: newest })];
   if (newest) frames.reverse();
   if (json) {
-    const rows = frames.map((c) => ({
-      time: new Date(c.tsUs / 1000).toISOString(),
-      tsUs: c.tsUs,
-      bus: c.bus,
-      seq: c.seq,
-      direction: c.direction,
-      id: c.frame.id & 0x1fffffff,
-      extended: (c.frame.id & CAN_EFF_FLAG) !== 0,
-      rtr: (c.frame.id & CAN_RTR_FLAG) !== 0,
-      error: (c.frame.id & CAN_ERR_FLAG) !== 0,
-      fd: c.frame.fd,
-      len: c.frame.len,
-      data: Buffer.from(c.frame.data).toString('hex'),
-      session: c.session,
-      ...(c.direction === 'tx' ? { protocol: c.label } : c.direction === 'refused' ? { reason: c.label } : c.label ? { source: c.label } : {}),
-      ...(decode ? { decoded: decode.json(c.frame) } : {}),
-    }));
+    const rows = frames.map((c) => ({ ...captureRow(c), ...(decode ? { decoded: decode.json(c.frame) } : {}) }));
     ctx.stdout.write(`${JSON.stringify(rows, null, 1)}\n`);
     return EXIT.ok;
   }
