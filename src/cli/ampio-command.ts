@@ -2,8 +2,9 @@
 // daemon's control socket, one reading or `--watch` (a fresh screen every interval on a
 // terminal; with --json one JSON document per line), and the exit codes of `status`.
 import { parseArgs } from 'node:util';
-import { ControlClient, ControlUnavailableError, connectOptionsFor, resolveControlSocket } from '../control/control-client.js';
+import type { ControlClient } from '../control/control-client.js';
 import { type CliContext, EXIT } from './context.js';
+import { connectOrExit } from './daemon-connect.js';
 import { parseDurationFlag, reportUnknownFlags } from './flags.js';
 
 export const AMPIO_COMMAND_OPTIONS = {
@@ -58,17 +59,8 @@ export async function runAmpioCommand<T>(spec: AmpioCommandSpec<T>, args: string
     if (parsed === null) return EXIT.usage;
     intervalMs = parsed;
   }
-  const socket = resolveControlSocket({ flag: typeof values['control-socket'] === 'string' ? values['control-socket'] : null, env: ctx.env, role: 'client', systemRuntimeDir: ctx.systemRuntimeDir });
-  let client: ControlClient;
-  try {
-    client = await ControlClient.connect(socket.path, connectOptionsFor(socket, { timeoutMs }));
-  } catch (err) {
-    if (err instanceof ControlUnavailableError) {
-      ctx.stderr.write(`ampio-bridge ${spec.name}: ${err.message}\n`);
-      return EXIT.notRunning;
-    }
-    throw err;
-  }
+  const client = await connectOrExit(spec.name, ctx, values['control-socket'], timeoutMs);
+  if (typeof client === 'number') return client;
   let stopped = false;
   let wake: () => void = () => {};
   const stop = () => {

@@ -10,19 +10,17 @@ import { createEncoder } from '../../capture/formats/index.js';
 import type { ExportFrame } from '../../capture/formats/types.js';
 import { parseIdFilter } from '../../capture/store-query.js';
 import { parseAge } from '../../config/options.js';
-import { ControlClient, ControlUnavailableError, connectOptionsFor, resolveControlSocket } from '../../control/control-client.js';
+import { type ControlClient, ControlUnavailableError } from '../../control/control-client.js';
 import { frameOfLive } from '../../control/frame-stream.js';
 import type { FramesMessage, FramesRequest, Snapshot } from '../../control/protocol.js';
 import { type CliContext, EXIT } from '../context.js';
+import { connectDaemon } from '../daemon-connect.js';
 import { reportUnknownFlags } from '../flags.js';
 
 /** Bytes this process lets its output hold before it stops reading the bridge. */
 const OUTPUT_BOUND = 4 * 1024 * 1024;
 
-export async function connectDaemon(ctx: CliContext, socketFlag: string | null, timeoutMs = 3000): Promise<ControlClient> {
-  const socket = resolveControlSocket({ flag: socketFlag, env: ctx.env, role: 'client', systemRuntimeDir: ctx.systemRuntimeDir });
-  return ControlClient.connect(socket.path, connectOptionsFor(socket, { timeoutMs }));
-}
+export { connectDaemon };
 
 /** One snapshot of the running bridge, or null when none answers. */
 export async function askDaemon(ctx: CliContext, _req: { type: 'snapshot' }, socketFlag: string | null = null): Promise<Snapshot | null> {

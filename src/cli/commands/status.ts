@@ -3,11 +3,11 @@
 // control-socket Snapshot as-is (stable keys, see src/control/protocol.ts).
 // Exit codes: 0 ok, 1 the daemon answered badly, 2 bad flags, 3 bridge not reachable.
 import { parseArgs } from 'node:util';
-import { ControlClient, ControlUnavailableError, connectOptionsFor, resolveControlSocket } from '../../control/control-client.js';
 import { type BusSnapshot, type ClientSnapshot, describeCapture, type Snapshot } from '../../control/protocol.js';
 import { describeMqtt } from '../../control/mqtt-snapshot.js';
 import { describeAmpio } from '../../ampio/present.js';
 import { type CliContext, EXIT } from '../context.js';
+import { connectOrExit } from '../daemon-connect.js';
 import { parseDurationFlag, reportUnknownFlags } from '../flags.js';
 import { BUS_LOAD_ERROR, BUS_LOAD_WARN, busStateSeverity, busWarnings, backendSeverity, formatBitrate, type Severity, sumValues } from '../../control/present.js';
 
@@ -48,18 +48,8 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     if (parsed === null) return EXIT.usage;
     timeoutMs = parsed;
   }
-  const socket = resolveControlSocket({ flag: typeof values['control-socket'] === 'string' ? values['control-socket'] : null, env: ctx.env, role: 'client', systemRuntimeDir: ctx.systemRuntimeDir });
-
-  let client: ControlClient;
-  try {
-    client = await ControlClient.connect(socket.path, connectOptionsFor(socket, { timeoutMs }));
-  } catch (err) {
-    if (err instanceof ControlUnavailableError) {
-      ctx.stderr.write(`ampio-bridge status: ${err.message}\n`);
-      return EXIT.notRunning;
-    }
-    throw err;
-  }
+  const client = await connectOrExit('status', ctx, values['control-socket'], timeoutMs);
+  if (typeof client === 'number') return client;
   let snapshot: Snapshot;
   try {
     snapshot = await client.snapshot();
