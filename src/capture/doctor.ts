@@ -42,7 +42,8 @@ export async function captureChecks(cfg: Record<string, unknown>, env: Record<st
   }
   let store: CaptureStore | null = null;
   try {
-    store = CaptureStore.open(await loadSqlite(), { path, readonly: true });
+    // Every page, as the bridge checks it at start: damage anywhere is reported here too.
+    store = CaptureStore.open(await loadSqlite(), { path, readonly: true, check: true });
     const s = store.summary();
     const span = s.oldestUs === null ? 'empty' : `oldest frame ${humanAge(Date.now() - s.oldestUs / 1000)} ago`;
     const full = maxBytes > 0 ? s.usedBytes / maxBytes : 0;

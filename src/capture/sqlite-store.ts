@@ -11,6 +11,7 @@ import type { DecodedRecord } from './batch.js';
 import { APPLICATION_ID, DIR_REFUSED, flagsOf, LABEL_PROTOCOL, LABEL_REASON, SCHEMA_VERSION, storedId } from './schema.js';
 import { bindingBroken, CaptureStoreError, isBindingLoadError, type SqliteConstructor, type SqliteDatabase } from './sqlite-binding.js';
 import { checkForeign, corrupt, initialise } from './store-file.js';
+import { damagedStore, isDamage, quickCheck, writeFailureReason, writeProblem } from './damage.js';
 
 export { CaptureStoreError, checkForeign };
 
@@ -20,6 +21,12 @@ export interface StoreOpenOptions {
   readonly?: boolean;
   /** Wall clock in ms (tests). */
   now?: () => number;
+  /**
+   * Check every page before use (SQLite's quick_check, linear in the size): a damaged store
+   * is then refused the same way whichever page is hit, instead of when a write or a query
+   * happens to touch the bad page.
+   */
+  check?: boolean;
 }
 
 export interface StoreSummary {
@@ -112,6 +119,10 @@ export class CaptureStore {
       if (version > SCHEMA_VERSION) {
         throw new CaptureStoreError('newer_schema', `${path} was written by a newer ampio-bridge (store version ${version}, this one reads ${SCHEMA_VERSION})`, 'upgrade ampio-bridge, or choose another --capture path');
       }
+      if (options.check && state !== 'new') {
+        const findings = quickCheck(db);
+        if (findings !== null) throw damagedStore(path, findings);
+      }
       if (!options.readonly) {
         db.pragma('synchronous = NORMAL');
         // Bounds the WAL file after a checkpoint (large evictions grow it briefly).
@@ -121,6 +132,11 @@ export class CaptureStore {
     } catch (err) {
       db.close();
       if (err instanceof CaptureStoreError) throw err;
+      // A full disk or a failing card at open is not damage: the file may be fine.
+      const reason = writeFailureReason(err);
+      if (!isDamage(err) && reason !== 'write_failed') {
+        throw new CaptureStoreError('unwritable', `cannot open the capture store ${path}: ${(err as Error).message}`, writeProblem(reason, path, (err as Error).message, 0).hint, { cause: err });
+      }
       throw corrupt(path, err);
     }
   }

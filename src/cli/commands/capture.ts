@@ -1,6 +1,5 @@
 // `ampio-bridge capture stats|query|export`: reads the capture store, also while the
 // bridge is writing it ("what happened on the bus at 02:14?").
-import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
@@ -9,6 +8,7 @@ import { CAN_EFF_FLAG, CAN_ERR_FLAG, CAN_RTR_FLAG } from '../../core/frame.js';
 import { candumpLine, GVRET_CSV_HEADER, gvretCsvLine } from '../../capture/export.js';
 import { DIRECTIONS, type CapturedFrame, type Direction } from '../../capture/schema.js';
 import { loadSqlite } from '../../capture/sqlite-binding.js';
+import { asDamage, outputFile } from './capture-output.js';
 import { CaptureStore } from '../../capture/sqlite-store.js';
 import { busStats, type FrameFilter, parseIdFilter, parseTimeArg, queryFrames } from '../../capture/store-query.js';
 import { humanAge, humanBytes } from '../../capture/units.js';
@@ -16,7 +16,7 @@ import { type CliContext, EXIT } from '../context.js';
 import { reportUnknownFlags } from '../flags.js';
 
 const DEFAULT_STORE = '/var/lib/ampio-bridge/capture.db';
-const SUBCOMMANDS = ['stats', 'query', 'export'] as const;
+const SUBCOMMANDS = ['stats', 'query', 'export', 'recover'] as const;
 
 const FLAGS = {
   capture: { type: 'string' },
@@ -32,13 +32,14 @@ const FLAGS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-export const CAPTURE_HELP = `Usage: ampio-bridge capture <stats|query|export> [flags]
+export const CAPTURE_HELP = `Usage: ampio-bridge capture <stats|query|export|recover> [flags]
 
 Reads the frame store that \`serve --capture PATH\` keeps (safe while the bridge runs).
 
   stats    frames, time span, size and per-bus counts
   query    frames as a table (or --json): the newest 1000 matching, or the first 1000 from --since
   export   frames as a candump log (replay with canplayer) or SavvyCAN GVRET CSV
+  recover  a damaged store: moves it aside and salvages what is readable into a new one
 
 Flags:
   --capture PATH      the store (default: the bridge's --capture setting, else ${DEFAULT_STORE})
@@ -67,9 +68,10 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   }
   const sub = positionals[0] as (typeof SUBCOMMANDS)[number] | undefined;
   if (!sub || !SUBCOMMANDS.includes(sub)) {
-    ctx.stderr.write(`ampio-bridge capture: ${sub ? `unknown subcommand "${sub}"` : 'which one?'} (stats, query or export; see ampio-bridge capture --help)\n`);
+    ctx.stderr.write(`ampio-bridge capture: ${sub ? `unknown subcommand "${sub}"` : 'which one?'} (stats, query, export or recover; see ampio-bridge capture --help)\n`);
     return EXIT.usage;
   }
+  if (sub === 'recover') return (await import('./capture-recover.js')).recover(storePath(values.capture, ctx), ctx);
   let filter: FrameFilter;
   try {
     filter = filterFrom(values as Record<string, string | boolean | undefined>, sub, Date.now());
@@ -82,19 +84,25 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     ctx.stderr.write(`ampio-bridge capture: --format "${format}" is not candump or gvret-csv\n`);
     return EXIT.usage;
   }
-  const store = CaptureStore.open(await loadSqlite(), { path: storePath(values.capture, ctx), readonly: true });
+  const path = storePath(values.capture, ctx);
+  // stats and export read (nearly) every page anyway: they check them all first, so damage
+  // anywhere is reported and an export is never cut short. query reads only what it shows.
+  const store = CaptureStore.open(await loadSqlite(), { path, readonly: true, check: sub !== 'query' });
+  const file = typeof values.output === 'string' ? outputFile(values.output) : null;
   try {
     if (sub === 'stats') return stats(store, values.json === true, ctx);
     if (sub === 'query') return await query(store, filter, values.json === true, ctx);
-    const out: Writable = typeof values.output === 'string' ? createWriteStream(values.output) : ctx.stdout;
+    const out: Writable = file?.stream ?? ctx.stdout;
     const n = await exportFrames(store, filter, format as 'candump' | 'gvret-csv', out);
-    if (out !== ctx.stdout) {
-      out.end();
-      await once(out, 'finish');
+    if (file) {
+      await file.commit();
       ctx.stderr.write(`${n} frames written to ${values.output}\n`);
     }
     return EXIT.ok;
+  } catch (err) {
+    throw asDamage(err, path);
   } finally {
+    await file?.abort();
     store.close();
   }
 }
