@@ -136,6 +136,9 @@ it('disk full (a 4 MB tmpfs in a private mount namespace): said once, the reason
     const m = await metrics(bridge);
     expect(m).toContain('\ncapture_problem{reason="disk_full"} 1\n');
     expect(m).toContain('\ncapture_up 0\n');
+    // doctor sees the full file system (through the bridge's own view of the mounts).
+    const doctor = await captureChecks({ capture: `/proc/${bridge.pid}/root${mnt}/capture.db` }, {});
+    expect(doctor.find((c) => c.id === 'capture-space')).toMatchObject({ status: 'fail', fix: expect.stringContaining('free space') });
     // Seconds of failing commits (ten a second): still one line, no reminder before 60 s.
     expect(bridge.events('capture_write_failed')).toHaveLength(1);
     expect(bridge.events('capture_write_failing')).toHaveLength(0);
