@@ -328,7 +328,8 @@ export function describeCapture(c: CaptureSnapshot | undefined, now: number, opt
   const state = c.state === 'failed' ? `off (${p ? PROBLEM_WORDS[p.reason] : 'failed'})` : c.state === 'on' && p ? `on, not recording (${PROBLEM_WORDS[p.reason]})` : c.state;
   const lines = [
     {
-      text: `capture ${state} · ${c.rows.toLocaleString('en-US')} frames · ${captureBytes(c.bytes)} · ${oldest}${opts.compact && c.dropped === 0 ? '' : ` · ${c.dropped} dropped`}${opts.compact ? '' : ` · ${c.path}`}`,
+      // top's one line: the reason and the next step before any figure.
+      text: opts.compact && p ? `capture ${state}` : `capture ${state} · ${c.rows.toLocaleString('en-US')} frames · ${captureBytes(c.bytes)} · ${oldest}${opts.compact && c.dropped === 0 ? '' : ` · ${c.dropped} dropped`}${opts.compact ? '' : ` · ${c.path}`}`,
       warn: c.state !== 'on' || c.dropped > 0 || p !== null,
     },
   ];
