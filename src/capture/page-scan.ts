@@ -112,3 +112,24 @@ export function tableLeafRows(page: Uint8Array, pageNo: number, usableSize: numb
   }
   return rows;
 }
+
+/**
+ * The first and last rowid of a table-leaf page (cells are in rowid order), read from two
+ * cells only: lets a scan skip, cheaply, pages that hold none of the rows it looks for.
+ * Null when the page is not a table leaf or those cells do not parse.
+ */
+export function leafRowidSpan(page: Uint8Array, pageNo: number, usableSize: number): [number, number] | null {
+  const h = pageNo === 1 ? 100 : 0;
+  if (page.length < h + 8 || page[h] !== 0x0d) return null;
+  const cells = (page[h + 3] << 8) | page[h + 4];
+  if (cells === 0 || h + 8 + 2 * cells > usableSize) return null;
+  const rowidAt = (i: number): number | null => {
+    const off = (page[h + 8 + 2 * i] << 8) | page[h + 9 + 2 * i];
+    if (off >= usableSize) return null;
+    const len = varint(page, off, usableSize);
+    return len ? (varint(page, off + len[1], usableSize)?.[0] ?? null) : null;
+  };
+  const first = rowidAt(0);
+  const last = rowidAt(cells - 1);
+  return first === null || last === null ? null : [first, last];
+}

@@ -14,7 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, copyFileSync, existsSync, openSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { isDamage } from './damage.js';
-import { pageSizeOf, type SqlValue, tableLeafRows } from './page-scan.js';
+import { leafRowidSpan, pageSizeOf, type SqlValue, tableLeafRows } from './page-scan.js';
 import { type SqliteConstructor, type SqliteDatabase } from './sqlite-binding.js';
 import { CaptureStore } from './sqlite-store.js';
 import { initialise } from './store-file.js';
@@ -91,24 +91,36 @@ function openSource(Database: SqliteConstructor, damaged: string, scratch: strin
   }
 }
 
-/** Frames in rowid order into `put`, skipping what SQLite cannot read; returns the unread ranges. */
-function readFrames(db: SqliteDatabase, put: (row: FrameRow) => void): Array<[number, number | null]> {
+/** Rowids copied per statement while nothing is damaged (SQL to SQL, no row through JS). */
+const CHUNK = 100_000;
+
+/**
+ * Frames in rowid order into the stage, skipping what SQLite cannot read; returns the
+ * unread ranges. Undamaged stretches are copied in bulk (`copy`), a stretch that holds
+ * damage row by row through `put`.
+ */
+function readFrames(db: SqliteDatabase, copy: (from: number, to: number) => void, put: (row: FrameRow) => void): Array<[number, number | null]> {
   const lost: Array<[number, number | null]> = [];
-  const read = db.prepare('SELECT rowid, bus, seq, ts, id, flags, data, origin, label FROM frames WHERE rowid >= ? ORDER BY rowid').raw();
+  const read = db.prepare('SELECT rowid, bus, seq, ts, id, flags, data, origin, label FROM frames WHERE rowid >= ? AND rowid < ? ORDER BY rowid').raw();
   const probe = db.prepare('SELECT rowid FROM frames WHERE rowid >= ? ORDER BY rowid LIMIT 1').pluck();
-  const at = (rowid: number): number | null | 'bad' => attempt(() => (probe.get(rowid) as number | undefined) ?? null) ?? 'bad';
-  let next = 0;
-  for (;;) {
-    let last = next - 1;
+  /** The first rowid at or after `rowid`; null past the end; 'bad' when the way there is damaged. */
+  const at = (rowid: number): number | null | 'bad' => {
+    const found = attempt(() => ({ rowid: (probe.get(rowid) as number | undefined) ?? null }));
+    return found === null ? 'bad' : found.rowid;
+  };
+
+  /** Row by row from `from` up to `end`; returns where to go on (past a damaged stretch it may be beyond `end`), null at the end of the table. */
+  const slowly = (from: number, end: number): number | null => {
+    let last = from - 1;
     const done = attempt(() => {
-      for (const row of read.iterate(next) as IterableIterator<[number, number, number, number, number, number, Buffer, number | null, number | null]>) {
+      for (const row of read.iterate(from, end) as IterableIterator<[number, number, number, number, number, number, Buffer, number | null, number | null]>) {
         put([row[0], row[1], row[2], row[3], row[4], row[5], new Uint8Array(row[6]), row[7], row[8]]);
         last = row[0];
       }
       return true;
     });
-    if (done) return lost;
-    // Damage after `last`: the first rowid SQLite reaches again.
+    if (done) return end;
+    // Damage after `last`: the first rowid SQLite reaches again (exponential steps, then bisection).
     let bad = last + 1;
     let step = 1;
     let good: number | null = null;
@@ -120,30 +132,42 @@ function readFrames(db: SqliteDatabase, put: (row: FrameRow) => void): Array<[nu
       bad += step;
       step *= 2;
     }
-    if (good === null) {
-      lost.push([last + 1, null]);
-      return lost;
-    }
-    while (good - bad > 1) {
+    while (good !== null && good - bad > 1) {
       const mid = Math.floor((bad + good) / 2);
       if (at(mid) === 'bad') bad = mid;
       else good = mid;
     }
-    const resume = at(good);
+    const resume = good === null ? null : at(good);
     if (resume === null || resume === 'bad') {
       lost.push([last + 1, null]);
-      return lost;
+      return null;
     }
     lost.push([last + 1, resume - 1]);
-    next = resume;
+    return resume;
+  };
+
+  let next: number | null = 0;
+  while (next !== null) {
+    const first = at(next);
+    if (first === null) break;
+    if (first !== 'bad') {
+      const from = first;
+      if (attempt(() => (copy(from, from + CHUNK), true))) {
+        next = from + CHUNK;
+        continue;
+      }
+      next = from;
+    }
+    next = slowly(next, next + CHUNK);
   }
+  return lost;
 }
 
 const isInt = (v: SqlValue): v is number => typeof v === 'number' && Number.isInteger(v);
 const isFrame = (v: SqlValue[]): boolean => v.length === 8 && isInt(v[0]) && isInt(v[1]) && isInt(v[2]) && isInt(v[3]) && isInt(v[4]) && v[5] instanceof Uint8Array && (v[6] === null || isInt(v[6])) && (v[7] === null || isInt(v[7]));
 
 /** Leaf pages of the main file, read directly: frames (and bus names) SQLite could not reach. */
-function scanPages(file: string, wanted: (rowid: number) => boolean, put: (row: FrameRow) => boolean, bus: (id: number, name: string, lastSeq: number) => void): number {
+function scanPages(file: string, wanted: (rowid: number) => boolean, wantedSpan: (first: number, last: number) => boolean, put: (row: FrameRow) => boolean, bus: (id: number, name: string, lastSeq: number) => void): number {
   const fd = openSync(file, 'r');
   let found = 0;
   try {
@@ -152,6 +176,9 @@ function scanPages(file: string, wanted: (rowid: number) => boolean, put: (row: 
     const size = pageSizeOf(head);
     const page = Buffer.alloc(size);
     for (let no = 1; readSync(fd, page, 0, size, (no - 1) * size) === size; no++) {
+      const span = leafRowidSpan(page, no, size);
+      // Frames leaves outside the lost ranges are skipped unread (bus rows are few: their pages are read).
+      if (span && span[1] - span[0] > 64 && !wantedSpan(span[0], span[1])) continue;
       for (const { rowid, values: v } of tableLeafRows(page, no, size)) {
         if (isFrame(v)) {
           if (wanted(rowid) && put([rowid, v[0] as number, v[1] as number, v[2] as number, v[3] as number, v[4] as number, v[5] as Uint8Array, v[6] as number | null, v[7] as number | null])) found++;
@@ -175,23 +202,33 @@ export function salvage(Database: SqliteConstructor, damaged: string, out: strin
   const stage = new Database(stagePath);
   let source: { db: SqliteDatabase | null; rebuilt: boolean } = { db: null, rebuilt: false };
   try {
-    stage.pragma('journal_mode = OFF');
+    // A rollback journal in memory: a bulk copy that meets damage is undone as one statement.
+    stage.pragma('journal_mode = MEMORY');
     stage.pragma('synchronous = OFF');
     stage.exec('CREATE TABLE s (rowid INTEGER PRIMARY KEY, bus, seq, ts, id, flags, data, origin, label)');
     const insert = stage.prepare('INSERT OR IGNORE INTO s VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
     let inBatch = 0;
-    stage.exec('BEGIN');
+    source = openSource(Database, damaged, out);
+    const db = source.db;
+    // The same file on the stage's connection, for copies SQL to SQL. Only read; and `db`
+    // (read-only) stays open until the stage lets go of it, so closing never checkpoints
+    // into the damaged file: it is kept exactly as it was.
+    if (db) stage.exec(`ATTACH DATABASE '${db.name.replace(/'/g, "''")}' AS src`);
+    // Rows through JS go in transactions of 50,000; a bulk copy runs outside them (SQLite
+    // poisons a transaction in which a statement met damage, until it ends).
     const put = (row: FrameRow): boolean => {
+      if (!stage.inTransaction) stage.exec('BEGIN');
       const changed = insert.run(row).changes > 0;
       if (++inBatch >= 50_000) {
-        stage.exec('COMMIT; BEGIN');
+        stage.exec('COMMIT');
         inBatch = 0;
       }
       return changed;
     };
+    const settle = (): void => {
+      if (stage.inTransaction) stage.exec('COMMIT');
+    };
 
-    source = openSource(Database, damaged, out);
-    const db = source.db;
     const meta = db ? attempt(() => new Map(db.prepare('SELECT key, value FROM meta').raw().all() as Array<[string, unknown]>)) : null;
     const buses = new Map<number, { name: string; lastSeq: number }>();
     const busRows = db ? attempt(() => db.prepare('SELECT id, name, last_seq FROM buses').raw().all() as Array<[number, string, number]>) : null;
@@ -203,16 +240,28 @@ export function salvage(Database: SqliteConstructor, damaged: string, out: strin
     if (!labels) notes.push('the protocol and refusal-reason names were not readable: those frames keep no label');
     if (!marks) notes.push('the PostgreSQL forwarder\'s progress was not readable: it sends the store again (its key skips rows it already has)');
 
-    const lostRanges = db ? readFrames(db, put) : [[0, null] as [number, number | null]];
+    let lostRanges: Array<[number, number | null]> = [[0, null]];
+    if (db) {
+      const bulk = stage.prepare('INSERT OR IGNORE INTO s SELECT rowid, bus, seq, ts, id, flags, data, origin, label FROM src.frames WHERE rowid >= ? AND rowid < ?');
+      lostRanges = readFrames(
+        db,
+        (from, to) => {
+          settle();
+          bulk.run(from, to);
+        },
+        put,
+      );
+    }
     let fromPages = 0;
     if (lostRanges.length > 0) {
       const evictedThrough = Number(meta?.get('evicted_through') ?? 0);
       const inLost = (rowid: number): boolean => rowid > evictedThrough && lostRanges.some(([a, b]) => rowid >= a && (b === null || rowid <= b));
-      fromPages = scanPages(damaged, inLost, put, (id, name, lastSeq) => {
+      const overlaps = (first: number, last: number): boolean => last > evictedThrough && lostRanges.some(([a, b]) => last >= a && (b === null || first <= b));
+      fromPages = scanPages(damaged, inLost, overlaps, put, (id, name, lastSeq) => {
         if (!busRows && !buses.has(id)) buses.set(id, { name, lastSeq });
       });
     }
-    stage.exec('COMMIT');
+    settle();
 
     // The new store, laid out as the bridge lays it out, then filled in one go.
     const fresh = CaptureStore.open(Database, { path: out, now });
@@ -262,8 +311,8 @@ export function salvage(Database: SqliteConstructor, damaged: string, out: strin
       o.close();
     }
   } finally {
-    source.db?.close();
     if (stage.open) stage.close();
+    source.db?.close();
     for (const f of scratch) rmSync(f, { force: true });
   }
 }

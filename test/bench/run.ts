@@ -67,6 +67,7 @@ interface RampResult {
 async function main(): Promise<number> {
   // Frame capture has its own runner (bridge with and without a store, and PostgreSQL).
   if (process.argv.includes('--capture')) return (await import('./capture.js')).main(process.argv.slice(2));
+  if (process.argv.includes('--capture-check')) return (await import('./capture-check.js')).main(process.argv.slice(2));
   const { values } = parseArgs({
     options: {
       json: { type: 'boolean' },

@@ -70,15 +70,18 @@ function scribble(file: string, offset: number, length: number): void {
   fs.closeSync(fd);
 }
 
-const DAMAGE: Array<[string, (file: string) => void]> = [
-  ['the header', (f) => scribble(f, 0, 100)],
-  ['the schema page', (f) => scribble(f, 100, 4096 - 100)],
-  ['a data page', (f) => scribble(f, (pagesOf(f).dataLeaf - 1) * 4096, 4096)],
-  ['an index page', (f) => scribble(f, (pagesOf(f).index - 1) * 4096, 4096)],
-  ['an interior page of the frames table', (f) => scribble(f, (pagesOf(f).interior - 1) * 4096, 4096)],
+/** Where the page is, how it is damaged, and what recover says about it. */
+const DAMAGE: Array<[string, (file: string) => void, RegExp]> = [
+  ['the header', (f) => scribble(f, 0, 100), /^salvaged 40,000 frames[^\n]*\nthe header and schema page were rebuilt/m],
+  ['the schema page', (f) => scribble(f, 100, 4096 - 100), /^salvaged 40,000 frames[^\n]*\nthe header and schema page were rebuilt/m],
+  // One leaf of about 130 rows is lost, as one closed range of rowids.
+  ['a data page', (f) => scribble(f, (pagesOf(f).dataLeaf - 1) * 4096, 4096), /^salvaged 39,[89]\d\d frames[^\n]*\nrows SQLite could not read \(old row numbers\): \d+–\d+\n/m],
+  ['an index page', (f) => scribble(f, (pagesOf(f).index - 1) * 4096, 4096), /^salvaged 40,000 frames into a new store at \S+\nnext:/m],
+  // Everything below it comes back from the leaves themselves.
+  ['an interior page of the frames table', (f) => scribble(f, (pagesOf(f).interior - 1) * 4096, 4096), /^salvaged 40,000 frames into a new store at \S+ \(40,000 of them read from pages SQLite could no longer reach\)/m],
 ];
 
-describe.each(DAMAGE)('one bad page in %s', (_where, damage) => {
+describe.each(DAMAGE)('one bad page in %s', (_where, damage, said) => {
   it('is found at open; capture goes off with the reason (the service never throws); stats/query/export say so; recover salvages it', async () => {
     const file = makeStore();
     damage(file);
@@ -121,7 +124,7 @@ describe.each(DAMAGE)('one bad page in %s', (_where, damage) => {
     expect(await recover(file, cli.ctx, () => T0 + 86_400_000)).toBe(0);
     const aside = fs.readdirSync(dir).find((n) => n.startsWith('capture.db.damaged-'))!;
     expect(fs.readFileSync(path.join(dir, aside)).equals(damagedBytes)).toBe(true);
-    expect(cli.stdout()).toMatch(/salvaged [\d,]+ frames/);
+    expect(cli.stdout()).toMatch(said);
     const fresh = CaptureStore.open(Database, { path: file, readonly: true, check: true });
     const all = [...queryFrames(fresh, {})];
     const summary = fresh.summary();
