@@ -44,7 +44,8 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     hostname: os.hostname(),
     controlSocketPath,
     createBackends: (c: Config) => createBackends(c, { log }),
-    // Capture first: a store it cannot open stops the start-up; it is also stopped last.
+    // Capture first, so it is stopped last. A store it cannot use never stops the bridge:
+    // capture goes off with the reason (status, top, metrics, log) and SIGHUP retries it.
     services: async (d) => [...(capture ? [capture] : []), ...(await createStandardServices(d, { controlSocketPath, env: ctx.env }))],
     taps: capture ? [capture.tap] : undefined,
     capture: capture ?? undefined,
