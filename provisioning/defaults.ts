@@ -8,6 +8,7 @@ import { iniValue } from './diagnose.js';
 import { migrateGoEnv } from './migrate.js';
 import { PATHS, type Answers, type Facts } from './types.js';
 import { parseDuration } from '../src/config/options.js';
+import { BUS_PORT, defaultDiscovery, defaultListeners } from './protocols.js';
 
 /**
  * 50 kbit/s (the Ampio bus); txqueuelen 100 (mcp251x keeps one frame in flight, so the
@@ -19,9 +20,8 @@ export const HARDWARE_DEFAULTS = {
   bitrate: 50000,
   txqueuelen: 100,
   restartMs: 100,
-  listen: ':20000',
+  listen: BUS_PORT.question.address,
   metricsAddr: '127.0.0.1:9100',
-  socketcandListen: ':29536',
   // The unit's StateDirectory=: the only place the sandboxed service may write.
   capture: '/var/lib/ampio-bridge/capture.db',
 } as const;
@@ -115,10 +115,10 @@ export function defaultAnswers(facts: Facts, catalog: Catalog): Answers {
     maxClients: num(cfg['max-clients']) ?? num(go.maxClients) ?? 0,
     hubPolicy: (str(cfg['hub-policy']) ?? go.hubPolicy) === 'kick' ? 'kick' : 'drop',
     mdns: mdnsRaw === undefined ? true : /^(1|true|yes|on)$/i.test(mdnsRaw),
-    // An install without the key predates socketcand: offer it (the conventional port).
-    socketcandListen: cfg['socketcand-listen'] === undefined ? HARDWARE_DEFAULTS.socketcandListen : (str(cfg['socketcand-listen']) ?? ''),
+    listeners: defaultListeners(cfg),
+    // Broadcast reaches the whole LAN: off unless the installed config has it on.
+    discovery: defaultDiscovery(cfg),
     metricsAddr: str(cfg['metrics-addr']) ?? go.metricsAddr ?? HARDWARE_DEFAULTS.metricsAddr,
-    gvretListen: str(cfg['gvret-listen']) ?? '',
     // "No" writes no key, so an installed config without it means off (or an install from
     // before capture, which has run without it): a re-run keeps that instead of switching
     // on SD-card writes behind the user's back. A fresh install offers it on.

@@ -20,8 +20,8 @@ export type ConfigVerdict =
       bitrate: number | null;
       listen: { host: string; port: number };
       metricsAddr: { host: string; port: number } | null;
-      gvretListen: { host: string; port: number } | null;
-      socketcandListen: { host: string; port: number } | null;
+      /** Every TCP listener the config has (config/listeners.ts), one per bus for per-bus ones. */
+      listeners: Array<{ option: string; label: string; host: string; port: number }>;
       mdnsEnable: boolean;
       /** --can-rcvbuf, bytes (0 = the kernel default): what the SocketCAN sockets ask for. */
       canRcvbuf: number;

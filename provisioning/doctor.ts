@@ -11,7 +11,7 @@ import { analyzeBootConfig, effectiveBootLines, isBootConfigStub } from './steps
 import { type Check, checkConfigAndFiles, type ConfigVerdict } from './doctor-files.js';
 import { rcvbufCheck } from './doctor-rcvbuf.js';
 import { PATHS } from './types.js';
-import { isPublicAddress, nonLocalEntries, OPTIONS } from '../src/config/options.js';
+import { isPublicAddress, nonLocalEntries, OPTIONS, PROTOCOL_PLUGINS, type OptionName } from '../src/config/options.js';
 
 export { type Check, type CheckStatus, type ConfigVerdict, parseEnvironmentFile } from './doctor-files.js';
 import { parseDuration } from '../src/config/options.js';
@@ -186,30 +186,19 @@ export async function runDoctorChecks(d: DoctorDeps): Promise<Check[]> {
   const state = active?.stdout.trim() || 'unknown';
   add(state === 'active' ? { id: 'service', status: 'ok', title: 'ampio-bridge.service active' } : { id: 'service', status: 'fail', title: 'ampio-bridge.service active', detail: state, fix: '`sudo systemctl start ampio-bridge`; why it stopped: `journalctl -u ampio-bridge -e`' });
 
-  if (listen) {
-    const host = listen.host === '' || listen.host === '0.0.0.0' ? '127.0.0.1' : listen.host === '::' ? '::1' : listen.host;
-    const count = backend === 'socketcan' ? Math.max(1, ifaces.length) : 1;
-    for (let k = 0; k < count; k++) {
-      const port = listen.port + k;
-      add((await d.probeTcp(host, port)) ? { id: `port-${port}`, status: 'ok', title: `listening on ${host}:${port}` } : { id: `port-${port}`, status: 'fail', title: `listening on ${host}:${port}`, detail: 'nothing accepts connections', fix: 'see the service line above; `journalctl -u ampio-bridge -e` for bind errors (port in use?)' });
-    }
-  }
-  const gvret = verdict?.ok ? verdict.gvretListen : null;
-  if (gvret) {
-    const host = gvret.host === '' || gvret.host === '0.0.0.0' ? '127.0.0.1' : gvret.host === '::' ? '::1' : gvret.host;
-    const title = `GVRET (SavvyCAN, WireTAP) on ${host}:${gvret.port}`;
-    const unit = gvret.port < 1024 ? await d.fs.readText(PATHS.unit) : null;
-    const canBind = gvret.port >= 1024 || (unit !== null && /^AmbientCapabilities=.*CAP_NET_BIND_SERVICE/m.test(unit));
-    if (await d.probeTcp(host, gvret.port)) add({ id: 'gvret-port', status: 'ok', title });
-    else if (!canBind) add({ id: 'gvret-port', status: 'fail', title, detail: `port ${gvret.port} is below 1024 and the unit does not grant CAP_NET_BIND_SERVICE`, fix: 're-run `sudo ampio-bridge setup` (it grants that one capability for GVRET on a port below 1024), or use --gvret-listen :2323' });
-    else add({ id: 'gvret-port', status: 'fail', title, detail: 'nothing accepts connections', fix: '`journalctl -u ampio-bridge -e | grep -i gvret` for bind errors (port 23 taken by a telnet server?)' });
-  }
-  const socketcand = verdict?.ok ? verdict.socketcandListen : null;
-  if (socketcand) {
-    const host = socketcand.host === '' || socketcand.host === '0.0.0.0' ? '127.0.0.1' : socketcand.host === '::' ? '::1' : socketcand.host;
-    const id = `socketcand-${socketcand.port}`;
-    const title = `socketcand listening on ${host}:${socketcand.port}`;
-    add((await d.probeTcp(host, socketcand.port)) ? { id, status: 'ok', title } : { id, status: 'fail', title, detail: 'nothing accepts connections', fix: 'see the service line above; `journalctl -u ampio-bridge -e` for bind errors (port 29536 in use by a real socketcand?)' });
+  // Each protocol's listeners, as the config has them (one per bus where the protocol has one per bus).
+  const unit = verdict?.ok && verdict.listeners.some((l) => l.port < 1024) ? await d.fs.readText(PATHS.unit) : null;
+  for (const l of verdict?.ok ? verdict.listeners : []) {
+    const plugin = PROTOCOL_PLUGINS.find((p) => p.listen === l.option);
+    if (!plugin) continue; // metrics and the control socket have checks of their own below
+    const host = l.host === '' || l.host === '0.0.0.0' ? '127.0.0.1' : l.host === '::' ? '::1' : l.host;
+    const id = `${plugin.name}-${l.port}`;
+    const title = `${plugin.name} listening on ${host}:${l.port}`;
+    const canBind = l.port >= 1024 || (unit !== null && /^AmbientCapabilities=.*CAP_NET_BIND_SERVICE/m.test(unit));
+    const flag = OPTIONS[l.option as OptionName].flag;
+    if (await d.probeTcp(host, l.port)) add({ id, status: 'ok', title });
+    else if (!canBind) add({ id, status: 'fail', title, detail: `port ${l.port} is below 1024 and the unit does not grant CAP_NET_BIND_SERVICE`, fix: `re-run \`sudo ampio-bridge setup\` (it grants that one capability for a port below 1024 its protocol needs), or use a port above 1023 (--${flag})` });
+    else add({ id, status: 'fail', title, detail: 'nothing accepts connections', fix: plugin.setup?.doctorFix ?? 'see the service line above; `journalctl -u ampio-bridge -e` for bind errors (port in use?)' });
   }
   if (verdict?.ok) for (const c of accessChecks({ allow: verdict.allow, 'tx-allow': verdict.txAllow }, listen?.host ?? '')) add(c);
   const control = await d.probeControl(controlSocket);

@@ -10,6 +10,8 @@ import type { Readable, Writable } from 'node:stream';
 import { applyPlan, ProvisioningError } from './apply.js';
 import { findBoard, loadCatalog, type Catalog } from './catalog.js';
 import { defaultAnswers } from './defaults.js';
+import { BUS_PORT, mergeAnswers, OFFERED } from './protocols.js';
+import { OPTIONS } from '../src/config/options.js';
 import { NodeFs, readOnlyFs, type Fs } from './io/fs.js';
 import { allowlistRunner, ExecaRunner, formatCommand, isReadOnlyCommand, throwingRunner, type Runner } from './io/runner.js';
 import { loadTemplates, packageDir, packageVersion, type Templates } from './package-files.js';
@@ -72,22 +74,25 @@ export function missingRequired(a: Answers, given: Partial<Answers>, facts: Fact
  * (avahi-daemon). For an image (--root) that is the image's hostname, never the machine
  * building it; an image without one gets whatever name the Pi is given at first boot.
  */
-export function listenSummary(a: Answers, facts: Pick<Facts, 'root' | 'hostname'>): string[] {
-  let addr = a.listen.trim();
+export function listenSummary(a: Answers, facts: Pick<Facts, 'root' | 'hostname'>, listen = a.listen, perBus = true): string[] {
+  let addr = listen.trim();
   if (/^\d+$/.test(addr)) addr = `:${addr}`;
   const i = addr.lastIndexOf(':');
   const name = facts.hostname ?? (facts.root ? null : hostname());
   const host = addr.slice(0, i) || (name ? `${name}.local` : "<the Pi's hostname>.local");
   const port = Number(addr.slice(i + 1));
-  if (a.backend === 'serial') return [`${host}:${port}`];
+  if (a.backend === 'serial' || !perBus) return [`${host}:${port}`];
   return a.interfaces.map((n, k) => `${host}:${port + k} (${n})`);
 }
 
-/** Where SavvyCAN/WireTAP connect: host:port of the GVRET answer. */
-function gvretSummary(listen: string): string {
-  const addr = /^\d+$/.test(listen.trim()) ? `:${listen.trim()}` : listen.trim();
-  const i = addr.lastIndexOf(':');
-  return `${addr.slice(0, i) || `${hostname()}.local`}:${addr.slice(i + 1)}`;
+/** What setup says at the end: where each protocol's clients connect (its plug-in's words). */
+export function connectLines(a: Answers, facts: Pick<Facts, 'root' | 'hostname'>): string[] {
+  const lines = [BUS_PORT.question.connectLine(listenSummary(a, facts).join(', '))];
+  for (const p of OFFERED) {
+    const listen = (a.listeners[p.option] ?? '').trim();
+    if (listen !== '') lines.push(p.question.connectLine(listenSummary(a, facts, listen, OPTIONS[p.option].listener?.perBus === true).join(', ')));
+  }
+  return lines;
 }
 
 async function defaultElevate(args: string[]): Promise<number> {
@@ -139,7 +144,7 @@ export async function runSetup(flags: SetupFlags, ctx: SetupContext, deps: Setup
       plan = planUninstall(facts);
     } else {
       const defaults = defaultAnswers(facts, catalog);
-      answers = { ...defaults, ...flags.answers };
+      answers = mergeAnswers(defaults, flags.answers);
       // A dry run asks too (when there is a terminal): the plan is for the answers given.
       if (!flags.yes && (ctx.isTTY || !flags.dryRun)) {
         if (!ctx.isTTY) {
@@ -236,9 +241,7 @@ export async function runSetup(flags: SetupFlags, ctx: SetupContext, deps: Setup
           rebooting,
           root,
           interfaces: answers?.backend === 'socketcan' ? answers.interfaces : [],
-          listen: answers ? listenSummary(answers, facts) : [],
-          gvret: answers?.gvretListen ? gvretSummary(answers.gvretListen) : null,
-          socketcand: answers?.socketcandListen.trim() ? listenSummary({ ...answers, listen: answers.socketcandListen, backend: 'serial' }, facts)[0] : null,
+          connect: answers ? connectLines(answers, facts) : [],
           capture: answers?.capture.trim() ? answers.capture.trim() : null,
           metricsAddr: answers?.metricsAddr ?? '',
           status,

@@ -3,7 +3,8 @@
 // or npm install -g ./…tgz), or a clone of the repository (npm pack of the running tree).
 // Reads the host's file system directly: the running code is on the host, also under --root.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 
 export type InstallSource =
@@ -61,4 +62,41 @@ export function describeSource(s: InstallSource): string {
     case 'directory':
       return `from ${s.clone ? 'the clone' : 'the package directory'} at ${s.dir} (npm pack of the running tree)`;
   }
+}
+
+/** Written by `npm run build` with the build time: not part of what the tree *is*. */
+const BUILD_STAMP = 'dist/build-info.json';
+
+/**
+ * What a package directory holds, as one sha256: every file `npm pack` takes from it (its
+ * package.json "files" entries, package.json and README), path and content, in a fixed order,
+ * without the build time stamp. The same tree gives the same value whenever it is rebuilt
+ * (tsc writes the same output), a changed file a different one. Null without a package.json.
+ */
+export function treeFingerprint(dir: string): string | null {
+  const pkg = readJson(path.join(dir, 'package.json'));
+  if (pkg === null) return null;
+  const entries = Array.isArray(pkg.files) ? pkg.files.filter((f): f is string => typeof f === 'string') : [];
+  const files = new Set<string>(['package.json', 'README.md']);
+  const walk = (rel: string): void => {
+    const abs = path.join(dir, rel);
+    let st: ReturnType<typeof statSync>;
+    try {
+      st = statSync(abs);
+    } catch {
+      return; // a "files" entry that does not exist (prebuilds before the first prebuild)
+    }
+    if (st.isDirectory()) for (const name of readdirSync(abs)) walk(path.posix.join(rel, name));
+    else if (st.isFile()) files.add(rel);
+  };
+  for (const entry of entries) walk(entry.replace(/\/+$/, ''));
+  files.delete(BUILD_STAMP);
+  const hash = createHash('sha256');
+  for (const rel of [...files].sort()) {
+    if (!existsSync(path.join(dir, rel))) continue;
+    hash.update(`${rel}\0`);
+    hash.update(readFileSync(path.join(dir, rel)));
+    hash.update('\0');
+  }
+  return hash.digest('hex');
 }

@@ -50,8 +50,12 @@ export class Builder {
  */
 export function planPackageInstall(b: Builder, facts: Facts, v: string): void {
   const root = facts.root;
-  if (facts.install.ephemeral && facts.install.installedVersion !== v) {
-    const src = facts.install.source;
+  const src = facts.install.source;
+  // A clone keeps its version while its code changes: what decides is the tree, so the same
+  // tree installs nothing (a re-run says "Nothing to change") and a changed one is installed.
+  const { tree, installedTree } = facts.install;
+  const treeChanged = src.kind === 'directory' && tree !== null && tree !== installedTree;
+  if (facts.install.ephemeral && (facts.install.installedVersion !== v || treeChanged)) {
     // Known at plan time, so setup stops before changing anything rather than half-way.
     if (!facts.install.npm && root === null) {
       b.notice('error', `npm is needed to install ampio-bridge ${v} for the service (setup runs from ${facts.install.running}, which the service cannot use), and this system has none`, '`sudo apt install npm`, then re-run setup; or install the .deb (`npm run deb` on another machine), which needs no npm');
@@ -75,5 +79,8 @@ export function planPackageInstall(b: Builder, facts: Facts, v: string): void {
       live: true,
       why: `setup runs from ${facts.install.running}, which npm may delete or the service cannot read; the service needs a permanent copy`,
     });
+    if (src.kind === 'directory' && tree !== null) {
+      b.write('installed-tree', `Remember which tree is installed (${PATHS.installedTree})`, PATHS.installedTree, `${tree}\n`, { why: 'a re-run from the same tree then packs and installs nothing' });
+    }
   }
 }

@@ -19,6 +19,7 @@ import { renderNmConf } from './steps/network-manager.js';
 import { LINK_ONESHOT_UNIT, renderLinkOneshot } from './steps/link-oneshot.js';
 import { addToGroupCommand, useraddCommand, userdelCommand } from './steps/service-user.js';
 import { renderUnit } from './steps/service-unit.js';
+import { answerClashes, privilegedListener } from './protocols.js';
 import { isManualQueueRule, renderUdevRule } from './steps/udev-rule.js';
 import { planRcvbufSysctl } from './steps/rcvbuf-sysctl.js';
 import { serializeConfig } from './io/fs.js';
@@ -46,6 +47,11 @@ export function validateAnswers(a: Answers, catalog: Catalog): AnswerError[] {
   };
   // The answers that are serve settings: exactly what config.json will hold, parsed as serve will.
   for (const [name, raw] of answerEntries(a)) check(OPTIONS[name].flag, () => OPTIONS[name].parse(raw));
+  // Listeners on one socket: serve would refuse to start, so setup refuses the answers.
+  for (const clash of answerClashes(a)) {
+    const [what, fix] = clash.split('; ');
+    errs.push(new AnswerError(what, fix));
+  }
   if (!Number.isInteger(a.txqueuelen) || a.txqueuelen < 1 || a.txqueuelen > 100_000) errs.push(new AnswerError(`--txqueuelen ${a.txqueuelen}: must be 1..100000`, 'use 100 (about 0.3 s of frames at 50 kbit/s: no ENOBUFS on a burst, no stale replays)'));
   if (!Number.isInteger(a.restartMs) || a.restartMs < 0 || a.restartMs > 60_000) errs.push(new AnswerError(`--restart-ms ${a.restartMs}: must be 0..60000`, 'use 100'));
   if (a.backend === 'socketcan') {
@@ -222,7 +228,7 @@ export function planInstall(input: PlanInput): Plan {
   }
   const configChanged = b.write('config', `Daemon config ${PATHS.configFile}`, PATHS.configFile, serializeConfig(store), { via: 'conf', store, mode: 0o644 });
   const envChanged = facts.files[PATHS.envFile] === null || facts.files[PATHS.envFile] === undefined ? b.write('env-file', `Environment overrides file ${PATHS.envFile} (comments only)`, PATHS.envFile, renderEnvFile(templates, { version: v }), { mode: 0o644 }) : false;
-  const unitChanged = b.write('unit', `systemd unit ${PATHS.unit}`, PATHS.unit, renderUnit(templates, { version: v, nodePath: env.nodePath, mainJs, backend: a.backend, serialDevice: a.serial, serialResolved: facts.serialTargets[a.serial], gvretListen: a.gvretListen }), { mode: 0o644 });
+  const unitChanged = b.write('unit', `systemd unit ${PATHS.unit}`, PATHS.unit, renderUnit(templates, { version: v, nodePath: env.nodePath, mainJs, backend: a.backend, serialDevice: a.serial, serialResolved: facts.serialTargets[a.serial], privileged: privilegedListener(a) }), { mode: 0o644 });
   const ceilingRaised = planRcvbufSysctl(b, facts, { backend: a.backend, version: v, templates, store });
 
   // 7. go-ampio-server hands over the bus and the port.

@@ -10,7 +10,7 @@ import { isBootConfigStub } from './steps/boot-config.js';
 import { parseProcNumber } from './steps/rcvbuf-sysctl.js';
 import { groupsOf, userExists } from './steps/service-user.js';
 import { parseEnvFile } from './migrate.js';
-import { detectInstallSource, type InstallSource } from './install-source.js';
+import { detectInstallSource, type InstallSource, treeFingerprint } from './install-source.js';
 import { PATHS, SERVICE_USER, type Facts } from './types.js';
 
 export interface ProbeInput {
@@ -26,6 +26,8 @@ export interface ProbeInput {
   env: Record<string, string | undefined>;
   /** Where the running package came from (default: detected from runningMain on the host). */
   installSource?: InstallSource;
+  /** Fingerprints a package directory on the host (default: install-source.ts treeFingerprint). */
+  treeFingerprint?: (dir: string) => string | null;
   /** This machine's hostname (live setup); under --root the image's /etc/hostname is used. */
   hostname?: string;
 }
@@ -212,6 +214,8 @@ export async function probe(input: ProbeInput): Promise<Facts> {
   }
 
   const main = input.runningMain;
+  const source = input.installSource ?? detectInstallSource(main);
+  const installedTree = ((await fs.readText(PATHS.installedTree)) ?? '').trim() || null;
   const globalMain = path.posix.join(globalPrefix, 'lib/node_modules/ampio-bridge/dist/src/cli/main.js');
   const globalPkg = await fs.readText(path.posix.join(globalPrefix, 'lib/node_modules/ampio-bridge/package.json'));
   let installedVersion: string | null = null;
@@ -233,7 +237,7 @@ export async function probe(input: ProbeInput): Promise<Facts> {
     ipPath,
     hostname: live ? (input.hostname ?? null) : imageHostname,
     node: { path: input.nodePath, problem: nodeProblem(input.nodePath) },
-    install: { running: main, ephemeral: isEphemeral(main) && main !== globalMain, globalPrefix, installedVersion, npm, source: input.installSource ?? detectInstallSource(main) },
+    install: { running: main, ephemeral: isEphemeral(main) && main !== globalMain, globalPrefix, installedVersion, npm, source, tree: source.kind === 'directory' ? (input.treeFingerprint ?? treeFingerprint)(source.dir) : null, installedTree },
     serialDevices,
     serialTargets,
     goServer,

@@ -118,11 +118,8 @@ export interface Summary {
   rebooting: boolean;
   root: string | null;
   interfaces: string[];
-  listen: string[];
-  /** host:port of the GVRET listener, or null when off. */
-  gvret?: string | null;
-  /** host:port for socketcand clients, when served. */
-  socketcand?: string | null;
+  /** Where each protocol's clients connect, one line each (provisioning/index.ts connectLines). */
+  connect: string[];
   /** The capture store's path, or null when off. */
   capture?: string | null;
   metricsAddr: string;
@@ -148,9 +145,7 @@ export function renderSummary(s: Summary, style: Style): string {
   out.push('', 'Check it:');
   for (const i of s.interfaces) out.push(`  ip -details link show ${i}`);
   out.push('  ampio-bridge status', '  ampio-bridge top', '  ampio-bridge doctor');
-  if (s.listen.length) out.push('', `Clients connect with cannelloni TCP to ${s.listen.join(', ')}.`);
-  if (s.gvret) out.push(`SavvyCAN and WireTAP connect with GVRET to ${s.gvret} (every bus: GVRET bus 0 is the first channel).`);
-  if (s.socketcand) out.push(`socketcand clients (python-can, SavvyCAN, Kayak) connect to ${s.socketcand} and open a bus by its name.`);
+  if (s.connect.length) out.push('', ...s.connect);
   if (s.capture) out.push(`Every bus frame is kept in ${s.capture}: ask it with \`ampio-bridge capture query --since 1h\`.`);
   return out.join('\n');
 }

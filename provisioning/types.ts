@@ -22,6 +22,8 @@ export const PATHS = {
   rmemMaxProc: '/proc/sys/net/core/rmem_max',
   stateDir: '/var/lib/ampio-bridge',
   backupsDir: '/var/lib/ampio-bridge/backups',
+  /** The fingerprint of the tree setup last installed from a clone: a re-run of the same tree packs nothing. */
+  installedTree: '/var/lib/ampio-bridge/installed-tree',
   controlSocket: '/run/ampio-bridge/control.sock',
   /** On tmpfs, so a reboot clears it: "config.txt changed, overlays not loaded yet". */
   rebootMarker: '/run/ampio-bridge-setup.reboot-required',
@@ -88,6 +90,10 @@ export interface Facts {
     installedVersion: string | null;
     /** Where the running package came from: what setup installs for the service. */
     source: InstallSource;
+    /** For a directory source (a clone): the running tree's fingerprint (install-source.ts treeFingerprint). */
+    tree: string | null;
+    /** The fingerprint of the tree setup last packed and installed (PATHS.installedTree), if any. */
+    installedTree: string | null;
     /** npm is there (live: it answered; image: its program exists in the image). */
     npm: boolean;
   };
@@ -130,16 +136,23 @@ export interface Answers {
   bitrate: number;
   txqueuelen: number;
   restartMs: number;
+  /** The bus port every install has (the registry's `ask: address` protocol). */
   listen: string;
   maxClients: number;
   hubPolicy: 'drop' | 'kick';
   mdns: boolean;
-  /** socketcand listen address (python-can, SavvyCAN, Kayak); '' = off. */
-  socketcandListen: string;
   /** '' = metrics/ready endpoint off */
   metricsAddr: string;
-  /** GVRET listener for SavvyCAN/WireTAP ('' = off; SavvyCAN needs :23). */
-  gvretListen: string;
+  /**
+   * The listen address of each protocol setup offers (provisioning/protocols.ts), by its
+   * option name; '' = off.
+   */
+  listeners: Record<string, string>;
+  /**
+   * The discovery broadcasts setup asks about (a protocol's `setup.discoveryQuestion`), by
+   * option name: on only when answered yes, and only with that protocol's listener.
+   */
+  discovery: Record<string, boolean>;
   /** SQLite file keeping every bus frame (`ampio-bridge capture query`); '' = off. */
   capture: string;
   serial: string;

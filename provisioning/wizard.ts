@@ -6,6 +6,7 @@ import type { Readable, Writable } from 'node:stream';
 import { OPTIONS, suggestTxRate } from '../src/config/options.js';
 import { findBoard, type Catalog } from './catalog.js';
 import { HARDWARE_DEFAULTS, WHY } from './defaults.js';
+import { BUS_PORT, freeAddress, mergeAnswers, OFFERED } from './protocols.js';
 import type { Answers, Facts } from './types.js';
 
 export interface Choice<T> {
@@ -70,7 +71,7 @@ const wholeNumber = (min: number, max: number) => (v: string): true | string => 
  * `defaults` what probe suggests. Returns complete answers.
  */
 export async function askAnswers(ask: Asker, facts: Facts, catalog: Catalog, defaults: Answers, given: Partial<Answers>, out?: (line: string) => void): Promise<Answers> {
-  const a: Answers = { ...defaults, ...given };
+  const a: Answers = mergeAnswers(defaults, given);
   const has = (k: keyof Answers) => given[k] !== undefined;
 
   if (!has('backend')) {
@@ -123,7 +124,7 @@ export async function askAnswers(ask: Asker, facts: Facts, catalog: Catalog, def
     a.serial = dev;
   }
 
-  if (!has('listen')) a.listen = await ask.input('TCP address for cannelloni clients (a second bus uses port + 1)', a.listen, validWith((v) => OPTIONS.listen.parse(v)));
+  if (!has('listen')) a.listen = await ask.input(BUS_PORT.question.question, a.listen, validWith((v) => OPTIONS[BUS_PORT.option].parse(v)));
   if (!has('allow')) {
     out?.(BUS_PORT_WARNING);
     a.allow = await ask.select(
@@ -153,18 +154,23 @@ export async function askAnswers(ask: Asker, facts: Facts, catalog: Catalog, def
       a.hubPolicy,
     );
   }
-  if (!has('socketcandListen')) {
-    const on = await ask.confirm('Also serve socketcand clients (python-can, SavvyCAN, Kayak) on TCP port 29536?', a.socketcandListen !== '');
-    a.socketcandListen = on ? a.socketcandListen || ':29536' : '';
+  // Each protocol setup offers, in registry order; a yes gets free ports (two buses take two).
+  for (const p of OFFERED) {
+    if (given.listeners?.[p.option] !== undefined) continue;
+    const address = freeAddress(p, a);
+    const port = address.slice(address.lastIndexOf(':') + 1);
+    const on = await ask.confirm(p.question.question.replace('{port}', port), a.listeners[p.option] !== '');
+    a.listeners = { ...a.listeners, [p.option]: on ? address : '' };
+  }
+  // Discovery broadcasts reach the whole LAN: asked (default what is installed, else no), only
+  // for a protocol that is served.
+  for (const p of OFFERED) {
+    const option = p.discoveryOption;
+    if (!option || !p.question.discoveryQuestion) continue;
+    if ((a.listeners[p.option] ?? '').trim() === '') a.discovery = { ...a.discovery, [option]: false };
+    else if (given.discovery?.[option] === undefined) a.discovery = { ...a.discovery, [option]: await ask.confirm(p.question.discoveryQuestion, a.discovery?.[option] === true) };
   }
   if (!has('mdns')) a.mdns = await ask.confirm('Advertise the bridge on the local network (mDNS)?', a.mdns);
-  if (!has('gvretListen')) {
-    const on = await ask.confirm(
-      'Serve GVRET for SavvyCAN and WireTAP on TCP port 23? (SavvyCAN connects only to 23; the service is allowed to bind that port and nothing more)',
-      a.gvretListen !== '',
-    );
-    a.gvretListen = on ? a.gvretListen || ':23' : '';
-  }
   if (!has('capture')) {
     const on = await ask.confirm(
       `Keep a history of every bus frame on this Pi (ampio-bridge capture query --since 1h; ${HARDWARE_DEFAULTS.capture}, at most 7 days and 1 GB)?`,

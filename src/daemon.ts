@@ -4,16 +4,15 @@
 // real sockets on port 0 and the virtual backend, and nothing here calls process.exit.
 import { EventEmitter } from 'node:events';
 import { Bus } from './bus/bus.js';
-import type { FrameTap } from './bus/frame-tap.js';
 import { type Config, formatDuration, type ListenAddress, OPTION_NAMES, type OptionName, OPTIONS } from './config/options.js';
 import type { CanBackend } from './backends/types.js';
 import { rxCoalesceMs } from './backends/factory.js';
-import type { CaptureSnapshot, DaemonEvent, DaemonEventKind, Snapshot } from './control/protocol.js';
+import type { DaemonEvent, DaemonEventKind, Snapshot } from './control/protocol.js';
 import { turnClock } from './core/turn-clock.js';
 import { type Reading, takeReading } from './daemon/snapshot.js';
 import type { DaemonService, ServiceInputs } from './daemon/services.js';
 import type { DaemonCounters } from './metrics/registry.js';
-import { PROTOCOLS } from './protocols/registry.js';
+import { PLUGINS } from './protocols/registry.js';
 import type { WireProtocol } from './protocols/types.js';
 import type { ListenerInfo } from './server/listener-set.js';
 import { Sessions } from './server/sessions.js';
@@ -36,12 +35,11 @@ export interface DaemonDeps {
   wallClock?: () => number;
   /** Control socket path (resolved by the caller); null = none. */
   controlSocketPath: string | null;
-  /** Services started after the listeners are bound (they get the bound addresses) and stopped first. */
+  /**
+   * The services, created once the listeners are bound (they get the bound addresses). Their
+   * taps are attached before the buses start; they start after the buses and stop first.
+   */
   services?: (inputs: ServiceInputs) => DaemonService[] | Promise<DaemonService[]>;
-  /** Frame taps attached to every bus before it starts (the capture store). */
-  taps?: FrameTap[];
-  /** The capture store's figures for the snapshot (`capture` field); absent = capture off. */
-  capture?: { snapshot(): CaptureSnapshot };
   /** Called once everything is up (systemd READY=1). */
   onReady?: () => void;
   /** TCP keepalive idle time; 10 s reaps vanished peers within about a minute. */
@@ -103,7 +101,6 @@ export class Daemon {
             onSlowKick: (id) => this.sessionsOrNull?.slowKicked(index, id),
           }),
       );
-      for (const tap of this.deps.taps ?? []) for (const bus of this.buses) bus.addTap(tap);
 
       const sessions = new Sessions({
         buses: this.buses,
@@ -119,9 +116,9 @@ export class Daemon {
       this.sessionsOrNull = sessions;
       // Listeners first: clients can connect (and see `absent`) while hardware is missing.
       await sessions.listen();
-      for (const bus of this.buses) await bus.start();
-
       this.services = this.deps.services ? await this.deps.services(this.serviceInputs()) : [];
+      for (const s of this.services) if (s.tap) for (const bus of this.buses) bus.addTap(s.tap);
+      for (const bus of this.buses) await bus.start();
       for (const s of this.services) await s.start();
     } catch (err) {
       await this.stop().catch(() => {});
@@ -129,7 +126,7 @@ export class Daemon {
     }
     log.info('ready', {
       backend: this.config.backend,
-      buses: this.buses.map((b) => `${b.name}@${this.listenerOf('cannelloni', b.index)?.address ?? ''}`).join(','),
+      buses: this.buses.map((b) => `${b.name}@${this.listenerOf(null, b.index)?.address ?? ''}`).join(','),
       listeners: this.listeners()
         .map((l) => `${l.protocol}:${l.bus === null ? 'all' : this.buses[l.bus].name}@${l.address}`)
         .join(','),
@@ -174,13 +171,13 @@ export class Daemon {
     return this.sessionsOrNull?.listenerInfo() ?? [];
   }
 
-  /** Effective cannelloni listen addresses, one per bus. */
+  /** Each bus's address: its first listener in registry order (the bus port every install has). */
   addresses(): string[] {
-    return this.buses.map((b) => this.listenerOf('cannelloni', b.index)?.address ?? '');
+    return this.buses.map((b) => this.listenerOf(null, b.index)?.address ?? '');
   }
 
-  /** Actual TCP port of bus `index` for `protocol` (tests bind port 0). */
-  port(index = 0, protocol = 'cannelloni'): number {
+  /** Actual TCP port of bus `index` for `protocol`, by default its first listener (tests bind port 0). */
+  port(index = 0, protocol: string | null = null): number {
     return this.listenerOf(protocol, index)?.port ?? 0;
   }
 
@@ -256,7 +253,7 @@ export class Daemon {
       wallClock: this.wall(),
       controlSocketPath: this.deps.controlSocketPath,
     });
-    if (this.deps.capture) reading.snapshot.capture = this.deps.capture.snapshot();
+    for (const s of this.services) s.contribute?.(reading.snapshot);
     return reading;
   }
 
@@ -275,7 +272,9 @@ export class Daemon {
     return this.sessionsOrNull;
   }
 
-  private listenerOf(protocol: string, bus: number): ListenerInfo | undefined {
+  /** `protocol` null: the first per-bus listener of the bus. */
+  private listenerOf(protocol: string | null, bus: number): ListenerInfo | undefined {
+    if (protocol === null) return this.listeners().find((l) => l.bus === bus);
     return this.listeners().find((l) => l.protocol === protocol && (l.bus === bus || l.bus === null));
   }
 
@@ -299,10 +298,11 @@ export class Daemon {
 
 /** The protocols whose listen option is set, loaded (each module only when enabled). */
 async function enabledProtocols(config: Config): Promise<Array<{ protocol: WireProtocol; address: ListenAddress }>> {
+  const values = config as unknown as Record<string, unknown>;
   const enabled: Array<{ protocol: WireProtocol; address: ListenAddress }> = [];
-  for (const entry of Object.values(PROTOCOLS)) {
-    const address = (config as Record<string, unknown>)[entry.listenOption] as ListenAddress | null | undefined;
-    if (address) enabled.push({ protocol: await entry.load(config), address });
+  for (const plugin of PLUGINS) {
+    const address = values[plugin.listen] as ListenAddress | null | undefined;
+    if (address) enabled.push({ protocol: await plugin.load(values as never), address });
   }
   return enabled;
 }

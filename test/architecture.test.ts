@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { requireHostTools } from './support/host-tools.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -43,9 +44,12 @@ describe('architecture', () => {
       'package.json', 'package-lock.json', 'tsconfig.json', 'vitest.config.ts', 'README.md', '.gitignore', '.ci',
       // node-gyp's build description for the SocketCAN addon (used where no prebuilt binary fits)
       'binding.gyp',
+      // the linter and formatter's settings (biome)
+      'biome.json',
       'src', 'tui', 'provisioning', 'overlays', 'test', '.git', 'node_modules', 'dist',
     ]);
     // What git tracks (build output, caches and packed tarballs are ignored, not committed).
+    requireHostTools('git');
     const tracked = execFileSync('git', ['ls-files'], { cwd: ROOT, encoding: 'utf8' }).split('\n').filter(Boolean);
     const extra = [...new Set(tracked.map((f) => f.split('/')[0]))].filter((n) => !allowed.has(n));
     expect(extra).toEqual([]);
@@ -136,6 +140,23 @@ describe('architecture', () => {
       }
       // our own SocketCAN addon, through node-gyp-build
       if (/['"]node-gyp-build['"]/.test(text) && file !== 'src/backends/socketcan/binding.ts') bad.push(`${file} loads node-gyp-build`);
+    }
+    expect(bad).toEqual([]);
+  });
+
+  it('config/, daemon/ and provisioning/ name no wire protocol: they compose the plug-ins from the registry', async () => {
+    const { PROTOCOLS } = await import('../src/protocols/registry.js');
+    const names = Object.keys(PROTOCOLS);
+    expect(names).toContain('waveshare');
+    const files = [...sourceFiles('src/config'), ...sourceFiles('src/daemon'), 'src/daemon.ts', ...sourceFiles('provisioning')];
+    const templates = fs.readdirSync(path.join(ROOT, 'provisioning/templates')).map((f) => `provisioning/templates/${f}`);
+    const bad: string[] = [];
+    for (const file of [...files, ...templates]) {
+      fs.readFileSync(path.join(ROOT, file), 'utf8').split('\n').forEach((line, k) => {
+        // The Waveshare CAN *HAT* is hardware (a board setup installs), not the wire protocol.
+        const text = line.replace(/Waveshare 2-CH CAN HAT|waveshare-2ch-can-hat|old Waveshare\/go-ampio-server guide/gi, '');
+        for (const name of names) if (text.toLowerCase().includes(name)) bad.push(`${file}:${k + 1} names ${name}`);
+      });
     }
     expect(bad).toEqual([]);
   });

@@ -13,6 +13,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { arch as hostArch, tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { PROTOCOL_PLUGINS } from '../../src/config/options.js';
 import { loadTemplates, packageDir } from '../package-files.js';
 import { renderEnvFile } from '../steps/env-file.js';
 import { renderUnit } from '../steps/service-unit.js';
@@ -95,7 +96,7 @@ function control(o: { version: string; arch: DebArch; sizeKiB: number }): string
     'Recommends: iproute2',
     'Section: net',
     'Priority: optional',
-    'Description: Ampio CAN bus to network bridge (cannelloni, tcpcan, socketcand, GVRET)',
+    `Description: Ampio CAN bus to network bridge (${PROTOCOL_PLUGINS.map((p) => p.name).join(', ')})`,
     ' One daemon for the Raspberry Pi that puts an Ampio home-automation CAN bus on',
     ' the network. Run "sudo ampio-bridge setup" after installing to configure the',
     ' CAN HAT (or USB adapter) and start the service.',

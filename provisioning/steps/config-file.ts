@@ -4,6 +4,7 @@
 // booleans as JSON numbers and booleans.
 
 import { OPTIONS, formatOptionValue, type OptionName, type OptionSpec } from '../../src/config/options.js';
+import { BUS_PORT, OFFERED } from '../protocols.js';
 import type { Answers } from '../types.js';
 
 export class AnswerError extends Error {
@@ -37,17 +38,20 @@ export function answerEntries(a: Answers): [OptionName, string][] {
   else e.push(['serial', a.serial]);
   e.push(
     ['bitrate', String(a.bitrate)],
-    ['listen', a.listen],
+    [BUS_PORT.option, a.listen],
     ['maxClients', String(a.maxClients)],
     ['hubPolicy', a.hubPolicy],
     ['mdnsEnable', String(a.mdns)],
     ['metricsAddr', a.metricsAddr],
-    ['socketcandListen', a.socketcandListen],
-    // The socketcand beacon is discovery on the LAN, like mDNS: on when both are.
-    ['socketcandBeacon', String(a.mdns && a.socketcandListen.trim() !== '')],
   );
-  // Written only when on, so installs that never asked for GVRET keep their file unchanged.
-  if (a.gvretListen.trim() !== '') e.push(['gvretListen', a.gvretListen]);
+  for (const p of OFFERED) {
+    const listen = (a.listeners[p.option] ?? '').trim();
+    // Written when on; when off only where "no" must survive a re-run (keepOff), so installs
+    // that never said yes keep their file unchanged.
+    if (listen !== '' || p.question.keepOff) e.push([p.option, listen]);
+    // A broadcast to the whole LAN: on only when asked for, and only with its listener.
+    if (p.discoveryOption) e.push([p.discoveryOption, String(a.discovery?.[p.discoveryOption] === true && listen !== '')]);
+  }
   if (a.capture.trim() !== '') e.push(['capture', a.capture]);
   // Only when they differ from the daemon's defaults, so an install that keeps them has a
   // config file without them (and picks up a better default in a later version).
@@ -66,9 +70,9 @@ export function answerEntries(a: Answers): [OptionName, string][] {
 export function buildConfigStore(a: Answers, existing: Record<string, unknown> | null, migrated: Record<string, string | number | boolean>): Record<string, unknown> {
   const store: Record<string, unknown> = {};
   for (const [name, raw] of answerEntries(a)) store[OPTIONS[name].flag] = configValue(name, raw);
-  // GVRET or capture answered "no": an earlier key must not survive as an "other key".
+  // A protocol or capture answered "no": an earlier key must not survive as an "other key".
   const dropped = new Set<string>();
-  if (a.gvretListen.trim() === '') dropped.add(OPTIONS.gvretListen.flag);
+  for (const p of OFFERED) if ((a.listeners[p.option] ?? '').trim() === '' && !p.question.keepOff) dropped.add(p.flag);
   if (a.capture.trim() === '') dropped.add(OPTIONS.capture.flag);
   // Back to the daemon's default (no key is written for it): a key from before must go too,
   // or `setup --allow local` would leave an install open to any address.

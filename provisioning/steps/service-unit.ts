@@ -39,24 +39,19 @@ export function readmeFor(mainJs: string): string {
   return `${root}/README.md`;
 }
 
-/** The port of a listen address when it is below 1024 (binding it needs CAP_NET_BIND_SERVICE), else null. */
-export function privilegedPort(listen: string): number | null {
-  const m = /:?(\d+)$/.exec(listen.trim());
-  if (!m || listen.trim() === '') return null;
-  const port = Number(m[1]);
-  return port > 0 && port < 1024 ? port : null;
-}
+export { privilegedPort } from '../protocols.js';
 
 export function renderUnit(
   t: Templates,
-  o: { version: string; nodePath: string; mainJs: string; backend: 'socketcan' | 'serial'; serialDevice?: string; serialResolved?: string; gvretListen?: string },
+  o: { version: string; nodePath: string; mainJs: string; backend: 'socketcan' | 'serial'; serialDevice?: string; serialResolved?: string; privileged?: { port: number; why: string } | null },
 ): string {
   const serial = o.backend === 'serial';
-  const bindPort = privilegedPort(o.gvretListen ?? '');
+  const bindPort = o.privileged?.port ?? null;
   return renderTemplate(t['ampio-bridge.service'], {
     unprivileged: bindPort === null,
     bindPrivileged: bindPort !== null,
     privilegedPort: bindPort ?? '',
+    privilegedWhy: o.privileged?.why ?? '',
     header: managedHeader(o.version),
     readme: readmeFor(o.mainJs),
     execStart: execStartArgv(o.nodePath, o.mainJs).map(quoteArg).join(' '),

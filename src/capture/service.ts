@@ -227,6 +227,11 @@ export class CaptureService {
     });
   }
 
+  /** The daemon service's snapshot section: the `capture` field of status/top. */
+  contribute(snapshot: { capture?: CaptureSnapshot }): void {
+    snapshot.capture = this.snapshot();
+  }
+
   /** For status/top/snapshot (the `capture` field). */
   snapshot(): CaptureSnapshot {
     const s = this.summary;

@@ -10,11 +10,11 @@ export interface CommandInfo {
 }
 
 export const COMMANDS: readonly CommandInfo[] = [
-  { name: 'serve', summary: 'run the bridge: CAN bus ↔ cannelloni TCP clients (what systemd runs)', usage: '[flags]' },
+  { name: 'serve', summary: 'run the bridge (what systemd runs): the CAN bus ↔ clients of every wire protocol, frame capture, the house', usage: '[flags]' },
   { name: 'status', summary: 'ask the running bridge for its buses, clients and counters (--json)', usage: '[--json]' },
   { name: 'top', summary: 'live monitor of buses, clients and frame rates (needs a terminal)', usage: '[flags]' },
   { name: 'setup', summary: 'install on a Raspberry Pi: CAN HAT overlay, interfaces, service (--dry-run shows the plan)', usage: '[flags]' },
-  { name: 'doctor', summary: 'read-only checks: overlay, CAN link and bitrate, service, port', usage: '[flags]' },
+  { name: 'doctor', summary: 'read-only checks with fixes: overlay, CAN link and bitrate, service, ports, capture', usage: '[flags]' },
   { name: 'discover', summary: 'find bridges on the local network over mDNS', usage: '[flags]' },
   { name: 'capture', summary: 'read the frame store of serve --capture: stats, query (what happened at 02:14?), export for canplayer/SavvyCAN', usage: '<stats|query|export> [flags]' },
   { name: 'version', summary: 'print version, commit and build date', usage: '[--json]' },

@@ -3,6 +3,7 @@
 
 import { CONFIG_ENV, SYSTEM_CONFIG_DIR } from '../config/paths.js';
 import { defaultText, envNameFor, OPTION_NAMES, OPTIONS, type OptionName, type OptionSpec } from '../config/options.js';
+import { PROTOCOLS } from '../protocols/registry.js';
 import { COMMANDS } from './command-table.js';
 
 type Group = OptionSpec<unknown>['group'];
@@ -70,13 +71,24 @@ function clampWidth(width: number | undefined): number {
   return Math.max(60, Math.min(width ?? 80, 120));
 }
 
+/** "cannelloni, tcpcan, socketcand and gvret": every protocol of the registry, so help names a new one by itself. */
+function protocolList(): string {
+  const names = Object.keys(PROTOCOLS);
+  return names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}` : (names[0] ?? '');
+}
+
 export function renderServeHelp(options: HelpOptions = {}): string {
   const width = clampWidth(options.width);
   const out: string[] = [
     'Usage: ampio-bridge serve [flags]',
     '',
     ...wrap(
-      'Runs the bridge: opens the CAN bus and serves it to cannelloni TCP v1 clients, one port per bus. ' +
+      `Runs the bridge: opens the CAN buses and serves them to the clients of every wire protocol turned on (${protocolList()}), ` +
+        'all sharing the bus: cannelloni TCP v1 on --listen (one port per bus), each other protocol on its own --<protocol>-listen ' +
+        "(socketcand for python-can, SavvyCAN and Kayak; GVRET for SavvyCAN and WireTAP; waveshare for Home Assistant's Ampio integration). " +
+        'Beside the bus it keeps what is asked of it: a record of every frame (--capture, forwarded to PostgreSQL with --pg-url), ' +
+        'the house decoded from the bus (Ampio modules and their state, for MQTT and the web page), ' +
+        'metrics, mDNS and the control socket that status and top read. ' +
         'Try it without hardware: ampio-bridge serve --backend virtual --listen 127.0.0.1:20000',
       width,
       '',
@@ -119,7 +131,13 @@ export function renderMainHelp(version: string, options: HelpOptions = {}): stri
   const width = clampWidth(options.width);
   const nameWidth = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
   const out = [
-    `ampio-bridge ${version}: puts an Ampio CAN bus on the network (cannelloni TCP bridge for the Raspberry Pi)`,
+    ...wrap(
+      `ampio-bridge ${version}: puts an Ampio CAN bus on the network. One daemon for the Raspberry Pi serves the bus ` +
+        `to ${protocolList()} clients at once, records every frame (capture, PostgreSQL) ` +
+        'and decodes the house (Ampio modules and their state, for MQTT and the web page).',
+      width,
+      '',
+    ),
     '',
     'Usage: ampio-bridge <command> [flags]',
     '',

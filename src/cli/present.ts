@@ -3,6 +3,9 @@
 // format, so the two views cannot disagree. Pure: no I/O, no colours (each view paints).
 
 import type { BusSnapshot } from '../control/protocol.js';
+import { trimZeros } from '../core/human-units.js';
+
+export { trimZeros };
 
 export type Severity = 'ok' | 'warn' | 'error' | 'muted' | 'info';
 
@@ -62,9 +65,6 @@ export function busSeverity(bus: BusSnapshot): Severity {
   return worst(backendSeverity(bus.backendState), busStateSeverity(bus.busState), busLoadSeverity(bus.busLoad));
 }
 
-export function trimZeros(text: string): string {
-  return text.includes('.') ? text.replace(/\.?0+$/, '') : text;
-}
 
 /** 50000 → "50 kbit/s", 1000000 → "1 Mbit/s", unknown → "?" */
 export function formatBitrate(bps: number | null): string {

@@ -4,7 +4,9 @@
 // lives in sources/; this file merges them and checks values that only clash together.
 
 import { ConfigError, describeSource, type ValueSource } from './errors.js';
-import { isWildcardHost, type ListenAddress } from './parsers.js';
+import { configuredListeners, listenerClashes, portsPastEnd } from './listeners.js';
+import type { ListenAddress } from './parsers.js';
+import { PLUGINS } from '../protocols/registry.js';
 import { OPTION_NAMES, OPTIONS, type Config, type OptionName, type OptionSpec } from './options.js';
 import { parseCommandLine } from './sources/argv.js';
 import { readEnv } from './sources/env.js';
@@ -106,69 +108,52 @@ function tryParse(spec: OptionSpec<unknown>, text: string): { ok: true; value: u
   }
 }
 
-function sameSocket(a: ListenAddress, b: ListenAddress): boolean {
-  if (a.port === 0 || b.port === 0 || a.port !== b.port) return false; // port 0: the OS picks distinct ports
-  return a.host === b.host || isWildcardHost(a.host) || isWildcardHost(b.host);
-}
-
 /** Values that are valid alone but not together. Only checks options that parsed. */
 function crossChecks(values: Partial<Record<OptionName, unknown>>, sources: Record<OptionName, ValueSource>): ConfigError[] {
   const errors: ConfigError[] = [];
   const backend = values.backend as Config['backend'] | undefined;
   const canIf = values.canIf as string[] | undefined;
-  const listen = values.listen as ListenAddress | undefined;
-  const metrics = values.metricsAddr as ListenAddress | null | undefined;
 
   if (backend === 'serial' && canIf && canIf.length > 1) {
     errors.push(
       conflictError('canIf', sources, `lists ${canIf.length} buses (${canIf.join(',')}) but --backend serial drives one USB adapter, one bus`, 'give one name, or use --backend socketcan for a two-channel HAT'),
     );
   }
-  if (canIf && listen && listen.port !== 0 && listen.port + canIf.length - 1 > 65535) {
-    errors.push(
-      conflictError('listen', sources, `port ${listen.port} leaves no port for bus ${canIf.length} (${canIf[canIf.length - 1]} is served on --listen port + ${canIf.length - 1})`, `choose a port at most ${65536 - canIf.length}, e.g. :20000`),
-    );
-  }
-  if (metrics && listen && canIf) {
-    const busPorts = canIf.map((_, i) => ({ host: listen.host, port: listen.port + i }));
-    const clash = busPorts.findIndex((p) => sameSocket(p, metrics));
-    if (clash >= 0) {
-      errors.push(
-        conflictError('metricsAddr', sources, `port ${metrics.port} is also the cannelloni port of ${canIf[clash]} (--listen)`, 'choose another port, e.g. 127.0.0.1:9100'),
-      );
-    }
-  }
-  const tcpcan = values.tcpcanListen as ListenAddress | null | undefined;
-  if (tcpcan && listen && canIf) {
-    const ports = (base: ListenAddress) => canIf.map((_, i) => ({ host: base.host, port: base.port + i }));
-    const clash = ports(tcpcan).findIndex((t) => ports(listen).some((c) => sameSocket(c, t)));
-    if (clash >= 0) {
-      errors.push(
-        conflictError('tcpcanListen', sources, `port ${tcpcan.port + clash} is also a cannelloni port (--listen ${listen.port}, one port per bus)`, 'use another port, e.g. :20010'),
-      );
-    }
-    if (metrics && ports(tcpcan).some((t) => sameSocket(t, metrics))) {
-      errors.push(conflictError('metricsAddr', sources, `port ${metrics.port} is also a tcpcan port (--tcpcan-listen)`, 'choose another port, e.g. 127.0.0.1:9100'));
-    }
-  }
-  const gvret = values.gvretListen as ListenAddress | null | undefined;
-  if (values.gvretDiscovery === true && !gvret) {
-    errors.push(conflictError('gvretDiscovery', sources, 'is on but --gvret-listen is off: the ping would announce a GVRET server that does not exist', 'also set --gvret-listen, e.g. :2323 (SavvyCAN connects only to :23)'));
-  }
-  if (gvret && gvret.port !== 0 && listen && canIf) {
-    const clash = canIf.findIndex((_, i) => sameSocket({ host: listen.host, port: listen.port + i }, gvret));
-    if (clash >= 0) {
-      errors.push(conflictError('gvretListen', sources, `port ${gvret.port} is also the cannelloni port of ${canIf[clash]} (--listen)`, 'choose another port, e.g. :2323'));
-    }
-  }
-  if (gvret && tcpcan && canIf && canIf.some((_, i) => sameSocket({ host: tcpcan.host, port: tcpcan.port + i }, gvret))) {
-    errors.push(conflictError('gvretListen', sources, `port ${gvret.port} is also a tcpcan port (--tcpcan-listen)`, 'choose another port, e.g. :2323'));
-  }
-  if (gvret && metrics && sameSocket(gvret, metrics)) {
-    errors.push(conflictError('metricsAddr', sources, `port ${metrics.port} is also the GVRET port (--gvret-listen)`, 'choose another port, e.g. 127.0.0.1:9100'));
+  if (canIf) errors.push(...listenerChecks(values, sources, canIf));
+  // Each protocol's own combinations (e.g. a discovery broadcast without its listener).
+  for (const plugin of PLUGINS) {
+    for (const p of plugin.check?.(values as never) ?? []) errors.push(conflictError(p.option as OptionName, sources, p.problem, p.fix));
   }
   if (values.pgUrl && values.capture === '') {
     errors.push(conflictError('pgUrl', sources, 'forwards captured frames, but capture is off (the capture store is the outbox that survives outages)', 'add --capture /var/lib/ampio-bridge/capture.db (or another path)'));
+  }
+  return errors;
+}
+
+/**
+ * The listeners every option declares, checked by one rule: no two on one socket (whatever
+ * they are: protocols, metrics, the control socket), and no per-bus listener past port 65535.
+ * A clash blames the later option in the table, unless only the earlier one was set.
+ */
+function listenerChecks(values: Partial<Record<OptionName, unknown>>, sources: Record<OptionName, ValueSource>, canIf: readonly string[]): ConfigError[] {
+  const errors: ConfigError[] = [];
+  for (const name of portsPastEnd(OPTIONS, values, canIf.length)) {
+    const port = (values[name as OptionName] as ListenAddress).port;
+    errors.push(
+      conflictError(name as OptionName, sources, `port ${port} leaves no port for bus ${canIf.length} (${canIf[canIf.length - 1]} is served on --${OPTIONS[name as OptionName].flag} port + ${canIf.length - 1})`, `choose a port at most ${65536 - canIf.length}`),
+    );
+  }
+  const blamed = new Set<string>();
+  for (const { listener, other } of listenerClashes(configuredListeners(OPTIONS, values, canIf))) {
+    const swap = sources[listener.option as OptionName].kind === 'default' && sources[other.option as OptionName].kind !== 'default';
+    const [mine, theirs] = swap ? [other, listener] : [listener, other];
+    // One error per option pair (two buses may clash twice).
+    const key = `${mine.option}/${theirs.option}`;
+    if (blamed.has(key)) continue;
+    blamed.add(key);
+    const where = mine.path !== undefined ? `path ${mine.path}` : `port ${mine.tcp?.port}`;
+    const flag = OPTIONS[theirs.option as OptionName].flag;
+    errors.push(conflictError(mine.option as OptionName, sources, `${where} is also ${theirs.label} (--${flag})`, `choose another ${mine.path !== undefined ? 'path' : 'port'} for --${OPTIONS[mine.option as OptionName].flag}`));
   }
   return errors;
 }

@@ -1,12 +1,14 @@
 // THE options table: one entry per setting of `ampio-bridge serve`, composed here from the
-// core entries below and the groups of access control (options-access.ts), the protocols' listeners
-// (options-protocols.ts) and capture (options-capture.ts). It drives flag
+// core entries below and the groups of access control (options-access.ts), the wire protocols
+// (each plug-in's own group, src/protocols/<name>/plugin.ts, through the registry) and capture
+// (options-capture.ts); a service adds its group the same way, and an entry that declares
+// `listener` is checked against every other listener by one rule (listeners.ts). It drives flag
 // parsing, env names, config-file keys, validation, `--help`, the README table and the
 // files `setup` writes. Pure data and parsers: no I/O here (provisioning imports it).
 // Longer than our ~350-line habit on purpose: most of it is the core table itself, one
 // entry per setting, which reads best as one list; the other groups live beside it.
 import { ACCESS_OPTIONS } from './options-access.js';
-import { PROTOCOL_OPTIONS } from './options-protocols.js';
+import { PROTOCOL_OPTIONS } from '../protocols/registry.js';
 import { CAPTURE_OPTIONS } from './options-capture.js';
 
 // What setup and doctor need about --allow/--tx-rate, re-exported: provisioning imports
@@ -14,6 +16,11 @@ import { CAPTURE_OPTIONS } from './options-capture.js';
 export { isPublicAddress, nonLocalEntries } from '../guard/address-list.js';
 export { suggestTxRate } from '../guard/token-bucket.js';
 export { formatAge, formatByteSize, parseAge, parseByteSize } from './options-capture.js';
+// The wire protocols' setup questions, and the one clash rule for listeners (setup picks free
+// ports and refuses clashing answers exactly as serve would).
+export { PLUGINS as PROTOCOL_PLUGINS } from '../protocols/registry.js';
+export type { ProtocolPlugin, SetupQuestion } from '../protocols/types.js';
+export { configuredListeners, listenerClashes, type ConfiguredListener } from './listeners.js';
 
 export type OptionKind = 'string' | 'int' | 'bool' | 'duration' | 'enum' | 'list' | 'address' | 'path';
 
@@ -41,6 +48,12 @@ export interface OptionSpec<T> {
    * value, e.g. `metrics-addr` where empty means "off".
    */
   emptyIsValue?: boolean;
+  /**
+   * The option is where something listens (an `address`: TCP; a `path`: a Unix socket). Every
+   * such option takes part in one clash rule (listeners.ts): no two listeners on one socket.
+   * `what` names it in the error ("the <what> port"); `perBus`: bus i listens on port + i.
+   */
+  listener?: { what: string; perBus?: boolean };
 }
 
 // The parsers and option helpers live in parsers.ts; re-exported so existing imports keep working.
@@ -72,7 +85,6 @@ import {
   durationOption,
   enumOption,
   intOption,
-  listenOption,
   OptionValueError,
   optionalListenOption,
   opt,
@@ -84,7 +96,6 @@ export const BACKENDS = ['socketcan', 'serial', 'virtual'] as const;
 export const VIRTUAL_PAYLOADS = ['ampio', 'sequence'] as const;
 export const HUB_POLICIES = ['drop', 'kick'] as const;
 export const ECHO_MODES = ['others', 'none'] as const;
-export { GVRET_FD_FORMS } from './options-protocols.js';
 export const LOG_FORMATS = ['text', 'json'] as const;
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 
@@ -184,14 +195,8 @@ export const OPTIONS = {
     group: 'backend',
     scope: 'structural',
   }),
-  listen: listenOption({
-    flag: 'listen',
-    example: '127.0.0.1:20000',
-    default: { host: '', port: 20000 },
-    help: 'TCP address for cannelloni clients (second bus: port + 1); a bare port is refused: say 127.0.0.1:PORT (this machine) or :PORT (all interfaces)',
-    group: 'network',
-    scope: 'structural',
-  }),
+  // Every wire protocol's options (its listener first), from its plug-in via the registry.
+  ...PROTOCOL_OPTIONS,
   maxClients: intOption(0, 100_000, {
     flag: 'max-clients',
     unit: 'clients',
@@ -205,7 +210,7 @@ export const OPTIONS = {
     flag: 'handshake-timeout',
     example: '3s',
     default: 3000,
-    help: 'time a client has to send CANNELLONIv1 before it is closed',
+    help: "time a new connection has to finish its protocol's handshake (its hello) before it is closed; a protocol without one makes a client at accept",
     group: 'network',
     scope: 'reloadable',
   }),
@@ -265,6 +270,7 @@ export const OPTIONS = {
     help: 'HTTP address for /metrics (Prometheus), /ready and /healthz; off or empty = off; a bare port is refused',
     group: 'observability',
     scope: 'structural',
+    listener: { what: 'metrics' },
   }),
   logMetricsInterval: durationOption({
     flag: 'log-metrics-interval',
@@ -306,6 +312,7 @@ export const OPTIONS = {
     help: 'Unix socket for `status` and `top`',
     group: 'observability',
     scope: 'structural',
+    listener: { what: 'control' },
     parse: (raw) => raw.trim(),
   }),
   logFormat: enumOption(LOG_FORMATS, {
@@ -348,7 +355,6 @@ export const OPTIONS = {
     group: 'backend',
     scope: 'reloadable',
   }),
-  ...PROTOCOL_OPTIONS,
   ...ACCESS_OPTIONS,
   ...CAPTURE_OPTIONS,
 } as const;

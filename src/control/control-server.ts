@@ -19,6 +19,7 @@ import {
   type SubscribeResult,
 } from './protocol.js';
 import { listenUnix, prepareSocketFile } from './unix-socket.js';
+import type { LogFn } from '../core/log-fn.js';
 
 export { ControlSocketError, ControlSocketInUseError } from './unix-socket.js';
 
@@ -31,7 +32,7 @@ export interface ControlSource {
   onEvent(listener: (e: DaemonEvent) => void): () => void;
 }
 
-export type ControlLog = (level: 'debug' | 'info' | 'warn' | 'error', event: string, fields?: Record<string, unknown>) => void;
+export type ControlLog = LogFn;
 
 export interface ControlServerOptions {
   path: string;

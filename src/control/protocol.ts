@@ -6,6 +6,7 @@ import type { BackendKind, BackendState } from '../backends/types.js';
 import type { BusState } from '../core/bus-state.js';
 import type { ForwardStatus } from '../capture/worker-messages.js';
 import type { CaptureProblem } from '../capture/damage.js';
+import { formatAgeMs, formatBytes } from '../core/human-units.js';
 
 export const CONTROL_PROTOCOL_VERSION = 1;
 /** A line longer than this closes the control connection (protects the daemon). */
@@ -134,6 +135,11 @@ export interface ClientSnapshot {
   behindMs?: number;
   /** Frames dropped for it because they waited longer than --client-max-lag. */
   staleDrops?: number;
+  /**
+   * Bus frames its protocol withheld because this client cannot take them, by reason (GVRET:
+   * `zero_length`, `rtr`, `fd` for SavvyCAN; `fd` with --gvret-fd off). Absent when none.
+   */
+  withheld?: Record<string, number>;
 }
 
 export interface Totals {
@@ -285,19 +291,6 @@ export function boundInterval(requested: unknown): number {
 
 // ---------------------------------------------------------------- capture, for people
 
-function captureBytes(n: number): string {
-  if (n < 1024 * 1024) return `${Math.round(n / 1024)} KB`;
-  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MB`;
-  return `${(n / 1024 ** 3).toFixed(2)} GB`;
-}
-
-function captureAge(sec: number): string {
-  if (sec < 90) return `${Math.round(sec)} s`;
-  if (sec < 5400) return `${Math.round(sec / 60)} min`;
-  if (sec < 172_800) return `${(sec / 3600).toFixed(1)} h`;
-  return `${(sec / 86400).toFixed(1)} d`;
-}
-
 /** The reason in a few words (status line, top). */
 const PROBLEM_WORDS: Record<CaptureProblem['reason'], string> = {
   corrupt: 'store damaged',
@@ -321,7 +314,7 @@ const PROBLEM_WORDS: Record<CaptureProblem['reason'], string> = {
  */
 export function describeCapture(c: CaptureSnapshot | undefined, now: number, opts: { compact?: boolean } = {}): Array<{ text: string; warn: boolean }> {
   if (!c) return [{ text: 'capture off', warn: false }];
-  const age = c.oldestFrame === null ? null : captureAge(Math.max(0, (now - c.oldestFrame) / 1000));
+  const age = c.oldestFrame === null ? null : formatAgeMs(Math.max(0, now - c.oldestFrame));
   const oldest = age === null ? 'empty' : opts.compact ? `${age} kept` : `oldest ${age} ago`;
   const p = c.problem ?? null;
   // Capture that failed is off: say so first, the figures are those of the last good reading.
@@ -329,7 +322,7 @@ export function describeCapture(c: CaptureSnapshot | undefined, now: number, opt
   const lines = [
     {
       // top's one line: the reason and the next step before any figure.
-      text: opts.compact && p ? `capture ${state}` : `capture ${state} · ${c.rows.toLocaleString('en-US')} frames · ${captureBytes(c.bytes)} · ${oldest}${opts.compact && c.dropped === 0 ? '' : ` · ${c.dropped} dropped`}${opts.compact ? '' : ` · ${c.path}`}`,
+      text: opts.compact && p ? `capture ${state}` : `capture ${state} · ${c.rows.toLocaleString('en-US')} frames · ${formatBytes(c.bytes)} · ${oldest}${opts.compact && c.dropped === 0 ? '' : ` · ${c.dropped} dropped`}${opts.compact ? '' : ` · ${c.path}`}`,
       warn: c.state !== 'on' || c.dropped > 0 || p !== null,
     },
   ];
@@ -341,7 +334,7 @@ export function describeCapture(c: CaptureSnapshot | undefined, now: number, opt
   if (f) {
     const state = f.state === 'backing_off' ? `backing off${f.lastError ? ` (${f.lastError})` : ''}` : f.state;
     lines.push({
-      text: `→ ${opts.compact ? 'PG' : 'PostgreSQL'} ${state} · backlog ${f.backlogRows.toLocaleString('en-US')} rows · lag ${captureAge(f.lagSeconds)} · ${f.rowsTotal.toLocaleString('en-US')} sent${f.lostTotal > 0 ? ` · ${f.lostTotal} lost` : ''}${opts.compact ? '' : ` · ${f.target ?? ''}`}`,
+      text: `→ ${opts.compact ? 'PG' : 'PostgreSQL'} ${state} · backlog ${f.backlogRows.toLocaleString('en-US')} rows · lag ${formatAgeMs(f.lagSeconds * 1000)} · ${f.rowsTotal.toLocaleString('en-US')} sent${f.lostTotal > 0 ? ` · ${f.lostTotal} lost` : ''}${opts.compact ? '' : ` · ${f.target ?? ''}`}`,
       warn: f.state !== 'connected' || f.lostTotal > 0,
     });
   }

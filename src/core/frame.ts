@@ -126,3 +126,16 @@ export function frameProblem(f: CanFrame): string | null {
   if ((f.id & CAN_RTR_FLAG) === 0 && f.data.length !== f.len) return 'data length does not match len';
   return null;
 }
+
+/**
+ * A standard frame (no EFF flag) whose id needs more than 11 bits cannot exist on a bus: a
+ * SocketCAN socket would mask it to 11 bits (0x900 becomes 0x100) and send another device's
+ * id. Wire protocols that carry raw can_ids (cannelloni, tcpcan) refuse such a frame; error
+ * frames carry a class, not an id, and are left to the bus's own rule. Returns why, or null.
+ */
+export function standardIdProblem(id: number): string | null {
+  if ((id & (CAN_EFF_FLAG | CAN_ERR_FLAG)) !== 0) return null;
+  const bits = id & CAN_EFF_MASK;
+  if (bits <= CAN_SFF_MASK) return null;
+  return `standard id 0x${bits.toString(16)} is over 0x7FF (an extended id needs the EFF flag, bit 31)`;
+}

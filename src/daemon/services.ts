@@ -1,23 +1,36 @@
 // The services `serve` runs beside the buses: the control socket (for `status`/`top`), and,
-// when configured, Prometheus metrics, the metrics log line and mDNS. Built from explicit
+// when configured, Prometheus metrics, the metrics log line, mDNS and each protocol's discovery
+// broadcast (declared by its plug-in). Built from explicit
 // inputs (build info, hostname, the bound listeners) handed over by the daemon once its
 // listeners are bound; each is imported lazily, so a daemon that needs none loads none.
+import type { FrameTap } from '../bus/frame-tap.js';
 import type { Config } from '../config/options.js';
 import type { LogFn } from '../core/log-fn.js';
 import type { ControlSource } from '../control/control-server.js';
+import type { Snapshot } from '../control/protocol.js';
 import type { MetricsSource } from '../metrics/registry.js';
 import type { Readiness } from '../metrics/http.js';
 import type { ListenerInfo } from '../server/listener-set.js';
 import type { BuildInfo } from '../system/build-info.js';
 import type { Logger } from '../system/logger.js';
+import { PLUGINS } from '../protocols/registry.js';
 
-/** A part of the daemon with its own lifecycle (control socket, metrics HTTP, mDNS …). */
+/**
+ * A part of the daemon with its own lifecycle (capture, control socket, metrics HTTP, mDNS,
+ * the house decoder …). One shape for all of them, handed to the daemon once: the daemon
+ * attaches the tap to every bus before the buses start, starts the services after the
+ * buses, asks each for its snapshot section on every reading, and stops them in reverse.
+ */
 export interface DaemonService {
   name: string;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** Applies reloadable settings (SIGHUP); optional. */
   reload?(config: Config): void | Promise<void>;
+  /** Sees every frame of every bus, both directions (attached before the buses start). */
+  readonly tap?: FrameTap;
+  /** Writes this service's section into a snapshot being taken (e.g. `capture`). */
+  contribute?(snapshot: Snapshot): void;
 }
 
 /** Everything a service may need, handed over explicitly once the listeners are bound. */
@@ -68,8 +81,8 @@ export async function createStandardServices(inputs: ServiceInputs, options: Sta
       hostname: inputs.hostname,
       backend: config.backend,
       version: build.version,
-      // Each protocol's conventional service (cannelloni: go-ampio-server's _can-server._tcp);
-      // protocols without one (tcpcan) are not advertised.
+      // Each protocol's conventional service, as its plug-in declares it (`mdns`); protocols
+      // without one are not advertised.
       listeners: inputs.listeners.flatMap((l) =>
         l.mdns
           ? [
@@ -89,20 +102,27 @@ export async function createStandardServices(inputs: ServiceInputs, options: Sta
     });
     services.push({ name: 'mdns', start: () => advertiser.start(), stop: () => advertiser.stop() });
   }
-  if (config.gvretDiscovery) {
-    // Broadcast leaves the machine: only when asked for (the option is off by default).
-    const { createGvretDiscovery } = await import('../protocols/gvret/discovery.js');
-    const discovery = createGvretDiscovery({ log: logAt });
-    services.push({ name: 'gvret-discovery', start: () => discovery.start(), stop: () => discovery.stop() });
-  }
-  if (config.socketcandBeacon) {
-    const listener = inputs.listeners.find((l) => l.protocol === 'socketcand');
-    if (!listener) log.warn('socketcand_beacon_off', { hint: '--socketcand-beacon needs --socketcand-listen: there is nothing to announce' });
-    else {
-      const { SocketcandBeacon } = await import('../protocols/socketcand/beacon.js');
-      const beacon = new SocketcandBeacon({ port: listener.port, listenHost: listener.host, buses: inputs.buses.map((b) => b.name), hostname: inputs.hostname, log: logAt });
-      services.push({ name: 'socketcand-beacon', start: () => beacon.start(), stop: () => beacon.stop() });
-    }
+  services.push(...(await discoveryServices(inputs, logAt)));
+  return services;
+}
+
+/**
+ * Each protocol's discovery broadcast or beacon that its option turns on (off by default:
+ * broadcast leaves the machine), given that protocol's bound listeners.
+ */
+async function discoveryServices(inputs: ServiceInputs, log: LogFn): Promise<DaemonService[]> {
+  const services: DaemonService[] = [];
+  const values = inputs.config as unknown as Record<string, unknown>;
+  for (const plugin of PLUGINS) {
+    const decl = plugin.discovery;
+    if (!decl || values[decl.option] !== true) continue;
+    const service = await decl.create({
+      listeners: inputs.listeners.filter((l) => l.protocol === plugin.name).map((l) => ({ host: l.host, port: l.port, bus: l.bus })),
+      buses: inputs.buses.map((b) => b.name),
+      hostname: inputs.hostname,
+      log,
+    });
+    if (service) services.push({ name: decl.name, start: () => service.start(), stop: () => service.stop() });
   }
   return services;
 }

@@ -32,7 +32,8 @@ export function takeReading(inp: SnapshotInputs): Reading {
   const { buses, sessions, config: cfg } = inp;
   const wall = inp.wallClock;
   const listeners = sessions.listenerInfo();
-  const cannelloniAt = (bus: number): string => listeners.find((l) => l.protocol === 'cannelloni' && l.bus === bus)?.address ?? '';
+  // A bus's address: its first per-bus listener in registry order (the port every install has).
+  const busAt = (bus: number): string => listeners.find((l) => l.bus === bus)?.address ?? '';
 
   // Sessions: one pass for the client list, queue depths and frames sent.
   const clients: ClientSnapshot[] = [];
@@ -70,6 +71,7 @@ export function takeReading(inp: SnapshotInputs): Reading {
       txRefused: { ...s.txGuard.refused },
       behindMs: Math.round(s.freshness.behindMs(s.oldestQueuedAt(), now)),
       staleDrops: s.freshness.staleDrops,
+      ...(Object.keys(s.withheldFrames).length > 0 ? { withheld: { ...s.withheldFrames } } : {}),
     });
   }
 
@@ -100,10 +102,11 @@ export function takeReading(inp: SnapshotInputs): Reading {
     const stale = sessions.staleByBus[b.index] ?? 0;
     if (stale > 0) drops.push({ bus: b.name, direction: 'to_clients', reason: 'stale', count: stale });
     if (b.rxReadLate > 0) drops.push({ bus: b.name, direction: 'to_clients', reason: 'read_late', count: b.rxReadLate });
+    for (const [reason, count] of Object.entries(sessions.withheldByBus[b.index] ?? {})) drops.push({ bus: b.name, direction: 'to_clients', reason: `withheld_${reason}`, count });
     return {
       name: b.name,
       backend: b.backend.info.kind,
-      listen: cannelloniAt(b.index),
+      listen: busAt(b.index),
       backendState: b.backendState,
       busState: b.busState,
       stateSince: b.stateSince,
@@ -160,7 +163,7 @@ export function takeReading(inp: SnapshotInputs): Reading {
       startedAt: inp.startedAt,
       uptimeSec: Math.max(0, (wall - inp.startedAt) / 1000),
       backend: cfg.backend,
-      listen: buses.map((b) => cannelloniAt(b.index)),
+      listen: buses.map((b) => busAt(b.index)),
       listeners: listeners.map((l) => ({ protocol: l.protocol, bus: l.bus === null ? null : buses[l.bus].name, address: l.address })),
       mdnsName: cfg.mdnsEnable ? mdnsInstanceNames(cfg.mdnsName, inp.hostname, buses.map((b) => b.name)).join(', ') : null,
       metricsAddr: cfg.metricsAddr ? formatListen(cfg.metricsAddr) : null,

@@ -1,22 +1,34 @@
-// Every wire protocol the bridge speaks, in one table: name → the option that turns its
-// listener on, and the module that implements it. A module is imported only when its
-// listener is configured, so a protocol nobody enabled costs nothing at start-up.
-// Adding a protocol = a folder under src/protocols/, one line here, its listen option in
-// the options table.
-import type { Config } from '../config/options.js';
-import type { WireProtocol } from './types.js';
+// Every wire protocol the bridge speaks, in one table. Each entry is the protocol's plug-in
+// (src/protocols/<name>/plugin.ts: its options, listener, discovery and setup question; pure
+// data and lazy imports), so a reader finds every protocol here, and a protocol nobody enabled
+// costs nothing at start-up: its implementation is imported only when its listener is on.
+// Adding a protocol = a folder under src/protocols/ with its plugin.ts, and one line here.
+// The order is the order of listeners, the help and README rows, and setup's questions.
+import { cannelloniPlugin } from './cannelloni/plugin.js';
+import { gvretPlugin } from './gvret/plugin.js';
+import { socketcandPlugin } from './socketcand/plugin.js';
+import { tcpcanPlugin } from './tcpcan/plugin.js';
+import type { OptionGroup, ProtocolPlugin } from './types.js';
+import { wavesharePlugin } from './waveshare/plugin.js';
 
-export interface ProtocolEntry {
-  /** The Config key of its listen address (null/empty = off). */
-  readonly listenOption: keyof Config;
-  /** The settings are there for protocols with options of their own (GVRET's FD form); without them, the defaults. */
-  readonly load: (config?: Config) => Promise<WireProtocol>;
-}
-
+// socketcand before GVRET: setup writes their keys in this order, as it did before they were
+// plug-ins, so an installed config.json is not rewritten only to reorder it.
 export const PROTOCOLS = {
-  cannelloni: { listenOption: 'listen', load: async () => (await import('./cannelloni/index.js')).default },
-  tcpcan: { listenOption: 'tcpcanListen', load: async () => (await import('./tcpcan/index.js')).default },
-  gvret: { listenOption: 'gvretListen', load: async (config?: Config) => (await import('./gvret/index.js')).createGvretProtocol({ fd: config?.gvretFd }) },
-  socketcand: { listenOption: 'socketcandListen', load: async () => (await import('./socketcand/index.js')).default },
-} as const satisfies Record<string, ProtocolEntry>;
+  cannelloni: cannelloniPlugin,
+  tcpcan: tcpcanPlugin,
+  socketcand: socketcandPlugin,
+  gvret: gvretPlugin,
+  waveshare: wavesharePlugin,
+} as const;
 
+export type ProtocolName = keyof typeof PROTOCOLS;
+
+/** The plug-ins in registry order, typed loosely (for code that treats them all alike). */
+export const PLUGINS: readonly ProtocolPlugin<OptionGroup>[] = Object.values(PROTOCOLS) as unknown as ProtocolPlugin<OptionGroup>[];
+
+type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
+
+/** Every protocol's option group, merged: composed into the options table. */
+export type ProtocolOptions = UnionToIntersection<(typeof PROTOCOLS)[ProtocolName]['options']>;
+
+export const PROTOCOL_OPTIONS = Object.assign({}, ...PLUGINS.map((p) => p.options)) as ProtocolOptions;

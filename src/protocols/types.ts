@@ -9,6 +9,7 @@
 import type { CanFrame } from '../core/frame.js';
 import type { LogLevel } from '../core/log-fn.js';
 import type { SendResult } from '../backends/types.js';
+import type { OptionSpec } from '../config/options.js';
 
 /** One bus the daemon serves, as a protocol sees it. */
 export interface BusInfo {
@@ -108,6 +109,21 @@ export interface SessionPeer {
    * it, but those are always whole frames, so the stream stays in sync.
    */
   reply(bytes: Uint8Array): void;
+  /**
+   * Holds the frames queued for this session (`true`) or lets them go (`false`). While held,
+   * frames wait in the session's queue (the hub's bound and policy apply; the server lets go
+   * by itself once the queue is half full) and replies still go out at once, ahead of them.
+   * GVRET holds from `E7` until it knows which client it talks to, so a client's first replies
+   * are not buried under frames. Bound it in time yourself (a timer that lets go).
+   */
+  hold(on: boolean): void;
+  /**
+   * A bus frame this session's filter chose not to send because the client cannot take it
+   * (SavvyCAN and zero-length frames): counted for the session (`status`) and per bus
+   * (`frames_dropped_total{direction="to_clients",reason="withheld_<reason>"}`), so nothing is
+   * withheld silently. Not for frames a client did not ask for (socketcand subscriptions).
+   */
+  withheld(bus: number, reason: string): void;
   /** Input the protocol could not parse: counted and logged (rate-bounded); does not close. */
   malformed(code: string, detail: string, bytes?: Uint8Array): void;
   /** Ends the session (queued frames are discarded unless shutting down). */
@@ -137,7 +153,7 @@ export interface MdnsAdvert {
   txt?: Record<string, string>;
 }
 
-/** A wire protocol plug-in. One module per protocol under `src/protocols/<name>/index.ts`. */
+/** The implementation of a wire protocol, loaded only when its listener is on (`index.ts`). */
 export interface WireProtocol {
   /** `cannelloni`, `tcpcan`, `socketcand`, `gvret`: the `protocol` label everywhere. */
   readonly name: string;
@@ -159,3 +175,96 @@ export interface WireProtocol {
    */
   readonly maxWriteBytes?: number;
 }
+
+// ---------------------------------------------------------------- the plug-in contract
+//
+// Everything the rest of the bridge knows about a protocol comes from its plug-in, declared in
+// `src/protocols/<name>/plugin.ts` (pure data and lazy imports: provisioning reads it through
+// the options table) and listed once in registry.ts. config/ composes the option groups into
+// the options table and finds port clashes from the listeners the options declare, daemon/
+// starts the discovery services, provisioning/ asks the setup questions and checks the ports.
+
+/** A group of options-table entries (a protocol's, or a service's). */
+export type OptionGroup = Readonly<Record<string, OptionSpec<any>>>;
+
+/** The parsed values of a group, as they sit in the Config. */
+export type GroupValues<G extends OptionGroup> = { readonly [K in keyof G]: G[K] extends OptionSpec<infer T> ? T : never };
+
+/** What a discovery service gets: this protocol's bound listeners and the daemon's facts. */
+export interface DiscoveryContext {
+  /** This protocol's bound listeners (empty when its listen option is off). */
+  readonly listeners: ReadonlyArray<{ readonly host: string; readonly port: number; readonly bus: number | null }>;
+  /** Bus names, in bus order. */
+  readonly buses: readonly string[];
+  readonly hostname: string;
+  log(level: LogLevel, event: string, fields?: Record<string, unknown>): void;
+}
+
+/** A broadcast or beacon by which clients find this protocol's listener. */
+export interface DiscoveryService {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface DiscoveryDecl<G extends OptionGroup> {
+  /** Service name in logs (`gvret-discovery`). */
+  readonly name: string;
+  /** The bool option of this group that turns it on (off by default: broadcast leaves the machine). */
+  readonly option: keyof G & string;
+  /** Creates the service; null when there is nothing to announce (it logs why). */
+  create(context: DiscoveryContext): Promise<DiscoveryService | null>;
+}
+
+/** A problem with a combination of this group's values (refused at start, as every conflict). */
+export interface GroupProblem {
+  readonly option: string;
+  readonly problem: string;
+  readonly fix: string;
+}
+
+/** How `setup` asks about a protocol. */
+export interface SetupQuestion {
+  /**
+   * `address`: always on, asked as an address (the bus port every install has).
+   * `offer`: asked yes/no; yes = `address`, moved up to the first free ports.
+   */
+  readonly ask: 'address' | 'offer';
+  /** The wizard's question; `{port}` is replaced by the port a yes gives. */
+  readonly question: string;
+  /** The address of a fresh install (`ask: address`) or of a yes (`offer`). */
+  readonly address: string;
+  /** `offer`: whether a config without the key is offered with yes (a fresh install's default). */
+  readonly offeredOn?: boolean;
+  /** `offer`: write the key also when off (`''`), so a re-run keeps a "no". */
+  readonly keepOff?: boolean;
+  /** The line setup prints at the end: where clients connect (`where`: host:port, or ports). */
+  connectLine(where: string): string;
+  /** doctor's fix when nothing accepts connections on the port. */
+  readonly doctorFix: string;
+  /** A port below 1024 is this protocol's convention: setup grants the service the bind privilege for it. */
+  readonly privileged?: string;
+  /**
+   * setup asks about its discovery broadcast with this question when the listener is on,
+   * default no (a broadcast reaches every machine on the LAN), and never turns it on unasked.
+   */
+  readonly discoveryQuestion?: string;
+}
+
+/** One wire protocol, as the registry lists it. */
+export interface ProtocolPlugin<G extends OptionGroup = OptionGroup> {
+  /** `cannelloni`, `tcpcan`, …: the `protocol` label everywhere. */
+  readonly name: string;
+  /** Its entries of the options table (flags, env, config keys, help, README rows). */
+  readonly options: G;
+  /** The option of `options` that holds its listen address (null = off); its spec declares `listener`. */
+  readonly listen: keyof G & string;
+  /** Loads the implementation with this group's values (only when the listener is on). */
+  load(values: GroupValues<G>): Promise<WireProtocol>;
+  /** Combinations of its own values that cannot work. */
+  check?(values: GroupValues<G>): GroupProblem[];
+  readonly discovery?: DiscoveryDecl<G>;
+  readonly setup?: SetupQuestion;
+}
+
+/** Declares a plug-in with its group's types checked (`definePlugin({ ... })`). */
+export const definePlugin = <G extends OptionGroup>(plugin: ProtocolPlugin<G>): ProtocolPlugin<G> => plugin;

@@ -22,6 +22,8 @@ export interface SessionHost {
   txRefused(s: Session, bus: number, frame: CanFrame, reason: TxRefusal, first: boolean): SendResult;
   /** Monotonic ms at which bus `bus` took the frame now being queued (one clock read per frame, not per session). */
   frameTime(bus: number): number;
+  /** A bus frame the session's protocol withheld from its client (SessionPeer.withheld). */
+  withheld(s: Session, bus: number, reason: string): void;
   /** Frames dropped for this session because they waited longer than --client-max-lag. */
   staleDropped(s: Session, count: number): void;
   /** The hub policy now (kick closes a client that falls behind by more than the lag). */

@@ -57,6 +57,8 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
 
   private readonly ring: FrameRing;
   private congested = false;
+  /** The protocol holds the queued frames (SessionPeer.hold). */
+  private protocolHold = false;
   /** See Flushable: −1 when no flush is scheduled for the current batch. */
   flushDeadline = -1;
   private handshakeTimer: NodeJS.Timeout | null = null;
@@ -74,6 +76,8 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
   bytesOut = 0;
   bytesIn = 0;
   drops = 0;
+  /** Bus frames the protocol withheld from this client because it cannot take them, by reason. */
+  readonly withheldFrames: Record<string, number> = {};
   /** What this client may put on the bus (listen-only, rate, IDs) and what it was refused. */
   readonly txGuard: TxGuard;
   /** How far behind the client is, and whether writing waits for the kernel to deliver. */
@@ -212,6 +216,17 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
     if (this.socket.writableLength > REPLY_BACKLOG_LIMIT) this.close('kicked_slow');
   }
 
+  hold(on: boolean): void {
+    if (this.protocolHold === on) return;
+    this.protocolHold = on;
+    if (!on && this.ring.count > 0) this.flush();
+  }
+
+  withheld(bus: number, reason: string): void {
+    this.withheldFrames[reason] = (this.withheldFrames[reason] ?? 0) + 1;
+    this.host.withheld(this, bus, reason);
+  }
+
   malformed(code: string, detail: string, bytes?: Uint8Array): void {
     this.host.malformedInput(this, code, detail, bytes);
   }
@@ -240,6 +255,11 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
     this.ring.push(bytes, t > 0 ? t : this.options.now());
     // Before the negotiation ends frames are held (ready() writes them); the hub's bound applies.
     if (!this.handshaken) return;
+    if (this.protocolHold) {
+      // A protocol's hold never costs frames: at half the queue it ends by itself.
+      if (this.ring.count * 2 >= this.capacity) this.hold(false);
+      return;
+    }
     if (this.ring.count >= this.batchSize) {
       this.flush();
     } else if (this.flushDeadline < 0) {
@@ -260,7 +280,7 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
   /** Writes everything queued as one buffer, unless the socket is congested. */
   flush(): void {
     this.flushDeadline = -1;
-    if (!this.handshaken || this.socket.destroyed || this.freshness.held) return;
+    if (!this.handshaken || this.protocolHold || this.socket.destroyed || this.freshness.held) return;
     if (this.ring.count > 0 && !this.congested && this.dropStale(this.options.now())) return;
     const max = this.protocol.maxWriteBytes;
     while (this.ring.count > 0 && !this.congested) {
@@ -373,6 +393,7 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
     this.clearTimers();
     if (reason === 'shutdown') {
       this.congested = false;
+      this.protocolHold = false;
       this.flush();
     }
     this.ring.clear();

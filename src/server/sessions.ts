@@ -65,6 +65,8 @@ export class Sessions implements SessionHost {
   private readonly lagSampler: LagSampler;
   /** Frames dropped for clients because they waited longer than --client-max-lag, per bus. */
   readonly staleByBus: number[];
+  /** Bus frames protocols withheld from clients that cannot take them, per bus, by reason. */
+  readonly withheldByBus: Array<Record<string, number>>;
   private readonly protocolById = new Map<number, string>();
   private readonly reports: SessionReports;
   private nextId = 1;
@@ -88,6 +90,7 @@ export class Sessions implements SessionHost {
     );
     for (const { protocol } of options.protocols) this.byProtocol[protocol.name] = { framesIn: 0, closedFramesOut: 0, accepted: 0, handshakeFailuresByReason: {} };
     this.staleByBus = options.buses.map(() => 0);
+    this.withheldByBus = options.buses.map(() => ({}));
     this.access = new ServerAccess<Session>({ settings: options.settings, log: options.log, now: options.now });
     this.slots = new ClientSlots(this.access.gate, () => options.settings().maxClients);
     this.lagSampler = new LagSampler({
@@ -244,6 +247,11 @@ export class Sessions implements SessionHost {
 
   frameTime(bus: number): number {
     return this.buses[bus].frameTime;
+  }
+
+  withheld(_s: Session, bus: number, reason: string): void {
+    const counts = this.withheldByBus[bus];
+    if (counts) counts[reason] = (counts[reason] ?? 0) + 1;
   }
 
   staleDropped(s: Session, count: number): void {

@@ -13,6 +13,7 @@ import { LatencyHistogram } from './histogram.js';
 import type { LatencySink, LoadConnection } from './load-connection.js';
 import type { FromLoad, LoadConfig, ToLoad } from './messages.js';
 import { SocketcandLoadConnection } from './socketcand-load.js';
+import { WaveshareLoadConnection } from './waveshare-load.js';
 
 const latency = new LatencyHistogram();
 let negativeLatency = 0;
@@ -74,7 +75,9 @@ async function configure(config: LoadConfig): Promise<void> {
       ? new GvretLoadConnection(spec, latencySink)
       : spec.protocol === 'socketcand'
         ? new SocketcandLoadConnection(spec, latencySink)
-        : new CannelloniLoadConnection(spec, latencySink, spec.role === 'send' ? senderIndex++ : -1),
+        : spec.protocol === 'waveshare'
+          ? new WaveshareLoadConnection(spec, latencySink)
+          : new CannelloniLoadConnection(spec, latencySink, spec.role === 'send' ? senderIndex++ : -1),
   );
   // Connect in small groups: a burst of 64 SYNs at once can overflow a small accept backlog.
   for (let k = 0; k < connections.length; k += 16) {

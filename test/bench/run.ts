@@ -2,7 +2,7 @@
 // load generator as another (N real cannelloni TCP clients on 127.0.0.1), and the
 // scenarios of issue 7. Prints a table (or --json) and checks the budgets.
 //
-//   node dist/test/bench/run.js [--json] [--only a,b,b0,c,d,e,f,g,m,gv,s] [--quick] [--check]
+//   node dist/test/bench/run.js [--json] [--only a,b,b0,c,d,e,f,g,m,gv,s,w] [--quick] [--check]
 //                               [--window S] [--windows N] [--bridge-node-args=…]
 //                               [--baseline-cli OTHER/dist/src/cli/main.js]
 import { readFileSync } from 'node:fs';
@@ -10,13 +10,13 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { type DecoderResult, runDecoders } from './decoders.js';
 import { decoderTable, fixed, int, ms, table, trafficTable } from './report.js';
-import { DEFAULT_FLUSH_MS, scenarioA, scenarioB, scenarioC, scenarioD, scenarioE, scenarioF, scenarioM, scenarioGvret, scenarioS, type Timing } from './scenarios.js';
+import { DEFAULT_FLUSH_MS, scenarioA, scenarioB, scenarioC, scenarioD, scenarioE, scenarioF, scenarioM, scenarioGvret, scenarioS, scenarioWaveshare, type Timing } from './scenarios.js';
 import { median, runTraffic, type TrafficResult, type TrafficSpec } from './traffic.js';
 
-const ALL = ['a', 'b', 'b0', 'c', 'd', 'e', 'f', 'g', 'm', 'gv', 's'] as const;
+const ALL = ['a', 'b', 'b0', 'c', 'd', 'e', 'f', 'g', 'm', 'gv', 's', 'w'] as const;
 type Key = (typeof ALL)[number];
 
-const HELP = `Usage: npm run bench -- [--json] [--only a,b,b0,c,d,e,f,g,m,gv,s] [--quick] [--check] [--window S] [--windows N]
+const HELP = `Usage: npm run bench -- [--json] [--only a,b,b0,c,d,e,f,g,m,gv,s,w] [--quick] [--check] [--window S] [--windows N]
 
 Scenarios (issue 7):
   a   Ampio: 2 buses × 400 fps, 32 clients per bus
@@ -32,6 +32,7 @@ Scenarios (issue 7):
       may not speak tcpcan)
   gv  (b) to 32 GVRET sessions (SavvyCAN-style): CPU per delivered frame next to (b)'s
   s   (b) with 32 socketcand RAW-mode clients: CPU per frame compared with (b)
+  w   (b) with 32 Waveshare clients (13-byte records): CPU per frame compared with (b)
 
   --json                 print the results as JSON on stdout (progress goes to stderr)
   --quick                one short window per scenario (a smoke run, not for publishing)
@@ -120,6 +121,7 @@ async function main(): Promise<number> {
   }
   if (only.has('gv')) await run(scenarioGvret(timing));
   if (only.has('s')) await run(scenarioS(timing));
+  if (only.has('w')) await run(scenarioWaveshare(timing));
   const ramp = only.has('c') ? await runRamp(quick, bridgeNodeArgs, progress) : null;
   let decoders: DecoderResult[] = [];
   if (only.has('g')) {
@@ -158,6 +160,8 @@ async function main(): Promise<number> {
       const s = traffic.find((t) => t.key === 's');
       const b = traffic.find((t) => t.key === 'b');
       if (s && b) out.push(`(s) socketcand ${fixed(s.median.bridgeCpuUsPerFrame, 2)} µs per delivered frame = ${fixed(s.median.bridgeCpuUsPerFrame / b.median.bridgeCpuUsPerFrame, 2)}× cannelloni's (b) in this run`);
+      const w = traffic.find((t) => t.key === 'w');
+      if (w && b) out.push(`(w) Waveshare ${fixed(w.median.bridgeCpuUsPerFrame, 2)} µs per delivered frame = ${fixed(w.median.bridgeCpuUsPerFrame / b.median.bridgeCpuUsPerFrame, 2)}× cannelloni's (b) in this run`);
       out.push('');
     }
     if (ramp) {
@@ -244,6 +248,16 @@ function checkBudgets(traffic: TrafficResult[], ramp: RampResult | null): Budget
     if (b) {
       const ratio = m.bridgeCpuUsPerFrame / b.median.bridgeCpuUsPerFrame;
       out.push({ name: 'socketcand CPU per frame vs cannelloni (b)', scenario: 's', limit: '≤ 2.00×', value: `${fixed(ratio, 2)}×`, met: ratio <= 2 });
+    }
+  }
+  const w = get('w');
+  if (w) {
+    const m = w.median;
+    out.push({ name: 'drops, Waveshare', scenario: 'w', limit: '0', value: `${m.healthyDrops} dropped, ${m.healthyGaps} gaps`, met: m.healthyDrops === 0 && m.healthyGaps === 0 });
+    // Both are fixed binary records encoded once per bus frame: within 1.2× of each other.
+    if (b) {
+      const ratio = m.bridgeCpuUsPerFrame / b.median.bridgeCpuUsPerFrame;
+      out.push({ name: 'Waveshare CPU per frame vs cannelloni (b)', scenario: 'w', limit: '≤ 1.20×', value: `${fixed(ratio, 2)}×`, met: ratio <= 1.2 });
     }
   }
   const b0 = get('b0');

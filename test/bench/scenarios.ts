@@ -142,3 +142,16 @@ export function scenarioGvret(t: Timing): TrafficSpec {
     ...t,
   };
 }
+
+/** (w) (b) to 32 Waveshare readers (Home Assistant's Ampio integration): CPU per delivered frame next to (b)'s. */
+export function scenarioWaveshare(t: Timing): TrafficSpec {
+  return {
+    key: 'w',
+    title: `Waveshare: ${SATURATED_1M_RATE.toLocaleString('en-US')} fps, 32 clients (13-byte records)`,
+    bridgeArgs: ['--virtual-rate', String(SATURATED_1M_RATE), '--waveshare-listen', '127.0.0.1:0'],
+    buses: 1,
+    clients: (_ports, byProtocol) => Array.from({ length: 32 }, () => ({ port: byProtocol.waveshare[0], role: 'read' as const, protocol: 'waveshare' as const })),
+    configuredFps: SATURATED_1M_RATE,
+    ...t,
+  };
+}

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { DecodedRecord } from '../../src/capture/batch.js';
 import { captureChecks } from '../../src/capture/doctor.js';
+import { askDaemonCapture, liveCaptureChecks } from '../../src/cli/daemon-capture.js';
 import { loadSqlite, type SqliteConstructor } from '../../src/capture/sqlite-binding.js';
 import { CaptureStore } from '../../src/capture/sqlite-store.js';
 import { makeFrame } from '../../src/core/frame.js';
@@ -75,6 +76,10 @@ it('a store with a bad data page: the bridge serves, capture is off with the rea
     const m = await metrics(bridge);
     expect(m).toContain('\ncapture_up 0\n');
     expect(m).toContain('\ncapture_problem{reason="corrupt"} 1\n');
+    // doctor: from the running daemon, and from the file when no daemon answers.
+    const live = await askDaemonCapture({ flag: bridge.controlSocket, env: {} });
+    expect(live.reached).toBe(true);
+    if (live.reached) expect(liveCaptureChecks(live, {})[0]).toMatchObject({ status: 'fail', detail: expect.stringContaining('is damaged'), fix: expect.stringContaining('capture recover') });
     const doctor = await captureChecks({ capture: file }, {});
     expect(doctor[0]).toMatchObject({ status: 'fail', detail: expect.stringContaining('is damaged'), fix: expect.stringContaining('capture recover') });
 
@@ -136,7 +141,10 @@ it('disk full (a 4 MB tmpfs in a private mount namespace): said once, the reason
     const m = await metrics(bridge);
     expect(m).toContain('\ncapture_problem{reason="disk_full"} 1\n');
     expect(m).toContain('\ncapture_up 0\n');
-    // doctor sees the full file system (through the bridge's own view of the mounts).
+    const live = await askDaemonCapture({ flag: bridge.controlSocket, env: {} });
+    if (live.reached) expect(liveCaptureChecks(live, {})[0]).toMatchObject({ status: 'fail', detail: expect.stringContaining('is full'), fix: expect.stringContaining('free space') });
+    else expect.fail('the daemon did not answer doctor');
+    // doctor without a daemon sees the full file system (through the bridge's own view of the mounts).
     const doctor = await captureChecks({ capture: `/proc/${bridge.pid}/root${mnt}/capture.db` }, {});
     expect(doctor.find((c) => c.id === 'capture-space')).toMatchObject({ status: 'fail', fix: expect.stringContaining('free space') });
     // Seconds of failing commits (ten a second): still one line, no reminder before 60 s.

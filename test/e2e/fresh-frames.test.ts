@@ -14,6 +14,7 @@ import { ControlClient } from '../../src/control/control-client.js';
 import { BridgeChild, REPO } from '../support/bridge-child.js';
 import { sleep } from '../support/hostile-clients.js';
 import { until } from '../support/until.js';
+import { requireHostTools } from '../support/host-tools.js';
 
 const LAG = 2000;
 /** Delivery after the write, and the reader being scheduled late on a shared CI machine. */
@@ -113,6 +114,7 @@ describe('a half-closed peer is a listener', () => {
   ];
   for (const [name, cmd] of tools) {
     it(`${name}: the README's example keeps receiving after its stdin ended`, async () => {
+      requireHostTools(name === 'socat' ? 'socat' : 'nc');
       const b = await bridge(250);
       const port = b.port('cannelloni');
       const child = spawn('sh', ['-c', cmd.replace('PORT', String(port))], { stdio: ['ignore', 'pipe', 'ignore'] });

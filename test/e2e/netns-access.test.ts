@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO } from '../support/bridge-child.js';
+import { requireHostTools } from '../support/host-tools.js';
 
 const ADMITTED = ['127.0.0.1', '192.168.77.1', '::1', 'fd00:77::1'];
 const REFUSED = ['198.51.100.7', '2001:db8::7'];
@@ -19,6 +20,7 @@ describe('--allow default (local) in a network namespace', () => {
       'ip -6 addr add fd00:77::1/128 dev lo nodad',
       'ip -6 addr add 2001:db8::7/128 dev lo nodad',
     ].join(' && ');
+    requireHostTools('unshare', 'ip');
     const probe = path.join(REPO, 'test/support/netns-allow-probe.mjs');
     const out = execFileSync('unshare', ['-rn', 'sh', '-c', `${setup} && exec "$0" "$1" "$2"`, process.execPath, probe, JSON.stringify([...ADMITTED, ...REFUSED])], {
       encoding: 'utf8',

@@ -11,6 +11,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rm
 import { homedir, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requireHostTools } from '../support/host-tools.js';
 
 const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 const dir = mkdtempSync(path.join(tmpdir(), 'ampio-prebuilds-'));
@@ -64,6 +65,7 @@ try { new m.CanSocket('can0', { fd: true }, () => {}); out.opened = true; } catc
 console.log(JSON.stringify(out));`;
 
 beforeAll(() => {
+  requireHostTools('aarch64-linux-gnu-gcc', 'arm-linux-gnueabihf-gcc', 'qemu-aarch64', 'qemu-arm', 'readelf');
   // What prepack does after the TypeScript build (the tree is built already).
   const pre = spawnSync('bash', ['src/backends/socketcan/native/prebuild.sh'], { cwd: repo, encoding: 'utf8', timeout: 120_000 });
   if (pre.status !== 0) throw new Error(`prebuild.sh failed: ${pre.stderr}`);

@@ -11,12 +11,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadTemplates } from '../../provisioning/package-files.js';
 import { renderLinkOneshot } from '../../provisioning/steps/link-oneshot.js';
 import { renderUnit } from '../../provisioning/steps/service-unit.js';
+import { requireHostTools } from '../support/host-tools.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'ampio-unit-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function verify(unitText: string, name = 'ampio-bridge.service'): { status: number | null; stderr: string } {
   // A directory per unit: verify also loads the units a unit names (Before=) from beside it.
+  requireHostTools('systemd-analyze', 'kill');
   const file = path.join(mkdtempSync(path.join(dir, 'u-')), name);
   writeFileSync(file, unitText);
   const r = spawnSync('systemd-analyze', ['verify', '--man=no', '--generators=no', file], { encoding: 'utf8', env: { ...process.env, SYSTEMD_LOG_COLOR: '0' } });

@@ -71,10 +71,16 @@ describe('setup wizard in a real terminal', () => {
     await keys('Enter');
     await waitFor('Also serve socketcand clients (python-can, SavvyCAN, Kayak) on TCP port 29536?');
     await keys('Enter');
-    await waitFor('Advertise the bridge on the local network (mDNS)?');
-    await keys('Enter');
     await waitFor('Serve GVRET for SavvyCAN and WireTAP on TCP port 23?');
     await keys('y', 'Enter');
+    // One bus (can0 only): cannelloni's bus 1 does not exist, so Home Assistant's default port is free.
+    await waitFor("Serve Home Assistant's Ampio integration (the Waveshare 2-CH-CAN-TO-ETH format) on TCP port 20001?");
+    await keys('y', 'Enter');
+    // Broadcast reaches the whole LAN: asked after the protocols, and off unless answered yes.
+    await waitFor('Announce socketcand on the local network by broadcast');
+    await keys('Enter');
+    await waitFor('Advertise the bridge on the local network (mDNS)?');
+    await keys('Enter');
     await waitFor('Keep a history of every bus frame on this Pi (ampio-bridge capture query --since 1h;');
     await keys('Enter'); // yes (the default)
     await waitFor('Metrics address');
@@ -87,9 +93,10 @@ describe('setup wizard in a real terminal', () => {
     expect(done).toContain('EXIT=0');
     expect(done).toContain(`Image at ${root} is ready`);
     expect(done).toContain('ampio-bridge capture query --since 1h');
+    expect(done).toMatch(/Home Assistant \(Settings → Devices & services → Add integration → Ampio\) connects with host and port .+:20001/);
 
     const config = JSON.parse(readFileSync(path.join(root, 'etc/ampio-bridge/config.json'), 'utf8'));
-    expect(config).toMatchObject({ backend: 'socketcan', 'can-if': 'can0', listen: ':20100', 'mdns-enable': true, 'metrics-addr': '127.0.0.1:9100', 'gvret-listen': ':23', 'socketcand-listen': ':29536', capture: '/var/lib/ampio-bridge/capture.db' });
+    expect(config).toMatchObject({ backend: 'socketcan', 'can-if': 'can0', listen: ':20100', 'mdns-enable': true, 'metrics-addr': '127.0.0.1:9100', 'gvret-listen': ':23', 'socketcand-listen': ':29536', 'socketcand-beacon': false, 'waveshare-listen': ':20001', capture: '/var/lib/ampio-bridge/capture.db' });
     expect(readFileSync(path.join(root, 'etc/systemd/system/ampio-bridge.service'), 'utf8')).toMatch(/^AmbientCapabilities=CAP_NET_BIND_SERVICE$/m);
     expect(config).not.toHaveProperty('allow');
     expect(config).not.toHaveProperty('tx-rate');

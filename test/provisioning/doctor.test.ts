@@ -73,7 +73,7 @@ describe('doctor', () => {
     const checks = await runDoctorChecks(d);
     const failed = checks.filter((c) => c.status !== 'ok');
     expect(failed).toEqual([]);
-    expect(checks.map((c) => c.id)).toEqual(expect.arrayContaining(['config', 'overlay', 'spi', 'chip-spi0.0', 'chip-spi0.1', 'can0-bitrate', 'can0-restart', 'can0-qlen', 'can0-state', 'can1-up', 'service', 'port-20000', 'port-20001', 'socketcand-29536', 'control', 'ready', 'mdns']));
+    expect(checks.map((c) => c.id)).toEqual(expect.arrayContaining(['config', 'overlay', 'spi', 'chip-spi0.0', 'chip-spi0.1', 'can0-bitrate', 'can0-restart', 'can0-qlen', 'can0-state', 'can1-up', 'service', 'cannelloni-20000', 'cannelloni-20001', 'socketcand-29536', 'control', 'ready', 'mdns']));
     expect(runner.lines).toEqual(['dmesg', 'ip -details -statistics -json link show type can', 'systemctl is-active ampio-bridge.service']);
     expect(ports).toEqual(['127.0.0.1:20000', '127.0.0.1:20001', '127.0.0.1:29536']);
     const text = renderChecks(checks, false);

@@ -67,10 +67,12 @@ describe('ampio-bridge setup (in-process)', () => {
     expect(cli2.stderr()).toMatch(/--oscillator.*--interrupt/);
   });
 
-  it('--socketcand-listen "" turns socketcand (and its beacon) off; --no-mdns-enable turns the beacon off', async () => {
+  it('the socketcand beacon is off unless asked for (--socketcand-beacon), and never without socketcand', async () => {
     for (const [args, listen, beacon] of [
-      [['--socketcand-listen', ''], '', false],
-      [['--socketcand-listen', '127.0.0.1:29600', '--no-mdns-enable'], '127.0.0.1:29600', false],
+      [[], ':29536', false],
+      [['--socketcand-beacon'], ':29536', true],
+      [['--socketcand-listen', '', '--socketcand-beacon'], '', false],
+      [['--socketcand-listen', '127.0.0.1:29600', '--no-socketcand-beacon'], '127.0.0.1:29600', false],
     ] as const) {
       const t = tempRoot('bookworm-fresh');
       cleanups.push(t.cleanup);
@@ -101,7 +103,7 @@ describe('ampio-bridge setup (in-process)', () => {
     expect(await setupCommand(['--yes', '--root', t.root, '--can-if', 'can0', '--listen', ':20100'], cli.ctx, deps({ runner: sys }))).toBe(0);
     expect(cli.stdout()).toContain(`Image at ${t.root} is ready`);
     expect(cli.stdout()).toContain('On the target, run:\n  systemctl daemon-reload');
-    expect(JSON.parse(readFileSync(path.join(t.root, PATHS.configFile), 'utf8'))).toMatchObject({ 'can-if': 'can0', listen: ':20100', 'mdns-enable': true, 'socketcand-listen': ':29536', 'socketcand-beacon': true });
+    expect(JSON.parse(readFileSync(path.join(t.root, PATHS.configFile), 'utf8'))).toMatchObject({ 'can-if': 'can0', listen: ':20100', 'mdns-enable': true, 'socketcand-listen': ':29536', 'socketcand-beacon': false });
     expect(cli.stdout()).toContain('socketcand clients (python-can, SavvyCAN, Kayak) connect to');
     expect(lstatSync(path.join(t.root, PATHS.unitWants)).isSymbolicLink()).toBe(true);
     expect(sys.lines.every((l) => !/^systemctl (daemon-reload|restart|start|reboot)/.test(l) && !l.startsWith('ip '))).toBe(true);

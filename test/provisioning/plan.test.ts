@@ -52,7 +52,8 @@ describe('plan over fixture systems', () => {
       'mdns-enable': true,
       'metrics-addr': '127.0.0.1:9100',
       'socketcand-listen': ':29536',
-      'socketcand-beacon': true,
+      // It broadcasts to the whole LAN: asked, off unless answered yes (issue 28).
+      'socketcand-beacon': false,
       capture: '/var/lib/ampio-bridge/capture.db',
     });
   });

@@ -11,6 +11,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { lstat } from 'node:fs/promises';
 import net from 'node:net';
+import { requireHostTools } from './host-tools.js';
 
 /** adapter → host: 2D D4 LEN=n+5 ID[4] data CHK; CHK = LEN + 0x2D + Σ(ID, data). */
 export function adapterRxBytes(id29: number, data: ArrayLike<number>): Buffer {
@@ -101,6 +102,7 @@ export class AdapterEmulator {
   async plug(): Promise<void> {
     if (this.socat) throw new Error('already plugged');
     const connected = new Promise<net.Socket>((resolve) => this.connectWaiters.push(resolve));
+    requireHostTools('socat');
     const child = spawn('socat', [`PTY,link=${this.linkPath},raw,echo=0`, `TCP:127.0.0.1:${this.port}`], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });

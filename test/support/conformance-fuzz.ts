@@ -26,7 +26,10 @@ function specFrameArb(carries: ConformanceAdapter['carries']): fc.Arbitrary<Spec
 
 /** Runs the fuzz `runs` times; returns how many frames reached the bus (0: only the negotiation was fuzzed). */
 export async function fuzzDecoder(adapter: ConformanceAdapter, runs: number): Promise<number> {
-  const protocol = await PROTOCOLS[adapter.name].load();
+  // The plug-in with its options at their defaults.
+  const plugin = PROTOCOLS[adapter.name];
+  const defaults = Object.fromEntries(Object.entries(plugin.options).map(([k, spec]) => [k, spec.default]));
+  const protocol = await plugin.load(defaults as never);
   // Named as the suite's daemon bus, so a shared-listener protocol's stream opens it.
   const bus: BusInfo = { index: 0, name: 'vbus0', fd: true, bitrate: () => 500_000 };
   // Bytes a decoder must survive: random noise, well-formed frames of every kind, and
@@ -72,6 +75,8 @@ export async function fuzzDecoder(adapter: ConformanceAdapter, runs: number): Pr
         leave() {},
         send: () => (delivered++, { ok: true }),
         reply() {},
+        hold() {},
+        withheld() {},
         malformed() {},
         close: () => void (closed = true),
         log() {},

@@ -24,6 +24,11 @@ export class FakeSessionPeer implements SessionPeer {
   readonly malformedCalls: Array<{ code: string; detail: string }> = [];
   readonly logs: Array<{ level: LogLevel; event: string; fields?: Record<string, unknown> }> = [];
   closedWith: CloseReason | null = null;
+  /** Whether the session holds its frames now, and every hold()/release in order. */
+  held = false;
+  readonly holds: boolean[] = [];
+  /** withheld() calls, as `bus:reason`. */
+  readonly withheldCalls: string[] = [];
   wall = 1_764_500_000_000;
   session!: ProtocolSession;
 
@@ -66,6 +71,13 @@ export class FakeSessionPeer implements SessionPeer {
   }
   reply(bytes: Uint8Array): void {
     this.replies.push(bytes);
+  }
+  hold(on: boolean): void {
+    this.held = on;
+    this.holds.push(on);
+  }
+  withheld(bus: number, reason: string): void {
+    this.withheldCalls.push(`${bus}:${reason}`);
   }
   malformed(code: string, detail: string): void {
     this.malformedCalls.push({ code, detail });

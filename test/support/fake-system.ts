@@ -174,7 +174,8 @@ export class FakeSystem implements Runner {
         if (args[0] === 'prefix') return ok(`${this.npmPrefix}\n`);
         if (args[0] === 'install') {
           const spec = args[args.length - 1];
-          const version = spec.split('@').pop() as string;
+          // ampio-bridge@0.1.0 from the registry, or a packed …/ampio-bridge-0.1.0.tgz.
+          const version = /-(\d[^/]*?)\.tgz$/.exec(spec)?.[1] ?? (spec.split('@').pop() as string);
           const dir = this.host(path.posix.join(this.npmPrefix, 'lib/node_modules/ampio-bridge'));
           mkdirSync(dir, { recursive: true });
           writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'ampio-bridge', version }));

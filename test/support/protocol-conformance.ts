@@ -12,7 +12,7 @@
 //     port: (d) => d.daemon.port(0, 'socketcand'),
 //     carries: { fd: false, rtr: true, errorFrames: true },
 //     connect: async (port) => …,              // a spec client past the negotiation, ready for frames
-//     badHello: Buffer.from('…'),               // bytes that fail the negotiation
+//     badHello: Buffer.from('…'),               // bytes that fail the negotiation (null: none, a client from accept)
 //     clientStream: (frames) => Buffer,         // hello/negotiation + frames, as one client byte stream
 //     malformed: Buffer,                        // bytes after the negotiation that must close the session
 //   };
@@ -63,8 +63,8 @@ export interface ConformanceAdapter {
   carries: { fd: boolean; rtr: boolean; errorFrames: boolean };
   /** A client past the negotiation. */
   connect(port: number): Promise<ConformanceClient>;
-  /** Bytes that fail the negotiation. */
-  badHello: Buffer;
+  /** Bytes that fail the negotiation; null for a protocol without one (a client from accept). */
+  badHello: Buffer | null;
   /** The negotiation followed by `frames`, as one byte stream from a client. */
   clientStream(frames: SpecFrame[]): Buffer;
   /** Bytes after the negotiation that must close the session as malformed. */
@@ -125,21 +125,35 @@ export function runConformance(adapter: ConformanceAdapter, options: { partner?:
       expect(snap.totals.accepted).toBe(1);
     });
 
-    it('hello/negotiation: a bad one is closed and counted as a handshake failure', async () => {
-      const { d } = await start();
-      const r = await openFrom(adapter.port(d));
-      r.socket.write(adapter.badHello);
-      await r.whenClosed;
-      expect(d.daemon.snapshot().totals.handshakeFailures).toBe(1);
-      expect(d.daemon.snapshot().clients).toHaveLength(0);
-    });
+    const badHello = adapter.badHello;
+    if (badHello) {
+      it('hello/negotiation: a bad one is closed and counted as a handshake failure', async () => {
+        const { d } = await start();
+        const r = await openFrom(adapter.port(d));
+        r.socket.write(badHello);
+        await r.whenClosed;
+        expect(d.daemon.snapshot().totals.handshakeFailures).toBe(1);
+        expect(d.daemon.snapshot().clients).toHaveLength(0);
+      });
 
-    it('hello/negotiation: a silent peer is closed after --handshake-timeout', async () => {
-      const { d } = await start({ handshakeTimeout: 150 });
-      const r = await openFrom(adapter.port(d));
-      await r.whenClosed;
-      expect(d.daemon.counters().handshakeFailuresByReason).toEqual({ timeout: 1 });
-    });
+      it('hello/negotiation: a silent peer is closed after --handshake-timeout', async () => {
+        const { d } = await start({ handshakeTimeout: 150 });
+        const r = await openFrom(adapter.port(d));
+        await r.whenClosed;
+        expect(d.daemon.counters().handshakeFailuresByReason).toEqual({ timeout: 1 });
+      });
+    } else {
+      it('no negotiation: a silent connection is a client from accept, and stays one past --handshake-timeout', async () => {
+        const { d } = await start({ handshakeTimeout: 150 });
+        const r = await openFrom(adapter.port(d));
+        await clientsConnected(d, 1);
+        await new Promise((res) => setTimeout(res, 400));
+        expect(r.closed).toBe(false);
+        expect(d.daemon.snapshot().totals.handshakeFailures).toBe(0);
+        expect(d.daemon.snapshot().clients).toHaveLength(1);
+        r.socket.destroy();
+      });
+    }
 
     it('the client stream split at every byte position decodes the same', async () => {
       const { d, onBus } = await start();
@@ -169,6 +183,20 @@ export function runConformance(adapter: ConformanceAdapter, options: { partner?:
       await c.waitForFrames(frames.length);
       expect(c.frames.map(view)).toEqual(frames.map(view));
     });
+
+    if (!adapter.carries.fd) {
+      it('an FD frame on the bus is withheld, never truncated: the frames around it arrive whole', async () => {
+        const { d, bus } = await start();
+        const c = await client(d);
+        await clientsConnected(d, 1);
+        bus.inject(toCanFrame({ id: 0x101, len: 1, fd: false, flags: 0, data: [1] }));
+        bus.inject(toCanFrame({ id: 0x126, len: 12, fd: true, flags: 1, data: Array.from({ length: 12 }, (_, k) => k) }));
+        bus.inject(toCanFrame({ id: 0x102, len: 8, fd: false, flags: 0, data: [8, 7, 6, 5, 4, 3, 2, 1] }));
+        await c.waitForFrames(2);
+        await new Promise((res) => setTimeout(res, 30));
+        expect(c.frames.map(view)).toEqual([view({ id: 0x101, len: 1, fd: false, data: [1] }), view({ id: 0x102, len: 8, fd: false, data: [8, 7, 6, 5, 4, 3, 2, 1] })]);
+      });
+    }
 
     it('frames client → bus: classic, EFF, RTR, empty and FD where the protocol has them', async () => {
       const { d, onBus } = await start();

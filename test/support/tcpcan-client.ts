@@ -46,15 +46,30 @@ export class TcpcanTestClient extends FrameClient<TcpcanWireFrame> {
     super(socket);
   }
 
-  /** Connects; with `version` (default 1) sends `v` and waits for the daemon's answer. */
+  /**
+   * Connects; with `version` (default 1) proposes it and negotiates as tcpcan's README says: the
+   * server answers the same number (agreed) or a lower proposal, which this client, speaking
+   * every version up to its own, accepts by sending that number back (the server does not
+   * answer its own proposal). Version 0 is sent as is (no agreement possible).
+   */
   static async connect(port: number, options: { version?: number | false; host?: string } = {}): Promise<TcpcanTestClient> {
     const c = new TcpcanTestClient(await openSocket(port, { host: options.host }));
     const version = options.version ?? 1;
     if (version !== false) {
       c.socket.write(tcpcanVersion(version));
-      if (version === 1) await c.until(() => c.versions.length > 0 || c.closed, 5000, 'the daemon version');
+      if (version >= 1) {
+        await c.until(() => c.versions.length > 0 || c.closed, 5000, 'the daemon version');
+        const answer = c.versions[0];
+        if (answer !== undefined && answer >= 1 && answer < version) c.socket.write(tcpcanVersion(answer));
+      }
     }
     return c;
+  }
+
+  /** The version both sides agreed on: the server's answer when it is not above ours. */
+  agreedVersion(proposed: number): number | null {
+    const answer = this.versions[0];
+    return answer !== undefined && answer >= 1 && answer <= proposed ? answer : null;
   }
 
   protected onData(d: Buffer): void {
@@ -93,7 +108,8 @@ export const tcpcanAdapter: ConformanceAdapter = {
   port: (d) => d.daemon.port(0, 'tcpcan'),
   carries: { fd: true, rtr: true, errorFrames: true },
   connect: async (port) => asConformanceClient(await TcpcanTestClient.connect(port)),
-  badHello: tcpcanVersion(2),
+  // Version 0: no agreement is possible (a higher one is answered with our `v 1`).
+  badHello: tcpcanVersion(0),
   clientStream: (frames) => Buffer.concat([tcpcanVersion(1), ...frames.map(specToWire)]),
   malformed: Buffer.from([0x64, 0x11]),
 };

@@ -4,6 +4,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { vi } from 'vitest';
+import { requireHostTools } from './host-tools.js';
 
 const run = promisify(execFile);
 
@@ -30,6 +31,7 @@ export interface TmuxHarness {
 }
 
 export function createTmux(server: string, options: TmuxOptions = {}): TmuxHarness {
+  requireHostTools('tmux');
   const tmux = async (...args: string[]): Promise<string> =>
     (await run('tmux', ['-L', server, '-f', '/dev/null', ...args], { env: options.env ?? process.env, encoding: 'utf8', timeout: 10_000 })).stdout;
   const screen = (session: string) => tmux('capture-pane', '-p', ...(options.history ? ['-J', '-S', '-200'] : []), '-t', session);

@@ -1,7 +1,11 @@
 // A GVRET client that behaves like WireTAP's desktop over TCP, written from the protocol
 // notes (not from WireTAP's code, nor from src/protocols/gvret):
-// - connect: E7 E7, 100 ms later F1 07; no keepalives; probe: E7 E7, 50 ms, F1 0C, read
-//   F1 0C n (0 or > 5 means 5), close;
+// - connect: E7 E7, 100 ms later F1 07; no keepalives; probe: E7 E7, 50 ms, F1 0C, then
+//   reads into a 256-byte buffer, looking after each read for F1 0C n anywhere in what it
+//   read (0 or > 5 means 5); once more than 128 bytes were read without it, it gives up and
+//   takes the device for one bus, as it does on no answer (the facts of
+//   Wired-Square/WireTAP src-tauri/src/io/gvret/tcp.rs probe_gvret_tcp and common.rs
+//   parse_numbuses_response);
 // - parser: scans for F1; replies are skipped by assumed total lengths 01 = 6, 09 = 4,
 //   06 = 12, 07 = 7 (one short of the real 8: the last byte is then skipped as noise), 0C = 3;
 //   any other command drops the F1 and rescans; F1 00 frames carry the DLC *code* in the low
@@ -49,16 +53,48 @@ export class WireTapClient extends StreamClient {
     return c;
   }
 
-  /** WireTAP's probe: the bus count, then close. */
-  static async probe(port: number, host = '127.0.0.1'): Promise<number> {
+  /** A client that only enters binary mode (`E7 E7`) and listens. */
+  static async listen(port: number, host = '127.0.0.1'): Promise<WireTapClient> {
     const c = await WireTapClient.open(port, host);
     c.socket.write(Buffer.from([0xe7, 0xe7]));
+    return c;
+  }
+
+  /**
+   * WireTAP's probe: the bus count as WireTAP reads it, then close. Each socket read stands for
+   * one of its reads (at most what is left of its 256 bytes); 1 when the reply is not among
+   * the first reads totalling more than 128 bytes, or does not come within `timeoutMs`.
+   */
+  static async probe(port: number, host = '127.0.0.1', timeoutMs = 2000): Promise<number> {
+    const socket = await openSocket(port, { host, noDelay: true });
+    const seen: number[] = [];
+    const answer = new Promise<number>((resolve) => {
+      const give = (n: number): void => {
+        socket.removeAllListeners('data');
+        resolve(n);
+      };
+      const timer = setTimeout(() => give(1), timeoutMs);
+      socket.on('data', (d: Buffer) => {
+        for (const b of d.subarray(0, 256 - seen.length)) seen.push(b);
+        for (let i = 0; i + 2 < seen.length; i++) {
+          if (seen[i] === 0xf1 && seen[i + 1] === 0x0c) {
+            clearTimeout(timer);
+            const n = seen[i + 2];
+            return give(n === 0 || n > 5 ? 5 : n);
+          }
+        }
+        if (seen.length > 128) {
+          clearTimeout(timer);
+          give(1);
+        }
+      });
+    });
+    socket.write(Buffer.from([0xe7, 0xe7]));
     await new Promise((r) => setTimeout(r, 50));
-    c.socket.write(Buffer.from([0xf1, 0x0c]));
-    await c.until(() => c.numBuses !== null, 2000, 'the F1 0C reply');
-    const n = c.numBuses!;
-    c.socket.destroy();
-    return n === 0 || n > 5 ? 5 : n;
+    socket.write(Buffer.from([0xf1, 0x0c]));
+    const n = await answer;
+    socket.destroy();
+    return n;
   }
 
   /** WireTAP's TX: no trailer; standard ids masked to 11 bits; FD data sent with its byte count. */

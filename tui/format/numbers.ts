@@ -34,17 +34,7 @@ export function formatRate(fps: number | null | undefined): string {
   return formatCount(fps);
 }
 
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${trimZeros(v.toFixed(v >= 100 ? 0 : 1))} ${units[i]}`;
-}
+export { formatBytes } from '../../src/core/human-units.js';
 
 /** Bus load: "0%", "4.2%", "12.3%", "100%"; over 100 (overload estimate) shown as is. */
 export function formatPercent(p: number): string {

@@ -12,7 +12,9 @@ import { asDamage, outputFile } from './capture-output.js';
 import { CaptureStore } from '../../capture/sqlite-store.js';
 import { busStats, type FrameFilter, parseIdFilter, parseTimeArg, queryFrames } from '../../capture/store-query.js';
 import { humanAge, humanBytes } from '../../capture/units.js';
+import { describeCapture } from '../../control/protocol.js';
 import { type CliContext, EXIT } from '../context.js';
+import { askDaemonCapture, type DaemonCapture } from '../daemon-capture.js';
 import { reportUnknownFlags } from '../flags.js';
 
 const DEFAULT_STORE = '/var/lib/ampio-bridge/capture.db';
@@ -20,6 +22,7 @@ const SUBCOMMANDS = ['stats', 'query', 'export', 'recover'] as const;
 
 const FLAGS = {
   capture: { type: 'string' },
+  'control-socket': { type: 'string' },
   since: { type: 'string' },
   until: { type: 'string' },
   bus: { type: 'string' },
@@ -42,7 +45,10 @@ Reads the frame store that \`serve --capture PATH\` keeps (safe while the bridge
   recover  a damaged store: moves it aside and salvages what is readable into a new one
 
 Flags:
-  --capture PATH      the store (default: the bridge's --capture setting, else ${DEFAULT_STORE})
+  --capture PATH      the store (default: the running bridge's, asked on its control socket;
+                      else the config file's --capture; else ${DEFAULT_STORE})
+  --control-socket PATH  the running bridge's control socket (default: as \`status\` finds it);
+                      stats also shows what that bridge is capturing now
   --since TIME        from: an age (2h, 30m, 1d), a time of day (02:14) or a date ("2026-11-30 02:14")
   --until TIME        up to (same forms)
   --bus NAME[,NAME]   only these buses (can0, can1)
@@ -71,7 +77,9 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     ctx.stderr.write(`ampio-bridge capture: ${sub ? `unknown subcommand "${sub}"` : 'which one?'} (stats, query, export or recover; see ampio-bridge capture --help)\n`);
     return EXIT.usage;
   }
-  if (sub === 'recover') return (await import('./capture-recover.js')).recover(storePath(values.capture, ctx), ctx);
+  // The running daemon first (the store it writes, and what it is doing), the config second.
+  const daemon = await askDaemonCapture({ flag: typeof values['control-socket'] === 'string' ? values['control-socket'] : null, env: ctx.env, systemRuntimeDir: ctx.systemRuntimeDir });
+  if (sub === 'recover') return (await import('./capture-recover.js')).recover(storePath(values.capture, daemon, ctx), ctx);
   let filter: FrameFilter;
   try {
     filter = filterFrom(values as Record<string, string | boolean | undefined>, sub, Date.now());
@@ -84,13 +92,13 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     ctx.stderr.write(`ampio-bridge capture: --format "${format}" is not candump or gvret-csv\n`);
     return EXIT.usage;
   }
-  const path = storePath(values.capture, ctx);
+  const path = storePath(values.capture, daemon, ctx);
   // stats and export read (nearly) every page anyway: they check them all first, so damage
   // anywhere is reported and an export is never cut short. query reads only what it shows.
   const store = CaptureStore.open(await loadSqlite(), { path, readonly: true, check: sub !== 'query' });
   const file = typeof values.output === 'string' ? outputFile(values.output) : null;
   try {
-    if (sub === 'stats') return stats(store, values.json === true, ctx);
+    if (sub === 'stats') return stats(store, daemon, values.json === true, ctx);
     if (sub === 'query') return await query(store, filter, values.json === true, ctx);
     const out: Writable = file?.stream ?? ctx.stdout;
     const n = await exportFrames(store, filter, format as 'candump' | 'gvret-csv', out);
@@ -107,8 +115,9 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   }
 }
 
-function storePath(flag: string | boolean | undefined, ctx: CliContext): string {
+function storePath(flag: string | boolean | undefined, daemon: DaemonCapture, ctx: CliContext): string {
   if (typeof flag === 'string' && flag.trim() !== '') return flag.trim();
+  if (daemon.reached && daemon.capture) return daemon.capture.path;
   const loaded = loadConfig({ argv: [], env: ctx.env, isRoot: ctx.isRoot, cwd: ctx.cwd });
   if (loaded.ok && loaded.config.capture) return loaded.config.capture;
   return DEFAULT_STORE;
@@ -144,15 +153,20 @@ function localTime(tsUs: number): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}${p(Math.round(tsUs - ms * 1000), 3)}`;
 }
 
-function stats(store: CaptureStore, json: boolean, ctx: CliContext): number {
+function stats(store: CaptureStore, daemon: DaemonCapture, json: boolean, ctx: CliContext): number {
   const s = store.summary();
   const buses = busStats(store);
+  // What the running bridge does with this store now (absent: no bridge answered, or another store).
+  const live = daemon.reached && daemon.capture?.path === store.path ? daemon.capture : null;
   if (json) {
-    ctx.stdout.write(`${JSON.stringify({ path: store.path, site: s.siteId, rows: s.rows, bytes: s.bytes, oldestUs: s.oldestUs, newestUs: s.newestUs, buses }, null, 2)}\n`);
+    ctx.stdout.write(`${JSON.stringify({ path: store.path, site: s.siteId, rows: s.rows, bytes: s.bytes, oldestUs: s.oldestUs, newestUs: s.newestUs, buses, ...(daemon.reached ? { daemon: { pid: daemon.pid, capture: daemon.capture } } : {}) }, null, 2)}\n`);
     return EXIT.ok;
   }
   const span = s.oldestUs !== null && s.newestUs !== null ? `${localTime(s.oldestUs)} … ${localTime(s.newestUs)} (${humanAge((s.newestUs - s.oldestUs) / 1000)})` : 'empty';
-  const lines = [`store   ${store.path} (site ${s.siteId})`, `frames  ${s.rows}`, `size    ${humanBytes(s.bytes)}${s.rows > 0 ? ` (${Math.round(s.bytes / s.rows)} bytes per frame)` : ''}`, `span    ${span}`, ''];
+  const lines = [`store   ${store.path} (site ${s.siteId})`, `frames  ${s.rows}`, `size    ${humanBytes(s.bytes)}${s.rows > 0 ? ` (${Math.round(s.bytes / s.rows)} bytes per frame)` : ''}`, `span    ${span}`];
+  if (live) for (const l of describeCapture(live, daemon.reached ? daemon.time : Date.now())) lines.push(`bridge  ${l.text}`);
+  else if (daemon.reached) lines.push(`bridge  pid ${daemon.pid} ${daemon.capture ? `writes another store (${daemon.capture.path})` : 'does not capture (capture off)'}`);
+  lines.push('');
   lines.push(table([['bus', 'frames', 'rx', 'tx', 'refused', 'first', 'last', 'last seq'], ...buses.map((b) => [b.bus, String(b.frames), String(b.rx), String(b.tx), String(b.refused), b.firstUs === null ? '-' : localTime(b.firstUs), b.lastUs === null ? '-' : localTime(b.lastUs), String(b.lastSeq)])]));
   ctx.stdout.write(`${lines.join('\n')}\n`);
   return EXIT.ok;

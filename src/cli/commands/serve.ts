@@ -47,8 +47,6 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     // Capture first, so it is stopped last. A store it cannot use never stops the bridge:
     // capture goes off with the reason (status, top, metrics, log) and SIGHUP retries it.
     services: async (d) => [...(capture ? [capture] : []), ...(await createStandardServices(d, { controlSocketPath, env: ctx.env }))],
-    taps: capture ? [capture.tap] : undefined,
-    capture: capture ?? undefined,
     onReady: () => {
       notify('ready', `serving ${config.canIf.join(',')}`);
       stopWatchdog = startWatchdog(ctx.env, notify);

@@ -9,7 +9,7 @@
 // writing the setting, and setup's own default. The other flags are setup's own: the
 // hardware (HAT, crystal, INT pin), the kernel's link settings and how setup runs.
 
-import { type Config, enumParser, formatOptionValue, OPTIONS, type OptionName, OptionValueError, parseBool } from '../../config/options.js';
+import { type Config, enumParser, formatOptionValue, OPTIONS, type OptionName, OptionValueError, parseBool, PROTOCOL_PLUGINS } from '../../config/options.js';
 import type { Answers, RebootMode, SetupFlags } from '../../../provisioning/types.js';
 import type { CliContext } from '../context.js';
 import { type CommandFlag, type CommandSpec, optionFlag, type OptionFlagExtras, parseCommandFlags } from '../flags.js';
@@ -46,8 +46,21 @@ export const MIRRORED_FLAGS = {
   'hub-policy': mirror('hubPolicy', (v) => ({ hubPolicy: v })),
   'mdns-enable': mirror('mdnsEnable', (v) => ({ mdns: v })),
   'metrics-addr': mirror('metricsAddr', (v) => ({ metricsAddr: text('metricsAddr', v) }), { note: "setup's default 127.0.0.1:9100" }),
-  'gvret-listen': mirror('gvretListen', (v) => ({ gvretListen: text('gvretListen', v) })),
-  'socketcand-listen': mirror('socketcandListen', (v) => ({ socketcandListen: text('socketcandListen', v) }), { note: "setup's default :29536" }),
+  // Each protocol setup offers (its plug-in's setup question), in registry order.
+  ...Object.fromEntries(
+    PROTOCOL_PLUGINS.filter((p) => p.setup?.ask === 'offer').map((p) => {
+      const name = p.listen as OptionName;
+      const note = p.setup?.offeredOn ? `setup's default ${p.setup.address}` : `setup offers ${p.setup?.address} (moved up to free ports)`;
+      return [OPTIONS[name].flag, mirror(name, (v) => ({ listeners: { [name]: text(name, v) } }), { note })];
+    }),
+  ),
+  // The discovery broadcasts setup asks about (default no: they reach the whole LAN).
+  ...Object.fromEntries(
+    PROTOCOL_PLUGINS.filter((p) => p.setup?.ask === 'offer' && p.setup.discoveryQuestion && p.discovery).map((p) => {
+      const name = p.discovery!.option as OptionName;
+      return [OPTIONS[name].flag, mirror(name, (v) => ({ discovery: { [name]: v as boolean } }), { note: "setup's default off (it broadcasts to the whole LAN)" })];
+    }),
+  ),
   capture: mirror('capture', (v) => ({ capture: v }), { note: "setup's default /var/lib/ampio-bridge/capture.db" }),
   allow: mirror('allow', (v) => ({ allow: text('allow', v) })),
   'tx-rate': mirror('txRate', (v) => ({ txRate: text('txRate', v) })),
@@ -139,7 +152,11 @@ export function parseSetupFlags(args: string[], ctx: Pick<CliContext, 'stdout' |
     return { exit: 2 };
   }
   const answers: Partial<Answers> = {};
-  for (const [name, m] of MIRRORED_ENTRIES) if (name in parsed) Object.assign(answers, m.answer(parsed[name]));
+  for (const [name, m] of MIRRORED_ENTRIES) {
+    if (!(name in parsed)) continue;
+    const part = m.answer(parsed[name]);
+    Object.assign(answers, part, part.listeners ? { listeners: { ...answers.listeners, ...part.listeners } } : {}, part.discovery ? { discovery: { ...answers.discovery, ...part.discovery } } : {});
+  }
   if (typeof values.hat === 'string') answers.board = values.hat;
   if ('oscillator' in parsed) answers.oscillator = parsed.oscillator as number;
   if ('interrupt' in parsed) answers.interrupt = parsed.interrupt as number;

@@ -227,6 +227,11 @@ export function formatStatus(s: Snapshot, opts: { color: boolean }): string {
       { text: refusedText(c), paint: c.readOnly ? p.dim : sumValues(c.txRefused ?? {}) > 0 ? p.warn : undefined },
     ]);
     out.push(table(clientHeader, rows, p, new Set([0, 5, 6, 7, 8, 9, 10, 11, 12, 13])));
+    for (const c of s.clients) {
+      const withheld = Object.entries(c.withheld ?? {}).filter(([, n]) => n > 0);
+      if (withheld.length === 0) continue;
+      out.push(p.dim(`  client ${c.id} (${c.protocol ?? 'cannelloni'}) frames withheld because it cannot take them: ${withheld.map(([r, n]) => `${r.replace(/_/g, ' ')} ${n}`).join(', ')}`));
+    }
   }
   out.push('');
   const t = s.totals;

@@ -3,6 +3,8 @@
 //
 //   can_id (4, big-endian, SocketCAN flags) | len (1, bit 7 = FD) | [flags (1), FD only] | data
 //   RTR frames carry no data bytes; their `len` is the DLC.
+//   A frame without the EFF flag and an id above 0x7FF is read whole and refused (counted as
+//   malformed; the connection goes on), never masked to 11 bits.
 import {
   CAN_MAX_DLEN,
   CAN_RTR_FLAG,
@@ -10,6 +12,7 @@ import {
   CANFD_MAX_DLEN,
   type CanFrame,
   isValidFdLength,
+  standardIdProblem,
 } from '../../core/frame.js';
 
 /** `CANNELLONIv1`, sent by both sides at once on connect. */
@@ -58,6 +61,18 @@ export function encodeFrame(f: CanFrame): Uint8Array {
 
 export type DecodeErrorCode = 'classic_len' | 'fd_len' | 'fd_flags' | 'rtr_fd';
 
+/**
+ * A whole frame the decoder read and refused without losing the frame boundary: the stream
+ * stays in sync, so the connection may go on.
+ */
+export interface RefusedFrame {
+  code: 'sff_id';
+  message: string;
+  /** The frame's header bytes, for the log. */
+  bytes: Uint8Array;
+}
+
+
 export class CannelloniDecodeError extends Error {
   readonly code: DecodeErrorCode;
   /** The offending header bytes, for the log. */
@@ -96,7 +111,13 @@ export class CannelloniDecoder {
   /** Frames decoded so far. */
   frames = 0;
 
-  constructor(private readonly onFrame: (frame: CanFrame) => void) {}
+  /** Frames refused whole (the stream stays in sync). */
+  refused = 0;
+
+  constructor(
+    private readonly onFrame: (frame: CanFrame) => void,
+    private readonly onRefused: (refused: RefusedFrame) => void = () => {},
+  ) {}
 
   /** Bytes of an incomplete frame currently held. */
   get pending(): number {
@@ -183,6 +204,21 @@ export class CannelloniDecoder {
 
   private emit(): void {
     const rtr = (this.id & CAN_RTR_FLAG) !== 0;
+    const idProblem = standardIdProblem(this.id);
+    if (idProblem !== null) {
+      const h = new Uint8Array(5);
+      h[0] = this.id >>> 24;
+      h[1] = (this.id >>> 16) & 0xff;
+      h[2] = (this.id >>> 8) & 0xff;
+      h[3] = this.id & 0xff;
+      h[4] = (this.fd ? FD_BIT : 0) | this.len;
+      this.state = S_HEADER;
+      this.data = EMPTY;
+      this.dataFill = 0;
+      this.refused++;
+      this.onRefused({ code: 'sff_id', message: idProblem, bytes: h });
+      return;
+    }
     const frame: CanFrame = {
       id: this.id,
       len: this.len,

@@ -10,7 +10,11 @@ function open(peer: SessionPeer): ProtocolSession {
   const bus = peer.listenerBus ?? 0;
   const hello = new HelloReader();
   let greeted = false;
-  const decoder = new CannelloniDecoder((frame) => peer.send(bus, frame));
+  // A refused frame was read whole, so the stream is still in sync: counted, the session goes on.
+  const decoder = new CannelloniDecoder(
+    (frame) => peer.send(bus, frame),
+    (refused) => peer.malformed(refused.code, refused.message, refused.bytes),
+  );
 
   const decode = (bytes: Uint8Array): void => {
     const err = decoder.push(bytes);

@@ -68,8 +68,8 @@ function idWord(f: CanFrame): number {
  * `esp32ret`: `F1 14`, the ESP32RET firmware's form. `wiretap`: `F1 00` with the DLC code in
  * the length nibble, the form WireTAP's desktop parses.
  */
-export type GvretFdMode = 'off' | 'esp32ret' | 'wiretap';
-export const GVRET_FD_MODES: readonly GvretFdMode[] = ['off', 'esp32ret', 'wiretap'];
+export const GVRET_FD_MODES = ['off', 'esp32ret', 'wiretap'] as const;
+export type GvretFdMode = (typeof GVRET_FD_MODES)[number];
 
 /**
  * Encodes one bus frame for a GVRET client, or null when GVRET cannot carry it: error frames

@@ -71,6 +71,13 @@ export class GvretDecoder {
   private need = 0;
   /** Bytes skipped in idle (neither `F1` nor `E7`). */
   skipped = 0;
+  /**
+   * For the events of the last push(), in order: the bytes skipped just before each one (since
+   * the previous event, or the start of the chunk). With `skippedAfter` (after the last event)
+   * a caller counts unusable input in stream order, not per read.
+   */
+  readonly skippedBefore: number[] = [];
+  skippedAfter = 0;
 
   /** Bytes of an incomplete message held. */
   get pending(): number {
@@ -80,7 +87,14 @@ export class GvretDecoder {
   /** Decodes what `chunk` completes, in stream order. */
   push(chunk: Uint8Array): GvretEvent[] {
     const events: GvretEvent[] = [];
+    const before = this.skippedBefore;
+    before.length = 0;
+    let mark = this.skipped;
     for (let i = 0; i < chunk.length; i++) {
+      while (events.length > before.length) {
+        before.push(this.skipped - mark);
+        mark = this.skipped;
+      }
       const c = chunk[i];
       switch (this.state) {
         case State.Idle:
@@ -108,6 +122,11 @@ export class GvretDecoder {
           break;
       }
     }
+    while (events.length > before.length) {
+      before.push(this.skipped - mark);
+      mark = this.skipped;
+    }
+    this.skippedAfter = this.skipped - mark;
     return events;
   }
 

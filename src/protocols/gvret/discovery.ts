@@ -2,6 +2,7 @@
 // second, and SavvyCAN lists the sender's address as a device to connect to. Broadcast leaves
 // the machine, so this is off unless asked for (--gvret-discovery).
 import dgram from 'node:dgram';
+import type { LogFn } from '../../core/log-fn.js';
 
 export const GVRET_DISCOVERY_PORT = 17222;
 export const GVRET_DISCOVERY_PAYLOAD = Uint8Array.from([0x1c, 0xef, 0xac, 0xed]);
@@ -13,7 +14,7 @@ export interface GvretDiscoveryOptions {
   port?: number;
   /** Default 1000 ms. */
   intervalMs?: number;
-  log(level: 'debug' | 'info' | 'warn' | 'error', event: string, fields?: Record<string, unknown>): void;
+  log: LogFn;
 }
 
 export interface GvretDiscovery {

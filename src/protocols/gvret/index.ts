@@ -4,7 +4,8 @@
 import type { CanFrame } from '../../core/frame.js';
 import type { FrameEncoder, SessionPeer, WireProtocol } from '../types.js';
 import { encodeGvretFrame, type GvretFdMode } from './codec.js';
-import { type GvretEncoders, GvretSession } from './session.js';
+import { IDENTIFY_MS } from './client-kind.js';
+import { type GvretEncoders, GvretSession, type GvretSessionDeps, type GvretTimers } from './session.js';
 
 export { GVRET_FD_MODES, type GvretFdMode } from './codec.js';
 
@@ -26,7 +27,15 @@ const ENCODERS: Record<GvretFdMode, FrameEncoder> = {
 export interface GvretOptions {
   /** How CAN FD frames reach clients that are not SavvyCAN (SavvyCAN never gets them). */
   fd?: GvretFdMode;
+  /** The identification window after `E7` (tests); IDENTIFY_MS. */
+  identifyMs?: number;
+  timers?: GvretTimers;
 }
+
+const nodeTimers: GvretTimers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
 
 export interface GvretProtocol extends WireProtocol {
   open(peer: SessionPeer): GvretSession;
@@ -35,11 +44,12 @@ export interface GvretProtocol extends WireProtocol {
 export function createGvretProtocol(options: GvretOptions = {}): GvretProtocol {
   const fd = options.fd ?? 'off';
   const encoders: GvretEncoders = { classic: ENCODERS.off, configured: ENCODERS[fd], fd };
+  const deps: GvretSessionDeps = { encoders, timers: options.timers ?? nodeTimers, identifyMs: options.identifyMs ?? IDENTIFY_MS };
   return {
     name: 'gvret',
     layout: 'shared',
     encoder: encoders.configured,
-    open: (peer) => new GvretSession(peer, encoders),
+    open: (peer) => new GvretSession(peer, deps),
   };
 }
 

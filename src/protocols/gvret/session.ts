@@ -2,38 +2,22 @@
 // its TX frames on the bus its `bus` byte names. Everything it does goes through SessionPeer.
 import { CAN_RTR_FLAG, type CanFrame } from '../../core/frame.js';
 import type { FrameEncoder, JoinOptions, ProtocolSession, SessionPeer } from '../types.js';
-import {
-  busParamsReply,
-  Cmd,
-  DEVICE_INFO_REPLY,
-  encodeGvretFrame,
-  extBusesReply,
-  type GvretFdMode,
-  KEEPALIVE_REPLY,
-  numBusesReply,
-  readU32,
-  requestedBitrate,
-  timeSyncReply,
-} from './codec.js';
+import { Cmd, encodeGvretFrame, type GvretFdMode } from './codec.js';
+import { GvretCommands, hexCmd } from './commands.js';
+import { ClientKindMatcher, type GvretClientKind } from './client-kind.js';
 import { GvretDecoder, type GvretEvent } from './decoder.js';
-
-/**
- * SavvyCAN's connect burst, as decoder events: `E7 E7 F1 0C F1 06 F1 07 F1 01 F1 09`. A
- * session that starts with exactly this is SavvyCAN; one that deviates is not.
- */
-const SAVVYCAN_BURST: readonly string[] = ['mode', 'mode', 'cmd:12', 'cmd:6', 'cmd:7', 'cmd:1', 'cmd:9'];
 
 /** Bytes that are neither a mode entry nor a command before the session started: not a GVRET client. */
 const HELLO_GARBAGE_LIMIT = 64;
 /**
  * Unusable input in a row (bytes skipped between commands, unknown commands, impossible
- * frames) after which the peer is taken for something that does not speak GVRET and closed.
- * A real client adds at most one byte between commands (SavvyCAN's trailer), and any usable
- * message starts the count again.
+ * frames), counted in stream order, after which the peer is taken for something that does not
+ * speak GVRET and closed. A real client adds at most one byte between commands (SavvyCAN's
+ * trailer), and a usable message starts the count again, but only for what comes after it.
  */
 const JUNK_LIMIT = 256;
 
-export type GvretClientKind = 'unknown' | 'savvycan' | 'wiretap' | 'other';
+export type { GvretClientKind };
 
 export interface GvretEncoders {
   /** Classic frames only: FD frames are skipped (null). */
@@ -43,43 +27,55 @@ export interface GvretEncoders {
   readonly fd: GvretFdMode;
 }
 
+/** Timers of the identification window (injected by tests). */
+export interface GvretTimers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export interface GvretSessionDeps {
+  readonly encoders: GvretEncoders;
+  readonly timers: GvretTimers;
+  /** The identification window after the first `E7` (IDENTIFY_MS). */
+  readonly identifyMs: number;
+}
+
+/** What a session withholds from a client that cannot take it, by reason (also the metric's). */
+interface Withheld {
+  zero_length: number;
+  rtr: number;
+  fd: number;
+}
+
 export class GvretSession implements ProtocolSession {
   private readonly decoder = new GvretDecoder();
   private started = false;
   private binary = false;
-  private client: GvretClientKind = 'unknown';
-  private burstStep = 0;
+  private readonly matcher = new ClientKindMatcher();
   /** What the first bytes were, for the log of a refused connection. */
   private readonly received: number[] = [];
   private replies: Uint8Array[] = [];
   private junk = 0;
-  private skippedSoFar = 0;
-  /** Frames SavvyCAN's parser cannot take, withheld from this session. */
-  readonly withheld = { zeroLength: 0, fd: 0 };
-  /** Setting commands accepted and ignored, by command byte. */
-  readonly ignored = new Map<number, number>();
-  private readonly safeJoin: JoinOptions;
+  /** Frames withheld from this session because its client cannot take them. */
+  readonly withheld: Withheld = { zero_length: 0, rtr: 0, fd: 0 };
+  private readonly commands: GvretCommands;
+  /** Frames are held (SessionPeer.hold) from `E7` until the client's kind is known. */
+  private holding = false;
+  /** The kind was decided while reading: let the frames go once the replies are out. */
+  private releaseAfterReplies = false;
+  private identifyTimer: unknown = null;
+  private over = false;
 
   constructor(
     private readonly peer: SessionPeer,
-    private readonly encoders: GvretEncoders,
+    private readonly deps: GvretSessionDeps,
   ) {
-    // Until the client is known not to be SavvyCAN, send only what SavvyCAN's parser survives:
-    // it drops a zero-length frame and loses sync on FD. Counted, so nothing vanishes silently.
-    this.safeJoin = {
-      encoder: encoders.classic,
-      filter: (f: CanFrame) => {
-        if (f.fd) {
-          this.withheld.fd++;
-          return false;
-        }
-        if (f.len === 0 || (f.id & CAN_RTR_FLAG) !== 0) {
-          this.withheld.zeroLength++;
-          return false;
-        }
-        return true;
-      },
-    };
+    this.commands = new GvretCommands(peer);
+  }
+
+  /** Setting commands accepted and ignored, by command byte. */
+  get ignored(): ReadonlyMap<number, number> {
+    return this.commands.ignored;
   }
 
   greeting(): Uint8Array | null {
@@ -91,7 +87,8 @@ export class GvretSession implements ProtocolSession {
     const events = this.decoder.push(chunk);
     for (const e of events) {
       if (!this.started && !this.start()) return;
-      this.identify(e);
+      const kind = this.matcher.feed(e);
+      if (kind !== null) this.decided(kind, 'its first commands');
       this.handle(e);
     }
     if (!this.started && this.decoder.skipped >= HELLO_GARBAGE_LIMIT) {
@@ -101,38 +98,52 @@ export class GvretSession implements ProtocolSession {
       );
       return;
     }
-    if (this.started && this.tooMuchJunk(events)) return;
+    if (this.started && this.tooMuchJunk(events, this.decoder.skippedBefore)) return;
     this.flushReplies();
+    if (this.releaseAfterReplies) {
+      this.releaseAfterReplies = false;
+      this.release();
+    }
   }
 
-  /** Counts unusable input; closes the session (malformed) past JUNK_LIMIT. */
-  private tooMuchJunk(events: GvretEvent[]): boolean {
-    const skipped = this.decoder.skipped - this.skippedSoFar;
-    this.skippedSoFar = this.decoder.skipped;
-    const bad = events.filter((e) => e.type === 'bad_frame' || e.type === 'unknown').length;
-    this.junk = bad < events.length ? 0 : this.junk + skipped + bad;
-    if (this.junk < JUNK_LIMIT) return false;
+  /** Counts unusable input in stream order; closes the session (malformed) once a run reaches JUNK_LIMIT. */
+  private tooMuchJunk(events: GvretEvent[], skippedBefore: readonly number[]): boolean {
+    let worst = this.junk;
+    for (let i = 0; i < events.length; i++) {
+      this.junk += skippedBefore[i] ?? 0;
+      worst = Math.max(worst, this.junk);
+      const type = events[i].type;
+      if (type === 'bad_frame' || type === 'unknown') worst = Math.max(worst, ++this.junk);
+      else this.junk = 0;
+    }
+    this.junk += this.decoder.skippedAfter;
+    worst = Math.max(worst, this.junk);
+    if (worst < JUNK_LIMIT) return false;
     this.flushReplies();
-    this.peer.malformed('gvret_not_gvret', `${this.junk} bytes or messages in a row that are not GVRET: closing (is this client speaking another protocol?)`);
+    this.peer.malformed('gvret_not_gvret', `${worst} bytes or messages in a row that are not GVRET: closing (is this client speaking another protocol?)`);
     this.peer.close('malformed');
     return true;
   }
 
   closed(): void {
-    const ignored = Object.fromEntries([...this.ignored].map(([cmd, n]) => [hexCmd(cmd), n]));
-    if (this.withheld.zeroLength || this.withheld.fd || this.ignored.size) {
+    this.over = true;
+    if (this.identifyTimer !== null) this.deps.timers.clearTimeout(this.identifyTimer);
+    this.identifyTimer = null;
+    const w = this.withheld;
+    if (w.zero_length || w.rtr || w.fd || this.ignored.size) {
       this.peer.log('info', 'gvret_session_summary', {
-        client: this.client,
-        withheld_zero_length: this.withheld.zeroLength,
-        withheld_fd: this.withheld.fd,
-        ignored_commands: ignored,
+        client: this.matcher.kind,
+        withheld_zero_length: w.zero_length,
+        withheld_rtr: w.rtr,
+        withheld_fd: w.fd,
+        ignored_commands: this.commands.summary(),
       });
     }
   }
 
   /** The client's kind as far as its first commands tell (tests, status). */
   kind(): GvretClientKind {
-    return this.client;
+    return this.matcher.kind;
   }
 
   private start(): boolean {
@@ -140,29 +151,63 @@ export class GvretSession implements ProtocolSession {
     return this.peer.ready();
   }
 
-  /** Compares the session's first events with SavvyCAN's connect burst. */
-  private identify(e: GvretEvent): void {
-    if (this.client !== 'unknown') return;
-    const token = e.type === 'mode' ? 'mode' : e.type === 'command' ? `cmd:${e.cmd}` : e.type;
-    if (token === SAVVYCAN_BURST[this.burstStep]) {
-      if (++this.burstStep < SAVVYCAN_BURST.length) return;
-      this.client = 'savvycan';
-    } else {
-      // WireTAP's desktop connects with `E7 E7`, then `F1 07` alone.
-      const wiretap = this.burstStep === 2 && token === `cmd:${Cmd.GetDeviceInfo}`;
-      this.client = wiretap ? 'wiretap' : 'other';
-      if (this.binary) this.joinAll(undefined);
-    }
+  /** The client's kind is known: log it, and give it the frames it can take. */
+  private decided(kind: GvretClientKind, by: string): void {
+    if (this.identifyTimer !== null) this.deps.timers.clearTimeout(this.identifyTimer);
+    this.identifyTimer = null;
+    const savvy = kind === 'savvycan';
     this.peer.log('info', 'gvret_client_identified', {
-      client: this.client,
-      zero_length_frames: this.client === 'savvycan' ? 'withheld (its parser drops them and eats the next byte)' : 'sent',
-      fd_frames: this.client === 'savvycan' ? 'withheld (its F1 14 parser never completes)' : this.encoders.fd,
+      client: kind,
+      by,
+      zero_length_frames: savvy ? 'withheld, counted (its parser drops them and eats the next byte)' : 'sent',
+      fd_frames: savvy ? 'withheld, counted (its F1 14 parser never completes)' : this.deps.encoders.fd === 'off' ? 'withheld, counted (--gvret-fd off)' : this.deps.encoders.fd,
     });
+    if (!this.binary) return;
+    this.joinAll();
+    // Replies of this read go out first (receive() lets the frames go after them).
+    if (this.holding) this.releaseAfterReplies = true;
   }
 
-  private joinAll(options: JoinOptions | undefined): void {
-    const join = options ?? { encoder: this.encoders.configured };
-    for (const bus of this.peer.buses) this.peer.join(bus.index, join);
+  /** Nothing showed the client's kind within the window after `E7`: it is not SavvyCAN. */
+  private identifyTimeout(): void {
+    this.identifyTimer = null;
+    if (this.over) return;
+    if (this.matcher.kind === 'unknown') this.decided(this.matcher.timeout(), `no SavvyCAN connect burst within ${this.deps.identifyMs} ms of E7`);
+    this.releaseAfterReplies = false;
+    this.release();
+  }
+
+  private release(): void {
+    if (!this.holding) return;
+    this.holding = false;
+    this.peer.hold(false);
+  }
+
+  /** Joins every bus with what this client can take (SavvyCAN's limits until it is known not to be SavvyCAN). */
+  private joinAll(): void {
+    for (const bus of this.peer.buses) this.peer.join(bus.index, this.joinOptions(bus.index, bus.fd));
+  }
+
+  private joinOptions(bus: number, fdBus: boolean): JoinOptions {
+    const kind = this.matcher.kind;
+    if (kind === 'savvycan' || kind === 'unknown') return { encoder: this.deps.encoders.classic, filter: (f) => this.savvycanCanTake(f, bus) };
+    if (this.deps.encoders.fd === 'off' && fdBus) return { encoder: this.deps.encoders.configured, filter: (f) => !f.fd || this.withhold(bus, 'fd') };
+    return { encoder: this.deps.encoders.configured };
+  }
+
+  /** SavvyCAN's parser drops a zero-length frame (and the next byte) and never finishes an FD one. */
+  private savvycanCanTake(f: CanFrame, bus: number): boolean {
+    if (f.fd) return this.withhold(bus, 'fd');
+    if ((f.id & CAN_RTR_FLAG) !== 0) return this.withhold(bus, 'rtr');
+    if (f.len === 0) return this.withhold(bus, 'zero_length');
+    return true;
+  }
+
+  /** Counts a withheld frame here and at the server (status, metrics); returns false. */
+  private withhold(bus: number, reason: keyof Withheld): false {
+    this.withheld[reason]++;
+    this.peer.withheld(bus, reason);
+    return false;
   }
 
   private handle(e: GvretEvent): void {
@@ -171,13 +216,22 @@ export class GvretSession implements ProtocolSession {
       case 'mode':
         if (this.binary) return;
         this.binary = true;
-        this.joinAll(this.client === 'other' || this.client === 'wiretap' ? undefined : this.safeJoin);
+        this.joinAll();
+        if (this.matcher.kind === 'unknown') {
+          // Frames wait until the client's first commands are answered (WireTAP's probe reads
+          // only the first 128 bytes for its F1 0C reply), at most the identification window.
+          this.holding = true;
+          this.peer.hold(true);
+          this.identifyTimer = this.deps.timers.setTimeout(() => this.identifyTimeout(), this.deps.identifyMs);
+        }
         return;
-      case 'command':
-        this.command(e.cmd);
+      case 'command': {
+        const reply = this.commands.reply(e.cmd);
+        if (reply) this.replies.push(reply);
         return;
+      }
       case 'setting':
-        this.setting(e.cmd, e.args);
+        this.commands.setting(e.cmd, e.args);
         return;
       case 'frame':
         this.frame(e.cmd, e.bus, e.frame);
@@ -189,54 +243,6 @@ export class GvretSession implements ProtocolSession {
         peer.malformed('gvret_unknown_command', `F1 ${hexCmd(e.cmd)} is not a GVRET command a client sends`);
         return;
     }
-  }
-
-  private command(cmd: number): void {
-    const peer = this.peer;
-    switch (cmd) {
-      case Cmd.Keepalive:
-        this.replies.push(KEEPALIVE_REPLY);
-        return;
-      case Cmd.TimeSync:
-        this.replies.push(timeSyncReply(peer.wallClock()));
-        return;
-      case Cmd.GetCanbusParams:
-        this.replies.push(busParamsReply(peer.buses));
-        return;
-      case Cmd.GetDeviceInfo:
-        this.replies.push(DEVICE_INFO_REPLY);
-        return;
-      case Cmd.GetNumBuses:
-        this.replies.push(numBusesReply(peer.buses.length));
-        return;
-      case Cmd.GetExtBuses:
-        this.replies.push(extBusesReply(peer.buses));
-        return;
-      default:
-        // Digital/analog inputs: the bridge has no I/O pins. Never answer F1 03: SavvyCAN's
-        // parser does not return to idle after one.
-        this.count(cmd, 'the bridge has no digital or analog I/O pins; not answered');
-    }
-  }
-
-  private setting(cmd: number, args: Uint8Array): void {
-    if (cmd === Cmd.SetupCanbus) {
-      const [a, b] = [requestedBitrate(readU32(args, 0)), requestedBitrate(readU32(args, 4))];
-      this.count(cmd, 'bus settings from clients are ignored: the bridge never changes a bitrate on a client\'s word; set bitrates on the bridge (--bitrate, setup)', {
-        requested: `bus0 ${a.bitrate} bit/s ${a.enabled ? 'on' : 'off'}, bus1 ${b.bitrate} bit/s ${b.enabled ? 'on' : 'off'}`,
-      });
-    } else if (cmd === Cmd.SetExtBuses) {
-      this.count(cmd, 'single-wire/LIN settings from clients are ignored: the bridge has none and never changes a bus on a client\'s word');
-    } else {
-      this.count(cmd, 'output, single-wire and system-type settings are ignored: the bridge has no such hardware');
-    }
-  }
-
-  /** Counts an ignored command; the first of each kind per session is logged. */
-  private count(cmd: number, note: string, fields: Record<string, unknown> = {}): void {
-    const n = (this.ignored.get(cmd) ?? 0) + 1;
-    this.ignored.set(cmd, n);
-    if (n === 1) this.peer.log('info', 'gvret_command_ignored', { command: `F1 ${hexCmd(cmd)}`, note, ...fields });
   }
 
   private frame(cmd: number, bus: number, frame: CanFrame): void {
@@ -252,9 +258,9 @@ export class GvretSession implements ProtocolSession {
     }
     if (cmd === Cmd.EchoCanFrame) {
       // Loopback test: the frame comes back to this client as if received, and never reaches the bus.
-      const join = this.client === 'savvycan' || this.client === 'unknown' ? this.safeJoin : null;
-      if (join?.filter && !join.filter(frame)) return;
-      const bytes = encodeGvretFrame(frame, bus, join ? 'off' : this.encoders.fd, peer.wallClock());
+      const savvy = this.matcher.kind === 'savvycan' || this.matcher.kind === 'unknown';
+      if (savvy && !this.savvycanCanTake(frame, bus)) return;
+      const bytes = encodeGvretFrame(frame, bus, savvy ? 'off' : this.deps.encoders.fd, peer.wallClock());
       if (bytes) this.replies.push(bytes);
       return;
     }
@@ -279,5 +285,3 @@ export class GvretSession implements ProtocolSession {
     this.peer.reply(out);
   }
 }
-
-const hexCmd = (cmd: number): string => cmd.toString(16).toUpperCase().padStart(2, '0');

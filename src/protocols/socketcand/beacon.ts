@@ -9,6 +9,7 @@
 import dgram from 'node:dgram';
 import os from 'node:os';
 import { BEACON_INTERVAL_MS, BEACON_PORT, beaconMessage } from './codec.js';
+import type { LogFn } from '../../core/log-fn.js';
 
 export interface BeaconTarget {
   iface: string;
@@ -54,7 +55,7 @@ export interface BeaconOptions {
   /** Destination UDP port (42000 unless a test says otherwise). */
   beaconPort?: number;
   interfaces?: () => Interfaces;
-  log(level: 'debug' | 'info' | 'warn' | 'error', event: string, fields?: Record<string, unknown>): void;
+  log: LogFn;
 }
 
 export class SocketcandBeacon {

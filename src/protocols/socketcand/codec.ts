@@ -144,32 +144,28 @@ function writeId(out: Uint8Array, at: number, canId: number): number {
  * 4.1 compares those exactly.
  */
 export function encodeRawFrame(frame: CanFrame, time: number): Uint8Array | null {
-  if ((frame.id & (CAN_RTR_FLAG | CAN_ERR_FLAG)) !== 0 || frame.fd) return null;
-  const ts = formatTimestamp(time);
-  const out = new Uint8Array(1 + 8 + 8 + 1 + ts.length + 1 + 2 * frame.len + 2);
-  out[0] = 0x20;
-  out.set(FRAME_PREFIX, 1);
-  let at = writeId(out, 9, frame.id);
-  out[at++] = 0x20;
-  at = writeAscii(out, at, ts);
-  out[at++] = 0x20;
-  const data = frame.data;
-  for (let k = 0; k < frame.len; k++) {
-    out[at++] = HEX_UPPER[data[k] >>> 4];
-    out[at++] = HEX_UPPER[data[k] & 0xf];
-  }
-  out[at++] = 0x20;
-  out[at++] = 0x3e;
-  return out.subarray(0, at);
+  return encodeFrameMessage(frame, time, 'raw');
 }
 
 /** BCM mode: `< frame ID SEC.USEC B0 B1 …  >`: every byte followed by a space, then ` >`. */
 export function encodeBcmFrame(frame: CanFrame, time: number): Uint8Array | null {
+  return encodeFrameMessage(frame, time, 'bcm');
+}
+
+/**
+ * The one `< frame … >` writer. The two modes differ in two bytes' worth of layout: RAW
+ * leads with a space (see encodeRawFrame) and packs the data as one hex run; BCM puts a
+ * space after every data byte.
+ */
+function encodeFrameMessage(frame: CanFrame, time: number, mode: 'raw' | 'bcm'): Uint8Array | null {
   if ((frame.id & (CAN_RTR_FLAG | CAN_ERR_FLAG)) !== 0 || frame.fd) return null;
+  const raw = mode === 'raw';
   const ts = formatTimestamp(time);
-  const out = new Uint8Array(8 + 8 + 1 + ts.length + 1 + 3 * frame.len + 2);
-  out.set(FRAME_PREFIX, 0);
-  let at = writeId(out, 8, frame.id);
+  const lead = raw ? 1 : 0;
+  const out = new Uint8Array(lead + 8 + 8 + 1 + ts.length + 1 + (raw ? 2 : 3) * frame.len + 2);
+  if (raw) out[0] = 0x20;
+  out.set(FRAME_PREFIX, lead);
+  let at = writeId(out, lead + 8, frame.id);
   out[at++] = 0x20;
   at = writeAscii(out, at, ts);
   out[at++] = 0x20;
@@ -177,7 +173,7 @@ export function encodeBcmFrame(frame: CanFrame, time: number): Uint8Array | null
   for (let k = 0; k < frame.len; k++) {
     out[at++] = HEX_UPPER[data[k] >>> 4];
     out[at++] = HEX_UPPER[data[k] & 0xf];
-    out[at++] = 0x20;
+    if (!raw) out[at++] = 0x20;
   }
   out[at++] = 0x20;
   out[at++] = 0x3e;

@@ -8,7 +8,7 @@
 //
 // The reference peer reads a message's header and payload with two recv() calls and no
 // reassembly, so each message is encoded as one buffer and written whole.
-import { CAN_MAX_DLEN, CAN_RTR_FLAG, CANFD_FLAGS_MASK, CANFD_MAX_DLEN, type CanFrame, isValidFdLength } from '../../core/frame.js';
+import { CAN_MAX_DLEN, CAN_RTR_FLAG, CANFD_FLAGS_MASK, CANFD_MAX_DLEN, type CanFrame, isValidFdLength, standardIdProblem } from '../../core/frame.js';
 
 export const TCPCAN_VERSION = 1;
 export const TYPE_VERSION = 0x76;
@@ -44,7 +44,11 @@ export function encodeFrame(f: CanFrame): Uint8Array {
   return out;
 }
 
-export type TcpcanMessage = { type: 'version'; version: number } | { type: 'frame'; frame: CanFrame };
+export type TcpcanMessage =
+  | { type: 'version'; version: number }
+  | { type: 'frame'; frame: CanFrame }
+  /** A whole `d` message refused (a standard id above 0x7FF): the stream is still in sync. */
+  | { type: 'refused'; code: 'sff_id'; message: string; bytes: Uint8Array };
 
 export type TcpcanErrorCode = 'unknown_type' | 'bad_length' | 'classic_len' | 'fd_len' | 'rtr_fd';
 
@@ -121,6 +125,8 @@ export class TcpcanDecoder {
     } else if (len > CAN_MAX_DLEN) {
       return bad('classic_len', `classic CAN length ${len} > 8`);
     }
+    const idProblem = standardIdProblem(id);
+    if (idProblem !== null) return { type: 'refused', code: 'sff_id', message: idProblem, bytes: b.slice(0, HEADER + 8) };
     const data = rtr || len === 0 ? EMPTY : b.slice(HEADER + 8, HEADER + 8 + len);
     // Flag bits a newer kernel may add are not ours to judge: kept are BRS, ESI and FDF.
     const fdFlags = fd ? b[7] & CANFD_FLAGS_MASK : 0;

@@ -1,6 +1,13 @@
 // tcpcan as a plug-in: the client sends `v 1`, we answer `v 1`, then raw (FD) frames both
 // ways in `d` messages. One listener per bus.
 //
+// Version negotiation, as tcpcan's README (simontegelid/tcpcan, README.md, "Protocol version
+// negotiation") specifies it: the client proposes a version (typically its highest); the server
+// answers with the same number (agreed) or proposes a lower one, and the negotiation goes on
+// until both name the same version; 0 means no agreement and the connection ends. A party does
+// not answer a proposal equal to one it made itself. We speak only 1, so a client proposing 2
+// or more gets `v 1`, and its `v 1` then agrees (without a second answer from us).
+//
 // Frames on the bus between accept and agreement are delivered right after our `v 1`, as the
 // reference server does: the session joins its bus at once, and the server holds its queue
 // until ready() (bounded by --hub-buffer; beyond it the hub policy applies, counted as usual).
@@ -13,22 +20,41 @@ const VERSION_REPLY = encodeVersion(TCPCAN_VERSION);
 function open(peer: SessionPeer): ProtocolSession {
   const bus = peer.listenerBus ?? 0;
   let agreed = false;
+  /** We proposed `v 1` to a client that proposed a higher version: its `v 1` now agrees. */
+  let proposed = false;
   let open = true;
   const received: number[] = [];
 
-  const onMessage = (m: TcpcanMessage): boolean => {
-    if (!agreed) {
-      if (m.type === 'version' && m.version === TCPCAN_VERSION) {
-        agreed = true;
-        peer.reply(VERSION_REPLY);
-        return peer.ready();
-      }
-      // Anything but `v 1` first ends the connection, as with the reference peer.
-      peer.reject(m.type === 'version' ? 'bad_version' : 'no_version', Uint8Array.from(received));
+  const negotiate = (m: TcpcanMessage): boolean => {
+    if (m.type !== 'version') {
+      // Before an agreement only version messages are valid.
+      peer.reject('no_version', Uint8Array.from(received));
       return (open = false);
     }
+    if (m.version === TCPCAN_VERSION) {
+      agreed = true;
+      // Our own proposal coming back is the agreement: it is not answered again.
+      if (!proposed) peer.reply(VERSION_REPLY);
+      return peer.ready();
+    }
+    if (m.version > TCPCAN_VERSION && !proposed) {
+      proposed = true;
+      peer.reply(VERSION_REPLY);
+      return open;
+    }
+    // 0 (no agreement possible), or a client that will not go down to our proposal.
+    peer.reject('bad_version', Uint8Array.from(received));
+    return (open = false);
+  };
+
+  const onMessage = (m: TcpcanMessage): boolean => {
+    if (!agreed) return negotiate(m);
     if (m.type === 'frame') {
       peer.send(bus, m.frame);
+      return open;
+    }
+    if (m.type === 'refused') {
+      peer.malformed(m.code, m.message, m.bytes);
       return open;
     }
     peer.malformed('unexpected_version', 'a version message after the agreement');

@@ -10,6 +10,7 @@ import {
 } from '../../../src/cli/help.js';
 import { COMMANDS } from '../../../src/cli/command-table.js';
 import { defaultText, envNameFor, OPTION_NAMES, OPTIONS } from '../../../src/config/options.js';
+import { PROTOCOLS } from '../../../src/protocols/registry.js';
 
 const README = new URL('../../../README.md', import.meta.url);
 
@@ -73,5 +74,31 @@ describe('main help', () => {
     const help = renderMainHelp('1.2.3', { width: 200 });
     expect(help).toContain('ampio-bridge 1.2.3');
     for (const c of COMMANDS) expect(help).toMatch(new RegExp(`^  ${c.name} +\\S`, 'm'));
+  });
+});
+
+describe('what the bridge is, said the same in every place a newcomer looks (issue 28)', () => {
+  const pkg = JSON.parse(fs.readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { description: string };
+  const places = {
+    'ampio-bridge --help': renderMainHelp('1.2.3', { width: 100 }),
+    'ampio-bridge serve --help': renderServeHelp({ width: 100 }),
+    'package.json description': pkg.description,
+  };
+
+  it('names every wire protocol of the registry, capture and the house; no longer "a cannelloni TCP bridge"', () => {
+    for (const [where, text] of Object.entries(places)) {
+      const flat = text.replace(/\s+/g, ' ');
+      for (const name of Object.keys(PROTOCOLS)) expect(flat.toLowerCase(), `${where} names ${name}`).toContain(name);
+      expect(flat, `${where}: capture`).toMatch(/records every frame|record of every frame/);
+      expect(flat, `${where}: the house`).toMatch(/house/);
+      expect(flat, where).not.toMatch(/cannelloni TCP bridge/i);
+    }
+  });
+
+  it('serve --help says how each protocol is turned on, and where the frame record goes', () => {
+    const help = renderServeHelp({ width: 100 }).replace(/\s+/g, ' ');
+    expect(help).toContain('--listen (one port per bus)');
+    expect(help).toContain('--<protocol>-listen');
+    for (const flag of ['--capture', '--pg-url']) expect(help).toContain(flag);
   });
 });

@@ -41,7 +41,7 @@ describe('GVRET options', () => {
   it('refuse a GVRET port that is also a tcpcan or the metrics port', () => {
     const a = load(['--tcpcan-listen', ':20010', '--gvret-listen', ':20010']);
     expect(a.ok).toBe(false);
-    if (!a.ok) expect(a.errors[0].message).toMatch(/also a tcpcan port/);
+    if (!a.ok) expect(a.errors[0].message).toMatch(/also the tcpcan port of can0/);
     const b = load(['--metrics-addr', '127.0.0.1:2323', '--gvret-listen', ':2323']);
     expect(b.ok).toBe(false);
     if (!b.ok) expect(b.errors[0].message).toMatch(/also the GVRET port/);

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { formatBuildInfo, readBuildInfo } from '../../../src/system/build-info.js';
 import { findPackageRoot } from '../../../src/system/package-root.js';
+import { requireHostTools } from '../../support/host-tools.js';
 
 let root: string;
 beforeEach(() => {
@@ -46,6 +47,7 @@ describe('write-build-info.mjs (the build step)', () => {
     // Run a copy inside a throwaway git repo so the real dist/ is not touched.
     fs.mkdirSync(path.join(root, 'src', 'system'), { recursive: true });
     fs.copyFileSync(new URL('../../../src/system/write-build-info.mjs', import.meta.url), path.join(root, 'src', 'system', 'write-build-info.mjs'));
+    requireHostTools('git');
     const git = (...args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim();
     git('init', '-q');
     git('-c', 'user.email=t@t', '-c', 'user.name=t', 'add', '.');

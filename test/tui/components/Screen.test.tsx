@@ -58,7 +58,7 @@ describe('Screen', () => {
     const lines = linesOf(render(<Screen {...props} snapshot={snapshot} />).lastFrame()!);
     expect(lines).toHaveLength(23);
     const i = lines.findIndex((l) => l.startsWith('TOTALS'));
-    expect(lines[i + 1]).toMatch(/^CAPTURE on · 52,000 frames · 2\.0 MB · 10 min kept → PG connected · backlog 0/);
+    expect(lines[i + 1]).toMatch(/^CAPTURE on · 52,000 frames · 2 MiB · 10 min kept → PG connected · backlog 0/);
     expect(lines[i + 1].length).toBeLessThanOrEqual(80);
     expect(lines[22]).toContain('q quit');
   });

@@ -11,7 +11,7 @@ import { HARDWARE_DEFAULTS } from '../../../../provisioning/defaults.js';
 import { captureCli } from '../../../support/cli-context.js';
 
 /** Values worth trying per mirrored flag: valid, out of range, malformed, case, empty. */
-const SAMPLES: Record<keyof typeof MIRRORED_FLAGS, string[]> = {
+const SAMPLES: Record<string, string[]> = {
   backend: ['socketcan', 'serial', 'SERIAL', 'can', ''],
   'can-if': ['can0', 'can0,can1', ' can0 , can1 ', 'can0,can0', 'bad name!', 'averyveryverylongname', ''],
   'can-rcvbuf': ['8M', '16M', '512K', '1048576', '0', '4095', '300M', '8 MB', 'x', ''],
@@ -23,6 +23,8 @@ const SAMPLES: Record<keyof typeof MIRRORED_FLAGS, string[]> = {
   'metrics-addr': ['127.0.0.1:9100', '', 'off', '9100', ':x'],
   'gvret-listen': [':23', '', 'off', '23', 'x:y'],
   'socketcand-listen': [':29536', '', 'off', '29536', '[::]:1'],
+  'socketcand-beacon': ['true', 'false', 'on', 'maybe'],
+  'waveshare-listen': [':20001', '', 'off', '20001', '[::1]:20002', ':65536'],
   capture: ['/var/lib/ampio-bridge/capture.db', '', './c.db', 'c.db'],
   allow: ['local', 'loopback', 'any', '10.0.0.0/8', 'local,100.64.0.0/10', 'nonsense', '300.1.1.1/8'],
   'tx-rate': ['0', '100', '100/10', 'x', '-5', '100/'],
@@ -91,7 +93,7 @@ describe('setup flags that are serve settings', () => {
 
   it('the defaults setup’s help names are the ones setup uses', () => {
     const help = Object.values(MIRRORED_FLAGS).map((m) => m.flag.help).join('\n');
-    for (const v of [HARDWARE_DEFAULTS.bitrate, HARDWARE_DEFAULTS.listen, HARDWARE_DEFAULTS.metricsAddr, HARDWARE_DEFAULTS.socketcandListen, HARDWARE_DEFAULTS.capture]) {
+    for (const v of [HARDWARE_DEFAULTS.bitrate, HARDWARE_DEFAULTS.listen, HARDWARE_DEFAULTS.metricsAddr, ':29536', HARDWARE_DEFAULTS.capture]) {
       expect(help).toContain(String(v));
     }
   });
@@ -113,10 +115,9 @@ describe('setup flags → answers', () => {
       maxClients: 3,
     });
     expect(answersOf(['--can-rcvbuf', '16M'])).toEqual({ canRcvbuf: 16 * 1024 * 1024 });
-    expect(answersOf(['--metrics-addr', 'off', '--socketcand-listen', '', '--gvret-listen', ':23', '--listen', ' [::1]:20000 '])).toEqual({
+    expect(answersOf(['--metrics-addr', 'off', '--socketcand-listen', '', '--gvret-listen', ':23', '--waveshare-listen', ':20002', '--listen', ' [::1]:20000 '])).toEqual({
       metricsAddr: '',
-      socketcandListen: '',
-      gvretListen: ':23',
+      listeners: { socketcandListen: '', gvretListen: ':23', waveshareListen: ':20002' },
       listen: '[::1]:20000',
     });
     expect(answersOf(['--allow', 'loopback', '--tx-rate', '100/10', '--capture', '', '--serial', '/dev/ttyUSB1', '--backend', 'Serial'])).toEqual({

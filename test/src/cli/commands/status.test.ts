@@ -167,7 +167,7 @@ describe('formatStatus', () => {
       },
     });
     const out = formatStatus(s, { color: false });
-    expect(out).toContain('capture on · 1,234,567 frames · 44.0 MB · oldest 3.0 h ago · 0 dropped · /var/lib/ampio-bridge/capture.db');
+    expect(out).toContain('capture on · 1,234,567 frames · 44 MiB · oldest 3.0 h ago · 0 dropped · /var/lib/ampio-bridge/capture.db');
     expect(out).toContain('→ PostgreSQL backing off (connect ECONNREFUSED) · backlog 42,000 rows · lag 2 min · 1,192,567 sent · postgres://bridge@db/can#can_frames');
   });
 
@@ -201,5 +201,12 @@ describe('status: hostile and slow clients', () => {
     expect(rows.find((l) => /^\s*1\s/.test(l))).toMatch(/2\.4 s\s+listen-only \(9\)$/);
     expect(rows.find((l) => /^\s*2\s/.test(l))).toMatch(/12 ms\s+rate 40, id 3$/);
     expect(text).toContain('rejected: not allowed 10, max clients per host 2');
+  });
+
+  it('shows what a protocol withheld from a client that cannot take it (SavvyCAN), so nothing is withheld silently', () => {
+    const snap = fakeSnapshot({ clients: [fakeClient({ id: 4, protocol: 'gvret', withheld: { zero_length: 3, rtr: 1, fd: 0 } }), fakeClient({ id: 5, protocol: 'gvret' })] });
+    const text = formatStatus(snap, { color: false });
+    expect(text).toContain('client 4 (gvret) frames withheld because it cannot take them: zero length 3, rtr 1');
+    expect(text).not.toContain('client 5 (gvret) frames withheld');
   });
 });

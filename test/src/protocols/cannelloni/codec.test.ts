@@ -88,6 +88,25 @@ describe('cannelloni wire vectors', () => {
     expect(error).toBe(code);
   });
 
+  it('a standard id above 0x7FF is refused whole (never masked to 11 bits); the frames around it decode', () => {
+    const frames: CanFrame[] = [];
+    const refused: string[] = [];
+    const d = new CannelloniDecoder((f) => frames.push(f), (r) => refused.push(`${r.code} ${toHexStr(r.bytes)}`));
+    // 0x900 [AA BB], an RTR 0xFFF, an FD 0x1000 with 12 bytes, then 0x100 [CC].
+    const wire = hex(`00 00 09 00 02 AA BB  40 00 0F FF 02  00 00 10 00 8C 01 ${'00 '.repeat(12)} 00 00 01 00 01 CC`);
+    expect(d.push(wire)).toBeNull();
+    expect(frames.map(plain)).toEqual([plain(makeFrame({ id: 0x100, data: [0xcc] }))]);
+    expect(refused).toEqual(['sff_id 00 00 09 00 02', 'sff_id 40 00 0F FF 02', 'sff_id 00 00 10 00 8C']);
+    expect(d.refused).toBe(3);
+    expect(d.pending).toBe(0);
+  });
+
+  it('EFF and error frames are not standard ids: 0x900 with EFF, and an error class above 0x7FF, decode', () => {
+    const { frames, error } = decodeAll([hex('80 00 09 00 01 01  20 00 08 00 08 00 00 00 00 00 00 00 00')]);
+    expect(error).toBeNull();
+    expect(frames.map((f) => f.id >>> 0)).toEqual([(CAN_EFF_FLAG | 0x900) >>> 0, (CAN_ERR_FLAG | 0x800) >>> 0]);
+  });
+
   it('frames before a bad one are delivered, nothing after it', () => {
     const { frames, error } = decodeAll([hex('00 00 01 23 01 AA 00 00 01 11 09 00 00 01 24 01 BB')]);
     expect(frames.map((f) => f.id)).toEqual([0x123]);
@@ -216,6 +235,7 @@ describe('cannelloni decoder properties', () => {
         }
         for (const f of frames) {
           expect(frameProblem(f)).toBeNull();
+          if ((f.id & (CAN_EFF_FLAG | CAN_ERR_FLAG)) === 0) expect(f.id & 0x1fffffff).toBeLessThanOrEqual(0x7ff);
           if (f.fd) expect(isValidFdLength(f.len)).toBe(true);
           else expect(f.len).toBeLessThanOrEqual(8);
         }

@@ -102,7 +102,7 @@ describe('GVRET through the daemon', () => {
     expect(s.frames[0].timestamp).toBe(Math.round(t0 * 1000) % 2 ** 32);
     await d.stop(); // the summary is logged when a session ends
     running = null;
-    expect(d.records.find((r) => r.event === 'gvret_session_summary')).toMatchObject({ client: 'savvycan', withheld_zero_length: 2, withheld_fd: 1 });
+    expect(d.records.find((r) => r.event === 'gvret_session_summary')).toMatchObject({ client: 'savvycan', withheld_zero_length: 1, withheld_rtr: 1, withheld_fd: 1 });
   });
 
   it('frames from SavvyCAN and WireTAP go to the bus their bus byte names, and to the other GVRET session with that bus', async () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CAN_EFF_FLAG, makeFrame } from '../../../../src/core/frame.js';
 import { createGvretProtocol, gvret } from '../../../../src/protocols/gvret/index.js';
 import { FakeSessionPeer } from '../../../support/fake-session-peer.js';
+import { ManualTimers } from '../socketcand/fakes.js';
 
 const hex = (s: string): number[] => s.trim().split(/\s+/).filter(Boolean).map((b) => parseInt(b, 16));
 const toHex = (b: Uint8Array | null): string => (b ? Array.from(b, (x) => x.toString(16).padStart(2, '0').toUpperCase()).join(' ') : 'null');
@@ -42,10 +43,12 @@ describe('GVRET session: SavvyCAN', () => {
     expect(peer.deliver(remote, 1, fdProto.encoder)).toBeNull();
     expect(peer.deliver(fd12, 1, fdProto.encoder)).toBeNull();
     expect(toHex(peer.deliver(data8, 1, fdProto.encoder))).toBe('F1 00 E8 03 00 00 23 01 00 00 18 01 02 03 04 05 06 07 08 00');
-    const session = peer.session as unknown as { withheld: { zeroLength: number; fd: number } };
-    expect(session.withheld).toEqual({ zeroLength: 2, fd: 1 });
+    const session = peer.session as unknown as { withheld: Record<string, number> };
+    expect(session.withheld).toEqual({ zero_length: 1, rtr: 1, fd: 1 });
+    // Counted at the server too (status, metrics), with the bus: nothing is withheld silently.
+    expect(peer.withheldCalls).toEqual(['0:zero_length', '1:rtr', '1:fd']);
     peer.session.closed?.('client_closed');
-    expect(peer.logs.find((l) => l.event === 'gvret_session_summary')?.fields).toMatchObject({ withheld_zero_length: 2, withheld_fd: 1 });
+    expect(peer.logs.find((l) => l.event === 'gvret_session_summary')?.fields).toMatchObject({ withheld_zero_length: 1, withheld_rtr: 1, withheld_fd: 1 });
   });
 
   it('keepalives are answered one by one, however they arrive', () => {
@@ -179,3 +182,92 @@ describe('GVRET session: WireTAP and other clients', () => {
   });
 });
 
+
+describe('GVRET session: the client kind is decided within a window after E7, frames held meanwhile', () => {
+  const withTimers = (options: { fd?: 'off' | 'esp32ret' | 'wiretap' } = {}) => {
+    const timers = new ManualTimers();
+    const proto = createGvretProtocol({ ...options, timers, identifyMs: 250 });
+    return { timers, proto };
+  };
+
+  it('SavvyCAN: decided by its burst in the same read; the hold ends after its replies', () => {
+    const { timers, proto } = withTimers();
+    const peer = FakeSessionPeer.open(proto);
+    peer.input(hex(SAVVYCAN_BURST));
+    expect(peer.holds).toEqual([true, false]);
+    expect(timers.active).toBe(0);
+    expect((peer.session as unknown as { kind(): string }).kind()).toBe('savvycan');
+  });
+
+  it('a listen-only E7 E7 client: held and undecided for the window (what it cannot take yet is counted), then "other" and everything', () => {
+    const { timers, proto } = withTimers({ fd: 'esp32ret' });
+    const peer = FakeSessionPeer.open(proto, [{ bitrate: 500_000 }, { bitrate: 500_000, fd: true }]);
+    peer.input(hex('E7 E7'));
+    expect(peer.held).toBe(true);
+    expect(peer.deliver(empty, 0, proto.encoder)).toBeNull();
+    expect(peer.withheldCalls).toEqual(['0:zero_length']);
+    timers.advance(249);
+    expect(peer.held).toBe(true);
+    timers.advance(1);
+    expect(peer.held).toBe(false);
+    expect(peer.logs.find((l) => l.event === 'gvret_client_identified')?.fields).toMatchObject({ client: 'other', by: 'no SavvyCAN connect burst within 250 ms of E7' });
+    expect(toHex(peer.deliver(empty, 0, proto.encoder))).toBe('F1 00 E8 03 00 00 7F 00 00 00 00 00');
+    expect(peer.deliver(remote, 1, proto.encoder)).not.toBeNull();
+    expect(peer.deliver(fd12, 1, proto.encoder)?.[1]).toBe(0x14);
+    expect(peer.withheldCalls).toEqual(['0:zero_length']);
+  });
+
+  it("WireTAP's probe (E7 E7, F1 0C): the reply goes out while frames stay held; the window ends the hold", () => {
+    const { timers, proto } = withTimers();
+    const peer = FakeSessionPeer.open(proto);
+    peer.input(hex('E7 E7'));
+    peer.input(hex('F1 0C'));
+    expect(peer.replyHex()).toBe('F1 0C 02');
+    expect(peer.held).toBe(true);
+    timers.advance(250);
+    expect(peer.holds).toEqual([true, false]);
+  });
+
+  it("WireTAP's desktop (E7 E7, 100 ms, F1 07): decided at F1 07, hold ended, timer gone", () => {
+    const { timers, proto } = withTimers();
+    const peer = FakeSessionPeer.open(proto);
+    peer.input(hex('E7 E7'));
+    timers.advance(100);
+    peer.input(hex('F1 07'));
+    expect(peer.holds).toEqual([true, false]);
+    expect(timers.active).toBe(0);
+    expect(peer.logs.find((l) => l.event === 'gvret_client_identified')?.fields?.client).toBe('wiretap');
+  });
+
+  it('a session closed inside the window leaves no timer behind', () => {
+    const { timers, proto } = withTimers();
+    const peer = FakeSessionPeer.open(proto);
+    peer.input(hex('E7 E7 F1 0C'));
+    peer.session.closed?.('client_closed');
+    expect(timers.active).toBe(0);
+  });
+
+  it('with --gvret-fd off, FD frames withheld from any client are counted, not silent', () => {
+    const { proto } = withTimers();
+    const peer = FakeSessionPeer.open(proto, [{ bitrate: 500_000, fd: true }]);
+    peer.input(hex('E7 E7 F1 07'));
+    expect(peer.deliver(fd12, 0, proto.encoder)).toBeNull();
+    expect(peer.deliver(empty, 0, proto.encoder)).not.toBeNull();
+    expect(peer.withheldCalls).toEqual(['0:fd']);
+  });
+
+  it('unusable bytes are counted in stream order: a valid message in the same read does not reset the run before it', () => {
+    const peer = FakeSessionPeer.open(gvret);
+    peer.input(hex('E7 E7 F1 07'));
+    peer.input([...new Array(300).fill(0), 0xf1, 0x09]);
+    expect(peer.closedWith).toBe('malformed');
+    expect(peer.malformedCalls.map((m) => m.code)).toEqual(['gvret_not_gvret']);
+  });
+
+  it('…while a valid message does reset the run that comes after it', () => {
+    const peer = FakeSessionPeer.open(gvret);
+    peer.input(hex('E7 E7 F1 07'));
+    for (let k = 0; k < 20; k++) peer.input([...new Array(200).fill(0), 0xf1, 0x09]);
+    expect(peer.closedWith).toBeNull();
+  });
+});

@@ -100,6 +100,8 @@ export class FakePeer implements SessionPeer {
   reply(b: Uint8Array): void {
     this.replies.push(text(b));
   }
+  hold(): void {}
+  withheld(): void {}
   malformed(code: string): void {
     this.malformedCodes.push(code);
   }

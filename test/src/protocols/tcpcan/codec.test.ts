@@ -80,6 +80,14 @@ describe('tcpcan codec: the vectors of the wire format', () => {
     expect(decodeAll([fd(8, 0x40)]).error).toBe('rtr_fd');
   });
 
+  it('a standard id above 0x7FF is a refused message (never masked to 11 bits); the stream goes on', () => {
+    const refusedThenFrame = hex('64 10 00 09 00 00 01 00 00 00 AA 00 00 00 00 00 00 00  64 10 23 01 00 00 01 00 00 00 BB 00 00 00 00 00 00 00');
+    const { messages, error } = decodeAll([refusedThenFrame]);
+    expect(error).toBeNull();
+    expect(messages.map((m) => m.type)).toEqual(['refused', 'frame']);
+    expect(messages[0]).toMatchObject({ type: 'refused', code: 'sff_id', message: expect.stringContaining('0x900') });
+  });
+
   it('stops at the message whose handler says so: nothing after it is decoded', () => {
     const seen: TcpcanMessage[] = [];
     const d = new TcpcanDecoder((m) => (seen.push(m), false));

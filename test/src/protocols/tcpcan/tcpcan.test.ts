@@ -54,16 +54,67 @@ describe('tcpcan', () => {
     expect(d.records.find((r) => r.event === 'client_connected')).toMatchObject({ protocol: 'tcpcan', bus: 'vbus0' });
   });
 
-  it('another version, or a frame before any version, closes the connection and counts a handshake failure', async () => {
+  it('a standard id above 0x7FF is refused and counted (malformed), never masked to 11 bits; the session goes on', async () => {
     const { d } = await start();
-    const v2 = await tcpcan(d, { version: 2 });
-    await v2.waitClosed();
-    expect(v2.versions).toEqual([]);
+    const onBus: number[] = [];
+    d.daemon.bus(0)!.addTap({ received: () => {}, transmitted: (_b, f) => void onBus.push(f.id >>> 0) });
+    const c = await tcpcan(d);
+    c.send(tcpcanFrame({ id: 0x900, data: [9] }), tcpcanFrame({ id: (CAN_EFF_FLAG | 0x900) >>> 0, data: [1] }), tcpcanFrame({ id: 0x123, data: [2] }));
+    await vi.waitFor(() => expect(onBus).toEqual([(CAN_EFF_FLAG | 0x900) >>> 0, 0x123]), { timeout: 5000, interval: 10 });
+    expect(d.daemon.snapshot().totals.malformed).toBe(1);
+    expect(d.records.find((r) => r.event === 'malformed_frame')).toMatchObject({ reason: 'sff_id' });
+    expect(c.closed).toBe(false);
+  });
+
+  it('version 0, or a frame before any version, closes the connection and counts a handshake failure', async () => {
+    const { d } = await start();
+    const v0 = await tcpcan(d, { version: 0 });
+    await v0.waitClosed();
+    expect(v0.versions).toEqual([]);
     const early = await tcpcan(d, { version: false });
     early.send(tcpcanFrame({ id: 0x1, data: [1] }));
     await early.waitClosed();
     expect(d.daemon.counters().handshakeFailuresByReason).toEqual({ bad_version: 1, no_version: 1 });
-    expect(d.records.filter((r) => r.event === 'handshake_failed').map((r) => r.received_hex)).toEqual(['760400000002', expect.stringMatching(/^6410/)]);
+    expect(d.records.filter((r) => r.event === 'handshake_failed').map((r) => r.received_hex)).toEqual(['760400000000', expect.stringMatching(/^6410/)]);
+  });
+
+  it('a client proposing version 2 gets our lower proposal `v 1`; its `v 1` agrees, unanswered, and frames flow both ways', async () => {
+    const { d, bus } = await start();
+    const onBus: number[] = [];
+    d.daemon.bus(0)!.addTap({ received: () => {}, transmitted: (_b, f) => void onBus.push(f.id) });
+    const c = await tcpcan(d, { version: 2 });
+    expect(c.versions).toEqual([1]);
+    expect(c.agreedVersion(2)).toBe(1);
+    await clientsConnected(d, 1);
+    c.send(tcpcanFrame({ id: 0x321, data: [3, 2, 1] }));
+    await vi.waitFor(() => expect(onBus).toEqual([0x321]), { timeout: 5000, interval: 10 });
+    bus.inject(makeFrame({ id: 0x77, data: [7] }));
+    await c.waitForFrames(1);
+    expect(c.frames.map((f) => f.id)).toEqual([0x77]);
+    // Exactly one `v 1` from us: our own proposal coming back is the agreement, not a new one.
+    expect(c.versions).toEqual([1]);
+    expect(c.protocolError).toBeNull();
+    expect(d.daemon.counters().handshakeFailuresByReason).toEqual({});
+  });
+
+  it('after our `v 1` proposal, frames wait for the agreement; a client that will not go down is closed', async () => {
+    const { d, bus } = await start();
+    const c = await tcpcan(d, { version: false });
+    c.send(tcpcanVersion(3));
+    await c.until(() => c.versions.length === 1, 5000, 'our proposal');
+    bus.inject(makeFrame({ id: 0x56, data: [6] }));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(c.frames).toEqual([]);
+    c.send(tcpcanVersion(1));
+    await c.waitForFrames(1);
+    expect(c.frames.map((f) => f.id)).toEqual([0x56]);
+
+    const stubborn = await tcpcan(d, { version: false });
+    stubborn.send(tcpcanVersion(2));
+    await stubborn.until(() => stubborn.versions.length === 1, 5000, 'our proposal');
+    stubborn.send(tcpcanVersion(2));
+    await stubborn.waitClosed();
+    expect(d.daemon.counters().handshakeFailuresByReason).toEqual({ bad_version: 1 });
   });
 
   it('a silent peer is closed after --handshake-timeout', async () => {
