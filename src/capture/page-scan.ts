@@ -2,13 +2,13 @@
 // of `capture recover` for rows that sit below a damaged interior page (SQLite cannot reach
 // them through the b-tree, yet their leaf pages are intact). Pure: bytes in, rows out.
 //
-// Facts from the SQLite file format (https://www.sqlite.org/fileformat2.html): §1.3 the
-// 100-byte header on page 1 (page size at offset 16, 1 = 65536; reserved bytes at 20);
-// §1.6 a b-tree page header (type byte 0x0D = table leaf, cell count at +3, cell pointer
-// array after the 8-byte leaf header); a table-leaf cell = payload length varint, rowid
-// varint, payload; payloads longer than usable size − 35 spill to overflow pages; §2.1 the
-// record format (header size varint, serial types, values) and the big-endian varint of
-// 1..9 bytes (the 9th byte contributes all 8 bits).
+// Facts from the SQLite file format (https://www.sqlite.org/fileformat2.html): "The Database
+// Header" (100 bytes on page 1; page size at offset 16, where 1 means 65536); "B-tree Pages"
+// (type byte 0x0D = table leaf, cell count at +3, the cell pointer array after the 8-byte
+// leaf header; a table-leaf cell is payload length varint, rowid varint, payload; payloads
+// longer than usable size - 35 spill to overflow pages); "Record Format" (header size
+// varint, serial types, values) and the big-endian varint of 1..9 bytes (the 9th byte
+// contributes all 8 bits).
 
 export type SqlValue = number | string | Uint8Array | null;
 
@@ -49,7 +49,7 @@ function intOf(b: Uint8Array, at: number, n: number): number {
 
 const INT_BYTES = [0, 1, 2, 3, 4, 6, 8];
 
-/** One record (§2.1); null when it does not parse within [at, end). */
+/** One record ("Record Format"); null when it does not parse within [at, end). */
 function record(b: Uint8Array, at: number, end: number): SqlValue[] | null {
   const h = varint(b, at, end);
   if (!h) return null;
