@@ -43,6 +43,13 @@ export interface StoreSummary {
   siteId: string;
 }
 
+/**
+ * The first and last rowid, each by one b-tree seek. (`SELECT min(rowid), max(rowid)` in one
+ * statement is not optimised by SQLite: it scans the table, seconds for a 1 GB store, and
+ * summary() runs after every commit.)
+ */
+export const FIRST_LAST = 'SELECT (SELECT min(rowid) FROM frames), (SELECT max(rowid) FROM frames)';
+
 /** Rows per INSERT statement. */
 const INSERT_ROWS = 64;
 
@@ -248,7 +255,7 @@ export class CaptureStore {
 
   /** Cheap figures (no table scan): rowids are contiguous, so rows = last - first + 1. */
   summary(): StoreSummary {
-    const [first, last] = this.db.prepare('SELECT min(rowid), max(rowid) FROM frames').raw().get() as [number | null, number | null];
+    const [first, last] = this.db.prepare(FIRST_LAST).raw().get() as [number | null, number | null];
     const tsAt = this.db.prepare('SELECT ts FROM frames WHERE rowid = ?').pluck();
     const pageSize = this.db.pragma('page_size', { simple: true }) as number;
     const pages = this.db.pragma('page_count', { simple: true }) as number;
@@ -278,7 +285,7 @@ export class CaptureStore {
    * arrival order); lastRowid + 1 when none. Exact for frames stored in time order.
    */
   firstRowidAtOrAfter(tsUs: number): number {
-    const [first, last] = this.db.prepare('SELECT min(rowid), max(rowid) FROM frames').raw().get() as [number | null, number | null];
+    const [first, last] = this.db.prepare(FIRST_LAST).raw().get() as [number | null, number | null];
     if (first === null || last === null) return this.nextRowid;
     const tsAt = this.db.prepare('SELECT ts FROM frames WHERE rowid = ?').pluck();
     const target = tsUs - this.tsBaseUs;

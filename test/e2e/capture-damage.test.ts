@@ -76,6 +76,10 @@ it('a store with a bad data page: the bridge serves, capture is off with the rea
     const m = await metrics(bridge);
     expect(m).toContain('\ncapture_up 0\n');
     expect(m).toContain('\ncapture_problem{reason="corrupt"} 1\n');
+    // query asks the running bridge first: it knows the store is damaged, whatever the query reads.
+    const query = spawnSync(process.execPath, [CLI, 'capture', 'query', '--since', '1m', '--control-socket', bridge.controlSocket], { cwd: REPO, env: { ...process.env, ...env() } });
+    expect(query.status).toBe(1);
+    expect(query.stderr.toString()).toMatch(/is damaged[\s\S]*capture recover/);
     // doctor: from the running daemon, and from the file when no daemon answers.
     const live = await askDaemonCapture({ flag: bridge.controlSocket, env: {} });
     expect(live.reached).toBe(true);

@@ -6,6 +6,8 @@ import { createWriteStream, renameSync, rmSync, type WriteStream } from 'node:fs
 import { once } from 'node:events';
 import { basename, dirname, join } from 'node:path';
 import { damagedStore, isDamage } from '../../capture/damage.js';
+import { CaptureStoreError } from '../../capture/sqlite-binding.js';
+import type { DaemonCapture } from '../daemon-capture.js';
 
 export interface OutputFile {
   stream: WriteStream;
@@ -42,4 +44,14 @@ export function outputFile(path: string): OutputFile {
 /** SQLite's damage error while reading → the store's error with `capture recover` as the next step. */
 export function asDamage(err: unknown, path: string): unknown {
   return isDamage(err) && !(err as { hint?: string }).hint ? damagedStore(path, (err as Error).message, err) : err;
+}
+
+/**
+ * The running bridge already found this store damaged: every reader says so at once (no
+ * check of its own, which would read the whole file), query included.
+ */
+export function damageSeenByDaemon(daemon: DaemonCapture, path: string): CaptureStoreError | null {
+  const p = daemon.reached ? daemon.capture?.problem : null;
+  if (!daemon.reached || daemon.capture?.path !== path || p?.reason !== 'corrupt') return null;
+  return new CaptureStoreError('corrupt', p.message, p.hint);
 }

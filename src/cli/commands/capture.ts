@@ -8,7 +8,7 @@ import { CAN_EFF_FLAG, CAN_ERR_FLAG, CAN_RTR_FLAG } from '../../core/frame.js';
 import { candumpLine, GVRET_CSV_HEADER, gvretCsvLine } from '../../capture/export.js';
 import { DIRECTIONS, type CapturedFrame, type Direction } from '../../capture/schema.js';
 import { loadSqlite } from '../../capture/sqlite-binding.js';
-import { asDamage, outputFile } from './capture-output.js';
+import { asDamage, damageSeenByDaemon, outputFile } from './capture-output.js';
 import { CaptureStore } from '../../capture/sqlite-store.js';
 import { busStats, type FrameFilter, parseIdFilter, parseTimeArg, queryFrames } from '../../capture/store-query.js';
 import { humanAge, humanBytes } from '../../capture/units.js';
@@ -93,6 +93,8 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     return EXIT.usage;
   }
   const path = storePath(values.capture, daemon, ctx);
+  const seen = damageSeenByDaemon(daemon, path);
+  if (seen) throw seen;
   // stats and export read (nearly) every page anyway: they check them all first, so damage
   // anywhere is reported and an export is never cut short. query reads only what it shows.
   const store = CaptureStore.open(await loadSqlite(), { path, readonly: true, check: sub !== 'query' });
