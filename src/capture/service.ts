@@ -29,6 +29,9 @@ export interface CaptureServiceOptions {
   remindEveryMs?: number;
 }
 
+/** How long a stop waits for a store still being checked before giving it up. */
+const STOP_WAITS_FOR_OPEN_MS = 1000;
+
 /** Under vitest the sources run as .ts; the worker then runs from the build (npm test builds first). */
 function workerUrl(): URL {
   const here = new URL('./worker.js', import.meta.url);
@@ -213,10 +216,19 @@ export class CaptureService {
 
   private async doStop(): Promise<void> {
     if (this.flushTimer) clearInterval(this.flushTimer);
-    // A store still being checked is waited for: its first frames are committed too.
-    await this.opening;
+    // A store about to open is waited for, briefly (its first frames are committed too); a
+    // long check of a large store is abandoned: the stop stays within systemd's budget.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.opening, new Promise<void>((resolve) => (timer = setTimeout(resolve, STOP_WAITS_FOR_OPEN_MS)))]);
+    clearTimeout(timer);
     const worker = this.worker;
     if (!worker || this.state !== 'on') {
+      if (this.state === 'starting') {
+        // Given up while checking: not a failure, and its queued frames were not recorded.
+        this.state = 'stopped';
+        for (const batch of this.early) this.writeFailures += batch.frames;
+        this.early = [];
+      }
       await worker?.terminate();
       return;
     }
