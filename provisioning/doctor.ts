@@ -39,6 +39,10 @@ export interface DoctorDeps {
   offline?: boolean;
   /** Checks of the capture store and its PostgreSQL target (keys capture, pg-url, … of this config file); absent = not checked. */
   probeCapture?(configPath: string): Promise<Check[]>;
+  /** Whether the MQTT broker of this config file accepts the bridge (one connection); absent = not checked. */
+  probeMqtt?(configPath: string): Promise<Check[]>;
+  /** Checks of the running bridge's Ampio modules (supply, offline, house file); absent = not checked. */
+  probeAmpio?(): Promise<Check[]>;
 }
 
 const OFFLINE = 'not checked offline (needs the running Pi)';
@@ -223,6 +227,10 @@ export async function runDoctorChecks(d: DoctorDeps): Promise<Check[]> {
   }
   // --- frame capture (store, retention, PostgreSQL)
   if (d.probeCapture && live) for (const c of await d.probeCapture(configPath)) add(c);
+  // --- MQTT (the broker accepts the bridge)
+  if (d.probeMqtt && live) for (const c of await d.probeMqtt(configPath)) add(c);
+  // --- the Ampio modules the running bridge hears
+  if (d.probeAmpio && live && control.ok) for (const c of await d.probeAmpio()) add(c);
   return checks;
 }
 

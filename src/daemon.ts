@@ -97,8 +97,6 @@ export class Daemon {
             wallClock: this.wall,
             log,
             emit,
-            protocolOf: (id) => this.sessionsOrNull?.protocolOf(id) ?? null,
-            onSlowKick: (id) => this.sessionsOrNull?.slowKicked(index, id),
           }),
       );
 
@@ -199,6 +197,15 @@ export class Daemon {
   onEvent(listener: (e: DaemonEvent) => void): () => void {
     this.emitter.on('event', listener);
     return () => this.emitter.off('event', listener);
+  }
+
+  /** A control-socket request some service owns (`ampio_state`); undefined = none does. */
+  answer(request: Readonly<Record<string, unknown>>): unknown {
+    for (const s of this.services) {
+      const result = s.answer?.(request);
+      if (result !== undefined) return result;
+    }
+    return undefined;
   }
 
   /** Closes client `id` (operator action from `top`). */

@@ -27,6 +27,8 @@ export interface AppProps {
   columns?: number;
   rows?: number;
   now?: () => number;
+  /** Start in the Ampio modules view (top --modules); `m` toggles. */
+  initialView?: 'clients' | 'modules';
 }
 
 /** A footer message (kick result…) is shown until the first redraw after this long. */
@@ -34,7 +36,7 @@ const MESSAGE_MS = 4000;
 
 type View = Pick<DaemonStatus, 'snapshot' | 'previous' | 'events'>;
 
-export function App({ socketPath, intervalMs, source, columns, rows, now = Date.now }: AppProps): React.JSX.Element {
+export function App({ socketPath, intervalMs, source, columns, rows, now = Date.now, initialView = 'clients' }: AppProps): React.JSX.Element {
   const { exit } = useApp();
   const { isRawModeSupported } = useStdin();
   const terminal = useTerminalSize();
@@ -51,6 +53,7 @@ export function App({ socketPath, intervalMs, source, columns, rows, now = Date.
   const lastIndex = useRef(0);
   const scrollRef = useRef(0);
   const [showHelp, setShowHelp] = useState(false);
+  const [bodyView, setBodyView] = useState<'clients' | 'modules'>(initialView);
   const [confirmKick, setConfirmKick] = useState<ClientSnapshot | null>(null);
   const [message, setMessage] = useState<(UiMessage & { until: number }) | null>(null);
 
@@ -130,6 +133,7 @@ export function App({ socketPath, intervalMs, source, columns, rows, now = Date.
     } else if (input === 'S') setSortDescending((d) => !d);
     else if (input === 'p') setPaused((p) => (p ? null : { snapshot: status.snapshot, previous: status.previous, events: status.events }));
     else if (input === '?') setShowHelp(true);
+    else if (input === 'm') setBodyView((v) => (v === 'modules' ? 'clients' : 'modules'));
   };
   const handleKey = useCallback((input: string, key: Key) => onKey.current(input, key), []);
   useInput(handleKey, { isActive: isRawModeSupported });
@@ -154,6 +158,7 @@ export function App({ socketPath, intervalMs, source, columns, rows, now = Date.
       message={shownMessage}
       interactive={isRawModeSupported}
       intervalMs={intervalMs}
+      view={bodyView}
     />
   );
 }

@@ -18,6 +18,8 @@ export interface TopOptions {
   socketPath: string;
   intervalMs: number;
   once: boolean;
+  /** Start in (or, with --once, render) the Ampio modules view. */
+  modules?: boolean;
 }
 
 type Signal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
@@ -107,6 +109,7 @@ async function renderOnce(opts: TopOptions, io: TopIo, theme: ReturnType<typeof 
         message={null}
         interactive={false}
         intervalMs={opts.intervalMs}
+        view={opts.modules ? 'modules' : 'clients'}
       />
     </ThemeContext.Provider>,
     { columns },
@@ -134,7 +137,7 @@ async function runInteractive(opts: TopOptions, io: TopIo, theme: ReturnType<typ
 
   const instance = render(
     <ThemeContext.Provider value={theme}>
-      <App socketPath={opts.socketPath} intervalMs={opts.intervalMs} source={source} />
+      <App socketPath={opts.socketPath} intervalMs={opts.intervalMs} source={source} initialView={opts.modules ? 'modules' : 'clients'} />
     </ThemeContext.Provider>,
     {
       stdout: io.stdout as NodeJS.WriteStream,

@@ -13,7 +13,7 @@
 // - garbage, bad lengths and checksums: resync, counted as malformed;
 // - a quiet line mid-frame: the read timeout releases what the decoder held back.
 import { stat } from 'node:fs/promises';
-import { type CanFrame, frameProblem } from '../core/frame.js';
+import { type CanFrame, type FrameOrigin, frameProblem } from '../core/frame.js';
 import { encodeSerialTx, SerialDecoder, serialTxProblem } from '../core/serial-codec.js';
 import type { WriteOutcome } from '../core/tx-queue.js';
 import { type DeviceTimers, DeviceSupervisor, NODE_TIMERS, type SupervisedDevice } from './device-supervisor.js';
@@ -193,7 +193,7 @@ export class SerialBackend implements CanBackend {
     this.sink = null;
   }
 
-  send(frame: CanFrame, origin: number): SendResult {
+  send(frame: CanFrame, origin: FrameOrigin): SendResult {
     return this.tx.offer(frame, origin, this.refusal(frame));
   }
 

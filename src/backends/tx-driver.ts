@@ -2,7 +2,7 @@
 // a microtask after send() (send() itself returns at once), retries a busy device after
 // the queue's backoff, keeps the stale counter moving while the device is blocked, and
 // logs a device that keeps refusing, rate-limited, telling "briefly full" from "unusable".
-import type { CanFrame } from '../core/frame.js';
+import type { CanFrame, FrameOrigin } from '../core/frame.js';
 import type { BackendSink, SendResult } from './types.js';
 import { TxQueue, type TxDropReason, type TxQueueStats, type WriteOutcome } from '../core/tx-queue.js';
 import type { LogFn } from '../core/log-fn.js';
@@ -14,7 +14,7 @@ export interface TxDriverOptions {
   now: () => number;
   /** One write attempt; see WriteOutcome. */
   write(frame: CanFrame): WriteOutcome;
-  onSent(frame: CanFrame, origin: number): void;
+  onSent(frame: CanFrame, origin: FrameOrigin): void;
   onDropped(reason: TxDropReason, count: number): void;
   log: LogFn;
   /** A refusal streak longer than this is logged as "bus unusable" (default 1 s). */
@@ -50,7 +50,7 @@ export class TxDriver {
    * What a backend's send() does: a frame the device cannot take now (`refusal`, e.g. link
    * down, FD on a classic bus) is counted as refused by the queue; any other is queued.
    */
-  offer(frame: CanFrame, origin: number, refusal: TxDropReason | null): SendResult {
+  offer(frame: CanFrame, origin: FrameOrigin, refusal: TxDropReason | null): SendResult {
     if (refusal) {
       this.queue.refuse(refusal);
       return { ok: false, reason: refusal };
@@ -59,7 +59,7 @@ export class TxDriver {
   }
 
   /** Queues a frame and schedules a pump; never writes synchronously. */
-  push(frame: CanFrame, origin: number): { ok: true } | { ok: false; reason: 'queue_full' } {
+  push(frame: CanFrame, origin: FrameOrigin): { ok: true } | { ok: false; reason: 'queue_full' } {
     const r = this.queue.push(frame, origin);
     if (r.ok) this.kick();
     return r;
@@ -188,7 +188,7 @@ export interface DeviceTxOptions {
    * A frame was written to the device. Default: report it transmitted at once. SocketCAN
    * reports it only when the kernel confirms the transmission.
    */
-  onWritten?(frame: CanFrame, origin: number): void;
+  onWritten?(frame: CanFrame, origin: FrameOrigin): void;
 }
 
 /** A TxDriver wired to a backend's sink, as the serial and socketcan backends both need. */

@@ -1,7 +1,7 @@
 // The one interface every CAN backend (virtual, socketcan, serial) implements.
 // The daemon talks only to this; backends never see the hub, sockets or metrics.
 import type { BusState } from '../core/bus-state.js';
-import type { CanFrame } from '../core/frame.js';
+import type { CanFrame, FrameOrigin } from '../core/frame.js';
 import type { TxDropReason } from '../core/tx-queue.js';
 import type { LogFn } from '../core/log-fn.js';
 
@@ -47,9 +47,10 @@ export interface BackendSink {
   received(frame: CanFrame, waitedMs?: number): void;
   /**
    * A frame the bridge sent was written to the bus. `origin` is the value given to
-   * `send()`, so the daemon can echo it to every client except its sender.
+   * `send()`, handed back untouched (a backend never reads it): the bus tells its taps who
+   * sent the frame and echoes it to every client except its sender.
    */
-  transmitted(frame: CanFrame, origin: number): void;
+  transmitted(frame: CanFrame, origin: FrameOrigin): void;
   /** Frames accepted by `send()` that were later given up (stale, link down, ...). */
   dropped(reason: DropReason, count: number): void;
   /** Backend or bus state changed; `detail` is a short human reason for logs. */
@@ -122,9 +123,10 @@ export interface CanBackend {
   stop(): Promise<void>;
   /**
    * Queues a frame for the bus. Returns at once; a refusal names the reason. `origin`
-   * comes back in `sink.transmitted` (0 = the bridge itself).
+   * travels with the frame and comes back in `sink.transmitted` (BRIDGE_ORIGIN = the bridge
+   * itself); it holds no reference to a session, so a queued frame keeps no session alive.
    */
-  send(frame: CanFrame, origin: number): SendResult;
+  send(frame: CanFrame, origin: FrameOrigin): SendResult;
   counters(): BackendCounters;
   /** Applies reloadable settings (SIGHUP). Optional: backends without such settings omit it. */
   reconfigure?(settings: BackendReloadable): void;

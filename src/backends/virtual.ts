@@ -2,7 +2,7 @@
 // without CAN hardware, and what benchmarks drive. It is a real backend behind the same
 // interface as SocketCAN and serial: frames sent to it are "on the bus" (so other clients
 // see them through the daemon's echo), and it can generate synthetic traffic.
-import { CAN_EFF_FLAG, type CanFrame } from '../core/frame.js';
+import { CAN_EFF_FLAG, type CanFrame, type FrameOrigin } from '../core/frame.js';
 import type { BackendCounters, BackendInfo, BackendSink, CanBackend, SendResult } from './types.js';
 import { prng } from '../core/prng.js';
 import { atTurnEnd } from '../core/microtask.js';
@@ -53,7 +53,7 @@ export class VirtualBackend implements CanBackend {
   // Frames sent and not yet transmitted (until the end of the current turn), and the sink
   // they were sent on (null: nothing queued).
   private txFrames: CanFrame[] = [];
-  private txOrigins: number[] = [];
+  private txOrigins: FrameOrigin[] = [];
   private txSink: BackendSink | null = null;
 
   constructor(private readonly options: VirtualBackendOptions) {
@@ -79,7 +79,7 @@ export class VirtualBackend implements CanBackend {
     this.sink = null;
   }
 
-  send(frame: CanFrame, origin: number): SendResult {
+  send(frame: CanFrame, origin: FrameOrigin): SendResult {
     const sink = this.sink;
     if (!sink) return LINK_DOWN;
     if (frame.fd && !this.options.fd) return FD_UNSUPPORTED;

@@ -2,14 +2,14 @@
 // The bus owns its counters (the snapshot and the metrics only read them) and knows no wire
 // protocol: the hub encodes per protocol, lazily.
 import { BusLoadMeter } from '../core/bus-load.js';
-import { CAN_ERR_FLAG, type CanFrame } from '../core/frame.js';
+import { CAN_ERR_FLAG, type CanFrame, type FrameOrigin } from '../core/frame.js';
 import { Hub, type HubPolicy } from '../core/hub.js';
 import { RateMeter } from '../core/rate-meter.js';
 import type { BackendSink, BackendState, BusState, CanBackend, DropReason, SendResult } from '../backends/types.js';
 import type { DaemonEvent, DaemonEventKind } from '../control/protocol.js';
 import type { BusInfo } from '../protocols/types.js';
 import type { Logger } from '../system/logger.js';
-import type { FrameTap, TapOrigin } from './frame-tap.js';
+import type { FrameTap } from './frame-tap.js';
 
 /** Emits one control-socket event (time and kind are added by the emitter). */
 export type EmitEvent = (kind: DaemonEventKind, fields: Omit<DaemonEvent, 'time' | 'kind'>) => void;
@@ -43,13 +43,7 @@ export interface BusOptions {
   wallClock: () => number;
   log: Logger;
   emit: EmitEvent;
-  /** The protocol of a session id, for the tap's TX origin (null once it has gone). */
-  protocolOf?: (session: number) => string | null;
-  /** A kick by the hub's policy (queue full): logged and reported by the owner of the sessions. */
-  onSlowKick?: (subscriberId: number) => void;
 }
-
-const BRIDGE: TapOrigin = Object.freeze({ session: 0, protocol: null });
 
 export class Bus implements BusInfo {
   readonly index: number;
@@ -87,11 +81,6 @@ export class Bus implements BusInfo {
   private readLateAtWarning = 0;
   /** Wall-clock ms of the last received frame; 0 = none yet. */
   lastRxAt = 0;
-  /**
-   * Monotonic ms at which the frame being broadcast was taken: sessions stamp their queue
-   * slots with it (one clock read per frame instead of one per frame per session).
-   */
-  frameTime = 0;
 
   private taps: FrameTap[] = [];
   private readonly tapsThatThrew = new WeakSet<FrameTap>();
@@ -109,7 +98,6 @@ export class Bus implements BusInfo {
       bus: options.index,
       capacity: options.hubCapacity,
       policy: options.hubPolicy,
-      onKick: (sub) => options.onSlowKick?.(sub.id),
     });
   }
 
@@ -157,19 +145,22 @@ export class Bus implements BusInfo {
    * Puts a client's frame on the bus. Error frames are refused: they describe a controller's
    * state, and a client cannot put one on the bus.
    */
-  send(frame: CanFrame, origin: TapOrigin): SendResult {
+  send(frame: CanFrame, origin: FrameOrigin): SendResult {
     if ((frame.id & CAN_ERR_FLAG) !== 0) return this.refuse(frame, 'filtered', origin);
-    const r = this.backend.send(frame, origin.session);
+    const r = this.backend.send(frame, origin);
     return r.ok ? r : this.refuse(frame, r.reason, origin);
   }
 
   /** A client's frame its session refused before it reached the bus (TX guard): counted, tapped. */
-  refuseFromClient(frame: CanFrame, reason: DropReason, origin: TapOrigin): SendResult {
+  refuseFromClient(frame: CanFrame, reason: DropReason, origin: FrameOrigin): SendResult {
     return this.refuse(frame, reason, origin);
   }
 
-  private refuse(frame: CanFrame, reason: DropReason, origin: TapOrigin): SendResult {
+  private refuse(frame: CanFrame, reason: DropReason, origin: FrameOrigin): SendResult {
     this.countTxDrop(reason, 1);
+    // Only the bus stamps times: a client's frame (no wire protocol we speak carries one)
+    // gets the moment it was refused, as a sent one gets the moment it was sent.
+    if (!frame.timestamp) frame.timestamp = this.options.wallClock();
     const taps = this.taps;
     for (let k = 0; k < taps.length; k++) {
       const tap = taps[k];
@@ -237,10 +228,9 @@ export class Bus implements BusInfo {
         this.readLate(settings.clientMaxLag);
         return;
       }
-      this.frameTime = this.options.now();
-      this.hub.broadcast(frame, 0);
+      this.hub.broadcast(frame, 0, this.options.now());
     },
-    transmitted: (frame: CanFrame, origin: number): void => {
+    transmitted: (frame: CanFrame, origin: FrameOrigin): void => {
       this.txFrames++;
       this.txBytes += frame.len;
       this.txRate.add();
@@ -248,21 +238,15 @@ export class Bus implements BusInfo {
       if (!frame.timestamp) frame.timestamp = this.options.wallClock();
       this.load.record(frame);
       const taps = this.taps;
-      if (taps.length > 0) {
-        const o: TapOrigin = origin === 0 ? BRIDGE : { session: origin, protocol: this.options.protocolOf?.(origin) ?? null };
-        for (let k = 0; k < taps.length; k++) {
-          try {
-            taps[k].transmitted(this, frame, o);
-          } catch (err) {
-            this.tapFailed(taps[k], err);
-          }
+      for (let k = 0; k < taps.length; k++) {
+        try {
+          taps[k].transmitted(this, frame, origin);
+        } catch (err) {
+          this.tapFailed(taps[k], err);
         }
       }
       // As on a real bus, every other node sees the frame, but only once it was sent.
-      if (this.options.settings().echo === 'others' && this.hub.size > 0) {
-        this.frameTime = this.options.now();
-        this.hub.broadcast(frame, origin);
-      }
+      if (this.options.settings().echo === 'others' && this.hub.size > 0) this.hub.broadcast(frame, origin.session, this.options.now());
     },
     dropped: (reason: DropReason, count: number): void => this.countTxDrop(reason, count),
     stateChanged: (backend: BackendState, busState: BusState, detail?: string): void => this.stateChanged(backend, busState, detail),

@@ -1,18 +1,14 @@
 // A frame tap sees every frame of a bus, both directions: where the capture store (and any
 // other recorder) hooks in without touching the hub or the sessions.
-import type { CanFrame } from '../core/frame.js';
+import type { CanFrame, FrameOrigin } from '../core/frame.js';
 
 export interface TapBus {
   readonly index: number;
   readonly name: string;
 }
 
-/** Who put a frame on the bus. session 0 = the bridge itself. */
-export interface TapOrigin {
-  readonly session: number;
-  /** The session's wire protocol; null for the bridge itself, or when the session has already gone. */
-  readonly protocol: string | null;
-}
+/** Who put a frame on the bus (travels with the frame; session 0 = the bridge itself). */
+export type TapOrigin = FrameOrigin;
 
 /**
  * Taps are called synchronously on the bus's hot path: keep them cheap (queue the frame and

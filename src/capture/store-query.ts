@@ -26,6 +26,9 @@ export interface FrameFilter {
  */
 const ORDER_SLACK_US = 10_000_000;
 
+/** Rows read from SQLite per call. */
+const PAGE_ROWS = 2000;
+
 type Row = [rowid: number, bus: number, seq: number, ts: number, id: number, flags: number, data: Buffer, origin: number | null, label: number | null];
 
 export function* queryFrames(store: CaptureStore, filter: FrameFilter = {}): Generator<CapturedFrame> {
@@ -38,27 +41,39 @@ export function* queryFrames(store: CaptureStore, filter: FrameFilter = {}): Gen
   const since = filter.sinceUs === undefined ? -Infinity : store.toStoredTs(filter.sinceUs);
   const until = filter.untilUs === undefined ? Infinity : store.toStoredTs(filter.untilUs);
   const limit = filter.limit && filter.limit > 0 ? filter.limit : Infinity;
-  const stmt = store.db.prepare(`SELECT rowid, bus, seq, ts, id, flags, data, origin, label FROM frames WHERE rowid >= ? AND rowid < ? ORDER BY rowid${filter.newestFirst ? ' DESC' : ''}`).raw();
+  // Pages of rows (`all`) instead of a row at a time (`iterate`): a third less time per row
+  // (measured on 1 M rows), memory bounded by the page whatever the window, and no read
+  // transaction held open between pages while a slow consumer (an HTTP download) waits.
+  const desc = filter.newestFirst === true;
+  const stmt = store.db.prepare(`SELECT rowid, bus, seq, ts, id, flags, data, origin, label FROM frames WHERE rowid >= ? AND rowid < ? ORDER BY rowid${desc ? ' DESC' : ''} LIMIT ${PAGE_ROWS}`).raw();
+  let lo = from;
+  let hi = to;
   let n = 0;
-  for (const row of stmt.iterate(from, to) as IterableIterator<Row>) {
-    const [rowid, bus, seq, ts, id, flags, data, origin, label] = row;
-    if (ts < since || ts > until) continue;
-    if (wantBus && !wantBus.has(bus)) continue;
-    if (filter.id && (id & filter.id.mask) !== (filter.id.value & filter.id.mask)) continue;
-    const direction = directionOf(flags);
-    if (filter.directions && !filter.directions.includes(direction)) continue;
-    const tsUs = ts + store.tsBaseUs;
-    yield {
-      rowid,
-      bus: buses.get(bus) ?? `bus${bus}`,
-      seq,
-      tsUs,
-      frame: frameFromRow(id, flags, new Uint8Array(data), tsUs),
-      direction,
-      session: origin,
-      label: label === null ? null : (labels.get(label) ?? null),
-    };
-    if (++n >= limit) return;
+  for (;;) {
+    const page = stmt.all(lo, hi) as Row[];
+    if (page.length === 0) return;
+    if (desc) hi = page[page.length - 1][0];
+    else lo = page[page.length - 1][0] + 1;
+    for (const row of page) {
+      const [rowid, bus, seq, ts, id, flags, data, origin, label] = row;
+      if (ts < since || ts > until) continue;
+      if (wantBus && !wantBus.has(bus)) continue;
+      if (filter.id && (id & filter.id.mask) !== (filter.id.value & filter.id.mask)) continue;
+      const direction = directionOf(flags);
+      if (filter.directions && !filter.directions.includes(direction)) continue;
+      const tsUs = ts + store.tsBaseUs;
+      yield {
+        rowid,
+        bus: buses.get(bus) ?? `bus${bus}`,
+        seq,
+        tsUs,
+        frame: frameFromRow(id, flags, new Uint8Array(data), tsUs),
+        direction,
+        session: origin,
+        label: label === null ? null : (labels.get(label) ?? null),
+      };
+      if (++n >= limit) return;
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 // Client side of the control socket, used by `status`, `top` (tui/), `doctor` and tests.
 // Every message is stripped of control characters before it is handed on (sanitize.ts).
+import type { StateView } from '../ampio/types.js';
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import path from 'node:path';
@@ -8,6 +9,8 @@ import { LineReader } from './ndjson.js';
 import {
   CONTROL_PROTOCOL_VERSION,
   type DaemonEvent,
+  type FramesRequest,
+  type FramesResult,
   type HelloMessage,
   type KickResult,
   type Request,
@@ -181,6 +184,25 @@ export class ControlClient extends EventEmitter {
     return result.kicked === true;
   }
 
+  /** Starts the live frame stream ('frames' events: FramesMessage); resolves with the bus names by index. */
+  async frames(filter: FramesRequest = {}): Promise<FramesResult> {
+    return (await this.request({ type: 'frames', ...filter })) as FramesResult;
+  }
+
+  /** Stops reading the socket (a slow consumer): the daemon then counts the frames it drops. */
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
+  /** The Ampio state store's values (serve with --ampio); `filter` = a module address or a module/entity name. */
+  async ampioState(filter?: string): Promise<StateView[]> {
+    return (await this.request({ type: 'ampio_state', ...(filter ? { filter } : {}) })) as StateView[];
+  }
+
   async ping(): Promise<void> {
     await this.request({ type: 'ping' });
   }
@@ -261,6 +283,9 @@ export class ControlClient extends EventEmitter {
         return;
       case 'event':
         this.emit('event', msg.event);
+        return;
+      case 'frames':
+        this.emit('frames', msg);
         return;
       default:
         return; // Unknown message types are ignored (forward compatibility).

@@ -4,6 +4,7 @@
 // and a flood of garbage or an over-long line closes that one connection.
 import fs from 'node:fs';
 import type net from 'node:net';
+import { framesFilter, type LiveFrames } from './frame-stream.js';
 import { LineReader } from './ndjson.js';
 import {
   boundInterval,
@@ -30,6 +31,8 @@ export interface ControlSource {
   kick(id: number): boolean;
   /** Subscribes to daemon events; returns the unsubscribe function. */
   onEvent(listener: (e: DaemonEvent) => void): () => void;
+  /** Answers request types the services own (e.g. `ampio_state`); undefined = nobody owns it. */
+  answer?(request: Readonly<Record<string, unknown>>): unknown;
 }
 
 export type ControlLog = LogFn;
@@ -50,6 +53,8 @@ export interface ControlServerOptions {
   uid?: number;
   /** The path is the per-user default under the shared temp dir: its directory must be ours alone. */
   sharedTmp?: boolean;
+  /** Live frames for `frames` requests (`capture live`, the extcap); absent = refused. */
+  frames?: { tap: LiveFrames; busNames(): string[] };
 }
 
 const DEFAULT_MAX_BUFFERED = 1024 * 1024;
@@ -63,6 +68,7 @@ interface Conn {
   streamTimer: NodeJS.Timeout | null;
   events: boolean;
   skipped: number;
+  stopFrames: (() => void) | null;
 }
 
 export interface ControlServer {
@@ -92,6 +98,8 @@ export function createControlServer(opts: ControlServerOptions): ControlServer {
   function drop(c: Conn, reason: string): void {
     if (c.streamTimer) clearInterval(c.streamTimer);
     c.streamTimer = null;
+    c.stopFrames?.();
+    c.stopFrames = null;
     if (conns.delete(c)) opts.log('warn', 'control_client_dropped', { control_conn: c.id, reason });
     c.socket.destroy();
   }
@@ -155,8 +163,22 @@ export function createControlServer(opts: ControlServerOptions): ControlServer {
       return;
     }
     const handler = handlers.get(req.type);
-    if (handler) handler(c, id, req);
-    else badRequest(c, id, 'unknown_type', `unknown request type "${req.type.slice(0, 64)}"`);
+    if (handler) {
+      handler(c, id, req);
+      return;
+    }
+    let result: unknown;
+    try {
+      result = opts.source.answer?.(req);
+    } catch (err) {
+      sendError(c, id, 'internal', String(err));
+      return;
+    }
+    if (result === undefined) badRequest(c, id, 'unknown_type', `unknown request type "${req.type.slice(0, 64)}"`);
+    else {
+      c.badInARow = 0;
+      send(c, { type: 'reply', id, result });
+    }
   }
 
   type RequestId = NonNullable<ErrorMessage['id']>;
@@ -198,12 +220,15 @@ export function createControlServer(opts: ControlServerOptions): ControlServer {
         streamTick(c);
       },
     ],
+    ['frames', (c, id, req) => startFrames(c, id, req)],
     [
       'unsubscribe',
       (c, id) => {
         c.badInARow = 0;
         if (c.streamTimer) clearInterval(c.streamTimer);
         c.streamTimer = null;
+        c.stopFrames?.();
+        c.stopFrames = null;
         c.events = false;
         send(c, { type: 'reply', id, result: {} });
       },
@@ -238,6 +263,19 @@ export function createControlServer(opts: ControlServerOptions): ControlServer {
     ],
   ]);
 
+  /** `frames`: this connection gets live frames; a reader that falls behind gets drops counted, never the daemon stuck. */
+  function startFrames(c: Conn, id: RequestId, req: Record<string, unknown>): void {
+    if (!opts.frames) return badRequest(c, id, 'unknown_type', 'this daemon does not stream frames');
+    const names = opts.frames.busNames();
+    const filter = framesFilter(req, names);
+    if (typeof filter === 'string') return badRequest(c, id, 'bad_request', filter);
+    c.badInARow = 0;
+    c.stopFrames?.();
+    send(c, { type: 'reply', id, result: { buses: names } });
+    // A quarter of the byte bound: frames are dropped (and counted) long before the connection would be.
+    c.stopFrames = opts.frames.tap.subscribe(filter, { ready: () => !c.socket.destroyed && c.socket.writableLength < maxBuffered / 4, send: (msg) => send(c, msg) });
+  }
+
   function onData(c: Conn, chunk: string): void {
     const { lines, tooLong: overLong } = c.reader.push(chunk);
     for (const line of lines) {
@@ -254,7 +292,7 @@ export function createControlServer(opts: ControlServerOptions): ControlServer {
   }
 
   function onConnection(socket: net.Socket): void {
-    const c: Conn = { id: nextConnId++, socket, reader: new LineReader(CONTROL_MAX_LINE), badInARow: 0, streamTimer: null, events: false, skipped: 0 };
+    const c: Conn = { id: nextConnId++, socket, reader: new LineReader(CONTROL_MAX_LINE), badInARow: 0, streamTimer: null, events: false, skipped: 0, stopFrames: null };
     conns.add(c);
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => onData(c, chunk));
@@ -265,6 +303,8 @@ export function createControlServer(opts: ControlServerOptions): ControlServer {
     socket.on('close', () => {
       if (c.streamTimer) clearInterval(c.streamTimer);
       c.streamTimer = null;
+      c.stopFrames?.();
+      c.stopFrames = null;
       conns.delete(c);
     });
     send(c, hello);
@@ -300,6 +340,7 @@ export function createControlServer(opts: ControlServerOptions): ControlServer {
       unsubscribeEvents = null;
       for (const c of [...conns]) {
         if (c.streamTimer) clearInterval(c.streamTimer);
+        c.stopFrames?.();
         conns.delete(c);
         c.socket.destroy();
       }

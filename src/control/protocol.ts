@@ -4,8 +4,10 @@
 
 import type { BackendKind, BackendState } from '../backends/types.js';
 import type { BusState } from '../core/bus-state.js';
+import type { AmpioSnapshot } from '../ampio/types.js';
 import type { ForwardStatus } from '../capture/worker-messages.js';
 import type { CaptureProblem } from '../capture/damage.js';
+import type { MqttSnapshot } from '../mqtt/snapshot.js';
 import { formatAgeMs, formatBytes } from '../core/human-units.js';
 
 export const CONTROL_PROTOCOL_VERSION = 1;
@@ -40,6 +42,17 @@ export interface DaemonInfo {
   config: Record<string, string | number | boolean>;
   /** Accepting on the bus ports and file descriptors (absent from older daemons). */
   descriptors?: DescriptorState;
+  /** The daemon process's memory now (absent from older daemons). */
+  memory?: ProcessMemory;
+}
+
+/** process.memoryUsage() of the daemon, bytes: what a leak or a churn would show first. */
+export interface ProcessMemory {
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  /** C++ objects bound to JS (Buffers' memory included). */
+  external: number;
 }
 
 export interface DescriptorState {
@@ -152,6 +165,11 @@ export interface Totals {
   hubDrops: number;
   /** Refused connections by reason (not_allowed, max_clients, max_clients_per_host, pending_evicted, no_descriptors). */
   rejectedByReason?: Record<string, number>;
+  /**
+   * Connections their peer reset before the daemon accepted them (not refusals: nobody was
+   * there to refuse). Only when there were any; absent from older daemons.
+   */
+  resetBeforeAccept?: number;
 }
 
 export interface Snapshot {
@@ -163,6 +181,30 @@ export interface Snapshot {
   totals: Totals;
   /** Frame capture (--capture); absent when capture is off. */
   capture?: CaptureSnapshot;
+  /** The Ampio house layer (modules, decode counters); absent with --ampio=false. */
+  ampio?: AmpioSnapshot;
+  /** The MQTT publisher (--mqtt-url); absent when MQTT is off. */
+  mqtt?: MqttSnapshot;
+  /** The web page's server (--http-listen); absent when it is off. */
+  web?: WebSnapshot;
+}
+
+/** The HTTP server of the web page and API. */
+export interface WebSnapshot {
+  /** Bound address, host:port */
+  address: string;
+  /** Whether a write credential is configured (writes exist at all). */
+  writes: boolean;
+  /** Live-frame viewers connected now */
+  liveViewers: number;
+  /** Frames sent to live viewers, and those they lost because their browser read too slowly */
+  liveSent: number;
+  liveDropped: number;
+  /** Connections refused by --allow */
+  refused: number;
+  /** Writes done, and writes refused for a missing or wrong token */
+  writesDone: number;
+  writesRefused: number;
 }
 
 /** The capture store and its PostgreSQL forwarder. */
@@ -235,7 +277,40 @@ export type Request =
   | { id: number | string; type: 'subscribe'; interval?: number; events?: boolean }
   | { id: number | string; type: 'unsubscribe' }
   | { id: number | string; type: 'kick'; clientId: number }
-  | { id: number | string; type: 'ping' };
+  | { id: number | string; type: 'ping' }
+  | ({ id: number | string; type: 'frames' } & FramesRequest)
+  /** The Ampio state store's values (StateView[]); `filter` = a module address or a module/entity name. */
+  | { id: number | string; type: 'ampio_state'; filter?: string };
+
+/** `frames`: live frames of the named buses (all when absent), optionally one ID/mask. */
+export interface FramesRequest {
+  buses?: string[];
+  idValue?: number;
+  idMask?: number;
+}
+
+/** The reply to `frames`: bus names by index (a LiveFrame names its bus by index). */
+export interface FramesResult {
+  buses: string[];
+}
+
+/** [bus index, µs since the epoch, can_id with flags, 0 rx | 1 tx, len, data hex, fd flags or -1 (classic)] */
+export type LiveFrame = [bus: number, tsUs: number, id: number, dir: 0 | 1, len: number, data: string, fd: number];
+
+export interface FramesMessage {
+  type: 'frames';
+  frames: LiveFrame[];
+  /** Frames not sent to this connection since it subscribed (its reader was too slow). */
+  dropped: number;
+}
+
+export interface FrameFilterRequest {
+  /** Bus indexes; empty or absent = all. */
+  buses?: number[];
+  /** Arbitration ID match: (id & mask) === (value & mask). */
+  idValue?: number;
+  idMask?: number;
+}
 
 export interface ReplyMessage {
   type: 'reply';
@@ -260,7 +335,7 @@ export interface EventMessage {
   event: DaemonEvent;
 }
 
-export type ServerMessage = HelloMessage | ReplyMessage | ErrorMessage | SnapshotMessage | EventMessage;
+export type ServerMessage = HelloMessage | ReplyMessage | ErrorMessage | SnapshotMessage | EventMessage | FramesMessage;
 
 // ---------------------------------------------------------------- reply results
 // `reply.result` per request type: snapshot → Snapshot, subscribe → SubscribeResult,

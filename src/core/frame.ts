@@ -60,6 +60,21 @@ export interface CanFrame {
   timestamp: number;
 }
 
+/**
+ * Who put a frame on the bus: a client session (its id and wire protocol) or the bridge
+ * itself (session 0). A client's frame carries it from the session through the bus and the
+ * backend's TX queue (which only hands it back) to the taps and the echo: nothing has to
+ * remember a session after it closed to tell where a late-confirmed frame came from.
+ */
+export interface FrameOrigin {
+  readonly session: number;
+  /** The session's wire protocol; null for the bridge itself. */
+  readonly protocol: string | null;
+}
+
+/** The bridge's own frames. */
+export const BRIDGE_ORIGIN: FrameOrigin = Object.freeze({ session: 0, protocol: null });
+
 /** Payload lengths a CAN FD DLC can express. */
 const FD_LENGTHS = new Set([0, 1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 20, 24, 32, 48, 64]);
 export const isValidFdLength = (n: number): boolean => FD_LENGTHS.has(n);

@@ -19,12 +19,16 @@ export interface HubSubscriber {
   readonly id: number;
   /** Frames queued and not yet handed to the socket. */
   queueDepth(): number;
-  /** Takes encoded bytes; called only while queueDepth() < capacity. Shared: never mutate. */
-  enqueue(bytes: Uint8Array, bus: number): void;
+  /**
+   * Takes encoded bytes; called only while queueDepth() < capacity. Shared: never mutate.
+   * `at`: monotonic ms at which the bus took the frame (one clock read per frame, however
+   * many subscribers), what the subscriber's lag is measured from.
+   */
+  enqueue(bytes: Uint8Array, bus: number, at: number): void;
   /** A frame was dropped for this subscriber because its queue was full. */
   dropped(): void;
   /** The hub gave up on this subscriber (policy kick). Must close it and not re-enter the hub. */
-  kick(reason: 'slow'): void;
+  kick(reason: 'slow', bus: number): void;
 }
 
 export interface HubCounters {
@@ -127,10 +131,10 @@ export class Hub {
   }
 
   /**
-   * Offers one frame to every subscriber except `exceptId` (the sender of an echoed frame;
-   * 0 = nobody). Returns how many subscribers took it.
+   * Offers one frame, taken by the bus at monotonic ms `at`, to every subscriber except
+   * `exceptId` (the sender of an echoed frame; 0 = nobody). Returns how many took it.
    */
-  broadcast(frame: CanFrame, exceptId = 0): number {
+  broadcast(frame: CanFrame, exceptId: number, at: number): number {
     const subs = this.subs;
     const capacity = this.capacity;
     const memo = this.memo;
@@ -150,7 +154,7 @@ export class Hub {
       }
       if (bytes === null) continue;
       if (sub.queueDepth() < capacity) {
-        sub.enqueue(bytes, this.bus);
+        sub.enqueue(bytes, this.bus, at);
         delivered++;
       } else if (this.policy === 'drop') {
         this.counters.dropped++;
@@ -158,7 +162,7 @@ export class Hub {
       } else {
         this.remove(sub);
         this.counters.kicked++;
-        sub.kick('slow');
+        sub.kick('slow', this.bus);
         this.options.onKick?.(sub);
       }
     }

@@ -12,7 +12,7 @@
 // - Single writer: pump() is called by the backend's own timer; this module never blocks
 //   and owns no timers (pure, clock injected).
 import { Backoff } from './backoff.js';
-import type { CanFrame } from './frame.js';
+import type { CanFrame, FrameOrigin } from './frame.js';
 
 /** Drop reasons the queue itself produces (a subset of backends/types.ts DropReason). */
 export type TxDropReason =
@@ -68,13 +68,13 @@ export interface TxQueueOptions {
   retryMax?: number;
   /** Most frames written per pump() call, so one pump never hogs the event loop. */
   maxBurst?: number;
-  onSent(frame: CanFrame, origin: number): void;
+  onSent(frame: CanFrame, origin: FrameOrigin): void;
   onDropped(reason: TxDropReason, count: number): void;
 }
 
 interface Entry {
   frame: CanFrame;
-  origin: number;
+  origin: FrameOrigin;
   at: number;
 }
 
@@ -128,7 +128,7 @@ export class TxQueue {
    * through onDropped: the caller gets it as the return value (backends/types.ts: the
    * sink's `dropped` is only for frames accepted earlier and given up later).
    */
-  push(frame: CanFrame, origin: number): { ok: true } | { ok: false; reason: 'queue_full' } {
+  push(frame: CanFrame, origin: FrameOrigin): { ok: true } | { ok: false; reason: 'queue_full' } {
     if (this.size === this.ring.length) {
       this.st.dropped.queue_full++;
       return { ok: false, reason: 'queue_full' };

@@ -5,7 +5,7 @@
 import type { Bus } from '../bus/bus.js';
 import { type Config, formatDuration, formatListen, formatOptionValue } from '../config/options.js';
 import type { ErrorCounts } from '../core/error-where.js';
-import type { BusSnapshot, ClientSnapshot, Snapshot } from '../control/protocol.js';
+import type { BusSnapshot, ClientSnapshot, ProcessMemory, Snapshot } from '../control/protocol.js';
 import type { DaemonCounters } from '../metrics/registry.js';
 import type { Sessions } from '../server/sessions.js';
 import { mdnsInstanceNames } from '../system/mdns.js';
@@ -166,7 +166,8 @@ export function takeReading(inp: SnapshotInputs): Reading {
       listen: buses.map((b) => busAt(b.index)),
       listeners: listeners.map((l) => ({ protocol: l.protocol, bus: l.bus === null ? null : buses[l.bus].name, address: l.address })),
       mdnsName: cfg.mdnsEnable ? mdnsInstanceNames(cfg.mdnsName, inp.hostname, buses.map((b) => b.name)).join(', ') : null,
-      metricsAddr: cfg.metricsAddr ? formatListen(cfg.metricsAddr) : null,
+      // Where /metrics is served: the one HTTP server (--http-listen, or its older name).
+      metricsAddr: (cfg.httpListen ?? cfg.metricsAddr) ? formatListen((cfg.httpListen ?? cfg.metricsAddr)!) : null,
       controlSocket: inp.controlSocketPath ?? '',
       config: {
         'hub-buffer': cfg.hubBuffer,
@@ -187,6 +188,7 @@ export function takeReading(inp: SnapshotInputs): Reading {
         'client-max-lag': formatDuration(cfg.clientMaxLag),
       },
       descriptors: { ...descriptorState(sessions), pending: sessions.pending },
+      memory: processMemory(),
     },
     buses: busSnaps,
     clients,
@@ -198,8 +200,9 @@ export function takeReading(inp: SnapshotInputs): Reading {
       handshakeFailures: sessions.handshakeFailures,
       malformed: sessions.malformed + backendMalformed,
       hubDrops,
-      // Only when something was refused: older readers compare totals whole.
+      // Only when something was refused (or reset): older readers compare totals whole.
       ...rejectedByReason(sessions),
+      ...resetsBeforeAccept(sessions),
     },
   };
   const counters: DaemonCounters = {
@@ -213,6 +216,7 @@ export function takeReading(inp: SnapshotInputs): Reading {
     hubQueueDepthAvg: n ? depthSum / n : 0,
     busLoad,
     rejected: sessions.access.gate.rejected(),
+    acceptResets: sessions.access.gate.resets(),
     txRefused: sessions.access.gate.refusedTx(),
     pendingClients: sessions.pending,
     acceptExhaustion: { failures: sessions.access.governor.failuresTotal, refused: sessions.access.governor.refusedTotal, exhausted: sessions.access.governor.exhausted },
@@ -230,4 +234,14 @@ function rejectedByReason(sessions: Sessions): { rejectedByReason?: Record<strin
   const out: Record<string, number> = {};
   for (const r of sessions.access.gate.rejected()) out[r.reason] = (out[r.reason] ?? 0) + r.count;
   return Object.keys(out).length > 0 ? { rejectedByReason: out } : {};
+}
+
+function resetsBeforeAccept(sessions: Sessions): { resetBeforeAccept?: number } {
+  const n = sessions.access.gate.resets().reduce((sum, r) => sum + r.count, 0);
+  return n > 0 ? { resetBeforeAccept: n } : {};
+}
+
+function processMemory(): ProcessMemory {
+  const m = process.memoryUsage();
+  return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external };
 }

@@ -49,6 +49,7 @@ export class Gatekeeper<S> {
   readonly logLimiter = new PeerLogLimiter();
   private readonly rejectedCounts = new Map<string, number>();
   private readonly txRefusedCounts = new Map<string, number>();
+  private readonly resetCounts = new Map<string, number>();
 
   constructor(settings: AccessSettings) {
     this.settings = settings;
@@ -84,6 +85,11 @@ export class Gatekeeper<S> {
     return this.pending.remove(host, s);
   }
 
+  /** Whether `host` already holds its whole --max-clients-per-host share (checked at accept). */
+  hostFull(host: string): boolean {
+    return this.settings.maxClientsPerHost > 0 && this.slots.of(host) >= this.settings.maxClientsPerHost;
+  }
+
   takeSlot(host: string): boolean {
     return this.slots.take(host);
   }
@@ -95,6 +101,16 @@ export class Gatekeeper<S> {
   reject(reason: RejectReason, protocol: string): void {
     const k = `${reason}\u0000${protocol}`;
     this.rejectedCounts.set(k, (this.rejectedCounts.get(k) ?? 0) + 1);
+  }
+
+  /** A connection reset by its peer before it was accepted: counted apart from refusals. */
+  resetBeforeAccept(protocol: string): void {
+    this.resetCounts.set(protocol, (this.resetCounts.get(protocol) ?? 0) + 1);
+  }
+
+  /** tcp_accept_reset_total{protocol} */
+  resets(): Array<{ protocol: string; count: number }> {
+    return [...this.resetCounts].map(([protocol, count]) => ({ protocol, count }));
   }
 
   txRefused(reason: TxRefusal, protocol: string): void {

@@ -136,13 +136,11 @@ export interface SessionPeer {
 export interface ProtocolSession {
   /** Bytes to send as soon as the connection is accepted (cannelloni hello, `< hi >`), or null. */
   greeting(): Uint8Array | null;
-  /** Bytes from the client, split anywhere. May call peer methods synchronously. */
-  receive(chunk: Uint8Array): void;
   /**
-   * The peer half-closed (sent FIN). Without this method the session stays open as a
-   * listener (frames keep flowing to it); a protocol that has no use for that closes here.
+   * Bytes from the client, split anywhere. May call peer methods synchronously. (A client
+   * that sends FIN has gone: the server closes the session, whatever the protocol.)
    */
-  ended?(): void;
+  receive(chunk: Uint8Array): void;
   /** The session has ended, whatever the reason: stop timers, release resources. */
   closed?(reason: CloseReason): void;
 }
@@ -168,6 +166,12 @@ export interface WireProtocol {
   open(peer: SessionPeer): ProtocolSession;
   /** mDNS service this protocol is conventionally advertised as, if any. */
   readonly mdns?: MdnsAdvert;
+  /**
+   * The protocol's own way to tell a client it was refused (socketcand's `< error … >`), from
+   * a short reason in plain words. Without it a refused connection is closed with nothing
+   * sent: the server refuses at accept, before any greeting, where it can.
+   */
+  refusal?(why: string): Uint8Array;
   /**
    * Largest socket write, in bytes, for a peer that cannot reassemble a message split across
    * TCP segments: batches are cut into writes of whole frames that fit (one frame at least).

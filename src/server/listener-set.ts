@@ -64,6 +64,7 @@ export class ListenerSet {
           keepAliveMs: this.options.keepAliveMs,
           admit: (socket) => this.admit(socket, protocol, bus === null ? undefined : buses[bus].name, scope),
           onRefused: () => {},
+          onResetBeforeAccept: () => this.options.access.gate.resetBeforeAccept(protocol.name),
           onConnection: (socket) => this.options.onConnection(socket, protocol, bus, scope),
           onAcceptError: (err) => {
             this.options.onAcceptError();
@@ -89,18 +90,34 @@ export class ListenerSet {
   }
 
   /**
-   * Before anything is read: the allow-list, and a pause while out of descriptors. A full
-   * scope is refused at once with nothing sent; it is checked again when a negotiation ends
-   * (several may finish together), because a connection that never says hello must not hold
-   * a client slot.
+   * Before anything is read (or sent): the allow-list, and a pause while out of descriptors,
+   * both closed with nothing sent. A full scope (--max-clients) or a host that holds its whole
+   * share (--max-clients-per-host) is refused before the greeting too: with the protocol's
+   * error form where it has one, else with nothing sent. Both are checked again when a
+   * negotiation ends (several may finish together), because a connection that never says
+   * hello must not hold a client slot.
    */
-  private admit(socket: Socket, protocol: WireProtocol, busName: string | undefined, scope: string): boolean {
+  private admit(socket: Socket, protocol: WireProtocol, busName: string | undefined, scope: string): boolean | Uint8Array {
     const { access } = this.options;
     if (access.screen(socket, protocol.name, busName) !== null) return false;
-    if (!this.options.scopeFull(scope)) return true;
-    const max = this.options.maxClients();
-    access.refused(socket, 'max_clients', protocol.name, busName);
-    this.options.emit('client_rejected', { bus: busName, remote: remoteOf(socket), reason: 'max_clients', message: `client ${remoteOf(socket)} rejected: ${max} clients already connected` });
-    return false;
+    const remote = remoteOf(socket);
+    if (this.options.scopeFull(scope)) {
+      const max = this.options.maxClients();
+      access.refused(socket, 'max_clients', protocol.name, busName);
+      this.options.emit('client_rejected', { bus: busName, remote, reason: 'max_clients', message: `client ${remote} rejected: ${max} clients already connected` });
+      return protocol.refusal?.(refusalText('max_clients', max)) ?? false;
+    }
+    if (access.gate.hostFull(access.gate.hostOf(socket.remoteAddress))) {
+      const max = access.gate.current.maxClientsPerHost;
+      access.refused(socket, 'max_clients_per_host', protocol.name, busName);
+      this.options.emit('client_rejected', { bus: busName, remote, reason: 'max_clients_per_host', message: `client ${remote} rejected: its host already has ${max} clients` });
+      return protocol.refusal?.(refusalText('max_clients_per_host', max)) ?? false;
+    }
+    return true;
   }
+}
+
+/** What a refused client is told, in its protocol's error form (socketcand's `< error … >`). */
+export function refusalText(reason: 'max_clients' | 'max_clients_per_host', limit: number): string {
+  return reason === 'max_clients' ? `refused: the server already has ${limit} clients (--max-clients)` : `refused: this host already has ${limit} clients (--max-clients-per-host)`;
 }

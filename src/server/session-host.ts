@@ -20,18 +20,21 @@ export interface SessionHost {
   send(s: Session, bus: number, frame: CanFrame): SendResult;
   /** The session's TX guard refused a frame (`first`: the first refusal of this kind). */
   txRefused(s: Session, bus: number, frame: CanFrame, reason: TxRefusal, first: boolean): SendResult;
-  /** Monotonic ms at which bus `bus` took the frame now being queued (one clock read per frame, not per session). */
-  frameTime(bus: number): number;
   /** A bus frame the session's protocol withheld from its client (SessionPeer.withheld). */
   withheld(s: Session, bus: number, reason: string): void;
   /** Frames dropped for this session because they waited longer than --client-max-lag. */
   staleDropped(s: Session, count: number): void;
   /** The hub policy now (kick closes a client that falls behind by more than the lag). */
   hubPolicy(): 'drop' | 'kick';
+  /** The hub of bus `bus` gave up on the session: its queue was full (policy kick). */
+  slowKicked(s: Session, bus: number): void;
   /** The session is being closed for falling behind by more than --client-max-lag (policy kick). */
   lagKicked(s: Session, behindMs: number): void;
-  /** The negotiation succeeded: count, log, announce. False = refused (the session is closed). */
-  ready(s: Session): boolean;
+  /**
+   * The negotiation succeeded: count, log, announce, and null. Refused (a limit was reached
+   * meanwhile): why, in words for the client; the session then closes.
+   */
+  ready(s: Session): string | null;
   negotiationFailed(s: Session, reason: string, received: Uint8Array): void;
   malformedInput(s: Session, code: string, detail: string, bytes: Uint8Array | undefined): void;
   closed(s: Session, reason: CloseReason): void;

@@ -11,8 +11,7 @@
 // bottom; the ring (frame-ring.ts) and the host contract (session-host.ts) are already apart.
 import type { Socket } from 'node:net';
 import type { SendResult } from '../backends/types.js';
-import type { TapOrigin } from '../bus/frame-tap.js';
-import type { CanFrame } from '../core/frame.js';
+import type { CanFrame, FrameOrigin } from '../core/frame.js';
 import type { HubSubscriber } from '../core/hub.js';
 import type { BusInfo, CloseReason, JoinOptions, LogLevel, ProtocolSession, SessionPeer, WireProtocol } from '../protocols/types.js';
 import { parseIp } from '../guard/address-list.js';
@@ -40,7 +39,7 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
   readonly protocol: WireProtocol;
   readonly listenerBus: number | null;
   /** Who sent a frame, as the bus's taps see it. */
-  readonly origin: TapOrigin;
+  readonly origin: FrameOrigin;
   /** ms since the epoch (shown to people) */
   readonly connectedAt: number;
   private readonly socket: Socket;
@@ -63,6 +62,7 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
   flushDeadline = -1;
   private handshakeTimer: NodeJS.Timeout | null = null;
   private readTimer: NodeJS.Timeout | null = null;
+  private destroyTimer: NodeJS.Timeout | null = null;
   private lastRx = 0;
 
   capacity: number;
@@ -120,13 +120,14 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
     // A reset (or a write into one) is how a peer that closed its socket shows itself: it left.
     s.on('error', (err: NodeJS.ErrnoException) => this.finish(err.code === 'ECONNRESET' || err.code === 'EPIPE' ? 'client_closed' : 'socket_error'));
     s.on('close', () => this.finish(this.closeReason ?? 'client_closed'));
+    // A FIN means the client has gone. A peer that only half-closed (`nc -N`, socat) and
+    // still reads looks the same from here: both leave our socket in CLOSE_WAIT, TCP
+    // keepalive probes are answered either way, and only data we write would tell them apart
+    // (a closed peer answers it with RST). On a quiet bus nothing is written, so keeping
+    // half-closed peers as listeners left every closed client behind as a ghost holding its
+    // slot; every protocol therefore ends the session on FIN (README: Connect a client).
     s.on('end', () => {
-      if (this.closing) return;
-      // A peer that half-closes before its handshake can never finish it: it has gone.
-      if (!this.handshaken) return this.close('client_closed');
-      // After it, it may still listen (`printf CANNELLONIv1 | nc -N host port`): keep
-      // sending unless the protocol has no use for that.
-      this.guard(() => this.state?.ended?.());
+      if (!this.closing) this.close('client_closed');
     });
     this.handshakeTimer = setTimeout(() => {
       this.handshakeTimer = null;
@@ -174,7 +175,11 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
     this.handshakeTimer = null;
     this.preReady = new Uint8Array(0);
-    if (!this.host.ready(this)) {
+    const refused = this.host.ready(this);
+    if (refused !== null) {
+      // Its greeting went out at accept; where the protocol can say why, it does.
+      const lastWords = this.protocol.refusal?.(refused);
+      if (lastWords) this.reply(lastWords);
       this.close('not_allowed');
       return false;
     }
@@ -246,13 +251,11 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
     return this.ring.highWater;
   }
 
-  enqueue(bytes: Uint8Array, bus: number): void {
+  enqueue(bytes: Uint8Array, bus: number, at: number): void {
     // Between close() and the socket's 'close' event the hub may still list this session;
     // nothing more may be written after end().
     if (this.closing) return;
-    // The bus stamps each frame it broadcasts; a frame queued any other way is stamped now.
-    const t = this.host.frameTime(bus);
-    this.ring.push(bytes, t > 0 ? t : this.options.now());
+    this.ring.push(bytes, at);
     // Before the negotiation ends frames are held (ready() writes them); the hub's bound applies.
     if (!this.handshaken) return;
     if (this.protocolHold) {
@@ -273,7 +276,8 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
     this.drops++;
   }
 
-  kick(_reason: 'slow'): void {
+  kick(_reason: 'slow', bus: number): void {
+    this.host.slowKicked(this, bus);
     this.close('kicked_slow');
   }
 
@@ -398,8 +402,10 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
     }
     this.ring.clear();
     this.socket.end();
-    // A peer that never reads would keep the socket half-open: give it a second.
-    setTimeout(() => this.socket.destroy(), reason === 'shutdown' ? 1500 : 1000).unref();
+    // A peer that never reads would keep the socket half-open: give it a second (the timer
+    // goes when the socket closes, so a closed session is not kept alive by it).
+    this.destroyTimer = setTimeout(() => this.socket.destroy(), reason === 'shutdown' ? 1500 : 1000);
+    this.destroyTimer.unref();
   }
 
   /** Resolves when the socket is fully closed. */
@@ -418,6 +424,8 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
     this.closing = true;
     if (this.closeReason === null) this.closeReason = reason;
     this.clearTimers();
+    if (this.destroyTimer) clearTimeout(this.destroyTimer);
+    this.destroyTimer = null;
     this.ring.clear();
     try {
       this.state?.closed?.(this.closeReason);

@@ -20,7 +20,7 @@ import { ServerAccess } from './access.js';
 import { ClientSlots } from './client-slots.js';
 import { FlushScheduler } from './flush-scheduler.js';
 import { Session, type SessionHost } from './session.js';
-import { type ListenerInfo, ListenerSet } from './listener-set.js';
+import { type ListenerInfo, ListenerSet, refusalText } from './listener-set.js';
 import { SessionReports } from './session-reports.js';
 import { remoteOf } from './tcp-server.js';
 
@@ -52,9 +52,6 @@ export interface ProtocolSessionCounters {
   handshakeFailuresByReason: Record<string, number>;
 }
 
-/** A session's protocol stays known this long after it closed, for late TX confirmations. */
-const ORIGIN_MEMORY_MS = 60_000;
-
 export class Sessions implements SessionHost {
   readonly buses: readonly Bus[];
   private readonly listenerSet: ListenerSet;
@@ -67,7 +64,6 @@ export class Sessions implements SessionHost {
   readonly staleByBus: number[];
   /** Bus frames protocols withheld from clients that cannot take them, per bus, by reason. */
   readonly withheldByBus: Array<Record<string, number>>;
-  private readonly protocolById = new Map<number, string>();
   private readonly reports: SessionReports;
   private nextId = 1;
   private stopping = false;
@@ -157,10 +153,6 @@ export class Sessions implements SessionHost {
     return this.options.settings().forwardErrors;
   }
 
-  protocolOf(id: number): string | null {
-    return this.protocolById.get(id) ?? null;
-  }
-
   // ------------------------------------------------------------------ accept
 
   private accept(socket: Socket, protocol: WireProtocol, bus: number | null, scope: string): void {
@@ -190,7 +182,6 @@ export class Sessions implements SessionHost {
       host: this,
     });
     this.live.set(id, session);
-    this.protocolById.set(id, protocol.name);
     // Until its negotiation ends it is pending: a host over its share loses its oldest.
     for (const old of this.slots.enter(session, socket.remoteAddress, scope)) {
       this.access.refusedSession(old, 'pending_evicted', this.busName(old));
@@ -214,19 +205,19 @@ export class Sessions implements SessionHost {
     return this.buses[bus].send(frame, s.origin);
   }
 
-  ready(s: Session): boolean {
-    if (this.stopping) return false;
+  ready(s: Session): string | null {
+    if (this.stopping) return 'refused: the server is shutting down';
     const refusal = this.slots.take(s);
     if (refusal) {
       const cfg = this.options.settings();
-      this.reports.rejected(s, refusal, refusal === 'max_clients' ? cfg.maxClients : cfg.maxClientsPerHost);
-      s.close('not_allowed');
-      return false;
+      const limit = refusal === 'max_clients' ? cfg.maxClients : cfg.maxClientsPerHost;
+      this.reports.rejected(s, refusal, limit);
+      return refusalText(refusal, limit);
     }
     this.accepted++;
     this.byProtocol[s.protocol.name].accepted++;
     this.reports.connected(s);
-    return true;
+    return null;
   }
 
   negotiationFailed(s: Session, reason: string, received: Uint8Array): void {
@@ -243,10 +234,6 @@ export class Sessions implements SessionHost {
     this.access.gate.txRefused(reason, s.protocol.name);
     if (first) this.access.txRefused(s.address, reason, { conn_id: s.id, remote: s.remote, bus: this.buses[bus].name, protocol: s.protocol.name, can_id: frame.id.toString(16) });
     return this.buses[bus].refuseFromClient(frame, reason, s.origin);
-  }
-
-  frameTime(bus: number): number {
-    return this.buses[bus].frameTime;
   }
 
   withheld(_s: Session, bus: number, reason: string): void {
@@ -280,7 +267,6 @@ export class Sessions implements SessionHost {
     const wasClient = this.slots.release(s);
     for (const bus of s.joined) this.buses[bus].hub.remove(s);
     this.byProtocol[s.protocol.name].closedFramesOut += s.framesOut;
-    setTimeout(() => this.protocolById.delete(s.id), ORIGIN_MEMORY_MS).unref();
     if (!wasClient) return; // handshake failures and refusals were logged as such
     if (reason === 'socket_error') this.countError('socket');
     this.reports.disconnected(s, reason);
@@ -288,10 +274,9 @@ export class Sessions implements SessionHost {
 
   // ------------------------------------------------------------------ kicks
 
-  /** The hub of bus `bus` kicked session `id` (its queue was full). */
-  slowKicked(bus: number, id: number): void {
-    const s = this.live.get(id);
-    if (s) this.reports.slowKicked(s, this.buses[bus].name, this.options.capacity);
+  /** The hub of bus `bus` kicked session `s` (its queue was full). */
+  slowKicked(s: Session, bus: number): void {
+    this.reports.slowKicked(s, this.buses[bus].name, this.options.capacity);
   }
 
   /** Closes client `id` (operator action from `top`). */

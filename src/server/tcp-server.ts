@@ -17,10 +17,18 @@ export class ListenError extends Error {
 
 export interface TcpListenerOptions {
   address: ListenAddress;
-  /** Decides per connection; a refused socket is destroyed with nothing sent. */
-  admit(socket: net.Socket): boolean;
+  /**
+   * Decides per connection: true admits; false refuses with nothing sent; bytes refuse with
+   * these last words (the protocol's error form), written before the close.
+   */
+  admit(socket: net.Socket): boolean | Uint8Array;
   onConnection(socket: net.Socket): void;
   onRefused(socket: net.Socket): void;
+  /**
+   * The peer reset the connection before it was accepted (the kernel had completed the
+   * handshake; by the time the process took it, it was gone): not a refusal, not an error.
+   */
+  onResetBeforeAccept?(): void;
   /** TCP keepalive idle time (ms) before probes; reaps vanished peers. */
   keepAliveMs: number;
   /** accept() failed (EMFILE/ENFILE when the process is out of descriptors); the listener stays. */
@@ -35,12 +43,22 @@ export class TcpListener {
 
   /** Binds; resolves with the real address (port 0 → the chosen port). */
   async start(): Promise<net.AddressInfo> {
-    // allowHalfOpen: a peer that half-closes may still listen; the session's protocol decides.
+    // allowHalfOpen: the session sees the peer's FIN itself and closes with its own reason.
     const server = net.createServer({ noDelay: true, keepAlive: true, keepAliveInitialDelay: this.options.keepAliveMs, allowHalfOpen: true });
     server.on('connection', (socket) => {
-      if (!this.options.admit(socket)) {
-        this.options.onRefused(socket);
+      // No peer address: getpeername() failed because the connection was reset while it
+      // waited in the accept queue (a client's RST, a port scan). Nobody to refuse or serve.
+      if (socket.remoteAddress === undefined) {
+        socket.on('error', () => {});
         socket.destroy();
+        this.options.onResetBeforeAccept?.();
+        return;
+      }
+      const admitted = this.options.admit(socket);
+      if (admitted !== true) {
+        this.options.onRefused(socket);
+        if (admitted === false) return void socket.destroy();
+        refuseWith(socket, admitted);
         return;
       }
       socket.setNoDelay(true);
@@ -82,6 +100,18 @@ export class TcpListener {
     // the daemon closes itself (after flushing them), so do not wait for it here.
     server.close();
   }
+}
+
+/** Writes a refused peer its last words, then closes; a peer that does not read is cut off after a second. */
+function refuseWith(socket: net.Socket, lastWords: Uint8Array): void {
+  socket.on('error', () => {});
+  socket.resume(); // what it still sends is discarded, so its FIN is seen
+  socket.end(lastWords);
+  const timer = setTimeout(() => socket.destroy(), 1000);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+  // The peer's FIN (allowHalfOpen keeps our side open otherwise) or its reset ends it.
+  socket.once('end', () => socket.destroy());
 }
 
 function listenError(err: NodeJS.ErrnoException, host: string, port: number): ListenError {

@@ -42,6 +42,8 @@ Scenarios (issue 7):
   --bridge-node-args=A   extra node flags for the bridge process, e.g. "--bridge-node-args=--cpu-prof --cpu-prof-dir=/tmp/prof"
   --baseline-cli PATH    compare with another build of the bridge (its dist/src/cli/main.js): the
                          traffic scenarios run alternately on both, and the table gives ratios
+  --capture              (alone) what frame capture costs, and the PostgreSQL forwarder's speed
+  --ampio                (alone) what the Ampio decoder tap costs at 21,300 frames/s (budget 1 µs/frame)
 `;
 
 interface Budget {
@@ -69,6 +71,12 @@ async function main(): Promise<number> {
   // Frame capture has its own runner (bridge with and without a store, and PostgreSQL).
   if (process.argv.includes('--capture')) return (await import('./capture.js')).main(process.argv.slice(2));
   if (process.argv.includes('--capture-check')) return (await import('./capture-check.js')).main(process.argv.slice(2));
+  // Exports of a large store (capture export to PCAPNG, ASC, PCAP, candump).
+  if (process.argv.includes('--export')) return (await import('./export.js')).main(process.argv.slice(2));
+  // So has the Ampio decoder tap (the tap alone, and the bridge with --ampio off and on).
+  if (process.argv.includes('--ampio')) return (await import('./ampio.js')).main(process.argv.slice(2));
+  // So has MQTT (the bridge with and without the publisher, and a local mosquitto).
+  if (process.argv.includes('--mqtt')) return (await import('./mqtt.js')).main(process.argv.slice(2));
   const { values } = parseArgs({
     options: {
       json: { type: 'boolean' },

@@ -51,7 +51,6 @@ describe('out of file descriptors (ulimit -n 64)', () => {
     expect(b.events('accept_exhausted').length).toBeLessThanOrEqual(2);
 
     // Descriptors come back: the next client gets in, and the recovery is logged once.
-    // Reset: a FIN alone would leave them connected as listeners (half-closed peers keep receiving).
     for (const w of held) w.socket.resetAndDestroy();
     await sleep(1500);
     const after = await CannelloniListener.connect(port);

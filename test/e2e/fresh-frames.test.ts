@@ -1,4 +1,4 @@
-// Fresh frames for slow clients (--client-max-lag) and half-closed listeners, against the
+// Fresh frames for slow clients (--client-max-lag) and shell listeners, against the
 // built daemon as its own process (so the test's reading does not steal its event loop).
 //
 // A stalled reader: after it resumes, the frames it receives first are the ones that were
@@ -107,14 +107,16 @@ describe('--client-max-lag: a stalled reader', () => {
   }, 20_000);
 });
 
-describe('a half-closed peer is a listener', () => {
-  const tools: Array<[string, string]> = [
-    ['nc -N', 'printf CANNELLONIv1 | nc -N 127.0.0.1 PORT'],
-    ['socat', 'printf CANNELLONIv1 | socat -t 30 - TCP:127.0.0.1:PORT'],
+describe("the README's quick looks from a shell", () => {
+  // A FIN ends a session (a closed client cannot be told from a half-closed listener on a
+  // quiet bus), so a shell listener must keep its sending side open.
+  const listeners: Array<[string, string]> = [
+    ['nc (OpenBSD, without -N)', 'printf CANNELLONIv1 | nc 127.0.0.1 PORT'],
+    ['socat, stdin held open', '{ printf CANNELLONIv1; sleep 30; } | socat - TCP:127.0.0.1:PORT'],
   ];
-  for (const [name, cmd] of tools) {
-    it(`${name}: the README's example keeps receiving after its stdin ended`, async () => {
-      requireHostTools(name === 'socat' ? 'socat' : 'nc');
+  for (const [name, cmd] of listeners) {
+    it(`${name} keeps receiving after printf ended`, async () => {
+      requireHostTools(name.startsWith('socat') ? 'socat' : 'nc');
       const b = await bridge(250);
       const port = b.port('cannelloni');
       const child = spawn('sh', ['-c', cmd.replace('PORT', String(port))], { stdio: ['ignore', 'pipe', 'ignore'] });
@@ -123,7 +125,6 @@ describe('a half-closed peer is a listener', () => {
       try {
         await until(() => bytes > 12, 'the hello and a first frame', 5000);
         const first = bytes;
-        // Well after the FIN (sent as soon as printf ended): still connected, still fed.
         await sleep(1500);
         expect(bytes).toBeGreaterThan(first + 250 * FRAME * 0.5);
         const snap = await (await ControlClient.connect(b.controlSocket)).snapshot();
@@ -133,4 +134,21 @@ describe('a half-closed peer is a listener', () => {
       }
     }, 20_000);
   }
+
+  it('nc -N (a FIN after the hello) is a client that left: closed, gone from status', async () => {
+    requireHostTools('nc');
+    const b = await bridge(0);
+    const port = b.port('cannelloni');
+    const child = spawn('sh', ['-c', `printf CANNELLONIv1 | nc -N 127.0.0.1 ${port}`], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    try {
+      // nc exits once the bridge closes its side too.
+      expect(await Promise.race([exited, sleep(5000).then(() => 'still running')])).toBe(0);
+      const snap = await (await ControlClient.connect(b.controlSocket)).snapshot();
+      expect(snap.clients).toHaveLength(0);
+      expect(snap.totals.accepted).toBe(1);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 20_000);
 });

@@ -10,7 +10,7 @@ import { createVirtualBackend, type VirtualBackend } from '../../src/backends/vi
 import { run as status } from '../../src/cli/commands/status.js';
 import { ControlClient } from '../../src/control/control-client.js';
 import type { DaemonEvent, Snapshot } from '../../src/control/protocol.js';
-import { type CanFrame, makeFrame } from '../../src/core/frame.js';
+import { type CanFrame, type FrameOrigin, makeFrame } from '../../src/core/frame.js';
 import { createDaemon, createStandardServices, type Daemon } from '../../src/daemon.js';
 import { encode, TestClient } from '../support/cannelloni-client.js';
 import { captureCli } from '../support/cli-context.js';
@@ -30,7 +30,7 @@ class UnpluggableBackend implements CanBackend {
     this.sink?.stateChanged('closed', 'stopped', 'stopped');
     this.sink = null;
   }
-  send(frame: CanFrame, origin: number) {
+  send(frame: CanFrame, origin: FrameOrigin) {
     queueMicrotask(() => this.sink?.transmitted(frame, origin));
     return { ok: true as const };
   }

@@ -314,7 +314,6 @@ describe('connections', () => {
     const { d } = await start();
     const c = await client(d);
     await clientsConnected(d, 1);
-    // A reset: a FIN alone would leave a listener (a half-closed peer keeps receiving).
     c.socket.resetAndDestroy();
     await c.waitClosed();
     await new Promise((r) => setTimeout(r, 50));

@@ -11,7 +11,9 @@ import { ControlClient } from '../../src/control/control-client.js';
 import type { Snapshot } from '../../src/control/protocol.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-export const REPO = path.resolve(HERE, '../..');
+const UP = path.resolve(HERE, '../..');
+/** The repository, whether this runs from test/ (vitest) or from dist/test/ (the benchmarks). */
+export const REPO = path.basename(UP) === 'dist' ? path.dirname(UP) : UP;
 export const CLI = path.join(REPO, 'dist/src/cli/main.js');
 
 export interface Listener {
@@ -36,6 +38,10 @@ export interface BridgeChildOptions {
   /** A command the whole start runs under (e.g. ['unshare', '-m']): the shell prefix runs inside it too. */
   wrap?: string[];
   readyTimeoutMs?: number;
+  /** Flags for node itself, before the CLI (e.g. `--max-old-space-size=64`). */
+  nodeArgs?: string[];
+  /** Another build's dist/src/cli/main.js (a benchmark comparing with it); default this one's. */
+  cli?: string;
 }
 
 /** This process's environment without the bridge's own settings (AMPIO_BRIDGE_*, and the
@@ -68,10 +74,11 @@ export class BridgeChild {
   private stderrTail = '';
 
   private constructor(options: BridgeChildOptions) {
-    if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first (npm test does)`);
+    const cli = options.cli ?? CLI;
+    if (!existsSync(cli)) throw new Error(`${cli} is missing: run "npm run build" first (npm test does)`);
     this.dir = mkdtempSync(path.join(tmpdir(), 'ampio-hostile-'));
     this.controlSocket = path.join(this.dir, 'control.sock');
-    const argv = [CLI, 'serve', '--log-format', 'json', '--control-socket', this.controlSocket, ...options.args];
+    const argv = [...(options.nodeArgs ?? []), cli, 'serve', '--log-format', 'json', '--control-socket', this.controlSocket, ...options.args];
     const quoted = [process.execPath, ...argv].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
     const env = { ...ownEnvironment(), ...options.env };
     const wrap = options.wrap ?? [];
@@ -89,6 +96,16 @@ export class BridgeChild {
 
   get pid(): number {
     return this.child.pid ?? 0;
+  }
+
+  /** Still running (not exited, not killed by a signal). */
+  get alive(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** The last lines it wrote to stderr (why it died, when it did). */
+  get tail(): string {
+    return this.stderrTail;
   }
 
   port(protocol?: string, bus = 0): number {

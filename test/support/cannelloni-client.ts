@@ -150,10 +150,13 @@ export function asConformanceClient(c: TestClient): ConformanceClient {
 export const cannelloniAdapter: ConformanceAdapter = {
   name: 'cannelloni',
   config: { listen: { host: '127.0.0.1', port: 0 } },
+  flags: [],
   port: (d) => d.daemon.port(0, 'cannelloni'),
   carries: { fd: true, rtr: true, errorFrames: true },
   connect: async (port) => asConformanceClient(await TestClient.connect(port)),
   badHello: Buffer.from('CANNELLONIv2'),
+  hello: HELLO,
+  probe: HELLO.subarray(0, 6),
   clientStream: (frames) => Buffer.concat([HELLO, ...frames.map(specToWire)]),
   malformed: Buffer.from([0, 0, 1, 0x11, 9, 1, 2, 3, 4, 5, 6, 7, 8, 9]),
 };

@@ -2,12 +2,12 @@
 // test calls sink.received()/transmitted()/pacedBatchStart() itself; what the bus sends it
 // is recorded, and a refusal can be scripted.
 import type { BackendSink, CanBackend, SendResult } from '../../src/backends/types.js';
-import type { CanFrame } from '../../src/core/frame.js';
+import type { CanFrame, FrameOrigin } from '../../src/core/frame.js';
 
 export class HandBackend implements CanBackend {
   readonly info: { kind: 'virtual'; name: string; fd: boolean; bitrate: number };
   sink!: BackendSink;
-  sent: Array<{ frame: CanFrame; origin: number }> = [];
+  sent: Array<{ frame: CanFrame; origin: FrameOrigin }> = [];
   /** What send() answers instead of { ok: true } while set. */
   refuse: SendResult | null = null;
 
@@ -23,7 +23,7 @@ export class HandBackend implements CanBackend {
 
   async stop(): Promise<void> {}
 
-  send(frame: CanFrame, origin: number): SendResult {
+  send(frame: CanFrame, origin: FrameOrigin): SendResult {
     if (this.refuse) return this.refuse;
     this.sent.push({ frame, origin });
     return { ok: true };

@@ -22,13 +22,18 @@
 // `clientStream` includes it. The decoder fuzz (conformance-fuzz.ts) needs nothing more: it
 // loads the plug-in from the registry and feeds random bytes through a fake SessionPeer
 // (AMPIO_FUZZ_RUNS sets the count; `npm run fuzz` runs 10^6 per protocol).
-import type net from 'node:net';
-import { setImmediate as tick } from 'node:timers/promises';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep, setImmediate as tick } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createVirtualBackend, type VirtualBackend } from '../../src/backends/virtual.js';
 import type { CanFrame } from '../../src/core/frame.js';
 import type { Config } from '../../src/config/options.js';
 import type { PROTOCOLS } from '../../src/protocols/registry.js';
+import { BridgeChild } from './bridge-child.js';
+import { churn, type CloseKind, MB, mb, measurableNodeArgs, type MemoryReading, readMemory } from './churn.js';
 import { fuzzDecoder } from './conformance-fuzz.js';
 import { startTestDaemon, type TestDaemon } from './daemon.js';
 import { openFrom } from './hostile-clients.js';
@@ -58,6 +63,8 @@ export interface ConformanceAdapter {
   name: keyof typeof PROTOCOLS;
   /** Config that turns the protocol on, on loopback with port 0. */
   config: Partial<Config>;
+  /** The same as `serve` flags, for the bridge as its own process (cannelloni is always on). */
+  flags: string[];
   port(d: TestDaemon): number;
   /** What the protocol can carry to clients (error frames: bus → client only). */
   carries: { fd: boolean; rtr: boolean; errorFrames: boolean };
@@ -65,6 +72,15 @@ export interface ConformanceAdapter {
   connect(port: number): Promise<ConformanceClient>;
   /** Bytes that fail the negotiation; null for a protocol without one (a client from accept). */
   badHello: Buffer | null;
+  /** The client's whole negotiation, and nothing after it (on bus vbus0); empty where there is none. */
+  hello: Buffer;
+  /** What a client may send before it gives up, short of a finished negotiation. */
+  probe: Buffer;
+  /**
+   * The protocol's error form, as a refused client receives it (socketcand's `< error … >`);
+   * absent: a refused client gets nothing at all, not even the greeting.
+   */
+  refusal?: RegExp;
   /** The negotiation followed by `frames`, as one byte stream from a client. */
   clientStream(frames: SpecFrame[]): Buffer;
   /** Bytes after the negotiation that must close the session as malformed. */
@@ -275,14 +291,66 @@ export function runConformance(adapter: ConformanceAdapter, options: { partner?:
       expect(d.daemon.snapshot().totals.malformed).toBe(1);
     });
 
-    it('--max-clients: an extra connection is closed at once with nothing sent, and counted', async () => {
-      const { d } = await start({ maxClients: 2 });
-      await client(d);
-      await client(d);
-      const r = await openFrom(adapter.port(d));
-      await r.whenClosed;
-      expect(r.received).toBe(0);
-      expect(d.daemon.snapshot().totals.rejected).toBe(1);
+    for (const limit of ['max_clients', 'max_clients_per_host'] as const) {
+      it(`--${limit.replaceAll('_', '-')}: an extra connection is closed before the greeting, ${adapter.refusal ? 'told why in the protocol\'s error form' : 'with nothing sent'}, and counted`, async () => {
+        const { d } = await start(limit === 'max_clients' ? { maxClients: 2 } : { maxClientsPerHost: 2 });
+        await client(d);
+        await client(d);
+        await clientsConnected(d, 2);
+        const r = await openFrom(adapter.port(d));
+        const said: Buffer[] = [];
+        r.socket.on('data', (b: Buffer) => void said.push(b));
+        await r.whenClosed;
+        const text = Buffer.concat(said).toString('latin1');
+        if (adapter.refusal) expect(text).toMatch(adapter.refusal);
+        else expect(text).toBe('');
+        expect(d.daemon.snapshot().totals.rejectedByReason).toEqual({ [limit]: 1 });
+      });
+    }
+
+    // Only where there is a negotiation: a client from accept is refused at accept.
+    if (adapter.badHello) {
+      it(`a limit reached while a connection negotiated refuses it as its negotiation ends${adapter.refusal ? ', told why' : ''}`, async () => {
+        const { d } = await start({ maxClientsPerHost: 1 });
+        const snap = () => d.daemon.snapshot();
+        const first = await openFrom(adapter.port(d));
+        const second = await openFrom(adapter.port(d));
+        await until(() => snap().daemon.descriptors?.pending === 2, 'both negotiating');
+        first.socket.write(adapter.hello);
+        await clientsConnected(d, 1);
+        const said: Buffer[] = [];
+        second.socket.on('data', (b: Buffer) => void said.push(b));
+        second.socket.write(adapter.hello);
+        await second.whenClosed;
+        if (adapter.refusal) expect(Buffer.concat(said).toString('latin1')).toMatch(adapter.refusal);
+        expect(snap().totals.rejectedByReason).toEqual({ max_clients_per_host: 1 });
+        expect(first.closed).toBe(false);
+      });
+    }
+
+    it('ghosts: a client that closes (FIN) is gone within 2 s on a quiet bus, negotiated or not, and its host share with it', async () => {
+      const { d } = await start({ maxClientsPerHost: 2 });
+      const snap = () => d.daemon.snapshot();
+      // More rounds than the host's share: a ghost would make the third one fail.
+      for (let n = 0; n < 4; n++) {
+        const c = await client(d);
+        await clientsConnected(d, 1);
+        c.socket.end();
+        await until(() => snap().clients.length === 0, `client ${n + 1} gone from the status`, 2000);
+        await c.waitClosed(2000);
+      }
+      for (let n = 0; n < 4; n++) {
+        const r = await openFrom(adapter.port(d));
+        r.socket.write(adapter.probe);
+        // Pending, or already a client where a protocol takes any command as its start (GVRET).
+        const held = (): number => snap().clients.length + (snap().daemon.descriptors?.pending ?? 0);
+        await until(() => held() === 1, `probe ${n + 1} held`);
+        r.socket.end();
+        await until(() => held() === 0, `probe ${n + 1} gone`, 2000);
+        await r.whenClosed;
+      }
+      const s = snap();
+      expect([s.clients.length, s.daemon.descriptors?.pending, s.totals.rejected]).toEqual([0, 0, 0]);
     });
 
     it('graceful shutdown flushes what is queued, then closes', async () => {
@@ -299,6 +367,81 @@ export function runConformance(adapter: ConformanceAdapter, options: { partner?:
     it(`fuzz: random bytes into the decoder never throw (${fuzzRuns} runs; AMPIO_FUZZ_RUNS)`, { timeout: 60_000 + fuzzRuns }, async () => {
       // The fuzz reached the frame decoder, not only the negotiation.
       expect(await fuzzDecoder(adapter, fuzzRuns)).toBeGreaterThan(0);
+    });
+  });
+
+  describe(`${adapter.name}: churn and resets (the bridge as its own process, heap capped at 64 MB)`, () => {
+    let bridge: BridgeChild | null = null;
+    let dir = '';
+    afterEach(async () => {
+      await bridge?.stop();
+      bridge = null;
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    async function spawnBridge(extra: string[] = []): Promise<BridgeChild> {
+      dir = mkdtempSync(path.join(tmpdir(), 'ampio-conf-'));
+      // An empty config file: a config in this user's config dir must not change the run.
+      writeFileSync(path.join(dir, 'none.json'), '{}\n');
+      bridge = await BridgeChild.start({
+        nodeArgs: measurableNodeArgs(64),
+        args: ['--backend', 'virtual', '--virtual-rate', '0', '--can-if', 'vbus0', '--listen', '127.0.0.1:0', ...adapter.flags, ...extra, '--config', path.join(dir, 'none.json')],
+      });
+      return bridge;
+    }
+
+    it('a connection reset before the bridge accepted it is counted as a reset, not as a refusal', async () => {
+      const b = await spawnBridge();
+      const port = b.port(adapter.name);
+      // Stopped, the bridge cannot accept: the kernel completes the handshakes, the peers
+      // reset them, and only then does the bridge take them from its accept queue.
+      process.kill(b.pid, 'SIGSTOP');
+      try {
+        for (let k = 0; k < 3; k++) {
+          const s = net.connect({ port, host: '127.0.0.1' });
+          s.on('error', () => {});
+          await new Promise<void>((resolve) => s.once('connect', () => resolve()));
+          s.resetAndDestroy();
+        }
+        await sleep(50);
+      } finally {
+        process.kill(b.pid, 'SIGCONT');
+      }
+      await until(async () => ((await b.snapshot()).totals.resetBeforeAccept ?? 0) === 3, 'three resets counted', 5000, 50);
+      const snap = await b.snapshot();
+      expect([snap.totals.rejected, snap.totals.rejectedByReason, snap.clients.length]).toEqual([0, undefined, 0]);
+      expect(b.events('client_not_allowed')).toEqual([]);
+    });
+
+    const CYCLES = Number(process.env.AMPIO_CHURN_CYCLES ?? 2000);
+    it(`churn: ${CYCLES} connect/close cycles (with and without the negotiation, FIN and RST) leave no client, no descriptor, heap and RSS back within bounds`, { timeout: 120_000 }, async () => {
+      const b = await spawnBridge();
+      const port = b.port(adapter.name);
+      await sleep(1000);
+      const before = await readMemory(b);
+      const variants: Array<[Buffer | null, CloseKind]> = [
+        [adapter.hello, 'fin'],
+        [null, 'fin'],
+        [adapter.hello, 'rst'],
+        [null, 'rst'],
+      ];
+      let lingered = 0;
+      for (const [hello, close] of variants) lingered += (await churn({ port, hello, close, cycles: CYCLES / variants.length })).lingered;
+      expect(b.alive, b.tail).toBe(true);
+      // Every FIN was answered by the bridge closing its side: no ghosts.
+      expect(lingered).toBe(0);
+      const snap = await b.snapshot();
+      expect([snap.clients.length, snap.daemon.descriptors?.pending]).toEqual([0, 0]);
+      // RSS settles once V8 gives back the young generation it grew under load (~10 s quiet).
+      let after: MemoryReading = await readMemory(b);
+      for (let waited = 0; waited < 40_000 && after.rss - before.rss > 10 * MB; waited += 2000) {
+        await sleep(2000);
+        after = await readMemory(b);
+      }
+      console.log(`${adapter.name} churn ${CYCLES}: heap ${mb(before.heap)} → ${mb(after.heap)}, RSS ${mb(before.rss)} → ${mb(after.rss)}, fds ${before.fds} → ${after.fds}`);
+      expect(after.fds).toBeLessThanOrEqual(before.fds + 1);
+      expect(after.heap - before.heap).toBeLessThan(5 * MB);
+      expect(after.rss - before.rss).toBeLessThan(10 * MB);
     });
   });
 }

@@ -1,6 +1,6 @@
 // A BackendSink that records everything a backend reports, with a waitFor() helper, for
 // driving a real backend (serial on a PTY, socketcan on vcan) without the daemon.
-import type { CanFrame } from '../../src/core/frame.js';
+import type { CanFrame, FrameOrigin } from '../../src/core/frame.js';
 import type { BackendSink, BackendState, BusState, DropReason } from '../../src/backends/types.js';
 
 export interface StateRecord {
@@ -13,7 +13,7 @@ export interface StateRecord {
 
 export class RecordingSink implements BackendSink {
   readonly rx: { frame: CanFrame; at: number; waitedMs?: number }[] = [];
-  readonly tx: { frame: CanFrame; origin: number; at: number }[] = [];
+  readonly tx: { frame: CanFrame; origin: FrameOrigin; at: number }[] = [];
   readonly drops: { reason: DropReason; count: number }[] = [];
   readonly states: StateRecord[] = [];
   readonly errors: CanFrame[] = [];
@@ -29,7 +29,7 @@ export class RecordingSink implements BackendSink {
     this.notify();
   }
 
-  transmitted(frame: CanFrame, origin: number): void {
+  transmitted(frame: CanFrame, origin: FrameOrigin): void {
     this.tx.push({ frame, origin, at: performance.now() });
     this.notify();
   }

@@ -142,10 +142,15 @@ export function asConformanceClient(c: SocketcandClient): ConformanceClient {
 export const socketcandAdapter: ConformanceAdapter = {
   name: 'socketcand',
   config: { socketcandListen: { host: '127.0.0.1', port: 0 } },
+  flags: ['--socketcand-listen', '127.0.0.1:0'],
   port: (d) => d.daemon.port(0, 'socketcand'),
   carries: { fd: false, rtr: false, errorFrames: true },
   connect: async (port) => asConformanceClient(await rawModeClient(port)),
   badHello: Buffer.from('< open nosuchbus >'),
+  hello: Buffer.from('< open vbus0 >< rawmode >', 'latin1'),
+  // python-can's first message, cut short.
+  probe: Buffer.from('< open vb', 'latin1'),
+  refusal: /< error refused: [^<>]*\(--max-clients(-per-host)?\) >$/,
   clientStream: (frames) => Buffer.from(`< open vbus0 >< rawmode >${frames.map(sendCommand).join('')}`, 'latin1'),
   // A message that never ends: past the server's bound the session is closed as malformed.
   malformed: Buffer.from(`< send ${'1'.repeat(4000)}`, 'latin1'),

@@ -105,11 +105,15 @@ export function asConformanceClient(c: TcpcanTestClient): ConformanceClient {
 export const tcpcanAdapter: ConformanceAdapter = {
   name: 'tcpcan',
   config: { tcpcanListen: { host: '127.0.0.1', port: 0 } },
+  flags: ['--tcpcan-listen', '127.0.0.1:0'],
   port: (d) => d.daemon.port(0, 'tcpcan'),
   carries: { fd: true, rtr: true, errorFrames: true },
   connect: async (port) => asConformanceClient(await TcpcanTestClient.connect(port)),
   // Version 0: no agreement is possible (a higher one is answered with our `v 1`).
   badHello: tcpcanVersion(0),
+  hello: tcpcanVersion(1),
+  // The type byte and half the length: a negotiation that never finishes.
+  probe: Buffer.from([0x76, 0x04, 0x00]),
   clientStream: (frames) => Buffer.concat([tcpcanVersion(1), ...frames.map(specToWire)]),
   malformed: Buffer.from([0x64, 0x11]),
 };

@@ -74,10 +74,14 @@ export function asConformanceClient(c: WaveshareTestClient): ConformanceClient {
 export const waveshareAdapter: ConformanceAdapter = {
   name: 'waveshare',
   config: { waveshareListen: { host: '127.0.0.1', port: 0 } },
+  flags: ['--waveshare-listen', '127.0.0.1:0'],
   port: (d) => d.daemon.port(0, 'waveshare'),
   carries: { fd: false, rtr: true, errorFrames: false },
   connect: async (port) => asConformanceClient(await WaveshareTestClient.connect(port)),
   badHello: null,
+  // No negotiation: a client from accept, and a probe is a connection that says nothing.
+  hello: Buffer.alloc(0),
+  probe: Buffer.alloc(0),
   clientStream: (frames) => Buffer.concat(frames.map(specToWire)),
   malformed: Buffer.from([0x09, 0, 0, 0x01, 0x23, 1, 2, 3, 4, 5, 6, 7, 8]),
 };

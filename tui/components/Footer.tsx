@@ -19,6 +19,7 @@ const KEYS: [string, string][] = [
   ['K', 'kick'],
   ['s', 'sort'],
   ['p', 'pause'],
+  ['m', 'modules'],
   ['?', 'help'],
 ];
 

@@ -17,6 +17,7 @@ const KEYS: [string, string][] = [
   ['K', 'kick the selected client (asks y to confirm)'],
   ['s  S', 'cycle the sort column / reverse the order'],
   ['p', 'pause / resume updates'],
+  ['m', 'Ampio modules / clients (top --modules starts there)'],
   ['?  Esc', 'show / hide this help'],
 ];
 

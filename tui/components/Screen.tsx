@@ -15,7 +15,9 @@ import { Header } from './Header.js';
 import { HelpOverlay } from './HelpOverlay.js';
 import { Totals } from './Totals.js';
 import { CaptureLine } from './CaptureLine.js';
+import { MqttLine } from './MqttLine.js';
 import { WaitingScreen } from './WaitingScreen.js';
+import { ModulesTable } from './ModulesTable.js';
 
 export interface ScreenProps {
   columns: number;
@@ -39,6 +41,8 @@ export interface ScreenProps {
   message: UiMessage | null;
   interactive: boolean;
   intervalMs: number;
+  /** What the body shows: the clients (default) or the Ampio modules (key m, --modules). */
+  view?: 'clients' | 'modules';
 }
 
 /** The whole frame, from props only: App feeds it live, `--once` renders it to a string. */
@@ -47,7 +51,7 @@ export function Screen(props: ScreenProps): React.JSX.Element {
   const { columns: width, rows, snapshot, connection } = props;
   const live = connection.phase === 'live' && snapshot !== null;
   const buses = live ? snapshot.buses : [];
-  const layout = computeLayout({ rows, buses: buses.length, clients: props.clients.length, capture: snapshot?.capture !== undefined });
+  const layout = computeLayout({ rows, buses: buses.length, clients: props.clients.length, capture: snapshot?.capture !== undefined, mqtt: snapshot?.mqtt !== undefined });
   const hiddenBuses = buses.length - layout.busPanels;
 
   let body: React.JSX.Element;
@@ -55,6 +59,8 @@ export function Screen(props: ScreenProps): React.JSX.Element {
     body = <WaitingScreen connection={connection} width={width} height={Math.max(1, rows - 3)} />;
   } else if (props.showHelp) {
     body = <HelpOverlay width={width} height={layout.bodyRows} intervalMs={props.intervalMs} />;
+  } else if (props.view === 'modules') {
+    body = <ModulesTable ampio={snapshot.ampio} height={layout.bodyRows} width={width} now={snapshot.time} />;
   } else {
     body = (
       <Box flexDirection="column" width={width} height={layout.bodyRows}>
@@ -76,6 +82,7 @@ export function Screen(props: ScreenProps): React.JSX.Element {
         />
         {layout.showTotals ? <Totals totals={snapshot.totals} width={width} /> : null}
         {layout.showTotals && snapshot.capture ? <CaptureLine capture={snapshot.capture} now={snapshot.time} /> : null}
+        {layout.showTotals && snapshot.mqtt ? <MqttLine mqtt={snapshot.mqtt} now={snapshot.time} /> : null}
         {layout.showEvents ? <EventLog entries={props.events} rows={layout.eventRows} width={width} /> : null}
       </Box>
     );

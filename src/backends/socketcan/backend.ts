@@ -31,7 +31,7 @@
 // appears), link down/up, interface deleted and re-created, MTU changes (FD on/off),
 // ENOBUFS, stale TX, bus-off (backlog dropped, TX refused as `bus_off` until restart).
 import { canTransmit } from '../../core/bus-state.js';
-import { CAN_ERR_FLAG, CAN_ERR_MASK, type CanFrame, frameProblem } from '../../core/frame.js';
+import { CAN_ERR_FLAG, CAN_ERR_MASK, type CanFrame, type FrameOrigin, frameProblem } from '../../core/frame.js';
 import type { WriteOutcome } from '../../core/tx-queue.js';
 import { type DeviceTimers, DeviceSupervisor, type SupervisedDevice } from '../device-supervisor.js';
 import { createDeviceTxDriver, type TxDriver } from '../tx-driver.js';
@@ -161,7 +161,7 @@ export class SocketCanBackend implements CanBackend {
     this.sink = null;
   }
 
-  send(frame: CanFrame, origin: number): SendResult {
+  send(frame: CanFrame, origin: FrameOrigin): SendResult {
     return this.tx.offer(frame, origin, this.refusal(frame));
   }
 

@@ -4,17 +4,17 @@
 // client's frame "on the bus", so only then is it echoed to the other clients and counted
 // as transmitted. Writing merely put it into the qdisc, which at 50 kbit/s holds up to a
 // third of a second of frames. Pure: the clock is injected.
-import type { CanFrame } from '../../core/frame.js';
+import type { CanFrame, FrameOrigin } from '../../core/frame.js';
 
 interface Pending {
   frame: CanFrame;
-  origin: number;
+  origin: FrameOrigin;
   writtenAt: number;
 }
 
 export interface ConfirmedFrame {
   frame: CanFrame;
-  origin: number;
+  origin: FrameOrigin;
 }
 
 /** How far into the pending list a confirmation is looked for (they come back in order). */
@@ -44,7 +44,7 @@ export class TxConfirmations {
     this.limitMs = ms;
   }
 
-  written(frame: CanFrame, origin: number): void {
+  written(frame: CanFrame, origin: FrameOrigin): void {
     if (this.depth >= this.capacity) {
       this.head++;
       this.unconfirmed++;

@@ -1,24 +1,22 @@
 // `ampio-bridge capture stats|query|export`: reads the capture store, also while the
 // bridge is writing it ("what happened on the bus at 02:14?").
-import { once } from 'node:events';
-import type { Writable } from 'node:stream';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config/load.js';
-import { CAN_EFF_FLAG, CAN_ERR_FLAG, CAN_RTR_FLAG } from '../../core/frame.js';
-import { candumpLine, GVRET_CSV_HEADER, gvretCsvLine } from '../../capture/export.js';
+import { CAN_EFF_FLAG, CAN_ERR_FLAG, CAN_RTR_FLAG, type CanFrame } from '../../core/frame.js';
 import { DIRECTIONS, type CapturedFrame, type Direction } from '../../capture/schema.js';
 import { loadSqlite } from '../../capture/sqlite-binding.js';
-import { asDamage, damageSeenByDaemon, outputFile } from './capture-output.js';
 import { CaptureStore } from '../../capture/sqlite-store.js';
 import { busStats, type FrameFilter, parseIdFilter, parseTimeArg, queryFrames } from '../../capture/store-query.js';
 import { humanAge, humanBytes } from '../../capture/units.js';
 import { describeCapture } from '../../control/protocol.js';
 import { type CliContext, EXIT } from '../context.js';
 import { askDaemonCapture, type DaemonCapture } from '../daemon-capture.js';
+import { asDamage, damageSeenByDaemon } from './capture-output.js';
 import { reportUnknownFlags } from '../flags.js';
 
 const DEFAULT_STORE = '/var/lib/ampio-bridge/capture.db';
-const SUBCOMMANDS = ['stats', 'query', 'export', 'recover'] as const;
+const SUBCOMMANDS = ['stats', 'query', 'recover'] as const;
 
 const FLAGS = {
   capture: { type: 'string' },
@@ -30,56 +28,88 @@ const FLAGS = {
   direction: { type: 'string' },
   limit: { type: 'string' },
   json: { type: 'boolean' },
+  decode: { type: 'boolean' },
+  'ampio-config': { type: 'string' },
   format: { type: 'string' },
   output: { type: 'string', short: 'o' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-export const CAPTURE_HELP = `Usage: ampio-bridge capture <stats|query|export|recover> [flags]
+export const CAPTURE_HELP = `Usage: ampio-bridge capture <stats|query|export|import|live|replay|recover> [flags]
 
 Reads the frame store that \`serve --capture PATH\` keeps (safe while the bridge runs).
 
   stats    frames, time span, size and per-bus counts
   query    frames as a table (or --json): the newest 1000 matching, or the first 1000 from --since
-  export   frames as a candump log (replay with canplayer) or SavvyCAN GVRET CSV
-  recover  a damaged store: moves it aside and salvages what is readable into a new one
+  export   frames as a file: candump log (canplayer), SavvyCAN GVRET CSV, Vector ASC
+           (CANalyzer, python-can), PCAPNG or PCAP (Wireshark)
+  import   FILE: a candump -l log or ASC file into a store of its own (--capture NEW.db)
+  live     the running bridge's frames as they happen: a candump tail, or PCAPNG for
+           Wireshark (ampio-bridge capture live --format pcapng | wireshark -k -i -)
+  replay   stored frames again, onto a bus through the bridge (--to-bus; every TX guard
+           applies) or as a candump dry run (--to stdout). Replaying commands repeats them!
+  recover  a damaged store: moves it aside (kept unchanged) and salvages what is readable
+           into a new store at the same path; then: sudo systemctl reload ampio-bridge
 
-Flags:
+Flags (stats, query, export, replay):
   --capture PATH      the store (default: the running bridge's, asked on its control socket;
                       else the config file's --capture; else ${DEFAULT_STORE})
   --control-socket PATH  the running bridge's control socket (default: as \`status\` finds it);
                       stats also shows what that bridge is capturing now
   --since TIME        from: an age (2h, 30m, 1d), a time of day (02:14) or a date ("2026-11-30 02:14")
   --until TIME        up to (same forms)
-  --bus NAME[,NAME]   only these buses (can0, can1)
-  --id ID[/MASK]      only this arbitration ID (hex: 0x1ABC), or ID/mask (0x1A00/0xFF00)
+  --bus NAME[,NAME]   only these buses (can0, can1); live too
+  --id ID[/MASK]      only this arbitration ID (hex: 0x1ABC), or ID/mask (0x1A00/0xFF00); live too
   --direction DIR     rx, tx or refused, comma-separated (export default: rx,tx)
   --limit N           at most N frames (query: default 1000; export: all; 0 = all)
   --json              query/stats: JSON instead of a table
-  --format FORMAT     export: candump (default) or gvret-csv
-  -o, --output FILE   export: write here instead of stdout
+  --decode            query: what each Ampio state broadcast means (module, values), named from
+                      the house file (--ampio-config PATH, default: the bridge's setting)
+  --format FORMAT     export: candump (default), gvret-csv, asc, pcapng or pcap;
+                      live: candump (default) or pcapng; import: candump or asc (default: by extension)
+  -o, --output FILE   export, live: write here instead of stdout
+
+Flags (live):
+  --control-socket PATH  the running bridge's control socket (default as for status)
+  --count N           stop after N frames
+  --duration TIME     stop after this long (10s, 5m)
+
+Flags (import):
+  --capture PATH      the store to import into (required; a new file is created)
+  --bus NAME          put every imported frame on this bus (default: the log's names;
+                      ASC channel N = can<N-1> unless the file names its channels)
+
+Flags (replay):
+  --to-bus BUS        send onto this bus of the running bridge (can0, or 0 = the first bus),
+                      as a client on its cannelloni port: --tx-allow, --tx-ids and --tx-rate
+                      apply; refused frames are counted
+  --to stdout         print the frames as a candump log instead (a dry run; nothing is sent)
+  --speed S           1 (default: the recorded spacing), a factor (2 = twice as fast) or max
   -h, --help          show this help
 
 Examples:
   ampio-bridge capture query --since 02:10 --until 02:20 --id 0x1ABC
   ampio-bridge capture export --since 2h -o bus.log && canplayer -I bus.log
+  ampio-bridge capture export --since 02:10 --until 02:20 --format pcapng -o night.pcapng
+  ampio-bridge capture live --id 0x1D000000/0xFF000000
+  ampio-bridge capture replay --since 02:14 --until 02:15 --to stdout
 `;
 
 export async function run(args: string[], ctx: CliContext): Promise<number> {
   const { values, positionals, tokens } = parseArgs({ args, options: FLAGS, strict: false, allowPositionals: true, tokens: true });
-  if (reportUnknownFlags('capture', tokens, FLAGS, ctx, { maxPositionals: 1 })) return EXIT.usage;
   if (values.help) {
     ctx.stdout.write(CAPTURE_HELP);
     return EXIT.ok;
   }
   const sub = positionals[0] as (typeof SUBCOMMANDS)[number] | undefined;
+  // export, import, live and replay live in their own files (capture-export/live/replay.ts).
+  const delegated = sub ? await delegate(sub, args, tokens, ctx) : null;
+  if (delegated !== null) return delegated;
+  if (reportUnknownFlags('capture', tokens, FLAGS, ctx, { maxPositionals: 1 })) return EXIT.usage;
   if (!sub || !SUBCOMMANDS.includes(sub)) {
-    ctx.stderr.write(`ampio-bridge capture: ${sub ? `unknown subcommand "${sub}"` : 'which one?'} (stats, query, export or recover; see ampio-bridge capture --help)\n`);
+    ctx.stderr.write(`ampio-bridge capture: ${sub ? `unknown subcommand "${sub}"` : 'which one?'} (stats, query, export, import, live, replay or recover; see ampio-bridge capture --help)\n`);
     return EXIT.usage;
   }
-  // The running daemon first (the store it writes, and what it is doing), the config second.
-  const daemon = await askDaemonCapture({ flag: typeof values['control-socket'] === 'string' ? values['control-socket'] : null, env: ctx.env, systemRuntimeDir: ctx.systemRuntimeDir });
-  if (sub === 'recover') return (await import('./capture-recover.js')).recover(storePath(values.capture, daemon, ctx), ctx);
   let filter: FrameFilter;
   try {
     filter = filterFrom(values as Record<string, string | boolean | undefined>, sub, Date.now());
@@ -87,45 +117,70 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     ctx.stderr.write(`ampio-bridge capture: ${(err as Error).message}\n`);
     return EXIT.usage;
   }
-  const format = typeof values.format === 'string' ? values.format : 'candump';
-  if (sub === 'export' && format !== 'candump' && format !== 'gvret-csv') {
-    ctx.stderr.write(`ampio-bridge capture: --format "${format}" is not candump or gvret-csv\n`);
-    return EXIT.usage;
-  }
-  const path = storePath(values.capture, daemon, ctx);
+  // The running daemon first (the store it writes, and what it is doing), the config second.
+  const daemon = await askDaemonCapture({ flag: typeof values['control-socket'] === 'string' ? values['control-socket'] : null, env: ctx.env, systemRuntimeDir: ctx.systemRuntimeDir });
+  const path = storePath(values.capture, ctx, daemon);
+  if (sub === 'recover') return (await import('./capture-recover.js')).recover(path, ctx);
   const seen = damageSeenByDaemon(daemon, path);
   if (seen) throw seen;
-  // stats and export read (nearly) every page anyway: they check them all first, so damage
-  // anywhere is reported and an export is never cut short. query reads only what it shows.
-  const store = CaptureStore.open(await loadSqlite(), { path, readonly: true, check: sub !== 'query' });
-  const file = typeof values.output === 'string' ? outputFile(values.output) : null;
+  // stats reads every page anyway: it checks them all first, so damage anywhere is reported.
+  // query reads only what it shows (and says so when that is damaged).
+  const store = CaptureStore.open(await loadSqlite(), { path, readonly: true, check: sub === 'stats' });
   try {
     if (sub === 'stats') return stats(store, daemon, values.json === true, ctx);
-    if (sub === 'query') return await query(store, filter, values.json === true, ctx);
-    const out: Writable = file?.stream ?? ctx.stdout;
-    const n = await exportFrames(store, filter, format as 'candump' | 'gvret-csv', out);
-    if (file) {
-      await file.commit();
-      ctx.stderr.write(`${n} frames written to ${values.output}\n`);
-    }
-    return EXIT.ok;
+    if (sub === 'query') return await query(store, filter, values.json === true, ctx, values.decode === true ? await decoder(values['ampio-config'], ctx) : null);
+    return EXIT.usage;
   } catch (err) {
     throw asDamage(err, path);
   } finally {
-    await file?.abort();
     store.close();
   }
 }
 
-function storePath(flag: string | boolean | undefined, daemon: DaemonCapture, ctx: CliContext): string {
+/** The subcommands with files of their own; null when `sub` is not one of them. */
+async function delegate(sub: string, args: string[], tokens: ReadonlyArray<{ kind: string; index: number }>, ctx: CliContext): Promise<number | null> {
+  if (!['export', 'import', 'live', 'replay'].includes(sub)) return null;
+  const at = tokens.find((t) => t.kind === 'positional')?.index ?? 0;
+  const rest = [...args.slice(0, at), ...args.slice(at + 1)];
+  if (sub === 'export') return (await import('./capture-export.js')).runExport(rest, ctx);
+  if (sub === 'import') return (await import('./capture-export.js')).runImport(rest, ctx);
+  if (sub === 'live') return (await import('./capture-live.js')).runLive(rest, ctx);
+  return (await import('./capture-replay.js')).runReplay(rest, ctx);
+}
+
+/** `--decode`: the decoder, with names from the house file when there is one (a broken file is reported and skipped). */
+async function decoder(flag: string | boolean | undefined, ctx: CliContext): Promise<FrameDecoder> {
+  const [{ describeFrame, houseNames }, { decodeFrame }, { parseHouseFile }] = await Promise.all([import('../../ampio/present.js'), import('../../ampio/decoder.js'), import('../../ampio/house-file.js')]);
+  let file = typeof flag === 'string' ? flag.trim() : '';
+  if (file === '') {
+    const loaded = loadConfig({ argv: [], env: ctx.env, isRoot: ctx.isRoot, cwd: ctx.cwd });
+    if (loaded.ok) file = loaded.config.ampioConfig;
+  }
+  let names: import('../../ampio/present.js').FrameNames | undefined;
+  if (file !== '') {
+    try {
+      names = houseNames(parseHouseFile(readFileSync(file, 'utf8'), file));
+    } catch (err) {
+      ctx.stderr.write(`ampio-bridge capture: names not shown: ${(err as Error).message}\n`);
+    }
+  }
+  return { text: (f) => describeFrame(f, names), json: (f) => decodeFrame(f) };
+}
+
+interface FrameDecoder {
+  text(frame: CanFrame): string;
+  json(frame: CanFrame): unknown;
+}
+
+export function storePath(flag: string | boolean | undefined, ctx: CliContext, daemon?: DaemonCapture): string {
   if (typeof flag === 'string' && flag.trim() !== '') return flag.trim();
-  if (daemon.reached && daemon.capture) return daemon.capture.path;
+  if (daemon?.reached && daemon.capture) return daemon.capture.path;
   const loaded = loadConfig({ argv: [], env: ctx.env, isRoot: ctx.isRoot, cwd: ctx.cwd });
   if (loaded.ok && loaded.config.capture) return loaded.config.capture;
   return DEFAULT_STORE;
 }
 
-function filterFrom(values: Record<string, string | boolean | undefined>, sub: string, now: number): FrameFilter {
+export function filterFrom(values: Record<string, string | boolean | undefined>, sub: string, now: number): FrameFilter {
   const text = (k: string): string | undefined => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
   const filter: FrameFilter = {};
   if (text('since')) filter.sinceUs = parseTimeArg(text('since')!, now) * 1000;
@@ -184,7 +239,7 @@ function flagText(c: CapturedFrame): string {
   return parts.join(',') || '-';
 }
 
-async function query(store: CaptureStore, filter: FrameFilter, json: boolean, ctx: CliContext): Promise<number> {
+async function query(store: CaptureStore, filter: FrameFilter, json: boolean, ctx: CliContext, decode: FrameDecoder | null): Promise<number> {
   // Without --since, "the last N frames" is what people ask for; shown oldest first.
   const newest = filter.sinceUs === undefined && (filter.limit ?? 0) > 0;
   const frames = [...queryFrames(store, { ...filter, newestFirst: newest })];
@@ -204,7 +259,8 @@ async function query(store: CaptureStore, filter: FrameFilter, json: boolean, ct
       len: c.frame.len,
       data: Buffer.from(c.frame.data).toString('hex'),
       session: c.session,
-      ...(c.direction === 'tx' ? { protocol: c.label } : c.direction === 'refused' ? { reason: c.label } : {}),
+      ...(c.direction === 'tx' ? { protocol: c.label } : c.direction === 'refused' ? { reason: c.label } : c.label ? { source: c.label } : {}),
+      ...(decode ? { decoded: decode.json(c.frame) } : {}),
     }));
     ctx.stdout.write(`${JSON.stringify(rows, null, 1)}\n`);
     return EXIT.ok;
@@ -217,31 +273,15 @@ async function query(store: CaptureStore, filter: FrameFilter, json: boolean, ct
     const id = c.frame.id & (c.frame.id & (CAN_EFF_FLAG | CAN_ERR_FLAG) ? 0x1fffffff : 0x7ff);
     const idText = id.toString(16).toUpperCase().padStart(c.frame.id & (CAN_EFF_FLAG | CAN_ERR_FLAG) ? 8 : 3, '0');
     const data = Array.from(c.frame.data, (b) => b.toString(16).toUpperCase().padStart(2, '0')).join(' ');
-    const origin = c.direction === 'rx' ? '' : `${c.label ?? ''}${c.session ? ` #${c.session}` : ''}`;
-    return [localTime(c.tsUs), c.bus, String(c.seq), c.direction, idText, flagText(c), String(c.frame.len), data, origin];
+    // An rx row has a label only when imported (`imported:<file>`).
+    const origin = c.direction === 'rx' ? (c.label ?? '') : `${c.label ?? ''}${c.session ? ` #${c.session}` : ''}`;
+    const row = [localTime(c.tsUs), c.bus, String(c.seq), c.direction, idText, flagText(c), String(c.frame.len), data, origin];
+    return decode ? [...row, decode.text(c.frame)] : row;
   });
-  ctx.stdout.write(`${table([['time', 'bus', 'seq', 'dir', 'id', 'flags', 'len', 'data', 'origin'], ...rows])}\n`);
+  const header = ['time', 'bus', 'seq', 'dir', 'id', 'flags', 'len', 'data', 'origin', ...(decode ? ['meaning'] : [])];
+  ctx.stdout.write(`${table([header, ...rows])}\n`);
   if (filter.limit && frames.length === filter.limit) ctx.stdout.write(`(${newest ? 'last' : 'first'} ${filter.limit} frames; --limit 0 shows all)\n`);
   return EXIT.ok;
-}
-
-async function exportFrames(store: CaptureStore, filter: FrameFilter, format: 'candump' | 'gvret-csv', out: Writable): Promise<number> {
-  const busNumber = new Map(store.buses().map((b) => [b.name, b.id]));
-  let chunk = format === 'gvret-csv' ? `${GVRET_CSV_HEADER}\n` : '';
-  let n = 0;
-  for (const c of queryFrames(store, filter)) {
-    if (format === 'gvret-csv') {
-      if (c.frame.id & CAN_ERR_FLAG) continue; // GVRET CSV has no error frames
-      chunk += `${gvretCsvLine(c, busNumber.get(c.bus) ?? 0)}\n`;
-    } else chunk += `${candumpLine(c)}\n`;
-    n++;
-    if (chunk.length > 1 << 16) {
-      if (!out.write(chunk)) await once(out, 'drain');
-      chunk = '';
-    }
-  }
-  if (chunk) out.write(chunk);
-  return n;
 }
 
 function table(rows: string[][]): string {

@@ -32,8 +32,9 @@ Read-only checks of what setup arranged, each with ✓ ok, ✗ problem (and its 
 config file, CAN HAT overlay in config.txt, SPI, controller initialisation in the kernel log
 (with what its error codes mean), each interface (present, up, bitrate, restart-ms,
 txqueuelen, bus state), the receive-buffer ceiling (net.core.rmem_max against
---can-rcvbuf), the service, its TCP ports, control socket, /ready, mDNS and frame capture
-(as the running daemon reports it; from the config file when no daemon answers).
+--can-rcvbuf), the service, its TCP ports, control socket, /ready, mDNS, frame capture
+(as the running daemon reports it; from the config file when no daemon answers), and
+whether the MQTT broker (--mqtt-url) accepts the bridge.
 
 Flags:
   --json          the checks as JSON
@@ -87,6 +88,21 @@ async function probeControl(socketPath: string, opts: ReturnType<typeof connectO
   }
 }
 
+/** The running bridge's Ampio modules: sagging supplies, offline modules, the house file. */
+async function probeAmpio(socketPath: string, opts: ReturnType<typeof connectOptionsFor>) {
+  const { ampioChecks } = await import('../../ampio/doctor.js');
+  try {
+    const c = await ControlClient.connect(socketPath, { ...opts, timeoutMs: 2000 });
+    try {
+      return ampioChecks((await c.snapshot()).ampio, Date.now());
+    } finally {
+      c.close();
+    }
+  } catch {
+    return [];
+  }
+}
+
 // A type-only reference: the provisioning code itself loads lazily (see run).
 type ConfigVerdict = import('../../../provisioning/doctor.js').ConfigVerdict;
 
@@ -105,7 +121,8 @@ export function validateWithServeLoader(configPath: string, unitEnv: Record<stri
     serial: c.serial,
     bitrate: c.bitrate,
     listen: { host: c.listen.host, port: c.listen.port },
-    metricsAddr: c.metricsAddr ? { host: c.metricsAddr.host, port: c.metricsAddr.port } : null,
+    // The one HTTP server (/ready): --http-listen, or its older name --metrics-addr.
+    metricsAddr: (c.httpListen ?? c.metricsAddr) ? { host: (c.httpListen ?? c.metricsAddr)!.host, port: (c.httpListen ?? c.metricsAddr)!.port } : null,
     listeners: configuredListeners(OPTIONS, c as unknown as Record<string, unknown>, c.backend === 'serial' ? [c.serial] : c.canIf).flatMap((l) => (l.tcp ? [{ option: l.option, label: l.label, host: l.tcp.host, port: l.tcp.port }] : [])),
     mdnsEnable: c.mdnsEnable,
     canRcvbuf: c.canRcvbuf,
@@ -140,6 +157,8 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     controlSocket: socket.path,
     validateConfig: (configPath, env) => validateWithServeLoader(root ? path.join(root, configPath) : configPath, env, ctx),
     probeCapture: captureProbe(ctx, socketFlag),
+    probeMqtt: async (configPath) => (await import('../../mqtt/doctor.js')).mqttChecks(readConfigKeys(configPath), ctx.env),
+    probeAmpio: () => probeAmpio(socket.path, connectOptionsFor(socket)),
     probeTcp,
     probeControl: (p) => probeControl(p, connectOptionsFor(socket)),
     probeReady,

@@ -6,6 +6,7 @@ import { createBackends } from '../../backends/factory.js';
 import { loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/options.js';
 import { resolveControlSocket } from '../../control/socket-path.js';
+import { ControlSocketError, prepareSocketFile } from '../../control/unix-socket.js';
 import { createDaemon, createStandardServices } from '../../daemon.js';
 import { readBuildInfo } from '../../system/build-info.js';
 import { createLogger, isJournalStream } from '../../system/logger.js';
@@ -37,7 +38,19 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   const notify = createSdNotify(ctx.env, (e) => log.warn('sd_notify_failed', { error: e }));
   let stopWatchdog = () => {};
   const controlSocketPath = resolveControlSocket({ flag: config.controlSocket, env: ctx.env, role: 'daemon' }).path;
+  // The control socket's path and directory are configuration: checked before anything is
+  // opened (a backend, a capture store), so a bad one exits 2 at once and systemd stops
+  // restarting (RestartPreventExitStatus=2). The control service checks again when it binds.
+  try {
+    await prepareSocketFile(controlSocketPath, { uid: typeof process.getuid === 'function' ? process.getuid() : 0, log: (level, event, fields) => log[level](event, fields) });
+  } catch (err) {
+    const e = err as Error & { hint?: string; code?: string };
+    log.error('startup_failed', { error: e.message, code: e.code, hint: e.hint });
+    return isConfigurationFailure(err) ? EXIT.usage : EXIT.failure;
+  }
   const capture = config.capture ? (await import('../../capture/from-config.js')).createCaptureService(config, { log, hostname: os.hostname() }) : null;
+  // The house layer (decoder, inventory, state store); its `view` is what MQTT and the web page read.
+  const ampio = config.ampio ? (await import('../../ampio/service.js')).createAmpioService(config, { log }) : null;
   const daemon = createDaemon(config, {
     log,
     build: readBuildInfo(),
@@ -46,12 +59,32 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     createBackends: (c: Config) => createBackends(c, { log }),
     // Capture first, so it is stopped last. A store it cannot use never stops the bridge:
     // capture goes off with the reason (status, top, metrics, log) and SIGHUP retries it.
-    services: async (d) => [...(capture ? [capture] : []), ...(await createStandardServices(d, { controlSocketPath, env: ctx.env }))],
+    services: async (d) => [
+      ...(capture ? [capture] : []),
+      ...(ampio ? [ampio] : []),
+      // MQTT reads the house from the ampio service; it connects nowhere unless --mqtt-url is set.
+      ...(config.mqttUrl ? [(await import('../../mqtt/from-config.js')).createMqttService(d, { view: ampio?.view ?? null, encoders: ampio ? (await import('../../ampio/commands.js')).ampioCommands : null })] : []),
+      ...(await createStandardServices(d, { controlSocketPath, env: ctx.env, reload, ampio: ampio?.view })),
+    ],
     onReady: () => {
       notify('ready', `serving ${config.canIf.join(',')}`);
       stopWatchdog = startWatchdog(ctx.env, notify);
     },
   });
+
+  /** SIGHUP, and the web page's reload: re-read the configuration, apply what may change live. */
+  function reload(): string[] {
+    const next = loadConfig({ argv: args, env: ctx.env, isRoot: ctx.isRoot, cwd: ctx.cwd });
+    if (!next.ok) {
+      const problems = next.errors.map((e) => e.message).join('; ');
+      log.error('reload_failed', { problems });
+      throw new Error(`the configuration has problems, nothing was changed: ${problems}`);
+    }
+    log.reconfigure({ format: next.config.logFormat, level: next.config.logLevel });
+    const changed = daemon.reload(next.config);
+    log.info('reload', { changed: changed.join(',') || 'nothing' });
+    return changed;
+  }
 
   // Signals are subscribed before starting, so a SIGTERM during start-up still stops cleanly.
   let stopRequested: (signal: string) => void = () => {};
@@ -60,14 +93,11 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     ctx.signals.on('SIGINT', (s) => stopRequested(s)),
     ctx.signals.on('SIGTERM', (s) => stopRequested(s)),
     ctx.signals.on('SIGHUP', () => {
-      const next = loadConfig({ argv: args, env: ctx.env, isRoot: ctx.isRoot, cwd: ctx.cwd });
-      if (!next.ok) {
-        log.error('reload_failed', { problems: next.errors.map((e) => e.message).join('; ') });
-        return;
+      try {
+        reload();
+      } catch {
+        // logged as reload_failed
       }
-      log.reconfigure({ format: next.config.logFormat, level: next.config.logLevel });
-      const changed = daemon.reload(next.config);
-      log.info('reload', { changed: changed.join(',') || 'nothing' });
     }),
   ];
 
@@ -115,12 +145,20 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
 }
 
 /**
+ * A control socket path that is too long, a directory that is missing, unsafe or on /proc,
+ * a file in the way: only the operator can fix these. (A socket another daemon holds, or a
+ * listen that failed, may clear up: those stay run-time failures.)
+ */
+const CONTROL_SOCKET_CONFIGURATION: ReadonlySet<string> = new Set(['control_socket_path', 'control_socket_dir', 'control_socket_unsafe_dir', 'control_socket_not_socket']);
+
+/**
  * A start-up failure that restarting cannot fix: an address that names no interface of
  * this machine, or a host name that does not resolve. Exit 2 like any other configuration
  * error (the unit does not restart on 2). A temporary DNS failure (EAI_AGAIN, common while
  * the network comes up at boot) stays a run-time failure, so systemd retries it.
  */
 export function isConfigurationFailure(error: unknown): boolean {
+  if (error instanceof ControlSocketError && CONTROL_SOCKET_CONFIGURATION.has(error.code)) return true;
   for (let e = error as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
     if (e.code === 'ENOTFOUND' || e.code === 'EADDRNOTAVAIL') return true;
     if (e.code === 'EAI_AGAIN') return false;

@@ -18,6 +18,7 @@ const OPTIONS = {
   'control-socket': { type: 'string' },
   json: { type: 'boolean' },
   once: { type: 'boolean' },
+  modules: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -33,10 +34,11 @@ Flags:
                           else the one serve uses for this user)
   --once                  render one screen as text and exit (for scripts and docs;
                           size from COLUMNS/LINES when not a terminal)
+  --modules               start in the Ampio modules view (key m switches views)
   --json                  print one snapshot as JSON and exit (also when stdout is not a terminal)
   -h, --help              show this help
 
-Keys: q quit · ↑↓/j k select · K kick (y confirms) · s/S sort · p pause · ? help
+Keys: q quit · ↑↓/j k select · K kick (y confirms) · s/S sort · p pause · m modules · ? help
 NO_COLOR=1 turns colours off. Exit codes: 0 ok, 2 bad flags, 3 bridge not reachable (--json/--once).
 `;
 
@@ -89,7 +91,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     if (interactive) ctx.stdout.write(LEAVE_ALT_SCREEN);
     throw err;
   }
-  return runTop({ socketPath, intervalMs, once: !interactive }, ctx);
+  return runTop({ socketPath, intervalMs, once: !interactive, modules: values.modules === true }, ctx);
 }
 
 async function printJson(socket: ResolvedSocketPath, ctx: CliContext): Promise<number> {

@@ -122,8 +122,10 @@ export function readConfigFile(file: string, explicit: boolean): FileValues {
     if (key === '__internal__') continue;
     const entry = specByFlag(key);
     if (!entry) {
-      const suggestion = closest(key, keys);
-      const why = (EXTRA_FLAGS as readonly string[]).includes(key) ? ` (--${key} is a command-line flag, not a setting)` : '';
+      const isFlag = (EXTRA_FLAGS as readonly string[]).includes(key);
+      // A command-line flag is explained, not "corrected" into a setting that merely contains it (config → ampio-config).
+      const suggestion = isFlag ? undefined : closest(key, keys);
+      const why = isFlag ? ` (--${key} is a command-line flag, not a setting)` : '';
       result.warnings.push(`config file ${file}: unknown key "${key}" is ignored${why}${suggestion ? ` (did you mean "${suggestion}"?)` : ''}.`);
       continue;
     }

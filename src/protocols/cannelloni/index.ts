@@ -36,8 +36,6 @@ function open(peer: SessionPeer): ProtocolSession {
       peer.join(bus);
       if (hello.rest.length > 0) decode(hello.rest);
     },
-    // No `ended`: a peer that half-closes after its hello (`printf CANNELLONIv1 | nc -N`,
-    // ncat and socat when their stdin ends) is a listener, and keeps receiving.
   };
 }
 

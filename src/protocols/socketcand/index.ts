@@ -45,6 +45,9 @@ export function createSocketcand(options: SocketcandOptions = {}): WireProtocol 
     layout: 'shared',
     encoder: RAW_FRAME_ENCODER,
     open: (peer) => new SocketcandSession(peer, deps),
+    // A client that reads what it got (socketcandcl, a look with nc) learns why; a bare close
+    // after `< hi >` only read as a protocol failure (python-can: `< ok > message expected!`).
+    refusal: (why) => Uint8Array.from(`< error ${why.replace(/[<>]/g, '')} >`, (c) => c.charCodeAt(0) & 0xff),
   };
 }
 

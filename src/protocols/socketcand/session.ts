@@ -70,11 +70,6 @@ export class SocketcandSession implements ProtocolSession {
     }
   }
 
-  /** The client half-closed: upstream ends the session when its read returns 0; so do we. */
-  ended(): void {
-    if (!this.finished) this.end('client_closed');
-  }
-
   closed(_reason: CloseReason): void {
     this.finished = true;
     this.leaveMode();

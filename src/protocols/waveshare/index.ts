@@ -1,7 +1,7 @@
 // The Waveshare 2-CH-CAN-TO-ETH format as a plug-in: the device serves each CAN channel on its
 // own TCP port, so one listener per bus. There is no handshake: a connection is a client
-// from accept (the device sends and takes records at once), and stays one when the peer
-// half-closes (a listen-only reader). Classic CAN only: FD and error frames on the bus are
+// from accept (the device sends and takes records at once), and gone when it sends FIN, as
+// every client (server/session.ts says why). Classic CAN only: FD and error frames on the bus are
 // withheld from these sessions and counted (logged with the session), never truncated.
 import { CAN_ERR_FLAG, type CanFrame } from '../../core/frame.js';
 import type { FrameEncoder, JoinOptions, ProtocolSession, SessionPeer, WireProtocol } from '../types.js';

@@ -12,6 +12,7 @@ import { makeFrame, type CanFrame } from '../../../src/core/frame.js';
 import { AdapterEmulator, parseHostBytes, sleep } from '../../support/ampio-adapter.js';
 import { ManualClock } from '../../support/manual-clock.js';
 import { RecordingSink } from '../../support/recording-sink.js';
+import { originOf } from '../../support/origin.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const wall = () => performance.timeOrigin + performance.now();
@@ -191,12 +192,12 @@ describe('serial backend on a real PTY', () => {
       [makeFrame({ id: 0x80000002 }), '2D D4 07 02 80 00 00 00 02 B8'],
       [makeFrame({ id: 0x80001e5a, data: [0x34, 0x7b, 0x70, 0xd7, 0x94, 0x10, 0x0d, 0xf7] }), '2D D4 0F 02 88 00 00 1E 5A 34 7B 70 D7 94 10 0D F7 DC'],
     ];
-    cases.forEach(([f], k) => expect(backend!.send(f, 100 + k)).toEqual({ ok: true }));
+    cases.forEach(([f], k) => expect(backend!.send(f, originOf(100 + k))).toEqual({ ok: true }));
     const want = Buffer.concat(cases.map(([, w]) => hex(w)));
     const got = await emu.waitForBytes(want.length);
     expect(got.toString('hex')).toBe(want.toString('hex'));
     await sink.waitFor(() => sink.tx.length === 4, '4 transmitted');
-    expect(sink.tx.map((t) => t.origin)).toEqual([100, 101, 102, 103]);
+    expect(sink.tx.map((t) => t.origin.session)).toEqual([100, 101, 102, 103]);
   });
 
   it('refuses what the adapter cannot send, each with its reason, and sends nothing for them', async () => {
@@ -204,14 +205,14 @@ describe('serial backend on a real PTY', () => {
     await startBackend();
     await sink.waitFor(isOpen, 'open');
     const b = backend!;
-    expect(b.send(makeFrame({ id: 0x123, rtr: true, len: 2 }), 1)).toEqual({ ok: false, reason: 'unsupported' });
-    expect(b.send(makeFrame({ id: 0x20000004, error: true, data: [0, 0, 0, 0, 0, 0, 0, 0] }), 1)).toEqual({ ok: false, reason: 'unsupported' });
-    expect(b.send(makeFrame({ id: 0x123, fd: true, data: new Array(12).fill(1) }), 1)).toEqual({ ok: false, reason: 'fd_unsupported' });
-    expect(b.send({ ...makeFrame({ id: 0x123 }), len: 9, data: new Uint8Array(9) }, 1)).toEqual({ ok: false, reason: 'malformed' });
-    expect(b.send(makeFrame({ id: 0x80000042, data: [0x42] }), 7)).toEqual({ ok: true });
+    expect(b.send(makeFrame({ id: 0x123, rtr: true, len: 2 }), originOf(1))).toEqual({ ok: false, reason: 'unsupported' });
+    expect(b.send(makeFrame({ id: 0x20000004, error: true, data: [0, 0, 0, 0, 0, 0, 0, 0] }), originOf(1))).toEqual({ ok: false, reason: 'unsupported' });
+    expect(b.send(makeFrame({ id: 0x123, fd: true, data: new Array(12).fill(1) }), originOf(1))).toEqual({ ok: false, reason: 'fd_unsupported' });
+    expect(b.send({ ...makeFrame({ id: 0x123 }), len: 9, data: new Uint8Array(9) }, originOf(1))).toEqual({ ok: false, reason: 'malformed' });
+    expect(b.send(makeFrame({ id: 0x80000042, data: [0x42] }), originOf(7))).toEqual({ ok: true });
     // A marker sent last: the device stream is ordered, so anything written for the refused
     // frames (before or after the accepted one) would arrive before the marker's bytes.
-    expect(b.send(makeFrame({ id: 0x80000043 }), 8)).toEqual({ ok: true });
+    expect(b.send(makeFrame({ id: 0x80000043 }), originOf(8))).toEqual({ ok: true });
     const got = await emu.waitForBytes(11 + 10);
     const marker = { id: 0x43, data: [], raw: '2dd407028000000043f9' };
     expect(parseHostBytes(got)).toEqual([{ id: 0x42, data: [0x42], raw: '2dd40802810000004242'.concat(((0x08 + 0x2d + 0x02 + 0x81 + 0x42 + 0x42) & 0xff).toString(16).padStart(2, '0')) }, marker]);
@@ -236,7 +237,7 @@ describe('serial backend on a real PTY', () => {
     expect(detectMs).toBeLessThanOrEqual(POLL_MS);
     expect(sink.state!.bus).toBe('absent');
     expect(sink.logs.some((l) => l.event === 'serial_lost')).toBe(true);
-    expect(b.send(makeFrame({ id: 0x80000001, data: [1] }), 1)).toEqual({ ok: false, reason: 'link_down' });
+    expect(b.send(makeFrame({ id: 0x80000001, data: [1] }), originOf(1))).toEqual({ ok: false, reason: 'link_down' });
 
     // The device stays gone for 3 s, longer than the first backoff steps (0.5, 1, 2 s): its
     // reappearance, not the backoff, decides when the next open is tried.
@@ -250,7 +251,7 @@ describe('serial backend on a real PTY', () => {
     await sink.waitFor(() => sink.rx.length === 2, 'frame after replug', 2000);
     const firstFrameMs = sink.rx[1].at - tReplug;
     expect(ids(sink.rx)).toEqual([0x80001e5a, 0x80001e5b]);
-    expect(b.send(makeFrame({ id: 0x80000002 }), 1)).toEqual({ ok: true });
+    expect(b.send(makeFrame({ id: 0x80000002 }), originOf(1))).toEqual({ ok: true });
     await emu.waitForBytes(10);
     expect(emu.received.toString('hex')).toBe('2dd4070280000000' + '02b8');
     expect(b.counters().reopens).toBe(1);
@@ -351,7 +352,7 @@ describe('serial backend on a real PTY', () => {
     const b = await startClockedBackend({ txMaxAge: 0 });
     await sink.waitFor(isOpen, 'open');
     emu.freeze(); // the adapter stops reading: the host's writes back up
-    for (let i = 0; i < 200; i++) b.send(makeFrame({ id: 0x80000100, data: [i] }), 1);
+    for (let i = 0; i < 200; i++) b.send(makeFrame({ id: 0x80000100, data: [i] }), originOf(1));
     await sleep(100); // let the writes back up until the port stops taking more
     expect(b.counters().txQueueDepth).toBeGreaterThan(0);
     const queued = b.counters().txQueueDepth;
@@ -376,7 +377,7 @@ describe('serial backend on a real PTY', () => {
     const total = 300;
     for (let i = 0; i < total; i++) {
       sentAt.push(performance.now());
-      expect(b.send(makeFrame({ id: 0x80000200, data: [i >> 8, i & 0xff] }), i).ok).toBe(true);
+      expect(b.send(makeFrame({ id: 0x80000200, data: [i >> 8, i & 0xff] }), originOf(i)).ok).toBe(true);
       if (i % 50 === 49) await sleep(100);
     }
     await sleep(maxAge + 200);
@@ -394,7 +395,7 @@ describe('serial backend on a real PTY', () => {
     expect(onWire).toEqual([...onWire].sort((x, y) => x - y));
     expect(new Set(onWire).size).toBe(onWire.length);
     // and none was handed to the device later than maxAge after send()
-    for (const t of sink.tx) expect(t.at - sentAt[t.origin]).toBeLessThanOrEqual(maxAge + 50);
+    for (const t of sink.tx) expect(t.at - sentAt[t.origin.session]).toBeLessThanOrEqual(maxAge + 50);
     measured.push(`adapter blocked: ${onWire.length} of ${total} frames sent, ${stale} dropped as stale (tx-max-age ${maxAge} ms)`);
   });
 });

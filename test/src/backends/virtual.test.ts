@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createVirtualBackend, SEQUENCE_BASE_ID, type VirtualBackend } from '../../../src/backends/virtual.js';
 import { CAN_EFF_FLAG, type CanFrame } from '../../../src/core/frame.js';
 import { RecordingSink } from '../../support/recording-sink.js';
+import { originOf } from '../../support/origin.js';
 
 const frame = (id: number, byte: number): CanFrame => ({ id, len: 1, data: Uint8Array.of(byte), fd: false, fdFlags: 0, timestamp: 0 });
 
@@ -34,15 +35,15 @@ describe('virtual backend: send', () => {
     const sink = new RecordingSink();
     await b.start(sink);
     const sent = Array.from({ length: 50 }, (_, k) => frame(0x100 + k, k));
-    sent.forEach((f, k) => expect(b.send(f, 1 + (k % 3))).toEqual({ ok: true }));
+    sent.forEach((f, k) => expect(b.send(f, originOf(1 + (k % 3)))).toEqual({ ok: true }));
     expect(sink.tx).toHaveLength(0); // as a socket write: not inside the sender's call
     await Promise.resolve();
     expect(sink.tx.map((t) => t.frame)).toEqual(sent);
-    expect(sink.tx.map((t) => t.origin)).toEqual(sent.map((_, k) => 1 + (k % 3)));
+    expect(sink.tx.map((t) => t.origin.session)).toEqual(sent.map((_, k) => 1 + (k % 3)));
     // A later turn's frames come after, in their own order.
-    b.send(frame(0x200, 9), 7);
+    b.send(frame(0x200, 9), originOf(7));
     await Promise.resolve();
-    expect(sink.tx.at(-1)).toMatchObject({ frame: { id: 0x200 }, origin: 7 });
+    expect(sink.tx.at(-1)).toMatchObject({ frame: { id: 0x200 }, origin: originOf(7) });
     expect(sink.tx).toHaveLength(51);
   });
 
@@ -50,12 +51,12 @@ describe('virtual backend: send', () => {
     const b = make(0, false);
     const sink = new RecordingSink();
     await b.start(sink);
-    expect(b.send({ id: 0x1, len: 12, data: new Uint8Array(12), fd: true, fdFlags: 0, timestamp: 0 }, 1)).toEqual({ ok: false, reason: 'fd_unsupported' });
-    expect(b.send(frame(0x2, 2), 1)).toEqual({ ok: true });
+    expect(b.send({ id: 0x1, len: 12, data: new Uint8Array(12), fd: true, fdFlags: 0, timestamp: 0 }, originOf(1))).toEqual({ ok: false, reason: 'fd_unsupported' });
+    expect(b.send(frame(0x2, 2), originOf(1))).toEqual({ ok: true });
     await b.stop();
     await Promise.resolve();
     expect(sink.tx).toHaveLength(0);
-    expect(b.send(frame(0x3, 3), 1)).toEqual({ ok: false, reason: 'link_down' });
+    expect(b.send(frame(0x3, 3), originOf(1))).toEqual({ ok: false, reason: 'link_down' });
   });
 });
 

@@ -7,6 +7,7 @@ import { type CanFrame, makeFrame } from '../../../src/core/frame.js';
 import type { HubSubscriber } from '../../../src/core/hub.js';
 import { recordingLogger } from '../../support/daemon.js';
 import { HandBackend } from '../../support/hand-backend.js';
+import { originOf } from '../../support/origin.js';
 
 async function makeBus(settings: Partial<BusSettings> = {}) {
   const backend = new HandBackend();
@@ -23,7 +24,6 @@ async function makeBus(settings: Partial<BusSettings> = {}) {
     wallClock: () => wall.t,
     log,
     emit: () => {},
-    protocolOf: (id) => (id === 7 ? 'tcpcan' : null),
   });
   await bus.start();
   return { bus, backend, records, wall, clock };
@@ -34,7 +34,7 @@ function recordingTap() {
   const tap: FrameTap = {
     received: (b, f) => void seen.push(`rx ${b.name} ${f.id.toString(16)} @${f.timestamp}`),
     transmitted: (b, f, o) => void seen.push(`tx ${b.name} ${f.id.toString(16)} from ${o.session}/${o.protocol} @${f.timestamp}`),
-    refused: (b, f, reason, o) => void seen.push(`refused ${f.id.toString(16)} ${reason} from ${o.session}`),
+    refused: (b, f, reason, o) => void seen.push(`refused ${f.id.toString(16)} ${reason} from ${o.session} @${f.timestamp}`),
   };
   return { tap, seen };
 }
@@ -62,7 +62,7 @@ describe('Bus', () => {
     expect(bus.send(makeFrame({ id: 0x20, data: [1] }), origin7)).toEqual({ ok: true });
     const [{ frame, origin }] = backend.sent;
     backend.sink.transmitted(frame, origin);
-    backend.sink.transmitted(makeFrame({ id: 0x21 }), 0);
+    backend.sink.transmitted(makeFrame({ id: 0x21 }), originOf(0));
     expect(seen).toEqual(['tx hand0 20 from 7/tcpcan @1700000000000.5', 'tx hand0 21 from 0/null @1700000000000.5']);
     expect(bus.txFrames).toBe(2);
   });
@@ -74,7 +74,7 @@ describe('Bus', () => {
     expect(bus.send(makeFrame({ id: 0x1, error: true, data: [] }), origin7)).toEqual({ ok: false, reason: 'filtered' });
     backend.refuse = { ok: false, reason: 'fd_unsupported' };
     expect(bus.send(makeFrame({ id: 0x2, data: [1] }), origin7)).toEqual({ ok: false, reason: 'fd_unsupported' });
-    expect(seen).toEqual(['refused 20000001 filtered from 7', 'refused 2 fd_unsupported from 7']);
+    expect(seen).toEqual(['refused 20000001 filtered from 7 @1700000000000.5', 'refused 2 fd_unsupported from 7 @1700000000000.5']);
     expect(bus.txDrops).toEqual({ filtered: 1, fd_unsupported: 1 });
     expect(backend.sent).toHaveLength(0);
   });
@@ -112,7 +112,7 @@ describe('Bus', () => {
     bus.hub.add(mk(7), enc);
     bus.hub.add(mk(8), enc);
     backend.sink.received(makeFrame({ id: 0x40, error: true, data: [0, 0, 0, 0, 0, 0, 0, 0] }));
-    backend.sink.transmitted(makeFrame({ id: 0x33, data: [] }), 7);
+    backend.sink.transmitted(makeFrame({ id: 0x33, data: [] }), originOf(7));
     expect(got).toEqual([[8, 0x33]]);
   });
   it('a frame read more than --client-max-lag after the kernel got it goes to the taps, not to clients: counted, warned at most every 10 s', async () => {

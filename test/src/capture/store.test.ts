@@ -152,6 +152,7 @@ describe('the store', () => {
     const parsed = log.trim().split('\n').map(parseCandumpLine);
     expect(parsed.map((p) => p?.frame)).toEqual(captured.map((c) => c.frame));
     expect(parsed.map((p) => p?.tsUs)).toEqual(captured.map((c) => c.tsUs));
+    expect(parsed.map((p) => p?.marker)).toEqual(captured.map(() => 'R')); // candump -x: received
     // can-utils' own parser of the log format (the one canplayer uses).
     const long = execFileSync('log2long', { input: log }).toString().trim().split('\n');
     expect(long).toHaveLength(5);

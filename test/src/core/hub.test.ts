@@ -49,7 +49,7 @@ describe('Hub', () => {
     const b = new FakeClient(2);
     hub.add(a, enc);
     hub.add(b, enc);
-    for (let n = 0; n < 50; n++) hub.broadcast(frame(n));
+    for (let n = 0; n < 50; n++) hub.broadcast(frame(n), 0, 0);
     const expected = Array.from({ length: 50 }, (_, n) => n);
     expect(a.drain()).toEqual(expected);
     expect(b.drain()).toEqual(expected);
@@ -63,7 +63,7 @@ describe('Hub', () => {
     const b = new FakeClient(2);
     hub.add(a, enc);
     hub.add(b, enc);
-    expect(hub.broadcast(frame(7), 1)).toBe(1);
+    expect(hub.broadcast(frame(7), 1, 0)).toBe(1);
     expect(a.queue).toEqual([]);
     expect(b.queue).toEqual([7]);
   });
@@ -76,7 +76,7 @@ describe('Hub', () => {
     hub.add(healthy, enc);
     const got: number[] = [];
     for (let n = 0; n < 10; n++) {
-      hub.broadcast(frame(n));
+      hub.broadcast(frame(n), 0, 0);
       got.push(...healthy.drain());
     }
     expect(got).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
@@ -94,7 +94,7 @@ describe('Hub', () => {
     hub.add(healthy, enc);
     const got: number[] = [];
     for (let n = 0; n < 8; n++) {
-      hub.broadcast(frame(n));
+      hub.broadcast(frame(n), 0, 0);
       got.push(...healthy.drain());
     }
     expect(stalled.kicked).toBe(true);
@@ -113,9 +113,9 @@ describe('Hub', () => {
       this.queue.push(b[0]);
       hub.remove(this);
     };
-    hub.broadcast(frame(1));
+    hub.broadcast(frame(1), 0, 0);
     expect(subs.map((s) => s.queue)).toEqual([[1], [1], [1]]);
-    hub.broadcast(frame(2));
+    hub.broadcast(frame(2), 0, 0);
     expect(subs.map((s) => s.queue)).toEqual([[1], [1, 2], [1, 2]]);
   });
 
@@ -127,7 +127,7 @@ describe('Hub', () => {
     const seen: Uint8Array[] = [];
     const grab = (id: number): HubSubscriber => ({ id, queueDepth: () => 0, enqueue: (x) => void seen.push(x), dropped() {}, kick() {} });
     for (let id = 1; id <= 10; id++) hub.add(grab(id), id <= 5 ? a : b);
-    hub.broadcast(frame(1));
+    hub.broadcast(frame(1), 0, 0);
     expect([a.calls, b.calls, unused.calls]).toEqual([1, 1, 0]);
     expect(hub.counters.encodes).toBe(1 + 1);
     expect(new Set(seen.slice(0, 5)).size).toBe(1); // one shared buffer for a's five subscribers
@@ -143,10 +143,10 @@ describe('Hub', () => {
     const y = new FakeClient(2);
     hub.add(x, a);
     hub.add(y, b);
-    hub.broadcast(frame(3), 1);
+    hub.broadcast(frame(3), 1, 0);
     expect([a.calls, b.calls]).toEqual([0, 1]);
     hub.remove(y);
-    hub.broadcast(frame(4), 1);
+    hub.broadcast(frame(4), 1, 0);
     expect([a.calls, b.calls]).toEqual([0, 1]);
     expect(hub.encodersInUse).toBe(1);
   });
@@ -158,7 +158,7 @@ describe('Hub', () => {
     const none = new FakeClient(2);
     hub.add(odd, a, { filter: (f) => f.data[0] % 2 === 1 });
     hub.add(none, { encode: () => null });
-    for (let n = 0; n < 6; n++) hub.broadcast(frame(n));
+    for (let n = 0; n < 6; n++) hub.broadcast(frame(n), 0, 0);
     expect(odd.queue).toEqual([1, 3, 5]);
     expect(a.calls).toBe(3);
     expect(none.queue).toEqual([]);
@@ -170,7 +170,7 @@ describe('Hub', () => {
     const c = new FakeClient(1);
     hub.add(c, countingEncoder(0));
     hub.add(c, countingEncoder(50));
-    hub.broadcast(frame(1));
+    hub.broadcast(frame(1), 0, 0);
     expect(c.queue).toEqual([51]);
     expect(hub.size).toBe(1);
     expect(hub.encodersInUse).toBe(1);

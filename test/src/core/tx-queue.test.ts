@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { makeFrame, type CanFrame } from '../../../src/core/frame.js';
 import { TxQueue, type TxDropReason, type TxQueueOptions, type WriteOutcome } from '../../../src/core/tx-queue.js';
+import { originOf } from '../../support/origin.js';
 
 /** A queue on a manual clock that records what it reports. */
 function setup(over: Partial<TxQueueOptions> = {}) {
@@ -12,7 +13,7 @@ function setup(over: Partial<TxQueueOptions> = {}) {
     capacity: 8,
     maxAge: 2000,
     now: () => clock.t,
-    onSent: (f, origin) => sent.push([f.data[0], origin]),
+    onSent: (f, origin) => sent.push([f.data[0], origin.session]),
     onDropped: (r, n) => dropped.push([r, n]),
     ...over,
   });
@@ -24,7 +25,7 @@ const frame = (n: number): CanFrame => makeFrame({ id: 0x100, data: [n] });
 describe('TxQueue', () => {
   it('writes frames in order and reports each with its origin', () => {
     const { q, sent } = setup();
-    for (let i = 0; i < 5; i++) expect(q.push(frame(i), 10 + i)).toEqual({ ok: true });
+    for (let i = 0; i < 5; i++) expect(q.push(frame(i), originOf(10 + i))).toEqual({ ok: true });
     expect(q.depth).toBe(5);
     expect(q.pump(() => 'sent')).toEqual({ state: 'idle' });
     expect(sent).toEqual([[0, 10], [1, 11], [2, 12], [3, 13], [4, 14]]);
@@ -34,15 +35,15 @@ describe('TxQueue', () => {
 
   it('refuses a frame when full, without reporting it through onDropped', () => {
     const { q, dropped } = setup({ capacity: 3 });
-    for (let i = 0; i < 3; i++) q.push(frame(i), 0);
-    expect(q.push(frame(3), 0)).toEqual({ ok: false, reason: 'queue_full' });
+    for (let i = 0; i < 3; i++) q.push(frame(i), originOf(0));
+    expect(q.push(frame(3), originOf(0))).toEqual({ ok: false, reason: 'queue_full' });
     expect(q.stats().dropped.queue_full).toBe(1);
     expect(dropped).toEqual([]);
     // the ring wraps correctly after draining part of it
     let n = 0;
     q.pump(() => (n++ < 2 ? 'sent' : 'wait'));
-    expect(q.push(frame(4), 0)).toEqual({ ok: true });
-    expect(q.push(frame(5), 0)).toEqual({ ok: true });
+    expect(q.push(frame(4), originOf(0))).toEqual({ ok: true });
+    expect(q.push(frame(5), originOf(0))).toEqual({ ok: true });
     const order: number[] = [];
     q.pump((f) => (order.push(f.data[0]), 'sent'));
     expect(order).toEqual([2, 4, 5]);
@@ -50,7 +51,7 @@ describe('TxQueue', () => {
 
   it('retries a busy head in order with a 1 → 2 → 4 → 5 ms capped backoff, losing nothing', () => {
     const { q, clock, sent } = setup();
-    for (let i = 0; i < 4; i++) q.push(frame(i), 0);
+    for (let i = 0; i < 4; i++) q.push(frame(i), originOf(0));
     const delays: number[] = [];
     let refusals = 5;
     const write = (): WriteOutcome => (refusals-- > 0 ? 'busy' : 'sent');
@@ -70,8 +71,8 @@ describe('TxQueue', () => {
 
   it('resets the backoff after a success and reports how long the device has been busy', () => {
     const { q, clock } = setup();
-    q.push(frame(0), 0);
-    q.push(frame(1), 0);
+    q.push(frame(0), originOf(0));
+    q.push(frame(1), originOf(0));
     let calls = 0;
     const script: WriteOutcome[] = ['busy', 'busy', 'sent', 'busy'];
     const r1 = q.pump(() => script[calls++]);
@@ -86,7 +87,7 @@ describe('TxQueue', () => {
 
   it('a device refusing for 50 ms: every frame arrives in order, none lost', () => {
     const { q, clock, sent, dropped } = setup({ capacity: 64 });
-    for (let i = 0; i < 40; i++) q.push(frame(i), 0);
+    for (let i = 0; i < 40; i++) q.push(frame(i), originOf(0));
     const blockedUntil = clock.t + 50;
     let busy = 0;
     for (let guard = 0; guard < 1000; guard++) {
@@ -104,7 +105,7 @@ describe('TxQueue', () => {
     const { q, clock, sent, dropped } = setup({ capacity: 300, maxAge: 2000 });
     // 200 frames queued over 1 s while the bus is blocked for 5 s
     for (let i = 0; i < 200; i++) {
-      q.push(frame(i % 256), 0);
+      q.push(frame(i % 256), originOf(0));
       clock.t += 5;
     }
     const blockedUntil = clock.t + 4000;
@@ -127,9 +128,9 @@ describe('TxQueue', () => {
 
   it('sends what is still fresh after an outage and drops only what aged out', () => {
     const { q, clock, sent } = setup({ capacity: 16, maxAge: 100 });
-    q.push(frame(1), 0); // t=1000
+    q.push(frame(1), originOf(0)); // t=1000
     clock.t += 60;
-    q.push(frame(2), 0); // t=1060
+    q.push(frame(2), originOf(0)); // t=1060
     clock.t += 60; // t=1120: frame 1 is 120 ms old, frame 2 is 60 ms old
     expect(q.nextExpiryIn()).toBe(0);
     q.pump(() => 'sent');
@@ -139,7 +140,7 @@ describe('TxQueue', () => {
 
   it('maxAge 0 never expires; setMaxAge applies to frames already queued', () => {
     const { q, clock } = setup({ maxAge: 0 });
-    q.push(frame(1), 0);
+    q.push(frame(1), originOf(0));
     clock.t += 1_000_000;
     expect(q.expire()).toBe(0);
     expect(q.nextExpiryIn()).toBeNull();
@@ -150,15 +151,15 @@ describe('TxQueue', () => {
   it('nextExpiryIn tells when the head turns stale', () => {
     const { q, clock } = setup({ maxAge: 2000 });
     expect(q.nextExpiryIn()).toBeNull();
-    q.push(frame(1), 0);
+    q.push(frame(1), originOf(0));
     clock.t += 500;
     expect(q.nextExpiryIn()).toBe(1500);
   });
 
   it('wait and down block without dropping; clear() drops the backlog with its reason', () => {
     const { q, dropped } = setup();
-    q.push(frame(1), 0);
-    q.push(frame(2), 0);
+    q.push(frame(1), originOf(0));
+    q.push(frame(2), originOf(0));
     expect(q.pump(() => 'wait')).toEqual({ state: 'blocked', reason: 'wait' });
     expect(q.pump(() => 'down')).toEqual({ state: 'blocked', reason: 'down' });
     expect(q.depth).toBe(2);
@@ -171,9 +172,9 @@ describe('TxQueue', () => {
 
   it('a frame the device can never take is dropped with its reason and the rest go on', () => {
     const { q, sent, dropped } = setup();
-    q.push(frame(1), 0);
-    q.push(frame(2), 0);
-    q.push(frame(3), 0);
+    q.push(frame(1), originOf(0));
+    q.push(frame(2), originOf(0));
+    q.push(frame(3), originOf(0));
     q.pump((f) => (f.data[0] === 2 ? { drop: 'fd_unsupported' } : 'sent'));
     expect(sent.map(([d]) => d)).toEqual([1, 3]);
     expect(dropped).toEqual([['fd_unsupported', 1]]);
@@ -181,7 +182,7 @@ describe('TxQueue', () => {
 
   it('writes at most maxBurst frames per pump and asks to be called again at once', () => {
     const { q } = setup({ capacity: 10, maxBurst: 4 });
-    for (let i = 0; i < 10; i++) q.push(frame(i), 0);
+    for (let i = 0; i < 10; i++) q.push(frame(i), originOf(0));
     expect(q.pump(() => 'sent')).toEqual({ state: 'retry', delayMs: 0, busyForMs: 0 });
     expect(q.depth).toBe(6);
   });
@@ -212,7 +213,7 @@ describe('TxQueue', () => {
         let refused = 0;
         for (const o of ops) {
           if (o.kind === 'push') {
-            if (q.push(frame(pushed & 0xff), pushed).ok) pushed++;
+            if (q.push(frame(pushed & 0xff), originOf(pushed)).ok) pushed++;
             else refused++;
           } else if (o.kind === 'tick') clock.t += o.ms;
           else if (o.kind === 'clear') q.clear('link_down');

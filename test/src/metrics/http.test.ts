@@ -23,6 +23,7 @@ function fakeCounters(): DaemonCounters {
     hubQueueDepthAvg: 8.5,
     busLoad: [{ bus: 'can0', window: '1s', exact: 24.6 / 100, min: 0.22, max: 0.27 }],
     rejected: [{ reason: 'max_clients', protocol: 'cannelloni', count: 1 }],
+    acceptResets: [{ protocol: 'gvret', count: 6 }],
     txRefused: [
       { reason: 'read_only', protocol: 'cannelloni', count: 40 },
       { reason: 'rate_limited', protocol: 'tcpcan', count: 2 },
@@ -93,6 +94,7 @@ describe('metrics over HTTP', () => {
       hub_dropped_frames_total: 10,
       hub_kicked_clients_total: 1,
       'hub_rejected_clients_total{reason="max_clients",protocol="cannelloni"}': 1,
+      'tcp_accept_reset_total{protocol="gvret"}': 6,
       'tx_refused_total{reason="read_only",protocol="cannelloni"}': 40,
       'tx_refused_total{reason="rate_limited",protocol="tcpcan"}': 2,
       hub_pending_clients: 3,

@@ -10,7 +10,7 @@ import { makeClient, T0 } from '../fixtures.js';
 describe('Footer', () => {
   it('lists the keys in 80 columns', () => {
     const frame = plain(render(<Footer width={80} paused={false} interactive message={null} />).lastFrame()!);
-    expect(frame.trimEnd()).toBe('q quit  ↑↓ select  K kick  s sort  p pause  ? help');
+    expect(frame.trimEnd()).toBe('q quit  ↑↓ select  K kick  s sort  p pause  m modules  ? help');
   });
 
   it('paused: p resumes, PAUSED on the right', () => {

@@ -12,6 +12,7 @@ import { constants } from 'node:os';
 import { CAN_EFF_FLAG, CAN_ERR_FLAG, CAN_RTR_FLAG, CANFD_BRS, type CanFrame, makeFrame } from '../../../src/core/frame.js';
 import { RecordingSink } from '../../support/recording-sink.js';
 import { Candump, canonical, check, equalLists, resetVcan, runChecks, sh, sleep } from './can-tools.js';
+import { originOf } from '../../support/origin.js';
 
 const T = 20_000; // generous: node runs ~18x slower under TCG
 
@@ -117,14 +118,14 @@ async function txFrames() {
     makeFrame({ id: 0x1abcdef0, extended: true, fd: true, fdFlags: 0, data: new Array(64).fill(0xa5) }),
     makeFrame({ id: 0x10, extended: false, fd: true, fdFlags: CANFD_BRS, data: [1, 2] }),
   ];
-  frames.forEach((f, i) => check(b.send(f, 10 + i).ok, `send ${i} accepted`));
+  frames.forEach((f, i) => check(b.send(f, originOf(10 + i)).ok, `send ${i} accepted`));
   await sink.waitFor(() => sink.tx.length === frames.length, 'transmitted', T);
   const seen = await dump.waitFor(frames.length, T);
   await dump.stop();
   equalLists(seen.map((l) => l.text), frames.map(frameText), 'candump vs sent (bridge → bus)');
-  check(sink.tx.map((t) => t.origin).join() === frames.map((_, i) => 10 + i).join(), 'origins reported in order');
+  check(sink.tx.map((t) => t.origin.session).join() === frames.map((_, i) => 10 + i).join(), 'origins reported in order');
   check(((seen[5].fdFlags ?? 0) & CANFD_BRS) !== 0 && ((seen[6].fdFlags ?? 0) & CANFD_BRS) === 0, `BRS flag carried: ${seen[5].fdFlags}/${seen[6].fdFlags}`);
-  check(b.send({ ...makeFrame({ id: 1 }), len: 9, data: new Uint8Array(9) }, 1).ok === false, 'a 9-byte classic frame is refused');
+  check(b.send({ ...makeFrame({ id: 1 }), len: 9, data: new Uint8Array(9) }, originOf(1)).ok === false, 'a 9-byte classic frame is refused');
   await closeAll();
   return { frames: frames.length };
 }
@@ -137,8 +138,8 @@ async function twoChannels() {
   // both buses busy at once: cangen on each, and the bridge sending on each
   sh('cangen vcan0 -I 100 -L 8 -D i -g 2 -n 60 & cangen vcan1 -e -I 12345678 -L 4 -D i -g 2 -n 60 & wait');
   for (let i = 0; i < 20; i++) {
-    c0.b.send(makeFrame({ id: 0x500, extended: false, data: [i] }), 1);
-    c1.b.send(makeFrame({ id: 0x600, extended: false, data: [i] }), 2);
+    c0.b.send(makeFrame({ id: 0x500, extended: false, data: [i] }), originOf(1));
+    c1.b.send(makeFrame({ id: 0x600, extended: false, data: [i] }), originOf(2));
   }
   await c0.sink.waitFor(() => c0.sink.rx.length >= 60 && c0.sink.tx.length === 20, 'vcan0 traffic', T);
   await c1.sink.waitFor(() => c1.sink.rx.length >= 60 && c1.sink.tx.length === 20, 'vcan1 traffic', T);
@@ -168,10 +169,10 @@ async function fdOnClassic() {
   await sink.waitFor(() => sink.states.some((s) => s.backend === 'absent') && isOpen(sink) && !b.info.fd, 'reopen as classic', T);
   const reopenMs = sink.state!.at - t0;
   const fd = makeFrame({ id: 0x123, extended: false, fd: true, data: new Array(16).fill(1) });
-  const r = b.send(fd, 1);
+  const r = b.send(fd, originOf(1));
   check(!r.ok && r.reason === 'fd_unsupported', `FD to a classic interface refused: ${JSON.stringify(r)}`);
   const dump = await Candump.start('vcan1');
-  check(b.send(makeFrame({ id: 0x124, extended: false, data: [1] }), 1).ok, 'classic still accepted');
+  check(b.send(makeFrame({ id: 0x124, extended: false, data: [1] }), originOf(1)).ok, 'classic still accepted');
   await dump.waitFor(1, T);
   await dump.stop();
   check(b.stats().tx.dropped.fd_unsupported === 1, 'fd_unsupported counted');
@@ -188,7 +189,7 @@ async function linkDownUp() {
   await sink.waitFor(() => sink.state?.backend === 'absent', 'absent on link down', T);
   const detectMs = sink.state!.at - tDown;
   check(sink.state!.bus === 'down', `bus state down, got ${sink.state!.bus}`);
-  const r = b.send(makeFrame({ id: 0x1 }), 1);
+  const r = b.send(makeFrame({ id: 0x1 }), originOf(1));
   check(!r.ok && r.reason === 'link_down', 'TX refused as link_down while down');
   await sleep(500);
   const tUp = performance.now();
@@ -198,7 +199,7 @@ async function linkDownUp() {
   sh("cansend vcan0 '0AB#01'");
   await sink.waitFor(() => sink.rx.length === 1, 'a frame after up', T);
   const dump = await Candump.start('vcan0');
-  check(b.send(makeFrame({ id: 0xac, extended: false, data: [2] }), 1).ok, 'TX accepted after up');
+  check(b.send(makeFrame({ id: 0xac, extended: false, data: [2] }), originOf(1)).ok, 'TX accepted after up');
   const seen = await dump.waitFor(1, T);
   await dump.stop();
   check(seen[0].text === '0AC#02', `TX after up reached the bus: ${seen[0].text}`);
@@ -230,7 +231,7 @@ async function absentAtStart() {
   sh('ip link del vcan7 2>/dev/null || true');
   const { b, sink } = await open('vcan7', {}, false);
   check(sink.state?.backend === 'absent' && sink.state.bus === 'absent', `absent at start: ${JSON.stringify(sink.state)}`);
-  const r = b.send(makeFrame({ id: 1 }), 1);
+  const r = b.send(makeFrame({ id: 1 }), originOf(1));
   check(!r.ok && r.reason === 'link_down', 'TX refused while absent');
   await sleep(1000);
   const tAdd = performance.now();
@@ -257,12 +258,12 @@ async function errorFrames() {
   sh("cansend vcan0 '20000040#0000000000000000'"); // BUSOFF
   await sink.waitFor(() => sink.state?.bus === 'bus-off', 'bus-off', T);
   note();
-  const r = b.send(makeFrame({ id: 0x10, data: [1] }), 1);
+  const r = b.send(makeFrame({ id: 0x10, data: [1] }), originOf(1));
   check(!r.ok && r.reason === 'bus_off', `TX refused as bus_off: ${JSON.stringify(r)}`);
   sh("cansend vcan0 '20000100#0000000000000000'"); // RESTARTED
   await sink.waitFor(() => sink.state?.bus === 'error-active', 'restarted → error-active', T);
   note();
-  check(b.send(makeFrame({ id: 0x10, data: [2] }), 1).ok, 'TX accepted again after restart');
+  check(b.send(makeFrame({ id: 0x10, data: [2] }), originOf(1)).ok, 'TX accepted again after restart');
   const c = b.counters().errorCounters!;
   check(c.errorFrames === 3 && c.busOff === 1 && c.errorPassive === 1 && c.restarted === 1, `counters ${JSON.stringify(c)}`);
   check(sink.errors.length === 3, 'errorFrame reported 3 times');
@@ -283,7 +284,7 @@ async function tbfStaleness() {
   const sentAt: number[] = [];
   for (let i = 0; i < total; i++) {
     sentAt.push(performance.now());
-    check(b.send(makeFrame({ id: 0x1e5a, extended: true, data: [i >> 8, i & 0xff, 0, 0, 0, 0, 0, 0] }), i).ok, `send ${i}`);
+    check(b.send(makeFrame({ id: 0x1e5a, extended: true, data: [i >> 8, i & 0xff, 0, 0, 0, 0, 0, 0] }), originOf(i)).ok, `send ${i}`);
   }
   const highWater = () => b.counters().txQueueHighWater ?? 0;
   await sink.waitFor(() => b.counters().txQueueDepth === 0, 'queue drained or expired', T * 2);
@@ -301,11 +302,11 @@ async function tbfStaleness() {
   check(stale > 0, 'some frames went stale');
   const busy = b.counters().txBusy ?? 0;
   check(busy > 0, 'ENOBUFS retries happened');
-  const seqs = sink.tx.map((t) => t.origin);
+  const seqs = sink.tx.map((t) => t.origin.session);
   check(seqs.every((s, i) => i === 0 || s > seqs[i - 1]), 'in order, no duplicates');
   // Reported transmitted = confirmed by the kernel after the qdisc (≤ 20 frames of 2.56 ms
   // at 50 kbit/s behind the write), so: written within tx-max-age, on the bus soon after.
-  const lateMs = Math.max(0, ...sink.tx.map((t) => t.at - sentAt[t.origin]));
+  const lateMs = Math.max(0, ...sink.tx.map((t) => t.at - sentAt[t.origin.session]));
   check(lateMs <= maxAge + 200, `a frame reached the bus ${lateMs.toFixed(0)} ms after send()`);
   // The confirmation carries the time the frame left the qdisc: candump's time for it.
   const dumpTs = new Map(seen.map((l) => [l.text, l.tsUs]));

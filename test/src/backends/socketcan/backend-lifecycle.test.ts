@@ -10,6 +10,7 @@ import { makeFrame } from '../../../../src/core/frame.js';
 import { packBatch } from '../../../support/can-batch.js';
 import { ManualClock } from '../../../support/manual-clock.js';
 import { RecordingSink } from '../../../support/recording-sink.js';
+import { originOf } from '../../../support/origin.js';
 
 const POLL_MS = 250;
 const WATCH_MS = 1000;
@@ -116,7 +117,7 @@ describe('SocketCanBackend link lifecycle (manual clock)', () => {
     expect(sockets[0].closed).toBe(true);
     expect(sink.state).toMatchObject({ backend: 'absent', bus: 'down' });
     expect(sink.logs.filter((l) => l.event === 'socketcan_lost').map((l) => l.fields?.reason)).toEqual(['link down']);
-    expect(b.send(makeFrame({ id: 0x10, data: [1] }), 1)).toEqual({ ok: false, reason: 'link_down' });
+    expect(b.send(makeFrame({ id: 0x10, data: [1] }), originOf(1))).toEqual({ ok: false, reason: 'link_down' });
     // While closed the link is looked at every poll interval.
     expect(clock.dueTimes()).toEqual([WATCH_MS + POLL_MS]);
     await run(2 * POLL_MS);

@@ -10,6 +10,7 @@ import { ABSENT_LINK, type LinkSnapshot } from '../../../../src/backends/socketc
 import { type CanFrame, makeFrame } from '../../../../src/core/frame.js';
 import { packBatch, type BatchEntry } from '../../../support/can-batch.js';
 import { RecordingSink } from '../../../support/recording-sink.js';
+import { originOf } from '../../../support/origin.js';
 
 const wall = () => performance.timeOrigin + performance.now();
 const { ENOBUFS, ENETDOWN, EINVAL } = constants.errno;
@@ -20,7 +21,7 @@ describe('SocketCanBackend with the real addon and sysfs', () => {
     const b = createSocketCanBackend({ ifname: 'ampiotest9', bitrate: 50000, txQueueSize: 16, txMaxAge: 2000, now: () => performance.now(), wallClock: wall });
     await b.start(sink);
     expect(sink.state).toMatchObject({ backend: 'absent', bus: 'absent' });
-    expect(b.send(makeFrame({ id: 0x123, data: [1] }), 1)).toEqual({ ok: false, reason: 'link_down' });
+    expect(b.send(makeFrame({ id: 0x123, data: [1] }), originOf(1))).toEqual({ ok: false, reason: 'link_down' });
     expect(b.info).toMatchObject({ kind: 'socketcan', name: 'ampiotest9', bitrate: 50000 });
     await b.stop();
     expect(sink.state).toMatchObject({ backend: 'closed', bus: 'stopped' });
@@ -201,7 +202,7 @@ describe('SocketCanBackend TX path (scripted socket)', () => {
     await b.start(sink);
     expect(sink.state).toMatchObject({ backend: 'open', bus: 'error-active' });
     ch().refuseNext = 8;
-    for (let i = 0; i < 100; i++) expect(b.send(makeFrame({ id: 0x1e5a, extended: true, data: [i] }), i).ok).toBe(true);
+    for (let i = 0; i < 100; i++) expect(b.send(makeFrame({ id: 0x1e5a, extended: true, data: [i] }), originOf(i)).ok).toBe(true);
     await waitUntil(() => ch().sent.length === 100, '100 written');
     expect(ch().sent.map((m) => m.data[0])).toEqual(Array.from({ length: 100 }, (_, i) => i));
     expect(ch().sent[0]).toMatchObject({ id: 0x80001e5a, fd: false, len: 1 });
@@ -215,11 +216,11 @@ describe('SocketCanBackend TX path (scripted socket)', () => {
   it('a frame counts as transmitted only when the kernel confirms it, with the kernel time and its sender', async () => {
     const { sink, b, ch } = scripted();
     await b.start(sink);
-    for (let i = 0; i < 3; i++) b.send(makeFrame({ id: 0x100 + i, data: [i] }), 7 + i);
+    for (let i = 0; i < 3; i++) b.send(makeFrame({ id: 0x100 + i, data: [i] }), originOf(7 + i));
     await waitUntil(() => ch().sent.length === 3, 'written');
     expect(sink.tx).toHaveLength(0);
     ch().confirm(2, [1_700_000_001, 250_000_000]);
-    expect(sink.tx.map((t) => t.origin)).toEqual([7, 8]);
+    expect(sink.tx.map((t) => t.origin.session)).toEqual([7, 8]);
     expect(sink.tx[0].frame.timestamp).toBe(1_700_000_001_250);
     expect(sink.rx).toHaveLength(0); // our own frames are not "received"
     expect(b.stats().awaitingConfirmation).toBe(1);
@@ -229,12 +230,12 @@ describe('SocketCanBackend TX path (scripted socket)', () => {
   it('frames never confirmed within tx-max-age are counted as unconfirmed, and so are those lost with the link', async () => {
     const { sink, b, ch } = scripted({}, 100);
     await b.start(sink);
-    b.send(makeFrame({ id: 0x10, data: [1] }), 1);
+    b.send(makeFrame({ id: 0x10, data: [1] }), originOf(1));
     await waitUntil(() => ch().sent.length === 1, 'written');
     await waitUntil(() => b.counters().txUnconfirmed === 1, 'unconfirmed after 100 ms');
     ch().confirm(1); // too late: matches nothing, reported nothing
     expect(sink.tx).toHaveLength(0);
-    b.send(makeFrame({ id: 0x11, data: [2] }), 2);
+    b.send(makeFrame({ id: 0x11, data: [2] }), originOf(2));
     await waitUntil(() => ch().sent.length === 1, 'written');
     ch().fail(ENETDOWN);
     expect(b.counters().txUnconfirmed).toBe(2);
@@ -247,10 +248,10 @@ describe('SocketCanBackend TX path (scripted socket)', () => {
     await b.start(sink);
     ch().errno = EINVAL;
     ch().blockedUntil = Infinity;
-    b.send(makeFrame({ id: 0x10, data: [1] }), 1);
+    b.send(makeFrame({ id: 0x10, data: [1] }), originOf(1));
     await waitUntil(() => sink.dropCount('malformed') === 1, 'dropped as malformed');
     ch().errno = ENETDOWN;
-    b.send(makeFrame({ id: 0x10, data: [2] }), 1);
+    b.send(makeFrame({ id: 0x10, data: [2] }), originOf(1));
     await waitUntil(() => sink.state?.backend === 'absent', 'link lost');
     expect(b.stats().sendErrors).toMatchObject({ EINVAL: 1, ENETDOWN: 1 });
     await b.stop();
@@ -260,19 +261,19 @@ describe('SocketCanBackend TX path (scripted socket)', () => {
     const { sink, b, ch } = scripted({ mtu: 72 });
     await b.start(sink);
     expect(b.info.fd).toBe(true);
-    b.send(makeFrame({ id: 0x123, extended: false, rtr: true, len: 5 }), 1);
-    b.send(makeFrame({ id: 0x321, extended: false, fd: true, fdFlags: 1, data: new Array(12).fill(9) }), 2);
+    b.send(makeFrame({ id: 0x123, extended: false, rtr: true, len: 5 }), originOf(1));
+    b.send(makeFrame({ id: 0x321, extended: false, fd: true, fdFlags: 1, data: new Array(12).fill(9) }), originOf(2));
     await waitUntil(() => ch().sent.length === 2, 'written');
     expect(ch().sent[0]).toMatchObject({ id: 0x40000123, len: 5, data: [], fd: false });
     expect(ch().sent[1]).toMatchObject({ id: 0x321, len: 12, flags: 1, fd: true });
     ch().confirm(2);
-    expect(sink.tx.map((t) => t.origin)).toEqual([1, 2]);
-    expect(b.send({ ...makeFrame({ id: 1 }), len: 9, data: new Uint8Array(9) }, 1)).toEqual({ ok: false, reason: 'malformed' });
+    expect(sink.tx.map((t) => t.origin.session)).toEqual([1, 2]);
+    expect(b.send({ ...makeFrame({ id: 1 }), len: 9, data: new Uint8Array(9) }, originOf(1))).toEqual({ ok: false, reason: 'malformed' });
     await b.stop();
 
     const classic = scripted({ mtu: 16 });
     await classic.b.start(classic.sink);
-    expect(classic.b.send(makeFrame({ id: 0x321, fd: true, data: [1] }), 1)).toEqual({ ok: false, reason: 'fd_unsupported' });
+    expect(classic.b.send(makeFrame({ id: 0x321, fd: true, data: [1] }), originOf(1))).toEqual({ ok: false, reason: 'fd_unsupported' });
     await classic.b.stop();
   });
 
@@ -280,16 +281,16 @@ describe('SocketCanBackend TX path (scripted socket)', () => {
     const { sink, b, ch } = scripted();
     await b.start(sink);
     ch().blockedUntil = performance.now() + 60_000; // a bus nobody ACKs: frames pile up
-    for (let i = 0; i < 10; i++) b.send(makeFrame({ id: 0x10, data: [i] }), i);
+    for (let i = 0; i < 10; i++) b.send(makeFrame({ id: 0x10, data: [i] }), originOf(i));
     await sleep(30);
     ch().deliver([{ frame: makeFrame({ id: 0x40, error: true, data: new Array(8).fill(0) }) }]); // CAN_ERR_BUSOFF
     expect(sink.state?.bus).toBe('bus-off');
     expect(sink.dropCount('bus_off')).toBe(10);
-    expect(b.send(makeFrame({ id: 0x10, data: [1] }), 1)).toEqual({ ok: false, reason: 'bus_off' });
+    expect(b.send(makeFrame({ id: 0x10, data: [1] }), originOf(1))).toEqual({ ok: false, reason: 'bus_off' });
     ch().blockedUntil = 0;
     ch().deliver([{ frame: makeFrame({ id: 0x100, error: true, data: new Array(8).fill(0) }) }]); // CAN_ERR_RESTARTED
     expect(sink.state?.bus).toBe('error-active');
-    expect(b.send(makeFrame({ id: 0x10, data: [2] }), 1).ok).toBe(true);
+    expect(b.send(makeFrame({ id: 0x10, data: [2] }), originOf(1)).ok).toBe(true);
     expect(sink.errors).toHaveLength(2);
     expect(b.counters().errorCounters).toMatchObject({ errorFrames: 2, busOff: 1, restarted: 1 });
     await b.stop();

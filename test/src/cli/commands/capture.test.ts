@@ -80,7 +80,7 @@ it('export: a candump log can-utils reads back, and GVRET CSV with tx rows marke
 
 it('fails clearly: bad flags exit 2, a missing or foreign store exits 1 with the way out', async () => {
   expect((await cli('query', '--since', 'soon', '--capture', db)).code).toBe(2);
-  expect((await cli('export', '--format', 'pcap', '--capture', db)).err).toMatch(/not candump or gvret-csv/);
+  expect((await cli('export', '--format', 'svg', '--capture', db)).err).toMatch(/not candump, gvret-csv, asc, pcapng, pcap/);
   expect((await cli('frobnicate')).code).toBe(2);
   const text = path.join(dir, 'notes.txt');
   fs.writeFileSync(text, 'hello');

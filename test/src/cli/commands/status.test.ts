@@ -191,7 +191,7 @@ describe('status: hostile and slow clients', () => {
         fakeClient({ id: 1, behindMs: 2400, staleDrops: 5, readOnly: true, txRefused: { read_only: 9, id_not_allowed: 0, rate_limited: 0 } }),
         fakeClient({ id: 2, remote: '192.168.1.5:4000', behindMs: 12, readOnly: false, txRefused: { read_only: 0, id_not_allowed: 3, rate_limited: 40 } }),
       ],
-      totals: { ...base.totals, rejected: 12, rejectedByReason: { not_allowed: 10, max_clients_per_host: 2 } },
+      totals: { ...base.totals, rejected: 12, rejectedByReason: { not_allowed: 10, max_clients_per_host: 2 }, resetBeforeAccept: 31 },
     });
     const text = formatStatus(snap, { color: false });
     expect(text).toContain('✗ the daemon is out of file descriptors (for 12s): 40 accept failures, 7 connections closed at once');
@@ -201,6 +201,7 @@ describe('status: hostile and slow clients', () => {
     expect(rows.find((l) => /^\s*1\s/.test(l))).toMatch(/2\.4 s\s+listen-only \(9\)$/);
     expect(rows.find((l) => /^\s*2\s/.test(l))).toMatch(/12 ms\s+rate 40, id 3$/);
     expect(text).toContain('rejected: not allowed 10, max clients per host 2');
+    expect(text).toContain('reset by the peer before accept: 31');
   });
 
   it('shows what a protocol withheld from a client that cannot take it (SavvyCAN), so nothing is withheld silently', () => {
@@ -208,5 +209,17 @@ describe('status: hostile and slow clients', () => {
     const text = formatStatus(snap, { color: false });
     expect(text).toContain('client 4 (gvret) frames withheld because it cannot take them: zero length 3, rtr 1');
     expect(text).not.toContain('client 5 (gvret) frames withheld');
+  });
+
+  it('with MQTT on: one line with the broker (password redacted), what was published and the commands', () => {
+    const snap = fakeSnapshot({
+      mqtt: {
+        state: 'connected', broker: 'mqtt://bridge:***@192.168.1.10:1883', prefix: 'ampio/pi', since: 0, connects: 1, disconnects: 0, lastError: null, listenOnly: false,
+        topics: 80, pending: 0, published: 2500, superseded: 0, commands: { received: 4, sent: 3, refused: { bad_payload: 1 }, failed: {} },
+      },
+    });
+    const out = formatStatus(snap, { color: false });
+    expect(out).toContain('mqtt connected · mqtt://bridge:***@192.168.1.10:1883 · 2,500 published · 4 commands (1 refused, 0 failed)\n');
+    expect(formatStatus(fakeSnapshot(), { color: false })).not.toContain('mqtt');
   });
 });

@@ -31,6 +31,7 @@ function asConformanceClient(c: WireTapClient): ConformanceClient {
 export const gvretAdapter: ConformanceAdapter = {
   name: 'gvret',
   config: { gvretListen: { host: '127.0.0.1', port: 0 } },
+  flags: ['--gvret-listen', '127.0.0.1:0'],
   port: (d) => d.daemon.port(0, 'gvret'),
   carries: { fd: false, rtr: false, errorFrames: false },
   connect: async (port) => {
@@ -40,6 +41,9 @@ export const gvretAdapter: ConformanceAdapter = {
   },
   // Neither E7 nor F1 in the first 64 bytes: not a GVRET client.
   badHello: Buffer.alloc(64, 0x41),
+  hello: MODE_AND_INFO,
+  // WireTAP's bus-count probe alone, before any E7: a client that asks and leaves.
+  probe: Buffer.from([0xf1, 0x0c]),
   clientStream: (frames) => Buffer.concat([MODE_AND_INFO, ...frames.map(txFrame)]),
   malformed: Buffer.alloc(256, 0x00),
 };

@@ -96,13 +96,6 @@ describe('RAW mode', () => {
     expect(peer.deliver(0, err, RAW_FRAME_ENCODER)).toBe(' < error 040 2.000000 >');
   });
 
-  it('a half-closed client ends the session, as upstream', () => {
-    const { peer, say, session } = setup();
-    say('< open can0 >< add 0 1000 1 0 >');
-    session.ended?.();
-    expect(peer.closedWith).toBe('client_closed');
-  });
-
   it('send puts the parsed frame on the opened bus; bad sends are counted, not answered', () => {
     const { peer, say } = setup();
     say('< open can1 >< rawmode >< send 123 3 1 a ff >< send 1ABCDEF0 0 >< send 7DF 8  >< send 123 9 >');

@@ -94,7 +94,6 @@ describe('waveshare', () => {
     buses[0].inject(makeFrame({ id: 0x12, data: [1, 2] }));
     expect((await ws.waitForFrames(1)).map((f) => f.id)).toEqual([0x12]);
     expect(d.records.filter((r) => r.event === 'frames_withheld')).toHaveLength(1);
-    // A reset, not a FIN: a peer that closed cleanly looks half-closed (a listener may do that) until a write to it fails.
     ws.socket.resetAndDestroy();
     await clientsConnected(d, 0);
     expect(d.records.find((r) => r.event === 'frames_withheld_total')).toMatchObject({ fd: 2, error_frames: 1, protocol: 'waveshare' });
