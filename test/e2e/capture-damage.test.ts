@@ -114,6 +114,7 @@ function haveTool(name: string): boolean {
 
 it('disk full (a 4 MB tmpfs in a private mount namespace): said once, the reason in status and metrics, the bus still served, the recovery logged', async () => {
   for (const tool of ['unshare', 'mount', 'mkfifo']) expect(haveTool(tool), `${tool} (util-linux / coreutils) is needed for this test`).toBe(true);
+  expect(spawnSync('unshare', ['-m', '--propagation', 'private', 'true']).status, 'a private mount namespace needs root (CAP_SYS_ADMIN): run this test as root, as CI does').toBe(0);
   const mnt = path.join(dir, 'mnt');
   fs.mkdirSync(mnt);
   const fifo = path.join(dir, 'free-space');
