@@ -150,8 +150,8 @@ export interface Answers {
   /** The hash of a token made by this run (setup fills it in; never asked). */
   httpTokenHash?: string;
   /**
-   * The listen address of each protocol setup offers (provisioning/protocols.ts), by its
-   * option name; '' = off.
+   * The listen address of each protocol setup offers (provisioning/protocols.ts), and the
+   * server each protocol setup asks about dials (DIALS), by option name; '' = off.
    */
   listeners: Record<string, string>;
   /**

@@ -6,7 +6,7 @@ import type { Readable, Writable } from 'node:stream';
 import { OPTIONS, suggestTxRate } from '../src/config/options.js';
 import { findBoard, type Catalog } from './catalog.js';
 import { HARDWARE_DEFAULTS, WHY } from './defaults.js';
-import { BUS_PORT, freeAddress, mergeAnswers, OFFERED } from './protocols.js';
+import { BUS_PORT, DIALS, freeAddress, mergeAnswers, OFFERED } from './protocols.js';
 import type { Answers, Facts } from './types.js';
 
 export interface Choice<T> {
@@ -161,6 +161,12 @@ export async function askAnswers(ask: Asker, facts: Facts, catalog: Catalog, def
     const port = address.slice(address.lastIndexOf(':') + 1);
     const on = await ask.confirm(p.question.question.replace('{port}', port), a.listeners[p.option] !== '');
     a.listeners = { ...a.listeners, [p.option]: on ? address : '' };
+  }
+  // Servers to dial out to (a Pi behind a router reaching a bench or a server): off unless typed.
+  for (const d of DIALS) {
+    if (given.listeners?.[d.option] !== undefined) continue;
+    const target = (await ask.input(d.question, a.listeners[d.option] ?? '', validWith((v) => OPTIONS[d.option].parse(v)))).trim();
+    a.listeners = { ...a.listeners, [d.option]: target };
   }
   // Discovery broadcasts reach the whole LAN: asked (default what is installed, else no), only
   // for a protocol that is served.

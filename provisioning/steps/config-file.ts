@@ -4,7 +4,7 @@
 // booleans as JSON numbers and booleans.
 
 import { OPTIONS, formatOptionValue, type OptionName, type OptionSpec } from '../../src/config/options.js';
-import { BUS_PORT, OFFERED } from '../protocols.js';
+import { BUS_PORT, DIALS, OFFERED } from '../protocols.js';
 import type { Answers } from '../types.js';
 
 export class AnswerError extends Error {
@@ -53,6 +53,10 @@ export function answerEntries(a: Answers): [OptionName, string][] {
     // A broadcast to the whole LAN: on only when asked for, and only with its listener.
     if (p.discoveryOption) e.push([p.discoveryOption, String(a.discovery?.[p.discoveryOption] === true && listen !== '')]);
   }
+  for (const d of DIALS) {
+    const target = (a.listeners[d.option] ?? '').trim();
+    if (target !== '') e.push([d.option, target]);
+  }
   if (a.capture.trim() !== '') e.push(['capture', a.capture]);
   if (a.mqttUrl?.trim()) e.push(['mqttUrl', a.mqttUrl.trim()]);
   if (a.httpTokenHash) e.push(['httpTokenHash', a.httpTokenHash]);
@@ -76,6 +80,7 @@ export function buildConfigStore(a: Answers, existing: Record<string, unknown> |
   // A protocol or capture answered "no": an earlier key must not survive as an "other key".
   const dropped = new Set<string>();
   for (const p of OFFERED) if ((a.listeners[p.option] ?? '').trim() === '' && !p.question.keepOff) dropped.add(p.flag);
+  for (const d of DIALS) if ((a.listeners[d.option] ?? '').trim() === '') dropped.add(d.flag);
   if (a.capture.trim() === '') dropped.add(OPTIONS.capture.flag);
   if (a.mqttUrl !== undefined && a.mqttUrl.trim() === '') dropped.add(OPTIONS.mqttUrl.flag);
   // Back to the daemon's default (no key is written for it): a key from before must go too,

@@ -56,9 +56,10 @@ export interface OptionSpec<T> {
   /**
    * The option is where something listens (an `address`: TCP; a `path`: a Unix socket). Every
    * such option takes part in one clash rule (listeners.ts): no two listeners on one socket.
-   * `what` names it in the error ("the <what> port"); `perBus`: bus i listens on port + i.
+   * `what` names it in the error ("the <what> port"); `perBus`: bus i listens on port + i;
+   * `transport`: a UDP port clashes only with UDP ports (default tcp).
    */
-  listener?: { what: string; perBus?: boolean };
+  listener?: { what: string; perBus?: boolean; transport?: 'tcp' | 'udp' };
 }
 
 // The parsers and option helpers live in parsers.ts; re-exported so existing imports keep working.

@@ -153,6 +153,27 @@ export interface ClientSnapshot {
    * `zero_length`, `rtr`, `fd` for SavvyCAN; `fd` with --gvret-fd off). Absent when none.
    */
   withheld?: Record<string, number>;
+  /** `out`: the bridge dialled this server (absent: the client connected to us). */
+  direction?: 'in' | 'out';
+  /** `udp` for a datagram peer (absent: TCP). */
+  transport?: 'udp';
+  /** UDP peers: datagrams its sequence numbers show lost, and arrived late. */
+  datagramsLost?: number;
+  datagramsMisordered?: number;
+}
+
+/** A server the bridge dials (--cannelloni-connect, --tcpcan-connect). */
+export interface OutboundSnapshot {
+  protocol: string;
+  bus: string;
+  target: string;
+  /** `up` while connected; `down` while waiting to retry. */
+  state: string;
+  /** ms since epoch of the last state change. */
+  since: number;
+  connects: number;
+  failures: number;
+  lastError: string | null;
 }
 
 export interface Totals {
@@ -178,6 +199,8 @@ export interface Snapshot {
   daemon: DaemonInfo;
   buses: BusSnapshot[];
   clients: ClientSnapshot[];
+  /** Servers the bridge dials, and their state (absent when it dials none). */
+  outbound?: OutboundSnapshot[];
   totals: Totals;
   /** Frame capture (--capture); absent when capture is off. */
   capture?: CaptureSnapshot;

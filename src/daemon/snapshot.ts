@@ -71,6 +71,8 @@ export function takeReading(inp: SnapshotInputs): Reading {
       txRefused: { ...s.txGuard.refused },
       behindMs: Math.round(s.freshness.behindMs(s.oldestQueuedAt(), now)),
       staleDrops: s.freshness.staleDrops,
+      ...(s.direction === 'out' ? { direction: 'out' as const } : {}),
+      ...(s.protocol.datagram ? { transport: 'udp' as const, datagramsLost: s.datagramsLost, datagramsMisordered: s.datagramsMisordered } : {}),
       ...(Object.keys(s.withheldFrames).length > 0 ? { withheld: { ...s.withheldFrames } } : {}),
     });
   }
@@ -148,6 +150,7 @@ export function takeReading(inp: SnapshotInputs): Reading {
       txFrames: p.closedFramesOut + (txByProtocol.get(protocol) ?? 0),
       accepted: p.accepted,
       handshakeFailuresByReason: { ...p.handshakeFailuresByReason },
+      ...(sessions.byProtocol[protocol] && protocolIsDatagram(sessions, protocol) ? { datagramsLost: p.datagramsLost, datagramsMisordered: p.datagramsMisordered } : {}),
     });
   }
 
@@ -192,6 +195,7 @@ export function takeReading(inp: SnapshotInputs): Reading {
     },
     buses: busSnaps,
     clients,
+    ...(sessions.remote.dialing ? { outbound: sessions.outbound() } : {}),
     totals: {
       active: clients.length,
       accepted: sessions.accepted,
@@ -234,6 +238,11 @@ function rejectedByReason(sessions: Sessions): { rejectedByReason?: Record<strin
   const out: Record<string, number> = {};
   for (const r of sessions.access.gate.rejected()) out[r.reason] = (out[r.reason] ?? 0) + r.count;
   return Object.keys(out).length > 0 ? { rejectedByReason: out } : {};
+}
+
+/** Whether a protocol speaks datagrams (its counters include sequence losses). */
+function protocolIsDatagram(sessions: Sessions, protocol: string): boolean {
+  return sessions.remote.datagramProtocols.has(protocol);
 }
 
 function resetsBeforeAccept(sessions: Sessions): { resetBeforeAccept?: number } {

@@ -55,6 +55,9 @@ export interface ProtocolCounters {
   txFrames: number;
   accepted: number;
   handshakeFailuresByReason: Record<string, number>;
+  /** Datagram protocols: datagrams the peers' sequence numbers show lost / late. */
+  datagramsLost?: number;
+  datagramsMisordered?: number;
 }
 
 /** Per-protocol counters, or the totals as cannelloni's for a source that has none. */
@@ -280,6 +283,18 @@ export function createMetricsRegistry(opts: MetricsRegistryOptions): MetricsRegi
   });
   counter('hub_accepted_clients_total', 'Clients that completed the handshake.', ['protocol'], (m, r) => {
     for (const p of protocolCounters(r)) m.inc({ protocol: p.protocol }, p.accepted);
+  });
+  counter('udp_datagrams_lost_total', "Datagrams from UDP peers that never arrived, by the peers' sequence numbers.", ['protocol'], (m, r) => {
+    for (const p of protocolCounters(r)) if (p.datagramsLost !== undefined) m.inc({ protocol: p.protocol }, Math.max(0, p.datagramsLost));
+  });
+  counter('udp_datagrams_misordered_total', 'Datagrams from UDP peers that arrived after a later one (or twice).', ['protocol'], (m, r) => {
+    for (const p of protocolCounters(r)) if (p.datagramsMisordered !== undefined) m.inc({ protocol: p.protocol }, p.datagramsMisordered);
+  });
+  gauge('outbound_up', '1 while the bridge is connected to a server it dials (--cannelloni-connect, --tcpcan-connect).', ['protocol', 'bus', 'target'], (m, r) => {
+    for (const o of r.snap.outbound ?? []) m.set({ protocol: o.protocol, bus: o.bus, target: o.target }, o.state === 'up' ? 1 : 0);
+  });
+  counter('outbound_connects_total', 'Connections made to servers the bridge dials.', ['protocol', 'bus', 'target'], (m, r) => {
+    for (const o of r.snap.outbound ?? []) m.inc({ protocol: o.protocol, bus: o.bus, target: o.target }, o.connects);
   });
 
   // ------------------------------------------------------------ capture (registered only when --capture is on)

@@ -5,14 +5,22 @@
 // Which command drives which entity follows aioampio (kstaniek/aioampio):
 //   - controllers/switch.py: a switch whose id names a flag sets the flag, any other switch
 //     switches a binary output;
-//   - controllers/lights.py: on/off of an RGBW light drives all four channels; a dimmable
-//     light takes a brightness;
+//   - controllers/lights.py: by the module's model: MRGBW drives all four channels; MLED,
+//     MINOC4P, MDIM and MREL8S take `15 <level> <index−1> 00`; any other model the
+//     multi-frame 30 F9 (on/off) and 36 F9 (level); a light is dimmable when it has aout states;
 //   - controllers/covers.py: open/close/stop and a 0–100 position;
 //   - controllers/utils.py (get_entity_index): the output index is the entity id's trailing
 //     number (light3 → 3), not the state channel.
 import type { CanFrame } from '../core/frame.js';
 import type { CommandEncoders, House, HouseEntity } from '../ampio/types.js';
 import { type CommandPart, safeId } from './topics.js';
+
+/**
+ * Models whose lights take the single-frame `15 <level> <index−1> 00` (aioampio
+ * controllers/lights.py: MLED, MINOC4P, MDIM, MREL8S); any other model takes the
+ * multi-frame `30 F9` / `36 F9` commands.
+ */
+const SINGLE_FRAME_LIGHT_MODELS = new Set(['MLED', 'MINOC4P', 'MDIM', 'MREL8S']);
 
 export type CommandOutcome = { ok: true; frames: CanFrame[]; entity: HouseEntity } | { ok: false; reason: CommandRefusal; detail: string };
 
@@ -54,23 +62,27 @@ export function commandFrames(house: House, enc: CommandEncoders, target: { modu
     return { ok: true, entity, frames: flag ? enc.encodeFlag(m, index, on) : enc.encodeBinaryOutput(m, index, on) };
   }
   if (entity.platform === 'lights') {
-    if (first?.kind === 'aout') {
-      if (target.part === 'brightness') {
-        const v = number(payload, 0, 255);
-        return v === null ? bad('a brightness 0–255') : { ok: true, entity, frames: enc.encodeAnalogOutput(m, index, v) };
-      }
-      if (target.part === 'state') {
-        const on = onOff(payload);
-        return on === null ? bad('ON or OFF') : { ok: true, entity, frames: enc.encodeAnalogOutput(m, index, on ? 255 : 0) };
-      }
-    } else if (target.part === 'state') {
+    // By the module's model, as aioampio's lights controller does (set_state, `match device.model`).
+    const model = house.devices.find((d) => d.address === m)?.model?.toUpperCase() ?? null;
+    const dimmable = entity.states.some((s) => s.kind === 'aout');
+    if (model === 'MRGBW' || first?.kind === 'rgb') {
+      if (target.part !== 'state') return { ok: false, reason: 'not_controllable', detail: `${entity.id}: an RGBW light takes on/off only here` };
       const on = onOff(payload);
       if (on === null) return bad('ON or OFF');
-      if (first?.kind === 'rgb') {
-        const v = on ? 255 : 0;
-        return { ok: true, entity, frames: enc.encodeRgbw(m, [v, v, v, v]) };
-      }
-      return { ok: true, entity, frames: enc.encodeBinaryOutput(m, index, on) };
+      const v = on ? 255 : 0;
+      return { ok: true, entity, frames: enc.encodeRgbw(m, [v, v, v, v]) };
+    }
+    const singleFrame = model !== null && SINGLE_FRAME_LIGHT_MODELS.has(model);
+    if (target.part === 'brightness') {
+      if (!dimmable) return { ok: false, reason: 'not_controllable', detail: `${entity.id} has no aout state: not dimmable` };
+      const v = number(payload, 0, 255);
+      if (v === null) return bad('a brightness 0–255');
+      return { ok: true, entity, frames: singleFrame ? enc.encodeAnalogOutput(m, index, v) : enc.encodeLightLevel(m, index, v) };
+    }
+    if (target.part === 'state') {
+      const on = onOff(payload);
+      if (on === null) return bad('ON or OFF');
+      return { ok: true, entity, frames: singleFrame ? enc.encodeAnalogOutput(m, index, on ? 255 : 0) : enc.encodeLightSwitch(m, index, on) };
     }
   }
   if (entity.platform === 'covers') {

@@ -30,7 +30,10 @@ let list = '';
 function debianNodeRoot(arch: 'arm64' | 'armhf'): string {
   const root = path.join(CACHE, arch);
   if (existsSync(path.join(root, 'usr/bin/node'))) return root;
-  const work = mkdtempSync(path.join(tmpdir(), `ampio-node-${arch}-`));
+  // Unpacked beside the cache, not in tmpdir: a rename across filesystems (a tmpfs /tmp, as
+  // on Debian 13) fails with EXDEV.
+  mkdirSync(path.dirname(root), { recursive: true });
+  const work = mkdtempSync(path.join(path.dirname(root), `.unpack-${arch}-`));
   try {
     const dl = spawnSync('apt-get', ['download', '-q', '-o', 'APT::Sandbox::User=root', ...NODE_DEBS.map((p) => `${p}:${arch}`), ...NODE_JS_DEBS], { cwd: work, encoding: 'utf8', timeout: 300_000 });
     if (dl.status !== 0) {
@@ -38,7 +41,6 @@ function debianNodeRoot(arch: 'arm64' | 'armhf'): string {
     }
     const tmpRoot = path.join(work, 'root');
     for (const deb of readdirSync(work).filter((f) => f.endsWith('.deb'))) execFileSync('dpkg-deb', ['-x', path.join(work, deb), tmpRoot]);
-    mkdirSync(path.dirname(root), { recursive: true });
     renameSync(tmpRoot, root);
     return root;
   } finally {

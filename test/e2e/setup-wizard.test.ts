@@ -76,6 +76,13 @@ describe('setup wizard in a real terminal', () => {
     // One bus (can0 only): cannelloni's bus 1 does not exist, so Home Assistant's default port is free.
     await waitFor("Serve Home Assistant's Ampio integration (the Waveshare 2-CH-CAN-TO-ETH format) on TCP port 20001?");
     await keys('y', 'Enter');
+    // cannelloni over UDP: offered, off unless answered yes; then the servers to dial (none).
+    await waitFor('Also serve cannelloni over UDP, its default mode');
+    await keys('Enter');
+    await waitFor('Dial out to a cannelloni TCP server');
+    await keys('Enter');
+    await waitFor('Dial out to a tcpcan server');
+    await keys('Enter');
     // Broadcast reaches the whole LAN: asked after the protocols, and off unless answered yes.
     await waitFor('Announce socketcand on the local network by broadcast');
     await keys('Enter');
@@ -106,6 +113,8 @@ describe('setup wizard in a real terminal', () => {
     expect(config).toMatchObject({ backend: 'socketcan', 'can-if': 'can0', listen: ':20100', 'mdns-enable': true, 'http-listen': ':8080', 'gvret-listen': ':23', 'socketcand-listen': ':29536', 'socketcand-beacon': false, 'waveshare-listen': ':20001', capture: '/var/lib/ampio-bridge/capture.db' });
     // The one HTTP server serves /metrics: no second address; the token only as its hash.
     expect(config).not.toHaveProperty('metrics-addr');
+    expect(config).not.toHaveProperty('cannelloni-udp');
+    expect(config).not.toHaveProperty('cannelloni-connect');
     expect(config['http-token-hash']).toMatch(/^scrypt:[0-9a-f]{32}:[0-9a-f]{64}$/);
     expect(JSON.stringify(config)).not.toContain(token);
     expect(readFileSync(path.join(root, 'etc/systemd/system/ampio-bridge.service'), 'utf8')).toMatch(/^AmbientCapabilities=CAP_NET_BIND_SERVICE$/m);

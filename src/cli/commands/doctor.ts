@@ -10,7 +10,7 @@ import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config/load.js';
-import { configuredListeners, OPTIONS } from '../../config/options.js';
+import { configuredListeners, OPTIONS, PROTOCOL_PLUGINS } from '../../config/options.js';
 import { formatAddressList } from '../../guard/address-list.js';
 import { ControlClient, connectOptionsFor, resolveControlSocket } from '../../control/control-client.js';
 import { type CliContext, EXIT } from '../context.js';
@@ -123,7 +123,14 @@ export function validateWithServeLoader(configPath: string, unitEnv: Record<stri
     listen: { host: c.listen.host, port: c.listen.port },
     // The one HTTP server (/ready): --http-listen, or its older name --metrics-addr.
     metricsAddr: (c.httpListen ?? c.metricsAddr) ? { host: (c.httpListen ?? c.metricsAddr)!.host, port: (c.httpListen ?? c.metricsAddr)!.port } : null,
-    listeners: configuredListeners(OPTIONS, c as unknown as Record<string, unknown>, c.backend === 'serial' ? [c.serial] : c.canIf).flatMap((l) => (l.tcp ? [{ option: l.option, label: l.label, host: l.tcp.host, port: l.tcp.port }] : [])),
+    // UDP ports take no connections: doctor probes only the TCP ones.
+    listeners: configuredListeners(OPTIONS, c as unknown as Record<string, unknown>, c.backend === 'serial' ? [c.serial] : c.canIf).flatMap((l) => (l.tcp && l.transport !== 'udp' ? [{ option: l.option, label: l.label, host: l.tcp.host, port: l.tcp.port }] : [])),
+    // The servers a protocol dials out to, one per bus (port + i).
+    dialTargets: PROTOCOL_PLUGINS.flatMap((p) => {
+      const t = p.connect ? ((c as unknown as Record<string, { host: string; port: number } | null>)[p.connect] ?? null) : null;
+      const buses = c.backend === 'serial' ? [c.serial] : c.canIf;
+      return t ? buses.map((bus, i) => ({ protocol: p.name, option: p.connect as string, bus, host: t.host, port: t.port + i })) : [];
+    }),
     mdnsEnable: c.mdnsEnable,
     canRcvbuf: c.canRcvbuf,
     allow: formatAddressList(c.allow),

@@ -55,6 +55,13 @@ export const MIRRORED_FLAGS = {
       return [OPTIONS[name].flag, mirror(name, (v) => ({ listeners: { [name]: text(name, v) } }), { note })];
     }),
   ),
+  // Each server a protocol can dial out to (its plug-in's dialQuestion).
+  ...Object.fromEntries(
+    PROTOCOL_PLUGINS.filter((p) => p.connect && p.dialQuestion).map((p) => {
+      const name = p.connect as OptionName;
+      return [OPTIONS[name].flag, mirror(name, (v) => ({ listeners: { [name]: text(name, v) } }), { note: 'setup asks for it; empty = none' })];
+    }),
+  ),
   // The discovery broadcasts setup asks about (default no: they reach the whole LAN).
   ...Object.fromEntries(
     PROTOCOL_PLUGINS.filter((p) => p.setup?.ask === 'offer' && p.setup.discoveryQuestion && p.discovery).map((p) => {

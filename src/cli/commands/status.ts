@@ -209,7 +209,8 @@ export function formatStatus(s: Snapshot, opts: { color: boolean }): string {
       { text: String(c.id) },
       { text: c.protocol ?? 'cannelloni' },
       { text: c.bus },
-      { text: c.remote },
+      // A server the bridge dialled reads `→ host:port`; a UDP peer `udp host:port`.
+      { text: `${c.direction === 'out' ? '→ ' : ''}${c.transport === 'udp' ? 'udp ' : ''}${c.remote}` },
       { text: formatDurationShort(Math.max(0, (s.time - c.connectedAt) / 1000)) },
       { text: String(c.framesOut) },
       { text: String(c.framesIn) },
@@ -224,9 +225,13 @@ export function formatStatus(s: Snapshot, opts: { color: boolean }): string {
     out.push(table(clientHeader, rows, p, new Set([0, 5, 6, 7, 8, 9, 10, 11, 12, 13])));
     for (const c of s.clients) {
       const withheld = Object.entries(c.withheld ?? {}).filter(([, n]) => n > 0);
-      if (withheld.length === 0) continue;
-      out.push(p.dim(`  client ${c.id} (${c.protocol ?? 'cannelloni'}) frames withheld because it cannot take them: ${withheld.map(([r, n]) => `${r.replace(/_/g, ' ')} ${n}`).join(', ')}`));
+      if (withheld.length > 0) out.push(p.dim(`  client ${c.id} (${c.protocol ?? 'cannelloni'}) frames withheld because it cannot take them: ${withheld.map(([r, n]) => `${r.replace(/_/g, ' ')} ${n}`).join(', ')}`));
+      if (c.datagramsLost || c.datagramsMisordered) out.push(p.warn(`  #${c.id} ${c.remote}: ${c.datagramsLost ?? 0} datagrams lost, ${c.datagramsMisordered ?? 0} misordered (UDP)`));
     }
+  }
+  for (const o of s.outbound ?? []) {
+    const line = `dial-out ${o.protocol} ${o.bus} → ${o.target}: ${o.state} for ${formatDurationShort(Math.max(0, (s.time - o.since) / 1000))}, ${o.connects} connects, ${o.failures} failed${o.state !== 'up' && o.lastError ? ` (last: ${o.lastError})` : ''}`;
+    out.push(o.state === 'up' ? p.dim(line) : p.warn(line));
   }
   out.push('');
   const t = s.totals;

@@ -10,7 +10,8 @@ import { OPTION_NAMES, OPTIONS, type OptionName, type OptionSpec } from '../../.
 const load = (argv: string[]): LoadResult => loadConfig({ argv, env: {}, isRoot: false, userConfigDir: path.join(os.tmpdir(), 'ampio-listeners-none'), cwd: os.tmpdir() });
 
 const spec = (n: OptionName) => OPTIONS[n] as OptionSpec<unknown>;
-const tcpListeners = OPTION_NAMES.filter((n) => spec(n).listener && spec(n).kind === 'address');
+const tcpListeners = OPTION_NAMES.filter((n) => spec(n).listener && spec(n).kind === 'address' && (spec(n).listener?.transport ?? 'tcp') === 'tcp');
+const udpListeners = OPTION_NAMES.filter((n) => spec(n).listener && spec(n).kind === 'address' && spec(n).listener?.transport === 'udp');
 
 describe('listeners: one clash rule', () => {
   it('covers every protocol, metrics and the control socket', () => {
@@ -60,6 +61,20 @@ describe('listeners: one clash rule', () => {
     const r = load(['--can-if', 'can0,can1', '--waveshare-listen', ':65535']);
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.errors[0].message).toContain('at most 65534');
+  });
+
+  it('a UDP port never clashes with a TCP one (cannelloni on 20000 over TCP and UDP at once is the usual set-up)', () => {
+    expect(udpListeners).toContain('cannelloniUdp');
+    for (const u of udpListeners) for (const t of tcpListeners) {
+      const listen = t === 'listen' ? [] : ['--listen', '127.0.0.1:40000'];
+      expect(load([...listen, `--${spec(u).flag}`, ':30500', `--${spec(t).flag}`, ':30500']).ok, `${u} ${t}`).toBe(true);
+    }
+  });
+
+  it('two UDP listeners on one port clash, by the same rule', () => {
+    const specs = { a: { kind: 'address' as const, listener: { what: 'a', transport: 'udp' as const } }, b: { kind: 'address' as const, listener: { what: 'b', transport: 'udp' as const } }, t: { kind: 'address' as const, listener: { what: 't' } } };
+    const clashes = listenerClashes(configuredListeners(specs, { a: { host: '', port: 9 }, b: { host: '127.0.0.1', port: 9 }, t: { host: '', port: 9 } }, ['can0']));
+    expect(clashes.map((c) => [c.listener.label, c.other.label])).toEqual([['the b UDP port', 'the a UDP port']]);
   });
 
   it('Unix sockets clash by path, and never with a TCP port', () => {

@@ -85,6 +85,28 @@ describe('commands → Ampio frames', () => {
     expect(on.ok && hex(on.frames)).toEqual(['000019c715ff0100']);
   });
 
+  it('a light follows its module model: single-frame on MDIM/MREL8S, multi-frame 30 F9 / 36 F9 elsewhere, four channels on MRGBW', () => {
+    const yaml = [
+      'devices:',
+      '  - { can_id: 0x2001, name: Relays, model: 22, lights: [{ id: light4, name: Porch, states: [bout.4] }] }',
+      '  - { can_id: 0x2002, name: Servo, model: 10, lights: [{ id: light1, name: Wall, states: [aout.1] }] }',
+      '  - { can_id: 0x2003, name: Strip, model: 12, lights: [{ id: light1, name: Strip, states: [rgb.1] }] }',
+    ].join('\n');
+    const other = parseHouseFile(yaml, 'inline.yaml');
+    const cmd = (entity: string, module: number, part: 'state' | 'brightness', payload: string) => commandFrames(other, ampioCommands, { module, entityId: entity, part }, payload);
+    // MRT16S (22): multi-frame 30 F9 01 03 — header chunk [2, sum], then 2-byte chunks.
+    const porch = cmd('light4', 0x2001, 'state', 'ON');
+    expect(porch.ok && hex(porch.frames)).toEqual(['000020011600022d', '000020011601' + '30f9', '000020011602' + '0103']);
+    // MSERVs (10): 36 F9 <level> <index−1>.
+    const wall = cmd('light1', 0x2002, 'brightness', '200');
+    expect(wall.ok && hex(wall.frames)).toEqual(['0000200216000' + '2' + ((0x36 + 0xf9 + 200) & 0xff).toString(16), '000020021601' + '36f9', '000020021602' + 'c800']);
+    // MRGBW (12): 15 FF <channel> for the four channels.
+    const strip = cmd('light1', 0x2003, 'state', 'ON');
+    expect(strip.ok && hex(strip.frames)).toEqual(['0000200315ff00', '0000200315ff01', '0000200315ff02', '0000200315ff03']);
+    expect(cmd('light1', 0x2003, 'brightness', '9')).toMatchObject({ ok: false, reason: 'not_controllable' });
+    expect(cmd('light4', 0x2001, 'brightness', '9')).toMatchObject({ ok: false, reason: 'not_controllable' });
+  });
+
   it('refusals say why', () => {
     expect(run('nope', 0x1a1e, 'state', 'ON')).toMatchObject({ ok: false, reason: 'unknown_entity' });
     expect(run('switch3', 0x1a1e, 'state', 'maybe')).toMatchObject({ ok: false, reason: 'bad_payload' });
