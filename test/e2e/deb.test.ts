@@ -46,6 +46,7 @@ describe('npm run deb', () => {
 
   it('builds one .deb per architecture with the unit, /etc/default, the CLI and its dependencies', () => {
     if (!existsSync(path.join(repo, 'dist/src/cli/main.js'))) throw new Error('dist/ is missing: run "npm run build" first (npm test does)');
+    requireHostTools('dpkg-deb', 'readelf', 'aarch64-linux-gnu-gcc', 'arm-linux-gnueabihf-gcc', 'aarch64-linux-gnu-g++', 'arm-linux-gnueabihf-g++');
     debs = buildDebs({ outDir: out, repo });
     sizes = debs.map((d) => `${d.arch} ${Math.round(statSync(d.file).size / 1024)} KiB (installed ${d.sizeKiB} KiB)`);
     expect(debs.map((d) => path.basename(d.file))).toEqual([`ampio-bridge_${version}_amd64.deb`, `ampio-bridge_${version}_arm64.deb`, `ampio-bridge_${version}_armhf.deb`]);
@@ -70,7 +71,11 @@ describe('npm run deb', () => {
       // better-sqlite3 (capture): its binary for this architecture and nothing of its build tree.
       expect(list, d.arch).toContain('./usr/lib/ampio-bridge/node_modules/better-sqlite3/build/Release/better_sqlite3.node');
       expect(list, d.arch).toContain('./usr/lib/ampio-bridge/node_modules/better-sqlite3/lib/index.js');
-      expect(list, d.arch).not.toMatch(/better-sqlite3\/(deps|src)\/|sqlite3\.[ch]\b|\.o\n|\.a\n|test_extension|\/obj(\.target)?\/|binding\.gyp|Makefile/);
+      const files = list.split('\n').filter((l) => l.startsWith('-')).map((l) => l.slice(l.indexOf('./')));
+      const sqliteFiles = files.filter((f) => f.includes('/node_modules/better-sqlite3/'));
+      expect(sqliteFiles.filter((f) => !/better-sqlite3\/(package\.json|LICENSE|README\.md|lib\/[\w/-]+\.js|build\/Release\/better_sqlite3\.node)$/.test(f)), d.arch).toEqual([]);
+      // No compiler output or vendored C anywhere (objects, archives, SQLite's amalgamation).
+      expect(files.filter((f) => /\.(o|a)$|sqlite3\.c$|test_extension/.test(f)), d.arch).toEqual([]);
       expect(list, d.arch).not.toMatch(/\.\/usr\/lib\/ampio-bridge\/node_modules\/(@[^/]+\/)?[^/]+\/(test|tests|__tests__)\//);
       // No dev dependencies, no tests.
       expect(list).not.toMatch(/node_modules\/(vitest|typescript|fast-check)\//);
@@ -156,7 +161,7 @@ describe('npm run deb', () => {
       // Debian 12's node is 18 (NODE_MODULE_VERSION 108). The SocketCAN addon is Node-API, so
       // it loads as on the Pi. better-sqlite3 is built for Node 20 (115): here dlopen must
       // succeed (every library it needs resolves against Debian's arm64/armhf libc, libstdc++,
-      // libgcc_s) and Node 18 then finds no v108 entry point: "did not self-register".
+      // libgcc_s), and Node 18 then reads the module's version and refuses it by name (115).
       const r = loadIn(qemu, nodeRoot, `
         const out = { arch: process.arch, modules: process.versions.modules };
         const addon = require(require(${JSON.stringify(path.join(lib, 'node_modules/node-gyp-build'))}).path(${JSON.stringify(lib)}));
@@ -164,7 +169,7 @@ describe('npm run deb', () => {
         try { new (require(${JSON.stringify(path.join(lib, 'node_modules/better-sqlite3'))}))(':memory:'); out.sqlite = 'opened'; } catch (e) { out.sqlite = e.message; }
         console.log(JSON.stringify(out));`);
       expect(r).toMatchObject({ arch: nodeArch, modules: '108', addon: 97 });
-      expect(r.sqlite).toMatch(/Module did not self-register: '.*better_sqlite3\.node'/);
+      expect(r.sqlite).toMatch(/better_sqlite3\.node'\s+was compiled against a different Node\.js version using\s+NODE_MODULE_VERSION 115\. This version of Node\.js requires\s+NODE_MODULE_VERSION 108/);
       // The package's binary and a Node 18 one, from the same script, compiler, flags and
       // SQLite object, differ only by the Node headers: the Node 18 one must do real work
       // on this node (a WAL database file, a transaction, BLOBs, a query).
