@@ -109,6 +109,10 @@ describe('npm run deb', () => {
     const addon = spawnSync(process.execPath, ['-e', `const b = require(${JSON.stringify(path.join(lib, 'node_modules/node-gyp-build'))})(${JSON.stringify(lib)}); console.log(typeof b)`], { encoding: 'utf8' });
     expect(addon.stderr).toBe('');
     expect(addon.stdout.trim()).toBe('object');
+    // Capture's SQLite loads from the pruned package (its binary and lib/ only) and answers.
+    const sqlite = spawnSync(process.execPath, ['-e', `const D = require(${JSON.stringify(path.join(lib, 'node_modules/better-sqlite3'))}); console.log(new D(':memory:').prepare("SELECT 40 + 2 AS x").get().x)`], { encoding: 'utf8' });
+    expect(sqlite.stderr).toBe('');
+    expect(sqlite.stdout.trim()).toBe('42');
 
     // `ampio-bridge setup` as it runs on the Pi after `apt install ./ampio-bridge_*.deb`.
     const main = '/usr/lib/ampio-bridge/dist/src/cli/main.js';
