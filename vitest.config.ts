@@ -7,7 +7,7 @@ import { defineConfig } from 'vitest/config';
 //   e2e          test/e2e/**                     the built CLI, tmux, npm pack, stress
 //   integration  test/integration/**, *.integration.test.ts, and the tests of the I/O
 //                edges: test/src/{backends,bus,capture,control,metrics,protocols,server,
-//                system}/**, test/src/daemon*, test/src/cli/commands/**, test/tui/App.test.tsx
+//                system,web}/**, test/src/daemon*, test/src/cli/commands/**, test/tui/App.test.tsx
 //                and test/tui/source/** (real sockets, PTYs, namespaces, helper processes)
 //   unit         everything else under test/: pure code (core, config, cli, tui formatting
 //                and components, provisioning against fixture roots), fake timers, and a
@@ -18,7 +18,7 @@ const E2E = [`test/e2e/**/${TESTS}`];
 const INTEGRATION = [
   `test/integration/**/${TESTS}`,
   `test/**/*.integration.test.{ts,tsx}`,
-  `test/src/{backends,bus,capture,control,metrics,protocols,server,system}/**/${TESTS}`,
+  `test/src/{backends,bus,capture,control,metrics,protocols,server,system,web}/**/${TESTS}`,
   `test/src/daemon*.test.{ts,tsx}`,
   `test/src/daemon/**/${TESTS}`,
   `test/src/cli/commands/**/${TESTS}`,

@@ -22,6 +22,8 @@ export const HARDWARE_DEFAULTS = {
   restartMs: 100,
   listen: BUS_PORT.question.address,
   metricsAddr: '127.0.0.1:9100',
+  // 8080: no privilege needed, and port 80 is often taken on a Pi (Pi-hole, a web server).
+  httpListen: ':8080',
   // The unit's StateDirectory=: the only place the sandboxed service may write.
   capture: '/var/lib/ampio-bridge/capture.db',
 } as const;
@@ -31,6 +33,7 @@ export const WHY = {
   txqueuelen: 'mcp251x keeps one frame in flight: 10 overflows on a burst, 1000+ replays stale commands for seconds after an outage; 100 holds about 0.3 s at 50 kbit/s',
   restartMs: 'with 0 a bus-off puts the MCP2515 to sleep until someone runs ip link; 100 ms recovers on its own',
   metricsAddr: 'serves /metrics, /ready and /healthz; keep it on 127.0.0.1 unless Prometheus scrapes from elsewhere',
+  httpListen: 'the overview, live frames, the house and the capture history in a browser, read-only unless you also make a write token; only addresses --allow admits reach it; it serves /metrics, /ready and /healthz too',
 } as const;
 
 function str(v: unknown): string | undefined {
@@ -119,6 +122,10 @@ export function defaultAnswers(facts: Facts, catalog: Catalog): Answers {
     // Broadcast reaches the whole LAN: off unless the installed config has it on.
     discovery: defaultDiscovery(cfg),
     metricsAddr: str(cfg['metrics-addr']) ?? go.metricsAddr ?? HARDWARE_DEFAULTS.metricsAddr,
+    // An install without the key predates the web page: offer it.
+    // go-ampio-server's metrics address stays where its Prometheus scrapes it: the one HTTP
+    // server (the page included) takes it over.
+    httpListen: cfg['http-listen'] === undefined ? (go.metricsAddr ?? HARDWARE_DEFAULTS.httpListen) : (str(cfg['http-listen']) ?? ''),
     // "No" writes no key, so an installed config without it means off (or an install from
     // before capture, which has run without it): a re-run keeps that instead of switching
     // on SD-card writes behind the user's back. A fresh install offers it on.
@@ -127,5 +134,6 @@ export function defaultAnswers(facts: Facts, catalog: Catalog): Answers {
     migrate: facts.goServer !== null,
     ...(str(cfg.allow) !== undefined ? { allow: str(cfg.allow) } : {}),
     ...(str(cfg['tx-rate']) !== undefined ? { txRate: str(cfg['tx-rate']) } : {}),
+    ...(str(cfg['mqtt-url']) !== undefined ? { mqttUrl: str(cfg['mqtt-url']) } : {}),
   };
 }

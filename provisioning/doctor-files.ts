@@ -22,6 +22,8 @@ export type ConfigVerdict =
       metricsAddr: { host: string; port: number } | null;
       /** Every TCP listener the config has (config/listeners.ts), one per bus for per-bus ones. */
       listeners: Array<{ option: string; label: string; host: string; port: number }>;
+      /** Servers the config dials out to (a protocol's `connect` option), one per bus. */
+      dialTargets?: Array<{ protocol: string; option: string; bus: string; host: string; port: number }>;
       mdnsEnable: boolean;
       /** --can-rcvbuf, bytes (0 = the kernel default): what the SocketCAN sockets ask for. */
       canRcvbuf: number;

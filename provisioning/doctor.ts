@@ -39,6 +39,8 @@ export interface DoctorDeps {
   offline?: boolean;
   /** Checks of the capture store and its PostgreSQL target (keys capture, pg-url, … of this config file); absent = not checked. */
   probeCapture?(configPath: string): Promise<Check[]>;
+  /** Whether the MQTT broker of this config file accepts the bridge (one connection); absent = not checked. */
+  probeMqtt?(configPath: string): Promise<Check[]>;
   /** Checks of the running bridge's Ampio modules (supply, offline, house file); absent = not checked. */
   probeAmpio?(): Promise<Check[]>;
 }
@@ -202,6 +204,14 @@ export async function runDoctorChecks(d: DoctorDeps): Promise<Check[]> {
     else if (!canBind) add({ id, status: 'fail', title, detail: `port ${l.port} is below 1024 and the unit does not grant CAP_NET_BIND_SERVICE`, fix: `re-run \`sudo ampio-bridge setup\` (it grants that one capability for a port below 1024 its protocol needs), or use a port above 1023 (--${flag})` });
     else add({ id, status: 'fail', title, detail: 'nothing accepts connections', fix: plugin.setup?.doctorFix ?? 'see the service line above; `journalctl -u ampio-bridge -e` for bind errors (port in use?)' });
   }
+  // Servers the bridge dials out to: reachable from here, or the link stays down (it retries).
+  for (const t of verdict?.ok ? (verdict.dialTargets ?? []) : []) {
+    const id = `${t.protocol}-connect-${t.bus}`;
+    const title = `${t.protocol} server ${t.host}:${t.port} reachable (dial-out for ${t.bus})`;
+    const flag = OPTIONS[t.option as OptionName].flag;
+    if (await d.probeTcp(t.host, t.port)) add({ id, status: 'ok', title });
+    else add({ id, status: 'fail', title, detail: 'nothing accepts connections there', fix: `start the ${t.protocol} server there (port + 1 for each further bus), check the address (--${flag}) and that the network lets this machine out; the bridge keeps retrying (backoff up to 60 s)` });
+  }
   if (verdict?.ok) for (const c of accessChecks({ allow: verdict.allow, 'tx-allow': verdict.txAllow }, listen?.host ?? '')) add(c);
   const control = await d.probeControl(controlSocket);
   add(control.ok ? { id: 'control', status: 'ok', title: `control socket ${controlSocket}`, detail: control.detail } : { id: 'control', status: 'fail', title: `control socket ${controlSocket}`, detail: control.detail, fix: control.detail.includes('permission') ? 'add yourself to the ampio-bridge group (`sudo usermod -aG ampio-bridge $USER`, then log in again) or use sudo' : 'is the service running?' });
@@ -225,6 +235,8 @@ export async function runDoctorChecks(d: DoctorDeps): Promise<Check[]> {
   }
   // --- frame capture (store, retention, PostgreSQL)
   if (d.probeCapture && live) for (const c of await d.probeCapture(configPath)) add(c);
+  // --- MQTT (the broker accepts the bridge)
+  if (d.probeMqtt && live) for (const c of await d.probeMqtt(configPath)) add(c);
   // --- the Ampio modules the running bridge hears
   if (d.probeAmpio && live && control.ok) for (const c of await d.probeAmpio()) add(c);
   return checks;

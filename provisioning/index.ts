@@ -19,7 +19,8 @@ import { planInstall, planUninstall } from './plan.js';
 import { probe } from './probe.js';
 import { Progress } from './progress.js';
 import { rollback } from './rollback.js';
-import { errorLines, markFor, paint, renderFacts, renderPlan, renderSummary, say, type Style } from './show.js';
+import { errorLines, markFor, paint, renderFacts, renderPlan, renderSummary, say, type Style, webUrl } from './show.js';
+import { hashTokenSync, newToken } from '../src/config/options.js';
 import { doRollback } from './run-rollback.js';
 import { PATHS, type Answers, type Facts, type Plan, type SetupFlags } from './types.js';
 import { waitReady as realWaitReady, type ReadyResult } from './verify.js';
@@ -48,6 +49,8 @@ export interface SetupDeps {
   catalog?: Catalog;
   templates?: Templates;
   waitReady?: (o: { metricsAddr: string; controlSocket: string; timeoutMs: number }) => Promise<ReadyResult>;
+  /** One connection to the MQTT broker the answers name: null = fine, else what went wrong (setup then writes nothing). */
+  testMqtt?: (url: string) => Promise<string | null>;
   /** Re-runs setup with sudo; resolves with its exit code. */
   elevate?: (args: string[]) => Promise<number>;
 }
@@ -140,6 +143,7 @@ export async function runSetup(flags: SetupFlags, ctx: SetupContext, deps: Setup
 
     let plan: Plan;
     let answers: Answers | null = null;
+    let webToken: string | null = null;
     if (flags.mode === 'uninstall') {
       plan = planUninstall(facts);
     } else {
@@ -160,6 +164,18 @@ export async function runSetup(flags: SetupFlags, ctx: SetupContext, deps: Setup
           say(ctx.stderr, errorLines(style, { message: `--yes cannot guess: ${missing.join('; ')}`, hint: `add ${missing.map((m) => m.split(' ')[0]).join(' and ')} to the command` }));
           return EXIT.usage;
         }
+      }
+      if (answers.mqttUrl && !flags.dryRun && deps.testMqtt) {
+        const problem = await deps.testMqtt(answers.mqttUrl);
+        if (problem) {
+          say(ctx.stderr, errorLines(style, { message: `the MQTT broker did not accept the bridge: ${problem}`, hint: 'nothing was written; fix the URL (or the broker), or leave MQTT off with --mqtt-url ""' }));
+          return EXIT.failure;
+        }
+      }
+      if (answers.httpToken === 'new' && answers.httpListen.trim() !== '') {
+        // Made here, shown once at the end; only its hash goes into config.json.
+        webToken = newToken();
+        answers = { ...answers, httpTokenHash: hashTokenSync(webToken) };
       }
       plan = planInstall({ facts, answers, env: { version, nodePath, live: root === null }, catalog, templates });
     }
@@ -217,7 +233,7 @@ export async function runSetup(flags: SetupFlags, ctx: SetupContext, deps: Setup
     let status: string | null = null;
     if (flags.mode === 'install' && answers && root === null && plan.steps.some((s) => s.id === 'restart')) {
       const wait = deps.waitReady ?? realWaitReady;
-      const r = await wait({ metricsAddr: answers.metricsAddr, controlSocket: PATHS.controlSocket, timeoutMs: 20_000 });
+      const r = await wait({ metricsAddr: answers.httpListen.trim() || answers.metricsAddr, controlSocket: PATHS.controlSocket, timeoutMs: 20_000 });
       if (r.ready) status = `ampio-bridge is ready (${r.via})`;
       else say(ctx.stderr, `${markFor(style, 'warn')} ampio-bridge did not report ready within 20 s (${r.via}: ${r.detail}); see \`journalctl -u ampio-bridge -e\` and \`ampio-bridge doctor\`.`);
     }
@@ -244,6 +260,8 @@ export async function runSetup(flags: SetupFlags, ctx: SetupContext, deps: Setup
           connect: answers ? connectLines(answers, facts) : [],
           capture: answers?.capture.trim() ? answers.capture.trim() : null,
           metricsAddr: answers?.metricsAddr ?? '',
+          web: answers?.httpListen.trim() ? webUrl(answers.httpListen.trim(), facts.hostname ?? (facts.root ? 'raspberrypi' : hostname()), answers.mdns) : null,
+          webToken,
           status,
         },
         style,

@@ -226,7 +226,11 @@ export function planInstall(input: PlanInput): Plan {
   if (String(store.allow ?? '').trim().toLowerCase() === 'any') {
     b.notice('warn', `allow = any: every address that reaches port ${a.listen.split(':').pop()} can drive the bus (switch lights, open blinds, disarm the alarm); none of the protocols has a password`, 'keep the default (local network only), or put the Pi behind a firewall/VPN (WireGuard, an SSH tunnel)');
   }
-  const configChanged = b.write('config', `Daemon config ${PATHS.configFile}`, PATHS.configFile, serializeConfig(store), { via: 'conf', store, mode: 0o644 });
+  // With the web page's write-token hash in it, the file is for root and the service's group
+  // only (0640, group ampio-bridge: the service reads it, other users do not).
+  const secret = typeof store['http-token-hash'] === 'string' && store['http-token-hash'] !== '';
+  const configChanged = b.write('config', `Daemon config ${PATHS.configFile}`, PATHS.configFile, serializeConfig(store), { via: 'conf', store, mode: secret ? 0o640 : 0o644 });
+  if (secret && configChanged) b.command('config-group', `Let the service's group read ${PATHS.configFile} (it holds the web token's hash)`, ['chgrp', 'ampio-bridge', PATHS.configFile], { live: true });
   const envChanged = facts.files[PATHS.envFile] === null || facts.files[PATHS.envFile] === undefined ? b.write('env-file', `Environment overrides file ${PATHS.envFile} (comments only)`, PATHS.envFile, renderEnvFile(templates, { version: v }), { mode: 0o644 }) : false;
   const unitChanged = b.write('unit', `systemd unit ${PATHS.unit}`, PATHS.unit, renderUnit(templates, { version: v, nodePath: env.nodePath, mainJs, backend: a.backend, serialDevice: a.serial, serialResolved: facts.serialTargets[a.serial], privileged: privilegedListener(a) }), { mode: 0o644 });
   const ceilingRaised = planRcvbufSysctl(b, facts, { backend: a.backend, version: v, templates, store });

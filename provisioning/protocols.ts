@@ -35,6 +35,20 @@ export const BUS_PORT: SetupProtocol = (() => {
 /** The protocols setup offers yes/no, in registry order (`Answers.listeners`). */
 export const OFFERED: readonly SetupProtocol[] = withSetup.filter((p) => p.question.ask === 'offer');
 
+/** A server setup may make the bridge dial (a plug-in with `connect` and a `dialQuestion`). */
+export interface SetupDial {
+  name: string;
+  /** Its connect option (the Answers key, in `listeners`). */
+  option: OptionName;
+  flag: string;
+  question: string;
+}
+
+/** The dial-out targets setup asks for, in registry order. */
+export const DIALS: readonly SetupDial[] = PROTOCOL_PLUGINS.flatMap((p) =>
+  p.connect && p.dialQuestion ? [{ name: p.name, option: p.connect as OptionName, flag: OPTIONS[p.connect as OptionName].flag, question: p.dialQuestion }] : [],
+);
+
 /** The offered listeners of an installed config (or a fresh one: `cfg` empty). */
 export function defaultListeners(cfg: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
@@ -43,6 +57,8 @@ export function defaultListeners(cfg: Record<string, unknown>): Record<string, s
     // A config without the key predates the protocol or never said yes: offered as the plug-in says.
     out[p.option] = v === undefined || v === null ? (p.question.offeredOn ? p.question.address : '') : String(v);
   }
+  // Dial-out targets: what the config has, else none.
+  for (const d of DIALS) out[d.option] = typeof cfg[d.flag] === 'string' ? String(cfg[d.flag]) : '';
   return out;
 }
 

@@ -123,7 +123,20 @@ export interface Summary {
   /** The capture store's path, or null when off. */
   capture?: string | null;
   metricsAddr: string;
+  /** The web page's URL, or null when off. */
+  web?: string | null;
+  /** A write token this run made: shown once, here. */
+  webToken?: string | null;
   status: string | null;
+}
+
+/** The address people type for the web page: <host>.local (mDNS) on every interface, else the bound host. */
+export function webUrl(listen: string, hostname: string, mdns: boolean): string {
+  const m = /^(.*):(\d+)$/.exec(listen);
+  const host = m ? m[1].replace(/^\[|\]$/g, '') : '';
+  const port = m ? m[2] : '8080';
+  const shown = host === '' || host === '0.0.0.0' || host === '::' ? (mdns ? `${hostname.split('.')[0]}.local` : hostname) : host.includes(':') ? `[${host}]` : host;
+  return `http://${shown}${port === '80' ? '' : `:${port}`}/`;
 }
 
 /** The explicit final step: what changed, backups, reboot, checks. */
@@ -147,6 +160,13 @@ export function renderSummary(s: Summary, style: Style): string {
   out.push('  ampio-bridge status', '  ampio-bridge top', '  ampio-bridge doctor');
   if (s.connect.length) out.push('', ...s.connect);
   if (s.capture) out.push(`Every bus frame is kept in ${s.capture}: ask it with \`ampio-bridge capture query --since 1h\`.`);
+  if (s.web) out.push(`Open the web page on a phone or computer on this network: ${s.web}`);
+  if (s.webToken) {
+    out.push(
+      `  ${markFor(style, 'warn')} Web write token (shown this once; only its hash is stored): ${paint(style, 'bold', s.webToken)}`,
+      '      Enter it on the page to send frames or switch outputs; `sudo ampio-bridge setup --http-token new` makes another.',
+    );
+  }
   return out.join('\n');
 }
 

@@ -141,11 +141,17 @@ export interface Answers {
   maxClients: number;
   hubPolicy: 'drop' | 'kick';
   mdns: boolean;
-  /** '' = metrics/ready endpoint off */
+  /** '' = metrics/ready endpoint off; only used while the web page is off (httpListen ''). */
   metricsAddr: string;
+  /** The web page's HTTP address (also /metrics, /ready, /healthz); '' = off. */
+  httpListen: string;
+  /** The web page's write token: 'new' makes one (printed once, its hash stored), 'off' removes it; absent = keep what config.json has. */
+  httpToken?: 'new' | 'off';
+  /** The hash of a token made by this run (setup fills it in; never asked). */
+  httpTokenHash?: string;
   /**
-   * The listen address of each protocol setup offers (provisioning/protocols.ts), by its
-   * option name; '' = off.
+   * The listen address of each protocol setup offers (provisioning/protocols.ts), and the
+   * server each protocol setup asks about dials (DIALS), by option name; '' = off.
    */
   listeners: Record<string, string>;
   /**
@@ -155,6 +161,8 @@ export interface Answers {
   discovery: Record<string, boolean>;
   /** SQLite file keeping every bus frame (`ampio-bridge capture query`); '' = off. */
   capture: string;
+  /** MQTT broker the house is published to (--mqtt-url); '' or absent = off. */
+  mqttUrl?: string;
   serial: string;
   /** Migrate /etc/default/can-server and disable can-server.service. */
   migrate: boolean;

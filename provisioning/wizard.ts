@@ -6,7 +6,7 @@ import type { Readable, Writable } from 'node:stream';
 import { OPTIONS, suggestTxRate } from '../src/config/options.js';
 import { findBoard, type Catalog } from './catalog.js';
 import { HARDWARE_DEFAULTS, WHY } from './defaults.js';
-import { BUS_PORT, freeAddress, mergeAnswers, OFFERED } from './protocols.js';
+import { BUS_PORT, DIALS, freeAddress, mergeAnswers, OFFERED } from './protocols.js';
 import type { Answers, Facts } from './types.js';
 
 export interface Choice<T> {
@@ -162,6 +162,12 @@ export async function askAnswers(ask: Asker, facts: Facts, catalog: Catalog, def
     const on = await ask.confirm(p.question.question.replace('{port}', port), a.listeners[p.option] !== '');
     a.listeners = { ...a.listeners, [p.option]: on ? address : '' };
   }
+  // Servers to dial out to (a Pi behind a router reaching a bench or a server): off unless typed.
+  for (const d of DIALS) {
+    if (given.listeners?.[d.option] !== undefined) continue;
+    const target = (await ask.input(d.question, a.listeners[d.option] ?? '', validWith((v) => OPTIONS[d.option].parse(v)))).trim();
+    a.listeners = { ...a.listeners, [d.option]: target };
+  }
   // Discovery broadcasts reach the whole LAN: asked (default what is installed, else no), only
   // for a protocol that is served.
   for (const p of OFFERED) {
@@ -178,7 +184,27 @@ export async function askAnswers(ask: Asker, facts: Facts, catalog: Catalog, def
     );
     a.capture = on ? a.capture || HARDWARE_DEFAULTS.capture : '';
   }
-  if (!has('metricsAddr')) a.metricsAddr = (await ask.input(`Metrics address (${WHY.metricsAddr}; empty = off)`, a.metricsAddr, validWith((v) => OPTIONS.metricsAddr.parse(v)))).trim();
+  if (!has('mqttUrl')) {
+    // Tested before anything is written (setup connects once and says what went wrong).
+    a.mqttUrl = (
+      await ask.input(
+        'Publish the house to an MQTT broker (Home Assistant finds it by discovery)? Its URL like mqtt://user:password@192.168.1.10:1883 (mqtts:// for TLS); empty = off',
+        a.mqttUrl ?? '',
+        validWith((v) => OPTIONS.mqttUrl.parse(v)),
+      )
+    ).trim();
+  }
+  if (!has('httpListen')) {
+    const on = await ask.confirm(`Serve the web page on the local network, port 8080 (${WHY.httpListen})?`, a.httpListen !== '');
+    a.httpListen = on ? a.httpListen || HARDWARE_DEFAULTS.httpListen : '';
+  }
+  if (a.httpListen !== '' && !has('httpToken')) {
+    const had = facts.existing.config !== null && typeof facts.existing.config['http-token-hash'] === 'string' && facts.existing.config['http-token-hash'] !== '';
+    const on = await ask.confirm('Allow changes from the web page (send frames, switch outputs, kick clients) to whoever has a write token?', had);
+    a.httpToken = on ? (had ? undefined : 'new') : 'off';
+  }
+  // The web server serves /metrics too: one address (the old question only without it).
+  if (a.httpListen === '' && !has('metricsAddr')) a.metricsAddr = (await ask.input(`Metrics address (${WHY.metricsAddr}; empty = off)`, a.metricsAddr, validWith((v) => OPTIONS.metricsAddr.parse(v)))).trim();
   if (facts.goServer && !has('migrate')) {
     a.migrate = await ask.confirm('go-ampio-server is installed: take over its settings and disable can-server.service? (its files stay)', true);
   }

@@ -15,7 +15,7 @@ import type { DaemonCounters } from './metrics/registry.js';
 import { PLUGINS } from './protocols/registry.js';
 import type { WireProtocol } from './protocols/types.js';
 import type { ListenerInfo } from './server/listener-set.js';
-import { Sessions } from './server/sessions.js';
+import { type EnabledProtocol, Sessions } from './server/sessions.js';
 import type { BuildInfo } from './system/build-info.js';
 import type { Logger } from './system/logger.js';
 
@@ -303,13 +303,15 @@ export class Daemon {
   }
 }
 
-/** The protocols whose listen option is set, loaded (each module only when enabled). */
-async function enabledProtocols(config: Config): Promise<Array<{ protocol: WireProtocol; address: ListenAddress }>> {
+/** The protocols whose listen option (or dial-out target) is set, loaded (each module only when enabled). */
+async function enabledProtocols(config: Config): Promise<EnabledProtocol[]> {
   const values = config as unknown as Record<string, unknown>;
-  const enabled: Array<{ protocol: WireProtocol; address: ListenAddress }> = [];
+  const enabled: EnabledProtocol[] = [];
   for (const plugin of PLUGINS) {
-    const address = values[plugin.listen] as ListenAddress | null | undefined;
-    if (address) enabled.push({ protocol: await plugin.load(values as never), address });
+    const address = (values[plugin.listen] as ListenAddress | null | undefined) ?? null;
+    const connect = plugin.connect ? ((values[plugin.connect] as ListenAddress | null | undefined) ?? null) : null;
+    const peers = plugin.peers ? ((values[plugin.peers] as ListenAddress[] | undefined) ?? []) : [];
+    if (address || connect) enabled.push({ protocol: await plugin.load(values as never), address, connect, peers });
   }
   return enabled;
 }

@@ -16,6 +16,8 @@ export interface LayoutInput {
   clients: number;
   /** Capture is on: one more line under the totals. */
   capture?: boolean;
+  /** MQTT is on: one more line under the totals. */
+  mqtt?: boolean;
 }
 
 export interface Layout {
@@ -30,8 +32,8 @@ export interface Layout {
   bodyRows: number;
 }
 
-export function computeLayout({ rows, buses, clients, capture }: LayoutInput): Layout {
-  const totalsRows = TOTALS_ROWS + (capture ? 1 : 0);
+export function computeLayout({ rows, buses, clients, capture, mqtt }: LayoutInput): Layout {
+  const totalsRows = TOTALS_ROWS + (capture ? 1 : 0) + (mqtt ? 1 : 0);
   let rem = Math.max(0, rows - HEADER_ROWS - FOOTER_ROWS);
   // Keep at least the table chrome and 2 client rows below the buses.
   const busPanels = Math.max(0, Math.min(buses, Math.floor((rem - CLIENTS_CHROME_ROWS - 2) / BUS_PANEL_ROWS)));

@@ -4,7 +4,7 @@
 // booleans as JSON numbers and booleans.
 
 import { OPTIONS, formatOptionValue, type OptionName, type OptionSpec } from '../../src/config/options.js';
-import { BUS_PORT, OFFERED } from '../protocols.js';
+import { BUS_PORT, DIALS, OFFERED } from '../protocols.js';
 import type { Answers } from '../types.js';
 
 export class AnswerError extends Error {
@@ -42,7 +42,8 @@ export function answerEntries(a: Answers): [OptionName, string][] {
     ['maxClients', String(a.maxClients)],
     ['hubPolicy', a.hubPolicy],
     ['mdnsEnable', String(a.mdns)],
-    ['metricsAddr', a.metricsAddr],
+    // One HTTP server: the web page's address, or (without it) the metrics address.
+    a.httpListen.trim() !== '' ? ['httpListen', a.httpListen] : ['metricsAddr', a.metricsAddr],
   );
   for (const p of OFFERED) {
     const listen = (a.listeners[p.option] ?? '').trim();
@@ -52,7 +53,13 @@ export function answerEntries(a: Answers): [OptionName, string][] {
     // A broadcast to the whole LAN: on only when asked for, and only with its listener.
     if (p.discoveryOption) e.push([p.discoveryOption, String(a.discovery?.[p.discoveryOption] === true && listen !== '')]);
   }
+  for (const d of DIALS) {
+    const target = (a.listeners[d.option] ?? '').trim();
+    if (target !== '') e.push([d.option, target]);
+  }
   if (a.capture.trim() !== '') e.push(['capture', a.capture]);
+  if (a.mqttUrl?.trim()) e.push(['mqttUrl', a.mqttUrl.trim()]);
+  if (a.httpTokenHash) e.push(['httpTokenHash', a.httpTokenHash]);
   // Only when they differ from the daemon's defaults, so an install that keeps them has a
   // config file without them (and picks up a better default in a later version).
   if (a.allow !== undefined && a.allow !== 'local') e.push(['allow', a.allow]);
@@ -73,12 +80,18 @@ export function buildConfigStore(a: Answers, existing: Record<string, unknown> |
   // A protocol or capture answered "no": an earlier key must not survive as an "other key".
   const dropped = new Set<string>();
   for (const p of OFFERED) if ((a.listeners[p.option] ?? '').trim() === '' && !p.question.keepOff) dropped.add(p.flag);
+  for (const d of DIALS) if ((a.listeners[d.option] ?? '').trim() === '') dropped.add(d.flag);
   if (a.capture.trim() === '') dropped.add(OPTIONS.capture.flag);
+  if (a.mqttUrl !== undefined && a.mqttUrl.trim() === '') dropped.add(OPTIONS.mqttUrl.flag);
   // Back to the daemon's default (no key is written for it): a key from before must go too,
   // or `setup --allow local` would leave an install open to any address.
   if (a.allow === undefined || a.allow === 'local') dropped.add(OPTIONS.allow.flag);
   if (a.txRate === undefined || a.txRate === '0') dropped.add(OPTIONS.txRate.flag);
+  // The web page took over /metrics: an old metrics-addr would name a second address (refused).
+  if (a.httpListen.trim() !== '') dropped.add(OPTIONS.metricsAddr.flag);
+  else dropped.add(OPTIONS.httpListen.flag);
+  if (a.httpToken === 'off' || a.httpListen.trim() === '') dropped.add(OPTIONS.httpTokenHash.flag);
   for (const [k, v] of Object.entries(existing ?? {})) if (!(k in store) && !dropped.has(k)) store[k] = v;
-  for (const [k, v] of Object.entries(migrated)) if (!(k in store)) store[k] = v;
+  for (const [k, v] of Object.entries(migrated)) if (!(k in store) && !dropped.has(k)) store[k] = v;
   return store;
 }

@@ -17,6 +17,9 @@ const FN_MULTI = 0x16;
 const CMD_FLAG = [0x2f, 0xf9] as const;
 const CMD_COVER = [0x31, 0xf9] as const;
 const CMD_COVER_POSITION = [0x31, 0x03] as const;
+/** Multi-frame light commands of the models without a single-frame form (lights.py, `case _`): 30 F9 on/off, 36 F9 level. */
+const CMD_LIGHT_SWITCH = [0x30, 0xf9] as const;
+const CMD_LIGHT_LEVEL = [0x36, 0xf9] as const;
 /** covers.py: _CMD_COVER_OPEN 2, _CMD_COVER_CLOSE 1, _CMD_COVER_STOP 0; 0x65 = leave unchanged. */
 const COVER_ACTION = { open: 0x02, close: 0x01, stop: 0x00 } as const;
 const KEEP = 0x65;
@@ -70,6 +73,16 @@ export function encodeRgbw(module: number, rgbw: readonly [number, number, numbe
   return rgbw.map((v, i) => frame(module, [FN_SET, checkByte(v, ['red', 'green', 'blue', 'white'][i]), i]));
 }
 
+export function encodeLightSwitch(module: number, index: number, on: boolean): CanFrame[] {
+  // aioampio/controllers/lights.py, any model but MRGBW/MLED/MINOC4P/MDIM/MREL8S: 30 F9 01|00 <index−1>.
+  return encodeMultiFrame(module, Uint8Array.from([...CMD_LIGHT_SWITCH, on ? 0x01 : 0x00, checkIndex(index)]));
+}
+
+export function encodeLightLevel(module: number, index: number, value: number): CanFrame[] {
+  // aioampio/controllers/lights.py, same models: 36 F9 <brightness> <index−1>.
+  return encodeMultiFrame(module, Uint8Array.from([...CMD_LIGHT_LEVEL, checkByte(value, 'brightness'), checkIndex(index)]));
+}
+
 export function encodeFlag(module: number, index: number, on: boolean): CanFrame[] {
   return encodeMultiFrame(module, Uint8Array.from([...CMD_FLAG, on ? 0x01 : 0x00, checkIndex(index)]));
 }
@@ -95,6 +108,8 @@ export const ampioCommands: CommandEncoders = {
   encodeAnalogOutput,
   encodeRgbw,
   encodeFlag,
+  encodeLightSwitch,
+  encodeLightLevel,
   encodeCover,
   encodeCoverPosition,
   encodeMultiFrame,

@@ -233,6 +233,10 @@ export interface CommandEncoders {
   encodeAnalogOutput(module: number, index: number, value: number): CanFrame[];
   /** MRGBW: four `15 <v> <i>` frames, channels R, G, B, W. */
   encodeRgbw(module: number, rgbw: readonly [number, number, number, number]): CanFrame[];
+  /** Multi-frame `30 F9 01|00 <index−1>`: a light on a model without the single-frame form (relay modules …). */
+  encodeLightSwitch(module: number, index: number, on: boolean): CanFrame[];
+  /** Multi-frame `36 F9 <value> <index−1>`: a dimmable light on such a model. */
+  encodeLightLevel(module: number, index: number, value: number): CanFrame[];
   /** Multi-frame `2F F9 01|00 <index−1>`: set flag `index`. */
   encodeFlag(module: number, index: number, on: boolean): CanFrame[];
   /** Multi-frame `31 F9 <2 open|1 close|0 stop> <index−1>`. */

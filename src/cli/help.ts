@@ -85,7 +85,8 @@ export function renderServeHelp(options: HelpOptions = {}): string {
     ...wrap(
       `Runs the bridge: opens the CAN buses and serves them to the clients of every wire protocol turned on (${protocolList()}), ` +
         'all sharing the bus: cannelloni TCP v1 on --listen (one port per bus), each other protocol on its own --<protocol>-listen ' +
-        "(socketcand for python-can, SavvyCAN and Kayak; GVRET for SavvyCAN and WireTAP; waveshare for Home Assistant's Ampio integration). " +
+        "(socketcand for python-can, SavvyCAN and Kayak; GVRET for SavvyCAN and WireTAP; waveshare for Home Assistant's Ampio integration), " +
+        'cannelloni over UDP on --cannelloni-udp; the bridge dials out to a server with --cannelloni-connect or --tcpcan-connect. ' +
         'Beside the bus it keeps what is asked of it: a record of every frame (--capture, forwarded to PostgreSQL with --pg-url), ' +
         'the house decoded from the bus (Ampio modules and their state, for MQTT and the web page), ' +
         'metrics, mDNS and the control socket that status and top read. ' +

@@ -79,3 +79,19 @@ export function sumValues(record: Record<string, number>): number {
   for (const v of Object.values(record)) if (Number.isFinite(v)) total += v;
   return total;
 }
+
+/**
+ * The warnings `status` prints under its bus table ("! can0: …"), one string per problem;
+ * the web overview shows the same words.
+ */
+export function busWarnings(b: Pick<BusSnapshot, 'name' | 'busLoad' | 'bitrate' | 'rxReadLate' | 'rxKernelDrops'>): string[] {
+  const out: string[] = [];
+  if (b.busLoad >= BUS_LOAD_WARN && b.bitrate !== null) out.push(`${b.name}: bus load ${b.busLoad.toFixed(1)}% is above ${BUS_LOAD_WARN}%: frames will queue and may go stale`);
+  if ((b.rxReadLate ?? 0) > 0) {
+    out.push(`${b.name}: ${b.rxReadLate} received frames were read more than --client-max-lag after they arrived (the bridge was stalled or the host is overloaded): not sent to clients (a capture still records them)`);
+  }
+  if ((b.rxKernelDrops ?? 0) > 0) {
+    out.push(`${b.name}: the kernel dropped ${b.rxKernelDrops} received frames because the bridge read too late (raise --can-rcvbuf, see "ampio-bridge doctor" for the kernel's cap on it, or the host is overloaded)`);
+  }
+  return out;
+}

@@ -16,6 +16,8 @@ export interface ConfiguredListener {
   tcp?: ListenAddress;
   /** A Unix socket path. */
   path?: string;
+  /** The transport of `tcp` (the field keeps its name): a UDP port never clashes with a TCP one. */
+  transport?: 'tcp' | 'udp';
 }
 
 type Spec = Pick<OptionSpec<unknown>, 'kind' | 'listener'>;
@@ -32,12 +34,14 @@ export function configuredListeners(specs: Readonly<Record<string, Spec>>, value
       continue;
     }
     const base = value as ListenAddress;
+    const transport = decl.transport ?? 'tcp';
+    const kind = transport === 'udp' ? ' UDP' : '';
     if (!decl.perBus) {
-      out.push({ option, label: `the ${decl.what} port`, bus: null, tcp: base });
+      out.push({ option, label: `the ${decl.what}${kind} port`, bus: null, tcp: base, transport });
       continue;
     }
     busNames.forEach((name, i) => {
-      out.push({ option, label: `the ${decl.what} port of ${name}`, bus: i, tcp: { host: base.host, port: base.port === 0 ? 0 : base.port + i } });
+      out.push({ option, label: `the ${decl.what}${kind} port of ${name}`, bus: i, tcp: { host: base.host, port: base.port === 0 ? 0 : base.port + i }, transport });
     });
   }
   return out;
@@ -46,6 +50,7 @@ export function configuredListeners(specs: Readonly<Record<string, Spec>>, value
 /** Whether two listeners would bind the same socket (port 0: the OS picks distinct ports). */
 export function sameSocket(a: ConfiguredListener, b: ConfiguredListener): boolean {
   if (a.path !== undefined || b.path !== undefined) return a.path !== undefined && a.path === b.path;
+  if ((a.transport ?? 'tcp') !== (b.transport ?? 'tcp')) return false;
   const x = a.tcp as ListenAddress;
   const y = b.tcp as ListenAddress;
   if (x.port === 0 || y.port === 0 || x.port !== y.port) return false;

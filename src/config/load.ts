@@ -5,7 +5,7 @@
 
 import { ConfigError, describeSource, type ValueSource } from './errors.js';
 import { configuredListeners, listenerClashes, portsPastEnd } from './listeners.js';
-import type { ListenAddress } from './parsers.js';
+import { formatListen, type ListenAddress } from './parsers.js';
 import { PLUGINS } from '../protocols/registry.js';
 import { OPTION_NAMES, OPTIONS, type Config, type OptionName, type OptionSpec } from './options.js';
 import { parseCommandLine } from './sources/argv.js';
@@ -119,10 +119,30 @@ function crossChecks(values: Partial<Record<OptionName, unknown>>, sources: Reco
       conflictError('canIf', sources, `lists ${canIf.length} buses (${canIf.join(',')}) but --backend serial drives one USB adapter, one bus`, 'give one name, or use --backend socketcan for a two-channel HAT'),
     );
   }
-  if (canIf) errors.push(...listenerChecks(values, sources, canIf));
+  // One HTTP server: --http-listen, or where an older config put it (--metrics-addr). Both at
+  // one address is that one server; two addresses would be two servers, which there are not.
+  const metricsAddr = values.metricsAddr as ListenAddress | null | undefined;
+  const httpListen = values.httpListen as ListenAddress | null | undefined;
+  if (httpListen && metricsAddr && formatListen(httpListen) !== formatListen(metricsAddr)) {
+    errors.push(
+      conflictError('metricsAddr', sources, `is ${formatListen(metricsAddr)} but --http-listen is ${formatListen(httpListen)}: the bridge has one HTTP server, which serves /metrics too`, 'remove --metrics-addr (Prometheus scrapes /metrics at the --http-listen address), or give both the same address'),
+    );
+  }
+  const oneServer = httpListen ? { ...values, metricsAddr: null } : values;
+  if (canIf) errors.push(...listenerChecks(oneServer, sources, canIf));
   // Each protocol's own combinations (e.g. a discovery broadcast without its listener).
   for (const plugin of PLUGINS) {
     for (const p of plugin.check?.(values as never) ?? []) errors.push(conflictError(p.option as OptionName, sources, p.problem, p.fix));
+  }
+  const mqttUrl = values.mqttUrl as string | undefined;
+  if (values.mqttRaw === true && !mqttUrl) {
+    errors.push(conflictError('mqttRaw', sources, 'is on but --mqtt-url is off: there is no broker to publish frames to', 'also set --mqtt-url, e.g. mqtt://127.0.0.1:1883'));
+  }
+  if (!values.mqttCert !== !values.mqttKey) {
+    errors.push(conflictError(values.mqttCert ? 'mqttCert' : 'mqttKey', sources, 'a client certificate needs its key and a key its certificate', 'give both --mqtt-cert and --mqtt-key, or neither'));
+  }
+  if (mqttUrl && mqttUrl.startsWith('mqtt://') && (values.mqttCa || values.mqttCert)) {
+    errors.push(conflictError(values.mqttCa ? 'mqttCa' : 'mqttCert', sources, 'is a TLS file, but --mqtt-url is plain mqtt:// (no TLS)', 'use mqtts:// (usually port 8883), or drop the TLS files'));
   }
   if (values.pgUrl && values.capture === '') {
     errors.push(conflictError('pgUrl', sources, 'forwards captured frames, but capture is off (the capture store is the outbox that survives outages)', 'add --capture /var/lib/ampio-bridge/capture.db (or another path)'));

@@ -1,22 +1,25 @@
 // THE options table: one entry per setting of `ampio-bridge serve`, composed here from the
 // core entries below and the groups of access control (options-access.ts), the wire protocols
 // (each plug-in's own group, src/protocols/<name>/plugin.ts, through the registry), capture
-// (options-capture.ts) and the Ampio house layer (options-ampio.ts); a service adds its group
-// the same way, and an entry that declares
-// `listener` is checked against every other listener by one rule (listeners.ts). It drives flag
-// parsing, env names, config-file keys, validation, `--help`, the README table and the
-// files `setup` writes. Pure data and parsers: no I/O here (provisioning imports it).
+// (options-capture.ts), the web page (options-web.ts), the Ampio house layer (options-ampio.ts)
+// and MQTT (src/mqtt/options.ts); a service adds its group the same way, and an entry that
+// declares `listener` is checked against every other listener by one rule (listeners.ts). It
+// drives flag parsing, env names, config-file keys, validation, `--help`, the README table and
+// the files `setup` writes. Pure data and parsers: no I/O here (provisioning imports it).
 // Longer than our ~350-line habit on purpose: most of it is the core table itself, one
 // entry per setting, which reads best as one list; the other groups live beside it.
 import { ACCESS_OPTIONS } from './options-access.js';
 import { PROTOCOL_OPTIONS } from '../protocols/registry.js';
 import { CAPTURE_OPTIONS } from './options-capture.js';
+import { WEB_OPTIONS } from './options-web.js';
 import { AMPIO_OPTIONS } from './options-ampio.js';
+import { MQTT_OPTIONS } from '../mqtt/options.js';
 
 // What setup and doctor need about --allow/--tx-rate, re-exported: provisioning imports
 // nothing of the daemon but this table.
 export { isPublicAddress, nonLocalEntries } from '../guard/address-list.js';
 export { suggestTxRate } from '../guard/token-bucket.js';
+export { hashTokenSync, newToken } from '../guard/web-token.js';
 export { formatAge, formatByteSize, parseAge, parseByteSize } from './options-capture.js';
 // The wire protocols' setup questions, and the one clash rule for listeners (setup picks free
 // ports and refuses clashing answers exactly as serve would).
@@ -53,9 +56,10 @@ export interface OptionSpec<T> {
   /**
    * The option is where something listens (an `address`: TCP; a `path`: a Unix socket). Every
    * such option takes part in one clash rule (listeners.ts): no two listeners on one socket.
-   * `what` names it in the error ("the <what> port"); `perBus`: bus i listens on port + i.
+   * `what` names it in the error ("the <what> port"); `perBus`: bus i listens on port + i;
+   * `transport`: a UDP port clashes only with UDP ports (default tcp).
    */
-  listener?: { what: string; perBus?: boolean };
+  listener?: { what: string; perBus?: boolean; transport?: 'tcp' | 'udp' };
 }
 
 // The parsers and option helpers live in parsers.ts; re-exported so existing imports keep working.
@@ -269,7 +273,7 @@ export const OPTIONS = {
     flag: 'metrics-addr',
     example: '127.0.0.1:9100',
     default: null,
-    help: 'HTTP address for /metrics (Prometheus), /ready and /healthz; off or empty = off; a bare port is refused',
+    help: 'older name of --http-listen, kept so existing configs work: the one HTTP server (/metrics, /ready, /healthz and the web page) listens here when --http-listen is not set; off or empty = off; a bare port is refused',
     group: 'observability',
     scope: 'structural',
     listener: { what: 'metrics' },
@@ -359,7 +363,9 @@ export const OPTIONS = {
   }),
   ...ACCESS_OPTIONS,
   ...CAPTURE_OPTIONS,
+  ...WEB_OPTIONS,
   ...AMPIO_OPTIONS,
+  ...MQTT_OPTIONS,
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;

@@ -231,6 +231,43 @@ export function optionalListenOption(spec: Described<ListenAddress | null> & { e
 }
 
 /**
+ * A remote `HOST:PORT` to reach (a server to dial, a UDP peer): the host is required, since
+ * "all interfaces" means nothing for a destination. Port 0 is refused for the same reason.
+ */
+export function parseTarget(raw: string): ListenAddress {
+  const a = parseListen(raw) as ListenAddress;
+  if (isWildcardHost(a.host)) throw new OptionValueError(`"${raw.trim()}" names no host: write the remote's address, e.g. 192.168.1.20:${a.port || 20000}`);
+  if (a.port === 0) throw new OptionValueError(`"${raw.trim()}": a remote needs a real port, not 0`);
+  return a;
+}
+
+/** A remote server to dial out to; empty or `off` = off (the default). */
+export function optionalTargetOption(spec: Described<ListenAddress | null> & { example: string }): OptionSpec<ListenAddress | null> {
+  const { example, ...rest } = spec;
+  return {
+    defaultText: 'off',
+    ...rest,
+    kind: 'address',
+    expected: spec.expected ?? `host:port like ${example} (second bus: port + 1), off or empty = off`,
+    parse: (raw) => (raw.trim() === '' || OFF_WORDS.has(raw.trim().toLowerCase()) ? null : parseTarget(raw)),
+    format: formatListen,
+    emptyIsValue: true,
+  };
+}
+
+/** Remote `HOST:PORT`s, comma-separated or the flag repeated; empty = none. */
+export function targetListOption(spec: Described<ListenAddress[]> & { example: string }): OptionSpec<ListenAddress[]> {
+  const { example, ...rest } = spec;
+  return {
+    ...rest,
+    kind: 'list',
+    expected: spec.expected ?? `host:port like ${example}, several comma-separated or the flag repeated`,
+    parse: (raw) => raw.split(',').map((t) => t.trim()).filter(Boolean).map(parseTarget),
+    format: (v) => v.map((a) => formatListen(a)).join(','),
+  };
+}
+
+/**
  * An entry written out in full. Prefer the helpers (intOption, durationOption, enumOption,
  * boolOption, listenOption, optionalListenOption): they derive `expected`, `choices` and
  * `format` from the parser's own bounds.

@@ -6,6 +6,7 @@ import type { BackendKind, BackendState } from '../backends/types.js';
 import type { BusState } from '../core/bus-state.js';
 import type { AmpioSnapshot } from '../ampio/types.js';
 import type { ForwardStatus } from '../capture/worker-messages.js';
+import type { MqttSnapshot } from '../mqtt/snapshot.js';
 import { formatAgeMs, formatBytes } from '../core/human-units.js';
 
 export const CONTROL_PROTOCOL_VERSION = 1;
@@ -151,6 +152,27 @@ export interface ClientSnapshot {
    * `zero_length`, `rtr`, `fd` for SavvyCAN; `fd` with --gvret-fd off). Absent when none.
    */
   withheld?: Record<string, number>;
+  /** `out`: the bridge dialled this server (absent: the client connected to us). */
+  direction?: 'in' | 'out';
+  /** `udp` for a datagram peer (absent: TCP). */
+  transport?: 'udp';
+  /** UDP peers: datagrams its sequence numbers show lost, and arrived late. */
+  datagramsLost?: number;
+  datagramsMisordered?: number;
+}
+
+/** A server the bridge dials (--cannelloni-connect, --tcpcan-connect). */
+export interface OutboundSnapshot {
+  protocol: string;
+  bus: string;
+  target: string;
+  /** `up` while connected; `down` while waiting to retry. */
+  state: string;
+  /** ms since epoch of the last state change. */
+  since: number;
+  connects: number;
+  failures: number;
+  lastError: string | null;
 }
 
 export interface Totals {
@@ -176,11 +198,35 @@ export interface Snapshot {
   daemon: DaemonInfo;
   buses: BusSnapshot[];
   clients: ClientSnapshot[];
+  /** Servers the bridge dials, and their state (absent when it dials none). */
+  outbound?: OutboundSnapshot[];
   totals: Totals;
   /** Frame capture (--capture); absent when capture is off. */
   capture?: CaptureSnapshot;
   /** The Ampio house layer (modules, decode counters); absent with --ampio=false. */
   ampio?: AmpioSnapshot;
+  /** The MQTT publisher (--mqtt-url); absent when MQTT is off. */
+  mqtt?: MqttSnapshot;
+  /** The web page's server (--http-listen); absent when it is off. */
+  web?: WebSnapshot;
+}
+
+/** The HTTP server of the web page and API. */
+export interface WebSnapshot {
+  /** Bound address, host:port */
+  address: string;
+  /** Whether a write credential is configured (writes exist at all). */
+  writes: boolean;
+  /** Live-frame viewers connected now */
+  liveViewers: number;
+  /** Frames sent to live viewers, and those they lost because their browser read too slowly */
+  liveSent: number;
+  liveDropped: number;
+  /** Connections refused by --allow */
+  refused: number;
+  /** Writes done, and writes refused for a missing or wrong token */
+  writesDone: number;
+  writesRefused: number;
 }
 
 /** The capture store and its PostgreSQL forwarder. */

@@ -3,7 +3,10 @@
 // broadcast (declared by its plug-in). Built from explicit
 // inputs (build info, hostname, the bound listeners) handed over by the daemon once its
 // listeners are bound; each is imported lazily, so a daemon that needs none loads none.
-import type { FrameTap } from '../bus/frame-tap.js';
+import type { FrameTap, TapOrigin } from '../bus/frame-tap.js';
+import type { DropReason, SendResult } from '../backends/types.js';
+import type { CanFrame } from '../core/frame.js';
+import type { AmpioView } from '../ampio/types.js';
 import type { Config } from '../config/options.js';
 import type { LogFn } from '../core/log-fn.js';
 import type { ControlSource } from '../control/control-server.js';
@@ -38,6 +41,15 @@ export interface DaemonService {
   answer?(request: Readonly<Record<string, unknown>>): unknown;
 }
 
+/** What a service sees of a bus. */
+export interface ServiceBus {
+  readonly index: number;
+  readonly name: string;
+  bitrate(): number | null;
+  send(frame: CanFrame, origin: TapOrigin): SendResult;
+  refuseFromClient(frame: CanFrame, reason: DropReason, origin: TapOrigin): SendResult;
+}
+
 /** Everything a service may need, handed over explicitly once the listeners are bound. */
 export interface ServiceInputs {
   config: Config;
@@ -46,14 +58,21 @@ export interface ServiceInputs {
   log: Logger;
   /** Bound listeners, every protocol. */
   listeners: readonly ListenerInfo[];
-  /** Bus names and bitrates, in bus order. */
-  buses: ReadonlyArray<{ name: string; bitrate(): number | null }>;
+  /**
+   * The buses, in bus order: names and bitrates, and the TX path a service that puts frames
+   * on the bus (MQTT commands) goes through like any client: send, or count a refusal.
+   */
+  buses: ReadonlyArray<ServiceBus>;
   source: ControlSource & MetricsSource & { readiness(): Readiness };
 }
 
 export interface StandardServiceOptions {
   controlSocketPath: string | null;
   env: Record<string, string | undefined>;
+  /** Re-reads the configuration as SIGHUP does (the web page's reload); returns what changed. */
+  reload?: () => string[];
+  /** The house layer's read side, for the web page (absent with --ampio=false). */
+  ampio?: AmpioView | null;
 }
 
 export async function createStandardServices(inputs: ServiceInputs, options: StandardServiceOptions): Promise<DaemonService[]> {
@@ -69,47 +88,69 @@ export async function createStandardServices(inputs: ServiceInputs, options: Sta
     const server = createControlServer({ path: options.controlSocketPath, source, helloInfo: { daemon: build.version, pid: process.pid }, log: logAt, frames });
     services.push({ name: 'control', start: () => server.start(), stop: () => server.stop(), tap });
   }
-  if (config.metricsAddr) {
+  // One HTTP server (the web page, its API, /metrics, /ready, /healthz) at --http-listen,
+  // or at --metrics-addr where an older config names only that (config/load.ts refuses two
+  // different addresses).
+  const httpAddress = config.httpListen ?? config.metricsAddr;
+  let web: { readonly address: { host: string; port: number } | null } | null = null;
+  if (httpAddress) {
     const { createMetricsRegistry } = await import('../metrics/registry.js');
-    const { createMetricsHttpServer } = await import('../metrics/http.js');
-    const registry = createMetricsRegistry({ source, build, defaultMetrics: true, capture: config.capture ? { forwarding: config.pgUrl !== '' } : undefined, ampio: config.ampio });
-    const http = createMetricsHttpServer({
-      host: config.metricsAddr.host,
-      port: config.metricsAddr.port,
-      registry,
-      readiness: () => source.readiness(),
+    const { serveProbe } = await import('../metrics/http.js');
+    const { createWebService } = await import('../web/service.js');
+    const registry = createMetricsRegistry({ source, build, defaultMetrics: true, capture: config.capture ? { forwarding: config.pgUrl !== '' } : undefined, ampio: config.ampio, web: true, mqtt: config.mqttUrl !== '' });
+    const service = createWebService({
+      config,
+      address: httpAddress,
+      hostname: inputs.hostname,
+      version: build.version,
+      buses: inputs.buses,
+      source,
+      probe: (req, res) => serveProbe(req, res, { registry, readiness: () => source.readiness(), log: logAt }),
+      reload: options.reload,
+      ampio: options.ampio,
       log: logAt,
     });
-    services.push({ name: 'metrics', start: async () => void (await http.start()), stop: () => http.stop() });
+    web = service;
+    services.push(service);
   }
   services.push(metricsLogService(source, config.logMetricsInterval, logAt));
   if (config.mdnsEnable) {
     const { createMdnsAdvertiser } = await import('../system/mdns.js');
-    const advertiser = createMdnsAdvertiser({
-      name: config.mdnsName,
-      hostname: inputs.hostname,
-      backend: config.backend,
-      version: build.version,
-      // Each protocol's conventional service, as its plug-in declares it (`mdns`); protocols
-      // without one are not advertised.
-      listeners: inputs.listeners.flatMap((l) =>
-        l.mdns
-          ? [
-              {
-                bus: l.bus === null ? 'all' : inputs.buses[l.bus].name,
-                host: l.host,
-                port: l.port,
-                bitrate: l.bus === null ? null : inputs.buses[l.bus].bitrate(),
-                type: l.mdns.type,
-                proto: l.protocol,
-                txt: l.mdns.txt,
-              },
-            ]
-          : [],
-      ),
-      log: logAt,
+    const busListeners = inputs.listeners.flatMap((l) =>
+      l.mdns
+        ? [
+            {
+              bus: l.bus === null ? 'all' : inputs.buses[l.bus].name,
+              host: l.host,
+              port: l.port,
+              bitrate: l.bus === null ? null : inputs.buses[l.bus].bitrate(),
+              type: l.mdns.type,
+              proto: l.protocol,
+              txt: l.mdns.txt,
+            },
+          ]
+        : [],
+    );
+    let advertiser: { start(): Promise<void>; stop(): Promise<void> } | null = null;
+    services.push({
+      name: 'mdns',
+      // Built at start: the web server (started before this) has its bound port by then.
+      async start() {
+        const page = web?.address && httpAddress ? [{ bus: 'all', host: httpAddress.host, port: web.address.port, type: 'http', proto: 'http', txt: { path: '/' } }] : [];
+        advertiser = createMdnsAdvertiser({
+          name: config.mdnsName,
+          hostname: inputs.hostname,
+          backend: config.backend,
+          version: build.version,
+          // Each protocol's conventional service, as its plug-in declares it (`mdns`); protocols
+          // without one are not advertised; the web page as _http._tcp.
+          listeners: [...busListeners, ...page],
+          log: logAt,
+        });
+        await advertiser.start();
+      },
+      stop: async () => advertiser?.stop(),
     });
-    services.push({ name: 'mdns', start: () => advertiser.start(), stop: () => advertiser.stop() });
   }
   services.push(...(await discoveryServices(inputs, logAt)));
   return services;

@@ -71,6 +71,8 @@ export function takeReading(inp: SnapshotInputs): Reading {
       txRefused: { ...s.txGuard.refused },
       behindMs: Math.round(s.freshness.behindMs(s.oldestQueuedAt(), now)),
       staleDrops: s.freshness.staleDrops,
+      ...(s.direction === 'out' ? { direction: 'out' as const } : {}),
+      ...(s.protocol.datagram ? { transport: 'udp' as const, datagramsLost: s.datagramsLost, datagramsMisordered: s.datagramsMisordered } : {}),
       ...(Object.keys(s.withheldFrames).length > 0 ? { withheld: { ...s.withheldFrames } } : {}),
     });
   }
@@ -148,6 +150,7 @@ export function takeReading(inp: SnapshotInputs): Reading {
       txFrames: p.closedFramesOut + (txByProtocol.get(protocol) ?? 0),
       accepted: p.accepted,
       handshakeFailuresByReason: { ...p.handshakeFailuresByReason },
+      ...(sessions.byProtocol[protocol] && protocolIsDatagram(sessions, protocol) ? { datagramsLost: p.datagramsLost, datagramsMisordered: p.datagramsMisordered } : {}),
     });
   }
 
@@ -166,7 +169,8 @@ export function takeReading(inp: SnapshotInputs): Reading {
       listen: buses.map((b) => busAt(b.index)),
       listeners: listeners.map((l) => ({ protocol: l.protocol, bus: l.bus === null ? null : buses[l.bus].name, address: l.address })),
       mdnsName: cfg.mdnsEnable ? mdnsInstanceNames(cfg.mdnsName, inp.hostname, buses.map((b) => b.name)).join(', ') : null,
-      metricsAddr: cfg.metricsAddr ? formatListen(cfg.metricsAddr) : null,
+      // Where /metrics is served: the one HTTP server (--http-listen, or its older name).
+      metricsAddr: (cfg.httpListen ?? cfg.metricsAddr) ? formatListen((cfg.httpListen ?? cfg.metricsAddr)!) : null,
       controlSocket: inp.controlSocketPath ?? '',
       config: {
         'hub-buffer': cfg.hubBuffer,
@@ -191,6 +195,7 @@ export function takeReading(inp: SnapshotInputs): Reading {
     },
     buses: busSnaps,
     clients,
+    ...(sessions.remote.dialing ? { outbound: sessions.outbound() } : {}),
     totals: {
       active: clients.length,
       accepted: sessions.accepted,
@@ -233,6 +238,11 @@ function rejectedByReason(sessions: Sessions): { rejectedByReason?: Record<strin
   const out: Record<string, number> = {};
   for (const r of sessions.access.gate.rejected()) out[r.reason] = (out[r.reason] ?? 0) + r.count;
   return Object.keys(out).length > 0 ? { rejectedByReason: out } : {};
+}
+
+/** Whether a protocol speaks datagrams (its counters include sequence losses). */
+function protocolIsDatagram(sessions: Sessions, protocol: string): boolean {
+  return sessions.remote.datagramProtocols.has(protocol);
 }
 
 function resetsBeforeAccept(sessions: Sessions): { resetBeforeAccept?: number } {

@@ -1,5 +1,7 @@
-// The metrics HTTP endpoint (--metrics-addr): /metrics for Prometheus, /ready for
-// orchestration and `setup`'s verify step, /healthz for liveness.
+// /metrics for Prometheus, /ready for orchestration and `setup`'s verify step, /healthz for
+// liveness: serveProbe() answers them inside the daemon's one HTTP server (src/web/, at
+// --http-listen or its older name --metrics-addr); createMetricsHttpServer() is the same
+// three paths alone, for embedding them without the web page.
 //   /ready   200 "ready" only when every listener is bound and every backend open (and no
 //            bus is bus-off), else 503 with the reason, so a probe says why.
 //   /healthz 200 "ok": answering at all proves the event loop is alive.
@@ -46,48 +48,14 @@ export function createMetricsHttpServer(opts: MetricsHttpOptions): MetricsHttpSe
   let bound: AddressInfo | null = null;
 
   const handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    const url = (req.url ?? '/').split('?')[0];
-    const text = (status: number, body: string): void => {
-      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
-      res.end(req.method === 'HEAD' ? undefined : body);
-    };
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD');
-      text(405, 'method not allowed\n');
+      plainText(req, res, 405, 'method not allowed\n');
       return;
     }
-    switch (url) {
-      case '/metrics':
-        opts.registry.metrics().then(
-          (body) => {
-            res.writeHead(200, { 'content-type': opts.registry.contentType });
-            res.end(req.method === 'HEAD' ? undefined : body);
-          },
-          (err: unknown) => {
-            opts.log('error', 'metrics_collect_failed', { error: String(err) });
-            text(500, 'metrics collection failed\n');
-          },
-        );
-        return;
-      case '/ready': {
-        let r: Readiness;
-        try {
-          r = opts.readiness();
-        } catch (err) {
-          r = { ready: false, reason: `readiness check failed: ${String(err)}` };
-        }
-        text(r.ready ? 200 : 503, r.ready ? 'ready\n' : `not ready: ${r.reason}\n`);
-        return;
-      }
-      case '/healthz':
-        text(200, 'ok\n');
-        return;
-      case '/':
-        text(200, 'ampio-bridge: /metrics /ready /healthz\n');
-        return;
-      default:
-        text(404, 'not found\n');
-    }
+    if (serveProbe(req, res, opts)) return;
+    if ((req.url ?? '/').split('?')[0] === '/') plainText(req, res, 200, 'ampio-bridge: /metrics /ready /healthz\n');
+    else plainText(req, res, 404, 'not found\n');
   };
 
   return {
@@ -136,4 +104,45 @@ export function createMetricsHttpServer(opts: MetricsHttpOptions): MetricsHttpSe
 
 function formatHostPort(a: AddressInfo): string {
   return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+}
+
+export function plainText(req: http.IncomingMessage, res: http.ServerResponse, status: number, body: string): void {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+/**
+ * Answers /metrics, /ready and /healthz (GET or HEAD); false for any other path. The web
+ * server (src/web/) serves these same paths through this function, so the two never differ.
+ */
+export function serveProbe(req: http.IncomingMessage, res: http.ServerResponse, opts: Pick<MetricsHttpOptions, 'registry' | 'readiness' | 'log'>): boolean {
+  switch ((req.url ?? '/').split('?')[0]) {
+    case '/metrics':
+      opts.registry.metrics().then(
+        (body) => {
+          res.writeHead(200, { 'content-type': opts.registry.contentType });
+          res.end(req.method === 'HEAD' ? undefined : body);
+        },
+        (err: unknown) => {
+          opts.log('error', 'metrics_collect_failed', { error: String(err) });
+          plainText(req, res, 500, 'metrics collection failed\n');
+        },
+      );
+      return true;
+    case '/ready': {
+      let r: Readiness;
+      try {
+        r = opts.readiness();
+      } catch (err) {
+        r = { ready: false, reason: `readiness check failed: ${String(err)}` };
+      }
+      plainText(req, res, r.ready ? 200 : 503, r.ready ? 'ready\n' : `not ready: ${r.reason}\n`);
+      return true;
+    }
+    case '/healthz':
+      plainText(req, res, 200, 'ok\n');
+      return true;
+    default:
+      return false;
+  }
 }

@@ -55,6 +55,9 @@ export interface ProtocolCounters {
   txFrames: number;
   accepted: number;
   handshakeFailuresByReason: Record<string, number>;
+  /** Datagram protocols: datagrams the peers' sequence numbers show lost / late. */
+  datagramsLost?: number;
+  datagramsMisordered?: number;
 }
 
 /** Per-protocol counters, or the totals as cannelloni's for a source that has none. */
@@ -113,6 +116,10 @@ export interface MetricsRegistryOptions {
   defaultMetrics?: boolean;
   /** Frame capture is on (--capture), and forwarding to PostgreSQL (--pg-url): adds the capture_* series. */
   capture?: { forwarding: boolean };
+  /** MQTT is on (--mqtt-url): adds the mqtt_* series. */
+  mqtt?: boolean;
+  /** The web page's server is on (--http-listen): adds the web_* series. */
+  web?: boolean;
   /** The Ampio house layer is on (--ampio): adds the ampio_* series. */
   ampio?: boolean;
 }
@@ -277,9 +284,24 @@ export function createMetricsRegistry(opts: MetricsRegistryOptions): MetricsRegi
   counter('hub_accepted_clients_total', 'Clients that completed the handshake.', ['protocol'], (m, r) => {
     for (const p of protocolCounters(r)) m.inc({ protocol: p.protocol }, p.accepted);
   });
+  counter('udp_datagrams_lost_total', "Datagrams from UDP peers that never arrived, by the peers' sequence numbers.", ['protocol'], (m, r) => {
+    for (const p of protocolCounters(r)) if (p.datagramsLost !== undefined) m.inc({ protocol: p.protocol }, Math.max(0, p.datagramsLost));
+  });
+  counter('udp_datagrams_misordered_total', 'Datagrams from UDP peers that arrived after a later one (or twice).', ['protocol'], (m, r) => {
+    for (const p of protocolCounters(r)) if (p.datagramsMisordered !== undefined) m.inc({ protocol: p.protocol }, p.datagramsMisordered);
+  });
+  gauge('outbound_up', '1 while the bridge is connected to a server it dials (--cannelloni-connect, --tcpcan-connect).', ['protocol', 'bus', 'target'], (m, r) => {
+    for (const o of r.snap.outbound ?? []) m.set({ protocol: o.protocol, bus: o.bus, target: o.target }, o.state === 'up' ? 1 : 0);
+  });
+  counter('outbound_connects_total', 'Connections made to servers the bridge dials.', ['protocol', 'bus', 'target'], (m, r) => {
+    for (const o of r.snap.outbound ?? []) m.inc({ protocol: o.protocol, bus: o.bus, target: o.target }, o.connects);
+  });
 
   // ------------------------------------------------------------ capture (registered only when --capture is on)
   if (opts.capture) registerCaptureMetrics(counter, gauge, opts.capture.forwarding);
+  if (opts.mqtt) registerMqttMetrics(counter, gauge);
+  // ------------------------------------------------------------ the web page's server (it serves this scrape)
+  if (opts.web) registerWebMetrics(counter, gauge);
   // ------------------------------------------------------------ the Ampio house layer (--ampio)
   if (opts.ampio) registerAmpioMetrics(counter, gauge);
 
@@ -313,4 +335,38 @@ function registerCaptureMetrics(counter: MetricFactory<client.Counter<string>>, 
   counter('capture_forward_errors_total', 'Failed PostgreSQL connections or batches (each is retried).', [], (m, r) => void (fwd(r) && m.inc(fwd(r)!.errorsTotal)));
   counter('capture_forward_lost_total', 'Frames evicted from the store (retention, size) before they reached PostgreSQL.', [], (m, r) => void (fwd(r) && m.inc(fwd(r)!.lostTotal)));
   gauge('capture_forward_connected', '1 while the PostgreSQL forwarder is connected.', [], (m, r) => void (fwd(r) && m.set(fwd(r)!.state === 'connected' ? 1 : 0)));
+}
+
+function registerMqttMetrics(counter: MetricFactory<client.Counter<string>>, gauge: MetricFactory<client.Gauge<string>>): void {
+  const mq = (r: Reading): NonNullable<Snapshot['mqtt']> | null => r.snap.mqtt ?? null;
+  gauge('mqtt_connected', '1 while connected to the MQTT broker.', [], (m, r) => void (mq(r) && m.set(mq(r)!.state === 'connected' ? 1 : 0)));
+  counter('mqtt_connects_total', 'Successful connections to the MQTT broker (the first included).', [], (m, r) => void (mq(r) && m.inc(mq(r)!.connects)));
+  counter('mqtt_published_total', 'Messages handed to the MQTT broker (retained state, discovery, raw frames).', [], (m, r) => void (mq(r) && m.inc(mq(r)!.published)));
+  counter('mqtt_superseded_total', 'State values given up unsent because a newer value of the same topic replaced them (broker away or slow).', [], (m, r) => void (mq(r) && m.inc(mq(r)!.superseded)));
+  gauge('mqtt_pending_topics', 'Retained topics changed and not yet sent (the broker is away or slow).', [], (m, r) => void (mq(r) && m.set(mq(r)!.pending)));
+  counter('mqtt_commands_received_total', 'Messages on the command topics.', [], (m, r) => void (mq(r) && m.inc(mq(r)!.commands.received)));
+  counter('mqtt_command_frames_sent_total', 'Frames of MQTT commands handed to the TX path.', [], (m, r) => void (mq(r) && m.inc(mq(r)!.commands.sent)));
+  counter('mqtt_commands_refused_total', 'MQTT commands refused before the bus, by reason.', ['reason'], (m, r) => {
+    for (const [reason, n] of Object.entries(mq(r)?.commands.refused ?? {})) m.inc({ reason }, n);
+  });
+  counter('mqtt_commands_failed_total', 'MQTT command frames the bus refused (queue full, stale, device absent), by reason.', ['reason'], (m, r) => {
+    for (const [reason, n] of Object.entries(mq(r)?.commands.failed ?? {})) m.inc({ reason }, n);
+  });
+  counter('mqtt_raw_dropped_total', 'Raw frames not published (--mqtt-raw): over the rate, queue full, or broker away/slow.', ['reason'], (m, r) => {
+    for (const [reason, n] of Object.entries(mq(r)?.raw?.dropped ?? {})) m.inc({ reason }, n);
+  });
+}
+
+function registerWebMetrics(counter: MetricFactory<client.Counter<string>>, gauge: MetricFactory<client.Gauge<string>>): void {
+  const web = (r: Reading): NonNullable<Snapshot['web']> | null => r.snap.web ?? null;
+  gauge('web_live_viewers', 'Browsers watching the live frames now.', [], (m, r) => void (web(r) && m.set(web(r)!.liveViewers)));
+  counter('web_live_frames_total', 'Frames sent to live-frame viewers.', [], (m, r) => void (web(r) && m.inc(web(r)!.liveSent)));
+  counter('web_live_dropped_frames_total', 'Frames live-frame viewers lost because their browser read too slowly (each loses its own only).', [], (m, r) => void (web(r) && m.inc(web(r)!.liveDropped)));
+  counter('web_rejected_connections_total', 'HTTP connections refused by --allow.', [], (m, r) => void (web(r) && m.inc(web(r)!.refused)));
+  counter('web_writes_total', 'Writes through the web page or API (send, output, kick, reload), by result.', ['result'], (m, r) => {
+    const w = web(r);
+    if (!w) return;
+    m.inc({ result: 'done' }, w.writesDone);
+    m.inc({ result: 'refused' }, w.writesRefused);
+  });
 }

@@ -5,6 +5,7 @@
 // Adding a protocol = a folder under src/protocols/ with its plugin.ts, and one line here.
 // The order is the order of listeners, the help and README rows, and setup's questions.
 import { cannelloniPlugin } from './cannelloni/plugin.js';
+import { cannelloniUdpPlugin } from './cannelloni-udp/plugin.js';
 import { gvretPlugin } from './gvret/plugin.js';
 import { socketcandPlugin } from './socketcand/plugin.js';
 import { tcpcanPlugin } from './tcpcan/plugin.js';
@@ -19,6 +20,7 @@ export const PROTOCOLS = {
   socketcand: socketcandPlugin,
   gvret: gvretPlugin,
   waveshare: wavesharePlugin,
+  'cannelloni-udp': cannelloniUdpPlugin,
 } as const;
 
 export type ProtocolName = keyof typeof PROTOCOLS;

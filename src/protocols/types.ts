@@ -130,6 +130,12 @@ export interface SessionPeer {
   close(reason: CloseReason): void;
   /** Operational log line with conn_id, remote and protocol added. */
   log(level: LogLevel, event: string, fields?: Record<string, unknown>): void;
+  /**
+   * Datagram protocols: what the peer's sequence numbers say about the path. `lost`: datagrams
+   * skipped (negative when a late one shows that a datagram counted lost was only reordered);
+   * `misordered`: datagrams that arrived after a later one. Shown per client and in metrics.
+   */
+  sequence(lost: number, misordered: number): void;
 }
 
 /** One connection's protocol state. Created per accepted socket. */
@@ -178,6 +184,27 @@ export interface WireProtocol {
    * Default: a batch is one write, whatever its size.
    */
   readonly maxWriteBytes?: number;
+  /**
+   * Present for a datagram protocol (UDP): each `receive` is one whole datagram, the session
+   * starts as a client at once (no negotiation), and each write is one datagram of whole
+   * frames behind the header this framing writes. The server owns sockets, peers and timers.
+   */
+  readonly datagram?: DatagramFraming;
+  /**
+   * The client role, for an outbound session (the bridge dials a remote server): the protocol
+   * state for a connection we opened. Without it the protocol cannot dial out.
+   */
+  dial?(peer: SessionPeer): ProtocolSession;
+}
+
+/** How a datagram protocol packs frames (already encoded by its encoder) into one datagram. */
+export interface DatagramFraming {
+  /** Header bytes before the frames. */
+  readonly headerBytes: number;
+  /** Largest datagram written, header included (the payload of one link MTU). */
+  readonly maxDatagramBytes: number;
+  /** Writes the header of a datagram carrying `frames` frames with sequence number `seq` (the session counts them from 0). */
+  writeHeader(out: Uint8Array, frames: number, seq: number): void;
 }
 
 // ---------------------------------------------------------------- the plug-in contract
@@ -262,12 +289,24 @@ export interface ProtocolPlugin<G extends OptionGroup = OptionGroup> {
   readonly options: G;
   /** The option of `options` that holds its listen address (null = off); its spec declares `listener`. */
   readonly listen: keyof G & string;
-  /** Loads the implementation with this group's values (only when the listener is on). */
+  /**
+   * Datagram protocols: the option of `options` listing the configured remote peers
+   * (`HOST:PORT`, bus i at port + i), to which frames are sent without waiting to hear from them.
+   */
+  readonly peers?: keyof G & string;
+  /**
+   * The option of `options` holding a server to dial out to (`HOST:PORT`, bus i at port + i;
+   * null = off): an outbound session per bus, reconnected with backoff. Needs `dial`.
+   */
+  readonly connect?: keyof G & string;
+  /** Loads the implementation with this group's values (when its listener or dial-out is on). */
   load(values: GroupValues<G>): Promise<WireProtocol>;
   /** Combinations of its own values that cannot work. */
   check?(values: GroupValues<G>): GroupProblem[];
   readonly discovery?: DiscoveryDecl<G>;
   readonly setup?: SetupQuestion;
+  /** setup asks for the server `connect` dials (host:port; empty = none) with this question. */
+  readonly dialQuestion?: string;
 }
 
 /** Declares a plug-in with its group's types checked (`definePlugin({ ... })`). */

@@ -35,9 +35,10 @@ export class FrameRing {
   /**
    * Queued frames as one buffer, oldest first: all of them, or as many whole frames as fit in
    * `maxBytes` (at least one). One frame (a quiet bus, or --flush-interval 0 on a real one) is
-   * returned as it is, without a copy.
+   * returned as it is, without a copy. `headroom`: bytes left free at the start of the buffer
+   * for a header the caller writes (a datagram's), so the frames are copied once.
    */
-  take(maxBytes = Number.POSITIVE_INFINITY): { bytes: Uint8Array; frames: number } {
+  take(maxBytes = Number.POSITIVE_INFINITY, headroom = 0): { bytes: Uint8Array; frames: number } {
     const cap = this.slots.length;
     let n = this.count;
     let size = this.bytes;
@@ -52,12 +53,12 @@ export class FrameRing {
       }
     }
     let out: Uint8Array;
-    if (n === 1) {
+    if (n === 1 && headroom === 0) {
       out = this.slots[this.head];
       this.slots[this.head] = undefined as unknown as Uint8Array;
     } else {
-      out = Buffer.allocUnsafe(size);
-      let p = 0;
+      out = Buffer.allocUnsafe(headroom + size);
+      let p = headroom;
       for (let k = 0; k < n; k++) {
         const slot = (this.head + k) % cap;
         const b = this.slots[slot];

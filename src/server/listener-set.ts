@@ -21,6 +21,8 @@ export interface ListenerInfo {
   port: number;
   /** The protocol's conventional mDNS service, if it has one. */
   mdns: MdnsAdvert | null;
+  /** Absent: TCP. */
+  transport?: 'udp';
 }
 
 /** Bus `index` listens on the configured port + index (port 0 stays 0: ephemeral). */

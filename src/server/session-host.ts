@@ -1,6 +1,5 @@
 // The contract between a session and whoever owns the sessions (server/sessions.ts): what a
 // session asks of its host, and what it is built from.
-import type { Socket } from 'node:net';
 import type { SendResult } from '../backends/types.js';
 import type { CanFrame } from '../core/frame.js';
 import type { BusInfo, CloseReason, JoinOptions, WireProtocol } from '../protocols/types.js';
@@ -8,6 +7,7 @@ import type { TxPolicy, TxRefusal } from '../guard/tx-guard.js';
 import type { Logger } from '../system/logger.js';
 import type { FlushScheduler } from './flush-scheduler.js';
 import type { Session } from './session.js';
+import type { SessionSocket } from './session-socket.js';
 
 /** What a session needs from whoever owns the sessions (server/sessions.ts). */
 export interface SessionHost {
@@ -37,12 +37,16 @@ export interface SessionHost {
   ready(s: Session): string | null;
   negotiationFailed(s: Session, reason: string, received: Uint8Array): void;
   malformedInput(s: Session, code: string, detail: string, bytes: Uint8Array | undefined): void;
+  /** A datagram peer's sequence numbers showed `lost` skipped and `misordered` late datagrams. */
+  sequence(s: Session, lost: number, misordered: number): void;
   closed(s: Session, reason: CloseReason): void;
 }
 
 export interface SessionOptions {
   id: number;
-  socket: Socket;
+  socket: SessionSocket;
+  /** `in`: the peer connected to us (default); `out`: we dialled it (the protocol's client role). */
+  direction?: 'in' | 'out';
   remote: string;
   protocol: WireProtocol;
   listenerBus: number | null;

@@ -9,7 +9,6 @@
 // Over our ~350-line habit on purpose: this is the write path (enqueue → batch → flush →
 // socket) and the timers that guard it, kept in one class so the hot path reads top to
 // bottom; the ring (frame-ring.ts) and the host contract (session-host.ts) are already apart.
-import type { Socket } from 'node:net';
 import type { SendResult } from '../backends/types.js';
 import type { CanFrame, FrameOrigin } from '../core/frame.js';
 import type { HubSubscriber } from '../core/hub.js';
@@ -23,6 +22,7 @@ import type { Logger } from '../system/logger.js';
 import type { Flushable } from './flush-scheduler.js';
 import { FrameRing } from './frame-ring.js';
 import type { SessionHost, SessionOptions } from './session-host.js';
+import type { SessionSocket } from './session-socket.js';
 
 export type { SessionHost, SessionOptions };
 
@@ -42,7 +42,11 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
   readonly origin: FrameOrigin;
   /** ms since the epoch (shown to people) */
   readonly connectedAt: number;
-  private readonly socket: Socket;
+  private readonly socket: SessionSocket;
+  /** `in`: accepted (or a UDP peer); `out`: dialled by the bridge. */
+  readonly direction: 'in' | 'out';
+  /** Datagram sequence number of the next write (a datagram protocol's header carries it). */
+  private datagramSeq = 0;
   private readonly host: SessionHost;
   private readonly logger: Logger;
   private state: ProtocolSession | null = null;
@@ -76,6 +80,9 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
   bytesOut = 0;
   bytesIn = 0;
   drops = 0;
+  /** Datagram peers: datagrams its sequence numbers show as skipped, and as arrived late. */
+  datagramsLost = 0;
+  datagramsMisordered = 0;
   /** Bus frames the protocol withheld from this client because it cannot take them, by reason. */
   readonly withheldFrames: Record<string, number> = {};
   /** What this client may put on the bus (listen-only, rate, IDs) and what it was refused. */
@@ -92,6 +99,7 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
     this.listenerBus = options.listenerBus;
     this.origin = Object.freeze({ session: options.id, protocol: options.protocol.name });
     this.socket = options.socket;
+    this.direction = options.direction ?? 'in';
     this.host = options.host;
     this.capacity = options.capacity;
     this.batchSize = options.batchSize;
@@ -136,7 +144,7 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
       if (!this.closing) this.close('handshake_timeout');
     }, this.options.handshakeTimeout);
     this.guard(() => {
-      this.state = this.protocol.open(this);
+      this.state = this.direction === 'out' && this.protocol.dial ? this.protocol.dial(this) : this.protocol.open(this);
       const hello = this.state.greeting();
       if (hello && !this.closing) this.reply(hello);
     });
@@ -216,7 +224,7 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
   reply(bytes: Uint8Array): void {
     if (this.closing || this.socket.destroyed) return;
     this.bytesOut += bytes.length;
-    this.freshness.wrote(bytes.length, this.options.now());
+    if (!this.protocol.datagram) this.freshness.wrote(bytes.length, this.options.now());
     this.socket.write(bytes);
     if (this.socket.writableLength > REPLY_BACKLOG_LIMIT) this.close('kicked_slow');
   }
@@ -238,6 +246,12 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
 
   log(level: LogLevel, event: string, fields?: Record<string, unknown>): void {
     this.logger[level](event, fields);
+  }
+
+  sequence(lost: number, misordered: number): void {
+    this.datagramsLost += lost;
+    this.datagramsMisordered += misordered;
+    this.host.sequence(this, lost, misordered);
   }
 
   // ------------------------------------------------------------------ hub side
@@ -286,13 +300,21 @@ export class Session implements HubSubscriber, Flushable, SessionPeer, LagTarget
     this.flushDeadline = -1;
     if (!this.handshaken || this.protocolHold || this.socket.destroyed || this.freshness.held) return;
     if (this.ring.count > 0 && !this.congested && this.dropStale(this.options.now())) return;
-    const max = this.protocol.maxWriteBytes;
+    const dg = this.protocol.datagram;
+    // A datagram is cut at its payload size, as cannelloni cuts at its MTU.
+    const max = dg ? dg.maxDatagramBytes - dg.headerBytes : this.protocol.maxWriteBytes;
     while (this.ring.count > 0 && !this.congested) {
       const oldest = this.ring.oldestAt() ?? 0;
-      const { bytes, frames } = this.ring.take(max);
+      const { bytes, frames } = this.ring.take(max, dg ? dg.headerBytes : 0);
+      if (dg) {
+        dg.writeHeader(bytes, frames, this.datagramSeq);
+        this.datagramSeq = (this.datagramSeq + 1) & 0xffff;
+      }
       this.framesOut += frames;
       this.bytesOut += bytes.length;
-      this.freshness.wrote(bytes.length, oldest);
+      // A datagram leaves the kernel at once (no retransmit queue to measure): its freshness is
+      // its own queue's age alone, and the lag sampler has nothing to read for it.
+      if (!dg) this.freshness.wrote(bytes.length, oldest);
       const ok = this.socket.write(bytes);
       if (!ok || this.socket.writableLength > SOCKET_HIGH_WATER) this.congested = true;
     }

@@ -8,7 +8,7 @@
 // and report wording were its cuts and already live in their own files.
 import type { Socket } from 'node:net';
 import type { Bus, EmitEvent } from '../bus/bus.js';
-import type { Config, ListenAddress } from '../config/options.js';
+import type { Config } from '../config/options.js';
 import type { CanFrame } from '../core/frame.js';
 import type { ErrorCounts, ErrorWhere } from '../core/error-where.js';
 import type { CloseReason, JoinOptions, WireProtocol } from '../protocols/types.js';
@@ -23,14 +23,18 @@ import { Session, type SessionHost } from './session.js';
 import { type ListenerInfo, ListenerSet, refusalText } from './listener-set.js';
 import { SessionReports } from './session-reports.js';
 import { remoteOf } from './tcp-server.js';
+import type { SessionSocket } from './session-socket.js';
+import { type EnabledProtocol, type OutboundState, RemoteSessions, type SessionMeta } from './remote-sessions.js';
+
+export type { EnabledProtocol };
 
 /** Settings read at each accept (SIGHUP may change them): the live config. */
 export type SessionSettings = Config;
 
 export interface SessionsOptions {
   buses: readonly Bus[];
-  /** Every enabled protocol with its base listen address. */
-  protocols: ReadonlyArray<{ protocol: WireProtocol; address: ListenAddress }>;
+  /** Every enabled protocol. */
+  protocols: ReadonlyArray<EnabledProtocol>;
   /** Frames queued per session (--hub-buffer; structural). */
   capacity: number;
   settings: () => SessionSettings;
@@ -50,11 +54,18 @@ export interface ProtocolSessionCounters {
   closedFramesOut: number;
   accepted: number;
   handshakeFailuresByReason: Record<string, number>;
+  /** Datagram protocols: datagrams lost and misordered, by the peers' sequence numbers. */
+  datagramsLost: number;
+  datagramsMisordered: number;
+  /** Datagrams from senders that could not become peers (not allowed, no client slot). */
+  datagramsRefused: number;
 }
 
 export class Sessions implements SessionHost {
   readonly buses: readonly Bus[];
   private readonly listenerSet: ListenerSet;
+  /** UDP peers of datagram protocols and the servers the bridge dials. */
+  readonly remote: RemoteSessions;
   private readonly schedulers: FlushScheduler[];
   private readonly live = new Map<number, Session>();
   private readonly slots: ClientSlots<Session>;
@@ -84,7 +95,9 @@ export class Sessions implements SessionHost {
     options.buses.forEach((bus, i) =>
       bus.onPacedBatch({ start: () => this.schedulers[i].holdTimers(), end: () => this.schedulers[i].flushWaiting() }),
     );
-    for (const { protocol } of options.protocols) this.byProtocol[protocol.name] = { framesIn: 0, closedFramesOut: 0, accepted: 0, handshakeFailuresByReason: {} };
+    for (const { protocol } of options.protocols) {
+      this.byProtocol[protocol.name] = { framesIn: 0, closedFramesOut: 0, accepted: 0, handshakeFailuresByReason: {}, datagramsLost: 0, datagramsMisordered: 0, datagramsRefused: 0 };
+    }
     this.staleByBus = options.buses.map(() => 0);
     this.withheldByBus = options.buses.map(() => ({}));
     this.access = new ServerAccess<Session>({ settings: options.settings, log: options.log, now: options.now });
@@ -97,7 +110,7 @@ export class Sessions implements SessionHost {
     });
     this.listenerSet = new ListenerSet({
       buses: options.buses,
-      protocols: options.protocols,
+      protocols: options.protocols.flatMap((p) => (p.address && !p.protocol.datagram ? [{ protocol: p.protocol, address: p.address }] : [])),
       keepAliveMs: options.keepAliveMs,
       access: this.access,
       maxClients: () => options.settings().maxClients,
@@ -108,6 +121,18 @@ export class Sessions implements SessionHost {
       onAcceptError: () => this.countError('accept'),
     });
     this.reports = new SessionReports({ log: options.log, emit: options.emit, access: this.access, busName: (s) => this.busName(s) });
+    this.remote = new RemoteSessions(
+      {
+        busNames: options.buses.map((b) => b.name),
+        log: options.log,
+        now: options.now,
+        keepAliveMs: options.keepAliveMs,
+        admit: (address, remote, protocol, bus, scope) => this.admitDatagramPeer(address, remote, protocol, bus, scope),
+        refusedDatagram: (protocol) => void this.byProtocol[protocol].datagramsRefused++,
+        open: (socket, meta) => this.open(socket, meta),
+      },
+      options.protocols,
+    );
   }
 
   /** Connection attempts refused, whatever the reason (hub_rejected_clients_total). */
@@ -132,13 +157,14 @@ export class Sessions implements SessionHost {
   /** Binds every listener; throws a ListenError (after closing what was bound) on failure. */
   async listen(): Promise<void> {
     await this.listenerSet.listen();
+    await this.remote.start();
     this.access.start();
     this.lagSampler.start();
   }
 
   /** Bound listeners, in protocol then bus order. */
   listenerInfo(): ListenerInfo[] {
-    return this.listenerSet.info();
+    return [...this.listenerSet.info(), ...this.remote.listenerInfo()];
   }
 
   sessions(): IterableIterator<Session> {
@@ -160,14 +186,21 @@ export class Sessions implements SessionHost {
       socket.destroy();
       return;
     }
+    this.open(socket, { remote: remoteOf(socket), address: socket.remoteAddress, protocol, bus, scope, direction: 'in' });
+  }
+
+  /** Makes a session of a connection (accepted, dialled) or a datagram peer, and starts it. */
+  private open(socket: SessionSocket, m: SessionMeta): Session {
+    const { protocol, bus, scope } = m;
     const cfg = this.options.settings();
     const id = this.nextId++;
     const session = new Session({
       id,
       socket,
-      remote: remoteOf(socket),
-      address: socket.remoteAddress,
-      txPolicy: this.access.gate.txPolicy(socket.remoteAddress),
+      direction: m.direction,
+      remote: m.remote,
+      address: m.address,
+      txPolicy: this.access.gate.txPolicy(m.address),
       maxLagMs: cfg.clientMaxLag,
       protocol,
       listenerBus: bus,
@@ -183,11 +216,28 @@ export class Sessions implements SessionHost {
     });
     this.live.set(id, session);
     // Until its negotiation ends it is pending: a host over its share loses its oldest.
-    for (const old of this.slots.enter(session, socket.remoteAddress, scope)) {
+    for (const old of this.slots.enter(session, m.address, scope)) {
       this.access.refusedSession(old, 'pending_evicted', this.busName(old));
       old.close('pending_evicted');
     }
     session.start();
+    return session;
+  }
+
+  /** An unknown UDP sender becomes a learned peer only if --allow admits it and a client slot is free. */
+  private admitDatagramPeer(address: string, remote: string, protocol: WireProtocol, bus: number, scope: string): boolean {
+    if (this.stopping) return false;
+    const who = { address, remote, protocol };
+    const busName = this.buses[bus].name;
+    if (!this.access.gate.allowed(address)) {
+      this.access.refusedSession(who, 'not_allowed', busName);
+      return false;
+    }
+    if (this.slots.scopeFull(scope)) {
+      this.access.refusedSession(who, 'max_clients', busName);
+      return false;
+    }
+    return true;
   }
 
   // ------------------------------------------------------------------ SessionHost
@@ -261,6 +311,12 @@ export class Sessions implements SessionHost {
     this.reports.malformed(s, code, detail, bytes);
   }
 
+  sequence(s: Session, lost: number, misordered: number): void {
+    const p = this.byProtocol[s.protocol.name];
+    p.datagramsLost += lost;
+    p.datagramsMisordered += misordered;
+  }
+
   closed(s: Session, reason: CloseReason): void {
     if (this.live.get(s.id) !== s) return;
     this.live.delete(s.id);
@@ -321,6 +377,7 @@ export class Sessions implements SessionHost {
     this.stopping = true;
     this.lagSampler.stop();
     this.access.stop();
+    this.remote.stopDialing();
     await this.listenerSet.stop();
   }
 
@@ -334,6 +391,8 @@ export class Sessions implements SessionHost {
     }
     await Promise.race([Promise.all(closing), new Promise((r) => setTimeout(r, graceMs).unref())]);
     for (const s of this.live.values()) s.destroy();
+    // UDP sockets last: the peers' sessions flushed through them above.
+    await this.remote.stopEndpoints();
   }
 
   // ------------------------------------------------------------------ internals
@@ -345,7 +404,13 @@ export class Sessions implements SessionHost {
     return undefined;
   }
 
+  /** The outbound connections and their state (status, top, metrics). */
+  outbound(): OutboundState[] {
+    return this.remote.outbound();
+  }
+
   private countError(where: ErrorWhere): void {
     this.errorsByWhere[where] = (this.errorsByWhere[where] ?? 0) + 1;
   }
 }
+

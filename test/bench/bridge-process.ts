@@ -93,6 +93,7 @@ export class BridgeProcess {
           } catch {
             continue;
           }
+          if (rec.event === 'udp_listen') (this.portsByProtocol[rec.protocol ?? ''] ??= []).push(Number(String(rec.addr).split(':').pop()));
           if (rec.event === 'tcp_listen') {
             const port = Number(String(rec.addr).split(':').pop());
             const protocol = rec.protocol ?? 'cannelloni';

@@ -31,7 +31,8 @@ export class CannelloniLoadConnection extends LoadConnection {
   ) {
     super(spec, sink);
     this.tcpcan = spec.protocol === 'tcpcan';
-    this.helloLeft = this.tcpcan ? TCPCAN_VERSION.length : HELLO.length;
+    // cannelloni over UDP has no hello (udp-load.ts skips each datagram's header itself).
+    this.helloLeft = this.tcpcan ? TCPCAN_VERSION.length : spec.protocol === 'cannelloni-udp' ? 0 : HELLO.length;
   }
 
   protected override greet(): void {

@@ -14,6 +14,7 @@ import type { LatencySink, LoadConnection } from './load-connection.js';
 import type { FromLoad, LoadConfig, ToLoad } from './messages.js';
 import { SocketcandLoadConnection } from './socketcand-load.js';
 import { WaveshareLoadConnection } from './waveshare-load.js';
+import { UdpLoadConnection } from './udp-load.js';
 
 const latency = new LatencyHistogram();
 let negativeLatency = 0;
@@ -77,6 +78,8 @@ async function configure(config: LoadConfig): Promise<void> {
         ? new SocketcandLoadConnection(spec, latencySink)
         : spec.protocol === 'waveshare'
           ? new WaveshareLoadConnection(spec, latencySink)
+          : spec.protocol === 'cannelloni-udp'
+            ? new UdpLoadConnection(spec, latencySink)
           : new CannelloniLoadConnection(spec, latencySink, spec.role === 'send' ? senderIndex++ : -1),
   );
   // Connect in small groups: a burst of 64 SYNs at once can overflow a small accept backlog.

@@ -122,7 +122,7 @@ export abstract class LoadConnection {
   }
 
   /** `n` new bytes at the start of the reused read buffer `chunk` (valid only during the call). */
-  private onBytes(chunk: Buffer, n: number): boolean {
+  protected onBytes(chunk: Buffer, n: number): boolean {
     this.readAt = wallMicros32();
     this.measuringRead = this.sink.measuring();
     this.lastLatency = -1;

@@ -13,7 +13,7 @@ export interface ClientSpec {
   port: number;
   role: ClientRole;
   /** Wire protocol of the connection; default cannelloni (gvret: a SavvyCAN-style reader; socketcand: RAW mode). */
-  protocol?: 'cannelloni' | 'tcpcan' | 'gvret' | 'socketcand' | 'waveshare';
+  protocol?: 'cannelloni' | 'tcpcan' | 'gvret' | 'socketcand' | 'waveshare' | 'cannelloni-udp';
   /** Frames/s this client sends (role `send`). */
   rate?: number;
 }

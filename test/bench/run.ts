@@ -2,7 +2,7 @@
 // load generator as another (N real cannelloni TCP clients on 127.0.0.1), and the
 // scenarios of issue 7. Prints a table (or --json) and checks the budgets.
 //
-//   node dist/test/bench/run.js [--json] [--only a,b,b0,c,d,e,f,g,m,gv,s,w] [--quick] [--check]
+//   node dist/test/bench/run.js [--json] [--only a,b,b0,c,d,e,f,g,m,gv,s,w,u] [--quick] [--check]
 //                               [--window S] [--windows N] [--bridge-node-args=…]
 //                               [--baseline-cli OTHER/dist/src/cli/main.js]
 import { readFileSync } from 'node:fs';
@@ -10,13 +10,13 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { type DecoderResult, runDecoders } from './decoders.js';
 import { decoderTable, fixed, int, ms, table, trafficTable } from './report.js';
-import { DEFAULT_FLUSH_MS, scenarioA, scenarioB, scenarioC, scenarioD, scenarioE, scenarioF, scenarioM, scenarioGvret, scenarioS, scenarioWaveshare, type Timing } from './scenarios.js';
+import { DEFAULT_FLUSH_MS, scenarioA, scenarioB, scenarioC, scenarioD, scenarioE, scenarioF, scenarioM, scenarioGvret, scenarioS, scenarioUdp, scenarioWaveshare, type Timing } from './scenarios.js';
 import { median, runTraffic, type TrafficResult, type TrafficSpec } from './traffic.js';
 
-const ALL = ['a', 'b', 'b0', 'c', 'd', 'e', 'f', 'g', 'm', 'gv', 's', 'w'] as const;
+const ALL = ['a', 'b', 'b0', 'c', 'd', 'e', 'f', 'g', 'm', 'gv', 's', 'w', 'u'] as const;
 type Key = (typeof ALL)[number];
 
-const HELP = `Usage: npm run bench -- [--json] [--only a,b,b0,c,d,e,f,g,m,gv,s,w] [--quick] [--check] [--window S] [--windows N]
+const HELP = `Usage: npm run bench -- [--json] [--only a,b,b0,c,d,e,f,g,m,gv,s,w,u] [--quick] [--check] [--window S] [--windows N]
 
 Scenarios (issue 7):
   a   Ampio: 2 buses × 400 fps, 32 clients per bus
@@ -27,6 +27,8 @@ Scenarios (issue 7):
   e   idle: 64 clients, silent bus, 10 s
   f   clients → bus: 8 clients × 2,000 fps
   g   decoders alone (cannelloni, Ampio UART), MB/s
+  u   cannelloni over UDP at 21,300 fps to one peer (u), and (ut) one cannelloni TCP reader at
+      the same rate: CPU per frame of the two in this run
   m   mixed protocols at 21,300 fps: 32 cannelloni + 32 tcpcan clients, and (m1) the same
       load with 64 cannelloni clients; with --baseline-cli only m1 runs (an older build
       may not speak tcpcan)
@@ -74,6 +76,8 @@ async function main(): Promise<number> {
   if (process.argv.includes('--export')) return (await import('./export.js')).main(process.argv.slice(2));
   // So has the Ampio decoder tap (the tap alone, and the bridge with --ampio off and on).
   if (process.argv.includes('--ampio')) return (await import('./ampio.js')).main(process.argv.slice(2));
+  // So has MQTT (the bridge with and without the publisher, and a local mosquitto).
+  if (process.argv.includes('--mqtt')) return (await import('./mqtt.js')).main(process.argv.slice(2));
   const { values } = parseArgs({
     options: {
       json: { type: 'boolean' },
@@ -127,6 +131,12 @@ async function main(): Promise<number> {
   if (only.has('gv')) await run(scenarioGvret(timing));
   if (only.has('s')) await run(scenarioS(timing));
   if (only.has('w')) await run(scenarioWaveshare(timing));
+  if (only.has('u')) {
+    // TCP first, then UDP: a busy shared host quietens or worsens over a run; --only u twice
+    // with the order swapped showed the order itself moves the ratio by less than 0.1.
+    await run(scenarioUdp(timing, false));
+    await run(scenarioUdp(timing, true));
+  }
   const ramp = only.has('c') ? await runRamp(quick, bridgeNodeArgs, progress) : null;
   let decoders: DecoderResult[] = [];
   if (only.has('g')) {
@@ -166,6 +176,9 @@ async function main(): Promise<number> {
       const b = traffic.find((t) => t.key === 'b');
       if (s && b) out.push(`(s) socketcand ${fixed(s.median.bridgeCpuUsPerFrame, 2)} µs per delivered frame = ${fixed(s.median.bridgeCpuUsPerFrame / b.median.bridgeCpuUsPerFrame, 2)}× cannelloni's (b) in this run`);
       const w = traffic.find((t) => t.key === 'w');
+      const u = traffic.find((t) => t.key === 'u');
+      const ut = traffic.find((t) => t.key === 'ut');
+      if (u && ut) out.push(`(u) cannelloni UDP, one peer: ${fixed(u.median.bridgeCpuUsPerFrame, 2)} µs per delivered frame = ${fixed(u.median.bridgeCpuUsPerFrame / ut.median.bridgeCpuUsPerFrame, 2)}× one cannelloni TCP reader's (ut, ${fixed(ut.median.bridgeCpuUsPerFrame, 2)} µs) in this run`);
       if (w && b) out.push(`(w) Waveshare ${fixed(w.median.bridgeCpuUsPerFrame, 2)} µs per delivered frame = ${fixed(w.median.bridgeCpuUsPerFrame / b.median.bridgeCpuUsPerFrame, 2)}× cannelloni's (b) in this run`);
       out.push('');
     }
@@ -263,6 +276,17 @@ function checkBudgets(traffic: TrafficResult[], ramp: RampResult | null): Budget
     if (b) {
       const ratio = m.bridgeCpuUsPerFrame / b.median.bridgeCpuUsPerFrame;
       out.push({ name: 'Waveshare CPU per frame vs cannelloni (b)', scenario: 'w', limit: '≤ 1.20×', value: `${fixed(ratio, 2)}×`, met: ratio <= 1.2 });
+    }
+  }
+  const u = get('u');
+  const ut = get('ut');
+  if (u) {
+    const m = u.median;
+    out.push({ name: 'drops, cannelloni UDP (loopback)', scenario: 'u', limit: '0', value: `${m.healthyDrops} dropped, ${m.healthyGaps} gaps`, met: m.healthyDrops === 0 && m.healthyGaps === 0 });
+    // Issue 27: with cannelloni's batching a UDP peer costs no more than a TCP client.
+    if (ut) {
+      const ratio = m.bridgeCpuUsPerFrame / ut.median.bridgeCpuUsPerFrame;
+      out.push({ name: 'UDP CPU per frame vs one TCP reader (ut)', scenario: 'u', limit: '≤ 1.00×', value: `${fixed(ratio, 2)}×`, met: ratio <= 1 });
     }
   }
   const b0 = get('b0');

@@ -155,3 +155,20 @@ export function scenarioWaveshare(t: Timing): TrafficSpec {
     ...t,
   };
 }
+
+/**
+ * (u) cannelloni over UDP: 21,300 fps to one peer (learned from its first datagram), frames
+ * packed per --flush-interval up to 1452 bytes; (ut) one cannelloni TCP reader at the same
+ * rate, the comparison of the same run.
+ */
+export function scenarioUdp(t: Timing, udp: boolean): TrafficSpec {
+  return {
+    key: udp ? 'u' : 'ut',
+    title: `${udp ? 'cannelloni UDP' : 'cannelloni TCP'}: ${SATURATED_1M_RATE.toLocaleString('en-US')} fps, one ${udp ? 'peer' : 'reader'}`,
+    bridgeArgs: ['--virtual-rate', String(SATURATED_1M_RATE), ...(udp ? ['--cannelloni-udp', '127.0.0.1:0'] : [])],
+    buses: 1,
+    clients: ([port], byProtocol) => [udp ? { port: byProtocol['cannelloni-udp'][0], role: 'read' as const, protocol: 'cannelloni-udp' as const } : { port, role: 'read' as const }],
+    configuredFps: SATURATED_1M_RATE,
+    ...t,
+  };
+}

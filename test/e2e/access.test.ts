@@ -3,6 +3,7 @@
 // listen-only client's frames never reach the bus, the TX guard lets exactly the allowed
 // frames through, and SIGHUP applies new lists to clients already connected.
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -26,10 +27,19 @@ async function start(args: string[]): Promise<BridgeChild> {
 
 const snapshot = (b: BridgeChild): Promise<Snapshot> => b.snapshot();
 
-async function metrics(b: BridgeChild): Promise<string> {
+/** /metrics, asked from `localAddress` (the HTTP server obeys --allow like the bus ports). */
+function metrics(b: BridgeChild, localAddress = '127.0.0.1'): Promise<string> {
   const addr = String(b.events('metrics_listen')[0]?.addr);
-  const res = await fetch(`http://${addr}/metrics`);
-  return res.text();
+  return new Promise((resolve, reject) => {
+    http
+      .get(`http://${addr}/metrics`, { localAddress }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (body += d));
+        res.on('end', () => resolve(body));
+      })
+      .on('error', reject);
+  });
 }
 
 function metric(text: string, name: string, labels: Record<string, string>): number {
@@ -50,7 +60,10 @@ describe('--allow: refused before the hello', () => {
     expect(ok4.helloSeen && ok6.helloSeen).toBe(true);
     const no = await openFrom(port, { localAddress: '127.0.0.3' });
     expect(await closedSilently(no)).toBe(true);
-    expect(metric(await metrics(b), 'hub_rejected_clients_total', { reason: 'not_allowed', protocol: 'cannelloni' })).toBe(1);
+    expect(metric(await metrics(b, '127.0.0.2'), 'hub_rejected_clients_total', { reason: 'not_allowed', protocol: 'cannelloni' })).toBe(1);
+    // The HTTP server (/metrics, the web page) follows the same list: 127.0.0.1 is outside it.
+    await expect(metrics(b, '127.0.0.1')).rejects.toThrow();
+    expect(/^web_rejected_connections_total (\d+)$/m.exec(await metrics(b, '127.0.0.2'))?.[1]).toBe('1');
     const line = await b.waitFor((r) => r.event === 'client_not_allowed', 2000, 'client_not_allowed');
     expect(line).toMatchObject({ remote: expect.stringMatching(/^127\.0\.0\.3:\d+$/), protocol: 'cannelloni' });
     const snap = await snapshot(b);
@@ -141,6 +154,6 @@ describe('SIGHUP applies new lists to live sessions', () => {
     await until(async () => (await snapshot(b)).clients[0]?.txRefused?.read_only === 1, 'the read-only refusal', 3000);
     const s = await snapshot(b);
     expect(s.buses[0].txFrames).toBe(1);
-    expect(metric(await metrics(b), 'hub_rejected_clients_total', { reason: 'not_allowed' })).toBe(1);
+    expect(metric(await metrics(b, '127.0.0.2'), 'hub_rejected_clients_total', { reason: 'not_allowed' })).toBe(1);
   }, 20_000);
 });

@@ -54,6 +54,8 @@ describe('setup installs the package it runs from', () => {
     // The unpacked tarball runs: its own CLI answers, and finds its data files.
     const help = spawnSync(process.execPath, [main, 'setup', '--help'], { encoding: 'utf8', timeout: 30_000 });
     expect(help.status, help.stderr).toBe(0);
+    // The web page's script and stylesheet ship in the package (the page works offline).
+    for (const f of ['app.js', 'app.css']) expect(existsSync(path.join(path.dirname(main), '../../../src/web/static', f)), f).toBe(true);
 
     const t = tempRoot('trixie-image');
     cleanups.push(t.cleanup);

@@ -76,6 +76,13 @@ describe('setup wizard in a real terminal', () => {
     // One bus (can0 only): cannelloni's bus 1 does not exist, so Home Assistant's default port is free.
     await waitFor("Serve Home Assistant's Ampio integration (the Waveshare 2-CH-CAN-TO-ETH format) on TCP port 20001?");
     await keys('y', 'Enter');
+    // cannelloni over UDP: offered, off unless answered yes; then the servers to dial (none).
+    await waitFor('Also serve cannelloni over UDP, its default mode');
+    await keys('Enter');
+    await waitFor('Dial out to a cannelloni TCP server');
+    await keys('Enter');
+    await waitFor('Dial out to a tcpcan server');
+    await keys('Enter');
     // Broadcast reaches the whole LAN: asked after the protocols, and off unless answered yes.
     await waitFor('Announce socketcand on the local network by broadcast');
     await keys('Enter');
@@ -83,8 +90,12 @@ describe('setup wizard in a real terminal', () => {
     await keys('Enter');
     await waitFor('Keep a history of every bus frame on this Pi (ampio-bridge capture query --since 1h;');
     await keys('Enter'); // yes (the default)
-    await waitFor('Metrics address');
-    await keys('Enter');
+    await waitFor('Publish the house to an MQTT broker');
+    await keys('Enter'); // empty: off (the default)
+    await waitFor('Serve the web page on the local network, port 8080');
+    await keys('Enter'); // yes (the default)
+    await waitFor('Allow changes from the web page');
+    await keys('y', 'Enter');
     const plan = await waitFor(/Apply \d+ changes \(a reboot follows\)\?/);
     expect(plan).toContain('systemd-networkd: can0 at 50000 bit/s, restart-ms 100');
     expect(plan).toContain('+# board: waveshare-2ch-can-hat');
@@ -94,11 +105,21 @@ describe('setup wizard in a real terminal', () => {
     expect(done).toContain(`Image at ${root} is ready`);
     expect(done).toContain('ampio-bridge capture query --since 1h');
     expect(done).toMatch(/Home Assistant \(Settings → Devices & services → Add integration → Ampio\) connects with host and port .+:20001/);
+    expect(done).toMatch(/Open the web page on a phone or computer on this network: http:\/\/\S+:8080\//);
+    const token = /Web write token \(shown this once; only its hash is stored\): (\S+)/.exec(done)?.[1];
+    expect(token).toMatch(/^[A-Za-z0-9_-]{32}$/);
 
     const config = JSON.parse(readFileSync(path.join(root, 'etc/ampio-bridge/config.json'), 'utf8'));
-    expect(config).toMatchObject({ backend: 'socketcan', 'can-if': 'can0', listen: ':20100', 'mdns-enable': true, 'metrics-addr': '127.0.0.1:9100', 'gvret-listen': ':23', 'socketcand-listen': ':29536', 'socketcand-beacon': false, 'waveshare-listen': ':20001', capture: '/var/lib/ampio-bridge/capture.db' });
+    expect(config).toMatchObject({ backend: 'socketcan', 'can-if': 'can0', listen: ':20100', 'mdns-enable': true, 'http-listen': ':8080', 'gvret-listen': ':23', 'socketcand-listen': ':29536', 'socketcand-beacon': false, 'waveshare-listen': ':20001', capture: '/var/lib/ampio-bridge/capture.db' });
+    // The one HTTP server serves /metrics: no second address; the token only as its hash.
+    expect(config).not.toHaveProperty('metrics-addr');
+    expect(config).not.toHaveProperty('cannelloni-udp');
+    expect(config).not.toHaveProperty('cannelloni-connect');
+    expect(config['http-token-hash']).toMatch(/^scrypt:[0-9a-f]{32}:[0-9a-f]{64}$/);
+    expect(JSON.stringify(config)).not.toContain(token);
     expect(readFileSync(path.join(root, 'etc/systemd/system/ampio-bridge.service'), 'utf8')).toMatch(/^AmbientCapabilities=CAP_NET_BIND_SERVICE$/m);
     expect(config).not.toHaveProperty('allow');
+    expect(config).not.toHaveProperty('mqtt-url');
     expect(config).not.toHaveProperty('tx-rate');
     expect(readFileSync(path.join(root, 'boot/firmware/config.txt'), 'utf8')).toContain('dtoverlay=mcp2515-can0,oscillator=16000000,interrupt=23');
     expect(lstatSync(path.join(root, 'etc/systemd/system/ampio-bridge.service')).isFile()).toBe(true);

@@ -105,6 +105,38 @@ describe('doctor', () => {
     for (const c of checks.filter((x) => x.status === 'fail')) expect(c.fix, c.id).toBeTruthy();
   });
 
+  it('a dial-out target: reachable on loopback is ✓, nothing there is ✗ with its fix; a UDP port is never probed as TCP', async () => {
+    const { root, fs } = await installedPi();
+    const net = await import('node:net');
+    const server = net.createServer((s) => s.destroy());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const up = (server.address() as { port: number }).port;
+    const file = path.join(root, PATHS.configFile);
+    const cfg = JSON.parse(readFileSync(file, 'utf8'));
+    writeFileSync(file, JSON.stringify({ ...cfg, 'cannelloni-connect': `127.0.0.1:${up}`, 'cannelloni-udp': ':20000' }));
+    const realProbe = (h: string, p: number) =>
+      new Promise<boolean>((resolve) => {
+        const s = net.connect({ host: h, port: p });
+        s.once('connect', () => (s.destroy(), resolve(true)));
+        s.once('error', () => resolve(false));
+      });
+    const { d, ports } = deps(fs);
+    d.catalog = await loadCatalog();
+    d.probeTcp = async (h, p) => (ports.push(`${h}:${p}`), p === up || p === up + 1 ? realProbe(h, p) : true);
+    server.close(); // the second bus's port (up + 1) has nothing: its check fails
+    const server2 = net.createServer((s) => s.destroy());
+    await new Promise<void>((r) => server2.listen(up, '127.0.0.1', () => r()));
+    try {
+      const byId = Object.fromEntries((await runDoctorChecks(d)).map((c) => [c.id, c]));
+      expect(byId['cannelloni-connect-can0']).toMatchObject({ status: 'ok', title: `cannelloni server 127.0.0.1:${up} reachable (dial-out for can0)` });
+      expect(byId['cannelloni-connect-can1']).toMatchObject({ status: 'fail', detail: 'nothing accepts connections there' });
+      expect(byId['cannelloni-connect-can1'].fix).toMatch(/start the cannelloni server there/);
+      expect(Object.keys(byId).filter((k) => k.startsWith('cannelloni-udp'))).toEqual([]);
+    } finally {
+      server2.close();
+    }
+  });
+
   it('before the reboot: says so first, and a missing block says to run setup', async () => {
     const { root, fs } = await installedPi();
     const { writeFileSync } = await import('node:fs');

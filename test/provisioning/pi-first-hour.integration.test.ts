@@ -62,7 +62,7 @@ describe('a fresh Pi, following the README', () => {
     expect(JSON.parse(readFileSync(path.join(root, PATHS.configFile), 'utf8')).capture).toBe('/var/lib/ampio-bridge/capture.db');
     const service = captureCli({ env: { RUNTIME_DIRECTORY: runtime }, isRoot: true });
     const config = path.join(root, PATHS.configFile);
-    const done = serve(['--config', config, '--backend', 'virtual', '--virtual-rate', '0', '--listen', '127.0.0.1:0', '--mdns-enable=false', '--metrics-addr', '', '--capture', path.join(state, 'capture.db')], service.ctx);
+    const done = serve(['--config', config, '--backend', 'virtual', '--virtual-rate', '0', '--listen', '127.0.0.1:0', '--mdns-enable=false', '--metrics-addr', '', '--http-listen', '', '--capture', path.join(state, 'capture.db')], service.ctx);
     const sock = path.join(runtime, 'control.sock');
     await waitFor(() => existsSync(sock) || service.stderr().includes('startup_failed'));
     expect(service.stderr()).not.toContain('startup_failed');

@@ -50,7 +50,8 @@ describe('plan over fixture systems', () => {
       'max-clients': 0,
       'hub-policy': 'drop',
       'mdns-enable': true,
-      'metrics-addr': '127.0.0.1:9100',
+      // The web page's server (setup's default on the LAN) also serves /metrics: no metrics-addr.
+      'http-listen': ':8080',
       'socketcand-listen': ':29536',
       // It broadcasts to the whole LAN: asked, off unless answered yes (issue 28).
       'socketcand-beacon': false,

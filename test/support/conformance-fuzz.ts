@@ -80,6 +80,7 @@ export async function fuzzDecoder(adapter: ConformanceAdapter, runs: number): Pr
         malformed() {},
         close: () => void (closed = true),
         log() {},
+        sequence() {},
       };
       const session = protocol.open(peer);
       session.greeting();

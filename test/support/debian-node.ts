@@ -5,7 +5,7 @@
 // Needs the arm64/armhf dpkg architectures for apt-get download (.ci/run adds them).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { homedir } from 'node:os';
 import * as path from 'node:path';
 
 const CACHE = path.join(process.env.XDG_CACHE_HOME ?? path.join(homedir(), '.cache'), 'ampio-bridge-debian-node');
@@ -18,7 +18,10 @@ const NODE_JS_DEBS = ['node-cjs-module-lexer', 'node-acorn', 'node-undici', 'nod
 export function debianNodeRoot(arch: 'arm64' | 'armhf'): string {
   const root = path.join(CACHE, arch);
   if (existsSync(path.join(root, 'usr/bin/node')) && existsSync(path.join(root, 'usr/include/node/node.h'))) return root;
-  const work = mkdtempSync(path.join(tmpdir(), `ampio-node-${arch}-`));
+  // Unpacked beside the cache, not in tmpdir: a rename across filesystems (a tmpfs /tmp, as
+  // on Debian 13) fails with EXDEV.
+  mkdirSync(path.dirname(root), { recursive: true });
+  const work = mkdtempSync(path.join(path.dirname(root), `.unpack-${arch}-`));
   try {
     const dl = spawnSync('apt-get', ['download', '-q', '-o', 'APT::Sandbox::User=root', ...NODE_DEBS.map((p) => `${p}:${arch}`), ...NODE_JS_DEBS], { cwd: work, encoding: 'utf8', timeout: 300_000 });
     if (dl.status !== 0) {
@@ -26,7 +29,6 @@ export function debianNodeRoot(arch: 'arm64' | 'armhf'): string {
     }
     const tmpRoot = path.join(work, 'root');
     for (const deb of readdirSync(work).filter((f) => f.endsWith('.deb'))) execFileSync('dpkg-deb', ['-x', path.join(work, deb), tmpRoot]);
-    mkdirSync(path.dirname(root), { recursive: true });
     rmSync(root, { recursive: true, force: true });
     renameSync(tmpRoot, root);
     return root;

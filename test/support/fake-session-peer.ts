@@ -14,7 +14,7 @@ export class FakeSessionPeer implements SessionPeer {
   readonly id = 7;
   readonly remote = '127.0.0.1:40000';
   readonly buses: BusInfo[];
-  readonly listenerBus: number | null = null;
+  listenerBus: number | null = null;
   readyCalls = 0;
   refuseReady = false;
   rejected: { reason: string; received: Uint8Array } | null = null;
@@ -87,6 +87,12 @@ export class FakeSessionPeer implements SessionPeer {
   }
   log(level: LogLevel, event: string, fields?: Record<string, unknown>): void {
     this.logs.push({ level, event, fields });
+  }
+  /** What sequence() reported, summed. */
+  readonly sequenceTotals = { lost: 0, misordered: 0 };
+  sequence(lost: number, misordered: number): void {
+    this.sequenceTotals.lost += lost;
+    this.sequenceTotals.misordered += misordered;
   }
 
   /** The hub's part: the bytes this session gets for a bus frame (null = not sent). */

@@ -1,6 +1,6 @@
 # An independent mDNS client for the mDNS tests: Debian's python3-zeroconf, run with
 # /usr/bin/python3 inside the test's private network namespace. Browses
-# _can-server._tcp for N seconds and prints one JSON line per event:
+# _can-server._tcp (or the type given second, e.g. _http._tcp.local.) for N seconds and prints one JSON line per event:
 #   {"ev": "add", "name": ..., "addresses": [...], "port": ..., "server": ..., "txt": {...}}
 #   {"ev": "remove", "name": ...}
 import json
@@ -32,6 +32,8 @@ class Listener(ServiceListener):
 
 
 seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 5.0
+if len(sys.argv) > 2:
+    SERVICE = sys.argv[2]
 zc = Zeroconf(interfaces=["127.0.0.1"])
 browser = ServiceBrowser(zc, SERVICE, Listener())
 time.sleep(seconds)

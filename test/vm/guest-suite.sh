@@ -15,3 +15,5 @@ run socketcan-backend node dist/test/vm/guest/socketcan-backend.js
 run socketcan-daemon node dist/test/vm/guest/socketcan-daemon.js
 # issue 4: our bus-load bit counts against Debian's canbusload -e on the same frames
 run busload-compare bash test/vm/busload-compare.sh vcan0 50000
+# issue 27: the real cannelloni 2.1.2 (CANNELLONI=...) over UDP and as the server the bridge dials
+run cannelloni-peer node dist/test/vm/guest/cannelloni-peer.js

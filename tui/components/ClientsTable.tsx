@@ -65,7 +65,7 @@ const COLUMNS: Column[] = [
   // Kept longer than CONNECTED: with two protocols, who speaks what matters more than since when.
   { title: 'PROTOCOL', width: 10, align: 'left', priority: 6, cell: (c) => c.protocol ?? 'cannelloni' },
   { title: 'BUS', width: 8, align: 'left', priority: 3, cell: (c) => c.bus },
-  { title: 'REMOTE', width: REMOTE_MIN, align: 'left', priority: Infinity, sort: 'remote', cell: (c) => c.remote },
+  { title: 'REMOTE', width: REMOTE_MIN, align: 'left', priority: Infinity, sort: 'remote', cell: (c) => `${c.direction === 'out' ? '→ ' : ''}${c.transport === 'udp' ? 'udp ' : ''}${c.remote}` },
   {
     title: 'CONNECTED',
     width: 9,

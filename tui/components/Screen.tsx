@@ -15,6 +15,7 @@ import { Header } from './Header.js';
 import { HelpOverlay } from './HelpOverlay.js';
 import { Totals } from './Totals.js';
 import { CaptureLine } from './CaptureLine.js';
+import { MqttLine } from './MqttLine.js';
 import { WaitingScreen } from './WaitingScreen.js';
 import { ModulesTable } from './ModulesTable.js';
 
@@ -50,7 +51,7 @@ export function Screen(props: ScreenProps): React.JSX.Element {
   const { columns: width, rows, snapshot, connection } = props;
   const live = connection.phase === 'live' && snapshot !== null;
   const buses = live ? snapshot.buses : [];
-  const layout = computeLayout({ rows, buses: buses.length, clients: props.clients.length, capture: snapshot?.capture !== undefined });
+  const layout = computeLayout({ rows, buses: buses.length, clients: props.clients.length, capture: snapshot?.capture !== undefined, mqtt: snapshot?.mqtt !== undefined });
   const hiddenBuses = buses.length - layout.busPanels;
 
   let body: React.JSX.Element;
@@ -81,6 +82,7 @@ export function Screen(props: ScreenProps): React.JSX.Element {
         />
         {layout.showTotals ? <Totals totals={snapshot.totals} width={width} /> : null}
         {layout.showTotals && snapshot.capture ? <CaptureLine capture={snapshot.capture} now={snapshot.time} /> : null}
+        {layout.showTotals && snapshot.mqtt ? <MqttLine mqtt={snapshot.mqtt} now={snapshot.time} /> : null}
         {layout.showEvents ? <EventLog entries={props.events} rows={layout.eventRows} width={width} /> : null}
       </Box>
     );

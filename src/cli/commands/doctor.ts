@@ -10,7 +10,7 @@ import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config/load.js';
-import { configuredListeners, OPTIONS } from '../../config/options.js';
+import { configuredListeners, OPTIONS, PROTOCOL_PLUGINS } from '../../config/options.js';
 import { formatAddressList } from '../../guard/address-list.js';
 import { ControlClient, connectOptionsFor, resolveControlSocket } from '../../control/control-client.js';
 import { type CliContext, EXIT } from '../context.js';
@@ -32,8 +32,9 @@ Read-only checks of what setup arranged, each with ✓ ok, ✗ problem (and its 
 config file, CAN HAT overlay in config.txt, SPI, controller initialisation in the kernel log
 (with what its error codes mean), each interface (present, up, bitrate, restart-ms,
 txqueuelen, bus state), the receive-buffer ceiling (net.core.rmem_max against
---can-rcvbuf), the service, its TCP ports, control socket, /ready, mDNS and frame capture
-(as the running daemon reports it; from the config file when no daemon answers).
+--can-rcvbuf), the service, its TCP ports, control socket, /ready, mDNS, frame capture
+(as the running daemon reports it; from the config file when no daemon answers), and
+whether the MQTT broker (--mqtt-url) accepts the bridge.
 
 Flags:
   --json          the checks as JSON
@@ -120,8 +121,16 @@ export function validateWithServeLoader(configPath: string, unitEnv: Record<stri
     serial: c.serial,
     bitrate: c.bitrate,
     listen: { host: c.listen.host, port: c.listen.port },
-    metricsAddr: c.metricsAddr ? { host: c.metricsAddr.host, port: c.metricsAddr.port } : null,
-    listeners: configuredListeners(OPTIONS, c as unknown as Record<string, unknown>, c.backend === 'serial' ? [c.serial] : c.canIf).flatMap((l) => (l.tcp ? [{ option: l.option, label: l.label, host: l.tcp.host, port: l.tcp.port }] : [])),
+    // The one HTTP server (/ready): --http-listen, or its older name --metrics-addr.
+    metricsAddr: (c.httpListen ?? c.metricsAddr) ? { host: (c.httpListen ?? c.metricsAddr)!.host, port: (c.httpListen ?? c.metricsAddr)!.port } : null,
+    // UDP ports take no connections: doctor probes only the TCP ones.
+    listeners: configuredListeners(OPTIONS, c as unknown as Record<string, unknown>, c.backend === 'serial' ? [c.serial] : c.canIf).flatMap((l) => (l.tcp && l.transport !== 'udp' ? [{ option: l.option, label: l.label, host: l.tcp.host, port: l.tcp.port }] : [])),
+    // The servers a protocol dials out to, one per bus (port + i).
+    dialTargets: PROTOCOL_PLUGINS.flatMap((p) => {
+      const t = p.connect ? ((c as unknown as Record<string, { host: string; port: number } | null>)[p.connect] ?? null) : null;
+      const buses = c.backend === 'serial' ? [c.serial] : c.canIf;
+      return t ? buses.map((bus, i) => ({ protocol: p.name, option: p.connect as string, bus, host: t.host, port: t.port + i })) : [];
+    }),
     mdnsEnable: c.mdnsEnable,
     canRcvbuf: c.canRcvbuf,
     allow: formatAddressList(c.allow),
@@ -155,6 +164,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     controlSocket: socket.path,
     validateConfig: (configPath, env) => validateWithServeLoader(root ? path.join(root, configPath) : configPath, env, ctx),
     probeCapture: captureProbe(ctx, socketFlag),
+    probeMqtt: async (configPath) => (await import('../../mqtt/doctor.js')).mqttChecks(readConfigKeys(configPath), ctx.env),
     probeAmpio: () => probeAmpio(socket.path, connectOptionsFor(socket)),
     probeTcp,
     probeControl: (p) => probeControl(p, connectOptionsFor(socket)),

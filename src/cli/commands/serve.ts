@@ -58,12 +58,32 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     controlSocketPath,
     createBackends: (c: Config) => createBackends(c, { log }),
     // Capture first: a store it cannot open stops the start-up; it is also stopped last.
-    services: async (d) => [...(capture ? [capture] : []), ...(ampio ? [ampio] : []), ...(await createStandardServices(d, { controlSocketPath, env: ctx.env }))],
+    services: async (d) => [
+      ...(capture ? [capture] : []),
+      ...(ampio ? [ampio] : []),
+      // MQTT reads the house from the ampio service; it connects nowhere unless --mqtt-url is set.
+      ...(config.mqttUrl ? [(await import('../../mqtt/from-config.js')).createMqttService(d, { view: ampio?.view ?? null, encoders: ampio ? (await import('../../ampio/commands.js')).ampioCommands : null })] : []),
+      ...(await createStandardServices(d, { controlSocketPath, env: ctx.env, reload, ampio: ampio?.view })),
+    ],
     onReady: () => {
       notify('ready', `serving ${config.canIf.join(',')}`);
       stopWatchdog = startWatchdog(ctx.env, notify);
     },
   });
+
+  /** SIGHUP, and the web page's reload: re-read the configuration, apply what may change live. */
+  function reload(): string[] {
+    const next = loadConfig({ argv: args, env: ctx.env, isRoot: ctx.isRoot, cwd: ctx.cwd });
+    if (!next.ok) {
+      const problems = next.errors.map((e) => e.message).join('; ');
+      log.error('reload_failed', { problems });
+      throw new Error(`the configuration has problems, nothing was changed: ${problems}`);
+    }
+    log.reconfigure({ format: next.config.logFormat, level: next.config.logLevel });
+    const changed = daemon.reload(next.config);
+    log.info('reload', { changed: changed.join(',') || 'nothing' });
+    return changed;
+  }
 
   // Signals are subscribed before starting, so a SIGTERM during start-up still stops cleanly.
   let stopRequested: (signal: string) => void = () => {};
@@ -72,14 +92,11 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     ctx.signals.on('SIGINT', (s) => stopRequested(s)),
     ctx.signals.on('SIGTERM', (s) => stopRequested(s)),
     ctx.signals.on('SIGHUP', () => {
-      const next = loadConfig({ argv: args, env: ctx.env, isRoot: ctx.isRoot, cwd: ctx.cwd });
-      if (!next.ok) {
-        log.error('reload_failed', { problems: next.errors.map((e) => e.message).join('; ') });
-        return;
+      try {
+        reload();
+      } catch {
+        // logged as reload_failed
       }
-      log.reconfigure({ format: next.config.logFormat, level: next.config.logLevel });
-      const changed = daemon.reload(next.config);
-      log.info('reload', { changed: changed.join(',') || 'nothing' });
     }),
   ];
 

@@ -45,13 +45,21 @@ export const MIRRORED_FLAGS = {
   'max-clients': mirror('maxClients', (v) => ({ maxClients: v })),
   'hub-policy': mirror('hubPolicy', (v) => ({ hubPolicy: v })),
   'mdns-enable': mirror('mdnsEnable', (v) => ({ mdns: v })),
-  'metrics-addr': mirror('metricsAddr', (v) => ({ metricsAddr: text('metricsAddr', v) }), { note: "setup's default 127.0.0.1:9100" }),
+  'metrics-addr': mirror('metricsAddr', (v) => ({ metricsAddr: text('metricsAddr', v) }), { note: "setup's default 127.0.0.1:9100; written only while --http-listen is off (that server serves /metrics)" }),
+  'http-listen': mirror('httpListen', (v) => ({ httpListen: text('httpListen', v) }), { note: "setup's default :8080 (the local network; --allow applies)" }),
   // Each protocol setup offers (its plug-in's setup question), in registry order.
   ...Object.fromEntries(
     PROTOCOL_PLUGINS.filter((p) => p.setup?.ask === 'offer').map((p) => {
       const name = p.listen as OptionName;
       const note = p.setup?.offeredOn ? `setup's default ${p.setup.address}` : `setup offers ${p.setup?.address} (moved up to free ports)`;
       return [OPTIONS[name].flag, mirror(name, (v) => ({ listeners: { [name]: text(name, v) } }), { note })];
+    }),
+  ),
+  // Each server a protocol can dial out to (its plug-in's dialQuestion).
+  ...Object.fromEntries(
+    PROTOCOL_PLUGINS.filter((p) => p.connect && p.dialQuestion).map((p) => {
+      const name = p.connect as OptionName;
+      return [OPTIONS[name].flag, mirror(name, (v) => ({ listeners: { [name]: text(name, v) } }), { note: 'setup asks for it; empty = none' })];
     }),
   ),
   // The discovery broadcasts setup asks about (default no: they reach the whole LAN).
@@ -62,6 +70,7 @@ export const MIRRORED_FLAGS = {
     }),
   ),
   capture: mirror('capture', (v) => ({ capture: v }), { note: "setup's default /var/lib/ampio-bridge/capture.db" }),
+  'mqtt-url': mirror('mqttUrl', (v) => ({ mqttUrl: v }), { note: 'setup connects to it once before writing it' }),
   allow: mirror('allow', (v) => ({ allow: text('allow', v) })),
   'tx-rate': mirror('txRate', (v) => ({ txRate: text('txRate', v) })),
   serial: mirror('serial', (v) => ({ serial: v })),
@@ -90,6 +99,14 @@ const SETUP_ANSWERS: Record<string, CommandFlag> = {
   'restart-ms': { type: 'string', value: 'ms', help: 'bus-off auto restart (default 100; 0 = never)', parse: wholeNumber, expected: 'milliseconds', section: ANSWERS },
   migrate: { type: 'boolean', negatable: true, help: 'take over an existing go-ampio-server (can-server.service)', parse: parseBool, expected: 'true or false', section: ANSWERS },
   node: { type: 'string', value: 'path', help: 'node binary for the service (default: the one running setup)', parse: absolutePath('systemd needs one'), section: ANSWERS },
+  'http-token': {
+    type: 'string',
+    choices: ['new', 'off'],
+    help: "the web page's write token: new = make one (printed once; only its hash is stored, in the root-only config.json), off = no writes from the web page (default: keep)",
+    parse: enumParser(['new', 'off'] as const),
+    expected: 'new or off',
+    section: ANSWERS,
+  },
 };
 
 const SETUP_BEHAVIOUR: Record<string, CommandFlag> = {
@@ -133,6 +150,7 @@ The answers that are serve settings take what \`ampio-bridge serve\` takes, in t
     txqueuelen: SETUP_ANSWERS.txqueuelen,
     'restart-ms': SETUP_ANSWERS['restart-ms'],
     ...Object.fromEntries(MIRRORED_ENTRIES.filter(([n]) => !['backend', 'can-if', 'bitrate'].includes(n)).map(([n, m]) => [n, m.flag])),
+    'http-token': SETUP_ANSWERS['http-token'],
     migrate: SETUP_ANSWERS.migrate,
     node: SETUP_ANSWERS.node,
     ...SETUP_BEHAVIOUR,
@@ -163,6 +181,7 @@ export function parseSetupFlags(args: string[], ctx: Pick<CliContext, 'stdout' |
   if ('txqueuelen' in parsed) answers.txqueuelen = parsed.txqueuelen as number;
   if ('restart-ms' in parsed) answers.restartMs = parsed['restart-ms'] as number;
   if ('migrate' in parsed) answers.migrate = parsed.migrate as boolean;
+  if ('http-token' in parsed) answers.httpToken = parsed['http-token'] as 'new' | 'off';
   return {
     args,
     mode: values.rollback ? 'rollback' : values.uninstall ? 'uninstall' : 'install',

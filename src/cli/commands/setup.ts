@@ -11,5 +11,5 @@ export async function run(args: string[], ctx: CliContext, deps?: SetupDeps): Pr
   const flags = parseSetupFlags(args, ctx);
   if ('exit' in flags) return flags.exit;
   const { runSetup } = await import('../../../provisioning/index.js');
-  return runSetup(flags, ctx, deps);
+  return runSetup(flags, ctx, { testMqtt: async (url) => (await import('../../mqtt/probe.js')).probeBroker({ url }), ...deps });
 }

@@ -5,10 +5,11 @@
 import { parseArgs } from 'node:util';
 import { ControlClient, ControlUnavailableError, connectOptionsFor, resolveControlSocket } from '../../control/control-client.js';
 import { type BusSnapshot, type ClientSnapshot, describeCapture, type Snapshot } from '../../control/protocol.js';
+import { describeMqtt } from '../../mqtt/snapshot.js';
 import { describeAmpio } from '../../ampio/present.js';
 import { type CliContext, EXIT } from '../context.js';
 import { parseDurationFlag, reportUnknownFlags } from '../flags.js';
-import { BUS_LOAD_ERROR, BUS_LOAD_WARN, busStateSeverity, backendSeverity, formatBitrate, type Severity, sumValues } from '../present.js';
+import { BUS_LOAD_ERROR, BUS_LOAD_WARN, busStateSeverity, busWarnings, backendSeverity, formatBitrate, type Severity, sumValues } from '../present.js';
 
 const OPTIONS = {
   json: { type: 'boolean' },
@@ -149,7 +150,8 @@ export function formatStatus(s: Snapshot, opts: { color: boolean }): string {
   for (const l of d.listeners ?? []) if (l.protocol !== 'cannelloni') others.set(l.protocol, [...(others.get(l.protocol) ?? []), l.address]);
   for (const [protocol, addresses] of others) where.push(`${protocol} ${addresses.join(', ')}`);
   where.push(`mDNS ${d.mdnsName ?? 'off'}`);
-  where.push(`metrics ${d.metricsAddr ?? 'off'}`);
+  // The web page's server serves /metrics too (one HTTP server).
+  where.push(s.web ? `web+metrics http://${s.web.address}/` : `metrics ${d.metricsAddr ?? 'off'}`);
   where.push(`control ${d.controlSocket || '-'}`);
   out.push(p.dim(where.join(' · ')));
   const fds = d.descriptors;
@@ -190,15 +192,7 @@ export function formatStatus(s: Snapshot, opts: { color: boolean }): string {
   });
   out.push(table(busHeader, busRows, p, new Set([4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14])));
   for (const b of s.buses) {
-    if (b.busLoad >= BUS_LOAD_WARN && b.bitrate !== null) {
-      out.push(p.warn(`! ${b.name}: bus load ${b.busLoad.toFixed(1)}% is above ${BUS_LOAD_WARN}%: frames will queue and may go stale`));
-    }
-    if ((b.rxReadLate ?? 0) > 0) {
-      out.push(p.warn(`! ${b.name}: ${b.rxReadLate} received frames were read more than --client-max-lag after they arrived (the bridge was stalled or the host is overloaded): not sent to clients (a capture still records them)`));
-    }
-    if ((b.rxKernelDrops ?? 0) > 0) {
-      out.push(p.warn(`! ${b.name}: the kernel dropped ${b.rxKernelDrops} received frames because the bridge read too late (raise --can-rcvbuf, see "ampio-bridge doctor" for the kernel's cap on it, or the host is overloaded)`));
-    }
+    for (const w of busWarnings(b)) out.push(p.warn(`! ${w}`));
     if ((b.txUnconfirmed ?? 0) > 0) out.push(p.dim(`  ${b.name} frames written but never confirmed on the bus: ${b.txUnconfirmed}`));
     const reasons = Object.entries(b.txDrops).filter(([, n]) => n > 0);
     if (reasons.length > 0) out.push(p.dim(`  ${b.name} frames toward the bus dropped: ${reasons.map(([r, n]) => `${r} ${n}`).join(', ')}`));
@@ -215,7 +209,8 @@ export function formatStatus(s: Snapshot, opts: { color: boolean }): string {
       { text: String(c.id) },
       { text: c.protocol ?? 'cannelloni' },
       { text: c.bus },
-      { text: c.remote },
+      // A server the bridge dialled reads `→ host:port`; a UDP peer `udp host:port`.
+      { text: `${c.direction === 'out' ? '→ ' : ''}${c.transport === 'udp' ? 'udp ' : ''}${c.remote}` },
       { text: formatDurationShort(Math.max(0, (s.time - c.connectedAt) / 1000)) },
       { text: String(c.framesOut) },
       { text: String(c.framesIn) },
@@ -230,9 +225,13 @@ export function formatStatus(s: Snapshot, opts: { color: boolean }): string {
     out.push(table(clientHeader, rows, p, new Set([0, 5, 6, 7, 8, 9, 10, 11, 12, 13])));
     for (const c of s.clients) {
       const withheld = Object.entries(c.withheld ?? {}).filter(([, n]) => n > 0);
-      if (withheld.length === 0) continue;
-      out.push(p.dim(`  client ${c.id} (${c.protocol ?? 'cannelloni'}) frames withheld because it cannot take them: ${withheld.map(([r, n]) => `${r.replace(/_/g, ' ')} ${n}`).join(', ')}`));
+      if (withheld.length > 0) out.push(p.dim(`  client ${c.id} (${c.protocol ?? 'cannelloni'}) frames withheld because it cannot take them: ${withheld.map(([r, n]) => `${r.replace(/_/g, ' ')} ${n}`).join(', ')}`));
+      if (c.datagramsLost || c.datagramsMisordered) out.push(p.warn(`  #${c.id} ${c.remote}: ${c.datagramsLost ?? 0} datagrams lost, ${c.datagramsMisordered ?? 0} misordered (UDP)`));
     }
+  }
+  for (const o of s.outbound ?? []) {
+    const line = `dial-out ${o.protocol} ${o.bus} → ${o.target}: ${o.state} for ${formatDurationShort(Math.max(0, (s.time - o.since) / 1000))}, ${o.connects} connects, ${o.failures} failed${o.state !== 'up' && o.lastError ? ` (last: ${o.lastError})` : ''}`;
+    out.push(o.state === 'up' ? p.dim(line) : p.warn(line));
   }
   out.push('');
   const t = s.totals;
@@ -248,6 +247,10 @@ export function formatStatus(s: Snapshot, opts: { color: boolean }): string {
   if (s.ampio) {
     const line = describeAmpio(s.ampio);
     out.push(line.warn ? p.warn(line.text) : p.dim(line.text));
+  }
+  if (s.mqtt) {
+    const m = describeMqtt(s.mqtt, s.time);
+    out.push(m.warn ? p.warn(m.text) : p.dim(m.text));
   }
   return `${out.join('\n')}\n`;
 }

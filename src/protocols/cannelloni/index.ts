@@ -44,6 +44,8 @@ export const cannelloni: WireProtocol = {
   layout: 'per-bus',
   encoder,
   open,
+  // Both sides send the hello at once, so the client role is the server's.
+  dial: open,
   mdns: { type: 'can-server' },
 };
 

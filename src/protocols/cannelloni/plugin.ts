@@ -1,6 +1,7 @@
 // cannelloni as the registry sees it: the bus port every install has (go-ampio-server's
-// --listen, :20000; bus i at port + i), advertised over mDNS by the implementation.
-import { listenOption } from '../../config/parsers.js';
+// --listen, :20000; bus i at port + i), advertised over mDNS by the implementation; and, when
+// given a server, the bridge dialling out to `cannelloni -C s` (the same hello both ways).
+import { listenOption, optionalTargetOption } from '../../config/parsers.js';
 import { definePlugin } from '../types.js';
 
 export const cannelloniPlugin = definePlugin({
@@ -15,8 +16,18 @@ export const cannelloniPlugin = definePlugin({
       scope: 'structural',
       listener: { what: 'cannelloni', perBus: true },
     }),
+    cannelloniConnect: optionalTargetOption({
+      flag: 'cannelloni-connect',
+      example: 'bench.example:20000',
+      default: null,
+      help: 'dial out to a cannelloni TCP server (`cannelloni -C s`) as its client, per bus (second bus: port + 1), reconnecting with backoff 1 s → 60 s; off or empty = off',
+      group: 'network',
+      scope: 'structural',
+    }),
   },
   listen: 'listen',
+  connect: 'cannelloniConnect',
+  dialQuestion: 'Dial out to a cannelloni TCP server (`cannelloni -C s` elsewhere, reached without port forwarding)? host:port, empty = no',
   load: async () => (await import('./index.js')).default,
   setup: {
     ask: 'address',

@@ -81,11 +81,59 @@ function open(peer: SessionPeer): ProtocolSession {
   };
 }
 
+/**
+ * The client role (the bridge dialled `tcpcan --serve`): we say `v 1` first and wait for the
+ * server's `v 1`; frames flow both ways after it. Bus frames wait in the session's queue until
+ * then (bounded, and dropped when older than --client-max-lag).
+ */
+function dial(peer: SessionPeer): ProtocolSession {
+  const bus = peer.listenerBus ?? 0;
+  let agreed = false;
+  let open = true;
+  const received: number[] = [];
+  const onMessage = (m: TcpcanMessage): boolean => {
+    if (!agreed) {
+      if (m.type === 'version' && m.version === TCPCAN_VERSION) {
+        agreed = true;
+        if (!peer.ready()) return (open = false);
+        peer.join(bus);
+        return true;
+      }
+      peer.reject(m.type === 'version' ? 'bad_version' : 'no_version', Uint8Array.from(received));
+      return (open = false);
+    }
+    if (m.type === 'frame') {
+      peer.send(bus, m.frame);
+      return open;
+    }
+    peer.malformed('unexpected_version', 'a version message after the agreement');
+    peer.close('malformed');
+    return (open = false);
+  };
+  const decoder = new TcpcanDecoder(onMessage);
+  return {
+    greeting: () => VERSION_REPLY,
+    receive(chunk) {
+      if (!agreed) for (let k = 0; k < chunk.length && received.length < 16; k++) received.push(chunk[k]);
+      const err = decoder.push(chunk);
+      if (!err || !open) return;
+      open = false;
+      if (!agreed) return peer.reject(err.code, err.bytes);
+      peer.malformed(err.code, err.message, err.bytes);
+      peer.close('malformed');
+    },
+    closed: () => {
+      open = false;
+    },
+  };
+}
+
 export const tcpcan: WireProtocol = {
   name: 'tcpcan',
   layout: 'per-bus',
   encoder,
   open,
+  dial,
   // The reference peer reads a message as two recv() calls with no reassembly: a message split
   // across TCP segments breaks it. A write that fits one Ethernet segment (MSS 1448 with
   // timestamps) arrives whole, so batches are cut into writes of at most this many bytes.

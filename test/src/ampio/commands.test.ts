@@ -71,6 +71,6 @@ describe('ampio command encoders', () => {
   });
 
   it('the CommandEncoders object carries every encoder', () => {
-    expect(Object.keys(ampioCommands).sort()).toEqual(['encodeAnalogOutput', 'encodeBinaryOutput', 'encodeCover', 'encodeCoverPosition', 'encodeFlag', 'encodeMultiFrame', 'encodeRgbw']);
+    expect(Object.keys(ampioCommands).sort()).toEqual(['encodeAnalogOutput', 'encodeBinaryOutput', 'encodeCover', 'encodeCoverPosition', 'encodeFlag', 'encodeLightLevel', 'encodeLightSwitch', 'encodeMultiFrame', 'encodeRgbw']);
   });
 });

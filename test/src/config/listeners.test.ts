@@ -10,16 +10,20 @@ import { OPTION_NAMES, OPTIONS, type OptionName, type OptionSpec } from '../../.
 const load = (argv: string[]): LoadResult => loadConfig({ argv, env: {}, isRoot: false, userConfigDir: path.join(os.tmpdir(), 'ampio-listeners-none'), cwd: os.tmpdir() });
 
 const spec = (n: OptionName) => OPTIONS[n] as OptionSpec<unknown>;
-const tcpListeners = OPTION_NAMES.filter((n) => spec(n).listener && spec(n).kind === 'address');
+const tcpListeners = OPTION_NAMES.filter((n) => spec(n).listener && spec(n).kind === 'address' && (spec(n).listener?.transport ?? 'tcp') === 'tcp');
+const udpListeners = OPTION_NAMES.filter((n) => spec(n).listener && spec(n).kind === 'address' && spec(n).listener?.transport === 'udp');
 
 describe('listeners: one clash rule', () => {
   it('covers every protocol, metrics and the control socket', () => {
     const names = OPTION_NAMES.filter((n) => spec(n).listener);
-    expect(names).toEqual(expect.arrayContaining(['listen', 'tcpcanListen', 'gvretListen', 'socketcandListen', 'waveshareListen', 'metricsAddr', 'controlSocket']));
+    expect(names).toEqual(expect.arrayContaining(['listen', 'tcpcanListen', 'gvretListen', 'socketcandListen', 'waveshareListen', 'metricsAddr', 'httpListen', 'controlSocket']));
   });
 
   // Ports far from every default, one per pair, so only the pair under test can clash.
-  const pairs = tcpListeners.flatMap((a, i) => tcpListeners.slice(i + 1).map((b) => [a, b] as const));
+  // --metrics-addr is the older name of --http-listen: one server, so any two different
+  // addresses are refused and the same one is allowed (test/src/web/web-server.test.ts).
+  const oneServer = (a: OptionName, b: OptionName): boolean => [a, b].includes('metricsAddr') && [a, b].includes('httpListen');
+  const pairs = tcpListeners.flatMap((a, i) => tcpListeners.slice(i + 1).map((b) => [a, b] as const)).filter(([a, b]) => !oneServer(a, b));
   it.each(pairs.map(([a, b], k) => [a, b, 30000 + 10 * k]))('%s and %s on one port are refused, naming both', (a, b, port) => {
     const listen = a === 'listen' || b === 'listen' ? [] : ['--listen', '127.0.0.1:40000'];
     const r = load([...listen, `--${spec(a).flag}`, `127.0.0.1:${port}`, `--${spec(b).flag}`, `:${port}`]);
@@ -57,6 +61,20 @@ describe('listeners: one clash rule', () => {
     const r = load(['--can-if', 'can0,can1', '--waveshare-listen', ':65535']);
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.errors[0].message).toContain('at most 65534');
+  });
+
+  it('a UDP port never clashes with a TCP one (cannelloni on 20000 over TCP and UDP at once is the usual set-up)', () => {
+    expect(udpListeners).toContain('cannelloniUdp');
+    for (const u of udpListeners) for (const t of tcpListeners) {
+      const listen = t === 'listen' ? [] : ['--listen', '127.0.0.1:40000'];
+      expect(load([...listen, `--${spec(u).flag}`, ':30500', `--${spec(t).flag}`, ':30500']).ok, `${u} ${t}`).toBe(true);
+    }
+  });
+
+  it('two UDP listeners on one port clash, by the same rule', () => {
+    const specs = { a: { kind: 'address' as const, listener: { what: 'a', transport: 'udp' as const } }, b: { kind: 'address' as const, listener: { what: 'b', transport: 'udp' as const } }, t: { kind: 'address' as const, listener: { what: 't' } } };
+    const clashes = listenerClashes(configuredListeners(specs, { a: { host: '', port: 9 }, b: { host: '127.0.0.1', port: 9 }, t: { host: '', port: 9 } }, ['can0']));
+    expect(clashes.map((c) => [c.listener.label, c.other.label])).toEqual([['the b UDP port', 'the a UDP port']]);
   });
 
   it('Unix sockets clash by path, and never with a TCP port', () => {

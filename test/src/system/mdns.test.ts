@@ -73,7 +73,7 @@ interface BrowseEvent {
 
 describe('in a private network namespace with loopback only', () => {
   let dir: string;
-  let out: { links: string; serveLog: string; discover1: string; discover1Rc: number; discover2Rc: number; discover2Err: string; browse: BrowseEvent[]; serveRc: number };
+  let out: { links: string; serveLog: string; discover1: string; discover1Rc: number; discover2Rc: number; discover2Err: string; browse: BrowseEvent[]; serveRc: number; browseHttp: BrowseEvent[] };
 
   beforeAll(async () => {
     if (!fs.existsSync(bin)) throw new Error(`${bin} is missing: run "npm run build" first (npm test does)`);
@@ -93,17 +93,20 @@ describe('in a private network namespace with loopback only', () => {
       ip -o link > links.txt
       # refuse to send anything unless loopback is the only interface
       if [ "$(grep -vc ': lo:' links.txt)" != "0" ]; then echo "not loopback-only" >&2; exit 99; fi
-      node ${q(bin)} serve --backend virtual --can-if can0,can1 --listen 127.0.0.1:0 --mdns-enable --mdns-name test-bridge \\
+      node ${q(bin)} serve --backend virtual --can-if can0,can1 --listen 127.0.0.1:0 --mdns-enable --mdns-name test-bridge --http-listen 127.0.0.1:0 \\
         --control-socket ${q(path.join(dir, 'c.sock'))} --log-format json --config ${q(path.join(dir, 'none.json'))} > serve.log 2>&1 &
       SERVE=$!
-      i=0; while [ "$(grep -c mdns_published serve.log)" -lt 2 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+      i=0; while [ "$(grep -c mdns_published serve.log)" -lt 3 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
       /usr/bin/python3 ${q(browsePy)} 6 > browse.jsonl 2> browse.err &
       BROWSE=$!
+      /usr/bin/python3 ${q(browsePy)} 3 _http._tcp.local. > browse-http.jsonl 2>> browse.err &
+      BROWSE_HTTP=$!
       sleep 2
       node ${q(bin)} discover --timeout 2s --json > discover1.json 2> discover1.err; echo $? > discover1.rc
       kill -TERM $SERVE; wait $SERVE; echo $? > serve.rc
       node ${q(bin)} discover --timeout 1s --json > discover2.json 2> discover2.err; echo $? > discover2.rc
       wait $BROWSE
+      wait $BROWSE_HTTP
     `;
     fs.writeFileSync(path.join(dir, 'none.json'), '{}\n');
     const r = await execa('unshare', ['-rn', 'sh', '-c', script], { reject: false, timeout: 60_000 });
@@ -121,6 +124,10 @@ describe('in a private network namespace with loopback only', () => {
         .filter(Boolean)
         .map((l) => JSON.parse(l) as BrowseEvent),
       serveRc: Number(read('serve.rc')),
+      browseHttp: read('browse-http.jsonl')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as BrowseEvent),
     };
   }, 90_000);
 
@@ -165,6 +172,25 @@ describe('in a private network namespace with loopback only', () => {
         port: p.can1,
         server: `${hostname}.local.`,
         txt: { backend: 'virtual', bus: 'can1', version: pkgVersion, proto: 'cannelloni', bitrate: '50000' },
+      },
+    ]);
+  });
+
+  it('the web page is advertised as _http._tcp, so http://<host>.local:<port>/ is found', () => {
+    const web = out.serveLog
+      .split('\n')
+      .filter((l) => l.includes('"metrics_listen"'))
+      .map((l) => JSON.parse(l) as { addr: string })[0];
+    const port = Number(web.addr.split(':').pop());
+    const hostname = os.hostname().split('.')[0];
+    expect(out.browseHttp.filter((e) => e.ev === 'add')).toEqual([
+      {
+        ev: 'add',
+        name: 'test-bridge._http._tcp.local.',
+        addresses: ['127.0.0.1'],
+        port,
+        server: `${hostname}.local.`,
+        txt: { backend: 'virtual', bus: 'all', version: pkgVersion, proto: 'http', path: '/' },
       },
     ]);
   });

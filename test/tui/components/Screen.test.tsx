@@ -63,6 +63,21 @@ describe('Screen', () => {
     expect(lines[22]).toContain('q quit');
   });
 
+  it('with MQTT on: one MQTT line under the totals (broker state, published, commands), still exactly 23 lines', () => {
+    const props = screenProps();
+    const base = props.snapshot!;
+    const mqtt = {
+      state: 'connected' as const, broker: 'mqtt://bridge:***@127.0.0.1:1883', prefix: 'ampio/pi', since: base.time - 5000, connects: 2, disconnects: 1, lastError: null,
+      listenOnly: false, topics: 120, pending: 0, published: 4321, superseded: 0, commands: { received: 7, sent: 6, refused: { unknown_entity: 1 }, failed: {} },
+    };
+    const lines = linesOf(render(<Screen {...props} snapshot={{ ...base, mqtt }} />).lastFrame()!);
+    expect(lines).toHaveLength(23);
+    const i = lines.findIndex((l) => l.startsWith('TOTALS'));
+    expect(lines[i + 1]).toBe('MQTT connected · 4,321 published · 7 commands (1 refused, 0 failed)');
+    const down = linesOf(render(<Screen {...props} snapshot={{ ...base, mqtt: { ...mqtt, state: 'disconnected' as const, lastError: 'connect ECONNREFUSED 127.0.0.1:1883', pending: 12 } }} />).lastFrame()!);
+    expect(down[i + 1]).toMatch(/^MQTT disconnected 5s · 12 pending · 4,321 published · 7 commands/);
+  });
+
   it('80x24 (23 lines drawn): every panel, exact height, nothing wider than 80', () => {
     const lines = linesOf(render(<Screen {...screenProps()} />).lastFrame()!);
     expect(lines).toHaveLength(23);

@@ -210,4 +210,16 @@ describe('status: hostile and slow clients', () => {
     expect(text).toContain('client 4 (gvret) frames withheld because it cannot take them: zero length 3, rtr 1');
     expect(text).not.toContain('client 5 (gvret) frames withheld');
   });
+
+  it('with MQTT on: one line with the broker (password redacted), what was published and the commands', () => {
+    const snap = fakeSnapshot({
+      mqtt: {
+        state: 'connected', broker: 'mqtt://bridge:***@192.168.1.10:1883', prefix: 'ampio/pi', since: 0, connects: 1, disconnects: 0, lastError: null, listenOnly: false,
+        topics: 80, pending: 0, published: 2500, superseded: 0, commands: { received: 4, sent: 3, refused: { bad_payload: 1 }, failed: {} },
+      },
+    });
+    const out = formatStatus(snap, { color: false });
+    expect(out).toContain('mqtt connected · mqtt://bridge:***@192.168.1.10:1883 · 2,500 published · 4 commands (1 refused, 0 failed)\n');
+    expect(formatStatus(fakeSnapshot(), { color: false })).not.toContain('mqtt');
+  });
 });

@@ -76,6 +76,7 @@ export class FakePeer implements SessionPeer {
   wallClock(): number {
     return 1_700_000_000_000;
   }
+  sequence(): void {}
   forwardErrors(): boolean {
     return this.forward;
   }
