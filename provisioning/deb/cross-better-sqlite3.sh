@@ -53,7 +53,9 @@ command -v readelf >/dev/null || fail "readelf not found: apt-get install binuti
 # SQLite's options exactly as better-sqlite3 builds it (its generated deps/defines.gypi).
 mapfile -t sqlite_defs < <(grep -oE "^\s*'[A-Z_0-9]+(=[^']*)?'," "$PKG/deps/defines.gypi" | sed -E "s/^\s*'(.*)',$/-D\1/")
 [ ${#sqlite_defs[@]} -gt 10 ] || fail "could not read SQLite's options from $PKG/deps/defines.gypi"
-common=(-fPIC -pthread -O3 -fno-omit-frame-pointer -DNDEBUG -D_FILE_OFFSET_BITS=64 -D_LARGEFILE_SOURCE -D__STDC_FORMAT_MACROS "${archflags[@]}")
+# -ffile-prefix-map: __FILE__ strings name better-sqlite3/…, not this checkout's path, so the
+# same sources and compiler give the same bytes in any clone (checked: two clones, one sha256).
+common=(-ffile-prefix-map="$PKG"=better-sqlite3 -fPIC -pthread -O3 -fno-omit-frame-pointer -DNDEBUG -D_FILE_OFFSET_BITS=64 -D_LARGEFILE_SOURCE -D__STDC_FORMAT_MACROS "${archflags[@]}")
 cflags=("${common[@]}" -std=c99 -w "${sqlite_defs[@]}")
 cxxflags=("${common[@]}" -std=c++20 -fno-rtti -fno-exceptions -Wno-deprecated-declarations
   -DNODE_GYP_MODULE_NAME=better_sqlite3 -DUSING_UV_SHARED=1 -DUSING_V8_SHARED=1 -DV8_DEPRECATION_WARNINGS=1
@@ -63,7 +65,7 @@ cxxflags=("${common[@]}" -std=c++20 -fno-rtti -fno-exceptions -Wno-deprecated-de
 mkdir -p "$CACHE/$arch"
 key() { { "$CXX" --version | head -1; printf '%s\n' "$@"; } | sha256sum | cut -c1-16; }
 # sqlite3.c does not depend on Node: one object serves every Node's build.
-sqlite_o="$CACHE/$arch/sqlite3-$(key "${cflags[@]}" "$(sha256sum "$PKG/deps/sqlite3/sqlite3.c")").o"
+sqlite_o="$CACHE/$arch/sqlite3-$(key "${cflags[@]}" "$(sha256sum <"$PKG/deps/sqlite3/sqlite3.c")").o"
 if [ ! -f "$sqlite_o" ]; then
   echo "cross-better-sqlite3: compiling SQLite for linux-$arch (a minute or two)" >&2
   "$CC" "${cflags[@]}" -c "$PKG/deps/sqlite3/sqlite3.c" -o "$sqlite_o.tmp" && mv "$sqlite_o.tmp" "$sqlite_o"
@@ -71,7 +73,7 @@ fi
 # As an archive, as node-gyp links it: --exclude-libs,ALL then keeps SQLite's symbols private.
 sqlite_a="${sqlite_o%.o}.a"
 [ -f "$sqlite_a" ] || { "$triple-ar" rcsD "$sqlite_a.tmp" "$sqlite_o" && mv "$sqlite_a.tmp" "$sqlite_a"; }
-srchash=$(cat "$PKG"/src/*.cpp "$PKG"/src/*/*.cpp "$PKG/deps/sqlite3/sqlite3.h" "$NODE_INCLUDE/node_version.h" "$NODE_INCLUDE/v8-version.h" | sha256sum)
+srchash=$(cat "$PKG"/src/*.cpp "$PKG"/src/*/*.cpp "$PKG/deps/sqlite3/sqlite3.h" "$NODE_INCLUDE"/*.h | sha256sum)
 binding_o="$CACHE/$arch/better_sqlite3-$(key "${cxxflags[@]}" "$srchash").o"
 if [ ! -f "$binding_o" ]; then
   echo "cross-better-sqlite3: compiling the binding for linux-$arch against $NODE_INCLUDE" >&2
