@@ -2,7 +2,12 @@
 // inspected with `dpkg-deb --contents/--field`, and the amd64 one installed with
 // `dpkg --root` into a fixture image, where `ampio-bridge setup` then uses it in place and
 // `doctor --root` passes. No registry: dependencies come from this repo's node_modules.
-// Needs `npm run build` first (npm test does) and dpkg (Debian has it).
+// Native modules: every package has better-sqlite3 for its architecture (arm64/armhf
+// cross-compiled against this machine's Node 20 headers). Debian 12's arm node is 18, so
+// under qemu-user the package's module must load far enough for Node 18 to refuse it by its
+// version (115), and the same recipe built against Node 18's headers must run real SQL.
+// Needs `npm run build` first (npm test does), dpkg, binutils, qemu-user and the cross
+// g++ (.ci/run installs them).
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
