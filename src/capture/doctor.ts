@@ -1,7 +1,7 @@
 // `doctor` checks of frame capture: the store opens, its directory is writable, how full it
 // is against --capture-max-size and --capture-retention, and the PostgreSQL target answers.
 // Read-only: the store is opened read-only, PostgreSQL only sees SELECTs.
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { formatAge, formatByteSize, OPTIONS } from '../config/options.js';
 import { loadSqlite } from './sqlite-binding.js';
@@ -40,9 +40,14 @@ export async function captureChecks(cfg: Record<string, unknown>, env: Record<st
   } catch {
     checks.push({ id: 'capture-dir', status: 'fail', title: `capture directory ${dirname(path)}`, detail: 'missing or not writable', fix: 'create it for the bridge user (setup uses /var/lib/ampio-bridge, StateDirectory= of the unit)' });
   }
+  const free = freeBytes(dirname(path));
+  if (free !== null && free < LOW_SPACE_BYTES) {
+    checks.push({ id: 'capture-space', status: 'fail', title: `free space for ${path}`, detail: `${humanBytes(free)} left: capture cannot record (the bridge says "disk full" in status and logs capture_write_failed)`, fix: 'free space on that file system, or lower --capture-max-size; capture resumes by itself' });
+  }
   let store: CaptureStore | null = null;
   try {
-    store = CaptureStore.open(await loadSqlite(), { path, readonly: true });
+    // Every page, as the bridge checks it at start: damage anywhere is reported here too.
+    store = CaptureStore.open(await loadSqlite(), { path, readonly: true, check: true });
     const s = store.summary();
     const span = s.oldestUs === null ? 'empty' : `oldest frame ${humanAge(Date.now() - s.oldestUs / 1000)} ago`;
     const full = maxBytes > 0 ? s.usedBytes / maxBytes : 0;
@@ -67,6 +72,18 @@ export async function captureChecks(cfg: Record<string, unknown>, env: Record<st
   const url = setting(cfg, env, 'pg-url', (r) => r.trim(), '');
   if (url) checks.push(await pgCheck(url, setting(cfg, env, 'pg-table', parseTableName, 'can_frames')));
   return checks;
+}
+
+/** Below this, a commit (and the WAL it grows) may not fit. */
+const LOW_SPACE_BYTES = 16 * 1024 * 1024;
+
+function freeBytes(dir: string): number | null {
+  try {
+    const st = statfsSync(dir);
+    return st.bavail * st.bsize;
+  } catch {
+    return null;
+  }
 }
 
 async function pgCheck(url: string, table: string): Promise<CaptureCheck> {

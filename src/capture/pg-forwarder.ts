@@ -17,6 +17,7 @@ import type { CaptureStore } from './sqlite-store.js';
 import type { ForwarderState, ForwardSettings, ForwardStatus } from './worker-messages.js';
 import { createTableSql, quoteTable, STAGE_TABLE } from './pg-schema.js';
 import type { LogFn } from '../core/log-fn.js';
+import { isDamage } from './damage.js';
 
 export interface PgForwarderOptions {
   store: CaptureStore;
@@ -29,6 +30,8 @@ export interface PgForwarderOptions {
   hostname: string;
   log: LogFn;
   status(status: ForwardStatus): void;
+  /** The store turned out damaged while reading rows to send: the forwarder stops, capture goes off. */
+  onDamage?(err: unknown): void;
 }
 
 type Row = [rowid: number, bus: number, seq: number, ts: number, id: number, flags: number, hexData: string, dataLength: number, origin: number | null, label: number | null];
@@ -151,6 +154,10 @@ export class PgForwarder {
         await this.drain();
       } catch (err) {
         if (this.stopping) break;
+        if (isDamage(err) && this.opts.onDamage) {
+          this.opts.onDamage(err);
+          break;
+        }
         this.errorsTotal++;
         this.lastError = (err as Error).message;
         const client = this.client;

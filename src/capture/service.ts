@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { CaptureSnapshot } from '../control/protocol.js';
-import { CaptureStoreError } from './sqlite-binding.js';
+import type { CaptureProblem, CaptureProblemReason } from './damage.js';
 import type { StoreSummary } from './sqlite-store.js';
 import { CaptureTap } from './tap.js';
 import type { FrameBatch } from './batch.js';
@@ -25,7 +25,12 @@ export interface CaptureServiceOptions {
   maxQueuedFrames?: number;
   /** How often overflow drops are logged, at most (default 10 s). */
   dropLogIntervalMs?: number;
+  /** How often a run of failing commits (disk full) is logged again, at most (default 60 s). */
+  remindEveryMs?: number;
 }
+
+/** How long a stop waits for a store still being checked before giving it up. */
+const STOP_WAITS_FOR_OPEN_MS = 1000;
 
 /** Under vitest the sources run as .ts; the worker then runs from the build (npm test builds first). */
 function workerUrl(): URL {
@@ -50,6 +55,8 @@ export class CaptureService {
   private stopped: Promise<void> | null = null;
   private onStopped: (() => void) | null = null;
   private early: FrameBatch[] = [];
+  private opening: Promise<void> | null = null;
+  private problem: CaptureProblem | null = null;
 
   constructor(private readonly options: CaptureServiceOptions) {
     this.tap = new CaptureTap({
@@ -57,7 +64,8 @@ export class CaptureService {
       drops: options.drops,
       post: (batch) => {
         if (this.worker && this.state === 'on') this.worker.postMessage({ type: 'batch', batch }, [batch.buffer]);
-        // The buses start before the services: keep their first frames until the store is open.
+        // The buses start before the services: keep their first frames until the store is open
+        // (bounded: they count against maxQueuedFrames).
         else if (this.state === 'starting') this.early.push(batch);
         else {
           // The store failed or stopped: these frames are not recorded, and say so.
@@ -69,8 +77,37 @@ export class CaptureService {
     if (options.forward) this.forward = { state: 'connecting', target: options.forward.display, backlogRows: 0, lagSeconds: 0, rowsTotal: 0, errorsTotal: 0, lostTotal: 0, lastError: null };
   }
 
-  /** Opens the store in the worker; rejects with a CaptureStoreError when it is foreign, damaged or unwritable. */
+  /**
+   * Starts the worker, which checks and opens the store. Resolves at once: the check reads
+   * the whole file (seconds for a large store), and the bridge serves meanwhile; frames wait
+   * in the bounded queue. A store that cannot be used never stops the bridge: capture goes
+   * off with the reason (`capture_off`, status, top, metrics) and the next step.
+   */
   async start(): Promise<void> {
+    this.opening = this.open();
+    const flushEvery = Math.min(250, this.options.commitIntervalMs);
+    this.flushTimer = setInterval(() => this.tick(), flushEvery);
+    this.flushTimer.unref();
+  }
+
+  /** Settles once the store is open or capture is off (tests, and stop()). */
+  opened(): Promise<void> {
+    return this.opening ?? Promise.resolve();
+  }
+
+  /**
+   * SIGHUP: capture that is off because of its store is tried again (after `capture
+   * recover`, or once the file was moved away), without restarting the bridge.
+   */
+  async reload(): Promise<void> {
+    if (this.state !== 'failed' || this.stopped) return;
+    this.options.log('info', 'capture_retry', { path: this.options.path });
+    this.state = 'starting';
+    this.opening = this.open();
+    await this.opening;
+  }
+
+  private open(): Promise<void> {
     const init: WorkerInit = {
       path: this.options.path,
       commitIntervalMs: this.options.commitIntervalMs,
@@ -78,41 +115,52 @@ export class CaptureService {
       maxBytes: this.options.maxBytes,
       hostname: this.options.hostname,
       forward: this.options.forward,
+      remindEveryMs: this.options.remindEveryMs,
     };
     const worker = new Worker(workerUrl(), { workerData: init, name: 'ampio-bridge capture' });
     this.worker = worker;
-    await new Promise<void>((resolve, reject) => {
+    return new Promise<void>((resolve) => {
       worker.on('message', (m: WorkerToMain) => {
         if (m.type === 'ready') {
           this.state = 'on';
+          this.problem = null;
           this.summary = m.summary;
           for (const batch of this.early) worker.postMessage({ type: 'batch', batch }, [batch.buffer]);
           this.early = [];
           this.options.log('info', 'capture_open', { path: this.options.path, rows: m.summary.rows, bytes: m.summary.bytes, forward: this.options.forward?.display ?? 'off' });
           resolve();
         } else if (m.type === 'failed') {
-          this.state = 'failed';
-          for (const batch of this.early) this.tap.settled(batch.frames);
-          this.early = [];
-          reject(new CaptureStoreError(m.code as CaptureStoreError['code'], m.message, m.hint));
+          this.off(m.code as CaptureProblemReason, m.message, m.hint);
+          resolve();
         } else this.onMessage(m);
       });
       worker.on('error', (err) => {
-        this.state = 'failed';
-        this.options.log('error', 'capture_worker_failed', { error: err.message });
-        reject(err);
+        this.off('worker_failed', `the capture worker failed: ${err.message}`, 'see the log; capture is off, the bridge keeps serving (sudo systemctl reload ampio-bridge tries again)');
+        resolve();
       });
       worker.on('exit', () => {
-        if (this.state === 'on') {
-          this.state = 'failed';
-          this.options.log('error', 'capture_worker_failed', { error: 'the capture worker exited' });
+        // A worker replaced by a reload says nothing about the current one.
+        const current = this.worker === worker;
+        if (current) this.worker = null;
+        if (current && (this.state === 'on' || this.state === 'starting')) {
+          this.off('worker_failed', 'the capture worker exited', 'see the log; capture is off, the bridge keeps serving (sudo systemctl reload ampio-bridge tries again)');
         }
+        resolve();
         this.onStopped?.();
       });
     });
-    const flushEvery = Math.min(250, this.options.commitIntervalMs);
-    this.flushTimer = setInterval(() => this.tick(), flushEvery);
-    this.flushTimer.unref();
+  }
+
+  /** Capture goes off; the buses and clients carry on. */
+  private off(reason: CaptureProblemReason, message: string, hint: string): void {
+    if (this.state === 'failed') return;
+    this.state = 'failed';
+    this.problem = { reason, message, hint, since: Date.now() };
+    // Frames waiting for this store will not be recorded (counted as dropped).
+    for (const batch of this.early) this.writeFailures += batch.frames;
+    this.early = [];
+    this.tap.settleAll();
+    this.options.log('error', 'capture_off', { reason, path: this.options.path, error: message, hint });
   }
 
   private onMessage(m: WorkerToMain): void {
@@ -131,6 +179,12 @@ export class CaptureService {
         break;
       case 'forward':
         this.forward = m.status;
+        break;
+      case 'problem':
+        this.problem = m.problem;
+        break;
+      case 'damaged':
+        this.off('corrupt', m.message, m.hint);
         break;
       case 'log':
         this.options.log(m.level, m.event, m.fields);
@@ -156,18 +210,33 @@ export class CaptureService {
 
   async stop(): Promise<void> {
     if (this.stopped) return this.stopped;
+    this.stopped = this.doStop();
+    return this.stopped;
+  }
+
+  private async doStop(): Promise<void> {
     if (this.flushTimer) clearInterval(this.flushTimer);
+    // A store about to open is waited for, briefly (its first frames are committed too); a
+    // long check of a large store is abandoned: the stop stays within systemd's budget.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.opening, new Promise<void>((resolve) => (timer = setTimeout(resolve, STOP_WAITS_FOR_OPEN_MS)))]);
+    clearTimeout(timer);
     const worker = this.worker;
     if (!worker || this.state !== 'on') {
+      if (this.state === 'starting') {
+        // Given up while checking: not a failure, and its queued frames were not recorded.
+        this.state = 'stopped';
+        for (const batch of this.early) this.writeFailures += batch.frames;
+        this.early = [];
+      }
       await worker?.terminate();
       return;
     }
     this.tap.flush();
-    this.stopped = new Promise<void>((resolve) => {
+    await new Promise<void>((resolve) => {
       this.onStopped = resolve;
       worker.postMessage({ type: 'stop' });
     });
-    return this.stopped;
   }
 
   /** The daemon service's snapshot section: the `capture` field of status/top. */
@@ -190,6 +259,7 @@ export class CaptureService {
       queued: this.tap.queued,
       evicted: this.evicted,
       forward: this.forward,
+      problem: this.problem,
     };
   }
 }

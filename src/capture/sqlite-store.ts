@@ -11,6 +11,7 @@ import type { DecodedRecord } from './batch.js';
 import { APPLICATION_ID, DIR_REFUSED, flagsOf, LABEL_PROTOCOL, LABEL_REASON, SCHEMA_VERSION, storedId } from './schema.js';
 import { bindingBroken, CaptureStoreError, isBindingLoadError, type SqliteConstructor, type SqliteDatabase } from './sqlite-binding.js';
 import { checkForeign, corrupt, initialise } from './store-file.js';
+import { damagedStore, isDamage, quickCheck, writeFailureReason, writeProblem } from './damage.js';
 
 export { CaptureStoreError, checkForeign };
 
@@ -20,6 +21,12 @@ export interface StoreOpenOptions {
   readonly?: boolean;
   /** Wall clock in ms (tests). */
   now?: () => number;
+  /**
+   * Check every page before use (SQLite's quick_check, linear in the size): a damaged store
+   * is then refused the same way whichever page is hit, instead of when a write or a query
+   * happens to touch the bad page.
+   */
+  check?: boolean;
 }
 
 export interface StoreSummary {
@@ -35,6 +42,13 @@ export interface StoreSummary {
   newestUs: number | null;
   siteId: string;
 }
+
+/**
+ * The first and last rowid, each by one b-tree seek. (`SELECT min(rowid), max(rowid)` in one
+ * statement is not optimised by SQLite: it scans the table, seconds for a 1 GB store, and
+ * summary() runs after every commit.)
+ */
+export const FIRST_LAST = 'SELECT (SELECT min(rowid) FROM frames), (SELECT max(rowid) FROM frames)';
 
 /** Rows per INSERT statement. */
 const INSERT_ROWS = 64;
@@ -112,6 +126,10 @@ export class CaptureStore {
       if (version > SCHEMA_VERSION) {
         throw new CaptureStoreError('newer_schema', `${path} was written by a newer ampio-bridge (store version ${version}, this one reads ${SCHEMA_VERSION})`, 'upgrade ampio-bridge, or choose another --capture path');
       }
+      if (options.check && state !== 'new') {
+        const findings = quickCheck(db);
+        if (findings !== null) throw damagedStore(path, findings);
+      }
       if (!options.readonly) {
         db.pragma('synchronous = NORMAL');
         // Bounds the WAL file after a checkpoint (large evictions grow it briefly).
@@ -121,6 +139,11 @@ export class CaptureStore {
     } catch (err) {
       db.close();
       if (err instanceof CaptureStoreError) throw err;
+      // A full disk or a failing card at open is not damage: the file may be fine.
+      const reason = writeFailureReason(err);
+      if (!isDamage(err) && reason !== 'write_failed') {
+        throw new CaptureStoreError('unwritable', `cannot open the capture store ${path}: ${(err as Error).message}`, writeProblem(reason, path, (err as Error).message, 0).hint, { cause: err });
+      }
       throw corrupt(path, err);
     }
   }
@@ -232,7 +255,7 @@ export class CaptureStore {
 
   /** Cheap figures (no table scan): rowids are contiguous, so rows = last - first + 1. */
   summary(): StoreSummary {
-    const [first, last] = this.db.prepare('SELECT min(rowid), max(rowid) FROM frames').raw().get() as [number | null, number | null];
+    const [first, last] = this.db.prepare(FIRST_LAST).raw().get() as [number | null, number | null];
     const tsAt = this.db.prepare('SELECT ts FROM frames WHERE rowid = ?').pluck();
     const pageSize = this.db.pragma('page_size', { simple: true }) as number;
     const pages = this.db.pragma('page_count', { simple: true }) as number;
@@ -262,7 +285,7 @@ export class CaptureStore {
    * arrival order); lastRowid + 1 when none. Exact for frames stored in time order.
    */
   firstRowidAtOrAfter(tsUs: number): number {
-    const [first, last] = this.db.prepare('SELECT min(rowid), max(rowid) FROM frames').raw().get() as [number | null, number | null];
+    const [first, last] = this.db.prepare(FIRST_LAST).raw().get() as [number | null, number | null];
     if (first === null || last === null) return this.nextRowid;
     const tsAt = this.db.prepare('SELECT ts FROM frames WHERE rowid = ?').pluck();
     const target = tsUs - this.tsBaseUs;

@@ -3,9 +3,10 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { APPLICATION_ID, CREATE_SQL, SCHEMA_VERSION, SQLITE_HEADER } from './schema.js';
+import { damagedStore } from './damage.js';
 import { CaptureStoreError, type SqliteDatabase } from './sqlite-binding.js';
 
-/** Reads the first 100 bytes of `path`; null when it does not exist or is empty. */
+/** Reads the first page (4096 bytes) of `path`; null when it does not exist or is empty. */
 function readHeader(path: string): Buffer | null {
   let fd: number;
   try {
@@ -16,8 +17,8 @@ function readHeader(path: string): Buffer | null {
     throw err;
   }
   try {
-    const buf = Buffer.alloc(100);
-    const n = readSync(fd, buf, 0, 100, 0);
+    const buf = Buffer.alloc(4096);
+    const n = readSync(fd, buf, 0, 4096, 0);
     return buf.subarray(0, n);
   } finally {
     closeSync(fd);
@@ -25,20 +26,30 @@ function readHeader(path: string): Buffer | null {
 }
 
 /**
+ * Our schema's text, which SQLite keeps in page 1 after the 100-byte header: it tells a
+ * capture store whose header is damaged from another program's file.
+ */
+const SCHEMA_MARK = Buffer.from('CREATE TABLE forward_state', 'latin1');
+
+/**
  * Refuses anything at `path` that is not a capture store: another program's database, a
- * text file, a damaged header. The file is never touched.
+ * text file. A capture store with a damaged header is reported as damaged (the way forward
+ * is `capture recover`, not another path). The file is never touched.
  */
 export function checkForeign(path: string): 'new' | 'ours' | 'blank' {
   const header = readHeader(path);
   if (header === null) return 'new';
   const next = `move it away or choose another path with --capture (nothing was written to ${path})`;
+  const ours = header.includes(SCHEMA_MARK);
   if (header.length < 100 || header.subarray(0, 16).toString('latin1') !== SQLITE_HEADER) {
+    if (ours) throw damagedStore(path, 'its SQLite header is not readable');
     throw new CaptureStoreError('foreign_file', `${path} exists and is not a capture store (not an SQLite database)`, next);
   }
   const appId = header.readUInt32BE(68);
   // Id 0: maybe our own first start, killed before its first commit (checked for tables).
-  if (appId === 0) return 'blank';
+  if (appId === 0 && !ours) return 'blank';
   if (appId !== APPLICATION_ID) {
+    if (ours) throw damagedStore(path, 'its SQLite header is not readable');
     throw new CaptureStoreError('foreign_file', `${path} is an SQLite database of another program (application_id 0x${appId.toString(16)}), not a capture store`, next);
   }
   return 'ours';
@@ -65,10 +76,5 @@ export function initialise(db: SqliteDatabase, now: () => number): void {
 }
 
 export function corrupt(path: string, err: unknown): CaptureStoreError {
-  return new CaptureStoreError(
-    'corrupt',
-    `the capture store ${path} cannot be read: ${(err as Error).message}`,
-    `it is damaged; move it away (mv ${path} ${path}.damaged) and the bridge starts a new one, or choose another --capture path`,
-    { cause: err },
-  );
+  return damagedStore(path, (err as Error).message, err);
 }

@@ -71,6 +71,11 @@ export class CaptureTap implements FrameTap {
     this.options.post(batch);
   }
 
+  /** Capture went off: nothing handed over will be reported back, so nothing counts against the bound. */
+  settleAll(): void {
+    this.inFlight = 0;
+  }
+
   /** The worker committed (or gave up on) `frames` frames: they no longer count against the bound. */
   settled(frames: number): void {
     this.inFlight = Math.max(0, this.inFlight - frames);

@@ -2,6 +2,7 @@
 import type { FrameBatch } from './batch.js';
 import type { StoreSummary } from './sqlite-store.js';
 import type { LogLevel } from '../core/log-fn.js';
+import type { CaptureProblem } from './damage.js';
 
 export type ForwarderState = 'disabled' | 'connecting' | 'connected' | 'backing_off';
 
@@ -24,6 +25,8 @@ export interface WorkerInit {
   retentionCheckMs?: number;
   hostname: string;
   forward: ForwardSettings | null;
+  /** How often a run of failing commits (disk full) is logged again, at most (default 60 s). */
+  remindEveryMs?: number;
 }
 
 export interface ForwardStatus {
@@ -46,6 +49,10 @@ export type WorkerToMain =
   | { type: 'failed'; code: string; message: string; hint: string }
   | { type: 'committed'; frames: number; summary: StoreSummary; commitMs: number }
   | { type: 'commit_failed'; frames: number; message: string }
+  /** Commits fail (disk full, I/O error) and capture keeps trying; null once one succeeds again. */
+  | { type: 'problem'; problem: CaptureProblem | null }
+  /** SQLite found the store damaged while running: the worker closed it and ends; capture is off. */
+  | { type: 'damaged'; message: string; hint: string }
   | { type: 'evicted'; rows: number; reason: string }
   | { type: 'forward'; status: ForwardStatus }
   | { type: 'log'; level: LogLevel; event: string; fields?: Record<string, unknown> }

@@ -9,10 +9,14 @@ import { CaptureStore, CaptureStoreError } from './sqlite-store.js';
 import type { MainToWorker, WorkerInit, WorkerToMain } from './worker-messages.js';
 import type { PgForwarder } from './pg-forwarder.js';
 import type { LogLevel } from '../core/log-fn.js';
+import { damagedStore, isDamage } from './damage.js';
+import { WriteTrouble } from './write-trouble.js';
 
 class CaptureWorker {
   private pending: FrameBatch[] = [];
-  private failing = false;
+  /** Set once the store turned out damaged: nothing is written any more. */
+  private closed = false;
+  private readonly trouble: WriteTrouble;
   private lastAgeCheck = 0;
   private forwarder: PgForwarder | null = null;
   private readonly timer: NodeJS.Timeout;
@@ -22,9 +26,13 @@ class CaptureWorker {
     private readonly init: WorkerInit,
     private readonly port: MessagePort,
   ) {
+    this.trouble = new WriteTrouble(init.path, init.remindEveryMs);
     this.timer = setInterval(() => this.commit(), init.commitIntervalMs);
     port.on('message', (m: MainToWorker) => {
-      if (m.type === 'batch') this.pending.push(m.batch);
+      if (m.type === 'batch') {
+        if (this.closed) this.send({ type: 'commit_failed', frames: m.batch.frames, message: 'the store is damaged' });
+        else this.pending.push(m.batch);
+      }
       else if (m.type === 'stop') void this.stop();
     });
   }
@@ -39,6 +47,7 @@ class CaptureWorker {
 
   async start(): Promise<void> {
     this.evict(true);
+    if (this.closed) return;
     this.send({ type: 'ready', summary: this.store.summary() });
     if (!this.init.forward) return;
     const { PgForwarder } = await import('./pg-forwarder.js');
@@ -50,12 +59,13 @@ class CaptureWorker {
       hostname: this.init.hostname,
       log: (level, event, fields) => this.log(level, event, fields),
       status: (status) => this.send({ type: 'forward', status }),
+      onDamage: (err) => this.damaged(err),
     });
     this.forwarder.start();
   }
 
   commit(): void {
-    if (this.pending.length === 0) return;
+    if (this.pending.length === 0 || this.closed) return;
     const batches = this.pending;
     this.pending = [];
     const frames = batches.reduce((n, b) => n + b.frames, 0);
@@ -69,21 +79,48 @@ class CaptureWorker {
         })(),
         busNames,
       );
-      if (this.failing) {
-        this.failing = false;
-        this.log('info', 'capture_write_recovered');
-      }
     } catch (err) {
-      // Disk full, I/O error: these frames are lost (the main thread counts them); the next commit tries again.
-      if (!this.failing) this.log('error', 'capture_write_failed', { error: (err as Error).message });
-      this.failing = true;
+      // These frames are lost (the main thread counts them).
       this.send({ type: 'commit_failed', frames, message: (err as Error).message });
+      if (isDamage(err)) return this.damaged(err);
+      // Disk full, I/O error: the next commit tries again; the user hears of it at most once a minute.
+      const line = this.trouble.failed(Date.now(), err, frames);
+      if (line) {
+        this.log(line.level, line.event, line.fields);
+        this.send({ type: 'problem', problem: this.trouble.problem });
+      }
       return;
+    }
+    const recovered = this.trouble.succeeded(Date.now());
+    if (recovered) {
+      this.log(recovered.level, recovered.event, recovered.fields);
+      this.send({ type: 'problem', problem: null });
     }
     const commitMs = performance.now() - started;
     this.evict(false);
+    if (this.closed) return;
     this.send({ type: 'committed', frames, summary: this.store.summary(), commitMs });
     this.forwarder?.wake();
+  }
+
+  /**
+   * SQLite reported the store damaged while running: capture goes off the same way as when
+   * the check at open finds it (the main thread logs capture_off with the way forward).
+   */
+  damaged(err: unknown): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    const frames = this.pending.reduce((n, b) => n + b.frames, 0);
+    this.pending = [];
+    if (frames > 0) this.send({ type: 'commit_failed', frames, message: 'the store is damaged' });
+    const e = damagedStore(this.init.path, (err as Error).message, err);
+    this.send({ type: 'damaged', message: e.message, hint: e.hint });
+    void (async () => {
+      await this.forwarder?.stop().catch(() => {});
+      this.store.close();
+      this.port.close();
+    })();
   }
 
   /** The size bound is checked after every commit (cheap pragmas), the age bound once a minute. */
@@ -101,11 +138,13 @@ class CaptureWorker {
       this.send({ type: 'evicted', rows: deleted, reason });
       this.forwarder?.evicted(through);
     } catch (err) {
+      if (isDamage(err)) return this.damaged(err);
       this.log('error', 'capture_evict_failed', { error: (err as Error).message });
     }
   }
 
   async stop(): Promise<void> {
+    if (this.closed) return;
     clearInterval(this.timer);
     this.commit();
     await this.forwarder?.stop();
@@ -119,10 +158,12 @@ const port = parentPort;
 if (!port) throw new Error('capture worker started outside a worker thread');
 const init = workerData as WorkerInit;
 try {
-  const store = CaptureStore.open(await loadSqlite(), { path: init.path });
+  // Every page is checked before the first write: a damaged store is found here whichever
+  // page is bad, not later by whichever write or query happens to touch it.
+  const store = CaptureStore.open(await loadSqlite(), { path: init.path, check: true });
   await new CaptureWorker(store, init, port).start();
 } catch (err) {
-  const e = err instanceof CaptureStoreError ? err : new CaptureStoreError('corrupt', (err as Error).message, 'see the log above');
+  const e = err instanceof CaptureStoreError ? err : isDamage(err) ? damagedStore(init.path, (err as Error).message, err) : new CaptureStoreError('unwritable', `the capture store ${init.path} cannot be opened: ${(err as Error).message}`, 'see the log above; capture is off, the bridge keeps serving');
   port.postMessage({ type: 'failed', code: e.code, message: e.message, hint: e.hint } satisfies WorkerToMain);
   port.close();
 }

@@ -48,7 +48,10 @@ export function liveCaptureChecks(live: Extract<DaemonCapture, { reached: true }
   const [store, forward] = describeCapture(c, live.time);
   const checks: LiveCaptureCheck[] = [];
   const title = `capture store ${c.path} (running daemon)`;
-  if (c.state === 'failed') checks.push({ id: 'capture', status: 'fail', title, detail: store.text, fix: '`journalctl -u ampio-bridge -e | grep capture` says why; the bus bridge keeps running without it' });
+  const p = c.problem ?? null;
+  // A damaged store, a full disk: the daemon's own reason and next step (`capture recover`, free space).
+  if (p) checks.push({ id: 'capture', status: 'fail', title, detail: `${store.text}: ${p.message}`, fix: `${p.hint} (the bus bridge keeps running without it)` });
+  else if (c.state === 'failed') checks.push({ id: 'capture', status: 'fail', title, detail: store.text, fix: '`journalctl -u ampio-bridge -e | grep capture` says why; the bus bridge keeps running without it' });
   else checks.push({ id: 'capture', status: store.warn ? 'warn' : 'ok', title, detail: store.text, ...(store.warn ? { fix: c.dropped > 0 ? 'frames were dropped: a slow or full disk (`df -h`), or a store past --capture-max-size' : restart } : {}) });
   if (configured && configured !== c.path) checks.push({ id: 'capture-config', status: 'warn', title: 'frame capture', detail: `the config file sets --capture ${configured}, the running daemon writes ${c.path}`, fix: restart });
   if (forward) checks.push({ id: 'pg', status: forward.warn ? 'warn' : 'ok', title: 'PostgreSQL forwarding (running daemon)', detail: forward.text, ...(forward.warn ? { fix: 'check --pg-url, the password and that the server accepts this host; the store keeps the backlog meanwhile' } : {}) });

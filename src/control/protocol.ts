@@ -6,6 +6,7 @@ import type { BackendKind, BackendState } from '../backends/types.js';
 import type { BusState } from '../core/bus-state.js';
 import type { AmpioSnapshot } from '../ampio/types.js';
 import type { ForwardStatus } from '../capture/worker-messages.js';
+import type { CaptureProblem } from '../capture/damage.js';
 import type { MqttSnapshot } from '../mqtt/snapshot.js';
 import { formatAgeMs, formatBytes } from '../core/human-units.js';
 
@@ -251,6 +252,11 @@ export interface CaptureSnapshot {
   /** null when --pg-url is not set */
   /** The forwarder's own status, one type for the worker and the snapshot. */
   forward: ForwardStatus | null;
+  /**
+   * Why capture is off (state `failed`: a damaged or foreign store …) or not recording
+   * (state `on`: disk full, I/O errors), with the next step; null or absent while all is well.
+   */
+  problem?: CaptureProblem | null;
 }
 
 // ---------------------------------------------------------------- events
@@ -383,6 +389,21 @@ export function boundInterval(requested: unknown): number {
 
 // ---------------------------------------------------------------- capture, for people
 
+/** The reason in a few words (status line, top). */
+const PROBLEM_WORDS: Record<CaptureProblem['reason'], string> = {
+  corrupt: 'store damaged',
+  foreign_file: 'not a capture store',
+  newer_schema: 'store of a newer version',
+  unwritable: 'cannot open the store',
+  not_found: 'no store',
+  sqlite_missing: 'SQLite module missing',
+  sqlite_broken: 'SQLite module broken',
+  disk_full: 'disk full',
+  io_error: 'I/O errors',
+  write_failed: 'writes fail',
+  worker_failed: 'worker failed',
+};
+
 /**
  * One or two lines about capture for `status` and `top`:
  *   capture on · 1,234,567 frames · 44.1 MB · oldest 6.9 d ago · 0 dropped · /var/lib/…/capture.db
@@ -393,12 +414,20 @@ export function describeCapture(c: CaptureSnapshot | undefined, now: number, opt
   if (!c) return [{ text: 'capture off', warn: false }];
   const age = c.oldestFrame === null ? null : formatAgeMs(Math.max(0, now - c.oldestFrame));
   const oldest = age === null ? 'empty' : opts.compact ? `${age} kept` : `oldest ${age} ago`;
+  const p = c.problem ?? null;
+  // Capture that failed is off: say so first, the figures are those of the last good reading.
+  const state = c.state === 'failed' ? `off (${p ? PROBLEM_WORDS[p.reason] : 'failed'})` : c.state === 'on' && p ? `on, not recording (${PROBLEM_WORDS[p.reason]})` : c.state;
   const lines = [
     {
-      text: `capture ${c.state === 'on' ? 'on' : c.state} · ${c.rows.toLocaleString('en-US')} frames · ${formatBytes(c.bytes)} · ${oldest}${opts.compact && c.dropped === 0 ? '' : ` · ${c.dropped} dropped`}${opts.compact ? '' : ` · ${c.path}`}`,
-      warn: c.state !== 'on' || c.dropped > 0,
+      // top's one line: the reason and the next step before any figure.
+      text: opts.compact && p ? `capture ${state}` : `capture ${state} · ${c.rows.toLocaleString('en-US')} frames · ${formatBytes(c.bytes)} · ${oldest}${opts.compact && c.dropped === 0 ? '' : ` · ${c.dropped} dropped`}${opts.compact ? '' : ` · ${c.path}`}`,
+      warn: c.state !== 'on' || c.dropped > 0 || p !== null,
     },
   ];
+  if (p) {
+    if (opts.compact) lines.push({ text: `! ${p.reason === 'corrupt' ? 'run: ampio-bridge capture recover' : p.hint}`, warn: true });
+    else lines.push({ text: `! ${p.message}`, warn: true }, { text: `  → ${p.hint}`, warn: true });
+  }
   const f = c.forward;
   if (f) {
     const state = f.state === 'backing_off' ? `backing off${f.lastError ? ` (${f.lastError})` : ''}` : f.state;

@@ -328,6 +328,14 @@ function registerCaptureMetrics(counter: MetricFactory<client.Counter<string>>, 
   counter('capture_dropped_frames_total', 'Frames not recorded: capture queue full (slow disk) or a failed write.', [], (m, r) => void (cap(r) && m.inc(cap(r)!.dropped)));
   gauge('capture_bytes', 'Size of the capture store on disk (database + WAL).', [], (m, r) => void (cap(r) && m.set(cap(r)!.bytes)));
   gauge('capture_rows', 'Frames held in the capture store.', [], (m, r) => void (cap(r) && m.set(cap(r)!.rows)));
+  gauge('capture_up', '1 while frames are being recorded; 0 while capture is off (damaged store …) or writes fail (disk full …).', [], (m, r) => {
+    const c = cap(r);
+    if (c) m.set(c.state === 'on' && !c.problem ? 1 : 0);
+  });
+  gauge('capture_problem', 'Why capture is off or not recording (1 for the current reason: corrupt, disk_full, io_error, …); absent while all is well.', ['reason'], (m, r) => {
+    const p = cap(r)?.problem;
+    if (p) m.set({ reason: p.reason }, 1);
+  });
   if (!forwarding) return;
   gauge('capture_forward_backlog_rows', 'Captured frames not yet in PostgreSQL.', [], (m, r) => void (fwd(r) && m.set(fwd(r)!.backlogRows)));
   gauge('capture_forward_lag_seconds', 'Age of the oldest captured frame not yet in PostgreSQL (0 when caught up).', [], (m, r) => void (fwd(r) && m.set(fwd(r)!.lagSeconds)));

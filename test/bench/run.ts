@@ -72,6 +72,7 @@ interface RampResult {
 async function main(): Promise<number> {
   // Frame capture has its own runner (bridge with and without a store, and PostgreSQL).
   if (process.argv.includes('--capture')) return (await import('./capture.js')).main(process.argv.slice(2));
+  if (process.argv.includes('--capture-check')) return (await import('./capture-check.js')).main(process.argv.slice(2));
   // Exports of a large store (capture export to PCAPNG, ASC, PCAP, candump).
   if (process.argv.includes('--export')) return (await import('./export.js')).main(process.argv.slice(2));
   // So has the Ampio decoder tap (the tap alone, and the bridge with --ampio off and on).

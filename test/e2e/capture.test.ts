@@ -88,6 +88,9 @@ it('after kill -9 at 20 random moments under load the store opens cleanly; every
   const committedAfterRun: number[] = [];
   for (let run = 0; run < 20; run++) {
     const bridge = await serve(['--can-if', 'can0,can1', '--virtual-rate', '10000', '--virtual-payload', 'sequence', '--capture', db, '--capture-commit-interval', '50ms']);
+    // The bridge is ready before the store is checked and open (that happens in the worker):
+    // the random moment is counted from the open, so runs commit as before.
+    for (let i = 0; i < 200 && !/capture_open/.test(bridge.log()); i++) await sleep(25);
     await sleep(150 + Math.random() * 1000);
     bridge.child.kill('SIGKILL');
     await bridge.exited;

@@ -34,8 +34,9 @@ export interface BridgeChildOptions {
   args: string[];
   /** A shell prefix run before exec (e.g. `ulimit -n 64`). */
   shellPrefix?: string;
-  /** Wrap the whole command (e.g. ['unshare', '-rn']) — not used with shellPrefix's sh. */
   env?: Record<string, string>;
+  /** A command the whole start runs under (e.g. ['unshare', '-m']): the shell prefix runs inside it too. */
+  wrap?: string[];
   readyTimeoutMs?: number;
   /** Flags for node itself, before the CLI (e.g. `--max-old-space-size=64`). */
   nodeArgs?: string[];
@@ -80,9 +81,10 @@ export class BridgeChild {
     const argv = [...(options.nodeArgs ?? []), cli, 'serve', '--log-format', 'json', '--control-socket', this.controlSocket, ...options.args];
     const quoted = [process.execPath, ...argv].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
     const env = { ...ownEnvironment(), ...options.env };
+    const wrap = options.wrap ?? [];
     this.child = options.shellPrefix
-      ? spawn('sh', ['-c', `${options.shellPrefix}; exec ${quoted}`], { stdio: ['ignore', 'ignore', 'pipe'], env })
-      : spawn(process.execPath, argv, { stdio: ['ignore', 'ignore', 'pipe'], env });
+      ? spawn(wrap[0] ?? 'sh', [...wrap.slice(1), ...(wrap.length > 0 ? ['sh'] : []), '-c', `${options.shellPrefix}; exec ${quoted}`], { stdio: ['ignore', 'ignore', 'pipe'], env })
+      : spawn(wrap[0] ?? process.execPath, [...wrap.slice(1), ...(wrap.length > 0 ? [process.execPath] : []), ...argv], { stdio: ['ignore', 'ignore', 'pipe'], env });
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
   }
 

@@ -19,6 +19,7 @@ import { type FrameFilter, queryFrames } from '../../capture/store-query.js';
 import { type CliContext, EXIT } from '../context.js';
 import { reportUnknownFlags } from '../flags.js';
 import { filterFrom, storePath } from './capture.js';
+import { asDamage, outputFile } from './capture-output.js';
 import { askDaemon } from './capture-live.js';
 
 const EXPORT_FLAGS = {
@@ -49,19 +50,25 @@ export async function runExport(args: string[], ctx: CliContext): Promise<number
     ctx.stderr.write(`ampio-bridge capture: ${(err as Error).message}\n`);
     return EXIT.usage;
   }
-  const store = CaptureStore.open(await loadSqlite(), { path: storePath(values.capture, ctx), readonly: true });
+  const path = storePath(values.capture, ctx);
+  // An export reads (nearly) every page: all are checked first, so a damaged store is said
+  // before anything is written, and -o FILE is the whole export or nothing (capture-output.ts).
+  const store = CaptureStore.open(await loadSqlite(), { path, readonly: true, check: true });
+  const output = typeof values.output === 'string' ? outputFile(values.output) : null;
   try {
     const file = typeof values.output === 'string' ? values.output : null;
-    const out: Writable = file ? createWriteStream(file) : ctx.stdout;
+    const out: Writable = output?.stream ?? ctx.stdout;
     const buses = store.buses().map((b) => b.name);
     const r = await writeExport(format as ExportFormat, queryFrames(store, filter), out, { buses });
-    if (file) {
-      out.end();
-      await once(out, 'finish');
+    if (output) {
+      await output.commit();
       ctx.stderr.write(`${r.written} frames written to ${file}${r.skipped > 0 ? ` (${r.skipped} the ${format} format cannot hold were left out)` : ''}\n`);
     }
     return EXIT.ok;
+  } catch (err) {
+    throw asDamage(err, path);
   } finally {
+    await output?.abort();
     store.close();
   }
 }

@@ -12,10 +12,11 @@ import { humanAge, humanBytes } from '../../capture/units.js';
 import { describeCapture } from '../../control/protocol.js';
 import { type CliContext, EXIT } from '../context.js';
 import { askDaemonCapture, type DaemonCapture } from '../daemon-capture.js';
+import { asDamage, damageSeenByDaemon } from './capture-output.js';
 import { reportUnknownFlags } from '../flags.js';
 
 const DEFAULT_STORE = '/var/lib/ampio-bridge/capture.db';
-const SUBCOMMANDS = ['stats', 'query'] as const;
+const SUBCOMMANDS = ['stats', 'query', 'recover'] as const;
 
 const FLAGS = {
   capture: { type: 'string' },
@@ -34,7 +35,7 @@ const FLAGS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-export const CAPTURE_HELP = `Usage: ampio-bridge capture <stats|query|export|import|live|replay> [flags]
+export const CAPTURE_HELP = `Usage: ampio-bridge capture <stats|query|export|import|live|replay|recover> [flags]
 
 Reads the frame store that \`serve --capture PATH\` keeps (safe while the bridge runs).
 
@@ -47,6 +48,8 @@ Reads the frame store that \`serve --capture PATH\` keeps (safe while the bridge
            Wireshark (ampio-bridge capture live --format pcapng | wireshark -k -i -)
   replay   stored frames again, onto a bus through the bridge (--to-bus; every TX guard
            applies) or as a candump dry run (--to stdout). Replaying commands repeats them!
+  recover  a damaged store: moves it aside (kept unchanged) and salvages what is readable
+           into a new store at the same path; then: sudo systemctl reload ampio-bridge
 
 Flags (stats, query, export, replay):
   --capture PATH      the store (default: the running bridge's, asked on its control socket;
@@ -104,7 +107,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   if (delegated !== null) return delegated;
   if (reportUnknownFlags('capture', tokens, FLAGS, ctx, { maxPositionals: 1 })) return EXIT.usage;
   if (!sub || !SUBCOMMANDS.includes(sub)) {
-    ctx.stderr.write(`ampio-bridge capture: ${sub ? `unknown subcommand "${sub}"` : 'which one?'} (stats, query, export, import, live or replay; see ampio-bridge capture --help)\n`);
+    ctx.stderr.write(`ampio-bridge capture: ${sub ? `unknown subcommand "${sub}"` : 'which one?'} (stats, query, export, import, live, replay or recover; see ampio-bridge capture --help)\n`);
     return EXIT.usage;
   }
   let filter: FrameFilter;
@@ -116,11 +119,19 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   }
   // The running daemon first (the store it writes, and what it is doing), the config second.
   const daemon = await askDaemonCapture({ flag: typeof values['control-socket'] === 'string' ? values['control-socket'] : null, env: ctx.env, systemRuntimeDir: ctx.systemRuntimeDir });
-  const store = CaptureStore.open(await loadSqlite(), { path: storePath(values.capture, ctx, daemon), readonly: true });
+  const path = storePath(values.capture, ctx, daemon);
+  if (sub === 'recover') return (await import('./capture-recover.js')).recover(path, ctx);
+  const seen = damageSeenByDaemon(daemon, path);
+  if (seen) throw seen;
+  // stats reads every page anyway: it checks them all first, so damage anywhere is reported.
+  // query reads only what it shows (and says so when that is damaged).
+  const store = CaptureStore.open(await loadSqlite(), { path, readonly: true, check: sub === 'stats' });
   try {
     if (sub === 'stats') return stats(store, daemon, values.json === true, ctx);
     if (sub === 'query') return await query(store, filter, values.json === true, ctx, values.decode === true ? await decoder(values['ampio-config'], ctx) : null);
     return EXIT.usage;
+  } catch (err) {
+    throw asDamage(err, path);
   } finally {
     store.close();
   }

@@ -57,7 +57,8 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     hostname: os.hostname(),
     controlSocketPath,
     createBackends: (c: Config) => createBackends(c, { log }),
-    // Capture first: a store it cannot open stops the start-up; it is also stopped last.
+    // Capture first, so it is stopped last. A store it cannot use never stops the bridge:
+    // capture goes off with the reason (status, top, metrics, log) and SIGHUP retries it.
     services: async (d) => [
       ...(capture ? [capture] : []),
       ...(ampio ? [ampio] : []),

@@ -60,13 +60,20 @@ it('drops beyond the bounded queue, counts every drop and logs them at most once
   await svc.stop();
 });
 
-it('refuses to start on a foreign file, with the reason and the way out', async () => {
+it('on a foreign file capture goes off with the reason and the way out (start never throws: the bridge keeps serving)', async () => {
   const file = path.join(dir, 'c.db');
   fs.writeFileSync(file, 'hello');
-  const { svc } = service(file);
-  await expect(svc.start()).rejects.toMatchObject({ code: 'foreign_file', hint: expect.stringMatching(/move it away/) });
+  const { svc, logs } = service(file);
+  await svc.start();
+  await svc.opened();
+  expect(svc.snapshot()).toMatchObject({ state: 'failed', problem: { reason: 'foreign_file', hint: expect.stringMatching(/move it away/) } });
+  expect(logs.find((l) => l.event === 'capture_off')).toMatchObject({ level: 'error', fields: { reason: 'foreign_file' } });
+  // Moved away and SIGHUP: capture comes on with a new store.
+  fs.renameSync(file, `${file}.other`);
+  await svc.reload();
+  expect(svc.snapshot()).toMatchObject({ state: 'on', problem: null });
   await svc.stop();
-  expect(fs.readFileSync(file, 'utf8')).toBe('hello');
+  expect(fs.readFileSync(`${file}.other`, 'utf8')).toBe('hello');
 });
 
 it('reads sizes and ages as the README shows them, and --pg-url needs --capture', () => {

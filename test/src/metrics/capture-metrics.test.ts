@@ -31,3 +31,17 @@ it('exports the store and forwarder figures, and nothing of them with capture of
   expect(local).toContain('\ncapture_rows 1000\n');
   expect(local).not.toMatch(/^capture_forward_\w+ /m);
 });
+
+it('capture_up is 1 while frames are recorded; capture_problem names the reason while it lasts', async () => {
+  const base = { path: '/x.db', rows: 0, bytes: 0, oldestFrame: null, newestFrame: null, frames: 0, dropped: 0, queued: 0, evicted: 0, forward: null };
+  const scrape = (capture: object) => createMetricsRegistry({ source: { snapshot: () => fakeSnapshot({ capture: capture as never }), counters: () => counters }, build: { version: 'x', commit: null, date: null }, capture: { forwarding: false } }).metrics();
+  const ok = await scrape({ ...base, state: 'on', problem: null });
+  expect(ok).toContain('\ncapture_up 1\n');
+  expect(ok).not.toMatch(/^capture_problem\{/m);
+  const full = await scrape({ ...base, state: 'on', problem: { reason: 'disk_full', message: 'm', hint: 'h', since: 1 } });
+  expect(full).toContain('\ncapture_up 0\n');
+  expect(full).toContain('\ncapture_problem{reason="disk_full"} 1\n');
+  const off = await scrape({ ...base, state: 'failed', problem: { reason: 'corrupt', message: 'm', hint: 'h', since: 1 } });
+  expect(off).toContain('\ncapture_up 0\n');
+  expect(off).toContain('\ncapture_problem{reason="corrupt"} 1\n');
+});

@@ -63,6 +63,25 @@ describe('Screen', () => {
     expect(lines[22]).toContain('q quit');
   });
 
+  it('capture off or not recording: the reason and the next step on the CAPTURE line, within 80 columns', () => {
+    const props = screenProps();
+    const base = props.snapshot!;
+    const capture = {
+      path: '/var/lib/ampio-bridge/capture.db', rows: 52_000, bytes: 2 * 1024 * 1024, oldestFrame: base.time - 600_000, newestFrame: base.time,
+      frames: 0, dropped: 1234, queued: 0, evicted: 0, forward: null,
+    };
+    const damaged = { ...capture, state: 'failed' as const, problem: { reason: 'corrupt' as const, message: 'the capture store … is damaged', hint: 'run: ampio-bridge capture recover …', since: base.time } };
+    const full = { ...capture, state: 'on' as const, problem: { reason: 'disk_full' as const, message: 'the disk … is full', hint: 'free space on that file system (or lower --capture-max-size); capture resumes by itself', since: base.time } };
+    const lineOf = (c: typeof damaged | typeof full) => {
+      const lines = linesOf(render(<Screen {...props} snapshot={{ ...base, capture: c }} />).lastFrame()!);
+      expect(lines).toHaveLength(23);
+      return lines[lines.findIndex((l) => l.startsWith('TOTALS')) + 1];
+    };
+    expect(lineOf(damaged)).toBe('CAPTURE off (store damaged) ! run: ampio-bridge capture recover');
+    expect(lineOf(full)).toMatch(/^CAPTURE on, not recording \(disk full\) ! free space on that file system/);
+    expect(lineOf(full).length).toBeLessThanOrEqual(80);
+  });
+
   it('with MQTT on: one MQTT line under the totals (broker state, published, commands), still exactly 23 lines', () => {
     const props = screenProps();
     const base = props.snapshot!;
