@@ -4,54 +4,29 @@
 //   /usr/bin/ampio-bridge       → ../lib/ampio-bridge/dist/src/cli/main.js
 //   /lib/systemd/system/ampio-bridge.service   (setup's tailored copy in /etc overrides it)
 //   /etc/default/ampio-bridge   (a conffile, as go-ampio-server ships it)
-// Native code: prebuilt binaries (prebuilds/linux-<arch>/, as serialport and our own
-// binding ship them) are kept for the package's architecture only; a module compiled on
-// this machine (build/Release/*.node) can only run here, so it goes into the package of
-// this machine's architecture and is left out, by name, from the others.
+// Native code (native-modules.ts): every package holds every native module built for its
+// architecture, or the build fails naming what is missing and leaves no .deb behind.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { arch as hostArch, tmpdir } from 'node:os';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { PROTOCOL_PLUGINS } from '../../src/config/options.js';
 import { loadTemplates, packageDir } from '../package-files.js';
+import { ADDON, DEB_ARCHES, type DebArch, dropDevFiles, ensureAddonPrebuilds, fitDependency, keepOwnPrebuilds, NODE_ARCH, walk } from './native-modules.js';
 import { renderEnvFile } from '../steps/env-file.js';
 import { renderUnit } from '../steps/service-unit.js';
 
-export type DebArch = 'amd64' | 'arm64' | 'armhf';
-export const DEB_ARCHES: DebArch[] = ['amd64', 'arm64', 'armhf'];
-/** Debian architecture → Node's process.arch (and the prebuilds/linux-<arch> directory name). */
-const NODE_ARCH: Record<DebArch, string> = { amd64: 'x64', arm64: 'arm64', armhf: 'arm' };
+export { DEB_ARCHES, type DebArch } from './native-modules.js';
 
 export const INSTALL_DIR = '/usr/lib/ampio-bridge';
-/** Our SocketCAN addon as node-gyp-build looks for it in prebuilds/linux-<arch>/. */
-const ADDON = 'ampio-can.glibc.napi.node';
-
-/** Builds the addon's missing prebuilds with the repository's own script (cross gcc), best effort. */
-function ensureAddonPrebuilds(repo: string, nodeArches: string[], log: (line: string) => void): void {
-  const script = path.join(repo, 'src/backends/socketcan/native/prebuild.sh');
-  const missing = nodeArches.filter((a) => !existsSync(path.join(repo, 'prebuilds', `linux-${a}`, ADDON)));
-  if (missing.length === 0 || !existsSync(script)) return;
-  const r = spawnSync('bash', [script, ...missing], { cwd: repo, encoding: 'utf8' });
-  if (r.status !== 0) log(`prebuild.sh ${missing.join(' ')} failed (${(r.stderr || '').trim().split('\n').pop()}): the packages without it say so`);
-}
 const MAIN = `${INSTALL_DIR}/dist/src/cli/main.js`;
 
 export interface BuiltDeb {
   arch: DebArch;
   file: string;
-  /** Dependencies left out because their native code was compiled for another architecture. */
-  omitted: string[];
-}
-
-function walk(dir: string, visit: (file: string) => void): void {
-  for (const name of readdirSync(dir)) {
-    const full = path.join(dir, name);
-    const st = statSync(full, { throwIfNoEntry: false });
-    if (!st) continue;
-    if (st.isDirectory()) walk(full, visit);
-    else visit(full);
-  }
+  /** Installed-Size, KiB (what dpkg-deb --field reports). */
+  sizeKiB: number;
 }
 
 function duKiB(dir: string): number {
@@ -68,20 +43,6 @@ function productionPackages(repo: string): string[] {
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l.startsWith(path.join(repo, 'node_modules') + path.sep));
-}
-
-/** Keeps prebuilds for this arch only; reports whether compiled-here native code remains. */
-function fitNative(pkgDir: string, arch: DebArch, o: { ownPrebuildsOnly?: boolean } = {}): { foreignBuild: boolean } {
-  const prebuilds = path.join(pkgDir, 'prebuilds');
-  if (existsSync(prebuilds)) {
-    for (const name of readdirSync(prebuilds)) if (name !== `linux-${NODE_ARCH[arch]}`) rmSync(path.join(prebuilds, name), { recursive: true, force: true });
-  }
-  if (o.ownPrebuildsOnly) return { foreignBuild: false };
-  let compiled = false;
-  walk(pkgDir, (f) => {
-    if (f.endsWith('.node') && !f.includes(`${path.sep}prebuilds${path.sep}`)) compiled = true;
-  });
-  return { foreignBuild: compiled && NODE_ARCH[arch] !== hostArch() };
 }
 
 function control(o: { version: string; arch: DebArch; sizeKiB: number }): string {
@@ -132,10 +93,11 @@ export function buildDebs(o: { outDir: string; arches?: DebArch[]; repo?: string
   if (!existsSync(path.join(repo, 'dist/src/cli/main.js'))) throw new Error(`${repo}/dist is missing: run "npm run build" first ("npm run deb" does)`);
   const work = mkdtempSync(path.join(tmpdir(), 'ampio-deb-'));
   mkdirSync(o.outDir, { recursive: true });
+  const built: BuiltDeb[] = [];
   try {
     // Our SocketCAN addon, prebuilt per architecture (prebuilds/linux-<arch>/) as `npm pack`
-    // makes it: a missing one is built here with the cross compilers, else left out by name.
-    ensureAddonPrebuilds(repo, (o.arches ?? DEB_ARCHES).map((a) => NODE_ARCH[a]), log);
+    // makes it: a missing one is built here with the cross compilers, or the build stops.
+    ensureAddonPrebuilds(repo, (o.arches ?? DEB_ARCHES).map((a) => NODE_ARCH[a]));
     // Exactly what `npm pack` ships (package.json "files"), already built: no scripts.
     execFileSync('npm', ['pack', '--ignore-scripts', '--pack-destination', work], { cwd: repo, stdio: ['ignore', 'ignore', 'pipe'] });
     const tgz = path.join(work, `ampio-bridge-${pkg.version}.tgz`);
@@ -150,23 +112,20 @@ export function buildDebs(o: { outDir: string; arches?: DebArch[]; repo?: string
       // Nested node_modules are listed by npm ls on their own (and may hold dev packages).
       cpSync(dep, path.join(common, path.relative(repo, dep)), { recursive: true, filter: (src) => !path.relative(dep, src).split(path.sep).includes('node_modules') });
     }
-    const built: BuiltDeb[] = [];
     for (const arch of o.arches ?? DEB_ARCHES) {
       const stage = path.join(work, arch);
       const lib = path.join(stage, INSTALL_DIR);
       mkdirSync(path.dirname(lib), { recursive: true });
       execFileSync('cp', ['-al', common, lib]);
-      const omitted: string[] = [];
       // The package's own prebuilds: this architecture's only.
-      fitNative(lib, arch, { ownPrebuildsOnly: true });
-      if (!existsSync(path.join(lib, 'prebuilds', `linux-${NODE_ARCH[arch]}`, ADDON))) omitted.push(`ampio-bridge SocketCAN addon (prebuilds/linux-${NODE_ARCH[arch]}/${ADDON})`);
+      keepOwnPrebuilds(lib, arch);
+      if (!existsSync(path.join(lib, 'prebuilds', `linux-${NODE_ARCH[arch]}`, ADDON))) throw new Error(`prebuilds/linux-${NODE_ARCH[arch]}/${ADDON} is missing after prebuild.sh`);
       for (const dep of deps) {
         const rel = path.relative(repo, dep);
         const dest = path.join(lib, rel);
-        if (existsSync(dest) && fitNative(dest, arch).foreignBuild) {
-          rmSync(dest, { recursive: true, force: true });
-          omitted.push(rel.replace(/^node_modules\//, ''));
-        }
+        if (!existsSync(dest)) continue;
+        fitDependency({ repo, rel, dest, arch, work });
+        dropDevFiles(dest);
       }
       chmodSync(path.join(stage, MAIN), 0o755);
       mkdirSync(path.join(stage, 'usr/bin'), { recursive: true });
@@ -179,22 +138,28 @@ export function buildDebs(o: { outDir: string; arches?: DebArch[]; repo?: string
       mkdirSync(doc, { recursive: true });
       writeFileSync(
         path.join(doc, 'NATIVE-MODULES.txt'),
-        omitted.length
-          ? `Left out of this ${arch} package (native code compiled for ${hostArch()} only, no prebuilt ${arch} binary):\n${omitted.map((m) => `  ${m}\n`).join('')}`
-          : `Every native module in this ${arch} package is a prebuilt ${arch} binary.\n`,
+        `Native code in this ${arch} package, all built for linux-${NODE_ARCH[arch]}:\n` +
+          `  prebuilds/linux-${NODE_ARCH[arch]}/${ADDON}  the SocketCAN addon (Node-API)\n` +
+          `  node_modules/better-sqlite3/build/Release/better_sqlite3.node  capture's SQLite (for Node 20, NODE_MODULE_VERSION 115)\n` +
+          `  node_modules/@serialport/bindings-cpp/prebuilds/linux-${NODE_ARCH[arch]}/  serialport's prebuilt binary (Node-API)\n`,
       );
       const debian = path.join(stage, 'DEBIAN');
       mkdirSync(debian);
-      writeFileSync(path.join(debian, 'control'), control({ version: pkg.version, arch, sizeKiB: duKiB(stage) }));
+      const sizeKiB = duKiB(stage);
+      writeFileSync(path.join(debian, 'control'), control({ version: pkg.version, arch, sizeKiB }));
       writeFileSync(path.join(debian, 'conffiles'), '/etc/default/ampio-bridge\n');
       writeFileSync(path.join(debian, 'postinst'), POSTINST, { mode: 0o755 });
       writeFileSync(path.join(debian, 'postrm'), POSTRM, { mode: 0o755 });
       const file = path.join(o.outDir, `ampio-bridge_${pkg.version}_${arch}.deb`);
       execFileSync('dpkg-deb', ['--root-owner-group', '-Zgzip', '--build', stage, file], { stdio: ['ignore', 'ignore', 'pipe'] });
-      log(`${file}${omitted.length ? ` (left out, no ${arch} binary: ${omitted.join(', ')})` : ''}`);
-      built.push({ arch, file, omitted });
+      log(`${file} (${Math.round(statSync(file).size / 1024)} KiB, installed ${sizeKiB} KiB)`);
+      built.push({ arch, file, sizeKiB });
     }
     return built;
+  } catch (e) {
+    // Complete packages or none: an earlier architecture's .deb does not stay behind.
+    for (const b of built) rmSync(b.file, { force: true });
+    throw e;
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -207,5 +172,10 @@ if (process.argv[1] && import.meta.url === new URL(`file://${path.resolve(proces
   const arches = (at('--arch')?.split(',') ?? DEB_ARCHES) as DebArch[];
   for (const a of arches) if (!DEB_ARCHES.includes(a)) throw new Error(`--arch ${a}: one of ${DEB_ARCHES.join(', ')}`);
   const outDir = path.resolve(at('--out') ?? path.join(packageDir(), 'dist/deb'));
-  buildDebs({ outDir, arches, log: (l) => process.stdout.write(`${l}\n`) });
+  try {
+    buildDebs({ outDir, arches, log: (l) => process.stdout.write(`${l}\n`) });
+  } catch (e) {
+    process.stderr.write(`npm run deb: ${(e as Error).message}\nNo package was written. .ci/run names and installs every Debian package the build needs.\n`);
+    process.exit(1);
+  }
 }

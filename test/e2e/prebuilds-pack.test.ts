@@ -7,56 +7,20 @@
 // Needs (.ci/run installs them): gcc-aarch64-linux-gnu, gcc-arm-linux-gnueabihf,
 // libuv1-dev, qemu-user, binutils, and the arm64/armhf dpkg architectures for apt-get download.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { debianNodeRoot, loadIn } from '../support/debian-node.js';
 import { requireHostTools } from '../support/host-tools.js';
 
 const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 const dir = mkdtempSync(path.join(tmpdir(), 'ampio-prebuilds-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const CACHE = path.join(process.env.XDG_CACHE_HOME ?? path.join(homedir(), '.cache'), 'ampio-bridge-debian-node');
 const ADDON = 'ampio-can.glibc.napi.node';
-/** Debian's node and the shared libraries it loads (bookworm: nodejs 18 on libnode108). */
-const NODE_DEBS = ['nodejs', 'libnode108', 'libc6', 'libgcc-s1', 'libstdc++6', 'libuv1', 'libc-ares2', 'libnghttp2-14', 'libbrotli1', 'libicu72', 'libssl3', 'zlib1g'];
-/** Architecture-independent JavaScript Debian's node loads as "externalized builtins". */
-const NODE_JS_DEBS = ['node-cjs-module-lexer', 'node-acorn', 'node-undici', 'node-busboy', 'node-xtend'];
 
 let pkg = '';
 let list = '';
-
-/** A root holding Debian's node for `arch`, from the .debs (cached between runs). */
-function debianNodeRoot(arch: 'arm64' | 'armhf'): string {
-  const root = path.join(CACHE, arch);
-  if (existsSync(path.join(root, 'usr/bin/node'))) return root;
-  // Unpacked beside the cache, not in tmpdir: a rename across filesystems (a tmpfs /tmp, as
-  // on Debian 13) fails with EXDEV.
-  mkdirSync(path.dirname(root), { recursive: true });
-  const work = mkdtempSync(path.join(path.dirname(root), `.unpack-${arch}-`));
-  try {
-    const dl = spawnSync('apt-get', ['download', '-q', '-o', 'APT::Sandbox::User=root', ...NODE_DEBS.map((p) => `${p}:${arch}`), ...NODE_JS_DEBS], { cwd: work, encoding: 'utf8', timeout: 300_000 });
-    if (dl.status !== 0) {
-      throw new Error(`apt-get download of Debian's ${arch} node failed (is the ${arch} architecture added? dpkg --add-architecture ${arch} && apt-get update): ${dl.stderr}`);
-    }
-    const tmpRoot = path.join(work, 'root');
-    for (const deb of readdirSync(work).filter((f) => f.endsWith('.deb'))) execFileSync('dpkg-deb', ['-x', path.join(work, deb), tmpRoot]);
-    renameSync(tmpRoot, root);
-    return root;
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
-}
-
-/** Runs `script` (CommonJS) with node under qemu-user (or natively), printing one JSON line. */
-function loadIn(qemu: string | null, root: string | null, script: string): Record<string, unknown> {
-  const node = root ? path.join(root, 'usr/bin/node') : process.execPath;
-  const cmd = qemu ? qemu : node;
-  const args = qemu ? ['-L', root as string, node, '-e', script] : ['-e', script];
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 120_000 });
-  if (r.status !== 0) throw new Error(`${cmd} exited ${r.status}: ${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').at(-1) as string) as Record<string, unknown>;
-}
 
 const probeScript = (pkgDir: string) => `
 const load = require(${JSON.stringify(path.join(pkgDir, 'node_modules/node-gyp-build'))});

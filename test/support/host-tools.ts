@@ -21,6 +21,8 @@ export const HOST_TOOLS: Readonly<Record<string, string>> = {
   'qemu-arm': 'qemu-user',
   'aarch64-linux-gnu-gcc': 'gcc-aarch64-linux-gnu (and libc6-dev-arm64-cross)',
   'arm-linux-gnueabihf-gcc': 'gcc-arm-linux-gnueabihf (and libc6-dev-armhf-cross)',
+  'aarch64-linux-gnu-g++': 'g++-aarch64-linux-gnu',
+  'arm-linux-gnueabihf-g++': 'g++-arm-linux-gnueabihf',
   'qemu-system-x86_64': 'qemu-system-x86',
   candump: 'can-utils',
   cangen: 'can-utils',

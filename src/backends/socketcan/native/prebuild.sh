@@ -28,6 +28,11 @@ build() { # arch cc flags...
   local arch=$1 cc=$2
   shift 2
   command -v "$cc" >/dev/null || { echo "prebuild: $cc not found (Debian package: $(pkg_of "$arch"))" >&2; return 1; }
+  # The cross C library is only a Recommends of the cross gcc: name it before gcc fails on
+  # "bits/libc-header-start.h: No such file or directory".
+  local triple=${cc%-gcc}
+  [ "$arch" = x64 ] || [ -f "/usr/$triple/include/stdio.h" ] ||
+    { echo "prebuild: /usr/$triple/include/stdio.h missing (Debian package: $(libc_of "$arch"))" >&2; return 1; }
   local out="$ROOT/prebuilds/linux-$arch" tmp="$ROOT/node_modules/.cache/ampio-prebuild/linux-$arch.node"
   mkdir -p "$out" "$(dirname "$tmp")"
   # -nostartfiles: no crti/crtbegin objects from the (ARMv7) toolchain in an ARMv6 build;
@@ -39,6 +44,7 @@ build() { # arch cc flags...
   mv "$tmp" "$out/ampio-can.glibc.napi.node"
   echo "prebuild: prebuilds/linux-$arch/ampio-can.glibc.napi.node" >&2
 }
+libc_of() { case $1 in arm64) echo libc6-dev-arm64-cross ;; arm) echo libc6-dev-armhf-cross ;; esac; }
 pkg_of() { case $1 in x64) echo gcc ;; arm64) echo gcc-aarch64-linux-gnu ;; arm) echo gcc-arm-linux-gnueabihf ;; esac; }
 
 targets=("$@")
@@ -46,8 +52,8 @@ targets=("$@")
 for t in "${targets[@]}"; do
   case $t in
     x64) build x64 "${CC_X64:-x86_64-linux-gnu-gcc}" ;;
-    arm64) build arm64 aarch64-linux-gnu-gcc ;;
-    arm) build arm arm-linux-gnueabihf-gcc -march=armv6 -mfpu=vfp -mfloat-abi=hard -marm ;;
+    arm64) build arm64 "${CC_ARM64:-aarch64-linux-gnu-gcc}" ;;
+    arm) build arm "${CC_ARM:-arm-linux-gnueabihf-gcc}" -march=armv6 -mfpu=vfp -mfloat-abi=hard -marm ;;
     *) echo "prebuild: unknown target $t (x64, arm64, arm)" >&2; exit 2 ;;
   esac
 done
