@@ -72,7 +72,10 @@ export function sha256(data: Buffer | string): string {
 
 /** 2025-06-01T12:00:00.123Z → 2025-06-01T12-00-00Z: sortable, and no colons for scp/fat. */
 export function backupStamp(d: Date): string {
-  return d.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+  return d
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replace(/:/g, '-');
 }
 
 export function touchedPaths(plan: Plan): string[] {
@@ -143,7 +146,11 @@ async function runStep(step: Step, deps: ApplyDeps): Promise<void> {
       const r = await runner.run(step.argv, { timeoutMs: step.id === 'install-package' ? 600_000 : 120_000 });
       if (r.exitCode !== 0) {
         const detail = (r.stderr || r.stdout).trim().split('\n').slice(-5).join('\n');
-        throw new ProvisioningError('SETUP_COMMAND_FAILED', `\`${formatCommand(step.argv)}\` exited with ${r.exitCode}${detail ? `:\n${detail}` : ''}`, hintFor(step.argv));
+        throw new ProvisioningError(
+          'SETUP_COMMAND_FAILED',
+          `\`${formatCommand(step.argv)}\` exited with ${r.exitCode}${detail ? `:\n${detail}` : ''}`,
+          hintFor(step.argv),
+        );
       }
     }
   } catch (err) {
@@ -164,10 +171,12 @@ function hintFor(argv: string[]): string {
   if (argv[0] === 'useradd' || argv[0] === 'usermod') return 'check /etc/passwd and /etc/group (is the name taken by something else?), then re-run setup';
   const image = argv.find((a) => a.startsWith('--root='))?.slice('--root='.length) ?? (argv.includes('--root') ? argv[argv.indexOf('--root') + 1] : null);
   // An image has no running systemd to ask: point at its files instead.
-  if (argv[0] === 'systemctl' && image) return `check that ${image}/lib/systemd/system/${argv[argv.length - 1]} (or /usr/lib/…) exists in the image, then re-run setup with --root ${image}`;
+  if (argv[0] === 'systemctl' && image)
+    return `check that ${image}/lib/systemd/system/${argv[argv.length - 1]} (or /usr/lib/…) exists in the image, then re-run setup with --root ${image}`;
   if (argv[0] === 'systemctl') return `see \`systemctl status ${argv[argv.length - 1]}\` and \`journalctl -xe\`, then re-run setup`;
   // The drop-in is already written (it counts at the next boot); only loading it now failed.
-  if (argv[0] === 'sysctl') return `the file is written and counts from the next boot; to load it now: \`sudo ${formatCommand(argv)}\` (needs procps: \`sudo apt install procps\`), then \`sudo systemctl restart ampio-bridge\``;
+  if (argv[0] === 'sysctl')
+    return `the file is written and counts from the next boot; to load it now: \`sudo ${formatCommand(argv)}\` (needs procps: \`sudo apt install procps\`), then \`sudo systemctl restart ampio-bridge\``;
   if (argv[0] === 'ip' || argv[0] === 'networkctl') return 'the setting is still written for the next boot; `ampio-bridge doctor` shows the link state';
   return 're-run setup after fixing the cause above';
 }

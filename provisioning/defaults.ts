@@ -30,10 +30,12 @@ export const HARDWARE_DEFAULTS = {
 
 export const WHY = {
   bitrate: 'the Ampio bus runs at 50 kbit/s',
-  txqueuelen: 'mcp251x keeps one frame in flight: 10 overflows on a burst, 1000+ replays stale commands for seconds after an outage; 100 holds about 0.3 s at 50 kbit/s',
+  txqueuelen:
+    'mcp251x keeps one frame in flight: 10 overflows on a burst, 1000+ replays stale commands for seconds after an outage; 100 holds about 0.3 s at 50 kbit/s',
   restartMs: 'with 0 a bus-off puts the MCP2515 to sleep until someone runs ip link; 100 ms recovers on its own',
   metricsAddr: 'serves /metrics, /ready and /healthz; keep it on 127.0.0.1 unless Prometheus scrapes from elsewhere',
-  httpListen: 'the overview, live frames, the house and the capture history in a browser, read-only unless you also make a write token; only addresses --allow admits reach it; it serves /metrics, /ready and /healthz too',
+  httpListen:
+    'the overview, live frames, the house and the capture history in a browser, read-only unless you also make a write token; only addresses --allow admits reach it; it serves /metrics, /ready and /healthz too',
 } as const;
 
 function str(v: unknown): string | undefined {
@@ -63,7 +65,11 @@ export function guessBoard(catalog: Catalog, bootContent: string | null): string
   const a = analyzeBootConfig(bootContent);
   if (a.blockBoard && findBoard(catalog, a.blockBoard)) return a.blockBoard;
   // Only lines under [all]: a line under [cm5] says nothing certain about this board.
-  const present = new Set(effectiveBootLines(bootContent).filter((l) => l.startsWith('[all] ')).map((l) => l.slice('[all] '.length)));
+  const present = new Set(
+    effectiveBootLines(bootContent)
+      .filter((l) => l.startsWith('[all] '))
+      .map((l) => l.slice('[all] '.length)),
+  );
   let best: string | null = null;
   let bestCount = 0;
   for (const b of catalog.boards) {
@@ -100,7 +106,12 @@ export function defaultAnswers(facts: Facts, catalog: Catalog): Answers {
   const board = findBoard(catalog, boardId) ?? catalog.boards[0];
 
   const ifRaw = str(cfg['can-if']) ?? go.canIf;
-  let interfaces = ifRaw ? ifRaw.split(',').map((s) => s.trim()).filter(Boolean) : board.interfaces.map((i) => i.name);
+  let interfaces = ifRaw
+    ? ifRaw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : board.interfaces.map((i) => i.name);
   if (interfaces.length === 0) interfaces = ['can0'];
 
   const restartMs = durationMs(iniValue(network, 'CAN', 'RestartSec'));

@@ -89,7 +89,13 @@ const ERRNO: Record<number, { name: string; meaning: string; fix: string }> = {
 };
 
 export function errnoMeaning(code: number): { name: string; meaning: string; fix: string } {
-  return ERRNO[Math.abs(code)] ?? { name: `error ${code}`, meaning: 'the driver failed to probe the chip', fix: 'check the overlay lines for your board and the wiring, then reboot' };
+  return (
+    ERRNO[Math.abs(code)] ?? {
+      name: `error ${code}`,
+      meaning: 'the driver failed to probe the chip',
+      fix: 'check the overlay lines for your board and the wiring, then reboot',
+    }
+  );
 }
 
 export interface ChipReport {

@@ -74,7 +74,12 @@ export function hunks(diff: DiffLine[], context = 3): Hunk[] {
 }
 
 /** Unified diff text; `paint` colours a line by its op (identity for no colour). */
-export function unifiedDiff(path: string, before: string | null, after: string | null, paint: (op: DiffLine['op'] | '@', text: string) => string = (_, t) => t): string {
+export function unifiedDiff(
+  path: string,
+  before: string | null,
+  after: string | null,
+  paint: (op: DiffLine['op'] | '@', text: string) => string = (_, t) => t,
+): string {
   const hs = hunks(diffLines(before, after));
   if (!hs.length) return '';
   const out = [paint('-', `--- ${before === null ? '/dev/null' : `a${path}`}`), paint('+', `+++ ${after === null ? '/dev/null' : `b${path}`}`)];

@@ -82,7 +82,8 @@ export async function checkConfigAndFiles(
         fix: `fix ${configPath} (or ${PATHS.envFile}), check with \`ampio-bridge doctor\`, then \`sudo systemctl restart ampio-bridge\`; re-running \`sudo ampio-bridge setup\` rewrites it (it keeps a backup)`,
       });
     }
-    if (verdict.warnings.length) add({ id: 'config-warnings', status: 'warn', title: 'config warnings (serve starts, but says)', detail: verdict.warnings.join('; ') });
+    if (verdict.warnings.length)
+      add({ id: 'config-warnings', status: 'warn', title: 'config warnings (serve starts, but says)', detail: verdict.warnings.join('; ') });
   }
 
   // --- the files setup writes: unit, network configuration
@@ -94,17 +95,40 @@ export async function checkConfigAndFiles(
     const program = execStart.split(' ').slice(0, 2);
     const missing: string[] = [];
     for (const p of program) if (p.startsWith('/') && !(await fs.stat(p))) missing.push(p);
-    if (missing.length) add({ id: 'unit', status: 'fail', title: `service unit ${PATHS.unit}`, detail: `ExecStart names ${missing.join(' and ')}, which ${missing.length === 1 ? 'does' : 'do'} not exist`, fix: 're-run `sudo ampio-bridge setup` after installing or moving node/ampio-bridge' });
-    else if (!enabled) add({ id: 'unit', status: 'fail', title: `service unit ${PATHS.unit}`, detail: 'not enabled: it will not start at boot', fix: '`sudo systemctl enable ampio-bridge`' });
+    if (missing.length)
+      add({
+        id: 'unit',
+        status: 'fail',
+        title: `service unit ${PATHS.unit}`,
+        detail: `ExecStart names ${missing.join(' and ')}, which ${missing.length === 1 ? 'does' : 'do'} not exist`,
+        fix: 're-run `sudo ampio-bridge setup` after installing or moving node/ampio-bridge',
+      });
+    else if (!enabled)
+      add({
+        id: 'unit',
+        status: 'fail',
+        title: `service unit ${PATHS.unit}`,
+        detail: 'not enabled: it will not start at boot',
+        fix: '`sudo systemctl enable ampio-bridge`',
+      });
     else add({ id: 'unit', status: 'ok', title: `service unit ${PATHS.unit}`, detail: 'enabled' });
   }
   const backend = verdict?.ok ? verdict.backend : 'socketcan';
   if (backend === 'socketcan') {
     const network = await fs.readText(PATHS.network);
     const fallback = await fs.readText(PATHS.linkSetupUnit);
-    if (network !== null) add({ id: 'network-files', status: 'ok', title: `CAN link settings ${PATHS.network}`, detail: `BitRate=${iniValue(network, 'CAN', 'BitRate') ?? '?'}` });
-    else if (fallback !== null) add({ id: 'network-files', status: 'ok', title: `CAN link settings ${PATHS.linkSetupUnit}`, detail: 'ip link oneshot (no systemd-networkd)' });
-    else add({ id: 'network-files', status: 'fail', title: 'CAN link settings', detail: `neither ${PATHS.network} nor ${PATHS.linkSetupUnit}: after a reboot the links have no bitrate`, fix: 're-run `sudo ampio-bridge setup`' });
+    if (network !== null)
+      add({ id: 'network-files', status: 'ok', title: `CAN link settings ${PATHS.network}`, detail: `BitRate=${iniValue(network, 'CAN', 'BitRate') ?? '?'}` });
+    else if (fallback !== null)
+      add({ id: 'network-files', status: 'ok', title: `CAN link settings ${PATHS.linkSetupUnit}`, detail: 'ip link oneshot (no systemd-networkd)' });
+    else
+      add({
+        id: 'network-files',
+        status: 'fail',
+        title: 'CAN link settings',
+        detail: `neither ${PATHS.network} nor ${PATHS.linkSetupUnit}: after a reboot the links have no bitrate`,
+        fix: 're-run `sudo ampio-bridge setup`',
+      });
   }
 
   return verdict;

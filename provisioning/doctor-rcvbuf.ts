@@ -28,10 +28,12 @@ function dropInValue(text: string | null): number | null {
  */
 export async function rcvbufCheck(fs: Fs, canRcvbuf: number, live: boolean): Promise<Check> {
   const want = describeBytes(canRcvbuf);
-  if (canRcvbuf === 0) return { id: 'rcvbuf', status: 'ok', title: TITLE, detail: '--can-rcvbuf 0: the kernel default buffer (net.core.rmem_default), no ceiling needed' };
+  if (canRcvbuf === 0)
+    return { id: 'rcvbuf', status: 'ok', title: TITLE, detail: '--can-rcvbuf 0: the kernel default buffer (net.core.rmem_default), no ceiling needed' };
   const dropIn = dropInValue(await fs.readText(PATHS.sysctlConf));
   if (!live) {
-    if (dropIn !== null && dropIn >= canRcvbuf) return { id: 'rcvbuf', status: 'ok', title: TITLE, detail: `${PATHS.sysctlConf} sets ${dropIn} at boot (--can-rcvbuf ${canRcvbuf})` };
+    if (dropIn !== null && dropIn >= canRcvbuf)
+      return { id: 'rcvbuf', status: 'ok', title: TITLE, detail: `${PATHS.sysctlConf} sets ${dropIn} at boot (--can-rcvbuf ${canRcvbuf})` };
     return {
       id: 'rcvbuf',
       status: 'warn',
@@ -41,7 +43,8 @@ export async function rcvbufCheck(fs: Fs, canRcvbuf: number, live: boolean): Pro
     };
   }
   const running = parseProcNumber(await fs.readText(PATHS.rmemMaxProc));
-  if (running === null) return { id: 'rcvbuf', status: 'skip', title: TITLE, detail: `cannot read ${PATHS.rmemMaxProc} (not Linux, or /proc not mounted): not checked` };
+  if (running === null)
+    return { id: 'rcvbuf', status: 'skip', title: TITLE, detail: `cannot read ${PATHS.rmemMaxProc} (not Linux, or /proc not mounted): not checked` };
   if (running >= canRcvbuf) return { id: 'rcvbuf', status: 'ok', title: TITLE, detail: `${running} ≥ --can-rcvbuf ${canRcvbuf}` };
   const detail = `the service (unprivileged) can get only ${describeBytes(running)} of its --can-rcvbuf ${want}: frames are lost in bursts`;
   // The file is there but the kernel runs with less: not loaded since, or a file read

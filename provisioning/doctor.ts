@@ -16,7 +16,6 @@ import { isPublicAddress, nonLocalEntries, OPTIONS, PROTOCOL_PLUGINS, type Optio
 export { type Check, type CheckStatus, type ConfigVerdict, parseEnvironmentFile } from './doctor-files.js';
 import { parseDuration } from '../src/config/options.js';
 
-
 export interface DoctorDeps {
   fs: Fs;
   runner: Runner;
@@ -56,7 +55,6 @@ async function run(runner: Runner, argv: string[]): Promise<string | null> {
   }
 }
 
-
 export async function runDoctorChecks(d: DoctorDeps): Promise<Check[]> {
   const checks: Check[] = [];
   const add = (c: Check) => checks.push(c);
@@ -76,36 +74,93 @@ export async function runDoctorChecks(d: DoctorDeps): Promise<Check[]> {
     const boot = await d.fs.readText(bootPath);
     let boardId: string | null = null;
     if (boot === null || isBootConfigStub(boot)) {
-      add({ id: 'overlay', status: 'fail', title: 'CAN HAT overlay in config.txt', detail: `no usable ${bootPath}`, fix: 'is the boot partition mounted at /boot/firmware?' });
+      add({
+        id: 'overlay',
+        status: 'fail',
+        title: 'CAN HAT overlay in config.txt',
+        detail: `no usable ${bootPath}`,
+        fix: 'is the boot partition mounted at /boot/firmware?',
+      });
     } else {
       const a = analyzeBootConfig(boot);
       boardId = a.blockBoard;
       const board = boardId ? findBoard(d.catalog, boardId) : undefined;
-      const problems = lintOverlayLines(effectiveBootLines(boot).filter((l) => l.startsWith('[all] ')).map((l) => l.slice(6)));
-      if (!a.hasBlock) add({ id: 'overlay', status: 'fail', title: `CAN HAT overlay in ${bootPath}`, detail: 'no ampio-bridge block', fix: 'run `sudo ampio-bridge setup` and choose your HAT' });
-      else if (problems.length) add({ id: 'overlay', status: 'fail', title: `CAN HAT overlay in ${bootPath}`, detail: problems.join('; '), fix: 're-run `sudo ampio-bridge setup`; it comments out clashing lines' });
-      else add({ id: 'overlay', status: 'ok', title: `CAN HAT overlay in ${bootPath}`, detail: board ? `${board.name}${board.verified ? '' : ' (lines not verified)'}` : (boardId ?? undefined) });
-      if (a.remarks.length) add({ id: 'overlay-remarks', status: 'warn', title: 'config.txt lines worth a look', detail: a.remarks.map((r) => `line ${r.line.index + 1}: ${r.text}`).join('; ') });
+      const problems = lintOverlayLines(
+        effectiveBootLines(boot)
+          .filter((l) => l.startsWith('[all] '))
+          .map((l) => l.slice(6)),
+      );
+      if (!a.hasBlock)
+        add({
+          id: 'overlay',
+          status: 'fail',
+          title: `CAN HAT overlay in ${bootPath}`,
+          detail: 'no ampio-bridge block',
+          fix: 'run `sudo ampio-bridge setup` and choose your HAT',
+        });
+      else if (problems.length)
+        add({
+          id: 'overlay',
+          status: 'fail',
+          title: `CAN HAT overlay in ${bootPath}`,
+          detail: problems.join('; '),
+          fix: 're-run `sudo ampio-bridge setup`; it comments out clashing lines',
+        });
+      else
+        add({
+          id: 'overlay',
+          status: 'ok',
+          title: `CAN HAT overlay in ${bootPath}`,
+          detail: board ? `${board.name}${board.verified ? '' : ' (lines not verified)'}` : (boardId ?? undefined),
+        });
+      if (a.remarks.length)
+        add({
+          id: 'overlay-remarks',
+          status: 'warn',
+          title: 'config.txt lines worth a look',
+          detail: a.remarks.map((r) => `line ${r.line.index + 1}: ${r.text}`).join('; '),
+        });
       const spiOn = effectiveBootLines(boot).some((l) => l === '[all] dtparam=spi=on');
       const spiDevs = live ? ((await d.fs.readdir('/sys/bus/spi/devices')) ?? []) : [];
       if (spiOn && !live) add({ id: 'spi', status: 'ok', title: 'SPI enabled', detail: 'dtparam=spi=on (devices not checked offline)' });
       else if (spiOn && spiDevs.length) add({ id: 'spi', status: 'ok', title: 'SPI enabled', detail: spiDevs.join(', ') });
-      else if (spiOn) add({ id: 'spi', status: 'fail', title: 'SPI enabled', detail: 'dtparam=spi=on is set but no SPI devices exist', fix: 'reboot; if it stays, check for dtparam=spi=off or a clashing overlay' });
+      else if (spiOn)
+        add({
+          id: 'spi',
+          status: 'fail',
+          title: 'SPI enabled',
+          detail: 'dtparam=spi=on is set but no SPI devices exist',
+          fix: 'reboot; if it stays, check for dtparam=spi=off or a clashing overlay',
+        });
       else add({ id: 'spi', status: 'fail', title: 'SPI enabled', detail: 'dtparam=spi=on is not set under [all]', fix: 're-run `sudo ampio-bridge setup`' });
     }
     if (live && (await d.fs.lstat(PATHS.rebootMarker))) {
-      add({ id: 'reboot', status: 'fail', title: 'overlays loaded', detail: 'setup changed config.txt and the Pi has not rebooted since', fix: '`sudo reboot`, then `ampio-bridge doctor` again' });
+      add({
+        id: 'reboot',
+        status: 'fail',
+        title: 'overlays loaded',
+        detail: 'setup changed config.txt and the Pi has not rebooted since',
+        fix: '`sudo reboot`, then `ampio-bridge doctor` again',
+      });
     }
 
     // --- the kernel's view: did each chip initialise?
     const board = boardId ? findBoard(d.catalog, boardId) : undefined;
-    const dmesg = !live ? undefined : (await run(d.runner, ['dmesg'])) ?? (await run(d.runner, ['journalctl', '-k', '-b', '--no-pager']));
+    const dmesg = !live ? undefined : ((await run(d.runner, ['dmesg'])) ?? (await run(d.runner, ['journalctl', '-k', '-b', '--no-pager'])));
     if (dmesg === undefined) skip('dmesg', 'CAN controller initialisation (dmesg)');
-    else if (dmesg === null) add({ id: 'dmesg', status: 'warn', title: 'CAN controller initialisation (dmesg)', detail: 'cannot read the kernel log', fix: 'run doctor with sudo' });
+    else if (dmesg === null)
+      add({ id: 'dmesg', status: 'warn', title: 'CAN controller initialisation (dmesg)', detail: 'cannot read the kernel log', fix: 'run doctor with sudo' });
     else {
       const chips = parseDmesg(dmesg);
       const expected = board?.interfaces.map((i) => i.spi) ?? chips.map((c) => c.spi);
-      if (!chips.length) add({ id: 'dmesg', status: 'warn', title: 'CAN controller initialisation (dmesg)', detail: 'no mcp251x messages in the kernel log (rotated, or the overlay never loaded)', fix: 'after a reboot, `dmesg | grep -i mcp251`' });
+      if (!chips.length)
+        add({
+          id: 'dmesg',
+          status: 'warn',
+          title: 'CAN controller initialisation (dmesg)',
+          detail: 'no mcp251x messages in the kernel log (rotated, or the overlay never loaded)',
+          fix: 'after a reboot, `dmesg | grep -i mcp251`',
+        });
       for (const spi of expected) {
         const c = chips.find((x) => x.spi === spi);
         if (!c) continue;
@@ -137,7 +192,13 @@ export async function runDoctorChecks(d: DoctorDeps): Promise<Check[]> {
     for (const name of links ? ifaces : []) {
       const l = (links as CanLinkDetails[]).find((x) => x.name === name);
       if (!l) {
-        add({ id: `${name}-present`, status: 'fail', title: `${name} present`, detail: 'no such interface', fix: 'the overlay did not create it: see the controller lines above, or reboot after setup' });
+        add({
+          id: `${name}-present`,
+          status: 'fail',
+          title: `${name} present`,
+          detail: 'no such interface',
+          fix: 'the overlay did not create it: see the controller lines above, or reboot after setup',
+        });
         continue;
       }
       const map = board?.interfaces.find((i) => i.name === name);
@@ -149,33 +210,87 @@ export async function runDoctorChecks(d: DoctorDeps): Promise<Check[]> {
         detail: `${l.parentDev ?? '?'}${map && !wrongSpi && map.connector !== 'unverified' ? `, connector ${map.connector}` : ''}${wrongSpi ? `: the catalog expects ${map.spi}; the names may be swapped (probe order is not fixed: map them by their SPI device)` : ''}`,
       });
       const up = l.state === 'UP' || l.flags.includes('UP');
-      add(up ? { id: `${name}-up`, status: 'ok', title: `${name} up` } : { id: `${name}-up`, status: 'fail', title: `${name} up`, detail: `state ${l.state}`, fix: `\`sudo networkctl reconfigure ${name}\` (is systemd-networkd enabled?) or \`sudo ip link set ${name} up\`` });
+      add(
+        up
+          ? { id: `${name}-up`, status: 'ok', title: `${name} up` }
+          : {
+              id: `${name}-up`,
+              status: 'fail',
+              title: `${name} up`,
+              detail: `state ${l.state}`,
+              fix: `\`sudo networkctl reconfigure ${name}\` (is systemd-networkd enabled?) or \`sudo ip link set ${name} up\``,
+            },
+      );
       add(
         l.bitrate === wantBitrate
           ? { id: `${name}-bitrate`, status: 'ok', title: `${name} bitrate ${wantBitrate}` }
-          : { id: `${name}-bitrate`, status: 'fail', title: `${name} bitrate ${wantBitrate}`, detail: `the link has ${l.bitrate ?? 'none'}`, fix: `\`sudo ip link set ${name} down && sudo networkctl reconfigure ${name}\`, or re-run setup` },
+          : {
+              id: `${name}-bitrate`,
+              status: 'fail',
+              title: `${name} bitrate ${wantBitrate}`,
+              detail: `the link has ${l.bitrate ?? 'none'}`,
+              fix: `\`sudo ip link set ${name} down && sudo networkctl reconfigure ${name}\`, or re-run setup`,
+            },
       );
       if (l.restartMs === wantRestart && wantRestart > 0) add({ id: `${name}-restart`, status: 'ok', title: `${name} restart-ms ${wantRestart}` });
-      else add({ id: `${name}-restart`, status: l.restartMs === 0 ? 'fail' : 'warn', title: `${name} restart-ms ${wantRestart}`, detail: `the link has ${l.restartMs ?? 'none'}${l.restartMs === 0 ? ': a bus-off stops the bus until someone intervenes' : ''}`, fix: `\`sudo ip link set ${name} down; sudo ip link set ${name} type can restart-ms ${wantRestart}; sudo ip link set ${name} up\`` });
+      else
+        add({
+          id: `${name}-restart`,
+          status: l.restartMs === 0 ? 'fail' : 'warn',
+          title: `${name} restart-ms ${wantRestart}`,
+          detail: `the link has ${l.restartMs ?? 'none'}${l.restartMs === 0 ? ': a bus-off stops the bus until someone intervenes' : ''}`,
+          fix: `\`sudo ip link set ${name} down; sudo ip link set ${name} type can restart-ms ${wantRestart}; sudo ip link set ${name} up\``,
+        });
       add(
         l.qlen === wantQlen
           ? { id: `${name}-qlen`, status: 'ok', title: `${name} txqueuelen ${wantQlen}` }
-          : { id: `${name}-qlen`, status: 'fail', title: `${name} txqueuelen ${wantQlen}`, detail: `the link has ${l.qlen ?? '?'}${(l.qlen ?? 0) > 100 ? ' (replays stale commands after an outage)' : (l.qlen ?? 0) < 100 ? ' (ENOBUFS on a burst)' : ''}`, fix: `\`sudo ip link set ${name} txqueuelen ${wantQlen}\`; the .link file applies it at the next boot` },
+          : {
+              id: `${name}-qlen`,
+              status: 'fail',
+              title: `${name} txqueuelen ${wantQlen}`,
+              detail: `the link has ${l.qlen ?? '?'}${(l.qlen ?? 0) > 100 ? ' (replays stale commands after an outage)' : (l.qlen ?? 0) < 100 ? ' (ENOBUFS on a burst)' : ''}`,
+              fix: `\`sudo ip link set ${name} txqueuelen ${wantQlen}\`; the .link file applies it at the next boot`,
+            },
       );
       if (board?.oscillator && l.clock && board.driver === 'mcp251x' && l.clock * 2 !== board.oscillator) {
-        add({ id: `${name}-clock`, status: 'fail', title: `${name} oscillator`, detail: `the driver reports clock ${l.clock} (crystal ${l.clock * 2} Hz), the board has ${board.oscillator} Hz`, fix: 'choose the right board/crystal in setup, then reboot' });
+        add({
+          id: `${name}-clock`,
+          status: 'fail',
+          title: `${name} oscillator`,
+          detail: `the driver reports clock ${l.clock} (crystal ${l.clock * 2} Hz), the board has ${board.oscillator} Hz`,
+          fix: 'choose the right board/crystal in setup, then reboot',
+        });
       }
       const st = (l.canState ?? '').toUpperCase();
       if (st === 'ERROR-ACTIVE') add({ id: `${name}-state`, status: 'ok', title: `${name} bus state`, detail: 'ERROR-ACTIVE' });
-      else if (st === 'BUS-OFF') add({ id: `${name}-state`, status: 'fail', title: `${name} bus state`, detail: 'BUS-OFF', fix: 'check termination (120 Ω at both ends), CAN-H/CAN-L swapped, the bitrate, and that another node is there to ACK' });
-      else if (st) add({ id: `${name}-state`, status: 'warn', title: `${name} bus state`, detail: st, fix: 'bus errors: check wiring, termination and the bitrate' });
+      else if (st === 'BUS-OFF')
+        add({
+          id: `${name}-state`,
+          status: 'fail',
+          title: `${name} bus state`,
+          detail: 'BUS-OFF',
+          fix: 'check termination (120 Ω at both ends), CAN-H/CAN-L swapped, the bitrate, and that another node is there to ACK',
+        });
+      else if (st)
+        add({ id: `${name}-state`, status: 'warn', title: `${name} bus state`, detail: st, fix: 'bus errors: check wiring, termination and the bitrate' });
     }
     // --- what the kernel lets the unprivileged service have of its --can-rcvbuf
     if (verdict?.ok) add(await rcvbufCheck(d.fs, verdict.canRcvbuf, live));
   } else {
     const dev = verdict?.ok ? verdict.serial : '/dev/ttyUSB0';
     if (!live) skip('serial', `serial adapter ${dev}`);
-    else add((await d.fs.stat(dev)) ? { id: 'serial', status: 'ok', title: `serial adapter ${dev}` } : { id: 'serial', status: 'fail', title: `serial adapter ${dev}`, detail: 'not present', fix: 'plug the adapter in; `ls -l /dev/serial/by-id/` shows its stable name' });
+    else
+      add(
+        (await d.fs.stat(dev))
+          ? { id: 'serial', status: 'ok', title: `serial adapter ${dev}` }
+          : {
+              id: 'serial',
+              status: 'fail',
+              title: `serial adapter ${dev}`,
+              detail: 'not present',
+              fix: 'plug the adapter in; `ls -l /dev/serial/by-id/` shows its stable name',
+            },
+      );
   }
 
   // --- the service and what it serves
@@ -183,12 +298,29 @@ export async function runDoctorChecks(d: DoctorDeps): Promise<Check[]> {
   // Offline, the socket that matters is the service's, not whatever this machine resolves.
   const controlSocket = live ? (d.controlSocket ?? PATHS.controlSocket) : PATHS.controlSocket;
   if (!live) {
-    for (const [id, title] of [['service', 'ampio-bridge.service active'], ['ports', 'TCP listeners'], ['control', `control socket ${controlSocket}`], ['ready', '/ready'], ['mdns', 'mDNS']]) skip(id, title);
+    for (const [id, title] of [
+      ['service', 'ampio-bridge.service active'],
+      ['ports', 'TCP listeners'],
+      ['control', `control socket ${controlSocket}`],
+      ['ready', '/ready'],
+      ['mdns', 'mDNS'],
+    ])
+      skip(id, title);
     return checks;
   }
   const active = await d.runner.run(['systemctl', 'is-active', 'ampio-bridge.service']).catch(() => null);
   const state = active?.stdout.trim() || 'unknown';
-  add(state === 'active' ? { id: 'service', status: 'ok', title: 'ampio-bridge.service active' } : { id: 'service', status: 'fail', title: 'ampio-bridge.service active', detail: state, fix: '`sudo systemctl start ampio-bridge`; why it stopped: `journalctl -u ampio-bridge -e`' });
+  add(
+    state === 'active'
+      ? { id: 'service', status: 'ok', title: 'ampio-bridge.service active' }
+      : {
+          id: 'service',
+          status: 'fail',
+          title: 'ampio-bridge.service active',
+          detail: state,
+          fix: '`sudo systemctl start ampio-bridge`; why it stopped: `journalctl -u ampio-bridge -e`',
+        },
+  );
 
   // Each protocol's listeners, as the config has them (one per bus where the protocol has one per bus).
   const unit = verdict?.ok && verdict.listeners.some((l) => l.port < 1024) ? await d.fs.readText(PATHS.unit) : null;
@@ -201,8 +333,22 @@ export async function runDoctorChecks(d: DoctorDeps): Promise<Check[]> {
     const canBind = l.port >= 1024 || (unit !== null && /^AmbientCapabilities=.*CAP_NET_BIND_SERVICE/m.test(unit));
     const flag = OPTIONS[l.option as OptionName].flag;
     if (await d.probeTcp(host, l.port)) add({ id, status: 'ok', title });
-    else if (!canBind) add({ id, status: 'fail', title, detail: `port ${l.port} is below 1024 and the unit does not grant CAP_NET_BIND_SERVICE`, fix: `re-run \`sudo ampio-bridge setup\` (it grants that one capability for a port below 1024 its protocol needs), or use a port above 1023 (--${flag})` });
-    else add({ id, status: 'fail', title, detail: 'nothing accepts connections', fix: plugin.setup?.doctorFix ?? 'see the service line above; `journalctl -u ampio-bridge -e` for bind errors (port in use?)' });
+    else if (!canBind)
+      add({
+        id,
+        status: 'fail',
+        title,
+        detail: `port ${l.port} is below 1024 and the unit does not grant CAP_NET_BIND_SERVICE`,
+        fix: `re-run \`sudo ampio-bridge setup\` (it grants that one capability for a port below 1024 its protocol needs), or use a port above 1023 (--${flag})`,
+      });
+    else
+      add({
+        id,
+        status: 'fail',
+        title,
+        detail: 'nothing accepts connections',
+        fix: plugin.setup?.doctorFix ?? 'see the service line above; `journalctl -u ampio-bridge -e` for bind errors (port in use?)',
+      });
   }
   // Servers the bridge dials out to: reachable from here, or the link stays down (it retries).
   for (const t of verdict?.ok ? (verdict.dialTargets ?? []) : []) {
@@ -210,26 +356,68 @@ export async function runDoctorChecks(d: DoctorDeps): Promise<Check[]> {
     const title = `${t.protocol} server ${t.host}:${t.port} reachable (dial-out for ${t.bus})`;
     const flag = OPTIONS[t.option as OptionName].flag;
     if (await d.probeTcp(t.host, t.port)) add({ id, status: 'ok', title });
-    else add({ id, status: 'fail', title, detail: 'nothing accepts connections there', fix: `start the ${t.protocol} server there (port + 1 for each further bus), check the address (--${flag}) and that the network lets this machine out; the bridge keeps retrying (backoff up to 60 s)` });
+    else
+      add({
+        id,
+        status: 'fail',
+        title,
+        detail: 'nothing accepts connections there',
+        fix: `start the ${t.protocol} server there (port + 1 for each further bus), check the address (--${flag}) and that the network lets this machine out; the bridge keeps retrying (backoff up to 60 s)`,
+      });
   }
   if (verdict?.ok) for (const c of accessChecks({ allow: verdict.allow, 'tx-allow': verdict.txAllow }, listen?.host ?? '')) add(c);
   const control = await d.probeControl(controlSocket);
-  add(control.ok ? { id: 'control', status: 'ok', title: `control socket ${controlSocket}`, detail: control.detail } : { id: 'control', status: 'fail', title: `control socket ${controlSocket}`, detail: control.detail, fix: control.detail.includes('permission') ? 'add yourself to the ampio-bridge group (`sudo usermod -aG ampio-bridge $USER`, then log in again) or use sudo' : 'is the service running?' });
+  add(
+    control.ok
+      ? { id: 'control', status: 'ok', title: `control socket ${controlSocket}`, detail: control.detail }
+      : {
+          id: 'control',
+          status: 'fail',
+          title: `control socket ${controlSocket}`,
+          detail: control.detail,
+          fix: control.detail.includes('permission')
+            ? 'add yourself to the ampio-bridge group (`sudo usermod -aG ampio-bridge $USER`, then log in again) or use sudo'
+            : 'is the service running?',
+        },
+  );
 
   const m = verdict?.ok ? verdict.metricsAddr : null;
-    if (m) {
-      const host = m.host === '' || m.host === '0.0.0.0' ? '127.0.0.1' : m.host === '::' ? '::1' : m.host;
-      const r = await d.probeReady(host, m.port);
-      if (r?.status === 200) add({ id: 'ready', status: 'ok', title: `/ready on ${host}:${m.port}` });
-      else add({ id: 'ready', status: 'fail', title: `/ready on ${host}:${m.port}`, detail: r ? `${r.status} ${r.body.trim().slice(0, 200)}` : 'no answer', fix: r ? 'the body says which part is not ready (backend, link, listener, bus-off)' : 'is the service running with this --metrics-addr?' });
-    }
+  if (m) {
+    const host = m.host === '' || m.host === '0.0.0.0' ? '127.0.0.1' : m.host === '::' ? '::1' : m.host;
+    const r = await d.probeReady(host, m.port);
+    if (r?.status === 200) add({ id: 'ready', status: 'ok', title: `/ready on ${host}:${m.port}` });
+    else
+      add({
+        id: 'ready',
+        status: 'fail',
+        title: `/ready on ${host}:${m.port}`,
+        detail: r ? `${r.status} ${r.body.trim().slice(0, 200)}` : 'no answer',
+        fix: r ? 'the body says which part is not ready (backend, link, listener, bus-off)' : 'is the service running with this --metrics-addr?',
+      });
+  }
   if (verdict?.ok && verdict.mdnsEnable) {
     const found = await d.browseMdns();
     const ports = new Set<number>();
     if (listen) for (let k = 0; k < (backend === 'socketcan' ? Math.max(1, ifaces.length) : 1); k++) ports.add(listen.port + k);
     if (found === null) add({ id: 'mdns', status: 'warn', title: 'advertised over mDNS', detail: 'could not browse the network' });
-    else if (found.some((f) => ports.has(f.port))) add({ id: 'mdns', status: 'ok', title: 'advertised over mDNS', detail: found.filter((f) => ports.has(f.port)).map((f) => f.name).join(', ') });
-    else add({ id: 'mdns', status: 'fail', title: 'advertised over mDNS', detail: 'no _can-server._tcp service on our ports answered', fix: 'is UDP 5353 blocked, or another mDNS responder holding the port? `journalctl -u ampio-bridge | grep mdns`' });
+    else if (found.some((f) => ports.has(f.port)))
+      add({
+        id: 'mdns',
+        status: 'ok',
+        title: 'advertised over mDNS',
+        detail: found
+          .filter((f) => ports.has(f.port))
+          .map((f) => f.name)
+          .join(', '),
+      });
+    else
+      add({
+        id: 'mdns',
+        status: 'fail',
+        title: 'advertised over mDNS',
+        detail: 'no _can-server._tcp service on our ports answered',
+        fix: 'is UDP 5353 blocked, or another mDNS responder holding the port? `journalctl -u ampio-bridge | grep mdns`',
+      });
   }
   // --- frame capture (store, retention, PostgreSQL)
   if (d.probeCapture && live) for (const c of await d.probeCapture(configPath)) add(c);
@@ -257,7 +445,13 @@ export function accessChecks(cfg: Record<string, unknown>, listenHost: string): 
       const list = OPTIONS.allow.parse(text);
       entries = nonLocalEntries(list);
     } catch (err) {
-      out.push({ id: `access-${key}`, status: 'fail', title: `${key} in the config file`, detail: (err as Error).message, fix: 'use local, loopback, any or CIDR ranges like 192.168.1.0/24' });
+      out.push({
+        id: `access-${key}`,
+        status: 'fail',
+        title: `${key} in the config file`,
+        detail: (err as Error).message,
+        fix: 'use local, loopback, any or CIDR ranges like 192.168.1.0/24',
+      });
       continue;
     }
     if (entries.length === 0) continue;
@@ -272,7 +466,13 @@ export function accessChecks(cfg: Record<string, unknown>, listenHost: string): 
   }
   const host = listenHost.replace(/^\[|\]$/g, '');
   if (host !== '' && host !== '0.0.0.0' && host !== '::' && /^[\d.:a-fA-F]+$/.test(host) && isPublicAddress(host)) {
-    out.push({ id: 'access-listen', status: 'warn', title: `listening on a public address (${host})`, detail: 'clients outside --allow are refused, but the port is visible to the Internet', fix });
+    out.push({
+      id: 'access-listen',
+      status: 'warn',
+      title: `listening on a public address (${host})`,
+      detail: 'clients outside --allow are refused, but the port is visible to the Internet',
+      fix,
+    });
   }
   return out;
 }
@@ -289,6 +489,11 @@ export function renderChecks(checks: Check[], color: boolean): string {
   const warns = checks.filter((k) => k.status === 'warn').length;
   const skipped = checks.filter((k) => k.status === 'skip').length;
   const notChecked = skipped ? `; ${skipped} not checked offline` : '';
-  out.push('', fails ? c(31, `${fails} problem${fails === 1 ? '' : 's'}${warns ? `, ${warns} warning${warns === 1 ? '' : 's'}` : ''}${notChecked}`) : c(32, `all checks passed${warns ? ` (${warns} warning${warns === 1 ? '' : 's'})` : ''}${notChecked}`));
+  out.push(
+    '',
+    fails
+      ? c(31, `${fails} problem${fails === 1 ? '' : 's'}${warns ? `, ${warns} warning${warns === 1 ? '' : 's'}` : ''}${notChecked}`)
+      : c(32, `all checks passed${warns ? ` (${warns} warning${warns === 1 ? '' : 's'})` : ''}${notChecked}`),
+  );
   return `${out.join('\n')}\n`;
 }

@@ -30,11 +30,16 @@ import type { SetupContext, SetupDeps } from './setup-deps.js';
 
 const EXIT = { ok: 0, failure: 1, usage: 2, cancelled: 130 } as const;
 
-
 /** Answers `--yes` cannot default sensibly: the hardware-specific ones. */
 export function missingRequired(a: Answers, given: Partial<Answers>, facts: Facts, catalog: Catalog): string[] {
   const missing: string[] = [];
-  if (a.backend === 'serial' && given.serial === undefined && facts.serialDevices.length === 0 && !facts.existing.config?.serial && !facts.goServer?.env.CAN_SERVER_SERIAL) {
+  if (
+    a.backend === 'serial' &&
+    given.serial === undefined &&
+    facts.serialDevices.length === 0 &&
+    !facts.existing.config?.serial &&
+    !facts.goServer?.env.CAN_SERVER_SERIAL
+  ) {
     missing.push('--serial PATH (no adapter found in /dev/serial/by-id)');
   }
   const board = findBoard(catalog, a.board);
@@ -87,7 +92,13 @@ export async function runSetup(flags: SetupFlags, ctx: SetupContext, deps: Setup
   // the quick start stays one command (`npm run setup` in a clone; Pi OS gives pi password-less sudo).
   if (!ctx.isRoot && !flags.dryRun && flags.root === null) {
     if (!deps.elevate && !ctx.isTTY && !flags.yes) {
-      say(ctx.stderr, errorLines(style, { message: 'setup changes system files and needs root', hint: 'run it with sudo (`sudo ampio-bridge setup`, or `npm run setup` in a clone, which asks for it), or add --dry-run to only see the plan' }));
+      say(
+        ctx.stderr,
+        errorLines(style, {
+          message: 'setup changes system files and needs root',
+          hint: 'run it with sudo (`sudo ampio-bridge setup`, or `npm run setup` in a clone, which asks for it), or add --dry-run to only see the plan',
+        }),
+      );
       return EXIT.failure;
     }
     say(ctx.stdout, `${markFor(style, 'info')} setup changes system files: continuing with sudo`);
@@ -111,7 +122,15 @@ export async function runSetup(flags: SetupFlags, ctx: SetupContext, deps: Setup
     const catalog = deps.catalog ?? (await loadCatalog());
     const templates = deps.templates ?? loadTemplates();
     const nodePath = flags.node ?? deps.nodePath ?? process.execPath;
-    const facts = await probe({ fs, runner: probeRunner, root, hostname: hostname(), nodePath, runningMain: deps.runningMain ?? path.join(packageDir(), 'dist/src/cli/main.js'), env: ctx.env });
+    const facts = await probe({
+      fs,
+      runner: probeRunner,
+      root,
+      hostname: hostname(),
+      nodePath,
+      runningMain: deps.runningMain ?? path.join(packageDir(), 'dist/src/cli/main.js'),
+      env: ctx.env,
+    });
     say(ctx.stdout, `\n${renderFacts(facts, style)}\n\n`);
 
     let plan: Plan;
@@ -125,7 +144,13 @@ export async function runSetup(flags: SetupFlags, ctx: SetupContext, deps: Setup
       // A dry run asks too (when there is a terminal): the plan is for the answers given.
       if (!flags.yes && (ctx.isTTY || !flags.dryRun)) {
         if (!ctx.isTTY) {
-          say(ctx.stderr, errorLines(style, { message: 'no terminal to ask questions on', hint: 'pass --yes (with flags for anything the defaults get wrong), or run setup in a terminal' }));
+          say(
+            ctx.stderr,
+            errorLines(style, {
+              message: 'no terminal to ask questions on',
+              hint: 'pass --yes (with flags for anything the defaults get wrong), or run setup in a terminal',
+            }),
+          );
           return EXIT.usage;
         }
         const asker = deps.asker ?? (await (await import('./wizard.js')).inquirerAsker({ input: ctx.stdin, output: ctx.stdout }));
@@ -134,14 +159,26 @@ export async function runSetup(flags: SetupFlags, ctx: SetupContext, deps: Setup
       } else {
         const missing = missingRequired(answers, flags.answers, facts, catalog);
         if (missing.length) {
-          say(ctx.stderr, errorLines(style, { message: `--yes cannot guess: ${missing.join('; ')}`, hint: `add ${missing.map((m) => m.split(' ')[0]).join(' and ')} to the command` }));
+          say(
+            ctx.stderr,
+            errorLines(style, {
+              message: `--yes cannot guess: ${missing.join('; ')}`,
+              hint: `add ${missing.map((m) => m.split(' ')[0]).join(' and ')} to the command`,
+            }),
+          );
           return EXIT.usage;
         }
       }
       if (answers.mqttUrl && !flags.dryRun && deps.testMqtt) {
         const problem = await deps.testMqtt(answers.mqttUrl);
         if (problem) {
-          say(ctx.stderr, errorLines(style, { message: `the MQTT broker did not accept the bridge: ${problem}`, hint: 'nothing was written; fix the URL (or the broker), or leave MQTT off with --mqtt-url ""' }));
+          say(
+            ctx.stderr,
+            errorLines(style, {
+              message: `the MQTT broker did not accept the bridge: ${problem}`,
+              hint: 'nothing was written; fix the URL (or the broker), or leave MQTT off with --mqtt-url ""',
+            }),
+          );
           return EXIT.failure;
         }
       }
@@ -168,7 +205,10 @@ export async function runSetup(flags: SetupFlags, ctx: SetupContext, deps: Setup
     }
     if (interactive) {
       const asker = deps.asker ?? (await (await import('./wizard.js')).inquirerAsker({ input: ctx.stdin, output: ctx.stdout }));
-      const go = await asker.confirm(`Apply ${plan.steps.length} change${plan.steps.length === 1 ? '' : 's'}${plan.needsReboot ? ' (a reboot follows)' : ''}?`, true);
+      const go = await asker.confirm(
+        `Apply ${plan.steps.length} change${plan.steps.length === 1 ? '' : 's'}${plan.needsReboot ? ' (a reboot follows)' : ''}?`,
+        true,
+      );
       if (!go) {
         say(ctx.stdout, `${markFor(style, 'info')} Nothing was changed.`);
         return EXIT.ok;
@@ -208,7 +248,11 @@ export async function runSetup(flags: SetupFlags, ctx: SetupContext, deps: Setup
       const wait = deps.waitReady ?? realWaitReady;
       const r = await wait({ metricsAddr: answers.httpListen.trim() || answers.metricsAddr, controlSocket: PATHS.controlSocket, timeoutMs: 20_000 });
       if (r.ready) status = `ampio-bridge is ready (${r.via})`;
-      else say(ctx.stderr, `${markFor(style, 'warn')} ampio-bridge did not report ready within 20 s (${r.via}: ${r.detail}); see \`journalctl -u ampio-bridge -e\` and \`ampio-bridge doctor\`.`);
+      else
+        say(
+          ctx.stderr,
+          `${markFor(style, 'warn')} ampio-bridge did not report ready within 20 s (${r.via}: ${r.detail}); see \`journalctl -u ampio-bridge -e\` and \`ampio-bridge doctor\`.`,
+        );
     }
 
     let rebooting = false;

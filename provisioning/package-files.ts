@@ -20,8 +20,23 @@ export function packageVersion(): string {
   return (JSON.parse(readFileSync(path.join(packageDir(), 'package.json'), 'utf8')) as { version: string }).version;
 }
 
-export type TemplateName = 'ampio-bridge.service' | 'ampio-bridge.env' | '80-ampio-can.network' | '80-ampio-can.link' | '90-ampio-can.rules' | '90-ampio-can.conf' | '60-ampio-bridge.conf';
-export const TEMPLATE_NAMES: TemplateName[] = ['ampio-bridge.service', 'ampio-bridge.env', '80-ampio-can.network', '80-ampio-can.link', '90-ampio-can.rules', '90-ampio-can.conf', '60-ampio-bridge.conf'];
+export type TemplateName =
+  | 'ampio-bridge.service'
+  | 'ampio-bridge.env'
+  | '80-ampio-can.network'
+  | '80-ampio-can.link'
+  | '90-ampio-can.rules'
+  | '90-ampio-can.conf'
+  | '60-ampio-bridge.conf';
+export const TEMPLATE_NAMES: TemplateName[] = [
+  'ampio-bridge.service',
+  'ampio-bridge.env',
+  '80-ampio-can.network',
+  '80-ampio-can.link',
+  '90-ampio-can.rules',
+  '90-ampio-can.conf',
+  '60-ampio-bridge.conf',
+];
 export type Templates = Record<TemplateName, string>;
 
 /** Reads provisioning/templates/ (shipped as source text, see package.json "files"). */

@@ -12,10 +12,28 @@ export class Builder {
   readonly notices: Notice[] = [];
   constructor(private readonly facts: Facts) {}
 
-  write(id: string, title: string, p: string, after: string, o: { mode?: number; why?: string; needsReboot?: boolean; via?: 'fs' | 'conf'; store?: Record<string, unknown> } = {}): boolean {
+  write(
+    id: string,
+    title: string,
+    p: string,
+    after: string,
+    o: { mode?: number; why?: string; needsReboot?: boolean; via?: 'fs' | 'conf'; store?: Record<string, unknown> } = {},
+  ): boolean {
     const before = this.facts.files[p] ?? null;
     if (before === after) return false;
-    this.steps.push({ kind: 'write', id, title, path: p, before, after, mode: o.mode ?? this.facts.modes[p] ?? 0o644, via: o.via ?? 'fs', store: o.store, why: o.why, needsReboot: o.needsReboot ?? false });
+    this.steps.push({
+      kind: 'write',
+      id,
+      title,
+      path: p,
+      before,
+      after,
+      mode: o.mode ?? this.facts.modes[p] ?? 0o644,
+      via: o.via ?? 'fs',
+      store: o.store,
+      why: o.why,
+      needsReboot: o.needsReboot ?? false,
+    });
     return true;
   }
 
@@ -58,7 +76,11 @@ export function planPackageInstall(b: Builder, facts: Facts, v: string): void {
   if (facts.install.ephemeral && (facts.install.installedVersion !== v || treeChanged)) {
     // Known at plan time, so setup stops before changing anything rather than half-way.
     if (!facts.install.npm && root === null) {
-      b.notice('error', `npm is needed to install ampio-bridge ${v} for the service (setup runs from ${facts.install.running}, which the service cannot use), and this system has none`, '`sudo apt install npm`, then re-run setup; or install the .deb (`npm run deb` on another machine), which needs no npm');
+      b.notice(
+        'error',
+        `npm is needed to install ampio-bridge ${v} for the service (setup runs from ${facts.install.running}, which the service cannot use), and this system has none`,
+        '`sudo apt install npm`, then re-run setup; or install the .deb (`npm run deb` on another machine), which needs no npm',
+      );
       return;
     }
     const where = describeSource(src);
@@ -70,17 +92,29 @@ export function planPackageInstall(b: Builder, facts: Facts, v: string): void {
       if (root) b.command('copy-package', `Copy the release tarball into the image (${tgz})`, ['cp', '--', src.path, path.posix.join(root, tgz)]);
     } else {
       spec = tgz;
-      b.command('pack-package', `Pack the running tree ${src.dir} into ${tgz}`, ['npm', 'pack', '--ignore-scripts', '--pack-destination', root ? path.posix.join(root, PATHS.stateDir) : PATHS.stateDir, src.dir], {
-        why: 'the tree setup runs from is what gets installed (it is not on the npm registry)',
-      });
+      b.command(
+        'pack-package',
+        `Pack the running tree ${src.dir} into ${tgz}`,
+        ['npm', 'pack', '--ignore-scripts', '--pack-destination', root ? path.posix.join(root, PATHS.stateDir) : PATHS.stateDir, src.dir],
+        {
+          why: 'the tree setup runs from is what gets installed (it is not on the npm registry)',
+        },
+      );
     }
     b.notice('info', `Installs ampio-bridge ${v} ${where} under ${facts.install.globalPrefix}, for the service.`);
-    b.command('install-package', `Install ampio-bridge ${v} under ${facts.install.globalPrefix} (${src.kind === 'registry' ? 'npm registry' : src.kind === 'tarball' ? 'release tarball' : 'npm pack of the running tree'})`, ['npm', 'install', '--global', '--no-fund', '--no-audit', spec], {
-      live: true,
-      why: `setup runs from ${facts.install.running}, which npm may delete or the service cannot read; the service needs a permanent copy`,
-    });
+    b.command(
+      'install-package',
+      `Install ampio-bridge ${v} under ${facts.install.globalPrefix} (${src.kind === 'registry' ? 'npm registry' : src.kind === 'tarball' ? 'release tarball' : 'npm pack of the running tree'})`,
+      ['npm', 'install', '--global', '--no-fund', '--no-audit', spec],
+      {
+        live: true,
+        why: `setup runs from ${facts.install.running}, which npm may delete or the service cannot read; the service needs a permanent copy`,
+      },
+    );
     if (src.kind === 'directory' && tree !== null) {
-      b.write('installed-tree', `Remember which tree is installed (${PATHS.installedTree})`, PATHS.installedTree, `${tree}\n`, { why: 'a re-run from the same tree then packs and installs nothing' });
+      b.write('installed-tree', `Remember which tree is installed (${PATHS.installedTree})`, PATHS.installedTree, `${tree}\n`, {
+        why: 'a re-run from the same tree then packs and installs nothing',
+      });
     }
   }
 }

@@ -52,15 +52,23 @@ export function validateAnswers(a: Answers, catalog: Catalog): AnswerError[] {
     const [what, fix] = clash.split('; ');
     errs.push(new AnswerError(what, fix));
   }
-  if (!Number.isInteger(a.txqueuelen) || a.txqueuelen < 1 || a.txqueuelen > 100_000) errs.push(new AnswerError(`--txqueuelen ${a.txqueuelen}: must be 1..100000`, 'use 100 (about 0.3 s of frames at 50 kbit/s: no ENOBUFS on a burst, no stale replays)'));
-  if (!Number.isInteger(a.restartMs) || a.restartMs < 0 || a.restartMs > 60_000) errs.push(new AnswerError(`--restart-ms ${a.restartMs}: must be 0..60000`, 'use 100'));
+  if (!Number.isInteger(a.txqueuelen) || a.txqueuelen < 1 || a.txqueuelen > 100_000)
+    errs.push(
+      new AnswerError(
+        `--txqueuelen ${a.txqueuelen}: must be 1..100000`,
+        'use 100 (about 0.3 s of frames at 50 kbit/s: no ENOBUFS on a burst, no stale replays)',
+      ),
+    );
+  if (!Number.isInteger(a.restartMs) || a.restartMs < 0 || a.restartMs > 60_000)
+    errs.push(new AnswerError(`--restart-ms ${a.restartMs}: must be 0..60000`, 'use 100'));
   if (a.backend === 'socketcan') {
     const board = findBoard(catalog, a.board);
     if (!board) errs.push(new AnswerError(`--hat ${a.board}: unknown board`, `one of: ${catalog.boards.map((b) => b.id).join(', ')}`));
     if (board) {
       const offered = board.interfaces.map((i) => i.name);
       const extra = a.interfaces.filter((n) => !offered.includes(n));
-      if (extra.length) errs.push(new AnswerError(`--can-if ${a.interfaces.join(',')}: ${board.name} has ${offered.join(' and ')} only`, `use --can-if ${offered.join(',')}`));
+      if (extra.length)
+        errs.push(new AnswerError(`--can-if ${a.interfaces.join(',')}: ${board.name} has ${offered.join(' and ')} only`, `use --can-if ${offered.join(',')}`));
       if (board.params?.oscillator && a.oscillator !== undefined && (a.oscillator < 1_000_000 || a.oscillator > 40_000_000)) {
         errs.push(new AnswerError(`--oscillator ${a.oscillator}: not a crystal frequency in Hz`, 'e.g. --oscillator 16000000 for a 16.000 MHz crystal'));
       }
@@ -77,7 +85,6 @@ export function mainJsFor(facts: Facts): string {
   return facts.install.ephemeral ? path.posix.join(facts.install.globalPrefix, 'lib/node_modules/ampio-bridge/dist/src/cli/main.js') : facts.install.running;
 }
 
-
 export function planInstall(input: PlanInput): Plan {
   const { facts, answers: a, env, catalog, templates } = input;
   const b = new Builder(facts);
@@ -85,12 +92,17 @@ export function planInstall(input: PlanInput): Plan {
   const v = env.version;
 
   for (const e of validateAnswers(a, catalog)) b.notice('error', e.message, e.hint);
-  if (facts.node.problem) b.notice('error', facts.node.problem, 'install Node.js system-wide (sudo apt install nodejs) and re-run with it, or pass --node /usr/bin/node');
+  if (facts.node.problem)
+    b.notice('error', facts.node.problem, 'install Node.js system-wide (sudo apt install nodejs) and re-run with it, or pass --node /usr/bin/node');
   if (facts.existing.configProblem) b.notice('warn', facts.existing.configProblem);
   // ProtectSystem=strict leaves the service only its StateDirectory= to write: elsewhere the
   // store cannot open (unless someone added ReadWritePaths= in a drop-in, hence only a warning).
   if (a.capture.trim() !== '' && !a.capture.trim().startsWith('/var/lib/ampio-bridge/')) {
-    b.notice('warn', `--capture ${a.capture.trim()}: the service may write only under /var/lib/ampio-bridge/, so it cannot open this store`, 'use --capture /var/lib/ampio-bridge/capture.db (or add ReadWritePaths= in a drop-in for the unit)');
+    b.notice(
+      'warn',
+      `--capture ${a.capture.trim()}: the service may write only under /var/lib/ampio-bridge/, so it cannot open this store`,
+      'use --capture /var/lib/ampio-bridge/capture.db (or add ReadWritePaths= in a drop-in for the unit)',
+    );
   }
   if (b.notices.some((n) => n.level === 'error')) return b.plan();
 
@@ -105,7 +117,12 @@ export function planInstall(input: PlanInput): Plan {
   if (a.backend === 'socketcan') {
     const board = findBoard(catalog, a.board);
     if (!board) return b.plan();
-    if (!board.verified) b.notice('warn', `The config.txt lines for ${board.name} come from user reports and are not verified.`, `after the reboot, \`ampio-bridge doctor\` shows whether each chip initialised; ${board.notes}`);
+    if (!board.verified)
+      b.notice(
+        'warn',
+        `The config.txt lines for ${board.name} come from user reports and are not verified.`,
+        `after the reboot, \`ampio-bridge doctor\` shows whether each chip initialised; ${board.notes}`,
+      );
     if (!facts.boot.path || !facts.boot.realPath) {
       b.notice('error', facts.boot.problem ?? 'no usable config.txt', 'mount the boot partition (or pass --root pointing at an image) and re-run setup');
       return b.plan();
@@ -114,9 +131,13 @@ export function planInstall(input: PlanInput): Plan {
     const lines = boardLines(board, { oscillator: a.oscillator, interrupt: a.interrupt });
     for (const p of lintOverlayLines(lines)) b.notice('error', p);
     const analysis = analyzeBootConfig(before);
-    for (const r of analysis.remarks) if (!analysis.conflicting.includes(r.line)) b.notice('warn', `config.txt line ${r.line.index + 1} "${r.line.text.trim()}": ${r.text}`);
+    for (const r of analysis.remarks)
+      if (!analysis.conflicting.includes(r.line)) b.notice('warn', `config.txt line ${r.line.index + 1} "${r.line.text.trim()}": ${r.text}`);
     if (analysis.conflicting.length) {
-      b.notice('info', `config.txt has CAN overlay lines outside our block (an earlier manual setup); they will be commented out so the chips are not loaded twice: ${analysis.conflicting.map((l) => `"${l.text.trim()}"`).join(', ')}`);
+      b.notice(
+        'info',
+        `config.txt has CAN overlay lines outside our block (an earlier manual setup); they will be commented out so the chips are not loaded twice: ${analysis.conflicting.map((l) => `"${l.text.trim()}"`).join(', ')}`,
+      );
     }
     const after = renderBootConfig(before, { version: v, boardId: board.id, boardName: board.name, verified: board.verified, lines });
     const bootReboot = effectiveBootLines(before).join('\n') !== effectiveBootLines(after).join('\n');
@@ -130,11 +151,21 @@ export function planInstall(input: PlanInput): Plan {
     // 3. Retire the go-ampio-server guide's hand-made files (moved into the backup set).
     const manualNet = facts.files[PATHS.manualNetwork];
     if (manualNet && isManualCanNetwork(manualNet, a.interfaces)) {
-      b.remove('retire-manual-network', `Retire hand-made ${PATHS.manualNetwork}`, PATHS.manualNetwork, 'it configures the same CAN links (without restart-ms); kept in the backup set');
+      b.remove(
+        'retire-manual-network',
+        `Retire hand-made ${PATHS.manualNetwork}`,
+        PATHS.manualNetwork,
+        'it configures the same CAN links (without restart-ms); kept in the backup set',
+      );
     }
     const manualRule = facts.files[PATHS.manualUdevRule];
     if (manualRule && isManualQueueRule(manualRule)) {
-      b.remove('retire-manual-udev', `Retire hand-made ${PATHS.manualUdevRule}`, PATHS.manualUdevRule, 'it sets txqueuelen 1000, which replays seconds of stale commands after an outage; kept in the backup set');
+      b.remove(
+        'retire-manual-udev',
+        `Retire hand-made ${PATHS.manualUdevRule}`,
+        PATHS.manualUdevRule,
+        'it sets txqueuelen 1000, which replays seconds of stale commands after an outage; kept in the backup set',
+      );
     }
 
     // 4. Link settings that survive a reboot: systemd-networkd where it is (or apt can install
@@ -153,14 +184,32 @@ export function planInstall(input: PlanInput): Plan {
       });
     }
     if (useNetworkd) {
-      netChanged = b.write('network', `systemd-networkd: ${ifs.join(', ')} at ${a.bitrate} bit/s, restart-ms ${a.restartMs}`, PATHS.network, renderNetworkFile(templates, { version: v, interfaces: ifs, bitrate: a.bitrate, restartMs: a.restartMs }));
+      netChanged = b.write(
+        'network',
+        `systemd-networkd: ${ifs.join(', ')} at ${a.bitrate} bit/s, restart-ms ${a.restartMs}`,
+        PATHS.network,
+        renderNetworkFile(templates, { version: v, interfaces: ifs, bitrate: a.bitrate, restartMs: a.restartMs }),
+      );
       const useLink = facts.systemdVersion === null || facts.systemdVersion >= LINK_TXQUEUELEN_MIN_SYSTEMD;
       if (useLink) {
-        qChanged = b.write('link', `txqueuelen ${a.txqueuelen} for ${ifs.join(', ')} (.link file)`, PATHS.link, renderLinkFile(templates, { version: v, interfaces: ifs, txqueuelen: a.txqueuelen }));
+        qChanged = b.write(
+          'link',
+          `txqueuelen ${a.txqueuelen} for ${ifs.join(', ')} (.link file)`,
+          PATHS.link,
+          renderLinkFile(templates, { version: v, interfaces: ifs, txqueuelen: a.txqueuelen }),
+        );
         b.remove('remove-udev-rule', `Remove ${PATHS.udevRule} (the .link file replaces it)`, PATHS.udevRule);
       } else {
-        b.notice('info', `systemd ${facts.systemdVersion} is older than ${LINK_TXQUEUELEN_MIN_SYSTEMD}: txqueuelen goes in a udev rule instead of a .link file (linux-can/can-utils#470)`);
-        qChanged = b.write('udev-rule', `txqueuelen ${a.txqueuelen} for ${ifs.join(', ')} (udev rule)`, PATHS.udevRule, renderUdevRule(templates, { version: v, interfaces: ifs, txqueuelen: a.txqueuelen }));
+        b.notice(
+          'info',
+          `systemd ${facts.systemdVersion} is older than ${LINK_TXQUEUELEN_MIN_SYSTEMD}: txqueuelen goes in a udev rule instead of a .link file (linux-can/can-utils#470)`,
+        );
+        qChanged = b.write(
+          'udev-rule',
+          `txqueuelen ${a.txqueuelen} for ${ifs.join(', ')} (udev rule)`,
+          PATHS.udevRule,
+          renderUdevRule(templates, { version: v, interfaces: ifs, txqueuelen: a.txqueuelen }),
+        );
         b.remove('remove-link', `Remove ${PATHS.link} (systemd ${facts.systemdVersion} ignores it)`, PATHS.link);
       }
     } else {
@@ -169,23 +218,47 @@ export function planInstall(input: PlanInput): Plan {
         `systemd-networkd is not installed${root ? ' in this image' : ''}${facts.apt ? (root ? ' (apt cannot install it offline)' : '') : ' and there is no apt to install it'}: a oneshot unit (${LINK_ONESHOT_UNIT}) sets bitrate, restart-ms and txqueuelen with \`ip link\` at boot instead`,
         root && facts.apt ? 'to use networkd later: `sudo apt-get install systemd-networkd` on the Pi, then re-run `sudo ampio-bridge setup`' : undefined,
       );
-      qChanged = b.write('link-oneshot', `Boot-time link settings ${PATHS.linkSetupUnit}: ${ifs.join(', ')} at ${a.bitrate} bit/s, restart-ms ${a.restartMs}, txqueuelen ${a.txqueuelen}`, PATHS.linkSetupUnit, renderLinkOneshot({ version: v, interfaces: ifs, bitrate: a.bitrate, restartMs: a.restartMs, txqueuelen: a.txqueuelen, ipPath: facts.ipPath }), { mode: 0o644 });
-      if (!facts.existing.linkOneshotEnabled) b.command('enable-link-oneshot', `Enable ${LINK_ONESHOT_UNIT} at boot`, systemctl(root, 'enable', LINK_ONESHOT_UNIT), { undo: systemctl(root, 'disable', LINK_ONESHOT_UNIT) });
+      qChanged = b.write(
+        'link-oneshot',
+        `Boot-time link settings ${PATHS.linkSetupUnit}: ${ifs.join(', ')} at ${a.bitrate} bit/s, restart-ms ${a.restartMs}, txqueuelen ${a.txqueuelen}`,
+        PATHS.linkSetupUnit,
+        renderLinkOneshot({ version: v, interfaces: ifs, bitrate: a.bitrate, restartMs: a.restartMs, txqueuelen: a.txqueuelen, ipPath: facts.ipPath }),
+        { mode: 0o644 },
+      );
+      if (!facts.existing.linkOneshotEnabled)
+        b.command('enable-link-oneshot', `Enable ${LINK_ONESHOT_UNIT} at boot`, systemctl(root, 'enable', LINK_ONESHOT_UNIT), {
+          undo: systemctl(root, 'disable', LINK_ONESHOT_UNIT),
+        });
     }
     if (facts.linkManagers.networkManager.installed) {
       b.write('network-manager', `Keep NetworkManager off ${ifs.join(', ')}`, PATHS.nmConf, renderNmConf(templates, { version: v, interfaces: ifs }));
     }
     if (facts.linkManagers.ifupdown.canStanzas) {
-      b.notice('warn', '/etc/network/interfaces has CAN stanzas: ifupdown would configure the same links (and is silently ignored when not installed)', 'remove the can0/can1 stanzas from /etc/network/interfaces');
+      b.notice(
+        'warn',
+        '/etc/network/interfaces has CAN stanzas: ifupdown would configure the same links (and is silently ignored when not installed)',
+        'remove the can0/can1 stanzas from /etc/network/interfaces',
+      );
     }
     if (useNetworkd && !nd.enabled) {
-      if (root) b.command('enable-networkd', 'Enable systemd-networkd', systemctl(root, 'enable', 'systemd-networkd.service'), { undo: systemctl(root, 'disable', 'systemd-networkd.service') });
-      else b.command('enable-networkd', 'Enable and start systemd-networkd', ['systemctl', 'enable', '--now', 'systemd-networkd.service'], { undo: ['systemctl', 'disable', '--now', 'systemd-networkd.service'] });
-      if (facts.linkManagers.networkManager.enabled) {
-        b.command('disable-networkd-wait-online', 'Disable systemd-networkd-wait-online (NetworkManager has its own)', systemctl(root, 'disable', 'systemd-networkd-wait-online.service'), {
-          why: 'networkd manages only the CAN links here (RequiredForOnline=no), so its wait-online would stall boot until its timeout',
-          undo: systemctl(root, 'enable', 'systemd-networkd-wait-online.service'),
+      if (root)
+        b.command('enable-networkd', 'Enable systemd-networkd', systemctl(root, 'enable', 'systemd-networkd.service'), {
+          undo: systemctl(root, 'disable', 'systemd-networkd.service'),
         });
+      else
+        b.command('enable-networkd', 'Enable and start systemd-networkd', ['systemctl', 'enable', '--now', 'systemd-networkd.service'], {
+          undo: ['systemctl', 'disable', '--now', 'systemd-networkd.service'],
+        });
+      if (facts.linkManagers.networkManager.enabled) {
+        b.command(
+          'disable-networkd-wait-online',
+          'Disable systemd-networkd-wait-online (NetworkManager has its own)',
+          systemctl(root, 'disable', 'systemd-networkd-wait-online.service'),
+          {
+            why: 'networkd manages only the CAN links here (RequiredForOnline=no), so its wait-online would stall boot until its timeout',
+            undo: systemctl(root, 'enable', 'systemd-networkd-wait-online.service'),
+          },
+        );
       }
     }
     // Settings apply now too when the interfaces already exist and no reboot is pending.
@@ -196,63 +269,140 @@ export function planInstall(input: PlanInput): Plan {
         if (useNetworkd) b.command('networkd-reload', 'Reload systemd-networkd', ['networkctl', 'reload'], { live: true });
         for (const l of facts.canLinks.filter((x) => ifs.includes(x.name))) {
           b.command(`link-${l.name}-down`, `Apply settings to ${l.name} now`, ['ip', 'link', 'set', l.name, 'down'], { live: true });
-          b.command(`link-${l.name}-can`, `${l.name}: bitrate ${a.bitrate}, restart-ms ${a.restartMs}`, ['ip', 'link', 'set', l.name, 'type', 'can', 'bitrate', String(a.bitrate), 'restart-ms', String(a.restartMs)], { live: true });
-          b.command(`link-${l.name}-qlen`, `${l.name}: txqueuelen ${a.txqueuelen}`, ['ip', 'link', 'set', l.name, 'txqueuelen', String(a.txqueuelen)], { live: true });
+          b.command(
+            `link-${l.name}-can`,
+            `${l.name}: bitrate ${a.bitrate}, restart-ms ${a.restartMs}`,
+            ['ip', 'link', 'set', l.name, 'type', 'can', 'bitrate', String(a.bitrate), 'restart-ms', String(a.restartMs)],
+            { live: true },
+          );
+          b.command(`link-${l.name}-qlen`, `${l.name}: txqueuelen ${a.txqueuelen}`, ['ip', 'link', 'set', l.name, 'txqueuelen', String(a.txqueuelen)], {
+            live: true,
+          });
           b.command(`link-${l.name}-up`, `${l.name}: up`, ['ip', 'link', 'set', l.name, 'up'], { live: true });
         }
       }
     }
   } else {
     if (!a.serial.startsWith('/dev/serial/by-id/')) {
-      b.notice('warn', `${a.serial} can change name when the adapter is re-plugged`, facts.serialDevices.length ? `use the stable path: --serial ${facts.serialDevices[0]}` : 'use its /dev/serial/by-id/ path');
+      b.notice(
+        'warn',
+        `${a.serial} can change name when the adapter is re-plugged`,
+        facts.serialDevices.length ? `use the stable path: --serial ${facts.serialDevices[0]}` : 'use its /dev/serial/by-id/ path',
+      );
     }
   }
 
   // 5. The service user.
   const groups = a.backend === 'serial' ? ['dialout'] : [];
-  if (!facts.user.exists) b.command('service-user', `Create system user ${SERVICE_USER}${groups.length ? ` (groups: ${groups.join(', ')})` : ''}`, useraddCommand(root, groups), { undo: userdelCommand(root) });
-  else for (const g of groups.filter((g) => !facts.user.groups.includes(g))) b.command(`service-user-${g}`, `Add ${SERVICE_USER} to ${g}`, addToGroupCommand(root, SERVICE_USER, g));
-  if (facts.sudoUser && !facts.user.sudoUserGroups.includes(SERVICE_USER)) {
-    b.command('operator-group', `Add ${facts.sudoUser} to group ${SERVICE_USER} (for \`ampio-bridge top\` without sudo)`, addToGroupCommand(null, facts.sudoUser, SERVICE_USER), {
-      live: true,
-      why: 'the control socket is 0660 ampio-bridge; takes effect at the next login',
+  if (!facts.user.exists)
+    b.command('service-user', `Create system user ${SERVICE_USER}${groups.length ? ` (groups: ${groups.join(', ')})` : ''}`, useraddCommand(root, groups), {
+      undo: userdelCommand(root),
     });
+  else
+    for (const g of groups.filter((g) => !facts.user.groups.includes(g)))
+      b.command(`service-user-${g}`, `Add ${SERVICE_USER} to ${g}`, addToGroupCommand(root, SERVICE_USER, g));
+  if (facts.sudoUser && !facts.user.sudoUserGroups.includes(SERVICE_USER)) {
+    b.command(
+      'operator-group',
+      `Add ${facts.sudoUser} to group ${SERVICE_USER} (for \`ampio-bridge top\` without sudo)`,
+      addToGroupCommand(null, facts.sudoUser, SERVICE_USER),
+      {
+        live: true,
+        why: 'the control socket is 0660 ampio-bridge; takes effect at the next login',
+      },
+    );
   }
 
   // 6. Config, env file, unit.
   const migration = facts.goServer && a.migrate ? migrateGoEnv(facts.goServer.env) : null;
   if (migration?.skipped.length) b.notice('info', `Not migrated from ${PATHS.goDefaults}: ${migration.skipped.join('; ')}`);
   const store = buildConfigStore(a, facts.existing.config, migration?.values ?? {});
-  if (String(store.allow ?? '').trim().toLowerCase() === 'any') {
-    b.notice('warn', `allow = any: every address that reaches port ${a.listen.split(':').pop()} can drive the bus (switch lights, open blinds, disarm the alarm); none of the protocols has a password`, 'keep the default (local network only), or put the Pi behind a firewall/VPN (WireGuard, an SSH tunnel)');
+  if (
+    String(store.allow ?? '')
+      .trim()
+      .toLowerCase() === 'any'
+  ) {
+    b.notice(
+      'warn',
+      `allow = any: every address that reaches port ${a.listen.split(':').pop()} can drive the bus (switch lights, open blinds, disarm the alarm); none of the protocols has a password`,
+      'keep the default (local network only), or put the Pi behind a firewall/VPN (WireGuard, an SSH tunnel)',
+    );
   }
   // With the web page's write-token hash in it, the file is for root and the service's group
   // only (0640, group ampio-bridge: the service reads it, other users do not).
   const secret = typeof store['http-token-hash'] === 'string' && store['http-token-hash'] !== '';
-  const configChanged = b.write('config', `Daemon config ${PATHS.configFile}`, PATHS.configFile, serializeConfig(store), { via: 'conf', store, mode: secret ? 0o640 : 0o644 });
-  if (secret && configChanged) b.command('config-group', `Let the service's group read ${PATHS.configFile} (it holds the web token's hash)`, ['chgrp', 'ampio-bridge', PATHS.configFile], { live: true });
-  const envChanged = facts.files[PATHS.envFile] === null || facts.files[PATHS.envFile] === undefined ? b.write('env-file', `Environment overrides file ${PATHS.envFile} (comments only)`, PATHS.envFile, renderEnvFile(templates, { version: v }), { mode: 0o644 }) : false;
-  const unitChanged = b.write('unit', `systemd unit ${PATHS.unit}`, PATHS.unit, renderUnit(templates, { version: v, nodePath: env.nodePath, mainJs, backend: a.backend, serialDevice: a.serial, serialResolved: facts.serialTargets[a.serial], privileged: privilegedListener(a) }), { mode: 0o644 });
+  const configChanged = b.write('config', `Daemon config ${PATHS.configFile}`, PATHS.configFile, serializeConfig(store), {
+    via: 'conf',
+    store,
+    mode: secret ? 0o640 : 0o644,
+  });
+  if (secret && configChanged)
+    b.command('config-group', `Let the service's group read ${PATHS.configFile} (it holds the web token's hash)`, ['chgrp', 'ampio-bridge', PATHS.configFile], {
+      live: true,
+    });
+  const envChanged =
+    facts.files[PATHS.envFile] === null || facts.files[PATHS.envFile] === undefined
+      ? b.write('env-file', `Environment overrides file ${PATHS.envFile} (comments only)`, PATHS.envFile, renderEnvFile(templates, { version: v }), {
+          mode: 0o644,
+        })
+      : false;
+  const unitChanged = b.write(
+    'unit',
+    `systemd unit ${PATHS.unit}`,
+    PATHS.unit,
+    renderUnit(templates, {
+      version: v,
+      nodePath: env.nodePath,
+      mainJs,
+      backend: a.backend,
+      serialDevice: a.serial,
+      serialResolved: facts.serialTargets[a.serial],
+      privileged: privilegedListener(a),
+    }),
+    { mode: 0o644 },
+  );
   const ceilingRaised = planRcvbufSysctl(b, facts, { backend: a.backend, version: v, templates, store });
 
   // 7. go-ampio-server hands over the bus and the port.
   let goStopped = false;
   if (facts.goServer && a.migrate && (facts.goServer.enabled || facts.goServer.active !== false)) {
     goStopped = true;
-    if (root) b.command('disable-go', 'Disable can-server.service (go-ampio-server)', systemctl(root, 'disable', 'can-server.service'), { undo: systemctl(root, 'enable', 'can-server.service') });
-    else b.command('disable-go', 'Stop and disable can-server.service (go-ampio-server; its files stay)', ['systemctl', 'disable', '--now', 'can-server.service'], { undo: ['systemctl', 'enable', '--now', 'can-server.service'] });
+    if (root)
+      b.command('disable-go', 'Disable can-server.service (go-ampio-server)', systemctl(root, 'disable', 'can-server.service'), {
+        undo: systemctl(root, 'enable', 'can-server.service'),
+      });
+    else
+      b.command(
+        'disable-go',
+        'Stop and disable can-server.service (go-ampio-server; its files stay)',
+        ['systemctl', 'disable', '--now', 'can-server.service'],
+        { undo: ['systemctl', 'enable', '--now', 'can-server.service'] },
+      );
   } else if (facts.goServer && !a.migrate && facts.goServer.active !== false) {
-    b.notice('warn', 'go-ampio-server (can-server.service) stays enabled: it will fight ampio-bridge for the bus and port 20000', 'run setup with --migrate, or `sudo systemctl disable --now can-server.service`');
+    b.notice(
+      'warn',
+      'go-ampio-server (can-server.service) stays enabled: it will fight ampio-bridge for the bus and port 20000',
+      'run setup with --migrate, or `sudo systemctl disable --now can-server.service`',
+    );
   }
 
   // 8. systemd.
   if (unitChanged || goStopped) b.command('daemon-reload', 'Reload systemd', ['systemctl', 'daemon-reload'], { live: true });
-  if (!facts.existing.unitEnabled) b.command('enable', `Enable ${SERVICE} at boot`, systemctl(root, 'enable', SERVICE), { undo: systemctl(root, 'disable', SERVICE) });
+  if (!facts.existing.unitEnabled)
+    b.command('enable', `Enable ${SERVICE} at boot`, systemctl(root, 'enable', SERVICE), { undo: systemctl(root, 'disable', SERVICE) });
   const rebootNew = b.steps.some((s) => s.needsReboot);
   // Remember the pending reboot on tmpfs: a re-run before rebooting must not start the
   // service early or report work to do, and the reboot itself forgets it.
-  if (rebootNew && !root) b.write('reboot-marker', 'Remember the pending reboot (in /run, which the reboot clears)', PATHS.rebootMarker, `ampio-bridge setup ${v}: config.txt changed; reboot to load the CAN overlays\n`, { mode: 0o644 });
-  else if (facts.rebootPending) b.notice('warn', 'A reboot is still pending from an earlier setup run: the CAN overlays are not loaded yet.', '`sudo reboot`, then `ampio-bridge doctor`');
+  if (rebootNew && !root)
+    b.write(
+      'reboot-marker',
+      'Remember the pending reboot (in /run, which the reboot clears)',
+      PATHS.rebootMarker,
+      `ampio-bridge setup ${v}: config.txt changed; reboot to load the CAN overlays\n`,
+      { mode: 0o644 },
+    );
+  else if (facts.rebootPending)
+    b.notice('warn', 'A reboot is still pending from an earlier setup run: the CAN overlays are not loaded yet.', '`sudo reboot`, then `ampio-bridge doctor`');
   const rebootPending = rebootNew || facts.rebootPending;
   const installChanged = b.steps.some((s) => s.id === 'install-package');
   if (!rebootPending && (unitChanged || configChanged || envChanged || installChanged || ceilingRaised || facts.existing.active === false)) {
@@ -270,7 +420,10 @@ export function planUninstall(facts: Facts): Plan {
     if (root) b.command('disable', `Disable ${SERVICE}`, systemctl(root, 'disable', SERVICE), { undo: systemctl(root, 'enable', SERVICE) });
     else b.command('disable', `Stop and disable ${SERVICE}`, ['systemctl', 'disable', '--now', SERVICE], { undo: ['systemctl', 'enable', '--now', SERVICE] });
   }
-  if (facts.existing.linkOneshotEnabled) b.command('disable-link-oneshot', `Disable ${LINK_ONESHOT_UNIT}`, systemctl(root, 'disable', LINK_ONESHOT_UNIT), { undo: systemctl(root, 'enable', LINK_ONESHOT_UNIT) });
+  if (facts.existing.linkOneshotEnabled)
+    b.command('disable-link-oneshot', `Disable ${LINK_ONESHOT_UNIT}`, systemctl(root, 'disable', LINK_ONESHOT_UNIT), {
+      undo: systemctl(root, 'enable', LINK_ONESHOT_UNIT),
+    });
   const unitRemoved = b.remove('unit', `Remove ${PATHS.unit}`, PATHS.unit);
   for (const [id, p] of [
     ['config', PATHS.configFile],
@@ -294,6 +447,7 @@ export function planUninstall(facts: Facts): Plan {
   }
   if (unitRemoved) b.command('daemon-reload', 'Reload systemd', ['systemctl', 'daemon-reload'], { live: true });
   b.notice('info', `The ${SERVICE_USER} system user and the backups in ${PATHS.backupsDir} are kept; \`setup --rollback\` undoes this uninstall.`);
-  if (facts.goServer && !facts.goServer.enabled) b.notice('info', 'go-ampio-server stays disabled; `sudo systemctl enable --now can-server.service` brings it back.');
+  if (facts.goServer && !facts.goServer.enabled)
+    b.notice('info', 'go-ampio-server stays disabled; `sudo systemctl enable --now can-server.service` brings it back.');
   return b.plan();
 }

@@ -120,13 +120,20 @@ export async function probe(input: ProbeInput): Promise<Facts> {
   const ifacesD = (await fs.readdir('/etc/network/interfaces.d')) ?? [];
   let canStanzas = /^\s*(auto|allow-hotplug|iface)\s+can\d/m.test(ifaces);
   for (const f of ifacesD) if (/^\s*(auto|allow-hotplug|iface)\s+can\d/m.test((await fs.readText(`/etc/network/interfaces.d/${f}`)) ?? '')) canStanzas = true;
-  const networkdUnits = ['/usr/lib/systemd/system/systemd-networkd.service', '/lib/systemd/system/systemd-networkd.service', '/etc/systemd/system/systemd-networkd.service'];
+  const networkdUnits = [
+    '/usr/lib/systemd/system/systemd-networkd.service',
+    '/lib/systemd/system/systemd-networkd.service',
+    '/etc/systemd/system/systemd-networkd.service',
+  ];
   let networkdInstalled = false;
   for (const u of networkdUnits) if (await exists(fs, u)) networkdInstalled = true;
   const linkManagers: Facts['linkManagers'] = {
     networkd: { installed: networkdInstalled, enabled: await exists(fs, `${wants}/systemd-networkd.service`) },
     networkManager: {
-      installed: (await exists(fs, '/usr/sbin/NetworkManager')) || (await exists(fs, '/usr/lib/systemd/system/NetworkManager.service')) || (await exists(fs, '/lib/systemd/system/NetworkManager.service')),
+      installed:
+        (await exists(fs, '/usr/sbin/NetworkManager')) ||
+        (await exists(fs, '/usr/lib/systemd/system/NetworkManager.service')) ||
+        (await exists(fs, '/lib/systemd/system/NetworkManager.service')),
       enabled: await exists(fs, `${wants}/NetworkManager.service`),
     },
     ifupdown: { installed: (await exists(fs, '/sbin/ifup')) || (await exists(fs, '/usr/sbin/ifup')), canStanzas },
@@ -205,7 +212,20 @@ export async function probe(input: ProbeInput): Promise<Facts> {
 
   const files: Record<string, string | null> = {};
   const modes: Record<string, number> = {};
-  const owned: string[] = [PATHS.unit, PATHS.envFile, PATHS.configFile, PATHS.network, PATHS.link, PATHS.udevRule, PATHS.nmConf, PATHS.manualNetwork, PATHS.manualUdevRule, PATHS.rebootMarker, PATHS.linkSetupUnit, PATHS.sysctlConf];
+  const owned: string[] = [
+    PATHS.unit,
+    PATHS.envFile,
+    PATHS.configFile,
+    PATHS.network,
+    PATHS.link,
+    PATHS.udevRule,
+    PATHS.nmConf,
+    PATHS.manualNetwork,
+    PATHS.manualUdevRule,
+    PATHS.rebootMarker,
+    PATHS.linkSetupUnit,
+    PATHS.sysctlConf,
+  ];
   if (boot.realPath) owned.push(boot.realPath);
   for (const p of owned) {
     files[p] = await fs.readText(p);
@@ -237,7 +257,16 @@ export async function probe(input: ProbeInput): Promise<Facts> {
     ipPath,
     hostname: live ? (input.hostname ?? null) : imageHostname,
     node: { path: input.nodePath, problem: nodeProblem(input.nodePath) },
-    install: { running: main, ephemeral: isEphemeral(main) && main !== globalMain, globalPrefix, installedVersion, npm, source, tree: source.kind === 'directory' ? (input.treeFingerprint ?? treeFingerprint)(source.dir) : null, installedTree },
+    install: {
+      running: main,
+      ephemeral: isEphemeral(main) && main !== globalMain,
+      globalPrefix,
+      installedVersion,
+      npm,
+      source,
+      tree: source.kind === 'directory' ? (input.treeFingerprint ?? treeFingerprint)(source.dir) : null,
+      installedTree,
+    },
     serialDevices,
     serialTargets,
     goServer,

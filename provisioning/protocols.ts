@@ -2,7 +2,16 @@
 // table): which one is the bus port every install has, which are offered yes/no, their
 // answers' defaults, the free ports a "yes" gets, and the clash check on the final answers,
 // by the same rule serve applies at start. Pure. No protocol is named here.
-import { configuredListeners, listenerClashes, OPTIONS, PROTOCOL_PLUGINS, type OptionName, type OptionSpec, type ProtocolPlugin, type SetupQuestion } from '../src/config/options.js';
+import {
+  configuredListeners,
+  listenerClashes,
+  OPTIONS,
+  PROTOCOL_PLUGINS,
+  type OptionName,
+  type OptionSpec,
+  type ProtocolPlugin,
+  type SetupQuestion,
+} from '../src/config/options.js';
 import type { Answers } from './types.js';
 
 export interface SetupProtocol {

@@ -85,7 +85,11 @@ export async function rollback(deps: RollbackDeps, dir?: string): Promise<Rollba
     }
     const data = await fs.read(path.posix.join(set.dir, f.backup as string));
     if (data === null || (f.sha256 && sha256(data) !== f.sha256)) {
-      throw new ProvisioningError('SETUP_BACKUP_DAMAGED', `backup copy of ${f.path} in ${set.dir} is missing or damaged`, `restore ${f.path} by hand from ${set.dir}/files if it is there`);
+      throw new ProvisioningError(
+        'SETUP_BACKUP_DAMAGED',
+        `backup copy of ${f.path} in ${set.dir} is missing or damaged`,
+        `restore ${f.path} by hand from ${set.dir}/files if it is there`,
+      );
     }
     await fs.write(f.path, data, f.mode ?? 0o644);
     result.restored.push(f.path);

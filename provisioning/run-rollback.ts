@@ -19,7 +19,13 @@ export async function doRollback(
   const sets = (await listBackups(o.fs)).filter((s) => !s.manifest.rolledBackAt);
   const set = sets[sets.length - 1];
   if (!set) {
-    say(ctx.stderr, errorLines(style, { message: `no backup to roll back in ${PATHS.backupsDir}`, hint: 'setup has not changed anything here yet, or every run was rolled back already' }));
+    say(
+      ctx.stderr,
+      errorLines(style, {
+        message: `no backup to roll back in ${PATHS.backupsDir}`,
+        hint: 'setup has not changed anything here yet, or every run was rolled back already',
+      }),
+    );
     return EXIT.failure;
   }
   const m = set.manifest;
@@ -35,10 +41,12 @@ export async function doRollback(
     if (!(await asker.confirm('Roll back?', true))) return EXIT.ok;
   }
   const r = await rollback({ fs: o.fs, runner: o.runner, now: o.now, live: flags.root === null }, set.dir);
-  say(ctx.stdout, `${markFor(style, 'ok')} Rolled back ${set.dir}: ${r.restored.length} file(s) restored, ${r.removed.length} removed, ${r.undone.length} command(s) undone.`);
+  say(
+    ctx.stdout,
+    `${markFor(style, 'ok')} Rolled back ${set.dir}: ${r.restored.length} file(s) restored, ${r.removed.length} removed, ${r.undone.length} command(s) undone.`,
+  );
   for (const w of r.warnings) say(ctx.stderr, `${markFor(style, 'warn')} ${w}`);
   if (r.deferred.length) say(ctx.stdout, `${markFor(style, 'info')} On the target, run: ${r.deferred.join('; ')}`);
   if (m.files.some((f) => f.path.endsWith('config.txt'))) say(ctx.stdout, `${markFor(style, 'warn')} config.txt was restored: reboot for it to take effect.`);
   return EXIT.ok;
 }
-

@@ -34,11 +34,25 @@ export function renderFacts(f: Facts, style: Style): string {
   if (f.root) out.push(row(style, 'info', 'Target', `${f.root} (--root: files only; live commands are listed, not run)`));
   out.push(row(style, 'info', 'Board', f.board ?? 'unknown (not a Pi, or an image)'));
   if (f.root) out.push(row(style, 'info', 'Hostname', f.hostname ?? "none set in the image (the Pi's own name at first boot)"));
-  out.push(row(style, 'info', 'OS', f.os ? `${f.os.prettyName}${f.os.codename && !f.os.prettyName.includes(f.os.codename) ? ` (${f.os.codename})` : ''}` : 'unknown'));
-  out.push(f.boot.path ? row(style, 'info', 'Boot config', f.boot.realPath !== f.boot.path ? `${f.boot.path} → ${f.boot.realPath}` : f.boot.path) : row(style, 'warn', 'Boot config', f.boot.problem ?? 'not found'));
+  out.push(
+    row(style, 'info', 'OS', f.os ? `${f.os.prettyName}${f.os.codename && !f.os.prettyName.includes(f.os.codename) ? ` (${f.os.codename})` : ''}` : 'unknown'),
+  );
+  out.push(
+    f.boot.path
+      ? row(style, 'info', 'Boot config', f.boot.realPath !== f.boot.path ? `${f.boot.path} → ${f.boot.realPath}` : f.boot.path)
+      : row(style, 'warn', 'Boot config', f.boot.problem ?? 'not found'),
+  );
   if (f.canLinks === null) out.push(row(style, 'info', 'CAN links', f.root ? 'not checked (--root)' : 'unknown (ip not available)'));
   else if (f.canLinks.length === 0) out.push(row(style, 'info', 'CAN links', 'none (the overlays create them at boot)'));
-  else out.push(row(style, 'info', 'CAN links', f.canLinks.map((l) => `${l.name} ${l.state} ${l.bitrate ?? '?'} bit/s restart-ms ${l.restartMs ?? '?'} qlen ${l.qlen ?? '?'}`).join('; ')));
+  else
+    out.push(
+      row(
+        style,
+        'info',
+        'CAN links',
+        f.canLinks.map((l) => `${l.name} ${l.state} ${l.bitrate ?? '?'} bit/s restart-ms ${l.restartMs ?? '?'} qlen ${l.qlen ?? '?'}`).join('; '),
+      ),
+    );
   const lm = f.linkManagers;
   const managers = [
     `systemd-networkd ${!lm.networkd.installed ? 'not installed' : lm.networkd.enabled ? 'enabled' : 'not enabled'}`,
@@ -50,12 +64,21 @@ export function renderFacts(f: Facts, style: Style): string {
   out.push(row(style, f.node.problem ? 'error' : 'info', 'Node', f.node.path));
   out.push(row(style, 'info', 'Serial ports', f.serialDevices.length ? f.serialDevices.join(', ') : 'none in /dev/serial/by-id'));
   if (f.goServer) {
-    const st = [f.goServer.enabled ? 'enabled' : 'disabled', f.goServer.active === null ? '' : f.goServer.active ? 'running' : 'stopped'].filter(Boolean).join(', ');
+    const st = [f.goServer.enabled ? 'enabled' : 'disabled', f.goServer.active === null ? '' : f.goServer.active ? 'running' : 'stopped']
+      .filter(Boolean)
+      .join(', ');
     out.push(row(style, 'warn', 'go-ampio-server', `${f.goServer.unitPath} (${st})`));
   }
   const installed = f.files[PATHS.unit] !== null && f.files[PATHS.unit] !== undefined;
   out.push(
-    row(style, 'info', 'ampio-bridge', installed ? `installed (${f.existing.unitEnabled ? 'enabled' : 'not enabled'}${f.existing.active === null ? '' : f.existing.active ? ', running' : ', stopped'})` : 'not installed yet'),
+    row(
+      style,
+      'info',
+      'ampio-bridge',
+      installed
+        ? `installed (${f.existing.unitEnabled ? 'enabled' : 'not enabled'}${f.existing.active === null ? '' : f.existing.active ? ', running' : ', stopped'})`
+        : 'not installed yet',
+    ),
   );
   return out.join('\n');
 }
@@ -79,13 +102,20 @@ function diffPainter(style: Style) {
 }
 
 export function renderStep(step: Step, n: number, style: Style): string {
-  const tags = [step.needsReboot ? paint(style, 'yellow', '[reboot]') : '', step.kind === 'command' && step.live ? paint(style, 'dim', '[live]') : ''].filter(Boolean).join(' ');
+  const tags = [step.needsReboot ? paint(style, 'yellow', '[reboot]') : '', step.kind === 'command' && step.live ? paint(style, 'dim', '[live]') : '']
+    .filter(Boolean)
+    .join(' ');
   const out = [`  ${String(n).padStart(2)}. ${step.title}${tags ? ` ${tags}` : ''}`];
   if (step.why) out.push(`      ${paint(style, 'dim', step.why)}`);
   if (step.kind === 'command') out.push(`      ${paint(style, 'dim', '$')} ${formatCommand(step.argv)}`);
   else {
     const diff = unifiedDiff(step.path, step.before, step.kind === 'write' ? step.after : null, diffPainter(style));
-    out.push(diff.split('\n').map((l) => `      ${l}`).join('\n'));
+    out.push(
+      diff
+        .split('\n')
+        .map((l) => `      ${l}`)
+        .join('\n'),
+    );
   }
   return out.join('\n');
 }
@@ -137,7 +167,8 @@ export function webUrl(listen: string, hostname: string, mdns: boolean): string 
   const m = /^(.*):(\d+)$/.exec(listen);
   const host = m ? m[1].replace(/^\[|\]$/g, '') : '';
   const port = m ? m[2] : '8080';
-  const shown = host === '' || host === '0.0.0.0' || host === '::' ? (mdns ? `${hostname.split('.')[0]}.local` : hostname) : host.includes(':') ? `[${host}]` : host;
+  const shown =
+    host === '' || host === '0.0.0.0' || host === '::' ? (mdns ? `${hostname.split('.')[0]}.local` : hostname) : host.includes(':') ? `[${host}]` : host;
   return `http://${shown}${port === '80' ? '' : `:${port}`}/`;
 }
 
@@ -147,7 +178,8 @@ export function renderSummary(s: Summary, style: Style): string {
   const files = s.files.filter((f) => !f.startsWith('/run/'));
   out.push(`  ${markFor(style, 'ok')} ${files.length} file${files.length === 1 ? '' : 's'} changed, ${s.commands} command${s.commands === 1 ? '' : 's'} run`);
   for (const f of files) out.push(`      ${f}`);
-  if (s.backupDir) out.push(`  ${markFor(style, 'info')} Backups: ${s.backupDir} (undo with \`sudo ampio-bridge setup --rollback${s.root ? ` --root ${s.root}` : ''}\`)`);
+  if (s.backupDir)
+    out.push(`  ${markFor(style, 'info')} Backups: ${s.backupDir} (undo with \`sudo ampio-bridge setup --rollback${s.root ? ` --root ${s.root}` : ''}\`)`);
   if (s.status) out.push(`  ${markFor(style, 'ok')} ${s.status}`);
   if (s.root) {
     out.push(`  ${markFor(style, 'info')} Image at ${s.root} is ready: ${SERVICE} starts when it boots.`);

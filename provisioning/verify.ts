@@ -49,7 +49,12 @@ export function controlHello(socketPath: string, timeoutMs: number): Promise<Rec
   });
 }
 
-export async function waitReady(o: { metricsAddr: string; controlSocket: string; timeoutMs: number; sleep?: (ms: number) => Promise<void> }): Promise<ReadyResult> {
+export async function waitReady(o: {
+  metricsAddr: string;
+  controlSocket: string;
+  timeoutMs: number;
+  sleep?: (ms: number) => Promise<void>;
+}): Promise<ReadyResult> {
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const deadline = Date.now() + o.timeoutMs;
   const addr = o.metricsAddr ? parseListen(o.metricsAddr, true) : null;
@@ -58,11 +63,17 @@ export async function waitReady(o: { metricsAddr: string; controlSocket: string;
   while (Date.now() < deadline) {
     if (addr) {
       const r = await httpReady(host, addr.port, 2000);
-      if (r?.status === 200) return { ready: true, via: `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}/ready`, detail: r.body.trim().slice(0, 200) };
+      if (r?.status === 200)
+        return { ready: true, via: `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}/ready`, detail: r.body.trim().slice(0, 200) };
       if (r) last = `/ready answered ${r.status}: ${r.body.trim().slice(0, 200)}`;
     } else {
       const hello = await controlHello(o.controlSocket, 2000);
-      if (hello?.type === 'hello') return { ready: true, via: o.controlSocket, detail: `control socket answered (ampio-bridge ${String(hello.daemon)}, protocol ${String(hello.version)})` };
+      if (hello?.type === 'hello')
+        return {
+          ready: true,
+          via: o.controlSocket,
+          detail: `control socket answered (ampio-bridge ${String(hello.daemon)}, protocol ${String(hello.version)})`,
+        };
     }
     await sleep(500);
   }

@@ -51,26 +51,38 @@ export async function inquirerAsker(io: { input: Readable; output: Writable }): 
   };
 }
 
-const validWith = (parse: (raw: string) => unknown) => (v: string): true | string => {
-  try {
-    parse(v);
-    return true;
-  } catch (err) {
-    return (err as Error).message;
-  }
-};
+const validWith =
+  (parse: (raw: string) => unknown) =>
+  (v: string): true | string => {
+    try {
+      parse(v);
+      return true;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  };
 
 /** Said before "Who may connect?", as the metrics question says where /metrics is served. */
 export const BUS_PORT_WARNING =
   'The bus port has no password (none of the CAN-over-TCP protocols has one): whoever can connect can switch lights, open blinds and disarm the alarm.';
 
-const wholeNumber = (min: number, max: number) => (v: string): true | string => (/^\d+$/.test(v.trim()) && Number(v) >= min && Number(v) <= max ? true : `a whole number ${min}..${max}`);
+const wholeNumber =
+  (min: number, max: number) =>
+  (v: string): true | string =>
+    /^\d+$/.test(v.trim()) && Number(v) >= min && Number(v) <= max ? true : `a whole number ${min}..${max}`;
 
 /**
  * Asks for everything not given on the command line. `given` holds the flag answers;
  * `defaults` what probe suggests. Returns complete answers.
  */
-export async function askAnswers(ask: Asker, facts: Facts, catalog: Catalog, defaults: Answers, given: Partial<Answers>, out?: (line: string) => void): Promise<Answers> {
+export async function askAnswers(
+  ask: Asker,
+  facts: Facts,
+  catalog: Catalog,
+  defaults: Answers,
+  given: Partial<Answers>,
+  out?: (line: string) => void,
+): Promise<Answers> {
   const a: Answers = mergeAnswers(defaults, given);
   const has = (k: keyof Answers) => given[k] !== undefined;
 
@@ -96,7 +108,11 @@ export async function askAnswers(ask: Asker, facts: Facts, catalog: Catalog, def
     const board = findBoard(catalog, a.board) ?? catalog.boards[0];
     if (board.params?.oscillator && !has('oscillator')) {
       const p = board.params.oscillator;
-      a.oscillator = await ask.select(`Crystal on the board (${p.help})`, (p.choices ?? [p.default]).map((hz) => ({ name: `${hz / 1e6} MHz`, value: hz })), a.oscillator ?? p.default);
+      a.oscillator = await ask.select(
+        `Crystal on the board (${p.help})`,
+        (p.choices ?? [p.default]).map((hz) => ({ name: `${hz / 1e6} MHz`, value: hz })),
+        a.oscillator ?? p.default,
+      );
     }
     if (board.params?.interrupt && !has('interrupt')) {
       const p = board.params.interrupt;
@@ -107,24 +123,50 @@ export async function askAnswers(ask: Asker, facts: Facts, catalog: Catalog, def
       if (names.length > 1) {
         const choices = [
           { name: `${names.join(' and ')} (both channels)`, value: names.join(',') },
-          ...board.interfaces.map((i) => ({ name: `${i.name} only (${i.spi}${i.connector !== 'unverified' ? `, connector ${i.connector}` : ''})`, value: i.name })),
+          ...board.interfaces.map((i) => ({
+            name: `${i.name} only (${i.spi}${i.connector !== 'unverified' ? `, connector ${i.connector}` : ''})`,
+            value: i.name,
+          })),
         ];
         const def = a.interfaces.filter((n) => names.includes(n)).join(',');
         a.interfaces = (await ask.select('Which channels?', choices, choices.some((c) => c.value === def) ? def : names.join(','))).split(',');
       } else a.interfaces = names;
     }
-    if (!has('bitrate')) a.bitrate = Number(await ask.input(`Bus bitrate in bit/s (${WHY.bitrate})`, String(a.bitrate), validWith((v) => OPTIONS.bitrate.parse(v))));
+    if (!has('bitrate'))
+      a.bitrate = Number(
+        await ask.input(
+          `Bus bitrate in bit/s (${WHY.bitrate})`,
+          String(a.bitrate),
+          validWith((v) => OPTIONS.bitrate.parse(v)),
+        ),
+      );
     if (!has('txqueuelen')) a.txqueuelen = Number(await ask.input(`TX queue length (${WHY.txqueuelen})`, String(a.txqueuelen), wholeNumber(1, 100000)));
     if (!has('restartMs')) a.restartMs = Number(await ask.input(`Bus-off restart in ms (${WHY.restartMs})`, String(a.restartMs), wholeNumber(0, 60000)));
   } else if (!has('serial')) {
     const other = '\u0000other';
     const found = facts.serialDevices.map((d) => ({ name: d, value: d }));
-    let dev = found.length ? await ask.select('Which serial device is the Ampio adapter?', [...found, { name: 'another path…', value: other }], found.some((f) => f.value === a.serial) ? a.serial : found[0].value) : other;
-    if (dev === other) dev = await ask.input('Serial device path (best /dev/serial/by-id/…)', a.serial, validWith((v) => OPTIONS.serial.parse(v)));
+    let dev = found.length
+      ? await ask.select(
+          'Which serial device is the Ampio adapter?',
+          [...found, { name: 'another path…', value: other }],
+          found.some((f) => f.value === a.serial) ? a.serial : found[0].value,
+        )
+      : other;
+    if (dev === other)
+      dev = await ask.input(
+        'Serial device path (best /dev/serial/by-id/…)',
+        a.serial,
+        validWith((v) => OPTIONS.serial.parse(v)),
+      );
     a.serial = dev;
   }
 
-  if (!has('listen')) a.listen = await ask.input(BUS_PORT.question.question, a.listen, validWith((v) => OPTIONS[BUS_PORT.option].parse(v)));
+  if (!has('listen'))
+    a.listen = await ask.input(
+      BUS_PORT.question.question,
+      a.listen,
+      validWith((v) => OPTIONS[BUS_PORT.option].parse(v)),
+    );
   if (!has('allow')) {
     out?.(BUS_PORT_WARNING);
     a.allow = await ask.select(
@@ -140,7 +182,10 @@ export async function askAnswers(ask: Asker, facts: Facts, catalog: Catalog, def
   if (!has('txRate')) {
     const s = suggestTxRate(a.bitrate);
     const text = `${s.rate}/${s.burst}`;
-    const limit = await ask.confirm(`Limit how fast one client may send to the bus? (${s.rate} frames/s, bursts of ${s.burst}: half of what ${a.bitrate / 1000} kbit/s carries)`, a.txRate !== undefined && a.txRate !== '0');
+    const limit = await ask.confirm(
+      `Limit how fast one client may send to the bus? (${s.rate} frames/s, bursts of ${s.burst}: half of what ${a.bitrate / 1000} kbit/s carries)`,
+      a.txRate !== undefined && a.txRate !== '0',
+    );
     a.txRate = limit ? (a.txRate !== undefined && a.txRate !== '0' ? a.txRate : text) : '0';
   }
   if (!has('maxClients')) a.maxClients = Number(await ask.input('Maximum clients per bus (0 = unlimited)', String(a.maxClients), wholeNumber(0, 100000)));
@@ -165,7 +210,13 @@ export async function askAnswers(ask: Asker, facts: Facts, catalog: Catalog, def
   // Servers to dial out to (a Pi behind a router reaching a bench or a server): off unless typed.
   for (const d of DIALS) {
     if (given.listeners?.[d.option] !== undefined) continue;
-    const target = (await ask.input(d.question, a.listeners[d.option] ?? '', validWith((v) => OPTIONS[d.option].parse(v)))).trim();
+    const target = (
+      await ask.input(
+        d.question,
+        a.listeners[d.option] ?? '',
+        validWith((v) => OPTIONS[d.option].parse(v)),
+      )
+    ).trim();
     a.listeners = { ...a.listeners, [d.option]: target };
   }
   // Discovery broadcasts reach the whole LAN: asked (default what is installed, else no), only
@@ -174,7 +225,8 @@ export async function askAnswers(ask: Asker, facts: Facts, catalog: Catalog, def
     const option = p.discoveryOption;
     if (!option || !p.question.discoveryQuestion) continue;
     if ((a.listeners[p.option] ?? '').trim() === '') a.discovery = { ...a.discovery, [option]: false };
-    else if (given.discovery?.[option] === undefined) a.discovery = { ...a.discovery, [option]: await ask.confirm(p.question.discoveryQuestion, a.discovery?.[option] === true) };
+    else if (given.discovery?.[option] === undefined)
+      a.discovery = { ...a.discovery, [option]: await ask.confirm(p.question.discoveryQuestion, a.discovery?.[option] === true) };
   }
   if (!has('mdns')) a.mdns = await ask.confirm('Advertise the bridge on the local network (mDNS)?', a.mdns);
   if (!has('capture')) {
@@ -199,12 +251,20 @@ export async function askAnswers(ask: Asker, facts: Facts, catalog: Catalog, def
     a.httpListen = on ? a.httpListen || HARDWARE_DEFAULTS.httpListen : '';
   }
   if (a.httpListen !== '' && !has('httpToken')) {
-    const had = facts.existing.config !== null && typeof facts.existing.config['http-token-hash'] === 'string' && facts.existing.config['http-token-hash'] !== '';
+    const had =
+      facts.existing.config !== null && typeof facts.existing.config['http-token-hash'] === 'string' && facts.existing.config['http-token-hash'] !== '';
     const on = await ask.confirm('Allow changes from the web page (send frames, switch outputs, kick clients) to whoever has a write token?', had);
     a.httpToken = on ? (had ? undefined : 'new') : 'off';
   }
   // The web server serves /metrics too: one address (the old question only without it).
-  if (a.httpListen === '' && !has('metricsAddr')) a.metricsAddr = (await ask.input(`Metrics address (${WHY.metricsAddr}; empty = off)`, a.metricsAddr, validWith((v) => OPTIONS.metricsAddr.parse(v)))).trim();
+  if (a.httpListen === '' && !has('metricsAddr'))
+    a.metricsAddr = (
+      await ask.input(
+        `Metrics address (${WHY.metricsAddr}; empty = off)`,
+        a.metricsAddr,
+        validWith((v) => OPTIONS.metricsAddr.parse(v)),
+      )
+    ).trim();
   if (facts.goServer && !has('migrate')) {
     a.migrate = await ask.confirm('go-ampio-server is installed: take over its settings and disable can-server.service? (its files stay)', true);
   }

@@ -32,11 +32,15 @@ function importsOf(file: string): string[] {
 /** Resolves a relative specifier to a repo-relative path (without extension mapping). */
 function resolveSpec(file: string, spec: string): string {
   if (!spec.startsWith('.')) return spec;
-  return path.relative(ROOT, path.resolve(path.dirname(path.join(ROOT, file)), spec)).replace(/\.js$/, '.ts').replace(/\.jsx$/, '.tsx');
+  return path
+    .relative(ROOT, path.resolve(path.dirname(path.join(ROOT, file)), spec))
+    .replace(/\.js$/, '.ts')
+    .replace(/\.jsx$/, '.tsx');
 }
 
 const NODE_IO = ['fs', 'net', 'dgram', 'child_process', 'http', 'https', 'tls', 'os', 'worker_threads', 'cluster', 'readline', 'timers'];
-const isNodeIo = (spec: string): boolean => NODE_IO.some((m) => spec === m || spec === `node:${m}` || spec.startsWith(`node:${m}/`) || spec.startsWith(`${m}/`));
+const isNodeIo = (spec: string): boolean =>
+  NODE_IO.some((m) => spec === m || spec === `node:${m}` || spec.startsWith(`node:${m}/`) || spec.startsWith(`${m}/`));
 
 /**
  * The house, ground floor first: a room may import only rooms listed before it. `core` is the
@@ -81,12 +85,25 @@ function roomOf(file: string): string | undefined {
 describe('architecture', () => {
   it('the top level is the fixed set', () => {
     const allowed = new Set([
-      'package.json', 'package-lock.json', 'tsconfig.json', 'vitest.config.ts', 'README.md', '.gitignore', '.ci',
+      'package.json',
+      'package-lock.json',
+      'tsconfig.json',
+      'vitest.config.ts',
+      'README.md',
+      '.gitignore',
+      '.ci',
       // node-gyp's build description for the SocketCAN addon (used where no prebuilt binary fits)
       'binding.gyp',
       // the linter and formatter's settings (biome; .jsonc so each disabled rule carries its reason)
       'biome.jsonc',
-      'src', 'tui', 'provisioning', 'overlays', 'test', '.git', 'node_modules', 'dist',
+      'src',
+      'tui',
+      'provisioning',
+      'overlays',
+      'test',
+      '.git',
+      'node_modules',
+      'dist',
     ]);
     // What git tracks (build output, caches and packed tarballs are ignored, not committed).
     requireHostTools('git');
@@ -138,7 +155,14 @@ describe('architecture', () => {
     // src/control/present.ts: the severities and formats `status` uses too, so the two agree;
     // src/ampio/present.ts and types.ts: the same for `modules` and top's modules view;
     // src/control/mqtt-snapshot.ts: the MQTT section and its one-line form (status and top's MQTT line).
-    const allowed = ['src/control/protocol.ts', 'src/control/control-client.ts', 'src/control/present.ts', 'src/ampio/present.ts', 'src/ampio/types.ts', 'src/control/mqtt-snapshot.ts'];
+    const allowed = [
+      'src/control/protocol.ts',
+      'src/control/control-client.ts',
+      'src/control/present.ts',
+      'src/ampio/present.ts',
+      'src/ampio/types.ts',
+      'src/control/mqtt-snapshot.ts',
+    ];
     const bad: string[] = [];
     for (const file of sourceFiles('tui')) {
       for (const spec of importsOf(file)) {
@@ -176,7 +200,8 @@ describe('architecture', () => {
       }
       const text = fs.readFileSync(path.join(ROOT, file), 'utf8');
       // `import type` is erased at compile time, so it loads nothing.
-      for (const m of text.matchAll(/^import(?!\s+type\s)[^;]*from\s*['"]([^'"]*(?:tui|provisioning)\/[^'"]*)['"]/gm)) bad.push(`${file} statically imports ${m[1]}`);
+      for (const m of text.matchAll(/^import(?!\s+type\s)[^;]*from\s*['"]([^'"]*(?:tui|provisioning)\/[^'"]*)['"]/gm))
+        bad.push(`${file} statically imports ${m[1]}`);
     }
     expect(bad).toEqual([]);
   });
@@ -205,11 +230,13 @@ describe('architecture', () => {
     const templates = fs.readdirSync(path.join(ROOT, 'provisioning/templates')).map((f) => `provisioning/templates/${f}`);
     const bad: string[] = [];
     for (const file of [...files, ...templates]) {
-      fs.readFileSync(path.join(ROOT, file), 'utf8').split('\n').forEach((line, k) => {
-        // The Waveshare CAN *HAT* is hardware (a board setup installs), not the wire protocol.
-        const text = line.replace(/Waveshare 2-CH CAN HAT|waveshare-2ch-can-hat|old Waveshare\/go-ampio-server guide/gi, '');
-        for (const name of names) if (text.toLowerCase().includes(name)) bad.push(`${file}:${k + 1} names ${name}`);
-      });
+      fs.readFileSync(path.join(ROOT, file), 'utf8')
+        .split('\n')
+        .forEach((line, k) => {
+          // The Waveshare CAN *HAT* is hardware (a board setup installs), not the wire protocol.
+          const text = line.replace(/Waveshare 2-CH CAN HAT|waveshare-2ch-can-hat|old Waveshare\/go-ampio-server guide/gi, '');
+          for (const name of names) if (text.toLowerCase().includes(name)) bad.push(`${file}:${k + 1} names ${name}`);
+        });
     }
     expect(bad).toEqual([]);
   });

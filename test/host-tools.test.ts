@@ -25,13 +25,16 @@ describe('host tools', () => {
 
   it('.ci/run installs the package of every tool the tests may ask for', () => {
     const ci = fs.readFileSync(path.join(ROOT, '.ci/run'), 'utf8');
-    const installed = new Set(
-      [...ci.matchAll(/^PKGS(?:\+)?=\(([^)]*)\)/gm)].flatMap((m) => m[1].split(/\s+/).filter(Boolean)),
-    );
+    const installed = new Set([...ci.matchAll(/^PKGS(?:\+)?=\(([^)]*)\)/gm)].flatMap((m) => m[1].split(/\s+/).filter(Boolean)));
     // dpkg and binutils come with every Debian machine that can build (build-essential).
     const implied = new Set(['dpkg', 'binutils']);
     const missing = Object.entries(HOST_TOOLS)
-      .flatMap(([tool, pkgs]) => pkgs.split(/[\s,()]+/).filter((p) => /^[a-z0-9][a-z0-9.+-]+$/.test(p) && !['and', 'with'].includes(p)).map((p) => [tool, p]))
+      .flatMap(([tool, pkgs]) =>
+        pkgs
+          .split(/[\s,()]+/)
+          .filter((p) => /^[a-z0-9][a-z0-9.+-]+$/.test(p) && !['and', 'with'].includes(p))
+          .map((p) => [tool, p]),
+      )
       .filter(([, p]) => !installed.has(p) && !implied.has(p));
     expect(missing).toEqual([]);
   });

@@ -97,7 +97,10 @@ export function buildDebs(o: { outDir: string; arches?: DebArch[]; repo?: string
   try {
     // Our SocketCAN addon, prebuilt per architecture (prebuilds/linux-<arch>/) as `npm pack`
     // makes it: a missing one is built here with the cross compilers, or the build stops.
-    ensureAddonPrebuilds(repo, (o.arches ?? DEB_ARCHES).map((a) => NODE_ARCH[a]));
+    ensureAddonPrebuilds(
+      repo,
+      (o.arches ?? DEB_ARCHES).map((a) => NODE_ARCH[a]),
+    );
     // Exactly what `npm pack` ships (package.json "files"), already built: no scripts.
     execFileSync('npm', ['pack', '--ignore-scripts', '--pack-destination', work], { cwd: repo, stdio: ['ignore', 'ignore', 'pipe'] });
     const tgz = path.join(work, `ampio-bridge-${pkg.version}.tgz`);
@@ -110,7 +113,10 @@ export function buildDebs(o: { outDir: string; arches?: DebArch[]; repo?: string
     execFileSync('tar', ['xzf', tgz, '-C', common, '--strip-components=1', '--no-same-owner']);
     for (const dep of deps) {
       // Nested node_modules are listed by npm ls on their own (and may hold dev packages).
-      cpSync(dep, path.join(common, path.relative(repo, dep)), { recursive: true, filter: (src) => !path.relative(dep, src).split(path.sep).includes('node_modules') });
+      cpSync(dep, path.join(common, path.relative(repo, dep)), {
+        recursive: true,
+        filter: (src) => !path.relative(dep, src).split(path.sep).includes('node_modules'),
+      });
     }
     for (const arch of o.arches ?? DEB_ARCHES) {
       const stage = path.join(work, arch);
@@ -119,7 +125,8 @@ export function buildDebs(o: { outDir: string; arches?: DebArch[]; repo?: string
       execFileSync('cp', ['-al', common, lib]);
       // The package's own prebuilds: this architecture's only.
       keepOwnPrebuilds(lib, arch);
-      if (!existsSync(path.join(lib, 'prebuilds', `linux-${NODE_ARCH[arch]}`, ADDON))) throw new Error(`prebuilds/linux-${NODE_ARCH[arch]}/${ADDON} is missing after prebuild.sh`);
+      if (!existsSync(path.join(lib, 'prebuilds', `linux-${NODE_ARCH[arch]}`, ADDON)))
+        throw new Error(`prebuilds/linux-${NODE_ARCH[arch]}/${ADDON} is missing after prebuild.sh`);
       for (const dep of deps) {
         const rel = path.relative(repo, dep);
         const dest = path.join(lib, rel);
@@ -131,7 +138,10 @@ export function buildDebs(o: { outDir: string; arches?: DebArch[]; repo?: string
       mkdirSync(path.join(stage, 'usr/bin'), { recursive: true });
       symlinkSync(`../lib/ampio-bridge/dist/src/cli/main.js`, path.join(stage, 'usr/bin/ampio-bridge'));
       mkdirSync(path.join(stage, 'lib/systemd/system'), { recursive: true });
-      writeFileSync(path.join(stage, 'lib/systemd/system/ampio-bridge.service'), renderUnit(templates, { version: pkg.version, nodePath: '/usr/bin/node', mainJs: MAIN, backend: 'socketcan' }));
+      writeFileSync(
+        path.join(stage, 'lib/systemd/system/ampio-bridge.service'),
+        renderUnit(templates, { version: pkg.version, nodePath: '/usr/bin/node', mainJs: MAIN, backend: 'socketcan' }),
+      );
       mkdirSync(path.join(stage, 'etc/default'), { recursive: true });
       writeFileSync(path.join(stage, 'etc/default/ampio-bridge'), renderEnvFile(templates, { version: pkg.version }));
       const doc = path.join(stage, 'usr/share/doc/ampio-bridge');

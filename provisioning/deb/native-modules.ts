@@ -26,7 +26,11 @@ export const ADDON = 'ampio-can.glibc.napi.node';
  */
 export const COMPILED_DEPS: Record<string, { binary: string; keep: string[]; cross: string }> = {
   // lib/ loads build/Release/better_sqlite3.node through `bindings` (one of the paths it tries).
-  'better-sqlite3': { binary: 'build/Release/better_sqlite3.node', keep: ['package.json', 'lib', 'LICENSE', 'README.md'], cross: 'provisioning/deb/cross-better-sqlite3.sh' },
+  'better-sqlite3': {
+    binary: 'build/Release/better_sqlite3.node',
+    keep: ['package.json', 'lib', 'LICENSE', 'README.md'],
+    cross: 'provisioning/deb/cross-better-sqlite3.sh',
+  },
 };
 
 export function walk(dir: string, visit: (file: string) => void): void {
@@ -45,7 +49,8 @@ export function ensureAddonPrebuilds(repo: string, nodeArches: string[]): void {
   const missing = nodeArches.filter((a) => !existsSync(path.join(repo, 'prebuilds', `linux-${a}`, ADDON)));
   if (missing.length === 0) return;
   const r = spawnSync('bash', [script, ...missing], { cwd: repo, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`the SocketCAN addon for ${missing.map((a) => `linux-${a}`).join(', ')} could not be built: ${(r.stderr || String(r.error ?? '')).trim()}`);
+  if (r.status !== 0)
+    throw new Error(`the SocketCAN addon for ${missing.map((a) => `linux-${a}`).join(', ')} could not be built: ${(r.stderr || String(r.error ?? '')).trim()}`);
 }
 
 /** Cross-compiles (or takes from the cache) a compiled dependency's binary; throws naming what is missing. */
@@ -83,7 +88,10 @@ export function fitDependency(o: { repo: string; rel: string; dest: string; arch
   if (compiledBinaries(o.dest).length === 0) return;
   const name = (JSON.parse(readFileSync(path.join(o.dest, 'package.json'), 'utf8')) as { name: string }).name;
   const spec = COMPILED_DEPS[name];
-  if (!spec) throw new Error(`${o.rel} holds native code compiled on this machine and build-deb knows no way to build it for ${o.arch}: add it to COMPILED_DEPS in provisioning/deb/native-modules.ts`);
+  if (!spec)
+    throw new Error(
+      `${o.rel} holds native code compiled on this machine and build-deb knows no way to build it for ${o.arch}: add it to COMPILED_DEPS in provisioning/deb/native-modules.ts`,
+    );
   const binary = NODE_ARCH[o.arch] === hostArch() ? path.join(o.repo, o.rel, spec.binary) : crossBuild(o.repo, name, o.arch, o.work);
   if (!existsSync(binary)) throw new Error(`${path.join(o.rel, spec.binary)} is missing: run npm ci (it compiles ${name})`);
   // The staged copy is hard-linked with the other architectures': remove, never write through.

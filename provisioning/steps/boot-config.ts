@@ -74,7 +74,11 @@ export function analyzeBootConfig(content: string): BootConfigAnalysis {
   for (const [index, text] of raw.entries()) {
     const t = text.trim();
     if (t.startsWith(BLOCK_BEGIN)) {
-      if (begin >= 0) throw new BootConfigError('config.txt has two ampio-bridge blocks', 'delete one of the "# >>> ampio-bridge >>>" … "# <<< ampio-bridge <<<" blocks, then re-run setup');
+      if (begin >= 0)
+        throw new BootConfigError(
+          'config.txt has two ampio-bridge blocks',
+          'delete one of the "# >>> ampio-bridge >>>" … "# <<< ampio-bridge <<<" blocks, then re-run setup',
+        );
       begin = index;
       inBlock = true;
     }
@@ -82,19 +86,31 @@ export function analyzeBootConfig(content: string): BootConfigAnalysis {
     if (sec) section = sec[1].trim();
     lines.push({ index, text, section, inBlock });
     if (t.startsWith(BLOCK_END)) {
-      if (!inBlock) throw new BootConfigError('config.txt has an ampio-bridge end marker without a start marker', 'delete the stray "# <<< ampio-bridge <<<" line, then re-run setup');
+      if (!inBlock)
+        throw new BootConfigError(
+          'config.txt has an ampio-bridge end marker without a start marker',
+          'delete the stray "# <<< ampio-bridge <<<" line, then re-run setup',
+        );
       end = index;
       inBlock = false;
     }
   }
-  if (inBlock) throw new BootConfigError('config.txt has an ampio-bridge start marker but no end marker', 'add "# <<< ampio-bridge <<<" after our lines or delete the block, then re-run setup');
+  if (inBlock)
+    throw new BootConfigError(
+      'config.txt has an ampio-bridge start marker but no end marker',
+      'add "# <<< ampio-bridge <<<" after our lines or delete the block, then re-run setup',
+    );
   const blockRaw = begin >= 0 ? lines.slice(begin + 1, end).map((l) => l.text.trim()) : [];
   const boardLine = blockRaw.find((l) => l.startsWith('# board: '));
   const conflicting = lines.filter((l) => !l.inBlock && CONFLICT_RE.test(l.text));
   const remarks: { line: BootLine; text: string }[] = [];
   for (const l of lines) {
     const t = l.text.trim();
-    if (/^dtoverlay=spi-bcm2835/.test(t)) remarks.push({ line: l, text: 'spi-bcm2835-overlay is not a CAN overlay and does nothing useful on current kernels (old Waveshare/go-ampio-server guide); left as it is, you may delete it' });
+    if (/^dtoverlay=spi-bcm2835/.test(t))
+      remarks.push({
+        line: l,
+        text: 'spi-bcm2835-overlay is not a CAN overlay and does nothing useful on current kernels (old Waveshare/go-ampio-server guide); left as it is, you may delete it',
+      });
     else if (/^dtoverlay=spi0-hw-cs/.test(t)) remarks.push({ line: l, text: 'spi0-hw-cs is deprecated and has been seen to stop spi0 working' });
     else if (/^dtoverlay=[^,\s]+-overlay\b/.test(t)) remarks.push({ line: l, text: 'the -overlay suffix no longer works (redragonx/can2RNET#5)' });
     else if (!l.inBlock && /^dtoverlay=mcp251/.test(t) && l.section !== 'all') remarks.push({ line: l, text: `applies only under [${l.section}]` });

@@ -74,7 +74,11 @@ export function answerEntries(a: Answers): [OptionName, string][] {
  * (someone's "log-level": "debug" survives a re-run), then settings migrated from
  * go-ampio-server that the file does not have yet.
  */
-export function buildConfigStore(a: Answers, existing: Record<string, unknown> | null, migrated: Record<string, string | number | boolean>): Record<string, unknown> {
+export function buildConfigStore(
+  a: Answers,
+  existing: Record<string, unknown> | null,
+  migrated: Record<string, string | number | boolean>,
+): Record<string, unknown> {
   const store: Record<string, unknown> = {};
   for (const [name, raw] of answerEntries(a)) store[OPTIONS[name].flag] = configValue(name, raw);
   // A protocol or capture answered "no": an earlier key must not survive as an "other key".

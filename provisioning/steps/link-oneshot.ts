@@ -12,7 +12,14 @@ function deviceUnit(iface: string): string {
   return `sys-subsystem-net-devices-${iface}.device`;
 }
 
-export function renderLinkOneshot(o: { version: string; interfaces: string[]; bitrate: number; restartMs: number; txqueuelen: number; ipPath: string }): string {
+export function renderLinkOneshot(o: {
+  version: string;
+  interfaces: string[];
+  bitrate: number;
+  restartMs: number;
+  txqueuelen: number;
+  ipPath: string;
+}): string {
   const devices = o.interfaces.map(deviceUnit).join(' ');
   const lines = [
     `# ${managedHeader(o.version)}`,

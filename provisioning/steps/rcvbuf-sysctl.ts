@@ -47,22 +47,33 @@ export function wantedRmemMax(store: Record<string, unknown>, envFile: string | 
  * left alone: `sysctl -p` would lower it, and whatever raised it may need it. Returns
  * whether the running ceiling rises now (the service then needs a restart to use it).
  */
-export function planRcvbufSysctl(b: Builder, facts: Facts, o: { backend: string; version: string; templates: Templates; store: Record<string, unknown> }): boolean {
+export function planRcvbufSysctl(
+  b: Builder,
+  facts: Facts,
+  o: { backend: string; version: string; templates: Templates; store: Record<string, unknown> },
+): boolean {
   if (o.backend !== 'socketcan') {
     // A serial adapter has no socket buffer to raise: an earlier SocketCAN install's file goes.
     b.remove('remove-rcvbuf-sysctl', `Remove ${PATHS.sysctlConf} (only the SocketCAN backend needs it)`, PATHS.sysctlConf);
     return false;
   }
   const n = wantedRmemMax(o.store, facts.files[PATHS.envFile] ?? null);
-  const changed = b.write('rcvbuf-sysctl', `Receive-buffer ceiling ${PATHS.sysctlConf}: net.core.rmem_max = ${n}`, PATHS.sysctlConf, renderSysctlConf(o.templates, { version: o.version, rmemMax: n }), {
-    mode: 0o644,
-    why: `the service is unprivileged, so the kernel caps its --can-rcvbuf at net.core.rmem_max${facts.rmemMax === null ? '' : ` (now ${facts.rmemMax})`}; frames beyond that are dropped in bursts`,
-  });
+  const changed = b.write(
+    'rcvbuf-sysctl',
+    `Receive-buffer ceiling ${PATHS.sysctlConf}: net.core.rmem_max = ${n}`,
+    PATHS.sysctlConf,
+    renderSysctlConf(o.templates, { version: o.version, rmemMax: n }),
+    {
+      mode: 0o644,
+      why: `the service is unprivileged, so the kernel caps its --can-rcvbuf at net.core.rmem_max${facts.rmemMax === null ? '' : ` (now ${facts.rmemMax})`}; frames beyond that are dropped in bursts`,
+    },
+  );
   const running = facts.rmemMax;
   if (running === null) {
     // --root: the image's kernel reads the file at boot. Live without /proc/sys, sysctl
     // could not load it either.
-    if (changed && facts.root === null) b.notice('info', `cannot read ${PATHS.rmemMaxProc} (is /proc mounted?): ${PATHS.sysctlConf} takes effect at the next boot`);
+    if (changed && facts.root === null)
+      b.notice('info', `cannot read ${PATHS.rmemMaxProc} (is /proc mounted?): ${PATHS.sysctlConf} takes effect at the next boot`);
     return false;
   }
   if (running >= n) {

@@ -43,7 +43,15 @@ export { privilegedPort } from '../protocols.js';
 
 export function renderUnit(
   t: Templates,
-  o: { version: string; nodePath: string; mainJs: string; backend: 'socketcan' | 'serial'; serialDevice?: string; serialResolved?: string; privileged?: { port: number; why: string } | null },
+  o: {
+    version: string;
+    nodePath: string;
+    mainJs: string;
+    backend: 'socketcan' | 'serial';
+    serialDevice?: string;
+    serialResolved?: string;
+    privileged?: { port: number; why: string } | null;
+  },
 ): string {
   const serial = o.backend === 'serial';
   const bindPort = o.privileged?.port ?? null;

@@ -36,7 +36,13 @@ export function groupsOf(groupFile: string | null, user: string): string[] {
   const out: string[] = [];
   for (const line of groupFile.split('\n')) {
     const [name, , , members] = line.split(':');
-    if (members?.split(',').map((m) => m.trim()).includes(user)) out.push(name);
+    if (
+      members
+        ?.split(',')
+        .map((m) => m.trim())
+        .includes(user)
+    )
+      out.push(name);
   }
   return out;
 }

@@ -64,7 +64,15 @@ export const DECODE_ROWS: readonly DecodeRow[] = [
   { type: 0x06, kind: 'temperature', shape: 'temperature', first: 1, count: 1, unit: '°C', source: `${A}: _decode_temperature` },
   // ampio.py: StateType.TEMPERATURE_INT = 0x05 is named there but has no decoder; the issue
   // (#23) gives it the layout of 06. Kept under its own kind so it never overwrites temperature.1.
-  { type: 0x05, kind: 'temperature_int', shape: 'temperature', first: 1, count: 1, unit: '°C', source: `${A}: StateType.TEMPERATURE_INT (layout of 06 per issue #23)` },
+  {
+    type: 0x05,
+    kind: 'temperature_int',
+    shape: 'temperature',
+    first: 1,
+    count: 1,
+    unit: '°C',
+    source: `${A}: StateType.TEMPERATURE_INT (layout of 06 per issue #23)`,
+  },
   // ampio.py: _DECODER_TABLE AOUT_1..3 (_make_u8_repeat_series aout 1–6, 7–12, 13–18).
   { type: 0x0c, kind: 'aout', shape: 'u8', first: 1, count: 6, source: `${A}: _DECODER_TABLE AOUT_1` },
   { type: 0x0d, kind: 'aout', shape: 'u8', first: 7, count: 6, source: `${A}: _DECODER_TABLE AOUT_2` },

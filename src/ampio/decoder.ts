@@ -58,7 +58,11 @@ const round = (x: number, digits: number): number => {
 export function decodeRow(row: DecodeRow, d: Uint8Array): DecodedValue[] {
   const out: DecodedValue[] = [];
   const unit = row.unit ?? null;
-  forEachValue(row, d, (channel, value) => void out.push({ kind: row.kind, channel, value, unit: typeof value === 'object' && row.shape !== 'heating' ? null : unit }));
+  forEachValue(
+    row,
+    d,
+    (channel, value) => void out.push({ kind: row.kind, channel, value, unit: typeof value === 'object' && row.shape !== 'heating' ? null : unit }),
+  );
   return out;
 }
 

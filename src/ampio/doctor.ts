@@ -17,9 +17,20 @@ export function ampioChecks(a: AmpioSnapshot | undefined, now: number): AmpioChe
   if (!a) return [{ id: 'ampio', status: 'ok', title: 'Ampio decoding', detail: 'off (serve runs with --ampio=false)' }];
   const checks: AmpioCheck[] = [];
   if (a.house.error) {
-    checks.push({ id: 'ampio-house-file', status: 'warn', title: 'Ampio house file', detail: a.house.error, fix: `fix the file, then \`sudo systemctl reload ampio-bridge\` (until then ${a.house.path ? `the names of ${a.house.path} as last read` : 'modules show under their addresses'})` });
+    checks.push({
+      id: 'ampio-house-file',
+      status: 'warn',
+      title: 'Ampio house file',
+      detail: a.house.error,
+      fix: `fix the file, then \`sudo systemctl reload ampio-bridge\` (until then ${a.house.path ? `the names of ${a.house.path} as last read` : 'modules show under their addresses'})`,
+    });
   } else if (a.house.path) {
-    checks.push({ id: 'ampio-house-file', status: 'ok', title: `Ampio house file ${a.house.path}`, detail: `${a.house.devices} modules, ${a.house.entities} entities` });
+    checks.push({
+      id: 'ampio-house-file',
+      status: 'ok',
+      title: `Ampio house file ${a.house.path}`,
+      detail: `${a.house.devices} modules, ${a.house.entities} entities`,
+    });
   }
   const heard = a.modules.filter((m) => m.frames > 0);
   const low = heard.filter((m) => m.supplyVolts !== null && m.supplyVolts < a.lowSupplyVolts);
@@ -43,7 +54,12 @@ export function ampioChecks(a: AmpioSnapshot | undefined, now: number): AmpioChe
     });
   }
   if (low.length === 0 && offline.length === 0) {
-    checks.push({ id: 'ampio-modules', status: 'ok', title: 'Ampio modules', detail: heard.length === 0 ? 'none heard yet' : `${heard.length} online, supplies at or above ${a.lowSupplyVolts} V` });
+    checks.push({
+      id: 'ampio-modules',
+      status: 'ok',
+      title: 'Ampio modules',
+      detail: heard.length === 0 ? 'none heard yet' : `${heard.length} online, supplies at or above ${a.lowSupplyVolts} V`,
+    });
   }
   return checks;
 }

@@ -24,11 +24,38 @@ export const MODEL_NAMES: ReadonlyMap<number, string> = new Map([
 
 /** aioampio/models/config.py: state_value_types (the kinds a `states:` entry may name). */
 const STATE_KINDS: ReadonlySet<string> = new Set([
-  'bin', 'bout', 'aint', 'aout', 'rgb', 's16b', 's16b10000', 'temperature', 'binout', 'response',
-  'arming', 'arming_10s', 'armed', 'breached', 'alarm', 'flag', 'datetime', 'heating', 'zone',
+  'bin',
+  'bout',
+  'aint',
+  'aout',
+  'rgb',
+  's16b',
+  's16b10000',
+  'temperature',
+  'binout',
+  'response',
+  'arming',
+  'arming_10s',
+  'armed',
+  'breached',
+  'alarm',
+  'flag',
+  'datetime',
+  'heating',
+  'zone',
 ]);
 
-const PLATFORMS: readonly EntityPlatform[] = ['lights', 'switches', 'binary_sensors', 'sensors', 'covers', 'valves', 'climates', 'texts', 'alarm_control_panels'];
+const PLATFORMS: readonly EntityPlatform[] = [
+  'lights',
+  'switches',
+  'binary_sensors',
+  'sensors',
+  'covers',
+  'valves',
+  'climates',
+  'texts',
+  'alarm_control_panels',
+];
 const DEVICE_KEYS = new Set(['can_id', 'name', 'model', 'id', 'pcb', 'sw_version', 'area', ...PLATFORMS]);
 /** Entity keys across aioampio's *Cfg models (PlatformCfg plus device_class, platform, on, dimming, color). */
 const ENTITY_KEYS = new Set(['id', 'name', 'states', 'area', 'device_class', 'platform', 'on', 'dimming', 'color']);

@@ -59,7 +59,23 @@ export class Inventory {
     let r = this.records.get(address);
     if (r === undefined) {
       const mono = this.now();
-      r = { address, bus, firstSeen: wall, lastSeen: wall, lastSeenMono: mono, frames: 0, rate: 0, rateFrames: 0, rateSince: mono, last: new Map(), slot: null, typesCache: null, supplyVolts: null, temperatureC: null, online: true };
+      r = {
+        address,
+        bus,
+        firstSeen: wall,
+        lastSeen: wall,
+        lastSeenMono: mono,
+        frames: 0,
+        rate: 0,
+        rateFrames: 0,
+        rateSince: mono,
+        last: new Map(),
+        slot: null,
+        typesCache: null,
+        supplyVolts: null,
+        temperatureC: null,
+        online: true,
+      };
       this.records.set(address, r);
       this.announce(r);
     }

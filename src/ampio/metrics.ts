@@ -29,13 +29,17 @@ export function registerAmpioMetrics(counter: Factory<Incrementable>, gauge: Fac
   gauge('ampio_module_last_seen_seconds', 'Seconds since an Ampio module was last heard.', ['module', 'name'], (g, r) => {
     for (const m of heard(r)) g.set(labels(m), Math.max(0, (r.snap.time - m.lastSeen) / 1000));
   });
-  gauge('ampio_modules_online', 'Ampio modules heard within --ampio-offline-after.', [], (g, r) => g.set((r.snap.ampio?.modules ?? []).filter((m) => m.online).length));
+  gauge('ampio_modules_online', 'Ampio modules heard within --ampio-offline-after.', [], (g, r) =>
+    g.set((r.snap.ampio?.modules ?? []).filter((m) => m.online).length),
+  );
   gauge('ampio_modules', 'Ampio modules heard since start or named by the house file.', [], (g, r) => g.set(r.snap.ampio?.modules.length ?? 0));
   counter('ampio_state_frames_total', 'Ampio state broadcasts seen, by state type (two hex digits).', ['type'], (c, r) => {
     for (const [type, n] of Object.entries(r.snap.ampio?.decode.byType ?? {})) c.inc({ type }, n);
   });
   counter('ampio_decoded_frames_total', 'Ampio state broadcasts decoded into values.', [], (c, r) => c.inc(r.snap.ampio?.decode.decoded ?? 0));
-  counter('ampio_truncated_frames_total', 'Ampio state broadcasts of a known type too short for any value.', [], (c, r) => c.inc(r.snap.ampio?.decode.truncated ?? 0));
+  counter('ampio_truncated_frames_total', 'Ampio state broadcasts of a known type too short for any value.', [], (c, r) =>
+    c.inc(r.snap.ampio?.decode.truncated ?? 0),
+  );
   counter('ampio_unknown_frames_total', 'Ampio state broadcasts of a type without a decoder row, by type.', ['type'], (c, r) => {
     for (const [type, n] of Object.entries(r.snap.ampio?.decode.unknownTypes ?? {})) c.inc({ type }, n);
   });

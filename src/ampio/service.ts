@@ -59,7 +59,12 @@ export function createAmpioService(config: AmpioConfig, deps: AmpioServiceDeps):
   const tap = new AmpioTap({
     inventory,
     store,
-    onUnknownType: (type, module) => log.info('ampio_unknown_type', { type: `0x${type.toString(16).padStart(2, '0')}`, module: `0x${moduleKey(module)}`, message: 'a state type without a decoder row: counted per type, logged once' }),
+    onUnknownType: (type, module) =>
+      log.info('ampio_unknown_type', {
+        type: `0x${type.toString(16).padStart(2, '0')}`,
+        module: `0x${moduleKey(module)}`,
+        message: 'a state type without a decoder row: counted per type, logged once',
+      }),
   });
   inventory.onChange((m) => {
     const fields = { module: `0x${m.key}`, name: m.name ?? '', bus: m.bus };
@@ -79,8 +84,14 @@ export function createAmpioService(config: AmpioConfig, deps: AmpioServiceDeps):
         houseError = null;
         log.info('ampio_config_loaded', { path, devices: house.devices.length, entities: house.devices.reduce((n, d) => n + d.entities.length, 0) });
       } catch (err) {
-        houseError = err instanceof HouseFileError ? err.message : `${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String((err as Error).message ?? err)}`;
-        log.error('ampio_config_failed', { error: houseError, hint: house.path ? `still using the names read from ${house.path}` : 'modules are shown under their addresses until the file is fixed (then SIGHUP)' });
+        houseError =
+          err instanceof HouseFileError
+            ? err.message
+            : `${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String((err as Error).message ?? err)}`;
+        log.error('ampio_config_failed', {
+          error: houseError,
+          hint: house.path ? `still using the names read from ${house.path}` : 'modules are shown under their addresses until the file is fixed (then SIGHUP)',
+        });
         return false;
       }
     }
@@ -108,7 +119,13 @@ export function createAmpioService(config: AmpioConfig, deps: AmpioServiceDeps):
     snapshot(): AmpioSnapshot {
       const modules: ModuleEntry[] = inventory.entries();
       return {
-        house: { path: house.path, devices: house.devices.length, entities: house.devices.reduce((n, d) => n + d.entities.length, 0), loadedAt: house.path ? house.loadedAt : null, error: houseError },
+        house: {
+          path: house.path,
+          devices: house.devices.length,
+          entities: house.devices.reduce((n, d) => n + d.entities.length, 0),
+          loadedAt: house.path ? house.loadedAt : null,
+          error: houseError,
+        },
         offlineAfterMs: inventory.offlineAfterMs,
         lowSupplyVolts: lowSupply,
         modules,

@@ -32,10 +32,40 @@ interface Entry {
 /** One module's values: kind → entries by channel. */
 export type ModuleSlot = Map<StateKind, Array<Entry | undefined>>;
 
-const view = (e: Entry): AmpioState => ({ module: e.module, kind: e.kind, channel: e.channel, value: e.value, unit: e.unit, changedAt: e.changedAt, seenAt: e.clock.t });
+const view = (e: Entry): AmpioState => ({
+  module: e.module,
+  kind: e.kind,
+  channel: e.channel,
+  value: e.value,
+  unit: e.unit,
+  changedAt: e.changedAt,
+  seenAt: e.clock.t,
+});
 
 // A stable, readable kind order for listings: the module's health first, then I/O.
-const KIND_ORDER: readonly StateKind[] = ['diagnostics', 'temperature', 'temperature_int', 'bin', 'bout', 'binout', 'aout', 'aint', 'rgb', 'flag', 's16b', 's16b10000', 'heating', 'zone', 'datetime', 'armed', 'alarm', 'breached', 'arming', 'arming_10s', 'response'];
+const KIND_ORDER: readonly StateKind[] = [
+  'diagnostics',
+  'temperature',
+  'temperature_int',
+  'bin',
+  'bout',
+  'binout',
+  'aout',
+  'aint',
+  'rgb',
+  'flag',
+  's16b',
+  's16b10000',
+  'heating',
+  'zone',
+  'datetime',
+  'armed',
+  'alarm',
+  'breached',
+  'arming',
+  'arming_10s',
+  'response',
+];
 const rank = (k: StateKind): number => {
   const i = KIND_ORDER.indexOf(k);
   return i < 0 ? KIND_ORDER.length : i;
@@ -77,7 +107,16 @@ export class StateStore implements StateReader {
    * `clock` is the (module, type) clock the tap advances on every broadcast of that type,
    * changed or not: a repeated frame costs one assignment and no decode; it becomes `seenAt`.
    */
-  put(module: number, channels: Array<Entry | undefined>, kind: StateKind, channel: number, value: StateData, unit: string | null, time: number, clock: SeenClock): boolean {
+  put(
+    module: number,
+    channels: Array<Entry | undefined>,
+    kind: StateKind,
+    channel: number,
+    value: StateData,
+    unit: string | null,
+    time: number,
+    clock: SeenClock,
+  ): boolean {
     const current = channels[channel];
     if (current !== undefined) {
       current.clock = clock;

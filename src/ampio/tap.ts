@@ -202,7 +202,8 @@ class ValueSink {
   private unit: string | null = null;
   private time = 0;
   private clock: SeenClock = { t: 0 };
-  readonly put = (channel: number, value: StateData): void => void this.store.put(this.module, this.channels, this.kind, channel, value, this.unit, this.time, this.clock);
+  readonly put = (channel: number, value: StateData): void =>
+    void this.store.put(this.module, this.channels, this.kind, channel, value, this.unit, this.time, this.clock);
 
   constructor(private readonly store: StateStore) {}
 

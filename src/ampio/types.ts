@@ -100,16 +100,7 @@ export interface StateReader {
 // ---------------------------------------------------------------- house file
 
 /** Entity lists of a device in the house file (aioampio/models/config.py, DeviceCfg). */
-export type EntityPlatform =
-  | 'lights'
-  | 'switches'
-  | 'binary_sensors'
-  | 'sensors'
-  | 'covers'
-  | 'valves'
-  | 'climates'
-  | 'texts'
-  | 'alarm_control_panels';
+export type EntityPlatform = 'lights' | 'switches' | 'binary_sensors' | 'sensors' | 'covers' | 'valves' | 'climates' | 'texts' | 'alarm_control_panels';
 
 export interface HouseEntity {
   /** As written in the file: `light1`, `input2`, … (unique within its device and list). */

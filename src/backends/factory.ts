@@ -18,7 +18,6 @@ export interface BackendDeps {
   serial?: Partial<SerialBackendOptions>;
 }
 
-
 export async function createBackends(config: Config, deps: BackendDeps = {}): Promise<CanBackend[]> {
   const now = deps.now ?? (() => performance.now());
   const wallClock = deps.wallClock ?? (() => performance.timeOrigin + performance.now());

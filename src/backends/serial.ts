@@ -18,15 +18,7 @@ import { encodeSerialTx, SerialDecoder, serialTxProblem } from '../core/serial-c
 import type { WriteOutcome } from '../core/tx-queue.js';
 import { type DeviceTimers, DeviceSupervisor, NODE_TIMERS, type SupervisedDevice } from './device-supervisor.js';
 import { createDeviceTxDriver, type TxDriver } from './tx-driver.js';
-import {
-  BackendError,
-  type BackendCounters,
-  type BackendInfo,
-  type BackendReloadable,
-  type BackendSink,
-  type CanBackend,
-  type SendResult,
-} from './types.js';
+import { BackendError, type BackendCounters, type BackendInfo, type BackendReloadable, type BackendSink, type CanBackend, type SendResult } from './types.js';
 
 /** The part of a serialport SerialPort the backend uses (tests may pass their own). */
 export interface SerialPortLike {

@@ -40,12 +40,27 @@ export function damagedStore(path: string, detail: string, cause?: unknown): Cap
 /** What a failing write means to someone reading `status`. */
 export function writeProblem(reason: 'disk_full' | 'io_error' | 'write_failed', path: string, error: string, since: number): CaptureProblem {
   if (reason === 'disk_full') {
-    return { reason, message: `the disk holding ${path} is full: frames are not recorded (${error})`, hint: 'free space on that file system (or lower --capture-max-size); capture resumes by itself', since };
+    return {
+      reason,
+      message: `the disk holding ${path} is full: frames are not recorded (${error})`,
+      hint: 'free space on that file system (or lower --capture-max-size); capture resumes by itself',
+      since,
+    };
   }
   if (reason === 'io_error') {
-    return { reason, message: `writing ${path} fails with an I/O error: frames are not recorded (${error})`, hint: 'check the SD card or disk (dmesg); capture resumes by itself when writes succeed', since };
+    return {
+      reason,
+      message: `writing ${path} fails with an I/O error: frames are not recorded (${error})`,
+      hint: 'check the SD card or disk (dmesg); capture resumes by itself when writes succeed',
+      since,
+    };
   }
-  return { reason, message: `writing ${path} fails: frames are not recorded (${error})`, hint: 'see the log; capture resumes by itself when writes succeed', since };
+  return {
+    reason,
+    message: `writing ${path} fails: frames are not recorded (${error})`,
+    hint: 'see the log; capture resumes by itself when writes succeed',
+    since,
+  };
 }
 
 /**

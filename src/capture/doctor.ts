@@ -38,11 +38,23 @@ export async function captureChecks(cfg: Record<string, unknown>, env: Record<st
   try {
     accessSync(dirname(path), constants.W_OK);
   } catch {
-    checks.push({ id: 'capture-dir', status: 'fail', title: `capture directory ${dirname(path)}`, detail: 'missing or not writable', fix: 'create it for the bridge user (setup uses /var/lib/ampio-bridge, StateDirectory= of the unit)' });
+    checks.push({
+      id: 'capture-dir',
+      status: 'fail',
+      title: `capture directory ${dirname(path)}`,
+      detail: 'missing or not writable',
+      fix: 'create it for the bridge user (setup uses /var/lib/ampio-bridge, StateDirectory= of the unit)',
+    });
   }
   const free = freeBytes(dirname(path));
   if (free !== null && free < LOW_SPACE_BYTES) {
-    checks.push({ id: 'capture-space', status: 'fail', title: `free space for ${path}`, detail: `${humanBytes(free)} left: capture cannot record (the bridge says "disk full" in status and logs capture_write_failed)`, fix: 'free space on that file system, or lower --capture-max-size; capture resumes by itself' });
+    checks.push({
+      id: 'capture-space',
+      status: 'fail',
+      title: `free space for ${path}`,
+      detail: `${humanBytes(free)} left: capture cannot record (the bridge says "disk full" in status and logs capture_write_failed)`,
+      fix: 'free space on that file system, or lower --capture-max-size; capture resumes by itself',
+    });
   }
   let store: CaptureStore | null = null;
   try {
@@ -60,12 +72,22 @@ export async function captureChecks(cfg: Record<string, unknown>, env: Record<st
     if (maxBytes > 0 && full > 0.85 && s.oldestUs !== null && retention > 0) {
       const heldMs = Date.now() - s.oldestUs / 1000;
       if (heldMs < retention) {
-        checks.push({ id: 'capture-size', status: 'warn', title: 'capture history shorter than the retention', detail: `the size bound keeps only ${humanAge(heldMs)} of frames, less than --capture-retention ${formatAge(retention)}`, fix: 'raise --capture-max-size if the disk allows it' });
+        checks.push({
+          id: 'capture-size',
+          status: 'warn',
+          title: 'capture history shorter than the retention',
+          detail: `the size bound keeps only ${humanAge(heldMs)} of frames, less than --capture-retention ${formatAge(retention)}`,
+          fix: 'raise --capture-max-size if the disk allows it',
+        });
       }
     }
   } catch (err) {
     const e = err as Error & { hint?: string; code?: string };
-    checks.push(e.code === 'not_found' ? { id: 'capture', status: 'warn', title, detail: 'no store yet (created when the bridge starts)' } : { id: 'capture', status: 'fail', title, detail: e.message, fix: e.hint });
+    checks.push(
+      e.code === 'not_found'
+        ? { id: 'capture', status: 'warn', title, detail: 'no store yet (created when the bridge starts)' }
+        : { id: 'capture', status: 'fail', title, detail: e.message, fix: e.hint },
+    );
   } finally {
     store?.close();
   }
@@ -95,9 +117,20 @@ async function pgCheck(url: string, table: string): Promise<CaptureCheck> {
     await client.connect();
     const r = await client.query('SELECT to_regclass($1) IS NOT NULL AS present', [table]);
     const present = (r.rows[0] as { present: boolean }).present;
-    return { id: 'pg', status: 'ok', title, detail: present ? `connected; table ${table} present` : `connected; table ${table} is created on the first forward` };
+    return {
+      id: 'pg',
+      status: 'ok',
+      title,
+      detail: present ? `connected; table ${table} present` : `connected; table ${table} is created on the first forward`,
+    };
   } catch (err) {
-    return { id: 'pg', status: 'fail', title, detail: (err as Error).message, fix: 'check --pg-url, the password (PGPASSWORD or ~/.pgpass of the bridge user) and that the server accepts connections from this host' };
+    return {
+      id: 'pg',
+      status: 'fail',
+      title,
+      detail: (err as Error).message,
+      fix: 'check --pg-url, the password (PGPASSWORD or ~/.pgpass of the bridge user) and that the server accepts connections from this host',
+    };
   } finally {
     await client.end().catch(() => {});
   }

@@ -11,7 +11,20 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { Backoff } from '../core/backoff.js';
 import { lengthToDlc } from '../core/frame.js';
-import { DIR_REFUSED, DIR_TX, DIRECTION_MASK, DIRECTION_SHIFT, DIRECTIONS, FLAG_BRS, FLAG_EFF, FLAG_ERR, FLAG_ESI, FLAG_FD, FLAG_RTR, RTR_DLC_SHIFT } from './schema.js';
+import {
+  DIR_REFUSED,
+  DIR_TX,
+  DIRECTION_MASK,
+  DIRECTION_SHIFT,
+  DIRECTIONS,
+  FLAG_BRS,
+  FLAG_EFF,
+  FLAG_ERR,
+  FLAG_ESI,
+  FLAG_FD,
+  FLAG_RTR,
+  RTR_DLC_SHIFT,
+} from './schema.js';
 import type { SqliteDatabase } from './sqlite-binding.js';
 import type { CaptureStore } from './sqlite-store.js';
 import type { ForwarderState, ForwardSettings, ForwardStatus } from './worker-messages.js';
@@ -34,7 +47,18 @@ export interface PgForwarderOptions {
   onDamage?(err: unknown): void;
 }
 
-type Row = [rowid: number, bus: number, seq: number, ts: number, id: number, flags: number, hexData: string, dataLength: number, origin: number | null, label: number | null];
+type Row = [
+  rowid: number,
+  bus: number,
+  seq: number,
+  ts: number,
+  id: number,
+  flags: number,
+  hexData: string,
+  dataLength: number,
+  origin: number | null,
+  label: number | null,
+];
 
 const STATUS_EVERY_MS = 500;
 const UNIQUE_VIOLATION = '23505';
@@ -107,7 +131,11 @@ export class PgForwarder {
     this.lost += lost;
     this.mark = through;
     this.saveMark();
-    this.opts.log('warn', 'capture_forward_lost', { rows: lost, total: this.lost, message: 'frames were evicted from the store before PostgreSQL received them' });
+    this.opts.log('warn', 'capture_forward_lost', {
+      rows: lost,
+      total: this.lost,
+      message: 'frames were evicted from the store before PostgreSQL received them',
+    });
     this.publish(true);
   }
 
@@ -119,7 +147,16 @@ export class PgForwarder {
       const ts = this.opts.store.db.prepare('SELECT ts FROM frames WHERE rowid > ? ORDER BY rowid LIMIT 1').pluck().get(this.mark) as number | undefined;
       if (ts !== undefined) lagSeconds = Math.max(0, (Date.now() * 1000 - (ts + this.opts.store.tsBaseUs)) / 1e6);
     }
-    return { state: this.state, target: this.target, backlogRows, lagSeconds, rowsTotal: this.rowsTotal, errorsTotal: this.errorsTotal, lostTotal: this.lost, lastError: this.lastError };
+    return {
+      state: this.state,
+      target: this.target,
+      backlogRows,
+      lagSeconds,
+      rowsTotal: this.rowsTotal,
+      errorsTotal: this.errorsTotal,
+      lostTotal: this.lost,
+      lastError: this.lastError,
+    };
   }
 
   private publish(force = false): void {
@@ -140,7 +177,9 @@ export class PgForwarder {
 
   private saveMark(): void {
     this.opts.store.db
-      .prepare('INSERT INTO forward_state (target, last_rowid, lost, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (target) DO UPDATE SET last_rowid = excluded.last_rowid, lost = excluded.lost, updated_at = excluded.updated_at')
+      .prepare(
+        'INSERT INTO forward_state (target, last_rowid, lost, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (target) DO UPDATE SET last_rowid = excluded.last_rowid, lost = excluded.lost, updated_at = excluded.updated_at',
+      )
       .run(this.target, this.mark, this.lost, Date.now());
   }
 
@@ -204,7 +243,8 @@ export class PgForwarder {
       this.saveMark();
       this.inFlightEnd = 0;
       this.rowsTotal += inserted;
-      if (inserted < rows) this.opts.log('info', 'pg_forward_duplicates', { rows: rows - inserted, message: 'rows PostgreSQL already had (sent before a crash) were skipped' });
+      if (inserted < rows)
+        this.opts.log('info', 'pg_forward_duplicates', { rows: rows - inserted, message: 'rows PostgreSQL already had (sent before a crash) were skipped' });
       this.publish();
     }
   }
@@ -226,10 +266,18 @@ export class PgForwarder {
       const counted = { rows: 0 };
       await pipeline(Readable.from(this.lines(after, through, counted)), client.query(copyFrom(`COPY ${target} FROM STDIN`)));
       const t1 = performance.now();
-      const inserted = mayExist ? ((await client.query(`INSERT INTO ${this.table} SELECT * FROM ${STAGE_TABLE} ON CONFLICT DO NOTHING`)).rowCount ?? 0) : counted.rows;
+      const inserted = mayExist
+        ? ((await client.query(`INSERT INTO ${this.table} SELECT * FROM ${STAGE_TABLE} ON CONFLICT DO NOTHING`)).rowCount ?? 0)
+        : counted.rows;
       const t2 = performance.now();
       await client.query('COMMIT');
-      this.opts.log('debug', 'pg_forward_batch', { rows: counted.rows, staged: mayExist, copy_ms: Math.round(t1 - t0), insert_ms: Math.round(t2 - t1), commit_ms: Math.round(performance.now() - t2) });
+      this.opts.log('debug', 'pg_forward_batch', {
+        rows: counted.rows,
+        staged: mayExist,
+        copy_ms: Math.round(t1 - t0),
+        insert_ms: Math.round(t2 - t1),
+        commit_ms: Math.round(performance.now() - t2),
+      });
       return { rows: counted.rows, inserted };
     } catch (err) {
       await client.query('ROLLBACK').catch(() => {});
@@ -245,7 +293,10 @@ export class PgForwarder {
   private *lines(after: number, through: number, counted: { rows: number }): Generator<string> {
     const store = this.opts.store;
     // hex() in SQLite: cheaper than a Buffer per row and its conversion in JavaScript.
-    const rows = this.reader.prepare('SELECT rowid, bus, seq, ts, id, flags, hex(data), length(data), origin, label FROM frames WHERE rowid > ? AND rowid <= ? ORDER BY rowid').raw().iterate(after, through) as IterableIterator<Row>;
+    const rows = this.reader
+      .prepare('SELECT rowid, bus, seq, ts, id, flags, hex(data), length(data), origin, label FROM frames WHERE rowid > ? AND rowid <= ? ORDER BY rowid')
+      .raw()
+      .iterate(after, through) as IterableIterator<Row>;
     const prefix = `${this.opts.store.siteId}\t${copyText(this.opts.hostname)}\t`;
     let chunk = '';
     let n = 0;

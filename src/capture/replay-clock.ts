@@ -8,7 +8,10 @@ export type ReplaySpeed = number | 'max';
 
 /** `1`, `2`, `0.5`, `max` → the speed; throws on anything else. */
 export function parseSpeed(raw: string): ReplaySpeed {
-  const text = raw.trim().toLowerCase().replace(/^([\d.]+)x$/, '$1'); // "2x" = 2
+  const text = raw
+    .trim()
+    .toLowerCase()
+    .replace(/^([\d.]+)x$/, '$1'); // "2x" = 2
   if (text === 'max') return 'max';
   const n = Number(text);
   if (!Number.isFinite(n) || n <= 0 || text === '') throw new Error(`--speed "${raw}" is not 1, a factor like 2 or 0.5, or max`);

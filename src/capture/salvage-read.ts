@@ -5,7 +5,17 @@ import { isDamage } from './damage.js';
 import { leafRowidSpan, pageSizeOf, type SqlValue, tableLeafRows } from './page-scan.js';
 import type { SqliteDatabase } from './sqlite-binding.js';
 
-export type FrameRow = [rowid: number, bus: number, seq: number, ts: number, id: number, flags: number, data: Uint8Array, origin: number | null, label: number | null];
+export type FrameRow = [
+  rowid: number,
+  bus: number,
+  seq: number,
+  ts: number,
+  id: number,
+  flags: number,
+  data: Uint8Array,
+  origin: number | null,
+  label: number | null,
+];
 
 const MAX_ROWID = 2 ** 53;
 
@@ -80,7 +90,12 @@ export function readFrames(db: SqliteDatabase, copy: (from: number, to: number) 
     if (first === null) break;
     if (first !== 'bad') {
       const from = first;
-      if (attempt(() => (copy(from, from + CHUNK), true))) {
+      if (
+        attempt(() => {
+          copy(from, from + CHUNK);
+          return true;
+        })
+      ) {
         next = from + CHUNK;
         continue;
       }
@@ -92,10 +107,25 @@ export function readFrames(db: SqliteDatabase, copy: (from: number, to: number) 
 }
 
 const isInt = (v: SqlValue): v is number => typeof v === 'number' && Number.isInteger(v);
-const isFrame = (v: SqlValue[]): boolean => v.length === 8 && isInt(v[0]) && isInt(v[1]) && isInt(v[2]) && isInt(v[3]) && isInt(v[4]) && v[5] instanceof Uint8Array && (v[6] === null || isInt(v[6])) && (v[7] === null || isInt(v[7]));
+const isFrame = (v: SqlValue[]): boolean =>
+  v.length === 8 &&
+  isInt(v[0]) &&
+  isInt(v[1]) &&
+  isInt(v[2]) &&
+  isInt(v[3]) &&
+  isInt(v[4]) &&
+  v[5] instanceof Uint8Array &&
+  (v[6] === null || isInt(v[6])) &&
+  (v[7] === null || isInt(v[7]));
 
 /** Leaf pages of the main file, read directly: frames (and bus names) SQLite could not reach. */
-export function scanPages(file: string, wanted: (rowid: number) => boolean, wantedSpan: (first: number, last: number) => boolean, put: (row: FrameRow) => boolean, bus: (id: number, name: string, lastSeq: number) => void): number {
+export function scanPages(
+  file: string,
+  wanted: (rowid: number) => boolean,
+  wantedSpan: (first: number, last: number) => boolean,
+  put: (row: FrameRow) => boolean,
+  bus: (id: number, name: string, lastSeq: number) => void,
+): number {
   const fd = openSync(file, 'r');
   let found = 0;
   try {
@@ -109,7 +139,21 @@ export function scanPages(file: string, wanted: (rowid: number) => boolean, want
       if (span && span[1] - span[0] > 64 && !wantedSpan(span[0], span[1])) continue;
       for (const { rowid, values: v } of tableLeafRows(page, no, size)) {
         if (isFrame(v)) {
-          if (wanted(rowid) && put([rowid, v[0] as number, v[1] as number, v[2] as number, v[3] as number, v[4] as number, v[5] as Uint8Array, v[6] as number | null, v[7] as number | null])) found++;
+          if (
+            wanted(rowid) &&
+            put([
+              rowid,
+              v[0] as number,
+              v[1] as number,
+              v[2] as number,
+              v[3] as number,
+              v[4] as number,
+              v[5] as Uint8Array,
+              v[6] as number | null,
+              v[7] as number | null,
+            ])
+          )
+            found++;
         } else if (v.length === 3 && v[0] === null && typeof v[1] === 'string' && isInt(v[2])) bus(rowid, v[1], v[2]);
       }
     }

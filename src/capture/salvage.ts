@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, copyFileSync, existsSync, openSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { isDamage } from './damage.js';
 import { attempt, type FrameRow, readFrames, scanPages } from './salvage-read.js';
-import { type SqliteConstructor, type SqliteDatabase } from './sqlite-binding.js';
+import type { SqliteConstructor, SqliteDatabase } from './sqlite-binding.js';
 import { CaptureStore } from './sqlite-store.js';
 import { initialise } from './store-file.js';
 
@@ -123,14 +123,19 @@ export function salvage(Database: SqliteConstructor, damaged: string, out: strin
     for (const [id, name, lastSeq] of busRows ?? []) buses.set(id, { name, lastSeq });
     const labels = db ? attempt(() => db.prepare('SELECT id, kind, name FROM labels').raw().all() as Array<[number, number, string]>) : null;
     const marks = db ? attempt(() => db.prepare('SELECT target, last_rowid, lost FROM forward_state').raw().all() as Array<[string, number, number]>) : null;
-    if (!meta) notes.push('the store\'s own settings (site id, time base) were not readable: a new site id was given, so PostgreSQL receives these frames once more under it');
+    if (!meta)
+      notes.push(
+        "the store's own settings (site id, time base) were not readable: a new site id was given, so PostgreSQL receives these frames once more under it",
+      );
     if (!busRows) notes.push('the bus names were not readable from the bus table');
     if (!labels) notes.push('the protocol and refusal-reason names were not readable: those frames keep no label');
-    if (!marks) notes.push('the PostgreSQL forwarder\'s progress was not readable: it sends the store again (its key skips rows it already has)');
+    if (!marks) notes.push("the PostgreSQL forwarder's progress was not readable: it sends the store again (its key skips rows it already has)");
 
     let lostRanges: Array<[number, number | null]> = [[0, null]];
     if (db) {
-      const bulk = stage.prepare('INSERT OR IGNORE INTO s SELECT rowid, bus, seq, ts, id, flags, data, origin, label FROM src.frames WHERE rowid >= ? AND rowid < ?');
+      const bulk = stage.prepare(
+        'INSERT OR IGNORE INTO s SELECT rowid, bus, seq, ts, id, flags, data, origin, label FROM src.frames WHERE rowid >= ? AND rowid < ?',
+      );
       lostRanges = readFrames(
         db,
         (from, to) => {
@@ -182,11 +187,19 @@ export function salvage(Database: SqliteConstructor, damaged: string, out: strin
           const known = buses.get(id);
           addBus.run(id, known?.name ?? `bus${id}`, Math.max(known?.lastSeq ?? 0, (maxSeq.get(id) as number | null) ?? 0));
         }
-        if (busIds.some((id) => !buses.has(id))) notes.push(`buses without a readable name are called bus<N>: ${busIds.filter((id) => !buses.has(id)).map((id) => `bus${id}`).join(', ')}`);
+        if (busIds.some((id) => !buses.has(id)))
+          notes.push(
+            `buses without a readable name are called bus<N>: ${busIds
+              .filter((id) => !buses.has(id))
+              .map((id) => `bus${id}`)
+              .join(', ')}`,
+          );
         const addLabel = o.prepare('INSERT INTO labels (id, kind, name) VALUES (?, ?, ?)');
         for (const [id, kind, name] of labels ?? []) addLabel.run(id, kind, name);
         // Contiguous rowids from the first salvaged one: the store's readers rely on it.
-        o.prepare(`INSERT INTO frames (rowid, bus, seq, ts, id, flags, data, origin, label) SELECT ? - 1 + row_number() OVER (ORDER BY rowid), bus, seq, ts, id, flags, data, origin, ${labels ? 'label' : 'NULL'} FROM st.s ORDER BY rowid`).run(first);
+        o.prepare(
+          `INSERT INTO frames (rowid, bus, seq, ts, id, flags, data, origin, label) SELECT ? - 1 + row_number() OVER (ORDER BY rowid), bus, seq, ts, id, flags, data, origin, ${labels ? 'label' : 'NULL'} FROM st.s ORDER BY rowid`,
+        ).run(first);
         const below = o.prepare('SELECT count(*) FROM st.s WHERE rowid <= ?').pluck();
         const mark = o.prepare('INSERT INTO forward_state (target, last_rowid, lost, updated_at) VALUES (?, ?, ?, ?)');
         for (const [target, lastRowid, lostRows] of marks ?? []) mark.run(target, first - 1 + (below.get(lastRowid) as number), lostRows, Math.round(now()));

@@ -74,7 +74,17 @@ export class CaptureService {
         }
       },
     });
-    if (options.forward) this.forward = { state: 'connecting', target: options.forward.display, backlogRows: 0, lagSeconds: 0, rowsTotal: 0, errorsTotal: 0, lostTotal: 0, lastError: null };
+    if (options.forward)
+      this.forward = {
+        state: 'connecting',
+        target: options.forward.display,
+        backlogRows: 0,
+        lagSeconds: 0,
+        rowsTotal: 0,
+        errorsTotal: 0,
+        lostTotal: 0,
+        lastError: null,
+      };
   }
 
   /**
@@ -127,7 +137,12 @@ export class CaptureService {
           this.summary = m.summary;
           for (const batch of this.early) worker.postMessage({ type: 'batch', batch }, [batch.buffer]);
           this.early = [];
-          this.options.log('info', 'capture_open', { path: this.options.path, rows: m.summary.rows, bytes: m.summary.bytes, forward: this.options.forward?.display ?? 'off' });
+          this.options.log('info', 'capture_open', {
+            path: this.options.path,
+            rows: m.summary.rows,
+            bytes: m.summary.bytes,
+            forward: this.options.forward?.display ?? 'off',
+          });
           resolve();
         } else if (m.type === 'failed') {
           this.off(m.code as CaptureProblemReason, m.message, m.hint);
@@ -135,7 +150,11 @@ export class CaptureService {
         } else this.onMessage(m);
       });
       worker.on('error', (err) => {
-        this.off('worker_failed', `the capture worker failed: ${err.message}`, 'see the log; capture is off, the bridge keeps serving (sudo systemctl reload ampio-bridge tries again)');
+        this.off(
+          'worker_failed',
+          `the capture worker failed: ${err.message}`,
+          'see the log; capture is off, the bridge keeps serving (sudo systemctl reload ampio-bridge tries again)',
+        );
         resolve();
       });
       worker.on('exit', () => {
@@ -143,7 +162,11 @@ export class CaptureService {
         const current = this.worker === worker;
         if (current) this.worker = null;
         if (current && (this.state === 'on' || this.state === 'starting')) {
-          this.off('worker_failed', 'the capture worker exited', 'see the log; capture is off, the bridge keeps serving (sudo systemctl reload ampio-bridge tries again)');
+          this.off(
+            'worker_failed',
+            'the capture worker exited',
+            'see the log; capture is off, the bridge keeps serving (sudo systemctl reload ampio-bridge tries again)',
+          );
         }
         resolve();
         this.onStopped?.();
@@ -202,7 +225,11 @@ export class CaptureService {
     const dropped = this.tap.dropped;
     const now = Date.now();
     if (dropped > this.droppedLogged && now - this.lastDropLog >= (this.options.dropLogIntervalMs ?? 10_000)) {
-      this.options.log('warn', 'capture_dropped', { frames: dropped - this.droppedLogged, total: dropped, message: 'the capture store cannot keep up (slow disk?); frames were not recorded' });
+      this.options.log('warn', 'capture_dropped', {
+        frames: dropped - this.droppedLogged,
+        total: dropped,
+        message: 'the capture store cannot keep up (slow disk?); frames were not recorded',
+      });
       this.droppedLogged = dropped;
       this.lastDropLog = now;
     }

@@ -7,14 +7,7 @@ import { findPackageRoot } from '../system/package-root.js';
 export type SqliteDatabase = BetterSqlite3.Database;
 export type SqliteConstructor = typeof BetterSqlite3;
 
-export type CaptureErrorCode =
-  | 'sqlite_missing'
-  | 'sqlite_broken'
-  | 'foreign_file'
-  | 'corrupt'
-  | 'newer_schema'
-  | 'not_found'
-  | 'unwritable';
+export type CaptureErrorCode = 'sqlite_missing' | 'sqlite_broken' | 'foreign_file' | 'corrupt' | 'newer_schema' | 'not_found' | 'unwritable';
 
 /** A capture-store problem with the next step for the user in `hint`. */
 export class CaptureStoreError extends Error {
@@ -58,7 +51,11 @@ export async function loadSqlite(importer: (specifier: string) => Promise<unknow
   const m = mod as { default?: unknown };
   const ctor = (typeof m.default === 'function' ? m.default : mod) as SqliteConstructor;
   if (typeof ctor !== 'function') {
-    throw new CaptureStoreError('sqlite_broken', 'the "better-sqlite3" package does not export a Database class', `reinstall it: cd ${packageRoot()} && npm install --no-save better-sqlite3@12`);
+    throw new CaptureStoreError(
+      'sqlite_broken',
+      'the "better-sqlite3" package does not export a Database class',
+      `reinstall it: cd ${packageRoot()} && npm install --no-save better-sqlite3@12`,
+    );
   }
   cached = ctor;
   return ctor;

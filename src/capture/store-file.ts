@@ -50,7 +50,11 @@ export function checkForeign(path: string): 'new' | 'ours' | 'blank' {
   if (appId === 0 && !ours) return 'blank';
   if (appId !== APPLICATION_ID) {
     if (ours) throw damagedStore(path, 'its SQLite header is not readable');
-    throw new CaptureStoreError('foreign_file', `${path} is an SQLite database of another program (application_id 0x${appId.toString(16)}), not a capture store`, next);
+    throw new CaptureStoreError(
+      'foreign_file',
+      `${path} is an SQLite database of another program (application_id 0x${appId.toString(16)}), not a capture store`,
+      next,
+    );
   }
   return 'ours';
 }

@@ -45,7 +45,11 @@ export function* queryFrames(store: CaptureStore, filter: FrameFilter = {}): Gen
   // (measured on 1 M rows), memory bounded by the page whatever the window, and no read
   // transaction held open between pages while a slow consumer (an HTTP download) waits.
   const desc = filter.newestFirst === true;
-  const stmt = store.db.prepare(`SELECT rowid, bus, seq, ts, id, flags, data, origin, label FROM frames WHERE rowid >= ? AND rowid < ? ORDER BY rowid${desc ? ' DESC' : ''} LIMIT ${PAGE_ROWS}`).raw();
+  const stmt = store.db
+    .prepare(
+      `SELECT rowid, bus, seq, ts, id, flags, data, origin, label FROM frames WHERE rowid >= ? AND rowid < ? ORDER BY rowid${desc ? ' DESC' : ''} LIMIT ${PAGE_ROWS}`,
+    )
+    .raw();
   let lo = from;
   let hi = to;
   let n = 0;

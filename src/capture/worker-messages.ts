@@ -32,7 +32,6 @@ export interface WorkerInit {
   remindEveryMs?: number;
 }
 
-
 export type MainToWorker = { type: 'batch'; batch: FrameBatch } | { type: 'stop' };
 
 export type WorkerToMain =

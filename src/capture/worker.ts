@@ -32,8 +32,7 @@ class CaptureWorker {
       if (m.type === 'batch') {
         if (this.closed) this.send({ type: 'commit_failed', frames: m.batch.frames, message: 'the store is damaged' });
         else this.pending.push(m.batch);
-      }
-      else if (m.type === 'stop') void this.stop();
+      } else if (m.type === 'stop') void this.stop();
     });
   }
 
@@ -163,7 +162,16 @@ try {
   const store = CaptureStore.open(await loadSqlite(), { path: init.path, check: true });
   await new CaptureWorker(store, init, port).start();
 } catch (err) {
-  const e = err instanceof CaptureStoreError ? err : isDamage(err) ? damagedStore(init.path, (err as Error).message, err) : new CaptureStoreError('unwritable', `the capture store ${init.path} cannot be opened: ${(err as Error).message}`, 'see the log above; capture is off, the bridge keeps serving');
+  const e =
+    err instanceof CaptureStoreError
+      ? err
+      : isDamage(err)
+        ? damagedStore(init.path, (err as Error).message, err)
+        : new CaptureStoreError(
+            'unwritable',
+            `the capture store ${init.path} cannot be opened: ${(err as Error).message}`,
+            'see the log above; capture is off, the bridge keeps serving',
+          );
   port.postMessage({ type: 'failed', code: e.code, message: e.message, hint: e.hint } satisfies WorkerToMain);
   port.close();
 }

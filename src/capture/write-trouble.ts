@@ -43,7 +43,14 @@ export class WriteTrouble {
     const line: TroubleLine = {
       level: 'warn',
       event: 'capture_write_failing',
-      fields: { reason, error, for_s: Math.round((now - this.current.since) / 1000), frames: this.lostSinceLine, total: this.lostTotal, hint: this.current.hint },
+      fields: {
+        reason,
+        error,
+        for_s: Math.round((now - this.current.since) / 1000),
+        frames: this.lostSinceLine,
+        total: this.lostTotal,
+        hint: this.current.hint,
+      },
     };
     this.lastLineAt = now;
     this.lostSinceLine = 0;
@@ -53,7 +60,11 @@ export class WriteTrouble {
   /** A commit succeeded at `now`. Returns the recovery line after a run of failures. */
   succeeded(now: number): TroubleLine | null {
     if (this.current === null) return null;
-    const line: TroubleLine = { level: 'info', event: 'capture_write_recovered', fields: { reason: this.current.reason, after_s: Math.round((now - this.current.since) / 1000), frames_lost: this.lostTotal } };
+    const line: TroubleLine = {
+      level: 'info',
+      event: 'capture_write_recovered',
+      fields: { reason: this.current.reason, after_s: Math.round((now - this.current.since) / 1000), frames_lost: this.lostTotal },
+    };
     this.current = null;
     this.lostTotal = 0;
     this.lostSinceLine = 0;

@@ -18,8 +18,12 @@ export const COMMANDS: readonly CommandInfo[] = [
   { name: 'setup', summary: 'install on a Raspberry Pi: CAN HAT overlay, interfaces, service (--dry-run shows the plan)', usage: '[flags]' },
   { name: 'doctor', summary: 'read-only checks with fixes: overlay, CAN link and bitrate, service, ports, capture', usage: '[flags]' },
   { name: 'discover', summary: 'find bridges on the local network over mDNS', usage: '[flags]' },
-  { name: 'capture', summary: 'read the frame store of serve --capture: stats, query (what happened at 02:14?), export (candump, ASC, PCAPNG …), import, live, replay', usage: '<stats|query|export|import|live|replay> [flags]' },
-  { name: 'extcap', summary: 'Wireshark extcap: the bridge\'s buses in Wireshark\'s interface list (extcap --install)', usage: '[--install [--ssh USER@HOST]]' },
+  {
+    name: 'capture',
+    summary: 'read the frame store of serve --capture: stats, query (what happened at 02:14?), export (candump, ASC, PCAPNG …), import, live, replay',
+    usage: '<stats|query|export|import|live|replay> [flags]',
+  },
+  { name: 'extcap', summary: "Wireshark extcap: the bridge's buses in Wireshark's interface list (extcap --install)", usage: '[--install [--ssh USER@HOST]]' },
   { name: 'version', summary: 'print version, commit and build date', usage: '[--json]' },
   { name: 'help', summary: 'show help for a command', usage: '[command]' },
 ];

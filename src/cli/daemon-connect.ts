@@ -13,7 +13,12 @@ export async function connectDaemon(ctx: CliContext, socketFlag: string | null, 
  * connectDaemon for `command`: the client, or the exit code when no daemon answers (said on
  * stderr as "ampio-bridge <command>: <why>"). Other errors are thrown.
  */
-export async function connectOrExit(command: string, ctx: CliContext, socketFlag: string | boolean | undefined, timeoutMs: number): Promise<ControlClient | number> {
+export async function connectOrExit(
+  command: string,
+  ctx: CliContext,
+  socketFlag: string | boolean | undefined,
+  timeoutMs: number,
+): Promise<ControlClient | number> {
   try {
     return await connectDaemon(ctx, typeof socketFlag === 'string' ? socketFlag : null, timeoutMs);
   } catch (err) {

@@ -167,20 +167,17 @@ function markdownCell(text: string): string {
 
 /** The README's flag table (between `<!-- options:start -->` and `<!-- options:end -->`). */
 export function renderOptionsMarkdownTable(): string {
-  const rows = [
-    '| Flag | Environment variable | Default | Description |',
-    '| --- | --- | --- | --- |',
-  ];
+  const rows = ['| Flag | Environment variable | Default | Description |', '| --- | --- | --- | --- |'];
   for (const group of GROUP_ORDER) {
     for (const name of OPTION_NAMES.filter((n) => OPTIONS[n].group === group)) {
       const spec = OPTIONS[name] as OptionSpec<unknown>;
       const description = `${spec.help}. *Accepts:* ${spec.expected}`;
-      rows.push(
-        `| \`--${spec.flag}\` | \`${envNameFor(spec.flag)}\` | \`${markdownCell(defaultText(name))}\` | ${markdownCell(description)} |`,
-      );
+      rows.push(`| \`--${spec.flag}\` | \`${envNameFor(spec.flag)}\` | \`${markdownCell(defaultText(name))}\` | ${markdownCell(description)} |`);
     }
   }
-  rows.push(`| \`--config\` | \`${CONFIG_ENV}\` | \`${SYSTEM_CONFIG_DIR}/config.json\` (root), else \`~/.config/ampio-bridge/config.json\` | JSON config file; keys are the flag names without dashes. |`);
+  rows.push(
+    `| \`--config\` | \`${CONFIG_ENV}\` | \`${SYSTEM_CONFIG_DIR}/config.json\` (root), else \`~/.config/ampio-bridge/config.json\` | JSON config file; keys are the flag names without dashes. |`,
+  );
   return `${rows.join('\n')}\n`;
 }
 

@@ -52,10 +52,7 @@ export interface AliasResolution {
  * Picks the aliases that apply: an alias counts only when the new AMPIO_BRIDGE_* name is
  * unset. `isSet` decides what "set" means (empty values count as unset for most options).
  */
-export function resolveEnvAliases(
-  env: Record<string, string | undefined>,
-  isSet: (option: OptionName, value: string | undefined) => boolean,
-): AliasResolution {
+export function resolveEnvAliases(env: Record<string, string | undefined>, isSet: (option: OptionName, value: string | undefined) => boolean): AliasResolution {
   const applied: AliasResolution['applied'] = new Map();
   const used: string[] = [];
   const shadowed: string[] = [];

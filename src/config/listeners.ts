@@ -23,7 +23,11 @@ export interface ConfiguredListener {
 type Spec = Pick<OptionSpec<unknown>, 'kind' | 'listener'>;
 
 /** The sockets the values listen on, in table order (`busNames`: one per bus). */
-export function configuredListeners(specs: Readonly<Record<string, Spec>>, values: Readonly<Record<string, unknown>>, busNames: readonly string[]): ConfiguredListener[] {
+export function configuredListeners(
+  specs: Readonly<Record<string, Spec>>,
+  values: Readonly<Record<string, unknown>>,
+  busNames: readonly string[],
+): ConfiguredListener[] {
   const out: ConfiguredListener[] = [];
   for (const [option, spec] of Object.entries(specs)) {
     const decl = spec.listener;
@@ -41,7 +45,13 @@ export function configuredListeners(specs: Readonly<Record<string, Spec>>, value
       continue;
     }
     busNames.forEach((name, i) => {
-      out.push({ option, label: `the ${decl.what}${kind} port of ${name}`, bus: i, tcp: { host: base.host, port: base.port === 0 ? 0 : base.port + i }, transport });
+      out.push({
+        option,
+        label: `the ${decl.what}${kind} port of ${name}`,
+        bus: i,
+        tcp: { host: base.host, port: base.port === 0 ? 0 : base.port + i },
+        transport,
+      });
     });
   }
   return out;

@@ -116,7 +116,12 @@ function crossChecks(values: Partial<Record<OptionName, unknown>>, sources: Reco
 
   if (backend === 'serial' && canIf && canIf.length > 1) {
     errors.push(
-      conflictError('canIf', sources, `lists ${canIf.length} buses (${canIf.join(',')}) but --backend serial drives one USB adapter, one bus`, 'give one name, or use --backend socketcan for a two-channel HAT'),
+      conflictError(
+        'canIf',
+        sources,
+        `lists ${canIf.length} buses (${canIf.join(',')}) but --backend serial drives one USB adapter, one bus`,
+        'give one name, or use --backend socketcan for a two-channel HAT',
+      ),
     );
   }
   // One HTTP server: --http-listen, or where an older config put it (--metrics-addr). Both at
@@ -125,7 +130,12 @@ function crossChecks(values: Partial<Record<OptionName, unknown>>, sources: Reco
   const httpListen = values.httpListen as ListenAddress | null | undefined;
   if (httpListen && metricsAddr && formatListen(httpListen) !== formatListen(metricsAddr)) {
     errors.push(
-      conflictError('metricsAddr', sources, `is ${formatListen(metricsAddr)} but --http-listen is ${formatListen(httpListen)}: the bridge has one HTTP server, which serves /metrics too`, 'remove --metrics-addr (Prometheus scrapes /metrics at the --http-listen address), or give both the same address'),
+      conflictError(
+        'metricsAddr',
+        sources,
+        `is ${formatListen(metricsAddr)} but --http-listen is ${formatListen(httpListen)}: the bridge has one HTTP server, which serves /metrics too`,
+        'remove --metrics-addr (Prometheus scrapes /metrics at the --http-listen address), or give both the same address',
+      ),
     );
   }
   const oneServer = httpListen ? { ...values, metricsAddr: null } : values;
@@ -136,16 +146,44 @@ function crossChecks(values: Partial<Record<OptionName, unknown>>, sources: Reco
   }
   const mqttUrl = values.mqttUrl as string | undefined;
   if (values.mqttRaw === true && !mqttUrl) {
-    errors.push(conflictError('mqttRaw', sources, 'is on but --mqtt-url is off: there is no broker to publish frames to', 'also set --mqtt-url, e.g. mqtt://127.0.0.1:1883'));
+    errors.push(
+      conflictError(
+        'mqttRaw',
+        sources,
+        'is on but --mqtt-url is off: there is no broker to publish frames to',
+        'also set --mqtt-url, e.g. mqtt://127.0.0.1:1883',
+      ),
+    );
   }
   if (!values.mqttCert !== !values.mqttKey) {
-    errors.push(conflictError(values.mqttCert ? 'mqttCert' : 'mqttKey', sources, 'a client certificate needs its key and a key its certificate', 'give both --mqtt-cert and --mqtt-key, or neither'));
+    errors.push(
+      conflictError(
+        values.mqttCert ? 'mqttCert' : 'mqttKey',
+        sources,
+        'a client certificate needs its key and a key its certificate',
+        'give both --mqtt-cert and --mqtt-key, or neither',
+      ),
+    );
   }
   if (mqttUrl?.startsWith('mqtt://') && (values.mqttCa || values.mqttCert)) {
-    errors.push(conflictError(values.mqttCa ? 'mqttCa' : 'mqttCert', sources, 'is a TLS file, but --mqtt-url is plain mqtt:// (no TLS)', 'use mqtts:// (usually port 8883), or drop the TLS files'));
+    errors.push(
+      conflictError(
+        values.mqttCa ? 'mqttCa' : 'mqttCert',
+        sources,
+        'is a TLS file, but --mqtt-url is plain mqtt:// (no TLS)',
+        'use mqtts:// (usually port 8883), or drop the TLS files',
+      ),
+    );
   }
   if (values.pgUrl && values.capture === '') {
-    errors.push(conflictError('pgUrl', sources, 'forwards captured frames, but capture is off (the capture store is the outbox that survives outages)', 'add --capture /var/lib/ampio-bridge/capture.db (or another path)'));
+    errors.push(
+      conflictError(
+        'pgUrl',
+        sources,
+        'forwards captured frames, but capture is off (the capture store is the outbox that survives outages)',
+        'add --capture /var/lib/ampio-bridge/capture.db (or another path)',
+      ),
+    );
   }
   return errors;
 }
@@ -160,7 +198,12 @@ function listenerChecks(values: Partial<Record<OptionName, unknown>>, sources: R
   for (const name of portsPastEnd(OPTIONS, values, canIf.length)) {
     const port = (values[name as OptionName] as ListenAddress).port;
     errors.push(
-      conflictError(name as OptionName, sources, `port ${port} leaves no port for bus ${canIf.length} (${canIf[canIf.length - 1]} is served on --${OPTIONS[name as OptionName].flag} port + ${canIf.length - 1})`, `choose a port at most ${65536 - canIf.length}`),
+      conflictError(
+        name as OptionName,
+        sources,
+        `port ${port} leaves no port for bus ${canIf.length} (${canIf[canIf.length - 1]} is served on --${OPTIONS[name as OptionName].flag} port + ${canIf.length - 1})`,
+        `choose a port at most ${65536 - canIf.length}`,
+      ),
     );
   }
   const blamed = new Set<string>();
@@ -173,7 +216,14 @@ function listenerChecks(values: Partial<Record<OptionName, unknown>>, sources: R
     blamed.add(key);
     const where = mine.path !== undefined ? `path ${mine.path}` : `port ${mine.tcp?.port}`;
     const flag = OPTIONS[theirs.option as OptionName].flag;
-    errors.push(conflictError(mine.option as OptionName, sources, `${where} is also ${theirs.label} (--${flag})`, `choose another ${mine.path !== undefined ? 'path' : 'port'} for --${OPTIONS[mine.option as OptionName].flag}`));
+    errors.push(
+      conflictError(
+        mine.option as OptionName,
+        sources,
+        `${where} is also ${theirs.label} (--${flag})`,
+        `choose another ${mine.path !== undefined ? 'path' : 'port'} for --${OPTIONS[mine.option as OptionName].flag}`,
+      ),
+    );
   }
   return errors;
 }

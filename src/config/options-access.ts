@@ -44,7 +44,7 @@ export const ACCESS_OPTIONS = {
     default: null,
     defaultText: 'off',
     expected: 'frames/s like 100, or 100/20 for a burst of 20; 0 = off',
-    help: 'frames per second each client may send to the bus (token bucket; burst defaults to one second\'s worth); extra frames are dropped and counted as rate_limited',
+    help: "frames per second each client may send to the bus (token bucket; burst defaults to one second's worth); extra frames are dropped and counted as rate_limited",
     group: 'network',
     scope: 'reloadable',
     parse: (raw) => wrapGuardError(() => parseTxRate(raw)),

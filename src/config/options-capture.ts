@@ -2,7 +2,22 @@
 // forms they take (1GB, 7d); composed into the options table.
 import { durationFormat, formatDuration, opt, OptionValueError, parseBool, parseDuration } from '../options/parsers.js';
 
-const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3, t: 1024 ** 4, tb: 1024 ** 4, tib: 1024 ** 4 };
+const SIZE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1024 ** 3,
+  gib: 1024 ** 3,
+  t: 1024 ** 4,
+  tb: 1024 ** 4,
+  tib: 1024 ** 4,
+};
 
 /** "1GB", "512MB", "1.5G" (binary units: 1 GB = 1024³ bytes), "0" = no bound. Returns bytes. */
 export function parseByteSize(raw: string): number {
@@ -16,7 +31,12 @@ export function parseByteSize(raw: string): number {
 
 export function formatByteSize(bytes: number): string {
   if (bytes === 0) return '0';
-  for (const [unit, size] of [['TB', 1024 ** 4], ['GB', 1024 ** 3], ['MB', 1024 ** 2], ['KB', 1024]] as const) {
+  for (const [unit, size] of [
+    ['TB', 1024 ** 4],
+    ['GB', 1024 ** 3],
+    ['MB', 1024 ** 2],
+    ['KB', 1024],
+  ] as const) {
     if (bytes % size === 0) return `${bytes / size}${unit}`;
   }
   return String(bytes);
@@ -44,7 +64,7 @@ export const CAPTURE_OPTIONS = {
     default: '',
     defaultText: 'off',
     expected: 'a file path like /var/lib/ampio-bridge/capture.db, empty = off',
-    help: 'keep every bus frame (rx and the bridge\'s tx) in this SQLite file, for `ampio-bridge capture query/export`; empty = off (the installed service may write /var/lib/ampio-bridge/capture.db)',
+    help: "keep every bus frame (rx and the bridge's tx) in this SQLite file, for `ampio-bridge capture query/export`; empty = off (the installed service may write /var/lib/ampio-bridge/capture.db)",
     group: 'observability',
     scope: 'structural',
     parse(raw) {
@@ -127,7 +147,8 @@ export const CAPTURE_OPTIONS = {
     scope: 'structural',
     parse(raw) {
       const t = raw.trim();
-      if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$/.test(t)) throw new OptionValueError(`"${raw}" is not a table name (letters, digits and _, optionally schema.table)`);
+      if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$/.test(t))
+        throw new OptionValueError(`"${raw}" is not a table name (letters, digits and _, optionally schema.table)`);
       return t;
     },
   }),

@@ -15,7 +15,8 @@ export function parseMqttUrl(raw: string): string {
   }
   if (url.protocol !== 'mqtt:' && url.protocol !== 'mqtts:') throw new OptionValueError(`must start with mqtt:// or mqtts:// (not ${url.protocol}//)`);
   if (url.hostname === '') throw new OptionValueError('names no broker host (like mqtt://192.168.1.10:1883)');
-  if (url.pathname !== '' && url.pathname !== '/') throw new OptionValueError(`has a path (${url.pathname}); an MQTT URL is only mqtt[s]://[user:pass@]host[:port]`);
+  if (url.pathname !== '' && url.pathname !== '/')
+    throw new OptionValueError(`has a path (${url.pathname}); an MQTT URL is only mqtt[s]://[user:pass@]host[:port]`);
   return t;
 }
 

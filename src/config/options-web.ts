@@ -28,7 +28,10 @@ export const WEB_OPTIONS = {
     parse(raw) {
       const t = raw.trim();
       if (t === '') return '';
-      if (!TOKEN_HASH_RE.test(t)) throw new OptionValueError('is not a token hash (scrypt:<32 hex>:<64 hex>); run `ampio-bridge setup --http-token new` to make a token and store its hash');
+      if (!TOKEN_HASH_RE.test(t))
+        throw new OptionValueError(
+          'is not a token hash (scrypt:<32 hex>:<64 hex>); run `ampio-bridge setup --http-token new` to make a token and store its hash',
+        );
       return t;
     },
     emptyIsValue: true,

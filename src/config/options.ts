@@ -54,15 +54,7 @@ export {
   durationFormat,
 } from '../options/parsers.js';
 // Local names for the core entries below.
-import {
-  boolOption,
-  durationOption,
-  enumOption,
-  intOption,
-  OptionValueError,
-  optionalListenOption,
-  opt,
-} from '../options/parsers.js';
+import { boolOption, durationOption, enumOption, intOption, OptionValueError, optionalListenOption, opt } from '../options/parsers.js';
 
 // ---------------------------------------------------------------- the table
 
@@ -90,7 +82,10 @@ export const OPTIONS = {
     group: 'backend',
     scope: 'structural',
     parse(raw) {
-      const names = raw.split(',').map((s) => s.trim()).filter(Boolean);
+      const names = raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       if (names.length === 0) throw new OptionValueError('at least one interface is required');
       for (const n of names) {
         if (!/^[A-Za-z0-9_.-]{1,15}$/.test(n)) throw new OptionValueError(`"${n}" is not an interface name (1-15 letters, digits, _ . -)`);

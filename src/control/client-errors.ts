@@ -18,14 +18,7 @@ export class ControlUnavailableError extends Error {
   }
 }
 
-export type ControlRequestErrorCode =
-  | 'bad_request'
-  | 'unknown_type'
-  | 'not_found'
-  | 'too_long'
-  | 'internal'
-  | 'closed'
-  | 'timeout';
+export type ControlRequestErrorCode = 'bad_request' | 'unknown_type' | 'not_found' | 'too_long' | 'internal' | 'closed' | 'timeout';
 
 /** A request got an error reply, or the connection ended/hung before the reply. */
 export class ControlRequestError extends Error {

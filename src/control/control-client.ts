@@ -120,7 +120,8 @@ export class ControlClient extends EventEmitter {
       const timer = setTimeout(() => fail(unavailable('timeout', socketPath, undefined, `${timeoutMs} ms`)), timeoutMs);
       const onError = (err: NodeJS.ErrnoException): void => fail(unavailable(codeOfConnectError(err), socketPath, err));
       let gotBytes = false;
-      const onClose = (): void => fail(!gotBytes ? unavailable('no_descriptors', socketPath) : unavailable('bad_hello', socketPath, undefined, 'the connection closed before the hello'));
+      const onClose = (): void =>
+        fail(!gotBytes ? unavailable('no_descriptors', socketPath) : unavailable('bad_hello', socketPath, undefined, 'the connection closed before the hello'));
       const onData = (chunk: string): void => {
         gotBytes = true;
         const { lines, tooLong } = reader.push(chunk);

@@ -273,7 +273,10 @@ export function createControlServer(opts: ControlServerOptions): ControlServer {
     c.stopFrames?.();
     send(c, { type: 'reply', id, result: { buses: names } });
     // A quarter of the byte bound: frames are dropped (and counted) long before the connection would be.
-    c.stopFrames = opts.frames.tap.subscribe(filter, { ready: () => !c.socket.destroyed && c.socket.writableLength < maxBuffered / 4, send: (msg) => send(c, msg) });
+    c.stopFrames = opts.frames.tap.subscribe(filter, {
+      ready: () => !c.socket.destroyed && c.socket.writableLength < maxBuffered / 4,
+      send: (msg) => send(c, msg),
+    });
   }
 
   function onData(c: Conn, chunk: string): void {
@@ -292,7 +295,16 @@ export function createControlServer(opts: ControlServerOptions): ControlServer {
   }
 
   function onConnection(socket: net.Socket): void {
-    const c: Conn = { id: nextConnId++, socket, reader: new LineReader(CONTROL_MAX_LINE), badInARow: 0, streamTimer: null, events: false, skipped: 0, stopFrames: null };
+    const c: Conn = {
+      id: nextConnId++,
+      socket,
+      reader: new LineReader(CONTROL_MAX_LINE),
+      badInARow: 0,
+      streamTimer: null,
+      events: false,
+      skipped: 0,
+      stopFrames: null,
+    };
     conns.add(c);
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => onData(c, chunk));

@@ -34,7 +34,7 @@ class Subscriber {
     if (f.buses && f.buses.length > 0 && !f.buses.includes(bus)) return false;
     if (f.idValue !== undefined) {
       const mask = f.idMask ?? 0x1fffffff;
-      if (((id & 0x1fffffff) & mask) !== (f.idValue & mask)) return false;
+      if ((id & 0x1fffffff & mask) !== (f.idValue & mask)) return false;
     }
     return true;
   }

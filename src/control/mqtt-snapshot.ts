@@ -50,7 +50,11 @@ export function describeMqtt(m: MqttSnapshot | undefined, now: number, opts: { c
     ...(m.pending > 0 ? [`${m.pending} pending`] : []),
     `${m.published.toLocaleString('en-US')} published`,
     m.listenOnly ? 'listen-only' : `${m.commands.received} commands (${refused} refused, ${failed} failed)`,
-    ...(m.raw ? [`raw ${m.raw.published.toLocaleString('en-US')} sent, ${(m.raw.dropped.rate + m.raw.dropped.queue + m.raw.dropped.broker).toLocaleString('en-US')} dropped`] : []),
+    ...(m.raw
+      ? [
+          `raw ${m.raw.published.toLocaleString('en-US')} sent, ${(m.raw.dropped.rate + m.raw.dropped.queue + m.raw.dropped.broker).toLocaleString('en-US')} dropped`,
+        ]
+      : []),
     // Last: the longest part, and the first a narrow terminal cuts.
     ...(m.state !== 'connected' && m.lastError ? [m.lastError] : []),
   ];

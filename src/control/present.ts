@@ -65,7 +65,6 @@ export function busSeverity(bus: BusSnapshot): Severity {
   return worst(backendSeverity(bus.backendState), busStateSeverity(bus.busState), busLoadSeverity(bus.busLoad));
 }
 
-
 /** 50000 → "50 kbit/s", 1000000 → "1 Mbit/s", unknown → "?" */
 export function formatBitrate(bps: number | null): string {
   if (bps === null || !Number.isFinite(bps) || bps <= 0) return '?';
@@ -86,12 +85,17 @@ export function sumValues(record: Record<string, number>): number {
  */
 export function busWarnings(b: Pick<BusSnapshot, 'name' | 'busLoad' | 'bitrate' | 'rxReadLate' | 'rxKernelDrops'>): string[] {
   const out: string[] = [];
-  if (b.busLoad >= BUS_LOAD_WARN && b.bitrate !== null) out.push(`${b.name}: bus load ${b.busLoad.toFixed(1)}% is above ${BUS_LOAD_WARN}%: frames will queue and may go stale`);
+  if (b.busLoad >= BUS_LOAD_WARN && b.bitrate !== null)
+    out.push(`${b.name}: bus load ${b.busLoad.toFixed(1)}% is above ${BUS_LOAD_WARN}%: frames will queue and may go stale`);
   if ((b.rxReadLate ?? 0) > 0) {
-    out.push(`${b.name}: ${b.rxReadLate} received frames were read more than --client-max-lag after they arrived (the bridge was stalled or the host is overloaded): not sent to clients (a capture still records them)`);
+    out.push(
+      `${b.name}: ${b.rxReadLate} received frames were read more than --client-max-lag after they arrived (the bridge was stalled or the host is overloaded): not sent to clients (a capture still records them)`,
+    );
   }
   if ((b.rxKernelDrops ?? 0) > 0) {
-    out.push(`${b.name}: the kernel dropped ${b.rxKernelDrops} received frames because the bridge read too late (raise --can-rcvbuf, see "ampio-bridge doctor" for the kernel's cap on it, or the host is overloaded)`);
+    out.push(
+      `${b.name}: the kernel dropped ${b.rxKernelDrops} received frames because the bridge read too late (raise --can-rcvbuf, see "ampio-bridge doctor" for the kernel's cap on it, or the host is overloaded)`,
+    );
   }
   return out;
 }

@@ -257,7 +257,18 @@ export interface CaptureSnapshot {
 }
 
 /** Why capture is not recording (the `problem` of the capture section); capture/damage.ts words each. */
-export type CaptureProblemReason = 'corrupt' | 'foreign_file' | 'newer_schema' | 'unwritable' | 'not_found' | 'sqlite_missing' | 'sqlite_broken' | 'disk_full' | 'io_error' | 'write_failed' | 'worker_failed';
+export type CaptureProblemReason =
+  | 'corrupt'
+  | 'foreign_file'
+  | 'newer_schema'
+  | 'unwritable'
+  | 'not_found'
+  | 'sqlite_missing'
+  | 'sqlite_broken'
+  | 'disk_full'
+  | 'io_error'
+  | 'write_failed'
+  | 'worker_failed';
 
 export interface CaptureProblem {
   reason: CaptureProblemReason;
@@ -441,11 +452,19 @@ export function describeCapture(c: CaptureSnapshot | undefined, now: number, opt
   const oldest = age === null ? 'empty' : opts.compact ? `${age} kept` : `oldest ${age} ago`;
   const p = c.problem ?? null;
   // Capture that failed is off: say so first, the figures are those of the last good reading.
-  const state = c.state === 'failed' ? `off (${p ? PROBLEM_WORDS[p.reason] : 'failed'})` : c.state === 'on' && p ? `on, not recording (${PROBLEM_WORDS[p.reason]})` : c.state;
+  const state =
+    c.state === 'failed'
+      ? `off (${p ? PROBLEM_WORDS[p.reason] : 'failed'})`
+      : c.state === 'on' && p
+        ? `on, not recording (${PROBLEM_WORDS[p.reason]})`
+        : c.state;
   const lines = [
     {
       // top's one line: the reason and the next step before any figure.
-      text: opts.compact && p ? `capture ${state}` : `capture ${state} · ${c.rows.toLocaleString('en-US')} frames · ${formatBytes(c.bytes)} · ${oldest}${opts.compact && c.dropped === 0 ? '' : ` · ${c.dropped} dropped`}${opts.compact ? '' : ` · ${c.path}`}`,
+      text:
+        opts.compact && p
+          ? `capture ${state}`
+          : `capture ${state} · ${c.rows.toLocaleString('en-US')} frames · ${formatBytes(c.bytes)} · ${oldest}${opts.compact && c.dropped === 0 ? '' : ` · ${c.dropped} dropped`}${opts.compact ? '' : ` · ${c.path}`}`,
       warn: c.state !== 'on' || c.dropped > 0 || p !== null,
     },
   ];

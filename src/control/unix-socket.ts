@@ -94,7 +94,13 @@ export interface PrepareOptions {
 /** Makes `socketPath` ready to listen on, or throws ControlSocketError / ControlSocketInUseError. */
 export async function prepareSocketFile(socketPath: string, o: PrepareOptions): Promise<void> {
   const pathProblem = socketPathProblem(socketPath);
-  if (pathProblem) throw new ControlSocketError('control_socket_path', socketPath, `cannot use ${JSON.stringify(socketPath)} as the control socket: ${pathProblem}`, `Use a shorter path: ${OTHER_PATH}`);
+  if (pathProblem)
+    throw new ControlSocketError(
+      'control_socket_path',
+      socketPath,
+      `cannot use ${JSON.stringify(socketPath)} as the control socket: ${pathProblem}`,
+      `Use a shorter path: ${OTHER_PATH}`,
+    );
   const dir = path.dirname(path.resolve(socketPath));
   const sharedTmp = o.sharedTmp ?? isSharedTmpDefault(dir);
   const dirError = (detail: string, cause?: unknown): ControlSocketError =>
@@ -108,7 +114,10 @@ export async function prepareSocketFile(socketPath: string, o: PrepareOptions): 
     // $XDG_RUNTIME_DIR/ampio-bridge directory); its parent must already be a real directory.
     const parent = path.dirname(dir);
     const parentFacts = await dirFacts(parent).catch(() => null);
-    if (!parentFacts?.isDirectory) throw dirError(`${parent} is not an existing directory${parentFacts?.isSymlink ? ' (it is a symbolic link)' : ''}, so ${dir} cannot be created for the control socket`);
+    if (!parentFacts?.isDirectory)
+      throw dirError(
+        `${parent} is not an existing directory${parentFacts?.isSymlink ? ' (it is a symbolic link)' : ''}, so ${dir} cannot be created for the control socket`,
+      );
     await refuseVirtualFs(parent, socketPath);
     try {
       await fs.promises.mkdir(dir, { mode: sharedTmp ? 0o700 : 0o770 });
@@ -165,7 +174,12 @@ async function refuseVirtualFs(dir: string, socketPath: string): Promise<void> {
   }
   const name = VIRTUAL_FS.get(type);
   if (name) {
-    throw new ControlSocketError('control_socket_dir', socketPath, `${dir} is on the kernel's ${name} filesystem, which cannot hold a socket`, `Use a directory on a real or tmpfs filesystem: ${OTHER_PATH}`);
+    throw new ControlSocketError(
+      'control_socket_dir',
+      socketPath,
+      `${dir} is on the kernel's ${name} filesystem, which cannot hold a socket`,
+      `Use a directory on a real or tmpfs filesystem: ${OTHER_PATH}`,
+    );
   }
 }
 
@@ -185,14 +199,26 @@ export async function listenUnix(socketPath: string, mode: number, onConnection:
   } catch (err) {
     // Another daemon may have won a race between our probe and bind.
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new ControlSocketInUseError(socketPath);
-    throw new ControlSocketError('control_socket_listen', socketPath, `cannot listen on the control socket ${socketPath}: ${(err as Error).message}`, `Check that the directory is writable by the service user, or ${OTHER_PATH}`, err);
+    throw new ControlSocketError(
+      'control_socket_listen',
+      socketPath,
+      `cannot listen on the control socket ${socketPath}: ${(err as Error).message}`,
+      `Check that the directory is writable by the service user, or ${OTHER_PATH}`,
+      err,
+    );
   }
   try {
     await fs.promises.chmod(socketPath, mode);
   } catch (err) {
     await new Promise<void>((resolve) => srv.close(() => resolve()));
     await fs.promises.rm(socketPath, { force: true }).catch(() => {});
-    throw new ControlSocketError('control_socket_listen', socketPath, `cannot set the mode of the control socket ${socketPath}: ${(err as Error).message}`, OTHER_PATH, err);
+    throw new ControlSocketError(
+      'control_socket_listen',
+      socketPath,
+      `cannot set the mode of the control socket ${socketPath}: ${(err as Error).message}`,
+      OTHER_PATH,
+      err,
+    );
   }
   return srv;
 }

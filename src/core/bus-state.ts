@@ -27,15 +27,7 @@ import {
 
 /** CAN controller state as the kernel names it, plus what the bridge knows of the link
  * (`down`: administratively down; `absent`: no such device). backends/types.ts re-exports it. */
-export type BusState =
-  | 'error-active'
-  | 'error-warning'
-  | 'error-passive'
-  | 'bus-off'
-  | 'stopped'
-  | 'down'
-  | 'absent'
-  | 'unknown';
+export type BusState = 'error-active' | 'error-warning' | 'error-passive' | 'bus-off' | 'stopped' | 'down' | 'absent' | 'unknown';
 
 /** Numeric form for the `can_bus_state` gauge (alert rules compare against these numbers). */
 export const BUS_STATE_CODE: Record<BusState, number> = {

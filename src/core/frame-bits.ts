@@ -302,7 +302,7 @@ export class FrameBitCounter {
   measure(f: CanFrame): void {
     if (f.fd) this.measureFd(f);
     else this.measureClassic(f);
-    }
+  }
 
   /** Fills minNominal .. maxData; the caller skips error frames. */
   bound(f: CanFrame): void {
@@ -353,4 +353,3 @@ export function frameBitBounds(f: CanFrame): FrameBitBounds {
   oneOff.bound(f);
   return { min: { nominal: oneOff.minNominal, data: oneOff.minData }, max: { nominal: oneOff.maxNominal, data: oneOff.maxData } };
 }
-

@@ -110,7 +110,7 @@ export interface FrameInit {
  */
 export function makeFrame(init: FrameInit): CanFrame {
   let id = init.id >>> 0;
-  const extended = init.extended ?? ((id & CAN_EFF_FLAG) !== 0 || (id & ~CAN_EFF_FLAG & 0xe0000000) === 0 && (id & CAN_EFF_MASK) > CAN_SFF_MASK);
+  const extended = init.extended ?? ((id & CAN_EFF_FLAG) !== 0 || ((id & ~CAN_EFF_FLAG & 0xe0000000) === 0 && (id & CAN_EFF_MASK) > CAN_SFF_MASK));
   if (extended) id = (id | CAN_EFF_FLAG) >>> 0;
   if (init.rtr) id = (id | CAN_RTR_FLAG) >>> 0;
   if (init.error) id = (id | CAN_ERR_FLAG) >>> 0;

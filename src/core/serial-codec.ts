@@ -6,15 +6,7 @@
 //
 // CHK = (LEN + 0x2D + Σ bytes after LEN, before CHK) mod 256 — the D4 is not summed.
 // Pure: no I/O, no clock (the caller passes the receive time in).
-import {
-  CAN_EFF_FLAG,
-  CAN_EFF_MASK,
-  CAN_ERR_FLAG,
-  CAN_MAX_DLEN,
-  CAN_RTR_FLAG,
-  CAN_SFF_MASK,
-  type CanFrame,
-} from './frame.js';
+import { CAN_EFF_FLAG, CAN_EFF_MASK, CAN_ERR_FLAG, CAN_MAX_DLEN, CAN_RTR_FLAG, CAN_SFF_MASK, type CanFrame } from './frame.js';
 
 export const SERIAL_PREAMBLE_0 = 0x2d;
 export const SERIAL_PREAMBLE_1 = 0xd4;
@@ -166,8 +158,7 @@ export class SerialDecoder {
         continue;
       }
       // 4. emit
-      const id =
-        ((buf[p + 3] << 24) | (buf[p + 4] << 16) | (buf[p + 5] << 8) | buf[p + 6]) & CAN_EFF_MASK;
+      const id = ((buf[p + 3] << 24) | (buf[p + 4] << 16) | (buf[p + 5] << 8) | buf[p + 6]) & CAN_EFF_MASK;
       const n = len - 5;
       out.push({
         id: (id | CAN_EFF_FLAG) >>> 0,

@@ -15,15 +15,7 @@ import { Backoff } from './backoff.js';
 import type { CanFrame, FrameOrigin } from './frame.js';
 
 /** Drop reasons the queue itself produces (a subset of backends/types.ts DropReason). */
-export type TxDropReason =
-  | 'stale'
-  | 'queue_full'
-  | 'link_down'
-  | 'bus_off'
-  | 'enobufs_giveup'
-  | 'fd_unsupported'
-  | 'unsupported'
-  | 'malformed';
+export type TxDropReason = 'stale' | 'queue_full' | 'link_down' | 'bus_off' | 'enobufs_giveup' | 'fd_unsupported' | 'unsupported' | 'malformed';
 
 /**
  * What the device said about one write:

@@ -1,4 +1,3 @@
-
 import type { AmpioView } from '../ampio/types.js';
 import type { LogFn } from '../core/log-fn.js';
 import type { MetricsSource } from '../metrics/registry.js';
@@ -39,7 +38,15 @@ export async function createStandardServices(inputs: ServiceInputs, options: Sta
     const { createMetricsRegistry } = await import('../metrics/registry.js');
     const { serveProbe } = await import('../metrics/http.js');
     const { createWebService } = await import('../web/service.js');
-    const registry = createMetricsRegistry({ source, build, defaultMetrics: true, capture: config.capture ? { forwarding: config.pgUrl !== '' } : undefined, ampio: config.ampio, web: true, mqtt: config.mqttUrl !== '' });
+    const registry = createMetricsRegistry({
+      source,
+      build,
+      defaultMetrics: true,
+      capture: config.capture ? { forwarding: config.pgUrl !== '' } : undefined,
+      ampio: config.ampio,
+      web: true,
+      mqtt: config.mqttUrl !== '',
+    });
     const service = createWebService({
       config,
       address: httpAddress,
@@ -78,7 +85,8 @@ export async function createStandardServices(inputs: ServiceInputs, options: Sta
       name: 'mdns',
       // Built at start: the web server (started before this) has its bound port by then.
       async start() {
-        const page = web?.address && httpAddress ? [{ bus: 'all', host: httpAddress.host, port: web.address.port, type: 'http', proto: 'http', txt: { path: '/' } }] : [];
+        const page =
+          web?.address && httpAddress ? [{ bus: 'all', host: httpAddress.host, port: web.address.port, type: 'http', proto: 'http', txt: { path: '/' } }] : [];
         advertiser = createMdnsAdvertiser({
           name: config.mdnsName,
           hostname: inputs.hostname,
@@ -120,7 +128,11 @@ async function discoveryServices(inputs: ServiceInputs, log: LogFn): Promise<Dae
 }
 
 /** --log-metrics-interval, reloadable: a SIGHUP may start, change or stop the line. */
-function metricsLogService(source: MetricsSource, intervalMs: number, log: (level: 'info', event: string, fields: Record<string, unknown>) => void): DaemonService {
+function metricsLogService(
+  source: MetricsSource,
+  intervalMs: number,
+  log: (level: 'info', event: string, fields: Record<string, unknown>) => void,
+): DaemonService {
   let current = intervalMs;
   let logger: { stop(): void } | null = null;
   let running = false;

@@ -104,7 +104,8 @@ export function takeReading(inp: SnapshotInputs): Reading {
     const stale = sessions.staleByBus[b.index] ?? 0;
     if (stale > 0) drops.push({ bus: b.name, direction: 'to_clients', reason: 'stale', count: stale });
     if (b.rxReadLate > 0) drops.push({ bus: b.name, direction: 'to_clients', reason: 'read_late', count: b.rxReadLate });
-    for (const [reason, count] of Object.entries(sessions.withheldByBus[b.index] ?? {})) drops.push({ bus: b.name, direction: 'to_clients', reason: `withheld_${reason}`, count });
+    for (const [reason, count] of Object.entries(sessions.withheldByBus[b.index] ?? {}))
+      drops.push({ bus: b.name, direction: 'to_clients', reason: `withheld_${reason}`, count });
     return {
       name: b.name,
       backend: b.backend.info.kind,
@@ -150,7 +151,9 @@ export function takeReading(inp: SnapshotInputs): Reading {
       txFrames: p.closedFramesOut + (txByProtocol.get(protocol) ?? 0),
       accepted: p.accepted,
       handshakeFailuresByReason: { ...p.handshakeFailuresByReason },
-      ...(sessions.byProtocol[protocol] && protocolIsDatagram(sessions, protocol) ? { datagramsLost: p.datagramsLost, datagramsMisordered: p.datagramsMisordered } : {}),
+      ...(sessions.byProtocol[protocol] && protocolIsDatagram(sessions, protocol)
+        ? { datagramsLost: p.datagramsLost, datagramsMisordered: p.datagramsMisordered }
+        : {}),
     });
   }
 
@@ -168,7 +171,13 @@ export function takeReading(inp: SnapshotInputs): Reading {
       backend: cfg.backend,
       listen: buses.map((b) => busAt(b.index)),
       listeners: listeners.map((l) => ({ protocol: l.protocol, bus: l.bus === null ? null : buses[l.bus].name, address: l.address })),
-      mdnsName: cfg.mdnsEnable ? mdnsInstanceNames(cfg.mdnsName, inp.hostname, buses.map((b) => b.name)).join(', ') : null,
+      mdnsName: cfg.mdnsEnable
+        ? mdnsInstanceNames(
+            cfg.mdnsName,
+            inp.hostname,
+            buses.map((b) => b.name),
+          ).join(', ')
+        : null,
       // Where /metrics is served: the one HTTP server (--http-listen, or its older name).
       metricsAddr: (cfg.httpListen ?? cfg.metricsAddr) ? formatListen((cfg.httpListen ?? cfg.metricsAddr)!) : null,
       controlSocket: inp.controlSocketPath ?? '',
@@ -223,7 +232,11 @@ export function takeReading(inp: SnapshotInputs): Reading {
     acceptResets: sessions.access.gate.resets(),
     txRefused: sessions.access.gate.refusedTx(),
     pendingClients: sessions.pending,
-    acceptExhaustion: { failures: sessions.access.governor.failuresTotal, refused: sessions.access.governor.refusedTotal, exhausted: sessions.access.governor.exhausted },
+    acceptExhaustion: {
+      failures: sessions.access.governor.failuresTotal,
+      refused: sessions.access.governor.refusedTotal,
+      exhausted: sessions.access.governor.exhausted,
+    },
     byProtocol,
   };
   return { snapshot, counters };

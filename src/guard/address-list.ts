@@ -31,15 +31,7 @@ export const LOOPBACK_RANGES = ['127.0.0.0/8', '::1/128'] as const;
  * The default: loopback, the RFC 1918 private ranges, IPv4 link-local, IPv6 unique-local and
  * link-local. A home LAN is always inside these; a public source address is not.
  */
-export const LOCAL_RANGES = [
-  ...LOOPBACK_RANGES,
-  '10.0.0.0/8',
-  '172.16.0.0/12',
-  '192.168.0.0/16',
-  '169.254.0.0/16',
-  'fc00::/7',
-  'fe80::/10',
-] as const;
+export const LOCAL_RANGES = [...LOOPBACK_RANGES, '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16', 'fc00::/7', 'fe80::/10'] as const;
 
 /** Keywords accepted in a list, besides CIDRs and single addresses. */
 export const ADDRESS_KEYWORDS = { local: LOCAL_RANGES, loopback: LOOPBACK_RANGES } as const;
@@ -156,7 +148,10 @@ export function cidrContains(cidr: Cidr, addr: Uint8Array): boolean {
  * `local` (the default set), `loopback` and `any`.
  */
 export function parseAddressList(raw: string): AddressList {
-  const words = raw.split(',').map((w) => w.trim()).filter(Boolean);
+  const words = raw
+    .split(',')
+    .map((w) => w.trim())
+    .filter(Boolean);
   if (words.length === 0) throw new AddressListError('the list is empty (use local, loopback, any or CIDR ranges)');
   const cidrs: Cidr[] = [];
   let any = false;

@@ -12,7 +12,10 @@ export interface IdMask {
 }
 
 export function parseIdMaskList(raw: string): IdMask[] {
-  const words = raw.split(',').map((w) => w.trim()).filter(Boolean);
+  const words = raw
+    .split(',')
+    .map((w) => w.trim())
+    .filter(Boolean);
   return words.map(parseIdMask);
 }
 

@@ -73,8 +73,18 @@ export function createMetricsHttpServer(opts: MetricsHttpOptions): MetricsHttpSe
           const where = `${opts.host || '*'}:${opts.port}`;
           reject(
             err.code === 'EADDRINUSE'
-              ? new MetricsHttpError('metrics_addr_in_use', `metrics address ${where} is already in use`, 'Choose another port with --metrics-addr, or stop the program using it', err)
-              : new MetricsHttpError('metrics_listen_failed', `cannot listen on metrics address ${where}: ${err.message}`, 'Check --metrics-addr (e.g. 127.0.0.1:9100)', err),
+              ? new MetricsHttpError(
+                  'metrics_addr_in_use',
+                  `metrics address ${where} is already in use`,
+                  'Choose another port with --metrics-addr, or stop the program using it',
+                  err,
+                )
+              : new MetricsHttpError(
+                  'metrics_listen_failed',
+                  `cannot listen on metrics address ${where}: ${err.message}`,
+                  'Check --metrics-addr (e.g. 127.0.0.1:9100)',
+                  err,
+                ),
           );
         });
         const onListening = (): void => {

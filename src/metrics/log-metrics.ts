@@ -22,8 +22,7 @@ export interface MetricsLogger {
 /** The fields of one `metrics_snapshot` line. */
 export function metricsLogFields(source: MetricsSource): Record<string, unknown> {
   const { snap, counters: c } = readSource(source);
-  const sum = (kind: string, field: 'rxFrames' | 'txFrames'): number =>
-    snap.buses.reduce((acc, b) => (b.backend === kind ? acc + b[field] : acc), 0);
+  const sum = (kind: string, field: 'rxFrames' | 'txFrames'): number => snap.buses.reduce((acc, b) => (b.backend === kind ? acc + b[field] : acc), 0);
   const errors = Object.values(c.errorsByWhere).reduce((a, b) => a + b, 0);
   const fields: Record<string, unknown> = {
     serial_rx: sum('serial', 'rxFrames'),

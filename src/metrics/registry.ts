@@ -186,18 +186,37 @@ export function createMetricsRegistry(opts: MetricsRegistryOptions): MetricsRegi
   counter('hub_kicked_clients_total', 'Total clients disconnected due to backpressure kick policy or by the operator.', [], (m, r) =>
     m.inc(r.snap.totals.kicked),
   );
-  counter('hub_rejected_clients_total', 'Total client connection attempts rejected, by reason (not_allowed, max_clients, max_clients_per_host, pending_evicted, no_descriptors) and protocol.', ['reason', 'protocol'], (m, r) => {
-    for (const x of r.counters.rejected ?? []) m.inc({ reason: x.reason, protocol: x.protocol }, x.count);
-  });
-  counter('tcp_accept_reset_total', 'Connections their peer reset before the bridge accepted them (a client that gave up at once, a port scan): not refusals.', ['protocol'], (m, r) => {
-    for (const x of r.counters.acceptResets ?? []) m.inc({ protocol: x.protocol }, x.count);
-  });
-  counter('tx_refused_total', "Frames from clients their session's TX guard refused, by reason (read_only, id_not_allowed, rate_limited) and protocol.", ['reason', 'protocol'], (m, r) => {
-    for (const x of r.counters.txRefused ?? []) m.inc({ reason: x.reason, protocol: x.protocol }, x.count);
-  });
+  counter(
+    'hub_rejected_clients_total',
+    'Total client connection attempts rejected, by reason (not_allowed, max_clients, max_clients_per_host, pending_evicted, no_descriptors) and protocol.',
+    ['reason', 'protocol'],
+    (m, r) => {
+      for (const x of r.counters.rejected ?? []) m.inc({ reason: x.reason, protocol: x.protocol }, x.count);
+    },
+  );
+  counter(
+    'tcp_accept_reset_total',
+    'Connections their peer reset before the bridge accepted them (a client that gave up at once, a port scan): not refusals.',
+    ['protocol'],
+    (m, r) => {
+      for (const x of r.counters.acceptResets ?? []) m.inc({ protocol: x.protocol }, x.count);
+    },
+  );
+  counter(
+    'tx_refused_total',
+    "Frames from clients their session's TX guard refused, by reason (read_only, id_not_allowed, rate_limited) and protocol.",
+    ['reason', 'protocol'],
+    (m, r) => {
+      for (const x of r.counters.txRefused ?? []) m.inc({ reason: x.reason, protocol: x.protocol }, x.count);
+    },
+  );
   gauge('hub_pending_clients', 'Connections still negotiating their protocol (they hold no client slot).', [], (m, r) => m.set(r.counters.pendingClients ?? 0));
-  counter('accept_exhausted_total', 'accept() failures because the process was out of file descriptors (EMFILE/ENFILE).', [], (m, r) => m.inc(r.counters.acceptExhaustion?.failures ?? 0));
-  gauge('accept_paused', '1 while accepting on the bus ports is paused for lack of file descriptors.', [], (m, r) => m.set(r.counters.acceptExhaustion?.exhausted ? 1 : 0));
+  counter('accept_exhausted_total', 'accept() failures because the process was out of file descriptors (EMFILE/ENFILE).', [], (m, r) =>
+    m.inc(r.counters.acceptExhaustion?.failures ?? 0),
+  );
+  gauge('accept_paused', '1 while accepting on the bus ports is paused for lack of file descriptors.', [], (m, r) =>
+    m.set(r.counters.acceptExhaustion?.exhausted ? 1 : 0),
+  );
   gauge('hub_active_clients', 'Current number of active connected clients.', ['protocol'], (m, r) => {
     for (const e of activeClients(r, false).values()) m.set({ protocol: e.protocol }, e.n);
   });
@@ -226,13 +245,18 @@ export function createMetricsRegistry(opts: MetricsRegistryOptions): MetricsRegi
   // ------------------------------------------------------------ ours, per bus
   const perBus = (r: Reading, fn: (b: BusSnapshot) => void): void => r.snap.buses.forEach(fn);
 
-  gauge('can_bus_load_ratio', 'Bus load (1 = 100 %) from exact frame bit counts; bound=exact|min|max (no / worst-case stuffing).', ['bus', 'bound', 'window'], (m, r) => {
-    for (const l of r.counters.busLoad) {
-      m.set({ bus: l.bus, bound: 'exact', window: l.window }, l.exact);
-      m.set({ bus: l.bus, bound: 'min', window: l.window }, l.min);
-      m.set({ bus: l.bus, bound: 'max', window: l.window }, l.max);
-    }
-  });
+  gauge(
+    'can_bus_load_ratio',
+    'Bus load (1 = 100 %) from exact frame bit counts; bound=exact|min|max (no / worst-case stuffing).',
+    ['bus', 'bound', 'window'],
+    (m, r) => {
+      for (const l of r.counters.busLoad) {
+        m.set({ bus: l.bus, bound: 'exact', window: l.window }, l.exact);
+        m.set({ bus: l.bus, bound: 'min', window: l.window }, l.min);
+        m.set({ bus: l.bus, bound: 'max', window: l.window }, l.max);
+      }
+    },
+  );
   gauge('can_frames_per_second', 'Frames per second over the last second.', ['bus', 'dir'], (m, r) =>
     perBus(r, (b) => {
       m.set({ bus: b.name, dir: 'rx' }, b.rxFps);
@@ -241,18 +265,30 @@ export function createMetricsRegistry(opts: MetricsRegistryOptions): MetricsRegi
   );
   counter('can_rx_frames_total', 'Frames read from the bus.', ['bus'], (m, r) => perBus(r, (b) => m.inc({ bus: b.name }, b.rxFrames)));
   counter('can_tx_frames_total', 'Frames written to the bus.', ['bus'], (m, r) => perBus(r, (b) => m.inc({ bus: b.name }, b.txFrames)));
-  gauge('can_bus_state', 'CAN controller state: 0 error-active, 1 error-warning, 2 error-passive, 3 bus-off, 4 down/stopped, 5 absent, 6 unknown.', ['bus'], (m, r) =>
-    perBus(r, (b) => m.set({ bus: b.name }, BUS_STATE_CODE[b.busState] ?? 6)),
+  gauge(
+    'can_bus_state',
+    'CAN controller state: 0 error-active, 1 error-warning, 2 error-passive, 3 bus-off, 4 down/stopped, 5 absent, 6 unknown.',
+    ['bus'],
+    (m, r) => perBus(r, (b) => m.set({ bus: b.name }, BUS_STATE_CODE[b.busState] ?? 6)),
   );
   counter('can_state_transitions_total', 'Bus state changes.', ['bus'], (m, r) => perBus(r, (b) => m.inc({ bus: b.name }, b.stateTransitions)));
-  counter('can_rx_kernel_drops_total', 'Received frames the kernel dropped because the bridge read them too late (socket receive buffer full; SocketCAN).', ['bus'], (m, r) =>
-    perBus(r, (b) => m.inc({ bus: b.name }, b.rxKernelDrops ?? 0)),
+  counter(
+    'can_rx_kernel_drops_total',
+    'Received frames the kernel dropped because the bridge read them too late (socket receive buffer full; SocketCAN).',
+    ['bus'],
+    (m, r) => perBus(r, (b) => m.inc({ bus: b.name }, b.rxKernelDrops ?? 0)),
   );
-  counter('can_rx_read_late_total', 'Received frames not sent to clients because the bridge read them more than --client-max-lag after the kernel got them (SocketCAN).', ['bus'], (m, r) =>
-    perBus(r, (b) => m.inc({ bus: b.name }, b.rxReadLate ?? 0)),
+  counter(
+    'can_rx_read_late_total',
+    'Received frames not sent to clients because the bridge read them more than --client-max-lag after the kernel got them (SocketCAN).',
+    ['bus'],
+    (m, r) => perBus(r, (b) => m.inc({ bus: b.name }, b.rxReadLate ?? 0)),
   );
-  counter('can_tx_unconfirmed_total', 'Frames written to the interface that it never confirmed as transmitted within --tx-max-age (SocketCAN).', ['bus'], (m, r) =>
-    perBus(r, (b) => m.inc({ bus: b.name }, b.txUnconfirmed ?? 0)),
+  counter(
+    'can_tx_unconfirmed_total',
+    'Frames written to the interface that it never confirmed as transmitted within --tx-max-age (SocketCAN).',
+    ['bus'],
+    (m, r) => perBus(r, (b) => m.inc({ bus: b.name }, b.txUnconfirmed ?? 0)),
   );
   counter('can_error_frames_total', 'Error frames reported by the controller.', ['bus'], (m, r) => perBus(r, (b) => m.inc({ bus: b.name }, b.errorFrames)));
   counter('frames_dropped_total', 'Frames given up, by bus, direction and reason.', ['bus', 'direction', 'reason'], (m, r) => {
@@ -274,9 +310,14 @@ export function createMetricsRegistry(opts: MetricsRegistryOptions): MetricsRegi
   gauge('hub_bus_clients', 'Connected clients per bus and protocol.', ['bus', 'protocol'], (m, r) => {
     for (const e of activeClients(r, true).values()) m.set({ bus: e.bus ?? '', protocol: e.protocol }, e.n);
   });
-  counter('handshake_failures_total', 'Connections that did not complete the protocol hello/negotiation, by protocol and reason.', ['protocol', 'reason'], (m, r) => {
-    for (const p of protocolCounters(r)) for (const [reason, n] of Object.entries(p.handshakeFailuresByReason)) m.inc({ protocol: p.protocol, reason }, n);
-  });
+  counter(
+    'handshake_failures_total',
+    'Connections that did not complete the protocol hello/negotiation, by protocol and reason.',
+    ['protocol', 'reason'],
+    (m, r) => {
+      for (const p of protocolCounters(r)) for (const [reason, n] of Object.entries(p.handshakeFailuresByReason)) m.inc({ protocol: p.protocol, reason }, n);
+    },
+  );
   counter('hub_accepted_clients_total', 'Clients that completed the handshake.', ['protocol'], (m, r) => {
     for (const p of protocolCounters(r)) m.inc({ protocol: p.protocol }, p.accepted);
   });
@@ -286,9 +327,14 @@ export function createMetricsRegistry(opts: MetricsRegistryOptions): MetricsRegi
   counter('udp_datagrams_misordered_total', 'Datagrams from UDP peers that arrived after a later one (or twice).', ['protocol'], (m, r) => {
     for (const p of protocolCounters(r)) if (p.datagramsMisordered !== undefined) m.inc({ protocol: p.protocol }, p.datagramsMisordered);
   });
-  gauge('outbound_up', '1 while the bridge is connected to a server it dials (--cannelloni-connect, --tcpcan-connect).', ['protocol', 'bus', 'target'], (m, r) => {
-    for (const o of r.snap.outbound ?? []) m.set({ protocol: o.protocol, bus: o.bus, target: o.target }, o.state === 'up' ? 1 : 0);
-  });
+  gauge(
+    'outbound_up',
+    '1 while the bridge is connected to a server it dials (--cannelloni-connect, --tcpcan-connect).',
+    ['protocol', 'bus', 'target'],
+    (m, r) => {
+      for (const o of r.snap.outbound ?? []) m.set({ protocol: o.protocol, bus: o.bus, target: o.target }, o.state === 'up' ? 1 : 0);
+    },
+  );
   counter('outbound_connects_total', 'Connections made to servers the bridge dials.', ['protocol', 'bus', 'target'], (m, r) => {
     for (const o of r.snap.outbound ?? []) m.inc({ protocol: o.protocol, bus: o.bus, target: o.target }, o.connects);
   });
@@ -321,32 +367,72 @@ function registerCaptureMetrics(counter: MetricFactory<client.Counter<string>>, 
   const cap = (r: Reading): NonNullable<Snapshot['capture']> | null => r.snap.capture ?? null;
   const fwd = (r: Reading): NonNullable<NonNullable<Snapshot['capture']>['forward']> | null => r.snap.capture?.forward ?? null;
   counter('capture_frames_total', 'Frames committed to the capture store since start.', [], (m, r) => void (cap(r) && m.inc(cap(r)!.frames)));
-  counter('capture_dropped_frames_total', 'Frames not recorded: capture queue full (slow disk) or a failed write.', [], (m, r) => void (cap(r) && m.inc(cap(r)!.dropped)));
+  counter(
+    'capture_dropped_frames_total',
+    'Frames not recorded: capture queue full (slow disk) or a failed write.',
+    [],
+    (m, r) => void (cap(r) && m.inc(cap(r)!.dropped)),
+  );
   gauge('capture_bytes', 'Size of the capture store on disk (database + WAL).', [], (m, r) => void (cap(r) && m.set(cap(r)!.bytes)));
   gauge('capture_rows', 'Frames held in the capture store.', [], (m, r) => void (cap(r) && m.set(cap(r)!.rows)));
   gauge('capture_up', '1 while frames are being recorded; 0 while capture is off (damaged store …) or writes fail (disk full …).', [], (m, r) => {
     const c = cap(r);
     if (c) m.set(c.state === 'on' && !c.problem ? 1 : 0);
   });
-  gauge('capture_problem', 'Why capture is off or not recording (1 for the current reason: corrupt, disk_full, io_error, …); absent while all is well.', ['reason'], (m, r) => {
-    const p = cap(r)?.problem;
-    if (p) m.set({ reason: p.reason }, 1);
-  });
+  gauge(
+    'capture_problem',
+    'Why capture is off or not recording (1 for the current reason: corrupt, disk_full, io_error, …); absent while all is well.',
+    ['reason'],
+    (m, r) => {
+      const p = cap(r)?.problem;
+      if (p) m.set({ reason: p.reason }, 1);
+    },
+  );
   if (!forwarding) return;
   gauge('capture_forward_backlog_rows', 'Captured frames not yet in PostgreSQL.', [], (m, r) => void (fwd(r) && m.set(fwd(r)!.backlogRows)));
-  gauge('capture_forward_lag_seconds', 'Age of the oldest captured frame not yet in PostgreSQL (0 when caught up).', [], (m, r) => void (fwd(r) && m.set(fwd(r)!.lagSeconds)));
+  gauge(
+    'capture_forward_lag_seconds',
+    'Age of the oldest captured frame not yet in PostgreSQL (0 when caught up).',
+    [],
+    (m, r) => void (fwd(r) && m.set(fwd(r)!.lagSeconds)),
+  );
   counter('capture_forward_rows_total', 'Frames written to PostgreSQL since start.', [], (m, r) => void (fwd(r) && m.inc(fwd(r)!.rowsTotal)));
-  counter('capture_forward_errors_total', 'Failed PostgreSQL connections or batches (each is retried).', [], (m, r) => void (fwd(r) && m.inc(fwd(r)!.errorsTotal)));
-  counter('capture_forward_lost_total', 'Frames evicted from the store (retention, size) before they reached PostgreSQL.', [], (m, r) => void (fwd(r) && m.inc(fwd(r)!.lostTotal)));
-  gauge('capture_forward_connected', '1 while the PostgreSQL forwarder is connected.', [], (m, r) => void (fwd(r) && m.set(fwd(r)!.state === 'connected' ? 1 : 0)));
+  counter(
+    'capture_forward_errors_total',
+    'Failed PostgreSQL connections or batches (each is retried).',
+    [],
+    (m, r) => void (fwd(r) && m.inc(fwd(r)!.errorsTotal)),
+  );
+  counter(
+    'capture_forward_lost_total',
+    'Frames evicted from the store (retention, size) before they reached PostgreSQL.',
+    [],
+    (m, r) => void (fwd(r) && m.inc(fwd(r)!.lostTotal)),
+  );
+  gauge(
+    'capture_forward_connected',
+    '1 while the PostgreSQL forwarder is connected.',
+    [],
+    (m, r) => void (fwd(r) && m.set(fwd(r)!.state === 'connected' ? 1 : 0)),
+  );
 }
 
 function registerMqttMetrics(counter: MetricFactory<client.Counter<string>>, gauge: MetricFactory<client.Gauge<string>>): void {
   const mq = (r: Reading): NonNullable<Snapshot['mqtt']> | null => r.snap.mqtt ?? null;
   gauge('mqtt_connected', '1 while connected to the MQTT broker.', [], (m, r) => void (mq(r) && m.set(mq(r)!.state === 'connected' ? 1 : 0)));
   counter('mqtt_connects_total', 'Successful connections to the MQTT broker (the first included).', [], (m, r) => void (mq(r) && m.inc(mq(r)!.connects)));
-  counter('mqtt_published_total', 'Messages handed to the MQTT broker (retained state, discovery, raw frames).', [], (m, r) => void (mq(r) && m.inc(mq(r)!.published)));
-  counter('mqtt_superseded_total', 'State values given up unsent because a newer value of the same topic replaced them (broker away or slow).', [], (m, r) => void (mq(r) && m.inc(mq(r)!.superseded)));
+  counter(
+    'mqtt_published_total',
+    'Messages handed to the MQTT broker (retained state, discovery, raw frames).',
+    [],
+    (m, r) => void (mq(r) && m.inc(mq(r)!.published)),
+  );
+  counter(
+    'mqtt_superseded_total',
+    'State values given up unsent because a newer value of the same topic replaced them (broker away or slow).',
+    [],
+    (m, r) => void (mq(r) && m.inc(mq(r)!.superseded)),
+  );
   gauge('mqtt_pending_topics', 'Retained topics changed and not yet sent (the broker is away or slow).', [], (m, r) => void (mq(r) && m.set(mq(r)!.pending)));
   counter('mqtt_commands_received_total', 'Messages on the command topics.', [], (m, r) => void (mq(r) && m.inc(mq(r)!.commands.received)));
   counter('mqtt_command_frames_sent_total', 'Frames of MQTT commands handed to the TX path.', [], (m, r) => void (mq(r) && m.inc(mq(r)!.commands.sent)));
@@ -365,7 +451,12 @@ function registerWebMetrics(counter: MetricFactory<client.Counter<string>>, gaug
   const web = (r: Reading): NonNullable<Snapshot['web']> | null => r.snap.web ?? null;
   gauge('web_live_viewers', 'Browsers watching the live frames now.', [], (m, r) => void (web(r) && m.set(web(r)!.liveViewers)));
   counter('web_live_frames_total', 'Frames sent to live-frame viewers.', [], (m, r) => void (web(r) && m.inc(web(r)!.liveSent)));
-  counter('web_live_dropped_frames_total', 'Frames live-frame viewers lost because their browser read too slowly (each loses its own only).', [], (m, r) => void (web(r) && m.inc(web(r)!.liveDropped)));
+  counter(
+    'web_live_dropped_frames_total',
+    'Frames live-frame viewers lost because their browser read too slowly (each loses its own only).',
+    [],
+    (m, r) => void (web(r) && m.inc(web(r)!.liveDropped)),
+  );
   counter('web_rejected_connections_total', 'HTTP connections refused by --allow.', [], (m, r) => void (web(r) && m.inc(web(r)!.refused)));
   counter('web_writes_total', 'Writes through the web page or API (send, output, kick, reload), by result.', ['result'], (m, r) => {
     const w = web(r);

@@ -46,13 +46,22 @@ function number(payload: string, min: number, max: number): number | null {
   return n >= min && n <= max ? n : null;
 }
 
-export function commandFrames(house: House, enc: CommandEncoders, target: { module: number; entityId: string; part: CommandPart }, payload: string): CommandOutcome {
+export function commandFrames(
+  house: House,
+  enc: CommandEncoders,
+  target: { module: number; entityId: string; part: CommandPart },
+  payload: string,
+): CommandOutcome {
   const entity = findEntity(house, target.module, target.entityId);
   if (!entity) return { ok: false, reason: 'unknown_entity', detail: `no entity ${target.entityId} on module ${target.module.toString(16)} in the house file` };
   const first = entity.states[0];
   const index = entity.index ?? first?.channel ?? null;
   if (index === null) return { ok: false, reason: 'not_controllable', detail: `${entity.id} names no output (no trailing number, no states)` };
-  const bad = (expected: string): CommandOutcome => ({ ok: false, reason: 'bad_payload', detail: `${entity.id}: "${payload.slice(0, 32)}" is not ${expected}` });
+  const bad = (expected: string): CommandOutcome => ({
+    ok: false,
+    reason: 'bad_payload',
+    detail: `${entity.id}: "${payload.slice(0, 32)}" is not ${expected}`,
+  });
   const m = target.module;
 
   if (entity.platform === 'switches' && target.part === 'state') {

@@ -57,7 +57,13 @@ function topic(ctx: DiscoveryContext, component: Component, node: string, object
 const ORIGIN = (ctx: DiscoveryContext): Config => ({ name: 'ampio-bridge', sw_version: ctx.version });
 
 function bridgeDevice(ctx: DiscoveryContext): Config {
-  return { identifiers: [bridgeNodeId(ctx.prefix)], name: `Ampio bridge ${ctx.hostname}`, manufacturer: 'ampio-bridge', model: 'CAN bridge', sw_version: ctx.version };
+  return {
+    identifiers: [bridgeNodeId(ctx.prefix)],
+    name: `Ampio bridge ${ctx.hostname}`,
+    manufacturer: 'ampio-bridge',
+    model: 'CAN bridge',
+    sw_version: ctx.version,
+  };
 }
 
 function moduleDevice(ctx: DiscoveryContext, address: number, device: HouseDevice | undefined, module: ModuleEntry | undefined): Config {
@@ -83,7 +89,12 @@ function availability(ctx: DiscoveryContext, module: number | null): Config {
 const TEMPERATURE_KINDS = new Set<StateKind>(['temperature', 'temperature_int']);
 
 /** The config of one house-file entity, or null when it maps to nothing we can show. */
-function entityConfig(ctx: DiscoveryContext, device: HouseDevice, entity: HouseEntity, module: ModuleEntry | undefined): { component: Component; config: Config } | null {
+function entityConfig(
+  ctx: DiscoveryContext,
+  device: HouseDevice,
+  entity: HouseEntity,
+  module: ModuleEntry | undefined,
+): { component: Component; config: Config } | null {
   const first = entity.states[0];
   if (!first) return null;
   const state = stateTopic(ctx.prefix, device.address, first.kind, first.channel);
@@ -121,15 +132,39 @@ function entityConfig(ctx: DiscoveryContext, device: HouseDevice, entity: HouseE
       };
     }
     if (first.kind === 'rgb') {
-      return { component: 'light', config: { ...base, state_topic: state, state_value_template: "{{ 'ON' if (value_json.red + value_json.green + value_json.blue + value_json.white) > 0 else 'OFF' }}", command_topic: command('state') } };
+      return {
+        component: 'light',
+        config: {
+          ...base,
+          state_topic: state,
+          state_value_template: "{{ 'ON' if (value_json.red + value_json.green + value_json.blue + value_json.white) > 0 else 'OFF' }}",
+          command_topic: command('state'),
+        },
+      };
     }
     return { component: 'light', config: { ...base, state_topic: state, command_topic: command('state'), payload_on: 'ON', payload_off: 'OFF' } };
   }
   if (platform === 'switches') {
-    return { component: 'switch', config: { ...base, state_topic: state, ...(analog ? { value_template: onOff } : {}), ...(ctx.commands ? { command_topic: command('state'), payload_on: 'ON', payload_off: 'OFF' } : {}) } };
+    return {
+      component: 'switch',
+      config: {
+        ...base,
+        state_topic: state,
+        ...(analog ? { value_template: onOff } : {}),
+        ...(ctx.commands ? { command_topic: command('state'), payload_on: 'ON', payload_off: 'OFF' } : {}),
+      },
+    };
   }
   if (platform === 'binary_sensors') {
-    return { component: 'binary_sensor', config: { ...base, state_topic: state, ...(analog ? { value_template: onOff } : {}), ...(entity.deviceClass ? { device_class: entity.deviceClass } : {}) } };
+    return {
+      component: 'binary_sensor',
+      config: {
+        ...base,
+        state_topic: state,
+        ...(analog ? { value_template: onOff } : {}),
+        ...(entity.deviceClass ? { device_class: entity.deviceClass } : {}),
+      },
+    };
   }
   if (platform === 'sensors') {
     const temperature = TEMPERATURE_KINDS.has(first.kind) || entity.deviceClass === 'temperature';
@@ -149,7 +184,17 @@ function entityConfig(ctx: DiscoveryContext, device: HouseDevice, entity: HouseE
       config: {
         ...base,
         ...(entity.deviceClass ? { device_class: entity.deviceClass } : {}),
-        ...(ctx.commands ? { command_topic: command('state'), payload_open: 'OPEN', payload_close: 'CLOSE', payload_stop: 'STOP', set_position_topic: command('position'), position_open: 100, position_closed: 0 } : {}),
+        ...(ctx.commands
+          ? {
+              command_topic: command('state'),
+              payload_open: 'OPEN',
+              payload_close: 'CLOSE',
+              payload_stop: 'STOP',
+              set_position_topic: command('position'),
+              position_open: 100,
+              position_closed: 0,
+            }
+          : {}),
       },
     };
   }
@@ -162,9 +207,40 @@ function moduleDiagnostics(ctx: DiscoveryContext, address: number, device: House
   const dev = moduleDevice(ctx, address, device, module);
   const common = (what: string): Config => ({ unique_id: `${node}_${what}`, device: dev, origin: ORIGIN(ctx), entity_category: 'diagnostic' });
   return [
-    [topic(ctx, 'sensor', node, 'voltage'), { ...common('voltage'), name: 'Supply voltage', state_topic: moduleTopic(ctx.prefix, address, 'voltage'), device_class: 'voltage', unit_of_measurement: 'V', state_class: 'measurement', ...availability(ctx, address) }],
-    [topic(ctx, 'sensor', node, 'temperature'), { ...common('temperature'), name: 'Module temperature', state_topic: moduleTopic(ctx.prefix, address, 'temperature'), device_class: 'temperature', unit_of_measurement: '°C', state_class: 'measurement', ...availability(ctx, address) }],
-    [topic(ctx, 'binary_sensor', node, 'online'), { ...common('online'), name: 'Online', state_topic: moduleTopic(ctx.prefix, address, 'online'), device_class: 'connectivity', ...availability(ctx, null) }],
+    [
+      topic(ctx, 'sensor', node, 'voltage'),
+      {
+        ...common('voltage'),
+        name: 'Supply voltage',
+        state_topic: moduleTopic(ctx.prefix, address, 'voltage'),
+        device_class: 'voltage',
+        unit_of_measurement: 'V',
+        state_class: 'measurement',
+        ...availability(ctx, address),
+      },
+    ],
+    [
+      topic(ctx, 'sensor', node, 'temperature'),
+      {
+        ...common('temperature'),
+        name: 'Module temperature',
+        state_topic: moduleTopic(ctx.prefix, address, 'temperature'),
+        device_class: 'temperature',
+        unit_of_measurement: '°C',
+        state_class: 'measurement',
+        ...availability(ctx, address),
+      },
+    ],
+    [
+      topic(ctx, 'binary_sensor', node, 'online'),
+      {
+        ...common('online'),
+        name: 'Online',
+        state_topic: moduleTopic(ctx.prefix, address, 'online'),
+        device_class: 'connectivity',
+        ...availability(ctx, null),
+      },
+    ],
   ];
 }
 
@@ -172,12 +248,40 @@ function moduleDiagnostics(ctx: DiscoveryContext, address: number, device: House
 function bridgeDiagnostics(ctx: DiscoveryContext): Array<[string, Config]> {
   const node = bridgeNodeId(ctx.prefix);
   const dev = bridgeDevice(ctx);
-  const common = (what: string): Config => ({ unique_id: `${node}_${what}`, device: dev, origin: ORIGIN(ctx), entity_category: 'diagnostic', ...availability(ctx, null) });
-  const out: Array<[string, Config]> = [[topic(ctx, 'sensor', node, 'clients'), { ...common('clients'), name: 'Clients', state_topic: bridgeTopic(ctx.prefix, 'clients'), state_class: 'measurement' }]];
+  const common = (what: string): Config => ({
+    unique_id: `${node}_${what}`,
+    device: dev,
+    origin: ORIGIN(ctx),
+    entity_category: 'diagnostic',
+    ...availability(ctx, null),
+  });
+  const out: Array<[string, Config]> = [
+    [
+      topic(ctx, 'sensor', node, 'clients'),
+      { ...common('clients'), name: 'Clients', state_topic: bridgeTopic(ctx.prefix, 'clients'), state_class: 'measurement' },
+    ],
+  ];
   for (const bus of ctx.buses) {
     const id = safeId(bus);
-    out.push([topic(ctx, 'sensor', node, `${id}_bus_load`), { ...common(`${id}_bus_load`), name: `${bus} bus load`, state_topic: bridgeTopic(ctx.prefix, 'bus_load', bus), unit_of_measurement: '%', state_class: 'measurement' }]);
-    out.push([topic(ctx, 'sensor', node, `${id}_kernel_drops`), { ...common(`${id}_kernel_drops`), name: `${bus} kernel drops`, state_topic: bridgeTopic(ctx.prefix, 'kernel_drops', bus), state_class: 'total_increasing' }]);
+    out.push([
+      topic(ctx, 'sensor', node, `${id}_bus_load`),
+      {
+        ...common(`${id}_bus_load`),
+        name: `${bus} bus load`,
+        state_topic: bridgeTopic(ctx.prefix, 'bus_load', bus),
+        unit_of_measurement: '%',
+        state_class: 'measurement',
+      },
+    ]);
+    out.push([
+      topic(ctx, 'sensor', node, `${id}_kernel_drops`),
+      {
+        ...common(`${id}_kernel_drops`),
+        name: `${bus} kernel drops`,
+        state_topic: bridgeTopic(ctx.prefix, 'kernel_drops', bus),
+        state_class: 'total_increasing',
+      },
+    ]);
   }
   return out;
 }

@@ -21,6 +21,15 @@ export async function mqttChecks(cfg: Record<string, unknown>, env: Record<strin
   if (url === '' || url === 'off') return [{ id: 'mqtt', status: 'ok', title: 'MQTT', detail: 'off (--mqtt-url not set)' }];
   const title = `MQTT broker ${redactMqttUrl(url)}`;
   const problem = await probe({ url, ca: setting(cfg, env, 'mqtt-ca'), cert: setting(cfg, env, 'mqtt-cert'), key: setting(cfg, env, 'mqtt-key') });
-  if (problem) return [{ id: 'mqtt', status: 'fail', title, detail: problem, fix: 'fix --mqtt-url (or the broker), then `sudo systemctl restart ampio-bridge`; the bridge keeps serving CAN clients meanwhile' }];
+  if (problem)
+    return [
+      {
+        id: 'mqtt',
+        status: 'fail',
+        title,
+        detail: problem,
+        fix: 'fix --mqtt-url (or the broker), then `sudo systemctl restart ampio-bridge`; the bridge keeps serving CAN clients meanwhile',
+      },
+    ];
   return [{ id: 'mqtt', status: 'ok', title, detail: 'accepts the bridge' }];
 }

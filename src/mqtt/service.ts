@@ -97,7 +97,10 @@ export class MqttService implements DaemonService {
     this.figuresTimer.unref();
     // Connecting never blocks the start-up: the bus serves whether or not a broker answers.
     this.link.start();
-    if (!this.o.view) this.o.log('warn', 'mqtt_no_house', { message: 'the Ampio decoder is off (--ampio=false): MQTT publishes only availability and the bridge\'s own figures; turn --ampio on for the house' });
+    if (!this.o.view)
+      this.o.log('warn', 'mqtt_no_house', {
+        message: "the Ampio decoder is off (--ampio=false): MQTT publishes only availability and the bridge's own figures; turn --ampio on for the house",
+      });
     this.o.log('info', 'mqtt_start', { broker: redactMqttUrl(this.o.config.mqttUrl), prefix: this.prefix, raw: this.tap !== undefined });
   }
 

@@ -70,7 +70,9 @@ export function parseDurationInRange(raw: string, bounds: DurationBounds): numbe
   const bare = /^\s*\d+(\.\d+)?\s*$/.test(raw) && ms !== 0;
   const unitHint = bare ? ` (${DURATION_RULE}: write ${raw.trim()}ms for milliseconds)` : '';
   if (bounds.min !== undefined && ms < bounds.min) {
-    throw new OptionValueError(bounds.min === 1 || bounds.min === 0.001 ? 'must be more than 0' : `${formatDuration(ms)} is less than ${formatDuration(bounds.min)}${unitHint}`);
+    throw new OptionValueError(
+      bounds.min === 1 || bounds.min === 0.001 ? 'must be more than 0' : `${formatDuration(ms)} is less than ${formatDuration(bounds.min)}${unitHint}`,
+    );
   }
   if (bounds.max !== undefined && ms > bounds.max) throw new OptionValueError(`must be at most ${formatDuration(bounds.max)}${unitHint}`);
   return ms;
@@ -178,9 +180,7 @@ export function intOption(min: number, max: number, spec: Described<number> & { 
 }
 
 /** A duration in ms; `zero` names what 0 means ("off") and makes 0 legal. */
-export function durationOption(
-  spec: Described<number> & DurationBounds & { example: string; zero?: string },
-): OptionSpec<number> {
+export function durationOption(spec: Described<number> & DurationBounds & { example: string; zero?: string }): OptionSpec<number> {
   const { min, max, example, zero, ...rest } = spec;
   const bounds: DurationBounds = { min: zero === undefined ? (min ?? 0.001) : min, max };
   const limits = [bounds.max !== undefined ? `at most ${formatDuration(bounds.max)}` : '', zero ? `0 = ${zero}` : ''].filter(Boolean);
@@ -262,7 +262,12 @@ export function targetListOption(spec: Described<ListenAddress[]> & { example: s
     ...rest,
     kind: 'list',
     expected: spec.expected ?? `host:port like ${example}, several comma-separated or the flag repeated`,
-    parse: (raw) => raw.split(',').map((t) => t.trim()).filter(Boolean).map(parseTarget),
+    parse: (raw) =>
+      raw
+        .split(',')
+        .map((t) => t.trim())
+        .filter(Boolean)
+        .map(parseTarget),
     format: (v) => v.map((a) => formatListen(a)).join(','),
   };
 }

@@ -83,7 +83,8 @@ export class ServerAccess<S> {
     if (this.summaryTimer) clearInterval(this.summaryTimer);
     if (this.fdTimer) clearInterval(this.fdTimer);
     this.summaryTimer = this.fdTimer = null;
-    for (const s of this.gate.logLimiter.flush(this.options.now())) this.options.log.warn('peer_log_suppressed', { host: s.host ?? 'other', suppressed: s.suppressed, message: s.message });
+    for (const s of this.gate.logLimiter.flush(this.options.now()))
+      this.options.log.warn('peer_log_suppressed', { host: s.host ?? 'other', suppressed: s.suppressed, message: s.message });
     this.reserve.release();
   }
 
@@ -117,7 +118,14 @@ export class ServerAccess<S> {
   private refusedPeer(address: string | undefined, remote: string, reason: RejectReason, protocol: string, bus: string | undefined): void {
     if (reason === 'no_descriptors') return; // counted by screen(), logged by the governor
     this.gate.reject(reason, protocol);
-    const event = reason === 'not_allowed' ? 'client_not_allowed' : reason === 'pending_evicted' ? 'pending_evicted' : reason === 'max_clients' ? 'client_reject_max' : 'client_rejected';
+    const event =
+      reason === 'not_allowed'
+        ? 'client_not_allowed'
+        : reason === 'pending_evicted'
+          ? 'pending_evicted'
+          : reason === 'max_clients'
+            ? 'client_reject_max'
+            : 'client_rejected';
     this.peerLog(address, 'warn', event, { remote, bus, protocol, reason, message: `connection from ${remote} refused: ${REJECT_TEXT[reason]}` });
   }
 
@@ -207,12 +215,21 @@ export class ServerAccess<S> {
   private warnIfOpen(c: Config): void {
     if (!c.allow.any) return;
     this.options.log.warn('allow_any', {
-      message: '--allow any: every address that reaches the bus ports can drive the bus (switch lights, open blinds, disarm the alarm); keep it behind a firewall or VPN, or use --allow local',
+      message:
+        '--allow any: every address that reaches the bus ports can drive the bus (switch lights, open blinds, disarm the alarm); keep it behind a firewall or VPN, or use --allow local',
     });
   }
 
   /** Descriptor state for `status`. */
-  descriptors(): { exhausted: boolean; sinceMs: number | null; failures: number; refused: number; reserve: number; inUse: number | null; limit: number | null } {
+  descriptors(): {
+    exhausted: boolean;
+    sinceMs: number | null;
+    failures: number;
+    refused: number;
+    reserve: number;
+    inUse: number | null;
+    limit: number | null;
+  } {
     const g = this.governor;
     return {
       exhausted: g.exhausted,
@@ -226,6 +243,7 @@ export class ServerAccess<S> {
   }
 
   private rollLog(now = this.options.now()): void {
-    for (const s of this.gate.logLimiter.roll(now)) this.options.log.warn('peer_log_suppressed', { host: s.host ?? 'other', suppressed: s.suppressed, message: s.message });
+    for (const s of this.gate.logLimiter.roll(now))
+      this.options.log.warn('peer_log_suppressed', { host: s.host ?? 'other', suppressed: s.suppressed, message: s.message });
   }
 }

@@ -106,13 +106,23 @@ export class ListenerSet {
     if (this.options.scopeFull(scope)) {
       const max = this.options.maxClients();
       access.refused(socket, 'max_clients', protocol.name, busName);
-      this.options.emit('client_rejected', { bus: busName, remote, reason: 'max_clients', message: `client ${remote} rejected: ${max} clients already connected` });
+      this.options.emit('client_rejected', {
+        bus: busName,
+        remote,
+        reason: 'max_clients',
+        message: `client ${remote} rejected: ${max} clients already connected`,
+      });
       return protocol.refusal?.(refusalText('max_clients', max)) ?? false;
     }
     if (access.gate.hostFull(access.gate.hostOf(socket.remoteAddress))) {
       const max = access.gate.current.maxClientsPerHost;
       access.refused(socket, 'max_clients_per_host', protocol.name, busName);
-      this.options.emit('client_rejected', { bus: busName, remote, reason: 'max_clients_per_host', message: `client ${remote} rejected: its host already has ${max} clients` });
+      this.options.emit('client_rejected', {
+        bus: busName,
+        remote,
+        reason: 'max_clients_per_host',
+        message: `client ${remote} rejected: its host already has ${max} clients`,
+      });
       return protocol.refusal?.(refusalText('max_clients_per_host', max)) ?? false;
     }
     return true;
@@ -121,5 +131,7 @@ export class ListenerSet {
 
 /** What a refused client is told, in its protocol's error form (socketcand's `< error … >`). */
 export function refusalText(reason: 'max_clients' | 'max_clients_per_host', limit: number): string {
-  return reason === 'max_clients' ? `refused: the server already has ${limit} clients (--max-clients)` : `refused: this host already has ${limit} clients (--max-clients-per-host)`;
+  return reason === 'max_clients'
+    ? `refused: the server already has ${limit} clients (--max-clients)`
+    : `refused: this host already has ${limit} clients (--max-clients-per-host)`;
 }

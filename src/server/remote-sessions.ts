@@ -73,7 +73,8 @@ export class RemoteSessions {
       if (p.protocol.datagram) this.datagramProtocols.add(p.protocol.name);
       host.busNames.forEach((_name, bus) => {
         if (p.address && p.protocol.datagram) this.endpoints.push({ protocol: p.protocol.name, bus, endpoint: this.udpEndpoint(p, bus) });
-        if (p.connect && p.protocol.dial) this.dialers.push({ protocol: p.protocol.name, bus, dialer: this.dialer(p.protocol, bus, busAddress(p.connect, bus)) });
+        if (p.connect && p.protocol.dial)
+          this.dialers.push({ protocol: p.protocol.name, bus, dialer: this.dialer(p.protocol, bus, busAddress(p.connect, bus)) });
       });
     }
   }
@@ -103,7 +104,9 @@ export class RemoteSessions {
 
   listenerInfo(): ListenerInfo[] {
     return this.endpoints.flatMap(({ protocol, bus, endpoint }): ListenerInfo[] =>
-      endpoint.bound ? [{ protocol, bus, address: formatBound(endpoint.bound), host: endpoint.bound.address, port: endpoint.bound.port, mdns: null, transport: 'udp' }] : [],
+      endpoint.bound
+        ? [{ protocol, bus, address: formatBound(endpoint.bound), host: endpoint.bound.address, port: endpoint.bound.port, mdns: null, transport: 'udp' }]
+        : [],
     );
   }
 
@@ -147,7 +150,14 @@ export class RemoteSessions {
       keepAliveMs: this.host.keepAliveMs,
       log: this.host.log,
       open: (socket: net.Socket) => {
-        const session = this.host.open(socket, { remote: remoteOf(socket), address: socket.remoteAddress, protocol, bus, scope: `bus:${bus}`, direction: 'out' });
+        const session = this.host.open(socket, {
+          remote: remoteOf(socket),
+          address: socket.remoteAddress,
+          protocol,
+          bus,
+          scope: `bus:${bus}`,
+          direction: 'out',
+        });
         return { ended: session.whenClosed().then(() => session.isHandshaken) };
       },
     });

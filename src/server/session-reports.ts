@@ -28,7 +28,13 @@ export class SessionReports {
 
   connected(s: Session): void {
     const bus = this.options.busName(s);
-    this.options.access.peerLog(s.address, 'info', 'client_connected', { conn_id: s.id, remote: s.remote, bus, protocol: s.protocol.name, ...(s.txGuard.readOnly ? { read_only: true } : {}) });
+    this.options.access.peerLog(s.address, 'info', 'client_connected', {
+      conn_id: s.id,
+      remote: s.remote,
+      bus,
+      protocol: s.protocol.name,
+      ...(s.txGuard.readOnly ? { read_only: true } : {}),
+    });
     this.options.emit('client_connected', { bus, clientId: s.id, remote: s.remote, message: `client ${s.id} connected from ${s.remote} (${s.protocol.name})` });
   }
 
@@ -40,13 +46,23 @@ export class SessionReports {
       bus,
       remote: s.remote,
       reason,
-      message: reason === 'max_clients' ? `client ${s.remote} rejected: ${limit} clients already connected` : `client ${s.remote} rejected: its host already has ${limit} clients`,
+      message:
+        reason === 'max_clients'
+          ? `client ${s.remote} rejected: ${limit} clients already connected`
+          : `client ${s.remote} rejected: its host already has ${limit} clients`,
     });
   }
 
   handshakeFailed(s: Session, reason: string, received: Uint8Array): void {
     const bus = this.options.busName(s);
-    this.options.access.peerLog(s.address, 'warn', 'handshake_failed', { conn_id: s.id, remote: s.remote, bus, protocol: s.protocol.name, reason, received_hex: toHex(received) });
+    this.options.access.peerLog(s.address, 'warn', 'handshake_failed', {
+      conn_id: s.id,
+      remote: s.remote,
+      bus,
+      protocol: s.protocol.name,
+      reason,
+      received_hex: toHex(received),
+    });
     const why = reason === 'timeout' ? 'no hello in time' : reason === 'bad_magic' ? 'wrong hello' : reason.replace(/_/g, ' ');
     this.options.emit('handshake_failed', { bus, clientId: s.id, remote: s.remote, reason, message: `client ${s.remote}: handshake failed (${why})` });
   }
@@ -54,20 +70,46 @@ export class SessionReports {
   /** Kicked by the hub policy for falling more than `maxLagMs` (--client-max-lag) behind. */
   lagKicked(s: Session, behindMs: number, maxLagMs: number): void {
     const bus = this.options.busName(s);
-    this.options.access.peerLog(s.address, 'warn', 'client_kicked', { conn_id: s.id, remote: s.remote, bus, protocol: s.protocol.name, reason: 'stale', behind_ms: Math.round(behindMs), max_lag_ms: maxLagMs });
-    this.options.emit('client_kicked', { bus, clientId: s.id, remote: s.remote, reason: 'stale', message: `client ${s.id} (${s.remote}) kicked: it fell more than ${maxLagMs} ms behind` });
+    this.options.access.peerLog(s.address, 'warn', 'client_kicked', {
+      conn_id: s.id,
+      remote: s.remote,
+      bus,
+      protocol: s.protocol.name,
+      reason: 'stale',
+      behind_ms: Math.round(behindMs),
+      max_lag_ms: maxLagMs,
+    });
+    this.options.emit('client_kicked', {
+      bus,
+      clientId: s.id,
+      remote: s.remote,
+      reason: 'stale',
+      message: `client ${s.id} (${s.remote}) kicked: it fell more than ${maxLagMs} ms behind`,
+    });
   }
 
   /** Kicked by the hub of bus `bus` because its queue of `capacity` frames was full. */
   slowKicked(s: Session, bus: string, capacity: number): void {
     this.options.log.warn('client_kicked', { conn_id: s.id, remote: s.remote, bus, protocol: s.protocol.name, reason: 'slow', queue: capacity });
-    this.options.emit('client_kicked', { bus, clientId: s.id, remote: s.remote, reason: 'slow', message: `client ${s.id} (${s.remote}) kicked: its queue of ${capacity} frames was full` });
+    this.options.emit('client_kicked', {
+      bus,
+      clientId: s.id,
+      remote: s.remote,
+      reason: 'slow',
+      message: `client ${s.id} (${s.remote}) kicked: its queue of ${capacity} frames was full`,
+    });
   }
 
   operatorKicked(s: Session): void {
     const bus = this.options.busName(s);
     this.options.log.warn('client_kicked', { conn_id: s.id, remote: s.remote, bus, protocol: s.protocol.name, reason: 'operator' });
-    this.options.emit('client_kicked', { bus, clientId: s.id, remote: s.remote, reason: 'operator', message: `client ${s.id} (${s.remote}) kicked by the operator` });
+    this.options.emit('client_kicked', {
+      bus,
+      clientId: s.id,
+      remote: s.remote,
+      reason: 'operator',
+      message: `client ${s.id} (${s.remote}) kicked by the operator`,
+    });
   }
 
   malformed(s: Session, code: string, detail: string, bytes: Uint8Array | undefined): void {
@@ -102,7 +144,13 @@ export class SessionReports {
       ...(refused > 0 ? { tx_refused: refused } : {}),
     });
     if (reason !== 'kicked_slow' && reason !== 'kicked_by_operator') {
-      this.options.emit('client_disconnected', { bus, clientId: s.id, remote: s.remote, reason, message: `client ${s.id} (${s.remote}) disconnected: ${reason.replace(/_/g, ' ')}` });
+      this.options.emit('client_disconnected', {
+        bus,
+        clientId: s.id,
+        remote: s.remote,
+        reason,
+        message: `client ${s.id} (${s.remote}) disconnected: ${reason.replace(/_/g, ' ')}`,
+      });
     }
   }
 }

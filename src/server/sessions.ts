@@ -94,7 +94,15 @@ export class Sessions implements SessionHost<Session> {
     this.buses = options.buses;
     this.schedulers = options.schedulers;
     for (const { protocol } of options.protocols) {
-      this.byProtocol[protocol.name] = { framesIn: 0, closedFramesOut: 0, accepted: 0, handshakeFailuresByReason: {}, datagramsLost: 0, datagramsMisordered: 0, datagramsRefused: 0 };
+      this.byProtocol[protocol.name] = {
+        framesIn: 0,
+        closedFramesOut: 0,
+        accepted: 0,
+        handshakeFailuresByReason: {},
+        datagramsLost: 0,
+        datagramsMisordered: 0,
+        datagramsRefused: 0,
+      };
     }
     this.staleByBus = options.buses.map(() => 0);
     this.withheldByBus = options.buses.map(() => ({}));
@@ -280,7 +288,14 @@ export class Sessions implements SessionHost<Session> {
   txRefused(s: Session, bus: number, frame: CanFrame, reason: TxRefusal, first: boolean) {
     this.byProtocol[s.protocol.name].framesIn++;
     this.access.gate.txRefused(reason, s.protocol.name);
-    if (first) this.access.txRefused(s.address, reason, { conn_id: s.id, remote: s.remote, bus: this.buses[bus].name, protocol: s.protocol.name, can_id: frame.id.toString(16) });
+    if (first)
+      this.access.txRefused(s.address, reason, {
+        conn_id: s.id,
+        remote: s.remote,
+        bus: this.buses[bus].name,
+        protocol: s.protocol.name,
+        can_id: frame.id.toString(16),
+      });
     return this.buses[bus].refuseFromClient(frame, reason, s.origin);
   }
 
@@ -411,4 +426,3 @@ export class Sessions implements SessionHost<Session> {
     this.errorsByWhere[where] = (this.errorsByWhere[where] ?? 0) + 1;
   }
 }
-

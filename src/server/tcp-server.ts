@@ -125,11 +125,21 @@ function listenError(err: NodeJS.ErrnoException, host: string, port: number): Li
         err,
       );
     case 'EACCES':
-      return new ListenError('listen_denied', `cannot listen on ${where}: permission denied`, 'ports below 1024 need root or CAP_NET_BIND_SERVICE: use a port like :20000', err);
+      return new ListenError(
+        'listen_denied',
+        `cannot listen on ${where}: permission denied`,
+        'ports below 1024 need root or CAP_NET_BIND_SERVICE: use a port like :20000',
+        err,
+      );
     case 'EADDRNOTAVAIL':
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return new ListenError('listen_address', `cannot listen on ${where}: no such local address`, 'use an address of this machine, :20000 for all interfaces or 127.0.0.1:20000 for local clients only', err);
+      return new ListenError(
+        'listen_address',
+        `cannot listen on ${where}: no such local address`,
+        'use an address of this machine, :20000 for all interfaces or 127.0.0.1:20000 for local clients only',
+        err,
+      );
     default:
       return new ListenError('listen_failed', `cannot listen on ${where}: ${err.message}`, 'check --listen', err);
   }

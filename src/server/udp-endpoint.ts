@@ -101,7 +101,14 @@ export class UdpEndpoint {
     await new Promise<void>((resolve, reject) => {
       udp.once('error', (err: NodeJS.ErrnoException) => {
         const where = `${host === '' ? '*' : host}:${port}`;
-        reject(new ListenError(err.code === 'EADDRINUSE' ? 'listen_in_use' : 'listen_failed', `cannot listen on UDP ${where}: ${err.message}`, `choose another UDP port (see \`ss -lunp 'sport = :${port}'\`)`, err));
+        reject(
+          new ListenError(
+            err.code === 'EADDRINUSE' ? 'listen_in_use' : 'listen_failed',
+            `cannot listen on UDP ${where}: ${err.message}`,
+            `choose another UDP port (see \`ss -lunp 'sport = :${port}'\`)`,
+            err,
+          ),
+        );
       });
       udp.bind({ address: host === '' ? '::' : host, port, exclusive: true }, () => resolve());
     });

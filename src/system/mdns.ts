@@ -47,7 +47,6 @@ export interface MdnsAdvertiser {
   readonly names: string[];
 }
 
-
 /** A bus name as an mDNS label part: `/dev/ttyUSB0` → `ttyUSB0`. */
 function busLabel(bus: string): string {
   const base = bus.split('/').filter(Boolean).pop() ?? bus;
@@ -91,10 +90,7 @@ async function loadBonjour(): Promise<BonjourModule['Bonjour']> {
 function pinAddresses(service: Service, address: string): void {
   const original = service.records.bind(service);
   const type = address.includes(':') ? 'AAAA' : 'A';
-  service.records = () => [
-    ...original().filter((r) => r.type !== 'A' && r.type !== 'AAAA'),
-    { name: service.host, type, ttl: 120, data: address },
-  ];
+  service.records = () => [...original().filter((r) => r.type !== 'A' && r.type !== 'AAAA'), { name: service.host, type, ttl: 120, data: address }];
 }
 
 export function createMdnsAdvertiser(opts: MdnsAdvertiserOptions): MdnsAdvertiser {
@@ -102,7 +98,11 @@ export function createMdnsAdvertiser(opts: MdnsAdvertiserOptions): MdnsAdvertise
   const typeOf = (l: MdnsListener): string => l.type ?? MDNS_SERVICE_TYPE;
   const names = opts.listeners.map((l) => {
     const sameType = opts.listeners.filter((o) => typeOf(o) === typeOf(l));
-    return mdnsInstanceNames(opts.name, opts.hostname, sameType.map((o) => o.bus))[sameType.indexOf(l)];
+    return mdnsInstanceNames(
+      opts.name,
+      opts.hostname,
+      sameType.map((o) => o.bus),
+    )[sameType.indexOf(l)];
   });
   // SRV targets must be a .local host name (RFC 6762); os.hostname() usually is not.
   const host = `${opts.hostname.split('.')[0]}.local`;
@@ -122,7 +122,9 @@ export function createMdnsAdvertiser(opts: MdnsAdvertiserOptions): MdnsAdvertise
         const service = bonjour!.publish({ name, type, protocol: 'tcp', port: l.port, host, txt: mdnsTxt(opts.backend, opts.version, l) });
         const bound = l.host.replace(/^\[|\]$/g, '');
         if (!isWildcardHost(l.host)) pinAddresses(service, bound);
-        service.on('up', () => opts.log('info', 'mdns_published', { name, type: `_${type}._tcp`, port: l.port, bus: l.bus, host, protocol: l.proto ?? 'cannelloni' }));
+        service.on('up', () =>
+          opts.log('info', 'mdns_published', { name, type: `_${type}._tcp`, port: l.port, bus: l.bus, host, protocol: l.proto ?? 'cannelloni' }),
+        );
         service.on('error', (err: unknown) => opts.log('warn', 'mdns_error', { name, error: String(err) }));
       });
     },

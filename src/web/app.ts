@@ -58,7 +58,13 @@ export function createWebApp(o: WebAppOptions): (req: http.IncomingMessage, res:
       send(res, 200, 'text/html; charset=utf-8', main.html, head);
       return;
     }
-    send(res, 200, 'text/html; charset=utf-8', layout({ page: id, title, hostname: o.hostname, version: o.version, refreshSec, writes: o.writes.enabled }, main), head);
+    send(
+      res,
+      200,
+      'text/html; charset=utf-8',
+      layout({ page: id, title, hostname: o.hostname, version: o.version, refreshSec, writes: o.writes.enabled }, main),
+      head,
+    );
   };
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
@@ -79,20 +85,39 @@ export function createWebApp(o: WebAppOptions): (req: http.IncomingMessage, res:
         page(req, res, 'overview', 'Overview', overviewMain(o.snapshot(), { writes: o.writes.enabled }), 1);
         return;
       case '/live':
-        page(req, res, 'live', 'Live frames', liveMain(o.busNames(), { writes: o.writes.enabled, bus: url.searchParams.get('bus') ?? '', ids: url.searchParams.get('ids') ?? '' }), 0);
+        page(
+          req,
+          res,
+          'live',
+          'Live frames',
+          liveMain(o.busNames(), { writes: o.writes.enabled, bus: url.searchParams.get('bus') ?? '', ids: url.searchParams.get('ids') ?? '' }),
+          0,
+        );
         return;
       case '/house':
-        page(req, res, 'house', 'The house', o.house ? o.house.main(url.searchParams) : html`<h1>The house</h1><p class="dim">The Ampio decoder is not running in this bridge.</p>`, 5);
+        page(
+          req,
+          res,
+          'house',
+          'The house',
+          o.house ? o.house.main(url.searchParams) : html`<h1>The house</h1><p class="dim">The Ampio decoder is not running in this bridge.</p>`,
+          5,
+        );
         return;
       case '/history':
         page(req, res, 'history', 'History', await historyPage(url.searchParams), 0);
         return;
       case '/api/':
       case '/api':
-        sendJson(res, 200, {
-          endpoints: ['/api/snapshot', '/api/capture', '/api/export', '/api/live', ...(o.house ? ['/api/modules', '/api/state'] : [])],
-          writes: o.writes.enabled ? ['/api/send', '/api/kick', '/api/reload', ...(o.house ? ['/api/output'] : [])] : [],
-        }, head);
+        sendJson(
+          res,
+          200,
+          {
+            endpoints: ['/api/snapshot', '/api/capture', '/api/export', '/api/live', ...(o.house ? ['/api/modules', '/api/state'] : [])],
+            writes: o.writes.enabled ? ['/api/send', '/api/kick', '/api/reload', ...(o.house ? ['/api/output'] : [])] : [],
+          },
+          head,
+        );
         return;
       case '/api/snapshot':
         sendJson(res, 200, o.snapshot(), head);
@@ -158,7 +183,12 @@ export function createWebApp(o: WebAppOptions): (req: http.IncomingMessage, res:
     }
     const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
     const file = FORMAT_FILES[format as ExportFormat];
-    res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': file.contentType, 'content-disposition': `attachment; filename="${o.hostname.replace(/[^A-Za-z0-9.-]/g, '_')}-${stamp}.${file.extension}"`, 'cache-control': 'no-store' });
+    res.writeHead(200, {
+      ...SECURITY_HEADERS,
+      'content-type': file.contentType,
+      'content-disposition': `attachment; filename="${o.hostname.replace(/[^A-Za-z0-9.-]/g, '_')}-${stamp}.${file.extension}"`,
+      'cache-control': 'no-store',
+    });
     if (req.method === 'HEAD') {
       res.end();
       return;

@@ -69,7 +69,11 @@ export class CaptureReader {
     const text = (k: string): string => (params.get(k) ?? '').trim();
     if (text('since')) filter.sinceUs = mods.query.parseTimeArg(text('since'), now) * 1000;
     if (text('until')) filter.untilUs = mods.query.parseTimeArg(text('until'), now) * 1000;
-    if (text('bus')) filter.buses = text('bus').split(',').map((s) => s.trim()).filter(Boolean);
+    if (text('bus'))
+      filter.buses = text('bus')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
     if (text('id')) filter.id = mods.query.parseIdFilter(text('id'));
     const offset = Number(text('offset') || '0');
     if (!Number.isInteger(offset) || offset < 0 || offset > MAX_OFFSET) throw new Error(`offset must be a whole number up to ${MAX_OFFSET}`);

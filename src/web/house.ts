@@ -34,7 +34,9 @@ export interface HouseOptions {
   now: () => number;
 }
 
-export function createHousePages(o: HouseOptions): HousePages & { output(body: Record<string, unknown>, send: (bus: string, frames: CanFrame[]) => string | null): { status: number; result: Record<string, unknown> } } {
+export function createHousePages(o: HouseOptions): HousePages & {
+  output(body: Record<string, unknown>, send: (bus: string, frames: CanFrame[]) => string | null): { status: number; result: Record<string, unknown> };
+} {
   return {
     main() {
       o.refresh();
@@ -78,9 +80,12 @@ ${sorted.map(
       const kind = String(body.kind ?? 'bout');
       const encode = SWITCHES[kind];
       if (!encode) return { status: 400, result: { error: `kind must be ${Object.keys(SWITCHES).join(' or ')}` } };
-      const key = String(body.module ?? '').toLowerCase().replace(/^0x/, '');
+      const key = String(body.module ?? '')
+        .toLowerCase()
+        .replace(/^0x/, '');
       const m = o.view.modules().find((e) => e.key === key.padStart(8, '0'));
-      if (!/^[0-9a-f]{1,8}$/.test(key) || !m) return { status: 404, result: { error: `no module ${String(body.module)} (use its address as /api/modules lists it)`, reason: 'no_module' } };
+      if (!/^[0-9a-f]{1,8}$/.test(key) || !m)
+        return { status: 404, result: { error: `no module ${String(body.module)} (use its address as /api/modules lists it)`, reason: 'no_module' } };
       const channel = Number(body.channel);
       if (!Number.isInteger(channel) || channel < 1 || channel > 255) return { status: 400, result: { error: 'channel must be 1 to 255' } };
       const on = body.on === true;
@@ -108,7 +113,11 @@ function moduleCard(m: ModuleEntry, values: StateView[], lowSupply: number, now:
 <div class="fig"><dt>Frames/s</dt><dd>${m.rate.toFixed(1)}</dd></div>
 </dl>
 ${low ? html`<p class="bad">Supply below ${lowSupply} V (doctor warns: check the bus power supply and wiring).</p>` : ''}
-${valueLists(m, values.filter((v) => v.kind !== 'diagnostics'), writes)}
+${valueLists(
+  m,
+  values.filter((v) => v.kind !== 'diagnostics'),
+  writes,
+)}
 </section>`;
 }
 

@@ -54,7 +54,10 @@ export class LiveFeed implements FrameTap {
   private closedSent = 0;
   private closedDropped = 0;
 
-  constructor(private readonly log: (event: string, fields: Record<string, unknown>) => void, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly log: (event: string, fields: Record<string, unknown>) => void,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   received(bus: TapBus, frame: CanFrame): void {
     if (this.viewers.length !== 0) this.offer(bus.index << 1, frame);
@@ -105,7 +108,18 @@ export class LiveFeed implements FrameTap {
     });
     // The browser reconnects after this long when the stream breaks.
     res.write('retry: 2000\n\n');
-    const v: Viewer = { res, filter, remote, frames: new Array(QUEUE), meta: new Uint16Array(QUEUE), head: 0, count: 0, dropped: 0, sent: 0, lastWriteAt: this.now() };
+    const v: Viewer = {
+      res,
+      filter,
+      remote,
+      frames: new Array(QUEUE),
+      meta: new Uint16Array(QUEUE),
+      head: 0,
+      count: 0,
+      dropped: 0,
+      sent: 0,
+      lastWriteAt: this.now(),
+    };
     this.viewers = [...this.viewers, v];
     this.log('web_live_open', { remote, viewers: this.viewers.length });
     const detach = (): void => this.detach(v);

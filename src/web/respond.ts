@@ -4,7 +4,8 @@ import type http from 'node:http';
 
 /** No inline script or style, nothing from elsewhere, never framed. */
 export const SECURITY_HEADERS = {
-  'content-security-policy': "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'content-security-policy':
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'x-frame-options': 'DENY',
@@ -18,4 +19,3 @@ export function send(res: http.ServerResponse, status: number, type: string, bod
 export function sendJson(res: http.ServerResponse, status: number, value: unknown, head = false): void {
   send(res, status, 'application/json; charset=utf-8', `${JSON.stringify(value)}\n`, head);
 }
-

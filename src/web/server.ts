@@ -62,8 +62,18 @@ export class WebServer {
         const where = `${opts.host || '*'}:${opts.port}`;
         reject(
           err.code === 'EADDRINUSE'
-            ? new WebServerError('http_addr_in_use', `HTTP address ${where} is already in use`, `Choose another port with --${opts.flag}, or stop the program using it`, err)
-            : new WebServerError('http_listen_failed', `cannot listen on HTTP address ${where}: ${err.message}`, `Check --${opts.flag} (e.g. :8080 or 127.0.0.1:9100)`, err),
+            ? new WebServerError(
+                'http_addr_in_use',
+                `HTTP address ${where} is already in use`,
+                `Choose another port with --${opts.flag}, or stop the program using it`,
+                err,
+              )
+            : new WebServerError(
+                'http_listen_failed',
+                `cannot listen on HTTP address ${where}: ${err.message}`,
+                `Check --${opts.flag} (e.g. :8080 or 127.0.0.1:9100)`,
+                err,
+              ),
         );
       });
       const onListening = (): void => {

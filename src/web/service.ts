@@ -22,7 +22,10 @@ export interface WebServiceOptions {
   address: ListenAddress;
   hostname: string;
   version: string;
-  buses: ReadonlyArray<{ name: string; send(frame: CanFrame, origin: { session: number; protocol: string | null }): { ok: true } | { ok: false; reason: string } }>;
+  buses: ReadonlyArray<{
+    name: string;
+    send(frame: CanFrame, origin: { session: number; protocol: string | null }): { ok: true } | { ok: false; reason: string };
+  }>;
   source: { snapshot(): Snapshot; kick(id: number): boolean };
   probe: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
   reload?: () => string[] | Promise<string[]>;
@@ -44,7 +47,7 @@ export interface WebService {
 
 export function staticDir(): string {
   const root = findPackageRoot(import.meta.url);
-  if (!root) throw new Error('the ampio-bridge package root was not found (src/web/static/ holds the page\'s script and style)');
+  if (!root) throw new Error("the ampio-bridge package root was not found (src/web/static/ holds the page's script and style)");
   return path.join(root, 'src', 'web', 'static');
 }
 
@@ -107,7 +110,14 @@ export function createWebService(o: WebServiceOptions): WebService {
     async start() {
       const a = await server.start();
       // Every interface: the name people type (mDNS answers <host>.local when it is on).
-      const shown = a.address === '::' || a.address === '0.0.0.0' ? (o.config.mdnsEnable ? `${o.hostname.split('.')[0]}.local` : o.hostname) : a.family === 'IPv6' ? `[${a.address}]` : a.address;
+      const shown =
+        a.address === '::' || a.address === '0.0.0.0'
+          ? o.config.mdnsEnable
+            ? `${o.hostname.split('.')[0]}.local`
+            : o.hostname
+          : a.family === 'IPv6'
+            ? `[${a.address}]`
+            : a.address;
       o.log('info', 'web_ready', { url: `http://${shown}:${a.port}/`, writes: token.configured ? 'on' : 'off' });
     },
     async stop() {

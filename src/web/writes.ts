@@ -110,7 +110,9 @@ export class Writes {
     const busName = typeof body.bus === 'string' && body.bus !== '' ? body.bus : names[0];
     const bus = names.indexOf(busName);
     if (bus < 0) return { status: 400, result: { error: `no bus "${String(body.bus)}" (buses: ${names.join(', ')})` } };
-    const idText = String(body.id ?? '').trim().replace(/^0x/i, '');
+    const idText = String(body.id ?? '')
+      .trim()
+      .replace(/^0x/i, '');
     if (!/^[0-9a-fA-F]{1,8}$/.test(idText)) return { status: 400, result: { error: 'id must be hex, like 1d0 or 0f000000' } };
     const raw = Number.parseInt(idText, 16);
     const extended = raw > CAN_SFF_MASK || idText.length === 8 || body.extended === true;

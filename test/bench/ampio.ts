@@ -54,7 +54,14 @@ function steadyFrames(n: number): CanFrame[] {
 
 function tapAlone(frames: CanFrame[], rounds: number): number {
   const house = emptyHouse();
-  const tap = new AmpioTap({ inventory: new Inventory(() => performance.now(), () => house), store: new StateStore(), schedule: () => {} });
+  const tap = new AmpioTap({
+    inventory: new Inventory(
+      () => performance.now(),
+      () => house,
+    ),
+    store: new StateStore(),
+    schedule: () => {},
+  });
   const bus = { index: 0, name: 'can0' };
   const run = () => {
     // Batches of 64, as a busy SocketCAN read or a client's TCP segment hands them over.
@@ -116,11 +123,28 @@ export async function main(argv: string[]): Promise<number> {
   const off = med(runs.filter((r) => !r.ampio).map((r) => r.cpuUsPerFrame));
   const on = med(runs.filter((r) => r.ampio).map((r) => r.cpuUsPerFrame));
   const out: string[] = [];
-  out.push(`Ampio decoder tap: the tap alone (median of 7 passes over 200,000 frames) and the built bridge at ${int(RATE)} frames/s of the virtual 'ampio' payload, no clients, ${windowS} s windows`);
-  out.push(table(['traffic', 'tap CPU/frame'], [['Ampio-shaped, random bytes (every frame a change)', `${fixed(random, 3)} µs`], ['steady house (1 change in 10)', `${fixed(steady, 3)} µs`]]));
-  out.push(table(['--ampio', 'frames', 'bridge CPU/frame'], runs.map((r) => [String(r.ampio), int(r.frames), `${fixed(r.cpuUsPerFrame, 2)} µs`])));
+  out.push(
+    `Ampio decoder tap: the tap alone (median of 7 passes over 200,000 frames) and the built bridge at ${int(RATE)} frames/s of the virtual 'ampio' payload, no clients, ${windowS} s windows`,
+  );
+  out.push(
+    table(
+      ['traffic', 'tap CPU/frame'],
+      [
+        ['Ampio-shaped, random bytes (every frame a change)', `${fixed(random, 3)} µs`],
+        ['steady house (1 change in 10)', `${fixed(steady, 3)} µs`],
+      ],
+    ),
+  );
+  out.push(
+    table(
+      ['--ampio', 'frames', 'bridge CPU/frame'],
+      runs.map((r) => [String(r.ampio), int(r.frames), `${fixed(r.cpuUsPerFrame, 2)} µs`]),
+    ),
+  );
   const added = on - off;
-  out.push(`the tap adds ${fixed(added, 2)} µs CPU per frame in the bridge (medians ${fixed(off, 2)} → ${fixed(on, 2)} µs; budget ${BUDGET_US} µs: ${added <= BUDGET_US ? 'met' : 'MISSED'}); alone it costs ${fixed(random, 3)} µs (worst case) / ${fixed(steady, 3)} µs (steady house)`);
+  out.push(
+    `the tap adds ${fixed(added, 2)} µs CPU per frame in the bridge (medians ${fixed(off, 2)} → ${fixed(on, 2)} µs; budget ${BUDGET_US} µs: ${added <= BUDGET_US ? 'met' : 'MISSED'}); alone it costs ${fixed(random, 3)} µs (worst case) / ${fixed(steady, 3)} µs (steady house)`,
+  );
   process.stdout.write(`${out.join('\n')}\n`);
   return argv.includes('--check') && added > BUDGET_US ? 1 : 0;
 }

@@ -67,23 +67,38 @@ export function runBusLoad(repeats: number): BusLoadBenchResult[] {
   const clock = { t: 0 };
   const meter = new BusLoadMeter({ now: () => clock.t, bitrate: 1_000_000 });
   return [
-    measure('frameBits', frames.length, () => {
-      let s = 0;
-      for (const f of frames) s += frameBits(f).total;
-      return s;
-    }, repeats),
-    measure('frameBitBounds', frames.length, () => {
-      let s = 0;
-      for (const f of frames) s += frameBitBounds(f).max.nominal;
-      return s;
-    }, repeats),
-    measure('BusLoadMeter.record (21,300 fps clock)', frames.length, () => {
-      for (const f of frames) {
-        clock.t += 1000 / 21_300;
-        meter.record(f);
-      }
-      return meter.reading().exact;
-    }, repeats),
+    measure(
+      'frameBits',
+      frames.length,
+      () => {
+        let s = 0;
+        for (const f of frames) s += frameBits(f).total;
+        return s;
+      },
+      repeats,
+    ),
+    measure(
+      'frameBitBounds',
+      frames.length,
+      () => {
+        let s = 0;
+        for (const f of frames) s += frameBitBounds(f).max.nominal;
+        return s;
+      },
+      repeats,
+    ),
+    measure(
+      'BusLoadMeter.record (21,300 fps clock)',
+      frames.length,
+      () => {
+        for (const f of frames) {
+          clock.t += 1000 / 21_300;
+          meter.record(f);
+        }
+        return meter.reading().exact;
+      },
+      repeats,
+    ),
   ];
 }
 
@@ -110,5 +125,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     process.stdout.write(`${r.what.padEnd(40)} ${r.nsPerFrame.toFixed(1).padStart(8)} ns/frame  (runs: ${r.runs.map((x) => x.toFixed(0)).join(' ')})\n`);
   }
   const mb = meterMemory(80_000) / 1e6;
-  process.stdout.write(`${'meter ArrayBuffers after 3 s at 80,000 fps'.padEnd(40)} ${mb.toFixed(2).padStart(8)} MB${(globalThis as { gc?: unknown }).gc ? '' : ' (run with --expose-gc for a steadier figure)'}\n`);
+  process.stdout.write(
+    `${'meter ArrayBuffers after 3 s at 80,000 fps'.padEnd(40)} ${mb.toFixed(2).padStart(8)} MB${(globalThis as { gc?: unknown }).gc ? '' : ' (run with --expose-gc for a steadier figure)'}\n`,
+  );
 }

@@ -23,7 +23,11 @@ function dropCaches(cold: boolean): void {
 /** The built bridge on `file`: ms to `ready` and to capture's verdict (its own JSON log lines). */
 function bridgeOn(file: string, config: string): Promise<{ readyMs: number; captureMs: number; event: string }> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [CLI, 'serve', '--log-format', 'json', '--backend', 'virtual', '--listen', '127.0.0.1:0', '--virtual-rate', '200', '--capture', file], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, AMPIO_BRIDGE_CONFIG: config } });
+  const child = spawn(
+    process.execPath,
+    [CLI, 'serve', '--log-format', 'json', '--backend', 'virtual', '--listen', '127.0.0.1:0', '--virtual-rate', '200', '--capture', file],
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, AMPIO_BRIDGE_CONFIG: config } },
+  );
   return new Promise((resolve, reject) => {
     let readyMs = -1;
     let pending = '';
@@ -68,7 +72,9 @@ export async function main(argv: string[]): Promise<number> {
     db.prepare("INSERT INTO buses (id, name, last_seq) VALUES (0, 'can0', 0), (1, 'can1', 0)").run();
     for (let from = 1; from <= rows; from += 1_000_000) {
       const to = Math.min(rows, from + 999_999);
-      db.exec(`WITH RECURSIVE c(x) AS (SELECT ${from} UNION ALL SELECT x + 1 FROM c WHERE x < ${to}) INSERT INTO frames (rowid, bus, seq, ts, id, flags, data, origin, label) SELECT x, x % 2, (x + 1) / 2, x * 3000, 488636416 + x % 50, 1, randomblob(8), NULL, NULL FROM c`);
+      db.exec(
+        `WITH RECURSIVE c(x) AS (SELECT ${from} UNION ALL SELECT x + 1 FROM c WHERE x < ${to}) INSERT INTO frames (rowid, bus, seq, ts, id, flags, data, origin, label) SELECT x, x % 2, (x + 1) / 2, x * 3000, 488636416 + x % 50, 1, randomblob(8), NULL, NULL FROM c`,
+      );
     }
     db.pragma('wal_checkpoint(TRUNCATE)');
     db.close();

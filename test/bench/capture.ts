@@ -35,7 +35,11 @@ async function bridgeRun(rate: number, capture: boolean, windowS: number): Promi
   const db = path.join(dir, 'capture.db');
   const lagFile = path.join(dir, 'lag.json');
   process.env.AMPIO_BENCH_LOOP_LAG_FILE = lagFile;
-  const bridge = await BridgeProcess.start({ args: ['--virtual-rate', String(rate), '--virtual-payload', 'ampio', ...(capture ? ['--capture', db] : [])], buses: 1, nodeArgs: ['--import', PROBE] });
+  const bridge = await BridgeProcess.start({
+    args: ['--virtual-rate', String(rate), '--virtual-payload', 'ampio', ...(capture ? ['--capture', db] : [])],
+    buses: 1,
+    nodeArgs: ['--import', PROBE],
+  });
   await sleep(2000);
   process.kill(bridge.pid, 'SIGUSR2');
   const cpu0 = bridge.cpuTimes();
@@ -77,17 +81,49 @@ async function forwardRun(rows: number): Promise<{ rows: number; drainS: number;
   store.append(
     (function* (): Generator<DecodedRecord> {
       for (let i = 0; i < rows; i++) {
-        yield { bus: i % 2, direction: 0, session: 0, label: null, frame: { id: (0x80000000 | (0x1d000000 + (i % 97))) >>> 0, len: 8, data: Uint8Array.of(0xfe, i & 255, 2, 3, 4, 5, 6, 7), fd: false, fdFlags: 0, timestamp: start + i * 2.5 } };
+        yield {
+          bus: i % 2,
+          direction: 0,
+          session: 0,
+          label: null,
+          frame: {
+            id: (0x80000000 | (0x1d000000 + (i % 97))) >>> 0,
+            len: 8,
+            data: Uint8Array.of(0xfe, i & 255, 2, 3, 4, 5, 6, 7),
+            fd: false,
+            fdFlags: 0,
+            timestamp: start + i * 2.5,
+          },
+        };
       }
     })(),
     { 0: 'can0', 1: 'can1' },
   );
   store.close();
   const pg = await startPostgres();
-  const child = spawn(process.execPath, [CLI, 'serve', '--backend', 'virtual', '--virtual-rate', '0', '--listen', '127.0.0.1:0', '--control-socket', path.join(dir, 'c.sock'), '--capture', db, '--pg-url', pg.url], {
-    stdio: ['ignore', 'ignore', 'ignore'],
-    env: { ...process.env, PGPASSWORD: pg.password },
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      CLI,
+      'serve',
+      '--backend',
+      'virtual',
+      '--virtual-rate',
+      '0',
+      '--listen',
+      '127.0.0.1:0',
+      '--control-socket',
+      path.join(dir, 'c.sock'),
+      '--capture',
+      db,
+      '--pg-url',
+      pg.url,
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'ignore'],
+      env: { ...process.env, PGPASSWORD: pg.password },
+    },
+  );
   const t0 = performance.now();
   let done = 0;
   while (done < rows) {
@@ -123,15 +159,28 @@ export async function main(argv: string[]): Promise<number> {
   out.push(
     table(
       ['rate', 'capture', 'frames', 'bridge CPU/frame', 'loop lag p99', 'loop lag max', 'capture drops', 'bytes per 1 M frames'],
-      runs.map((r) => [int(r.rate), r.capture ? 'on' : 'off', int(r.frames), `${fixed(r.cpuUsPerFrame, 2)} µs`, `${fixed(r.lagP99Ms, 2)} ms`, `${fixed(r.lagMaxMs, 1)} ms`, r.capture ? int(r.dropped) : '-', r.capture ? `${fixed(r.bytesPerMillion / 1e6, 1)} MB` : '-']),
+      runs.map((r) => [
+        int(r.rate),
+        r.capture ? 'on' : 'off',
+        int(r.frames),
+        `${fixed(r.cpuUsPerFrame, 2)} µs`,
+        `${fixed(r.lagP99Ms, 2)} ms`,
+        `${fixed(r.lagMaxMs, 1)} ms`,
+        r.capture ? int(r.dropped) : '-',
+        r.capture ? `${fixed(r.bytesPerMillion / 1e6, 1)} MB` : '-',
+      ]),
     ),
   );
   for (const rate of [21_300, 80_000]) {
     const off = runs.find((r) => r.rate === rate && !r.capture)!;
     const on = runs.find((r) => r.rate === rate && r.capture)!;
-    out.push(`at ${int(rate)} frames/s capture adds ${fixed(on.cpuUsPerFrame - off.cpuUsPerFrame, 2)} µs CPU per frame; loop lag p99 ${fixed(off.lagP99Ms, 2)} → ${fixed(on.lagP99Ms, 2)} ms; ${int(on.dropped)} drops`);
+    out.push(
+      `at ${int(rate)} frames/s capture adds ${fixed(on.cpuUsPerFrame - off.cpuUsPerFrame, 2)} µs CPU per frame; loop lag p99 ${fixed(off.lagP99Ms, 2)} → ${fixed(on.lagP99Ms, 2)} ms; ${int(on.dropped)} drops`,
+    );
   }
-  out.push(`forwarder: ${int(fwd.rows)} rows drained into PostgreSQL in ${fixed(fwd.drainS, 1)} s = ${int(fwd.rowsPerS)} rows/s (from bridge start, connection and table creation included)`);
+  out.push(
+    `forwarder: ${int(fwd.rows)} rows drained into PostgreSQL in ${fixed(fwd.drainS, 1)} s = ${int(fwd.rowsPerS)} rows/s (from bridge start, connection and table creation included)`,
+  );
   process.stdout.write(`${out.join('\n')}\n`);
   return 0;
 }

@@ -105,10 +105,18 @@ for (const p of PROTOCOLS.filter((x) => !only || only.includes(x.name))) {
       [false, 'rst'],
     ];
     for (const [hello, close] of variants) {
-      const r = await churn({ port, hello: hello ? p.hello : null, close, cycles: Math.ceil(cycles / variants.length), concurrency: Number(values.concurrency) });
+      const r = await churn({
+        port,
+        hello: hello ? p.hello : null,
+        close,
+        cycles: Math.ceil(cycles / variants.length),
+        concurrency: Number(values.concurrency),
+      });
       lingered += r.lingered;
       failed += r.failed;
-      say(`${p.name}: ${r.cycles} × ${hello ? 'hello' : 'no hello'} + ${close}: ${(r.ms / 1000).toFixed(1)} s, ${r.lingered} lingered, ${r.failed} failed, rss ${b.alive ? mb(b.rssBytes()) : 'DEAD'}`);
+      say(
+        `${p.name}: ${r.cycles} × ${hello ? 'hello' : 'no hello'} + ${close}: ${(r.ms / 1000).toFixed(1)} s, ${r.lingered} lingered, ${r.failed} failed, rss ${b.alive ? mb(b.rssBytes()) : 'DEAD'}`,
+      );
       if (!b.alive) break;
     }
     clearInterval(sampler);
@@ -163,10 +171,42 @@ for (const p of PROTOCOLS.filter((x) => !only || only.includes(x.name))) {
 if (values.json) {
   process.stdout.write(`${JSON.stringify({ heapMb, rows }, null, 2)}\n`);
 } else {
-  const head = ['protocol', 'cycles', 's', 'heap before', 'heap after', 'RSS before', 'RSS after', 'after quiet', 'RSS peak', 'fds', 'clients', 'lingered', 'reset before accept', 'survived'];
-  const lines = rows.map((r) => [r.protocol, String(r.cycles), r.seconds.toFixed(0), mb(r.heapBefore), mb(r.heapAfter), mb(r.rssBefore), mb(r.rssAfter), `${r.settledAfter.toFixed(0)} s`, mb(r.rssPeak), `${r.fdsBefore}→${r.fdsAfter}`, String(r.clientsAfter), String(r.lingered), String(r.resetBeforeAccept), r.survived ? `yes (--max-old-space-size=${heapMb})` : 'NO']);
+  const head = [
+    'protocol',
+    'cycles',
+    's',
+    'heap before',
+    'heap after',
+    'RSS before',
+    'RSS after',
+    'after quiet',
+    'RSS peak',
+    'fds',
+    'clients',
+    'lingered',
+    'reset before accept',
+    'survived',
+  ];
+  const lines = rows.map((r) => [
+    r.protocol,
+    String(r.cycles),
+    r.seconds.toFixed(0),
+    mb(r.heapBefore),
+    mb(r.heapAfter),
+    mb(r.rssBefore),
+    mb(r.rssAfter),
+    `${r.settledAfter.toFixed(0)} s`,
+    mb(r.rssPeak),
+    `${r.fdsBefore}→${r.fdsAfter}`,
+    String(r.clientsAfter),
+    String(r.lingered),
+    String(r.resetBeforeAccept),
+    r.survived ? `yes (--max-old-space-size=${heapMb})` : 'NO',
+  ]);
   const widths = head.map((h, k) => Math.max(h.length, ...lines.map((l) => l[k].length)));
   for (const l of [head, ...lines]) process.stdout.write(`${l.map((c, k) => c.padEnd(widths[k])).join('  ')}\n`);
 }
-const bad = rows.filter((r) => !r.survived || r.lingered > 0 || r.clientsAfter !== 0 || Math.abs(r.heapAfter - r.heapBefore) > 10 * MB || r.rssAfter - r.rssBefore > 10 * MB);
+const bad = rows.filter(
+  (r) => !r.survived || r.lingered > 0 || r.clientsAfter !== 0 || Math.abs(r.heapAfter - r.heapBefore) > 10 * MB || r.rssAfter - r.rssBefore > 10 * MB,
+);
 process.exitCode = bad.length > 0 ? 1 : 0;

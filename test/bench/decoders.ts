@@ -69,7 +69,14 @@ function uartStream(frames: number): { bytes: Uint8Array; frames: number } {
   return { bytes: Uint8Array.from(out), frames };
 }
 
-function measure(name: string, input: string, stream: { bytes: Uint8Array; frames: number }, chunk: number, makePass: () => (bytes: Uint8Array, chunk: number) => number, repeats: number): DecoderResult {
+function measure(
+  name: string,
+  input: string,
+  stream: { bytes: Uint8Array; frames: number },
+  chunk: number,
+  makePass: () => (bytes: Uint8Array, chunk: number) => number,
+  repeats: number,
+): DecoderResult {
   const runs: number[] = [];
   // Warm-up pass: let the JIT settle before timing.
   makePass()(stream.bytes, chunk);
@@ -84,7 +91,8 @@ function measure(name: string, input: string, stream: { bytes: Uint8Array; frame
       bytes += stream.bytes.length;
       t = performance.now();
     }
-    if (decoded !== (bytes / stream.bytes.length) * stream.frames) throw new Error(`${name}: decoded ${decoded} frames, expected ${(bytes / stream.bytes.length) * stream.frames}`);
+    if (decoded !== (bytes / stream.bytes.length) * stream.frames)
+      throw new Error(`${name}: decoded ${decoded} frames, expected ${(bytes / stream.bytes.length) * stream.frames}`);
     runs.push(bytes / ((t - t0) / 1000) / 1e6);
   }
   const mb = median(runs);

@@ -25,7 +25,12 @@ async function buildStore(file: string, rows: number): Promise<void> {
       batch.push({
         bus: i & 1,
         direction: tx ? 1 : 0,
-        frame: makeFrame({ id: 0x1d000000 | ((i * 7919) & 0xffff), extended: true, data: [i & 255, (i >> 8) & 255, 0x10, 0x20, 0x30, 0x40, 0x50, (i >> 16) & 255], timestamp: t0 + i * 2 + 0.125 }),
+        frame: makeFrame({
+          id: 0x1d000000 | ((i * 7919) & 0xffff),
+          extended: true,
+          data: [i & 255, (i >> 8) & 255, 0x10, 0x20, 0x30, 0x40, 0x50, (i >> 16) & 255],
+          timestamp: t0 + i * 2 + 0.125,
+        }),
         session: tx ? 1 : 0,
         label: tx ? 'cannelloni' : null,
       });
@@ -50,10 +55,15 @@ async function exportOnce(dir: string, db: string, format: string, rows: number)
   const out = path.join(dir, `out.${format}`);
   const rssFile = path.join(dir, 'rss.txt');
   const probe = path.join(dir, 'rss-probe.mjs');
-  writeFileSync(probe, `import { writeFileSync } from 'node:fs';\nprocess.on('exit', () => { const u = process.resourceUsage(); writeFileSync(${JSON.stringify(rssFile)}, JSON.stringify([u.maxRSS, u.userCPUTime + u.systemCPUTime])); });\n`);
+  writeFileSync(
+    probe,
+    `import { writeFileSync } from 'node:fs';\nprocess.on('exit', () => { const u = process.resourceUsage(); writeFileSync(${JSON.stringify(rssFile)}, JSON.stringify([u.maxRSS, u.userCPUTime + u.systemCPUTime])); });\n`,
+  );
   const started = performance.now();
   const code = await new Promise<number | null>((resolve) => {
-    const child = spawn(process.execPath, ['--import', probe, CLI, 'capture', 'export', '--capture', db, '--format', format, '-o', out], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', probe, CLI, 'capture', 'export', '--capture', db, '--format', format, '-o', out], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     child.on('exit', resolve);
   });
   const seconds = (performance.now() - started) / 1000;
@@ -84,6 +94,20 @@ export async function main(args: string[]): Promise<number> {
     rmSync(dir, { recursive: true, force: true });
   }
   if (args.includes('--json')) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
-  else process.stdout.write(`${table(['format', 'frames', 'wall s', 'CPU s', 'frames/s', 'peak RSS MB', 'file MB'], results.map((r) => [r.format, int(r.rows), fixed(r.seconds, 2), fixed(r.cpuSeconds, 2), int(r.framesPerSec), fixed(r.peakRssMB, 0), fixed(r.fileMB, 1)]))}\n`);
+  else
+    process.stdout.write(
+      `${table(
+        ['format', 'frames', 'wall s', 'CPU s', 'frames/s', 'peak RSS MB', 'file MB'],
+        results.map((r) => [
+          r.format,
+          int(r.rows),
+          fixed(r.seconds, 2),
+          fixed(r.cpuSeconds, 2),
+          int(r.framesPerSec),
+          fixed(r.peakRssMB, 0),
+          fixed(r.fileMB, 1),
+        ]),
+      )}\n`,
+    );
   return 0;
 }

@@ -80,7 +80,7 @@ async function configure(config: LoadConfig): Promise<void> {
           ? new WaveshareLoadConnection(spec, latencySink)
           : spec.protocol === 'cannelloni-udp'
             ? new UdpLoadConnection(spec, latencySink)
-          : new CannelloniLoadConnection(spec, latencySink, spec.role === 'send' ? senderIndex++ : -1),
+            : new CannelloniLoadConnection(spec, latencySink, spec.role === 'send' ? senderIndex++ : -1),
   );
   // Connect in small groups: a burst of 64 SYNs at once can overflow a small accept backlog.
   for (let k = 0; k < connections.length; k += 16) {

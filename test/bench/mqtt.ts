@@ -66,7 +66,14 @@ async function playHouse(port: number): Promise<() => void> {
       }
       const id = (0x80000000 | (0x1000 + m)) >>> 0;
       const type = Math.floor(n / 24) % 4;
-      const data = type === 0 ? [0xfe, 0x4f, 0x78, 0x7d] : type === 1 ? [0xfe, 0x1e, st.bout, 0, 0, 0, 0, 0] : type === 2 ? [0xfe, 0x0c, st.aout, 0, 0, 0, 0, 0] : [0xfe, 0x06, st.temp & 0xff, st.temp >> 8];
+      const data =
+        type === 0
+          ? [0xfe, 0x4f, 0x78, 0x7d]
+          : type === 1
+            ? [0xfe, 0x1e, st.bout, 0, 0, 0, 0, 0]
+            : type === 2
+              ? [0xfe, 0x0c, st.aout, 0, 0, 0, 0, 0]
+              : [0xfe, 0x06, st.temp & 0xff, st.temp >> 8];
       parts.push(encode({ id, data }));
     }
     s.write(Buffer.concat(parts));
@@ -109,12 +116,42 @@ async function cpuRun(config: CpuRun['config'], traffic: CpuRun['traffic'], brok
  * time of this process per frame. Excludes the clients' path, so it isolates what MQTT adds.
  */
 export async function inProcessRun(broker: Broker, withMqtt: boolean, frames: number): Promise<{ withMqtt: boolean; usPerFrame: number; changes: number }> {
-  const loaded = loadConfig({ argv: ['--backend', 'virtual', '--mqtt-url', broker.url(), '--mqtt-prefix', `bench/inproc${Date.now()}`, '--mqtt-discovery-prefix', 'off'], env: {}, isRoot: false, cwd: '/' });
+  const loaded = loadConfig({
+    argv: ['--backend', 'virtual', '--mqtt-url', broker.url(), '--mqtt-prefix', `bench/inproc${Date.now()}`, '--mqtt-discovery-prefix', 'off'],
+    env: {},
+    isRoot: false,
+    cwd: '/',
+  });
   if (!loaded.ok) throw new Error(loaded.errors.map((e) => e.message).join('; '));
-  const silent = { debug() {}, info() {}, warn() {}, error() {}, child() { return silent; } } as never;
+  const silent = {
+    debug() {},
+    info() {},
+    warn() {},
+    error() {},
+    child() {
+      return silent;
+    },
+  } as never;
   const ampio = createAmpioService(loaded.config, { log: silent });
-  const bus = { index: 0, name: 'can0', bitrate: () => 1_000_000, send: () => ({ ok: true as const }), refuseFromClient: () => ({ ok: false as const, reason: 'filtered' as const }) };
-  const svc = withMqtt ? new MqttService({ config: loaded.config, hostname: 'bench', version: 'bench', buses: [bus], view: ampio.view, encoders: ampioCommands, snapshot: () => ({ totals: { active: 0 }, buses: [] }) as unknown as Snapshot, log: () => {} }) : null;
+  const bus = {
+    index: 0,
+    name: 'can0',
+    bitrate: () => 1_000_000,
+    send: () => ({ ok: true as const }),
+    refuseFromClient: () => ({ ok: false as const, reason: 'filtered' as const }),
+  };
+  const svc = withMqtt
+    ? new MqttService({
+        config: loaded.config,
+        hostname: 'bench',
+        version: 'bench',
+        buses: [bus],
+        view: ampio.view,
+        encoders: ampioCommands,
+        snapshot: () => ({ totals: { active: 0 }, buses: [] }) as unknown as Snapshot,
+        log: () => {},
+      })
+    : null;
   await ampio.start();
   if (svc) {
     await svc.start();
@@ -135,7 +172,14 @@ export async function inProcessRun(broker: Broker, withMqtt: boolean, frames: nu
         st.temp = 1150 + ((st.temp + 3) % 200);
       }
       const type = Math.floor(n / 24) % 4;
-      const data = type === 0 ? [0xfe, 0x4f, 0x78, 0x7d] : type === 1 ? [0xfe, 0x1e, st.bout, 0, 0, 0, 0, 0] : type === 2 ? [0xfe, 0x0c, st.aout, 0, 0, 0, 0, 0] : [0xfe, 0x06, st.temp & 0xff, st.temp >> 8];
+      const data =
+        type === 0
+          ? [0xfe, 0x4f, 0x78, 0x7d]
+          : type === 1
+            ? [0xfe, 0x1e, st.bout, 0, 0, 0, 0, 0]
+            : type === 2
+              ? [0xfe, 0x0c, st.aout, 0, 0, 0, 0, 0]
+              : [0xfe, 0x06, st.temp & 0xff, st.temp >> 8];
       ampio.tap.received(bus, makeFrame({ id: 0x1000 + m, extended: true, data, timestamp: 1 }));
     }
     ampio.tap.drain();
@@ -154,9 +198,28 @@ function percentile(sorted: number[], p: number): number {
 }
 
 /** payload: `sequence` = a saturated bus whose frames change no state; `ampio` = random Ampio-like bytes (about 10,000 value changes/s: the worst case). */
-async function latencyRun(broker: Broker, busRate: number, payload: 'sequence' | 'ampio', samples: number): Promise<{ busRate: number; payload: string; n: number; p50: number; p99: number; max: number }> {
+async function latencyRun(
+  broker: Broker,
+  busRate: number,
+  payload: 'sequence' | 'ampio',
+  samples: number,
+): Promise<{ busRate: number; payload: string; n: number; p50: number; p99: number; max: number }> {
   const prefix = `bench/lat${Date.now()}`;
-  const bridge = await BridgeProcess.start({ args: ['--virtual-rate', String(busRate), '--virtual-payload', payload, '--mqtt-url', broker.url(), '--mqtt-prefix', prefix, '--mqtt-discovery-prefix', 'off'], buses: 1 });
+  const bridge = await BridgeProcess.start({
+    args: [
+      '--virtual-rate',
+      String(busRate),
+      '--virtual-payload',
+      payload,
+      '--mqtt-url',
+      broker.url(),
+      '--mqtt-prefix',
+      prefix,
+      '--mqtt-discovery-prefix',
+      'off',
+    ],
+    buses: 1,
+  });
   const sub = mqtt.connect(broker.url(), { reconnectPeriod: 0 });
   await new Promise<void>((r) => sub.once('connect', () => r()));
   // Module 0x00ABCDEF is outside the virtual bus's modules: only our frames change it.
@@ -203,36 +266,70 @@ export async function main(argv: string[]): Promise<number> {
       }
     }
     const med = (c: CpuRun['config'], t: CpuRun['traffic']): number => {
-      const v = runs.filter((r) => r.config === c && r.traffic === t).map((r) => r.cpuUsPerFrame).sort((a, b) => a - b);
+      const v = runs
+        .filter((r) => r.config === c && r.traffic === t)
+        .map((r) => r.cpuUsPerFrame)
+        .sort((a, b) => a - b);
       return v[Math.floor(v.length / 2)];
     };
     progress('in-process: the decoder with and without the MQTT service, 500,000 house frames each, alternating …');
     const inproc: Array<{ withMqtt: boolean; usPerFrame: number; changes: number }> = [];
     for (let r = 0; r < 5; r++) for (const m of [false, true]) inproc.push(await inProcessRun(broker, m, 500_000));
     progress('latency: idle bus, a saturated bus, a saturated bus of random Ampio bytes …');
-    const lat = [await latencyRun(broker, 0, 'sequence', 1000), await latencyRun(broker, RATE, 'sequence', 1000), await latencyRun(broker, RATE, 'ampio', 1000)];
+    const lat = [
+      await latencyRun(broker, 0, 'sequence', 1000),
+      await latencyRun(broker, RATE, 'sequence', 1000),
+      await latencyRun(broker, RATE, 'ampio', 1000),
+    ];
     const out: string[] = [];
-    out.push(`MQTT benchmark: built CLI on the virtual bus (Ampio-like frames, ${int(RATE)} frames/s), 8 cannelloni readers, mosquitto on 127.0.0.1; ${rounds} rounds of ${windowS} s`);
+    out.push(
+      `MQTT benchmark: built CLI on the virtual bus (Ampio-like frames, ${int(RATE)} frames/s), 8 cannelloni readers, mosquitto on 127.0.0.1; ${rounds} rounds of ${windowS} s`,
+    );
     out.push(
       table(
         ['round', 'traffic', 'configuration', 'frames', 'bridge CPU/frame', 'MQTT messages/s'],
-        runs.map((r, i) => [String(Math.floor(i / 6) + 1), r.traffic, r.config, int(r.frames), `${fixed(r.cpuUsPerFrame, 2)} µs`, r.config === 'MQTT on' ? int(r.published / windowS) : '-']),
+        runs.map((r, i) => [
+          String(Math.floor(i / 6) + 1),
+          r.traffic,
+          r.config,
+          int(r.frames),
+          `${fixed(r.cpuUsPerFrame, 2)} µs`,
+          r.config === 'MQTT on' ? int(r.published / windowS) : '-',
+        ]),
       ),
     );
     for (const t of rounds > 0 ? (['house', 'random'] as const) : []) {
       const off = med('MQTT off', t);
       const on = med('MQTT on', t);
-      out.push(`${t} traffic, medians: decoder off ${fixed(med('decoder off', t), 2)} µs, MQTT off ${fixed(off, 2)} µs, MQTT on ${fixed(on, 2)} µs per frame → MQTT adds ${fixed(((on - off) / off) * 100, 1)} % (budget 5 %)`);
+      out.push(
+        `${t} traffic, medians: decoder off ${fixed(med('decoder off', t), 2)} µs, MQTT off ${fixed(off, 2)} µs, MQTT on ${fixed(on, 2)} µs per frame → MQTT adds ${fixed(((on - off) / off) * 100, 1)} % (budget 5 %)`,
+      );
     }
     const inMed = (m: boolean): number => {
-      const v = inproc.filter((r) => r.withMqtt === m).map((r) => r.usPerFrame).sort((a, b) => a - b);
+      const v = inproc
+        .filter((r) => r.withMqtt === m)
+        .map((r) => r.usPerFrame)
+        .sort((a, b) => a - b);
       return v[Math.floor(v.length / 2)];
     };
     const houseOff = rounds > 0 ? med('MQTT off', 'house') : Number.NaN;
     out.push(
       `in-process, house traffic (${int(inproc[0].changes / (500_000 / RATE))} value changes/s at ${int(RATE)} frames/s): decoder alone ${fixed(inMed(false), 3)} µs/frame, with MQTT ${fixed(inMed(true), 3)} µs/frame → MQTT adds ${fixed(inMed(true) - inMed(false), 3)} µs per frame = ${fixed(((inMed(true) - inMed(false)) / houseOff) * 100, 1)} % of the bridge's ${fixed(houseOff, 2)} µs per frame with MQTT off (runs: ${inproc.map((r) => `${r.withMqtt ? 'on' : 'off'} ${fixed(r.usPerFrame, 3)}`).join(', ')})`,
     );
-    out.push(table(['bus load', 'values timed', 'p50', 'p99', 'max'], lat.map((l) => [l.busRate === 0 ? 'idle' : `${int(l.busRate)} frames/s ${l.payload === 'ampio' ? '(random Ampio bytes: ~10,000 value changes/s)' : '(no state changes)'}`, int(l.n), `${fixed(l.p50, 2)} ms`, `${fixed(l.p99, 2)} ms`, `${fixed(l.max, 2)} ms`])));
+    out.push(
+      table(
+        ['bus load', 'values timed', 'p50', 'p99', 'max'],
+        lat.map((l) => [
+          l.busRate === 0
+            ? 'idle'
+            : `${int(l.busRate)} frames/s ${l.payload === 'ampio' ? '(random Ampio bytes: ~10,000 value changes/s)' : '(no state changes)'}`,
+          int(l.n),
+          `${fixed(l.p50, 2)} ms`,
+          `${fixed(l.p99, 2)} ms`,
+          `${fixed(l.max, 2)} ms`,
+        ]),
+      ),
+    );
     out.push('latency = cannelloni write of a changed value → the broker delivers the retained topic to a subscriber (budget p99 20 ms)');
     process.stdout.write(`${out.join('\n')}\n`);
   } finally {

@@ -6,7 +6,10 @@ import type { TrafficResult, WindowResult } from './traffic.js';
 export function table(header: string[], rows: string[][], leftColumns = 1): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]): string =>
-    cells.map((c, i) => (i < leftColumns ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+    cells
+      .map((c, i) => (i < leftColumns ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+      .join('  ')
+      .trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
@@ -55,7 +58,10 @@ export const TRAFFIC_HEADER = [
 ];
 
 export function trafficTable(results: TrafficResult[]): string {
-  return table(TRAFFIC_HEADER, results.map((r) => row(r.key, r.median, r.peakRssMB)));
+  return table(
+    TRAFFIC_HEADER,
+    results.map((r) => row(r.key, r.median, r.peakRssMB)),
+  );
 }
 
 export function decoderTable(results: DecoderResult[]): string {

@@ -10,7 +10,21 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { type DecoderResult, runDecoders } from './decoders.js';
 import { decoderTable, fixed, int, ms, table, trafficTable } from './report.js';
-import { DEFAULT_FLUSH_MS, scenarioA, scenarioB, scenarioC, scenarioD, scenarioE, scenarioF, scenarioM, scenarioGvret, scenarioS, scenarioUdp, scenarioWaveshare, type Timing } from './scenarios.js';
+import {
+  DEFAULT_FLUSH_MS,
+  scenarioA,
+  scenarioB,
+  scenarioC,
+  scenarioD,
+  scenarioE,
+  scenarioF,
+  scenarioM,
+  scenarioGvret,
+  scenarioS,
+  scenarioUdp,
+  scenarioWaveshare,
+  type Timing,
+} from './scenarios.js';
 import { median, runTraffic, type TrafficResult, type TrafficSpec } from './traffic.js';
 
 const ALL = ['a', 'b', 'b0', 'c', 'd', 'e', 'f', 'g', 'm', 'gv', 's', 'w', 'u'] as const;
@@ -154,7 +168,9 @@ async function main(): Promise<number> {
     const out: string[] = [];
     out.push(`ampio-bridge benchmark, ${new Date().toISOString()}, ${elapsedS.toFixed(0)} s`);
     out.push(`${machine.cpuModel}, ${machine.nproc} CPUs, Node ${machine.node}, load average before ${machine.loadAverage.map((x) => x.toFixed(2)).join(' ')}`);
-    out.push(`windows: ${timing.windows} × ${timing.windowS} s per scenario after ${timing.warmS} s warm-up; figures are medians over windows, drops/order/max the worst window`);
+    out.push(
+      `windows: ${timing.windows} × ${timing.windowS} s per scenario after ${timing.warmS} s warm-up; figures are medians over windows, drops/order/max the worst window`,
+    );
     out.push('');
     if (traffic.length) {
       out.push(trafficTable(traffic));
@@ -164,28 +180,43 @@ async function main(): Promise<number> {
       const f = traffic.find((t) => t.key === 'f');
       if (f) {
         const m = f.median;
-        out.push(`(f) clients sent ${int(m.offeredFps)}/s; reached the bus ${int(m.toBusFps)}/s; other clients got ${int(m.deliveredFps)}/s of ${int(m.offeredFps * 7)}/s expected (7 others each)`);
+        out.push(
+          `(f) clients sent ${int(m.offeredFps)}/s; reached the bus ${int(m.toBusFps)}/s; other clients got ${int(m.deliveredFps)}/s of ${int(m.offeredFps * 7)}/s expected (7 others each)`,
+        );
       }
       const m = traffic.find((t) => t.key === 'm');
       const m1 = traffic.find((t) => t.key === 'm1');
       if (m && m1) {
-        out.push(`(m) a second protocol on the bus: ${fixed(m.median.bridgeCpuUsPerFrame, 3)} µs/frame mixed vs ${fixed(m1.median.bridgeCpuUsPerFrame, 3)} with cannelloni alone (×${fixed(m.median.bridgeCpuUsPerFrame / m1.median.bridgeCpuUsPerFrame, 2)})`);
+        out.push(
+          `(m) a second protocol on the bus: ${fixed(m.median.bridgeCpuUsPerFrame, 3)} µs/frame mixed vs ${fixed(m1.median.bridgeCpuUsPerFrame, 3)} with cannelloni alone (×${fixed(m.median.bridgeCpuUsPerFrame / m1.median.bridgeCpuUsPerFrame, 2)})`,
+        );
       }
       const d = traffic.find((t) => t.key === 'd');
       if (d) out.push(`(d) the stalled client: ${int(d.median.stalledDrops)} frames dropped for it in a window (healthy ones: ${int(d.median.healthyDrops)})`);
       const s = traffic.find((t) => t.key === 's');
       const b = traffic.find((t) => t.key === 'b');
-      if (s && b) out.push(`(s) socketcand ${fixed(s.median.bridgeCpuUsPerFrame, 2)} µs per delivered frame = ${fixed(s.median.bridgeCpuUsPerFrame / b.median.bridgeCpuUsPerFrame, 2)}× cannelloni's (b) in this run`);
+      if (s && b)
+        out.push(
+          `(s) socketcand ${fixed(s.median.bridgeCpuUsPerFrame, 2)} µs per delivered frame = ${fixed(s.median.bridgeCpuUsPerFrame / b.median.bridgeCpuUsPerFrame, 2)}× cannelloni's (b) in this run`,
+        );
       const w = traffic.find((t) => t.key === 'w');
       const u = traffic.find((t) => t.key === 'u');
       const ut = traffic.find((t) => t.key === 'ut');
-      if (u && ut) out.push(`(u) cannelloni UDP, one peer: ${fixed(u.median.bridgeCpuUsPerFrame, 2)} µs per delivered frame = ${fixed(u.median.bridgeCpuUsPerFrame / ut.median.bridgeCpuUsPerFrame, 2)}× one cannelloni TCP reader's (ut, ${fixed(ut.median.bridgeCpuUsPerFrame, 2)} µs) in this run`);
-      if (w && b) out.push(`(w) Waveshare ${fixed(w.median.bridgeCpuUsPerFrame, 2)} µs per delivered frame = ${fixed(w.median.bridgeCpuUsPerFrame / b.median.bridgeCpuUsPerFrame, 2)}× cannelloni's (b) in this run`);
+      if (u && ut)
+        out.push(
+          `(u) cannelloni UDP, one peer: ${fixed(u.median.bridgeCpuUsPerFrame, 2)} µs per delivered frame = ${fixed(u.median.bridgeCpuUsPerFrame / ut.median.bridgeCpuUsPerFrame, 2)}× one cannelloni TCP reader's (ut, ${fixed(ut.median.bridgeCpuUsPerFrame, 2)} µs) in this run`,
+        );
+      if (w && b)
+        out.push(
+          `(w) Waveshare ${fixed(w.median.bridgeCpuUsPerFrame, 2)} µs per delivered frame = ${fixed(w.median.bridgeCpuUsPerFrame / b.median.bridgeCpuUsPerFrame, 2)}× cannelloni's (b) in this run`,
+        );
       out.push('');
     }
     if (ramp) {
       out.push(`(c) ramp, 64 clients: highest drop-free delivered rate ${int(ramp.bestDropFreeDeliveredFps)} frames/s (bus ${int(ramp.bestRate)} fps)`);
-      out.push(`    with p99 also ≤ ${DEFAULT_FLUSH_MS + 2} ms: ${int(ramp.bestWithinLatencyFps)} frames/s (bus ${int(ramp.bestWithinLatencyRate)} fps); peak RSS ${fixed(ramp.peakRssDropFreeMB, 0)} MB over the drop-free steps, ${fixed(ramp.peakRssMB, 0)} MB over all`);
+      out.push(
+        `    with p99 also ≤ ${DEFAULT_FLUSH_MS + 2} ms: ${int(ramp.bestWithinLatencyFps)} frames/s (bus ${int(ramp.bestWithinLatencyRate)} fps); peak RSS ${fixed(ramp.peakRssDropFreeMB, 0)} MB over the drop-free steps, ${fixed(ramp.peakRssMB, 0)} MB over all`,
+      );
       out.push(trafficTable(ramp.steps));
       out.push('');
     }
@@ -196,7 +227,12 @@ async function main(): Promise<number> {
     }
     if (budgets.length) {
       out.push('budgets');
-      out.push(table(['budget', 'scenario', 'limit', 'measured', 'status'], budgets.map((b) => [b.name, b.scenario, b.limit, b.value, b.met ? 'met' : 'MISSED'])));
+      out.push(
+        table(
+          ['budget', 'scenario', 'limit', 'measured', 'status'],
+          budgets.map((b) => [b.name, b.scenario, b.limit, b.value, b.met ? 'met' : 'MISSED']),
+        ),
+      );
     }
     process.stdout.write(`${out.join('\n')}\n`);
   }
@@ -213,7 +249,11 @@ async function runRamp(quick: boolean, bridgeNodeArgs: string[] | undefined, pro
   const timing: Timing = { warmS: 1, windowS: quick ? 2 : 3, windows: 1 };
   const steps: TrafficResult[] = [];
   const clean = (r: TrafficResult): boolean =>
-    r.median.healthyDrops === 0 && r.median.healthyGaps === 0 && r.median.closedClients === 0 && r.median.orderingViolations === 0 && r.median.offeredFps >= 0.97 * r.configuredFps;
+    r.median.healthyDrops === 0 &&
+    r.median.healthyGaps === 0 &&
+    r.median.closedClients === 0 &&
+    r.median.orderingViolations === 0 &&
+    r.median.offeredFps >= 0.97 * r.configuredFps;
   const step = async (rate: number): Promise<boolean> => {
     const spec = scenarioC(timing, rate);
     progress(`${spec.key}: ${spec.title}`);
@@ -254,16 +294,40 @@ function checkBudgets(traffic: TrafficResult[], ramp: RampResult | null): Budget
   const b = get('b');
   if (b) {
     const m = b.median;
-    out.push({ name: 'drops', scenario: 'b', limit: '0', value: `${m.healthyDrops} dropped, ${m.healthyGaps} gaps`, met: m.healthyDrops === 0 && m.healthyGaps === 0 });
+    out.push({
+      name: 'drops',
+      scenario: 'b',
+      limit: '0',
+      value: `${m.healthyDrops} dropped, ${m.healthyGaps} gaps`,
+      met: m.healthyDrops === 0 && m.healthyGaps === 0,
+    });
     out.push({ name: 'ordering violations', scenario: 'b', limit: '0', value: int(m.orderingViolations), met: m.orderingViolations === 0 });
     const limit = (DEFAULT_FLUSH_MS + 2) * 1000;
-    out.push({ name: 'p99 latency, default flush', scenario: 'b', limit: `≤ ${ms(limit)} ms`, value: `${ms(m.latency.p99Us)} ms`, met: m.latency.p99Us <= limit });
-    out.push({ name: 'bridge CPU per delivered frame', scenario: 'b', limit: '≤ 1.50 µs', value: `${fixed(m.bridgeCpuUsPerFrame, 2)} µs`, met: m.bridgeCpuUsPerFrame <= 1.5 });
+    out.push({
+      name: 'p99 latency, default flush',
+      scenario: 'b',
+      limit: `≤ ${ms(limit)} ms`,
+      value: `${ms(m.latency.p99Us)} ms`,
+      met: m.latency.p99Us <= limit,
+    });
+    out.push({
+      name: 'bridge CPU per delivered frame',
+      scenario: 'b',
+      limit: '≤ 1.50 µs',
+      value: `${fixed(m.bridgeCpuUsPerFrame, 2)} µs`,
+      met: m.bridgeCpuUsPerFrame <= 1.5,
+    });
   }
   const s = get('s');
   if (s) {
     const m = s.median;
-    out.push({ name: 'drops, socketcand', scenario: 's', limit: '0', value: `${m.healthyDrops} dropped, ${m.healthyGaps} gaps`, met: m.healthyDrops === 0 && m.healthyGaps === 0 });
+    out.push({
+      name: 'drops, socketcand',
+      scenario: 's',
+      limit: '0',
+      value: `${m.healthyDrops} dropped, ${m.healthyGaps} gaps`,
+      met: m.healthyDrops === 0 && m.healthyGaps === 0,
+    });
     if (b) {
       const ratio = m.bridgeCpuUsPerFrame / b.median.bridgeCpuUsPerFrame;
       out.push({ name: 'socketcand CPU per frame vs cannelloni (b)', scenario: 's', limit: '≤ 2.00×', value: `${fixed(ratio, 2)}×`, met: ratio <= 2 });
@@ -272,7 +336,13 @@ function checkBudgets(traffic: TrafficResult[], ramp: RampResult | null): Budget
   const w = get('w');
   if (w) {
     const m = w.median;
-    out.push({ name: 'drops, Waveshare', scenario: 'w', limit: '0', value: `${m.healthyDrops} dropped, ${m.healthyGaps} gaps`, met: m.healthyDrops === 0 && m.healthyGaps === 0 });
+    out.push({
+      name: 'drops, Waveshare',
+      scenario: 'w',
+      limit: '0',
+      value: `${m.healthyDrops} dropped, ${m.healthyGaps} gaps`,
+      met: m.healthyDrops === 0 && m.healthyGaps === 0,
+    });
     // Both are fixed binary records encoded once per bus frame: within 1.2× of each other.
     if (b) {
       const ratio = m.bridgeCpuUsPerFrame / b.median.bridgeCpuUsPerFrame;
@@ -283,7 +353,13 @@ function checkBudgets(traffic: TrafficResult[], ramp: RampResult | null): Budget
   const ut = get('ut');
   if (u) {
     const m = u.median;
-    out.push({ name: 'drops, cannelloni UDP (loopback)', scenario: 'u', limit: '0', value: `${m.healthyDrops} dropped, ${m.healthyGaps} gaps`, met: m.healthyDrops === 0 && m.healthyGaps === 0 });
+    out.push({
+      name: 'drops, cannelloni UDP (loopback)',
+      scenario: 'u',
+      limit: '0',
+      value: `${m.healthyDrops} dropped, ${m.healthyGaps} gaps`,
+      met: m.healthyDrops === 0 && m.healthyGaps === 0,
+    });
     // Issue 27: with cannelloni's batching a UDP peer costs no more than a TCP client.
     if (ut) {
       const ratio = m.bridgeCpuUsPerFrame / ut.median.bridgeCpuUsPerFrame;
@@ -293,12 +369,30 @@ function checkBudgets(traffic: TrafficResult[], ramp: RampResult | null): Budget
   const b0 = get('b0');
   if (b0) {
     const m = b0.median;
-    out.push({ name: 'drops, --flush-interval 0', scenario: 'b0', limit: '0', value: `${m.healthyDrops} dropped, ${m.healthyGaps} gaps`, met: m.healthyDrops === 0 && m.healthyGaps === 0 });
-    out.push({ name: 'ordering violations, --flush-interval 0', scenario: 'b0', limit: '0', value: int(m.orderingViolations), met: m.orderingViolations === 0 });
+    out.push({
+      name: 'drops, --flush-interval 0',
+      scenario: 'b0',
+      limit: '0',
+      value: `${m.healthyDrops} dropped, ${m.healthyGaps} gaps`,
+      met: m.healthyDrops === 0 && m.healthyGaps === 0,
+    });
+    out.push({
+      name: 'ordering violations, --flush-interval 0',
+      scenario: 'b0',
+      limit: '0',
+      value: int(m.orderingViolations),
+      met: m.orderingViolations === 0,
+    });
     out.push({ name: 'p99 latency, --flush-interval 0', scenario: 'b0', limit: '≤ 1.00 ms', value: `${ms(m.latency.p99Us)} ms`, met: m.latency.p99Us <= 1000 });
   }
   if (ramp) {
-    out.push({ name: 'saturation, drop-free delivered', scenario: 'c', limit: '≥ 1,000,000/s', value: `${int(ramp.bestDropFreeDeliveredFps)}/s`, met: ramp.bestDropFreeDeliveredFps >= 1_000_000 });
+    out.push({
+      name: 'saturation, drop-free delivered',
+      scenario: 'c',
+      limit: '≥ 1,000,000/s',
+      value: `${int(ramp.bestDropFreeDeliveredFps)}/s`,
+      met: ramp.bestDropFreeDeliveredFps >= 1_000_000,
+    });
     // Judged over every step, the overloaded ones past the drop-free rate included.
     out.push({ name: 'peak RSS (all ramp steps)', scenario: 'c', limit: '≤ 120 MB', value: `${fixed(ramp.peakRssMB, 0)} MB`, met: ramp.peakRssMB <= 120 });
   }
@@ -306,11 +400,24 @@ function checkBudgets(traffic: TrafficResult[], ramp: RampResult | null): Budget
   if (d) {
     const m = d.median;
     const limit = (DEFAULT_FLUSH_MS + 2) * 1000;
-    out.push({ name: 'healthy clients lose nothing', scenario: 'd', limit: '0', value: `${m.healthyDrops} dropped, ${m.healthyGaps} gaps`, met: m.healthyDrops === 0 && m.healthyGaps === 0 });
+    out.push({
+      name: 'healthy clients lose nothing',
+      scenario: 'd',
+      limit: '0',
+      value: `${m.healthyDrops} dropped, ${m.healthyGaps} gaps`,
+      met: m.healthyDrops === 0 && m.healthyGaps === 0,
+    });
     out.push({ name: 'healthy clients p99', scenario: 'd', limit: `≤ ${ms(limit)} ms`, value: `${ms(m.latency.p99Us)} ms`, met: m.latency.p99Us <= limit });
   }
   const e = get('e');
-  if (e) out.push({ name: 'idle CPU', scenario: 'e', limit: '≤ 1 % of a core', value: `${fixed(e.median.bridgeCpuPercent, 2)} %`, met: e.median.bridgeCpuPercent <= 1 });
+  if (e)
+    out.push({
+      name: 'idle CPU',
+      scenario: 'e',
+      limit: '≤ 1 % of a core',
+      value: `${fixed(e.median.bridgeCpuPercent, 2)} %`,
+      met: e.median.bridgeCpuPercent <= 1,
+    });
   return out;
 }
 
@@ -319,7 +426,14 @@ function checkBudgets(traffic: TrafficResult[], ramp: RampResult | null): Budget
  * build, alternating which goes first, so a change in the machine's load hits both alike.
  * Each run is a fresh bridge and load generator with one measuring window.
  */
-async function compare(baselineCli: string, only: Set<Key>, timing: Timing, bridgeNodeArgs: string[] | undefined, json: boolean, progress: (l: string) => void): Promise<number> {
+async function compare(
+  baselineCli: string,
+  only: Set<Key>,
+  timing: Timing,
+  bridgeNodeArgs: string[] | undefined,
+  json: boolean,
+  progress: (l: string) => void,
+): Promise<number> {
   const specs: TrafficSpec[] = [];
   const one: Timing = { ...timing, windows: 1 };
   if (only.has('a')) specs.push(scenarioA(one));
@@ -378,7 +492,9 @@ async function compare(baselineCli: string, only: Set<Key>, timing: Timing, brid
         `runs: base ${ramps.baseline.map((r) => int(r.bestDropFreeDeliveredFps)).join(', ')}; now ${ramps.current.map((r) => int(r.bestDropFreeDeliveredFps)).join(', ')}`
       : '';
   if (json) {
-    process.stdout.write(`${JSON.stringify({ date: new Date().toISOString(), machine: describeMachine(), baselineCli, timing, summary, rows, ramps }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ date: new Date().toISOString(), machine: describeMachine(), baselineCli, timing, summary, rows, ramps }, null, 2)}\n`,
+    );
   } else {
     const header = ['scenario', ...figures.map(([name]) => `${name} base → now (×)`)];
     const body = summary.map((s) => [
@@ -388,7 +504,9 @@ async function compare(baselineCli: string, only: Set<Key>, timing: Timing, brid
         return `${f(v.baseline)} → ${f(v.current)} (${fixed(v.ratio, 2)})`;
       }),
     ]);
-    process.stdout.write(`baseline ${baselineCli}: medians of ${timing.windows} alternating runs × ${timing.windowS} s\n${table(header, body)}\n${rampLine ? `${rampLine}\n` : ''}`);
+    process.stdout.write(
+      `baseline ${baselineCli}: medians of ${timing.windows} alternating runs × ${timing.windowS} s\n${table(header, body)}\n${rampLine ? `${rampLine}\n` : ''}`,
+    );
   }
   return 0;
 }

@@ -91,7 +91,8 @@ export function scenarioS(t: Timing): TrafficSpec {
     title: `socketcand: ${SATURATED_1M_RATE.toLocaleString('en-US')} fps, 32 RAW-mode clients`,
     bridgeArgs: ['--virtual-rate', String(SATURATED_1M_RATE), '--socketcand-listen', '127.0.0.1:0'],
     buses: 1,
-    clients: (_ports, byProtocol) => Array.from({ length: 32 }, () => ({ port: byProtocol.socketcand[0], role: 'read' as const, protocol: 'socketcand' as const })),
+    clients: (_ports, byProtocol) =>
+      Array.from({ length: 32 }, () => ({ port: byProtocol.socketcand[0], role: 'read' as const, protocol: 'socketcand' as const })),
     configuredFps: SATURATED_1M_RATE,
     ...t,
   };
@@ -150,7 +151,8 @@ export function scenarioWaveshare(t: Timing): TrafficSpec {
     title: `Waveshare: ${SATURATED_1M_RATE.toLocaleString('en-US')} fps, 32 clients (13-byte records)`,
     bridgeArgs: ['--virtual-rate', String(SATURATED_1M_RATE), '--waveshare-listen', '127.0.0.1:0'],
     buses: 1,
-    clients: (_ports, byProtocol) => Array.from({ length: 32 }, () => ({ port: byProtocol.waveshare[0], role: 'read' as const, protocol: 'waveshare' as const })),
+    clients: (_ports, byProtocol) =>
+      Array.from({ length: 32 }, () => ({ port: byProtocol.waveshare[0], role: 'read' as const, protocol: 'waveshare' as const })),
     configuredFps: SATURATED_1M_RATE,
     ...t,
   };
@@ -167,7 +169,9 @@ export function scenarioUdp(t: Timing, udp: boolean): TrafficSpec {
     title: `${udp ? 'cannelloni UDP' : 'cannelloni TCP'}: ${SATURATED_1M_RATE.toLocaleString('en-US')} fps, one ${udp ? 'peer' : 'reader'}`,
     bridgeArgs: ['--virtual-rate', String(SATURATED_1M_RATE), ...(udp ? ['--cannelloni-udp', '127.0.0.1:0'] : [])],
     buses: 1,
-    clients: ([port], byProtocol) => [udp ? { port: byProtocol['cannelloni-udp'][0], role: 'read' as const, protocol: 'cannelloni-udp' as const } : { port, role: 'read' as const }],
+    clients: ([port], byProtocol) => [
+      udp ? { port: byProtocol['cannelloni-udp'][0], role: 'read' as const, protocol: 'cannelloni-udp' as const } : { port, role: 'read' as const },
+    ],
     configuredFps: SATURATED_1M_RATE,
     ...t,
   };

@@ -148,7 +148,13 @@ async function waitForDrops(bridge: BridgeProcess, maxS: number, progress: (l: s
   progress(`  no drops after ${maxS} s: the stalled client's kernel buffers are not full yet`);
 }
 
-function summarise(r: LoadResult, snap0: Snapshot, snap1: Snapshot, cpu: { user: number; system: number }, seconds: number): Omit<WindowResult, 'timerLateness'> {
+function summarise(
+  r: LoadResult,
+  snap0: Snapshot,
+  snap1: Snapshot,
+  cpu: { user: number; system: number },
+  seconds: number,
+): Omit<WindowResult, 'timerLateness'> {
   const cpuS = cpu.user + cpu.system;
   const loadSeconds = r.elapsedMs / 1000;
   const healthy = r.clients.filter((c) => c.role !== 'stall');
@@ -224,7 +230,11 @@ function medianWindow(ws: WindowResult[]): WindowResult {
     if (typeof first === 'number') return worst.has(key) ? Math.max(...(values as number[])) : median(values as number[]);
     if (first && typeof first === 'object') {
       const out: Record<string, unknown> = {};
-      for (const k of Object.keys(first)) out[k] = combine(values.map((v) => (v as Record<string, unknown>)[k]), k);
+      for (const k of Object.keys(first))
+        out[k] = combine(
+          values.map((v) => (v as Record<string, unknown>)[k]),
+          k,
+        );
       return out;
     }
     return first;

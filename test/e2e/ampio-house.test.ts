@@ -48,7 +48,10 @@ function send(module: number, hex: string): void {
 }
 
 async function cli(...args: string[]): Promise<string> {
-  const r = await execa(process.execPath, [CLI, ...args, ...(args[0] === 'capture' ? [] : ['--control-socket', bridge.controlSocket])], { env: env(), extendEnv: false });
+  const r = await execa(process.execPath, [CLI, ...args, ...(args[0] === 'capture' ? [] : ['--control-socket', bridge.controlSocket])], {
+    env: env(),
+    extendEnv: false,
+  });
   return r.stdout;
 }
 
@@ -75,10 +78,24 @@ beforeAll(async () => {
   fs.copyFileSync(FIXTURE, path.join(dir, 'house.yaml'));
   bridge = await BridgeChild.start({
     args: [
-      '--config', path.join(dir, 'none.json'),
-      '--backend', 'virtual', '--virtual-rate', '0', '--listen', '127.0.0.1:0', '--metrics-addr', '127.0.0.1:0',
-      '--ampio-config', path.join(dir, 'house.yaml'), '--ampio-offline-after', '4s',
-      '--capture', path.join(dir, 'capture.db'), '--capture-commit-interval', '100ms',
+      '--config',
+      path.join(dir, 'none.json'),
+      '--backend',
+      'virtual',
+      '--virtual-rate',
+      '0',
+      '--listen',
+      '127.0.0.1:0',
+      '--metrics-addr',
+      '127.0.0.1:0',
+      '--ampio-config',
+      path.join(dir, 'house.yaml'),
+      '--ampio-offline-after',
+      '4s',
+      '--capture',
+      path.join(dir, 'capture.db'),
+      '--capture-commit-interval',
+      '100ms',
     ],
   });
   const m = await bridge.waitFor((r) => r.event === 'metrics_listen', 5000, 'metrics_listen');
@@ -131,13 +148,38 @@ describe('a scripted Ampio morning on the built serve', () => {
     }
     expect(a.house).toMatchObject({ path: path.join(dir, 'house.yaml'), devices: 5, error: null });
     expect(a.offlineAfterMs).toBe(4000);
-    expect(byAddress(a, RELAYS)).toMatchObject({ name: 'Relays ground floor', model: 'MREL8S', area: 'Technical room', supplyVolts: 24, temperatureC: 25, online: true, known: true, types: [0x1b, 0x1e, 0x2b, 0x4f] });
-    expect(byAddress(a, DIMMER)).toMatchObject({ name: 'Dimmer living room', model: 'MDIM', supplyVolts: 22, temperatureC: 27, online: true, types: [0x0c, 0x0f, 0x4f] });
-    expect(byAddress(a, SENSORS)).toMatchObject({ name: 'Sensors living room', model: 'MSENS', supplyVolts: 21, temperatureC: 22, online: true, types: [0x06, 0x4f] });
+    expect(byAddress(a, RELAYS)).toMatchObject({
+      name: 'Relays ground floor',
+      model: 'MREL8S',
+      area: 'Technical room',
+      supplyVolts: 24,
+      temperatureC: 25,
+      online: true,
+      known: true,
+      types: [0x1b, 0x1e, 0x2b, 0x4f],
+    });
+    expect(byAddress(a, DIMMER)).toMatchObject({
+      name: 'Dimmer living room',
+      model: 'MDIM',
+      supplyVolts: 22,
+      temperatureC: 27,
+      online: true,
+      types: [0x0c, 0x0f, 0x4f],
+    });
+    expect(byAddress(a, SENSORS)).toMatchObject({
+      name: 'Sensors living room',
+      model: 'MSENS',
+      supplyVolts: 21,
+      temperatureC: 22,
+      online: true,
+      types: [0x06, 0x4f],
+    });
     // Named in the file, never heard.
     expect(byAddress(a, 0x1879)).toMatchObject({ name: 'Colour strip', frames: 0, online: false });
     expect(a.decode.unknownTypes).toEqual({ '2b': 1 });
-    expect(await cli('status')).toMatch(/ampio: 3 modules heard, 3 online · 1 with a low supply · \d+ state frames \(1 of unknown types\) · names from .*house\.yaml/);
+    expect(await cli('status')).toMatch(
+      /ampio: 3 modules heard, 3 online · 1 with a low supply · \d+ state frames \(1 of unknown types\) · names from .*house\.yaml/,
+    );
     const table = await cli('modules');
     expect(table).toMatch(/0x00001886\s+Sensors living room\s+MSENS\s+Living room\s+21\.0 V LOW\s+22 °C/);
   });
@@ -162,14 +204,21 @@ describe('a scripted Ampio morning on the built serve', () => {
   });
 
   it('modules --json --watch: one document per line until Ctrl-C', async () => {
-    const child = execa(process.execPath, [CLI, 'modules', '--json', '--watch', '--interval', '200ms', '--control-socket', bridge.controlSocket], { env: env(), extendEnv: false, reject: false });
+    const child = execa(process.execPath, [CLI, 'modules', '--json', '--watch', '--interval', '200ms', '--control-socket', bridge.controlSocket], {
+      env: env(),
+      extendEnv: false,
+      reject: false,
+    });
     let out = '';
     child.stdout!.on('data', (d: Buffer) => void (out += d.toString()));
     for (let i = 0; i < 100 && out.split('\n').filter(Boolean).length < 3; i++) await sleep(100);
     child.kill('SIGINT');
     const r = await child;
     expect(r.exitCode).toBe(0);
-    const docs = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as AmpioSnapshot);
+    const docs = r.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as AmpioSnapshot);
     expect(docs.length).toBeGreaterThanOrEqual(3);
     for (const d of docs) expect(byAddress(d, RELAYS)).toMatchObject({ name: 'Relays ground floor', supplyVolts: 24 });
   });
@@ -187,7 +236,13 @@ describe('a scripted Ampio morning on the built serve', () => {
   });
 
   it('top --modules in a terminal shows the same modules and values', async () => {
-    await term.start('top', { cols: 120, rows: 30 }, 'sh', '-c', `node ${JSON.stringify(CLI)} top --modules --interval 500ms --control-socket ${JSON.stringify(bridge.controlSocket)}; exec sleep 600`);
+    await term.start(
+      'top',
+      { cols: 120, rows: 30 },
+      'sh',
+      '-c',
+      `node ${JSON.stringify(CLI)} top --modules --interval 500ms --control-socket ${JSON.stringify(bridge.controlSocket)}; exec sleep 600`,
+    );
     const text = await term.waitFor('top', (t) => t.includes('AMPIO MODULES') && t.includes('Sensors living room'), 'the modules view');
     expect(text).toMatch(/0x00001a1e\s+Relays ground floor\s+MREL8S\s+Technical room\s+24\.0 V\s+25 °C\s+\S+\s+online/);
     expect(text).toMatch(/0x000019c7\s+Dimmer living room\s+MDIM\s+Technical room\s+22\.0 V\s+27 °C\s+\S+\s+online/);
@@ -211,17 +266,31 @@ describe('a scripted Ampio morning on the built serve', () => {
     await term.waitFor('top', /0x00001886\s+Sensors living room.*OFFLINE/, 'the sensor module OFFLINE');
   });
 
-  it('capture query --decode prints each stored frame\'s meaning with the house file\'s names', async () => {
+  it("capture query --decode prints each stored frame's meaning with the house file's names", async () => {
     let out = '';
     for (let i = 0; i < 50 && !out.includes('Garden pump'); i++) {
       await sleep(100);
-      out = await cli('capture', 'query', '--capture', path.join(dir, 'capture.db'), '--id', '0x1a1e', '--limit', '0', '--decode', '--ampio-config', path.join(dir, 'house.yaml'));
+      out = await cli(
+        'capture',
+        'query',
+        '--capture',
+        path.join(dir, 'capture.db'),
+        '--id',
+        '0x1a1e',
+        '--limit',
+        '0',
+        '--decode',
+        '--ampio-config',
+        path.join(dir, 'house.yaml'),
+      );
     }
     expect(out).toContain('Relays ground floor (0x00001a1e): bout.1–48 on: bout.1 "Hall ceiling", bout.3 "Garden pump"');
     expect(out).toContain('Relays ground floor (0x00001a1e): bin.1–48 on: bin.1 "Front door"');
     expect(out).toContain('Relays ground floor (0x00001a1e): diagnostics.1=24 V, 25 °C');
     expect(out).toContain('Relays ground floor (0x00001a1e) FE 2B: unknown type');
-    const json = JSON.parse(await cli('capture', 'query', '--capture', path.join(dir, 'capture.db'), '--id', '0x1886', '--limit', '0', '--decode', '--json')) as Array<{ decoded: { values: unknown[] } | null }>;
+    const json = JSON.parse(
+      await cli('capture', 'query', '--capture', path.join(dir, 'capture.db'), '--id', '0x1886', '--limit', '0', '--decode', '--json'),
+    ) as Array<{ decoded: { values: unknown[] } | null }>;
     const diagnostics = [{ kind: 'diagnostics', channel: 1, value: { voltage: 21, temperature: 22 }, unit: null }];
     expect(json.slice(0, 2).map((r) => r.decoded?.values)).toEqual([diagnostics, [{ kind: 'temperature', channel: 1, value: 21.5, unit: '°C' }]]);
     // The rest are its repeated health reports.
@@ -241,7 +310,9 @@ describe('a scripted Ampio morning on the built serve', () => {
 
 describe('serve --ampio=false', () => {
   it('decodes nothing: no ampio section, and modules/state say why (exit 1)', async () => {
-    const plain = await BridgeChild.start({ args: ['--config', path.join(dir, 'none.json'), '--backend', 'virtual', '--virtual-rate', '0', '--listen', '127.0.0.1:0', '--ampio=false'] });
+    const plain = await BridgeChild.start({
+      args: ['--config', path.join(dir, 'none.json'), '--backend', 'virtual', '--virtual-rate', '0', '--listen', '127.0.0.1:0', '--ampio=false'],
+    });
     try {
       expect((await plain.snapshot()).ampio).toBeUndefined();
       for (const command of ['modules', 'state']) {

@@ -44,13 +44,22 @@ async function received(client: TestClient, ms: number): Promise<number> {
 }
 
 function status(bridge: BridgeChild): string {
-  return execFileSync(process.execPath, [CLI, 'status', '--control-socket', bridge.controlSocket], { cwd: REPO, env: { ...process.env, NO_COLOR: '1' } }).toString();
+  return execFileSync(process.execPath, [CLI, 'status', '--control-socket', bridge.controlSocket], {
+    cwd: REPO,
+    env: { ...process.env, NO_COLOR: '1' },
+  }).toString();
 }
 
 it('a store with a bad data page: the bridge serves, capture is off with the reason everywhere; recover + SIGHUP bring it back in the same process', async () => {
   const file = path.join(dir, 'capture.db');
   const s = CaptureStore.open(Database, { path: file });
-  const rows: DecodedRecord[] = Array.from({ length: 30_000 }, (_, i) => ({ bus: 0, direction: 0, frame: makeFrame({ id: 0x1d000000 + (i % 50), extended: true, data: [i & 255, 1, 2], timestamp: Date.now() - 60_000 + i }), session: 0, label: null }));
+  const rows: DecodedRecord[] = Array.from({ length: 30_000 }, (_, i) => ({
+    bus: 0,
+    direction: 0,
+    frame: makeFrame({ id: 0x1d000000 + (i % 50), extended: true, data: [i & 255, 1, 2], timestamp: Date.now() - 60_000 + i }),
+    session: 0,
+    label: null,
+  }));
   s.append(rows, { 0: 'can0' });
   s.close();
   // A bad sector in the middle of the frames: no write at the end of the table touches it.
@@ -61,7 +70,10 @@ it('a store with a bad data page: the bridge serves, capture is off with the rea
   fs.writeSync(fd, Buffer.alloc(4096, 0x5a), 0, 4096, (leaves[Math.floor(leaves.length / 2)] - 1) * 4096);
   fs.closeSync(fd);
 
-  const bridge = await BridgeChild.start({ args: ['--backend', 'virtual', '--listen', '127.0.0.1:0', '--virtual-rate', '200', '--capture', file, '--metrics-addr', '127.0.0.1:0'], env: env() });
+  const bridge = await BridgeChild.start({
+    args: ['--backend', 'virtual', '--listen', '127.0.0.1:0', '--virtual-rate', '200', '--capture', file, '--metrics-addr', '127.0.0.1:0'],
+    env: env(),
+  });
   try {
     const off = await bridge.waitFor((r) => r.event === 'capture_off', 15_000, 'capture_off');
     expect(off).toMatchObject({ level: 'error', reason: 'corrupt', path: file, hint: expect.stringContaining('ampio-bridge capture recover') });
@@ -77,13 +89,21 @@ it('a store with a bad data page: the bridge serves, capture is off with the rea
     expect(m).toContain('\ncapture_up 0\n');
     expect(m).toContain('\ncapture_problem{reason="corrupt"} 1\n');
     // query asks the running bridge first: it knows the store is damaged, whatever the query reads.
-    const query = spawnSync(process.execPath, [CLI, 'capture', 'query', '--since', '1m', '--control-socket', bridge.controlSocket], { cwd: REPO, env: { ...process.env, ...env() } });
+    const query = spawnSync(process.execPath, [CLI, 'capture', 'query', '--since', '1m', '--control-socket', bridge.controlSocket], {
+      cwd: REPO,
+      env: { ...process.env, ...env() },
+    });
     expect(query.status).toBe(1);
     expect(query.stderr.toString()).toMatch(/is damaged[\s\S]*capture recover/);
     // doctor: from the running daemon, and from the file when no daemon answers.
     const live = await askDaemonCapture({ flag: bridge.controlSocket, env: {} });
     expect(live.reached).toBe(true);
-    if (live.reached) expect(liveCaptureChecks(live, {})[0]).toMatchObject({ status: 'fail', detail: expect.stringContaining('is damaged'), fix: expect.stringContaining('capture recover') });
+    if (live.reached)
+      expect(liveCaptureChecks(live, {})[0]).toMatchObject({
+        status: 'fail',
+        detail: expect.stringContaining('is damaged'),
+        fix: expect.stringContaining('capture recover'),
+      });
     const doctor = await captureChecks({ capture: file }, {});
     expect(doctor[0]).toMatchObject({ status: 'fail', detail: expect.stringContaining('is damaged'), fix: expect.stringContaining('capture recover') });
 
@@ -114,7 +134,10 @@ function haveTool(name: string): boolean {
 
 it('disk full (a 4 MB tmpfs in a private mount namespace): said once, the reason in status and metrics, the bus still served, the recovery logged', async () => {
   for (const tool of ['unshare', 'mount', 'mkfifo']) expect(haveTool(tool), `${tool} (util-linux / coreutils) is needed for this test`).toBe(true);
-  expect(spawnSync('unshare', ['-m', '--propagation', 'private', 'true']).status, 'a private mount namespace needs root (CAP_SYS_ADMIN): run this test as root, as CI does').toBe(0);
+  expect(
+    spawnSync('unshare', ['-m', '--propagation', 'private', 'true']).status,
+    'a private mount namespace needs root (CAP_SYS_ADMIN): run this test as root, as CI does',
+  ).toBe(0);
   const mnt = path.join(dir, 'mnt');
   fs.mkdirSync(mnt);
   const fifo = path.join(dir, 'free-space');
@@ -126,7 +149,20 @@ it('disk full (a 4 MB tmpfs in a private mount namespace): said once, the reason
   const bridge = await BridgeChild.start({
     wrap: ['unshare', '-m', '--propagation', 'private'],
     shellPrefix: prefix,
-    args: ['--backend', 'virtual', '--listen', '127.0.0.1:0', '--virtual-rate', '5000', '--capture', path.join(mnt, 'capture.db'), '--capture-commit-interval', '100ms', '--metrics-addr', '127.0.0.1:0'],
+    args: [
+      '--backend',
+      'virtual',
+      '--listen',
+      '127.0.0.1:0',
+      '--virtual-rate',
+      '5000',
+      '--capture',
+      path.join(mnt, 'capture.db'),
+      '--capture-commit-interval',
+      '100ms',
+      '--metrics-addr',
+      '127.0.0.1:0',
+    ],
     env: env(),
   });
   let freed = false;
@@ -147,7 +183,12 @@ it('disk full (a 4 MB tmpfs in a private mount namespace): said once, the reason
     expect(m).toContain('\ncapture_problem{reason="disk_full"} 1\n');
     expect(m).toContain('\ncapture_up 0\n');
     const live = await askDaemonCapture({ flag: bridge.controlSocket, env: {} });
-    if (live.reached) expect(liveCaptureChecks(live, {})[0]).toMatchObject({ status: 'fail', detail: expect.stringContaining('is full'), fix: expect.stringContaining('free space') });
+    if (live.reached)
+      expect(liveCaptureChecks(live, {})[0]).toMatchObject({
+        status: 'fail',
+        detail: expect.stringContaining('is full'),
+        fix: expect.stringContaining('free space'),
+      });
     else expect.fail('the daemon did not answer doctor');
     // doctor without a daemon sees the full file system (through the bridge's own view of the mounts).
     const doctor = await captureChecks({ capture: `/proc/${bridge.pid}/root${mnt}/capture.db` }, {});

@@ -48,7 +48,7 @@ afterAll(async () => {
 });
 
 describe('capture live', () => {
-  it('candump tail of one bus: received frames marked R, a client\'s frames marked T', async () => {
+  it("candump tail of one bus: received frames marked R, a client's frames marked T", async () => {
     const client = await TestClient.connect(bridge.port('cannelloni', 1));
     const live = run(process.execPath, [CLI, 'capture', 'live', '--bus', 'can1', '--count', '60'], { env: env(), timeout: 30_000 });
     const sender = setInterval(() => client.send(encode({ id: 0x123, data: [1, 2] })), 20);
@@ -64,8 +64,18 @@ describe('capture live', () => {
 
   it('PCAPNG into tshark -i - for 3 s: frames of both buses, named, inbound', async () => {
     const tshark = tool('tshark');
-    const { stdout } = await run('sh', ['-c', `'${process.execPath}' '${CLI}' capture live --format pcapng | '${tshark}' -i - -a duration:3 -T fields -e frame.interface_name -e can.id -e frame.packet_flags_direction`], { env: env({ HOME: dir }), timeout: 30_000 });
-    const rows = stdout.trim().split('\n').map((l) => l.split('\t'));
+    const { stdout } = await run(
+      'sh',
+      [
+        '-c',
+        `'${process.execPath}' '${CLI}' capture live --format pcapng | '${tshark}' -i - -a duration:3 -T fields -e frame.interface_name -e can.id -e frame.packet_flags_direction`,
+      ],
+      { env: env({ HOME: dir }), timeout: 30_000 },
+    );
+    const rows = stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split('\t'));
     expect(rows.length).toBeGreaterThan(20); // 100 frames/s per bus for 3 s
     expect(new Set(rows.map((r) => r[0]))).toEqual(new Set(['can0', 'can1']));
     for (const r of rows) expect(Number(r[2])).toBe(1);
@@ -109,7 +119,10 @@ describe('Wireshark extcap', () => {
     const e = env({ HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), PATH: `${extraPath}${process.env.PATH}` });
     const list = (await run(tool('tshark'), ['-D'], { env: e, timeout: 30_000 })).stdout;
     for (const name of ['ampio-all', 'ampio-can0', 'ampio-can1']) expect(list).toMatch(new RegExp(`\\d+\\. ${name} \\(Ampio CAN bridge`));
-    const { stdout } = await run(tool('tshark'), ['-i', 'ampio-can1', '-a', 'duration:3', '-T', 'fields', '-e', 'frame.interface_name', '-e', 'can.id'], { env: e, timeout: 30_000 });
+    const { stdout } = await run(tool('tshark'), ['-i', 'ampio-can1', '-a', 'duration:3', '-T', 'fields', '-e', 'frame.interface_name', '-e', 'can.id'], {
+      env: e,
+      timeout: 30_000,
+    });
     const rows = stdout.trim().split('\n');
     expect(rows.length).toBeGreaterThan(20);
     for (const r of rows) expect(r).toMatch(/^can1\t\d+$/);
@@ -148,7 +161,13 @@ describe('capture replay', () => {
     let t = T0 * 1000;
     const records = [];
     for (let i = 0; i < N; i++) {
-      records.push({ bus: 0, direction: 0, frame: makeFrame({ id: 0x1d000000 + i, extended: true, data: [i >> 8, i & 255], timestamp: t / 1000 }), session: 0, label: null });
+      records.push({
+        bus: 0,
+        direction: 0,
+        frame: makeFrame({ id: 0x1d000000 + i, extended: true, data: [i >> 8, i & 255], timestamp: t / 1000 }),
+        session: 0,
+        label: null,
+      });
       const gap = 1000 + Math.floor(rand() * 7000); // 1 … 8 ms, as recorded
       spacingUs.push(gap);
       t += gap;
@@ -168,7 +187,19 @@ describe('capture replay', () => {
         if ((f.id & 0x1fffffff) >= 0x1d000000) arrivals.push({ i: (f.data[0] << 8) | f.data[1], at });
       }
     });
-    const args = [CLI, 'capture', 'replay', '--capture', db, '--since', String((T0 - 1000) / 1000), '--to-bus', speed === 'max' ? '0' : 'can0', '--speed', speed];
+    const args = [
+      CLI,
+      'capture',
+      'replay',
+      '--capture',
+      db,
+      '--since',
+      String((T0 - 1000) / 1000),
+      '--to-bus',
+      speed === 'max' ? '0' : 'can0',
+      '--speed',
+      speed,
+    ];
     const r = await run(process.execPath, args, { env: { ...env(), AMPIO_BRIDGE_CONTROL_SOCKET: target.controlSocket }, timeout: 60_000 }).then(
       (x) => ({ code: 0, stderr: x.stderr }),
       (e: { code: number; stderr: string }) => ({ code: e.code, stderr: e.stderr }),
@@ -180,14 +211,19 @@ describe('capture replay', () => {
 
   it('at 1x: all frames, in order, with the recorded spacing (p99 reported)', async () => {
     // --flush-interval 0: the bridge writes each frame at once, so the spacing seen is the replay's, not the batching's.
-    const quiet = await BridgeChild.start({ args: ['--backend', 'virtual', '--can-if', 'can0', '--virtual-rate', '0', '--flush-interval', '0', '--listen', '127.0.0.1:0'] });
+    const quiet = await BridgeChild.start({
+      args: ['--backend', 'virtual', '--can-if', 'can0', '--virtual-rate', '0', '--flush-interval', '0', '--listen', '127.0.0.1:0'],
+    });
     try {
       const { arrivals, code, stderr } = await replayInto(quiet, '1');
       expect(code).toBe(0);
       expect(stderr).toMatch(/commands in these frames run again/);
       expect(stderr).toMatch(new RegExp(`${N} frames replayed onto can0; the bridge took ${N} and its TX guard refused 0`));
       expect(arrivals.map((a) => a.i)).toEqual(Array.from({ length: N }, (_, i) => i));
-      const errors = arrivals.slice(1).map((a, k) => Math.abs(a.at - arrivals[k].at - spacingUs[k] / 1000)).sort((a, b) => a - b);
+      const errors = arrivals
+        .slice(1)
+        .map((a, k) => Math.abs(a.at - arrivals[k].at - spacingUs[k] / 1000))
+        .sort((a, b) => a - b);
       const p99 = errors[Math.floor(errors.length * 0.99)];
       const p50 = errors[Math.floor(errors.length * 0.5)];
       console.log(`replay at 1x: spacing error p50 ${p50.toFixed(3)} ms, p99 ${p99.toFixed(3)} ms, max ${errors.at(-1)!.toFixed(3)} ms over ${N} frames`);
@@ -214,7 +250,9 @@ describe('capture replay', () => {
   }, 90_000);
 
   it('forbidden by --tx-allow: none reach the bus, all counted as refused', async () => {
-    const strict = await BridgeChild.start({ args: ['--backend', 'virtual', '--can-if', 'can0', '--virtual-rate', '0', '--listen', '127.0.0.1:0', '--tx-allow', '10.0.0.0/8'] });
+    const strict = await BridgeChild.start({
+      args: ['--backend', 'virtual', '--can-if', 'can0', '--virtual-rate', '0', '--listen', '127.0.0.1:0', '--tx-allow', '10.0.0.0/8'],
+    });
     try {
       const { arrivals, code, stderr } = await replayInto(strict, 'max');
       expect(code).toBe(1);
@@ -229,8 +267,18 @@ describe('capture replay', () => {
   }, 90_000);
 
   it('--to stdout: the window as a candump log, nothing sent', async () => {
-    const { stdout, stderr } = await run(process.execPath, [CLI, 'capture', 'replay', '--capture', db, '--since', String((T0 - 1000) / 1000), '--limit', '5', '--to', 'stdout', '--speed', 'max'], { env: env(), cwd: REPO });
-    expect(stdout.trim().split('\n')).toEqual(Array.from({ length: 5 }, (_, i) => expect.stringMatching(new RegExp(`^\\(\\d+\\.\\d{6}\\) can0 ${(0x1d000000 + i).toString(16).toUpperCase()}#00${i.toString(16).toUpperCase().padStart(2, '0')} R$`))));
+    const { stdout, stderr } = await run(
+      process.execPath,
+      [CLI, 'capture', 'replay', '--capture', db, '--since', String((T0 - 1000) / 1000), '--limit', '5', '--to', 'stdout', '--speed', 'max'],
+      { env: env(), cwd: REPO },
+    );
+    expect(stdout.trim().split('\n')).toEqual(
+      Array.from({ length: 5 }, (_, i) =>
+        expect.stringMatching(
+          new RegExp(`^\\(\\d+\\.\\d{6}\\) can0 ${(0x1d000000 + i).toString(16).toUpperCase()}#00${i.toString(16).toUpperCase().padStart(2, '0')} R$`),
+        ),
+      ),
+    );
     expect(stderr).toMatch(/dry run: 5 frames; nothing was sent/);
   });
 });

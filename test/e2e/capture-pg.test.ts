@@ -35,7 +35,12 @@ afterAll(() => {
 function* busyHour(n: number, startMs: number): Generator<DecodedRecord> {
   for (let i = 0; i < n; i++) {
     const kind = i % 100;
-    const frame = makeFrame({ id: 0x1d000000 + (i % 97), extended: true, data: [i & 255, (i >>> 8) & 255, (i >>> 16) & 255, 0xfe, 5, 6, 7, 8].slice(0, 1 + (i % 8)), timestamp: startMs + i * 2.5 });
+    const frame = makeFrame({
+      id: 0x1d000000 + (i % 97),
+      extended: true,
+      data: [i & 255, (i >>> 8) & 255, (i >>> 16) & 255, 0xfe, 5, 6, 7, 8].slice(0, 1 + (i % 8)),
+      timestamp: startMs + i * 2.5,
+    });
     if (kind === 7) yield { bus: i % 2, direction: DIR_TX, frame, session: 3, label: 'cannelloni' };
     else if (kind === 8) yield { bus: i % 2, direction: DIR_REFUSED, frame, session: 4, label: 'queue_full' };
     else yield { bus: i % 2, direction: DIR_RX, frame, session: 0, label: null };
@@ -51,7 +56,28 @@ interface Bridge {
 async function serve(db: string, rate: number): Promise<Bridge> {
   const c = spawn(
     process.execPath,
-    [MAIN, 'serve', '--backend', 'virtual', '--can-if', 'can0,can1', '--virtual-rate', String(rate), '--listen', '127.0.0.1:0', '--control-socket', path.join(dir, 'control.sock'), '--capture', db, '--capture-commit-interval', '200ms', '--pg-url', pg.url, '--log-level', 'debug'],
+    [
+      MAIN,
+      'serve',
+      '--backend',
+      'virtual',
+      '--can-if',
+      'can0,can1',
+      '--virtual-rate',
+      String(rate),
+      '--listen',
+      '127.0.0.1:0',
+      '--control-socket',
+      path.join(dir, 'control.sock'),
+      '--capture',
+      db,
+      '--capture-commit-interval',
+      '200ms',
+      '--pg-url',
+      pg.url,
+      '--log-level',
+      'debug',
+    ],
     { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, AMPIO_BRIDGE_CONFIG: path.join(dir, 'none.json'), PGPASSWORD: pg.password } },
   );
   children.push(c);
@@ -65,7 +91,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function pgRows(): number {
   try {
-    return Number(pg.psql("SELECT count(*) FROM can_frames") || 0);
+    return Number(pg.psql('SELECT count(*) FROM can_frames') || 0);
   } catch {
     return -1; // table not created yet, or the server is down
   }
@@ -109,10 +135,14 @@ it('forwards 1 M frames exactly once through a 30 s PostgreSQL outage and a kill
   expect(total).toBeGreaterThan(FRAMES);
   await until('every stored frame in PostgreSQL', () => pgRows() === total, 120_000);
   const status = JSON.parse(execFileSync(process.execPath, [MAIN, 'status', '--json', '--control-socket', path.join(dir, 'control.sock')]).toString());
-  await until('the backlog reported empty', () => {
-    const s = JSON.parse(execFileSync(process.execPath, [MAIN, 'status', '--json', '--control-socket', path.join(dir, 'control.sock')]).toString());
-    return s.capture?.forward?.backlogRows === 0;
-  }, 10_000);
+  await until(
+    'the backlog reported empty',
+    () => {
+      const s = JSON.parse(execFileSync(process.execPath, [MAIN, 'status', '--json', '--control-socket', path.join(dir, 'control.sock')]).toString());
+      return s.capture?.forward?.backlogRows === 0;
+    },
+    10_000,
+  );
   expect(status.capture.forward.state).toBe('connected');
   expect(status.capture.forward.target).not.toContain(pg.password);
   bridge.child.kill('SIGTERM');
@@ -121,22 +151,33 @@ it('forwards 1 M frames exactly once through a 30 s PostgreSQL outage and a kill
   // Same rows, each once: the key is unique, the counts and per-bus sequence ranges match.
   const site = reader.siteId;
   const sqliteByBus = reader.db
-    .prepare('SELECT b.name, count(*), min(seq), max(seq), sum(seq), sum(flags >> 6 = 1), sum(flags >> 6 = 2) FROM frames f JOIN buses b ON b.id = f.bus GROUP BY b.name ORDER BY b.name')
+    .prepare(
+      'SELECT b.name, count(*), min(seq), max(seq), sum(seq), sum(flags >> 6 = 1), sum(flags >> 6 = 2) FROM frames f JOIN buses b ON b.id = f.bus GROUP BY b.name ORDER BY b.name',
+    )
     .raw()
     .all()
     .map((r) => (r as unknown[]).join('|'));
   const pgByBus = pg
-    .psql(`SELECT bus, count(*), min(seq), max(seq), sum(seq), count(*) FILTER (WHERE direction = 'tx'), count(*) FILTER (WHERE direction = 'refused') FROM can_frames WHERE site = '${site}' GROUP BY bus ORDER BY bus`)
+    .psql(
+      `SELECT bus, count(*), min(seq), max(seq), sum(seq), count(*) FILTER (WHERE direction = 'tx'), count(*) FILTER (WHERE direction = 'refused') FROM can_frames WHERE site = '${site}' GROUP BY bus ORDER BY bus`,
+    )
     .split('\n');
   expect(pgByBus).toEqual(sqliteByBus);
   expect(pg.psql('SELECT count(*) FROM (SELECT site, bus, seq FROM can_frames GROUP BY 1, 2, 3 HAVING count(*) > 1) d')).toBe('0');
   // Row content: a sample compared field by field.
-  const sample = reader.db.prepare("SELECT b.name, f.seq, f.ts, hex(f.data), f.id, f.flags FROM frames f JOIN buses b ON b.id = f.bus WHERE f.rowid % 50021 = 0 ORDER BY f.rowid").raw().all() as Array<[string, number, number, string, number, number]>;
+  const sample = reader.db
+    .prepare('SELECT b.name, f.seq, f.ts, hex(f.data), f.id, f.flags FROM frames f JOIN buses b ON b.id = f.bus WHERE f.rowid % 50021 = 0 ORDER BY f.rowid')
+    .raw()
+    .all() as Array<[string, number, number, string, number, number]>;
   expect(sample.length).toBeGreaterThan(10);
   for (const [bus, seq, ts, data, id, flags] of sample) {
-    const row = pg.psql(`SELECT (extract(epoch FROM ts) * 1000000)::bigint, upper(encode(data, 'hex')), can_id, extended, direction, protocol, reason FROM can_frames WHERE site = '${site}' AND bus = '${bus}' AND seq = ${seq}`);
+    const row = pg.psql(
+      `SELECT (extract(epoch FROM ts) * 1000000)::bigint, upper(encode(data, 'hex')), can_id, extended, direction, protocol, reason FROM can_frames WHERE site = '${site}' AND bus = '${bus}' AND seq = ${seq}`,
+    );
     const direction = ['rx', 'tx', 'refused'][flags >> 6];
-    expect(row).toBe([ts + reader.tsBaseUs, data, id, 't', direction, direction === 'tx' ? 'cannelloni' : '', direction === 'refused' ? 'queue_full' : ''].join('|'));
+    expect(row).toBe(
+      [ts + reader.tsBaseUs, data, id, 't', direction, direction === 'tx' ? 'cannelloni' : '', direction === 'refused' ? 'queue_full' : ''].join('|'),
+    );
   }
   reader.close();
 }, 400_000);

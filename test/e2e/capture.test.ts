@@ -35,11 +35,15 @@ interface Running {
 }
 
 async function serve(args: string[]): Promise<Running> {
-  const c = spawn(process.execPath, [MAIN, 'serve', '--backend', 'virtual', '--listen', '127.0.0.1:0', '--control-socket', path.join(dir, `control-${process.pid}.sock`), ...args], {
-    cwd: ROOT,
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, AMPIO_BRIDGE_CONFIG: path.join(dir, 'none.json') },
-  });
+  const c = spawn(
+    process.execPath,
+    [MAIN, 'serve', '--backend', 'virtual', '--listen', '127.0.0.1:0', '--control-socket', path.join(dir, `control-${process.pid}.sock`), ...args],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, AMPIO_BRIDGE_CONFIG: path.join(dir, 'none.json') },
+    },
+  );
   child = c;
   let log = '';
   const exited = new Promise<number | null>((resolve) => c.once('exit', (code) => resolve(code)));
@@ -56,7 +60,7 @@ async function serve(args: string[]): Promise<Running> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-it('records rx and the bridge\'s tx with protocol and session; capture query reads it live; a clean stop commits everything', async () => {
+it("records rx and the bridge's tx with protocol and session; capture query reads it live; a clean stop commits everything", async () => {
   const db = path.join(dir, 'live.db');
   const bridge = await serve(['--can-if', 'can0,can1', '--virtual-rate', '200', '--capture', db, '--capture-commit-interval', '100ms']);
   const client = await TestClient.connect(bridge.port);
@@ -66,7 +70,9 @@ it('records rx and the bridge\'s tx with protocol and session; capture query rea
   let tx: TxRow[] = [];
   for (let tries = 0; tries < 50 && tx.length < 10; tries++) {
     await sleep(200);
-    tx = JSON.parse(execFileSync(process.execPath, [MAIN, 'capture', 'query', '--capture', db, '--direction', 'tx', '--json', '--limit', '0'], { cwd: ROOT }).toString()) as TxRow[];
+    tx = JSON.parse(
+      execFileSync(process.execPath, [MAIN, 'capture', 'query', '--capture', db, '--direction', 'tx', '--json', '--limit', '0'], { cwd: ROOT }).toString(),
+    ) as TxRow[];
   }
   expect(tx.map((f) => f.data)).toEqual(Array.from({ length: 10 }, (_, i) => `${i.toString(16).padStart(2, '0')}cafe`));
   for (const f of tx) expect(f).toMatchObject({ bus: 'can0', id: 0x1d0000aa, extended: true, protocol: 'cannelloni', session: expect.any(Number) });
@@ -83,11 +89,22 @@ it('records rx and the bridge\'s tx with protocol and session; capture query rea
   expect(rows).toBe(Number(summary![1]) + Number(summary![2]));
 });
 
-it('after kill -9 at 20 random moments under load the store opens cleanly; every bus\'s sequence has no gap and each run kept a prefix of its frames', async () => {
+it("after kill -9 at 20 random moments under load the store opens cleanly; every bus's sequence has no gap and each run kept a prefix of its frames", async () => {
   const db = path.join(dir, 'crash.db');
   const committedAfterRun: number[] = [];
   for (let run = 0; run < 20; run++) {
-    const bridge = await serve(['--can-if', 'can0,can1', '--virtual-rate', '10000', '--virtual-payload', 'sequence', '--capture', db, '--capture-commit-interval', '50ms']);
+    const bridge = await serve([
+      '--can-if',
+      'can0,can1',
+      '--virtual-rate',
+      '10000',
+      '--virtual-payload',
+      'sequence',
+      '--capture',
+      db,
+      '--capture-commit-interval',
+      '50ms',
+    ]);
     // The bridge is ready before the store is checked and open (that happens in the worker):
     // the random moment is counted from the open, so runs commit as before.
     for (let i = 0; i < 200 && !/capture_open/.test(bridge.log()); i++) await sleep(25);

@@ -153,11 +153,15 @@ describe('serve lifecycle (built)', () => {
   });
 
   it('SIGTERM with clients attached: clean shutdown summary, exit 0 within 2 s', async () => {
-    const child = execa(process.execPath, [bin, 'serve', '--backend', 'virtual', '--virtual-rate', '1000', '--listen', '127.0.0.1:0', '--control-socket', path.join(dir, 'term.sock')], {
-      env: cleanEnv(),
-      extendEnv: false,
-      reject: false,
-    });
+    const child = execa(
+      process.execPath,
+      [bin, 'serve', '--backend', 'virtual', '--virtual-rate', '1000', '--listen', '127.0.0.1:0', '--control-socket', path.join(dir, 'term.sock')],
+      {
+        env: cleanEnv(),
+        extendEnv: false,
+        reject: false,
+      },
+    );
     let err = '';
     const port = await new Promise<number>((resolve) => {
       child.stderr!.on('data', (d: Buffer) => {

@@ -19,7 +19,20 @@ describe('out of file descriptors (ulimit -n 64)', () => {
   it('pauses accepting, logs once per interval with counts, keeps status and /metrics answering, and recovers', async () => {
     const b = await BridgeChild.start({
       shellPrefix: 'ulimit -n 64',
-      args: ['--backend', 'virtual', '--virtual-rate', '0', '--listen', '127.0.0.1:0', '--metrics-addr', '127.0.0.1:0', '--max-clients-per-host', '0', '--max-pending-per-host', '1024'],
+      args: [
+        '--backend',
+        'virtual',
+        '--virtual-rate',
+        '0',
+        '--listen',
+        '127.0.0.1:0',
+        '--metrics-addr',
+        '127.0.0.1:0',
+        '--max-clients-per-host',
+        '0',
+        '--max-pending-per-host',
+        '1024',
+      ],
     });
     bridges.push(b);
     const port = b.port('cannelloni');

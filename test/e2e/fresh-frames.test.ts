@@ -29,7 +29,19 @@ afterEach(async () => {
 
 async function bridge(rate: number, extra: string[] = []): Promise<BridgeChild> {
   const b = await BridgeChild.start({
-    args: ['--backend', 'virtual', '--virtual-payload', 'sequence', '--virtual-rate', String(rate), '--listen', '127.0.0.1:0', '--client-max-lag', `${LAG}ms`, ...extra],
+    args: [
+      '--backend',
+      'virtual',
+      '--virtual-payload',
+      'sequence',
+      '--virtual-rate',
+      String(rate),
+      '--listen',
+      '127.0.0.1:0',
+      '--client-max-lag',
+      `${LAG}ms`,
+      ...extra,
+    ],
   });
   bridges.push(b);
   return b;
@@ -44,7 +56,9 @@ interface StalledRun {
 /** Runs the Python stalled reader (a small SO_RCVBUF keeps its own kernel's share small). */
 function stalledReader(port: number, readS: number, stallS: number, resumeS: number): Promise<StalledRun> {
   return new Promise((resolve, reject) => {
-    const p = spawn('/usr/bin/python3', [STALLED_READER, String(port), String(readS), String(stallS), String(resumeS), '4096'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn('/usr/bin/python3', [STALLED_READER, String(port), String(readS), String(stallS), String(resumeS), '4096'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     p.stdout.on('data', (d) => (out += d));
@@ -98,7 +112,9 @@ describe('--client-max-lag: a stalled reader', () => {
     const kicked = await b.waitFor((r) => r.event === 'client_kicked', 9000, 'the kick');
     const after = Date.now() - t0;
     expect(['stale', 'slow']).toContain(kicked.reason);
-    console.log(`kick: closed ${after} ms after connecting (read 300 ms, then stalled), reason ${String(kicked.reason)}, behind ${String(kicked.behind_ms)} ms`);
+    console.log(
+      `kick: closed ${after} ms after connecting (read 300 ms, then stalled), reason ${String(kicked.reason)}, behind ${String(kicked.behind_ms)} ms`,
+    );
     // The bridge sees a client fall behind only once the client's own (8 KiB ≈ 2.5 s at this
     // rate) receive buffer is full; from then on, the kick comes as soon as its lag passes.
     if (kicked.reason === 'stale') expect(Number(kicked.behind_ms)).toBeGreaterThanOrEqual(LAG);

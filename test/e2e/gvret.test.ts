@@ -30,7 +30,7 @@ let wiretapOpenAfterRun = false;
 /** Per bus: sequence numbers in order, and every frame's bus nibble matching its id. */
 function sequenceCheck(frames: Array<{ id: number; bus: number; data: Buffer }>, bus: number) {
   const mine = frames.filter((f) => f.id === 0x1000 + bus);
-  const wrongBus = frames.filter((f) => f.id >= 0x1000 && f.id <= 0x1001 && (f.id - 0x1000 !== f.bus)).length;
+  const wrongBus = frames.filter((f) => f.id >= 0x1000 && f.id <= 0x1001 && f.id - 0x1000 !== f.bus).length;
   let gaps = 0;
   let disorder = 0;
   for (let k = 1; k < mine.length; k++) {
@@ -60,8 +60,24 @@ beforeAll(async () => {
   // An empty config file: a config in this user's config dir must not change the run.
   fs.writeFileSync(path.join(dir, 'none.json'), '{}\n');
   bridge = await BridgeChild.start({
-    args: ['--backend', 'virtual', '--can-if', 'vcan0,vcan1', '--virtual-rate', String(RATE), '--virtual-payload', 'sequence',
-      '--listen', '127.0.0.1:0', '--gvret-listen', '127.0.0.1:0', '--metrics-addr', '127.0.0.1:0', '--config', path.join(dir, 'none.json')],
+    args: [
+      '--backend',
+      'virtual',
+      '--can-if',
+      'vcan0,vcan1',
+      '--virtual-rate',
+      String(RATE),
+      '--virtual-payload',
+      'sequence',
+      '--listen',
+      '127.0.0.1:0',
+      '--gvret-listen',
+      '127.0.0.1:0',
+      '--metrics-addr',
+      '127.0.0.1:0',
+      '--config',
+      path.join(dir, 'none.json'),
+    ],
   });
   const ports = { can: [bridge.port('cannelloni', 0), bridge.port('cannelloni', 1)], gvret: bridge.port('gvret') };
   bus0 = await TestClient.connect(ports.can[0]);

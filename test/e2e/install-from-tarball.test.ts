@@ -29,7 +29,12 @@ function pack(): string {
   if (!existsSync(path.join(repo, 'dist/src/cli/main.js'))) throw new Error('dist/ is missing: run "npm run build" first (npm test does)');
   const out = path.join(dir, 'release');
   mkdirSync(out, { recursive: true });
-  const r = spawnSync('npm', ['pack', '--ignore-scripts', '--pack-destination', out], { cwd: repo, encoding: 'utf8', env: { ...process.env, npm_config_update_notifier: 'false' }, timeout: 120_000 });
+  const r = spawnSync('npm', ['pack', '--ignore-scripts', '--pack-destination', out], {
+    cwd: repo,
+    encoding: 'utf8',
+    env: { ...process.env, npm_config_update_notifier: 'false' },
+    timeout: 120_000,
+  });
   expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
   return path.join(out, `ampio-bridge-${version}.tgz`);
 }
@@ -61,7 +66,13 @@ describe('setup installs the package it runs from', () => {
     cleanups.push(t.cleanup);
     const sys = new FakeSystem(t.root);
     const cli = captureCli({ isRoot: true });
-    const code = await setupCommand(['--yes', '--root', t.root], cli.ctx, { nodePath: NODE, runningMain: main, version, runner: sys, now: () => new Date('2025-03-01T10:00:00Z') });
+    const code = await setupCommand(['--yes', '--root', t.root], cli.ctx, {
+      nodePath: NODE,
+      runningMain: main,
+      version,
+      runner: sys,
+      now: () => new Date('2025-03-01T10:00:00Z'),
+    });
     expect(cli.stderr()).toBe('');
     expect(code).toBe(0);
     const image = path.posix.join(PATHS.stateDir, `ampio-bridge-${version}.tgz`);
@@ -74,7 +85,9 @@ describe('setup installs the package it runs from', () => {
     expect(out).toContain(`On the target, run:\n  npm install --global --no-fund --no-audit ${image}`);
     expect(out).not.toMatch(/ampio-bridge@\d/);
     // The unit runs the globally installed copy.
-    expect(readFileSync(path.join(t.root, PATHS.unit), 'utf8')).toContain(`ExecStart=${NODE} /usr/local/lib/node_modules/ampio-bridge/dist/src/cli/main.js serve`);
+    expect(readFileSync(path.join(t.root, PATHS.unit), 'utf8')).toContain(
+      `ExecStart=${NODE} /usr/local/lib/node_modules/ampio-bridge/dist/src/cli/main.js serve`,
+    );
   }, 180_000);
 
   it('run from a clone in a home directory: plans `npm pack` of that tree, then installs the pack', async () => {
@@ -88,7 +101,13 @@ describe('setup installs the package it runs from', () => {
     cleanups.push(t.cleanup);
     const cli = captureCli({ isRoot: true });
     // /tmp/…/home/pi is ephemeral (under /tmp) exactly as /home/pi would be.
-    const code = await setupCommand(['--yes', '--dry-run'], cli.ctx, { nodePath: NODE, runningMain: main, version, fs: (await import('../../provisioning/io/fs.js')).readOnlyFs(new (await import('../../provisioning/io/fs.js')).NodeFs(t.root)), probeRunner: new FakeSystem(t.root) });
+    const code = await setupCommand(['--yes', '--dry-run'], cli.ctx, {
+      nodePath: NODE,
+      runningMain: main,
+      version,
+      fs: (await import('../../provisioning/io/fs.js')).readOnlyFs(new (await import('../../provisioning/io/fs.js')).NodeFs(t.root)),
+      probeRunner: new FakeSystem(t.root),
+    });
     expect(code).toBe(0);
     const out = cli.stdout();
     expect(out).toContain(`Installs ampio-bridge ${version} from the clone at ${clone} (npm pack of the running tree)`);

@@ -108,7 +108,11 @@ describe('serve with MQTT (built CLI, real mosquitto)', () => {
     expect(snap.buses[0].txFrames).toBeGreaterThanOrEqual(1);
 
     process.kill(b.pid, 'SIGKILL');
-    await until('availability offline (last will)', async () => (await retainedMessages(broker, 'e2e/home/availability', 1)).get('e2e/home/availability') === 'offline', 90_000);
+    await until(
+      'availability offline (last will)',
+      async () => (await retainedMessages(broker, 'e2e/home/availability', 1)).get('e2e/home/availability') === 'offline',
+      90_000,
+    );
   });
 
   it('--tx-allow that leaves the broker out: no command topics, and a command puts nothing on the bus', async () => {

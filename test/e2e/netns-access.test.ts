@@ -22,10 +22,14 @@ describe('--allow default (local) in a network namespace', () => {
     ].join(' && ');
     requireHostTools('unshare', 'ip');
     const probe = path.join(REPO, 'test/support/netns-allow-probe.mjs');
-    const out = execFileSync('unshare', ['-rn', 'sh', '-c', `${setup} && exec "$0" "$1" "$2"`, process.execPath, probe, JSON.stringify([...ADMITTED, ...REFUSED])], {
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const out = execFileSync(
+      'unshare',
+      ['-rn', 'sh', '-c', `${setup} && exec "$0" "$1" "$2"`, process.execPath, probe, JSON.stringify([...ADMITTED, ...REFUSED])],
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
     const r = JSON.parse(out.trim().split('\n').pop()!) as {
       listeners: Array<{ protocol: string; port: number }>;
       results: Array<{ protocol: string; source: string; admitted: boolean; bytes: number }>;

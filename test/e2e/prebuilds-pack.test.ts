@@ -35,7 +35,12 @@ beforeAll(() => {
   // What prepack does after the TypeScript build (the tree is built already).
   const pre = spawnSync('bash', ['src/backends/socketcan/native/prebuild.sh'], { cwd: repo, encoding: 'utf8', timeout: 120_000 });
   if (pre.status !== 0) throw new Error(`prebuild.sh failed: ${pre.stderr}`);
-  const pack = spawnSync('npm', ['pack', '--ignore-scripts', '--pack-destination', dir], { cwd: repo, encoding: 'utf8', timeout: 120_000, env: { ...process.env, npm_config_update_notifier: 'false' } });
+  const pack = spawnSync('npm', ['pack', '--ignore-scripts', '--pack-destination', dir], {
+    cwd: repo,
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { ...process.env, npm_config_update_notifier: 'false' },
+  });
   if (pack.status !== 0) throw new Error(`npm pack failed: ${pack.stderr}`);
   const tgz = readdirSync(dir).find((f) => f.endsWith('.tgz')) as string;
   list = execFileSync('tar', ['tzf', path.join(dir, tgz)], { encoding: 'utf8' });
@@ -51,7 +56,10 @@ describe('prebuilt SocketCAN addon in the npm tarball', () => {
     expect(list).toContain('package/binding.gyp');
     expect(list).toContain('package/src/backends/socketcan/native/ampio_can.c');
     expect(list).not.toMatch(/package\/build\//);
-    const scripts = (JSON.parse(execFileSync('node', ['-p', 'JSON.stringify(require("./package.json").scripts)'], { cwd: repo, encoding: 'utf8' })) as Record<string, string>);
+    const scripts = JSON.parse(execFileSync('node', ['-p', 'JSON.stringify(require("./package.json").scripts)'], { cwd: repo, encoding: 'utf8' })) as Record<
+      string,
+      string
+    >;
     expect(scripts.prepack).toContain('src/backends/socketcan/native/prebuild.sh');
     expect(scripts.install).toBe('node-gyp-build');
   });

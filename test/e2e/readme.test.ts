@@ -30,7 +30,10 @@ it('the README names the two commands, and package.json backs them', () => {
 it('npm start serves the virtual bus: clients receive it and see each other', async () => {
   const command = String(pkg.scripts.start).split('&&').at(-1)!.trim().replace('127.0.0.1:20000', '127.0.0.1:0');
   const [, ...args] = command.split(/\s+/); // "node dist/src/cli/main.js serve …"
-  child = spawn(process.execPath, [...args, '--control-socket', `/tmp/ampio-bridge-readme-${process.pid}.sock`], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  child = spawn(process.execPath, [...args, '--control-socket', `/tmp/ampio-bridge-readme-${process.pid}.sock`], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let log = '';
   const port = await new Promise<number>((resolve, reject) => {
     child!.stderr!.on('data', (d: Buffer) => {

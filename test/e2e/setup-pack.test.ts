@@ -31,7 +31,13 @@ describe('npm pack tarball', () => {
     const tgz = readdirSync(dir).find((f) => f.endsWith('.tgz'));
     expect(tgz).toBeDefined();
     const list = execFileSync('tar', ['tzf', path.join(dir, tgz as string)], { encoding: 'utf8' });
-    for (const f of ['package/dist/provisioning/index.js', 'package/overlays/catalog.json', 'package/overlays/waveshare-2ch-can-hat.txt', 'package/provisioning/templates/ampio-bridge.service']) expect(list).toContain(f);
+    for (const f of [
+      'package/dist/provisioning/index.js',
+      'package/overlays/catalog.json',
+      'package/overlays/waveshare-2ch-can-hat.txt',
+      'package/provisioning/templates/ampio-bridge.service',
+    ])
+      expect(list).toContain(f);
     expect(list).not.toMatch(/package\/test\//);
 
     // Lay it out as `npm install <tarball>` would: <prefix>/node_modules/ampio-bridge.
@@ -39,7 +45,10 @@ describe('npm pack tarball', () => {
     mkdirSync(modules, { recursive: true });
     execFileSync('tar', ['xzf', path.join(dir, tgz as string), '-C', modules]);
     renameSync(path.join(modules, 'package'), path.join(modules, 'ampio-bridge'));
-    const manifest = JSON.parse(readFileSync(path.join(modules, 'ampio-bridge', 'package.json'), 'utf8')) as { bin: Record<string, string>; dependencies: Record<string, string> };
+    const manifest = JSON.parse(readFileSync(path.join(modules, 'ampio-bridge', 'package.json'), 'utf8')) as {
+      bin: Record<string, string>;
+      dependencies: Record<string, string>;
+    };
     for (const dep of Object.keys(manifest.dependencies)) {
       mkdirSync(path.dirname(path.join(modules, dep)), { recursive: true });
       symlinkSync(path.join(repo, 'node_modules', dep), path.join(modules, dep), 'dir');

@@ -21,7 +21,10 @@ function verify(unitText: string, name = 'ampio-bridge.service'): { status: numb
   requireHostTools('systemd-analyze', 'kill');
   const file = path.join(mkdtempSync(path.join(dir, 'u-')), name);
   writeFileSync(file, unitText);
-  const r = spawnSync('systemd-analyze', ['verify', '--man=no', '--generators=no', file], { encoding: 'utf8', env: { ...process.env, SYSTEMD_LOG_COLOR: '0' } });
+  const r = spawnSync('systemd-analyze', ['verify', '--man=no', '--generators=no', file], {
+    encoding: 'utf8',
+    env: { ...process.env, SYSTEMD_LOG_COLOR: '0' },
+  });
   return { status: r.status, stderr: r.stderr };
 }
 
@@ -38,19 +41,36 @@ describe('systemd-analyze verify on the generated unit', () => {
   });
 
   it('USB adapter (serial) unit with DeviceAllow and dialout: no errors, no warnings', () => {
-    const r = verify(renderUnit(loadTemplates(), { version: '0.1.0', nodePath: process.execPath, mainJs: main, backend: 'serial', serialDevice: '/dev/serial/by-id/usb-Ampio-if00', serialResolved: '/dev/ttyUSB0' }));
+    const r = verify(
+      renderUnit(loadTemplates(), {
+        version: '0.1.0',
+        nodePath: process.execPath,
+        mainJs: main,
+        backend: 'serial',
+        serialDevice: '/dev/serial/by-id/usb-Ampio-if00',
+        serialResolved: '/dev/ttyUSB0',
+      }),
+    );
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
   });
 
   it('would catch a mistake: a misspelt key is reported', () => {
-    const r = verify(renderUnit(loadTemplates(), { version: '0.1.0', nodePath: process.execPath, mainJs: main, backend: 'socketcan' }).replace('ProtectHome=yes', 'ProtectHomes=yes'));
+    const r = verify(
+      renderUnit(loadTemplates(), { version: '0.1.0', nodePath: process.execPath, mainJs: main, backend: 'socketcan' }).replace(
+        'ProtectHome=yes',
+        'ProtectHomes=yes',
+      ),
+    );
     expect(r.stderr).toMatch(/Unknown key 'ProtectHomes'/);
   });
 
   it('the no-networkd fallback (ip link oneshot): no errors, no warnings', () => {
     const ip = ['/usr/sbin/ip', '/usr/bin/ip', '/sbin/ip', '/bin/ip'].find((p) => spawnSync('test', ['-x', p]).status === 0) as string;
-    const r = verify(renderLinkOneshot({ version: '0.1.0', interfaces: ['can0', 'can1'], bitrate: 50000, restartMs: 100, txqueuelen: 100, ipPath: ip }), 'ampio-can-links.service');
+    const r = verify(
+      renderLinkOneshot({ version: '0.1.0', interfaces: ['can0', 'can1'], bitrate: 50000, restartMs: 100, txqueuelen: 100, ipPath: ip }),
+      'ampio-can-links.service',
+    );
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
   });

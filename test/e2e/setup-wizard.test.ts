@@ -110,7 +110,18 @@ describe('setup wizard in a real terminal', () => {
     expect(token).toMatch(/^[A-Za-z0-9_-]{32}$/);
 
     const config = JSON.parse(readFileSync(path.join(root, 'etc/ampio-bridge/config.json'), 'utf8'));
-    expect(config).toMatchObject({ backend: 'socketcan', 'can-if': 'can0', listen: ':20100', 'mdns-enable': true, 'http-listen': ':8080', 'gvret-listen': ':23', 'socketcand-listen': ':29536', 'socketcand-beacon': false, 'waveshare-listen': ':20001', capture: '/var/lib/ampio-bridge/capture.db' });
+    expect(config).toMatchObject({
+      backend: 'socketcan',
+      'can-if': 'can0',
+      listen: ':20100',
+      'mdns-enable': true,
+      'http-listen': ':8080',
+      'gvret-listen': ':23',
+      'socketcand-listen': ':29536',
+      'socketcand-beacon': false,
+      'waveshare-listen': ':20001',
+      capture: '/var/lib/ampio-bridge/capture.db',
+    });
     // The one HTTP server serves /metrics: no second address; the token only as its hash.
     expect(config).not.toHaveProperty('metrics-addr');
     expect(config).not.toHaveProperty('cannelloni-udp');
@@ -140,7 +151,10 @@ describe('setup wizard in a real terminal', () => {
 
     // Same answers again, as flags this time: the stand-in systemctl created no links, so
     // only the commands repeat; every file is already right.
-    const again = execFileSync(process.execPath, [bin, 'setup', '--yes', '--dry-run', '--root', root, '--can-if', 'can0', '--listen', ':20100'], { encoding: 'utf8', env: { ...process.env, PATH: `${path.join(dir, 'bin')}:${process.env.PATH}` } });
+    const again = execFileSync(process.execPath, [bin, 'setup', '--yes', '--dry-run', '--root', root, '--can-if', 'can0', '--listen', ':20100'], {
+      encoding: 'utf8',
+      env: { ...process.env, PATH: `${path.join(dir, 'bin')}:${process.env.PATH}` },
+    });
     expect(again).not.toMatch(/^\s+\d+\. .*(config|unit|Boot config|networkd:)/m);
   }, 90_000);
 });

@@ -41,8 +41,26 @@ async function startServe(): Promise<Serve> {
   // An empty config file: a config in this user's config dir must not change the run.
   fs.writeFileSync(path.join(dir, 'none.json'), '{}\n');
   const bridge = await BridgeChild.start({
-    args: ['--backend', 'virtual', '--virtual-rate', '0', '--can-if', 'can0,can1', '--listen', '127.0.0.1:0', '--socketcand-listen', '127.0.0.1:0',
-      '--flush-interval', '0', '--metrics-addr', '127.0.0.1:0', '--log-level', 'debug', '--config', path.join(dir, 'none.json')],
+    args: [
+      '--backend',
+      'virtual',
+      '--virtual-rate',
+      '0',
+      '--can-if',
+      'can0,can1',
+      '--listen',
+      '127.0.0.1:0',
+      '--socketcand-listen',
+      '127.0.0.1:0',
+      '--flush-interval',
+      '0',
+      '--metrics-addr',
+      '127.0.0.1:0',
+      '--log-level',
+      'debug',
+      '--config',
+      path.join(dir, 'none.json'),
+    ],
   });
   return {
     cannelloni: [bridge.port('cannelloni', 0), bridge.port('cannelloni', 1)],
@@ -57,8 +75,17 @@ async function startServe(): Promise<Serve> {
 }
 
 /** Runs the python-can client; resolves with its events (and stderr for diagnosis). */
-async function pythonCan(port: number, channel: string, args: string[], onEvent?: (e: PyEvent) => void): Promise<{ events: PyEvent[]; stderr: string; exitCode: number }> {
-  const child = execa('/usr/bin/python3', [pyClient, '127.0.0.1', String(port), channel, ...args], { reject: false, timeout: 30_000, buffer: { stdout: false } });
+async function pythonCan(
+  port: number,
+  channel: string,
+  args: string[],
+  onEvent?: (e: PyEvent) => void,
+): Promise<{ events: PyEvent[]; stderr: string; exitCode: number }> {
+  const child = execa('/usr/bin/python3', [pyClient, '127.0.0.1', String(port), channel, ...args], {
+    reject: false,
+    timeout: 30_000,
+    buffer: { stdout: false },
+  });
   const events: PyEvent[] = [];
   let pending = '';
   child.stdout!.setEncoding('utf8');
@@ -102,7 +129,8 @@ describe('python-can 4.1 through the built serve', () => {
   it('connects, and receives paced frames from a cannelloni client on the same bus (SFF, EFF, empty)', async () => {
     const cnl = await TestClient.connect(serve.cannelloni[0]);
     const sent: Array<{ id: number; data: number[] }> = [];
-    for (let k = 0; k < 20; k++) sent.push({ id: k % 3 === 0 ? 0x1abcde00 + k : 0x100 + k, data: k % 5 === 0 ? [] : [k, 0xa5, k ^ 0xff].slice(0, 1 + (k % 3)) });
+    for (let k = 0; k < 20; k++)
+      sent.push({ id: k % 3 === 0 ? 0x1abcde00 + k : 0x100 + k, data: k % 5 === 0 ? [] : [k, 0xa5, k ^ 0xff].slice(0, 1 + (k % 3)) });
     const run = pythonCan(serve.socketcand, 'can0', ['--recv', '20', '--timeout', '10'], (e) => {
       if (e.ev !== 'connected') return;
       void (async () => {
@@ -216,7 +244,10 @@ describe('observability', () => {
     const status = await execa(process.execPath, [bin, 'status', '--json', '--control-socket', serve.controlSocket], { reject: false });
     expect(status.exitCode, String(status.stderr)).toBe(0);
     const snap = JSON.parse(String(status.stdout)) as { clients: Array<{ protocol?: string; bus: string }> };
-    expect(snap.clients.filter((c) => c.protocol === 'socketcand').map((c) => c.bus), JSON.stringify(snap.clients)).toEqual(['can1']);
+    expect(
+      snap.clients.filter((c) => c.protocol === 'socketcand').map((c) => c.bus),
+      JSON.stringify(snap.clients),
+    ).toEqual(['can1']);
     const metrics = await (await fetch(`http://127.0.0.1:${serve.metrics}/metrics`)).text();
     expect(metrics).toMatch(/hub_active_clients\{protocol="socketcand"\} 1\b/);
     await run;
@@ -272,7 +303,14 @@ describe('BCM mode through the built serve', () => {
     const bcm = await SocketcandClient.connect(serve.socketcand, 'can0');
     bcm.write('< subscribe 0 0 321 >< filter 0 0 222 1 ff >< echo >');
     await bcm.expect('< echo >');
-    for (const [id, d] of [[0x321, [0xaa, 0xbb]], [0x999, [1]], [0x222, [1, 9]], [0x222, [1, 8]], [0x222, [2, 8]], [0x321, []]] as const) {
+    for (const [id, d] of [
+      [0x321, [0xaa, 0xbb]],
+      [0x999, [1]],
+      [0x222, [1, 9]],
+      [0x222, [1, 8]],
+      [0x222, [2, 8]],
+      [0x321, []],
+    ] as const) {
       cnl.send(encode({ id, data: [...d] }));
       await sleep(5);
     }
@@ -302,7 +340,11 @@ describe('BCM mode through the built serve', () => {
     // be in it, and python-can 4.1 would fail its handshake. (`onread`: pause() then really
     // stops reading from the socket.)
     const reads: string[] = [];
-    const slow = net.connect({ port: serve.socketcand, host: '127.0.0.1', onread: { buffer: Buffer.alloc(65536), callback: (n, buf) => (reads.push(Buffer.from(buf).toString('latin1', 0, n)), true) } });
+    const slow = net.connect({
+      port: serve.socketcand,
+      host: '127.0.0.1',
+      onread: { buffer: Buffer.alloc(65536), callback: (n, buf) => (reads.push(Buffer.from(buf).toString('latin1', 0, n)), true) },
+    });
     const waitReads = async (n: number) => {
       for (let k = 0; reads.length < n && k < 300; k++) await sleep(10);
     };

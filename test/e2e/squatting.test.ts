@@ -12,7 +12,9 @@ afterEach(async () => {
 });
 
 async function start(args: string[]): Promise<BridgeChild> {
-  const b = await BridgeChild.start({ args: ['--backend', 'virtual', '--virtual-rate', '0', '--listen', '127.0.0.1:0', '--metrics-addr', '127.0.0.1:0', ...args] });
+  const b = await BridgeChild.start({
+    args: ['--backend', 'virtual', '--virtual-rate', '0', '--listen', '127.0.0.1:0', '--metrics-addr', '127.0.0.1:0', ...args],
+  });
   bridges.push(b);
   return b;
 }

@@ -45,7 +45,7 @@ function connect(port: number): Promise<SeqClient> {
         }
         const seq = f.buf.readUInt32BE(f.dataAt);
         if (c.first < 0) c.first = seq;
-        else if (seq !== ((c.last + 1) >>> 0)) c.violations++;
+        else if (seq !== (c.last + 1) >>> 0) c.violations++;
         c.last = seq;
         c.count++;
       });
@@ -62,9 +62,21 @@ function connect(port: number): Promise<SeqClient> {
 
 it(`${CLIENTS} clients × ${SECONDS} s at ${RATE} frames/s: every frame, in order, no duplicates`, async () => {
   daemon = await BridgeChild.start({
-    args: ['--backend', 'virtual', '--virtual-rate', String(RATE), '--virtual-payload', 'sequence', '--listen', '127.0.0.1:0',
+    args: [
+      '--backend',
+      'virtual',
+      '--virtual-rate',
+      String(RATE),
+      '--virtual-payload',
+      'sequence',
+      '--listen',
+      '127.0.0.1:0',
       // 64 clients from one host, connecting at once: beyond the per-host shares a LAN needs.
-      '--max-clients-per-host', '0', '--max-pending-per-host', '1024'],
+      '--max-clients-per-host',
+      '0',
+      '--max-pending-per-host',
+      '1024',
+    ],
   });
   const port = daemon.port('cannelloni');
 

@@ -37,7 +37,12 @@ interface PyEvent {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function pythonWaveshare(port: number, args: string[], onEvent?: (e: PyEvent) => void): Promise<{ events: PyEvent[]; stderr: string; exitCode: number }> {
-  const child = execa('/usr/bin/python3', [pyClient, '127.0.0.1', String(port), ...args], { reject: false, timeout: 30_000, buffer: { stdout: false }, env: { CAN_WAVESHARE_SRC: src } });
+  const child = execa('/usr/bin/python3', [pyClient, '127.0.0.1', String(port), ...args], {
+    reject: false,
+    timeout: 30_000,
+    buffer: { stdout: false },
+    env: { CAN_WAVESHARE_SRC: src },
+  });
   const events: PyEvent[] = [];
   let pending = '';
   child.stdout!.setEncoding('utf8');
@@ -63,7 +68,8 @@ describe.skipIf(src === '')(src === '' ? 'can-waveshare (skipped: set CAN_WAVESH
 
   beforeAll(async () => {
     if (!fs.existsSync(bin)) throw new Error(`${bin} is missing: run "npm run build" first (npm test does)`);
-    if (!fs.existsSync(path.join(src, 'can_waveshare', 'bus.py'))) throw new Error(`CAN_WAVESHARE_SRC=${src} holds no can_waveshare/bus.py: point it at a checkout of kstaniek/python-can-waveshare-eth`);
+    if (!fs.existsSync(path.join(src, 'can_waveshare', 'bus.py')))
+      throw new Error(`CAN_WAVESHARE_SRC=${src} holds no can_waveshare/bus.py: point it at a checkout of kstaniek/python-can-waveshare-eth`);
     try {
       execFileSync('/usr/bin/python3', ['-c', 'import can'], { stdio: 'pipe' });
     } catch {
@@ -72,7 +78,20 @@ describe.skipIf(src === '')(src === '' ? 'can-waveshare (skipped: set CAN_WAVESH
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ab-ws-'));
     fs.writeFileSync(path.join(dir, 'none.json'), '{}\n');
     bridge = await BridgeChild.start({
-      args: ['--backend', 'virtual', '--virtual-rate', '0', '--can-if', 'can0,can1', '--listen', '127.0.0.1:0', '--waveshare-listen', '127.0.0.1:0', '--config', path.join(dir, 'none.json')],
+      args: [
+        '--backend',
+        'virtual',
+        '--virtual-rate',
+        '0',
+        '--can-if',
+        'can0,can1',
+        '--listen',
+        '127.0.0.1:0',
+        '--waveshare-listen',
+        '127.0.0.1:0',
+        '--config',
+        path.join(dir, 'none.json'),
+      ],
     });
     cannelloni = [bridge.port('cannelloni', 0), bridge.port('cannelloni', 1)];
     waveshare = [bridge.port('waveshare', 0), bridge.port('waveshare', 1)];
@@ -93,7 +112,8 @@ describe.skipIf(src === '')(src === '' ? 'can-waveshare (skipped: set CAN_WAVESH
         return { id: ext ? 0x1abc0000 + k : 0x100 + (k % 0x600), ext, rtr, dlc: rtr ? k % 9 : data.length, data };
       });
       const run = pythonWaveshare(waveshare[bus], ['--recv', String(sent.length), '--timeout', '15'], (e) => {
-        if (e.ev === 'connected') setTimeout(() => cnl.send(...sent.map((f) => encode({ id: f.ext ? (f.id | 0x80000000) >>> 0 : f.id, data: f.data, rtr: f.rtr, len: f.dlc }))), 100);
+        if (e.ev === 'connected')
+          setTimeout(() => cnl.send(...sent.map((f) => encode({ id: f.ext ? (f.id | 0x80000000) >>> 0 : f.id, data: f.data, rtr: f.rtr, len: f.dlc }))), 100);
       });
       const { events, exitCode, stderr } = await run;
       cnl.destroy();
@@ -107,7 +127,18 @@ describe.skipIf(src === '')(src === '' ? 'can-waveshare (skipped: set CAN_WAVESH
     it(`bus ${bus}: sends SFF, EFF and RTR frames that a cannelloni client on that bus sees`, async () => {
       const cnl = await TestClient.connect(cannelloni[bus]);
       await sleep(50);
-      const { exitCode, stderr } = await pythonWaveshare(waveshare[bus], ['--send', '123#010aff', '--send', '1ABCDEF0#0001020304050607', '--send', '456#', '--send', '7FF#R3', '--send', '00000042#R0']);
+      const { exitCode, stderr } = await pythonWaveshare(waveshare[bus], [
+        '--send',
+        '123#010aff',
+        '--send',
+        '1ABCDEF0#0001020304050607',
+        '--send',
+        '456#',
+        '--send',
+        '7FF#R3',
+        '--send',
+        '00000042#R0',
+      ]);
       expect(exitCode, stderr).toBe(0);
       const frames = await cnl.waitForFrames(5);
       cnl.destroy();

@@ -33,7 +33,7 @@ function cannelloni(port: number): Promise<SeqClient> {
       reader.push(d, (f) => {
         const seq = f.buf.readUInt32BE(f.dataAt);
         if (c.first < 0) c.first = seq;
-        else if (seq !== ((c.last + 1) >>> 0)) c.violations++;
+        else if (seq !== (c.last + 1) >>> 0) c.violations++;
         c.last = seq;
         c.count++;
       }),
@@ -87,7 +87,19 @@ async function webSection(base: string): Promise<WebSection> {
 
 it(`${RATE} frames/s with a live viewer that stops reading: the bus client loses nothing, the viewer's drops are counted, memory stays bounded`, async () => {
   daemon = await BridgeChild.start({
-    args: ['--backend', 'virtual', '--virtual-rate', String(RATE), '--virtual-payload', 'sequence', '--listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0', '--ampio=false'],
+    args: [
+      '--backend',
+      'virtual',
+      '--virtual-rate',
+      String(RATE),
+      '--virtual-payload',
+      'sequence',
+      '--listen',
+      '127.0.0.1:0',
+      '--http-listen',
+      '127.0.0.1:0',
+      '--ampio=false',
+    ],
   });
   const http = Number(String(daemon.events('metrics_listen')[0].addr).split(':').pop());
   const base = `http://127.0.0.1:${http}`;

@@ -28,7 +28,26 @@ beforeAll(async () => {
   bridge = await BridgeChild.start({
     // Sequence payloads: traffic at a known rate that the house decoder ignores, so the modules
     // on the house page are the scripted ones.
-    args: ['--backend', 'virtual', '--virtual-rate', '200', '--virtual-payload', 'sequence', '--listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0', '--capture', path.join(dir, 'capture.db'), '--capture-commit-interval', '200ms', '--http-token-hash', await hashToken(token), '--ampio-config', path.join(REPO, 'test/fixtures/ampio/house.yaml')],
+    args: [
+      '--backend',
+      'virtual',
+      '--virtual-rate',
+      '200',
+      '--virtual-payload',
+      'sequence',
+      '--listen',
+      '127.0.0.1:0',
+      '--http-listen',
+      '127.0.0.1:0',
+      '--capture',
+      path.join(dir, 'capture.db'),
+      '--capture-commit-interval',
+      '200ms',
+      '--http-token-hash',
+      await hashToken(token),
+      '--ampio-config',
+      path.join(REPO, 'test/fixtures/ampio/house.yaml'),
+    ],
   });
   base = `http://${String(bridge.events('metrics_listen')[0].addr)}`;
   browser = await launchBrowser();
@@ -58,7 +77,10 @@ async function accessible(page: Page): Promise<void> {
 
 async function shoot(page: Page, name: string): Promise<void> {
   await accessible(page);
-  for (const [label, size] of [['phone', PHONE], ['desktop', DESKTOP]] as const) {
+  for (const [label, size] of [
+    ['phone', PHONE],
+    ['desktop', DESKTOP],
+  ] as const) {
     await page.setViewportSize(size);
     await page.waitForTimeout(150);
     const png = await page.screenshot({ fullPage: true });
@@ -129,13 +151,21 @@ it('the history finds stored frames by ID and offers the exports', async () => {
   const pcapng = await fetch(links.find((l) => l.includes('format=pcapng'))!);
   expect(pcapng.headers.get('content-disposition')).toMatch(/attachment; filename=".+\.pcapng"/);
   // A PCAPNG file starts with its Section Header Block (type 0x0A0D0D0A).
-  expect(Buffer.from(await pcapng.arrayBuffer()).subarray(0, 4).toString('hex')).toBe('0a0d0d0a');
+  expect(
+    Buffer.from(await pcapng.arrayBuffer())
+      .subarray(0, 4)
+      .toString('hex'),
+  ).toBe('0a0d0d0a');
   await shoot(page, 'history');
   // Paging: the next page holds the next 100 older frames.
   expect(await page.locator('.pager span').textContent()).toBe('frames 1–100');
   await page.getByRole('link', { name: 'Older →' }).click();
   await page.locator('.pager span', { hasText: 'frames 101–200' }).waitFor({ timeout: 5000 });
-  const api = (await (await fetch(`${base}/api/capture?since=10m&bus=can0&offset=100`)).json()) as { rows: Array<{ bus: string; tsUs: number }>; offset: number; more: boolean };
+  const api = (await (await fetch(`${base}/api/capture?since=10m&bus=can0&offset=100`)).json()) as {
+    rows: Array<{ bus: string; tsUs: number }>;
+    offset: number;
+    more: boolean;
+  };
   expect(api.rows).toHaveLength(100);
   expect(api.offset).toBe(100);
   expect(api.rows.every((r, i) => r.bus === 'can0' && (i === 0 || r.tsUs <= api.rows[i - 1].tsUs))).toBe(true);
@@ -159,14 +189,18 @@ it('a write without the token is refused; with it the frame reaches the bus', as
   await page.getByRole('button', { name: 'Use token' }).click();
   await page.getByRole('button', { name: 'Send' }).click();
   await expect.poll(() => page.locator('#write-result').textContent(), { timeout: 5000 }).toContain('send: done');
-  await client.until(() => client.frames.some((f) => f.id === 0x1d0 && f.data.toString('hex') === 'cafe01'), 5000, 'the web page\'s frame');
+  await client.until(() => client.frames.some((f) => f.id === 0x1d0 && f.data.toString('hex') === 'cafe01'), 5000, "the web page's frame");
   expect(bridge.events('web_write').at(-1)).toMatchObject({ remote: '127.0.0.1', action: 'send', id: '1d0' });
   await shoot(page, 'live-send');
   client.destroy();
   await page.close();
 
   // A cross-site form cannot write: no token header, and not JSON.
-  const forged = await fetch(`${base}/api/send`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'bus=can0&id=1d0&data=00' });
+  const forged = await fetch(`${base}/api/send`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'bus=can0&id=1d0&data=00',
+  });
   expect(forged.status).toBe(401);
 });
 
@@ -180,7 +214,9 @@ it('the house shows a module by its name with its temperature, a low supply high
   const page = await browser.newPage({ viewport: PHONE });
   await page.goto(`${base}/house`);
   const relays = page.locator('[data-module="00001a1e"]');
-  await expect.poll(async () => (await relays.count()) > 0 && (await relays.locator('[data-field="temperature"]').textContent()), { timeout: 5000 }).toBe('30 °C');
+  await expect
+    .poll(async () => (await relays.count()) > 0 && (await relays.locator('[data-field="temperature"]').textContent()), { timeout: 5000 })
+    .toBe('30 °C');
   expect(await relays.locator('h3').textContent()).toContain('Relays ground floor');
   expect(await relays.locator('[data-field="supply"]').textContent()).toBe('24.0 V');
   expect(await relays.locator('h3 .badge').textContent()).toBe('online');
@@ -195,7 +231,11 @@ it('the house shows a module by its name with its temperature, a low supply high
   await page.getByRole('button', { name: 'Switch Hall ceiling off' }).click();
   await expect.poll(() => page.locator('#write-result').textContent(), { timeout: 5000 }).toContain('output: done');
   // The command goes to 0x0F000000 with the module's address first (the ampio encoders).
-  await client.until(() => client.frames.some((f) => f.id === ext(0x0f000000) && f.data.subarray(0, 4).toString('hex') === '00001a1e'), 5000, 'the switch command');
+  await client.until(
+    () => client.frames.some((f) => f.id === ext(0x0f000000) && f.data.subarray(0, 4).toString('hex') === '00001a1e'),
+    5000,
+    'the switch command',
+  );
   const api = (await (await fetch(`${base}/api/modules`)).json()) as { modules: Array<{ key: string; name: string; temperatureC: number }> };
   expect(api.modules.find((m) => m.key === '00001a1e')).toMatchObject({ name: 'Relays ground floor', temperatureC: 30 });
   client.destroy();

@@ -90,7 +90,16 @@ async function start(kind: 'virtual' | 'unpluggable' = 'virtual'): Promise<Runni
     controlSocketPath: sock,
     createBackends: (c) => {
       if (kind === 'unpluggable') return [unpluggable];
-      bus = createVirtualBackend({ name: 'vbus0', index: 0, rate: 0, payload: 'ampio', bitrate: c.bitrate, fd: false, now: () => clock.t, wallClock: () => Date.now() });
+      bus = createVirtualBackend({
+        name: 'vbus0',
+        index: 0,
+        rate: 0,
+        payload: 'ampio',
+        bitrate: c.bitrate,
+        fd: false,
+        now: () => clock.t,
+        wallClock: () => Date.now(),
+      });
       return [bus];
     },
     services: (d) => createStandardServices(d, { controlSocketPath: sock, env: {} }),

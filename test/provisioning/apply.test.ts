@@ -18,7 +18,10 @@ afterEach(() => {
   while (cleanups.length) cleanups.pop()?.();
 });
 
-const clock = (iso = '2025-03-01T10:00:00.000Z') => () => new Date(iso);
+const clock =
+  (iso = '2025-03-01T10:00:00.000Z') =>
+  () =>
+    new Date(iso);
 
 /** Every file/symlink under root → contents/target and mode, minus what rollback may not undo. */
 function snapshot(root: string, skip: string[] = ['/var/lib/ampio-bridge', '/etc/passwd', '/etc/group']): Map<string, string> {
@@ -35,8 +38,7 @@ function snapshot(root: string, skip: string[] = ['/var/lib/ampio-bridge', '/etc
         // parents of the kept backup store, like /var/lib, are the store's).
         if (!skip.some((s) => s.startsWith(`${sys}/`))) out.set(`${sys}/`, 'dir');
         walk(full);
-      }
-      else out.set(sys, `${(st.mode & 0o7777).toString(8)} ${readFileSync(full).toString('base64')}`);
+      } else out.set(sys, `${(st.mode & 0o7777).toString(8)} ${readFileSync(full).toString('base64')}`);
     }
   };
   walk(root);
@@ -79,10 +81,22 @@ describe('apply', () => {
     const dir = path.join(root, result.backupDir as string);
     const manifest = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
     expect(manifest.status).toBe('complete');
-    expect(manifest.files.find((f: { path: string }) => f.path === '/boot/firmware/config.txt')).toMatchObject({ existed: true, backup: 'files/boot/firmware/config.txt' });
+    expect(manifest.files.find((f: { path: string }) => f.path === '/boot/firmware/config.txt')).toMatchObject({
+      existed: true,
+      backup: 'files/boot/firmware/config.txt',
+    });
     expect(manifest.files.find((f: { path: string }) => f.path === PATHS.unit)).toMatchObject({ existed: false, backup: null });
-    expect(readFileSync(path.join(dir, 'files/boot/firmware/config.txt'))).toEqual(readFileSync(path.join(process.cwd(), 'test/fixtures/systems/bookworm-fresh/boot/firmware/config.txt')));
-    expect(manifest.commands.map((c: { id: string }) => c.id)).toEqual(['enable-networkd', 'disable-networkd-wait-online', 'service-user', 'rcvbuf-sysctl-load', 'daemon-reload', 'enable']);
+    expect(readFileSync(path.join(dir, 'files/boot/firmware/config.txt'))).toEqual(
+      readFileSync(path.join(process.cwd(), 'test/fixtures/systems/bookworm-fresh/boot/firmware/config.txt')),
+    );
+    expect(manifest.commands.map((c: { id: string }) => c.id)).toEqual([
+      'enable-networkd',
+      'disable-networkd-wait-online',
+      'service-user',
+      'rcvbuf-sysctl-load',
+      'daemon-reload',
+      'enable',
+    ]);
     expect(statSync(dir).mode & 0o777).toBe(0o700);
   });
 
@@ -115,7 +129,13 @@ describe('apply', () => {
     expect(sys.active.has('can-server.service')).toBe(false);
     sys.calls.length = 0;
     const r = await rollback({ fs: run.fs, runner: sys, now: clock('2025-03-01T12:00:00Z'), live: true });
-    expect(sys.lines).toEqual(['systemctl disable ampio-bridge.service', 'systemctl enable --now can-server.service', 'sysctl -w net.core.rmem_max=212992', 'userdel ampio-bridge', 'systemctl daemon-reload']);
+    expect(sys.lines).toEqual([
+      'systemctl disable ampio-bridge.service',
+      'systemctl enable --now can-server.service',
+      'sysctl -w net.core.rmem_max=212992',
+      'userdel ampio-bridge',
+      'systemctl daemon-reload',
+    ]);
     expect(r.restored).toContain('/boot/firmware/config.txt');
     expect(r.removed).toContain(PATHS.unit);
     expect(r.removed).toContain('/etc/ampio-bridge/');

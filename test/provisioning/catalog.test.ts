@@ -10,7 +10,11 @@ describe('overlays/catalog.json', () => {
     expect(c.default).toBe('waveshare-2ch-can-hat');
     const ws = findBoard(c, 'waveshare-2ch-can-hat');
     expect(ws?.verified).toBe(true);
-    expect(boardLines(ws!)).toEqual(['dtparam=spi=on', 'dtoverlay=mcp2515-can1,oscillator=16000000,interrupt=25', 'dtoverlay=mcp2515-can0,oscillator=16000000,interrupt=23']);
+    expect(boardLines(ws!)).toEqual([
+      'dtparam=spi=on',
+      'dtoverlay=mcp2515-can1,oscillator=16000000,interrupt=25',
+      'dtoverlay=mcp2515-can0,oscillator=16000000,interrupt=23',
+    ]);
     expect(ws?.interfaces.map((i) => [i.name, i.spi, i.interrupt])).toEqual([
       ['can0', 'spi0.0', 23],
       ['can1', 'spi0.1', 25],
@@ -20,7 +24,16 @@ describe('overlays/catalog.json', () => {
   it('lists every board the issue asks for, and marks all but the verified one unverified', async () => {
     const c = await loadCatalog();
     expect(c.boards.map((b) => b.id).sort()).toEqual(
-      ['generic-mcp2515', 'pican2', 'pican2-duo', 'waveshare-2ch-can-fd-hat', 'waveshare-2ch-can-hat', 'waveshare-2ch-can-hat-plus', 'waveshare-rs485-can-hat', 'waveshare-rs485-can-hat-8mhz'].sort(),
+      [
+        'generic-mcp2515',
+        'pican2',
+        'pican2-duo',
+        'waveshare-2ch-can-fd-hat',
+        'waveshare-2ch-can-hat',
+        'waveshare-2ch-can-hat-plus',
+        'waveshare-rs485-can-hat',
+        'waveshare-rs485-can-hat-8mhz',
+      ].sort(),
     );
     for (const b of c.boards) if (b.id !== 'waveshare-2ch-can-hat') expect(b.verified, b.id).toBe(false);
     expect(boardLines(findBoard(c, 'waveshare-rs485-can-hat-8mhz')!)).toContain('dtoverlay=mcp2515-can0,oscillator=8000000,interrupt=25');
@@ -35,11 +48,27 @@ describe('overlays/catalog.json', () => {
     expect(lintOverlayLines(['dtoverlay=mcp2515-can0-overlay,oscillator=16000000,interrupt=25'])[0]).toMatch(/-overlay suffix/);
     expect(lintOverlayLines(['dtoverlay=spi0-hw-cs'])[0]).toMatch(/deprecated/);
     expect(lintOverlayLines(['dtoverlay=mcp2515-can0,oscillator=16000000'])[0]).toMatch(/no interrupt=/);
-    expect(lintOverlayLines(['dtoverlay=mcp2515-can0,oscillator=16000000,interrupt=25', 'dtoverlay=mcp2515-can1,oscillator=16000000,interrupt=25'])[0]).toMatch(/share interrupt=25/);
+    expect(lintOverlayLines(['dtoverlay=mcp2515-can0,oscillator=16000000,interrupt=25', 'dtoverlay=mcp2515-can1,oscillator=16000000,interrupt=25'])[0]).toMatch(
+      /share interrupt=25/,
+    );
     expect(lintOverlayLines(['dtoverlay=mcp2515-can0,oscillator=160000000,interrupt=25'])[0]).toMatch(/err=34/);
-    const board = { id: 'x', name: 'X', controller: 'mcp2515', driver: 'mcp251x', oscillator: 16000000, fragment: 'x.txt', verified: false, interfaces: [{ name: 'can0', spi: 'spi0.0', chipSelect: 'CE0', interrupt: 25, connector: '' }], sources: [], notes: '' };
+    const board = {
+      id: 'x',
+      name: 'X',
+      controller: 'mcp2515',
+      driver: 'mcp251x',
+      oscillator: 16000000,
+      fragment: 'x.txt',
+      verified: false,
+      interfaces: [{ name: 'can0', spi: 'spi0.0', chipSelect: 'CE0', interrupt: 25, connector: '' }],
+      sources: [],
+      notes: '',
+    };
     try {
-      validateCatalog({ schema: 1, default: 'nope', boards: [board] }, { 'x.txt': 'dtoverlay=mcp2515-can0,oscillator=12000000,interrupt=25\ndtoverlay=spi-bcm2835-overlay\n', 'orphan.txt': 'x\n' });
+      validateCatalog(
+        { schema: 1, default: 'nope', boards: [board] },
+        { 'x.txt': 'dtoverlay=mcp2515-can0,oscillator=12000000,interrupt=25\ndtoverlay=spi-bcm2835-overlay\n', 'orphan.txt': 'x\n' },
+      );
       expect.unreachable();
     } catch (err) {
       expect(err).toBeInstanceOf(CatalogError);

@@ -46,12 +46,23 @@ describe('ip -details -json link', () => {
   it('reads bitrate, restart-ms, qlen, state, clock and the SPI parent; skips non-CAN links', () => {
     const links = parseIpLinkJson(fx('ip-link-healthy.json'));
     expect(links.map((l) => l.name)).toEqual(['can0', 'can1']);
-    expect(links[0]).toMatchObject({ state: 'UP', bitrate: 50000, restartMs: 100, qlen: 100, canState: 'ERROR-ACTIVE', parentDev: 'spi0.0', clock: 8000000, samplePoint: '0.875' });
+    expect(links[0]).toMatchObject({
+      state: 'UP',
+      bitrate: 50000,
+      restartMs: 100,
+      qlen: 100,
+      canState: 'ERROR-ACTIVE',
+      parentDev: 'spi0.0',
+      clock: 8000000,
+      samplePoint: '0.875',
+    });
     expect(links[0].canStats.bus_off).toBe(0);
   });
 
   it('a down link has no bittiming', () => {
-    const l = parseIpLinkJson('[{"ifname":"can0","operstate":"DOWN","txqlen":10,"linkinfo":{"info_kind":"can","info_data":{"state":"STOPPED","restart_ms":0}}}]')[0];
+    const l = parseIpLinkJson(
+      '[{"ifname":"can0","operstate":"DOWN","txqlen":10,"linkinfo":{"info_kind":"can","info_data":{"state":"STOPPED","restart_ms":0}}}]',
+    )[0];
     expect(l).toMatchObject({ bitrate: null, restartMs: 0, qlen: 10, canState: 'STOPPED' });
   });
 
@@ -76,7 +87,11 @@ describe('ip -details -json link', () => {
 describe('small parsers', () => {
   it('systemd version, os-release, ini values', () => {
     expect(parseSystemdVersion('systemd 252 (252.38-1~deb12u1)\n+PAM')).toBe(252);
-    expect(parseOsRelease('PRETTY_NAME="Debian GNU/Linux 13 (trixie)"\nVERSION_CODENAME=trixie\nID=debian\n')).toEqual({ prettyName: 'Debian GNU/Linux 13 (trixie)', id: 'debian', codename: 'trixie' });
+    expect(parseOsRelease('PRETTY_NAME="Debian GNU/Linux 13 (trixie)"\nVERSION_CODENAME=trixie\nID=debian\n')).toEqual({
+      prettyName: 'Debian GNU/Linux 13 (trixie)',
+      id: 'debian',
+      codename: 'trixie',
+    });
     expect(iniValue('[Match]\nName=can0\n[CAN]\n# BitRate=1\nBitRate=50000\n', 'CAN', 'BitRate')).toBe('50000');
     expect(iniValue('[Link]\nBitRate=1\n', 'CAN', 'BitRate')).toBeNull();
   });

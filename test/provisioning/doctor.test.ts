@@ -40,14 +40,23 @@ async function installedPi(): Promise<{ root: string; fs: DoctorDeps['fs'] }> {
 }
 
 /** serve's own loader on the config inside the temp root. */
-const validateIn = (root: string): DoctorDeps['validateConfig'] => (p, env) => validateWithServeLoader(path.join(root, p), env, captureCli().ctx);
+const validateIn =
+  (root: string): DoctorDeps['validateConfig'] =>
+  (p, env) =>
+    validateWithServeLoader(path.join(root, p), env, captureCli().ctx);
 
-function deps(fs: DoctorDeps['fs'] & { root?: string }, o: { dmesg?: string; ip?: string; active?: string; tcp?: boolean; control?: boolean; ready?: number; mdns?: { name: string; port: number }[] | null } = {}) {
+function deps(
+  fs: DoctorDeps['fs'] & { root?: string },
+  o: { dmesg?: string; ip?: string; active?: string; tcp?: boolean; control?: boolean; ready?: number; mdns?: { name: string; port: number }[] | null } = {},
+) {
   const runner = new RecordingRunner(
     [
       { match: 'dmesg', result: { stdout: o.dmesg ?? fx('dmesg-healthy.txt') } },
       { match: 'ip -details -statistics -json link show type can', result: { stdout: o.ip ?? fx('ip-link-healthy.json') } },
-      { match: 'systemctl is-active ampio-bridge.service', result: { stdout: `${o.active ?? 'active'}\n`, exitCode: (o.active ?? 'active') === 'active' ? 0 : 3 } },
+      {
+        match: 'systemctl is-active ampio-bridge.service',
+        result: { stdout: `${o.active ?? 'active'}\n`, exitCode: (o.active ?? 'active') === 'active' ? 0 : 3 },
+      },
     ],
     { strict: true },
   );
@@ -57,7 +66,8 @@ function deps(fs: DoctorDeps['fs'] & { root?: string }, o: { dmesg?: string; ip?
     runner,
     catalog: null as unknown as DoctorDeps['catalog'],
     probeTcp: async (h, p) => (ports.push(`${h}:${p}`), o.tcp ?? true),
-    probeControl: async () => (o.control ?? true ? { ok: true, detail: 'ampio-bridge 0.1.0' } : { ok: false, detail: 'permission denied on /run/ampio-bridge/control.sock' }),
+    probeControl: async () =>
+      (o.control ?? true) ? { ok: true, detail: 'ampio-bridge 0.1.0' } : { ok: false, detail: 'permission denied on /run/ampio-bridge/control.sock' },
     probeReady: async () => ({ status: o.ready ?? 200, body: o.ready === 503 ? 'can0: link down' : 'ok' }),
     browseMdns: async () => (o.mdns === undefined ? [{ name: 'ampio-bridge-pi can0', port: 20000 }] : o.mdns),
     validateConfig: validateIn(fs.root ?? '/nonexistent'),
@@ -73,7 +83,27 @@ describe('doctor', () => {
     const checks = await runDoctorChecks(d);
     const failed = checks.filter((c) => c.status !== 'ok');
     expect(failed).toEqual([]);
-    expect(checks.map((c) => c.id)).toEqual(expect.arrayContaining(['config', 'overlay', 'spi', 'chip-spi0.0', 'chip-spi0.1', 'can0-bitrate', 'can0-restart', 'can0-qlen', 'can0-state', 'can1-up', 'service', 'cannelloni-20000', 'cannelloni-20001', 'socketcand-29536', 'control', 'ready', 'mdns']));
+    expect(checks.map((c) => c.id)).toEqual(
+      expect.arrayContaining([
+        'config',
+        'overlay',
+        'spi',
+        'chip-spi0.0',
+        'chip-spi0.1',
+        'can0-bitrate',
+        'can0-restart',
+        'can0-qlen',
+        'can0-state',
+        'can1-up',
+        'service',
+        'cannelloni-20000',
+        'cannelloni-20001',
+        'socketcand-29536',
+        'control',
+        'ready',
+        'mdns',
+      ]),
+    );
     expect(runner.lines).toEqual(['dmesg', 'ip -details -statistics -json link show type can', 'systemctl is-active ampio-bridge.service']);
     expect(ports).toEqual(['127.0.0.1:20000', '127.0.0.1:20001', '127.0.0.1:29536']);
     const text = renderChecks(checks, false);
@@ -83,7 +113,15 @@ describe('doctor', () => {
 
   it('a misconfigured Pi: each fault is ✗ with its fix', async () => {
     const { fs } = await installedPi();
-    const { d } = deps(fs, { ip: fx('ip-link-misconfigured.json'), dmesg: fx('dmesg-err110.txt'), active: 'failed', tcp: false, control: false, ready: 503, mdns: [] });
+    const { d } = deps(fs, {
+      ip: fx('ip-link-misconfigured.json'),
+      dmesg: fx('dmesg-err110.txt'),
+      active: 'failed',
+      tcp: false,
+      control: false,
+      ready: 503,
+      mdns: [],
+    });
     d.catalog = await loadCatalog();
     const checks = await runDoctorChecks(d);
     const byId = Object.fromEntries(checks.map((c) => [c.id, c]));
@@ -152,7 +190,7 @@ describe('doctor', () => {
     expect(again.find((c) => c.id === 'overlay')).toMatchObject({ status: 'fail', fix: 'run `sudo ampio-bridge setup` and choose your HAT' });
   });
 
-  it('judges the config with serve\'s own loader: a config serve rejects is ✗ (wrong type, unknown key, bad env override)', async () => {
+  it("judges the config with serve's own loader: a config serve rejects is ✗ (wrong type, unknown key, bad env override)", async () => {
     const { root, fs } = await installedPi();
     const { d } = deps(fs);
     d.catalog = await loadCatalog();
@@ -211,7 +249,9 @@ describe('doctor', () => {
     writeFileSync(path.join(root, PATHS.rmemMaxProc), '212992\n');
     const low = await rcvbuf();
     expect(low?.status).toBe('warn');
-    expect(low?.detail).toMatch(/^the service \(unprivileged\) can get only 212992 bytes \(208 KiB\) of its --can-rcvbuf \d+ bytes .*: frames are lost in bursts$/);
+    expect(low?.detail).toMatch(
+      /^the service \(unprivileged\) can get only 212992 bytes \(208 KiB\) of its --can-rcvbuf \d+ bytes .*: frames are lost in bursts$/,
+    );
     expect(low?.fix).toContain('`sudo ampio-bridge setup` (writes /etc/sysctl.d/60-ampio-bridge.conf)');
     expect(low?.fix).toContain(`\`sudo sysctl -w net.core.rmem_max=${def}\``);
     // A warning, not a failure: the bridge runs, it only loses frames in bursts.
@@ -238,7 +278,7 @@ describe('doctor', () => {
     expect(await rcvbuf()).toMatchObject({ status: 'skip', detail: 'cannot read /proc/sys/net/core/rmem_max (not Linux, or /proc not mounted): not checked' });
   });
 
-  it('receive buffer offline: the image\'s drop-in is what counts', async () => {
+  it("receive buffer offline: the image's drop-in is what counts", async () => {
     const { root, fs } = await installedPi();
     const { d } = deps(fs);
     d.catalog = await loadCatalog();

@@ -27,7 +27,11 @@ describe('ampio-bridge setup (in-process)', () => {
   it('--dry-run probes and plans with a file system and runner that throw on any change', async () => {
     const root = path.join(SYSTEMS_DIR, 'go-manual');
     const cli = captureCli({ isRoot: true });
-    const code = await setupCommand(['--dry-run', '--yes'], cli.ctx, deps({ fs: readOnlyFs(new NodeFs(root)), runner: throwingRunner, probeRunner: throwingRunner }));
+    const code = await setupCommand(
+      ['--dry-run', '--yes'],
+      cli.ctx,
+      deps({ fs: readOnlyFs(new NodeFs(root)), runner: throwingRunner, probeRunner: throwingRunner }),
+    );
     expect(cli.stderr()).toBe('');
     expect(code).toBe(0);
     const out = cli.stdout();
@@ -40,7 +44,11 @@ describe('ampio-bridge setup (in-process)', () => {
   it('--dry-run needs no root and never asks for sudo', async () => {
     const cli = captureCli({ isRoot: false });
     let elevated = false;
-    const code = await setupCommand(['--dry-run', '--yes'], cli.ctx, deps({ fs: new NodeFs(path.join(SYSTEMS_DIR, 'bookworm-fresh')), probeRunner: throwingRunner, elevate: async () => ((elevated = true), 0) }));
+    const code = await setupCommand(
+      ['--dry-run', '--yes'],
+      cli.ctx,
+      deps({ fs: new NodeFs(path.join(SYSTEMS_DIR, 'bookworm-fresh')), probeRunner: throwingRunner, elevate: async () => ((elevated = true), 0) }),
+    );
     expect(code).toBe(0);
     expect(elevated).toBe(false);
   });
@@ -58,7 +66,11 @@ describe('ampio-bridge setup (in-process)', () => {
     const t = tempRoot('bookworm-fresh');
     cleanups.push(t.cleanup);
     const cli = captureCli({ isRoot: true, isTTY: true });
-    const asker = { select: () => Promise.reject(new Error('prompted')), input: () => Promise.reject(new Error('prompted')), confirm: () => Promise.reject(new Error('prompted')) };
+    const asker = {
+      select: () => Promise.reject(new Error('prompted')),
+      input: () => Promise.reject(new Error('prompted')),
+      confirm: () => Promise.reject(new Error('prompted')),
+    };
     const code = await setupCommand(['--yes', '--backend', 'serial', '--root', t.root], cli.ctx, deps({ runner: new FakeSystem(t.root), asker }));
     expect(code).toBe(2);
     expect(cli.stderr()).toContain('--serial PATH');
@@ -103,7 +115,13 @@ describe('ampio-bridge setup (in-process)', () => {
     expect(await setupCommand(['--yes', '--root', t.root, '--can-if', 'can0', '--listen', ':20100'], cli.ctx, deps({ runner: sys }))).toBe(0);
     expect(cli.stdout()).toContain(`Image at ${t.root} is ready`);
     expect(cli.stdout()).toContain('On the target, run:\n  systemctl daemon-reload');
-    expect(JSON.parse(readFileSync(path.join(t.root, PATHS.configFile), 'utf8'))).toMatchObject({ 'can-if': 'can0', listen: ':20100', 'mdns-enable': true, 'socketcand-listen': ':29536', 'socketcand-beacon': false });
+    expect(JSON.parse(readFileSync(path.join(t.root, PATHS.configFile), 'utf8'))).toMatchObject({
+      'can-if': 'can0',
+      listen: ':20100',
+      'mdns-enable': true,
+      'socketcand-listen': ':29536',
+      'socketcand-beacon': false,
+    });
     expect(cli.stdout()).toContain('socketcand clients (python-can, SavvyCAN, Kayak) connect to');
     expect(lstatSync(path.join(t.root, PATHS.unitWants)).isSymbolicLink()).toBe(true);
     expect(sys.lines.every((l) => !/^systemctl (daemon-reload|restart|start|reboot)/.test(l) && !l.startsWith('ip '))).toBe(true);

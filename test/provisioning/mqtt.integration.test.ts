@@ -22,7 +22,13 @@ afterEach(() => {
   while (cleanups.length) cleanups.pop()?.();
 });
 
-const deps = (root: string) => ({ nodePath: NODE, runningMain: STABLE_MAIN, version: '0.1.0', now: () => new Date('2025-03-01T10:00:00Z'), runner: new FakeSystem(root) });
+const deps = (root: string) => ({
+  nodePath: NODE,
+  runningMain: STABLE_MAIN,
+  version: '0.1.0',
+  now: () => new Date('2025-03-01T10:00:00Z'),
+  runner: new FakeSystem(root),
+});
 
 describe('setup --mqtt-url', () => {
   it('a broker that refuses the password: exit 1, the reason, nothing written', async () => {
@@ -31,7 +37,9 @@ describe('setup --mqtt-url', () => {
     const cli = captureCli({ isRoot: false });
     const url = broker.url().replace(broker.password, 'wrong');
     expect(await setupCommand(['--yes', '--root', t.root, '--mqtt-url', url], cli.ctx, deps(t.root))).toBe(1);
-    expect(cli.stderr()).toMatch(/the MQTT broker did not accept the bridge: mqtt:\/\/bridge:\*\*\*@127\.0\.0\.1:\d+: .*(not authori[sz]ed|bad user name or password).*check the user and password/i);
+    expect(cli.stderr()).toMatch(
+      /the MQTT broker did not accept the bridge: mqtt:\/\/bridge:\*\*\*@127\.0\.0\.1:\d+: .*(not authori[sz]ed|bad user name or password).*check the user and password/i,
+    );
     expect(cli.stderr()).not.toContain('wrong');
     expect(existsSync(path.join(t.root, PATHS.configFile))).toBe(false);
   });

@@ -42,7 +42,16 @@ describe('a fresh Pi, following the README', () => {
 
     // sudo ampio-bridge setup --yes (live system: the fixture root stands for /)
     const setup = captureCli({ isRoot: true });
-    expect(await setupCommand(['--yes'], setup.ctx, { fs, runner: sys, nodePath: NODE, runningMain: STABLE_MAIN, version: '0.1.0', now: () => new Date('2025-03-01T10:00:00Z') })).toBe(0);
+    expect(
+      await setupCommand(['--yes'], setup.ctx, {
+        fs,
+        runner: sys,
+        nodePath: NODE,
+        runningMain: STABLE_MAIN,
+        version: '0.1.0',
+        now: () => new Date('2025-03-01T10:00:00Z'),
+      }),
+    ).toBe(0);
     expect(setup.stdout()).toMatch(/ampio-bridge status\n {2}ampio-bridge top\n {2}ampio-bridge doctor/);
     // sudo reboot
     rmSync(path.join(root, PATHS.rebootMarker));
@@ -62,7 +71,26 @@ describe('a fresh Pi, following the README', () => {
     expect(JSON.parse(readFileSync(path.join(root, PATHS.configFile), 'utf8')).capture).toBe('/var/lib/ampio-bridge/capture.db');
     const service = captureCli({ env: { RUNTIME_DIRECTORY: runtime }, isRoot: true });
     const config = path.join(root, PATHS.configFile);
-    const done = serve(['--config', config, '--backend', 'virtual', '--virtual-rate', '0', '--listen', '127.0.0.1:0', '--mdns-enable=false', '--metrics-addr', '', '--http-listen', '', '--capture', path.join(state, 'capture.db')], service.ctx);
+    const done = serve(
+      [
+        '--config',
+        config,
+        '--backend',
+        'virtual',
+        '--virtual-rate',
+        '0',
+        '--listen',
+        '127.0.0.1:0',
+        '--mdns-enable=false',
+        '--metrics-addr',
+        '',
+        '--http-listen',
+        '',
+        '--capture',
+        path.join(state, 'capture.db'),
+      ],
+      service.ctx,
+    );
     const sock = path.join(runtime, 'control.sock');
     await waitFor(() => existsSync(sock) || service.stderr().includes('startup_failed'));
     expect(service.stderr()).not.toContain('startup_failed');

@@ -35,13 +35,31 @@ describe('plan over fixture systems', () => {
     const run = await planFor(path.join(SYSTEMS_DIR, 'bookworm-fresh'), runner);
     goldenPlan('bookworm-fresh', run);
     expect(run.facts.boot.path).toBe('/boot/firmware/config.txt');
-    expect(ids(run.plan)).toEqual(['boot-config', 'network', 'link', 'network-manager', 'enable-networkd', 'disable-networkd-wait-online', 'service-user', 'config', 'env-file', 'unit', 'rcvbuf-sysctl', 'rcvbuf-sysctl-load', 'daemon-reload', 'enable', 'reboot-marker']);
+    expect(ids(run.plan)).toEqual([
+      'boot-config',
+      'network',
+      'link',
+      'network-manager',
+      'enable-networkd',
+      'disable-networkd-wait-online',
+      'service-user',
+      'config',
+      'env-file',
+      'unit',
+      'rcvbuf-sysctl',
+      'rcvbuf-sysctl-load',
+      'daemon-reload',
+      'enable',
+      'reboot-marker',
+    ]);
     expect(run.plan.needsReboot).toBe(true);
     // No start before the reboot: the overlays are not loaded yet.
     expect(ids(run.plan)).not.toContain('restart');
     const boot = run.plan.steps[0];
     expect(boot.kind === 'write' && boot.after.endsWith('# <<< ampio-bridge <<<\n')).toBe(true);
-    const config = JSON.parse(run.plan.steps.find((s) => s.id === 'config')!.kind === 'write' ? (run.plan.steps.find((s) => s.id === 'config') as { after: string }).after : '{}');
+    const config = JSON.parse(
+      run.plan.steps.find((s) => s.id === 'config')!.kind === 'write' ? (run.plan.steps.find((s) => s.id === 'config') as { after: string }).after : '{}',
+    );
     expect(config).toEqual({
       backend: 'socketcan',
       'can-if': 'can0,can1',
@@ -96,7 +114,15 @@ describe('plan over fixture systems', () => {
     ];
     const run = await planFor(root, runner);
     goldenPlan('go-manual', run);
-    expect(run.answers).toMatchObject({ listen: ':20001', hubPolicy: 'kick', maxClients: 8, metricsAddr: ':9100', interfaces: ['can0'], board: 'waveshare-2ch-can-hat', migrate: true });
+    expect(run.answers).toMatchObject({
+      listen: ':20001',
+      hubPolicy: 'kick',
+      maxClients: 8,
+      metricsAddr: ':9100',
+      interfaces: ['can0'],
+      board: 'waveshare-2ch-can-hat',
+      migrate: true,
+    });
     expect(run.plan.needsReboot).toBe(false);
     expect(ids(run.plan)).toEqual([
       'boot-config',
@@ -134,7 +160,9 @@ describe('plan over fixture systems', () => {
     expect(run.answers.serial).toBe('/dev/serial/by-id/usb-Ampio_USB-CAN_A1B2C3-if00-port0');
     expect(ids(run.plan)).toEqual(['install-package', 'service-user', 'config', 'env-file', 'unit', 'daemon-reload', 'enable', 'restart']);
     const unit = (run.plan.steps.find((s) => s.id === 'unit') as { after: string }).after;
-    expect(unit).toContain('ExecStart=/usr/bin/node /usr/local/lib/node_modules/ampio-bridge/dist/src/cli/main.js serve --config /etc/ampio-bridge/config.json');
+    expect(unit).toContain(
+      'ExecStart=/usr/bin/node /usr/local/lib/node_modules/ampio-bridge/dist/src/cli/main.js serve --config /etc/ampio-bridge/config.json',
+    );
     expect(unit).toContain('DeviceAllow=char-ttyUSB rw');
     expect(unit).toContain('SupplementaryGroups=dialout');
     expect(unit).not.toContain('PrivateDevices=yes');
@@ -182,8 +210,21 @@ describe('plan over fixture systems', () => {
     const { planInstall } = await import('../../provisioning/plan.js');
     const { loadTemplates } = await import('../../provisioning/package-files.js');
     const catalog = await loadCatalog();
-    const facts = await probe({ fs: new NodeFs(root), runner: new FakeSystem(root), root: null, nodePath: '/home/pi/.nvm/versions/node/v20.19.0/bin/node', runningMain: '/usr/lib/x/main.js', env: {} });
-    const plan = planInstall({ facts, answers: defaultAnswers(facts, catalog), env: { version: '0.1.0', nodePath: facts.node.path, live: true }, catalog, templates: loadTemplates() });
+    const facts = await probe({
+      fs: new NodeFs(root),
+      runner: new FakeSystem(root),
+      root: null,
+      nodePath: '/home/pi/.nvm/versions/node/v20.19.0/bin/node',
+      runningMain: '/usr/lib/x/main.js',
+      env: {},
+    });
+    const plan = planInstall({
+      facts,
+      answers: defaultAnswers(facts, catalog),
+      env: { version: '0.1.0', nodePath: facts.node.path, live: true },
+      catalog,
+      templates: loadTemplates(),
+    });
     expect(plan.steps).toEqual([]);
     const err = plan.notices.find((n) => n.level === 'error');
     expect(err?.text).toContain('.nvm');
@@ -196,10 +237,23 @@ describe('plan over fixture systems', () => {
     goldenPlan('trixie-image', run, root);
     expect(run.facts.linkManagers.networkd.installed).toBe(false);
     expect(run.facts.hostname).toBe('ampio-pi');
-    expect(ids(run.plan)).toEqual(['boot-config', 'link-oneshot', 'enable-link-oneshot', 'network-manager', 'service-user', 'config', 'env-file', 'unit', 'rcvbuf-sysctl', 'enable']);
+    expect(ids(run.plan)).toEqual([
+      'boot-config',
+      'link-oneshot',
+      'enable-link-oneshot',
+      'network-manager',
+      'service-user',
+      'config',
+      'env-file',
+      'unit',
+      'rcvbuf-sysctl',
+      'enable',
+    ]);
     expect(run.plan.deferred.map((s) => s.argv.join(' '))).toEqual(['systemctl daemon-reload']);
     const oneshot = run.plan.steps.find((s) => s.id === 'link-oneshot');
-    expect(oneshot?.kind === 'write' && oneshot.after).toContain('ExecStart=/sbin/ip link set can0 type can bitrate 50000 restart-ms 100\nExecStart=/sbin/ip link set can0 txqueuelen 100\n');
+    expect(oneshot?.kind === 'write' && oneshot.after).toContain(
+      'ExecStart=/sbin/ip link set can0 type can bitrate 50000 restart-ms 100\nExecStart=/sbin/ip link set can0 txqueuelen 100\n',
+    );
     const boot = run.plan.steps.find((s) => s.id === 'boot-config');
     if (boot?.kind !== 'write') throw new Error('no boot step');
     // Every line still ends in CRLF; the old guide's line is still there, unchanged.
@@ -233,6 +287,9 @@ describe('plan over fixture systems', () => {
     sys.failOn = /^npm /;
     const run = await planFor(root, sys, {}, { runningMain: NPX_MAIN });
     expect(run.plan.steps).toEqual([]);
-    expect(run.plan.notices.find((n) => n.level === 'error')).toMatchObject({ text: expect.stringMatching(/npm is needed/), fix: expect.stringMatching(/apt install npm/) });
+    expect(run.plan.notices.find((n) => n.level === 'error')).toMatchObject({
+      text: expect.stringMatching(/npm is needed/),
+      fix: expect.stringMatching(/apt install npm/),
+    });
   });
 });

@@ -23,7 +23,13 @@ afterEach(() => {
   while (cleanups.length) cleanups.pop()?.();
 });
 
-const deps = (extra: SetupDeps = {}): SetupDeps => ({ nodePath: NODE, runningMain: STABLE_MAIN, version: '0.1.0', now: () => new Date('2025-03-01T10:00:00Z'), ...extra });
+const deps = (extra: SetupDeps = {}): SetupDeps => ({
+  nodePath: NODE,
+  runningMain: STABLE_MAIN,
+  version: '0.1.0',
+  now: () => new Date('2025-03-01T10:00:00Z'),
+  ...extra,
+});
 
 async function setup(args: string[]): Promise<{ code: number; out: string; err: string; root: string }> {
   const t = tempRoot('bookworm-fresh');
@@ -42,20 +48,30 @@ describe('setup: Waveshare', () => {
   it('fresh --yes --waveshare-listen on two buses: written, and serve takes the file (no clash)', async () => {
     const r = await setup(['--can-if', 'can0,can1', '--waveshare-listen', ':20002']);
     expect(r.code, r.err).toBe(0);
-    expect(JSON.parse(readFileSync(path.join(r.root, PATHS.configFile), 'utf8'))).toMatchObject({ 'can-if': 'can0,can1', listen: ':20000', 'waveshare-listen': ':20002' });
+    expect(JSON.parse(readFileSync(path.join(r.root, PATHS.configFile), 'utf8'))).toMatchObject({
+      'can-if': 'can0,can1',
+      listen: ':20000',
+      'waveshare-listen': ':20002',
+    });
     const loaded = serveLoads(r.root);
     expect(loaded.ok, loaded.ok ? '' : loaded.errors.map((e) => e.message).join('; ')).toBe(true);
-    expect(r.out).toMatch(/Home Assistant \(Settings → Devices & services → Add integration → Ampio\) connects with host and port .+:20002 \(can0\), .+:20003 \(can1\)\.$/m);
+    expect(r.out).toMatch(
+      /Home Assistant \(Settings → Devices & services → Add integration → Ampio\) connects with host and port .+:20002 \(can0\), .+:20003 \(can1\)\.$/m,
+    );
   });
 
-  it('fresh --yes --can-if can0 --waveshare-listen :20001 (Home Assistant\'s default): no clash', async () => {
+  it("fresh --yes --can-if can0 --waveshare-listen :20001 (Home Assistant's default): no clash", async () => {
     const r = await setup(['--can-if', 'can0', '--waveshare-listen', ':20001']);
     expect(r.code, r.err).toBe(0);
-    expect(JSON.parse(readFileSync(path.join(r.root, PATHS.configFile), 'utf8'))).toMatchObject({ 'can-if': 'can0', listen: ':20000', 'waveshare-listen': ':20001' });
+    expect(JSON.parse(readFileSync(path.join(r.root, PATHS.configFile), 'utf8'))).toMatchObject({
+      'can-if': 'can0',
+      listen: ':20000',
+      'waveshare-listen': ':20001',
+    });
     expect(serveLoads(r.root).ok).toBe(true);
   });
 
-  it('a Waveshare port on cannelloni\'s second bus is refused before anything is written, naming a free one', async () => {
+  it("a Waveshare port on cannelloni's second bus is refused before anything is written, naming a free one", async () => {
     const r = await setup(['--can-if', 'can0,can1', '--waveshare-listen', ':20001']);
     expect(r.code).not.toBe(0);
     expect(r.err).toContain('setup stopped before changing anything');
@@ -69,7 +85,8 @@ describe('setup: Waveshare', () => {
     expect(r.code, r.err).toBe(0);
     const config = () => JSON.parse(readFileSync(path.join(r.root, PATHS.configFile), 'utf8'));
     expect(config()).not.toHaveProperty('waveshare-listen');
-    const again = async (args: string[]) => setupCommand(['--yes', '--root', r.root, '--can-if', 'can0', ...args], captureCli({ isRoot: false }).ctx, deps({ runner: new FakeSystem(r.root) }));
+    const again = async (args: string[]) =>
+      setupCommand(['--yes', '--root', r.root, '--can-if', 'can0', ...args], captureCli({ isRoot: false }).ctx, deps({ runner: new FakeSystem(r.root) }));
     expect(await again(['--waveshare-listen', ':20001'])).toBe(0);
     expect(config()['waveshare-listen']).toBe(':20001');
     // A re-run without the flag keeps it (the installed answer is the default).
@@ -79,7 +96,7 @@ describe('setup: Waveshare', () => {
     expect(config()).not.toHaveProperty('waveshare-listen');
   });
 
-  it('a yes gets 20001 (Home Assistant\'s default) with one bus, the next free pair with two', async () => {
+  it("a yes gets 20001 (Home Assistant's default) with one bus, the next free pair with two", async () => {
     const p = OFFERED.find((x) => x.option === 'waveshareListen')!;
     const base = { backend: 'socketcan', listen: ':20000', metricsAddr: '127.0.0.1:9100', listeners: { waveshareListen: '' } } as unknown as Answers;
     expect(freeAddress(p, { ...base, interfaces: ['can0'] })).toBe(':20001');

@@ -27,7 +27,16 @@ async function start(overrides: Partial<Config> = {}, fd = true): Promise<{ d: T
   let bus!: VirtualBackend;
   const d = await startTestDaemon(overrides, {
     backends: (c) => {
-      bus = createVirtualBackend({ name: 'vbus0', index: 0, rate: 0, payload: 'ampio', bitrate: c.bitrate, fd, now: () => performance.now(), wallClock: () => Date.now() });
+      bus = createVirtualBackend({
+        name: 'vbus0',
+        index: 0,
+        rate: 0,
+        payload: 'ampio',
+        bitrate: c.bitrate,
+        fd,
+        now: () => performance.now(),
+        wallClock: () => Date.now(),
+      });
       return [bus];
     },
   });
@@ -389,9 +398,23 @@ describe('reload (SIGHUP): what the options table says', () => {
 describe('listen addresses', () => {
   it('serves IPv6 clients on [::1]', async () => {
     let bus!: VirtualBackend;
-    const d = await startTestDaemon({ listen: { host: '::1', port: 0 } }, {
-      backends: (c) => [(bus = createVirtualBackend({ name: 'v6', index: 0, rate: 0, payload: 'ampio', bitrate: c.bitrate, fd: true, now: () => performance.now(), wallClock: () => Date.now() }))],
-    });
+    const d = await startTestDaemon(
+      { listen: { host: '::1', port: 0 } },
+      {
+        backends: (c) => [
+          (bus = createVirtualBackend({
+            name: 'v6',
+            index: 0,
+            rate: 0,
+            payload: 'ampio',
+            bitrate: c.bitrate,
+            fd: true,
+            now: () => performance.now(),
+            wallClock: () => Date.now(),
+          })),
+        ],
+      },
+    );
     running = d;
     expect(d.daemon.addresses()[0]).toMatch(/^\[::1\]:\d+$/);
     const c = await TestClient.connect(d.port(), { host: '::1' });
@@ -405,14 +428,26 @@ describe('listen addresses', () => {
   it('two buses listen on consecutive ports, each with its own hub', async () => {
     const buses: VirtualBackend[] = [];
     const free = await freePortPair();
-    const d = await startTestDaemon({ listen: { host: '127.0.0.1', port: free }, canIf: ['can0', 'can1'] }, {
-      backends: (c) =>
-        c.canIf.map((name, index) => {
-          const b = createVirtualBackend({ name, index, rate: 0, payload: 'ampio', bitrate: c.bitrate, fd: true, now: () => performance.now(), wallClock: () => Date.now() });
-          buses.push(b);
-          return b;
-        }),
-    });
+    const d = await startTestDaemon(
+      { listen: { host: '127.0.0.1', port: free }, canIf: ['can0', 'can1'] },
+      {
+        backends: (c) =>
+          c.canIf.map((name, index) => {
+            const b = createVirtualBackend({
+              name,
+              index,
+              rate: 0,
+              payload: 'ampio',
+              bitrate: c.bitrate,
+              fd: true,
+              now: () => performance.now(),
+              wallClock: () => Date.now(),
+            });
+            buses.push(b);
+            return b;
+          }),
+      },
+    );
     running = d;
     expect(d.daemon.addresses()).toEqual([`127.0.0.1:${free}`, `127.0.0.1:${free + 1}`]);
     const a = await TestClient.connect(free);
@@ -426,7 +461,10 @@ describe('listen addresses', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(a.frames).toHaveLength(1);
     expect(b.frames).toHaveLength(1);
-    expect(d.daemon.snapshot().buses.map((x) => [x.name, x.rxFrames, x.clients])).toEqual([['can0', 1, 1], ['can1', 1, 1]]);
+    expect(d.daemon.snapshot().buses.map((x) => [x.name, x.rxFrames, x.clients])).toEqual([
+      ['can0', 1, 1],
+      ['can1', 1, 1],
+    ]);
   });
 });
 

@@ -61,7 +61,10 @@ export class AdapterEmulator {
   private waiters: Array<() => void> = [];
   private connectWaiters: Array<(s: net.Socket) => void> = [];
 
-  private constructor(readonly linkPath: string, server: net.Server) {
+  private constructor(
+    readonly linkPath: string,
+    server: net.Server,
+  ) {
     this.server = server;
     server.on('connection', (s) => {
       this.socket = s;
@@ -109,9 +112,7 @@ export class AdapterEmulator {
     let stderr = '';
     child.stderr!.on('data', (d) => (stderr += d));
     this.socat = child;
-    const failed = new Promise<never>((_, reject) =>
-      child.once('exit', (code) => reject(new Error(`socat exited (${code}) during plug: ${stderr}`))),
-    );
+    const failed = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`socat exited (${code}) during plug: ${stderr}`))));
     await Promise.race([Promise.all([connected, waitForPath(this.linkPath, 5000)]), failed]);
   }
 

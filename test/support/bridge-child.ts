@@ -83,8 +83,14 @@ export class BridgeChild {
     const env = { ...ownEnvironment(), ...options.env };
     const wrap = options.wrap ?? [];
     this.child = options.shellPrefix
-      ? spawn(wrap[0] ?? 'sh', [...wrap.slice(1), ...(wrap.length > 0 ? ['sh'] : []), '-c', `${options.shellPrefix}; exec ${quoted}`], { stdio: ['ignore', 'ignore', 'pipe'], env })
-      : spawn(wrap[0] ?? process.execPath, [...wrap.slice(1), ...(wrap.length > 0 ? [process.execPath] : []), ...argv], { stdio: ['ignore', 'ignore', 'pipe'], env });
+      ? spawn(wrap[0] ?? 'sh', [...wrap.slice(1), ...(wrap.length > 0 ? ['sh'] : []), '-c', `${options.shellPrefix}; exec ${quoted}`], {
+          stdio: ['ignore', 'ignore', 'pipe'],
+          env,
+        })
+      : spawn(wrap[0] ?? process.execPath, [...wrap.slice(1), ...(wrap.length > 0 ? [process.execPath] : []), ...argv], {
+          stdio: ['ignore', 'ignore', 'pipe'],
+          env,
+        });
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
   }
 
@@ -162,7 +168,13 @@ export class BridgeChild {
           if (rec.event === 'tcp_listen') {
             const addr = String(rec.addr);
             const i = addr.lastIndexOf(':');
-            this.listeners.push({ addr, host: addr.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(addr.slice(i + 1)), bus: rec.bus as string | undefined, protocol: rec.protocol as string | undefined });
+            this.listeners.push({
+              addr,
+              host: addr.slice(0, i).replace(/^\[|\]$/g, ''),
+              port: Number(addr.slice(i + 1)),
+              bus: rec.bus as string | undefined,
+              protocol: rec.protocol as string | undefined,
+            });
           }
           if (rec.event === 'ready') {
             clearTimeout(timer);

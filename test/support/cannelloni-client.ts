@@ -134,7 +134,9 @@ export class TestClient extends FrameClient<WireFrame> {
   }
 
   protected onData(d: Buffer): void {
-    this.reader.push(d, (f) => this.frames.push({ id: f.id, len: f.len, fd: f.fd, flags: f.flags, data: Buffer.from(f.buf.subarray(f.dataAt, f.dataAt + f.dataLen)) }));
+    this.reader.push(d, (f) =>
+      this.frames.push({ id: f.id, len: f.len, fd: f.fd, flags: f.flags, data: Buffer.from(f.buf.subarray(f.dataAt, f.dataAt + f.dataLen)) }),
+    );
   }
 }
 
@@ -143,7 +145,11 @@ export class TestClient extends FrameClient<WireFrame> {
 const specToWire = (f: SpecFrame): Buffer => encode({ id: f.id, data: f.data, rtr: (f.id & 0x40000000) !== 0, len: f.len, fd: f.fd, flags: f.flags });
 
 export function asConformanceClient(c: TestClient): ConformanceClient {
-  return conformanceView(c, () => c.frames, (frames) => c.send(...frames.map(specToWire)));
+  return conformanceView(
+    c,
+    () => c.frames,
+    (frames) => c.send(...frames.map(specToWire)),
+  );
 }
 
 /** cannelloni for the shared conformance suite: hello, v1 frames, classic len 9 as the malformed input. */

@@ -74,7 +74,13 @@ export class UdpPeer {
   async send(port: number, frames: Array<Parameters<typeof encode>[0]>, seq?: number): Promise<void> {
     const s = seq ?? this.seq;
     this.seq = (s + 1) & 0xff;
-    await this.raw(port, datagram(s, frames.map((f) => encode(f))));
+    await this.raw(
+      port,
+      datagram(
+        s,
+        frames.map((f) => encode(f)),
+      ),
+    );
   }
 
   waitForFrames(n: number, timeoutMs = 5000): Promise<void> {

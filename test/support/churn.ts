@@ -87,12 +87,7 @@ export async function churn(o: ChurnOptions): Promise<ChurnResult> {
 
 /** node flags for a bridge child whose heap the churn measures: SIGUSR2 = a full GC. */
 export function measurableNodeArgs(maxOldSpaceMb?: number): string[] {
-  return [
-    '--expose-gc',
-    '--import',
-    path.join(REPO, 'dist/test/support/gc-on-signal.js'),
-    ...(maxOldSpaceMb ? [`--max-old-space-size=${maxOldSpaceMb}`] : []),
-  ];
+  return ['--expose-gc', '--import', path.join(REPO, 'dist/test/support/gc-on-signal.js'), ...(maxOldSpaceMb ? [`--max-old-space-size=${maxOldSpaceMb}`] : [])];
 }
 
 export interface MemoryReading {

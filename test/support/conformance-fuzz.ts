@@ -13,12 +13,19 @@ function specFrameArb(carries: ConformanceAdapter['carries']): fc.Arbitrary<Spec
     .record({ eff: fc.boolean(), id: fc.integer({ min: 0, max: 0x1fffffff }), data: fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 8 }) })
     .map(({ eff, id, data }) => ({ id: eff ? (id | 0x80000000) >>> 0 : id & 0x7ff, len: data.length, fd: false, flags: 0, data }));
   const arbs: Array<fc.Arbitrary<SpecFrame>> = [classic];
-  if (carries.rtr) arbs.push(fc.record({ id: fc.integer({ min: 0, max: 0x7ff }), len: fc.integer({ min: 0, max: 8 }) }).map(({ id, len }) => ({ id: (id | 0x40000000) >>> 0, len, fd: false, flags: 0, data: [] })));
+  if (carries.rtr)
+    arbs.push(
+      fc
+        .record({ id: fc.integer({ min: 0, max: 0x7ff }), len: fc.integer({ min: 0, max: 8 }) })
+        .map(({ id, len }) => ({ id: (id | 0x40000000) >>> 0, len, fd: false, flags: 0, data: [] })),
+    );
   if (carries.fd) {
     arbs.push(
       fc
         .record({ id: fc.integer({ min: 0, max: 0x7ff }), len: fc.constantFrom(0, 5, 8, 12, 16, 20, 24, 32, 48, 64), flags: fc.integer({ min: 0, max: 3 }) })
-        .chain(({ id, len, flags }) => fc.array(fc.integer({ min: 0, max: 255 }), { minLength: len, maxLength: len }).map((data) => ({ id, len, fd: true, flags, data }))),
+        .chain(({ id, len, flags }) =>
+          fc.array(fc.integer({ min: 0, max: 255 }), { minLength: len, maxLength: len }).map((data) => ({ id, len, fd: true, flags, data })),
+        ),
     );
   }
   return fc.oneof(...arbs);

@@ -40,8 +40,21 @@ export interface DatagramAdapter {
   sequence: { seqs: number[]; lost: number; misordered: number };
 }
 
-const view = (f: { id: number; len: number; fd: boolean; flags?: number; fdFlags?: number; data: ArrayLike<number> }) => [f.id >>> 0, f.len, f.fd, f.flags ?? f.fdFlags ?? 0, Array.from(f.data)];
-const frame = (id: number, data: number[], fd = false, flags = 0): CanFrame => ({ id, len: data.length, data: Uint8Array.from(data), fd, fdFlags: flags, timestamp: 0 });
+const view = (f: { id: number; len: number; fd: boolean; flags?: number; fdFlags?: number; data: ArrayLike<number> }) => [
+  f.id >>> 0,
+  f.len,
+  f.fd,
+  f.flags ?? f.fdFlags ?? 0,
+  Array.from(f.data),
+];
+const frame = (id: number, data: number[], fd = false, flags = 0): CanFrame => ({
+  id,
+  len: data.length,
+  data: Uint8Array.from(data),
+  fd,
+  fdFlags: flags,
+  timestamp: 0,
+});
 
 export function runDatagramConformance(adapter: DatagramAdapter): void {
   let running: TestDaemon | null = null;
@@ -55,9 +68,23 @@ export function runDatagramConformance(adapter: DatagramAdapter): void {
 
   async function start(peerPorts: number[], overrides: Partial<Config> = {}) {
     let bus!: VirtualBackend;
-    const d = await startTestDaemon({ ...adapter.config(peerPorts), ...overrides }, {
-      backends: (c) => [(bus = createVirtualBackend({ name: 'vbus0', index: 0, rate: 0, payload: 'ampio', bitrate: c.bitrate, fd: true, now: () => performance.now(), wallClock: () => Date.now() }))],
-    });
+    const d = await startTestDaemon(
+      { ...adapter.config(peerPorts), ...overrides },
+      {
+        backends: (c) => [
+          (bus = createVirtualBackend({
+            name: 'vbus0',
+            index: 0,
+            rate: 0,
+            payload: 'ampio',
+            bitrate: c.bitrate,
+            fd: true,
+            now: () => performance.now(),
+            wallClock: () => Date.now(),
+          })),
+        ],
+      },
+    );
     running = d;
     const onBus: CanFrame[] = [];
     d.daemon.bus(0)!.addTap({ received: () => {}, transmitted: (_b, f) => void onBus.push(f) });
@@ -76,7 +103,18 @@ export function runDatagramConformance(adapter: DatagramAdapter): void {
       const snap = d.daemon.snapshot();
       expect(snap.clients).toHaveLength(1);
       expect(snap.clients[0]).toMatchObject({ protocol: adapter.name, transport: 'udp', remote: `127.0.0.1:${p.port}` });
-      const frames = [frame(0x123, [1, 2, 3]), frame((0x1abcdef0 | 0x80000000) >>> 0, [0xde, 0xad]), frame((0x124 | 0x40000000) >>> 0, []), frame(0x125, []), frame(0x126, Array.from({ length: 12 }, (_, k) => k), true, 1)];
+      const frames = [
+        frame(0x123, [1, 2, 3]),
+        frame((0x1abcdef0 | 0x80000000) >>> 0, [0xde, 0xad]),
+        frame((0x124 | 0x40000000) >>> 0, []),
+        frame(0x125, []),
+        frame(
+          0x126,
+          Array.from({ length: 12 }, (_, k) => k),
+          true,
+          1,
+        ),
+      ];
       for (const f of frames) bus.inject(f);
       await p.waitForFrames(frames.length);
       expect(p.frames.map(view)).toEqual(frames.map(view));
@@ -97,9 +135,22 @@ export function runDatagramConformance(adapter: DatagramAdapter): void {
     it('frames peer → bus, from a peer learned from its first datagram (loopback is in the default --allow)', async () => {
       const { d, onBus, port } = await start([]);
       const p = await peer();
-      await p.send(port, [{ id: 0x321, data: [3, 2] }, { id: 0x126, fd: true, flags: 1, data: Array.from({ length: 16 }, (_, k) => k) }]);
+      await p.send(port, [
+        { id: 0x321, data: [3, 2] },
+        { id: 0x126, fd: true, flags: 1, data: Array.from({ length: 16 }, (_, k) => k) },
+      ]);
       await until(() => onBus.length === 2, 'two frames on the bus');
-      expect(onBus.map(view)).toEqual([view(frame(0x321, [3, 2])), view(frame(0x126, Array.from({ length: 16 }, (_, k) => k), true, 1))]);
+      expect(onBus.map(view)).toEqual([
+        view(frame(0x321, [3, 2])),
+        view(
+          frame(
+            0x126,
+            Array.from({ length: 16 }, (_, k) => k),
+            true,
+            1,
+          ),
+        ),
+      ]);
       const c = d.daemon.snapshot().clients;
       expect(c).toHaveLength(1);
       expect(c[0]).toMatchObject({ transport: 'udp', framesIn: 2, remote: `127.0.0.1:${p.port}` });

@@ -10,7 +10,21 @@ import * as path from 'node:path';
 
 const CACHE = path.join(process.env.XDG_CACHE_HOME ?? path.join(homedir(), '.cache'), 'ampio-bridge-debian-node');
 /** Debian's node, the shared libraries it loads, and its headers. */
-const NODE_DEBS = ['nodejs', 'libnode108', 'libnode-dev', 'libc6', 'libgcc-s1', 'libstdc++6', 'libuv1', 'libc-ares2', 'libnghttp2-14', 'libbrotli1', 'libicu72', 'libssl3', 'zlib1g'];
+const NODE_DEBS = [
+  'nodejs',
+  'libnode108',
+  'libnode-dev',
+  'libc6',
+  'libgcc-s1',
+  'libstdc++6',
+  'libuv1',
+  'libc-ares2',
+  'libnghttp2-14',
+  'libbrotli1',
+  'libicu72',
+  'libssl3',
+  'zlib1g',
+];
 /** Architecture-independent JavaScript Debian's node loads as "externalized builtins". */
 const NODE_JS_DEBS = ['node-cjs-module-lexer', 'node-acorn', 'node-undici', 'node-busboy', 'node-xtend'];
 
@@ -23,9 +37,15 @@ export function debianNodeRoot(arch: 'arm64' | 'armhf'): string {
   mkdirSync(path.dirname(root), { recursive: true });
   const work = mkdtempSync(path.join(path.dirname(root), `.unpack-${arch}-`));
   try {
-    const dl = spawnSync('apt-get', ['download', '-q', '-o', 'APT::Sandbox::User=root', ...NODE_DEBS.map((p) => `${p}:${arch}`), ...NODE_JS_DEBS], { cwd: work, encoding: 'utf8', timeout: 300_000 });
+    const dl = spawnSync('apt-get', ['download', '-q', '-o', 'APT::Sandbox::User=root', ...NODE_DEBS.map((p) => `${p}:${arch}`), ...NODE_JS_DEBS], {
+      cwd: work,
+      encoding: 'utf8',
+      timeout: 300_000,
+    });
     if (dl.status !== 0) {
-      throw new Error(`apt-get download of Debian's ${arch} node failed (is the ${arch} architecture added? dpkg --add-architecture ${arch} && apt-get update): ${dl.stderr}`);
+      throw new Error(
+        `apt-get download of Debian's ${arch} node failed (is the ${arch} architecture added? dpkg --add-architecture ${arch} && apt-get update): ${dl.stderr}`,
+      );
     }
     const tmpRoot = path.join(work, 'root');
     for (const deb of readdirSync(work).filter((f) => f.endsWith('.deb'))) execFileSync('dpkg-deb', ['-x', path.join(work, deb), tmpRoot]);

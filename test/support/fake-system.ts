@@ -57,7 +57,15 @@ export class FakeSystem implements Runner {
                 operstate: l.operstate,
                 txqlen: l.txqlen,
                 parentdev: l.parentdev,
-                linkinfo: { info_kind: 'can', info_data: { state: 'ERROR-ACTIVE', restart_ms: l.restartMs, bittiming: l.bitrate ? { bitrate: l.bitrate, sample_point: '0.875' } : undefined, clock: 8000000 } },
+                linkinfo: {
+                  info_kind: 'can',
+                  info_data: {
+                    state: 'ERROR-ACTIVE',
+                    restart_ms: l.restartMs,
+                    bittiming: l.bitrate ? { bitrate: l.bitrate, sample_point: '0.875' } : undefined,
+                    clock: 8000000,
+                  },
+                },
               })),
             ),
           );
@@ -106,7 +114,10 @@ export class FakeSystem implements Runner {
         const name = args[args.length - 1];
         const gi = args.indexOf('--groups');
         const groups = gi >= 0 ? args[gi + 1].split(',') : [];
-        writeFileSync(this.host('/etc/passwd'), `${readFileSync(this.host('/etc/passwd'), 'utf8')}${name}:x:999:999:ampio-bridge daemon:/nonexistent:/usr/sbin/nologin\n`);
+        writeFileSync(
+          this.host('/etc/passwd'),
+          `${readFileSync(this.host('/etc/passwd'), 'utf8')}${name}:x:999:999:ampio-bridge daemon:/nonexistent:/usr/sbin/nologin\n`,
+        );
         writeFileSync(this.host('/etc/group'), `${readFileSync(this.host('/etc/group'), 'utf8')}${name}:x:999:\n`);
         for (const g of groups) this.addToGroup(name, g);
         return ok();
@@ -121,7 +132,10 @@ export class FakeSystem implements Runner {
             .map((l) => {
               const f = l.split(':');
               if (f.length < 4 || f[3] === '') return l;
-              f[3] = f[3].split(',').filter((m) => m !== name).join(',');
+              f[3] = f[3]
+                .split(',')
+                .filter((m) => m !== name)
+                .join(',');
               return f.join(':');
             });
           writeFileSync(this.host(file), kept.join('\n'));
@@ -153,14 +167,20 @@ export class FakeSystem implements Runner {
         // `sysctl -p FILE` loads KEY = VALUE lines, `sysctl -w KEY=VALUE` sets one: both
         // land in the root's /proc/sys, where probe and doctor read them back.
         const pairs: string[] = [];
-        if (args[0] === '-p') pairs.push(...readFileSync(this.host(args[1]), 'utf8').split('\n').filter((l) => /^\s*[\w.]+\s*=/.test(l)));
+        if (args[0] === '-p')
+          pairs.push(
+            ...readFileSync(this.host(args[1]), 'utf8')
+              .split('\n')
+              .filter((l) => /^\s*[\w.]+\s*=/.test(l)),
+          );
         else if (args[0] === '-w') pairs.push(args[1]);
         else return { exitCode: 255, stdout: '', stderr: `fake sysctl cannot ${args.join(' ')}` };
         for (const p of pairs) {
           const [key, value] = p.split('=').map((x) => x.trim());
           const file = this.host(`/proc/sys/${key.replace(/\./g, '/')}`);
           // The real one cannot create a key the kernel does not have.
-          if (!existsSync(file)) return { exitCode: 255, stdout: '', stderr: `sysctl: cannot stat /proc/sys/${key.replace(/\./g, '/')}: No such file or directory` };
+          if (!existsSync(file))
+            return { exitCode: 255, stdout: '', stderr: `sysctl: cannot stat /proc/sys/${key.replace(/\./g, '/')}: No such file or directory` };
           writeFileSync(file, `${value}\n`);
         }
         return ok();

@@ -33,31 +33,92 @@ const COMMON: Record<string, Check> = {
 const PLATFORMS: Record<string, { keys: Record<string, Check>; required: string[] }> = {
   light: {
     keys: {
-      command_topic: 'string', state_topic: 'string', state_value_template: 'string', payload_on: 'string', payload_off: 'string',
-      brightness_command_topic: 'string', brightness_state_topic: 'string', brightness_scale: 'int', brightness_value_template: 'string', brightness_command_template: 'string',
-      on_command_type: 'enum', optimistic: 'bool', retain: 'bool', schema: 'enum',
-      rgbw_command_topic: 'string', rgbw_state_topic: 'string', rgbw_value_template: 'string', rgbw_command_template: 'string',
+      command_topic: 'string',
+      state_topic: 'string',
+      state_value_template: 'string',
+      payload_on: 'string',
+      payload_off: 'string',
+      brightness_command_topic: 'string',
+      brightness_state_topic: 'string',
+      brightness_scale: 'int',
+      brightness_value_template: 'string',
+      brightness_command_template: 'string',
+      on_command_type: 'enum',
+      optimistic: 'bool',
+      retain: 'bool',
+      schema: 'enum',
+      rgbw_command_topic: 'string',
+      rgbw_state_topic: 'string',
+      rgbw_value_template: 'string',
+      rgbw_command_template: 'string',
     },
     required: ['command_topic'],
   },
   switch: {
-    keys: { command_topic: 'string', state_topic: 'string', value_template: 'string', payload_on: 'string', payload_off: 'string', state_on: 'string', state_off: 'string', optimistic: 'bool', retain: 'bool', device_class: 'enum', command_template: 'string' },
+    keys: {
+      command_topic: 'string',
+      state_topic: 'string',
+      value_template: 'string',
+      payload_on: 'string',
+      payload_off: 'string',
+      state_on: 'string',
+      state_off: 'string',
+      optimistic: 'bool',
+      retain: 'bool',
+      device_class: 'enum',
+      command_template: 'string',
+    },
     required: [],
   },
   binary_sensor: {
-    keys: { state_topic: 'string', value_template: 'string', payload_on: 'string', payload_off: 'string', device_class: 'enum', expire_after: 'int', force_update: 'bool', off_delay: 'int' },
+    keys: {
+      state_topic: 'string',
+      value_template: 'string',
+      payload_on: 'string',
+      payload_off: 'string',
+      device_class: 'enum',
+      expire_after: 'int',
+      force_update: 'bool',
+      off_delay: 'int',
+    },
     required: ['state_topic'],
   },
   sensor: {
-    keys: { state_topic: 'string', value_template: 'string', unit_of_measurement: 'string', device_class: 'enum', state_class: 'enum', expire_after: 'int', force_update: 'bool', suggested_display_precision: 'int', last_reset_value_template: 'string' },
+    keys: {
+      state_topic: 'string',
+      value_template: 'string',
+      unit_of_measurement: 'string',
+      device_class: 'enum',
+      state_class: 'enum',
+      expire_after: 'int',
+      force_update: 'bool',
+      suggested_display_precision: 'int',
+      last_reset_value_template: 'string',
+    },
     required: ['state_topic'],
   },
   cover: {
     keys: {
-      command_topic: 'string', state_topic: 'string', value_template: 'string', payload_open: 'string', payload_close: 'string', payload_stop: 'string',
-      state_open: 'string', state_opening: 'string', state_closed: 'string', state_closing: 'string', state_stopped: 'string',
-      position_topic: 'string', position_template: 'string', set_position_topic: 'string', set_position_template: 'string', position_open: 'int', position_closed: 'int',
-      device_class: 'enum', optimistic: 'bool', retain: 'bool',
+      command_topic: 'string',
+      state_topic: 'string',
+      value_template: 'string',
+      payload_open: 'string',
+      payload_close: 'string',
+      payload_stop: 'string',
+      state_open: 'string',
+      state_opening: 'string',
+      state_closed: 'string',
+      state_closing: 'string',
+      state_stopped: 'string',
+      position_topic: 'string',
+      position_template: 'string',
+      set_position_topic: 'string',
+      set_position_template: 'string',
+      position_open: 'int',
+      position_closed: 'int',
+      device_class: 'enum',
+      optimistic: 'bool',
+      retain: 'bool',
     },
     required: [],
   },
@@ -70,7 +131,34 @@ const ENUMS: Record<string, readonly string[]> = {
   schema: ['default', 'json', 'template'],
   state_class: ['measurement', 'total', 'total_increasing', 'measurement_angle'],
   // device classes the bridge may publish (HA's lists are longer; these are the ones checked against them)
-  'binary_sensor.device_class': ['battery', 'cold', 'connectivity', 'door', 'garage_door', 'gas', 'heat', 'light', 'lock', 'moisture', 'motion', 'moving', 'occupancy', 'opening', 'plug', 'power', 'presence', 'problem', 'running', 'safety', 'smoke', 'sound', 'tamper', 'update', 'vibration', 'window'],
+  'binary_sensor.device_class': [
+    'battery',
+    'cold',
+    'connectivity',
+    'door',
+    'garage_door',
+    'gas',
+    'heat',
+    'light',
+    'lock',
+    'moisture',
+    'motion',
+    'moving',
+    'occupancy',
+    'opening',
+    'plug',
+    'power',
+    'presence',
+    'problem',
+    'running',
+    'safety',
+    'smoke',
+    'sound',
+    'tamper',
+    'update',
+    'vibration',
+    'window',
+  ],
   'sensor.device_class': ['temperature', 'voltage', 'humidity', 'illuminance', 'power', 'energy', 'current', 'pressure', 'battery', 'data_rate', 'duration'],
   'cover.device_class': ['awning', 'blind', 'curtain', 'damper', 'door', 'garage', 'gate', 'shade', 'shutter', 'window'],
   'switch.device_class': ['outlet', 'switch'],
@@ -98,9 +186,23 @@ function typeProblem(check: Check, key: string, value: unknown, component: strin
       const ids = d.identifiers;
       const okIds = typeof ids === 'string' || (Array.isArray(ids) && ids.length > 0 && ids.every((i) => typeof i === 'string'));
       if (!okIds && !Array.isArray(d.connections)) return 'device needs identifiers (string or list of strings) or connections';
-      const known = ['identifiers', 'connections', 'name', 'manufacturer', 'model', 'model_id', 'hw_version', 'sw_version', 'serial_number', 'suggested_area', 'via_device', 'configuration_url'];
+      const known = [
+        'identifiers',
+        'connections',
+        'name',
+        'manufacturer',
+        'model',
+        'model_id',
+        'hw_version',
+        'sw_version',
+        'serial_number',
+        'suggested_area',
+        'via_device',
+        'configuration_url',
+      ];
       for (const k of Object.keys(d)) if (!known.includes(k)) return `device.${k} is not a device key`;
-      for (const k of ['name', 'manufacturer', 'model', 'sw_version', 'suggested_area', 'via_device']) if (k in d && typeof d[k] !== 'string') return `device.${k} must be a string`;
+      for (const k of ['name', 'manufacturer', 'model', 'sw_version', 'suggested_area', 'via_device'])
+        if (k in d && typeof d[k] !== 'string') return `device.${k} must be a string`;
       return null;
     }
     case 'origin': {
@@ -111,7 +213,8 @@ function typeProblem(check: Check, key: string, value: unknown, component: strin
       if (!Array.isArray(value) || value.length === 0) return 'availability must be a non-empty list';
       for (const a of value as Array<Record<string, unknown>>) {
         if (typeof a.topic !== 'string') return 'every availability entry needs a topic';
-        for (const k of Object.keys(a)) if (!['topic', 'payload_available', 'payload_not_available', 'value_template'].includes(k)) return `availability.${k} is not an availability key`;
+        for (const k of Object.keys(a))
+          if (!['topic', 'payload_available', 'payload_not_available', 'value_template'].includes(k)) return `availability.${k} is not an availability key`;
       }
       return null;
     }

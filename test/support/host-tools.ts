@@ -60,5 +60,7 @@ export function requireHostTools(...tools: string[]): void {
   const missing = missingHostTools(tools);
   if (missing.length === 0) return;
   const list = missing.map((t) => `${t} (Debian package ${HOST_TOOLS[t] ?? 'unknown: add it to HOST_TOOLS'})`).join(', ');
-  throw new Error(`missing host tool${missing.length === 1 ? '' : 's'}: ${list}. .ci/run installs them; on another machine: sudo apt-get install the package named.`);
+  throw new Error(
+    `missing host tool${missing.length === 1 ? '' : 's'}: ${list}. .ci/run installs them; on another machine: sudo apt-get install the package named.`,
+  );
 }

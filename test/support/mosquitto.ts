@@ -21,7 +21,8 @@ export function requireMosquittoTools(): void {
     ['/usr/bin/mosquitto_passwd', 'mosquitto'],
     ['/usr/bin/openssl', 'openssl'],
   ].filter(([p]) => !existsSync(p));
-  if (missing.length > 0) throw new Error(`missing ${missing.map(([p, pkg]) => `${p} (Debian package ${pkg})`).join(', ')}: apt-get install mosquitto mosquitto-clients openssl`);
+  if (missing.length > 0)
+    throw new Error(`missing ${missing.map(([p, pkg]) => `${p} (Debian package ${pkg})`).join(', ')}: apt-get install mosquitto mosquitto-clients openssl`);
 }
 
 export interface BrokerOptions {
@@ -71,7 +72,23 @@ async function makeCertificates(dir: string): Promise<void> {
   await ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=ampio-bridge test CA', '-keyout', 'ca.key', '-out', 'ca.crt');
   writeFileSync(path.join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
   await ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', 'server.key', '-out', 'server.csr');
-  await ssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'server.ext', '-out', 'server.crt');
+  await ssl(
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    'server.ext',
+    '-out',
+    'server.crt',
+  );
   await ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=ampio-bridge client', '-keyout', 'client.key', '-out', 'client.csr');
   await ssl('x509', '-req', '-in', 'client.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-out', 'client.crt');
 }
@@ -148,7 +165,11 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<Broker> {
 
 /** Retained messages under `filter` as topic → payload (mosquitto_sub --retained-only). */
 export async function retainedMessages(b: Broker, filter: string, waitSec = 2): Promise<Map<string, string>> {
-  const { stdout } = await run('/usr/bin/mosquitto_sub', ['-h', b.host, '-p', String(b.port), '-u', b.user, '-P', b.password, '-t', filter, '--retained-only', '-W', String(waitSec), '-F', '%t\t%p'], { maxBuffer: 64 << 20 }).catch(
+  const { stdout } = await run(
+    '/usr/bin/mosquitto_sub',
+    ['-h', b.host, '-p', String(b.port), '-u', b.user, '-P', b.password, '-t', filter, '--retained-only', '-W', String(waitSec), '-F', '%t\t%p'],
+    { maxBuffer: 64 << 20 },
+  ).catch(
     // -W ends mosquitto_sub with status 27 when the wait runs out: what it printed still counts.
     (err: { stdout?: string; code?: number }) => {
       if (err.code === 27 && typeof err.stdout === 'string') return { stdout: err.stdout };
@@ -165,7 +186,11 @@ export async function retainedMessages(b: Broker, filter: string, waitSec = 2): 
 
 /** A running mosquitto_sub printing `topic\tpayload` lines (payload hex with `hex`). */
 export function subscribe(b: Broker, filter: string, opts: { hex?: boolean } = {}): { lines: string[]; stop(): void } {
-  const child = spawn('/usr/bin/mosquitto_sub', ['-h', b.host, '-p', String(b.port), '-u', b.user, '-P', b.password, '-t', filter, '-F', opts.hex ? '%t\t%x' : '%t\t%p'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn(
+    '/usr/bin/mosquitto_sub',
+    ['-h', b.host, '-p', String(b.port), '-u', b.user, '-P', b.password, '-t', filter, '-F', opts.hex ? '%t\t%x' : '%t\t%p'],
+    { stdio: ['ignore', 'pipe', 'ignore'] },
+  );
   const lines: string[] = [];
   let rest = '';
   child.stdout.on('data', (d) => {
@@ -178,5 +203,19 @@ export function subscribe(b: Broker, filter: string, opts: { hex?: boolean } = {
 }
 
 export async function publish(b: Broker, topic: string, payload: string, opts: { retain?: boolean } = {}): Promise<void> {
-  await run('/usr/bin/mosquitto_pub', ['-h', b.host, '-p', String(b.port), '-u', b.user, '-P', b.password, '-t', topic, '-m', payload, ...(opts.retain ? ['-r'] : [])]);
+  await run('/usr/bin/mosquitto_pub', [
+    '-h',
+    b.host,
+    '-p',
+    String(b.port),
+    '-u',
+    b.user,
+    '-P',
+    b.password,
+    '-t',
+    topic,
+    '-m',
+    payload,
+    ...(opts.retain ? ['-r'] : []),
+  ]);
 }

@@ -13,7 +13,21 @@ const { OPTIONS } = await import(path.join(REPO, 'dist/src/config/options.js'));
 const sources = JSON.parse(process.argv[2]);
 
 const protocolFlags = Object.values(PROTOCOLS).flatMap((e) => [`--${OPTIONS[e.listen].flag}`, ':0']);
-const args = [path.join(REPO, 'dist/src/cli/main.js'), 'serve', '--backend', 'virtual', '--virtual-rate', '0', '--log-format', 'json', '--control-socket', path.join(process.env.TMPDIR ?? '/tmp', `ampio-netns-${process.pid}.sock`), '--metrics-addr', '127.0.0.1:0', ...protocolFlags];
+const args = [
+  path.join(REPO, 'dist/src/cli/main.js'),
+  'serve',
+  '--backend',
+  'virtual',
+  '--virtual-rate',
+  '0',
+  '--log-format',
+  'json',
+  '--control-socket',
+  path.join(process.env.TMPDIR ?? '/tmp', `ampio-netns-${process.pid}.sock`),
+  '--metrics-addr',
+  '127.0.0.1:0',
+  ...protocolFlags,
+];
 const daemon = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
 const listeners = [];
 let metricsAddr = '';

@@ -86,7 +86,18 @@ export function runOutboundConformance(adapter: OutboundAdapter): void {
     await server.listen();
     let bus!: VirtualBackend;
     const d = await startTestDaemon(adapter.config(server.port), {
-      backends: (c) => [(bus = createVirtualBackend({ name: 'vbus0', index: 0, rate: 0, payload: 'ampio', bitrate: c.bitrate, fd: true, now: () => performance.now(), wallClock: () => Date.now() }))],
+      backends: (c) => [
+        (bus = createVirtualBackend({
+          name: 'vbus0',
+          index: 0,
+          rate: 0,
+          payload: 'ampio',
+          bitrate: c.bitrate,
+          fd: true,
+          now: () => performance.now(),
+          wallClock: () => Date.now(),
+        })),
+      ],
     });
     running = d;
     const onBus: CanFrame[] = [];
@@ -101,7 +112,9 @@ export function runOutboundConformance(adapter: OutboundAdapter): void {
       await connected();
       const snap = d.daemon.snapshot();
       expect(snap.clients[0]).toMatchObject({ protocol: adapter.name, direction: 'out', remote: `127.0.0.1:${server.port}` });
-      expect(snap.outbound).toEqual([expect.objectContaining({ protocol: adapter.name, bus: 'vbus0', target: `127.0.0.1:${server.port}`, state: 'up', connects: 1 })]);
+      expect(snap.outbound).toEqual([
+        expect.objectContaining({ protocol: adapter.name, bus: 'vbus0', target: `127.0.0.1:${server.port}`, state: 'up', connects: 1 }),
+      ]);
       expect(d.records.filter((r) => r.event === 'outbound_connected')).toHaveLength(1);
       const text = await createMetricsRegistry({ source: d.daemon, build: { version: 'x', commit: null, date: null } }).metrics();
       expect(text).toContain(`outbound_up{protocol="${adapter.name}",bus="vbus0",target="127.0.0.1:${server.port}"} 1`);

@@ -29,7 +29,6 @@ function binDir(): string {
   return path.join(base, versions[0], 'bin');
 }
 
-
 export async function startPostgres(password = 'capture-test-secret'): Promise<PgCluster> {
   const bin = binDir();
   const asRoot = process.getuid?.() === 0;
@@ -44,8 +43,22 @@ export async function startPostgres(password = 'capture-test-secret'): Promise<P
     fs.chownSync(pwfile, uid, gid);
   }
   const run = (file: string, args: string[]): string =>
-    execFileSync(asRoot ? 'runuser' : file, asRoot ? ['-u', 'postgres', '--', file, ...args] : args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
-  run(path.join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${pwfile}`, '-E', 'UTF8', '--no-sync']);
+    execFileSync(asRoot ? 'runuser' : file, asRoot ? ['-u', 'postgres', '--', file, ...args] : args, {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }).toString();
+  run(path.join(bin, 'initdb'), [
+    '-D',
+    data,
+    '-U',
+    'postgres',
+    '--auth-local=trust',
+    '--auth-host=scram-sha-256',
+    `--pwfile=${pwfile}`,
+    '-E',
+    'UTF8',
+    '--no-sync',
+  ]);
   const port = await freePort();
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off`;
   const pgctl = (args: string[]): string => run(path.join(bin, 'pg_ctl'), ['-D', data, ...args]);
@@ -56,7 +69,24 @@ export async function startPostgres(password = 'capture-test-secret'): Promise<P
     port,
     password,
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-    psql: (sql) => run(path.join(bin, 'psql'), ['-h', dir, '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', sql]).trim(),
+    psql: (sql) =>
+      run(path.join(bin, 'psql'), [
+        '-h',
+        dir,
+        '-p',
+        String(port),
+        '-U',
+        'postgres',
+        '-d',
+        'postgres',
+        '-X',
+        '-A',
+        '-t',
+        '-v',
+        'ON_ERROR_STOP=1',
+        '-c',
+        sql,
+      ]).trim(),
     start: () => {
       start();
       running = true;

@@ -99,8 +99,13 @@ const sample = (carries: ConformanceAdapter['carries']): SpecFrame[] =>
   ].filter((f): f is SpecFrame => f !== null);
 
 const toCanFrame = (f: SpecFrame): CanFrame => ({ id: f.id >>> 0, len: f.len, fd: f.fd, fdFlags: f.flags, data: Uint8Array.from(f.data), timestamp: 0 });
-const view = (f: { id: number; len: number; fd: boolean; flags?: number; fdFlags?: number; data: ArrayLike<number> }) => [f.id >>> 0, f.len, f.fd, f.flags ?? f.fdFlags ?? 0, Array.from(f.data)];
-
+const view = (f: { id: number; len: number; fd: boolean; flags?: number; fdFlags?: number; data: ArrayLike<number> }) => [
+  f.id >>> 0,
+  f.len,
+  f.fd,
+  f.flags ?? f.fdFlags ?? 0,
+  Array.from(f.data),
+];
 
 export function runConformance(adapter: ConformanceAdapter, options: { partner?: ConformanceAdapter } = {}): void {
   let running: TestDaemon | null = null;
@@ -114,9 +119,23 @@ export function runConformance(adapter: ConformanceAdapter, options: { partner?:
 
   async function start(overrides: Partial<Config> = {}) {
     let bus!: VirtualBackend;
-    const d = await startTestDaemon({ ...options.partner?.config, ...adapter.config, ...overrides }, {
-      backends: (c) => [(bus = createVirtualBackend({ name: 'vbus0', index: 0, rate: 0, payload: 'ampio', bitrate: c.bitrate, fd: true, now: () => performance.now(), wallClock: () => Date.now() }))],
-    });
+    const d = await startTestDaemon(
+      { ...options.partner?.config, ...adapter.config, ...overrides },
+      {
+        backends: (c) => [
+          (bus = createVirtualBackend({
+            name: 'vbus0',
+            index: 0,
+            rate: 0,
+            payload: 'ampio',
+            bitrate: c.bitrate,
+            fd: true,
+            now: () => performance.now(),
+            wallClock: () => Date.now(),
+          })),
+        ],
+      },
+    );
     running = d;
     const onBus: CanFrame[] = [];
     d.daemon.bus(0)!.addTap({ received: () => {}, transmitted: (_b, f) => void onBus.push(f) });
@@ -210,7 +229,10 @@ export function runConformance(adapter: ConformanceAdapter, options: { partner?:
         bus.inject(toCanFrame({ id: 0x102, len: 8, fd: false, flags: 0, data: [8, 7, 6, 5, 4, 3, 2, 1] }));
         await c.waitForFrames(2);
         await new Promise((res) => setTimeout(res, 30));
-        expect(c.frames.map(view)).toEqual([view({ id: 0x101, len: 1, fd: false, data: [1] }), view({ id: 0x102, len: 8, fd: false, data: [8, 7, 6, 5, 4, 3, 2, 1] })]);
+        expect(c.frames.map(view)).toEqual([
+          view({ id: 0x101, len: 1, fd: false, data: [1] }),
+          view({ id: 0x102, len: 8, fd: false, data: [8, 7, 6, 5, 4, 3, 2, 1] }),
+        ]);
       });
     }
 
@@ -292,7 +314,7 @@ export function runConformance(adapter: ConformanceAdapter, options: { partner?:
     });
 
     for (const limit of ['max_clients', 'max_clients_per_host'] as const) {
-      it(`--${limit.replaceAll('_', '-')}: an extra connection is closed before the greeting, ${adapter.refusal ? 'told why in the protocol\'s error form' : 'with nothing sent'}, and counted`, async () => {
+      it(`--${limit.replaceAll('_', '-')}: an extra connection is closed before the greeting, ${adapter.refusal ? "told why in the protocol's error form" : 'with nothing sent'}, and counted`, async () => {
         const { d } = await start(limit === 'max_clients' ? { maxClients: 2 } : { maxClientsPerHost: 2 });
         await client(d);
         await client(d);
@@ -385,7 +407,20 @@ export function runConformance(adapter: ConformanceAdapter, options: { partner?:
       writeFileSync(path.join(dir, 'none.json'), '{}\n');
       bridge = await BridgeChild.start({
         nodeArgs: measurableNodeArgs(64),
-        args: ['--backend', 'virtual', '--virtual-rate', '0', '--can-if', 'vbus0', '--listen', '127.0.0.1:0', ...adapter.flags, ...extra, '--config', path.join(dir, 'none.json')],
+        args: [
+          '--backend',
+          'virtual',
+          '--virtual-rate',
+          '0',
+          '--can-if',
+          'vbus0',
+          '--listen',
+          '127.0.0.1:0',
+          ...adapter.flags,
+          ...extra,
+          '--config',
+          path.join(dir, 'none.json'),
+        ],
       });
       return bridge;
     }
@@ -414,7 +449,9 @@ export function runConformance(adapter: ConformanceAdapter, options: { partner?:
     });
 
     const CYCLES = Number(process.env.AMPIO_CHURN_CYCLES ?? 2000);
-    it(`churn: ${CYCLES} connect/close cycles (with and without the negotiation, FIN and RST) leave no client, no descriptor, heap and RSS back within bounds`, { timeout: 120_000 }, async () => {
+    it(`churn: ${CYCLES} connect/close cycles (with and without the negotiation, FIN and RST) leave no client, no descriptor, heap and RSS back within bounds`, {
+      timeout: 120_000,
+    }, async () => {
       const b = await spawnBridge();
       const port = b.port(adapter.name);
       await sleep(1000);
@@ -438,7 +475,9 @@ export function runConformance(adapter: ConformanceAdapter, options: { partner?:
         await sleep(2000);
         after = await readMemory(b);
       }
-      console.log(`${adapter.name} churn ${CYCLES}: heap ${mb(before.heap)} → ${mb(after.heap)}, RSS ${mb(before.rss)} → ${mb(after.rss)}, fds ${before.fds} → ${after.fds}`);
+      console.log(
+        `${adapter.name} churn ${CYCLES}: heap ${mb(before.heap)} → ${mb(after.heap)}, RSS ${mb(before.rss)} → ${mb(after.rss)}, fds ${before.fds} → ${after.fds}`,
+      );
       expect(after.fds).toBeLessThanOrEqual(before.fds + 1);
       expect(after.heap - before.heap).toBeLessThan(5 * MB);
       expect(after.rss - before.rss).toBeLessThan(10 * MB);

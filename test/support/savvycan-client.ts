@@ -224,7 +224,8 @@ export class SavvyCanClient extends StreamClient {
   private fdFrameByte(c: number): void {
     const s = this.step++;
     if (s === 8) this.frameLen = c & 0x3f;
-    if (s === 10 && this.frameLen === 0) this.state = 'idle'; // completes with a 1-byte payload read wrong
+    if (s === 10 && this.frameLen === 0)
+      this.state = 'idle'; // completes with a 1-byte payload read wrong
     else if (s >= 10) this.stick('F1 14 frame');
   }
 

@@ -35,9 +35,22 @@ export async function planFor(
 ): Promise<PlanRun> {
   catalog ??= await loadCatalog();
   const fs = opts.fs ?? new NodeFs(root);
-  const facts = await probe({ fs, runner, root: opts.imageRoot ? root : null, nodePath: NODE, runningMain: opts.runningMain ?? STABLE_MAIN, env: opts.env ?? {} });
+  const facts = await probe({
+    fs,
+    runner,
+    root: opts.imageRoot ? root : null,
+    nodePath: NODE,
+    runningMain: opts.runningMain ?? STABLE_MAIN,
+    env: opts.env ?? {},
+  });
   const answers: Answers = { ...defaultAnswers(facts, catalog), ...over };
-  const plan = planInstall({ facts, answers, env: { version: opts.version ?? TEST_VERSION, nodePath: NODE, live: !opts.imageRoot }, catalog, templates: loadTemplates() });
+  const plan = planInstall({
+    facts,
+    answers,
+    env: { version: opts.version ?? TEST_VERSION, nodePath: NODE, live: !opts.imageRoot },
+    catalog,
+    templates: loadTemplates(),
+  });
   return { facts, answers, plan, fs, catalog };
 }
 

@@ -54,7 +54,11 @@ export class SocketcandClient extends StreamClient {
   }
 
   async waitFrames(n: number, timeoutMs = 5000): Promise<ScFrame[]> {
-    await this.until(() => this.frames.length >= n, timeoutMs, () => `${n} frames (have ${this.frames.length})`);
+    await this.until(
+      () => this.frames.length >= n,
+      timeoutMs,
+      () => `${n} frames (have ${this.frames.length})`,
+    );
     return this.frames;
   }
 
@@ -103,7 +107,10 @@ export class SocketcandClient extends StreamClient {
 /** SpecFrame → `< send … >`: 8 hex digits for an extended id (so the server cannot mistake it), 3 for a standard one. */
 function sendCommand(f: SpecFrame): string {
   const ext = (f.id & 0x80000000) !== 0;
-  const id = (ext ? f.id & 0x1fffffff : f.id & 0x7ff).toString(16).toUpperCase().padStart(ext ? 8 : 3, '0');
+  const id = (ext ? f.id & 0x1fffffff : f.id & 0x7ff)
+    .toString(16)
+    .toUpperCase()
+    .padStart(ext ? 8 : 3, '0');
   return `< send ${id} ${f.len} ${f.data.map((b) => b.toString(16).padStart(2, '0')).join(' ')} >`;
 }
 
@@ -135,7 +142,11 @@ export async function rawModeClient(port: number, bus = 'vbus0'): Promise<Socket
 }
 
 export function asConformanceClient(c: SocketcandClient): ConformanceClient {
-  return conformanceView(c, () => asSpecFrames(c), (frames) => c.write(frames.map(sendCommand).join('')));
+  return conformanceView(
+    c,
+    () => asSpecFrames(c),
+    (frames) => c.write(frames.map(sendCommand).join('')),
+  );
 }
 
 /** socketcand for the shared conformance suite: open + rawmode, `< send >` out, RAW frames in. */

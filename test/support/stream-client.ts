@@ -84,7 +84,11 @@ export abstract class FrameClient<F> extends StreamClient {
   }
 
   async waitForFrames(n: number, timeoutMs = 5000): Promise<F[]> {
-    await this.until(() => this.frames.length >= n, timeoutMs, () => `${n} frames (have ${this.frames.length})`);
+    await this.until(
+      () => this.frames.length >= n,
+      timeoutMs,
+      () => `${n} frames (have ${this.frames.length})`,
+    );
     return this.frames;
   }
 }
@@ -100,7 +104,12 @@ export function conformanceView(c: StreamClient, frames: () => ConformanceClient
     },
     socket: c.socket,
     send: (...specFrames) => send(specFrames),
-    waitForFrames: (n, timeoutMs = 5000) => c.until(() => frames().length >= n, timeoutMs, () => `${n} frames (have ${frames().length})`),
+    waitForFrames: (n, timeoutMs = 5000) =>
+      c.until(
+        () => frames().length >= n,
+        timeoutMs,
+        () => `${n} frames (have ${frames().length})`,
+      ),
     waitClosed: (timeoutMs) => c.waitClosed(timeoutMs),
     destroy: () => c.destroy(),
   };

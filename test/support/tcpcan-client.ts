@@ -84,7 +84,13 @@ export class TcpcanTestClient extends FrameClient<TcpcanWireFrame> {
         const id = payload.readUInt32LE(0);
         const n = payload[4];
         const rtr = (id & 0x40000000) !== 0;
-        this.frames.push({ id, len: n, fd: len === 72, flags: len === 72 ? payload[5] : 0, data: rtr ? Buffer.alloc(0) : Buffer.from(payload.subarray(8, 8 + n)) });
+        this.frames.push({
+          id,
+          len: n,
+          fd: len === 72,
+          flags: len === 72 ? payload[5] : 0,
+          data: rtr ? Buffer.alloc(0) : Buffer.from(payload.subarray(8, 8 + n)),
+        });
       } else {
         this.protocolError = `unexpected message ${type.toString(16)}/${len}`;
       }
@@ -95,10 +101,15 @@ export class TcpcanTestClient extends FrameClient<TcpcanWireFrame> {
 
 // ---------------------------------------------------------------- conformance adapter
 
-const specToWire = (f: SpecFrame): Buffer => tcpcanFrame({ id: f.id & ~0x40000000, data: f.data, rtr: (f.id & 0x40000000) !== 0, len: f.len, fd: f.fd, flags: f.flags });
+const specToWire = (f: SpecFrame): Buffer =>
+  tcpcanFrame({ id: f.id & ~0x40000000, data: f.data, rtr: (f.id & 0x40000000) !== 0, len: f.len, fd: f.fd, flags: f.flags });
 
 export function asConformanceClient(c: TcpcanTestClient): ConformanceClient {
-  return conformanceView(c, () => c.frames, (frames) => c.send(...frames.map(specToWire)));
+  return conformanceView(
+    c,
+    () => c.frames,
+    (frames) => c.send(...frames.map(specToWire)),
+  );
 }
 
 /** tcpcan for the shared conformance suite: `v 1`, raw (FD) frames, a 17-byte `d` as the malformed input. */

@@ -57,7 +57,13 @@ export class WaveshareTestClient extends FrameClient<WaveshareWireFrame> {
         this.invalid.push(Buffer.from(r));
         continue;
       }
-      this.frames.push({ id: ((extended ? 0x80000000 : 0) | (remote ? 0x40000000 : 0) | id) >>> 0, len, fd: false, flags: 0, data: remote ? Buffer.alloc(0) : Buffer.from(r.subarray(5, 5 + len)) });
+      this.frames.push({
+        id: ((extended ? 0x80000000 : 0) | (remote ? 0x40000000 : 0) | id) >>> 0,
+        len,
+        fd: false,
+        flags: 0,
+        data: remote ? Buffer.alloc(0) : Buffer.from(r.subarray(5, 5 + len)),
+      });
     }
   }
 }
@@ -67,7 +73,11 @@ export class WaveshareTestClient extends FrameClient<WaveshareWireFrame> {
 const specToWire = (f: SpecFrame): Buffer => waveshareRecord({ id: f.id, len: f.len, data: f.data });
 
 export function asConformanceClient(c: WaveshareTestClient): ConformanceClient {
-  return conformanceView(c, () => c.frames, (frames) => c.send(...frames.map(specToWire)));
+  return conformanceView(
+    c,
+    () => c.frames,
+    (frames) => c.send(...frames.map(specToWire)),
+  );
 }
 
 /** Waveshare for the shared conformance suite: no handshake, classic frames only, a DLC of 9 as the malformed input. */

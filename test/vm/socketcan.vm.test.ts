@@ -47,7 +47,15 @@ function newestMtime(dir: string, ext = '.ts'): number {
 
 /** The guest runs the compiled dist/: build it when it is missing or older than its sources. */
 function ensureBuilt(): void {
-  const outputs = ['dist/test/vm/guest/socketcan-backend.js', 'dist/test/vm/guest/socketcan-daemon.js', 'dist/test/vm/guest/gvret-checks.js', 'dist/test/vm/guest/socketcand.js', 'dist/test/vm/guest/cannelloni-peer.js', 'dist/src/cli/main.js', 'dist/src/core/bus-load.js'].map((p) => join(ROOT, p));
+  const outputs = [
+    'dist/test/vm/guest/socketcan-backend.js',
+    'dist/test/vm/guest/socketcan-daemon.js',
+    'dist/test/vm/guest/gvret-checks.js',
+    'dist/test/vm/guest/socketcand.js',
+    'dist/test/vm/guest/cannelloni-peer.js',
+    'dist/src/cli/main.js',
+    'dist/src/core/bus-load.js',
+  ].map((p) => join(ROOT, p));
   const sources = Math.max(newestMtime(join(ROOT, 'src')), newestMtime(join(ROOT, 'test', 'vm')), newestMtime(join(ROOT, 'test', 'support')));
   const fresh = outputs.every((p) => existsSync(p) && statSync(p).mtimeMs >= sources);
   if (fresh) return;
@@ -108,12 +116,15 @@ function passed(name: string): GuestDetails {
   return c.details;
 }
 
-beforeAll(async () => {
-  ensureBuilt();
-  await runGuest();
-  const summary = [...checks.values()].map((c) => `${c.name}=${c.ok ? 'ok' : 'FAIL'}(${(c.ms / 1000).toFixed(1)}s) ${JSON.stringify(c.details)}`);
-  process.stderr.write(`[socketcan-vm] mode=${mode} total ${wallSeconds.toFixed(1)} s\n  ${summary.join('\n  ')}\n`);
-}, (GUEST_TIMEOUT_S + 60) * 1000);
+beforeAll(
+  async () => {
+    ensureBuilt();
+    await runGuest();
+    const summary = [...checks.values()].map((c) => `${c.name}=${c.ok ? 'ok' : 'FAIL'}(${(c.ms / 1000).toFixed(1)}s) ${JSON.stringify(c.details)}`);
+    process.stderr.write(`[socketcan-vm] mode=${mode} total ${wallSeconds.toFixed(1)} s\n  ${summary.join('\n  ')}\n`);
+  },
+  (GUEST_TIMEOUT_S + 60) * 1000,
+);
 
 describe(`SocketCAN backend on a real kernel`, () => {
   it('the guest program ran to the end', () => {
@@ -304,7 +315,10 @@ describe('bus load against `canbusload -e` on the same frames (issue 4, test/vm/
       .map((l) => /^(\S+)\s+(\{"ok":.*\})\s*$/.exec(l))
       .filter((m): m is RegExpExecArray => m !== null)
       .map((m) => ({ name: m[1], ...(JSON.parse(m[2]) as { ok: boolean; frames: { ours: number; canbusload: number } }) }));
-    expect(runs.map((r) => r.name), output.slice(-3000)).toEqual(['std-8byte-random', 'ext-random', 'std-zeros', 'std-increment-busy']);
+    expect(
+      runs.map((r) => r.name),
+      output.slice(-3000),
+    ).toEqual(['std-8byte-random', 'ext-random', 'std-zeros', 'std-increment-busy']);
     for (const r of runs) {
       expect(r.ok, JSON.stringify(r)).toBe(true);
       expect(r.frames.ours).toBe(r.frames.canbusload);
@@ -336,13 +350,23 @@ describe('GVRET on a real kernel (two vcans, MTU 72; the daemon of the checks ab
 const haveCannelloni = !!process.env.CANNELLONI;
 const cannelloniTitle = (t: string) => (haveCannelloni ? t : `${t} (skipped: set CANNELLONI=/path/to/cannelloni)`);
 describe('the real cannelloni 2.1.2 on vcan0, the bridge on vcan1', () => {
-  it.skipIf(!haveCannelloni)(cannelloniTitle('UDP both ways (cannelloni -R/-r/-l ↔ --cannelloni-udp with the peer configured): 1,000 classic and 200 FD frames each way, none lost, no UDP loss counted'), () => {
-    expect(passed('cannelloni_udp')).toMatchObject({ classicIn: 1000, classicOut: 1000, fdIn: 200, fdOut: 200, datagramsLost: 0, datagramsMisordered: 0 });
-  });
+  it.skipIf(!haveCannelloni)(
+    cannelloniTitle(
+      'UDP both ways (cannelloni -R/-r/-l ↔ --cannelloni-udp with the peer configured): 1,000 classic and 200 FD frames each way, none lost, no UDP loss counted',
+    ),
+    () => {
+      expect(passed('cannelloni_udp')).toMatchObject({ classicIn: 1000, classicOut: 1000, fdIn: 200, fdOut: 200, datagramsLost: 0, datagramsMisordered: 0 });
+    },
+  );
 
-  it.skipIf(!haveCannelloni)(cannelloniTitle('dial-out to `cannelloni -C s`: frames both ways; cannelloni killed and restarted, the bridge reconnects within its backoff and frames flow again'), () => {
-    const d = passed('cannelloni_dial_out');
-    expect(d).toMatchObject({ before: [100, 100], after: [100, 100] });
-    expect(d.reconnectMs).toBeLessThan(8000);
-  });
+  it.skipIf(!haveCannelloni)(
+    cannelloniTitle(
+      'dial-out to `cannelloni -C s`: frames both ways; cannelloni killed and restarted, the bridge reconnects within its backoff and frames flow again',
+    ),
+    () => {
+      const d = passed('cannelloni_dial_out');
+      expect(d).toMatchObject({ before: [100, 100], after: [100, 100] });
+      expect(d.reconnectMs).toBeLessThan(8000);
+    },
+  );
 });

@@ -61,12 +61,7 @@ export function nextSortKey(key: SortKey): SortKey {
   return SORT_KEYS[(SORT_KEYS.indexOf(key) + 1) % SORT_KEYS.length];
 }
 
-export function sortClients(
-  clients: readonly ClientSnapshot[],
-  key: SortKey,
-  descending: boolean,
-  rates: ReadonlyMap<number, ClientRates>,
-): ClientSnapshot[] {
+export function sortClients(clients: readonly ClientSnapshot[], key: SortKey, descending: boolean, rates: ReadonlyMap<number, ClientRates>): ClientSnapshot[] {
   const value = (c: ClientSnapshot): number | string => {
     switch (key) {
       case 'id':
@@ -95,4 +90,3 @@ export function sortClients(
     return cmp !== 0 ? cmp * dir : a.id - b.id;
   });
 }
-

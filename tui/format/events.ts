@@ -37,4 +37,3 @@ export function eventToLogEntry(event: DaemonEvent): LogEntry {
   const text = event.message?.trim() || [event.kind.replace(/_/g, ' '), event.bus, event.remote].filter(Boolean).join(' ');
   return { time: event.time, text, severity: eventSeverity(event) };
 }
-

@@ -68,7 +68,6 @@ function pad2(n: number): string {
   return n < 10 ? `0${n}` : String(n);
 }
 
-
 /**
  * Non-zero counters as "busOff 1 passive 2", largest first. Entries into error-active are
  * recoveries, not errors: listing them next to "errors" would read as trouble.

@@ -27,4 +27,3 @@ export function clientHealth(client: ClientSnapshot, prev: ClientSnapshot | unde
   if (client.queueCapacity > 0 && client.queueDepth >= client.queueCapacity * NEAR_LIMIT_RATIO) return 'near';
   return 'ok';
 }
-

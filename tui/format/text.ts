@@ -59,4 +59,3 @@ export function sparkline(values: readonly number[], width: number, max = sparkS
   }
   return out;
 }
-

@@ -98,11 +98,7 @@ export interface UseDaemonStatus extends DaemonStatus {
 }
 
 export function useDaemonStatus({ socketPath, source, maxEvents = DEFAULT_MAX_EVENTS, now = Date.now }: UseDaemonStatusOptions): UseDaemonStatus {
-  const [state, dispatch] = useReducer(
-    (s: DaemonStatus, a: StatusAction) => statusReducer(s, a, maxEvents),
-    socketPath,
-    initialStatus,
-  );
+  const [state, dispatch] = useReducer((s: DaemonStatus, a: StatusAction) => statusReducer(s, a, maxEvents), socketPath, initialStatus);
   const kickRef = useRef<((id: number) => Promise<boolean>) | null>(null);
   const nowRef = useRef(now);
   nowRef.current = now;

@@ -32,7 +32,6 @@ export interface StreamBackoff {
  */
 export const DEFAULT_BACKOFF: StreamBackoff = { initialMs: 250, maxMs: 3000, factor: 2 };
 
-
 export interface DaemonStreamOptions {
   socketPath: string;
   /** Requested snapshot interval; the daemon bounds it. */

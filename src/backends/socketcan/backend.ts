@@ -31,14 +31,7 @@ import { CAN_ERR_FLAG, CAN_ERR_MASK, type CanFrame, type FrameOrigin, frameProbl
 import type { WriteOutcome } from '../../core/tx-queue.js';
 import { type DeviceTimers, DeviceSupervisor, type SupervisedDevice } from '../device-supervisor.js';
 import { createDeviceTxDriver, type TxDriver } from '../tx-driver.js';
-import type {
-  BackendCounters,
-  BackendInfo,
-  BackendReloadable,
-  BackendSink,
-  CanBackend,
-  SendResult,
-} from '../types.js';
+import type { BackendCounters, BackendInfo, BackendReloadable, BackendSink, CanBackend, SendResult } from '../types.js';
 import { BatchReader } from './batch-reader.js';
 import { type CanBinding, type CanSocketLike, errnoName, loadCanBinding } from './binding.js';
 import { ABSENT_LINK, CANFD_MTU, type LinkDetails, type LinkSnapshot, linkWarnings, readIpDetails, readSysfsLink } from './link.js';
@@ -106,7 +99,9 @@ export class SocketCanBackend implements CanBackend {
     this.info = { kind: 'socketcan', name: opts.ifname, fd: false, bitrate: opts.bitrate };
     this.readLink = opts.readLink ?? readSysfsLink;
     this.readDetails = opts.readDetails ?? readIpDetails;
-    this.tuning = new SocketTuning(opts.ifname, { rxCoalesceMs: opts.rxCoalesceMs ?? 0, rcvbuf: opts.rcvbuf ?? DEFAULT_RCVBUF }, (level, event, fields) => this.sink?.log(level, event, fields));
+    this.tuning = new SocketTuning(opts.ifname, { rxCoalesceMs: opts.rxCoalesceMs ?? 0, rcvbuf: opts.rcvbuf ?? DEFAULT_RCVBUF }, (level, event, fields) =>
+      this.sink?.log(level, event, fields),
+    );
     this.state = new StateReport(
       () => this.sink,
       (t) => {

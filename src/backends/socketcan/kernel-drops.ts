@@ -7,8 +7,7 @@
 const WARN_EVERY_MS = 10_000;
 
 /** What the warning tells the user. */
-export const KERNEL_DROPS_MESSAGE =
-  'the kernel dropped received frames because the bridge read too late: the host is overloaded or --can-rcvbuf is too small';
+export const KERNEL_DROPS_MESSAGE = 'the kernel dropped received frames because the bridge read too late: the host is overloaded or --can-rcvbuf is too small';
 
 /**
  * Null when the kernel granted the receive buffer asked for, else the warning. The kernel

@@ -33,13 +33,7 @@ export const CANFD_MTU = 72;
 const IFF_UP = 0x1;
 
 /** Builds a snapshot from the sysfs files' text (`flags` is hex like "0x40c1"). */
-export function linkFromSysfs(files: {
-  flags: string;
-  mtu: string;
-  operstate: string;
-  txQueueLen?: string;
-  ifindex?: string;
-}): LinkSnapshot {
+export function linkFromSysfs(files: { flags: string; mtu: string; operstate: string; txQueueLen?: string; ifindex?: string }): LinkSnapshot {
   const flags = Number.parseInt(files.flags.trim(), 16);
   const mtu = Number.parseInt(files.mtu.trim(), 10);
   const q = files.txQueueLen === undefined ? Number.NaN : Number.parseInt(files.txQueueLen.trim(), 10);

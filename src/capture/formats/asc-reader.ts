@@ -5,7 +5,24 @@ import { CAN_EFF_FLAG, CAN_ERR_FLAG, CAN_RTR_FLAG, CANFD_BRS, CANFD_ESI, type Ca
 import { ASC_CHANNELS_COMMENT } from './asc.js';
 import type { ParsedFrame } from './candump.js';
 
-const MONTHS: Record<string, number> = { jan: 0, feb: 1, mar: 2, mär: 2, apr: 3, may: 4, mai: 4, jun: 5, jul: 6, aug: 7, sep: 8, oct: 9, okt: 9, nov: 10, dec: 11, dez: 11 };
+const MONTHS: Record<string, number> = {
+  jan: 0,
+  feb: 1,
+  mar: 2,
+  mär: 2,
+  apr: 3,
+  may: 4,
+  mai: 4,
+  jun: 5,
+  jul: 6,
+  aug: 7,
+  sep: 8,
+  oct: 9,
+  okt: 9,
+  nov: 10,
+  dec: 11,
+  dez: 11,
+};
 
 /** `Mon Dec 07 11:53:49.000 PM 2026` or `Tue Nov 14 22:13:20 2023` (local time) → ms; null if not a date. */
 export function parseAscDate(text: string): number | null {
@@ -88,7 +105,12 @@ export class AscReader {
     const kind = (p[4] ?? '').toLowerCase();
     if (kind === 'r') {
       const len = p[5] !== undefined && /^[0-9a-f]$/i.test(p[5]) ? Number.parseInt(p[5], 16) : 0;
-      return { tsUs, bus, direction, frame: { id: (id | CAN_RTR_FLAG) >>> 0, len: Math.min(len, 8), data: new Uint8Array(0), fd: false, fdFlags: 0, timestamp } };
+      return {
+        tsUs,
+        bus,
+        direction,
+        frame: { id: (id | CAN_RTR_FLAG) >>> 0, len: Math.min(len, 8), data: new Uint8Array(0), fd: false, fdFlags: 0, timestamp },
+      };
     }
     if (kind !== 'd') return null;
     const len = Math.min(8, Number.parseInt(p[5] ?? '', 16));

@@ -65,11 +65,21 @@ export function parseCandumpLine(line: string): ParsedFrame | null {
   const timestamp = tsUs / 1000;
   if (m[6].startsWith('R')) {
     const len = m[6].length > 1 ? Number.parseInt(m[6].slice(1), 16) : 0;
-    return { tsUs, bus: m[3], direction, frame: { id: (id | CAN_RTR_FLAG) >>> 0, len: Math.min(len, 8), data: new Uint8Array(0), fd: false, fdFlags: 0, timestamp } };
+    return {
+      tsUs,
+      bus: m[3],
+      direction,
+      frame: { id: (id | CAN_RTR_FLAG) >>> 0, len: Math.min(len, 8), data: new Uint8Array(0), fd: false, fdFlags: 0, timestamp },
+    };
   }
   if (m[6].length % 2 !== 0) return null;
   const data = Uint8Array.from(Buffer.from(m[6], 'hex'));
   const fd = m[5] !== undefined;
   if (data.length > (fd ? 64 : 8)) return null;
-  return { tsUs, bus: m[3], direction, frame: { id, len: data.length, data, fd, fdFlags: fd ? Number.parseInt(m[5].slice(1), 16) & CANFD_FLAGS_MASK : 0, timestamp } };
+  return {
+    tsUs,
+    bus: m[3],
+    direction,
+    frame: { id, len: data.length, data, fd, fdFlags: fd ? Number.parseInt(m[5].slice(1), 16) & CANFD_FLAGS_MASK : 0, timestamp },
+  };
 }

@@ -1,8 +1,7 @@
 // `ampio-bridge capture export` (candump, GVRET CSV, ASC, PCAPNG, PCAP) and `capture import`
 // (a candump -l log or an ASC file into a store). The codecs live in src/capture/formats/;
 // this file only opens the store, picks the rows and streams them.
-import { createReadStream, createWriteStream, realpathSync } from 'node:fs';
-import { once } from 'node:events';
+import { createReadStream, realpathSync } from 'node:fs';
 import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Writable } from 'node:stream';
@@ -97,14 +96,18 @@ export async function runImport(args: string[], ctx: CliContext): Promise<number
     return EXIT.usage;
   }
   if (typeof values.capture !== 'string' || values.capture.trim() === '') {
-    ctx.stderr.write('ampio-bridge capture import: into which store? Give --capture PATH (a new file is created; the bridge\'s own store is never written by import)\n');
+    ctx.stderr.write(
+      "ampio-bridge capture import: into which store? Give --capture PATH (a new file is created; the bridge's own store is never written by import)\n",
+    );
     return EXIT.usage;
   }
   const target = values.capture.trim();
   const live = await askDaemon(ctx, { type: 'snapshot' }).catch(() => null);
   const livePath = (live as { capture?: { path?: string } } | null)?.capture?.path;
   if (livePath && sameFile(livePath, target)) {
-    ctx.stderr.write(`ampio-bridge capture import: the running bridge writes ${target}; import into another store (--capture imported.db) and read it with --capture imported.db\n`);
+    ctx.stderr.write(
+      `ampio-bridge capture import: the running bridge writes ${target}; import into another store (--capture imported.db) and read it with --capture imported.db\n`,
+    );
     return EXIT.usage;
   }
   const onlyBus = typeof values.bus === 'string' ? values.bus : null;
@@ -134,7 +137,9 @@ export async function runImport(args: string[], ctx: CliContext): Promise<number
         store = CaptureStore.open(await loadSqlite(), { path: target, now: () => p.tsUs / 1000 });
         const newest = store.summary().newestUs;
         if (newest !== null && newest > p.tsUs) {
-          ctx.stderr.write(`ampio-bridge capture import: ${target} already holds frames newer than the log's first (the store keeps time order); import into a new store\n`);
+          ctx.stderr.write(
+            `ampio-bridge capture import: ${target} already holds frames newer than the log's first (the store keeps time order); import into a new store\n`,
+          );
           return EXIT.failure;
         }
       }
@@ -153,7 +158,9 @@ export async function runImport(args: string[], ctx: CliContext): Promise<number
   } finally {
     store?.close();
   }
-  ctx.stderr.write(`${imported} frames imported from ${file} into ${target}${unreadable > 0 ? ` (${unreadable} lines were not frames and were skipped)` : ''}\n`);
+  ctx.stderr.write(
+    `${imported} frames imported from ${file} into ${target}${unreadable > 0 ? ` (${unreadable} lines were not frames and were skipped)` : ''}\n`,
+  );
   return imported > 0 ? EXIT.ok : EXIT.failure;
 }
 

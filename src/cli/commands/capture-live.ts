@@ -72,7 +72,10 @@ export async function streamLive(ctx: CliContext, o: LiveOptions): Promise<LiveR
       client.close();
       resolve({ frames, dropped, ended });
     };
-    offs.push(ctx.signals.on('SIGINT', () => finish('signal')), ctx.signals.on('SIGTERM', () => finish('signal')));
+    offs.push(
+      ctx.signals.on('SIGINT', () => finish('signal')),
+      ctx.signals.on('SIGTERM', () => finish('signal')),
+    );
     const onOutClose = (): void => finish('output_closed');
     // EPIPE when the reader (tshark, head) exits: the end of the stream, not a crash.
     const onOutError = (): void => finish('output_closed');
@@ -162,7 +165,14 @@ export async function runLive(args: string[], ctx: CliContext): Promise<number> 
   const out: Writable = typeof values.output === 'string' ? createWriteStream(values.output) : ctx.stdout;
   let r: LiveResult;
   try {
-    r = await streamLive(ctx, { format, filter, out, count, durationMs, socketFlag: typeof values['control-socket'] === 'string' ? values['control-socket'] : null });
+    r = await streamLive(ctx, {
+      format,
+      filter,
+      out,
+      count,
+      durationMs,
+      socketFlag: typeof values['control-socket'] === 'string' ? values['control-socket'] : null,
+    });
   } catch (err) {
     const hint = err instanceof ControlUnavailableError ? ' (is the bridge running? capture live reads from the running bridge)' : '';
     ctx.stderr.write(`ampio-bridge capture live: ${(err as Error).message}${hint}\n`);
@@ -180,7 +190,11 @@ export async function runLive(args: string[], ctx: CliContext): Promise<number> 
 /** --bus and --id as the daemon's `frames` request takes them. */
 export function liveFilter(bus: unknown, id: unknown): FramesRequest {
   const filter: FramesRequest = {};
-  if (typeof bus === 'string') filter.buses = bus.split(',').map((s) => s.trim()).filter(Boolean);
+  if (typeof bus === 'string')
+    filter.buses = bus
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   if (typeof id === 'string') {
     const f = parseIdFilter(id);
     filter.idValue = f.value;

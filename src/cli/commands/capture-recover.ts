@@ -8,7 +8,10 @@ import { CaptureStore } from '../../capture/sqlite-store.js';
 import { type CliContext, EXIT } from '../context.js';
 
 function stamp(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return new Date(ms)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 export async function recover(path: string, ctx: CliContext, now: () => number = Date.now): Promise<number> {
@@ -40,7 +43,9 @@ export async function recover(path: string, ctx: CliContext, now: () => number =
     report = salvage(Database, aside, building, now);
   } catch (err) {
     for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(building + suffix, { force: true });
-    ctx.stderr.write(`ampio-bridge capture recover: salvaging failed: ${(err as Error).message}\n  → the damaged store is kept at ${aside}; the bridge starts a new store at ${path} on: sudo systemctl reload ampio-bridge\n`);
+    ctx.stderr.write(
+      `ampio-bridge capture recover: salvaging failed: ${(err as Error).message}\n  → the damaged store is kept at ${aside}; the bridge starts a new store at ${path} on: sudo systemctl reload ampio-bridge\n`,
+    );
     return EXIT.failure;
   }
   // Root runs this for a service user: the new store belongs to whoever owned the old one.
@@ -48,9 +53,12 @@ export async function recover(path: string, ctx: CliContext, now: () => number =
   chmodSync(building, owner.mode & 0o777);
   renameSync(building, path);
   const lost = report.lostRanges.map(([a, b]) => (b === null ? `${a}…` : a === b ? `${a}` : `${a}–${b}`));
-  say(`salvaged ${report.frames.toLocaleString('en-US')} frames into a new store at ${path}${report.fromPages > 0 ? ` (${report.fromPages.toLocaleString('en-US')} of them read from pages SQLite could no longer reach)` : ''}`);
+  say(
+    `salvaged ${report.frames.toLocaleString('en-US')} frames into a new store at ${path}${report.fromPages > 0 ? ` (${report.fromPages.toLocaleString('en-US')} of them read from pages SQLite could no longer reach)` : ''}`,
+  );
   if (report.rebuiltSchema) say('the header and schema page were rebuilt from a fresh store');
-  if (lost.length > 0) say(`rows SQLite could not read (old row numbers): ${lost.slice(0, 10).join(', ')}${lost.length > 10 ? ` and ${lost.length - 10} more ranges` : ''}`);
+  if (lost.length > 0)
+    say(`rows SQLite could not read (old row numbers): ${lost.slice(0, 10).join(', ')}${lost.length > 10 ? ` and ${lost.length - 10} more ranges` : ''}`);
   for (const note of report.notes) say(`note: ${note}`);
   say(`next: sudo systemctl reload ampio-bridge   (capture resumes into the new store; delete ${aside} once you no longer need it)`);
   return EXIT.ok;

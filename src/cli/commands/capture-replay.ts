@@ -67,7 +67,8 @@ export async function runReplay(args: string[], ctx: CliContext): Promise<number
   } catch (err) {
     return usage((err as Error).message);
   }
-  if (filter.sinceUs === undefined && filter.limit === undefined) return usage('which window? give --since (and --until), or --limit: a replay of the whole store is never a default');
+  if (filter.sinceUs === undefined && filter.limit === undefined)
+    return usage('which window? give --since (and --until), or --limit: a replay of the whole store is never a default');
   const store = CaptureStore.open(await loadSqlite(), { path: storePath(values.capture, ctx), readonly: true });
   try {
     const rows = queryFrames(store, filter);
@@ -83,7 +84,12 @@ export async function runReplay(args: string[], ctx: CliContext): Promise<number
 }
 
 /** Paces `rows` and hands each sendable one to `emit`. */
-async function replayTo(rows: Iterable<CapturedFrame>, speed: ReplaySpeed, ctx: CliContext, emit: (c: CapturedFrame) => void | Promise<void>): Promise<ReplayReport> {
+async function replayTo(
+  rows: Iterable<CapturedFrame>,
+  speed: ReplaySpeed,
+  ctx: CliContext,
+  emit: (c: CapturedFrame) => void | Promise<void>,
+): Promise<ReplayReport> {
   const clock = new ReplayClock(speed);
   let stop = false;
   const offs = [ctx.signals.on('SIGINT', () => (stop = true)), ctx.signals.on('SIGTERM', () => (stop = true))];
@@ -120,7 +126,9 @@ async function replayOntoBus(rows: Iterable<CapturedFrame>, speed: ReplaySpeed, 
     if (/^\d+$/.test(busName) && !snap.buses.some((b) => b.name === busName)) busName = snap.buses[Number(busName)]?.name ?? busName;
     const listener = snap.daemon.listeners.find((l) => l.protocol === 'cannelloni' && l.bus === busName);
     if (!listener) {
-      ctx.stderr.write(`ampio-bridge capture replay: the bridge has no cannelloni port for bus "${busName}" (its buses: ${snap.buses.map((b) => b.name).join(', ')}; replay needs --listen)\n`);
+      ctx.stderr.write(
+        `ampio-bridge capture replay: the bridge has no cannelloni port for bus "${busName}" (its buses: ${snap.buses.map((b) => b.name).join(', ')}; replay needs --listen)\n`,
+      );
       return EXIT.usage;
     }
     const socket = await connectCannelloni(listener.address);
@@ -144,8 +152,10 @@ async function replayOntoBus(rows: Iterable<CapturedFrame>, speed: ReplaySpeed, 
       .filter(([, n]) => n > 0)
       .map(([k, n]) => `${k}: ${n}`)
       .join(', ');
-    ctx.stderr.write(`${r.sent} frames replayed onto ${busName}; the bridge took ${last ? last.framesIn - refusedTotal : '?'} and its TX guard refused ${refusedTotal}${reasons ? ` (${reasons})` : ''}${r.skipped > 0 ? `; ${r.skipped} error frames left out` : ''}\n`);
-    if (last?.readOnly) ctx.stderr.write('ampio-bridge capture replay: this host is outside the bridge\'s --tx-allow: nothing was sent to the bus\n');
+    ctx.stderr.write(
+      `${r.sent} frames replayed onto ${busName}; the bridge took ${last ? last.framesIn - refusedTotal : '?'} and its TX guard refused ${refusedTotal}${reasons ? ` (${reasons})` : ''}${r.skipped > 0 ? `; ${r.skipped} error frames left out` : ''}\n`,
+    );
+    if (last?.readOnly) ctx.stderr.write("ampio-bridge capture replay: this host is outside the bridge's --tx-allow: nothing was sent to the bus\n");
     return refusedTotal > 0 ? EXIT.failure : EXIT.ok;
   } finally {
     control.close();

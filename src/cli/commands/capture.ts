@@ -108,7 +108,9 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   if (delegated !== null) return delegated;
   if (reportUnknownFlags('capture', tokens, FLAGS, ctx, { maxPositionals: 1 })) return EXIT.usage;
   if (!sub || !SUBCOMMANDS.includes(sub)) {
-    ctx.stderr.write(`ampio-bridge capture: ${sub ? `unknown subcommand "${sub}"` : 'which one?'} (stats, query, export, import, live, replay or recover; see ampio-bridge capture --help)\n`);
+    ctx.stderr.write(
+      `ampio-bridge capture: ${sub ? `unknown subcommand "${sub}"` : 'which one?'} (stats, query, export, import, live, replay or recover; see ampio-bridge capture --help)\n`,
+    );
     return EXIT.usage;
   }
   let filter: FrameFilter;
@@ -119,7 +121,11 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     return EXIT.usage;
   }
   // The running daemon first (the store it writes, and what it is doing), the config second.
-  const daemon = await askDaemonCapture({ flag: typeof values['control-socket'] === 'string' ? values['control-socket'] : null, env: ctx.env, systemRuntimeDir: ctx.systemRuntimeDir });
+  const daemon = await askDaemonCapture({
+    flag: typeof values['control-socket'] === 'string' ? values['control-socket'] : null,
+    env: ctx.env,
+    systemRuntimeDir: ctx.systemRuntimeDir,
+  });
   const path = storePath(values.capture, ctx, daemon);
   if (sub === 'recover') return (await import('./capture-recover.js')).recover(path, ctx);
   const seen = damageSeenByDaemon(daemon, path);
@@ -129,7 +135,8 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   const store = CaptureStore.open(await loadSqlite(), { path, readonly: true, check: sub === 'stats' });
   try {
     if (sub === 'stats') return stats(store, daemon, values.json === true, ctx);
-    if (sub === 'query') return await query(store, filter, values.json === true, ctx, values.decode === true ? await decoder(values['ampio-config'], ctx) : null);
+    if (sub === 'query')
+      return await query(store, filter, values.json === true, ctx, values.decode === true ? await decoder(values['ampio-config'], ctx) : null);
     return EXIT.usage;
   } catch (err) {
     throw asDamage(err, path);
@@ -151,7 +158,11 @@ async function delegate(sub: string, args: string[], tokens: ReadonlyArray<{ kin
 
 /** `--decode`: the decoder, with names from the house file when there is one (a broken file is reported and skipped). */
 async function decoder(flag: string | boolean | undefined, ctx: CliContext): Promise<FrameDecoder> {
-  const [{ describeFrame, houseNames }, { decodeFrame }, { parseHouseFile }] = await Promise.all([import('../../ampio/present.js'), import('../../ampio/decoder.js'), import('../../ampio/house-file.js')]);
+  const [{ describeFrame, houseNames }, { decodeFrame }, { parseHouseFile }] = await Promise.all([
+    import('../../ampio/present.js'),
+    import('../../ampio/decoder.js'),
+    import('../../ampio/house-file.js'),
+  ]);
   let file = typeof flag === 'string' ? flag.trim() : '';
   if (file === '') {
     const loaded = loadConfig({ argv: [], env: ctx.env, isRoot: ctx.isRoot, cwd: ctx.cwd });
@@ -186,10 +197,16 @@ export function filterFrom(values: Record<string, string | boolean | undefined>,
   const filter: FrameFilter = {};
   if (text('since')) filter.sinceUs = parseTimeArg(text('since')!, now) * 1000;
   if (text('until')) filter.untilUs = parseTimeArg(text('until')!, now) * 1000;
-  if (text('bus')) filter.buses = text('bus')!.split(',').map((s) => s.trim()).filter(Boolean);
+  if (text('bus'))
+    filter.buses = text('bus')!
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   if (text('id')) filter.id = parseIdFilter(text('id')!);
   if (text('direction')) {
-    const dirs = text('direction')!.split(',').map((s) => s.trim());
+    const dirs = text('direction')!
+      .split(',')
+      .map((s) => s.trim());
     for (const d of dirs) if (!DIRECTIONS.includes(d as Direction)) throw new Error(`--direction "${d}" is not rx, tx or refused`);
     filter.directions = dirs as Direction[];
   } else if (sub === 'export') {
@@ -217,15 +234,40 @@ function stats(store: CaptureStore, daemon: DaemonCapture, json: boolean, ctx: C
   // What the running bridge does with this store now (absent: no bridge answered, or another store).
   const live = daemon.reached && daemon.capture?.path === store.path ? daemon.capture : null;
   if (json) {
-    ctx.stdout.write(`${JSON.stringify({ path: store.path, site: s.siteId, rows: s.rows, bytes: s.bytes, oldestUs: s.oldestUs, newestUs: s.newestUs, buses, ...(daemon.reached ? { daemon: { pid: daemon.pid, capture: daemon.capture } } : {}) }, null, 2)}\n`);
+    ctx.stdout.write(
+      `${JSON.stringify({ path: store.path, site: s.siteId, rows: s.rows, bytes: s.bytes, oldestUs: s.oldestUs, newestUs: s.newestUs, buses, ...(daemon.reached ? { daemon: { pid: daemon.pid, capture: daemon.capture } } : {}) }, null, 2)}\n`,
+    );
     return EXIT.ok;
   }
-  const span = s.oldestUs !== null && s.newestUs !== null ? `${localTime(s.oldestUs)} … ${localTime(s.newestUs)} (${humanAge((s.newestUs - s.oldestUs) / 1000)})` : 'empty';
-  const lines = [`store   ${store.path} (site ${s.siteId})`, `frames  ${s.rows}`, `size    ${humanBytes(s.bytes)}${s.rows > 0 ? ` (${Math.round(s.bytes / s.rows)} bytes per frame)` : ''}`, `span    ${span}`];
+  const span =
+    s.oldestUs !== null && s.newestUs !== null
+      ? `${localTime(s.oldestUs)} … ${localTime(s.newestUs)} (${humanAge((s.newestUs - s.oldestUs) / 1000)})`
+      : 'empty';
+  const lines = [
+    `store   ${store.path} (site ${s.siteId})`,
+    `frames  ${s.rows}`,
+    `size    ${humanBytes(s.bytes)}${s.rows > 0 ? ` (${Math.round(s.bytes / s.rows)} bytes per frame)` : ''}`,
+    `span    ${span}`,
+  ];
   if (live) for (const l of describeCapture(live, daemon.reached ? daemon.time : Date.now())) lines.push(`bridge  ${l.text}`);
-  else if (daemon.reached) lines.push(`bridge  pid ${daemon.pid} ${daemon.capture ? `writes another store (${daemon.capture.path})` : 'does not capture (capture off)'}`);
+  else if (daemon.reached)
+    lines.push(`bridge  pid ${daemon.pid} ${daemon.capture ? `writes another store (${daemon.capture.path})` : 'does not capture (capture off)'}`);
   lines.push('');
-  lines.push(table([['bus', 'frames', 'rx', 'tx', 'refused', 'first', 'last', 'last seq'], ...buses.map((b) => [b.bus, String(b.frames), String(b.rx), String(b.tx), String(b.refused), b.firstUs === null ? '-' : localTime(b.firstUs), b.lastUs === null ? '-' : localTime(b.lastUs), String(b.lastSeq)])]));
+  lines.push(
+    table([
+      ['bus', 'frames', 'rx', 'tx', 'refused', 'first', 'last', 'last seq'],
+      ...buses.map((b) => [
+        b.bus,
+        String(b.frames),
+        String(b.rx),
+        String(b.tx),
+        String(b.refused),
+        b.firstUs === null ? '-' : localTime(b.firstUs),
+        b.lastUs === null ? '-' : localTime(b.lastUs),
+        String(b.lastSeq),
+      ]),
+    ]),
+  );
   ctx.stdout.write(`${lines.join('\n')}\n`);
   return EXIT.ok;
 }
@@ -256,7 +298,10 @@ async function query(store: CaptureStore, filter: FrameFilter, json: boolean, ct
   }
   const rows = frames.map((c) => {
     const id = c.frame.id & (c.frame.id & (CAN_EFF_FLAG | CAN_ERR_FLAG) ? 0x1fffffff : 0x7ff);
-    const idText = id.toString(16).toUpperCase().padStart(c.frame.id & (CAN_EFF_FLAG | CAN_ERR_FLAG) ? 8 : 3, '0');
+    const idText = id
+      .toString(16)
+      .toUpperCase()
+      .padStart(c.frame.id & (CAN_EFF_FLAG | CAN_ERR_FLAG) ? 8 : 3, '0');
     const data = Array.from(c.frame.data, (b) => b.toString(16).toUpperCase().padStart(2, '0')).join(' ');
     // An rx row has a label only when imported (`imported:<file>`).
     const origin = c.direction === 'rx' ? (c.label ?? '') : `${c.label ?? ''}${c.session ? ` #${c.session}` : ''}`;
@@ -271,5 +316,12 @@ async function query(store: CaptureStore, filter: FrameFilter, json: boolean, ct
 
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i])))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }

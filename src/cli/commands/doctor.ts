@@ -124,7 +124,9 @@ export function validateWithServeLoader(configPath: string, unitEnv: Record<stri
     // The one HTTP server (/ready): --http-listen, or its older name --metrics-addr.
     metricsAddr: (c.httpListen ?? c.metricsAddr) ? { host: (c.httpListen ?? c.metricsAddr)!.host, port: (c.httpListen ?? c.metricsAddr)!.port } : null,
     // UDP ports take no connections: doctor probes only the TCP ones.
-    listeners: configuredListeners(OPTIONS, c as unknown as Record<string, unknown>, c.backend === 'serial' ? [c.serial] : c.canIf).flatMap((l) => (l.tcp && l.transport !== 'udp' ? [{ option: l.option, label: l.label, host: l.tcp.host, port: l.tcp.port }] : [])),
+    listeners: configuredListeners(OPTIONS, c as unknown as Record<string, unknown>, c.backend === 'serial' ? [c.serial] : c.canIf).flatMap((l) =>
+      l.tcp && l.transport !== 'udp' ? [{ option: l.option, label: l.label, host: l.tcp.host, port: l.tcp.port }] : [],
+    ),
     // The servers a protocol dials out to, one per bus (port + i).
     dialTargets: PROTOCOL_PLUGINS.flatMap((p) => {
       const t = p.connect ? ((c as unknown as Record<string, { host: string; port: number } | null>)[p.connect] ?? null) : null;

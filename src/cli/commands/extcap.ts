@@ -77,7 +77,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     ctx.stdout.write(
       `${[
         'arg {number=0}{call=--id}{display=CAN ID filter}{type=string}{tooltip=One arbitration ID (hex, 0x1ABC) or ID/mask (0x1D000000/0xFF000000); empty = all}',
-        'arg {number=1}{call=--control-socket}{display=Control socket}{type=string}{tooltip=The bridge\'s control socket; empty = the default}',
+        "arg {number=1}{call=--control-socket}{display=Control socket}{type=string}{tooltip=The bridge's control socket; empty = the default}",
       ].join('\n')}\n`,
     );
     return EXIT.ok;
@@ -90,7 +90,12 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       return EXIT.usage;
     }
     const bus = iface === ALL ? undefined : iface.startsWith(PREFIX) ? iface.slice(PREFIX.length) : iface;
-    const idText = typeof values.id === 'string' && values.id.trim() !== '' ? values.id : typeof values['extcap-capture-filter'] === 'string' && values['extcap-capture-filter'].trim() !== '' ? values['extcap-capture-filter'] : undefined;
+    const idText =
+      typeof values.id === 'string' && values.id.trim() !== ''
+        ? values.id
+        : typeof values['extcap-capture-filter'] === 'string' && values['extcap-capture-filter'].trim() !== ''
+          ? values['extcap-capture-filter']
+          : undefined;
     let filter: FramesRequest;
     try {
       filter = liveFilter(bus, idText);
@@ -144,7 +149,10 @@ exec ssh -T -o BatchMode=yes ${quote(ssh)} "ampio-bridge extcap$args${socketArg}
     body = `exec ${quote(process.execPath)} ${quote(main)} extcap "$@"${socketArg}\n`;
   }
   mkdirSync(dir, { recursive: true });
-  writeFileSync(file, `#!/bin/sh\n# Wireshark extcap launcher written by "ampio-bridge extcap --install"${ssh ? ` (over SSH to ${ssh})` : ''}; delete it to remove.\n${body}`);
+  writeFileSync(
+    file,
+    `#!/bin/sh\n# Wireshark extcap launcher written by "ampio-bridge extcap --install"${ssh ? ` (over SSH to ${ssh})` : ''}; delete it to remove.\n${body}`,
+  );
   chmodSync(file, 0o755);
   ctx.stdout.write(`installed ${file}: restart Wireshark and pick "ampio-${ssh ? 'all' : 'can0'}" (or any ampio-… interface)\n`);
   return EXIT.ok;

@@ -21,7 +21,9 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   const loaded = loadConfig({ argv: args, env: ctx.env, isRoot: ctx.isRoot, cwd: ctx.cwd });
   if (!loaded.ok) {
     for (const e of loaded.errors) ctx.stderr.write(`ampio-bridge serve: ${e.message}\n`);
-    ctx.stderr.write(`${loaded.errors.length} problem${loaded.errors.length === 1 ? '' : 's'} in the configuration; nothing was started. See: ampio-bridge serve --help\n`);
+    ctx.stderr.write(
+      `${loaded.errors.length} problem${loaded.errors.length === 1 ? '' : 's'} in the configuration; nothing was started. See: ampio-bridge serve --help\n`,
+    );
     return EXIT.usage;
   }
   if (loaded.help) {
@@ -42,7 +44,10 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   // opened (a backend, a capture store), so a bad one exits 2 at once and systemd stops
   // restarting (RestartPreventExitStatus=2). The control service checks again when it binds.
   try {
-    await prepareSocketFile(controlSocketPath, { uid: typeof process.getuid === 'function' ? process.getuid() : 0, log: (level, event, fields) => log[level](event, fields) });
+    await prepareSocketFile(controlSocketPath, {
+      uid: typeof process.getuid === 'function' ? process.getuid() : 0,
+      log: (level, event, fields) => log[level](event, fields),
+    });
   } catch (err) {
     const e = err as Error & { hint?: string; code?: string };
     log.error('startup_failed', { error: e.message, code: e.code, hint: e.hint });
@@ -63,7 +68,14 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       ...(capture ? [capture] : []),
       ...(ampio ? [ampio] : []),
       // MQTT reads the house from the ampio service; it connects nowhere unless --mqtt-url is set.
-      ...(config.mqttUrl ? [(await import('../../mqtt/from-config.js')).createMqttService(d, { view: ampio?.view ?? null, encoders: ampio ? (await import('../../ampio/commands.js')).ampioCommands : null })] : []),
+      ...(config.mqttUrl
+        ? [
+            (await import('../../mqtt/from-config.js')).createMqttService(d, {
+              view: ampio?.view ?? null,
+              encoders: ampio ? (await import('../../ampio/commands.js')).ampioCommands : null,
+            }),
+          ]
+        : []),
       ...(await createStandardServices(d, { controlSocketPath, env: ctx.env, reload, ampio: ampio?.view })),
     ],
     onReady: () => {
@@ -149,7 +161,12 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
  * a file in the way: only the operator can fix these. (A socket another daemon holds, or a
  * listen that failed, may clear up: those stay run-time failures.)
  */
-const CONTROL_SOCKET_CONFIGURATION: ReadonlySet<string> = new Set(['control_socket_path', 'control_socket_dir', 'control_socket_unsafe_dir', 'control_socket_not_socket']);
+const CONTROL_SOCKET_CONFIGURATION: ReadonlySet<string> = new Set([
+  'control_socket_path',
+  'control_socket_dir',
+  'control_socket_unsafe_dir',
+  'control_socket_not_socket',
+]);
 
 /**
  * A start-up failure that restarting cannot fix: an address that names no interface of

@@ -39,13 +39,17 @@ export const MIRRORED_FLAGS = {
     note: 'setup installs socketcan or serial',
   }),
   'can-if': mirror('canIf', (v) => ({ interfaces: [...v] }), { note: 'setup brings these up with --bitrate, --restart-ms and --txqueuelen at every boot' }),
-  'can-rcvbuf': mirror('canRcvbuf', (v) => ({ canRcvbuf: v }), { note: 'setup also raises net.core.rmem_max to it (/etc/sysctl.d/60-ampio-bridge.conf), so the unprivileged service gets it' }),
+  'can-rcvbuf': mirror('canRcvbuf', (v) => ({ canRcvbuf: v }), {
+    note: 'setup also raises net.core.rmem_max to it (/etc/sysctl.d/60-ampio-bridge.conf), so the unprivileged service gets it',
+  }),
   bitrate: mirror('bitrate', (v) => ({ bitrate: v }), { note: 'setup also sets it on the CAN interfaces (default 50000, the Ampio bus)' }),
   listen: mirror('listen', (v) => ({ listen: text('listen', v) }), { note: "setup's default :20000" }),
   'max-clients': mirror('maxClients', (v) => ({ maxClients: v })),
   'hub-policy': mirror('hubPolicy', (v) => ({ hubPolicy: v })),
   'mdns-enable': mirror('mdnsEnable', (v) => ({ mdns: v })),
-  'metrics-addr': mirror('metricsAddr', (v) => ({ metricsAddr: text('metricsAddr', v) }), { note: "setup's default 127.0.0.1:9100; written only while --http-listen is off (that server serves /metrics)" }),
+  'metrics-addr': mirror('metricsAddr', (v) => ({ metricsAddr: text('metricsAddr', v) }), {
+    note: "setup's default 127.0.0.1:9100; written only while --http-listen is off (that server serves /metrics)",
+  }),
   'http-listen': mirror('httpListen', (v) => ({ httpListen: text('httpListen', v) }), { note: "setup's default :8080 (the local network; --allow applies)" }),
   // Each protocol setup offers (its plug-in's setup question), in registry order.
   ...Object.fromEntries(
@@ -66,7 +70,10 @@ export const MIRRORED_FLAGS = {
   ...Object.fromEntries(
     PROTOCOL_PLUGINS.filter((p) => p.setup?.ask === 'offer' && p.setup.discoveryQuestion && p.discovery).map((p) => {
       const name = p.discovery!.option as OptionName;
-      return [OPTIONS[name].flag, mirror(name, (v) => ({ discovery: { [name]: v as boolean } }), { note: "setup's default off (it broadcasts to the whole LAN)" })];
+      return [
+        OPTIONS[name].flag,
+        mirror(name, (v) => ({ discovery: { [name]: v as boolean } }), { note: "setup's default off (it broadcasts to the whole LAN)" }),
+      ];
     }),
   ),
   capture: mirror('capture', (v) => ({ capture: v }), { note: "setup's default /var/lib/ampio-bridge/capture.db" }),
@@ -93,12 +100,46 @@ const REBOOT_MODES = ['ask', 'never', 'now'] as const satisfies readonly RebootM
 /** Setup's own answers: hardware and kernel link settings serve never reads. */
 const SETUP_ANSWERS: Record<string, CommandFlag> = {
   hat: { type: 'string', value: 'id', help: 'CAN HAT model (see overlays/catalog.json; default waveshare-2ch-can-hat)', section: ANSWERS },
-  oscillator: { type: 'string', value: 'hz', help: 'crystal of a generic MCP2515 board (e.g. 16000000)', parse: wholeNumber, expected: 'a frequency in Hz', section: ANSWERS },
-  interrupt: { type: 'string', value: 'gpio', help: 'INT pin (BCM GPIO) of a generic MCP2515 board', parse: wholeNumber, expected: 'a BCM GPIO number', section: ANSWERS },
+  oscillator: {
+    type: 'string',
+    value: 'hz',
+    help: 'crystal of a generic MCP2515 board (e.g. 16000000)',
+    parse: wholeNumber,
+    expected: 'a frequency in Hz',
+    section: ANSWERS,
+  },
+  interrupt: {
+    type: 'string',
+    value: 'gpio',
+    help: 'INT pin (BCM GPIO) of a generic MCP2515 board',
+    parse: wholeNumber,
+    expected: 'a BCM GPIO number',
+    section: ANSWERS,
+  },
   txqueuelen: { type: 'string', value: 'n', help: 'kernel TX queue per interface (default 100)', parse: wholeNumber, expected: 'frames', section: ANSWERS },
-  'restart-ms': { type: 'string', value: 'ms', help: 'bus-off auto restart (default 100; 0 = never)', parse: wholeNumber, expected: 'milliseconds', section: ANSWERS },
-  migrate: { type: 'boolean', negatable: true, help: 'take over an existing go-ampio-server (can-server.service)', parse: parseBool, expected: 'true or false', section: ANSWERS },
-  node: { type: 'string', value: 'path', help: 'node binary for the service (default: the one running setup)', parse: absolutePath('systemd needs one'), section: ANSWERS },
+  'restart-ms': {
+    type: 'string',
+    value: 'ms',
+    help: 'bus-off auto restart (default 100; 0 = never)',
+    parse: wholeNumber,
+    expected: 'milliseconds',
+    section: ANSWERS,
+  },
+  migrate: {
+    type: 'boolean',
+    negatable: true,
+    help: 'take over an existing go-ampio-server (can-server.service)',
+    parse: parseBool,
+    expected: 'true or false',
+    section: ANSWERS,
+  },
+  node: {
+    type: 'string',
+    value: 'path',
+    help: 'node binary for the service (default: the one running setup)',
+    parse: absolutePath('systemd needs one'),
+    section: ANSWERS,
+  },
   'http-token': {
     type: 'string',
     choices: ['new', 'off'],
@@ -112,7 +153,14 @@ const SETUP_ANSWERS: Record<string, CommandFlag> = {
 const SETUP_BEHAVIOUR: Record<string, CommandFlag> = {
   yes: { type: 'boolean', short: 'y', help: 'never ask: defaults + flags; missing answers are an error', section: BEHAVIOUR },
   'dry-run': { type: 'boolean', help: 'print the facts and the plan, change nothing', section: BEHAVIOUR },
-  reboot: { type: 'string', choices: REBOOT_MODES, help: 'when the boot config changed (default ask)', parse: enumParser(REBOOT_MODES), expected: 'ask, never or now', section: BEHAVIOUR },
+  reboot: {
+    type: 'string',
+    choices: REBOOT_MODES,
+    help: 'when the boot config changed (default ask)',
+    parse: enumParser(REBOOT_MODES),
+    expected: 'ask, never or now',
+    section: BEHAVIOUR,
+  },
   root: {
     type: 'string',
     value: 'dir',
@@ -173,7 +221,12 @@ export function parseSetupFlags(args: string[], ctx: Pick<CliContext, 'stdout' |
   for (const [name, m] of MIRRORED_ENTRIES) {
     if (!(name in parsed)) continue;
     const part = m.answer(parsed[name]);
-    Object.assign(answers, part, part.listeners ? { listeners: { ...answers.listeners, ...part.listeners } } : {}, part.discovery ? { discovery: { ...answers.discovery, ...part.discovery } } : {});
+    Object.assign(
+      answers,
+      part,
+      part.listeners ? { listeners: { ...answers.listeners, ...part.listeners } } : {},
+      part.discovery ? { discovery: { ...answers.discovery, ...part.discovery } } : {},
+    );
   }
   if (typeof values.hat === 'string') answers.board = values.hat;
   if ('oscillator' in parsed) answers.oscillator = parsed.oscillator as number;

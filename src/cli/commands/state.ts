@@ -27,7 +27,10 @@ export function run(args: string[], ctx: CliContext): Promise<number> {
           return await client.ampioState(positionals[0]);
         } catch (err) {
           // A daemon with --ampio=false (or one from before this command) owns no such request.
-          if (err instanceof ControlRequestError && err.code === 'unknown_type') throw new Error('the bridge does not decode Ampio frames: it runs with --ampio=false or is older than this command (remove the flag, or update, and restart)');
+          if (err instanceof ControlRequestError && err.code === 'unknown_type')
+            throw new Error(
+              'the bridge does not decode Ampio frames: it runs with --ampio=false or is older than this command (remove the flag, or update, and restart)',
+            );
           throw err;
         }
       },

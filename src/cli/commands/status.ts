@@ -9,7 +9,16 @@ import { describeAmpio } from '../../ampio/present.js';
 import { type CliContext, EXIT } from '../context.js';
 import { connectOrExit } from '../daemon-connect.js';
 import { parseDurationFlag, reportUnknownFlags } from '../flags.js';
-import { BUS_LOAD_ERROR, BUS_LOAD_WARN, busStateSeverity, busWarnings, backendSeverity, formatBitrate, type Severity, sumValues } from '../../control/present.js';
+import {
+  BUS_LOAD_ERROR,
+  BUS_LOAD_WARN,
+  busStateSeverity,
+  busWarnings,
+  backendSeverity,
+  formatBitrate,
+  type Severity,
+  sumValues,
+} from '../../control/present.js';
 
 const OPTIONS = {
   json: { type: 'boolean' },
@@ -124,9 +133,14 @@ function table(header: string[], rows: Cell[][], p: Palette, rightCols: Set<numb
       })
       .join('  ')
       .trimEnd();
-  return [line(header.map((text) => ({ text })), true), ...rows.map((r) => line(r, false))].join('\n');
+  return [
+    line(
+      header.map((text) => ({ text })),
+      true,
+    ),
+    ...rows.map((r) => line(r, false)),
+  ].join('\n');
 }
-
 
 export function formatStatus(s: Snapshot, opts: { color: boolean }): string {
   const p = opts.color ? COLOURS : PLAIN;
@@ -157,7 +171,24 @@ export function formatStatus(s: Snapshot, opts: { color: boolean }): string {
   if (access) out.push(p.dim(access));
   out.push('');
 
-  const busHeader = ['BUS', 'STATE', 'BACKEND', 'BITRATE', 'RX', 'TX', 'RX/S', 'TX/S', 'LOAD', 'ERRFR', 'TXQ', 'TXDROP', 'STALE', 'REOPEN', 'CLIENTS', 'LAST RX'];
+  const busHeader = [
+    'BUS',
+    'STATE',
+    'BACKEND',
+    'BITRATE',
+    'RX',
+    'TX',
+    'RX/S',
+    'TX/S',
+    'LOAD',
+    'ERRFR',
+    'TXQ',
+    'TXDROP',
+    'STALE',
+    'REOPEN',
+    'CLIENTS',
+    'LAST RX',
+  ];
   const busRows: Cell[][] = s.buses.map((b) => {
     const loadPaint = b.busLoad >= BUS_LOAD_ERROR ? p.bad : b.busLoad >= BUS_LOAD_WARN ? p.warn : undefined;
     const txDrops = sumValues(b.txDrops);
@@ -194,7 +225,22 @@ export function formatStatus(s: Snapshot, opts: { color: boolean }): string {
   if (s.clients.length === 0) {
     out.push(p.dim('no clients connected'));
   } else {
-    const clientHeader = ['ID', 'PROTOCOL', 'BUS', 'REMOTE', 'CONNECTED', 'FRAMES OUT', 'FRAMES IN', 'BYTES OUT', 'BYTES IN', 'QUEUE', 'HIGH', 'DROPS', 'BEHIND', 'TX REFUSED'];
+    const clientHeader = [
+      'ID',
+      'PROTOCOL',
+      'BUS',
+      'REMOTE',
+      'CONNECTED',
+      'FRAMES OUT',
+      'FRAMES IN',
+      'BYTES OUT',
+      'BYTES IN',
+      'QUEUE',
+      'HIGH',
+      'DROPS',
+      'BEHIND',
+      'TX REFUSED',
+    ];
     const rows: Cell[][] = s.clients.map((c: ClientSnapshot) => [
       { text: String(c.id) },
       { text: c.protocol ?? 'cannelloni' },
@@ -215,8 +261,14 @@ export function formatStatus(s: Snapshot, opts: { color: boolean }): string {
     out.push(table(clientHeader, rows, p, new Set([0, 5, 6, 7, 8, 9, 10, 11, 12, 13])));
     for (const c of s.clients) {
       const withheld = Object.entries(c.withheld ?? {}).filter(([, n]) => n > 0);
-      if (withheld.length > 0) out.push(p.dim(`  client ${c.id} (${c.protocol ?? 'cannelloni'}) frames withheld because it cannot take them: ${withheld.map(([r, n]) => `${r.replace(/_/g, ' ')} ${n}`).join(', ')}`));
-      if (c.datagramsLost || c.datagramsMisordered) out.push(p.warn(`  #${c.id} ${c.remote}: ${c.datagramsLost ?? 0} datagrams lost, ${c.datagramsMisordered ?? 0} misordered (UDP)`));
+      if (withheld.length > 0)
+        out.push(
+          p.dim(
+            `  client ${c.id} (${c.protocol ?? 'cannelloni'}) frames withheld because it cannot take them: ${withheld.map(([r, n]) => `${r.replace(/_/g, ' ')} ${n}`).join(', ')}`,
+          ),
+        );
+      if (c.datagramsLost || c.datagramsMisordered)
+        out.push(p.warn(`  #${c.id} ${c.remote}: ${c.datagramsLost ?? 0} datagrams lost, ${c.datagramsMisordered ?? 0} misordered (UDP)`));
     }
   }
   for (const o of s.outbound ?? []) {

@@ -2,7 +2,14 @@
 // cases (--help, usage errors, --json or no terminal) without loading React or Ink; only an
 // interactive or --once run imports tui/, lazily, so `serve` and scripts never pay for it.
 import { parseArgs } from 'node:util';
-import { checkSocketDir, ControlClient, ControlUnavailableError, connectOptionsFor, resolveControlSocket, type ResolvedSocketPath } from '../../control/control-client.js';
+import {
+  checkSocketDir,
+  ControlClient,
+  ControlUnavailableError,
+  connectOptionsFor,
+  resolveControlSocket,
+  type ResolvedSocketPath,
+} from '../../control/control-client.js';
 import { STREAM_INTERVAL_MAX_MS, STREAM_INTERVAL_MIN_MS } from '../../control/protocol.js';
 import { formatDuration, OptionValueError, parseDuration } from '../../config/options.js';
 import { type CliContext, EXIT } from '../context.js';
@@ -67,7 +74,12 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       return EXIT.usage;
     }
   }
-  const socket = resolveControlSocket({ flag: typeof values['control-socket'] === 'string' ? values['control-socket'] : null, env: ctx.env, role: 'client', systemRuntimeDir: ctx.systemRuntimeDir });
+  const socket = resolveControlSocket({
+    flag: typeof values['control-socket'] === 'string' ? values['control-socket'] : null,
+    env: ctx.env,
+    role: 'client',
+    systemRuntimeDir: ctx.systemRuntimeDir,
+  });
   const socketPath = socket.path;
 
   if (values.json || (!values.once && !ctx.isTTY)) return printJson(socket, ctx);

@@ -200,4 +200,3 @@ export function parseCommandLine(given: readonly string[]): CommandLine {
   }
   return { raw, configPath, help, errors };
 }
-

@@ -37,11 +37,13 @@ export function readEnv(env: Record<string, string | undefined>): EnvValues {
     if (envName.startsWith('AMPIO_BRIDGE_') && !known.has(envName) && env[envName] !== undefined) {
       // Compared without the shared prefix, so its length does not widen the typo budget.
       const prefix = 'AMPIO_BRIDGE_';
-      const match = closest(envName.slice(prefix.length), [...known].map((k) => k.slice(prefix.length)));
+      const match = closest(
+        envName.slice(prefix.length),
+        [...known].map((k) => k.slice(prefix.length)),
+      );
       const suggestion = match === undefined ? undefined : prefix + match;
       warnings.push(`${envName} is not an ampio-bridge setting and is ignored${suggestion ? ` (did you mean ${suggestion}?)` : ''}.`);
     }
   }
   return { raw, warnings };
 }
-

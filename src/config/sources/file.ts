@@ -80,7 +80,13 @@ export function parseConfigText(raw: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-function fileError(code: 'CONFIG_FILE_MISSING' | 'CONFIG_FILE_UNREADABLE' | 'CONFIG_FILE_INVALID', file: string, what: string, hint: string, cause?: unknown): ConfigError {
+function fileError(
+  code: 'CONFIG_FILE_MISSING' | 'CONFIG_FILE_UNREADABLE' | 'CONFIG_FILE_INVALID',
+  file: string,
+  what: string,
+  hint: string,
+  cause?: unknown,
+): ConfigError {
   return new ConfigError({ code, message: `config file ${file}: ${what}`, flag: '--config', env: CONFIG_ENV, value: file, hint, cause });
 }
 
@@ -89,7 +95,14 @@ export function readConfigFile(file: string, explicit: boolean): FileValues {
   let text: string;
   try {
     if (!fs.statSync(file).isFile()) {
-      result.errors.push(fileError('CONFIG_FILE_UNREADABLE', file, 'is not a regular file', `Point --config at the JSON file itself, e.g. ${path.join(file, CONFIG_FILE_NAME)}.`));
+      result.errors.push(
+        fileError(
+          'CONFIG_FILE_UNREADABLE',
+          file,
+          'is not a regular file',
+          `Point --config at the JSON file itself, e.g. ${path.join(file, CONFIG_FILE_NAME)}.`,
+        ),
+      );
       return result;
     }
     text = fs.readFileSync(file, 'utf8');
@@ -98,10 +111,21 @@ export function readConfigFile(file: string, explicit: boolean): FileValues {
     if (code === 'ENOENT' || code === 'ENOTDIR') {
       // The default location is optional (defaults + env + flags are a complete config);
       // a path the user named is not.
-      if (explicit) result.errors.push(fileError('CONFIG_FILE_MISSING', file, 'no such file', 'Check the path given to --config, or create the file (ampio-bridge setup writes it).', error));
+      if (explicit)
+        result.errors.push(
+          fileError('CONFIG_FILE_MISSING', file, 'no such file', 'Check the path given to --config, or create the file (ampio-bridge setup writes it).', error),
+        );
       return result;
     }
-    result.errors.push(fileError('CONFIG_FILE_UNREADABLE', file, `cannot be read (${code ?? String(error)})`, 'Check its permissions: the service user must be able to read it.', error));
+    result.errors.push(
+      fileError(
+        'CONFIG_FILE_UNREADABLE',
+        file,
+        `cannot be read (${code ?? String(error)})`,
+        'Check its permissions: the service user must be able to read it.',
+        error,
+      ),
+    );
     return result;
   }
 
@@ -110,7 +134,13 @@ export function readConfigFile(file: string, explicit: boolean): FileValues {
     store = parseConfigText(text);
   } catch (error) {
     result.errors.push(
-      fileError('CONFIG_FILE_INVALID', file, (error as Error).message, 'Fix the JSON (keys are the flag names, e.g. {"listen": ":20000", "hub-buffer": 512}) or re-run ampio-bridge setup.', error),
+      fileError(
+        'CONFIG_FILE_INVALID',
+        file,
+        (error as Error).message,
+        'Fix the JSON (keys are the flag names, e.g. {"listen": ":20000", "hub-buffer": 512}) or re-run ampio-bridge setup.',
+        error,
+      ),
     );
     return result;
   }

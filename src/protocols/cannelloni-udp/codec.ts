@@ -51,9 +51,7 @@ export function encodeDatagram(encodedFrames: readonly Uint8Array[], seq: number
 
 export type DatagramProblem = 'truncated' | 'oversized' | 'version' | 'op_code' | 'count_mismatch' | 'classic_len' | 'fd_len' | 'fd_flags' | 'rtr_fd';
 
-export type DecodedDatagram =
-  | { ok: true; seq: number; frames: CanFrame[] }
-  | { ok: false; problem: DatagramProblem; detail: string };
+export type DecodedDatagram = { ok: true; seq: number; frames: CanFrame[] } | { ok: false; problem: DatagramProblem; detail: string };
 
 /**
  * Decodes one datagram whole or not at all: a datagram whose count disagrees with its bytes
@@ -71,7 +69,11 @@ export function decodeDatagram(d: Uint8Array): DecodedDatagram {
   const err = decoder.push(d.subarray(HEADER_BYTES));
   if (err) return { ok: false, problem: err.code, detail: err.message };
   if (decoder.pending > 0 || frames.length < count) {
-    return { ok: false, problem: 'count_mismatch', detail: `header says ${count} frames, the datagram holds ${frames.length}${decoder.pending > 0 ? ` and ${decoder.pending} bytes of a cut one` : ''}` };
+    return {
+      ok: false,
+      problem: 'count_mismatch',
+      detail: `header says ${count} frames, the datagram holds ${frames.length}${decoder.pending > 0 ? ` and ${decoder.pending} bytes of a cut one` : ''}`,
+    };
   }
   if (frames.length > count) return { ok: false, problem: 'count_mismatch', detail: `header says ${count} frames, the datagram holds ${frames.length}` };
   return { ok: true, seq: d[2], frames };

@@ -31,7 +31,13 @@ export const cannelloniUdpPlugin = definePlugin({
   load: async () => (await import('./index.js')).default,
   check: (v) =>
     v.cannelloniUdpPeer.length > 0 && v.cannelloniUdp === null
-      ? [{ option: 'cannelloniUdpPeer', problem: '--cannelloni-udp-peer is set but --cannelloni-udp is off', fix: 'give the local UDP address too, e.g. --cannelloni-udp :20000' }]
+      ? [
+          {
+            option: 'cannelloniUdpPeer',
+            problem: '--cannelloni-udp-peer is set but --cannelloni-udp is off',
+            fix: 'give the local UDP address too, e.g. --cannelloni-udp :20000',
+          },
+        ]
       : [],
   setup: {
     ask: 'offer',

@@ -5,15 +5,7 @@
 //   RTR frames carry no data bytes; their `len` is the DLC.
 //   A frame without the EFF flag and an id above 0x7FF is read whole and refused (counted as
 //   malformed; the connection goes on), never masked to 11 bits.
-import {
-  CAN_MAX_DLEN,
-  CAN_RTR_FLAG,
-  CANFD_FLAGS_MASK,
-  CANFD_MAX_DLEN,
-  type CanFrame,
-  isValidFdLength,
-  standardIdProblem,
-} from '../../core/frame.js';
+import { CAN_MAX_DLEN, CAN_RTR_FLAG, CANFD_FLAGS_MASK, CANFD_MAX_DLEN, type CanFrame, isValidFdLength, standardIdProblem } from '../../core/frame.js';
 
 /** `CANNELLONIv1`, sent by both sides at once on connect. */
 export const CANNELLONI_HELLO = Uint8Array.from([0x43, 0x41, 0x4e, 0x4e, 0x45, 0x4c, 0x4c, 0x4f, 0x4e, 0x49, 0x76, 0x31]);
@@ -71,7 +63,6 @@ export interface RefusedFrame {
   /** The frame's header bytes, for the log. */
   bytes: Uint8Array;
 }
-
 
 export class CannelloniDecodeError extends Error {
   readonly code: DecodeErrorCode;
@@ -197,7 +188,8 @@ export class CannelloniDecoder {
     this.dataFill = 0;
     this.data = EMPTY;
     if (fd) this.state = S_FLAGS;
-    else if (rtr || len === 0) this.emit(); // RTR: `len` is the DLC, no data on the wire
+    else if (rtr || len === 0)
+      this.emit(); // RTR: `len` is the DLC, no data on the wire
     else this.state = S_DATA;
     return null;
   }

@@ -5,15 +5,7 @@
 //   frame to the client  F1 00 ts:u32µs id:u32(bit31 = EFF) (len | bus<<4) data 00
 //   FD, ESP32RET form    F1 14 ts:u32µs id:u32 len:u8 bus:u8 data 00
 //   FD, WireTAP form     F1 00 ... with the DLC *code* (9..15 = 12..64 bytes) in the len nibble
-import {
-  CAN_EFF_FLAG,
-  CAN_EFF_MASK,
-  CAN_ERR_FLAG,
-  CAN_RTR_FLAG,
-  CAN_SFF_MASK,
-  type CanFrame,
-  lengthToDlc,
-} from '../../core/frame.js';
+import { CAN_EFF_FLAG, CAN_EFF_MASK, CAN_ERR_FLAG, CAN_RTR_FLAG, CAN_SFF_MASK, type CanFrame, lengthToDlc } from '../../core/frame.js';
 import type { BusInfo } from '../types.js';
 
 export const GVRET_SYNC = 0xf1;
@@ -48,7 +40,7 @@ const WRAP = 4294967296;
  * receive times have µs resolution and `ms * 1000` can land a hair below the integer.
  */
 export function gvretMicros(wallMs: number): number {
-  return Math.round(wallMs * 1000) % WRAP >>> 0;
+  return (Math.round(wallMs * 1000) % WRAP) >>> 0;
 }
 
 function putU32(out: Uint8Array, at: number, v: number): void {

@@ -2,17 +2,7 @@
 // lengths, see codec.ts) and the settings it accepts and ignores, counted and logged once per
 // session. Split from session.ts, which decides what the client gets.
 import type { SessionPeer } from '../types.js';
-import {
-  busParamsReply,
-  Cmd,
-  DEVICE_INFO_REPLY,
-  extBusesReply,
-  KEEPALIVE_REPLY,
-  numBusesReply,
-  readU32,
-  requestedBitrate,
-  timeSyncReply,
-} from './codec.js';
+import { busParamsReply, Cmd, DEVICE_INFO_REPLY, extBusesReply, KEEPALIVE_REPLY, numBusesReply, readU32, requestedBitrate, timeSyncReply } from './codec.js';
 
 export const hexCmd = (cmd: number): string => cmd.toString(16).toUpperCase().padStart(2, '0');
 
@@ -50,11 +40,15 @@ export class GvretCommands {
   setting(cmd: number, args: Uint8Array): void {
     if (cmd === Cmd.SetupCanbus) {
       const [a, b] = [requestedBitrate(readU32(args, 0)), requestedBitrate(readU32(args, 4))];
-      this.count(cmd, 'bus settings from clients are ignored: the bridge never changes a bitrate on a client\'s word; set bitrates on the bridge (--bitrate, setup)', {
-        requested: `bus0 ${a.bitrate} bit/s ${a.enabled ? 'on' : 'off'}, bus1 ${b.bitrate} bit/s ${b.enabled ? 'on' : 'off'}`,
-      });
+      this.count(
+        cmd,
+        "bus settings from clients are ignored: the bridge never changes a bitrate on a client's word; set bitrates on the bridge (--bitrate, setup)",
+        {
+          requested: `bus0 ${a.bitrate} bit/s ${a.enabled ? 'on' : 'off'}, bus1 ${b.bitrate} bit/s ${b.enabled ? 'on' : 'off'}`,
+        },
+      );
     } else if (cmd === Cmd.SetExtBuses) {
-      this.count(cmd, 'single-wire/LIN settings from clients are ignored: the bridge has none and never changes a bus on a client\'s word');
+      this.count(cmd, "single-wire/LIN settings from clients are ignored: the bridge has none and never changes a bus on a client's word");
     } else {
       this.count(cmd, 'output, single-wire and system-type settings are ignored: the bridge has no such hardware');
     }

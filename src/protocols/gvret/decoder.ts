@@ -7,14 +7,7 @@
 // - a TX frame (`F1 00 id bus len data`) is emitted as soon as its last data byte is in, with
 //   or without a trailer (WireTAP sends none, and waiting for the next byte would delay it);
 // - `F1 F1` restarts the command: no command is F1, so the first was a stray trailer byte.
-import {
-  CAN_EFF_FLAG,
-  CAN_EFF_MASK,
-  CAN_MAX_DLEN,
-  CAN_SFF_MASK,
-  type CanFrame,
-  isValidFdLength,
-} from '../../core/frame.js';
+import { CAN_EFF_FLAG, CAN_EFF_MASK, CAN_MAX_DLEN, CAN_SFF_MASK, type CanFrame, isValidFdLength } from '../../core/frame.js';
 import { Cmd, GVRET_BINARY_MODE, GVRET_SYNC, readU32 } from './codec.js';
 
 export type GvretEvent =

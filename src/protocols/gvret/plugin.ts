@@ -42,7 +42,13 @@ export const gvretPlugin = definePlugin({
   load: async (values) => (await import('./index.js')).createGvretProtocol({ fd: values.gvretFd }),
   check: (values) =>
     values.gvretDiscovery && !values.gvretListen
-      ? [{ option: 'gvretDiscovery', problem: 'is on but --gvret-listen is off: the ping would announce a GVRET server that does not exist', fix: 'also set --gvret-listen, e.g. :2323 (SavvyCAN connects only to :23)' }]
+      ? [
+          {
+            option: 'gvretDiscovery',
+            problem: 'is on but --gvret-listen is off: the ping would announce a GVRET server that does not exist',
+            fix: 'also set --gvret-listen, e.g. :2323 (SavvyCAN connects only to :23)',
+          },
+        ]
       : [],
   discovery: {
     name: 'gvret-discovery',
@@ -54,7 +60,8 @@ export const gvretPlugin = definePlugin({
   },
   setup: {
     ask: 'offer',
-    question: 'Serve GVRET for SavvyCAN and WireTAP on TCP port {port}? (SavvyCAN connects only to 23; the service is allowed to bind that port and nothing more)',
+    question:
+      'Serve GVRET for SavvyCAN and WireTAP on TCP port {port}? (SavvyCAN connects only to 23; the service is allowed to bind that port and nothing more)',
     address: ':23',
     privileged: 'GVRET: SavvyCAN connects only to 23',
     connectLine: (where) => `SavvyCAN and WireTAP connect with GVRET to ${where} (every bus: GVRET bus 0 is the first channel).`,

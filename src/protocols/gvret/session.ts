@@ -160,7 +160,11 @@ export class GvretSession implements ProtocolSession {
       client: kind,
       by,
       zero_length_frames: savvy ? 'withheld, counted (its parser drops them and eats the next byte)' : 'sent',
-      fd_frames: savvy ? 'withheld, counted (its F1 14 parser never completes)' : this.deps.encoders.fd === 'off' ? 'withheld, counted (--gvret-fd off)' : this.deps.encoders.fd,
+      fd_frames: savvy
+        ? 'withheld, counted (its F1 14 parser never completes)'
+        : this.deps.encoders.fd === 'off'
+          ? 'withheld, counted (--gvret-fd off)'
+          : this.deps.encoders.fd,
     });
     if (!this.binary) return;
     this.joinAll();

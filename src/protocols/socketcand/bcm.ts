@@ -107,11 +107,14 @@ export class CyclicJobs {
       job.ticks = Math.ceil((now - job.start) / job.periodMs);
       due = job.start + job.ticks * job.periodMs;
     }
-    job.timer = this.timers.setTimeout(() => {
-      if (this.jobs.get(key) !== job) return;
-      this.transmit(job.frame);
-      this.schedule(key, job);
-    }, Math.max(0, due - now));
+    job.timer = this.timers.setTimeout(
+      () => {
+        if (this.jobs.get(key) !== job) return;
+        this.transmit(job.frame);
+        this.schedule(key, job);
+      },
+      Math.max(0, due - now),
+    );
   }
 }
 
@@ -183,15 +186,18 @@ export class RxFilters {
       return true;
     }
     entry.held = frame;
-    entry.timer = this.timers.setTimeout(() => {
-      entry.timer = null;
-      const held = entry.held;
-      entry.held = null;
-      if (held && this.entries.get(bcmKey(held.id)) === entry) {
-        entry.lastSentAt = this.timers.now();
-        this.deliverLater(held);
-      }
-    }, entry.lastSentAt + entry.throttleMs - now);
+    entry.timer = this.timers.setTimeout(
+      () => {
+        entry.timer = null;
+        const held = entry.held;
+        entry.held = null;
+        if (held && this.entries.get(bcmKey(held.id)) === entry) {
+          entry.lastSentAt = this.timers.now();
+          this.deliverLater(held);
+        }
+      },
+      entry.lastSentAt + entry.throttleMs - now,
+    );
     return false;
   }
 }

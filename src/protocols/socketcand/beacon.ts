@@ -94,7 +94,11 @@ export class SocketcandBeacon {
     const summary = targets.map((t) => `${t.iface}:${t.broadcast}`).join(',');
     if (summary !== this.lastTargets) {
       this.lastTargets = summary;
-      if (targets.length === 0) o.log('warn', 'socketcand_beacon_idle', { listen: o.listenHost, hint: 'no non-loopback IPv4 interface with a broadcast address matches the socketcand listen address' });
+      if (targets.length === 0)
+        o.log('warn', 'socketcand_beacon_idle', {
+          listen: o.listenHost,
+          hint: 'no non-loopback IPv4 interface with a broadcast address matches the socketcand listen address',
+        });
       else o.log('info', 'socketcand_beacon', { targets: summary, port: o.port });
     }
     const hostname = o.hostname ?? os.hostname();

@@ -46,7 +46,8 @@ export const socketcandPlugin = definePlugin({
     offeredOn: true,
     keepOff: true,
     // The beacon broadcasts to the whole LAN (the README's "off by default"): asked, default no.
-    discoveryQuestion: 'Announce socketcand on the local network by broadcast (UDP 42000 every 3 s, to every machine on the LAN; SavvyCAN and python-can >= 4.4 list the bridge by it)?',
+    discoveryQuestion:
+      'Announce socketcand on the local network by broadcast (UDP 42000 every 3 s, to every machine on the LAN; SavvyCAN and python-can >= 4.4 list the bridge by it)?',
     connectLine: (where) => `socketcand clients (python-can, SavvyCAN, Kayak) connect to ${where} and open a bus by its name.`,
     doctorFix: 'see the service line above; `journalctl -u ampio-bridge -e` for bind errors (port 29536 in use by a real socketcand?)',
   },

@@ -106,7 +106,9 @@ export class TcpcanDecoder {
     const bytes = Uint8Array.of(type, length);
     if (type === TYPE_VERSION) return length === 4 ? null : new TcpcanDecodeError('bad_length', `version message of ${length} bytes (expected 4)`, bytes);
     if (type === TYPE_DATA) {
-      return length === CAN_FRAME_SIZE || length === CANFD_FRAME_SIZE ? null : new TcpcanDecodeError('bad_length', `data message of ${length} bytes (expected 16 or 72)`, bytes);
+      return length === CAN_FRAME_SIZE || length === CANFD_FRAME_SIZE
+        ? null
+        : new TcpcanDecodeError('bad_length', `data message of ${length} bytes (expected 16 or 72)`, bytes);
     }
     return new TcpcanDecodeError('unknown_type', `unknown message type 0x${type.toString(16).padStart(2, '0')}`, bytes);
   }

@@ -55,7 +55,8 @@ export function decodeRecord(buf: Uint8Array, at: number): CanFrame | RecordErro
   const len = head & DLC_MASK;
   const record = (): Uint8Array => buf.slice(at, at + RECORD_LENGTH);
   if (len > CAN_MAX_DLEN) return { code: 'dlc', message: `length ${len} is more than 8 (classic CAN only)`, bytes: record() };
-  if ((head & RESERVED) !== 0) return { code: 'reserved_bits', message: `flag bits 0x${(head & RESERVED).toString(16)} are not part of the format`, bytes: record() };
+  if ((head & RESERVED) !== 0)
+    return { code: 'reserved_bits', message: `flag bits 0x${(head & RESERVED).toString(16)} are not part of the format`, bytes: record() };
   const id = ((buf[at + 1] << 24) | (buf[at + 2] << 16) | (buf[at + 3] << 8) | buf[at + 4]) >>> 0;
   const extended = (head & EXTENDED) !== 0;
   // A peer speaking another protocol at this port (a cannelloni hello, text) fails here.

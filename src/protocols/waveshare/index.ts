@@ -22,7 +22,10 @@ function open(peer: SessionPeer): ProtocolSession {
       else withheld.error++;
       if (!told) {
         told = true;
-        peer.log('info', 'frames_withheld', { reason: f.fd ? 'fd' : 'error_frame', hint: 'the Waveshare format carries classic CAN data and remote frames only; a CAN FD client can use cannelloni or tcpcan' });
+        peer.log('info', 'frames_withheld', {
+          reason: f.fd ? 'fd' : 'error_frame',
+          hint: 'the Waveshare format carries classic CAN data and remote frames only; a CAN FD client can use cannelloni or tcpcan',
+        });
       }
       return false;
     },

@@ -20,7 +20,10 @@ function link(form: HistoryForm, extra: Record<string, string>, base = '/history
 }
 
 function idText(r: SearchPage['rows'][number]): string {
-  return r.id.toString(16).toUpperCase().padStart(r.extended || r.error ? 8 : 3, '0');
+  return r.id
+    .toString(16)
+    .toUpperCase()
+    .padStart(r.extended || r.error ? 8 : 3, '0');
 }
 
 export function historyMain(o: { buses: readonly string[]; form: HistoryForm; capture: string | null; page: SearchPage | null; error: string | null }): Raw {
@@ -41,7 +44,8 @@ export function historyMain(o: { buses: readonly string[]; form: HistoryForm; ca
   if (o.error) return html`${head}${formHtml}<p class="bad" role="alert">${o.error}</p>`;
   const page = o.page!;
   const rows = page.rows.map(
-    (r) => html`<tr><td><time datetime="${r.time}"><span class="date">${r.time.slice(0, 10)} </span>${r.time.slice(11, 23)}</time></td><td>${r.bus}</td><td>${r.direction}</td><td class="mono">${idText(r)}</td><td class="num">${r.len}</td><td class="mono">${r.data.toUpperCase().replace(/(..)(?=.)/g, '$1 ')}</td></tr>`,
+    (r) =>
+      html`<tr><td><time datetime="${r.time}"><span class="date">${r.time.slice(0, 10)} </span>${r.time.slice(11, 23)}</time></td><td>${r.bus}</td><td>${r.direction}</td><td class="mono">${idText(r)}</td><td class="num">${r.len}</td><td class="mono">${r.data.toUpperCase().replace(/(..)(?=.)/g, '$1 ')}</td></tr>`,
   );
   const nav = html`<nav class="pager" aria-label="Pages">
 ${page.offset > 0 ? html`<a href="${link(form, { offset: String(Math.max(0, page.offset - PAGE_SIZE)) })}" rel="prev">← Newer</a>` : ''}
@@ -49,7 +53,11 @@ ${page.offset > 0 ? html`<a href="${link(form, { offset: String(Math.max(0, page
 ${page.more ? html`<a href="${link(form, { offset: String(page.offset + PAGE_SIZE) })}" rel="next">Older →</a>` : ''}
 </nav>`;
   return html`${head}${formHtml}${downloads}
-${page.rows.length === 0 ? html`<p class="dim">No frames match.</p>` : html`<div class="scroll"><table><caption>Newest first, ${PAGE_SIZE} per page (time in UTC)</caption>
+${
+  page.rows.length === 0
+    ? html`<p class="dim">No frames match.</p>`
+    : html`<div class="scroll"><table><caption>Newest first, ${PAGE_SIZE} per page (time in UTC)</caption>
 <thead><tr><th scope="col">Time (UTC)</th><th scope="col">Bus</th><th scope="col">Dir</th><th scope="col">ID</th><th scope="col" class="num">Len</th><th scope="col">Data</th></tr></thead>
-<tbody>${rows}</tbody></table></div>${nav}`}`;
+<tbody>${rows}</tbody></table></div>${nav}`
+}`;
 }

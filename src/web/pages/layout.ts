@@ -51,7 +51,8 @@ export interface PageFrame {
 
 export function layout(frame: PageFrame, main: Raw): string {
   const nav = NAV.map(([id, href, label]) => html`<li><a href="${href}"${raw(id === frame.page ? ' aria-current="page"' : '')}>${label}</a></li>`);
-  return `<!doctype html>\n${html`<html lang="en">
+  return `<!doctype html>\n${
+    html`<html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -69,7 +70,8 @@ export function layout(frame: PageFrame, main: Raw): string {
 <main id="main" tabindex="-1">${main}</main>
 ${frame.writes ? raw(tokenForm()) : ''}
 </body>
-</html>`.html}\n`;
+</html>`.html
+  }\n`;
 }
 
 /** The write token field: kept in the tab's sessionStorage only, sent as a header (never a cookie). */

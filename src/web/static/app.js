@@ -62,7 +62,8 @@
     if (!t) return;
     if (t.dataset.write === 'kick') write('kick', { id: Number(t.dataset.id) });
     else if (t.dataset.write === 'reload') write('reload', {});
-    else if (t.dataset.write === 'output') write('output', { module: t.dataset.module, kind: t.dataset.kind, channel: Number(t.dataset.channel), on: t.dataset.on === '1' });
+    else if (t.dataset.write === 'output')
+      write('output', { module: t.dataset.module, kind: t.dataset.kind, channel: Number(t.dataset.channel), on: t.dataset.on === '1' });
   });
   document.addEventListener('submit', (e) => {
     const f = e.target;
@@ -102,7 +103,9 @@
     const droppedEl = document.getElementById('live-dropped');
     const pauseBtn = document.getElementById('live-pause');
     const busSel = document.getElementById('live-bus');
-    const buses = Array.from(busSel.options).slice(1).map((o) => o.value);
+    const buses = Array.from(busSel.options)
+      .slice(1)
+      .map((o) => o.value);
     const MAX_ROWS = 200;
     let source = null;
     let paused = false;

@@ -61,7 +61,13 @@ describe('readOnlyFs and MemoryFs', () => {
   it('the dry-run guard reads through and refuses every change', async () => {
     const fs = readOnlyFs(new MemoryFs({ '/etc/a': 'x' }));
     expect(await fs.readText('/etc/a')).toBe('x');
-    for (const attempt of [() => fs.write('/etc/a', 'y', 0o644), () => fs.writeConf('/etc/b', {}, 0o644), () => fs.remove('/etc/a'), () => fs.mkdir('/d'), () => fs.chmod('/etc/a', 0o600)]) {
+    for (const attempt of [
+      () => fs.write('/etc/a', 'y', 0o644),
+      () => fs.writeConf('/etc/b', {}, 0o644),
+      () => fs.remove('/etc/a'),
+      () => fs.mkdir('/d'),
+      () => fs.chmod('/etc/a', 0o600),
+    ]) {
       await expect(attempt()).rejects.toBeInstanceOf(ReadOnlyFsError);
     }
   });

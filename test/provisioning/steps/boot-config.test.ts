@@ -3,9 +3,24 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { analyzeBootConfig, BLOCK_BEGIN, BootConfigError, DISABLED_PREFIX, effectiveBootLines, isBootConfigStub, removeBootBlock, renderBootConfig } from '../../../provisioning/steps/boot-config.js';
+import {
+  analyzeBootConfig,
+  BLOCK_BEGIN,
+  BootConfigError,
+  DISABLED_PREFIX,
+  effectiveBootLines,
+  isBootConfigStub,
+  removeBootBlock,
+  renderBootConfig,
+} from '../../../provisioning/steps/boot-config.js';
 
-const spec = { version: '1.2.3', boardId: 'waveshare-2ch-can-hat', boardName: 'Waveshare 2-CH CAN HAT', verified: true, lines: ['dtparam=spi=on', 'dtoverlay=mcp2515-can1,oscillator=16000000,interrupt=25', 'dtoverlay=mcp2515-can0,oscillator=16000000,interrupt=23'] };
+const spec = {
+  version: '1.2.3',
+  boardId: 'waveshare-2ch-can-hat',
+  boardName: 'Waveshare 2-CH CAN HAT',
+  verified: true,
+  lines: ['dtparam=spi=on', 'dtoverlay=mcp2515-can1,oscillator=16000000,interrupt=25', 'dtoverlay=mcp2515-can0,oscillator=16000000,interrupt=23'],
+};
 
 describe('boot config block', () => {
   it('appends one block with its own [all] after a file that ends under [cm4] without a newline', () => {
@@ -56,7 +71,20 @@ describe('boot config block', () => {
   });
 
   const line = fc.oneof(
-    fc.constantFrom('dtparam=audio=on', 'arm_64bit=1', '[cm4]', '[cm5]', '[pi4]', '[all]', '# comment', '', 'otg_mode=1', 'dtoverlay=vc4-kms-v3d', 'dtoverlay=mcp2515-can0,oscillator=16000000,interrupt=25', 'dtoverlay=spi-bcm2835-overlay'),
+    fc.constantFrom(
+      'dtparam=audio=on',
+      'arm_64bit=1',
+      '[cm4]',
+      '[cm5]',
+      '[pi4]',
+      '[all]',
+      '# comment',
+      '',
+      'otg_mode=1',
+      'dtoverlay=vc4-kms-v3d',
+      'dtoverlay=mcp2515-can0,oscillator=16000000,interrupt=25',
+      'dtoverlay=spi-bcm2835-overlay',
+    ),
     fc.stringMatching(/^[a-z_]{1,8}=[a-z0-9]{0,4}$/),
   );
   const file = fc.tuple(fc.array(line, { maxLength: 30 }), fc.boolean()).map(([ls, nl]) => ls.join('\n') + (nl && ls.length ? '\n' : ''));

@@ -144,7 +144,9 @@ describe('setup: net.core.rmem_max drop-in', () => {
     const facts = await probe({ fs: run.fs, runner: sys, root: null, nodePath: NODE, runningMain: STABLE_MAIN, env: {} });
     const plan = planUninstall(facts);
     expect(plan.steps.find((s) => s.kind === 'remove' && s.path === PATHS.sysctlConf)?.id).toBe('rcvbuf-sysctl');
-    expect((await applyPlan(plan, { fs: run.fs, runner: sys, now: () => new Date('2025-03-01T11:00:00Z'), version: '0.1.0', action: 'uninstall' })).ok).toBe(true);
+    expect((await applyPlan(plan, { fs: run.fs, runner: sys, now: () => new Date('2025-03-01T11:00:00Z'), version: '0.1.0', action: 'uninstall' })).ok).toBe(
+      true,
+    );
     expect(existsSync(host(PATHS.sysctlConf))).toBe(false);
   });
 
@@ -176,6 +178,8 @@ describe('setup: net.core.rmem_max drop-in', () => {
     const run = await planFor(root, sys);
     expect(sysctlWrite(run.plan)).toBeDefined();
     expect(run.plan.steps.map((s) => s.id)).not.toContain('rcvbuf-sysctl-load');
-    expect(run.plan.notices.map((n) => n.text)).toContain('cannot read /proc/sys/net/core/rmem_max (is /proc mounted?): /etc/sysctl.d/60-ampio-bridge.conf takes effect at the next boot');
+    expect(run.plan.notices.map((n) => n.text)).toContain(
+      'cannot read /proc/sys/net/core/rmem_max (is /proc mounted?): /etc/sysctl.d/60-ampio-bridge.conf takes effect at the next boot',
+    );
   });
 });

@@ -14,7 +14,13 @@ import {
 } from '../../../src/ampio/commands.js';
 import { CAN_EFF_FLAG } from '../../../src/core/frame.js';
 
-const hex = (frames: { data: Uint8Array }[]) => frames.map((f) => Buffer.from(f.data).toString('hex').toUpperCase().replace(/(..)(?!$)/g, '$1 '));
+const hex = (frames: { data: Uint8Array }[]) =>
+  frames.map((f) =>
+    Buffer.from(f.data)
+      .toString('hex')
+      .toUpperCase()
+      .replace(/(..)(?!$)/g, '$1 '),
+  );
 
 describe('ampio command encoders', () => {
   it('send to the extended id 0x0F000000', () => {
@@ -71,6 +77,16 @@ describe('ampio command encoders', () => {
   });
 
   it('the CommandEncoders object carries every encoder', () => {
-    expect(Object.keys(ampioCommands).sort()).toEqual(['encodeAnalogOutput', 'encodeBinaryOutput', 'encodeCover', 'encodeCoverPosition', 'encodeFlag', 'encodeLightLevel', 'encodeLightSwitch', 'encodeMultiFrame', 'encodeRgbw']);
+    expect(Object.keys(ampioCommands).sort()).toEqual([
+      'encodeAnalogOutput',
+      'encodeBinaryOutput',
+      'encodeCover',
+      'encodeCoverPosition',
+      'encodeFlag',
+      'encodeLightLevel',
+      'encodeLightSwitch',
+      'encodeMultiFrame',
+      'encodeRgbw',
+    ]);
   });
 });

@@ -8,7 +8,15 @@ import { DECODE_ROWS } from '../../../src/ampio/decode-table.js';
 import { decodeFrame, stateTypeOf } from '../../../src/ampio/decoder.js';
 import { makeFrame } from '../../../src/core/frame.js';
 
-const frame = (hex: string, id = 0x1a1e) => makeFrame({ id, extended: true, data: hex.split(/\s+/).filter(Boolean).map((b) => Number.parseInt(b, 16)) });
+const frame = (hex: string, id = 0x1a1e) =>
+  makeFrame({
+    id,
+    extended: true,
+    data: hex
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((b) => Number.parseInt(b, 16)),
+  });
 const decode = (hex: string, id?: number) => decodeFrame(frame(hex, id));
 const values = (hex: string) => decode(hex)?.values.map((v) => [`${v.kind}.${v.channel}`, v.value]);
 
@@ -63,7 +71,10 @@ describe('ampio decoder: one case per state type', () => {
     ['0E', 13],
   ])('%s analog outputs from %i, u8 each, a short frame gives its leading values', (t, first) => {
     expect(values(`FE ${t} 01 02 03 10 11 12`)).toEqual([1, 2, 3, 16, 17, 18].map((v, i) => [`aout.${first + i}`, v]));
-    expect(values(`FE ${t} 00 FF`)).toEqual([[`aout.${first}`, 0], [`aout.${first + 1}`, 255]]);
+    expect(values(`FE ${t} 00 FF`)).toEqual([
+      [`aout.${first}`, 0],
+      [`aout.${first + 1}`, 255],
+    ]);
     expect(values(`FE ${t} 01`)).toEqual([[`aout.${first}`, 1]]);
     expect(decode(`FE ${t}`)).toMatchObject({ status: 'truncated', values: [] });
     // An 8th byte would be a 7th value: a block holds six.
@@ -91,7 +102,14 @@ describe('ampio decoder: one case per state type', () => {
 
   it('0F binout: alternating bytes', () => {
     const out = values('FE 0F FF 00 FF 00 FF 00') ?? [];
-    expect(out.map(([, v]) => v)).toEqual([...Array(8).fill(true), ...Array(8).fill(false), ...Array(8).fill(true), ...Array(8).fill(false), ...Array(8).fill(true), ...Array(8).fill(false)]);
+    expect(out.map(([, v]) => v)).toEqual([
+      ...Array(8).fill(true),
+      ...Array(8).fill(false),
+      ...Array(8).fill(true),
+      ...Array(8).fill(false),
+      ...Array(8).fill(true),
+      ...Array(8).fill(false),
+    ]);
   });
 
   it('80 flags 1–32 and C8 heating-zone summary 1–16 stop at their count', () => {
@@ -119,8 +137,16 @@ describe('ampio decoder: one case per state type', () => {
     ['24', 10],
     ['25', 13],
   ])('%s s16b10000 from %i: (u16 LE − 10000) / 10', (t, first) => {
-    expect(values(`FE ${t} 2C 29 79 4D A4 28`)).toEqual([[`s16b10000.${first}`, 54], [`s16b10000.${first + 1}`, 983.3], [`s16b10000.${first + 2}`, 40.4]]);
-    expect(values(`FE ${t} 00 00 FF FF 10 27`)).toEqual([[`s16b10000.${first}`, -1000], [`s16b10000.${first + 1}`, 5553.5], [`s16b10000.${first + 2}`, 0]]);
+    expect(values(`FE ${t} 2C 29 79 4D A4 28`)).toEqual([
+      [`s16b10000.${first}`, 54],
+      [`s16b10000.${first + 1}`, 983.3],
+      [`s16b10000.${first + 2}`, 40.4],
+    ]);
+    expect(values(`FE ${t} 00 00 FF FF 10 27`)).toEqual([
+      [`s16b10000.${first}`, -1000],
+      [`s16b10000.${first + 1}`, 5553.5],
+      [`s16b10000.${first + 2}`, 0],
+    ]);
     expect(values(`FE ${t} 2C 29`)).toEqual([[`s16b10000.${first}`, 54]]);
     expect(decode(`FE ${t} 2C`)).toMatchObject({ status: 'truncated' });
   });
@@ -130,8 +156,15 @@ describe('ampio decoder: one case per state type', () => {
     ['45', 4],
     ['46', 7],
   ])('%s s16b from %i: raw u16 LE', (t, first) => {
-    expect(values(`FE ${t} 2C 00 D6 03 72 00`)).toEqual([[`s16b.${first}`, 44], [`s16b.${first + 1}`, 982], [`s16b.${first + 2}`, 114]]);
-    expect(values(`FE ${t} 00 00 FF FF`)).toEqual([[`s16b.${first}`, 0], [`s16b.${first + 1}`, 65535]]);
+    expect(values(`FE ${t} 2C 00 D6 03 72 00`)).toEqual([
+      [`s16b.${first}`, 44],
+      [`s16b.${first + 1}`, 982],
+      [`s16b.${first + 2}`, 114],
+    ]);
+    expect(values(`FE ${t} 00 00 FF FF`)).toEqual([
+      [`s16b.${first}`, 0],
+      [`s16b.${first + 1}`, 65535],
+    ]);
     expect(decode(`FE ${t} 39`)).toMatchObject({ status: 'truncated' });
   });
 
@@ -150,7 +183,12 @@ describe('ampio decoder: one case per state type', () => {
   it('C9–D8 heating zones 1–16', () => {
     for (let zone = 1; zone <= 16; zone++) {
       const t = (0xc8 + zone).toString(16);
-      expect(values(`FE ${t} E1 04 B0 04 33 05`)).toEqual([[`heating.${zone}`, { current_temperature: 22.5, target_temperature: 17.6, temperature_diff: -4.9, active: true, heating: false, day_mode: true, mode: 0 }]]);
+      expect(values(`FE ${t} E1 04 B0 04 33 05`)).toEqual([
+        [
+          `heating.${zone}`,
+          { current_temperature: 22.5, target_temperature: 17.6, temperature_diff: -4.9, active: true, heating: false, day_mode: true, mode: 0 },
+        ],
+      ]);
     }
     // Range ends of the signed difference byte: −128 and 127, then − 100, / 10.
     expect((decode('FE C9 00 00 00 00 80 72')?.values[0].value as Record<string, unknown> | undefined)?.temperature_diff).toBe(-22.8);
@@ -166,7 +204,10 @@ describe('ampio decoder: one case per state type', () => {
   });
 
   it('every table row has a source and a case above', () => {
-    const tested = new Set([0x4f, 0x06, 0x05, 0x0c, 0x0d, 0x0e, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f, 0x20, 0x0f, 0x80, 0xc8, 0x19, 0x1a, 0x38, 0x39, 0x3a, 0x21, 0x22, 0x23, 0x24, 0x25, 0x44, 0x45, 0x46, 0x49, 0x10]);
+    const tested = new Set([
+      0x4f, 0x06, 0x05, 0x0c, 0x0d, 0x0e, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f, 0x20, 0x0f, 0x80, 0xc8, 0x19, 0x1a, 0x38, 0x39, 0x3a, 0x21, 0x22, 0x23, 0x24, 0x25,
+      0x44, 0x45, 0x46, 0x49, 0x10,
+    ]);
     for (let z = 0xc9; z <= 0xd8; z++) tested.add(z);
     for (const row of DECODE_ROWS) {
       expect(row.source).toMatch(/aioampio/);
@@ -178,7 +219,9 @@ describe('ampio decoder: one case per state type', () => {
 const fuzzRuns = Number(process.env.AMPIO_FUZZ_RUNS ?? 2000);
 
 describe('ampio decoder: property', () => {
-  it(`fuzz: no frame makes the decoder throw, and values stay within their rows (${fuzzRuns} runs; AMPIO_FUZZ_RUNS)`, { timeout: 60_000 + fuzzRuns / 10 }, () => {
+  it(`fuzz: no frame makes the decoder throw, and values stay within their rows (${fuzzRuns} runs; AMPIO_FUZZ_RUNS)`, {
+    timeout: 60_000 + fuzzRuns / 10,
+  }, () => {
     const data = fc.oneof(
       fc.uint8Array({ minLength: 0, maxLength: 64 }),
       // Bias towards state broadcasts: FE or 10 EF, any type, any length.

@@ -35,7 +35,12 @@ describe('house file', () => {
       ['binary_sensors', 'input2', 'Hall motion', ['bin.2'], 'Hall', 2, null],
     ]);
     // An entity without its own area takes its device's.
-    expect(house.devices[4].entities[0]).toMatchObject({ platform: 'covers', area: 'Bedroom', module: 0x1e5d, states: [{ kind: 'aout', channel: 1, ref: 'aout.1' }] });
+    expect(house.devices[4].entities[0]).toMatchObject({
+      platform: 'covers',
+      area: 'Bedroom',
+      module: 0x1e5d,
+      states: [{ kind: 'aout', channel: 1, ref: 'aout.1' }],
+    });
     expect(house.devices[3].entities[0].states.map((s) => s.ref)).toEqual(['rgb.1', 'binout.25', 'binout.26', 'binout.27', 'binout.28']);
   });
 
@@ -53,7 +58,12 @@ describe('house file', () => {
     ['can_id text', 'devices:\n  - can_id: kitchen\n    name: R\n', 2, /module address/],
     ['missing name', 'devices:\n  - can_id: 1\n    model: 4\n', 2, /missing `name:`/],
     ['unknown device key', 'devices:\n  - can_id: 1\n    name: R\n    colour: red\n', 4, /unknown key "colour"/],
-    ['bad state kind', 'devices:\n  - can_id: 1\n    name: R\n    lights:\n      - id: l1\n        name: L\n        states: [lamp.1]\n', 7, /state kind "lamp"/],
+    [
+      'bad state kind',
+      'devices:\n  - can_id: 1\n    name: R\n    lights:\n      - id: l1\n        name: L\n        states: [lamp.1]\n',
+      7,
+      /state kind "lamp"/,
+    ],
     ['bad state form', 'devices:\n  - can_id: 1\n    name: R\n    lights:\n      - id: l1\n        name: L\n        states: [bout-1]\n', 7, /kind\.number/],
     ['missing states', 'devices:\n  - can_id: 1\n    name: R\n    switches:\n      - id: s1\n        name: S\n', 5, /missing `states:`/],
     ['duplicate can_id', 'devices:\n  - can_id: 1\n    name: A\n  - can_id: 0x1\n    name: B\n', 4, /already used by "A"/],

@@ -136,8 +136,10 @@ describe('ampio service', () => {
     s.reload?.({ ampioConfig: file, ampioOfflineAfter: 90_000, ampioLowSupply: 21.6 } as never);
     expect(s.view.house().devices).toHaveLength(5);
     const failed = lines.find((l) => l.event === 'ampio_config_failed');
-    expect(failed?.fields?.error).toBe(`${file}:4:5: unknown key "colour" in a device (known: can_id, name, model, id, pcb, sw_version, area, lights, switches, binary_sensors, sensors, covers, valves, climates, texts, alarm_control_panels)`);
-    const snap = { } as Snapshot;
+    expect(failed?.fields?.error).toBe(
+      `${file}:4:5: unknown key "colour" in a device (known: can_id, name, model, id, pcb, sw_version, area, lights, switches, binary_sensors, sensors, covers, valves, climates, texts, alarm_control_panels)`,
+    );
+    const snap = {} as Snapshot;
     s.contribute?.(snap);
     expect(snap.ampio?.house).toMatchObject({ path: file, devices: 5, error: failed?.fields?.error });
     fs.writeFileSync(file, 'devices:\n  - can_id: 1\n    name: R\n');

@@ -11,12 +11,20 @@ import { AmpioTap } from '../../../src/ampio/tap.js';
 import type { AmpioSnapshot, ModuleEntry } from '../../../src/ampio/types.js';
 import { makeFrame } from '../../../src/core/frame.js';
 
-const frame = (id: number, hex: string, extended = true) => makeFrame({ id, extended, data: hex.split(' ').map((b) => Number.parseInt(b, 16)), timestamp: 1000 });
+const frame = (id: number, hex: string, extended = true) =>
+  makeFrame({ id, extended, data: hex.split(' ').map((b) => Number.parseInt(b, 16)), timestamp: 1000 });
 
 function tap() {
   const house = emptyHouse();
   let scheduled = 0;
-  const t = new AmpioTap({ inventory: new Inventory(() => 0, () => house), store: new StateStore(), schedule: () => void scheduled++ });
+  const t = new AmpioTap({
+    inventory: new Inventory(
+      () => 0,
+      () => house,
+    ),
+    store: new StateStore(),
+    schedule: () => void scheduled++,
+  });
   return { t, scheduled: () => scheduled };
 }
 
@@ -49,7 +57,10 @@ describe('ampio tap', () => {
 });
 
 describe('ampio present', () => {
-  const house = parseHouseFile('devices:\n  - can_id: 0x10\n    name: Relays\n    switches:\n      - id: switch3\n        name: Pump\n        states: [bout.3]\n', 'h.yaml');
+  const house = parseHouseFile(
+    'devices:\n  - can_id: 0x10\n    name: Relays\n    switches:\n      - id: switch3\n        name: Pump\n        states: [bout.3]\n',
+    'h.yaml',
+  );
 
   it('describes a frame in one line, with names from the house file', () => {
     const names = houseNames(house);
@@ -58,7 +69,9 @@ describe('ampio present', () => {
     expect(describeFrame(frame(0x11, 'FE 06 BF 04'))).toBe('0x00000011: temperature.1=21.5 °C');
     expect(describeFrame(frame(0x11, 'FE 4F 69'))).toBe('0x00000011 FE 4F: truncated');
     expect(describeFrame(frame(0x11, '10 EF 00'))).toBe('0x00000011: response.1=status=0 response=OK');
-    expect(describeFrame(frame(0x11, 'FE 19 0F'))).toBe('0x00000011: armed.1=on armed.2=on armed.3=on armed.4=on armed.5=off armed.6=off armed.7=off armed.8=off');
+    expect(describeFrame(frame(0x11, 'FE 19 0F'))).toBe(
+      '0x00000011: armed.1=on armed.2=on armed.3=on armed.4=on armed.5=off armed.6=off armed.7=off armed.8=off',
+    );
     expect(describeFrame(frame(0x11, '0A 00'))).toBe('');
   });
 
@@ -71,7 +84,24 @@ describe('ampio present', () => {
   });
 
   it('formats the state table', () => {
-    const text = formatStates([{ module: 0x10, moduleKey: '00000010', moduleName: 'Relays', kind: 'bout', channel: 3, ref: 'bout.3', names: ['Pump'], value: true, unit: null, changedAt: 0, seenAt: 0 }], 65_000);
+    const text = formatStates(
+      [
+        {
+          module: 0x10,
+          moduleKey: '00000010',
+          moduleName: 'Relays',
+          kind: 'bout',
+          channel: 3,
+          ref: 'bout.3',
+          names: ['Pump'],
+          value: true,
+          unit: null,
+          changedAt: 0,
+          seenAt: 0,
+        },
+      ],
+      65_000,
+    );
     expect(text).toMatch(/^MODULE\s+STATE\s+NAME\s+VALUE\s+CHANGED\nRelays \(0x00000010\)\s+bout\.3\s+Pump\s+on\s+1m 5s\n$/);
     expect(formatStates([], 0)).toBe('no decoded values (yet)\n');
   });
@@ -79,10 +109,29 @@ describe('ampio present', () => {
 
 const T = 1_800_000_000_000;
 const entry = (address: number, over: Partial<ModuleEntry>): ModuleEntry => ({
-  address, key: address.toString(16).padStart(8, '0'), name: null, model: null, area: null, bus: 'can0', firstSeen: T, lastSeen: T, frames: 5, rate: 0, types: [], supplyVolts: 24, temperatureC: 30, online: true, known: false, ...over,
+  address,
+  key: address.toString(16).padStart(8, '0'),
+  name: null,
+  model: null,
+  area: null,
+  bus: 'can0',
+  firstSeen: T,
+  lastSeen: T,
+  frames: 5,
+  rate: 0,
+  types: [],
+  supplyVolts: 24,
+  temperatureC: 30,
+  online: true,
+  known: false,
+  ...over,
 });
 const snapshot = (modules: ModuleEntry[], error: string | null = null): AmpioSnapshot => ({
-  house: { path: '/h.yaml', devices: 1, entities: 2, loadedAt: T, error }, offlineAfterMs: 90_000, lowSupplyVolts: 21.6, modules, decode: { frames: 0, decoded: 0, truncated: 0, unknown: 0, byType: {}, unknownTypes: {} },
+  house: { path: '/h.yaml', devices: 1, entities: 2, loadedAt: T, error },
+  offlineAfterMs: 90_000,
+  lowSupplyVolts: 21.6,
+  modules,
+  decode: { frames: 0, decoded: 0, truncated: 0, unknown: 0, byType: {}, unknownTypes: {} },
 });
 
 describe('ampio doctor checks and the modules table', () => {
@@ -94,7 +143,18 @@ describe('ampio doctor checks and the modules table', () => {
   });
 
   it('warns about a sagging supply (below, not at, the threshold), an offline module and a bad house file', () => {
-    const checks = ampioChecks(snapshot([entry(0x10, { name: 'Relays', supplyVolts: 21.4 }), entry(0x11, { supplyVolts: 21.6 }), entry(0x12, { online: false, lastSeen: T - 120_000 }), entry(0x13, { frames: 0, online: false })], '/h.yaml:3:4: bad'), T);
+    const checks = ampioChecks(
+      snapshot(
+        [
+          entry(0x10, { name: 'Relays', supplyVolts: 21.4 }),
+          entry(0x11, { supplyVolts: 21.6 }),
+          entry(0x12, { online: false, lastSeen: T - 120_000 }),
+          entry(0x13, { frames: 0, online: false }),
+        ],
+        '/h.yaml:3:4: bad',
+      ),
+      T,
+    );
     expect(checks.map((c) => [c.id, c.status, c.title, c.detail])).toEqual([
       ['ampio-house-file', 'warn', 'Ampio house file', '/h.yaml:3:4: bad'],
       ['ampio-supply-00000010', 'warn', 'Ampio module Relays (0x00000010) supply', '21.4 V, below 21.6 V (--ampio-low-supply)'],
@@ -105,8 +165,14 @@ describe('ampio doctor checks and the modules table', () => {
   });
 
   it('status gets one line about the house', () => {
-    expect(describeAmpio(snapshot([entry(0x10, {})]))).toEqual({ text: 'ampio: 1 modules heard, 1 online · 0 state frames (0 of unknown types) · names from /h.yaml — see `ampio-bridge modules`', warn: false });
-    expect(describeAmpio(snapshot([entry(0x10, { supplyVolts: 20 }), entry(0x11, { online: false })]))).toMatchObject({ text: expect.stringContaining('2 modules heard, 1 online · 1 with a low supply'), warn: true });
+    expect(describeAmpio(snapshot([entry(0x10, {})]))).toEqual({
+      text: 'ampio: 1 modules heard, 1 online · 0 state frames (0 of unknown types) · names from /h.yaml — see `ampio-bridge modules`',
+      warn: false,
+    });
+    expect(describeAmpio(snapshot([entry(0x10, { supplyVolts: 20 }), entry(0x11, { online: false })]))).toMatchObject({
+      text: expect.stringContaining('2 modules heard, 1 online · 1 with a low supply'),
+      warn: true,
+    });
   });
 
   it('the modules table marks LOW supplies and offline modules', () => {

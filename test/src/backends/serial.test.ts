@@ -215,7 +215,10 @@ describe('serial backend on a real PTY', () => {
     expect(b.send(makeFrame({ id: 0x80000043 }), originOf(8))).toEqual({ ok: true });
     const got = await emu.waitForBytes(11 + 10);
     const marker = { id: 0x43, data: [], raw: '2dd407028000000043f9' };
-    expect(parseHostBytes(got)).toEqual([{ id: 0x42, data: [0x42], raw: '2dd40802810000004242'.concat(((0x08 + 0x2d + 0x02 + 0x81 + 0x42 + 0x42) & 0xff).toString(16).padStart(2, '0')) }, marker]);
+    expect(parseHostBytes(got)).toEqual([
+      { id: 0x42, data: [0x42], raw: '2dd40802810000004242'.concat(((0x08 + 0x2d + 0x02 + 0x81 + 0x42 + 0x42) & 0xff).toString(16).padStart(2, '0')) },
+      marker,
+    ]);
     expect(b.stats().tx.dropped).toMatchObject({ unsupported: 2, fd_unsupported: 1, malformed: 1 });
   });
 
@@ -257,7 +260,9 @@ describe('serial backend on a real PTY', () => {
     expect(b.counters().reopens).toBe(1);
     expect(b.stats().decoder.truncated).toBe(1);
     expect(sink.malformedCount).toBe(1);
-    measured.push(`unplug noticed after ${detectMs} clock ms (0: by the port's close, ${POLL_MS}: by the path poll); open→first frame ${firstFrameMs.toFixed(1)} ms`);
+    measured.push(
+      `unplug noticed after ${detectMs} clock ms (0: by the port's close, ${POLL_MS}: by the path poll); open→first frame ${firstFrameMs.toFixed(1)} ms`,
+    );
   });
 
   it('starts without the device (state absent, start() resolves) and opens at the first poll after it appears', async () => {

@@ -51,7 +51,10 @@ describe('virtual backend: send', () => {
     const b = make(0, false);
     const sink = new RecordingSink();
     await b.start(sink);
-    expect(b.send({ id: 0x1, len: 12, data: new Uint8Array(12), fd: true, fdFlags: 0, timestamp: 0 }, originOf(1))).toEqual({ ok: false, reason: 'fd_unsupported' });
+    expect(b.send({ id: 0x1, len: 12, data: new Uint8Array(12), fd: true, fdFlags: 0, timestamp: 0 }, originOf(1))).toEqual({
+      ok: false,
+      reason: 'fd_unsupported',
+    });
     expect(b.send(frame(0x2, 2), originOf(1))).toEqual({ ok: true });
     await b.stop();
     await Promise.resolve();

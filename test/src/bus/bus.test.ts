@@ -82,7 +82,12 @@ describe('Bus', () => {
   it('a tap that throws does not break the bus or other taps: counted per throw, logged once', async () => {
     const { bus, backend, records } = await makeBus();
     const { tap, seen } = recordingTap();
-    bus.addTap({ received: () => { throw new Error('disk full'); }, transmitted: () => {} });
+    bus.addTap({
+      received: () => {
+        throw new Error('disk full');
+      },
+      transmitted: () => {},
+    });
     bus.addTap(tap);
     const got: number[] = [];
     const sub: HubSubscriber = { id: 1, queueDepth: () => 0, enqueue: (b) => void got.push(b[0]), dropped() {}, kick() {} };
@@ -118,7 +123,10 @@ describe('Bus', () => {
   it('a frame read more than --client-max-lag after the kernel got it goes to the taps, not to clients: counted, warned at most every 10 s', async () => {
     const { bus, backend, records, clock } = await makeBus({ clientMaxLag: 2000 });
     const got: number[] = [];
-    bus.hub.add({ id: 1, queueDepth: () => 0, enqueue: (b) => void got.push(b[0]), dropped() {}, kick() {} }, { encode: (f: CanFrame) => Uint8Array.of(f.id & 0xff) });
+    bus.hub.add(
+      { id: 1, queueDepth: () => 0, enqueue: (b) => void got.push(b[0]), dropped() {}, kick() {} },
+      { encode: (f: CanFrame) => Uint8Array.of(f.id & 0xff) },
+    );
     const { tap, seen } = recordingTap();
     bus.addTap(tap);
     backend.sink.received(makeFrame({ id: 0x1, timestamp: 1 }), 1999);

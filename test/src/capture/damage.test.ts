@@ -34,7 +34,13 @@ const FRAMES = 40_000;
 function* frames(n: number): Generator<DecodedRecord> {
   for (let i = 0; i < n; i++) {
     const tx = i % 10 === 0;
-    yield { bus: i % 2, direction: tx ? 1 : 0, frame: makeFrame({ id: 0x1d000000 + (i % 300), extended: true, data: [i & 255, (i >> 8) & 255, (i >> 16) & 255, 7], timestamp: T0 + i }), session: tx ? 3 : 0, label: tx ? 'cannelloni' : null };
+    yield {
+      bus: i % 2,
+      direction: tx ? 1 : 0,
+      frame: makeFrame({ id: 0x1d000000 + (i % 300), extended: true, data: [i & 255, (i >> 8) & 255, (i >> 16) & 255, 7], timestamp: T0 + i }),
+      session: tx ? 3 : 0,
+      label: tx ? 'cannelloni' : null,
+    };
   }
 }
 
@@ -51,7 +57,11 @@ function makeStore(name = 'capture.db'): string {
 /** Page numbers (1-based) of each kind, from SQLite's own dbstat table. */
 function pagesOf(file: string): { dataLeaf: number; interior: number; index: number } {
   const db = new Database(file, { readonly: true });
-  const rows = db.prepare("SELECT name, pageno, pagetype FROM dbstat WHERE aggregate = 0 ORDER BY pageno").all() as Array<{ name: string; pageno: number; pagetype: string }>;
+  const rows = db.prepare('SELECT name, pageno, pagetype FROM dbstat WHERE aggregate = 0 ORDER BY pageno').all() as Array<{
+    name: string;
+    pageno: number;
+    pagetype: string;
+  }>;
   db.close();
   const leaves = rows.filter((r) => r.name === 'frames' && r.pagetype === 'leaf');
   return {
@@ -75,10 +85,18 @@ const DAMAGE: Array<[string, (file: string) => void, RegExp]> = [
   ['the header', (f) => scribble(f, 0, 100), /^salvaged 40,000 frames[^\n]*\nthe header and schema page were rebuilt/m],
   ['the schema page', (f) => scribble(f, 100, 4096 - 100), /^salvaged 40,000 frames[^\n]*\nthe header and schema page were rebuilt/m],
   // One leaf of about 130 rows is lost, as one closed range of rowids.
-  ['a data page', (f) => scribble(f, (pagesOf(f).dataLeaf - 1) * 4096, 4096), /^salvaged 39,[89]\d\d frames[^\n]*\nrows SQLite could not read \(old row numbers\): \d+–\d+\n/m],
+  [
+    'a data page',
+    (f) => scribble(f, (pagesOf(f).dataLeaf - 1) * 4096, 4096),
+    /^salvaged 39,[89]\d\d frames[^\n]*\nrows SQLite could not read \(old row numbers\): \d+–\d+\n/m,
+  ],
   ['an index page', (f) => scribble(f, (pagesOf(f).index - 1) * 4096, 4096), /^salvaged 40,000 frames into a new store at \S+\nnext:/m],
   // Everything below it comes back from the leaves themselves.
-  ['an interior page of the frames table', (f) => scribble(f, (pagesOf(f).interior - 1) * 4096, 4096), /^salvaged 40,000 frames into a new store at \S+ \(40,000 of them read from pages SQLite could no longer reach\)/m],
+  [
+    'an interior page of the frames table',
+    (f) => scribble(f, (pagesOf(f).interior - 1) * 4096, 4096),
+    /^salvaged 40,000 frames into a new store at \S+ \(40,000 of them read from pages SQLite could no longer reach\)/m,
+  ],
 ];
 
 describe.each(DAMAGE)('one bad page in %s', (_where, damage, said) => {
@@ -89,12 +107,23 @@ describe.each(DAMAGE)('one bad page in %s', (_where, damage, said) => {
 
     // The check at open, read-only (doctor, stats) and for the writer alike.
     for (const readonly of [true, false]) {
-      expect(() => CaptureStore.open(Database, { path: file, readonly, check: true }).close()).toThrow(expect.objectContaining({ code: 'corrupt', hint: expect.stringContaining('ampio-bridge capture recover') }));
+      expect(() => CaptureStore.open(Database, { path: file, readonly, check: true }).close()).toThrow(
+        expect.objectContaining({ code: 'corrupt', hint: expect.stringContaining('ampio-bridge capture recover') }),
+      );
     }
 
     // The service: off, with the reason, and frames are counted as not recorded.
     const logs: Array<{ event: string; fields?: Record<string, unknown> }> = [];
-    const svc = new CaptureService({ path: file, commitIntervalMs: 50, retentionMs: 0, maxBytes: 0, drops: false, forward: null, hostname: 'test', log: (_l, event, fields) => logs.push({ event, fields }) });
+    const svc = new CaptureService({
+      path: file,
+      commitIntervalMs: 50,
+      retentionMs: 0,
+      maxBytes: 0,
+      drops: false,
+      forward: null,
+      hostname: 'test',
+      log: (_l, event, fields) => logs.push({ event, fields }),
+    });
     await svc.start();
     svc.tap.received({ index: 0, name: 'can0' }, makeFrame({ id: 1, data: [1], timestamp: Date.now() }));
     await svc.opened();
@@ -117,7 +146,8 @@ describe.each(DAMAGE)('one bad page in %s', (_where, damage, said) => {
     expect(fs.readdirSync(dir).filter((n) => n.includes('partial'))).toEqual([]);
     // query reads only the pages it needs: it says so when it meets the damage.
     const query = captureCli();
-    if ((await runCli(['capture', 'query', '--capture', file, '--limit', '0', '--json'], query.ctx)) !== 0) expect(query.stderr()).toMatch(/is damaged[\s\S]*capture recover/);
+    if ((await runCli(['capture', 'query', '--capture', file, '--limit', '0', '--json'], query.ctx)) !== 0)
+      expect(query.stderr()).toMatch(/is damaged[\s\S]*capture recover/);
 
     // recover: the damaged file is kept as it was; the new store passes the check.
     const cli = captureCli();
@@ -174,7 +204,16 @@ it('a store found damaged while running (a write reports SQLITE_CORRUPT) switche
   for (let i = 0; i < 12; i++) s.append(frames(50_000), { 0: 'can0', 1: 'can1' });
   s.close();
   const logs: Array<{ event: string; fields?: Record<string, unknown> }> = [];
-  const svc = new CaptureService({ path: file, commitIntervalMs: 50, retentionMs: 0, maxBytes: 0, drops: false, forward: null, hostname: 'test', log: (_l, event, fields) => logs.push({ event, fields }) });
+  const svc = new CaptureService({
+    path: file,
+    commitIntervalMs: 50,
+    retentionMs: 0,
+    maxBytes: 0,
+    drops: false,
+    forward: null,
+    hostname: 'test',
+    log: (_l, event, fields) => logs.push({ event, fields }),
+  });
   await svc.start();
   await svc.opened();
   expect(svc.snapshot().state).toBe('on');

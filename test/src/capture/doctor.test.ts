@@ -19,7 +19,16 @@ afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 it('summarises a healthy store: frames, size against the bound, age, retention', async () => {
   const file = path.join(dir, 'capture.db');
   const s = CaptureStore.open(await loadSqlite(), { path: file });
-  s.append(Array.from({ length: 500 }, (_, i) => ({ bus: 0, direction: 0, frame: makeFrame({ id: 0x1d000001, extended: true, data: [i & 255], timestamp: Date.now() - 3_600_000 + i }), session: 0, label: null })), { 0: 'can0' });
+  s.append(
+    Array.from({ length: 500 }, (_, i) => ({
+      bus: 0,
+      direction: 0,
+      frame: makeFrame({ id: 0x1d000001, extended: true, data: [i & 255], timestamp: Date.now() - 3_600_000 + i }),
+      session: 0,
+      label: null,
+    })),
+    { 0: 'can0' },
+  );
   s.close();
   const checks = await captureChecks({ capture: file, 'capture-max-size': '64MB', 'capture-retention': '2d' }, {});
   expect(checks).toHaveLength(1);

@@ -61,10 +61,26 @@ const rawId = (c: CapturedFrame): number => c.frame.id & (c.frame.id & (CAN_EFF_
 const dataHex = (c: CapturedFrame): string => (c.frame.id & CAN_RTR_FLAG ? '' : Buffer.from(c.frame.data).toString('hex'));
 
 describe('PCAPNG and PCAP in tshark', () => {
-  const fields = ['frame.interface_name', 'frame.time_epoch', 'can.id', 'can.flags.xtd', 'can.flags.rtr', 'can.flags.err', 'can.len', 'data.data', 'frame.packet_flags_direction', 'frame.len'];
+  const fields = [
+    'frame.interface_name',
+    'frame.time_epoch',
+    'can.id',
+    'can.flags.xtd',
+    'can.flags.rtr',
+    'can.flags.err',
+    'can.len',
+    'data.data',
+    'frame.packet_flags_direction',
+    'frame.len',
+  ];
   function tshark(file: string): string[][] {
-    const out = execFileSync(tool('tshark'), ['-r', file, '-T', 'fields', '-E', 'separator=|', '-E', 'occurrence=f', ...fields.flatMap((f) => ['-e', f])], { env: { ...process.env, HOME: dir } }).toString();
-    return out.trim().split('\n').map((l) => l.split('|'));
+    const out = execFileSync(tool('tshark'), ['-r', file, '-T', 'fields', '-E', 'separator=|', '-E', 'occurrence=f', ...fields.flatMap((f) => ['-e', f])], {
+      env: { ...process.env, HOME: dir },
+    }).toString();
+    return out
+      .trim()
+      .split('\n')
+      .map((l) => l.split('|'));
   }
 
   for (const format of ['pcapng', 'pcap'] as const) {
@@ -107,7 +123,14 @@ describe('PCAPNG and PCAP in tshark', () => {
 
   it('pcapng: CAN FD frames are FD frames with BRS, and the interfaces are named', () => {
     const file = path.join(dir, 'all.pcapng');
-    const out = execFileSync(tool('tshark'), ['-r', file, '-Y', 'canfd', '-T', 'fields', '-e', 'can.id', '-e', 'canfd.flags.brs', '-e', 'can.len', '-e', 'data.data'], { env: { ...process.env, HOME: dir } }).toString().trim().split('\n');
+    const out = execFileSync(
+      tool('tshark'),
+      ['-r', file, '-Y', 'canfd', '-T', 'fields', '-e', 'can.id', '-e', 'canfd.flags.brs', '-e', 'can.len', '-e', 'data.data'],
+      { env: { ...process.env, HOME: dir } },
+    )
+      .toString()
+      .trim()
+      .split('\n');
     const fd = stored.filter((c) => c.frame.fd);
     expect(out).toHaveLength(fd.length);
     out.forEach((l, i) => {
@@ -152,9 +175,12 @@ print(json.dumps(out))`;
     });
   });
 
-  it("can-utils asc2log reads it back (spacing, buses, ids, data, R/T), log2asc turns that back into ASC python-can reads, and log2asc reads the candump export", async () => {
+  it('can-utils asc2log reads it back (spacing, buses, ids, data, R/T), log2asc turns that back into ASC python-can reads, and log2asc reads the candump export', async () => {
     const file = path.join(dir, 'all.asc');
-    const log = execFileSync(tool('asc2log'), ['-I', file], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim().split('\n');
+    const log = execFileSync(tool('asc2log'), ['-I', file], { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim()
+      .split('\n');
     const classic = stored;
     expect(log).toHaveLength(classic.length);
     // asc2log starts at the file's date only where it can set an English locale; the spacing is exact either way.
@@ -177,7 +203,8 @@ print(json.dumps(out))`;
     fs.writeFileSync(roundLog, `${log.join('\n')}\n`);
     const roundAsc = path.join(dir, 'round.asc');
     execFileSync(tool('log2asc'), ['-I', roundLog, '-O', roundAsc, 'can0', 'can1']);
-    const script = 'import can, json, sys\nprint(json.dumps([[m.channel, m.arbitration_id, m.is_extended_id, m.is_remote_frame, m.is_error_frame, m.is_fd, m.data.hex(), m.is_rx] for m in can.ASCReader(sys.argv[1])]))';
+    const script =
+      'import can, json, sys\nprint(json.dumps([[m.channel, m.arbitration_id, m.is_extended_id, m.is_remote_frame, m.is_error_frame, m.is_fd, m.data.hex(), m.is_rx] for m in can.ASCReader(sys.argv[1])]))';
     const round = JSON.parse(execFileSync(tool('/usr/bin/python3'), ['-c', script, roundAsc]).toString()) as unknown[][];
     expect(round).toHaveLength(stored.length);
     round.forEach((m, i) => {
@@ -185,7 +212,14 @@ print(json.dumps(out))`;
       expect(m[0]).toBe(c.bus === 'can0' ? 0 : 1);
       expect(m[4]).toBe((c.frame.id & CAN_ERR_FLAG) !== 0);
       if (c.frame.id & CAN_ERR_FLAG) return;
-      expect([m[1], m[2], m[3], m[5], m[6], m[7]]).toEqual([rawId(c), (c.frame.id & CAN_EFF_FLAG) !== 0, (c.frame.id & CAN_RTR_FLAG) !== 0, c.frame.fd, dataHex(c), c.direction === 'rx']);
+      expect([m[1], m[2], m[3], m[5], m[6], m[7]]).toEqual([
+        rawId(c),
+        (c.frame.id & CAN_EFF_FLAG) !== 0,
+        (c.frame.id & CAN_RTR_FLAG) !== 0,
+        c.frame.fd,
+        dataHex(c),
+        c.direction === 'rx',
+      ]);
     });
     const candump = path.join(dir, 'all.log');
     expect((await cli('export', '--capture', db, '-o', candump)).code).toBe(0);

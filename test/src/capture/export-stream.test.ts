@@ -10,7 +10,12 @@ import { makeFrame } from '../../../src/core/frame.js';
 function* rows(counter: { pulled: number }, n = 1_000_000): Generator<ExportFrame> {
   for (let i = 0; i < n; i++) {
     counter.pulled++;
-    yield { bus: 'can0', tsUs: 1_700_000_000_000_000 + i * 1000, direction: 'rx', frame: makeFrame({ id: 0x1d000000 + (i & 0xff), extended: true, data: [1, 2, 3, 4, 5, 6, 7, 8], timestamp: 0 }) };
+    yield {
+      bus: 'can0',
+      tsUs: 1_700_000_000_000_000 + i * 1000,
+      direction: 'rx',
+      frame: makeFrame({ id: 0x1d000000 + (i & 0xff), extended: true, data: [1, 2, 3, 4, 5, 6, 7, 8], timestamp: 0 }),
+    };
   }
 }
 
@@ -44,7 +49,10 @@ it('writes everything to a reader that keeps up, and counts what the format cann
     },
   });
   const counter = { pulled: 0 };
-  const all = [...rows(counter, 5000), { bus: 'can0', tsUs: 1_700_000_005_000_000, direction: 'refused', frame: makeFrame({ id: 0x10, data: [], timestamp: 0 }) } as ExportFrame];
+  const all = [
+    ...rows(counter, 5000),
+    { bus: 'can0', tsUs: 1_700_000_005_000_000, direction: 'refused', frame: makeFrame({ id: 0x10, data: [], timestamp: 0 }) } as ExportFrame,
+  ];
   const r = await writeExport('pcapng', all, sink, { buses: ['can0'] });
   expect(r).toEqual({ written: 5000, skipped: 1 });
   // SHB + IDB, then 60 bytes per classic-frame EPB.

@@ -22,11 +22,27 @@ it('counts frames evicted before forwarding as lost, once, and remembers it acro
   const Database = await loadSqlite();
   const store = CaptureStore.open(Database, { path: path.join(dir, 'c.db') });
   const t0 = Date.now() - 100_000;
-  store.append(Array.from({ length: 1000 }, (_, i) => ({ bus: 0, direction: 0, frame: makeFrame({ id: 0x1d000001, extended: true, data: [i & 255], timestamp: t0 + i * 100 }), session: 0, label: null })), { 0: 'can0' });
+  store.append(
+    Array.from({ length: 1000 }, (_, i) => ({
+      bus: 0,
+      direction: 0,
+      frame: makeFrame({ id: 0x1d000001, extended: true, data: [i & 255], timestamp: t0 + i * 100 }),
+      session: 0,
+      label: null,
+    })),
+    { 0: 'can0' },
+  );
   const logs: string[] = [];
   let status: ForwardStatus | null = null;
   const settings = { url: 'postgres://bridge:s3cret@127.0.0.1:1/can', table: 'can_frames', display: redactUrl('postgres://bridge:s3cret@127.0.0.1:1/can') };
-  const make = () => new PgForwarder({ store, settings, hostname: 'pi', log: (_l, event, fields) => logs.push(`${event} ${JSON.stringify(fields)}`), status: (s) => (status = s) });
+  const make = () =>
+    new PgForwarder({
+      store,
+      settings,
+      hostname: 'pi',
+      log: (_l, event, fields) => logs.push(`${event} ${JSON.stringify(fields)}`),
+      status: (s) => (status = s),
+    });
   const fwd = make();
   expect(fwd.status()).toMatchObject({ backlogRows: 1000, lostTotal: 0, target: 'postgres://bridge@127.0.0.1:1/can#can_frames' });
   expect(fwd.status().lagSeconds).toBeGreaterThan(90);

@@ -23,7 +23,17 @@ const frame = (i: number) => makeFrame({ id: 0x1d000000 + (i % 10), extended: tr
 
 function service(file: string, extra: Partial<ConstructorParameters<typeof CaptureService>[0]> = {}) {
   const logs: Array<{ level: string; event: string; fields?: Record<string, unknown> }> = [];
-  const svc = new CaptureService({ path: file, commitIntervalMs: 50, retentionMs: 0, maxBytes: 0, drops: false, forward: null, hostname: 'test', log: (level, event, fields) => logs.push({ level, event, fields }), ...extra });
+  const svc = new CaptureService({
+    path: file,
+    commitIntervalMs: 50,
+    retentionMs: 0,
+    maxBytes: 0,
+    drops: false,
+    forward: null,
+    hostname: 'test',
+    log: (level, event, fields) => logs.push({ level, event, fields }),
+    ...extra,
+  });
   return { svc, logs };
 }
 
@@ -89,6 +99,11 @@ it('reads sizes and ages as the README shows them, and --pg-url needs --capture'
   const bad = loadConfig({ argv: ['--pg-url', 'postgres://u@h/db'], env: {}, isRoot: false, cwd: dir });
   expect(bad.ok).toBe(false);
   if (!bad.ok) expect(bad.errors[0].message).toMatch(/--pg-url .*capture is off.*add --capture/);
-  const good = loadConfig({ argv: ['--capture', '/tmp/x.db', '--pg-url', 'postgres://u@h/db', '--capture-max-size', '2GB', '--capture-retention', '30d'], env: {}, isRoot: false, cwd: dir });
+  const good = loadConfig({
+    argv: ['--capture', '/tmp/x.db', '--pg-url', 'postgres://u@h/db', '--capture-max-size', '2GB', '--capture-retention', '30d'],
+    env: {},
+    isRoot: false,
+    cwd: dir,
+  });
   expect(good.ok && [good.config.capture, good.config.captureMaxSize, good.config.captureRetention]).toEqual(['/tmp/x.db', 2 * 1024 ** 3, 30 * 86_400_000]);
 });

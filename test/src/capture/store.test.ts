@@ -78,22 +78,30 @@ const frameArb = fc
 describe('batches between the bus thread and the worker', () => {
   it('every frame, direction, session and label survives packing (property)', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(frameArb, fc.constantFrom(DIR_RX, DIR_TX, DIR_REFUSED), fc.nat(1000), fc.option(fc.constantFrom('cannelloni', 'tcpcan', 'read_only'))), { maxLength: 200 }), (items) => {
-        const w = new BatchWriter(4096);
-        const out: DecodedRecord[] = [];
-        const drain = () => {
-          const b = w.take();
-          if (b) out.push(...readBatch(b));
-        };
-        for (const [frame, direction, session, label] of items) {
-          if (!w.add(1, 'can1', direction, frame, session, label)) {
-            drain();
-            expect(w.add(1, 'can1', direction, frame, session, label)).toBe(true);
+      fc.property(
+        fc.array(
+          fc.tuple(frameArb, fc.constantFrom(DIR_RX, DIR_TX, DIR_REFUSED), fc.nat(1000), fc.option(fc.constantFrom('cannelloni', 'tcpcan', 'read_only'))),
+          { maxLength: 200 },
+        ),
+        (items) => {
+          const w = new BatchWriter(4096);
+          const out: DecodedRecord[] = [];
+          const drain = () => {
+            const b = w.take();
+            if (b) out.push(...readBatch(b));
+          };
+          for (const [frame, direction, session, label] of items) {
+            if (!w.add(1, 'can1', direction, frame, session, label)) {
+              drain();
+              expect(w.add(1, 'can1', direction, frame, session, label)).toBe(true);
+            }
           }
-        }
-        drain();
-        expect(out).toEqual(items.map(([frame, direction, session, label]) => ({ bus: 1, direction, frame: { ...frame, data: Uint8Array.from(frame.data) }, session, label })));
-      }),
+          drain();
+          expect(out).toEqual(
+            items.map(([frame, direction, session, label]) => ({ bus: 1, direction, frame: { ...frame, data: Uint8Array.from(frame.data) }, session, label })),
+          );
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -105,9 +113,14 @@ describe('the store', () => {
     fc.assert(
       fc.property(fc.array(frameArb, { minLength: 1, maxLength: 50 }), (frames) => {
         const before = s.summary().lastRowid;
-        s.append(frames.map((f, i) => ({ bus: 0, direction: i % 3, frame: f, session: i % 3 === 0 ? 0 : 7, label: i % 3 === 0 ? null : 'x' })), { 0: 'can0' });
+        s.append(
+          frames.map((f, i) => ({ bus: 0, direction: i % 3, frame: f, session: i % 3 === 0 ? 0 : 7, label: i % 3 === 0 ? null : 'x' })),
+          { 0: 'can0' },
+        );
         const back = [...queryFrames(s, {})].filter((c) => c.rowid > before);
-        expect(back.map((c) => c.frame)).toEqual(frames.map((f) => ({ ...f, data: Uint8Array.from(f.data), timestamp: Math.round(f.timestamp * 1000) / 1000 })));
+        expect(back.map((c) => c.frame)).toEqual(
+          frames.map((f) => ({ ...f, data: Uint8Array.from(f.data), timestamp: Math.round(f.timestamp * 1000) / 1000 })),
+        );
         expect(back.map((c) => c.direction)).toEqual(frames.map((_, i) => ['rx', 'tx', 'refused'][i % 3]));
       }),
       { numRuns: 40 },
@@ -146,7 +159,10 @@ describe('the store', () => {
       makeFrame({ id: 0x004, error: true, extended: false, data: [0, 4, 0, 0, 0, 0, 0, 0], timestamp: T0 + 3 }),
       makeFrame({ id: 0x321, fd: true, fdFlags: 1, data: Array.from({ length: 12 }, (_, i) => i), timestamp: T0 + 4 }),
     ];
-    s.append(frames.map((f) => rx(f)), { 0: 'can0' });
+    s.append(
+      frames.map((f) => rx(f)),
+      { 0: 'can0' },
+    );
     const captured = [...queryFrames(s, {})];
     const log = `${captured.map(candumpLine).join('\n')}\n`;
     const parsed = log.trim().split('\n').map(parseCandumpLine);

@@ -16,7 +16,12 @@ it('says it once, reminds at most every 60 s with the frames lost, and logs the 
   for (let i = 0; i < 180; i++, now += 1000) {
     const line = t.failed(now, full, 100);
     if (line) lines.push({ at: now, ...line });
-    expect(t.problem).toMatchObject({ reason: 'disk_full', since: 1_000_000, message: expect.stringContaining('disk holding /var/lib/ampio-bridge/capture.db is full'), hint: expect.stringContaining('free space') });
+    expect(t.problem).toMatchObject({
+      reason: 'disk_full',
+      since: 1_000_000,
+      message: expect.stringContaining('disk holding /var/lib/ampio-bridge/capture.db is full'),
+      hint: expect.stringContaining('free space'),
+    });
   }
   expect(lines.map((l) => [l.event, l.level])).toEqual([
     ['capture_write_failed', 'error'],

@@ -75,7 +75,19 @@ describe('table-driven command flags', () => {
 
   it('renders help from the table: usage, description, aligned flags with -h/--help, footer', () => {
     expect(renderCommandHelp(spec)).toBe(
-      ['Usage: ampio-bridge demo [--json]', '', 'Does a demo.', '', 'Flags:', '  --timeout <duration>  how long', '  --json                as JSON', '  -h, --help            show this help', '', 'Exit codes: 0 ok.', ''].join('\n'),
+      [
+        'Usage: ampio-bridge demo [--json]',
+        '',
+        'Does a demo.',
+        '',
+        'Flags:',
+        '  --timeout <duration>  how long',
+        '  --json                as JSON',
+        '  -h, --help            show this help',
+        '',
+        'Exit codes: 0 ok.',
+        '',
+      ].join('\n'),
     );
   });
 
@@ -99,10 +111,16 @@ describe('table-driven command flags', () => {
   it('flags from serve options: parsed by the entry, --no- for true/false, refusals with the accepted form', () => {
     const mirrored = {
       ...spec,
-      flags: { 'hub-buffer': optionFlag(OPTIONS.hubBuffer), 'forward-errors': optionFlag(OPTIONS.forwardErrors), echo: optionFlag(OPTIONS.echo, { section: 'Hub' }) },
+      flags: {
+        'hub-buffer': optionFlag(OPTIONS.hubBuffer),
+        'forward-errors': optionFlag(OPTIONS.forwardErrors),
+        echo: optionFlag(OPTIONS.echo, { section: 'Hub' }),
+      },
     };
     const ok = captureCli();
-    expect(parseCommandFlags(mirrored, ['--hub-buffer', '64', '--no-forward-errors', '--echo=NONE'], ok.ctx)).toMatchObject({ parsed: { 'hub-buffer': 64, 'forward-errors': false, echo: 'none' } });
+    expect(parseCommandFlags(mirrored, ['--hub-buffer', '64', '--no-forward-errors', '--echo=NONE'], ok.ctx)).toMatchObject({
+      parsed: { 'hub-buffer': 64, 'forward-errors': false, echo: 'none' },
+    });
     const bad = captureCli();
     expect(parseCommandFlags(mirrored, ['--hub-buffer', '0'], bad.ctx)).toEqual({ exit: 2 });
     expect(bad.stderr()).toBe(`ampio-bridge demo: --hub-buffer: 0 is outside 1..1048576; expected ${OPTIONS.hubBuffer.expected}\n`);
@@ -113,4 +131,3 @@ describe('table-driven command flags', () => {
     expect(help).toContain('\n\nHub:\n  --echo others|none  others:');
   });
 });
-

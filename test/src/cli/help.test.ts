@@ -21,8 +21,7 @@ describe('README flag table', () => {
     expect(readme).toContain(README_TABLE_END);
     const expected = replaceReadmeTable(readme);
     if (process.env.UPDATE_README === '1' && expected !== readme) fs.writeFileSync(README, expected);
-    else
-      expect(readme, 'README flag table is out of date: run `UPDATE_README=1 npx vitest run test/src/cli/help.test.ts`').toBe(expected);
+    else expect(readme, 'README flag table is out of date: run `UPDATE_README=1 npx vitest run test/src/cli/help.test.ts`').toBe(expected);
   });
 
   it('has one row per option with flag, env var and default, plus --config', () => {
@@ -63,9 +62,21 @@ describe('serve --help', () => {
   it('wraps to the terminal width', () => {
     for (const line of help.split('\n')) {
       // A single unbreakable word (a long default path) may exceed it; nothing else does.
-      if (line.length > 80) expect(line.trim().split(' ').some((w) => w.length > 40)).toBe(true);
+      if (line.length > 80)
+        expect(
+          line
+            .trim()
+            .split(' ')
+            .some((w) => w.length > 40),
+        ).toBe(true);
     }
-    expect(Math.max(...renderServeHelp({ width: 120 }).split('\n').map((l) => l.length))).toBeGreaterThan(80);
+    expect(
+      Math.max(
+        ...renderServeHelp({ width: 120 })
+          .split('\n')
+          .map((l) => l.length),
+      ),
+    ).toBeGreaterThan(80);
   });
 });
 

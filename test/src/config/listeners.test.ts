@@ -7,7 +7,8 @@ import { configuredListeners, listenerClashes } from '../../../src/config/listen
 import { loadConfig, type LoadResult } from '../../../src/config/load.js';
 import { OPTION_NAMES, OPTIONS, type OptionName, type OptionSpec } from '../../../src/config/options.js';
 
-const load = (argv: string[]): LoadResult => loadConfig({ argv, env: {}, isRoot: false, userConfigDir: path.join(os.tmpdir(), 'ampio-listeners-none'), cwd: os.tmpdir() });
+const load = (argv: string[]): LoadResult =>
+  loadConfig({ argv, env: {}, isRoot: false, userConfigDir: path.join(os.tmpdir(), 'ampio-listeners-none'), cwd: os.tmpdir() });
 
 const spec = (n: OptionName) => OPTIONS[n] as OptionSpec<unknown>;
 const tcpListeners = OPTION_NAMES.filter((n) => spec(n).listener && spec(n).kind === 'address' && (spec(n).listener?.transport ?? 'tcp') === 'tcp');
@@ -16,7 +17,9 @@ const udpListeners = OPTION_NAMES.filter((n) => spec(n).listener && spec(n).kind
 describe('listeners: one clash rule', () => {
   it('covers every protocol, metrics and the control socket', () => {
     const names = OPTION_NAMES.filter((n) => spec(n).listener);
-    expect(names).toEqual(expect.arrayContaining(['listen', 'tcpcanListen', 'gvretListen', 'socketcandListen', 'waveshareListen', 'metricsAddr', 'httpListen', 'controlSocket']));
+    expect(names).toEqual(
+      expect.arrayContaining(['listen', 'tcpcanListen', 'gvretListen', 'socketcandListen', 'waveshareListen', 'metricsAddr', 'httpListen', 'controlSocket']),
+    );
   });
 
   // Ports far from every default, one per pair, so only the pair under test can clash.
@@ -65,20 +68,31 @@ describe('listeners: one clash rule', () => {
 
   it('a UDP port never clashes with a TCP one (cannelloni on 20000 over TCP and UDP at once is the usual set-up)', () => {
     expect(udpListeners).toContain('cannelloniUdp');
-    for (const u of udpListeners) for (const t of tcpListeners) {
-      const listen = t === 'listen' ? [] : ['--listen', '127.0.0.1:40000'];
-      expect(load([...listen, `--${spec(u).flag}`, ':30500', `--${spec(t).flag}`, ':30500']).ok, `${u} ${t}`).toBe(true);
-    }
+    for (const u of udpListeners)
+      for (const t of tcpListeners) {
+        const listen = t === 'listen' ? [] : ['--listen', '127.0.0.1:40000'];
+        expect(load([...listen, `--${spec(u).flag}`, ':30500', `--${spec(t).flag}`, ':30500']).ok, `${u} ${t}`).toBe(true);
+      }
   });
 
   it('two UDP listeners on one port clash, by the same rule', () => {
-    const specs = { a: { kind: 'address' as const, listener: { what: 'a', transport: 'udp' as const } }, b: { kind: 'address' as const, listener: { what: 'b', transport: 'udp' as const } }, t: { kind: 'address' as const, listener: { what: 't' } } };
-    const clashes = listenerClashes(configuredListeners(specs, { a: { host: '', port: 9 }, b: { host: '127.0.0.1', port: 9 }, t: { host: '', port: 9 } }, ['can0']));
+    const specs = {
+      a: { kind: 'address' as const, listener: { what: 'a', transport: 'udp' as const } },
+      b: { kind: 'address' as const, listener: { what: 'b', transport: 'udp' as const } },
+      t: { kind: 'address' as const, listener: { what: 't' } },
+    };
+    const clashes = listenerClashes(
+      configuredListeners(specs, { a: { host: '', port: 9 }, b: { host: '127.0.0.1', port: 9 }, t: { host: '', port: 9 } }, ['can0']),
+    );
     expect(clashes.map((c) => [c.listener.label, c.other.label])).toEqual([['the b UDP port', 'the a UDP port']]);
   });
 
   it('Unix sockets clash by path, and never with a TCP port', () => {
-    const specs = { control: { kind: 'path' as const, listener: { what: 'control' } }, web: { kind: 'path' as const, listener: { what: 'web' } }, metrics: { kind: 'address' as const, listener: { what: 'metrics' } } };
+    const specs = {
+      control: { kind: 'path' as const, listener: { what: 'control' } },
+      web: { kind: 'path' as const, listener: { what: 'web' } },
+      metrics: { kind: 'address' as const, listener: { what: 'metrics' } },
+    };
     const at = (web: string) => listenerClashes(configuredListeners(specs, { control: '/run/x.sock', web, metrics: { host: '', port: 9100 } }, ['can0']));
     expect(at('/run/x.sock').map((c) => [c.listener.label, c.other.label])).toEqual([['the web socket', 'the control socket']]);
     expect(at('/run/y.sock')).toEqual([]);

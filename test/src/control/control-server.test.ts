@@ -5,24 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  ControlClient,
-  ControlRequestError,
-  ControlUnavailableError,
-} from '../../../src/control/control-client.js';
-import {
-  ControlSocketError,
-  ControlSocketInUseError,
-  createControlServer,
-  type ControlServer,
-} from '../../../src/control/control-server.js';
-import {
-  CONTROL_MAX_LINE,
-  STREAM_INTERVAL_MAX_MS,
-  STREAM_INTERVAL_MIN_MS,
-  type DaemonEvent,
-  type Snapshot,
-} from '../../../src/control/protocol.js';
+import { ControlClient, ControlRequestError, ControlUnavailableError } from '../../../src/control/control-client.js';
+import { ControlSocketError, ControlSocketInUseError, createControlServer, type ControlServer } from '../../../src/control/control-server.js';
+import { CONTROL_MAX_LINE, STREAM_INTERVAL_MAX_MS, STREAM_INTERVAL_MIN_MS, type DaemonEvent, type Snapshot } from '../../../src/control/protocol.js';
 import { FakeControlSource, fakeSnapshot } from '../../support/fake-snapshot.js';
 
 let dir: string;
@@ -198,7 +183,9 @@ describe('control server', () => {
     await makeServer().start();
     const r = await raw();
     await r.waitLines(1);
-    r.sock.write('not json\n[1,2]\n{"type":"snapshot"}\n{"id":5}\n{"id":6,"type":"reboot"}\n{"id":7,"type":"kick","clientId":"x"}\n{"id":8,"type":"subscribe","interval":"fast"}\n{"id":9,"type":"ping"}\n');
+    r.sock.write(
+      'not json\n[1,2]\n{"type":"snapshot"}\n{"id":5}\n{"id":6,"type":"reboot"}\n{"id":7,"type":"kick","clientId":"x"}\n{"id":8,"type":"subscribe","interval":"fast"}\n{"id":9,"type":"ping"}\n',
+    );
     const lines = (await r.waitLines(9)) as Array<Record<string, unknown>>;
     expect(lines.slice(1).map((l) => [l.type, l.id, l.code ?? null])).toEqual([
       ['error', null, 'bad_request'],
@@ -318,7 +305,9 @@ describe('control server', () => {
   it('refuses to replace a file that is not a socket', async () => {
     fs.mkdirSync(path.dirname(sockPath), { recursive: true });
     fs.writeFileSync(sockPath, 'precious');
-    const err = await makeServer().start().catch((e: unknown) => e);
+    const err = await makeServer()
+      .start()
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ControlSocketError);
     expect(fs.readFileSync(sockPath, 'utf8')).toBe('precious');
   });

@@ -12,7 +12,12 @@ describe('present: the judgements status and top share', () => {
   });
 
   it('backend states and load thresholds (70 % warn, 90 % error); a bus is as bad as its worst part', () => {
-    expect([backendSeverity('open'), backendSeverity('opening'), backendSeverity('absent'), backendSeverity('closed')]).toEqual(['ok', 'warn', 'error', 'error']);
+    expect([backendSeverity('open'), backendSeverity('opening'), backendSeverity('absent'), backendSeverity('closed')]).toEqual([
+      'ok',
+      'warn',
+      'error',
+      'error',
+    ]);
     expect([busLoadSeverity(69.9), busLoadSeverity(70), busLoadSeverity(90)]).toEqual(['ok', 'warn', 'error']);
     expect(busSeverity(fakeBus({ busLoad: 75 }))).toBe('warn');
     expect(busSeverity(fakeBus({ busLoad: 10, backendState: 'absent' }))).toBe('error');
@@ -20,7 +25,13 @@ describe('present: the judgements status and top share', () => {
   });
 
   it('one bitrate format', () => {
-    expect([formatBitrate(50_000), formatBitrate(125_000), formatBitrate(1_000_000), formatBitrate(500), formatBitrate(null)]).toEqual(['50 kbit/s', '125 kbit/s', '1 Mbit/s', '500 bit/s', '?']);
+    expect([formatBitrate(50_000), formatBitrate(125_000), formatBitrate(1_000_000), formatBitrate(500), formatBitrate(null)]).toEqual([
+      '50 kbit/s',
+      '125 kbit/s',
+      '1 Mbit/s',
+      '500 bit/s',
+      '?',
+    ]);
     expect(sumValues({ a: 1, b: 2, c: Number.NaN })).toBe(3);
   });
 });

@@ -21,7 +21,9 @@ describe('resolveControlSocket', () => {
   const systemRuntimeDir = '/nonexistent-ampio-test/run/ampio-bridge';
 
   it('the per-user default: $RUNTIME_DIRECTORY (first entry), else $XDG_RUNTIME_DIR/ampio-bridge, else <tmp>/ampio-bridge-<uid>', () => {
-    expect(userControlSocketPath({ RUNTIME_DIRECTORY: '/run/ampio-bridge:/run/other', XDG_RUNTIME_DIR: '/run/user/1000' }, 1000).path).toBe('/run/ampio-bridge/control.sock');
+    expect(userControlSocketPath({ RUNTIME_DIRECTORY: '/run/ampio-bridge:/run/other', XDG_RUNTIME_DIR: '/run/user/1000' }, 1000).path).toBe(
+      '/run/ampio-bridge/control.sock',
+    );
     expect(userControlSocketPath({ XDG_RUNTIME_DIR: '/run/user/1000' }, 1000).path).toBe('/run/user/1000/ampio-bridge/control.sock');
     const tmp = userControlSocketPath({ RUNTIME_DIRECTORY: '', XDG_RUNTIME_DIR: '' }, 5);
     expect(tmp).toEqual({ path: path.join(os.tmpdir(), 'ampio-bridge-5', 'control.sock'), source: 'tmp', sharedTmp: true });
@@ -31,7 +33,10 @@ describe('resolveControlSocket', () => {
     const env = { AMPIO_BRIDGE_CONTROL_SOCKET: '/e/c.sock', XDG_RUNTIME_DIR: '/run/user/7' };
     expect(resolveControlSocket({ flag: '/f/c.sock', env, role: 'client', systemRuntimeDir }).path).toBe('/f/c.sock');
     expect(resolveControlSocket({ flag: '  ', env, role: 'client', systemRuntimeDir })).toMatchObject({ path: '/e/c.sock', source: 'env' });
-    expect(resolveControlSocket({ env: { XDG_RUNTIME_DIR: '/run/user/7' }, role: 'client', systemRuntimeDir })).toMatchObject({ path: '/run/user/7/ampio-bridge/control.sock', source: 'xdg-runtime-dir' });
+    expect(resolveControlSocket({ env: { XDG_RUNTIME_DIR: '/run/user/7' }, role: 'client', systemRuntimeDir })).toMatchObject({
+      path: '/run/user/7/ampio-bridge/control.sock',
+      source: 'xdg-runtime-dir',
+    });
   });
 
   it('a client picks the service socket when it exists; the daemon never does', async () => {
@@ -41,7 +46,10 @@ describe('resolveControlSocket', () => {
     const server = createControlServer({ path: sock, source: new FakeControlSource(), helloInfo: { daemon: 't', pid: 1 }, log: () => {} });
     await server.start();
     try {
-      expect(resolveControlSocket({ env: { XDG_RUNTIME_DIR: '/run/user/7' }, role: 'client', systemRuntimeDir: runtime })).toMatchObject({ path: sock, source: 'system' });
+      expect(resolveControlSocket({ env: { XDG_RUNTIME_DIR: '/run/user/7' }, role: 'client', systemRuntimeDir: runtime })).toMatchObject({
+        path: sock,
+        source: 'system',
+      });
       expect(resolveControlSocket({ env: { XDG_RUNTIME_DIR: '/run/user/7' }, role: 'daemon', systemRuntimeDir: runtime }).source).toBe('xdg-runtime-dir');
       // The environment variable still wins over the service socket.
       expect(resolveControlSocket({ env: { AMPIO_BRIDGE_CONTROL_SOCKET: '/x.sock' }, role: 'client', systemRuntimeDir: runtime }).path).toBe('/x.sock');
@@ -96,11 +104,17 @@ describe('the daemon refuses unsafe or impossible socket paths before it blocks'
 
   it('a path under /proc fails at once (no endless recursive mkdir)', async () => {
     await expect(start('/proc/self/ampio/x/control.sock')).rejects.toMatchObject({ code: 'control_socket_dir' });
-    await expect(start(`/proc/${process.pid}/control.sock`)).rejects.toMatchObject({ code: 'control_socket_dir', message: expect.stringMatching(/proc filesystem/) });
+    await expect(start(`/proc/${process.pid}/control.sock`)).rejects.toMatchObject({
+      code: 'control_socket_dir',
+      message: expect.stringMatching(/proc filesystem/),
+    });
   });
 
   it('a missing grandparent is not created recursively', async () => {
-    await expect(start(path.join(dir, 'a', 'b', 'control.sock'))).rejects.toMatchObject({ code: 'control_socket_dir', message: expect.stringMatching(/is not an existing directory/) });
+    await expect(start(path.join(dir, 'a', 'b', 'control.sock'))).rejects.toMatchObject({
+      code: 'control_socket_dir',
+      message: expect.stringMatching(/is not an existing directory/),
+    });
     expect(fs.existsSync(path.join(dir, 'a'))).toBe(false);
   });
 });

@@ -12,16 +12,21 @@ describe('Backoff', () => {
 
   it('never goes below initial or above max, and never shrinks until reset', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 10_000 }), fc.integer({ min: 0, max: 100_000 }), fc.double({ min: 1, max: 10, noNaN: true }), (initial, extra, factor) => {
-        const b = new Backoff({ initial, max: initial + extra, factor });
-        let last = 0;
-        for (let i = 0; i < 40; i++) {
-          const d = b.next();
-          expect(d).toBeGreaterThanOrEqual(Math.max(initial, last));
-          expect(d).toBeLessThanOrEqual(initial + extra);
-          last = d;
-        }
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 10_000 }),
+        fc.integer({ min: 0, max: 100_000 }),
+        fc.double({ min: 1, max: 10, noNaN: true }),
+        (initial, extra, factor) => {
+          const b = new Backoff({ initial, max: initial + extra, factor });
+          let last = 0;
+          for (let i = 0; i < 40; i++) {
+            const d = b.next();
+            expect(d).toBeGreaterThanOrEqual(Math.max(initial, last));
+            expect(d).toBeLessThanOrEqual(initial + extra);
+            last = d;
+          }
+        },
+      ),
     );
   });
 

@@ -135,7 +135,11 @@ describe('frameBits: CAN FD, hand-computed', () => {
 
 /** Builds the unstuffed bit string of a classic frame SOF..data, then CRC, then stuffs it. */
 function referenceClassic(f: CanFrame): { stuffed: string; unstuffed: string } {
-  const bin = (v: number, n: number): string => (v >>> 0).toString(2).padStart(32, '0').slice(32 - n);
+  const bin = (v: number, n: number): string =>
+    (v >>> 0)
+      .toString(2)
+      .padStart(32, '0')
+      .slice(32 - n);
   const ext = (f.id & 0x80000000) !== 0;
   const rtr = (f.id & 0x40000000) !== 0 ? '1' : '0';
   let s = '0';
@@ -173,9 +177,7 @@ const classicFrame = fc
     rtr: fc.boolean(),
     data: fc.uint8Array({ maxLength: 8 }),
   })
-  .map(({ ext, id, rtr, data }) =>
-    makeFrame({ id: ext ? id : id & 0x7ff, extended: ext, rtr, len: rtr ? data.length : undefined, data: rtr ? [] : data }),
-  );
+  .map(({ ext, id, rtr, data }) => makeFrame({ id: ext ? id : id & 0x7ff, extended: ext, rtr, len: rtr ? data.length : undefined, data: rtr ? [] : data }));
 
 describe('frameBits: property checks', () => {
   it('classic: equals an independent bit-level reference (long division CRC, explicit stuffing)', () => {

@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { BusState as ContractBusState } from '../../../src/backends/types.js';
 import { BUS_STATE_CODE } from '../../../src/core/bus-state.js';
-import {
-  BusStateTracker,
-  canTransmit,
-  decodeErrorFrame,
-  type BusState,
-} from '../../../src/core/bus-state.js';
+import { BusStateTracker, canTransmit, decodeErrorFrame, type BusState } from '../../../src/core/bus-state.js';
 import {
   CAN_ERR_BUSOFF,
   CAN_ERR_CNT,

@@ -1,15 +1,17 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CAN_EFF_FLAG, frameProblem, makeFrame, type CanFrame } from '../../../src/core/frame.js';
-import {
-  encodeSerialTx,
-  SERIAL_RX_MAX_FRAME,
-  SerialDecoder,
-  serialTxProblem,
-} from '../../../src/core/serial-codec.js';
+import { encodeSerialTx, SERIAL_RX_MAX_FRAME, SerialDecoder, serialTxProblem } from '../../../src/core/serial-codec.js';
 
 const hex = (s: string): Uint8Array =>
-  Uint8Array.from(s.trim() === '' ? [] : s.trim().split(/\s+/).map((b) => Number.parseInt(b, 16)));
+  Uint8Array.from(
+    s.trim() === ''
+      ? []
+      : s
+          .trim()
+          .split(/\s+/)
+          .map((b) => Number.parseInt(b, 16)),
+  );
 const toHex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).toUpperCase().padStart(2, '0')).join(' ');
 
 /** What a decoded frame looks like, for comparisons. */
@@ -92,7 +94,11 @@ describe('SerialDecoder: RX vectors', () => {
   }
 
   it('decodes the four concatenated vectors in chunks of 1,2,3,4,5,7,11 (4 frames, EFF set)', () => {
-    const all = hex(RX_GOOD.slice(1, 5).map(([w]) => w).join(' '));
+    const all = hex(
+      RX_GOOD.slice(1, 5)
+        .map(([w]) => w)
+        .join(' '),
+    );
     const whole = decodeAll([all]).frames.map(view);
     expect(whole.map((f) => f.id)).toEqual([0x80001e5a, 0x80001f55, 0x80123456, 0x801abcde]);
     for (const size of [1, 2, 3, 4, 5, 7, 11]) {
@@ -120,7 +126,10 @@ describe('SerialDecoder: RX vectors', () => {
       for (let i = 0; i < bytes.length; i++) {
         const chunks = i === 0 ? [bytes] : [bytes.slice(0, i), bytes.slice(i)];
         const { frames, dec } = decodeAll(chunks);
-        expect(frames.map((f) => f.id >>> 0), `split at ${i}`).toEqual([0x80123456]);
+        expect(
+          frames.map((f) => f.id >>> 0),
+          `split at ${i}`,
+        ).toEqual([0x80123456]);
         expect(dec.stats()[counter], `split at ${i}`).toBe(1);
         expect(dec.stats().malformed, `split at ${i}`).toBeGreaterThanOrEqual(1);
       }
@@ -153,7 +162,10 @@ describe('SerialDecoder: RX vectors', () => {
     const bytes = hex('2D D4 0D 01 02 2D D4 07 00 12 34 56 9A BC 26 2D D4 05 00 00 00 02 34');
     for (let i = 1; i <= bytes.length; i++) {
       const { frames, dec } = decodeAll(chunked(bytes, i));
-      expect(frames.map((f) => f.id >>> 0), `chunks of ${i}`).toEqual([0x80123456, 0x80000002]);
+      expect(
+        frames.map((f) => f.id >>> 0),
+        `chunks of ${i}`,
+      ).toEqual([0x80123456, 0x80000002]);
       expect(dec.pendingBytes).toBe(0);
       expect(dec.stats()).toMatchObject({ badChecksum: 1, malformed: 1 });
     }
@@ -323,7 +335,10 @@ describe('SerialDecoder properties', () => {
   });
 
   it('frames separated by garbage without 2D bytes all survive, one malformed per garbage run', () => {
-    const arbGarbage = fc.array(fc.integer({ min: 0, max: 255 }).filter((b) => b !== 0x2d), { maxLength: 20 });
+    const arbGarbage = fc.array(
+      fc.integer({ min: 0, max: 255 }).filter((b) => b !== 0x2d),
+      { maxLength: 20 },
+    );
     fc.assert(
       fc.property(fc.array(fc.tuple(arbGarbage, arbRxFrame), { maxLength: 20 }), fc.integer({ min: 1, max: 17 }), (items, size) => {
         const bytes = Uint8Array.from(items.flatMap(([g, f]) => [...g, ...rxBytes(f.id, f.data)]));

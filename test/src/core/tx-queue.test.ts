@@ -28,7 +28,13 @@ describe('TxQueue', () => {
     for (let i = 0; i < 5; i++) expect(q.push(frame(i), originOf(10 + i))).toEqual({ ok: true });
     expect(q.depth).toBe(5);
     expect(q.pump(() => 'sent')).toEqual({ state: 'idle' });
-    expect(sent).toEqual([[0, 10], [1, 11], [2, 12], [3, 13], [4, 14]]);
+    expect(sent).toEqual([
+      [0, 10],
+      [1, 11],
+      [2, 12],
+      [3, 13],
+      [4, 14],
+    ]);
     expect(q.depth).toBe(0);
     expect(q.stats()).toMatchObject({ enqueued: 5, sent: 5, highWater: 5 });
   });
@@ -203,7 +209,10 @@ describe('TxQueue', () => {
     const op = fc.oneof(
       fc.record({ kind: fc.constant('push' as const) }),
       fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 700 }) }),
-      fc.record({ kind: fc.constant('pump' as const), outcomes: fc.array(fc.constantFrom<WriteOutcome>('sent', 'busy', 'wait', 'down', { drop: 'malformed' }), { minLength: 1, maxLength: 6 }) }),
+      fc.record({
+        kind: fc.constant('pump' as const),
+        outcomes: fc.array(fc.constantFrom<WriteOutcome>('sent', 'busy', 'wait', 'down', { drop: 'malformed' }), { minLength: 1, maxLength: 6 }),
+      }),
       fc.record({ kind: fc.constant('clear' as const) }),
     );
     fc.assert(

@@ -91,7 +91,21 @@ describe('CIDR matching', () => {
 
 describe('the default list (local)', () => {
   it('admits loopback, RFC 1918, link-local, ULA and IPv6 link-local, mapped or not', () => {
-    for (const a of ['127.0.0.1', '127.0.0.3', '::1', '10.1.2.3', '172.16.5.5', '172.31.0.1', '192.168.178.20', '169.254.10.10', 'fd00::1', 'fc00::5', 'fe80::1%eth0', '::ffff:192.168.1.2', '::ffff:127.0.0.1'])
+    for (const a of [
+      '127.0.0.1',
+      '127.0.0.3',
+      '::1',
+      '10.1.2.3',
+      '172.16.5.5',
+      '172.31.0.1',
+      '192.168.178.20',
+      '169.254.10.10',
+      'fd00::1',
+      'fc00::5',
+      'fe80::1%eth0',
+      '::ffff:192.168.1.2',
+      '::ffff:127.0.0.1',
+    ])
       expect(addressAllowed(DEFAULT_ALLOW, a), a).toBe(true);
   });
 

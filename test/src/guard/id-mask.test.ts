@@ -37,11 +37,16 @@ describe('id/mask lists', () => {
 
   it('property: agrees with the SocketCAN filter rule for extended IDs', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 0x1fffffff }), fc.integer({ min: 0, max: 0x1fffffff }), fc.integer({ min: 0, max: 0x1fffffff }), (id, mask, frameId) => {
-        const m = parseIdMask(`${id.toString(16).padStart(8, '0')}/${mask.toString(16)}`);
-        const expected = (frameId & mask) === (id & mask);
-        expect(idAllowed([m], (CAN_EFF_FLAG | frameId) >>> 0)).toBe(expected);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 0x1fffffff }),
+        fc.integer({ min: 0, max: 0x1fffffff }),
+        fc.integer({ min: 0, max: 0x1fffffff }),
+        (id, mask, frameId) => {
+          const m = parseIdMask(`${id.toString(16).padStart(8, '0')}/${mask.toString(16)}`);
+          const expected = (frameId & mask) === (id & mask);
+          expect(idAllowed([m], (CAN_EFF_FLAG | frameId) >>> 0)).toBe(expected);
+        },
+      ),
     );
   });
 });

@@ -77,7 +77,10 @@ describe('metrics over HTTP', () => {
   it('exports go-ampio-server names with exact values from the source', async () => {
     const source = new Source();
     source.snap = fakeSnapshot({
-      buses: [fakeBus({ rxKernelDrops: 42, txUnconfirmed: 3, rxReadLate: 11 }), fakeBus({ name: '/dev/ttyUSB0', backend: 'serial', rxFrames: 70, txFrames: 7, busState: 'bus-off', backendState: 'absent', lastRxAgeSec: null })],
+      buses: [
+        fakeBus({ rxKernelDrops: 42, txUnconfirmed: 3, rxReadLate: 11 }),
+        fakeBus({ name: '/dev/ttyUSB0', backend: 'serial', rxFrames: 70, txFrames: 7, busState: 'bus-off', backendState: 'absent', lastRxAgeSec: null }),
+      ],
     });
     const { port } = await serve(source);
     const res = await get(port, '/metrics');

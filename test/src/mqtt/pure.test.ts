@@ -31,7 +31,13 @@ describe('topics and payloads', () => {
     expect(t).toBe('ampio/pi/set/00001a1e/switch3');
     expect(parseCommandTopic('ampio/pi', t)).toEqual({ module: 0x1a1e, entityId: 'switch3', part: 'state' });
     expect(parseCommandTopic('ampio/pi', 'ampio/pi/set/000019c7/light2/brightness')).toEqual({ module: 0x19c7, entityId: 'light2', part: 'brightness' });
-    for (const bad of ['ampio/pi/00001a1e/bout/3', 'ampio/pi/set/1a1e/x', 'ampio/pi/set/00001a1e/x/colour', 'ampio/other/set/00001a1e/x', 'ampio/pi/set/00001a1e']) {
+    for (const bad of [
+      'ampio/pi/00001a1e/bout/3',
+      'ampio/pi/set/1a1e/x',
+      'ampio/pi/set/00001a1e/x/colour',
+      'ampio/other/set/00001a1e/x',
+      'ampio/pi/set/00001a1e',
+    ]) {
       expect(parseCommandTopic('ampio/pi', bad)).toBeNull();
     }
   });
@@ -52,7 +58,7 @@ describe('topics and payloads', () => {
   });
 });
 
-describe('raw frames in SavvyCAN\'s MQTT format', () => {
+describe("raw frames in SavvyCAN's MQTT format", () => {
   it('topic <one level>/<decimal id>; payload = 8-byte LE µs timestamp, flags, data', () => {
     const f = makeFrame({ id: 0x1a1e, extended: true, data: [0xfe, 0x4f, 0x78, 0x82], timestamp: 1_700_000_000_123.456 });
     const base = rawTopicBase('ampio/pi', 'can0');
@@ -63,12 +69,18 @@ describe('raw frames in SavvyCAN\'s MQTT format', () => {
     expect(p[8]).toBe(0x01);
     expect([...p.subarray(9)]).toEqual([0xfe, 0x4f, 0x78, 0x82]);
     expect(rawPayload(makeFrame({ id: 0x123, data: [1] }), true)[8]).toBe(0x10);
-    expect(parseRawPayload(rawTopic(base, f), p)).toEqual({ id: 0x1a1e, timestampUs: 1_700_000_000_123_456n, flags: 1, data: new Uint8Array([0xfe, 0x4f, 0x78, 0x82]) });
+    expect(parseRawPayload(rawTopic(base, f), p)).toEqual({
+      id: 0x1a1e,
+      timestampUs: 1_700_000_000_123_456n,
+      flags: 1,
+      data: new Uint8Array([0xfe, 0x4f, 0x78, 0x82]),
+    });
   });
 });
 
 describe('commands → Ampio frames', () => {
-  const run = (entity: string, module: number, part: 'state' | 'brightness' | 'position', payload: string) => commandFrames(house, ampioCommands, { module, entityId: entity, part }, payload);
+  const run = (entity: string, module: number, part: 'state' | 'brightness' | 'position', payload: string) =>
+    commandFrames(house, ampioCommands, { module, entityId: entity, part }, payload);
 
   it('a switch on a binary output: 15 FF|00 <index−1> to 0x0F000000', () => {
     const r = run('switch3', 0x1a1e, 'state', 'ON');
@@ -93,13 +105,18 @@ describe('commands → Ampio frames', () => {
       '  - { can_id: 0x2003, name: Strip, model: 12, lights: [{ id: light1, name: Strip, states: [rgb.1] }] }',
     ].join('\n');
     const other = parseHouseFile(yaml, 'inline.yaml');
-    const cmd = (entity: string, module: number, part: 'state' | 'brightness', payload: string) => commandFrames(other, ampioCommands, { module, entityId: entity, part }, payload);
+    const cmd = (entity: string, module: number, part: 'state' | 'brightness', payload: string) =>
+      commandFrames(other, ampioCommands, { module, entityId: entity, part }, payload);
     // MRT16S (22): multi-frame 30 F9 01 03 — header chunk [2, sum], then 2-byte chunks.
     const porch = cmd('light4', 0x2001, 'state', 'ON');
     expect(porch.ok && hex(porch.frames)).toEqual(['000020011600022d', '000020011601' + '30f9', '000020011602' + '0103']);
     // MSERVs (10): 36 F9 <level> <index−1>.
     const wall = cmd('light1', 0x2002, 'brightness', '200');
-    expect(wall.ok && hex(wall.frames)).toEqual([`00002002160002${((0x36 + 0xf9 + 200) & 0xff).toString(16)}`, '000020021601' + '36f9', '000020021602' + 'c800']);
+    expect(wall.ok && hex(wall.frames)).toEqual([
+      `00002002160002${((0x36 + 0xf9 + 200) & 0xff).toString(16)}`,
+      '000020021601' + '36f9',
+      '000020021602' + 'c800',
+    ]);
     // MRGBW (12): 15 FF <channel> for the four channels.
     const strip = cmd('light1', 0x2003, 'state', 'ON');
     expect(strip.ok && hex(strip.frames)).toEqual(['0000200315ff00', '0000200315ff01', '0000200315ff02', '0000200315ff03']);
@@ -130,7 +147,10 @@ describe('the retained set', () => {
     set.set('b', 'x');
     set.set('b', 'x');
     set.flush();
-    expect(s.sent).toEqual([['a', '2'], ['b', 'x']]);
+    expect(s.sent).toEqual([
+      ['a', '2'],
+      ['b', 'x'],
+    ]);
     expect(set.coalesced).toBe(1);
   });
 
@@ -164,14 +184,33 @@ describe('the retained set', () => {
 
 describe('the status line', () => {
   const base = {
-    state: 'connected' as const, broker: 'mqtts://u:***@broker:8883', prefix: 'ampio/pi', since: 0, connects: 1, disconnects: 0, lastError: null, listenOnly: false,
-    topics: 10, pending: 0, published: 1234, superseded: 0, commands: { received: 3, sent: 3, refused: {}, failed: {} },
+    state: 'connected' as const,
+    broker: 'mqtts://u:***@broker:8883',
+    prefix: 'ampio/pi',
+    since: 0,
+    connects: 1,
+    disconnects: 0,
+    lastError: null,
+    listenOnly: false,
+    topics: 10,
+    pending: 0,
+    published: 1234,
+    superseded: 0,
+    commands: { received: 3, sent: 3, refused: {}, failed: {} },
   };
   it('says off, connected, listen-only, raw, and warns when disconnected or a command failed', () => {
     expect(describeMqtt(undefined, 0)).toEqual({ text: 'mqtt off', warn: false });
-    expect(describeMqtt(base, 1000)).toEqual({ text: 'mqtt connected · mqtts://u:***@broker:8883 · 1,234 published · 3 commands (0 refused, 0 failed)', warn: false });
-    expect(describeMqtt({ ...base, listenOnly: true, raw: { published: 10, dropped: { rate: 1, queue: 2, broker: 3 } } }, 0, { compact: true }).text).toBe('mqtt connected · 1,234 published · listen-only · raw 10 sent, 6 dropped');
-    expect(describeMqtt({ ...base, state: 'disconnected', since: 0, lastError: 'connect ECONNREFUSED' }, 65_000)).toMatchObject({ text: expect.stringMatching(/^mqtt disconnected 65s · .* · connect ECONNREFUSED$/), warn: true });
+    expect(describeMqtt(base, 1000)).toEqual({
+      text: 'mqtt connected · mqtts://u:***@broker:8883 · 1,234 published · 3 commands (0 refused, 0 failed)',
+      warn: false,
+    });
+    expect(describeMqtt({ ...base, listenOnly: true, raw: { published: 10, dropped: { rate: 1, queue: 2, broker: 3 } } }, 0, { compact: true }).text).toBe(
+      'mqtt connected · 1,234 published · listen-only · raw 10 sent, 6 dropped',
+    );
+    expect(describeMqtt({ ...base, state: 'disconnected', since: 0, lastError: 'connect ECONNREFUSED' }, 65_000)).toMatchObject({
+      text: expect.stringMatching(/^mqtt disconnected 65s · .* · connect ECONNREFUSED$/),
+      warn: true,
+    });
     expect(describeMqtt({ ...base, commands: { ...base.commands, failed: { stale: 1 } } }, 0).warn).toBe(true);
   });
 });

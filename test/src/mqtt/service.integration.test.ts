@@ -59,7 +59,8 @@ async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 15_0
   }
 }
 
-const snapshot = (): Snapshot => ({ time: Date.now(), totals: { active: 2 }, buses: [{ name: 'can0', busLoad: 12.34, rxKernelDrops: 0 }] }) as unknown as Snapshot;
+const snapshot = (): Snapshot =>
+  ({ time: Date.now(), totals: { active: 2 }, buses: [{ name: 'can0', busLoad: 12.34, rxKernelDrops: 0 }] }) as unknown as Snapshot;
 
 let broker: Broker;
 let dir: string;
@@ -82,7 +83,17 @@ function setup(args: string[], opts: { backoff?: { initial: number; max: number 
   const c = config(['--backend', 'virtual', '--ampio-config', FIXTURE, ...args]);
   const ampio = createAmpioService(c, { log: silent });
   const bus = new RecordingBus();
-  const svc = new MqttService({ config: c, hostname: 'pi', version: 'test', buses: [bus], view: ampio.view, encoders: ampioCommands, snapshot, log, backoff: opts.backoff });
+  const svc = new MqttService({
+    config: c,
+    hostname: 'pi',
+    version: 'test',
+    buses: [bus],
+    view: ampio.view,
+    encoders: ampioCommands,
+    snapshot,
+    log,
+    backoff: opts.backoff,
+  });
   running.push(svc);
   const frame = (id: number, bytes: number[]) => {
     ampio.tap.received(bus, makeFrame({ id, extended: true, data: bytes, timestamp: Date.now() }));
@@ -158,7 +169,10 @@ describe('MQTT service with mosquitto', () => {
       return m.size > 3 ? m : null;
     });
     for (const p of discovery.values()) expect(p).not.toMatch(/command_topic/);
-    await until('stale config emptied', async () => !(await retainedMessages(broker, 'homeassistant/switch/#', 1)).has('homeassistant/switch/ampio_00001a1e/gone7/config'));
+    await until(
+      'stale config emptied',
+      async () => !(await retainedMessages(broker, 'homeassistant/switch/#', 1)).has('homeassistant/switch/ampio_00001a1e/gone7/config'),
+    );
     expect((await retainedMessages(broker, 'homeassistant/switch/zigbee_0x1234/#', 1)).size).toBe(1);
     await publish(broker, 'homeassistant/switch/zigbee_0x1234/relay/config', '', { retain: true });
     await publish(broker, 'test/ro/set/00001a1e/switch3', 'ON');
@@ -168,7 +182,18 @@ describe('MQTT service with mosquitto', () => {
   });
 
   it('mqtts:// with the test CA and a client certificate; without the CA it refuses the broker and says why', async () => {
-    const ok = setup(['--mqtt-url', broker.url(true), '--mqtt-prefix', 'test/tls', '--mqtt-ca', broker.caFile, '--mqtt-cert', broker.clientCert, '--mqtt-key', broker.clientKey]);
+    const ok = setup([
+      '--mqtt-url',
+      broker.url(true),
+      '--mqtt-prefix',
+      'test/tls',
+      '--mqtt-ca',
+      broker.caFile,
+      '--mqtt-cert',
+      broker.clientCert,
+      '--mqtt-key',
+      broker.clientKey,
+    ]);
     await ok.svc.start();
     await until('tls connected', () => ok.svc.snapshot().state === 'connected');
     expect((await retainedMessages(broker, 'test/tls/availability')).get('test/tls/availability')).toBe('online');
@@ -213,7 +238,7 @@ describe('MQTT service with mosquitto', () => {
     await ampio.stop();
   });
 
-  it('--mqtt-raw: bus frames in SavvyCAN\'s format, bounded by --mqtt-raw-rate, the rest dropped and counted', async () => {
+  it("--mqtt-raw: bus frames in SavvyCAN's format, bounded by --mqtt-raw-rate, the rest dropped and counted", async () => {
     const { bus, svc } = setup(['--mqtt-url', broker.url(), '--mqtt-prefix', 'test/raw', '--mqtt-raw', '--mqtt-raw-rate', '50']);
     await svc.start();
     await until('connected', () => svc.snapshot().state === 'connected');
@@ -242,7 +267,9 @@ describe('MQTT service with mosquitto', () => {
     await svc.start();
     await until('connected', () => svc.snapshot().state === 'connected');
     expect(svc.snapshot().listenOnly).toBe(false);
-    svc.reload(config(['--backend', 'virtual', '--ampio-config', FIXTURE, '--mqtt-url', broker.url(), '--mqtt-prefix', 'test/hup', '--tx-allow', '10.0.0.0/8']));
+    svc.reload(
+      config(['--backend', 'virtual', '--ampio-config', FIXTURE, '--mqtt-url', broker.url(), '--mqtt-prefix', 'test/hup', '--tx-allow', '10.0.0.0/8']),
+    );
     expect(svc.snapshot().listenOnly).toBe(true);
     await until('switch config without command topic', async () => {
       const m = await retainedMessages(broker, 'homeassistant/switch/ampio_00001a1e/switch3/config', 1);

@@ -45,13 +45,41 @@ afterEach(async () => {
 async function setup(flushInterval: number) {
   const { log } = recordingLogger();
   const backends: VirtualBackend[] = [0, 1].map((index) =>
-    createVirtualBackend({ name: `v${index}`, index, rate: 0, payload: 'ampio', bitrate: 125_000, fd: true, now: () => performance.now(), wallClock: () => Date.now() }),
+    createVirtualBackend({
+      name: `v${index}`,
+      index,
+      rate: 0,
+      payload: 'ampio',
+      bitrate: 125_000,
+      fd: true,
+      now: () => performance.now(),
+      wallClock: () => Date.now(),
+    }),
   );
-  const settings = testConfig({ maxClients: 0, batchSize: 64, flushInterval, handshakeTimeout: 2000, clientReadTimeout: 0, forwardErrors: true, echo: 'others' });
+  const settings = testConfig({
+    maxClients: 0,
+    batchSize: 64,
+    flushInterval,
+    handshakeTimeout: 2000,
+    clientReadTimeout: 0,
+    forwardErrors: true,
+    echo: 'others',
+  });
   const schedulers = backends.map(() => new FlushScheduler(() => performance.now()));
   const buses = backends.map(
     (backend, index) =>
-      new Bus({ index, backend, hubCapacity: 512, hubPolicy: 'drop', settings: () => settings, now: () => performance.now(), wallClock: () => Date.now(), log, emit: () => {}, pacing: schedulers[index].pacing }),
+      new Bus({
+        index,
+        backend,
+        hubCapacity: 512,
+        hubPolicy: 'drop',
+        settings: () => settings,
+        now: () => performance.now(),
+        wallClock: () => Date.now(),
+        log,
+        emit: () => {},
+        pacing: schedulers[index].pacing,
+      }),
   );
   for (const b of buses) await b.start();
   sessions = new Sessions({

@@ -66,7 +66,10 @@ describe('descriptors', () => {
   it('reads the soft limit and counts open descriptors', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ab-fd-'));
     const limits = path.join(dir, 'limits');
-    fs.writeFileSync(limits, 'Limit                     Soft Limit           Hard Limit           Units\nMax open files            1024                 524288               files\n');
+    fs.writeFileSync(
+      limits,
+      'Limit                     Soft Limit           Hard Limit           Units\nMax open files            1024                 524288               files\n',
+    );
     expect(descriptorLimit(limits)).toBe(1024);
     fs.writeFileSync(limits, 'Max open files            unlimited            unlimited            files\n');
     expect(descriptorLimit(limits)).toBeNull();

@@ -24,9 +24,7 @@ describe('text format', () => {
     const { log, lines } = capture('text');
     log.warn('odd', { a: 'two words', b: 'say "hi"', c: 'k=v', d: 'line1\nline2', e: '', f: 'plain' });
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toBe(
-      '2026-11-22T02:30:00.123Z warn  odd a="two words" b="say \\"hi\\"" c="k=v" d="line1\\nline2" e="" f=plain\n',
-    );
+    expect(lines[0]).toBe('2026-11-22T02:30:00.123Z warn  odd a="two words" b="say \\"hi\\"" c="k=v" d="line1\\nline2" e="" f=plain\n');
     expect(lines[0].indexOf('\n')).toBe(lines[0].length - 1);
   });
 
@@ -184,7 +182,7 @@ describe('journald', () => {
     expect(json).toEqual(['<4>{"level":"warn","event":"w","a":1}\n']);
   });
 
-  it('isJournalStream compares JOURNAL_STREAM with the stream\'s own device and inode', async () => {
+  it("isJournalStream compares JOURNAL_STREAM with the stream's own device and inode", async () => {
     const fsm = await import('node:fs');
     const os = await import('node:os');
     const path = await import('node:path');

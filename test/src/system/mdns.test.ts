@@ -73,7 +73,17 @@ interface BrowseEvent {
 
 describe('in a private network namespace with loopback only', () => {
   let dir: string;
-  let out: { links: string; serveLog: string; discover1: string; discover1Rc: number; discover2Rc: number; discover2Err: string; browse: BrowseEvent[]; serveRc: number; browseHttp: BrowseEvent[] };
+  let out: {
+    links: string;
+    serveLog: string;
+    discover1: string;
+    discover1Rc: number;
+    discover2Rc: number;
+    discover2Err: string;
+    browse: BrowseEvent[];
+    serveRc: number;
+    browseHttp: BrowseEvent[];
+  };
 
   beforeAll(async () => {
     if (!fs.existsSync(bin)) throw new Error(`${bin} is missing: run "npm run build" first (npm test does)`);

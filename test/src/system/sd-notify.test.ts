@@ -30,7 +30,12 @@ async function notifyReceiver(): Promise<{ socket: string; messages(): string[] 
     fs.rmSync(dir, { recursive: true, force: true });
   });
   // Each datagram is one repr()'d line, so multi-line messages stay together.
-  const messages = () => out.split('\n').slice(1).filter(Boolean).map((l) => JSON.parse(`"${l.slice(1, -1).replace(/\\'/g, "'").replace(/"/g, '\\"')}"`) as string);
+  const messages = () =>
+    out
+      .split('\n')
+      .slice(1)
+      .filter(Boolean)
+      .map((l) => JSON.parse(`"${l.slice(1, -1).replace(/\\'/g, "'").replace(/"/g, '\\"')}"`) as string);
   return { socket, messages };
 }
 
@@ -91,9 +96,15 @@ describe('watchdog', () => {
     cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
     fs.writeFileSync(path.join(dir, 'config.json'), '{}');
     const cli = captureCli({ env: { NOTIFY_SOCKET: r.socket, WATCHDOG_USEC: '400000' } });
-    const done = serve(['--backend', 'virtual', '--listen', '127.0.0.1:0', '--control-socket', path.join(dir, 'c.sock'), '--config', path.join(dir, 'config.json')], cli.ctx);
+    const done = serve(
+      ['--backend', 'virtual', '--listen', '127.0.0.1:0', '--control-socket', path.join(dir, 'c.sock'), '--config', path.join(dir, 'config.json')],
+      cli.ctx,
+    );
     try {
-      await vi.waitFor(() => expect(r.messages().filter((m) => m.startsWith('WATCHDOG=1')).length).toBeGreaterThanOrEqual(3), { timeout: 10_000, interval: 50 });
+      await vi.waitFor(() => expect(r.messages().filter((m) => m.startsWith('WATCHDOG=1')).length).toBeGreaterThanOrEqual(3), {
+        timeout: 10_000,
+        interval: 50,
+      });
       // Each notification leaves through its own helper process, so READY=1 and the first
       // WATCHDOG=1 may arrive in either order (systemd accepts both).
       expect(r.messages().some((m) => /^READY=1\n/.test(m))).toBe(true);

@@ -12,7 +12,7 @@ import { parseAddressList } from '../../../src/guard/address-list.js';
 import { parseIdMaskList } from '../../../src/guard/id-mask.js';
 import { hashToken } from '../../../src/guard/web-token.js';
 import { TestClient } from '../../support/cannelloni-client.js';
-import { startTestDaemon, type TestDaemon, } from '../../support/daemon.js';
+import { startTestDaemon, type TestDaemon } from '../../support/daemon.js';
 
 let running: TestDaemon | null = null;
 const clients: TestClient[] = [];
@@ -97,7 +97,11 @@ describe('writes', () => {
 
     expect((await post(base, '/api/send', { id: '123', data: '01' })).status).toBe(401);
     expect((await post(base, '/api/send', { id: '123', data: '01' }, { authorization: 'Bearer wrong' })).status).toBe(401);
-    const form = await fetch(`${base}/api/send`, { method: 'POST', headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' }, body: 'id=123&data=01' });
+    const form = await fetch(`${base}/api/send`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'id=123&data=01',
+    });
     expect(form.status).toBe(415);
     expect((await post(base, '/api/send', { id: '7ff', data: '01' }, auth)).status).toBe(403);
     expect((await post(base, '/api/send', { id: '123', data: 'zz' }, auth)).status).toBe(400);

@@ -119,7 +119,30 @@ async function one(server: 'bridge' | 'cannelloni', clients: number, runNo: numb
   // All clients come from 127.0.0.1: the per-host limit (16 by default) is lifted for 32.
   const child: ChildProcess =
     server === 'bridge'
-      ? spawn(process.execPath, [...profileArgs, join(ROOT, 'dist/src/cli/main.js'), 'serve', '--backend', 'socketcan', '--can-if', 'vcan0', '--listen', `127.0.0.1:${PORT}`, '--log-level', 'warn', '--control-socket', control, '--handshake-timeout', '30s', '--max-clients-per-host', '0', ...(extra ? extra.split(/\s+/) : [])], { stdio: ['ignore', 'ignore', 'inherit'] })
+      ? spawn(
+          process.execPath,
+          [
+            ...profileArgs,
+            join(ROOT, 'dist/src/cli/main.js'),
+            'serve',
+            '--backend',
+            'socketcan',
+            '--can-if',
+            'vcan0',
+            '--listen',
+            `127.0.0.1:${PORT}`,
+            '--log-level',
+            'warn',
+            '--control-socket',
+            control,
+            '--handshake-timeout',
+            '30s',
+            '--max-clients-per-host',
+            '0',
+            ...(extra ? extra.split(/\s+/) : []),
+          ],
+          { stdio: ['ignore', 'ignore', 'inherit'] },
+        )
       : spawn(process.env.CANNELLONI as string, ['-I', 'vcan0', '-C', 's', '-L', '127.0.0.1', '-l', String(PORT)], { stdio: ['ignore', 'ignore', 'ignore'] });
   try {
     await waitPort(PORT, 120_000);
@@ -181,7 +204,19 @@ async function one(server: 'bridge' | 'cannelloni', clients: number, runNo: numb
     }
     for (const c of cs) c.destroy();
     const cpu = cpu1.user + cpu1.sys - cpu0.user - cpu0.sys;
-    return { server: extra ? `${server} ${extra}` : server, clients, run: runNo, sent: FRAMES, received, lost: FRAMES - received, counted, cpuMs: cpu, sysMs: cpu1.sys - cpu0.sys, burstMs, usPerFrame: Math.round((cpu * 1000) / FRAMES) };
+    return {
+      server: extra ? `${server} ${extra}` : server,
+      clients,
+      run: runNo,
+      sent: FRAMES,
+      received,
+      lost: FRAMES - received,
+      counted,
+      cpuMs: cpu,
+      sysMs: cpu1.sys - cpu0.sys,
+      burstMs,
+      usPerFrame: Math.round((cpu * 1000) / FRAMES),
+    };
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));

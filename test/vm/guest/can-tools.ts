@@ -21,7 +21,9 @@ export function sh(cmd: string): string {
 export function canonical(id: number, ext: boolean, opts: { rtr?: boolean; len?: number; fd?: boolean; data?: Uint8Array | Buffer }): string {
   const idText = ext ? (id & 0x1fffffff).toString(16).toUpperCase().padStart(8, '0') : (id & 0x7ff).toString(16).toUpperCase().padStart(3, '0');
   if (opts.rtr) return `${idText}#R${opts.len ? opts.len : ''}`;
-  const hex = Buffer.from(opts.data ?? []).toString('hex').toUpperCase();
+  const hex = Buffer.from(opts.data ?? [])
+    .toString('hex')
+    .toUpperCase();
   return opts.fd ? `${idText}##${hex}` : `${idText}#${hex}`;
 }
 

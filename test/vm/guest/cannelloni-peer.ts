@@ -36,7 +36,23 @@ class Bridge {
   constructor(flags: string[]) {
     this.child = spawn(
       process.execPath,
-      [join(ROOT, 'dist/src/cli/main.js'), 'serve', '--backend', 'socketcan', '--can-if', 'vcan1', '--listen', '127.0.0.1:20320', '--log-format', 'json', '--log-level', 'debug', '--control-socket', this.controlSocket, ...flags],
+      [
+        join(ROOT, 'dist/src/cli/main.js'),
+        'serve',
+        '--backend',
+        'socketcan',
+        '--can-if',
+        'vcan1',
+        '--listen',
+        '127.0.0.1:20320',
+        '--log-format',
+        'json',
+        '--log-level',
+        'debug',
+        '--control-socket',
+        this.controlSocket,
+        ...flags,
+      ],
       { stdio: ['ignore', 'inherit', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } },
     );
     let buf = '';
@@ -100,7 +116,9 @@ async function stopProcess(p: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'):
 /** cangen on `from`, candump on `to`: the frames must arrive all, in order, unchanged. */
 async function crossing(from: string, to: string, n: number, fd: boolean): Promise<number> {
   const dump = await Candump.start(from, to);
-  const gen = spawn('cangen', [from, '-n', String(n), '-g', '2', '-I', 'i', '-L', fd ? '16' : '8', '-D', 'i', ...(fd ? ['-f', '-b'] : [])], { stdio: 'ignore' });
+  const gen = spawn('cangen', [from, '-n', String(n), '-g', '2', '-I', 'i', '-L', fd ? '16' : '8', '-D', 'i', ...(fd ? ['-f', '-b'] : [])], {
+    stdio: 'ignore',
+  });
   await new Promise<void>((r) => gen.once('exit', () => r()));
   const deadline = Date.now() + T;
   const of = (iface: string) => dump.lines().filter((l) => l.iface === iface);
@@ -133,7 +151,16 @@ async function udpBothWays(): Promise<Record<string, unknown>> {
     check(peer, `no cannelloni-udp client in ${JSON.stringify(snap.clients)}`);
     check(peer.datagramsLost === 0 && peer.datagramsMisordered === 0, `UDP loss on loopback: ${JSON.stringify(peer)}`);
     check(snap.totals.malformed === 0, `malformed datagrams: ${snap.totals.malformed}`);
-    return { classicIn, classicOut, fdIn, fdOut, framesIn: peer.framesIn, framesOut: peer.framesOut, datagramsLost: peer.datagramsLost, datagramsMisordered: peer.datagramsMisordered };
+    return {
+      classicIn,
+      classicOut,
+      fdIn,
+      fdOut,
+      framesIn: peer.framesIn,
+      framesOut: peer.framesOut,
+      datagramsLost: peer.datagramsLost,
+      datagramsMisordered: peer.datagramsMisordered,
+    };
   } finally {
     await bridge.stop();
     await stopProcess(cn);

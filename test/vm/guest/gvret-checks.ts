@@ -37,7 +37,11 @@ async function busToGvret() {
   for (const [iface, frame] of cases) sh(`cansend ${iface} '${frame}'`);
   const seen = await dump.waitFor(cases.length, T);
   await dump.stop();
-  await wiretap.until(() => wiretap.frames.length >= cases.length, T, () => `${cases.length} frames at WireTAP (have ${wiretap.frames.length})`);
+  await wiretap.until(
+    () => wiretap.frames.length >= cases.length,
+    T,
+    () => `${cases.length} frames at WireTAP (have ${wiretap.frames.length})`,
+  );
   await savvy.until(() => savvy.frames.some((f) => f.id === 0x321), T, '0x321 at SavvyCAN');
   await sleep(300);
   // WireTAP: every frame, FD included, with the bus of its interface and the kernel's receive time.
@@ -57,7 +61,11 @@ async function busToGvret() {
   check(judged === seen.length, `${judged} frames judged of ${seen.length}`);
   // SavvyCAN: the same minus the zero-length and FD frames, which its parser cannot take.
   const s = savvy.frames.map((f) => `${f.bus}:${idText(f.id, f.extended)}#${hex(f.data)}`);
-  equalLists(s, expected.filter((e) => !e.endsWith(':7FF#') && !e.includes('##')), 'SavvyCAN vs candump');
+  equalLists(
+    s,
+    expected.filter((e) => !e.endsWith(':7FF#') && !e.includes('##')),
+    'SavvyCAN vs candump',
+  );
   check(savvy.stuckAt === null, `SavvyCAN parser stuck at ${savvy.stuckAt}`);
   return { frames: cases.length, savvy: s.length, timestampsFromKernel: true };
 }
@@ -71,7 +79,11 @@ async function gvretToBus() {
   const seen = await dump.waitFor(4, T);
   await dump.stop();
   const got = seen.map((l) => `${l.iface}:${l.text}`).sort();
-  equalLists(got, [`vcan0:654##${'5A'.repeat(16)}`, 'vcan0:1ABCDEF0#0102030405060708', 'vcan1:321#1122', 'vcan1:7DF#02010D'].sort(), 'candump vs what the GVRET clients sent');
+  equalLists(
+    got,
+    [`vcan0:654##${'5A'.repeat(16)}`, 'vcan0:1ABCDEF0#0102030405060708', 'vcan1:321#1122', 'vcan1:7DF#02010D'].sort(),
+    'candump vs what the GVRET clients sent',
+  );
   return { frames: 4 };
 }
 

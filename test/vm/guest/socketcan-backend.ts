@@ -46,8 +46,7 @@ async function closeAll(): Promise<void> {
   for (const b of running.splice(0)) await b.stop();
 }
 
-const frameText = (f: CanFrame) =>
-  canonical(f.id, (f.id & CAN_EFF_FLAG) !== 0, { rtr: (f.id & CAN_RTR_FLAG) !== 0, len: f.len, fd: f.fd, data: f.data });
+const frameText = (f: CanFrame) => canonical(f.id, (f.id & CAN_EFF_FLAG) !== 0, { rtr: (f.id & CAN_RTR_FLAG) !== 0, len: f.len, fd: f.fd, data: f.data });
 
 const isOpen = (s: RecordingSink) => s.state?.backend === 'open';
 
@@ -72,13 +71,20 @@ async function rxFrames() {
   const seen = await dump.waitFor(RX_CASES.length, T);
   await dump.stop();
   const got = sink.rx.map((r) => frameText(r.frame));
-  equalLists(got, seen.map((l) => l.text), 'backend vs candump (bus → bridge)');
+  equalLists(
+    got,
+    seen.map((l) => l.text),
+    'backend vs candump (bus → bridge)',
+  );
   check(sink.rx[6].frame.fd && sink.rx[7].frame.fd && !sink.rx[0].frame.fd, 'FD frames marked fd, classic not');
   check(sink.rx[5].frame.len === 3 && sink.rx[5].frame.data.length === 0, 'RTR keeps its DLC, no data');
   // Kernel receive timestamps (SO_TIMESTAMPNS, on from the socket's start): the same skb
   // time candump reads, to the microsecond, the first frame included.
   const tsDiffUs = sink.rx.map((r, i) => Math.round(r.frame.timestamp * 1000) - seen[i].tsUs);
-  check(tsDiffUs.every((d) => Math.abs(d) <= 1), `kernel timestamps differ from candump's: ${tsDiffUs.join(',')}`);
+  check(
+    tsDiffUs.every((d) => Math.abs(d) <= 1),
+    `kernel timestamps differ from candump's: ${tsDiffUs.join(',')}`,
+  );
   await closeAll();
   return { frames: got.length, candump: seen.length, tsDiffUs };
 }
@@ -122,7 +128,11 @@ async function txFrames() {
   await sink.waitFor(() => sink.tx.length === frames.length, 'transmitted', T);
   const seen = await dump.waitFor(frames.length, T);
   await dump.stop();
-  equalLists(seen.map((l) => l.text), frames.map(frameText), 'candump vs sent (bridge → bus)');
+  equalLists(
+    seen.map((l) => l.text),
+    frames.map(frameText),
+    'candump vs sent (bridge → bus)',
+  );
   check(sink.tx.map((t) => t.origin.session).join() === frames.map((_, i) => 10 + i).join(), 'origins reported in order');
   check(((seen[5].fdFlags ?? 0) & CANFD_BRS) !== 0 && ((seen[6].fdFlags ?? 0) & CANFD_BRS) === 0, `BRS flag carried: ${seen[5].fdFlags}/${seen[6].fdFlags}`);
   check(b.send({ ...makeFrame({ id: 1 }), len: 9, data: new Uint8Array(9) }, originOf(1)).ok === false, 'a 9-byte classic frame is refused');
@@ -152,10 +162,26 @@ async function twoChannels() {
   const rx1 = c1.sink.rx.map((r) => frameText(r.frame));
   // each backend received exactly its bus's cangen frames (its own TX comes back only as a
   // transmit confirmation, never as a received frame)
-  equalLists(rx0, s0.filter((l) => l.text.startsWith('100#')).map((l) => l.text), 'vcan0 backend vs candump');
-  equalLists(rx1, s1.filter((l) => l.text.startsWith('12345678#')).map((l) => l.text), 'vcan1 backend vs candump');
-  equalLists(s0.filter((l) => l.text.startsWith('500#')).map((l) => l.text), c0.sink.tx.map((t) => frameText(t.frame)), 'vcan0 TX');
-  equalLists(s1.filter((l) => l.text.startsWith('600#')).map((l) => l.text), c1.sink.tx.map((t) => frameText(t.frame)), 'vcan1 TX');
+  equalLists(
+    rx0,
+    s0.filter((l) => l.text.startsWith('100#')).map((l) => l.text),
+    'vcan0 backend vs candump',
+  );
+  equalLists(
+    rx1,
+    s1.filter((l) => l.text.startsWith('12345678#')).map((l) => l.text),
+    'vcan1 backend vs candump',
+  );
+  equalLists(
+    s0.filter((l) => l.text.startsWith('500#')).map((l) => l.text),
+    c0.sink.tx.map((t) => frameText(t.frame)),
+    'vcan0 TX',
+  );
+  equalLists(
+    s1.filter((l) => l.text.startsWith('600#')).map((l) => l.text),
+    c1.sink.tx.map((t) => frameText(t.frame)),
+    'vcan1 TX',
+  );
   check(!s0.some((l) => l.text.startsWith('600#')) && !s1.some((l) => l.text.startsWith('500#')), 'no cross-talk');
   await closeAll();
   return { vcan0: { rx: rx0.length, tx: 20 }, vcan1: { rx: rx1.length, tx: 20 } };
@@ -303,7 +329,10 @@ async function tbfStaleness() {
   const busy = b.counters().txBusy ?? 0;
   check(busy > 0, 'ENOBUFS retries happened');
   const seqs = sink.tx.map((t) => t.origin.session);
-  check(seqs.every((s, i) => i === 0 || s > seqs[i - 1]), 'in order, no duplicates');
+  check(
+    seqs.every((s, i) => i === 0 || s > seqs[i - 1]),
+    'in order, no duplicates',
+  );
   // Reported transmitted = confirmed by the kernel after the qdisc (≤ 20 frames of 2.56 ms
   // at 50 kbit/s behind the write), so: written within tx-max-age, on the bus soon after.
   const lateMs = Math.max(0, ...sink.tx.map((t) => t.at - sentAt[t.origin.session]));
@@ -311,7 +340,10 @@ async function tbfStaleness() {
   // The confirmation carries the time the frame left the qdisc: candump's time for it.
   const dumpTs = new Map(seen.map((l) => [l.text, l.tsUs]));
   const confirmDiffUs = sink.tx.map((t) => Math.round(t.frame.timestamp * 1000) - (dumpTs.get(frameText(t.frame)) ?? Number.NaN));
-  check(confirmDiffUs.every((d) => Math.abs(d) <= 1), `confirmation times differ from candump's: ${confirmDiffUs.slice(0, 10).join(',')}`);
+  check(
+    confirmDiffUs.every((d) => Math.abs(d) <= 1),
+    `confirmation times differ from candump's: ${confirmDiffUs.slice(0, 10).join(',')}`,
+  );
   const span = seen.length > 1 ? (seen.at(-1)!.tsUs - seen[0].tsUs) / 1e6 : 0;
   await closeAll();
   return {
@@ -335,10 +367,17 @@ async function fdSmallFrames() {
   await sink.waitFor(() => sink.rx.length >= cases.length, 'all frames', T);
   const seen = await dump.waitFor(cases.length, T);
   await dump.stop();
-  equalLists(sink.rx.map((r) => frameText(r.frame)), seen.map((l) => l.text), 'backend vs candump');
+  equalLists(
+    sink.rx.map((r) => frameText(r.frame)),
+    seen.map((l) => l.text),
+    'backend vs candump',
+  );
   const got = sink.rx.map((r) => ({ fd: r.frame.fd, flags: r.frame.fdFlags, len: r.frame.len }));
   check(got.slice(0, 4).every((g) => g.fd) && !got[4].fd, `FD marks: ${JSON.stringify(got)}`);
-  check(got.slice(0, 4).every((g, i) => g.flags === ((seen[i].fdFlags ?? -1) & 3)), `flags vs candump: ${JSON.stringify(got)} ${seen.map((l) => l.fdFlags)}`);
+  check(
+    got.slice(0, 4).every((g, i) => g.flags === ((seen[i].fdFlags ?? -1) & 3)),
+    `flags vs candump: ${JSON.stringify(got)} ${seen.map((l) => l.fdFlags)}`,
+  );
   await closeAll();
   return { fdFrames: 4, lengths: got.map((g) => g.len), flags: got.map((g) => g.flags) };
 }
@@ -365,8 +404,14 @@ async function kernelDropsBurst() {
   // The event loop was blocked from the first frame on: what was read is the head of the
   // burst, in order (cangen -D i: byte 0 counts up), the rest was dropped.
   const seq = sink.rx.slice(0, -1).map((r) => r.frame.data[0]);
-  check(seq.every((v, i) => v === (i & 0xff)), 'the frames read are the first of the burst, in order');
-  check(sink.logs.some((l) => l.event === 'can_rx_kernel_drops'), 'a kernel-drop warning was logged');
+  check(
+    seq.every((v, i) => v === (i & 0xff)),
+    'the frames read are the first of the burst, in order',
+  );
+  check(
+    sink.logs.some((l) => l.event === 'can_rx_kernel_drops'),
+    'a kernel-drop warning was logged',
+  );
   await closeAll();
   return { sent: n + 1, read: rx, kernelDrops: drops, rcvbuf: sink.logs.find((l) => l.event === 'socketcan_open')?.fields?.rcvbuf };
 }
@@ -399,7 +444,10 @@ async function rcvbufUnprivileged() {
   const afterClose = rootSock.setRcvbuf(asked);
   check(root === 2 * asked, `root: granted ${root}`);
   check(grown === 4 * asked, `setRcvbuf(${2 * asked}) granted ${grown}`);
-  check(backToDefault === 2 * rmemDefault && infoAfter === backToDefault, `setRcvbuf(0) granted ${backToDefault} (info ${infoAfter}), rmem_default ${rmemDefault}`);
+  check(
+    backToDefault === 2 * rmemDefault && infoAfter === backToDefault,
+    `setRcvbuf(0) granted ${backToDefault} (info ${infoAfter}), rmem_default ${rmemDefault}`,
+  );
   check(afterClose === -constants.errno.EBADF, `setRcvbuf after close gave ${afterClose}`);
   sh(`sysctl -w net.core.rmem_max=${asked} >/dev/null 2>&1 || echo ${asked} > /proc/sys/net/core/rmem_max`);
   const raised = grantedAs();
@@ -502,7 +550,10 @@ async function pacedReads() {
   for (let i = 0; i < 200 && seq.length < n; i++) await sleep(100);
   const read = seq.length;
   check(seq.length === n, `read ${seq.length} of ${n} (kernel drops ${sock.kernelDrops()})`);
-  check(seq.every((v, i) => v === (i & 0xff)), 'in order, no duplicates');
+  check(
+    seq.every((v, i) => v === (i & 0xff)),
+    'in order, no duplicates',
+  );
   check(pacedSeen, 'the burst was read on the pacing timer');
   const meanBatch = n / batches;
   check(meanBatch >= 2, `${batches} wakeups for ${n} frames: pacing did not batch`);

@@ -44,20 +44,31 @@ class Daemon {
       [
         join(ROOT, 'dist/src/cli/main.js'),
         'serve',
-        '--backend', 'socketcan',
-        '--can-if', 'vcan0,vcan1',
-        '--listen', `127.0.0.1:${PORT[0]}`,
-        '--tcpcan-listen', `127.0.0.1:${TCPCAN_PORT[0]}`,
-        '--socketcand-listen', `127.0.0.1:${SOCKETCAND_PORT}`,
-        '--tx-max-age', `${TX_MAX_AGE_MS}ms`,
+        '--backend',
+        'socketcan',
+        '--can-if',
+        'vcan0,vcan1',
+        '--listen',
+        `127.0.0.1:${PORT[0]}`,
+        '--tcpcan-listen',
+        `127.0.0.1:${TCPCAN_PORT[0]}`,
+        '--socketcand-listen',
+        `127.0.0.1:${SOCKETCAND_PORT}`,
+        '--tx-max-age',
+        `${TX_MAX_AGE_MS}ms`,
         // small enough for the kernel-drop burst below to overflow it (the default holds it)
-        '--can-rcvbuf', '1M',
+        '--can-rcvbuf',
+        '1M',
         // the VM is slow: give clients time to say hello
-        '--handshake-timeout', '20s',
-        '--log-format', 'json',
-        '--log-level', 'debug',
+        '--handshake-timeout',
+        '20s',
+        '--log-format',
+        'json',
+        '--log-level',
+        'debug',
         ...GVRET_FLAGS,
-        '--control-socket', this.controlSocket,
+        '--control-socket',
+        this.controlSocket,
       ],
       { stdio: ['ignore', 'inherit', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } },
     );
@@ -185,7 +196,11 @@ async function clientsToBus() {
   a.send(...frames);
   const seen = await dump.waitFor(frames.length, T);
   await dump.stop();
-  equalLists(seen.map((l) => l.text), expected, 'candump vs what the client sent');
+  equalLists(
+    seen.map((l) => l.text),
+    expected,
+    'candump vs what the client sent',
+  );
   check(((seen[4].fdFlags ?? 0) & 1) === 1 && ((seen[5].fdFlags ?? 0) & 1) === 0, 'BRS carried to the bus');
   await b.waitForFrames(frames.length, T);
   await sleep(300);
@@ -217,8 +232,16 @@ async function twoChannels() {
     const onBus = seen[bus].map((l) => l.text);
     check(got.length === 100 && onBus.length === 100, `bus ${bus}: ${got.length} to the listener, ${onBus.length} on the bus`);
     // Within each source the order is the bus order; the two sources interleave freely.
-    equalLists(got.filter((t) => t.startsWith(gen)), onBus.filter((t) => t.startsWith(gen)), `bus ${bus} cangen frames`);
-    equalLists(got.filter((t) => t.startsWith(mine)), onBus.filter((t) => t.startsWith(mine)), `bus ${bus} client frames`);
+    equalLists(
+      got.filter((t) => t.startsWith(gen)),
+      onBus.filter((t) => t.startsWith(gen)),
+      `bus ${bus} cangen frames`,
+    );
+    equalLists(
+      got.filter((t) => t.startsWith(mine)),
+      onBus.filter((t) => t.startsWith(mine)),
+      `bus ${bus} client frames`,
+    );
     check(!onBus.some((t) => t.startsWith(bus === 0 ? '600#' : '500#') || t.startsWith(bus === 0 ? '200#' : '100#')), `bus ${bus}: cross-talk`);
   }
   closeClients();
@@ -251,7 +274,10 @@ async function linkFaults() {
   sh("cansend vcan0 '0A1#01'");
   await a.waitForFrames(1, T);
   await b.waitForFrames(1, T);
-  check(b.frames.every((f) => f.id !== 0x700), 'nothing sent while down was replayed');
+  check(
+    b.frames.every((f) => f.id !== 0x700),
+    'nothing sent while down was replayed',
+  );
 
   // ---- delete and re-create
   sh('ip link del vcan0');
@@ -272,7 +298,10 @@ async function linkFaults() {
   await b.waitForFrames(3, T); // 0A1, 0A2, and A's 0A3 echoed
   await a.waitForFrames(2, T);
   const snap = await daemon.bus('vcan0');
-  check(snap.reopens === 2 && snap.backendState === 'open' && snap.busState === 'error-active', `snapshot ${JSON.stringify({ r: snap.reopens, s: snap.backendState, b: snap.busState })}`);
+  check(
+    snap.reopens === 2 && snap.backendState === 'open' && snap.busState === 'error-active',
+    `snapshot ${JSON.stringify({ r: snap.reopens, s: snap.backendState, b: snap.busState })}`,
+  );
   closeClients();
   return { ...measured, linkDownDrops: dropped, reopens: snap.reopens };
 }
@@ -287,7 +316,11 @@ async function fdToClassic() {
   const seen = await dump.waitFor(1, T);
   await sleep(500);
   await dump.stop();
-  equalLists(seen.map((l) => l.text), ['124#0102'], 'only the classic frame reaches a classic bus');
+  equalLists(
+    seen.map((l) => l.text),
+    ['124#0102'],
+    'only the classic frame reaches a classic bus',
+  );
   const snap = await daemon.bus('vcan1');
   check((snap.txDrops.fd_unsupported ?? 0) === 1, `fd_unsupported counted: ${JSON.stringify(snap.txDrops)}`);
   check(!c.closed && !snap.fd, 'the client stays connected; the bus reports no FD');
@@ -310,7 +343,7 @@ async function tbfStaleness() {
   // done when every frame is accounted for: on the bus or dropped
   const deadline = Date.now() + T;
   let snap = await daemon.bus('vcan0');
-  while ((snap.txFrames - before.txFrames) + ((snap.txDrops.stale ?? 0) - (before.txDrops.stale ?? 0)) < total) {
+  while (snap.txFrames - before.txFrames + ((snap.txDrops.stale ?? 0) - (before.txDrops.stale ?? 0)) < total) {
     if (Date.now() > deadline) throw new Error(`not all frames accounted for: ${JSON.stringify(snap.txDrops)} tx ${snap.txFrames}`);
     await sleep(200);
     snap = await daemon.bus('vcan0');
@@ -337,7 +370,10 @@ async function tbfStaleness() {
   const sorted = [...writeOrder].sort((x, y) => x - y);
   check(new Set(writeOrder).size === writeOrder.length, 'no frame echoed twice');
   const displaced = writeOrder.map((seq, k) => Math.abs(sorted.indexOf(seq) - k));
-  check(displaced.every((d) => d <= 2), `echo order far from send order: ${writeOrder.join(',')}`);
+  check(
+    displaced.every((d) => d <= 2),
+    `echo order far from send order: ${writeOrder.join(',')}`,
+  );
   check(new Set(onBus).size === onBus.length, 'no frame reached the bus twice');
   equalLists([...onBus].sort(), [...echoed].sort(), 'what reached the bus = what was echoed to the other client');
   check(snap.staleDrops - before.staleDrops === stale, 'staleDrops in the snapshot');
@@ -377,7 +413,11 @@ async function tcpcanBothWays() {
   t.send(...fromTcpcan);
   const onBus = await dump.waitFor(fromTcpcan.length, T);
   await dump.stop();
-  equalLists(onBus.map((l) => l.text), expected, 'candump vs what the tcpcan client sent');
+  equalLists(
+    onBus.map((l) => l.text),
+    expected,
+    'candump vs what the tcpcan client sent',
+  );
   check(((onBus[3].fdFlags ?? 0) & 1) === 1, 'BRS carried to the bus');
   await k.waitForFrames(cases.length + fromTcpcan.length, T);
   equalLists(k.frames.slice(cases.length).map(wireText), expected, 'echo from tcpcan to the cannelloni client');
@@ -406,7 +446,11 @@ async function kernelDrops() {
   }
   await sleep(1000);
   sh("cansend vcan0 '7FF#FF'");
-  await daemon.waitBus('vcan0', (b) => b.rxFrames - before.rxFrames + ((b.rxKernelDrops ?? 0) - (before.rxKernelDrops ?? 0)) >= n + 1, 'every frame read or counted');
+  await daemon.waitBus(
+    'vcan0',
+    (b) => b.rxFrames - before.rxFrames + ((b.rxKernelDrops ?? 0) - (before.rxKernelDrops ?? 0)) >= n + 1,
+    'every frame read or counted',
+  );
   await sleep(500);
   const snap = await daemon.bus('vcan0');
   const read = snap.rxFrames - before.rxFrames;
@@ -472,11 +516,19 @@ async function txConfirmTiming() {
   const onBus = new Map(seen.map((l) => [l.text, l.tsUs / 1000]));
   // ms by which an echo preceded the frame leaving the qdisc (≤ 0 is right)
   const early = b.frames.map((f, i) => (onBus.get(wireText(f)) ?? Number.NaN) - arrivals[i]);
-  check(early.every((d) => d <= 0.001), `echoes before the frame left the qdisc, ms: ${early.map((d) => d.toFixed(2)).join(',')}`);
+  check(
+    early.every((d) => d <= 0.001),
+    `echoes before the frame left the qdisc, ms: ${early.map((d) => d.toFixed(2)).join(',')}`,
+  );
   const busSpanMs = (seen.at(-1)!.tsUs - seen[0].tsUs) / 1000;
   check(busSpanMs > 25, `the qdisc did not pace the frames (${busSpanMs.toFixed(1)} ms for 20)`);
   closeClients();
-  return { frames: total, busSpanMs: Math.round(busSpanMs), lastEchoAfterSendMs: Math.round(arrivals.at(-1)! - sentAt), maxEchoAfterBusMs: Math.round(Math.max(...early.map((d) => -d))) };
+  return {
+    frames: total,
+    busSpanMs: Math.round(busSpanMs),
+    lastEchoAfterSendMs: Math.round(arrivals.at(-1)! - sentAt),
+    maxEchoAfterBusMs: Math.round(Math.max(...early.map((d) => -d))),
+  };
 }
 
 const CHECKS: [string, () => Promise<Record<string, unknown>>][] = [
@@ -504,14 +556,19 @@ async function main(): Promise<void> {
     (e: Error) => e,
   );
   const startMs = Math.round(performance.now() - t0);
-  let ok = await runChecks([['daemon_start', async () => {
-    if (ready !== true) throw ready;
-    await daemon.waitEvent('socketcan_open', 'vcan0', 1);
-    await daemon.waitEvent('socketcan_open', 'vcan1', 1);
-    const s = await daemon.bus('vcan1');
-    check(s.backendState === 'open' && s.fd, 'vcan1 open with FD');
-    return { startMs, listen: PORT };
-  }]]);
+  let ok = await runChecks([
+    [
+      'daemon_start',
+      async () => {
+        if (ready !== true) throw ready;
+        await daemon.waitEvent('socketcan_open', 'vcan0', 1);
+        await daemon.waitEvent('socketcan_open', 'vcan1', 1);
+        const s = await daemon.bus('vcan1');
+        check(s.backendState === 'open' && s.fd, 'vcan1 open with FD');
+        return { startMs, listen: PORT };
+      },
+    ],
+  ]);
   if (ready === true) {
     // GVRET (issue 12) on the same daemon: its clients stay connected across its checks.
     try {
@@ -521,28 +578,35 @@ async function main(): Promise<void> {
       resetVcan('vcan0');
       resetVcan('vcan1');
     }
-    ok = (await runChecks(
-      CHECKS.map(([name, fn]) => [
-        name,
-        async () => {
-          try {
-            return await fn();
-          } finally {
-            closeClients();
-            resetVcan('vcan0');
-            resetVcan('vcan1');
-          }
-        },
-      ]),
-      only,
-    )) && ok;
+    ok =
+      (await runChecks(
+        CHECKS.map(([name, fn]) => [
+          name,
+          async () => {
+            try {
+              return await fn();
+            } finally {
+              closeClients();
+              resetVcan('vcan0');
+              resetVcan('vcan1');
+            }
+          },
+        ]),
+        only,
+      )) && ok;
   }
-  ok = (await runChecks([['daemon_shutdown', async () => {
-    const { code, ms } = await daemon.stop();
-    check(code === 0, `serve exited with ${code}`);
-    check(daemon.count('shutdown_summary') === 1, 'shutdown_summary logged');
-    return { exitCode: code, stopMs: Math.round(ms) };
-  }]])) && ok;
+  ok =
+    (await runChecks([
+      [
+        'daemon_shutdown',
+        async () => {
+          const { code, ms } = await daemon.stop();
+          check(code === 0, `serve exited with ${code}`);
+          check(daemon.count('shutdown_summary') === 1, 'shutdown_summary logged');
+          return { exitCode: code, stopMs: Math.round(ms) };
+        },
+      ],
+    ])) && ok;
   process.exit(ok ? 0 : 1);
 }
 

@@ -36,15 +36,29 @@ async function rxKernelTimestamps() {
   await sleep(300);
   const bus0 = seen.filter((l) => l.iface === 'vcan0' && !l.text.includes('#R'));
   const bus1 = seen.filter((l) => l.iface === 'vcan1');
-  equalLists(c0.frames.map(text), bus0.map((l) => l.text), 'vcan0 client vs candump');
-  equalLists(c1.frames.map(text), bus1.map((l) => l.text), 'vcan1 client vs candump');
+  equalLists(
+    c0.frames.map(text),
+    bus0.map((l) => l.text),
+    'vcan0 client vs candump',
+  );
+  equalLists(
+    c1.frames.map(text),
+    bus1.map((l) => l.text),
+    'vcan1 client vs candump',
+  );
   const diff0 = c0.frames.map((f, k) => micros(f) - bus0[k].tsUs);
   const diff1 = c1.frames.map((f, k) => micros(f) - bus1[k].tsUs);
   // As in the backend check: every frame, the first one too, carries the kernel's receive
   // time (SO_TIMESTAMPNS); 1 µs apart at most (candump truncates, the bridge holds a double).
   const tsDiffUs = [...diff0, ...diff1];
-  check(tsDiffUs.every((d) => Math.abs(d) <= 1), `SEC.USEC differs from candump's kernel time: ${JSON.stringify([diff0, diff1])}`);
-  check(c0.frames.every((f) => f.timeText.length > 7), 'six microsecond digits');
+  check(
+    tsDiffUs.every((d) => Math.abs(d) <= 1),
+    `SEC.USEC differs from candump's kernel time: ${JSON.stringify([diff0, diff1])}`,
+  );
+  check(
+    c0.frames.every((f) => f.timeText.length > 7),
+    'six microsecond digits',
+  );
   c0.close();
   c1.close();
   return { vcan0: c0.frames.length, vcan1: c1.frames.length, tsDiffUs };
@@ -60,8 +74,16 @@ async function txBothChannels() {
   const seen = await dump.waitFor(4, T);
   await sleep(500);
   const lines = (await dump.stop()).map((l) => `${l.iface} ${l.text}`);
-  equalLists(lines.filter((l) => l.startsWith('vcan0')), ['vcan0 123#010AFF', 'vcan0 1ABCDEF0#'], 'vcan0 (the RTR form is dropped)');
-  equalLists(lines.filter((l) => l.startsWith('vcan1')), ['vcan1 00000123#33', 'vcan1 456#BEEF'], 'vcan1');
+  equalLists(
+    lines.filter((l) => l.startsWith('vcan0')),
+    ['vcan0 123#010AFF', 'vcan0 1ABCDEF0#'],
+    'vcan0 (the RTR form is dropped)',
+  );
+  equalLists(
+    lines.filter((l) => l.startsWith('vcan1')),
+    ['vcan1 00000123#33', 'vcan1 456#BEEF'],
+    'vcan1',
+  );
   check(c0.frames.length === 0 && c1.frames.length === 0, 'a sender does not get its own frames back');
   c0.close();
   c1.close();

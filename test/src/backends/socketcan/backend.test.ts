@@ -96,11 +96,13 @@ class ScriptedSocket implements CanSocketLike {
   }
   /** Confirms the first `n` frames written, as the kernel does once they left the device. */
   confirm(n: number, ts: [number, number] = [1_700_000_000, 500_000]): void {
-    const frames = this.sent.splice(0, n).map((s): BatchEntry => ({
-      frame: { id: s.id, len: s.len, data: Uint8Array.from(s.data), fd: s.fd, fdFlags: s.flags, timestamp: 0 },
-      own: true,
-      ts,
-    }));
+    const frames = this.sent.splice(0, n).map(
+      (s): BatchEntry => ({
+        frame: { id: s.id, len: s.len, data: Uint8Array.from(s.data), fd: s.fd, fdFlags: s.flags, timestamp: 0 },
+        own: true,
+        ts,
+      }),
+    );
     this.deliver(frames);
   }
 }
@@ -355,11 +357,7 @@ describe('SocketCanBackend RX path (scripted socket)', () => {
       return [Math.floor(t / 1000), (t % 1000) * 1e6];
     };
     const before = Date.now();
-    ch().deliver([
-      { frame: makeFrame({ id: 0x1 }), ts: ts(5000) },
-      { frame: makeFrame({ id: 0x2 }), ts: ts(-60_000) },
-      { frame: makeFrame({ id: 0x3 }) },
-    ]);
+    ch().deliver([{ frame: makeFrame({ id: 0x1 }), ts: ts(5000) }, { frame: makeFrame({ id: 0x2 }), ts: ts(-60_000) }, { frame: makeFrame({ id: 0x3 }) }]);
     const elapsed = Date.now() - before;
     const [late, ahead, untimed] = sink.rx.map((r) => r.waitedMs);
     expect(late).toBeGreaterThanOrEqual(5000);
@@ -400,4 +398,3 @@ async function waitUntil(cond: () => boolean, what: string, ms = 5000): Promise<
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
-

@@ -89,7 +89,12 @@ describe('decodeBatch', () => {
         const batch = packBatch(entries);
         expect(batch.length).toBe(entries.length * RECORD_SIZE);
         const out: { frame: CanFrame; own: boolean }[] = [];
-        decodeBatch(batch, entries.length, () => 42, (frame, own) => out.push({ frame, own }));
+        decodeBatch(
+          batch,
+          entries.length,
+          () => 42,
+          (frame, own) => out.push({ frame, own }),
+        );
         expect(out).toHaveLength(entries.length);
         out.forEach(({ frame, own }, i) => {
           const e = entries[i];

@@ -30,7 +30,8 @@ const CAN0 = JSON.stringify([
 ]);
 
 // a vcan with the CAN FD MTU: no controller, no bitrate
-const VCAN = '[{"ifindex":4,"ifname":"vcan0","flags":["NOARP","UP","LOWER_UP"],"mtu":72,"qdisc":"noqueue","operstate":"UNKNOWN","txqlen":1000,"link_type":"can","linkinfo":{"info_kind":"vcan"}}]';
+const VCAN =
+  '[{"ifindex":4,"ifname":"vcan0","flags":["NOARP","UP","LOWER_UP"],"mtu":72,"qdisc":"noqueue","operstate":"UNKNOWN","txqlen":1000,"link_type":"can","linkinfo":{"info_kind":"vcan"}}]';
 
 describe('parseIpLinkDetails', () => {
   it('reads state, bitrate, restart-ms, qlen and clock of a real controller', () => {

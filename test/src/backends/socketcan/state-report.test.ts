@@ -39,7 +39,11 @@ describe('KernelDrops', () => {
   it('counts across sockets (each counter starts at 0) and warns at most once per interval with the drops since the last warning', () => {
     let now = 0;
     const warnings: [number, number][] = [];
-    const drops = new KernelDrops(() => now, (dropped, total) => warnings.push([dropped, total]), 10_000);
+    const drops = new KernelDrops(
+      () => now,
+      (dropped, total) => warnings.push([dropped, total]),
+      10_000,
+    );
     drops.note(5);
     drops.note(9);
     expect(drops.total).toBe(9);

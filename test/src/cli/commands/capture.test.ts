@@ -69,7 +69,10 @@ it('export: a candump log can-utils reads back, and GVRET CSV with tx rows marke
   const r = await cli('export', '--capture', db, '--since', `${day} 02:10`, '--until', `${day} 02:10:10`, '-o', log);
   expect(r.code).toBe(0);
   expect(r.err).toBe(`201 frames written to ${log}\n`);
-  const long = execFileSync('log2long', { input: fs.readFileSync(log) }).toString().trim().split('\n');
+  const long = execFileSync('log2long', { input: fs.readFileSync(log) })
+    .toString()
+    .trim()
+    .split('\n');
   expect(long).toHaveLength(201);
   expect(long[0]).toMatch(/^\(\d+\.000000\)\s+can0\s+1D0000AA\s+\[2\]\s+00 FE/);
   const csv = (await cli('export', '--capture', db, '--format', 'gvret-csv', '--direction', 'tx')).out.trim().split('\n');

@@ -39,7 +39,10 @@ beforeEach(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ab-daemon-first-'));
   db = path.join(dir, 'live.db');
   const s = CaptureStore.open(await loadSqlite(), { path: db });
-  s.append([0, 1, 2].map((i) => ({ bus: 0, direction: 0, frame: makeFrame({ id: 0x100 + i, data: [i], timestamp: Date.now() - 1000 + i }), session: 0, label: null })), { 0: 'can0' });
+  s.append(
+    [0, 1, 2].map((i) => ({ bus: 0, direction: 0, frame: makeFrame({ id: 0x100 + i, data: [i], timestamp: Date.now() - 1000 + i }), session: 0, label: null })),
+    { 0: 'can0' },
+  );
   s.close();
 });
 
@@ -100,7 +103,21 @@ describe('doctor asks the running daemon first', () => {
   });
 
   it('a failed capture and a PostgreSQL backlog in the daemon are problems; a config change not applied yet is a warning', async () => {
-    const socket = await daemon(capturing({ state: 'failed', forward: { state: 'backing_off', target: 'pg/can', backlogRows: 5, lagSeconds: 30, rowsTotal: 0, errorsTotal: 2, lostTotal: 0, lastError: 'ECONNREFUSED' } }));
+    const socket = await daemon(
+      capturing({
+        state: 'failed',
+        forward: {
+          state: 'backing_off',
+          target: 'pg/can',
+          backlogRows: 5,
+          lagSeconds: 30,
+          rowsTotal: 0,
+          errorsTotal: 2,
+          lostTotal: 0,
+          lastError: 'ECONNREFUSED',
+        },
+      }),
+    );
     const checks = await captureProbe(captureCli({ env: {} }).ctx, socket)(config({ capture: '/var/lib/ampio-bridge/other.db' }));
     expect(checks.map((c) => [c.id, c.status])).toEqual([
       ['capture', 'fail'],
@@ -113,7 +130,13 @@ describe('doctor asks the running daemon first', () => {
     const socket = await daemon(undefined);
     const file = config({ capture: db });
     const live = await captureProbe(captureCli({ env: {} }).ctx, socket)(file);
-    expect(live).toEqual([expect.objectContaining({ id: 'capture', status: 'warn', detail: expect.stringContaining(`off in the running daemon (pid ${server!.state.daemon.pid}), though the config file sets --capture ${db}`) })]);
+    expect(live).toEqual([
+      expect.objectContaining({
+        id: 'capture',
+        status: 'warn',
+        detail: expect.stringContaining(`off in the running daemon (pid ${server!.state.daemon.pid}), though the config file sets --capture ${db}`),
+      }),
+    ]);
     await server!.stop();
     server = null;
     const fromConfig = await captureProbe(captureCli({ env: {} }).ctx, socket)(file);

@@ -26,10 +26,16 @@ describe('SIGHUP reload', () => {
     const done = serve(['--config', config], cli.ctx);
     await waitFor(() => fs.existsSync(sock));
 
-    fs.writeFileSync(config, JSON.stringify({ backend: 'virtual', 'virtual-rate': 0, listen: '127.0.0.1:1', 'hub-buffer': 64, 'max-clients': 2, 'control-socket': sock }));
+    fs.writeFileSync(
+      config,
+      JSON.stringify({ backend: 'virtual', 'virtual-rate': 0, listen: '127.0.0.1:1', 'hub-buffer': 64, 'max-clients': 2, 'control-socket': sock }),
+    );
     cli.signals.emit('SIGHUP');
     await waitFor(() => cli.stderr().includes('reload_needs_restart'));
-    const line = cli.stderr().split('\n').find((l) => l.includes('reload_needs_restart'))!;
+    const line = cli
+      .stderr()
+      .split('\n')
+      .find((l) => l.includes('reload_needs_restart'))!;
     expect(line).toContain('restart needed for: listen, hub-buffer');
     expect(line).toMatch(/^\S+ warn /);
     expect(line).toContain('settings=listen,hub-buffer');

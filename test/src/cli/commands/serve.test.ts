@@ -55,20 +55,39 @@ describe('serve start-up failures', () => {
 describe('a control socket that cannot work is configuration: exit 2 before anything is opened', () => {
   // The capture store is the first thing a start opens after the listeners: its file must
   // not appear, nor a listener be bound.
-  const args = (socket: string, store: string) => ['--backend', 'virtual', '--listen', '127.0.0.1:0', '--control-socket', socket, '--capture', store, '--config', writeEmptyConfig()];
+  const args = (socket: string, store: string) => [
+    '--backend',
+    'virtual',
+    '--listen',
+    '127.0.0.1:0',
+    '--control-socket',
+    socket,
+    '--capture',
+    store,
+    '--config',
+    writeEmptyConfig(),
+  ];
   const cases: Array<[string, () => string, RegExp]> = [
     ['a path longer than a Unix socket can have', () => path.join(dir, 'x'.repeat(120), 'c.sock'), /code=control_socket_path/],
     ['a directory under /proc', () => '/proc/self/ampio/control.sock', /code=control_socket_dir/],
-    ['a directory every user may write to', () => {
-      const open = path.join(dir, 'open');
-      fs.mkdirSync(open);
-      fs.chmodSync(open, 0o777);
-      return path.join(open, 'c.sock');
-    }, /code=control_socket_unsafe_dir/],
-    ['a file in the way', () => {
-      fs.writeFileSync(path.join(dir, 'plain'), '');
-      return path.join(dir, 'plain');
-    }, /code=control_socket_not_socket/],
+    [
+      'a directory every user may write to',
+      () => {
+        const open = path.join(dir, 'open');
+        fs.mkdirSync(open);
+        fs.chmodSync(open, 0o777);
+        return path.join(open, 'c.sock');
+      },
+      /code=control_socket_unsafe_dir/,
+    ],
+    [
+      'a file in the way',
+      () => {
+        fs.writeFileSync(path.join(dir, 'plain'), '');
+        return path.join(dir, 'plain');
+      },
+      /code=control_socket_not_socket/,
+    ],
   ];
   for (const [what, socket, code] of cases) {
     it(what, async () => {

@@ -94,7 +94,9 @@ describe('setup flags that are serve settings', () => {
   });
 
   it('the defaults setup’s help names are the ones setup uses', () => {
-    const help = Object.values(MIRRORED_FLAGS).map((m) => m.flag.help).join('\n');
+    const help = Object.values(MIRRORED_FLAGS)
+      .map((m) => m.flag.help)
+      .join('\n');
     for (const v of [HARDWARE_DEFAULTS.bitrate, HARDWARE_DEFAULTS.listen, HARDWARE_DEFAULTS.metricsAddr, ':29536', HARDWARE_DEFAULTS.capture]) {
       expect(help).toContain(String(v));
     }
@@ -117,7 +119,9 @@ describe('setup flags → answers', () => {
       maxClients: 3,
     });
     expect(answersOf(['--can-rcvbuf', '16M'])).toEqual({ canRcvbuf: 16 * 1024 * 1024 });
-    expect(answersOf(['--metrics-addr', 'off', '--socketcand-listen', '', '--gvret-listen', ':23', '--waveshare-listen', ':20002', '--listen', ' [::1]:20000 '])).toEqual({
+    expect(
+      answersOf(['--metrics-addr', 'off', '--socketcand-listen', '', '--gvret-listen', ':23', '--waveshare-listen', ':20002', '--listen', ' [::1]:20000 ']),
+    ).toEqual({
       metricsAddr: '',
       listeners: { socketcandListen: '', gvretListen: ':23', waveshareListen: ':20002' },
       listen: '[::1]:20000',
@@ -151,9 +155,52 @@ describe("setup's own flags", () => {
 
   it('reads hardware answers and behaviour', () => {
     const cli = captureCli();
-    const f = parseSetupFlags(['--hat', 'pican2', '--oscillator', '16000000', '--interrupt', '25', '--txqueuelen', '100', '--restart-ms', '0', '-y', '--dry-run', '--reboot', 'never', '--root', '/mnt/img', '--node', '/usr/bin/node', '--no-color'], cli.ctx);
+    const f = parseSetupFlags(
+      [
+        '--hat',
+        'pican2',
+        '--oscillator',
+        '16000000',
+        '--interrupt',
+        '25',
+        '--txqueuelen',
+        '100',
+        '--restart-ms',
+        '0',
+        '-y',
+        '--dry-run',
+        '--reboot',
+        'never',
+        '--root',
+        '/mnt/img',
+        '--node',
+        '/usr/bin/node',
+        '--no-color',
+      ],
+      cli.ctx,
+    );
     expect(f).toEqual({
-      args: ['--hat', 'pican2', '--oscillator', '16000000', '--interrupt', '25', '--txqueuelen', '100', '--restart-ms', '0', '-y', '--dry-run', '--reboot', 'never', '--root', '/mnt/img', '--node', '/usr/bin/node', '--no-color'],
+      args: [
+        '--hat',
+        'pican2',
+        '--oscillator',
+        '16000000',
+        '--interrupt',
+        '25',
+        '--txqueuelen',
+        '100',
+        '--restart-ms',
+        '0',
+        '-y',
+        '--dry-run',
+        '--reboot',
+        'never',
+        '--root',
+        '/mnt/img',
+        '--node',
+        '/usr/bin/node',
+        '--no-color',
+      ],
       mode: 'install',
       yes: true,
       dryRun: true,

@@ -163,18 +163,33 @@ describe('formatStatus', () => {
         dropped: 0,
         queued: 12,
         evicted: 0,
-        forward: { state: 'backing_off', target: 'postgres://bridge@db/can#can_frames', backlogRows: 42_000, lagSeconds: 105, rowsTotal: 1_192_567, errorsTotal: 3, lostTotal: 0, lastError: 'connect ECONNREFUSED' },
+        forward: {
+          state: 'backing_off',
+          target: 'postgres://bridge@db/can#can_frames',
+          backlogRows: 42_000,
+          lagSeconds: 105,
+          rowsTotal: 1_192_567,
+          errorsTotal: 3,
+          lostTotal: 0,
+          lastError: 'connect ECONNREFUSED',
+        },
       },
     });
     const out = formatStatus(s, { color: false });
     expect(out).toContain('capture on · 1,234,567 frames · 44 MiB · oldest 3.0 h ago · 0 dropped · /var/lib/ampio-bridge/capture.db');
-    expect(out).toContain('→ PostgreSQL backing off (connect ECONNREFUSED) · backlog 42,000 rows · lag 2 min · 1,192,567 sent · postgres://bridge@db/can#can_frames');
+    expect(out).toContain(
+      '→ PostgreSQL backing off (connect ECONNREFUSED) · backlog 42,000 rows · lag 2 min · 1,192,567 sent · postgres://bridge@db/can#can_frames',
+    );
   });
 
   it('says when the kernel dropped received frames, and counts unconfirmed transmissions', () => {
-    const s = fakeSnapshot({ buses: [fakeBus({ rxKernelDrops: 17, txUnconfirmed: 2, rxReadLate: 5 }), fakeBus({ name: 'can1', rxKernelDrops: 0, rxReadLate: 0 })] });
+    const s = fakeSnapshot({
+      buses: [fakeBus({ rxKernelDrops: 17, txUnconfirmed: 2, rxReadLate: 5 }), fakeBus({ name: 'can1', rxKernelDrops: 0, rxReadLate: 0 })],
+    });
     const out = formatStatus(s, { color: false });
-    expect(out).toContain('! can0: the kernel dropped 17 received frames because the bridge read too late (raise --can-rcvbuf, see "ampio-bridge doctor" for the kernel\'s cap on it, or the host is overloaded)');
+    expect(out).toContain(
+      '! can0: the kernel dropped 17 received frames because the bridge read too late (raise --can-rcvbuf, see "ampio-bridge doctor" for the kernel\'s cap on it, or the host is overloaded)',
+    );
     expect(out).toContain('can0 frames written but never confirmed on the bus: 2');
     expect(out).not.toContain('can1: the kernel dropped');
     expect(out).toContain('! can0: 5 received frames were read more than --client-max-lag after they arrived');
@@ -186,7 +201,11 @@ describe('status: hostile and slow clients', () => {
   it('says the daemon is out of file descriptors, and shows per client how far behind it is and what it was refused', () => {
     const base = fakeSnapshot();
     const snap = fakeSnapshot({
-      daemon: { ...base.daemon, descriptors: { exhausted: true, sinceMs: 12_000, failures: 40, refused: 7, pending: 0 }, config: { ...base.daemon.config, allow: 'local', 'tx-allow': '192.168.1.0/24', 'tx-rate': '100/20', 'tx-ids': 'every ID', 'client-max-lag': '2s' } },
+      daemon: {
+        ...base.daemon,
+        descriptors: { exhausted: true, sinceMs: 12_000, failures: 40, refused: 7, pending: 0 },
+        config: { ...base.daemon.config, allow: 'local', 'tx-allow': '192.168.1.0/24', 'tx-rate': '100/20', 'tx-ids': 'every ID', 'client-max-lag': '2s' },
+      },
       clients: [
         fakeClient({ id: 1, behindMs: 2400, staleDrops: 5, readOnly: true, txRefused: { read_only: 9, id_not_allowed: 0, rate_limited: 0 } }),
         fakeClient({ id: 2, remote: '192.168.1.5:4000', behindMs: 12, readOnly: false, txRefused: { read_only: 0, id_not_allowed: 3, rate_limited: 40 } }),
@@ -205,7 +224,9 @@ describe('status: hostile and slow clients', () => {
   });
 
   it('shows what a protocol withheld from a client that cannot take it (SavvyCAN), so nothing is withheld silently', () => {
-    const snap = fakeSnapshot({ clients: [fakeClient({ id: 4, protocol: 'gvret', withheld: { zero_length: 3, rtr: 1, fd: 0 } }), fakeClient({ id: 5, protocol: 'gvret' })] });
+    const snap = fakeSnapshot({
+      clients: [fakeClient({ id: 4, protocol: 'gvret', withheld: { zero_length: 3, rtr: 1, fd: 0 } }), fakeClient({ id: 5, protocol: 'gvret' })],
+    });
     const text = formatStatus(snap, { color: false });
     expect(text).toContain('client 4 (gvret) frames withheld because it cannot take them: zero length 3, rtr 1');
     expect(text).not.toContain('client 5 (gvret) frames withheld');
@@ -214,8 +235,19 @@ describe('status: hostile and slow clients', () => {
   it('with MQTT on: one line with the broker (password redacted), what was published and the commands', () => {
     const snap = fakeSnapshot({
       mqtt: {
-        state: 'connected', broker: 'mqtt://bridge:***@192.168.1.10:1883', prefix: 'ampio/pi', since: 0, connects: 1, disconnects: 0, lastError: null, listenOnly: false,
-        topics: 80, pending: 0, published: 2500, superseded: 0, commands: { received: 4, sent: 3, refused: { bad_payload: 1 }, failed: {} },
+        state: 'connected',
+        broker: 'mqtt://bridge:***@192.168.1.10:1883',
+        prefix: 'ampio/pi',
+        since: 0,
+        connects: 1,
+        disconnects: 0,
+        lastError: null,
+        listenOnly: false,
+        topics: 80,
+        pending: 0,
+        published: 2500,
+        superseded: 0,
+        commands: { received: 4, sent: 3, refused: { bad_payload: 1 }, failed: {} },
       },
     });
     const out = formatStatus(snap, { color: false });

@@ -11,7 +11,10 @@ describe('cannelloni UDP datagram', () => {
     const d = Uint8Array.from([2, 0, 7, 0, 2, 0, 0, 1, 0x23, 3, 1, 2, 3, 0, 0, 1, 0x26, 0x8c, 1, ...Array.from({ length: 12 }, (_, k) => k)]);
     const r = decodeDatagram(d);
     expect(r.ok && r.seq).toBe(7);
-    expect(r.ok && r.frames.map((f) => [f.id, f.len, f.fd, f.fdFlags])).toEqual([[0x123, 3, false, 0], [0x126, 12, true, 1]]);
+    expect(r.ok && r.frames.map((f) => [f.id, f.len, f.fd, f.fdFlags])).toEqual([
+      [0x123, 3, false, 0],
+      [0x126, 12, true, 1],
+    ]);
   });
 
   it('an empty DATA datagram (count 0) is valid and carries nothing, as in cannelloni', () => {
@@ -39,7 +42,10 @@ describe('sequence accounting', () => {
 
 describe('garbage never throws', () => {
   it(`random datagrams and valid ones with a byte changed: each decoded whole or refused, counted (${Number(process.env.AMPIO_FUZZ_RUNS ?? 300)} runs)`, () => {
-    const valid = encodeDatagram([Uint8Array.from([0, 0, 1, 0x23, 3, 1, 2, 3]), Uint8Array.from([0, 0, 1, 0x26, 0x8c, 1, ...Array.from({ length: 12 }, (_, k) => k)])], 9);
+    const valid = encodeDatagram(
+      [Uint8Array.from([0, 0, 1, 0x23, 3, 1, 2, 3]), Uint8Array.from([0, 0, 1, 0x26, 0x8c, 1, ...Array.from({ length: 12 }, (_, k) => k)])],
+      9,
+    );
     const mutated = fc.tuple(fc.nat(valid.length - 1), fc.integer({ min: 0, max: 255 })).map(([i, b]) => {
       const d = Uint8Array.from(valid);
       d[i] = b;

@@ -22,7 +22,11 @@ runDatagramConformance({
     'wrong version': Buffer.concat([Buffer.from([1, 0, 0, 0, 1]), one]),
     'ACK op code': Buffer.from([2, 1, 0, 0, 0]),
     'bad length (classic len 9)': datagram(0, [Buffer.from([0, 0, 1, 0x23, 9, 1, 2, 3, 4, 5, 6, 7, 8, 9])]),
-    oversized: datagram(0, Array.from({ length: 1200 }, () => one), 1200),
+    oversized: datagram(
+      0,
+      Array.from({ length: 1200 }, () => one),
+      1200,
+    ),
   },
   // 0 1 2, then 5 (3 and 4 skipped), 7 (6 skipped), then 6 late, 6 again (a duplicate), 8.
   sequence: { seqs: [0, 1, 2, 5, 7, 6, 6, 8], lost: 2, misordered: 2 },

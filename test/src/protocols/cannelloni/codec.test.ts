@@ -1,24 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  CANNELLONI_HELLO,
-  CannelloniDecoder,
-  encodedLength,
-  encodeFrame,
-  HelloReader,
-} from '../../../../src/protocols/cannelloni/codec.js';
-import {
-  CAN_EFF_FLAG,
-  CAN_ERR_FLAG,
-  CAN_RTR_FLAG,
-  CANFD_BRS,
-  type CanFrame,
-  frameProblem,
-  isValidFdLength,
-  makeFrame,
-} from '../../../../src/core/frame.js';
+import { CANNELLONI_HELLO, CannelloniDecoder, encodedLength, encodeFrame, HelloReader } from '../../../../src/protocols/cannelloni/codec.js';
+import { CAN_EFF_FLAG, CAN_ERR_FLAG, CAN_RTR_FLAG, CANFD_BRS, type CanFrame, frameProblem, isValidFdLength, makeFrame } from '../../../../src/core/frame.js';
 
-const hex = (s: string): Uint8Array => Uint8Array.from(s.trim().split(/\s+/).map((b) => parseInt(b, 16)));
+const hex = (s: string): Uint8Array =>
+  Uint8Array.from(
+    s
+      .trim()
+      .split(/\s+/)
+      .map((b) => parseInt(b, 16)),
+  );
 const toHexStr = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0').toUpperCase()).join(' ');
 
 function decodeAll(chunks: Uint8Array[]): { frames: CanFrame[]; error: string | null; pending: number } {
@@ -48,7 +39,10 @@ describe('cannelloni wire vectors', () => {
     ['00 00 07 FF 08 11 22 33 44 DE AD BE EF', makeFrame({ id: 0x7ff, data: [0x11, 0x22, 0x33, 0x44, 0xde, 0xad, 0xbe, 0xef] })],
     ['9A BC DE F0 02 DE AD', makeFrame({ id: 0x1abcdef0, extended: true, data: [0xde, 0xad] })],
     ['40 00 01 23 08', makeFrame({ id: 0x123, rtr: true, len: 8 })],
-    ['00 00 01 23 8C 01 00 01 02 03 04 05 06 07 08 09 0A 0B', makeFrame({ id: 0x123, fd: true, fdFlags: CANFD_BRS, data: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11] })],
+    [
+      '00 00 01 23 8C 01 00 01 02 03 04 05 06 07 08 09 0A 0B',
+      makeFrame({ id: 0x123, fd: true, fdFlags: CANFD_BRS, data: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11] }),
+    ],
     ['00 00 02 00 00', makeFrame({ id: 0x200 })],
     ['A0 00 00 40 08 00 00 00 00 00 00 00 00', makeFrame({ id: 0x40, error: true, extended: true, data: [0, 0, 0, 0, 0, 0, 0, 0] })],
   ];
@@ -91,7 +85,10 @@ describe('cannelloni wire vectors', () => {
   it('a standard id above 0x7FF is refused whole (never masked to 11 bits); the frames around it decode', () => {
     const frames: CanFrame[] = [];
     const refused: string[] = [];
-    const d = new CannelloniDecoder((f) => frames.push(f), (r) => refused.push(`${r.code} ${toHexStr(r.bytes)}`));
+    const d = new CannelloniDecoder(
+      (f) => frames.push(f),
+      (r) => refused.push(`${r.code} ${toHexStr(r.bytes)}`),
+    );
     // 0x900 [AA BB], an RTR 0xFFF, an FD 0x1000 with 12 bytes, then 0x100 [CC].
     const wire = hex(`00 00 09 00 02 AA BB  40 00 0F FF 02  00 00 10 00 8C 01 ${'00 '.repeat(12)} 00 00 01 00 01 CC`);
     expect(d.push(wire)).toBeNull();
@@ -122,7 +119,11 @@ describe('cannelloni wire vectors', () => {
 
   it('hello + 3 frames in one write yields 3 frames', () => {
     const h = new HelloReader();
-    const frames = [makeFrame({ id: 1, data: [1] }), makeFrame({ id: 2, data: [] }), makeFrame({ id: 0x1abcdef0, extended: true, data: [1, 2, 3, 4, 5, 6, 7, 8] })];
+    const frames = [
+      makeFrame({ id: 1, data: [1] }),
+      makeFrame({ id: 2, data: [] }),
+      makeFrame({ id: 0x1abcdef0, extended: true, data: [1, 2, 3, 4, 5, 6, 7, 8] }),
+    ];
     const all = concat([CANNELLONI_HELLO, ...frames.map(encodeFrame)]);
     expect(h.push(all)).toBe('ok');
     expect(decodeAll([h.rest]).frames.map(plain)).toEqual(frames.map(plain));

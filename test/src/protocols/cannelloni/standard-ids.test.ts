@@ -18,9 +18,23 @@ afterEach(async () => {
 });
 
 async function start() {
-  const d = await startTestDaemon({}, {
-    backends: (c) => [createVirtualBackend({ name: 'vbus0', index: 0, rate: 0, payload: 'ampio', bitrate: c.bitrate, fd: true, now: () => performance.now(), wallClock: () => Date.now() })],
-  });
+  const d = await startTestDaemon(
+    {},
+    {
+      backends: (c) => [
+        createVirtualBackend({
+          name: 'vbus0',
+          index: 0,
+          rate: 0,
+          payload: 'ampio',
+          bitrate: c.bitrate,
+          fd: true,
+          now: () => performance.now(),
+          wallClock: () => Date.now(),
+        }),
+      ],
+    },
+  );
   running = d;
   const onBus: CanFrame[] = [];
   d.daemon.bus(0)!.addTap({ received: () => {}, transmitted: (_b, f) => void onBus.push(f) });

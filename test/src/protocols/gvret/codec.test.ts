@@ -14,8 +14,7 @@ import {
 } from '../../../../src/protocols/gvret/codec.js';
 import type { BusInfo } from '../../../../src/protocols/types.js';
 
-const hex = (b: Uint8Array | null): string =>
-  b === null ? 'null' : Array.from(b, (x) => x.toString(16).padStart(2, '0').toUpperCase()).join(' ');
+const hex = (b: Uint8Array | null): string => (b === null ? 'null' : Array.from(b, (x) => x.toString(16).padStart(2, '0').toUpperCase()).join(' '));
 
 const bus = (index: number, bitrate: number | null, fd = false): BusInfo => ({
   index,
@@ -69,16 +68,12 @@ describe('GVRET frames to the client (vectors)', () => {
       expect(encodeGvretFrame(fd12, 0, 'off', 0)).toBeNull();
     });
 
-    it("esp32ret: F1 14 ts id len bus data 00", () => {
-      expect(hex(encodeGvretFrame(fd12, 1, 'esp32ret', 0))).toBe(
-        'F1 14 02 00 00 00 23 01 00 00 0C 01 01 02 03 04 05 06 07 08 09 0A 0B 0C 00',
-      );
+    it('esp32ret: F1 14 ts id len bus data 00', () => {
+      expect(hex(encodeGvretFrame(fd12, 1, 'esp32ret', 0))).toBe('F1 14 02 00 00 00 23 01 00 00 0C 01 01 02 03 04 05 06 07 08 09 0A 0B 0C 00');
     });
 
     it('wiretap: F1 00 with the DLC code in the length nibble (12 bytes -> 9, 64 -> F)', () => {
-      expect(hex(encodeGvretFrame(fd12, 1, 'wiretap', 0))).toBe(
-        'F1 00 02 00 00 00 23 01 00 00 19 01 02 03 04 05 06 07 08 09 0A 0B 0C 00',
-      );
+      expect(hex(encodeGvretFrame(fd12, 1, 'wiretap', 0))).toBe('F1 00 02 00 00 00 23 01 00 00 19 01 02 03 04 05 06 07 08 09 0A 0B 0C 00');
       const fd64 = makeFrame({ id: 0x1abcdef0 | CAN_EFF_FLAG, fd: true, data: new Array(64).fill(0xee), timestamp: at(2) });
       const out = encodeGvretFrame(fd64, 0, 'wiretap', 0)!;
       expect(out.length).toBe(12 + 64);

@@ -29,7 +29,16 @@ async function start(overrides: Partial<Config> = {}): Promise<{ d: TestDaemon; 
     {
       backends: () =>
         [0, 1].map((index) => {
-          const bus = createVirtualBackend({ name: `vbus${index}`, index, rate: 0, payload: 'ampio', bitrate: 125_000, fd: true, now: () => performance.now(), wallClock: () => Date.now() });
+          const bus = createVirtualBackend({
+            name: `vbus${index}`,
+            index,
+            rate: 0,
+            payload: 'ampio',
+            bitrate: 125_000,
+            fd: true,
+            now: () => performance.now(),
+            wallClock: () => Date.now(),
+          });
           buses.push(bus);
           return bus;
         }),
@@ -50,12 +59,21 @@ describe('GVRET: what a client gets before and after the bridge knows what it is
     closers.push(() => savvy.close());
     await savvy.waitConnected();
     await until(() => d.records.filter((r) => r.event === 'gvret_client_identified').length === 2, 'both clients identified', 5000, 10);
-    expect(d.records.filter((r) => r.event === 'gvret_client_identified').map((r) => r.client).sort()).toEqual(['other', 'savvycan']);
+    expect(
+      d.records
+        .filter((r) => r.event === 'gvret_client_identified')
+        .map((r) => r.client)
+        .sort(),
+    ).toEqual(['other', 'savvycan']);
     buses[0].inject(makeFrame({ id: 0x101 })); // zero-length
     buses[1].inject(makeFrame({ id: 0x102, rtr: true, len: 2 }));
     buses[0].inject(makeFrame({ id: 0x103, fd: true, data: new Array(12).fill(7) }));
     buses[1].inject(makeFrame({ id: 0x104, data: [4] }));
-    await listener.until(() => listener.frames.length >= 4, 5000, () => `4 frames at the listener (have ${listener.frames.length})`);
+    await listener.until(
+      () => listener.frames.length >= 4,
+      5000,
+      () => `4 frames at the listener (have ${listener.frames.length})`,
+    );
     expect(listener.frames.map((f) => [f.id, f.bus, f.data.length, f.fd])).toEqual([
       [0x101, 0, 0, false],
       [0x102, 1, 0, false],
@@ -79,13 +97,17 @@ describe('GVRET: what a client gets before and after the bridge knows what it is
     );
   });
 
-  it("frames on the bus inside the window are held, not lost: a listener gets every data frame from E7 on, in order", async () => {
+  it('frames on the bus inside the window are held, not lost: a listener gets every data frame from E7 on, in order', async () => {
     const { d, buses } = await start();
     const listener = await WireTapClient.listen(gvretPort(d));
     closers.push(() => listener.close());
     await until(() => d.daemon.snapshot().clients.length === 1, 'the listener connected', 5000, 10);
     for (let k = 0; k < 20; k++) buses[0].inject(makeFrame({ id: 0x200, data: [k] }));
-    await listener.until(() => listener.frames.length >= 20, 5000, () => `20 frames (have ${listener.frames.length})`);
+    await listener.until(
+      () => listener.frames.length >= 20,
+      5000,
+      () => `20 frames (have ${listener.frames.length})`,
+    );
     expect(listener.frames.map((f) => f.data[0])).toEqual(Array.from({ length: 20 }, (_, k) => k));
   });
 });
@@ -98,7 +120,11 @@ describe('GVRET: the hold is bounded by the queue too', () => {
     await until(() => d.daemon.snapshot().clients.length === 1, 'the listener connected', 5000, 10);
     // 20 frames into a queue of 8 at once (each written as it comes, batch size 1): held whole, 12 would be dropped.
     for (let k = 0; k < 20; k++) buses[0].inject(makeFrame({ id: 0x400, data: [k] }));
-    await listener.until(() => listener.frames.length >= 20, 5000, () => `20 frames (have ${listener.frames.length})`);
+    await listener.until(
+      () => listener.frames.length >= 20,
+      5000,
+      () => `20 frames (have ${listener.frames.length})`,
+    );
     expect(listener.frames.map((f) => f.data[0])).toEqual(Array.from({ length: 20 }, (_, k) => k));
     expect(d.daemon.snapshot().totals.hubDrops).toBe(0);
   });

@@ -3,7 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { CAN_EFF_FLAG, frameProblem } from '../../../../src/core/frame.js';
 import { GvretDecoder, type GvretEvent } from '../../../../src/protocols/gvret/decoder.js';
 
-const hex = (s: string): Uint8Array => Uint8Array.from(s.trim().split(/\s+/).filter(Boolean).map((b) => parseInt(b, 16)));
+const hex = (s: string): Uint8Array =>
+  Uint8Array.from(
+    s
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((b) => parseInt(b, 16)),
+  );
 
 /** Events in a comparable shape (Uint8Arrays as plain arrays). */
 function plain(events: GvretEvent[]): unknown[] {
@@ -40,9 +47,7 @@ describe('GVRET decoder (vectors)', () => {
   });
 
   it('TX 0x123 on bus 1 [AA BB CC]', () => {
-    expect(decode('F1 00 23 01 00 00 01 03 AA BB CC')).toEqual([
-      { type: 'frame', cmd: 0, bus: 1, id: 0x123, len: 3, fd: false, data: [0xaa, 0xbb, 0xcc] },
-    ]);
+    expect(decode('F1 00 23 01 00 00 01 03 AA BB CC')).toEqual([{ type: 'frame', cmd: 0, bus: 1, id: 0x123, len: 3, fd: false, data: [0xaa, 0xbb, 0xcc] }]);
   });
 
   it('TX EFF ids keep bit 31 as the EFF flag and are masked to 29 bits', () => {
@@ -113,7 +118,10 @@ describe('GVRET decoder (vectors)', () => {
   });
 
   it('unknown commands are reported and the decoder returns to idle', () => {
-    expect(decode('F1 16 F1 09')).toEqual([{ type: 'unknown', cmd: 0x16 }, { type: 'command', cmd: 9 }]);
+    expect(decode('F1 16 F1 09')).toEqual([
+      { type: 'unknown', cmd: 0x16 },
+      { type: 'command', cmd: 9 },
+    ]);
   });
 
   it('F1 F1 restarts the command (a stray F1 trailer before the next command)', () => {
@@ -128,16 +136,18 @@ describe('GVRET decoder (vectors)', () => {
 describe('GVRET decoder (properties)', () => {
   const message = fc.oneof(
     fc.constantFrom(hex('E7'), hex('F1 09'), hex('F1 0C'), hex('F1 01'), hex('00'), hex('F1 05 20 A1 07 C0 20 A1 07 80 00')),
-    fc.record({
-      id: fc.integer({ min: 0, max: 0x7ff }),
-      bus: fc.integer({ min: 0, max: 255 }),
-      data: fc.uint8Array({ maxLength: 8 }),
-      trailer: fc.boolean(),
-    }).map(({ id, bus, data, trailer }) => {
-      const out = [0xf1, 0, id & 0xff, id >> 8, 0, 0, bus, data.length, ...data];
-      if (trailer) out.push(0);
-      return Uint8Array.from(out);
-    }),
+    fc
+      .record({
+        id: fc.integer({ min: 0, max: 0x7ff }),
+        bus: fc.integer({ min: 0, max: 255 }),
+        data: fc.uint8Array({ maxLength: 8 }),
+        trailer: fc.boolean(),
+      })
+      .map(({ id, bus, data, trailer }) => {
+        const out = [0xf1, 0, id & 0xff, id >> 8, 0, 0, bus, data.length, ...data];
+        if (trailer) out.push(0);
+        return Uint8Array.from(out);
+      }),
     fc.uint8Array({ maxLength: 40 }),
   );
   const stream = fc.array(message, { maxLength: 30 }).map((parts) => {
@@ -184,16 +194,21 @@ describe('GVRET decoder (properties)', () => {
   it('well-formed TX frames are all decoded, in order, whatever surrounds them in idle', () => {
     const frame = fc.record({ id: fc.integer({ min: 0, max: 0x7ff }), data: fc.uint8Array({ maxLength: 8 }) });
     fc.assert(
-      fc.property(fc.array(frame, { maxLength: 20 }), fc.array(fc.integer({ min: 0, max: 0xff }).filter((b) => b !== 0xf1), { maxLength: 20 }), (frames, noise) => {
-        const parts: number[] = [];
-        frames.forEach((f, i) => {
-          parts.push(noise[i] ?? 0, 0xf1, 0, f.id & 0xff, f.id >> 8, 0, 0, 1, f.data.length, ...f.data);
-        });
-        const got = new GvretDecoder().push(Uint8Array.from(parts)).filter((e) => e.type === 'frame');
-        expect(got.map((e) => (e.type === 'frame' ? [e.frame.id, Array.from(e.frame.data)] : null))).toEqual(
-          frames.map((f) => [f.id, Array.from(f.data)]),
-        );
-      }),
+      fc.property(
+        fc.array(frame, { maxLength: 20 }),
+        fc.array(
+          fc.integer({ min: 0, max: 0xff }).filter((b) => b !== 0xf1),
+          { maxLength: 20 },
+        ),
+        (frames, noise) => {
+          const parts: number[] = [];
+          frames.forEach((f, i) => {
+            parts.push(noise[i] ?? 0, 0xf1, 0, f.id & 0xff, f.id >> 8, 0, 0, 1, f.data.length, ...f.data);
+          });
+          const got = new GvretDecoder().push(Uint8Array.from(parts)).filter((e) => e.type === 'frame');
+          expect(got.map((e) => (e.type === 'frame' ? [e.frame.id, Array.from(e.frame.data)] : null))).toEqual(frames.map((f) => [f.id, Array.from(f.data)]));
+        },
+      ),
       { numRuns: 300 },
     );
   });

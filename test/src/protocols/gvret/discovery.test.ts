@@ -52,10 +52,19 @@ rx.close();
 console.log(JSON.stringify({ got, logs, counters: d.counters(), afterStop: got.length - after }));
 `;
 
-async function inNamespace(setup: string, runMs: number, program: (dir: string) => string = () => listenerScript(runMs)): Promise<{ got: Array<{ hex: string; from: string; at: number }>; logs: Array<Record<string, unknown>>; counters: { sent: number; failed: number }; afterStop: number }> {
+async function inNamespace(
+  setup: string,
+  runMs: number,
+  program: (dir: string) => string = () => listenerScript(runMs),
+): Promise<{
+  got: Array<{ hex: string; from: string; at: number }>;
+  logs: Array<Record<string, unknown>>;
+  counters: { sent: number; failed: number };
+  afterStop: number;
+}> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gvret-discovery-'));
   try {
-    fs.writeFileSync(path.join(dir, "run.mjs"), program(dir));
+    fs.writeFileSync(path.join(dir, 'run.mjs'), program(dir));
     fs.writeFileSync(path.join(dir, 'none.json'), '{}\n');
     const script = `
       set -e

@@ -26,7 +26,16 @@ async function start(overrides: Partial<Config> = {}): Promise<{ d: TestDaemon; 
     {
       backends: (_c) =>
         [0, 1].map((index) => {
-          const bus = createVirtualBackend({ name: `vbus${index}`, index, rate: 0, payload: 'ampio', bitrate: index === 0 ? 125_000 : 50_000, fd: true, now: () => performance.now(), wallClock: () => Date.now() });
+          const bus = createVirtualBackend({
+            name: `vbus${index}`,
+            index,
+            rate: 0,
+            payload: 'ampio',
+            bitrate: index === 0 ? 125_000 : 50_000,
+            fd: true,
+            now: () => performance.now(),
+            wallClock: () => Date.now(),
+          });
           buses.push(bus);
           return bus;
         }),
@@ -84,8 +93,16 @@ describe('GVRET through the daemon', () => {
     buses[1].inject(makeFrame({ id: 0x102, rtr: true, len: 2, timestamp: t0 }));
     buses[0].inject(makeFrame({ id: 0x103, fd: true, data: new Array(12).fill(7), timestamp: t0 }));
     buses[1].inject(makeFrame({ id: 0x18daf110, extended: true, data: [9, 9], timestamp: t0 }));
-    await w.until(() => w.frames.length >= 5, 5000, () => `5 frames at WireTAP (have ${w.frames.length})`);
-    await s.until(() => s.frames.length >= 2, 5000, () => `2 frames at SavvyCAN (have ${s.frames.length})`);
+    await w.until(
+      () => w.frames.length >= 5,
+      5000,
+      () => `5 frames at WireTAP (have ${w.frames.length})`,
+    );
+    await s.until(
+      () => s.frames.length >= 2,
+      5000,
+      () => `2 frames at SavvyCAN (have ${s.frames.length})`,
+    );
     expect(w.frames.map((f) => [f.id, f.bus, f.data.length, f.fd])).toEqual([
       [0x100, 0, 1, false],
       [0x101, 1, 0, false],
@@ -102,7 +119,12 @@ describe('GVRET through the daemon', () => {
     expect(s.frames[0].timestamp).toBe(Math.round(t0 * 1000) % 2 ** 32);
     await d.stop(); // the summary is logged when a session ends
     running = null;
-    expect(d.records.find((r) => r.event === 'gvret_session_summary')).toMatchObject({ client: 'savvycan', withheld_zero_length: 1, withheld_rtr: 1, withheld_fd: 1 });
+    expect(d.records.find((r) => r.event === 'gvret_session_summary')).toMatchObject({
+      client: 'savvycan',
+      withheld_zero_length: 1,
+      withheld_rtr: 1,
+      withheld_fd: 1,
+    });
   });
 
   it('frames from SavvyCAN and WireTAP go to the bus their bus byte names, and to the other GVRET session with that bus', async () => {
@@ -162,7 +184,10 @@ describe('GVRET through the daemon', () => {
     const s = await savvy(d);
     s.write([0xf1, 0x05, 0x20, 0xa1, 0x07, 0xc0, 0x20, 0xa1, 0x07, 0xc0, 0x00, 0xf1, 0x06]);
     await eventually(() => d.records.some((r) => r.event === 'gvret_command_ignored'), 'the log line');
-    expect(d.records.find((r) => r.event === 'gvret_command_ignored')).toMatchObject({ command: 'F1 05', requested: 'bus0 500000 bit/s on, bus1 500000 bit/s on' });
+    expect(d.records.find((r) => r.event === 'gvret_command_ignored')).toMatchObject({
+      command: 'F1 05',
+      requested: 'bus0 500000 bit/s on, bus1 500000 bit/s on',
+    });
     await new Promise((r) => setTimeout(r, 50));
     expect(s.bitrates).toEqual([125_000, 50_000]);
   });

@@ -4,7 +4,12 @@ import { createGvretProtocol, gvret } from '../../../../src/protocols/gvret/inde
 import { FakeSessionPeer } from '../../../support/fake-session-peer.js';
 import { ManualTimers } from '../socketcand/fakes.js';
 
-const hex = (s: string): number[] => s.trim().split(/\s+/).filter(Boolean).map((b) => parseInt(b, 16));
+const hex = (s: string): number[] =>
+  s
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((b) => parseInt(b, 16));
 const toHex = (b: Uint8Array | null): string => (b ? Array.from(b, (x) => x.toString(16).padStart(2, '0').toUpperCase()).join(' ') : 'null');
 
 const SAVVYCAN_BURST = 'E7 E7 F1 0C F1 06 F1 07 F1 01 F1 09';
@@ -20,9 +25,7 @@ describe('GVRET session: SavvyCAN', () => {
     peer.input(hex(SAVVYCAN_BURST));
     expect(peer.readyCalls).toBe(1);
     expect(peer.replies.length).toBe(1);
-    expect(peer.replyHex()).toBe(
-      ['F1 0C 02', 'F1 06 01 20 A1 07 00 01 90 D0 03 00', 'F1 07 90 01 01 00 00 00', 'F1 01 40 E2 01 00', 'F1 09 DE AD'].join(' '),
-    );
+    expect(peer.replyHex()).toBe(['F1 0C 02', 'F1 06 01 20 A1 07 00 01 90 D0 03 00', 'F1 07 90 01 01 00 00 00', 'F1 01 40 E2 01 00', 'F1 09 DE AD'].join(' '));
     expect(peer.logs.find((l) => l.event === 'gvret_client_identified')?.fields?.client).toBe('savvycan');
   });
 
@@ -80,7 +83,10 @@ describe('GVRET session: SavvyCAN', () => {
     expect(logged.map((l) => l.fields?.command)).toEqual(['F1 05', 'F1 0E']);
     expect(logged[0].fields?.requested).toBe('bus0 500000 bit/s on, bus1 500000 bit/s off');
     const session = peer.session as unknown as { ignored: Map<number, number> };
-    expect([...session.ignored]).toEqual([[5, 2], [0x0e, 1]]);
+    expect([...session.ignored]).toEqual([
+      [5, 2],
+      [0x0e, 1],
+    ]);
     expect(peer.sent).toEqual([]);
   });
 });
@@ -182,7 +188,6 @@ describe('GVRET session: WireTAP and other clients', () => {
   });
 });
 
-
 describe('GVRET session: the client kind is decided within a window after E7, frames held meanwhile', () => {
   const withTimers = (options: { fd?: 'off' | 'esp32ret' | 'wiretap' } = {}) => {
     const timers = new ManualTimers();
@@ -210,7 +215,10 @@ describe('GVRET session: the client kind is decided within a window after E7, fr
     expect(peer.held).toBe(true);
     timers.advance(1);
     expect(peer.held).toBe(false);
-    expect(peer.logs.find((l) => l.event === 'gvret_client_identified')?.fields).toMatchObject({ client: 'other', by: 'no SavvyCAN connect burst within 250 ms of E7' });
+    expect(peer.logs.find((l) => l.event === 'gvret_client_identified')?.fields).toMatchObject({
+      client: 'other',
+      by: 'no SavvyCAN connect burst within 250 ms of E7',
+    });
     expect(toHex(peer.deliver(empty, 0, proto.encoder))).toBe('F1 00 E8 03 00 00 7F 00 00 00 00 00');
     expect(peer.deliver(remote, 1, proto.encoder)).not.toBeNull();
     expect(peer.deliver(fd12, 1, proto.encoder)?.[1]).toBe(0x14);

@@ -14,12 +14,22 @@ const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..',
 const built = path.join(root, 'dist', 'src', 'protocols', 'socketcand', 'beacon.js');
 const bin = path.join(root, 'dist', 'src', 'cli', 'main.js');
 
-const iface = (address: string, netmask: string, internal = false) => ({ address, netmask, family: 'IPv4' as const, mac: '00:00:00:00:00:00', internal, cidr: null });
+const iface = (address: string, netmask: string, internal = false) => ({
+  address,
+  netmask,
+  family: 'IPv4' as const,
+  mac: '00:00:00:00:00:00',
+  internal,
+  cidr: null,
+});
 
 describe('beacon targets', () => {
   const ifs = {
     lo: [iface('127.0.0.1', '255.0.0.0', true)],
-    eth0: [iface('192.168.1.20', '255.255.255.0'), { address: 'fe80::1', netmask: 'ffff:ffff:ffff:ffff::', family: 'IPv6' as const, mac: '', internal: false, cidr: null, scopeid: 1 }],
+    eth0: [
+      iface('192.168.1.20', '255.255.255.0'),
+      { address: 'fe80::1', netmask: 'ffff:ffff:ffff:ffff::', family: 'IPv6' as const, mac: '', internal: false, cidr: null, scopeid: 1 },
+    ],
     wlan0: [iface('10.1.2.3', '255.255.0.0')],
     tun0: [iface('10.8.0.2', '255.255.255.255')],
   };
@@ -94,7 +104,10 @@ console.log(JSON.stringify({ got, logs }));
   });
 
   it('ran among the interfaces it created only', () => {
-    const names = links.split('\n').filter(Boolean).map((l) => l.split(':')[1].trim().split('@')[0]);
+    const names = links
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split(':')[1].trim().split('@')[0]);
     expect(names.sort()).toEqual(['lo', 'v0', 'v1', 'w0', 'w1']);
   });
 
@@ -171,6 +184,10 @@ describe('serve --socketcand-beacon in a private network namespace', () => {
     expect(listen).toHaveLength(1);
     const port = Number(listen[0].addr.split(':').pop());
     expect(port).toBeGreaterThan(0);
-    expect(beacons[0]).toMatch(new RegExp(`^<CANBeacon name="[^"]+" type="SocketCAN" description="socketcand">\n<URL>can://10\\.77\\.0\\.1:${port}</URL><Bus name="can0"/><Bus name="can1"/></CANBeacon>$`));
+    expect(beacons[0]).toMatch(
+      new RegExp(
+        `^<CANBeacon name="[^"]+" type="SocketCAN" description="socketcand">\n<URL>can://10\\.77\\.0\\.1:${port}</URL><Bus name="can0"/><Bus name="can1"/></CANBeacon>$`,
+      ),
+    );
   });
 });

@@ -173,10 +173,7 @@ describe('tokenizer', () => {
   });
 
   it('property: the events do not depend on where the stream is split', () => {
-    const piece = fc.oneof(
-      fc.constantFrom('<', '>', ' ', '\n', 'send', '123', 'open can0', 'x'),
-      fc.string({ maxLength: 6 }),
-    );
+    const piece = fc.oneof(fc.constantFrom('<', '>', ' ', '\n', 'send', '123', 'open can0', 'x'), fc.string({ maxLength: 6 }));
     fc.assert(
       fc.property(fc.array(piece, { maxLength: 40 }), fc.array(fc.nat(), { maxLength: 10 }), (pieces, cuts) => {
         const all = bytes(pieces.join(''));

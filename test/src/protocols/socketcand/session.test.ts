@@ -58,7 +58,13 @@ describe('socketcand session: handshake', () => {
   it('after open: second open and unknown commands → error; ISO-TP refused clearly', () => {
     const { peer, say } = setup();
     say('< open can0 >< open can1 >< frobnicate >< isotpmode >< echo >');
-    expect(peer.replies).toEqual(['< ok >', '< error unknown command >', '< error unknown command >', '< error ISO-TP mode is not supported by this server >', '< echo >']);
+    expect(peer.replies).toEqual([
+      '< ok >',
+      '< error unknown command >',
+      '< error unknown command >',
+      '< error ISO-TP mode is not supported by this server >',
+      '< echo >',
+    ]);
   });
 
   it('an over-long message is counted as malformed and closes the session', () => {

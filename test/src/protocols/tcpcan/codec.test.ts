@@ -3,7 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { CAN_EFF_FLAG, CAN_RTR_FLAG, type CanFrame, makeFrame } from '../../../../src/core/frame.js';
 import { encodeFrame, encodeVersion, TcpcanDecoder, type TcpcanMessage } from '../../../../src/protocols/tcpcan/codec.js';
 
-const hex = (s: string): Uint8Array => Uint8Array.from(s.trim().split(/\s+/).map((b) => parseInt(b, 16)));
+const hex = (s: string): Uint8Array =>
+  Uint8Array.from(
+    s
+      .trim()
+      .split(/\s+/)
+      .map((b) => parseInt(b, 16)),
+  );
 const hexOf = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0').toUpperCase()).join(' ');
 
 function decodeAll(chunks: Uint8Array[]): { messages: TcpcanMessage[]; error: string | null } {
@@ -99,7 +105,9 @@ describe('tcpcan codec: the vectors of the wire format', () => {
 
 const frameArb: fc.Arbitrary<CanFrame> = fc.oneof(
   fc.record({ id: fc.integer({ min: 0, max: 0x7ff }), data: fc.uint8Array({ maxLength: 8 }) }).map((r) => makeFrame({ id: r.id, data: r.data })),
-  fc.record({ id: fc.integer({ min: 0, max: 0x1fffffff }), data: fc.uint8Array({ maxLength: 8 }) }).map((r) => makeFrame({ id: r.id, extended: true, data: r.data })),
+  fc
+    .record({ id: fc.integer({ min: 0, max: 0x1fffffff }), data: fc.uint8Array({ maxLength: 8 }) })
+    .map((r) => makeFrame({ id: r.id, extended: true, data: r.data })),
   fc.record({ id: fc.integer({ min: 0, max: 0x7ff }), len: fc.integer({ min: 0, max: 8 }) }).map((r) => makeFrame({ id: r.id, rtr: true, len: r.len })),
   fc
     .record({ id: fc.integer({ min: 0, max: 0x7ff }), len: fc.constantFrom(0, 1, 8, 12, 16, 20, 24, 32, 48, 64), flags: fc.integer({ min: 0, max: 7 }) })

@@ -20,9 +20,23 @@ afterEach(async () => {
 
 async function start(overrides: Partial<Config> = {}): Promise<{ d: TestDaemon; bus: VirtualBackend }> {
   let bus!: VirtualBackend;
-  const d = await startTestDaemon({ tcpcanListen: { host: '127.0.0.1', port: 0 }, ...overrides }, {
-    backends: (c) => [(bus = createVirtualBackend({ name: 'vbus0', index: 0, rate: 0, payload: 'ampio', bitrate: c.bitrate, fd: true, now: () => performance.now(), wallClock: () => Date.now() }))],
-  });
+  const d = await startTestDaemon(
+    { tcpcanListen: { host: '127.0.0.1', port: 0 }, ...overrides },
+    {
+      backends: (c) => [
+        (bus = createVirtualBackend({
+          name: 'vbus0',
+          index: 0,
+          rate: 0,
+          payload: 'ampio',
+          bitrate: c.bitrate,
+          fd: true,
+          now: () => performance.now(),
+          wallClock: () => Date.now(),
+        })),
+      ],
+    },
+  );
   running = d;
   return { d, bus };
 }
@@ -151,7 +165,10 @@ describe('tcpcan', () => {
     await clientsConnected(d, 2);
     t.send(tcpcanFrame({ id: 0x201, data: [1] }), tcpcanFrame({ id: 0x202, fd: true, flags: 1, data: Array(16).fill(7) }));
     const toK = await k.waitForFrames(2);
-    expect(toK.map((f) => [f.id, f.len, f.fd])).toEqual([[0x201, 1, false], [0x202, 16, true]]);
+    expect(toK.map((f) => [f.id, f.len, f.fd])).toEqual([
+      [0x201, 1, false],
+      [0x202, 16, true],
+    ]);
     k.send(encode({ id: 0x301, data: [3] }));
     const toT = await t.waitForFrames(1);
     expect(toT.map((f) => f.id)).toEqual([0x301]);
@@ -160,7 +177,10 @@ describe('tcpcan', () => {
     expect(d.daemon.snapshot().buses[0].txFrames).toBe(3);
     const snap = d.daemon.snapshot();
     expect(snap.clients.map((c) => c.protocol).sort()).toEqual(['cannelloni', 'tcpcan']);
-    expect(snap.daemon.listeners.map((l) => [l.protocol, l.bus])).toEqual([['cannelloni', 'vbus0'], ['tcpcan', 'vbus0']]);
+    expect(snap.daemon.listeners.map((l) => [l.protocol, l.bus])).toEqual([
+      ['cannelloni', 'vbus0'],
+      ['tcpcan', 'vbus0'],
+    ]);
     const byProtocol = Object.fromEntries((d.daemon.counters().byProtocol ?? []).map((p) => [p.protocol, [p.rxFrames, p.txFrames, p.accepted]]));
     expect(byProtocol).toEqual({ cannelloni: [1, 2, 1], tcpcan: [2, 1, 1] });
     expect(d.records.find((r) => r.event === 'ready')?.listeners).toMatch(/^cannelloni:vbus0@127\.0\.0\.1:\d+,tcpcan:vbus0@127\.0\.0\.1:\d+$/);
@@ -228,7 +248,10 @@ describe('tcpcan', () => {
       t.send(Buffer.of(b));
       await new Promise((r) => setImmediate(r));
     }
-    expect((await k.waitForFrames(2)).map((f) => [f.id, f.len])).toEqual([[1, 1], [2, 64]]);
+    expect((await k.waitForFrames(2)).map((f) => [f.id, f.len])).toEqual([
+      [1, 1],
+      [2, 64],
+    ]);
   });
 
   it('a malformed message closes only the offender, counted', async () => {
@@ -255,16 +278,31 @@ describe('tcpcan', () => {
 
   it('two buses: the second bus on --tcpcan-listen port + 1', async () => {
     const buses: VirtualBackend[] = [];
-    const d = await startTestDaemon({ tcpcanListen: { host: '127.0.0.1', port: 0 }, canIf: ['can0', 'can1'] }, {
-      backends: (cfg) =>
-        cfg.canIf.map((name, index) => {
-          const b = createVirtualBackend({ name, index, rate: 0, payload: 'ampio', bitrate: cfg.bitrate, fd: true, now: () => performance.now(), wallClock: () => Date.now() });
-          buses.push(b);
-          return b;
-        }),
-    });
+    const d = await startTestDaemon(
+      { tcpcanListen: { host: '127.0.0.1', port: 0 }, canIf: ['can0', 'can1'] },
+      {
+        backends: (cfg) =>
+          cfg.canIf.map((name, index) => {
+            const b = createVirtualBackend({
+              name,
+              index,
+              rate: 0,
+              payload: 'ampio',
+              bitrate: cfg.bitrate,
+              fd: true,
+              now: () => performance.now(),
+              wallClock: () => Date.now(),
+            });
+            buses.push(b);
+            return b;
+          }),
+      },
+    );
     running = d;
-    const ports = d.daemon.listeners().filter((l) => l.protocol === 'tcpcan').map((l) => [l.bus, l.port]);
+    const ports = d.daemon
+      .listeners()
+      .filter((l) => l.protocol === 'tcpcan')
+      .map((l) => [l.bus, l.port]);
     expect(ports).toHaveLength(2);
     const c1 = await TcpcanTestClient.connect(d.daemon.port(1, 'tcpcan'));
     closers.push(c1);

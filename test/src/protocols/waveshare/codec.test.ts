@@ -9,9 +9,15 @@ const hex = (b: Uint8Array | null) => (b ? Buffer.from(b).toString('hex') : null
 describe('waveshare record', () => {
   it('encodes standard, extended, remote and empty frames as 13 bytes, data zero-padded', () => {
     expect(hex(encodeRecord(makeFrame({ id: 0x123, data: [0x11, 0x22, 0x33] })))).toBe('03' + '00000123' + '112233' + '0000000000');
-    expect(hex(encodeRecord(makeFrame({ id: (CAN_EFF_FLAG | 0x1abcdef0) >>> 0, data: [1, 2, 3, 4, 5, 6, 7, 8] })))).toBe('88' + '1abcdef0' + '0102030405060708');
-    expect(hex(encodeRecord({ id: (CAN_RTR_FLAG | 0x7ff) >>> 0, len: 4, data: new Uint8Array(0), fd: false, fdFlags: 0, timestamp: 0 }))).toBe('44' + '000007ff' + '0000000000000000');
-    expect(hex(encodeRecord({ id: (CAN_EFF_FLAG | CAN_RTR_FLAG | 0x10) >>> 0, len: 0, data: new Uint8Array(0), fd: false, fdFlags: 0, timestamp: 0 }))).toBe('c0' + '00000010' + '0000000000000000');
+    expect(hex(encodeRecord(makeFrame({ id: (CAN_EFF_FLAG | 0x1abcdef0) >>> 0, data: [1, 2, 3, 4, 5, 6, 7, 8] })))).toBe(
+      '88' + '1abcdef0' + '0102030405060708',
+    );
+    expect(hex(encodeRecord({ id: (CAN_RTR_FLAG | 0x7ff) >>> 0, len: 4, data: new Uint8Array(0), fd: false, fdFlags: 0, timestamp: 0 }))).toBe(
+      '44' + '000007ff' + '0000000000000000',
+    );
+    expect(hex(encodeRecord({ id: (CAN_EFF_FLAG | CAN_RTR_FLAG | 0x10) >>> 0, len: 0, data: new Uint8Array(0), fd: false, fdFlags: 0, timestamp: 0 }))).toBe(
+      'c0' + '00000010' + '0000000000000000',
+    );
     expect(hex(encodeRecord(makeFrame({ id: 0x1, data: [] })))).toBe('00' + '00000001' + '0000000000000000');
   });
 

@@ -23,14 +23,26 @@ afterEach(async () => {
 
 async function start(overrides: Partial<Config> = {}, busNames = ['can0', 'can1']): Promise<{ d: TestDaemon; buses: VirtualBackend[] }> {
   const buses: VirtualBackend[] = [];
-  const d = await startTestDaemon({ waveshareListen: { host: '127.0.0.1', port: 0 }, canIf: busNames, ...overrides }, {
-    backends: (cfg) =>
-      cfg.canIf.map((name, index) => {
-        const b = createVirtualBackend({ name, index, rate: 0, payload: 'ampio', bitrate: cfg.bitrate, fd: true, now: () => performance.now(), wallClock: () => Date.now() });
-        buses.push(b);
-        return b;
-      }),
-  });
+  const d = await startTestDaemon(
+    { waveshareListen: { host: '127.0.0.1', port: 0 }, canIf: busNames, ...overrides },
+    {
+      backends: (cfg) =>
+        cfg.canIf.map((name, index) => {
+          const b = createVirtualBackend({
+            name,
+            index,
+            rate: 0,
+            payload: 'ampio',
+            bitrate: cfg.bitrate,
+            fd: true,
+            now: () => performance.now(),
+            wallClock: () => Date.now(),
+          });
+          buses.push(b);
+          return b;
+        }),
+    },
+  );
   running = d;
   return { d, buses };
 }
@@ -49,14 +61,30 @@ describe('waveshare', () => {
   it('serves bus i at --waveshare-listen port + i, as the device serves CAN1 and CAN2', async () => {
     const base = await freePortPair();
     const { d, buses } = await start({ listen: { host: '127.0.0.1', port: 0 }, waveshareListen: { host: '127.0.0.1', port: base } });
-    expect(d.daemon.listeners().filter((l) => l.protocol === 'waveshare').map((l) => [l.bus, l.port])).toEqual([[0, base], [1, base + 1]]);
+    expect(
+      d.daemon
+        .listeners()
+        .filter((l) => l.protocol === 'waveshare')
+        .map((l) => [l.bus, l.port]),
+    ).toEqual([
+      [0, base],
+      [1, base + 1],
+    ]);
     const [c0, c1] = [await waveshare(base), await waveshare(base + 1)];
     await clientsConnected(d, 2);
     buses[0].inject(makeFrame({ id: 0x100, data: [0] }));
     buses[1].inject(makeFrame({ id: 0x101, data: [1] }));
     expect((await c0.waitForFrames(1)).map((f) => f.id)).toEqual([0x100]);
     expect((await c1.waitForFrames(1)).map((f) => f.id)).toEqual([0x101]);
-    expect(d.daemon.snapshot().clients.map((c) => [c.protocol, c.bus]).sort()).toEqual([['waveshare', 'can0'], ['waveshare', 'can1']]);
+    expect(
+      d.daemon
+        .snapshot()
+        .clients.map((c) => [c.protocol, c.bus])
+        .sort(),
+    ).toEqual([
+      ['waveshare', 'can0'],
+      ['waveshare', 'can1'],
+    ]);
     expect(d.records.find((r) => r.event === 'client_connected')).toMatchObject({ protocol: 'waveshare' });
   });
 
@@ -68,9 +96,17 @@ describe('waveshare', () => {
     const cn = await TestClient.connect(d.daemon.port(1, 'cannelloni'));
     closers.push(cn);
     await clientsConnected(d, 2);
-    ws.send(waveshareRecord({ id: 0x321, data: [3, 2, 1] }), waveshareRecord({ id: (CAN_EFF_FLAG | 0x1234567) >>> 0, data: [9] }), waveshareRecord({ id: (CAN_RTR_FLAG | 0x55) >>> 0, len: 2 }));
+    ws.send(
+      waveshareRecord({ id: 0x321, data: [3, 2, 1] }),
+      waveshareRecord({ id: (CAN_EFF_FLAG | 0x1234567) >>> 0, data: [9] }),
+      waveshareRecord({ id: (CAN_RTR_FLAG | 0x55) >>> 0, len: 2 }),
+    );
     const got = await cn.waitForFrames(3);
-    expect(got.map((f) => [f.id >>> 0, f.len])).toEqual([[0x321, 3], [(CAN_EFF_FLAG | 0x1234567) >>> 0, 1], [(CAN_RTR_FLAG | 0x55) >>> 0, 2]]);
+    expect(got.map((f) => [f.id >>> 0, f.len])).toEqual([
+      [0x321, 3],
+      [(CAN_EFF_FLAG | 0x1234567) >>> 0, 1],
+      [(CAN_RTR_FLAG | 0x55) >>> 0, 2],
+    ]);
     expect(onBus1).toEqual([0x321, (CAN_EFF_FLAG | 0x1234567) >>> 0, (CAN_RTR_FLAG | 0x55) >>> 0]);
     expect(buses[0]).toBeDefined();
     cn.send(Buffer.from([0, 0, 0x04, 0x56, 1, 0xaa]));
