@@ -94,6 +94,8 @@ describe('a fresh Pi, following the README', () => {
     const sock = path.join(runtime, 'control.sock');
     await waitFor(() => existsSync(sock) || service.stderr().includes('startup_failed'));
     expect(service.stderr()).not.toContain('startup_failed');
+    // The bridge is ready before its store is opened (a damaged store never holds it up).
+    await waitFor(() => existsSync(path.join(state, 'capture.db')));
     expect(existsSync(path.join(state, 'capture.db'))).toBe(true);
 
     try {
