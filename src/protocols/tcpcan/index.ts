@@ -17,22 +17,65 @@ import { encodeFrame, encodeVersion, TCPCAN_VERSION, TcpcanDecoder, type TcpcanM
 const encoder: FrameEncoder = { encode: encodeFrame };
 const VERSION_REPLY = encodeVersion(TCPCAN_VERSION);
 
-function open(peer: SessionPeer): ProtocolSession {
+/** What a role does with the messages before the agreement; the rest is the same for both. */
+interface Negotiation {
+  agreed: boolean;
+  open: boolean;
+  /** The first bytes the peer sent (shown when it is refused). */
+  readonly received: number[];
+}
+
+/**
+ * One tcpcan session for either role: `negotiate` handles every message until it sets
+ * `agreed`; after that frames go to the bus and a second version message is malformed.
+ */
+function session(peer: SessionPeer, greeting: Uint8Array | null, negotiate: (m: TcpcanMessage, state: Negotiation) => boolean): ProtocolSession {
   const bus = peer.listenerBus ?? 0;
-  let agreed = false;
+  const state: Negotiation = { agreed: false, open: true, received: [] };
+  const decoder = new TcpcanDecoder((m) => {
+    if (!state.agreed) return negotiate(m, state);
+    if (m.type === 'frame') {
+      peer.send(bus, m.frame);
+      return state.open;
+    }
+    if (m.type === 'refused') {
+      peer.malformed(m.code, m.message, m.bytes);
+      return state.open;
+    }
+    peer.malformed('unexpected_version', 'a version message after the agreement');
+    peer.close('malformed');
+    return (state.open = false);
+  });
+  return {
+    greeting: () => greeting,
+    receive(chunk) {
+      if (!state.agreed) for (let k = 0; k < chunk.length && state.received.length < 16; k++) state.received.push(chunk[k]);
+      const err = decoder.push(chunk);
+      if (!err || !state.open) return;
+      state.open = false;
+      if (!state.agreed) return peer.reject(err.code, err.bytes);
+      peer.malformed(err.code, err.message, err.bytes);
+      peer.close('malformed');
+    },
+    closed: () => {
+      state.open = false;
+    },
+  };
+}
+
+/** The server role: the client proposes, we answer (or propose 1 to a higher proposal). */
+function open(peer: SessionPeer): ProtocolSession {
   /** We proposed `v 1` to a client that proposed a higher version: its `v 1` now agrees. */
   let proposed = false;
-  let open = true;
-  const received: number[] = [];
-
-  const negotiate = (m: TcpcanMessage): boolean => {
+  peer.join(peer.listenerBus ?? 0);
+  return session(peer, null, (m, state) => {
     if (m.type !== 'version') {
       // Before an agreement only version messages are valid.
-      peer.reject('no_version', Uint8Array.from(received));
-      return (open = false);
+      peer.reject('no_version', Uint8Array.from(state.received));
+      return (state.open = false);
     }
     if (m.version === TCPCAN_VERSION) {
-      agreed = true;
+      state.agreed = true;
       // Our own proposal coming back is the agreement: it is not answered again.
       if (!proposed) peer.reply(VERSION_REPLY);
       return peer.ready();
@@ -40,45 +83,12 @@ function open(peer: SessionPeer): ProtocolSession {
     if (m.version > TCPCAN_VERSION && !proposed) {
       proposed = true;
       peer.reply(VERSION_REPLY);
-      return open;
+      return state.open;
     }
     // 0 (no agreement possible), or a client that will not go down to our proposal.
-    peer.reject('bad_version', Uint8Array.from(received));
-    return (open = false);
-  };
-
-  const onMessage = (m: TcpcanMessage): boolean => {
-    if (!agreed) return negotiate(m);
-    if (m.type === 'frame') {
-      peer.send(bus, m.frame);
-      return open;
-    }
-    if (m.type === 'refused') {
-      peer.malformed(m.code, m.message, m.bytes);
-      return open;
-    }
-    peer.malformed('unexpected_version', 'a version message after the agreement');
-    peer.close('malformed');
-    return (open = false);
-  };
-  const decoder = new TcpcanDecoder(onMessage);
-  peer.join(bus);
-
-  return {
-    greeting: () => null,
-    receive(chunk) {
-      if (!agreed) for (let k = 0; k < chunk.length && received.length < 16; k++) received.push(chunk[k]);
-      const err = decoder.push(chunk);
-      if (!err || !open) return;
-      open = false;
-      if (!agreed) return peer.reject(err.code, err.bytes);
-      peer.malformed(err.code, err.message, err.bytes);
-      peer.close('malformed');
-    },
-    closed: () => {
-      open = false;
-    },
-  };
+    peer.reject('bad_version', Uint8Array.from(state.received));
+    return (state.open = false);
+  });
 }
 
 /**
@@ -87,45 +97,16 @@ function open(peer: SessionPeer): ProtocolSession {
  * then (bounded, and dropped when older than --client-max-lag).
  */
 function dial(peer: SessionPeer): ProtocolSession {
-  const bus = peer.listenerBus ?? 0;
-  let agreed = false;
-  let open = true;
-  const received: number[] = [];
-  const onMessage = (m: TcpcanMessage): boolean => {
-    if (!agreed) {
-      if (m.type === 'version' && m.version === TCPCAN_VERSION) {
-        agreed = true;
-        if (!peer.ready()) return (open = false);
-        peer.join(bus);
-        return true;
-      }
-      peer.reject(m.type === 'version' ? 'bad_version' : 'no_version', Uint8Array.from(received));
-      return (open = false);
+  return session(peer, VERSION_REPLY, (m, state) => {
+    if (m.type === 'version' && m.version === TCPCAN_VERSION) {
+      state.agreed = true;
+      if (!peer.ready()) return (state.open = false);
+      peer.join(peer.listenerBus ?? 0);
+      return true;
     }
-    if (m.type === 'frame') {
-      peer.send(bus, m.frame);
-      return open;
-    }
-    peer.malformed('unexpected_version', 'a version message after the agreement');
-    peer.close('malformed');
-    return (open = false);
-  };
-  const decoder = new TcpcanDecoder(onMessage);
-  return {
-    greeting: () => VERSION_REPLY,
-    receive(chunk) {
-      if (!agreed) for (let k = 0; k < chunk.length && received.length < 16; k++) received.push(chunk[k]);
-      const err = decoder.push(chunk);
-      if (!err || !open) return;
-      open = false;
-      if (!agreed) return peer.reject(err.code, err.bytes);
-      peer.malformed(err.code, err.message, err.bytes);
-      peer.close('malformed');
-    },
-    closed: () => {
-      open = false;
-    },
-  };
+    peer.reject(m.type === 'version' ? 'bad_version' : 'no_version', Uint8Array.from(state.received));
+    return (state.open = false);
+  });
 }
 
 export const tcpcan: WireProtocol = {
