@@ -17,18 +17,12 @@ import { CaptureStore } from '../../capture/sqlite-store.js';
 import { type FrameFilter, queryFrames } from '../../capture/store-query.js';
 import { type CliContext, EXIT } from '../context.js';
 import { reportUnknownFlags } from '../flags.js';
-import { filterFrom, storePath } from './capture.js';
+import { FILTER_FLAGS, filterFrom, storePath } from './capture-filter.js';
 import { asDamage, outputFile } from './capture-output.js';
 import { askDaemon } from './capture-live.js';
 
 const EXPORT_FLAGS = {
-  capture: { type: 'string' },
-  since: { type: 'string' },
-  until: { type: 'string' },
-  bus: { type: 'string' },
-  id: { type: 'string' },
-  direction: { type: 'string' },
-  limit: { type: 'string' },
+  ...FILTER_FLAGS,
   format: { type: 'string' },
   output: { type: 'string', short: 'o' },
   help: { type: 'boolean', short: 'h' },

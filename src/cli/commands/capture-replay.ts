@@ -18,17 +18,11 @@ import { CAN_ERR_FLAG } from '../../core/frame.js';
 import { CANNELLONI_HELLO, encodeFrame, HELLO_LENGTH } from '../../protocols/cannelloni/codec.js';
 import { type CliContext, EXIT } from '../context.js';
 import { reportUnknownFlags } from '../flags.js';
-import { filterFrom, storePath } from './capture.js';
+import { FILTER_FLAGS, filterFrom, storePath } from './capture-filter.js';
 import { connectDaemon } from './capture-live.js';
 
 const FLAGS = {
-  capture: { type: 'string' },
-  since: { type: 'string' },
-  until: { type: 'string' },
-  bus: { type: 'string' },
-  id: { type: 'string' },
-  direction: { type: 'string' },
-  limit: { type: 'string' },
+  ...FILTER_FLAGS,
   speed: { type: 'string' },
   'to-bus': { type: 'string' },
   to: { type: 'string' },

@@ -4,30 +4,26 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config/load.js';
 import { CAN_EFF_FLAG, CAN_ERR_FLAG, CAN_RTR_FLAG, type CanFrame } from '../../core/frame.js';
-import { DIRECTIONS, type CapturedFrame, type Direction } from '../../capture/schema.js';
+import type { CapturedFrame } from '../../capture/schema.js';
 import { loadSqlite } from '../../capture/sqlite-binding.js';
 import { captureRow } from '../../capture/frame-row.js';
 import { CaptureStore } from '../../capture/sqlite-store.js';
-import { busStats, type FrameFilter, parseIdFilter, parseTimeArg, queryFrames } from '../../capture/store-query.js';
+import { busStats, type FrameFilter, queryFrames } from '../../capture/store-query.js';
 import { humanAge, humanBytes } from '../../capture/units.js';
 import { describeCapture } from '../../control/protocol.js';
 import { type CliContext, EXIT } from '../context.js';
 import { askDaemonCapture, type DaemonCapture } from '../daemon-capture.js';
 import { asDamage, damageSeenByDaemon } from './capture-output.js';
 import { reportUnknownFlags } from '../flags.js';
+import { DEFAULT_STORE, FILTER_FLAGS, filterFrom, storePath } from './capture-filter.js';
 
-const DEFAULT_STORE = '/var/lib/ampio-bridge/capture.db';
+export { filterFrom, storePath };
+
 const SUBCOMMANDS = ['stats', 'query', 'recover'] as const;
 
 const FLAGS = {
-  capture: { type: 'string' },
+  ...FILTER_FLAGS,
   'control-socket': { type: 'string' },
-  since: { type: 'string' },
-  until: { type: 'string' },
-  bus: { type: 'string' },
-  id: { type: 'string' },
-  direction: { type: 'string' },
-  limit: { type: 'string' },
   json: { type: 'boolean' },
   decode: { type: 'boolean' },
   'ampio-config': { type: 'string' },
@@ -182,43 +178,6 @@ async function decoder(flag: string | boolean | undefined, ctx: CliContext): Pro
 interface FrameDecoder {
   text(frame: CanFrame): string;
   json(frame: CanFrame): unknown;
-}
-
-export function storePath(flag: string | boolean | undefined, ctx: CliContext, daemon?: DaemonCapture): string {
-  if (typeof flag === 'string' && flag.trim() !== '') return flag.trim();
-  if (daemon?.reached && daemon.capture) return daemon.capture.path;
-  const loaded = loadConfig({ argv: [], env: ctx.env, isRoot: ctx.isRoot, cwd: ctx.cwd });
-  if (loaded.ok && loaded.config.capture) return loaded.config.capture;
-  return DEFAULT_STORE;
-}
-
-export function filterFrom(values: Record<string, string | boolean | undefined>, sub: string, now: number): FrameFilter {
-  const text = (k: string): string | undefined => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
-  const filter: FrameFilter = {};
-  if (text('since')) filter.sinceUs = parseTimeArg(text('since')!, now) * 1000;
-  if (text('until')) filter.untilUs = parseTimeArg(text('until')!, now) * 1000;
-  if (text('bus'))
-    filter.buses = text('bus')!
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean);
-  if (text('id')) filter.id = parseIdFilter(text('id')!);
-  if (text('direction')) {
-    const dirs = text('direction')!
-      .split(',')
-      .map((s) => s.trim());
-    for (const d of dirs) if (!DIRECTIONS.includes(d as Direction)) throw new Error(`--direction "${d}" is not rx, tx or refused`);
-    filter.directions = dirs as Direction[];
-  } else if (sub === 'export') {
-    // A log to replay holds what was on the bus; refused frames never were.
-    filter.directions = ['rx', 'tx'];
-  }
-  const limit = text('limit');
-  if (limit !== undefined) {
-    if (!/^\d+$/.test(limit)) throw new Error(`--limit "${limit}" is not a whole number`);
-    filter.limit = Number(limit);
-  } else if (sub === 'query') filter.limit = 1000;
-  return filter;
 }
 
 function localTime(tsUs: number): string {
