@@ -186,6 +186,6 @@ if (process.argv[1] && import.meta.url === new URL(`file://${path.resolve(proces
     buildDebs({ outDir, arches, log: (l) => process.stdout.write(`${l}\n`) });
   } catch (e) {
     process.stderr.write(`npm run deb: ${(e as Error).message}\nNo package was written. .ci/run names and installs every Debian package the build needs.\n`);
-    process.exit(1);
+    process.exitCode = 1;
   }
 }

@@ -13,6 +13,7 @@ import type { Session } from './session.js';
 import type { SessionSocket } from './session-socket.js';
 import { remoteOf } from './tcp-server.js';
 import { UdpEndpoint } from './udp-endpoint.js';
+import type { OutboundSnapshot } from '../control/protocol.js';
 
 /** A protocol the daemon runs: where it listens (TCP, or UDP for a datagram protocol), its configured datagram peers, the server it dials. */
 export interface EnabledProtocol {
@@ -47,17 +48,8 @@ export interface RemoteSessionsHost {
   open(socket: SessionSocket, meta: SessionMeta): Session;
 }
 
-/** One dial-out target's state (status, top, metrics). */
-export interface OutboundState {
-  protocol: string;
-  bus: string;
-  target: string;
-  state: string;
-  since: number;
-  connects: number;
-  failures: number;
-  lastError: string | null;
-}
+/** One dial-out target's state (status, top, metrics): the snapshot's shape. */
+export type OutboundState = OutboundSnapshot;
 
 export class RemoteSessions {
   private readonly endpoints: Array<{ protocol: string; bus: number; endpoint: UdpEndpoint }> = [];
