@@ -6,7 +6,14 @@ import { useCallback, useMemo, useRef, useState } from 'react';
 import { type Key, useApp, useInput, useStdin } from 'ink';
 import type { ClientSnapshot } from '../src/control/protocol.js';
 import { Screen } from './components/Screen.js';
-import { clientRates, defaultDescending, nextSortKey, previousClients, sortClients, type SortKey } from './format.js';
+import {
+  clientRates,
+  defaultDescending,
+  nextSortKey,
+  previousClients,
+  sortClients,
+  type SortKey,
+} from './format.js';
 import { useDaemonStatus, type DaemonStatus } from './hooks/use-daemon-status.js';
 import { useTerminalSize } from './hooks/use-terminal-size.js';
 import { computeLayout, scrollTopFor } from './layout.js';
@@ -55,7 +62,10 @@ export function App({ socketPath, intervalMs, source, columns, rows, now = Date.
   const snapshot = view.snapshot;
   const rates = useMemo(() => (snapshot ? clientRates(view.previous, snapshot) : new Map()), [snapshot, view.previous]);
   const previous = useMemo(() => previousClients(view.previous), [view.previous]);
-  const clients = useMemo(() => (snapshot ? sortClients(snapshot.clients, sortKey, sortDescending, rates) : []), [snapshot, sortKey, sortDescending, rates]);
+  const clients = useMemo(
+    () => (snapshot ? sortClients(snapshot.clients, sortKey, sortDescending, rates) : []),
+    [snapshot, sortKey, sortDescending, rates],
+  );
 
   // Selection follows the client (by id) through re-sorts and refreshes; if it leaves, the
   // row that took its place is selected, so repeated K y works down a list.
@@ -81,7 +91,8 @@ export function App({ socketPath, intervalMs, source, columns, rows, now = Date.
 
   const doKick = (client: ClientSnapshot) => {
     status.kick(client.id).then(
-      (kicked) => say(kicked ? `kicked client #${client.id} (${client.remote})` : `client #${client.id} had already gone`, kicked ? 'ok' : 'muted'),
+      (kicked) =>
+        say(kicked ? `kicked client #${client.id} (${client.remote})` : `client #${client.id} had already gone`, kicked ? 'ok' : 'muted'),
       (err: unknown) => say(`kick failed: ${err instanceof Error ? err.message : String(err)}`, 'error'),
     );
   };

@@ -121,7 +121,8 @@ async function renderOnce(opts: TopOptions, io: TopIo, theme: ReturnType<typeof 
 
 async function runInteractive(opts: TopOptions, io: TopIo, theme: ReturnType<typeof themeFor>): Promise<number> {
   // Stable identity: the hook restarts the stream only if this function changes.
-  const source = (signal: AbortSignal): AsyncIterable<StreamItem> => daemonStream({ socketPath: opts.socketPath, intervalMs: opts.intervalMs, signal });
+  const source = (signal: AbortSignal): AsyncIterable<StreamItem> =>
+    daemonStream({ socketPath: opts.socketPath, intervalMs: opts.intervalMs, signal });
 
   let restored = false;
   const restore = () => {

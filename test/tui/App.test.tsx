@@ -19,7 +19,10 @@ let app: ReturnType<typeof render> | null = null;
 beforeEach(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'top-app-'));
   sock = path.join(dir, 'c.sock');
-  server = await startFixtureControlServer(sock, makeSnapshot({ clients: [makeClient(1), makeClient(2, { remote: '10.0.0.2:40000' }), makeClient(3)] }));
+  server = await startFixtureControlServer(
+    sock,
+    makeSnapshot({ clients: [makeClient(1), makeClient(2, { remote: '10.0.0.2:40000' }), makeClient(3)] }),
+  );
 });
 
 afterEach(async () => {
@@ -30,7 +33,8 @@ afterEach(async () => {
 });
 
 function start() {
-  const source = (signal: AbortSignal) => daemonStream({ socketPath: sock, intervalMs: 100, signal, backoff: { initialMs: 50, maxMs: 200, factor: 2 } });
+  const source = (signal: AbortSignal) =>
+    daemonStream({ socketPath: sock, intervalMs: 100, signal, backoff: { initialMs: 50, maxMs: 200, factor: 2 } });
   app = render(<App socketPath={sock} intervalMs={100} source={source} columns={80} rows={23} />);
   return app;
 }
@@ -89,9 +93,7 @@ describe('App', () => {
     await waitFor((t) => t.includes('sort id ▲'), 'default sort');
     await press('s');
     await waitFor((t) => t.includes('sort remote ▲'), 'sort by remote');
-    const rows = screen()
-      .split('\n')
-      .filter((l) => /^[▶ ][ !~]\s+\d+ /.test(l));
+    const rows = screen().split('\n').filter((l) => /^[▶ ][ !~]\s+\d+ /.test(l));
     expect(rows[0]).toContain('10.0.0.2:40000');
     await press('S');
     await waitFor((t) => t.includes('sort remote ▼'), 'reversed');

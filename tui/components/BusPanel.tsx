@@ -71,16 +71,9 @@ export function BusPanel({ bus, now, width }: BusPanelProps): React.JSX.Element 
         <Text {...severityStyle(theme, 'muted')}>{roomy ? '  bus ' : '  '}</Text>
         <Text {...severityStyle(theme, stateSev)}>{bus.busState}</Text>
         <Text {...severityStyle(theme, 'muted')}> {since}</Text>
-        <Text>
-          {' '}
-          {bus.bitrate === null ? 'bitrate ?' : formatBitrate(bus.bitrate)}
-          {bus.fd ? ' FD' : ''}
-        </Text>
-        <Text {...severityStyle(theme, 'muted')}> {roomy ? bus.listen : compactListen(bus.listen)}</Text>
-        <Text>
-          {' '}
-          {bus.clients} {bus.clients === 1 ? 'client' : 'clients'}
-        </Text>
+        <Text>  {bus.bitrate === null ? 'bitrate ?' : formatBitrate(bus.bitrate)}{bus.fd ? ' FD' : ''}</Text>
+        <Text {...severityStyle(theme, 'muted')}>  {roomy ? bus.listen : compactListen(bus.listen)}</Text>
+        <Text>  {bus.clients} {bus.clients === 1 ? 'client' : 'clients'}</Text>
       </Text>
       <Text wrap="truncate">
         <Text>{loadLabel.slice(0, 7)}</Text>
@@ -89,41 +82,41 @@ export function BusPanel({ bus, now, width }: BusPanelProps): React.JSX.Element 
         <Text {...severityStyle(theme, 'muted')}>{peakLabel}</Text>
       </Text>
       <Text wrap="truncate">
-        <Text> rx </Text>
+        <Text>  rx </Text>
         <Text bold>{formatRate(bus.rxFps)}/s</Text>
         <Text {...severityStyle(theme, 'muted')}> {formatCount(bus.rxFrames)}</Text>
-        <Text> tx </Text>
+        <Text>  tx </Text>
         <Text bold>{formatRate(bus.txFps)}/s</Text>
         <Text {...severityStyle(theme, 'muted')}> {formatCount(bus.txFrames)}</Text>
-        <Text> errors </Text>
+        <Text>  errors </Text>
         <Text {...severityStyle(theme, errors > 0 ? 'warn' : 'ok')}>{formatCount(errors)}</Text>
         {counters ? <Text {...severityStyle(theme, 'warn')}> ({counters})</Text> : null}
-        <Text> txq </Text>
+        <Text>  txq </Text>
         <Text {...severityStyle(theme, bus.txQueueDepth > 0 ? 'info' : 'ok')}>{formatCount(bus.txQueueDepth)}</Text>
-        <Text> stale </Text>
+        <Text>  stale </Text>
         <Text {...severityStyle(theme, bus.staleDrops > 0 ? 'warn' : 'ok')}>{formatCount(bus.staleDrops)}</Text>
         {txDrops > 0 ? (
           <>
-            <Text> tx dropped </Text>
+            <Text>  tx dropped </Text>
             <Text {...severityStyle(theme, 'warn')}>{formatCount(txDrops)}</Text>
           </>
         ) : null}
         {(bus.rxReadLate ?? 0) > 0 ? (
           <>
-            <Text> rx read late </Text>
+            <Text>  rx read late </Text>
             <Text {...severityStyle(theme, 'warn')}>{formatCount(bus.rxReadLate ?? 0)}</Text>
           </>
         ) : null}
         {(bus.rxKernelDrops ?? 0) > 0 ? (
           <>
-            <Text> rx lost in kernel </Text>
+            <Text>  rx lost in kernel </Text>
             <Text {...severityStyle(theme, 'error')}>{formatCount(bus.rxKernelDrops ?? 0)}</Text>
           </>
         ) : null}
         {bus.lastRxAgeSec !== null && bus.lastRxAgeSec >= QUIET_AFTER_SEC ? (
-          <Text {...severityStyle(theme, 'warn')}> quiet {formatAge(bus.lastRxAgeSec)}</Text>
+          <Text {...severityStyle(theme, 'warn')}>  quiet {formatAge(bus.lastRxAgeSec)}</Text>
         ) : null}
-        {bus.reopens > 0 ? <Text {...severityStyle(theme, 'muted')}> reopened {bus.reopens}×</Text> : null}
+        {bus.reopens > 0 ? <Text {...severityStyle(theme, 'muted')}>  reopened {bus.reopens}×</Text> : null}
       </Text>
     </Box>
   );

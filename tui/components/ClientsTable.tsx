@@ -65,14 +65,7 @@ const COLUMNS: Column[] = [
   // Kept longer than CONNECTED: with two protocols, who speaks what matters more than since when.
   { title: 'PROTOCOL', width: 10, align: 'left', priority: 6, cell: (c) => c.protocol ?? 'cannelloni' },
   { title: 'BUS', width: 8, align: 'left', priority: 3, cell: (c) => c.bus },
-  {
-    title: 'REMOTE',
-    width: REMOTE_MIN,
-    align: 'left',
-    priority: Infinity,
-    sort: 'remote',
-    cell: (c) => `${c.direction === 'out' ? '→ ' : ''}${c.transport === 'udp' ? 'udp ' : ''}${c.remote}`,
-  },
+  { title: 'REMOTE', width: REMOTE_MIN, align: 'left', priority: Infinity, sort: 'remote', cell: (c) => `${c.direction === 'out' ? '→ ' : ''}${c.transport === 'udp' ? 'udp ' : ''}${c.remote}` },
   {
     title: 'CONNECTED',
     width: 9,
@@ -169,7 +162,7 @@ export function ClientsTable(props: ClientsTableProps): React.JSX.Element {
           {'  '}sort {SORT_LABELS[sortKey]} {arrow}
           {range}
         </Text>
-        {dropping > 0 ? <Text {...severityStyle(theme, 'error')}> {dropping} dropping</Text> : null}
+        {dropping > 0 ? <Text {...severityStyle(theme, 'error')}>  {dropping} dropping</Text> : null}
       </Text>
       <Text wrap="truncate" bold underline={theme.noColor} {...(theme.noColor ? {} : { color: theme.muted })}>
         {header}
@@ -184,7 +177,10 @@ export function ClientsTable(props: ClientsTableProps): React.JSX.Element {
           visible.map((c) => {
             const health = clientHealth(c, props.previous.get(c.id));
             const selected = c.id === selectedId;
-            const line = (selected ? '▶' : ' ') + HEALTH_MARK[health] + cols.map((col) => fit(col.cell(c, ctx), col.width, col.align)).join(' ');
+            const line =
+              (selected ? '▶' : ' ') +
+              HEALTH_MARK[health] +
+              cols.map((col) => fit(col.cell(c, ctx), col.width, col.align)).join(' ');
             return (
               <Text key={c.id} wrap="truncate" {...rowStyle(theme, health, selected)}>
                 {line.padEnd(width)}

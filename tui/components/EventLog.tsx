@@ -28,12 +28,12 @@ export function EventLog({ entries, rows, width }: EventLogProps): React.JSX.Ele
       </Text>
       <Box flexDirection="column" height={rows}>
         {shown.length === 0 ? (
-          <Text {...severityStyle(theme, 'muted')}> no events yet</Text>
+          <Text {...severityStyle(theme, 'muted')}>  no events yet</Text>
         ) : (
           shown.map((e, i) => (
             // biome-ignore lint/suspicious/noArrayIndexKey: two events may share a millisecond; the index breaks the tie in an append-only log
             <Text key={`${e.time}-${i}`} wrap="truncate">
-              <Text {...severityStyle(theme, 'muted')}> {formatClock(e.time)} </Text>
+              <Text {...severityStyle(theme, 'muted')}>  {formatClock(e.time)}  </Text>
               <Text {...severityStyle(theme, e.severity)}>{e.text}</Text>
             </Text>
           ))

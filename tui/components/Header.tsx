@@ -44,7 +44,11 @@ export function Header({ snapshot, connection, paused, width }: HeaderProps): Re
   let line2: string;
   if (snapshot) {
     const d = snapshot.daemon;
-    const parts = [`backend ${d.backend}`, `listen ${d.listen.join(', ') || '–'}`, `mDNS ${d.mdnsName ?? 'off'}`];
+    const parts = [
+      `backend ${d.backend}`,
+      `listen ${d.listen.join(', ') || '–'}`,
+      `mDNS ${d.mdnsName ?? 'off'}`,
+    ];
     if (d.metricsAddr) parts.push(`metrics ${d.metricsAddr}`);
     line2 = parts.join(' · ');
     // The socket path is useful but least important: only when it fits whole.

@@ -31,7 +31,15 @@ export function HelpOverlay({ width, height, intervalMs }: HelpOverlayProps): Re
     ['●▲✖', `bus: ok / warning (load ≥ ${BUS_LOAD_WARN}%, error-passive) / error (load ≥ ${BUS_LOAD_ERROR}%, bus-off, absent)`, 'muted'],
   ];
   return (
-    <Box flexDirection="column" width={width} height={height} borderStyle="round" borderColor={theme.accent} paddingX={1} overflow="hidden">
+    <Box
+      flexDirection="column"
+      width={width}
+      height={height}
+      borderStyle="round"
+      borderColor={theme.accent}
+      paddingX={1}
+      overflow="hidden"
+    >
       <Text bold color={theme.accent}>
         ampio-bridge top — keys
       </Text>
@@ -54,7 +62,8 @@ export function HelpOverlay({ width, height, intervalMs }: HelpOverlayProps): Re
       ))}
       <Text> </Text>
       <Text wrap="truncate" {...severityStyle(theme, 'muted')}>
-        refresh every {intervalMs >= 1000 ? `${intervalMs / 1000}s` : `${intervalMs}ms`} (--interval); OUT/IN per second are computed between refreshes
+        refresh every {intervalMs >= 1000 ? `${intervalMs / 1000}s` : `${intervalMs}ms`} (--interval); OUT/IN per second
+        are computed between refreshes
       </Text>
     </Box>
   );

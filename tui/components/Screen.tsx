@@ -51,13 +51,7 @@ export function Screen(props: ScreenProps): React.JSX.Element {
   const { columns: width, rows, snapshot, connection } = props;
   const live = connection.phase === 'live' && snapshot !== null;
   const buses = live ? snapshot.buses : [];
-  const layout = computeLayout({
-    rows,
-    buses: buses.length,
-    clients: props.clients.length,
-    capture: snapshot?.capture !== undefined,
-    mqtt: snapshot?.mqtt !== undefined,
-  });
+  const layout = computeLayout({ rows, buses: buses.length, clients: props.clients.length, capture: snapshot?.capture !== undefined, mqtt: snapshot?.mqtt !== undefined });
   const hiddenBuses = buses.length - layout.busPanels;
 
   let body: React.JSX.Element;
@@ -97,7 +91,9 @@ export function Screen(props: ScreenProps): React.JSX.Element {
   return (
     <Box flexDirection="column" width={width} height={rows} overflow="hidden">
       <Header snapshot={live ? snapshot : null} connection={connection} paused={props.paused} width={width} />
-      {live ? buses.slice(0, layout.busPanels).map((bus) => <BusPanel key={bus.name} bus={bus} now={snapshot.time} width={width} />) : null}
+      {live
+        ? buses.slice(0, layout.busPanels).map((bus) => <BusPanel key={bus.name} bus={bus} now={snapshot.time} width={width} />)
+        : null}
       {live && hiddenBuses > 0 ? (
         <Text {...severityStyle(theme, 'muted')}>
           {hiddenBuses} more bus{hiddenBuses === 1 ? '' : 'es'}: enlarge the terminal

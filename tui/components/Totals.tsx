@@ -31,7 +31,8 @@ export function Totals({ totals, width }: TotalsProps): React.JSX.Element {
     { long: 'hub drops', short: 'drops', value: totals.hubDrops, bad: true },
   ];
   const title = 'TOTALS ';
-  const render = (label: (i: Item) => string, sep: string) => items.map((i) => `${label(i)} ${formatCount(i.value)}`).join(sep);
+  const render = (label: (i: Item) => string, sep: string) =>
+    items.map((i) => `${label(i)} ${formatCount(i.value)}`).join(sep);
   const useLong = title.length + render((i) => i.long, ' · ').length <= width;
   const label = (i: Item) => (useLong ? i.long : i.short);
   const sep = useLong ? ' · ' : '  ';

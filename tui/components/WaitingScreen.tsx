@@ -32,7 +32,10 @@ function hintFor(connection: ConnectionView): string[] {
     case 'lost':
       return ['The bridge went away (restarted or stopped). top reconnects by itself.'];
     default:
-      return ['Start it with: sudo systemctl start ampio-bridge   (or: ampio-bridge serve …)', 'A different socket? ampio-bridge top --control-socket PATH'];
+      return [
+        'Start it with: sudo systemctl start ampio-bridge   (or: ampio-bridge serve …)',
+        'A different socket? ampio-bridge top --control-socket PATH',
+      ];
   }
 }
 

@@ -43,7 +43,9 @@ describe('BusPanel', () => {
     const off = render(<BusPanel bus={makeBus({ busState: 'bus-off' })} now={T0} width={100} />).lastFrame()!;
     expect(off).toMatch(new RegExp(`${RED.replace('[', '\\[')}(\\u001B\\[1m)?bus-off`));
     expect(plain(off)).toMatch(/^✖ can0/);
-    const absent = render(<BusPanel bus={makeBus({ backendState: 'absent', busState: 'absent', lastRxAgeSec: 42 })} now={T0} width={100} />).lastFrame()!;
+    const absent = render(
+      <BusPanel bus={makeBus({ backendState: 'absent', busState: 'absent', lastRxAgeSec: 42 })} now={T0} width={100} />,
+    ).lastFrame()!;
     expect(plain(absent)).toContain('backend absent  bus absent');
     expect(plain(absent)).toContain('quiet 42s');
   });
@@ -72,9 +74,7 @@ describe('BusPanel', () => {
 
   it('a bus with no history yet, no bitrate and FD', () => {
     const text = plain(
-      render(
-        <BusPanel bus={makeBus({ busLoadHistory: [], busLoad: 0, bitrate: null, fd: true, rxFps: 0, lastRxAgeSec: null })} now={T0} width={100} />,
-      ).lastFrame()!,
+      render(<BusPanel bus={makeBus({ busLoadHistory: [], busLoad: 0, bitrate: null, fd: true, rxFps: 0, lastRxAgeSec: null })} now={T0} width={100} />).lastFrame()!,
     );
     expect(text).toContain('bitrate ? FD');
     expect(text).toContain('load     0%');

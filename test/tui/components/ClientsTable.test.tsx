@@ -26,10 +26,7 @@ function props(clients: ClientSnapshot[], over: Partial<ClientsTableProps> = {})
   };
 }
 
-const rowOf = (frame: string, id: number) =>
-  plain(frame)
-    .split('\n')
-    .find((l) => new RegExp(`^..\\s+${id} `).test(l))!;
+const rowOf = (frame: string, id: number) => plain(frame).split('\n').find((l) => new RegExp(`^..\\s+${id} `).test(l))!;
 
 describe('ClientsTable', () => {
   it('on a wide terminal shows how far behind each client is and what its TX guard refused', () => {

@@ -1,3 +1,4 @@
+
 import { describe, expect, it } from 'vitest';
 import { render } from 'ink-testing-library';
 import { stripVTControlCharacters as plain } from 'node:util';

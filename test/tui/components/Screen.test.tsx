@@ -49,26 +49,9 @@ describe('Screen', () => {
     const snapshot = {
       ...base,
       capture: {
-        path: '/var/lib/ampio-bridge/capture.db',
-        state: 'on' as const,
-        rows: 52_000,
-        bytes: 2 * 1024 * 1024,
-        oldestFrame: base.time - 600_000,
-        newestFrame: base.time,
-        frames: 52_000,
-        dropped: 0,
-        queued: 0,
-        evicted: 0,
-        forward: {
-          state: 'connected' as const,
-          target: 'postgres://u@db/can#can_frames',
-          backlogRows: 0,
-          lagSeconds: 0,
-          rowsTotal: 52_000,
-          errorsTotal: 0,
-          lostTotal: 0,
-          lastError: null,
-        },
+        path: '/var/lib/ampio-bridge/capture.db', state: 'on' as const, rows: 52_000, bytes: 2 * 1024 * 1024, oldestFrame: base.time - 600_000, newestFrame: base.time,
+        frames: 52_000, dropped: 0, queued: 0, evicted: 0,
+        forward: { state: 'connected' as const, target: 'postgres://u@db/can#can_frames', backlogRows: 0, lagSeconds: 0, rowsTotal: 52_000, errorsTotal: 0, lostTotal: 0, lastError: null },
       },
     };
     const lines = linesOf(render(<Screen {...props} snapshot={snapshot} />).lastFrame()!);
@@ -83,32 +66,11 @@ describe('Screen', () => {
     const props = screenProps();
     const base = props.snapshot!;
     const capture = {
-      path: '/var/lib/ampio-bridge/capture.db',
-      rows: 52_000,
-      bytes: 2 * 1024 * 1024,
-      oldestFrame: base.time - 600_000,
-      newestFrame: base.time,
-      frames: 0,
-      dropped: 1234,
-      queued: 0,
-      evicted: 0,
-      forward: null,
+      path: '/var/lib/ampio-bridge/capture.db', rows: 52_000, bytes: 2 * 1024 * 1024, oldestFrame: base.time - 600_000, newestFrame: base.time,
+      frames: 0, dropped: 1234, queued: 0, evicted: 0, forward: null,
     };
-    const damaged = {
-      ...capture,
-      state: 'failed' as const,
-      problem: { reason: 'corrupt' as const, message: 'the capture store … is damaged', hint: 'run: ampio-bridge capture recover …', since: base.time },
-    };
-    const full = {
-      ...capture,
-      state: 'on' as const,
-      problem: {
-        reason: 'disk_full' as const,
-        message: 'the disk … is full',
-        hint: 'free space on that file system (or lower --capture-max-size); capture resumes by itself',
-        since: base.time,
-      },
-    };
+    const damaged = { ...capture, state: 'failed' as const, problem: { reason: 'corrupt' as const, message: 'the capture store … is damaged', hint: 'run: ampio-bridge capture recover …', since: base.time } };
+    const full = { ...capture, state: 'on' as const, problem: { reason: 'disk_full' as const, message: 'the disk … is full', hint: 'free space on that file system (or lower --capture-max-size); capture resumes by itself', since: base.time } };
     const lineOf = (c: typeof damaged | typeof full) => {
       const lines = linesOf(render(<Screen {...props} snapshot={{ ...base, capture: c }} />).lastFrame()!);
       expect(lines).toHaveLength(23);
@@ -123,32 +85,14 @@ describe('Screen', () => {
     const props = screenProps();
     const base = props.snapshot!;
     const mqtt = {
-      state: 'connected' as const,
-      broker: 'mqtt://bridge:***@127.0.0.1:1883',
-      prefix: 'ampio/pi',
-      since: base.time - 5000,
-      connects: 2,
-      disconnects: 1,
-      lastError: null,
-      listenOnly: false,
-      topics: 120,
-      pending: 0,
-      published: 4321,
-      superseded: 0,
-      commands: { received: 7, sent: 6, refused: { unknown_entity: 1 }, failed: {} },
+      state: 'connected' as const, broker: 'mqtt://bridge:***@127.0.0.1:1883', prefix: 'ampio/pi', since: base.time - 5000, connects: 2, disconnects: 1, lastError: null,
+      listenOnly: false, topics: 120, pending: 0, published: 4321, superseded: 0, commands: { received: 7, sent: 6, refused: { unknown_entity: 1 }, failed: {} },
     };
     const lines = linesOf(render(<Screen {...props} snapshot={{ ...base, mqtt }} />).lastFrame()!);
     expect(lines).toHaveLength(23);
     const i = lines.findIndex((l) => l.startsWith('TOTALS'));
     expect(lines[i + 1]).toBe('MQTT connected · 4,321 published · 7 commands (1 refused, 0 failed)');
-    const down = linesOf(
-      render(
-        <Screen
-          {...props}
-          snapshot={{ ...base, mqtt: { ...mqtt, state: 'disconnected' as const, lastError: 'connect ECONNREFUSED 127.0.0.1:1883', pending: 12 } }}
-        />,
-      ).lastFrame()!,
-    );
+    const down = linesOf(render(<Screen {...props} snapshot={{ ...base, mqtt: { ...mqtt, state: 'disconnected' as const, lastError: 'connect ECONNREFUSED 127.0.0.1:1883', pending: 12 } }} />).lastFrame()!);
     expect(down[i + 1]).toMatch(/^MQTT disconnected 5s · 12 pending · 4,321 published · 7 commands/);
   });
 

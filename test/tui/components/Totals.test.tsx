@@ -12,7 +12,9 @@ describe('Totals', () => {
     const t = { active: 3, accepted: 12, rejected: 1, kicked: 2, handshakeFailures: 4, malformed: 5, hubDrops: 12_345 };
     // Wider than ink-testing-library's 100-column terminal: render to a string instead.
     const frame = plain(renderToString(<Totals totals={t} width={130} />, { columns: 130 }));
-    expect(frame).toBe('TOTALS active 3 · accepted 12 · rejected (max clients) 1 · kicked 2 · handshake failures 4 · malformed 5 · hub drops 12.3k');
+    expect(frame).toBe(
+      'TOTALS active 3 · accepted 12 · rejected (max clients) 1 · kicked 2 · handshake failures 4 · malformed 5 · hub drops 12.3k',
+    );
   });
 
   it('80 columns: short labels, one line', () => {

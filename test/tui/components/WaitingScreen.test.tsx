@@ -1,3 +1,4 @@
+
 import { describe, expect, it } from 'vitest';
 import { render } from 'ink-testing-library';
 import { stripVTControlCharacters as plain } from 'node:util';
@@ -23,16 +24,12 @@ describe('WaitingScreen', () => {
   });
 
   it('permission: the group command', () => {
-    const frame = plain(
-      render(<WaitingScreen connection={{ ...base, reason: 'permission', detail: 'permission denied' }} width={100} height={8} />).lastFrame()!,
-    );
+    const frame = plain(render(<WaitingScreen connection={{ ...base, reason: 'permission', detail: 'permission denied' }} width={100} height={8} />).lastFrame()!);
     expect(frame).toContain('sudo usermod -aG ampio-bridge $USER');
   });
 
   it('out of file descriptors: says so, and where to look', () => {
-    const frame = plain(
-      render(<WaitingScreen connection={{ ...base, reason: 'no_descriptors', detail: 'out of file descriptors' }} width={140} height={8} />).lastFrame()!,
-    );
+    const frame = plain(render(<WaitingScreen connection={{ ...base, reason: 'no_descriptors', detail: 'out of file descriptors' }} width={140} height={8} />).lastFrame()!);
     expect(frame).toContain('out of file descriptors');
     expect(frame).toContain('LimitNOFILE=');
   });
@@ -45,9 +42,7 @@ describe('WaitingScreen', () => {
 
   it('first connection: "connecting to", no hints yet', () => {
     const frame = plain(
-      render(
-        <WaitingScreen connection={{ ...base, phase: 'connecting', attempt: 1, reason: null, detail: null, retryInMs: null }} width={80} height={6} />,
-      ).lastFrame()!,
+      render(<WaitingScreen connection={{ ...base, phase: 'connecting', attempt: 1, reason: null, detail: null, retryInMs: null }} width={80} height={6} />).lastFrame()!,
     );
     expect(frame).toContain('connecting to the bridge at');
     expect(frame).not.toContain('systemctl');
