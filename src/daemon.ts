@@ -13,7 +13,7 @@ import { turnClock } from './core/turn-clock.js';
 import { type Reading, takeReading } from './daemon/snapshot.js';
 import type { DaemonDeps } from './daemon/deps.js';
 import type { DaemonService, ServiceInputs } from './daemon/services.js';
-import type { DaemonCounters } from './metrics/registry.js';
+import type { DaemonCounters } from './metrics/metrics-source.js';
 import { enabledProtocols } from './daemon/enabled-protocols.js';
 import type { ListenerInfo } from './server/listener-set.js';
 import { FlushScheduler } from './server/flush-scheduler.js';

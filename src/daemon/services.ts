@@ -1,6 +1,6 @@
 import type { AmpioView } from '../ampio/types.js';
 import type { LogFn } from '../core/log-fn.js';
-import type { MetricsSource } from '../metrics/registry.js';
+import type { MetricsSource } from '../metrics/metrics-source.js';
 import { PLUGINS } from '../protocols/registry.js';
 
 // The service contract lives in src/service/ (the services' own floor, below the daemon).

@@ -6,7 +6,7 @@ import type { Bus } from '../bus/bus.js';
 import { type Config, formatDuration, formatListen, formatOptionValue } from '../config/options.js';
 import type { ErrorCounts } from '../core/error-where.js';
 import type { BusSnapshot, ClientSnapshot, ProcessMemory, Snapshot } from '../control/protocol.js';
-import type { DaemonCounters } from '../metrics/registry.js';
+import type { DaemonCounters } from '../metrics/metrics-source.js';
 import type { Sessions } from '../server/sessions.js';
 import { mdnsInstanceNames } from '../system/mdns.js';
 import type { BuildInfo } from '../system/build-info.js';

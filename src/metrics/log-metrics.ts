@@ -1,7 +1,7 @@
 // --log-metrics-interval: the counters as one log line per interval, for installs without
 // Prometheus (journald keeps them). Event name and first fields as go-ampio-server's
 // `metrics_snapshot`, plus ours.
-import { type MetricsSource, readSource } from './registry.js';
+import { type MetricsSource, readSource } from './metrics-source.js';
 
 export interface MetricsLoggerOptions {
   source: MetricsSource;

@@ -8,7 +8,7 @@ import type { FrameTap, TapOrigin } from '../core/frame-tap.js';
 import type { ControlSource } from '../control/control-server.js';
 import type { Snapshot } from '../control/protocol.js';
 import type { Readiness } from '../metrics/http.js';
-import type { MetricsSource } from '../metrics/registry.js';
+import type { MetricsSource } from '../metrics/metrics-source.js';
 import type { ListenerInfo } from '../server/listener-set.js';
 import type { BuildInfo } from '../system/build-info.js';
 import type { Logger } from '../system/logger.js';

@@ -4,7 +4,8 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMetricsHttpServer, MetricsHttpError, type MetricsHttpServer, type Readiness } from '../../../src/metrics/http.js';
 import { createMetricsLogger, metricsLogFields } from '../../../src/metrics/log-metrics.js';
-import { createMetricsRegistry, type DaemonCounters, type MetricsSource } from '../../../src/metrics/registry.js';
+import type { DaemonCounters, MetricsSource } from '../../../src/metrics/metrics-source.js';
+import { createMetricsRegistry } from '../../../src/metrics/registry.js';
 import { fakeBus, fakeSnapshot } from '../../support/fake-snapshot.js';
 import { httpGet } from '../../support/http.js';
 

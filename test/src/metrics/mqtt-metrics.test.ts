@@ -1,6 +1,7 @@
 // The mqtt_* metrics: present with their values when MQTT is on, absent when off.
 import { expect, it } from 'vitest';
-import { createMetricsRegistry, type DaemonCounters } from '../../../src/metrics/registry.js';
+import type { DaemonCounters } from '../../../src/metrics/metrics-source.js';
+import { createMetricsRegistry } from '../../../src/metrics/registry.js';
 import { fakeSnapshot } from '../../support/fake-snapshot.js';
 
 const counters: DaemonCounters = {
