@@ -328,16 +328,17 @@ export function planInstall(input: PlanInput): Plan {
       'keep the default (local network only), or put the Pi behind a firewall/VPN (WireGuard, an SSH tunnel)',
     );
   }
-  // With the web page's write-token hash in it, the file is for root and the service's group
-  // only (0640, group ampio-bridge: the service reads it, other users do not).
-  const secret = typeof store['http-token-hash'] === 'string' && store['http-token-hash'] !== '';
+  // With a secret in it (the web page's write-token hash, a password in the MQTT or PostgreSQL
+  // URL), the file is for root and the service's group only (0640, group ampio-bridge: the
+  // service reads it, other users do not).
+  const secret = holdsSecret(store);
   const configChanged = b.write('config', `Daemon config ${PATHS.configFile}`, PATHS.configFile, serializeConfig(store), {
     via: 'conf',
     store,
     mode: secret ? 0o640 : 0o644,
   });
   if (secret && configChanged)
-    b.command('config-group', `Let the service's group read ${PATHS.configFile} (it holds the web token's hash)`, ['chgrp', 'ampio-bridge', PATHS.configFile], {
+    b.command('config-group', `Let the service's group read ${PATHS.configFile} (it holds a secret)`, ['chgrp', 'ampio-bridge', PATHS.configFile], {
       live: true,
     });
   const envChanged =
@@ -450,4 +451,20 @@ export function planUninstall(facts: Facts): Plan {
   if (facts.goServer && !facts.goServer.enabled)
     b.notice('info', 'go-ampio-server stays disabled; `sudo systemctl enable --now can-server.service` brings it back.');
   return b.plan();
+}
+
+/** Whether config.json would hold a secret: the web token's hash, or a URL with a password. */
+export function holdsSecret(store: Record<string, unknown>): boolean {
+  if (typeof store['http-token-hash'] === 'string' && store['http-token-hash'] !== '') return true;
+  for (const key of ['mqtt-url', 'pg-url']) {
+    const value = store[key];
+    if (typeof value !== 'string' || value === '') continue;
+    try {
+      if (new URL(value).password !== '') return true;
+    } catch {
+      // not a URL (a libpq key=value string): a password= field is a secret too
+      if (/\bpassword\s*=/.test(value)) return true;
+    }
+  }
+  return false;
 }

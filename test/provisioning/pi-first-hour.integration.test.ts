@@ -95,7 +95,7 @@ describe('a fresh Pi, following the README', () => {
     await waitFor(() => existsSync(sock) || service.stderr().includes('startup_failed'));
     expect(service.stderr()).not.toContain('startup_failed');
     // The bridge is ready before its store is opened (a damaged store never holds it up).
-    await waitFor(() => existsSync(path.join(state, 'capture.db')));
+    await waitFor(() => existsSync(path.join(state, 'capture.db')), 30_000);
     expect(existsSync(path.join(state, 'capture.db'))).toBe(true);
 
     try {
