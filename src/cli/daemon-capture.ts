@@ -2,7 +2,8 @@
 // the daemon first (control socket) and fall back to the config file only when no daemon
 // answers, so neither says "capture off" while the daemon it could have asked is capturing.
 import { ControlClient, connectOptionsFor, resolveControlSocket } from '../control/control-client.js';
-import { type CaptureSnapshot, describeCapture } from '../control/protocol.js';
+import type { CaptureSnapshot } from '../control/protocol.js';
+import { describeCapture } from '../control/describe-capture.js';
 
 export type DaemonCapture =
   /** No daemon answered on the control socket (not running, no permission, another path). */

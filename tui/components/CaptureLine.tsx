@@ -1,6 +1,7 @@
 import type React from 'react';
 import { Text } from 'ink';
-import { type CaptureSnapshot, describeCapture } from '../../src/control/protocol.js';
+import type { CaptureSnapshot } from '../../src/control/protocol.js';
+import { describeCapture } from '../../src/control/describe-capture.js';
 import { useTheme } from '../hooks/use-theme.js';
 import { severityStyle } from '../theme.js';
 

@@ -10,7 +10,7 @@ import { captureRow } from '../../capture/frame-row.js';
 import { CaptureStore } from '../../capture/sqlite-store.js';
 import { busStats, type FrameFilter, queryFrames } from '../../capture/store-query.js';
 import { humanAge, humanBytes } from '../../capture/units.js';
-import { describeCapture } from '../../control/protocol.js';
+import { describeCapture } from '../../control/describe-capture.js';
 import { type CliContext, EXIT } from '../context.js';
 import { askDaemonCapture, type DaemonCapture } from '../daemon-capture.js';
 import { asDamage, damageSeenByDaemon } from './capture-output.js';

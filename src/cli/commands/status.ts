@@ -3,7 +3,8 @@
 // control-socket Snapshot as-is (stable keys, see src/control/protocol.ts).
 // Exit codes: 0 ok, 1 the daemon answered badly, 2 bad flags, 3 bridge not reachable.
 import { parseArgs } from 'node:util';
-import { type BusSnapshot, type ClientSnapshot, describeCapture, type Snapshot } from '../../control/protocol.js';
+import type { BusSnapshot, ClientSnapshot, Snapshot } from '../../control/protocol.js';
+import { describeCapture } from '../../control/describe-capture.js';
 import { describeMqtt } from '../../control/mqtt-snapshot.js';
 import { describeAmpio } from '../../ampio/present.js';
 import { type CliContext, EXIT } from '../context.js';

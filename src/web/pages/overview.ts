@@ -3,7 +3,8 @@
 // warnings `status` prints, worded the same. Server-rendered, so it works with JavaScript
 // off; the client script re-fetches <main> every second. Pure.
 import { busWarnings, formatBitrate } from '../../control/present.js';
-import { type ClientSnapshot, describeCapture, type Snapshot } from '../../control/protocol.js';
+import type { ClientSnapshot, Snapshot } from '../../control/protocol.js';
+import { describeCapture } from '../../control/describe-capture.js';
 import { html, type Raw, raw } from './layout.js';
 
 export function duration(sec: number): string {
